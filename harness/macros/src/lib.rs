@@ -1,0 +1,2 @@
+//! The `#[asyncsim::test]` attribute.
+extern crate proc_macro;

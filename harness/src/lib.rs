@@ -1,0 +1,2 @@
+//! asyncsim exploration.
+pub use asyncsim_sim as sim;

@@ -1,0 +1,161 @@
+//! How one run is set up: seed, strategy, limits.
+
+use std::time::Duration;
+
+use crate::strategy::Strategy;
+use crate::trace::TraceMode;
+
+/// The settings of one run. Every field has a builder method; defaults are
+/// chosen so a forgotten limit turns a hang into a reported failure.
+///
+/// ```
+/// use asyncsim_sim::{Config, Strategy};
+/// use std::time::Duration;
+///
+/// let config = Config::new()
+///     .seed(42)
+///     .strategy(Strategy::Pct { depth: 3 })
+///     .max_steps(50_000)
+///     .time_limit(Duration::from_secs(60))
+///     .slow_poll(Duration::from_millis(50))
+///     .pool_size(2);
+/// assert_eq!(config.seed, 42);
+/// ```
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Seeds the strategy's generator (`Random`, `Pct`).
+    pub seed: u64,
+    /// How each draw is made.
+    pub strategy: Strategy,
+    /// The most polls a run may make before it fails with a step-limit failure.
+    pub max_steps: u64,
+    /// The most virtual time a run may reach before it fails with a time-limit failure.
+    pub time_limit_ns: u64,
+    /// A poll that holds the loop at least this long is reported as slow
+    /// (asyncio's `slow_callback_duration`, 100 ms).
+    pub slow_poll_ns: u64,
+    /// Workers of the simulated `spawn_blocking` pool.
+    pub pool_size: usize,
+    /// Keep every event, or only the rolling hash.
+    pub trace_mode: TraceMode,
+    /// The most events a trace stores; later ones are only hashed.
+    pub trace_events_max: usize,
+    /// The most tasks a run may spawn (a runaway spawn loop is a failure, not an OOM).
+    pub tasks_max: usize,
+    /// PCT's estimate of a run's length in steps (the window for change points).
+    pub pct_steps_estimate: u64,
+    /// Replay leniently: a draw that no longer fits wraps into range instead
+    /// of failing with a divergence. For shrinkers; users want strict replay.
+    #[doc(hidden)]
+    pub replay_lenient: bool,
+}
+
+/// asyncio's default executor has `min(32, cpu_count + 4)` workers. A
+/// simulation must not depend on the machine, so we fix the count as if
+/// for a 4-core machine: 8 workers.
+pub const DEFAULT_POOL_SIZE: usize = 8;
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            seed: 0,
+            strategy: Strategy::Random,
+            max_steps: 1_000_000,
+            time_limit_ns: 7 * 24 * 3600 * 1_000_000_000,
+            slow_poll_ns: 100_000_000,
+            pool_size: DEFAULT_POOL_SIZE,
+            trace_mode: TraceMode::Full,
+            trace_events_max: 1 << 20,
+            tasks_max: 100_000,
+            pct_steps_estimate: 1_000,
+            replay_lenient: false,
+        }
+    }
+}
+
+impl Config {
+    /// The defaults: seed 0, `Strategy::Random`, 1,000,000 steps, 7 virtual
+    /// days, slow polls at 100 ms, 8 pool workers, full trace.
+    pub fn new() -> Config {
+        Config::default()
+    }
+
+    /// Sets the seed.
+    pub fn seed(mut self, seed: u64) -> Config {
+        self.seed = seed;
+        self
+    }
+
+    /// Sets the strategy.
+    pub fn strategy(mut self, strategy: Strategy) -> Config {
+        self.strategy = strategy;
+        self
+    }
+
+    /// Sets the step limit.
+    pub fn max_steps(mut self, steps: u64) -> Config {
+        self.max_steps = steps;
+        self
+    }
+
+    /// Sets the virtual-time limit.
+    pub fn time_limit(mut self, limit: Duration) -> Config {
+        self.time_limit_ns = duration_to_ns(limit);
+        self
+    }
+
+    /// Sets the slow-poll threshold.
+    pub fn slow_poll(mut self, threshold: Duration) -> Config {
+        self.slow_poll_ns = duration_to_ns(threshold);
+        self
+    }
+
+    /// Sets the number of pool workers.
+    ///
+    /// # Panics
+    ///
+    /// A pool of zero workers could never run a job: that panics here, where
+    /// the mistake is, rather than as a deadlock later.
+    ///
+    /// ```should_panic
+    /// asyncsim_sim::Config::new().pool_size(0);
+    /// ```
+    pub fn pool_size(mut self, workers: usize) -> Config {
+        assert!(
+            workers > 0,
+            "Config::pool_size(0): the executor pool needs at least one worker (asyncio's default is min(32, cpu + 4); asyncsim's is {DEFAULT_POOL_SIZE})"
+        );
+        self.pool_size = workers;
+        self
+    }
+
+    /// Keeps every event (`Full`) or only the rolling hash (`HashOnly`).
+    pub fn trace_mode(mut self, mode: TraceMode) -> Config {
+        self.trace_mode = mode;
+        self
+    }
+
+    /// Sets the most events a trace stores.
+    pub fn trace_events_max(mut self, events: usize) -> Config {
+        self.trace_events_max = events;
+        self
+    }
+
+    /// Sets the most tasks a run may spawn.
+    pub fn tasks_max(mut self, tasks: usize) -> Config {
+        self.tasks_max = tasks;
+        self
+    }
+
+    /// Sets PCT's estimate of the run length in steps.
+    pub fn pct_steps_estimate(mut self, steps: u64) -> Config {
+        self.pct_steps_estimate = steps.max(1);
+        self
+    }
+}
+
+/// Converts a `Duration` to whole nanoseconds, saturating at `u64::MAX`
+/// (about 584 years).
+pub fn duration_to_ns(duration: Duration) -> u64 {
+    u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
+}

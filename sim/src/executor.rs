@@ -1,0 +1,1488 @@
+//! The executor: one thread, one run queue, one virtual clock.
+//!
+//! # Data structures
+//!
+//! A run's state lives in one [`State`] behind a `RefCell`, reached from task
+//! code through a thread-local pointer to the running [`Core`]. The state is
+//! never borrowed while user code runs (a poll, a pool job, a destructor), so
+//! user code may call back into the engine (`spawn`, `mark`, `sleep`, wake)
+//! freely.
+//!
+//! - `tasks`: one slot per task, indexed by [`TaskId`]; a slot holds the boxed
+//!   future (absent while it is being polled, or once it finished), its
+//!   waker, and its type-erased join slot.
+//! - `runnable`: the tasks ready to poll, oldest first. A draw of `k` polls
+//!   the `k`-th entry, so 0 is asyncio's FIFO `call_soon` order.
+//! - `timers`: a `BTreeMap` keyed by `(deadline_ns, sequence)`; it holds
+//!   sleeping tasks' wakers and the pool's job completions. Its order is
+//!   fully determined by the key, never by addresses.
+//! - `deferred`: trace events made by pool jobs at virtual times the loop
+//!   has not reached yet; they are released into the trace as the clock
+//!   passes them, so the trace stays in time order.
+//!
+//! # One step
+//!
+//! Fire the timers that are due; if nothing is runnable, jump the clock to the
+//! next timer (or report a deadlock); draw a runnable task; poll it once;
+//! record what happened.
+
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::future::Future;
+use std::panic::{self, AssertUnwindSafe};
+use std::pin::Pin;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Once};
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::Duration;
+
+use crate::config::Config;
+use crate::failure::{BlockedTask, Failure, FailureKind};
+use crate::strategy::{Chooser, Strategy};
+use crate::tape::{DrawLabel, Tape};
+use crate::task::{JoinError, JoinHandle, JoinSlot, JoinSlotAny};
+use crate::trace::{
+    format_ns, Event, EventKind, ResourceKind, TaskId, TaskInfo, Trace, WaitOn, Warning,
+};
+
+/// Hands out an identity to every run, so a waker or primitive from one run
+/// is never mistaken for one of another. Not an input to any decision.
+static NEXT_RUN_ID: AtomicU64 = AtomicU64::new(1);
+
+thread_local! {
+    static CURRENT: RefCell<Option<Rc<Core>>> = const { RefCell::new(None) };
+    /// The message and location of the last panic inside a run, captured by
+    /// our panic hook instead of being printed.
+    static LAST_PANIC: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Where a task is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum TaskState {
+    /// Pending, not in the run queue.
+    Idle,
+    /// In the run queue.
+    Queued,
+    /// Being polled.
+    Running,
+    /// Being polled, and woken meanwhile: re-queue after the poll.
+    RunningWoken,
+    /// Finished, panicked or aborted. Never queued again.
+    Done,
+}
+
+type BoxedTask = Pin<Box<dyn Future<Output = ()>>>;
+
+struct TaskSlot {
+    /// The future; `None` for the main task (polled from `Sim::run`'s
+    /// stack), for pool jobs, while being polled, and once done.
+    future: Option<BoxedTask>,
+    /// The task's waker, taken out with the future during a poll.
+    waker: Option<Waker>,
+    /// The join slot, type-erased, to deliver panics and cancellation.
+    join: Option<Rc<dyn JoinSlotAny>>,
+    state: TaskState,
+    /// What the task waited on at its last `Pending`.
+    waiting_on: WaitOn,
+    /// `abort()` was called while the task was running.
+    abort_requested: bool,
+}
+
+/// What a timer does when it fires.
+enum TimerAction {
+    /// Wake a sleeping future; `task` is the task that registered it.
+    Wake { task: TaskId, waker: Waker },
+    /// A pool job's virtual work is over: deliver its result.
+    PoolFinish { job: u32 },
+}
+
+/// A job for the simulated executor pool (`spawn_blocking`).
+struct PoolJob {
+    /// The handle's task id (jobs have a lane in the trace).
+    task: TaskId,
+    /// Runs the closure; returns the delivery of its result.
+    work: Option<Box<dyn FnOnce() -> Box<dyn FnOnce()>>>,
+    /// Delivers the result into the join slot at finish time.
+    deliver: Option<Box<dyn FnOnce()>>,
+    worker: Option<u32>,
+}
+
+/// Pool-job context while a job's closure runs: `blocking::sleep` spends the
+/// job's time, and marks carry the job's time.
+#[derive(Clone, Copy)]
+struct JobContext {
+    task: TaskId,
+    start_ns: u64,
+    offset_ns: u64,
+}
+
+/// A scheduler-aware resource (a sync primitive), for reports.
+struct ResourceInfo {
+    kind: ResourceKind,
+    holder: Option<TaskId>,
+}
+
+/// A poll that held the loop at least `Config::slow_poll`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SlowPoll {
+    /// The task polled.
+    pub task: TaskId,
+    /// Its name.
+    pub name: String,
+    /// The step of the poll.
+    pub step: u64,
+    /// Virtual time when the poll started.
+    pub start_ns: u64,
+    /// How long it held the loop.
+    pub held_ns: u64,
+}
+
+pub(crate) struct State {
+    config: Config,
+    tasks: Vec<TaskSlot>,
+    runnable: VecDeque<u32>,
+    chooser: Chooser,
+    trace: Trace,
+    label_ids: HashMap<String, u32>,
+    now_ns: u64,
+    step: u64,
+    current: Option<TaskId>,
+    timers: BTreeMap<(u64, u64), TimerAction>,
+    timer_sequence: u64,
+    deferred: BTreeMap<(u64, u64), Event>,
+    deferred_sequence: u64,
+    pool_jobs: Vec<PoolJob>,
+    pool_queue: VecDeque<u32>,
+    pool_busy: Vec<Option<u32>>,
+    job_context: Option<JobContext>,
+    resources: Vec<ResourceInfo>,
+    /// Virtual time the current poll has held the loop (blocking sleeps).
+    held_ns: u64,
+    slow_polls: Vec<SlowPoll>,
+    failure: Option<Failure>,
+    /// Tasks whose futures must be dropped once the state is released.
+    graveyard: Vec<BoxedTask>,
+}
+
+/// The shared core of a running simulation.
+pub(crate) struct Core {
+    pub(crate) state: RefCell<State>,
+    run_token: RefCell<Arc<RunToken>>,
+    run_id: std::cell::Cell<u64>,
+}
+
+/// Identifies a run to its wakers, and catches wakes from elsewhere.
+struct RunToken {
+    run_id: u64,
+    foreign_wake: AtomicBool,
+}
+
+/// The waker of one task: `Send + Sync` as the `Waker` contract demands, but
+/// a wake from a thread other than the run's is recorded as a determinism
+/// failure, never executed.
+struct TaskWaker {
+    task: u32,
+    token: Arc<RunToken>,
+}
+
+impl Wake for TaskWaker {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        let delivered = CURRENT.with(|current| match &*current.borrow() {
+            Some(core) if core.run_id.get() == self.token.run_id => {
+                core.wake(self.task);
+                true
+            }
+            _ => false,
+        });
+        if !delivered {
+            self.token.foreign_wake.store(true, Ordering::Relaxed);
+        }
+    }
+}
+
+/// Runs futures deterministically. See the crate docs for a tour.
+///
+/// A `Sim` may run many futures one after another; each run starts from a
+/// clean state (clock at 0, no tasks, a fresh generator from the seed), and
+/// allocations are reused.
+pub struct Sim {
+    core: Rc<Core>,
+}
+
+/// What one run produced.
+#[derive(Debug)]
+pub struct Run<T> {
+    /// The main future's output, or why there is none.
+    pub result: Result<T, Failure>,
+    /// Everything that happened.
+    pub trace: Trace,
+    /// Every draw: replays this run exactly (`Strategy::Replay`).
+    pub tape: Tape,
+    /// The seed the run used.
+    pub seed: u64,
+    /// The strategy the run used.
+    pub strategy: Strategy,
+    steps: u64,
+    elapsed_ns: u64,
+    slow_polls: Vec<SlowPoll>,
+}
+
+impl<T> Run<T> {
+    /// Virtual time from start to end of the run.
+    pub fn elapsed(&self) -> Duration {
+        Duration::from_nanos(self.elapsed_ns)
+    }
+
+    /// Virtual time in nanoseconds.
+    pub fn elapsed_ns(&self) -> u64 {
+        self.elapsed_ns
+    }
+
+    /// How many polls the run made.
+    pub fn steps(&self) -> u64 {
+        self.steps
+    }
+
+    /// The polls that held the loop at least `Config::slow_poll`, in order.
+    pub fn slow_polls(&self) -> &[SlowPoll] {
+        &self.slow_polls
+    }
+
+    /// True when the main future completed.
+    pub fn is_ok(&self) -> bool {
+        self.result.is_ok()
+    }
+}
+
+impl Sim {
+    /// A simulator with this configuration.
+    pub fn new(config: Config) -> Sim {
+        install_panic_hook();
+        Sim {
+            core: Rc::new(Core {
+                state: RefCell::new(State {
+                    config,
+                    tasks: Vec::new(),
+                    runnable: VecDeque::new(),
+                    chooser: Chooser::new(),
+                    trace: Trace::default(),
+                    label_ids: HashMap::new(),
+                    now_ns: 0,
+                    step: 0,
+                    current: None,
+                    timers: BTreeMap::new(),
+                    timer_sequence: 0,
+                    deferred: BTreeMap::new(),
+                    deferred_sequence: 0,
+                    pool_jobs: Vec::new(),
+                    pool_queue: VecDeque::new(),
+                    pool_busy: Vec::new(),
+                    job_context: None,
+                    resources: Vec::new(),
+                    held_ns: 0,
+                    slow_polls: Vec::new(),
+                    failure: None,
+                    graveyard: Vec::new(),
+                }),
+                run_token: RefCell::new(Arc::new(RunToken {
+                    run_id: 0,
+                    foreign_wake: AtomicBool::new(false),
+                })),
+                run_id: std::cell::Cell::new(0),
+            }),
+        }
+    }
+
+    /// The configuration, to change between runs.
+    pub fn config_mut(&mut self) -> std::cell::RefMut<'_, Config> {
+        std::cell::RefMut::map(self.core.state.borrow_mut(), |state| &mut state.config)
+    }
+
+    /// Runs `future` as the main task until it completes or the run fails.
+    ///
+    /// Afterwards no task of the run is left: tasks still pending are dropped
+    /// (and named in a `DestroyedPending` warning), pool jobs are discarded.
+    ///
+    /// ```
+    /// use asyncsim_sim::{Config, Sim};
+    /// use std::time::Duration;
+    ///
+    /// let run = Sim::new(Config::new().seed(1)).run(async {
+    ///     asyncsim_sim::time::sleep(Duration::from_secs(2)).await;
+    ///     "done"
+    /// });
+    /// assert_eq!(run.elapsed(), Duration::from_secs(2));
+    /// assert_eq!(run.result.unwrap(), "done");
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// When called from inside another run (simulations do not nest).
+    pub fn run<F: Future>(&mut self, future: F) -> Run<F::Output> {
+        let core = &self.core;
+        let run_id = NEXT_RUN_ID.fetch_add(1, Ordering::Relaxed);
+        core.run_id.set(run_id);
+        let token = Arc::new(RunToken {
+            run_id,
+            foreign_wake: AtomicBool::new(false),
+        });
+        *core.run_token.borrow_mut() = token.clone();
+        core.reset();
+
+        let _guard = CurrentGuard::enter(core.clone());
+        let main_slot: Rc<JoinSlot<F::Output>> = Rc::new(JoinSlot::new(TaskId::MAIN, run_id));
+        // The main task's output comes back through `main_slot` directly;
+        // its panics always fail the run, so the executor needs no join entry.
+        core.add_task(None, "main".to_string(), None, None, false);
+        let mut main = std::pin::pin!(future);
+        let main_waker = core.state.borrow().tasks[0]
+            .waker
+            .clone()
+            .expect("main has a waker");
+
+        loop {
+            if token.foreign_wake.load(Ordering::Relaxed) {
+                core.fail_foreign_wake();
+            }
+            if core.state.borrow().failure.is_some() {
+                break;
+            }
+            let Some(task) = core.next_task() else {
+                break;
+            };
+            if task == 0 {
+                let mut context = Context::from_waker(&main_waker);
+                core.begin_poll(0);
+                let outcome =
+                    panic::catch_unwind(AssertUnwindSafe(|| main.as_mut().poll(&mut context)));
+                match outcome {
+                    Ok(Poll::Ready(output)) => {
+                        main_slot.complete(Ok(output));
+                        core.end_poll_ready(0);
+                        break;
+                    }
+                    Ok(Poll::Pending) => core.end_poll_pending(0, None),
+                    Err(payload) => {
+                        core.end_poll_panic(0, payload, None);
+                    }
+                }
+            } else {
+                core.poll_spawned(task);
+            }
+            core.bury();
+        }
+        drop(main);
+        core.finish_run();
+
+        let mut state = core.state.borrow_mut();
+        let result = match main_slot.take_result() {
+            Some(Ok(output)) => Ok(output),
+            _ => Err(state.failure.take().unwrap_or_else(|| {
+                Failure::new(
+                    FailureKind::Deadlock,
+                    "asyncsim bug: the run stopped with neither a result nor a failure".to_string(),
+                    state.step,
+                    state.now_ns,
+                )
+            })),
+        };
+        let mut tape = std::mem::take(&mut state.chooser.tape);
+        tape.trim();
+        Run {
+            result,
+            trace: std::mem::take(&mut state.trace),
+            tape,
+            seed: state.config.seed,
+            strategy: state.config.strategy.clone(),
+            steps: state.step,
+            elapsed_ns: state.now_ns,
+            slow_polls: std::mem::take(&mut state.slow_polls),
+        }
+    }
+}
+
+impl Default for Sim {
+    fn default() -> Sim {
+        Sim::new(Config::default())
+    }
+}
+
+/// Sets the thread's current core for the duration of a run.
+struct CurrentGuard {
+    previous: Option<Rc<Core>>,
+}
+
+impl CurrentGuard {
+    fn enter(core: Rc<Core>) -> CurrentGuard {
+        let previous = CURRENT.with(|current| current.borrow_mut().replace(core));
+        assert!(
+            previous.is_none(),
+            "Sim::run was called inside a running simulation; simulations do not nest (run them one after another)"
+        );
+        CurrentGuard { previous }
+    }
+}
+
+impl Drop for CurrentGuard {
+    fn drop(&mut self) {
+        CURRENT.with(|current| *current.borrow_mut() = self.previous.take());
+    }
+}
+
+impl Core {
+    fn reset(&self) {
+        let mut state = self.state.borrow_mut();
+        let state = &mut *state;
+        state.tasks.clear();
+        state.runnable.clear();
+        let strategy = state.config.strategy.clone();
+        let lenient = state.config.replay_lenient;
+        state.chooser.reset(
+            &strategy,
+            state.config.seed,
+            lenient,
+            state.config.pct_steps_estimate,
+        );
+        state.trace.reset();
+        state.label_ids.clear();
+        state.now_ns = 0;
+        state.step = 0;
+        state.current = None;
+        state.timers.clear();
+        state.timer_sequence = 0;
+        state.deferred.clear();
+        state.deferred_sequence = 0;
+        state.pool_jobs.clear();
+        state.pool_queue.clear();
+        state.pool_busy.clear();
+        state.pool_busy.resize(state.config.pool_size, None);
+        state.job_context = None;
+        state.resources.clear();
+        state.held_ns = 0;
+        state.slow_polls.clear();
+        state.failure = None;
+    }
+
+    /// Registers a task and queues its first poll (after everything already
+    /// runnable: asyncio's `call_soon`).
+    fn add_task(
+        &self,
+        future: Option<BoxedTask>,
+        name: String,
+        parent: Option<TaskId>,
+        join: Option<Rc<dyn JoinSlotAny>>,
+        blocking: bool,
+    ) -> TaskId {
+        let mut state = self.state.borrow_mut();
+        let state = &mut *state;
+        let id = state.tasks.len() as u32;
+        let waker = Waker::from(Arc::new(TaskWaker {
+            task: id,
+            token: self.run_token.borrow().clone(),
+        }));
+        state.tasks.push(TaskSlot {
+            future,
+            waker: Some(waker),
+            join,
+            state: if blocking {
+                TaskState::Idle
+            } else {
+                TaskState::Queued
+            },
+            waiting_on: if blocking {
+                WaitOn::PoolJob(0)
+            } else {
+                WaitOn::Unknown
+            },
+            abort_requested: false,
+        });
+        state.trace.tasks.push(TaskInfo {
+            name,
+            parent,
+            blocking,
+        });
+        state.chooser.task_spawned(id);
+        state.record(Some(TaskId(id)), EventKind::Spawn { parent });
+        if !blocking {
+            state.runnable.push_back(id);
+        }
+        TaskId(id)
+    }
+
+    /// Fires due timers, advances the clock when idle, and draws the next
+    /// task. `None` when the run must stop (failure recorded).
+    fn next_task(&self) -> Option<u32> {
+        loop {
+            self.fire_due_timers();
+            let mut state = self.state.borrow_mut();
+            if state.failure.is_some() {
+                return None;
+            }
+            if state.runnable.is_empty() {
+                let next_timer = state.timers.keys().next().map(|key| key.0);
+                let next_deferred = state.deferred.keys().next().map(|key| key.0);
+                let next = match (next_timer, next_deferred) {
+                    (Some(a), Some(b)) => a.min(b),
+                    (Some(a), None) | (None, Some(a)) => a,
+                    (None, None) => {
+                        state.fail_deadlock();
+                        return None;
+                    }
+                };
+                if next > state.config.time_limit_ns {
+                    state.fail_time_limit(next);
+                    return None;
+                }
+                debug_assert!(
+                    next >= state.now_ns,
+                    "asyncsim bug: a timer is in the past while idle"
+                );
+                let from_ns = state.now_ns;
+                state.now_ns = next;
+                state.record(None, EventKind::ClockJump { from_ns });
+                state.flush_deferred();
+                continue;
+            }
+            if state.step >= state.config.max_steps {
+                state.fail_step_limit();
+                return None;
+            }
+            let step = state.step;
+            let state = &mut *state;
+            let position = state.chooser.pick_task(&state.runnable, step);
+            if let Some(divergence) = state.chooser.divergence.take() {
+                state.fail_divergence(divergence);
+                return None;
+            }
+            let task = state
+                .runnable
+                .remove(position)
+                .expect("asyncsim bug: the chooser picked past the run queue");
+            return Some(task);
+        }
+    }
+
+    fn fire_due_timers(&self) {
+        let mut due: Vec<TimerAction> = Vec::new();
+        {
+            let mut state = self.state.borrow_mut();
+            let state = &mut *state;
+            let now = state.now_ns;
+            match state.timers.keys().next() {
+                Some(key) if key.0 <= now => {}
+                _ => return,
+            }
+            // Group by deadline, earliest first; within a deadline the order
+            // is drawn (asyncio's heap gives equal deadlines no order).
+            while let Some((&(deadline, _), _)) = state.timers.iter().next() {
+                if deadline > now {
+                    break;
+                }
+                let keys: Vec<(u64, u64)> = state
+                    .timers
+                    .range((deadline, 0)..=(deadline, u64::MAX))
+                    .map(|(key, _)| *key)
+                    .collect();
+                let mut remaining = keys;
+                while !remaining.is_empty() {
+                    let has_pool = remaining
+                        .iter()
+                        .any(|key| matches!(state.timers[key], TimerAction::PoolFinish { .. }));
+                    let label = if has_pool {
+                        DrawLabel::Pool
+                    } else {
+                        DrawLabel::Timer
+                    };
+                    let index = state.chooser.draw(label, remaining.len() as u64) as usize;
+                    let key = remaining.remove(index);
+                    let action = state.timers.remove(&key).expect("timer key vanished");
+                    due.push(action);
+                }
+                if let Some(divergence) = state.chooser.divergence.take() {
+                    state.fail_divergence(divergence);
+                    return;
+                }
+            }
+        }
+        for action in due {
+            match action {
+                TimerAction::Wake { task, waker } => {
+                    {
+                        let mut state = self.state.borrow_mut();
+                        let deadline_ns = state.now_ns;
+                        state.record(Some(task), EventKind::TimerFire { deadline_ns });
+                    }
+                    waker.wake();
+                }
+                TimerAction::PoolFinish { job } => self.finish_pool_job(job),
+            }
+        }
+    }
+
+    fn begin_poll(&self, task: u32) {
+        let mut state = self.state.borrow_mut();
+        state.step += 1;
+        state.held_ns = 0;
+        state.current = Some(TaskId(task));
+        let slot = &mut state.tasks[task as usize];
+        debug_assert_eq!(
+            slot.state,
+            TaskState::Queued,
+            "asyncsim bug: polling a task that was not queued"
+        );
+        slot.state = TaskState::Running;
+        slot.waiting_on = WaitOn::Unknown;
+        state.record(Some(TaskId(task)), EventKind::Poll);
+    }
+
+    fn poll_spawned(&self, task: u32) {
+        self.begin_poll(task);
+        let (mut future, waker) = {
+            let mut state = self.state.borrow_mut();
+            let slot = &mut state.tasks[task as usize];
+            (
+                slot.future
+                    .take()
+                    .expect("asyncsim bug: a queued task has no future"),
+                slot.waker
+                    .take()
+                    .expect("asyncsim bug: a queued task has no waker"),
+            )
+        };
+        let mut context = Context::from_waker(&waker);
+        let outcome = panic::catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(&mut context)));
+        match outcome {
+            Ok(Poll::Ready(())) => {
+                self.state.borrow_mut().tasks[task as usize].waker = Some(waker);
+                self.state.borrow_mut().graveyard.push(future);
+                self.end_poll_ready(task);
+            }
+            Ok(Poll::Pending) => self.end_poll_pending(task, Some((future, waker))),
+            Err(payload) => {
+                self.state.borrow_mut().tasks[task as usize].waker = Some(waker);
+                self.end_poll_panic(task, payload, Some(future));
+            }
+        }
+    }
+
+    fn end_poll_common(state: &mut State, task: u32) {
+        state.current = None;
+        if state.held_ns >= state.config.slow_poll_ns && state.held_ns > 0 {
+            let held_ns = state.held_ns;
+            state.record(Some(TaskId(task)), EventKind::SlowPoll { held_ns });
+            let name = state.trace.tasks[task as usize].name.clone();
+            let step = state.step;
+            state.slow_polls.push(SlowPoll {
+                task: TaskId(task),
+                name,
+                step,
+                start_ns: state.now_ns - held_ns,
+                held_ns,
+            });
+        }
+    }
+
+    fn end_poll_ready(&self, task: u32) {
+        let mut state = self.state.borrow_mut();
+        let state = &mut *state;
+        Self::end_poll_common(state, task);
+        state.tasks[task as usize].state = TaskState::Done;
+        state.record(Some(TaskId(task)), EventKind::Complete);
+    }
+
+    fn end_poll_pending(&self, task: u32, parts: Option<(BoxedTask, Waker)>) {
+        let abort = {
+            let mut state = self.state.borrow_mut();
+            let state = &mut *state;
+            Self::end_poll_common(state, task);
+            let slot = &mut state.tasks[task as usize];
+            if let Some((future, waker)) = parts {
+                slot.future = Some(future);
+                slot.waker = Some(waker);
+            }
+            let on = slot.waiting_on;
+            let woken = slot.state == TaskState::RunningWoken;
+            slot.state = if woken {
+                TaskState::Queued
+            } else {
+                TaskState::Idle
+            };
+            let abort = std::mem::take(&mut slot.abort_requested);
+            state.record(Some(TaskId(task)), EventKind::Pending { on });
+            if woken {
+                state.runnable.push_back(task);
+            }
+            abort
+        };
+        if abort {
+            self.abort(TaskId(task));
+        }
+    }
+
+    fn end_poll_panic(
+        &self,
+        task: u32,
+        payload: Box<dyn std::any::Any + Send>,
+        future: Option<BoxedTask>,
+    ) {
+        let message = LAST_PANIC
+            .with(|last| last.borrow_mut().take())
+            .unwrap_or_else(|| panic_message(&*payload));
+        let join = {
+            let mut state = self.state.borrow_mut();
+            let state = &mut *state;
+            Self::end_poll_common(state, task);
+            if let Some(future) = future {
+                state.graveyard.push(future);
+            }
+            state.tasks[task as usize].state = TaskState::Done;
+            state.record(Some(TaskId(task)), EventKind::Panic);
+            state.tasks[task as usize].join.clone()
+        };
+        let name = self.state.borrow().trace.tasks[task as usize].name.clone();
+        let observable = task != 0 && join.as_ref().is_some_and(|join| join.handle_alive());
+        if observable {
+            if let Some(join) = join {
+                join.fail(JoinError::panicked(TaskId(task), name, message));
+            }
+        } else {
+            let mut state = self.state.borrow_mut();
+            let what = if task == 0 {
+                "the main future panicked".to_string()
+            } else {
+                format!("task `{name}` ({}) panicked and its JoinHandle was dropped, so nobody can observe it", TaskId(task))
+            };
+            let mut failure = Failure::new(
+                FailureKind::Panic,
+                format!("{what}: {message}"),
+                state.step,
+                state.now_ns,
+            );
+            failure.task = Some(TaskId(task));
+            failure.task_name = Some(name);
+            state.failure.get_or_insert(failure);
+        }
+    }
+
+    /// Drops futures of finished tasks, outside any borrow (their destructors
+    /// may call back into the engine).
+    fn bury(&self) {
+        loop {
+            let dead = std::mem::take(&mut self.state.borrow_mut().graveyard);
+            if dead.is_empty() {
+                return;
+            }
+            drop(dead);
+        }
+    }
+
+    pub(crate) fn wake(&self, task: u32) {
+        let mut state = self.state.borrow_mut();
+        let state = &mut *state;
+        let by = state.current;
+        let Some(slot) = state.tasks.get_mut(task as usize) else {
+            return;
+        };
+        match slot.state {
+            TaskState::Idle => {
+                slot.state = TaskState::Queued;
+                state.runnable.push_back(task);
+            }
+            TaskState::Running => slot.state = TaskState::RunningWoken,
+            TaskState::Queued | TaskState::RunningWoken | TaskState::Done => return,
+        }
+        state.record(Some(TaskId(task)), EventKind::Wake { by });
+    }
+
+    pub(crate) fn abort(&self, task: TaskId) {
+        let (future, join) = {
+            let mut state = self.state.borrow_mut();
+            let state = &mut *state;
+            let Some(slot) = state.tasks.get_mut(task.index()) else {
+                return;
+            };
+            match slot.state {
+                TaskState::Done => return,
+                TaskState::Running | TaskState::RunningWoken => {
+                    slot.abort_requested = true;
+                    return;
+                }
+                TaskState::Queued => {
+                    if let Some(position) =
+                        state.runnable.iter().position(|queued| *queued == task.0)
+                    {
+                        state.runnable.remove(position);
+                    }
+                }
+                TaskState::Idle => {}
+            }
+            let slot = &mut state.tasks[task.index()];
+            if slot.future.is_none() && state.trace.tasks[task.index()].blocking {
+                // A pool job: only a job still in the queue can be cancelled.
+                let Some(position) = state
+                    .pool_queue
+                    .iter()
+                    .position(|job| state.pool_jobs[*job as usize].task == task)
+                else {
+                    return;
+                };
+                let job = state
+                    .pool_queue
+                    .remove(position)
+                    .expect("position is in range");
+                state.pool_jobs[job as usize].work = None;
+            }
+            let slot = &mut state.tasks[task.index()];
+            slot.state = TaskState::Done;
+            let future = slot.future.take();
+            let join = slot.join.clone();
+            state.record(Some(task), EventKind::Abort);
+            (future, join)
+        };
+        drop(future);
+        if let Some(join) = join {
+            let name = self.state.borrow().trace.tasks[task.index()].name.clone();
+            join.fail(JoinError::cancelled(task, name));
+        }
+    }
+
+    fn fail_foreign_wake(&self) {
+        let mut state = self.state.borrow_mut();
+        let message =
+            "a waker of this run was used from another OS thread (or after the run ended): \
+            that is nondeterminism asyncsim cannot control; keep all wakes inside the simulation \
+            (use asyncsim::spawn_blocking instead of real threads)"
+                .to_string();
+        let failure = Failure::new(FailureKind::ForeignWake, message, state.step, state.now_ns);
+        state.failure.get_or_insert(failure);
+    }
+
+    /// Ends a run: warns about and drops every task still pending, and warns
+    /// about panics nobody retrieved.
+    fn finish_run(&self) {
+        self.bury();
+        let (futures, joins) = {
+            let mut state = self.state.borrow_mut();
+            let state = &mut *state;
+            let mut futures = Vec::new();
+            let mut joins = Vec::new();
+            for index in 1..state.tasks.len() {
+                let slot = &mut state.tasks[index];
+                if slot.state != TaskState::Done {
+                    slot.state = TaskState::Done;
+                    futures.extend(slot.future.take());
+                    state.record(
+                        Some(TaskId(index as u32)),
+                        EventKind::Warning(Warning::DestroyedPending),
+                    );
+                } else if let Some(join) = &slot.join {
+                    joins.push((index, join.clone()));
+                }
+            }
+            state.pool_jobs.clear();
+            state.timers.clear();
+            state.runnable.clear();
+            (futures, joins)
+        };
+        drop(futures);
+        self.bury();
+        let mut state = self.state.borrow_mut();
+        for (index, join) in joins {
+            if join.panic_unretrieved() {
+                state.record(
+                    Some(TaskId(index as u32)),
+                    EventKind::Warning(Warning::PanicNotRetrieved),
+                );
+            }
+        }
+        if state.trace.truncated {
+            state.record(None, EventKind::Warning(Warning::TraceTruncated));
+        }
+        state.flush_all_deferred();
+        // Wakers hold the run token, not the core: nothing of the run
+        // outlives it except what the user kept.
+        for slot in &mut state.tasks {
+            slot.join = None;
+            slot.waker = None;
+        }
+    }
+
+    fn finish_pool_job(&self, job: u32) {
+        let deliver = {
+            let mut state = self.state.borrow_mut();
+            let state = &mut *state;
+            let entry = &mut state.pool_jobs[job as usize];
+            let worker = entry
+                .worker
+                .expect("asyncsim bug: a finishing job has no worker");
+            let task = entry.task;
+            let deliver = entry.deliver.take();
+            state.pool_busy[worker as usize] = None;
+            state.record(Some(task), EventKind::PoolFinish { job, worker });
+            state.tasks[task.index()].state = TaskState::Done;
+            deliver
+        };
+        if let Some(deliver) = deliver {
+            deliver();
+        }
+        self.start_pool_jobs();
+    }
+
+    /// Starts queued jobs on free workers. A job's closure runs now, all at
+    /// once; the virtual time it spends in `blocking::sleep` becomes its
+    /// finish time, and its trace events are released as the clock passes them.
+    fn start_pool_jobs(&self) {
+        loop {
+            let (job, work, context) = {
+                let mut state = self.state.borrow_mut();
+                let state = &mut *state;
+                let Some(worker) = state.pool_busy.iter().position(Option::is_none) else {
+                    return;
+                };
+                let Some(job) = state.pool_queue.pop_front() else {
+                    return;
+                };
+                state.pool_busy[worker] = Some(job);
+                let entry = &mut state.pool_jobs[job as usize];
+                entry.worker = Some(worker as u32);
+                let task = entry.task;
+                let work = entry
+                    .work
+                    .take()
+                    .expect("asyncsim bug: a queued job has no work");
+                state.record(
+                    Some(task),
+                    EventKind::PoolStart {
+                        job,
+                        worker: worker as u32,
+                    },
+                );
+                let context = JobContext {
+                    task,
+                    start_ns: state.now_ns,
+                    offset_ns: 0,
+                };
+                let outer = state.job_context.replace(context);
+                assert!(
+                    outer.is_none(),
+                    "spawn_blocking jobs cannot start other jobs synchronously"
+                );
+                (job, work, context)
+            };
+            let _ = context;
+            let deliver = work();
+            let mut state = self.state.borrow_mut();
+            let state = &mut *state;
+            let context = state.job_context.take().expect("job context vanished");
+            state.pool_jobs[job as usize].deliver = Some(deliver);
+            let finish = context.start_ns.saturating_add(context.offset_ns);
+            let sequence = state.next_timer_sequence();
+            state
+                .timers
+                .insert((finish, sequence), TimerAction::PoolFinish { job });
+        }
+    }
+}
+
+impl State {
+    #[inline]
+    pub(crate) fn record(&mut self, task: Option<TaskId>, kind: EventKind) {
+        let event = Event {
+            step: self.step,
+            time_ns: self.now_ns,
+            task,
+            kind,
+        };
+        self.trace
+            .record(event, self.config.trace_events_max, self.config.trace_mode);
+    }
+
+    /// Records an event at a pool job's own time, deferring it until the
+    /// clock gets there.
+    fn record_at(&mut self, time_ns: u64, task: Option<TaskId>, kind: EventKind) {
+        if time_ns <= self.now_ns {
+            self.record(task, kind);
+            return;
+        }
+        let event = Event {
+            step: self.step,
+            time_ns,
+            task,
+            kind,
+        };
+        self.deferred_sequence += 1;
+        self.deferred
+            .insert((time_ns, self.deferred_sequence), event);
+    }
+
+    fn flush_deferred(&mut self) {
+        while let Some(entry) = self.deferred.first_entry() {
+            if entry.key().0 > self.now_ns {
+                return;
+            }
+            let mut event = entry.remove();
+            event.step = self.step;
+            self.trace
+                .record(event, self.config.trace_events_max, self.config.trace_mode);
+        }
+    }
+
+    fn flush_all_deferred(&mut self) {
+        while let Some((_, event)) = self.deferred.pop_first() {
+            self.trace
+                .record(event, self.config.trace_events_max, self.config.trace_mode);
+        }
+    }
+
+    fn next_timer_sequence(&mut self) -> u64 {
+        self.timer_sequence += 1;
+        self.timer_sequence
+    }
+
+    fn describe_wait(&self, on: WaitOn) -> String {
+        let text = self.trace.describe_wait(on);
+        match on {
+            WaitOn::Resource(_, id) => {
+                match self.resources.get(id as usize).and_then(|info| info.holder) {
+                    Some(holder) => format!("{text} held by `{}`", self.trace.task_name(holder)),
+                    None => text,
+                }
+            }
+            WaitOn::Unknown => format!(
+                "{text} (not an asyncsim primitive; the engine cannot see what it waits for)"
+            ),
+            _ => text,
+        }
+    }
+
+    fn blocked_tasks(&self) -> Vec<BlockedTask> {
+        self.tasks
+            .iter()
+            .enumerate()
+            .filter(|(_, slot)| slot.state != TaskState::Done)
+            .map(|(index, slot)| BlockedTask {
+                task: TaskId(index as u32),
+                name: self.trace.tasks[index].name.clone(),
+                waiting_on: self.describe_wait(slot.waiting_on),
+                wait: slot.waiting_on,
+            })
+            .collect()
+    }
+
+    fn fail_deadlock(&mut self) {
+        let blocked = self.blocked_tasks();
+        let names: Vec<String> = blocked
+            .iter()
+            .map(|task| format!("`{}`", task.name))
+            .collect();
+        let message = format!(
+            "deadlock: the main future is pending, no task is runnable, and no timer or pool job is left to wake one; blocked: {}",
+            names.join(", ")
+        );
+        let mut failure = Failure::new(FailureKind::Deadlock, message, self.step, self.now_ns);
+        failure.blocked = blocked;
+        self.failure.get_or_insert(failure);
+    }
+
+    fn fail_time_limit(&mut self, next_ns: u64) {
+        let message = format!(
+            "virtual-time limit: the next timer is at {}, past Config::time_limit ({}); a task may be looping on sleep or interval (raise the limit with Config::time_limit if the program really runs that long)",
+            format_ns(next_ns),
+            format_ns(self.config.time_limit_ns)
+        );
+        let mut failure = Failure::new(FailureKind::TimeLimit, message, self.step, self.now_ns);
+        failure.blocked = self.blocked_tasks();
+        self.failure.get_or_insert(failure);
+    }
+
+    fn fail_step_limit(&mut self) {
+        let runnable: Vec<String> = self
+            .runnable
+            .iter()
+            .map(|task| format!("`{}`", self.trace.tasks[*task as usize].name))
+            .collect();
+        let message = format!(
+            "step limit: the run made {} polls (Config::max_steps) without finishing; still runnable: {} (a livelock or a busy loop on yield_now? raise the limit with Config::max_steps if the program really is that long)",
+            self.config.max_steps,
+            runnable.join(", ")
+        );
+        let mut failure = Failure::new(FailureKind::StepLimit, message, self.step, self.now_ns);
+        failure.blocked = self.blocked_tasks();
+        self.failure.get_or_insert(failure);
+    }
+
+    fn fail_divergence(&mut self, divergence: crate::strategy::Divergence) {
+        let expected = divergence.expected;
+        let range = if divergence.bound == 0 {
+            "any u64".to_string()
+        } else {
+            format!("0..{}", divergence.bound)
+        };
+        let message = format!(
+            "tape divergence at draw {}: the tape says a {} draw of value {}, but the program now makes a {} draw in {}; the program changed since the token was recorded (re-run the exploration to get a fresh token)",
+            divergence.index, expected.label, expected.value, divergence.label, range
+        );
+        let failure = Failure::new(FailureKind::TapeDivergence, message, self.step, self.now_ns);
+        self.failure.get_or_insert(failure);
+    }
+}
+
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(text) = payload.downcast_ref::<&str>() {
+        (*text).to_string()
+    } else if let Some(text) = payload.downcast_ref::<String>() {
+        text.clone()
+    } else {
+        "<non-string panic payload>".to_string()
+    }
+}
+
+/// Installs (once per process) a panic hook that, inside a run, captures the
+/// message and location for the failure report instead of printing it; the
+/// previous hook still handles panics outside runs.
+fn install_panic_hook() {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        let previous = panic::take_hook();
+        panic::set_hook(Box::new(move |info| {
+            let inside = CURRENT
+                .try_with(|current| current.try_borrow().map(|c| c.is_some()).unwrap_or(true));
+            if inside == Ok(true) {
+                let message = panic_message(info.payload());
+                let text = match info.location() {
+                    Some(location) => {
+                        format!("{message} (at {}:{})", location.file(), location.line())
+                    }
+                    None => message,
+                };
+                let _ = LAST_PANIC.try_with(|last| *last.borrow_mut() = Some(text));
+            } else {
+                previous(info);
+            }
+        }));
+    });
+}
+
+// ---------------------------------------------------------------------------
+// Entry points used by the rest of the crate (task code calls these).
+// ---------------------------------------------------------------------------
+
+/// Runs `f` with the current core, or panics with a message naming `what`.
+#[inline]
+pub(crate) fn with_core<R>(what: &str, f: impl FnOnce(&Core) -> R) -> R {
+    CURRENT.with(|current| match &*current.borrow() {
+        Some(core) => f(core),
+        None => panic!(
+            "{what} was called outside a simulation: call it inside the future passed to Sim::run (or asyncsim::check)"
+        ),
+    })
+}
+
+/// Runs `f` with the current core if there is one.
+#[inline]
+pub(crate) fn try_with_core<R>(f: impl FnOnce(&Core) -> R) -> Option<R> {
+    CURRENT.with(|current| current.borrow().as_ref().map(|core| f(core)))
+}
+
+/// The id of the run in progress on this thread, if any.
+pub(crate) fn current_run_id() -> Option<u64> {
+    try_with_core(|core| core.run_id.get())
+}
+
+/// Spawns a future as a new task of the current run.
+pub(crate) fn spawn_task<F>(future: F, name: Option<String>) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    with_core("asyncsim::spawn", |core| {
+        let (run_id, id, parent, tasks_max, count) = {
+            let state = core.state.borrow();
+            (
+                core.run_id.get(),
+                state.tasks.len() as u32,
+                state.current.or(state.job_context.map(|job| job.task)),
+                state.config.tasks_max,
+                state.tasks.len(),
+            )
+        };
+        if count >= tasks_max {
+            let mut state = core.state.borrow_mut();
+            let message = format!(
+                "task limit: the run spawned {tasks_max} tasks (Config::tasks_max); a runaway spawn loop? raise the limit with Config::tasks_max"
+            );
+            let failure = Failure::new(FailureKind::TaskLimit, message, state.step, state.now_ns);
+            state.failure.get_or_insert(failure);
+        }
+        let slot: Rc<JoinSlot<F::Output>> = Rc::new(JoinSlot::new(TaskId(id), run_id));
+        let writer = slot.clone();
+        let task: BoxedTask = Box::pin(async move {
+            let output = future.await;
+            writer.complete(Ok(output));
+        });
+        let name = name.unwrap_or_else(|| format!("task-{id}"));
+        let actual = core.add_task(
+            Some(task),
+            name,
+            parent,
+            Some(slot.clone() as Rc<dyn JoinSlotAny>),
+            false,
+        );
+        debug_assert_eq!(actual.0, id);
+        JoinHandle::new(slot)
+    })
+}
+
+/// Queues a closure on the simulated executor pool.
+pub(crate) fn spawn_blocking_job<F, R>(work: F, name: Option<String>) -> JoinHandle<R>
+where
+    F: FnOnce() -> R + 'static,
+    R: 'static,
+{
+    with_core("asyncsim::spawn_blocking", |core| {
+        let (run_id, id, parent) = {
+            let state = core.state.borrow();
+            assert!(
+                state.job_context.is_none(),
+                "asyncsim::spawn_blocking was called inside a spawn_blocking job; submit the work from async code instead"
+            );
+            (core.run_id.get(), state.tasks.len() as u32, state.current)
+        };
+        let slot: Rc<JoinSlot<R>> = Rc::new(JoinSlot::new(TaskId(id), run_id));
+        let name = name.unwrap_or_else(|| format!("blocking-{id}"));
+        let task = core.add_task(
+            None,
+            name,
+            parent,
+            Some(slot.clone() as Rc<dyn JoinSlotAny>),
+            true,
+        );
+        let writer = slot.clone();
+        let job_work: Box<dyn FnOnce() -> Box<dyn FnOnce()>> = Box::new(move || {
+            let outcome = panic::catch_unwind(AssertUnwindSafe(work));
+            let result: Result<R, String> = outcome.map_err(|payload| {
+                LAST_PANIC
+                    .with(|last| last.borrow_mut().take())
+                    .unwrap_or_else(|| panic_message(&*payload))
+            });
+            Box::new(move || match result {
+                Ok(value) => writer.complete(Ok(value)),
+                Err(message) => {
+                    let name =
+                        try_with_core(|core| core.state.borrow().trace.task_name(task).to_string())
+                            .unwrap_or_default();
+                    if writer.handle_alive() {
+                        writer.fail(JoinError::panicked(task, name, message));
+                    } else {
+                        try_with_core(|core| {
+                            let mut state = core.state.borrow_mut();
+                            state.record(Some(task), EventKind::Panic);
+                            let mut failure = Failure::new(
+                                FailureKind::Panic,
+                                format!("pool job `{name}` panicked and its JoinHandle was dropped: {message}"),
+                                state.step,
+                                state.now_ns,
+                            );
+                            failure.task = Some(task);
+                            failure.task_name = Some(name);
+                            state.failure.get_or_insert(failure);
+                        });
+                    }
+                }
+            })
+        });
+        {
+            let mut state = core.state.borrow_mut();
+            let job = state.pool_jobs.len() as u32;
+            state.pool_jobs.push(PoolJob {
+                task,
+                work: Some(job_work),
+                deliver: None,
+                worker: None,
+            });
+            state.pool_queue.push_back(job);
+            state.tasks[task.index()].waiting_on = WaitOn::PoolJob(job);
+            state.record(Some(task), EventKind::PoolQueue { job });
+        }
+        core.start_pool_jobs();
+        JoinHandle::new(slot)
+    })
+}
+
+/// Blocks the current task (or pool job) for `duration` of virtual time.
+pub(crate) fn blocking_sleep(duration: Duration) {
+    let duration_ns = crate::config::duration_to_ns(duration);
+    with_core("asyncsim::blocking::sleep", |core| {
+        let mut state = core.state.borrow_mut();
+        let state = &mut *state;
+        if let Some(mut job) = state.job_context {
+            let at = job.start_ns + job.offset_ns;
+            state.record_at(at, Some(job.task), EventKind::BlockingSleep { duration_ns });
+            job.offset_ns = job.offset_ns.saturating_add(duration_ns);
+            state.job_context = Some(job);
+            return;
+        }
+        let task = state.current;
+        state.record(task, EventKind::BlockingSleep { duration_ns });
+        state.now_ns = state.now_ns.saturating_add(duration_ns);
+        state.held_ns = state.held_ns.saturating_add(duration_ns);
+        state.flush_deferred();
+        if state.now_ns > state.config.time_limit_ns {
+            let limit = state.now_ns;
+            state.fail_time_limit(limit);
+        }
+    });
+}
+
+/// Records a user mark.
+pub(crate) fn mark(label: &str) {
+    try_with_core(|core| {
+        let mut state = core.state.borrow_mut();
+        let state = &mut *state;
+        let id = match state.label_ids.get(label) {
+            Some(id) => *id,
+            None => {
+                let id = state.trace.labels.len() as u32;
+                state.trace.labels.push(label.to_string());
+                state.label_ids.insert(label.to_string(), id);
+                id
+            }
+        };
+        match state.job_context {
+            Some(job) => state.record_at(
+                job.start_ns + job.offset_ns,
+                Some(job.task),
+                EventKind::Mark { label: id },
+            ),
+            None => {
+                let task = state.current;
+                state.record(task, EventKind::Mark { label: id });
+            }
+        }
+    });
+}
+
+/// The virtual time now (a pool job sees its own time).
+pub(crate) fn now_ns(what: &str) -> u64 {
+    with_core(what, |core| {
+        let state = core.state.borrow();
+        match state.job_context {
+            Some(job) => job.start_ns + job.offset_ns,
+            None => state.now_ns,
+        }
+    })
+}
+
+/// Registers a timer waking `waker` at `deadline_ns`; returns its key.
+pub(crate) fn register_timer(deadline_ns: u64, waker: Waker) -> (u64, u64) {
+    with_core("asyncsim::time::sleep", |core| {
+        let mut state = core.state.borrow_mut();
+        let task = state.current.unwrap_or(TaskId::MAIN);
+        let sequence = state.next_timer_sequence();
+        state
+            .timers
+            .insert((deadline_ns, sequence), TimerAction::Wake { task, waker });
+        state.record(Some(task), EventKind::TimerSet { deadline_ns });
+        if let Some(slot) = state.tasks.get_mut(task.index()) {
+            slot.waiting_on = WaitOn::Timer { deadline_ns };
+        }
+        (deadline_ns, sequence)
+    })
+}
+
+/// Replaces the waker of a registered timer (the future moved between tasks
+/// or combinators). Returns false when the timer already fired.
+pub(crate) fn update_timer(key: (u64, u64), waker: &Waker) -> bool {
+    try_with_core(|core| {
+        let mut state = core.state.borrow_mut();
+        let current = state.current;
+        if let Some(slot) = current.and_then(|task| state.tasks.get_mut(task.index())) {
+            slot.waiting_on = WaitOn::Timer { deadline_ns: key.0 };
+        }
+        match state.timers.get_mut(&key) {
+            Some(TimerAction::Wake { waker: stored, .. }) => {
+                if !stored.will_wake(waker) {
+                    *stored = waker.clone();
+                }
+                true
+            }
+            _ => false,
+        }
+    })
+    .unwrap_or(false)
+}
+
+/// Cancels a timer (its future was dropped).
+pub(crate) fn cancel_timer(key: (u64, u64)) {
+    try_with_core(|core| {
+        // A destructor may run while the state is borrowed (never in our
+        // code paths, but be safe): skip rather than panic.
+        if let Ok(mut state) = core.state.try_borrow_mut() {
+            state.timers.remove(&key);
+        }
+    });
+}
+
+/// Records what the current task is about to wait on (call before returning
+/// `Pending`).
+pub(crate) fn set_waiting_on(on: WaitOn) {
+    try_with_core(|core| {
+        let mut state = core.state.borrow_mut();
+        if let Some(task) = state.current {
+            state.tasks[task.index()].waiting_on = on;
+        }
+    });
+}
+
+/// The running task, if a task is being polled.
+pub(crate) fn current_task() -> Option<TaskId> {
+    try_with_core(|core| core.state.borrow().current).flatten()
+}
+
+/// The name of a task of the current run.
+pub(crate) fn task_name(task: TaskId) -> Option<String> {
+    try_with_core(|core| core.state.borrow().trace.task_name(task).to_string())
+}
+
+/// Aborts a task of the current run.
+pub(crate) fn abort_task(task: TaskId) {
+    try_with_core(|core| core.abort(task));
+}
+
+/// Makes one non-scheduling draw.
+pub(crate) fn draw(label: DrawLabel, bound: u64, what: &str) -> u64 {
+    with_core(what, |core| {
+        let mut state = core.state.borrow_mut();
+        let value = state.chooser.draw(label, bound);
+        if let Some(divergence) = state.chooser.divergence.take() {
+            state.fail_divergence(divergence);
+        }
+        value
+    })
+}
+
+/// Registers a sync primitive; returns its per-run id.
+pub(crate) fn register_resource(kind: ResourceKind) -> Option<u32> {
+    try_with_core(|core| {
+        let mut state = core.state.borrow_mut();
+        let id = state.resources.len() as u32;
+        state.resources.push(ResourceInfo { kind, holder: None });
+        id
+    })
+}
+
+/// Records which task holds a resource (for deadlock reports).
+pub(crate) fn set_resource_holder(id: u32, holder: Option<TaskId>) {
+    try_with_core(|core| {
+        let mut state = core.state.borrow_mut();
+        if let Some(info) = state.resources.get_mut(id as usize) {
+            debug_assert!(info.kind != ResourceKind::Other || holder.is_none() || holder.is_some());
+            info.holder = holder;
+        }
+    });
+}

@@ -1,0 +1,91 @@
+//! The asyncsim engine: a deterministic, single-threaded executor with a
+//! virtual clock and a seeded scheduler.
+//!
+//! A run is a pure function of (program, strategy, seed or tape). Every
+//! decision — which runnable task is polled next, which of several timers due
+//! at the same instant fires first, a random value — is one bounded draw on
+//! a [`Tape`], where 0 is always asyncio's own choice. Record the tape and you
+//! can replay the run exactly; shrink it toward zeros and you move toward
+//! plain FIFO.
+//!
+//! # A first run
+//!
+//! ```
+//! use asyncsim_sim::{trace, Config, Sim, Strategy};
+//! use std::time::Duration;
+//!
+//! let run = Sim::new(Config::new().seed(7).strategy(Strategy::Random)).run(async {
+//!     let speaker = asyncsim_sim::spawn(async {
+//!         trace::mark("speak");
+//!         42
+//!     });
+//!     asyncsim_sim::time::sleep(Duration::from_secs(1)).await;
+//!     speaker.await.unwrap()
+//! });
+//! assert_eq!(run.elapsed(), Duration::from_secs(1)); // virtual: the test took microseconds
+//! assert_eq!(run.result.unwrap(), 42);
+//!
+//! // The tape replays this run exactly.
+//! let replay = Sim::new(Config::new().strategy(Strategy::Replay(run.tape.clone()))).run(async {
+//!     let speaker = asyncsim_sim::spawn(async {
+//!         trace::mark("speak");
+//!         42
+//!     });
+//!     asyncsim_sim::time::sleep(Duration::from_secs(1)).await;
+//!     speaker.await.unwrap()
+//! });
+//! assert_eq!(replay.trace, run.trace);
+//! ```
+//!
+//! # Lazy futures
+//!
+//! A future that is never awaited (or spawned) never runs, like a coroutine
+//! object in Python that nobody awaits:
+//!
+//! ```
+//! use asyncsim_sim::{trace, Config, Sim};
+//! let run = Sim::new(Config::new()).run(async {
+//!     let _never = async { trace::mark("never printed") };
+//! });
+//! assert_eq!(run.trace.marks().count(), 0);
+//! ```
+//!
+//! And a future, once awaited, is consumed: awaiting it again does not
+//! compile (Python raises at run time).
+//!
+//! ```compile_fail
+//! # asyncsim_sim::Sim::new(asyncsim_sim::Config::new()).run(async {
+//! let speak = async { 1 };
+//! speak.await;
+//! speak.await; // error[E0382]: use of moved value
+//! # });
+//! ```
+//!
+//! # Failures are values
+//!
+//! A panic, a deadlock, a step or time limit end the run with a
+//! [`Failure`] in `run.result`, never a hang or a crash of the test binary.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod blocking;
+mod config;
+mod executor;
+mod failure;
+pub mod random;
+mod strategy;
+pub mod tape;
+pub mod task;
+pub mod time;
+pub mod trace;
+
+pub use blocking::spawn_blocking;
+pub use config::{duration_to_ns, Config, DEFAULT_POOL_SIZE};
+pub use executor::{Run, Sim, SlowPoll};
+pub use failure::{BlockedTask, Failure, FailureKind};
+pub use random::{random, random_range};
+pub use strategy::{Strategy, PCT_SPIN_POLLS};
+pub use tape::{Draw, DrawLabel, Tape, TapeError};
+pub use task::{spawn, yield_now, JoinError, JoinHandle};
+pub use trace::{Event, EventKind, TaskId, Trace, TraceMode};

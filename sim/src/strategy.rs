@@ -1,0 +1,361 @@
+//! How each draw is made: the scheduling strategies and the chooser that
+//! applies them.
+//!
+//! Whatever the strategy, the chooser records the *realised* decision on the
+//! tape as an index into the runnable tasks in FIFO order, so a tape means the
+//! same thing under every strategy and replays without knowing how it was
+//! made.
+
+use std::fmt;
+use std::str::FromStr;
+
+use rand_chacha::ChaCha8Rng;
+use rand_core::{RngCore, SeedableRng};
+
+use crate::tape::{Draw, DrawLabel, Tape};
+
+/// How draws are made.
+///
+/// ```
+/// use asyncsim_sim::Strategy;
+/// assert_eq!("pct:3".parse::<Strategy>().unwrap(), Strategy::Pct { depth: 3 });
+/// assert_eq!(Strategy::Fifo.to_string(), "fifo");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub enum Strategy {
+    /// asyncio's own order: always the oldest runnable task, timers in
+    /// registration order. Every draw is 0.
+    Fifo,
+    /// Uniform over the options, from a ChaCha8 generator seeded by the seed.
+    #[default]
+    Random,
+    /// Probabilistic concurrency testing (Burckhardt et al., ASPLOS 2010):
+    /// random task priorities, `depth - 1` priority change points spread over
+    /// `Config::pct_steps_estimate` steps. Finds a bug of depth `d` with
+    /// probability at least 1/(n·k^(d-1)) per run. Non-scheduling draws
+    /// (timers, random data) are uniform.
+    ///
+    /// Priorities persist across `yield_now` and other awaits: a task keeps
+    /// running until it blocks, finishes, or reaches a change point. To keep
+    /// a top-priority task that spins on `yield_now` from starving the tasks
+    /// it waits for, a task polled [`PCT_SPIN_POLLS`] times in a row while
+    /// others were runnable is demoted below every other task.
+    Pct {
+        /// The bug depth to target (number of ordering constraints); 1 or more.
+        depth: u32,
+    },
+    /// Draws come from the tape. A draw whose kind or range no longer fits the
+    /// program is reported as a tape divergence; once the tape is exhausted
+    /// every draw is 0 (the canonical path).
+    Replay(Tape),
+}
+
+/// See [`Strategy::Pct`]: consecutive polls of one task, while others wait,
+/// after which PCT demotes it.
+pub const PCT_SPIN_POLLS: u32 = 4096;
+
+impl fmt::Display for Strategy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Strategy::Fifo => f.write_str("fifo"),
+            Strategy::Random => f.write_str("random"),
+            Strategy::Pct { depth } => write!(f, "pct:{depth}"),
+            Strategy::Replay(tape) => write!(f, "replay:{tape}"),
+        }
+    }
+}
+
+impl FromStr for Strategy {
+    type Err = String;
+
+    /// Parses `fifo`, `random`, `pct:<depth>`, `replay:<token>`.
+    fn from_str(text: &str) -> Result<Strategy, String> {
+        let text = text.trim();
+        let lower = text.to_ascii_lowercase();
+        match lower.as_str() {
+            "fifo" => return Ok(Strategy::Fifo),
+            "random" => return Ok(Strategy::Random),
+            "pct" => return Ok(Strategy::Pct { depth: 2 }),
+            _ => {}
+        }
+        if let Some(depth) = lower.strip_prefix("pct:") {
+            let depth: u32 = depth.parse().map_err(|_| {
+                format!("`{text}`: PCT depth must be a whole number, as in `pct:3`")
+            })?;
+            if depth == 0 {
+                return Err(format!("`{text}`: PCT depth must be at least 1"));
+            }
+            return Ok(Strategy::Pct { depth });
+        }
+        if let Some(token) = text.strip_prefix("replay:") {
+            return token
+                .parse()
+                .map(Strategy::Replay)
+                .map_err(|error| error.to_string());
+        }
+        Err(format!(
+            "unknown strategy `{text}`: expected `fifo`, `random`, `pct:<depth>` or `replay:<token>`"
+        ))
+    }
+}
+
+/// Why a replayed draw did not fit.
+#[derive(Clone, Debug)]
+pub(crate) struct Divergence {
+    pub index: usize,
+    pub expected: Draw,
+    pub label: DrawLabel,
+    pub bound: u64,
+}
+
+/// PCT's per-run state.
+#[derive(Debug, Default)]
+struct PctState {
+    /// Priority of each task by index (higher runs first).
+    priorities: Vec<u64>,
+    /// Steps at which the running task is demoted, ascending.
+    change_points: Vec<u64>,
+    /// How many change points have passed (the next demotion priority).
+    changes_done: u64,
+    /// The task picked last and how many times in a row.
+    last_pick: Option<u32>,
+    repeat_picks: u32,
+}
+
+/// Makes the draws of one run and records them.
+pub(crate) struct Chooser {
+    mode: Mode,
+    rng: ChaCha8Rng,
+    replay: Vec<Draw>,
+    replay_cursor: usize,
+    /// Lenient replay (for shrinking): out-of-range values wrap, label
+    /// mismatches are ignored, instead of diverging.
+    lenient: bool,
+    pct: PctState,
+    pub(crate) tape: Tape,
+    pub(crate) divergence: Option<Divergence>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    Fifo,
+    Random,
+    Pct,
+    Replay,
+}
+
+impl Chooser {
+    pub(crate) fn new() -> Chooser {
+        Chooser {
+            mode: Mode::Fifo,
+            rng: ChaCha8Rng::seed_from_u64(0),
+            replay: Vec::new(),
+            replay_cursor: 0,
+            lenient: false,
+            pct: PctState::default(),
+            tape: Tape::new(),
+            divergence: None,
+        }
+    }
+
+    /// Resets for a new run, reusing allocations.
+    pub(crate) fn reset(
+        &mut self,
+        strategy: &Strategy,
+        seed: u64,
+        lenient: bool,
+        steps_estimate: u64,
+    ) {
+        self.rng = ChaCha8Rng::seed_from_u64(seed);
+        self.tape.clear();
+        self.divergence = None;
+        self.replay.clear();
+        self.replay_cursor = 0;
+        self.lenient = lenient;
+        self.pct.priorities.clear();
+        self.pct.change_points.clear();
+        self.pct.changes_done = 0;
+        self.pct.last_pick = None;
+        self.pct.repeat_picks = 0;
+        self.mode = match strategy {
+            Strategy::Fifo => Mode::Fifo,
+            Strategy::Random => Mode::Random,
+            Strategy::Pct { depth } => {
+                for _ in 1..(*depth).max(1) {
+                    let point = bounded(&mut self.rng, steps_estimate.max(1));
+                    self.pct.change_points.push(point);
+                }
+                self.pct.change_points.sort_unstable();
+                Mode::Pct
+            }
+            Strategy::Replay(tape) => {
+                self.replay.extend_from_slice(tape.draws());
+                Mode::Replay
+            }
+        };
+    }
+
+    /// A new task exists: PCT gives it a random priority above every
+    /// change-point priority.
+    #[inline]
+    pub(crate) fn task_spawned(&mut self, task: u32) {
+        if self.mode == Mode::Pct {
+            let index = task as usize;
+            if self.pct.priorities.len() <= index {
+                self.pct.priorities.resize(index + 1, 0);
+            }
+            // Above every change-point priority (those are < 2^32).
+            self.pct.priorities[index] = (self.rng.next_u64() >> 1) | (1 << 40);
+        }
+    }
+
+    /// Picks which of `runnable` (task indices, oldest first) runs at `step`.
+    /// Returns the position in `runnable`.
+    #[inline]
+    pub(crate) fn pick_task(
+        &mut self,
+        runnable: &std::collections::VecDeque<u32>,
+        step: u64,
+    ) -> usize {
+        let count = runnable.len();
+        if count == 1 {
+            if self.mode == Mode::Pct {
+                self.note_pct_pick(runnable[0], false);
+            }
+            return 0;
+        }
+        let value = match self.mode {
+            Mode::Fifo => 0,
+            Mode::Random => bounded(&mut self.rng, count as u64),
+            Mode::Replay => self.replayed(DrawLabel::Schedule, count as u64),
+            Mode::Pct => self.pct_pick(runnable, step),
+        };
+        self.tape.push(Draw {
+            label: DrawLabel::Schedule,
+            bound: count as u64,
+            value,
+        });
+        value as usize
+    }
+
+    fn pct_pick(&mut self, runnable: &std::collections::VecDeque<u32>, step: u64) -> u64 {
+        // A change point demotes whichever task is about to run at that step.
+        let mut best = 0;
+        let mut best_priority = 0;
+        for (position, task) in runnable.iter().enumerate() {
+            let priority = self
+                .pct
+                .priorities
+                .get(*task as usize)
+                .copied()
+                .unwrap_or(0);
+            if position == 0 || priority > best_priority {
+                best = position;
+                best_priority = priority;
+            }
+        }
+        let mut demoted = false;
+        while self
+            .pct
+            .change_points
+            .get(self.pct.changes_done as usize)
+            .is_some_and(|point| *point <= step)
+        {
+            let task = runnable[best] as usize;
+            // Change point i gives priority d-1-i.. lower than all initial ones;
+            // later change points give lower priorities still.
+            self.pct.priorities[task] = (1 << 32) - 1 - self.pct.changes_done;
+            self.pct.changes_done += 1;
+            demoted = true;
+        }
+        if demoted {
+            return self.pct_pick(runnable, step);
+        }
+        self.note_pct_pick(runnable[best], true);
+        best as u64
+    }
+
+    fn note_pct_pick(&mut self, task: u32, others_waiting: bool) {
+        if self.pct.last_pick == Some(task) && others_waiting {
+            self.pct.repeat_picks += 1;
+            if self.pct.repeat_picks >= PCT_SPIN_POLLS {
+                // The task spins while others wait: drop it below everyone.
+                let lowest = self.pct.priorities.iter().copied().min().unwrap_or(0);
+                self.pct.priorities[task as usize] = lowest.saturating_sub(1);
+                self.pct.repeat_picks = 0;
+            }
+        } else {
+            self.pct.last_pick = Some(task);
+            self.pct.repeat_picks = 0;
+        }
+    }
+
+    /// A non-scheduling draw in `[0, bound)` (`bound == 0` means 2^64).
+    #[inline]
+    pub(crate) fn draw(&mut self, label: DrawLabel, bound: u64) -> u64 {
+        if bound == 1 {
+            return 0;
+        }
+        let value = match self.mode {
+            Mode::Fifo => 0,
+            Mode::Random | Mode::Pct => {
+                if bound == 0 {
+                    self.rng.next_u64()
+                } else {
+                    bounded(&mut self.rng, bound)
+                }
+            }
+            Mode::Replay => self.replayed(label, bound),
+        };
+        self.tape.push(Draw {
+            label,
+            bound,
+            value,
+        });
+        value
+    }
+
+    fn replayed(&mut self, label: DrawLabel, bound: u64) -> u64 {
+        let index = self.replay_cursor;
+        let Some(expected) = self.replay.get(index).copied() else {
+            return 0;
+        };
+        self.replay_cursor += 1;
+        let fits = expected.label == label && (bound == 0 || expected.value < bound);
+        if fits {
+            return expected.value;
+        }
+        if self.lenient {
+            return if bound == 0 {
+                expected.value
+            } else {
+                expected.value % bound
+            };
+        }
+        if self.divergence.is_none() {
+            self.divergence = Some(Divergence {
+                index,
+                expected,
+                label,
+                bound,
+            });
+        }
+        0
+    }
+}
+
+/// An unbiased draw in `[0, bound)` (Lemire's multiply-and-reject; the
+/// division for the rejection threshold only runs in the rare case the low
+/// half falls below `bound`).
+#[inline]
+fn bounded(rng: &mut ChaCha8Rng, bound: u64) -> u64 {
+    debug_assert!(bound > 0);
+    let mut product = u128::from(rng.next_u64()) * u128::from(bound);
+    if (product as u64) < bound {
+        let threshold = bound.wrapping_neg() % bound;
+        while (product as u64) < threshold {
+            product = u128::from(rng.next_u64()) * u128::from(bound);
+        }
+    }
+    (product >> 64) as u64
+}

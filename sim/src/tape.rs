@@ -1,0 +1,515 @@
+//! The choice tape: every nondeterministic decision of a run, in order.
+//!
+//! A run makes a sequence of bounded draws: "pick one of these 3 runnable
+//! tasks", "which of these 2 timers with the same deadline fires first",
+//! "a random `u8`". Each draw is a value in `[0, bound)` with a [`DrawLabel`]
+//! saying what kind of decision it was. Value 0 is always the canonical
+//! choice, the one asyncio itself would make (the oldest runnable task, the
+//! timer registered first), so the number of nonzero draws counts how far a
+//! schedule deviates from plain FIFO.
+//!
+//! Decisions with a single option (`bound == 1`) are not draws: they are not
+//! recorded and consume nothing on replay. That keeps tapes short and makes
+//! "number of draws" a count of real choices.
+//!
+//! # Replay tokens
+//!
+//! A tape prints as a compact token and parses back:
+//!
+//! ```
+//! use asyncsim_sim::{Config, Sim, Strategy, Tape};
+//!
+//! let run = Sim::new(Config::new().seed(3)).run(async {
+//!     let a = asyncsim_sim::spawn(async { asyncsim_sim::yield_now().await; 1 });
+//!     let b = asyncsim_sim::spawn(async { 2 });
+//!     a.await.unwrap() + b.await.unwrap()
+//! });
+//! let token = run.tape.to_string();
+//! let tape: Tape = token.parse().unwrap();
+//! assert_eq!(tape, run.tape);
+//!
+//! // A malformed token is an error that says what is wrong, never a panic.
+//! let error = "as1.AAAA.00000000".parse::<Tape>().unwrap_err();
+//! assert!(error.to_string().contains("checksum"));
+//! ```
+//!
+//! The token is `as1.<payload>.<checksum>`: a version tag, the draws packed
+//! as base64url varints (runs of zero draws collapse to one item, so a shrunk
+//! tape is a few characters), and a 32-bit FNV-1a checksum in hex.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// What kind of decision a draw made. Stored in the tape so a replay can tell
+/// when the program no longer makes the same decisions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum DrawLabel {
+    /// Which runnable task is polled next (value k = the k-th oldest runnable).
+    Schedule = 0,
+    /// Which of several timers due at the same instant fires next.
+    Timer = 1,
+    /// The start order of an unordered combinator (`StartOrder::Unordered`).
+    Start = 2,
+    /// User data from `asyncsim::random` / `random_range`.
+    Random = 3,
+    /// Which of several pool jobs finishing at the same instant completes next.
+    Pool = 4,
+}
+
+impl DrawLabel {
+    const ALL: [DrawLabel; 5] = [
+        DrawLabel::Schedule,
+        DrawLabel::Timer,
+        DrawLabel::Start,
+        DrawLabel::Random,
+        DrawLabel::Pool,
+    ];
+
+    fn from_code(code: u64) -> Option<DrawLabel> {
+        Self::ALL.get(code as usize).copied()
+    }
+
+    /// A short lowercase name for reports ("schedule", "timer", …).
+    pub fn name(self) -> &'static str {
+        match self {
+            DrawLabel::Schedule => "schedule",
+            DrawLabel::Timer => "timer",
+            DrawLabel::Start => "start",
+            DrawLabel::Random => "random",
+            DrawLabel::Pool => "pool",
+        }
+    }
+}
+
+impl fmt::Display for DrawLabel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One recorded decision: `value` in `[0, bound)`.
+///
+/// `bound == 0` stands for the full `u64` range (used by `random::<u64>()`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Draw {
+    /// What kind of decision this was.
+    pub label: DrawLabel,
+    /// How many options there were (0 means 2^64).
+    pub bound: u64,
+    /// Which option was taken; 0 is the canonical (FIFO) one.
+    pub value: u64,
+}
+
+/// The draws of one run, in the order they were made.
+///
+/// A tape compares equal to another when their draw labels and values match;
+/// bounds are kept for reports and checks but are not part of the token, so a
+/// tape parsed from a token has `bound == 0` on every draw until it is
+/// replayed and re-recorded.
+#[derive(Clone, Debug, Default)]
+pub struct Tape {
+    draws: Vec<Draw>,
+}
+
+impl PartialEq for Tape {
+    fn eq(&self, other: &Tape) -> bool {
+        // Trailing zero draws are canonical choices an exhausted tape makes
+        // anyway, so they do not distinguish two tapes.
+        let a = self.significant();
+        let b = other.significant();
+        a.len() == b.len()
+            && a.iter()
+                .zip(b)
+                .all(|(x, y)| x.label == y.label && x.value == y.value)
+    }
+}
+
+impl Eq for Tape {}
+
+impl Tape {
+    /// An empty tape: replaying it follows the canonical (FIFO) path.
+    pub fn new() -> Tape {
+        Tape::default()
+    }
+
+    /// A tape holding exactly these draws.
+    pub fn from_draws(draws: Vec<Draw>) -> Tape {
+        Tape { draws }
+    }
+
+    /// The draws, in order.
+    pub fn draws(&self) -> &[Draw] {
+        &self.draws
+    }
+
+    /// Mutable access for shrinkers and enumerators.
+    pub fn draws_mut(&mut self) -> &mut Vec<Draw> {
+        &mut self.draws
+    }
+
+    /// How many draws were made.
+    pub fn len(&self) -> usize {
+        self.draws.len()
+    }
+
+    /// True when no decision was drawn.
+    pub fn is_empty(&self) -> bool {
+        self.draws.is_empty()
+    }
+
+    /// How many draws took a non-canonical value: the distance from FIFO.
+    pub fn deviations(&self) -> usize {
+        self.draws.iter().filter(|draw| draw.value != 0).count()
+    }
+
+    /// The draws up to and including the last nonzero one.
+    pub fn significant(&self) -> &[Draw] {
+        let end = self
+            .draws
+            .iter()
+            .rposition(|draw| draw.value != 0)
+            .map_or(0, |index| index + 1);
+        &self.draws[..end]
+    }
+
+    /// Drops trailing zero draws, which an exhausted tape makes anyway.
+    pub fn trim(&mut self) {
+        let keep = self.significant().len();
+        self.draws.truncate(keep);
+    }
+
+    pub(crate) fn push(&mut self, draw: Draw) {
+        self.draws.push(draw);
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.draws.clear();
+    }
+
+    fn encode_payload(&self) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        let draws = self.significant();
+        let mut index = 0;
+        while index < draws.len() {
+            let draw = draws[index];
+            let label = draw.label as u64;
+            if draw.value == 0 {
+                let mut run = 1;
+                while index + run < draws.len()
+                    && draws[index + run].value == 0
+                    && draws[index + run].label == draw.label
+                {
+                    run += 1;
+                }
+                push_varint(&mut bytes, ((run as u64) << 4) | (label << 1) | 1);
+                index += run;
+            } else {
+                // A single draw: label and value in one header when the value
+                // fits, otherwise an escape (count 0) followed by the value.
+                if draw.value < (1 << 59) {
+                    push_varint(&mut bytes, (draw.value << 4) | (label << 1));
+                } else {
+                    push_varint(&mut bytes, label << 1);
+                    push_varint(&mut bytes, draw.value);
+                }
+                index += 1;
+            }
+        }
+        bytes
+    }
+
+    fn decode_payload(bytes: &[u8]) -> Result<Tape, TapeError> {
+        let mut draws = Vec::new();
+        let mut position = 0;
+        while position < bytes.len() {
+            let header = read_varint(bytes, &mut position)?;
+            let label = DrawLabel::from_code((header >> 1) & 0b111)
+                .ok_or(TapeError::UnknownLabel((header >> 1) & 0b111))?;
+            let count = header >> 4;
+            if header & 1 == 1 {
+                if count == 0 {
+                    return Err(TapeError::Corrupt("a run of zero draws has length 0"));
+                }
+                if draws.len() as u64 + count > TOKEN_DRAWS_MAX {
+                    return Err(TapeError::TooLong);
+                }
+                draws.extend((0..count).map(|_| Draw {
+                    label,
+                    bound: 0,
+                    value: 0,
+                }));
+            } else {
+                let value = if count == 0 {
+                    read_varint(bytes, &mut position)?
+                } else {
+                    count
+                };
+                if value == 0 {
+                    return Err(TapeError::Corrupt("a single draw has value 0"));
+                }
+                if draws.len() as u64 + 1 > TOKEN_DRAWS_MAX {
+                    return Err(TapeError::TooLong);
+                }
+                draws.push(Draw {
+                    label,
+                    bound: 0,
+                    value,
+                });
+            }
+        }
+        Ok(Tape { draws })
+    }
+}
+
+/// The most draws a token may expand to: a bound on memory for hostile input.
+const TOKEN_DRAWS_MAX: u64 = 1 << 24;
+
+const TOKEN_VERSION: &str = "as1";
+
+impl fmt::Display for Tape {
+    /// The replay token: `as1.<base64url payload>.<fnv32 checksum>`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let payload = base64_encode(&self.encode_payload());
+        write!(
+            f,
+            "{TOKEN_VERSION}.{payload}.{:08x}",
+            fnv1a32(payload.as_bytes())
+        )
+    }
+}
+
+impl FromStr for Tape {
+    type Err = TapeError;
+
+    fn from_str(token: &str) -> Result<Tape, TapeError> {
+        let token = token.trim();
+        if token.is_empty() {
+            return Err(TapeError::Empty);
+        }
+        let mut parts = token.split('.');
+        let version = parts.next().unwrap_or_default();
+        let payload = parts.next().ok_or(TapeError::MissingPart("payload"))?;
+        let checksum = parts.next().ok_or(TapeError::MissingPart("checksum"))?;
+        if parts.next().is_some() {
+            return Err(TapeError::Corrupt("more than three '.'-separated parts"));
+        }
+        if version != TOKEN_VERSION {
+            return Err(TapeError::Version(version.chars().take(16).collect()));
+        }
+        let expected = u32::from_str_radix(checksum, 16)
+            .ok()
+            .filter(|_| checksum.len() == 8)
+            .ok_or(TapeError::Corrupt("the checksum is not 8 hex digits"))?;
+        let actual = fnv1a32(payload.as_bytes());
+        if expected != actual {
+            return Err(TapeError::Checksum { expected, actual });
+        }
+        let bytes = base64_decode(payload)?;
+        Tape::decode_payload(&bytes)
+    }
+}
+
+/// Why a replay token could not be read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TapeError {
+    /// The token was empty.
+    Empty,
+    /// A part of `as1.<payload>.<checksum>` is missing (probably truncated).
+    MissingPart(&'static str),
+    /// The token was made by an unknown format version.
+    Version(String),
+    /// The checksum does not match: the token was truncated or edited.
+    Checksum {
+        /// The checksum written in the token.
+        expected: u32,
+        /// The checksum of the payload as received.
+        actual: u32,
+    },
+    /// The payload has a character outside base64url.
+    Base64(char),
+    /// The payload names a draw label this version does not know.
+    UnknownLabel(u64),
+    /// The payload is structurally broken.
+    Corrupt(&'static str),
+    /// The payload expands to more draws than any run could make.
+    TooLong,
+}
+
+impl fmt::Display for TapeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let hint = "copy the whole token from the failure report (it looks like `as1.<payload>.<8 hex digits>`)";
+        match self {
+            TapeError::Empty => write!(f, "the replay token is empty; {hint}"),
+            TapeError::MissingPart(part) => {
+                write!(f, "the replay token has no {part} (is it truncated?); {hint}")
+            }
+            TapeError::Version(version) => write!(
+                f,
+                "the replay token has version `{version}`, this asyncsim reads `{TOKEN_VERSION}`; {hint}"
+            ),
+            TapeError::Checksum { expected, actual } => write!(
+                f,
+                "the replay token's checksum is {expected:08x} but its payload sums to {actual:08x}: the token was truncated or edited; {hint}"
+            ),
+            TapeError::Base64(character) => write!(
+                f,
+                "the replay token's payload has {character:?}, which is not base64url (A-Z a-z 0-9 - _); {hint}"
+            ),
+            TapeError::UnknownLabel(code) => {
+                write!(f, "the replay token names draw kind {code}, which this asyncsim does not know")
+            }
+            TapeError::Corrupt(what) => write!(f, "the replay token is corrupt: {what}; {hint}"),
+            TapeError::TooLong => write!(
+                f,
+                "the replay token expands to more than {TOKEN_DRAWS_MAX} draws, more than any run makes"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for TapeError {}
+
+fn push_varint(bytes: &mut Vec<u8>, mut value: u64) {
+    loop {
+        let byte = (value & 0x7f) as u8;
+        value >>= 7;
+        if value == 0 {
+            bytes.push(byte);
+            return;
+        }
+        bytes.push(byte | 0x80);
+    }
+}
+
+fn read_varint(bytes: &[u8], position: &mut usize) -> Result<u64, TapeError> {
+    let mut value: u64 = 0;
+    for shift in (0..64).step_by(7) {
+        let byte = *bytes
+            .get(*position)
+            .ok_or(TapeError::Corrupt("a number is cut off"))?;
+        *position += 1;
+        let bits = u64::from(byte & 0x7f);
+        if shift == 63 && bits > 1 {
+            return Err(TapeError::Corrupt("a number overflows 64 bits"));
+        }
+        value |= bits << shift;
+        if byte & 0x80 == 0 {
+            return Ok(value);
+        }
+    }
+    Err(TapeError::Corrupt("a number overflows 64 bits"))
+}
+
+const BASE64_ALPHABET: &[u8; 64] =
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+fn base64_encode(bytes: &[u8]) -> String {
+    let mut text = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let word = chunk.iter().enumerate().fold(0u32, |word, (index, byte)| {
+            word | (u32::from(*byte) << (16 - 8 * index))
+        });
+        let characters = chunk.len() + 1;
+        for index in 0..characters {
+            let sextet = (word >> (18 - 6 * index)) & 0x3f;
+            text.push(BASE64_ALPHABET[sextet as usize] as char);
+        }
+    }
+    text
+}
+
+fn base64_decode(text: &str) -> Result<Vec<u8>, TapeError> {
+    let mut bytes = Vec::with_capacity(text.len() * 3 / 4);
+    let mut word: u32 = 0;
+    let mut bits = 0;
+    for character in text.chars() {
+        let sextet = match character {
+            'A'..='Z' => character as u32 - 'A' as u32,
+            'a'..='z' => character as u32 - 'a' as u32 + 26,
+            '0'..='9' => character as u32 - '0' as u32 + 52,
+            '-' => 62,
+            '_' => 63,
+            other => return Err(TapeError::Base64(other)),
+        };
+        word = (word << 6) | sextet;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            bytes.push((word >> bits) as u8);
+            word &= (1 << bits) - 1;
+        }
+    }
+    if bits >= 6 {
+        return Err(TapeError::Corrupt("the payload length is not valid base64"));
+    }
+    Ok(bytes)
+}
+
+pub(crate) fn fnv1a32(bytes: &[u8]) -> u32 {
+    bytes.iter().fold(0x811c_9dc5u32, |hash, byte| {
+        (hash ^ u32::from(*byte)).wrapping_mul(0x0100_0193)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn draw(label: DrawLabel, value: u64) -> Draw {
+        Draw {
+            label,
+            bound: value.wrapping_add(1),
+            value,
+        }
+    }
+
+    #[test]
+    fn token_round_trips_mixed_draws() {
+        let tape = Tape::from_draws(vec![
+            draw(DrawLabel::Schedule, 0),
+            draw(DrawLabel::Schedule, 0),
+            draw(DrawLabel::Timer, 0),
+            draw(DrawLabel::Schedule, 3),
+            draw(DrawLabel::Random, u64::MAX),
+            draw(DrawLabel::Pool, 1 << 60),
+            draw(DrawLabel::Start, 1),
+        ]);
+        let parsed: Tape = tape.to_string().parse().unwrap();
+        assert_eq!(parsed, tape);
+        assert_eq!(parsed.len(), tape.len());
+    }
+
+    #[test]
+    fn token_of_empty_tape_round_trips() {
+        let parsed: Tape = Tape::new().to_string().parse().unwrap();
+        assert!(parsed.is_empty());
+    }
+
+    #[test]
+    fn token_with_flipped_character_is_rejected() {
+        let tape = Tape::from_draws(vec![draw(DrawLabel::Schedule, 5)]);
+        let mut token = tape.to_string().into_bytes();
+        token[4] = if token[4] == b'A' { b'B' } else { b'A' };
+        let error = String::from_utf8(token)
+            .unwrap()
+            .parse::<Tape>()
+            .unwrap_err();
+        assert!(matches!(error, TapeError::Checksum { .. }), "{error}");
+    }
+
+    #[test]
+    fn token_truncated_names_the_missing_part() {
+        let error = "as1.AAAA".parse::<Tape>().unwrap_err();
+        assert_eq!(error, TapeError::MissingPart("checksum"));
+        assert!(error.to_string().contains("truncated"));
+    }
+
+    #[test]
+    fn base64_round_trips_every_length() {
+        for length in 0..20 {
+            let bytes: Vec<u8> = (0..length).map(|i| (i * 37 + 11) as u8).collect();
+            assert_eq!(base64_decode(&base64_encode(&bytes)).unwrap(), bytes);
+        }
+    }
+}

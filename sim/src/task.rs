@@ -1,0 +1,390 @@
+//! Tasks: `spawn` (asyncio's `create_task`), named spawns, join handles,
+//! cancellation, and `yield_now` (`asyncio.sleep(0)`).
+//!
+//! A spawned task is queued behind everything already runnable and first
+//! runs when the scheduler picks it — never inline in `spawn`:
+//!
+//! ```
+//! use asyncsim_sim::{trace, Config, Sim, Strategy};
+//!
+//! let run = Sim::new(Config::new().strategy(Strategy::Fifo)).run(async {
+//!     let child = asyncsim_sim::spawn(async { trace::mark("child") });
+//!     trace::mark("parent, before yielding");
+//!     asyncsim_sim::yield_now().await;
+//!     trace::mark("parent, after yielding");
+//!     child.await.unwrap();
+//! });
+//! assert_eq!(
+//!     run.trace.marks().collect::<Vec<_>>(),
+//!     ["parent, before yielding", "child", "parent, after yielding"]
+//! );
+//! ```
+
+use std::cell::RefCell;
+use std::fmt;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
+
+use crate::executor;
+use crate::trace::{TaskId, WaitOn};
+
+/// Why a `JoinHandle` resolved without the task's output.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JoinError {
+    task: TaskId,
+    name: String,
+    /// The panic message (with location), or `None` for a cancellation.
+    panic: Option<String>,
+}
+
+impl JoinError {
+    pub(crate) fn panicked(task: TaskId, name: String, message: String) -> JoinError {
+        JoinError {
+            task,
+            name,
+            panic: Some(message),
+        }
+    }
+
+    pub(crate) fn cancelled(task: TaskId, name: String) -> JoinError {
+        JoinError {
+            task,
+            name,
+            panic: None,
+        }
+    }
+
+    /// True when the task panicked.
+    pub fn is_panic(&self) -> bool {
+        self.panic.is_some()
+    }
+
+    /// True when the task was aborted.
+    pub fn is_cancelled(&self) -> bool {
+        self.panic.is_none()
+    }
+
+    /// The panic message, if the task panicked.
+    pub fn panic_message(&self) -> Option<&str> {
+        self.panic.as_deref()
+    }
+
+    /// The task.
+    pub fn task(&self) -> TaskId {
+        self.task
+    }
+
+    /// The task's name.
+    pub fn task_name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl fmt::Display for JoinError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.panic {
+            Some(message) => write!(f, "task `{}` panicked: {message}", self.name),
+            None => write!(f, "task `{}` was cancelled", self.name),
+        }
+    }
+}
+
+impl std::error::Error for JoinError {}
+
+struct JoinInner<T> {
+    result: Option<Result<T, JoinError>>,
+    finished: bool,
+    waiter: Option<Waker>,
+    handle_alive: bool,
+    /// The handle took the result (so a panic was retrieved).
+    retrieved: bool,
+}
+
+/// Where a task's output waits for its handle.
+pub(crate) struct JoinSlot<T> {
+    task: TaskId,
+    run_id: u64,
+    inner: RefCell<JoinInner<T>>,
+}
+
+/// The type-erased face of a join slot, for the executor.
+pub(crate) trait JoinSlotAny {
+    /// Resolves the handle with an error and wakes its waiter.
+    fn fail(&self, error: JoinError);
+    /// True while a `JoinHandle` exists that could observe the result.
+    fn handle_alive(&self) -> bool;
+    /// True when the task panicked and the handle never took the result.
+    fn panic_unretrieved(&self) -> bool;
+}
+
+impl<T> JoinSlot<T> {
+    pub(crate) fn new(task: TaskId, run_id: u64) -> JoinSlot<T> {
+        JoinSlot {
+            task,
+            run_id,
+            inner: RefCell::new(JoinInner {
+                result: None,
+                finished: false,
+                waiter: None,
+                handle_alive: true,
+                retrieved: false,
+            }),
+        }
+    }
+
+    /// Stores the result and wakes the waiter (asyncio: the done callbacks
+    /// are queued in registration order, the waiter resumes later).
+    pub(crate) fn complete(&self, result: Result<T, JoinError>) {
+        let waiter = {
+            let mut inner = self.inner.borrow_mut();
+            if inner.finished {
+                return;
+            }
+            inner.finished = true;
+            inner.result = Some(result);
+            inner.waiter.take()
+        };
+        if let Some(waiter) = waiter {
+            waiter.wake();
+        }
+    }
+
+    pub(crate) fn take_result(&self) -> Option<Result<T, JoinError>> {
+        let mut inner = self.inner.borrow_mut();
+        inner.retrieved = true;
+        inner.result.take()
+    }
+}
+
+impl<T> JoinSlotAny for JoinSlot<T> {
+    fn fail(&self, error: JoinError) {
+        self.complete(Err(error));
+    }
+
+    fn handle_alive(&self) -> bool {
+        self.inner.borrow().handle_alive
+    }
+
+    fn panic_unretrieved(&self) -> bool {
+        let inner = self.inner.borrow();
+        !inner.retrieved && matches!(&inner.result, Some(Err(error)) if error.is_panic())
+    }
+}
+
+/// A handle to a spawned task (or pool job): await it for the output.
+///
+/// Awaiting gives `Ok(output)`, or a [`JoinError`] when the task panicked or
+/// was aborted. Awaiting a task that already finished returns at once
+/// without yielding, like awaiting a done asyncio `Task`. Dropping the handle
+/// detaches the task: it keeps running, and a panic in a detached task fails
+/// the run (nobody else could see it).
+///
+/// ```
+/// use asyncsim_sim::{Config, Sim};
+/// let run = Sim::new(Config::new()).run(async {
+///     let handle = asyncsim_sim::spawn(async { 6 * 7 });
+///     handle.await.unwrap()
+/// });
+/// assert_eq!(run.result.unwrap(), 42);
+/// ```
+///
+/// A handle is bound to the run that made it: awaiting it elsewhere panics
+/// with an explanation instead of hanging forever.
+#[must_use = "dropping a JoinHandle detaches the task; await it to get its output"]
+pub struct JoinHandle<T> {
+    slot: Rc<JoinSlot<T>>,
+    /// `!Send`: a handle belongs to its single-threaded run.
+    _not_send: PhantomData<*const ()>,
+}
+
+impl<T> JoinHandle<T> {
+    pub(crate) fn new(slot: Rc<JoinSlot<T>>) -> JoinHandle<T> {
+        JoinHandle {
+            slot,
+            _not_send: PhantomData,
+        }
+    }
+
+    /// Cancels the task: its future is dropped at once (or when its current
+    /// poll ends, if it aborts itself) and the handle resolves to a
+    /// cancellation error. A pool job can only be cancelled before it starts.
+    /// Aborting a finished task does nothing.
+    ///
+    /// ```
+    /// use asyncsim_sim::{time, Config, Sim};
+    /// use std::time::Duration;
+    /// let run = Sim::new(Config::new()).run(async {
+    ///     let sleeper = asyncsim_sim::spawn(time::sleep(Duration::from_secs(60)));
+    ///     sleeper.abort();
+    ///     sleeper.await.unwrap_err().is_cancelled()
+    /// });
+    /// assert_eq!(run.elapsed_ns(), 0);
+    /// assert!(run.result.unwrap());
+    /// ```
+    pub fn abort(&self) {
+        executor::abort_task(self.slot.task);
+    }
+
+    /// True once the task finished, panicked or was cancelled.
+    pub fn is_finished(&self) -> bool {
+        self.slot.inner.borrow().finished
+    }
+
+    /// The task's id.
+    pub fn id(&self) -> TaskId {
+        self.slot.task
+    }
+}
+
+impl<T> Future for JoinHandle<T> {
+    type Output = Result<T, JoinError>;
+
+    fn poll(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<Self::Output> {
+        let slot = &self.slot;
+        let mut inner = slot.inner.borrow_mut();
+        if inner.finished {
+            inner.retrieved = true;
+            return match inner.result.take() {
+                Some(result) => Poll::Ready(result),
+                None => panic!("JoinHandle polled again after it returned its output"),
+            };
+        }
+        if executor::current_run_id() != Some(slot.run_id) {
+            panic!(
+                "a JoinHandle of task {} was awaited outside the simulation run that spawned it; \
+                 await it inside that run (the future passed to Sim::run), where the task can make progress",
+                slot.task
+            );
+        }
+        match &inner.waiter {
+            Some(waiter) if waiter.will_wake(context.waker()) => {}
+            _ => inner.waiter = Some(context.waker().clone()),
+        }
+        drop(inner);
+        executor::set_waiting_on(WaitOn::Join(slot.task));
+        Poll::Pending
+    }
+}
+
+impl<T> Drop for JoinHandle<T> {
+    fn drop(&mut self) {
+        self.slot.inner.borrow_mut().handle_alive = false;
+    }
+}
+
+impl<T> fmt::Debug for JoinHandle<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JoinHandle")
+            .field("task", &self.slot.task)
+            .field("finished", &self.is_finished())
+            .finish()
+    }
+}
+
+/// Spawns a task on the current run (asyncio's `create_task`).
+///
+/// The task is queued behind every task already runnable; it first runs when
+/// the scheduler picks it. The future need not be `Send`.
+///
+/// # Panics
+///
+/// Outside a run, with a message saying where to call it.
+pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    executor::spawn_task(future, None)
+}
+
+/// Spawns with options: a name for traces and reports.
+///
+/// ```
+/// use asyncsim_sim::{task, Config, Sim};
+/// let run = Sim::new(Config::new()).run(async {
+///     task::Builder::new().name("speak").spawn(async { 1 }).await.unwrap()
+/// });
+/// assert!(run.trace.to_string().contains("speak"));
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Builder {
+    name: Option<String>,
+}
+
+impl Builder {
+    /// A builder with no name (the task will be called `task-<id>`).
+    pub fn new() -> Builder {
+        Builder::default()
+    }
+
+    /// Names the task in traces, reports and timelines.
+    pub fn name(mut self, name: impl Into<String>) -> Builder {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Spawns the future as a task.
+    pub fn spawn<F>(self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        executor::spawn_task(future, self.name)
+    }
+
+    /// Runs the closure on the simulated pool, as `spawn_blocking` does.
+    pub fn spawn_blocking<F, R>(self, work: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + 'static,
+        R: 'static,
+    {
+        executor::spawn_blocking_job(work, self.name)
+    }
+}
+
+/// Yields once to the scheduler: `await asyncio.sleep(0)`.
+///
+/// The task goes to the back of the run queue; under `Fifo` every task that
+/// was runnable runs before it resumes.
+///
+/// ```
+/// use asyncsim_sim::{Config, Sim};
+/// let run = Sim::new(Config::new()).run(async { asyncsim_sim::yield_now().await });
+/// assert_eq!(run.steps(), 2);
+/// ```
+pub fn yield_now() -> YieldNow {
+    YieldNow { yielded: false }
+}
+
+/// The future of [`yield_now`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless awaited"]
+pub struct YieldNow {
+    yielded: bool,
+}
+
+impl Future for YieldNow {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<()> {
+        if self.yielded {
+            return Poll::Ready(());
+        }
+        self.yielded = true;
+        context.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
+/// The id of the task being polled, if any.
+pub fn current() -> Option<TaskId> {
+    executor::current_task()
+}
+
+/// The name of the task being polled, if any.
+pub fn current_name() -> Option<String> {
+    current().and_then(executor::task_name)
+}

@@ -1,0 +1,317 @@
+//! Virtual time: `Instant`, `sleep`, `sleep_until`, `timeout`, `interval`.
+//!
+//! The clock is an integer count of nanoseconds since the run started. It
+//! moves only when no task is runnable, and then jumps straight to the
+//! earliest timer (or when a task blocks the loop with `blocking::sleep`).
+//! Concurrent sleeps therefore cost the longest chain, not the sum:
+//!
+//! ```
+//! use asyncsim_sim::{time, Config, Sim};
+//! use std::time::Duration;
+//!
+//! let run = Sim::new(Config::new()).run(async {
+//!     let a = asyncsim_sim::spawn(time::sleep(Duration::from_secs(2)));
+//!     let b = asyncsim_sim::spawn(time::sleep(Duration::from_secs(3)));
+//!     a.await.unwrap();
+//!     b.await.unwrap();
+//!     time::Instant::now()
+//! });
+//! assert_eq!(run.result.unwrap().as_nanos(), 3_000_000_000);
+//! ```
+//!
+//! Timers with the same deadline fire in a drawn order: asyncio's timer heap
+//! gives them none.
+
+use std::future::Future;
+use std::ops::{Add, Sub};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use crate::config::duration_to_ns;
+use crate::executor;
+
+/// A point in virtual time: nanoseconds since the run started (asyncio's
+/// `loop.time()`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Instant {
+    nanos: u64,
+}
+
+impl Instant {
+    /// The current virtual time (inside a pool job: the job's own time).
+    ///
+    /// # Panics
+    ///
+    /// Outside a run.
+    pub fn now() -> Instant {
+        Instant {
+            nanos: executor::now_ns("asyncsim::time::Instant::now"),
+        }
+    }
+
+    /// The instant `nanos` after the start of the run.
+    pub fn from_nanos(nanos: u64) -> Instant {
+        Instant { nanos }
+    }
+
+    /// Nanoseconds since the start of the run.
+    pub fn as_nanos(self) -> u64 {
+        self.nanos
+    }
+
+    /// Time since the start of the run.
+    pub fn since_start(self) -> Duration {
+        Duration::from_nanos(self.nanos)
+    }
+
+    /// Time from `earlier` to `self`, zero if `earlier` is later.
+    pub fn saturating_duration_since(self, earlier: Instant) -> Duration {
+        Duration::from_nanos(self.nanos.saturating_sub(earlier.nanos))
+    }
+
+    /// Time from `earlier` to `self`.
+    ///
+    /// # Panics
+    ///
+    /// When `earlier` is later than `self`.
+    pub fn duration_since(self, earlier: Instant) -> Duration {
+        assert!(
+            earlier <= self,
+            "Instant::duration_since: `earlier` is later than `self`"
+        );
+        self.saturating_duration_since(earlier)
+    }
+
+    /// Virtual time elapsed since this instant.
+    pub fn elapsed(self) -> Duration {
+        Instant::now().saturating_duration_since(self)
+    }
+}
+
+impl Add<Duration> for Instant {
+    type Output = Instant;
+
+    fn add(self, duration: Duration) -> Instant {
+        Instant {
+            nanos: self.nanos.saturating_add(duration_to_ns(duration)),
+        }
+    }
+}
+
+impl Sub<Instant> for Instant {
+    type Output = Duration;
+
+    fn sub(self, earlier: Instant) -> Duration {
+        self.saturating_duration_since(earlier)
+    }
+}
+
+/// Waits `duration` of virtual time (`asyncio.sleep`).
+///
+/// Always yields at least once, even for zero: `sleep(Duration::ZERO)` is
+/// `asyncio.sleep(0)`.
+pub fn sleep(duration: Duration) -> Sleep {
+    Sleep {
+        target: Target::After(duration_to_ns(duration)),
+        key: None,
+        yielded: false,
+    }
+}
+
+/// Waits until `deadline` (`loop.call_at`). A deadline in the past yields once.
+pub fn sleep_until(deadline: Instant) -> Sleep {
+    Sleep {
+        target: Target::At(deadline.nanos),
+        key: None,
+        yielded: false,
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Target {
+    /// Relative: resolved to a deadline at the first poll, as asyncio does
+    /// when the coroutine starts.
+    After(u64),
+    At(u64),
+}
+
+/// The future of [`sleep`] and [`sleep_until`].
+#[derive(Debug)]
+#[must_use = "futures do nothing unless awaited"]
+pub struct Sleep {
+    target: Target,
+    key: Option<(u64, u64)>,
+    yielded: bool,
+}
+
+impl Sleep {
+    /// The deadline, once the sleep has started (first poll).
+    pub fn deadline(&self) -> Option<Instant> {
+        match self.target {
+            Target::At(nanos) => Some(Instant { nanos }),
+            Target::After(_) => None,
+        }
+    }
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<()> {
+        let now = executor::now_ns("asyncsim::time::sleep");
+        let deadline = match self.target {
+            Target::At(deadline) => deadline,
+            Target::After(duration) => {
+                let deadline = now.saturating_add(duration);
+                self.target = Target::At(deadline);
+                deadline
+            }
+        };
+        if let Some(key) = self.key {
+            if now >= deadline {
+                executor::cancel_timer(key);
+                self.key = None;
+                return Poll::Ready(());
+            }
+            executor::update_timer(key, context.waker());
+            return Poll::Pending;
+        }
+        if deadline <= now {
+            // asyncio.sleep(0) and call_at in the past: one loop iteration.
+            if self.yielded {
+                return Poll::Ready(());
+            }
+            self.yielded = true;
+            context.waker().wake_by_ref();
+            return Poll::Pending;
+        }
+        self.key = Some(executor::register_timer(deadline, context.waker().clone()));
+        Poll::Pending
+    }
+}
+
+impl Drop for Sleep {
+    fn drop(&mut self) {
+        if let Some(key) = self.key.take() {
+            executor::cancel_timer(key);
+        }
+    }
+}
+
+/// The error of [`timeout`]: the deadline passed first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Elapsed {
+    /// When the deadline passed.
+    pub deadline: Instant,
+}
+
+impl std::fmt::Display for Elapsed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "deadline of {} elapsed",
+            crate::trace::format_ns(self.deadline.nanos)
+        )
+    }
+}
+
+impl std::error::Error for Elapsed {}
+
+/// Runs `future` with a time limit (`asyncio.wait_for` / `asyncio.timeout`):
+/// `Err(Elapsed)` if the limit passes first, and the future is dropped
+/// (cancelled), as asyncio cancels it.
+///
+/// ```
+/// use asyncsim_sim::{time, Config, Sim};
+/// use std::time::Duration;
+/// let run = Sim::new(Config::new()).run(async {
+///     time::timeout(Duration::from_secs(1), time::sleep(Duration::from_secs(5))).await
+/// });
+/// assert_eq!(run.elapsed(), Duration::from_secs(1));
+/// assert!(run.result.unwrap().is_err());
+/// ```
+pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
+    Timeout {
+        future: Box::pin(future),
+        sleep: sleep(duration),
+    }
+}
+
+/// The future of [`timeout`].
+#[must_use = "futures do nothing unless awaited"]
+pub struct Timeout<F: Future> {
+    future: Pin<Box<F>>,
+    sleep: Sleep,
+}
+
+impl<F: Future> Future for Timeout<F> {
+    type Output = Result<F::Output, Elapsed>;
+
+    fn poll(mut self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<Self::Output> {
+        if let Poll::Ready(output) = self.future.as_mut().poll(context) {
+            return Poll::Ready(Ok(output));
+        }
+        let this = &mut *self;
+        match Pin::new(&mut this.sleep).poll(context) {
+            Poll::Ready(()) => Poll::Ready(Err(Elapsed {
+                deadline: this.sleep.deadline().unwrap_or_default(),
+            })),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+/// A periodic timer: the first tick completes at once, then one every
+/// `period` (a missed tick fires immediately, then the schedule continues
+/// from the original start, skipping none).
+///
+/// ```
+/// use asyncsim_sim::{time, Config, Sim};
+/// use std::time::Duration;
+/// let run = Sim::new(Config::new()).run(async {
+///     let mut ticks = time::interval(Duration::from_secs(1));
+///     for _ in 0..3 { ticks.tick().await; }
+/// });
+/// assert_eq!(run.elapsed(), Duration::from_secs(2));
+/// ```
+///
+/// # Panics
+///
+/// When `period` is zero.
+pub fn interval(period: Duration) -> Interval {
+    let period_ns = duration_to_ns(period);
+    assert!(
+        period_ns > 0,
+        "asyncsim::time::interval: the period must be more than zero"
+    );
+    Interval {
+        period_ns,
+        next_ns: None,
+    }
+}
+
+/// The timer of [`interval`].
+#[derive(Debug)]
+pub struct Interval {
+    period_ns: u64,
+    next_ns: Option<u64>,
+}
+
+impl Interval {
+    /// Waits for the next tick and returns its scheduled instant.
+    pub async fn tick(&mut self) -> Instant {
+        let now = executor::now_ns("asyncsim::time::Interval::tick");
+        let due = *self.next_ns.get_or_insert(now);
+        if due > now {
+            sleep_until(Instant { nanos: due }).await;
+        }
+        self.next_ns = Some(due.saturating_add(self.period_ns));
+        Instant { nanos: due }
+    }
+
+    /// The period.
+    pub fn period(&self) -> Duration {
+        Duration::from_nanos(self.period_ns)
+    }
+}

@@ -1,0 +1,572 @@
+//! What happened in a run: a list of small `Copy` events, each with its step
+//! and virtual time, plus the interned names they refer to.
+//!
+//! Recording is cheap: an event is a 40-byte record pushed to a `Vec`, task
+//! names and mark labels are interned once, and rendering happens only when
+//! someone prints the trace. Every event is also folded into a rolling 64-bit
+//! hash, kept even when full recording is off ([`TraceMode::HashOnly`]), so
+//! explorations can count distinct interleavings and check determinism
+//! without storing anything.
+//!
+//! ```
+//! use asyncsim_sim::{trace, Config, Sim, Strategy};
+//!
+//! let run = Sim::new(Config::new().strategy(Strategy::Fifo)).run(async {
+//!     trace::mark("hello");
+//! });
+//! let text = run.trace.to_string();
+//! assert!(text.contains("mark \"hello\""));
+//! assert_eq!(run.trace.marks().collect::<Vec<_>>(), ["hello"]);
+//! ```
+
+use std::fmt;
+
+/// A task's index in its run: 0 is the main future, then spawn order.
+///
+/// Ids are deterministic (they are handed out in spawn order), so they are
+/// safe to print in snapshots.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TaskId(pub u32);
+
+impl TaskId {
+    /// The main future passed to `Sim::run`.
+    pub const MAIN: TaskId = TaskId(0);
+
+    /// The index as a `usize`, for indexing per-task tables.
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+impl fmt::Display for TaskId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
+
+/// The kinds of scheduler-aware resources a task can block on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ResourceKind {
+    /// `sync::Mutex`
+    Mutex,
+    /// `sync::Semaphore`
+    Semaphore,
+    /// `sync::Event`
+    Event,
+    /// `sync::Notify`
+    Notify,
+    /// `sync::Queue` / channel
+    Queue,
+    /// `sync::oneshot`
+    Oneshot,
+    /// Any other resource a library registers.
+    Other,
+}
+
+impl ResourceKind {
+    /// The user-facing type name.
+    pub fn name(self) -> &'static str {
+        match self {
+            ResourceKind::Mutex => "Mutex",
+            ResourceKind::Semaphore => "Semaphore",
+            ResourceKind::Event => "Event",
+            ResourceKind::Notify => "Notify",
+            ResourceKind::Queue => "Queue",
+            ResourceKind::Oneshot => "oneshot",
+            ResourceKind::Other => "resource",
+        }
+    }
+}
+
+/// What a pending task is waiting for, as far as the engine knows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum WaitOn {
+    /// A future that is not an asyncsim primitive (the engine cannot see in).
+    Unknown,
+    /// Another task's `JoinHandle`.
+    Join(TaskId),
+    /// A timer (`sleep`, `timeout`, `interval`).
+    Timer {
+        /// When it fires.
+        deadline_ns: u64,
+    },
+    /// A job on the simulated executor pool.
+    PoolJob(u32),
+    /// A sync primitive, by kind and per-run id.
+    Resource(ResourceKind, u32),
+}
+
+/// Warnings mirrored from asyncio's debug mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Warning {
+    /// The run ended while this task was still pending ("Task was destroyed
+    /// but it is pending!").
+    DestroyedPending,
+    /// This task panicked and nobody awaited its `JoinHandle` ("Task exception
+    /// was never retrieved").
+    PanicNotRetrieved,
+    /// The trace hit `Config::trace_events_max`; later events are only hashed.
+    TraceTruncated,
+}
+
+impl Warning {
+    /// The sentence a report prints.
+    pub fn message(self) -> &'static str {
+        match self {
+            Warning::DestroyedPending => "task destroyed while still pending",
+            Warning::PanicNotRetrieved => {
+                "task panic never retrieved (nobody awaited its JoinHandle)"
+            }
+            Warning::TraceTruncated => {
+                "trace truncated at Config::trace_events_max; later events are hashed only"
+            }
+        }
+    }
+}
+
+/// What an [`Event`] records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EventKind {
+    /// The task was created (`spawn`), by `parent` (None for main).
+    Spawn {
+        /// The spawning task.
+        parent: Option<TaskId>,
+    },
+    /// The task is polled: one scheduling step.
+    Poll,
+    /// The poll returned `Pending`, waiting on `on`.
+    Pending {
+        /// What the task waits for.
+        on: WaitOn,
+    },
+    /// The task was woken, by `by` (None: by the clock or the pool).
+    Wake {
+        /// The task that called `wake`, if a task was running.
+        by: Option<TaskId>,
+    },
+    /// The task registered a timer.
+    TimerSet {
+        /// When it fires.
+        deadline_ns: u64,
+    },
+    /// A timer of the task fired.
+    TimerFire {
+        /// When it was due (the clock may be past it if the loop was blocked).
+        deadline_ns: u64,
+    },
+    /// Nothing was runnable, so the clock jumped from `from_ns` to the event's time.
+    ClockJump {
+        /// The time before the jump.
+        from_ns: u64,
+    },
+    /// The task blocked the loop with `blocking::sleep`.
+    BlockingSleep {
+        /// How long it held the loop.
+        duration_ns: u64,
+    },
+    /// The poll that just ended held the loop longer than `Config::slow_poll`.
+    SlowPoll {
+        /// How long the poll held the loop.
+        held_ns: u64,
+    },
+    /// A `spawn_blocking` job was queued for the pool.
+    PoolQueue {
+        /// The job's index in this run.
+        job: u32,
+    },
+    /// A pool worker started the job (its virtual time starts now).
+    PoolStart {
+        /// The job's index.
+        job: u32,
+        /// The worker's index.
+        worker: u32,
+    },
+    /// A pool job finished.
+    PoolFinish {
+        /// The job's index.
+        job: u32,
+        /// The worker's index.
+        worker: u32,
+    },
+    /// The task's future completed.
+    Complete,
+    /// The task panicked.
+    Panic,
+    /// The task was cancelled through `JoinHandle::abort`.
+    Abort,
+    /// A user mark (`trace::mark`), the article's `print`.
+    Mark {
+        /// The interned label; see [`Trace::label`].
+        label: u32,
+    },
+    /// A warning about the task.
+    Warning(Warning),
+}
+
+/// One thing that happened: at `step` (polls so far), at virtual `time_ns`,
+/// concerning `task` (None for engine-wide events like clock jumps).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Event {
+    /// Number of polls made before this event (the step being run, 1-based
+    /// inside a poll).
+    pub step: u64,
+    /// Virtual time in nanoseconds since the run started.
+    pub time_ns: u64,
+    /// The task the event concerns.
+    pub task: Option<TaskId>,
+    /// What happened.
+    pub kind: EventKind,
+}
+
+/// How much of a trace to keep.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum TraceMode {
+    /// Every event is stored (up to `Config::trace_events_max`) and hashed.
+    #[default]
+    Full,
+    /// Events are only folded into the rolling hash: constant memory.
+    HashOnly,
+}
+
+/// Static facts about a task, for rendering.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaskInfo {
+    /// The task's name: given through `task::Builder`, else `task-<id>`; `main` for the main future.
+    pub name: String,
+    /// Who spawned it.
+    pub parent: Option<TaskId>,
+    /// True for `spawn_blocking` jobs' handles (they have no future).
+    pub blocking: bool,
+}
+
+/// The record of one run. See the [module docs](self).
+#[derive(Clone, Debug, Default)]
+pub struct Trace {
+    pub(crate) events: Vec<Event>,
+    pub(crate) tasks: Vec<TaskInfo>,
+    pub(crate) labels: Vec<String>,
+    pub(crate) hash: u64,
+    pub(crate) event_count: u64,
+    pub(crate) truncated: bool,
+}
+
+impl PartialEq for Trace {
+    fn eq(&self, other: &Trace) -> bool {
+        self.hash == other.hash
+            && self.event_count == other.event_count
+            && self.events == other.events
+            && self.tasks == other.tasks
+            && self.labels == other.labels
+    }
+}
+
+impl Eq for Trace {}
+
+const HASH_SEED: u64 = 0xcbf2_9ce4_8422_2325;
+
+impl Trace {
+    /// Builds a trace from parts (for trace files and tests). The hash is
+    /// recomputed from the events.
+    pub fn from_parts(events: Vec<Event>, tasks: Vec<TaskInfo>, labels: Vec<String>) -> Trace {
+        let mut trace = Trace {
+            events: Vec::with_capacity(events.len()),
+            tasks,
+            labels,
+            hash: HASH_SEED,
+            event_count: 0,
+            truncated: false,
+        };
+        for event in events {
+            trace.record(event, usize::MAX, TraceMode::Full);
+        }
+        trace
+    }
+
+    /// The recorded events, in order.
+    pub fn events(&self) -> &[Event] {
+        &self.events
+    }
+
+    /// Every task of the run, indexed by [`TaskId::index`].
+    pub fn tasks(&self) -> &[TaskInfo] {
+        &self.tasks
+    }
+
+    /// The interned mark labels, indexed by `EventKind::Mark::label`.
+    pub fn labels(&self) -> &[String] {
+        &self.labels
+    }
+
+    /// The name of a task (`main`, a builder name, or `task-<id>`).
+    pub fn task_name(&self, task: TaskId) -> &str {
+        self.tasks
+            .get(task.index())
+            .map_or("<unknown task>", |info| info.name.as_str())
+    }
+
+    /// The text of an interned mark label.
+    pub fn label(&self, label: u32) -> &str {
+        self.labels
+            .get(label as usize)
+            .map_or("<unknown label>", String::as_str)
+    }
+
+    /// The rolling hash of every event, recorded or not.
+    pub fn hash(&self) -> u64 {
+        self.hash
+    }
+
+    /// How many events happened (recorded or only hashed).
+    pub fn event_count(&self) -> u64 {
+        self.event_count
+    }
+
+    /// True when events were dropped (hash-only mode or the size limit).
+    pub fn is_truncated(&self) -> bool {
+        self.truncated || self.event_count != self.events.len() as u64
+    }
+
+    /// The user marks, in order: the article's printed lines.
+    pub fn marks(&self) -> impl Iterator<Item = &str> + '_ {
+        self.events.iter().filter_map(|event| match event.kind {
+            EventKind::Mark { label } => Some(self.label(label)),
+            _ => None,
+        })
+    }
+
+    /// The user marks with the virtual time each was made at.
+    pub fn timed_marks(&self) -> impl Iterator<Item = (u64, &str)> + '_ {
+        self.events.iter().filter_map(|event| match event.kind {
+            EventKind::Mark { label } => Some((event.time_ns, self.label(label))),
+            _ => None,
+        })
+    }
+
+    /// The warnings, with the task each concerns.
+    pub fn warnings(&self) -> impl Iterator<Item = (Option<TaskId>, Warning)> + '_ {
+        self.events.iter().filter_map(|event| match event.kind {
+            EventKind::Warning(warning) => Some((event.task, warning)),
+            _ => None,
+        })
+    }
+
+    /// The order in which tasks were first polled (main excluded): the
+    /// "start order" of spawned work.
+    pub fn start_order(&self) -> Vec<TaskId> {
+        let mut seen = vec![false; self.tasks.len()];
+        let mut order = Vec::new();
+        for event in &self.events {
+            if let (EventKind::Poll, Some(task)) = (event.kind, event.task) {
+                if task != TaskId::MAIN && !std::mem::replace(&mut seen[task.index()], true) {
+                    order.push(task);
+                }
+            }
+        }
+        order
+    }
+
+    /// Renders one event's description (without step and time).
+    pub fn describe(&self, event: &Event) -> String {
+        match event.kind {
+            EventKind::Spawn { parent } => match parent {
+                Some(parent) => format!("spawn (by {})", self.task_name(parent)),
+                None => "spawn".to_string(),
+            },
+            EventKind::Poll => "poll".to_string(),
+            EventKind::Pending { on } => format!("pending on {}", self.describe_wait(on)),
+            EventKind::Wake { by } => match by {
+                Some(by) => format!("woken by {}", self.task_name(by)),
+                None => "woken by the engine".to_string(),
+            },
+            EventKind::TimerSet { deadline_ns } => {
+                format!("timer set for {}", format_ns(deadline_ns))
+            }
+            EventKind::TimerFire { deadline_ns } => {
+                format!("timer fired (due {})", format_ns(deadline_ns))
+            }
+            EventKind::ClockJump { from_ns } => format!(
+                "clock {} -> {}",
+                format_ns(from_ns),
+                format_ns(event.time_ns)
+            ),
+            EventKind::BlockingSleep { duration_ns } => {
+                format!("blocking sleep {} (holds the loop)", format_ns(duration_ns))
+            }
+            EventKind::SlowPoll { held_ns } => {
+                format!("slow poll: held the loop {}", format_ns(held_ns))
+            }
+            EventKind::PoolQueue { job } => format!("pool job {job} queued"),
+            EventKind::PoolStart { job, worker } => {
+                format!("pool job {job} started on worker {worker}")
+            }
+            EventKind::PoolFinish { job, worker } => {
+                format!("pool job {job} finished on worker {worker}")
+            }
+            EventKind::Complete => "complete".to_string(),
+            EventKind::Panic => "panic".to_string(),
+            EventKind::Abort => "aborted".to_string(),
+            EventKind::Mark { label } => format!("mark {:?}", self.label(label)),
+            EventKind::Warning(warning) => format!("warning: {}", warning.message()),
+        }
+    }
+
+    /// Renders what a task waits on ("JoinHandle of `worker`", "Mutex#2").
+    pub fn describe_wait(&self, on: WaitOn) -> String {
+        match on {
+            WaitOn::Unknown => "a non-asyncsim future".to_string(),
+            WaitOn::Join(task) => format!("JoinHandle of `{}`", self.task_name(task)),
+            WaitOn::Timer { deadline_ns } => format!("timer at {}", format_ns(deadline_ns)),
+            WaitOn::PoolJob(job) => format!("pool job {job}"),
+            WaitOn::Resource(kind, id) => format!("{}#{id}", kind.name()),
+        }
+    }
+
+    /// The last `count` events, rendered one a line.
+    pub fn tail(&self, count: usize) -> String {
+        let start = self.events.len().saturating_sub(count);
+        let mut text = String::new();
+        for event in &self.events[start..] {
+            self.write_line(&mut text, event);
+        }
+        text
+    }
+
+    fn write_line(&self, out: &mut String, event: &Event) {
+        use std::fmt::Write;
+        let task = event.task.map_or("-", |task| self.task_name(task));
+        let _ = writeln!(
+            out,
+            "{:>5} {:>10}  {:<12} {}",
+            event.step,
+            format_ns(event.time_ns),
+            task,
+            self.describe(event)
+        );
+    }
+
+    pub(crate) fn reset(&mut self) {
+        self.events.clear();
+        self.tasks.clear();
+        self.labels.clear();
+        self.hash = HASH_SEED;
+        self.event_count = 0;
+        self.truncated = false;
+    }
+
+    #[inline]
+    pub(crate) fn record(&mut self, event: Event, events_max: usize, mode: TraceMode) {
+        self.hash = mix(self.hash, &event);
+        self.event_count += 1;
+        if mode == TraceMode::Full {
+            if self.events.len() < events_max {
+                self.events.push(event);
+            } else {
+                self.truncated = true;
+            }
+        }
+    }
+}
+
+/// Folds one event into the rolling hash (a multiply-xorshift mix: fast, and
+/// order-sensitive so two interleavings of the same events differ).
+#[inline]
+fn mix(hash: u64, event: &Event) -> u64 {
+    let (code, payload) = kind_code(&event.kind);
+    let task = event.task.map_or(u64::MAX, |task| u64::from(task.0));
+    let mut h = hash;
+    for word in [code | (task << 8), payload, event.time_ns] {
+        h = (h ^ word).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        h ^= h >> 29;
+    }
+    h
+}
+
+fn kind_code(kind: &EventKind) -> (u64, u64) {
+    let task = |task: Option<TaskId>| task.map_or(u64::MAX, |task| u64::from(task.0));
+    let wait = |on: WaitOn| match on {
+        WaitOn::Unknown => 0,
+        WaitOn::Join(task) => 1 | (u64::from(task.0) << 8),
+        WaitOn::Timer { deadline_ns } => 2 ^ deadline_ns.rotate_left(8),
+        WaitOn::PoolJob(job) => 3 | (u64::from(job) << 8),
+        WaitOn::Resource(kind, id) => 4 | ((kind as u64) << 4) | (u64::from(id) << 8),
+    };
+    match *kind {
+        EventKind::Spawn { parent } => (1, task(parent)),
+        EventKind::Poll => (2, 0),
+        EventKind::Pending { on } => (3, wait(on)),
+        EventKind::Wake { by } => (4, task(by)),
+        EventKind::TimerSet { deadline_ns } => (5, deadline_ns),
+        EventKind::TimerFire { deadline_ns } => (6, deadline_ns),
+        EventKind::ClockJump { from_ns } => (7, from_ns),
+        EventKind::BlockingSleep { duration_ns } => (8, duration_ns),
+        EventKind::SlowPoll { held_ns } => (9, held_ns),
+        EventKind::PoolQueue { job } => (10, u64::from(job)),
+        EventKind::PoolStart { job, worker } => (11, u64::from(job) | (u64::from(worker) << 32)),
+        EventKind::PoolFinish { job, worker } => (12, u64::from(job) | (u64::from(worker) << 32)),
+        EventKind::Complete => (13, 0),
+        EventKind::Panic => (14, 0),
+        EventKind::Abort => (15, 0),
+        EventKind::Mark { label } => (16, u64::from(label)),
+        EventKind::Warning(warning) => (17, warning as u64),
+    }
+}
+
+/// Formats virtual nanoseconds as seconds with trailing zeros trimmed:
+/// `0s`, `1s`, `1.5s`, `0.000001s`. Stable, for snapshots.
+pub fn format_ns(ns: u64) -> String {
+    let seconds = ns / 1_000_000_000;
+    let fraction = ns % 1_000_000_000;
+    if fraction == 0 {
+        format!("{seconds}s")
+    } else {
+        let digits = format!("{fraction:09}");
+        format!("{seconds}.{}s", digits.trim_end_matches('0'))
+    }
+}
+
+impl fmt::Display for Trace {
+    /// One event a line: `step  time  task  description`. No addresses, no
+    /// wall-clock time: stable across machines, for insta snapshots.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut text = String::new();
+        for event in &self.events {
+            self.write_line(&mut text, event);
+        }
+        if self.is_truncated() {
+            text.push_str(&format!(
+                "... {} more events not recorded (hash {:016x})\n",
+                self.event_count - self.events.len() as u64,
+                self.hash
+            ));
+        }
+        f.write_str(&text)
+    }
+}
+
+/// Records a user mark — the article's `print` — in the running task's trace.
+///
+/// Outside a run it does nothing but is not an error, so library code can
+/// mark freely. Inside a pool job (`spawn_blocking`) the mark carries the
+/// job's own virtual time.
+///
+/// ```
+/// use asyncsim_sim::{trace, Config, Sim};
+/// let run = Sim::new(Config::new()).run(async { trace::mark("A"); trace::mark("B") });
+/// assert_eq!(run.trace.marks().collect::<Vec<_>>(), ["A", "B"]);
+/// ```
+pub fn mark(label: impl AsRef<str>) {
+    crate::executor::mark(label.as_ref());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn format_ns_trims_zeros() {
+        assert_eq!(format_ns(0), "0s");
+        assert_eq!(format_ns(3_000_000_000), "3s");
+        assert_eq!(format_ns(1_500_000_000), "1.5s");
+        assert_eq!(format_ns(1), "0.000000001s");
+    }
+}

@@ -1,0 +1,3 @@
+//! asyncsim facade.
+pub use asyncsim_harness as harness;
+pub use asyncsim_sim::*;
