@@ -97,6 +97,37 @@ enum TimerAction {
     PoolFinish { job: u32 },
 }
 
+impl TimerAction {
+    fn task(&self, jobs: &[PoolJob]) -> Option<TaskId> {
+        match self {
+            TimerAction::Wake { task, .. } => Some(*task),
+            TimerAction::PoolFinish { job } => jobs.get(*job as usize).map(|job| job.task),
+        }
+    }
+}
+
+/// One non-canonical decision of a run, with enough context to explain it
+/// ("at step 7 ran `writer` instead of `reader`").
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Deviation {
+    /// Index of the draw on the tape.
+    pub draw: usize,
+    /// The step the decision was for (the poll it chose, for schedule draws).
+    pub step: u64,
+    /// Virtual time of the decision.
+    pub time_ns: u64,
+    /// What kind of decision.
+    pub label: DrawLabel,
+    /// The value drawn (nonzero).
+    pub value: u64,
+    /// How many options there were.
+    pub bound: u64,
+    /// The task the decision favoured, when it chose between tasks or timers.
+    pub chosen: Option<TaskId>,
+    /// The task asyncio's own order would have favoured.
+    pub canonical: Option<TaskId>,
+}
+
 /// A job for the simulated executor pool (`spawn_blocking`).
 struct PoolJob {
     /// The handle's task id (jobs have a lane in the trace).
@@ -160,6 +191,7 @@ pub(crate) struct State {
     /// Virtual time the current poll has held the loop (blocking sleeps).
     held_ns: u64,
     slow_polls: Vec<SlowPoll>,
+    deviations: Vec<Deviation>,
     failure: Option<Failure>,
     /// Tasks whose futures must be dropped once the state is released.
     graveyard: Vec<BoxedTask>,
@@ -230,6 +262,7 @@ pub struct Run<T> {
     steps: u64,
     elapsed_ns: u64,
     slow_polls: Vec<SlowPoll>,
+    deviations: Vec<Deviation>,
 }
 
 impl<T> Run<T> {
@@ -251,6 +284,13 @@ impl<T> Run<T> {
     /// The polls that held the loop at least `Config::slow_poll`, in order.
     pub fn slow_polls(&self) -> &[SlowPoll] {
         &self.slow_polls
+    }
+
+    /// The scheduling and timer decisions that departed from asyncio's
+    /// order, in order, with the tasks involved. (Random-data draws are not
+    /// listed: they have no canonical task.)
+    pub fn deviations(&self) -> &[Deviation] {
+        &self.deviations
     }
 
     /// True when the main future completed.
@@ -286,6 +326,7 @@ impl Sim {
                     resources: Vec::new(),
                     held_ns: 0,
                     slow_polls: Vec::new(),
+                    deviations: Vec::new(),
                     failure: None,
                     graveyard: Vec::new(),
                 }),
@@ -402,6 +443,7 @@ impl Sim {
             steps: state.step,
             elapsed_ns: state.now_ns,
             slow_polls: std::mem::take(&mut state.slow_polls),
+            deviations: std::mem::take(&mut state.deviations),
         }
     }
 }
@@ -465,6 +507,7 @@ impl Core {
         state.resources.clear();
         state.held_ns = 0;
         state.slow_polls.clear();
+        state.deviations.clear();
         state.failure = None;
     }
 
@@ -559,6 +602,19 @@ impl Core {
                 state.fail_divergence(divergence);
                 return None;
             }
+            if position != 0 {
+                let deviation = Deviation {
+                    draw: state.chooser.tape.len() - 1,
+                    step: step + 1,
+                    time_ns: state.now_ns,
+                    label: DrawLabel::Schedule,
+                    value: position as u64,
+                    bound: state.runnable.len() as u64,
+                    chosen: Some(TaskId(state.runnable[position])),
+                    canonical: Some(TaskId(state.runnable[0])),
+                };
+                state.deviations.push(deviation);
+            }
             let task = state
                 .runnable
                 .remove(position)
@@ -599,6 +655,19 @@ impl Core {
                         DrawLabel::Timer
                     };
                     let index = state.chooser.draw(label, remaining.len() as u64) as usize;
+                    if index != 0 {
+                        let deviation = Deviation {
+                            draw: state.chooser.tape.len() - 1,
+                            step: state.step,
+                            time_ns: now,
+                            label,
+                            value: index as u64,
+                            bound: remaining.len() as u64,
+                            chosen: state.timers[&remaining[index]].task(&state.pool_jobs),
+                            canonical: state.timers[&remaining[0]].task(&state.pool_jobs),
+                        };
+                        state.deviations.push(deviation);
+                    }
                     let key = remaining.remove(index);
                     let action = state.timers.remove(&key).expect("timer key vanished");
                     due.push(action);

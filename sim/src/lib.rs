@@ -82,7 +82,7 @@ pub mod trace;
 
 pub use blocking::spawn_blocking;
 pub use config::{duration_to_ns, Config, DEFAULT_POOL_SIZE};
-pub use executor::{Run, Sim, SlowPoll};
+pub use executor::{Deviation, Run, Sim, SlowPoll};
 pub use failure::{BlockedTask, Failure, FailureKind};
 pub use random::{random, random_range};
 pub use strategy::{Strategy, PCT_SPIN_POLLS};
