@@ -48,6 +48,8 @@ pub struct Config {
     /// of failing with a divergence. For shrinkers; users want strict replay.
     #[doc(hidden)]
     pub replay_lenient: bool,
+    /// Record `Run::deviations` even when not replaying a tape.
+    pub record_deviations: bool,
 }
 
 /// asyncio's default executor has `min(32, cpu_count + 4)` workers. A
@@ -69,6 +71,7 @@ impl Default for Config {
             tasks_max: 100_000,
             pct_steps_estimate: 1_000,
             replay_lenient: false,
+            record_deviations: false,
         }
     }
 }
@@ -144,6 +147,13 @@ impl Config {
     /// Sets the most tasks a run may spawn.
     pub fn tasks_max(mut self, tasks: usize) -> Config {
         self.tasks_max = tasks;
+        self
+    }
+
+    /// Records `Run::deviations` (which task ran instead of which) in every
+    /// run, not only in replays. Costs a little per non-FIFO decision.
+    pub fn record_deviations(mut self, record: bool) -> Config {
+        self.record_deviations = record;
         self
     }
 

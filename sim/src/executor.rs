@@ -192,6 +192,8 @@ pub(crate) struct State {
     held_ns: u64,
     slow_polls: Vec<SlowPoll>,
     deviations: Vec<Deviation>,
+    /// Record `deviations` this run (replays, or `Config::record_deviations`).
+    explain: bool,
     failure: Option<Failure>,
     /// Tasks whose futures must be dropped once the state is released.
     graveyard: Vec<BoxedTask>,
@@ -289,6 +291,10 @@ impl<T> Run<T> {
     /// The scheduling and timer decisions that departed from asyncio's
     /// order, in order, with the tasks involved. (Random-data draws are not
     /// listed: they have no canonical task.)
+    ///
+    /// Recorded when the run replays a tape — how the harness explains a
+    /// failure — or when `Config::record_deviations(true)` is set; empty
+    /// otherwise, to keep exploration runs cheap.
     pub fn deviations(&self) -> &[Deviation] {
         &self.deviations
     }
@@ -327,6 +333,7 @@ impl Sim {
                     held_ns: 0,
                     slow_polls: Vec::new(),
                     deviations: Vec::new(),
+                    explain: false,
                     failure: None,
                     graveyard: Vec::new(),
                 }),
@@ -432,11 +439,16 @@ impl Sim {
                 )
             })),
         };
-        let mut tape = std::mem::take(&mut state.chooser.tape);
+        // The next run likely makes as many draws and events: size the
+        // fresh buffers to match, so they never grow by copying.
+        let draws_hint = state.chooser.tape.len();
+        let mut tape = std::mem::replace(&mut state.chooser.tape, Tape::with_capacity(draws_hint));
         tape.trim();
+        let events_hint = state.trace.events.len();
+        let trace = std::mem::replace(&mut state.trace, Trace::with_capacity(events_hint));
         Run {
             result,
-            trace: std::mem::take(&mut state.trace),
+            trace,
             tape,
             seed: state.config.seed,
             strategy: state.config.strategy.clone(),
@@ -508,6 +520,8 @@ impl Core {
         state.held_ns = 0;
         state.slow_polls.clear();
         state.deviations.clear();
+        state.explain =
+            state.config.record_deviations || matches!(state.config.strategy, Strategy::Replay(_));
         state.failure = None;
     }
 
@@ -602,7 +616,7 @@ impl Core {
                 state.fail_divergence(divergence);
                 return None;
             }
-            if position != 0 {
+            if position != 0 && state.explain {
                 let deviation = Deviation {
                     draw: state.chooser.tape.len() - 1,
                     step: step + 1,
@@ -655,7 +669,7 @@ impl Core {
                         DrawLabel::Timer
                     };
                     let index = state.chooser.draw(label, remaining.len() as u64) as usize;
-                    if index != 0 {
+                    if index != 0 && state.explain {
                         let deviation = Deviation {
                             draw: state.chooser.tape.len() - 1,
                             step: state.step,

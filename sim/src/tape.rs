@@ -133,6 +133,13 @@ impl Tape {
         Tape::default()
     }
 
+    /// An empty tape with room for `draws` draws.
+    pub fn with_capacity(draws: usize) -> Tape {
+        Tape {
+            draws: Vec::with_capacity(draws),
+        }
+    }
+
     /// A tape holding exactly these draws.
     pub fn from_draws(draws: Vec<Draw>) -> Tape {
         Tape { draws }

@@ -265,6 +265,15 @@ impl Eq for Trace {}
 const HASH_SEED: u64 = 0xcbf2_9ce4_8422_2325;
 
 impl Trace {
+    /// An empty trace with room for `events` events.
+    pub(crate) fn with_capacity(events: usize) -> Trace {
+        Trace {
+            events: Vec::with_capacity(events),
+            hash: HASH_SEED,
+            ..Trace::default()
+        }
+    }
+
     /// Builds a trace from parts (for trace files and tests). The hash is
     /// recomputed from the events.
     pub fn from_parts(events: Vec<Event>, tasks: Vec<TaskInfo>, labels: Vec<String>) -> Trace {
