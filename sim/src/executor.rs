@@ -422,7 +422,6 @@ impl Sim {
             } else {
                 core.poll_spawned(task);
             }
-            core.bury();
         }
         drop(main);
         core.finish_run();
@@ -575,10 +574,16 @@ impl Core {
     /// task. `None` when the run must stop (failure recorded).
     fn next_task(&self) -> Option<u32> {
         loop {
-            self.fire_due_timers();
             let mut state = self.state.borrow_mut();
             if state.failure.is_some() {
                 return None;
+            }
+            if let Some((&(deadline, _), _)) = state.timers.first_key_value() {
+                if deadline <= state.now_ns {
+                    drop(state);
+                    self.fire_due_timers();
+                    continue;
+                }
             }
             if state.runnable.is_empty() {
                 let next_timer = state.timers.keys().next().map(|key| key.0);
@@ -707,7 +712,10 @@ impl Core {
         }
     }
 
-    fn begin_poll(&self, task: u32) {
+    /// Marks `task` running and records the poll; for a spawned task, takes
+    /// its future and waker out of the slot (the main task's live on
+    /// `Sim::run`'s stack).
+    fn begin_poll(&self, task: u32) -> Option<(BoxedTask, Waker)> {
         let mut state = self.state.borrow_mut();
         state.step += 1;
         state.held_ns = 0;
@@ -720,35 +728,43 @@ impl Core {
         );
         slot.state = TaskState::Running;
         slot.waiting_on = WaitOn::Unknown;
-        state.record(Some(TaskId(task)), EventKind::Poll);
-    }
-
-    fn poll_spawned(&self, task: u32) {
-        self.begin_poll(task);
-        let (mut future, waker) = {
-            let mut state = self.state.borrow_mut();
-            let slot = &mut state.tasks[task as usize];
-            (
+        let parts = if task == 0 {
+            None
+        } else {
+            Some((
                 slot.future
                     .take()
                     .expect("asyncsim bug: a queued task has no future"),
                 slot.waker
                     .take()
                     .expect("asyncsim bug: a queued task has no waker"),
-            )
+            ))
         };
+        state.record(Some(TaskId(task)), EventKind::Poll);
+        parts
+    }
+
+    fn poll_spawned(&self, task: u32) {
+        let (mut future, waker) = self
+            .begin_poll(task)
+            .expect("asyncsim bug: a spawned task polled without its future");
         let mut context = Context::from_waker(&waker);
         let outcome = panic::catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(&mut context)));
         match outcome {
             Ok(Poll::Ready(())) => {
-                self.state.borrow_mut().tasks[task as usize].waker = Some(waker);
-                self.state.borrow_mut().graveyard.push(future);
+                {
+                    let mut state = self.state.borrow_mut();
+                    state.tasks[task as usize].waker = Some(waker);
+                    state.graveyard.push(future);
+                }
                 self.end_poll_ready(task);
+                self.bury();
             }
             Ok(Poll::Pending) => self.end_poll_pending(task, Some((future, waker))),
             Err(payload) => {
                 self.state.borrow_mut().tasks[task as usize].waker = Some(waker);
                 self.end_poll_panic(task, payload, Some(future));
+                self.bury();
             }
         }
     }
