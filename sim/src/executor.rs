@@ -441,8 +441,9 @@ impl Sim {
         // The next run likely makes as many draws and events: size the
         // fresh buffers to match, so they never grow by copying.
         let draws_hint = state.chooser.tape.len();
-        let mut tape = std::mem::replace(&mut state.chooser.tape, Tape::with_capacity(draws_hint));
-        tape.trim();
+        // Every draw stays on the tape, bounds included (exhaustive search
+        // needs them); the token leaves out trailing zeros by itself.
+        let tape = std::mem::replace(&mut state.chooser.tape, Tape::with_capacity(draws_hint));
         let events_hint = state.trace.events.len();
         let trace = std::mem::replace(&mut state.trace, Trace::with_capacity(events_hint));
         Run {
