@@ -128,12 +128,16 @@ pub struct Deviation {
     pub canonical: Option<TaskId>,
 }
 
+/// A pool job's closure, type-erased: runs the work and returns the
+/// delivery of its result, called at the job's finish time.
+type JobWork = Box<dyn FnOnce() -> Box<dyn FnOnce()>>;
+
 /// A job for the simulated executor pool (`spawn_blocking`).
 struct PoolJob {
     /// The handle's task id (jobs have a lane in the trace).
     task: TaskId,
     /// Runs the closure; returns the delivery of its result.
-    work: Option<Box<dyn FnOnce() -> Box<dyn FnOnce()>>>,
+    work: Option<JobWork>,
     /// Delivers the result into the join slot at finish time.
     deliver: Option<Box<dyn FnOnce()>>,
     worker: Option<u32>,
@@ -387,43 +391,43 @@ impl Sim {
         // The main task's output comes back through `main_slot` directly;
         // its panics always fail the run, so the executor needs no join entry.
         core.add_task(None, "main".to_string(), None, None, false);
-        let mut main = std::pin::pin!(future);
-        let main_waker = core.state.borrow().tasks[0]
-            .waker
-            .clone()
-            .expect("main has a waker");
+        // The main future lives in this block, so it is dropped before the
+        // run is finished (its destructors may still use the engine).
+        {
+            let mut main = std::pin::pin!(future);
+            let main_waker = core.state.borrow().tasks[0]
+                .waker
+                .clone()
+                .expect("main has a waker");
 
-        loop {
-            if token.foreign_wake.load(Ordering::Relaxed) {
-                core.fail_foreign_wake();
-            }
-            if core.state.borrow().failure.is_some() {
-                break;
-            }
-            let Some(task) = core.next_task() else {
-                break;
-            };
-            if task == 0 {
-                let mut context = Context::from_waker(&main_waker);
-                core.begin_poll(0);
-                let outcome =
-                    panic::catch_unwind(AssertUnwindSafe(|| main.as_mut().poll(&mut context)));
-                match outcome {
-                    Ok(Poll::Ready(output)) => {
-                        main_slot.complete(Ok(output));
-                        core.end_poll_ready(0);
-                        break;
-                    }
-                    Ok(Poll::Pending) => core.end_poll_pending(0, None),
-                    Err(payload) => {
-                        core.end_poll_panic(0, payload, None);
-                    }
+            loop {
+                if token.foreign_wake.load(Ordering::Relaxed) {
+                    core.fail_foreign_wake();
                 }
-            } else {
-                core.poll_spawned(task);
+                let Some(task) = core.next_task() else {
+                    break;
+                };
+                if task == 0 {
+                    let mut context = Context::from_waker(&main_waker);
+                    core.begin_poll(0);
+                    let outcome =
+                        panic::catch_unwind(AssertUnwindSafe(|| main.as_mut().poll(&mut context)));
+                    match outcome {
+                        Ok(Poll::Ready(output)) => {
+                            main_slot.complete(Ok(output));
+                            core.end_poll_ready(0);
+                            break;
+                        }
+                        Ok(Poll::Pending) => core.end_poll_pending(0, None),
+                        Err(payload) => {
+                            core.end_poll_panic(0, payload, None);
+                        }
+                    }
+                } else {
+                    core.poll_spawned(task);
+                }
             }
         }
-        drop(main);
         core.finish_run();
 
         let mut state = core.state.borrow_mut();
@@ -1363,7 +1367,7 @@ where
             true,
         );
         let writer = slot.clone();
-        let job_work: Box<dyn FnOnce() -> Box<dyn FnOnce()>> = Box::new(move || {
+        let job_work: JobWork = Box::new(move || {
             let outcome = panic::catch_unwind(AssertUnwindSafe(work));
             let result: Result<R, String> = outcome.map_err(|payload| {
                 LAST_PANIC
@@ -1581,7 +1585,10 @@ pub(crate) fn set_resource_holder(id: u32, holder: Option<TaskId>) {
     try_with_core(|core| {
         let mut state = core.state.borrow_mut();
         if let Some(info) = state.resources.get_mut(id as usize) {
-            debug_assert!(info.kind != ResourceKind::Other || holder.is_none() || holder.is_some());
+            debug_assert!(
+                holder.is_none() || matches!(info.kind, ResourceKind::Mutex | ResourceKind::Other),
+                "asyncsim bug: only mutex-like resources have a holder"
+            );
             info.holder = holder;
         }
     });
