@@ -1,0 +1,125 @@
+//! Replaying a run's tape reproduces the run exactly, also after the tape
+//! went through its text token.
+
+mod engine_support;
+
+use asyncsim::{Config, Strategy, Tape};
+use engine_support::{ops, run_program};
+use proptest::prelude::*;
+use proptest::strategy::Strategy as _;
+
+fn exploring() -> impl proptest::strategy::Strategy<Value = Strategy> {
+    prop_oneof![
+        3 => Just(Strategy::Random),
+        1 => (1u32..4).prop_map(|depth| Strategy::Pct { depth }),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(192))]
+
+    #[test]
+    fn replaying_the_tape_gives_the_identical_trace(
+        program in ops(),
+        seed in any::<u64>(),
+        strategy in exploring(),
+    ) {
+        let config = Config::new().seed(seed).strategy(strategy).pct_steps_estimate(40);
+        let original = run_program(&program, config);
+        prop_assert!(original.result.is_ok(), "{:?}", original.result);
+
+        let replay = run_program(&program, Config::new().strategy(Strategy::Replay(original.tape.clone())));
+        prop_assert!(replay.result.is_ok(), "{:?}", replay.result);
+        prop_assert_eq!(&replay.trace, &original.trace);
+        prop_assert_eq!(replay.trace.hash(), original.trace.hash());
+        prop_assert_eq!(replay.tape.draws(), original.tape.draws());
+        // The replay's seed is irrelevant: the tape decides.
+        let other_seed = run_program(
+            &program,
+            Config::new().seed(seed ^ 0x5555).strategy(Strategy::Replay(original.tape.clone())),
+        );
+        prop_assert_eq!(&other_seed.trace, &original.trace);
+    }
+
+    #[test]
+    fn replaying_the_parsed_token_gives_the_identical_trace(
+        program in ops(),
+        seed in any::<u64>(),
+    ) {
+        let original = run_program(&program, Config::new().seed(seed));
+        let token = original.tape.to_string();
+        let parsed: Tape = token.parse().map_err(|e| TestCaseError::fail(format!("{e}")))?;
+        prop_assert_eq!(&parsed, &original.tape);
+        let replay = run_program(&program, Config::new().strategy(Strategy::Replay(parsed)));
+        prop_assert!(replay.result.is_ok(), "{:?}", replay.result);
+        prop_assert_eq!(&replay.trace, &original.trace);
+
+        // The same through the strategy's own text form.
+        let strategy: Strategy = format!("replay:{token}").parse().map_err(TestCaseError::fail)?;
+        let again = run_program(&program, Config::new().strategy(strategy));
+        prop_assert_eq!(&again.trace, &original.trace);
+        // And a replay's own tape prints the same token.
+        prop_assert_eq!(replay.tape.to_string(), token);
+    }
+
+    #[test]
+    fn fifo_equals_replaying_an_empty_tape(program in ops()) {
+        let fifo = run_program(&program, Config::new().strategy(Strategy::Fifo));
+        prop_assert_eq!(fifo.tape.deviations(), 0);
+        let empty = run_program(&program, Config::new().strategy(Strategy::Replay(Tape::new())));
+        prop_assert_eq!(&empty.trace, &fifo.trace);
+        let trimmed = {
+            let mut tape = fifo.tape.clone();
+            tape.trim();
+            tape
+        };
+        prop_assert!(trimmed.is_empty());
+    }
+
+    #[test]
+    fn replay_explains_each_deviation(program in ops(), seed in any::<u64>()) {
+        let original = run_program(&program, Config::new().seed(seed));
+        let replay = run_program(&program, Config::new().strategy(Strategy::Replay(original.tape.clone())));
+        // Every non-canonical scheduling/timer draw is explained; random
+        // data draws are not.
+        let expected = original
+            .tape
+            .draws()
+            .iter()
+            .filter(|draw| draw.value != 0 && draw.label != asyncsim::DrawLabel::Random)
+            .count();
+        prop_assert_eq!(replay.deviations().len(), expected);
+        for deviation in replay.deviations() {
+            prop_assert_eq!(original.tape.draws()[deviation.draw].value, deviation.value);
+            prop_assert!(deviation.value < deviation.bound);
+            prop_assert_ne!(deviation.chosen, deviation.canonical);
+        }
+    }
+}
+
+#[test]
+fn random_data_replays() {
+    let body = || async {
+        let a = asyncsim::random::<u64>();
+        let b = asyncsim::random_range(-50..50i32);
+        let c = asyncsim::random::<bool>();
+        let d = asyncsim::random_range(3..=7u8);
+        (a, b, c, d)
+    };
+    let mut distinct = std::collections::BTreeSet::new();
+    for seed in 0..200 {
+        let original = asyncsim::Sim::new(Config::new().seed(seed)).run(body());
+        let value = original.result.clone().unwrap();
+        assert!((-50..50).contains(&value.1) && (3..=7).contains(&value.3));
+        distinct.insert(value);
+        let token: Tape = original.tape.to_string().parse().unwrap();
+        let replay =
+            asyncsim::Sim::new(Config::new().strategy(Strategy::Replay(token))).run(body());
+        assert_eq!(replay.result.unwrap(), value, "seed {seed}");
+    }
+    assert!(
+        distinct.len() > 190,
+        "random values barely vary: {}",
+        distinct.len()
+    );
+}
