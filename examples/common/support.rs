@@ -1,0 +1,129 @@
+//! Small helpers shared by the examples and the article tests.
+
+use std::collections::BTreeMap;
+
+use asyncsim::{Config, Run, Sim, Strategy, Trace};
+
+/// asyncio's own order: every draw 0.
+pub fn fifo() -> Config {
+    Config::new().strategy(Strategy::Fifo)
+}
+
+/// The schedules a property is checked over: `runs` configurations,
+/// alternating between `Random` and PCT of depth 2 and 3, each with its own
+/// seed.
+pub fn schedules(runs: u64) -> impl Iterator<Item = Config> {
+    (0..runs).map(|seed| {
+        let strategy = match seed % 3 {
+            0 => Strategy::Random,
+            1 => Strategy::Pct { depth: 2 },
+            _ => Strategy::Pct { depth: 3 },
+        };
+        Config::new().seed(seed).strategy(strategy)
+    })
+}
+
+/// Runs `program` once under `config`.
+pub fn run_once<T, F: std::future::Future<Output = T>>(config: Config, program: F) -> Run<T> {
+    Sim::new(config).run(program)
+}
+
+/// The marks of a run, in order: what the article's program printed.
+pub fn marks(trace: &Trace) -> Vec<String> {
+    trace.marks().map(str::to_string).collect()
+}
+
+/// One distinct outcome over many schedules: how often it happened, and the
+/// first seed that showed it.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    /// How many runs ended this way.
+    pub count: u64,
+    /// The first schedule that did.
+    pub witness: Config,
+    /// The virtual time of the witness run.
+    pub elapsed: std::time::Duration,
+}
+
+/// Runs `program` under every configuration and groups the runs by
+/// `observe(&run)`.
+pub fn census<T, K: Ord, F: std::future::Future<Output = T>>(
+    configs: impl Iterator<Item = Config>,
+    mut program: impl FnMut() -> F,
+    mut observe: impl FnMut(&Run<T>) -> K,
+) -> BTreeMap<K, Outcome> {
+    let mut outcomes: BTreeMap<K, Outcome> = BTreeMap::new();
+    for config in configs {
+        let run = Sim::new(config.clone()).run(program());
+        let key = observe(&run);
+        outcomes
+            .entry(key)
+            .or_insert_with(|| Outcome {
+                count: 0,
+                witness: config,
+                elapsed: run.elapsed(),
+            })
+            .count += 1;
+    }
+    outcomes
+}
+
+/// Checks `trace` against the insta snapshot `snapshots/<name>.snap` at the
+/// top of the repository (where every trace snapshot of the project lives).
+pub fn assert_trace_snapshot(name: &str, trace: &Trace) {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"));
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    settings.bind(|| insta::assert_snapshot!(name, trace.to_string()));
+}
+
+/// Checks `property` on a run of `program` under each of `runs` schedules
+/// (see [`schedules`]); a failing run is reported with its seed, strategy,
+/// replay token and trace.
+pub fn check_every_schedule<T, F: std::future::Future<Output = T>>(
+    runs: u64,
+    mut program: impl FnMut() -> F,
+    mut property: impl FnMut(&Run<T>),
+) {
+    for config in schedules(runs) {
+        let run = Sim::new(config.clone()).run(program());
+        let verdict = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| property(&run)));
+        if let Err(payload) = verdict {
+            eprintln!(
+                "property failed on seed {} with {:?}; replay token {}\ntrace:\n{}",
+                config.seed, config.strategy, run.tape, run.trace
+            );
+            std::panic::resume_unwind(payload);
+        }
+    }
+}
+
+/// Prints one run the way every example does: the title, the marks (the
+/// article's printed lines, with their virtual times), the virtual time the
+/// run took, and its FIFO trace.
+pub fn print_run<T: std::fmt::Debug>(title: &str, run: &Run<T>) {
+    println!("== {title}");
+    match &run.result {
+        Ok(value) => println!("result: {value:?}"),
+        Err(failure) => println!("failed: {failure}"),
+    }
+    println!(
+        "took {:?} of virtual time in {} steps",
+        run.elapsed(),
+        run.steps()
+    );
+    println!("printed:");
+    for (time_ns, mark) in run.trace.timed_marks() {
+        println!("  at {:>4}  {mark}", asyncsim::trace::format_ns(time_ns));
+    }
+    for slow in run.slow_polls() {
+        println!(
+            "  slow poll: `{}` held the loop {} (from {})",
+            slow.name,
+            asyncsim::trace::format_ns(slow.held_ns),
+            asyncsim::trace::format_ns(slow.start_ns)
+        );
+    }
+    println!("trace:\n{}", run.trace);
+}
