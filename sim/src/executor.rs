@@ -431,9 +431,13 @@ impl Sim {
         core.finish_run();
 
         let mut state = core.state.borrow_mut();
+        // A failure recorded during the main task's last poll (a tape
+        // divergence, the task limit, a blocking sleep past the time limit)
+        // wins over its output: the run did not go as the user asked.
+        let failure = state.failure.take();
         let result = match main_slot.take_result() {
-            Some(Ok(output)) => Ok(output),
-            _ => Err(state.failure.take().unwrap_or_else(|| {
+            Some(Ok(output)) if failure.is_none() => Ok(output),
+            _ => Err(failure.unwrap_or_else(|| {
                 Failure::new(
                     FailureKind::Deadlock,
                     "asyncsim bug: the run stopped with neither a result nor a failure".to_string(),
