@@ -1,1 +1,355 @@
-fn main() {}
+//! `cargo run --release -p asyncsim-bench [-- speed|zoo|quick ...]`
+//!
+//! Prints one table: asyncsim beside tokio (paused clock), futures'
+//! `LocalPool` and shuttle on the same workloads in the same process, then
+//! the bug zoo (schedules until the first failure per strategy), then which
+//! targets are met.
+
+#![forbid(unsafe_code)]
+
+/// Prefix of the benchmark's own stderr lines (progress, real panics).
+const OWN_STDERR: &str = "\u{1}bench: ";
+
+/// Progress on stderr.
+macro_rules! progress {
+    ($($arg:tt)*) => {
+        eprintln!("{}{}", crate::OWN_STDERR, format_args!($($arg)*))
+    };
+}
+pub(crate) use progress;
+
+mod bugs;
+mod rt;
+mod speed;
+mod zoo;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use speed::Row;
+use zoo::{Tool, ZooSize, TOOLS};
+
+struct Options {
+    speed: bool,
+    zoo: bool,
+    budget: Duration,
+    check_runs: u64,
+    size: ZooSize,
+    bugs: Option<Vec<usize>>,
+}
+
+fn parse() -> Options {
+    let mut options = Options {
+        speed: false,
+        zoo: false,
+        budget: Duration::from_millis(1000),
+        check_runs: 10_000,
+        size: ZooSize {
+            attempts: 30,
+            cap: 100_000,
+            jobs: 2,
+        },
+        bugs: None,
+    };
+    if std::env::args().any(|arg| arg == "quick" || arg == "--quick") {
+        options.budget = Duration::from_millis(200);
+        options.size.attempts = 10;
+        options.size.cap = 10_000;
+        options.check_runs = 2_000;
+    }
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = |name: &str| -> u64 {
+            args.next()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or_else(|| panic!("{name} needs a number"))
+        };
+        match arg.as_str() {
+            "speed" => options.speed = true,
+            "zoo" => options.zoo = true,
+            "quick" | "--quick" => {}
+            "--budget-ms" => options.budget = Duration::from_millis(value("--budget-ms")),
+            "--attempts" => options.size.attempts = value("--attempts"),
+            "--cap" => options.size.cap = value("--cap"),
+            "--jobs" => options.size.jobs = value("--jobs") as usize,
+            "--check-runs" => options.check_runs = value("--check-runs"),
+            "--bug" => options
+                .bugs
+                .get_or_insert_with(Vec::new)
+                .push(value("--bug") as usize),
+            "-h" | "--help" => {
+                println!(
+                    "usage: asyncsim-bench [speed] [zoo] [quick] [--budget-ms N] [--attempts N] [--cap N] [--jobs N] [--check-runs N] [--bug I]..."
+                );
+                std::process::exit(0);
+            }
+            other => panic!("unknown argument `{other}` (try --help)"),
+        }
+    }
+    if !options.speed && !options.zoo {
+        options.speed = true;
+        options.zoo = true;
+    }
+    options
+}
+
+fn find<'a>(rows: &'a [Row], workload: &str, runner: &str) -> Option<&'a Row> {
+    rows.iter()
+        .find(|row| row.workload == workload && row.runner.starts_with(runner))
+}
+
+fn print_speed(rows: &[Row]) {
+    println!("## Speed (wall clock; steps = asyncsim's polls for the workload)\n");
+    println!("| workload | runner | runs/s | µs/run | ns/step | asyncsim faster by |");
+    println!("|---|---|---:|---:|---:|---:|");
+    for row in rows {
+        let reference = rows
+            .iter()
+            .find(|r| r.workload == row.workload && r.runner.starts_with("asyncsim"));
+        let ratio = match reference {
+            Some(sim) if !row.runner.starts_with("asyncsim") => {
+                format!("{:.2}×", row.us_per_run() / sim.us_per_run())
+            }
+            _ => "".to_string(),
+        };
+        println!(
+            "| {} | {} | {:.0} | {:.2} | {:.1} | {} |",
+            row.workload,
+            row.runner,
+            row.runs_per_sec(),
+            row.us_per_run(),
+            row.ns_per_step(),
+            ratio
+        );
+    }
+    println!();
+}
+
+fn verdict(ok: bool) -> &'static str {
+    if ok {
+        "MET"
+    } else {
+        "MISSED"
+    }
+}
+
+fn print_speed_targets(rows: &[Row]) {
+    println!("## Speed targets\n");
+    let big = "100 tasks x 100 yields";
+    let small = "10 tasks x 10 yields";
+    if let (Some(sim), Some(tokio)) = (find(rows, big, "asyncsim"), find(rows, big, "tokio")) {
+        println!(
+            "- per step ≤ tokio paused (100×100): {:.1} vs {:.1} ns/step — {}",
+            sim.ns_per_step(),
+            tokio.ns_per_step(),
+            verdict(sim.ns_per_step() <= tokio.ns_per_step())
+        );
+    }
+    if let (Some(sim), Some(tokio)) = (find(rows, small, "asyncsim"), find(rows, small, "tokio")) {
+        println!(
+            "- 10×10 run ≤ 0.5× tokio's: {:.2} vs {:.2} µs ({:.2}×) — {}",
+            sim.us_per_run(),
+            tokio.us_per_run(),
+            sim.us_per_run() / tokio.us_per_run(),
+            verdict(sim.us_per_run() <= 0.5 * tokio.us_per_run())
+        );
+    }
+    let mut workloads: Vec<&str> = Vec::new();
+    for row in rows {
+        if !workloads.contains(&row.workload.as_str()) {
+            workloads.push(&row.workload);
+        }
+    }
+    for workload in workloads {
+        if let (Some(sim), Some(shuttle)) = (
+            find(rows, workload, "asyncsim"),
+            find(rows, workload, "shuttle"),
+        ) {
+            let ratio = sim.runs_per_sec() / shuttle.runs_per_sec();
+            println!(
+                "- ≥ 8× shuttle's runs/s on `{workload}`: {ratio:.1}× — {}",
+                verdict(ratio >= 8.0)
+            );
+        }
+    }
+    let one = rows.iter().find(|r| {
+        r.workload.starts_with("check")
+            && r.workload.ends_with("1 core")
+            && r.runner.starts_with("asyncsim")
+    });
+    let two = rows.iter().find(|r| {
+        r.workload.starts_with("check")
+            && r.workload.ends_with("2 core")
+            && r.runner.starts_with("asyncsim")
+    });
+    if let (Some(one), Some(two)) = (one, two) {
+        let scaling = one.us_per_run() / two.us_per_run();
+        println!(
+            "- near-linear 1→2 core scaling of check: {scaling:.2}× — {}",
+            verdict(scaling >= 1.7)
+        );
+    }
+    println!();
+}
+
+fn print_zoo(size: ZooSize, bugs: &[usize]) {
+    println!(
+        "## Bug zoo: schedules until the first failure ({} attempts per cell, cap {} schedules per attempt)\n",
+        size.attempts, size.cap
+    );
+    println!("Cells: `median [min–max] found/attempts`; median counts a miss as ∞ (— when half or more missed); `dev` = median nonzero draws on asyncsim's failing tape (raw, unshrunk).\n");
+    println!(
+        "Bugs: {}.\n",
+        bugs.iter()
+            .map(|&bug| format!("`{}` = {}", zoo_bug(bug).name, zoo_bug(bug).what))
+            .collect::<Vec<_>>()
+            .join("; ")
+    );
+    let mut header = "| bug (depth) | FIFO ok |".to_string();
+    let mut rule = "|---|---|".to_string();
+    for tool in TOOLS {
+        header.push_str(&format!(" {} |", tool.label()));
+        rule.push_str("---|");
+    }
+    println!("{header}\n{rule}");
+    let mut verdicts = Vec::new();
+    for &bug in bugs {
+        let info = &zoo_bug(bug);
+        let mut line = format!(
+            "| {} ({}) | {} |",
+            info.name,
+            info.depth,
+            if zoo::fifo_fails(bug) { "NO" } else { "yes" }
+        );
+        let mut best_sim: Option<u64> = None;
+        let mut best_shuttle: Option<u64> = None;
+        let mut random_found_all = None;
+        for &tool in TOOLS {
+            let started = Instant::now();
+            let cell = zoo::measure(tool, bug, size);
+            progress!(
+                "  zoo {:<22} {:<20} {:>6.1}s ({:.1}s measuring)",
+                info.name,
+                tool.label(),
+                started.elapsed().as_secs_f64(),
+                cell.seconds
+            );
+            if let Some(why) = cell.unavailable {
+                line.push_str(&format!(" n/a ({why}) |"));
+                continue;
+            }
+            let median = cell.median();
+            let best = if tool.is_sim() {
+                &mut best_sim
+            } else {
+                &mut best_shuttle
+            };
+            if let Some(m) = median {
+                *best = Some(best.map_or(m, |b: u64| b.min(m)));
+            }
+            if tool == Tool::SimRandom {
+                random_found_all = Some(
+                    cell.found() == cell.attempts.len()
+                        && cell.min_max().is_some_and(|(_, max)| max <= 10_000),
+                );
+            }
+            let median_text = median.map_or("—".to_string(), |m| m.to_string());
+            let range = cell
+                .min_max()
+                .map_or(String::new(), |(lo, hi)| format!(" [{lo}–{hi}]"));
+            let dev = match cell.median_deviations() {
+                Some(d) if tool.is_sim() => format!(" dev {d}"),
+                _ => String::new(),
+            };
+            line.push_str(&format!(
+                " {median_text}{range} {}/{}{dev} |",
+                cell.found(),
+                cell.attempts.len()
+            ));
+        }
+        println!("{line}");
+        verdicts.push((info.name, best_sim, best_shuttle, random_found_all));
+    }
+    println!("\n## Zoo targets\n");
+    for (name, sim, shuttle, random) in verdicts {
+        let best_ok = match (sim, shuttle) {
+            (Some(s), Some(t)) => s <= t,
+            (Some(_), None) => true,
+            (None, Some(_)) => false,
+            (None, None) => true,
+        };
+        println!(
+            "- {name}: asyncsim best median {} vs shuttle best {} — {}; default (random) finds it in every attempt within 10,000 — {}",
+            sim.map_or("—".into(), |v| v.to_string()),
+            shuttle.map_or("—".into(), |v| v.to_string()),
+            verdict(best_ok),
+            verdict(random.unwrap_or(false))
+        );
+    }
+    println!();
+}
+
+fn zoo_bug(index: usize) -> &'static bugs::Bug {
+    &bugs::BUGS[index]
+}
+
+/// Set while the zoo runs: its planted bugs panic on purpose, thousands of
+/// times, and those panics are results, not errors.
+static QUIET_PANICS: AtomicBool = AtomicBool::new(false);
+
+/// shuttle prints a replay recipe to stderr for every failing schedule it
+/// finds (there is no setting to turn that off). The zoo finds thousands, so
+/// the benchmark runs itself as a child and passes on only its own stderr
+/// lines. Returns the child's exit code, or None when this is the child.
+fn filter_shuttle_stderr() -> Option<i32> {
+    const CHILD: &str = "ASYNCSIM_BENCH_CHILD";
+    if std::env::var_os(CHILD).is_some() {
+        return None;
+    }
+    let exe = std::env::current_exe().ok()?;
+    let mut child = Command::new(exe)
+        .args(std::env::args_os().skip(1))
+        .env(CHILD, "1")
+        .stderr(Stdio::piped())
+        .spawn()
+        .ok()?;
+    let stderr = child.stderr.take()?;
+    for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+        if let Some(own) = line.strip_prefix(OWN_STDERR) {
+            eprintln!("{own}");
+        }
+    }
+    Some(child.wait().map_or(1, |status| status.code().unwrap_or(1)))
+}
+
+fn main() {
+    if let Some(code) = filter_shuttle_stderr() {
+        std::process::exit(code);
+    }
+    let options = parse();
+    std::panic::set_hook(Box::new(|info| {
+        if !QUIET_PANICS.load(Ordering::Relaxed) {
+            progress!("{info}");
+        }
+    }));
+    let started = Instant::now();
+    if options.speed {
+        progress!("speed workloads (budget {:?} per cell)...", options.budget);
+        let rows = speed::run(options.budget, options.check_runs);
+        print_speed(&rows);
+        print_speed_targets(&rows);
+    }
+    if options.zoo {
+        let bugs: Vec<usize> = options
+            .bugs
+            .clone()
+            .unwrap_or_else(|| (0..bugs::BUGS.len()).collect());
+        progress!("bug zoo {:?}...", options.size);
+        QUIET_PANICS.store(true, Ordering::Relaxed);
+        print_zoo(options.size, &bugs);
+        QUIET_PANICS.store(false, Ordering::Relaxed);
+    }
+    progress!("total {:.1}s", started.elapsed().as_secs_f64());
+}

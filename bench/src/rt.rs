@@ -1,0 +1,170 @@
+//! A tiny runtime abstraction so one test body runs unchanged on asyncsim and
+//! on shuttle, with exactly the same scheduling points: every interleaving
+//! point in a body is an explicit `R::yield_now().await` or an await on one of
+//! the runtime-agnostic primitives below (which block only when they must).
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll, Waker};
+
+/// A boxed join future that yields the task's output (a panic in the task
+/// resurfaces as a panic in the joiner).
+pub type Join<T> = Pin<Box<dyn Future<Output = T>>>;
+
+/// What a body needs from a runtime.
+pub trait Rt: 'static {
+    /// Spawns a task.
+    fn spawn<F>(future: F) -> Join<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static;
+    /// One scheduling point.
+    fn yield_now() -> impl Future<Output = ()>;
+}
+
+/// asyncsim.
+pub struct Sim;
+
+impl Rt for Sim {
+    fn spawn<F>(future: F) -> Join<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        let handle = asyncsim::spawn(future);
+        Box::pin(async move {
+            match handle.await {
+                Ok(value) => value,
+                Err(error) => panic!("joined task failed: {error}"),
+            }
+        })
+    }
+
+    fn yield_now() -> impl Future<Output = ()> {
+        asyncsim::yield_now()
+    }
+}
+
+/// shuttle's async executor (`shuttle::future`).
+pub struct Shuttle;
+
+impl Rt for Shuttle {
+    fn spawn<F>(future: F) -> Join<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        let handle = shuttle::future::spawn_local(future);
+        Box::pin(async move {
+            match handle.await {
+                Ok(value) => value,
+                Err(error) => panic!("joined task failed: {error:?}"),
+            }
+        })
+    }
+
+    fn yield_now() -> impl Future<Output = ()> {
+        shuttle::future::yield_now()
+    }
+}
+
+/// A future that returns `Pending` once (waking itself), for executors
+/// without a yield of their own (`LocalPool`).
+pub struct YieldNow(bool);
+
+/// Yields once to any executor.
+pub fn yield_once() -> YieldNow {
+    YieldNow(false)
+}
+
+impl Future for YieldNow {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0 {
+            Poll::Ready(())
+        } else {
+            self.0 = true;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    }
+}
+
+/// A runtime-agnostic async mutex (no scheduling point when uncontended).
+#[derive(Default)]
+pub struct Lock {
+    locked: Cell<bool>,
+    waiters: RefCell<VecDeque<Waker>>,
+}
+
+impl Lock {
+    /// An unlocked lock.
+    pub fn new() -> Rc<Lock> {
+        Rc::new(Lock::default())
+    }
+
+    /// Acquires the lock.
+    pub fn lock(self: &Rc<Self>) -> impl Future<Output = LockGuard> + '_ {
+        std::future::poll_fn(move |cx| {
+            if self.locked.get() {
+                self.waiters.borrow_mut().push_back(cx.waker().clone());
+                Poll::Pending
+            } else {
+                self.locked.set(true);
+                Poll::Ready(LockGuard(self.clone()))
+            }
+        })
+    }
+}
+
+/// Releases the lock on drop.
+pub struct LockGuard(Rc<Lock>);
+
+impl Drop for LockGuard {
+    fn drop(&mut self) {
+        self.0.locked.set(false);
+        let waiter = self.0.waiters.borrow_mut().pop_front();
+        if let Some(waiter) = waiter {
+            waiter.wake();
+        }
+    }
+}
+
+/// A runtime-agnostic unbounded single-consumer channel.
+pub struct Chan<T> {
+    queue: RefCell<VecDeque<T>>,
+    receiver: RefCell<Option<Waker>>,
+}
+
+impl<T> Chan<T> {
+    /// An empty channel.
+    pub fn new() -> Rc<Chan<T>> {
+        Rc::new(Chan {
+            queue: RefCell::new(VecDeque::new()),
+            receiver: RefCell::new(None),
+        })
+    }
+
+    /// Sends (never blocks).
+    pub fn send(&self, value: T) {
+        self.queue.borrow_mut().push_back(value);
+        let waker = self.receiver.borrow_mut().take();
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+
+    /// Receives the oldest message, waiting for one.
+    pub fn recv(&self) -> impl Future<Output = T> + '_ {
+        std::future::poll_fn(move |cx| match self.queue.borrow_mut().pop_front() {
+            Some(value) => Poll::Ready(value),
+            None => {
+                *self.receiver.borrow_mut() = Some(cx.waker().clone());
+                Poll::Pending
+            }
+        })
+    }
+}

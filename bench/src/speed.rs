@@ -1,0 +1,456 @@
+//! Speed: the same workloads on asyncsim and each peer that can express
+//! them, in one process, timed with the wall clock.
+
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use asyncsim::{Config, Sim, Strategy};
+use futures::executor::LocalPool;
+use futures::task::LocalSpawnExt;
+
+use crate::bugs;
+use crate::rt::{self, yield_once};
+
+/// One measured (workload, runner) cell.
+#[derive(Clone, Debug)]
+pub struct Row {
+    /// Workload name.
+    pub workload: String,
+    /// Runner name.
+    pub runner: String,
+    /// Runs timed.
+    pub runs: u64,
+    /// Total seconds for those runs.
+    pub seconds: f64,
+    /// Steps per run (asyncsim's poll count for the workload; the same
+    /// figure divides every peer's time).
+    pub steps_per_run: f64,
+}
+
+impl Row {
+    /// Microseconds per run.
+    pub fn us_per_run(&self) -> f64 {
+        self.seconds * 1e6 / self.runs as f64
+    }
+
+    /// Runs per second.
+    pub fn runs_per_sec(&self) -> f64 {
+        self.runs as f64 / self.seconds
+    }
+
+    /// Nanoseconds per step.
+    pub fn ns_per_step(&self) -> f64 {
+        self.seconds * 1e9 / (self.runs as f64 * self.steps_per_run)
+    }
+}
+
+/// Runs `one(run_index)` repeatedly for at least `budget` (after a short
+/// warm-up); returns (runs, seconds).
+fn time_loop(budget: Duration, mut one: impl FnMut(u64)) -> (u64, f64) {
+    for index in 0..3 {
+        one(u64::MAX - index);
+    }
+    let start = Instant::now();
+    let mut runs = 0;
+    loop {
+        one(runs);
+        runs += 1;
+        // Check the clock every run: a run is at least microseconds.
+        let elapsed = start.elapsed();
+        if elapsed >= budget && runs >= 5 {
+            return (runs, elapsed.as_secs_f64());
+        }
+    }
+}
+
+/// Times `iterations` of a shuttle body under one Runner with the random
+/// scheduler, sized to take about `budget`.
+fn time_shuttle<F>(budget: Duration, body: F) -> (u64, f64)
+where
+    F: Fn() + Send + Sync + Clone + 'static,
+{
+    let run = |iterations: u64, seed: u64| {
+        let mut config = shuttle::Config::new();
+        config.silence_warnings = true;
+        config.max_steps = shuttle::MaxSteps::FailAfter(100_000_000);
+        let scheduler =
+            shuttle::scheduler::RandomScheduler::new_from_seed(seed, iterations as usize);
+        let runner = shuttle::Runner::new(scheduler, config);
+        let start = Instant::now();
+        runner.run(body.clone());
+        start.elapsed().as_secs_f64()
+    };
+    let probe = run(3, 1).max(1e-9) / 3.0;
+    let iterations = ((budget.as_secs_f64() / probe) as u64).clamp(5, 1_000_000);
+    (iterations, run(iterations, 2))
+}
+
+struct Measure {
+    budget: Duration,
+    rows: Vec<Row>,
+}
+
+impl Measure {
+    fn push(&mut self, workload: &str, runner: &str, (runs, seconds): (u64, f64), steps: f64) {
+        let row = Row {
+            workload: workload.to_string(),
+            runner: runner.to_string(),
+            runs,
+            seconds,
+            steps_per_run: steps,
+        };
+        crate::progress!(
+            "  {:<28} {:<24} {:>12.1} us/run {:>9.1} ns/step",
+            row.workload,
+            row.runner,
+            row.us_per_run(),
+            row.ns_per_step()
+        );
+        self.rows.push(row);
+    }
+}
+
+async fn sim_yields(tasks: usize, yields: usize) {
+    let handles: Vec<_> = (0..tasks)
+        .map(|_| {
+            asyncsim::spawn(async move {
+                for _ in 0..yields {
+                    asyncsim::yield_now().await;
+                }
+            })
+        })
+        .collect();
+    for handle in handles {
+        handle.await.unwrap();
+    }
+}
+
+async fn tokio_yields(tasks: usize, yields: usize) {
+    let handles: Vec<_> = (0..tasks)
+        .map(|_| {
+            tokio::spawn(async move {
+                for _ in 0..yields {
+                    tokio::task::yield_now().await;
+                }
+            })
+        })
+        .collect();
+    for handle in handles {
+        handle.await.unwrap();
+    }
+}
+
+async fn shuttle_yields(tasks: usize, yields: usize) {
+    let handles: Vec<_> = (0..tasks)
+        .map(|_| {
+            shuttle::future::spawn(async move {
+                for _ in 0..yields {
+                    shuttle::future::yield_now().await;
+                }
+            })
+        })
+        .collect();
+    for handle in handles {
+        handle.await.unwrap();
+    }
+}
+
+fn local_pool_yields(tasks: usize, yields: usize) {
+    let mut pool = LocalPool::new();
+    let spawner = pool.spawner();
+    let handles: Vec<_> = (0..tasks)
+        .map(|_| {
+            spawner
+                .spawn_local_with_handle(async move {
+                    for _ in 0..yields {
+                        yield_once().await;
+                    }
+                })
+                .unwrap()
+        })
+        .collect();
+    pool.run_until(async {
+        for handle in handles {
+            handle.await;
+        }
+    });
+}
+
+fn tokio_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .unwrap()
+}
+
+/// A seeded duration in 1..=1000 ms for the peers' timer workload.
+fn drawn_ms(seed: u64, index: u64) -> u64 {
+    let mut z = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ index.wrapping_add(1);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    1 + (z ^ (z >> 31)) % 1000
+}
+
+fn yields_workload(measure: &mut Measure, tasks: usize, yields: usize) {
+    let name = format!("{tasks} tasks x {yields} yields");
+    let budget = measure.budget;
+    let mut sim = Sim::new(Config::new().strategy(Strategy::Random));
+    let mut steps = 0;
+    let timing = time_loop(budget, |seed| {
+        sim.config_mut().seed = seed;
+        let run = sim.run(sim_yields(tasks, yields));
+        assert!(run.result.is_ok());
+        steps = run.steps();
+    });
+    let steps = steps as f64;
+    measure.push(&name, "asyncsim (reused Sim)", timing, steps);
+    let timing = time_loop(budget, |seed| {
+        let run = Sim::new(Config::new().seed(seed)).run(sim_yields(tasks, yields));
+        assert!(run.result.is_ok());
+    });
+    measure.push(&name, "asyncsim (new Sim/run)", timing, steps);
+    let timing = time_loop(budget, |_| {
+        tokio_runtime().block_on(tokio_yields(tasks, yields));
+    });
+    measure.push(&name, "tokio paused (new rt/run)", timing, steps);
+    let timing = time_loop(budget, |_| local_pool_yields(tasks, yields));
+    measure.push(&name, "futures LocalPool", timing, steps);
+    let timing = time_shuttle(budget, move || {
+        shuttle::future::block_on(shuttle_yields(tasks, yields));
+    });
+    measure.push(&name, "shuttle random", timing, steps);
+}
+
+fn timers_workload(measure: &mut Measure) {
+    let name = "100 timers gathered";
+    let budget = measure.budget;
+    let mut sim = Sim::new(Config::new().strategy(Strategy::Random));
+    let mut steps = 0;
+    let timing = time_loop(budget, |seed| {
+        sim.config_mut().seed = seed;
+        let run = sim.run(async {
+            let handles: Vec<_> = (0..100)
+                .map(|_| {
+                    asyncsim::spawn(async {
+                        let ms: u64 = asyncsim::random_range(1..=1000u64);
+                        asyncsim::time::sleep(Duration::from_millis(ms)).await;
+                    })
+                })
+                .collect();
+            for handle in handles {
+                handle.await.unwrap();
+            }
+        });
+        assert!(run.result.is_ok());
+        steps = run.steps();
+    });
+    let steps = steps as f64;
+    measure.push(name, "asyncsim (reused Sim)", timing, steps);
+    let timing = time_loop(budget, |seed| {
+        tokio_runtime().block_on(async move {
+            let handles: Vec<_> = (0..100)
+                .map(|index| {
+                    tokio::spawn(async move {
+                        let ms = drawn_ms(seed, index);
+                        tokio::time::sleep(Duration::from_millis(ms)).await;
+                    })
+                })
+                .collect();
+            for handle in handles {
+                handle.await.unwrap();
+            }
+        });
+    });
+    measure.push(name, "tokio paused (new rt/run)", timing, steps);
+}
+
+const MUTEX_TASKS: usize = 8;
+const MUTEX_ROUNDS: usize = 100;
+
+fn mutex_workload(measure: &mut Measure) {
+    let name = "8 tasks x 100 mutex acq";
+    let budget = measure.budget;
+    let total = (MUTEX_TASKS * MUTEX_ROUNDS) as u64;
+    let mut sim = Sim::new(Config::new().strategy(Strategy::Random));
+    let mut steps = 0;
+    let timing = time_loop(budget, |seed| {
+        sim.config_mut().seed = seed;
+        let run = sim.run(async {
+            // PLACEHOLDER until asyncsim::sync::Mutex lands: a
+            // runtime-agnostic async mutex.
+            let lock = Rc::new(futures::lock::Mutex::new(0u64));
+            let handles: Vec<_> = (0..MUTEX_TASKS)
+                .map(|_| {
+                    let lock = lock.clone();
+                    asyncsim::spawn(async move {
+                        for _ in 0..MUTEX_ROUNDS {
+                            let mut guard = lock.lock().await;
+                            *guard += 1;
+                            asyncsim::yield_now().await;
+                        }
+                    })
+                })
+                .collect();
+            for handle in handles {
+                handle.await.unwrap();
+            }
+            let count = *lock.lock().await;
+            assert_eq!(count, total);
+        });
+        assert!(run.result.is_ok());
+        steps = run.steps();
+    });
+    let steps = steps as f64;
+    measure.push(name, "asyncsim (futures Mutex)", timing, steps);
+    let timing = time_loop(budget, |_| {
+        tokio_runtime().block_on(async {
+            let lock = Arc::new(tokio::sync::Mutex::new(0u64));
+            let handles: Vec<_> = (0..MUTEX_TASKS)
+                .map(|_| {
+                    let lock = lock.clone();
+                    tokio::spawn(async move {
+                        for _ in 0..MUTEX_ROUNDS {
+                            let mut guard = lock.lock().await;
+                            *guard += 1;
+                            tokio::task::yield_now().await;
+                        }
+                    })
+                })
+                .collect();
+            for handle in handles {
+                handle.await.unwrap();
+            }
+            assert_eq!(*lock.lock().await, total);
+        });
+    });
+    measure.push(name, "tokio paused (new rt/run)", timing, steps);
+    let timing = time_loop(budget, |_| {
+        let mut pool = LocalPool::new();
+        let spawner = pool.spawner();
+        let lock = Rc::new(futures::lock::Mutex::new(0u64));
+        let handles: Vec<_> = (0..MUTEX_TASKS)
+            .map(|_| {
+                let lock = lock.clone();
+                spawner
+                    .spawn_local_with_handle(async move {
+                        for _ in 0..MUTEX_ROUNDS {
+                            let mut guard = lock.lock().await;
+                            *guard += 1;
+                            yield_once().await;
+                        }
+                    })
+                    .unwrap()
+            })
+            .collect();
+        pool.run_until(async {
+            for handle in handles {
+                handle.await;
+            }
+        });
+        assert_eq!(*pool.run_until(lock.lock()), total);
+    });
+    measure.push(name, "futures LocalPool", timing, steps);
+    let timing = time_shuttle(budget, move || {
+        use shuttle::future::batch_semaphore::{BatchSemaphore, Fairness};
+        shuttle::future::block_on(async move {
+            let lock = Arc::new(BatchSemaphore::new(1, Fairness::StrictlyFair));
+            let count = Arc::new(std::sync::atomic::AtomicU64::new(0));
+            let handles: Vec<_> = (0..MUTEX_TASKS)
+                .map(|_| {
+                    let (lock, count) = (lock.clone(), count.clone());
+                    shuttle::future::spawn(async move {
+                        for _ in 0..MUTEX_ROUNDS {
+                            lock.acquire(1).await.unwrap();
+                            count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            shuttle::future::yield_now().await;
+                            lock.release(1);
+                        }
+                    })
+                })
+                .collect();
+            for handle in handles {
+                handle.await.unwrap();
+            }
+            assert_eq!(count.load(std::sync::atomic::Ordering::Relaxed), total);
+        });
+    });
+    measure.push(name, "shuttle (BatchSemaphore)", timing, steps);
+}
+
+/// asyncsim `check` over `runs` schedules on `jobs` threads; returns seconds.
+fn sim_check(runs: u64, jobs: u64) -> f64 {
+    let start = Instant::now();
+    std::thread::scope(|scope| {
+        for job in 0..jobs {
+            scope.spawn(move || {
+                let mut sim = Sim::new(Config::new().strategy(Strategy::Random));
+                let mut seed = job;
+                while seed < runs {
+                    sim.config_mut().seed = seed;
+                    let run = sim.run(bugs::check_body::<rt::Sim>());
+                    assert!(run.result.is_ok(), "check body failed at seed {seed}");
+                    seed += jobs;
+                }
+            });
+        }
+    });
+    start.elapsed().as_secs_f64()
+}
+
+/// shuttle `check_random` over `runs` schedules on `jobs` threads.
+fn shuttle_check(runs: u64, jobs: u64) -> f64 {
+    let start = Instant::now();
+    std::thread::scope(|scope| {
+        for job in 0..jobs {
+            scope.spawn(move || {
+                let share = runs / jobs + u64::from(job < runs % jobs);
+                let mut config = shuttle::Config::new();
+                config.silence_warnings = true;
+                let scheduler =
+                    shuttle::scheduler::RandomScheduler::new_from_seed(job, share as usize);
+                shuttle::Runner::new(scheduler, config).run(|| {
+                    shuttle::future::block_on(bugs::check_body::<rt::Shuttle>());
+                });
+            });
+        }
+    });
+    start.elapsed().as_secs_f64()
+}
+
+fn check_workload(measure: &mut Measure, runs: u64) {
+    let steps = Sim::new(Config::new().strategy(Strategy::Fifo))
+        .run(bugs::check_body::<rt::Sim>())
+        .steps() as f64;
+    sim_check(200, 1);
+    for jobs in [1, 2] {
+        let name = format!("check {runs} schedules, {jobs} core");
+        measure.push(
+            &name,
+            "asyncsim random",
+            (runs, sim_check(runs, jobs)),
+            steps,
+        );
+        measure.push(
+            &name,
+            "shuttle random",
+            (runs, shuttle_check(runs, jobs)),
+            steps,
+        );
+    }
+}
+
+/// Runs every speed workload.
+pub fn run(budget: Duration, check_runs: u64) -> Vec<Row> {
+    let mut measure = Measure {
+        budget,
+        rows: Vec::new(),
+    };
+    yields_workload(&mut measure, 10, 10);
+    yields_workload(&mut measure, 100, 100);
+    timers_workload(&mut measure);
+    mutex_workload(&mut measure);
+    check_workload(&mut measure, check_runs);
+    measure.rows
+}

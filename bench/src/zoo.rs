@@ -1,0 +1,267 @@
+//! Bug-finding power: schedules until the first failure, per bug and
+//! strategy, over many independent attempts (seeds).
+
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use asyncsim::{Config, Sim, Strategy};
+use shuttle::scheduler::{DfsScheduler, PctScheduler, RandomScheduler, Scheduler};
+
+use crate::bugs;
+use crate::rt;
+
+/// How big the zoo run is.
+#[derive(Clone, Copy, Debug)]
+pub struct ZooSize {
+    /// Independent attempts (seeds) per bug and strategy.
+    pub attempts: u64,
+    /// Schedules per attempt before giving up.
+    pub cap: u64,
+    /// Worker threads (attempts run in parallel).
+    pub jobs: usize,
+}
+
+/// The strategies compared.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tool {
+    /// asyncsim with Strategy::Random.
+    SimRandom,
+    /// asyncsim with Strategy::Pct { depth }.
+    SimPct(u32),
+    /// asyncsim's exhaustive mode (bounded deviations).
+    SimExhaustive,
+    /// shuttle RandomScheduler.
+    ShuttleRandom,
+    /// shuttle PctScheduler.
+    ShuttlePct(usize),
+    /// shuttle DfsScheduler (deterministic: one attempt stands for all).
+    ShuttleDfs,
+}
+
+impl Tool {
+    /// Table label.
+    pub fn label(self) -> String {
+        match self {
+            Tool::SimRandom => "asyncsim random".into(),
+            Tool::SimPct(depth) => format!("asyncsim pct:{depth}"),
+            Tool::SimExhaustive => "asyncsim exhaustive".into(),
+            Tool::ShuttleRandom => "shuttle random".into(),
+            Tool::ShuttlePct(depth) => format!("shuttle pct:{depth}"),
+            Tool::ShuttleDfs => "shuttle dfs".into(),
+        }
+    }
+
+    /// asyncsim's tools.
+    pub fn is_sim(self) -> bool {
+        matches!(
+            self,
+            Tool::SimRandom | Tool::SimPct(_) | Tool::SimExhaustive
+        )
+    }
+}
+
+/// All tools, asyncsim first.
+pub const TOOLS: &[Tool] = &[
+    Tool::SimRandom,
+    Tool::SimPct(2),
+    Tool::SimPct(3),
+    Tool::SimExhaustive,
+    Tool::ShuttleRandom,
+    Tool::ShuttlePct(2),
+    Tool::ShuttlePct(3),
+    Tool::ShuttleDfs,
+];
+
+/// One attempt's outcome.
+#[derive(Clone, Copy, Debug)]
+pub struct Attempt {
+    /// Schedules run until (and including) the first failing one.
+    pub schedules: Option<u64>,
+    /// Nonzero draws on the failing run's tape (raw, or shrunk when the
+    /// harness reports it).
+    pub deviations: Option<usize>,
+}
+
+/// The summary of one (bug, tool) cell.
+#[derive(Clone, Debug)]
+pub struct Cell {
+    /// Per attempt.
+    pub attempts: Vec<Attempt>,
+    /// Not measured (mode not available), with why.
+    pub unavailable: Option<&'static str>,
+    /// Wall time spent.
+    pub seconds: f64,
+}
+
+impl Cell {
+    /// Attempts that found the bug.
+    pub fn found(&self) -> usize {
+        self.attempts
+            .iter()
+            .filter(|a| a.schedules.is_some())
+            .count()
+    }
+
+    /// Median schedules over all attempts (a miss counts as infinite); None
+    /// when half or more missed.
+    pub fn median(&self) -> Option<u64> {
+        let mut values: Vec<u64> = self
+            .attempts
+            .iter()
+            .map(|a| a.schedules.unwrap_or(u64::MAX))
+            .collect();
+        if values.is_empty() {
+            return None;
+        }
+        values.sort_unstable();
+        let middle = values[(values.len() - 1) / 2];
+        (middle != u64::MAX).then_some(middle)
+    }
+
+    /// Fewest and most schedules over the attempts that found it.
+    pub fn min_max(&self) -> Option<(u64, u64)> {
+        let found: Vec<u64> = self.attempts.iter().filter_map(|a| a.schedules).collect();
+        Some((*found.iter().min()?, *found.iter().max()?))
+    }
+
+    /// Median deviation count of the failing runs.
+    pub fn median_deviations(&self) -> Option<usize> {
+        let mut values: Vec<usize> = self.attempts.iter().filter_map(|a| a.deviations).collect();
+        if values.is_empty() {
+            return None;
+        }
+        values.sort_unstable();
+        Some(values[(values.len() - 1) / 2])
+    }
+}
+
+/// A seed for schedule `index` of attempt `attempt` (splitmix64 of both).
+fn seed_for(attempt: u64, index: u64) -> u64 {
+    let mut z = attempt
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        .wrapping_add(index)
+        .wrapping_add(0x5EED);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// The step count of a bug's FIFO run (PCT's change-point window).
+pub fn fifo_steps(bug: usize) -> u64 {
+    let run = Sim::new(Config::new().strategy(Strategy::Fifo)).run(bugs::run::<rt::Sim>(bug));
+    run.steps()
+}
+
+/// Whether asyncio's own (FIFO) order trips the bug (it must not).
+pub fn fifo_fails(bug: usize) -> bool {
+    Sim::new(Config::new().strategy(Strategy::Fifo))
+        .run(bugs::run::<rt::Sim>(bug))
+        .result
+        .is_err()
+}
+
+fn sim_attempt(bug: usize, strategy: &Strategy, attempt: u64, cap: u64, steps: u64) -> Attempt {
+    let mut sim = Sim::new(
+        Config::new()
+            .strategy(strategy.clone())
+            .pct_steps_estimate(steps),
+    );
+    for index in 0..cap {
+        sim.config_mut().seed = seed_for(attempt, index);
+        let run = sim.run(bugs::run::<rt::Sim>(bug));
+        if run.result.is_err() {
+            return Attempt {
+                schedules: Some(index + 1),
+                deviations: Some(run.tape.deviations()),
+            };
+        }
+    }
+    Attempt {
+        schedules: None,
+        deviations: None,
+    }
+}
+
+fn shuttle_attempt<S: Scheduler + 'static>(bug: usize, scheduler: S) -> Attempt {
+    let count = Arc::new(AtomicU64::new(0));
+    let counter = count.clone();
+    let mut config = shuttle::Config::new();
+    config.failure_persistence = shuttle::FailurePersistence::None;
+    config.silence_warnings = true;
+    let runner = shuttle::Runner::new(scheduler, config);
+    let outcome = panic::catch_unwind(AssertUnwindSafe(move || {
+        runner.run(move || {
+            counter.fetch_add(1, Ordering::Relaxed);
+            shuttle::future::block_on(bugs::run::<rt::Shuttle>(bug));
+        })
+    }));
+    Attempt {
+        schedules: outcome.is_err().then(|| count.load(Ordering::Relaxed)),
+        deviations: None,
+    }
+}
+
+fn attempt(tool: Tool, bug: usize, attempt: u64, size: ZooSize, steps: u64) -> Attempt {
+    let cap = size.cap;
+    match tool {
+        Tool::SimRandom => sim_attempt(bug, &Strategy::Random, attempt, cap, steps),
+        Tool::SimPct(depth) => sim_attempt(bug, &Strategy::Pct { depth }, attempt, cap, steps),
+        Tool::SimExhaustive => unreachable!("exhaustive is not available yet"),
+        Tool::ShuttleRandom => shuttle_attempt(
+            bug,
+            RandomScheduler::new_from_seed(seed_for(attempt, u64::MAX), cap as usize),
+        ),
+        Tool::ShuttlePct(depth) => shuttle_attempt(
+            bug,
+            PctScheduler::new_from_seed(seed_for(attempt, u64::MAX), depth, cap as usize),
+        ),
+        Tool::ShuttleDfs => shuttle_attempt(bug, DfsScheduler::new(Some(cap as usize), false)),
+    }
+}
+
+/// Measures one (bug, tool) cell.
+pub fn measure(tool: Tool, bug: usize, size: ZooSize) -> Cell {
+    let start = Instant::now();
+    if tool == Tool::SimExhaustive {
+        return Cell {
+            attempts: Vec::new(),
+            unavailable: Some("harness exhaustive mode not merged yet"),
+            seconds: 0.0,
+        };
+    }
+    let steps = fifo_steps(bug);
+    let attempts = if tool == Tool::ShuttleDfs {
+        // Deterministic: every attempt would be the same.
+        let one = attempt(tool, bug, 0, size, steps);
+        vec![one; size.attempts as usize]
+    } else {
+        let next = AtomicUsize::new(0);
+        let results = Mutex::new(vec![
+            Attempt {
+                schedules: None,
+                deviations: None
+            };
+            size.attempts as usize
+        ]);
+        std::thread::scope(|scope| {
+            for _ in 0..size.jobs.max(1) {
+                scope.spawn(|| loop {
+                    let index = next.fetch_add(1, Ordering::Relaxed);
+                    if index >= size.attempts as usize {
+                        break;
+                    }
+                    let outcome = attempt(tool, bug, index as u64, size, steps);
+                    results.lock().unwrap()[index] = outcome;
+                });
+            }
+        });
+        results.into_inner().unwrap()
+    };
+    Cell {
+        attempts,
+        unavailable: None,
+        seconds: start.elapsed().as_secs_f64(),
+    }
+}
