@@ -423,3 +423,15 @@ fn a_failure_in_mains_last_poll_still_fails_the_run() {
     assert_eq!(failure.kind, FailureKind::TimeLimit);
     assert!(failure.message.contains("2s"), "{failure}");
 }
+
+#[test]
+fn a_foreign_wake_in_mains_last_poll_still_fails_the_run() {
+    let run = Sim::new(fifo()).run(async {
+        let waker =
+            std::future::poll_fn(|context| std::task::Poll::Ready(context.waker().clone())).await;
+        std::thread::spawn(move || waker.wake()).join().unwrap();
+        "returned right after the foreign wake"
+    });
+    let failure = run.result.unwrap_err();
+    assert_eq!(failure.kind, FailureKind::ForeignWake);
+}

@@ -428,6 +428,10 @@ impl Sim {
                 }
             }
         }
+        // A foreign wake during the last poll counts too.
+        if token.foreign_wake.load(Ordering::Relaxed) {
+            core.fail_foreign_wake();
+        }
         core.finish_run();
 
         let mut state = core.state.borrow_mut();
