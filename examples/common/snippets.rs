@@ -202,10 +202,36 @@ pub async fn bark() {
     blocking::sleep(secs(3));
 }
 
-/// `bark` with the culprit replaced by `asyncio.sleep`.
+/// `bark` with the culprit replaced by `asyncio.sleep(3)`.
 pub async fn bark_politely() {
     time::sleep(secs(3)).await;
     time::sleep(secs(3)).await;
+}
+
+/// `bark` with the culprit left out: only `asyncio.sleep(3)`.
+pub async fn bark_without_culprit() {
+    time::sleep(secs(3)).await;
+}
+
+/// Which `bark` the speakers use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bark {
+    /// The article's: `asyncio.sleep(3)`, then `time.sleep(3)`.
+    Blocking,
+    /// `asyncio.sleep(3)` twice.
+    Polite,
+    /// `asyncio.sleep(3)` only.
+    WithoutCulprit,
+}
+
+/// `speak` with the chosen `bark`.
+pub async fn speak_with(bark_kind: Bark) -> bool {
+    match bark_kind {
+        Bark::Blocking => bark().await,
+        Bark::Polite => bark_politely().await,
+        Bark::WithoutCulprit => bark_without_culprit().await,
+    }
+    true
 }
 
 /// The article's second `speak`.
@@ -214,32 +240,18 @@ pub async fn speak_barking() -> bool {
     true
 }
 
-/// Runs ten barking speakers as tasks named `speak-0` … `speak-9` and waits
-/// for all of them.
-pub async fn run_blocking_loop(speakers: usize) {
+/// `run`: `speakers` speakers (tasks named `speak-0`, `speak-1`, …) with
+/// the chosen `bark`, all awaited.
+pub async fn run_speakers(speakers: usize, bark_kind: Bark) {
     let tasks: Vec<_> = (0..speakers)
         .map(|index| {
             Builder::new()
                 .name(format!("speak-{index}"))
-                .spawn(speak_barking())
+                .spawn(speak_with(bark_kind))
         })
         .collect();
     for task in tasks {
         assert!(task.await.expect("speak does not panic"));
-    }
-}
-
-/// The same with polite barks: only async sleeps.
-pub async fn run_polite_loop(speakers: usize) {
-    let tasks: Vec<_> = (0..speakers)
-        .map(|index| {
-            Builder::new()
-                .name(format!("speak-{index}"))
-                .spawn(bark_politely())
-        })
-        .collect();
-    for task in tasks {
-        task.await.expect("speak does not panic");
     }
 }
 
