@@ -18,8 +18,8 @@ fn awaited_coroutines_run_sequentially_in_await_order_on_every_schedule() {
             .iter()
             .flat_map(|seconds| {
                 [
-                    format!("meow {seconds} starts"),
-                    format!("meow {seconds} ends"),
+                    format!("start {seconds}"),
+                    format!("end {seconds}"),
                 ]
             })
             .collect();
@@ -58,14 +58,14 @@ fn tasks_take_the_longest_time_in_any_await_order_and_finish_shortest_first() {
                 assert_eq!(run.elapsed(), secs(3), "await order {order:?}");
                 let ends: Vec<String> = marks(&run.trace)
                     .into_iter()
-                    .filter(|mark| mark.ends_with("ends"))
+                    .filter(|mark| mark.starts_with("end"))
                     .collect();
-                assert_eq!(ends, ["meow 1 ends", "meow 2 ends", "meow 3 ends"]);
+                assert_eq!(ends, ["end 1", "end 2", "end 3"]);
                 // All three start at time 0, before any of them ends.
                 let starts_at: Vec<u64> = run
                     .trace
                     .timed_marks()
-                    .filter(|(_, mark)| mark.ends_with("starts"))
+                    .filter(|(_, mark)| mark.starts_with("start"))
                     .map(|(time_ns, _)| time_ns)
                     .collect();
                 assert_eq!(starts_at, [0, 0, 0]);

@@ -109,9 +109,9 @@ pub async fn run_without_create_task() {
 /// One job of the order-mucking example: sleeps `seconds`, marking its start
 /// and end, and returns `seconds`.
 pub async fn meow(seconds: u64) -> u64 {
-    trace::mark(format!("meow {seconds} starts"));
+    trace::mark(format!("start {seconds}"));
     time::sleep(secs(seconds)).await;
-    trace::mark(format!("meow {seconds} ends"));
+    trace::mark(format!("end {seconds}"));
     seconds
 }
 

@@ -99,31 +99,41 @@ pub fn check_every_schedule<T, F: std::future::Future<Output = T>>(
     }
 }
 
-/// Prints one run the way every example does: the title, the marks (the
-/// article's printed lines, with their virtual times), the virtual time the
-/// run took, and its FIFO trace.
+/// Prints one run the way every example does: the title, the result, the
+/// virtual time, the marks (the article's printed lines), the slow-poll
+/// report, the timeline (with each mark's virtual time) and the trace.
 pub fn print_run<T: std::fmt::Debug>(title: &str, run: &Run<T>) {
+    use asyncsim::trace::format_ns;
     println!("== {title}");
     match &run.result {
         Ok(value) => println!("result: {value:?}"),
         Err(failure) => println!("failed: {failure}"),
     }
     println!(
-        "took {:?} of virtual time in {} steps",
-        run.elapsed(),
+        "took {} of virtual time in {} steps",
+        format_ns(run.elapsed_ns()),
         run.steps()
     );
-    println!("printed:");
-    for (time_ns, mark) in run.trace.timed_marks() {
-        println!("  at {:>4}  {mark}", asyncsim::trace::format_ns(time_ns));
+    let marks: Vec<&str> = run.trace.marks().collect();
+    if marks.is_empty() {
+        println!("printed nothing");
+    } else {
+        println!("printed: {}", marks.join(" → "));
     }
-    for slow in run.slow_polls() {
-        println!(
-            "  slow poll: `{}` held the loop {} (from {})",
-            slow.name,
-            asyncsim::trace::format_ns(slow.held_ns),
-            asyncsim::trace::format_ns(slow.start_ns)
-        );
+    if !run.slow_polls().is_empty() {
+        println!("slow polls (held the loop at least Config::slow_poll):");
+        for slow in run.slow_polls() {
+            println!(
+                "  `{}` held the loop {} from {}",
+                slow.name,
+                format_ns(slow.held_ns),
+                format_ns(slow.start_ns)
+            );
+        }
     }
+    println!(
+        "\ntimeline:\n{}",
+        asyncsim::harness::render::timeline_text(&run.trace, 72)
+    );
     println!("trace:\n{}", run.trace);
 }
