@@ -1,2 +1,64 @@
-//! asyncsim exploration.
+//! asyncsim exploration: run a test body over many schedules, find and
+//! shrink failures, replay them, and ask questions of the schedule space.
+//!
+//! ```
+//! use asyncsim_harness::{check, explore, Explore};
+//! use std::cell::Cell;
+//! use std::rc::Rc;
+//!
+//! // Every schedule must pass.
+//! check(Explore::new().runs(200).persist(false), || async {
+//!     let a = asyncsim_sim::spawn(async { 20 });
+//!     let b = asyncsim_sim::spawn(async { 22 });
+//!     assert_eq!(a.await.unwrap() + b.await.unwrap(), 42);
+//! });
+//!
+//! // A lost update across an `await`: found, shrunk to one deviation.
+//! let summary = explore(Explore::new().runs(200), || async {
+//!     let counter = Rc::new(Cell::new(0));
+//!     let writers: Vec<_> = (0..2)
+//!         .map(|_| {
+//!             let counter = counter.clone();
+//!             asyncsim_sim::spawn(async move {
+//!                 let read = counter.get();
+//!                 asyncsim_sim::yield_now().await;
+//!                 counter.set(read + 1);
+//!             })
+//!         })
+//!         .collect();
+//!     for writer in writers {
+//!         writer.await.unwrap();
+//!     }
+//!     assert_eq!(counter.get(), 2);
+//! });
+//! let failure = summary.first_failure.unwrap();
+//! // `failure.to_string()` is the report; `failure.tape` replays it.
+//! assert!(failure.to_string().contains("ASYNCSIM_REPLAY="));
+//! ```
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod counterexample;
+mod exhaustive;
+mod explore;
+mod outcome;
+mod persist;
+mod runner;
+mod schedules;
+mod shrink;
+mod snapshot;
+
+
 pub use asyncsim_sim as sim;
+pub use counterexample::{Counterexample, Origin};
+pub use exhaustive::ENUMERABLE_BOUND_MAX;
+pub use explore::{parse_search, Explore, Search, DEFAULT_RUNS, DEFAULT_SHRINK_RUNS};
+pub use outcome::TestResult;
+pub use runner::{
+    check, explore, find, outcomes, run_schedule, Outcome, Outcomes, Schedule, Summary, Witness,
+};
+pub use schedules::{schedules, schedules_of_length};
+
+#[doc(hidden)]
+pub use insta;

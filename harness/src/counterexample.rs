@@ -1,0 +1,208 @@
+//! A failing schedule, shrunk, and the report a person reads.
+
+use std::fmt;
+use std::path::PathBuf;
+
+use asyncsim_sim::trace::format_ns;
+use asyncsim_sim::{Deviation, DrawLabel, Failure, Tape, Trace};
+
+/// Where a counterexample came from, which decides how to replay it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// A sampled run: `ASYNCSIM_SEED=<seed>` reproduces it before shrinking.
+    Seed,
+    /// Exhaustive enumeration: only the token reproduces it.
+    Exhaustive,
+    /// A replayed token (`ASYNCSIM_REPLAY` or `Explore::replay`).
+    Replay,
+    /// A token from the regressions file.
+    Regression,
+}
+
+/// A failing schedule: what failed, how to replay it, and the shrunk
+/// schedule. `Display` renders the full failure report (what `check`
+/// panics with).
+#[derive(Clone, Debug)]
+pub struct Counterexample {
+    /// 0-based: how many schedules ran before it.
+    pub run_index: u64,
+    /// The seed of the failing run (0 when it came from a tape).
+    pub seed: u64,
+    /// How the failure was found.
+    pub origin: Origin,
+    /// The one-run failure: its kind and message (from the shrunk run).
+    pub failure: Failure,
+    /// The shrunk schedule; `tape.to_string()` is the replay token.
+    pub tape: Tape,
+    /// Nonzero draws left after shrinking.
+    pub deviations: usize,
+    /// The full trace of the shrunk run.
+    pub trace: Trace,
+    /// The schedule as first found, before shrinking.
+    pub original_tape: Tape,
+    /// Nonzero draws before shrinking.
+    pub original_deviations: usize,
+    /// Runs the shrink made.
+    pub shrink_runs: u64,
+    /// The shrunk run's non-FIFO decisions, with the tasks involved.
+    pub schedule: Vec<Deviation>,
+    /// The strategy the exploration used (`random`, `pct:3`, `exhaustive:2`).
+    pub strategy: String,
+    /// The test's name (for the replay command line).
+    pub test_name: String,
+    /// Where the trace was written (`target/asyncsim/…`), if it was.
+    pub trace_file: Option<PathBuf>,
+}
+
+impl Counterexample {
+    /// The replay token of the shrunk schedule.
+    pub fn token(&self) -> String {
+        self.tape.to_string()
+    }
+
+    /// The shrunk schedule in words: "FIFO except: at step 7 ran `writer`
+    /// instead of `reader`", one deviation a line.
+    pub fn schedule_text(&self) -> String {
+        describe_schedule(&self.schedule, &self.trace)
+    }
+
+    /// The command lines that replay this failure.
+    pub fn replay_lines(&self) -> String {
+        replay_lines(
+            &self.test_name,
+            &self.tape,
+            (self.origin == Origin::Seed).then_some(self.seed),
+            &self.strategy,
+        )
+    }
+}
+
+/// Renders deviations as "FIFO except: …".
+pub(crate) fn describe_schedule(schedule: &[Deviation], trace: &Trace) -> String {
+    if schedule.is_empty() {
+        return "plain FIFO (asyncio's own order): no deviations".to_string();
+    }
+    let mut text = String::from("FIFO except:");
+    for deviation in schedule {
+        let name = |task: Option<asyncsim_sim::TaskId>| match task {
+            Some(task) => format!("`{}`", trace.task_name(task)),
+            None => "?".to_string(),
+        };
+        let line = match deviation.label {
+            DrawLabel::Schedule => format!(
+                "at step {} ran {} instead of {}",
+                deviation.step,
+                name(deviation.chosen),
+                name(deviation.canonical)
+            ),
+            DrawLabel::Timer => format!(
+                "at {} fired the timer of {} before that of {}",
+                format_ns(deviation.time_ns),
+                name(deviation.chosen),
+                name(deviation.canonical)
+            ),
+            DrawLabel::Pool => format!(
+                "at {} finished the pool job of {} before that of {}",
+                format_ns(deviation.time_ns),
+                name(deviation.chosen),
+                name(deviation.canonical)
+            ),
+            DrawLabel::Start => format!(
+                "at step {} started an unordered group in drawn order {} of {}",
+                deviation.step, deviation.value, deviation.bound
+            ),
+            DrawLabel::Random => format!(
+                "at step {} drew random value {}",
+                deviation.step, deviation.value
+            ),
+        };
+        text.push_str("\n  ");
+        text.push_str(&line);
+    }
+    text
+}
+
+pub(crate) fn replay_lines(
+    test_name: &str,
+    tape: &Tape,
+    seed: Option<u64>,
+    strategy: &str,
+) -> String {
+    let test = test_name.rsplit("::").next().unwrap_or(test_name);
+    let mut text = format!("    ASYNCSIM_REPLAY={tape} cargo test {test}");
+    if let Some(seed) = seed {
+        let strategy_prefix = if strategy == "random" {
+            String::new()
+        } else {
+            format!("ASYNCSIM_STRATEGY={strategy} ")
+        };
+        text.push_str(&format!(
+            "\n    {strategy_prefix}ASYNCSIM_SEED={seed} cargo test {test}    (the run as found, before shrinking)"
+        ));
+    }
+    text
+}
+
+impl fmt::Display for Counterexample {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let found = match self.origin {
+            Origin::Seed => format!(
+                "after {} schedule(s) (strategy {}, seed {})",
+                self.run_index + 1,
+                self.strategy,
+                self.seed
+            ),
+            Origin::Exhaustive => format!(
+                "after {} schedule(s) (strategy {})",
+                self.run_index + 1,
+                self.strategy
+            ),
+            Origin::Replay => "replaying the given token".to_string(),
+            Origin::Regression => "replaying a saved regression".to_string(),
+        };
+        writeln!(f, "asyncsim: `{}` failed {found}", self.test_name)?;
+        writeln!(f)?;
+        writeln!(f, "{:?}: {}", self.failure.kind, self.failure)?;
+        writeln!(f)?;
+        writeln!(f, "replay it:")?;
+        writeln!(f, "{}", self.replay_lines())?;
+        writeln!(f)?;
+        writeln!(
+            f,
+            "schedule (shrunk: deviations {} → {} in {} runs):",
+            self.original_deviations, self.deviations, self.shrink_runs
+        )?;
+        for line in self.schedule_text().lines() {
+            writeln!(f, "  {line}")?;
+        }
+        if !self.failure.blocked.is_empty() {
+            writeln!(f)?;
+            writeln!(f, "blocked tasks:")?;
+            write!(f, "{}", self.failure.blocked_report())?;
+        }
+        writeln!(f)?;
+        writeln!(f, "last 20 events (step, virtual time, task, event):")?;
+        write!(f, "{}", self.trace.tail(20))?;
+        let timeline = timeline_text(&self.trace);
+        if !timeline.trim().is_empty() {
+            writeln!(f)?;
+            writeln!(f, "timeline:")?;
+            write!(f, "{timeline}")?;
+            if !timeline.ends_with('\n') {
+                writeln!(f)?;
+            }
+        }
+        if let Some(path) = &self.trace_file {
+            writeln!(f)?;
+            writeln!(f, "full trace: {}", path.display())?;
+        }
+        Ok(())
+    }
+}
+
+/// The timeline picture in the report. TIMELINE HOOK: the single call site of
+/// the render module's text timeline; until `render::timeline_text` exists
+/// the report has no picture.
+fn timeline_text(_trace: &Trace) -> String {
+    String::new()
+}

@@ -1,0 +1,412 @@
+//! The settings of an exploration: how many schedules, which strategy, how
+//! many threads, which shard; defaults from the environment.
+
+use std::path::PathBuf;
+
+use asyncsim_sim::{Config, Strategy, Tape};
+
+/// How the schedules of an exploration are chosen.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Search {
+    /// One run per seed, each made by this strategy.
+    Sampled(Strategy),
+    /// Every schedule with at most this many deviations from FIFO, each once
+    /// (delay bounding).
+    Exhaustive {
+        /// The most nonzero draws a schedule may have.
+        max_deviations: u32,
+    },
+}
+
+impl std::fmt::Display for Search {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Search::Sampled(strategy) => write!(f, "{strategy}"),
+            Search::Exhaustive { max_deviations } => write!(f, "exhaustive:{max_deviations}"),
+        }
+    }
+}
+
+/// Parses `fifo`, `random`, `pct:<depth>`, `exhaustive:<max deviations>`
+/// (and `replay:<token>`).
+///
+/// ```
+/// use asyncsim_harness::{parse_search, Search};
+/// assert_eq!(parse_search("exhaustive:2").unwrap(), Search::Exhaustive { max_deviations: 2 });
+/// assert!(parse_search("sideways").is_err());
+/// ```
+pub fn parse_search(text: &str) -> Result<Search, String> {
+    let lower = text.trim().to_ascii_lowercase();
+    if let Some(bound) = lower.strip_prefix("exhaustive:") {
+        let max_deviations = bound.parse().map_err(|_| {
+            format!("`{text}`: the deviation bound must be a whole number, as in `exhaustive:2`")
+        })?;
+        return Ok(Search::Exhaustive { max_deviations });
+    }
+    if lower == "exhaustive" {
+        return Ok(Search::Exhaustive { max_deviations: 2 });
+    }
+    text.parse::<Strategy>()
+        .map(Search::Sampled)
+        .map_err(|error| format!("{error} (or `exhaustive:<max deviations>`)"))
+}
+
+/// The settings of an exploration: a builder.
+///
+/// `Explore::new()` takes its defaults from the environment where set, so a
+/// failure printed by CI replays locally with one variable:
+///
+/// | variable | meaning |
+/// |---|---|
+/// | `ASYNCSIM_RUNS=n` | schedules to run (default 1000) |
+/// | `ASYNCSIM_SEED=n` | run only this seed (overrides the code) |
+/// | `ASYNCSIM_REPLAY=<token>` | run only this schedule, printing its full trace (overrides the code) |
+/// | `ASYNCSIM_STRATEGY=s` | `fifo`, `random`, `pct:3`, `exhaustive:2` |
+/// | `ASYNCSIM_JOBS=n` | threads (default 1) |
+/// | `ASYNCSIM_SHARD=i/n` | run only the i-th (1-based) of n disjoint subsets of the run indices |
+///
+/// Builder methods override `ASYNCSIM_RUNS`, `ASYNCSIM_STRATEGY` and
+/// `ASYNCSIM_JOBS`; `ASYNCSIM_SEED`, `ASYNCSIM_REPLAY` and `ASYNCSIM_SHARD`
+/// always win, because they are how a person replays or splits a test
+/// without editing it. A malformed value panics, naming the variable.
+///
+/// ```
+/// use asyncsim_harness::Explore;
+/// use asyncsim_sim::Strategy;
+///
+/// let settings = Explore::new().runs(200).strategy(Strategy::Pct { depth: 2 }).jobs(2).seed(1000);
+/// assert_eq!(settings.runs_max(), 200);
+/// ```
+#[derive(Clone, Debug)]
+pub struct Explore {
+    pub(crate) runs: u64,
+    pub(crate) search: Search,
+    pub(crate) base_seed: u64,
+    pub(crate) shrink: bool,
+    pub(crate) shrink_runs_max: u64,
+    pub(crate) jobs: usize,
+    pub(crate) config: Config,
+    pub(crate) check_determinism: Option<bool>,
+    pub(crate) persist: bool,
+    pub(crate) regressions_dir: Option<PathBuf>,
+    pub(crate) name: Option<String>,
+    pub(crate) replay_seed: Option<u64>,
+    pub(crate) replay_tape: Option<Tape>,
+    /// `(index, count)`, 0-based index.
+    pub(crate) shard: Option<(u64, u64)>,
+    pub(crate) progress: bool,
+    pub(crate) write_trace_file: bool,
+}
+
+/// Default number of schedules per exploration.
+pub const DEFAULT_RUNS: u64 = 1000;
+
+/// Default bound on the runs a shrink may make.
+pub const DEFAULT_SHRINK_RUNS: u64 = 1000;
+
+fn env_var(name: &str) -> Option<String> {
+    match std::env::var(name) {
+        Ok(value) if !value.trim().is_empty() => Some(value),
+        Ok(_) => None,
+        Err(std::env::VarError::NotPresent) => None,
+        Err(std::env::VarError::NotUnicode(_)) => {
+            panic!("{name} is not valid UTF-8")
+        }
+    }
+}
+
+fn parse_env<T>(name: &str, what: &str, parse: impl FnOnce(&str) -> Result<T, String>) -> Option<T> {
+    let value = env_var(name)?;
+    match parse(value.trim()) {
+        Ok(parsed) => Some(parsed),
+        Err(error) => panic!("{name}={value:?} is malformed: expected {what}; {error}"),
+    }
+}
+
+/// Parses `i/n` (1-based) into a 0-based `(index, count)`.
+pub(crate) fn parse_shard(text: &str) -> Result<(u64, u64), String> {
+    let (index, count) = text
+        .split_once('/')
+        .ok_or_else(|| "no `/` (write `2/4` for the second of four shards)".to_string())?;
+    let index: u64 = index
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{index}` is not a whole number"))?;
+    let count: u64 = count
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{count}` is not a whole number"))?;
+    if count == 0 || index == 0 || index > count {
+        return Err(format!(
+            "shard {index}/{count} is out of range: shards are numbered 1 to n"
+        ));
+    }
+    Ok((index - 1, count))
+}
+
+impl Default for Explore {
+    fn default() -> Explore {
+        Explore::new()
+    }
+}
+
+impl Explore {
+    /// The defaults, overridden by the `ASYNCSIM_*` environment variables
+    /// that are set (see the type docs).
+    ///
+    /// # Panics
+    ///
+    /// When a variable is set to something malformed; the message names it.
+    pub fn new() -> Explore {
+        let mut explore = Explore::without_environment();
+        if let Some(runs) = parse_env("ASYNCSIM_RUNS", "a number of runs", |text| {
+            text.parse::<u64>().map_err(|error| error.to_string())
+        }) {
+            explore.runs = runs;
+        }
+        if let Some(search) = parse_env(
+            "ASYNCSIM_STRATEGY",
+            "`fifo`, `random`, `pct:<depth>` or `exhaustive:<max deviations>`",
+            parse_search,
+        ) {
+            explore.search = search;
+        }
+        if let Some(jobs) = parse_env("ASYNCSIM_JOBS", "a number of threads (1 or more)", |text| {
+            match text.parse::<usize>() {
+                Ok(0) => Err("0 threads cannot run anything".to_string()),
+                Ok(jobs) => Ok(jobs),
+                Err(error) => Err(error.to_string()),
+            }
+        }) {
+            explore.jobs = jobs;
+        }
+        explore.replay_seed = parse_env("ASYNCSIM_SEED", "a seed (a whole number)", |text| {
+            text.parse::<u64>().map_err(|error| error.to_string())
+        });
+        explore.replay_tape = parse_env(
+            "ASYNCSIM_REPLAY",
+            "a replay token from a failure report",
+            |text| text.parse::<Tape>().map_err(|error| error.to_string()),
+        );
+        explore.shard = parse_env("ASYNCSIM_SHARD", "`i/n` (1-based)", parse_shard);
+        explore
+    }
+
+    /// The defaults, ignoring the environment (for tests of the harness
+    /// itself, which must not change behaviour when a user sets a variable).
+    pub fn without_environment() -> Explore {
+        Explore {
+            runs: DEFAULT_RUNS,
+            search: Search::Sampled(Strategy::Random),
+            base_seed: 0,
+            shrink: true,
+            shrink_runs_max: DEFAULT_SHRINK_RUNS,
+            jobs: 1,
+            config: Config::new(),
+            check_determinism: None,
+            persist: true,
+            regressions_dir: None,
+            name: None,
+            replay_seed: None,
+            replay_tape: None,
+            shard: None,
+            progress: true,
+            write_trace_file: true,
+        }
+    }
+
+    /// How many schedules to run (also caps exhaustive mode).
+    pub fn runs(mut self, runs: u64) -> Explore {
+        self.runs = runs;
+        self
+    }
+
+    /// The most schedules this exploration runs.
+    pub fn runs_max(&self) -> u64 {
+        self.runs
+    }
+
+    /// The strategy of every run. `Strategy::Replay(tape)` runs that one
+    /// schedule.
+    pub fn strategy(mut self, strategy: Strategy) -> Explore {
+        match strategy {
+            Strategy::Replay(tape) => self.replay_tape = Some(tape),
+            strategy => self.search = Search::Sampled(strategy),
+        }
+        self
+    }
+
+    /// Enumerates every schedule with at most `max_deviations` non-FIFO
+    /// decisions, each exactly once (delay bounding), up to `runs`.
+    pub fn exhaustive(mut self, max_deviations: u32) -> Explore {
+        self.search = Search::Exhaustive { max_deviations };
+        self
+    }
+
+    /// The search, as set.
+    pub fn search(&self) -> &Search {
+        &self.search
+    }
+
+    /// The first seed: run `i` uses seed `base + i`.
+    pub fn seed(mut self, base: u64) -> Explore {
+        self.base_seed = base;
+        self
+    }
+
+    /// Runs only this schedule (what `ASYNCSIM_REPLAY` does).
+    pub fn replay(mut self, tape: Tape) -> Explore {
+        self.replay_tape = Some(tape);
+        self
+    }
+
+    /// Runs only this seed (what `ASYNCSIM_SEED` does).
+    pub fn replay_seed(mut self, seed: u64) -> Explore {
+        self.replay_seed = Some(seed);
+        self
+    }
+
+    /// Shrink a failing schedule before reporting it (default on).
+    pub fn shrink(mut self, shrink: bool) -> Explore {
+        self.shrink = shrink;
+        self
+    }
+
+    /// The most runs a shrink may make (default 1000).
+    pub fn shrink_runs(mut self, runs: u64) -> Explore {
+        self.shrink_runs_max = runs;
+        self
+    }
+
+    /// Threads to spread runs over. Results are identical for every count.
+    /// Exhaustive search is sequential and ignores this.
+    ///
+    /// # Panics
+    ///
+    /// On 0.
+    pub fn jobs(mut self, jobs: usize) -> Explore {
+        assert!(jobs > 0, "Explore::jobs(0): at least one thread is needed");
+        self.jobs = jobs;
+        self
+    }
+
+    /// Limits, pool size and slow-poll threshold for every run. Its seed and
+    /// strategy are replaced per run.
+    pub fn config(mut self, config: Config) -> Explore {
+        self.config = config;
+        self
+    }
+
+    /// Run the first seed twice and compare the traces (default: on in
+    /// `check`, off elsewhere).
+    pub fn check_determinism(mut self, check: bool) -> Explore {
+        self.check_determinism = Some(check);
+        self
+    }
+
+    /// Append failing tokens to `asyncsim-regressions/<test>.txt` beside the
+    /// crate and replay them first next time (default on; only `check` does
+    /// this).
+    pub fn persist(mut self, persist: bool) -> Explore {
+        self.persist = persist;
+        self
+    }
+
+    /// Keep regression files in this directory instead of
+    /// `$CARGO_MANIFEST_DIR/asyncsim-regressions`.
+    pub fn regressions_dir(mut self, directory: impl Into<PathBuf>) -> Explore {
+        self.regressions_dir = Some(directory.into());
+        self
+    }
+
+    /// The test's name for reports and regression files (default: the
+    /// current thread's name, which is the test's path under `cargo test`).
+    pub fn name(mut self, name: impl Into<String>) -> Explore {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Runs only the `index`-th (0-based) of `count` disjoint subsets of the
+    /// run indices (what `ASYNCSIM_SHARD=i/n` does, 1-based).
+    ///
+    /// # Panics
+    ///
+    /// When `index >= count`.
+    pub fn shard(mut self, index: u64, count: u64) -> Explore {
+        assert!(
+            index < count,
+            "Explore::shard({index}, {count}): the index is 0-based and below the count"
+        );
+        self.shard = Some((index, count));
+        self
+    }
+
+    /// Report progress on stderr during long explorations (default on).
+    pub fn progress(mut self, progress: bool) -> Explore {
+        self.progress = progress;
+        self
+    }
+
+    /// Write the failing run's trace under `target/asyncsim/` (default on).
+    pub fn trace_file(mut self, write: bool) -> Explore {
+        self.write_trace_file = write;
+        self
+    }
+
+    pub(crate) fn test_name(&self) -> String {
+        if let Some(name) = &self.name {
+            return name.clone();
+        }
+        match std::thread::current().name() {
+            Some(name) if name != "main" => name.to_string(),
+            _ => "<test>".to_string(),
+        }
+    }
+
+    /// The run indices this shard owns, in order: `0..runs`, or every n-th.
+    pub(crate) fn run_index(&self, position: u64) -> u64 {
+        match self.shard {
+            Some((index, count)) => index + position * count,
+            None => position,
+        }
+    }
+
+    /// How many runs this shard makes.
+    pub(crate) fn shard_runs(&self) -> u64 {
+        match self.shard {
+            Some((index, count)) => {
+                let full = self.runs / count;
+                full + u64::from(self.runs % count > index)
+            }
+            None => self.runs,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_partition_the_run_indices() {
+        let runs = 10;
+        let mut seen = Vec::new();
+        for index in 0..3 {
+            let explore = Explore::without_environment().runs(runs).shard(index, 3);
+            for position in 0..explore.shard_runs() {
+                seen.push(explore.run_index(position));
+            }
+        }
+        seen.sort_unstable();
+        assert_eq!(seen, (0..runs).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn shard_text_is_one_based() {
+        assert_eq!(parse_shard("1/4").unwrap(), (0, 4));
+        assert_eq!(parse_shard("4/4").unwrap(), (3, 4));
+        assert!(parse_shard("0/4").is_err());
+        assert!(parse_shard("5/4").is_err());
+        assert!(parse_shard("x").is_err());
+    }
+}

@@ -1,0 +1,130 @@
+//! Failure persistence: failing tokens saved beside the test, replayed first
+//! on the next run (like proptest's regressions files).
+//!
+//! The file is `<dir>/<test name>.txt`, one token a line; `#` starts a
+//! comment. `<dir>` is `$CARGO_MANIFEST_DIR/asyncsim-regressions` unless
+//! `Explore::regressions_dir` says otherwise. Commit it: it is how a failure
+//! found once stays tested.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use asyncsim_sim::Tape;
+
+/// A file name for a test: its path with `::` turned into `__` and anything
+/// outside `[A-Za-z0-9_-]` into `_`.
+pub(crate) fn file_stem(test_name: &str) -> String {
+    test_name
+        .replace("::", "__")
+        .chars()
+        .map(|character| {
+            if character.is_ascii_alphanumeric() || character == '_' || character == '-' {
+                character
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// The regressions file of a test, or None when there is nowhere to put it.
+pub(crate) fn regressions_path(directory: Option<&Path>, test_name: &str) -> Option<PathBuf> {
+    let directory = match directory {
+        Some(directory) => directory.to_path_buf(),
+        None => PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR")?).join("asyncsim-regressions"),
+    };
+    Some(directory.join(format!("{}.txt", file_stem(test_name))))
+}
+
+/// The saved tokens, in file order. Unreadable lines are reported on stderr
+/// and skipped: a stale file must not hide the test.
+pub(crate) fn load(path: &Path) -> Vec<Tape> {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Vec::new();
+    };
+    let mut tapes = Vec::new();
+    for (number, line) in text.lines().enumerate() {
+        let token = line.split('#').next().unwrap_or_default().trim();
+        if token.is_empty() {
+            continue;
+        }
+        match token.parse::<Tape>() {
+            Ok(tape) => tapes.push(tape),
+            Err(error) => eprintln!(
+                "asyncsim: {}:{}: skipping a saved token: {error}",
+                path.display(),
+                number + 1
+            ),
+        }
+    }
+    tapes
+}
+
+/// Appends a token (with a comment) unless it is already saved.
+pub(crate) fn append(path: &Path, tape: &Tape, comment: &str) -> std::io::Result<()> {
+    if load(path).iter().any(|saved| saved == tape) {
+        return Ok(());
+    }
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let new_file = !path.exists();
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    if new_file {
+        writeln!(
+            file,
+            "# asyncsim regressions: failing schedules, replayed first on every run. Commit this file."
+        )?;
+    }
+    let comment = comment.replace('\n', " ");
+    writeln!(file, "{tape} # {comment}")
+}
+
+/// Where a failing run's trace is written: `<target>/asyncsim/`.
+pub(crate) fn trace_directory() -> PathBuf {
+    if let Some(target) = std::env::var_os("CARGO_TARGET_DIR") {
+        return PathBuf::from(target).join("asyncsim");
+    }
+    if let Ok(executable) = std::env::current_exe() {
+        if let Some(target) = executable
+            .ancestors()
+            .find(|directory| directory.file_name().is_some_and(|name| name == "target"))
+        {
+            return target.join("asyncsim");
+        }
+    }
+    std::env::temp_dir().join("asyncsim")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_stem_is_a_plain_file_name() {
+        assert_eq!(file_stem("tests::lost_update"), "tests__lost_update");
+        assert_eq!(file_stem("a b/c"), "a_b_c");
+    }
+
+    #[test]
+    fn append_then_load_round_trips_and_skips_duplicates() {
+        let directory = std::env::temp_dir().join(format!(
+            "asyncsim-persist-test-{}",
+            std::process::id()
+        ));
+        let path = directory.join("t.txt");
+        let _ = std::fs::remove_file(&path);
+        let tape = Tape::from_draws(vec![asyncsim_sim::Draw {
+            label: asyncsim_sim::DrawLabel::Schedule,
+            bound: 3,
+            value: 2,
+        }]);
+        append(&path, &tape, "first").unwrap();
+        append(&path, &tape, "again").unwrap();
+        assert_eq!(load(&path), vec![tape]);
+        let _ = std::fs::remove_dir_all(&directory);
+    }
+}

@@ -1,0 +1,1156 @@
+//! Running a body over many schedules: `check`, `explore`, `find`, `outcomes`.
+//!
+//! # Determinism of the search itself
+//!
+//! Run `i` (0-based; `ASYNCSIM_SHARD` picks a subset of the indices) uses seed
+//! `base + i`. With `jobs(n)` the threads take run indices from a shared
+//! counter, in increasing order; a thread that finds a failure lowers a
+//! shared "stop" index, and threads stop taking indices above it. Every index
+//! below the first failing one was taken before it, so each is finished, and
+//! the first failure reported is the lowest failing index — the same one a
+//! single thread finds. Everything after that (re-running in full, shrinking,
+//! reporting) runs on the calling thread.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::future::Future;
+use std::hash::Hash;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use asyncsim_sim::trace::format_ns;
+use asyncsim_sim::{Config, Failure, FailureKind, Run, Sim, Strategy, Tape, Trace, TraceMode};
+
+use crate::counterexample::{replay_lines, Counterexample, Origin};
+use crate::exhaustive::Enumerator;
+use crate::explore::{Explore, Search};
+use crate::outcome::TestResult;
+use crate::persist;
+use crate::shrink;
+
+/// One schedule: a seed (run by the exploration's strategy) or a tape.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Schedule {
+    /// A seed for the exploration's strategy.
+    Seed(u64),
+    /// A tape, replayed.
+    Tape(Tape),
+}
+
+impl fmt::Display for Schedule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Schedule::Seed(seed) => write!(f, "seed {seed}"),
+            Schedule::Tape(tape) => write!(f, "token {tape}"),
+        }
+    }
+}
+
+/// What an exploration found. See [`explore`].
+#[derive(Clone, Debug)]
+pub struct Summary {
+    /// How many schedules ran (up to and including the first failure, for
+    /// `check`).
+    pub runs: u64,
+    /// How many of them failed.
+    pub failures: u64,
+    /// The failure with the lowest run index, shrunk.
+    pub first_failure: Option<Counterexample>,
+    /// Distinct schedules seen, by trace hash.
+    pub distinct_schedules: u64,
+    /// How many of the last 1,000 runs (or fewer) showed a trace not seen
+    /// before: near 0 means more runs of this strategy find little new.
+    pub new_in_last_1000: u64,
+    /// Exhaustive mode: whether every schedule within the deviation bound
+    /// ran (false when `runs` cut it short, or a draw had too many options
+    /// to enumerate). None for sampled strategies.
+    pub exhausted: Option<bool>,
+    /// When the determinism check found two runs of one schedule that
+    /// differ: the explanation.
+    pub nondeterminism: Option<String>,
+    /// The strategy, as text.
+    pub strategy: String,
+}
+
+impl fmt::Display for Summary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} runs ({}), {} failed, {} distinct schedules, {} new in the last {}",
+            self.runs,
+            self.strategy,
+            self.failures,
+            self.distinct_schedules,
+            self.new_in_last_1000,
+            self.runs.min(1000)
+        )?;
+        if let Some(exhausted) = self.exhausted {
+            write!(
+                f,
+                "; bounded space {}",
+                if exhausted { "exhausted" } else { "not exhausted" }
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// A schedule where the body's value satisfied a predicate. See [`find`].
+#[derive(Clone, Debug)]
+pub struct Witness<T> {
+    /// 0-based index of the run.
+    pub run_index: u64,
+    /// How to run it again (seed or tape).
+    pub schedule: Schedule,
+    /// The seed (0 when the schedule is a tape).
+    pub seed: u64,
+    /// The realised tape: `tape.to_string()` replays it.
+    pub tape: Tape,
+    /// The full trace.
+    pub trace: Trace,
+    /// The body's value.
+    pub value: T,
+}
+
+impl<T> Witness<T> {
+    /// The replay token.
+    pub fn token(&self) -> String {
+        self.tape.to_string()
+    }
+}
+
+/// One distinct value of a census. See [`outcomes`].
+#[derive(Clone, Debug)]
+pub struct Outcome<T> {
+    /// The value.
+    pub value: T,
+    /// How many runs produced it.
+    pub count: u64,
+    /// The first run that produced it.
+    pub witness: Schedule,
+    /// Its run index.
+    pub witness_run_index: u64,
+}
+
+/// Every distinct value the body produced, in order of first appearance.
+#[derive(Clone, Debug)]
+pub struct Outcomes<T> {
+    /// The values with counts and witnesses, in order of first appearance.
+    pub values: Vec<Outcome<T>>,
+    /// Runs made.
+    pub runs: u64,
+    /// Runs that failed (no value), by kind, with the first's schedule.
+    pub failures: Vec<(FailureKind, u64, Schedule)>,
+}
+
+impl<T> Outcomes<T> {
+    /// The distinct values, in order of first appearance.
+    pub fn distinct(&self) -> Vec<&T> {
+        self.values.iter().map(|outcome| &outcome.value).collect()
+    }
+
+    /// How many runs produced `value`.
+    pub fn count(&self, value: &T) -> u64
+    where
+        T: PartialEq,
+    {
+        self.values
+            .iter()
+            .find(|outcome| outcome.value == *value)
+            .map_or(0, |outcome| outcome.count)
+    }
+}
+
+/// Where the plans of one exploration come from.
+enum Source {
+    Replay(Tape),
+    Seed(u64),
+    Sampled,
+    Exhaustive(u32),
+}
+
+/// Everything needed to configure a run of this exploration.
+struct Setup<'a> {
+    settings: &'a Explore,
+    source: Source,
+    strategy: Strategy,
+    pct_steps_estimate: u64,
+    test_name: String,
+}
+
+impl Setup<'_> {
+    fn config(&self, schedule: &Schedule, mode: TraceMode, lenient: bool) -> Config {
+        let mut config = self.settings.config.clone();
+        match schedule {
+            Schedule::Seed(seed) => {
+                config.seed = *seed;
+                config.strategy = self.strategy.clone();
+            }
+            Schedule::Tape(tape) => {
+                config.seed = 0;
+                config.strategy = Strategy::Replay(tape.clone());
+            }
+        }
+        config.trace_mode = mode;
+        config.replay_lenient = lenient;
+        config.pct_steps_estimate = self.pct_steps_estimate;
+        config
+    }
+
+    fn strategy_name(&self) -> String {
+        match &self.source {
+            Source::Replay(_) => "replay".to_string(),
+            Source::Exhaustive(bound) => format!("exhaustive:{bound}"),
+            Source::Seed(_) | Source::Sampled => self.strategy.to_string(),
+        }
+    }
+
+    fn seeded(&self) -> bool {
+        matches!(self.source, Source::Seed(_) | Source::Sampled)
+    }
+}
+
+fn setup<'a, B, F>(settings: &'a Explore, body: &B) -> Setup<'a>
+where
+    B: Fn() -> F,
+    F: Future,
+{
+    let strategy = match &settings.search {
+        Search::Sampled(strategy) => strategy.clone(),
+        Search::Exhaustive { .. } => Strategy::Fifo,
+    };
+    let source = if let Some(tape) = &settings.replay_tape {
+        Source::Replay(tape.clone())
+    } else if let Some(seed) = settings.replay_seed {
+        Source::Seed(seed)
+    } else {
+        match &settings.search {
+            Search::Sampled(_) => Source::Sampled,
+            Search::Exhaustive { max_deviations } => Source::Exhaustive(*max_deviations),
+        }
+    };
+    // PCT spreads its change points over the run's length: estimate it once,
+    // from a FIFO run, so every seed (and a later `ASYNCSIM_SEED` replay)
+    // sees the same estimate.
+    let mut pct_steps_estimate = settings.config.pct_steps_estimate;
+    if matches!(strategy, Strategy::Pct { .. }) && !matches!(source, Source::Replay(_)) {
+        let mut config = settings.config.clone();
+        config.strategy = Strategy::Fifo;
+        config.trace_mode = TraceMode::HashOnly;
+        let run = Sim::new(config).run(body());
+        pct_steps_estimate = run.steps().max(1);
+    }
+    Setup {
+        settings,
+        source,
+        strategy,
+        pct_steps_estimate,
+        test_name: settings.test_name(),
+    }
+}
+
+fn run_with<B, F>(sim: &mut Sim, body: &B, config: Config) -> Run<F::Output>
+where
+    B: Fn() -> F,
+    F: Future,
+{
+    *sim.config_mut() = config;
+    sim.run(body())
+}
+
+/// The failure of a run without consuming its explanation.
+fn failure_parts<T: TestResult>(run: &mut Option<Run<T>>) -> Option<Failure> {
+    let run_value = run.take()?;
+    let steps = run_value.steps();
+    match run_value.result {
+        Err(ref failure) => {
+            let failure = failure.clone();
+            *run = Some(run_value);
+            Some(failure)
+        }
+        Ok(_) => {
+            // Move the value out, keeping the rest of the run.
+            let Run { result, .. } = run_value;
+            let outcome = result.ok().map(TestResult::into_test_result);
+            match outcome {
+                Some(Err(message)) => {
+                    let mut failure = Failure::body(message);
+                    failure.step = steps;
+                    Some(failure)
+                }
+                _ => None,
+            }
+        }
+    }
+}
+
+fn failure_kind<T: TestResult>(result: Result<T, Failure>) -> Option<FailureKind> {
+    match result {
+        Err(failure) => Some(failure.kind),
+        Ok(value) => value.into_test_result().err().map(|_| FailureKind::Body),
+    }
+}
+
+/// A hit of the driver: the run's position among this shard's runs, its
+/// index, its schedule, and what the classifier kept.
+struct Hit<R> {
+    index: u64,
+    schedule: Schedule,
+    data: R,
+}
+
+struct Driven<R> {
+    runs: u64,
+    hashes: Vec<u64>,
+    hits: Vec<Hit<R>>,
+    exhausted: Option<bool>,
+}
+
+/// Progress on stderr, by wall clock (reporting only; never a decision).
+struct Progress {
+    enabled: bool,
+    start: Instant,
+    state: Mutex<ProgressState>,
+}
+
+struct ProgressState {
+    done: u64,
+    distinct: HashSet<u64>,
+    next_report: Duration,
+}
+
+const PROGRESS_EVERY: Duration = Duration::from_secs(3);
+
+impl Progress {
+    fn new(enabled: bool) -> Progress {
+        Progress {
+            enabled,
+            start: Instant::now(),
+            state: Mutex::new(ProgressState {
+                done: 0,
+                distinct: HashSet::new(),
+                next_report: PROGRESS_EVERY,
+            }),
+        }
+    }
+
+    fn tick(&self, hash: u64, total: u64, name: &str) {
+        if !self.enabled {
+            return;
+        }
+        let Ok(mut state) = self.state.lock() else {
+            return;
+        };
+        state.done += 1;
+        state.distinct.insert(hash);
+        let elapsed = self.start.elapsed();
+        if elapsed >= state.next_report {
+            state.next_report = elapsed + PROGRESS_EVERY;
+            let rate = state.done as f64 / elapsed.as_secs_f64().max(1e-9);
+            eprintln!(
+                "asyncsim: `{name}`: {}/{total} runs, {rate:.0} runs/s, {} distinct schedules, {:.1} s",
+                state.done,
+                state.distinct.len(),
+                elapsed.as_secs_f64()
+            );
+        }
+    }
+}
+
+fn drive<B, F, R, C>(setup: &Setup<'_>, body: &B, stop_at_first: bool, classify: C) -> Driven<R>
+where
+    B: Fn() -> F + Sync,
+    F: Future,
+    R: Send,
+    C: Fn(Run<F::Output>) -> Option<R> + Sync,
+{
+    match &setup.source {
+        Source::Replay(tape) => drive_list(
+            setup,
+            body,
+            vec![(0, Schedule::Tape(tape.clone()))],
+            classify,
+        ),
+        Source::Seed(seed) => drive_list(setup, body, vec![(0, Schedule::Seed(*seed))], classify),
+        Source::Exhaustive(max_deviations) => {
+            drive_exhaustive(setup, body, *max_deviations, stop_at_first, classify)
+        }
+        Source::Sampled => drive_sampled(setup, body, stop_at_first, classify),
+    }
+}
+
+fn drive_list<B, F, R, C>(
+    setup: &Setup<'_>,
+    body: &B,
+    schedules: Vec<(u64, Schedule)>,
+    classify: C,
+) -> Driven<R>
+where
+    B: Fn() -> F,
+    F: Future,
+    C: Fn(Run<F::Output>) -> Option<R>,
+{
+    let mut sim = Sim::new(setup.settings.config.clone());
+    let mut driven = Driven {
+        runs: 0,
+        hashes: Vec::new(),
+        hits: Vec::new(),
+        exhausted: None,
+    };
+    for (index, schedule) in schedules {
+        let run = run_with(
+            &mut sim,
+            body,
+            setup.config(&schedule, TraceMode::HashOnly, false),
+        );
+        driven.runs += 1;
+        driven.hashes.push(run.trace.hash());
+        if let Some(data) = classify(run) {
+            driven.hits.push(Hit {
+                index,
+                schedule,
+                data,
+            });
+        }
+    }
+    driven
+}
+
+fn drive_exhaustive<B, F, R, C>(
+    setup: &Setup<'_>,
+    body: &B,
+    max_deviations: u32,
+    stop_at_first: bool,
+    classify: C,
+) -> Driven<R>
+where
+    B: Fn() -> F,
+    F: Future,
+    C: Fn(Run<F::Output>) -> Option<R>,
+{
+    let settings = setup.settings;
+    let progress = Progress::new(settings.progress);
+    let mut sim = Sim::new(settings.config.clone());
+    let mut enumerator = Enumerator::new(max_deviations);
+    let mut driven = Driven {
+        runs: 0,
+        hashes: Vec::new(),
+        hits: Vec::new(),
+        exhausted: Some(false),
+    };
+    let mut stopped = false;
+    while driven.runs < settings.runs {
+        let Some(prefix) = enumerator.next_prefix() else {
+            driven.exhausted = Some(!enumerator.skipped_options());
+            return driven;
+        };
+        let schedule = Schedule::Tape(prefix);
+        let run = run_with(
+            &mut sim,
+            body,
+            setup.config(&schedule, TraceMode::HashOnly, false),
+        );
+        enumerator.record(&run.tape);
+        let hash = run.trace.hash();
+        progress.tick(hash, settings.runs, &setup.test_name);
+        driven.hashes.push(hash);
+        let index = driven.runs;
+        driven.runs += 1;
+        if let Some(data) = classify(run) {
+            driven.hits.push(Hit {
+                index,
+                schedule,
+                data,
+            });
+            if stop_at_first {
+                stopped = true;
+                break;
+            }
+        }
+    }
+    if !stopped && enumerator.next_prefix().is_none() {
+        driven.exhausted = Some(!enumerator.skipped_options());
+    }
+    driven
+}
+
+type Local<R> = Vec<(u64, u64, Option<(Schedule, R)>)>;
+
+fn drive_sampled<B, F, R, C>(
+    setup: &Setup<'_>,
+    body: &B,
+    stop_at_first: bool,
+    classify: C,
+) -> Driven<R>
+where
+    B: Fn() -> F + Sync,
+    F: Future,
+    R: Send,
+    C: Fn(Run<F::Output>) -> Option<R> + Sync,
+{
+    let settings = setup.settings;
+    let total = settings.shard_runs();
+    let next = AtomicU64::new(0);
+    let stop = AtomicU64::new(u64::MAX);
+    let progress = Progress::new(settings.progress);
+    let work = || -> Local<R> {
+        let mut sim = Sim::new(settings.config.clone());
+        let mut local = Vec::new();
+        loop {
+            let position = next.fetch_add(1, Ordering::SeqCst);
+            if position >= total || position > stop.load(Ordering::SeqCst) {
+                break;
+            }
+            let index = settings.run_index(position);
+            let schedule = Schedule::Seed(settings.base_seed.wrapping_add(index));
+            let run = run_with(
+                &mut sim,
+                body,
+                setup.config(&schedule, TraceMode::HashOnly, false),
+            );
+            let hash = run.trace.hash();
+            let hit = classify(run);
+            if hit.is_some() && stop_at_first {
+                stop.fetch_min(position, Ordering::SeqCst);
+            }
+            progress.tick(hash, total, &setup.test_name);
+            local.push((position, hash, hit.map(|data| (schedule, data))));
+        }
+        local
+    };
+    let mut results: Local<R> = if settings.jobs <= 1 {
+        work()
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..settings.jobs).map(|_| scope.spawn(&work)).collect();
+            let mut all = Vec::new();
+            for handle in handles {
+                match handle.join() {
+                    Ok(local) => all.extend(local),
+                    Err(payload) => std::panic::resume_unwind(payload),
+                }
+            }
+            all
+        })
+    };
+    results.sort_by_key(|(position, _, _)| *position);
+    let end = match stop.load(Ordering::SeqCst) {
+        u64::MAX => total,
+        first => first + 1,
+    };
+    results.truncate(end.min(results.len() as u64) as usize);
+    debug_assert!(
+        results
+            .iter()
+            .enumerate()
+            .all(|(expected, (position, _, _))| *position == expected as u64),
+        "asyncsim bug: a run index below the first failure was skipped"
+    );
+    let mut driven = Driven {
+        runs: results.len() as u64,
+        hashes: Vec::with_capacity(results.len()),
+        hits: Vec::new(),
+        exhausted: None,
+    };
+    for (position, hash, hit) in results {
+        driven.hashes.push(hash);
+        if let Some((schedule, data)) = hit {
+            driven.hits.push(Hit {
+                index: settings.run_index(position),
+                schedule,
+                data,
+            });
+        }
+    }
+    driven
+}
+
+fn coverage(hashes: &[u64]) -> (u64, u64) {
+    let mut seen = HashSet::with_capacity(hashes.len());
+    let recent_from = hashes.len().saturating_sub(1000);
+    let mut new_recent = 0;
+    for (position, hash) in hashes.iter().enumerate() {
+        if seen.insert(*hash) && position >= recent_from {
+            new_recent += 1;
+        }
+    }
+    (seen.len() as u64, new_recent)
+}
+
+/// Renders one event as a trace line.
+fn event_line(trace: &Trace, position: usize) -> String {
+    match trace.events().get(position) {
+        Some(event) => format!(
+            "{:>5} {:>10}  {:<12} {}",
+            event.step,
+            format_ns(event.time_ns),
+            event.task.map_or("-", |task| trace.task_name(task)),
+            trace.describe(event)
+        ),
+        None => "(the trace ended here)".to_string(),
+    }
+}
+
+/// Runs `schedule` twice with full traces; explains the first difference.
+fn determinism_check<B, F>(setup: &Setup<'_>, body: &B, schedule: &Schedule) -> Option<String>
+where
+    B: Fn() -> F,
+    F: Future,
+{
+    let mut sim = Sim::new(setup.settings.config.clone());
+    let first = run_with(
+        &mut sim,
+        body,
+        setup.config(schedule, TraceMode::Full, false),
+    );
+    let second = run_with(
+        &mut sim,
+        body,
+        setup.config(schedule, TraceMode::Full, false),
+    );
+    if first.trace == second.trace && first.tape == second.tape {
+        return None;
+    }
+    let (a, b) = (&first.trace, &second.trace);
+    let divergent = (0..a.events().len().max(b.events().len()))
+        .find(|position| {
+            let (x, y) = (a.events().get(*position), b.events().get(*position));
+            match (x, y) {
+                (Some(x), Some(y)) => {
+                    x != y || a.describe(x) != b.describe(y)
+                        || x.task.map(|task| a.task_name(task))
+                            != y.task.map(|task| b.task_name(task))
+                }
+                _ => true,
+            }
+        });
+    let detail = match divergent {
+        Some(position) => format!(
+            "they diverge at event #{position}:\n  first run:  {}\n  second run: {}",
+            event_line(a, position),
+            event_line(b, position)
+        ),
+        None => "their events match but their draws differ".to_string(),
+    };
+    Some(format!(
+        "asyncsim: `{}` is not deterministic: two runs of the same schedule ({}) differ; {detail}\n\
+         A run must be a pure function of its schedule: look for wall-clock time, OS randomness, \
+         HashMap iteration order, threads, or state kept between runs (statics, thread-locals) in the body.",
+        setup.test_name, schedule
+    ))
+}
+
+/// Re-runs a failing schedule in full, shrinks it, and builds the report.
+fn counterexample<B, F>(
+    setup: &Setup<'_>,
+    body: &B,
+    schedule: &Schedule,
+    origin: Origin,
+    run_index: u64,
+) -> Counterexample
+where
+    B: Fn() -> F,
+    F: Future,
+    F::Output: TestResult,
+{
+    let settings = setup.settings;
+    let mut sim = Sim::new(settings.config.clone());
+    let mut full_config = setup.config(schedule, TraceMode::Full, false);
+    full_config.record_deviations = true;
+    let mut run = Some(run_with(&mut sim, body, full_config));
+    let found_failure = failure_parts(&mut run);
+    let (run_trace, run_tape, run_deviations) = match run {
+        Some(run) => (run.trace.clone(), run.tape.clone(), run.deviations().to_vec()),
+        None => (Trace::default(), Tape::new(), Vec::new()),
+    };
+    let seed = match schedule {
+        Schedule::Seed(seed) => *seed,
+        Schedule::Tape(_) => 0,
+    };
+    let strategy = setup.strategy_name();
+    let mut original = run_tape;
+    original.trim();
+    let Some(found_failure) = found_failure else {
+        // The fast run failed and the full one did not.
+        let failure = Failure::body(format!(
+            "asyncsim: the schedule failed once and passed when run again ({schedule}): the body is not deterministic"
+        ));
+        return Counterexample {
+            run_index,
+            seed,
+            origin,
+            failure,
+            deviations: original.deviations(),
+            original_deviations: original.deviations(),
+            tape: original.clone(),
+            original_tape: original,
+            trace: run_trace,
+            shrink_runs: 0,
+            schedule: run_deviations,
+            strategy,
+            test_name: setup.test_name.clone(),
+            trace_file: None,
+        };
+    };
+    let kind = found_failure.kind;
+    eprintln!(
+        "asyncsim: `{}` failed at run {run_index} ({strategy}{}): {}\nasyncsim: replay it before shrinking with:\n{}",
+        setup.test_name,
+        if setup.seeded() { format!(", seed {seed}") } else { String::new() },
+        found_failure.message.lines().next().unwrap_or_default(),
+        replay_lines(
+            &setup.test_name,
+            &original,
+            setup.seeded().then_some(seed),
+            &strategy
+        )
+    );
+    let shrink_enabled = settings.shrink && !matches!(origin, Origin::Replay);
+    let shrunk = if shrink_enabled && original.deviations() > 0 {
+        shrink::shrink(&original, kind, settings.shrink_runs_max, |candidate| {
+            let run = run_with(
+                &mut sim,
+                body,
+                setup.config(&Schedule::Tape(candidate.clone()), TraceMode::HashOnly, true),
+            );
+            let tape = run.tape.clone();
+            failure_kind(run.result).map(|kind| (kind, tape))
+        })
+    } else {
+        shrink::Shrunk {
+            tape: original.clone(),
+            runs: 0,
+        }
+    };
+    // The final, strict replay of the shrunk tape: its trace and deviations
+    // are what the report shows.
+    let mut final_run = Some(run_with(
+        &mut sim,
+        body,
+        setup.config(&Schedule::Tape(shrunk.tape.clone()), TraceMode::Full, false),
+    ));
+    let final_failure = failure_parts(&mut final_run);
+    let (failure, tape, trace, deviations_list) = match (final_failure, final_run) {
+        (Some(failure), Some(run)) if failure.kind == kind => {
+            let mut tape = run.tape.clone();
+            tape.trim();
+            (failure, tape, run.trace.clone(), run.deviations().to_vec())
+        }
+        _ => (found_failure, original.clone(), run_trace, run_deviations),
+    };
+    let trace_file = if settings.write_trace_file {
+        write_trace_file(&setup.test_name, &tape, &trace)
+    } else {
+        None
+    };
+    Counterexample {
+        run_index,
+        seed,
+        origin,
+        failure,
+        deviations: tape.deviations(),
+        original_deviations: original.deviations(),
+        tape,
+        original_tape: original,
+        trace,
+        shrink_runs: shrunk.runs,
+        schedule: deviations_list,
+        strategy,
+        test_name: setup.test_name.clone(),
+        trace_file,
+    }
+}
+
+/// Writes the trace of a failing run under `target/asyncsim/`.
+/// TRACE FILE HOOK: the single place the trace file format is chosen; until
+/// `trace_file::save` exists it is the trace's stable text.
+fn write_trace_file(test_name: &str, tape: &Tape, trace: &Trace) -> Option<PathBuf> {
+    let directory = persist::trace_directory();
+    let checksum = tape
+        .to_string()
+        .rsplit('.')
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let path = directory.join(format!("{}-{checksum}.trace", persist::file_stem(test_name)));
+    let written = std::fs::create_dir_all(&directory)
+        .and_then(|()| std::fs::write(&path, trace.to_string()));
+    match written {
+        Ok(()) => Some(path),
+        Err(error) => {
+            eprintln!("asyncsim: could not write {}: {error}", path.display());
+            None
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Purpose {
+    Check,
+    Explore,
+}
+
+fn run_exploration<B, F>(settings: &Explore, body: &B, purpose: Purpose) -> Summary
+where
+    B: Fn() -> F + Sync,
+    F: Future,
+    F::Output: TestResult,
+{
+    let setup = setup(settings, body);
+    let mut summary = Summary {
+        runs: 0,
+        failures: 0,
+        first_failure: None,
+        distinct_schedules: 0,
+        new_in_last_1000: 0,
+        exhausted: None,
+        nondeterminism: None,
+        strategy: setup.strategy_name(),
+    };
+    let single = match &setup.source {
+        Source::Replay(tape) => Some((Schedule::Tape(tape.clone()), Origin::Replay)),
+        Source::Seed(seed) => Some((Schedule::Seed(*seed), Origin::Seed)),
+        _ => None,
+    };
+    if let Some((schedule, origin)) = single {
+        // One schedule, by request: print its full trace.
+        let mut sim = Sim::new(settings.config.clone());
+        let run = run_with(&mut sim, body, setup.config(&schedule, TraceMode::Full, false));
+        eprintln!(
+            "asyncsim: `{}`: running {schedule} only; its trace:\n{}",
+            setup.test_name, run.trace
+        );
+        summary.runs = 1;
+        summary.distinct_schedules = 1;
+        summary.new_in_last_1000 = 1;
+        if failure_kind(run.result).is_some() {
+            summary.failures = 1;
+            summary.first_failure = Some(counterexample(&setup, body, &schedule, origin, 0));
+        }
+        return summary;
+    }
+
+    let check_determinism = settings
+        .check_determinism
+        .unwrap_or(purpose == Purpose::Check);
+    if check_determinism {
+        let first = match setup.source {
+            Source::Exhaustive(_) => Schedule::Tape(Tape::new()),
+            _ => Schedule::Seed(settings.base_seed.wrapping_add(settings.run_index(0))),
+        };
+        if let Some(explanation) = determinism_check(&setup, body, &first) {
+            summary.nondeterminism = Some(explanation);
+            return summary;
+        }
+    }
+
+    let regressions = if purpose == Purpose::Check && settings.persist {
+        persist::regressions_path(settings.regressions_dir.as_deref(), &setup.test_name)
+    } else {
+        None
+    };
+    if let Some(path) = &regressions {
+        let mut sim = Sim::new(settings.config.clone());
+        for (position, tape) in persist::load(path).into_iter().enumerate() {
+            let schedule = Schedule::Tape(tape);
+            let run = run_with(&mut sim, body, setup.config(&schedule, TraceMode::HashOnly, false));
+            summary.runs += 1;
+            match failure_kind(run.result) {
+                Some(FailureKind::TapeDivergence) => eprintln!(
+                    "asyncsim: {}: saved schedule #{} no longer fits the program (skipped)",
+                    path.display(),
+                    position + 1
+                ),
+                Some(_) => {
+                    summary.failures = 1;
+                    summary.first_failure = Some(counterexample(
+                        &setup,
+                        body,
+                        &schedule,
+                        Origin::Regression,
+                        position as u64,
+                    ));
+                    return summary;
+                }
+                None => {}
+            }
+        }
+    }
+
+    let driven = drive(&setup, body, purpose == Purpose::Check, |run| {
+        failure_kind(run.result)
+    });
+    let (distinct, new_recent) = coverage(&driven.hashes);
+    summary.runs += driven.runs;
+    summary.failures = driven.hits.len() as u64;
+    summary.distinct_schedules = distinct;
+    summary.new_in_last_1000 = new_recent;
+    summary.exhausted = driven.exhausted;
+    if let Some(first) = driven.hits.first() {
+        let origin = match setup.source {
+            Source::Exhaustive(_) => Origin::Exhaustive,
+            _ => Origin::Seed,
+        };
+        let found = counterexample(&setup, body, &first.schedule, origin, first.index);
+        if let Some(path) = &regressions {
+            let comment = format!(
+                "{}: {}",
+                found.failure.kind_name(),
+                found.failure.message.lines().next().unwrap_or_default()
+            );
+            if let Err(error) = persist::append(path, &found.tape, &comment) {
+                eprintln!("asyncsim: could not save the failing schedule to {}: {error}", path.display());
+            }
+        }
+        summary.first_failure = Some(found);
+    }
+    summary
+}
+
+trait KindName {
+    fn kind_name(&self) -> String;
+}
+
+impl KindName for Failure {
+    fn kind_name(&self) -> String {
+        format!("{:?}", self.kind)
+    }
+}
+
+/// Runs `body` over many schedules and panics with a failure report on the
+/// first that fails (a panic, a deadlock, a limit, an `Err`/`false` value).
+///
+/// The body is a closure returning a future, called afresh for each run.
+/// Before exploring, the first schedule runs twice to check the body is
+/// deterministic; failing schedules are saved to
+/// `asyncsim-regressions/<test>.txt` and replayed first next time (turn off
+/// with `.persist(false)`).
+///
+/// ```
+/// use asyncsim_harness::{check, Explore};
+///
+/// check(Explore::new().runs(100).persist(false), || async {
+///     let a = asyncsim_sim::spawn(async { 1 });
+///     let b = asyncsim_sim::spawn(async { 2 });
+///     assert_eq!(a.await.unwrap() + b.await.unwrap(), 3);
+/// });
+/// ```
+///
+/// # Panics
+///
+/// With the failure report (see [`Counterexample`]), or with the
+/// nondeterminism explanation.
+pub fn check<B, F>(settings: Explore, body: B)
+where
+    B: Fn() -> F + Sync,
+    F: Future,
+    F::Output: TestResult,
+{
+    let summary = run_exploration(&settings, &body, Purpose::Check);
+    if let Some(explanation) = summary.nondeterminism {
+        panic!("{explanation}");
+    }
+    if let Some(counterexample) = summary.first_failure {
+        panic!("{counterexample}");
+    }
+}
+
+/// Runs `body` over every schedule of the exploration (it does not stop at
+/// the first failure) and returns what it found; never panics on a failing
+/// run. The first failure is shrunk.
+///
+/// ```
+/// use asyncsim_harness::{explore, Explore};
+/// use std::cell::Cell;
+/// use std::rc::Rc;
+///
+/// // A lost update: two tasks read, yield, then write back.
+/// let summary = explore(Explore::new().runs(200), || async {
+///     let counter = Rc::new(Cell::new(0));
+///     let tasks: Vec<_> = (0..2)
+///         .map(|_| {
+///             let counter = counter.clone();
+///             asyncsim_sim::spawn(async move {
+///                 let read = counter.get();
+///                 asyncsim_sim::yield_now().await;
+///                 counter.set(read + 1);
+///             })
+///         })
+///         .collect();
+///     for task in tasks {
+///         task.await.unwrap();
+///     }
+///     assert_eq!(counter.get(), 2, "lost update");
+/// });
+/// let failure = summary.first_failure.expect("found");
+/// assert!(failure.failure.message.contains("lost update"));
+/// ```
+pub fn explore<B, F>(settings: Explore, body: B) -> Summary
+where
+    B: Fn() -> F + Sync,
+    F: Future,
+    F::Output: TestResult,
+{
+    run_exploration(&settings, &body, Purpose::Explore)
+}
+
+/// The first schedule (lowest run index) whose value satisfies `predicate`:
+/// "show me a schedule where `b` finishes first".
+///
+/// ```
+/// use asyncsim_harness::{find, Explore};
+///
+/// let witness = find(
+///     Explore::new().runs(100),
+///     || async {
+///         let a = asyncsim_sim::spawn(async { asyncsim_sim::trace::mark("a") });
+///         let b = asyncsim_sim::spawn(async { asyncsim_sim::trace::mark("b") });
+///         a.await.unwrap();
+///         b.await.unwrap();
+///     },
+///     |_| true,
+/// );
+/// assert!(witness.is_some());
+/// ```
+pub fn find<B, F, P>(settings: Explore, body: B, predicate: P) -> Option<Witness<F::Output>>
+where
+    B: Fn() -> F + Sync,
+    F: Future,
+    F::Output: Send,
+    P: Fn(&F::Output) -> bool + Sync,
+{
+    let setup = setup(&settings, &body);
+    let driven = drive(&setup, &body, true, |run| match run.result {
+        Ok(value) if predicate(&value) => Some(()),
+        _ => None,
+    });
+    let first = driven.hits.into_iter().next()?;
+    let mut sim = Sim::new(settings.config.clone());
+    let run = run_with(
+        &mut sim,
+        &body,
+        setup.config(&first.schedule, TraceMode::Full, false),
+    );
+    let mut tape = run.tape;
+    tape.trim();
+    let value = run.result.ok()?;
+    Some(Witness {
+        run_index: first.index,
+        seed: match first.schedule {
+            Schedule::Seed(seed) => seed,
+            Schedule::Tape(_) => 0,
+        },
+        schedule: first.schedule,
+        tape,
+        trace: run.trace,
+        value,
+    })
+}
+
+/// Every distinct value the body produced over the exploration, with how
+/// often and a witness schedule: "which print orders are possible?"
+///
+/// ```
+/// use asyncsim_harness::{outcomes, Explore};
+/// use std::cell::RefCell;
+/// use std::rc::Rc;
+///
+/// let census = outcomes(Explore::new().runs(200), || async {
+///     let printed = Rc::new(RefCell::new(String::new()));
+///     let (p, q) = (printed.clone(), printed.clone());
+///     let a = asyncsim_sim::spawn(async move { p.borrow_mut().push('a') });
+///     let b = asyncsim_sim::spawn(async move { q.borrow_mut().push('b') });
+///     a.await.unwrap();
+///     b.await.unwrap();
+///     let order = printed.borrow().clone();
+///     order
+/// });
+/// let mut orders: Vec<&String> = census.distinct();
+/// orders.sort();
+/// assert_eq!(orders, ["ab", "ba"]);
+/// ```
+pub fn outcomes<B, F>(settings: Explore, body: B) -> Outcomes<F::Output>
+where
+    B: Fn() -> F + Sync,
+    F: Future,
+    F::Output: Eq + Hash + Clone + Send,
+{
+    let setup = setup(&settings, &body);
+    let driven = drive(&setup, &body, false, |run| {
+        Some(run.result.map_err(|failure| failure.kind))
+    });
+    let mut census = Outcomes {
+        values: Vec::new(),
+        runs: driven.runs,
+        failures: Vec::new(),
+    };
+    let mut slots: HashMap<F::Output, usize> = HashMap::new();
+    for hit in driven.hits {
+        match hit.data {
+            Ok(value) => match slots.get(&value) {
+                Some(slot) => census.values[*slot].count += 1,
+                None => {
+                    slots.insert(value.clone(), census.values.len());
+                    census.values.push(Outcome {
+                        value,
+                        count: 1,
+                        witness: hit.schedule,
+                        witness_run_index: hit.index,
+                    });
+                }
+            },
+            Err(kind) => match census.failures.iter_mut().find(|(seen, _, _)| *seen == kind) {
+                Some((_, count, _)) => *count += 1,
+                None => census.failures.push((kind, 1, hit.schedule)),
+            },
+        }
+    }
+    census
+}
+
+/// Runs one tape leniently with a full trace — how a proptest-generated
+/// schedule (see [`schedules`](crate::schedules)) is run: any tape is valid,
+/// a draw that does not fit wraps into range, and draws beyond the tape are
+/// FIFO.
+///
+/// ```
+/// use asyncsim_harness::run_schedule;
+/// use asyncsim_sim::Tape;
+///
+/// let run = run_schedule(&Tape::new(), || async { 2 + 2 });
+/// assert_eq!(run.result.unwrap(), 4);
+/// ```
+pub fn run_schedule<B, F>(tape: &Tape, body: B) -> Run<F::Output>
+where
+    B: FnOnce() -> F,
+    F: Future,
+{
+    let mut config = Config::new().strategy(Strategy::Replay(tape.clone()));
+    config.replay_lenient = true;
+    Sim::new(config).run(body())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn coverage_counts_new_hashes_in_the_recent_window() {
+        let hashes: Vec<u64> = (0..1500).map(|i| if i < 1200 { i % 10 } else { i }).collect();
+        let (distinct, recent) = coverage(&hashes);
+        assert_eq!(distinct, 10 + 300);
+        assert_eq!(recent, 300);
+    }
+
+    #[test]
+    fn failure_kind_counts_err_and_false_as_body_failures() {
+        let run = Sim::new(Config::new()).run(async { Err::<(), _>("broken") });
+        assert_eq!(failure_kind(run.result), Some(FailureKind::Body));
+        let run = Sim::new(Config::new()).run(async { false });
+        assert_eq!(failure_kind(run.result), Some(FailureKind::Body));
+        let run = Sim::new(Config::new()).run(async {});
+        assert_eq!(failure_kind(run.result), None);
+    }
+}
