@@ -70,17 +70,24 @@
 #![warn(missing_docs)]
 
 pub mod blocking;
+pub mod combinators;
 mod config;
 mod executor;
 mod failure;
 pub mod random;
 mod strategy;
+pub mod sync;
 pub mod tape;
 pub mod task;
 pub mod time;
 pub mod trace;
 
 pub use blocking::spawn_blocking;
+pub use combinators::{
+    as_completed, as_completed_with, gather, gather_results, gather_with, race, try_gather, wait,
+    wait_results, wait_timeout, AsCompleted, Outcome, ReturnWhen, StartOrder, WaitResult,
+    WaitResults,
+};
 pub use config::{duration_to_ns, Config, DEFAULT_POOL_SIZE};
 pub use executor::{Deviation, Run, Sim, SlowPoll};
 pub use failure::{BlockedTask, Failure, FailureKind};

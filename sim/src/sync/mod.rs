@@ -1,0 +1,211 @@
+//! Sync primitives that the scheduler can see: [`Mutex`], [`Semaphore`],
+//! [`Event`], [`Notify`], the bounded [`Queue`] and [`oneshot`] channels.
+//!
+//! They follow asyncio's semantics where asyncio has an answer, and are
+//! deterministic: every waiter list is a FIFO queue, nothing is ordered by
+//! address or hash. A task that blocks on one of them says so in the trace
+//! (its `Pending` event names the primitive) and in a deadlock report
+//! ("waits on Mutex#1 held by `writer`").
+//!
+//! ```
+//! use asyncsim_sim::sync::Mutex;
+//! use asyncsim_sim::{Config, FailureKind, Sim};
+//! use std::rc::Rc;
+//!
+//! // Two tasks take two locks in opposite orders: under FIFO scheduling each
+//! // gets its first lock, then waits forever for the other's.
+//! let run = Sim::new(Config::new().strategy(asyncsim_sim::Strategy::Fifo)).run(async {
+//!     let first = Rc::new(Mutex::new(()));
+//!     let second = Rc::new(Mutex::new(()));
+//!     let (a, b) = (first.clone(), second.clone());
+//!     let writer = asyncsim_sim::task::Builder::new().name("writer").spawn(async move {
+//!         let _one = a.lock().await;
+//!         asyncsim_sim::yield_now().await;
+//!         let _two = b.lock().await;
+//!     });
+//!     let reader = asyncsim_sim::task::Builder::new().name("reader").spawn(async move {
+//!         let _two = second.lock().await;
+//!         asyncsim_sim::yield_now().await;
+//!         let _one = first.lock().await;
+//!     });
+//!     writer.await.unwrap();
+//!     reader.await.unwrap();
+//! });
+//! let failure = run.result.unwrap_err();
+//! assert_eq!(failure.kind, FailureKind::Deadlock);
+//! assert!(failure.to_string().contains("held by `reader`"));
+//! ```
+//!
+//! # One primitive, one run
+//!
+//! A primitive belongs to the run it was created in (or, when created
+//! outside any run, to the first run that uses it). Using it from another
+//! run panics with a message that says so: make a fresh one inside each run.
+
+use std::cell::Cell;
+use std::collections::VecDeque;
+use std::task::Waker;
+
+use crate::executor;
+use crate::trace::{ResourceKind, TaskId, WaitOn};
+
+mod event;
+mod mutex;
+mod notify;
+pub mod oneshot;
+mod queue;
+mod semaphore;
+
+pub use event::{Event, EventWait};
+pub use mutex::{Lock, Mutex, MutexGuard};
+pub use notify::{Notified, Notify};
+pub use queue::{Get, Put, Queue};
+pub use semaphore::{Acquire, Semaphore, SemaphorePermit};
+
+/// Ties a primitive to one run and to its per-run resource id.
+#[derive(Debug)]
+pub(crate) struct Binding {
+    kind: ResourceKind,
+    /// `(run id, resource id)` once bound to a run.
+    bound: Cell<Option<(u64, u32)>>,
+}
+
+impl Binding {
+    /// Binds to the current run, if there is one.
+    pub(crate) fn new(kind: ResourceKind) -> Binding {
+        let binding = Binding {
+            kind,
+            bound: Cell::new(None),
+        };
+        binding.id();
+        binding
+    }
+
+    /// The resource id in the current run; binds on first use.
+    ///
+    /// # Panics
+    ///
+    /// When the primitive belongs to another run.
+    pub(crate) fn id(&self) -> Option<u32> {
+        let run = executor::current_run_id()?;
+        match self.bound.get() {
+            Some((bound_run, id)) if bound_run == run => Some(id),
+            Some(_) => panic!(
+                "asyncsim::sync::{kind} was used in a simulation run other than the one it belongs to \
+                 (the run that created it, or first used it); a primitive's waiters and holder live in \
+                 one run: create the {kind} inside the future passed to Sim::run (or the asyncsim::check \
+                 body), so that every run gets a fresh one",
+                kind = self.kind.name()
+            ),
+            None => {
+                let id = executor::register_resource(self.kind)?;
+                self.bound.set(Some((run, id)));
+                Some(id)
+            }
+        }
+    }
+
+    /// The resource id if the primitive belongs to the current run; never
+    /// panics (for destructors).
+    fn id_quiet(&self) -> Option<u32> {
+        let run = executor::current_run_id()?;
+        match self.bound.get() {
+            Some((bound_run, id)) if bound_run == run => Some(id),
+            _ => None,
+        }
+    }
+
+    /// Records, for the trace and deadlock reports, that the current task is
+    /// about to wait on this primitive.
+    pub(crate) fn waiting(&self) {
+        if let Some(id) = self.id_quiet() {
+            executor::set_waiting_on(WaitOn::Resource(self.kind, id));
+        }
+    }
+
+    /// Records which task holds the primitive (mutex-like ones).
+    pub(crate) fn set_holder(&self, holder: Option<TaskId>) {
+        if let Some(id) = self.id_quiet() {
+            executor::set_resource_holder(id, holder);
+        }
+    }
+}
+
+/// One blocked waiter: its ticket, its waker and the task that registered.
+#[derive(Debug)]
+pub(crate) struct Waiter {
+    pub(crate) ticket: u64,
+    pub(crate) waker: Waker,
+    pub(crate) task: Option<TaskId>,
+}
+
+/// A FIFO queue of waiters. Tickets identify waiters so that a dropped
+/// future can find and remove its own entry.
+#[derive(Debug, Default)]
+pub(crate) struct Waiters {
+    queue: VecDeque<Waiter>,
+    next_ticket: u64,
+}
+
+impl Waiters {
+    /// Appends a waiter; returns its ticket.
+    pub(crate) fn push(&mut self, waker: &Waker) -> u64 {
+        let ticket = self.next_ticket;
+        self.next_ticket += 1;
+        self.queue.push_back(Waiter {
+            ticket,
+            waker: waker.clone(),
+            task: executor::current_task(),
+        });
+        ticket
+    }
+
+    /// Refreshes a queued waiter's waker; false when it is no longer queued.
+    pub(crate) fn update(&mut self, ticket: u64, waker: &Waker) -> bool {
+        match self.queue.iter_mut().find(|waiter| waiter.ticket == ticket) {
+            Some(waiter) => {
+                if !waiter.waker.will_wake(waker) {
+                    waiter.waker = waker.clone();
+                }
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Removes a waiter; false when it was not queued.
+    pub(crate) fn remove(&mut self, ticket: u64) -> bool {
+        match self.queue.iter().position(|waiter| waiter.ticket == ticket) {
+            Some(position) => {
+                self.queue.remove(position);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The oldest waiter, removed.
+    pub(crate) fn pop_front(&mut self) -> Option<Waiter> {
+        self.queue.pop_front()
+    }
+
+    /// Every waiter, oldest first, removed.
+    pub(crate) fn drain(&mut self) -> Vec<Waiter> {
+        self.queue.drain(..).collect()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.queue.is_empty()
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.queue.len()
+    }
+}
+
+/// Wakes wakers in order, outside any borrow of a primitive's state.
+pub(crate) fn wake_all(wakers: Vec<Waker>) {
+    for waker in wakers {
+        waker.wake();
+    }
+}
