@@ -49,8 +49,12 @@ mod schedules;
 mod shrink;
 mod snapshot;
 
+pub mod diff;
+pub mod render;
+pub mod trace_file;
 
 pub use asyncsim_sim as sim;
+pub use render::TraceExt;
 pub use counterexample::{Counterexample, Origin};
 pub use exhaustive::ENUMERABLE_BOUND_MAX;
 pub use explore::{parse_search, Explore, Search, DEFAULT_RUNS, DEFAULT_SHRINK_RUNS};

@@ -1,0 +1,262 @@
+//! The terminal timeline: one row per task, virtual time across.
+
+use std::fmt::Write;
+
+use asyncsim_sim::trace::{format_ns, Trace};
+
+use super::model::{tick_spacing_ns, Model};
+
+/// Longest task name shown in full; longer names are cut with `~`.
+const NAME_WIDTH_MAX: usize = 20;
+/// The grid never gets narrower than this, whatever `width` says.
+const GRID_WIDTH_MIN: usize = 10;
+/// How many blocked-loop polls and marks the notes list before "… and N more".
+const NOTES_MAX: usize = 12;
+
+/// Cell symbols, weakest first: a stronger symbol wins a shared column.
+const SYMBOLS: [u8; 8] = [b' ', b'.', b'|', b'=', b'#', b'x', b'!', b'*'];
+
+fn strength(symbol: u8) -> usize {
+    SYMBOLS
+        .iter()
+        .position(|candidate| *candidate == symbol)
+        .unwrap_or(0)
+}
+
+struct Grid {
+    columns: usize,
+    /// Virtual time per column: a 1-2-5 "nice" number, so ticks land on
+    /// round times.
+    column_ns: u64,
+    end_ns: u64,
+}
+
+impl Grid {
+    fn new(end_ns: u64, columns_max: usize) -> Grid {
+        if end_ns == 0 {
+            return Grid {
+                columns: 1,
+                column_ns: 1,
+                end_ns,
+            };
+        }
+        let wanted = end_ns.div_ceil(columns_max.saturating_sub(1).max(1) as u64);
+        let column_ns = nice_at_least(wanted);
+        Grid {
+            columns: (end_ns / column_ns) as usize + 1,
+            column_ns,
+            end_ns,
+        }
+    }
+
+    /// Column `c` covers virtual time `[c * column_ns, (c + 1) * column_ns)`.
+    fn column(&self, time_ns: u64) -> usize {
+        ((time_ns.min(self.end_ns) / self.column_ns) as usize).min(self.columns - 1)
+    }
+
+    /// Columns covered by `[start, end)`: at least the start column.
+    fn span(&self, start_ns: u64, end_ns: u64) -> std::ops::RangeInclusive<usize> {
+        let first = self.column(start_ns);
+        let last = self.column(end_ns.saturating_sub(1).max(start_ns));
+        first..=last.max(first)
+    }
+}
+
+/// The smallest 1, 2 or 5 times a power of ten that is at least `value`.
+fn nice_at_least(value: u64) -> u64 {
+    let mut power = 1u64;
+    loop {
+        for factor in [1u64, 2, 5] {
+            let candidate = power.saturating_mul(factor);
+            if candidate >= value {
+                return candidate;
+            }
+        }
+        match power.checked_mul(10) {
+            Some(next) => power = next,
+            None => return u64::MAX,
+        }
+    }
+}
+
+fn put(row: &mut [u8], column: usize, symbol: u8) {
+    if let Some(cell) = row.get_mut(column) {
+        if strength(symbol) > strength(*cell) {
+            *cell = symbol;
+        }
+    }
+}
+
+fn short_name(name: &str) -> String {
+    let clean: String = name
+        .chars()
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect();
+    if clean.chars().count() <= NAME_WIDTH_MAX {
+        clean
+    } else {
+        let mut cut: String = clean.chars().take(NAME_WIDTH_MAX - 1).collect();
+        cut.push('~');
+        cut
+    }
+}
+
+pub(crate) fn timeline_text(trace: &Trace, width: usize) -> String {
+    let model = Model::new(trace);
+    let names: Vec<String> = model.lanes.iter().map(|lane| short_name(&lane.name)).collect();
+    let name_width = names
+        .iter()
+        .map(|name| name.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(4);
+    let columns_max = width.saturating_sub(name_width + 2).max(GRID_WIDTH_MIN);
+    let grid = Grid::new(model.end_ns, columns_max);
+    let columns = grid.columns;
+    let mut rows: Vec<Vec<u8>> = vec![vec![b' '; columns]; model.lanes.len()];
+
+    for (lane, row) in model.lanes.iter().zip(rows.iter_mut()) {
+        let Some(spawn_ns) = lane.spawn_ns else {
+            continue;
+        };
+        // A finished task's row stops with its last poll (or job).
+        let last = match lane.end_ns {
+            Some(end_ns) => grid.span(spawn_ns, end_ns),
+            None => grid.column(spawn_ns)..=columns - 1,
+        };
+        for column in last {
+            put(row, column, b'.');
+        }
+        let end = lane.end_ns.unwrap_or(model.end_ns);
+        if lane.panicked {
+            put(row, grid.column(end), b'!');
+        } else if lane.aborted {
+            put(row, grid.column(end), b'x');
+        }
+    }
+    for poll in &model.polls {
+        let row = &mut rows[poll.task.index()];
+        put(row, grid.column(poll.start_ns), b'|');
+        if poll.held_ns > 0 {
+            for column in grid.span(poll.start_ns, poll.end_ns()) {
+                put(row, column, b'#');
+            }
+        }
+    }
+    for job in &model.jobs {
+        if let Some((start_ns, _)) = job.started {
+            let finish_ns = job.finish_ns.unwrap_or(model.end_ns);
+            for column in grid.span(start_ns, finish_ns) {
+                put(&mut rows[job.task.index()], column, b'=');
+            }
+        }
+    }
+    for mark in &model.marks {
+        if let Some(task) = mark.task {
+            put(&mut rows[task.index()], grid.column(mark.time_ns), b'*');
+        }
+    }
+
+    let mut out = String::new();
+    let scale = if model.end_ns == 0 {
+        "everything happened at 0s".to_string()
+    } else {
+        format!(
+            "0s .. {}, one column = {}",
+            format_ns(model.end_ns),
+            format_ns(grid.column_ns)
+        )
+    };
+    let _ = writeln!(out, "{:name_width$}  virtual time {scale}", "");
+    for (name, row) in names.iter().zip(&rows) {
+        let cells = String::from_utf8_lossy(row);
+        let _ = writeln!(out, "{}", format!("{name:<name_width$}  {cells}").trim_end());
+    }
+    write_scale(&mut out, &grid, name_width);
+    let _ = writeln!(
+        out,
+        "legend: | poll  # poll blocking the loop  = pool job  . waiting  * mark  ! panic  x abort"
+    );
+    write_notes(&mut out, trace, &model);
+    out
+}
+
+fn write_scale(out: &mut String, grid: &Grid, indent: usize) {
+    let columns = grid.columns;
+    let mut ruler = vec![b'-'; columns];
+    let mut labels = vec![b' '; columns];
+    let spacing = tick_spacing_ns(grid.end_ns, (grid.end_ns / grid.column_ns) as f64, 10.0);
+    let mut next_free = 0usize;
+    let mut tick = 0u64;
+    loop {
+        let column = grid.column(tick);
+        ruler[column] = b'+';
+        let text = format_ns(tick);
+        let mut start = column;
+        if start + text.len() > columns {
+            start = columns.saturating_sub(text.len());
+        }
+        if start >= next_free && start + text.len() <= columns {
+            labels[start..start + text.len()].copy_from_slice(text.as_bytes());
+            next_free = start + text.len() + 1;
+        }
+        if grid.end_ns == 0 {
+            break;
+        }
+        match tick.checked_add(spacing) {
+            Some(next) if next <= grid.end_ns => tick = next,
+            _ => break,
+        }
+    }
+    let _ = writeln!(out, "{:indent$}  {}", "", String::from_utf8_lossy(&ruler));
+    let _ = writeln!(
+        out,
+        "{}",
+        format!("{:indent$}  {}", "", String::from_utf8_lossy(&labels)).trim_end()
+    );
+}
+
+fn write_notes(out: &mut String, trace: &Trace, model: &Model) {
+    let blocking: Vec<_> = model.blocking_polls().collect();
+    if !blocking.is_empty() {
+        let _ = writeln!(out, "loop blocked:");
+        for poll in blocking.iter().take(NOTES_MAX) {
+            let _ = writeln!(
+                out,
+                "  {:>10} .. {:<10} {} held the loop {} (step {})",
+                format_ns(poll.start_ns),
+                format_ns(poll.end_ns()),
+                trace.task_name(poll.task),
+                format_ns(poll.held_ns),
+                poll.step
+            );
+        }
+        if blocking.len() > NOTES_MAX {
+            let _ = writeln!(out, "  ... and {} more", blocking.len() - NOTES_MAX);
+        }
+    }
+    if !model.marks.is_empty() {
+        let _ = writeln!(out, "marks:");
+        for mark in model.marks.iter().take(NOTES_MAX) {
+            let task = mark.task.map_or("-", |task| trace.task_name(task));
+            let _ = writeln!(
+                out,
+                "  {:>10}  {:<12} {:?}",
+                format_ns(mark.time_ns),
+                task,
+                mark.label
+            );
+        }
+        if model.marks.len() > NOTES_MAX {
+            let _ = writeln!(out, "  ... and {} more", model.marks.len() - NOTES_MAX);
+        }
+    }
+    if trace.is_truncated() {
+        let _ = writeln!(
+            out,
+            "note: the trace is truncated; only {} of {} events are drawn",
+            trace.events().len(),
+            trace.event_count()
+        );
+    }
+}

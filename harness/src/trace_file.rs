@@ -1,0 +1,465 @@
+//! Trace files: a run's [`Trace`] saved as versioned JSON, read back to an
+//! equal trace.
+//!
+//! The format is a JSON object with a `format` tag (`"asyncsim-trace"`), a
+//! `version` ([`VERSION`]), the task table, the mark labels, the rolling
+//! hash and event count, and the events, one a line so text tools can diff
+//! two files:
+//!
+//! ```text
+//! {
+//! "format": "asyncsim-trace",
+//! "version": 1,
+//! "tasks": [{"name":"main","parent":null,"blocking":false}],
+//! "labels": ["hello"],
+//! "hash": "5f0c…",
+//! "event_count": 4,
+//! "events": [
+//! {"step":0,"time_ns":0,"task":0,"kind":"spawn","parent":null},
+//! …
+//! ]
+//! }
+//! ```
+//!
+//! Loading checks the tag, the version, the references (task ids, labels)
+//! and the hash, so a truncated or hand-edited file is an error that says
+//! what is wrong, not a silently different trace.
+//!
+//! ```
+//! use asyncsim_harness::trace_file;
+//! use asyncsim_sim::{trace, Config, Sim};
+//!
+//! let run = Sim::new(Config::new()).run(async { trace::mark("hello") });
+//! let text = trace_file::to_string(&run.trace);
+//! let back = trace_file::from_str(&text).unwrap();
+//! assert_eq!(back, run.trace);
+//! ```
+//!
+//! A trace recorded in hash-only mode, or cut at `Config::trace_events_max`,
+//! saves only its recorded events; it loads as a trace of those events
+//! (which is not equal to the original, whose hash covers every event).
+
+use std::fmt;
+use std::io;
+use std::path::Path;
+
+use asyncsim_sim::trace::{
+    Event, EventKind, ResourceKind, TaskId, TaskInfo, Trace, WaitOn, Warning,
+};
+use serde::{Deserialize, Serialize};
+
+/// The `format` tag every trace file carries.
+pub const FORMAT: &str = "asyncsim-trace";
+/// The file format version this build writes and reads.
+pub const VERSION: u64 = 1;
+
+/// Why a trace file could not be loaded.
+#[derive(Debug)]
+pub enum TraceFileError {
+    /// The file could not be read.
+    Io(io::Error),
+    /// The text is not JSON, or not the shape of a trace file.
+    Malformed(String),
+    /// Valid JSON, but not an asyncsim trace file (no `format` tag).
+    NotATraceFile,
+    /// A trace file of a version this build does not read.
+    UnsupportedVersion {
+        /// The version in the file.
+        found: u64,
+    },
+    /// The events refer to tasks or labels that don't exist, or the stored
+    /// hash does not match the events (the file was edited or cut).
+    Inconsistent(String),
+}
+
+impl fmt::Display for TraceFileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TraceFileError::Io(error) => write!(f, "cannot read the trace file: {error}"),
+            TraceFileError::Malformed(message) => {
+                write!(f, "not a valid asyncsim trace file: {message}")
+            }
+            TraceFileError::NotATraceFile => write!(
+                f,
+                "not an asyncsim trace file: no \"format\": \"{FORMAT}\" tag"
+            ),
+            TraceFileError::UnsupportedVersion { found } => write!(
+                f,
+                "trace file version {found} is not supported (this build reads version {VERSION})"
+            ),
+            TraceFileError::Inconsistent(message) => {
+                write!(f, "the trace file is inconsistent: {message}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for TraceFileError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            TraceFileError::Io(error) => Some(error),
+            _ => None,
+        }
+    }
+}
+
+impl From<io::Error> for TraceFileError {
+    fn from(error: io::Error) -> TraceFileError {
+        TraceFileError::Io(error)
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TaskRecord {
+    name: String,
+    parent: Option<u32>,
+    blocking: bool,
+}
+
+#[derive(Serialize, Deserialize, Clone)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+enum WaitRecord {
+    Unknown,
+    Join { task: u32 },
+    Timer { deadline_ns: u64 },
+    PoolJob { job: u32 },
+    Resource { resource: String, id: u32 },
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy)]
+#[serde(rename_all = "snake_case")]
+enum WarningRecord {
+    DestroyedPending,
+    PanicNotRetrieved,
+    TraceTruncated,
+}
+
+#[derive(Serialize, Deserialize, Clone)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum KindRecord {
+    Spawn { parent: Option<u32> },
+    Poll,
+    Pending { on: WaitRecord },
+    Wake { by: Option<u32> },
+    TimerSet { deadline_ns: u64 },
+    TimerFire { deadline_ns: u64 },
+    ClockJump { from_ns: u64 },
+    BlockingSleep { duration_ns: u64 },
+    SlowPoll { held_ns: u64 },
+    PoolQueue { job: u32 },
+    PoolStart { job: u32, worker: u32 },
+    PoolFinish { job: u32, worker: u32 },
+    Complete,
+    Panic,
+    Abort,
+    Mark { label: u32 },
+    Warning { warning: WarningRecord },
+}
+
+#[derive(Serialize, Deserialize)]
+struct EventRecord {
+    step: u64,
+    time_ns: u64,
+    task: Option<u32>,
+    #[serde(flatten)]
+    kind: KindRecord,
+}
+
+/// The header, read first to check the tag and version before the body.
+#[derive(Deserialize)]
+struct Header {
+    format: Option<String>,
+    version: Option<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileRecord {
+    #[allow(dead_code)]
+    format: String,
+    #[allow(dead_code)]
+    version: u64,
+    tasks: Vec<TaskRecord>,
+    labels: Vec<String>,
+    hash: String,
+    event_count: u64,
+    events: Vec<EventRecord>,
+}
+
+const RESOURCE_KINDS: [ResourceKind; 7] = [
+    ResourceKind::Mutex,
+    ResourceKind::Semaphore,
+    ResourceKind::Event,
+    ResourceKind::Notify,
+    ResourceKind::Queue,
+    ResourceKind::Oneshot,
+    ResourceKind::Other,
+];
+
+fn wait_record(on: WaitOn) -> WaitRecord {
+    match on {
+        WaitOn::Unknown => WaitRecord::Unknown,
+        WaitOn::Join(task) => WaitRecord::Join { task: task.0 },
+        WaitOn::Timer { deadline_ns } => WaitRecord::Timer { deadline_ns },
+        WaitOn::PoolJob(job) => WaitRecord::PoolJob { job },
+        WaitOn::Resource(kind, id) => WaitRecord::Resource {
+            resource: kind.name().to_string(),
+            id,
+        },
+    }
+}
+
+fn wait_from(record: WaitRecord) -> Result<WaitOn, TraceFileError> {
+    Ok(match record {
+        WaitRecord::Unknown => WaitOn::Unknown,
+        WaitRecord::Join { task } => WaitOn::Join(TaskId(task)),
+        WaitRecord::Timer { deadline_ns } => WaitOn::Timer { deadline_ns },
+        WaitRecord::PoolJob { job } => WaitOn::PoolJob(job),
+        WaitRecord::Resource { resource, id } => {
+            let kind = RESOURCE_KINDS
+                .iter()
+                .find(|kind| kind.name() == resource)
+                .ok_or_else(|| {
+                    TraceFileError::Inconsistent(format!("unknown resource kind {resource:?}"))
+                })?;
+            WaitOn::Resource(*kind, id)
+        }
+    })
+}
+
+fn kind_record(kind: EventKind) -> KindRecord {
+    let id = |task: Option<TaskId>| task.map(|task| task.0);
+    match kind {
+        EventKind::Spawn { parent } => KindRecord::Spawn { parent: id(parent) },
+        EventKind::Poll => KindRecord::Poll,
+        EventKind::Pending { on } => KindRecord::Pending {
+            on: wait_record(on),
+        },
+        EventKind::Wake { by } => KindRecord::Wake { by: id(by) },
+        EventKind::TimerSet { deadline_ns } => KindRecord::TimerSet { deadline_ns },
+        EventKind::TimerFire { deadline_ns } => KindRecord::TimerFire { deadline_ns },
+        EventKind::ClockJump { from_ns } => KindRecord::ClockJump { from_ns },
+        EventKind::BlockingSleep { duration_ns } => KindRecord::BlockingSleep { duration_ns },
+        EventKind::SlowPoll { held_ns } => KindRecord::SlowPoll { held_ns },
+        EventKind::PoolQueue { job } => KindRecord::PoolQueue { job },
+        EventKind::PoolStart { job, worker } => KindRecord::PoolStart { job, worker },
+        EventKind::PoolFinish { job, worker } => KindRecord::PoolFinish { job, worker },
+        EventKind::Complete => KindRecord::Complete,
+        EventKind::Panic => KindRecord::Panic,
+        EventKind::Abort => KindRecord::Abort,
+        EventKind::Mark { label } => KindRecord::Mark { label },
+        EventKind::Warning(warning) => KindRecord::Warning {
+            warning: match warning {
+                Warning::DestroyedPending => WarningRecord::DestroyedPending,
+                Warning::PanicNotRetrieved => WarningRecord::PanicNotRetrieved,
+                Warning::TraceTruncated => WarningRecord::TraceTruncated,
+            },
+        },
+    }
+}
+
+fn kind_from(record: KindRecord) -> Result<EventKind, TraceFileError> {
+    let id = |task: Option<u32>| task.map(TaskId);
+    Ok(match record {
+        KindRecord::Spawn { parent } => EventKind::Spawn { parent: id(parent) },
+        KindRecord::Poll => EventKind::Poll,
+        KindRecord::Pending { on } => EventKind::Pending { on: wait_from(on)? },
+        KindRecord::Wake { by } => EventKind::Wake { by: id(by) },
+        KindRecord::TimerSet { deadline_ns } => EventKind::TimerSet { deadline_ns },
+        KindRecord::TimerFire { deadline_ns } => EventKind::TimerFire { deadline_ns },
+        KindRecord::ClockJump { from_ns } => EventKind::ClockJump { from_ns },
+        KindRecord::BlockingSleep { duration_ns } => EventKind::BlockingSleep { duration_ns },
+        KindRecord::SlowPoll { held_ns } => EventKind::SlowPoll { held_ns },
+        KindRecord::PoolQueue { job } => EventKind::PoolQueue { job },
+        KindRecord::PoolStart { job, worker } => EventKind::PoolStart { job, worker },
+        KindRecord::PoolFinish { job, worker } => EventKind::PoolFinish { job, worker },
+        KindRecord::Complete => EventKind::Complete,
+        KindRecord::Panic => EventKind::Panic,
+        KindRecord::Abort => EventKind::Abort,
+        KindRecord::Mark { label } => EventKind::Mark { label },
+        KindRecord::Warning { warning } => EventKind::Warning(match warning {
+            WarningRecord::DestroyedPending => Warning::DestroyedPending,
+            WarningRecord::PanicNotRetrieved => Warning::PanicNotRetrieved,
+            WarningRecord::TraceTruncated => Warning::TraceTruncated,
+        }),
+    })
+}
+
+fn json<T: Serialize + ?Sized>(value: &T) -> String {
+    serde_json::to_string(value).expect("trace records always serialise")
+}
+
+/// Serialises `trace` in the trace file format (see the [module docs](self)).
+///
+/// ```
+/// use asyncsim_harness::trace_file;
+/// use asyncsim_sim::{Config, Sim};
+///
+/// let run = Sim::new(Config::new()).run(async {});
+/// let text = trace_file::to_string(&run.trace);
+/// assert!(text.contains("\"format\": \"asyncsim-trace\""));
+/// assert!(text.contains("\"version\": 1"));
+/// ```
+pub fn to_string(trace: &Trace) -> String {
+    let tasks: Vec<TaskRecord> = trace
+        .tasks()
+        .iter()
+        .map(|info| TaskRecord {
+            name: info.name.clone(),
+            parent: info.parent.map(|task| task.0),
+            blocking: info.blocking,
+        })
+        .collect();
+    let recorded_all = !trace.is_truncated();
+    let mut out = String::new();
+    out.push_str("{\n");
+    out.push_str(&format!("\"format\": {},\n", json(FORMAT)));
+    out.push_str(&format!("\"version\": {VERSION},\n"));
+    out.push_str(&format!("\"tasks\": {},\n", json(&tasks)));
+    out.push_str(&format!("\"labels\": {},\n", json(trace.labels())));
+    // A truncated trace's hash covers events the file does not hold; store
+    // the hash of what it does hold, so the file is self-consistent.
+    let (hash, count) = if recorded_all {
+        (trace.hash(), trace.event_count())
+    } else {
+        let kept = Trace::from_parts(
+            trace.events().to_vec(),
+            trace.tasks().to_vec(),
+            trace.labels().to_vec(),
+        );
+        (kept.hash(), kept.event_count())
+    };
+    out.push_str(&format!("\"hash\": \"{hash:016x}\",\n"));
+    out.push_str(&format!("\"event_count\": {count},\n"));
+    out.push_str("\"events\": [");
+    for (index, event) in trace.events().iter().enumerate() {
+        let record = EventRecord {
+            step: event.step,
+            time_ns: event.time_ns,
+            task: event.task.map(|task| task.0),
+            kind: kind_record(event.kind),
+        };
+        out.push_str(if index == 0 { "\n" } else { ",\n" });
+        out.push_str(&json(&record));
+    }
+    out.push_str("\n]\n}\n");
+    out
+}
+
+/// Parses a trace file's text. Errors name what is wrong: not JSON, not a
+/// trace file, an unsupported version, or inconsistent contents.
+///
+/// ```
+/// use asyncsim_harness::trace_file::{self, TraceFileError};
+///
+/// assert!(matches!(trace_file::from_str("{ nope"), Err(TraceFileError::Malformed(_))));
+/// assert!(matches!(
+///     trace_file::from_str(r#"{"format": "asyncsim-trace", "version": 99}"#),
+///     Err(TraceFileError::UnsupportedVersion { found: 99 })
+/// ));
+/// ```
+#[allow(clippy::should_implement_trait)]
+pub fn from_str(text: &str) -> Result<Trace, TraceFileError> {
+    let header: Header = serde_json::from_str(text)
+        .map_err(|error| TraceFileError::Malformed(error.to_string()))?;
+    if header.format.as_deref() != Some(FORMAT) {
+        return Err(TraceFileError::NotATraceFile);
+    }
+    match header.version {
+        Some(VERSION) => {}
+        Some(found) => return Err(TraceFileError::UnsupportedVersion { found }),
+        None => return Err(TraceFileError::Malformed("missing field `version`".into())),
+    }
+    let file: FileRecord = serde_json::from_str(text)
+        .map_err(|error| TraceFileError::Malformed(error.to_string()))?;
+    let task_count = file.tasks.len();
+    let check_task = |task: Option<u32>, what: &str| -> Result<(), TraceFileError> {
+        match task {
+            Some(task) if task as usize >= task_count => Err(TraceFileError::Inconsistent(
+                format!("{what} refers to task #{task}, but there are {task_count} tasks"),
+            )),
+            _ => Ok(()),
+        }
+    };
+    let mut tasks = Vec::with_capacity(task_count);
+    for (index, record) in file.tasks.into_iter().enumerate() {
+        check_task(record.parent, &format!("task #{index}'s parent"))?;
+        tasks.push(TaskInfo {
+            name: record.name,
+            parent: record.parent.map(TaskId),
+            blocking: record.blocking,
+        });
+    }
+    let mut events = Vec::with_capacity(file.events.len());
+    for (index, record) in file.events.into_iter().enumerate() {
+        let what = format!("event {index}");
+        check_task(record.task, &what)?;
+        match &record.kind {
+            KindRecord::Spawn { parent } => check_task(*parent, &what)?,
+            KindRecord::Wake { by } => check_task(*by, &what)?,
+            KindRecord::Pending {
+                on: WaitRecord::Join { task },
+            } => check_task(Some(*task), &what)?,
+            KindRecord::Mark { label } if *label as usize >= file.labels.len() => {
+                return Err(TraceFileError::Inconsistent(format!(
+                    "{what} refers to mark label {label}, but there are {} labels",
+                    file.labels.len()
+                )))
+            }
+            _ => {}
+        }
+        events.push(Event {
+            step: record.step,
+            time_ns: record.time_ns,
+            task: record.task.map(TaskId),
+            kind: kind_from(record.kind)?,
+        });
+    }
+    let trace = Trace::from_parts(events, tasks, file.labels);
+    if trace.event_count() != file.event_count {
+        return Err(TraceFileError::Inconsistent(format!(
+            "the file says {} events but holds {}",
+            file.event_count,
+            trace.event_count()
+        )));
+    }
+    let hash = format!("{:016x}", trace.hash());
+    if hash != file.hash {
+        return Err(TraceFileError::Inconsistent(format!(
+            "the events hash to {hash} but the file says {} (edited or damaged?)",
+            file.hash
+        )));
+    }
+    Ok(trace)
+}
+
+/// Writes `trace` to `path` in the trace file format.
+///
+/// ```
+/// use asyncsim_harness::trace_file;
+/// use asyncsim_sim::{Config, Sim};
+///
+/// let run = Sim::new(Config::new()).run(async {});
+/// let path = std::env::temp_dir().join("asyncsim-doc-save.trace.json");
+/// trace_file::save(&run.trace, &path).unwrap();
+/// assert_eq!(trace_file::load(&path).unwrap(), run.trace);
+/// # std::fs::remove_file(&path).ok();
+/// ```
+pub fn save(trace: &Trace, path: &Path) -> io::Result<()> {
+    std::fs::write(path, to_string(trace))
+}
+
+/// Reads a trace file written by [`save`].
+///
+/// ```
+/// use asyncsim_harness::trace_file::{self, TraceFileError};
+/// use std::path::Path;
+///
+/// let missing = trace_file::load(Path::new("/no/such/file.json"));
+/// assert!(matches!(missing, Err(TraceFileError::Io(_))));
+/// ```
+pub fn load(path: &Path) -> Result<Trace, TraceFileError> {
+    let text = std::fs::read_to_string(path)?;
+    from_str(&text)
+}
