@@ -81,7 +81,7 @@ fn parse() -> Options {
                 .push(value("--bug") as usize),
             "-h" | "--help" => {
                 println!(
-                    "usage: asyncsim-bench [speed] [zoo] [quick] [--budget-ms N] [--attempts N] [--cap N] [--jobs N] [--check-runs N] [--bug I]..."
+                    "usage: asyncsim-bench profile 10x10|100x100|check[-hash][-fifo] [SECONDS|Nr]\n   or: asyncsim-bench [speed] [zoo] [quick] [--budget-ms N] [--attempts N] [--cap N] [--jobs N] [--check-runs N] [--bug I]..."
                 );
                 std::process::exit(0);
             }
@@ -199,7 +199,7 @@ fn print_zoo(size: ZooSize, bugs: &[usize]) {
         "## Bug zoo: schedules until the first failure ({} attempts per cell, cap {} schedules per attempt)\n",
         size.attempts, size.cap
     );
-    println!("Cells: `median [min–max] found/attempts`; median counts a miss as ∞ (— when half or more missed); `dev` = median nonzero draws on asyncsim's failing tape (raw, unshrunk).\n");
+    println!("Cells: `median [min–max] found/attempts`; median counts a miss as ∞ (— when half or more missed); `dev` = median deviation count (nonzero draws) of asyncsim's failing schedule after the harness shrank it. asyncsim exhaustive = `explore(Explore::new().exhaustive(k))` with k = 1, 2, 3 tried in turn (schedules counted across bounds); it and shuttle's DFS are deterministic, so one attempt stands for all.\n");
     println!(
         "Bugs: {}.\n",
         bugs.iter()
@@ -236,10 +236,6 @@ fn print_zoo(size: ZooSize, bugs: &[usize]) {
                 started.elapsed().as_secs_f64(),
                 cell.seconds
             );
-            if let Some(why) = cell.unavailable {
-                line.push_str(&format!(" n/a ({why}) |"));
-                continue;
-            }
             let median = cell.median();
             let best = if tool.is_sim() {
                 &mut best_sim
@@ -325,6 +321,17 @@ fn filter_shuttle_stderr() -> Option<i32> {
 }
 
 fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("profile") {
+        let workload = args.get(1).map_or("10x10", String::as_str);
+        // `SECONDS`, or `Nr` for exactly N runs (for callgrind).
+        let limit = args.get(2).map_or("5", String::as_str);
+        match limit.strip_suffix('r') {
+            Some(runs) => speed::profile(workload, f64::INFINITY, runs.parse().unwrap_or(1)),
+            None => speed::profile(workload, limit.parse().unwrap_or(5.0), u64::MAX),
+        }
+        return;
+    }
     if let Some(code) = filter_shuttle_stderr() {
         std::process::exit(code);
     }

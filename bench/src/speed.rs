@@ -379,23 +379,17 @@ fn mutex_workload(measure: &mut Measure) {
     measure.push(name, "shuttle (BatchSemaphore)", timing, steps);
 }
 
-/// asyncsim `check` over `runs` schedules on `jobs` threads; returns seconds.
+/// asyncsim's harness `check` over `runs` schedules on `jobs` threads;
+/// returns seconds.
 fn sim_check(runs: u64, jobs: u64) -> f64 {
+    let settings = asyncsim::harness::Explore::without_environment()
+        .runs(runs)
+        .jobs(jobs as usize)
+        .persist(false)
+        .progress(false)
+        .trace_file(false);
     let start = Instant::now();
-    std::thread::scope(|scope| {
-        for job in 0..jobs {
-            scope.spawn(move || {
-                let mut sim = Sim::new(Config::new().strategy(Strategy::Random));
-                let mut seed = job;
-                while seed < runs {
-                    sim.config_mut().seed = seed;
-                    let run = sim.run(bugs::check_body::<rt::Sim>());
-                    assert!(run.result.is_ok(), "check body failed at seed {seed}");
-                    seed += jobs;
-                }
-            });
-        }
-    });
+    asyncsim::harness::check(settings, bugs::check_body::<rt::Sim>);
     start.elapsed().as_secs_f64()
 }
 
@@ -428,13 +422,13 @@ fn check_workload(measure: &mut Measure, runs: u64) {
         let name = format!("check {runs} schedules, {jobs} core");
         measure.push(
             &name,
-            "asyncsim random",
+            "asyncsim check (random)",
             (runs, sim_check(runs, jobs)),
             steps,
         );
         measure.push(
             &name,
-            "shuttle random",
+            "shuttle check_random",
             (runs, shuttle_check(runs, jobs)),
             steps,
         );
@@ -453,4 +447,38 @@ pub fn run(budget: Duration, check_runs: u64) -> Vec<Row> {
     mutex_workload(&mut measure);
     check_workload(&mut measure, check_runs);
     measure.rows
+}
+
+/// Runs only asyncsim's side of one workload for `seconds` (for `perf`).
+pub fn profile(workload: &str, seconds: f64, max_runs: u64) {
+    let start = Instant::now();
+    // `WORKLOAD[-hash][-fifo]`: trace only the hash, or FIFO strategy.
+    let mut config = Config::new().strategy(Strategy::Random);
+    if workload.contains("-hash") {
+        config = config.trace_mode(asyncsim::TraceMode::HashOnly);
+    }
+    if workload.contains("-fifo") {
+        config = config.strategy(Strategy::Fifo);
+    }
+    let workload = workload.split('-').next().unwrap_or(workload);
+    let mut sim = Sim::new(config);
+    let mut runs = 0u64;
+    let mut steps = 0u64;
+    while start.elapsed().as_secs_f64() < seconds && runs < max_runs {
+        sim.config_mut().seed = runs;
+        let run_steps = match workload {
+            "10x10" => sim.run(sim_yields(10, 10)).steps(),
+            "100x100" => sim.run(sim_yields(100, 100)).steps(),
+            "check" => sim.run(bugs::check_body::<rt::Sim>()).steps(),
+            other => panic!("unknown profile workload `{other}` (10x10, 100x100, check)"),
+        };
+        steps += run_steps;
+        runs += 1;
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    println!(
+        "{workload}: {runs} runs, {:.2} us/run, {:.1} ns/step",
+        elapsed * 1e6 / runs as f64,
+        elapsed * 1e9 / steps as f64
+    );
 }

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use asyncsim::harness::{explore, Explore};
 use asyncsim::{Config, Sim, Strategy};
 use shuttle::scheduler::{DfsScheduler, PctScheduler, RandomScheduler, Scheduler};
 
@@ -37,6 +38,7 @@ pub enum Tool {
     /// shuttle PctScheduler.
     ShuttlePct(usize),
     /// shuttle DfsScheduler (deterministic: one attempt stands for all).
+    /// (asyncsim's exhaustive mode is deterministic too.)
     ShuttleDfs,
 }
 
@@ -89,8 +91,6 @@ pub struct Attempt {
 pub struct Cell {
     /// Per attempt.
     pub attempts: Vec<Attempt>,
-    /// Not measured (mode not available), with why.
-    pub unavailable: Option<&'static str>,
     /// Wall time spent.
     pub seconds: f64,
 }
@@ -137,7 +137,7 @@ impl Cell {
     }
 }
 
-/// A seed for schedule `index` of attempt `attempt` (splitmix64 of both).
+/// A seed for shuttle's attempt `attempt` (splitmix64).
 fn seed_for(attempt: u64, index: u64) -> u64 {
     let mut z = attempt
         .wrapping_mul(0x9E37_79B9_7F4A_7C15)
@@ -162,21 +162,73 @@ pub fn fifo_fails(bug: usize) -> bool {
         .is_err()
 }
 
+/// The harness settings every zoo exploration shares.
+fn settings() -> Explore {
+    Explore::without_environment()
+        .persist(false)
+        .progress(false)
+        .trace_file(false)
+}
+
+/// Attempt `attempt` runs seeds `attempt << 32` onwards, as the harness does
+/// with `.seed(attempt << 32)`. The schedules until the first failure are
+/// counted by a plain `Sim::run` loop (the harness's `explore` does not stop
+/// early); then the harness re-runs exactly those seeds to shrink the
+/// failure, and its report must agree on the run index.
 fn sim_attempt(bug: usize, strategy: &Strategy, attempt: u64, cap: u64, steps: u64) -> Attempt {
+    let base = attempt << 32;
     let mut sim = Sim::new(
         Config::new()
             .strategy(strategy.clone())
             .pct_steps_estimate(steps),
     );
-    for index in 0..cap {
-        sim.config_mut().seed = seed_for(attempt, index);
-        let run = sim.run(bugs::run::<rt::Sim>(bug));
-        if run.result.is_err() {
+    let Some(index) = (0..cap).find(|index| {
+        sim.config_mut().seed = base + index;
+        sim.run(bugs::run::<rt::Sim>(bug)).result.is_err()
+    }) else {
+        return Attempt {
+            schedules: None,
+            deviations: None,
+        };
+    };
+    let summary = explore(
+        settings()
+            .runs(index + 1)
+            .strategy(strategy.clone())
+            .seed(base),
+        || bugs::run::<rt::Sim>(bug),
+    );
+    let found = summary
+        .first_failure
+        .expect("the harness finds the failure the plain loop found");
+    assert_eq!(
+        found.run_index, index,
+        "harness and plain loop disagree on the first failing run of bug {bug}"
+    );
+    Attempt {
+        schedules: Some(index + 1),
+        deviations: Some(found.deviations),
+    }
+}
+
+/// Exhaustive search with iterative deepening on the deviation bound
+/// (1, 2, 3): schedules are counted across the bounds tried.
+fn sim_exhaustive(bug: usize, cap: u64) -> Attempt {
+    let mut spent = 0;
+    for bound in 1..=3 {
+        if spent >= cap {
+            break;
+        }
+        let summary = explore(settings().runs(cap - spent).exhaustive(bound), || {
+            bugs::run::<rt::Sim>(bug)
+        });
+        if let Some(found) = summary.first_failure {
             return Attempt {
-                schedules: Some(index + 1),
-                deviations: Some(run.tape.deviations()),
+                schedules: Some(spent + found.run_index + 1),
+                deviations: Some(found.deviations),
             };
         }
+        spent += summary.runs;
     }
     Attempt {
         schedules: None,
@@ -208,7 +260,7 @@ fn attempt(tool: Tool, bug: usize, attempt: u64, size: ZooSize, steps: u64) -> A
     match tool {
         Tool::SimRandom => sim_attempt(bug, &Strategy::Random, attempt, cap, steps),
         Tool::SimPct(depth) => sim_attempt(bug, &Strategy::Pct { depth }, attempt, cap, steps),
-        Tool::SimExhaustive => unreachable!("exhaustive is not available yet"),
+        Tool::SimExhaustive => sim_exhaustive(bug, cap),
         Tool::ShuttleRandom => shuttle_attempt(
             bug,
             RandomScheduler::new_from_seed(seed_for(attempt, u64::MAX), cap as usize),
@@ -224,15 +276,8 @@ fn attempt(tool: Tool, bug: usize, attempt: u64, size: ZooSize, steps: u64) -> A
 /// Measures one (bug, tool) cell.
 pub fn measure(tool: Tool, bug: usize, size: ZooSize) -> Cell {
     let start = Instant::now();
-    if tool == Tool::SimExhaustive {
-        return Cell {
-            attempts: Vec::new(),
-            unavailable: Some("harness exhaustive mode not merged yet"),
-            seconds: 0.0,
-        };
-    }
     let steps = fifo_steps(bug);
-    let attempts = if tool == Tool::ShuttleDfs {
+    let attempts = if matches!(tool, Tool::ShuttleDfs | Tool::SimExhaustive) {
         // Deterministic: every attempt would be the same.
         let one = attempt(tool, bug, 0, size, steps);
         vec![one; size.attempts as usize]
@@ -261,7 +306,6 @@ pub fn measure(tool: Tool, bug: usize, size: ZooSize) -> Cell {
     };
     Cell {
         attempts,
-        unavailable: None,
         seconds: start.elapsed().as_secs_f64(),
     }
 }
