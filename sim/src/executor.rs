@@ -656,7 +656,7 @@ impl Core {
     }
 
     fn fire_due_timers(&self) {
-        let mut due: Vec<TimerAction> = Vec::new();
+        let mut due: Vec<(u64, TimerAction)> = Vec::new();
         {
             let mut state = self.state.borrow_mut();
             let state = &mut *state;
@@ -702,7 +702,7 @@ impl Core {
                     }
                     let key = remaining.remove(index);
                     let action = state.timers.remove(&key).expect("timer key vanished");
-                    due.push(action);
+                    due.push((key.0, action));
                 }
                 if let Some(divergence) = state.chooser.divergence.take() {
                     state.fail_divergence(divergence);
@@ -710,12 +710,13 @@ impl Core {
                 }
             }
         }
-        for action in due {
+        for (deadline_ns, action) in due {
             match action {
                 TimerAction::Wake { task, waker } => {
                     {
+                        // The timer's own deadline: the clock is past it
+                        // when a blocking sleep held the loop.
                         let mut state = self.state.borrow_mut();
-                        let deadline_ns = state.now_ns;
                         state.record(Some(task), EventKind::TimerFire { deadline_ns });
                     }
                     waker.wake();
