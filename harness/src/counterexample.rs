@@ -200,9 +200,7 @@ impl fmt::Display for Counterexample {
     }
 }
 
-/// The timeline picture in the report. TIMELINE HOOK: the single call site of
-/// the render module's text timeline; until `render::timeline_text` exists
-/// the report has no picture.
-fn timeline_text(_trace: &Trace) -> String {
-    String::new()
+/// The timeline picture in the report (the render module's text timeline).
+fn timeline_text(trace: &Trace) -> String {
+    crate::render::timeline_text(trace, 80)
 }

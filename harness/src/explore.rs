@@ -115,7 +115,11 @@ fn env_var(name: &str) -> Option<String> {
     }
 }
 
-fn parse_env<T>(name: &str, what: &str, parse: impl FnOnce(&str) -> Result<T, String>) -> Option<T> {
+fn parse_env<T>(
+    name: &str,
+    what: &str,
+    parse: impl FnOnce(&str) -> Result<T, String>,
+) -> Option<T> {
     let value = env_var(name)?;
     match parse(value.trim()) {
         Ok(parsed) => Some(parsed),
@@ -171,13 +175,17 @@ impl Explore {
         ) {
             explore.search = search;
         }
-        if let Some(jobs) = parse_env("ASYNCSIM_JOBS", "a number of threads (1 or more)", |text| {
-            match text.parse::<usize>() {
-                Ok(0) => Err("0 threads cannot run anything".to_string()),
-                Ok(jobs) => Ok(jobs),
-                Err(error) => Err(error.to_string()),
-            }
-        }) {
+        if let Some(jobs) =
+            parse_env(
+                "ASYNCSIM_JOBS",
+                "a number of threads (1 or more)",
+                |text| match text.parse::<usize>() {
+                    Ok(0) => Err("0 threads cannot run anything".to_string()),
+                    Ok(jobs) => Ok(jobs),
+                    Err(error) => Err(error.to_string()),
+                },
+            )
+        {
             explore.jobs = jobs;
         }
         explore.replay_seed = parse_env("ASYNCSIM_SEED", "a seed (a whole number)", |text| {
@@ -240,6 +248,13 @@ impl Explore {
     /// decisions, each exactly once (delay bounding), up to `runs`.
     pub fn exhaustive(mut self, max_deviations: u32) -> Explore {
         self.search = Search::Exhaustive { max_deviations };
+        self
+    }
+
+    /// Sets the search (a strategy or exhaustive enumeration), as parsed by
+    /// [`parse_search`].
+    pub fn with_search(mut self, search: Search) -> Explore {
+        self.search = search;
         self
     }
 

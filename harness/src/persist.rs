@@ -111,10 +111,8 @@ mod tests {
 
     #[test]
     fn append_then_load_round_trips_and_skips_duplicates() {
-        let directory = std::env::temp_dir().join(format!(
-            "asyncsim-persist-test-{}",
-            std::process::id()
-        ));
+        let directory =
+            std::env::temp_dir().join(format!("asyncsim-persist-test-{}", std::process::id()));
         let path = directory.join("t.txt");
         let _ = std::fs::remove_file(&path);
         let tape = Tape::from_draws(vec![asyncsim_sim::Draw {

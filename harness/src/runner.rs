@@ -20,7 +20,6 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use asyncsim_sim::trace::format_ns;
 use asyncsim_sim::{Config, Failure, FailureKind, Run, Sim, Strategy, Tape, Trace, TraceMode};
 
 use crate::counterexample::{replay_lines, Counterexample, Origin};
@@ -90,7 +89,11 @@ impl fmt::Display for Summary {
             write!(
                 f,
                 "; bounded space {}",
-                if exhausted { "exhausted" } else { "not exhausted" }
+                if exhausted {
+                    "exhausted"
+                } else {
+                    "not exhausted"
+                }
             )?;
         }
         Ok(())
@@ -579,20 +582,6 @@ fn coverage(hashes: &[u64]) -> (u64, u64) {
     (seen.len() as u64, new_recent)
 }
 
-/// Renders one event as a trace line.
-fn event_line(trace: &Trace, position: usize) -> String {
-    match trace.events().get(position) {
-        Some(event) => format!(
-            "{:>5} {:>10}  {:<12} {}",
-            event.step,
-            format_ns(event.time_ns),
-            event.task.map_or("-", |task| trace.task_name(task)),
-            trace.describe(event)
-        ),
-        None => "(the trace ended here)".to_string(),
-    }
-}
-
 /// Runs `schedule` twice with full traces; explains the first difference.
 fn determinism_check<B, F>(setup: &Setup<'_>, body: &B, schedule: &Schedule) -> Option<String>
 where
@@ -613,25 +602,28 @@ where
     if first.trace == second.trace && first.tape == second.tape {
         return None;
     }
-    let (a, b) = (&first.trace, &second.trace);
-    let divergent = (0..a.events().len().max(b.events().len()))
-        .find(|position| {
-            let (x, y) = (a.events().get(*position), b.events().get(*position));
-            match (x, y) {
-                (Some(x), Some(y)) => {
-                    x != y || a.describe(x) != b.describe(y)
-                        || x.task.map(|task| a.task_name(task))
-                            != y.task.map(|task| b.task_name(task))
-                }
-                _ => true,
+    let detail = match crate::diff::first_divergence(&first.trace, &second.trace) {
+        Some(divergence) => {
+            let mut text = format!("they diverge at event #{}:", divergence.index);
+            for line in &divergence.common {
+                text.push_str(&format!("\n    both:   {line}"));
             }
-        });
-    let detail = match divergent {
-        Some(position) => format!(
-            "they diverge at event #{position}:\n  first run:  {}\n  second run: {}",
-            event_line(a, position),
-            event_line(b, position)
-        ),
+            text.push_str(&format!(
+                "\n  first run:  {}",
+                divergence
+                    .left_context
+                    .first()
+                    .map_or("(the trace ended here)", String::as_str)
+            ));
+            text.push_str(&format!(
+                "\n  second run: {}",
+                divergence
+                    .right_context
+                    .first()
+                    .map_or("(the trace ended here)", String::as_str)
+            ));
+            text
+        }
         None => "their events match but their draws differ".to_string(),
     };
     Some(format!(
@@ -662,7 +654,11 @@ where
     let mut run = Some(run_with(&mut sim, body, full_config));
     let found_failure = failure_parts(&mut run);
     let (run_trace, run_tape, run_deviations) = match run {
-        Some(run) => (run.trace.clone(), run.tape.clone(), run.deviations().to_vec()),
+        Some(run) => (
+            run.trace.clone(),
+            run.tape.clone(),
+            run.deviations().to_vec(),
+        ),
         None => (Trace::default(), Tape::new(), Vec::new()),
     };
     let seed = match schedule {
@@ -713,7 +709,11 @@ where
             let run = run_with(
                 &mut sim,
                 body,
-                setup.config(&Schedule::Tape(candidate.clone()), TraceMode::HashOnly, true),
+                setup.config(
+                    &Schedule::Tape(candidate.clone()),
+                    TraceMode::HashOnly,
+                    true,
+                ),
             );
             let tape = run.tape.clone();
             failure_kind(run.result).map(|kind| (kind, tape))
@@ -763,9 +763,8 @@ where
     }
 }
 
-/// Writes the trace of a failing run under `target/asyncsim/`.
-/// TRACE FILE HOOK: the single place the trace file format is chosen; until
-/// `trace_file::save` exists it is the trace's stable text.
+/// Writes the trace of a failing run under `target/asyncsim/`, in the trace
+/// file format (`asyncsim-trace` views, converts and diffs it).
 fn write_trace_file(test_name: &str, tape: &Tape, trace: &Trace) -> Option<PathBuf> {
     let directory = persist::trace_directory();
     let checksum = tape
@@ -774,9 +773,12 @@ fn write_trace_file(test_name: &str, tape: &Tape, trace: &Trace) -> Option<PathB
         .next()
         .unwrap_or_default()
         .to_string();
-    let path = directory.join(format!("{}-{checksum}.trace", persist::file_stem(test_name)));
-    let written = std::fs::create_dir_all(&directory)
-        .and_then(|()| std::fs::write(&path, trace.to_string()));
+    let path = directory.join(format!(
+        "{}-{checksum}.trace.json",
+        persist::file_stem(test_name)
+    ));
+    let written =
+        std::fs::create_dir_all(&directory).and_then(|()| crate::trace_file::save(trace, &path));
     match written {
         Ok(()) => Some(path),
         Err(error) => {
@@ -817,7 +819,11 @@ where
     if let Some((schedule, origin)) = single {
         // One schedule, by request: print its full trace.
         let mut sim = Sim::new(settings.config.clone());
-        let run = run_with(&mut sim, body, setup.config(&schedule, TraceMode::Full, false));
+        let run = run_with(
+            &mut sim,
+            body,
+            setup.config(&schedule, TraceMode::Full, false),
+        );
         eprintln!(
             "asyncsim: `{}`: running {schedule} only; its trace:\n{}",
             setup.test_name, run.trace
@@ -855,7 +861,11 @@ where
         let mut sim = Sim::new(settings.config.clone());
         for (position, tape) in persist::load(path).into_iter().enumerate() {
             let schedule = Schedule::Tape(tape);
-            let run = run_with(&mut sim, body, setup.config(&schedule, TraceMode::HashOnly, false));
+            let run = run_with(
+                &mut sim,
+                body,
+                setup.config(&schedule, TraceMode::HashOnly, false),
+            );
             summary.runs += 1;
             match failure_kind(run.result) {
                 Some(FailureKind::TapeDivergence) => eprintln!(
@@ -901,7 +911,10 @@ where
                 found.failure.message.lines().next().unwrap_or_default()
             );
             if let Err(error) = persist::append(path, &found.tape, &comment) {
-                eprintln!("asyncsim: could not save the failing schedule to {}: {error}", path.display());
+                eprintln!(
+                    "asyncsim: could not save the failing schedule to {}: {error}",
+                    path.display()
+                );
             }
         }
         summary.first_failure = Some(found);
@@ -1101,7 +1114,11 @@ where
                     });
                 }
             },
-            Err(kind) => match census.failures.iter_mut().find(|(seen, _, _)| *seen == kind) {
+            Err(kind) => match census
+                .failures
+                .iter_mut()
+                .find(|(seen, _, _)| *seen == kind)
+            {
                 Some((_, count, _)) => *count += 1,
                 None => census.failures.push((kind, 1, hit.schedule)),
             },
@@ -1138,7 +1155,9 @@ mod tests {
 
     #[test]
     fn coverage_counts_new_hashes_in_the_recent_window() {
-        let hashes: Vec<u64> = (0..1500).map(|i| if i < 1200 { i % 10 } else { i }).collect();
+        let hashes: Vec<u64> = (0..1500)
+            .map(|i| if i < 1200 { i % 10 } else { i })
+            .collect();
         let (distinct, recent) = coverage(&hashes);
         assert_eq!(distinct, 10 + 300);
         assert_eq!(recent, 300);

@@ -21,10 +21,7 @@ fn simplicity(draws: &[Draw]) -> (usize, usize, Vec<u64>) {
         .iter()
         .filter(|draw| draw.value != 0)
         .count();
-    let values = draws[..significant]
-        .iter()
-        .map(|draw| draw.value)
-        .collect();
+    let values = draws[..significant].iter().map(|draw| draw.value).collect();
     (nonzero, significant, values)
 }
 

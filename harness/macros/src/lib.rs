@@ -1,2 +1,145 @@
-//! The `#[asyncsim::test]` attribute.
+//! The `#[asyncsim::test]` attribute: an `async fn` test run under
+//! `asyncsim::check` over many schedules.
+//!
+//! ```ignore
+//! #[asyncsim::test]
+//! async fn counter_is_consistent() { /* … */ }
+//!
+//! #[asyncsim::test(runs = 500, strategy = "pct:2")]
+//! async fn no_lost_update() { /* … */ }
+//! ```
+//!
+//! Arguments (all optional): `runs = <int>`, `strategy = "<fifo|random|pct:N|exhaustive:N>"`,
+//! `seed = <int>` (the base seed), `jobs = <int>`, `shrink = <bool>`,
+//! `persist = <bool>`. Each becomes the builder call of the same name on
+//! `asyncsim::Explore::new()`, so the `ASYNCSIM_*` environment variables keep
+//! working (`ASYNCSIM_SEED` and `ASYNCSIM_REPLAY` always win).
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
 extern crate proc_macro;
+
+use proc_macro::TokenStream;
+use quote::quote;
+use syn::parse::Parser;
+use syn::punctuated::Punctuated;
+use syn::{Expr, ExprLit, ItemFn, Lit, MetaNameValue, Token};
+
+/// Turns `async fn name() { body }` into a `#[test] fn name()` that checks
+/// the body over many schedules with `asyncsim::check`.
+#[proc_macro_attribute]
+pub fn test(attribute: TokenStream, item: TokenStream) -> TokenStream {
+    match expand(attribute.into(), item.into()) {
+        Ok(tokens) => tokens.into(),
+        Err(error) => error.to_compile_error().into(),
+    }
+}
+
+fn expand(
+    attribute: proc_macro2::TokenStream,
+    item: proc_macro2::TokenStream,
+) -> syn::Result<proc_macro2::TokenStream> {
+    let function: ItemFn = syn::parse2(item)?;
+    if function.sig.asyncness.is_none() {
+        return Err(syn::Error::new_spanned(
+            function.sig.fn_token,
+            "#[asyncsim::test] goes on an `async fn`",
+        ));
+    }
+    if !function.sig.inputs.is_empty() {
+        return Err(syn::Error::new_spanned(
+            &function.sig.inputs,
+            "#[asyncsim::test] functions take no arguments",
+        ));
+    }
+    let arguments = Punctuated::<MetaNameValue, Token![,]>::parse_terminated.parse2(attribute)?;
+    let mut calls = Vec::new();
+    for argument in arguments {
+        let name = argument
+            .path
+            .get_ident()
+            .map(|ident| ident.to_string())
+            .unwrap_or_default();
+        let value = &argument.value;
+        let call = match name.as_str() {
+            "runs" | "seed" => {
+                let method = syn::Ident::new(&name, argument.path.span_of());
+                quote! { .#method(#value) }
+            }
+            "jobs" => quote! { .jobs(#value) },
+            "shrink" => quote! { .shrink(#value) },
+            "persist" => quote! { .persist(#value) },
+            "strategy" => {
+                let Expr::Lit(ExprLit {
+                    lit: Lit::Str(text),
+                    ..
+                }) = value
+                else {
+                    return Err(syn::Error::new_spanned(
+                        value,
+                        "strategy = \"fifo\" | \"random\" | \"pct:<depth>\" | \"exhaustive:<max deviations>\"",
+                    ));
+                };
+                let search = text.value();
+                if let Err(message) = parse_search_text(&search) {
+                    return Err(syn::Error::new_spanned(text, message));
+                }
+                quote! {
+                    .with_search(::asyncsim::harness::parse_search(#text).expect("checked when the test compiled"))
+                }
+            }
+            _ => {
+                return Err(syn::Error::new_spanned(
+                    &argument.path,
+                    "unknown #[asyncsim::test] argument: expected runs, strategy, seed, jobs, shrink or persist",
+                ))
+            }
+        };
+        calls.push(call);
+    }
+    let attributes = &function.attrs;
+    let visibility = &function.vis;
+    let name = &function.sig.ident;
+    let output = &function.sig.output;
+    let body = &function.block;
+    Ok(quote! {
+        #[::core::prelude::v1::test]
+        #(#attributes)*
+        #visibility fn #name() {
+            async fn body() #output #body
+            ::asyncsim::check(::asyncsim::Explore::new() #(#calls)*, body);
+        }
+    })
+}
+
+/// A compile-time check of the strategy text (the same grammar as
+/// `asyncsim::harness::parse_search`, kept small here so a typo is a
+/// compile error at the attribute).
+fn parse_search_text(text: &str) -> Result<(), String> {
+    let lower = text.trim().to_ascii_lowercase();
+    let number_after = |prefix: &str| {
+        lower
+            .strip_prefix(prefix)
+            .map(|rest| rest.parse::<u32>().is_ok())
+    };
+    match lower.as_str() {
+        "fifo" | "random" | "pct" | "exhaustive" => Ok(()),
+        _ if number_after("pct:") == Some(true) || number_after("exhaustive:") == Some(true) => {
+            Ok(())
+        }
+        _ => Err(format!(
+            "unknown strategy `{text}`: expected \"fifo\", \"random\", \"pct:<depth>\" or \"exhaustive:<max deviations>\""
+        )),
+    }
+}
+
+trait SpanOf {
+    fn span_of(&self) -> proc_macro2::Span;
+}
+
+impl SpanOf for syn::Path {
+    fn span_of(&self) -> proc_macro2::Span {
+        syn::spanned::Spanned::span(self)
+    }
+}
