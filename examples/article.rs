@@ -20,9 +20,10 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use asyncsim::task::Builder;
-use asyncsim::{trace, Run, Strategy};
+use asyncsim::{trace, Run, StartOrder, Strategy};
+use common::concurrent;
 use common::snippets::*;
-use common::support::{census, schedules, Outcome};
+use common::support::{self, census, schedules, Outcome};
 
 /// Schedules per snippet (`ASYNCSIM_RUNS` overrides).
 fn runs() -> u64 {
@@ -100,6 +101,59 @@ fn explore<T, F: Future<Output = T>>(
     total
 }
 
+/// Explores a combinator snippet twice — on asyncio's own FIFO loop with
+/// only the set order drawn, and with every scheduling decision drawn — and
+/// prints how many start orders occurred and whether `accept` held for the
+/// returned value in every schedule.
+fn start_orders<T, F: Future<Output = T>>(
+    label: &str,
+    mut program: impl FnMut() -> F,
+    result_label: &str,
+    accept: impl Fn(&T) -> bool,
+) -> u64 {
+    let total = runs();
+    let argument_order: Vec<String> = (0..concurrent::JOBS).map(|x| x.to_string()).collect();
+    let mut on_fifo_loop = BTreeMap::new();
+    let mut on_any_loop = BTreeMap::new();
+    let mut accepted = 0;
+    for config in schedules(total) {
+        let run = asyncsim::Sim::new(config).run(program());
+        if run.result.as_ref().is_ok_and(&accept) {
+            accepted += 1;
+        }
+        *on_any_loop
+            .entry(support::marks(&run.trace))
+            .or_insert(0u64) += 1;
+        let fifo_loop = support::fifo().strategy(support::set_order_then_fifo(&run.tape));
+        let replayed = asyncsim::Sim::new(fifo_loop).run(program());
+        *on_fifo_loop
+            .entry(support::marks(&replayed.trace))
+            .or_insert(0u64) += 1;
+    }
+    println!("  {label}");
+    for (loop_kind, orders) in [
+        ("asyncio's FIFO loop", &on_fifo_loop),
+        ("any schedule", &on_any_loop),
+    ] {
+        let in_order = orders.get(&argument_order).copied().unwrap_or(0);
+        let example = orders
+            .keys()
+            .find(|order| **order != argument_order)
+            .map_or(String::new(), |order| {
+                format!(", e.g. {}", order.join(" → "))
+            });
+        println!(
+            "      {loop_kind:<21} {:>4} start order(s); argument order in {in_order} of {total}{example}",
+            orders.len()
+        );
+    }
+    println!(
+        "      {:<21} in {accepted} of {total} schedules",
+        result_label
+    );
+    2 * total
+}
+
 /// `create_task` with a zero sleep instead of one second: B and C race.
 async fn run_with_create_task_and_a_zero_sleep() {
     let will_speak = Builder::new().name("speak").spawn(async {
@@ -160,6 +214,36 @@ fn main() {
         "as tasks: concurrent",
         || run_tasks_in_await_order([3, 1, 2]),
         printed,
+    );
+
+    section("Concurrent runnings — asyncio.wait([meow(x) for x in range(6)])");
+    schedules_run += start_orders(
+        "3.7+ (argument order)",
+        || concurrent::run_wait(StartOrder::Argument),
+        "all six done",
+        |done| done.len() == 6,
+    );
+    schedules_run += start_orders(
+        "3.6 (a set)",
+        || concurrent::run_wait(StartOrder::Unordered),
+        "all six done",
+        |done| done.len() == 6,
+    );
+
+    section("Handling async function results — asyncio.gather(*coros)");
+    let in_argument_order =
+        |values: &Vec<u64>| *values == (0..concurrent::JOBS).collect::<Vec<_>>();
+    schedules_run += start_orders(
+        "3.7+",
+        concurrent::run_gather,
+        "results in arg order",
+        in_argument_order,
+    );
+    schedules_run += start_orders(
+        "3.5–3.6 (a set)",
+        concurrent::run_gather_unordered,
+        "results in arg order",
+        in_argument_order,
     );
 
     section("That it? What else you got? — a task stores its result");

@@ -18,7 +18,7 @@ const SPEAKERS: usize = 10;
 
 fn speaker_names() -> BTreeSet<String> {
     (0..SPEAKERS)
-        .map(|index| format!("speak-{index}"))
+        .map(|index| format!("wait[{index}]"))
         .collect()
 }
 

@@ -16,12 +16,7 @@ fn awaited_coroutines_run_sequentially_in_await_order_on_every_schedule() {
     for order in AWAIT_ORDERS {
         let expected: Vec<String> = order
             .iter()
-            .flat_map(|seconds| {
-                [
-                    format!("start {seconds}"),
-                    format!("end {seconds}"),
-                ]
-            })
+            .flat_map(|seconds| [format!("start {seconds}"), format!("end {seconds}")])
             .collect();
         check_every_schedule(
             RUNS_PER_ORDER,

@@ -14,5 +14,6 @@
 
 #![allow(dead_code)]
 
+pub mod concurrent;
 pub mod snippets;
 pub mod support;

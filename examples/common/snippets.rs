@@ -9,7 +9,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use asyncsim::task::Builder;
-use asyncsim::{blocking, time, trace};
+use asyncsim::{blocking, time, trace, ReturnWhen, StartOrder};
 
 /// Seconds of virtual time.
 pub fn secs(seconds: u64) -> Duration {
@@ -240,19 +240,15 @@ pub async fn speak_barking() -> bool {
     true
 }
 
-/// `run`: `speakers` speakers (tasks named `speak-0`, `speak-1`, …) with
-/// the chosen `bark`, all awaited.
+/// `run`: `asyncio.wait` over `speakers` speakers with the chosen `bark`.
+/// The article ran 3.6, where `wait` put its coroutines in a set: the start
+/// order is drawn (`StartOrder::Unordered`). The children are named
+/// `wait[0]`, `wait[1]`, ….
 pub async fn run_speakers(speakers: usize, bark_kind: Bark) {
-    let tasks: Vec<_> = (0..speakers)
-        .map(|index| {
-            Builder::new()
-                .name(format!("speak-{index}"))
-                .spawn(speak_with(bark_kind))
-        })
-        .collect();
-    for task in tasks {
-        assert!(task.await.expect("speak does not panic"));
-    }
+    let r: Vec<_> = (0..speakers).map(|_| speak_with(bark_kind)).collect();
+    let (done, pending) = asyncsim::wait(r, ReturnWhen::AllCompleted, StartOrder::Unordered).await;
+    assert!(pending.is_empty(), "ALL_COMPLETED leaves nothing pending");
+    assert!(done.iter().all(|(_, spoke)| *spoke));
 }
 
 // ---------------------------------------------------------------------------
@@ -305,16 +301,10 @@ pub async fn run(executor: bool) {
     }
 }
 
-/// `start`: two `run` jobs, concurrently.
+/// `start`: `asyncio.wait([run(), run()])`, with 3.6's set start order;
+/// the children are `wait[0]` and `wait[1]`.
 pub async fn start(executor: bool) {
-    let jobs: Vec<_> = (0..2)
-        .map(|index| {
-            Builder::new()
-                .name(format!("run-{index}"))
-                .spawn(run(executor))
-        })
-        .collect();
-    for job in jobs {
-        job.await.expect("run does not panic");
-    }
+    let jobs = vec![run(executor), run(executor)];
+    let (_, pending) = asyncsim::wait(jobs, ReturnWhen::AllCompleted, StartOrder::Unordered).await;
+    assert!(pending.is_empty(), "ALL_COMPLETED leaves nothing pending");
 }

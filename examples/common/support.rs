@@ -137,3 +137,16 @@ pub fn print_run<T: std::fmt::Debug>(title: &str, run: &Run<T>) {
     );
     println!("trace:\n{}", run.trace);
 }
+
+/// The start draws at the head of `tape` alone, as a strategy: replayed, a
+/// combinator starts its children in the drawn (set) order and the loop
+/// then runs FIFO — asyncio's own loop with a Python set's iteration order.
+pub fn set_order_then_fifo(tape: &asyncsim::Tape) -> Strategy {
+    let starts = tape
+        .draws()
+        .iter()
+        .take_while(|draw| draw.label == asyncsim::DrawLabel::Start)
+        .copied()
+        .collect();
+    Strategy::Replay(asyncsim::Tape::from_draws(starts))
+}
