@@ -287,13 +287,11 @@ fn tasks_pending_when_main_completes_are_destroyed_with_a_warning() {
     assert_eq!(run.elapsed_ns(), 0);
 }
 
-fn two_randoms() -> impl std::future::Future<Output = (u32, u32)> {
-    async {
-        (
-            asyncsim::random_range(0..10u32),
-            asyncsim::random_range(0..10u32),
-        )
-    }
+async fn two_randoms() -> (u32, u32) {
+    (
+        asyncsim::random_range(0..10u32),
+        asyncsim::random_range(0..10u32),
+    )
 }
 
 #[test]

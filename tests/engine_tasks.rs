@@ -13,11 +13,9 @@ fn fifo() -> Config {
     Config::new().strategy(Strategy::Fifo)
 }
 
-fn counting_task(counter: Rc<Cell<u32>>) -> impl std::future::Future<Output = u32> {
-    async move {
-        counter.set(counter.get() + 1);
-        42
-    }
+async fn counting_task(counter: Rc<Cell<u32>>) -> u32 {
+    counter.set(counter.get() + 1);
+    42
 }
 
 #[test]
