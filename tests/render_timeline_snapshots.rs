@@ -23,7 +23,10 @@ fn timeline_of_the_blocking_speakers_shows_the_blocking_sleeps_one_after_another
         .map(|line| line.find('#').expect("every speaker blocks the loop"))
         .collect();
     assert_eq!(starts.len(), 10);
-    assert!(starts.windows(2).all(|pair| pair[0] < pair[1]), "{timeline}");
+    assert!(
+        starts.windows(2).all(|pair| pair[0] < pair[1]),
+        "{timeline}"
+    );
     snapshot_settings().bind(|| insta::assert_snapshot!("timeline_blocking_speakers", timeline));
 }
 
@@ -31,8 +34,13 @@ fn timeline_of_the_blocking_speakers_shows_the_blocking_sleeps_one_after_another
 fn timeline_of_blocking_func_on_the_loop_shows_both_runs_blocking() {
     let run = render_samples::blocking_func_on_the_loop();
     let timeline = run.trace.timeline(72);
-    assert_eq!(timeline.matches("held the loop 3s").count(), 2, "{timeline}");
-    snapshot_settings().bind(|| insta::assert_snapshot!("timeline_blocking_func_on_the_loop", timeline));
+    assert_eq!(
+        timeline.matches("held the loop 3s").count(),
+        2,
+        "{timeline}"
+    );
+    snapshot_settings()
+        .bind(|| insta::assert_snapshot!("timeline_blocking_func_on_the_loop", timeline));
 }
 
 #[test]
@@ -40,10 +48,7 @@ fn timeline_of_run_in_executor_shows_pool_jobs_and_no_blocking() {
     let run = render_samples::blocking_func_in_executor();
     let timeline = run.trace.timeline(72);
     assert!(!timeline.contains("loop blocked"), "{timeline}");
-    let pool_rows = timeline
-        .lines()
-        .filter(|line| line.contains("=="))
-        .count();
+    let pool_rows = timeline.lines().filter(|line| line.contains("==")).count();
     assert_eq!(pool_rows, 2, "{timeline}");
     snapshot_settings().bind(|| insta::assert_snapshot!("timeline_run_in_executor", timeline));
 }
@@ -54,13 +59,23 @@ fn timeline_rows_fit_the_width_for_every_schedule() {
         let run = render_samples::assorted(seed);
         for width in [40, 80, 133] {
             let timeline = timeline_text(&run.trace, width);
-            let rows: Vec<&str> = timeline.lines().skip(1).take(run.trace.tasks().len()).collect();
+            let rows: Vec<&str> = timeline
+                .lines()
+                .skip(1)
+                .take(run.trace.tasks().len())
+                .collect();
             assert_eq!(rows.len(), run.trace.tasks().len());
             for (row, info) in rows.iter().zip(run.trace.tasks()) {
                 assert!(row.starts_with(&info.name), "seed {seed}: {row}");
-                assert!(row.chars().count() <= width, "seed {seed} width {width}: {row}");
+                assert!(
+                    row.chars().count() <= width,
+                    "seed {seed} width {width}: {row}"
+                );
             }
-            assert!(timeline.contains('!'), "seed {seed}: the panic is drawn\n{timeline}");
+            assert!(
+                timeline.contains('!'),
+                "seed {seed}: the panic is drawn\n{timeline}"
+            );
         }
     }
 }

@@ -30,9 +30,15 @@ fn a_trace_changed_at_a_known_event_diverges_exactly_there() {
         let divergence = first_divergence(&run.trace, &changed).expect("they differ");
         assert_eq!(divergence.index, index);
         assert_eq!(divergence.left, Some(run.trace.events()[index]));
-        assert_eq!(divergence.right.map(|event| event.kind), Some(EventKind::Abort));
+        assert_eq!(
+            divergence.right.map(|event| event.kind),
+            Some(EventKind::Abort)
+        );
         let text = divergence.to_string();
-        assert!(text.contains(&format!("diverge at event #{index}")), "{text}");
+        assert!(
+            text.contains(&format!("diverge at event #{index}")),
+            "{text}"
+        );
         assert!(text.contains("aborted"), "{text}");
         assert_eq!(divergence.common.len(), index.min(3), "{text}");
     }
@@ -52,12 +58,22 @@ fn the_report_names_tasks_and_shows_both_sides() {
         .unwrap();
     let mut events = run.trace.events().to_vec();
     events[index].task = Some(TaskId(5));
-    let other = Trace::from_parts(events, run.trace.tasks().to_vec(), run.trace.labels().to_vec());
+    let other = Trace::from_parts(
+        events,
+        run.trace.tasks().to_vec(),
+        run.trace.labels().to_vec(),
+    );
     let text = first_divergence(&run.trace, &other).unwrap().to_string();
     assert!(text.contains("left:") && text.contains("right:"), "{text}");
-    let marked: Vec<&str> = text.lines().filter(|line| line.starts_with("  > ")).collect();
+    let marked: Vec<&str> = text
+        .lines()
+        .filter(|line| line.starts_with("  > "))
+        .collect();
     assert_eq!(marked.len(), 2, "{text}");
-    assert!(marked[0].contains("speak-3") && marked[1].contains("speak-4"), "{text}");
+    assert!(
+        marked[0].contains("speak-3") && marked[1].contains("speak-4"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -89,9 +105,19 @@ fn different_schedules_diverge_at_the_first_different_event() {
         let index = divergence.index;
         // Everything before the divergence is the same event by event (marks
         // compare by text: label numbers depend on the order of first use).
-        for (left, right) in a.trace.events()[..index].iter().zip(&b.trace.events()[..index]) {
-            assert_eq!((left.step, left.time_ns, left.task), (right.step, right.time_ns, right.task));
-            assert_eq!(a.trace.describe(left), b.trace.describe(right), "seed {seed}");
+        for (left, right) in a.trace.events()[..index]
+            .iter()
+            .zip(&b.trace.events()[..index])
+        {
+            assert_eq!(
+                (left.step, left.time_ns, left.task),
+                (right.step, right.time_ns, right.task)
+            );
+            assert_eq!(
+                a.trace.describe(left),
+                b.trace.describe(right),
+                "seed {seed}"
+            );
         }
         assert_ne!(divergence.left, divergence.right, "seed {seed}");
         found += 1;

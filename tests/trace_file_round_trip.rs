@@ -58,7 +58,9 @@ fn a_cut_file_is_malformed() {
     let cut = &text[..text.len() / 2];
     let error = trace_file::from_str(cut).unwrap_err();
     assert!(matches!(error, TraceFileError::Malformed(_)), "{error}");
-    assert!(error.to_string().contains("not a valid asyncsim trace file"));
+    assert!(error
+        .to_string()
+        .contains("not a valid asyncsim trace file"));
 }
 
 #[test]
@@ -67,7 +69,10 @@ fn a_file_of_another_version_is_refused_by_name() {
     let text = trace_file::to_string(&run.trace)
         .replace(&format!("\"version\": {VERSION}"), "\"version\": 999");
     let error = trace_file::from_str(&text).unwrap_err();
-    assert!(matches!(error, TraceFileError::UnsupportedVersion { found: 999 }));
+    assert!(matches!(
+        error,
+        TraceFileError::UnsupportedVersion { found: 999 }
+    ));
     assert!(error.to_string().contains("version 999"), "{error}");
 }
 
@@ -81,7 +86,11 @@ fn other_json_is_not_a_trace_file() {
 fn an_edited_event_is_caught_by_the_hash() {
     let run = render_samples::blocking_speakers();
     let text = trace_file::to_string(&run.trace);
-    let edited = text.replacen("\"duration_ns\":3000000000", "\"duration_ns\":2000000000", 1);
+    let edited = text.replacen(
+        "\"duration_ns\":3000000000",
+        "\"duration_ns\":2000000000",
+        1,
+    );
     assert_ne!(edited, text);
     let error = trace_file::from_str(&edited).unwrap_err();
     assert!(matches!(error, TraceFileError::Inconsistent(_)), "{error}");

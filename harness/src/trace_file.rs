@@ -361,8 +361,8 @@ pub fn to_string(trace: &Trace) -> String {
 /// ```
 #[allow(clippy::should_implement_trait)]
 pub fn from_str(text: &str) -> Result<Trace, TraceFileError> {
-    let header: Header = serde_json::from_str(text)
-        .map_err(|error| TraceFileError::Malformed(error.to_string()))?;
+    let header: Header =
+        serde_json::from_str(text).map_err(|error| TraceFileError::Malformed(error.to_string()))?;
     if header.format.as_deref() != Some(FORMAT) {
         return Err(TraceFileError::NotATraceFile);
     }
@@ -371,8 +371,8 @@ pub fn from_str(text: &str) -> Result<Trace, TraceFileError> {
         Some(found) => return Err(TraceFileError::UnsupportedVersion { found }),
         None => return Err(TraceFileError::Malformed("missing field `version`".into())),
     }
-    let file: FileRecord = serde_json::from_str(text)
-        .map_err(|error| TraceFileError::Malformed(error.to_string()))?;
+    let file: FileRecord =
+        serde_json::from_str(text).map_err(|error| TraceFileError::Malformed(error.to_string()))?;
     let task_count = file.tasks.len();
     let check_task = |task: Option<u32>, what: &str| -> Result<(), TraceFileError> {
         match task {

@@ -42,11 +42,13 @@ pub fn blocking_func_on_the_loop() -> Run<()> {
     fifo().run(async {
         let runs: Vec<_> = (0..2)
             .map(|index| {
-                task::Builder::new().name(format!("run-{index}")).spawn(async {
-                    trace::mark("before run");
-                    blocking_func();
-                    trace::mark("after run");
-                })
+                task::Builder::new()
+                    .name(format!("run-{index}"))
+                    .spawn(async {
+                        trace::mark("before run");
+                        blocking_func();
+                        trace::mark("after run");
+                    })
             })
             .collect();
         for run in runs {
@@ -60,11 +62,13 @@ pub fn blocking_func_in_executor() -> Run<()> {
     fifo().run(async {
         let runs: Vec<_> = (0..2)
             .map(|index| {
-                task::Builder::new().name(format!("run-{index}")).spawn(async {
-                    trace::mark("before run");
-                    asyncsim::spawn_blocking(blocking_func).await.unwrap();
-                    trace::mark("after run");
-                })
+                task::Builder::new()
+                    .name(format!("run-{index}"))
+                    .spawn(async {
+                        trace::mark("before run");
+                        asyncsim::spawn_blocking(blocking_func).await.unwrap();
+                        trace::mark("after run");
+                    })
             })
             .collect();
         for run in runs {

@@ -39,7 +39,12 @@ pub(crate) fn chrome_value(trace: &Trace) -> Value {
         json!("asyncsim run (virtual time)"),
     ));
     events.push(metadata("thread_name", ENGINE_TID, "name", json!("engine")));
-    events.push(metadata("thread_sort_index", ENGINE_TID, "sort_index", json!(0)));
+    events.push(metadata(
+        "thread_sort_index",
+        ENGINE_TID,
+        "sort_index",
+        json!(0),
+    ));
     for lane in &model.lanes {
         let tid = task_tid(lane.task);
         let name = if lane.blocking {
@@ -177,7 +182,10 @@ pub(crate) fn chrome_value(trace: &Trace) -> Value {
 
     let mut other = Map::new();
     other.insert("generator".into(), json!("asyncsim"));
-    other.insert("time".into(), json!("virtual; 1 µs of trace time = 1 µs of simulated time"));
+    other.insert(
+        "time".into(),
+        json!("virtual; 1 µs of trace time = 1 µs of simulated time"),
+    );
     other.insert("events_recorded".into(), json!(trace.events().len()));
     other.insert("events_total".into(), json!(trace.event_count()));
     json!({

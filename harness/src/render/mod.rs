@@ -44,15 +44,16 @@
 //!
 //! # Chrome Trace Event JSON
 //!
-//! Timestamps are virtual microseconds. Each task is a track (tid = task id
-//! + 1), each pool worker a track (tid = 1 000 000 + worker), and track 0
-//! holds engine-wide events. Each poll is a complete event (`"X"`) whose
-//! duration is the virtual time it held the loop; polls that held it for
-//! no time (most of them) get a nominal duration of 1 µs so they are visible
-//! and can anchor flow arrows. Several zero-time polls at the same instant
-//! therefore overlap slightly on screen; their exact order is the `step` in
-//! each slice's arguments. Marks, wakes, timer fires, clock jumps, panics,
-//! aborts and warnings are instant events (`"i"`); each wake is also a flow
+//! Timestamps are virtual microseconds. Each task is a track (its tid is
+//! the task id plus one), each pool worker a track (tid 1 000 000 plus the
+//! worker index), and track 0 holds engine-wide events. Each poll is a
+//! complete event (`"X"`) whose duration is the virtual time it held the
+//! loop; polls that held it for no time (most of them) get a nominal
+//! duration of 1 µs so they are visible and can anchor flow arrows. Several
+//! zero-time polls at the same instant therefore overlap slightly on
+//! screen; their exact order is the `step` in each slice's arguments. Marks,
+//! wakes, timer fires, clock jumps, panics, aborts and warnings are instant
+//! events (`"i"`); each wake is also a flow
 //! (`"s"` → `"f"`) from the waker's poll (or a 1 µs engine slice, for timer
 //! and pool wakes) to the woken task's next poll.
 //!

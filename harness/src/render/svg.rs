@@ -68,7 +68,10 @@ impl Layout {
 /// `<title>` gives hover text in browsers; `data-info` feeds the HTML panel.
 fn hover(text: &str) -> (String, String) {
     let text = escape(text);
-    (format!(" data-info=\"{text}\""), format!("<title>{text}</title>"))
+    (
+        format!(" data-info=\"{text}\""),
+        format!("<title>{text}</title>"),
+    )
 }
 
 pub(crate) fn svg(trace: &Trace) -> String {
@@ -189,7 +192,11 @@ pub(crate) fn svg(trace: &Trace) -> String {
             };
             let (info, title) = hover(&text);
             let (class, color, stroke) = if blocking {
-                ("poll blocking", COLOR_BLOCKING, " stroke=\"#862e00\" stroke-width=\"1\"")
+                (
+                    "poll blocking",
+                    COLOR_BLOCKING,
+                    " stroke=\"#862e00\" stroke-width=\"1\"",
+                )
             } else {
                 ("poll", COLOR_POLL, "")
             };
@@ -211,7 +218,11 @@ pub(crate) fn svg(trace: &Trace) -> String {
                 if lane.panicked { "!" } else { "x" }
             );
         }
-        for mark in model.marks.iter().filter(|mark| mark.task == Some(lane.task)) {
+        for mark in model
+            .marks
+            .iter()
+            .filter(|mark| mark.task == Some(lane.task))
+        {
             let x = layout.x(mark.time_ns);
             let y = top + 2.0;
             let (info, title) = hover(&format!(

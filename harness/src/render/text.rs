@@ -103,7 +103,11 @@ fn short_name(name: &str) -> String {
 
 pub(crate) fn timeline_text(trace: &Trace, width: usize) -> String {
     let model = Model::new(trace);
-    let names: Vec<String> = model.lanes.iter().map(|lane| short_name(&lane.name)).collect();
+    let names: Vec<String> = model
+        .lanes
+        .iter()
+        .map(|lane| short_name(&lane.name))
+        .collect();
     let name_width = names
         .iter()
         .map(|name| name.chars().count())
@@ -170,7 +174,11 @@ pub(crate) fn timeline_text(trace: &Trace, width: usize) -> String {
     let _ = writeln!(out, "{:name_width$}  virtual time {scale}", "");
     for (name, row) in names.iter().zip(&rows) {
         let cells = String::from_utf8_lossy(row);
-        let _ = writeln!(out, "{}", format!("{name:<name_width$}  {cells}").trim_end());
+        let _ = writeln!(
+            out,
+            "{}",
+            format!("{name:<name_width$}  {cells}").trim_end()
+        );
     }
     write_scale(&mut out, &grid, name_width);
     let _ = writeln!(

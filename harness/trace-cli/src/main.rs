@@ -181,10 +181,7 @@ fn run(args: &[String]) -> Result<ExitCode, CliError> {
             match first_divergence(&a, &b) {
                 None => {
                     output(
-                        &format!(
-                            "the traces are identical ({} events)\n",
-                            a.events().len()
-                        ),
+                        &format!("the traces are identical ({} events)\n", a.events().len()),
                         None,
                     )?;
                     Ok(ExitCode::SUCCESS)

@@ -1,0 +1,91 @@
+//! The SVG timeline is well-formed XML with one lane per task; the HTML page
+//! embeds it.
+
+mod samples;
+
+use asyncsim_harness::render::{html, svg};
+
+fn lanes(document: &roxmltree::Document<'_>) -> Vec<String> {
+    document
+        .descendants()
+        .filter(|node| node.has_tag_name("g") && node.attribute("class") == Some("lane"))
+        .map(|node| node.attribute("data-name").unwrap_or_default().to_string())
+        .collect()
+}
+
+#[test]
+fn svg_parses_with_one_lane_per_task_for_every_schedule() {
+    for seed in 0..100 {
+        let run = samples::run_in_executor(seed);
+        let text = svg(&run.trace);
+        let document = roxmltree::Document::parse(&text)
+            .unwrap_or_else(|error| panic!("seed {seed}: {error}\n{text}"));
+        assert!(document
+            .root_element()
+            .has_tag_name(("http://www.w3.org/2000/svg", "svg")));
+        let names: Vec<String> = run
+            .trace
+            .tasks()
+            .iter()
+            .map(|info| info.name.clone())
+            .collect();
+        assert_eq!(lanes(&document), names, "seed {seed}");
+    }
+}
+
+#[test]
+fn blocking_polls_are_drawn_as_blocking_bars() {
+    let run = samples::blocking_speakers(10);
+    let text = svg(&run.trace);
+    let document = roxmltree::Document::parse(&text).unwrap();
+    assert_eq!(lanes(&document).len(), 11);
+    let blocking: Vec<_> = document
+        .descendants()
+        .filter(|node| node.attribute("class") == Some("poll blocking"))
+        .collect();
+    assert_eq!(blocking.len(), 10);
+    for bar in blocking {
+        let width: f64 = bar.attribute("width").unwrap().parse().unwrap();
+        assert!(width > 50.0, "a 3 s bar of a 33 s run is wide: {width}");
+        let title = bar
+            .children()
+            .find(|child| child.has_tag_name("title"))
+            .unwrap();
+        assert!(title.text().unwrap().contains("BLOCKED THE LOOP 3s"));
+    }
+    let wakes = document
+        .descendants()
+        .filter(|node| {
+            node.attribute("class")
+                .is_some_and(|class| class.starts_with("wake"))
+        })
+        .count();
+    assert!(wakes >= 10);
+}
+
+#[test]
+fn names_are_escaped() {
+    let run = asyncsim_sim::Sim::new(asyncsim_sim::Config::new()).run(async {
+        asyncsim_sim::task::Builder::new()
+            .name("<&\"evil'>")
+            .spawn(async { asyncsim_sim::trace::mark("</svg>") })
+            .await
+            .unwrap();
+    });
+    let text = svg(&run.trace);
+    let document = roxmltree::Document::parse(&text).unwrap();
+    assert_eq!(lanes(&document), ["main", "<&\"evil'>"]);
+}
+
+#[test]
+fn html_embeds_the_svg_without_external_assets() {
+    let run = samples::run_in_executor(3);
+    let page = html(&run.trace);
+    let picture = svg(&run.trace);
+    assert!(page.starts_with("<!DOCTYPE html>"));
+    assert!(page.contains(&picture));
+    for external in ["src=\"http", "href=\"http", "<link", "@import", "url(http"] {
+        assert!(!page.contains(external), "{external}");
+    }
+    assert!(page.contains("data-info"));
+}
