@@ -45,18 +45,11 @@ fn awaiting_a_finished_task_returns_its_result_without_running_it_again() {
             yield_now().await;
         }
         let runs_before_await = probe.get();
-        let main_polls_before = asyncsim::task::current().map(|_| ());
         let output = handle.await.unwrap();
-        (
-            before,
-            runs_before_await,
-            main_polls_before,
-            output,
-            probe.get(),
-        )
+        (before, runs_before_await, output, probe.get())
     });
     let steps = run.steps();
-    let (before, runs_before_await, _, output, runs_after) = run.result.unwrap();
+    let (before, runs_before_await, output, runs_after) = run.result.unwrap();
     assert!(!before);
     assert_eq!((runs_before_await, output, runs_after), (1, 42, 1));
     // main, task, main: awaiting the finished handle did not yield again.
@@ -134,7 +127,6 @@ fn aborting_a_finished_task_keeps_its_result() {
 #[test]
 fn a_task_can_abort_itself_and_stops_at_its_next_await() {
     let run = Sim::new(fifo()).run(async {
-        let slot: Rc<Cell<Option<TaskId>>> = Rc::default();
         let handle_slot: Rc<std::cell::RefCell<Option<asyncsim::JoinHandle<()>>>> = Rc::default();
         let inner = handle_slot.clone();
         let handle = task::Builder::new().name("quitter").spawn(async move {
@@ -146,7 +138,6 @@ fn a_task_can_abort_itself_and_stops_at_its_next_await() {
             yield_now().await;
             mark("never");
         });
-        slot.set(Some(handle.id()));
         *handle_slot.borrow_mut() = Some(handle);
         yield_now().await;
         yield_now().await;
