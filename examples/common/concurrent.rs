@@ -83,3 +83,21 @@ pub async fn run_wait_first_completed(start_order: StartOrder) -> (Vec<usize>, V
     }
     (done_indices, pending_indices)
 }
+
+/// `gather` over six jobs that log their start: returns (start order,
+/// results), so a property can see both without reading the trace.
+pub async fn run_gather_logged(start_order: StartOrder) -> (Vec<u64>, Vec<u64>) {
+    let started = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    let jobs: Vec<_> = (0..JOBS)
+        .map(|x| {
+            let started = started.clone();
+            async move {
+                started.borrow_mut().push(x);
+                meow(x).await
+            }
+        })
+        .collect();
+    let results = asyncsim::gather_with(start_order, jobs).await;
+    let started = started.borrow().clone();
+    (started, results)
+}

@@ -71,11 +71,7 @@ pub fn census<T, K: Ord, F: std::future::Future<Output = T>>(
 /// Checks `trace` against the insta snapshot `snapshots/<name>.snap` at the
 /// top of the repository (where every trace snapshot of the project lives).
 pub fn assert_trace_snapshot(name: &str, trace: &Trace) {
-    let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path(concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"));
-    settings.set_prepend_module_to_snapshot(false);
-    settings.set_omit_expression(true);
-    settings.bind(|| insta::assert_snapshot!(name, trace.to_string()));
+    asyncsim::harness::assert_trace_snapshot!(name, trace);
 }
 
 /// Checks `property` on a run of `program` under each of `runs` schedules
