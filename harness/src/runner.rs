@@ -527,7 +527,7 @@ where
         work()
     } else {
         std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..settings.jobs).map(|_| scope.spawn(&work)).collect();
+            let handles: Vec<_> = (0..settings.jobs).map(|_| scope.spawn(work)).collect();
             let mut all = Vec::new();
             for handle in handles {
                 match handle.join() {

@@ -1,0 +1,70 @@
+//! `harness::schedules()` makes schedules proptest inputs: proptest finds a
+//! planted bug and shrinks both the schedule and the other inputs.
+
+use asyncsim::harness::{run_schedule, schedules};
+use proptest::prelude::*;
+use proptest::test_runner::{Config as ProptestConfig, TestError, TestRunner};
+use std::cell::Cell;
+use std::rc::Rc;
+
+/// `n` workers each read a shared counter, yield, and write it back plus
+/// one: FIFO passes, but with n ≥ 2 some schedules lose updates.
+async fn workers(n: usize) -> usize {
+    let counter = Rc::new(Cell::new(0));
+    let mut handles = Vec::new();
+    for i in 0..n {
+        let counter = counter.clone();
+        handles.push(
+            asyncsim::task::Builder::new()
+                .name(format!("worker{i}"))
+                .spawn(async move {
+                    // Under FIFO worker0 writes before the others read.
+                    asyncsim::yield_now().await;
+                    if i > 0 {
+                        asyncsim::yield_now().await;
+                    }
+                    let read = counter.get();
+                    if i == 0 {
+                        asyncsim::yield_now().await;
+                    }
+                    counter.set(read + 1);
+                }),
+        );
+    }
+    for handle in handles {
+        handle.await.unwrap();
+    }
+    counter.get()
+}
+
+#[test]
+fn proptest_finds_the_bug_and_shrinks_to_a_minimal_schedule_and_input() {
+    let mut runner = TestRunner::new(ProptestConfig {
+        cases: 512,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    });
+    let result = runner.run(&(schedules(), 1..8usize), |(schedule, n)| {
+        let run = run_schedule(&schedule, || workers(n));
+        prop_assert_eq!(run.result.unwrap(), n);
+        Ok(())
+    });
+    let Err(TestError::Fail(_, (schedule, n))) = result else {
+        panic!("the lost update is found: {result:?}")
+    };
+    assert_eq!(n, 2, "the smallest input with the bug");
+    assert_eq!(schedule.deviations(), 1, "{schedule:?}");
+    assert!(schedule.draws().len() <= 3, "{schedule:?}");
+    // The minimal schedule replays the failure.
+    assert_ne!(run_schedule(&schedule, || workers(2)).result.unwrap(), 2);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn one_worker_never_loses_an_update(schedule in schedules(), extra in 0..3usize) {
+        let run = run_schedule(&schedule, || async move { workers(1).await + extra });
+        prop_assert_eq!(run.result.unwrap(), 1 + extra);
+    }
+}

@@ -1,0 +1,42 @@
+//! `#[asyncsim::test]` turns an `async fn` into a test checked over many
+//! schedules.
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+#[asyncsim::test(persist = false)]
+async fn attribute_with_defaults_runs_the_body_under_check() {
+    let a = asyncsim::spawn(async { 1 });
+    let b = asyncsim::spawn(async { 2 });
+    assert_eq!(a.await.unwrap() + b.await.unwrap(), 3);
+}
+
+#[asyncsim::test(runs = 50, strategy = "pct:2", persist = false)]
+async fn attribute_with_runs_and_strategy() {
+    let counter = Rc::new(Cell::new(0));
+    let writer = counter.clone();
+    asyncsim::spawn(async move { writer.set(1) }).await.unwrap();
+    assert_eq!(counter.get(), 1);
+}
+
+#[asyncsim::test(strategy = "exhaustive:2", runs = 100, persist = false)]
+async fn attribute_with_exhaustive_search() {
+    let a = asyncsim::spawn(async { asyncsim::yield_now().await });
+    let b = asyncsim::spawn(async { asyncsim::yield_now().await });
+    a.await.unwrap();
+    b.await.unwrap();
+}
+
+mod failing {
+    #[asyncsim::test(runs = 200, persist = false)]
+    #[should_panic(expected = "ASYNCSIM_REPLAY=")]
+    async fn attribute_test_fails_with_the_report() {
+        let flag = std::rc::Rc::new(std::cell::Cell::new(false));
+        let setter = flag.clone();
+        let task = asyncsim::spawn(async move { setter.set(true) });
+        asyncsim::yield_now().await;
+        // Not guaranteed: the task may not have run yet.
+        assert!(flag.get(), "the task had not run");
+        task.await.unwrap();
+    }
+}
