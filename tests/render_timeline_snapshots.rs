@@ -86,3 +86,16 @@ fn timeline_is_the_same_for_the_same_run() {
     let b = render_samples::assorted(11);
     assert_eq!(a.trace.timeline(90), b.trace.timeline(90));
 }
+
+#[test]
+fn timeline_of_a_run_without_virtual_time_counts_steps() {
+    let run = render_samples::concurrent_meows();
+    assert_eq!(run.elapsed(), std::time::Duration::ZERO);
+    let timeline = run.trace.timeline(72);
+    assert!(timeline.lines().next().unwrap().contains("step 0 .."), "{timeline}");
+    // Each meow is polled twice, at different steps: two marks-or-polls apart.
+    for line in timeline.lines().filter(|line| line.starts_with("meow-")) {
+        assert!(line.contains('*') && line.contains('|'), "{timeline}");
+    }
+    snapshot_settings().bind(|| insta::assert_snapshot!("timeline_concurrent_meows", timeline));
+}

@@ -107,3 +107,24 @@ pub fn assorted(seed: u64) -> Run<()> {
         assert!(doomed.await.unwrap_err().is_panic());
     })
 }
+
+/// "Concurrent runnings": six `meow(x)` tasks awaited together. No virtual
+/// time passes, so the timeline's axis is the step.
+pub fn concurrent_meows() -> Run<()> {
+    fifo().run(async {
+        let meows: Vec<_> = (0..6)
+            .map(|x| {
+                task::Builder::new()
+                    .name(format!("meow-{x}"))
+                    .spawn(async move {
+                        trace::mark(format!("meow {x}"));
+                        asyncsim::yield_now().await;
+                        x
+                    })
+            })
+            .collect();
+        for meow in meows {
+            meow.await.unwrap();
+        }
+    })
+}

@@ -65,6 +65,10 @@ pub(crate) struct JobSpan {
     pub started: Option<(u64, u32)>,
     /// When it finished.
     pub finish_ns: Option<u64>,
+    /// The steps at which it started and finished.
+    pub start_step: Option<u64>,
+    /// See `start_step`.
+    pub finish_step: Option<u64>,
 }
 
 /// One task's lane.
@@ -80,6 +84,10 @@ pub(crate) struct Lane {
     pub spawn_ns: Option<u64>,
     /// When it completed, panicked or was aborted.
     pub end_ns: Option<u64>,
+    /// The step of its first event.
+    pub spawn_step: u64,
+    /// The step it completed, panicked or was aborted at.
+    pub end_step: Option<u64>,
     /// True if it panicked.
     pub panicked: bool,
     /// True if it was aborted.
@@ -131,6 +139,8 @@ pub(crate) struct Model {
     pub wakes: Vec<WakeArrow>,
     /// The latest virtual time anything happened.
     pub end_ns: u64,
+    /// The last step.
+    pub end_step: u64,
     /// How many pool workers appear.
     pub workers: u32,
 }
@@ -148,6 +158,8 @@ impl Model {
                 blocking: info.blocking,
                 spawn_ns: None,
                 end_ns: None,
+                spawn_step: 0,
+                end_step: None,
                 panicked: false,
                 aborted: false,
             })
@@ -157,6 +169,7 @@ impl Model {
         let mut marks = Vec::new();
         let mut wakes: Vec<WakeArrow> = Vec::new();
         let mut end_ns = 0u64;
+        let mut end_step = 0u64;
         let mut workers = 0u32;
         // The poll in progress, as an index into `polls`.
         let mut open_poll: Option<usize> = None;
@@ -165,6 +178,7 @@ impl Model {
 
         for event in trace.events() {
             end_ns = end_ns.max(event.time_ns);
+            end_step = end_step.max(event.step);
             let task = event.task;
             if let Some(task) = task {
                 // Tasks unknown to the task table (a hand-built trace) get a lane too.
@@ -176,13 +190,18 @@ impl Model {
                         blocking: false,
                         spawn_ns: None,
                         end_ns: None,
+                        spawn_step: 0,
+                        end_step: None,
                         panicked: false,
                         aborted: false,
                     });
                     pending_wakes.push(Vec::new());
                 }
                 let lane = &mut lanes[task.index()];
-                lane.spawn_ns.get_or_insert(event.time_ns);
+                if lane.spawn_ns.is_none() {
+                    lane.spawn_ns = Some(event.time_ns);
+                    lane.spawn_step = event.step;
+                }
             }
             let close = |open_poll: &mut Option<usize>, polls: &mut Vec<PollSpan>, end: PollEnd| {
                 if let Some(index) = open_poll.take() {
@@ -235,6 +254,7 @@ impl Model {
                     if let Some(task) = task {
                         let lane = &mut lanes[task.index()];
                         lane.end_ns.get_or_insert(event.time_ns);
+                        lane.end_step.get_or_insert(event.step);
                         lane.panicked |= end == PollEnd::Panic;
                         lane.aborted |= end == PollEnd::Abort;
                     }
@@ -263,6 +283,8 @@ impl Model {
                             queued_ns: event.time_ns,
                             started: None,
                             finish_ns: None,
+                            start_step: None,
+                            finish_step: None,
                         });
                     }
                 }
@@ -270,15 +292,18 @@ impl Model {
                     workers = workers.max(worker + 1);
                     if let Some(span) = jobs.iter_mut().rev().find(|span| span.job == job) {
                         span.started = Some((event.time_ns, worker));
+                        span.start_step = Some(event.step);
                     }
                 }
                 EventKind::PoolFinish { job, worker } => {
                     workers = workers.max(worker + 1);
                     if let Some(span) = jobs.iter_mut().rev().find(|span| span.job == job) {
                         span.finish_ns = Some(event.time_ns);
+                        span.finish_step = Some(event.step);
                     }
                     if let Some(task) = task {
                         lanes[task.index()].end_ns.get_or_insert(event.time_ns);
+                        lanes[task.index()].end_step.get_or_insert(event.step);
                     }
                 }
                 EventKind::Mark { label } => marks.push(MarkPoint {
@@ -302,6 +327,7 @@ impl Model {
             marks,
             wakes,
             end_ns,
+            end_step,
             workers,
         }
     }

@@ -23,42 +23,71 @@ fn strength(symbol: u8) -> usize {
         .unwrap_or(0)
 }
 
+/// The x axis: virtual time, or (for runs that took no virtual time, where
+/// a time axis would be a single column) the scheduling step.
 struct Grid {
+    /// True when the axis counts steps rather than nanoseconds.
+    steps: bool,
     columns: usize,
     /// Virtual time per column: a 1-2-5 "nice" number, so ticks land on
     /// round times.
     column_ns: u64,
+    /// Columns per unit when units are few (a short step axis): each step
+    /// gets up to `ZOOM_MAX` columns so the rows are readable.
+    zoom: usize,
     end_ns: u64,
 }
 
+/// The most columns one step gets on a step axis.
+const ZOOM_MAX: usize = 3;
+
 impl Grid {
-    fn new(end_ns: u64, columns_max: usize) -> Grid {
+    fn new(steps: bool, end_ns: u64, columns_max: usize) -> Grid {
         if end_ns == 0 {
             return Grid {
+                steps,
                 columns: 1,
                 column_ns: 1,
+                zoom: 1,
                 end_ns,
             };
         }
         let wanted = end_ns.div_ceil(columns_max.saturating_sub(1).max(1) as u64);
         let column_ns = nice_at_least(wanted);
+        let units = (end_ns / column_ns) as usize + 1;
+        let zoom = if steps && column_ns == 1 {
+            (columns_max / units).clamp(1, ZOOM_MAX)
+        } else {
+            1
+        };
         Grid {
-            columns: (end_ns / column_ns) as usize + 1,
+            steps,
+            columns: units * zoom,
             column_ns,
+            zoom,
             end_ns,
         }
     }
 
     /// Column `c` covers virtual time `[c * column_ns, (c + 1) * column_ns)`.
     fn column(&self, time_ns: u64) -> usize {
-        ((time_ns.min(self.end_ns) / self.column_ns) as usize).min(self.columns - 1)
+        ((time_ns.min(self.end_ns) / self.column_ns) as usize * self.zoom).min(self.columns - 1)
+    }
+
+    /// A position on the axis as its label.
+    fn label(&self, position: u64) -> String {
+        if self.steps {
+            position.to_string()
+        } else {
+            format_ns(position)
+        }
     }
 
     /// Columns covered by `[start, end)`: at least the start column.
     fn span(&self, start_ns: u64, end_ns: u64) -> std::ops::RangeInclusive<usize> {
         let first = self.column(start_ns);
-        let last = self.column(end_ns.saturating_sub(1).max(start_ns));
-        first..=last.max(first)
+        let last = self.column(end_ns.saturating_sub(1).max(start_ns)) + self.zoom - 1;
+        first..=last.max(first).min(self.columns - 1)
     }
 }
 
@@ -115,7 +144,11 @@ pub(crate) fn timeline_text(trace: &Trace, width: usize) -> String {
         .unwrap_or(0)
         .max(4);
     let columns_max = width.saturating_sub(name_width + 2).max(GRID_WIDTH_MIN);
-    let grid = Grid::new(model.end_ns, columns_max);
+    let steps = model.end_ns == 0 && model.end_step > 0;
+    // Where something happened on the x axis: its time, or its step.
+    let at = |time_ns: u64, step: u64| if steps { step } else { time_ns };
+    let grid = Grid::new(steps, at(model.end_ns, model.end_step), columns_max);
+    let end = at(model.end_ns, model.end_step);
     let columns = grid.columns;
     let mut rows: Vec<Vec<u8>> = vec![vec![b' '; columns]; model.lanes.len()];
 
@@ -123,24 +156,29 @@ pub(crate) fn timeline_text(trace: &Trace, width: usize) -> String {
         let Some(spawn_ns) = lane.spawn_ns else {
             continue;
         };
+        let spawn = at(spawn_ns, lane.spawn_step);
+        let lane_end = lane
+            .end_ns
+            .zip(lane.end_step)
+            .map(|(ns, step)| at(ns, step));
         // A finished task's row stops with its last poll (or job).
-        let last = match lane.end_ns {
-            Some(end_ns) => grid.span(spawn_ns, end_ns),
-            None => grid.column(spawn_ns)..=columns - 1,
+        let alive = match lane_end {
+            Some(lane_end) => grid.span(spawn, lane_end),
+            None => grid.column(spawn)..=columns - 1,
         };
-        for column in last {
+        for column in alive {
             put(row, column, b'.');
         }
-        let end = lane.end_ns.unwrap_or(model.end_ns);
+        let lane_end = lane_end.unwrap_or(end);
         if lane.panicked {
-            put(row, grid.column(end), b'!');
+            put(row, grid.column(lane_end), b'!');
         } else if lane.aborted {
-            put(row, grid.column(end), b'x');
+            put(row, grid.column(lane_end), b'x');
         }
     }
     for poll in &model.polls {
         let row = &mut rows[poll.task.index()];
-        put(row, grid.column(poll.start_ns), b'|');
+        put(row, grid.column(at(poll.start_ns, poll.step)), b'|');
         if poll.held_ns > 0 {
             for column in grid.span(poll.start_ns, poll.end_ns()) {
                 put(row, column, b'#');
@@ -148,30 +186,47 @@ pub(crate) fn timeline_text(trace: &Trace, width: usize) -> String {
         }
     }
     for job in &model.jobs {
-        if let Some((start_ns, _)) = job.started {
-            let finish_ns = job.finish_ns.unwrap_or(model.end_ns);
-            for column in grid.span(start_ns, finish_ns) {
+        if let (Some((start_ns, _)), Some(start_step)) = (job.started, job.start_step) {
+            let finish = job
+                .finish_ns
+                .zip(job.finish_step)
+                .map_or(end, |(ns, step)| at(ns, step));
+            for column in grid.span(at(start_ns, start_step), finish) {
                 put(&mut rows[job.task.index()], column, b'=');
             }
         }
     }
     for mark in &model.marks {
         if let Some(task) = mark.task {
-            put(&mut rows[task.index()], grid.column(mark.time_ns), b'*');
+            put(
+                &mut rows[task.index()],
+                grid.column(at(mark.time_ns, mark.step)),
+                b'*',
+            );
         }
     }
 
     let mut out = String::new();
-    let scale = if model.end_ns == 0 {
-        "everything happened at 0s".to_string()
+    let scale = if steps {
+        format!(
+            "step 0 .. {} (the run took no virtual time), {}",
+            model.end_step,
+            match (grid.column_ns, grid.zoom) {
+                (1, 1) => "one column = 1 step".to_string(),
+                (1, zoom) => format!("{zoom} columns = 1 step"),
+                (units, _) => format!("one column = {units} steps"),
+            }
+        )
+    } else if model.end_ns == 0 {
+        "virtual time: everything happened at 0s".to_string()
     } else {
         format!(
-            "0s .. {}, one column = {}",
+            "virtual time 0s .. {}, one column = {}",
             format_ns(model.end_ns),
             format_ns(grid.column_ns)
         )
     };
-    let _ = writeln!(out, "{:name_width$}  virtual time {scale}", "");
+    let _ = writeln!(out, "{:name_width$}  {scale}", "");
     for (name, row) in names.iter().zip(&rows) {
         let cells = String::from_utf8_lossy(row);
         let _ = writeln!(
@@ -193,13 +248,17 @@ fn write_scale(out: &mut String, grid: &Grid, indent: usize) {
     let columns = grid.columns;
     let mut ruler = vec![b'-'; columns];
     let mut labels = vec![b' '; columns];
-    let spacing = tick_spacing_ns(grid.end_ns, (grid.end_ns / grid.column_ns) as f64, 10.0);
+    let spacing = tick_spacing_ns(
+        grid.end_ns,
+        ((grid.end_ns / grid.column_ns) as usize * grid.zoom) as f64,
+        10.0,
+    );
     let mut next_free = 0usize;
     let mut tick = 0u64;
     loop {
         let column = grid.column(tick);
         ruler[column] = b'+';
-        let text = format_ns(tick);
+        let text = grid.label(tick);
         let mut start = column;
         if start + text.len() > columns {
             start = columns.saturating_sub(text.len());
@@ -249,8 +308,9 @@ fn write_notes(out: &mut String, trace: &Trace, model: &Model) {
             let task = mark.task.map_or("-", |task| trace.task_name(task));
             let _ = writeln!(
                 out,
-                "  {:>10}  {:<12} {:?}",
+                "  {:>10}  step {:<5} {:<12} {:?}",
                 format_ns(mark.time_ns),
+                mark.step,
                 task,
                 mark.label
             );
