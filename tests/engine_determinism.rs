@@ -84,3 +84,35 @@ fn different_seeds_explore_different_schedules() {
         .collect();
     assert!(hashes.len() > 8, "only {} distinct traces", hashes.len());
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(96))]
+
+    #[test]
+    fn a_trace_rebuilt_from_its_parts_has_the_same_hash(program in ops(), seed in any::<u64>()) {
+        let run = run_program(&program, Config::new().seed(seed));
+        let rebuilt = asyncsim::Trace::from_parts(
+            run.trace.events().to_vec(),
+            run.trace.tasks().to_vec(),
+            run.trace.labels().to_vec(),
+        );
+        prop_assert_eq!(rebuilt.hash(), run.trace.hash());
+        prop_assert_eq!(&rebuilt, &run.trace);
+        prop_assert_eq!(rebuilt.to_string(), run.trace.to_string());
+    }
+
+    #[test]
+    fn a_truncated_trace_keeps_hashing_every_event(program in ops(), seed in any::<u64>(), keep in 0usize..20) {
+        let full = run_program(&program, Config::new().seed(seed));
+        let short = run_program(&program, Config::new().seed(seed).trace_events_max(keep));
+        prop_assert_eq!(full.tape.draws(), short.tape.draws());
+        prop_assert!(short.trace.events().len() <= keep);
+        if full.trace.event_count() > keep as u64 {
+            prop_assert!(short.trace.is_truncated());
+            prop_assert_eq!(short.trace.events(), &full.trace.events()[..keep]);
+            prop_assert!(short.trace.to_string().contains("more events not recorded"));
+        } else {
+            prop_assert_eq!(&short.trace, &full.trace);
+        }
+    }
+}

@@ -123,3 +123,71 @@ fn random_data_replays() {
         distinct.len()
     );
 }
+
+/// A bug only some interleavings show: the reader must see the writer's
+/// first step but not its second.
+async fn racy() -> u32 {
+    let x = std::rc::Rc::new(std::cell::Cell::new(0));
+    let writer = {
+        let x = x.clone();
+        asyncsim::spawn(async move {
+            x.set(1);
+            asyncsim::yield_now().await;
+            x.set(2);
+        })
+    };
+    let reader = {
+        let x = x.clone();
+        asyncsim::spawn(async move {
+            asyncsim::yield_now().await;
+            assert_ne!(x.get(), 1, "reader saw the half-written value");
+            x.get()
+        })
+    };
+    writer.await.unwrap();
+    reader.await.unwrap_or(99)
+}
+
+async fn racy_checked() {
+    let seen = racy().await;
+    assert_ne!(seen, 99, "the reader panicked");
+}
+
+#[test]
+fn a_failing_run_replays_to_the_same_failure() {
+    let mut failures = 0;
+    for seed in 0..200 {
+        let run = asyncsim::Sim::new(Config::new().seed(seed)).run(racy_checked());
+        let Err(failure) = &run.result else { continue };
+        failures += 1;
+        assert!(failure.message.contains("the reader panicked"), "{failure}");
+        let token: Tape = run.tape.to_string().parse().unwrap();
+        let replay =
+            asyncsim::Sim::new(Config::new().strategy(Strategy::Replay(token))).run(racy_checked());
+        assert_eq!(replay.result.as_ref().unwrap_err(), failure, "seed {seed}");
+        assert_eq!(replay.trace, run.trace);
+    }
+    assert!(
+        failures > 10 && failures < 190,
+        "{failures} of 200 seeds failed"
+    );
+}
+
+#[test]
+fn recorded_deviations_match_the_replays_explanation() {
+    for seed in 0..100 {
+        let original =
+            asyncsim::Sim::new(Config::new().seed(seed).record_deviations(true)).run(racy());
+        let replay =
+            asyncsim::Sim::new(Config::new().strategy(Strategy::Replay(original.tape.clone())))
+                .run(racy());
+        assert_eq!(original.deviations(), replay.deviations(), "seed {seed}");
+        let nonzero = original
+            .tape
+            .draws()
+            .iter()
+            .filter(|d| d.value != 0)
+            .count();
+        assert_eq!(original.deviations().len(), nonzero);
+    }
+}
