@@ -2,7 +2,8 @@
 //! them in request order (strict FIFO, as asyncio 3.11.7+/3.12.1+).
 
 use asyncsim::sync::Semaphore;
-use asyncsim::{time, trace, Config, Sim, Strategy};
+use asyncsim::trace::{ResourceKind, WaitOn};
+use asyncsim::{time, Config, EventKind, Sim, Strategy, TaskId};
 use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Duration;
@@ -21,22 +22,21 @@ fn schedules() -> impl Iterator<Item = Config> {
 #[test]
 fn semaphore_bounds_concurrency_and_grants_in_request_order_for_every_schedule() {
     let mut peaks = std::collections::BTreeSet::new();
+    let mut queued_runs = 0;
     for config in schedules() {
         let run = Sim::new(config).run(async {
             let semaphore = Rc::new(Semaphore::new(2));
             let inside = Rc::new(Cell::new(0usize));
             let peak = Rc::new(Cell::new(0usize));
             let workers: Vec<_> = (0..6usize)
-                .map(|index| {
+                .map(|_| {
                     let (semaphore, inside, peak) =
                         (semaphore.clone(), inside.clone(), peak.clone());
                     asyncsim::spawn(async move {
                         for _ in 0..asyncsim::random_range(0..3u32) {
                             asyncsim::yield_now().await;
                         }
-                        trace::mark(format!("request {index}"));
                         let _permit = semaphore.acquire().await;
-                        trace::mark(format!("granted {index}"));
                         inside.set(inside.get() + 1);
                         peak.set(peak.get().max(inside.get()));
                         time::sleep(Duration::from_millis(asyncsim::random_range(0..3u64))).await;
@@ -49,23 +49,56 @@ fn semaphore_bounds_concurrency_and_grants_in_request_order_for_every_schedule()
             }
             (peak.get(), semaphore.available_permits())
         });
-        let requests: Vec<&str> = run
-            .trace
-            .marks()
-            .filter_map(|mark| mark.strip_prefix("request "))
+        // Waiters are woken (handed a permit) in the order they blocked.
+        // (They may then resume in any order: two permits can be handed
+        // out before either waiter runs.)
+        let events = run.trace.events();
+        let blocked: Vec<(usize, TaskId)> = events
+            .iter()
+            .enumerate()
+            .filter(|(_, event)| {
+                matches!(
+                    event.kind,
+                    EventKind::Pending {
+                        on: WaitOn::Resource(ResourceKind::Semaphore, _)
+                    }
+                )
+            })
+            .map(|(index, event)| (index, event.task.unwrap()))
             .collect();
-        let grants: Vec<&str> = run
-            .trace
-            .marks()
-            .filter_map(|mark| mark.strip_prefix("granted "))
+        let mut woken: Vec<(usize, TaskId)> = blocked
+            .iter()
+            .map(|(blocked_at, task)| {
+                let woken_at = events[*blocked_at..]
+                    .iter()
+                    .position(|event| {
+                        event.task == Some(*task) && matches!(event.kind, EventKind::Wake { .. })
+                    })
+                    .expect("every waiter is woken");
+                (blocked_at + woken_at, *task)
+            })
             .collect();
-        assert_eq!(grants, requests, "FIFO grants (seed {})", run.seed);
+        woken.sort_unstable();
+        let blocked_order: Vec<TaskId> = blocked.iter().map(|(_, task)| *task).collect();
+        let woken_order: Vec<TaskId> = woken.iter().map(|(_, task)| *task).collect();
+        assert_eq!(
+            woken_order, blocked_order,
+            "FIFO grants (seed {})",
+            run.seed
+        );
+        if blocked.len() >= 3 {
+            queued_runs += 1;
+        }
         let (peak, available) = run.result.unwrap();
         assert!(peak <= 2, "{peak} tasks held a permit at once (seed)");
         assert_eq!(available, 2, "every permit came back");
         peaks.insert(peak);
     }
     assert!(peaks.contains(&2), "the bound is reached on some schedule");
+    assert!(
+        queued_runs > 100,
+        "only {queued_runs} schedules queued three waiters"
+    );
 }
 
 #[test]
