@@ -92,7 +92,10 @@ fn timeline_of_a_run_without_virtual_time_counts_steps() {
     let run = render_samples::concurrent_meows();
     assert_eq!(run.elapsed(), std::time::Duration::ZERO);
     let timeline = run.trace.timeline(72);
-    assert!(timeline.lines().next().unwrap().contains("step 0 .."), "{timeline}");
+    assert!(
+        timeline.lines().next().unwrap().contains("step 0 .."),
+        "{timeline}"
+    );
     // Each meow is polled twice, at different steps: two marks-or-polls apart.
     for line in timeline.lines().filter(|line| line.starts_with("meow-")) {
         assert!(line.contains('*') && line.contains('|'), "{timeline}");
