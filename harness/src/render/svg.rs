@@ -43,17 +43,58 @@ pub(crate) fn escape(text: &str) -> String {
     out
 }
 
+/// The x axis: virtual time, or the step for runs that took no virtual
+/// time (where a time axis would stack everything at 0s).
 struct Layout {
-    end_ns: u64,
+    steps: bool,
+    /// The last position on the axis (nanoseconds or steps).
+    end: u64,
     plot_width: f64,
 }
 
 impl Layout {
-    fn x(&self, time_ns: u64) -> f64 {
-        if self.end_ns == 0 {
+    fn new(model: &Model) -> Layout {
+        let steps = model.end_ns == 0 && model.end_step > 0;
+        Layout {
+            steps,
+            end: if steps { model.end_step } else { model.end_ns },
+            plot_width: WIDTH - LABEL_WIDTH - RIGHT_PAD,
+        }
+    }
+
+    /// Where something at `time_ns` and `step` is drawn.
+    fn x(&self, time_ns: u64, step: u64) -> f64 {
+        if self.steps {
+            // One slot per step, the last one included.
+            let slot = self.plot_width / (self.end + 1) as f64;
+            return LABEL_WIDTH + step as f64 * slot;
+        }
+        if self.end == 0 {
             return LABEL_WIDTH;
         }
-        LABEL_WIDTH + time_ns as f64 / self.end_ns as f64 * self.plot_width
+        LABEL_WIDTH + time_ns as f64 / self.end as f64 * self.plot_width
+    }
+
+    /// The width of a poll that held the loop `held_ns` (or, on a step
+    /// axis, most of its step's slot).
+    fn poll_width(&self, held_ns: u64) -> f64 {
+        let width = if self.steps {
+            self.plot_width / (self.end + 1) as f64 * 0.8
+        } else if self.end == 0 {
+            0.0
+        } else {
+            held_ns as f64 / self.end as f64 * self.plot_width
+        };
+        width.max(POLL_WIDTH_MIN)
+    }
+
+    /// An axis position as its label.
+    fn label(&self, position: u64) -> String {
+        if self.steps {
+            format!("step {position}")
+        } else {
+            format_ns(position)
+        }
     }
 
     fn lane_top(lane: usize) -> f64 {
@@ -76,10 +117,7 @@ fn hover(text: &str) -> (String, String) {
 
 pub(crate) fn svg(trace: &Trace) -> String {
     let model = Model::new(trace);
-    let layout = Layout {
-        end_ns: model.end_ns,
-        plot_width: WIDTH - LABEL_WIDTH - RIGHT_PAD,
-    };
+    let layout = Layout::new(&model);
     let lanes = model.lanes.len();
     let height = TOP + lanes as f64 * LANE_HEIGHT + LEGEND_HEIGHT;
     let mut out = String::new();
@@ -131,11 +169,12 @@ pub(crate) fn svg(trace: &Trace) -> String {
         );
         if let Some(spawn_ns) = lane.spawn_ns {
             let end = lane.end_ns.unwrap_or(model.end_ns);
+            let end_step = lane.end_step.unwrap_or(model.end_step);
             let _ = writeln!(
                 out,
                 "<line x1=\"{:.2}\" y1=\"{middle}\" x2=\"{:.2}\" y2=\"{middle}\" stroke=\"#adb5bd\" stroke-width=\"1\" stroke-dasharray=\"2 2\"/>",
-                layout.x(spawn_ns),
-                layout.x(end)
+                layout.x(spawn_ns, lane.spawn_step),
+                layout.x(end, end_step)
             );
         }
         // Pool jobs of this lane.
@@ -144,8 +183,9 @@ pub(crate) fn svg(trace: &Trace) -> String {
                 continue;
             };
             let finish_ns = job.finish_ns.unwrap_or(model.end_ns);
-            let x = layout.x(start_ns);
-            let width = (layout.x(finish_ns) - x).max(POLL_WIDTH_MIN);
+            let x = layout.x(start_ns, job.start_step.unwrap_or(model.end_step));
+            let width = (layout.x(finish_ns, job.finish_step.unwrap_or(model.end_step)) - x)
+                .max(POLL_WIDTH_MIN);
             let (info, title) = hover(&format!(
                 "pool job {} of {} on worker {worker}: {} .. {} (ran {}, queued at {})",
                 job.job,
@@ -163,8 +203,8 @@ pub(crate) fn svg(trace: &Trace) -> String {
         }
         // Polls of this lane.
         for poll in model.polls.iter().filter(|poll| poll.task == lane.task) {
-            let x = layout.x(poll.start_ns);
-            let width = (layout.x(poll.end_ns()) - x).max(POLL_WIDTH_MIN);
+            let x = layout.x(poll.start_ns, poll.step);
+            let width = layout.poll_width(poll.held_ns);
             let blocking = poll.held_ns > 0;
             let outcome = match poll.end {
                 PollEnd::Pending(on) => format!("pending on {}", trace.describe_wait(on)),
@@ -208,12 +248,13 @@ pub(crate) fn svg(trace: &Trace) -> String {
         }
         if lane.panicked || lane.aborted {
             let end = lane.end_ns.unwrap_or(model.end_ns);
+            let end_step = lane.end_step.unwrap_or(model.end_step);
             let what = if lane.panicked { "panicked" } else { "aborted" };
             let (info, title) = hover(&format!("{} {what} at {}", lane.name, format_ns(end)));
             let _ = writeln!(
                 out,
                 "<text class=\"outcome\" x=\"{:.2}\" y=\"{:.1}\" fill=\"{COLOR_PANIC}\" font-weight=\"bold\"{info}>{}{title}</text>",
-                layout.x(end) + 3.0,
+                layout.x(end, end_step) + layout.poll_width(0) + 2.0,
                 middle + 4.0,
                 if lane.panicked { "!" } else { "x" }
             );
@@ -223,7 +264,7 @@ pub(crate) fn svg(trace: &Trace) -> String {
             .iter()
             .filter(|mark| mark.task == Some(lane.task))
         {
-            let x = layout.x(mark.time_ns);
+            let x = layout.x(mark.time_ns, mark.step);
             let y = top + 2.0;
             let (info, title) = hover(&format!(
                 "mark {:?} by {} at {} (step {})",
@@ -247,11 +288,29 @@ pub(crate) fn svg(trace: &Trace) -> String {
             continue;
         };
         let target = &model.polls[next];
-        let x2 = layout.x(target.start_ns);
+        let x2 = layout.x(target.start_ns, target.step);
         let y2 = Layout::lane_middle(target.task.index());
         match wake.by {
+            Some(by) if by == wake.task => {
+                // A task waking itself (a yield): a small arc over its lane.
+                let x1 = layout.x(wake.time_ns, wake.step);
+                let y = y2 - BAR_HEIGHT / 2.0;
+                let (info, title) = hover(&format!(
+                    "{} woke itself at {} (step {}); next poll at step {}",
+                    trace.task_name(by),
+                    format_ns(wake.time_ns),
+                    wake.step,
+                    target.step
+                ));
+                let _ = writeln!(
+                    out,
+                    "<path class=\"wake self\" d=\"M {x1:.2} {y:.1} Q {:.2} {:.1} {x2:.2} {y:.1}\" fill=\"none\" stroke=\"{COLOR_WAKE}\" stroke-width=\"1.2\" marker-end=\"url(#wake-arrow)\"{info}>{title}</path>",
+                    (x1 + x2) / 2.0,
+                    y - 12.0
+                );
+            }
             Some(by) => {
-                let x1 = layout.x(wake.time_ns);
+                let x1 = layout.x(wake.time_ns, wake.step);
                 let y1 = Layout::lane_middle(by.index());
                 let (y1, y2) = if y2 > y1 {
                     (y1 + BAR_HEIGHT / 2.0, y2 - BAR_HEIGHT / 2.0)
@@ -274,7 +333,7 @@ pub(crate) fn svg(trace: &Trace) -> String {
                 );
             }
             None => {
-                let x1 = layout.x(wake.time_ns);
+                let x1 = layout.x(wake.time_ns, wake.step);
                 let top = Layout::lane_top(target.task.index()) + 1.0;
                 let (info, title) = hover(&format!(
                     "{} woken by the engine (timer or pool) at {} (step {}); next poll at step {}",
@@ -303,18 +362,23 @@ fn write_axis(out: &mut String, layout: &Layout, lanes: usize) {
     let _ = writeln!(out, "<g class=\"axis\">");
     let _ = writeln!(
         out,
-        "<text x=\"8\" y=\"{:.1}\" fill=\"#495057\">virtual time</text>",
-        axis_y - 10.0
+        "<text x=\"8\" y=\"{:.1}\" fill=\"#495057\">{}</text>",
+        14.0,
+        if layout.steps {
+            "steps (0s elapsed)"
+        } else {
+            "virtual time"
+        }
     );
     let _ = writeln!(
         out,
         "<line x1=\"{LABEL_WIDTH}\" y1=\"{axis_y}\" x2=\"{:.2}\" y2=\"{axis_y}\" stroke=\"#495057\"/>",
         LABEL_WIDTH + layout.plot_width
     );
-    let spacing = tick_spacing_ns(layout.end_ns, layout.plot_width, 70.0);
+    let spacing = tick_spacing_ns(layout.end, layout.plot_width, 70.0);
     let mut tick = 0u64;
     loop {
-        let x = layout.x(tick);
+        let x = layout.x(tick, tick);
         let _ = writeln!(
             out,
             "<line x1=\"{x:.2}\" y1=\"{:.1}\" x2=\"{x:.2}\" y2=\"{bottom:.1}\" stroke=\"#dee2e6\"/>",
@@ -329,13 +393,13 @@ fn write_axis(out: &mut String, layout: &Layout, lanes: usize) {
             out,
             "<text x=\"{x:.2}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#495057\">{}</text>",
             axis_y - 8.0,
-            format_ns(tick)
+            layout.label(tick)
         );
-        if layout.end_ns == 0 {
+        if layout.end == 0 {
             break;
         }
         match tick.checked_add(spacing) {
-            Some(next) if next <= layout.end_ns => tick = next,
+            Some(next) if next <= layout.end => tick = next,
             _ => break,
         }
     }
