@@ -89,3 +89,32 @@ fn html_embeds_the_svg_without_external_assets() {
     }
     assert!(page.contains("data-info"));
 }
+
+#[test]
+fn a_run_without_virtual_time_is_drawn_along_the_steps() {
+    let run = asyncsim_sim::Sim::new(asyncsim_sim::Config::new()).run(async {
+        let tasks: Vec<_> = (0..4)
+            .map(|_| {
+                asyncsim_sim::spawn(async {
+                    asyncsim_sim::yield_now().await;
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap();
+        }
+    });
+    assert_eq!(run.elapsed(), std::time::Duration::ZERO);
+    let text = svg(&run.trace);
+    let document = roxmltree::Document::parse(&text).unwrap();
+    let mut xs: Vec<String> = document
+        .descendants()
+        .filter(|node| node.attribute("class") == Some("poll"))
+        .map(|node| node.attribute("x").unwrap().to_string())
+        .collect();
+    let polls = xs.len();
+    assert_eq!(polls as u64, run.steps());
+    xs.sort();
+    xs.dedup();
+    assert_eq!(xs.len(), polls, "each step has its own place on the axis");
+}
