@@ -106,10 +106,15 @@ proptest! {
         let full = run_program(&program, Config::new().seed(seed));
         let short = run_program(&program, Config::new().seed(seed).trace_events_max(keep));
         prop_assert_eq!(full.tape.draws(), short.tape.draws());
-        prop_assert!(short.trace.events().len() <= keep);
+        // The cap, plus the one warning that says the cap was hit.
+        prop_assert!(short.trace.events().len() <= keep + 1);
         if full.trace.event_count() > keep as u64 {
             prop_assert!(short.trace.is_truncated());
-            prop_assert_eq!(short.trace.events(), &full.trace.events()[..keep]);
+            prop_assert_eq!(&short.trace.events()[..keep], &full.trace.events()[..keep]);
+            prop_assert!(short
+                .trace
+                .warnings()
+                .any(|(_, warning)| warning == asyncsim::trace::Warning::TraceTruncated));
             prop_assert!(short.trace.to_string().contains("more events not recorded"));
         } else {
             prop_assert_eq!(&short.trace, &full.trace);

@@ -54,11 +54,11 @@ pub mod render;
 pub mod trace_file;
 
 pub use asyncsim_sim as sim;
-pub use render::TraceExt;
 pub use counterexample::{Counterexample, Origin};
 pub use exhaustive::ENUMERABLE_BOUND_MAX;
 pub use explore::{parse_search, Explore, Search, DEFAULT_RUNS, DEFAULT_SHRINK_RUNS};
 pub use outcome::TestResult;
+pub use render::TraceExt;
 pub use runner::{
     check, explore, find, outcomes, run_schedule, Outcome, Outcomes, Schedule, Summary, Witness,
 };

@@ -121,6 +121,7 @@ struct TaskRecord {
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 enum WaitRecord {
     Unknown,
+    Yield,
     Join { task: u32 },
     Timer { deadline_ns: u64 },
     PoolJob { job: u32 },
@@ -200,6 +201,7 @@ const RESOURCE_KINDS: [ResourceKind; 7] = [
 fn wait_record(on: WaitOn) -> WaitRecord {
     match on {
         WaitOn::Unknown => WaitRecord::Unknown,
+        WaitOn::Yield => WaitRecord::Yield,
         WaitOn::Join(task) => WaitRecord::Join { task: task.0 },
         WaitOn::Timer { deadline_ns } => WaitRecord::Timer { deadline_ns },
         WaitOn::PoolJob(job) => WaitRecord::PoolJob { job },
@@ -213,6 +215,7 @@ fn wait_record(on: WaitOn) -> WaitRecord {
 fn wait_from(record: WaitRecord) -> Result<WaitOn, TraceFileError> {
     Ok(match record {
         WaitRecord::Unknown => WaitOn::Unknown,
+        WaitRecord::Yield => WaitOn::Yield,
         WaitRecord::Join { task } => WaitOn::Join(TaskId(task)),
         WaitRecord::Timer { deadline_ns } => WaitOn::Timer { deadline_ns },
         WaitRecord::PoolJob { job } => WaitOn::PoolJob(job),

@@ -56,6 +56,29 @@ pub fn sleep(duration: Duration) {
     executor::blocking_sleep(duration);
 }
 
+/// The polls of the current run that have held the loop at least
+/// `Config::slow_poll` so far (the poll in progress is not among them until it
+/// ends). Lets a test body assert on loop blocking, for example inside
+/// `asyncsim::check`.
+///
+/// ```
+/// use asyncsim_sim::{blocking, Config, Sim};
+/// use std::time::Duration;
+/// let run = Sim::new(Config::new()).run(async {
+///     let hog = asyncsim_sim::spawn(async { blocking::sleep(Duration::from_secs(1)) });
+///     hog.await.unwrap();
+///     blocking::slow_polls_so_far().len()
+/// });
+/// assert_eq!(run.result.unwrap(), 1);
+/// ```
+///
+/// # Panics
+///
+/// Outside a run.
+pub fn slow_polls_so_far() -> Vec<crate::SlowPoll> {
+    executor::slow_polls_so_far()
+}
+
 /// Runs `work` on the simulated executor pool: `run_in_executor(None, work)`.
 ///
 /// The handle resolves when the job's virtual work is done, to its output or

@@ -43,7 +43,7 @@ use crate::strategy::{Chooser, Strategy};
 use crate::tape::{DrawLabel, Tape};
 use crate::task::{JoinError, JoinHandle, JoinSlot, JoinSlotAny};
 use crate::trace::{
-    format_ns, Event, EventKind, ResourceKind, TaskId, TaskInfo, Trace, WaitOn, Warning,
+    format_ns, Event, EventKind, ResourceKind, TaskId, TaskInfo, Trace, TraceMode, WaitOn, Warning,
 };
 
 /// Hands out an identity to every run, so a waker or primitive from one run
@@ -438,7 +438,21 @@ impl Sim {
         // A failure recorded during the main task's last poll (a tape
         // divergence, the task limit, a blocking sleep past the time limit)
         // wins over its output: the run did not go as the user asked.
-        let failure = state.failure.take();
+        let mut failure = state.failure.take();
+        if failure.is_none() {
+            if let Some((index, draw)) = state.chooser.leftover() {
+                let message = format!(
+                    "tape divergence at draw {index}: the program finished without making draw {index}, which the tape says is a {} draw of value {}; the program changed since the token was recorded (re-run the exploration to get a fresh token)",
+                    draw.label, draw.value
+                );
+                failure = Some(Failure::new(
+                    FailureKind::TapeDivergence,
+                    message,
+                    state.step,
+                    state.now_ns,
+                ));
+            }
+        }
         let result = match main_slot.take_result() {
             Some(Ok(output)) if failure.is_none() => Ok(output),
             _ => Err(failure.unwrap_or_else(|| {
@@ -818,8 +832,12 @@ impl Core {
                 slot.future = Some(future);
                 slot.waker = Some(waker);
             }
-            let on = slot.waiting_on;
             let woken = slot.state == TaskState::RunningWoken;
+            let on = match slot.waiting_on {
+                WaitOn::Unknown if woken => WaitOn::Yield,
+                on => on,
+            };
+            slot.waiting_on = on;
             slot.state = if woken {
                 TaskState::Queued
             } else {
@@ -906,7 +924,14 @@ impl Core {
                 slot.state = TaskState::Queued;
                 state.runnable.push_back(task);
             }
-            TaskState::Running => slot.state = TaskState::RunningWoken,
+            TaskState::Running => {
+                slot.state = TaskState::RunningWoken;
+                if by == Some(TaskId(task)) {
+                    // A task waking itself (yield_now): its Pending event
+                    // says "yielded"; a wake event would only repeat it.
+                    return;
+                }
+            }
             TaskState::Queued | TaskState::RunningWoken | TaskState::Done => return,
         }
         state.record(Some(TaskId(task)), EventKind::Wake { by });
@@ -1014,7 +1039,15 @@ impl Core {
             }
         }
         if state.trace.truncated {
-            state.record(None, EventKind::Warning(Warning::TraceTruncated));
+            // Past the cap on purpose: the one event that says the cap was hit.
+            let event = Event {
+                step: state.step,
+                time_ns: state.now_ns,
+                task: None,
+                kind: EventKind::Warning(Warning::TraceTruncated),
+            };
+            let mode = state.config.trace_mode;
+            state.trace.record(event, usize::MAX, mode);
         }
         state.flush_all_deferred();
         // Wakers hold the run token, not the core: nothing of the run
@@ -1460,8 +1493,7 @@ pub(crate) fn mark(label: &str) {
         let id = match state.label_ids.get(label) {
             Some(id) => *id,
             None => {
-                let id = state.trace.labels.len() as u32;
-                state.trace.labels.push(label.to_string());
+                let id = state.trace.intern_label(label);
                 state.label_ids.insert(label.to_string(), id);
                 id
             }
@@ -1478,6 +1510,25 @@ pub(crate) fn mark(label: &str) {
             }
         }
     });
+}
+
+/// The marks recorded so far in the current run.
+pub(crate) fn marks_so_far() -> Vec<String> {
+    with_core("asyncsim::trace::marks_so_far", |core| {
+        let state = core.state.borrow();
+        assert!(
+            state.config.trace_mode == TraceMode::Full,
+            "asyncsim::trace::marks_so_far needs the full trace (Config::trace_mode(TraceMode::Full))"
+        );
+        state.trace.marks().map(str::to_string).collect()
+    })
+}
+
+/// The slow polls recorded so far in the current run.
+pub(crate) fn slow_polls_so_far() -> Vec<SlowPoll> {
+    with_core("asyncsim::blocking::slow_polls_so_far", |core| {
+        core.state.borrow().slow_polls.clone()
+    })
 }
 
 /// The virtual time now (a pool job sees its own time).

@@ -315,6 +315,24 @@ impl Chooser {
         value
     }
 
+    /// Strict replay only: the first draw the program never asked for that
+    /// is not canonical (leftover zeros are what an exhausted tape does
+    /// anyway). A tape with such leftovers came from a different program.
+    pub(crate) fn leftover(&self) -> Option<(usize, Draw)> {
+        if self.mode != Mode::Replay || self.lenient {
+            return None;
+        }
+        self.replay[self.replay_cursor.min(self.replay.len())..]
+            .iter()
+            .position(|draw| draw.value != 0)
+            .map(|offset| {
+                (
+                    self.replay_cursor + offset,
+                    self.replay[self.replay_cursor + offset],
+                )
+            })
+    }
+
     fn replayed(&mut self, label: DrawLabel, bound: u64) -> u64 {
         let index = self.replay_cursor;
         let Some(expected) = self.replay.get(index).copied() else {

@@ -269,8 +269,10 @@ impl Tape {
     }
 }
 
-/// The most draws a token may expand to: a bound on memory for hostile input.
-const TOKEN_DRAWS_MAX: u64 = 1 << 24;
+/// The most draws a token may expand to: a bound on memory for hostile input
+/// (about 24 MiB). The default step limit is 1,000,000, so no default run
+/// makes more scheduling draws than this.
+const TOKEN_DRAWS_MAX: u64 = 1 << 20;
 
 const TOKEN_VERSION: &str = "as1";
 

@@ -83,6 +83,9 @@ impl ResourceKind {
 pub enum WaitOn {
     /// A future that is not an asyncsim primitive (the engine cannot see in).
     Unknown,
+    /// Nothing: the task woke itself during the poll (`yield_now`,
+    /// `sleep(0)`) and is runnable again.
+    Yield,
     /// Another task's `JoinHandle`.
     Join(TaskId),
     /// A timer (`sleep`, `timeout`, `interval`).
@@ -320,9 +323,17 @@ impl Trace {
             .map_or("<unknown label>", String::as_str)
     }
 
-    /// The rolling hash of every event, recorded or not.
+    /// The rolling hash of every event, recorded or not, combined with the
+    /// text of every mark label (events carry only label ids, so two runs
+    /// whose marks differ in text still hash differently).
     pub fn hash(&self) -> u64 {
-        self.hash
+        let labels_hash = self.labels.iter().fold(HASH_SEED, |hash, label| {
+            let text_hash = label.bytes().fold(HASH_SEED, |hash, byte| {
+                (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+            });
+            (hash ^ text_hash).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        });
+        (self.hash ^ labels_hash.rotate_left(32)).wrapping_mul(0x9E37_79B9_7F4A_7C15)
     }
 
     /// How many events happened (recorded or only hashed).
@@ -382,6 +393,7 @@ impl Trace {
                 None => "spawn".to_string(),
             },
             EventKind::Poll => "poll".to_string(),
+            EventKind::Pending { on: WaitOn::Yield } => "yielded".to_string(),
             EventKind::Pending { on } => format!("pending on {}", self.describe_wait(on)),
             EventKind::Wake { by } => match by {
                 Some(by) => format!("woken by {}", self.task_name(by)),
@@ -399,7 +411,18 @@ impl Trace {
                 format_ns(event.time_ns)
             ),
             EventKind::BlockingSleep { duration_ns } => {
-                format!("blocking sleep {} (holds the loop)", format_ns(duration_ns))
+                let on_worker = event
+                    .task
+                    .and_then(|task| self.tasks.get(task.index()))
+                    .is_some_and(|info| info.blocking);
+                if on_worker {
+                    format!(
+                        "blocking sleep {} (on a pool worker)",
+                        format_ns(duration_ns)
+                    )
+                } else {
+                    format!("blocking sleep {} (holds the loop)", format_ns(duration_ns))
+                }
             }
             EventKind::SlowPoll { held_ns } => {
                 format!("slow poll: held the loop {}", format_ns(held_ns))
@@ -423,6 +446,7 @@ impl Trace {
     pub fn describe_wait(&self, on: WaitOn) -> String {
         match on {
             WaitOn::Unknown => "a non-asyncsim future".to_string(),
+            WaitOn::Yield => "nothing (yielded, runnable again)".to_string(),
             WaitOn::Join(task) => format!("JoinHandle of `{}`", self.task_name(task)),
             WaitOn::Timer { deadline_ns } => format!("timer at {}", format_ns(deadline_ns)),
             WaitOn::PoolJob(job) => format!("pool job {job}"),
@@ -462,6 +486,13 @@ impl Trace {
         self.truncated = false;
     }
 
+    /// Interns a mark label (its text enters [`Trace::hash`]).
+    pub(crate) fn intern_label(&mut self, label: &str) -> u32 {
+        let id = self.labels.len() as u32;
+        self.labels.push(label.to_string());
+        id
+    }
+
     #[inline]
     pub(crate) fn record(&mut self, event: Event, events_max: usize, mode: TraceMode) {
         self.hash = mix(self.hash, &event);
@@ -494,6 +525,7 @@ fn kind_code(kind: &EventKind) -> (u64, u64) {
     let task = |task: Option<TaskId>| task.map_or(u64::MAX, |task| u64::from(task.0));
     let wait = |on: WaitOn| match on {
         WaitOn::Unknown => 0,
+        WaitOn::Yield => 5,
         WaitOn::Join(task) => 1 | (u64::from(task.0) << 8),
         WaitOn::Timer { deadline_ns } => 2 ^ deadline_ns.rotate_left(8),
         WaitOn::PoolJob(job) => 3 | (u64::from(job) << 8),
@@ -545,7 +577,7 @@ impl fmt::Display for Trace {
             text.push_str(&format!(
                 "... {} more events not recorded (hash {:016x})\n",
                 self.event_count - self.events.len() as u64,
-                self.hash
+                self.hash()
             ));
         }
         f.write_str(&text)
@@ -565,6 +597,27 @@ impl fmt::Display for Trace {
 /// ```
 pub fn mark(label: impl AsRef<str>) {
     crate::executor::mark(label.as_ref());
+}
+
+/// The marks the current run has made so far, in order (pool jobs' marks
+/// once the clock has reached them). Lets a test body assert on what it
+/// printed, for example inside `asyncsim::check`.
+///
+/// ```
+/// use asyncsim_sim::{trace, Config, Sim};
+/// let run = Sim::new(Config::new()).run(async {
+///     trace::mark("A");
+///     trace::mark("B");
+///     trace::marks_so_far()
+/// });
+/// assert_eq!(run.result.unwrap(), ["A", "B"]);
+/// ```
+///
+/// # Panics
+///
+/// Outside a run, or in `HashOnly` trace mode (nothing is stored).
+pub fn marks_so_far() -> Vec<String> {
+    crate::executor::marks_so_far()
 }
 
 #[cfg(test)]
