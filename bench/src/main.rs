@@ -38,6 +38,7 @@ struct Options {
     check_runs: u64,
     size: ZooSize,
     bugs: Option<Vec<usize>>,
+    only: Vec<String>,
 }
 
 fn parse() -> Options {
@@ -52,6 +53,7 @@ fn parse() -> Options {
             jobs: 2,
         },
         bugs: None,
+        only: Vec::new(),
     };
     if std::env::args().any(|arg| arg == "quick" || arg == "--quick") {
         options.budget = Duration::from_millis(200);
@@ -75,13 +77,16 @@ fn parse() -> Options {
             "--cap" => options.size.cap = value("--cap"),
             "--jobs" => options.size.jobs = value("--jobs") as usize,
             "--check-runs" => options.check_runs = value("--check-runs"),
+            "--only" => options
+                .only
+                .push(args.next().expect("--only needs a workload key")),
             "--bug" => options
                 .bugs
                 .get_or_insert_with(Vec::new)
                 .push(value("--bug") as usize),
             "-h" | "--help" => {
                 println!(
-                    "usage: asyncsim-bench profile 10x10|100x100|check[-hash][-fifo] [SECONDS|Nr]\n   or: asyncsim-bench [speed] [zoo] [quick] [--budget-ms N] [--attempts N] [--cap N] [--jobs N] [--check-runs N] [--bug I]..."
+                    "usage: asyncsim-bench profile 10x10|100x100|check[-hash][-fifo] [SECONDS|Nr]\n   or: asyncsim-bench [speed] [zoo] [quick] [--budget-ms N] [--attempts N] [--cap N] [--jobs N] [--check-runs N] [--only 10x10|100x100|timers|mutex|check]... [--bug I]..."
                 );
                 std::process::exit(0);
             }
@@ -344,7 +349,7 @@ fn main() {
     let started = Instant::now();
     if options.speed {
         progress!("speed workloads (budget {:?} per cell)...", options.budget);
-        let rows = speed::run(options.budget, options.check_runs);
+        let rows = speed::run(options.budget, options.check_runs, &options.only);
         print_speed(&rows);
         print_speed_targets(&rows);
     }
