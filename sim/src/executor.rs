@@ -43,7 +43,7 @@ use crate::strategy::{Chooser, Strategy};
 use crate::tape::{DrawLabel, Tape};
 use crate::task::{JoinError, JoinHandle, JoinSlot, JoinSlotAny};
 use crate::trace::{
-    format_ns, Event, EventKind, ResourceKind, TaskId, TaskInfo, Trace, TraceMode, WaitOn, Warning,
+    format_ns, Event, EventKind, ResourceKind, TaskId, TaskInfo, Trace, WaitOn, Warning,
 };
 
 /// Hands out an identity to every run, so a waker or primitive from one run
@@ -1515,12 +1515,7 @@ pub(crate) fn mark(label: &str) {
 /// The marks recorded so far in the current run.
 pub(crate) fn marks_so_far() -> Vec<String> {
     with_core("asyncsim::trace::marks_so_far", |core| {
-        let state = core.state.borrow();
-        assert!(
-            state.config.trace_mode == TraceMode::Full,
-            "asyncsim::trace::marks_so_far needs the full trace (Config::trace_mode(TraceMode::Full))"
-        );
-        state.trace.marks().map(str::to_string).collect()
+        core.state.borrow().trace.marks_so_far()
     })
 }
 

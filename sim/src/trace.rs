@@ -251,6 +251,9 @@ pub struct Trace {
     pub(crate) hash: u64,
     pub(crate) event_count: u64,
     pub(crate) truncated: bool,
+    /// Label ids of marks not kept in `events` (HashOnly mode, or past the
+    /// event cap), so [`marks_so_far`] works in every mode.
+    pub(crate) unstored_marks: Vec<u32>,
 }
 
 impl PartialEq for Trace {
@@ -287,6 +290,7 @@ impl Trace {
             hash: HASH_SEED,
             event_count: 0,
             truncated: false,
+            unstored_marks: Vec::new(),
         };
         for event in events {
             trace.record(event, usize::MAX, TraceMode::Full);
@@ -497,13 +501,24 @@ impl Trace {
     pub(crate) fn record(&mut self, event: Event, events_max: usize, mode: TraceMode) {
         self.hash = mix(self.hash, &event);
         self.event_count += 1;
-        if mode == TraceMode::Full {
-            if self.events.len() < events_max {
-                self.events.push(event);
-            } else {
-                self.truncated = true;
-            }
+        if mode == TraceMode::Full && self.events.len() < events_max {
+            self.events.push(event);
+            return;
         }
+        if mode == TraceMode::Full {
+            self.truncated = true;
+        }
+        if let EventKind::Mark { label } = event.kind {
+            self.unstored_marks.push(label);
+        }
+    }
+
+    /// Every mark so far, stored as an event or not, in order.
+    pub(crate) fn marks_so_far(&self) -> Vec<String> {
+        self.marks()
+            .chain(self.unstored_marks.iter().map(|label| self.label(*label)))
+            .map(str::to_string)
+            .collect()
     }
 }
 
@@ -615,7 +630,8 @@ pub fn mark(label: impl AsRef<str>) {
 ///
 /// # Panics
 ///
-/// Outside a run, or in `HashOnly` trace mode (nothing is stored).
+/// Outside a run. (Works in `HashOnly` trace mode too: mark labels are
+/// kept even when events are not.)
 pub fn marks_so_far() -> Vec<String> {
     crate::executor::marks_so_far()
 }
