@@ -102,7 +102,8 @@ fn a_panic_in_an_awaited_task_is_a_join_error_not_a_run_failure() {
     assert_eq!(name, "fragile");
     assert!(message.unwrap().contains("fragile broke"));
     assert!(
-        shown.contains("task `fragile` panicked: fragile broke"),
+        shown.contains("task `fragile` panicked at tests/engine_failures.rs:")
+            && shown.ends_with(": fragile broke"),
         "{shown}"
     );
     assert_eq!(run.trace.warnings().count(), 0);

@@ -54,7 +54,7 @@ thread_local! {
     static CURRENT: RefCell<Option<Rc<Core>>> = const { RefCell::new(None) };
     /// The message and location of the last panic inside a run, captured by
     /// our panic hook instead of being printed.
-    static LAST_PANIC: RefCell<Option<String>> = const { RefCell::new(None) };
+    static LAST_PANIC: RefCell<Option<CapturedPanic>> = const { RefCell::new(None) };
 }
 
 /// Where a task is in its life.
@@ -861,9 +861,7 @@ impl Core {
         payload: Box<dyn std::any::Any + Send>,
         future: Option<BoxedTask>,
     ) {
-        let message = LAST_PANIC
-            .with(|last| last.borrow_mut().take())
-            .unwrap_or_else(|| panic_message(&*payload));
+        let panic = CapturedPanic::take(&*payload);
         let join = {
             let mut state = self.state.borrow_mut();
             let state = &mut *state;
@@ -879,21 +877,22 @@ impl Core {
         let observable = task != 0 && join.as_ref().is_some_and(|join| join.handle_alive());
         if observable {
             if let Some(join) = join {
-                join.fail(JoinError::panicked(TaskId(task), name, message));
+                join.fail(JoinError::panicked(TaskId(task), name, panic.text()));
             }
         } else {
             let mut state = self.state.borrow_mut();
-            let what = if task == 0 {
+            let detail = if task == 0 {
                 "the main future panicked".to_string()
             } else {
-                format!("task `{name}` ({}) panicked and its JoinHandle was dropped, so nobody can observe it", TaskId(task))
+                format!("task `{name}` ({}) panicked", TaskId(task))
             };
-            let mut failure = Failure::new(
-                FailureKind::Panic,
-                format!("{what}: {message}"),
-                state.step,
-                state.now_ns,
-            );
+            let mut message = format!("{detail} {}", panic.text());
+            if task != 0 {
+                message.push_str(
+                    "\n(its JoinHandle was dropped, so nobody else could observe the panic)",
+                );
+            }
+            let mut failure = Failure::new(FailureKind::Panic, message, state.step, state.now_ns);
             failure.task = Some(TaskId(task));
             failure.task_name = Some(name);
             state.failure.get_or_insert(failure);
@@ -1278,6 +1277,33 @@ impl State {
     }
 }
 
+/// A panic's message and location, as the hook saw it.
+struct CapturedPanic {
+    message: String,
+    location: Option<String>,
+}
+
+impl CapturedPanic {
+    /// The panic the hook captured on this thread, or one made from the
+    /// payload alone (a panic hook installed after ours hid it).
+    fn take(payload: &(dyn std::any::Any + Send)) -> CapturedPanic {
+        LAST_PANIC
+            .with(|last| last.borrow_mut().take())
+            .unwrap_or_else(|| CapturedPanic {
+                message: panic_message(payload),
+                location: None,
+            })
+    }
+
+    /// `at src/lib.rs:12: the message`, to follow "… panicked".
+    fn text(&self) -> String {
+        match &self.location {
+            Some(location) => format!("at {location}: {}", self.message),
+            None => format!("with: {}", self.message),
+        }
+    }
+}
+
 fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     if let Some(text) = payload.downcast_ref::<&str>() {
         (*text).to_string()
@@ -1299,14 +1325,13 @@ fn install_panic_hook() {
             let inside = CURRENT
                 .try_with(|current| current.try_borrow().map(|c| c.is_some()).unwrap_or(true));
             if inside == Ok(true) {
-                let message = panic_message(info.payload());
-                let text = match info.location() {
-                    Some(location) => {
-                        format!("{message} (at {}:{})", location.file(), location.line())
-                    }
-                    None => message,
+                let captured = CapturedPanic {
+                    message: panic_message(info.payload()),
+                    location: info
+                        .location()
+                        .map(|location| format!("{}:{}", location.file(), location.line())),
                 };
-                let _ = LAST_PANIC.try_with(|last| *last.borrow_mut() = Some(text));
+                let _ = LAST_PANIC.try_with(|last| *last.borrow_mut() = Some(captured));
             } else {
                 previous(info);
             }
@@ -1411,11 +1436,8 @@ where
         let writer = slot.clone();
         let job_work: JobWork = Box::new(move || {
             let outcome = panic::catch_unwind(AssertUnwindSafe(work));
-            let result: Result<R, String> = outcome.map_err(|payload| {
-                LAST_PANIC
-                    .with(|last| last.borrow_mut().take())
-                    .unwrap_or_else(|| panic_message(&*payload))
-            });
+            let result: Result<R, String> =
+                outcome.map_err(|payload| CapturedPanic::take(&*payload).text());
             Box::new(move || match result {
                 Ok(value) => writer.complete(Ok(value)),
                 Err(message) => {
@@ -1430,7 +1452,7 @@ where
                             state.record(Some(task), EventKind::Panic);
                             let mut failure = Failure::new(
                                 FailureKind::Panic,
-                                format!("pool job `{name}` panicked and its JoinHandle was dropped: {message}"),
+                                format!("pool job `{name}` panicked {message} (and its JoinHandle was dropped, so nobody can observe it)"),
                                 state.step,
                                 state.now_ns,
                             );

@@ -104,9 +104,16 @@ impl Failure {
 
 impl fmt::Display for Failure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // A multi-line message (an assert_eq! diff) keeps its shape; the
+        // position goes on a line of its own.
+        let separator = if self.message.contains('\n') {
+            "\n"
+        } else {
+            " "
+        };
         write!(
             f,
-            "{} (at step {}, virtual time {})",
+            "{}{separator}(at step {}, virtual time {})",
             self.message,
             self.step,
             format_ns(self.time_ns)

@@ -67,7 +67,8 @@ impl JoinError {
         self.panic.is_none()
     }
 
-    /// The panic message, if the task panicked.
+    /// The panic message with its location (`at src/lib.rs:12: message`), if
+    /// the task panicked.
     pub fn panic_message(&self) -> Option<&str> {
         self.panic.as_deref()
     }
@@ -86,7 +87,7 @@ impl JoinError {
 impl fmt::Display for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.panic {
-            Some(message) => write!(f, "task `{}` panicked: {message}", self.name),
+            Some(message) => write!(f, "task `{}` panicked {message}", self.name),
             None => write!(f, "task `{}` was cancelled", self.name),
         }
     }
