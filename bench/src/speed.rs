@@ -436,6 +436,31 @@ fn sim_check(runs: u64, jobs: u64) -> f64 {
     start.elapsed().as_secs_f64()
 }
 
+/// A plain `Sim::run` loop over `runs` seeds on `jobs` threads (the engine
+/// without the harness); returns seconds.
+fn sim_loop(runs: u64, jobs: u64) -> f64 {
+    let start = Instant::now();
+    std::thread::scope(|scope| {
+        for job in 0..jobs {
+            scope.spawn(move || {
+                let mut sim = Sim::new(
+                    Config::new()
+                        .strategy(Strategy::Random)
+                        .trace_mode(asyncsim::TraceMode::HashOnly),
+                );
+                let mut seed = job;
+                while seed < runs {
+                    sim.config_mut().seed = seed;
+                    let run = sim.run(bugs::check_body::<rt::Sim>());
+                    assert!(run.result.is_ok(), "check body failed at seed {seed}");
+                    seed += jobs;
+                }
+            });
+        }
+    });
+    start.elapsed().as_secs_f64()
+}
+
 /// shuttle `check_random` over `runs` schedules on `jobs` threads.
 fn shuttle_check(runs: u64, jobs: u64) -> f64 {
     let start = Instant::now();
@@ -466,6 +491,8 @@ fn check_workload(measure: &mut Measure, runs: u64) {
         let name = format!("check {runs} schedules, {jobs} core");
         let seconds = best(&|| sim_check(runs, jobs));
         measure.push(&name, "asyncsim check (random)", (runs, seconds), steps);
+        let seconds = best(&|| sim_loop(runs, jobs));
+        measure.push(&name, "asyncsim Sim::run loop", (runs, seconds), steps);
         let seconds = best(&|| shuttle_check(runs, jobs));
         measure.push(&name, "shuttle check_random", (runs, seconds), steps);
     }
