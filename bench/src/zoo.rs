@@ -33,6 +33,9 @@ pub enum Tool {
     SimPct(u32),
     /// asyncsim's exhaustive mode (bounded deviations).
     SimExhaustive,
+    /// A candidate default: run i uses Random, PCT 2, Random, PCT 3 in turn
+    /// (plain `Sim::run` loop; the harness has no such strategy yet).
+    SimMix,
     /// shuttle RandomScheduler.
     ShuttleRandom,
     /// shuttle PctScheduler.
@@ -49,6 +52,7 @@ impl Tool {
             Tool::SimRandom => "asyncsim random".into(),
             Tool::SimPct(depth) => format!("asyncsim pct:{depth}"),
             Tool::SimExhaustive => "asyncsim exhaustive".into(),
+            Tool::SimMix => "asyncsim mix r/p2/r/p3".into(),
             Tool::ShuttleRandom => "shuttle random".into(),
             Tool::ShuttlePct(depth) => format!("shuttle pct:{depth}"),
             Tool::ShuttleDfs => "shuttle dfs".into(),
@@ -70,6 +74,7 @@ pub const TOOLS: &[Tool] = &[
     Tool::SimPct(2),
     Tool::SimPct(3),
     Tool::SimExhaustive,
+    Tool::SimMix,
     Tool::ShuttleRandom,
     Tool::ShuttlePct(2),
     Tool::ShuttlePct(3),
@@ -211,6 +216,30 @@ fn sim_attempt(bug: usize, strategy: &Strategy, attempt: u64, cap: u64, steps: u
     }
 }
 
+/// The mix: schedule i of the attempt uses Random, PCT 2, Random, PCT 3 by
+/// `i % 4`, each with seed `base + i`.
+fn sim_mix(bug: usize, attempt: u64, cap: u64, steps: u64) -> Attempt {
+    let base = attempt << 32;
+    let mut sim = Sim::new(Config::new().pct_steps_estimate(steps));
+    let found = (0..cap).find(|index| {
+        let strategy = match index % 4 {
+            1 => Strategy::Pct { depth: 2 },
+            3 => Strategy::Pct { depth: 3 },
+            _ => Strategy::Random,
+        };
+        {
+            let mut config = sim.config_mut();
+            config.seed = base + index;
+            config.strategy = strategy;
+        }
+        sim.run(bugs::run::<rt::Sim>(bug)).result.is_err()
+    });
+    Attempt {
+        schedules: found.map(|index| index + 1),
+        deviations: None,
+    }
+}
+
 /// Exhaustive search with iterative deepening on the deviation bound
 /// (1, 2, 3): schedules are counted across the bounds tried.
 fn sim_exhaustive(bug: usize, cap: u64) -> Attempt {
@@ -261,6 +290,7 @@ fn attempt(tool: Tool, bug: usize, attempt: u64, size: ZooSize, steps: u64) -> A
         Tool::SimRandom => sim_attempt(bug, &Strategy::Random, attempt, cap, steps),
         Tool::SimPct(depth) => sim_attempt(bug, &Strategy::Pct { depth }, attempt, cap, steps),
         Tool::SimExhaustive => sim_exhaustive(bug, cap),
+        Tool::SimMix => sim_mix(bug, attempt, cap, steps),
         Tool::ShuttleRandom => shuttle_attempt(
             bug,
             RandomScheduler::new_from_seed(seed_for(attempt, u64::MAX), cap as usize),
