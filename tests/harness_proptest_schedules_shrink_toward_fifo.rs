@@ -65,8 +65,16 @@ fn proptest_finds_the_bug_and_shrinks_to_a_minimal_schedule_and_input() {
     assert_ne!(run_schedule(&schedule, || workers(n)).result.unwrap(), n);
     // … and neither input can shrink further on its own: FIFO passes, and
     // one worker fewer passes with this schedule.
-    assert_eq!(run_schedule(&asyncsim::Tape::new(), || workers(n)).result.unwrap(), n);
-    assert_eq!(run_schedule(&schedule, || workers(n - 1)).result.unwrap(), n - 1);
+    assert_eq!(
+        run_schedule(&asyncsim::Tape::new(), || workers(n))
+            .result
+            .unwrap(),
+        n
+    );
+    assert_eq!(
+        run_schedule(&schedule, || workers(n - 1)).result.unwrap(),
+        n - 1
+    );
 }
 
 proptest! {
