@@ -546,7 +546,11 @@ pub fn profile(workload: &str, seconds: f64, max_runs: u64) {
             "10x10" => sim.run(sim_yields(10, 10)).steps(),
             "100x100" => sim.run(sim_yields(100, 100)).steps(),
             "check" => sim.run(bugs::check_body::<rt::Sim>()).steps(),
-            other => panic!("unknown profile workload `{other}` (10x10, 100x100, check)"),
+            "mutex" => sim.run(sim_mutex_body()).steps(),
+            "mutexfutures" => sim.run(futures_mutex_body()).steps(),
+            other => panic!(
+                "unknown profile workload `{other}` (10x10, 100x100, check, mutex, mutexfutures)"
+            ),
         };
         steps += run_steps;
         runs += 1;
@@ -557,4 +561,42 @@ pub fn profile(workload: &str, seconds: f64, max_runs: u64) {
         elapsed * 1e6 / runs as f64,
         elapsed * 1e9 / steps as f64
     );
+}
+
+async fn sim_mutex_body() {
+    let lock = Rc::new(asyncsim::sync::Mutex::new(0u64));
+    let handles: Vec<_> = (0..MUTEX_TASKS)
+        .map(|_| {
+            let lock = lock.clone();
+            asyncsim::spawn(async move {
+                for _ in 0..MUTEX_ROUNDS {
+                    let mut guard = lock.lock().await;
+                    *guard += 1;
+                    asyncsim::yield_now().await;
+                }
+            })
+        })
+        .collect();
+    for handle in handles {
+        handle.await.unwrap();
+    }
+}
+
+async fn futures_mutex_body() {
+    let lock = Rc::new(futures::lock::Mutex::new(0u64));
+    let handles: Vec<_> = (0..MUTEX_TASKS)
+        .map(|_| {
+            let lock = lock.clone();
+            asyncsim::spawn(async move {
+                for _ in 0..MUTEX_ROUNDS {
+                    let mut guard = lock.lock().await;
+                    *guard += 1;
+                    asyncsim::yield_now().await;
+                }
+            })
+        })
+        .collect();
+    for handle in handles {
+        handle.await.unwrap();
+    }
 }
