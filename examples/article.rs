@@ -1,7 +1,7 @@
 //! The whole article, explored: every snippet runs over a few thousand
-//! schedules (random and PCT), and for each we print the orderings that
-//! occurred — the article's printed lines — with how often, and the virtual
-//! time the run took.
+//! schedules (half random, half PCT), and for each we print the orderings
+//! of its printed lines that occurred, how often, the virtual time the run
+//! took, and a replay token for a schedule that shows it.
 //!
 //! ```text
 //! cargo run --release --example article
@@ -9,21 +9,24 @@
 //!
 //! A line that says "every schedule" is a guarantee the tests in
 //! `tests/article_*.rs` check; several lines under one snippet are orderings
-//! asyncio does not fix, each with a seed that shows it.
+//! asyncio does not fix. `ASYNCSIM_REPLAY=<token>` with the matching test
+//! (or `asyncsim::harness::run_schedule`) replays a schedule.
 
 mod common;
 
 use std::cell::Cell;
-use std::collections::BTreeMap;
 use std::future::Future;
 use std::rc::Rc;
 use std::time::Duration;
 
+use asyncsim::harness::{run_schedule, Schedule, TraceExt};
 use asyncsim::task::Builder;
-use asyncsim::{trace, Run, StartOrder, Strategy};
+use asyncsim::time::Instant;
+use asyncsim::trace::{self, format_ns, marks_so_far};
+use asyncsim::{Explore, StartOrder, Strategy};
 use common::concurrent;
 use common::snippets::*;
-use common::support::{self, census, schedules, Outcome};
+use common::support::{argument_order, every_set_order};
 
 /// Schedules per snippet (`ASYNCSIM_RUNS` overrides).
 fn runs() -> u64 {
@@ -34,17 +37,33 @@ fn runs() -> u64 {
 }
 
 /// The most orderings listed per snippet; the rest are counted.
-const ORDERINGS_SHOWN: usize = 6;
+const ORDERINGS_SHOWN: usize = 4;
 
-/// How a snippet's outcome is shown: its marks, comma-separated.
-fn printed<T>(run: &Run<T>) -> (String, Duration) {
-    let marks: Vec<&str> = run.trace.marks().collect();
+/// What a run of a snippet showed: its printed lines and its virtual time.
+type Printed = (String, Duration);
+
+/// Runs `program`, then reads what it printed and the virtual clock.
+async fn printed<T>(program: impl Future<Output = T>) -> Printed {
+    program.await;
+    let marks = marks_so_far();
     let text = if marks.is_empty() {
         "(prints nothing)".to_string()
     } else {
         marks.join(" → ")
     };
-    (text, run.elapsed())
+    (text, Instant::now().since_start())
+}
+
+/// The two explorations of every snippet: half random, half PCT.
+fn explorations() -> [(Strategy, Explore); 2] {
+    let total = runs();
+    [Strategy::Random, Strategy::Pct { depth: 2 }].map(|strategy| {
+        let explore = Explore::new()
+            .runs(total / 2)
+            .strategy(strategy.clone())
+            .progress(false);
+        (strategy, explore)
+    })
 }
 
 fn section(title: &str) {
@@ -56,102 +75,182 @@ fn section(title: &str) {
     }
 }
 
-fn strategy_name(strategy: &Strategy) -> String {
-    match strategy {
-        Strategy::Fifo => "fifo".to_string(),
-        Strategy::Random => "random".to_string(),
-        Strategy::Pct { depth } => format!("pct:{depth}"),
-        Strategy::Replay(_) => "replay".to_string(),
-    }
+/// One ordering over both explorations: how often, and the first schedule
+/// that showed it.
+struct Seen {
+    value: Printed,
+    count: u64,
+    strategy: Strategy,
+    seed: u64,
 }
 
-/// Explores one snippet and prints what it printed, grouped.
-fn explore<T, F: Future<Output = T>>(
-    label: &str,
-    program: impl FnMut() -> F,
-    observe: impl FnMut(&Run<T>) -> (String, Duration),
-) -> u64 {
-    let total = runs();
-    let outcomes: BTreeMap<(String, Duration), Outcome> =
-        census(schedules(total), program, observe);
-    println!("  {label}");
-    let mut sorted: Vec<_> = outcomes.iter().collect();
-    sorted.sort_by(|a, b| b.1.count.cmp(&a.1.count).then(a.0.cmp(b.0)));
-    for ((text, elapsed), outcome) in sorted.iter().take(ORDERINGS_SHOWN) {
-        let time =
-            asyncsim::trace::format_ns(u64::try_from(elapsed.as_nanos()).unwrap_or(u64::MAX));
-        if outcome.count == total {
-            println!("      {:<16}{time:>5}   {text}", "every schedule");
-        } else {
-            println!(
-                "      {:<16}{time:>5}   {text}   (seed {}, {})",
-                format!("{} of {total}", outcome.count),
-                outcome.witness.seed,
-                strategy_name(&outcome.witness.strategy)
-            );
+/// Explores one snippet with [`asyncsim::outcomes`] and prints each ordering
+/// with its count, virtual time and a witness replay token (found again
+/// with [`asyncsim::find`] on the witness seed).
+fn explore<B, F>(label: &str, body: B) -> u64
+where
+    B: Fn() -> F + Sync,
+    F: Future<Output = Printed>,
+{
+    let mut seen: Vec<Seen> = Vec::new();
+    let mut total = 0;
+    let mut failures = 0;
+    for (strategy, settings) in explorations() {
+        let census = asyncsim::outcomes(settings, &body);
+        total += census.runs;
+        failures += census
+            .failures
+            .iter()
+            .map(|(_, count, _)| count)
+            .sum::<u64>();
+        for outcome in census.values {
+            match seen.iter_mut().find(|known| known.value == outcome.value) {
+                Some(known) => known.count += outcome.count,
+                None => seen.push(Seen {
+                    seed: match outcome.witness {
+                        Schedule::Seed(seed) => seed,
+                        Schedule::Tape(_) => 0,
+                    },
+                    value: outcome.value,
+                    count: outcome.count,
+                    strategy: strategy.clone(),
+                }),
+            }
         }
     }
-    if sorted.len() > ORDERINGS_SHOWN {
-        let rest: u64 = sorted[ORDERINGS_SHOWN..].iter().map(|(_, o)| o.count).sum();
+    seen.sort_by(|a, b| b.count.cmp(&a.count).then(a.value.cmp(&b.value)));
+    println!("  {label}");
+    for ordering in seen.iter().take(ORDERINGS_SHOWN) {
+        let (text, elapsed) = &ordering.value;
+        let how_often = if ordering.count == total {
+            "every schedule".to_string()
+        } else {
+            format!("{} of {total}", ordering.count)
+        };
         println!(
-            "      … and {} more orderings in {rest} schedules",
-            sorted.len() - ORDERINGS_SHOWN
+            "    {how_often:<16}{:>5}   {text}",
+            format_ns(nanos(*elapsed))
         );
+        println!("    {:21}   {}", "", witness_token(&body, ordering));
+    }
+    if seen.len() > ORDERINGS_SHOWN {
+        let rest: u64 = seen[ORDERINGS_SHOWN..].iter().map(|o| o.count).sum();
+        println!(
+            "    … and {} more orderings in {rest} schedules",
+            seen.len() - ORDERINGS_SHOWN
+        );
+    }
+    if failures > 0 {
+        println!("    {failures} schedules failed");
     }
     total
 }
 
-/// Explores a combinator snippet twice — on asyncio's own FIFO loop with
-/// only the set order drawn, and with every scheduling decision drawn — and
-/// prints how many start orders occurred and whether `accept` held for the
-/// returned value in every schedule.
-fn start_orders<T, F: Future<Output = T>>(
-    label: &str,
-    mut program: impl FnMut() -> F,
-    result_label: &str,
-    accept: impl Fn(&T) -> bool,
-) -> u64 {
-    let total = runs();
-    let argument_order: Vec<String> = (0..concurrent::JOBS).map(|x| x.to_string()).collect();
-    let mut on_fifo_loop = BTreeMap::new();
-    let mut on_any_loop = BTreeMap::new();
-    let mut accepted = 0;
-    for config in schedules(total) {
-        let run = asyncsim::Sim::new(config).run(program());
-        if run.result.as_ref().is_ok_and(&accept) {
-            accepted += 1;
+/// The replay token of the witness schedule of one ordering.
+fn witness_token<B, F>(body: &B, ordering: &Seen) -> String
+where
+    B: Fn() -> F + Sync,
+    F: Future<Output = Printed>,
+{
+    let settings = Explore::new()
+        .strategy(ordering.strategy.clone())
+        .replay_seed(ordering.seed)
+        .progress(false);
+    match asyncsim::find(settings, body, |value| *value == ordering.value) {
+        Some(witness) if witness.tape.deviations() == 0 => {
+            format!("replay {} (asyncio's own FIFO order)", witness.token())
         }
-        *on_any_loop
-            .entry(support::marks(&run.trace))
-            .or_insert(0u64) += 1;
-        let fifo_loop = support::fifo().strategy(support::set_order_then_fifo(&run.tape));
-        let replayed = asyncsim::Sim::new(fifo_loop).run(program());
-        *on_fifo_loop
-            .entry(support::marks(&replayed.trace))
-            .or_insert(0u64) += 1;
+        Some(witness) => format!(
+            "replay {} ({}, seed {})",
+            witness.token(),
+            ordering.strategy,
+            ordering.seed
+        ),
+        None => "(the witness did not replay)".to_string(),
     }
+}
+
+fn nanos(duration: Duration) -> u64 {
+    u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
+}
+
+/// A combinator over six jobs that print their number as they start: the
+/// start order, and whether the result was right.
+type Started = (Vec<String>, bool);
+
+/// Explores a combinator snippet twice — on asyncio's own FIFO loop (with
+/// every one of the 720 orders of the set, when `set`), and over random and PCT schedules with
+/// [`asyncsim::outcomes`] — and prints how many start orders occurred and
+/// in how many runs the result was right.
+fn start_orders<B, F>(label: &str, set: bool, body: B, result_label: &str) -> u64
+where
+    B: Fn() -> F + Sync,
+    F: Future<Output = Started>,
+{
     println!("  {label}");
-    for (loop_kind, orders) in [
-        ("asyncio's FIFO loop", &on_fifo_loop),
-        ("any schedule", &on_any_loop),
-    ] {
-        let in_order = orders.get(&argument_order).copied().unwrap_or(0);
-        let example = orders
-            .keys()
-            .find(|order| **order != argument_order)
-            .map_or(String::new(), |order| {
-                format!(", e.g. {}", order.join(" → "))
-            });
+    let in_order = argument_order(concurrent::JOBS);
+    let report = |loop_kind: &str, orders: Vec<(Started, u64)>, total: u64| {
+        let distinct: std::collections::BTreeSet<&Vec<String>> =
+            orders.iter().map(|((order, _), _)| order).collect();
+        let count_where = |keep: &dyn Fn(&Started) -> bool| -> u64 {
+            orders
+                .iter()
+                .filter(|(value, _)| keep(value))
+                .map(|(_, count)| count)
+                .sum()
+        };
+        let in_argument_order = count_where(&|(order, _)| *order == in_order);
+        let right = count_where(&|(_, right)| *right);
+        let example = distinct
+            .iter()
+            .find(|order| ***order != in_order)
+            .map_or(String::new(), |order| format!("; e.g. {}", order.join(" ")));
         println!(
-            "      {loop_kind:<21} {:>4} start order(s); argument order in {in_order} of {total}{example}",
-            orders.len()
+            "    {loop_kind:<31} {:>3} start order(s), argument order in {in_argument_order} of {total}{example}",
+            distinct.len()
+        );
+        println!("    {:<31} {result_label} in {right} of {total}", "");
+    };
+
+    // asyncio's loop: with a set, each of its orders replayed and the loop
+    // FIFO after it; without one, the one FIFO schedule.
+    let fifo_orders: Vec<(Started, u64)> = if set {
+        every_set_order(concurrent::JOBS as usize)
+            .iter()
+            .filter_map(|(tape, _)| run_schedule(tape, &body).result.ok())
+            .map(|value| (value, 1))
+            .collect()
+    } else {
+        let fifo = Explore::new().strategy(Strategy::Fifo).runs(1);
+        let census = asyncsim::outcomes(fifo, &body);
+        census
+            .values
+            .into_iter()
+            .map(|outcome| (outcome.value, outcome.count))
+            .collect()
+    };
+    let fifo_total = fifo_orders.iter().map(|(_, count)| count).sum();
+    let loop_kind = if set {
+        "every set order, FIFO loop"
+    } else {
+        "asyncio's FIFO loop"
+    };
+    report(loop_kind, fifo_orders, fifo_total);
+
+    let mut any_orders = Vec::new();
+    let mut total = 0;
+    for (_, settings) in explorations() {
+        let census = asyncsim::outcomes(settings, &body);
+        total += census.runs;
+        any_orders.extend(
+            census
+                .values
+                .into_iter()
+                .map(|outcome| (outcome.value, outcome.count)),
         );
     }
-    println!(
-        "      {:<21} in {accepted} of {total} schedules",
-        result_label
-    );
-    2 * total
+    report("random and PCT schedules", any_orders, total);
+    fifo_total + total
 }
 
 /// `create_task` with a zero sleep instead of one second: B and C race.
@@ -166,131 +265,156 @@ async fn run_with_create_task_and_a_zero_sleep() {
     will_speak.await.expect("speak does not panic");
 }
 
+/// `run_task_result`, failing the run if `compute` ran other than once.
+async fn task_result_runs_compute_once() {
+    let executions = Rc::new(Cell::new(0));
+    run_task_result(executions.clone()).await;
+    assert_eq!(executions.get(), 1, "compute ran again");
+}
+
+/// The slow-poll report of a speakers run, instead of its (empty) marks.
+async fn slow_polls_of(bark_kind: Bark) -> Printed {
+    run_speakers(10, bark_kind).await;
+    let slow = asyncsim::blocking::slow_polls_so_far();
+    let speakers: std::collections::BTreeSet<&str> =
+        slow.iter().map(|poll| poll.name.as_str()).collect();
+    let text = match slow.as_slice() {
+        [] => "no slow polls".to_string(),
+        [first, .., last] => format!(
+            "{} slow polls by {} speakers, {} each, at {}, {} … {}",
+            slow.len(),
+            speakers.len(),
+            format_ns(first.held_ns),
+            format_ns(first.start_ns),
+            format_ns(slow[1].start_ns),
+            format_ns(last.start_ns)
+        ),
+        [only] => format!("1 slow poll: {}", only.name),
+    };
+    (text, Instant::now().since_start())
+}
+
 fn main() {
     let wall = std::time::Instant::now(); // progress reporting only
     let mut schedules_run = 0;
     println!(
         "Asyncio basics, explored: each snippet of the article over {} schedules\n\
-         (random and PCT): how often each ordering of its printed lines occurred,\n\
-         the virtual time the run took, and the lines (the article\'s print).",
+         (half random, half PCT): each ordering of its printed lines (the\n\
+         article's print), how often it occurred, the virtual time the run took,\n\
+         and a replay token for a schedule that shows it.",
         runs()
     );
 
     section("Creating an event loop — run_until_complete(some_func())");
-    schedules_run += explore("some_func()", some_func, printed);
-    schedules_run += explore(
-        "some_func() created, never awaited",
-        forget_some_func,
-        printed,
-    );
+    schedules_run += explore("some_func()", || printed(some_func()));
+    schedules_run += explore("some_func() created, never awaited", || {
+        printed(forget_some_func())
+    });
 
     section("The real magic — await");
-    schedules_run += explore("await speak_async()", run_await, printed);
+    schedules_run += explore("await speak_async()", || printed(run_await()));
 
     section("Starting a function and getting back to it later");
     schedules_run += explore(
         "will_speak = speak(); print A; sleep(1); print B; await will_speak",
-        run_without_create_task,
-        printed,
+        || printed(run_without_create_task()),
     );
     schedules_run += explore(
         "will_speak = create_task(speak()); print A; sleep(1); print B; await will_speak",
-        run_with_create_task,
-        printed,
+        || printed(run_with_create_task()),
     );
     schedules_run += explore(
         "the same with sleep(0) instead of sleep(1): B and C race",
-        run_with_create_task_and_a_zero_sleep,
-        printed,
+        || printed(run_with_create_task_and_a_zero_sleep()),
     );
 
     section("Order mucking — await meow(3), meow(1), meow(2)");
-    schedules_run += explore(
-        "as coroutines: sequential, in await order",
-        || run_in_await_order([3, 1, 2]),
-        printed,
-    );
-    schedules_run += explore(
-        "as tasks: concurrent",
-        || run_tasks_in_await_order([3, 1, 2]),
-        printed,
-    );
+    schedules_run += explore("as coroutines: sequential, in await order", || {
+        printed(run_in_await_order([3, 1, 2]))
+    });
+    schedules_run += explore("as tasks: concurrent", || {
+        printed(run_tasks_in_await_order([3, 1, 2]))
+    });
 
     section("Concurrent runnings — asyncio.wait([meow(x) for x in range(6)])");
+    let wait_body = |start_order| async move {
+        let done = concurrent::run_wait(start_order).await;
+        (marks_so_far(), done.len() == 6)
+    };
     schedules_run += start_orders(
         "3.7+ (argument order)",
-        || concurrent::run_wait(StartOrder::Argument),
+        false,
+        || wait_body(StartOrder::Argument),
         "all six done",
-        |done| done.len() == 6,
     );
     schedules_run += start_orders(
         "3.6 (a set)",
-        || concurrent::run_wait(StartOrder::Unordered),
+        true,
+        || wait_body(StartOrder::Unordered),
         "all six done",
-        |done| done.len() == 6,
     );
 
     section("Handling async function results — asyncio.gather(*coros)");
-    let in_argument_order =
-        |values: &Vec<u64>| *values == (0..concurrent::JOBS).collect::<Vec<_>>();
+    let gather_body = |start_order| async move {
+        let (_, results) = concurrent::run_gather_logged(start_order).await;
+        (
+            marks_so_far(),
+            results == (0..concurrent::JOBS).collect::<Vec<_>>(),
+        )
+    };
     schedules_run += start_orders(
         "3.7+",
-        concurrent::run_gather,
-        "results in arg order",
-        in_argument_order,
+        false,
+        || gather_body(StartOrder::Argument),
+        "results in argument order",
     );
     schedules_run += start_orders(
         "3.5–3.6 (a set)",
-        concurrent::run_gather_unordered,
-        "results in arg order",
-        in_argument_order,
+        true,
+        || gather_body(StartOrder::Unordered),
+        "results in argument order",
     );
 
     section("That it? What else you got? — a task stores its result");
-    let executions = Rc::new(Cell::new(0));
     schedules_run += explore(
-        "create_task(compute()); sleep(2); await it",
-        || run_task_result(executions.clone()),
-        printed,
-    );
-    println!(
-        "      compute ran {} times in {} runs: awaiting a done task never re-runs it",
-        executions.get(),
-        runs()
+        "create_task(compute()); sleep(2); await it (compute runs once per run, or the run fails)",
+        || printed(task_result_runs_compute_once()),
     );
 
     section("Blocking the loop — ten speakers");
-    let slow = |run: &Run<()>| {
-        let names: Vec<&str> = run
-            .slow_polls()
-            .iter()
-            .map(|slow| slow.name.as_str())
-            .collect();
-        let text = if names.is_empty() {
-            "no slow polls".to_string()
-        } else {
-            format!("{} slow polls", names.len())
-        };
-        (text, run.elapsed())
-    };
-    schedules_run += explore(
-        "asyncio.sleep(3); time.sleep(3)",
-        || run_speakers(10, Bark::Blocking),
-        slow,
-    );
-    schedules_run += explore(
-        "asyncio.sleep(3) only",
-        || run_speakers(10, Bark::WithoutCulprit),
-        slow,
-    );
+    schedules_run += explore("asyncio.sleep(3); time.sleep(3)", || {
+        slow_polls_of(Bark::Blocking)
+    });
+    schedules_run += explore("asyncio.sleep(3) only", || {
+        slow_polls_of(Bark::WithoutCulprit)
+    });
 
     section("Unblock the Blockers — two runs of blocking_func");
-    schedules_run += explore("blocking_func() on the loop", || start(false), printed);
-    schedules_run += explore(
-        "await loop.run_in_executor(None, blocking_func)",
-        || start(true),
-        printed,
+    schedules_run += explore("blocking_func() on the loop", || printed(start(false)));
+    schedules_run += explore("await loop.run_in_executor(None, blocking_func)", || {
+        printed(start(true))
+    });
+
+    section("One witness, replayed: a schedule where C beats B after sleep(0)");
+    let witness = asyncsim::find(
+        Explore::new()
+            .runs(runs())
+            .strategy(Strategy::Pct { depth: 2 })
+            .progress(false),
+        || printed(run_with_create_task_and_a_zero_sleep()),
+        |(text, _)| text == "A → C → B",
     );
+    match witness {
+        Some(witness) => {
+            println!(
+                "  run {} of PCT, replay token {}\n",
+                witness.run_index,
+                witness.token()
+            );
+            println!("{}", witness.trace.timeline(72));
+        }
+        None => println!("  none found"),
+    }
 
     println!(
         "\n{schedules_run} schedules in {:.2?} of wall-clock time.",

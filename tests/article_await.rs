@@ -7,53 +7,57 @@
 mod common;
 
 use asyncsim::time::{self, Instant};
+use asyncsim::trace::{self, marks_so_far};
 use common::snippets::{run_await, secs, speak_async};
-use common::support::{assert_trace_snapshot, check_every_schedule, fifo, marks, run_once};
+use common::support::{assert_trace_snapshot, fifo, random_and_pct, run_once};
 
 const RUNS: u64 = 600;
 
 #[test]
 fn await_runs_the_coroutine_to_completion_before_going_on_on_every_schedule() {
-    check_every_schedule(RUNS, run_await, |run| {
-        assert!(run.is_ok());
-        assert_eq!(
-            marks(&run.trace),
-            ["before await", "OMG asynchronicity!", "after await"]
-        );
-        // Awaiting a coroutine is not scheduling: one task, one poll.
-        assert_eq!(run.trace.tasks().len(), 1);
-        assert_eq!(run.steps(), 1);
-    });
+    for schedules in random_and_pct(RUNS) {
+        asyncsim::check(schedules, || async {
+            run_await().await;
+            assert_eq!(
+                marks_so_far(),
+                ["before await", "OMG asynchronicity!", "after await"]
+            );
+            assert_eq!(Instant::now().since_start(), secs(0));
+        });
+    }
+}
+
+#[test]
+fn awaiting_a_coroutine_is_not_scheduling_so_every_schedule_is_one_task_and_one_poll() {
+    for schedules in random_and_pct(RUNS) {
+        let summary = asyncsim::explore(schedules, run_await);
+        assert_eq!(summary.failures, 0);
+        assert_eq!(summary.distinct_schedules, 1, "{summary}");
+    }
+    let run = run_once(fifo(), run_await());
+    assert_eq!(run.trace.tasks().len(), 1);
+    assert_eq!(run.steps(), 1);
 }
 
 #[test]
 fn leaving_out_await_means_the_coroutine_never_runs_on_any_schedule() {
-    check_every_schedule(
-        RUNS,
-        || async {
-            trace_mark("before");
+    for schedules in random_and_pct(RUNS) {
+        asyncsim::check(schedules, || async {
+            trace::mark("before");
             let _forgotten = speak_async();
-            trace_mark("after");
-        },
-        |run| assert_eq!(marks(&run.trace), ["before", "after"]),
-    );
-}
-
-fn trace_mark(label: &str) {
-    asyncsim::trace::mark(label);
+            trace::mark("after");
+            assert_eq!(marks_so_far(), ["before", "after"]);
+        });
+    }
 }
 
 #[test]
 fn awaiting_three_sleeps_one_after_another_takes_the_sum_of_their_times_on_every_schedule() {
     // Every assignment of durations to the three awaits, with some background
     // tasks competing for the loop so that the schedule has choices to make.
-    for (case, durations) in [[1, 2, 3], [3, 1, 2], [2, 3, 1], [5, 0, 4]]
-        .into_iter()
-        .enumerate()
-    {
-        check_every_schedule(
-            RUNS / 4,
-            || async move {
+    for durations in [[1, 2, 3], [3, 1, 2], [2, 3, 1], [5, 0, 4]] {
+        for schedules in random_and_pct(RUNS / 4) {
+            asyncsim::check(schedules, move || async move {
                 for index in 0..3 {
                     let _detached = asyncsim::spawn(async move {
                         for _ in 0..index + 1 {
@@ -65,14 +69,11 @@ fn awaiting_three_sleeps_one_after_another_takes_the_sum_of_their_times_on_every
                 for seconds in durations {
                     time::sleep(secs(seconds)).await;
                 }
-                start.elapsed()
-            },
-            |run| {
                 let sum = secs(durations.iter().sum());
-                assert_eq!(run.result.as_ref().ok(), Some(&sum), "case {case}");
-                assert_eq!(run.elapsed(), sum, "case {case}");
-            },
-        );
+                assert_eq!(start.elapsed(), sum, "durations {durations:?}");
+                assert_eq!(Instant::now().since_start(), sum);
+            });
+        }
     }
 }
 

@@ -7,72 +7,76 @@
 #[path = "../examples/common/mod.rs"]
 mod common;
 
-use asyncsim::{Sim, StartOrder};
+use std::collections::BTreeSet;
+
+use asyncsim::harness::run_schedule;
+use asyncsim::time::Instant;
+use asyncsim::trace::marks_so_far;
+use asyncsim::StartOrder;
 use common::concurrent::{run_wait, run_wait_first_completed, run_wait_on_tasks, JOBS};
+use common::snippets::secs;
 use common::support::{
-    assert_trace_snapshot, census, check_every_schedule, fifo, marks, run_once, schedules,
-    set_order_then_fifo,
+    argument_order, assert_trace_snapshot, every_set_order, fifo, marks, random_and_pct, run_once,
 };
 
 const RUNS: u64 = 600;
 
-fn argument_order() -> Vec<String> {
-    (0..JOBS).map(|x| x.to_string()).collect()
+/// `wait` over six coroutines in a set; returns the order they started in.
+async fn start_order_of_wait() -> Vec<String> {
+    run_wait(StartOrder::Unordered).await;
+    marks_so_far()
 }
 
 #[test]
 fn wait_with_unordered_start_has_schedules_that_start_jobs_out_of_argument_order() {
-    let orders = census(
-        schedules(RUNS),
-        || run_wait(StartOrder::Unordered),
-        |run| marks(&run.trace),
-    );
-    let (order, witness) = orders
-        .iter()
-        .find(|(order, _)| **order != argument_order())
+    let mut orders = BTreeSet::new();
+    for schedules in random_and_pct(RUNS) {
+        let witness = asyncsim::find(schedules.clone(), start_order_of_wait, |order| {
+            *order != argument_order(JOBS)
+        })
         .expect("some schedule starts the jobs out of argument order");
-    println!(
-        "seed {} ({:?}) started the jobs in the order {}",
-        witness.witness.seed,
-        witness.witness.strategy,
-        order.join(", ")
-    );
+        println!(
+            "run {} started the jobs in the order {} (replay token {})",
+            witness.run_index,
+            witness.value.join(", "),
+            witness.token()
+        );
+        assert_eq!(marks(&witness.trace), witness.value);
+        let census = asyncsim::outcomes(schedules, start_order_of_wait);
+        orders.extend(census.values.into_iter().map(|outcome| outcome.value));
+    }
     assert!(orders.len() > 10, "a set has many orders: {}", orders.len());
 }
 
 #[test]
-fn wait_with_unordered_start_under_a_fifo_loop_still_starts_jobs_in_set_order() {
+fn on_asyncio_s_fifo_loop_wait_starts_jobs_in_exactly_the_set_order_for_every_set_order() {
     // The loop itself is FIFO; only the set's order is drawn. This is
     // Python 3.6 exactly: the order comes from the set, not the scheduler.
-    let mut out_of_order = 0;
-    for config in schedules(RUNS) {
-        let explored = Sim::new(config).run(run_wait(StartOrder::Unordered));
-        let replayed = Sim::new(fifo().strategy(set_order_then_fifo(&explored.tape)))
-            .run(run_wait(StartOrder::Unordered));
-        assert!(replayed.is_ok());
-        if marks(&replayed.trace) != argument_order() {
-            out_of_order += 1;
-        }
+    let set_orders = every_set_order(JOBS as usize);
+    assert_eq!(set_orders.len(), 720);
+    let mut start_orders = BTreeSet::new();
+    for (tape, permutation) in set_orders {
+        let run = run_schedule(&tape, start_order_of_wait);
+        let started = run.result.expect("the run completes");
+        let expected: Vec<String> = permutation.iter().map(|x| x.to_string()).collect();
+        assert_eq!(started, expected, "set order {tape}");
+        start_orders.insert(started);
     }
-    assert!(
-        out_of_order > RUNS / 2,
-        "{out_of_order} of {RUNS} out of order"
-    );
+    assert_eq!(start_orders.len(), 720, "every set order shows");
 }
 
 #[test]
-fn tasks_created_before_wait_start_in_creation_order_under_a_fifo_loop_whatever_the_set_order() {
+fn tasks_created_before_wait_start_in_creation_order_on_a_fifo_loop_whatever_the_set_order() {
     // The article's fix: create_task first, and the set no longer matters.
-    for config in schedules(RUNS) {
-        let explored = Sim::new(config).run(run_wait_on_tasks(StartOrder::Unordered));
-        let replayed = Sim::new(fifo().strategy(set_order_then_fifo(&explored.tape)))
-            .run(run_wait_on_tasks(StartOrder::Unordered));
-        assert!(replayed.is_ok());
+    for (tape, _) in every_set_order(JOBS as usize) {
+        let run = run_schedule(&tape, || async {
+            run_wait_on_tasks(StartOrder::Unordered).await;
+            marks_so_far()
+        });
         assert_eq!(
-            marks(&replayed.trace),
-            argument_order(),
-            "seed {}",
-            explored.seed
+            run.result.expect("the run completes"),
+            argument_order(JOBS),
+            "set order {tape}"
         );
     }
 }
@@ -81,43 +85,39 @@ fn tasks_created_before_wait_start_in_creation_order_under_a_fifo_loop_whatever_
 fn wait_with_argument_start_under_fifo_starts_jobs_in_argument_order() {
     let run = run_once(fifo(), run_wait(StartOrder::Argument));
     assert!(run.is_ok());
-    assert_eq!(marks(&run.trace), argument_order());
+    assert_eq!(marks(&run.trace), argument_order(JOBS));
 }
 
 #[test]
 fn wait_waits_for_every_job_on_every_schedule() {
     for start_order in [StartOrder::Argument, StartOrder::Unordered] {
-        check_every_schedule(
-            RUNS / 2,
-            || run_wait(start_order),
-            |run| {
-                let mut done = run.result.clone().expect("the run completes");
+        for schedules in random_and_pct(RUNS / 2) {
+            asyncsim::check(schedules, move || async move {
+                let mut done = run_wait(start_order).await;
                 done.sort_unstable();
                 assert_eq!(done, (0..JOBS as usize).collect::<Vec<_>>());
-                let mut printed = marks(&run.trace);
+                let mut printed = marks_so_far();
                 printed.sort();
-                assert_eq!(printed, argument_order());
-            },
-        );
+                assert_eq!(printed, argument_order(JOBS));
+            });
+        }
     }
 }
 
 #[test]
 fn wait_first_completed_returns_the_shortest_job_done_and_the_others_pending_on_every_schedule() {
     for start_order in [StartOrder::Argument, StartOrder::Unordered] {
-        check_every_schedule(
-            RUNS / 2,
-            || run_wait_first_completed(start_order),
-            |run| {
-                let (done, mut pending) = run.result.clone().expect("the run completes");
+        for schedules in random_and_pct(RUNS / 2) {
+            asyncsim::check(schedules, move || async move {
+                let (done, mut pending) = run_wait_first_completed(start_order).await;
                 // nap(1) is argument 1; it finishes alone at 1 s.
                 assert_eq!(done, [1]);
                 pending.sort_unstable();
                 assert_eq!(pending, [0, 2]);
                 // The pending naps kept running and were awaited afterwards.
-                assert_eq!(run.elapsed(), common::snippets::secs(3));
-            },
-        );
+                assert_eq!(Instant::now().since_start(), secs(3));
+            });
+        }
     }
 }
 

@@ -6,42 +6,48 @@
 #[path = "../examples/common/mod.rs"]
 mod common;
 
+use std::collections::BTreeMap;
+
 use asyncsim::task::Builder;
-use asyncsim::{time, trace};
+use asyncsim::time::{self, Instant};
+use asyncsim::trace::{self, marks_so_far};
+use asyncsim::{Explore, Strategy};
 use common::snippets::{run_with_create_task, run_without_create_task, secs, speak};
-use common::support::{
-    assert_trace_snapshot, census, check_every_schedule, fifo, marks, run_once, schedules,
-};
+use common::support::{assert_trace_snapshot, fifo, marks, random_and_pct, run_once};
 
 const RUNS: u64 = 600;
 
 #[test]
-fn without_create_task_speak_starts_only_when_awaited_so_the_order_is_a_b_c_on_every_schedule() {
-    check_every_schedule(RUNS, run_without_create_task, |run| {
-        assert!(run.is_ok());
-        assert_eq!(marks(&run.trace), ["A", "B", "C"]);
-    });
+fn without_create_task_speak_starts_only_when_awaited_so_the_order_is_a_b_c_and_times_add_up() {
+    for schedules in random_and_pct(RUNS) {
+        asyncsim::check(schedules, || async {
+            run_without_create_task().await;
+            assert_eq!(marks_so_far(), ["A", "B", "C"]);
+            assert_eq!(
+                Instant::now().since_start(),
+                secs(2),
+                "main 1 s, then speak 1 s"
+            );
+        });
+    }
 }
 
 #[test]
-fn with_create_task_the_order_is_a_c_b_on_every_schedule() {
+fn with_create_task_the_order_is_a_c_b_and_the_run_takes_the_longest_branch() {
     // A comes first: the task is queued, not run inline, and first runs when
     // main yields at its sleep. C comes before B: the clock cannot reach 1 s
     // while `speak` is still runnable.
-    check_every_schedule(RUNS, run_with_create_task, |run| {
-        assert!(run.is_ok());
-        assert_eq!(marks(&run.trace), ["A", "C", "B"]);
-    });
-}
-
-#[test]
-fn with_create_task_the_run_takes_the_longest_branch_and_without_it_the_sum() {
-    check_every_schedule(RUNS, run_with_create_task, |run| {
-        assert_eq!(run.elapsed(), secs(1), "max(main 1 s, speak 1 s)");
-    });
-    check_every_schedule(RUNS, run_without_create_task, |run| {
-        assert_eq!(run.elapsed(), secs(2), "main 1 s, then speak 1 s");
-    });
+    for schedules in random_and_pct(RUNS) {
+        asyncsim::check(schedules, || async {
+            run_with_create_task().await;
+            assert_eq!(marks_so_far(), ["A", "C", "B"]);
+            assert_eq!(
+                Instant::now().since_start(),
+                secs(1),
+                "max(main 1 s, speak 1 s)"
+            );
+        });
+    }
 }
 
 /// The article's note: without the sleep, "you cannot guarantee that C will
@@ -58,14 +64,18 @@ async fn run_with_create_task_without_sleep() {
 fn without_the_sleep_c_comes_after_a_and_b_on_every_schedule() {
     // main never yields before awaiting the task, so nothing can run in
     // between: asyncio's tasks are not threads.
-    check_every_schedule(RUNS, run_with_create_task_without_sleep, |run| {
-        assert_eq!(marks(&run.trace), ["A", "B", "C"]);
-    });
+    for schedules in random_and_pct(RUNS) {
+        asyncsim::check(schedules, || async {
+            run_with_create_task_without_sleep().await;
+            assert_eq!(marks_so_far(), ["A", "B", "C"]);
+        });
+    }
 }
 
 /// With a yield between A and B (`await asyncio.sleep(0)` instead of a 1 s
-/// sleep), which of B and C comes first depends on the schedule.
-async fn run_with_create_task_and_a_zero_sleep() {
+/// sleep), which of B and C comes first depends on the schedule. Returns
+/// what it printed.
+async fn run_with_create_task_and_a_zero_sleep() -> String {
     let will_speak = Builder::new().name("speak").spawn(async {
         asyncsim::yield_now().await;
         trace::mark("C");
@@ -74,42 +84,66 @@ async fn run_with_create_task_and_a_zero_sleep() {
     asyncsim::yield_now().await;
     trace::mark("B");
     will_speak.await.expect("speak does not panic");
+    marks_so_far().join(" ")
 }
 
 #[test]
-fn with_only_a_zero_sleep_schedules_exist_that_print_b_before_c_and_c_before_b() {
-    let orders = census(
-        schedules(RUNS),
-        run_with_create_task_and_a_zero_sleep,
-        |run| marks(&run.trace).join(" "),
-    );
+fn with_only_a_zero_sleep_the_possible_orders_are_exactly_a_b_c_and_a_c_b() {
+    let mut orders: BTreeMap<String, u64> = BTreeMap::new();
+    for schedules in random_and_pct(RUNS) {
+        let census = asyncsim::outcomes(schedules, run_with_create_task_and_a_zero_sleep);
+        assert!(census.failures.is_empty());
+        for outcome in census.values {
+            *orders.entry(outcome.value).or_default() += outcome.count;
+        }
+    }
     let found: Vec<&str> = orders.keys().map(String::as_str).collect();
     assert_eq!(
         found,
         ["A B C", "A C B"],
         "every interleaving, and no other"
     );
-    // asyncio's own order (FIFO) is one of them: speak yields first, so
-    // main resumes first and prints B.
+    assert_eq!(orders.values().sum::<u64>(), RUNS);
+}
+
+#[test]
+fn with_only_a_zero_sleep_a_schedule_exists_that_prints_c_before_b_but_asyncio_prints_b_first() {
+    let witness = asyncsim::find(
+        Explore::new()
+            .runs(RUNS)
+            .strategy(Strategy::Pct { depth: 2 }),
+        run_with_create_task_and_a_zero_sleep,
+        |printed| printed == "A C B",
+    )
+    .expect("a schedule that resumes speak before main");
+    println!(
+        "run {} printed {} (replay token {})",
+        witness.run_index,
+        witness.value,
+        witness.token()
+    );
+    assert_eq!(marks(&witness.trace), ["A", "C", "B"]);
+    assert!(witness.tape.deviations() > 0, "not asyncio's own order");
+    // asyncio's own order (FIFO): speak yields first, so main resumes first
+    // and prints B.
     let fifo_run = run_once(fifo(), run_with_create_task_and_a_zero_sleep());
-    assert_eq!(marks(&fifo_run.trace), ["A", "B", "C"]);
+    assert_eq!(fifo_run.result.as_deref().ok(), Some("A B C"));
 }
 
 #[test]
 fn speak_task_starts_exactly_when_main_first_yields() {
-    check_every_schedule(
-        RUNS,
-        || async {
+    for schedules in random_and_pct(RUNS) {
+        asyncsim::check(schedules, || async {
             let will_speak = Builder::new().name("speak").spawn(speak());
             trace::mark("A");
-            let started_before_sleep = will_speak.is_finished();
+            assert!(!will_speak.is_finished(), "not started before main yields");
+            assert_eq!(marks_so_far(), ["A"]);
             time::sleep(secs(1)).await;
+            assert_eq!(marks_so_far(), ["A", "C"], "started at main's sleep");
             trace::mark("B");
             will_speak.await.expect("speak does not panic");
-            started_before_sleep
-        },
-        |run| assert_eq!(run.result.as_ref().ok(), Some(&false)),
-    );
+        });
+    }
 }
 
 #[test]

@@ -5,56 +5,86 @@
 #[path = "../examples/common/mod.rs"]
 mod common;
 
-use asyncsim::trace::Warning;
-use asyncsim::{spawn, time};
+use asyncsim::time::{self, Instant};
+use asyncsim::trace::{self, marks_so_far, Warning};
+use asyncsim::{spawn, Explore, Strategy};
 use common::snippets::{forget_some_func, secs, some_func};
-use common::support::{assert_trace_snapshot, check_every_schedule, fifo, marks, run_once};
+use common::support::{assert_trace_snapshot, fifo, marks, random_and_pct, run_once};
 
 const RUNS: u64 = 600;
 
 #[test]
 fn run_until_complete_runs_the_main_future_to_completion_on_every_schedule() {
-    check_every_schedule(RUNS, some_func, |run| {
-        assert_eq!(run.result.as_ref().ok(), Some(&"some_func is done"));
-        assert_eq!(marks(&run.trace), ["hello from some_func"]);
-        assert_eq!(run.elapsed(), secs(0));
-    });
+    for schedules in random_and_pct(RUNS) {
+        asyncsim::check(schedules, || async {
+            assert_eq!(some_func().await, "some_func is done");
+            assert_eq!(marks_so_far(), ["hello from some_func"]);
+            assert_eq!(Instant::now().since_start(), secs(0));
+        });
+    }
 }
 
 #[test]
 fn a_coroutine_that_is_never_awaited_never_runs_on_any_schedule() {
-    check_every_schedule(RUNS, forget_some_func, |run| {
-        assert!(run.is_ok());
-        assert_eq!(marks(&run.trace), ["main is done"]);
-        // Only the main task exists: creating a future schedules nothing.
-        assert_eq!(run.trace.tasks().len(), 1);
+    for schedules in random_and_pct(RUNS) {
+        asyncsim::check(schedules, || async {
+            forget_some_func().await;
+            assert_eq!(marks_so_far(), ["main is done"]);
+        });
+    }
+}
+
+#[test]
+fn creating_a_coroutine_schedules_nothing_so_every_schedule_is_the_same_one() {
+    // Only the main task exists, so no schedule has a choice to make: every
+    // exploration sees one trace, and it has one task.
+    for schedules in random_and_pct(RUNS) {
+        let summary = asyncsim::explore(schedules, forget_some_func);
+        assert_eq!(summary.failures, 0);
+        assert_eq!(summary.distinct_schedules, 1, "{summary}");
+    }
+    assert_eq!(run_once(fifo(), forget_some_func()).trace.tasks().len(), 1);
+}
+
+/// Main leaves a background task sleeping when it returns.
+async fn main_returns_while_a_task_sleeps() {
+    let background = spawn(async {
+        trace::mark("background starts");
+        time::sleep(secs(10)).await;
+        trace::mark("background never finishes");
     });
+    time::sleep(secs(1)).await;
+    trace::mark("main is done");
+    assert_eq!(marks_so_far(), ["background starts", "main is done"]);
+    assert_eq!(Instant::now().since_start(), secs(1));
+    assert!(
+        !background.is_finished(),
+        "still sleeping when main returns"
+    );
 }
 
 #[test]
 fn run_until_complete_returns_when_main_completes_and_destroys_tasks_still_pending() {
-    check_every_schedule(
-        RUNS,
-        || async {
-            let _detached = spawn(async {
-                asyncsim::trace::mark("background starts");
-                time::sleep(secs(10)).await;
-                asyncsim::trace::mark("background never finishes");
-            });
-            time::sleep(secs(1)).await;
-            asyncsim::trace::mark("main is done");
-        },
-        |run| {
-            assert!(run.is_ok());
-            assert_eq!(marks(&run.trace), ["background starts", "main is done"]);
-            assert_eq!(run.elapsed(), secs(1));
-            let warnings: Vec<_> = run.trace.warnings().collect();
-            assert_eq!(
-                warnings,
-                [(Some(asyncsim::TaskId(1)), Warning::DestroyedPending)]
-            );
-        },
-    );
+    for schedules in random_and_pct(RUNS) {
+        asyncsim::check(schedules, main_returns_while_a_task_sleeps);
+    }
+    // The run ends at main's return: the sleeper is destroyed, with a
+    // warning, on a random schedule, a PCT schedule and asyncio's own.
+    let explorations = [
+        Explore::new().runs(1).strategy(Strategy::Random),
+        Explore::new().runs(1).strategy(Strategy::Pct { depth: 2 }),
+        Explore::new().runs(1).strategy(Strategy::Fifo),
+    ];
+    for schedules in explorations {
+        let witness = asyncsim::find(schedules, main_returns_while_a_task_sleeps, |_| true)
+            .expect("the run completes");
+        let warnings: Vec<_> = witness.trace.warnings().collect();
+        assert_eq!(
+            warnings,
+            [(Some(asyncsim::TaskId(1)), Warning::DestroyedPending)]
+        );
+        assert_eq!(marks(&witness.trace), ["background starts", "main is done"]);
+    }
 }
 
 #[test]

@@ -6,59 +6,79 @@
 #[path = "../examples/common/mod.rs"]
 mod common;
 
+use asyncsim::trace::marks_so_far;
 use asyncsim::{Explore, StartOrder, Strategy};
 use common::concurrent::{run_gather, run_gather_logged, run_gather_unordered, JOBS};
 use common::support::{
-    assert_trace_snapshot, census, check_every_schedule, fifo, marks, run_once, schedules,
+    argument_order, assert_trace_snapshot, fifo, marks, random_and_pct, run_once,
 };
 
 const RUNS: u64 = 600;
 
-fn argument_order() -> Vec<String> {
-    (0..JOBS).map(|x| x.to_string()).collect()
+fn in_argument_order() -> Vec<u64> {
+    (0..JOBS).collect()
 }
 
 #[test]
 fn gather_returns_results_in_argument_order_on_every_schedule() {
-    check_every_schedule(RUNS, run_gather, |run| {
-        assert_eq!(
-            run.result.as_ref().ok(),
-            Some(&(0..JOBS).collect::<Vec<_>>())
-        );
-    });
+    for schedules in random_and_pct(RUNS) {
+        asyncsim::check(schedules, || async {
+            assert_eq!(run_gather().await, in_argument_order());
+        });
+    }
 }
 
 #[test]
 fn unordered_gather_returns_results_in_argument_order_on_every_schedule() {
-    check_every_schedule(RUNS, run_gather_unordered, |run| {
-        assert_eq!(
-            run.result.as_ref().ok(),
-            Some(&(0..JOBS).collect::<Vec<_>>())
-        );
-    });
+    for schedules in random_and_pct(RUNS) {
+        asyncsim::check(schedules, || async {
+            assert_eq!(run_gather_unordered().await, in_argument_order());
+        });
+    }
 }
 
 #[test]
-fn unordered_gather_has_schedules_that_start_jobs_out_of_argument_order() {
-    let orders = census(schedules(RUNS), run_gather_unordered, |run| {
-        marks(&run.trace)
-    });
-    let (order, outcome) = orders
-        .iter()
-        .find(|(order, _)| **order != argument_order())
-        .expect("some schedule starts the jobs out of argument order");
-    println!(
-        "seed {} ({:?}) started the jobs in the order {} and still returned [0, 1, 2, 3, 4, 5]",
-        outcome.witness.seed,
-        outcome.witness.strategy,
-        order.join(", ")
-    );
+fn every_gather_starts_each_job_once_and_returns_in_argument_order_whatever_the_start_order() {
+    for start_order in [StartOrder::Argument, StartOrder::Unordered] {
+        for schedules in random_and_pct(RUNS / 2) {
+            asyncsim::check(schedules, move || async move {
+                let (mut started, results) = run_gather_logged(start_order).await;
+                assert_eq!(results, in_argument_order());
+                let mut printed = marks_so_far();
+                printed.sort();
+                assert_eq!(printed, argument_order(JOBS));
+                started.sort_unstable();
+                assert_eq!(started, in_argument_order());
+            });
+        }
+    }
+}
+
+#[test]
+fn unordered_gather_has_schedules_that_start_jobs_out_of_order_yet_return_in_order() {
+    for strategy in [Strategy::Random, Strategy::Pct { depth: 2 }] {
+        let witness = asyncsim::find(
+            Explore::new().runs(RUNS / 2).strategy(strategy),
+            || run_gather_logged(StartOrder::Unordered),
+            |(started, _)| *started != in_argument_order(),
+        )
+        .expect("a schedule that starts the jobs out of argument order");
+        println!(
+            "run {} (replay token {}) started {:?} and returned {:?}",
+            witness.run_index,
+            witness.token(),
+            witness.value.0,
+            witness.value.1
+        );
+        assert_ne!(witness.value.0, in_argument_order());
+        assert_eq!(witness.value.1, in_argument_order());
+    }
 }
 
 #[test]
 fn gather_under_fifo_starts_children_in_argument_order() {
     let run = run_once(fifo(), run_gather());
-    assert_eq!(marks(&run.trace), argument_order());
+    assert_eq!(marks(&run.trace), argument_order(JOBS));
 }
 
 #[test]
@@ -68,39 +88,4 @@ fn gather_fifo_trace_snapshots() {
         "gather_unordered",
         &run_once(fifo(), run_gather_unordered()).trace,
     );
-}
-
-#[test]
-fn the_harness_finds_an_unordered_gather_that_starts_out_of_order_yet_returns_in_order() {
-    let argument_order: Vec<u64> = (0..JOBS).collect();
-    let witness = asyncsim::find(
-        Explore::new()
-            .runs(RUNS)
-            .strategy(Strategy::Pct { depth: 2 }),
-        || run_gather_logged(StartOrder::Unordered),
-        |(started, _)| *started != (0..JOBS).collect::<Vec<_>>(),
-    )
-    .expect("a schedule that starts the jobs out of argument order");
-    println!(
-        "run {} (replay token {}) started {:?} and returned {:?}",
-        witness.run_index,
-        witness.token(),
-        witness.value.0,
-        witness.value.1
-    );
-    assert_ne!(witness.value.0, argument_order);
-    assert_eq!(witness.value.1, argument_order);
-}
-
-#[test]
-fn the_harness_checks_that_every_gather_returns_in_argument_order() {
-    for start_order in [StartOrder::Argument, StartOrder::Unordered] {
-        asyncsim::check(
-            Explore::new().runs(RUNS).strategy(Strategy::Random),
-            move || async move {
-                let (_, results) = run_gather_logged(start_order).await;
-                assert_eq!(results, (0..JOBS).collect::<Vec<_>>());
-            },
-        );
-    }
 }

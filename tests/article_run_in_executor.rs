@@ -7,108 +7,96 @@
 #[path = "../examples/common/mod.rs"]
 mod common;
 
-use asyncsim::{time, trace, Config, Sim, Strategy};
+use asyncsim::blocking::slow_polls_so_far;
+use asyncsim::time::{self, Instant};
+use asyncsim::trace::{self, marks_so_far};
+use asyncsim::{Config, Sim, Strategy};
 use common::snippets::{secs, start};
-use common::support::{
-    assert_trace_snapshot, check_every_schedule, fifo, marks, run_once, schedules,
-};
+use common::support::{assert_trace_snapshot, fifo, random_and_pct, run_once};
 
 const RUNS: u64 = 500;
 
-fn positions(marks: &[String], label: &str) -> Vec<usize> {
-    marks
-        .iter()
-        .enumerate()
-        .filter(|(_, mark)| *mark == label)
-        .map(|(index, _)| index)
+/// The marks about blocking (`before block`, `after block`), in order.
+fn block_marks() -> Vec<String> {
+    marks_so_far()
+        .into_iter()
+        .filter(|mark| mark.ends_with("block"))
         .collect()
 }
 
 #[test]
 fn two_jobs_in_the_executor_finish_in_3_virtual_seconds_on_every_schedule() {
-    check_every_schedule(
-        RUNS,
-        || start(true),
-        |run| {
-            assert!(run.is_ok());
-            assert_eq!(run.elapsed(), secs(3));
-            assert!(run.slow_polls().is_empty(), "the loop is never blocked");
-        },
-    );
+    for schedules in random_and_pct(RUNS) {
+        asyncsim::check(schedules, || async {
+            start(true).await;
+            assert_eq!(Instant::now().since_start(), secs(3));
+            assert!(slow_polls_so_far().is_empty(), "the loop is never blocked");
+        });
+    }
 }
 
 #[test]
 fn both_before_block_marks_come_before_either_after_block_mark_on_every_schedule() {
-    check_every_schedule(
-        RUNS,
-        || start(true),
-        |run| {
-            let marks = marks(&run.trace);
-            let before = positions(&marks, "before block");
-            let after = positions(&marks, "after block");
-            assert_eq!((before.len(), after.len()), (2, 2), "marks: {marks:?}");
-            assert!(before[1] < after[0], "marks: {marks:?}");
+    for schedules in random_and_pct(RUNS) {
+        asyncsim::check(schedules, || async {
+            start(true).await;
+            assert_eq!(
+                block_marks(),
+                ["before block", "before block", "after block", "after block"]
+            );
             // Both runs have started before either ends: they overlap.
-            assert_eq!(positions(&marks, "before run").len(), 2);
-            assert_eq!(&marks[6..], ["after run", "after run"], "marks: {marks:?}");
-        },
-    );
+            let marks = marks_so_far();
+            assert_eq!(marks.len(), 8, "{marks:?}");
+            assert_eq!(marks.iter().filter(|m| *m == "before run").count(), 2);
+            assert_eq!(&marks[6..], ["after run", "after run"], "{marks:?}");
+        });
+    }
 }
 
 #[test]
 fn with_a_pool_of_one_worker_the_jobs_queue_and_take_6_virtual_seconds() {
-    for config in schedules(RUNS) {
-        let run = Sim::new(config.pool_size(1)).run(start(true));
-        assert!(run.is_ok());
-        assert_eq!(run.elapsed(), secs(6), "seed {}", run.seed);
-        // The second job blocks only when the first is done.
-        let blocks: Vec<(u64, String)> = run
-            .trace
-            .timed_marks()
-            .filter(|(_, mark)| mark.ends_with("block"))
-            .map(|(time_ns, mark)| (time_ns / 1_000_000_000, mark.to_string()))
-            .collect();
-        let starts: Vec<u64> = blocks
-            .iter()
-            .filter(|(_, mark)| mark == "before block")
-            .map(|(seconds, _)| *seconds)
-            .collect();
-        assert_eq!(starts, [0, 3], "seed {}: {blocks:?}", run.seed);
-        assert!(
-            run.slow_polls().is_empty(),
-            "a queued job does not block the loop"
-        );
+    for schedules in random_and_pct(RUNS) {
+        let one_worker = schedules.config(Config::new().pool_size(1));
+        asyncsim::check(one_worker, || async {
+            start(true).await;
+            assert_eq!(Instant::now().since_start(), secs(6));
+            // The second job blocks only when the first is done.
+            assert_eq!(
+                block_marks(),
+                ["before block", "after block", "before block", "after block"]
+            );
+            assert!(
+                slow_polls_so_far().is_empty(),
+                "a queued job does not block the loop"
+            );
+        });
     }
 }
 
 #[test]
 fn blocking_func_on_the_loop_takes_6_virtual_seconds_and_the_runs_take_turns() {
     let one_run = ["before run", "before block", "after block", "after run"];
-    check_every_schedule(
-        RUNS,
-        || start(false),
-        |run| {
-            assert!(run.is_ok());
-            assert_eq!(run.elapsed(), secs(6));
-            assert_eq!(marks(&run.trace), [one_run, one_run].concat());
-            let slow: Vec<&str> = run
-                .slow_polls()
-                .iter()
-                .map(|poll| poll.name.as_str())
-                .collect();
+    for schedules in random_and_pct(RUNS) {
+        asyncsim::check(schedules, || async {
+            start(false).await;
+            assert_eq!(Instant::now().since_start(), secs(6));
+            assert_eq!(marks_so_far(), [one_run, one_run].concat());
+            let slow = slow_polls_so_far();
             assert_eq!(slow.len(), 2, "both runs hold the loop: {slow:?}");
-        },
-    );
+            assert!(slow.iter().all(|poll| poll.held_ns == 3_000_000_000));
+        });
+    }
 }
 
-/// A heartbeat that marks every second for four seconds, next to `start`.
+/// A heartbeat that marks every second for four seconds, next to `start`;
+/// returns the second of each beat.
 async fn start_with_heartbeat(executor: bool) -> Vec<u64> {
     let heartbeat = asyncsim::spawn(async {
         let mut beats = Vec::new();
         for _ in 0..4 {
             time::sleep(secs(1)).await;
             trace::mark("beat");
-            beats.push(time::Instant::now().as_nanos() / 1_000_000_000);
+            beats.push(Instant::now().since_start().as_secs());
         }
         beats
     });
@@ -118,23 +106,17 @@ async fn start_with_heartbeat(executor: bool) -> Vec<u64> {
 
 #[test]
 fn the_loop_keeps_running_while_the_executor_blocks_and_stalls_when_the_loop_blocks() {
-    check_every_schedule(
-        RUNS,
-        || start_with_heartbeat(true),
-        |run| {
-            assert_eq!(run.result.as_ref().ok(), Some(&vec![1, 2, 3, 4]), "on time");
-        },
-    );
-    check_every_schedule(
-        RUNS,
-        || start_with_heartbeat(false),
-        |run| {
+    for schedules in random_and_pct(RUNS) {
+        asyncsim::check(schedules.clone(), || async {
+            assert_eq!(start_with_heartbeat(true).await, [1, 2, 3, 4], "on time");
+        });
+        asyncsim::check(schedules, || async {
             // A run blocks the loop from 0 s to 3 s before the clock can
             // reach the first beat, so every schedule has it late.
-            let beats = run.result.as_ref().expect("the run completes");
+            let beats = start_with_heartbeat(false).await;
             assert!(beats[0] >= 3, "first beat at {} s", beats[0]);
-        },
-    );
+        });
+    }
 }
 
 #[test]

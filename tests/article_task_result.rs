@@ -9,26 +9,22 @@ use std::cell::Cell;
 use std::rc::Rc;
 
 use asyncsim::task::Builder;
-use asyncsim::{time, trace};
+use asyncsim::time::{self, Instant};
+use asyncsim::trace::{self, marks_so_far};
 use common::snippets::{run_task_result, secs};
-use common::support::{assert_trace_snapshot, check_every_schedule, fifo, marks, run_once};
+use common::support::{assert_trace_snapshot, fifo, random_and_pct, run_once};
 
 const RUNS: u64 = 600;
 
 #[test]
 fn a_finished_task_awaited_later_returns_its_stored_result_without_running_again() {
-    let executions = Rc::new(Cell::new(0));
-    let mut runs = 0;
-    check_every_schedule(
-        RUNS,
-        || {
-            runs += 1;
-            run_task_result(executions.clone())
-        },
-        |run| {
-            assert_eq!(run.result.as_ref().ok(), Some(&42));
+    for schedules in random_and_pct(RUNS) {
+        asyncsim::check(schedules, || async {
+            let executions = Rc::new(Cell::new(0));
+            assert_eq!(run_task_result(executions.clone()).await, 42);
+            assert_eq!(executions.get(), 1, "exactly one execution");
             assert_eq!(
-                marks(&run.trace),
+                marks_so_far(),
                 [
                     "compute runs",
                     "main awaits the finished task",
@@ -36,19 +32,17 @@ fn a_finished_task_awaited_later_returns_its_stored_result_without_running_again
                 ]
             );
             // The task's future was polled to completion before the await.
-            assert_eq!(run.elapsed(), secs(2));
-        },
-    );
-    assert_eq!(executions.get(), runs, "exactly one execution per run");
+            assert_eq!(Instant::now().since_start(), secs(2));
+        });
+    }
 }
 
 #[test]
 fn awaiting_a_finished_task_does_not_yield_to_the_loop_on_any_schedule() {
     // A busy neighbour marks "tick" at every step it gets. If awaiting the
     // finished task yielded, some schedule would let a tick in between.
-    check_every_schedule(
-        RUNS,
-        || async {
+    for schedules in random_and_pct(RUNS) {
+        asyncsim::check(schedules, || async {
             let task = Builder::new().name("compute").spawn(async { 42 });
             let ticker = Builder::new().name("ticker").spawn(async {
                 for _ in 0..20 {
@@ -57,29 +51,19 @@ fn awaiting_a_finished_task_does_not_yield_to_the_loop_on_any_schedule() {
                 }
             });
             time::sleep(secs(1)).await;
-            trace::mark("before await");
+            let marks_before = marks_so_far().len();
             let result = task.await.expect("compute does not panic");
-            trace::mark("after await");
+            assert_eq!(marks_so_far().len(), marks_before, "no tick in between");
+            assert_eq!(result, 42);
             ticker.await.expect("ticker does not panic");
-            result
-        },
-        |run| {
-            assert_eq!(run.result.as_ref().ok(), Some(&42));
-            let marks = marks(&run.trace);
-            let before = marks
-                .iter()
-                .position(|mark| mark == "before await")
-                .unwrap();
-            assert_eq!(marks[before + 1], "after await", "marks: {marks:?}");
-        },
-    );
+        });
+    }
 }
 
 #[test]
 fn a_task_begins_executing_without_being_awaited() {
-    check_every_schedule(
-        RUNS,
-        || async {
+    for schedules in random_and_pct(RUNS) {
+        asyncsim::check(schedules, || async {
             let executions = Rc::new(Cell::new(0));
             let counter = executions.clone();
             let never_awaited = Builder::new().name("compute").spawn(async move {
@@ -87,10 +71,9 @@ fn a_task_begins_executing_without_being_awaited() {
             });
             time::sleep(secs(1)).await;
             drop(never_awaited);
-            executions.get()
-        },
-        |run| assert_eq!(run.result.as_ref().ok(), Some(&1)),
-    );
+            assert_eq!(executions.get(), 1);
+        });
+    }
 }
 
 #[test]

@@ -1,26 +1,28 @@
 //! Small helpers shared by the examples and the article tests.
 
-use std::collections::BTreeMap;
-
-use asyncsim::{Config, Run, Sim, Strategy, Trace};
+use asyncsim::harness::TraceExt;
+use asyncsim::{Config, Draw, DrawLabel, Explore, Run, Sim, Strategy, Tape, Trace};
 
 /// asyncio's own order: every draw 0.
 pub fn fifo() -> Config {
     Config::new().strategy(Strategy::Fifo)
 }
 
-/// The schedules a property is checked over: `runs` configurations,
-/// alternating between `Random` and PCT of depth 2 and 3, each with its own
-/// seed.
-pub fn schedules(runs: u64) -> impl Iterator<Item = Config> {
-    (0..runs).map(|seed| {
-        let strategy = match seed % 3 {
-            0 => Strategy::Random,
-            1 => Strategy::Pct { depth: 2 },
-            _ => Strategy::Pct { depth: 3 },
-        };
-        Config::new().seed(seed).strategy(strategy)
-    })
+/// The explorations a property is checked over: `runs` schedules in all,
+/// half drawn by `Random`, half by PCT of depth 2.
+///
+/// ```ignore
+/// for schedules in random_and_pct(600) {
+///     asyncsim::check(schedules, || async { /* assert on the run */ });
+/// }
+/// ```
+pub fn random_and_pct(runs: u64) -> [Explore; 2] {
+    [
+        Explore::new().runs(runs / 2).strategy(Strategy::Random),
+        Explore::new()
+            .runs(runs - runs / 2)
+            .strategy(Strategy::Pct { depth: 2 }),
+    ]
 }
 
 /// Runs `program` once under `config`.
@@ -33,39 +35,62 @@ pub fn marks(trace: &Trace) -> Vec<String> {
     trace.marks().map(str::to_string).collect()
 }
 
-/// One distinct outcome over many schedules: how often it happened, and the
-/// first seed that showed it.
-#[derive(Clone, Debug)]
-pub struct Outcome {
-    /// How many runs ended this way.
-    pub count: u64,
-    /// The first schedule that did.
-    pub witness: Config,
-    /// The virtual time of the witness run.
-    pub elapsed: std::time::Duration,
+/// `0, 1, …, jobs - 1` as text: the marks of jobs started in argument order.
+pub fn argument_order(jobs: u64) -> Vec<String> {
+    (0..jobs).map(|x| x.to_string()).collect()
 }
 
-/// Runs `program` under every configuration and groups the runs by
-/// `observe(&run)`.
-pub fn census<T, K: Ord, F: std::future::Future<Output = T>>(
-    configs: impl Iterator<Item = Config>,
-    mut program: impl FnMut() -> F,
-    mut observe: impl FnMut(&Run<T>) -> K,
-) -> BTreeMap<K, Outcome> {
-    let mut outcomes: BTreeMap<K, Outcome> = BTreeMap::new();
-    for config in configs {
-        let run = Sim::new(config.clone()).run(program());
-        let key = observe(&run);
-        outcomes
-            .entry(key)
-            .or_insert_with(|| Outcome {
-                count: 0,
-                witness: config,
-                elapsed: run.elapsed(),
+/// Every order a Python set of `jobs` coroutines can iterate in, as the
+/// start draws of `StartOrder::Unordered`, each with the permutation it
+/// draws. Replayed, a tape starts the jobs in that order and then runs the
+/// loop FIFO — asyncio's own loop with one particular set order.
+pub fn every_set_order(jobs: usize) -> Vec<(Tape, Vec<usize>)> {
+    // Position `i` draws one of the `jobs - i` jobs not yet started (a draw
+    // with one option is never recorded, so the last position has none).
+    let mut orders: Vec<Vec<Draw>> = vec![Vec::new()];
+    for position in 0..jobs.saturating_sub(1) {
+        let bound = (jobs - position) as u64;
+        orders = orders
+            .iter()
+            .flat_map(|draws| {
+                (0..bound).map(move |value| {
+                    let mut draws = draws.clone();
+                    draws.push(Draw {
+                        label: DrawLabel::Start,
+                        bound,
+                        value,
+                    });
+                    draws
+                })
             })
-            .count += 1;
+            .collect();
     }
-    outcomes
+    orders
+        .into_iter()
+        .map(|draws| {
+            let mut remaining: Vec<usize> = (0..jobs).collect();
+            let mut permutation: Vec<usize> = draws
+                .iter()
+                .map(|draw| remaining.remove(draw.value as usize))
+                .collect();
+            permutation.append(&mut remaining);
+            (Tape::from_draws(draws), permutation)
+        })
+        .collect()
+}
+
+/// The start draws of `StartOrder::Unordered` that make a set iterate in
+/// `permutation` (one of [`every_set_order`]).
+///
+/// # Panics
+///
+/// When `permutation` is not a permutation of `0..permutation.len()`.
+pub fn set_order(permutation: &[usize]) -> Tape {
+    every_set_order(permutation.len())
+        .into_iter()
+        .find(|(_, order)| order == permutation)
+        .map(|(tape, _)| tape)
+        .expect("a permutation of 0..n")
 }
 
 /// Checks `trace` against the insta snapshot `snapshots/<name>.snap` at the
@@ -74,30 +99,9 @@ pub fn assert_trace_snapshot(name: &str, trace: &Trace) {
     asyncsim::harness::assert_trace_snapshot!(name, trace);
 }
 
-/// Checks `property` on a run of `program` under each of `runs` schedules
-/// (see [`schedules`]); a failing run is reported with its seed, strategy,
-/// replay token and trace.
-pub fn check_every_schedule<T, F: std::future::Future<Output = T>>(
-    runs: u64,
-    mut program: impl FnMut() -> F,
-    mut property: impl FnMut(&Run<T>),
-) {
-    for config in schedules(runs) {
-        let run = Sim::new(config.clone()).run(program());
-        let verdict = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| property(&run)));
-        if let Err(payload) = verdict {
-            eprintln!(
-                "property failed on seed {} with {:?}; replay token {}\ntrace:\n{}",
-                config.seed, config.strategy, run.tape, run.trace
-            );
-            std::panic::resume_unwind(payload);
-        }
-    }
-}
-
 /// Prints one run the way every example does: the title, the result, the
 /// virtual time, the marks (the article's printed lines), the slow-poll
-/// report, the timeline (with each mark's virtual time) and the trace.
+/// report, the text timeline and the trace.
 pub fn print_run<T: std::fmt::Debug>(title: &str, run: &Run<T>) {
     use asyncsim::trace::format_ns;
     println!("== {title}");
@@ -127,22 +131,6 @@ pub fn print_run<T: std::fmt::Debug>(title: &str, run: &Run<T>) {
             );
         }
     }
-    println!(
-        "\ntimeline:\n{}",
-        asyncsim::harness::render::timeline_text(&run.trace, 72)
-    );
+    println!("\ntimeline:\n{}", run.trace.timeline(72));
     println!("trace:\n{}", run.trace);
-}
-
-/// The start draws at the head of `tape` alone, as a strategy: replayed, a
-/// combinator starts its children in the drawn (set) order and the loop
-/// then runs FIFO — asyncio's own loop with a Python set's iteration order.
-pub fn set_order_then_fifo(tape: &asyncsim::Tape) -> Strategy {
-    let starts = tape
-        .draws()
-        .iter()
-        .take_while(|draw| draw.label == asyncsim::DrawLabel::Start)
-        .copied()
-        .collect();
-    Strategy::Replay(asyncsim::Tape::from_draws(starts))
 }
