@@ -499,11 +499,14 @@ struct CurrentGuard {
 
 impl CurrentGuard {
     fn enter(core: Rc<Core>) -> CurrentGuard {
-        let previous = CURRENT.with(|current| current.borrow_mut().replace(core));
+        // Check before replacing: a refused nested run must leave the outer
+        // run's core in place.
+        let nested = CURRENT.with(|current| current.borrow().is_some());
         assert!(
-            previous.is_none(),
+            !nested,
             "Sim::run was called inside a running simulation; simulations do not nest (run them one after another)"
         );
+        let previous = CURRENT.with(|current| current.borrow_mut().replace(core));
         CurrentGuard { previous }
     }
 }
