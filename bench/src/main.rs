@@ -13,7 +13,9 @@ const OWN_STDERR: &str = "\u{1}bench: ";
 /// Progress on stderr.
 macro_rules! progress {
     ($($arg:tt)*) => {
-        eprintln!("{}{}", crate::OWN_STDERR, format_args!($($arg)*))
+        for line in format!($($arg)*).lines() {
+            eprintln!("{}{line}", crate::OWN_STDERR);
+        }
     };
 }
 pub(crate) use progress;
@@ -25,7 +27,6 @@ mod zoo;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use speed::Row;
@@ -310,10 +311,6 @@ fn zoo_bug(index: usize) -> &'static bugs::Bug {
     &bugs::BUGS[index]
 }
 
-/// Set while the zoo runs: its planted bugs panic on purpose, thousands of
-/// times, and those panics are results, not errors.
-static QUIET_PANICS: AtomicBool = AtomicBool::new(false);
-
 /// shuttle prints a replay recipe to stderr for every failing schedule it
 /// finds (there is no setting to turn that off). The zoo finds thousands, so
 /// the benchmark runs itself as a child and passes on only its own stderr
@@ -355,8 +352,12 @@ fn main() {
         std::process::exit(code);
     }
     let options = parse();
+    // The zoo's planted bugs panic on purpose, thousands of times: under
+    // shuttle those panics reach this hook and are results, not errors.
+    // (Panics inside an asyncsim run never reach it: asyncsim's own hook
+    // captures them for the failure report.) Any other panic is printed.
     std::panic::set_hook(Box::new(|info| {
-        if !QUIET_PANICS.load(Ordering::Relaxed) {
+        if !zoo::IN_SHUTTLE.with(|flag| flag.get()) {
             progress!("{info}");
         }
     }));
@@ -373,9 +374,7 @@ fn main() {
             .clone()
             .unwrap_or_else(|| (0..bugs::BUGS.len()).collect());
         progress!("bug zoo {:?}...", options.size);
-        QUIET_PANICS.store(true, Ordering::Relaxed);
         print_zoo(options.size, &bugs);
-        QUIET_PANICS.store(false, Ordering::Relaxed);
     }
     progress!("total {:.1}s", started.elapsed().as_secs_f64());
 }

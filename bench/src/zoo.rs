@@ -265,6 +265,12 @@ fn sim_exhaustive(bug: usize, cap: u64) -> Attempt {
     }
 }
 
+thread_local! {
+    /// True while this thread runs a shuttle test: panics there are the
+    /// planted bugs (or shuttle's deadlock reports), not errors.
+    pub static IN_SHUTTLE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 fn shuttle_attempt<S: Scheduler + 'static>(bug: usize, scheduler: S) -> Attempt {
     let count = Arc::new(AtomicU64::new(0));
     let counter = count.clone();
@@ -272,12 +278,14 @@ fn shuttle_attempt<S: Scheduler + 'static>(bug: usize, scheduler: S) -> Attempt 
     config.failure_persistence = shuttle::FailurePersistence::None;
     config.silence_warnings = true;
     let runner = shuttle::Runner::new(scheduler, config);
+    IN_SHUTTLE.with(|flag| flag.set(true));
     let outcome = panic::catch_unwind(AssertUnwindSafe(move || {
         runner.run(move || {
             counter.fetch_add(1, Ordering::Relaxed);
             shuttle::future::block_on(bugs::run::<rt::Shuttle>(bug));
         })
     }));
+    IN_SHUTTLE.with(|flag| flag.set(false));
     Attempt {
         schedules: outcome.is_err().then(|| count.load(Ordering::Relaxed)),
         deviations: None,
