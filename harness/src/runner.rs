@@ -296,6 +296,51 @@ fn failure_kind<T: TestResult>(result: Result<T, Failure>) -> Option<FailureKind
     }
 }
 
+/// What makes two failures "the same bug" for the shrinker: the kind and,
+/// for panics, every `file.rs:line` the message names (where the panic was
+/// raised, and where a child's panic was re-raised). Messages themselves
+/// may differ (an `assert_eq!` prints the values it saw), so they do not
+/// count.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Signature {
+    kind: FailureKind,
+    locations: Vec<String>,
+}
+
+impl Signature {
+    fn of(kind: FailureKind, message: &str) -> Signature {
+        let locations = if kind == FailureKind::Panic {
+            panic_locations(message)
+        } else {
+            Vec::new()
+        };
+        Signature { kind, locations }
+    }
+}
+
+/// Every `path.rs:line` in a panic message, in order.
+fn panic_locations(message: &str) -> Vec<String> {
+    message
+        .split(|c: char| c.is_whitespace() || "\"'`()[]{},;".contains(c))
+        .filter_map(|word| {
+            let word = word.trim_end_matches(':');
+            let (file, line) = word.rsplit_once(':')?;
+            (file.ends_with(".rs") && !line.is_empty() && line.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| word.to_string())
+        })
+        .collect()
+}
+
+fn failure_signature<T: TestResult>(result: Result<T, Failure>) -> Option<Signature> {
+    match result {
+        Err(failure) => Some(Signature::of(failure.kind, &failure.message)),
+        Ok(value) => value
+            .into_test_result()
+            .err()
+            .map(|message| Signature::of(FailureKind::Body, &message)),
+    }
+}
+
 /// A hit of the driver: the run's position among this shard's runs, its
 /// index, its schedule, and what the classifier kept.
 struct Hit<R> {
@@ -690,7 +735,7 @@ where
             trace_file: None,
         };
     };
-    let kind = found_failure.kind;
+    let signature = Signature::of(found_failure.kind, &found_failure.message);
     eprintln!(
         "asyncsim: `{}` failed at run {run_index} ({strategy}{}): {}\nasyncsim: replay it before shrinking with:\n{}",
         setup.test_name,
@@ -705,19 +750,24 @@ where
     );
     let shrink_enabled = settings.shrink && !matches!(origin, Origin::Replay);
     let shrunk = if shrink_enabled && original.deviations() > 0 {
-        shrink::shrink(&original, kind, settings.shrink_runs_max, |candidate| {
-            let run = run_with(
-                &mut sim,
-                body,
-                setup.config(
-                    &Schedule::Tape(candidate.clone()),
-                    TraceMode::HashOnly,
-                    true,
-                ),
-            );
-            let tape = run.tape.clone();
-            failure_kind(run.result).map(|kind| (kind, tape))
-        })
+        shrink::shrink(
+            &original,
+            &signature,
+            settings.shrink_runs_max,
+            |candidate| {
+                let run = run_with(
+                    &mut sim,
+                    body,
+                    setup.config(
+                        &Schedule::Tape(candidate.clone()),
+                        TraceMode::HashOnly,
+                        true,
+                    ),
+                );
+                let tape = run.tape.clone();
+                failure_signature(run.result).map(|signature| (signature, tape))
+            },
+        )
     } else {
         shrink::Shrunk {
             tape: original.clone(),
@@ -733,7 +783,9 @@ where
     ));
     let final_failure = failure_parts(&mut final_run);
     let (failure, tape, trace, deviations_list) = match (final_failure, final_run) {
-        (Some(failure), Some(run)) if failure.kind == kind => {
+        (Some(failure), Some(run))
+            if Signature::of(failure.kind, &failure.message) == signature =>
+        {
             let mut tape = run.tape.clone();
             tape.trim();
             (failure, tape, run.trace.clone(), run.deviations().to_vec())
@@ -1161,6 +1213,32 @@ mod tests {
         let (distinct, recent) = coverage(&hashes);
         assert_eq!(distinct, 10 + 300);
         assert_eq!(recent, 300);
+    }
+
+    #[test]
+    fn a_panic_signature_is_its_kind_and_locations_not_its_values() {
+        let left = Signature::of(
+            FailureKind::Panic,
+            "the main future panicked at src/a.rs:12: left: 1, right: 2",
+        );
+        let right = Signature::of(
+            FailureKind::Panic,
+            "the main future panicked at src/a.rs:12: left: 5, right: 2",
+        );
+        assert_eq!(left, right);
+        assert_eq!(left.locations, ["src/a.rs:12"]);
+        let elsewhere = Signature::of(FailureKind::Panic, "panicked at src/a.rs:13: left: 1");
+        assert_ne!(left, elsewhere);
+        let nested = Signature::of(
+            FailureKind::Panic,
+            "panicked at tests/t.rs:9: called `Result::unwrap()` on an `Err` value: \
+             JoinError(\"task `x` panicked at tests/t.rs:30: boom\")",
+        );
+        assert_eq!(nested.locations, ["tests/t.rs:9", "tests/t.rs:30"]);
+        assert_eq!(
+            Signature::of(FailureKind::Deadlock, "at src/a.rs:1"),
+            Signature::of(FailureKind::Deadlock, "at src/b.rs:2")
+        );
     }
 
     #[test]

@@ -9,7 +9,7 @@
 //! tape — not the candidate — becomes the new best, so the result always
 //! replays strictly.
 
-use asyncsim_sim::{Draw, FailureKind, Tape};
+use asyncsim_sim::{Draw, Tape};
 
 /// How simple a tape is; smaller is simpler.
 fn simplicity(draws: &[Draw]) -> (usize, usize, Vec<u64>) {
@@ -40,14 +40,15 @@ pub(crate) struct Shrunk {
     pub runs: u64,
 }
 
-/// Shrinks `tape` (which fails with `kind`) using `attempt`, which replays a
-/// candidate leniently and returns the realised tape when the run failed with
-/// the same kind. Makes at most `runs_max` attempts.
-pub(crate) fn shrink(
+/// Shrinks `tape` (which fails with `signature`) using `attempt`, which
+/// replays a candidate leniently and returns the failure's signature and the
+/// realised tape when the run failed. A candidate is accepted only when its
+/// signature equals `signature`. Makes at most `runs_max` attempts.
+pub(crate) fn shrink<S: PartialEq>(
     tape: &Tape,
-    kind: FailureKind,
+    signature: &S,
     runs_max: u64,
-    mut attempt: impl FnMut(&Tape) -> Option<(FailureKind, Tape)>,
+    mut attempt: impl FnMut(&Tape) -> Option<(S, Tape)>,
 ) -> Shrunk {
     let mut best = trimmed(tape.draws());
     let mut runs = 0u64;
@@ -57,7 +58,7 @@ pub(crate) fn shrink(
         }
         *runs += 1;
         match attempt(&Tape::from_draws(candidate)) {
-            Some((realised_kind, realised)) if realised_kind == kind => {
+            Some((realised_signature, realised)) if realised_signature == *signature => {
                 let realised = trimmed(realised.draws());
                 if simplicity(&realised) < simplicity(best) {
                     *best = realised;
@@ -140,7 +141,7 @@ pub(crate) fn shrink(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use asyncsim_sim::DrawLabel;
+    use asyncsim_sim::{DrawLabel, FailureKind};
 
     fn tape(values: &[u64]) -> Tape {
         Tape::from_draws(
@@ -159,7 +160,7 @@ mod tests {
     fn shrink_keeps_only_the_draw_the_failure_needs() {
         // "Fails" whenever some draw equals 3.
         let start = tape(&[1, 0, 5, 3, 2, 7, 3]);
-        let shrunk = shrink(&start, FailureKind::Panic, 1000, |candidate| {
+        let shrunk = shrink(&start, &FailureKind::Panic, 1000, |candidate| {
             candidate
                 .draws()
                 .iter()
@@ -175,7 +176,7 @@ mod tests {
     fn shrink_respects_its_run_budget() {
         let start = tape(&[1, 2, 3, 4, 5, 6, 7, 1, 2, 3]);
         let mut calls = 0;
-        let shrunk = shrink(&start, FailureKind::Panic, 5, |candidate| {
+        let shrunk = shrink(&start, &FailureKind::Panic, 5, |candidate| {
             calls += 1;
             (candidate.deviations() >= 5).then(|| (FailureKind::Panic, candidate.clone()))
         });
@@ -186,7 +187,7 @@ mod tests {
     #[test]
     fn shrink_rejects_a_different_failure_kind() {
         let start = tape(&[2, 2]);
-        let shrunk = shrink(&start, FailureKind::Panic, 100, |candidate| {
+        let shrunk = shrink(&start, &FailureKind::Panic, 100, |candidate| {
             let kind = if candidate.deviations() == 2 {
                 FailureKind::Panic
             } else {
