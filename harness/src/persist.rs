@@ -36,12 +36,23 @@ pub(crate) fn regressions_path(directory: Option<&Path>, test_name: &str) -> Opt
     Some(directory.join(format!("{}.txt", file_stem(test_name))))
 }
 
-/// The saved tokens, in file order. Unreadable lines are reported on stderr
-/// and skipped: a stale file must not hide the test.
+/// The saved tokens, in file order. A missing file has none. A file that
+/// cannot be read, and lines that are not tokens (or not UTF-8), are
+/// reported on stderr and skipped: a damaged file must not hide the test,
+/// nor one bad line the other saved schedules.
 pub(crate) fn load(path: &Path) -> Vec<Tape> {
-    let Ok(text) = std::fs::read_to_string(path) else {
-        return Vec::new();
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Vec::new(),
+        Err(error) => {
+            eprintln!(
+                "asyncsim: could not read the regressions file {}: {error}; its saved schedules were not replayed",
+                path.display()
+            );
+            return Vec::new();
+        }
     };
+    let text = String::from_utf8_lossy(&bytes);
     let mut tapes = Vec::new();
     for (number, line) in text.lines().enumerate() {
         let token = line.split('#').next().unwrap_or_default().trim();
@@ -61,6 +72,11 @@ pub(crate) fn load(path: &Path) -> Vec<Tape> {
 }
 
 /// Appends a token (with a comment) unless it is already saved.
+///
+/// The line (with the header, for a new file) goes out in one `write` to a
+/// file opened for appending, so tests that save to the same file at the
+/// same time (two test binaries with a test of the same name, run in
+/// parallel by nextest) do not interleave their lines.
 pub(crate) fn append(path: &Path, tape: &Tape, comment: &str) -> std::io::Result<()> {
     if load(path).iter().any(|saved| saved == tape) {
         return Ok(());
@@ -68,19 +84,19 @@ pub(crate) fn append(path: &Path, tape: &Tape, comment: &str) -> std::io::Result
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)?;
     }
-    let new_file = !path.exists();
     let mut file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(path)?;
-    if new_file {
-        writeln!(
-            file,
-            "# asyncsim regressions: failing schedules, replayed first on every run. Commit this file."
-        )?;
+    let mut text = String::new();
+    if file.metadata()?.len() == 0 {
+        text.push_str(
+            "# asyncsim regressions: failing schedules, replayed first on every run. Commit this file.\n",
+        );
     }
-    let comment = comment.replace('\n', " ");
-    writeln!(file, "{tape} # {comment}")
+    let comment = comment.replace(['\n', '\r'], " ");
+    text.push_str(&format!("{tape} # {comment}\n"));
+    file.write_all(text.as_bytes())
 }
 
 /// Where a failing run's trace is written: `<target>/asyncsim/`.
@@ -123,6 +139,38 @@ mod tests {
         append(&path, &tape, "first").unwrap();
         append(&path, &tape, "again").unwrap();
         assert_eq!(load(&path), vec![tape]);
+        let _ = std::fs::remove_dir_all(&directory);
+    }
+
+    #[test]
+    fn appends_from_many_threads_keep_every_line_whole() {
+        let directory = std::env::temp_dir().join(format!(
+            "asyncsim-persist-concurrent-{}",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_dir_all(&directory);
+        let path = directory.join("shared.txt");
+        std::thread::scope(|scope| {
+            for thread in 0..8u64 {
+                let path = &path;
+                scope.spawn(move || {
+                    for value in 1..=40u64 {
+                        let draws = (0..20)
+                            .map(|_| asyncsim_sim::Draw {
+                                label: asyncsim_sim::DrawLabel::Schedule,
+                                bound: 0,
+                                value: thread * 1000 + value,
+                            })
+                            .collect();
+                        append(path, &Tape::from_draws(draws), "a comment").unwrap();
+                    }
+                });
+            }
+        });
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = text.lines().filter(|line| !line.starts_with('#')).collect();
+        assert_eq!(lines.len(), 8 * 40, "{text}");
+        assert_eq!(load(&path).len(), 8 * 40, "{text}");
         let _ = std::fs::remove_dir_all(&directory);
     }
 }
