@@ -121,15 +121,18 @@ fn parse_search_text(text: &str) -> Result<(), String> {
     let number_after = |prefix: &str| {
         lower
             .strip_prefix(prefix)
-            .map(|rest| rest.parse::<u32>().is_ok())
+            .and_then(|rest| rest.parse::<u32>().ok())
     };
     match lower.as_str() {
         "fifo" | "random" | "pct" | "exhaustive" => Ok(()),
-        _ if number_after("pct:") == Some(true) || number_after("exhaustive:") == Some(true) => {
+        // PCT needs a depth of at least 1 (`Strategy`'s parser says so too).
+        _ if number_after("pct:").is_some_and(|depth| depth > 0)
+            || number_after("exhaustive:").is_some() =>
+        {
             Ok(())
         }
         _ => Err(format!(
-            "unknown strategy `{text}`: expected \"fifo\", \"random\", \"pct:<depth>\" or \"exhaustive:<max deviations>\""
+            "unknown strategy `{text}`: expected \"fifo\", \"random\", \"pct:<depth>\" (depth 1 or more) or \"exhaustive:<max deviations>\""
         )),
     }
 }
@@ -141,5 +144,29 @@ trait SpanOf {
 impl SpanOf for syn::Path {
     fn span_of(&self) -> proc_macro2::Span {
         syn::spanned::Spanned::span(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_search_text;
+
+    #[test]
+    fn strategy_text_is_checked_like_the_runtime_parser() {
+        for good in [
+            "fifo",
+            "random",
+            "pct",
+            "pct:3",
+            "exhaustive",
+            "exhaustive:0",
+        ] {
+            assert!(parse_search_text(good).is_ok(), "{good}");
+        }
+        // `pct:0` compiled and then panicked at run time with
+        // "checked when the test compiled".
+        for bad in ["pct:0", "pct:x", "exhaustive:-1", "sideways"] {
+            assert!(parse_search_text(bad).is_err(), "{bad}");
+        }
     }
 }
