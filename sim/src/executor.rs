@@ -39,6 +39,7 @@ use std::time::Duration;
 
 use crate::config::Config;
 use crate::failure::{BlockedTask, Failure, FailureKind};
+use crate::run_queue::RunQueue;
 use crate::strategy::{Chooser, Strategy};
 use crate::tape::{DrawLabel, Tape};
 use crate::task::{JoinError, JoinHandle, JoinSlot, JoinSlotAny};
@@ -176,7 +177,7 @@ pub struct SlowPoll {
 pub(crate) struct State {
     config: Config,
     tasks: Vec<TaskSlot>,
-    runnable: VecDeque<u32>,
+    runnable: RunQueue,
     chooser: Chooser,
     trace: Trace,
     label_ids: HashMap<String, u32>,
@@ -318,7 +319,7 @@ impl Sim {
                 state: RefCell::new(State {
                     config,
                     tasks: Vec::new(),
-                    runnable: VecDeque::new(),
+                    runnable: RunQueue::default(),
                     chooser: Chooser::new(),
                     trace: Trace::default(),
                     label_ids: HashMap::new(),
@@ -404,12 +405,11 @@ impl Sim {
                 if token.foreign_wake.load(Ordering::Relaxed) {
                     core.fail_foreign_wake();
                 }
-                let Some(task) = core.next_task() else {
+                let Some((task, parts)) = core.next_task() else {
                     break;
                 };
                 if task == 0 {
                     let mut context = Context::from_waker(&main_waker);
-                    core.begin_poll(0);
                     let outcome =
                         panic::catch_unwind(AssertUnwindSafe(|| main.as_mut().poll(&mut context)));
                     match outcome {
@@ -424,7 +424,7 @@ impl Sim {
                         }
                     }
                 } else {
-                    core.poll_spawned(task);
+                    core.poll_spawned(task, parts);
                 }
             }
         }
@@ -471,7 +471,10 @@ impl Sim {
         // needs them); the token leaves out trailing zeros by itself.
         let tape = std::mem::replace(&mut state.chooser.tape, Tape::with_capacity(draws_hint));
         let events_hint = state.trace.events.len();
-        let trace = std::mem::replace(&mut state.trace, Trace::with_capacity(events_hint));
+        let tasks_hint = state.trace.tasks.len();
+        let mut fresh = Trace::with_capacity(events_hint);
+        fresh.tasks.reserve(tasks_hint);
+        let trace = std::mem::replace(&mut state.trace, fresh);
         Run {
             result,
             trace,
@@ -602,7 +605,9 @@ impl Core {
 
     /// Fires due timers, advances the clock when idle, and draws the next
     /// task. `None` when the run must stop (failure recorded).
-    fn next_task(&self) -> Option<u32> {
+    /// Also starts the poll of the task it picks (one borrow for both):
+    /// returns the task and, for a spawned task, its future and waker.
+    fn next_task(&self) -> Option<(u32, Option<(BoxedTask, Waker)>)> {
         loop {
             let mut state = self.state.borrow_mut();
             if state.failure.is_some() {
@@ -646,7 +651,7 @@ impl Core {
             }
             let step = state.step;
             let state = &mut *state;
-            let position = state.chooser.pick_task(&state.runnable, step);
+            let position = state.chooser.pick_task(state.runnable.as_slice(), step);
             if let Some(divergence) = state.chooser.divergence.take() {
                 state.fail_divergence(divergence);
                 return None;
@@ -659,16 +664,13 @@ impl Core {
                     label: DrawLabel::Schedule,
                     value: position as u64,
                     bound: state.runnable.len() as u64,
-                    chosen: Some(TaskId(state.runnable[position])),
-                    canonical: Some(TaskId(state.runnable[0])),
+                    chosen: Some(TaskId(state.runnable.as_slice()[position])),
+                    canonical: Some(TaskId(state.runnable.as_slice()[0])),
                 };
                 state.deviations.push(deviation);
             }
-            let task = state
-                .runnable
-                .remove(position)
-                .expect("asyncsim bug: the chooser picked past the run queue");
-            return Some(task);
+            let task = state.runnable.remove(position);
+            return Some((task, state.begin_poll(task)));
         }
     }
 
@@ -743,42 +745,9 @@ impl Core {
         }
     }
 
-    /// Marks `task` running and records the poll; for a spawned task, takes
-    /// its future and waker out of the slot (the main task's live on
-    /// `Sim::run`'s stack).
-    fn begin_poll(&self, task: u32) -> Option<(BoxedTask, Waker)> {
-        let mut state = self.state.borrow_mut();
-        state.step += 1;
-        state.held_ns = 0;
-        state.current = Some(TaskId(task));
-        let slot = &mut state.tasks[task as usize];
-        debug_assert_eq!(
-            slot.state,
-            TaskState::Queued,
-            "asyncsim bug: polling a task that was not queued"
-        );
-        slot.state = TaskState::Running;
-        slot.waiting_on = WaitOn::Unknown;
-        let parts = if task == 0 {
-            None
-        } else {
-            Some((
-                slot.future
-                    .take()
-                    .expect("asyncsim bug: a queued task has no future"),
-                slot.waker
-                    .take()
-                    .expect("asyncsim bug: a queued task has no waker"),
-            ))
-        };
-        state.record(Some(TaskId(task)), EventKind::Poll);
-        parts
-    }
-
-    fn poll_spawned(&self, task: u32) {
-        let (mut future, waker) = self
-            .begin_poll(task)
-            .expect("asyncsim bug: a spawned task polled without its future");
+    fn poll_spawned(&self, task: u32, parts: Option<(BoxedTask, Waker)>) {
+        let (mut future, waker) =
+            parts.expect("asyncsim bug: a spawned task polled without its future");
         let mut context = Context::from_waker(&waker);
         let outcome = panic::catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(&mut context)));
         match outcome {
@@ -906,11 +875,20 @@ impl Core {
     /// may call back into the engine).
     fn bury(&self) {
         loop {
-            let dead = std::mem::take(&mut self.state.borrow_mut().graveyard);
-            if dead.is_empty() {
-                return;
+            let mut dead = {
+                let mut state = self.state.borrow_mut();
+                if state.graveyard.is_empty() {
+                    return;
+                }
+                std::mem::take(&mut state.graveyard)
+            };
+            // Drop the futures outside the borrow, then hand the buffer back
+            // (unless a destructor buried more meanwhile).
+            dead.clear();
+            let mut state = self.state.borrow_mut();
+            if state.graveyard.is_empty() {
+                state.graveyard = dead;
             }
-            drop(dead);
         }
     }
 
@@ -953,11 +931,7 @@ impl Core {
                     return;
                 }
                 TaskState::Queued => {
-                    if let Some(position) =
-                        state.runnable.iter().position(|queued| *queued == task.0)
-                    {
-                        state.runnable.remove(position);
-                    }
+                    state.runnable.remove_task(task.0);
                 }
                 TaskState::Idle => {}
             }
@@ -1010,7 +984,7 @@ impl Core {
             let mut state = self.state.borrow_mut();
             let state = &mut *state;
             let mut futures = Vec::new();
-            let mut joins = Vec::new();
+            let mut joins = Vec::with_capacity(state.tasks.len());
             for index in 1..state.tasks.len() {
                 let slot = &mut state.tasks[index];
                 if slot.state != TaskState::Done {
@@ -1138,6 +1112,38 @@ impl Core {
 }
 
 impl State {
+    /// Marks `task` running and records the poll; for a spawned task, takes
+    /// its future and waker out of the slot (the main task's live on
+    /// `Sim::run`'s stack).
+    fn begin_poll(&mut self, task: u32) -> Option<(BoxedTask, Waker)> {
+        let state = self;
+        state.step += 1;
+        state.held_ns = 0;
+        state.current = Some(TaskId(task));
+        let slot = &mut state.tasks[task as usize];
+        debug_assert_eq!(
+            slot.state,
+            TaskState::Queued,
+            "asyncsim bug: polling a task that was not queued"
+        );
+        slot.state = TaskState::Running;
+        slot.waiting_on = WaitOn::Unknown;
+        let parts = if task == 0 {
+            None
+        } else {
+            Some((
+                slot.future
+                    .take()
+                    .expect("asyncsim bug: a queued task has no future"),
+                slot.waker
+                    .take()
+                    .expect("asyncsim bug: a queued task has no waker"),
+            ))
+        };
+        state.record(Some(TaskId(task)), EventKind::Poll);
+        parts
+    }
+
     #[inline]
     pub(crate) fn record(&mut self, task: Option<TaskId>, kind: EventKind) {
         let event = Event {
@@ -1251,6 +1257,7 @@ impl State {
     fn fail_step_limit(&mut self) {
         let runnable: Vec<String> = self
             .runnable
+            .as_slice()
             .iter()
             .map(|task| format!("`{}`", self.trace.tasks[*task as usize].name))
             .collect();
@@ -1399,7 +1406,7 @@ where
             let output = future.await;
             writer.complete(Ok(output));
         });
-        let name = name.unwrap_or_else(|| format!("task-{id}"));
+        let name = name.unwrap_or_else(|| default_task_name(id));
         let actual = core.add_task(
             Some(task),
             name,
@@ -1672,4 +1679,25 @@ pub(crate) fn set_resource_holder(id: u32, holder: Option<TaskId>) {
             info.holder = holder;
         }
     });
+}
+
+/// `task-<id>` without the formatting machinery (it runs once per spawn).
+fn default_task_name(id: u32) -> String {
+    let mut digits = [0u8; 10];
+    let mut rest = id;
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    let mut name = String::with_capacity(5 + digits.len() - start);
+    name.push_str("task-");
+    for digit in &digits[start..] {
+        name.push(char::from(*digit));
+    }
+    name
 }

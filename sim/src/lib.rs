@@ -75,6 +75,7 @@ mod config;
 mod executor;
 mod failure;
 pub mod random;
+mod run_queue;
 mod strategy;
 pub mod sync;
 pub mod tape;

@@ -212,11 +212,7 @@ impl Chooser {
     /// Picks which of `runnable` (task indices, oldest first) runs at `step`.
     /// Returns the position in `runnable`.
     #[inline]
-    pub(crate) fn pick_task(
-        &mut self,
-        runnable: &std::collections::VecDeque<u32>,
-        step: u64,
-    ) -> usize {
+    pub(crate) fn pick_task(&mut self, runnable: &[u32], step: u64) -> usize {
         let count = runnable.len();
         if count == 1 {
             if self.mode == Mode::Pct {
@@ -238,7 +234,7 @@ impl Chooser {
         value as usize
     }
 
-    fn pct_pick(&mut self, runnable: &std::collections::VecDeque<u32>, step: u64) -> u64 {
+    fn pct_pick(&mut self, runnable: &[u32], step: u64) -> u64 {
         // A change point demotes whichever task is about to run at that step.
         let mut best = 0;
         let mut best_priority = 0;

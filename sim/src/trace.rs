@@ -528,8 +528,10 @@ impl Trace {
 fn mix(hash: u64, event: &Event) -> u64 {
     let (code, payload) = kind_code(&event.kind);
     let task = event.task.map_or(u64::MAX, |task| u64::from(task.0));
+    // Two rounds: what happened to whom, then its payload and time (the
+    // rotation keeps a payload and a time of equal value from cancelling).
     let mut h = hash;
-    for word in [code | (task << 8), payload, event.time_ns] {
+    for word in [code | (task << 8), payload ^ event.time_ns.rotate_left(32)] {
         h = (h ^ word).wrapping_mul(0x9E37_79B9_7F4A_7C15);
         h ^= h >> 29;
     }
