@@ -59,7 +59,7 @@ fn a_join_handle_awaited_in_another_run_panics_with_advice() {
         .result
         .unwrap();
     let handle = stash.borrow_mut().take().unwrap();
-    let run = Sim::new(Config::new()).run(async move { handle.await });
+    let run = Sim::new(Config::new()).run(handle);
     let failure = run.result.unwrap_err();
     assert_eq!(failure.kind, asyncsim::FailureKind::Panic);
     assert!(
@@ -97,7 +97,9 @@ fn blocking_calls_outside_a_run_panic_with_advice() {
         message.contains("asyncsim::spawn_blocking was called outside a simulation"),
         "{message}"
     );
-    let message = panic_message(|| drop(asyncsim::time::Instant::now()));
+    let message = panic_message(|| {
+        let _ = asyncsim::time::Instant::now();
+    });
     assert!(
         message.contains("Instant::now was called outside a simulation"),
         "{message}"

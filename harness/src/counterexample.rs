@@ -131,7 +131,8 @@ pub(crate) fn replay_lines(
     let test = test_name.rsplit("::").next().unwrap_or(test_name);
     let mut text = format!("    ASYNCSIM_REPLAY={tape} cargo test {test}");
     if let Some(seed) = seed {
-        let strategy_prefix = if strategy == "random" {
+        // `mix` is the default: only another strategy needs naming.
+        let strategy_prefix = if strategy == "mix" {
             String::new()
         } else {
             format!("ASYNCSIM_STRATEGY={strategy} ")
@@ -146,12 +147,24 @@ pub(crate) fn replay_lines(
 impl fmt::Display for Counterexample {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let found = match self.origin {
-            Origin::Seed => format!(
-                "after {} schedule(s) (strategy {}, seed {})",
-                self.run_index + 1,
-                self.strategy,
-                self.seed
-            ),
+            Origin::Seed => {
+                // Under `mix` each seed runs one strategy: name it.
+                let this_seed = match self.strategy.parse::<asyncsim_sim::Strategy>() {
+                    Ok(asyncsim_sim::Strategy::Mix) => {
+                        format!(
+                            ", which ran {}",
+                            asyncsim_sim::Strategy::Mix.for_seed(self.seed)
+                        )
+                    }
+                    _ => String::new(),
+                };
+                format!(
+                    "after {} schedule(s) (strategy {}, seed {}{this_seed})",
+                    self.run_index + 1,
+                    self.strategy,
+                    self.seed
+                )
+            }
             Origin::Exhaustive => format!(
                 "after {} schedule(s) (strategy {})",
                 self.run_index + 1,

@@ -61,7 +61,7 @@ pub fn parse_search(text: &str) -> Result<Search, String> {
 /// | `ASYNCSIM_RUNS=n` | schedules to run (default 1000) |
 /// | `ASYNCSIM_SEED=n` | run only this seed (overrides the code) |
 /// | `ASYNCSIM_REPLAY=<token>` | run only this schedule, printing its full trace (overrides the code) |
-/// | `ASYNCSIM_STRATEGY=s` | `fifo`, `random`, `pct:3`, `exhaustive:2` |
+/// | `ASYNCSIM_STRATEGY=s` | `mix` (the default), `fifo`, `random`, `pct:3`, `exhaustive:2` |
 /// | `ASYNCSIM_JOBS=n` | threads (default 1) |
 /// | `ASYNCSIM_SHARD=i/n` | run only the i-th (1-based) of n disjoint subsets of the run indices |
 ///
@@ -205,7 +205,7 @@ impl Explore {
     pub fn without_environment() -> Explore {
         Explore {
             runs: DEFAULT_RUNS,
-            search: Search::Sampled(Strategy::Random),
+            search: Search::Sampled(Strategy::Mix),
             base_seed: 0,
             shrink: true,
             shrink_runs_max: DEFAULT_SHRINK_RUNS,

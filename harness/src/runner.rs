@@ -135,6 +135,16 @@ pub struct Outcome<T> {
     pub witness: Schedule,
     /// Its run index.
     pub witness_run_index: u64,
+    /// The witness run's realised tape: `tape.to_string()` is a token that
+    /// replays it (`Strategy::Replay`), whatever strategy found it.
+    pub tape: Tape,
+}
+
+impl<T> Outcome<T> {
+    /// The replay token of the witness run.
+    pub fn token(&self) -> String {
+        self.tape.to_string()
+    }
 }
 
 /// Every distinct value the body produced, in order of first appearance.
@@ -238,7 +248,7 @@ where
     // from a FIFO run, so every seed (and a later `ASYNCSIM_SEED` replay)
     // sees the same estimate.
     let mut pct_steps_estimate = settings.config.pct_steps_estimate;
-    if matches!(strategy, Strategy::Pct { .. }) && !matches!(source, Source::Replay(_)) {
+    if strategy.uses_pct() && !matches!(source, Source::Replay(_)) {
         let mut config = settings.config.clone();
         config.strategy = Strategy::Fifo;
         config.trace_mode = TraceMode::HashOnly;
@@ -1144,7 +1154,10 @@ where
 {
     let setup = setup(&settings, &body);
     let driven = drive(&setup, &body, false, |run| {
-        Some(run.result.map_err(|failure| failure.kind))
+        let mut tape = run.tape;
+        tape.trim();
+        tape.draws_mut().shrink_to_fit();
+        Some((run.result.map_err(|failure| failure.kind), tape))
     });
     let mut census = Outcomes {
         values: Vec::new(),
@@ -1153,7 +1166,8 @@ where
     };
     let mut slots: HashMap<F::Output, usize> = HashMap::new();
     for hit in driven.hits {
-        match hit.data {
+        let (data, tape) = hit.data;
+        match data {
             Ok(value) => match slots.get(&value) {
                 Some(slot) => census.values[*slot].count += 1,
                 None => {
@@ -1163,6 +1177,7 @@ where
                         count: 1,
                         witness: hit.schedule,
                         witness_run_index: hit.index,
+                        tape,
                     });
                 }
             },

@@ -44,10 +44,44 @@ pub enum Strategy {
         /// The bug depth to target (number of ordering constraints); 1 or more.
         depth: u32,
     },
+    /// The harness's default: each seed picks one of the above, so a sweep
+    /// of seeds alternates them — seeds ≡ 0 or 2 (mod 4) run `Random`, ≡ 1
+    /// runs `Pct { depth: 2 }`, ≡ 3 runs `Pct { depth: 3 }`. Random finds
+    /// shallow bugs in the fewest schedules; PCT finds the ones that need one
+    /// task to run far ahead of another, which uniform choices almost never
+    /// produce (see BENCHMARKS.md's bug zoo). A run's strategy is a function
+    /// of its seed alone, so `ASYNCSIM_SEED` replays it.
+    ///
+    /// ```
+    /// use asyncsim_sim::Strategy;
+    /// assert_eq!(Strategy::Mix.for_seed(5), Strategy::Pct { depth: 2 });
+    /// assert_eq!(Strategy::Mix.for_seed(6), Strategy::Random);
+    /// ```
+    Mix,
     /// Draws come from the tape. A draw whose kind or range no longer fits the
     /// program is reported as a tape divergence; once the tape is exhausted
     /// every draw is 0 (the canonical path).
     Replay(Tape),
+}
+
+impl Strategy {
+    /// The strategy a run with this seed actually uses: itself, except for
+    /// [`Strategy::Mix`], which picks by seed.
+    pub fn for_seed(&self, seed: u64) -> Strategy {
+        match self {
+            Strategy::Mix => match seed % 4 {
+                1 => Strategy::Pct { depth: 2 },
+                3 => Strategy::Pct { depth: 3 },
+                _ => Strategy::Random,
+            },
+            other => other.clone(),
+        }
+    }
+
+    /// True when some seed runs PCT (which needs a run-length estimate).
+    pub fn uses_pct(&self) -> bool {
+        matches!(self, Strategy::Pct { .. } | Strategy::Mix)
+    }
 }
 
 /// See [`Strategy::Pct`]: consecutive polls of one task, while others wait,
@@ -59,6 +93,7 @@ impl fmt::Display for Strategy {
         match self {
             Strategy::Fifo => f.write_str("fifo"),
             Strategy::Random => f.write_str("random"),
+            Strategy::Mix => f.write_str("mix"),
             Strategy::Pct { depth } => write!(f, "pct:{depth}"),
             Strategy::Replay(tape) => write!(f, "replay:{tape}"),
         }
@@ -75,6 +110,7 @@ impl FromStr for Strategy {
         match lower.as_str() {
             "fifo" => return Ok(Strategy::Fifo),
             "random" => return Ok(Strategy::Random),
+            "mix" => return Ok(Strategy::Mix),
             "pct" => return Ok(Strategy::Pct { depth: 2 }),
             _ => {}
         }
@@ -94,7 +130,7 @@ impl FromStr for Strategy {
                 .map_err(|error| error.to_string());
         }
         Err(format!(
-            "unknown strategy `{text}`: expected `fifo`, `random`, `pct:<depth>` or `replay:<token>`"
+            "unknown strategy `{text}`: expected `fifo`, `random`, `mix`, `pct:<depth>` or `replay:<token>`"
         ))
     }
 }
@@ -177,6 +213,7 @@ impl Chooser {
         self.pct.changes_done = 0;
         self.pct.last_pick = None;
         self.pct.repeat_picks = 0;
+        let strategy = &strategy.for_seed(seed);
         self.mode = match strategy {
             Strategy::Fifo => Mode::Fifo,
             Strategy::Random => Mode::Random,
@@ -192,6 +229,7 @@ impl Chooser {
                 self.replay.extend_from_slice(tape.draws());
                 Mode::Replay
             }
+            Strategy::Mix => unreachable!("for_seed resolves Mix"),
         };
     }
 

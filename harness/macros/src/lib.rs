@@ -9,7 +9,7 @@
 //! async fn no_lost_update() { /* … */ }
 //! ```
 //!
-//! Arguments (all optional): `runs = <int>`, `strategy = "<fifo|random|pct:N|exhaustive:N>"`,
+//! Arguments (all optional): `runs = <int>`, `strategy = "<fifo|random|mix|pct:N|exhaustive:N>"`,
 //! `seed = <int>` (the base seed), `jobs = <int>`, `shrink = <bool>`,
 //! `persist = <bool>`. Each becomes the builder call of the same name on
 //! `asyncsim::Explore::new()`, so the `ASYNCSIM_*` environment variables keep
@@ -78,7 +78,7 @@ fn expand(
                 else {
                     return Err(syn::Error::new_spanned(
                         value,
-                        "strategy = \"fifo\" | \"random\" | \"pct:<depth>\" | \"exhaustive:<max deviations>\"",
+                        "strategy = \"fifo\" | \"random\" | \"mix\" | \"pct:<depth>\" | \"exhaustive:<max deviations>\"",
                     ));
                 };
                 let search = text.value();
@@ -124,7 +124,7 @@ fn parse_search_text(text: &str) -> Result<(), String> {
             .and_then(|rest| rest.parse::<u32>().ok())
     };
     match lower.as_str() {
-        "fifo" | "random" | "pct" | "exhaustive" => Ok(()),
+        "fifo" | "random" | "mix" | "pct" | "exhaustive" => Ok(()),
         // PCT needs a depth of at least 1 (`Strategy`'s parser says so too).
         _ if number_after("pct:").is_some_and(|depth| depth > 0)
             || number_after("exhaustive:").is_some() =>
@@ -132,7 +132,7 @@ fn parse_search_text(text: &str) -> Result<(), String> {
             Ok(())
         }
         _ => Err(format!(
-            "unknown strategy `{text}`: expected \"fifo\", \"random\", \"pct:<depth>\" (depth 1 or more) or \"exhaustive:<max deviations>\""
+            "unknown strategy `{text}`: expected \"fifo\", \"random\", \"mix\", \"pct:<depth>\" (depth 1 or more) or \"exhaustive:<max deviations>\""
         )),
     }
 }
@@ -156,6 +156,7 @@ mod tests {
         for good in [
             "fifo",
             "random",
+            "mix",
             "pct",
             "pct:3",
             "exhaustive",
