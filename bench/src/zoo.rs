@@ -52,7 +52,7 @@ impl Tool {
             Tool::SimRandom => "asyncsim random".into(),
             Tool::SimPct(depth) => format!("asyncsim pct:{depth}"),
             Tool::SimExhaustive => "asyncsim exhaustive".into(),
-            Tool::SimMix => "asyncsim mix r/p2/r/p3".into(),
+            Tool::SimMix => "asyncsim mix (default)".into(),
             Tool::ShuttleRandom => "shuttle random".into(),
             Tool::ShuttlePct(depth) => format!("shuttle pct:{depth}"),
             Tool::ShuttleDfs => "shuttle dfs".into(),
@@ -63,7 +63,7 @@ impl Tool {
     pub fn is_sim(self) -> bool {
         matches!(
             self,
-            Tool::SimRandom | Tool::SimPct(_) | Tool::SimExhaustive
+            Tool::SimRandom | Tool::SimPct(_) | Tool::SimExhaustive | Tool::SimMix
         )
     }
 }
@@ -71,6 +71,7 @@ impl Tool {
 /// All tools, asyncsim first.
 pub const TOOLS: &[Tool] = &[
     Tool::SimRandom,
+    Tool::SimPct(1),
     Tool::SimPct(2),
     Tool::SimPct(3),
     Tool::SimExhaustive,
@@ -216,29 +217,6 @@ fn sim_attempt(bug: usize, strategy: &Strategy, attempt: u64, cap: u64, steps: u
     }
 }
 
-/// The mix: schedule i of the attempt uses Random, PCT 2, Random, PCT 3 by
-/// `i % 4`, each with seed `base + i`.
-fn sim_mix(bug: usize, attempt: u64, cap: u64, steps: u64) -> Attempt {
-    let base = attempt << 32;
-    let mut sim = Sim::new(Config::new().pct_steps_estimate(steps));
-    let found = (0..cap).find(|index| {
-        let strategy = match index % 4 {
-            1 => Strategy::Pct { depth: 2 },
-            3 => Strategy::Pct { depth: 3 },
-            _ => Strategy::Random,
-        };
-        {
-            let mut config = sim.config_mut();
-            config.seed = base + index;
-            config.strategy = strategy;
-        }
-        sim.run(bugs::run::<rt::Sim>(bug)).result.is_err()
-    });
-    Attempt {
-        schedules: found.map(|index| index + 1),
-        deviations: None,
-    }
-}
 
 /// Exhaustive search with iterative deepening on the deviation bound
 /// (1, 2, 3): schedules are counted across the bounds tried.
@@ -298,7 +276,7 @@ fn attempt(tool: Tool, bug: usize, attempt: u64, size: ZooSize, steps: u64) -> A
         Tool::SimRandom => sim_attempt(bug, &Strategy::Random, attempt, cap, steps),
         Tool::SimPct(depth) => sim_attempt(bug, &Strategy::Pct { depth }, attempt, cap, steps),
         Tool::SimExhaustive => sim_exhaustive(bug, cap),
-        Tool::SimMix => sim_mix(bug, attempt, cap, steps),
+        Tool::SimMix => sim_attempt(bug, &Strategy::Mix, attempt, cap, steps),
         Tool::ShuttleRandom => shuttle_attempt(
             bug,
             RandomScheduler::new_from_seed(seed_for(attempt, u64::MAX), cap as usize),
