@@ -95,6 +95,8 @@ pub struct Explore {
     /// `(index, count)`, 0-based index.
     pub(crate) shard: Option<(u64, u64)>,
     pub(crate) progress: bool,
+    /// Wall-clock time between progress lines.
+    pub(crate) progress_every: std::time::Duration,
     pub(crate) write_trace_file: bool,
 }
 
@@ -170,10 +172,10 @@ impl Explore {
         }
         if let Some(search) = parse_env(
             "ASYNCSIM_STRATEGY",
-            "`fifo`, `random`, `pct:<depth>` or `exhaustive:<max deviations>`",
+            "`mix`, `fifo`, `random`, `pct:<depth>` or `exhaustive:<max deviations>`",
             parse_search,
         ) {
-            explore.search = search;
+            explore = explore.with_search(search);
         }
         if let Some(jobs) =
             parse_env(
@@ -219,6 +221,7 @@ impl Explore {
             replay_tape: None,
             shard: None,
             progress: true,
+            progress_every: std::time::Duration::from_secs(3),
             write_trace_file: true,
         }
     }
@@ -254,7 +257,11 @@ impl Explore {
     /// Sets the search (a strategy or exhaustive enumeration), as parsed by
     /// [`parse_search`].
     pub fn with_search(mut self, search: Search) -> Explore {
-        self.search = search;
+        match search {
+            // A replay is one schedule, not a strategy to sample with.
+            Search::Sampled(Strategy::Replay(tape)) => self.replay_tape = Some(tape),
+            search => self.search = search,
+        }
         self
     }
 
@@ -359,6 +366,20 @@ impl Explore {
     /// Report progress on stderr during long explorations (default on).
     pub fn progress(mut self, progress: bool) -> Explore {
         self.progress = progress;
+        self
+    }
+
+    /// How often progress lines are printed (wall-clock time, default 3 s):
+    /// runs done, runs per second, distinct schedules by trace hash. Wall
+    /// time decides only *when* a line is printed, never what runs.
+    ///
+    /// ```
+    /// use asyncsim_harness::Explore;
+    /// let settings = Explore::new().progress_every(std::time::Duration::from_secs(10));
+    /// # let _ = settings;
+    /// ```
+    pub fn progress_every(mut self, every: std::time::Duration) -> Explore {
+        self.progress_every = every;
         self
     }
 

@@ -369,6 +369,7 @@ struct Driven<R> {
 /// Progress on stderr, by wall clock (reporting only; never a decision).
 struct Progress {
     enabled: bool,
+    every: Duration,
     start: Instant,
     state: Mutex<ProgressState>,
 }
@@ -379,17 +380,16 @@ struct ProgressState {
     next_report: Duration,
 }
 
-const PROGRESS_EVERY: Duration = Duration::from_secs(3);
-
 impl Progress {
-    fn new(enabled: bool) -> Progress {
+    fn new(enabled: bool, every: Duration) -> Progress {
         Progress {
             enabled,
+            every,
             start: Instant::now(),
             state: Mutex::new(ProgressState {
                 done: 0,
                 distinct: HashSet::new(),
-                next_report: PROGRESS_EVERY,
+                next_report: every,
             }),
         }
     }
@@ -405,7 +405,7 @@ impl Progress {
         state.distinct.insert(hash);
         let elapsed = self.start.elapsed();
         if elapsed >= state.next_report {
-            state.next_report = elapsed + PROGRESS_EVERY;
+            state.next_report = elapsed + self.every;
             let rate = state.done as f64 / elapsed.as_secs_f64().max(1e-9);
             eprintln!(
                 "asyncsim: `{name}`: {}/{total} runs, {rate:.0} runs/s, {} distinct schedules, {:.1} s",
@@ -489,7 +489,7 @@ where
     C: Fn(Run<F::Output>) -> Option<R>,
 {
     let settings = setup.settings;
-    let progress = Progress::new(settings.progress);
+    let progress = Progress::new(settings.progress, settings.progress_every);
     let mut sim = Sim::new(settings.config.clone());
     let mut enumerator = Enumerator::new(max_deviations);
     let mut driven = Driven {
@@ -552,7 +552,7 @@ where
     let total = settings.shard_runs();
     let next = AtomicU64::new(0);
     let stop = AtomicU64::new(u64::MAX);
-    let progress = Progress::new(settings.progress);
+    let progress = Progress::new(settings.progress, settings.progress_every);
     let work = || -> Local<R> {
         let mut sim = Sim::new(settings.config.clone());
         let mut local = Vec::new();
