@@ -769,21 +769,29 @@ impl Core {
         }
     }
 
+    #[inline(always)]
     fn end_poll_common(state: &mut State, task: u32) {
         state.current = None;
-        if state.held_ns >= state.config.slow_poll_ns && state.held_ns > 0 {
-            let held_ns = state.held_ns;
-            state.record(Some(TaskId(task)), EventKind::SlowPoll { held_ns });
-            let name = state.trace.tasks[task as usize].name.clone();
-            let step = state.step;
-            state.slow_polls.push(SlowPoll {
-                task: TaskId(task),
-                name,
-                step,
-                start_ns: state.now_ns - held_ns,
-                held_ns,
-            });
+        // Nothing held the loop in almost every poll: test that first.
+        if state.held_ns > 0 && state.held_ns >= state.config.slow_poll_ns {
+            Self::record_slow_poll(state, task);
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn record_slow_poll(state: &mut State, task: u32) {
+        let held_ns = state.held_ns;
+        state.record(Some(TaskId(task)), EventKind::SlowPoll { held_ns });
+        let name = state.trace.tasks[task as usize].name.clone();
+        let step = state.step;
+        state.slow_polls.push(SlowPoll {
+            task: TaskId(task),
+            name,
+            step,
+            start_ns: state.now_ns - held_ns,
+            held_ns,
+        });
     }
 
     fn end_poll_ready(&self, task: u32) {
@@ -801,8 +809,13 @@ impl Core {
             Self::end_poll_common(state, task);
             let slot = &mut state.tasks[task as usize];
             if let Some((future, waker)) = parts {
-                slot.future = Some(future);
-                slot.waker = Some(waker);
+                // Both places are empty while the task runs (`begin_poll`
+                // took them): skip the drop of the old values.
+                let old_future = slot.future.replace(future);
+                let old_waker = slot.waker.replace(waker);
+                debug_assert!(old_future.is_none() && old_waker.is_none());
+                std::mem::forget(old_future);
+                std::mem::forget(old_waker);
             }
             let woken = slot.state == TaskState::RunningWoken;
             let on = match slot.waiting_on {

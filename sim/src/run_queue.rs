@@ -36,7 +36,7 @@ impl RunQueue {
 
     #[inline]
     pub(crate) fn push_back(&mut self, task: u32) {
-        if self.head > 0 && self.head >= self.slots.len() / 2 && self.head >= 32 {
+        if self.head >= 32 && self.head >= self.slots.len() / 2 {
             self.slots.drain(..self.head);
             self.head = 0;
         }
