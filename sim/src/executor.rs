@@ -76,11 +76,11 @@ enum TaskState {
 type BoxedTask = Pin<Box<dyn Future<Output = ()>>>;
 
 struct TaskSlot {
-    /// The future; `None` for the main task (polled from `Sim::run`'s
-    /// stack), for pool jobs, while being polled, and once done.
-    future: Option<BoxedTask>,
-    /// The task's waker, taken out with the future during a poll.
-    waker: Option<Waker>,
+    /// The future and the waker it is polled with, moved out and back
+    /// together; `None` for the main task (polled from `Sim::run`'s stack,
+    /// with the waker `add_task` returned), for pool jobs, while being
+    /// polled, and once done.
+    parts: Option<(BoxedTask, Waker)>,
     /// The join slot, type-erased, to deliver panics and cancellation.
     join: Option<Rc<dyn JoinSlotAny>>,
     state: TaskState,
@@ -202,6 +202,9 @@ pub(crate) struct State {
     failure: Option<Failure>,
     /// Tasks whose futures must be dropped once the state is released.
     graveyard: Vec<BoxedTask>,
+    /// `finish_run`'s list of finished tasks with a join slot (kept for its
+    /// buffer).
+    finished_joins: Vec<u32>,
 }
 
 /// The shared core of a running simulation.
@@ -341,6 +344,7 @@ impl Sim {
                     explain: false,
                     failure: None,
                     graveyard: Vec::new(),
+                    finished_joins: Vec::new(),
                 }),
                 run_token: RefCell::new(Arc::new(RunToken {
                     run_id: 0,
@@ -380,26 +384,36 @@ impl Sim {
         let core = &self.core;
         let run_id = NEXT_RUN_ID.fetch_add(1, Ordering::Relaxed);
         core.run_id.set(run_id);
-        let token = Arc::new(RunToken {
-            run_id,
-            foreign_wake: AtomicBool::new(false),
-        });
-        *core.run_token.borrow_mut() = token.clone();
+        let token = {
+            // Reuse the last run's token when nothing else holds it (no
+            // waker of that run survived): it cannot be mistaken then.
+            let mut current = core.run_token.borrow_mut();
+            match Arc::get_mut(&mut current) {
+                Some(unshared) => {
+                    unshared.run_id = run_id;
+                    *unshared.foreign_wake.get_mut() = false;
+                }
+                None => {
+                    *current = Arc::new(RunToken {
+                        run_id,
+                        foreign_wake: AtomicBool::new(false),
+                    })
+                }
+            }
+            current.clone()
+        };
         core.reset();
 
         let _guard = CurrentGuard::enter(core.clone());
         let main_slot: Rc<JoinSlot<F::Output>> = Rc::new(JoinSlot::new(TaskId::MAIN, run_id));
         // The main task's output comes back through `main_slot` directly;
         // its panics always fail the run, so the executor needs no join entry.
-        core.add_task(None, "main".to_string(), None, None, false);
+        let (_, main_waker) = core.add_task(None, "main".to_string(), None, None, false);
         // The main future lives in this block, so it is dropped before the
         // run is finished (its destructors may still use the engine).
         {
             let mut main = std::pin::pin!(future);
-            let main_waker = core.state.borrow().tasks[0]
-                .waker
-                .clone()
-                .expect("main has a waker");
+            let main_waker = main_waker.expect("main has a waker");
 
             loop {
                 if token.foreign_wake.load(Ordering::Relaxed) {
@@ -566,7 +580,7 @@ impl Core {
         parent: Option<TaskId>,
         join: Option<Rc<dyn JoinSlotAny>>,
         blocking: bool,
-    ) -> TaskId {
+    ) -> (TaskId, Option<Waker>) {
         let mut state = self.state.borrow_mut();
         let state = &mut *state;
         let id = state.tasks.len() as u32;
@@ -574,9 +588,13 @@ impl Core {
             task: id,
             token: self.run_token.borrow().clone(),
         }));
+        // A task without a future (main, a pool job) gets its waker back.
+        let (parts, spare) = match future {
+            Some(future) => (Some((future, waker)), None),
+            None => (None, Some(waker)),
+        };
         state.tasks.push(TaskSlot {
-            future,
-            waker: Some(waker),
+            parts,
             join,
             state: if blocking {
                 TaskState::Idle
@@ -600,7 +618,7 @@ impl Core {
         if !blocking {
             state.runnable.push_back(id);
         }
-        TaskId(id)
+        (TaskId(id), spare)
     }
 
     /// Fires due timers, advances the clock when idle, and draws the next
@@ -752,17 +770,14 @@ impl Core {
         let outcome = panic::catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(&mut context)));
         match outcome {
             Ok(Poll::Ready(())) => {
-                {
-                    let mut state = self.state.borrow_mut();
-                    state.tasks[task as usize].waker = Some(waker);
-                    state.graveyard.push(future);
-                }
+                drop(waker);
+                self.state.borrow_mut().graveyard.push(future);
                 self.end_poll_ready(task);
                 self.bury();
             }
             Ok(Poll::Pending) => self.end_poll_pending(task, Some((future, waker))),
             Err(payload) => {
-                self.state.borrow_mut().tasks[task as usize].waker = Some(waker);
+                drop(waker);
                 self.end_poll_panic(task, payload, Some(future));
                 self.bury();
             }
@@ -811,11 +826,9 @@ impl Core {
             if let Some((future, waker)) = parts {
                 // Both places are empty while the task runs (`begin_poll`
                 // took them): skip the drop of the old values.
-                let old_future = slot.future.replace(future);
-                let old_waker = slot.waker.replace(waker);
-                debug_assert!(old_future.is_none() && old_waker.is_none());
-                std::mem::forget(old_future);
-                std::mem::forget(old_waker);
+                let old = slot.parts.replace((future, waker));
+                debug_assert!(old.is_none());
+                std::mem::forget(old);
             }
             let woken = slot.state == TaskState::RunningWoken;
             let on = match slot.waiting_on {
@@ -949,7 +962,7 @@ impl Core {
                 TaskState::Idle => {}
             }
             let slot = &mut state.tasks[task.index()];
-            if slot.future.is_none() && state.trace.tasks[task.index()].blocking {
+            if slot.parts.is_none() && state.trace.tasks[task.index()].blocking {
                 // A pool job: only a job still in the queue can be cancelled.
                 let Some(position) = state
                     .pool_queue
@@ -966,7 +979,7 @@ impl Core {
             }
             let slot = &mut state.tasks[task.index()];
             slot.state = TaskState::Done;
-            let future = slot.future.take();
+            let future = slot.parts.take();
             let join = slot.join.clone();
             state.record(Some(task), EventKind::Abort);
             (future, join)
@@ -993,22 +1006,23 @@ impl Core {
     /// about panics nobody retrieved.
     fn finish_run(&self) {
         self.bury();
-        let (futures, joins) = {
+        let (futures, mut joins) = {
             let mut state = self.state.borrow_mut();
             let state = &mut *state;
             let mut futures = Vec::new();
-            let mut joins = Vec::with_capacity(state.tasks.len());
+            let mut joins = std::mem::take(&mut state.finished_joins);
+            joins.clear();
             for index in 1..state.tasks.len() {
                 let slot = &mut state.tasks[index];
                 if slot.state != TaskState::Done {
                     slot.state = TaskState::Done;
-                    futures.extend(slot.future.take());
+                    futures.extend(slot.parts.take());
                     state.record(
                         Some(TaskId(index as u32)),
                         EventKind::Warning(Warning::DestroyedPending),
                     );
-                } else if let Some(join) = &slot.join {
-                    joins.push((index, join.clone()));
+                } else if slot.join.is_some() {
+                    joins.push(index as u32);
                 }
             }
             state.pool_jobs.clear();
@@ -1019,14 +1033,19 @@ impl Core {
         drop(futures);
         self.bury();
         let mut state = self.state.borrow_mut();
-        for (index, join) in joins {
-            if join.panic_unretrieved() {
+        for index in joins.drain(..) {
+            let unretrieved = state.tasks[index as usize]
+                .join
+                .as_ref()
+                .is_some_and(|join| join.panic_unretrieved());
+            if unretrieved {
                 state.record(
-                    Some(TaskId(index as u32)),
+                    Some(TaskId(index)),
                     EventKind::Warning(Warning::PanicNotRetrieved),
                 );
             }
         }
+        state.finished_joins = joins;
         if state.trace.truncated {
             // Past the cap on purpose: the one event that says the cap was hit.
             let event = Event {
@@ -1043,7 +1062,6 @@ impl Core {
         // outlives it except what the user kept.
         for slot in &mut state.tasks {
             slot.join = None;
-            slot.waker = None;
         }
     }
 
@@ -1141,18 +1159,8 @@ impl State {
         );
         slot.state = TaskState::Running;
         slot.waiting_on = WaitOn::Unknown;
-        let parts = if task == 0 {
-            None
-        } else {
-            Some((
-                slot.future
-                    .take()
-                    .expect("asyncsim bug: a queued task has no future"),
-                slot.waker
-                    .take()
-                    .expect("asyncsim bug: a queued task has no waker"),
-            ))
-        };
+        // The main task has none (`poll_spawned` checks the others').
+        let parts = slot.parts.take();
         state.record(Some(TaskId(task)), EventKind::Poll);
         parts
     }
@@ -1420,7 +1428,7 @@ where
             writer.complete(Ok(output));
         });
         let name = name.unwrap_or_else(|| default_task_name(id));
-        let actual = core.add_task(
+        let (actual, _) = core.add_task(
             Some(task),
             name,
             parent,
@@ -1449,7 +1457,7 @@ where
         };
         let slot: Rc<JoinSlot<R>> = Rc::new(JoinSlot::new(TaskId(id), run_id));
         let name = name.unwrap_or_else(|| format!("blocking-{id}"));
-        let task = core.add_task(
+        let (task, _) = core.add_task(
             None,
             name,
             parent,
