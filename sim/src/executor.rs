@@ -639,29 +639,10 @@ impl Core {
                 }
             }
             if state.runnable.is_empty() {
-                let next_timer = state.timers.keys().next().map(|key| key.0);
-                let next_deferred = state.deferred.keys().next().map(|key| key.0);
-                let next = match (next_timer, next_deferred) {
-                    (Some(a), Some(b)) => a.min(b),
-                    (Some(a), None) | (None, Some(a)) => a,
-                    (None, None) => {
-                        state.fail_deadlock();
-                        return None;
-                    }
-                };
-                if next > state.config.time_limit_ns {
-                    state.fail_time_limit(next);
-                    return None;
+                if state.jump_clock() {
+                    continue;
                 }
-                debug_assert!(
-                    next >= state.now_ns,
-                    "asyncsim bug: a timer is in the past while idle"
-                );
-                let from_ns = state.now_ns;
-                state.now_ns = next;
-                state.record(None, EventKind::ClockJump { from_ns });
-                state.flush_deferred();
-                continue;
+                return None;
             }
             if state.step >= state.config.max_steps {
                 state.fail_step_limit();
@@ -670,28 +651,21 @@ impl Core {
             let step = state.step;
             let state = &mut *state;
             let position = state.chooser.pick_task(state.runnable.as_slice(), step);
-            if let Some(divergence) = state.chooser.divergence.take() {
-                state.fail_divergence(divergence);
+            if state.chooser.divergence.is_some() {
+                state.fail_pending_divergence();
                 return None;
             }
             if position != 0 && state.explain {
-                let deviation = Deviation {
-                    draw: state.chooser.tape.len() - 1,
-                    step: step + 1,
-                    time_ns: state.now_ns,
-                    label: DrawLabel::Schedule,
-                    value: position as u64,
-                    bound: state.runnable.len() as u64,
-                    chosen: Some(TaskId(state.runnable.as_slice()[position])),
-                    canonical: Some(TaskId(state.runnable.as_slice()[0])),
-                };
-                state.deviations.push(deviation);
+                state.note_schedule_deviation(position, step);
             }
             let task = state.runnable.remove(position);
             return Some((task, state.begin_poll(task)));
         }
     }
 
+    // Out of line: it is large and rare, and inlined it would make every
+    // step of `next_task` set up its frame.
+    #[inline(never)]
     fn fire_due_timers(&self) {
         let mut due: Vec<(u64, TimerAction)> = Vec::new();
         {
@@ -1165,6 +1139,54 @@ impl State {
         parts
     }
 
+    /// Nothing is runnable: jumps the clock to the next timer or deferred
+    /// event. False when the run must stop (deadlock or time limit
+    /// recorded).
+    #[cold]
+    #[inline(never)]
+    fn jump_clock(&mut self) -> bool {
+        let next_timer = self.timers.keys().next().map(|key| key.0);
+        let next_deferred = self.deferred.keys().next().map(|key| key.0);
+        let next = match (next_timer, next_deferred) {
+            (Some(a), Some(b)) => a.min(b),
+            (Some(a), None) | (None, Some(a)) => a,
+            (None, None) => {
+                self.fail_deadlock();
+                return false;
+            }
+        };
+        if next > self.config.time_limit_ns {
+            self.fail_time_limit(next);
+            return false;
+        }
+        debug_assert!(
+            next >= self.now_ns,
+            "asyncsim bug: a timer is in the past while idle"
+        );
+        let from_ns = self.now_ns;
+        self.now_ns = next;
+        self.record(None, EventKind::ClockJump { from_ns });
+        self.flush_deferred();
+        true
+    }
+
+    /// Lists a non-FIFO scheduling draw (only when explaining the run).
+    #[cold]
+    #[inline(never)]
+    fn note_schedule_deviation(&mut self, position: usize, step: u64) {
+        let deviation = Deviation {
+            draw: self.chooser.tape.len() - 1,
+            step: step + 1,
+            time_ns: self.now_ns,
+            label: DrawLabel::Schedule,
+            value: position as u64,
+            bound: self.runnable.len() as u64,
+            chosen: Some(TaskId(self.runnable.as_slice()[position])),
+            canonical: Some(TaskId(self.runnable.as_slice()[0])),
+        };
+        self.deviations.push(deviation);
+    }
+
     #[inline]
     pub(crate) fn record(&mut self, task: Option<TaskId>, kind: EventKind) {
         let event = Event {
@@ -1290,6 +1312,16 @@ impl State {
         let mut failure = Failure::new(FailureKind::StepLimit, message, self.step, self.now_ns);
         failure.blocked = self.blocked_tasks();
         self.failure.get_or_insert(failure);
+    }
+
+    /// `fail_divergence` for the divergence the chooser noted (the check
+    /// for one stays a compare on the hot path).
+    #[cold]
+    #[inline(never)]
+    fn fail_pending_divergence(&mut self) {
+        if let Some(divergence) = self.chooser.divergence.take() {
+            self.fail_divergence(divergence);
+        }
     }
 
     fn fail_divergence(&mut self, divergence: crate::strategy::Divergence) {
