@@ -399,7 +399,7 @@ impl Chooser {
 /// An unbiased draw in `[0, bound)` (Lemire's multiply-and-reject; the
 /// division for the rejection threshold only runs in the rare case the low
 /// half falls below `bound`).
-#[inline]
+#[inline(always)]
 fn bounded(rng: &mut ChaCha8Rng, bound: u64) -> u64 {
     debug_assert!(bound > 0);
     let mut product = u128::from(rng.next_u64()) * u128::from(bound);
