@@ -217,7 +217,6 @@ fn sim_attempt(bug: usize, strategy: &Strategy, attempt: u64, cap: u64, steps: u
     }
 }
 
-
 /// Exhaustive search with iterative deepening on the deviation bound
 /// (1, 2, 3): schedules are counted across the bounds tried.
 fn sim_exhaustive(bug: usize, cap: u64) -> Attempt {
