@@ -847,6 +847,63 @@ impl<T: 'static> AsCompleted<T> {
     }
 }
 
+/// `AsCompleted` is also a [`Stream`](futures_core::Stream) of the outputs,
+/// in the same completion order as [`next`](AsCompleted::next) (a child's
+/// panic is re-raised in the same way), so stream adapters work on it.
+///
+/// ```
+/// use asyncsim_sim::{as_completed_with, time, Config, Sim, StartOrder};
+/// use futures::StreamExt;
+/// use std::time::Duration;
+///
+/// let run = Sim::new(Config::new().seed(5)).run(async {
+///     as_completed_with(StartOrder::Argument, [3u64, 1, 2].map(|seconds| async move {
+///         time::sleep(Duration::from_secs(seconds)).await;
+///         seconds
+///     }))
+///     .map(|seconds| seconds * 10)
+///     .collect::<Vec<_>>()
+///     .await
+/// });
+/// assert_eq!(run.result.unwrap(), [10, 20, 30]);
+/// ```
+impl<T: 'static> futures_core::Stream for AsCompleted<T> {
+    type Item = T;
+
+    fn poll_next(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<Option<T>> {
+        match self.get_mut().children.poll_next(context) {
+            Poll::Ready(Some((_, Ok(output)))) => Poll::Ready(Some(output)),
+            Poll::Ready(Some((index, Err(error)))) => raise("as_completed", index, error),
+            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.children.remaining, Some(self.children.remaining))
+    }
+}
+
+/// Ends for good once every output was yielded.
+///
+/// ```
+/// use asyncsim_sim::{as_completed, Config, Sim};
+/// use futures::stream::FusedStream;
+/// use futures::StreamExt;
+///
+/// let run = Sim::new(Config::new()).run(async {
+///     let mut finished = as_completed([async { 1 }]);
+///     let first = finished.next().await;
+///     (first, finished.is_terminated())
+/// });
+/// assert_eq!(run.result.unwrap(), (Some(1), true));
+/// ```
+impl<T: 'static> futures_core::FusedStream for AsCompleted<T> {
+    fn is_terminated(&self) -> bool {
+        self.children.remaining == 0
+    }
+}
+
 impl<T> fmt::Debug for AsCompleted<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AsCompleted")

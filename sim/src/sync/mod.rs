@@ -1,5 +1,6 @@
 //! Sync primitives that the scheduler can see: [`Mutex`], [`Semaphore`],
-//! [`Event`], [`Notify`], the bounded [`Queue`] and [`oneshot`] channels.
+//! [`Event`], [`Notify`], the bounded [`Queue`], the mpsc [`channel`] and
+//! [`oneshot`] channels.
 //!
 //! They follow asyncio's semantics where asyncio has an answer, and are
 //! deterministic: every waiter list is a FIFO queue, nothing is ordered by
@@ -49,6 +50,7 @@ use std::task::Waker;
 use crate::executor;
 use crate::trace::{ResourceKind, TaskId, WaitOn};
 
+mod channel;
 mod event;
 mod mutex;
 mod notify;
@@ -56,6 +58,10 @@ pub mod oneshot;
 mod queue;
 mod semaphore;
 
+pub use channel::{
+    channel, unbounded_channel, Receiver, RecvFuture, SendError, SendFuture, Sender, TryRecvError,
+    TrySendError,
+};
 pub use event::{Event, EventWait};
 pub use mutex::{Lock, Mutex, MutexGuard};
 pub use notify::{Notified, Notify};

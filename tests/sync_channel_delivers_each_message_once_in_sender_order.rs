@@ -1,0 +1,112 @@
+//! `sync::channel`: with several producers and one consumer, every message
+//! arrives exactly once, each producer's messages arrive in the order it
+//! sent them, and `recv` ends with `None` once every sender is gone, for
+//! every schedule.
+
+use asyncsim::sync::{channel, unbounded_channel};
+use asyncsim::{Config, Sim, Strategy};
+
+fn schedules() -> impl Iterator<Item = Config> {
+    (0..200u64).flat_map(|seed| {
+        [
+            Config::new().seed(seed).strategy(Strategy::Random),
+            Config::new()
+                .seed(seed)
+                .strategy(Strategy::Pct { depth: 3 }),
+        ]
+    })
+}
+
+const PRODUCERS: u32 = 3;
+const MESSAGES: u32 = 5;
+
+/// Runs three producers (clones of one sender) into one consumer; returns
+/// what the consumer received, in order.
+async fn produce_and_consume(capacity: Option<usize>) -> Vec<(u32, u32)> {
+    let (sender, mut receiver) = match capacity {
+        Some(capacity) => channel(capacity),
+        None => unbounded_channel(),
+    };
+    let mut producers = Vec::new();
+    for producer in 0..PRODUCERS {
+        let sender = sender.clone();
+        producers.push(asyncsim::spawn(async move {
+            for message in 0..MESSAGES {
+                if asyncsim::random_range(0..3u32) == 0 {
+                    // Mix in the non-waiting path.
+                    if let Err(error) = sender.try_send((producer, message)) {
+                        sender.send(error.into_inner()).await.unwrap();
+                    }
+                } else {
+                    sender.send((producer, message)).await.unwrap();
+                }
+                if asyncsim::random_range(0..2u32) == 0 {
+                    asyncsim::yield_now().await;
+                }
+            }
+        }));
+    }
+    drop(sender);
+    let mut received = Vec::new();
+    while let Some(message) = receiver.recv().await {
+        received.push(message);
+        if asyncsim::random_range(0..2u32) == 0 {
+            asyncsim::yield_now().await;
+        }
+    }
+    assert!(receiver.is_closed());
+    for producer in producers {
+        producer.await.unwrap();
+    }
+    received
+}
+
+fn assert_exactly_once_and_per_sender_fifo(received: &[(u32, u32)], seed: u64) {
+    let mut all = received.to_vec();
+    all.sort_unstable();
+    let expected: Vec<(u32, u32)> = (0..PRODUCERS)
+        .flat_map(|producer| (0..MESSAGES).map(move |message| (producer, message)))
+        .collect();
+    assert_eq!(all, expected, "seed {seed}: {received:?}");
+    for producer in 0..PRODUCERS {
+        let order: Vec<u32> = received
+            .iter()
+            .filter(|(from, _)| *from == producer)
+            .map(|(_, message)| *message)
+            .collect();
+        assert_eq!(order, (0..MESSAGES).collect::<Vec<_>>(), "seed {seed}");
+    }
+}
+
+#[test]
+fn bounded_channel_delivers_every_message_once_in_per_sender_order() {
+    let mut interleaved = 0;
+    for config in schedules() {
+        let run = Sim::new(config).run(produce_and_consume(Some(2)));
+        let seed = run.seed;
+        let received = run.result.unwrap();
+        assert_exactly_once_and_per_sender_fifo(&received, seed);
+        if received.windows(2).any(|pair| pair[0].0 > pair[1].0) {
+            interleaved += 1;
+        }
+    }
+    assert!(interleaved > 0, "some schedule interleaved the producers");
+}
+
+#[test]
+fn unbounded_channel_delivers_every_message_once_in_per_sender_order() {
+    for config in schedules() {
+        let run = Sim::new(config).run(produce_and_consume(None));
+        let seed = run.seed;
+        assert_exactly_once_and_per_sender_fifo(&run.result.unwrap(), seed);
+    }
+}
+
+#[test]
+fn capacity_one_channel_delivers_every_message_once_in_per_sender_order() {
+    for config in schedules() {
+        let run = Sim::new(config).run(produce_and_consume(Some(1)));
+        let seed = run.seed;
+        assert_exactly_once_and_per_sender_fifo(&run.result.unwrap(), seed);
+    }
+}
