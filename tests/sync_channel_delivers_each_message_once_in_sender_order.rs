@@ -110,3 +110,34 @@ fn capacity_one_channel_delivers_every_message_once_in_per_sender_order() {
         assert_exactly_once_and_per_sender_fifo(&run.result.unwrap(), seed);
     }
 }
+
+#[test]
+fn receiver_as_a_stream_delivers_every_message_once_in_per_sender_order() {
+    use futures::StreamExt;
+    for config in schedules() {
+        let run = Sim::new(config).run(async {
+            let (sender, receiver) = channel(2);
+            let producers: Vec<_> = (0..PRODUCERS)
+                .map(|producer| {
+                    let sender = sender.clone();
+                    asyncsim::spawn(async move {
+                        for message in 0..MESSAGES {
+                            sender.send((producer, message)).await.unwrap();
+                            if asyncsim::random_range(0..2u32) == 0 {
+                                asyncsim::yield_now().await;
+                            }
+                        }
+                    })
+                })
+                .collect();
+            drop(sender);
+            let received = receiver.collect::<Vec<_>>().await;
+            for producer in producers {
+                producer.await.unwrap();
+            }
+            received
+        });
+        let seed = run.seed;
+        assert_exactly_once_and_per_sender_fifo(&run.result.unwrap(), seed);
+    }
+}

@@ -525,7 +525,40 @@ impl<T> Future for RecvFuture<'_, T> {
     type Output = Option<T>;
 
     fn poll(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<Option<T>> {
-        let chan = &*self.receiver.chan;
+        self.receiver.poll_recv(context)
+    }
+}
+
+/// A receiver is also a [`Stream`](futures_core::Stream) of the messages,
+/// ending once every sender is dropped and the buffer is empty.
+///
+/// ```
+/// use asyncsim_sim::sync::channel;
+/// use asyncsim_sim::{Config, Sim};
+/// use futures::StreamExt;
+///
+/// let run = Sim::new(Config::new().seed(1)).run(async {
+///     let (sender, receiver) = channel(2);
+///     asyncsim_sim::spawn(async move {
+///         for message in 1..=4u32 {
+///             sender.send(message).await.unwrap();
+///         }
+///     });
+///     receiver.map(|message| message * message).collect::<Vec<_>>().await
+/// });
+/// assert_eq!(run.result.unwrap(), [1, 4, 9, 16]);
+/// ```
+impl<T> futures_core::Stream for Receiver<T> {
+    type Item = T;
+
+    fn poll_next(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<Option<T>> {
+        self.poll_recv(context)
+    }
+}
+
+impl<T> Receiver<T> {
+    fn poll_recv(&self, context: &mut Context<'_>) -> Poll<Option<T>> {
+        let chan = &*self.chan;
         chan.binding.id();
         let mut state = chan.state.borrow_mut();
         if let Some((item, waker)) = state.take() {
