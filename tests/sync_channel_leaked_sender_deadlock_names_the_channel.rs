@@ -1,6 +1,6 @@
 //! A receiver waiting on a channel whose sender was leaked (never dropped,
 //! never used) waits forever: the run ends in a deadlock whose report says
-//! the receiving task waits on the channel (a `Queue#n` resource). A
+//! the receiving task waits on the channel (a `channel#n` resource). A
 //! sender blocked on a full channel nobody reads is reported the same way.
 
 use asyncsim::sync::channel;
@@ -52,18 +52,18 @@ fn a_receiver_whose_sender_leaked_deadlocks_waiting_on_the_channel() {
             .find(|task| task.name == "consumer")
             .unwrap_or_else(|| panic!("seed {seed}: consumer not reported: {failure}"));
         assert!(
-            matches!(consumer.wait, WaitOn::Resource(ResourceKind::Queue, _)),
+            matches!(consumer.wait, WaitOn::Resource(ResourceKind::Channel, _)),
             "seed {seed}: {:?}",
             consumer.wait
         );
         assert!(
-            consumer.waiting_on.contains("Queue#"),
+            consumer.waiting_on.contains("channel#"),
             "{}",
             consumer.waiting_on
         );
         let report = failure.to_string();
         assert!(
-            report.contains("`consumer`") && report.contains("waits on Queue#"),
+            report.contains("`consumer`") && report.contains("waits on channel#"),
             "{report}"
         );
     }
@@ -95,7 +95,7 @@ fn a_sender_blocked_on_a_full_unread_channel_deadlocks_waiting_on_the_same_chann
             .find(|task| task.name == "producer")
             .unwrap_or_else(|| panic!("seed {seed}: producer not reported: {failure}"));
         assert!(
-            matches!(producer.wait, WaitOn::Resource(ResourceKind::Queue, _)),
+            matches!(producer.wait, WaitOn::Resource(ResourceKind::Channel, _)),
             "seed {seed}: {:?}",
             producer.wait
         );

@@ -188,7 +188,7 @@ struct FileRecord {
     events: Vec<EventRecord>,
 }
 
-const RESOURCE_KINDS: [ResourceKind; 7] = [
+const RESOURCE_KINDS: [ResourceKind; 8] = [
     ResourceKind::Mutex,
     ResourceKind::Semaphore,
     ResourceKind::Event,
@@ -196,6 +196,7 @@ const RESOURCE_KINDS: [ResourceKind; 7] = [
     ResourceKind::Queue,
     ResourceKind::Oneshot,
     ResourceKind::Other,
+    ResourceKind::Channel,
 ];
 
 fn wait_record(on: WaitOn) -> WaitRecord {

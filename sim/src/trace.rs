@@ -55,8 +55,10 @@ pub enum ResourceKind {
     Event,
     /// `sync::Notify`
     Notify,
-    /// `sync::Queue` / channel
+    /// `sync::Queue`
     Queue,
+    /// `sync::channel` / `sync::unbounded_channel`
+    Channel,
     /// `sync::oneshot`
     Oneshot,
     /// Any other resource a library registers.
@@ -72,6 +74,7 @@ impl ResourceKind {
             ResourceKind::Event => "Event",
             ResourceKind::Notify => "Notify",
             ResourceKind::Queue => "Queue",
+            ResourceKind::Channel => "channel",
             ResourceKind::Oneshot => "oneshot",
             ResourceKind::Other => "resource",
         }

@@ -136,7 +136,7 @@ fn with_capacity<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
             receiver: None,
             blocked: Waiters::default(),
         }),
-        binding: Binding::new(ResourceKind::Queue),
+        binding: Binding::new(ResourceKind::Channel),
     });
     (Sender { chan: chan.clone() }, Receiver { chan })
 }
