@@ -998,6 +998,10 @@ impl KindName for Failure {
 /// first that fails (a panic, a deadlock, a limit, an `Err`/`false` value).
 ///
 /// The body is a closure returning a future, called afresh for each run.
+/// It must be `Sync` because `jobs(n)` calls it from several threads: build
+/// non-`Sync` state (`Rc`, `RefCell`, the sync primitives) *inside* the
+/// returned future, where each run gets its own, and share anything from
+/// outside through `Arc`. The future itself need not be `Send`.
 /// Before exploring, the first schedule runs twice to check the body is
 /// deterministic; failing schedules are saved to
 /// `asyncsim-regressions/<test>.txt` and replayed first next time (turn off
