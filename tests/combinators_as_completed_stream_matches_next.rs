@@ -1,20 +1,13 @@
 //! `AsCompleted` as a `futures::Stream` yields the same outputs, in the
 //! same completion order, as its inherent `next()`, for every schedule.
 
-use asyncsim::{as_completed, time, Config, Sim, Strategy};
+use asyncsim::{as_completed, time, Sim};
 use futures::StreamExt;
 use std::time::Duration;
 
-fn schedules() -> impl Iterator<Item = Config> {
-    (0..200u64).flat_map(|seed| {
-        [
-            Config::new().seed(seed).strategy(Strategy::Random),
-            Config::new()
-                .seed(seed)
-                .strategy(Strategy::Pct { depth: 3 }),
-        ]
-    })
-}
+mod schedule_support;
+
+use schedule_support::random_and_pct;
 
 /// Six children that finish at drawn times (some at the same instant) after
 /// a drawn number of yields; with the Stream or with `next()`.
@@ -45,7 +38,7 @@ async fn completion_order(as_stream: bool) -> Vec<u32> {
 #[test]
 fn as_completed_stream_yields_the_same_order_as_next() {
     let mut orders = std::collections::BTreeSet::new();
-    for config in schedules() {
+    for config in random_and_pct(200) {
         let by_next = Sim::new(config.clone()).run(completion_order(false));
         let by_stream = Sim::new(config).run(completion_order(true));
         let seed = by_next.seed;

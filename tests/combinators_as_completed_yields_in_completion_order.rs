@@ -2,25 +2,16 @@
 //! distinct sleep durations, shortest first, for every schedule; it starts
 //! the children in a drawn order (asyncio passes it a set).
 
-use asyncsim::{
-    as_completed, as_completed_with, time, Config, EventKind, Sim, StartOrder, Strategy,
-};
+use asyncsim::{as_completed, as_completed_with, time, EventKind, Sim, StartOrder};
 use std::time::Duration;
 
-fn schedules() -> impl Iterator<Item = Config> {
-    (0..250u64).flat_map(|seed| {
-        [
-            Config::new().seed(seed).strategy(Strategy::Random),
-            Config::new()
-                .seed(seed)
-                .strategy(Strategy::Pct { depth: 3 }),
-        ]
-    })
-}
+mod schedule_support;
+
+use schedule_support::random_and_pct;
 
 #[test]
 fn as_completed_yields_shortest_sleep_first_for_every_schedule() {
-    for config in schedules() {
+    for config in random_and_pct(250) {
         let run = Sim::new(config).run(async {
             // Distinct durations, shuffled by a draw.
             let mut durations: Vec<u64> = (1..=5).collect();
@@ -53,7 +44,7 @@ fn as_completed_yields_shortest_sleep_first_for_every_schedule() {
 
 #[test]
 fn as_completed_yields_in_completion_order_when_children_tie_in_time() {
-    for config in schedules() {
+    for config in random_and_pct(250) {
         let run = Sim::new(config).run(async {
             let mut finished = as_completed_with(
                 StartOrder::Argument,
@@ -84,7 +75,7 @@ fn as_completed_yields_in_completion_order_when_children_tie_in_time() {
 #[test]
 fn as_completed_starts_children_in_a_drawn_order() {
     let mut orders = std::collections::BTreeSet::new();
-    for config in schedules().take(100) {
+    for config in random_and_pct(250).take(100) {
         let run = Sim::new(config).run(async {
             let mut finished = as_completed((0..3usize).map(|index| async move { index }));
             while finished.next().await.is_some() {}

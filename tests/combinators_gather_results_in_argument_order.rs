@@ -7,16 +7,9 @@ use asyncsim::{gather, time, Config, EventKind, Sim, Strategy};
 use std::time::Duration;
 
 /// 250 seeds under `Random` and 250 under `Pct { depth: 3 }`.
-fn schedules() -> impl Iterator<Item = Config> {
-    (0..250u64).flat_map(|seed| {
-        [
-            Config::new().seed(seed).strategy(Strategy::Random),
-            Config::new()
-                .seed(seed)
-                .strategy(Strategy::Pct { depth: 3 }),
-        ]
-    })
-}
+mod schedule_support;
+
+use schedule_support::random_and_pct;
 
 /// Five children that sleep a drawn time and yield a drawn number of times.
 async fn five_children() -> Vec<usize> {
@@ -56,7 +49,7 @@ fn argument_order() -> Vec<String> {
 #[test]
 fn gather_returns_results_in_argument_order_for_every_schedule() {
     let mut completion_orders = std::collections::BTreeSet::new();
-    for config in schedules() {
+    for config in random_and_pct(250) {
         let run = Sim::new(config).run(five_children());
         let trace = &run.trace;
         let completed: Vec<String> = trace
@@ -81,7 +74,7 @@ fn gather_returns_results_in_argument_order_for_every_schedule() {
 
 #[test]
 fn gather_spawns_children_in_argument_order_for_every_schedule() {
-    for config in schedules() {
+    for config in random_and_pct(250) {
         let run = Sim::new(config).run(five_children());
         assert_eq!(
             names(&run.trace, &spawn_order(&run.trace)),
@@ -112,7 +105,7 @@ fn gather_of_nothing_is_an_empty_vec_at_once() {
 
 #[test]
 fn gather_reraises_a_child_panic_naming_the_child() {
-    for config in schedules().take(100) {
+    for config in random_and_pct(250).take(100) {
         let run = Sim::new(config).run(async {
             gather((0..3).map(|index| async move {
                 asyncsim::yield_now().await;
@@ -133,7 +126,7 @@ fn gather_reraises_a_child_panic_naming_the_child() {
 
 #[test]
 fn dropping_a_gather_aborts_its_children() {
-    for config in schedules().take(100) {
+    for config in random_and_pct(250).take(100) {
         let run = Sim::new(config).run(async {
             let result = time::timeout(
                 Duration::from_secs(1),

@@ -5,16 +5,9 @@
 
 use asyncsim::{gather_with, Config, DrawLabel, EventKind, Sim, StartOrder, Strategy, Tape};
 
-fn schedules() -> impl Iterator<Item = Config> {
-    (0..250u64).flat_map(|seed| {
-        [
-            Config::new().seed(seed).strategy(Strategy::Random),
-            Config::new()
-                .seed(seed)
-                .strategy(Strategy::Pct { depth: 3 }),
-        ]
-    })
-}
+mod schedule_support;
+
+use schedule_support::random_and_pct;
 
 async fn four_children() -> Vec<usize> {
     gather_with(
@@ -47,7 +40,7 @@ fn spawn_order(run: &asyncsim::Run<Vec<usize>>) -> Vec<usize> {
 
 #[test]
 fn unordered_gather_returns_results_in_argument_order_for_every_schedule() {
-    for config in schedules() {
+    for config in random_and_pct(250) {
         let run = Sim::new(config).run(four_children());
         assert_eq!(
             run.result.as_ref().unwrap(),
@@ -63,7 +56,7 @@ fn unordered_gather_returns_results_in_argument_order_for_every_schedule() {
 
 #[test]
 fn unordered_gather_starts_out_of_argument_order_on_some_schedule() {
-    let witness = schedules()
+    let witness = random_and_pct(250)
         .map(|config| Sim::new(config).run(four_children()))
         .find(|run| spawn_order(run) != [0, 1, 2, 3])
         .expect("some schedule starts the children out of argument order");

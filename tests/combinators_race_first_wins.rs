@@ -1,23 +1,16 @@
 //! `race` resolves to the first child to finish, with its argument index,
 //! and cancels the others.
 
-use asyncsim::{race, time, trace, Config, Sim, Strategy};
+use asyncsim::{race, time, trace, Config, Sim};
 use std::time::Duration;
 
-fn schedules() -> impl Iterator<Item = Config> {
-    (0..250u64).flat_map(|seed| {
-        [
-            Config::new().seed(seed).strategy(Strategy::Random),
-            Config::new()
-                .seed(seed)
-                .strategy(Strategy::Pct { depth: 3 }),
-        ]
-    })
-}
+mod schedule_support;
+
+use schedule_support::random_and_pct;
 
 #[test]
 fn race_returns_the_shortest_sleep_and_cancels_the_rest_for_every_schedule() {
-    for config in schedules() {
+    for config in random_and_pct(250) {
         let run = Sim::new(config).run(async {
             let winner = race([4u64, 2, 3].map(|seconds| async move {
                 time::sleep(Duration::from_secs(seconds)).await;
@@ -41,7 +34,7 @@ fn race_returns_the_shortest_sleep_and_cancels_the_rest_for_every_schedule() {
 #[test]
 fn race_winner_is_the_first_to_complete_when_children_tie_in_time() {
     let mut winners = std::collections::BTreeSet::new();
-    for config in schedules() {
+    for config in random_and_pct(250) {
         let run = Sim::new(config).run(async {
             race((0..3usize).map(|index| async move {
                 for _ in 0..asyncsim::random_range(0..3u32) {

@@ -2,23 +2,16 @@
 //! happens, and the other children keep running (asyncio's `gather` with
 //! `return_exceptions=False` does not cancel the siblings).
 
-use asyncsim::{time, trace, try_gather, Config, Sim, Strategy};
+use asyncsim::{time, trace, try_gather, Sim};
 use std::time::Duration;
 
-fn schedules() -> impl Iterator<Item = Config> {
-    (0..250u64).flat_map(|seed| {
-        [
-            Config::new().seed(seed).strategy(Strategy::Random),
-            Config::new()
-                .seed(seed)
-                .strategy(Strategy::Pct { depth: 3 }),
-        ]
-    })
-}
+mod schedule_support;
+
+use schedule_support::random_and_pct;
 
 #[test]
 fn try_gather_returns_the_first_error_at_once_and_siblings_keep_running() {
-    for config in schedules() {
+    for config in random_and_pct(250) {
         let run = Sim::new(config).run(async {
             let child = |seconds: u64, fails: bool| async move {
                 time::sleep(Duration::from_secs(seconds)).await;
@@ -61,7 +54,7 @@ fn try_gather_returns_the_first_error_at_once_and_siblings_keep_running() {
 #[test]
 fn try_gather_error_is_the_first_to_complete_when_errors_tie_in_time() {
     let mut winners = std::collections::BTreeSet::new();
-    for config in schedules() {
+    for config in random_and_pct(250) {
         let run = Sim::new(config).run(async {
             try_gather((0..3u32).map(|index| async move {
                 time::sleep(Duration::from_secs(1)).await;
@@ -87,7 +80,7 @@ fn try_gather_error_is_the_first_to_complete_when_errors_tie_in_time() {
 
 #[test]
 fn try_gather_returns_every_output_in_argument_order_when_nothing_fails() {
-    for config in schedules() {
+    for config in random_and_pct(250) {
         let run = Sim::new(config).run(async {
             try_gather((0..4u64).map(|index| async move {
                 time::sleep(Duration::from_millis(asyncsim::random_range(0..3u64))).await;

@@ -2,21 +2,12 @@
 //! the condition was met, in completion order; `pending` holds the handles
 //! of the children still running, which keep running.
 
-use asyncsim::{
-    time, trace, wait, wait_results, wait_timeout, Config, ReturnWhen, Sim, StartOrder, Strategy,
-};
+use asyncsim::{time, trace, wait, wait_results, wait_timeout, ReturnWhen, Sim, StartOrder};
 use std::time::Duration;
 
-fn schedules() -> impl Iterator<Item = Config> {
-    (0..250u64).flat_map(|seed| {
-        [
-            Config::new().seed(seed).strategy(Strategy::Random),
-            Config::new()
-                .seed(seed)
-                .strategy(Strategy::Pct { depth: 3 }),
-        ]
-    })
-}
+mod schedule_support;
+
+use schedule_support::random_and_pct;
 
 /// A child that sleeps `seconds`, yields a drawn number of times, marks
 /// itself and returns `seconds`.
@@ -39,7 +30,7 @@ fn finished_order(run: &asyncsim::Run<impl Sized>) -> Vec<usize> {
 #[test]
 fn wait_first_completed_splits_done_and_pending_for_every_schedule() {
     let mut done_sizes = std::collections::BTreeSet::new();
-    for config in schedules() {
+    for config in random_and_pct(250) {
         let run = Sim::new(config).run(async {
             let durations = [3u64, 1, 1, 2];
             let (done, pending) = wait(
@@ -100,7 +91,7 @@ fn wait_first_completed_splits_done_and_pending_for_every_schedule() {
 
 #[test]
 fn wait_all_completed_returns_everything_in_completion_order() {
-    for config in schedules() {
+    for config in random_and_pct(250) {
         let run = Sim::new(config).run(async {
             wait(
                 [2u64, 1, 3]
@@ -120,7 +111,7 @@ fn wait_all_completed_returns_everything_in_completion_order() {
 
 #[test]
 fn wait_first_exception_returns_at_the_first_err() {
-    for config in schedules() {
+    for config in random_and_pct(250) {
         let run = Sim::new(config).run(async {
             let child = |seconds: u64, fails: bool| async move {
                 time::sleep(Duration::from_secs(seconds)).await;
@@ -148,7 +139,7 @@ fn wait_first_exception_returns_at_the_first_err() {
 
 #[test]
 fn wait_results_counts_a_panic_as_an_exception() {
-    for config in schedules().take(100) {
+    for config in random_and_pct(250).take(100) {
         let run = Sim::new(config).run(async {
             let child = |seconds: u64, panics: bool| async move {
                 time::sleep(Duration::from_secs(seconds)).await;
@@ -178,7 +169,7 @@ fn wait_results_counts_a_panic_as_an_exception() {
 
 #[test]
 fn wait_timeout_neither_raises_nor_cancels() {
-    for config in schedules() {
+    for config in random_and_pct(250) {
         let run = Sim::new(config).run(async {
             let (done, pending) = wait_timeout(
                 [1u64, 5, 9]

@@ -3,19 +3,12 @@
 //! schedule starts the children out of argument order, and `done` and
 //! `pending` are still consistent for every schedule.
 
-use asyncsim::{time, trace, wait, Config, EventKind, ReturnWhen, Sim, StartOrder, Strategy};
+use asyncsim::{time, trace, wait, EventKind, ReturnWhen, Sim, StartOrder};
 use std::time::Duration;
 
-fn schedules() -> impl Iterator<Item = Config> {
-    (0..250u64).flat_map(|seed| {
-        [
-            Config::new().seed(seed).strategy(Strategy::Random),
-            Config::new()
-                .seed(seed)
-                .strategy(Strategy::Pct { depth: 3 }),
-        ]
-    })
-}
+mod schedule_support;
+
+use schedule_support::random_and_pct;
 
 type Outcome = (Vec<(usize, usize)>, Vec<usize>);
 
@@ -47,7 +40,7 @@ fn spawn_order(run: &asyncsim::Run<Outcome>) -> Vec<String> {
 
 #[test]
 fn unordered_wait_splits_done_and_pending_for_every_schedule() {
-    for config in schedules() {
+    for config in random_and_pct(250) {
         let run = Sim::new(config).run(body());
         let (done, pending) = run.result.unwrap();
         assert_eq!(done, [(2, 2)]);
@@ -59,7 +52,7 @@ fn unordered_wait_splits_done_and_pending_for_every_schedule() {
 fn unordered_wait_starts_out_of_argument_order_on_some_schedule() {
     let argument: Vec<String> = (0..4).map(|index| format!("wait[{index}]")).collect();
     let mut orders = std::collections::BTreeSet::new();
-    for config in schedules() {
+    for config in random_and_pct(250) {
         let run = Sim::new(config).run(body());
         let spawned = spawn_order(&run);
         let mut sorted = spawned.clone();
@@ -74,7 +67,7 @@ fn unordered_wait_starts_out_of_argument_order_on_some_schedule() {
 
 #[test]
 fn argument_order_wait_always_spawns_in_argument_order() {
-    for config in schedules() {
+    for config in random_and_pct(250) {
         let run = Sim::new(config).run(async {
             wait(
                 (0..4usize).map(|index| async move { index }),

@@ -4,24 +4,17 @@
 //! and senders blocked on a full channel wake with their value back.
 
 use asyncsim::sync::{channel, SendError, TryRecvError, TrySendError};
-use asyncsim::{time, Config, Sim, Strategy};
+use asyncsim::{time, Sim};
 use std::time::Duration;
 
-fn schedules() -> impl Iterator<Item = Config> {
-    (0..200u64).flat_map(|seed| {
-        [
-            Config::new().seed(seed).strategy(Strategy::Random),
-            Config::new()
-                .seed(seed)
-                .strategy(Strategy::Pct { depth: 3 }),
-        ]
-    })
-}
+mod schedule_support;
+
+use schedule_support::random_and_pct;
 
 #[test]
 fn dropping_the_last_sender_ends_recv_after_the_buffer_drains() {
     let mut receiver_was_waiting = 0;
-    for config in schedules() {
+    for config in random_and_pct(200) {
         let run = Sim::new(config).run(async {
             let (sender, mut receiver) = channel(4);
             let workers: Vec<_> = (0..2u32)
@@ -70,7 +63,7 @@ fn dropping_the_last_sender_ends_recv_after_the_buffer_drains() {
 
 #[test]
 fn a_receiver_waiting_on_an_empty_channel_wakes_with_none_when_the_last_sender_drops() {
-    for config in schedules() {
+    for config in random_and_pct(200) {
         let run = Sim::new(config).run(async {
             let (sender, mut receiver) = channel::<u8>(1);
             let second = sender.clone();
@@ -98,7 +91,7 @@ fn a_receiver_waiting_on_an_empty_channel_wakes_with_none_when_the_last_sender_d
 
 #[test]
 fn dropping_the_receiver_fails_blocked_and_later_sends_with_the_value() {
-    for config in schedules() {
+    for config in random_and_pct(200) {
         let run = Sim::new(config).run(async {
             let (sender, receiver) = channel(1);
             sender.send(0u32).await.unwrap(); // full

@@ -4,18 +4,11 @@
 //! every schedule.
 
 use asyncsim::sync::{channel, unbounded_channel};
-use asyncsim::{Config, Sim, Strategy};
+use asyncsim::Sim;
 
-fn schedules() -> impl Iterator<Item = Config> {
-    (0..200u64).flat_map(|seed| {
-        [
-            Config::new().seed(seed).strategy(Strategy::Random),
-            Config::new()
-                .seed(seed)
-                .strategy(Strategy::Pct { depth: 3 }),
-        ]
-    })
-}
+mod schedule_support;
+
+use schedule_support::random_and_pct;
 
 const PRODUCERS: u32 = 3;
 const MESSAGES: u32 = 5;
@@ -81,7 +74,7 @@ fn assert_exactly_once_and_per_sender_fifo(received: &[(u32, u32)], seed: u64) {
 #[test]
 fn bounded_channel_delivers_every_message_once_in_per_sender_order() {
     let mut interleaved = 0;
-    for config in schedules() {
+    for config in random_and_pct(200) {
         let run = Sim::new(config).run(produce_and_consume(Some(2)));
         let seed = run.seed;
         let received = run.result.unwrap();
@@ -95,7 +88,7 @@ fn bounded_channel_delivers_every_message_once_in_per_sender_order() {
 
 #[test]
 fn unbounded_channel_delivers_every_message_once_in_per_sender_order() {
-    for config in schedules() {
+    for config in random_and_pct(200) {
         let run = Sim::new(config).run(produce_and_consume(None));
         let seed = run.seed;
         assert_exactly_once_and_per_sender_fifo(&run.result.unwrap(), seed);
@@ -104,7 +97,7 @@ fn unbounded_channel_delivers_every_message_once_in_per_sender_order() {
 
 #[test]
 fn capacity_one_channel_delivers_every_message_once_in_per_sender_order() {
-    for config in schedules() {
+    for config in random_and_pct(200) {
         let run = Sim::new(config).run(produce_and_consume(Some(1)));
         let seed = run.seed;
         assert_exactly_once_and_per_sender_fifo(&run.result.unwrap(), seed);
@@ -114,7 +107,7 @@ fn capacity_one_channel_delivers_every_message_once_in_per_sender_order() {
 #[test]
 fn receiver_as_a_stream_delivers_every_message_once_in_per_sender_order() {
     use futures::StreamExt;
-    for config in schedules() {
+    for config in random_and_pct(200) {
         let run = Sim::new(config).run(async {
             let (sender, receiver) = channel(2);
             let producers: Vec<_> = (0..PRODUCERS)

@@ -6,22 +6,15 @@
 use asyncsim::sync::channel;
 use asyncsim::task::Builder;
 use asyncsim::trace::{ResourceKind, WaitOn};
-use asyncsim::{Config, FailureKind, Sim, Strategy};
+use asyncsim::{FailureKind, Sim};
 
-fn schedules() -> impl Iterator<Item = Config> {
-    (0..150u64).flat_map(|seed| {
-        [
-            Config::new().seed(seed).strategy(Strategy::Random),
-            Config::new()
-                .seed(seed)
-                .strategy(Strategy::Pct { depth: 3 }),
-        ]
-    })
-}
+mod schedule_support;
+
+use schedule_support::random_and_pct;
 
 #[test]
 fn a_receiver_whose_sender_leaked_deadlocks_waiting_on_the_channel() {
-    for config in schedules() {
+    for config in random_and_pct(150) {
         let run = Sim::new(config).run(async {
             let (sender, mut receiver) = channel::<u32>(2);
             let consumer = Builder::new().name("consumer").spawn(async move {
@@ -71,7 +64,7 @@ fn a_receiver_whose_sender_leaked_deadlocks_waiting_on_the_channel() {
 
 #[test]
 fn a_sender_blocked_on_a_full_unread_channel_deadlocks_waiting_on_the_same_channel() {
-    for config in schedules() {
+    for config in random_and_pct(150) {
         let run = Sim::new(config).run(async {
             let (sender, receiver) = channel::<u32>(1);
             let producer = Builder::new().name("producer").spawn(async move {

@@ -3,26 +3,19 @@
 //! order they started waiting, and a newcomer never overtakes them.
 
 use asyncsim::sync::{channel, TrySendError};
-use asyncsim::{time, Config, Sim, Strategy};
+use asyncsim::{time, Sim};
 use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Duration;
 
-fn schedules() -> impl Iterator<Item = Config> {
-    (0..200u64).flat_map(|seed| {
-        [
-            Config::new().seed(seed).strategy(Strategy::Random),
-            Config::new()
-                .seed(seed)
-                .strategy(Strategy::Pct { depth: 3 }),
-        ]
-    })
-}
+mod schedule_support;
+
+use schedule_support::random_and_pct;
 
 #[test]
 fn buffered_messages_never_exceed_capacity() {
     let mut full_seen = 0;
-    for config in schedules() {
+    for config in random_and_pct(200) {
         let run = Sim::new(config).run(async {
             let (sender, mut receiver) = channel::<u32>(2);
             // Sent but not yet received: exactly the buffered messages,
@@ -75,7 +68,7 @@ fn buffered_messages_never_exceed_capacity() {
 
 #[test]
 fn blocked_senders_get_room_in_the_order_they_waited() {
-    for config in schedules() {
+    for config in random_and_pct(200) {
         let run = Sim::new(config).run(async {
             let (sender, mut receiver) = channel(1);
             sender.send(100).await.unwrap(); // full from now on
@@ -116,7 +109,7 @@ fn blocked_senders_get_room_in_the_order_they_waited() {
 #[test]
 fn a_cancelled_blocked_send_sends_nothing_and_passes_its_turn_on() {
     let (mut cancelled, mut delivered) = (0, 0);
-    for config in schedules() {
+    for config in random_and_pct(200) {
         let run = Sim::new(config).run(async {
             let (sender, mut receiver) = channel(1);
             sender.send(0).await.unwrap();

@@ -6,21 +6,14 @@ use asyncsim::trace::WaitOn;
 use asyncsim::{trace, Config, EventKind, Sim, Strategy};
 use std::rc::Rc;
 
-fn schedules() -> impl Iterator<Item = Config> {
-    (0..250u64).flat_map(|seed| {
-        [
-            Config::new().seed(seed).strategy(Strategy::Random),
-            Config::new()
-                .seed(seed)
-                .strategy(Strategy::Pct { depth: 3 }),
-        ]
-    })
-}
+mod schedule_support;
+
+use schedule_support::random_and_pct;
 
 #[test]
 fn set_wakes_waiters_in_wait_order_for_every_schedule() {
     let mut interesting = 0;
-    for config in schedules() {
+    for config in random_and_pct(250) {
         let run = Sim::new(config).run(async {
             let event = Rc::new(Event::new());
             let waiters: Vec<_> = (0..4usize)
@@ -114,7 +107,7 @@ fn under_fifo_waiters_resume_in_wait_order() {
 
 #[test]
 fn waiting_on_a_set_event_does_not_yield_for_any_schedule() {
-    for config in schedules() {
+    for config in random_and_pct(250) {
         let run = Sim::new(config).run(async {
             let event = Rc::new(Event::new());
             let busy = asyncsim::spawn(async {
@@ -141,7 +134,7 @@ fn waiting_on_a_set_event_does_not_yield_for_any_schedule() {
 
 #[test]
 fn a_waiter_woken_by_set_returns_even_if_the_event_is_cleared_at_once() {
-    for config in schedules() {
+    for config in random_and_pct(250) {
         let run = Sim::new(config).run(async {
             let event = Rc::new(Event::new());
             let waiter = {

@@ -8,16 +8,9 @@ use asyncsim::trace::WaitOn;
 use asyncsim::{Config, FailureKind, Sim, Strategy};
 use std::rc::Rc;
 
-fn schedules() -> impl Iterator<Item = Config> {
-    (0..250u64).flat_map(|seed| {
-        [
-            Config::new().seed(seed).strategy(Strategy::Random),
-            Config::new()
-                .seed(seed)
-                .strategy(Strategy::Pct { depth: 3 }),
-        ]
-    })
-}
+mod schedule_support;
+
+use schedule_support::random_and_pct;
 
 async fn inversion() {
     let first = Rc::new(Mutex::new(()));
@@ -41,7 +34,7 @@ async fn inversion() {
 fn lock_order_inversion_deadlock_names_the_holder() {
     let mut deadlocks = 0;
     let mut successes = 0;
-    for config in schedules() {
+    for config in random_and_pct(250) {
         let run = Sim::new(config).run(inversion());
         let Err(failure) = run.result else {
             successes += 1;

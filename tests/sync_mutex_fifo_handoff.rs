@@ -8,20 +8,13 @@ use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Duration;
 
-fn schedules() -> impl Iterator<Item = Config> {
-    (0..250u64).flat_map(|seed| {
-        [
-            Config::new().seed(seed).strategy(Strategy::Random),
-            Config::new()
-                .seed(seed)
-                .strategy(Strategy::Pct { depth: 3 }),
-        ]
-    })
-}
+mod schedule_support;
+
+use schedule_support::random_and_pct;
 
 #[test]
 fn mutex_excludes_and_hands_off_in_request_order_for_every_schedule() {
-    for config in schedules() {
+    for config in random_and_pct(250) {
         let run = Sim::new(config).run(async {
             let mutex = Rc::new(Mutex::new(Vec::new()));
             let inside = Rc::new(Cell::new(0u32));
@@ -66,7 +59,7 @@ fn mutex_excludes_and_hands_off_in_request_order_for_every_schedule() {
 
 #[test]
 fn a_waiter_that_gives_up_leaves_the_queue() {
-    for config in schedules() {
+    for config in random_and_pct(250) {
         let run = Sim::new(config).run(async {
             let mutex = Rc::new(Mutex::new(()));
             let guard = mutex.lock().await;
@@ -102,7 +95,7 @@ fn a_waiter_that_gives_up_leaves_the_queue() {
 fn a_lock_handed_to_a_cancelled_waiter_is_passed_on() {
     // The holder unlocks and hands the lock to `first`, which is aborted
     // before it resumes: the lock must go on to `second`.
-    for config in schedules() {
+    for config in random_and_pct(250) {
         let run = Sim::new(config).run(async {
             let mutex = Rc::new(Mutex::new(()));
             let guard = mutex.lock().await;

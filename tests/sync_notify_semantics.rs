@@ -3,24 +3,17 @@
 //! nothing.
 
 use asyncsim::sync::Notify;
-use asyncsim::{time, trace, Config, Sim, Strategy};
+use asyncsim::{time, trace, Config, Sim};
 use std::rc::Rc;
 use std::time::Duration;
 
-fn schedules() -> impl Iterator<Item = Config> {
-    (0..250u64).flat_map(|seed| {
-        [
-            Config::new().seed(seed).strategy(Strategy::Random),
-            Config::new()
-                .seed(seed)
-                .strategy(Strategy::Pct { depth: 3 }),
-        ]
-    })
-}
+mod schedule_support;
+
+use schedule_support::random_and_pct;
 
 #[test]
 fn notify_one_stores_at_most_one_permit() {
-    for config in schedules() {
+    for config in random_and_pct(250) {
         let run = Sim::new(config).run(async {
             let notify = Notify::new();
             notify.notify_one();
@@ -36,7 +29,7 @@ fn notify_one_stores_at_most_one_permit() {
 
 #[test]
 fn notify_one_wakes_waiters_oldest_first_for_every_schedule() {
-    for config in schedules() {
+    for config in random_and_pct(250) {
         let run = Sim::new(config).run(async {
             let notify = Rc::new(Notify::new());
             let waiters: Vec<_> = (0..3usize)
@@ -76,7 +69,7 @@ fn notify_one_wakes_waiters_oldest_first_for_every_schedule() {
 
 #[test]
 fn notify_waiters_wakes_current_waiters_only_and_stores_nothing() {
-    for config in schedules() {
+    for config in random_and_pct(250) {
         let run = Sim::new(config).run(async {
             let notify = Rc::new(Notify::new());
             let waiters: Vec<_> = (0..3)
@@ -119,7 +112,7 @@ fn a_notified_future_created_before_notify_waiters_is_released_by_it() {
 
 #[test]
 fn a_dropped_waiter_passes_its_notification_on() {
-    for config in schedules() {
+    for config in random_and_pct(250) {
         let run = Sim::new(config).run(async {
             let notify = Rc::new(Notify::new());
             let first = {

@@ -3,23 +3,16 @@
 //! value back.
 
 use asyncsim::sync::oneshot;
-use asyncsim::{time, Config, Sim, Strategy};
+use asyncsim::{time, Config, Sim};
 use std::time::Duration;
 
-fn schedules() -> impl Iterator<Item = Config> {
-    (0..250u64).flat_map(|seed| {
-        [
-            Config::new().seed(seed).strategy(Strategy::Random),
-            Config::new()
-                .seed(seed)
-                .strategy(Strategy::Pct { depth: 3 }),
-        ]
-    })
-}
+mod schedule_support;
+
+use schedule_support::random_and_pct;
 
 #[test]
 fn oneshot_delivers_the_value_for_every_schedule() {
-    for config in schedules() {
+    for config in random_and_pct(250) {
         let run = Sim::new(config).run(async {
             let (sender, receiver) = oneshot::channel();
             let _detached = asyncsim::spawn(async move {
@@ -34,7 +27,7 @@ fn oneshot_delivers_the_value_for_every_schedule() {
 
 #[test]
 fn a_sender_dropped_without_sending_wakes_the_receiver_with_an_error() {
-    for config in schedules() {
+    for config in random_and_pct(250) {
         let run = Sim::new(config).run(async {
             let (sender, receiver) = oneshot::channel::<u8>();
             let _detached = asyncsim::spawn(async move {

@@ -2,26 +2,19 @@
 //! once, in FIFO order per producer, for every schedule.
 
 use asyncsim::sync::Queue;
-use asyncsim::{time, Config, Sim, Strategy};
+use asyncsim::{time, Config, Sim};
 use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Duration;
 
-fn schedules() -> impl Iterator<Item = Config> {
-    (0..250u64).flat_map(|seed| {
-        [
-            Config::new().seed(seed).strategy(Strategy::Random),
-            Config::new()
-                .seed(seed)
-                .strategy(Strategy::Pct { depth: 3 }),
-        ]
-    })
-}
+mod schedule_support;
+
+use schedule_support::random_and_pct;
 
 #[test]
 fn queue_is_bounded_and_fifo_with_two_producers_and_two_consumers() {
     let mut full_seen = 0;
-    for config in schedules() {
+    for config in random_and_pct(250) {
         let run = Sim::new(config).run(async {
             let queue = Rc::new(Queue::new(2));
             let peak = Rc::new(Cell::new(0usize));
@@ -91,7 +84,7 @@ fn queue_is_bounded_and_fifo_with_two_producers_and_two_consumers() {
 
 #[test]
 fn a_single_consumer_receives_in_put_order_for_every_schedule() {
-    for config in schedules() {
+    for config in random_and_pct(250) {
         let run = Sim::new(config).run(async {
             let queue = Rc::new(Queue::new(1));
             let producer = {

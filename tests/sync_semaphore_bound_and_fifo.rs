@@ -3,27 +3,20 @@
 
 use asyncsim::sync::Semaphore;
 use asyncsim::trace::{ResourceKind, WaitOn};
-use asyncsim::{time, Config, EventKind, Sim, Strategy, TaskId};
+use asyncsim::{time, EventKind, Sim, TaskId};
 use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Duration;
 
-fn schedules() -> impl Iterator<Item = Config> {
-    (0..250u64).flat_map(|seed| {
-        [
-            Config::new().seed(seed).strategy(Strategy::Random),
-            Config::new()
-                .seed(seed)
-                .strategy(Strategy::Pct { depth: 3 }),
-        ]
-    })
-}
+mod schedule_support;
+
+use schedule_support::random_and_pct;
 
 #[test]
 fn semaphore_bounds_concurrency_and_grants_in_request_order_for_every_schedule() {
     let mut peaks = std::collections::BTreeSet::new();
     let mut queued_runs = 0;
-    for config in schedules() {
+    for config in random_and_pct(250) {
         let run = Sim::new(config).run(async {
             let semaphore = Rc::new(Semaphore::new(2));
             let inside = Rc::new(Cell::new(0usize));
@@ -103,7 +96,7 @@ fn semaphore_bounds_concurrency_and_grants_in_request_order_for_every_schedule()
 
 #[test]
 fn a_cancelled_acquire_does_not_lose_a_permit() {
-    for config in schedules() {
+    for config in random_and_pct(250) {
         let run = Sim::new(config).run(async {
             let semaphore = Rc::new(Semaphore::new(1));
             let permit = semaphore.acquire().await;
