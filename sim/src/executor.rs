@@ -26,15 +26,14 @@
 //! next timer (or report a deadlock); draw a runnable task; poll it once;
 //! record what happened.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::future::Future;
 use std::panic::{self, AssertUnwindSafe};
-use std::pin::Pin;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Once};
-use std::task::{Context, Poll, Wake, Waker};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, Once, PoisonError};
+use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 use std::time::Duration;
 
 use crate::config::Config;
@@ -42,7 +41,7 @@ use crate::failure::{BlockedTask, Failure, FailureKind};
 use crate::run_queue::RunQueue;
 use crate::strategy::{Chooser, Strategy};
 use crate::tape::{DrawLabel, Tape};
-use crate::task::{JoinError, JoinHandle, JoinSlot, JoinSlotAny};
+use crate::task::{JoinError, JoinHandle, JoinSlot, JoinSlotAny, JoinSlotRef, TaskCell, TaskObj};
 use crate::trace::{
     format_ns, Event, EventKind, ResourceKind, TaskId, TaskInfo, Trace, WaitOn, Warning,
 };
@@ -51,8 +50,31 @@ use crate::trace::{
 /// is never mistaken for one of another. Not an input to any decision.
 static NEXT_RUN_ID: AtomicU64 = AtomicU64::new(1);
 
+/// A task's waker is two integers packed into the waker's data word — the
+/// run's id and the task's index — so making, cloning and dropping one
+/// allocates nothing and shares no memory between threads.
+#[cfg(target_pointer_width = "64")]
+const TASK_BITS: u32 = 24;
+#[cfg(not(target_pointer_width = "64"))]
+const TASK_BITS: u32 = 12;
+const TASK_MASK: usize = (1 << TASK_BITS) - 1;
+/// Run ids wrap within the bits a waker has for them (skipping 0).
+const RUN_ID_MASK: u64 = (usize::MAX >> TASK_BITS) as u64;
+/// The most tasks one run can have.
+pub(crate) const TASKS_HARD_LIMIT: usize = 1 << TASK_BITS;
+
+/// Wakes from outside their run (another OS thread, or after the run
+/// ended): how many so far, and the runs they belonged to (recent ones; a
+/// run checks for its own id whenever the count moves).
+static FOREIGN_WAKE_COUNT: AtomicU64 = AtomicU64::new(0);
+static FOREIGN_WAKE_RUNS: Mutex<Vec<u64>> = Mutex::new(Vec::new());
+
 thread_local! {
-    static CURRENT: RefCell<Option<Rc<Core>>> = const { RefCell::new(None) };
+    /// The running core, set only while `Sim::run` runs on this thread (its
+    /// guard keeps the core alive).
+    static CORE: Cell<*const Core> = const { Cell::new(std::ptr::null()) };
+    /// The running run's id shifted into a waker's run bits; 0 outside runs.
+    static RUN_KEY: Cell<usize> = const { Cell::new(0) };
     /// The message and location of the last panic inside a run, captured by
     /// our panic hook instead of being printed.
     static LAST_PANIC: RefCell<Option<CapturedPanic>> = const { RefCell::new(None) };
@@ -65,24 +87,21 @@ enum TaskState {
     Idle,
     /// In the run queue.
     Queued,
-    /// Being polled.
+    /// Being polled (`Core::running_woken` says whether it was woken
+    /// meanwhile and goes back to the queue after the poll).
     Running,
-    /// Being polled, and woken meanwhile: re-queue after the poll.
-    RunningWoken,
     /// Finished, panicked or aborted. Never queued again.
     Done,
 }
 
-type BoxedTask = Pin<Box<dyn Future<Output = ()>>>;
-
 struct TaskSlot {
-    /// The future and the waker it is polled with, moved out and back
-    /// together; `None` for the main task (polled from `Sim::run`'s stack,
-    /// with the waker `add_task` returned), for pool jobs, while being
-    /// polled, and once done.
-    parts: Option<(BoxedTask, Waker)>,
-    /// The join slot, type-erased, to deliver panics and cancellation.
-    join: Option<Rc<dyn JoinSlotAny>>,
+    /// The task's future and join slot in one allocation (for a pool job,
+    /// the join slot alone); `None` for the main task, whose future lives on
+    /// `Sim::run`'s stack and whose output goes straight to the caller.
+    /// Polled in place; dropped from here at the end of the run.
+    cell: Option<Rc<dyn TaskObj>>,
+    /// A `spawn_blocking` job's handle (it has no future).
+    is_job: bool,
     state: TaskState,
     /// What the task waited on at its last `Pending`.
     waiting_on: WaitOn,
@@ -200,8 +219,6 @@ pub(crate) struct State {
     /// Record `deviations` this run (replays, or `Config::record_deviations`).
     explain: bool,
     failure: Option<Failure>,
-    /// Tasks whose futures must be dropped once the state is released.
-    graveyard: Vec<BoxedTask>,
     /// `finish_run`'s list of finished tasks with a join slot (kept for its
     /// buffer).
     finished_joins: Vec<u32>,
@@ -210,40 +227,78 @@ pub(crate) struct State {
 /// The shared core of a running simulation.
 pub(crate) struct Core {
     pub(crate) state: RefCell<State>,
-    run_token: RefCell<Arc<RunToken>>,
-    run_id: std::cell::Cell<u64>,
+    run_id: Cell<u64>,
+    /// The task being polled (`NOT_RUNNING` between polls) and whether it
+    /// woke itself meanwhile: kept outside the state so a self-wake (every
+    /// `yield_now`) needs no borrow.
+    running: Cell<u32>,
+    running_woken: Cell<bool>,
+    /// `FOREIGN_WAKE_COUNT` as this run last saw it.
+    foreign_seen: Cell<u64>,
 }
 
-/// Identifies a run to its wakers, and catches wakes from elsewhere.
-struct RunToken {
-    run_id: u64,
-    foreign_wake: AtomicBool,
+const NOT_RUNNING: u32 = u32::MAX;
+
+/// The waker of one task: `(run id << TASK_BITS) | task` as its data word.
+/// `Send + Sync` as the `Waker` contract demands (it is an integer), but a
+/// wake from a thread other than the run's, or after the run, is recorded as
+/// a determinism failure of that run, never executed.
+#[allow(unsafe_code)]
+fn task_waker(run_key: usize, task: u32) -> Waker {
+    let data = (run_key | task as usize) as *const ();
+    // SAFETY: the vtable's functions treat the data word as an integer and
+    // never dereference it.
+    unsafe { Waker::from_raw(RawWaker::new(data, &TASK_WAKER_VTABLE)) }
 }
 
-/// The waker of one task: `Send + Sync` as the `Waker` contract demands, but
-/// a wake from a thread other than the run's is recorded as a determinism
-/// failure, never executed.
-struct TaskWaker {
-    task: u32,
-    token: Arc<RunToken>,
-}
+static TASK_WAKER_VTABLE: RawWakerVTable = RawWakerVTable::new(
+    |data| RawWaker::new(data, &TASK_WAKER_VTABLE),
+    |data| wake_packed(data as usize),
+    |data| wake_packed(data as usize),
+    |_| {},
+);
 
-impl Wake for TaskWaker {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
+#[inline]
+#[allow(unsafe_code)]
+fn wake_packed(data: usize) {
+    let run_key = RUN_KEY.with(Cell::get);
+    if run_key != 0 && data & !TASK_MASK == run_key {
+        let core = CORE.with(Cell::get);
+        // SAFETY: `RUN_KEY` is nonzero only while `CORE` points at the live
+        // core of that run (both set and cleared by `CurrentGuard`).
+        unsafe { &*core }.wake((data & TASK_MASK) as u32);
+    } else {
+        note_foreign_wake((data >> TASK_BITS) as u64);
     }
+}
 
-    fn wake_by_ref(self: &Arc<Self>) {
-        let delivered = CURRENT.with(|current| match &*current.borrow() {
-            Some(core) if core.run_id.get() == self.token.run_id => {
-                core.wake(self.task);
-                true
-            }
-            _ => false,
-        });
-        if !delivered {
-            self.token.foreign_wake.store(true, Ordering::Relaxed);
+#[cold]
+#[inline(never)]
+fn note_foreign_wake(run_id: u64) {
+    let mut runs = FOREIGN_WAKE_RUNS
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    if !runs.contains(&run_id) {
+        if runs.len() >= 1024 {
+            // Runs long over: only a run still going checks the list.
+            runs.drain(..512);
         }
+        runs.push(run_id);
+    }
+    FOREIGN_WAKE_COUNT.fetch_add(1, Ordering::Release);
+}
+
+/// True (once) when a foreign wake for `run_id` was noted.
+fn take_foreign_wake(run_id: u64) -> bool {
+    let mut runs = FOREIGN_WAKE_RUNS
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    match runs.iter().position(|run| *run == run_id) {
+        Some(position) => {
+            runs.swap_remove(position);
+            true
+        }
+        None => false,
     }
 }
 
@@ -343,14 +398,12 @@ impl Sim {
                     deviations: Vec::new(),
                     explain: false,
                     failure: None,
-                    graveyard: Vec::new(),
                     finished_joins: Vec::new(),
                 }),
-                run_token: RefCell::new(Arc::new(RunToken {
-                    run_id: 0,
-                    foreign_wake: AtomicBool::new(false),
-                })),
-                run_id: std::cell::Cell::new(0),
+                run_id: Cell::new(0),
+                running: Cell::new(NOT_RUNNING),
+                running_woken: Cell::new(false),
+                foreign_seen: Cell::new(0),
             }),
         }
     }
@@ -382,44 +435,34 @@ impl Sim {
     /// When called from inside another run (simulations do not nest).
     pub fn run<F: Future>(&mut self, future: F) -> Run<F::Output> {
         let core = &self.core;
-        let run_id = NEXT_RUN_ID.fetch_add(1, Ordering::Relaxed);
-        core.run_id.set(run_id);
-        let token = {
-            // Reuse the last run's token when nothing else holds it (no
-            // waker of that run survived): it cannot be mistaken then.
-            let mut current = core.run_token.borrow_mut();
-            match Arc::get_mut(&mut current) {
-                Some(unshared) => {
-                    unshared.run_id = run_id;
-                    *unshared.foreign_wake.get_mut() = false;
-                }
-                None => {
-                    *current = Arc::new(RunToken {
-                        run_id,
-                        foreign_wake: AtomicBool::new(false),
-                    })
-                }
+        let run_id = loop {
+            let id = NEXT_RUN_ID.fetch_add(1, Ordering::Relaxed) & RUN_ID_MASK;
+            if id != 0 {
+                break id;
             }
-            current.clone()
         };
+        core.run_id.set(run_id);
+        core.foreign_seen
+            .set(FOREIGN_WAKE_COUNT.load(Ordering::Acquire));
         core.reset();
 
-        let _guard = CurrentGuard::enter(core.clone());
-        let main_slot: Rc<JoinSlot<F::Output>> = Rc::new(JoinSlot::new(TaskId::MAIN, run_id));
-        // The main task's output comes back through `main_slot` directly;
-        // its panics always fail the run, so the executor needs no join entry.
-        let (_, main_waker) = core.add_task(None, "main".to_string(), None, None, false);
+        let run_key = (run_id as usize) << TASK_BITS;
+        let _guard = CurrentGuard::enter(core.clone(), run_key);
+        // The main task's output comes back here directly; its panics always
+        // fail the run, so the executor needs no join slot for it.
+        let mut output = None;
+        core.add_task(None, "main".to_string(), None, false);
         // The main future lives in this block, so it is dropped before the
         // run is finished (its destructors may still use the engine).
         {
             let mut main = std::pin::pin!(future);
-            let main_waker = main_waker.expect("main has a waker");
+            let main_waker = task_waker(run_key, 0);
 
             loop {
-                if token.foreign_wake.load(Ordering::Relaxed) {
-                    core.fail_foreign_wake();
+                if FOREIGN_WAKE_COUNT.load(Ordering::Relaxed) != core.foreign_seen.get() {
+                    core.check_foreign_wakes();
                 }
-                let Some((task, parts)) = core.next_task() else {
+                let Some((task, cell)) = core.next_task() else {
                     break;
                 };
                 if task == 0 {
@@ -427,24 +470,24 @@ impl Sim {
                     let outcome =
                         panic::catch_unwind(AssertUnwindSafe(|| main.as_mut().poll(&mut context)));
                     match outcome {
-                        Ok(Poll::Ready(output)) => {
-                            main_slot.complete(Ok(output));
+                        Ok(Poll::Ready(value)) => {
+                            output = Some(value);
                             core.end_poll_ready(0);
                             break;
                         }
-                        Ok(Poll::Pending) => core.end_poll_pending(0, None),
+                        Ok(Poll::Pending) => core.end_poll_pending(0),
                         Err(payload) => {
                             core.end_poll_panic(0, payload, None);
                         }
                     }
                 } else {
-                    core.poll_spawned(task, parts);
+                    core.poll_spawned(run_key, task, cell);
                 }
             }
         }
         // A foreign wake during the last poll counts too.
-        if token.foreign_wake.load(Ordering::Relaxed) {
-            core.fail_foreign_wake();
+        if FOREIGN_WAKE_COUNT.load(Ordering::Acquire) != core.foreign_seen.get() {
+            core.check_foreign_wakes();
         }
         core.finish_run();
 
@@ -467,8 +510,8 @@ impl Sim {
                 ));
             }
         }
-        let result = match main_slot.take_result() {
-            Some(Ok(output)) if failure.is_none() => Ok(output),
+        let result = match output {
+            Some(output) if failure.is_none() => Ok(output),
             _ => Err(failure.unwrap_or_else(|| {
                 Failure::new(
                     FailureKind::Deadlock,
@@ -511,26 +554,29 @@ impl Default for Sim {
 
 /// Sets the thread's current core for the duration of a run.
 struct CurrentGuard {
-    previous: Option<Rc<Core>>,
+    /// Keeps the core alive while `CORE` points at it.
+    _core: Rc<Core>,
 }
 
 impl CurrentGuard {
-    fn enter(core: Rc<Core>) -> CurrentGuard {
+    fn enter(core: Rc<Core>, run_key: usize) -> CurrentGuard {
         // Check before replacing: a refused nested run must leave the outer
         // run's core in place.
-        let nested = CURRENT.with(|current| current.borrow().is_some());
+        let nested = !CORE.with(Cell::get).is_null();
         assert!(
             !nested,
             "Sim::run was called inside a running simulation; simulations do not nest (run them one after another)"
         );
-        let previous = CURRENT.with(|current| current.borrow_mut().replace(core));
-        CurrentGuard { previous }
+        CORE.with(|current| current.set(Rc::as_ptr(&core)));
+        RUN_KEY.with(|key| key.set(run_key));
+        CurrentGuard { _core: core }
     }
 }
 
 impl Drop for CurrentGuard {
     fn drop(&mut self) {
-        CURRENT.with(|current| *current.borrow_mut() = self.previous.take());
+        RUN_KEY.with(|key| key.set(0));
+        CORE.with(|current| current.set(std::ptr::null()));
     }
 }
 
@@ -575,27 +621,17 @@ impl Core {
     /// runnable: asyncio's `call_soon`).
     fn add_task(
         &self,
-        future: Option<BoxedTask>,
+        cell: Option<Rc<dyn TaskObj>>,
         name: String,
         parent: Option<TaskId>,
-        join: Option<Rc<dyn JoinSlotAny>>,
         blocking: bool,
-    ) -> (TaskId, Option<Waker>) {
+    ) -> TaskId {
         let mut state = self.state.borrow_mut();
         let state = &mut *state;
         let id = state.tasks.len() as u32;
-        let waker = Waker::from(Arc::new(TaskWaker {
-            task: id,
-            token: self.run_token.borrow().clone(),
-        }));
-        // A task without a future (main, a pool job) gets its waker back.
-        let (parts, spare) = match future {
-            Some(future) => (Some((future, waker)), None),
-            None => (None, Some(waker)),
-        };
         state.tasks.push(TaskSlot {
-            parts,
-            join,
+            cell,
+            is_job: blocking,
             state: if blocking {
                 TaskState::Idle
             } else {
@@ -618,14 +654,16 @@ impl Core {
         if !blocking {
             state.runnable.push_back(id);
         }
-        (TaskId(id), spare)
+        TaskId(id)
     }
 
     /// Fires due timers, advances the clock when idle, and draws the next
     /// task. `None` when the run must stop (failure recorded).
     /// Also starts the poll of the task it picks (one borrow for both):
-    /// returns the task and, for a spawned task, its future and waker.
-    fn next_task(&self) -> Option<(u32, Option<(BoxedTask, Waker)>)> {
+    /// returns the task and, for a spawned task, its cell to poll in place
+    /// (the slot keeps the `Rc` until the run ends).
+    #[inline]
+    fn next_task(&self) -> Option<(u32, Option<*const dyn TaskObj>)> {
         loop {
             let mut state = self.state.borrow_mut();
             if state.failure.is_some() {
@@ -659,7 +697,10 @@ impl Core {
                 state.note_schedule_deviation(position, step);
             }
             let task = state.runnable.remove(position);
-            return Some((task, state.begin_poll(task)));
+            let cell = state.begin_poll(task);
+            self.running.set(task);
+            self.running_woken.set(false);
+            return Some((task, cell));
         }
     }
 
@@ -739,30 +780,28 @@ impl Core {
 
     // Inlined (one call site): measured −0.4 % instructions a step.
     #[inline(always)]
-    fn poll_spawned(&self, task: u32, parts: Option<(BoxedTask, Waker)>) {
-        let (mut future, waker) =
-            parts.expect("asyncsim bug: a spawned task polled without its future");
+    #[allow(unsafe_code)]
+    fn poll_spawned(&self, run_key: usize, task: u32, cell: Option<*const dyn TaskObj>) {
+        let cell = cell.expect("asyncsim bug: a spawned task polled without its future");
+        let waker = task_waker(run_key, task);
         let mut context = Context::from_waker(&waker);
-        let outcome = panic::catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(&mut context)));
+        // SAFETY: the slot holds the cell's `Rc` until the run ends, and
+        // nothing polls the task or drops its future while it runs (an abort
+        // of a running task waits for the poll to end).
+        let outcome = panic::catch_unwind(AssertUnwindSafe(|| unsafe {
+            (*cell).poll_task(&mut context)
+        }));
         match outcome {
-            Ok(Poll::Ready(())) => {
-                drop(waker);
-                self.state.borrow_mut().graveyard.push(future);
-                self.end_poll_ready(task);
-                self.bury();
-            }
-            Ok(Poll::Pending) => self.end_poll_pending(task, Some((future, waker))),
-            Err(payload) => {
-                drop(waker);
-                self.end_poll_panic(task, payload, Some(future));
-                self.bury();
-            }
+            Ok(Poll::Ready(())) => self.end_poll_ready(task),
+            Ok(Poll::Pending) => self.end_poll_pending(task),
+            Err(payload) => self.end_poll_panic(task, payload, Some(cell)),
         }
     }
 
     #[inline(always)]
-    fn end_poll_common(state: &mut State, task: u32) {
+    fn end_poll_common(&self, state: &mut State, task: u32) {
         state.current = None;
+        self.running.set(NOT_RUNNING);
         // Nothing held the loop in almost every poll: test that first.
         if state.held_ns > 0 && state.held_ns >= state.config.slow_poll_ns {
             Self::record_slow_poll(state, task);
@@ -788,28 +827,21 @@ impl Core {
     fn end_poll_ready(&self, task: u32) {
         let mut state = self.state.borrow_mut();
         let state = &mut *state;
-        Self::end_poll_common(state, task);
+        self.end_poll_common(state, task);
         state.tasks[task as usize].state = TaskState::Done;
         state.record(Some(TaskId(task)), EventKind::Complete);
     }
 
-    // Inlined into the poll loop: a call per step with its frame and a
-    // 40-byte argument cost ~5 % of a step (callgrind, 100×100).
+    // Inlined into the poll loop: a call per step with its frame cost ~5 %
+    // of a step (callgrind, 100×100).
     #[inline(always)]
-    fn end_poll_pending(&self, task: u32, parts: Option<(BoxedTask, Waker)>) {
+    fn end_poll_pending(&self, task: u32) {
+        let woken = self.running_woken.get();
         let abort = {
             let mut state = self.state.borrow_mut();
             let state = &mut *state;
-            Self::end_poll_common(state, task);
+            self.end_poll_common(state, task);
             let slot = &mut state.tasks[task as usize];
-            if let Some((future, waker)) = parts {
-                // Both places are empty while the task runs (`begin_poll`
-                // took them): skip the drop of the old values.
-                let old = slot.parts.replace((future, waker));
-                debug_assert!(old.is_none());
-                std::mem::forget(old);
-            }
-            let woken = slot.state == TaskState::RunningWoken;
             let on = match slot.waiting_on {
                 WaitOn::Unknown if woken => WaitOn::Yield,
                 on => on,
@@ -832,29 +864,30 @@ impl Core {
         }
     }
 
+    #[cold]
+    #[inline(never)]
+    #[allow(unsafe_code)]
     fn end_poll_panic(
         &self,
         task: u32,
         payload: Box<dyn std::any::Any + Send>,
-        future: Option<BoxedTask>,
+        cell: Option<*const dyn TaskObj>,
     ) {
         let panic = CapturedPanic::take(&*payload);
-        let join = {
+        {
             let mut state = self.state.borrow_mut();
             let state = &mut *state;
-            Self::end_poll_common(state, task);
-            if let Some(future) = future {
-                state.graveyard.push(future);
-            }
+            self.end_poll_common(state, task);
             state.tasks[task as usize].state = TaskState::Done;
             state.record(Some(TaskId(task)), EventKind::Panic);
-            state.tasks[task as usize].join.clone()
-        };
+        }
         let name = self.state.borrow().trace.tasks[task as usize].name.clone();
-        let observable = task != 0 && join.as_ref().is_some_and(|join| join.handle_alive());
+        // SAFETY: the slot holds the cell until the run ends.
+        let cell = cell.map(|cell| unsafe { &*cell });
+        let observable = task != 0 && cell.is_some_and(|cell| cell.handle_alive());
         if observable {
-            if let Some(join) = join {
-                join.fail(JoinError::panicked(TaskId(task), name, panic.text()));
+            if let Some(cell) = cell {
+                cell.fail(JoinError::panicked(TaskId(task), name, panic.text()));
             }
         } else {
             let mut state = self.state.borrow_mut();
@@ -874,30 +907,65 @@ impl Core {
             failure.task_name = Some(name);
             state.failure.get_or_insert(failure);
         }
-    }
-
-    /// Drops futures of finished tasks, outside any borrow (their destructors
-    /// may call back into the engine).
-    fn bury(&self) {
-        loop {
-            let mut dead = {
-                let mut state = self.state.borrow_mut();
-                if state.graveyard.is_empty() {
-                    return;
-                }
-                std::mem::take(&mut state.graveyard)
-            };
-            // Drop the futures outside the borrow, then hand the buffer back
-            // (unless a destructor buried more meanwhile).
-            dead.clear();
-            let mut state = self.state.borrow_mut();
-            if state.graveyard.is_empty() {
-                state.graveyard = dead;
-            }
+        if let Some(cell) = cell {
+            // SAFETY: the poll is over. (Unwinding already dropped it; this
+            // covers a future whose drop was skipped.)
+            unsafe { cell.drop_future() };
         }
     }
 
+    /// The run reached its task limit: record the failure (the run stops
+    /// at the next step). Past the hard limit the task cannot even be made.
+    #[cold]
+    #[inline(never)]
+    fn fail_task_limit(&self, tasks_max: usize) {
+        let mut state = self.state.borrow_mut();
+        let message = if tasks_max <= TASKS_HARD_LIMIT {
+            format!(
+                "task limit: the run spawned {tasks_max} tasks (Config::tasks_max); a runaway spawn loop? raise the limit with Config::tasks_max"
+            )
+        } else {
+            format!(
+                "task limit: the run spawned {TASKS_HARD_LIMIT} tasks, the most one run can have (Config::tasks_max asks for more); a runaway spawn loop?"
+            )
+        };
+        let failure = Failure::new(
+            FailureKind::TaskLimit,
+            message.clone(),
+            state.step,
+            state.now_ns,
+        );
+        state.failure.get_or_insert(failure);
+        if state.tasks.len() >= TASKS_HARD_LIMIT {
+            drop(state);
+            panic!("{message}");
+        }
+    }
+
+    /// A foreign wake was noted somewhere: fail the run if it was this one's.
+    #[cold]
+    #[inline(never)]
+    fn check_foreign_wakes(&self) {
+        self.foreign_seen
+            .set(FOREIGN_WAKE_COUNT.load(Ordering::Acquire));
+        if take_foreign_wake(self.run_id.get()) {
+            self.fail_foreign_wake();
+        }
+    }
+
+    #[inline]
     pub(crate) fn wake(&self, task: u32) {
+        if task == self.running.get() {
+            // Only the running task's own code runs during its poll, so this
+            // is a self-wake (yield_now): its Pending event will say
+            // "yielded"; a wake event would only repeat it.
+            self.running_woken.set(true);
+            return;
+        }
+        self.wake_other(task);
+    }
+
+    fn wake_other(&self, task: u32) {
         let mut state = self.state.borrow_mut();
         let state = &mut *state;
         let by = state.current;
@@ -909,21 +977,14 @@ impl Core {
                 slot.state = TaskState::Queued;
                 state.runnable.push_back(task);
             }
-            TaskState::Running => {
-                slot.state = TaskState::RunningWoken;
-                if by == Some(TaskId(task)) {
-                    // A task waking itself (yield_now): its Pending event
-                    // says "yielded"; a wake event would only repeat it.
-                    return;
-                }
-            }
-            TaskState::Queued | TaskState::RunningWoken | TaskState::Done => return,
+            TaskState::Queued | TaskState::Running | TaskState::Done => return,
         }
         state.record(Some(TaskId(task)), EventKind::Wake { by });
     }
 
+    #[allow(unsafe_code)]
     pub(crate) fn abort(&self, task: TaskId) {
-        let (future, join) = {
+        let cell = {
             let mut state = self.state.borrow_mut();
             let state = &mut *state;
             let Some(slot) = state.tasks.get_mut(task.index()) else {
@@ -931,7 +992,7 @@ impl Core {
             };
             match slot.state {
                 TaskState::Done => return,
-                TaskState::Running | TaskState::RunningWoken => {
+                TaskState::Running => {
                     slot.abort_requested = true;
                     return;
                 }
@@ -941,7 +1002,7 @@ impl Core {
                 TaskState::Idle => {}
             }
             let slot = &mut state.tasks[task.index()];
-            if slot.parts.is_none() && state.trace.tasks[task.index()].blocking {
+            if slot.is_job {
                 // A pool job: only a job still in the queue can be cancelled.
                 let Some(position) = state
                     .pool_queue
@@ -958,15 +1019,16 @@ impl Core {
             }
             let slot = &mut state.tasks[task.index()];
             slot.state = TaskState::Done;
-            let future = slot.parts.take();
-            let join = slot.join.clone();
+            let cell = slot.cell.clone();
             state.record(Some(task), EventKind::Abort);
-            (future, join)
+            cell
         };
-        drop(future);
-        if let Some(join) = join {
+        if let Some(cell) = cell {
+            // SAFETY: the task is not running (checked above), so its
+            // future is not being polled.
+            unsafe { cell.drop_future() };
             let name = self.state.borrow().trace.tasks[task.index()].name.clone();
-            join.fail(JoinError::cancelled(task, name));
+            cell.fail(JoinError::cancelled(task, name));
         }
     }
 
@@ -983,40 +1045,44 @@ impl Core {
 
     /// Ends a run: warns about and drops every task still pending, and warns
     /// about panics nobody retrieved.
+    #[allow(unsafe_code)]
     fn finish_run(&self) {
-        self.bury();
-        let (futures, mut joins) = {
+        let (pending, mut joins) = {
             let mut state = self.state.borrow_mut();
             let state = &mut *state;
-            let mut futures = Vec::new();
+            let mut pending = Vec::new();
             let mut joins = std::mem::take(&mut state.finished_joins);
             joins.clear();
             for index in 1..state.tasks.len() {
                 let slot = &mut state.tasks[index];
                 if slot.state != TaskState::Done {
                     slot.state = TaskState::Done;
-                    futures.extend(slot.parts.take());
+                    if !slot.is_job {
+                        pending.extend(slot.cell.clone());
+                    }
                     state.record(
                         Some(TaskId(index as u32)),
                         EventKind::Warning(Warning::DestroyedPending),
                     );
-                } else if slot.join.is_some() {
+                } else if slot.cell.is_some() {
                     joins.push(index as u32);
                 }
             }
             state.pool_jobs.clear();
             state.timers.clear();
             state.runnable.clear();
-            (futures, joins)
+            (pending, joins)
         };
-        drop(futures);
-        self.bury();
+        for cell in pending {
+            // SAFETY: no poll runs once the loop has stopped.
+            unsafe { cell.drop_future() };
+        }
         let mut state = self.state.borrow_mut();
         for index in joins.drain(..) {
             let unretrieved = state.tasks[index as usize]
-                .join
+                .cell
                 .as_ref()
-                .is_some_and(|join| join.panic_unretrieved());
+                .is_some_and(|cell| cell.panic_unretrieved());
             if unretrieved {
                 state.record(
                     Some(TaskId(index)),
@@ -1037,10 +1103,15 @@ impl Core {
             state.trace.record(event, usize::MAX, mode);
         }
         state.flush_all_deferred();
-        // Wakers hold the run token, not the core: nothing of the run
-        // outlives it except what the user kept.
-        for slot in &mut state.tasks {
-            slot.join = None;
+        // Handles keep their cells; the engine lets go of every task,
+        // outside the borrow (a task's output may have a destructor), and
+        // keeps the buffer for the next run.
+        let mut tasks = std::mem::take(&mut state.tasks);
+        drop(state);
+        tasks.clear();
+        let mut state = self.state.borrow_mut();
+        if state.tasks.is_empty() {
+            state.tasks = tasks;
         }
     }
 
@@ -1122,10 +1193,11 @@ impl Core {
 }
 
 impl State {
-    /// Marks `task` running and records the poll; for a spawned task, takes
-    /// its future and waker out of the slot (the main task's live on
+    /// Marks `task` running and records the poll; for a spawned task,
+    /// returns its cell to poll in place (the main task's future lives on
     /// `Sim::run`'s stack).
-    fn begin_poll(&mut self, task: u32) -> Option<(BoxedTask, Waker)> {
+    #[inline(always)]
+    fn begin_poll(&mut self, task: u32) -> Option<*const dyn TaskObj> {
         let state = self;
         state.step += 1;
         state.held_ns = 0;
@@ -1138,10 +1210,9 @@ impl State {
         );
         slot.state = TaskState::Running;
         slot.waiting_on = WaitOn::Unknown;
-        // The main task has none (`poll_spawned` checks the others').
-        let parts = slot.parts.take();
+        let cell = slot.cell.as_ref().map(Rc::as_ptr);
         state.record(Some(TaskId(task)), EventKind::Poll);
-        parts
+        cell
     }
 
     /// Nothing is runnable: jumps the clock to the next timer or deferred
@@ -1390,8 +1461,7 @@ fn install_panic_hook() {
     INSTALL.call_once(|| {
         let previous = panic::take_hook();
         panic::set_hook(Box::new(move |info| {
-            let inside = CURRENT
-                .try_with(|current| current.try_borrow().map(|c| c.is_some()).unwrap_or(true));
+            let inside = CORE.try_with(|current| !current.get().is_null());
             if inside == Ok(true) {
                 let captured = CapturedPanic {
                     message: panic_message(info.payload()),
@@ -1413,19 +1483,34 @@ fn install_panic_hook() {
 
 /// Runs `f` with the current core, or panics with a message naming `what`.
 #[inline]
+#[allow(unsafe_code)]
 pub(crate) fn with_core<R>(what: &str, f: impl FnOnce(&Core) -> R) -> R {
-    CURRENT.with(|current| match &*current.borrow() {
-        Some(core) => f(core),
-        None => panic!(
-            "{what} was called outside a simulation: call it inside the future passed to Sim::run (or asyncsim::check)"
-        ),
-    })
+    let core = CORE.with(Cell::get);
+    if core.is_null() {
+        outside_a_run(what);
+    }
+    // SAFETY: `CORE` is non-null only while `CurrentGuard` keeps the core alive.
+    f(unsafe { &*core })
+}
+
+#[cold]
+#[inline(never)]
+fn outside_a_run(what: &str) -> ! {
+    panic!(
+        "{what} was called outside a simulation: call it inside the future passed to Sim::run (or asyncsim::check)"
+    )
 }
 
 /// Runs `f` with the current core if there is one.
 #[inline]
+#[allow(unsafe_code)]
 pub(crate) fn try_with_core<R>(f: impl FnOnce(&Core) -> R) -> Option<R> {
-    CURRENT.with(|current| current.borrow().as_ref().map(|core| f(core)))
+    let core = CORE.with(Cell::get);
+    if core.is_null() {
+        return None;
+    }
+    // SAFETY: as in `with_core`.
+    Some(f(unsafe { &*core }))
 }
 
 /// The id of the run in progress on this thread, if any.
@@ -1440,40 +1525,23 @@ where
     F::Output: 'static,
 {
     with_core("asyncsim::spawn", |core| {
-        let (run_id, id, parent, tasks_max, count) = {
+        let (id, parent, tasks_max) = {
             let state = core.state.borrow();
             (
-                core.run_id.get(),
-                state.tasks.len() as u32,
+                state.tasks.len(),
                 state.current.or(state.job_context.map(|job| job.task)),
                 state.config.tasks_max,
-                state.tasks.len(),
             )
         };
-        if count >= tasks_max {
-            let mut state = core.state.borrow_mut();
-            let message = format!(
-                "task limit: the run spawned {tasks_max} tasks (Config::tasks_max); a runaway spawn loop? raise the limit with Config::tasks_max"
-            );
-            let failure = Failure::new(FailureKind::TaskLimit, message, state.step, state.now_ns);
-            state.failure.get_or_insert(failure);
+        if id >= tasks_max.min(TASKS_HARD_LIMIT) {
+            core.fail_task_limit(tasks_max);
         }
-        let slot: Rc<JoinSlot<F::Output>> = Rc::new(JoinSlot::new(TaskId(id), run_id));
-        let writer = slot.clone();
-        let task: BoxedTask = Box::pin(async move {
-            let output = future.await;
-            writer.complete(Ok(output));
-        });
+        let id = id as u32;
+        let cell = Rc::new(TaskCell::new(future, TaskId(id), core.run_id.get()));
         let name = name.unwrap_or_else(|| default_task_name(id));
-        let (actual, _) = core.add_task(
-            Some(task),
-            name,
-            parent,
-            Some(slot.clone() as Rc<dyn JoinSlotAny>),
-            false,
-        );
+        let actual = core.add_task(Some(cell.clone()), name, parent, false);
         debug_assert_eq!(actual.0, id);
-        JoinHandle::new(slot)
+        JoinHandle::new(cell)
     })
 }
 
@@ -1484,23 +1552,26 @@ where
     R: 'static,
 {
     with_core("asyncsim::spawn_blocking", |core| {
-        let (run_id, id, parent) = {
+        let (run_id, id, parent, tasks_max) = {
             let state = core.state.borrow();
             assert!(
                 state.job_context.is_none(),
                 "asyncsim::spawn_blocking was called inside a spawn_blocking job; submit the work from async code instead"
             );
-            (core.run_id.get(), state.tasks.len() as u32, state.current)
+            (
+                core.run_id.get(),
+                state.tasks.len(),
+                state.current,
+                state.config.tasks_max,
+            )
         };
+        if id >= tasks_max.min(TASKS_HARD_LIMIT) {
+            core.fail_task_limit(tasks_max);
+        }
+        let id = id as u32;
         let slot: Rc<JoinSlot<R>> = Rc::new(JoinSlot::new(TaskId(id), run_id));
         let name = name.unwrap_or_else(|| format!("blocking-{id}"));
-        let (task, _) = core.add_task(
-            None,
-            name,
-            parent,
-            Some(slot.clone() as Rc<dyn JoinSlotAny>),
-            true,
-        );
+        let task = core.add_task(Some(slot.clone()), name, parent, true);
         let writer = slot.clone();
         let job_work: JobWork = Box::new(move || {
             let outcome = panic::catch_unwind(AssertUnwindSafe(work));
@@ -1546,7 +1617,7 @@ where
             state.record(Some(task), EventKind::PoolQueue { job });
         }
         core.start_pool_jobs();
-        JoinHandle::new(slot)
+        JoinHandle::new(slot as Rc<dyn JoinSlotRef<R>>)
     })
 }
 

@@ -20,7 +20,7 @@
 //! );
 //! ```
 
-use std::cell::RefCell;
+use std::cell::{RefCell, UnsafeCell};
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
@@ -152,12 +152,6 @@ impl<T> JoinSlot<T> {
             waiter.wake();
         }
     }
-
-    pub(crate) fn take_result(&self) -> Option<Result<T, JoinError>> {
-        let mut inner = self.inner.borrow_mut();
-        inner.retrieved = true;
-        inner.result.take()
-    }
 }
 
 impl<T> JoinSlotAny for JoinSlot<T> {
@@ -172,6 +166,130 @@ impl<T> JoinSlotAny for JoinSlot<T> {
     fn panic_unretrieved(&self) -> bool {
         let inner = self.inner.borrow();
         !inner.retrieved && matches!(&inner.result, Some(Err(error)) if error.is_panic())
+    }
+}
+
+/// A task as the executor holds it: its future and its join slot in one
+/// allocation, polled in place (the `Rc` never moves, so the future stays
+/// pinned).
+#[allow(unsafe_code)]
+pub(crate) trait TaskObj: JoinSlotAny {
+    /// Polls the future once. On completion the future is dropped (before
+    /// the output reaches the handle, so its destructors run first, as an
+    /// `async` wrapper's would) and the handle's waiter is woken; a panic
+    /// drops the future while unwinding.
+    ///
+    /// # Safety
+    ///
+    /// Not re-entrant: the caller must not poll the task, or drop its future,
+    /// while this call runs.
+    unsafe fn poll_task(&self, context: &mut Context<'_>) -> Poll<()>;
+
+    /// Drops the future (a cancelled task, or one left pending at the end of
+    /// a run). Does nothing once it is gone.
+    ///
+    /// # Safety
+    ///
+    /// Not while `poll_task` runs.
+    unsafe fn drop_future(&self);
+}
+
+/// A handle's view of a task: the join slot with the output type.
+pub(crate) trait JoinSlotRef<T> {
+    fn join_slot(&self) -> &JoinSlot<T>;
+}
+
+impl<T> JoinSlotRef<T> for JoinSlot<T> {
+    fn join_slot(&self) -> &JoinSlot<T> {
+        self
+    }
+}
+
+/// A pool job's slot has no future: the engine never polls it.
+#[allow(unsafe_code)]
+impl<T> TaskObj for JoinSlot<T> {
+    unsafe fn poll_task(&self, _context: &mut Context<'_>) -> Poll<()> {
+        unreachable!("asyncsim bug: a pool job was polled as a task")
+    }
+
+    unsafe fn drop_future(&self) {}
+}
+
+/// A spawned task: its join slot and its future.
+pub(crate) struct TaskCell<F: Future> {
+    slot: JoinSlot<F::Output>,
+    future: UnsafeCell<Option<F>>,
+}
+
+impl<F: Future> TaskCell<F> {
+    pub(crate) fn new(future: F, task: TaskId, run_id: u64) -> TaskCell<F> {
+        TaskCell {
+            slot: JoinSlot::new(task, run_id),
+            future: UnsafeCell::new(Some(future)),
+        }
+    }
+}
+
+impl<F: Future> JoinSlotRef<F::Output> for TaskCell<F> {
+    fn join_slot(&self) -> &JoinSlot<F::Output> {
+        &self.slot
+    }
+}
+
+impl<F: Future> JoinSlotAny for TaskCell<F> {
+    fn fail(&self, error: JoinError) {
+        self.slot.fail(error);
+    }
+
+    fn handle_alive(&self) -> bool {
+        self.slot.handle_alive()
+    }
+
+    fn panic_unretrieved(&self) -> bool {
+        self.slot.panic_unretrieved()
+    }
+}
+
+/// Drops the future in place if a poll unwinds (an `async` wrapper's
+/// unwinding would drop it there too).
+struct DropOnUnwind<F>(*mut Option<F>);
+
+#[allow(unsafe_code)]
+impl<F> Drop for DropOnUnwind<F> {
+    fn drop(&mut self) {
+        // SAFETY: only armed during `poll_task`, which has exclusive access.
+        unsafe { *self.0 = None };
+    }
+}
+
+#[allow(unsafe_code)]
+impl<F: Future> TaskObj for TaskCell<F> {
+    #[inline]
+    unsafe fn poll_task(&self, context: &mut Context<'_>) -> Poll<()> {
+        let future = self.future.get();
+        // SAFETY: the caller guarantees exclusive access for this call; the
+        // future lives inside an `Rc` allocation and is only ever dropped in
+        // place, never moved, so it stays pinned.
+        let Some(running) = (unsafe { &mut *future }).as_mut() else {
+            return Poll::Ready(());
+        };
+        let guard = DropOnUnwind(future);
+        let poll = unsafe { Pin::new_unchecked(running) }.poll(context);
+        std::mem::forget(guard);
+        match poll {
+            Poll::Ready(output) => {
+                // SAFETY: as above.
+                unsafe { *future = None };
+                self.slot.complete(Ok(output));
+                Poll::Ready(())
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    unsafe fn drop_future(&self) {
+        // SAFETY: the caller guarantees no poll is running.
+        unsafe { *self.future.get() = None };
     }
 }
 
@@ -196,17 +314,21 @@ impl<T> JoinSlotAny for JoinSlot<T> {
 /// with an explanation instead of hanging forever.
 #[must_use = "dropping a JoinHandle detaches the task; await it to get its output"]
 pub struct JoinHandle<T> {
-    slot: Rc<JoinSlot<T>>,
+    cell: Rc<dyn JoinSlotRef<T>>,
     /// `!Send`: a handle belongs to its single-threaded run.
     _not_send: PhantomData<*const ()>,
 }
 
 impl<T> JoinHandle<T> {
-    pub(crate) fn new(slot: Rc<JoinSlot<T>>) -> JoinHandle<T> {
+    pub(crate) fn new(cell: Rc<dyn JoinSlotRef<T>>) -> JoinHandle<T> {
         JoinHandle {
-            slot,
+            cell,
             _not_send: PhantomData,
         }
+    }
+
+    fn slot(&self) -> &JoinSlot<T> {
+        self.cell.join_slot()
     }
 
     /// Cancels the task: its future is dropped at once (or when its current
@@ -226,17 +348,17 @@ impl<T> JoinHandle<T> {
     /// assert!(run.result.unwrap());
     /// ```
     pub fn abort(&self) {
-        executor::abort_task(self.slot.task);
+        executor::abort_task(self.slot().task);
     }
 
     /// True once the task finished, panicked or was cancelled.
     pub fn is_finished(&self) -> bool {
-        self.slot.inner.borrow().finished
+        self.slot().inner.borrow().finished
     }
 
     /// The task's id.
     pub fn id(&self) -> TaskId {
-        self.slot.task
+        self.slot().task
     }
 }
 
@@ -244,7 +366,7 @@ impl<T> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 
     fn poll(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<Self::Output> {
-        let slot = &self.slot;
+        let slot = self.slot();
         let mut inner = slot.inner.borrow_mut();
         if inner.finished {
             inner.retrieved = true;
@@ -272,14 +394,14 @@ impl<T> Future for JoinHandle<T> {
 
 impl<T> Drop for JoinHandle<T> {
     fn drop(&mut self) {
-        self.slot.inner.borrow_mut().handle_alive = false;
+        self.slot().inner.borrow_mut().handle_alive = false;
     }
 }
 
 impl<T> fmt::Debug for JoinHandle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("JoinHandle")
-            .field("task", &self.slot.task)
+            .field("task", &self.slot().task)
             .field("finished", &self.is_finished())
             .finish()
     }
