@@ -853,7 +853,14 @@ impl Core {
                 TaskState::Idle
             };
             let abort = std::mem::take(&mut slot.abort_requested);
-            state.record(Some(TaskId(task)), EventKind::Pending { on });
+            state.trace.record_pending(
+                state.step,
+                state.now_ns,
+                TaskId(task),
+                on,
+                state.config.trace_events_max,
+                state.config.trace_mode,
+            );
             if woken {
                 state.runnable.push_back(task);
             }
@@ -1211,7 +1218,13 @@ impl State {
         slot.state = TaskState::Running;
         slot.waiting_on = WaitOn::Unknown;
         let cell = slot.cell.as_ref().map(Rc::as_ptr);
-        state.record(Some(TaskId(task)), EventKind::Poll);
+        state.trace.record_poll(
+            state.step,
+            state.now_ns,
+            TaskId(task),
+            state.config.trace_events_max,
+            state.config.trace_mode,
+        );
         cell
     }
 

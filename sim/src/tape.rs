@@ -186,6 +186,7 @@ impl Tape {
         self.draws.truncate(keep);
     }
 
+    #[inline]
     pub(crate) fn push(&mut self, draw: Draw) {
         self.draws.push(draw);
     }

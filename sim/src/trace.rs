@@ -503,6 +503,54 @@ impl Trace {
     #[inline]
     pub(crate) fn record(&mut self, event: Event, events_max: usize, mode: TraceMode) {
         self.hash = mix(self.hash, &event);
+        self.store(event, events_max, mode);
+    }
+
+    /// `record` for the two events of every step, with the hash words
+    /// known at compile time instead of matched out of the kind.
+    #[inline(always)]
+    pub(crate) fn record_poll(
+        &mut self,
+        step: u64,
+        time_ns: u64,
+        task: TaskId,
+        events_max: usize,
+        mode: TraceMode,
+    ) {
+        self.hash = mix_words(self.hash, CODE_POLL, u64::from(task.0), 0, time_ns);
+        let event = Event {
+            step,
+            time_ns,
+            task: Some(task),
+            kind: EventKind::Poll,
+        };
+        self.store(event, events_max, mode);
+    }
+
+    /// See [`Trace::record_poll`].
+    #[inline(always)]
+    pub(crate) fn record_pending(
+        &mut self,
+        step: u64,
+        time_ns: u64,
+        task: TaskId,
+        on: WaitOn,
+        events_max: usize,
+        mode: TraceMode,
+    ) {
+        let payload = wait_code(on);
+        self.hash = mix_words(self.hash, CODE_PENDING, u64::from(task.0), payload, time_ns);
+        let event = Event {
+            step,
+            time_ns,
+            task: Some(task),
+            kind: EventKind::Pending { on },
+        };
+        self.store(event, events_max, mode);
+    }
+
+    #[inline(always)]
+    fn store(&mut self, event: Event, events_max: usize, mode: TraceMode) {
         self.event_count += 1;
         if mode == TraceMode::Full && self.events.len() < events_max {
             self.events.push(event);
@@ -531,30 +579,42 @@ impl Trace {
 fn mix(hash: u64, event: &Event) -> u64 {
     let (code, payload) = kind_code(&event.kind);
     let task = event.task.map_or(u64::MAX, |task| u64::from(task.0));
+    mix_words(hash, code, task, payload, event.time_ns)
+}
+
+#[inline(always)]
+fn mix_words(hash: u64, code: u64, task: u64, payload: u64, time_ns: u64) -> u64 {
     // Two rounds: what happened to whom, then its payload and time (the
     // rotation keeps a payload and a time of equal value from cancelling).
     let mut h = hash;
-    for word in [code | (task << 8), payload ^ event.time_ns.rotate_left(32)] {
+    for word in [code | (task << 8), payload ^ time_ns.rotate_left(32)] {
         h = (h ^ word).wrapping_mul(0x9E37_79B9_7F4A_7C15);
         h ^= h >> 29;
     }
     h
 }
 
-fn kind_code(kind: &EventKind) -> (u64, u64) {
-    let task = |task: Option<TaskId>| task.map_or(u64::MAX, |task| u64::from(task.0));
-    let wait = |on: WaitOn| match on {
+const CODE_POLL: u64 = 2;
+const CODE_PENDING: u64 = 3;
+
+#[inline]
+fn wait_code(on: WaitOn) -> u64 {
+    match on {
         WaitOn::Unknown => 0,
         WaitOn::Yield => 5,
         WaitOn::Join(task) => 1 | (u64::from(task.0) << 8),
         WaitOn::Timer { deadline_ns } => 2 ^ deadline_ns.rotate_left(8),
         WaitOn::PoolJob(job) => 3 | (u64::from(job) << 8),
         WaitOn::Resource(kind, id) => 4 | ((kind as u64) << 4) | (u64::from(id) << 8),
-    };
+    }
+}
+
+fn kind_code(kind: &EventKind) -> (u64, u64) {
+    let task = |task: Option<TaskId>| task.map_or(u64::MAX, |task| u64::from(task.0));
     match *kind {
         EventKind::Spawn { parent } => (1, task(parent)),
-        EventKind::Poll => (2, 0),
-        EventKind::Pending { on } => (3, wait(on)),
+        EventKind::Poll => (CODE_POLL, 0),
+        EventKind::Pending { on } => (CODE_PENDING, wait_code(on)),
         EventKind::Wake { by } => (4, task(by)),
         EventKind::TimerSet { deadline_ns } => (5, deadline_ns),
         EventKind::TimerFire { deadline_ns } => (6, deadline_ns),
