@@ -66,7 +66,7 @@ fn timeline_rows_fit_the_width_for_every_schedule() {
                 .collect();
             assert_eq!(rows.len(), run.trace.tasks().len());
             for (row, info) in rows.iter().zip(run.trace.tasks()) {
-                assert!(row.starts_with(&info.name), "seed {seed}: {row}");
+                assert!(row.starts_with(&*info.name), "seed {seed}: {row}");
                 assert!(
                     row.chars().count() <= width,
                     "seed {seed} width {width}: {row}"

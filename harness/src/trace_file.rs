@@ -310,7 +310,7 @@ pub fn to_string(trace: &Trace) -> String {
         .tasks()
         .iter()
         .map(|info| TaskRecord {
-            name: info.name.clone(),
+            name: info.name.to_string(),
             parent: info.parent.map(|task| task.0),
             blocking: info.blocking,
         })
@@ -390,7 +390,7 @@ pub fn from_str(text: &str) -> Result<Trace, TraceFileError> {
     for (index, record) in file.tasks.into_iter().enumerate() {
         check_task(record.parent, &format!("task #{index}'s parent"))?;
         tasks.push(TaskInfo {
-            name: record.name,
+            name: record.name.into(),
             parent: record.parent.map(TaskId),
             blocking: record.blocking,
         });

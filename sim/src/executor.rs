@@ -26,13 +26,14 @@
 //! next timer (or report a deadlock); draw a runnable task; poll it once;
 //! record what happened.
 
+use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::future::Future;
 use std::panic::{self, AssertUnwindSafe};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, Once, PoisonError};
+use std::sync::{Mutex, Once, OnceLock, PoisonError};
 use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 use std::time::Duration;
 
@@ -451,7 +452,7 @@ impl Sim {
         // The main task's output comes back here directly; its panics always
         // fail the run, so the executor needs no join slot for it.
         let mut output = None;
-        core.add_task(None, "main".to_string(), None, false);
+        core.add_task(None, Cow::Borrowed("main"), None, false);
         // The main future lives in this block, so it is dropped before the
         // run is finished (its destructors may still use the engine).
         {
@@ -622,7 +623,7 @@ impl Core {
     fn add_task(
         &self,
         cell: Option<Rc<dyn TaskObj>>,
-        name: String,
+        name: Cow<'static, str>,
         parent: Option<TaskId>,
         blocking: bool,
     ) -> TaskId {
@@ -813,7 +814,7 @@ impl Core {
     fn record_slow_poll(state: &mut State, task: u32) {
         let held_ns = state.held_ns;
         state.record(Some(TaskId(task)), EventKind::SlowPoll { held_ns });
-        let name = state.trace.tasks[task as usize].name.clone();
+        let name = state.trace.tasks[task as usize].name.to_string();
         let step = state.step;
         state.slow_polls.push(SlowPoll {
             task: TaskId(task),
@@ -888,7 +889,9 @@ impl Core {
             state.tasks[task as usize].state = TaskState::Done;
             state.record(Some(TaskId(task)), EventKind::Panic);
         }
-        let name = self.state.borrow().trace.tasks[task as usize].name.clone();
+        let name = self.state.borrow().trace.tasks[task as usize]
+            .name
+            .to_string();
         // SAFETY: the slot holds the cell until the run ends.
         let cell = cell.map(|cell| unsafe { &*cell });
         let observable = task != 0 && cell.is_some_and(|cell| cell.handle_alive());
@@ -1034,7 +1037,9 @@ impl Core {
             // SAFETY: the task is not running (checked above), so its
             // future is not being polled.
             unsafe { cell.drop_future() };
-            let name = self.state.borrow().trace.tasks[task.index()].name.clone();
+            let name = self.state.borrow().trace.tasks[task.index()]
+                .name
+                .to_string();
             cell.fail(JoinError::cancelled(task, name));
         }
     }
@@ -1353,7 +1358,7 @@ impl State {
             .filter(|(_, slot)| slot.state != TaskState::Done)
             .map(|(index, slot)| BlockedTask {
                 task: TaskId(index as u32),
-                name: self.trace.tasks[index].name.clone(),
+                name: self.trace.tasks[index].name.to_string(),
                 waiting_on: self.describe_wait(slot.waiting_on),
                 wait: slot.waiting_on,
             })
@@ -1551,7 +1556,7 @@ where
         }
         let id = id as u32;
         let cell = Rc::new(TaskCell::new(future, TaskId(id), core.run_id.get()));
-        let name = name.unwrap_or_else(|| default_task_name(id));
+        let name = name.map_or_else(|| default_task_name(id), Cow::Owned);
         let actual = core.add_task(Some(cell.clone()), name, parent, false);
         debug_assert_eq!(actual.0, id);
         JoinHandle::new(cell)
@@ -1583,7 +1588,8 @@ where
         }
         let id = id as u32;
         let slot: Rc<JoinSlot<R>> = Rc::new(JoinSlot::new(TaskId(id), run_id));
-        let name = name.unwrap_or_else(|| format!("blocking-{id}"));
+        let name: Cow<'static, str> =
+            name.map_or_else(|| Cow::Owned(format!("blocking-{id}")), Cow::Owned);
         let task = core.add_task(Some(slot.clone()), name, parent, true);
         let writer = slot.clone();
         let job_work: JobWork = Box::new(move || {
@@ -1823,23 +1829,16 @@ pub(crate) fn set_resource_holder(id: u32, holder: Option<TaskId>) {
     });
 }
 
-/// `task-<id>` without the formatting machinery (it runs once per spawn).
-fn default_task_name(id: u32) -> String {
-    let mut digits = [0u8; 10];
-    let mut rest = id;
-    let mut start = digits.len();
-    loop {
-        start -= 1;
-        digits[start] = b'0' + (rest % 10) as u8;
-        rest /= 10;
-        if rest == 0 {
-            break;
-        }
+/// `task-<id>`: for the first ids a shared static string (built once per
+/// process, so an unnamed spawn allocates no name), beyond them a fresh one.
+fn default_task_name(id: u32) -> Cow<'static, str> {
+    const SHARED: usize = 1024;
+    static NAMES: OnceLock<Vec<String>> = OnceLock::new();
+    match NAMES
+        .get_or_init(|| (0..SHARED).map(|id| format!("task-{id}")).collect())
+        .get(id as usize)
+    {
+        Some(name) => Cow::Borrowed(name.as_str()),
+        None => Cow::Owned(format!("task-{id}")),
     }
-    let mut name = String::with_capacity(5 + digits.len() - start);
-    name.push_str("task-");
-    for digit in &digits[start..] {
-        name.push(char::from(*digit));
-    }
-    name
 }

@@ -19,6 +19,7 @@
 //! assert_eq!(run.trace.marks().collect::<Vec<_>>(), ["hello"]);
 //! ```
 
+use std::borrow::Cow;
 use std::fmt;
 
 /// A task's index in its run: 0 is the main future, then spawn order.
@@ -237,8 +238,10 @@ pub enum TraceMode {
 /// Static facts about a task, for rendering.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TaskInfo {
-    /// The task's name: given through `task::Builder`, else `task-<id>`; `main` for the main future.
-    pub name: String,
+    /// The task's name: given through `task::Builder`, else `task-<id>`;
+    /// `main` for the main future. (Default names are shared static strings,
+    /// so spawning an unnamed task allocates no name.)
+    pub name: Cow<'static, str>,
     /// Who spawned it.
     pub parent: Option<TaskId>,
     /// True for `spawn_blocking` jobs' handles (they have no future).
@@ -320,7 +323,7 @@ impl Trace {
     pub fn task_name(&self, task: TaskId) -> &str {
         self.tasks
             .get(task.index())
-            .map_or("<unknown task>", |info| info.name.as_str())
+            .map_or("<unknown task>", |info| &*info.name)
     }
 
     /// The text of an interned mark label.

@@ -154,7 +154,7 @@ impl Model {
             .enumerate()
             .map(|(index, info)| Lane {
                 task: TaskId(index as u32),
-                name: info.name.clone(),
+                name: info.name.to_string(),
                 blocking: info.blocking,
                 spawn_ns: None,
                 end_ns: None,

@@ -27,7 +27,7 @@ fn svg_parses_with_one_lane_per_task_for_every_schedule() {
             .trace
             .tasks()
             .iter()
-            .map(|info| info.name.clone())
+            .map(|info| info.name.to_string())
             .collect();
         assert_eq!(lanes(&document), names, "seed {seed}");
     }
