@@ -234,11 +234,17 @@ pub(crate) struct Core {
     /// `yield_now`) needs no borrow.
     running: Cell<u32>,
     running_woken: Cell<bool>,
+    /// A pool job's closure is running (its panics are the run's to report).
+    in_job: Cell<bool>,
     /// `FOREIGN_WAKE_COUNT` as this run last saw it.
     foreign_seen: Cell<u64>,
 }
 
 const NOT_RUNNING: u32 = u32::MAX;
+
+/// The task to poll next, and for a spawned task its cell (the main task's
+/// future lives on `Sim::run`'s stack).
+type NextTask = (u32, Option<*const dyn TaskObj>);
 
 /// The waker of one task: `(run id << TASK_BITS) | task` as its data word.
 /// `Send + Sync` as the `Waker` contract demands (it is an integer), but a
@@ -404,6 +410,7 @@ impl Sim {
                 run_id: Cell::new(0),
                 running: Cell::new(NOT_RUNNING),
                 running_woken: Cell::new(false),
+                in_job: Cell::new(false),
                 foreign_seen: Cell::new(0),
             }),
         }
@@ -459,18 +466,13 @@ impl Sim {
             let mut main = std::pin::pin!(future);
             let main_waker = task_waker(run_key, 0);
 
-            loop {
-                if FOREIGN_WAKE_COUNT.load(Ordering::Relaxed) != core.foreign_seen.get() {
-                    core.check_foreign_wakes();
-                }
-                let Some((task, cell)) = core.next_task() else {
-                    break;
-                };
+            let mut next = core.next_task();
+            while let Some((task, cell)) = next {
                 if task == 0 {
                     let mut context = Context::from_waker(&main_waker);
                     let outcome =
                         panic::catch_unwind(AssertUnwindSafe(|| main.as_mut().poll(&mut context)));
-                    match outcome {
+                    next = match outcome {
                         Ok(Poll::Ready(value)) => {
                             output = Some(value);
                             core.end_poll_ready(0);
@@ -479,10 +481,11 @@ impl Sim {
                         Ok(Poll::Pending) => core.end_poll_pending(0),
                         Err(payload) => {
                             core.end_poll_panic(0, payload, None);
+                            core.next_task()
                         }
-                    }
+                    };
                 } else {
-                    core.poll_spawned(run_key, task, cell);
+                    next = core.poll_spawned(run_key, task, cell);
                 }
             }
         }
@@ -663,10 +666,17 @@ impl Core {
     /// Also starts the poll of the task it picks (one borrow for both):
     /// returns the task and, for a spawned task, its cell to poll in place
     /// (the slot keeps the `Rc` until the run ends).
-    #[inline]
-    fn next_task(&self) -> Option<(u32, Option<*const dyn TaskObj>)> {
+    fn next_task(&self) -> Option<NextTask> {
+        if FOREIGN_WAKE_COUNT.load(Ordering::Relaxed) != self.foreign_seen.get() {
+            self.check_foreign_wakes();
+        }
         loop {
             let mut state = self.state.borrow_mut();
+            if let Some(next) = state.try_pick() {
+                drop(state);
+                return Some(self.started(next));
+            }
+            // `try_pick` declined: one of these holds, checked in its order.
             if state.failure.is_some() {
                 return None;
             }
@@ -687,22 +697,15 @@ impl Core {
                 state.fail_step_limit();
                 return None;
             }
-            let step = state.step;
-            let state = &mut *state;
-            let position = state.chooser.pick_task(state.runnable.as_slice(), step);
-            if state.chooser.divergence.is_some() {
-                state.fail_pending_divergence();
-                return None;
-            }
-            if position != 0 && state.explain {
-                state.note_schedule_deviation(position, step);
-            }
-            let task = state.runnable.remove(position);
-            let cell = state.begin_poll(task);
-            self.running.set(task);
-            self.running_woken.set(false);
-            return Some((task, cell));
+            // A tape divergence: `try_pick` recorded the failure.
         }
+    }
+
+    #[inline(always)]
+    fn started(&self, next: NextTask) -> NextTask {
+        self.running.set(next.0);
+        self.running_woken.set(false);
+        next
     }
 
     // Out of line: it is large and rare, and inlined it would make every
@@ -782,7 +785,12 @@ impl Core {
     // Inlined (one call site): measured −0.4 % instructions a step.
     #[inline(always)]
     #[allow(unsafe_code)]
-    fn poll_spawned(&self, run_key: usize, task: u32, cell: Option<*const dyn TaskObj>) {
+    fn poll_spawned(
+        &self,
+        run_key: usize,
+        task: u32,
+        cell: Option<*const dyn TaskObj>,
+    ) -> Option<NextTask> {
         let cell = cell.expect("asyncsim bug: a spawned task polled without its future");
         let waker = task_waker(run_key, task);
         let mut context = Context::from_waker(&waker);
@@ -793,9 +801,15 @@ impl Core {
             (*cell).poll_task(&mut context)
         }));
         match outcome {
-            Ok(Poll::Ready(())) => self.end_poll_ready(task),
             Ok(Poll::Pending) => self.end_poll_pending(task),
-            Err(payload) => self.end_poll_panic(task, payload, Some(cell)),
+            Ok(Poll::Ready(())) => {
+                self.end_poll_ready(task);
+                self.next_task()
+            }
+            Err(payload) => {
+                self.end_poll_panic(task, payload, Some(cell));
+                self.next_task()
+            }
         }
     }
 
@@ -833,43 +847,54 @@ impl Core {
         state.record(Some(TaskId(task)), EventKind::Complete);
     }
 
-    // Inlined into the poll loop: a call per step with its frame cost ~5 %
-    // of a step (callgrind, 100×100).
+    /// Ends a poll that returned `Pending` and picks the next task in the
+    /// same borrow of the state (the common step: one borrow between polls).
     #[inline(always)]
-    fn end_poll_pending(&self, task: u32) {
+    fn end_poll_pending(&self, task: u32) -> Option<NextTask> {
         let woken = self.running_woken.get();
-        let abort = {
-            let mut state = self.state.borrow_mut();
-            let state = &mut *state;
-            self.end_poll_common(state, task);
-            let slot = &mut state.tasks[task as usize];
-            let on = match slot.waiting_on {
-                WaitOn::Unknown if woken => WaitOn::Yield,
-                on => on,
-            };
-            slot.waiting_on = on;
-            slot.state = if woken {
-                TaskState::Queued
-            } else {
-                TaskState::Idle
-            };
-            let abort = std::mem::take(&mut slot.abort_requested);
-            state.trace.record_pending(
-                state.step,
-                state.now_ns,
-                TaskId(task),
-                on,
-                state.config.trace_events_max,
-                state.config.trace_mode,
-            );
-            if woken {
-                state.runnable.push_back(task);
-            }
-            abort
+        let mut guard = self.state.borrow_mut();
+        let state = &mut *guard;
+        self.end_poll_common(state, task);
+        let slot = &mut state.tasks[task as usize];
+        let on = match slot.waiting_on {
+            WaitOn::Unknown if woken => WaitOn::Yield,
+            on => on,
         };
+        slot.waiting_on = on;
+        slot.state = if woken {
+            TaskState::Queued
+        } else {
+            TaskState::Idle
+        };
+        let abort = std::mem::take(&mut slot.abort_requested);
+        state.trace.record_pending(
+            state.step,
+            state.now_ns,
+            TaskId(task),
+            on,
+            state.config.trace_events_max,
+            state.config.trace_mode,
+        );
+        if woken {
+            state.runnable.push_back(task);
+        }
+        if !abort && FOREIGN_WAKE_COUNT.load(Ordering::Relaxed) == self.foreign_seen.get() {
+            if let Some(next) = state.try_pick() {
+                drop(guard);
+                return Some(self.started(next));
+            }
+        }
+        drop(guard);
+        self.end_poll_pending_slow(abort, task)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn end_poll_pending_slow(&self, abort: bool, task: u32) -> Option<NextTask> {
         if abort {
             self.abort(TaskId(task));
         }
+        self.next_task()
     }
 
     #[cold]
@@ -1190,7 +1215,9 @@ impl Core {
                 (job, work, context)
             };
             let _ = context;
+            self.in_job.set(true);
             let deliver = work();
+            self.in_job.set(false);
             let mut state = self.state.borrow_mut();
             let state = &mut *state;
             let context = state.job_context.take().expect("job context vanished");
@@ -1205,6 +1232,35 @@ impl Core {
 }
 
 impl State {
+    /// The common case of picking the next task: no failure, no timer due,
+    /// something runnable, under the step limit. Draws the task and starts
+    /// its poll; `None` leaves the rest to `Core::next_task`.
+    #[inline(always)]
+    fn try_pick(&mut self) -> Option<NextTask> {
+        if self.failure.is_some() {
+            return None;
+        }
+        if let Some((&(deadline, _), _)) = self.timers.first_key_value() {
+            if deadline <= self.now_ns {
+                return None;
+            }
+        }
+        if self.runnable.is_empty() || self.step >= self.config.max_steps {
+            return None;
+        }
+        let step = self.step;
+        let position = self.chooser.pick_task(self.runnable.as_slice(), step);
+        if self.chooser.divergence.is_some() {
+            self.fail_pending_divergence();
+            return None;
+        }
+        if position != 0 && self.explain {
+            self.note_schedule_deviation(position, step);
+        }
+        let task = self.runnable.remove(position);
+        Some((task, self.begin_poll(task)))
+    }
+
     /// Marks `task` running and records the poll; for a spawned task,
     /// returns its cell to poll in place (the main task's future lives on
     /// `Sim::run`'s stack).
@@ -1474,13 +1530,23 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 /// Installs (once per process) a panic hook that, inside a run, captures the
 /// message and location for the failure report instead of printing it; the
 /// previous hook still handles panics outside runs.
+#[allow(unsafe_code)]
 fn install_panic_hook() {
     static INSTALL: Once = Once::new();
     INSTALL.call_once(|| {
         let previous = panic::take_hook();
         panic::set_hook(Box::new(move |info| {
-            let inside = CORE.try_with(|current| !current.get().is_null());
-            if inside == Ok(true) {
+            // Only panics of task code (a poll, a pool job) are the run's to
+            // report; any other panic inside a run is printed as usual.
+            let in_task_code = CORE.try_with(|current| {
+                let core = current.get();
+                // SAFETY: non-null only while the core is alive (`CurrentGuard`).
+                !core.is_null() && {
+                    let core = unsafe { &*core };
+                    core.running.get() != NOT_RUNNING || core.in_job.get()
+                }
+            });
+            if in_task_code == Ok(true) {
                 let captured = CapturedPanic {
                     message: panic_message(info.payload()),
                     location: info
