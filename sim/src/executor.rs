@@ -792,7 +792,8 @@ impl Core {
         cell: Option<*const dyn TaskObj>,
     ) -> Option<NextTask> {
         let cell = cell.expect("asyncsim bug: a spawned task polled without its future");
-        let waker = task_waker(run_key, task);
+        // Dropping this waker would only call the vtable's no-op.
+        let waker = std::mem::ManuallyDrop::new(task_waker(run_key, task));
         let mut context = Context::from_waker(&waker);
         // SAFETY: the slot holds the cell's `Rc` until the run ends, and
         // nothing polls the task or drops its future while it runs (an abort
@@ -1598,6 +1599,7 @@ pub(crate) fn try_with_core<R>(f: impl FnOnce(&Core) -> R) -> Option<R> {
 }
 
 /// The id of the run in progress on this thread, if any.
+#[inline]
 pub(crate) fn current_run_id() -> Option<u64> {
     try_with_core(|core| core.run_id.get())
 }
@@ -1835,6 +1837,7 @@ pub(crate) fn cancel_timer(key: (u64, u64)) {
 
 /// Records what the current task is about to wait on (call before returning
 /// `Pending`).
+#[inline]
 pub(crate) fn set_waiting_on(on: WaitOn) {
     try_with_core(|core| {
         let mut state = core.state.borrow_mut();

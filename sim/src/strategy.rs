@@ -249,7 +249,7 @@ impl Chooser {
 
     /// Picks which of `runnable` (task indices, oldest first) runs at `step`.
     /// Returns the position in `runnable`.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn pick_task(&mut self, runnable: &[u32], step: u64) -> usize {
         let count = runnable.len();
         if count == 1 {

@@ -478,6 +478,7 @@ impl Builder {
 /// let run = Sim::new(Config::new()).run(async { asyncsim_sim::yield_now().await });
 /// assert_eq!(run.steps(), 2);
 /// ```
+#[inline]
 pub fn yield_now() -> YieldNow {
     YieldNow { yielded: false }
 }
@@ -492,6 +493,7 @@ pub struct YieldNow {
 impl Future for YieldNow {
     type Output = ();
 
+    #[inline]
     fn poll(mut self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<()> {
         if self.yielded {
             return Poll::Ready(());
