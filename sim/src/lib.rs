@@ -78,6 +78,7 @@ mod config;
 mod executor;
 mod failure;
 pub mod random;
+mod recycle;
 mod run_queue;
 mod strategy;
 pub mod sync;

@@ -112,6 +112,13 @@ pub struct Tape {
     draws: Vec<Draw>,
 }
 
+/// A dropped tape's buffer serves the next run's tape (see `recycle`).
+impl Drop for Tape {
+    fn drop(&mut self) {
+        crate::recycle::give_draws(std::mem::take(&mut self.draws));
+    }
+}
+
 impl PartialEq for Tape {
     fn eq(&self, other: &Tape) -> bool {
         // Trailing zero draws are canonical choices an exhausted tape makes
@@ -136,7 +143,7 @@ impl Tape {
     /// An empty tape with room for `draws` draws.
     pub fn with_capacity(draws: usize) -> Tape {
         Tape {
-            draws: Vec::with_capacity(draws),
+            draws: crate::recycle::take_draws(draws),
         }
     }
 

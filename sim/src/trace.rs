@@ -262,6 +262,14 @@ pub struct Trace {
     pub(crate) unstored_marks: Vec<u32>,
 }
 
+/// A dropped trace's buffers serve the next run's trace (see `recycle`).
+impl Drop for Trace {
+    fn drop(&mut self) {
+        crate::recycle::give_events(std::mem::take(&mut self.events));
+        crate::recycle::give_tasks(std::mem::take(&mut self.tasks));
+    }
+}
+
 impl PartialEq for Trace {
     fn eq(&self, other: &Trace) -> bool {
         self.hash == other.hash
@@ -278,11 +286,15 @@ const HASH_SEED: u64 = 0xcbf2_9ce4_8422_2325;
 
 impl Trace {
     /// An empty trace with room for `events` events.
-    pub(crate) fn with_capacity(events: usize) -> Trace {
+    pub(crate) fn with_capacity(events: usize, tasks: usize) -> Trace {
         Trace {
-            events: Vec::with_capacity(events),
+            events: crate::recycle::take_events(events),
+            tasks: crate::recycle::take_tasks(tasks),
+            labels: Vec::new(),
             hash: HASH_SEED,
-            ..Trace::default()
+            event_count: 0,
+            truncated: false,
+            unstored_marks: Vec::new(),
         }
     }
 

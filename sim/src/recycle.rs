@@ -1,0 +1,119 @@
+//! Buffers a `Run` hands to its caller — the trace's events and tasks, the
+//! tape's draws — come back here when the caller drops them, and the next
+//! run on the thread takes them instead of allocating afresh. A loop of runs
+//! (what `check` and `explore` are) then allocates none of them after the
+//! first few runs.
+//!
+//! Capacity is the only thing that travels: a spare is cleared before it is
+//! kept, so nothing of one run can leak into another.
+
+use std::cell::RefCell;
+use std::thread::LocalKey;
+
+use crate::tape::Draw;
+use crate::trace::{Event, TaskInfo};
+
+/// Spares kept per kind and thread.
+const KEEP: usize = 4;
+/// Larger buffers go back to the allocator.
+const MAX_BYTES: usize = 8 << 20;
+
+type Spares<T> = RefCell<Vec<Vec<T>>>;
+
+thread_local! {
+    static EVENTS: Spares<Event> = const { RefCell::new(Vec::new()) };
+    static TASKS: Spares<TaskInfo> = const { RefCell::new(Vec::new()) };
+    static DRAWS: Spares<Draw> = const { RefCell::new(Vec::new()) };
+}
+
+fn give<T>(spares: &'static LocalKey<Spares<T>>, mut buffer: Vec<T>) {
+    let bytes = buffer.capacity() * std::mem::size_of::<T>();
+    if bytes == 0 || bytes > MAX_BYTES {
+        return;
+    }
+    buffer.clear();
+    // `try_`: during thread teardown, or if a destructor run by `clear`
+    // reentered, the buffer simply goes back to the allocator.
+    let _ = spares.try_with(|spares| {
+        if let Ok(mut spares) = spares.try_borrow_mut() {
+            if spares.len() < KEEP {
+                spares.push(buffer);
+            }
+        }
+    });
+}
+
+fn take<T>(spares: &'static LocalKey<Spares<T>>, capacity: usize) -> Vec<T> {
+    let spare = spares
+        .try_with(|spares| {
+            spares
+                .try_borrow_mut()
+                .ok()
+                .and_then(|mut spares| spares.pop())
+        })
+        .ok()
+        .flatten();
+    match spare {
+        Some(mut buffer) => {
+            buffer.reserve(capacity);
+            buffer
+        }
+        None => Vec::with_capacity(capacity),
+    }
+}
+
+pub(crate) fn give_events(buffer: Vec<Event>) {
+    give(&EVENTS, buffer);
+}
+
+pub(crate) fn take_events(capacity: usize) -> Vec<Event> {
+    take(&EVENTS, capacity)
+}
+
+pub(crate) fn give_tasks(buffer: Vec<TaskInfo>) {
+    give(&TASKS, buffer);
+}
+
+pub(crate) fn take_tasks(capacity: usize) -> Vec<TaskInfo> {
+    take(&TASKS, capacity)
+}
+
+pub(crate) fn give_draws(buffer: Vec<Draw>) {
+    give(&DRAWS, buffer);
+}
+
+pub(crate) fn take_draws(capacity: usize) -> Vec<Draw> {
+    take(&DRAWS, capacity)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trace::TaskId;
+    use crate::EventKind;
+
+    #[test]
+    fn a_given_buffer_comes_back_empty_with_its_capacity() {
+        let mut events = take_events(0);
+        events.extend((0..100).map(|step| Event {
+            step,
+            time_ns: 0,
+            task: Some(TaskId(1)),
+            kind: EventKind::Poll,
+        }));
+        let capacity = events.capacity();
+        give_events(events);
+        let again = take_events(10);
+        assert!(again.is_empty());
+        assert!(again.capacity() >= capacity);
+    }
+
+    #[test]
+    fn at_most_keep_spares_are_kept() {
+        for _ in 0..KEEP + 3 {
+            give_draws(Vec::with_capacity(8));
+        }
+        let kept = DRAWS.with(|spares| spares.borrow().len());
+        assert_eq!(kept, KEEP);
+    }
+}
