@@ -32,8 +32,8 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::future::Future;
 use std::panic::{self, AssertUnwindSafe};
 use std::rc::Rc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, Once, OnceLock, PoisonError};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, Once, OnceLock, PoisonError};
 use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 use std::time::Duration;
 
@@ -176,7 +176,7 @@ struct JobContext {
 /// A scheduler-aware resource (a sync primitive), for reports.
 struct ResourceInfo {
     kind: ResourceKind,
-    holder: Option<TaskId>,
+    holder: Option<Arc<HolderCell>>,
 }
 
 /// A poll that held the loop at least `Config::slow_poll`.
@@ -1395,7 +1395,7 @@ impl State {
         let text = self.trace.describe_wait(on);
         match on {
             WaitOn::Resource(_, id) => {
-                match self.resources.get(id as usize).and_then(|info| info.holder) {
+                match self.resources.get(id as usize).and_then(|info| info.held()) {
                     Some(holder) => format!("{text} held by `{}`", self.trace.task_name(holder)),
                     None => text,
                 }
@@ -1847,8 +1847,16 @@ pub(crate) fn set_waiting_on(on: WaitOn) {
 }
 
 /// The running task, if a task is being polled.
+#[inline]
 pub(crate) fn current_task() -> Option<TaskId> {
-    try_with_core(|core| core.state.borrow().current).flatten()
+    try_with_core(Core::running_task).flatten()
+}
+
+/// The id of the run in progress and the task being polled, in one look at
+/// the thread's run and no borrow of its state.
+#[inline]
+pub(crate) fn current_run_and_task() -> Option<(u64, Option<TaskId>)> {
+    try_with_core(|core| (core.run_id.get(), core.running_task()))
 }
 
 /// The name of a task of the current run.
@@ -1883,18 +1891,79 @@ pub(crate) fn register_resource(kind: ResourceKind) -> Option<u32> {
     })
 }
 
-/// Records which task holds a resource (for deadlock reports).
-pub(crate) fn set_resource_holder(id: u32, holder: Option<TaskId>) {
+/// A mutex-like resource's holder, shared between the primitive, which
+/// keeps it up to date (a store, no call into the engine), and the run,
+/// which reads it only when a report renders a wait on the resource.
+///
+/// An atomic only so that the primitive stays `Send`: it is written and
+/// read on the run's thread alone, so `Relaxed` is enough.
+#[derive(Debug)]
+pub(crate) struct HolderCell(AtomicU32);
+
+impl HolderCell {
+    /// No task (task ids stay far below it: `TASKS_HARD_LIMIT`).
+    const NONE: u32 = u32::MAX;
+
+    pub(crate) fn new(holder: Option<TaskId>) -> HolderCell {
+        HolderCell(AtomicU32::new(HolderCell::encode(holder)))
+    }
+
+    #[inline]
+    pub(crate) fn set(&self, holder: Option<TaskId>) {
+        self.0.store(HolderCell::encode(holder), Ordering::Relaxed);
+    }
+
+    pub(crate) fn get(&self) -> Option<TaskId> {
+        match self.0.load(Ordering::Relaxed) {
+            HolderCell::NONE => None,
+            task => Some(TaskId(task)),
+        }
+    }
+
+    #[inline]
+    fn encode(holder: Option<TaskId>) -> u32 {
+        holder.map_or(HolderCell::NONE, |task| task.0)
+    }
+}
+
+/// Shares a resource's holder cell with the run: from now on its reports
+/// name whoever the cell names (until then they name no holder).
+pub(crate) fn share_resource_holder(id: u32, holder: Arc<HolderCell>) {
     try_with_core(|core| {
         let mut state = core.state.borrow_mut();
         if let Some(info) = state.resources.get_mut(id as usize) {
             debug_assert!(
-                holder.is_none() || matches!(info.kind, ResourceKind::Mutex | ResourceKind::Other),
+                matches!(info.kind, ResourceKind::Mutex | ResourceKind::Other),
                 "asyncsim bug: only mutex-like resources have a holder"
             );
-            info.holder = holder;
+            info.holder = Some(holder);
         }
     });
+}
+
+impl ResourceInfo {
+    /// Who holds the resource now, if it is mutex-like and shared its
+    /// holder.
+    fn held(&self) -> Option<TaskId> {
+        self.holder.as_ref().and_then(|holder| holder.get())
+    }
+}
+
+impl Core {
+    /// The task being polled: `State::current`, read without a borrow
+    /// (`running` is set and cleared together with it).
+    #[inline]
+    fn running_task(&self) -> Option<TaskId> {
+        let running = self.running.get();
+        let task = (running != NOT_RUNNING).then_some(TaskId(running));
+        debug_assert!(
+            self.state
+                .try_borrow()
+                .map_or(true, |state| state.current == task),
+            "asyncsim bug: `running` and `State::current` disagree"
+        );
+        task
+    }
 }
 
 /// `task-<id>`: for the first ids a shared static string (built once per

@@ -111,6 +111,29 @@ impl Binding {
         }
     }
 
+    /// [`Binding::id`] and the task being polled, for hot paths: one look
+    /// at the run, and the bound id compared inline.
+    ///
+    /// # Panics
+    ///
+    /// When the primitive belongs to another run.
+    #[inline]
+    pub(crate) fn id_and_task(&self) -> Option<(u32, Option<TaskId>)> {
+        let (run, task) = executor::current_run_and_task()?;
+        match self.bound.get() {
+            Some((bound_run, id)) if bound_run == run => Some((id, task)),
+            _ => Some((self.bind_or_panic()?, task)),
+        }
+    }
+
+    /// `id` off the hot path: binds on first use, or panics (from `id`, so
+    /// the panic message and location stay the same).
+    #[cold]
+    #[inline(never)]
+    fn bind_or_panic(&self) -> Option<u32> {
+        self.id()
+    }
+
     /// The resource id if the primitive belongs to the current run; never
     /// panics (for destructors).
     fn id_quiet(&self) -> Option<u32> {
@@ -129,11 +152,9 @@ impl Binding {
         }
     }
 
-    /// Records which task holds the primitive (mutex-like ones).
-    pub(crate) fn set_holder(&self, holder: Option<TaskId>) {
-        if let Some(id) = self.id_quiet() {
-            executor::set_resource_holder(id, holder);
-        }
+    /// [`Binding::waiting`] with the id already looked up in this run.
+    pub(crate) fn waiting_in_run(&self, id: u32) {
+        executor::set_waiting_on(WaitOn::Resource(self.kind, id));
     }
 }
 
@@ -156,12 +177,18 @@ pub(crate) struct Waiters {
 impl Waiters {
     /// Appends a waiter; returns its ticket.
     pub(crate) fn push(&mut self, waker: &Waker) -> u64 {
+        self.push_for(waker, executor::current_task())
+    }
+
+    /// Appends a waiter for `task` (the task being polled, already looked
+    /// up); returns its ticket.
+    pub(crate) fn push_for(&mut self, waker: &Waker, task: Option<TaskId>) -> u64 {
         let ticket = self.next_ticket;
         self.next_ticket += 1;
         self.queue.push_back(Waiter {
             ticket,
             waker: waker.clone(),
-            task: executor::current_task(),
+            task,
         });
         ticket
     }

@@ -5,11 +5,12 @@ use std::fmt;
 use std::future::Future;
 use std::ops::{Deref, DerefMut};
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use super::{Binding, Waiters};
-use crate::executor;
-use crate::trace::ResourceKind;
+use crate::executor::{self, HolderCell};
+use crate::trace::{ResourceKind, TaskId};
 
 /// An async mutual-exclusion lock around a value (asyncio's `Lock`).
 ///
@@ -63,6 +64,45 @@ struct MutexState {
     granted: Option<u64>,
     /// Tasks waiting for the lock, oldest first.
     waiters: Waiters,
+    /// The task reports name as the holder: the one that took the lock, or
+    /// the waiter it was handed to (from the hand-off on); `None` when free.
+    holder: Option<TaskId>,
+    /// `holder`, shared with the run the first time a task waits here.
+    ///
+    /// Only a task waiting on the mutex makes a report name its holder, and
+    /// that wait stays in the task's slot until the task is polled again,
+    /// even after it left the queue (gave up inside a `select`, say). So
+    /// once shared, every change of holder is stored here, and the run reads
+    /// the holder at the moment it renders a report; before, no report can
+    /// name it, and the mutex never calls into the engine for its holder.
+    shared_holder: Option<Arc<HolderCell>>,
+}
+
+impl MutexState {
+    #[inline]
+    fn set_holder(&mut self, holder: Option<TaskId>) {
+        self.holder = holder;
+        if let Some(shared) = &self.shared_holder {
+            shared.set(holder);
+        }
+    }
+
+    /// Shares `holder` with the run `id` belongs to, once; call before the
+    /// current task is marked as waiting on the mutex.
+    #[inline]
+    fn share_holder(&mut self, id: u32) {
+        if self.shared_holder.is_none() {
+            self.share_holder_now(id);
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn share_holder_now(&mut self, id: u32) {
+        let shared = Arc::new(HolderCell::new(self.holder));
+        executor::share_resource_holder(id, shared.clone());
+        self.shared_holder = Some(shared);
+    }
 }
 
 impl<T> Mutex<T> {
@@ -116,14 +156,14 @@ impl<T> Mutex<T> {
     /// assert!(mutex.try_lock().is_some());
     /// ```
     pub fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
-        self.binding.id();
+        let task = self.binding.id_and_task().and_then(|(_, task)| task);
         let mut state = self.state.borrow_mut();
         if state.locked || !state.waiters.is_empty() {
             return None;
         }
         state.locked = true;
+        state.set_holder(task);
         drop(state);
-        self.binding.set_holder(executor::current_task());
         Some(self.guard())
     }
 
@@ -172,21 +212,22 @@ impl<T> Mutex<T> {
 
     /// Unlocks: hands the lock to the oldest waiter, or frees it.
     fn release(&self) {
-        let (waker, holder) = {
+        let waker = {
             let mut state = self.state.borrow_mut();
             debug_assert!(state.locked, "asyncsim bug: releasing an unlocked Mutex");
             match state.waiters.pop_front() {
                 Some(waiter) => {
                     state.granted = Some(waiter.ticket);
-                    (Some(waiter.waker), waiter.task)
+                    state.set_holder(waiter.task);
+                    Some(waiter.waker)
                 }
                 None => {
                     state.locked = false;
-                    (None, None)
+                    state.set_holder(None);
+                    None
                 }
             }
         };
-        self.binding.set_holder(holder);
         if let Some(waker) = waker {
             waker.wake();
         }
@@ -222,31 +263,36 @@ impl<'a, T> Future for Lock<'a, T> {
 
     fn poll(mut self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<MutexGuard<'a, T>> {
         let mutex = self.mutex;
-        mutex.binding.id();
+        let here = mutex.binding.id_and_task();
+        let task = here.and_then(|(_, task)| task);
         let mut state = mutex.state.borrow_mut();
         match self.ticket {
             None => {
                 if !state.locked && state.waiters.is_empty() {
                     state.locked = true;
+                    state.set_holder(task);
                     drop(state);
-                    mutex.binding.set_holder(executor::current_task());
                     return Poll::Ready(mutex.guard());
                 }
-                self.ticket = Some(state.waiters.push(context.waker()));
+                self.ticket = Some(state.waiters.push_for(context.waker(), task));
             }
             Some(ticket) => {
                 if state.granted == Some(ticket) {
                     state.granted = None;
+                    state.set_holder(task);
                     self.ticket = None;
                     drop(state);
-                    mutex.binding.set_holder(executor::current_task());
                     return Poll::Ready(mutex.guard());
                 }
                 state.waiters.update(ticket, context.waker());
             }
         }
-        drop(state);
-        mutex.binding.waiting();
+        if let Some((id, _)) = here {
+            // Reports may name the holder from now on: share it first.
+            state.share_holder(id);
+            drop(state);
+            mutex.binding.waiting_in_run(id);
+        }
         Poll::Pending
     }
 }
