@@ -100,7 +100,7 @@ struct TaskSlot {
     /// the join slot alone); `None` for the main task, whose future lives on
     /// `Sim::run`'s stack and whose output goes straight to the caller.
     /// Polled in place; dropped from here at the end of the run.
-    cell: Option<Rc<dyn TaskObj>>,
+    cell: Option<OwnedCell>,
     /// A `spawn_blocking` job's handle (it has no future).
     is_job: bool,
     state: TaskState,
@@ -241,6 +241,47 @@ pub(crate) struct Core {
 }
 
 const NOT_RUNNING: u32 = u32::MAX;
+
+/// A task slot's strong reference to its cell, kept as the raw pointer
+/// `Rc::into_raw` gives: the pointer a poll needs is then a load, not an
+/// offset computed from the vtable's alignment on every step.
+struct OwnedCell(std::ptr::NonNull<dyn TaskObj>);
+
+#[allow(unsafe_code)]
+impl OwnedCell {
+    fn new(cell: Rc<dyn TaskObj>) -> OwnedCell {
+        // SAFETY: `Rc::into_raw` never returns null.
+        OwnedCell(unsafe { std::ptr::NonNull::new_unchecked(Rc::into_raw(cell).cast_mut()) })
+    }
+
+    #[inline(always)]
+    fn as_ptr(&self) -> *const dyn TaskObj {
+        self.0.as_ptr()
+    }
+
+    /// Another strong reference, as an `Rc`.
+    fn to_rc(&self) -> Rc<dyn TaskObj> {
+        // SAFETY: the pointer came from `Rc::into_raw` and this value still
+        // owns its strong count, so the allocation is alive.
+        unsafe {
+            Rc::increment_strong_count(self.0.as_ptr());
+            Rc::from_raw(self.0.as_ptr())
+        }
+    }
+
+    fn as_ref(&self) -> &dyn TaskObj {
+        // SAFETY: alive while `self` is (it owns a strong count).
+        unsafe { self.0.as_ref() }
+    }
+}
+
+#[allow(unsafe_code)]
+impl Drop for OwnedCell {
+    fn drop(&mut self) {
+        // SAFETY: gives back the strong count `new` took over.
+        drop(unsafe { Rc::from_raw(self.0.as_ptr()) });
+    }
+}
 
 /// The task to poll next, and for a spawned task its cell (the main task's
 /// future lives on `Sim::run`'s stack).
@@ -633,7 +674,7 @@ impl Core {
         let state = &mut *state;
         let id = state.tasks.len() as u32;
         state.tasks.push(TaskSlot {
-            cell,
+            cell: cell.map(OwnedCell::new),
             is_job: blocking,
             state: if blocking {
                 TaskState::Idle
@@ -1054,7 +1095,7 @@ impl Core {
             }
             let slot = &mut state.tasks[task.index()];
             slot.state = TaskState::Done;
-            let cell = slot.cell.clone();
+            let cell = slot.cell.as_ref().map(OwnedCell::to_rc);
             state.record(Some(task), EventKind::Abort);
             cell
         };
@@ -1095,7 +1136,7 @@ impl Core {
                 if slot.state != TaskState::Done {
                     slot.state = TaskState::Done;
                     if !slot.is_job {
-                        pending.extend(slot.cell.clone());
+                        pending.extend(slot.cell.as_ref().map(OwnedCell::to_rc));
                     }
                     state.record(
                         Some(TaskId(index as u32)),
@@ -1119,7 +1160,7 @@ impl Core {
             let unretrieved = state.tasks[index as usize]
                 .cell
                 .as_ref()
-                .is_some_and(|cell| cell.panic_unretrieved());
+                .is_some_and(|cell| cell.as_ref().panic_unretrieved());
             if unretrieved {
                 state.record(
                     Some(TaskId(index)),
@@ -1278,7 +1319,7 @@ impl State {
         );
         slot.state = TaskState::Running;
         slot.waiting_on = WaitOn::Unknown;
-        let cell = slot.cell.as_ref().map(Rc::as_ptr);
+        let cell = slot.cell.as_ref().map(OwnedCell::as_ptr);
         state.trace.record_poll(
             state.step,
             state.now_ns,
