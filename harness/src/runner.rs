@@ -536,6 +536,9 @@ where
 
 type Local<R> = Vec<(u64, u64, Option<(Schedule, R)>)>;
 
+/// Runs a worker claims at a time when several run in parallel.
+const CLAIM_CHUNK: u64 = 32;
+
 fn drive_sampled<B, F, R, C>(
     setup: &Setup<'_>,
     body: &B,
@@ -556,8 +559,28 @@ where
     let work = || -> Local<R> {
         let mut sim = Sim::new(settings.config.clone());
         let mut local = Vec::new();
+        // Positions are claimed a chunk at a time: one shared counter bumped
+        // per run would bounce its cache line between the workers on every
+        // run. Every position below the first failure is still run (a
+        // worker only stops past it), and results are merged in order.
+        let chunk = if settings.jobs <= 1 {
+            total.max(1)
+        } else {
+            CLAIM_CHUNK
+        };
+        let mut claimed = 0..0;
         loop {
-            let position = next.fetch_add(1, Ordering::SeqCst);
+            let position = match claimed.next() {
+                Some(position) => position,
+                None => {
+                    let start = next.fetch_add(chunk, Ordering::SeqCst);
+                    claimed = start..start.saturating_add(chunk).min(total);
+                    match claimed.next() {
+                        Some(position) => position,
+                        None => break,
+                    }
+                }
+            };
             if position >= total || position > stop.load(Ordering::SeqCst) {
                 break;
             }
