@@ -859,13 +859,22 @@ impl Core {
         state.current = None;
         self.running.set(NOT_RUNNING);
         // Nothing held the loop in almost every poll: test that first.
-        if state.held_ns > 0 && state.held_ns >= state.config.slow_poll_ns {
-            Self::record_slow_poll(state, task);
+        if state.held_ns > 0 {
+            Self::end_held_poll(state, task);
         }
     }
 
+    /// A poll that held the loop (blocking sleeps): a slow poll if long
+    /// enough; the next poll starts from zero again.
     #[cold]
     #[inline(never)]
+    fn end_held_poll(state: &mut State, task: u32) {
+        if state.held_ns >= state.config.slow_poll_ns {
+            Self::record_slow_poll(state, task);
+        }
+        state.held_ns = 0;
+    }
+
     fn record_slow_poll(state: &mut State, task: u32) {
         let held_ns = state.held_ns;
         state.record(Some(TaskId(task)), EventKind::SlowPoll { held_ns });
@@ -897,17 +906,20 @@ impl Core {
         let state = &mut *guard;
         self.end_poll_common(state, task);
         let slot = &mut state.tasks[task as usize];
-        let on = match slot.waiting_on {
-            WaitOn::Unknown if woken => WaitOn::Yield,
-            on => on,
-        };
-        slot.waiting_on = on;
         slot.state = if woken {
             TaskState::Queued
         } else {
             TaskState::Idle
         };
         let abort = std::mem::take(&mut slot.abort_requested);
+        // A task that woke itself and named nothing else yielded: the common
+        // step, recorded with a constant wait reason.
+        let on = if woken && slot.waiting_on == WaitOn::Unknown {
+            slot.waiting_on = WaitOn::Yield;
+            WaitOn::Yield
+        } else {
+            slot.waiting_on
+        };
         state.trace.record_pending(
             state.step,
             state.now_ns,
@@ -1309,7 +1321,7 @@ impl State {
     fn begin_poll(&mut self, task: u32) -> Option<*const dyn TaskObj> {
         let state = self;
         state.step += 1;
-        state.held_ns = 0;
+        debug_assert_eq!(state.held_ns, 0, "asyncsim bug: held time left from a poll");
         state.current = Some(TaskId(task));
         let slot = &mut state.tasks[task as usize];
         debug_assert_eq!(
