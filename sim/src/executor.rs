@@ -34,15 +34,16 @@ use std::panic::{self, AssertUnwindSafe};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Once, OnceLock, PoisonError};
-use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use crate::config::Config;
 use crate::failure::{BlockedTask, Failure, FailureKind};
+use crate::raw::{self, CurrentGuard, OwnedCell, TaskCell, TaskObj};
 use crate::run_queue::RunQueue;
 use crate::strategy::{Chooser, Strategy};
 use crate::tape::{DrawLabel, Tape};
-use crate::task::{JoinError, JoinHandle, JoinSlot, JoinSlotAny, JoinSlotRef, TaskCell, TaskObj};
+use crate::task::{JoinError, JoinHandle, JoinSlot, JoinSlotAny, JoinSlotRef};
 use crate::trace::{
     format_ns, Event, EventKind, ResourceKind, TaskId, TaskInfo, Trace, WaitOn, Warning,
 };
@@ -71,11 +72,6 @@ static FOREIGN_WAKE_COUNT: AtomicU64 = AtomicU64::new(0);
 static FOREIGN_WAKE_RUNS: Mutex<Vec<u64>> = Mutex::new(Vec::new());
 
 thread_local! {
-    /// The running core, set only while `Sim::run` runs on this thread (its
-    /// guard keeps the core alive).
-    static CORE: Cell<*const Core> = const { Cell::new(std::ptr::null()) };
-    /// The running run's id shifted into a waker's run bits; 0 outside runs.
-    static RUN_KEY: Cell<usize> = const { Cell::new(0) };
     /// The message and location of the last panic inside a run, captured by
     /// our panic hook instead of being printed.
     static LAST_PANIC: RefCell<Option<CapturedPanic>> = const { RefCell::new(None) };
@@ -242,79 +238,25 @@ pub(crate) struct Core {
 
 const NOT_RUNNING: u32 = u32::MAX;
 
-/// A task slot's strong reference to its cell, kept as the raw pointer
-/// `Rc::into_raw` gives: the pointer a poll needs is then a load, not an
-/// offset computed from the vtable's alignment on every step.
-struct OwnedCell(std::ptr::NonNull<dyn TaskObj>);
-
-#[allow(unsafe_code)]
-impl OwnedCell {
-    fn new(cell: Rc<dyn TaskObj>) -> OwnedCell {
-        // SAFETY: `Rc::into_raw` never returns null.
-        OwnedCell(unsafe { std::ptr::NonNull::new_unchecked(Rc::into_raw(cell).cast_mut()) })
-    }
-
-    #[inline(always)]
-    fn as_ptr(&self) -> *const dyn TaskObj {
-        self.0.as_ptr()
-    }
-
-    /// Another strong reference, as an `Rc`.
-    fn to_rc(&self) -> Rc<dyn TaskObj> {
-        // SAFETY: the pointer came from `Rc::into_raw` and this value still
-        // owns its strong count, so the allocation is alive.
-        unsafe {
-            Rc::increment_strong_count(self.0.as_ptr());
-            Rc::from_raw(self.0.as_ptr())
-        }
-    }
-
-    fn as_ref(&self) -> &dyn TaskObj {
-        // SAFETY: alive while `self` is (it owns a strong count).
-        unsafe { self.0.as_ref() }
-    }
-}
-
-#[allow(unsafe_code)]
-impl Drop for OwnedCell {
-    fn drop(&mut self) {
-        // SAFETY: gives back the strong count `new` took over.
-        drop(unsafe { Rc::from_raw(self.0.as_ptr()) });
-    }
-}
-
 /// The task to poll next, and for a spawned task its cell (the main task's
 /// future lives on `Sim::run`'s stack).
 type NextTask = (u32, Option<*const dyn TaskObj>);
 
-/// The waker of one task: `(run id << TASK_BITS) | task` as its data word.
-/// `Send + Sync` as the `Waker` contract demands (it is an integer), but a
-/// wake from a thread other than the run's, or after the run, is recorded as
-/// a determinism failure of that run, never executed.
-#[allow(unsafe_code)]
+/// The waker of one task: `(run id << TASK_BITS) | task` as its data word
+/// (`raw::task_waker`). `Send + Sync` as the `Waker` contract demands (it is
+/// an integer), but a wake from a thread other than the run's, or after the
+/// run, is recorded as a determinism failure of that run, never executed.
+#[inline(always)]
 fn task_waker(run_key: usize, task: u32) -> Waker {
-    let data = (run_key | task as usize) as *const ();
-    // SAFETY: the vtable's functions treat the data word as an integer and
-    // never dereference it.
-    unsafe { Waker::from_raw(RawWaker::new(data, &TASK_WAKER_VTABLE)) }
+    raw::task_waker(run_key | task as usize)
 }
 
-static TASK_WAKER_VTABLE: RawWakerVTable = RawWakerVTable::new(
-    |data| RawWaker::new(data, &TASK_WAKER_VTABLE),
-    |data| wake_packed(data as usize),
-    |data| wake_packed(data as usize),
-    |_| {},
-);
-
+/// What every task waker's `wake` does with its data word.
 #[inline]
-#[allow(unsafe_code)]
-fn wake_packed(data: usize) {
-    let run_key = RUN_KEY.with(Cell::get);
+pub(crate) fn wake_packed(data: usize) {
+    let run_key = raw::run_key();
     if run_key != 0 && data & !TASK_MASK == run_key {
-        let core = CORE.with(Cell::get);
-        // SAFETY: `RUN_KEY` is nonzero only while `CORE` points at the live
-        // core of that run (both set and cleared by `CurrentGuard`).
-        unsafe { &*core }.wake((data & TASK_MASK) as u32);
+        raw::with_current(|core| core.wake((data & TASK_MASK) as u32));
     } else {
         note_foreign_wake((data >> TASK_BITS) as u64);
     }
@@ -521,7 +463,7 @@ impl Sim {
                         }
                         Ok(Poll::Pending) => core.end_poll_pending(0),
                         Err(payload) => {
-                            core.end_poll_panic(0, payload, None);
+                            core.end_poll_panic(0, payload);
                             core.next_task()
                         }
                     };
@@ -593,34 +535,6 @@ impl Sim {
 impl Default for Sim {
     fn default() -> Sim {
         Sim::new(Config::default())
-    }
-}
-
-/// Sets the thread's current core for the duration of a run.
-struct CurrentGuard {
-    /// Keeps the core alive while `CORE` points at it.
-    _core: Rc<Core>,
-}
-
-impl CurrentGuard {
-    fn enter(core: Rc<Core>, run_key: usize) -> CurrentGuard {
-        // Check before replacing: a refused nested run must leave the outer
-        // run's core in place.
-        let nested = !CORE.with(Cell::get).is_null();
-        assert!(
-            !nested,
-            "Sim::run was called inside a running simulation; simulations do not nest (run them one after another)"
-        );
-        CORE.with(|current| current.set(Rc::as_ptr(&core)));
-        RUN_KEY.with(|key| key.set(run_key));
-        CurrentGuard { _core: core }
-    }
-}
-
-impl Drop for CurrentGuard {
-    fn drop(&mut self) {
-        RUN_KEY.with(|key| key.set(0));
-        CORE.with(|current| current.set(std::ptr::null()));
     }
 }
 
@@ -835,9 +749,11 @@ impl Core {
         // Dropping this waker would only call the vtable's no-op.
         let waker = std::mem::ManuallyDrop::new(task_waker(run_key, task));
         let mut context = Context::from_waker(&waker);
-        // SAFETY: the slot holds the cell's `Rc` until the run ends, and
-        // nothing polls the task or drops its future while it runs (an abort
-        // of a running task waits for the poll to end).
+        // SAFETY: the pointer is valid: the task's slot owns the cell
+        // (`OwnedCell`) and slots are only dropped by `finish_run` and
+        // `reset`, outside the run loop. `poll_task`'s contract holds: only
+        // this loop polls tasks, and an abort of the running task waits for
+        // the poll to end.
         let outcome = panic::catch_unwind(AssertUnwindSafe(|| unsafe {
             (*cell).poll_task(&mut context)
         }));
@@ -848,7 +764,7 @@ impl Core {
                 self.next_task()
             }
             Err(payload) => {
-                self.end_poll_panic(task, payload, Some(cell));
+                self.end_poll_panic(task, payload);
                 self.next_task()
             }
         }
@@ -953,28 +869,24 @@ impl Core {
     #[cold]
     #[inline(never)]
     #[allow(unsafe_code)]
-    fn end_poll_panic(
-        &self,
-        task: u32,
-        payload: Box<dyn std::any::Any + Send>,
-        cell: Option<*const dyn TaskObj>,
-    ) {
+    fn end_poll_panic(&self, task: u32, payload: Box<dyn std::any::Any + Send>) {
         let panic = CapturedPanic::take(&*payload);
-        {
+        let cell = {
             let mut state = self.state.borrow_mut();
             let state = &mut *state;
             self.end_poll_common(state, task);
-            state.tasks[task as usize].state = TaskState::Done;
+            let slot = &mut state.tasks[task as usize];
+            slot.state = TaskState::Done;
+            let cell = slot.cell.as_ref().map(OwnedCell::to_rc);
             state.record(Some(TaskId(task)), EventKind::Panic);
-        }
+            cell
+        };
         let name = self.state.borrow().trace.tasks[task as usize]
             .name
             .to_string();
-        // SAFETY: the slot holds the cell until the run ends.
-        let cell = cell.map(|cell| unsafe { &*cell });
-        let observable = task != 0 && cell.is_some_and(|cell| cell.handle_alive());
+        let observable = task != 0 && cell.as_ref().is_some_and(|cell| cell.handle_alive());
         if observable {
-            if let Some(cell) = cell {
+            if let Some(cell) = &cell {
                 cell.fail(JoinError::panicked(TaskId(task), name, panic.text()));
             }
         } else {
@@ -996,8 +908,9 @@ impl Core {
             state.failure.get_or_insert(failure);
         }
         if let Some(cell) = cell {
-            // SAFETY: the poll is over. (Unwinding already dropped it; this
-            // covers a future whose drop was skipped.)
+            // SAFETY: the poll is over (and done tasks are never polled).
+            // Unwinding already dropped the future; this covers one whose
+            // drop was skipped.
             unsafe { cell.drop_future() };
         }
     }
@@ -1172,7 +1085,7 @@ impl Core {
             let unretrieved = state.tasks[index as usize]
                 .cell
                 .as_ref()
-                .is_some_and(|cell| cell.as_ref().panic_unretrieved());
+                .is_some_and(|cell| cell.panic_unretrieved());
             if unretrieved {
                 state.record(
                     Some(TaskId(index)),
@@ -1583,7 +1496,6 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 /// Installs (once per process) a panic hook that, inside a run, captures the
 /// message and location for the failure report instead of printing it; the
 /// previous hook still handles panics outside runs.
-#[allow(unsafe_code)]
 fn install_panic_hook() {
     static INSTALL: Once = Once::new();
     INSTALL.call_once(|| {
@@ -1591,15 +1503,9 @@ fn install_panic_hook() {
         panic::set_hook(Box::new(move |info| {
             // Only panics of task code (a poll, a pool job) are the run's to
             // report; any other panic inside a run is printed as usual.
-            let in_task_code = CORE.try_with(|current| {
-                let core = current.get();
-                // SAFETY: non-null only while the core is alive (`CurrentGuard`).
-                !core.is_null() && {
-                    let core = unsafe { &*core };
-                    core.running.get() != NOT_RUNNING || core.in_job.get()
-                }
-            });
-            if in_task_code == Ok(true) {
+            let in_task_code =
+                raw::with_current(|core| core.running.get() != NOT_RUNNING || core.in_job.get());
+            if in_task_code == Some(true) {
                 let captured = CapturedPanic {
                     message: panic_message(info.payload()),
                     location: info
@@ -1620,14 +1526,11 @@ fn install_panic_hook() {
 
 /// Runs `f` with the current core, or panics with a message naming `what`.
 #[inline]
-#[allow(unsafe_code)]
 pub(crate) fn with_core<R>(what: &str, f: impl FnOnce(&Core) -> R) -> R {
-    let core = CORE.with(Cell::get);
-    if core.is_null() {
-        outside_a_run(what);
+    match raw::with_current(f) {
+        Some(result) => result,
+        None => outside_a_run(what),
     }
-    // SAFETY: `CORE` is non-null only while `CurrentGuard` keeps the core alive.
-    f(unsafe { &*core })
 }
 
 #[cold]
@@ -1640,14 +1543,8 @@ fn outside_a_run(what: &str) -> ! {
 
 /// Runs `f` with the current core if there is one.
 #[inline]
-#[allow(unsafe_code)]
 pub(crate) fn try_with_core<R>(f: impl FnOnce(&Core) -> R) -> Option<R> {
-    let core = CORE.with(Cell::get);
-    if core.is_null() {
-        return None;
-    }
-    // SAFETY: as in `with_core`.
-    Some(f(unsafe { &*core }))
+    raw::with_current(f)
 }
 
 /// The id of the run in progress on this thread, if any.

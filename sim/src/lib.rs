@@ -66,9 +66,10 @@
 //! A panic, a deadlock, a step or time limit end the run with a
 //! [`Failure`] in `run.result`, never a hang or a crash of the test binary.
 
-// Unsafe code is confined to the executor's hot path (allocation-free
-// wakers, the thread's current core, futures polled in place), each use
-// allowed where it is and argued in a SAFETY comment; see ARCHITECTURE.md.
+// Unsafe code lives in one module, `raw` (allocation-free wakers, the
+// thread's current core, futures pinned in their task's allocation), each
+// use argued there; the executor calls `raw::TaskObj`'s two unsafe methods
+// at four places, each with a SAFETY comment. See ARCHITECTURE.md.
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -78,6 +79,7 @@ mod config;
 mod executor;
 mod failure;
 pub mod random;
+mod raw;
 mod recycle;
 mod run_queue;
 mod strategy;

@@ -20,7 +20,7 @@
 //! );
 //! ```
 
-use std::cell::{RefCell, UnsafeCell};
+use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
@@ -169,31 +169,6 @@ impl<T> JoinSlotAny for JoinSlot<T> {
     }
 }
 
-/// A task as the executor holds it: its future and its join slot in one
-/// allocation, polled in place (the `Rc` never moves, so the future stays
-/// pinned).
-#[allow(unsafe_code)]
-pub(crate) trait TaskObj: JoinSlotAny {
-    /// Polls the future once. On completion the future is dropped (before
-    /// the output reaches the handle, so its destructors run first, as an
-    /// `async` wrapper's would) and the handle's waiter is woken; a panic
-    /// drops the future while unwinding.
-    ///
-    /// # Safety
-    ///
-    /// Not re-entrant: the caller must not poll the task, or drop its future,
-    /// while this call runs.
-    unsafe fn poll_task(&self, context: &mut Context<'_>) -> Poll<()>;
-
-    /// Drops the future (a cancelled task, or one left pending at the end of
-    /// a run). Does nothing once it is gone.
-    ///
-    /// # Safety
-    ///
-    /// Not while `poll_task` runs.
-    unsafe fn drop_future(&self);
-}
-
 /// A handle's view of a task: the join slot with the output type.
 pub(crate) trait JoinSlotRef<T> {
     fn join_slot(&self) -> &JoinSlot<T>;
@@ -202,94 +177,6 @@ pub(crate) trait JoinSlotRef<T> {
 impl<T> JoinSlotRef<T> for JoinSlot<T> {
     fn join_slot(&self) -> &JoinSlot<T> {
         self
-    }
-}
-
-/// A pool job's slot has no future: the engine never polls it.
-#[allow(unsafe_code)]
-impl<T> TaskObj for JoinSlot<T> {
-    unsafe fn poll_task(&self, _context: &mut Context<'_>) -> Poll<()> {
-        unreachable!("asyncsim bug: a pool job was polled as a task")
-    }
-
-    unsafe fn drop_future(&self) {}
-}
-
-/// A spawned task: its join slot and its future.
-pub(crate) struct TaskCell<F: Future> {
-    slot: JoinSlot<F::Output>,
-    future: UnsafeCell<Option<F>>,
-}
-
-impl<F: Future> TaskCell<F> {
-    pub(crate) fn new(future: F, task: TaskId, run_id: u64) -> TaskCell<F> {
-        TaskCell {
-            slot: JoinSlot::new(task, run_id),
-            future: UnsafeCell::new(Some(future)),
-        }
-    }
-}
-
-impl<F: Future> JoinSlotRef<F::Output> for TaskCell<F> {
-    fn join_slot(&self) -> &JoinSlot<F::Output> {
-        &self.slot
-    }
-}
-
-impl<F: Future> JoinSlotAny for TaskCell<F> {
-    fn fail(&self, error: JoinError) {
-        self.slot.fail(error);
-    }
-
-    fn handle_alive(&self) -> bool {
-        self.slot.handle_alive()
-    }
-
-    fn panic_unretrieved(&self) -> bool {
-        self.slot.panic_unretrieved()
-    }
-}
-
-/// Drops the future in place if a poll unwinds (an `async` wrapper's
-/// unwinding would drop it there too).
-struct DropOnUnwind<F>(*mut Option<F>);
-
-#[allow(unsafe_code)]
-impl<F> Drop for DropOnUnwind<F> {
-    fn drop(&mut self) {
-        // SAFETY: only armed during `poll_task`, which has exclusive access.
-        unsafe { *self.0 = None };
-    }
-}
-
-#[allow(unsafe_code)]
-impl<F: Future> TaskObj for TaskCell<F> {
-    #[inline]
-    unsafe fn poll_task(&self, context: &mut Context<'_>) -> Poll<()> {
-        let future = self.future.get();
-        // SAFETY: the caller guarantees exclusive access for this call; the
-        // future lives inside an `Rc` allocation and is only ever dropped in
-        // place, never moved, so it stays pinned.
-        let Some(running) = (unsafe { &mut *future }).as_mut() else {
-            return Poll::Ready(());
-        };
-        let guard = DropOnUnwind(future);
-        let poll = unsafe { Pin::new_unchecked(running) }.poll(context);
-        std::mem::forget(guard);
-        match poll {
-            Poll::Ready(output) => {
-                // SAFETY: as above.
-                unsafe { *future = None };
-                self.slot.complete(Ok(output));
-                Poll::Ready(())
-            }
-            Poll::Pending => Poll::Pending,
-        }
-    }
-
-    unsafe fn drop_future(&self) {
-        // SAFETY: the caller guarantees no poll is running.
-        unsafe { *self.future.get() = None };
     }
 }
 
