@@ -199,7 +199,6 @@ pub(crate) struct State {
     label_ids: HashMap<String, u32>,
     now_ns: u64,
     step: u64,
-    current: Option<TaskId>,
     timers: BTreeMap<(u64, u64), TimerAction>,
     timer_sequence: u64,
     deferred: BTreeMap<(u64, u64), Event>,
@@ -373,7 +372,6 @@ impl Sim {
                     label_ids: HashMap::new(),
                     now_ns: 0,
                     step: 0,
-                    current: None,
                     timers: BTreeMap::new(),
                     timer_sequence: 0,
                     deferred: BTreeMap::new(),
@@ -556,7 +554,6 @@ impl Core {
         state.label_ids.clear();
         state.now_ns = 0;
         state.step = 0;
-        state.current = None;
         state.timers.clear();
         state.timer_sequence = 0;
         state.deferred.clear();
@@ -772,7 +769,6 @@ impl Core {
 
     #[inline(always)]
     fn end_poll_common(&self, state: &mut State, task: u32) {
-        state.current = None;
         self.running.set(NOT_RUNNING);
         // Nothing held the loop in almost every poll: test that first.
         if state.held_ns > 0 {
@@ -969,7 +965,7 @@ impl Core {
     fn wake_other(&self, task: u32) {
         let mut state = self.state.borrow_mut();
         let state = &mut *state;
-        let by = state.current;
+        let by = self.running_task();
         let Some(slot) = state.tasks.get_mut(task as usize) else {
             return;
         };
@@ -1235,7 +1231,6 @@ impl State {
         let state = self;
         state.step += 1;
         debug_assert_eq!(state.held_ns, 0, "asyncsim bug: held time left from a poll");
-        state.current = Some(TaskId(task));
         let slot = &mut state.tasks[task as usize];
         debug_assert_eq!(
             slot.state,
@@ -1564,7 +1559,8 @@ where
             let state = core.state.borrow();
             (
                 state.tasks.len(),
-                state.current.or(state.job_context.map(|job| job.task)),
+                core.running_task()
+                    .or(state.job_context.map(|job| job.task)),
                 state.config.tasks_max,
             )
         };
@@ -1596,7 +1592,7 @@ where
             (
                 core.run_id.get(),
                 state.tasks.len(),
-                state.current,
+                core.running_task(),
                 state.config.tasks_max,
             )
         };
@@ -1670,7 +1666,7 @@ pub(crate) fn blocking_sleep(duration: Duration) {
             state.job_context = Some(job);
             return;
         }
-        let task = state.current;
+        let task = core.running_task();
         state.record(task, EventKind::BlockingSleep { duration_ns });
         state.now_ns = state.now_ns.saturating_add(duration_ns);
         state.held_ns = state.held_ns.saturating_add(duration_ns);
@@ -1702,7 +1698,7 @@ pub(crate) fn mark(label: &str) {
                 EventKind::Mark { label: id },
             ),
             None => {
-                let task = state.current;
+                let task = core.running_task();
                 state.record(task, EventKind::Mark { label: id });
             }
         }
@@ -1738,7 +1734,7 @@ pub(crate) fn now_ns(what: &str) -> u64 {
 pub(crate) fn register_timer(deadline_ns: u64, waker: Waker) -> (u64, u64) {
     with_core("asyncsim::time::sleep", |core| {
         let mut state = core.state.borrow_mut();
-        let task = state.current.unwrap_or(TaskId::MAIN);
+        let task = core.running_task().unwrap_or(TaskId::MAIN);
         let sequence = state.next_timer_sequence();
         state
             .timers
@@ -1756,7 +1752,7 @@ pub(crate) fn register_timer(deadline_ns: u64, waker: Waker) -> (u64, u64) {
 pub(crate) fn update_timer(key: (u64, u64), waker: &Waker) -> bool {
     try_with_core(|core| {
         let mut state = core.state.borrow_mut();
-        let current = state.current;
+        let current = core.running_task();
         if let Some(slot) = current.and_then(|task| state.tasks.get_mut(task.index())) {
             slot.waiting_on = WaitOn::Timer { deadline_ns: key.0 };
         }
@@ -1790,7 +1786,7 @@ pub(crate) fn cancel_timer(key: (u64, u64)) {
 pub(crate) fn set_waiting_on(on: WaitOn) {
     try_with_core(|core| {
         let mut state = core.state.borrow_mut();
-        if let Some(task) = state.current {
+        if let Some(task) = core.running_task() {
             state.tasks[task.index()].waiting_on = on;
         }
     });
@@ -1900,19 +1896,11 @@ impl ResourceInfo {
 }
 
 impl Core {
-    /// The task being polled: `State::current`, read without a borrow
-    /// (`running` is set and cleared together with it).
+    /// The task being polled, if any (read without a borrow of the state).
     #[inline]
     fn running_task(&self) -> Option<TaskId> {
         let running = self.running.get();
-        let task = (running != NOT_RUNNING).then_some(TaskId(running));
-        debug_assert!(
-            self.state
-                .try_borrow()
-                .map_or(true, |state| state.current == task),
-            "asyncsim bug: `running` and `State::current` disagree"
-        );
-        task
+        (running != NOT_RUNNING).then_some(TaskId(running))
     }
 }
 
