@@ -3,14 +3,17 @@
 //! # Data structures
 //!
 //! A run's state lives in one [`State`] behind a `RefCell`, reached from task
-//! code through a thread-local pointer to the running [`Core`]. The state is
+//! code through a thread-local pointer to the running [`Core`] (`raw`); the
+//! running task and whether it woke itself are `Cell`s on the core, so a
+//! self-wake needs no borrow. The state is
 //! never borrowed while user code runs (a poll, a pool job, a destructor), so
 //! user code may call back into the engine (`spawn`, `mark`, `sleep`, wake)
 //! freely.
 //!
-//! - `tasks`: one slot per task, indexed by [`TaskId`]; a slot holds the boxed
-//!   future (absent while it is being polled, or once it finished), its
-//!   waker, and its type-erased join slot.
+//! - `tasks`: one slot per task, indexed by [`TaskId`]; a slot holds the
+//!   task's cell (its future and join slot in one `Rc`, polled in place; see
+//!   `raw`), its state and what it waits on. A task's waker is not stored
+//!   anywhere: it is the integer `(run id, task index)`, made when needed.
 //! - `runnable`: the tasks ready to poll, oldest first. A draw of `k` polls
 //!   the `k`-th entry, so 0 is asyncio's FIFO `call_soon` order.
 //! - `timers`: a `BTreeMap` keyed by `(deadline_ns, sequence)`; it holds
