@@ -370,6 +370,47 @@ fn a_waker_woken_on_another_thread_is_a_foreign_wake() {
 }
 
 #[test]
+fn a_foreign_wake_fails_only_its_own_run_not_one_running_on_another_thread() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{mpsc, Arc};
+
+    // Run B yields on another thread until run A (on this thread) is over;
+    // A's waker is woken from a third thread meanwhile. The wake is recorded
+    // process-wide, and B sees the count move while it runs: only A fails.
+    let a_done = Arc::new(AtomicBool::new(false));
+    let (started, b_started) = mpsc::channel();
+    let b = {
+        let a_done = a_done.clone();
+        std::thread::spawn(move || {
+            Sim::new(fifo()).run(async move {
+                started.send(()).unwrap();
+                let mut yields = 0u64;
+                while !a_done.load(Ordering::SeqCst) {
+                    yield_now().await;
+                    yields += 1;
+                }
+                // A few more steps after A's wake was recorded.
+                for _ in 0..100 {
+                    yield_now().await;
+                }
+                yields
+            })
+        })
+    };
+    b_started.recv().unwrap();
+    let a = Sim::new(fifo()).run(async {
+        let waker =
+            std::future::poll_fn(|context| std::task::Poll::Ready(context.waker().clone())).await;
+        std::thread::spawn(move || waker.wake()).join().unwrap();
+        yield_now().await;
+    });
+    a_done.store(true, Ordering::SeqCst);
+    assert_eq!(a.result.unwrap_err().kind, FailureKind::ForeignWake);
+    let b = b.join().unwrap();
+    assert!(b.result.is_ok(), "{:?}", b.result.map(|_| ()));
+}
+
+#[test]
 fn a_waker_used_after_its_run_ended_does_nothing_to_the_next_run() {
     let mut sim = Sim::new(fifo());
     let first = sim.run(async {
