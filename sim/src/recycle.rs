@@ -13,10 +13,12 @@ use std::thread::LocalKey;
 use crate::tape::Draw;
 use crate::trace::{Event, TaskInfo};
 
-/// Spares kept per kind and thread.
-const KEEP: usize = 4;
-/// Larger buffers go back to the allocator.
-const MAX_BYTES: usize = 8 << 20;
+/// Spares kept per kind and thread (a loop of runs needs one).
+const KEEP: usize = 2;
+/// Larger buffers go back to the allocator, so at most 2 × 4 MiB per kind
+/// stay with a thread. (A 100×100 run's trace is 1.2 MB; a fresh one that
+/// size costs the allocator an `mmap` and page faults, ~10 % of that run.)
+const MAX_BYTES: usize = 4 << 20;
 
 type Spares<T> = RefCell<Vec<Vec<T>>>;
 
@@ -55,7 +57,8 @@ fn take<T>(spares: &'static LocalKey<Spares<T>>, capacity: usize) -> Vec<T> {
         .flatten();
     match spare {
         Some(mut buffer) => {
-            buffer.reserve(capacity);
+            // Exact: doubling would soon push a buffer past `MAX_BYTES`.
+            buffer.reserve_exact(capacity);
             buffer
         }
         None => Vec::with_capacity(capacity),
