@@ -1,14 +1,16 @@
-//! Exhaustive enumeration with a bound on deviations (delay bounding).
+//! Exhaustive enumeration with a bound on deviations from a baseline: delay
+//! bounding (the baseline is FIFO) and preemption bounding (the baseline
+//! keeps running the task that ran last, `Config::replay_sticky`).
 //!
 //! A schedule is the sequence of its draws. Running a tape *prefix* gives a
-//! run whose remaining draws are all 0 (an exhausted tape continues along
-//! FIFO), and whose realised tape records the bound of every draw. The
-//! children of that run are the prefixes that keep its draws up to some
-//! position `p` at or after where its own prefix ended, and put a nonzero
-//! value at `p`. Every schedule with `d` nonzero draws is reached exactly
-//! once, from the parent whose prefix ends at its second-to-last nonzero
-//! draw — so the enumeration has no duplicates and, bounded to
-//! `max_deviations`, misses nothing.
+//! run whose remaining draws follow the baseline (an exhausted tape
+//! continues along it), and whose realised tape records the value and bound
+//! of every draw. The children of that run are the prefixes that keep its
+//! draws up to some position `p` at or after where its own prefix ended, and
+//! put another value at `p`. Every schedule with `d` draws off the baseline
+//! is reached exactly once, from the parent whose prefix ends at its
+//! second-to-last such draw — so the enumeration has no duplicates and,
+//! bounded to `max_deviations`, misses nothing.
 //!
 //! The search is a depth-first odometer: a stack of at most
 //! `max_deviations + 1` frames, each the realised draws of one run and a
@@ -71,11 +73,17 @@ impl Enumerator {
                 top.value = 0;
                 continue;
             }
-            if top.value + 1 < options {
-                top.value += 1;
+            // Every value but the one the run realised here (its baseline:
+            // 0 under FIFO), in order.
+            let mut candidate = top.value;
+            if candidate == draw.value {
+                candidate += 1;
+            }
+            if candidate < options {
+                top.value = candidate + 1;
                 let mut prefix: Vec<Draw> = top.draws[..top.position].to_vec();
                 prefix.push(Draw {
-                    value: top.value,
+                    value: candidate,
                     ..draw
                 });
                 self.pending = Some((top.position + 1, top.deviations + 1));
@@ -149,5 +157,46 @@ mod tests {
     #[test]
     fn unbounded_enumeration_covers_every_schedule() {
         assert_eq!(enumerate(5, 99).len(), 32);
+    }
+
+    /// The same odometer over a baseline that is not all zeros: the realised
+    /// continuation is the baseline, and each schedule within the bound
+    /// (counting draws that differ from it) comes once.
+    #[test]
+    fn enumerates_around_a_nonzero_baseline() {
+        let baseline = [2u64, 0, 1, 2, 1];
+        let mut enumerator = Enumerator::new(2);
+        let mut seen = Vec::new();
+        while let Some(prefix) = enumerator.next_prefix() {
+            let mut values: Vec<u64> = prefix.draws().iter().map(|draw| draw.value).collect();
+            let kept = values.len();
+            values.extend_from_slice(&baseline[kept..]);
+            let realised = Tape::from_draws(
+                values
+                    .iter()
+                    .map(|value| Draw {
+                        label: DrawLabel::Schedule,
+                        bound: 3,
+                        value: *value,
+                    })
+                    .collect(),
+            );
+            enumerator.record(&realised);
+            seen.push(values);
+        }
+        // 1 + 5·2 + C(5,2)·2² = 51 schedules within two changes.
+        assert_eq!(seen.len(), 51);
+        let mut unique = seen.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), seen.len());
+        assert!(seen.iter().all(|values| {
+            values
+                .iter()
+                .zip(baseline)
+                .filter(|(v, b)| **v != *b)
+                .count()
+                <= 2
+        }));
     }
 }

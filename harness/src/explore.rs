@@ -16,6 +16,17 @@ pub enum Search {
         /// The most nonzero draws a schedule may have.
         max_deviations: u32,
     },
+    /// Every schedule with at most this many preemptions, each once
+    /// (preemption bounding, as in CHESS): the baseline keeps polling the
+    /// task that ran last for as long as it is runnable — each task runs
+    /// until it blocks or finishes — and a preemption is a decision to run
+    /// another task instead. It reaches the orderings where one task runs
+    /// far ahead of another, which delay bounding from FIFO reaches only
+    /// with many deviations.
+    Preemptions {
+        /// The most decisions that differ from the baseline.
+        max_preemptions: u32,
+    },
 }
 
 impl std::fmt::Display for Search {
@@ -23,16 +34,18 @@ impl std::fmt::Display for Search {
         match self {
             Search::Sampled(strategy) => write!(f, "{strategy}"),
             Search::Exhaustive { max_deviations } => write!(f, "exhaustive:{max_deviations}"),
+            Search::Preemptions { max_preemptions } => write!(f, "preemptions:{max_preemptions}"),
         }
     }
 }
 
-/// Parses `fifo`, `random`, `pct:<depth>`, `exhaustive:<max deviations>`
-/// (and `replay:<token>`).
+/// Parses `fifo`, `random`, `pct:<depth>`, `exhaustive:<max deviations>`,
+/// `preemptions:<max preemptions>` (and `replay:<token>`).
 ///
 /// ```
 /// use asyncsim_harness::{parse_search, Search};
 /// assert_eq!(parse_search("exhaustive:2").unwrap(), Search::Exhaustive { max_deviations: 2 });
+/// assert_eq!(parse_search("preemptions:1").unwrap(), Search::Preemptions { max_preemptions: 1 });
 /// assert!(parse_search("sideways").is_err());
 /// ```
 pub fn parse_search(text: &str) -> Result<Search, String> {
@@ -46,9 +59,20 @@ pub fn parse_search(text: &str) -> Result<Search, String> {
     if lower == "exhaustive" {
         return Ok(Search::Exhaustive { max_deviations: 2 });
     }
+    if let Some(bound) = lower.strip_prefix("preemptions:") {
+        let max_preemptions = bound.parse().map_err(|_| {
+            format!("`{text}`: the preemption bound must be a whole number, as in `preemptions:2`")
+        })?;
+        return Ok(Search::Preemptions { max_preemptions });
+    }
+    if lower == "preemptions" {
+        return Ok(Search::Preemptions { max_preemptions: 2 });
+    }
     text.parse::<Strategy>()
         .map(Search::Sampled)
-        .map_err(|error| format!("{error} (or `exhaustive:<max deviations>`)"))
+        .map_err(|error| {
+            format!("{error} (or `exhaustive:<max deviations>`, `preemptions:<max preemptions>`)")
+        })
 }
 
 /// The settings of an exploration: a builder.
@@ -61,7 +85,7 @@ pub fn parse_search(text: &str) -> Result<Search, String> {
 /// | `ASYNCSIM_RUNS=n` | schedules to run (default 1000) |
 /// | `ASYNCSIM_SEED=n` | run only this seed (overrides the code) |
 /// | `ASYNCSIM_REPLAY=<token>` | run only this schedule, printing its full trace (overrides the code) |
-/// | `ASYNCSIM_STRATEGY=s` | `mix` (the default), `fifo`, `random`, `pct:3`, `exhaustive:2` |
+/// | `ASYNCSIM_STRATEGY=s` | `mix` (the default), `fifo`, `random`, `pct:3`, `exhaustive:2`, `preemptions:1` |
 /// | `ASYNCSIM_JOBS=n` | threads (default 1) |
 /// | `ASYNCSIM_SHARD=i/n` | run only the i-th (1-based) of n disjoint subsets of the run indices |
 ///
@@ -172,7 +196,7 @@ impl Explore {
         }
         if let Some(search) = parse_env(
             "ASYNCSIM_STRATEGY",
-            "`mix`, `fifo`, `random`, `pct:<depth>` or `exhaustive:<max deviations>`",
+            "`mix`, `fifo`, `random`, `pct:<depth>`, `exhaustive:<max deviations>` or `preemptions:<max preemptions>`",
             parse_search,
         ) {
             explore = explore.with_search(search);
@@ -251,6 +275,15 @@ impl Explore {
     /// decisions, each exactly once (delay bounding), up to `runs`.
     pub fn exhaustive(mut self, max_deviations: u32) -> Explore {
         self.search = Search::Exhaustive { max_deviations };
+        self
+    }
+
+    /// Enumerates every schedule with at most `max_preemptions` decisions
+    /// that switch away from the task that ran last while it could go on,
+    /// each exactly once (preemption bounding; see [`Search::Preemptions`]),
+    /// up to `runs`. `preemptions(0)` runs every task until it blocks.
+    pub fn preemptions(mut self, max_preemptions: u32) -> Explore {
+        self.search = Search::Preemptions { max_preemptions };
         self
     }
 

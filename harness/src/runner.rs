@@ -181,7 +181,12 @@ enum Source {
     Replay(Tape),
     Seed(u64),
     Sampled,
-    Exhaustive(u32),
+    /// Bounded enumeration: delay bounding from FIFO, or (`sticky`)
+    /// preemption bounding from "run the task that ran last".
+    Exhaustive {
+        bound: u32,
+        sticky: bool,
+    },
 }
 
 /// Everything needed to configure a run of this exploration.
@@ -215,7 +220,14 @@ impl Setup<'_> {
     fn strategy_name(&self) -> String {
         match &self.source {
             Source::Replay(_) => "replay".to_string(),
-            Source::Exhaustive(bound) => format!("exhaustive:{bound}"),
+            Source::Exhaustive {
+                bound,
+                sticky: false,
+            } => format!("exhaustive:{bound}"),
+            Source::Exhaustive {
+                bound,
+                sticky: true,
+            } => format!("preemptions:{bound}"),
             Source::Seed(_) | Source::Sampled => self.strategy.to_string(),
         }
     }
@@ -232,7 +244,7 @@ where
 {
     let strategy = match &settings.search {
         Search::Sampled(strategy) => strategy.clone(),
-        Search::Exhaustive { .. } => Strategy::Fifo,
+        Search::Exhaustive { .. } | Search::Preemptions { .. } => Strategy::Fifo,
     };
     let source = if let Some(tape) = &settings.replay_tape {
         Source::Replay(tape.clone())
@@ -241,7 +253,14 @@ where
     } else {
         match &settings.search {
             Search::Sampled(_) => Source::Sampled,
-            Search::Exhaustive { max_deviations } => Source::Exhaustive(*max_deviations),
+            Search::Exhaustive { max_deviations } => Source::Exhaustive {
+                bound: *max_deviations,
+                sticky: false,
+            },
+            Search::Preemptions { max_preemptions } => Source::Exhaustive {
+                bound: *max_preemptions,
+                sticky: true,
+            },
         }
     };
     // PCT spreads its change points over the run's length: estimate it once,
@@ -432,8 +451,8 @@ where
             classify,
         ),
         Source::Seed(seed) => drive_list(setup, body, vec![(0, Schedule::Seed(*seed))], classify),
-        Source::Exhaustive(max_deviations) => {
-            drive_exhaustive(setup, body, *max_deviations, stop_at_first, classify)
+        Source::Exhaustive { bound, sticky } => {
+            drive_exhaustive(setup, body, *bound, *sticky, stop_at_first, classify)
         }
         Source::Sampled => drive_sampled(setup, body, stop_at_first, classify),
     }
@@ -480,6 +499,7 @@ fn drive_exhaustive<B, F, R, C>(
     setup: &Setup<'_>,
     body: &B,
     max_deviations: u32,
+    sticky: bool,
     stop_at_first: bool,
     classify: C,
 ) -> Driven<R>
@@ -491,6 +511,9 @@ where
     let settings = setup.settings;
     let progress = Progress::new(settings.progress, settings.progress_every);
     let mut sim = Sim::new(settings.config.clone());
+    // The enumerator varies the draws at and after the end of each prefix
+    // away from what the run realised there — the baseline: FIFO, or with
+    // `sticky` the task that ran last (`Config::replay_sticky`).
     let mut enumerator = Enumerator::new(max_deviations);
     let mut driven = Driven {
         runs: 0,
@@ -504,13 +527,16 @@ where
             driven.exhausted = Some(!enumerator.skipped_options());
             return driven;
         };
-        let schedule = Schedule::Tape(prefix);
-        let run = run_with(
-            &mut sim,
-            body,
-            setup.config(&schedule, TraceMode::HashOnly, false),
-        );
+        let mut schedule = Schedule::Tape(prefix);
+        let mut config = setup.config(&schedule, TraceMode::HashOnly, false);
+        config.replay_sticky = sticky;
+        let run = run_with(&mut sim, body, config);
         enumerator.record(&run.tape);
+        if sticky {
+            // A prefix means this run only with the sticky continuation; the
+            // realised tape means it everywhere (reports, tokens, shrinking).
+            schedule = Schedule::Tape(run.tape.clone());
+        }
         let hash = run.trace.hash();
         progress.tick(hash, settings.runs, &setup.test_name);
         driven.hashes.push(hash);
@@ -928,7 +954,7 @@ where
         .unwrap_or(purpose == Purpose::Check);
     if check_determinism {
         let first = match setup.source {
-            Source::Exhaustive(_) => Schedule::Tape(Tape::new()),
+            Source::Exhaustive { .. } => Schedule::Tape(Tape::new()),
             _ => Schedule::Seed(settings.base_seed.wrapping_add(settings.run_index(0))),
         };
         if let Some(explanation) = determinism_check(&setup, body, &first) {
@@ -985,7 +1011,7 @@ where
     summary.exhausted = driven.exhausted;
     if let Some(first) = driven.hits.first() {
         let origin = match setup.source {
-            Source::Exhaustive(_) => Origin::Exhaustive,
+            Source::Exhaustive { .. } => Origin::Exhaustive,
             _ => Origin::Seed,
         };
         let found = counterexample(&setup, body, &first.schedule, origin, first.index);

@@ -50,6 +50,11 @@ pub struct Config {
     pub replay_lenient: bool,
     /// Record `Run::deviations` even when not replaying a tape.
     pub record_deviations: bool,
+    /// When a replayed tape runs out, keep polling the task polled last
+    /// while it is runnable, instead of asyncio's FIFO order: the
+    /// continuation of preemption-bounded exploration (the harness's
+    /// `preemptions:k`). The realised tape records every draw either way.
+    pub replay_sticky: bool,
 }
 
 /// asyncio's default executor has `min(32, cpu_count + 4)` workers. A
@@ -71,6 +76,7 @@ impl Default for Config {
             tasks_max: 100_000,
             pct_steps_estimate: 1_000,
             replay_lenient: false,
+            replay_sticky: false,
             record_deviations: false,
         }
     }
@@ -154,6 +160,12 @@ impl Config {
     /// run, not only in replays. Costs a little per non-FIFO decision.
     pub fn record_deviations(mut self, record: bool) -> Config {
         self.record_deviations = record;
+        self
+    }
+
+    /// See [`Config::replay_sticky`].
+    pub fn replay_sticky(mut self, sticky: bool) -> Config {
+        self.replay_sticky = sticky;
         self
     }
 

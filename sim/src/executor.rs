@@ -551,6 +551,7 @@ impl Core {
             &strategy,
             state.config.seed,
             lenient,
+            state.config.replay_sticky,
             state.config.pct_steps_estimate,
         );
         state.trace.reset();

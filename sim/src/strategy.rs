@@ -167,6 +167,11 @@ pub(crate) struct Chooser {
     /// Lenient replay (for shrinking): out-of-range values wrap, label
     /// mismatches are ignored, instead of diverging.
     lenient: bool,
+    /// Once the replayed tape runs out, schedule draws pick the task polled
+    /// last while it is runnable (`Config::replay_sticky`).
+    sticky: bool,
+    /// The task the last pick chose.
+    last_pick: Option<u32>,
     pct: PctState,
     pub(crate) tape: Tape,
     pub(crate) divergence: Option<Divergence>,
@@ -188,6 +193,8 @@ impl Chooser {
             replay: Vec::new(),
             replay_cursor: 0,
             lenient: false,
+            sticky: false,
+            last_pick: None,
             pct: PctState::default(),
             tape: Tape::new(),
             divergence: None,
@@ -200,6 +207,7 @@ impl Chooser {
         strategy: &Strategy,
         seed: u64,
         lenient: bool,
+        sticky: bool,
         steps_estimate: u64,
     ) {
         self.rng = ChaCha8Rng::seed_from_u64(seed);
@@ -208,6 +216,8 @@ impl Chooser {
         self.replay.clear();
         self.replay_cursor = 0;
         self.lenient = lenient;
+        self.sticky = sticky;
+        self.last_pick = None;
         self.pct.priorities.clear();
         self.pct.change_points.clear();
         self.pct.changes_done = 0;
@@ -256,11 +266,15 @@ impl Chooser {
             if self.mode == Mode::Pct {
                 self.note_pct_pick(runnable[0], false);
             }
+            self.last_pick = Some(runnable[0]);
             return 0;
         }
         let value = match self.mode {
             Mode::Fifo => 0,
             Mode::Random => bounded(&mut self.rng, count as u64),
+            Mode::Replay if self.sticky && self.replay_cursor >= self.replay.len() => {
+                self.sticky_pick(runnable)
+            }
             Mode::Replay => self.replayed(DrawLabel::Schedule, count as u64),
             Mode::Pct => self.pct_pick(runnable, step),
         };
@@ -269,7 +283,17 @@ impl Chooser {
             bound: count as u64,
             value,
         });
+        self.last_pick = runnable.get(value as usize).copied();
         value as usize
+    }
+
+    /// The sticky continuation's pick: the task picked last if it is
+    /// runnable again (it yielded), else asyncio's oldest.
+    #[cold]
+    fn sticky_pick(&self, runnable: &[u32]) -> u64 {
+        self.last_pick
+            .and_then(|last| runnable.iter().position(|task| *task == last))
+            .map_or(0, |position| position as u64)
     }
 
     fn pct_pick(&mut self, runnable: &[u32], step: u64) -> u64 {
