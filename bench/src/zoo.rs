@@ -33,6 +33,8 @@ pub enum Tool {
     SimPct(u32),
     /// asyncsim's exhaustive mode (bounded deviations).
     SimExhaustive,
+    /// asyncsim's preemption-bounded mode (run-to-completion baseline).
+    SimPreemptions,
     /// A candidate default: run i uses Random, PCT 2, Random, PCT 3 in turn
     /// (plain `Sim::run` loop; the harness has no such strategy yet).
     SimMix,
@@ -52,6 +54,7 @@ impl Tool {
             Tool::SimRandom => "asyncsim random".into(),
             Tool::SimPct(depth) => format!("asyncsim pct:{depth}"),
             Tool::SimExhaustive => "asyncsim exhaustive".into(),
+            Tool::SimPreemptions => "asyncsim preemptions".into(),
             Tool::SimMix => "asyncsim mix (default)".into(),
             Tool::ShuttleRandom => "shuttle random".into(),
             Tool::ShuttlePct(depth) => format!("shuttle pct:{depth}"),
@@ -63,7 +66,11 @@ impl Tool {
     pub fn is_sim(self) -> bool {
         matches!(
             self,
-            Tool::SimRandom | Tool::SimPct(_) | Tool::SimExhaustive | Tool::SimMix
+            Tool::SimRandom
+                | Tool::SimPct(_)
+                | Tool::SimExhaustive
+                | Tool::SimPreemptions
+                | Tool::SimMix
         )
     }
 }
@@ -75,6 +82,7 @@ pub const TOOLS: &[Tool] = &[
     Tool::SimPct(2),
     Tool::SimPct(3),
     Tool::SimExhaustive,
+    Tool::SimPreemptions,
     Tool::SimMix,
     Tool::ShuttleRandom,
     Tool::ShuttlePct(2),
@@ -217,17 +225,22 @@ fn sim_attempt(bug: usize, strategy: &Strategy, attempt: u64, cap: u64, steps: u
     }
 }
 
-/// Exhaustive search with iterative deepening on the deviation bound
-/// (1, 2, 3): schedules are counted across the bounds tried.
-fn sim_exhaustive(bug: usize, cap: u64) -> Attempt {
+/// Exhaustive search with iterative deepening on the bound (deviations
+/// from FIFO: 1, 2, 3; or, `preemptions`, from run-to-completion: 0, 1, 2,
+/// 3): schedules are counted across the bounds tried.
+fn sim_exhaustive(bug: usize, cap: u64, preemptions: bool) -> Attempt {
     let mut spent = 0;
-    for bound in 1..=3 {
+    let first = if preemptions { 0 } else { 1 };
+    for bound in first..=3 {
         if spent >= cap {
             break;
         }
-        let summary = explore(settings().runs(cap - spent).exhaustive(bound), || {
-            bugs::run::<rt::Sim>(bug)
-        });
+        let search = if preemptions {
+            settings().runs(cap - spent).preemptions(bound)
+        } else {
+            settings().runs(cap - spent).exhaustive(bound)
+        };
+        let summary = explore(search, || bugs::run::<rt::Sim>(bug));
         if let Some(found) = summary.first_failure {
             return Attempt {
                 schedules: Some(spent + found.run_index + 1),
@@ -274,7 +287,8 @@ fn attempt(tool: Tool, bug: usize, attempt: u64, size: ZooSize, steps: u64) -> A
     match tool {
         Tool::SimRandom => sim_attempt(bug, &Strategy::Random, attempt, cap, steps),
         Tool::SimPct(depth) => sim_attempt(bug, &Strategy::Pct { depth }, attempt, cap, steps),
-        Tool::SimExhaustive => sim_exhaustive(bug, cap),
+        Tool::SimExhaustive => sim_exhaustive(bug, cap, false),
+        Tool::SimPreemptions => sim_exhaustive(bug, cap, true),
         Tool::SimMix => sim_attempt(bug, &Strategy::Mix, attempt, cap, steps),
         Tool::ShuttleRandom => shuttle_attempt(
             bug,
@@ -292,7 +306,10 @@ fn attempt(tool: Tool, bug: usize, attempt: u64, size: ZooSize, steps: u64) -> A
 pub fn measure(tool: Tool, bug: usize, size: ZooSize) -> Cell {
     let start = Instant::now();
     let steps = fifo_steps(bug);
-    let attempts = if matches!(tool, Tool::ShuttleDfs | Tool::SimExhaustive) {
+    let attempts = if matches!(
+        tool,
+        Tool::ShuttleDfs | Tool::SimExhaustive | Tool::SimPreemptions
+    ) {
         // Deterministic: every attempt would be the same.
         let one = attempt(tool, bug, 0, size, steps);
         vec![one; size.attempts as usize]
