@@ -27,6 +27,27 @@ async fn attribute_with_exhaustive_search() {
     b.await.unwrap();
 }
 
+#[asyncsim::test(strategy = "preemptions:1", runs = 100, persist = false)]
+async fn attribute_with_preemption_bounding() {
+    let order = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    let handles: Vec<_> = (0..2)
+        .map(|task| {
+            let order = order.clone();
+            asyncsim::spawn(async move {
+                order.borrow_mut().push(task);
+                asyncsim::yield_now().await;
+                order.borrow_mut().push(task);
+            })
+        })
+        .collect();
+    for handle in handles {
+        handle.await.unwrap();
+    }
+    let order = order.borrow();
+    assert_eq!(order.len(), 4);
+    assert!(order.iter().filter(|task| **task == 0).count() == 2);
+}
+
 mod failing {
     #[asyncsim::test(runs = 200, persist = false)]
     #[should_panic(expected = "ASYNCSIM_REPLAY=")]

@@ -9,7 +9,7 @@
 //! async fn no_lost_update() { /* … */ }
 //! ```
 //!
-//! Arguments (all optional): `runs = <int>`, `strategy = "<fifo|random|mix|pct:N|exhaustive:N>"`,
+//! Arguments (all optional): `runs = <int>`, `strategy = "<fifo|random|mix|pct:N|exhaustive:N|preemptions:N>"`,
 //! `seed = <int>` (the base seed), `jobs = <int>`, `shrink = <bool>`,
 //! `persist = <bool>`. Each becomes the builder call of the same name on
 //! `asyncsim::Explore::new()`, so the `ASYNCSIM_*` environment variables keep
@@ -78,7 +78,7 @@ fn expand(
                 else {
                     return Err(syn::Error::new_spanned(
                         value,
-                        "strategy = \"fifo\" | \"random\" | \"mix\" | \"pct:<depth>\" | \"exhaustive:<max deviations>\"",
+                        "strategy = \"fifo\" | \"random\" | \"mix\" | \"pct:<depth>\" | \"exhaustive:<max deviations>\" | \"preemptions:<max preemptions>\"",
                     ));
                 };
                 let search = text.value();
@@ -124,15 +124,16 @@ fn parse_search_text(text: &str) -> Result<(), String> {
             .and_then(|rest| rest.parse::<u32>().ok())
     };
     match lower.as_str() {
-        "fifo" | "random" | "mix" | "pct" | "exhaustive" => Ok(()),
+        "fifo" | "random" | "mix" | "pct" | "exhaustive" | "preemptions" => Ok(()),
         // PCT needs a depth of at least 1 (`Strategy`'s parser says so too).
         _ if number_after("pct:").is_some_and(|depth| depth > 0)
-            || number_after("exhaustive:").is_some() =>
+            || number_after("exhaustive:").is_some()
+            || number_after("preemptions:").is_some() =>
         {
             Ok(())
         }
         _ => Err(format!(
-            "unknown strategy `{text}`: expected \"fifo\", \"random\", \"mix\", \"pct:<depth>\" (depth 1 or more) or \"exhaustive:<max deviations>\""
+            "unknown strategy `{text}`: expected \"fifo\", \"random\", \"mix\", \"pct:<depth>\" (depth 1 or more), \"exhaustive:<max deviations>\" or \"preemptions:<max preemptions>\""
         )),
     }
 }
@@ -161,12 +162,20 @@ mod tests {
             "pct:3",
             "exhaustive",
             "exhaustive:0",
+            "preemptions",
+            "preemptions:2",
         ] {
             assert!(parse_search_text(good).is_ok(), "{good}");
         }
         // `pct:0` compiled and then panicked at run time with
         // "checked when the test compiled".
-        for bad in ["pct:0", "pct:x", "exhaustive:-1", "sideways"] {
+        for bad in [
+            "pct:0",
+            "pct:x",
+            "exhaustive:-1",
+            "preemptions:x",
+            "sideways",
+        ] {
             assert!(parse_search_text(bad).is_err(), "{bad}");
         }
     }
