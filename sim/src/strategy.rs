@@ -170,7 +170,7 @@ pub(crate) struct Chooser {
     /// Once the replayed tape runs out, schedule draws pick the task polled
     /// last while it is runnable (`Config::replay_sticky`).
     sticky: bool,
-    /// The task the last pick chose.
+    /// The task the last pick chose (tracked only when `sticky`).
     last_pick: Option<u32>,
     pct: PctState,
     pub(crate) tape: Tape,
@@ -266,7 +266,9 @@ impl Chooser {
             if self.mode == Mode::Pct {
                 self.note_pct_pick(runnable[0], false);
             }
-            self.last_pick = Some(runnable[0]);
+            if self.sticky {
+                self.last_pick = Some(runnable[0]);
+            }
             return 0;
         }
         let value = match self.mode {
@@ -283,7 +285,9 @@ impl Chooser {
             bound: count as u64,
             value,
         });
-        self.last_pick = runnable.get(value as usize).copied();
+        if self.sticky {
+            self.last_pick = runnable.get(value as usize).copied();
+        }
         value as usize
     }
 
