@@ -117,19 +117,22 @@ mod tests {
     use super::*;
     use asyncsim_sim::DrawLabel;
 
-    /// A fake program: `length` binary draws, its schedule the values.
-    fn enumerate(length: usize, max_deviations: u32) -> Vec<Vec<u64>> {
+    /// A fake program of `baseline.len()` draws with `bound` options each,
+    /// whose exhausted tape continues along `baseline`; its schedule is the
+    /// values. Returns every schedule the enumerator ran, in order.
+    fn enumerate_around(baseline: &[u64], bound: u64, max_deviations: u32) -> Vec<Vec<u64>> {
         let mut enumerator = Enumerator::new(max_deviations);
         let mut seen = Vec::new();
         while let Some(prefix) = enumerator.next_prefix() {
             let mut values: Vec<u64> = prefix.draws().iter().map(|draw| draw.value).collect();
-            values.resize(length, 0);
+            let kept = values.len();
+            values.extend_from_slice(&baseline[kept..]);
             let realised = Tape::from_draws(
                 values
                     .iter()
                     .map(|value| Draw {
                         label: DrawLabel::Schedule,
-                        bound: 2,
+                        bound,
                         value: *value,
                     })
                     .collect(),
@@ -138,6 +141,11 @@ mod tests {
             seen.push(values);
         }
         seen
+    }
+
+    /// `length` binary draws along FIFO (all zeros).
+    fn enumerate(length: usize, max_deviations: u32) -> Vec<Vec<u64>> {
+        enumerate_around(&vec![0; length], 2, max_deviations)
     }
 
     #[test]
@@ -165,25 +173,7 @@ mod tests {
     #[test]
     fn enumerates_around_a_nonzero_baseline() {
         let baseline = [2u64, 0, 1, 2, 1];
-        let mut enumerator = Enumerator::new(2);
-        let mut seen = Vec::new();
-        while let Some(prefix) = enumerator.next_prefix() {
-            let mut values: Vec<u64> = prefix.draws().iter().map(|draw| draw.value).collect();
-            let kept = values.len();
-            values.extend_from_slice(&baseline[kept..]);
-            let realised = Tape::from_draws(
-                values
-                    .iter()
-                    .map(|value| Draw {
-                        label: DrawLabel::Schedule,
-                        bound: 3,
-                        value: *value,
-                    })
-                    .collect(),
-            );
-            enumerator.record(&realised);
-            seen.push(values);
-        }
+        let seen = enumerate_around(&baseline, 3, 2);
         // 1 + 5·2 + C(5,2)·2² = 51 schedules within two changes.
         assert_eq!(seen.len(), 51);
         let mut unique = seen.clone();
