@@ -371,7 +371,9 @@ impl Sim {
                     tasks: Vec::new(),
                     runnable: RunQueue::default(),
                     chooser: Chooser::new(),
-                    trace: Trace::default(),
+                    // A spare from an earlier run on this thread, if any: a
+                    // new `Sim` per run then starts at the size runs reach.
+                    trace: Trace::with_capacity(0, 0),
                     label_ids: HashMap::new(),
                     now_ns: 0,
                     step: 0,

@@ -196,7 +196,7 @@ impl Chooser {
             sticky: false,
             last_pick: None,
             pct: PctState::default(),
-            tape: Tape::new(),
+            tape: Tape::with_capacity(0),
             divergence: None,
         }
     }
