@@ -547,14 +547,13 @@ impl Core {
         let state = &mut *state;
         state.tasks.clear();
         state.runnable.clear();
-        let strategy = state.config.strategy.clone();
-        let lenient = state.config.replay_lenient;
+        let config = &state.config;
         state.chooser.reset(
-            &strategy,
-            state.config.seed,
-            lenient,
-            state.config.replay_sticky,
-            state.config.pct_steps_estimate,
+            &config.strategy,
+            config.seed,
+            config.replay_lenient,
+            config.replay_sticky,
+            config.pct_steps_estimate,
         );
         state.trace.reset();
         state.label_ids.clear();

@@ -223,7 +223,16 @@ impl Chooser {
         self.pct.changes_done = 0;
         self.pct.last_pick = None;
         self.pct.repeat_picks = 0;
-        let strategy = &strategy.for_seed(seed);
+        // `Mix` resolves by seed; anything else is used as is (no clone: a
+        // replayed tape is copied once, into `replay`).
+        let resolved;
+        let strategy = match strategy {
+            Strategy::Mix => {
+                resolved = strategy.for_seed(seed);
+                &resolved
+            }
+            other => other,
+        };
         self.mode = match strategy {
             Strategy::Fifo => Mode::Fifo,
             Strategy::Random => Mode::Random,
