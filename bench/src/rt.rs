@@ -10,14 +10,14 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
-/// A boxed join future that yields the task's output (a panic in the task
-/// resurfaces as a panic in the joiner).
-pub type Join<T> = Pin<Box<dyn Future<Output = T>>>;
-
 /// What a body needs from a runtime.
 pub trait Rt: 'static {
+    /// A task's join future: yields the task's output (a panic in the task
+    /// resurfaces as a panic in the joiner). Each runtime's own handle,
+    /// unboxed, as a test written for that runtime would await it.
+    type Join<T: 'static>: Future<Output = T>;
     /// Spawns a task.
-    fn spawn<F>(future: F) -> Join<F::Output>
+    fn spawn<F>(future: F) -> Self::Join<F::Output>
     where
         F: Future + 'static,
         F::Output: 'static;
@@ -28,19 +28,29 @@ pub trait Rt: 'static {
 /// asyncsim.
 pub struct Sim;
 
+/// asyncsim's join handle, unwrapped.
+pub struct SimJoin<T>(asyncsim::JoinHandle<T>);
+
+impl<T> Future for SimJoin<T> {
+    type Output = T;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        match Pin::new(&mut self.0).poll(cx) {
+            Poll::Ready(Ok(value)) => Poll::Ready(value),
+            Poll::Ready(Err(error)) => panic!("joined task failed: {error}"),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
 impl Rt for Sim {
-    fn spawn<F>(future: F) -> Join<F::Output>
+    type Join<T: 'static> = SimJoin<T>;
+
+    fn spawn<F>(future: F) -> SimJoin<F::Output>
     where
         F: Future + 'static,
         F::Output: 'static,
     {
-        let handle = asyncsim::spawn(future);
-        Box::pin(async move {
-            match handle.await {
-                Ok(value) => value,
-                Err(error) => panic!("joined task failed: {error}"),
-            }
-        })
+        SimJoin(asyncsim::spawn(future))
     }
 
     fn yield_now() -> impl Future<Output = ()> {
@@ -51,19 +61,29 @@ impl Rt for Sim {
 /// shuttle's async executor (`shuttle::future`).
 pub struct Shuttle;
 
+/// shuttle's join handle, unwrapped.
+pub struct ShuttleJoin<T>(shuttle::future::JoinHandle<T>);
+
+impl<T> Future for ShuttleJoin<T> {
+    type Output = T;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        match Pin::new(&mut self.0).poll(cx) {
+            Poll::Ready(Ok(value)) => Poll::Ready(value),
+            Poll::Ready(Err(error)) => panic!("joined task failed: {error:?}"),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
 impl Rt for Shuttle {
-    fn spawn<F>(future: F) -> Join<F::Output>
+    type Join<T: 'static> = ShuttleJoin<T>;
+
+    fn spawn<F>(future: F) -> ShuttleJoin<F::Output>
     where
         F: Future + 'static,
         F::Output: 'static,
     {
-        let handle = shuttle::future::spawn_local(future);
-        Box::pin(async move {
-            match handle.await {
-                Ok(value) => value,
-                Err(error) => panic!("joined task failed: {error:?}"),
-            }
-        })
+        ShuttleJoin(shuttle::future::spawn_local(future))
     }
 
     fn yield_now() -> impl Future<Output = ()> {
