@@ -766,10 +766,7 @@ impl Core {
         }));
         match outcome {
             Ok(Poll::Pending) => self.end_poll_pending(task),
-            Ok(Poll::Ready(())) => {
-                self.end_poll_ready(task);
-                self.next_task()
-            }
+            Ok(Poll::Ready(())) => self.end_poll_ready_and_pick(task),
             Err(payload) => {
                 self.end_poll_panic(task, payload);
                 self.next_task()
@@ -817,6 +814,24 @@ impl Core {
         self.end_poll_common(state, task);
         state.tasks[task as usize].state = TaskState::Done;
         state.record(Some(TaskId(task)), EventKind::Complete);
+    }
+
+    /// Ends a spawned task's last poll and picks the next task in the same
+    /// borrow of the state.
+    fn end_poll_ready_and_pick(&self, task: u32) -> Option<NextTask> {
+        let mut guard = self.state.borrow_mut();
+        let state = &mut *guard;
+        self.end_poll_common(state, task);
+        state.tasks[task as usize].state = TaskState::Done;
+        state.record(Some(TaskId(task)), EventKind::Complete);
+        if FOREIGN_WAKE_COUNT.load(Ordering::Relaxed) == self.foreign_seen.get() {
+            if let Some(next) = state.try_pick() {
+                drop(guard);
+                return Some(self.started(next));
+            }
+        }
+        drop(guard);
+        self.next_task()
     }
 
     /// Ends a poll that returned `Pending` and picks the next task in the

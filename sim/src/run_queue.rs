@@ -53,7 +53,10 @@ impl RunQueue {
     pub(crate) fn remove(&mut self, position: usize) -> u32 {
         let index = self.head + position;
         let task = self.slots[index];
-        if position < self.len() / 2 {
+        if position == 0 {
+            // The oldest: asyncio's own choice, and every FIFO pick.
+            self.head += 1;
+        } else if position < self.len() / 2 {
             // Shift the older entries one slot toward the back.
             self.slots.copy_within(self.head..index, self.head + 1);
             self.head += 1;
