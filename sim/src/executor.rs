@@ -1243,7 +1243,7 @@ impl State {
             self.fail_pending_divergence();
             return None;
         }
-        if position != 0 && self.explain {
+        if self.explain && position != 0 {
             self.note_schedule_deviation(position, step);
         }
         let task = self.runnable.remove(position);

@@ -4,43 +4,74 @@
 //! A scheduling draw of `k` polls the k-th oldest runnable task, so the
 //! queue must support "remove at k" as well as FIFO push and pop. A
 //! `VecDeque` does, but its wrap-around bookkeeping cost more than the move
-//! itself in profiles. This is a `Vec` with a moving head instead: popping the
-//! front advances `head`, removing from the middle shifts whichever side is
-//! shorter by one slot, and the dead prefix is reclaimed when it grows larger
-//! than the live part.
+//! itself in profiles. This is a buffer of slots with a moving head instead.
+//!
+//! Under a random strategy `k` is unpredictable, and so is every branch that
+//! depends on it: a mispredicted branch costs more than the move itself. So a
+//! short queue (up to [`BLOCK`] entries, the common case) removes with no
+//! branch on `k` at all: it moves the fixed block of [`BLOCK`] slots after
+//! the entry one slot to the front, which the compiler does with a few
+//! vector loads and stores. The buffer keeps [`BLOCK`] initialised slots of
+//! padding after the tail so the block is always in bounds; the padding it
+//! carries along is never read as an entry. A longer queue shifts whichever
+//! side of the entry is shorter.
+
+/// Entries a short queue holds, and the slots its removal moves.
+const BLOCK: usize = 16;
 
 /// Runnable task indices in FIFO order.
 #[derive(Debug, Default)]
 pub(crate) struct RunQueue {
+    /// `[head..end]` are the entries; `[end..end + BLOCK]` is padding
+    /// (`slots` is empty until the first push).
     slots: Vec<u32>,
-    /// Index of the oldest live entry in `slots`.
+    /// Index of the oldest entry.
     head: usize,
+    /// One past the newest entry.
+    end: usize,
 }
 
 impl RunQueue {
     /// The live entries, oldest first.
     #[inline]
     pub(crate) fn as_slice(&self) -> &[u32] {
-        &self.slots[self.head..]
+        &self.slots[self.head..self.end]
     }
 
     #[inline]
     pub(crate) fn len(&self) -> usize {
-        self.slots.len() - self.head
+        self.end - self.head
     }
 
     #[inline]
     pub(crate) fn is_empty(&self) -> bool {
-        self.slots.len() == self.head
+        self.end == self.head
     }
 
     #[inline]
     pub(crate) fn push_back(&mut self, task: u32) {
-        if self.head >= 32 && self.head >= self.slots.len() / 2 {
-            self.slots.drain(..self.head);
-            self.head = 0;
+        if self.end + BLOCK >= self.slots.len() {
+            self.make_room();
         }
-        self.slots.push(task);
+        self.slots[self.end] = task;
+        self.end += 1;
+    }
+
+    /// Restores the tail padding: moves the entries back to the front when
+    /// the dead prefix is at least as long as they are, else grows.
+    #[cold]
+    #[inline(never)]
+    fn make_room(&mut self) {
+        let len = self.len();
+        if self.head > 0 && self.head >= len {
+            self.slots.copy_within(self.head..self.end, 0);
+            self.head = 0;
+            self.end = len;
+        }
+        if self.end + BLOCK >= self.slots.len() {
+            let grown = (self.slots.len() * 2).max(self.end + 4 * BLOCK);
+            self.slots.resize(grown, 0);
+        }
     }
 
     /// Removes and returns the `position`-th oldest entry.
@@ -51,22 +82,31 @@ impl RunQueue {
     /// draws bounded by `len`).
     #[inline]
     pub(crate) fn remove(&mut self, position: usize) -> u32 {
+        let len = self.len();
+        assert!(
+            position < len,
+            "asyncsim bug: run queue position out of range"
+        );
         let index = self.head + position;
         let task = self.slots[index];
-        if position == 0 {
-            // The oldest: asyncio's own choice, and every FIFO pick.
-            self.head += 1;
-        } else if position < self.len() / 2 {
+        if len <= BLOCK {
+            // No branch on `position`: the block after the entry moves one
+            // slot to the front, padding and all.
+            let block: [u32; BLOCK] = self.slots[index + 1..index + 1 + BLOCK]
+                .try_into()
+                .expect("a block is BLOCK slots");
+            self.slots[index..index + BLOCK].copy_from_slice(&block);
+            self.end -= 1;
+        } else if position < len / 2 {
             // Shift the older entries one slot toward the back.
             self.slots.copy_within(self.head..index, self.head + 1);
             self.head += 1;
         } else {
-            self.slots.copy_within(index + 1.., index);
-            self.slots.pop();
+            self.slots.copy_within(index + 1..self.end, index);
+            self.end -= 1;
         }
-        if self.head == self.slots.len() {
-            self.slots.clear();
-            self.head = 0;
+        if self.head == self.end {
+            self.clear();
         }
         task
     }
@@ -82,9 +122,10 @@ impl RunQueue {
         }
     }
 
+    #[inline]
     pub(crate) fn clear(&mut self) {
-        self.slots.clear();
         self.head = 0;
+        self.end = 0;
     }
 }
 
