@@ -425,7 +425,10 @@ fn mutex_workload(measure: &mut Measure) {
 /// asyncsim's harness `check` over `runs` schedules on `jobs` threads;
 /// returns seconds.
 fn sim_check(runs: u64, jobs: u64) -> f64 {
+    // Random, like shuttle's `check_random` beside it (the harness's
+    // default, `Strategy::Mix`, gives half its seeds to PCT).
     let settings = asyncsim::harness::Explore::without_environment()
+        .strategy(Strategy::Random)
         .runs(runs)
         .jobs(jobs as usize)
         .persist(false)
@@ -542,6 +545,21 @@ pub fn profile(workload: &str, seconds: f64, max_runs: u64) {
         config = config.strategy(Strategy::Fifo);
     }
     let workload = workload.split('-').next().unwrap_or(workload);
+    if workload == "harness" {
+        // The `check` row's asyncsim runner: `runs` schedules through the
+        // harness on one thread.
+        let runs = if max_runs == u64::MAX {
+            10_000
+        } else {
+            max_runs
+        };
+        let seconds_taken = sim_check(runs, 1);
+        println!(
+            "harness check: {runs} runs, {:.2} us/run",
+            seconds_taken * 1e6 / runs as f64
+        );
+        return;
+    }
     let mut sim = Sim::new(config);
     let mut runs = 0u64;
     let mut steps = 0u64;
@@ -554,7 +572,7 @@ pub fn profile(workload: &str, seconds: f64, max_runs: u64) {
             "mutex" => sim.run(sim_mutex_body()).steps(),
             "mutexfutures" => sim.run(futures_mutex_body()).steps(),
             other => panic!(
-                "unknown profile workload `{other}` (10x10, 100x100, check, mutex, mutexfutures)"
+                "unknown profile workload `{other}` (10x10, 100x100, check, mutex, mutexfutures, harness)"
             ),
         };
         steps += run_steps;
