@@ -674,8 +674,30 @@ where
     driven
 }
 
+/// Trace hashes are already well mixed: hashing them again (SipHash) was a
+/// measurable part of a small body's run in `check`.
+#[derive(Default)]
+struct TraceHashHasher(u64);
+
+impl std::hash::Hasher for TraceHashHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.0 = (self.0 << 8 | self.0 >> 56) ^ u64::from(*byte);
+        }
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        self.0 = value;
+    }
+}
+
 fn coverage(hashes: &[u64]) -> (u64, u64) {
-    let mut seen = HashSet::with_capacity(hashes.len());
+    let mut seen: HashSet<u64, std::hash::BuildHasherDefault<TraceHashHasher>> =
+        HashSet::with_capacity_and_hasher(hashes.len(), Default::default());
     let recent_from = hashes.len().saturating_sub(1000);
     let mut new_recent = 0;
     for (position, hash) in hashes.iter().enumerate() {
