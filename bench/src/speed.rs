@@ -46,8 +46,9 @@ impl Row {
 }
 
 /// Independent timing slices per cell; the fastest is reported (the
-/// machine is shared, and interference only ever adds time).
-const SLICES: u32 = 3;
+/// machine is shared, and interference only ever adds time: with three
+/// slices a burst of it still decided a cell now and then).
+const SLICES: u32 = 6;
 
 /// Runs `one(run_index)` repeatedly for `budget` in all (after a short
 /// warm-up), in [`SLICES`] slices; returns the fastest slice's (runs,
