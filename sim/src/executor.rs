@@ -1243,7 +1243,9 @@ impl State {
             self.fail_pending_divergence();
             return None;
         }
-        if self.explain && position != 0 {
+        // One branch, on `explain` only: the compiler tested the drawn
+        // position first, a branch a random draw mispredicts.
+        if self.explain {
             self.note_schedule_deviation(position, step);
         }
         let task = self.runnable.remove(position);
@@ -1312,6 +1314,9 @@ impl State {
     #[cold]
     #[inline(never)]
     fn note_schedule_deviation(&mut self, position: usize, step: u64) {
+        if position == 0 {
+            return;
+        }
         let deviation = Deviation {
             draw: self.chooser.tape.len() - 1,
             step: step + 1,
