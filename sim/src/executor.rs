@@ -55,6 +55,33 @@ use crate::trace::{
 /// is never mistaken for one of another. Not an input to any decision.
 static NEXT_RUN_ID: AtomicU64 = AtomicU64::new(1);
 
+/// Run ids a thread claims at once: one atomic add per this many runs (a
+/// shared counter bumped on every run bounced its cache line between the
+/// workers of a parallel `check`).
+const RUN_ID_BLOCK: u64 = 64;
+
+thread_local! {
+    /// The thread's claimed run ids: the next one and the end of its block.
+    static RUN_IDS: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
+}
+
+/// A run id no other run in the process has (until ids wrap, after 2^40
+/// runs on 64-bit targets), never 0.
+fn next_run_id() -> u64 {
+    RUN_IDS.with(|ids| loop {
+        let (mut next, mut end) = ids.get();
+        if next == end {
+            next = NEXT_RUN_ID.fetch_add(RUN_ID_BLOCK, Ordering::Relaxed);
+            end = next + RUN_ID_BLOCK;
+        }
+        ids.set((next + 1, end));
+        let id = next & RUN_ID_MASK;
+        if id != 0 {
+            return id;
+        }
+    })
+}
+
 /// A task's waker is two integers packed into the waker's data word — the
 /// run's id and the task's index — so making, cloning and dropping one
 /// allocates nothing and shares no memory between threads.
@@ -429,12 +456,7 @@ impl Sim {
     /// When called from inside another run (simulations do not nest).
     pub fn run<F: Future>(&mut self, future: F) -> Run<F::Output> {
         let core = &self.core;
-        let run_id = loop {
-            let id = NEXT_RUN_ID.fetch_add(1, Ordering::Relaxed) & RUN_ID_MASK;
-            if id != 0 {
-                break id;
-            }
-        };
+        let run_id = next_run_id();
         core.run_id.set(run_id);
         core.foreign_seen
             .set(FOREIGN_WAKE_COUNT.load(Ordering::Acquire));
