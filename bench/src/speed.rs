@@ -572,6 +572,17 @@ pub fn profile(workload: &str, seconds: f64, max_runs: u64) {
             "check" => sim.run(bugs::check_body::<rt::Sim>()).steps(),
             "mutex" => sim.run(sim_mutex_body()).steps(),
             "mutexfutures" => sim.run(futures_mutex_body()).steps(),
+            // What a run costs with nothing in it, and with three tasks
+            // that return at once (fixed costs, for profiling).
+            "empty" => sim.run(async {}).steps(),
+            "spawn3" => sim
+                .run(async {
+                    let handles: Vec<_> = (0..3).map(|_| asyncsim::spawn(async {})).collect();
+                    for handle in handles {
+                        handle.await.unwrap();
+                    }
+                })
+                .steps(),
             other => panic!(
                 "unknown profile workload `{other}` (10x10, 100x100, check, mutex, mutexfutures, harness)"
             ),

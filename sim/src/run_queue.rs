@@ -80,8 +80,34 @@ impl RunQueue {
     ///
     /// When `position` is out of range (an asyncsim bug: positions come from
     /// draws bounded by `len`).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn remove(&mut self, position: usize) -> u32 {
+        let len = self.len();
+        if len > BLOCK {
+            return self.remove_long(position);
+        }
+        assert!(
+            position < len,
+            "asyncsim bug: run queue position out of range"
+        );
+        // No branch on `position`: the block after the entry moves one slot
+        // to the front, padding and all.
+        let index = self.head + position;
+        let window: &mut [u32; BLOCK + 1] = (&mut self.slots[index..index + BLOCK + 1])
+            .try_into()
+            .expect("a window is BLOCK + 1 slots");
+        let task = window[0];
+        window.copy_within(1.., 0);
+        self.end -= 1;
+        if self.head == self.end {
+            self.clear();
+        }
+        task
+    }
+
+    /// `remove` on a queue longer than [`BLOCK`]: shifts the shorter side.
+    #[inline(never)]
+    fn remove_long(&mut self, position: usize) -> u32 {
         let len = self.len();
         assert!(
             position < len,
@@ -89,24 +115,13 @@ impl RunQueue {
         );
         let index = self.head + position;
         let task = self.slots[index];
-        if len <= BLOCK {
-            // No branch on `position`: the block after the entry moves one
-            // slot to the front, padding and all.
-            let block: [u32; BLOCK] = self.slots[index + 1..index + 1 + BLOCK]
-                .try_into()
-                .expect("a block is BLOCK slots");
-            self.slots[index..index + BLOCK].copy_from_slice(&block);
-            self.end -= 1;
-        } else if position < len / 2 {
+        if position < len / 2 {
             // Shift the older entries one slot toward the back.
             self.slots.copy_within(self.head..index, self.head + 1);
             self.head += 1;
         } else {
             self.slots.copy_within(index + 1..self.end, index);
             self.end -= 1;
-        }
-        if self.head == self.end {
-            self.clear();
         }
         task
     }
