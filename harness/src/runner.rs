@@ -583,7 +583,9 @@ where
     let stop = AtomicU64::new(u64::MAX);
     let progress = Progress::new(settings.progress, settings.progress_every);
     let work = || -> Local<R> {
-        let mut sim = Sim::new(settings.config.clone());
+        // Sampled schedules differ only by seed: the configuration is built
+        // once, and each run sets its seed.
+        let mut sim = Sim::new(setup.config(&Schedule::Seed(0), TraceMode::HashOnly, false));
         let mut local = Vec::new();
         // Positions are claimed a chunk at a time: one shared counter bumped
         // per run would bounce its cache line between the workers on every
@@ -611,12 +613,10 @@ where
                 break;
             }
             let index = settings.run_index(position);
-            let schedule = Schedule::Seed(settings.base_seed.wrapping_add(index));
-            let run = run_with(
-                &mut sim,
-                body,
-                setup.config(&schedule, TraceMode::HashOnly, false),
-            );
+            let seed = settings.base_seed.wrapping_add(index);
+            let schedule = Schedule::Seed(seed);
+            sim.config_mut().seed = seed;
+            let run = sim.run(body());
             let hash = run.trace.hash();
             let hit = classify(run);
             if hit.is_some() && stop_at_first {
