@@ -110,6 +110,20 @@ fn a_panic_in_an_awaited_task_is_a_join_error_not_a_run_failure() {
 }
 
 #[test]
+fn a_pool_job_panic_whose_handle_is_kept_but_never_awaited_is_a_warning() {
+    let run = Sim::new(fifo()).run(async {
+        let handle = asyncsim::spawn_blocking(|| panic!("nobody looks at the pool"));
+        time::sleep(Duration::from_secs(1)).await;
+        assert!(handle.is_finished());
+        drop(handle);
+        "done"
+    });
+    assert_eq!(run.result.unwrap(), "done");
+    let warnings: Vec<_> = run.trace.warnings().collect();
+    assert_eq!(warnings, [(Some(TaskId(1)), Warning::PanicNotRetrieved)]);
+}
+
+#[test]
 fn a_panic_whose_handle_is_kept_but_never_awaited_is_a_warning() {
     let run = Sim::new(fifo()).run(async {
         let handle = task::Builder::new()

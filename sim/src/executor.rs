@@ -248,6 +248,9 @@ pub(crate) struct State {
     /// `finish_run`'s list of finished tasks with a join slot (kept for its
     /// buffer).
     finished_joins: Vec<u32>,
+    /// Join slots given a panic this run: the end-of-run sweep looks for
+    /// unretrieved panics only when there is one.
+    panics_delivered: u32,
 }
 
 /// The shared core of a running simulation.
@@ -419,6 +422,7 @@ impl Sim {
                     explain: false,
                     failure: None,
                     finished_joins: Vec::new(),
+                    panics_delivered: 0,
                 }),
                 run_id: Cell::new(0),
                 running: Cell::new(NOT_RUNNING),
@@ -602,6 +606,7 @@ impl Core {
         state.explain =
             state.config.record_deviations || matches!(state.config.strategy, Strategy::Replay(_));
         state.failure = None;
+        state.panics_delivered = 0;
     }
 
     /// Registers a task and queues its first poll (after everything already
@@ -930,6 +935,7 @@ impl Core {
         let observable = task != 0 && cell.as_ref().is_some_and(|cell| cell.handle_alive());
         if observable {
             if let Some(cell) = &cell {
+                self.state.borrow_mut().panics_delivered += 1;
                 cell.fail(JoinError::panicked(TaskId(task), name, panic.text()));
             }
         } else {
@@ -1099,6 +1105,7 @@ impl Core {
             let mut pending = Vec::new();
             let mut joins = std::mem::take(&mut state.finished_joins);
             joins.clear();
+            let panics = state.panics_delivered > 0;
             for index in 1..state.tasks.len() {
                 let slot = &mut state.tasks[index];
                 if slot.state != TaskState::Done {
@@ -1110,7 +1117,7 @@ impl Core {
                         Some(TaskId(index as u32)),
                         EventKind::Warning(Warning::DestroyedPending),
                     );
-                } else if slot.cell.is_some() {
+                } else if panics && slot.cell.is_some() {
                     joins.push(index as u32);
                 }
             }
@@ -1150,7 +1157,9 @@ impl Core {
             let mode = state.config.trace_mode;
             state.trace.record(event, usize::MAX, mode);
         }
-        state.flush_all_deferred();
+        if !state.deferred.is_empty() {
+            state.flush_all_deferred();
+        }
         // Handles keep their cells; the engine lets go of every task,
         // outside the borrow (a task's output may have a destructor), and
         // keeps the buffer for the next run.
@@ -1670,6 +1679,7 @@ where
                         try_with_core(|core| core.state.borrow().trace.task_name(task).to_string())
                             .unwrap_or_default();
                     if writer.handle_alive() {
+                        try_with_core(|core| core.state.borrow_mut().panics_delivered += 1);
                         writer.fail(JoinError::panicked(task, name, message));
                     } else {
                         try_with_core(|core| {
