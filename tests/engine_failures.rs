@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use asyncsim::trace::Warning;
 use asyncsim::{
-    task, time, yield_now, Config, Draw, DrawLabel, EventKind, FailureKind, Sim, Strategy, Tape,
-    TaskId,
+    task, time, yield_now, Config, Draw, DrawLabel, EventKind, FailureKind, JoinHandle, Run, Sim,
+    Strategy, Tape, TaskId,
 };
 
 fn fifo() -> Config {
@@ -109,36 +109,42 @@ fn a_panic_in_an_awaited_task_is_a_join_error_not_a_run_failure() {
     assert_eq!(run.trace.warnings().count(), 0);
 }
 
-#[test]
-fn a_pool_job_panic_whose_handle_is_kept_but_never_awaited_is_a_warning() {
-    let run = Sim::new(fifo()).run(async {
-        let handle = asyncsim::spawn_blocking(|| panic!("nobody looks at the pool"));
-        time::sleep(Duration::from_secs(1)).await;
-        assert!(handle.is_finished());
-        drop(handle);
-        "done"
-    });
-    assert_eq!(run.result.unwrap(), "done");
-    let warnings: Vec<_> = run.trace.warnings().collect();
-    assert_eq!(warnings, [(Some(TaskId(1)), Warning::PanicNotRetrieved)]);
-}
-
-#[test]
-fn a_panic_whose_handle_is_kept_but_never_awaited_is_a_warning() {
-    let run = Sim::new(fifo()).run(async {
-        let handle = task::Builder::new()
-            .name("ignored")
-            .spawn(async { panic!("nobody looks") });
+/// Runs a body that spawns a panicking task (or pool job) with `spawn`,
+/// keeps its handle alive past the panic, then drops it unawaited.
+fn run_keeping_a_panicked_handle(
+    spawn: impl FnOnce() -> JoinHandle<()> + 'static,
+) -> Run<&'static str> {
+    Sim::new(fifo()).run(async move {
+        let handle = spawn();
         time::sleep(Duration::from_secs(1)).await;
         assert!(handle.is_finished());
         // `handle` is still alive here, so the panic was observable.
         drop(handle);
         "done"
+    })
+}
+
+#[test]
+fn a_panic_whose_handle_is_kept_but_never_awaited_is_a_warning() {
+    let run = run_keeping_a_panicked_handle(|| {
+        task::Builder::new()
+            .name("ignored")
+            .spawn(async { panic!("nobody looks") })
     });
     assert_eq!(run.result.unwrap(), "done");
     let warnings: Vec<_> = run.trace.warnings().collect();
     assert_eq!(warnings, [(Some(TaskId(1)), Warning::PanicNotRetrieved)]);
     assert!(run.trace.to_string().contains("task panic never retrieved"));
+}
+
+#[test]
+fn a_pool_job_panic_whose_handle_is_kept_but_never_awaited_is_a_warning() {
+    let run = run_keeping_a_panicked_handle(|| {
+        asyncsim::spawn_blocking(|| panic!("nobody looks at the pool"))
+    });
+    assert_eq!(run.result.unwrap(), "done");
+    let warnings: Vec<_> = run.trace.warnings().collect();
+    assert_eq!(warnings, [(Some(TaskId(1)), Warning::PanicNotRetrieved)]);
 }
 
 #[test]
