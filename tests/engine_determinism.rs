@@ -65,6 +65,44 @@ proptest! {
         prop_assert_eq!(&fresh.trace, &reused.trace);
         prop_assert_eq!(fresh.tape.draws(), reused.tape.draws());
     }
+
+    #[test]
+    fn a_run_after_an_outcome_only_run_matches_a_fresh_sim(
+        program in ops(),
+        seed in any::<u64>(),
+    ) {
+        // `run_outcome` (what the harness uses for passing runs) leaves the
+        // run's trace and tape in the Sim; the next run must still start
+        // clean, and the outcome must be the run's own.
+        let fresh = run_program(&program, Config::new().seed(seed));
+        let mut sim = asyncsim::Sim::new(Config::new().seed(seed));
+        let outcome = sim.run_outcome(engine_support::exec(program.clone(), "main".into()));
+        prop_assert_eq!(outcome.trace_hash, fresh.trace.hash());
+        prop_assert_eq!(outcome.result.is_ok(), fresh.result.is_ok());
+        let reused = sim.run(engine_support::exec(program.clone(), "main".into()));
+        prop_assert_eq!(&fresh.trace, &reused.trace);
+        prop_assert_eq!(fresh.tape.draws(), reused.tape.draws());
+    }
+}
+
+#[test]
+fn a_run_never_sees_the_marks_of_the_run_before_it_on_the_same_sim() {
+    use asyncsim::trace::{mark, marks_so_far};
+    for mode in [TraceMode::Full, TraceMode::HashOnly] {
+        let mut sim = asyncsim::Sim::new(Config::new().trace_mode(mode));
+        let first = sim.run_outcome(async {
+            mark("first");
+            marks_so_far()
+        });
+        assert_eq!(first.result.unwrap(), ["first"], "{mode:?}");
+        let second = sim.run(async {
+            mark("second");
+            marks_so_far()
+        });
+        assert_eq!(second.result.unwrap(), ["second"], "{mode:?}");
+        let third = sim.run_outcome(async { marks_so_far() });
+        assert!(third.result.unwrap().is_empty(), "{mode:?}");
+    }
 }
 
 #[test]

@@ -436,12 +436,51 @@ impl Progress {
     }
 }
 
+/// What a driver asks of each run: `Some(data)` for a hit.
+trait Classify<T, R>: Sync {
+    /// True when only the result matters: sampled runs then skip handing
+    /// over their trace and tape (`Sim::run_outcome`).
+    const RESULT_ONLY: bool;
+    fn run(&self, run: Run<T>) -> Option<R>;
+    fn result(&self, result: Result<T, Failure>) -> Option<R>;
+}
+
+/// A classifier that needs the whole run (its tape, say).
+struct ByRun<C>(C);
+
+impl<T, R, C: Fn(Run<T>) -> Option<R> + Sync> Classify<T, R> for ByRun<C> {
+    const RESULT_ONLY: bool = false;
+
+    fn run(&self, run: Run<T>) -> Option<R> {
+        (self.0)(run)
+    }
+
+    fn result(&self, _result: Result<T, Failure>) -> Option<R> {
+        unreachable!("asyncsim bug: a whole-run classifier was given a result only")
+    }
+}
+
+/// A classifier that looks at the result only.
+struct ByResult<C>(C);
+
+impl<T, R, C: Fn(Result<T, Failure>) -> Option<R> + Sync> Classify<T, R> for ByResult<C> {
+    const RESULT_ONLY: bool = true;
+
+    fn run(&self, run: Run<T>) -> Option<R> {
+        (self.0)(run.result)
+    }
+
+    fn result(&self, result: Result<T, Failure>) -> Option<R> {
+        (self.0)(result)
+    }
+}
+
 fn drive<B, F, R, C>(setup: &Setup<'_>, body: &B, stop_at_first: bool, classify: C) -> Driven<R>
 where
     B: Fn() -> F + Sync,
     F: Future,
     R: Send,
-    C: Fn(Run<F::Output>) -> Option<R> + Sync,
+    C: Classify<F::Output, R>,
 {
     match &setup.source {
         Source::Replay(tape) => drive_list(
@@ -467,7 +506,7 @@ fn drive_list<B, F, R, C>(
 where
     B: Fn() -> F,
     F: Future,
-    C: Fn(Run<F::Output>) -> Option<R>,
+    C: Classify<F::Output, R>,
 {
     let mut sim = Sim::new(setup.settings.config.clone());
     let mut driven = Driven {
@@ -484,7 +523,7 @@ where
         );
         driven.runs += 1;
         driven.hashes.push(run.trace.hash());
-        if let Some(data) = classify(run) {
+        if let Some(data) = classify.run(run) {
             driven.hits.push(Hit {
                 index,
                 schedule,
@@ -506,7 +545,7 @@ fn drive_exhaustive<B, F, R, C>(
 where
     B: Fn() -> F,
     F: Future,
-    C: Fn(Run<F::Output>) -> Option<R>,
+    C: Classify<F::Output, R>,
 {
     let settings = setup.settings;
     let progress = Progress::new(settings.progress, settings.progress_every);
@@ -542,7 +581,7 @@ where
         driven.hashes.push(hash);
         let index = driven.runs;
         driven.runs += 1;
-        if let Some(data) = classify(run) {
+        if let Some(data) = classify.run(run) {
             driven.hits.push(Hit {
                 index,
                 schedule,
@@ -575,7 +614,7 @@ where
     B: Fn() -> F + Sync,
     F: Future,
     R: Send,
-    C: Fn(Run<F::Output>) -> Option<R> + Sync,
+    C: Classify<F::Output, R>,
 {
     let settings = setup.settings;
     let total = settings.shard_runs();
@@ -616,9 +655,13 @@ where
             let seed = settings.base_seed.wrapping_add(index);
             let schedule = Schedule::Seed(seed);
             sim.config_mut().seed = seed;
-            let run = sim.run(body());
-            let hash = run.trace.hash();
-            let hit = classify(run);
+            let (hash, hit) = if C::RESULT_ONLY {
+                let outcome = sim.run_outcome(body());
+                (outcome.trace_hash, classify.result(outcome.result))
+            } else {
+                let run = sim.run(body());
+                (run.trace.hash(), classify.run(run))
+            };
             if hit.is_some() && stop_at_first {
                 stop.fetch_min(position, Ordering::SeqCst);
             }
@@ -1022,9 +1065,12 @@ where
         }
     }
 
-    let driven = drive(&setup, body, purpose == Purpose::Check, |run| {
-        failure_kind(run.result)
-    });
+    let driven = drive(
+        &setup,
+        body,
+        purpose == Purpose::Check,
+        ByResult(failure_kind),
+    );
     let (distinct, new_recent) = coverage(&driven.hashes);
     summary.runs += driven.runs;
     summary.failures = driven.hits.len() as u64;
@@ -1172,10 +1218,15 @@ where
     P: Fn(&F::Output) -> bool + Sync,
 {
     let setup = setup(&settings, &body);
-    let driven = drive(&setup, &body, true, |run| match run.result {
-        Ok(value) if predicate(&value) => Some(()),
-        _ => None,
-    });
+    let driven = drive(
+        &setup,
+        &body,
+        true,
+        ByResult(|result: Result<F::Output, Failure>| match result {
+            Ok(value) if predicate(&value) => Some(()),
+            _ => None,
+        }),
+    );
     let first = driven.hits.into_iter().next()?;
     let mut sim = Sim::new(settings.config.clone());
     let run = run_with(
@@ -1228,12 +1279,17 @@ where
     F::Output: Eq + Hash + Clone + Send,
 {
     let setup = setup(&settings, &body);
-    let driven = drive(&setup, &body, false, |run| {
-        let mut tape = run.tape;
-        tape.trim();
-        tape.draws_mut().shrink_to_fit();
-        Some((run.result.map_err(|failure| failure.kind), tape))
-    });
+    let driven = drive(
+        &setup,
+        &body,
+        false,
+        ByRun(|run: Run<F::Output>| {
+            let mut tape = run.tape;
+            tape.trim();
+            tape.draws_mut().shrink_to_fit();
+            Some((run.result.map_err(|failure| failure.kind), tape))
+        }),
+    );
     let mut census = Outcomes {
         values: Vec::new(),
         runs: driven.runs,

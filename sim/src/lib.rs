@@ -96,6 +96,8 @@ pub use combinators::{
     WaitResults,
 };
 pub use config::{duration_to_ns, Config, DEFAULT_POOL_SIZE};
+#[doc(hidden)]
+pub use executor::RunOutcome;
 pub use executor::{Deviation, Run, Sim, SlowPoll};
 pub use failure::{BlockedTask, Failure, FailureKind};
 pub use random::{random, random_range};

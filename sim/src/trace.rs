@@ -506,6 +506,7 @@ impl Trace {
         self.hash = HASH_SEED;
         self.event_count = 0;
         self.truncated = false;
+        self.unstored_marks.clear();
     }
 
     /// Interns a mark label (its text enters [`Trace::hash`]).
