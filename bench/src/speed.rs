@@ -50,43 +50,41 @@ impl Row {
 /// slices a burst of it still decided a cell now and then).
 const SLICES: u32 = 6;
 
-/// Runs `one(run_index)` repeatedly for `budget` in all (after a short
-/// warm-up), in [`SLICES`] slices; returns the fastest slice's (runs,
-/// seconds).
-fn time_loop(budget: Duration, mut one: impl FnMut(u64)) -> (u64, f64) {
+/// One runner under test: runs one timing slice of about the given length
+/// and returns (runs, seconds).
+type Slicer<'a> = Box<dyn FnMut(Duration) -> (u64, f64) + 'a>;
+
+/// A runner that calls `one(run_index)` until the slice is over (after a
+/// short warm-up, done here).
+fn looped<'a>(mut one: impl FnMut(u64) + 'a) -> Slicer<'a> {
     for index in 0..3 {
         one(u64::MAX - index);
     }
-    let slice = budget / SLICES;
-    let mut best: Option<(u64, f64)> = None;
     let mut index = 0;
-    for _ in 0..SLICES {
+    Box::new(move |slice| {
         let start = Instant::now();
         let mut runs = 0;
-        let elapsed = loop {
+        loop {
             one(index);
             index += 1;
             runs += 1;
             // Check the clock every run: a run is at least microseconds.
             let elapsed = start.elapsed();
             if elapsed >= slice && runs >= 3 {
-                break elapsed.as_secs_f64();
+                return (runs, elapsed.as_secs_f64());
             }
-        };
-        if best.is_none_or(|(r, s)| elapsed / (runs as f64) < s / (r as f64)) {
-            best = Some((runs, elapsed));
         }
-    }
-    best.expect("at least one slice")
+    })
 }
 
-/// Times `iterations` of a shuttle body under one Runner with the random
-/// scheduler, sized to take about `budget`.
-fn time_shuttle<F>(budget: Duration, body: F) -> (u64, f64)
+/// A runner for a shuttle body: each slice is one `Runner` with the random
+/// scheduler, sized (by a probe, done here) to take about `budget /
+/// SLICES`.
+fn shuttle_runner<'a, F>(budget: Duration, body: F) -> Slicer<'a>
 where
     F: Fn() + Send + Sync + Clone + 'static,
 {
-    let run = |iterations: u64, seed: u64| {
+    let run = move |iterations: u64, seed: u64| {
         let mut config = shuttle::Config::new();
         config.silence_warnings = true;
         config.max_steps = shuttle::MaxSteps::FailAfter(100_000_000);
@@ -100,10 +98,36 @@ where
     let probe = run(3, 1).max(1e-9) / 3.0;
     let slice = budget.as_secs_f64() / f64::from(SLICES);
     let iterations = ((slice / probe) as u64).clamp(3, 1_000_000);
-    let best = (0..SLICES)
-        .map(|seed| run(iterations, 2 + u64::from(seed)))
-        .fold(f64::INFINITY, f64::min);
-    (iterations, best)
+    let mut seed = 2;
+    Box::new(move |_| {
+        seed += 1;
+        (iterations, run(iterations, seed))
+    })
+}
+
+/// Times a workload's runners: they take turns, slice by slice, for
+/// [`SLICES`] rounds, and each keeps its fastest slice. A burst of
+/// interference on the shared machine then slows one slice of each runner
+/// rather than every slice of one.
+fn race(
+    budget: Duration,
+    mut runners: Vec<(&'static str, Slicer<'_>)>,
+) -> Vec<(&'static str, (u64, f64))> {
+    let slice = budget / SLICES;
+    let mut best: Vec<Option<(u64, f64)>> = vec![None; runners.len()];
+    for _ in 0..SLICES {
+        for (index, (_, runner)) in runners.iter_mut().enumerate() {
+            let (runs, seconds) = runner(slice);
+            if best[index].is_none_or(|(r, s)| seconds / (runs as f64) < s / (r as f64)) {
+                best[index] = Some((runs, seconds));
+            }
+        }
+    }
+    runners
+        .iter()
+        .zip(best)
+        .map(|((name, _), timing)| (*name, timing.expect("at least one slice")))
+        .collect()
 }
 
 struct Measure {
@@ -215,75 +239,104 @@ fn drawn_ms(seed: u64, index: u64) -> u64 {
 
 fn yields_workload(measure: &mut Measure, tasks: usize, yields: usize) {
     let name = format!("{tasks} tasks x {yields} yields");
-    let budget = measure.budget;
+    let steps = Sim::new(Config::new().strategy(Strategy::Random))
+        .run(sim_yields(tasks, yields))
+        .steps() as f64;
     let mut sim = Sim::new(Config::new().strategy(Strategy::Random));
-    let mut steps = 0;
-    let timing = time_loop(budget, |seed| {
-        sim.config_mut().seed = seed;
-        let run = sim.run(sim_yields(tasks, yields));
-        assert!(run.result.is_ok());
-        steps = run.steps();
-    });
-    let steps = steps as f64;
-    measure.push(&name, "asyncsim (reused Sim)", timing, steps);
-    let timing = time_loop(budget, |seed| {
-        let run = Sim::new(Config::new().seed(seed)).run(sim_yields(tasks, yields));
-        assert!(run.result.is_ok());
-    });
-    measure.push(&name, "asyncsim (new Sim/run)", timing, steps);
-    let timing = time_loop(budget, |_| {
-        tokio_runtime().block_on(tokio_yields(tasks, yields));
-    });
-    measure.push(&name, "tokio paused (new rt/run)", timing, steps);
-    let timing = time_loop(budget, |_| local_pool_yields(tasks, yields));
-    measure.push(&name, "futures LocalPool", timing, steps);
-    let timing = time_shuttle(budget, move || {
-        shuttle::future::block_on(shuttle_yields(tasks, yields));
-    });
-    measure.push(&name, "shuttle random", timing, steps);
+    let results = race(
+        measure.budget,
+        vec![
+            (
+                "asyncsim (reused Sim)",
+                looped(move |seed| {
+                    sim.config_mut().seed = seed;
+                    let run = sim.run(sim_yields(tasks, yields));
+                    assert!(run.result.is_ok());
+                }),
+            ),
+            (
+                "asyncsim (new Sim/run)",
+                looped(|seed| {
+                    let run = Sim::new(Config::new().seed(seed)).run(sim_yields(tasks, yields));
+                    assert!(run.result.is_ok());
+                }),
+            ),
+            (
+                "tokio paused (new rt/run)",
+                looped(|_| {
+                    tokio_runtime().block_on(tokio_yields(tasks, yields));
+                }),
+            ),
+            (
+                "futures LocalPool",
+                looped(|_| local_pool_yields(tasks, yields)),
+            ),
+            (
+                "shuttle random",
+                shuttle_runner(measure.budget, move || {
+                    shuttle::future::block_on(shuttle_yields(tasks, yields));
+                }),
+            ),
+        ],
+    );
+    for (runner, timing) in results {
+        measure.push(&name, runner, timing, steps);
+    }
+}
+
+async fn sim_timers() {
+    let handles: Vec<_> = (0..100)
+        .map(|_| {
+            asyncsim::spawn(async {
+                let ms: u64 = asyncsim::random_range(1..=1000u64);
+                asyncsim::time::sleep(Duration::from_millis(ms)).await;
+            })
+        })
+        .collect();
+    for handle in handles {
+        handle.await.unwrap();
+    }
+}
+
+async fn tokio_timers(seed: u64) {
+    let handles: Vec<_> = (0..100)
+        .map(|index| {
+            tokio::spawn(async move {
+                let ms = drawn_ms(seed, index);
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+            })
+        })
+        .collect();
+    for handle in handles {
+        handle.await.unwrap();
+    }
 }
 
 fn timers_workload(measure: &mut Measure) {
     let name = "100 timers gathered";
-    let budget = measure.budget;
+    let steps = Sim::new(Config::new().strategy(Strategy::Random))
+        .run(sim_timers())
+        .steps() as f64;
     let mut sim = Sim::new(Config::new().strategy(Strategy::Random));
-    let mut steps = 0;
-    let timing = time_loop(budget, |seed| {
-        sim.config_mut().seed = seed;
-        let run = sim.run(async {
-            let handles: Vec<_> = (0..100)
-                .map(|_| {
-                    asyncsim::spawn(async {
-                        let ms: u64 = asyncsim::random_range(1..=1000u64);
-                        asyncsim::time::sleep(Duration::from_millis(ms)).await;
-                    })
-                })
-                .collect();
-            for handle in handles {
-                handle.await.unwrap();
-            }
-        });
-        assert!(run.result.is_ok());
-        steps = run.steps();
-    });
-    let steps = steps as f64;
-    measure.push(name, "asyncsim (reused Sim)", timing, steps);
-    let timing = time_loop(budget, |seed| {
-        tokio_runtime().block_on(async move {
-            let handles: Vec<_> = (0..100)
-                .map(|index| {
-                    tokio::spawn(async move {
-                        let ms = drawn_ms(seed, index);
-                        tokio::time::sleep(Duration::from_millis(ms)).await;
-                    })
-                })
-                .collect();
-            for handle in handles {
-                handle.await.unwrap();
-            }
-        });
-    });
-    measure.push(name, "tokio paused (new rt/run)", timing, steps);
+    let results = race(
+        measure.budget,
+        vec![
+            (
+                "asyncsim (reused Sim)",
+                looped(move |seed| {
+                    sim.config_mut().seed = seed;
+                    assert!(sim.run(sim_timers()).result.is_ok());
+                }),
+            ),
+            (
+                "tokio paused (new rt/run)",
+                looped(|seed| tokio_runtime().block_on(tokio_timers(seed))),
+            ),
+        ],
+    );
+    for (runner, timing) in results {
+        measure.push(name, runner, timing, steps);
+    }
 }
 
 const MUTEX_TASKS: usize = 8;
@@ -291,136 +344,114 @@ const MUTEX_ROUNDS: usize = 100;
 
 fn mutex_workload(measure: &mut Measure) {
     let name = "8 tasks x 100 mutex acq";
-    let budget = measure.budget;
     let total = (MUTEX_TASKS * MUTEX_ROUNDS) as u64;
+    let steps = Sim::new(Config::new().strategy(Strategy::Random))
+        .run(sim_mutex_body())
+        .steps() as f64;
     let mut sim = Sim::new(Config::new().strategy(Strategy::Random));
-    let mut steps = 0;
-    let timing = time_loop(budget, |seed| {
-        sim.config_mut().seed = seed;
-        let run = sim.run(async {
-            let lock = Rc::new(asyncsim::sync::Mutex::new(0u64));
-            let handles: Vec<_> = (0..MUTEX_TASKS)
-                .map(|_| {
-                    let lock = lock.clone();
-                    asyncsim::spawn(async move {
-                        for _ in 0..MUTEX_ROUNDS {
-                            let mut guard = lock.lock().await;
-                            *guard += 1;
-                            asyncsim::yield_now().await;
+    let mut sim_futures = Sim::new(Config::new().strategy(Strategy::Random));
+    let results = race(
+        measure.budget,
+        vec![
+            (
+                "asyncsim (sync::Mutex)",
+                looped(move |seed| {
+                    sim.config_mut().seed = seed;
+                    assert!(sim.run(sim_mutex_body()).result.is_ok());
+                }),
+            ),
+            (
+                // A runtime-agnostic async mutex, for comparison.
+                "asyncsim (futures Mutex)",
+                looped(move |seed| {
+                    sim_futures.config_mut().seed = seed;
+                    assert!(sim_futures.run(futures_mutex_body()).result.is_ok());
+                }),
+            ),
+            (
+                "tokio paused (new rt/run)",
+                looped(move |_| {
+                    tokio_runtime().block_on(async {
+                        let lock = Arc::new(tokio::sync::Mutex::new(0u64));
+                        let handles: Vec<_> = (0..MUTEX_TASKS)
+                            .map(|_| {
+                                let lock = lock.clone();
+                                tokio::spawn(async move {
+                                    for _ in 0..MUTEX_ROUNDS {
+                                        let mut guard = lock.lock().await;
+                                        *guard += 1;
+                                        tokio::task::yield_now().await;
+                                    }
+                                })
+                            })
+                            .collect();
+                        for handle in handles {
+                            handle.await.unwrap();
                         }
-                    })
-                })
-                .collect();
-            for handle in handles {
-                handle.await.unwrap();
-            }
-            let count = *lock.lock().await;
-            assert_eq!(count, total);
-        });
-        assert!(run.result.is_ok());
-        steps = run.steps();
-    });
-    let steps = steps as f64;
-    measure.push(name, "asyncsim (sync::Mutex)", timing, steps);
-    let timing = time_loop(budget, |seed| {
-        sim.config_mut().seed = seed;
-        let run = sim.run(async {
-            // A runtime-agnostic async mutex, for comparison.
-            let lock = Rc::new(futures::lock::Mutex::new(0u64));
-            let handles: Vec<_> = (0..MUTEX_TASKS)
-                .map(|_| {
-                    let lock = lock.clone();
-                    asyncsim::spawn(async move {
-                        for _ in 0..MUTEX_ROUNDS {
-                            let mut guard = lock.lock().await;
-                            *guard += 1;
-                            asyncsim::yield_now().await;
+                        assert_eq!(*lock.lock().await, total);
+                    });
+                }),
+            ),
+            (
+                "futures LocalPool",
+                looped(move |_| {
+                    let mut pool = LocalPool::new();
+                    let spawner = pool.spawner();
+                    let lock = Rc::new(futures::lock::Mutex::new(0u64));
+                    let handles: Vec<_> = (0..MUTEX_TASKS)
+                        .map(|_| {
+                            let lock = lock.clone();
+                            spawner
+                                .spawn_local_with_handle(async move {
+                                    for _ in 0..MUTEX_ROUNDS {
+                                        let mut guard = lock.lock().await;
+                                        *guard += 1;
+                                        yield_once().await;
+                                    }
+                                })
+                                .unwrap()
+                        })
+                        .collect();
+                    pool.run_until(async {
+                        for handle in handles {
+                            handle.await;
                         }
-                    })
-                })
-                .collect();
-            for handle in handles {
-                handle.await.unwrap();
-            }
-            let count = *lock.lock().await;
-            assert_eq!(count, total);
-        });
-        assert!(run.result.is_ok());
-    });
-    measure.push(name, "asyncsim (futures Mutex)", timing, steps);
-    let timing = time_loop(budget, |_| {
-        tokio_runtime().block_on(async {
-            let lock = Arc::new(tokio::sync::Mutex::new(0u64));
-            let handles: Vec<_> = (0..MUTEX_TASKS)
-                .map(|_| {
-                    let lock = lock.clone();
-                    tokio::spawn(async move {
-                        for _ in 0..MUTEX_ROUNDS {
-                            let mut guard = lock.lock().await;
-                            *guard += 1;
-                            tokio::task::yield_now().await;
+                    });
+                    assert_eq!(*pool.run_until(lock.lock()), total);
+                }),
+            ),
+            (
+                "shuttle (BatchSemaphore)",
+                shuttle_runner(measure.budget, move || {
+                    use shuttle::future::batch_semaphore::{BatchSemaphore, Fairness};
+                    shuttle::future::block_on(async move {
+                        let lock = Arc::new(BatchSemaphore::new(1, Fairness::StrictlyFair));
+                        let count = Arc::new(std::sync::atomic::AtomicU64::new(0));
+                        let handles: Vec<_> = (0..MUTEX_TASKS)
+                            .map(|_| {
+                                let (lock, count) = (lock.clone(), count.clone());
+                                shuttle::future::spawn(async move {
+                                    for _ in 0..MUTEX_ROUNDS {
+                                        lock.acquire(1).await.unwrap();
+                                        count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                                        shuttle::future::yield_now().await;
+                                        lock.release(1);
+                                    }
+                                })
+                            })
+                            .collect();
+                        for handle in handles {
+                            handle.await.unwrap();
                         }
-                    })
-                })
-                .collect();
-            for handle in handles {
-                handle.await.unwrap();
-            }
-            assert_eq!(*lock.lock().await, total);
-        });
-    });
-    measure.push(name, "tokio paused (new rt/run)", timing, steps);
-    let timing = time_loop(budget, |_| {
-        let mut pool = LocalPool::new();
-        let spawner = pool.spawner();
-        let lock = Rc::new(futures::lock::Mutex::new(0u64));
-        let handles: Vec<_> = (0..MUTEX_TASKS)
-            .map(|_| {
-                let lock = lock.clone();
-                spawner
-                    .spawn_local_with_handle(async move {
-                        for _ in 0..MUTEX_ROUNDS {
-                            let mut guard = lock.lock().await;
-                            *guard += 1;
-                            yield_once().await;
-                        }
-                    })
-                    .unwrap()
-            })
-            .collect();
-        pool.run_until(async {
-            for handle in handles {
-                handle.await;
-            }
-        });
-        assert_eq!(*pool.run_until(lock.lock()), total);
-    });
-    measure.push(name, "futures LocalPool", timing, steps);
-    let timing = time_shuttle(budget, move || {
-        use shuttle::future::batch_semaphore::{BatchSemaphore, Fairness};
-        shuttle::future::block_on(async move {
-            let lock = Arc::new(BatchSemaphore::new(1, Fairness::StrictlyFair));
-            let count = Arc::new(std::sync::atomic::AtomicU64::new(0));
-            let handles: Vec<_> = (0..MUTEX_TASKS)
-                .map(|_| {
-                    let (lock, count) = (lock.clone(), count.clone());
-                    shuttle::future::spawn(async move {
-                        for _ in 0..MUTEX_ROUNDS {
-                            lock.acquire(1).await.unwrap();
-                            count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                            shuttle::future::yield_now().await;
-                            lock.release(1);
-                        }
-                    })
-                })
-                .collect();
-            for handle in handles {
-                handle.await.unwrap();
-            }
-            assert_eq!(count.load(std::sync::atomic::Ordering::Relaxed), total);
-        });
-    });
-    measure.push(name, "shuttle (BatchSemaphore)", timing, steps);
+                        assert_eq!(count.load(std::sync::atomic::Ordering::Relaxed), total);
+                    });
+                }),
+            ),
+        ],
+    );
+    for (runner, timing) in results {
+        measure.push(name, runner, timing, steps);
+    }
 }
 
 /// asyncsim's harness `check` over `runs` schedules on `jobs` threads;
@@ -615,6 +646,7 @@ async fn sim_mutex_body() {
     for handle in handles {
         handle.await.unwrap();
     }
+    assert_eq!(*lock.lock().await, (MUTEX_TASKS * MUTEX_ROUNDS) as u64);
 }
 
 async fn futures_mutex_body() {
@@ -634,4 +666,5 @@ async fn futures_mutex_body() {
     for handle in handles {
         handle.await.unwrap();
     }
+    assert_eq!(*lock.lock().await, (MUTEX_TASKS * MUTEX_ROUNDS) as u64);
 }
