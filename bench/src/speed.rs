@@ -130,6 +130,27 @@ fn race(
         .collect()
 }
 
+/// A runner that runs `body` on one reused `Sim` (Random, full trace), a
+/// new seed each run.
+fn reused_sim<'a, F>(body: impl Fn() -> F + 'a) -> Slicer<'a>
+where
+    F: std::future::Future,
+{
+    let mut sim = Sim::new(Config::new().strategy(Strategy::Random));
+    looped(move |seed| {
+        sim.config_mut().seed = seed;
+        assert!(sim.run(body()).result.is_ok(), "seed {seed}");
+    })
+}
+
+/// asyncsim's steps for one run of `body` (the figure every runner's time
+/// is divided by for ns/step).
+fn sim_steps<F: std::future::Future>(body: F) -> f64 {
+    Sim::new(Config::new().strategy(Strategy::Random))
+        .run(body)
+        .steps() as f64
+}
+
 struct Measure {
     budget: Duration,
     rows: Vec<Row>,
@@ -239,20 +260,13 @@ fn drawn_ms(seed: u64, index: u64) -> u64 {
 
 fn yields_workload(measure: &mut Measure, tasks: usize, yields: usize) {
     let name = format!("{tasks} tasks x {yields} yields");
-    let steps = Sim::new(Config::new().strategy(Strategy::Random))
-        .run(sim_yields(tasks, yields))
-        .steps() as f64;
-    let mut sim = Sim::new(Config::new().strategy(Strategy::Random));
+    let steps = sim_steps(sim_yields(tasks, yields));
     let results = race(
         measure.budget,
         vec![
             (
                 "asyncsim (reused Sim)",
-                looped(move |seed| {
-                    sim.config_mut().seed = seed;
-                    let run = sim.run(sim_yields(tasks, yields));
-                    assert!(run.result.is_ok());
-                }),
+                reused_sim(|| sim_yields(tasks, yields)),
             ),
             (
                 "asyncsim (new Sim/run)",
@@ -314,20 +328,11 @@ async fn tokio_timers(seed: u64) {
 
 fn timers_workload(measure: &mut Measure) {
     let name = "100 timers gathered";
-    let steps = Sim::new(Config::new().strategy(Strategy::Random))
-        .run(sim_timers())
-        .steps() as f64;
-    let mut sim = Sim::new(Config::new().strategy(Strategy::Random));
+    let steps = sim_steps(sim_timers());
     let results = race(
         measure.budget,
         vec![
-            (
-                "asyncsim (reused Sim)",
-                looped(move |seed| {
-                    sim.config_mut().seed = seed;
-                    assert!(sim.run(sim_timers()).result.is_ok());
-                }),
-            ),
+            ("asyncsim (reused Sim)", reused_sim(sim_timers)),
             (
                 "tokio paused (new rt/run)",
                 looped(|seed| tokio_runtime().block_on(tokio_timers(seed))),
@@ -345,29 +350,13 @@ const MUTEX_ROUNDS: usize = 100;
 fn mutex_workload(measure: &mut Measure) {
     let name = "8 tasks x 100 mutex acq";
     let total = (MUTEX_TASKS * MUTEX_ROUNDS) as u64;
-    let steps = Sim::new(Config::new().strategy(Strategy::Random))
-        .run(sim_mutex_body())
-        .steps() as f64;
-    let mut sim = Sim::new(Config::new().strategy(Strategy::Random));
-    let mut sim_futures = Sim::new(Config::new().strategy(Strategy::Random));
+    let steps = sim_steps(sim_mutex_body());
     let results = race(
         measure.budget,
         vec![
-            (
-                "asyncsim (sync::Mutex)",
-                looped(move |seed| {
-                    sim.config_mut().seed = seed;
-                    assert!(sim.run(sim_mutex_body()).result.is_ok());
-                }),
-            ),
-            (
-                // A runtime-agnostic async mutex, for comparison.
-                "asyncsim (futures Mutex)",
-                looped(move |seed| {
-                    sim_futures.config_mut().seed = seed;
-                    assert!(sim_futures.run(futures_mutex_body()).result.is_ok());
-                }),
-            ),
+            ("asyncsim (sync::Mutex)", reused_sim(sim_mutex_body)),
+            // A runtime-agnostic async mutex, for comparison.
+            ("asyncsim (futures Mutex)", reused_sim(futures_mutex_body)),
             (
                 "tokio paused (new rt/run)",
                 looped(move |_| {
