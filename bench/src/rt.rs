@@ -25,46 +25,15 @@ pub trait Rt: 'static {
     fn yield_now() -> impl Future<Output = ()>;
 }
 
-/// asyncsim.
-pub struct Sim;
+/// A runtime's join handle, unwrapped: the task's output, or the joiner
+/// panics with the task's failure.
+pub struct Joined<H>(H);
 
-/// asyncsim's join handle, unwrapped.
-pub struct SimJoin<T>(asyncsim::JoinHandle<T>);
-
-impl<T> Future for SimJoin<T> {
-    type Output = T;
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
-        match Pin::new(&mut self.0).poll(cx) {
-            Poll::Ready(Ok(value)) => Poll::Ready(value),
-            Poll::Ready(Err(error)) => panic!("joined task failed: {error}"),
-            Poll::Pending => Poll::Pending,
-        }
-    }
-}
-
-impl Rt for Sim {
-    type Join<T: 'static> = SimJoin<T>;
-
-    fn spawn<F>(future: F) -> SimJoin<F::Output>
-    where
-        F: Future + 'static,
-        F::Output: 'static,
-    {
-        SimJoin(asyncsim::spawn(future))
-    }
-
-    fn yield_now() -> impl Future<Output = ()> {
-        asyncsim::yield_now()
-    }
-}
-
-/// shuttle's async executor (`shuttle::future`).
-pub struct Shuttle;
-
-/// shuttle's join handle, unwrapped.
-pub struct ShuttleJoin<T>(shuttle::future::JoinHandle<T>);
-
-impl<T> Future for ShuttleJoin<T> {
+impl<T, E, H> Future for Joined<H>
+where
+    E: std::fmt::Debug,
+    H: Future<Output = Result<T, E>> + Unpin,
+{
     type Output = T;
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
         match Pin::new(&mut self.0).poll(cx) {
@@ -75,15 +44,37 @@ impl<T> Future for ShuttleJoin<T> {
     }
 }
 
-impl Rt for Shuttle {
-    type Join<T: 'static> = ShuttleJoin<T>;
+/// asyncsim.
+pub struct Sim;
 
-    fn spawn<F>(future: F) -> ShuttleJoin<F::Output>
+impl Rt for Sim {
+    type Join<T: 'static> = Joined<asyncsim::JoinHandle<T>>;
+
+    fn spawn<F>(future: F) -> Self::Join<F::Output>
     where
         F: Future + 'static,
         F::Output: 'static,
     {
-        ShuttleJoin(shuttle::future::spawn_local(future))
+        Joined(asyncsim::spawn(future))
+    }
+
+    fn yield_now() -> impl Future<Output = ()> {
+        asyncsim::yield_now()
+    }
+}
+
+/// shuttle's async executor (`shuttle::future`).
+pub struct Shuttle;
+
+impl Rt for Shuttle {
+    type Join<T: 'static> = Joined<shuttle::future::JoinHandle<T>>;
+
+    fn spawn<F>(future: F) -> Self::Join<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        Joined(shuttle::future::spawn_local(future))
     }
 
     fn yield_now() -> impl Future<Output = ()> {

@@ -863,12 +863,16 @@ impl Core {
         });
     }
 
-    fn end_poll_ready(&self, task: u32) {
-        let mut state = self.state.borrow_mut();
-        let state = &mut *state;
+    /// The task's last poll returned `Ready`: it is done.
+    #[inline(always)]
+    fn end_ready_in(&self, state: &mut State, task: u32) {
         self.end_poll_common(state, task);
         state.tasks[task as usize].state = TaskState::Done;
         state.record(Some(TaskId(task)), EventKind::Complete);
+    }
+
+    fn end_poll_ready(&self, task: u32) {
+        self.end_ready_in(&mut self.state.borrow_mut(), task);
     }
 
     /// Ends a spawned task's last poll and picks the next task in the same
@@ -876,9 +880,7 @@ impl Core {
     fn end_poll_ready_and_pick(&self, task: u32) -> Option<NextTask> {
         let mut guard = self.state.borrow_mut();
         let state = &mut *guard;
-        self.end_poll_common(state, task);
-        state.tasks[task as usize].state = TaskState::Done;
-        state.record(Some(TaskId(task)), EventKind::Complete);
+        self.end_ready_in(state, task);
         if FOREIGN_WAKE_COUNT.load(Ordering::Relaxed) == self.foreign_seen.get() {
             if let Some(next) = state.try_pick() {
                 drop(guard);
@@ -963,8 +965,10 @@ impl Core {
         let observable = task != 0 && cell.as_ref().is_some_and(|cell| cell.handle_alive());
         if observable {
             if let Some(cell) = &cell {
-                self.state.borrow_mut().panics_delivered += 1;
-                cell.fail(JoinError::panicked(TaskId(task), name, panic.text()));
+                deliver_panic(
+                    &**cell,
+                    JoinError::panicked(TaskId(task), name, panic.text()),
+                );
             }
         } else {
             let mut state = self.state.borrow_mut();
@@ -1639,6 +1643,14 @@ pub(crate) fn current_run_id() -> Option<u64> {
     try_with_core(|core| core.run_id.get())
 }
 
+/// Resolves a join slot with its task's panic, and counts it for the
+/// end-of-run sweep (which looks for unretrieved panics only when a slot
+/// got one).
+fn deliver_panic(slot: &dyn JoinSlotAny, error: JoinError) {
+    try_with_core(|core| core.state.borrow_mut().panics_delivered += 1);
+    slot.fail(error);
+}
+
 /// Spawns a future as a new task of the current run.
 pub(crate) fn spawn_task<F>(future: F, name: Option<String>) -> JoinHandle<F::Output>
 where
@@ -1707,8 +1719,7 @@ where
                         try_with_core(|core| core.state.borrow().trace.task_name(task).to_string())
                             .unwrap_or_default();
                     if writer.handle_alive() {
-                        try_with_core(|core| core.state.borrow_mut().panics_delivered += 1);
-                        writer.fail(JoinError::panicked(task, name, message));
+                        deliver_panic(&*writer, JoinError::panicked(task, name, message));
                     } else {
                         try_with_core(|core| {
                             let mut state = core.state.borrow_mut();

@@ -83,13 +83,13 @@ impl RunQueue {
     #[inline(always)]
     pub(crate) fn remove(&mut self, position: usize) -> u32 {
         let len = self.len();
-        if len > BLOCK {
-            return self.remove_long(position);
-        }
         assert!(
             position < len,
             "asyncsim bug: run queue position out of range"
         );
+        if len > BLOCK {
+            return self.remove_long(position);
+        }
         // No branch on `position`: the block after the entry moves one slot
         // to the front, padding and all.
         let index = self.head + position;
@@ -109,10 +109,6 @@ impl RunQueue {
     #[inline(never)]
     fn remove_long(&mut self, position: usize) -> u32 {
         let len = self.len();
-        assert!(
-            position < len,
-            "asyncsim bug: run queue position out of range"
-        );
         let index = self.head + position;
         let task = self.slots[index];
         if position < len / 2 {
