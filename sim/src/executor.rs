@@ -11,7 +11,7 @@
 //! freely.
 //!
 //! - `tasks`: one slot per task, indexed by [`TaskId`]; a slot holds the
-//!   task's cell (its future and join slot in one `Rc`, polled in place; see
+//!   task's cell (its future and join slot in one allocation, polled in place; see
 //!   `raw`), its state and what it waits on. A task's waker is not stored
 //!   anywhere: it is the integer `(run id, task index)`, made when needed.
 //! - `runnable`: the tasks ready to poll, oldest first. A draw of `k` polls
@@ -42,11 +42,11 @@ use std::time::Duration;
 
 use crate::config::Config;
 use crate::failure::{BlockedTask, Failure, FailureKind};
-use crate::raw::{self, CurrentGuard, OwnedCell, TaskCell, TaskObj};
+use crate::raw::{self, CurrentGuard, TaskCell, TaskObj, TaskRc};
 use crate::run_queue::RunQueue;
 use crate::strategy::{Chooser, Strategy};
 use crate::tape::{DrawLabel, Tape};
-use crate::task::{JoinError, JoinHandle, JoinSlot, JoinSlotAny, JoinSlotRef};
+use crate::task::{JoinError, JoinHandle, JoinSlot, JoinSlotAny};
 use crate::trace::{
     format_ns, Event, EventKind, ResourceKind, TaskId, TaskInfo, Trace, WaitOn, Warning,
 };
@@ -126,7 +126,7 @@ struct TaskSlot {
     /// the join slot alone); `None` for the main task, whose future lives on
     /// `Sim::run`'s stack and whose output goes straight to the caller.
     /// Polled in place; dropped from here at the end of the run.
-    cell: Option<OwnedCell>,
+    cell: Option<TaskRc<dyn TaskObj>>,
     /// A `spawn_blocking` job's handle (it has no future).
     is_job: bool,
     state: TaskState,
@@ -641,7 +641,7 @@ impl Core {
     /// runnable: asyncio's `call_soon`).
     fn add_task(
         &self,
-        cell: Option<Rc<dyn TaskObj>>,
+        cell: Option<TaskRc<dyn TaskObj>>,
         name: Cow<'static, str>,
         parent: Option<TaskId>,
         blocking: bool,
@@ -650,7 +650,7 @@ impl Core {
         let state = &mut *state;
         let id = state.tasks.len() as u32;
         state.tasks.push(TaskSlot {
-            cell: cell.map(OwnedCell::new),
+            cell,
             is_job: blocking,
             state: if blocking {
                 TaskState::Idle
@@ -681,7 +681,7 @@ impl Core {
     /// task. `None` when the run must stop (failure recorded).
     /// Also starts the poll of the task it picks (one borrow for both):
     /// returns the task and, for a spawned task, its cell to poll in place
-    /// (the slot keeps the `Rc` until the run ends).
+    /// (the slot keeps its reference until the run ends).
     fn next_task(&self) -> Option<NextTask> {
         if FOREIGN_WAKE_COUNT.load(Ordering::Relaxed) != self.foreign_seen.get() {
             self.check_foreign_wakes();
@@ -812,7 +812,7 @@ impl Core {
         let waker = std::mem::ManuallyDrop::new(task_waker(run_key, task));
         let mut context = Context::from_waker(&waker);
         // SAFETY: the pointer is valid: the task's slot owns the cell
-        // (`OwnedCell`) and slots are only dropped by `finish_run` and
+        // (a `TaskRc`) and slots are only dropped by `finish_run` and
         // `reset`, outside the run loop. `poll_task`'s contract holds: only
         // this loop polls tasks, and an abort of the running task waits for
         // the poll to end.
@@ -955,7 +955,7 @@ impl Core {
             self.end_poll_common(state, task);
             let slot = &mut state.tasks[task as usize];
             slot.state = TaskState::Done;
-            let cell = slot.cell.as_ref().map(OwnedCell::to_rc);
+            let cell = slot.cell.clone();
             state.record(Some(TaskId(task)), EventKind::Panic);
             cell
         };
@@ -1101,7 +1101,7 @@ impl Core {
             }
             let slot = &mut state.tasks[task.index()];
             slot.state = TaskState::Done;
-            let cell = slot.cell.as_ref().map(OwnedCell::to_rc);
+            let cell = slot.cell.clone();
             state.record(Some(task), EventKind::Abort);
             cell
         };
@@ -1143,7 +1143,7 @@ impl Core {
                 if slot.state != TaskState::Done {
                     slot.state = TaskState::Done;
                     if !slot.is_job {
-                        pending.extend(slot.cell.as_ref().map(OwnedCell::to_rc));
+                        pending.extend(slot.cell.clone());
                     }
                     state.record(
                         Some(TaskId(index as u32)),
@@ -1331,7 +1331,7 @@ impl State {
         );
         slot.state = TaskState::Running;
         slot.waiting_on = WaitOn::Unknown;
-        let cell = slot.cell.as_ref().map(OwnedCell::as_ptr);
+        let cell = slot.cell.as_ref().map(TaskRc::as_ptr);
         state.trace.record_poll(
             state.step,
             state.now_ns,
@@ -1671,11 +1671,11 @@ where
             core.fail_task_limit(tasks_max);
         }
         let id = id as u32;
-        let cell = Rc::new(TaskCell::new(future, TaskId(id), core.run_id.get()));
+        let cell = TaskRc::new(TaskCell::new(future, TaskId(id), core.run_id.get()));
         let name = name.map_or_else(|| default_task_name(id), Cow::Owned);
-        let actual = core.add_task(Some(cell.clone()), name, parent, false);
+        let actual = core.add_task(Some(cell.clone().into_task_obj()), name, parent, false);
         debug_assert_eq!(actual.0, id);
-        JoinHandle::new(cell)
+        JoinHandle::new(cell.into_join_ref())
     })
 }
 
@@ -1703,10 +1703,10 @@ where
             core.fail_task_limit(tasks_max);
         }
         let id = id as u32;
-        let slot: Rc<JoinSlot<R>> = Rc::new(JoinSlot::new(TaskId(id), run_id));
+        let slot = TaskRc::new(JoinSlot::new(TaskId(id), run_id));
         let name: Cow<'static, str> =
             name.map_or_else(|| Cow::Owned(format!("blocking-{id}")), Cow::Owned);
-        let task = core.add_task(Some(slot.clone()), name, parent, true);
+        let task = core.add_task(Some(slot.clone().into_task_obj()), name, parent, true);
         let writer = slot.clone();
         let job_work: JobWork = Box::new(move || {
             let outcome = panic::catch_unwind(AssertUnwindSafe(work));
@@ -1752,7 +1752,7 @@ where
             state.record(Some(task), EventKind::PoolQueue { job });
         }
         core.start_pool_jobs();
-        JoinHandle::new(slot as Rc<dyn JoinSlotRef<R>>)
+        JoinHandle::new(slot.into_join_ref())
     })
 }
 

@@ -25,10 +25,10 @@ use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
-use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
 use crate::executor;
+use crate::raw::TaskRc;
 use crate::trace::{TaskId, WaitOn};
 
 /// Why a `JoinHandle` resolved without the task's output.
@@ -201,13 +201,13 @@ impl<T> JoinSlotRef<T> for JoinSlot<T> {
 /// with an explanation instead of hanging forever.
 #[must_use = "dropping a JoinHandle detaches the task; await it to get its output"]
 pub struct JoinHandle<T> {
-    cell: Rc<dyn JoinSlotRef<T>>,
+    cell: TaskRc<dyn JoinSlotRef<T>>,
     /// `!Send`: a handle belongs to its single-threaded run.
     _not_send: PhantomData<*const ()>,
 }
 
 impl<T> JoinHandle<T> {
-    pub(crate) fn new(cell: Rc<dyn JoinSlotRef<T>>) -> JoinHandle<T> {
+    pub(crate) fn new(cell: TaskRc<dyn JoinSlotRef<T>>) -> JoinHandle<T> {
         JoinHandle {
             cell,
             _not_send: PhantomData,
