@@ -32,8 +32,15 @@ use crate::raw::TaskRc;
 use crate::trace::{TaskId, WaitOn};
 
 /// Why a `JoinHandle` resolved without the task's output.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct JoinError {
+#[derive(Clone, PartialEq, Eq)]
+pub struct JoinError(
+    /// Boxed: every join slot holds room for a `Result<T, JoinError>`, and
+    /// errors are rare; one pointer keeps a task's cell small.
+    Box<JoinErrorInner>,
+);
+
+#[derive(Clone, PartialEq, Eq)]
+struct JoinErrorInner {
     task: TaskId,
     name: String,
     /// The panic message (with location), or `None` for a cancellation.
@@ -42,53 +49,63 @@ pub struct JoinError {
 
 impl JoinError {
     pub(crate) fn panicked(task: TaskId, name: String, message: String) -> JoinError {
-        JoinError {
+        JoinError(Box::new(JoinErrorInner {
             task,
             name,
             panic: Some(message),
-        }
+        }))
     }
 
     pub(crate) fn cancelled(task: TaskId, name: String) -> JoinError {
-        JoinError {
+        JoinError(Box::new(JoinErrorInner {
             task,
             name,
             panic: None,
-        }
+        }))
     }
 
     /// True when the task panicked.
     pub fn is_panic(&self) -> bool {
-        self.panic.is_some()
+        self.0.panic.is_some()
     }
 
     /// True when the task was aborted.
     pub fn is_cancelled(&self) -> bool {
-        self.panic.is_none()
+        self.0.panic.is_none()
     }
 
     /// The panic message with its location (`at src/lib.rs:12: message`), if
     /// the task panicked.
     pub fn panic_message(&self) -> Option<&str> {
-        self.panic.as_deref()
+        self.0.panic.as_deref()
     }
 
     /// The task.
     pub fn task(&self) -> TaskId {
-        self.task
+        self.0.task
     }
 
     /// The task's name.
     pub fn task_name(&self) -> &str {
-        &self.name
+        &self.0.name
+    }
+}
+
+impl fmt::Debug for JoinError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JoinError")
+            .field("task", &self.0.task)
+            .field("name", &self.0.name)
+            .field("panic", &self.0.panic)
+            .finish()
     }
 }
 
 impl fmt::Display for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.panic {
-            Some(message) => write!(f, "task `{}` panicked {message}", self.name),
-            None => write!(f, "task `{}` was cancelled", self.name),
+        match &self.0.panic {
+            Some(message) => write!(f, "task `{}` panicked {message}", self.0.name),
+            None => write!(f, "task `{}` was cancelled", self.0.name),
         }
     }
 }
