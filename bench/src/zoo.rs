@@ -35,8 +35,8 @@ pub enum Tool {
     SimExhaustive,
     /// asyncsim's preemption-bounded mode (run-to-completion baseline).
     SimPreemptions,
-    /// A candidate default: run i uses Random, PCT 2, Random, PCT 3 in turn
-    /// (plain `Sim::run` loop; the harness has no such strategy yet).
+    /// asyncsim with Strategy::Mix, the harness's default: run i uses
+    /// Random, PCT 2, Random, PCT 3 in turn.
     SimMix,
     /// shuttle RandomScheduler.
     ShuttleRandom,
