@@ -32,6 +32,8 @@ use std::ptr::NonNull;
 use std::rc::Rc;
 use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 
+pub(crate) mod chacha;
+
 use crate::executor::{wake_packed, Core};
 use crate::task::{JoinError, JoinSlot, JoinSlotAny, JoinSlotRef};
 use crate::trace::TaskId;
