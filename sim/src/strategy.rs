@@ -573,15 +573,15 @@ impl Stream {
     /// holds the seed, else a new one when seeds come in sequence and small
     /// runs read little.
     fn start_from_batch(&mut self) -> bool {
+        #[cfg(test)]
+        if !self.batches_allowed {
+            return false;
+        }
         let seed = self.seed;
         let mut lane = self
             .batch_first
             .map(|first| seed.wrapping_sub(first))
             .filter(|&offset| offset < chacha::BATCH_SEEDS as u64);
-        #[cfg(test)]
-        if !self.batches_allowed {
-            lane = None;
-        }
         if lane.is_none() && self.batch_wanted() {
             let seeds = std::array::from_fn(|offset| seed.wrapping_add(offset as u64));
             if chacha::fill(seeds, &mut self.batch) {
@@ -604,10 +604,6 @@ impl Stream {
     }
 
     fn batch_wanted(&self) -> bool {
-        #[cfg(test)]
-        if !self.batches_allowed {
-            return false;
-        }
         self.previous_fitted && self.previous_seed == Some(self.seed.wrapping_sub(1))
     }
 }
