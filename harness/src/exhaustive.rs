@@ -15,6 +15,14 @@
 //! The search is a depth-first odometer: a stack of at most
 //! `max_deviations + 1` frames, each the realised draws of one run and a
 //! cursor (position, value) over its children.
+//!
+//! The space splits by first deviation: the baseline run's children, in
+//! enumeration order, are the roots of disjoint subtrees that together hold
+//! every other schedule. A [`Part`] takes the subtrees whose number is
+//! congruent to its residue; parts of one modulus partition the schedules,
+//! and each part meets its own in the sequential order. Shards and threads
+//! are such parts (every part runs the baseline to learn its children; one
+//! owns it).
 
 use asyncsim_sim::{Draw, Tape};
 
@@ -29,26 +37,69 @@ struct Frame {
     deviations: u32,
 }
 
+/// Which first-deviation subtrees an enumerator visits: those numbered
+/// `residue` mod `modulus` (the baseline's children, numbered from 0 in
+/// enumeration order).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Part {
+    pub(crate) residue: u64,
+    pub(crate) modulus: u64,
+}
+
+impl Part {
+    /// Everything.
+    #[cfg(test)]
+    pub(crate) const WHOLE: Part = Part {
+        residue: 0,
+        modulus: 1,
+    };
+
+    /// The part that counts the baseline run as its own.
+    pub(crate) fn owns_baseline(self) -> bool {
+        self.residue == 0
+    }
+}
+
 /// The odometer over schedules.
 pub(crate) struct Enumerator {
     max_deviations: u32,
+    part: Part,
     stack: Vec<Frame>,
     skipped_options: bool,
     /// The child being run: `(position, deviations)` for the frame pushed
     /// after it runs.
     pending: Option<(usize, u32)>,
     started: bool,
+    /// The baseline's children numbered so far (visited or not).
+    first_deviations: u64,
+    /// The subtree of the prefix last returned: 0 for the baseline run,
+    /// `k + 1` under the baseline's `k`-th child.
+    subtree: u64,
 }
 
 impl Enumerator {
-    pub(crate) fn new(max_deviations: u32) -> Enumerator {
+    pub(crate) fn new(max_deviations: u32, part: Part) -> Enumerator {
+        assert!(
+            part.residue < part.modulus,
+            "asyncsim bug: part {part:?} out of range"
+        );
         Enumerator {
             max_deviations,
+            part,
             stack: Vec::new(),
             skipped_options: false,
             pending: None,
             started: false,
+            first_deviations: 0,
+            subtree: 0,
         }
+    }
+
+    /// The subtree of the prefix last returned: 0 for the baseline, then
+    /// increasing, so sorting a part's runs by it (stably) interleaves parts
+    /// into the sequential order.
+    pub(crate) fn subtree(&self) -> u64 {
+        self.subtree
     }
 
     /// The next prefix to run, or None when the bounded space is exhausted.
@@ -60,6 +111,7 @@ impl Enumerator {
             return Some(Tape::new());
         }
         loop {
+            let at_baseline = self.stack.len() == 1;
             let top = self.stack.last_mut()?;
             if top.deviations >= self.max_deviations || top.position >= top.draws.len() {
                 self.stack.pop();
@@ -81,6 +133,14 @@ impl Enumerator {
             }
             if candidate < options {
                 top.value = candidate + 1;
+                if at_baseline {
+                    let number = self.first_deviations;
+                    self.first_deviations += 1;
+                    if number % self.part.modulus != self.part.residue {
+                        continue;
+                    }
+                    self.subtree = number + 1;
+                }
                 let mut prefix: Vec<Draw> = top.draws[..top.position].to_vec();
                 prefix.push(Draw {
                     value: candidate,
@@ -121,7 +181,20 @@ mod tests {
     /// whose exhausted tape continues along `baseline`; its schedule is the
     /// values. Returns every schedule the enumerator ran, in order.
     fn enumerate_around(baseline: &[u64], bound: u64, max_deviations: u32) -> Vec<Vec<u64>> {
-        let mut enumerator = Enumerator::new(max_deviations);
+        enumerate_part(baseline, bound, max_deviations, Part::WHOLE)
+            .into_iter()
+            .map(|(_, values)| values)
+            .collect()
+    }
+
+    /// As `enumerate_around`, for one part: each schedule with its subtree.
+    fn enumerate_part(
+        baseline: &[u64],
+        bound: u64,
+        max_deviations: u32,
+        part: Part,
+    ) -> Vec<(u64, Vec<u64>)> {
+        let mut enumerator = Enumerator::new(max_deviations, part);
         let mut seen = Vec::new();
         while let Some(prefix) = enumerator.next_prefix() {
             let mut values: Vec<u64> = prefix.draws().iter().map(|draw| draw.value).collect();
@@ -138,7 +211,7 @@ mod tests {
                     .collect(),
             );
             enumerator.record(&realised);
-            seen.push(values);
+            seen.push((enumerator.subtree(), values));
         }
         seen
     }
@@ -188,5 +261,38 @@ mod tests {
                 .count()
                 <= 2
         }));
+    }
+
+    /// Parts of one modulus visit disjoint sets of schedules whose union is
+    /// the whole space (the baseline counted by part 0 only), each in the
+    /// sequential order, and merging them by subtree gives that order back.
+    #[test]
+    fn parts_partition_the_space_in_order() {
+        let baseline = [0u64, 1, 0, 2, 0, 0];
+        for max_deviations in [1, 2, 3, u32::MAX] {
+            let whole = enumerate_part(&baseline, 3, max_deviations, Part::WHOLE);
+            for modulus in 1..=5 {
+                let mut merged = Vec::new();
+                for residue in 0..modulus {
+                    let part = Part { residue, modulus };
+                    let mut seen = enumerate_part(&baseline, 3, max_deviations, part);
+                    // Every part runs the baseline first; only part 0 keeps it.
+                    assert_eq!(seen[0], whole[0]);
+                    if !part.owns_baseline() {
+                        seen.remove(0);
+                    }
+                    assert!(seen
+                        .iter()
+                        .all(|(subtree, _)| *subtree == 0 || (subtree - 1) % modulus == residue));
+                    assert!(seen.windows(2).all(|pair| pair[0].0 <= pair[1].0));
+                    merged.extend(seen);
+                }
+                merged.sort_by_key(|(subtree, _)| *subtree);
+                assert_eq!(
+                    merged, whole,
+                    "modulus {modulus}, max deviations {max_deviations}"
+                );
+            }
+        }
     }
 }

@@ -333,8 +333,9 @@ impl Explore {
         self
     }
 
-    /// Threads to spread runs over. Results are identical for every count.
-    /// Exhaustive search is sequential and ignores this.
+    /// Threads to spread runs over. Results are identical for every count
+    /// (an exhaustive search is split by first deviation and merged back
+    /// into its sequential order).
     ///
     /// # Panics
     ///
@@ -382,7 +383,9 @@ impl Explore {
     }
 
     /// Runs only the `index`-th (0-based) of `count` disjoint subsets of the
-    /// run indices (what `ASYNCSIM_SHARD=i/n` does, 1-based).
+    /// run indices (what `ASYNCSIM_SHARD=i/n` does, 1-based). An exhaustive
+    /// search is split by first deviation instead: the shards' schedules are
+    /// disjoint and together the whole bounded space.
     ///
     /// # Panics
     ///

@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use asyncsim_sim::{Config, Failure, FailureKind, Run, Sim, Strategy, Tape, Trace, TraceMode};
 
 use crate::counterexample::{replay_lines, Counterexample, Origin};
-use crate::exhaustive::Enumerator;
+use crate::exhaustive::{Enumerator, Part};
 use crate::explore::{Explore, Search};
 use crate::outcome::TestResult;
 use crate::persist;
@@ -534,6 +534,23 @@ where
     driven
 }
 
+/// One run of an exhaustive part: its subtree, trace hash and hit.
+type ExhaustiveRun<R> = (u64, u64, Option<(Schedule, R)>);
+
+/// One part's runs in exhaustive search, in the part's own (sequential)
+/// order.
+struct ExhaustivePart<R> {
+    runs: Vec<ExhaustiveRun<R>>,
+    /// The part's space ran out (it did not stop at a hit or its cap).
+    finished: bool,
+    skipped_options: bool,
+}
+
+/// Exhaustive search, split by first deviation ([`Part`]) over this shard's
+/// threads, and over shards: shard `s` of `n` with `j` threads takes the
+/// subtrees congruent to `s + n·t` mod `n·j` on its thread `t`. Merging the
+/// parts by subtree gives the sequential order back, so the runs counted,
+/// the first hit and its index are those one thread would find.
 fn drive_exhaustive<B, F, R, C>(
     setup: &Setup<'_>,
     body: &B,
@@ -543,60 +560,142 @@ fn drive_exhaustive<B, F, R, C>(
     classify: C,
 ) -> Driven<R>
 where
-    B: Fn() -> F,
+    B: Fn() -> F + Sync,
     F: Future,
+    R: Send,
     C: Classify<F::Output, R>,
 {
     let settings = setup.settings;
     let progress = Progress::new(settings.progress, settings.progress_every);
-    let mut sim = Sim::new(settings.config.clone());
-    // The enumerator varies the draws at and after the end of each prefix
-    // away from what the run realised there — the baseline: FIFO, or with
-    // `sticky` the task that ran last (`Config::replay_sticky`).
-    let mut enumerator = Enumerator::new(max_deviations);
-    let mut driven = Driven {
-        runs: 0,
-        hashes: Vec::new(),
-        hits: Vec::new(),
-        exhausted: Some(false),
-    };
-    let mut stopped = false;
-    while driven.runs < settings.runs {
-        let Some(prefix) = enumerator.next_prefix() else {
-            driven.exhausted = Some(!enumerator.skipped_options());
-            return driven;
+    let (shard, shards) = settings.shard.unwrap_or((0, 1));
+    let jobs = settings.jobs.max(1) as u64;
+    // The lowest subtree with a hit: a part stops before any later subtree.
+    let first_hit = AtomicU64::new(u64::MAX);
+    let work = |thread: u64| -> ExhaustivePart<R> {
+        let part = Part {
+            residue: shard + shards * thread,
+            modulus: shards * jobs,
         };
-        let mut schedule = Schedule::Tape(prefix);
-        let mut config = setup.config(&schedule, TraceMode::HashOnly, false);
-        config.replay_sticky = sticky;
-        let run = run_with(&mut sim, body, config);
-        enumerator.record(&run.tape);
-        if sticky {
-            // A prefix means this run only with the sticky continuation; the
-            // realised tape means it everywhere (reports, tokens, shrinking).
-            schedule = Schedule::Tape(run.tape.clone());
+        let mut sim = Sim::new(settings.config.clone());
+        // The enumerator varies the draws at and after the end of each
+        // prefix away from what the run realised there — the baseline: FIFO,
+        // or with `sticky` the task that ran last (`Config::replay_sticky`).
+        let mut enumerator = Enumerator::new(max_deviations, part);
+        let mut runs = Vec::new();
+        let finished = loop {
+            if runs.len() as u64 >= settings.runs {
+                // The part's cap: no more of its runs can be among the
+                // first `runs` of the merged order.
+                break enumerator.next_prefix().is_none();
+            }
+            let Some(prefix) = enumerator.next_prefix() else {
+                break true;
+            };
+            let subtree = enumerator.subtree();
+            if stop_at_first && subtree > first_hit.load(Ordering::SeqCst) {
+                break false;
+            }
+            let mut schedule = Schedule::Tape(prefix);
+            let mut config = setup.config(&schedule, TraceMode::HashOnly, false);
+            config.replay_sticky = sticky;
+            let run = run_with(&mut sim, body, config);
+            enumerator.record(&run.tape);
+            if subtree == 0 && !part.owns_baseline() {
+                // Run for its children only: another part counts it.
+                continue;
+            }
+            if sticky {
+                // A prefix means this run only with the sticky continuation;
+                // the realised tape means it everywhere (reports, tokens,
+                // shrinking).
+                schedule = Schedule::Tape(run.tape.clone());
+            }
+            let hash = run.trace.hash();
+            progress.tick(hash, settings.runs, &setup.test_name);
+            let hit = classify.run(run).map(|data| (schedule, data));
+            let stop = hit.is_some() && stop_at_first;
+            runs.push((subtree, hash, hit));
+            if stop {
+                first_hit.fetch_min(subtree, Ordering::SeqCst);
+                break false;
+            }
+        };
+        ExhaustivePart {
+            runs,
+            finished,
+            skipped_options: enumerator.skipped_options(),
         }
-        let hash = run.trace.hash();
-        progress.tick(hash, settings.runs, &setup.test_name);
+    };
+    let (runs, exhausted) = merge_parts(
+        on_workers(settings.jobs, work),
+        settings.runs,
+        stop_at_first,
+    );
+    let mut driven = Driven {
+        runs: runs.len() as u64,
+        hashes: Vec::with_capacity(runs.len()),
+        hits: Vec::new(),
+        exhausted: Some(exhausted),
+    };
+    for (index, (_, hash, hit)) in runs.into_iter().enumerate() {
         driven.hashes.push(hash);
-        let index = driven.runs;
-        driven.runs += 1;
-        if let Some(data) = classify.run(run) {
+        if let Some((schedule, data)) = hit {
             driven.hits.push(Hit {
-                index,
+                index: index as u64,
                 schedule,
                 data,
             });
-            if stop_at_first {
-                stopped = true;
-                break;
-            }
         }
     }
-    if !stopped && enumerator.next_prefix().is_none() {
-        driven.exhausted = Some(!enumerator.skipped_options());
-    }
     driven
+}
+
+/// The parts' runs in the sequential order, up to the first hit (when
+/// stopping there) and at most `cap`; and whether that is the whole space.
+fn merge_parts<R>(
+    parts: Vec<ExhaustivePart<R>>,
+    cap: u64,
+    stop_at_first: bool,
+) -> (Vec<ExhaustiveRun<R>>, bool) {
+    let finished = parts.iter().all(|part| part.finished);
+    let skipped_options = parts.iter().any(|part| part.skipped_options);
+    let mut runs: Vec<_> = parts.into_iter().flat_map(|part| part.runs).collect();
+    // Stable: a subtree's runs all come from one part, in its order.
+    runs.sort_by_key(|(subtree, _, _)| *subtree);
+    let mut stopped = false;
+    if stop_at_first {
+        if let Some(first) = runs.iter().position(|(_, _, hit)| hit.is_some()) {
+            runs.truncate(first + 1);
+            stopped = true;
+        }
+    }
+    let capped = runs.len() as u64 > cap;
+    runs.truncate(usize::try_from(cap).unwrap_or(usize::MAX));
+    let exhausted = finished && !stopped && !capped && !skipped_options;
+    (runs, exhausted)
+}
+
+/// Runs `work(t)` for `t` in `0..jobs`, `work(0)` on the calling thread (one
+/// thread fewer to start, and its caches are warm), and returns the results
+/// in `t` order; a worker's panic resumes here.
+fn on_workers<T: Send>(jobs: usize, work: impl Fn(u64) -> T + Sync) -> Vec<T> {
+    if jobs <= 1 {
+        return vec![work(0)];
+    }
+    std::thread::scope(|scope| {
+        let work = &work;
+        let handles: Vec<_> = (1..jobs as u64)
+            .map(|thread| scope.spawn(move || work(thread)))
+            .collect();
+        let mut results = vec![work(0)];
+        for handle in handles {
+            match handle.join() {
+                Ok(result) => results.push(result),
+                Err(payload) => std::panic::resume_unwind(payload),
+            }
+        }
+        results
+    })
 }
 
 type Local<R> = Vec<(u64, u64, Option<(Schedule, R)>)>;
@@ -670,23 +769,10 @@ where
         }
         local
     };
-    let mut results: Local<R> = if settings.jobs <= 1 {
-        work()
-    } else {
-        std::thread::scope(|scope| {
-            // The calling thread is one of the workers: one thread fewer to
-            // start, and its caches are warm.
-            let handles: Vec<_> = (1..settings.jobs).map(|_| scope.spawn(work)).collect();
-            let mut all = work();
-            for handle in handles {
-                match handle.join() {
-                    Ok(local) => all.extend(local),
-                    Err(payload) => std::panic::resume_unwind(payload),
-                }
-            }
-            all
-        })
-    };
+    let mut results: Local<R> = on_workers(settings.jobs, |_| work())
+        .into_iter()
+        .flatten()
+        .collect();
     results.sort_by_key(|(position, _, _)| *position);
     let end = match stop.load(Ordering::SeqCst) {
         u64::MAX => total,
@@ -1352,6 +1438,57 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn merged_parts_keep_the_sequential_order_and_the_earliest_hit() {
+        // Two parts of modulus 2: subtrees 0 (the baseline), 1, 3 and 2, 4.
+        let run = |subtree: u64, hash: u64, hit: bool| {
+            (subtree, hash, hit.then(|| (Schedule::Seed(hash), hash)))
+        };
+        let parts = || {
+            vec![
+                ExhaustivePart {
+                    runs: vec![
+                        run(0, 10, false),
+                        run(1, 11, false),
+                        run(1, 12, false),
+                        run(3, 31, true),
+                    ],
+                    finished: false,
+                    skipped_options: false,
+                },
+                ExhaustivePart {
+                    runs: vec![run(2, 21, false), run(2, 22, true), run(4, 41, true)],
+                    finished: true,
+                    skipped_options: false,
+                },
+            ]
+        };
+        let hashes =
+            |runs: &[ExhaustiveRun<u64>]| runs.iter().map(|(_, hash, _)| *hash).collect::<Vec<_>>();
+        let (all, exhausted) = merge_parts(parts(), u64::MAX, false);
+        assert_eq!(hashes(&all), [10, 11, 12, 21, 22, 31, 41]);
+        assert!(!exhausted, "a part did not finish");
+        // Stopping at the first hit: part 1's, though part 0 found one too.
+        let (first, exhausted) = merge_parts(parts(), u64::MAX, true);
+        assert_eq!(hashes(&first), [10, 11, 12, 21, 22]);
+        assert!(!exhausted);
+        // A cap keeps the first runs of the merged order.
+        let (capped, _) = merge_parts(parts(), 4, false);
+        assert_eq!(hashes(&capped), [10, 11, 12, 21]);
+        // Whole only when every part finished, nothing was cut, and no draw
+        // was too wide to enumerate.
+        let mut done = parts();
+        done[0].finished = true;
+        assert!(merge_parts(done, 7, false).1);
+        let mut done = parts();
+        done[0].finished = true;
+        assert!(!merge_parts(done, 6, false).1);
+        let mut wide = parts();
+        wide[0].finished = true;
+        wide[1].skipped_options = true;
+        assert!(!merge_parts(wide, 7, false).1);
+    }
 
     #[test]
     fn coverage_counts_new_hashes_in_the_recent_window() {
