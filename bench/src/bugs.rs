@@ -275,12 +275,17 @@ async fn intermediate_state<R: Rt>() {
 /// The small always-passing body of the `check` speed workload: 3 tasks
 /// each bump a counter 3 times with a yield between bumps.
 pub async fn check_body<R: Rt>() {
+    counting_body::<R>(3).await;
+}
+
+/// Three tasks that each count and yield `yields` times; main joins them.
+pub async fn counting_body<R: Rt>(yields: u32) {
     let counter = Rc::new(Cell::new(0u32));
     let handles: Vec<_> = (0..3)
         .map(|_| {
             let counter = counter.clone();
             R::spawn(async move {
-                for _ in 0..3 {
+                for _ in 0..yields {
                     counter.set(counter.get() + 1);
                     R::yield_now().await;
                 }
@@ -290,5 +295,5 @@ pub async fn check_body<R: Rt>() {
     for handle in handles {
         handle.await;
     }
-    assert_eq!(counter.get(), 9);
+    assert_eq!(counter.get(), 3 * yields);
 }

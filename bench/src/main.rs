@@ -87,7 +87,7 @@ fn parse() -> Options {
                 .push(value("--bug") as usize),
             "-h" | "--help" => {
                 println!(
-                    "usage: asyncsim-bench profile 10x10|100x100|check[-hash][-fifo] [SECONDS|Nr]\n   or: asyncsim-bench [speed] [zoo] [quick] [--budget-ms N] [--attempts N] [--cap N] [--jobs N] [--check-runs N] [--only 10x10|100x100|timers|mutex|check]... [--bug I]..."
+                    "usage: asyncsim-bench profile 10x10|100x100|check[-hash][-fifo] [SECONDS|Nr]\n   or: asyncsim-bench [speed] [zoo] [quick] [--budget-ms N] [--attempts N] [--cap N] [--jobs N] [--check-runs N] [--only 10x10|100x100|timers|mutex|check|exhaust]... [--bug I]..."
                 );
                 std::process::exit(0);
             }
@@ -127,6 +127,34 @@ fn print_speed(rows: &[Row]) {
             row.runs_per_sec(),
             row.us_per_run(),
             row.ns_per_step(),
+            ratio
+        );
+    }
+    println!();
+}
+
+fn print_exhaust(rows: &[speed::ExhaustRow]) {
+    println!(
+        "## Exhaustive search: every schedule of 3 tasks × {} yields, joined in order\n",
+        speed::EXHAUST_YIELDS
+    );
+    println!("Each tool searches its own space of the same program: asyncsim switches tasks only where one awaits (asyncio's rule), shuttle also right after every `spawn` and after every poll of the `block_on` task, so its space is larger. \"asyncsim faster by\" compares the time to visit the whole space.\n");
+    println!("| runner | schedules | seconds | µs/schedule | asyncsim faster by |");
+    println!("|---|---:|---:|---:|---:|");
+    let reference = rows.first().map(|row| row.seconds);
+    for row in rows {
+        let ratio = match reference {
+            Some(sim) if !row.runner.starts_with("asyncsim") => {
+                format!("{:.0}×", row.seconds / sim)
+            }
+            _ => String::new(),
+        };
+        println!(
+            "| {} | {} | {:.4} | {:.2} | {} |",
+            row.runner,
+            row.schedules,
+            row.seconds,
+            row.seconds * 1e6 / row.schedules.max(1) as f64,
             ratio
         );
     }
@@ -367,6 +395,9 @@ fn main() {
         let rows = speed::run(options.budget, options.check_runs, &options.only);
         print_speed(&rows);
         print_speed_targets(&rows);
+        if options.only.is_empty() || options.only.iter().any(|key| key == "exhaust") {
+            print_exhaust(&speed::exhaust_workload());
+        }
     }
     if options.zoo {
         let bugs: Vec<usize> = options

@@ -662,3 +662,89 @@ async fn futures_mutex_body() {
     }
     assert_eq!(*lock.lock().await, (MUTEX_TASKS * MUTEX_ROUNDS) as u64);
 }
+
+/// Yields per task of the exhaustive-search body (three tasks): with 3,
+/// shuttle's DFS takes ~40 s to visit its 8.8 M schedules; with 2, ~1 s.
+pub const EXHAUST_YIELDS: u32 = 2;
+
+/// One runner's whole-space search of the same program, each under its own
+/// model of when a task can be switched out.
+pub struct ExhaustRow {
+    /// Runner name.
+    pub runner: String,
+    /// Schedules visited: the whole space.
+    pub schedules: u64,
+    /// Fastest of the rounds, seconds.
+    pub seconds: f64,
+}
+
+/// Every schedule of [`bugs::counting_body`]: asyncsim's exhaustive search
+/// (no bound on deviations) on `jobs` threads; returns (schedules, seconds).
+fn sim_exhaust(jobs: usize) -> (u64, f64) {
+    let settings = asyncsim::harness::Explore::without_environment()
+        .exhaustive(u32::MAX)
+        .runs(u64::MAX)
+        .jobs(jobs)
+        .persist(false)
+        .progress(false)
+        .trace_file(false);
+    let start = Instant::now();
+    let summary =
+        asyncsim::harness::explore(settings, || bugs::counting_body::<rt::Sim>(EXHAUST_YIELDS));
+    let seconds = start.elapsed().as_secs_f64();
+    assert_eq!(summary.exhausted, Some(true), "the body's space is finite");
+    assert_eq!(summary.failures, 0);
+    (summary.runs, seconds)
+}
+
+/// Every schedule of [`bugs::counting_body`]: shuttle's DFS; returns
+/// (schedules, seconds).
+fn shuttle_exhaust() -> (u64, f64) {
+    let mut config = shuttle::Config::new();
+    config.silence_warnings = true;
+    let start = Instant::now();
+    let schedules =
+        shuttle::Runner::new(shuttle::scheduler::DfsScheduler::new(None, false), config).run(
+            || {
+                shuttle::future::block_on(bugs::counting_body::<rt::Shuttle>(EXHAUST_YIELDS));
+            },
+        );
+    (schedules as u64, start.elapsed().as_secs_f64())
+}
+
+/// Rounds of the exhaustive-search rows (each keeps its fastest).
+const EXHAUST_ROUNDS: u32 = 5;
+
+/// The whole schedule space of one small program, searched by asyncsim (one
+/// thread and two) and by shuttle's DFS, taking turns round by round.
+pub fn exhaust_workload() -> Vec<ExhaustRow> {
+    let runners: [(&str, fn() -> (u64, f64)); 3] = [
+        ("asyncsim exhaustive, 1 core", || sim_exhaust(1)),
+        ("asyncsim exhaustive, 2 cores", || sim_exhaust(2)),
+        ("shuttle dfs", shuttle_exhaust),
+    ];
+    let mut rows: Vec<ExhaustRow> = runners
+        .iter()
+        .map(|(runner, _)| ExhaustRow {
+            runner: runner.to_string(),
+            schedules: 0,
+            seconds: f64::INFINITY,
+        })
+        .collect();
+    for _ in 0..EXHAUST_ROUNDS {
+        for (row, (_, search)) in rows.iter_mut().zip(&runners) {
+            let (schedules, seconds) = search();
+            row.schedules = schedules;
+            row.seconds = row.seconds.min(seconds);
+        }
+    }
+    for row in &rows {
+        crate::progress!(
+            "  exhaustive {:<30} {:>9} schedules {:>9.4} s",
+            row.runner,
+            row.schedules,
+            row.seconds
+        );
+    }
+    rows
+}
