@@ -712,13 +712,16 @@ fn shuttle_exhaust() -> (u64, f64) {
     (schedules as u64, start.elapsed().as_secs_f64())
 }
 
+/// A whole-space search: (schedules, seconds).
+type Search = fn() -> (u64, f64);
+
 /// Rounds of the exhaustive-search rows (each keeps its fastest).
 const EXHAUST_ROUNDS: u32 = 5;
 
 /// The whole schedule space of one small program, searched by asyncsim (one
 /// thread and two) and by shuttle's DFS, taking turns round by round.
 pub fn exhaust_workload() -> Vec<ExhaustRow> {
-    let runners: [(&str, fn() -> (u64, f64)); 3] = [
+    let runners: [(&str, Search); 3] = [
         ("asyncsim exhaustive, 1 core", || sim_exhaust(1)),
         ("asyncsim exhaustive, 2 cores", || sim_exhaust(2)),
         ("shuttle dfs", shuttle_exhaust),
