@@ -576,7 +576,10 @@ where
             residue: shard + shards * thread,
             modulus: shards * jobs,
         };
-        let mut sim = Sim::new(settings.config.clone());
+        // One configuration for the part; each run sets its prefix.
+        let mut config = setup.config(&Schedule::Tape(Tape::new()), TraceMode::HashOnly, false);
+        config.replay_sticky = sticky;
+        let mut sim = Sim::new(config);
         // The enumerator varies the draws at and after the end of each
         // prefix away from what the run realised there — the baseline: FIFO,
         // or with `sticky` the task that ran last (`Config::replay_sticky`).
@@ -595,24 +598,49 @@ where
             if stop_at_first && subtree > first_hit.load(Ordering::SeqCst) {
                 break false;
             }
-            let mut schedule = Schedule::Tape(prefix);
-            let mut config = setup.config(&schedule, TraceMode::HashOnly, false);
-            config.replay_sticky = sticky;
-            let run = run_with(&mut sim, body, config);
-            enumerator.record(&run.tape);
-            if subtree == 0 && !part.owns_baseline() {
-                // Run for its children only: another part counts it.
-                continue;
-            }
-            if sticky {
-                // A prefix means this run only with the sticky continuation;
-                // the realised tape means it everywhere (reports, tokens,
-                // shrinking).
-                schedule = Schedule::Tape(run.tape.clone());
-            }
-            let hash = run.trace.hash();
+            sim.config_mut().strategy = Strategy::Replay(prefix);
+            // Every part runs the baseline for its children; one counts it.
+            let counted = subtree != 0 || part.owns_baseline();
+            // A hit's schedule is its prefix, or with `sticky` its realised
+            // tape: a prefix means the run only with the sticky
+            // continuation, the realised tape means it everywhere (reports,
+            // tokens, shrinking). Both are still in the simulator.
+            let schedule_of = |tape: &Tape, config: &Config| match &config.strategy {
+                Strategy::Replay(prefix) if !sticky => Schedule::Tape(prefix.clone()),
+                _ => Schedule::Tape(tape.clone()),
+            };
+            let (hash, hit) = if C::RESULT_ONLY {
+                // The run stays in the simulator: no `Run` is built.
+                let outcome = sim.run_outcome(body());
+                sim.with_last_run(|tape, _| enumerator.record(tape));
+                if !counted {
+                    continue;
+                }
+                let hit = classify.result(outcome.result);
+                let hit = hit.map(|data| (sim.with_last_run(schedule_of), data));
+                (outcome.trace_hash, hit)
+            } else {
+                let run = sim.run(body());
+                enumerator.record(&run.tape);
+                if !counted {
+                    continue;
+                }
+                // `run` goes to the classifier: keep what a hit needs (the
+                // prefix moves out; the next run sets its own).
+                let schedule = if sticky {
+                    Schedule::Tape(run.tape.clone())
+                } else {
+                    match std::mem::replace(&mut sim.config_mut().strategy, Strategy::Fifo) {
+                        Strategy::Replay(prefix) => Schedule::Tape(prefix),
+                        _ => unreachable!("asyncsim bug: an exhaustive run without its prefix"),
+                    }
+                };
+                (
+                    run.trace.hash(),
+                    classify.run(run).map(|data| (schedule, data)),
+                )
+            };
             progress.tick(hash, settings.runs, &setup.test_name);
-            let hit = classify.run(run).map(|data| (schedule, data));
             let stop = hit.is_some() && stop_at_first;
             runs.push((subtree, hash, hit));
             if stop {

@@ -495,6 +495,16 @@ impl Sim {
         RunOutcome { result, trace_hash }
     }
 
+    /// After [`Sim::run_outcome`]: calls `f` with that run's realised tape
+    /// (and its configuration), which stay in the simulator until the next
+    /// run. Exhaustive search reads the draws' bounds from it without the
+    /// tape being moved out.
+    #[doc(hidden)]
+    pub fn with_last_run<R>(&self, f: impl FnOnce(&Tape, &Config) -> R) -> R {
+        let state = self.core.state.borrow();
+        f(&state.chooser.tape, &state.config)
+    }
+
     /// Runs `future` to its end and works out the result; the run's trace
     /// and tape are left in the state.
     fn run_to_result<F: Future>(&mut self, future: F) -> Result<F::Output, Failure> {
