@@ -12,6 +12,8 @@
 //!   pointer in a `Cell`, read on every wake;
 //! - [`TaskCell`], [`TaskObj`]: a spawned task's future, pinned inside the
 //!   task's allocation and polled there (one allocation per task);
+//! - [`RcRefMut`]: a `RefMut` into an `Rc`'s value, kept beside that `Rc`
+//!   (`sync::OwnedMutexGuard`);
 //! - [`TaskRc`]: that allocation, counted like an `Rc` (no weak counts), its
 //!   pointer the value's own address, so a poll through the slot's reference
 //!   is a load and moves no count; its memory comes from the thread's
@@ -251,6 +253,65 @@ impl<F: Future> TaskObj for TaskCell<F> {
     unsafe fn drop_future(&self) {
         // SAFETY: the caller guarantees no poll of this task is running.
         unsafe { *self.future.get() = None };
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Borrows that travel with their `Rc`
+// ---------------------------------------------------------------------------
+
+/// A `RefMut` into an `Rc`'s value that keeps that `Rc` alive: what an
+/// owned mutex guard holds (`sync::OwnedMutexGuard`).
+///
+/// Sound because the borrowed value lives inside the `Rc`'s allocation,
+/// which never moves and lives as long as `owner`; `value` is declared
+/// first, so it is dropped (ending the borrow) before `owner`; and the
+/// borrow is made by a closure that can only borrow from the owner it is
+/// given, for any lifetime. Forgetting the whole value leaks the borrow,
+/// which is safe (the cell stays borrowed).
+pub(crate) struct RcRefMut<O: 'static, T: 'static> {
+    value: std::cell::RefMut<'static, T>,
+    owner: Rc<O>,
+}
+
+impl<O: 'static, T: 'static> RcRefMut<O, T> {
+    pub(crate) fn new(
+        owner: Rc<O>,
+        borrow: impl for<'a> FnOnce(&'a O) -> std::cell::RefMut<'a, T>,
+    ) -> RcRefMut<O, T> {
+        let value = borrow(&owner);
+        // SAFETY: see the type's docs; a `RefMut`'s layout does not depend
+        // on its lifetime.
+        let value = unsafe {
+            std::mem::transmute::<std::cell::RefMut<'_, T>, std::cell::RefMut<'static, T>>(value)
+        };
+        RcRefMut { value, owner }
+    }
+
+    /// The `Rc` the value is borrowed from.
+    pub(crate) fn owner(&self) -> &Rc<O> {
+        &self.owner
+    }
+
+    /// Ends the borrow and gives the `Rc` back.
+    pub(crate) fn into_owner(self) -> Rc<O> {
+        let RcRefMut { value, owner } = self;
+        drop(value);
+        owner
+    }
+}
+
+impl<O: 'static, T: 'static> std::ops::Deref for RcRefMut<O, T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.value
+    }
+}
+
+impl<O: 'static, T: 'static> std::ops::DerefMut for RcRefMut<O, T> {
+    fn deref_mut(&mut self) -> &mut T {
+        &mut self.value
     }
 }
 

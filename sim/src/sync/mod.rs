@@ -63,7 +63,7 @@ pub use channel::{
     TrySendError,
 };
 pub use event::{Event, EventWait};
-pub use mutex::{Lock, Mutex, MutexGuard};
+pub use mutex::{Lock, LockOwned, Mutex, MutexGuard, OwnedMutexGuard};
 pub use notify::{Notified, Notify};
 pub use queue::{Get, Put, Queue};
 pub use semaphore::{Acquire, Semaphore, SemaphorePermit};

@@ -5,11 +5,13 @@ use std::fmt;
 use std::future::Future;
 use std::ops::{Deref, DerefMut};
 use std::pin::Pin;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use super::{Binding, Waiters};
 use crate::executor::{self, HolderCell};
+use crate::raw::RcRefMut;
 use crate::trace::{ResourceKind, TaskId};
 
 /// An async mutual-exclusion lock around a value (asyncio's `Lock`).
@@ -167,6 +169,68 @@ impl<T> Mutex<T> {
         Some(self.guard())
     }
 
+    /// [`Mutex::lock`] for a mutex shared through an `Rc`: the guard keeps
+    /// the `Rc`, so it can outlive the borrow it came from (be returned,
+    /// stored, or moved into another task).
+    ///
+    /// ```
+    /// use asyncsim_sim::sync::{Mutex, OwnedMutexGuard};
+    /// use std::rc::Rc;
+    ///
+    /// async fn take(log: &Rc<Mutex<Vec<u32>>>) -> OwnedMutexGuard<Vec<u32>> {
+    ///     log.clone().lock_owned().await
+    /// }
+    ///
+    /// let run = asyncsim_sim::Sim::new(asyncsim_sim::Config::new()).run(async {
+    ///     let log = Rc::new(Mutex::new(vec![1]));
+    ///     let mut guard = take(&log).await;
+    ///     guard.push(2);
+    ///     let writer = asyncsim_sim::spawn(async move { guard.push(3) }); // moves the lock
+    ///     writer.await.unwrap();
+    ///     let seen = log.lock().await.clone();
+    ///     seen
+    /// });
+    /// assert_eq!(run.result.unwrap(), [1, 2, 3]);
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// When polled in a run the mutex does not belong to.
+    pub fn lock_owned(self: Rc<Self>) -> LockOwned<T>
+    where
+        T: 'static,
+    {
+        LockOwned {
+            mutex: self,
+            ticket: None,
+        }
+    }
+
+    /// [`Mutex::try_lock`] with a guard that keeps the `Rc`.
+    ///
+    /// ```
+    /// use std::rc::Rc;
+    /// let mutex = Rc::new(asyncsim_sim::sync::Mutex::new(1));
+    /// let guard = mutex.clone().try_lock_owned().unwrap();
+    /// assert!(mutex.clone().try_lock_owned().is_none());
+    /// drop(guard);
+    /// assert_eq!(*mutex.try_lock().unwrap(), 1);
+    /// ```
+    pub fn try_lock_owned(self: Rc<Self>) -> Option<OwnedMutexGuard<T>>
+    where
+        T: 'static,
+    {
+        let task = self.binding.id_and_task().and_then(|(_, task)| task);
+        let mut state = self.state.borrow_mut();
+        if state.locked || !state.waiters.is_empty() {
+            return None;
+        }
+        state.locked = true;
+        state.set_holder(task);
+        drop(state);
+        Some(OwnedMutexGuard::new(self))
+    }
+
     /// True while a guard exists (or the lock is being handed to a waiter).
     ///
     /// ```
@@ -197,6 +261,57 @@ impl<T> Mutex<T> {
     /// ```
     pub fn into_inner(self) -> T {
         self.value.into_inner()
+    }
+
+    /// One poll of a lock attempt whose place in the queue is `ticket`:
+    /// ready once the lock is the caller's (it then holds it).
+    fn poll_acquire(&self, ticket: &mut Option<u64>, context: &mut Context<'_>) -> Poll<()> {
+        let here = self.binding.id_and_task();
+        let task = here.and_then(|(_, task)| task);
+        let mut state = self.state.borrow_mut();
+        match *ticket {
+            None => {
+                if !state.locked && state.waiters.is_empty() {
+                    state.locked = true;
+                    state.set_holder(task);
+                    return Poll::Ready(());
+                }
+                *ticket = Some(state.waiters.push_for(context.waker(), task));
+            }
+            Some(waiting) => {
+                if state.granted == Some(waiting) {
+                    state.granted = None;
+                    state.set_holder(task);
+                    *ticket = None;
+                    return Poll::Ready(());
+                }
+                state.waiters.update(waiting, context.waker());
+            }
+        }
+        if let Some((id, _)) = here {
+            // Reports may name the holder from now on: share it first.
+            state.share_holder(id);
+            drop(state);
+            self.binding.waiting_in_run(id);
+        }
+        Poll::Pending
+    }
+
+    /// A lock attempt given up before it resolved: leaves the queue, or
+    /// passes on a lock that was just handed to it.
+    fn abandon(&self, ticket: &mut Option<u64>) {
+        let Some(waiting) = ticket.take() else {
+            return;
+        };
+        let mut state = self.state.borrow_mut();
+        if state.granted == Some(waiting) {
+            // Handed the lock but never resumed: pass it on.
+            state.granted = None;
+            drop(state);
+            self.release();
+        } else {
+            state.waiters.remove(waiting);
+        }
     }
 
     fn guard(&self) -> MutexGuard<'_, T> {
@@ -263,54 +378,16 @@ impl<'a, T> Future for Lock<'a, T> {
 
     fn poll(mut self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<MutexGuard<'a, T>> {
         let mutex = self.mutex;
-        let here = mutex.binding.id_and_task();
-        let task = here.and_then(|(_, task)| task);
-        let mut state = mutex.state.borrow_mut();
-        match self.ticket {
-            None => {
-                if !state.locked && state.waiters.is_empty() {
-                    state.locked = true;
-                    state.set_holder(task);
-                    drop(state);
-                    return Poll::Ready(mutex.guard());
-                }
-                self.ticket = Some(state.waiters.push_for(context.waker(), task));
-            }
-            Some(ticket) => {
-                if state.granted == Some(ticket) {
-                    state.granted = None;
-                    state.set_holder(task);
-                    self.ticket = None;
-                    drop(state);
-                    return Poll::Ready(mutex.guard());
-                }
-                state.waiters.update(ticket, context.waker());
-            }
+        match mutex.poll_acquire(&mut self.ticket, context) {
+            Poll::Ready(()) => Poll::Ready(mutex.guard()),
+            Poll::Pending => Poll::Pending,
         }
-        if let Some((id, _)) = here {
-            // Reports may name the holder from now on: share it first.
-            state.share_holder(id);
-            drop(state);
-            mutex.binding.waiting_in_run(id);
-        }
-        Poll::Pending
     }
 }
 
 impl<T> Drop for Lock<'_, T> {
     fn drop(&mut self) {
-        let Some(ticket) = self.ticket.take() else {
-            return;
-        };
-        let mut state = self.mutex.state.borrow_mut();
-        if state.granted == Some(ticket) {
-            // Handed the lock but never resumed: pass it on.
-            state.granted = None;
-            drop(state);
-            self.mutex.release();
-        } else {
-            state.waiters.remove(ticket);
-        }
+        self.mutex.abandon(&mut self.ticket);
     }
 }
 
@@ -362,6 +439,99 @@ impl<T> Drop for MutexGuard<'_, T> {
 }
 
 impl<T: fmt::Debug> fmt::Debug for MutexGuard<'_, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+/// The future of [`Mutex::lock_owned`].
+#[must_use = "futures do nothing unless awaited"]
+pub struct LockOwned<T: 'static> {
+    mutex: Rc<Mutex<T>>,
+    /// Our place in the queue, once we had to wait.
+    ticket: Option<u64>,
+}
+
+impl<T: 'static> Future for LockOwned<T> {
+    type Output = OwnedMutexGuard<T>;
+
+    fn poll(mut self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<OwnedMutexGuard<T>> {
+        let this = &mut *self;
+        match this.mutex.poll_acquire(&mut this.ticket, context) {
+            Poll::Ready(()) => Poll::Ready(OwnedMutexGuard::new(this.mutex.clone())),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<T: 'static> Drop for LockOwned<T> {
+    fn drop(&mut self) {
+        self.mutex.abandon(&mut self.ticket);
+    }
+}
+
+impl<T: 'static> fmt::Debug for LockOwned<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LockOwned")
+            .field("waiting", &self.ticket.is_some())
+            .finish()
+    }
+}
+
+/// A [`MutexGuard`] that owns an `Rc` of its mutex ([`Mutex::lock_owned`]):
+/// it can be returned, stored or moved into another task; it unlocks when
+/// dropped.
+pub struct OwnedMutexGuard<T: 'static> {
+    /// The value's borrow and the `Rc` it is borrowed from; taken out to
+    /// unlock.
+    cell: Option<RcRefMut<Mutex<T>, T>>,
+}
+
+impl<T: 'static> OwnedMutexGuard<T> {
+    /// For a mutex whose lock was just taken for this guard.
+    fn new(mutex: Rc<Mutex<T>>) -> OwnedMutexGuard<T> {
+        let cell = RcRefMut::new(mutex, |mutex| {
+            mutex
+                .value
+                .try_borrow_mut()
+                .expect("asyncsim bug: a Mutex granted twice")
+        });
+        OwnedMutexGuard { cell: Some(cell) }
+    }
+
+    /// The mutex this guard holds.
+    pub fn mutex(&self) -> &Rc<Mutex<T>> {
+        self.cell().owner()
+    }
+
+    fn cell(&self) -> &RcRefMut<Mutex<T>, T> {
+        self.cell.as_ref().expect("guard value present until drop")
+    }
+}
+
+impl<T: 'static> Deref for OwnedMutexGuard<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        self.cell()
+    }
+}
+
+impl<T: 'static> DerefMut for OwnedMutexGuard<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        self.cell.as_mut().expect("guard value present until drop")
+    }
+}
+
+impl<T: 'static> Drop for OwnedMutexGuard<T> {
+    fn drop(&mut self) {
+        if let Some(cell) = self.cell.take() {
+            cell.into_owner().release();
+        }
+    }
+}
+
+impl<T: fmt::Debug + 'static> fmt::Debug for OwnedMutexGuard<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(&**self, f)
     }
