@@ -158,15 +158,19 @@ impl<T> Mutex<T> {
     /// assert!(mutex.try_lock().is_some());
     /// ```
     pub fn try_lock(&self) -> Option<MutexGuard<'_, T>> {
+        self.try_acquire().then(|| self.guard())
+    }
+
+    /// Takes the lock if it is free and nobody waits for it.
+    fn try_acquire(&self) -> bool {
         let task = self.binding.id_and_task().and_then(|(_, task)| task);
         let mut state = self.state.borrow_mut();
         if state.locked || !state.waiters.is_empty() {
-            return None;
+            return false;
         }
         state.locked = true;
         state.set_holder(task);
-        drop(state);
-        Some(self.guard())
+        true
     }
 
     /// [`Mutex::lock`] for a mutex shared through an `Rc`: the guard keeps
@@ -220,15 +224,7 @@ impl<T> Mutex<T> {
     where
         T: 'static,
     {
-        let task = self.binding.id_and_task().and_then(|(_, task)| task);
-        let mut state = self.state.borrow_mut();
-        if state.locked || !state.waiters.is_empty() {
-            return None;
-        }
-        state.locked = true;
-        state.set_holder(task);
-        drop(state);
-        Some(OwnedMutexGuard::new(self))
+        self.try_acquire().then(|| OwnedMutexGuard::new(self))
     }
 
     /// True while a guard exists (or the lock is being handed to a waiter).
