@@ -10,7 +10,7 @@ use std::time::Duration;
 
 mod schedule_support;
 
-use schedule_support::random_and_pct;
+use schedule_support::{random_and_pct, request_after_a_while, requests};
 
 #[test]
 fn mutex_excludes_and_hands_off_in_request_order_for_every_schedule() {
@@ -22,10 +22,7 @@ fn mutex_excludes_and_hands_off_in_request_order_for_every_schedule() {
                 .map(|index| {
                     let (mutex, inside) = (mutex.clone(), inside.clone());
                     asyncsim::spawn(async move {
-                        for _ in 0..asyncsim::random_range(0..3u32) {
-                            asyncsim::yield_now().await;
-                        }
-                        trace::mark(format!("request {index}"));
+                        request_after_a_while(index).await;
                         let mut held = mutex.lock().await;
                         inside.set(inside.get() + 1);
                         assert_eq!(inside.get(), 1, "two tasks inside the lock");
@@ -43,11 +40,7 @@ fn mutex_excludes_and_hands_off_in_request_order_for_every_schedule() {
             let order = mutex.lock().await.clone();
             order
         });
-        let requests: Vec<usize> = run
-            .trace
-            .marks()
-            .map(|mark| mark.strip_prefix("request ").unwrap().parse().unwrap())
-            .collect();
+        let requests = requests(run.trace.marks());
         assert_eq!(
             run.result.unwrap(),
             requests,

@@ -9,7 +9,7 @@ use std::rc::Rc;
 
 mod schedule_support;
 
-use schedule_support::random_and_pct;
+use schedule_support::{random_and_pct, request_after_a_while, requests};
 
 async fn take(mutex: &Rc<Mutex<Vec<usize>>>) -> OwnedMutexGuard<Vec<usize>> {
     mutex.clone().lock_owned().await
@@ -25,10 +25,7 @@ fn owned_guards_exclude_and_hand_off_in_request_order_for_every_schedule() {
                 .map(|index| {
                     let (mutex, inside) = (mutex.clone(), inside.clone());
                     asyncsim::spawn(async move {
-                        for _ in 0..asyncsim::random_range(0..3u32) {
-                            asyncsim::yield_now().await;
-                        }
-                        trace::mark(format!("request {index}"));
+                        request_after_a_while(index).await;
                         let mut held = take(&mutex).await;
                         inside.set(inside.get() + 1);
                         assert_eq!(inside.get(), 1, "two tasks inside the lock");
@@ -48,10 +45,7 @@ fn owned_guards_exclude_and_hand_off_in_request_order_for_every_schedule() {
                 worker.await.unwrap();
             }
             let order = mutex.lock().await.clone();
-            let requests: Vec<usize> = trace::marks_so_far()
-                .iter()
-                .filter_map(|mark| mark.strip_prefix("request ")?.parse().ok())
-                .collect();
+            let requests = requests(trace::marks_so_far().iter().map(String::as_str));
             (order, requests)
         });
         let (order, requests) = run.result.expect("no failure");

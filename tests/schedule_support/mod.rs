@@ -15,3 +15,22 @@ pub fn random_and_pct(seeds: u64) -> impl Iterator<Item = Config> {
         ]
     })
 }
+
+/// A drawn number of yields (0–2), then the mark `request {index}`: when a
+/// lock's contender asks for it.
+#[allow(dead_code)]
+pub async fn request_after_a_while(index: usize) {
+    for _ in 0..asyncsim::random_range(0..3u32) {
+        asyncsim::yield_now().await;
+    }
+    asyncsim::trace::mark(format!("request {index}"));
+}
+
+/// The indices of `request_after_a_while`'s marks, in order.
+#[allow(dead_code)]
+pub fn requests<'a>(marks: impl IntoIterator<Item = &'a str>) -> Vec<usize> {
+    marks
+        .into_iter()
+        .filter_map(|mark| mark.strip_prefix("request ")?.parse().ok())
+        .collect()
+}
