@@ -19,14 +19,13 @@ use std::future::Future;
 use std::rc::Rc;
 use std::time::Duration;
 
-use asyncsim::harness::{run_schedule, Schedule, TraceExt};
+use asyncsim::harness::{Schedule, TraceExt};
 use asyncsim::task::Builder;
 use asyncsim::time::Instant;
 use asyncsim::trace::{self, format_ns, marks_so_far};
-use asyncsim::{Explore, StartOrder, Strategy};
-use common::concurrent;
+use asyncsim::{Explore, Strategy};
+use common::demo;
 use common::snippets::*;
-use common::support::{argument_order, every_set_order};
 
 /// Schedules per snippet (`ASYNCSIM_RUNS` overrides).
 fn runs() -> u64 {
@@ -52,18 +51,6 @@ async fn printed<T>(program: impl Future<Output = T>) -> Printed {
         marks.join(" → ")
     };
     (text, Instant::now().since_start())
-}
-
-/// The two explorations of every snippet: half random, half PCT.
-fn explorations() -> [(Strategy, Explore); 2] {
-    let total = runs();
-    [Strategy::Random, Strategy::Pct { depth: 2 }].map(|strategy| {
-        let explore = Explore::new()
-            .runs(total / 2)
-            .strategy(strategy.clone())
-            .progress(false);
-        (strategy, explore)
-    })
 }
 
 fn section(title: &str) {
@@ -95,7 +82,7 @@ where
     let mut seen: Vec<Seen> = Vec::new();
     let mut total = 0;
     let mut failures = 0;
-    for (strategy, settings) in explorations() {
+    for (strategy, settings) in demo::explorations(runs()) {
         let census = asyncsim::outcomes(settings, &body);
         total += census.runs;
         failures += census
@@ -172,85 +159,6 @@ where
 
 fn nanos(duration: Duration) -> u64 {
     u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
-}
-
-/// A combinator over six jobs that print their number as they start: the
-/// start order, and whether the result was right.
-type Started = (Vec<String>, bool);
-
-/// Explores a combinator snippet twice — on asyncio's own FIFO loop (with
-/// every one of the 720 orders of the set, when `set`), and over random and PCT schedules with
-/// [`asyncsim::outcomes`] — and prints how many start orders occurred and
-/// in how many runs the result was right.
-fn start_orders<B, F>(label: &str, set: bool, body: B, result_label: &str) -> u64
-where
-    B: Fn() -> F + Sync,
-    F: Future<Output = Started>,
-{
-    println!("  {label}");
-    let in_order = argument_order(concurrent::JOBS);
-    let report = |loop_kind: &str, orders: Vec<(Started, u64)>, total: u64| {
-        let distinct: std::collections::BTreeSet<&Vec<String>> =
-            orders.iter().map(|((order, _), _)| order).collect();
-        let count_where = |keep: &dyn Fn(&Started) -> bool| -> u64 {
-            orders
-                .iter()
-                .filter(|(value, _)| keep(value))
-                .map(|(_, count)| count)
-                .sum()
-        };
-        let in_argument_order = count_where(&|(order, _)| *order == in_order);
-        let right = count_where(&|(_, right)| *right);
-        let example = distinct
-            .iter()
-            .find(|order| ***order != in_order)
-            .map_or(String::new(), |order| format!("; e.g. {}", order.join(" ")));
-        println!(
-            "    {loop_kind:<31} {:>3} start order(s), argument order in {in_argument_order} of {total}{example}",
-            distinct.len()
-        );
-        println!("    {:<31} {result_label} in {right} of {total}", "");
-    };
-
-    // asyncio's loop: with a set, each of its orders replayed and the loop
-    // FIFO after it; without one, the one FIFO schedule.
-    let fifo_orders: Vec<(Started, u64)> = if set {
-        every_set_order(concurrent::JOBS as usize)
-            .iter()
-            .filter_map(|(tape, _)| run_schedule(tape, &body).result.ok())
-            .map(|value| (value, 1))
-            .collect()
-    } else {
-        let fifo = Explore::new().strategy(Strategy::Fifo).runs(1);
-        let census = asyncsim::outcomes(fifo, &body);
-        census
-            .values
-            .into_iter()
-            .map(|outcome| (outcome.value, outcome.count))
-            .collect()
-    };
-    let fifo_total = fifo_orders.iter().map(|(_, count)| count).sum();
-    let loop_kind = if set {
-        "every set order, FIFO loop"
-    } else {
-        "asyncio's FIFO loop"
-    };
-    report(loop_kind, fifo_orders, fifo_total);
-
-    let mut any_orders = Vec::new();
-    let mut total = 0;
-    for (_, settings) in explorations() {
-        let census = asyncsim::outcomes(settings, &body);
-        total += census.runs;
-        any_orders.extend(
-            census
-                .values
-                .into_iter()
-                .map(|outcome| (outcome.value, outcome.count)),
-        );
-    }
-    report("random and PCT schedules", any_orders, total);
-    fifo_total + total
 }
 
 /// `create_task` with a zero sleep instead of one second: B and C race.
@@ -336,44 +244,11 @@ fn main() {
         printed(run_tasks_in_await_order([3, 1, 2]))
     });
 
-    section("Concurrent runnings — asyncio.wait([meow(x) for x in range(6)])");
-    let wait_body = |start_order| async move {
-        let done = concurrent::run_wait(start_order).await;
-        (marks_so_far(), done.len() == 6)
-    };
-    schedules_run += start_orders(
-        "3.7+ (argument order)",
-        false,
-        || wait_body(StartOrder::Argument),
-        "all six done",
-    );
-    schedules_run += start_orders(
-        "3.6 (a set)",
-        true,
-        || wait_body(StartOrder::Unordered),
-        "all six done",
-    );
-
-    section("Handling async function results — asyncio.gather(*coros)");
-    let gather_body = |start_order| async move {
-        let (_, results) = concurrent::run_gather_logged(start_order).await;
-        (
-            marks_so_far(),
-            results == (0..concurrent::JOBS).collect::<Vec<_>>(),
-        )
-    };
-    schedules_run += start_orders(
-        "3.7+",
-        false,
-        || gather_body(StartOrder::Argument),
-        "results in argument order",
-    );
-    schedules_run += start_orders(
-        "3.5–3.6 (a set)",
-        true,
-        || gather_body(StartOrder::Unordered),
-        "results in argument order",
-    );
+    for demo_section in [demo::wait_section(runs()), demo::gather_section(runs())] {
+        section(demo_section.title);
+        print!("{}", demo_section.text);
+        schedules_run += demo_section.schedules;
+    }
 
     section("That it? What else you got? — a task stores its result");
     schedules_run += explore(

@@ -17,7 +17,7 @@ fn main() {
         &run_once(fifo(), run_gather()),
     );
     print_run(
-        "the same with 3.6's set: one that iterates 3, 0, 5, 1, 4, 2, on the FIFO loop",
+        "the same with 3.5–3.6's set: one that iterates 3, 0, 5, 1, 4, 2, on the FIFO loop",
         &run_schedule(&set_order(&[3, 0, 5, 1, 4, 2]), run_gather_unordered),
     );
 }

@@ -1,8 +1,9 @@
-//! "Concurrent runnings": `asyncio.wait` over coroutines. Up to 3.10 `wait`
+//! "Concurrent runnings": `asyncio.wait` over coroutines. In 3.5–3.10 `wait`
 //! put them in a set, so "if you do not wrap your coroutines in
 //! create_task() then you cannot ensure order" — `StartOrder::Unordered`
-//! models that set; 3.7+'s order is `StartOrder::Argument`. And
-//! `FIRST_COMPLETED` splits the jobs into done and pending.
+//! models that set; 3.11+ refuses coroutines, so tasks are created first and
+//! start in creation order (`run_wait_on_tasks`). And `FIRST_COMPLETED`
+//! splits the jobs into done and pending.
 
 #[path = "../examples/common/mod.rs"]
 mod common;
@@ -51,7 +52,7 @@ fn wait_with_unordered_start_has_schedules_that_start_jobs_out_of_argument_order
 #[test]
 fn on_asyncio_s_fifo_loop_wait_starts_jobs_in_exactly_the_set_order_for_every_set_order() {
     // The loop itself is FIFO; only the set's order is drawn. This is
-    // Python 3.6 exactly: the order comes from the set, not the scheduler.
+    // Python 3.5–3.10 exactly: the order comes from the set, not the scheduler.
     let set_orders = every_set_order(JOBS as usize);
     assert_eq!(set_orders.len(), 720);
     let mut start_orders = BTreeSet::new();

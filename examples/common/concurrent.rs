@@ -5,10 +5,12 @@
 //!         coros = [meow(x) for x in range(6)]
 //!         await asyncio.wait(coros)          # or: x = await asyncio.gather(*coros)
 //!
-//! `meow(x)` prints `x` when it starts and returns it. Python 3.5–3.6 put the
-//! coroutines in a set, so they started in no particular order
-//! (`StartOrder::Unordered`, a drawn permutation); 3.7+ starts them in
-//! argument order. `gather`'s results are in argument order either way.
+//! `meow(x)` prints `x` when it starts and returns it. A Python set of
+//! coroutines starts them in no particular order (`StartOrder::Unordered`, a
+//! drawn permutation): `gather` used one in 3.5–3.6 and starts them in
+//! argument order since 3.7; `wait` used one in 3.5–3.10, and since 3.11
+//! refuses coroutines, so callers create the tasks first (in argument order).
+//! `gather`'s results are in argument order in every version.
 
 use asyncsim::task::Builder;
 use asyncsim::{time, trace, ReturnWhen, StartOrder};
@@ -35,8 +37,9 @@ pub async fn run_wait(start_order: StartOrder) -> Vec<usize> {
     done.into_iter().map(|(index, _)| index).collect()
 }
 
-/// The article's fix for 3.5–3.6: wrap every coroutine in a task first, so
-/// they start in creation order, whatever `wait` does with its set.
+/// The article's fix for `wait`'s set (3.5–3.10), and what 3.11+ requires:
+/// wrap every coroutine in a task first, so they start in creation order,
+/// whatever `wait` does with its set.
 pub async fn run_wait_on_tasks(start_order: StartOrder) -> Vec<usize> {
     let tasks: Vec<_> = (0..JOBS)
         .map(|x| {

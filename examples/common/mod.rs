@@ -15,5 +15,6 @@
 #![allow(dead_code)]
 
 pub mod concurrent;
+pub mod demo;
 pub mod snippets;
 pub mod support;

@@ -241,8 +241,8 @@ pub async fn speak_barking() -> bool {
 }
 
 /// `run`: `asyncio.wait` over `speakers` speakers with the chosen `bark`.
-/// The article ran 3.6, where `wait` put its coroutines in a set: the start
-/// order is drawn (`StartOrder::Unordered`). The children are named
+/// The article ran 3.6, where `wait` put its coroutines in a set (as it did
+/// in 3.5–3.10; 3.11+ refuses coroutines): the start order is drawn (`StartOrder::Unordered`). The children are named
 /// `wait[0]`, `wait[1]`, ….
 pub async fn run_speakers(speakers: usize, bark_kind: Bark) {
     let r: Vec<_> = (0..speakers).map(|_| speak_with(bark_kind)).collect();
@@ -301,7 +301,8 @@ pub async fn run(executor: bool) {
     }
 }
 
-/// `start`: `asyncio.wait([run(), run()])`, with 3.6's set start order;
+/// `start`: `asyncio.wait([run(), run()])`, with the set start order of
+/// 3.5–3.10 (the article ran 3.6);
 /// the children are `wait[0]` and `wait[1]`.
 pub async fn start(executor: bool) {
     let jobs = vec![run(executor), run(executor)];

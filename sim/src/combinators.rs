@@ -13,7 +13,8 @@
 //! argument order (what `gather` does since Python 3.7);
 //! [`StartOrder::Unordered`] draws the permutation from the tape (label
 //! `start`), modelling a Python *set* of awaitables: what `gather` did in
-//! 3.5–3.6, `wait` up to 3.10, and `as_completed` in every version. A drawn
+//! 3.5–3.6, `wait` in 3.5–3.10 (3.11 refuses coroutines, so callers spawn
+//! tasks in order first), and `as_completed` in every version. A drawn
 //! permutation of all zeros is argument order, so shrinking moves toward it.
 //!
 //! ```
@@ -67,7 +68,7 @@ pub enum StartOrder {
     #[default]
     Argument,
     /// In a drawn order, like iterating a Python set: `gather` in 3.5–3.6,
-    /// `wait` up to 3.10, `as_completed` always.
+    /// `wait` in 3.5–3.10, `as_completed` always.
     Unordered,
 }
 
@@ -540,7 +541,8 @@ pub type WaitResult<T> = (Vec<(usize, T)>, Vec<(usize, JoinHandle<T>)>);
 /// condition is met, every child that already finished by then is in it
 /// too (asyncio builds `done` from every finished future). `order` is the
 /// start order: [`StartOrder::Unordered`] is what `wait` did with
-/// coroutines up to Python 3.10.
+/// coroutines in Python 3.5–3.10; since 3.11 it refuses coroutines, and
+/// tasks spawned in argument order before the call start in that order.
 ///
 /// For [`ReturnWhen::FirstException`], an exception is an output whose
 /// [`Outcome::is_exception`] is true (an `Err`). A child's panic is
@@ -734,7 +736,8 @@ async fn wait_core<T: Outcome + 'static>(
 // ---------------------------------------------------------------------------
 
 /// Runs every future as a task, started in a drawn order (asyncio's
-/// `as_completed` takes a set in every Python version), and yields their
+/// `as_completed` takes a set in every Python version, 3.13's
+/// async-iterator form too), and yields their
 /// outputs in completion order.
 ///
 /// Use [`as_completed_with`] to choose the start order. Dropping the
