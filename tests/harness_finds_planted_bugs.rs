@@ -27,7 +27,7 @@ where
     assert_eq!(failure.failure.kind, kind, "{failure}");
     assert_eq!(failure.deviations, deviations, "{failure}");
     assert_eq!(failure.tape.deviations(), deviations);
-    assert_eq!(failure.schedule.len(), deviations, "{failure}");
+    assert_eq!(failure.deviation_details.len(), deviations, "{failure}");
     assert!(failure.original_deviations >= failure.deviations);
 
     // The printed token replays the identical run.

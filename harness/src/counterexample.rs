@@ -44,8 +44,10 @@ pub struct Counterexample {
     pub original_deviations: usize,
     /// Runs the shrink made.
     pub shrink_runs: u64,
-    /// The shrunk run's non-FIFO decisions, with the tasks involved.
-    pub schedule: Vec<Deviation>,
+    /// The shrunk run's non-FIFO decisions, with the tasks involved: what
+    /// the report's "FIFO except" lines say. (Was `schedule`, a name that
+    /// promised a schedule and held its deviations.)
+    pub deviation_details: Vec<Deviation>,
     /// The strategy the exploration used (`random`, `pct:3`, `exhaustive:2`).
     pub strategy: String,
     /// The test's name (for the replay command line).
@@ -63,7 +65,7 @@ impl Counterexample {
     /// The shrunk schedule in words: "FIFO except: at step 7 ran `writer`
     /// instead of `reader`", one deviation a line.
     pub fn schedule_text(&self) -> String {
-        describe_schedule(&self.schedule, &self.trace)
+        describe_schedule(&self.deviation_details, &self.trace)
     }
 
     /// The command lines that replay this failure.

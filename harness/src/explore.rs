@@ -39,7 +39,7 @@ impl std::fmt::Display for Search {
     }
 }
 
-/// Parses `fifo`, `random`, `pct:<depth>`, `exhaustive:<max deviations>`,
+/// Parses `mix`, `fifo`, `random`, `pct:<depth>`, `exhaustive:<max deviations>`,
 /// `preemptions:<max preemptions>` (and `replay:<token>`).
 ///
 /// ```

@@ -39,15 +39,23 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod classify;
 mod counterexample;
+mod determinism;
+mod drive;
 mod exhaustive;
 mod explore;
-mod outcome;
 mod persist;
+mod progress;
+mod reproduce;
 mod runner;
 mod schedules;
+mod setup;
 mod shrink;
 mod snapshot;
+mod summary;
+mod test_result;
+mod workers;
 
 pub mod diff;
 pub mod render;
@@ -57,12 +65,13 @@ pub use asyncsim_sim as sim;
 pub use counterexample::{Counterexample, Origin};
 pub use exhaustive::ENUMERABLE_BOUND_MAX;
 pub use explore::{parse_search, Explore, Search, DEFAULT_RUNS, DEFAULT_SHRINK_RUNS};
-pub use outcome::TestResult;
 pub use render::TraceExt;
-pub use runner::{
-    check, explore, find, outcomes, run_schedule, Outcome, Outcomes, Schedule, Summary, Witness,
-};
+pub use runner::{check, explore, find, outcomes, run_schedule};
 pub use schedules::{schedules, schedules_of_length};
+#[allow(deprecated)]
+pub use summary::Outcome;
+pub use summary::{DistinctValue, Outcomes, Schedule, Summary, Witness};
+pub use test_result::TestResult;
 
 #[doc(hidden)]
 pub use insta;

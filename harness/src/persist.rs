@@ -9,7 +9,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use asyncsim_sim::Tape;
+use asyncsim_sim::{Tape, Trace};
 
 /// A file name for a test: its path with `::` turned into `__` and anything
 /// outside `[A-Za-z0-9_-]` into `_`.
@@ -113,6 +113,28 @@ pub(crate) fn trace_directory() -> PathBuf {
         }
     }
     std::env::temp_dir().join("asyncsim")
+}
+
+/// Writes the trace of a failing run under `target/asyncsim/`, in the trace
+/// file format (`asyncsim-trace` views, converts and diffs it).
+pub(crate) fn write_trace_file(test_name: &str, tape: &Tape, trace: &Trace) -> Option<PathBuf> {
+    let directory = trace_directory();
+    let checksum = tape
+        .to_string()
+        .rsplit('.')
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let path = directory.join(format!("{}-{checksum}.trace.json", file_stem(test_name)));
+    let written =
+        std::fs::create_dir_all(&directory).and_then(|()| crate::trace_file::save(trace, &path));
+    match written {
+        Ok(()) => Some(path),
+        Err(error) => {
+            eprintln!("asyncsim: could not write {}: {error}", path.display());
+            None
+        }
+    }
 }
 
 #[cfg(test)]

@@ -3,34 +3,25 @@
 //! A candidate is a tape edited from the current best one: a nonzero draw set
 //! to 0, a draw removed (later draws shift left), a block of draws removed,
 //! a value lowered. Each candidate replays *leniently* (a draw that no longer
-//! fits wraps into range), and is accepted when the run fails with the same
-//! [`FailureKind`] and its *realised* tape is simpler: fewer nonzero draws
+//! fits wraps into range), and is accepted when the run fails the same way —
+//! the same signature (`classify::Signature`: the [`FailureKind`] and, for
+//! panics, every source location the message names, so a schedule that trips
+//! a different assertion is never swapped in) — and its *realised* tape is
+//! simpler: fewer nonzero draws
 //! first, then fewer significant draws, then smaller values. The realised
 //! tape — not the candidate — becomes the new best, so the result always
 //! replays strictly.
 
+#[cfg(doc)]
+use asyncsim_sim::FailureKind;
 use asyncsim_sim::{Draw, Tape};
 
-/// How simple a tape is; smaller is simpler.
+/// How simple a list of draws is; smaller is simpler. The draws are
+/// always trimmed ([`Tape::significant`]): trailing zeros are FIFO anyway.
 fn simplicity(draws: &[Draw]) -> (usize, usize, Vec<u64>) {
-    let significant = draws
-        .iter()
-        .rposition(|draw| draw.value != 0)
-        .map_or(0, |last| last + 1);
-    let nonzero = draws[..significant]
-        .iter()
-        .filter(|draw| draw.value != 0)
-        .count();
-    let values = draws[..significant].iter().map(|draw| draw.value).collect();
-    (nonzero, significant, values)
-}
-
-fn trimmed(draws: &[Draw]) -> Vec<Draw> {
-    let significant = draws
-        .iter()
-        .rposition(|draw| draw.value != 0)
-        .map_or(0, |last| last + 1);
-    draws[..significant].to_vec()
+    let nonzero = draws.iter().filter(|draw| draw.value != 0).count();
+    let values = draws.iter().map(|draw| draw.value).collect();
+    (nonzero, draws.len(), values)
 }
 
 /// The outcome of a shrink.
@@ -50,7 +41,7 @@ pub(crate) fn shrink<S: PartialEq>(
     runs_max: u64,
     mut attempt: impl FnMut(&Tape) -> Option<(S, Tape)>,
 ) -> Shrunk {
-    let mut best = trimmed(tape.draws());
+    let mut best = tape.significant().to_vec();
     let mut runs = 0u64;
     let mut try_candidate = |best: &mut Vec<Draw>, candidate: Vec<Draw>, runs: &mut u64| -> bool {
         if *runs >= runs_max {
@@ -59,7 +50,7 @@ pub(crate) fn shrink<S: PartialEq>(
         *runs += 1;
         match attempt(&Tape::from_draws(candidate)) {
             Some((realised_signature, realised)) if realised_signature == *signature => {
-                let realised = trimmed(realised.draws());
+                let realised = realised.significant().to_vec();
                 if simplicity(&realised) < simplicity(best) {
                     *best = realised;
                     return true;

@@ -1,0 +1,140 @@
+//! From a failing schedule to a [`Counterexample`]: re-run it in full,
+//! shrink it, replay the result strictly, save its trace.
+
+use std::future::Future;
+
+use asyncsim_sim::{Failure, Sim, TraceMode};
+
+use crate::classify::{examine, failure_signature, Signature};
+use crate::counterexample::{replay_lines, Counterexample, Origin};
+use crate::persist;
+use crate::setup::{run_with, Setup};
+use crate::shrink;
+use crate::summary::Schedule;
+use crate::test_result::TestResult;
+
+/// Re-runs a failing schedule in full, shrinks it, and builds the report.
+pub(crate) fn counterexample<B, F>(
+    setup: &Setup<'_>,
+    body: &B,
+    schedule: &Schedule,
+    origin: Origin,
+    run_index: u64,
+) -> Counterexample
+where
+    B: Fn() -> F,
+    F: Future,
+    F::Output: TestResult,
+{
+    let settings = setup.settings;
+    let mut sim = Sim::new(settings.config.clone());
+    let mut full_config = setup.config(schedule, TraceMode::Full, false);
+    full_config.record_deviations = true;
+    let found = examine(run_with(&mut sim, body, full_config));
+    let seed = match schedule {
+        Schedule::Seed(seed) => *seed,
+        Schedule::Tape(_) => 0,
+    };
+    let strategy = setup.strategy_name();
+    let original = found.tape;
+    let Some(found_failure) = found.failure else {
+        // The fast run failed and the full one did not.
+        let failure = Failure::body(format!(
+            "asyncsim: the schedule failed once and passed when run again ({schedule}): the body is not deterministic"
+        ));
+        return Counterexample {
+            run_index,
+            seed,
+            origin,
+            failure,
+            deviations: original.deviations(),
+            original_deviations: original.deviations(),
+            tape: original.clone(),
+            original_tape: original,
+            trace: found.trace,
+            shrink_runs: 0,
+            deviation_details: found.deviations,
+            strategy,
+            test_name: setup.test_name.clone(),
+            trace_file: None,
+        };
+    };
+    let signature = Signature::of(&found_failure);
+    eprintln!(
+        "asyncsim: `{}` failed at run {run_index} ({strategy}{}): {}\nasyncsim: replay it before shrinking with:\n{}",
+        setup.test_name,
+        if setup.seeded() { format!(", seed {seed}") } else { String::new() },
+        found_failure.message.lines().next().unwrap_or_default(),
+        replay_lines(
+            &setup.test_name,
+            &original,
+            setup.seeded().then_some(seed),
+            &strategy
+        )
+    );
+    let shrink_enabled = settings.shrink && !matches!(origin, Origin::Replay);
+    let shrunk = if shrink_enabled && original.deviations() > 0 {
+        shrink::shrink(
+            &original,
+            &signature,
+            settings.shrink_runs_max,
+            |candidate| {
+                let run = run_with(
+                    &mut sim,
+                    body,
+                    setup.config(
+                        &Schedule::Tape(candidate.clone()),
+                        TraceMode::HashOnly,
+                        true,
+                    ),
+                );
+                let tape = run.tape.clone();
+                failure_signature(run.result).map(|signature| (signature, tape))
+            },
+        )
+    } else {
+        shrink::Shrunk {
+            tape: original.clone(),
+            runs: 0,
+        }
+    };
+    // The final, strict replay of the shrunk tape: its trace and deviations
+    // are what the report shows.
+    let last = examine(run_with(
+        &mut sim,
+        body,
+        setup.config(&Schedule::Tape(shrunk.tape.clone()), TraceMode::Full, false),
+    ));
+    let (failure, tape, trace, deviations_list) = match last.failure {
+        Some(failure) if Signature::of(&failure) == signature => {
+            (failure, last.tape, last.trace, last.deviations)
+        }
+        _ => (
+            found_failure,
+            original.clone(),
+            found.trace,
+            found.deviations,
+        ),
+    };
+    let trace_file = if settings.write_trace_file {
+        persist::write_trace_file(&setup.test_name, &tape, &trace)
+    } else {
+        None
+    };
+    Counterexample {
+        run_index,
+        seed,
+        origin,
+        failure,
+        deviations: tape.deviations(),
+        original_deviations: original.deviations(),
+        tape,
+        original_tape: original,
+        trace,
+        shrink_runs: shrunk.runs,
+        deviation_details: deviations_list,
+        strategy,
+        test_name: setup.test_name.clone(),
+        trace_file,
+    }
+}

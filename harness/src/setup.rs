@@ -1,0 +1,120 @@
+//! One exploration's fixed plan: where its schedules come from, the strategy
+//! they run under, and the configuration of each run.
+
+use std::future::Future;
+
+use asyncsim_sim::{Config, Run, Sim, Strategy, Tape, TraceMode};
+
+use crate::explore::{Explore, Search};
+use crate::summary::Schedule;
+
+/// Where the plans of one exploration come from.
+pub(crate) enum Source {
+    Replay(Tape),
+    Seed(u64),
+    Sampled,
+    /// Bounded enumeration: delay bounding from FIFO, or (`sticky`)
+    /// preemption bounding from "run the task that ran last".
+    Exhaustive {
+        bound: u32,
+        sticky: bool,
+    },
+}
+
+/// Everything needed to configure a run of this exploration.
+pub(crate) struct Setup<'a> {
+    pub(crate) settings: &'a Explore,
+    pub(crate) source: Source,
+    pub(crate) strategy: Strategy,
+    pub(crate) pct_steps_estimate: u64,
+    pub(crate) test_name: String,
+}
+
+impl Setup<'_> {
+    pub(crate) fn config(&self, schedule: &Schedule, mode: TraceMode, lenient: bool) -> Config {
+        let mut config = self.settings.config.clone();
+        match schedule {
+            Schedule::Seed(seed) => {
+                config.seed = *seed;
+                config.strategy = self.strategy.clone();
+            }
+            Schedule::Tape(tape) => {
+                config.seed = 0;
+                config.strategy = Strategy::Replay(tape.clone());
+            }
+        }
+        config.trace_mode = mode;
+        config.replay_lenient = lenient;
+        config.pct_steps_estimate = self.pct_steps_estimate;
+        config
+    }
+
+    /// The strategy as reports and replay lines name it: `Search`'s text
+    /// (which renders a sampled search by `Strategy`'s), or `replay`.
+    pub(crate) fn strategy_name(&self) -> String {
+        match &self.source {
+            Source::Replay(_) => "replay".to_string(),
+            Source::Exhaustive { .. } => self.settings.search.to_string(),
+            Source::Seed(_) | Source::Sampled => self.strategy.to_string(),
+        }
+    }
+
+    pub(crate) fn seeded(&self) -> bool {
+        matches!(self.source, Source::Seed(_) | Source::Sampled)
+    }
+}
+
+pub(crate) fn setup<'a, B, F>(settings: &'a Explore, body: &B) -> Setup<'a>
+where
+    B: Fn() -> F,
+    F: Future,
+{
+    let strategy = match &settings.search {
+        Search::Sampled(strategy) => strategy.clone(),
+        Search::Exhaustive { .. } | Search::Preemptions { .. } => Strategy::Fifo,
+    };
+    let source = if let Some(tape) = &settings.replay_tape {
+        Source::Replay(tape.clone())
+    } else if let Some(seed) = settings.replay_seed {
+        Source::Seed(seed)
+    } else {
+        match &settings.search {
+            Search::Sampled(_) => Source::Sampled,
+            Search::Exhaustive { max_deviations } => Source::Exhaustive {
+                bound: *max_deviations,
+                sticky: false,
+            },
+            Search::Preemptions { max_preemptions } => Source::Exhaustive {
+                bound: *max_preemptions,
+                sticky: true,
+            },
+        }
+    };
+    // PCT spreads its change points over the run's length: estimate it once,
+    // from a FIFO run, so every seed (and a later `ASYNCSIM_SEED` replay)
+    // sees the same estimate.
+    let mut pct_steps_estimate = settings.config.pct_steps_estimate;
+    if strategy.uses_pct() && !matches!(source, Source::Replay(_)) {
+        let mut config = settings.config.clone();
+        config.strategy = Strategy::Fifo;
+        config.trace_mode = TraceMode::HashOnly;
+        let run = Sim::new(config).run(body());
+        pct_steps_estimate = run.steps().max(1);
+    }
+    Setup {
+        settings,
+        source,
+        strategy,
+        pct_steps_estimate,
+        test_name: settings.test_name(),
+    }
+}
+
+pub(crate) fn run_with<B, F>(sim: &mut Sim, body: &B, config: Config) -> Run<F::Output>
+where
+    B: Fn() -> F,
+    F: Future,
+{
+    *sim.config_mut() = config;
+    sim.run(body())
+}
