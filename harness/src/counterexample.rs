@@ -117,6 +117,10 @@ pub(crate) fn describe_schedule(schedule: &[Deviation], trace: &Trace) -> String
                 "at step {} drew random value {}",
                 deviation.step, deviation.value
             ),
+            DrawLabel::Branch | DrawLabel::Net | DrawLabel::Fault | DrawLabel::Disk => format!(
+                "at step {} drew {} value {} of {}",
+                deviation.step, deviation.label, deviation.value, deviation.bound
+            ),
         };
         text.push_str("\n  ");
         text.push_str(&line);

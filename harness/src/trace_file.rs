@@ -154,6 +154,7 @@ enum KindRecord {
     Complete,
     Panic,
     Abort,
+    Crash { node: u32 },
     Mark { label: u32 },
     Warning { warning: WarningRecord },
 }
@@ -252,6 +253,7 @@ fn kind_record(kind: EventKind) -> KindRecord {
         EventKind::Complete => KindRecord::Complete,
         EventKind::Panic => KindRecord::Panic,
         EventKind::Abort => KindRecord::Abort,
+        EventKind::Crash { node } => KindRecord::Crash { node },
         EventKind::Mark { label } => KindRecord::Mark { label },
         EventKind::Warning(warning) => KindRecord::Warning {
             warning: match warning {
@@ -281,6 +283,7 @@ fn kind_from(record: KindRecord) -> Result<EventKind, TraceFileError> {
         KindRecord::Complete => EventKind::Complete,
         KindRecord::Panic => EventKind::Panic,
         KindRecord::Abort => EventKind::Abort,
+        KindRecord::Crash { node } => EventKind::Crash { node },
         KindRecord::Mark { label } => EventKind::Mark { label },
         KindRecord::Warning { warning } => EventKind::Warning(match warning {
             WarningRecord::DestroyedPending => Warning::DestroyedPending,

@@ -41,7 +41,7 @@
 
 use std::time::Duration;
 
-use crate::executor;
+use crate::cx;
 use crate::task::JoinHandle;
 
 /// Blocks for `duration` of virtual time: the article's `time.sleep`.
@@ -53,7 +53,7 @@ use crate::task::JoinHandle;
 ///
 /// Outside a run.
 pub fn sleep(duration: Duration) {
-    executor::blocking_sleep(duration);
+    cx::blocking_sleep(duration);
 }
 
 /// The polls of the current run that have held the loop at least
@@ -76,7 +76,7 @@ pub fn sleep(duration: Duration) {
 ///
 /// Outside a run.
 pub fn slow_polls_so_far() -> Vec<crate::SlowPoll> {
-    executor::slow_polls_so_far()
+    cx::slow_polls_so_far()
 }
 
 /// Runs `work` on the simulated executor pool: `run_in_executor(None, work)`.
@@ -92,5 +92,5 @@ where
     F: FnOnce() -> R + 'static,
     R: 'static,
 {
-    executor::spawn_blocking_job(work, None)
+    cx::spawn_blocking_job(work, None)
 }

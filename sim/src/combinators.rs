@@ -51,7 +51,7 @@ use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use crate::executor;
+use crate::cx;
 use crate::tape::DrawLabel;
 use crate::task::{Builder, JoinError, JoinHandle};
 use crate::trace::WaitOn;
@@ -214,8 +214,7 @@ fn start_permutation(order: StartOrder, count: usize, what: &str) -> Vec<usize> 
             let mut remaining: Vec<usize> = (0..count).collect();
             let mut permutation = Vec::with_capacity(count);
             while !remaining.is_empty() {
-                let position =
-                    executor::draw(DrawLabel::Start, remaining.len() as u64, what) as usize;
+                let position = cx::draw(DrawLabel::Start, remaining.len() as u64, what) as usize;
                 permutation.push(remaining.remove(position.min(remaining.len() - 1)));
             }
             permutation
@@ -274,7 +273,7 @@ impl<T: 'static> Children<T> {
                 self.log.borrow_mut().waker = Some(context.waker().clone());
                 let first_pending = self.handles.iter().flatten().next().map(JoinHandle::id);
                 if let Some(task) = first_pending {
-                    executor::set_waiting_on(WaitOn::Join(task));
+                    cx::set_waiting_on(WaitOn::Join(task));
                 }
                 return Poll::Pending;
             };

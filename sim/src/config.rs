@@ -55,6 +55,10 @@ pub struct Config {
     /// continuation of preemption-bounded exploration (the harness's
     /// `preemptions:k`). The realised tape records every draw either way.
     pub replay_sticky: bool,
+    /// Weighted fault draws (`cx::draw_weighted`: loss, duplication,
+    /// un-synced data surviving a crash, buggify, nemesis faults) use their
+    /// configured rates; off, each is the canonical 0 and makes no draw.
+    pub faults: bool,
 }
 
 /// asyncio's default executor has `min(32, cpu_count + 4)` workers. A
@@ -78,6 +82,7 @@ impl Default for Config {
             replay_lenient: false,
             replay_sticky: false,
             record_deviations: false,
+            faults: true,
         }
     }
 }
@@ -166,6 +171,19 @@ impl Config {
     /// See [`Config::replay_sticky`].
     pub fn replay_sticky(mut self, sticky: bool) -> Config {
         self.replay_sticky = sticky;
+        self
+    }
+
+    /// Turns weighted fault draws on (the default: configured rates apply)
+    /// or off (only the canonical world and scripted faults).
+    ///
+    /// ```
+    /// use asyncsim_sim::Config;
+    /// assert!(Config::new().faults);
+    /// assert!(!Config::new().faults(false).faults);
+    /// ```
+    pub fn faults(mut self, on: bool) -> Config {
+        self.faults = on;
         self
     }
 

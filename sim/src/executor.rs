@@ -121,6 +121,36 @@ enum TaskState {
     Done,
 }
 
+/// A simulated machine. Every task belongs to one: the main future and
+/// what it spawns run on [`NodeId::MAIN`]; a spawned task inherits its
+/// parent's node (a pool job its submitter's), `cx::spawn_on` names one.
+/// A crash of a node drops all of its tasks at once (`cx::crash_node`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct NodeId(pub(crate) u32);
+
+impl NodeId {
+    /// The node of the main future.
+    pub(crate) const MAIN: NodeId = NodeId(0);
+}
+
+/// What a task slot holds: a future the loop polls, or a pool job's handle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum SlotKind {
+    /// A spawned future (or the main one): queued at once.
+    Future,
+    /// A `spawn_blocking` job: never polled, done when the pool delivers.
+    Job,
+}
+
+/// Work the loop does at the next step boundary, between two polls and
+/// outside every borrow of the state.
+enum BoundaryWork {
+    /// Drop every task of the node (`cx::crash_node`).
+    Crash { node: NodeId, reason: String },
+    /// Run a callback (`cx::at_step_boundary`).
+    Call(Box<dyn FnOnce()>),
+}
+
 struct TaskSlot {
     /// The task's future and join slot in one allocation (for a pool job,
     /// the join slot alone); `None` for the main task, whose future lives on
@@ -129,6 +159,8 @@ struct TaskSlot {
     cell: Option<TaskRc<dyn TaskObj>>,
     /// A `spawn_blocking` job's handle (it has no future).
     is_job: bool,
+    /// The node the task runs on.
+    node: NodeId,
     state: TaskState,
     /// What the task waited on at its last `Pending`.
     waiting_on: WaitOn,
@@ -251,6 +283,16 @@ pub(crate) struct State {
     /// Join slots given a panic this run: the end-of-run sweep looks for
     /// unretrieved panics only when there is one.
     panics_delivered: u32,
+    /// Something other than a pick must happen before the next poll: a
+    /// failure was recorded (`State::fail`), or work waits at the step
+    /// boundary. `try_pick` tests this one flag for both, so nodes add no
+    /// test to the step.
+    attention: bool,
+    /// Work for the next step boundary, in request order.
+    boundary: VecDeque<BoundaryWork>,
+    /// The names of the nodes made this run (`cx::new_node`), by id; the
+    /// main node is `main`.
+    node_names: Vec<Cow<'static, str>>,
 }
 
 /// The shared core of a running simulation.
@@ -262,8 +304,9 @@ pub(crate) struct Core {
     /// `yield_now`) needs no borrow.
     running: Cell<u32>,
     running_woken: Cell<bool>,
-    /// A pool job's closure is running (its panics are the run's to report).
-    in_job: Cell<bool>,
+    /// User code runs outside a poll: a pool job's closure, or a destructor
+    /// at a node crash (its panics are the run's to report).
+    in_user_code: Cell<bool>,
     /// `FOREIGN_WAKE_COUNT` as this run last saw it.
     foreign_seen: Cell<u64>,
 }
@@ -423,11 +466,14 @@ impl Sim {
                     failure: None,
                     finished_joins: Vec::new(),
                     panics_delivered: 0,
+                    attention: false,
+                    boundary: VecDeque::new(),
+                    node_names: Vec::new(),
                 }),
                 run_id: Cell::new(0),
                 running: Cell::new(NOT_RUNNING),
                 running_woken: Cell::new(false),
-                in_job: Cell::new(false),
+                in_user_code: Cell::new(false),
                 foreign_seen: Cell::new(0),
             }),
         }
@@ -520,7 +566,13 @@ impl Sim {
         // The main task's output comes back here directly; its panics always
         // fail the run, so the executor needs no join slot for it.
         let mut output = None;
-        core.add_task(None, Cow::Borrowed("main"), None, false);
+        core.add_task(
+            None,
+            Cow::Borrowed("main"),
+            None,
+            SlotKind::Future,
+            NodeId::MAIN,
+        );
         // The main future lives in this block, so it is dropped before the
         // run is finished (its destructors may still use the engine).
         {
@@ -645,6 +697,10 @@ impl Core {
             state.config.record_deviations || matches!(state.config.strategy, Strategy::Replay(_));
         state.failure = None;
         state.panics_delivered = 0;
+        state.attention = false;
+        state.boundary.clear();
+        state.node_names.clear();
+        state.node_names.push(Cow::Borrowed("main"));
     }
 
     /// Registers a task and queues its first poll (after everything already
@@ -654,14 +710,17 @@ impl Core {
         cell: Option<TaskRc<dyn TaskObj>>,
         name: Cow<'static, str>,
         parent: Option<TaskId>,
-        blocking: bool,
+        kind: SlotKind,
+        node: NodeId,
     ) -> TaskId {
         let mut state = self.state.borrow_mut();
         let state = &mut *state;
         let id = state.tasks.len() as u32;
+        let blocking = kind == SlotKind::Job;
         state.tasks.push(TaskSlot {
             cell,
             is_job: blocking,
+            node,
             state: if blocking {
                 TaskState::Idle
             } else {
@@ -703,8 +762,13 @@ impl Core {
                 return Some(self.started(next));
             }
             // `try_pick` declined: one of these holds, checked in its order.
-            if state.failure.is_some() {
-                return None;
+            if state.attention {
+                if state.failure.is_some() {
+                    return None;
+                }
+                drop(state);
+                self.run_boundary_work();
+                continue;
             }
             if let Some((&(deadline, _), _)) = state.timers.first_key_value() {
                 if deadline <= state.now_ns {
@@ -956,7 +1020,6 @@ impl Core {
 
     #[cold]
     #[inline(never)]
-    #[allow(unsafe_code)]
     fn end_poll_panic(&self, task: u32, payload: Box<dyn std::any::Any + Send>) {
         let panic = CapturedPanic::take(&*payload);
         let cell = {
@@ -996,14 +1059,10 @@ impl Core {
             let mut failure = Failure::new(FailureKind::Panic, message, state.step, state.now_ns);
             failure.task = Some(TaskId(task));
             failure.task_name = Some(name);
-            state.failure.get_or_insert(failure);
+            state.fail(failure);
         }
-        if let Some(cell) = cell {
-            // SAFETY: the poll is over (and done tasks are never polled).
-            // Unwinding already dropped the future; this covers one whose
-            // drop was skipped.
-            unsafe { cell.drop_future() };
-        }
+        // The future is gone already: `raw`'s poll drops it while unwinding.
+        drop(cell);
     }
 
     /// The run reached its task limit: record the failure (the run stops
@@ -1027,7 +1086,7 @@ impl Core {
             state.step,
             state.now_ns,
         );
-        state.failure.get_or_insert(failure);
+        state.fail(failure);
         if state.tasks.len() >= TASKS_HARD_LIMIT {
             drop(state);
             panic!("{message}");
@@ -1076,6 +1135,7 @@ impl Core {
 
     #[allow(unsafe_code)]
     pub(crate) fn abort(&self, task: TaskId) {
+        let mut work = None;
         let cell = {
             let mut state = self.state.borrow_mut();
             let state = &mut *state;
@@ -1107,7 +1167,8 @@ impl Core {
                     .pool_queue
                     .remove(position)
                     .expect("position is in range");
-                state.pool_jobs[job as usize].work = None;
+                // The closure is user code: dropped after the borrow.
+                work = state.pool_jobs[job as usize].work.take();
             }
             let slot = &mut state.tasks[task.index()];
             slot.state = TaskState::Done;
@@ -1115,15 +1176,142 @@ impl Core {
             state.record(Some(task), EventKind::Abort);
             cell
         };
+        drop(work);
         if let Some(cell) = cell {
             // SAFETY: the task is not running (checked above), so its
             // future is not being polled.
-            unsafe { cell.drop_future() };
+            let dropped = unsafe { cell.drop_future() };
             let name = self.state.borrow().trace.tasks[task.index()]
                 .name
                 .to_string();
+            // The handle resolves even when the destructor panicked; the
+            // panic then goes on in the aborting task.
             cell.fail(JoinError::cancelled(task, name));
+            if let Err(payload) = dropped {
+                panic::resume_unwind(payload);
+            }
         }
+    }
+
+    /// Does the work queued for the step boundary, in order, until none is
+    /// left (work may queue more). Runs between two polls, never inside one.
+    #[cold]
+    #[inline(never)]
+    fn run_boundary_work(&self) {
+        loop {
+            let work = {
+                let mut state = self.state.borrow_mut();
+                match state.boundary.pop_front() {
+                    Some(work) => work,
+                    None => {
+                        state.attention = state.failure.is_some();
+                        return;
+                    }
+                }
+            };
+            match work {
+                BoundaryWork::Crash { node, reason } => self.crash(node, reason),
+                BoundaryWork::Call(call) => {
+                    self.in_user_code.set(true);
+                    let outcome = panic::catch_unwind(AssertUnwindSafe(call));
+                    self.in_user_code.set(false);
+                    if let Err(payload) = outcome {
+                        let panic = CapturedPanic::take(&*payload);
+                        let mut state = self.state.borrow_mut();
+                        let message =
+                            format!("a callback at a step boundary panicked {}", panic.text());
+                        let failure =
+                            Failure::new(FailureKind::Panic, message, state.step, state.now_ns);
+                        state.fail(failure);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Crashes `node`: every task of it is dropped (its future's destructor
+    /// runs), its timers and its queued or running pool jobs die, and the
+    /// handles of its tasks resolve with a crash error. Called at a step
+    /// boundary, so none of its tasks is being polled.
+    #[allow(unsafe_code)]
+    fn crash(&self, node: NodeId, reason: String) {
+        // Everything user code may own (futures, wakers, closures, results)
+        // leaves the state here and is dropped after the borrow ends.
+        let mut victims: Vec<(TaskId, Option<TaskRc<dyn TaskObj>>)> = Vec::new();
+        let mut leftovers: Vec<Box<dyn std::any::Any>> = Vec::new();
+        let node_name;
+        {
+            let mut guard = self.state.borrow_mut();
+            let state = &mut *guard;
+            node_name = state.node_name(node);
+            for index in 1..state.tasks.len() {
+                let slot = &state.tasks[index];
+                if slot.node != node || slot.state == TaskState::Done {
+                    continue;
+                }
+                debug_assert_ne!(
+                    slot.state,
+                    TaskState::Running,
+                    "asyncsim bug: a crash inside a poll"
+                );
+                let task = TaskId(index as u32);
+                if slot.state == TaskState::Queued {
+                    state.runnable.remove_task(task.0);
+                }
+                if slot.is_job {
+                    state.kill_job(task, &mut leftovers);
+                }
+                let slot = &mut state.tasks[index];
+                slot.state = TaskState::Done;
+                victims.push((task, slot.cell.clone()));
+                state.record(Some(task), EventKind::Crash { node: node.0 });
+            }
+            // Timers the node's tasks registered die with it (their futures'
+            // destructors would cancel most of them; a leaked one too).
+            let tasks = &state.tasks;
+            let doomed: Vec<(u64, u64)> = state
+                .timers
+                .iter()
+                .filter(|(_, action)| match action {
+                    TimerAction::Wake { task, .. } => tasks
+                        .get(task.index())
+                        .is_some_and(|slot| slot.node == node),
+                    TimerAction::PoolFinish { .. } => false,
+                })
+                .map(|(key, _)| *key)
+                .collect();
+            for key in doomed {
+                if let Some(action) = state.timers.remove(&key) {
+                    leftovers.push(Box::new(action));
+                }
+            }
+        }
+        drop(leftovers);
+        let mut first_panic = None;
+        for (task, cell) in victims {
+            let Some(cell) = cell else { continue };
+            self.in_user_code.set(true);
+            // SAFETY: at a step boundary no task is being polled.
+            let dropped = unsafe { cell.drop_future() };
+            self.in_user_code.set(false);
+            let name = self.state.borrow().trace.task_name(task).to_string();
+            // The handle resolves whatever the destructor did.
+            cell.fail(JoinError::crashed(task, name.clone(), node_name.clone()));
+            if let Err(payload) = dropped {
+                first_panic.get_or_insert((name, CapturedPanic::take(&*payload)));
+            }
+        }
+        if let Some((name, panic)) = first_panic {
+            let mut state = self.state.borrow_mut();
+            let message = format!(
+                "the destructor of task `{name}` panicked when node `{node_name}` crashed ({reason}) {}",
+                panic.text()
+            );
+            let failure = Failure::new(FailureKind::Panic, message, state.step, state.now_ns);
+            state.fail(failure);
+        }
+        // Workers the node's jobs held are free again.
+        self.start_pool_jobs();
     }
 
     fn fail_foreign_wake(&self) {
@@ -1134,14 +1322,14 @@ impl Core {
             (use asyncsim::spawn_blocking instead of real threads)"
                 .to_string();
         let failure = Failure::new(FailureKind::ForeignWake, message, state.step, state.now_ns);
-        state.failure.get_or_insert(failure);
+        state.fail(failure);
     }
 
     /// Ends a run: warns about and drops every task still pending, and warns
     /// about panics nobody retrieved.
     #[allow(unsafe_code)]
     fn finish_run(&self) {
-        let (pending, mut joins) = {
+        let (pending, mut joins, mut jobs, timers) = {
             let mut state = self.state.borrow_mut();
             let state = &mut *state;
             let mut pending = Vec::new();
@@ -1163,18 +1351,30 @@ impl Core {
                     joins.push(index as u32);
                 }
             }
-            state.pool_jobs.clear();
-            if !state.timers.is_empty() {
-                state.timers.clear();
-            }
+            // Jobs' closures and results, and timers' wakers, are user
+            // code's: dropped after the borrow.
+            let jobs = std::mem::take(&mut state.pool_jobs);
+            let timers = if state.timers.is_empty() {
+                None
+            } else {
+                Some(std::mem::take(&mut state.timers))
+            };
             state.runnable.clear();
-            (pending, joins)
+            (pending, joins, jobs, timers)
         };
+        let mut first_panic = None;
         for cell in pending {
             // SAFETY: no poll runs once the loop has stopped.
-            unsafe { cell.drop_future() };
+            if let Err(payload) = unsafe { cell.drop_future() } {
+                first_panic.get_or_insert(payload);
+            }
         }
+        drop(timers);
+        jobs.clear();
         let mut state = self.state.borrow_mut();
+        if state.pool_jobs.is_empty() {
+            state.pool_jobs = jobs;
+        }
         for index in joins.drain(..) {
             let unretrieved = state.tasks[index as usize]
                 .cell
@@ -1211,6 +1411,13 @@ impl Core {
         let mut state = self.state.borrow_mut();
         if state.tasks.is_empty() {
             state.tasks = tasks;
+        }
+        drop(state);
+        // A destructor that panicked at the end of the run is not the run's
+        // to report (no task code runs): it goes on as the panic it is,
+        // once every other task was dropped too.
+        if let Some(payload) = first_panic {
+            panic::resume_unwind(payload);
         }
     }
 
@@ -1277,9 +1484,9 @@ impl Core {
                 (job, work, context)
             };
             let _ = context;
-            self.in_job.set(true);
+            self.in_user_code.set(true);
             let deliver = work();
-            self.in_job.set(false);
+            self.in_user_code.set(false);
             let mut state = self.state.borrow_mut();
             let state = &mut *state;
             let context = state.job_context.take().expect("job context vanished");
@@ -1294,12 +1501,27 @@ impl Core {
 }
 
 impl State {
-    /// The common case of picking the next task: no failure, no timer due,
-    /// something runnable, under the step limit. Draws the task and starts
-    /// its poll; `None` leaves the rest to `Core::next_task`.
+    /// Records the run's failure (the first one wins); the loop stops at the
+    /// next step boundary.
+    pub(crate) fn fail(&mut self, failure: Failure) {
+        self.failure.get_or_insert(failure);
+        self.attention = true;
+    }
+
+    /// Queues work for the next step boundary.
+    fn at_boundary(&mut self, work: BoundaryWork) {
+        self.boundary.push_back(work);
+        self.attention = true;
+    }
+
+    /// The common case of picking the next task: nothing needs attention
+    /// (no failure, no boundary work), no timer due, something runnable,
+    /// under the step limit. Draws the task and starts its poll; `None`
+    /// leaves the rest to `Core::next_task`, which checks the same
+    /// conditions in the same order.
     #[inline(always)]
     fn try_pick(&mut self) -> Option<NextTask> {
-        if self.failure.is_some() {
+        if self.attention {
             return None;
         }
         if let Some((&(deadline, _), _)) = self.timers.first_key_value() {
@@ -1452,6 +1674,60 @@ impl State {
         }
     }
 
+    /// The node of `task` (the main node for none, or outside the run).
+    fn node_of(&self, task: Option<TaskId>) -> NodeId {
+        task.and_then(|task| self.tasks.get(task.index()))
+            .map_or(NodeId::MAIN, |slot| slot.node)
+    }
+
+    /// A node's name for messages: as `cx::new_node` named it, else `node-<id>`.
+    fn node_name(&self, node: NodeId) -> String {
+        match self.node_names.get(node.0 as usize) {
+            Some(name) => name.to_string(),
+            None => format!("node-{}", node.0),
+        }
+    }
+
+    /// Kills a crashed node's pool job: out of the queue if it waits there,
+    /// its worker freed and its finish cancelled if it runs, its deferred
+    /// events gone. What user code owns goes to `leftovers`, to be dropped
+    /// after the borrow.
+    fn kill_job(&mut self, task: TaskId, leftovers: &mut Vec<Box<dyn std::any::Any>>) {
+        let Some(job) = self.pool_jobs.iter().position(|job| job.task == task) else {
+            return;
+        };
+        if let Some(position) = self
+            .pool_queue
+            .iter()
+            .position(|queued| *queued as usize == job)
+        {
+            self.pool_queue.remove(position);
+        }
+        let entry = &mut self.pool_jobs[job];
+        if let Some(work) = entry.work.take() {
+            leftovers.push(Box::new(work));
+        }
+        if let Some(deliver) = entry.deliver.take() {
+            leftovers.push(Box::new(deliver));
+        }
+        if let Some(worker) = entry.worker.take() {
+            if self.pool_busy[worker as usize] == Some(job as u32) {
+                self.pool_busy[worker as usize] = None;
+            }
+            let finish = self
+                .timers
+                .iter()
+                .find(|(_, action)| {
+                    matches!(action, TimerAction::PoolFinish { job: finishing } if *finishing as usize == job)
+                })
+                .map(|(key, _)| *key);
+            if let Some(action) = finish.and_then(|key| self.timers.remove(&key)) {
+                leftovers.push(Box::new(action));
+            }
+        }
+        self.deferred.retain(|_, event| event.task != Some(task));
+    }
+
     fn next_timer_sequence(&mut self) -> u64 {
         self.timer_sequence += 1;
         self.timer_sequence
@@ -1499,7 +1775,7 @@ impl State {
         );
         let mut failure = Failure::new(FailureKind::Deadlock, message, self.step, self.now_ns);
         failure.blocked = blocked;
-        self.failure.get_or_insert(failure);
+        self.fail(failure);
     }
 
     fn fail_time_limit(&mut self, next_ns: u64) {
@@ -1510,7 +1786,7 @@ impl State {
         );
         let mut failure = Failure::new(FailureKind::TimeLimit, message, self.step, self.now_ns);
         failure.blocked = self.blocked_tasks();
-        self.failure.get_or_insert(failure);
+        self.fail(failure);
     }
 
     fn fail_step_limit(&mut self) {
@@ -1527,7 +1803,7 @@ impl State {
         );
         let mut failure = Failure::new(FailureKind::StepLimit, message, self.step, self.now_ns);
         failure.blocked = self.blocked_tasks();
-        self.failure.get_or_insert(failure);
+        self.fail(failure);
     }
 
     /// `fail_divergence` for the divergence the chooser noted (the check
@@ -1552,7 +1828,7 @@ impl State {
             divergence.index, expected.label, expected.value, divergence.label, range
         );
         let failure = Failure::new(FailureKind::TapeDivergence, message, self.step, self.now_ns);
-        self.failure.get_or_insert(failure);
+        self.fail(failure);
     }
 }
 
@@ -1603,8 +1879,9 @@ fn install_panic_hook() {
         panic::set_hook(Box::new(move |info| {
             // Only panics of task code (a poll, a pool job) are the run's to
             // report; any other panic inside a run is printed as usual.
-            let in_task_code =
-                raw::with_current(|core| core.running.get() != NOT_RUNNING || core.in_job.get());
+            let in_task_code = raw::with_current(|core| {
+                core.running.get() != NOT_RUNNING || core.in_user_code.get()
+            });
             if in_task_code == Some(true) {
                 let captured = CapturedPanic {
                     message: panic_message(info.payload()),
@@ -1667,24 +1944,37 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
+    spawn_task_on(None, future, name)
+}
+
+/// Spawns a future as a new task of the current run on `node`.
+#[allow(dead_code)] // for the world (`sim/src/world`)
+pub(crate) fn spawn_on<F>(node: NodeId, future: F, name: Option<String>) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    spawn_task_on(Some(node), future, name)
+}
+
+/// Spawns on `node`, or on the spawning task's node.
+fn spawn_task_on<F>(node: Option<NodeId>, future: F, name: Option<String>) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
     with_core("asyncsim::spawn", |core| {
-        let (id, parent, tasks_max) = {
-            let state = core.state.borrow();
-            (
-                state.tasks.len(),
-                core.running_task()
-                    .or(state.job_context.map(|job| job.task)),
-                state.config.tasks_max,
-            )
-        };
-        if id >= tasks_max.min(TASKS_HARD_LIMIT) {
-            core.fail_task_limit(tasks_max);
-        }
-        let id = id as u32;
+        let (id, parent, node) = core.claim_task(node);
         let cell = TaskRc::new(TaskCell::new(future, TaskId(id), core.run_id.get()));
         let name = name.map_or_else(|| default_task_name(id), Cow::Owned);
-        let actual = core.add_task(Some(cell.clone().into_task_obj()), name, parent, false);
-        debug_assert_eq!(actual.0, id);
+        let task = core.add_task(
+            Some(cell.clone().into_task_obj()),
+            name,
+            parent,
+            SlotKind::Future,
+            node,
+        );
+        debug_assert_eq!(task.0, id);
         JoinHandle::new(cell.into_join_ref())
     })
 }
@@ -1696,27 +1986,21 @@ where
     R: 'static,
 {
     with_core("asyncsim::spawn_blocking", |core| {
-        let (run_id, id, parent, tasks_max) = {
-            let state = core.state.borrow();
-            assert!(
-                state.job_context.is_none(),
-                "asyncsim::spawn_blocking was called inside a spawn_blocking job; submit the work from async code instead"
-            );
-            (
-                core.run_id.get(),
-                state.tasks.len(),
-                core.running_task(),
-                state.config.tasks_max,
-            )
-        };
-        if id >= tasks_max.min(TASKS_HARD_LIMIT) {
-            core.fail_task_limit(tasks_max);
-        }
-        let id = id as u32;
-        let slot = TaskRc::new(JoinSlot::new(TaskId(id), run_id));
+        assert!(
+            core.state.borrow().job_context.is_none(),
+            "asyncsim::spawn_blocking was called inside a spawn_blocking job; submit the work from async code instead"
+        );
+        let (id, parent, node) = core.claim_task(None);
+        let slot = TaskRc::new(JoinSlot::new(TaskId(id), core.run_id.get()));
         let name: Cow<'static, str> =
             name.map_or_else(|| Cow::Owned(format!("blocking-{id}")), Cow::Owned);
-        let task = core.add_task(Some(slot.clone().into_task_obj()), name, parent, true);
+        let task = core.add_task(
+            Some(slot.clone().into_task_obj()),
+            name,
+            parent,
+            SlotKind::Job,
+            node,
+        );
         let writer = slot.clone();
         let job_work: JobWork = Box::new(move || {
             let outcome = panic::catch_unwind(AssertUnwindSafe(work));
@@ -1742,7 +2026,7 @@ where
                             );
                             failure.task = Some(task);
                             failure.task_name = Some(name);
-                            state.failure.get_or_insert(failure);
+                            state.fail(failure);
                         });
                     }
                 }
@@ -1940,6 +2224,103 @@ pub(crate) fn draw(label: DrawLabel, bound: u64, what: &str) -> u64 {
     })
 }
 
+/// A weighted draw (see `Chooser::draw_weighted`); with
+/// `Config::faults(false)`, always 0 and no draw is made.
+#[allow(dead_code)] // for the world (`sim/src/world`)
+pub(crate) fn draw_weighted(
+    label: DrawLabel,
+    bound: u64,
+    nonzero_probability: f64,
+    what: &str,
+) -> u64 {
+    with_core(what, |core| {
+        let mut state = core.state.borrow_mut();
+        if !state.config.faults {
+            return 0;
+        }
+        let value = state
+            .chooser
+            .draw_weighted(label, bound, nonzero_probability);
+        if let Some(divergence) = state.chooser.divergence.take() {
+            state.fail_divergence(divergence);
+        }
+        value
+    })
+}
+
+/// The node of the running task (or of the pool job whose closure runs);
+/// the main node outside tasks and outside runs.
+#[allow(dead_code)] // for the world (`sim/src/world`)
+pub(crate) fn current_node() -> NodeId {
+    try_with_core(|core| {
+        let state = core.state.borrow();
+        let task = core
+            .running_task()
+            .or(state.job_context.map(|job| job.task));
+        state.node_of(task)
+    })
+    .unwrap_or(NodeId::MAIN)
+}
+
+/// Makes a node for this run, named for messages ("node `name` crashed").
+#[allow(dead_code)] // for the world (`sim/src/world`)
+pub(crate) fn new_node(name: &str) -> NodeId {
+    with_core("asyncsim::node", |core| {
+        let mut state = core.state.borrow_mut();
+        let node = NodeId(state.node_names.len() as u32);
+        state.node_names.push(Cow::Owned(name.to_string()));
+        node
+    })
+}
+
+/// Crashes `node` at the next step boundary (never inside a poll): every
+/// task of it is dropped, its timers and pool jobs die, and the handles of
+/// its tasks resolve with a `JoinError` that names the crash.
+///
+/// # Panics
+///
+/// For the main node (the main future cannot be dropped under the caller).
+#[allow(dead_code)] // for the world (`sim/src/world`)
+pub(crate) fn crash_node(node: NodeId, reason: String) {
+    assert!(
+        node != NodeId::MAIN,
+        "the main node cannot crash: the main future runs on it (crash another node)"
+    );
+    with_core("asyncsim::crash", |core| {
+        core.state
+            .borrow_mut()
+            .at_boundary(BoundaryWork::Crash { node, reason });
+    });
+}
+
+/// Runs `call` at the next step boundary: after the poll in progress (or
+/// before the next one), outside every borrow of the run's state, with no
+/// task running. Calls run in request order.
+#[allow(dead_code)] // for the world (`sim/src/world`)
+pub(crate) fn at_step_boundary(call: Box<dyn FnOnce()>) {
+    with_core("asyncsim::at_step_boundary", |core| {
+        core.state
+            .borrow_mut()
+            .at_boundary(BoundaryWork::Call(call));
+    });
+}
+
+/// Records a trace event for the running task (or pool job, at its own
+/// time); for no task outside tasks.
+#[allow(dead_code)] // for the world (`sim/src/world`)
+pub(crate) fn record(kind: EventKind) {
+    try_with_core(|core| {
+        let mut state = core.state.borrow_mut();
+        match state.job_context {
+            Some(job) => state.record_at(job.start_ns + job.offset_ns, Some(job.task), kind),
+            None => {
+                let task = core.running_task();
+                state.record(task, kind);
+            }
+        }
+    });
+}
+
 /// Registers a sync primitive; returns its per-run id.
 pub(crate) fn register_resource(kind: ResourceKind) -> Option<u32> {
     try_with_core(|core| {
@@ -2009,6 +2390,24 @@ impl ResourceInfo {
 }
 
 impl Core {
+    /// The id the next task gets, its parent (the running task, or the pool
+    /// job whose closure runs) and its node (`node`, or the parent's). At
+    /// the task limit the run fails (and past the hard limit this panics).
+    fn claim_task(&self, node: Option<NodeId>) -> (u32, Option<TaskId>, NodeId) {
+        let (id, parent, node, tasks_max) = {
+            let state = self.state.borrow();
+            let parent = self
+                .running_task()
+                .or(state.job_context.map(|job| job.task));
+            let node = node.unwrap_or_else(|| state.node_of(parent));
+            (state.tasks.len(), parent, node, state.config.tasks_max)
+        };
+        if id >= tasks_max.min(TASKS_HARD_LIMIT) {
+            self.fail_task_limit(tasks_max);
+        }
+        (id as u32, parent, node)
+    }
+
     /// The task being polled, if any (read without a borrow of the state).
     #[inline]
     fn running_task(&self) -> Option<TaskId> {

@@ -76,6 +76,8 @@
 pub mod blocking;
 pub mod combinators;
 mod config;
+#[allow(unused_imports)] // the world's part is used as the world lands
+mod cx;
 mod executor;
 mod failure;
 pub mod random;
@@ -86,6 +88,8 @@ mod strategy;
 pub mod sync;
 pub mod tape;
 pub mod task;
+#[cfg(test)]
+mod tests;
 pub mod time;
 pub mod trace;
 

@@ -17,7 +17,7 @@
 
 use std::ops::{Range, RangeInclusive};
 
-use crate::executor;
+use crate::cx;
 use crate::tape::DrawLabel;
 
 /// Types [`random`] can produce.
@@ -28,7 +28,7 @@ pub trait Random: Sized {
 
 fn draw_full(bits: u32) -> u64 {
     let bound = if bits >= 64 { 0 } else { 1u64 << bits };
-    executor::draw(DrawLabel::Random, bound, "asyncsim::random")
+    cx::draw(DrawLabel::Random, bound, "asyncsim::random")
 }
 
 macro_rules! random_int {
@@ -48,7 +48,7 @@ macro_rules! random_int {
             fn draw(self) -> $unsigned {
                 assert!(self.start < self.end, "asyncsim::random_range: empty range");
                 let span = (self.end - self.start) as u64;
-                self.start + executor::draw(DrawLabel::Random, span, "asyncsim::random_range") as $unsigned
+                self.start + cx::draw(DrawLabel::Random, span, "asyncsim::random_range") as $unsigned
             }
         }
         impl RandomRange for RangeInclusive<$unsigned> {
@@ -57,7 +57,7 @@ macro_rules! random_int {
                 let (start, end) = self.into_inner();
                 assert!(start <= end, "asyncsim::random_range: empty range");
                 let span = ((end - start) as u64).wrapping_add(1);
-                start + executor::draw(DrawLabel::Random, span, "asyncsim::random_range") as $unsigned
+                start + cx::draw(DrawLabel::Random, span, "asyncsim::random_range") as $unsigned
             }
         }
         impl RandomRange for Range<$signed> {
@@ -65,7 +65,7 @@ macro_rules! random_int {
             fn draw(self) -> $signed {
                 assert!(self.start < self.end, "asyncsim::random_range: empty range");
                 let span = self.end.wrapping_sub(self.start) as $unsigned as u64;
-                self.start.wrapping_add(executor::draw(DrawLabel::Random, span, "asyncsim::random_range") as $signed)
+                self.start.wrapping_add(cx::draw(DrawLabel::Random, span, "asyncsim::random_range") as $signed)
             }
         }
         impl RandomRange for RangeInclusive<$signed> {
@@ -74,7 +74,7 @@ macro_rules! random_int {
                 let (start, end) = self.into_inner();
                 assert!(start <= end, "asyncsim::random_range: empty range");
                 let span = (end.wrapping_sub(start) as $unsigned as u64).wrapping_add(1);
-                start.wrapping_add(executor::draw(DrawLabel::Random, span, "asyncsim::random_range") as $signed)
+                start.wrapping_add(cx::draw(DrawLabel::Random, span, "asyncsim::random_range") as $signed)
             }
         }
     )*};
@@ -84,7 +84,7 @@ random_int!(u8 => i8, u16 => i16, u32 => i32, u64 => i64, usize => isize);
 
 impl Random for bool {
     fn from_draw() -> bool {
-        executor::draw(DrawLabel::Random, 2, "asyncsim::random") == 1
+        cx::draw(DrawLabel::Random, 2, "asyncsim::random") == 1
     }
 }
 

@@ -157,13 +157,20 @@ pub(crate) trait TaskObj: JoinSlotAny {
     /// an abort of the running task waits for the poll to end.)
     unsafe fn poll_task(&self, context: &mut Context<'_>) -> Poll<()>;
 
-    /// Drops the future (a cancelled task, or one left pending at the end of
-    /// a run). Does nothing once it is gone.
+    /// Drops the future (a cancelled task, a task of a crashed node, or one
+    /// left pending at the end of a run). Does nothing once it is gone.
+    ///
+    /// A destructor that panics is caught here and its payload returned:
+    /// the future is gone either way (a panicking drop still leaves `None`
+    /// in its place), so the caller can resolve the task's handle before it
+    /// decides what the panic means. Many futures are dropped at once at a
+    /// node crash; one panicking destructor must not leave the others'
+    /// handles hanging.
     ///
     /// # Safety
     ///
     /// Not while `poll_task` runs on this task.
-    unsafe fn drop_future(&self);
+    unsafe fn drop_future(&self) -> std::thread::Result<()>;
 }
 
 /// A pool job's slot has no future: the engine never polls it.
@@ -172,7 +179,9 @@ impl<T> TaskObj for JoinSlot<T> {
         unreachable!("asyncsim bug: a pool job was polled as a task")
     }
 
-    unsafe fn drop_future(&self) {}
+    unsafe fn drop_future(&self) -> std::thread::Result<()> {
+        Ok(())
+    }
 }
 
 /// A spawned task: its join slot and its future, in one [`TaskRc`]
@@ -250,9 +259,12 @@ impl<F: Future> TaskObj for TaskCell<F> {
         }
     }
 
-    unsafe fn drop_future(&self) {
-        // SAFETY: the caller guarantees no poll of this task is running.
-        unsafe { *self.future.get() = None };
+    unsafe fn drop_future(&self) -> std::thread::Result<()> {
+        let future = self.future.get();
+        // SAFETY: the caller guarantees no poll of this task is running, so
+        // this is the only access. An assignment drops the old value in
+        // place and writes `None` even when that drop unwinds.
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| unsafe { *future = None }))
     }
 }
 

@@ -388,6 +388,42 @@ impl Chooser {
         value
     }
 
+    /// A weighted draw in `[0, bound)` (`bound >= 1`): under `Random` and
+    /// PCT, 0 with probability `1 - nonzero_probability`, else uniform in
+    /// `1..bound`; under FIFO 0; replayed like any draw. Rare events (a
+    /// lost packet, a crash) stay rare in sampled runs, while a tape can
+    /// still name any value, and shrinking still moves toward 0.
+    pub(crate) fn draw_weighted(
+        &mut self,
+        label: DrawLabel,
+        bound: u64,
+        nonzero_probability: f64,
+    ) -> u64 {
+        assert!(bound >= 1, "asyncsim bug: a weighted draw needs a bound");
+        if bound == 1 {
+            return 0;
+        }
+        let value = match self.mode {
+            Mode::Fifo => 0,
+            Mode::Random | Mode::Pct => {
+                // The top 53 bits as a uniform fraction in [0, 1).
+                let unit = (self.rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+                if unit < nonzero_probability {
+                    1 + bounded(&mut self.rng, bound - 1)
+                } else {
+                    0
+                }
+            }
+            Mode::Replay => self.replayed(label, bound),
+        };
+        self.tape.push(Draw {
+            label,
+            bound,
+            value,
+        });
+        value
+    }
+
     /// Strict replay only: the first draw the program never asked for that
     /// is not canonical (leftover zeros are what an exhausted tape does
     /// anyway). A tape with such leftovers came from a different program.

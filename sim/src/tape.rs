@@ -55,15 +55,29 @@ pub enum DrawLabel {
     Random = 3,
     /// Which of several pool jobs finishing at the same instant completes next.
     Pool = 4,
+    /// Which ready branch of a `select!`/`join!` is polled first.
+    Branch = 5,
+    /// A network decision of the world: latency, delivery order, loss,
+    /// duplication.
+    Net = 6,
+    /// A fault of the world: a crash, a partition, `buggify`.
+    Fault = 7,
+    /// A disk decision of the world: what survives a crash, an I/O error.
+    Disk = 8,
 }
 
 impl DrawLabel {
-    const ALL: [DrawLabel; 5] = [
+    // Codes are written into tokens: append new labels, never renumber.
+    const ALL: [DrawLabel; 9] = [
         DrawLabel::Schedule,
         DrawLabel::Timer,
         DrawLabel::Start,
         DrawLabel::Random,
         DrawLabel::Pool,
+        DrawLabel::Branch,
+        DrawLabel::Net,
+        DrawLabel::Fault,
+        DrawLabel::Disk,
     ];
 
     fn from_code(code: u64) -> Option<DrawLabel> {
@@ -78,6 +92,10 @@ impl DrawLabel {
             DrawLabel::Start => "start",
             DrawLabel::Random => "random",
             DrawLabel::Pool => "pool",
+            DrawLabel::Branch => "branch",
+            DrawLabel::Net => "net",
+            DrawLabel::Fault => "fault",
+            DrawLabel::Disk => "disk",
         }
     }
 }
@@ -217,15 +235,15 @@ impl Tape {
                 {
                     run += 1;
                 }
-                push_varint(&mut bytes, ((run as u64) << 4) | (label << 1) | 1);
+                push_header(&mut bytes, ((run as u64) << 4) | 1, label);
                 index += run;
             } else {
                 // A single draw: label and value in one header when the value
                 // fits, otherwise an escape (count 0) followed by the value.
                 if draw.value < (1 << 59) {
-                    push_varint(&mut bytes, (draw.value << 4) | (label << 1));
+                    push_header(&mut bytes, draw.value << 4, label);
                 } else {
-                    push_varint(&mut bytes, label << 1);
+                    push_header(&mut bytes, 0, label);
                     push_varint(&mut bytes, draw.value);
                 }
                 index += 1;
@@ -234,13 +252,34 @@ impl Tape {
         bytes
     }
 
-    fn decode_payload(bytes: &[u8]) -> Result<Tape, TapeError> {
+    /// The token version this tape needs: `as1` unless a label's code needs
+    /// the escape (labels added after `as1`, so every older token, and every
+    /// tape without such a draw, reads and writes exactly as before).
+    fn token_version(&self) -> &'static str {
+        let escaped = self
+            .significant()
+            .iter()
+            .any(|draw| draw.label as u64 >= LABEL_ESCAPE);
+        if escaped {
+            TOKEN_VERSION_ESCAPED
+        } else {
+            TOKEN_VERSION
+        }
+    }
+
+    fn decode_payload(bytes: &[u8], escape: bool) -> Result<Tape, TapeError> {
         let mut draws = Vec::new();
         let mut position = 0;
         while position < bytes.len() {
             let header = read_varint(bytes, &mut position)?;
-            let label = DrawLabel::from_code((header >> 1) & 0b111)
-                .ok_or(TapeError::UnknownLabel((header >> 1) & 0b111))?;
+            let mut code = (header >> 1) & 0b111;
+            if code == LABEL_ESCAPE {
+                if !escape {
+                    return Err(TapeError::UnknownLabel(code));
+                }
+                code = read_varint(bytes, &mut position)?.saturating_add(LABEL_ESCAPE);
+            }
+            let label = DrawLabel::from_code(code).ok_or(TapeError::UnknownLabel(code))?;
             let count = header >> 4;
             if header & 1 == 1 {
                 if count == 0 {
@@ -277,12 +316,31 @@ impl Tape {
     }
 }
 
+/// A header has three bits for the label: codes below this one are written
+/// there; in an `as2` token this code says the label follows as its own
+/// varint (its code minus this one), so labels added later fit without
+/// changing older tokens (in `as1` it is an unknown label).
+const LABEL_ESCAPE: u64 = 7;
+
+/// Writes an item's header: `bits` (count or value, and the run flag) with
+/// the label's code in bits 1–3, escaped past [`LABEL_ESCAPE`].
+fn push_header(bytes: &mut Vec<u8>, bits: u64, label: u64) {
+    if label < LABEL_ESCAPE {
+        push_varint(bytes, bits | (label << 1));
+    } else {
+        push_varint(bytes, bits | (LABEL_ESCAPE << 1));
+        push_varint(bytes, label - LABEL_ESCAPE);
+    }
+}
+
 /// The most draws a token may expand to: a bound on memory for hostile input
 /// (about 24 MiB). The default step limit is 1,000,000, so no default run
 /// makes more scheduling draws than this.
 const TOKEN_DRAWS_MAX: u64 = 1 << 20;
 
 const TOKEN_VERSION: &str = "as1";
+/// `as1` with label code 7 as the escape ([`LABEL_ESCAPE`]).
+const TOKEN_VERSION_ESCAPED: &str = "as2";
 
 impl fmt::Display for Tape {
     /// The replay token: `as1.<base64url payload>.<fnv32 checksum>`.
@@ -290,7 +348,8 @@ impl fmt::Display for Tape {
         let payload = base64_encode(&self.encode_payload());
         write!(
             f,
-            "{TOKEN_VERSION}.{payload}.{:08x}",
+            "{}.{payload}.{:08x}",
+            self.token_version(),
             fnv1a32(payload.as_bytes())
         )
     }
@@ -311,9 +370,11 @@ impl FromStr for Tape {
         if parts.next().is_some() {
             return Err(TapeError::Corrupt("more than three '.'-separated parts"));
         }
-        if version != TOKEN_VERSION {
-            return Err(TapeError::Version(version.chars().take(16).collect()));
-        }
+        let escape = match version {
+            TOKEN_VERSION => false,
+            TOKEN_VERSION_ESCAPED => true,
+            _ => return Err(TapeError::Version(version.chars().take(16).collect())),
+        };
         let expected = u32::from_str_radix(checksum, 16)
             .ok()
             .filter(|_| checksum.len() == 8)
@@ -323,7 +384,7 @@ impl FromStr for Tape {
             return Err(TapeError::Checksum { expected, actual });
         }
         let bytes = base64_decode(payload)?;
-        Tape::decode_payload(&bytes)
+        Tape::decode_payload(&bytes, escape)
     }
 }
 
@@ -363,7 +424,7 @@ impl fmt::Display for TapeError {
             }
             TapeError::Version(version) => write!(
                 f,
-                "the replay token has version `{version}`, this asyncsim reads `{TOKEN_VERSION}`; {hint}"
+                "the replay token has version `{version}`, this asyncsim reads `{TOKEN_VERSION}` and `{TOKEN_VERSION_ESCAPED}`; {hint}"
             ),
             TapeError::Checksum { expected, actual } => write!(
                 f,
@@ -495,6 +556,25 @@ mod tests {
         let parsed: Tape = tape.to_string().parse().unwrap();
         assert_eq!(parsed, tape);
         assert_eq!(parsed.len(), tape.len());
+    }
+
+    #[test]
+    fn token_round_trips_every_label_and_keeps_older_labels_unescaped() {
+        let draws: Vec<Draw> = DrawLabel::ALL
+            .iter()
+            .flat_map(|label| [draw(*label, 0), draw(*label, 9), draw(*label, 1 << 60)])
+            .collect();
+        let tape = Tape::from_draws(draws);
+        let parsed: Tape = tape.to_string().parse().unwrap();
+        assert_eq!(parsed, tape);
+        // Labels below the escape take one header byte, as before labels
+        // were added: a token made before then still reads the same.
+        let pool = Tape::from_draws(vec![draw(DrawLabel::Pool, 5)]);
+        assert_eq!(pool.encode_payload(), vec![(5 << 4) | (4 << 1)]);
+        assert!(pool.to_string().starts_with("as1."));
+        let disk = Tape::from_draws(vec![draw(DrawLabel::Disk, 5)]);
+        assert_eq!(disk.encode_payload(), vec![(5 << 4) | (7 << 1), 1]);
+        assert!(disk.to_string().starts_with("as2."));
     }
 
     #[test]

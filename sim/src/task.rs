@@ -27,7 +27,7 @@ use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
-use crate::executor;
+use crate::cx;
 use crate::raw::TaskRc;
 use crate::trace::{TaskId, WaitOn};
 
@@ -43,8 +43,11 @@ pub struct JoinError(
 struct JoinErrorInner {
     task: TaskId,
     name: String,
-    /// The panic message (with location), or `None` for a cancellation.
+    /// The panic message (with location), or `None` for a cancellation or
+    /// a crash.
     panic: Option<String>,
+    /// The name of the node whose crash dropped the task, if that is why.
+    crashed_node: Option<String>,
 }
 
 impl JoinError {
@@ -53,6 +56,7 @@ impl JoinError {
             task,
             name,
             panic: Some(message),
+            crashed_node: None,
         }))
     }
 
@@ -61,6 +65,17 @@ impl JoinError {
             task,
             name,
             panic: None,
+            crashed_node: None,
+        }))
+    }
+
+    /// The task was dropped because its node crashed.
+    pub(crate) fn crashed(task: TaskId, name: String, node: String) -> JoinError {
+        JoinError(Box::new(JoinErrorInner {
+            task,
+            name,
+            panic: None,
+            crashed_node: Some(node),
         }))
     }
 
@@ -71,7 +86,18 @@ impl JoinError {
 
     /// True when the task was aborted.
     pub fn is_cancelled(&self) -> bool {
-        self.0.panic.is_none()
+        self.0.panic.is_none() && self.0.crashed_node.is_none()
+    }
+
+    /// True when the task was dropped because the node it ran on crashed.
+    pub fn is_crashed(&self) -> bool {
+        self.0.crashed_node.is_some()
+    }
+
+    /// The name of the node whose crash dropped the task, if that is how it
+    /// ended.
+    pub fn crashed_node(&self) -> Option<&str> {
+        self.0.crashed_node.as_deref()
     }
 
     /// The panic message with its location (`at src/lib.rs:12: message`), if
@@ -93,19 +119,28 @@ impl JoinError {
 
 impl fmt::Debug for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("JoinError")
+        let mut debug = f.debug_struct("JoinError");
+        debug
             .field("task", &self.0.task)
             .field("name", &self.0.name)
-            .field("panic", &self.0.panic)
-            .finish()
+            .field("panic", &self.0.panic);
+        if let Some(node) = &self.0.crashed_node {
+            debug.field("crashed_node", node);
+        }
+        debug.finish()
     }
 }
 
 impl fmt::Display for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.0.panic {
-            Some(message) => write!(f, "task `{}` panicked {message}", self.0.name),
-            None => write!(f, "task `{}` was cancelled", self.0.name),
+        match (&self.0.panic, &self.0.crashed_node) {
+            (Some(message), _) => write!(f, "task `{}` panicked {message}", self.0.name),
+            (None, Some(node)) => write!(
+                f,
+                "task `{}` was dropped because node `{node}` crashed",
+                self.0.name
+            ),
+            (None, None) => write!(f, "task `{}` was cancelled", self.0.name),
         }
     }
 }
@@ -252,7 +287,7 @@ impl<T> JoinHandle<T> {
     /// assert!(run.result.unwrap());
     /// ```
     pub fn abort(&self) {
-        executor::abort_task(self.slot().task);
+        cx::abort_task(self.slot().task);
     }
 
     /// True once the task finished, panicked or was cancelled.
@@ -279,7 +314,7 @@ impl<T> Future for JoinHandle<T> {
                 None => panic!("JoinHandle polled again after it returned its output"),
             };
         }
-        if executor::current_run_id() != Some(slot.run_id) {
+        if cx::current_run_id() != Some(slot.run_id) {
             panic!(
                 "a JoinHandle of task {} was awaited outside the simulation run that spawned it; \
                  await it inside that run (the future passed to Sim::run), where the task can make progress",
@@ -291,7 +326,7 @@ impl<T> Future for JoinHandle<T> {
             _ => inner.waiter = Some(context.waker().clone()),
         }
         drop(inner);
-        executor::set_waiting_on(WaitOn::Join(slot.task));
+        cx::set_waiting_on(WaitOn::Join(slot.task));
         Poll::Pending
     }
 }
@@ -324,7 +359,7 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    executor::spawn_task(future, None)
+    cx::spawn_task(future, None)
 }
 
 /// Spawns with options: a name for traces and reports.
@@ -359,7 +394,7 @@ impl Builder {
         F: Future + 'static,
         F::Output: 'static,
     {
-        executor::spawn_task(future, self.name)
+        cx::spawn_task(future, self.name)
     }
 
     /// Runs the closure on the simulated pool, as `spawn_blocking` does.
@@ -368,7 +403,7 @@ impl Builder {
         F: FnOnce() -> R + 'static,
         R: 'static,
     {
-        executor::spawn_blocking_job(work, self.name)
+        cx::spawn_blocking_job(work, self.name)
     }
 }
 
@@ -410,10 +445,10 @@ impl Future for YieldNow {
 
 /// The id of the task being polled, if any.
 pub fn current() -> Option<TaskId> {
-    executor::current_task()
+    cx::current_task()
 }
 
 /// The name of the task being polled, if any.
 pub fn current_name() -> Option<String> {
-    current().and_then(executor::task_name)
+    current().and_then(cx::task_name)
 }

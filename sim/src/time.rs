@@ -29,7 +29,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use crate::config::duration_to_ns;
-use crate::executor;
+use crate::cx;
 
 /// A point in virtual time: nanoseconds since the run started (asyncio's
 /// `loop.time()`).
@@ -46,7 +46,7 @@ impl Instant {
     /// Outside a run.
     pub fn now() -> Instant {
         Instant {
-            nanos: executor::now_ns("asyncsim::time::Instant::now"),
+            nanos: cx::now_ns("asyncsim::time::Instant::now"),
         }
     }
 
@@ -159,7 +159,7 @@ impl Future for Sleep {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<()> {
-        let now = executor::now_ns("asyncsim::time::sleep");
+        let now = cx::now_ns("asyncsim::time::sleep");
         let deadline = match self.target {
             Target::At(deadline) => deadline,
             Target::After(duration) => {
@@ -170,11 +170,11 @@ impl Future for Sleep {
         };
         if let Some(key) = self.key {
             if now >= deadline {
-                executor::cancel_timer(key);
+                cx::cancel_timer(key);
                 self.key = None;
                 return Poll::Ready(());
             }
-            executor::update_timer(key, context.waker());
+            cx::update_timer(key, context.waker());
             return Poll::Pending;
         }
         if deadline <= now {
@@ -186,7 +186,7 @@ impl Future for Sleep {
             context.waker().wake_by_ref();
             return Poll::Pending;
         }
-        self.key = Some(executor::register_timer(deadline, context.waker().clone()));
+        self.key = Some(cx::register_timer(deadline, context.waker().clone()));
         Poll::Pending
     }
 }
@@ -194,7 +194,7 @@ impl Future for Sleep {
 impl Drop for Sleep {
     fn drop(&mut self) {
         if let Some(key) = self.key.take() {
-            executor::cancel_timer(key);
+            cx::cancel_timer(key);
         }
     }
 }
@@ -301,7 +301,7 @@ pub struct Interval {
 impl Interval {
     /// Waits for the next tick and returns its scheduled instant.
     pub async fn tick(&mut self) -> Instant {
-        let now = executor::now_ns("asyncsim::time::Interval::tick");
+        let now = cx::now_ns("asyncsim::time::Interval::tick");
         let due = *self.next_ns.get_or_insert(now);
         if due > now {
             sleep_until(Instant { nanos: due }).await;

@@ -208,6 +208,11 @@ pub enum EventKind {
     },
     /// A warning about the task.
     Warning(Warning),
+    /// The task was dropped because its node crashed.
+    Crash {
+        /// The node's id.
+        node: u32,
+    },
 }
 
 /// One thing that happened: at `step` (polls so far), at virtual `time_ns`,
@@ -461,6 +466,7 @@ impl Trace {
             EventKind::Abort => "aborted".to_string(),
             EventKind::Mark { label } => format!("mark {:?}", self.label(label)),
             EventKind::Warning(warning) => format!("warning: {}", warning.message()),
+            EventKind::Crash { node } => format!("dropped: node {node} crashed"),
         }
     }
 
@@ -645,6 +651,8 @@ fn kind_code(kind: &EventKind) -> (u64, u64) {
         EventKind::Abort => (15, 0),
         EventKind::Mark { label } => (16, u64::from(label)),
         EventKind::Warning(warning) => (17, warning as u64),
+        // Codes are hashed: append new kinds, never renumber.
+        EventKind::Crash { node } => (18, u64::from(node)),
     }
 }
 
@@ -692,7 +700,7 @@ impl fmt::Display for Trace {
 /// assert_eq!(run.trace.marks().collect::<Vec<_>>(), ["A", "B"]);
 /// ```
 pub fn mark(label: impl AsRef<str>) {
-    crate::executor::mark(label.as_ref());
+    crate::cx::mark(label.as_ref());
 }
 
 /// The marks the current run has made so far, in order (pool jobs' marks
@@ -714,7 +722,7 @@ pub fn mark(label: impl AsRef<str>) {
 /// Outside a run. (Works in `HashOnly` trace mode too: mark labels are
 /// kept even when events are not.)
 pub fn marks_so_far() -> Vec<String> {
-    crate::executor::marks_so_far()
+    crate::cx::marks_so_far()
 }
 
 #[cfg(test)]

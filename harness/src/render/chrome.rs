@@ -127,9 +127,10 @@ pub(crate) fn chrome_value(trace: &Trace) -> Value {
             EventKind::Wake { .. } => (trace.describe(event), "wake"),
             EventKind::ClockJump { .. } => (trace.describe(event), "clock"),
             EventKind::TimerFire { .. } => (trace.describe(event), "timer"),
-            EventKind::Panic | EventKind::Abort | EventKind::Warning(_) => {
-                (trace.describe(event), "outcome")
-            }
+            EventKind::Panic
+            | EventKind::Abort
+            | EventKind::Crash { .. }
+            | EventKind::Warning(_) => (trace.describe(event), "outcome"),
             _ => continue,
         };
         events.push(json!({

@@ -242,7 +242,10 @@ impl Model {
                         close(&mut open_poll, &mut polls, PollEnd::Pending(on));
                     }
                 }
-                EventKind::Complete | EventKind::Panic | EventKind::Abort => {
+                EventKind::Complete
+                | EventKind::Panic
+                | EventKind::Abort
+                | EventKind::Crash { .. } => {
                     let end = match event.kind {
                         EventKind::Complete => PollEnd::Complete,
                         EventKind::Panic => PollEnd::Panic,

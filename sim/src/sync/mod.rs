@@ -47,7 +47,7 @@ use std::cell::Cell;
 use std::collections::VecDeque;
 use std::task::Waker;
 
-use crate::executor;
+use crate::cx;
 use crate::trace::{ResourceKind, TaskId, WaitOn};
 
 mod channel;
@@ -93,7 +93,7 @@ impl Binding {
     ///
     /// When the primitive belongs to another run.
     pub(crate) fn id(&self) -> Option<u32> {
-        let run = executor::current_run_id()?;
+        let run = cx::current_run_id()?;
         match self.bound.get() {
             Some((bound_run, id)) if bound_run == run => Some(id),
             Some(_) => panic!(
@@ -104,7 +104,7 @@ impl Binding {
                 kind = self.kind.name()
             ),
             None => {
-                let id = executor::register_resource(self.kind)?;
+                let id = cx::register_resource(self.kind)?;
                 self.bound.set(Some((run, id)));
                 Some(id)
             }
@@ -119,7 +119,7 @@ impl Binding {
     /// When the primitive belongs to another run.
     #[inline]
     pub(crate) fn id_and_task(&self) -> Option<(u32, Option<TaskId>)> {
-        let (run, task) = executor::current_run_and_task()?;
+        let (run, task) = cx::current_run_and_task()?;
         match self.bound.get() {
             Some((bound_run, id)) if bound_run == run => Some((id, task)),
             _ => Some((self.bind_or_panic()?, task)),
@@ -137,7 +137,7 @@ impl Binding {
     /// The resource id if the primitive belongs to the current run; never
     /// panics (for destructors).
     fn id_quiet(&self) -> Option<u32> {
-        let run = executor::current_run_id()?;
+        let run = cx::current_run_id()?;
         match self.bound.get() {
             Some((bound_run, id)) if bound_run == run => Some(id),
             _ => None,
@@ -148,13 +148,13 @@ impl Binding {
     /// about to wait on this primitive.
     pub(crate) fn waiting(&self) {
         if let Some(id) = self.id_quiet() {
-            executor::set_waiting_on(WaitOn::Resource(self.kind, id));
+            cx::set_waiting_on(WaitOn::Resource(self.kind, id));
         }
     }
 
     /// [`Binding::waiting`] with the id already looked up in this run.
     pub(crate) fn waiting_in_run(&self, id: u32) {
-        executor::set_waiting_on(WaitOn::Resource(self.kind, id));
+        cx::set_waiting_on(WaitOn::Resource(self.kind, id));
     }
 }
 
@@ -177,7 +177,7 @@ pub(crate) struct Waiters {
 impl Waiters {
     /// Appends a waiter; returns its ticket.
     pub(crate) fn push(&mut self, waker: &Waker) -> u64 {
-        self.push_for(waker, executor::current_task())
+        self.push_for(waker, cx::current_task())
     }
 
     /// Appends a waiter for `task` (the task being polled, already looked

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use super::{Binding, Waiters};
-use crate::executor::{self, HolderCell};
+use crate::cx::{self, HolderCell};
 use crate::raw::RcRefMut;
 use crate::trace::{ResourceKind, TaskId};
 
@@ -102,7 +102,7 @@ impl MutexState {
     #[inline(never)]
     fn share_holder_now(&mut self, id: u32) {
         let shared = Arc::new(HolderCell::new(self.holder));
-        executor::share_resource_holder(id, shared.clone());
+        cx::share_resource_holder(id, shared.clone());
         self.shared_holder = Some(shared);
     }
 }

@@ -1,0 +1,40 @@
+//! The narrow handle: everything user-facing code (`task`, `time`,
+//! `blocking`, `random`, the combinators, `sync`) and the world (nodes,
+//! network, disk, faults) may ask of the run in progress.
+//!
+//! Each function finds the thread's current run and does one thing through
+//! the kernel; none hands out the run's state. Code outside the kernel
+//! reaches the engine only through these names, so the kernel does not grow
+//! when the world does, and the names stay put while the kernel's insides
+//! move.
+//!
+//! Functions that make sense only inside a run panic outside one with a
+//! message naming the caller's API (`what`); the others do nothing (or
+//! answer `None`) outside a run, since destructors may run anywhere.
+//!
+//! | need | functions |
+//! |---|---|
+//! | the run and the task | [`current_run_id`], [`current_task`], [`current_run_and_task`], [`task_name`] |
+//! | tasks | [`spawn_task`], [`spawn_on`], [`abort_task`], [`set_waiting_on`] |
+//! | virtual time | [`now_ns`], [`register_timer`], [`update_timer`], [`cancel_timer`] |
+//! | the pool and blocking | [`spawn_blocking_job`], [`blocking_sleep`], [`slow_polls_so_far`] |
+//! | draws | [`draw`], [`draw_weighted`] |
+//! | the trace | [`record`], [`mark`], [`marks_so_far`] |
+//! | sync primitives | [`register_resource`], [`share_resource_holder`], [`HolderCell`] |
+//! | nodes | [`NodeId`], [`current_node`], [`new_node`], [`spawn_on`], [`crash_node`] |
+//! | between steps | [`at_step_boundary`] |
+//!
+//! **Step boundaries.** Work that must not happen inside a poll (a node
+//! crash, the world delivering what its clock says is due) runs at the next
+//! step boundary: after the poll in progress ends, before timers fire and
+//! the next task is drawn, outside every borrow of the run's state. A run
+//! that queues none pays nothing for it: the step's one test for "anything
+//! but a pick" covers failures and boundary work alike.
+
+pub(crate) use crate::executor::{
+    abort_task, at_step_boundary, blocking_sleep, cancel_timer, crash_node, current_node,
+    current_run_and_task, current_run_id, current_task, draw, draw_weighted, mark, marks_so_far,
+    new_node, now_ns, record, register_resource, register_timer, set_waiting_on,
+    share_resource_holder, slow_polls_so_far, spawn_blocking_job, spawn_on, spawn_task, task_name,
+    update_timer, HolderCell, NodeId,
+};

@@ -1,0 +1,4 @@
+//! Unit tests of the kernel through `cx`, for what the public API cannot
+//! reach yet (nodes: the world's `node::Builder` builds on these).
+
+mod crash;
