@@ -21,6 +21,7 @@ macro_rules! progress {
 pub(crate) use progress;
 
 mod bugs;
+mod peers;
 mod rt;
 mod speed;
 mod zoo;
@@ -87,7 +88,7 @@ fn parse() -> Options {
                 .push(value("--bug") as usize),
             "-h" | "--help" => {
                 println!(
-                    "usage: asyncsim-bench profile 10x10|100x100|check[-hash][-fifo] [SECONDS|Nr]\n   or: asyncsim-bench [speed] [zoo] [quick] [--budget-ms N] [--attempts N] [--cap N] [--jobs N] [--check-runs N] [--only 10x10|100x100|timers|mutex|check|exhaust]... [--bug I]..."
+                    "usage: asyncsim-bench profile 10x10|100x100|check[-hash][-fifo] [SECONDS|Nr]\n   or: asyncsim-bench [speed] [zoo] [quick] [--budget-ms N] [--attempts N] [--cap N] [--jobs N] [--check-runs N] [--only 10x10|100x100|timers|mutex|check|pct|exhaust]... [--bug I]..."
                 );
                 std::process::exit(0);
             }
@@ -108,6 +109,7 @@ fn find<'a>(rows: &'a [Row], workload: &str, runner: &str) -> Option<&'a Row> {
 
 fn print_speed(rows: &[Row]) {
     println!("## Speed (wall clock; steps = asyncsim's polls for the workload)\n");
+    println!("{}\n", peers::header());
     println!("| workload | runner | runs/s | µs/run | ns/step | asyncsim faster by |");
     println!("|---|---|---:|---:|---:|---:|");
     for row in rows {
@@ -120,11 +122,15 @@ fn print_speed(rows: &[Row]) {
             }
             _ => "".to_string(),
         };
+        let runs_per_sec = match row.runs_per_sec() {
+            slow if slow < 10.0 => format!("{slow:.2}"),
+            fast => format!("{fast:.0}"),
+        };
         println!(
-            "| {} | {} | {:.0} | {:.2} | {:.1} | {} |",
+            "| {} | {} | {} | {:.2} | {:.1} | {} |",
             row.workload,
-            row.runner,
-            row.runs_per_sec(),
+            peers::label(&row.runner),
+            runs_per_sec,
             row.us_per_run(),
             row.ns_per_step(),
             ratio
@@ -139,6 +145,7 @@ fn print_exhaust(rows: &[speed::ExhaustRow]) {
         speed::EXHAUST_YIELDS
     );
     println!("Each tool searches its own space of the same program: asyncsim switches tasks only where one awaits (asyncio's rule), shuttle also right after every `spawn` and after every poll of the `block_on` task, so its space is larger. \"asyncsim faster by\" compares the time to visit the whole space.\n");
+    println!("{}\n", peers::header());
     println!("| runner | schedules | seconds | µs/schedule | asyncsim faster by |");
     println!("|---|---:|---:|---:|---:|");
     let reference = rows.first().map(|row| row.seconds);
@@ -151,7 +158,7 @@ fn print_exhaust(rows: &[speed::ExhaustRow]) {
         };
         println!(
             "| {} | {} | {:.4} | {:.2} | {} |",
-            row.runner,
+            peers::label(&row.runner),
             row.schedules,
             row.seconds,
             row.seconds * 1e6 / row.schedules.max(1) as f64,
@@ -175,7 +182,8 @@ fn print_speed_targets(rows: &[Row]) {
     let small = "10 tasks x 10 yields";
     if let (Some(sim), Some(tokio)) = (find(rows, big, "asyncsim"), find(rows, big, "tokio")) {
         println!(
-            "- per step ≤ tokio paused (100×100): {:.1} vs {:.1} ns/step — {}",
+            "- per step ≤ tokio {} paused (100×100): {:.1} vs {:.1} ns/step — {}",
+            peers::version("tokio"),
             sim.ns_per_step(),
             tokio.ns_per_step(),
             verdict(sim.ns_per_step() <= tokio.ns_per_step())
@@ -183,7 +191,8 @@ fn print_speed_targets(rows: &[Row]) {
     }
     if let (Some(sim), Some(tokio)) = (find(rows, small, "asyncsim"), find(rows, small, "tokio")) {
         println!(
-            "- 10×10 run ≤ 0.5× tokio's: {:.2} vs {:.2} µs ({:.2}×) — {}",
+            "- 10×10 run ≤ 0.5× tokio {}'s: {:.2} vs {:.2} µs ({:.2}×) — {}",
+            peers::version("tokio"),
             sim.us_per_run(),
             tokio.us_per_run(),
             sim.us_per_run() / tokio.us_per_run(),
@@ -203,8 +212,28 @@ fn print_speed_targets(rows: &[Row]) {
         ) {
             let ratio = sim.runs_per_sec() / shuttle.runs_per_sec();
             println!(
-                "- ≥ 8× shuttle's runs/s on `{workload}`: {ratio:.1}× — {}",
+                "- ≥ 8× shuttle {}'s runs/s on `{workload}`: {ratio:.1}× — {}",
+                peers::version("shuttle"),
                 verdict(ratio >= 8.0)
+            );
+        }
+    }
+    // Issue #14: PCT's cost per step does not grow with the task count.
+    for tasks in speed::MANY_TASKS {
+        let workload = format!("{tasks} tasks x 1 yield");
+        let random = find(rows, &workload, "asyncsim random");
+        let slowest_pct = rows
+            .iter()
+            .filter(|row| row.workload == workload && row.runner.starts_with("asyncsim pct"))
+            .max_by(|a, b| a.us_per_run().total_cmp(&b.us_per_run()));
+        if let (Some(random), Some(pct)) = (random, slowest_pct) {
+            let ratio = pct.us_per_run() / random.us_per_run();
+            println!(
+                "- PCT within 2× Random at {tasks} tasks ({}): {:.1} vs {:.1} ms a run ({ratio:.1}×) — {}",
+                pct.runner.trim_start_matches("asyncsim "),
+                pct.us_per_run() / 1e3,
+                random.us_per_run() / 1e3,
+                verdict(ratio <= 2.0)
             );
         }
     }
@@ -247,10 +276,11 @@ fn print_zoo(size: ZooSize, bugs: &[usize]) {
             .collect::<Vec<_>>()
             .join("; ")
     );
+    println!("{}\n", peers::header());
     let mut header = "| bug (depth) | FIFO ok |".to_string();
     let mut rule = "|---|---|".to_string();
     for tool in TOOLS {
-        header.push_str(&format!(" {} |", tool.label()));
+        header.push_str(&format!(" {} |", peers::label(&tool.label())));
         rule.push_str("---|");
     }
     println!("{header}\n{rule}");
@@ -330,8 +360,9 @@ fn print_zoo(size: ZooSize, bugs: &[usize]) {
             (None, None) => true,
         };
         println!(
-            "- {name}: asyncsim best median {} vs shuttle best {} — {}; the default (mix) finds it in every attempt within 10,000 — {} (random alone: {})",
+            "- {name}: asyncsim best median {} vs shuttle {} best {} — {}; the default (mix) finds it in every attempt within 10,000 — {} (random alone: {})",
             sim.map_or("—".into(), |v| v.to_string()),
+            peers::version("shuttle"),
             shuttle.map_or("—".into(), |v| v.to_string()),
             verdict(best_ok),
             verdict(mix.unwrap_or(false)),

@@ -532,9 +532,54 @@ fn check_workload(measure: &mut Measure, runs: u64) {
     }
 }
 
+/// Task counts of the many-tasks rows (issue #14: PCT's cost per step must
+/// not grow with the number of tasks; PCT within 2× Random).
+pub const MANY_TASKS: [usize; 2] = [10_000, 100_000];
+
+/// Runner names of the many-tasks rows, with their strategies.
+fn many_tasks_strategies() -> [(&'static str, Strategy); 3] {
+    [
+        ("asyncsim random", Strategy::Random),
+        ("asyncsim pct:2", Strategy::Pct { depth: 2 }),
+        ("asyncsim pct:3", Strategy::Pct { depth: 3 }),
+    ]
+}
+
+/// One run of `tasks` tasks that yield once each, under Random and under
+/// PCT: the strategies take turns, `rounds` times, each keeping its fastest
+/// run (a run here is tenths of a second to seconds, so no slices).
+fn many_tasks_workload(measure: &mut Measure, tasks: usize, rounds: u32) {
+    let name = format!("{tasks} tasks x 1 yield");
+    let steps = Sim::new(Config::new().tasks_max(tasks + 1))
+        .run(sim_yields(tasks, 1))
+        .steps() as f64;
+    let strategies = many_tasks_strategies();
+    let mut best = [f64::INFINITY; 3];
+    for round in 0..rounds {
+        for ((_, strategy), best) in strategies.iter().zip(best.iter_mut()) {
+            let config = Config::new()
+                .seed(u64::from(round))
+                .strategy(strategy.clone())
+                .tasks_max(tasks + 1)
+                .max_steps(u64::MAX);
+            let mut sim = Sim::new(config);
+            let start = Instant::now();
+            let run = sim.run(sim_yields(tasks, 1));
+            let seconds = start.elapsed().as_secs_f64();
+            if let Err(failure) = &run.result {
+                panic!("{strategy} at {tasks} tasks: {failure}");
+            }
+            *best = best.min(seconds);
+        }
+    }
+    for ((runner, _), seconds) in strategies.iter().zip(best) {
+        measure.push(&name, runner, (1, seconds), steps);
+    }
+}
+
 /// Runs every speed workload.
 /// `only` keeps the workloads whose key (`10x10`, `100x100`, `timers`,
-/// `mutex`, `check`) it names.
+/// `mutex`, `check`, `pct`) it names.
 pub fn run(budget: Duration, check_runs: u64, only: &[String]) -> Vec<Row> {
     let mut measure = Measure {
         budget,
@@ -555,6 +600,17 @@ pub fn run(budget: Duration, check_runs: u64, only: &[String]) -> Vec<Row> {
     }
     if wanted("check") {
         check_workload(&mut measure, check_runs);
+    }
+    if wanted("pct") {
+        // Three rounds in a full run; one in a quick one.
+        let rounds = if budget >= Duration::from_millis(1000) {
+            3
+        } else {
+            1
+        };
+        for tasks in MANY_TASKS {
+            many_tasks_workload(&mut measure, tasks, rounds);
+        }
     }
     measure.rows
 }

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Reruns the whole benchmark — speed table (with the many-tasks PCT rows and
+# the world rows once they exist), speed targets, exhaustive comparison, bug
+# zoo — and writes it to one file, with what it ran on.
+#
+#   bench/rerun.sh                       # full run: several minutes, on a quiet machine
+#   bench/rerun.sh --out FILE            # choose the output file
+#   bench/rerun.sh quick                 # a short run, to check that everything runs
+#   bench/rerun.sh --out F speed --only 10x10    # any other arguments go to asyncsim-bench
+#
+# The tables go to the output file (default target/bench/bench-<UTC time>.md),
+# the bench's progress lines to the same name with `.log`. Both are printed at
+# the end. The peers' versions are read from Cargo.lock at build time and
+# printed in every table's header.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+out=""
+args=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --out) out=$2; shift 2 ;;
+    *) args+=("$1"); shift ;;
+  esac
+done
+out=${out:-target/bench/bench-$(date -u +%Y%m%dT%H%M%SZ).md}
+mkdir -p "$(dirname "$out")"
+log="${out%.md}.log"
+
+cargo build --release -p asyncsim-bench
+bin=target/release/asyncsim-bench
+
+{
+  echo "# asyncsim-bench, $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+  echo
+  echo "- command: \`bench/rerun.sh${args[*]:+ ${args[*]}}\`"
+  echo "- commit: $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . 2>/dev/null || echo ' (with uncommitted changes)')"
+  echo "- $(rustc -V)"
+  echo "- $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')), load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo
+  started=$(date +%s)
+  "$bin" ${args[@]+"${args[@]}"} 2>"$log"
+  echo "- load average at end: $(cut -d' ' -f1-3 /proc/loadavg); $(( $(date +%s) - started )) s"
+} >"$out"
+
+cat "$out"
+echo
+echo "tables: $out"
+echo "progress: $log"
