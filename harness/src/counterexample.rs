@@ -4,7 +4,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 use asyncsim_sim::trace::format_ns;
-use asyncsim_sim::{Deviation, DrawLabel, Failure, Tape, Trace};
+use asyncsim_sim::{Deviation, Draw, DrawLabel, Failure, Tape, Trace};
 
 /// Where a counterexample came from, which decides how to replay it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -63,9 +63,11 @@ impl Counterexample {
     }
 
     /// The shrunk schedule in words: "FIFO except: at step 7 ran `writer`
-    /// instead of `reader`", one deviation a line.
+    /// instead of `reader`", one line for each of the tape's deviations
+    /// (scheduling, timers, pool, start orders, random values), so the
+    /// lines count [`deviations`](Self::deviations).
     pub fn schedule_text(&self) -> String {
-        describe_schedule(&self.deviation_details, &self.trace)
+        describe_schedule(&self.tape, &self.deviation_details, &self.trace)
     }
 
     /// The command lines that replay this failure.
@@ -79,53 +81,93 @@ impl Counterexample {
     }
 }
 
-/// Renders deviations as "FIFO except: …".
-pub(crate) fn describe_schedule(schedule: &[Deviation], trace: &Trace) -> String {
-    if schedule.is_empty() {
+/// Renders a tape's deviations from FIFO as "FIFO except: …": one line for
+/// every nonzero draw of `tape`, in tape order, so the lines count exactly
+/// its [`Tape::deviations`]. A draw the run explained (`details`: which task
+/// ran or fired instead of which) reads in task names; any other — a random
+/// value, a start order, and whatever labels come later — reads as its
+/// label, value and range.
+pub(crate) fn describe_schedule(tape: &Tape, details: &[Deviation], trace: &Trace) -> String {
+    let mut lines = tape
+        .draws()
+        .iter()
+        .enumerate()
+        .filter(|(_, draw)| draw.value != 0)
+        .map(|(index, draw)| {
+            match details.iter().find(|deviation| deviation.draw == index) {
+                Some(deviation) => explain_deviation(deviation, trace),
+                None => describe_draw(index, draw),
+            }
+        })
+        .peekable();
+    if lines.peek().is_none() {
         return "plain FIFO (asyncio's own order): no deviations".to_string();
     }
     let mut text = String::from("FIFO except:");
-    for deviation in schedule {
-        let name = |task: Option<asyncsim_sim::TaskId>| match task {
-            Some(task) => format!("`{}`", trace.task_name(task)),
-            None => "?".to_string(),
-        };
-        let line = match deviation.label {
-            DrawLabel::Schedule => format!(
-                "at step {} ran {} instead of {}",
-                deviation.step,
-                name(deviation.chosen),
-                name(deviation.canonical)
-            ),
-            DrawLabel::Timer => format!(
-                "at {} fired the timer of {} before that of {}",
-                format_ns(deviation.time_ns),
-                name(deviation.chosen),
-                name(deviation.canonical)
-            ),
-            DrawLabel::Pool => format!(
-                "at {} finished the pool job of {} before that of {}",
-                format_ns(deviation.time_ns),
-                name(deviation.chosen),
-                name(deviation.canonical)
-            ),
-            DrawLabel::Start => format!(
-                "at step {} started an unordered group in drawn order {} of {}",
-                deviation.step, deviation.value, deviation.bound
-            ),
-            DrawLabel::Random => format!(
-                "at step {} drew random value {}",
-                deviation.step, deviation.value
-            ),
-            DrawLabel::Branch | DrawLabel::Net | DrawLabel::Fault | DrawLabel::Disk => format!(
-                "at step {} drew {} value {} of {}",
-                deviation.step, deviation.label, deviation.value, deviation.bound
-            ),
-        };
+    for line in lines {
         text.push_str("\n  ");
         text.push_str(&line);
     }
     text
+}
+
+/// A deviation the run recorded, in task names.
+fn explain_deviation(deviation: &Deviation, trace: &Trace) -> String {
+    let name = |task: Option<asyncsim_sim::TaskId>| match task {
+        Some(task) => format!("`{}`", trace.task_name(task)),
+        None => "?".to_string(),
+    };
+    match deviation.label {
+        DrawLabel::Schedule => format!(
+            "at step {} ran {} instead of {}",
+            deviation.step,
+            name(deviation.chosen),
+            name(deviation.canonical)
+        ),
+        DrawLabel::Timer => format!(
+            "at {} fired the timer of {} before that of {}",
+            format_ns(deviation.time_ns),
+            name(deviation.chosen),
+            name(deviation.canonical)
+        ),
+        DrawLabel::Pool => format!(
+            "at {} finished the pool job of {} before that of {}",
+            format_ns(deviation.time_ns),
+            name(deviation.chosen),
+            name(deviation.canonical)
+        ),
+        DrawLabel::Start => format!(
+            "at step {} started an unordered group in drawn order {} of {}",
+            deviation.step, deviation.value, deviation.bound
+        ),
+        DrawLabel::Random => format!(
+            "at step {} drew random value {}",
+            deviation.step, deviation.value
+        ),
+        // Labels of the world and of select read generically until their
+        // deviations carry words of their own.
+        DrawLabel::Branch | DrawLabel::Net | DrawLabel::Fault | DrawLabel::Disk => format!(
+            "at step {} drew {} value {} of {}",
+            deviation.step,
+            deviation.label.name(),
+            deviation.value,
+            deviation.bound
+        ),
+    }
+}
+
+/// A nonzero draw the run did not explain: its label, value and range.
+fn describe_draw(index: usize, draw: &Draw) -> String {
+    let range = match draw.bound {
+        // A bound of 0 stands for all 2^64 values.
+        0 => "of any u64".to_string(),
+        bound => format!("of 0..{bound}"),
+    };
+    format!(
+        "{} draw #{index} was {} instead of 0 ({range})",
+        draw.label.name(),
+        draw.value
+    )
 }
 
 pub(crate) fn replay_lines(
