@@ -44,7 +44,10 @@ fn a_bug_caused_by_random_values_lists_each_value() {
     assert_eq!(found.deviations, 2, "{found}");
     assert_lines_match_deviations(&found);
     let lines = except_lines(&found);
-    assert!(lines.iter().all(|line| line.starts_with("random draw #")), "{found}");
+    assert!(
+        lines.iter().all(|line| line.starts_with("random draw #")),
+        "{found}"
+    );
     assert!(lines[0].contains("was 3 instead of 0 (of 0..4)"), "{found}");
     assert!(lines[1].contains("was 2 instead of 0 (of 0..4)"), "{found}");
 }
@@ -59,27 +62,37 @@ fn a_bug_caused_by_a_random_value_and_a_timer_order_lists_both() {
         let latency_ms = asyncsim::random_range(1..=3u64);
         let renewer = {
             let renewed = renewed.clone();
-            asyncsim::task::Builder::new().name("renewer").spawn(async move {
-                asyncsim::time::sleep(Duration::from_millis(2)).await;
-                renewed.set(true);
-            })
+            asyncsim::task::Builder::new()
+                .name("renewer")
+                .spawn(async move {
+                    asyncsim::time::sleep(Duration::from_millis(2)).await;
+                    renewed.set(true);
+                })
         };
         let checker = {
             let renewed = renewed.clone();
-            asyncsim::task::Builder::new().name("checker").spawn(async move {
-                asyncsim::time::sleep(Duration::from_millis(latency_ms)).await;
-                renewed.get() || latency_ms != 2
-            })
+            asyncsim::task::Builder::new()
+                .name("checker")
+                .spawn(async move {
+                    asyncsim::time::sleep(Duration::from_millis(latency_ms)).await;
+                    renewed.get() || latency_ms != 2
+                })
         };
         renewer.await.unwrap();
-        assert!(checker.await.unwrap(), "the lease was seen expired at its renewal");
+        assert!(
+            checker.await.unwrap(),
+            "the lease was seen expired at its renewal"
+        );
     });
     let found = summary.first_failure.expect("found");
     assert_eq!(found.deviations, 2, "{found}");
     assert_lines_match_deviations(&found);
     let lines = except_lines(&found);
     assert_eq!(
-        lines.iter().filter(|line| line.starts_with("random draw #")).count(),
+        lines
+            .iter()
+            .filter(|line| line.starts_with("random draw #"))
+            .count(),
         1,
         "{found}"
     );

@@ -43,7 +43,14 @@ fn explore_new_reads_the_environment_and_names_malformed_variables() {
     let settings = Explore::new();
     assert_eq!(settings.runs_max(), 77);
     assert_eq!(settings.search(), &Search::Exhaustive { max_deviations: 3 });
-    // The builder overrides the environment's runs and strategy.
+    // ASYNCSIM_RUNS wins over the code's runs (a nightly job scales every
+    // test with it); the code's strategy wins over ASYNCSIM_STRATEGY.
+    assert_eq!(Explore::new().runs(5).runs_max(), 77);
+    assert_eq!(
+        Explore::new().strategy(asyncsim::Strategy::Random).search(),
+        &Search::Sampled(asyncsim::Strategy::Random)
+    );
+    clear();
     assert_eq!(Explore::new().runs(5).runs_max(), 5);
     clear();
 

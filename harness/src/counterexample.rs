@@ -93,12 +93,12 @@ pub(crate) fn describe_schedule(tape: &Tape, details: &[Deviation], trace: &Trac
         .iter()
         .enumerate()
         .filter(|(_, draw)| draw.value != 0)
-        .map(|(index, draw)| {
-            match details.iter().find(|deviation| deviation.draw == index) {
+        .map(
+            |(index, draw)| match details.iter().find(|deviation| deviation.draw == index) {
                 Some(deviation) => explain_deviation(deviation, trace),
                 None => describe_draw(index, draw),
-            }
-        })
+            },
+        )
         .peekable();
     if lines.peek().is_none() {
         return "plain FIFO (asyncio's own order): no deviations".to_string();

@@ -89,10 +89,14 @@ pub fn parse_search(text: &str) -> Result<Search, String> {
 /// | `ASYNCSIM_JOBS=n` | threads (default 1) |
 /// | `ASYNCSIM_SHARD=i/n` | run only the i-th (1-based) of n disjoint subsets of the run indices |
 ///
-/// Builder methods override `ASYNCSIM_RUNS`, `ASYNCSIM_STRATEGY` and
-/// `ASYNCSIM_JOBS`; `ASYNCSIM_SEED`, `ASYNCSIM_REPLAY` and `ASYNCSIM_SHARD`
-/// always win, because they are how a person replays or splits a test
-/// without editing it. A malformed value panics, naming the variable.
+/// `ASYNCSIM_RUNS`, `ASYNCSIM_SEED`, `ASYNCSIM_REPLAY` and `ASYNCSIM_SHARD`
+/// win over the code: they are how a person or a CI job replays, splits or
+/// scales a test without editing it — a nightly job sets
+/// `ASYNCSIM_RUNS=1000000` and every test runs that many schedules (and an
+/// exhaustive search that many at most), whatever its `.runs(n)` says.
+/// Builder methods override `ASYNCSIM_STRATEGY` and `ASYNCSIM_JOBS`, since a
+/// test that chose a strategy usually chose it for its bug. A malformed
+/// value panics, naming the variable.
 ///
 /// ```
 /// use asyncsim_harness::Explore;
@@ -104,6 +108,8 @@ pub fn parse_search(text: &str) -> Result<Search, String> {
 #[derive(Clone, Debug)]
 pub struct Explore {
     pub(crate) runs: u64,
+    /// `ASYNCSIM_RUNS`, which `runs(n)` does not override.
+    pub(crate) runs_from_environment: Option<u64>,
     pub(crate) search: Search,
     pub(crate) base_seed: u64,
     pub(crate) shrink: bool,
@@ -193,6 +199,7 @@ impl Explore {
             text.parse::<u64>().map_err(|error| error.to_string())
         }) {
             explore.runs = runs;
+            explore.runs_from_environment = Some(runs);
         }
         if let Some(search) = parse_env(
             "ASYNCSIM_STRATEGY",
@@ -231,6 +238,7 @@ impl Explore {
     pub fn without_environment() -> Explore {
         Explore {
             runs: DEFAULT_RUNS,
+            runs_from_environment: None,
             search: Search::Sampled(Strategy::Mix),
             base_seed: 0,
             shrink: true,
@@ -250,9 +258,17 @@ impl Explore {
         }
     }
 
-    /// How many schedules to run (also caps exhaustive mode).
+    /// How many schedules to run (also caps exhaustive mode), unless
+    /// `ASYNCSIM_RUNS` is set: the environment wins, so one variable scales
+    /// every test of a nightly job.
+    ///
+    /// ```
+    /// use asyncsim::Explore;
+    /// // Without ASYNCSIM_RUNS in the environment:
+    /// assert_eq!(Explore::without_environment().runs(50).runs_max(), 50);
+    /// ```
     pub fn runs(mut self, runs: u64) -> Explore {
-        self.runs = runs;
+        self.runs = self.runs_from_environment.unwrap_or(runs);
         self
     }
 

@@ -37,8 +37,10 @@ where
         distinct_schedules: 0,
         new_in_last_1000: 0,
         exhausted: None,
+        stopped_at_run_cap: false,
         nondeterminism: None,
         strategy: setup.strategy_name(),
+        test_name: setup.test_name.clone(),
     };
     let single = match &setup.source {
         Source::Replay(tape) => Some((Schedule::Tape(tape.clone()), Origin::Replay)),
@@ -130,6 +132,7 @@ where
     summary.distinct_schedules = distinct;
     summary.new_in_last_1000 = new_recent;
     summary.exhausted = driven.exhausted;
+    summary.stopped_at_run_cap = driven.stopped_at_run_cap;
     if let Some(first) = driven.hits.first() {
         let origin = match setup.source {
             Source::Exhaustive { .. } => Origin::Exhaustive,
@@ -187,23 +190,33 @@ impl KindName for Failure {
 /// });
 /// ```
 ///
+/// A passing check prints one line on stderr (shown by `cargo test --
+/// --nocapture`; `.progress(false)` turns it off): how many schedules ran,
+/// how many were distinct, the strategy, and for a bounded search whether
+/// it exhausted its space — a search stopped by its run cap says so. The
+/// same [`Summary`] is returned.
+///
 /// # Panics
 ///
-/// With the failure report (see [`Counterexample`]), or with the
+/// With the failure report (see [`Counterexample`](crate::Counterexample)), or with the
 /// nondeterminism explanation.
-pub fn check<B, F>(settings: Explore, body: B)
+pub fn check<B, F>(settings: Explore, body: B) -> Summary
 where
     B: Fn() -> F + Sync,
     F: Future,
     F::Output: TestResult,
 {
-    let summary = run_exploration(&settings, &body, Purpose::Check);
+    let mut summary = run_exploration(&settings, &body, Purpose::Check);
     if let Some(explanation) = summary.nondeterminism {
         panic!("{explanation}");
     }
-    if let Some(counterexample) = summary.first_failure {
+    if let Some(counterexample) = summary.first_failure.take() {
         panic!("{counterexample}");
     }
+    if settings.progress {
+        eprintln!("asyncsim: {summary}");
+    }
+    summary
 }
 
 /// Runs `body` over every schedule of the exploration (it does not stop at

@@ -44,18 +44,28 @@ pub struct Summary {
     /// ran (false when `runs` cut it short, or a draw had too many options
     /// to enumerate). None for sampled strategies.
     pub exhausted: Option<bool>,
+    /// A bounded search stopped because it reached its run cap (`runs`,
+    /// or `ASYNCSIM_RUNS`) with schedules of its space left unrun.
+    pub stopped_at_run_cap: bool,
     /// When the determinism check found two runs of one schedule that
     /// differ: the explanation.
     pub nondeterminism: Option<String>,
     /// The strategy, as text.
     pub strategy: String,
+    /// The exploration's name ([`Explore::name`](crate::Explore::name), or
+    /// the test's).
+    pub test_name: String,
 }
 
 impl fmt::Display for Summary {
+    /// One line: `` `name`: 1000 runs (mix), 0 failed, 37 distinct
+    /// schedules, 2 new in the last 1000 `` and, for a bounded search,
+    /// whether it covered its space; then the first failure's token.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} runs ({}), {} failed, {} distinct schedules, {} new in the last {}",
+            "`{}`: {} runs ({}), {} failed, {} distinct schedules, {} new in the last {}",
+            self.test_name,
             self.runs,
             self.strategy,
             self.failures,
@@ -63,16 +73,33 @@ impl fmt::Display for Summary {
             self.new_in_last_1000,
             self.runs.min(1000)
         )?;
-        if let Some(exhausted) = self.exhausted {
+        match self.exhausted {
+            Some(true) => write!(f, "; bounded space exhausted")?,
+            Some(false) if self.stopped_at_run_cap => write!(
+                f,
+                "; bounded space NOT exhausted: stopped at the run cap of {} runs with schedules \
+                 left (raise `.runs(n)` or ASYNCSIM_RUNS to cover it)",
+                self.runs
+            )?,
+            Some(false) if self.first_failure.is_some() => {
+                write!(f, "; stopped at the first failure")?
+            }
+            Some(false) => write!(
+                f,
+                "; bounded space NOT exhausted: a draw had more options than can be enumerated"
+            )?,
+            None => {}
+        }
+        if let Some(failure) = &self.first_failure {
             write!(
                 f,
-                "; bounded space {}",
-                if exhausted {
-                    "exhausted"
-                } else {
-                    "not exhausted"
-                }
+                "; first failure at run {}: {}",
+                failure.run_index,
+                failure.token()
             )?;
+        }
+        if self.nondeterminism.is_some() {
+            write!(f, "; the body is not deterministic")?;
         }
         Ok(())
     }
@@ -99,6 +126,29 @@ impl<T> Witness<T> {
     /// The replay token.
     pub fn token(&self) -> String {
         self.tape.to_string()
+    }
+}
+
+impl<T: fmt::Debug> fmt::Display for Witness<T> {
+    /// One line: the value, the run that produced it, and its token
+    /// (`ASYNCSIM_REPLAY=<token>` or `Strategy::Replay` replays it).
+    ///
+    /// ```
+    /// let witness = asyncsim::find(
+    ///     asyncsim::Explore::without_environment().runs(50),
+    ///     || async { asyncsim::random_range(0..4u8) },
+    ///     |value| *value == 3,
+    /// )
+    /// .expect("some run draws 3");
+    /// assert!(witness.to_string().starts_with("value 3 at run "));
+    /// assert!(witness.to_string().contains(&witness.token()));
+    /// ```
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "value {:?} at run {}", self.value, self.run_index)?;
+        if let Schedule::Seed(seed) = self.schedule {
+            write!(f, " (seed {seed})")?;
+        }
+        write!(f, ", token {}", self.tape)
     }
 }
 
@@ -158,5 +208,39 @@ impl<T> Outcomes<T> {
             .iter()
             .find(|outcome| outcome.value == *value)
             .map_or(0, |outcome| outcome.count)
+    }
+}
+
+impl<T: fmt::Debug> fmt::Display for Outcomes<T> {
+    /// A table: one line per distinct value (count, value, first run and its
+    /// token), then one per kind of failure.
+    ///
+    /// ```
+    /// let census = asyncsim::outcomes(asyncsim::Explore::without_environment().runs(100), || async {
+    ///     asyncsim::random_range(0..2u8)
+    /// });
+    /// let text = census.to_string();
+    /// assert!(text.starts_with("100 runs, 2 distinct values:"));
+    /// assert!(text.contains(&census.values[0].token()));
+    /// ```
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} runs, {} distinct value{}:",
+            self.runs,
+            self.values.len(),
+            if self.values.len() == 1 { "" } else { "s" }
+        )?;
+        for value in &self.values {
+            write!(
+                f,
+                "\n  {:>8} × {:?}    (first at run {}, token {})",
+                value.count, value.value, value.witness_run_index, value.tape
+            )?;
+        }
+        for (kind, count, first) in &self.failures {
+            write!(f, "\n  {count:>8} × failed: {kind:?}    (first: {first})")?;
+        }
+        Ok(())
     }
 }

@@ -134,7 +134,11 @@ where
             skipped_options: enumerator.skipped_options(),
         }
     };
-    let (runs, exhausted) = merge_parts(
+    let Merged {
+        runs,
+        exhausted,
+        stopped_at_run_cap,
+    } = merge_parts(
         on_workers(settings.jobs, work),
         settings.runs,
         stop_at_first,
@@ -144,6 +148,7 @@ where
         hashes: Vec::with_capacity(runs.len()),
         hits: Vec::new(),
         exhausted: Some(exhausted),
+        stopped_at_run_cap,
     };
     for (index, (_, hash, hit)) in runs.into_iter().enumerate() {
         driven.hashes.push(hash);
@@ -158,13 +163,18 @@ where
     driven
 }
 
-/// The parts' runs in the sequential order, up to the first hit (when
-/// stopping there) and at most `cap`; and whether that is the whole space.
-fn merge_parts<R>(
-    parts: Vec<ExhaustivePart<R>>,
-    cap: u64,
-    stop_at_first: bool,
-) -> (Vec<ExhaustiveRun<R>>, bool) {
+/// The parts' runs merged: the sequential order, up to the first hit (when
+/// stopping there) and at most the cap.
+struct Merged<R> {
+    runs: Vec<ExhaustiveRun<R>>,
+    /// The runs are the whole bounded space.
+    exhausted: bool,
+    /// The cap, not the space or a hit, ended the search: schedules were
+    /// left unrun.
+    stopped_at_run_cap: bool,
+}
+
+fn merge_parts<R>(parts: Vec<ExhaustivePart<R>>, cap: u64, stop_at_first: bool) -> Merged<R> {
     let finished = parts.iter().all(|part| part.finished);
     let skipped_options = parts.iter().any(|part| part.skipped_options);
     let mut runs: Vec<_> = parts.into_iter().flat_map(|part| part.runs).collect();
@@ -180,7 +190,14 @@ fn merge_parts<R>(
     let capped = runs.len() as u64 > cap;
     runs.truncate(usize::try_from(cap).unwrap_or(usize::MAX));
     let exhausted = finished && !stopped && !capped && !skipped_options;
-    (runs, exhausted)
+    // A part that stopped at its own cap left its space unfinished with at
+    // least `cap` runs merged.
+    let stopped_at_run_cap = !stopped && (capped || (!finished && runs.len() as u64 >= cap));
+    Merged {
+        runs,
+        exhausted,
+        stopped_at_run_cap,
+    }
 }
 
 #[cfg(test)]
@@ -214,27 +231,33 @@ mod tests {
         };
         let hashes =
             |runs: &[ExhaustiveRun<u64>]| runs.iter().map(|(_, hash, _)| *hash).collect::<Vec<_>>();
-        let (all, exhausted) = merge_parts(parts(), u64::MAX, false);
-        assert_eq!(hashes(&all), [10, 11, 12, 21, 22, 31, 41]);
-        assert!(!exhausted, "a part did not finish");
+        let all = merge_parts(parts(), u64::MAX, false);
+        assert_eq!(hashes(&all.runs), [10, 11, 12, 21, 22, 31, 41]);
+        assert!(!all.exhausted, "a part did not finish");
         // Stopping at the first hit: part 1's, though part 0 found one too.
-        let (first, exhausted) = merge_parts(parts(), u64::MAX, true);
-        assert_eq!(hashes(&first), [10, 11, 12, 21, 22]);
-        assert!(!exhausted);
-        // A cap keeps the first runs of the merged order.
-        let (capped, _) = merge_parts(parts(), 4, false);
-        assert_eq!(hashes(&capped), [10, 11, 12, 21]);
+        let first = merge_parts(parts(), u64::MAX, true);
+        assert_eq!(hashes(&first.runs), [10, 11, 12, 21, 22]);
+        assert!(!first.exhausted);
+        assert!(!first.stopped_at_run_cap, "a hit, not the cap, stopped it");
+        // A cap keeps the first runs of the merged order, and says so.
+        let capped = merge_parts(parts(), 4, false);
+        assert_eq!(hashes(&capped.runs), [10, 11, 12, 21]);
+        assert!(capped.stopped_at_run_cap);
+        assert!(!capped.exhausted);
         // Whole only when every part finished, nothing was cut, and no draw
         // was too wide to enumerate.
         let mut done = parts();
         done[0].finished = true;
-        assert!(merge_parts(done, 7, false).1);
+        let whole = merge_parts(done, 7, false);
+        assert!(whole.exhausted && !whole.stopped_at_run_cap);
         let mut done = parts();
         done[0].finished = true;
-        assert!(!merge_parts(done, 6, false).1);
+        let cut = merge_parts(done, 6, false);
+        assert!(!cut.exhausted && cut.stopped_at_run_cap);
         let mut wide = parts();
         wide[0].finished = true;
         wide[1].skipped_options = true;
-        assert!(!merge_parts(wide, 7, false).1);
+        let wide = merge_parts(wide, 7, false);
+        assert!(!wide.exhausted && !wide.stopped_at_run_cap);
     }
 }

@@ -40,6 +40,8 @@ pub(crate) struct Driven<R> {
     pub(crate) hashes: Vec<u64>,
     pub(crate) hits: Vec<Hit<R>>,
     pub(crate) exhausted: Option<bool>,
+    /// A bounded search stopped at its run cap with schedules left.
+    pub(crate) stopped_at_run_cap: bool,
 }
 
 pub(crate) fn drive<B, F, R, C>(
@@ -86,6 +88,7 @@ where
         hashes: Vec::new(),
         hits: Vec::new(),
         exhausted: None,
+        stopped_at_run_cap: false,
     };
     for (index, schedule) in schedules {
         let run = run_with(

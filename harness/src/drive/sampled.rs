@@ -123,6 +123,7 @@ where
             })
             .collect(),
         exhausted: None,
+        stopped_at_run_cap: false,
     }
 }
 
