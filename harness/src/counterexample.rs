@@ -54,6 +54,10 @@ pub struct Counterexample {
     pub test_name: String,
     /// Where the trace was written (`target/asyncsim/…`), if it was.
     pub trace_file: Option<PathBuf>,
+    /// False when the schedule failed once and passed when run again (the
+    /// body is not deterministic): then the token does not reproduce the
+    /// failure, and `check` never saves it to a regressions file.
+    pub reproduced: bool,
 }
 
 impl Counterexample {

@@ -159,6 +159,21 @@ fn parse_env<T>(
     }
 }
 
+/// The path of the function a closure was written in:
+/// `my_tool::main::{{closure}}` gives `my_tool::main`.
+fn body_name<B>() -> String {
+    let full = std::any::type_name::<B>();
+    let mut name = full;
+    while let Some(outer) = name.strip_suffix("::{{closure}}") {
+        name = outer;
+    }
+    if name.is_empty() || name.contains('<') {
+        "<body>".to_string()
+    } else {
+        name.to_string()
+    }
+}
+
 /// Parses `i/n` (1-based) into a 0-based `(index, count)`.
 pub(crate) fn parse_shard(text: &str) -> Result<(u64, u64), String> {
     let (index, count) = text
@@ -391,8 +406,10 @@ impl Explore {
         self
     }
 
-    /// The test's name for reports and regression files (default: the
-    /// current thread's name, which is the test's path under `cargo test`).
+    /// The test's name for reports, summaries and regression files
+    /// (default: the current thread's name, which is the test's path under
+    /// `cargo test`; outside a test, the path of the function the body was
+    /// written in, as in `my_tool::main`).
     pub fn name(mut self, name: impl Into<String>) -> Explore {
         self.name = Some(name.into());
         self
@@ -441,13 +458,16 @@ impl Explore {
         self
     }
 
-    pub(crate) fn test_name(&self) -> String {
+    /// The name reports use: [`name`](Self::name), else the test's (the
+    /// thread's name under `cargo test`), else — outside a test, as in an
+    /// example's `main` — the function the body closure was written in.
+    pub(crate) fn test_name_for<B>(&self) -> String {
         if let Some(name) = &self.name {
             return name.clone();
         }
         match std::thread::current().name() {
             Some(name) if name != "main" => name.to_string(),
-            _ => "<test>".to_string(),
+            _ => body_name::<B>(),
         }
     }
 

@@ -57,6 +57,7 @@ where
             strategy,
             test_name: setup.test_name.clone(),
             trace_file: None,
+            reproduced: false,
         };
     };
     let signature = Signature::of(&found_failure);
@@ -136,5 +137,6 @@ where
         strategy,
         test_name: setup.test_name.clone(),
         trace_file,
+        reproduced: true,
     }
 }

@@ -139,7 +139,9 @@ where
             _ => Origin::Seed,
         };
         let found = counterexample(&setup, body, &first.schedule, origin, first.index);
-        if let Some(path) = &regressions {
+        // A schedule that did not fail again reproduces nothing: saving
+        // its token would replay a passing run forever.
+        if let Some(path) = regressions.as_ref().filter(|_| found.reproduced) {
             let comment = format!(
                 "{}: {}",
                 found.failure.kind_name(),

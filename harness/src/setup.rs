@@ -106,7 +106,7 @@ where
         source,
         strategy,
         pct_steps_estimate,
-        test_name: settings.test_name(),
+        test_name: settings.test_name_for::<B>(),
     }
 }
 
