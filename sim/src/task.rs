@@ -407,6 +407,15 @@ impl Builder {
     }
 }
 
+/// Aborts a task of the current run by its id, as [`JoinHandle::abort`]
+/// does; outside a run it does nothing. For wrappers that keep an abort
+/// capability apart from the join handle (the tokio face's `AbortHandle`),
+/// which must check themselves that the id belongs to the current run.
+#[doc(hidden)]
+pub fn abort(task: TaskId) {
+    executor::abort_task(task);
+}
+
 /// Yields once to the scheduler: `await asyncio.sleep(0)`.
 ///
 /// The task goes to the back of the run queue; under `Fifo` every task that

@@ -1,0 +1,1 @@
+//! Tests of the tokio face, in a crate that depends on it as `tokio`.

@@ -1,0 +1,134 @@
+//! What a simulated run cannot do fails with a message that says why and
+//! what to use instead; a dependency still on real tokio is explained.
+
+use std::time::Duration;
+
+use asyncsim::{Config, FailureKind, Sim};
+
+fn panic_text(payload: Box<dyn std::any::Any + Send>) -> String {
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|text| text.to_string()))
+        .unwrap_or_default()
+}
+
+#[test]
+fn real_tokio_inside_a_run_says_which_dependency_line_to_switch() {
+    // A "dependency" that names real tokio: its sleep finds no tokio runtime.
+    async fn dependency_on_real_tokio() {
+        real_tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    // In a task spawned through the face.
+    let run = Sim::new(Config::new()).run(async {
+        tokio::spawn(dependency_on_real_tokio()).await.unwrap();
+    });
+    let failure = run.result.unwrap_err();
+    assert_eq!(failure.kind, FailureKind::Panic);
+    // In the body of #[tokio::main] / block_on.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let payload = std::panic::catch_unwind(|| runtime.block_on(dependency_on_real_tokio()));
+    for message in [failure.message, panic_text(payload.unwrap_err())] {
+        for needle in [
+            "real tokio was called inside an asyncsim run",
+            "asyncsim-tokio",
+            "Tokio 1.x runtime",
+            "simulation",
+            "refusals_name_the_alternative.rs:20",
+        ] {
+            assert!(message.contains(needle), "no {needle:?} in: {message}");
+        }
+    }
+}
+
+#[test]
+fn block_in_place_names_spawn_blocking() {
+    let run = Sim::new(Config::new()).run(async {
+        tokio::task::block_in_place(|| 1);
+    });
+    let message = run.result.unwrap_err().message;
+    assert!(
+        message.contains("block_in_place cannot be simulated"),
+        "{message}"
+    );
+    assert!(message.contains("tokio::task::spawn_blocking"), "{message}");
+}
+
+#[test]
+fn starting_a_process_is_an_unsupported_error_naming_the_alternative() {
+    asyncsim::check(asyncsim::Explore::new().runs(3).persist(false), || async {
+        let error = tokio::process::Command::new("ls")
+            .arg("-l")
+            .output()
+            .await
+            .unwrap_err();
+        assert_eq!(error.kind(), std::io::ErrorKind::Unsupported);
+        assert!(error.to_string().contains("fake"), "{error}");
+        assert!(tokio::process::Command::new("ls").spawn().is_err());
+    });
+}
+
+#[test]
+fn spawning_from_a_thread_you_started_says_the_run_is_single_threaded() {
+    let run = Sim::new(Config::new()).run(async {
+        let handle = tokio::runtime::Handle::current();
+        std::thread::spawn(move || {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                drop(handle.spawn(async {}));
+            }))
+            .map_err(panic_text)
+        })
+        .join()
+        .unwrap()
+    });
+    let message = run.result.unwrap().unwrap_err();
+    assert!(message.contains("outside a simulated run"), "{message}");
+    assert!(message.contains("thread you started"), "{message}");
+}
+
+#[test]
+fn a_join_handle_awaited_on_another_thread_says_so() {
+    let run = Sim::new(Config::new()).run(async {
+        let handle = tokio::spawn(async { 1 });
+        std::thread::spawn(move || {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handle.is_finished()))
+                .map_err(panic_text)
+        })
+        .join()
+        .unwrap()
+    });
+    let message = run.result.unwrap().unwrap_err();
+    assert!(
+        message.contains("on a thread other than the one of the asyncsim run"),
+        "{message}"
+    );
+}
+
+#[test]
+fn runtime_calls_outside_a_run_say_where_to_call_them() {
+    let message =
+        panic_text(std::panic::catch_unwind(|| drop(tokio::spawn(async {}))).unwrap_err());
+    assert!(
+        message.contains("tokio::spawn was called outside a simulated run"),
+        "{message}"
+    );
+    assert!(message.contains("#[tokio::test]"), "{message}");
+    assert!(tokio::runtime::Handle::try_current().is_err());
+}
+
+#[test]
+fn block_on_inside_a_run_is_refused() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let run = Sim::new(Config::new()).run(async move { runtime.block_on(async {}) });
+    let message = run.result.unwrap_err().message;
+    assert!(
+        message.contains("Cannot start a runtime from within a runtime"),
+        "{message}"
+    );
+}
+
+#[test]
+fn ctrl_c_never_fires_so_waiting_only_for_it_is_a_deadlock() {
+    let run = Sim::new(Config::new()).run(async { tokio::signal::ctrl_c().await });
+    assert_eq!(run.result.unwrap_err().kind, FailureKind::Deadlock);
+}

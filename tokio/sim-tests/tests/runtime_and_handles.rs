@@ -1,0 +1,186 @@
+//! `tokio::runtime` on the face, `Send` handles, `spawn_blocking` on the
+//! simulated pool, `LocalSet`, and tokio's own types re-exported.
+
+use std::any::TypeId;
+use std::rc::Rc;
+use std::time::Duration;
+
+use asyncsim::Explore;
+
+fn assert_send_sync<T: Send + Sync>() {}
+
+#[test]
+fn handles_are_send_and_sync_like_tokios() {
+    assert_send_sync::<tokio::task::JoinHandle<u32>>();
+    assert_send_sync::<tokio::task::JoinSet<u32>>();
+    assert_send_sync::<tokio::task::AbortHandle>();
+    assert_send_sync::<tokio::time::Sleep>();
+    assert_send_sync::<tokio::time::Interval>();
+    assert_send_sync::<tokio::time::Instant>();
+    assert_send_sync::<tokio::task::JoinError>();
+    assert_send_sync::<tokio::runtime::Handle>();
+}
+
+#[test]
+fn sync_and_io_are_tokios_own_types() {
+    assert_eq!(
+        TypeId::of::<tokio::sync::Mutex<u8>>(),
+        TypeId::of::<real_tokio::sync::Mutex<u8>>()
+    );
+    assert_eq!(
+        TypeId::of::<tokio::sync::mpsc::Sender<u8>>(),
+        TypeId::of::<real_tokio::sync::mpsc::Sender<u8>>()
+    );
+    assert_eq!(
+        TypeId::of::<tokio::io::ReadBuf<'static>>(),
+        TypeId::of::<real_tokio::io::ReadBuf<'static>>()
+    );
+}
+
+#[test]
+fn a_join_handle_moves_into_another_task() {
+    asyncsim::check(Explore::new().runs(200).persist(false), || async {
+        let inner = tokio::spawn(async { 5 });
+        let outer = tokio::spawn(async move { inner.await.unwrap() * 2 });
+        assert_eq!(outer.await.unwrap(), 10);
+    });
+}
+
+#[test]
+fn abort_handles_abort_and_report_finished() {
+    asyncsim::check(Explore::new().runs(200).persist(false), || async {
+        let start = tokio::time::Instant::now();
+        let sleeper = tokio::spawn(tokio::time::sleep(Duration::from_secs(60)));
+        let abort = sleeper.abort_handle();
+        let clone = abort.clone();
+        assert_eq!(abort.id(), sleeper.id());
+        assert!(!clone.is_finished());
+        tokio::spawn(async move { abort.abort() });
+        let error = sleeper.await.unwrap_err();
+        assert!(error.is_cancelled());
+        assert!(clone.is_finished());
+        assert_eq!(start.elapsed(), Duration::ZERO);
+    });
+}
+
+#[test]
+fn spawn_blocking_results_arrive_without_virtual_time_before_any_timer() {
+    // Real tokio with a paused clock does not advance time while a blocking
+    // task runs; the face's pool job takes no virtual time: in both, the job
+    // wins against a 1 ms timeout.
+    let real = real_tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .unwrap()
+        .block_on(async {
+            real_tokio::time::timeout(
+                Duration::from_millis(1),
+                real_tokio::task::spawn_blocking(|| (1..=10u64).product::<u64>()),
+            )
+            .await
+            .map(Result::unwrap)
+        });
+    assert_eq!(real, Ok(3_628_800));
+    asyncsim::check(Explore::new().runs(200).persist(false), || async {
+        let start = tokio::time::Instant::now();
+        let jobs: Vec<_> = (1..=20u64)
+            .map(|n| tokio::task::spawn_blocking(move || (1..=n).product::<u64>()))
+            .collect();
+        let got = tokio::time::timeout(Duration::from_millis(1), async {
+            let mut products = Vec::new();
+            for job in jobs {
+                products.push(job.await.unwrap());
+            }
+            products
+        })
+        .await
+        .expect("pool jobs take no virtual time");
+        assert_eq!(got[9], 3_628_800);
+        assert_eq!(start.elapsed(), Duration::ZERO);
+    });
+}
+
+#[test]
+fn a_panicking_pool_job_is_a_join_error() {
+    asyncsim::check(Explore::new().runs(50).persist(false), || async {
+        let error = tokio::task::spawn_blocking(|| panic!("in the pool"))
+            .await
+            .unwrap_err();
+        assert!(error.is_panic());
+        assert!(error.to_string().contains("in the pool"), "{error}");
+    });
+}
+
+#[test]
+fn local_set_starts_held_back_tasks_and_waits_for_them() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let local = tokio::task::LocalSet::new();
+    let shared = Rc::new(std::cell::RefCell::new(Vec::new()));
+    let early = {
+        let shared = shared.clone();
+        local.spawn_local(async move {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            shared.borrow_mut().push("early");
+            1
+        })
+    };
+    let aborted = local.spawn_local(async { 2 });
+    aborted.abort();
+    let seen = local.block_on(&runtime, async move {
+        let late = tokio::task::spawn_local(async { 3 });
+        (
+            early.await.unwrap(),
+            aborted.await.unwrap_err().is_cancelled(),
+            late.await.unwrap(),
+        )
+    });
+    assert_eq!(seen, (1, true, 3));
+    assert_eq!(*shared.borrow(), ["early"]);
+}
+
+#[test]
+fn awaiting_a_local_set_waits_for_every_task() {
+    asyncsim::check(Explore::new().runs(100).persist(false), || async {
+        let start = tokio::time::Instant::now();
+        let local = tokio::task::LocalSet::new();
+        let counter = Rc::new(std::cell::Cell::new(0));
+        for ms in [3u64, 1, 2] {
+            let counter = counter.clone();
+            local.spawn_local(async move {
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+                counter.set(counter.get() + 1);
+            });
+        }
+        local.await;
+        assert_eq!(counter.get(), 3);
+        assert_eq!(start.elapsed(), Duration::from_millis(3));
+    });
+}
+
+#[test]
+fn runtime_spawn_and_handle_current_work_inside_block_on() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .max_blocking_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let handle = runtime.handle().clone();
+    let answer = runtime.block_on(async move {
+        let a = handle.spawn(async { 20 });
+        let b = tokio::runtime::Handle::current().spawn_blocking(|| 22);
+        a.await.unwrap() + b.await.unwrap()
+    });
+    assert_eq!(answer, 42);
+}
+
+#[test]
+fn task_ids_are_the_engines_and_stable_across_replays() {
+    let census = asyncsim::outcomes(Explore::new().runs(50), || async {
+        let child = tokio::spawn(async { tokio::task::id() });
+        let id = child.id();
+        assert_eq!(child.await.unwrap(), id);
+        (id.to_string(), tokio::task::try_id().is_some())
+    });
+    assert_eq!(census.distinct(), [&("1".to_string(), true)]);
+}

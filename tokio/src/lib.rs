@@ -1,0 +1,145 @@
+//! # asyncsim-tokio: tokio's API, simulated
+//!
+//! Depend on this crate **under the name `tokio`** and code written against
+//! tokio keeps compiling unchanged:
+//!
+//! ```toml
+//! [dependencies]
+//! tokio = { package = "asyncsim-tokio", version = "0.1", features = ["full"] }
+//!
+//! [dev-dependencies]
+//! tokio = { package = "asyncsim-tokio", version = "0.1", features = ["full", "simulation"] }
+//! ```
+//!
+//! Without the `simulation` feature every item is real tokio's, re-exported
+//! unchanged (`cargo build` ships real tokio). With it (above: only when
+//! tests are built) the runtime parts are asyncsim's:
+//!
+//! - `tokio::spawn` and [`task`] (`JoinHandle`, `JoinSet`, `AbortHandle`,
+//!   `LocalSet`, `spawn_local`, `spawn_blocking` on the simulated pool,
+//!   `yield_now`) are asyncsim tasks, scheduled by a seeded, replayable
+//!   chooser;
+//! - [`time`] is the virtual clock (`pause` is a no-op: time is always
+//!   virtual, and it jumps when every task waits);
+//! - `#[tokio::test]` checks the test over many schedules
+//!   (`asyncsim::check`; the `ASYNCSIM_*` variables apply) and
+//!   `#[tokio::main]` / [`runtime::Runtime::block_on`] make one simulated run;
+//! - `signal::ctrl_c()` never fires;
+//! - `sync`, `io` and the other runtime-agnostic parts are tokio's own, so
+//!   their types are the ones third-party crates expect.
+//!
+//! What cannot be simulated (`process`, `task::block_in_place`, a real
+//! thread) fails with a message that names the alternative, and a real
+//! tokio call inside a simulated run (a dependency that still uses real
+//! tokio) fails with a message that says how to switch it.
+//!
+//! ```
+//! # #[cfg(feature = "simulation")] {
+//! use asyncsim_tokio as tokio;
+//! use std::time::Duration;
+//!
+//! let runtime = tokio::runtime::Runtime::new().unwrap();
+//! let took = runtime.block_on(async {
+//!     let start = tokio::time::Instant::now();
+//!     let mut set = tokio::task::JoinSet::new();
+//!     for ms in [30u64, 10, 20] {
+//!         set.spawn(async move {
+//!             tokio::time::sleep(Duration::from_millis(ms)).await;
+//!             ms
+//!         });
+//!     }
+//!     let mut finished = Vec::new();
+//!     while let Some(ms) = set.join_next().await {
+//!         finished.push(ms.unwrap());
+//!     }
+//!     assert_eq!(finished, [10, 20, 30]); // in virtual time, shortest first
+//!     start.elapsed()
+//! });
+//! assert_eq!(took, Duration::from_millis(30)); // the longest sleep, not the sum
+//! # }
+//! ```
+
+#![warn(missing_docs)]
+#![forbid(unsafe_code)]
+
+// ---------------------------------------------------------------------------
+// Without `simulation`: real tokio, every item, unchanged.
+// ---------------------------------------------------------------------------
+
+#[cfg(not(feature = "simulation"))]
+pub use tokio::*;
+
+// ---------------------------------------------------------------------------
+// With `simulation`: the runtime parts are asyncsim's, the rest is tokio's.
+// ---------------------------------------------------------------------------
+
+#[cfg(feature = "simulation")]
+mod explain;
+#[cfg(feature = "simulation")]
+mod registry;
+
+#[cfg(feature = "simulation")]
+pub mod process;
+#[cfg(feature = "simulation")]
+pub mod runtime;
+#[cfg(feature = "simulation")]
+pub mod signal;
+#[cfg(feature = "simulation")]
+pub mod task;
+#[cfg(feature = "simulation")]
+pub mod time;
+
+#[cfg(feature = "simulation")]
+pub use task::spawn;
+
+/// tokio's own I/O traits and utilities (runtime-agnostic), re-exported.
+#[cfg(feature = "simulation")]
+pub use tokio::io;
+
+/// tokio's own synchronisation primitives (runtime-agnostic), re-exported.
+#[cfg(all(feature = "simulation", feature = "sync"))]
+pub use tokio::sync;
+
+#[cfg(feature = "simulation")]
+pub use tokio::pin;
+
+#[cfg(all(feature = "simulation", feature = "macros"))]
+pub use tokio::{join, try_join};
+
+#[cfg(all(feature = "simulation", feature = "rt"))]
+pub use tokio::task_local;
+
+/// `#[tokio::main]`: the function's body as one simulated run.
+#[cfg(all(feature = "simulation", feature = "macros"))]
+pub use asyncsim_tokio_macros::main;
+
+/// `#[tokio::test]`: the test checked over many schedules.
+#[cfg(all(feature = "simulation", feature = "macros"))]
+pub use asyncsim_tokio_macros::test;
+
+/// What the attribute macros expand to. Not public API.
+#[cfg(feature = "simulation")]
+#[doc(hidden)]
+pub mod __private {
+    pub use asyncsim;
+
+    use std::future::Future;
+
+    /// `#[tokio::test]`: `body` checked over the schedules `explore` says,
+    /// with real-tokio panics explained.
+    pub fn test<B, F>(explore: asyncsim::Explore, body: B)
+    where
+        B: Fn() -> F + Sync,
+        F: Future,
+        F::Output: asyncsim::harness::TestResult,
+    {
+        asyncsim::check(explore, || crate::explain::Explained::new(body()));
+    }
+
+    /// The strategy text of `#[tokio::test(strategy = "…")]`, checked when
+    /// the test compiled.
+    pub fn search(text: &str) -> asyncsim::harness::Search {
+        asyncsim::harness::parse_search(text)
+            .unwrap_or_else(|error| panic!("#[tokio::test(strategy = {text:?})]: {error}"))
+    }
+}

@@ -1,0 +1,63 @@
+//! Send-able handles to a run's single-threaded state.
+//!
+//! tokio's handles (`JoinHandle`, `JoinSet`, `AbortHandle`) are `Send`, and
+//! code moves them into spawned tasks, which tokio requires to be `Send`.
+//! asyncsim's state is `!Send` (a run lives on one thread). So a face handle
+//! holds only a key: the state lives in this thread's table, found by key.
+//! A handle that really travels to another thread finds nothing there and
+//! says so; dropping it there leaves its entry to this thread (no unsafe,
+//! no data race).
+//!
+//! Keys come from one process-wide counter, so a key never names another
+//! thread's entry. The table is only looked up, never iterated: nothing here
+//! affects the order of anything.
+
+use std::any::Any;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+static NEXT_KEY: AtomicU64 = AtomicU64::new(1);
+
+thread_local! {
+    static ENTRIES: RefCell<HashMap<u64, Rc<dyn Any>>> = RefCell::new(HashMap::new());
+}
+
+/// Stores `value`; the key finds it again on this thread.
+pub(crate) fn insert<T: 'static>(value: Rc<T>) -> u64 {
+    let key = NEXT_KEY.fetch_add(1, Ordering::Relaxed);
+    ENTRIES.with(|entries| entries.borrow_mut().insert(key, value));
+    key
+}
+
+/// The entry of `key`, if it lives on this thread and has type `T`.
+pub(crate) fn get<T: 'static>(key: u64) -> Option<Rc<T>> {
+    let entry = ENTRIES
+        .try_with(|entries| entries.borrow().get(&key).cloned())
+        .ok()
+        .flatten()?;
+    entry.downcast::<T>().ok()
+}
+
+/// Removes the entry of `key` (nothing on another thread). The value is
+/// dropped after the table's borrow ends, so its destructor may use the
+/// table.
+pub(crate) fn remove(key: u64) {
+    let removed = ENTRIES
+        .try_with(|entries| entries.borrow_mut().remove(&key))
+        .ok()
+        .flatten();
+    drop(removed);
+}
+
+/// The panic for a handle used away from its run's thread.
+#[cold]
+pub(crate) fn foreign(what: &str) -> ! {
+    panic!(
+        "{what} was used on a thread other than the one of the asyncsim run that made it: \
+         a simulated run is single-threaded, so its handles cannot be used from a thread you \
+         started (std::thread::spawn); keep the work inside the run (tokio::spawn, \
+         tokio::task::spawn_blocking)"
+    )
+}

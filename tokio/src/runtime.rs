@@ -1,0 +1,379 @@
+//! `tokio::runtime` on asyncsim: a `Runtime` is a configuration, and
+//! `block_on` makes one simulated run of its future.
+//!
+//! The run uses seed 0 with the random strategy, or what the environment
+//! says: `ASYNCSIM_SEED=<n>` (another seed) or `ASYNCSIM_REPLAY=<token>`
+//! (exactly one recorded run). A failure (a panic, a deadlock, a limit)
+//! panics with the engine's report and the run's replay token. For many
+//! schedules, use `#[tokio::test]`, which checks the body over each.
+//!
+//! ```
+//! use asyncsim_tokio as tokio;
+//! use std::time::Duration;
+//!
+//! let runtime = tokio::runtime::Builder::new_multi_thread()
+//!     .worker_threads(4) // accepted; a simulated run has one thread
+//!     .enable_all()
+//!     .build()
+//!     .unwrap();
+//! let slept = runtime.block_on(async {
+//!     tokio::time::sleep(Duration::from_secs(60)).await;
+//!     tokio::time::Instant::now()
+//! });
+//! # let _ = slept;
+//! ```
+//!
+//! Each `block_on` is a run of its own: tasks left by an earlier `block_on`
+//! do not carry over, and `Runtime::spawn` works only inside `block_on`.
+
+use std::fmt;
+use std::future::Future;
+use std::io;
+use std::marker::PhantomData;
+use std::time::Duration;
+
+use crate::explain::Explained;
+use crate::task::JoinHandle;
+
+/// tokio's runtime flavours, re-exported ([`Handle::runtime_flavor`]).
+#[cfg(feature = "rt")]
+pub use tokio::runtime::RuntimeFlavor;
+
+/// The configuration of simulated runs, built like tokio's.
+pub struct Builder {
+    pool_size: Option<usize>,
+}
+
+impl Builder {
+    /// tokio's current-thread runtime: a simulated run.
+    pub fn new_current_thread() -> Builder {
+        Builder { pool_size: None }
+    }
+
+    /// tokio's multi-thread runtime: a simulated run too (one thread; the
+    /// interleavings of worker threads are among the schedules a check
+    /// explores).
+    pub fn new_multi_thread() -> Builder {
+        Builder { pool_size: None }
+    }
+
+    /// Accepted: I/O and time are always simulated.
+    pub fn enable_all(&mut self) -> &mut Self {
+        self
+    }
+
+    /// Accepted: I/O is always simulated.
+    pub fn enable_io(&mut self) -> &mut Self {
+        self
+    }
+
+    /// Accepted: time is always virtual.
+    pub fn enable_time(&mut self) -> &mut Self {
+        self
+    }
+
+    /// Accepted: time is always paused (virtual).
+    pub fn start_paused(&mut self, _start_paused: bool) -> &mut Self {
+        self
+    }
+
+    /// Accepted and ignored: a simulated run has one thread.
+    pub fn worker_threads(&mut self, _count: usize) -> &mut Self {
+        self
+    }
+
+    /// The size of the simulated blocking pool (`Config::pool_size`).
+    pub fn max_blocking_threads(&mut self, count: usize) -> &mut Self {
+        self.pool_size = Some(count.max(1));
+        self
+    }
+
+    /// Accepted and ignored.
+    pub fn thread_name(&mut self, _name: impl Into<String>) -> &mut Self {
+        self
+    }
+
+    /// Accepted and ignored.
+    pub fn thread_name_fn<F>(&mut self, _name: F) -> &mut Self
+    where
+        F: Fn() -> String + Send + Sync + 'static,
+    {
+        self
+    }
+
+    /// Accepted and ignored.
+    pub fn thread_stack_size(&mut self, _bytes: usize) -> &mut Self {
+        self
+    }
+
+    /// Accepted; never called (a simulated run starts no thread).
+    pub fn on_thread_start<F>(&mut self, _hook: F) -> &mut Self
+    where
+        F: Fn() + Send + Sync + 'static,
+    {
+        self
+    }
+
+    /// Accepted; never called.
+    pub fn on_thread_stop<F>(&mut self, _hook: F) -> &mut Self
+    where
+        F: Fn() + Send + Sync + 'static,
+    {
+        self
+    }
+
+    /// Accepted and ignored.
+    pub fn thread_keep_alive(&mut self, _duration: Duration) -> &mut Self {
+        self
+    }
+
+    /// Accepted and ignored.
+    pub fn global_queue_interval(&mut self, _ticks: u32) -> &mut Self {
+        self
+    }
+
+    /// Accepted and ignored.
+    pub fn event_interval(&mut self, _ticks: u32) -> &mut Self {
+        self
+    }
+
+    /// The runtime (never fails).
+    pub fn build(&mut self) -> io::Result<Runtime> {
+        Ok(Runtime {
+            pool_size: self.pool_size,
+            handle: Handle { _private: () },
+        })
+    }
+}
+
+impl fmt::Debug for Builder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Builder")
+            .field("pool_size", &self.pool_size)
+            .finish()
+    }
+}
+
+/// A simulated runtime: `block_on` makes one simulated run.
+#[derive(Debug)]
+pub struct Runtime {
+    pool_size: Option<usize>,
+    handle: Handle,
+}
+
+impl Runtime {
+    /// A runtime with the defaults.
+    pub fn new() -> io::Result<Runtime> {
+        Builder::new_multi_thread().build()
+    }
+
+    /// Its handle.
+    pub fn handle(&self) -> &Handle {
+        &self.handle
+    }
+
+    /// Runs `future` as the main task of one simulated run and returns its
+    /// output.
+    ///
+    /// # Panics
+    ///
+    /// With the engine's report when the run fails (the future or a task
+    /// nobody joins panicked, a deadlock, a limit), or when called inside a
+    /// run.
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        block_on(self.pool_size, future)
+    }
+
+    /// Spawns a task on the current run.
+    ///
+    /// # Panics
+    ///
+    /// Outside `block_on` (each `block_on` is a run of its own).
+    #[track_caller]
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        self.handle.spawn(future)
+    }
+
+    /// Runs `work` on the current run's simulated pool.
+    #[track_caller]
+    pub fn spawn_blocking<F, R>(&self, work: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        self.handle.spawn_blocking(work)
+    }
+
+    /// Enters the runtime's context (a no-op).
+    pub fn enter(&self) -> EnterGuard<'_> {
+        self.handle.enter()
+    }
+
+    /// Shuts down (nothing is left running between runs).
+    pub fn shutdown_timeout(self, _duration: Duration) {}
+
+    /// Shuts down (nothing is left running between runs).
+    pub fn shutdown_background(self) {}
+}
+
+/// The guard of [`Runtime::enter`] and [`Handle::enter`]; it changes nothing.
+#[derive(Debug)]
+pub struct EnterGuard<'a> {
+    _handle: PhantomData<&'a Handle>,
+}
+
+/// A handle to "the runtime": the current simulated run.
+#[derive(Clone, Debug)]
+pub struct Handle {
+    _private: (),
+}
+
+/// The error of [`Handle::try_current`]: not inside a simulated run.
+#[derive(Debug)]
+pub struct TryCurrentError {
+    _private: (),
+}
+
+impl TryCurrentError {
+    /// Always true: the only way to miss a simulated run is to be outside it.
+    pub fn is_missing_context(&self) -> bool {
+        true
+    }
+
+    /// Always false.
+    pub fn is_thread_local_destroyed(&self) -> bool {
+        false
+    }
+}
+
+impl fmt::Display for TryCurrentError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("there is no simulated run on this thread (asyncsim-tokio with the `simulation` feature)")
+    }
+}
+
+impl std::error::Error for TryCurrentError {}
+
+impl Handle {
+    /// The handle of the current run.
+    ///
+    /// # Panics
+    ///
+    /// Outside a simulated run, for example on a thread you started.
+    #[track_caller]
+    pub fn current() -> Handle {
+        crate::task::require_run("tokio::runtime::Handle::current()");
+        Handle { _private: () }
+    }
+
+    /// The handle of the current run, or an error outside one.
+    pub fn try_current() -> Result<Handle, TryCurrentError> {
+        match asyncsim::task::current() {
+            Some(_) => Ok(Handle { _private: () }),
+            None => Err(TryCurrentError { _private: () }),
+        }
+    }
+
+    /// Enters the runtime's context (a no-op).
+    pub fn enter(&self) -> EnterGuard<'_> {
+        EnterGuard {
+            _handle: PhantomData,
+        }
+    }
+
+    /// Spawns a task on the current run.
+    ///
+    /// # Panics
+    ///
+    /// Outside a simulated run: in particular from another thread, which a
+    /// simulated run cannot have (spawn from a task of the run instead).
+    #[track_caller]
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        crate::task::require_run("tokio::runtime::Handle::spawn");
+        crate::task::spawn_now(future, None)
+    }
+
+    /// Runs `work` on the current run's simulated pool.
+    #[track_caller]
+    pub fn spawn_blocking<F, R>(&self, work: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        crate::task::require_run("tokio::runtime::Handle::spawn_blocking");
+        crate::task::spawn_blocking_now(work, None)
+    }
+
+    /// One simulated run of `future`, as [`Runtime::block_on`].
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        block_on(None, future)
+    }
+
+    /// Always the current-thread flavour: a simulated run has one thread.
+    #[cfg(feature = "rt")]
+    pub fn runtime_flavor(&self) -> RuntimeFlavor {
+        RuntimeFlavor::CurrentThread
+    }
+}
+
+/// One simulated run of `future` (see the module documentation).
+#[track_caller]
+fn block_on<F: Future>(pool_size: Option<usize>, future: F) -> F::Output {
+    if asyncsim::task::current().is_some() {
+        panic!(
+            "Cannot start a runtime from within a runtime: block_on was called inside a simulated \
+             run; await the future instead (or spawn it with tokio::spawn)"
+        );
+    }
+    let mut config = asyncsim::Config::new();
+    if let Some(pool_size) = pool_size {
+        config = config.pool_size(pool_size);
+    }
+    config = match environment_schedule() {
+        Ok(Some(strategy)) => config.strategy(strategy),
+        Ok(None) => config.seed(environment_seed()),
+        Err(message) => panic!("{message}"),
+    };
+    let run = asyncsim::Sim::new(config).run(Explained::new(future));
+    match run.result {
+        Ok(output) => output,
+        Err(failure) => {
+            let tail: Vec<String> = run.trace.to_string().lines().map(str::to_string).collect();
+            let tail = tail[tail.len().saturating_sub(20)..].join("\n");
+            panic!(
+                "the simulated run failed: {failure}\n\nreplay it:\n    ASYNCSIM_REPLAY={}\n\nlast events (step, virtual time, task, event):\n{tail}",
+                run.tape
+            )
+        }
+    }
+}
+
+/// `ASYNCSIM_REPLAY=<token>`: replay exactly that run.
+fn environment_schedule() -> Result<Option<asyncsim::Strategy>, String> {
+    match std::env::var("ASYNCSIM_REPLAY") {
+        Ok(token) if !token.trim().is_empty() => token
+            .trim()
+            .parse::<asyncsim::Tape>()
+            .map(|tape| Some(asyncsim::Strategy::Replay(tape)))
+            .map_err(|error| format!("ASYNCSIM_REPLAY: {error}")),
+        _ => Ok(None),
+    }
+}
+
+/// `ASYNCSIM_SEED=<n>`, else 0.
+fn environment_seed() -> u64 {
+    std::env::var("ASYNCSIM_SEED")
+        .ok()
+        .and_then(|seed| seed.trim().parse().ok())
+        .unwrap_or(0)
+}

@@ -1,0 +1,621 @@
+//! `tokio::task` on asyncsim: every task is an asyncsim task, scheduled by
+//! the run's seeded chooser, and `spawn_blocking` runs on the simulated pool.
+//!
+//! ```
+//! use asyncsim_tokio as tokio;
+//!
+//! let runtime = tokio::runtime::Runtime::new().unwrap();
+//! let answer = runtime.block_on(async {
+//!     let child = tokio::spawn(async { 6 * 7 });
+//!     let blocking = tokio::task::spawn_blocking(|| "from the pool");
+//!     (child.await.unwrap(), blocking.await.unwrap())
+//! });
+//! assert_eq!(answer, (42, "from the pool"));
+//! ```
+//!
+//! Differences from tokio a test can see: a spawned task first runs when the
+//! chooser picks it (tokio's own order is one of the schedules explored); a
+//! panic in a task whose `JoinHandle` was dropped fails the run (tokio
+//! ignores it by default: a test should not); `block_in_place` is refused.
+
+use std::cell::{Cell, RefCell};
+use std::fmt;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::rc::{Rc, Weak};
+use std::task::{Context, Poll, Waker};
+
+use crate::explain::{self, Explained};
+use crate::registry;
+
+pub mod join_set;
+mod local;
+
+pub use join_set::JoinSet;
+pub use local::{LocalEnterGuard, LocalSet};
+
+/// tokio's own task-local storage (`task_local!`), runtime-agnostic.
+#[cfg(feature = "rt")]
+pub use tokio::task::{futures, LocalKey};
+
+/// tokio's own cooperative-scheduling helpers; outside a tokio runtime they
+/// never ask a task to yield.
+#[cfg(feature = "rt")]
+pub use tokio::task::{consume_budget, coop, unconstrained, Unconstrained};
+
+/// A task's id: unique among the tasks of one run, and the same in every
+/// replay of it (the engine's task number).
+#[derive(Clone, Copy, Debug, Hash, Eq, PartialEq, Ord, PartialOrd)]
+pub struct Id(u64);
+
+impl fmt::Display for Id {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl Id {
+    fn of(task: asyncsim::TaskId) -> Id {
+        Id(u64::from(task.0))
+    }
+}
+
+/// The id of the running task.
+///
+/// # Panics
+///
+/// Outside a task of a simulated run.
+pub fn id() -> Id {
+    try_id().expect("tokio::task::id() was called outside a task of a simulated run")
+}
+
+/// The id of the running task, if any.
+pub fn try_id() -> Option<Id> {
+    asyncsim::task::current().map(Id::of)
+}
+
+/// Why a task's `JoinHandle` resolved without its output.
+pub struct JoinError {
+    id: Id,
+    repr: Repr,
+}
+
+enum Repr {
+    Cancelled,
+    /// The panic message, with its location when the engine captured it.
+    Panic(String),
+}
+
+impl JoinError {
+    fn from_sim(error: asyncsim::JoinError) -> JoinError {
+        let id = Id::of(error.task());
+        match error.panic_message() {
+            Some(message) => JoinError {
+                id,
+                repr: Repr::Panic(message.to_string()),
+            },
+            None => JoinError {
+                id,
+                repr: Repr::Cancelled,
+            },
+        }
+    }
+
+    fn cancelled(id: Id) -> JoinError {
+        JoinError {
+            id,
+            repr: Repr::Cancelled,
+        }
+    }
+
+    /// True when the task was aborted (or its run ended first).
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self.repr, Repr::Cancelled)
+    }
+
+    /// True when the task panicked.
+    pub fn is_panic(&self) -> bool {
+        matches!(self.repr, Repr::Panic(_))
+    }
+
+    /// The panic's payload: the message as a `String` (the engine keeps the
+    /// message, with its location, rather than the original payload).
+    ///
+    /// # Panics
+    ///
+    /// When the task did not panic.
+    pub fn into_panic(self) -> Box<dyn std::any::Any + Send + 'static> {
+        self.try_into_panic()
+            .expect("`JoinError` reason is not a panic.")
+    }
+
+    /// The panic's payload, or the error back when the task did not panic.
+    pub fn try_into_panic(self) -> Result<Box<dyn std::any::Any + Send + 'static>, JoinError> {
+        match self.repr {
+            Repr::Panic(message) => Ok(Box::new(message)),
+            Repr::Cancelled => Err(self),
+        }
+    }
+
+    /// The id of the task.
+    pub fn id(&self) -> Id {
+        self.id
+    }
+}
+
+impl fmt::Display for JoinError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.repr {
+            Repr::Cancelled => write!(f, "task {} was cancelled", self.id),
+            Repr::Panic(message) => write!(f, "task {} panicked with message {message:?}", self.id),
+        }
+    }
+}
+
+impl fmt::Debug for JoinError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.repr {
+            Repr::Cancelled => write!(f, "JoinError::Cancelled({:?})", self.id),
+            Repr::Panic(message) => write!(f, "JoinError::Panic({:?}, {message:?}, ...)", self.id),
+        }
+    }
+}
+
+impl std::error::Error for JoinError {}
+
+impl From<JoinError> for std::io::Error {
+    fn from(error: JoinError) -> std::io::Error {
+        std::io::Error::other(error.to_string())
+    }
+}
+
+// ---------------------------------------------------------------------------
+// A task's shared state: what the face's handles know about it.
+// ---------------------------------------------------------------------------
+
+/// Who wants to hear that a task finished.
+pub(crate) enum Listener {
+    /// A `JoinSet`: its completion queue and the member's number.
+    Set(Weak<join_set::Completions>, u64),
+    /// A waiting `LocalSet`.
+    Waker(Waker),
+}
+
+/// What the face knows about one task, shared (on the run's thread) by its
+/// `JoinHandle`, its `AbortHandle`s, and the task's own wrapper.
+pub(crate) struct TaskState {
+    /// The engine's task, once started (a `LocalSet` may hold a task back).
+    task: Cell<Option<asyncsim::TaskId>>,
+    id: Cell<Id>,
+    /// Set when the task's future is dropped: completed, panicked, aborted,
+    /// or left pending at the end of the run (so a stale handle never aborts
+    /// a task of a later run).
+    finished: Cell<bool>,
+    /// Aborted before it started.
+    cancelled_early: Cell<bool>,
+    listeners: RefCell<Vec<Listener>>,
+}
+
+impl TaskState {
+    fn new(id: Id) -> Rc<TaskState> {
+        Rc::new(TaskState {
+            task: Cell::new(None),
+            id: Cell::new(id),
+            finished: Cell::new(false),
+            cancelled_early: Cell::new(false),
+            listeners: RefCell::new(Vec::new()),
+        })
+    }
+
+    fn listen(&self, listener: Listener) {
+        if self.finished.get() {
+            notify(listener);
+        } else {
+            self.listeners.borrow_mut().push(listener);
+        }
+    }
+
+    fn finish(&self) {
+        if self.finished.replace(true) {
+            return;
+        }
+        let listeners = std::mem::take(&mut *self.listeners.borrow_mut());
+        for listener in listeners {
+            notify(listener);
+        }
+    }
+
+    fn abort(&self) {
+        if self.finished.get() {
+            return;
+        }
+        match self.task.get() {
+            Some(task) => asyncsim::task::abort(task),
+            None => {
+                self.cancelled_early.set(true);
+                self.finish();
+            }
+        }
+    }
+}
+
+fn notify(listener: Listener) {
+    match listener {
+        Listener::Set(completions, member) => {
+            if let Some(completions) = completions.upgrade() {
+                completions.push(member);
+            }
+        }
+        Listener::Waker(waker) => waker.wake(),
+    }
+}
+
+/// Marks the task finished when the task's future is dropped, whatever the
+/// reason.
+struct FinishOnDrop(Rc<TaskState>);
+
+impl Drop for FinishOnDrop {
+    fn drop(&mut self) {
+        self.0.finish();
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// A spawned future as the engine sees it: real-tokio panics explained,
+    /// and the task's state told when the future goes away.
+    struct Tracked<F> {
+        #[pin]
+        future: Explained<F>,
+        // Declared after the future, so dropped after it.
+        finish: FinishOnDrop,
+    }
+}
+
+impl<F: Future> Future for Tracked<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<F::Output> {
+        self.project().future.poll(context)
+    }
+}
+
+// ---------------------------------------------------------------------------
+// JoinHandle and AbortHandle.
+// ---------------------------------------------------------------------------
+
+enum Slot<T> {
+    /// Held back by a `LocalSet` that has not run yet.
+    Deferred(Option<Waker>),
+    Running(asyncsim::JoinHandle<T>),
+    /// Aborted before it started: resolves to a cancellation.
+    CancelledEarly,
+}
+
+pub(crate) struct JoinEntry<T> {
+    slot: RefCell<Slot<T>>,
+    state: Rc<TaskState>,
+}
+
+/// An owned permission to join a task: await it for `Result<T, JoinError>`.
+///
+/// `Send` and `Sync` like tokio's, although the task lives in a
+/// single-threaded run: the handle holds a key to the run thread's state
+/// (see the crate's `registry`). Dropping it detaches the task.
+pub struct JoinHandle<T> {
+    key: u64,
+    _output: PhantomData<fn() -> T>,
+}
+
+impl<T: 'static> JoinHandle<T> {
+    fn new(slot: Slot<T>, state: Rc<TaskState>) -> JoinHandle<T> {
+        let key = registry::insert(Rc::new(JoinEntry {
+            slot: RefCell::new(slot),
+            state,
+        }));
+        JoinHandle {
+            key,
+            _output: PhantomData,
+        }
+    }
+
+    fn entry(&self) -> Rc<JoinEntry<T>> {
+        registry::get(self.key).unwrap_or_else(|| registry::foreign("a tokio::task::JoinHandle"))
+    }
+
+    pub(crate) fn state(&self) -> Rc<TaskState> {
+        self.entry().state.clone()
+    }
+
+    /// Aborts the task: its future is dropped at the next chance and the
+    /// handle resolves to a cancelled `JoinError`. A pool job that already
+    /// started runs to the end, as in tokio.
+    pub fn abort(&self) {
+        self.entry().state.abort();
+    }
+
+    /// True once the task's future is gone: completed, panicked or aborted.
+    pub fn is_finished(&self) -> bool {
+        self.entry().state.finished.get()
+    }
+
+    /// An `AbortHandle` for the task.
+    pub fn abort_handle(&self) -> AbortHandle {
+        AbortHandle::new(self.entry().state.clone())
+    }
+
+    /// The task's id.
+    pub fn id(&self) -> Id {
+        self.entry().state.id.get()
+    }
+}
+
+impl<T: 'static> Future for JoinHandle<T> {
+    type Output = Result<T, JoinError>;
+
+    fn poll(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<Self::Output> {
+        let entry = self.entry();
+        let mut slot = entry.slot.borrow_mut();
+        match &mut *slot {
+            Slot::Running(handle) => Pin::new(handle)
+                .poll(context)
+                .map(|result| result.map_err(JoinError::from_sim)),
+            Slot::Deferred(_) if entry.state.cancelled_early.get() => {
+                Poll::Ready(Err(JoinError::cancelled(entry.state.id.get())))
+            }
+            Slot::Deferred(waiter) => {
+                // Woken when the task starts, or when it is aborted first.
+                *waiter = Some(context.waker().clone());
+                entry.state.listen(Listener::Waker(context.waker().clone()));
+                Poll::Pending
+            }
+            Slot::CancelledEarly => Poll::Ready(Err(JoinError::cancelled(entry.state.id.get()))),
+        }
+    }
+}
+
+impl<T> Drop for JoinHandle<T> {
+    fn drop(&mut self) {
+        registry::remove(self.key);
+    }
+}
+
+impl<T: 'static> fmt::Debug for JoinHandle<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match registry::get::<JoinEntry<T>>(self.key) {
+            Some(entry) => f
+                .debug_struct("JoinHandle")
+                .field("id", &entry.state.id.get())
+                .field("finished", &entry.state.finished.get())
+                .finish(),
+            None => f.debug_struct("JoinHandle").finish_non_exhaustive(),
+        }
+    }
+}
+
+/// Aborts a task without joining it. `Send`, `Sync` and `Clone`.
+pub struct AbortHandle {
+    key: u64,
+}
+
+impl AbortHandle {
+    fn new(state: Rc<TaskState>) -> AbortHandle {
+        AbortHandle {
+            key: registry::insert(state),
+        }
+    }
+
+    fn state(&self) -> Rc<TaskState> {
+        registry::get(self.key).unwrap_or_else(|| registry::foreign("a tokio::task::AbortHandle"))
+    }
+
+    /// Aborts the task, as [`JoinHandle::abort`] does.
+    pub fn abort(&self) {
+        self.state().abort();
+    }
+
+    /// True once the task's future is gone.
+    pub fn is_finished(&self) -> bool {
+        self.state().finished.get()
+    }
+
+    /// The task's id.
+    pub fn id(&self) -> Id {
+        self.state().id.get()
+    }
+}
+
+impl Clone for AbortHandle {
+    fn clone(&self) -> AbortHandle {
+        AbortHandle::new(self.state())
+    }
+}
+
+impl Drop for AbortHandle {
+    fn drop(&mut self) {
+        registry::remove(self.key);
+    }
+}
+
+impl fmt::Debug for AbortHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match registry::get::<TaskState>(self.key) {
+            Some(state) => f
+                .debug_struct("AbortHandle")
+                .field("id", &state.id.get())
+                .finish(),
+            None => f.debug_struct("AbortHandle").finish_non_exhaustive(),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Spawning.
+// ---------------------------------------------------------------------------
+
+/// Panics unless a simulated run is on this thread, naming `what`.
+pub(crate) fn require_run(what: &str) {
+    if asyncsim::task::current().is_none() {
+        panic!(
+            "{what} was called outside a simulated run: with the `simulation` feature, tokio's \
+             runtime is asyncsim's, so call it inside #[tokio::test], #[tokio::main] or \
+             Runtime::block_on (and not on a thread you started yourself)"
+        );
+    }
+}
+
+/// Spawns `future` on the current run now.
+pub(crate) fn spawn_now<F>(future: F, listener: Option<Listener>) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    let state = TaskState::new(Id(0));
+    if let Some(listener) = listener {
+        state.listen(listener);
+    }
+    let handle = asyncsim::spawn(Tracked {
+        future: Explained::new(future),
+        finish: FinishOnDrop(state.clone()),
+    });
+    state.task.set(Some(handle.id()));
+    state.id.set(Id::of(handle.id()));
+    JoinHandle::new(Slot::Running(handle), state)
+}
+
+/// Starts a held-back task.
+pub(crate) type Start = Box<dyn FnOnce()>;
+
+/// A task held back until a `LocalSet` starts it: its handle now, and the
+/// start (which spawns it, unless it was aborted before).
+pub(crate) fn spawn_deferred<F>(future: F) -> (JoinHandle<F::Output>, Rc<TaskState>, Start)
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    let state = TaskState::new(Id(next_deferred_id()));
+    let entry = Rc::new(JoinEntry {
+        slot: RefCell::new(Slot::Deferred(None)),
+        state: state.clone(),
+    });
+    let key = registry::insert(entry.clone());
+    let start = {
+        let state = state.clone();
+        Box::new(move || {
+            let previous = std::mem::replace(&mut *entry.slot.borrow_mut(), Slot::CancelledEarly);
+            if !state.cancelled_early.get() {
+                let handle = asyncsim::spawn(Tracked {
+                    future: Explained::new(future),
+                    finish: FinishOnDrop(state.clone()),
+                });
+                state.task.set(Some(handle.id()));
+                state.id.set(Id::of(handle.id()));
+                *entry.slot.borrow_mut() = Slot::Running(handle);
+            }
+            if let Slot::Deferred(Some(waiter)) = previous {
+                waiter.wake();
+            }
+        }) as Box<dyn FnOnce()>
+    };
+    let handle = JoinHandle {
+        key,
+        _output: PhantomData,
+    };
+    (handle, state, start)
+}
+
+/// Ids for tasks a `LocalSet` holds back, counting down from the top so they
+/// never meet the engine's task numbers; replaced by the engine's number
+/// when the task starts.
+fn next_deferred_id() -> u64 {
+    thread_local! {
+        static NEXT: Cell<u64> = const { Cell::new(u64::MAX) };
+    }
+    NEXT.with(|next| next.replace(next.get() - 1))
+}
+
+/// Runs `work` on the simulated pool now.
+pub(crate) fn spawn_blocking_now<F, R>(work: F, listener: Option<Listener>) -> JoinHandle<R>
+where
+    F: FnOnce() -> R + 'static,
+    R: 'static,
+{
+    let state = TaskState::new(Id(0));
+    if let Some(listener) = listener {
+        state.listen(listener);
+    }
+    let finish = FinishOnDrop(state.clone());
+    let handle = asyncsim::spawn_blocking(move || {
+        let _finish = finish;
+        explain::call(work)
+    });
+    state.task.set(Some(handle.id()));
+    state.id.set(Id::of(handle.id()));
+    JoinHandle::new(Slot::Running(handle), state)
+}
+
+/// Spawns a task on the current simulated run (tokio's `spawn`). It first
+/// runs when the run's chooser picks it.
+///
+/// # Panics
+///
+/// Outside a simulated run.
+#[track_caller]
+pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    require_run("tokio::spawn");
+    spawn_now(future, None)
+}
+
+/// Spawns a `!Send` task (tokio's `spawn_local`). In a simulated run every
+/// task is local, so this works anywhere in the run, inside a `LocalSet` or
+/// not.
+#[track_caller]
+pub fn spawn_local<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    require_run("tokio::task::spawn_local");
+    spawn_now(future, None)
+}
+
+/// Runs `work` on the simulated blocking pool (`Config::pool_size` workers).
+/// The closure runs to its end when a worker takes it; it takes no virtual
+/// time unless it calls `asyncsim::blocking::sleep`.
+#[track_caller]
+pub fn spawn_blocking<F, R>(work: F) -> JoinHandle<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    require_run("tokio::task::spawn_blocking");
+    spawn_blocking_now(work, None)
+}
+
+/// Yields to the scheduler once: every other runnable task may run first.
+pub async fn yield_now() {
+    asyncsim::yield_now().await;
+}
+
+/// Refused: a simulated run has one thread, so there is no worker to hand
+/// the others to.
+///
+/// # Panics
+///
+/// Always, with the alternative.
+#[track_caller]
+pub fn block_in_place<F, R>(work: F) -> R
+where
+    F: FnOnce() -> R,
+{
+    drop(work);
+    panic!(
+        "tokio::task::block_in_place cannot be simulated: asyncsim runs every task on one thread. \
+         Move the blocking work to `tokio::task::spawn_blocking(move || ...).await`, which runs it \
+         on the simulated blocking pool"
+    )
+}
