@@ -413,7 +413,7 @@ impl Builder {
 /// which must check themselves that the id belongs to the current run.
 #[doc(hidden)]
 pub fn abort(task: TaskId) {
-    executor::abort_task(task);
+    cx::abort_task(task);
 }
 
 /// Yields once to the scheduler: `await asyncio.sleep(0)`.

@@ -83,6 +83,9 @@ pub struct JoinError {
 
 enum Repr {
     Cancelled,
+    /// Dropped with its node's crash: a cancellation, as tokio reports the
+    /// tasks of a runtime that shut down.
+    Crashed(String),
     /// The panic message, with its location when the engine captured it.
     Panic(String),
 }
@@ -90,6 +93,12 @@ enum Repr {
 impl JoinError {
     fn from_sim(error: asyncsim::JoinError) -> JoinError {
         let id = Id::of(error.task());
+        if let Some(node) = error.crashed_node() {
+            return JoinError {
+                id,
+                repr: Repr::Crashed(node.to_string()),
+            };
+        }
         match error.panic_message() {
             Some(message) => JoinError {
                 id,
@@ -109,9 +118,9 @@ impl JoinError {
         }
     }
 
-    /// True when the task was aborted (or its run ended first).
+    /// True when the task was aborted, or dropped with its node's crash.
     pub fn is_cancelled(&self) -> bool {
-        matches!(self.repr, Repr::Cancelled)
+        matches!(self.repr, Repr::Cancelled | Repr::Crashed(_))
     }
 
     /// True when the task panicked.
@@ -134,7 +143,7 @@ impl JoinError {
     pub fn try_into_panic(self) -> Result<Box<dyn std::any::Any + Send + 'static>, JoinError> {
         match self.repr {
             Repr::Panic(message) => Ok(Box::new(message)),
-            Repr::Cancelled => Err(self),
+            Repr::Cancelled | Repr::Crashed(_) => Err(self),
         }
     }
 
@@ -148,6 +157,11 @@ impl fmt::Display for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.repr {
             Repr::Cancelled => write!(f, "task {} was cancelled", self.id),
+            Repr::Crashed(node) => write!(
+                f,
+                "task {} was cancelled: its node `{node}` crashed",
+                self.id
+            ),
             Repr::Panic(message) => write!(f, "task {} panicked with message {message:?}", self.id),
         }
     }
@@ -157,6 +171,11 @@ impl fmt::Debug for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.repr {
             Repr::Cancelled => write!(f, "JoinError::Cancelled({:?})", self.id),
+            Repr::Crashed(node) => write!(
+                f,
+                "JoinError::Cancelled({:?}, node {node:?} crashed)",
+                self.id
+            ),
             Repr::Panic(message) => write!(f, "JoinError::Panic({:?}, {message:?}, ...)", self.id),
         }
     }
