@@ -74,6 +74,7 @@
 #![warn(missing_docs)]
 
 pub mod blocking;
+pub mod branch;
 pub mod combinators;
 mod config;
 #[allow(unused_imports)] // the world's part is used as the world lands
@@ -94,6 +95,7 @@ pub mod time;
 pub mod trace;
 
 pub use blocking::spawn_blocking;
+pub use branch::{explore_polls, join_all, select};
 pub use combinators::{
     as_completed, as_completed_with, gather, gather_results, gather_with, race, try_gather, wait,
     wait_results, wait_timeout, AsCompleted, Outcome, ReturnWhen, StartOrder, WaitResult,

@@ -55,7 +55,9 @@ pub enum DrawLabel {
     Random = 3,
     /// Which of several pool jobs finishing at the same instant completes next.
     Pool = 4,
-    /// Which ready branch of a `select!`/`join!` is polled first.
+    /// The order in which one task polls its own branches (`select!`,
+    /// `join!`, `join_all`, …), or whether `explore_polls` yields before a
+    /// poll: interleavings inside one task (`crate::branch`).
     Branch = 5,
     /// A network decision of the world: latency, delivery order, loss,
     /// duplication.
@@ -552,6 +554,8 @@ mod tests {
             draw(DrawLabel::Random, u64::MAX),
             draw(DrawLabel::Pool, 1 << 60),
             draw(DrawLabel::Start, 1),
+            draw(DrawLabel::Branch, 0),
+            draw(DrawLabel::Branch, 5),
         ]);
         let parsed: Tape = tape.to_string().parse().unwrap();
         assert_eq!(parsed, tape);
