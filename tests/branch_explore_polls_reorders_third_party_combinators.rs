@@ -27,7 +27,11 @@ async fn third_party_join_unwrapped() {
 
 async fn third_party_join_wrapped_whole() {
     let channel = channel();
-    explore_polls(futures::future::join(producer(channel.clone()), consumer(channel))).await;
+    explore_polls(futures::future::join(
+        producer(channel.clone()),
+        consumer(channel),
+    ))
+    .await;
 }
 
 async fn third_party_join_of_wrapped_branches() {
@@ -41,7 +45,9 @@ async fn third_party_join_of_wrapped_branches() {
 
 #[test]
 fn a_third_party_join_alone_has_one_schedule() {
-    let summary = asyncsim::explore(settings().exhaustive(u32::MAX), || third_party_join_unwrapped());
+    let summary = asyncsim::explore(settings().exhaustive(u32::MAX), || {
+        third_party_join_unwrapped()
+    });
     assert_eq!((summary.runs, summary.failures), (1, 0), "{summary}");
 }
 
@@ -49,7 +55,10 @@ fn a_third_party_join_alone_has_one_schedule() {
 fn wrapping_the_whole_join_does_not_find_the_bug() {
     let sampled = asyncsim::explore(settings(), third_party_join_wrapped_whole);
     assert!(sampled.first_failure.is_none(), "{sampled}");
-    assert!(sampled.distinct_schedules > 1, "the yields were drawn: {sampled}");
+    assert!(
+        sampled.distinct_schedules > 1,
+        "the yields were drawn: {sampled}"
+    );
     let exhaustive = asyncsim::explore(settings().exhaustive(3), third_party_join_wrapped_whole);
     assert_eq!(exhaustive.exhausted, Some(true));
     assert!(exhaustive.first_failure.is_none(), "{exhaustive}");
@@ -58,13 +67,20 @@ fn wrapping_the_whole_join_does_not_find_the_bug() {
 #[test]
 fn wrapping_the_branches_finds_the_bug() {
     let summary = asyncsim::explore(settings(), third_party_join_of_wrapped_branches);
-    let failure = summary.first_failure.expect("found by yields of the wrapped branches");
+    let failure = summary
+        .first_failure
+        .expect("found by yields of the wrapped branches");
     assert_eq!(failure.failure.kind, FailureKind::Panic, "{failure}");
     assert!(failure.run_index < 10, "{failure}");
     assert!(failure.deviations <= 2, "{failure}");
     // One yield is enough: the consumer's, in the poll where the producer
     // hands a value off.
-    let exhaustive = asyncsim::explore(settings().exhaustive(1), third_party_join_of_wrapped_branches);
-    let failure = exhaustive.first_failure.expect("found within one deviation");
+    let exhaustive = asyncsim::explore(
+        settings().exhaustive(1),
+        third_party_join_of_wrapped_branches,
+    );
+    let failure = exhaustive
+        .first_failure
+        .expect("found within one deviation");
     assert_eq!(failure.deviations, 1, "{failure}");
 }

@@ -20,15 +20,24 @@ fn settings() -> Explore {
 fn fifo_and_every_poll_in_one_order_pass() {
     let fifo = Sim::new(Config::new().strategy(Strategy::Fifo)).run(with_asyncsim_join());
     assert!(fifo.result.is_ok());
-    assert!(fifo.tape.draws().iter().all(|draw| draw.label == DrawLabel::Branch && draw.value == 0));
+    assert!(fifo
+        .tape
+        .draws()
+        .iter()
+        .all(|draw| draw.label == DrawLabel::Branch && draw.value == 0));
 }
 
 #[test]
 fn the_intra_task_bug_is_found_shrunk_to_one_deviation_and_replayed() {
     let summary = asyncsim::explore(settings(), with_asyncsim_join);
-    let failure = summary.first_failure.expect("the branch-order bug is found");
+    let failure = summary
+        .first_failure
+        .expect("the branch-order bug is found");
     assert_eq!(failure.failure.kind, FailureKind::Panic, "{failure}");
-    assert!(failure.failure.message.contains("received out of order"), "{failure}");
+    assert!(
+        failure.failure.message.contains("received out of order"),
+        "{failure}"
+    );
     assert_eq!(failure.deviations, 1, "{failure}");
     let deviation = failure
         .tape
@@ -36,11 +45,16 @@ fn the_intra_task_bug_is_found_shrunk_to_one_deviation_and_replayed() {
         .iter()
         .find(|draw| draw.value != 0)
         .expect("one nonzero draw");
-    assert_eq!(deviation.label, DrawLabel::Branch, "the deviation is a branch order");
+    assert_eq!(
+        deviation.label,
+        DrawLabel::Branch,
+        "the deviation is a branch order"
+    );
 
     // The token replays the identical failing run.
     let tape: Tape = failure.token().parse().expect("the token parses");
-    let replay = Sim::new(Config::new().strategy(Strategy::Replay(tape.clone()))).run(with_asyncsim_join());
+    let replay =
+        Sim::new(Config::new().strategy(Strategy::Replay(tape.clone()))).run(with_asyncsim_join());
     assert_eq!(replay.trace, failure.trace);
     assert_eq!(replay.result.unwrap_err().kind, FailureKind::Panic);
     let replayed = asyncsim::explore(settings().replay(tape), with_asyncsim_join);
@@ -49,5 +63,11 @@ fn the_intra_task_bug_is_found_shrunk_to_one_deviation_and_replayed() {
 
     // Exhaustive search finds it within one deviation too.
     let exhaustive = asyncsim::explore(settings().exhaustive(1), with_asyncsim_join);
-    assert_eq!(exhaustive.first_failure.expect("found exhaustively").deviations, 1);
+    assert_eq!(
+        exhaustive
+            .first_failure
+            .expect("found exhaustively")
+            .deviations,
+        1
+    );
 }

@@ -36,10 +36,17 @@ fn join_polls_its_branches_in_every_order_across_schedules() {
     // One deviation is enough for any order of three branches: the order of
     // a poll is one draw of 3! = 6 options.
     let census = asyncsim::outcomes(settings().exhaustive(1), first_poll_order);
-    let mut orders: Vec<String> = census.values.iter().map(|outcome| outcome.value.clone()).collect();
+    let mut orders: Vec<String> = census
+        .values
+        .iter()
+        .map(|outcome| outcome.value.clone())
+        .collect();
     orders.sort();
     assert_eq!(orders, ["abc", "acb", "bac", "bca", "cab", "cba"]);
-    assert_eq!(census.values[0].value, "abc", "the first schedule is FIFO: argument order");
+    assert_eq!(
+        census.values[0].value, "abc",
+        "the first schedule is FIFO: argument order"
+    );
     let summary = asyncsim::explore(settings().exhaustive(1), || async {
         first_poll_order().await;
     });

@@ -38,14 +38,22 @@ async fn first_polls_and_winner() -> (String, char) {
 #[test]
 fn select_polls_its_branches_in_every_order_across_schedules() {
     let census = asyncsim::outcomes(settings().exhaustive(1), first_polls_and_winner);
-    let mut orders: Vec<String> = census.values.iter().map(|outcome| outcome.value.0.clone()).collect();
+    let mut orders: Vec<String> = census
+        .values
+        .iter()
+        .map(|outcome| outcome.value.0.clone())
+        .collect();
     orders.sort();
     orders.dedup();
     assert_eq!(orders, ["abc", "acb", "bac", "bca", "cab", "cba"]);
     // Under FIFO the first branch is polled first and wins.
     assert_eq!(census.values[0].value, ("abc".to_string(), 'a'));
     // Any branch can win.
-    let mut winners: Vec<char> = census.values.iter().map(|outcome| outcome.value.1).collect();
+    let mut winners: Vec<char> = census
+        .values
+        .iter()
+        .map(|outcome| outcome.value.1)
+        .collect();
     winners.sort_unstable();
     winners.dedup();
     assert_eq!(winners, ['a', 'b', 'c']);
@@ -95,11 +103,18 @@ fn biased_select_polls_in_argument_order_and_never_draws() {
             (polled.into_inner(), winner)
         });
         assert!(
-            run.tape.draws().iter().all(|draw| draw.label != DrawLabel::Branch),
+            run.tape
+                .draws()
+                .iter()
+                .all(|draw| draw.label != DrawLabel::Branch),
             "seed {seed}: biased drew {:?}",
             run.tape
         );
-        assert_eq!(run.result.unwrap(), ("abcab".to_string(), 'b'), "seed {seed}");
+        assert_eq!(
+            run.result.unwrap(),
+            ("abcab".to_string(), 'b'),
+            "seed {seed}"
+        );
     }
     // And the space has one schedule.
     let summary = asyncsim::explore(settings().exhaustive(u32::MAX), || async {
@@ -176,7 +191,9 @@ fn every_branch_disabled_without_else_panics_with_a_clear_message() {
     let failure = run.result.unwrap_err();
     assert_eq!(failure.kind, FailureKind::Panic);
     assert!(
-        failure.message.contains("all branches are disabled and there is no `else` branch"),
+        failure
+            .message
+            .contains("all branches are disabled and there is no `else` branch"),
         "{failure}"
     );
 }
@@ -211,7 +228,11 @@ fn the_macros_work_through_a_re_export() {
         let tried = face::try_join!(async { Ok::<_, ()>(3) }, async { Ok(4) });
         (winner, joined, tried)
     });
-    let mut winners: Vec<char> = census.values.iter().map(|outcome| outcome.value.0).collect();
+    let mut winners: Vec<char> = census
+        .values
+        .iter()
+        .map(|outcome| outcome.value.0)
+        .collect();
     winners.sort_unstable();
     winners.dedup();
     assert_eq!(winners, ['x', 'y']);

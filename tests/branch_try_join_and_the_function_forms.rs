@@ -39,10 +39,17 @@ fn try_join_outputs_are_in_argument_order_for_every_schedule() {
 #[test]
 fn try_join_returns_the_first_error_in_poll_order() {
     let census = asyncsim::outcomes(settings().exhaustive(u32::MAX), || async {
-        try_join!(async { Err::<u8, _>("left") }, async { Err::<u8, _>("right") })
+        try_join!(async { Err::<u8, _>("left") }, async {
+            Err::<u8, _>("right")
+        })
     });
-    let values: Vec<Result<(u8, u8), &str>> = census.values.iter().map(|outcome| outcome.value).collect();
-    assert_eq!(values, [Err("left"), Err("right")], "FIFO first, then the other order");
+    let values: Vec<Result<(u8, u8), &str>> =
+        census.values.iter().map(|outcome| outcome.value).collect();
+    assert_eq!(
+        values,
+        [Err("left"), Err("right")],
+        "FIFO first, then the other order"
+    );
 }
 
 #[test]
@@ -61,7 +68,11 @@ fn join_all_polls_in_every_order_and_returns_argument_order() {
         assert_eq!(outputs, ['a', 'b', 'c']);
         log.into_inner()
     });
-    let mut orders: Vec<String> = census.values.iter().map(|outcome| outcome.value.clone()).collect();
+    let mut orders: Vec<String> = census
+        .values
+        .iter()
+        .map(|outcome| outcome.value.clone())
+        .collect();
     orders.sort();
     assert_eq!(orders, ["abc", "acb", "bac", "bca", "cab", "cba"]);
 }
@@ -86,7 +97,8 @@ fn select_function_lets_any_ready_future_win() {
     let census = asyncsim::outcomes(settings().exhaustive(1), || async {
         select([10, 20, 30].map(|value| async move { value })).await
     });
-    let mut winners: Vec<(usize, i32)> = census.values.iter().map(|outcome| outcome.value).collect();
+    let mut winners: Vec<(usize, i32)> =
+        census.values.iter().map(|outcome| outcome.value).collect();
     assert_eq!(winners[0], (0, 10), "FIFO: the first argument");
     winners.sort_unstable();
     winners.dedup();

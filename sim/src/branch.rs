@@ -66,7 +66,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use crate::executor;
+use crate::cx;
 use crate::tape::DrawLabel;
 
 /// Up to this many live branches, a poll's order is any of their `n!`
@@ -129,8 +129,11 @@ impl Order {
         }
     }
 
-    /// `describe`'s text for a deviation: "polled branch 2 before branch 1",
-    /// or the whole order, as 1-based argument positions.
+    /// The text a report gives a nonzero draw of this order: "polled branch
+    /// 2 before branch 1", or the whole order, as 1-based argument positions.
+    /// Unused until the kernel records described deviations (requested of
+    /// `cx` in STATUS.md); kept with its test so the wording is settled.
+    #[allow(dead_code)]
     pub(crate) fn describe(&self, argument_position: impl Fn(usize) -> usize) -> String {
         if self.count > ORDERED_BRANCHES_MAX {
             return format!(
@@ -177,10 +180,10 @@ impl Iterator for Order {
 /// Draws the order of one poll over `count` live branches (no draw when
 /// `count < 2`, when `biased`, or outside a run).
 pub(crate) fn draw_order(count: usize, biased: bool, what: &'static str) -> Order {
-    if count < 2 || biased || executor::current_run_id().is_none() {
+    if count < 2 || biased || cx::current_run_id().is_none() {
         return Order::identity(count);
     }
-    let value = executor::draw(DrawLabel::Branch, Order::options(count), what);
+    let value = cx::draw(DrawLabel::Branch, Order::options(count), what);
     Order::from_value(count, value)
 }
 
@@ -388,8 +391,8 @@ impl<F: Future> Future for ExplorePolls<F> {
     fn poll(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.get_mut();
         if !this.just_yielded
-            && executor::current_run_id().is_some()
-            && executor::draw(DrawLabel::Branch, 2, "asyncsim::explore_polls") == 1
+            && cx::current_run_id().is_some()
+            && cx::draw(DrawLabel::Branch, 2, "asyncsim::explore_polls") == 1
         {
             this.just_yielded = true;
             context.waker().wake_by_ref();
@@ -490,7 +493,7 @@ mod tests {
             }
             all.sort();
             all.dedup();
-            assert_eq!(all.len() as u64, FACTORIALS[count]);
+            assert_eq!(all.len() as u64, Order::options(count));
         }
     }
 
