@@ -93,6 +93,9 @@ pub mod task;
 mod tests;
 pub mod time;
 pub mod trace;
+mod world;
+
+pub use world::{always, fault, fs, net, node, sometimes, sometimes_so_far};
 
 pub use blocking::spawn_blocking;
 pub use branch::{explore_polls, join_all, select};

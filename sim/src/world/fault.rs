@@ -1,0 +1,255 @@
+//! Faults on the tape: [`buggify`] and the [`Nemesis`].
+//!
+//! Every fault is a weighted `fault` draw: 0 (no fault) canonically, a
+//! fault with its configured probability under Random and PCT. The tape
+//! records the value, so a replay repeats the faults, shrinking removes
+//! them one by one, and exhaustive search enumerates them: `exhaustive(1)`
+//! visits every run with exactly one fault.
+
+use std::time::Duration;
+
+use super::{cx, label, net, node, world};
+use crate::config::duration_to_ns;
+use crate::task::JoinHandle;
+
+/// FoundationDB's BUGGIFY: `false` canonically, `true` with
+/// `Config::buggify`'s rate (0 by default: never) while faults are on. Lets
+/// code opt into a rare path (a slow reply, an early timeout) that search
+/// then explores.
+///
+/// ```
+/// use asyncsim_sim::{fault, Config, Sim};
+/// let run = Sim::new(Config::new()).run(async { fault::buggify() });
+/// assert!(!run.result.unwrap()); // the default rate is 0
+/// ```
+pub fn buggify() -> bool {
+    let rate = cx::buggify_rate();
+    rate > 0.0 && cx::draw_weighted(label::FAULT, 2, rate, "asyncsim::fault::buggify") == 1
+}
+
+/// One fault the nemesis can inject (and later heal).
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Fault {
+    Crash(String),
+    Isolate(String, Vec<String>),
+    Clog(String, String),
+    DiskErrors(String),
+}
+
+impl Fault {
+    fn inject(&self) {
+        match self {
+            Fault::Crash(name) => {
+                if let Some(node) = node::lookup(name) {
+                    node.crash();
+                }
+            }
+            Fault::Isolate(name, others) => {
+                for other in others {
+                    net::partition(name, other);
+                }
+            }
+            Fault::Clog(from, to) => net::clog(from, to, Duration::from_secs(1)),
+            Fault::DiskErrors(name) => super::fs::set_error_rate(name, 0.5),
+        }
+    }
+
+    fn heal(&self) {
+        match self {
+            Fault::Crash(name) => {
+                if let Some(node) = node::lookup(name) {
+                    if !node.is_running() {
+                        node.restart();
+                    }
+                }
+            }
+            Fault::Isolate(name, others) => {
+                for other in others {
+                    net::repair(name, other);
+                }
+            }
+            Fault::Clog(from, to) => net::unclog(from, to),
+            Fault::DiskErrors(name) => super::fs::set_error_rate(name, 0.0),
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Fault::Crash(name) => format!("crash node `{name}`"),
+            Fault::Isolate(name, _) => format!("partition `{name}` from the others"),
+            Fault::Clog(from, to) => format!("clog `{from}`->`{to}`"),
+            Fault::DiskErrors(name) => format!("disk errors on `{name}`"),
+        }
+    }
+}
+
+/// Jepsen's nemesis: a task that, at drawn intervals, draws one fault from
+/// its plan (crash a node, partition one off, clog a link, a burst of disk
+/// errors), and heals it at the next interval (restart, repair, unclog).
+///
+/// ```
+/// use asyncsim_sim::{fault, node, Config, Sim};
+/// use std::time::Duration;
+/// let run = Sim::new(Config::new().seed(3)).run(async {
+///     node::Builder::new("server").start(|| async {});
+///     fault::Nemesis::new()
+///         .crash(&["server"])
+///         .interval(Duration::from_millis(10), Duration::from_millis(50))
+///         .rounds(4)
+///         .spawn()
+///         .await
+///         .unwrap();
+/// });
+/// assert!(run.result.is_ok());
+/// ```
+#[derive(Clone, Debug)]
+pub struct Nemesis {
+    crash: Vec<String>,
+    partition: Vec<String>,
+    clog: Vec<String>,
+    disk: Vec<String>,
+    interval_ns: (u64, u64),
+    rounds: u32,
+    probability: f64,
+}
+
+impl Default for Nemesis {
+    fn default() -> Nemesis {
+        Nemesis {
+            crash: Vec::new(),
+            partition: Vec::new(),
+            clog: Vec::new(),
+            disk: Vec::new(),
+            interval_ns: (100_000_000, 1_000_000_000),
+            rounds: 8,
+            probability: 0.25,
+        }
+    }
+}
+
+/// Interval buckets: value `k` of the draw is `min + k * (max - min) / 3`.
+const INTERVAL_BUCKETS: u64 = 4;
+
+impl Nemesis {
+    /// A nemesis with an empty plan: 8 rounds at 0.1–1 s intervals, a
+    /// fault in a round with probability 0.25.
+    pub fn new() -> Nemesis {
+        Nemesis::default()
+    }
+
+    /// It may crash (and later restart) these nodes.
+    pub fn crash(mut self, nodes: &[&str]) -> Nemesis {
+        self.crash.extend(nodes.iter().map(|name| name.to_string()));
+        self
+    }
+
+    /// It may cut one of these nodes off from the others.
+    pub fn partition(mut self, nodes: &[&str]) -> Nemesis {
+        self.partition
+            .extend(nodes.iter().map(|name| name.to_string()));
+        self
+    }
+
+    /// It may clog the links between these nodes (1 s extra latency).
+    pub fn clog(mut self, nodes: &[&str]) -> Nemesis {
+        self.clog.extend(nodes.iter().map(|name| name.to_string()));
+        self
+    }
+
+    /// It may make these nodes' disks fail half their operations.
+    pub fn disk_errors(mut self, nodes: &[&str]) -> Nemesis {
+        self.disk.extend(nodes.iter().map(|name| name.to_string()));
+        self
+    }
+
+    /// The range a round's length is drawn from.
+    pub fn interval(mut self, min: Duration, max: Duration) -> Nemesis {
+        assert!(min <= max, "Nemesis::interval: min is more than max");
+        self.interval_ns = (duration_to_ns(min), duration_to_ns(max));
+        self
+    }
+
+    /// How many rounds it runs (then it heals and ends).
+    pub fn rounds(mut self, rounds: u32) -> Nemesis {
+        self.rounds = rounds;
+        self
+    }
+
+    /// The probability of a fault in a round (under Random and PCT).
+    pub fn probability(mut self, probability: f64) -> Nemesis {
+        assert!(
+            (0.0..=1.0).contains(&probability),
+            "Nemesis::probability: {probability} is not in [0, 1]"
+        );
+        self.probability = probability;
+        self
+    }
+
+    fn plan(&self) -> Vec<Fault> {
+        let mut plan = Vec::new();
+        plan.extend(self.crash.iter().cloned().map(Fault::Crash));
+        for name in &self.partition {
+            let others = self
+                .partition
+                .iter()
+                .filter(|other| *other != name)
+                .cloned()
+                .collect();
+            plan.push(Fault::Isolate(name.clone(), others));
+        }
+        for from in &self.clog {
+            for to in &self.clog {
+                if from != to {
+                    plan.push(Fault::Clog(from.clone(), to.clone()));
+                }
+            }
+        }
+        plan.extend(self.disk.iter().cloned().map(Fault::DiskErrors));
+        plan
+    }
+
+    /// Spawns the nemesis on node `main` (so no crash of its own hits it).
+    pub fn spawn(self) -> JoinHandle<()> {
+        let _ = world("asyncsim::fault::Nemesis::spawn");
+        cx::spawn_on(cx::NodeId::MAIN, self.run(), Some("nemesis".to_string()))
+    }
+
+    async fn run(self) {
+        let plan = self.plan();
+        let (min, max) = self.interval_ns;
+        let mut active: Option<Fault> = None;
+        for _ in 0..self.rounds {
+            let wait = if max > min {
+                let bucket = cx::draw(
+                    label::FAULT,
+                    INTERVAL_BUCKETS,
+                    "asyncsim::fault nemesis interval",
+                );
+                min + (max - min) / (INTERVAL_BUCKETS - 1) * bucket
+            } else {
+                min
+            };
+            crate::time::sleep(Duration::from_nanos(wait)).await;
+            if let Some(fault) = active.take() {
+                fault.heal();
+                crate::trace::mark(format!("nemesis: heal {}", fault.describe()));
+            }
+            let choice = cx::draw_weighted(
+                label::FAULT,
+                plan.len() as u64 + 1,
+                self.probability,
+                "asyncsim::fault nemesis",
+            );
+            if choice > 0 {
+                let fault = plan[choice as usize - 1].clone();
+                crate::trace::mark(format!("nemesis: {}", fault.describe()));
+                fault.inject();
+                active = Some(fault);
+            }
+        }
+        if let Some(fault) = active.take() {
+            fault.heal();
+            crate::trace::mark(format!("nemesis: heal {}", fault.describe()));
+        }
+    }
+}

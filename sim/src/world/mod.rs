@@ -1,0 +1,246 @@
+//! The simulated world: nodes, a network between them, a disk on each, and
+//! the faults that break them — every latency, loss, crash outcome and
+//! fault a draw on the run's tape.
+//!
+//! The world is created lazily, the first time a run uses a node, a socket
+//! or a file; a run that uses none of them never builds it, so it behaves,
+//! hashes and costs exactly as before. The executor knows only node ids
+//! (a task carries the id of the node incarnation it runs on, and a crash
+//! drops every task with that id); everything else lives here, reached
+//! through `cx`, the engine's narrow interface.
+//!
+//! # Layout
+//!
+//! - [`node`]: named machines; the main future runs on node `main`.
+//! - [`net`]: links, partitions, TCP streams and UDP sockets. Deliveries
+//!   are lazy: a message carries its arrival time, and a reader that finds
+//!   nothing arrived yet sleeps on a timer until the next arrival (so a
+//!   delivery is a timer, and an idle network costs nothing).
+//! - [`fs`]: a disk per node with a crash model (what was synced survives;
+//!   what was not survives as a drawn prefix, draw 0 = none of it).
+//! - [`fault`]: `buggify` and the `Nemesis`.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::net::{IpAddr, Ipv4Addr};
+use std::pin::Pin;
+use std::rc::Rc;
+
+pub mod fault;
+pub mod fs;
+pub mod net;
+pub mod node;
+pub(crate) mod shim;
+
+pub(crate) use shim as cx;
+use shim::NodeId;
+
+/// Draw labels of the world (until the kernel's own labels land).
+pub(crate) mod label {
+    use crate::tape::DrawLabel;
+    /// Network latency, loss and duplication.
+    pub(crate) const NET: DrawLabel = DrawLabel::Random;
+    /// Nemesis and buggify decisions.
+    pub(crate) const FAULT: DrawLabel = DrawLabel::Random;
+    /// Disk latency, errors and crash outcomes.
+    pub(crate) const DISK: DrawLabel = DrawLabel::Random;
+}
+
+/// A node's `init`, type-erased: makes the future run at each start.
+pub(crate) type Init = Rc<dyn Fn() -> Pin<Box<dyn Future<Output = ()>>>>;
+
+/// One named machine.
+pub(crate) struct NodeState {
+    pub(crate) name: String,
+    pub(crate) ip: IpAddr,
+    /// The id the tasks of the current (or last) incarnation carry.
+    pub(crate) incarnation: NodeId,
+    pub(crate) running: bool,
+    pub(crate) init: Option<Init>,
+    pub(crate) disk: fs::Disk,
+    /// The next ephemeral port to try.
+    pub(crate) next_port: u16,
+}
+
+/// Everything the world knows in one run.
+pub(crate) struct World {
+    pub(crate) run_id: u64,
+    pub(crate) nodes: Vec<NodeState>,
+    /// The node index of each incarnation id (ids are handed out densely).
+    pub(crate) incarnations: Vec<u32>,
+    pub(crate) net: net::Network,
+    /// `sometimes` properties seen in this run, and whether each held.
+    pub(crate) sometimes: BTreeMap<String, bool>,
+}
+
+pub(crate) type WorldRc = Rc<RefCell<World>>;
+
+thread_local! {
+    /// The world of the run in progress on this thread (or of the last run
+    /// that used one): replaced when another run asks for its world.
+    static WORLD: RefCell<Option<WorldRc>> = const { RefCell::new(None) };
+}
+
+/// The first ephemeral port (Linux's default range starts here).
+const EPHEMERAL_FIRST: u16 = 49152;
+
+impl World {
+    fn new(run_id: u64) -> World {
+        World {
+            run_id,
+            nodes: vec![NodeState::new(
+                "main".to_string(),
+                default_ip(0),
+                NodeId::MAIN,
+            )],
+            incarnations: vec![0],
+            net: net::Network::default(),
+            sometimes: BTreeMap::new(),
+        }
+    }
+
+    /// A fresh incarnation id for node `index`.
+    pub(crate) fn new_incarnation(&mut self, index: usize) -> NodeId {
+        let id = NodeId(self.incarnations.len() as u32);
+        self.incarnations.push(index as u32);
+        self.nodes[index].incarnation = id;
+        id
+    }
+
+    /// The node the running task is on, and its incarnation.
+    pub(crate) fn current(&self) -> (usize, NodeId) {
+        let id = cx::current_node();
+        let index = self.incarnations.get(id.0 as usize).copied().unwrap_or(0);
+        (index as usize, id)
+    }
+
+    /// True while `incarnation` is node `index`'s running incarnation.
+    pub(crate) fn alive(&self, index: usize, incarnation: NodeId) -> bool {
+        let node = &self.nodes[index];
+        node.running && node.incarnation == incarnation
+    }
+
+    pub(crate) fn node_by_name(&self, name: &str) -> Option<usize> {
+        self.nodes.iter().position(|node| node.name == name)
+    }
+
+    pub(crate) fn node_by_ip(&self, ip: IpAddr) -> Option<usize> {
+        self.nodes.iter().position(|node| node.ip == ip)
+    }
+}
+
+impl NodeState {
+    pub(crate) fn new(name: String, ip: IpAddr, incarnation: NodeId) -> NodeState {
+        NodeState {
+            name,
+            ip,
+            incarnation,
+            running: true,
+            init: None,
+            disk: fs::Disk::default(),
+            next_port: EPHEMERAL_FIRST,
+        }
+    }
+}
+
+/// The address node number `index` gets unless it asks for one:
+/// 10.0.0.1 for `main`, then 10.0.0.2, … in creation order.
+pub(crate) fn default_ip(index: usize) -> IpAddr {
+    let host = index as u32 + 1;
+    IpAddr::V4(Ipv4Addr::from(0x0a00_0000u32 + host))
+}
+
+/// The current run's world, made on first use.
+///
+/// # Panics
+///
+/// Outside a run, naming `what`.
+pub(crate) fn world(what: &str) -> WorldRc {
+    let Some(run_id) = cx::current_run_id() else {
+        panic!(
+            "{what} was called outside a simulation: call it inside the future passed to Sim::run (or asyncsim::check)"
+        );
+    };
+    WORLD.with(|slot| {
+        let mut slot = slot.borrow_mut();
+        if let Some(world) = slot.as_ref() {
+            if world.borrow().run_id == run_id {
+                return world.clone();
+            }
+        }
+        let world = Rc::new(RefCell::new(World::new(run_id)));
+        // The previous run's world (if any) is dropped here, outside its
+        // run: it holds no futures, only buffers and `init` closures.
+        let previous = slot.replace(world.clone());
+        drop(slot);
+        drop(previous);
+        world
+    })
+}
+
+/// Checks that a handle made in run `run_id` is used in that run.
+pub(crate) fn same_run(run_id: u64) -> bool {
+    cx::current_run_id() == Some(run_id)
+}
+
+/// Fails the run with `name` when `condition` is false: an assertion the
+/// harness can count and a report can name.
+///
+/// ```
+/// use asyncsim_sim::{Config, Sim};
+/// let run = Sim::new(Config::new()).run(async {
+///     asyncsim_sim::always("two is even", 2 % 2 == 0);
+/// });
+/// assert!(run.result.is_ok());
+/// let run = Sim::new(Config::new()).run(async {
+///     asyncsim_sim::always("three is even", 3 % 2 == 0);
+/// });
+/// assert!(run.result.unwrap_err().message.contains("always `three is even`"));
+/// ```
+#[track_caller]
+pub fn always(name: &str, condition: bool) {
+    if !condition {
+        panic!("property always `{name}` did not hold");
+    }
+}
+
+/// Records that `condition` held at least once in this run (when it is
+/// true). The harness counts, for each name, the runs where it held
+/// (`Summary::sometimes`), and `Explore::require_sometimes()` fails an
+/// exploration in which a named property never held: "the partition path
+/// was exercised" is checked, not hoped.
+///
+/// ```
+/// use asyncsim_sim::{Config, Sim};
+/// let run = Sim::new(Config::new()).run(async {
+///     asyncsim_sim::sometimes("ran", true);
+///     asyncsim_sim::sometimes("never", false);
+///     asyncsim_sim::sometimes_so_far()
+/// });
+/// assert_eq!(run.result.unwrap(), ["ran"]);
+/// ```
+pub fn sometimes(name: &str, condition: bool) {
+    let world = world("asyncsim::sometimes");
+    let mut world = world.borrow_mut();
+    // A name seen but never held is kept too, so an exploration can say
+    // which property never held.
+    match world.sometimes.get_mut(name) {
+        Some(held) => *held |= condition,
+        None => {
+            world.sometimes.insert(name.to_string(), condition);
+        }
+    }
+}
+
+/// The `sometimes` properties that held so far in this run, by name.
+pub fn sometimes_so_far() -> Vec<String> {
+    let world = world("asyncsim::sometimes_so_far");
+    let world = world.borrow();
+    world
+        .sometimes
+        .iter()
+        .filter(|(_, held)| **held)
+        .map(|(name, _)| name.clone())
+        .collect()
+}

@@ -1,0 +1,635 @@
+//! The simulated network: links between nodes, partitions, and the sockets
+//! on top ([`TcpListener`], [`TcpStream`], [`UdpSocket`]).
+//!
+//! A message's latency is a `net` draw over a few buckets of its link's
+//! latency range (draw 0 = the minimum); loss and duplication are weighted
+//! draws (0 = delivered once). A message carries its arrival time; nothing
+//! moves it: a reader that finds nothing arrived yet sleeps on a timer until
+//! the next arrival. So delivery is a timer, an idle link costs nothing, and
+//! the order of arrivals is fixed the moment a message is sent.
+//!
+//! Addresses are `"name:port"` (a node's name is its host name), an IP of a
+//! node, or loopback (`127.0.0.1`, `localhost`; `0.0.0.0` binds on the
+//! calling node).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4};
+use std::task::Waker;
+use std::time::Duration;
+
+use super::{cx, label, world, World};
+use crate::config::duration_to_ns;
+
+mod tcp;
+mod udp;
+
+pub use tcp::{TcpListener, TcpStream};
+pub use udp::UdpSocket;
+
+/// How a link behaves: latency range, loss and duplication rates, and how
+/// long a stream waits for delivery before it breaks.
+///
+/// ```
+/// use asyncsim_sim::net::NetConfig;
+/// use std::time::Duration;
+/// let lossy = NetConfig::new()
+///     .latency(Duration::from_millis(1), Duration::from_millis(10))
+///     .loss(0.01)
+///     .duplicate(0.001)
+///     .tcp_timeout(Duration::from_secs(5));
+/// assert_eq!(lossy.loss_rate(), 0.01);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct NetConfig {
+    latency_min_ns: u64,
+    latency_max_ns: u64,
+    loss: f64,
+    duplicate: f64,
+    tcp_timeout_ns: u64,
+    retransmit_ns: u64,
+}
+
+impl Default for NetConfig {
+    fn default() -> NetConfig {
+        NetConfig {
+            latency_min_ns: 1_000_000,
+            latency_max_ns: 5_000_000,
+            loss: 0.0,
+            duplicate: 0.0,
+            tcp_timeout_ns: 30_000_000_000,
+            retransmit_ns: 200_000_000,
+        }
+    }
+}
+
+/// Latency buckets a range is drawn over: value `k` of the `net` draw is
+/// `min + k * (max - min) / (BUCKETS - 1)`.
+pub const LATENCY_BUCKETS: u64 = 4;
+
+/// A message between two sockets of one node takes this long (no draw).
+pub const LOOPBACK_LATENCY: Duration = Duration::from_micros(10);
+
+impl NetConfig {
+    /// The defaults: 1–5 ms latency, no loss, no duplication, a 30 s TCP
+    /// timeout, 200 ms per retransmission of a lost segment.
+    pub fn new() -> NetConfig {
+        NetConfig::default()
+    }
+
+    /// Latency range of one message (`min == max`: fixed, no draw).
+    ///
+    /// # Panics
+    ///
+    /// When `min > max`.
+    pub fn latency(mut self, min: Duration, max: Duration) -> NetConfig {
+        assert!(
+            min <= max,
+            "NetConfig::latency: min ({min:?}) is more than max ({max:?})"
+        );
+        self.latency_min_ns = duration_to_ns(min);
+        self.latency_max_ns = duration_to_ns(max);
+        self
+    }
+
+    /// The probability that a message is lost (a datagram is dropped; a
+    /// stream segment is retransmitted: delayed, never lost).
+    pub fn loss(mut self, probability: f64) -> NetConfig {
+        self.loss = check_probability("loss", probability);
+        self
+    }
+
+    /// The probability that a datagram is delivered twice.
+    pub fn duplicate(mut self, probability: f64) -> NetConfig {
+        self.duplicate = check_probability("duplicate", probability);
+        self
+    }
+
+    /// How long a stream or a connect waits for delivery (across a
+    /// partition) before it fails with `TimedOut`.
+    pub fn tcp_timeout(mut self, timeout: Duration) -> NetConfig {
+        self.tcp_timeout_ns = duration_to_ns(timeout).max(1);
+        self
+    }
+
+    /// The extra delay of a lost stream segment (its retransmission).
+    pub fn retransmit(mut self, delay: Duration) -> NetConfig {
+        self.retransmit_ns = duration_to_ns(delay);
+        self
+    }
+
+    /// The loss probability.
+    pub fn loss_rate(&self) -> f64 {
+        self.loss
+    }
+
+    /// The duplication probability.
+    pub fn duplicate_rate(&self) -> f64 {
+        self.duplicate
+    }
+
+    /// The latency range.
+    pub fn latency_range(&self) -> (Duration, Duration) {
+        (
+            Duration::from_nanos(self.latency_min_ns),
+            Duration::from_nanos(self.latency_max_ns),
+        )
+    }
+
+    /// The TCP timeout.
+    pub fn tcp_timeout_duration(&self) -> Duration {
+        Duration::from_nanos(self.tcp_timeout_ns)
+    }
+}
+
+fn check_probability(what: &str, probability: f64) -> f64 {
+    assert!(
+        (0.0..=1.0).contains(&probability),
+        "NetConfig::{what}: {probability} is not a probability in [0, 1]"
+    );
+    probability
+}
+
+/// Where a socket is bound: node index, protocol, port.
+type BindKey = (u32, Protocol, u16);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Protocol {
+    Tcp,
+    Udp,
+}
+
+/// The network's state in one run.
+#[derive(Default)]
+pub(crate) struct Network {
+    /// Per-link overrides, keyed by the node pair (lower index first).
+    links: BTreeMap<(u32, u32), NetConfig>,
+    /// The default link behaviour (`Config::net`), read on first use.
+    default: Option<NetConfig>,
+    /// Directed cuts: messages from `.0` to `.1` are held back.
+    cuts: BTreeSet<(u32, u32)>,
+    /// Nodes cut from every other node.
+    isolated: BTreeSet<u32>,
+    /// Extra latency on clogged directed links.
+    clogged: BTreeMap<(u32, u32), u64>,
+    pub(crate) bound: BTreeMap<BindKey, usize>,
+    pub(crate) listeners: Vec<tcp::ListenerState>,
+    pub(crate) connections: Vec<tcp::Connection>,
+    pub(crate) udp: Vec<udp::UdpState>,
+    /// Streams made so far (their names: `TcpStream#n`).
+    pub(crate) streams_made: u32,
+    /// Datagrams sent so far (their sequence keeps equal arrivals in send order).
+    pub(crate) datagrams_sent: u64,
+}
+
+impl Network {
+    fn link(&self, from: u32, to: u32) -> NetConfig {
+        let key = (from.min(to), from.max(to));
+        match self.links.get(&key) {
+            Some(config) => config.clone(),
+            None => self.default.clone().unwrap_or_default(),
+        }
+    }
+
+    /// True when messages from `from` to `to` cannot pass.
+    pub(crate) fn is_cut(&self, from: u32, to: u32) -> bool {
+        from != to
+            && (self.cuts.contains(&(from, to))
+                || self.isolated.contains(&from)
+                || self.isolated.contains(&to))
+    }
+
+    /// The config of the link `from → to`.
+    pub(crate) fn config(&mut self, from: u32, to: u32) -> NetConfig {
+        if self.default.is_none() {
+            self.default = Some(crate::world::cx::net_config());
+        }
+        self.link(from, to)
+    }
+
+    /// One message's latency from `from` to `to`: a `net` draw over the
+    /// link's buckets (0 = the minimum), plus any clog.
+    pub(crate) fn latency(&mut self, from: u32, to: u32) -> u64 {
+        if from == to {
+            return duration_to_ns(LOOPBACK_LATENCY);
+        }
+        let config = self.config(from, to);
+        let clog = self.clogged.get(&(from, to)).copied().unwrap_or(0);
+        let (min, max) = (config.latency_min_ns, config.latency_max_ns);
+        if min >= max {
+            return min + clog;
+        }
+        let bucket = cx::draw(label::NET, LATENCY_BUCKETS, "asyncsim::net latency");
+        min + (max - min) / (LATENCY_BUCKETS - 1) * bucket + clog
+    }
+
+    /// A weighted `net` draw: true with `probability` (under Random and
+    /// PCT), false canonically.
+    pub(crate) fn chance(probability: f64, what: &str) -> bool {
+        probability > 0.0 && cx::draw_weighted(label::NET, 2, probability, what) == 1
+    }
+}
+
+/// A socket address to resolve: `"name:port"`, `"10.0.0.2:port"`, a
+/// `SocketAddr`, or `(host, port)`.
+pub trait ToAddress {
+    /// The host (a node name, `localhost`, or an IP in text) and port.
+    fn to_address(&self) -> io::Result<Address>;
+}
+
+/// An unresolved address.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Address {
+    /// A host name and a port.
+    Host(String, u16),
+    /// An IP address and a port.
+    Ip(SocketAddr),
+}
+
+impl fmt::Display for Address {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Address::Host(host, port) => write!(f, "{host}:{port}"),
+            Address::Ip(addr) => write!(f, "{addr}"),
+        }
+    }
+}
+
+impl ToAddress for str {
+    fn to_address(&self) -> io::Result<Address> {
+        if let Ok(addr) = self.parse::<SocketAddr>() {
+            return Ok(Address::Ip(addr));
+        }
+        let Some((host, port)) = self.rsplit_once(':') else {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("invalid socket address `{self}`: expected `host:port`"),
+            ));
+        };
+        let port: u16 = port.parse().map_err(|_| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("invalid port in `{self}`"),
+            )
+        })?;
+        (host, port).to_address()
+    }
+}
+
+impl ToAddress for &str {
+    fn to_address(&self) -> io::Result<Address> {
+        (**self).to_address()
+    }
+}
+
+impl ToAddress for String {
+    fn to_address(&self) -> io::Result<Address> {
+        self.as_str().to_address()
+    }
+}
+
+impl ToAddress for &String {
+    fn to_address(&self) -> io::Result<Address> {
+        self.as_str().to_address()
+    }
+}
+
+impl ToAddress for SocketAddr {
+    fn to_address(&self) -> io::Result<Address> {
+        Ok(Address::Ip(*self))
+    }
+}
+
+impl ToAddress for SocketAddrV4 {
+    fn to_address(&self) -> io::Result<Address> {
+        Ok(Address::Ip(SocketAddr::V4(*self)))
+    }
+}
+
+impl ToAddress for (IpAddr, u16) {
+    fn to_address(&self) -> io::Result<Address> {
+        Ok(Address::Ip(SocketAddr::new(self.0, self.1)))
+    }
+}
+
+impl ToAddress for (Ipv4Addr, u16) {
+    fn to_address(&self) -> io::Result<Address> {
+        Ok(Address::Ip(SocketAddr::new(IpAddr::V4(self.0), self.1)))
+    }
+}
+
+impl ToAddress for (&str, u16) {
+    fn to_address(&self) -> io::Result<Address> {
+        match self.0.parse::<IpAddr>() {
+            Ok(ip) => Ok(Address::Ip(SocketAddr::new(ip, self.1))),
+            Err(_) => Ok(Address::Host(self.0.to_string(), self.1)),
+        }
+    }
+}
+
+impl ToAddress for Address {
+    fn to_address(&self) -> io::Result<Address> {
+        Ok(self.clone())
+    }
+}
+
+impl<T: ToAddress + ?Sized> ToAddress for &&T {
+    fn to_address(&self) -> io::Result<Address> {
+        (**self).to_address()
+    }
+}
+
+impl World {
+    /// The node (index) and port `address` names, seen from node `from`.
+    pub(crate) fn resolve(&self, address: &Address, from: usize) -> io::Result<(usize, u16)> {
+        match address {
+            Address::Host(host, port) => {
+                if host == "localhost" {
+                    return Ok((from, *port));
+                }
+                if let Ok(ip) = host.parse::<IpAddr>() {
+                    return self.resolve(&Address::Ip(SocketAddr::new(ip, *port)), from);
+                }
+                match self.node_by_name(host) {
+                    Some(node) => Ok((node, *port)),
+                    None => Err(io::Error::new(
+                        io::ErrorKind::NotFound,
+                        format!(
+                            "failed to resolve `{host}:{port}`: no node is called `{host}` (nodes: {})",
+                            self.node_names()
+                        ),
+                    )),
+                }
+            }
+            Address::Ip(addr) => {
+                let ip = addr.ip();
+                if ip.is_loopback() || ip.is_unspecified() {
+                    return Ok((from, addr.port()));
+                }
+                match self.node_by_ip(ip) {
+                    Some(node) => Ok((node, addr.port())),
+                    None => Err(io::Error::new(
+                        io::ErrorKind::NotFound,
+                        format!(
+                            "no node has the address {ip} (nodes: {})",
+                            self.node_names()
+                        ),
+                    )),
+                }
+            }
+        }
+    }
+
+    /// Where a socket of node `node` binds for `address`: the port, or
+    /// `AddrNotAvailable` for another node's address.
+    pub(crate) fn bind_port(&self, address: &Address, node: usize) -> io::Result<u16> {
+        let (target, port) = match address {
+            Address::Ip(addr) if addr.ip().is_unspecified() => (node, addr.port()),
+            _ => self.resolve(address, node).map_err(|_| {
+                io::Error::new(
+                    io::ErrorKind::AddrNotAvailable,
+                    format!(
+                        "cannot bind {address} on node `{}`: not one of its addresses",
+                        self.nodes[node].name
+                    ),
+                )
+            })?,
+        };
+        if target != node {
+            return Err(io::Error::new(
+                io::ErrorKind::AddrNotAvailable,
+                format!(
+                    "cannot bind {address} on node `{}`: that address is node `{}`'s",
+                    self.nodes[node].name, self.nodes[target].name
+                ),
+            ));
+        }
+        Ok(port)
+    }
+
+    /// Claims `port` (0: an ephemeral one) for a socket of `node`.
+    pub(crate) fn claim_port(
+        &mut self,
+        node: usize,
+        protocol: Protocol,
+        port: u16,
+        socket: usize,
+    ) -> io::Result<u16> {
+        let port = if port == 0 {
+            self.ephemeral_port(node, protocol)?
+        } else {
+            port
+        };
+        let key = (node as u32, protocol, port);
+        if self.net.bound.contains_key(&key) {
+            return Err(io::Error::new(
+                io::ErrorKind::AddrInUse,
+                format!(
+                    "address in use: {}:{port} ({protocol:?}) is already bound on node `{}`",
+                    self.nodes[node].ip, self.nodes[node].name
+                ),
+            ));
+        }
+        self.net.bound.insert(key, socket);
+        Ok(port)
+    }
+
+    fn ephemeral_port(&mut self, node: usize, protocol: Protocol) -> io::Result<u16> {
+        for _ in 0..=(u16::MAX - super::EPHEMERAL_FIRST) {
+            let port = self.nodes[node].next_port;
+            self.nodes[node].next_port = if port == u16::MAX {
+                super::EPHEMERAL_FIRST
+            } else {
+                port + 1
+            };
+            if !self.net.bound.contains_key(&(node as u32, protocol, port)) {
+                return Ok(port);
+            }
+        }
+        Err(io::Error::new(
+            io::ErrorKind::AddrInUse,
+            format!(
+                "node `{}` has no free ephemeral port",
+                self.nodes[node].name
+            ),
+        ))
+    }
+
+    fn node_names(&self) -> String {
+        let names: Vec<&str> = self.nodes.iter().map(|node| node.name.as_str()).collect();
+        names.join(", ")
+    }
+
+    pub(crate) fn socket_addr(&self, node: usize, port: u16) -> SocketAddr {
+        SocketAddr::new(self.nodes[node].ip, port)
+    }
+
+    /// The node index of a node name, or a panic naming the known nodes.
+    fn node_named(&self, name: &str, what: &str) -> u32 {
+        match self.node_by_name(name) {
+            Some(node) => node as u32,
+            None => panic!(
+                "{what}: no node is called `{name}` (nodes: {})",
+                self.node_names()
+            ),
+        }
+    }
+
+    /// A link between `from` and `to` opened (repair, rejoin, unclog):
+    /// held messages leave now.
+    fn links_changed(&mut self) {
+        tcp::release_held(self);
+    }
+}
+
+/// Registers a timer for a parked reader so it wakes at `at_ns`, unless it
+/// already has one at or before then. `timer` is the reader's current timer.
+pub(crate) fn wake_reader_at(reader: &Option<Waker>, timer: &mut Option<(u64, u64)>, at_ns: u64) {
+    let Some(waker) = reader else {
+        return;
+    };
+    if let Some(key) = *timer {
+        // A timer still to fire at or before `at_ns` wakes the reader in
+        // time (one that fired already is gone).
+        let now = cx::now_ns("asyncsim::net");
+        if key.0 > now && key.0 <= at_ns {
+            return;
+        }
+        cx::cancel_timer(key);
+    }
+    // The timer is set from the sender's poll: the reader's task is what
+    // it wakes; the sender's own wait reason is left as it was (unknown).
+    *timer = Some(cx::register_timer(at_ns, waker.clone()));
+    cx::set_waiting_on(crate::trace::WaitOn::Unknown);
+}
+
+/// Parks a reader until `next_ns` (if something is due then): stores its
+/// waker and makes sure a timer wakes it.
+pub(crate) fn park_reader(
+    reader: &mut Option<Waker>,
+    timer: &mut Option<(u64, u64)>,
+    waker: &Waker,
+    next_ns: Option<u64>,
+) {
+    match reader {
+        Some(stored) if stored.will_wake(waker) => {}
+        _ => *reader = Some(waker.clone()),
+    }
+    if let Some(at_ns) = next_ns {
+        if let Some(key) = *timer {
+            if key.0 == at_ns {
+                return;
+            }
+            cx::cancel_timer(key);
+        }
+        *timer = Some(cx::register_timer(at_ns, waker.clone()));
+    }
+}
+
+/// Cuts both directions between nodes `a` and `b`: messages between them
+/// are held back (datagrams dropped); streams across the cut break with
+/// `TimedOut` after their `tcp_timeout`.
+///
+/// ```
+/// use asyncsim_sim::{net, node, Config, Sim};
+/// let run = Sim::new(Config::new()).run(async {
+///     node::Builder::new("db").start(|| async {});
+///     net::partition("main", "db");
+///     net::repair("main", "db");
+/// });
+/// assert!(run.result.is_ok());
+/// ```
+///
+/// # Panics
+///
+/// When a name is not a node's.
+pub fn partition(a: &str, b: &str) {
+    let world = world("asyncsim::net::partition");
+    let mut world = world.borrow_mut();
+    let (a, b) = (
+        world.node_named(a, "net::partition"),
+        world.node_named(b, "net::partition"),
+    );
+    world.net.cuts.insert((a, b));
+    world.net.cuts.insert((b, a));
+}
+
+/// Cuts one direction: messages from `from` to `to` are held back.
+pub fn partition_oneway(from: &str, to: &str) {
+    let world = world("asyncsim::net::partition_oneway");
+    let mut world = world.borrow_mut();
+    let (from, to) = (
+        world.node_named(from, "net::partition_oneway"),
+        world.node_named(to, "net::partition_oneway"),
+    );
+    world.net.cuts.insert((from, to));
+}
+
+/// Heals the cuts between `a` and `b` (both directions); held stream
+/// segments leave now.
+pub fn repair(a: &str, b: &str) {
+    let world = world("asyncsim::net::repair");
+    let mut world = world.borrow_mut();
+    let (a, b) = (
+        world.node_named(a, "net::repair"),
+        world.node_named(b, "net::repair"),
+    );
+    world.net.cuts.remove(&(a, b));
+    world.net.cuts.remove(&(b, a));
+    world.links_changed();
+}
+
+/// Cuts `node` from every other node.
+pub fn isolate(node: &str) {
+    let world = world("asyncsim::net::isolate");
+    let mut world = world.borrow_mut();
+    let node = world.node_named(node, "net::isolate");
+    world.net.isolated.insert(node);
+}
+
+/// Ends an [`isolate`].
+pub fn rejoin(node: &str) {
+    let world = world("asyncsim::net::rejoin");
+    let mut world = world.borrow_mut();
+    let node = world.node_named(node, "net::rejoin");
+    world.net.isolated.remove(&node);
+    world.links_changed();
+}
+
+/// Sets the behaviour of the link between `a` and `b` (both directions).
+pub fn set_link(a: &str, b: &str, config: NetConfig) {
+    let world = world("asyncsim::net::set_link");
+    let mut world = world.borrow_mut();
+    let (a, b) = (
+        world.node_named(a, "net::set_link"),
+        world.node_named(b, "net::set_link"),
+    );
+    world.net.links.insert((a.min(b), a.max(b)), config);
+}
+
+/// Clogs the link `from → to`: every message on it takes `extra` longer,
+/// until [`unclog`].
+pub fn clog(from: &str, to: &str, extra: Duration) {
+    let world = world("asyncsim::net::clog");
+    let mut world = world.borrow_mut();
+    let (from, to) = (
+        world.node_named(from, "net::clog"),
+        world.node_named(to, "net::clog"),
+    );
+    world.net.clogged.insert((from, to), duration_to_ns(extra));
+}
+
+/// Ends a [`clog`].
+pub fn unclog(from: &str, to: &str) {
+    let world = world("asyncsim::net::unclog");
+    let mut world = world.borrow_mut();
+    let (from, to) = (
+        world.node_named(from, "net::unclog"),
+        world.node_named(to, "net::unclog"),
+    );
+    world.net.clogged.remove(&(from, to));
+}
+
+pub(crate) use tcp::crash_node as tcp_crash;
+pub(crate) use udp::crash_node as udp_crash;

@@ -1,0 +1,733 @@
+//! TCP: listeners, connections, and streams with in-order delivery.
+//!
+//! A connection is two pipes, one toward each end. A write becomes a
+//! segment with a drawn latency; its arrival is never before the previous
+//! segment's, so each direction delivers in order. A lost segment is a
+//! retransmission: a drawn extra delay, never lost bytes. Across a cut,
+//! segments are held back until the link heals; if it does not within the
+//! link's `tcp_timeout`, both ends fail with `TimedOut`. A peer's crash
+//! reaches the other end one latency later as `ConnectionReset`.
+
+use std::collections::VecDeque;
+use std::future::poll_fn;
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+
+use super::{park_reader, wake_reader_at, Network, Protocol, ToAddress};
+use crate::world::shim::NodeId;
+use crate::world::{cx, same_run, world, World, WorldRc};
+
+/// A listener's state.
+pub(crate) struct ListenerState {
+    node: u32,
+    incarnation: NodeId,
+    port: u16,
+    /// Connections whose SYN arrives at `.0`, in arrival order.
+    backlog: VecDeque<(u64, usize)>,
+    acceptor: Option<Waker>,
+    acceptor_timer: Option<(u64, u64)>,
+    open: bool,
+}
+
+struct Segment {
+    arrival_ns: u64,
+    data: Vec<u8>,
+}
+
+/// The bytes flowing toward one end of a connection.
+#[derive(Default)]
+pub(crate) struct Pipe {
+    segments: VecDeque<Segment>,
+    /// Bytes of the front segment already read.
+    offset: usize,
+    last_arrival_ns: u64,
+    /// When the sender's half-close (EOF) arrives.
+    fin_ns: Option<u64>,
+    /// Segments (and a FIN) held back by a cut, in send order.
+    held: Vec<Vec<u8>>,
+    held_fin: bool,
+    /// Since when the held segments wait.
+    held_since_ns: Option<u64>,
+    reader: Option<Waker>,
+    reader_timer: Option<(u64, u64)>,
+}
+
+/// One TCP connection: side 0 is the client, side 1 the server.
+pub(crate) struct Connection {
+    /// `pipes[side]`: the bytes toward `side`.
+    pipes: [Pipe; 2],
+    nodes: [u32; 2],
+    incarnations: [NodeId; 2],
+    addrs: [SocketAddr; 2],
+    /// From `.0` on, `side` fails with `.1`.
+    errors: [Option<(u64, io::ErrorKind)>; 2],
+    write_shut: [bool; 2],
+    dropped: [bool; 2],
+    /// `TcpStream#n` of each end.
+    names: [u32; 2],
+}
+
+impl Connection {
+    fn name(&self, side: usize) -> String {
+        format!(
+            "TcpStream#{} ({} -> {})",
+            self.names[side],
+            self.addrs[side],
+            self.addrs[1 - side]
+        )
+    }
+
+    /// The error `side` sees at `now_ns`, if any.
+    fn error_at(&self, side: usize, now_ns: u64) -> Option<io::ErrorKind> {
+        match self.errors[side] {
+            Some((at_ns, kind)) if at_ns <= now_ns => Some(kind),
+            _ => None,
+        }
+    }
+
+    /// Sets `side`'s error unless an earlier one is set.
+    fn fail_at(&mut self, side: usize, at_ns: u64, kind: io::ErrorKind) {
+        match self.errors[side] {
+            Some((earlier, _)) if earlier <= at_ns => {}
+            _ => {
+                self.errors[side] = Some((at_ns, kind));
+                let pipe = &mut self.pipes[side];
+                wake_reader_at(&pipe.reader, &mut pipe.reader_timer, at_ns);
+            }
+        }
+    }
+}
+
+/// Sends one segment (`None`: the FIN of a half-close) from `side`.
+fn send(world: &mut World, connection: usize, side: usize, data: Option<Vec<u8>>) {
+    let now = cx::now_ns("asyncsim::net::TcpStream");
+    let to_side = 1 - side;
+    let (from, to) = {
+        let c = &world.net.connections[connection];
+        (c.nodes[side], c.nodes[to_side])
+    };
+    let held = !world.net.connections[connection].pipes[to_side]
+        .held
+        .is_empty()
+        || world.net.connections[connection].pipes[to_side].held_fin;
+    if held || world.net.is_cut(from, to) {
+        let timeout = world.net.config(from, to).tcp_timeout_ns;
+        let c = &mut world.net.connections[connection];
+        let pipe = &mut c.pipes[to_side];
+        match data {
+            Some(data) => pipe.held.push(data),
+            None => pipe.held_fin = true,
+        }
+        let since = *pipe.held_since_ns.get_or_insert(now);
+        c.fail_at(side, since + timeout, io::ErrorKind::TimedOut);
+        c.fail_at(to_side, since + timeout, io::ErrorKind::TimedOut);
+        return;
+    }
+    deliver(world, connection, side, data, now);
+}
+
+/// Puts a segment on the wire from `side` now.
+fn deliver(world: &mut World, connection: usize, side: usize, data: Option<Vec<u8>>, now: u64) {
+    let to_side = 1 - side;
+    let (from, to) = {
+        let c = &world.net.connections[connection];
+        (c.nodes[side], c.nodes[to_side])
+    };
+    let mut latency = world.net.latency(from, to);
+    if data.is_some() && from != to {
+        let config = world.net.config(from, to);
+        if Network::chance(config.loss, "asyncsim::net segment loss") {
+            latency += config.retransmit_ns;
+        }
+    }
+    let c = &mut world.net.connections[connection];
+    let pipe = &mut c.pipes[to_side];
+    let arrival_ns = (now + latency).max(pipe.last_arrival_ns);
+    pipe.last_arrival_ns = arrival_ns;
+    match data {
+        Some(data) => pipe.segments.push_back(Segment { arrival_ns, data }),
+        None => pipe.fin_ns = Some(arrival_ns),
+    }
+    wake_reader_at(&pipe.reader, &mut pipe.reader_timer, arrival_ns);
+}
+
+/// After a link opened: held segments whose link is no longer cut leave
+/// now, in order, and their pending timeouts are lifted.
+pub(crate) fn release_held(world: &mut World) {
+    let now = cx::now_ns("asyncsim::net::repair");
+    for connection in 0..world.net.connections.len() {
+        for side in 0..2 {
+            let to_side = 1 - side;
+            let (from, to, held, fin) = {
+                let c = &mut world.net.connections[connection];
+                let pipe = &mut c.pipes[to_side];
+                if pipe.held.is_empty() && !pipe.held_fin {
+                    continue;
+                }
+                (
+                    c.nodes[side],
+                    c.nodes[to_side],
+                    std::mem::take(&mut pipe.held),
+                    std::mem::take(&mut pipe.held_fin),
+                )
+            };
+            if world.net.is_cut(from, to) {
+                let pipe = &mut world.net.connections[connection].pipes[to_side];
+                pipe.held = held;
+                pipe.held_fin = fin;
+                continue;
+            }
+            world.net.connections[connection].pipes[to_side].held_since_ns = None;
+            for data in held {
+                deliver(world, connection, side, Some(data), now);
+            }
+            if fin {
+                deliver(world, connection, side, None, now);
+            }
+            let c = &mut world.net.connections[connection];
+            if c.pipes[0].held_since_ns.is_none() && c.pipes[1].held_since_ns.is_none() {
+                for error in &mut c.errors {
+                    if matches!(error, Some((at, io::ErrorKind::TimedOut)) if *at > now) {
+                        *error = None;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A node crashed: its streams are gone (peers see a reset one latency
+/// later), its listeners close (connections waiting in their backlog are
+/// refused or reset).
+pub(crate) fn crash_node(world: &mut World, node: u32, incarnation: NodeId) {
+    let now = cx::now_ns("asyncsim::node::crash");
+    for connection in 0..world.net.connections.len() {
+        for side in 0..2 {
+            let peer = 1 - side;
+            let (peer_node, hit) = {
+                let c = &world.net.connections[connection];
+                (
+                    c.nodes[peer],
+                    c.nodes[side] == node
+                        && c.incarnations[side] == incarnation
+                        && !c.dropped[side],
+                )
+            };
+            if !hit {
+                continue;
+            }
+            world.net.connections[connection].dropped[side] = true;
+            if peer_node == node || world.net.is_cut(node, peer_node) {
+                continue;
+            }
+            let latency = world.net.latency(node, peer_node);
+            let c = &mut world.net.connections[connection];
+            c.fail_at(peer, now + latency, io::ErrorKind::ConnectionReset);
+        }
+    }
+    for listener in 0..world.net.listeners.len() {
+        let state = &mut world.net.listeners[listener];
+        if state.node != node || state.incarnation != incarnation || !state.open {
+            continue;
+        }
+        state.open = false;
+        let backlog = std::mem::take(&mut state.backlog);
+        for (_, connection) in backlog {
+            let c = &mut world.net.connections[connection];
+            c.dropped[1] = true;
+            // The client either still waits for its SYN-ACK (refused) or
+            // thinks it is connected (reset).
+            let established = c.pipes[0].last_arrival_ns <= now;
+            if established {
+                c.fail_at(0, now, io::ErrorKind::ConnectionReset);
+            } else {
+                c.errors[0] = Some((now, io::ErrorKind::ConnectionRefused));
+            }
+        }
+    }
+}
+
+/// A TCP socket listening for connections on its node.
+///
+/// ```
+/// use asyncsim_sim::{net, node, Config, Sim};
+/// use futures::{AsyncReadExt, AsyncWriteExt};
+///
+/// let run = Sim::new(Config::new()).run(async {
+///     node::Builder::new("server").start(|| async {
+///         let listener = net::TcpListener::bind("0.0.0.0:7000").await.unwrap();
+///         let (mut stream, _) = listener.accept().await.unwrap();
+///         let mut word = [0u8; 4];
+///         stream.read_exact(&mut word).await.unwrap();
+///         stream.write_all(&word).await.unwrap();
+///     });
+///     asyncsim_sim::time::sleep(std::time::Duration::from_millis(1)).await; // let it bind
+///     let mut stream = net::TcpStream::connect("server:7000").await.unwrap();
+///     stream.write_all(b"ping").await.unwrap();
+///     let mut echo = [0u8; 4];
+///     stream.read_exact(&mut echo).await.unwrap();
+///     echo
+/// });
+/// assert_eq!(&run.result.unwrap(), b"ping");
+/// ```
+pub struct TcpListener {
+    world: WorldRc,
+    listener: usize,
+}
+
+/// A TCP connection's end: `futures::io::{AsyncRead, AsyncWrite}`.
+///
+/// Dropping it (or `close()`) sends EOF to the peer.
+pub struct TcpStream {
+    world: WorldRc,
+    connection: usize,
+    side: usize,
+}
+
+fn foreign(what: &str) -> io::Error {
+    io::Error::other(format!(
+        "{what} belongs to another run: a socket cannot outlive the simulation that made it"
+    ))
+}
+
+fn node_crashed(what: &str, node: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::NotConnected,
+        format!("{what} belongs to node `{node}`, which crashed: its sockets died with it"),
+    )
+}
+
+impl TcpListener {
+    /// Binds a listener on the calling task's node. `"0.0.0.0:7000"`,
+    /// `"127.0.0.1:7000"`, the node's name or IP; port 0 picks a free one.
+    ///
+    /// # Errors
+    ///
+    /// `AddrInUse` when the port is taken, `AddrNotAvailable` for another
+    /// node's address.
+    pub async fn bind<A: ToAddress>(address: A) -> io::Result<TcpListener> {
+        let address = address.to_address()?;
+        let world_rc = world("asyncsim::net::TcpListener::bind");
+        let listener = {
+            let mut world = world_rc.borrow_mut();
+            let (node, incarnation) = world.current();
+            if !world.alive(node, incarnation) {
+                return Err(node_crashed("TcpListener::bind", &world.nodes[node].name));
+            }
+            let port = world.bind_port(&address, node)?;
+            let index = world.net.listeners.len();
+            let port = world.claim_port(node, Protocol::Tcp, port, index)?;
+            world.net.listeners.push(ListenerState {
+                node: node as u32,
+                incarnation,
+                port,
+                backlog: VecDeque::new(),
+                acceptor: None,
+                acceptor_timer: None,
+                open: true,
+            });
+            index
+        };
+        Ok(TcpListener {
+            world: world_rc,
+            listener,
+        })
+    }
+
+    /// Waits for the next connection: the stream and the peer's address.
+    pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
+        poll_fn(|context| self.poll_accept(context)).await
+    }
+
+    /// Polls for the next connection (see [`TcpListener::accept`]).
+    pub fn poll_accept(
+        &self,
+        context: &mut Context<'_>,
+    ) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
+        let mut world = self.world.borrow_mut();
+        let world = &mut *world;
+        if !same_run(world.run_id) {
+            return Poll::Ready(Err(foreign("TcpListener")));
+        }
+        let state = &world.net.listeners[self.listener];
+        let node = state.node as usize;
+        if !world.alive(node, state.incarnation) || !state.open {
+            return Poll::Ready(Err(node_crashed("TcpListener", &world.nodes[node].name)));
+        }
+        let now = cx::now_ns("asyncsim::net::TcpListener::accept");
+        let state = &mut world.net.listeners[self.listener];
+        match state.backlog.front() {
+            Some(&(ready_ns, connection)) if ready_ns <= now => {
+                state.backlog.pop_front();
+                let c = &mut world.net.connections[connection];
+                let peer = c.addrs[0];
+                let stream = TcpStream {
+                    world: self.world.clone(),
+                    connection,
+                    side: 1,
+                };
+                Poll::Ready(Ok((stream, peer)))
+            }
+            next => {
+                let next = next.map(|(ready_ns, _)| *ready_ns);
+                park_reader(
+                    &mut state.acceptor,
+                    &mut state.acceptor_timer,
+                    context.waker(),
+                    next,
+                );
+                Poll::Pending
+            }
+        }
+    }
+
+    /// The address it listens on (the node's IP and the port).
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        let world = self.world.borrow();
+        let state = &world.net.listeners[self.listener];
+        Ok(world.socket_addr(state.node as usize, state.port))
+    }
+}
+
+impl Drop for TcpListener {
+    fn drop(&mut self) {
+        let Ok(mut world) = self.world.try_borrow_mut() else {
+            return;
+        };
+        let world = &mut *world;
+        let state = &mut world.net.listeners[self.listener];
+        if !state.open {
+            return;
+        }
+        state.open = false;
+        let key = (state.node, Protocol::Tcp, state.port);
+        if world.net.bound.get(&key) == Some(&self.listener) {
+            world.net.bound.remove(&key);
+        }
+        let backlog = std::mem::take(&mut world.net.listeners[self.listener].backlog);
+        if !same_run(world.run_id) {
+            return;
+        }
+        let now = cx::now_ns("asyncsim::net::TcpListener::drop");
+        for (_, connection) in backlog {
+            let c = &mut world.net.connections[connection];
+            c.dropped[1] = true;
+            c.fail_at(0, now, io::ErrorKind::ConnectionReset);
+        }
+    }
+}
+
+impl TcpStream {
+    /// Connects from the calling task's node: one round trip of the link.
+    ///
+    /// # Errors
+    ///
+    /// `ConnectionRefused` when nothing listens there (or its node is
+    /// down), `TimedOut` across a partition (after the link's
+    /// `tcp_timeout`), `NotFound` for an unknown host.
+    pub async fn connect<A: ToAddress>(address: A) -> io::Result<TcpStream> {
+        let address = address.to_address()?;
+        let world_rc = world("asyncsim::net::TcpStream::connect");
+        enum Plan {
+            Refused(u64),
+            TimedOut(u64),
+            Connected(u64, TcpStream),
+        }
+        let plan = {
+            let mut world = world_rc.borrow_mut();
+            let world = &mut *world;
+            let (node, incarnation) = world.current();
+            if !world.alive(node, incarnation) {
+                return Err(node_crashed("TcpStream::connect", &world.nodes[node].name));
+            }
+            let (target, port) = world.resolve(&address, node)?;
+            let now = cx::now_ns("asyncsim::net::TcpStream::connect");
+            let (from, to) = (node as u32, target as u32);
+            if world.net.is_cut(from, to) || world.net.is_cut(to, from) {
+                Plan::TimedOut(now + world.net.config(from, to).tcp_timeout_ns)
+            } else {
+                let syn_ns = now + world.net.latency(from, to);
+                let synack_ns = syn_ns + world.net.latency(to, from);
+                let listener = world.net.bound.get(&(to, Protocol::Tcp, port)).copied();
+                match listener {
+                    None => Plan::Refused(synack_ns),
+                    Some(listener) => {
+                        let connection = world.net.connections.len();
+                        let local_port = world.claim_port(node, Protocol::Tcp, 0, usize::MAX)?;
+                        let first = world.net.streams_made;
+                        world.net.streams_made += 2;
+                        let server_incarnation = world.net.listeners[listener].incarnation;
+                        let mut pipes = [Pipe::default(), Pipe::default()];
+                        // Nothing the server sends can arrive before the
+                        // handshake completes, nor the client's before its SYN.
+                        pipes[0].last_arrival_ns = synack_ns;
+                        pipes[1].last_arrival_ns = syn_ns;
+                        world.net.connections.push(Connection {
+                            pipes,
+                            nodes: [from, to],
+                            incarnations: [incarnation, server_incarnation],
+                            addrs: [
+                                world.socket_addr(node, local_port),
+                                world.socket_addr(target, port),
+                            ],
+                            errors: [None, None],
+                            write_shut: [false, false],
+                            dropped: [false, false],
+                            names: [first, first + 1],
+                        });
+                        let state = &mut world.net.listeners[listener];
+                        let position = state
+                            .backlog
+                            .iter()
+                            .position(|(ready, _)| *ready > syn_ns)
+                            .unwrap_or(state.backlog.len());
+                        state.backlog.insert(position, (syn_ns, connection));
+                        wake_reader_at(&state.acceptor, &mut state.acceptor_timer, syn_ns);
+                        Plan::Connected(
+                            synack_ns,
+                            TcpStream {
+                                world: world_rc.clone(),
+                                connection,
+                                side: 0,
+                            },
+                        )
+                    }
+                }
+            }
+        };
+        match plan {
+            Plan::TimedOut(at) => {
+                crate::time::sleep_until(crate::time::Instant::from_nanos(at)).await;
+                Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!("connect to {address} timed out: the network is partitioned"),
+                ))
+            }
+            Plan::Refused(at) => {
+                crate::time::sleep_until(crate::time::Instant::from_nanos(at)).await;
+                Err(io::Error::new(
+                    io::ErrorKind::ConnectionRefused,
+                    format!("connection refused: nothing listens on {address}"),
+                ))
+            }
+            Plan::Connected(at, stream) => {
+                crate::time::sleep_until(crate::time::Instant::from_nanos(at)).await;
+                let world = stream.world.borrow();
+                let now = cx::now_ns("asyncsim::net::TcpStream::connect");
+                match world.net.connections[stream.connection].errors[0] {
+                    Some((when, io::ErrorKind::ConnectionRefused)) if when <= now => {
+                        Err(io::Error::new(
+                            io::ErrorKind::ConnectionRefused,
+                            format!(
+                                "connection refused: the listener on {address} closed before accepting"
+                            ),
+                        ))
+                    }
+                    _ => {
+                        drop(world);
+                        Ok(stream)
+                    }
+                }
+            }
+        }
+    }
+
+    /// The peer's address.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        let world = self.world.borrow();
+        Ok(world.net.connections[self.connection].addrs[1 - self.side])
+    }
+
+    /// This end's address.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        let world = self.world.borrow();
+        Ok(world.net.connections[self.connection].addrs[self.side])
+    }
+
+    /// Checks the stream may be used now: same run, node alive.
+    fn check(&self, world: &World) -> io::Result<()> {
+        if !same_run(world.run_id) {
+            return Err(foreign("TcpStream"));
+        }
+        let c = &world.net.connections[self.connection];
+        let node = c.nodes[self.side] as usize;
+        if !world.alive(node, c.incarnations[self.side]) {
+            return Err(node_crashed(&c.name(self.side), &world.nodes[node].name));
+        }
+        Ok(())
+    }
+
+    fn error(&self, world: &World, kind: io::ErrorKind) -> io::Error {
+        let c = &world.net.connections[self.connection];
+        let why = match kind {
+            io::ErrorKind::ConnectionReset => "connection reset by peer",
+            io::ErrorKind::TimedOut => "connection timed out (no delivery for tcp_timeout)",
+            io::ErrorKind::ConnectionRefused => "connection refused",
+            _ => "stream failed",
+        };
+        io::Error::new(kind, format!("{}: {why}", c.name(self.side)))
+    }
+
+    fn read_into(&self, context: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        let mut world = self.world.borrow_mut();
+        let world = &mut *world;
+        self.check(world)?;
+        let now = cx::now_ns("asyncsim::net::TcpStream::read");
+        let c = &mut world.net.connections[self.connection];
+        if let Some(kind) = c.error_at(self.side, now) {
+            return Poll::Ready(Err(self.error(world, kind)));
+        }
+        let c = &mut world.net.connections[self.connection];
+        let error_ns = c.errors[self.side].map(|(at, _)| at);
+        let pipe = &mut c.pipes[self.side];
+        if let Some(front) = pipe.segments.front() {
+            if front.arrival_ns <= now {
+                let mut copied = 0;
+                while copied < buf.len() {
+                    let Some(front) = pipe.segments.front() else {
+                        break;
+                    };
+                    if front.arrival_ns > now {
+                        break;
+                    }
+                    let rest = &front.data[pipe.offset..];
+                    let count = rest.len().min(buf.len() - copied);
+                    buf[copied..copied + count].copy_from_slice(&rest[..count]);
+                    copied += count;
+                    pipe.offset += count;
+                    if pipe.offset == front.data.len() {
+                        pipe.segments.pop_front();
+                        pipe.offset = 0;
+                    }
+                }
+                return Poll::Ready(Ok(copied));
+            }
+        } else if matches!(pipe.fin_ns, Some(fin) if fin <= now) || buf.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        let next = [
+            pipe.segments.front().map(|segment| segment.arrival_ns),
+            pipe.fin_ns,
+            error_ns,
+        ]
+        .into_iter()
+        .flatten()
+        .min();
+        park_reader(
+            &mut pipe.reader,
+            &mut pipe.reader_timer,
+            context.waker(),
+            next,
+        );
+        Poll::Pending
+    }
+
+    fn write_from(&self, buf: &[u8]) -> io::Result<usize> {
+        let mut world = self.world.borrow_mut();
+        let world = &mut *world;
+        self.check(world)?;
+        let now = cx::now_ns("asyncsim::net::TcpStream::write");
+        let c = &world.net.connections[self.connection];
+        if let Some(kind) = c.error_at(self.side, now) {
+            return Err(self.error(world, kind));
+        }
+        if c.write_shut[self.side] {
+            return Err(io::Error::new(
+                io::ErrorKind::BrokenPipe,
+                format!("{}: write after close (shutdown)", c.name(self.side)),
+            ));
+        }
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        if !c.dropped[1 - self.side] {
+            send(world, self.connection, self.side, Some(buf.to_vec()));
+        }
+        Ok(buf.len())
+    }
+
+    fn shutdown_write(&self) -> io::Result<()> {
+        let mut world = self.world.borrow_mut();
+        let world = &mut *world;
+        self.check(world)?;
+        let c = &mut world.net.connections[self.connection];
+        if std::mem::replace(&mut c.write_shut[self.side], true) {
+            return Ok(());
+        }
+        send(world, self.connection, self.side, None);
+        Ok(())
+    }
+}
+
+impl Drop for TcpStream {
+    fn drop(&mut self) {
+        let Ok(mut world) = self.world.try_borrow_mut() else {
+            return;
+        };
+        let world = &mut *world;
+        let c = &mut world.net.connections[self.connection];
+        if c.dropped[self.side] {
+            return;
+        }
+        c.dropped[self.side] = true;
+        let (node, port) = (c.nodes[self.side], c.addrs[self.side].port());
+        let shut = std::mem::replace(&mut c.write_shut[self.side], true);
+        if self.side == 0 {
+            let key = (node, Protocol::Tcp, port);
+            if world.net.bound.get(&key) == Some(&usize::MAX) {
+                world.net.bound.remove(&key);
+            }
+        }
+        if !shut && same_run(world.run_id) {
+            send(world, self.connection, self.side, None);
+        }
+    }
+}
+
+impl futures_io::AsyncRead for TcpStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        context: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.read_into(context, buf)
+    }
+}
+
+impl futures_io::AsyncWrite for TcpStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _context: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Poll::Ready(self.write_from(buf))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _context: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_close(self: Pin<&mut Self>, _context: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(self.shutdown_write())
+    }
+}
+
+impl std::fmt::Debug for TcpStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.world.try_borrow() {
+            Ok(world) => f.write_str(&world.net.connections[self.connection].name(self.side)),
+            Err(_) => f.write_str("TcpStream"),
+        }
+    }
+}
+
+impl std::fmt::Debug for TcpListener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.local_addr() {
+            Ok(addr) => write!(f, "TcpListener({addr})"),
+            Err(_) => f.write_str("TcpListener"),
+        }
+    }
+}

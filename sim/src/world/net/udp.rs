@@ -1,0 +1,345 @@
+//! UDP: independent datagrams, each with a drawn latency (so they may
+//! reorder), a weighted loss and duplication draw, and a receive buffer that
+//! drops what does not fit.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::future::poll_fn;
+use std::io;
+use std::net::SocketAddr;
+use std::task::{Context, Poll, Waker};
+
+use super::{park_reader, wake_reader_at, Address, Network, Protocol, ToAddress};
+use crate::world::shim::NodeId;
+use crate::world::{cx, same_run, world, World, WorldRc};
+
+/// A receive buffer holds this many datagrams unless set otherwise.
+pub const DEFAULT_RECV_BUFFER: usize = 1024;
+
+struct Datagram {
+    from: SocketAddr,
+    data: Vec<u8>,
+}
+
+/// A UDP socket's state.
+pub(crate) struct UdpState {
+    node: u32,
+    incarnation: NodeId,
+    port: u16,
+    /// Datagrams on their way, by (arrival, send sequence).
+    in_flight: BTreeMap<(u64, u64), Datagram>,
+    /// Arrived, not yet read.
+    buffer: VecDeque<Datagram>,
+    capacity: usize,
+    /// Datagrams that arrived to a full buffer.
+    dropped_full: u64,
+    reader: Option<Waker>,
+    reader_timer: Option<(u64, u64)>,
+    connected: Option<SocketAddr>,
+    open: bool,
+}
+
+impl UdpState {
+    /// Moves what has arrived by `now_ns` into the buffer, in arrival
+    /// order, dropping what does not fit. Every access settles first, and
+    /// only a receive empties the buffer, so this is exactly what a buffer
+    /// filled at each arrival would hold.
+    fn settle(&mut self, now_ns: u64) {
+        while let Some(entry) = self.in_flight.first_entry() {
+            if entry.key().0 > now_ns {
+                return;
+            }
+            let datagram = entry.remove();
+            if self.buffer.len() < self.capacity {
+                self.buffer.push_back(datagram);
+            } else {
+                self.dropped_full += 1;
+            }
+        }
+    }
+}
+
+/// A UDP socket on the calling task's node.
+///
+/// ```
+/// use asyncsim_sim::{net, Config, Sim};
+/// let run = Sim::new(Config::new()).run(async {
+///     let a = net::UdpSocket::bind("0.0.0.0:5000").await.unwrap();
+///     let b = net::UdpSocket::bind("0.0.0.0:5001").await.unwrap();
+///     a.send_to(b"hi", "127.0.0.1:5001").await.unwrap();
+///     let mut buf = [0u8; 16];
+///     let (len, from) = b.recv_from(&mut buf).await.unwrap();
+///     (buf[..len].to_vec(), from.port())
+/// });
+/// assert_eq!(run.result.unwrap(), (b"hi".to_vec(), 5000));
+/// ```
+pub struct UdpSocket {
+    world: WorldRc,
+    socket: usize,
+}
+
+impl UdpSocket {
+    /// Binds on the calling task's node (port 0: a free one).
+    ///
+    /// # Errors
+    ///
+    /// `AddrInUse` when the port is taken, `AddrNotAvailable` for another
+    /// node's address.
+    pub async fn bind<A: ToAddress>(address: A) -> io::Result<UdpSocket> {
+        let address = address.to_address()?;
+        let world_rc = world("asyncsim::net::UdpSocket::bind");
+        let socket = {
+            let mut world = world_rc.borrow_mut();
+            let (node, incarnation) = world.current();
+            if !world.alive(node, incarnation) {
+                return Err(io::Error::new(
+                    io::ErrorKind::NotConnected,
+                    format!(
+                        "UdpSocket::bind on node `{}`, which crashed",
+                        world.nodes[node].name
+                    ),
+                ));
+            }
+            let port = world.bind_port(&address, node)?;
+            let index = world.net.udp.len();
+            let port = world.claim_port(node, Protocol::Udp, port, index)?;
+            world.net.udp.push(UdpState {
+                node: node as u32,
+                incarnation,
+                port,
+                in_flight: BTreeMap::new(),
+                buffer: VecDeque::new(),
+                capacity: DEFAULT_RECV_BUFFER,
+                dropped_full: 0,
+                reader: None,
+                reader_timer: None,
+                connected: None,
+                open: true,
+            });
+            index
+        };
+        Ok(UdpSocket {
+            world: world_rc,
+            socket,
+        })
+    }
+
+    fn check(&self, world: &World) -> io::Result<()> {
+        if !same_run(world.run_id) {
+            return Err(io::Error::other(
+                "UdpSocket belongs to another run: a socket cannot outlive the simulation that made it",
+            ));
+        }
+        let state = &world.net.udp[self.socket];
+        let node = state.node as usize;
+        if !world.alive(node, state.incarnation) || !state.open {
+            return Err(io::Error::new(
+                io::ErrorKind::NotConnected,
+                format!(
+                    "UdpSocket {} belongs to node `{}`, which crashed: its sockets died with it",
+                    world.socket_addr(node, state.port),
+                    world.nodes[node].name
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Sends one datagram to `address`. A datagram to a port where nobody
+    /// listens, across a cut, or lost is gone without an error, as UDP's
+    /// are.
+    pub async fn send_to<A: ToAddress>(&self, buf: &[u8], address: A) -> io::Result<usize> {
+        let address = address.to_address()?;
+        self.send_datagram(buf, &address)
+    }
+
+    fn send_datagram(&self, buf: &[u8], address: &Address) -> io::Result<usize> {
+        let mut world = self.world.borrow_mut();
+        let world = &mut *world;
+        self.check(world)?;
+        let (from_node, from_port) = {
+            let state = &world.net.udp[self.socket];
+            (state.node, state.port)
+        };
+        let (to_node, to_port) = world.resolve(address, from_node as usize)?;
+        let to_node = to_node as u32;
+        let Some(&target) = world.net.bound.get(&(to_node, Protocol::Udp, to_port)) else {
+            return Ok(buf.len());
+        };
+        if world.net.is_cut(from_node, to_node) {
+            return Ok(buf.len());
+        }
+        let config = world.net.config(from_node, to_node);
+        if from_node != to_node && Network::chance(config.loss, "asyncsim::net datagram loss") {
+            return Ok(buf.len());
+        }
+        let copies = if from_node != to_node
+            && Network::chance(config.duplicate, "asyncsim::net datagram duplicate")
+        {
+            2
+        } else {
+            1
+        };
+        let now = cx::now_ns("asyncsim::net::UdpSocket::send_to");
+        let from = world.socket_addr(from_node as usize, from_port);
+        for _ in 0..copies {
+            let arrival_ns = now + world.net.latency(from_node, to_node);
+            world.net.datagrams_sent += 1;
+            let sequence = world.net.datagrams_sent;
+            let state = &mut world.net.udp[target];
+            state.in_flight.insert(
+                (arrival_ns, sequence),
+                Datagram {
+                    from,
+                    data: buf.to_vec(),
+                },
+            );
+            wake_reader_at(&state.reader, &mut state.reader_timer, arrival_ns);
+        }
+        Ok(buf.len())
+    }
+
+    /// Receives one datagram: its length (truncated to `buf`, as UDP
+    /// does) and sender.
+    pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        poll_fn(|context| self.poll_recv_from(context, buf)).await
+    }
+
+    /// Polls for a datagram (see [`UdpSocket::recv_from`]).
+    pub fn poll_recv_from(
+        &self,
+        context: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<(usize, SocketAddr)>> {
+        let mut world = self.world.borrow_mut();
+        let world = &mut *world;
+        self.check(world)?;
+        let now = cx::now_ns("asyncsim::net::UdpSocket::recv_from");
+        let state = &mut world.net.udp[self.socket];
+        state.settle(now);
+        loop {
+            match state.buffer.pop_front() {
+                Some(datagram) => {
+                    if let Some(peer) = state.connected {
+                        if datagram.from != peer {
+                            continue;
+                        }
+                    }
+                    let count = datagram.data.len().min(buf.len());
+                    buf[..count].copy_from_slice(&datagram.data[..count]);
+                    return Poll::Ready(Ok((count, datagram.from)));
+                }
+                None => {
+                    let next = state.in_flight.keys().next().map(|key| key.0);
+                    park_reader(
+                        &mut state.reader,
+                        &mut state.reader_timer,
+                        context.waker(),
+                        next,
+                    );
+                    return Poll::Pending;
+                }
+            }
+        }
+    }
+
+    /// Sets the default peer: `send` goes there, `recv` takes only its
+    /// datagrams.
+    pub async fn connect<A: ToAddress>(&self, address: A) -> io::Result<()> {
+        let address = address.to_address()?;
+        let mut world = self.world.borrow_mut();
+        let world = &mut *world;
+        self.check(world)?;
+        let from = world.net.udp[self.socket].node as usize;
+        let (node, port) = world.resolve(&address, from)?;
+        let peer = world.socket_addr(node, port);
+        world.net.udp[self.socket].connected = Some(peer);
+        Ok(())
+    }
+
+    /// Sends to the connected peer.
+    pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
+        let peer = self.world.borrow().net.udp[self.socket].connected;
+        match peer {
+            Some(peer) => self.send_datagram(buf, &Address::Ip(peer)),
+            None => Err(io::Error::new(
+                io::ErrorKind::NotConnected,
+                "UdpSocket::send before connect",
+            )),
+        }
+    }
+
+    /// Receives from the connected peer.
+    pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.world.borrow().net.udp[self.socket].connected.is_none() {
+            return Err(io::Error::new(
+                io::ErrorKind::NotConnected,
+                "UdpSocket::recv before connect",
+            ));
+        }
+        self.recv_from(buf).await.map(|(len, _)| len)
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        let world = self.world.borrow();
+        let state = &world.net.udp[self.socket];
+        Ok(world.socket_addr(state.node as usize, state.port))
+    }
+
+    /// Sets how many datagrams the receive buffer holds; more arriving are
+    /// dropped.
+    pub fn set_recv_buffer(&self, datagrams: usize) {
+        self.world.borrow_mut().net.udp[self.socket].capacity = datagrams;
+    }
+
+    /// How many datagrams arrived to a full buffer and were dropped.
+    pub fn dropped_full(&self) -> u64 {
+        let mut world = self.world.borrow_mut();
+        let now = cx::now_ns("asyncsim::net::UdpSocket::dropped_full");
+        let state = &mut world.net.udp[self.socket];
+        state.settle(now);
+        state.dropped_full
+    }
+}
+
+/// A node crashed: its UDP sockets close and lose what was in flight.
+pub(crate) fn crash_node(world: &mut World, node: u32, incarnation: NodeId) {
+    for state in &mut world.net.udp {
+        if state.node == node && state.incarnation == incarnation && state.open {
+            state.open = false;
+            state.in_flight.clear();
+            state.buffer.clear();
+            let key = (node, Protocol::Udp, state.port);
+            world.net.bound.remove(&key);
+        }
+    }
+}
+
+impl Drop for UdpSocket {
+    fn drop(&mut self) {
+        let Ok(mut world) = self.world.try_borrow_mut() else {
+            return;
+        };
+        let world = &mut *world;
+        let state = &mut world.net.udp[self.socket];
+        if !state.open {
+            return;
+        }
+        state.open = false;
+        state.in_flight.clear();
+        state.buffer.clear();
+        let key = (state.node, Protocol::Udp, state.port);
+        if world.net.bound.get(&key) == Some(&self.socket) {
+            world.net.bound.remove(&key);
+        }
+    }
+}
+
+impl std::fmt::Debug for UdpSocket {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.local_addr() {
+            Ok(addr) => write!(f, "UdpSocket({addr})"),
+            Err(_) => f.write_str("UdpSocket"),
+        }
+    }
+}

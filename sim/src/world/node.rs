@@ -1,0 +1,219 @@
+//! Nodes: named machines with their own tasks, address, disk and `init`.
+//!
+//! The main future runs on node `main`. A task spawned from a task runs on
+//! its parent's node; [`Node::spawn`] puts one on another node. A crash
+//! drops every task of the node at the next step boundary (destructors run,
+//! handles held elsewhere resolve with a `JoinError` naming the crash), kills
+//! its timers and pool jobs, resets its connections and applies the disk's
+//! crash model; a restart runs `init` again on the same disk.
+
+use std::future::Future;
+use std::net::IpAddr;
+use std::rc::Rc;
+
+use super::{cx, default_ip, fs, net, world, Init, NodeState, WorldRc};
+use crate::task::JoinHandle;
+
+/// Starts a node: `node::Builder::new("server").start(init)`.
+#[derive(Debug)]
+pub struct Builder {
+    name: String,
+    ip: Option<IpAddr>,
+}
+
+impl Builder {
+    /// A node called `name` (its host name on the network).
+    pub fn new(name: impl Into<String>) -> Builder {
+        Builder {
+            name: name.into(),
+            ip: None,
+        }
+    }
+
+    /// Gives the node this address instead of the next 10.0.0.x.
+    pub fn ip(mut self, ip: IpAddr) -> Builder {
+        self.ip = Some(ip);
+        self
+    }
+
+    /// Creates the node and runs `init` on it now (and again at each
+    /// restart).
+    ///
+    /// # Panics
+    ///
+    /// When the name or address is already a node's, or outside a run.
+    pub fn start<F, Fut>(self, init: F) -> Node
+    where
+        F: Fn() -> Fut + 'static,
+        Fut: Future<Output = ()> + 'static,
+    {
+        let world_rc = world("asyncsim::node::Builder::start");
+        let init: Init = Rc::new(move || Box::pin(init()));
+        let (index, incarnation) = {
+            let mut world = world_rc.borrow_mut();
+            assert!(
+                world.node_by_name(&self.name).is_none(),
+                "node::Builder::start: a node called `{}` already exists in this run (node names are host names: each must be unique)",
+                self.name
+            );
+            let index = world.nodes.len();
+            let ip = self.ip.unwrap_or_else(|| default_ip(index));
+            if let Some(other) = world.node_by_ip(ip) {
+                panic!(
+                    "node::Builder::start: address {ip} of `{}` is already node `{}`'s",
+                    self.name, world.nodes[other].name
+                );
+            }
+            let mut state = NodeState::new(self.name.clone(), ip, cx::NodeId::MAIN);
+            state.init = Some(init.clone());
+            world.nodes.push(state);
+            let incarnation = world.new_incarnation(index);
+            (index, incarnation)
+        };
+        drop(cx::spawn_on(incarnation, init(), Some(self.name)));
+        Node {
+            world: world_rc,
+            index,
+        }
+    }
+}
+
+/// A handle to a node of the current run. Cheap to clone.
+#[derive(Clone)]
+pub struct Node {
+    world: WorldRc,
+    index: usize,
+}
+
+/// The node the calling task runs on (`main` for the main future).
+///
+/// ```
+/// use asyncsim_sim::{node, Config, Sim};
+/// let run = Sim::new(Config::new()).run(async { node::current().name() });
+/// assert_eq!(run.result.unwrap(), "main");
+/// ```
+pub fn current() -> Node {
+    let world_rc = world("asyncsim::node::current");
+    let index = world_rc.borrow().current().0;
+    Node {
+        world: world_rc,
+        index,
+    }
+}
+
+/// The node called `name` in this run, if there is one.
+pub fn lookup(name: &str) -> Option<Node> {
+    let world_rc = world("asyncsim::node::lookup");
+    let index = world_rc.borrow().node_by_name(name)?;
+    Some(Node {
+        world: world_rc,
+        index,
+    })
+}
+
+impl Node {
+    /// The node's name (its host name).
+    pub fn name(&self) -> String {
+        self.world.borrow().nodes[self.index].name.clone()
+    }
+
+    /// The node's IP address.
+    pub fn ip(&self) -> IpAddr {
+        self.world.borrow().nodes[self.index].ip
+    }
+
+    /// True unless the node crashed and was not restarted.
+    pub fn is_running(&self) -> bool {
+        self.world.borrow().nodes[self.index].running
+    }
+
+    /// Spawns a task on this node.
+    ///
+    /// # Panics
+    ///
+    /// When the node is down (crashed and not restarted).
+    pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        let incarnation = {
+            let world = self.world.borrow();
+            let node = &world.nodes[self.index];
+            assert!(
+                node.running,
+                "Node::spawn on node `{}`, which is down (crashed and not restarted): restart it first",
+                node.name
+            );
+            node.incarnation
+        };
+        cx::spawn_on(incarnation, future, None)
+    }
+
+    /// Crashes the node: its tasks are dropped at the next step boundary,
+    /// its connections reset, its listeners and sockets close, and its disk
+    /// keeps what the crash model keeps. Crashing a node that is down does
+    /// nothing.
+    ///
+    /// # Panics
+    ///
+    /// For node `main` (the main future cannot crash: use another node).
+    pub fn crash(&self) {
+        let incarnation = {
+            let mut world = self.world.borrow_mut();
+            let world = &mut *world;
+            assert!(
+                self.index != 0,
+                "Node::crash on node `main`: the main future's node cannot crash; run the code to crash on a node of its own"
+            );
+            let node = &mut world.nodes[self.index];
+            if !node.running {
+                return;
+            }
+            node.running = false;
+            let incarnation = node.incarnation;
+            let index = self.index as u32;
+            net::tcp_crash(world, index, incarnation);
+            net::udp_crash(world, index, incarnation);
+            fs::crash(&mut world.nodes[self.index].disk);
+            incarnation
+        };
+        let name = self.name();
+        cx::crash_node(incarnation, format!("node `{name}` crashed"));
+    }
+
+    /// Starts the node again (crashing it first if it runs): `init` runs
+    /// on the same disk.
+    ///
+    /// # Panics
+    ///
+    /// For node `main`, which has no `init`.
+    pub fn restart(&self) {
+        if self.is_running() {
+            self.crash();
+        }
+        let (incarnation, init, name) = {
+            let mut world = self.world.borrow_mut();
+            let init = world.nodes[self.index]
+                .init
+                .clone()
+                .expect("asyncsim bug: a node other than main without init");
+            world.nodes[self.index].running = true;
+            let incarnation = world.new_incarnation(self.index);
+            (incarnation, init, world.nodes[self.index].name.clone())
+        };
+        drop(cx::spawn_on(incarnation, init(), Some(name)));
+    }
+}
+
+impl std::fmt::Debug for Node {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.world.try_borrow() {
+            Ok(world) => {
+                let node = &world.nodes[self.index];
+                write!(f, "Node({} {})", node.name, node.ip)
+            }
+            Err(_) => f.write_str("Node"),
+        }
+    }
+}

@@ -1,0 +1,146 @@
+//! A partition holds messages back; `repair` lets them through, in order; a
+//! cut that lasts past `tcp_timeout` breaks the stream on both ends;
+//! connecting across a cut times out; datagrams across it are lost.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::time::Duration;
+
+use asyncsim::net::{self, NetConfig, TcpListener, TcpStream, UdpSocket};
+use asyncsim::{node, Explore};
+use futures::{AsyncReadExt, AsyncWriteExt};
+
+/// Starts node `server`, which appends everything it reads on port 7000 to
+/// the returned buffer.
+fn recording_server() -> Rc<RefCell<Vec<u8>>> {
+    let seen = Rc::new(RefCell::new(Vec::new()));
+    let record = seen.clone();
+    node::Builder::new("server").start(move || {
+        let record = record.clone();
+        async move {
+            let listener = TcpListener::bind("0.0.0.0:7000").await.unwrap();
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let mut buf = [0u8; 16];
+            loop {
+                match stream.read(&mut buf).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => record.borrow_mut().extend_from_slice(&buf[..n]),
+                }
+            }
+        }
+    });
+    seen
+}
+
+#[test]
+fn a_partition_holds_segments_back_and_repair_delivers_them_in_order() {
+    asyncsim::check(Explore::new().runs(300), || async {
+        let seen = recording_server();
+        asyncsim::time::sleep(Duration::from_millis(1)).await;
+        let mut stream = TcpStream::connect("server:7000").await.unwrap();
+        stream.write_all(b"ab").await.unwrap();
+        asyncsim::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(*seen.borrow(), b"ab");
+        net::partition("main", "server");
+        stream.write_all(b"cd").await.unwrap();
+        stream.write_all(b"ef").await.unwrap();
+        asyncsim::time::sleep(Duration::from_secs(5)).await;
+        assert_eq!(*seen.borrow(), b"ab", "bytes crossed a partition");
+        net::repair("main", "server");
+        stream.write_all(b"gh").await.unwrap();
+        asyncsim::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(*seen.borrow(), b"abcdefgh");
+    });
+}
+
+#[test]
+fn isolate_blocks_like_a_partition_and_rejoin_restores() {
+    asyncsim::check(Explore::new().runs(200), || async {
+        let seen = recording_server();
+        asyncsim::time::sleep(Duration::from_millis(1)).await;
+        let mut stream = TcpStream::connect("server:7000").await.unwrap();
+        net::isolate("server");
+        stream.write_all(b"xy").await.unwrap();
+        asyncsim::time::sleep(Duration::from_secs(1)).await;
+        assert!(seen.borrow().is_empty());
+        net::rejoin("server");
+        asyncsim::time::sleep(Duration::from_millis(100)).await;
+        assert_eq!(*seen.borrow(), b"xy");
+    });
+}
+
+#[test]
+fn a_cut_longer_than_tcp_timeout_breaks_both_ends_with_timed_out() {
+    asyncsim::check(Explore::new().runs(200), || async {
+        let server_error = Rc::new(RefCell::new(None));
+        let record = server_error.clone();
+        node::Builder::new("server").start(move || {
+            let record = record.clone();
+            async move {
+                let listener = TcpListener::bind("0.0.0.0:7000").await.unwrap();
+                let (mut stream, _) = listener.accept().await.unwrap();
+                let mut buf = [0u8; 16];
+                loop {
+                    match stream.read(&mut buf).await {
+                        Ok(0) => return,
+                        Ok(_) => {}
+                        Err(error) => {
+                            *record.borrow_mut() = Some(error.kind());
+                            return;
+                        }
+                    }
+                }
+            }
+        });
+        net::set_link(
+            "main",
+            "server",
+            NetConfig::new().tcp_timeout(Duration::from_secs(2)),
+        );
+        asyncsim::time::sleep(Duration::from_millis(1)).await;
+        let mut stream = TcpStream::connect("server:7000").await.unwrap();
+        net::partition("main", "server");
+        stream.write_all(b"lost in the cut").await.unwrap();
+        let mut buf = [0u8; 4];
+        let error = stream.read(&mut buf).await.unwrap_err();
+        assert_eq!(error.kind(), std::io::ErrorKind::TimedOut);
+        assert!(asyncsim::time::Instant::now().since_start() >= Duration::from_secs(2));
+        asyncsim::time::sleep(Duration::from_millis(1)).await;
+        assert_eq!(*server_error.borrow(), Some(std::io::ErrorKind::TimedOut));
+        let again = stream.write_all(b"more").await.unwrap_err();
+        assert_eq!(again.kind(), std::io::ErrorKind::TimedOut);
+    });
+}
+
+#[test]
+fn connecting_across_a_cut_times_out_and_datagrams_across_it_are_lost() {
+    asyncsim::check(Explore::new().runs(100), || async {
+        node::Builder::new("server").start(|| async {
+            let _listener = TcpListener::bind("0.0.0.0:7000").await.unwrap();
+            let socket = UdpSocket::bind("0.0.0.0:7000").await.unwrap();
+            let mut buf = [0u8; 8];
+            let (n, from) = socket.recv_from(&mut buf).await.unwrap();
+            socket.send_to(&buf[..n], from).await.unwrap();
+            std::future::pending::<()>().await;
+        });
+        net::set_link(
+            "main",
+            "server",
+            NetConfig::new().tcp_timeout(Duration::from_secs(3)),
+        );
+        asyncsim::time::sleep(Duration::from_millis(1)).await;
+        net::partition_oneway("main", "server");
+        let error = TcpStream::connect("server:7000").await.unwrap_err();
+        assert_eq!(error.kind(), std::io::ErrorKind::TimedOut);
+        let socket = UdpSocket::bind("0.0.0.0:0").await.unwrap();
+        socket.send_to(b"lost", "server:7000").await.unwrap();
+        let mut buf = [0u8; 8];
+        let nothing =
+            asyncsim::time::timeout(Duration::from_secs(1), socket.recv_from(&mut buf)).await;
+        assert!(nothing.is_err(), "a datagram crossed a cut");
+        net::repair("main", "server");
+        socket.send_to(b"ping", "server:7000").await.unwrap();
+        let (n, _) = socket.recv_from(&mut buf).await.unwrap();
+        assert_eq!(&buf[..n], b"ping");
+    });
+}

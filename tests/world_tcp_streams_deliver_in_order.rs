@@ -1,0 +1,180 @@
+//! A TCP stream delivers every byte, in order, whatever the latency and the
+//! loss on its link (a lost segment is a retransmission delay, never lost
+//! bytes); half-close gives the reader EOF; nothing listening is refused.
+
+use std::time::Duration;
+
+use asyncsim::net::{NetConfig, TcpListener, TcpStream};
+use asyncsim::{node, Explore, Strategy};
+use futures::{AsyncReadExt, AsyncWriteExt};
+
+fn lossy() -> NetConfig {
+    NetConfig::new()
+        .latency(Duration::from_millis(1), Duration::from_millis(40))
+        .loss(0.3)
+}
+
+/// The client's chunks: sizes drawn from the tape.
+fn chunks() -> Vec<Vec<u8>> {
+    let count = asyncsim::random_range(1..12usize);
+    let mut next = 0u8;
+    (0..count)
+        .map(|_| {
+            let size = asyncsim::random_range(1..300usize);
+            (0..size)
+                .map(|_| {
+                    next = next.wrapping_add(1);
+                    next
+                })
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn stream_bytes_arrive_complete_and_in_order_under_any_latency_and_loss() {
+    for strategy in [Strategy::Random, Strategy::Pct { depth: 2 }] {
+        asyncsim::check(Explore::new().runs(300).strategy(strategy), || async {
+            let received = asyncsim::sync::oneshot::channel();
+            let (tell, heard) = received;
+            let tell = std::rc::Rc::new(std::cell::RefCell::new(Some(tell)));
+            node::Builder::new("server").start(move || {
+                let tell = tell.clone();
+                async move {
+                    let listener = TcpListener::bind("0.0.0.0:7000").await.unwrap();
+                    let (mut stream, _) = listener.accept().await.unwrap();
+                    let mut all = Vec::new();
+                    stream.read_to_end(&mut all).await.unwrap();
+                    if let Some(tell) = tell.borrow_mut().take() {
+                        let _ = tell.send(all);
+                    }
+                }
+            });
+            asyncsim::net::set_link("main", "server", lossy());
+            asyncsim::time::sleep(Duration::from_millis(1)).await;
+            let sent = chunks();
+            let mut stream = TcpStream::connect("server:7000").await.unwrap();
+            for chunk in &sent {
+                stream.write_all(chunk).await.unwrap();
+                if asyncsim::random_range(0..3u8) == 0 {
+                    asyncsim::yield_now().await;
+                }
+            }
+            stream.close().await.unwrap();
+            let all = heard.await.unwrap();
+            assert_eq!(
+                all,
+                sent.concat(),
+                "the server read other bytes than were sent"
+            );
+        });
+    }
+}
+
+#[test]
+fn both_directions_are_independent_and_ordered() {
+    asyncsim::check(Explore::new().runs(200), || async {
+        node::Builder::new("echo").start(|| async {
+            let listener = TcpListener::bind("0.0.0.0:9").await.unwrap();
+            loop {
+                let (mut stream, _) = listener.accept().await.unwrap();
+                asyncsim::spawn(async move {
+                    let mut buf = [0u8; 64];
+                    loop {
+                        let n = stream.read(&mut buf).await.unwrap();
+                        if n == 0 {
+                            return;
+                        }
+                        stream.write_all(&buf[..n]).await.unwrap();
+                    }
+                });
+            }
+        });
+        asyncsim::net::set_link("main", "echo", lossy());
+        asyncsim::time::sleep(Duration::from_millis(1)).await;
+        let mut stream = TcpStream::connect("echo:9").await.unwrap();
+        let sent: Vec<u8> = (0..200u8).collect();
+        let (mut reader, mut writer) = stream.split();
+        let write = async {
+            for piece in sent.chunks(7) {
+                writer.write_all(piece).await.unwrap();
+            }
+            writer.close().await.unwrap();
+        };
+        let read = async {
+            let mut back = Vec::new();
+            reader.read_to_end(&mut back).await.unwrap();
+            back
+        };
+        let ((), back) = futures::join!(write, read);
+        assert_eq!(back, sent);
+    });
+}
+
+#[test]
+fn connect_to_a_port_nobody_listens_on_is_refused_and_an_unknown_host_is_not_found() {
+    asyncsim::check(Explore::new().runs(50), || async {
+        node::Builder::new("quiet").start(|| async {});
+        let refused = TcpStream::connect("quiet:80").await.unwrap_err();
+        assert_eq!(refused.kind(), std::io::ErrorKind::ConnectionRefused);
+        let unknown = TcpStream::connect("nowhere:80").await.unwrap_err();
+        assert_eq!(unknown.kind(), std::io::ErrorKind::NotFound);
+        assert!(unknown.to_string().contains("nowhere"), "{unknown}");
+    });
+}
+
+#[test]
+fn binding_a_port_in_use_is_addr_in_use_and_another_nodes_address_is_not_available() {
+    let run = asyncsim::Sim::new(asyncsim::Config::new()).run(async {
+        let _first = TcpListener::bind("0.0.0.0:7000").await.unwrap();
+        let again = TcpListener::bind("127.0.0.1:7000").await.unwrap_err();
+        assert_eq!(again.kind(), std::io::ErrorKind::AddrInUse);
+        node::Builder::new("other").start(|| async {});
+        let foreign = TcpListener::bind("other:7001").await.unwrap_err();
+        assert_eq!(foreign.kind(), std::io::ErrorKind::AddrNotAvailable);
+        // UDP ports are another space.
+        asyncsim::net::UdpSocket::bind("0.0.0.0:7000")
+            .await
+            .unwrap();
+    });
+    run.result.unwrap();
+}
+
+#[test]
+fn loopback_streams_work_inside_one_node() {
+    asyncsim::check(Explore::new().runs(100), || async {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = asyncsim::spawn(async move {
+            let (mut stream, peer) = listener.accept().await.unwrap();
+            assert_eq!(peer.ip(), asyncsim::node::current().ip());
+            let mut text = String::new();
+            stream.read_to_string(&mut text).await.unwrap();
+            text
+        });
+        let mut client = TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+        client.write_all(b"hello ").await.unwrap();
+        client.write_all(b"world").await.unwrap();
+        drop(client); // EOF
+        assert_eq!(server.await.unwrap(), "hello world");
+    });
+}
+
+#[test]
+fn a_stream_from_another_run_is_an_error_not_a_hang() {
+    let mut sim = asyncsim::Sim::new(asyncsim::Config::new());
+    let first = sim.run(async {
+        let listener = TcpListener::bind("0.0.0.0:1").await.unwrap();
+        let client = TcpStream::connect("main:1").await.unwrap();
+        (listener, client)
+    });
+    let (listener, mut client) = first.result.unwrap();
+    let second = sim.run(async move {
+        let write = client.write_all(b"x").await.unwrap_err();
+        let accept = listener.accept().await.unwrap_err();
+        (write.to_string(), accept.to_string())
+    });
+    let (write, accept) = second.result.unwrap();
+    assert!(write.contains("another run"), "{write}");
+    assert!(accept.contains("another run"), "{accept}");
+}
