@@ -50,15 +50,17 @@ impl<F: Future> Future for OnNode<F> {
             self.future = None;
             return Poll::Pending;
         }
-        let outer = CURRENT_NODE.with(|c| c.replace(self.node));
-        let node = self.node;
-        let result = match self.future.as_mut() {
+        struct Restore(u32);
+        impl Drop for Restore {
+            fn drop(&mut self) {
+                CURRENT_NODE.with(|c| c.set(self.0));
+            }
+        }
+        let _restore = Restore(CURRENT_NODE.with(|c| c.replace(self.node)));
+        match self.future.as_mut() {
             Some(future) => future.as_mut().poll(context),
             None => Poll::Pending,
-        };
-        CURRENT_NODE.with(|c| c.set(outer));
-        let _ = node;
-        result
+        }
     }
 }
 

@@ -219,6 +219,13 @@ pub(crate) fn crash_node(world: &mut World, node: u32, incarnation: NodeId) {
                 continue;
             }
             world.net.connections[connection].dropped[side] = true;
+            if side == 0 {
+                let port = world.net.connections[connection].addrs[0].port();
+                let key = (node, Protocol::Tcp, port);
+                if world.net.bound.get(&key) == Some(&usize::MAX) {
+                    world.net.bound.remove(&key);
+                }
+            }
             if peer_node == node || world.net.is_cut(node, peer_node) {
                 continue;
             }
@@ -233,7 +240,11 @@ pub(crate) fn crash_node(world: &mut World, node: u32, incarnation: NodeId) {
             continue;
         }
         state.open = false;
+        let key = (state.node, Protocol::Tcp, state.port);
         let backlog = std::mem::take(&mut state.backlog);
+        if world.net.bound.get(&key) == Some(&listener) {
+            world.net.bound.remove(&key);
+        }
         for (_, connection) in backlog {
             let c = &mut world.net.connections[connection];
             c.dropped[1] = true;
