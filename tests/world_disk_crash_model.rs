@@ -59,9 +59,15 @@ fn unsynced_data_sometimes_does_not_survive_and_sometimes_does() {
         (synced.len(), unsynced.map(|bytes| bytes.len()))
     });
     let values: Vec<(usize, Option<usize>)> = outcomes.distinct().into_iter().cloned().collect();
-    assert!(values.contains(&(7, None)), "unsynced data always survived: {values:?}");
+    assert!(
+        values.contains(&(7, None)),
+        "unsynced data always survived: {values:?}"
+    );
     assert!(values.iter().any(|(synced, _)| *synced == 12), "{values:?}");
-    assert!(values.iter().any(|(_, unsynced)| *unsynced == Some(8)), "{values:?}");
+    assert!(
+        values.iter().any(|(_, unsynced)| *unsynced == Some(8)),
+        "{values:?}"
+    );
 }
 
 #[test]
@@ -86,7 +92,10 @@ fn a_directory_sync_makes_a_rename_durable() {
         .unwrap();
         db.crash();
         db.restart();
-        let state = db.spawn(async { fs::read("/d/state").await }).await.unwrap();
+        let state = db
+            .spawn(async { fs::read("/d/state").await })
+            .await
+            .unwrap();
         assert_eq!(state.unwrap(), b"v2");
     });
 }
@@ -94,7 +103,10 @@ fn a_directory_sync_makes_a_rename_durable() {
 #[test]
 fn errors_are_the_os_errors_and_a_path_outside_the_root_is_refused() {
     let run = Sim::new(Config::new()).run(async {
-        assert_eq!(fs::read("/missing").await.unwrap_err().kind(), ErrorKind::NotFound);
+        assert_eq!(
+            fs::read("/missing").await.unwrap_err().kind(),
+            ErrorKind::NotFound
+        );
         fs::write("/a", b"x").await.unwrap();
         let exists = fs::OpenOptions::new()
             .write(true)
@@ -107,7 +119,10 @@ fn errors_are_the_os_errors_and_a_path_outside_the_root_is_refused() {
         assert_eq!(no_parent.kind(), ErrorKind::NotFound);
         let outside = fs::read("/../etc/passwd").await.unwrap_err();
         assert_eq!(outside.kind(), ErrorKind::InvalidInput);
-        assert!(outside.to_string().contains("outside the disk"), "{outside}");
+        assert!(
+            outside.to_string().contains("outside the disk"),
+            "{outside}"
+        );
         assert!(fs::metadata("/").await.unwrap().is_dir());
         assert_eq!(fs::metadata("/a").await.unwrap().len(), 1);
     });
@@ -132,7 +147,10 @@ fn each_node_has_its_own_disk_that_survives_restarts() {
         asyncsim::time::sleep(std::time::Duration::from_secs(1)).await;
         a.restart();
         asyncsim::time::sleep(std::time::Duration::from_secs(1)).await;
-        let boots = a.spawn(async { fs::read("/boots").await.unwrap() }).await.unwrap();
+        let boots = a
+            .spawn(async { fs::read("/boots").await.unwrap() })
+            .await
+            .unwrap();
         assert_eq!(boots, b"boot\nboot\n");
         let other = b.spawn(async { fs::read("/boots").await }).await.unwrap();
         assert_eq!(other.unwrap_err().kind(), ErrorKind::NotFound);

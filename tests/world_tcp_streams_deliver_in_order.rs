@@ -78,7 +78,7 @@ fn both_directions_are_independent_and_ordered() {
             let listener = TcpListener::bind("0.0.0.0:9").await.unwrap();
             loop {
                 let (mut stream, _) = listener.accept().await.unwrap();
-                asyncsim::spawn(async move {
+                drop(asyncsim::spawn(async move {
                     let mut buf = [0u8; 64];
                     loop {
                         let n = stream.read(&mut buf).await.unwrap();
@@ -87,12 +87,12 @@ fn both_directions_are_independent_and_ordered() {
                         }
                         stream.write_all(&buf[..n]).await.unwrap();
                     }
-                });
+                }));
             }
         });
         asyncsim::net::set_link("main", "echo", lossy());
         asyncsim::time::sleep(Duration::from_millis(1)).await;
-        let mut stream = TcpStream::connect("echo:9").await.unwrap();
+        let stream = TcpStream::connect("echo:9").await.unwrap();
         let sent: Vec<u8> = (0..200u8).collect();
         let (mut reader, mut writer) = stream.split();
         let write = async {

@@ -8,8 +8,9 @@
 
 use std::time::Duration;
 
-use super::{cx, label, net, node, world};
+use super::{cx, net, node, world};
 use crate::config::duration_to_ns;
+use crate::tape::DrawLabel;
 use crate::task::JoinHandle;
 
 /// FoundationDB's BUGGIFY: `false` canonically, `true` with
@@ -23,8 +24,8 @@ use crate::task::JoinHandle;
 /// assert!(!run.result.unwrap()); // the default rate is 0
 /// ```
 pub fn buggify() -> bool {
-    let rate = cx::buggify_rate();
-    rate > 0.0 && cx::draw_weighted(label::FAULT, 2, rate, "asyncsim::fault::buggify") == 1
+    let rate = super::shim::buggify_rate();
+    rate > 0.0 && cx::draw_weighted(DrawLabel::Fault, 2, rate, "asyncsim::fault::buggify") == 1
 }
 
 /// One fault the nemesis can inject (and later heal).
@@ -221,7 +222,7 @@ impl Nemesis {
         for _ in 0..self.rounds {
             let wait = if max > min {
                 let bucket = cx::draw(
-                    label::FAULT,
+                    DrawLabel::Fault,
                     INTERVAL_BUCKETS,
                     "asyncsim::fault nemesis interval",
                 );
@@ -235,7 +236,7 @@ impl Nemesis {
                 crate::trace::mark(format!("nemesis: heal {}", fault.describe()));
             }
             let choice = cx::draw_weighted(
-                label::FAULT,
+                DrawLabel::Fault,
                 plan.len() as u64 + 1,
                 self.probability,
                 "asyncsim::fault nemesis",

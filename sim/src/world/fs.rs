@@ -35,8 +35,9 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use super::shim::NodeId;
-use super::{cx, label, same_run, world, World, WorldRc};
+use super::{cx, same_run, world, World, WorldRc};
+use crate::cx::NodeId;
+use crate::tape::DrawLabel;
 
 /// The torn-write unit.
 pub const SECTOR_BYTES: usize = 512;
@@ -140,7 +141,7 @@ fn survivors(bound: usize, what: &str) -> usize {
         return 0;
     }
     cx::draw_weighted(
-        label::DISK,
+        DrawLabel::Disk,
         bound as u64,
         UNSYNCED_SURVIVAL_PROBABILITY,
         what,
@@ -282,7 +283,7 @@ async fn operation(world_rc: &WorldRc, node: usize, what: &str) -> io::Result<()
         crate::config::duration_to_ns(LATENCY_RANGE.0),
         crate::config::duration_to_ns(LATENCY_RANGE.1),
     );
-    let bucket = cx::draw(label::DISK, 4, what);
+    let bucket = cx::draw(DrawLabel::Disk, 4, what);
     let latency = min + (max - min) / 3 * bucket;
     crate::time::sleep(Duration::from_nanos(latency)).await;
     fail_maybe(world_rc, node, what)
@@ -290,7 +291,7 @@ async fn operation(world_rc: &WorldRc, node: usize, what: &str) -> io::Result<()
 
 fn fail_maybe(world_rc: &WorldRc, node: usize, what: &str) -> io::Result<()> {
     let rate = world_rc.borrow().nodes[node].disk.error_rate;
-    if rate > 0.0 && cx::draw_weighted(label::DISK, 2, rate, what) == 1 {
+    if rate > 0.0 && cx::draw_weighted(DrawLabel::Disk, 2, rate, what) == 1 {
         return Err(os_error(EIO));
     }
     Ok(())

@@ -33,19 +33,8 @@ pub mod net;
 pub mod node;
 pub(crate) mod shim;
 
-pub(crate) use shim as cx;
-use shim::NodeId;
-
-/// Draw labels of the world (until the kernel's own labels land).
-pub(crate) mod label {
-    use crate::tape::DrawLabel;
-    /// Network latency, loss and duplication.
-    pub(crate) const NET: DrawLabel = DrawLabel::Random;
-    /// Nemesis and buggify decisions.
-    pub(crate) const FAULT: DrawLabel = DrawLabel::Random;
-    /// Disk latency, errors and crash outcomes.
-    pub(crate) const DISK: DrawLabel = DrawLabel::Random;
-}
+use crate::cx;
+use crate::cx::NodeId;
 
 /// A node's `init`, type-erased: makes the future run at each start.
 pub(crate) type Init = Rc<dyn Fn() -> Pin<Box<dyn Future<Output = ()>>>>;
@@ -100,10 +89,16 @@ impl World {
         }
     }
 
-    /// A fresh incarnation id for node `index`.
+    /// A fresh incarnation id for node `index`: each start of a node is a
+    /// node of its own to the kernel, so a crash never meets the tasks of
+    /// the restart that follows it.
     pub(crate) fn new_incarnation(&mut self, index: usize) -> NodeId {
-        let id = NodeId(self.incarnations.len() as u32);
-        self.incarnations.push(index as u32);
+        let id = cx::new_node(&self.nodes[index].name);
+        let slot = id.0 as usize;
+        if self.incarnations.len() <= slot {
+            self.incarnations.resize(slot + 1, 0);
+        }
+        self.incarnations[slot] = index as u32;
         self.nodes[index].incarnation = id;
         id
     }

@@ -64,7 +64,7 @@ impl Builder {
                     self.name, world.nodes[other].name
                 );
             }
-            let mut state = NodeState::new(self.name.clone(), ip, cx::NodeId::MAIN);
+            let mut state = NodeState::new(self.name.clone(), ip, crate::cx::NodeId::MAIN);
             state.init = Some(init.clone());
             world.nodes.push(state);
             let incarnation = world.new_incarnation(index);

@@ -19,8 +19,9 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::task::Waker;
 use std::time::Duration;
 
-use super::{cx, label, world, World};
+use super::{cx, world, World};
 use crate::config::duration_to_ns;
+use crate::tape::DrawLabel;
 
 mod tcp;
 mod udp;
@@ -203,7 +204,7 @@ impl Network {
     /// The config of the link `from → to`.
     pub(crate) fn config(&mut self, from: u32, to: u32) -> NetConfig {
         if self.default.is_none() {
-            self.default = Some(crate::world::cx::net_config());
+            self.default = Some(crate::world::shim::net_config());
         }
         self.link(from, to)
     }
@@ -220,14 +221,14 @@ impl Network {
         if min >= max {
             return min + clog;
         }
-        let bucket = cx::draw(label::NET, LATENCY_BUCKETS, "asyncsim::net latency");
+        let bucket = cx::draw(DrawLabel::Net, LATENCY_BUCKETS, "asyncsim::net latency");
         min + (max - min) / (LATENCY_BUCKETS - 1) * bucket + clog
     }
 
     /// A weighted `net` draw: true with `probability` (under Random and
     /// PCT), false canonically.
     pub(crate) fn chance(probability: f64, what: &str) -> bool {
-        probability > 0.0 && cx::draw_weighted(label::NET, 2, probability, what) == 1
+        probability > 0.0 && cx::draw_weighted(DrawLabel::Net, 2, probability, what) == 1
     }
 }
 

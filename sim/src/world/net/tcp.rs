@@ -16,7 +16,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
 use super::{park_reader, wake_reader_at, Network, Protocol, ToAddress};
-use crate::world::shim::NodeId;
+use crate::cx::NodeId;
 use crate::world::{cx, same_run, world, World, WorldRc};
 
 /// A listener's state.

@@ -9,7 +9,7 @@ use std::net::SocketAddr;
 use std::task::{Context, Poll, Waker};
 
 use super::{park_reader, wake_reader_at, Address, Network, Protocol, ToAddress};
-use crate::world::shim::NodeId;
+use crate::cx::NodeId;
 use crate::world::{cx, same_run, world, World, WorldRc};
 
 /// A receive buffer holds this many datagrams unless set otherwise.
