@@ -1,0 +1,136 @@
+//! A crash drops every task of the node (their destructors run, nothing of
+//! them runs again), resolves handles held elsewhere with a crash error,
+//! resets the peers' streams, and frees the node's ports for its restart.
+
+use std::cell::Cell;
+use std::io::ErrorKind;
+use std::rc::Rc;
+use std::time::Duration;
+
+use asyncsim::net::{TcpListener, TcpStream};
+use asyncsim::{node, Explore};
+use futures::{AsyncReadExt, AsyncWriteExt};
+
+/// Counts drops of the values it guards.
+struct DropCounter(Rc<Cell<u32>>);
+
+impl Drop for DropCounter {
+    fn drop(&mut self) {
+        self.0.set(self.0.get() + 1);
+    }
+}
+
+#[test]
+fn a_crash_drops_the_nodes_tasks_runs_their_destructors_and_nothing_runs_again() {
+    asyncsim::check(Explore::new().runs(300), || async {
+        let dropped = Rc::new(Cell::new(0));
+        let ticks = Rc::new(Cell::new(0u32));
+        let (dropped_in, ticks_in) = (dropped.clone(), ticks.clone());
+        let worker = node::Builder::new("worker").start(move || {
+            let (dropped, ticks) = (dropped_in.clone(), ticks_in.clone());
+            async move {
+                let _guard = DropCounter(dropped.clone());
+                // A child task on the same node, also dropped by the crash.
+                let child_guard = DropCounter(dropped);
+                let child_ticks = ticks.clone();
+                drop(asyncsim::spawn(async move {
+                    let _guard = child_guard;
+                    loop {
+                        asyncsim::time::sleep(Duration::from_millis(10)).await;
+                        child_ticks.set(child_ticks.get() + 1);
+                    }
+                }));
+                loop {
+                    asyncsim::time::sleep(Duration::from_millis(10)).await;
+                    ticks.set(ticks.get() + 1);
+                }
+            }
+        });
+        let spawned = worker.spawn(async {
+            std::future::pending::<()>().await;
+        });
+        asyncsim::time::sleep(Duration::from_millis(55)).await;
+        assert!(ticks.get() > 0);
+        worker.crash();
+        assert!(!worker.is_running());
+        let error = spawned.await.unwrap_err();
+        assert!(error.is_crashed(), "{error}");
+        assert_eq!(error.crashed_node(), Some("worker"));
+        assert_eq!(dropped.get(), 2, "the crashed tasks' destructors did not run");
+        let ticks_at_crash = ticks.get();
+        asyncsim::time::sleep(Duration::from_secs(1)).await;
+        assert_eq!(ticks.get(), ticks_at_crash, "a task of the crashed node ran again");
+    });
+}
+
+#[test]
+fn a_crash_resets_the_peers_streams_after_one_latency() {
+    asyncsim::check(Explore::new().runs(300), || async {
+        let server = node::Builder::new("server").start(|| async {
+            let listener = TcpListener::bind("0.0.0.0:7000").await.unwrap();
+            let (mut stream, _) = listener.accept().await.unwrap();
+            stream.write_all(b"hello").await.unwrap();
+            std::future::pending::<()>().await;
+        });
+        asyncsim::time::sleep(Duration::from_millis(1)).await;
+        let mut stream = TcpStream::connect("server:7000").await.unwrap();
+        let mut hello = [0u8; 5];
+        stream.read_exact(&mut hello).await.unwrap();
+        server.crash();
+        let crashed_at = asyncsim::time::Instant::now();
+        let mut more = [0u8; 1];
+        let error = stream.read(&mut more).await.unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::ConnectionReset);
+        let waited = crashed_at.elapsed();
+        assert!(waited >= Duration::from_millis(1) && waited <= Duration::from_millis(5), "{waited:?}");
+        let write = stream.write_all(b"x").await.unwrap_err();
+        assert_eq!(write.kind(), ErrorKind::ConnectionReset);
+        // Down: refused. Restarted: its init binds the port again.
+        let refused = TcpStream::connect("server:7000").await.unwrap_err();
+        assert_eq!(refused.kind(), ErrorKind::ConnectionRefused);
+        server.restart();
+        asyncsim::time::sleep(Duration::from_millis(1)).await;
+        let mut again = TcpStream::connect("server:7000").await.unwrap();
+        again.read_exact(&mut hello).await.unwrap();
+        assert_eq!(&hello, b"hello");
+    });
+}
+
+#[test]
+fn bad_use_of_nodes_is_a_clear_panic() {
+    let twice = asyncsim::Sim::new(asyncsim::Config::new()).run(async {
+        node::Builder::new("a").start(|| async {});
+        node::Builder::new("a").start(|| async {});
+    });
+    let message = twice.result.unwrap_err().message;
+    assert!(message.contains("a node called `a` already exists"), "{message}");
+    let spawn_on_crashed = asyncsim::Sim::new(asyncsim::Config::new()).run(async {
+        let a = node::Builder::new("a").start(|| async {});
+        a.crash();
+        drop(a.spawn(async {}));
+    });
+    let message = spawn_on_crashed.result.unwrap_err().message;
+    assert!(message.contains("which is down"), "{message}");
+}
+
+#[test]
+fn a_socket_kept_after_its_node_crashed_is_an_error() {
+    let run = asyncsim::Sim::new(asyncsim::Config::new()).run(async {
+        let kept = Rc::new(std::cell::RefCell::new(None));
+        let slot = kept.clone();
+        let server = node::Builder::new("server").start(move || {
+            let slot = slot.clone();
+            async move {
+                let listener = TcpListener::bind("0.0.0.0:1").await.unwrap();
+                *slot.borrow_mut() = Some(listener);
+            }
+        });
+        asyncsim::time::sleep(Duration::from_millis(1)).await;
+        server.crash();
+        asyncsim::time::sleep(Duration::from_millis(1)).await;
+        let listener = kept.borrow_mut().take().unwrap();
+        listener.accept().await.unwrap_err().to_string()
+    });
+    let message = run.result.unwrap();
+    assert!(message.contains("crashed"), "{message}");
+}
