@@ -56,10 +56,18 @@ fn a_crash_drops_the_nodes_tasks_runs_their_destructors_and_nothing_runs_again()
         let error = spawned.await.unwrap_err();
         assert!(error.is_crashed(), "{error}");
         assert_eq!(error.crashed_node(), Some("worker"));
-        assert_eq!(dropped.get(), 2, "the crashed tasks' destructors did not run");
+        assert_eq!(
+            dropped.get(),
+            2,
+            "the crashed tasks' destructors did not run"
+        );
         let ticks_at_crash = ticks.get();
         asyncsim::time::sleep(Duration::from_secs(1)).await;
-        assert_eq!(ticks.get(), ticks_at_crash, "a task of the crashed node ran again");
+        assert_eq!(
+            ticks.get(),
+            ticks_at_crash,
+            "a task of the crashed node ran again"
+        );
     });
 }
 
@@ -82,7 +90,10 @@ fn a_crash_resets_the_peers_streams_after_one_latency() {
         let error = stream.read(&mut more).await.unwrap_err();
         assert_eq!(error.kind(), ErrorKind::ConnectionReset);
         let waited = crashed_at.elapsed();
-        assert!(waited >= Duration::from_millis(1) && waited <= Duration::from_millis(5), "{waited:?}");
+        assert!(
+            waited >= Duration::from_millis(1) && waited <= Duration::from_millis(5),
+            "{waited:?}"
+        );
         let write = stream.write_all(b"x").await.unwrap_err();
         assert_eq!(write.kind(), ErrorKind::ConnectionReset);
         // Down: refused. Restarted: its init binds the port again.
@@ -103,7 +114,10 @@ fn bad_use_of_nodes_is_a_clear_panic() {
         node::Builder::new("a").start(|| async {});
     });
     let message = twice.result.unwrap_err().message;
-    assert!(message.contains("a node called `a` already exists"), "{message}");
+    assert!(
+        message.contains("a node called `a` already exists"),
+        "{message}"
+    );
     let spawn_on_crashed = asyncsim::Sim::new(asyncsim::Config::new()).run(async {
         let a = node::Builder::new("a").start(|| async {});
         a.crash();

@@ -611,6 +611,21 @@ impl File {
         Ok(())
     }
 
+    /// Another handle to the same open file (its own position).
+    pub fn try_clone(&self) -> io::Result<File> {
+        self.check(&self.world.borrow())?;
+        Ok(File {
+            world: self.world.clone(),
+            node: self.node,
+            incarnation: self.incarnation,
+            inode: self.inode,
+            position: self.position,
+            read: self.read,
+            write: self.write,
+            append: self.append,
+        })
+    }
+
     /// Makes the file's bytes and its directory entry durable.
     pub async fn sync_all(&self) -> io::Result<()> {
         self.check(&self.world.borrow())?;

@@ -484,25 +484,21 @@ impl World {
     }
 }
 
-/// Registers a timer for a parked reader so it wakes at `at_ns`, unless it
-/// already has one at or before then. `timer` is the reader's current timer.
+/// Makes sure a parked reader looks again by `at_ns`: a timer of its own
+/// that fires by then does it; otherwise it is woken now, and its next poll
+/// sets its own timer for the arrival. (A timer set here, from the sender's
+/// poll, would belong to the sender's node and die with it in a crash.)
 pub(crate) fn wake_reader_at(reader: &Option<Waker>, timer: &mut Option<(u64, u64)>, at_ns: u64) {
     let Some(waker) = reader else {
         return;
     };
     if let Some(key) = *timer {
-        // A timer still to fire at or before `at_ns` wakes the reader in
-        // time (one that fired already is gone).
         let now = cx::now_ns("asyncsim::net");
         if key.0 > now && key.0 <= at_ns {
             return;
         }
-        cx::cancel_timer(key);
     }
-    // The timer is set from the sender's poll: the reader's task is what
-    // it wakes; the sender's own wait reason is left as it was (unknown).
-    *timer = Some(cx::register_timer(at_ns, waker.clone()));
-    cx::set_waiting_on(crate::trace::WaitOn::Unknown);
+    waker.wake_by_ref();
 }
 
 /// Parks a reader until `next_ns` (if something is due then): stores its
