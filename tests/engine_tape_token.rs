@@ -303,7 +303,9 @@ fn each_error_names_what_is_wrong() {
         ("as1.AAAA".into(), "no checksum"),
         ("as1.AAAA.0000000".into(), "not 8 hex digits"),
         ("as1.AAAA.zzzzzzzz".into(), "not 8 hex digits"),
-        ("as1.A.B.C".into(), "more than three"),
+        // Four parts are `version.payload.origin.checksum`; five are too many.
+        ("as1.A.B.C.D".into(), "more than four"),
+        (sealed("AAAA.notahash"), "origin is not 8 hex digits"),
         ("as9.AAAA.00000000".into(), "version `as9`"),
         ("as1.AAAA.00000000".into(), "checksum"),
         (sealed("AB!C"), "not base64url"),

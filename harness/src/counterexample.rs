@@ -58,6 +58,9 @@ pub struct Counterexample {
     /// body is not deterministic): then the token does not reproduce the
     /// failure, and `check` never saves it to a regressions file.
     pub reproduced: bool,
+    /// When the replayed token was recorded by another test: the origin it
+    /// names (a hash of that test's name; this test's differs).
+    pub foreign_origin: Option<u32>,
 }
 
 impl Counterexample {
@@ -222,7 +225,14 @@ impl fmt::Display for Counterexample {
                 self.run_index + 1,
                 self.strategy
             ),
-            Origin::Replay => "replaying the given token".to_string(),
+            Origin::Replay => match self.foreign_origin {
+                Some(origin) => format!(
+                    "replaying the given token, which another test recorded (origin {origin:08x}; \
+                     this test's is {:08x}): a failure here may only mean the token is not this test's",
+                    crate::setup::origin_of(&self.test_name)
+                ),
+                None => "replaying the given token".to_string(),
+            },
             Origin::Regression => "replaying a saved regression".to_string(),
         };
         writeln!(f, "asyncsim: `{}` failed {found}", self.test_name)?;

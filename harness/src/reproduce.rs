@@ -8,7 +8,7 @@ use asyncsim_sim::{Failure, Sim, TraceMode};
 use crate::classify::{examine, failure_signature, Signature};
 use crate::counterexample::{replay_lines, Counterexample, Origin};
 use crate::persist;
-use crate::setup::{run_with, Setup};
+use crate::setup::{origin_of, run_with, Setup};
 use crate::shrink;
 use crate::summary::Schedule;
 use crate::test_result::TestResult;
@@ -36,7 +36,10 @@ where
         Schedule::Tape(_) => 0,
     };
     let strategy = setup.strategy_name();
-    let original = found.tape;
+    // Every token a report prints names this test as its origin.
+    let origin_stamp = Some(origin_of(&setup.test_name));
+    let mut original = found.tape;
+    original.set_origin(origin_stamp);
     let Some(found_failure) = found.failure else {
         // The fast run failed and the full one did not.
         let failure = Failure::body(format!(
@@ -58,6 +61,7 @@ where
             test_name: setup.test_name.clone(),
             trace_file: None,
             reproduced: false,
+            foreign_origin: setup.foreign_origin,
         };
     };
     let signature = Signature::of(&found_failure);
@@ -106,7 +110,7 @@ where
         body,
         setup.config(&Schedule::Tape(shrunk.tape.clone()), TraceMode::Full, false),
     ));
-    let (failure, tape, trace, deviations_list) = match last.failure {
+    let (failure, mut tape, trace, deviations_list) = match last.failure {
         Some(failure) if Signature::of(&failure) == signature => {
             (failure, last.tape, last.trace, last.deviations)
         }
@@ -117,6 +121,7 @@ where
             found.deviations,
         ),
     };
+    tape.set_origin(origin_stamp);
     let trace_file = if settings.write_trace_file {
         persist::write_trace_file(&setup.test_name, &tape, &trace)
     } else {
@@ -138,5 +143,6 @@ where
         test_name: setup.test_name.clone(),
         trace_file,
         reproduced: true,
+        foreign_origin: setup.foreign_origin,
     }
 }

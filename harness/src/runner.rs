@@ -41,6 +41,7 @@ where
         nondeterminism: None,
         strategy: setup.strategy_name(),
         test_name: setup.test_name.clone(),
+        foreign_token_origin: setup.foreign_origin,
     };
     let single = match &setup.source {
         Source::Replay(tape) => Some((Schedule::Tape(tape.clone()), Origin::Replay)),
@@ -55,6 +56,13 @@ where
             body,
             setup.config(&schedule, TraceMode::Full, false),
         );
+        if let Some(origin) = setup.foreign_origin {
+            eprintln!(
+                "asyncsim: `{}`: the replay token was recorded by another test (origin {origin:08x}), \
+                 not this one: running it anyway",
+                setup.test_name
+            );
+        }
         eprintln!(
             "asyncsim: `{}`: running {schedule} only; its trace:\n{}",
             setup.test_name, run.trace

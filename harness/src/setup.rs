@@ -28,6 +28,8 @@ pub(crate) struct Setup<'a> {
     pub(crate) strategy: Strategy,
     pub(crate) pct_steps_estimate: u64,
     pub(crate) test_name: String,
+    /// The origin a replayed token names when it is not this test's.
+    pub(crate) foreign_origin: Option<u32>,
 }
 
 impl Setup<'_> {
@@ -101,12 +103,20 @@ where
         let run = Sim::new(config).run(body());
         pct_steps_estimate = run.steps().max(1);
     }
+    let test_name = settings.test_name_for::<B>();
+    let foreign_origin = match &source {
+        Source::Replay(tape) => tape
+            .origin()
+            .filter(|origin| *origin != origin_of(&test_name)),
+        _ => None,
+    };
     Setup {
         settings,
-        source,
         strategy,
         pct_steps_estimate,
-        test_name: settings.test_name_for::<B>(),
+        source,
+        foreign_origin,
+        test_name,
     }
 }
 
@@ -117,4 +127,12 @@ where
 {
     *sim.config_mut() = config;
     sim.run(body())
+}
+
+/// The origin a token names: a 32-bit FNV-1a hash of the test's name, so a
+/// token replayed in another test is recognised as such.
+pub(crate) fn origin_of(test_name: &str) -> u32 {
+    test_name.bytes().fold(0x811c_9dc5u32, |hash, byte| {
+        (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193)
+    })
 }

@@ -55,6 +55,9 @@ pub struct Summary {
     /// The exploration's name ([`Explore::name`](crate::Explore::name), or
     /// the test's).
     pub test_name: String,
+    /// A replayed token named another test as its origin (its hash): it
+    /// ran here anyway, and this says so.
+    pub foreign_token_origin: Option<u32>,
 }
 
 impl fmt::Display for Summary {
@@ -96,6 +99,12 @@ impl fmt::Display for Summary {
                 "; first failure at run {}: {}",
                 failure.run_index,
                 failure.token()
+            )?;
+        }
+        if let Some(origin) = self.foreign_token_origin {
+            write!(
+                f,
+                "; the replayed token was recorded by another test (origin {origin:08x}), not this one"
             )?;
         }
         if self.nondeterminism.is_some() {

@@ -130,6 +130,10 @@ pub struct Draw {
 #[derive(Clone, Debug, Default)]
 pub struct Tape {
     draws: Vec<Draw>,
+    /// Which test the token was recorded by (a hash of its name), when the
+    /// harness stamped it: a fourth part of the token. Not a draw, so two
+    /// tapes that differ only here are equal.
+    origin: Option<u32>,
 }
 
 /// A dropped tape's buffer serves the next run's tape (see `recycle`).
@@ -164,12 +168,38 @@ impl Tape {
     pub fn with_capacity(draws: usize) -> Tape {
         Tape {
             draws: crate::recycle::take_draws(draws),
+            origin: None,
         }
     }
 
     /// A tape holding exactly these draws.
     pub fn from_draws(draws: Vec<Draw>) -> Tape {
-        Tape { draws }
+        Tape {
+            draws,
+            origin: None,
+        }
+    }
+
+    /// The test this tape's token names as its origin (a 32-bit hash of
+    /// the test's name), if any. Tokens without one (all `as1`/`as2` tokens
+    /// made before origins existed) still parse.
+    ///
+    /// ```
+    /// use asyncsim_sim::Tape;
+    /// let mut tape = Tape::new();
+    /// tape.set_origin(Some(0xfeed_beef));
+    /// let token = tape.to_string();
+    /// assert_eq!(token.split('.').count(), 4);
+    /// assert_eq!(token.parse::<Tape>().unwrap().origin(), Some(0xfeed_beef));
+    /// assert_eq!("as1..811c9dc5".parse::<Tape>().unwrap().origin(), None);
+    /// ```
+    pub fn origin(&self) -> Option<u32> {
+        self.origin
+    }
+
+    /// Stamps (or clears) the origin written into the token.
+    pub fn set_origin(&mut self, origin: Option<u32>) {
+        self.origin = origin;
     }
 
     /// The draws, in order.
@@ -314,7 +344,7 @@ impl Tape {
                 });
             }
         }
-        Ok(Tape { draws })
+        Ok(Tape::from_draws(draws))
     }
 }
 
@@ -346,8 +376,13 @@ const TOKEN_VERSION_ESCAPED: &str = "as2";
 
 impl fmt::Display for Tape {
     /// The replay token: `as1.<base64url payload>.<fnv32 checksum>`.
+    /// With an origin: `as1.<payload>.<origin: 8 hex>.<checksum>`, the
+    /// checksum covering `<payload>.<origin>`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let payload = base64_encode(&self.encode_payload());
+        let mut payload = base64_encode(&self.encode_payload());
+        if let Some(origin) = self.origin {
+            payload.push_str(&format!(".{origin:08x}"));
+        }
         write!(
             f,
             "{}.{payload}.{:08x}",
@@ -365,13 +400,17 @@ impl FromStr for Tape {
         if token.is_empty() {
             return Err(TapeError::Empty);
         }
-        let mut parts = token.split('.');
-        let version = parts.next().unwrap_or_default();
-        let payload = parts.next().ok_or(TapeError::MissingPart("payload"))?;
-        let checksum = parts.next().ok_or(TapeError::MissingPart("checksum"))?;
-        if parts.next().is_some() {
-            return Err(TapeError::Corrupt("more than three '.'-separated parts"));
-        }
+        let parts: Vec<&str> = token.split('.').collect();
+        let version = parts[0];
+        // `version.payload.checksum`, or with an origin
+        // `version.payload.origin.checksum` (the checksum covers both).
+        let (payload, origin, checksum) = match parts[1..] {
+            [] => return Err(TapeError::MissingPart("payload")),
+            [_] => return Err(TapeError::MissingPart("checksum")),
+            [payload, checksum] => (payload, None, checksum),
+            [payload, origin, checksum] => (payload, Some(origin), checksum),
+            _ => return Err(TapeError::Corrupt("more than four '.'-separated parts")),
+        };
         let escape = match version {
             TOKEN_VERSION => false,
             TOKEN_VERSION_ESCAPED => true,
@@ -381,12 +420,26 @@ impl FromStr for Tape {
             .ok()
             .filter(|_| checksum.len() == 8)
             .ok_or(TapeError::Corrupt("the checksum is not 8 hex digits"))?;
-        let actual = fnv1a32(payload.as_bytes());
+        let summed = match origin {
+            Some(origin) => format!("{payload}.{origin}"),
+            None => payload.to_string(),
+        };
+        let actual = fnv1a32(summed.as_bytes());
         if expected != actual {
             return Err(TapeError::Checksum { expected, actual });
         }
+        let origin = origin
+            .map(|origin| {
+                u32::from_str_radix(origin, 16)
+                    .ok()
+                    .filter(|_| origin.len() == 8)
+                    .ok_or(TapeError::Corrupt("the origin is not 8 hex digits"))
+            })
+            .transpose()?;
         let bytes = base64_decode(payload)?;
-        Tape::decode_payload(&bytes, escape)
+        let mut tape = Tape::decode_payload(&bytes, escape)?;
+        tape.origin = origin;
+        Ok(tape)
     }
 }
 

@@ -1,0 +1,96 @@
+//! A token names the test it came from (a hash of the test's name), and
+//! replaying it in another test says so; tokens without an origin, as made
+//! before origins existed, still replay.
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use asyncsim::{Explore, Tape};
+
+fn settings(name: &str) -> Explore {
+    Explore::without_environment()
+        .runs(500)
+        .name(name)
+        .persist(false)
+        .trace_file(false)
+        .progress(false)
+}
+
+/// Fails when the second writer runs between the first one's read and
+/// write (one deviation from FIFO).
+async fn lost_update() {
+    let counter = Rc::new(Cell::new(0));
+    let slow = counter.clone();
+    let first = asyncsim::spawn(async move {
+        let read = slow.get();
+        asyncsim::yield_now().await;
+        slow.set(read + 1);
+    });
+    let quick = counter.clone();
+    let second = asyncsim::spawn(async move {
+        asyncsim::yield_now().await;
+        quick.set(quick.get() + 1);
+    });
+    first.await.unwrap();
+    second.await.unwrap();
+    assert_eq!(counter.get(), 2, "lost update");
+}
+
+fn token_of(name: &str) -> String {
+    asyncsim::explore(settings(name), lost_update)
+        .first_failure
+        .expect("found")
+        .token()
+}
+
+#[test]
+fn the_same_schedule_found_by_two_tests_gives_two_tokens() {
+    let (a, b) = (token_of("bank::alice"), token_of("bank::bob"));
+    assert_ne!(a, b, "two tests, one token");
+    let (tape_a, tape_b): (Tape, Tape) = (a.parse().unwrap(), b.parse().unwrap());
+    assert_eq!(tape_a, tape_b, "the same draws");
+    assert_ne!(tape_a.origin(), tape_b.origin());
+    assert_eq!(a.split('.').count(), 4, "{a}");
+}
+
+#[test]
+fn replaying_a_token_in_its_own_test_says_nothing_and_elsewhere_says_so() {
+    let token: Tape = token_of("bank::alice").parse().unwrap();
+    let home = asyncsim::explore(settings("bank::alice").replay(token.clone()), lost_update);
+    assert_eq!(home.foreign_token_origin, None);
+    let home_failure = home.first_failure.expect("the token fails again");
+    assert_eq!(home_failure.foreign_origin, None);
+    assert!(
+        home_failure
+            .to_string()
+            .contains("replaying the given token\n"),
+        "{home_failure}"
+    );
+
+    let away = asyncsim::explore(settings("bank::bob").replay(token.clone()), lost_update);
+    assert_eq!(away.foreign_token_origin, token.origin());
+    assert!(
+        away.to_string()
+            .contains("the replayed token was recorded by another test"),
+        "{away}"
+    );
+    let report = away
+        .first_failure
+        .expect("the same body fails the same way")
+        .to_string();
+    assert!(report.contains("which another test recorded"), "{report}");
+}
+
+#[test]
+fn a_token_without_an_origin_still_replays_without_a_note() {
+    let mut tape: Tape = token_of("bank::alice").parse().unwrap();
+    tape.set_origin(None);
+    let old_style = tape.to_string();
+    assert_eq!(old_style.split('.').count(), 3, "{old_style}");
+    let replayed = asyncsim::explore(
+        settings("bank::bob").replay(old_style.parse().unwrap()),
+        lost_update,
+    );
+    assert_eq!(replayed.foreign_token_origin, None);
+    assert_eq!(replayed.failures, 1);
+}
