@@ -35,8 +35,29 @@ pub use asyncsim_harness as harness;
 pub use asyncsim_sim::*;
 
 pub use asyncsim_harness::{
-    check, explore, find, outcomes, Counterexample, Explore, Outcomes, Summary, Witness,
+    check, explore, find, outcomes, Counterexample, Explore, Outcomes, Summary, TraceExt, Witness,
 };
+
+/// One import for a test file: `use asyncsim::prelude::*;` brings the
+/// builder types, the entry points and the trace renderers' methods
+/// (`trace.timeline(80)`, `trace.to_chrome_json()`, `trace.to_svg()`,
+/// `trace.to_html()`).
+///
+/// ```
+/// use asyncsim::prelude::*;
+///
+/// let run = Sim::new(Config::new().strategy(Strategy::Fifo)).run(async {
+///     asyncsim::spawn(async { asyncsim::trace::mark("speak") }).await.unwrap();
+/// });
+/// assert!(run.trace.timeline(40).contains("task-1"));
+/// assert!(run.trace.to_html().contains("<svg"));
+/// check(Explore::new().runs(10).persist(false), || async {});
+/// ```
+pub mod prelude {
+    pub use asyncsim_harness::TraceExt;
+    pub use asyncsim_harness::{check, explore, find, outcomes, Explore};
+    pub use asyncsim_sim::{Config, Sim, Strategy, Tape};
+}
 /// `#[asyncsim::test]`: an `async fn` test checked over many schedules.
 pub use asyncsim_macros::test;
 

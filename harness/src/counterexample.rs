@@ -270,6 +270,11 @@ impl fmt::Display for Counterexample {
         if let Some(path) = &self.trace_file {
             writeln!(f)?;
             writeln!(f, "full trace: {}", path.display())?;
+            writeln!(
+                f,
+                "timeline page: {} (open it in a browser)",
+                crate::persist::timeline_page_path(path).display()
+            )?;
         }
         Ok(())
     }

@@ -6,8 +6,8 @@
 //! description (so a mark compares by its text, not its label index).
 //!
 //! ```
-//! use asyncsim_harness::diff::first_divergence;
-//! use asyncsim_sim::{trace, Config, Sim};
+//! use asyncsim::harness::diff::first_divergence;
+//! use asyncsim::{trace, Config, Sim};
 //!
 //! let a = Sim::new(Config::new()).run(async { trace::mark("one"); trace::mark("two") });
 //! let b = Sim::new(Config::new()).run(async { trace::mark("one"); trace::mark("TWO") });
@@ -69,11 +69,11 @@ fn same(a: &Trace, left: &Event, b: &Trace, right: &Event) -> bool {
 /// means).
 ///
 /// ```
-/// use asyncsim_harness::diff::first_divergence;
-/// use asyncsim_sim::{Config, Sim};
+/// use asyncsim::harness::diff::first_divergence;
+/// use asyncsim::{Config, Sim};
 ///
 /// let short = Sim::new(Config::new()).run(async {});
-/// let long = Sim::new(Config::new()).run(async { asyncsim_sim::yield_now().await });
+/// let long = Sim::new(Config::new()).run(async { asyncsim::yield_now().await });
 /// let divergence = first_divergence(&short.trace, &long.trace).unwrap();
 /// assert!(divergence.left.is_some() && divergence.right.is_some());
 /// ```
@@ -85,8 +85,8 @@ pub fn first_divergence(a: &Trace, b: &Trace) -> Option<TraceDivergence> {
 /// each side in the context.
 ///
 /// ```
-/// use asyncsim_harness::diff::first_divergence_with_context;
-/// use asyncsim_sim::{trace, Config, Sim};
+/// use asyncsim::harness::diff::first_divergence_with_context;
+/// use asyncsim::{trace, Config, Sim};
 ///
 /// let a = Sim::new(Config::new()).run(async { trace::mark("a") });
 /// let b = Sim::new(Config::new()).run(async { trace::mark("b") });

@@ -43,7 +43,7 @@ impl std::fmt::Display for Search {
 /// `preemptions:<max preemptions>` (and `replay:<token>`).
 ///
 /// ```
-/// use asyncsim_harness::{parse_search, Search};
+/// use asyncsim::harness::{parse_search, Search};
 /// assert_eq!(parse_search("exhaustive:2").unwrap(), Search::Exhaustive { max_deviations: 2 });
 /// assert_eq!(parse_search("preemptions:1").unwrap(), Search::Preemptions { max_preemptions: 1 });
 /// assert!(parse_search("sideways").is_err());
@@ -99,8 +99,8 @@ pub fn parse_search(text: &str) -> Result<Search, String> {
 /// value panics, naming the variable.
 ///
 /// ```
-/// use asyncsim_harness::Explore;
-/// use asyncsim_sim::Strategy;
+/// use asyncsim::Explore;
+/// use asyncsim::Strategy;
 ///
 /// let settings = Explore::new().runs(200).strategy(Strategy::Pct { depth: 2 }).jobs(2).seed(1000);
 /// assert_eq!(settings.runs_max(), 200);
@@ -443,7 +443,7 @@ impl Explore {
     /// time decides only *when* a line is printed, never what runs.
     ///
     /// ```
-    /// use asyncsim_harness::Explore;
+    /// use asyncsim::Explore;
     /// let settings = Explore::new().progress_every(std::time::Duration::from_secs(10));
     /// # let _ = settings;
     /// ```

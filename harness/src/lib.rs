@@ -2,14 +2,14 @@
 //! shrink failures, replay them, and ask questions of the schedule space.
 //!
 //! ```
-//! use asyncsim_harness::{check, explore, Explore};
+//! use asyncsim::{check, explore, Explore};
 //! use std::cell::Cell;
 //! use std::rc::Rc;
 //!
 //! // Every schedule must pass.
 //! check(Explore::new().runs(200).persist(false), || async {
-//!     let a = asyncsim_sim::spawn(async { 20 });
-//!     let b = asyncsim_sim::spawn(async { 22 });
+//!     let a = asyncsim::spawn(async { 20 });
+//!     let b = asyncsim::spawn(async { 22 });
 //!     assert_eq!(a.await.unwrap() + b.await.unwrap(), 42);
 //! });
 //!
@@ -19,9 +19,9 @@
 //!     let writers: Vec<_> = (0..2)
 //!         .map(|_| {
 //!             let counter = counter.clone();
-//!             asyncsim_sim::spawn(async move {
+//!             asyncsim::spawn(async move {
 //!                 let read = counter.get();
-//!                 asyncsim_sim::yield_now().await;
+//!                 asyncsim::yield_now().await;
 //!                 counter.set(read + 1);
 //!             })
 //!         })

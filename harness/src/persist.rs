@@ -115,6 +115,17 @@ pub(crate) fn trace_directory() -> PathBuf {
     std::env::temp_dir().join("asyncsim")
 }
 
+/// The self-contained HTML timeline written beside a trace file:
+/// `name-1234abcd.trace.json` → `name-1234abcd.html`.
+pub(crate) fn timeline_page_path(trace_file: &Path) -> PathBuf {
+    let name = trace_file
+        .file_name()
+        .and_then(|name| name.to_str())
+        .unwrap_or_default();
+    let stem = name.strip_suffix(".trace.json").unwrap_or(name);
+    trace_file.with_file_name(format!("{stem}.html"))
+}
+
 /// Writes the trace of a failing run under `target/asyncsim/`, in the trace
 /// file format (`asyncsim-trace` views, converts and diffs it).
 pub(crate) fn write_trace_file(test_name: &str, tape: &Tape, trace: &Trace) -> Option<PathBuf> {
@@ -126,8 +137,12 @@ pub(crate) fn write_trace_file(test_name: &str, tape: &Tape, trace: &Trace) -> O
         .unwrap_or_default()
         .to_string();
     let path = directory.join(format!("{}-{checksum}.trace.json", file_stem(test_name)));
-    let written =
-        std::fs::create_dir_all(&directory).and_then(|()| crate::trace_file::save(trace, &path));
+    // Beside it, the timeline as a self-contained page: a browser shows it
+    // with nothing to install.
+    let page = timeline_page_path(&path);
+    let written = std::fs::create_dir_all(&directory)
+        .and_then(|()| crate::trace_file::save(trace, &path))
+        .and_then(|()| std::fs::write(&page, crate::render::html(trace)));
     match written {
         Ok(()) => Some(path),
         Err(error) => {

@@ -191,11 +191,11 @@ impl KindName for Failure {
 /// with `.persist(false)`).
 ///
 /// ```
-/// use asyncsim_harness::{check, Explore};
+/// use asyncsim::{check, Explore};
 ///
 /// check(Explore::new().runs(100).persist(false), || async {
-///     let a = asyncsim_sim::spawn(async { 1 });
-///     let b = asyncsim_sim::spawn(async { 2 });
+///     let a = asyncsim::spawn(async { 1 });
+///     let b = asyncsim::spawn(async { 2 });
 ///     assert_eq!(a.await.unwrap() + b.await.unwrap(), 3);
 /// });
 /// ```
@@ -234,7 +234,7 @@ where
 /// run. The first failure is shrunk.
 ///
 /// ```
-/// use asyncsim_harness::{explore, Explore};
+/// use asyncsim::{explore, Explore};
 /// use std::cell::Cell;
 /// use std::rc::Rc;
 ///
@@ -244,9 +244,9 @@ where
 ///     let tasks: Vec<_> = (0..2)
 ///         .map(|_| {
 ///             let counter = counter.clone();
-///             asyncsim_sim::spawn(async move {
+///             asyncsim::spawn(async move {
 ///                 let read = counter.get();
-///                 asyncsim_sim::yield_now().await;
+///                 asyncsim::yield_now().await;
 ///                 counter.set(read + 1);
 ///             })
 ///         })
@@ -272,13 +272,13 @@ where
 /// "show me a schedule where `b` finishes first".
 ///
 /// ```
-/// use asyncsim_harness::{find, Explore};
+/// use asyncsim::{find, Explore};
 ///
 /// let witness = find(
 ///     Explore::new().runs(100),
 ///     || async {
-///         let a = asyncsim_sim::spawn(async { asyncsim_sim::trace::mark("a") });
-///         let b = asyncsim_sim::spawn(async { asyncsim_sim::trace::mark("b") });
+///         let a = asyncsim::spawn(async { asyncsim::trace::mark("a") });
+///         let b = asyncsim::spawn(async { asyncsim::trace::mark("b") });
 ///         a.await.unwrap();
 ///         b.await.unwrap();
 ///     },
@@ -330,15 +330,15 @@ where
 /// often and a witness schedule: "which print orders are possible?"
 ///
 /// ```
-/// use asyncsim_harness::{outcomes, Explore};
+/// use asyncsim::{outcomes, Explore};
 /// use std::cell::RefCell;
 /// use std::rc::Rc;
 ///
 /// let census = outcomes(Explore::new().runs(200), || async {
 ///     let printed = Rc::new(RefCell::new(String::new()));
 ///     let (p, q) = (printed.clone(), printed.clone());
-///     let a = asyncsim_sim::spawn(async move { p.borrow_mut().push('a') });
-///     let b = asyncsim_sim::spawn(async move { q.borrow_mut().push('b') });
+///     let a = asyncsim::spawn(async move { p.borrow_mut().push('a') });
+///     let b = asyncsim::spawn(async move { q.borrow_mut().push('b') });
 ///     a.await.unwrap();
 ///     b.await.unwrap();
 ///     let order = printed.borrow().clone();
@@ -407,8 +407,8 @@ where
 /// FIFO.
 ///
 /// ```
-/// use asyncsim_harness::run_schedule;
-/// use asyncsim_sim::Tape;
+/// use asyncsim::harness::run_schedule;
+/// use asyncsim::Tape;
 ///
 /// let run = run_schedule(&Tape::new(), || async { 2 + 2 });
 /// assert_eq!(run.result.unwrap(), 4);

@@ -9,12 +9,12 @@ use proptest::prelude::*;
 /// `Vec`: fewer draws and smaller values, that is toward FIFO.
 ///
 /// ```
-/// use asyncsim_harness::{run_schedule, schedules};
+/// use asyncsim::harness::{run_schedule, schedules};
 /// use proptest::prelude::*;
 ///
 /// proptest!(ProptestConfig::with_cases(32), |(schedule in schedules(), n in 1..4usize)| {
 ///     let run = run_schedule(&schedule, || async move {
-///         let tasks: Vec<_> = (0..n).map(|i| asyncsim_sim::spawn(async move { i })).collect();
+///         let tasks: Vec<_> = (0..n).map(|i| asyncsim::spawn(async move { i })).collect();
 ///         let mut sum = 0;
 ///         for task in tasks {
 ///             sum += task.await.unwrap();

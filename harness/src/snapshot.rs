@@ -6,11 +6,11 @@
 /// top-level `snapshots/`).
 ///
 /// ```no_run
-/// use asyncsim_sim::{Config, Sim, Strategy};
+/// use asyncsim::{Config, Sim, Strategy};
 /// let run = Sim::new(Config::new().strategy(Strategy::Fifo)).run(async {
-///     asyncsim_sim::trace::mark("hello");
+///     asyncsim::trace::mark("hello");
 /// });
-/// asyncsim_harness::assert_trace_snapshot!("hello_trace", run.trace);
+/// asyncsim::harness::assert_trace_snapshot!("hello_trace", run.trace);
 /// ```
 #[macro_export]
 macro_rules! assert_trace_snapshot {

@@ -4,7 +4,7 @@
 /// passes; `Result<T, E>` fails on `Err` with the error's `Debug` text.
 ///
 /// ```
-/// use asyncsim_harness::TestResult;
+/// use asyncsim::harness::TestResult;
 /// assert!(().into_test_result().is_ok());
 /// assert_eq!(Err::<(), _>("lost update").into_test_result().unwrap_err(), "\"lost update\"");
 /// ```

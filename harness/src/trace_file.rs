@@ -26,8 +26,8 @@
 //! what is wrong, not a silently different trace.
 //!
 //! ```
-//! use asyncsim_harness::trace_file;
-//! use asyncsim_sim::{trace, Config, Sim};
+//! use asyncsim::harness::trace_file;
+//! use asyncsim::{trace, Config, Sim};
 //!
 //! let run = Sim::new(Config::new()).run(async { trace::mark("hello") });
 //! let text = trace_file::to_string(&run.trace);
@@ -300,8 +300,8 @@ fn json<T: Serialize + ?Sized>(value: &T) -> String {
 /// Serialises `trace` in the trace file format (see the [module docs](self)).
 ///
 /// ```
-/// use asyncsim_harness::trace_file;
-/// use asyncsim_sim::{Config, Sim};
+/// use asyncsim::harness::trace_file;
+/// use asyncsim::{Config, Sim};
 ///
 /// let run = Sim::new(Config::new()).run(async {});
 /// let text = trace_file::to_string(&run.trace);
@@ -358,7 +358,7 @@ pub fn to_string(trace: &Trace) -> String {
 /// trace file, an unsupported version, or inconsistent contents.
 ///
 /// ```
-/// use asyncsim_harness::trace_file::{self, TraceFileError};
+/// use asyncsim::harness::trace_file::{self, TraceFileError};
 ///
 /// assert!(matches!(trace_file::from_str("{ nope"), Err(TraceFileError::Malformed(_))));
 /// assert!(matches!(
@@ -444,8 +444,8 @@ pub fn from_str(text: &str) -> Result<Trace, TraceFileError> {
 /// Writes `trace` to `path` in the trace file format.
 ///
 /// ```
-/// use asyncsim_harness::trace_file;
-/// use asyncsim_sim::{Config, Sim};
+/// use asyncsim::harness::trace_file;
+/// use asyncsim::{Config, Sim};
 ///
 /// let run = Sim::new(Config::new()).run(async {});
 /// let path = std::env::temp_dir().join("asyncsim-doc-save.trace.json");
@@ -460,7 +460,7 @@ pub fn save(trace: &Trace, path: &Path) -> io::Result<()> {
 /// Reads a trace file written by [`save`].
 ///
 /// ```
-/// use asyncsim_harness::trace_file::{self, TraceFileError};
+/// use asyncsim::harness::trace_file::{self, TraceFileError};
 /// use std::path::Path;
 ///
 /// let missing = trace_file::load(Path::new("/no/such/file.json"));

@@ -6,8 +6,8 @@
 //! machine and can be snapshotted.
 //!
 //! ```
-//! use asyncsim_harness::render::TraceExt;
-//! use asyncsim_sim::{blocking, task, time, Config, Sim, Strategy};
+//! use asyncsim::prelude::*; // the renderers' methods (`TraceExt`)
+//! use asyncsim::{blocking, task, time};
 //! use std::time::Duration;
 //!
 //! let run = Sim::new(Config::new().strategy(Strategy::Fifo)).run(async {
@@ -73,8 +73,8 @@ use asyncsim_sim::trace::Trace;
 /// See the [module docs](self) for the symbols.
 ///
 /// ```
-/// use asyncsim_harness::render::timeline_text;
-/// use asyncsim_sim::{trace, Config, Sim};
+/// use asyncsim::harness::render::timeline_text;
+/// use asyncsim::{trace, Config, Sim};
 ///
 /// let run = Sim::new(Config::new()).run(async { trace::mark("hello") });
 /// let text = timeline_text(&run.trace, 40);
@@ -90,8 +90,8 @@ pub fn timeline_text(trace: &Trace, width: usize) -> String {
 /// tracks and the treatment of zero-time polls.
 ///
 /// ```
-/// use asyncsim_harness::render::chrome_value;
-/// use asyncsim_sim::{Config, Sim};
+/// use asyncsim::harness::render::chrome_value;
+/// use asyncsim::{Config, Sim};
 ///
 /// let run = Sim::new(Config::new()).run(async {});
 /// let value = chrome_value(&run.trace);
@@ -110,8 +110,8 @@ pub fn chrome_value(trace: &Trace) -> serde_json::Value {
 /// [`chrome_value`] as a JSON string, ready to save and open in Perfetto.
 ///
 /// ```
-/// use asyncsim_harness::render::chrome_json;
-/// use asyncsim_sim::{Config, Sim};
+/// use asyncsim::harness::render::chrome_json;
+/// use asyncsim::{Config, Sim};
 ///
 /// let run = Sim::new(Config::new()).run(async {});
 /// let json = chrome_json(&run.trace);
@@ -128,11 +128,11 @@ pub fn chrome_json(trace: &Trace) -> String {
 /// virtual-time axis on top. Every shape has a `<title>` (hover text).
 ///
 /// ```
-/// use asyncsim_harness::render::svg;
-/// use asyncsim_sim::{Config, Sim};
+/// use asyncsim::harness::render::svg;
+/// use asyncsim::{Config, Sim};
 ///
 /// let run = Sim::new(Config::new()).run(async {
-///     asyncsim_sim::spawn(async {}).await.unwrap();
+///     asyncsim::spawn(async {}).await.unwrap();
 /// });
 /// let picture = svg(&run.trace);
 /// assert_eq!(picture.matches("<g class=\"lane\"").count(), 2);
@@ -145,8 +145,8 @@ pub fn svg(trace: &Trace) -> String {
 /// mouse and the full event list. No external assets.
 ///
 /// ```
-/// use asyncsim_harness::render::html;
-/// use asyncsim_sim::{Config, Sim};
+/// use asyncsim::harness::render::html;
+/// use asyncsim::{Config, Sim};
 ///
 /// let run = Sim::new(Config::new()).run(async {});
 /// let page = html(&run.trace);
@@ -157,11 +157,12 @@ pub fn html(trace: &Trace) -> String {
 }
 
 /// Method syntax for the renderers: `trace.timeline(80)`,
-/// `trace.to_chrome_json()`, `trace.to_svg()`, `trace.to_html()`.
+/// `trace.to_chrome_json()`, `trace.to_svg()`, `trace.to_html()`. In scope
+/// with `use asyncsim::prelude::*` (or `use asyncsim::TraceExt`); the free
+/// functions of this module need no import of a trait.
 ///
 /// ```
-/// use asyncsim_harness::render::TraceExt;
-/// use asyncsim_sim::{Config, Sim};
+/// use asyncsim::prelude::*;
 ///
 /// let run = Sim::new(Config::new()).run(async {});
 /// assert!(run.trace.timeline(40).starts_with(' '));

@@ -37,7 +37,7 @@ usage:
   asyncsim-trace diff A B                 the first event where two traces differ, with context
   asyncsim-trace --help | --version
 
-FILE is a trace file written by the asyncsim harness (asyncsim_harness::trace_file::save).
+FILE is a trace file written by the asyncsim harness (asyncsim::harness::trace_file::save).
 Without -o, output goes to standard output. --width defaults to $COLUMNS, else 100.
 
 exit status: 0 success (diff: identical), 1 diff found a difference, 2 usage or file error
