@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Reruns the whole benchmark — speed table (with the many-tasks PCT rows and
-# the world rows once they exist), speed targets, exhaustive comparison, bug
-# zoo — and writes it to one file, with what it ran on.
+# Reruns the whole benchmark — speed table (with the many-tasks PCT rows),
+# speed targets, exhaustive comparison, bug zoo, world rows (turmoil; then
+# madsim from a second build with `--cfg madsim`, which madsim needs and
+# which would distort every other row) — and writes it to one file, with
+# what it ran on.
 #
 #   bench/rerun.sh                       # full run: several minutes, on a quiet machine
 #   bench/rerun.sh --out FILE            # choose the output file
@@ -27,8 +29,17 @@ out=${out:-target/bench/bench-$(date -u +%Y%m%dT%H%M%SZ).md}
 mkdir -p "$(dirname "$out")"
 log="${out%.md}.log"
 
+# madsim's rows: when the world section runs (no section named, or `world`).
+madsim=yes
+if printf '%s\n' ${args[@]+"${args[@]}"} | grep -qxE 'speed|zoo|world'; then
+  printf '%s\n' ${args[@]+"${args[@]}"} | grep -qx world || madsim=no
+fi
+
 cargo build --release -p asyncsim-bench
 bin=target/release/asyncsim-bench
+if [ "$madsim" = yes ]; then
+  RUSTFLAGS="--cfg madsim" cargo build --release -p asyncsim-bench --target-dir target/madsim
+fi
 
 {
   echo "# asyncsim-bench, $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
@@ -40,6 +51,11 @@ bin=target/release/asyncsim-bench
   echo
   started=$(date +%s)
   "$bin" ${args[@]+"${args[@]}"} 2>"$log"
+  if [ "$madsim" = yes ]; then
+    echo "<!-- the same arguments, built with --cfg madsim: madsim's world rows -->"
+    echo
+    target/madsim/release/asyncsim-bench ${args[@]+"${args[@]}"} 2>>"$log"
+  fi
   echo "- load average at end: $(cut -d' ' -f1-3 /proc/loadavg); $(( $(date +%s) - started )) s"
 } >"$out"
 

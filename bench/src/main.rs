@@ -24,6 +24,7 @@ mod bugs;
 mod peers;
 mod rt;
 mod speed;
+mod world;
 mod zoo;
 
 use std::io::{BufRead, BufReader};
@@ -36,6 +37,7 @@ use zoo::{Tool, ZooSize, TOOLS};
 struct Options {
     speed: bool,
     zoo: bool,
+    world: bool,
     budget: Duration,
     check_runs: u64,
     size: ZooSize,
@@ -47,6 +49,7 @@ fn parse() -> Options {
     let mut options = Options {
         speed: false,
         zoo: false,
+        world: false,
         budget: Duration::from_millis(1000),
         check_runs: 10_000,
         size: ZooSize {
@@ -73,6 +76,7 @@ fn parse() -> Options {
         match arg.as_str() {
             "speed" => options.speed = true,
             "zoo" => options.zoo = true,
+            "world" => options.world = true,
             "quick" | "--quick" => {}
             "--budget-ms" => options.budget = Duration::from_millis(value("--budget-ms")),
             "--attempts" => options.size.attempts = value("--attempts"),
@@ -88,16 +92,24 @@ fn parse() -> Options {
                 .push(value("--bug") as usize),
             "-h" | "--help" => {
                 println!(
-                    "usage: asyncsim-bench profile 10x10|100x100|check[-hash][-fifo] [SECONDS|Nr]\n   or: asyncsim-bench [speed] [zoo] [quick] [--budget-ms N] [--attempts N] [--cap N] [--jobs N] [--check-runs N] [--only 10x10|100x100|timers|mutex|check|pct|exhaust]... [--bug I]..."
+                    "usage: asyncsim-bench profile 10x10|100x100|check[-hash][-fifo] [SECONDS|Nr]\n   or: asyncsim-bench [speed] [zoo] [world] [quick] [--budget-ms N] [--attempts N] [--cap N] [--jobs N] [--check-runs N] [--only 10x10|100x100|timers|mutex|check|pct|exhaust|world|tcp-seq|tcp-fan|udp|small-sim]... [--bug I]..."
                 );
                 std::process::exit(0);
             }
             other => panic!("unknown argument `{other}` (try --help)"),
         }
     }
-    if !options.speed && !options.zoo {
+    if !options.speed && !options.zoo && !options.world {
         options.speed = true;
         options.zoo = true;
+        options.world = true;
+    }
+    if cfg!(madsim) {
+        // madsim's build replaces libc's clock and randomness: only the
+        // world rows, which compare against it, are measured there.
+        options.speed = false;
+        options.zoo = false;
+        options.world = true;
     }
     options
 }
@@ -162,6 +174,43 @@ fn print_exhaust(rows: &[speed::ExhaustRow]) {
             row.schedules,
             row.seconds,
             row.seconds * 1e6 / row.schedules.max(1) as f64,
+            ratio
+        );
+    }
+    println!();
+}
+
+fn print_world(rows: &[Row]) {
+    println!(
+        "## World: a simulated network ({}–{} ms latency a message on every tool)\n",
+        world::LATENCY_MS.0,
+        world::LATENCY_MS.1
+    );
+    println!("{}\n", peers::header());
+    if cfg!(madsim) {
+        println!("(This build has `--cfg madsim`: madsim's rows. turmoil's come from the ordinary build.)\n");
+    } else {
+        println!("(madsim's rows come from a build with `--cfg madsim`: `bench/rerun.sh` makes and runs it.)\n");
+    }
+    println!("| workload | runner | runs/s | µs/run | µs/round trip | asyncsim faster by |");
+    println!("|---|---|---:|---:|---:|---:|");
+    for row in rows {
+        let reference = rows
+            .iter()
+            .find(|r| r.workload == row.workload && r.runner.starts_with("asyncsim"));
+        let ratio = match reference {
+            Some(sim) if !row.runner.starts_with("asyncsim") => {
+                format!("{:.2}×", row.us_per_run() / sim.us_per_run())
+            }
+            _ => String::new(),
+        };
+        println!(
+            "| {} | {} | {:.0} | {:.2} | {:.3} | {} |",
+            row.workload,
+            peers::label(&row.runner),
+            row.runs_per_sec(),
+            row.us_per_run(),
+            row.ns_per_step() / 1e3,
             ratio
         );
     }
@@ -434,6 +483,20 @@ fn main() {
         print_speed_targets(&rows);
         if options.only.is_empty() || options.only.iter().any(|key| key == "exhaust") {
             print_exhaust(&speed::exhaust_workload());
+        }
+    }
+    if options.world {
+        progress!("world workloads (budget {:?} per cell)...", options.budget);
+        let only: Vec<String> = options
+            .only
+            .iter()
+            .filter(|key| {
+                *key == "world" || world::WORKLOADS.iter().any(|w| w.key() == key.as_str())
+            })
+            .cloned()
+            .collect();
+        if options.only.is_empty() || !only.is_empty() {
+            print_world(&world::run(options.budget, &only));
         }
     }
     if options.zoo {

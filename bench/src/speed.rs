@@ -52,11 +52,11 @@ const SLICES: u32 = 6;
 
 /// One runner under test: runs one timing slice of about the given length
 /// and returns (runs, seconds).
-type Slicer<'a> = Box<dyn FnMut(Duration) -> (u64, f64) + 'a>;
+pub(crate) type Slicer<'a> = Box<dyn FnMut(Duration) -> (u64, f64) + 'a>;
 
 /// A runner that calls `one(run_index)` until the slice is over (after a
 /// short warm-up, done here).
-fn looped<'a>(mut one: impl FnMut(u64) + 'a) -> Slicer<'a> {
+pub(crate) fn looped<'a>(mut one: impl FnMut(u64) + 'a) -> Slicer<'a> {
     for index in 0..3 {
         one(u64::MAX - index);
     }
@@ -109,7 +109,7 @@ where
 /// [`SLICES`] rounds, and each keeps its fastest slice. A burst of
 /// interference on the shared machine then slows one slice of each runner
 /// rather than every slice of one.
-fn race(
+pub(crate) fn race(
     budget: Duration,
     mut runners: Vec<(&'static str, Slicer<'_>)>,
 ) -> Vec<(&'static str, (u64, f64))> {

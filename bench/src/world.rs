@@ -1,0 +1,348 @@
+//! The world rows (issue #12): what a simulated network costs, asyncsim's
+//! `net` beside turmoil and madsim, each on its own API, on the same
+//! workloads with the same latency range.
+//!
+//! - `tcp echo x1000`: one client connects to an echo server on another node
+//!   and makes 1,000 round trips of an 8-byte message, one after another;
+//! - `tcp 100 clients x 10`: 100 client tasks on one node each connect and
+//!   make 10 round trips, all at once (the server runs a task per
+//!   connection);
+//! - `udp echo x1000`: 1,000 sequential datagram round trips;
+//! - `small simulation`: a whole run per iteration: two nodes, a connection,
+//!   one round trip.
+//!
+//! Every run is a fresh simulation with its own seed. The client waits 1 ms
+//! of virtual time before connecting, so the server is listening on every
+//! tool. madsim replaces libc's `clock_gettime` and `getrandom` when built
+//! with `--cfg madsim` (which it needs to simulate anything), and that would
+//! slow every other row's clock reads, so its rows come from a second build
+//! of the bench, with `RUSTFLAGS="--cfg madsim"` in its own target directory
+//! (`bench/rerun.sh` makes it); that build runs only the world rows.
+
+use std::time::Duration;
+
+use crate::speed::{race, Row, Slicer};
+
+/// The latency range every tool is given for a message on a link.
+pub const LATENCY_MS: (u64, u64) = (1, 5);
+/// Round trips of the sequential workloads.
+pub const SEQUENTIAL: usize = 1000;
+/// Clients of the fan-out workload, and round trips each.
+pub const CLIENTS: usize = 100;
+pub const ROUND_TRIPS_EACH: usize = 10;
+/// The server's port.
+const PORT: u16 = 7000;
+/// The message: 8 bytes.
+const MESSAGE: [u8; 8] = *b"ping1234";
+
+/// The workloads, in table order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Workload {
+    TcpSequential,
+    TcpFanOut,
+    UdpSequential,
+    SmallSimulation,
+}
+
+pub const WORKLOADS: [Workload; 4] = [
+    Workload::TcpSequential,
+    Workload::TcpFanOut,
+    Workload::UdpSequential,
+    Workload::SmallSimulation,
+];
+
+impl Workload {
+    /// The table's name.
+    pub fn name(self) -> String {
+        match self {
+            Workload::TcpSequential => format!("tcp echo x{SEQUENTIAL}"),
+            Workload::TcpFanOut => format!("tcp {CLIENTS} clients x {ROUND_TRIPS_EACH}"),
+            Workload::UdpSequential => format!("udp echo x{SEQUENTIAL}"),
+            Workload::SmallSimulation => "small simulation (2 nodes, 1 round trip)".to_string(),
+        }
+    }
+
+    /// Round trips in one run.
+    pub fn round_trips(self) -> usize {
+        match self {
+            Workload::TcpSequential | Workload::UdpSequential => SEQUENTIAL,
+            Workload::TcpFanOut => CLIENTS * ROUND_TRIPS_EACH,
+            Workload::SmallSimulation => 1,
+        }
+    }
+
+    /// The `--only` key.
+    pub fn key(self) -> &'static str {
+        match self {
+            Workload::TcpSequential => "tcp-seq",
+            Workload::TcpFanOut => "tcp-fan",
+            Workload::UdpSequential => "udp",
+            Workload::SmallSimulation => "small-sim",
+        }
+    }
+}
+
+fn latency() -> (Duration, Duration) {
+    (
+        Duration::from_millis(LATENCY_MS.0),
+        Duration::from_millis(LATENCY_MS.1),
+    )
+}
+
+/// Runs the world rows this build can run: turmoil's (and asyncsim's once
+/// its `net` exists) in an ordinary build, madsim's in a `--cfg madsim`
+/// build. `only` keeps workloads by key (`world` keeps them all).
+pub fn run(budget: Duration, only: &[String]) -> Vec<Row> {
+    let wanted = |workload: Workload| {
+        only.is_empty()
+            || only
+                .iter()
+                .any(|key| key == "world" || key == workload.key())
+    };
+    let mut rows = Vec::new();
+    for workload in WORKLOADS.into_iter().filter(|w| wanted(*w)) {
+        let mut runners: Vec<(&'static str, Slicer<'_>)> = Vec::new();
+        #[cfg(not(madsim))]
+        runners.push(("turmoil", turmoil_side::runner(workload)));
+        #[cfg(madsim)]
+        runners.push(("madsim", madsim_side::runner(workload)));
+        for (runner, (runs, seconds)) in race(budget, runners) {
+            let row = Row {
+                workload: workload.name(),
+                runner: runner.to_string(),
+                runs,
+                seconds,
+                steps_per_run: workload.round_trips() as f64,
+            };
+            crate::progress!(
+                "  {:<40} {:<10} {:>12.1} us/run {:>9.2} us/round trip",
+                row.workload,
+                row.runner,
+                row.us_per_run(),
+                row.ns_per_step() / 1e3
+            );
+            rows.push(row);
+        }
+    }
+    rows
+}
+
+/// turmoil: each host on its own tokio current-thread runtime, time in 1 ms
+/// ticks.
+#[cfg(not(madsim))]
+mod turmoil_side {
+    use std::time::Duration;
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use turmoil::net::{TcpListener, TcpStream, UdpSocket};
+
+    use super::{latency, Workload, CLIENTS, MESSAGE, PORT, ROUND_TRIPS_EACH, SEQUENTIAL};
+    use crate::speed::{looped, Slicer};
+
+    pub fn runner(workload: Workload) -> Slicer<'static> {
+        looped(move |seed| one_run(workload, seed))
+    }
+
+    fn one_run(workload: Workload, seed: u64) {
+        let (min, max) = latency();
+        let mut sim = turmoil::Builder::new()
+            .rng_seed(seed)
+            .min_message_latency(min)
+            .max_message_latency(max)
+            .simulation_duration(Duration::from_secs(24 * 3600))
+            // 100 clients connect at once: the listener's queue (64 by
+            // default) must hold them.
+            .tcp_capacity(1024)
+            .build();
+        match workload {
+            Workload::UdpSequential => {
+                sim.host("server", || async {
+                    let socket = UdpSocket::bind(("0.0.0.0", PORT)).await?;
+                    let mut buf = [0; 64];
+                    loop {
+                        let (n, from) = socket.recv_from(&mut buf).await?;
+                        socket.send_to(&buf[..n], from).await?;
+                    }
+                });
+                sim.client("client", async {
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                    let socket = UdpSocket::bind(("0.0.0.0", 0)).await?;
+                    let mut buf = [0; 64];
+                    for _ in 0..SEQUENTIAL {
+                        socket.send_to(&MESSAGE, ("server", PORT)).await?;
+                        let (n, _) = socket.recv_from(&mut buf).await?;
+                        assert_eq!(buf[..n], MESSAGE);
+                    }
+                    Ok(())
+                });
+            }
+            _ => {
+                sim.host("server", || async {
+                    let listener = TcpListener::bind(("0.0.0.0", PORT)).await?;
+                    loop {
+                        let (stream, _) = listener.accept().await?;
+                        tokio::spawn(echo(stream));
+                    }
+                });
+                sim.client("client", async move {
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                    match workload {
+                        Workload::TcpFanOut => {
+                            let clients: Vec<_> = (0..CLIENTS)
+                                .map(|_| tokio::spawn(client(ROUND_TRIPS_EACH)))
+                                .collect();
+                            for client in clients {
+                                client.await.expect("client task")?;
+                            }
+                        }
+                        Workload::SmallSimulation => client(1).await?,
+                        _ => client(SEQUENTIAL).await?,
+                    }
+                    Ok(())
+                });
+            }
+        }
+        sim.run().expect("the turmoil simulation runs");
+    }
+
+    async fn echo(mut stream: TcpStream) {
+        let mut buf = [0; 64];
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => {
+                    if stream.write_all(&buf[..n]).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Connects and makes `round_trips` round trips; Send (turmoil's
+    /// `tokio::spawn` needs it), so the error is a string.
+    async fn client(round_trips: usize) -> std::result::Result<(), String> {
+        let run = async {
+            let mut stream = TcpStream::connect(("server", PORT)).await?;
+            let mut buf = [0; 8];
+            for _ in 0..round_trips {
+                stream.write_all(&MESSAGE).await?;
+                stream.read_exact(&mut buf).await?;
+                assert_eq!(buf, MESSAGE);
+            }
+            Ok::<_, std::io::Error>(())
+        };
+        run.await.map_err(|error| error.to_string())
+    }
+}
+
+/// madsim (built with `--cfg madsim`): nodes, a network and a random
+/// scheduler in one runtime.
+#[cfg(madsim)]
+mod madsim_side {
+    use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+    use std::time::Duration;
+
+    use madsim::net::{TcpListener, TcpStream, UdpSocket};
+    use madsim::runtime::{Handle, Runtime};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    use super::{latency, Workload, CLIENTS, MESSAGE, PORT, ROUND_TRIPS_EACH, SEQUENTIAL};
+    use crate::speed::{looped, Slicer};
+
+    const SERVER: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1));
+    const CLIENT: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2));
+
+    pub fn runner(workload: Workload) -> Slicer<'static> {
+        looped(move |seed| one_run(workload, seed))
+    }
+
+    fn one_run(workload: Workload, seed: u64) {
+        let (min, max) = latency();
+        let mut config = madsim::Config::default();
+        // madsim draws from a half-open range: up to (not including) max + 1 ns.
+        config.net.send_latency = min..max + Duration::from_nanos(1);
+        let runtime = Runtime::with_seed_and_config(seed, config);
+        runtime.block_on(async move {
+            let handle = Handle::current();
+            let server = handle.create_node().name("server").ip(SERVER).build();
+            let client_node = handle.create_node().name("client").ip(CLIENT).build();
+            let server_addr = SocketAddr::new(SERVER, PORT);
+            if workload == Workload::UdpSequential {
+                server.spawn(async move {
+                    let socket = UdpSocket::bind(server_addr).await.expect("bind");
+                    let mut buf = [0; 64];
+                    loop {
+                        let (n, from) = socket.recv_from(&mut buf).await.expect("recv");
+                        socket.send_to(from, &buf[..n]).await.expect("send");
+                    }
+                });
+                client_node
+                    .spawn(async move {
+                        madsim::time::sleep(Duration::from_millis(1)).await;
+                        let socket = UdpSocket::bind(SocketAddr::new(CLIENT, 0))
+                            .await
+                            .expect("bind");
+                        let mut buf = [0; 64];
+                        for _ in 0..SEQUENTIAL {
+                            socket.send_to(server_addr, &MESSAGE).await.expect("send");
+                            let (n, _) = socket.recv_from(&mut buf).await.expect("recv");
+                            assert_eq!(buf[..n], MESSAGE);
+                        }
+                    })
+                    .await
+                    .expect("the client");
+                return;
+            }
+            server.spawn(async move {
+                let listener = TcpListener::bind(server_addr).await.expect("bind");
+                loop {
+                    let (stream, _) = listener.accept().await.expect("accept");
+                    madsim::task::spawn(echo(stream));
+                }
+            });
+            client_node
+                .spawn(async move {
+                    madsim::time::sleep(Duration::from_millis(1)).await;
+                    match workload {
+                        Workload::TcpFanOut => {
+                            let clients: Vec<_> = (0..CLIENTS)
+                                .map(|_| madsim::task::spawn(client(server_addr, ROUND_TRIPS_EACH)))
+                                .collect();
+                            for client in clients {
+                                client.await.expect("client task");
+                            }
+                        }
+                        Workload::SmallSimulation => client(server_addr, 1).await,
+                        _ => client(server_addr, SEQUENTIAL).await,
+                    }
+                })
+                .await
+                .expect("the client");
+        });
+    }
+
+    async fn echo(mut stream: TcpStream) {
+        let mut buf = [0; 64];
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => {
+                    if stream.write_all(&buf[..n]).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    async fn client(server: SocketAddr, round_trips: usize) {
+        let mut stream = TcpStream::connect(server).await.expect("connect");
+        let mut buf = [0; 8];
+        for _ in 0..round_trips {
+            stream.write_all(&MESSAGE).await.expect("write");
+            stream.read_exact(&mut buf).await.expect("read");
+            assert_eq!(buf, MESSAGE);
+        }
+    }
+}
