@@ -328,7 +328,9 @@ mod madsim_side {
             match stream.read(&mut buf).await {
                 Ok(0) | Err(_) => return,
                 Ok(n) => {
-                    if stream.write_all(&buf[..n]).await.is_err() {
+                    // madsim's stream sends what was written at `flush`.
+                    if stream.write_all(&buf[..n]).await.is_err() || stream.flush().await.is_err()
+                    {
                         return;
                     }
                 }
@@ -341,6 +343,7 @@ mod madsim_side {
         let mut buf = [0; 8];
         for _ in 0..round_trips {
             stream.write_all(&MESSAGE).await.expect("write");
+            stream.flush().await.expect("flush");
             stream.read_exact(&mut buf).await.expect("read");
             assert_eq!(buf, MESSAGE);
         }
