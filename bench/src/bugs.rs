@@ -60,6 +60,11 @@ pub const BUGS: &[Bug] = &[
         depth: 1,
         what: "reader sees a!=b mid-update of a pair",
     },
+    Bug {
+        name: "intra-task-flag",
+        depth: 1,
+        what: "one task joins a producer (flag, yield, value) and a consumer; the consumer polled first sees the flag without the value",
+    },
 ];
 
 /// Runs bug number `index` (panics when it manifests).
@@ -73,6 +78,7 @@ pub async fn run<R: Rt>(index: usize) {
         5 => deep_rare_ordering::<R>().await,
         6 => message_reordering::<R>().await,
         7 => intermediate_state::<R>().await,
+        8 => intra_task_flag::<R>().await,
         _ => unreachable!("no bug {index}"),
     }
 }
@@ -270,6 +276,31 @@ async fn intermediate_state<R: Rt>() {
     };
     writer.await;
     reader.await;
+}
+
+/// Issue #16's shape: the bug is between two branches of *one* task (a
+/// `join!`), so only the order in which that task polls its branches shows
+/// it. The producer raises a "ready" flag, yields, then stores the value;
+/// the consumer waits one poll, then trusts the flag. In argument order the
+/// producer's second step comes first in the second poll; the consumer
+/// polled first there finds the flag up and the slot empty.
+async fn intra_task_flag<R: Rt>() {
+    let ready = Cell::new(false);
+    let value = Cell::new(None::<u32>);
+    R::join2(
+        async {
+            ready.set(true);
+            R::yield_now().await;
+            value.set(Some(42));
+        },
+        async {
+            R::yield_now().await;
+            if ready.get() {
+                assert_eq!(value.get(), Some(42), "the flag was up before the value");
+            }
+        },
+    )
+    .await;
 }
 
 /// The small always-passing body of the `check` speed workload: 3 tasks

@@ -47,7 +47,10 @@ mod tests {
             .nth(1)
             .expect("a [dependencies] table");
         let mut checked = 0;
-        for line in dependencies.lines().take_while(|line| !line.starts_with('[')) {
+        for line in dependencies
+            .lines()
+            .take_while(|line| !line.starts_with('['))
+        {
             let Some((name, spec)) = line.split_once('=') else {
                 continue;
             };

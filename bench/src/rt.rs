@@ -2,6 +2,9 @@
 //! on shuttle, with exactly the same scheduling points: every interleaving
 //! point in a body is an explicit `R::yield_now().await` or an await on one of
 //! the runtime-agnostic primitives below (which block only when they must).
+//! `join2` polls two futures inside one task: asyncsim draws their order at
+//! each poll (`asyncsim::join!`); shuttle does not explore that order, and
+//! polls them as `futures::join!` does, in argument order.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -23,6 +26,9 @@ pub trait Rt: 'static {
         F::Output: 'static;
     /// One scheduling point.
     fn yield_now() -> impl Future<Output = ()>;
+    /// Polls two futures inside the calling task until both finish (a
+    /// `join!`).
+    fn join2<A: Future, B: Future>(a: A, b: B) -> impl Future<Output = (A::Output, B::Output)>;
 }
 
 /// A runtime's join handle, unwrapped: the task's output, or the joiner
@@ -61,6 +67,11 @@ impl Rt for Sim {
     fn yield_now() -> impl Future<Output = ()> {
         asyncsim::yield_now()
     }
+
+    /// `asyncsim::join!`: the branch order of each poll is a draw.
+    async fn join2<A: Future, B: Future>(a: A, b: B) -> (A::Output, B::Output) {
+        asyncsim::join!(a, b)
+    }
 }
 
 /// shuttle's async executor (`shuttle::future`).
@@ -79,6 +90,13 @@ impl Rt for Shuttle {
 
     fn yield_now() -> impl Future<Output = ()> {
         shuttle::future::yield_now()
+    }
+
+    /// shuttle explores task interleavings, not the order in which one task
+    /// polls its own branches: `futures::join!` polls them in argument
+    /// order, as a test written for shuttle would.
+    async fn join2<A: Future, B: Future>(a: A, b: B) -> (A::Output, B::Output) {
+        futures::join!(a, b)
     }
 }
 

@@ -89,9 +89,9 @@ fn latency() -> (Duration, Duration) {
     )
 }
 
-/// Runs the world rows this build can run: turmoil's (and asyncsim's once
-/// its `net` exists) in an ordinary build, madsim's in a `--cfg madsim`
-/// build. `only` keeps workloads by key (`world` keeps them all).
+/// Runs the world rows this build can run: asyncsim's and turmoil's in an
+/// ordinary build, asyncsim's and madsim's in a `--cfg madsim` build.
+/// `only` keeps workloads by key (`world` keeps them all).
 pub fn run(budget: Duration, only: &[String]) -> Vec<Row> {
     let wanted = |workload: Workload| {
         only.is_empty()
@@ -101,7 +101,10 @@ pub fn run(budget: Duration, only: &[String]) -> Vec<Row> {
     };
     let mut rows = Vec::new();
     for workload in WORKLOADS.into_iter().filter(|w| wanted(*w)) {
-        let mut runners: Vec<(&'static str, Slicer<'_>)> = Vec::new();
+        let mut runners: Vec<(&'static str, Slicer<'_>)> = vec![(
+            "asyncsim (new Sim/run, random)",
+            asyncsim_side::runner(workload),
+        )];
         #[cfg(not(madsim))]
         runners.push(("turmoil", turmoil_side::runner(workload)));
         #[cfg(madsim)]
@@ -125,6 +128,104 @@ pub fn run(budget: Duration, only: &[String]) -> Vec<Row> {
         }
     }
     rows
+}
+
+/// asyncsim: `node` and `net` in a `Sim` with a random schedule (exploring
+/// while the peers do not), a new `Sim` a run.
+mod asyncsim_side {
+    use std::time::Duration;
+
+    use asyncsim::net::{NetConfig, TcpListener, TcpStream, UdpSocket};
+    use asyncsim::{node, Config, Sim, Strategy};
+    use futures::{AsyncReadExt, AsyncWriteExt};
+
+    use super::{latency, Workload, CLIENTS, MESSAGE, PORT, ROUND_TRIPS_EACH, SEQUENTIAL};
+    use crate::speed::{looped, Slicer};
+
+    pub fn runner(workload: Workload) -> Slicer<'static> {
+        looped(move |seed| {
+            let config = Config::new()
+                .seed(seed)
+                .strategy(Strategy::Random)
+                .max_steps(u64::MAX);
+            let run = Sim::new(config).run(one_run(workload));
+            if let Err(failure) = run.result {
+                panic!("asyncsim {workload:?}, seed {seed}: {failure}");
+            }
+        })
+    }
+
+    async fn one_run(workload: Workload) {
+        let (min, max) = latency();
+        if workload == Workload::UdpSequential {
+            node::Builder::new("server").start(|| async {
+                let socket = UdpSocket::bind(("0.0.0.0", PORT)).await.expect("bind");
+                let mut buf = [0; 64];
+                loop {
+                    let (n, from) = socket.recv_from(&mut buf).await.expect("recv");
+                    socket.send_to(&buf[..n], from).await.expect("send");
+                }
+            });
+        } else {
+            node::Builder::new("server").start(|| async {
+                let listener = TcpListener::bind(("0.0.0.0", PORT)).await.expect("bind");
+                loop {
+                    let (stream, _) = listener.accept().await.expect("accept");
+                    drop(asyncsim::spawn(echo(stream)));
+                }
+            });
+        }
+        asyncsim::net::set_link("main", "server", NetConfig::new().latency(min, max));
+        asyncsim::time::sleep(Duration::from_millis(1)).await;
+        match workload {
+            Workload::UdpSequential => {
+                let socket = UdpSocket::bind(("0.0.0.0", 0)).await.expect("bind");
+                let mut buf = [0; 64];
+                for _ in 0..SEQUENTIAL {
+                    socket
+                        .send_to(&MESSAGE, ("server", PORT))
+                        .await
+                        .expect("send");
+                    let (n, _) = socket.recv_from(&mut buf).await.expect("recv");
+                    assert_eq!(buf[..n], MESSAGE);
+                }
+            }
+            Workload::TcpFanOut => {
+                let clients: Vec<_> = (0..CLIENTS)
+                    .map(|_| asyncsim::spawn(client(ROUND_TRIPS_EACH)))
+                    .collect();
+                for client in clients {
+                    client.await.expect("client");
+                }
+            }
+            Workload::SmallSimulation => client(1).await,
+            Workload::TcpSequential => client(SEQUENTIAL).await,
+        }
+    }
+
+    async fn echo(mut stream: TcpStream) {
+        let mut buf = [0; 64];
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => {
+                    if stream.write_all(&buf[..n]).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    async fn client(round_trips: usize) {
+        let mut stream = TcpStream::connect(("server", PORT)).await.expect("connect");
+        let mut buf = [0; 8];
+        for _ in 0..round_trips {
+            stream.write_all(&MESSAGE).await.expect("write");
+            stream.read_exact(&mut buf).await.expect("read");
+            assert_eq!(buf, MESSAGE);
+        }
+    }
 }
 
 /// turmoil: each host on its own tokio current-thread runtime, time in 1 ms
@@ -329,8 +430,7 @@ mod madsim_side {
                 Ok(0) | Err(_) => return,
                 Ok(n) => {
                     // madsim's stream sends what was written at `flush`.
-                    if stream.write_all(&buf[..n]).await.is_err() || stream.flush().await.is_err()
-                    {
+                    if stream.write_all(&buf[..n]).await.is_err() || stream.flush().await.is_err() {
                         return;
                     }
                 }
