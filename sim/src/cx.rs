@@ -31,7 +31,7 @@
 //! that queues none pays nothing for it: the step's one test for "anything
 //! but a pick" covers failures and boundary work alike.
 
-pub(crate) use crate::executor::{
+pub(crate) use crate::kernel::{
     abort_task, at_step_boundary, blocking_sleep, cancel_timer, crash_node, current_node,
     current_run_and_task, current_run_id, current_task, draw, draw_weighted, mark, marks_so_far,
     new_node, now_ns, record, register_resource, register_timer, set_waiting_on,

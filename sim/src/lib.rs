@@ -75,16 +75,17 @@
 
 pub mod blocking;
 pub mod branch;
+mod clock;
 pub mod combinators;
 mod config;
 #[allow(unused_imports)] // the world's part is used as the world lands
 mod cx;
-mod executor;
 mod failure;
+mod kernel;
+mod pool;
 pub mod random;
 mod raw;
 mod recycle;
-mod run_queue;
 mod strategy;
 pub mod sync;
 pub mod tape;
@@ -105,10 +106,10 @@ pub use combinators::{
     WaitResults,
 };
 pub use config::{duration_to_ns, Config, DEFAULT_POOL_SIZE};
-#[doc(hidden)]
-pub use executor::RunOutcome;
-pub use executor::{Deviation, Run, Sim, SlowPoll};
 pub use failure::{BlockedTask, Failure, FailureKind};
+#[doc(hidden)]
+pub use kernel::RunOutcome;
+pub use kernel::{Deviation, Run, Sim, SlowPoll};
 pub use random::{random, random_range};
 pub use strategy::{Strategy, PCT_SPIN_POLLS};
 pub use tape::{Draw, DrawLabel, Tape, TapeError};

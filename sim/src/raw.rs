@@ -36,7 +36,7 @@ use std::task::{Context, Poll, RawWaker, RawWakerVTable, Waker};
 
 pub(crate) mod chacha;
 
-use crate::executor::{wake_packed, Core};
+use crate::kernel::{wake_packed, Core};
 use crate::task::{JoinError, JoinSlot, JoinSlotAny, JoinSlotRef};
 use crate::trace::TaskId;
 

@@ -1,0 +1,175 @@
+//! Building the run's failure from its state: deadlock, limits, tape
+//! divergence, foreign wakes. The first failure wins; the loop stops at the
+//! next step boundary.
+
+use super::*;
+use crate::failure::{BlockedTask, Failure, FailureKind};
+use crate::trace::{format_ns, TaskId, WaitOn};
+
+impl Core {
+    /// The run reached its task limit: record the failure (the run stops
+    /// at the next step). Past the hard limit the task cannot even be made.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn fail_task_limit(&self, tasks_max: usize) {
+        let mut state = self.state.borrow_mut();
+        let message = if tasks_max <= TASKS_HARD_LIMIT {
+            format!(
+                "task limit: the run spawned {tasks_max} tasks (Config::tasks_max); a runaway spawn loop? raise the limit with Config::tasks_max"
+            )
+        } else {
+            format!(
+                "task limit: the run spawned {TASKS_HARD_LIMIT} tasks, the most one run can have (Config::tasks_max asks for more); a runaway spawn loop?"
+            )
+        };
+        let failure = Failure::new(
+            FailureKind::TaskLimit,
+            message.clone(),
+            state.step,
+            state.clock.now_ns,
+        );
+        state.fail(failure);
+        if state.tasks.len() >= TASKS_HARD_LIMIT {
+            drop(state);
+            panic!("{message}");
+        }
+    }
+
+    pub(super) fn fail_foreign_wake(&self) {
+        let mut state = self.state.borrow_mut();
+        let message =
+            "a waker of this run was used from another OS thread (or after the run ended): \
+            that is nondeterminism asyncsim cannot control; keep all wakes inside the simulation \
+            (use asyncsim::spawn_blocking instead of real threads)"
+                .to_string();
+        let failure = Failure::new(
+            FailureKind::ForeignWake,
+            message,
+            state.step,
+            state.clock.now_ns,
+        );
+        state.fail(failure);
+    }
+}
+impl State {
+    /// Records the run's failure (the first one wins); the loop stops at the
+    /// next step boundary.
+    pub(crate) fn fail(&mut self, failure: Failure) {
+        self.failure.get_or_insert(failure);
+        self.attention = true;
+    }
+
+    pub(super) fn describe_wait(&self, on: WaitOn) -> String {
+        let text = self.trace.describe_wait(on);
+        match on {
+            WaitOn::Resource(_, id) => {
+                match self.resources.get(id as usize).and_then(|info| info.held()) {
+                    Some(holder) => format!("{text} held by `{}`", self.trace.task_name(holder)),
+                    None => text,
+                }
+            }
+            WaitOn::Unknown => format!(
+                "{text} (not an asyncsim primitive; the engine cannot see what it waits for)"
+            ),
+            _ => text,
+        }
+    }
+
+    pub(super) fn blocked_tasks(&self) -> Vec<BlockedTask> {
+        self.tasks
+            .iter()
+            .enumerate()
+            .filter(|(_, slot)| slot.state != TaskState::Done)
+            .map(|(index, slot)| BlockedTask {
+                task: TaskId(index as u32),
+                name: self.trace.tasks[index].name.to_string(),
+                waiting_on: self.describe_wait(slot.waiting_on),
+                wait: slot.waiting_on,
+            })
+            .collect()
+    }
+
+    pub(super) fn fail_deadlock(&mut self) {
+        let blocked = self.blocked_tasks();
+        let names: Vec<String> = blocked
+            .iter()
+            .map(|task| format!("`{}`", task.name))
+            .collect();
+        let message = format!(
+            "deadlock: the main future is pending, no task is runnable, and no timer or pool job is left to wake one; blocked: {}",
+            names.join(", ")
+        );
+        let mut failure =
+            Failure::new(FailureKind::Deadlock, message, self.step, self.clock.now_ns);
+        failure.blocked = blocked;
+        self.fail(failure);
+    }
+
+    pub(super) fn fail_time_limit(&mut self, next_ns: u64) {
+        let message = format!(
+            "virtual-time limit: the next timer is at {}, past Config::time_limit ({}); a task may be looping on sleep or interval (raise the limit with Config::time_limit if the program really runs that long)",
+            format_ns(next_ns),
+            format_ns(self.config.time_limit_ns)
+        );
+        let mut failure = Failure::new(
+            FailureKind::TimeLimit,
+            message,
+            self.step,
+            self.clock.now_ns,
+        );
+        failure.blocked = self.blocked_tasks();
+        self.fail(failure);
+    }
+
+    pub(super) fn fail_step_limit(&mut self) {
+        let runnable: Vec<String> = self
+            .runnable
+            .as_slice()
+            .iter()
+            .map(|task| format!("`{}`", self.trace.tasks[*task as usize].name))
+            .collect();
+        let message = format!(
+            "step limit: the run made {} polls (Config::max_steps) without finishing; still runnable: {} (a livelock or a busy loop on yield_now? raise the limit with Config::max_steps if the program really is that long)",
+            self.config.max_steps,
+            runnable.join(", ")
+        );
+        let mut failure = Failure::new(
+            FailureKind::StepLimit,
+            message,
+            self.step,
+            self.clock.now_ns,
+        );
+        failure.blocked = self.blocked_tasks();
+        self.fail(failure);
+    }
+
+    /// `fail_divergence` for the divergence the chooser noted (the check
+    /// for one stays a compare on the hot path).
+    #[cold]
+    #[inline(never)]
+    pub(super) fn fail_pending_divergence(&mut self) {
+        if let Some(divergence) = self.chooser.divergence.take() {
+            self.fail_divergence(divergence);
+        }
+    }
+
+    pub(super) fn fail_divergence(&mut self, divergence: crate::strategy::Divergence) {
+        let expected = divergence.expected;
+        let range = if divergence.bound == 0 {
+            "any u64".to_string()
+        } else {
+            format!("0..{}", divergence.bound)
+        };
+        let message = format!(
+            "tape divergence at draw {}: the tape says a {} draw of value {}, but the program now makes a {} draw in {}; the program changed since the token was recorded (re-run the exploration to get a fresh token)",
+            divergence.index, expected.label, expected.value, divergence.label, range
+        );
+        let failure = Failure::new(
+            FailureKind::TapeDivergence,
+            message,
+            self.step,
+            self.clock.now_ns,
+        );
+        self.fail(failure);
+    }
+}

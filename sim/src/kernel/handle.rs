@@ -1,0 +1,458 @@
+//! The kernel's side of `cx`: every call the rest of the crate makes into
+//! the run in progress. (`cx.rs` finds the core and calls these.)
+
+use std::borrow::Cow;
+use std::future::Future;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::Arc;
+use std::task::Waker;
+use std::time::Duration;
+
+use super::*;
+use crate::clock::TimerAction;
+use crate::failure::{Failure, FailureKind};
+use crate::pool::{JobWork, PoolJob};
+use crate::raw::{self, TaskCell, TaskRc};
+use crate::tape::DrawLabel;
+use crate::task::{JoinError, JoinHandle, JoinSlot, JoinSlotAny};
+use crate::trace::{EventKind, ResourceKind, TaskId, WaitOn};
+
+/// Runs `f` with the current core, or panics with a message naming `what`.
+#[inline]
+pub(crate) fn with_core<R>(what: &str, f: impl FnOnce(&Core) -> R) -> R {
+    match raw::with_current(f) {
+        Some(result) => result,
+        None => outside_a_run(what),
+    }
+}
+
+#[cold]
+#[inline(never)]
+pub(super) fn outside_a_run(what: &str) -> ! {
+    panic!(
+        "{what} was called outside a simulation: call it inside the future passed to Sim::run (or asyncsim::check)"
+    )
+}
+
+/// Runs `f` with the current core if there is one.
+#[inline]
+pub(crate) fn try_with_core<R>(f: impl FnOnce(&Core) -> R) -> Option<R> {
+    raw::with_current(f)
+}
+
+/// The id of the run in progress on this thread, if any.
+#[inline]
+pub(crate) fn current_run_id() -> Option<u64> {
+    try_with_core(|core| core.run_id.get())
+}
+
+/// Spawns a future as a new task of the current run.
+pub(crate) fn spawn_task<F>(future: F, name: Option<String>) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    spawn_task_on(None, future, name)
+}
+
+/// Spawns a future as a new task of the current run on `node`.
+#[allow(dead_code)] // for the world (`sim/src/world`)
+pub(crate) fn spawn_on<F>(node: NodeId, future: F, name: Option<String>) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    spawn_task_on(Some(node), future, name)
+}
+
+/// Spawns on `node`, or on the spawning task's node.
+pub(super) fn spawn_task_on<F>(
+    node: Option<NodeId>,
+    future: F,
+    name: Option<String>,
+) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    with_core("asyncsim::spawn", |core| {
+        let (id, parent, node) = core.claim_task(node);
+        let cell = TaskRc::new(TaskCell::new(future, TaskId(id), core.run_id.get()));
+        let name = name.map_or_else(|| default_task_name(id), Cow::Owned);
+        let task = core.add_task(
+            Some(cell.clone().into_task_obj()),
+            name,
+            parent,
+            SlotKind::Future,
+            node,
+        );
+        debug_assert_eq!(task.0, id);
+        JoinHandle::new(cell.into_join_ref())
+    })
+}
+
+/// Queues a closure on the simulated executor pool.
+pub(crate) fn spawn_blocking_job<F, R>(work: F, name: Option<String>) -> JoinHandle<R>
+where
+    F: FnOnce() -> R + 'static,
+    R: 'static,
+{
+    with_core("asyncsim::spawn_blocking", |core| {
+        assert!(
+            core.state.borrow().pool.context.is_none(),
+            "asyncsim::spawn_blocking was called inside a spawn_blocking job; submit the work from async code instead"
+        );
+        let (id, parent, node) = core.claim_task(None);
+        let slot = TaskRc::new(JoinSlot::new(TaskId(id), core.run_id.get()));
+        let name: Cow<'static, str> =
+            name.map_or_else(|| Cow::Owned(format!("blocking-{id}")), Cow::Owned);
+        let task = core.add_task(
+            Some(slot.clone().into_task_obj()),
+            name,
+            parent,
+            SlotKind::Job,
+            node,
+        );
+        let writer = slot.clone();
+        let job_work: JobWork = Box::new(move || {
+            let outcome = panic::catch_unwind(AssertUnwindSafe(work));
+            let result: Result<R, String> =
+                outcome.map_err(|payload| CapturedPanic::take(&*payload).text());
+            Box::new(move || match result {
+                Ok(value) => writer.complete(Ok(value)),
+                Err(message) => {
+                    let name =
+                        try_with_core(|core| core.state.borrow().trace.task_name(task).to_string())
+                            .unwrap_or_default();
+                    if writer.handle_alive() {
+                        deliver_panic(&*writer, JoinError::panicked(task, name, message));
+                    } else {
+                        try_with_core(|core| {
+                            let mut state = core.state.borrow_mut();
+                            state.record(Some(task), EventKind::Panic);
+                            let mut failure = Failure::new(
+                                FailureKind::Panic,
+                                format!("pool job `{name}` panicked {message} (and its JoinHandle was dropped, so nobody can observe it)"),
+                                state.step,
+                                state.clock.now_ns,
+                            );
+                            failure.task = Some(task);
+                            failure.task_name = Some(name);
+                            state.fail(failure);
+                        });
+                    }
+                }
+            })
+        });
+        {
+            let mut state = core.state.borrow_mut();
+            let job = state.pool.jobs.len() as u32;
+            state.pool.jobs.push(PoolJob {
+                task,
+                work: Some(job_work),
+                deliver: None,
+                worker: None,
+            });
+            state.pool.queue.push_back(job);
+            state.tasks[task.index()].waiting_on = WaitOn::PoolJob(job);
+            state.record(Some(task), EventKind::PoolQueue { job });
+        }
+        core.start_pool_jobs();
+        JoinHandle::new(slot.into_join_ref())
+    })
+}
+
+/// Blocks the current task (or pool job) for `duration` of virtual time.
+pub(crate) fn blocking_sleep(duration: Duration) {
+    let duration_ns = crate::config::duration_to_ns(duration);
+    with_core("asyncsim::blocking::sleep", |core| {
+        let mut state = core.state.borrow_mut();
+        let state = &mut *state;
+        if let Some(mut job) = state.pool.context {
+            let at = job.start_ns + job.offset_ns;
+            state.record_at(at, Some(job.task), EventKind::BlockingSleep { duration_ns });
+            job.offset_ns = job.offset_ns.saturating_add(duration_ns);
+            state.pool.context = Some(job);
+            return;
+        }
+        let task = core.running_task();
+        state.record(task, EventKind::BlockingSleep { duration_ns });
+        state.clock.now_ns = state.clock.now_ns.saturating_add(duration_ns);
+        state.held_ns = state.held_ns.saturating_add(duration_ns);
+        state.flush_deferred();
+        if state.clock.now_ns > state.config.time_limit_ns {
+            let limit = state.clock.now_ns;
+            state.fail_time_limit(limit);
+        }
+    });
+}
+
+/// Records a user mark.
+pub(crate) fn mark(label: &str) {
+    try_with_core(|core| {
+        let mut state = core.state.borrow_mut();
+        let state = &mut *state;
+        let id = match state.label_ids.get(label) {
+            Some(id) => *id,
+            None => {
+                let id = state.trace.intern_label(label);
+                state.label_ids.insert(label.to_string(), id);
+                id
+            }
+        };
+        match state.pool.context {
+            Some(job) => state.record_at(
+                job.start_ns + job.offset_ns,
+                Some(job.task),
+                EventKind::Mark { label: id },
+            ),
+            None => {
+                let task = core.running_task();
+                state.record(task, EventKind::Mark { label: id });
+            }
+        }
+    });
+}
+
+/// The marks recorded so far in the current run.
+pub(crate) fn marks_so_far() -> Vec<String> {
+    with_core("asyncsim::trace::marks_so_far", |core| {
+        core.state.borrow().trace.marks_so_far()
+    })
+}
+
+/// The slow polls recorded so far in the current run.
+pub(crate) fn slow_polls_so_far() -> Vec<SlowPoll> {
+    with_core("asyncsim::blocking::slow_polls_so_far", |core| {
+        core.state.borrow().slow_polls.clone()
+    })
+}
+
+/// The virtual time now (a pool job sees its own time).
+pub(crate) fn now_ns(what: &str) -> u64 {
+    with_core(what, |core| {
+        let state = core.state.borrow();
+        match state.pool.context {
+            Some(job) => job.start_ns + job.offset_ns,
+            None => state.clock.now_ns,
+        }
+    })
+}
+
+/// Registers a timer waking `waker` at `deadline_ns`; returns its key.
+pub(crate) fn register_timer(deadline_ns: u64, waker: Waker) -> (u64, u64) {
+    with_core("asyncsim::time::sleep", |core| {
+        let mut state = core.state.borrow_mut();
+        let task = core.running_task().unwrap_or(TaskId::MAIN);
+        let key = state
+            .clock
+            .insert(deadline_ns, TimerAction::Wake { task, waker });
+        state.record(Some(task), EventKind::TimerSet { deadline_ns });
+        if let Some(slot) = state.tasks.get_mut(task.index()) {
+            slot.waiting_on = WaitOn::Timer { deadline_ns };
+        }
+        key
+    })
+}
+
+/// Replaces the waker of a registered timer (the future moved between tasks
+/// or combinators). Returns false when the timer already fired.
+pub(crate) fn update_timer(key: (u64, u64), waker: &Waker) -> bool {
+    try_with_core(|core| {
+        let mut state = core.state.borrow_mut();
+        let current = core.running_task();
+        if let Some(slot) = current.and_then(|task| state.tasks.get_mut(task.index())) {
+            slot.waiting_on = WaitOn::Timer { deadline_ns: key.0 };
+        }
+        match state.clock.timers.get_mut(&key) {
+            Some(TimerAction::Wake { waker: stored, .. }) => {
+                if !stored.will_wake(waker) {
+                    *stored = waker.clone();
+                }
+                true
+            }
+            _ => false,
+        }
+    })
+    .unwrap_or(false)
+}
+
+/// Cancels a timer (its future was dropped).
+pub(crate) fn cancel_timer(key: (u64, u64)) {
+    try_with_core(|core| {
+        // A destructor may run while the state is borrowed (never in our
+        // code paths, but be safe): skip rather than panic.
+        if let Ok(mut state) = core.state.try_borrow_mut() {
+            state.clock.timers.remove(&key);
+        }
+    });
+}
+
+/// Records what the current task is about to wait on (call before returning
+/// `Pending`).
+#[inline]
+pub(crate) fn set_waiting_on(on: WaitOn) {
+    try_with_core(|core| {
+        let mut state = core.state.borrow_mut();
+        if let Some(task) = core.running_task() {
+            state.tasks[task.index()].waiting_on = on;
+        }
+    });
+}
+
+/// The running task, if a task is being polled.
+#[inline]
+pub(crate) fn current_task() -> Option<TaskId> {
+    try_with_core(Core::running_task).flatten()
+}
+
+/// The id of the run in progress and the task being polled, in one look at
+/// the thread's run and no borrow of its state.
+#[inline]
+pub(crate) fn current_run_and_task() -> Option<(u64, Option<TaskId>)> {
+    try_with_core(|core| (core.run_id.get(), core.running_task()))
+}
+
+/// The name of a task of the current run.
+pub(crate) fn task_name(task: TaskId) -> Option<String> {
+    try_with_core(|core| core.state.borrow().trace.task_name(task).to_string())
+}
+
+/// Aborts a task of the current run.
+pub(crate) fn abort_task(task: TaskId) {
+    try_with_core(|core| core.abort(task));
+}
+
+/// Makes one non-scheduling draw.
+pub(crate) fn draw(label: DrawLabel, bound: u64, what: &str) -> u64 {
+    with_core(what, |core| {
+        let mut state = core.state.borrow_mut();
+        let value = state.chooser.draw(label, bound);
+        if let Some(divergence) = state.chooser.divergence.take() {
+            state.fail_divergence(divergence);
+        }
+        value
+    })
+}
+
+/// A weighted draw (see `Chooser::draw_weighted`); with
+/// `Config::faults(false)`, always 0 and no draw is made.
+#[allow(dead_code)] // for the world (`sim/src/world`)
+pub(crate) fn draw_weighted(
+    label: DrawLabel,
+    bound: u64,
+    nonzero_probability: f64,
+    what: &str,
+) -> u64 {
+    with_core(what, |core| {
+        let mut state = core.state.borrow_mut();
+        if !state.config.faults {
+            return 0;
+        }
+        let value = state
+            .chooser
+            .draw_weighted(label, bound, nonzero_probability);
+        if let Some(divergence) = state.chooser.divergence.take() {
+            state.fail_divergence(divergence);
+        }
+        value
+    })
+}
+
+/// The node of the running task (or of the pool job whose closure runs);
+/// the main node outside tasks and outside runs.
+#[allow(dead_code)] // for the world (`sim/src/world`)
+pub(crate) fn current_node() -> NodeId {
+    try_with_core(|core| {
+        let state = core.state.borrow();
+        let task = core
+            .running_task()
+            .or(state.pool.context.map(|job| job.task));
+        state.node_of(task)
+    })
+    .unwrap_or(NodeId::MAIN)
+}
+
+/// Makes a node for this run, named for messages ("node `name` crashed").
+#[allow(dead_code)] // for the world (`sim/src/world`)
+pub(crate) fn new_node(name: &str) -> NodeId {
+    with_core("asyncsim::node", |core| {
+        let mut state = core.state.borrow_mut();
+        let node = NodeId(state.node_names.len() as u32);
+        state.node_names.push(Cow::Owned(name.to_string()));
+        node
+    })
+}
+
+/// Crashes `node` at the next step boundary (never inside a poll): every
+/// task of it is dropped, its timers and pool jobs die, and the handles of
+/// its tasks resolve with a `JoinError` that names the crash.
+///
+/// # Panics
+///
+/// For the main node (the main future cannot be dropped under the caller).
+#[allow(dead_code)] // for the world (`sim/src/world`)
+pub(crate) fn crash_node(node: NodeId, reason: String) {
+    assert!(
+        node != NodeId::MAIN,
+        "the main node cannot crash: the main future runs on it (crash another node)"
+    );
+    with_core("asyncsim::crash", |core| {
+        core.state
+            .borrow_mut()
+            .at_boundary(BoundaryWork::Crash { node, reason });
+    });
+}
+
+/// Runs `call` at the next step boundary: after the poll in progress (or
+/// before the next one), outside every borrow of the run's state, with no
+/// task running. Calls run in request order.
+#[allow(dead_code)] // for the world (`sim/src/world`)
+pub(crate) fn at_step_boundary(call: Box<dyn FnOnce()>) {
+    with_core("asyncsim::at_step_boundary", |core| {
+        core.state
+            .borrow_mut()
+            .at_boundary(BoundaryWork::Call(call));
+    });
+}
+
+/// Records a trace event for the running task (or pool job, at its own
+/// time); for no task outside tasks.
+#[allow(dead_code)] // for the world (`sim/src/world`)
+pub(crate) fn record(kind: EventKind) {
+    try_with_core(|core| {
+        let mut state = core.state.borrow_mut();
+        match state.pool.context {
+            Some(job) => state.record_at(job.start_ns + job.offset_ns, Some(job.task), kind),
+            None => {
+                let task = core.running_task();
+                state.record(task, kind);
+            }
+        }
+    });
+}
+
+/// Registers a sync primitive; returns its per-run id.
+pub(crate) fn register_resource(kind: ResourceKind) -> Option<u32> {
+    try_with_core(|core| {
+        let mut state = core.state.borrow_mut();
+        let id = state.resources.len() as u32;
+        state.resources.push(ResourceInfo { kind, holder: None });
+        id
+    })
+}
+
+/// Shares a resource's holder cell with the run: from now on its reports
+/// name whoever the cell names (until then they name no holder).
+pub(crate) fn share_resource_holder(id: u32, holder: Arc<HolderCell>) {
+    try_with_core(|core| {
+        let mut state = core.state.borrow_mut();
+        if let Some(info) = state.resources.get_mut(id as usize) {
+            debug_assert!(
+                matches!(info.kind, ResourceKind::Mutex | ResourceKind::Other),
+                "asyncsim bug: only mutex-like resources have a holder"
+            );
+            info.holder = Some(holder);
+        }
+    });
+}

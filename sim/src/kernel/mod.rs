@@ -1,0 +1,378 @@
+//! The executor: one thread, one run queue, one virtual clock.
+//!
+//! # Data structures
+//!
+//! A run's state lives in one [`State`] behind a `RefCell`, reached from task
+//! code through a thread-local pointer to the running [`Core`] (`raw`); the
+//! running task and whether it woke itself are `Cell`s on the core, so a
+//! self-wake needs no borrow. The state is
+//! never borrowed while user code runs (a poll, a pool job, a destructor), so
+//! user code may call back into the engine (`spawn`, `mark`, `sleep`, wake)
+//! freely.
+//!
+//! - `tasks`: one slot per task, indexed by [`TaskId`]; a slot holds the
+//!   task's cell (its future and join slot in one allocation, polled in place; see
+//!   `raw`), its state and what it waits on. A task's waker is not stored
+//!   anywhere: it is the integer `(run id, task index)`, made when needed.
+//! - `runnable`: the tasks ready to poll, oldest first. A draw of `k` polls
+//!   the `k`-th entry, so 0 is asyncio's FIFO `call_soon` order.
+//! - `timers`: a `BTreeMap` keyed by `(deadline_ns, sequence)`; it holds
+//!   sleeping tasks' wakers and the pool's job completions. Its order is
+//!   fully determined by the key, never by addresses.
+//! - `deferred`: trace events made by pool jobs at virtual times the loop
+//!   has not reached yet; they are released into the trace as the clock
+//!   passes them, so the trace stays in time order.
+//!
+//! # One step
+//!
+//! Fire the timers that are due; if nothing is runnable, jump the clock to the
+//! next timer (or report a deadlock); draw a runnable task; poll it once;
+//! record what happened.
+
+use std::borrow::Cow;
+use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, VecDeque};
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::rc::Rc;
+use std::sync::atomic::Ordering;
+use std::task::{Context, Poll};
+
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::failure::{Failure, FailureKind};
+use crate::pool::Pool;
+use crate::raw::CurrentGuard;
+use crate::strategy::{Chooser, Strategy};
+use crate::tape::Tape;
+use crate::trace::Trace;
+
+mod boundary;
+mod failure;
+mod handle;
+mod jobs;
+mod panic;
+mod resources;
+mod run;
+mod run_queue;
+mod slots;
+mod step;
+mod wakers;
+
+use boundary::*;
+pub(crate) use handle::*;
+use panic::*;
+pub(crate) use resources::HolderCell;
+use resources::*;
+pub use run::{Deviation, Run, RunOutcome, SlowPoll};
+use run_queue::RunQueue;
+pub(crate) use slots::NodeId;
+use slots::*;
+pub(crate) use wakers::wake_packed;
+use wakers::*;
+
+pub(crate) struct State {
+    config: Config,
+    tasks: Vec<TaskSlot>,
+    runnable: RunQueue,
+    chooser: Chooser,
+    trace: Trace,
+    label_ids: HashMap<String, u32>,
+    /// Virtual time and the timers.
+    clock: Clock,
+    step: u64,
+    /// The executor pool: jobs, workers, deferred events.
+    pool: Pool,
+    resources: Vec<ResourceInfo>,
+    /// Virtual time the current poll has held the loop (blocking sleeps).
+    held_ns: u64,
+    slow_polls: Vec<SlowPoll>,
+    deviations: Vec<Deviation>,
+    /// Record `deviations` this run (replays, or `Config::record_deviations`).
+    explain: bool,
+    failure: Option<Failure>,
+    /// `finish_run`'s list of finished tasks with a join slot (kept for its
+    /// buffer).
+    finished_joins: Vec<u32>,
+    /// Join slots given a panic this run: the end-of-run sweep looks for
+    /// unretrieved panics only when there is one.
+    panics_delivered: u32,
+    /// Something other than a pick must happen before the next poll: a
+    /// failure was recorded (`State::fail`), or work waits at the step
+    /// boundary. `try_pick` tests this one flag for both, so nodes add no
+    /// test to the step.
+    attention: bool,
+    /// Work for the next step boundary, in request order.
+    boundary: VecDeque<BoundaryWork>,
+    /// The names of the nodes made this run (`cx::new_node`), by id; the
+    /// main node is `main`.
+    node_names: Vec<Cow<'static, str>>,
+}
+
+/// The shared core of a running simulation.
+pub(crate) struct Core {
+    pub(crate) state: RefCell<State>,
+    run_id: Cell<u64>,
+    /// The task being polled (`NOT_RUNNING` between polls) and whether it
+    /// woke itself meanwhile: kept outside the state so a self-wake (every
+    /// `yield_now`) needs no borrow.
+    running: Cell<u32>,
+    running_woken: Cell<bool>,
+    /// User code runs outside a poll: a pool job's closure, or a destructor
+    /// at a node crash (its panics are the run's to report).
+    in_user_code: Cell<bool>,
+    /// `FOREIGN_WAKE_COUNT` as this run last saw it.
+    foreign_seen: Cell<u64>,
+}
+
+pub(super) const NOT_RUNNING: u32 = u32::MAX;
+
+/// Runs futures deterministically. See the crate docs for a tour.
+///
+/// A `Sim` may run many futures one after another; each run starts from a
+/// clean state (clock at 0, no tasks, a fresh generator from the seed), and
+/// allocations are reused.
+pub struct Sim {
+    core: Rc<Core>,
+}
+
+impl Sim {
+    /// A simulator with this configuration.
+    pub fn new(config: Config) -> Sim {
+        install_panic_hook();
+        Sim {
+            core: Rc::new(Core {
+                state: RefCell::new(State {
+                    config,
+                    tasks: Vec::new(),
+                    runnable: RunQueue::default(),
+                    chooser: Chooser::new(),
+                    // A spare from an earlier run on this thread, if any: a
+                    // new `Sim` per run then starts at the size runs reach.
+                    trace: Trace::with_capacity(0, 0),
+                    label_ids: HashMap::new(),
+                    clock: Clock::default(),
+                    step: 0,
+                    pool: Pool::default(),
+                    resources: Vec::new(),
+                    held_ns: 0,
+                    slow_polls: Vec::new(),
+                    deviations: Vec::new(),
+                    explain: false,
+                    failure: None,
+                    finished_joins: Vec::new(),
+                    panics_delivered: 0,
+                    attention: false,
+                    boundary: VecDeque::new(),
+                    node_names: Vec::new(),
+                }),
+                run_id: Cell::new(0),
+                running: Cell::new(NOT_RUNNING),
+                running_woken: Cell::new(false),
+                in_user_code: Cell::new(false),
+                foreign_seen: Cell::new(0),
+            }),
+        }
+    }
+
+    /// The configuration, to change between runs.
+    pub fn config_mut(&mut self) -> std::cell::RefMut<'_, Config> {
+        std::cell::RefMut::map(self.core.state.borrow_mut(), |state| &mut state.config)
+    }
+
+    /// Runs `future` as the main task until it completes or the run fails.
+    ///
+    /// Afterwards no task of the run is left: tasks still pending are dropped
+    /// (and named in a `DestroyedPending` warning), pool jobs are discarded.
+    ///
+    /// ```
+    /// use asyncsim_sim::{Config, Sim};
+    /// use std::time::Duration;
+    ///
+    /// let run = Sim::new(Config::new().seed(1)).run(async {
+    ///     asyncsim_sim::time::sleep(Duration::from_secs(2)).await;
+    ///     "done"
+    /// });
+    /// assert_eq!(run.elapsed(), Duration::from_secs(2));
+    /// assert_eq!(run.result.unwrap(), "done");
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// When called from inside another run (simulations do not nest).
+    pub fn run<F: Future>(&mut self, future: F) -> Run<F::Output> {
+        let result = self.run_to_result(future);
+        let mut state = self.core.state.borrow_mut();
+        // The next run likely makes as many draws and events: size the
+        // fresh buffers to match, so they never grow by copying.
+        let draws_hint = state.chooser.tape.len();
+        // Every draw stays on the tape, bounds included (exhaustive search
+        // needs them); the token leaves out trailing zeros by itself.
+        let tape = std::mem::replace(&mut state.chooser.tape, Tape::with_capacity(draws_hint));
+        let events_hint = state.trace.events.len();
+        let tasks_hint = state.trace.tasks.len();
+        let fresh = Trace::with_capacity(events_hint, tasks_hint);
+        let trace = std::mem::replace(&mut state.trace, fresh);
+        Run {
+            result,
+            trace,
+            tape,
+            seed: state.config.seed,
+            strategy: state.config.strategy.clone(),
+            steps: state.step,
+            elapsed_ns: state.clock.now_ns,
+            slow_polls: std::mem::take(&mut state.slow_polls),
+            deviations: std::mem::take(&mut state.deviations),
+        }
+    }
+
+    /// [`Sim::run`] for a driver that only looks at a run's result and trace
+    /// hash (the harness, for the many runs that pass): the same run, but the
+    /// trace and tape stay in the simulator for the next run instead of
+    /// being handed over in a [`Run`] (about 5 % of a small body's run).
+    #[doc(hidden)]
+    pub fn run_outcome<F: Future>(&mut self, future: F) -> RunOutcome<F::Output> {
+        let result = self.run_to_result(future);
+        let trace_hash = self.core.state.borrow().trace.hash();
+        RunOutcome { result, trace_hash }
+    }
+
+    /// After [`Sim::run_outcome`]: calls `f` with that run's realised tape
+    /// (and its configuration), which stay in the simulator until the next
+    /// run. Exhaustive search reads the draws' bounds from it without the
+    /// tape being moved out.
+    #[doc(hidden)]
+    pub fn with_last_run<R>(&self, f: impl FnOnce(&Tape, &Config) -> R) -> R {
+        let state = self.core.state.borrow();
+        f(&state.chooser.tape, &state.config)
+    }
+
+    /// Runs `future` to its end and works out the result; the run's trace
+    /// and tape are left in the state.
+    fn run_to_result<F: Future>(&mut self, future: F) -> Result<F::Output, Failure> {
+        let core = &self.core;
+        let run_id = next_run_id();
+        core.run_id.set(run_id);
+        core.foreign_seen
+            .set(FOREIGN_WAKE_COUNT.load(Ordering::Acquire));
+        core.reset();
+
+        let run_key = (run_id as usize) << TASK_BITS;
+        let _guard = CurrentGuard::enter(core.clone(), run_key);
+        // The main task's output comes back here directly; its panics always
+        // fail the run, so the executor needs no join slot for it.
+        let mut output = None;
+        core.add_task(
+            None,
+            Cow::Borrowed("main"),
+            None,
+            SlotKind::Future,
+            NodeId::MAIN,
+        );
+        // The main future lives in this block, so it is dropped before the
+        // run is finished (its destructors may still use the engine).
+        {
+            let mut main = std::pin::pin!(future);
+            let main_waker = task_waker(run_key, 0);
+
+            let mut next = core.next_task();
+            while let Some((task, cell)) = next {
+                if task == 0 {
+                    let mut context = Context::from_waker(&main_waker);
+                    let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                        main.as_mut().poll(&mut context)
+                    }));
+                    next = match outcome {
+                        Ok(Poll::Ready(value)) => {
+                            output = Some(value);
+                            core.end_poll_ready(0);
+                            break;
+                        }
+                        Ok(Poll::Pending) => core.end_poll_pending(0),
+                        Err(payload) => {
+                            core.end_poll_panic(0, payload);
+                            core.next_task()
+                        }
+                    };
+                } else {
+                    next = core.poll_spawned(run_key, task, cell);
+                }
+            }
+        }
+        // A foreign wake during the last poll counts too.
+        if FOREIGN_WAKE_COUNT.load(Ordering::Acquire) != core.foreign_seen.get() {
+            core.check_foreign_wakes();
+        }
+        core.finish_run();
+
+        let mut state = core.state.borrow_mut();
+        // A failure recorded during the main task's last poll (a tape
+        // divergence, the task limit, a blocking sleep past the time limit)
+        // wins over its output: the run did not go as the user asked.
+        let mut failure = state.failure.take();
+        if failure.is_none() {
+            if let Some((index, draw)) = state.chooser.leftover() {
+                let message = format!(
+                    "tape divergence at draw {index}: the program finished without making draw {index}, which the tape says is a {} draw of value {}; the program changed since the token was recorded (re-run the exploration to get a fresh token)",
+                    draw.label, draw.value
+                );
+                failure = Some(Failure::new(
+                    FailureKind::TapeDivergence,
+                    message,
+                    state.step,
+                    state.clock.now_ns,
+                ));
+            }
+        }
+        match output {
+            Some(output) if failure.is_none() => Ok(output),
+            _ => Err(failure.unwrap_or_else(|| {
+                Failure::new(
+                    FailureKind::Deadlock,
+                    "asyncsim bug: the run stopped with neither a result nor a failure".to_string(),
+                    state.step,
+                    state.clock.now_ns,
+                )
+            })),
+        }
+    }
+}
+
+impl Default for Sim {
+    fn default() -> Sim {
+        Sim::new(Config::default())
+    }
+}
+impl Core {
+    pub(super) fn reset(&self) {
+        let mut state = self.state.borrow_mut();
+        let state = &mut *state;
+        state.tasks.clear();
+        state.runnable.clear();
+        let config = &state.config;
+        state.chooser.reset(
+            &config.strategy,
+            config.seed,
+            config.replay_lenient,
+            config.replay_sticky,
+            config.pct_steps_estimate,
+        );
+        state.trace.reset();
+        state.label_ids.clear();
+        state.clock.reset();
+        state.step = 0;
+        state.pool.reset(state.config.pool_size);
+        state.resources.clear();
+        state.held_ns = 0;
+        state.slow_polls.clear();
+        state.deviations.clear();
+        state.explain =
+            state.config.record_deviations || matches!(state.config.strategy, Strategy::Replay(_));
+        state.failure = None;
+        state.panics_delivered = 0;
+        state.attention = false;
+        state.boundary.clear();
+        state.node_names.clear();
+        state.node_names.push(Cow::Borrowed("main"));
+    }
+}

@@ -1,0 +1,223 @@
+//! Task slots: one per task, with its cell, its state, what it waits on and
+//! its node.
+
+use std::borrow::Cow;
+use std::panic::{self};
+use std::sync::OnceLock;
+
+use super::*;
+use crate::raw::{TaskObj, TaskRc};
+use crate::task::JoinError;
+use crate::trace::{EventKind, TaskId, TaskInfo, WaitOn};
+
+/// A simulated machine. Every task belongs to one: the main future and
+/// what it spawns run on [`NodeId::MAIN`]; a spawned task inherits its
+/// parent's node (a pool job its submitter's), `cx::spawn_on` names one.
+/// A crash of a node drops all of its tasks at once (`cx::crash_node`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct NodeId(pub(crate) u32);
+
+impl NodeId {
+    /// The node of the main future.
+    pub(crate) const MAIN: NodeId = NodeId(0);
+}
+
+/// What a task slot holds: a future the loop polls, or a pool job's handle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum SlotKind {
+    /// A spawned future (or the main one): queued at once.
+    Future,
+    /// A `spawn_blocking` job: never polled, done when the pool delivers.
+    Job,
+}
+
+/// Where a task is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum TaskState {
+    /// Pending, not in the run queue.
+    Idle,
+    /// In the run queue.
+    Queued,
+    /// Being polled (`Core::running_woken` says whether it was woken
+    /// meanwhile and goes back to the queue after the poll).
+    Running,
+    /// Finished, panicked or aborted. Never queued again.
+    Done,
+}
+
+pub(super) struct TaskSlot {
+    /// The task's future and join slot in one allocation (for a pool job,
+    /// the join slot alone); `None` for the main task, whose future lives on
+    /// `Sim::run`'s stack and whose output goes straight to the caller.
+    /// Polled in place; dropped from here at the end of the run.
+    pub(super) cell: Option<TaskRc<dyn TaskObj>>,
+    /// A `spawn_blocking` job's handle (it has no future).
+    pub(super) is_job: bool,
+    /// The node the task runs on.
+    pub(super) node: NodeId,
+    pub(super) state: TaskState,
+    /// What the task waited on at its last `Pending`.
+    pub(super) waiting_on: WaitOn,
+    /// `abort()` was called while the task was running.
+    pub(super) abort_requested: bool,
+}
+
+/// `task-<id>`: for the first ids a shared static string (built once per
+/// process, so an unnamed spawn allocates no name), beyond them a fresh one.
+pub(super) fn default_task_name(id: u32) -> Cow<'static, str> {
+    const SHARED: usize = 1024;
+    static NAMES: OnceLock<Vec<String>> = OnceLock::new();
+    match NAMES
+        .get_or_init(|| (0..SHARED).map(|id| format!("task-{id}")).collect())
+        .get(id as usize)
+    {
+        Some(name) => Cow::Borrowed(name.as_str()),
+        None => Cow::Owned(format!("task-{id}")),
+    }
+}
+impl Core {
+    /// Registers a task and queues its first poll (after everything already
+    /// runnable: asyncio's `call_soon`).
+    pub(super) fn add_task(
+        &self,
+        cell: Option<TaskRc<dyn TaskObj>>,
+        name: Cow<'static, str>,
+        parent: Option<TaskId>,
+        kind: SlotKind,
+        node: NodeId,
+    ) -> TaskId {
+        let mut state = self.state.borrow_mut();
+        let state = &mut *state;
+        let id = state.tasks.len() as u32;
+        let blocking = kind == SlotKind::Job;
+        state.tasks.push(TaskSlot {
+            cell,
+            is_job: blocking,
+            node,
+            state: if blocking {
+                TaskState::Idle
+            } else {
+                TaskState::Queued
+            },
+            waiting_on: if blocking {
+                WaitOn::PoolJob(0)
+            } else {
+                WaitOn::Unknown
+            },
+            abort_requested: false,
+        });
+        state.trace.tasks.push(TaskInfo {
+            name,
+            parent,
+            blocking,
+        });
+        state.chooser.task_spawned(id);
+        state.record(Some(TaskId(id)), EventKind::Spawn { parent });
+        if !blocking {
+            state.runnable.push_back(id);
+        }
+        TaskId(id)
+    }
+
+    /// The id the next task gets, its parent (the running task, or the pool
+    /// job whose closure runs) and its node (`node`, or the parent's). At
+    /// the task limit the run fails (and past the hard limit this panics).
+    pub(super) fn claim_task(&self, node: Option<NodeId>) -> (u32, Option<TaskId>, NodeId) {
+        let (id, parent, node, tasks_max) = {
+            let state = self.state.borrow();
+            let parent = self
+                .running_task()
+                .or(state.pool.context.map(|job| job.task));
+            let node = node.unwrap_or_else(|| state.node_of(parent));
+            (state.tasks.len(), parent, node, state.config.tasks_max)
+        };
+        if id >= tasks_max.min(TASKS_HARD_LIMIT) {
+            self.fail_task_limit(tasks_max);
+        }
+        (id as u32, parent, node)
+    }
+
+    /// The task being polled, if any (read without a borrow of the state).
+    #[inline]
+    pub(super) fn running_task(&self) -> Option<TaskId> {
+        let running = self.running.get();
+        (running != NOT_RUNNING).then_some(TaskId(running))
+    }
+
+    #[allow(unsafe_code)]
+    pub(crate) fn abort(&self, task: TaskId) {
+        let mut work = None;
+        let cell = {
+            let mut state = self.state.borrow_mut();
+            let state = &mut *state;
+            let Some(slot) = state.tasks.get_mut(task.index()) else {
+                return;
+            };
+            match slot.state {
+                TaskState::Done => return,
+                TaskState::Running => {
+                    slot.abort_requested = true;
+                    return;
+                }
+                TaskState::Queued => {
+                    state.runnable.remove_task(task.0);
+                }
+                TaskState::Idle => {}
+            }
+            let slot = &mut state.tasks[task.index()];
+            if slot.is_job {
+                // A pool job: only a job still in the queue can be cancelled.
+                let Some(position) = state
+                    .pool
+                    .queue
+                    .iter()
+                    .position(|job| state.pool.jobs[*job as usize].task == task)
+                else {
+                    return;
+                };
+                let job = state
+                    .pool
+                    .queue
+                    .remove(position)
+                    .expect("position is in range");
+                // The closure is user code: dropped after the borrow.
+                work = state.pool.jobs[job as usize].work.take();
+            }
+            let slot = &mut state.tasks[task.index()];
+            slot.state = TaskState::Done;
+            let cell = slot.cell.clone();
+            state.record(Some(task), EventKind::Abort);
+            cell
+        };
+        drop(work);
+        if let Some(cell) = cell {
+            // SAFETY: the task is not running (checked above), so its
+            // future is not being polled.
+            let dropped = unsafe { cell.drop_future() };
+            let name = self.state.borrow().trace.tasks[task.index()]
+                .name
+                .to_string();
+            // The handle resolves even when the destructor panicked; the
+            // panic then goes on in the aborting task.
+            cell.fail(JoinError::cancelled(task, name));
+            if let Err(payload) = dropped {
+                panic::resume_unwind(payload);
+            }
+        }
+    }
+}
+impl State {
+    /// The node of `task` (the main node for none, or outside the run).
+    pub(super) fn node_of(&self, task: Option<TaskId>) -> NodeId {
+        task.and_then(|task| self.tasks.get(task.index()))
+            .map_or(NodeId::MAIN, |slot| slot.node)
+    }
+
+    /// A node's name for messages: as `cx::new_node` named it, else `node-<id>`.
+    pub(super) fn node_name(&self, node: NodeId) -> String {
+        match self.node_names.get(node.0 as usize) {
+            Some(name) => name.to_string(),
+            None => format!("node-{}", node.0),
+        }
+    }
+}

@@ -1,0 +1,157 @@
+//! Run ids and task wakers: a waker is `(run id, task index)` packed into
+//! its data word; a wake from outside its run is noted for that run to fail.
+
+use std::cell::Cell;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
+use std::task::Waker;
+
+use super::*;
+use crate::raw::{self};
+use crate::trace::{EventKind, TaskId};
+
+/// Hands out an identity to every run, so a waker or primitive from one run
+/// is never mistaken for one of another. Not an input to any decision.
+pub(super) static NEXT_RUN_ID: AtomicU64 = AtomicU64::new(1);
+
+/// Run ids a thread claims at once: one atomic add per this many runs (a
+/// shared counter bumped on every run bounced its cache line between the
+/// workers of a parallel `check`).
+pub(super) const RUN_ID_BLOCK: u64 = 64;
+
+thread_local! {
+    /// The thread's claimed run ids: the next one and the end of its block.
+    static RUN_IDS: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
+}
+
+/// A run id no other run in the process has (until ids wrap, after 2^40
+/// runs on 64-bit targets), never 0.
+pub(super) fn next_run_id() -> u64 {
+    RUN_IDS.with(|ids| loop {
+        let (mut next, mut end) = ids.get();
+        if next == end {
+            next = NEXT_RUN_ID.fetch_add(RUN_ID_BLOCK, Ordering::Relaxed);
+            end = next + RUN_ID_BLOCK;
+        }
+        ids.set((next + 1, end));
+        let id = next & RUN_ID_MASK;
+        if id != 0 {
+            return id;
+        }
+    })
+}
+
+/// A task's waker is two integers packed into the waker's data word — the
+/// run's id and the task's index — so making, cloning and dropping one
+/// allocates nothing and shares no memory between threads.
+#[cfg(target_pointer_width = "64")]
+pub(super) const TASK_BITS: u32 = 24;
+
+#[cfg(not(target_pointer_width = "64"))]
+pub(super) const TASK_BITS: u32 = 12;
+
+pub(super) const TASK_MASK: usize = (1 << TASK_BITS) - 1;
+
+/// Run ids wrap within the bits a waker has for them (skipping 0).
+pub(super) const RUN_ID_MASK: u64 = (usize::MAX >> TASK_BITS) as u64;
+
+/// The most tasks one run can have.
+pub(crate) const TASKS_HARD_LIMIT: usize = 1 << TASK_BITS;
+
+/// Wakes from outside their run (another OS thread, or after the run
+/// ended): how many so far, and the runs they belonged to (recent ones; a
+/// run checks for its own id whenever the count moves).
+pub(super) static FOREIGN_WAKE_COUNT: AtomicU64 = AtomicU64::new(0);
+
+pub(super) static FOREIGN_WAKE_RUNS: Mutex<Vec<u64>> = Mutex::new(Vec::new());
+
+/// The waker of one task: `(run id << TASK_BITS) | task` as its data word
+/// (`raw::task_waker`). `Send + Sync` as the `Waker` contract demands (it is
+/// an integer), but a wake from a thread other than the run's, or after the
+/// run, is recorded as a determinism failure of that run, never executed.
+#[inline(always)]
+pub(super) fn task_waker(run_key: usize, task: u32) -> Waker {
+    raw::task_waker(run_key | task as usize)
+}
+
+/// What every task waker's `wake` does with its data word.
+#[inline]
+pub(crate) fn wake_packed(data: usize) {
+    let run_key = raw::run_key();
+    if run_key != 0 && data & !TASK_MASK == run_key {
+        raw::with_current(|core| core.wake((data & TASK_MASK) as u32));
+    } else {
+        note_foreign_wake((data >> TASK_BITS) as u64);
+    }
+}
+
+#[cold]
+#[inline(never)]
+pub(super) fn note_foreign_wake(run_id: u64) {
+    let mut runs = FOREIGN_WAKE_RUNS
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    if !runs.contains(&run_id) {
+        if runs.len() >= 1024 {
+            // Runs long over: only a run still going checks the list.
+            runs.drain(..512);
+        }
+        runs.push(run_id);
+    }
+    FOREIGN_WAKE_COUNT.fetch_add(1, Ordering::Release);
+}
+
+/// True (once) when a foreign wake for `run_id` was noted.
+pub(super) fn take_foreign_wake(run_id: u64) -> bool {
+    let mut runs = FOREIGN_WAKE_RUNS
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner);
+    match runs.iter().position(|run| *run == run_id) {
+        Some(position) => {
+            runs.swap_remove(position);
+            true
+        }
+        None => false,
+    }
+}
+impl Core {
+    /// A foreign wake was noted somewhere: fail the run if it was this one's.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn check_foreign_wakes(&self) {
+        self.foreign_seen
+            .set(FOREIGN_WAKE_COUNT.load(Ordering::Acquire));
+        if take_foreign_wake(self.run_id.get()) {
+            self.fail_foreign_wake();
+        }
+    }
+
+    #[inline]
+    pub(crate) fn wake(&self, task: u32) {
+        if task == self.running.get() {
+            // Only the running task's own code runs during its poll, so this
+            // is a self-wake (yield_now): its Pending event will say
+            // "yielded"; a wake event would only repeat it.
+            self.running_woken.set(true);
+            return;
+        }
+        self.wake_other(task);
+    }
+
+    pub(super) fn wake_other(&self, task: u32) {
+        let mut state = self.state.borrow_mut();
+        let state = &mut *state;
+        let by = self.running_task();
+        let Some(slot) = state.tasks.get_mut(task as usize) else {
+            return;
+        };
+        match slot.state {
+            TaskState::Idle => {
+                slot.state = TaskState::Queued;
+                state.runnable.push_back(task);
+            }
+            TaskState::Queued | TaskState::Running | TaskState::Done => return,
+        }
+        state.record(Some(TaskId(task)), EventKind::Wake { by });
+    }
+}
