@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::strategy::Strategy;
+use crate::sched::Strategy;
 use crate::trace::TraceMode;
 
 /// The settings of one run. Every field has a builder method; defaults are

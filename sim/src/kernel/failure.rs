@@ -153,7 +153,7 @@ impl State {
         }
     }
 
-    pub(super) fn fail_divergence(&mut self, divergence: crate::strategy::Divergence) {
+    pub(super) fn fail_divergence(&mut self, divergence: crate::sched::Divergence) {
         let expected = divergence.expected;
         let range = if divergence.bound == 0 {
             "any u64".to_string()

@@ -43,7 +43,7 @@ use crate::config::Config;
 use crate::failure::{Failure, FailureKind};
 use crate::pool::Pool;
 use crate::raw::CurrentGuard;
-use crate::strategy::{Chooser, Strategy};
+use crate::sched::{Chooser, ReplayRules, Strategy};
 use crate::tape::Tape;
 use crate::trace::Trace;
 
@@ -353,9 +353,8 @@ impl Core {
         state.chooser.reset(
             &config.strategy,
             config.seed,
-            config.replay_lenient,
-            config.replay_sticky,
             config.pct_steps_estimate,
+            ReplayRules::of(config),
         );
         state.trace.reset();
         state.label_ids.clear();

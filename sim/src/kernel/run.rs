@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use crate::failure::Failure;
-use crate::strategy::Strategy;
+use crate::sched::Strategy;
 use crate::tape::{DrawLabel, Tape};
 use crate::trace::{TaskId, Trace};
 
