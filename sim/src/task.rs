@@ -28,7 +28,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
 use crate::cx;
-use crate::raw::TaskRc;
+use crate::raw::{Completes, JobCell, TaskCell, TaskRc, Upcast};
 use crate::trace::{TaskId, WaitOn};
 
 /// Why a `JoinHandle` resolved without the task's output.
@@ -221,14 +221,38 @@ impl<T> JoinSlotAny for JoinSlot<T> {
     }
 }
 
+/// A finished future's output goes to its slot.
+impl<T> Completes<T> for JoinSlot<T> {
+    #[inline]
+    fn complete(&self, output: T) {
+        JoinSlot::complete(self, Ok(output));
+    }
+}
+
+/// The engine keeps every task's slot as a `dyn JoinSlotAny`.
+impl<T: 'static> Upcast<dyn JoinSlotAny> for JoinSlot<T> {
+    #[inline(always)]
+    fn upcast(&self) -> &(dyn JoinSlotAny + 'static) {
+        self
+    }
+}
+
 /// A handle's view of a task: the join slot with the output type.
 pub(crate) trait JoinSlotRef<T> {
     fn join_slot(&self) -> &JoinSlot<T>;
 }
 
-impl<T> JoinSlotRef<T> for JoinSlot<T> {
+impl<F: Future> JoinSlotRef<F::Output> for TaskCell<JoinSlot<F::Output>, F> {
+    #[inline(always)]
+    fn join_slot(&self) -> &JoinSlot<F::Output> {
+        self.header()
+    }
+}
+
+impl<T> JoinSlotRef<T> for JobCell<JoinSlot<T>> {
+    #[inline(always)]
     fn join_slot(&self) -> &JoinSlot<T> {
-        self
+        self.header()
     }
 }
 

@@ -6,7 +6,7 @@ use std::panic::{self, AssertUnwindSafe};
 use super::*;
 use crate::clock::TimerAction;
 use crate::failure::{Failure, FailureKind};
-use crate::raw::{TaskObj, TaskRc};
+
 use crate::task::JoinError;
 use crate::trace::{EventKind, TaskId};
 
@@ -63,11 +63,10 @@ impl Core {
     /// runs), its timers and its queued or running pool jobs die, and the
     /// handles of its tasks resolve with a crash error. Called at a step
     /// boundary, so none of its tasks is being polled.
-    #[allow(unsafe_code)]
     pub(super) fn crash(&self, node: NodeId, reason: String) {
         // Everything user code may own (futures, wakers, closures, results)
         // leaves the state here and is dropped after the borrow ends.
-        let mut victims: Vec<(TaskId, Option<TaskRc<dyn TaskObj>>)> = Vec::new();
+        let mut victims: Vec<(TaskId, Option<Owner>)> = Vec::new();
         let mut leftovers: Vec<Box<dyn std::any::Any>> = Vec::new();
         let node_name;
         {
@@ -93,7 +92,7 @@ impl Core {
                 }
                 let slot = &mut state.tasks[index];
                 slot.state = TaskState::Done;
-                victims.push((task, slot.cell.clone()));
+                victims.push((task, slot.cell.take()));
                 state.record(Some(task), EventKind::Crash { node: node.0 });
             }
             // Timers the node's tasks registered die with it (their futures'
@@ -119,15 +118,14 @@ impl Core {
         }
         drop(leftovers);
         let mut first_panic = None;
-        for (task, cell) in victims {
-            let Some(cell) = cell else { continue };
-            self.in_user_code.set(true);
-            // SAFETY: at a step boundary no task is being polled.
-            let dropped = unsafe { cell.drop_future() };
-            self.in_user_code.set(false);
+        for (task, owner) in victims {
+            let Some(owner) = owner else { continue };
             let name = self.state.borrow().trace.task_name(task).to_string();
+            let error = JoinError::crashed(task, name.clone(), node_name.clone());
+            self.in_user_code.set(true);
             // The handle resolves whatever the destructor did.
-            cell.fail(JoinError::crashed(task, name.clone(), node_name.clone()));
+            let dropped = self.retire(task, owner, error);
+            self.in_user_code.set(false);
             if let Err(payload) = dropped {
                 first_panic.get_or_insert((name, CapturedPanic::take(&*payload)));
             }

@@ -172,4 +172,29 @@ impl State {
         );
         self.fail(failure);
     }
+
+    /// A strict replay the program finished before reading to its end, with
+    /// a nonzero draw left: the tape came from another program.
+    pub(super) fn leftover_divergence(&self) -> Option<Failure> {
+        let (index, draw) = self.chooser.leftover()?;
+        let message = format!(
+            "tape divergence at draw {index}: the program finished without making draw {index}, which the tape says is a {} draw of value {}; the program changed since the token was recorded (re-run the exploration to get a fresh token)",
+            draw.label, draw.value
+        );
+        Some(Failure::new(
+            FailureKind::TapeDivergence,
+            message,
+            self.step,
+            self.clock.now_ns,
+        ))
+    }
+
+    /// A panic nobody else can observe fails the run (the main future's, or
+    /// a task's or pool job's whose handle was dropped).
+    pub(super) fn fail_panic(&mut self, task: TaskId, name: String, message: String) {
+        let mut failure = Failure::new(FailureKind::Panic, message, self.step, self.clock.now_ns);
+        failure.task = Some(task);
+        failure.task_name = Some(name);
+        self.fail(failure);
+    }
 }

@@ -10,17 +10,16 @@ use std::time::Duration;
 
 use super::*;
 use crate::clock::TimerAction;
-use crate::failure::{Failure, FailureKind};
 use crate::pool::{JobWork, PoolJob};
-use crate::raw::{self, TaskCell, TaskRc};
+use crate::raw;
 use crate::tape::DrawLabel;
-use crate::task::{JoinError, JoinHandle, JoinSlot, JoinSlotAny};
+use crate::task::{JoinError, JoinHandle, JoinSlot, JoinSlotAny, JoinSlotRef};
 use crate::trace::{EventKind, ResourceKind, TaskId, WaitOn};
 
 /// Runs `f` with the current core, or panics with a message naming `what`.
 #[inline]
 pub(crate) fn with_core<R>(what: &str, f: impl FnOnce(&Core) -> R) -> R {
-    match raw::with_current(f) {
+    match raw::with_current(&CORE, f) {
         Some(result) => result,
         None => outside_a_run(what),
     }
@@ -37,7 +36,7 @@ pub(super) fn outside_a_run(what: &str) -> ! {
 /// Runs `f` with the current core if there is one.
 #[inline]
 pub(crate) fn try_with_core<R>(f: impl FnOnce(&Core) -> R) -> Option<R> {
-    raw::with_current(f)
+    raw::with_current(&CORE, f)
 }
 
 /// The id of the run in progress on this thread, if any.
@@ -77,17 +76,11 @@ where
 {
     with_core("asyncsim::spawn", |core| {
         let (id, parent, node) = core.claim_task(node);
-        let cell = TaskRc::new(TaskCell::new(future, TaskId(id), core.run_id.get()));
+        let (owner, cell) = raw::new_task(JoinSlot::new(TaskId(id), core.run_id.get()), future);
         let name = name.map_or_else(|| default_task_name(id), Cow::Owned);
-        let task = core.add_task(
-            Some(cell.clone().into_task_obj()),
-            name,
-            parent,
-            SlotKind::Future,
-            node,
-        );
+        let task = core.add_task(Some(owner), name, parent, SlotKind::Future, node);
         debug_assert_eq!(task.0, id);
-        JoinHandle::new(cell.into_join_ref())
+        JoinHandle::new(cell.unsize(|cell| cell as &dyn JoinSlotRef<F::Output>))
     })
 }
 
@@ -103,42 +96,29 @@ where
             "asyncsim::spawn_blocking was called inside a spawn_blocking job; submit the work from async code instead"
         );
         let (id, parent, node) = core.claim_task(None);
-        let slot = TaskRc::new(JoinSlot::new(TaskId(id), core.run_id.get()));
+        let (owner, slot) = raw::new_job(JoinSlot::new(TaskId(id), core.run_id.get()));
         let name: Cow<'static, str> =
             name.map_or_else(|| Cow::Owned(format!("blocking-{id}")), Cow::Owned);
-        let task = core.add_task(
-            Some(slot.clone().into_task_obj()),
-            name,
-            parent,
-            SlotKind::Job,
-            node,
-        );
+        let task = core.add_task(Some(owner), name, parent, SlotKind::Job, node);
         let writer = slot.clone();
         let job_work: JobWork = Box::new(move || {
             let outcome = panic::catch_unwind(AssertUnwindSafe(work));
             let result: Result<R, String> =
                 outcome.map_err(|payload| CapturedPanic::take(&*payload).text());
             Box::new(move || match result {
-                Ok(value) => writer.complete(Ok(value)),
+                Ok(value) => writer.header().complete(Ok(value)),
                 Err(message) => {
                     let name =
                         try_with_core(|core| core.state.borrow().trace.task_name(task).to_string())
                             .unwrap_or_default();
-                    if writer.handle_alive() {
-                        deliver_panic(&*writer, JoinError::panicked(task, name, message));
+                    if writer.header().handle_alive() {
+                        deliver_panic(writer.header(), JoinError::panicked(task, name, message));
                     } else {
                         try_with_core(|core| {
                             let mut state = core.state.borrow_mut();
                             state.record(Some(task), EventKind::Panic);
-                            let mut failure = Failure::new(
-                                FailureKind::Panic,
-                                format!("pool job `{name}` panicked {message} (and its JoinHandle was dropped, so nobody can observe it)"),
-                                state.step,
-                                state.clock.now_ns,
-                            );
-                            failure.task = Some(task);
-                            failure.task_name = Some(name);
-                            state.fail(failure);
+                            let message = format!("pool job `{name}` panicked {message} (and its JoinHandle was dropped, so nobody can observe it)");
+                            state.fail_panic(task, name, message);
                         });
                     }
                 }
@@ -158,7 +138,7 @@ where
             state.record(Some(task), EventKind::PoolQueue { job });
         }
         core.start_pool_jobs();
-        JoinHandle::new(slot.into_join_ref())
+        JoinHandle::new(slot.unsize(|slot| slot as &dyn JoinSlotRef<R>))
     })
 }
 

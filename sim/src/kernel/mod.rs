@@ -42,7 +42,7 @@ use crate::clock::Clock;
 use crate::config::Config;
 use crate::failure::{Failure, FailureKind};
 use crate::pool::Pool;
-use crate::raw::CurrentGuard;
+use crate::raw;
 use crate::sched::{Chooser, ReplayRules, Strategy};
 use crate::tape::Tape;
 use crate::trace::Trace;
@@ -68,7 +68,6 @@ pub use run::{Deviation, Run, RunOutcome, SlowPoll};
 use run_queue::RunQueue;
 pub(crate) use slots::NodeId;
 use slots::*;
-pub(crate) use wakers::wake_packed;
 use wakers::*;
 
 pub(crate) struct State {
@@ -250,19 +249,32 @@ impl Sim {
     /// Runs `future` to its end and works out the result; the run's trace
     /// and tape are left in the state.
     fn run_to_result<F: Future>(&mut self, future: F) -> Result<F::Output, Failure> {
+        assert!(
+            !raw::is_current(&CORE),
+            "Sim::run was called inside a running simulation; simulations do not nest (run them one after another)"
+        );
         let core = &self.core;
         let run_id = next_run_id();
         core.run_id.set(run_id);
         core.foreign_seen
             .set(FOREIGN_WAKE_COUNT.load(Ordering::Acquire));
         core.reset();
-
         let run_key = (run_id as usize) << TASK_BITS;
-        let _guard = CurrentGuard::enter(core.clone(), run_key);
+        raw::run_as_current(&CORE, core.clone(), || {
+            let _run_key = RunKeyGuard::enter(run_key);
+            core.run_main(run_key, future)
+        })
+    }
+}
+
+impl Core {
+    /// The run itself, with the core current: the main future to its end
+    /// (or the run's failure), then the end of the run.
+    fn run_main<F: Future>(&self, run_key: usize, future: F) -> Result<F::Output, Failure> {
         // The main task's output comes back here directly; its panics always
         // fail the run, so the executor needs no join slot for it.
         let mut output = None;
-        core.add_task(
+        self.add_task(
             None,
             Cow::Borrowed("main"),
             None,
@@ -275,8 +287,8 @@ impl Sim {
             let mut main = std::pin::pin!(future);
             let main_waker = task_waker(run_key, 0);
 
-            let mut next = core.next_task();
-            while let Some((task, cell)) = next {
+            let mut next = self.next_task();
+            while let Some((task, owner)) = next {
                 if task == 0 {
                     let mut context = Context::from_waker(&main_waker);
                     let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
@@ -285,45 +297,31 @@ impl Sim {
                     next = match outcome {
                         Ok(Poll::Ready(value)) => {
                             output = Some(value);
-                            core.end_poll_ready(0);
+                            self.end_poll_ready(0);
                             break;
                         }
-                        Ok(Poll::Pending) => core.end_poll_pending(0),
+                        Ok(Poll::Pending) => self.end_poll_pending(0, None),
                         Err(payload) => {
-                            core.end_poll_panic(0, payload);
-                            core.next_task()
+                            self.end_poll_panic(0, payload, None);
+                            self.next_task()
                         }
                     };
                 } else {
-                    next = core.poll_spawned(run_key, task, cell);
+                    next = self.poll_spawned(run_key, task, owner);
                 }
             }
         }
         // A foreign wake during the last poll counts too.
-        if FOREIGN_WAKE_COUNT.load(Ordering::Acquire) != core.foreign_seen.get() {
-            core.check_foreign_wakes();
+        if FOREIGN_WAKE_COUNT.load(Ordering::Acquire) != self.foreign_seen.get() {
+            self.check_foreign_wakes();
         }
-        core.finish_run();
+        self.finish_run();
 
-        let mut state = core.state.borrow_mut();
+        let mut state = self.state.borrow_mut();
         // A failure recorded during the main task's last poll (a tape
         // divergence, the task limit, a blocking sleep past the time limit)
         // wins over its output: the run did not go as the user asked.
-        let mut failure = state.failure.take();
-        if failure.is_none() {
-            if let Some((index, draw)) = state.chooser.leftover() {
-                let message = format!(
-                    "tape divergence at draw {index}: the program finished without making draw {index}, which the tape says is a {} draw of value {}; the program changed since the token was recorded (re-run the exploration to get a fresh token)",
-                    draw.label, draw.value
-                );
-                failure = Some(Failure::new(
-                    FailureKind::TapeDivergence,
-                    message,
-                    state.step,
-                    state.clock.now_ns,
-                ));
-            }
-        }
+        let failure = state.failure.take().or_else(|| state.leftover_divergence());
         match output {
             Some(output) if failure.is_none() => Ok(output),
             _ => Err(failure.unwrap_or_else(|| {

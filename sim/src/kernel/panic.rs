@@ -62,7 +62,7 @@ pub(super) fn install_panic_hook() {
         panic::set_hook(Box::new(move |info| {
             // Only panics of task code (a poll, a pool job) are the run's to
             // report; any other panic inside a run is printed as usual.
-            let in_task_code = raw::with_current(|core| {
+            let in_task_code = raw::with_current(&CORE, |core| {
                 core.running.get() != NOT_RUNNING || core.in_user_code.get()
             });
             if in_task_code == Some(true) {

@@ -6,9 +6,14 @@ use std::panic::{self};
 use std::sync::OnceLock;
 
 use super::*;
-use crate::raw::{TaskObj, TaskRc};
+use crate::raw::TaskOwner;
 use crate::task::JoinError;
+use crate::task::JoinSlotAny;
 use crate::trace::{EventKind, TaskId, TaskInfo, WaitOn};
+
+/// The engine's hold on a task (`raw::TaskOwner`), its slot seen as a
+/// `dyn JoinSlotAny`.
+pub(super) type Owner = TaskOwner<dyn JoinSlotAny>;
 
 /// A simulated machine. Every task belongs to one: the main future and
 /// what it spawns run on [`NodeId::MAIN`]; a spawned task inherits its
@@ -50,7 +55,7 @@ pub(super) struct TaskSlot {
     /// the join slot alone); `None` for the main task, whose future lives on
     /// `Sim::run`'s stack and whose output goes straight to the caller.
     /// Polled in place; dropped from here at the end of the run.
-    pub(super) cell: Option<TaskRc<dyn TaskObj>>,
+    pub(super) cell: Option<Owner>,
     /// A `spawn_blocking` job's handle (it has no future).
     pub(super) is_job: bool,
     /// The node the task runs on.
@@ -80,7 +85,7 @@ impl Core {
     /// runnable: asyncio's `call_soon`).
     pub(super) fn add_task(
         &self,
-        cell: Option<TaskRc<dyn TaskObj>>,
+        cell: Option<Owner>,
         name: Cow<'static, str>,
         parent: Option<TaskId>,
         kind: SlotKind,
@@ -144,10 +149,9 @@ impl Core {
         (running != NOT_RUNNING).then_some(TaskId(running))
     }
 
-    #[allow(unsafe_code)]
     pub(crate) fn abort(&self, task: TaskId) {
         let mut work = None;
-        let cell = {
+        let owner = {
             let mut state = self.state.borrow_mut();
             let state = &mut *state;
             let Some(slot) = state.tasks.get_mut(task.index()) else {
@@ -185,25 +189,35 @@ impl Core {
             }
             let slot = &mut state.tasks[task.index()];
             slot.state = TaskState::Done;
-            let cell = slot.cell.clone();
+            let owner = slot.cell.take();
             state.record(Some(task), EventKind::Abort);
-            cell
+            owner
         };
         drop(work);
-        if let Some(cell) = cell {
-            // SAFETY: the task is not running (checked above), so its
-            // future is not being polled.
-            let dropped = unsafe { cell.drop_future() };
-            let name = self.state.borrow().trace.tasks[task.index()]
-                .name
-                .to_string();
+        if let Some(owner) = owner {
+            let name = self.state.borrow().trace.task_name(task).to_string();
             // The handle resolves even when the destructor panicked; the
             // panic then goes on in the aborting task.
-            cell.fail(JoinError::cancelled(task, name));
-            if let Err(payload) = dropped {
+            if let Err(payload) = self.retire(task, owner, JoinError::cancelled(task, name)) {
                 panic::resume_unwind(payload);
             }
         }
+    }
+
+    /// Ends a task that is not running, outside the borrow: drops its
+    /// future, resolves its handle with `error` whatever the destructor did,
+    /// and gives the owner back to the slot (which keeps the allocation
+    /// until the run ends). Returns the destructor's panic, if any.
+    pub(super) fn retire(
+        &self,
+        task: TaskId,
+        mut owner: Owner,
+        error: JoinError,
+    ) -> std::thread::Result<()> {
+        let dropped = owner.drop_future();
+        owner.header().fail(error);
+        self.state.borrow_mut().tasks[task.index()].cell = Some(owner);
+        dropped
     }
 }
 impl State {

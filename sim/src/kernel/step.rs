@@ -7,15 +7,13 @@ use std::task::{Context, Poll};
 
 use super::*;
 use crate::clock::TimerAction;
-use crate::failure::{Failure, FailureKind};
-use crate::raw::{TaskObj, TaskRc};
 use crate::tape::DrawLabel;
 use crate::task::JoinError;
 use crate::trace::{Event, EventKind, TaskId, WaitOn, Warning};
 
 /// The task to poll next, and for a spawned task its cell (the main task's
 /// future lives on `Sim::run`'s stack).
-pub(super) type NextTask = (u32, Option<*const dyn TaskObj>);
+pub(super) type NextTask = (u32, Option<Owner>);
 impl Core {
     /// Fires due timers, advances the clock when idle, and draws the next
     /// task. `None` when the run must stop (failure recorded).
@@ -129,31 +127,25 @@ impl Core {
     }
 
     // Inlined (one call site): measured −0.4 % instructions a step.
+    // The task's owner is out of its slot for the poll (`begin_poll`) and
+    // goes back when the poll ends.
     #[inline(always)]
-    #[allow(unsafe_code)]
     pub(super) fn poll_spawned(
         &self,
         run_key: usize,
         task: u32,
-        cell: Option<*const dyn TaskObj>,
+        owner: Option<Owner>,
     ) -> Option<NextTask> {
-        let cell = cell.expect("asyncsim bug: a spawned task polled without its future");
+        let mut owner = owner.expect("asyncsim bug: a spawned task polled without its future");
         // Dropping this waker would only call the vtable's no-op.
         let waker = std::mem::ManuallyDrop::new(task_waker(run_key, task));
         let mut context = Context::from_waker(&waker);
-        // SAFETY: the pointer is valid: the task's slot owns the cell
-        // (a `TaskRc`) and slots are only dropped by `finish_run` and
-        // `reset`, outside the run loop. `poll_task`'s contract holds: only
-        // this loop polls tasks, and an abort of the running task waits for
-        // the poll to end.
-        let outcome = panic::catch_unwind(AssertUnwindSafe(|| unsafe {
-            (*cell).poll_task(&mut context)
-        }));
+        let outcome = panic::catch_unwind(AssertUnwindSafe(|| owner.poll(&mut context)));
         match outcome {
-            Ok(Poll::Pending) => self.end_poll_pending(task),
-            Ok(Poll::Ready(())) => self.end_poll_ready_and_pick(task),
+            Ok(Poll::Pending) => self.end_poll_pending(task, Some(owner)),
+            Ok(Poll::Ready(())) => self.end_poll_ready_and_pick(task, owner),
             Err(payload) => {
-                self.end_poll_panic(task, payload);
+                self.end_poll_panic(task, payload, Some(owner));
                 self.next_task()
             }
         }
@@ -207,10 +199,11 @@ impl Core {
 
     /// Ends a spawned task's last poll and picks the next task in the same
     /// borrow of the state.
-    pub(super) fn end_poll_ready_and_pick(&self, task: u32) -> Option<NextTask> {
+    pub(super) fn end_poll_ready_and_pick(&self, task: u32, owner: Owner) -> Option<NextTask> {
         let mut guard = self.state.borrow_mut();
         let state = &mut *guard;
         self.end_ready_in(state, task);
+        state.tasks[task as usize].cell = Some(owner);
         if FOREIGN_WAKE_COUNT.load(Ordering::Relaxed) == self.foreign_seen.get() {
             if let Some(next) = state.try_pick() {
                 drop(guard);
@@ -224,12 +217,13 @@ impl Core {
     /// Ends a poll that returned `Pending` and picks the next task in the
     /// same borrow of the state (the common step: one borrow between polls).
     #[inline(always)]
-    pub(super) fn end_poll_pending(&self, task: u32) -> Option<NextTask> {
+    pub(super) fn end_poll_pending(&self, task: u32, owner: Option<Owner>) -> Option<NextTask> {
         let woken = self.running_woken.get();
         let mut guard = self.state.borrow_mut();
         let state = &mut *guard;
         self.end_poll_common(state, task);
         let slot = &mut state.tasks[task as usize];
+        slot.cell = owner;
         slot.state = if woken {
             TaskState::Queued
         } else {
@@ -276,55 +270,51 @@ impl Core {
 
     #[cold]
     #[inline(never)]
-    pub(super) fn end_poll_panic(&self, task: u32, payload: Box<dyn std::any::Any + Send>) {
+    pub(super) fn end_poll_panic(
+        &self,
+        task: u32,
+        payload: Box<dyn std::any::Any + Send>,
+        owner: Option<Owner>,
+    ) {
         let panic = CapturedPanic::take(&*payload);
-        let cell = {
+        let name = {
             let mut state = self.state.borrow_mut();
             let state = &mut *state;
             self.end_poll_common(state, task);
-            let slot = &mut state.tasks[task as usize];
-            slot.state = TaskState::Done;
-            let cell = slot.cell.clone();
+            state.tasks[task as usize].state = TaskState::Done;
             state.record(Some(TaskId(task)), EventKind::Panic);
-            cell
+            state.trace.task_name(TaskId(task)).to_string()
         };
-        let name = self.state.borrow().trace.tasks[task as usize]
-            .name
-            .to_string();
-        let observable = task != 0 && cell.as_ref().is_some_and(|cell| cell.handle_alive());
-        if observable {
-            if let Some(cell) = &cell {
+        // The future is gone already (`raw`'s poll drops it while
+        // unwinding); the owner goes back to the slot, whose join slot the
+        // end-of-run sweep reads.
+        match owner {
+            Some(owner) if owner.header().handle_alive() => {
                 deliver_panic(
-                    &**cell,
+                    owner.header(),
                     JoinError::panicked(TaskId(task), name, panic.text()),
                 );
+                self.state.borrow_mut().tasks[task as usize].cell = Some(owner);
             }
-        } else {
-            let mut state = self.state.borrow_mut();
-            let detail = if task == 0 {
-                "the main future panicked".to_string()
-            } else {
-                format!("task `{name}` ({}) panicked", TaskId(task))
-            };
-            let mut message = format!("{detail} {}", panic.text());
-            if task != 0 {
-                message.push_str(
-                    "\n(its JoinHandle was dropped, so nobody else could observe the panic)",
-                );
+            owner => {
+                let message = if task == 0 {
+                    format!("the main future panicked {}", panic.text())
+                } else {
+                    format!(
+                        "task `{name}` ({}) panicked {}\n(its JoinHandle was dropped, so nobody else could observe the panic)",
+                        TaskId(task),
+                        panic.text()
+                    )
+                };
+                let mut state = self.state.borrow_mut();
+                state.fail_panic(TaskId(task), name, message);
+                state.tasks[task as usize].cell = owner;
             }
-            let mut failure =
-                Failure::new(FailureKind::Panic, message, state.step, state.clock.now_ns);
-            failure.task = Some(TaskId(task));
-            failure.task_name = Some(name);
-            state.fail(failure);
         }
-        // The future is gone already: `raw`'s poll drops it while unwinding.
-        drop(cell);
     }
 
     /// Ends a run: warns about and drops every task still pending, and warns
     /// about panics nobody retrieved.
-    #[allow(unsafe_code)]
     pub(super) fn finish_run(&self) {
         let (pending, mut joins, mut jobs, timers) = {
             let mut state = self.state.borrow_mut();
@@ -338,7 +328,7 @@ impl Core {
                 if slot.state != TaskState::Done {
                     slot.state = TaskState::Done;
                     if !slot.is_job {
-                        pending.extend(slot.cell.clone());
+                        pending.extend(slot.cell.take());
                     }
                     state.record(
                         Some(TaskId(index as u32)),
@@ -360,9 +350,8 @@ impl Core {
             (pending, joins, jobs, timers)
         };
         let mut first_panic = None;
-        for cell in pending {
-            // SAFETY: no poll runs once the loop has stopped.
-            if let Err(payload) = unsafe { cell.drop_future() } {
+        for mut owner in pending {
+            if let Err(payload) = owner.drop_future() {
                 first_panic.get_or_insert(payload);
             }
         }
@@ -376,7 +365,7 @@ impl Core {
             let unretrieved = state.tasks[index as usize]
                 .cell
                 .as_ref()
-                .is_some_and(|cell| cell.panic_unretrieved());
+                .is_some_and(|owner| owner.header().panic_unretrieved());
             if unretrieved {
                 state.record(
                     Some(TaskId(index)),
@@ -451,10 +440,10 @@ impl State {
     }
 
     /// Marks `task` running and records the poll; for a spawned task,
-    /// returns its cell to poll in place (the main task's future lives on
-    /// `Sim::run`'s stack).
+    /// returns its owner, out of the slot for the poll (the main task's
+    /// future lives on `Sim::run`'s stack).
     #[inline(always)]
-    pub(super) fn begin_poll(&mut self, task: u32) -> Option<*const dyn TaskObj> {
+    pub(super) fn begin_poll(&mut self, task: u32) -> Option<Owner> {
         let state = self;
         state.step += 1;
         debug_assert_eq!(state.held_ns, 0, "asyncsim bug: held time left from a poll");
@@ -466,7 +455,7 @@ impl State {
         );
         slot.state = TaskState::Running;
         slot.waiting_on = WaitOn::Unknown;
-        let cell = slot.cell.as_ref().map(TaskRc::as_ptr);
+        let owner = slot.cell.take();
         state.trace.record_poll(
             state.step,
             state.clock.now_ns,
@@ -474,7 +463,7 @@ impl State {
             state.config.trace_events_max,
             state.config.trace_mode,
         );
-        cell
+        owner
     }
 
     /// Nothing is runnable: jumps the clock to the next timer or deferred

@@ -7,7 +7,7 @@ use std::sync::{Mutex, PoisonError};
 use std::task::Waker;
 
 use super::*;
-use crate::raw::{self};
+use crate::raw::{self, CurrentCell, WakeInteger};
 use crate::trace::{EventKind, TaskId};
 
 /// Hands out an identity to every run, so a waker or primitive from one run
@@ -22,6 +22,29 @@ pub(super) const RUN_ID_BLOCK: u64 = 64;
 thread_local! {
     /// The thread's claimed run ids: the next one and the end of its block.
     static RUN_IDS: Cell<(u64, u64)> = const { Cell::new((0, 0)) };
+    /// The running core, for code the run calls (tasks, wakers, the panic
+    /// hook): set only inside `raw::run_as_current`.
+    pub(super) static CORE: CurrentCell<Core> = const { CurrentCell::new() };
+    /// The running run's key (its id shifted into a waker's run bits); 0
+    /// outside runs.
+    static RUN_KEY: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Makes `run_key` the thread's run key while it lives (and 0 again after,
+/// also when the run unwinds).
+pub(super) struct RunKeyGuard;
+
+impl RunKeyGuard {
+    pub(super) fn enter(run_key: usize) -> RunKeyGuard {
+        RUN_KEY.with(|key| key.set(run_key));
+        RunKeyGuard
+    }
+}
+
+impl Drop for RunKeyGuard {
+    fn drop(&mut self) {
+        let _ = RUN_KEY.try_with(|key| key.set(0));
+    }
 }
 
 /// A run id no other run in the process has (until ids wrap, after 2^40
@@ -66,22 +89,27 @@ pub(super) static FOREIGN_WAKE_COUNT: AtomicU64 = AtomicU64::new(0);
 pub(super) static FOREIGN_WAKE_RUNS: Mutex<Vec<u64>> = Mutex::new(Vec::new());
 
 /// The waker of one task: `(run id << TASK_BITS) | task` as its data word
-/// (`raw::task_waker`). `Send + Sync` as the `Waker` contract demands (it is
-/// an integer), but a wake from a thread other than the run's, or after the
-/// run, is recorded as a determinism failure of that run, never executed.
+/// (`raw::integer_waker`). `Send + Sync` as the `Waker` contract demands
+/// (it is an integer), but a wake from a thread other than the run's, or
+/// after the run, is recorded as a determinism failure of that run, never
+/// executed.
 #[inline(always)]
 pub(super) fn task_waker(run_key: usize, task: u32) -> Waker {
-    raw::task_waker(run_key | task as usize)
+    raw::integer_waker::<TaskWake>(run_key | task as usize)
 }
 
 /// What every task waker's `wake` does with its data word.
-#[inline]
-pub(crate) fn wake_packed(data: usize) {
-    let run_key = raw::run_key();
-    if run_key != 0 && data & !TASK_MASK == run_key {
-        raw::with_current(|core| core.wake((data & TASK_MASK) as u32));
-    } else {
-        note_foreign_wake((data >> TASK_BITS) as u64);
+pub(super) struct TaskWake;
+
+impl WakeInteger for TaskWake {
+    #[inline]
+    fn wake(data: usize) {
+        let run_key = RUN_KEY.with(Cell::get);
+        if run_key != 0 && data & !TASK_MASK == run_key {
+            raw::with_current(&CORE, |core| core.wake((data & TASK_MASK) as u32));
+        } else {
+            note_foreign_wake((data >> TASK_BITS) as u64);
+        }
     }
 }
 

@@ -11,7 +11,6 @@ use std::task::{Context, Poll};
 
 use super::{Binding, Waiters};
 use crate::cx::{self, HolderCell};
-use crate::raw::RcRefMut;
 use crate::trace::{ResourceKind, TaskId};
 
 /// An async mutual-exclusion lock around a value (asyncio's `Lock`).
@@ -52,8 +51,9 @@ use crate::trace::{ResourceKind, TaskId};
 pub struct Mutex<T> {
     /// Lock state and waiters; never borrowed across a user callback.
     state: RefCell<MutexState>,
-    /// The protected value; borrowed mutably only by the one guard.
-    value: RefCell<T>,
+    /// The protected value; borrowed mutably only by the one guard, or
+    /// moved out into an owned guard (`None` while it holds it).
+    value: RefCell<Option<T>>,
     /// The run this mutex belongs to and its id there.
     binding: Binding,
 }
@@ -117,7 +117,7 @@ impl<T> Mutex<T> {
     pub fn new(value: T) -> Mutex<T> {
         Mutex {
             state: RefCell::new(MutexState::default()),
-            value: RefCell::new(value),
+            value: RefCell::new(Some(value)),
             binding: Binding::new(ResourceKind::Mutex),
         }
     }
@@ -247,7 +247,10 @@ impl<T> Mutex<T> {
     /// assert_eq!(mutex.into_inner(), 2);
     /// ```
     pub fn get_mut(&mut self) -> &mut T {
-        self.value.get_mut()
+        self.value
+            .get_mut()
+            .as_mut()
+            .expect("asyncsim bug: a Mutex's value away without a guard")
     }
 
     /// Consumes the mutex, returning the value.
@@ -256,7 +259,9 @@ impl<T> Mutex<T> {
     /// assert_eq!(asyncsim_sim::sync::Mutex::new(7).into_inner(), 7);
     /// ```
     pub fn into_inner(self) -> T {
-        self.value.into_inner()
+        self.value
+            .into_inner()
+            .expect("asyncsim bug: a Mutex's value away without a guard")
     }
 
     /// One poll of a lock attempt whose place in the queue is `ticket`:
@@ -313,11 +318,12 @@ impl<T> Mutex<T> {
     fn guard(&self) -> MutexGuard<'_, T> {
         MutexGuard {
             mutex: self,
-            value: Some(
+            value: Some(RefMut::map(
                 self.value
                     .try_borrow_mut()
                     .expect("asyncsim bug: a Mutex granted twice"),
-            ),
+                |value| value.as_mut().expect("asyncsim bug: a Mutex granted twice"),
+            )),
         }
     }
 
@@ -477,31 +483,35 @@ impl<T: 'static> fmt::Debug for LockOwned<T> {
 /// A [`MutexGuard`] that owns an `Rc` of its mutex ([`Mutex::lock_owned`]):
 /// it can be returned, stored or moved into another task; it unlocks when
 /// dropped.
+///
+/// It holds the value itself, moved out of the mutex while it holds the
+/// lock and moved back before unlocking: owning the value is what lets the
+/// guard outlive any borrow of the mutex, with no unsafe code (a borrow kept
+/// beside its `Rc` would need a lifetime the compiler cannot check).
 pub struct OwnedMutexGuard<T: 'static> {
-    /// The value's borrow and the `Rc` it is borrowed from; taken out to
-    /// unlock.
-    cell: Option<RcRefMut<Mutex<T>, T>>,
+    mutex: Rc<Mutex<T>>,
+    /// The value while the guard holds the lock; taken out to unlock.
+    value: Option<T>,
 }
 
 impl<T: 'static> OwnedMutexGuard<T> {
     /// For a mutex whose lock was just taken for this guard.
     fn new(mutex: Rc<Mutex<T>>) -> OwnedMutexGuard<T> {
-        let cell = RcRefMut::new(mutex, |mutex| {
-            mutex
-                .value
-                .try_borrow_mut()
-                .expect("asyncsim bug: a Mutex granted twice")
-        });
-        OwnedMutexGuard { cell: Some(cell) }
+        let value = mutex
+            .value
+            .try_borrow_mut()
+            .expect("asyncsim bug: a Mutex granted twice")
+            .take()
+            .expect("asyncsim bug: a Mutex granted twice");
+        OwnedMutexGuard {
+            mutex,
+            value: Some(value),
+        }
     }
 
     /// The mutex this guard holds.
     pub fn mutex(&self) -> &Rc<Mutex<T>> {
-        self.cell().owner()
-    }
-
-    fn cell(&self) -> &RcRefMut<Mutex<T>, T> {
-        self.cell.as_ref().expect("guard value present until drop")
+        &self.mutex
     }
 }
 
@@ -509,20 +519,21 @@ impl<T: 'static> Deref for OwnedMutexGuard<T> {
     type Target = T;
 
     fn deref(&self) -> &T {
-        self.cell()
+        self.value.as_ref().expect("guard value present until drop")
     }
 }
 
 impl<T: 'static> DerefMut for OwnedMutexGuard<T> {
     fn deref_mut(&mut self) -> &mut T {
-        self.cell.as_mut().expect("guard value present until drop")
+        self.value.as_mut().expect("guard value present until drop")
     }
 }
 
 impl<T: 'static> Drop for OwnedMutexGuard<T> {
     fn drop(&mut self) {
-        if let Some(cell) = self.cell.take() {
-            cell.into_owner().release();
+        if let Some(value) = self.value.take() {
+            *self.mutex.value.borrow_mut() = Some(value);
+            self.mutex.release();
         }
     }
 }

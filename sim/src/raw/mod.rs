@@ -1,0 +1,43 @@
+//! The engine's unsafe code, in one place, with the argument for each use.
+//! It imports nothing of the engine: each piece is generic over what the
+//! engine puts in it, so its soundness can be read here alone.
+//!
+//! The crate denies `unsafe_code`; this module allows it. Each piece is here
+//! because a measured speed-up needed it (BENCHMARKS.md, "Third engine
+//! pass": together they took a 100×100 step from 67 to 35 ns; a safe variant
+//! of the task cell, cloning the `Rc` or moving it out of its slot around
+//! every poll, measured 44–46 ns):
+//!
+//! - [`integer_waker`] (`waker.rs`): a waker that is an integer in the
+//!   waker's data word — no allocation, no reference count, no memory shared
+//!   between threads;
+//! - [`run_as_current`], [`with_current`] (`current.rs`): the thread's
+//!   running core as a raw pointer in a `Cell`, read on every wake, set only
+//!   for the duration of a closure that owns the core;
+//! - [`TaskOwner`], [`new_task`], [`new_job`] (`task.rs`): a spawned task's
+//!   future, pinned inside the task's allocation and polled there (one
+//!   allocation per task), through the one owner the engine holds;
+//! - [`TaskRc`] (`task_rc.rs`): that allocation, counted like an `Rc` (no
+//!   weak counts), its pointer the value's own address, its memory from the
+//!   thread's cache of freed blocks, not `malloc` (BENCHMARKS.md, "Fifth
+//!   engine pass": 5–7 % of a small run);
+//! - `chacha`: the AVX2 batch of ChaCha8 blocks (called only after
+//!   `is_x86_feature_detected!("avx2")`).
+//!
+//! Every function this module exports is safe: what callers must uphold is
+//! carried by types (a task has one owner, polled through `&mut`; the core
+//! is current only inside the closure that owns it), not by comments at the
+//! call sites.
+
+#![allow(unsafe_code)]
+
+pub(crate) mod chacha;
+mod current;
+mod task;
+mod task_rc;
+mod waker;
+
+pub(crate) use current::{is_current, run_as_current, with_current, CurrentCell};
+pub(crate) use task::{new_job, new_task, Completes, JobCell, TaskCell, TaskOwner, Upcast};
+pub(crate) use task_rc::TaskRc;
+pub(crate) use waker::{integer_waker, WakeInteger};

@@ -1,0 +1,214 @@
+//! Task cells: a spawned task's header (the engine's join slot) and its
+//! future in one [`TaskRc`] allocation, the future pinned there and polled
+//! in place through the task's one [`TaskOwner`].
+
+use std::cell::UnsafeCell;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use super::TaskRc;
+
+/// A header that takes the future's output when it completes.
+pub(crate) trait Completes<T> {
+    fn complete(&self, output: T);
+}
+
+/// A header seen as the type the engine keeps for every task (`H`, a trait
+/// object): what the owner's [`TaskOwner::header`] returns.
+pub(crate) trait Upcast<H: ?Sized> {
+    fn upcast(&self) -> &H;
+}
+
+/// A task as its owner reaches it: poll, drop the future, read the header.
+/// Private: only [`TaskOwner`] calls these, under the rules below.
+trait TaskObj<H: ?Sized> {
+    /// Polls the future once. On completion the future is dropped (before
+    /// the output reaches the header, so its destructors run first, as an
+    /// `async` wrapper's would) and the output goes to the header; a panic
+    /// drops the future while unwinding.
+    ///
+    /// # Safety
+    ///
+    /// Not re-entrant: nothing may poll this task or drop its future while
+    /// the call runs.
+    unsafe fn poll_task(&self, context: &mut Context<'_>) -> Poll<()>;
+
+    /// Drops the future; nothing once it is gone. A destructor's panic is
+    /// caught and returned (the future is gone either way).
+    ///
+    /// # Safety
+    ///
+    /// Not while `poll_task` runs on this task.
+    unsafe fn drop_future(&self) -> std::thread::Result<()>;
+
+    fn header(&self) -> &H;
+}
+
+/// A spawned task: its header and its future, in one [`TaskRc`]
+/// allocation.
+///
+/// The future is pinned: it lives inside the allocation (which never
+/// moves its contents) and is never moved out of its `Option`, only ever
+/// dropped in place (by assigning `None`).
+pub(crate) struct TaskCell<S, F> {
+    header: S,
+    future: UnsafeCell<Option<F>>,
+}
+
+impl<S, F> TaskCell<S, F> {
+    /// The header, which the engine and the task's handle share.
+    #[inline(always)]
+    pub(crate) fn header(&self) -> &S {
+        &self.header
+    }
+}
+
+/// A pool job: a header and no future (the engine never polls it).
+pub(crate) struct JobCell<S> {
+    header: S,
+}
+
+impl<S> JobCell<S> {
+    #[inline(always)]
+    pub(crate) fn header(&self) -> &S {
+        &self.header
+    }
+}
+
+/// Drops the future in place if a poll unwinds (an `async` wrapper's
+/// unwinding would drop it there too).
+struct DropOnUnwind<F>(*mut Option<F>);
+
+impl<F> Drop for DropOnUnwind<F> {
+    fn drop(&mut self) {
+        // SAFETY: only alive during `poll_task`, which has exclusive access.
+        unsafe { *self.0 = None };
+    }
+}
+
+impl<S, F, H> TaskObj<H> for TaskCell<S, F>
+where
+    F: Future,
+    S: Completes<F::Output> + Upcast<H>,
+    H: ?Sized,
+{
+    #[inline]
+    unsafe fn poll_task(&self, context: &mut Context<'_>) -> Poll<()> {
+        let future = self.future.get();
+        // SAFETY: the caller guarantees exclusive access for this call.
+        let Some(running) = (unsafe { &mut *future }).as_mut() else {
+            return Poll::Ready(());
+        };
+        let guard = DropOnUnwind(future);
+        // SAFETY: pinned, as the type's docs argue.
+        let poll = unsafe { Pin::new_unchecked(running) }.poll(context);
+        std::mem::forget(guard);
+        match poll {
+            Poll::Ready(output) => {
+                // SAFETY: exclusive, as above. Dropped before the output
+                // reaches the header.
+                unsafe { *future = None };
+                self.header.complete(output);
+                Poll::Ready(())
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    unsafe fn drop_future(&self) -> std::thread::Result<()> {
+        let future = self.future.get();
+        // SAFETY: the caller guarantees no poll of this task is running, so
+        // this is the only access. An assignment drops the old value in
+        // place and writes `None` even when that drop unwinds.
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| unsafe { *future = None }))
+    }
+
+    #[inline(always)]
+    fn header(&self) -> &H {
+        self.header.upcast()
+    }
+}
+
+impl<S: Upcast<H>, H: ?Sized> TaskObj<H> for JobCell<S> {
+    unsafe fn poll_task(&self, _context: &mut Context<'_>) -> Poll<()> {
+        unreachable!("asyncsim bug: a pool job was polled as a task")
+    }
+
+    unsafe fn drop_future(&self) -> std::thread::Result<()> {
+        Ok(())
+    }
+
+    #[inline(always)]
+    fn header(&self) -> &H {
+        self.header.upcast()
+    }
+}
+
+/// The engine's hold on a task: the only way to poll its future or drop it.
+///
+/// Exactly one exists per task ([`new_task`] and [`new_job`] make it beside
+/// the typed reference the task's handle gets, and it is not `Clone`), and
+/// both operations take `&mut self`: so no poll or drop of a task can run
+/// while another runs on it, which is `TaskObj`'s contract. It holds a
+/// count, so the allocation outlives any poll through it.
+pub(crate) struct TaskOwner<H: ?Sized + 'static> {
+    cell: TaskRc<dyn TaskObj<H>>,
+}
+
+impl<H: ?Sized + 'static> TaskOwner<H> {
+    /// Polls the future once (see `TaskObj::poll_task`); `Ready` once the
+    /// future is gone, and always for a pool job (never polled).
+    #[inline(always)]
+    pub(crate) fn poll(&mut self, context: &mut Context<'_>) -> Poll<()> {
+        // SAFETY: `&mut self` on the task's only owner: nothing else can
+        // poll it or drop its future during this call.
+        unsafe { self.cell.poll_task(context) }
+    }
+
+    /// Drops the future in place (a cancelled task, a task of a crashed
+    /// node, or one left pending at the end of a run); nothing once it is
+    /// gone. A destructor that panics is caught and its payload returned:
+    /// the future is gone either way, so the caller can resolve the task's
+    /// handle before it decides what the panic means. Many futures are
+    /// dropped at once at a node crash; one panicking destructor must not
+    /// leave the others' handles hanging.
+    pub(crate) fn drop_future(&mut self) -> std::thread::Result<()> {
+        // SAFETY: as in `poll`.
+        unsafe { self.cell.drop_future() }
+    }
+
+    /// The task's header.
+    #[inline(always)]
+    pub(crate) fn header(&self) -> &H {
+        self.cell.header()
+    }
+}
+
+/// A new task: its owner, for the engine, and a typed reference to the same
+/// allocation, for the task's handle (which only reads the header).
+pub(crate) fn new_task<S, F, H>(header: S, future: F) -> (TaskOwner<H>, TaskRc<TaskCell<S, F>>)
+where
+    F: Future + 'static,
+    S: Completes<F::Output> + Upcast<H> + 'static,
+    H: ?Sized + 'static,
+{
+    let cell = TaskRc::new(TaskCell {
+        header,
+        future: UnsafeCell::new(Some(future)),
+    });
+    let owner = cell.clone().unsize(|cell| cell as &dyn TaskObj<H>);
+    (TaskOwner { cell: owner }, cell)
+}
+
+/// A new pool job (a header with no future): its owner and a typed
+/// reference, as [`new_task`].
+pub(crate) fn new_job<S, H>(header: S) -> (TaskOwner<H>, TaskRc<JobCell<S>>)
+where
+    S: Upcast<H> + 'static,
+    H: ?Sized + 'static,
+{
+    let cell = TaskRc::new(JobCell { header });
+    let owner = cell.clone().unsize(|cell| cell as &dyn TaskObj<H>);
+    (TaskOwner { cell: owner }, cell)
+}
