@@ -74,31 +74,27 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod blocking;
+mod api;
 pub mod branch;
 mod clock;
-pub mod combinators;
 mod config;
 #[allow(unused_imports)] // the world's part is used as the world lands
 mod cx;
 mod failure;
 mod kernel;
 mod pool;
-pub mod random;
 mod raw;
 mod recycle;
 mod sched;
-pub mod sync;
 pub mod tape;
-pub mod task;
 #[cfg(test)]
 mod tests;
-pub mod time;
 pub mod trace;
 mod world;
 
 pub use world::{always, fault, fs, net, node, sometimes, sometimes_so_far};
 
+pub use api::{blocking, combinators, random, sync, task, time};
 pub use blocking::spawn_blocking;
 pub use branch::{explore_polls, join_all, select};
 pub use combinators::{

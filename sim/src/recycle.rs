@@ -10,9 +10,6 @@
 use std::cell::RefCell;
 use std::thread::LocalKey;
 
-use crate::tape::Draw;
-use crate::trace::{Event, TaskInfo};
-
 /// Spares kept per kind and thread (a loop of runs needs one).
 const KEEP: usize = 2;
 /// Larger buffers go back to the allocator, so at most 2 × 4 MiB per kind
@@ -20,15 +17,13 @@ const KEEP: usize = 2;
 /// size costs the allocator an `mmap` and page faults, ~10 % of that run.)
 const MAX_BYTES: usize = 4 << 20;
 
-type Spares<T> = RefCell<Vec<Vec<T>>>;
+/// One kind's spare buffers on one thread: declare with `thread_local!`
+/// beside the type that uses them (`tape.rs`, `trace.rs`), so this module
+/// knows nothing of what it keeps.
+pub(crate) type Spares<T> = RefCell<Vec<Vec<T>>>;
 
-thread_local! {
-    static EVENTS: Spares<Event> = const { RefCell::new(Vec::new()) };
-    static TASKS: Spares<TaskInfo> = const { RefCell::new(Vec::new()) };
-    static DRAWS: Spares<Draw> = const { RefCell::new(Vec::new()) };
-}
-
-fn give<T>(spares: &'static LocalKey<Spares<T>>, mut buffer: Vec<T>) {
+/// Keeps `buffer`'s capacity for the next [`take`] (cleared first).
+pub(crate) fn give<T>(spares: &'static LocalKey<Spares<T>>, mut buffer: Vec<T>) {
     let bytes = buffer.capacity() * std::mem::size_of::<T>();
     if bytes == 0 || bytes > MAX_BYTES {
         return;
@@ -45,7 +40,8 @@ fn give<T>(spares: &'static LocalKey<Spares<T>>, mut buffer: Vec<T>) {
     });
 }
 
-fn take<T>(spares: &'static LocalKey<Spares<T>>, capacity: usize) -> Vec<T> {
+/// An empty buffer with room for `capacity`: a spare if there is one.
+pub(crate) fn take<T>(spares: &'static LocalKey<Spares<T>>, capacity: usize) -> Vec<T> {
     let spare = spares
         .try_with(|spares| {
             spares
@@ -65,48 +61,21 @@ fn take<T>(spares: &'static LocalKey<Spares<T>>, capacity: usize) -> Vec<T> {
     }
 }
 
-pub(crate) fn give_events(buffer: Vec<Event>) {
-    give(&EVENTS, buffer);
-}
-
-pub(crate) fn take_events(capacity: usize) -> Vec<Event> {
-    take(&EVENTS, capacity)
-}
-
-pub(crate) fn give_tasks(buffer: Vec<TaskInfo>) {
-    give(&TASKS, buffer);
-}
-
-pub(crate) fn take_tasks(capacity: usize) -> Vec<TaskInfo> {
-    take(&TASKS, capacity)
-}
-
-pub(crate) fn give_draws(buffer: Vec<Draw>) {
-    give(&DRAWS, buffer);
-}
-
-pub(crate) fn take_draws(capacity: usize) -> Vec<Draw> {
-    take(&DRAWS, capacity)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::trace::TaskId;
-    use crate::EventKind;
+
+    thread_local! {
+        static WORDS: Spares<u64> = const { RefCell::new(Vec::new()) };
+    }
 
     #[test]
     fn a_given_buffer_comes_back_empty_with_its_capacity() {
-        let mut events = take_events(0);
-        events.extend((0..100).map(|step| Event {
-            step,
-            time_ns: 0,
-            task: Some(TaskId(1)),
-            kind: EventKind::Poll,
-        }));
-        let capacity = events.capacity();
-        give_events(events);
-        let again = take_events(10);
+        let mut words = take(&WORDS, 0);
+        words.extend(0..100);
+        let capacity = words.capacity();
+        give(&WORDS, words);
+        let again = take(&WORDS, 10);
         assert!(again.is_empty());
         assert!(again.capacity() >= capacity);
     }
@@ -114,9 +83,9 @@ mod tests {
     #[test]
     fn at_most_keep_spares_are_kept() {
         for _ in 0..KEEP + 3 {
-            give_draws(Vec::with_capacity(8));
+            give(&WORDS, Vec::with_capacity(8));
         }
-        let kept = DRAWS.with(|spares| spares.borrow().len());
+        let kept = WORDS.with(|spares| spares.borrow().len());
         assert_eq!(kept, KEEP);
     }
 }

@@ -37,8 +37,16 @@
 //! as base64url varints (runs of zero draws collapse to one item, so a shrunk
 //! tape is a few characters), and a 32-bit FNV-1a checksum in hex.
 
+use std::cell::RefCell;
 use std::fmt;
 use std::str::FromStr;
+
+use crate::recycle::{self, Spares};
+
+thread_local! {
+    /// Draw buffers of dropped tapes, for the next run's (`recycle`).
+    static SPARE_DRAWS: Spares<Draw> = const { RefCell::new(Vec::new()) };
+}
 
 /// What kind of decision a draw made. Stored in the tape so a replay can tell
 /// when the program no longer makes the same decisions.
@@ -139,7 +147,7 @@ pub struct Tape {
 /// A dropped tape's buffer serves the next run's tape (see `recycle`).
 impl Drop for Tape {
     fn drop(&mut self) {
-        crate::recycle::give_draws(std::mem::take(&mut self.draws));
+        recycle::give(&SPARE_DRAWS, std::mem::take(&mut self.draws));
     }
 }
 
@@ -167,7 +175,7 @@ impl Tape {
     /// An empty tape with room for `draws` draws.
     pub fn with_capacity(draws: usize) -> Tape {
         Tape {
-            draws: crate::recycle::take_draws(draws),
+            draws: recycle::take(&SPARE_DRAWS, draws),
             origin: None,
         }
     }

@@ -20,7 +20,17 @@
 //! ```
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::fmt;
+
+use crate::recycle::{self, Spares};
+
+thread_local! {
+    /// Event and task buffers of dropped traces, for the next run's
+    /// (`recycle`).
+    static SPARE_EVENTS: Spares<Event> = const { RefCell::new(Vec::new()) };
+    static SPARE_TASKS: Spares<TaskInfo> = const { RefCell::new(Vec::new()) };
+}
 
 /// A task's index in its run: 0 is the main future, then spawn order.
 ///
@@ -270,8 +280,8 @@ pub struct Trace {
 /// A dropped trace's buffers serve the next run's trace (see `recycle`).
 impl Drop for Trace {
     fn drop(&mut self) {
-        crate::recycle::give_events(std::mem::take(&mut self.events));
-        crate::recycle::give_tasks(std::mem::take(&mut self.tasks));
+        recycle::give(&SPARE_EVENTS, std::mem::take(&mut self.events));
+        recycle::give(&SPARE_TASKS, std::mem::take(&mut self.tasks));
     }
 }
 
@@ -293,8 +303,8 @@ impl Trace {
     /// An empty trace with room for `events` events.
     pub(crate) fn with_capacity(events: usize, tasks: usize) -> Trace {
         Trace {
-            events: crate::recycle::take_events(events),
-            tasks: crate::recycle::take_tasks(tasks),
+            events: recycle::take(&SPARE_EVENTS, events),
+            tasks: recycle::take(&SPARE_TASKS, tasks),
             labels: Vec::new(),
             hash: HASH_SEED,
             event_count: 0,
