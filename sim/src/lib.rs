@@ -78,7 +78,6 @@ mod api;
 pub mod branch;
 mod clock;
 mod config;
-#[allow(unused_imports)] // the world's part is used as the world lands
 mod cx;
 mod failure;
 mod kernel;
