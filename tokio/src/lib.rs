@@ -79,6 +79,8 @@ mod explain;
 mod registry;
 
 #[cfg(feature = "simulation")]
+pub mod net;
+#[cfg(feature = "simulation")]
 pub mod process;
 #[cfg(feature = "simulation")]
 pub mod runtime;
@@ -103,8 +105,28 @@ pub use tokio::sync;
 #[cfg(feature = "simulation")]
 pub use tokio::pin;
 
+/// `select!` with its branch order drawn from the run's tape (asyncsim's
+/// `select!`; `biased;` polls in argument order and draws nothing).
 #[cfg(all(feature = "simulation", feature = "macros"))]
-pub use tokio::{join, try_join};
+#[macro_export]
+macro_rules! select {
+    ($($input:tt)*) => { $crate::__private::asyncsim::select!($($input)*) };
+}
+
+/// `join!`: every future to completion, polled in a drawn order; the outputs
+/// in argument order.
+#[cfg(all(feature = "simulation", feature = "macros"))]
+#[macro_export]
+macro_rules! join {
+    ($($input:tt)*) => { $crate::__private::asyncsim::join!($($input)*) };
+}
+
+/// `try_join!`: like `join!`, returning the first error.
+#[cfg(all(feature = "simulation", feature = "macros"))]
+#[macro_export]
+macro_rules! try_join {
+    ($($input:tt)*) => { $crate::__private::asyncsim::try_join!($($input)*) };
+}
 
 #[cfg(all(feature = "simulation", feature = "rt"))]
 pub use tokio::task_local;

@@ -15,13 +15,41 @@
 use std::any::Any;
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::future::Future;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::marker::PhantomData;
+use std::pin::Pin;
 use std::rc::Rc;
+use std::task::{Context, Poll};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 static NEXT_KEY: AtomicU64 = AtomicU64::new(1);
 
+/// Keys are distinct counter values: a multiply spreads them over the
+/// table's buckets, with none of SipHash's cost on every socket poll.
+#[derive(Default)]
+struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 = (self.0 << 8 | u64::from(byte)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_u64(&mut self, key: u64) {
+        self.0 = key.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+type Table = HashMap<u64, Rc<dyn Any>, BuildHasherDefault<KeyHasher>>;
+
 thread_local! {
-    static ENTRIES: RefCell<HashMap<u64, Rc<dyn Any>>> = RefCell::new(HashMap::new());
+    static ENTRIES: RefCell<Table> = RefCell::new(Table::default());
 }
 
 /// Stores `value`; the key finds it again on this thread.
@@ -60,4 +88,51 @@ pub(crate) fn foreign(what: &str) -> ! {
          started (std::thread::spawn); keep the work inside the run (tokio::spawn, \
          tokio::task::spawn_blocking)"
     )
+}
+
+/// A `Send` future that drives a `!Send` one kept in this thread's table:
+/// how the face awaits the world's futures (which hold the run's `Rc`s)
+/// inside futures that tokio promises are `Send`.
+pub(crate) struct LocalFuture<T> {
+    key: u64,
+    _output: PhantomData<fn() -> T>,
+}
+
+type BoxedLocal<T> = RefCell<Pin<Box<dyn Future<Output = T>>>>;
+
+impl<T: 'static> LocalFuture<T> {
+    pub(crate) fn new(future: impl Future<Output = T> + 'static) -> LocalFuture<T> {
+        let boxed: BoxedLocal<T> = RefCell::new(Box::pin(future));
+        LocalFuture {
+            key: insert(Rc::new(boxed)),
+            _output: PhantomData,
+        }
+    }
+}
+
+impl<T: 'static> Future for LocalFuture<T> {
+    type Output = T;
+
+    fn poll(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<T> {
+        let future = get::<BoxedLocal<T>>(self.key)
+            .unwrap_or_else(|| foreign("a future of the tokio face"));
+        let mut future = future.borrow_mut();
+        future.as_mut().poll(context)
+    }
+}
+
+impl<T> Drop for LocalFuture<T> {
+    fn drop(&mut self) {
+        remove(self.key);
+    }
+}
+
+/// A waker that does nothing, for the few polls whose wake-up nobody waits
+/// for (`try_join_next`, closing a dropped write half).
+pub(crate) fn noop_waker() -> std::task::Waker {
+    struct NoWake;
+    impl std::task::Wake for NoWake {
+        fn wake(self: std::sync::Arc<Self>) {}
+    }
+    std::task::Waker::from(std::sync::Arc::new(NoWake))
 }

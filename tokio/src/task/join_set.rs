@@ -14,8 +14,7 @@ use std::future::{poll_fn, Future};
 use std::marker::PhantomData;
 use std::pin::Pin;
 use std::rc::Rc;
-use std::sync::Arc;
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll, Waker};
 
 use super::{AbortHandle, Id, JoinError, JoinHandle, Listener};
 use crate::registry;
@@ -204,7 +203,7 @@ impl<T: 'static> JoinSet<T> {
 
     /// [`JoinSet::try_join_next`], with the task's id.
     pub fn try_join_next_with_id(&mut self) -> Option<Result<(Id, T), JoinError>> {
-        let waker = Waker::from(Arc::new(NoWake));
+        let waker = registry::noop_waker();
         let mut context = Context::from_waker(&waker);
         match self.poll_finished(&mut context) {
             Poll::Ready(result) => result,
@@ -322,12 +321,6 @@ fn with_id<T: 'static>(
     result: Result<T, JoinError>,
 ) -> Result<(Id, T), JoinError> {
     result.map(|output| (handle.id(), output))
-}
-
-struct NoWake;
-
-impl Wake for NoWake {
-    fn wake(self: Arc<Self>) {}
 }
 
 impl<T: 'static> Default for JoinSet<T> {

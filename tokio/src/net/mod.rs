@@ -1,0 +1,127 @@
+//! `tokio::net` on asyncsim's simulated network: sockets live on the calling
+//! task's node, addresses are node names or IPs (`"server:6379"`), and every
+//! latency, loss and delivery order is a draw on the run's tape.
+//!
+//! The sockets implement tokio's own `AsyncRead`/`AsyncWrite`, so
+//! `tokio::io` utilities, `tokio-util` codecs and hyper's `TokioIo` work on
+//! them. Like tokio's, they are `Send`: each holds a key to the run thread's
+//! socket (see the crate's `registry`).
+//!
+//! ```
+//! use asyncsim_tokio as tokio;
+//! use tokio::io::{AsyncReadExt, AsyncWriteExt};
+//!
+//! let runtime = tokio::runtime::Runtime::new().unwrap();
+//! let echoed = runtime.block_on(async {
+//!     let listener = tokio::net::TcpListener::bind("127.0.0.1:7000").await.unwrap();
+//!     tokio::spawn(async move {
+//!         let (mut stream, _) = listener.accept().await.unwrap();
+//!         let mut buf = [0u8; 4];
+//!         stream.read_exact(&mut buf).await.unwrap();
+//!         stream.write_all(&buf).await.unwrap();
+//!     });
+//!     let mut client = tokio::net::TcpStream::connect("127.0.0.1:7000").await.unwrap();
+//!     client.write_all(b"ping").await.unwrap();
+//!     let mut buf = [0u8; 4];
+//!     client.read_exact(&mut buf).await.unwrap();
+//!     buf
+//! });
+//! assert_eq!(&echoed, b"ping");
+//! ```
+
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+
+use asyncsim::net::{Address, ToAddress};
+
+pub mod tcp;
+mod udp;
+
+pub use tcp::{TcpListener, TcpStream};
+pub use udp::UdpSocket;
+
+/// Addresses the simulated network resolves: what tokio's trait of the same
+/// name accepts (`"host:port"`, `(host, port)`, `SocketAddr`, …), where a
+/// host is a node's name or IP.
+pub trait ToSocketAddrs: sealed::ToAddressPrivate {}
+
+pub(crate) mod sealed {
+    use std::io;
+
+    /// The face's resolution, kept out of the public trait (as tokio keeps
+    /// its own).
+    pub trait ToAddressPrivate {
+        fn to_sim_address(&self) -> io::Result<asyncsim::net::Address>;
+    }
+}
+
+use sealed::ToAddressPrivate;
+
+macro_rules! via_world {
+    ($($type:ty),* $(,)?) => {
+        $(
+            impl ToSocketAddrs for $type {}
+            impl ToAddressPrivate for $type {
+                fn to_sim_address(&self) -> io::Result<Address> {
+                    self.to_address()
+                }
+            }
+        )*
+    };
+}
+
+via_world!(str, String, SocketAddr, SocketAddrV4, (IpAddr, u16), (Ipv4Addr, u16), (&str, u16));
+
+impl ToSocketAddrs for SocketAddrV6 {}
+impl ToAddressPrivate for SocketAddrV6 {
+    fn to_sim_address(&self) -> io::Result<Address> {
+        Ok(Address::Ip(SocketAddr::V6(*self)))
+    }
+}
+
+impl ToSocketAddrs for (Ipv6Addr, u16) {}
+impl ToAddressPrivate for (Ipv6Addr, u16) {
+    fn to_sim_address(&self) -> io::Result<Address> {
+        Ok(Address::Ip(SocketAddr::new(IpAddr::V6(self.0), self.1)))
+    }
+}
+
+impl ToSocketAddrs for (String, u16) {}
+impl ToAddressPrivate for (String, u16) {
+    fn to_sim_address(&self) -> io::Result<Address> {
+        (self.0.as_str(), self.1).to_address()
+    }
+}
+
+impl ToSocketAddrs for &[SocketAddr] {}
+impl ToAddressPrivate for &[SocketAddr] {
+    fn to_sim_address(&self) -> io::Result<Address> {
+        match self.first() {
+            Some(address) => Ok(Address::Ip(*address)),
+            None => Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "could not resolve to any address",
+            )),
+        }
+    }
+}
+
+impl<T: ToSocketAddrs + ?Sized> ToSocketAddrs for &T {}
+impl<T: ToAddressPrivate + ?Sized> ToAddressPrivate for &T {
+    fn to_sim_address(&self) -> io::Result<Address> {
+        (**self).to_sim_address()
+    }
+}
+
+/// Resolves `host` on the simulated network: a node's name (or IP) and a
+/// port, as `TcpStream::connect` would resolve it from the calling node.
+///
+/// # Errors
+///
+/// `NotFound` for a name no node has; `InvalidInput` for a malformed
+/// address.
+pub async fn lookup_host<T: ToSocketAddrs>(host: T) -> io::Result<impl Iterator<Item = SocketAddr>> {
+    let address = host.to_sim_address()?;
+    let resolved = asyncsim::net::lookup_host(address)?;
+    Ok(std::iter::once(resolved))
+}
