@@ -630,3 +630,18 @@ pub fn unclog(from: &str, to: &str) {
 
 pub(crate) use tcp::crash_node as tcp_crash;
 pub(crate) use udp::crash_node as udp_crash;
+
+/// Resolves `address` as `TcpStream::connect` would from the calling task's
+/// node: a node's name or IP and a port, to the socket address it names.
+///
+/// # Errors
+///
+/// `NotFound` for a name no node has, `InvalidInput` for a malformed address.
+pub fn lookup_host<A: ToAddress>(address: A) -> io::Result<SocketAddr> {
+    let address = address.to_address()?;
+    let world_rc = crate::world::world("asyncsim::net::lookup_host");
+    let world = world_rc.borrow();
+    let (node, _) = world.current();
+    let (target, port) = world.resolve(&address, node)?;
+    Ok(world.socket_addr(target, port))
+}
