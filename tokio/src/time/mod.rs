@@ -23,12 +23,13 @@ use std::future::{Future, IntoFuture};
 use std::marker::PhantomPinned;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::Duration;
 
 mod instant;
 mod interval;
 
 pub use instant::Instant;
+/// `std`'s `Duration`, re-exported as tokio does.
+pub use std::time::Duration;
 pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
 
 /// The error types of `tokio::time`.

@@ -1,0 +1,1 @@
+//! The proofs live in `tests/` and `examples/`; see `run.sh`.
