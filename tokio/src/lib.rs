@@ -24,6 +24,10 @@
 //! - `#[tokio::test]` checks the test over many schedules
 //!   (`asyncsim::check`; the `ASYNCSIM_*` variables apply) and
 //!   `#[tokio::main]` / [`runtime::Runtime::block_on`] make one simulated run;
+//! - [`net`] and [`fs`] are the simulated network and the node's disk, with
+//!   tokio's own `AsyncRead`/`AsyncWrite`;
+//! - `select!`, `join!` and `try_join!` are asyncsim's: `select!` polls its
+//!   branches in an order drawn from the tape;
 //! - `signal::ctrl_c()` never fires;
 //! - `sync`, `io` and the other runtime-agnostic parts are tokio's own, so
 //!   their types are the ones third-party crates expect.
@@ -78,6 +82,8 @@ mod explain;
 #[cfg(feature = "simulation")]
 mod registry;
 
+#[cfg(feature = "simulation")]
+pub mod fs;
 #[cfg(feature = "simulation")]
 pub mod net;
 #[cfg(feature = "simulation")]

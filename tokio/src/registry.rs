@@ -20,8 +20,8 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::marker::PhantomData;
 use std::pin::Pin;
 use std::rc::Rc;
-use std::task::{Context, Poll};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll};
 
 static NEXT_KEY: AtomicU64 = AtomicU64::new(1);
 
@@ -114,8 +114,8 @@ impl<T: 'static> Future for LocalFuture<T> {
     type Output = T;
 
     fn poll(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<T> {
-        let future = get::<BoxedLocal<T>>(self.key)
-            .unwrap_or_else(|| foreign("a future of the tokio face"));
+        let future =
+            get::<BoxedLocal<T>>(self.key).unwrap_or_else(|| foreign("a future of the tokio face"));
         let mut future = future.borrow_mut();
         future.as_mut().poll(context)
     }

@@ -27,11 +27,20 @@ fn start_web_server() -> asyncsim::node::Node {
         loop {
             let (stream, _) = listener.accept().await.unwrap();
             tokio::spawn(async move {
-                let service = hyper::service::service_fn(|request: Request<hyper::body::Incoming>| async move {
-                    let page: u64 = request.uri().path().trim_start_matches("/page/").parse().unwrap_or(0);
-                    tokio::time::sleep(Duration::from_millis(page * 10)).await;
-                    Ok::<_, Infallible>(Response::new(Full::new(Bytes::from(format!("<h1>page {page}</h1>")))))
-                });
+                let service = hyper::service::service_fn(
+                    |request: Request<hyper::body::Incoming>| async move {
+                        let page: u64 = request
+                            .uri()
+                            .path()
+                            .trim_start_matches("/page/")
+                            .parse()
+                            .unwrap_or(0);
+                        tokio::time::sleep(Duration::from_millis(page * 10)).await;
+                        Ok::<_, Infallible>(Response::new(Full::new(Bytes::from(format!(
+                            "<h1>page {page}</h1>"
+                        )))))
+                    },
+                );
                 hyper::server::conn::http1::Builder::new()
                     .serve_connection(TokioIo::new(stream), service)
                     .await
@@ -49,7 +58,9 @@ async fn fetch(page: u64) -> String {
             Err(_) => tokio::time::sleep(Duration::from_millis(1)).await,
         }
     };
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.unwrap();
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .unwrap();
     tokio::spawn(connection);
     let request = Request::get(format!("http://web/page/{page}"))
         .header("host", "web")
@@ -81,23 +92,34 @@ async fn fetch_all(concurrently: bool) -> (Vec<String>, Duration) {
 }
 
 fn main() {
-    let expected: Vec<String> = (1..=PAGES).map(|page| format!("<h1>page {page}</h1>")).collect();
+    let expected: Vec<String> = (1..=PAGES)
+        .map(|page| format!("<h1>page {page}</h1>"))
+        .collect();
     let longest = Duration::from_millis(PAGES * 10);
     let sum = Duration::from_millis((1..=PAGES).sum::<u64>() * 10);
     let one_by_one = std::sync::Mutex::new(Duration::ZERO);
     let concurrent = std::sync::Mutex::new(Duration::ZERO);
-    let summary = asyncsim::check(asyncsim::Explore::new().runs(100).persist(false), || async {
-        let _web = start_web_server();
-        let (pages, sequential) = fetch_all(false).await;
-        assert_eq!(pages, expected);
-        assert!(sequential >= sum, "one after another takes the sum: {sequential:?}");
-        let (pages, together) = fetch_all(true).await;
-        assert_eq!(pages, expected);
-        assert!(together >= longest, "{together:?}");
-        assert!(together < longest * 2, "concurrently takes about the longest: {together:?}");
-        *one_by_one.lock().unwrap() = sequential;
-        *concurrent.lock().unwrap() = together;
-    });
+    let summary = asyncsim::check(
+        asyncsim::Explore::new().runs(100).persist(false),
+        || async {
+            let _web = start_web_server();
+            let (pages, sequential) = fetch_all(false).await;
+            assert_eq!(pages, expected);
+            assert!(
+                sequential >= sum,
+                "one after another takes the sum: {sequential:?}"
+            );
+            let (pages, together) = fetch_all(true).await;
+            assert_eq!(pages, expected);
+            assert!(together >= longest, "{together:?}");
+            assert!(
+                together < longest * 2,
+                "concurrently takes about the longest: {together:?}"
+            );
+            *one_by_one.lock().unwrap() = sequential;
+            *concurrent.lock().unwrap() = together;
+        },
+    );
     println!(
         "fetched {PAGES} pages over hyper's HTTP/1 in {} schedules: one after another {:?}, concurrently {:?} (virtual time, last schedule)",
         summary.runs,

@@ -13,7 +13,9 @@ use mini_redis::{client, server};
 fn start_server() -> asyncsim::node::Node {
     asyncsim::node::Builder::new("redis").start(|| async {
         let listener = tokio::net::TcpListener::bind("0.0.0.0:6379").await.unwrap();
-        server::run(listener, std::future::pending::<()>()).await.unwrap();
+        server::run(listener, std::future::pending::<()>())
+            .await
+            .unwrap();
     })
 }
 
@@ -34,7 +36,10 @@ fn set_get_and_expiry_in_virtual_time_in_every_schedule() {
         let _server = start_server();
         let mut client = connect().await;
         client.set("hello", "world".into()).await.unwrap();
-        assert_eq!(client.get("hello").await.unwrap().as_deref(), Some(&b"world"[..]));
+        assert_eq!(
+            client.get("hello").await.unwrap().as_deref(),
+            Some(&b"world"[..])
+        );
         client
             .set_expires("session", "token".into(), Duration::from_secs(3600))
             .await
@@ -44,7 +49,10 @@ fn set_get_and_expiry_in_virtual_time_in_every_schedule() {
         // deadline and removes the key.
         tokio::time::sleep(Duration::from_secs(3601)).await;
         assert_eq!(client.get("session").await.unwrap(), None);
-        assert_eq!(client.get("hello").await.unwrap().as_deref(), Some(&b"world"[..]));
+        assert_eq!(
+            client.get("hello").await.unwrap().as_deref(),
+            Some(&b"world"[..])
+        );
     });
 }
 
@@ -81,7 +89,11 @@ fn subscribers_receive_published_messages_in_order() {
     asyncsim::check(Explore::new().runs(150).persist(false), || async {
         let _server = start_server();
         let subscriber = tokio::spawn(async {
-            let mut subscriber = connect().await.subscribe(vec!["news".into()]).await.unwrap();
+            let mut subscriber = connect()
+                .await
+                .subscribe(vec!["news".into()])
+                .await
+                .unwrap();
             let mut received = Vec::new();
             while received.len() < 3 {
                 let message = subscriber.next_message().await.unwrap().expect("a message");

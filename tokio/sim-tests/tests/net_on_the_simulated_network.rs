@@ -17,7 +17,10 @@ fn start_line_echo() -> asyncsim::node::Node {
                 let (read, mut write) = stream.into_split();
                 let mut lines = BufReader::new(read).lines();
                 while let Ok(Some(line)) = lines.next_line().await {
-                    write.write_all(format!("{line}\n").as_bytes()).await.unwrap();
+                    write
+                        .write_all(format!("{line}\n").as_bytes())
+                        .await
+                        .unwrap();
                 }
             });
         }
@@ -49,8 +52,9 @@ fn lines_echo_across_nodes_in_order_in_every_schedule() {
             .collect();
         for (client, handle) in clients.into_iter().enumerate() {
             let echoed = handle.await.unwrap();
-            let expected: Vec<String> =
-                (0..3).map(|n| format!("client {client} line {n}")).collect();
+            let expected: Vec<String> = (0..3)
+                .map(|n| format!("client {client} line {n}"))
+                .collect();
             assert_eq!(echoed, expected);
         }
     });
@@ -90,7 +94,10 @@ fn datagrams_and_lookup_host() {
             }
         });
         tokio::time::sleep(Duration::from_millis(1)).await;
-        let resolved: Vec<_> = tokio::net::lookup_host("udp-echo:5300").await.unwrap().collect();
+        let resolved: Vec<_> = tokio::net::lookup_host("udp-echo:5300")
+            .await
+            .unwrap()
+            .collect();
         assert_eq!(resolved.len(), 1);
         assert_eq!(resolved[0].port(), 5300);
         let socket = tokio::net::UdpSocket::bind("0.0.0.0:0").await.unwrap();
@@ -106,7 +113,9 @@ fn datagrams_and_lookup_host() {
 #[test]
 fn connecting_where_nobody_listens_is_refused() {
     asyncsim::check(Explore::new().runs(20).persist(false), || async {
-        let error = tokio::net::TcpStream::connect("127.0.0.1:9").await.unwrap_err();
+        let error = tokio::net::TcpStream::connect("127.0.0.1:9")
+            .await
+            .unwrap_err();
         assert_eq!(error.kind(), std::io::ErrorKind::ConnectionRefused);
     });
 }

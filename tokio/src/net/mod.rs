@@ -70,7 +70,15 @@ macro_rules! via_world {
     };
 }
 
-via_world!(str, String, SocketAddr, SocketAddrV4, (IpAddr, u16), (Ipv4Addr, u16), (&str, u16));
+via_world!(
+    str,
+    String,
+    SocketAddr,
+    SocketAddrV4,
+    (IpAddr, u16),
+    (Ipv4Addr, u16),
+    (&str, u16)
+);
 
 impl ToSocketAddrs for SocketAddrV6 {}
 impl ToAddressPrivate for SocketAddrV6 {
@@ -120,7 +128,9 @@ impl<T: ToAddressPrivate + ?Sized> ToAddressPrivate for &T {
 ///
 /// `NotFound` for a name no node has; `InvalidInput` for a malformed
 /// address.
-pub async fn lookup_host<T: ToSocketAddrs>(host: T) -> io::Result<impl Iterator<Item = SocketAddr>> {
+pub async fn lookup_host<T: ToSocketAddrs>(
+    host: T,
+) -> io::Result<impl Iterator<Item = SocketAddr>> {
     let address = host.to_sim_address()?;
     let resolved = asyncsim::net::lookup_host(address)?;
     Ok(std::iter::once(resolved))

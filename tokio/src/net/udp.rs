@@ -82,7 +82,11 @@ impl UdpSocket {
     }
 
     /// Polls for one datagram into `buf`; its sender.
-    pub fn poll_recv_from(&self, context: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<SocketAddr>> {
+    pub fn poll_recv_from(
+        &self,
+        context: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<SocketAddr>> {
         let unfilled = buf.initialize_unfilled();
         match self.socket().poll_recv_from(context, unfilled) {
             Poll::Ready(Ok((length, from))) => {
@@ -95,7 +99,12 @@ impl UdpSocket {
     }
 
     /// Polls to send one datagram to `target` (it never waits).
-    pub fn poll_send_to(&self, context: &mut Context<'_>, buf: &[u8], target: SocketAddr) -> Poll<io::Result<usize>> {
+    pub fn poll_send_to(
+        &self,
+        context: &mut Context<'_>,
+        buf: &[u8],
+        target: SocketAddr,
+    ) -> Poll<io::Result<usize>> {
         poll_now(self.socket().send_to(buf, target), context)
     }
 }

@@ -28,9 +28,9 @@ mod instant;
 mod interval;
 
 pub use instant::Instant;
+pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
 /// `std`'s `Duration`, re-exported as tokio does.
 pub use std::time::Duration;
-pub use interval::{interval, interval_at, Interval, MissedTickBehavior};
 
 /// The error types of `tokio::time`.
 pub mod error {

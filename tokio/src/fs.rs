@@ -1,0 +1,414 @@
+//! `tokio::fs` on the calling task's node's simulated disk: operations take
+//! drawn virtual time, may fail when the fault plan says so, and what
+//! survives a crash of the node follows the disk's crash model (what
+//! `sync_all` made durable stays; later writes survive as a drawn prefix).
+//!
+//! `metadata` returns the disk's own [`Metadata`] (length, file or
+//! directory), not `std::fs::Metadata`, which only the OS can make.
+//!
+//! ```
+//! use asyncsim_tokio as tokio;
+//! use tokio::io::AsyncWriteExt;
+//!
+//! let runtime = tokio::runtime::Runtime::new().unwrap();
+//! let text = runtime.block_on(async {
+//!     tokio::fs::create_dir_all("/data").await.unwrap();
+//!     let mut file = tokio::fs::File::create("/data/log").await.unwrap();
+//!     file.write_all(b"one line\n").await.unwrap();
+//!     file.sync_all().await.unwrap();
+//!     tokio::fs::read_to_string("/data/log").await.unwrap()
+//! });
+//! assert_eq!(text, "one line\n");
+//! ```
+
+use std::cell::{Cell, RefCell};
+use std::fmt;
+use std::io::{self, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+
+use tokio::io::{AsyncRead, AsyncSeek, AsyncWrite, ReadBuf};
+
+use crate::registry::{self, LocalFuture};
+
+/// What [`metadata`] reports: the simulated disk's metadata.
+pub use asyncsim::fs::Metadata;
+
+/// The whole file.
+pub async fn read(path: impl AsRef<Path>) -> io::Result<Vec<u8>> {
+    let path = path.as_ref().to_path_buf();
+    LocalFuture::new(async move { asyncsim::fs::read(path).await }).await
+}
+
+/// The whole file as UTF-8 text.
+///
+/// # Errors
+///
+/// `InvalidData` when the file is not UTF-8.
+pub async fn read_to_string(path: impl AsRef<Path>) -> io::Result<String> {
+    let bytes = read(path).await?;
+    String::from_utf8(bytes).map_err(|error| io::Error::new(io::ErrorKind::InvalidData, error))
+}
+
+/// Creates or replaces the file with `contents`.
+pub async fn write(path: impl AsRef<Path>, contents: impl AsRef<[u8]>) -> io::Result<()> {
+    let path = path.as_ref().to_path_buf();
+    let contents = contents.as_ref().to_vec();
+    LocalFuture::new(async move { asyncsim::fs::write(path, contents).await }).await
+}
+
+/// Renames a file (durable once the directory or the file is synced).
+pub async fn rename(from: impl AsRef<Path>, to: impl AsRef<Path>) -> io::Result<()> {
+    let (from, to) = (from.as_ref().to_path_buf(), to.as_ref().to_path_buf());
+    LocalFuture::new(async move { asyncsim::fs::rename(from, to).await }).await
+}
+
+/// Removes a file.
+pub async fn remove_file(path: impl AsRef<Path>) -> io::Result<()> {
+    let path = path.as_ref().to_path_buf();
+    LocalFuture::new(async move { asyncsim::fs::remove_file(path).await }).await
+}
+
+/// Creates a directory and its missing parents.
+pub async fn create_dir_all(path: impl AsRef<Path>) -> io::Result<()> {
+    let path = path.as_ref().to_path_buf();
+    LocalFuture::new(async move { asyncsim::fs::create_dir_all(path).await }).await
+}
+
+/// Creates one directory.
+///
+/// # Errors
+///
+/// `AlreadyExists` when something is there, `NotFound` when the parent is
+/// missing.
+pub async fn create_dir(path: impl AsRef<Path>) -> io::Result<()> {
+    let path = path.as_ref().to_path_buf();
+    if try_exists(&path).await? {
+        return Err(io::Error::new(
+            io::ErrorKind::AlreadyExists,
+            format!("{} already exists", path.display()),
+        ));
+    }
+    if let Some(parent) = path
+        .parent()
+        .filter(|parent| !parent.as_os_str().is_empty())
+    {
+        if !metadata(parent).await?.is_dir() {
+            return Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("{} is not a directory", parent.display()),
+            ));
+        }
+    }
+    create_dir_all(path).await
+}
+
+/// A file's or directory's metadata.
+pub async fn metadata(path: impl AsRef<Path>) -> io::Result<Metadata> {
+    let path = path.as_ref().to_path_buf();
+    LocalFuture::new(async move { asyncsim::fs::metadata(path).await }).await
+}
+
+/// True when something is at `path`.
+pub async fn try_exists(path: impl AsRef<Path>) -> io::Result<bool> {
+    match metadata(path).await {
+        Ok(_) => Ok(true),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(error) => Err(error),
+    }
+}
+
+/// Copies a file's contents; the number of bytes.
+pub async fn copy(from: impl AsRef<Path>, to: impl AsRef<Path>) -> io::Result<u64> {
+    let contents = read(from).await?;
+    let length = contents.len() as u64;
+    write(to, contents).await?;
+    Ok(length)
+}
+
+/// Makes the directory's entries (creations, renames, removals) durable.
+pub async fn sync_dir(path: impl AsRef<Path>) -> io::Result<()> {
+    let path = path.as_ref().to_path_buf();
+    LocalFuture::new(async move { asyncsim::fs::sync_dir(path).await }).await
+}
+
+/// The entries of a directory, sorted by name.
+pub async fn read_dir(path: impl AsRef<Path>) -> io::Result<ReadDir> {
+    let path = path.as_ref().to_path_buf();
+    let entries = LocalFuture::new(async move { asyncsim::fs::read_dir(path).await }).await?;
+    Ok(ReadDir {
+        entries: entries.into_iter(),
+    })
+}
+
+/// The entries of a directory (see [`read_dir`]).
+#[derive(Debug)]
+pub struct ReadDir {
+    entries: std::vec::IntoIter<PathBuf>,
+}
+
+impl ReadDir {
+    /// The next entry, or `None` after the last.
+    pub async fn next_entry(&mut self) -> io::Result<Option<DirEntry>> {
+        Ok(self.entries.next().map(|path| DirEntry { path }))
+    }
+
+    /// Polls for the next entry (never waits: the names were read at once).
+    pub fn poll_next_entry(
+        &mut self,
+        _context: &mut Context<'_>,
+    ) -> Poll<io::Result<Option<DirEntry>>> {
+        Poll::Ready(Ok(self.entries.next().map(|path| DirEntry { path })))
+    }
+}
+
+/// One entry of a [`ReadDir`].
+#[derive(Debug)]
+pub struct DirEntry {
+    path: PathBuf,
+}
+
+impl DirEntry {
+    /// The entry's full path.
+    pub fn path(&self) -> PathBuf {
+        self.path.clone()
+    }
+
+    /// The entry's name.
+    pub fn file_name(&self) -> std::ffi::OsString {
+        self.path.file_name().unwrap_or_default().to_os_string()
+    }
+
+    /// The entry's metadata.
+    pub async fn metadata(&self) -> io::Result<Metadata> {
+        metadata(&self.path).await
+    }
+}
+
+/// How to open a file: tokio's builder (`&mut self` methods).
+#[derive(Clone, Debug, Default)]
+pub struct OpenOptions {
+    read: bool,
+    write: bool,
+    append: bool,
+    truncate: bool,
+    create: bool,
+    create_new: bool,
+}
+
+impl OpenOptions {
+    /// Every option off.
+    pub fn new() -> OpenOptions {
+        OpenOptions::default()
+    }
+
+    /// Open for reading.
+    pub fn read(&mut self, read: bool) -> &mut OpenOptions {
+        self.read = read;
+        self
+    }
+
+    /// Open for writing.
+    pub fn write(&mut self, write: bool) -> &mut OpenOptions {
+        self.write = write;
+        self
+    }
+
+    /// Every write goes to the end.
+    pub fn append(&mut self, append: bool) -> &mut OpenOptions {
+        self.append = append;
+        self
+    }
+
+    /// Empty the file on opening.
+    pub fn truncate(&mut self, truncate: bool) -> &mut OpenOptions {
+        self.truncate = truncate;
+        self
+    }
+
+    /// Create the file if missing.
+    pub fn create(&mut self, create: bool) -> &mut OpenOptions {
+        self.create = create;
+        self
+    }
+
+    /// Create the file; fail if it exists.
+    pub fn create_new(&mut self, create_new: bool) -> &mut OpenOptions {
+        self.create_new = create_new;
+        self
+    }
+
+    /// Opens `path` with these options.
+    pub async fn open(&self, path: impl AsRef<Path>) -> io::Result<File> {
+        let path = path.as_ref().to_path_buf();
+        let options = asyncsim::fs::OpenOptions::new()
+            .read(self.read)
+            .write(self.write)
+            .append(self.append)
+            .truncate(self.truncate)
+            .create(self.create)
+            .create_new(self.create_new);
+        LocalFuture::new(async move { options.open(path).await.map(File::from_sim) }).await
+    }
+}
+
+/// The run thread's side of an open file.
+struct FileEntry {
+    file: RefCell<asyncsim::fs::File>,
+    /// A seek started by `start_seek`, finished by `poll_complete`.
+    seek: Cell<Option<SeekFrom>>,
+}
+
+/// An open file on the node's disk: tokio's `AsyncRead`, `AsyncWrite` and
+/// `AsyncSeek`. `Send` like tokio's.
+pub struct File {
+    key: u64,
+}
+
+// `sync_all`, `sync_data`, `set_len` and `metadata` hold a shared borrow of
+// the file across the disk's drawn delay. Nothing can want it mutably
+// meanwhile: the face borrows it mutably only inside `poll_read`,
+// `poll_write` and `poll_complete`, which take `Pin<&mut File>`, and a
+// `&mut File` cannot coexist with the `&File` these methods are called on.
+#[allow(clippy::await_holding_refcell_ref)]
+impl File {
+    fn from_sim(file: asyncsim::fs::File) -> File {
+        File {
+            key: registry::insert(Rc::new(FileEntry {
+                file: RefCell::new(file),
+                seek: Cell::new(None),
+            })),
+        }
+    }
+
+    fn entry(&self) -> Rc<FileEntry> {
+        entry(self.key)
+    }
+
+    /// Opens for reading.
+    pub async fn open(path: impl AsRef<Path>) -> io::Result<File> {
+        OpenOptions::new().read(true).open(path).await
+    }
+
+    /// Creates (or empties) for writing.
+    pub async fn create(path: impl AsRef<Path>) -> io::Result<File> {
+        OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(path)
+            .await
+    }
+
+    /// A builder: [`OpenOptions::new`].
+    pub fn options() -> OpenOptions {
+        OpenOptions::new()
+    }
+
+    /// Makes the file's data and metadata durable.
+    pub async fn sync_all(&self) -> io::Result<()> {
+        let entry = self.entry();
+        LocalFuture::new(async move { entry.file.borrow().sync_all().await }).await
+    }
+
+    /// Makes the file's data durable.
+    pub async fn sync_data(&self) -> io::Result<()> {
+        let entry = self.entry();
+        LocalFuture::new(async move { entry.file.borrow().sync_data().await }).await
+    }
+
+    /// Truncates or extends the file.
+    pub async fn set_len(&self, len: u64) -> io::Result<()> {
+        let entry = self.entry();
+        LocalFuture::new(async move { entry.file.borrow().set_len(len).await }).await
+    }
+
+    /// The file's metadata.
+    pub async fn metadata(&self) -> io::Result<Metadata> {
+        let entry = self.entry();
+        LocalFuture::new(async move { entry.file.borrow().metadata().await }).await
+    }
+}
+
+fn entry(key: u64) -> Rc<FileEntry> {
+    registry::get(key).unwrap_or_else(|| registry::foreign("a tokio::fs::File"))
+}
+
+impl AsyncRead for File {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        context: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let entry = self.entry();
+        let mut file = entry.file.borrow_mut();
+        let unfilled = buf.initialize_unfilled();
+        match futures_io::AsyncRead::poll_read(Pin::new(&mut *file), context, unfilled) {
+            Poll::Ready(Ok(read)) => {
+                buf.advance(read);
+                Poll::Ready(Ok(()))
+            }
+            Poll::Ready(Err(error)) => Poll::Ready(Err(error)),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl AsyncWrite for File {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        context: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let entry = self.entry();
+        let mut file = entry.file.borrow_mut();
+        futures_io::AsyncWrite::poll_write(Pin::new(&mut *file), context, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let entry = self.entry();
+        let mut file = entry.file.borrow_mut();
+        futures_io::AsyncWrite::poll_flush(Pin::new(&mut *file), context)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let entry = self.entry();
+        let mut file = entry.file.borrow_mut();
+        futures_io::AsyncWrite::poll_close(Pin::new(&mut *file), context)
+    }
+}
+
+impl AsyncSeek for File {
+    fn start_seek(self: Pin<&mut Self>, position: SeekFrom) -> io::Result<()> {
+        self.entry().seek.set(Some(position));
+        Ok(())
+    }
+
+    fn poll_complete(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<io::Result<u64>> {
+        let entry = self.entry();
+        let position = entry.seek.get().unwrap_or(SeekFrom::Current(0));
+        let mut file = entry.file.borrow_mut();
+        let poll = futures_io::AsyncSeek::poll_seek(Pin::new(&mut *file), context, position);
+        if poll.is_ready() {
+            entry.seek.set(None);
+        }
+        poll
+    }
+}
+
+impl Drop for File {
+    fn drop(&mut self) {
+        registry::remove(self.key);
+    }
+}
+
+impl fmt::Debug for File {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match registry::get::<FileEntry>(self.key) {
+            Some(entry) => entry.file.borrow().fmt(f),
+            None => f.debug_struct("File").finish_non_exhaustive(),
+        }
+    }
+}
