@@ -128,6 +128,7 @@ pub struct Explore {
     /// Wall-clock time between progress lines.
     pub(crate) progress_every: std::time::Duration,
     pub(crate) write_trace_file: bool,
+    pub(crate) require_sometimes: bool,
 }
 
 /// Default number of schedules per exploration.
@@ -270,6 +271,7 @@ impl Explore {
             progress: true,
             progress_every: std::time::Duration::from_secs(3),
             write_trace_file: true,
+            require_sometimes: false,
         }
     }
 
@@ -388,6 +390,14 @@ impl Explore {
     /// `check`, off elsewhere).
     pub fn check_determinism(mut self, check: bool) -> Explore {
         self.check_determinism = Some(check);
+        self
+    }
+
+    /// Fail the exploration when a [`sometimes`](asyncsim_sim::sometimes)
+    /// name some run reached never held in any run: `check` panics naming
+    /// it, `explore` lists it in [`Summary::never_held`](crate::Summary::never_held).
+    pub fn require_sometimes(mut self) -> Explore {
+        self.require_sometimes = true;
         self
     }
 

@@ -42,6 +42,7 @@ where
         strategy: setup.strategy_name(),
         test_name: setup.test_name.clone(),
         foreign_token_origin: setup.foreign_origin,
+        sometimes: Default::default(),
     };
     let single = match &setup.source {
         Source::Replay(tape) => Some((Schedule::Tape(tape.clone()), Origin::Replay)),
@@ -141,6 +142,7 @@ where
     summary.new_in_last_1000 = new_recent;
     summary.exhausted = driven.exhausted;
     summary.stopped_at_run_cap = driven.stopped_at_run_cap;
+    summary.sometimes = driven.sometimes;
     if let Some(first) = driven.hits.first() {
         let origin = match setup.source {
             Source::Exhaustive { .. } => Origin::Exhaustive,
@@ -222,6 +224,19 @@ where
     }
     if let Some(counterexample) = summary.first_failure.take() {
         panic!("{counterexample}");
+    }
+    let never_held = summary.never_held();
+    if settings.require_sometimes && !never_held.is_empty() {
+        panic!(
+            "asyncsim: `{}`: in {} runs, never held: {} (Explore::require_sometimes)",
+            summary.test_name,
+            summary.runs,
+            never_held
+                .iter()
+                .map(|name| format!("sometimes `{name}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
     }
     if settings.progress {
         eprintln!("asyncsim: {summary}");

@@ -1,6 +1,7 @@
 //! What explorations return: [`Summary`], [`Witness`], [`Outcomes`], and the
 //! [`Schedule`] that names one run.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use asyncsim_sim::{FailureKind, Tape, Trace};
@@ -58,6 +59,22 @@ pub struct Summary {
     /// A replayed token named another test as its origin (its hash): it
     /// ran here anyway, and this says so.
     pub foreign_token_origin: Option<u32>,
+    /// Each [`sometimes`](asyncsim_sim::sometimes) name the runs reached, with
+    /// the number of runs in which it held (0: reached, never held). With
+    /// `jobs > 1` a run past the first failure (or an exhaustive part's
+    /// baseline) may be counted too.
+    pub sometimes: BTreeMap<String, u64>,
+}
+
+impl Summary {
+    /// The `sometimes` names that never held in any run.
+    pub fn never_held(&self) -> Vec<&str> {
+        self.sometimes
+            .iter()
+            .filter(|(_, runs)| **runs == 0)
+            .map(|(name, _)| name.as_str())
+            .collect()
+    }
 }
 
 impl fmt::Display for Summary {

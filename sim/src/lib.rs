@@ -91,6 +91,8 @@ mod tests;
 pub mod trace;
 mod world;
 
+#[doc(hidden)]
+pub use world::take_sometimes_counts;
 pub use world::{always, fault, fs, net, node, sometimes, sometimes_so_far};
 
 pub use api::{blocking, combinators, random, sync, task, time};

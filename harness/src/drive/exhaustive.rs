@@ -1,12 +1,13 @@
 //! Exhaustive search over threads and shards: parts by first deviation,
 //! merged back into the sequential order.
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use asyncsim_sim::{Config, Sim, Strategy, Tape, TraceMode};
 
-use super::{Driven, Hit};
+use super::{add_sometimes, Driven, Hit};
 use crate::classify::Classify;
 use crate::exhaustive::{Enumerator, Part};
 use crate::progress::Progress;
@@ -134,21 +135,30 @@ where
             skipped_options: enumerator.skipped_options(),
         }
     };
+    let mut sometimes = BTreeMap::new();
+    let parts = on_workers(settings.jobs, |thread| {
+        asyncsim_sim::take_sometimes_counts();
+        let part = work(thread);
+        (part, asyncsim_sim::take_sometimes_counts())
+    })
+    .into_iter()
+    .map(|(part, counts)| {
+        add_sometimes(&mut sometimes, counts);
+        part
+    })
+    .collect();
     let Merged {
         runs,
         exhausted,
         stopped_at_run_cap,
-    } = merge_parts(
-        on_workers(settings.jobs, work),
-        settings.runs,
-        stop_at_first,
-    );
+    } = merge_parts(parts, settings.runs, stop_at_first);
     let mut driven = Driven {
         runs: runs.len() as u64,
         hashes: Vec::with_capacity(runs.len()),
         hits: Vec::new(),
         exhausted: Some(exhausted),
         stopped_at_run_cap,
+        sometimes,
     };
     for (index, (_, hash, hit)) in runs.into_iter().enumerate() {
         driven.hashes.push(hash);

@@ -15,7 +15,7 @@
 mod exhaustive;
 mod sampled;
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::future::Future;
 
 use asyncsim_sim::{Sim, TraceMode};
@@ -42,6 +42,15 @@ pub(crate) struct Driven<R> {
     pub(crate) exhausted: Option<bool>,
     /// A bounded search stopped at its run cap with schedules left.
     pub(crate) stopped_at_run_cap: bool,
+    /// `sometimes` names with the runs in which each held.
+    pub(crate) sometimes: BTreeMap<String, u64>,
+}
+
+/// Adds one worker's `sometimes` counts to the total.
+pub(crate) fn add_sometimes(total: &mut BTreeMap<String, u64>, part: BTreeMap<String, u64>) {
+    for (name, runs) in part {
+        *total.entry(name).or_insert(0) += runs;
+    }
 }
 
 pub(crate) fn drive<B, F, R, C>(
@@ -89,7 +98,9 @@ where
         hits: Vec::new(),
         exhausted: None,
         stopped_at_run_cap: false,
+        sometimes: BTreeMap::new(),
     };
+    asyncsim_sim::take_sometimes_counts();
     for (index, schedule) in schedules {
         let run = run_with(
             &mut sim,
@@ -106,6 +117,7 @@ where
             });
         }
     }
+    driven.sometimes = asyncsim_sim::take_sometimes_counts();
     driven
 }
 

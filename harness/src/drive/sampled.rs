@@ -1,12 +1,13 @@
 //! Sampled search: one run per seed, positions claimed a chunk at a time by
 //! each worker, merged back into position order.
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use asyncsim_sim::{Sim, TraceMode};
 
-use super::{Driven, Hit};
+use super::{add_sometimes, Driven, Hit};
 use crate::classify::Classify;
 use crate::progress::Progress;
 use crate::setup::Setup;
@@ -103,7 +104,18 @@ where
         }
         part
     };
-    let parts = on_workers(settings.jobs, |_| work());
+    let mut sometimes = BTreeMap::new();
+    let parts = on_workers(settings.jobs, |_| {
+        asyncsim_sim::take_sometimes_counts();
+        let part = work();
+        (part, asyncsim_sim::take_sometimes_counts())
+    })
+    .into_iter()
+    .map(|(part, counts)| {
+        add_sometimes(&mut sometimes, counts);
+        part
+    })
+    .collect();
     let end = match stop.load(Ordering::SeqCst) {
         u64::MAX => total,
         first => first + 1,
@@ -124,6 +136,7 @@ where
             .collect(),
         exhausted: None,
         stopped_at_run_cap: false,
+        sometimes,
     }
 }
 

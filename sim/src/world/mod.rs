@@ -59,8 +59,6 @@ pub(crate) struct World {
     /// The node index of each incarnation id (ids are handed out densely).
     pub(crate) incarnations: Vec<u32>,
     pub(crate) net: net::Network,
-    /// `sometimes` properties seen in this run, and whether each held.
-    pub(crate) sometimes: BTreeMap<String, bool>,
 }
 
 pub(crate) type WorldRc = Rc<RefCell<World>>;
@@ -85,7 +83,6 @@ impl World {
             )],
             incarnations: vec![0],
             net: net::Network::default(),
-            sometimes: BTreeMap::new(),
         }
     }
 
@@ -200,11 +197,30 @@ pub fn always(name: &str, condition: bool) {
     }
 }
 
-/// Records that `condition` held at least once in this run (when it is
-/// true). The harness counts, for each name, the runs where it held
-/// (`Summary::sometimes`), and `Explore::require_sometimes()` fails an
-/// exploration in which a named property never held: "the partition path
-/// was exercised" is checked, not hoped.
+thread_local! {
+    /// This thread's `sometimes` record: the names seen in the current (or
+    /// last) run with whether each held, and over runs since the last
+    /// [`take_sometimes_counts`], in how many runs each held.
+    static PROPERTIES: RefCell<Properties> = const {
+        RefCell::new(Properties {
+            run_id: 0,
+            this_run: BTreeMap::new(),
+            counts: BTreeMap::new(),
+        })
+    };
+}
+
+struct Properties {
+    run_id: u64,
+    this_run: BTreeMap<String, bool>,
+    counts: BTreeMap<String, u64>,
+}
+
+/// Records whether `condition` held, under `name`. The harness counts, for
+/// each name, the runs in which it held at least once (`Summary::sometimes`),
+/// and `Explore::require_sometimes()` fails an exploration in which a name
+/// never held: "the partition path was exercised" is checked, not hoped
+/// (Antithesis's idea). Costs a map lookup; builds no world.
 ///
 /// ```
 /// use asyncsim_sim::{Config, Sim};
@@ -215,27 +231,64 @@ pub fn always(name: &str, condition: bool) {
 /// });
 /// assert_eq!(run.result.unwrap(), ["ran"]);
 /// ```
+///
+/// # Panics
+///
+/// Outside a run.
 pub fn sometimes(name: &str, condition: bool) {
-    let world = world("asyncsim::sometimes");
-    let mut world = world.borrow_mut();
-    // A name seen but never held is kept too, so an exploration can say
-    // which property never held.
-    match world.sometimes.get_mut(name) {
-        Some(held) => *held |= condition,
-        None => {
-            world.sometimes.insert(name.to_string(), condition);
+    let Some(run_id) = cx::current_run_id() else {
+        panic!("asyncsim::sometimes was called outside a simulation");
+    };
+    PROPERTIES.with(|properties| {
+        let mut properties = properties.borrow_mut();
+        let properties = &mut *properties;
+        if properties.run_id != run_id {
+            properties.run_id = run_id;
+            properties.this_run.clear();
         }
-    }
+        match properties.this_run.get_mut(name) {
+            Some(true) => {}
+            Some(held) => {
+                if condition {
+                    *held = true;
+                    *properties.counts.entry(name.to_string()).or_insert(0) += 1;
+                }
+            }
+            None => {
+                properties.this_run.insert(name.to_string(), condition);
+                *properties.counts.entry(name.to_string()).or_insert(0) += u64::from(condition);
+            }
+        }
+    });
 }
 
-/// The `sometimes` properties that held so far in this run, by name.
+/// The `sometimes` names that held so far in this run, sorted.
+///
+/// # Panics
+///
+/// Outside a run.
 pub fn sometimes_so_far() -> Vec<String> {
-    let world = world("asyncsim::sometimes_so_far");
-    let world = world.borrow();
-    world
-        .sometimes
-        .iter()
-        .filter(|(_, held)| **held)
-        .map(|(name, _)| name.clone())
-        .collect()
+    let Some(run_id) = cx::current_run_id() else {
+        panic!("asyncsim::sometimes_so_far was called outside a simulation");
+    };
+    PROPERTIES.with(|properties| {
+        let properties = properties.borrow();
+        if properties.run_id != run_id {
+            return Vec::new();
+        }
+        properties
+            .this_run
+            .iter()
+            .filter(|(_, held)| **held)
+            .map(|(name, _)| name.clone())
+            .collect()
+    })
+}
+
+/// For the harness: the `sometimes` names seen on this thread since the last
+/// call, each with the number of runs in which it held (0: seen, never
+/// held). Leaves the count empty.
+#[doc(hidden)]
+pub fn take_sometimes_counts() -> BTreeMap<String, u64> {
+    PROPERTIES.with(|properties| std::mem::take(&mut properties.borrow_mut().counts))
 }
