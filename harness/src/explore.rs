@@ -393,7 +393,7 @@ impl Explore {
         self
     }
 
-    /// Fail the exploration when a [`sometimes`](asyncsim_sim::sometimes)
+    /// Fail the exploration when a `asyncsim::sometimes`
     /// name some run reached never held in any run: `check` panics naming
     /// it, `explore` lists it in [`Summary::never_held`](crate::Summary::never_held).
     pub fn require_sometimes(mut self) -> Explore {

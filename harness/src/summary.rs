@@ -59,7 +59,7 @@ pub struct Summary {
     /// A replayed token named another test as its origin (its hash): it
     /// ran here anyway, and this says so.
     pub foreign_token_origin: Option<u32>,
-    /// Each [`sometimes`](asyncsim_sim::sometimes) name the runs reached, with
+    /// Each `asyncsim::sometimes` name the runs reached, with
     /// the number of runs in which it held (0: reached, never held). With
     /// `jobs > 1` a run past the first failure (or an exhaustive part's
     /// baseline) may be counted too.
