@@ -25,6 +25,7 @@ mod peers;
 mod rt;
 mod speed;
 mod world;
+mod world_face;
 mod zoo;
 
 use std::io::{BufRead, BufReader};

@@ -31,9 +31,9 @@ pub const SEQUENTIAL: usize = 1000;
 pub const CLIENTS: usize = 100;
 pub const ROUND_TRIPS_EACH: usize = 10;
 /// The server's port.
-const PORT: u16 = 7000;
+pub const PORT: u16 = 7000;
 /// The message: 8 bytes.
-const MESSAGE: [u8; 8] = *b"ping1234";
+pub const MESSAGE: [u8; 8] = *b"ping1234";
 
 /// The workloads, in table order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -82,7 +82,7 @@ impl Workload {
     }
 }
 
-fn latency() -> (Duration, Duration) {
+pub fn latency() -> (Duration, Duration) {
     (
         Duration::from_millis(LATENCY_MS.0),
         Duration::from_millis(LATENCY_MS.1),
@@ -105,6 +105,10 @@ pub fn run(budget: Duration, only: &[String]) -> Vec<Row> {
             "asyncsim (new Sim/run, random)",
             asyncsim_side::runner(workload),
         )];
+        runners.push((
+            "asyncsim via the tokio face",
+            crate::world_face::runner(workload),
+        ));
         #[cfg(not(madsim))]
         runners.push(("turmoil", turmoil_side::runner(workload)));
         #[cfg(madsim)]

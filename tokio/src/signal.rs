@@ -16,7 +16,6 @@ pub async fn ctrl_c() -> io::Result<()> {
 #[cfg(unix)]
 pub mod unix {
     use std::future::pending;
-    use std::io;
     use std::task::{Context, Poll};
 
     /// tokio's signal kinds, re-exported.
@@ -31,7 +30,7 @@ pub mod unix {
 
     /// Listens for a kind of signal (none ever arrives).
     #[cfg(feature = "signal")]
-    pub fn signal(_kind: SignalKind) -> io::Result<Signal> {
+    pub fn signal(_kind: SignalKind) -> std::io::Result<Signal> {
         Ok(Signal { _private: () })
     }
 
