@@ -55,7 +55,12 @@ mod tests {
                 continue;
             };
             let name = name.trim();
-            if name == "asyncsim" || name.is_empty() || name.starts_with('#') {
+            // asyncsim and its tokio face are ours, not peers.
+            if name == "asyncsim"
+                || name == "tokio_face"
+                || name.is_empty()
+                || name.starts_with('#')
+            {
                 continue;
             }
             let requirement = match name.strip_suffix(".workspace") {
