@@ -182,6 +182,28 @@ fn print_exhaust(rows: &[speed::ExhaustRow]) {
 }
 
 fn print_world(rows: &[Row]) {
+    print_world_table(rows);
+    let mut any = false;
+    for workload in world::WORKLOADS {
+        let name = workload.name();
+        if let (Some(native), Some(face)) = (
+            find(rows, &name, "asyncsim (new Sim/run"),
+            find(rows, &name, world::FACE_RUNNER),
+        ) {
+            let ratio = face.us_per_run() / native.us_per_run();
+            println!(
+                "- the tokio face costs ≤ 1.10× `asyncsim::net` on `{name}`: {ratio:.2}× — {}",
+                verdict(ratio <= 1.10)
+            );
+            any = true;
+        }
+    }
+    if any {
+        println!();
+    }
+}
+
+fn print_world_table(rows: &[Row]) {
     println!(
         "## World: a simulated network ({}–{} ms latency a message on every tool)\n",
         world::LATENCY_MS.0,

@@ -82,6 +82,10 @@ impl Workload {
     }
 }
 
+/// The runner name of the tokio face's rows (issue #13: at most 10 % over
+/// `asyncsim::net`).
+pub const FACE_RUNNER: &str = "asyncsim via the tokio face";
+
 pub fn latency() -> (Duration, Duration) {
     (
         Duration::from_millis(LATENCY_MS.0),
@@ -105,10 +109,7 @@ pub fn run(budget: Duration, only: &[String]) -> Vec<Row> {
             "asyncsim (new Sim/run, random)",
             asyncsim_side::runner(workload),
         )];
-        runners.push((
-            "asyncsim via the tokio face",
-            crate::world_face::runner(workload),
-        ));
+        runners.push((FACE_RUNNER, crate::world_face::runner(workload)));
         #[cfg(not(madsim))]
         runners.push(("turmoil", turmoil_side::runner(workload)));
         #[cfg(madsim)]
