@@ -86,6 +86,7 @@ impl Core {
                 let task = TaskId(index as u32);
                 if slot.state == TaskState::Queued {
                     state.runnable.remove_task(task.0);
+                    state.chooser.queue_changed();
                 }
                 if slot.is_job {
                     state.kill_job(task, &mut leftovers);

@@ -165,6 +165,7 @@ impl Core {
                 }
                 TaskState::Queued => {
                     state.runnable.remove_task(task.0);
+                    state.chooser.queue_changed();
                 }
                 TaskState::Idle => {}
             }

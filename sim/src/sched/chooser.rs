@@ -93,6 +93,14 @@ impl Chooser {
         }
     }
 
+    /// A task left the run queue other than by a pick (an abort, a crash).
+    #[cold]
+    pub(crate) fn queue_changed(&mut self) {
+        if self.mode == Mode::Pct {
+            self.pct.queue_changed();
+        }
+    }
+
     /// Picks which of `runnable` (task indices, oldest first) runs at `step`.
     /// Returns the position in `runnable`.
     #[inline(always)]
