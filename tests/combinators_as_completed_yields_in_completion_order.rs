@@ -1,5 +1,6 @@
 //! `as_completed` yields outputs in the order the children finish: with
-//! distinct sleep durations, shortest first, for every schedule; it starts
+//! distinct sleep durations, shortest first, for every schedule within three
+//! deviations of FIFO; it starts
 //! the children in a drawn order (asyncio passes it a set).
 
 use asyncsim::{as_completed, as_completed_with, time, EventKind, Sim, StartOrder};
@@ -7,12 +8,14 @@ use std::time::Duration;
 
 mod schedule_support;
 
-use schedule_support::random_and_pct;
+use schedule_support::{every_run, random_and_pct};
 
 #[test]
-fn as_completed_yields_shortest_sleep_first_for_every_schedule() {
-    for config in random_and_pct(250) {
-        let run = Sim::new(config).run(async {
+fn as_completed_yields_shortest_sleep_first_for_every_schedule_within_three_deviations() {
+    every_run(
+        3,
+        50_000,
+        || async {
             // Distinct durations, shuffled by a draw.
             let mut durations: Vec<u64> = (1..=5).collect();
             for index in (1..durations.len()).rev() {
@@ -31,21 +34,25 @@ fn as_completed_yields_shortest_sleep_first_for_every_schedule() {
                 order.push(millis);
             }
             (durations, order)
-        });
-        let (durations, order) = run.result.unwrap();
-        assert_eq!(
-            order,
-            [1, 2, 3, 4, 5],
-            "durations {durations:?}, seed {}",
-            run.seed
-        );
-    }
+        },
+        |run| {
+            let (durations, order) = run.result.unwrap();
+            assert_eq!(
+                order,
+                [1, 2, 3, 4, 5],
+                "durations {durations:?}, replay {}",
+                run.tape
+            );
+        },
+    );
 }
 
 #[test]
 fn as_completed_yields_in_completion_order_when_children_tie_in_time() {
-    for config in random_and_pct(250) {
-        let run = Sim::new(config).run(async {
+    every_run(
+        3,
+        50_000,
+        || async {
             let mut finished = as_completed_with(
                 StartOrder::Argument,
                 (0..4usize).map(|index| async move {
@@ -62,14 +69,16 @@ fn as_completed_yields_in_completion_order_when_children_tie_in_time() {
                 order.push(output);
             }
             order
-        });
-        let marked: Vec<usize> = run
-            .trace
-            .marks()
-            .map(|mark| mark.parse().unwrap())
-            .collect();
-        assert_eq!(run.result.unwrap(), marked, "seed {}", run.seed);
-    }
+        },
+        |run| {
+            let marked: Vec<usize> = run
+                .trace
+                .marks()
+                .map(|mark| mark.parse().unwrap())
+                .collect();
+            assert_eq!(run.result.unwrap(), marked, "replay {}", run.tape);
+        },
+    );
 }
 
 #[test]

@@ -6,12 +6,14 @@ use std::time::Duration;
 
 mod schedule_support;
 
-use schedule_support::random_and_pct;
+use schedule_support::every_run;
 
 #[test]
 fn race_returns_the_shortest_sleep_and_cancels_the_rest_for_every_schedule() {
-    for config in random_and_pct(250) {
-        let run = Sim::new(config).run(async {
+    every_run(
+        u32::MAX,
+        50_000,
+        || async {
             let winner = race([4u64, 2, 3].map(|seconds| async move {
                 time::sleep(Duration::from_secs(seconds)).await;
                 trace::mark(format!("{seconds} finished"));
@@ -20,22 +22,26 @@ fn race_returns_the_shortest_sleep_and_cancels_the_rest_for_every_schedule() {
             .await;
             time::sleep(Duration::from_secs(10)).await; // losers would finish by now
             winner
-        });
-        assert_eq!(
-            run.trace.marks().collect::<Vec<_>>(),
-            ["2 finished"],
-            "seed {}",
-            run.seed
-        );
-        assert_eq!(run.result.unwrap(), (1, 2));
-    }
+        },
+        |run| {
+            assert_eq!(
+                run.trace.marks().collect::<Vec<_>>(),
+                ["2 finished"],
+                "replay {}",
+                run.tape
+            );
+            assert_eq!(run.result.unwrap(), (1, 2));
+        },
+    );
 }
 
 #[test]
 fn race_winner_is_the_first_to_complete_when_children_tie_in_time() {
     let mut winners = std::collections::BTreeSet::new();
-    for config in random_and_pct(250) {
-        let run = Sim::new(config).run(async {
+    every_run(
+        u32::MAX,
+        50_000,
+        || async {
             race((0..3usize).map(|index| async move {
                 for _ in 0..asyncsim::random_range(0..3u32) {
                     asyncsim::yield_now().await;
@@ -44,12 +50,14 @@ fn race_winner_is_the_first_to_complete_when_children_tie_in_time() {
                 index
             }))
             .await
-        });
-        let first: usize = run.trace.marks().next().unwrap().parse().unwrap();
-        let (index, output) = run.result.unwrap();
-        assert_eq!((index, output), (first, first));
-        winners.insert(index);
-    }
+        },
+        |run| {
+            let first: usize = run.trace.marks().next().unwrap().parse().unwrap();
+            let (index, output) = run.result.unwrap();
+            assert_eq!((index, output), (first, first));
+            winners.insert(index);
+        },
+    );
     assert_eq!(winners.len(), 3, "every child wins on some schedule");
 }
 

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 mod schedule_support;
 
-use schedule_support::random_and_pct;
+use schedule_support::{every_run, random_and_pct};
 
 /// A child that sleeps `seconds`, yields a drawn number of times, marks
 /// itself and returns `seconds`.
@@ -28,10 +28,12 @@ fn finished_order(run: &asyncsim::Run<impl Sized>) -> Vec<usize> {
 }
 
 #[test]
-fn wait_first_completed_splits_done_and_pending_for_every_schedule() {
+fn wait_first_completed_splits_done_and_pending_for_every_schedule_within_three_deviations() {
     let mut done_sizes = std::collections::BTreeSet::new();
-    for config in random_and_pct(250) {
-        let run = Sim::new(config).run(async {
+    every_run(
+        3,
+        50_000,
+        || async {
             let durations = [3u64, 1, 1, 2];
             let (done, pending) = wait(
                 durations
@@ -54,36 +56,38 @@ fn wait_first_completed_splits_done_and_pending_for_every_schedule() {
                 late.push((index, handle.await.unwrap()));
             }
             (done, pending_indexes, still_running, now, late)
-        });
-        let finished = finished_order(&run);
-        let (done, pending, still_running, returned_at, late) = run.result.unwrap();
-        assert!(!done.is_empty());
-        assert_eq!(
-            returned_at,
-            Duration::from_secs(1),
-            "returns at the first completion"
-        );
-        // done: every child finished by then, in completion order.
-        let done_indexes: Vec<usize> = done.iter().map(|(index, _)| *index).collect();
-        assert_eq!(done_indexes, finished[..done.len()], "completion order");
-        for (index, output) in &done {
-            assert_eq!(*output, [3u64, 1, 1, 2][*index]);
-            assert!(
-                [1, 2].contains(index),
-                "only the one-second children can be done"
+        },
+        |run| {
+            let finished = finished_order(&run);
+            let (done, pending, still_running, returned_at, late) = run.result.unwrap();
+            assert!(!done.is_empty());
+            assert_eq!(
+                returned_at,
+                Duration::from_secs(1),
+                "returns at the first completion"
             );
-        }
-        // pending: the rest, in argument order, not finished when wait returned.
-        let mut all: Vec<usize> = done_indexes.iter().chain(&pending).copied().collect();
-        all.sort_unstable();
-        assert_eq!(all, [0, 1, 2, 3]);
-        assert!(pending.windows(2).all(|pair| pair[0] < pair[1]));
-        assert!(still_running.iter().all(|running| *running));
-        assert!(late
-            .iter()
-            .all(|(index, output)| *output == [3u64, 1, 1, 2][*index]));
-        done_sizes.insert(done.len());
-    }
+            // done: every child finished by then, in completion order.
+            let done_indexes: Vec<usize> = done.iter().map(|(index, _)| *index).collect();
+            assert_eq!(done_indexes, finished[..done.len()], "completion order");
+            for (index, output) in &done {
+                assert_eq!(*output, [3u64, 1, 1, 2][*index]);
+                assert!(
+                    [1, 2].contains(index),
+                    "only the one-second children can be done"
+                );
+            }
+            // pending: the rest, in argument order, not finished when wait returned.
+            let mut all: Vec<usize> = done_indexes.iter().chain(&pending).copied().collect();
+            all.sort_unstable();
+            assert_eq!(all, [0, 1, 2, 3]);
+            assert!(pending.windows(2).all(|pair| pair[0] < pair[1]));
+            assert!(still_running.iter().all(|running| *running));
+            assert!(late
+                .iter()
+                .all(|(index, output)| *output == [3u64, 1, 1, 2][*index]));
+            done_sizes.insert(done.len());
+        },
+    );
     // Both splits happen: sometimes the second one-second child finished
     // before the waiter resumed, sometimes not.
     assert_eq!(done_sizes, [1, 2].into_iter().collect());
@@ -91,8 +95,10 @@ fn wait_first_completed_splits_done_and_pending_for_every_schedule() {
 
 #[test]
 fn wait_all_completed_returns_everything_in_completion_order() {
-    for config in random_and_pct(250) {
-        let run = Sim::new(config).run(async {
+    every_run(
+        u32::MAX,
+        50_000,
+        || async {
             wait(
                 [2u64, 1, 3]
                     .iter()
@@ -102,17 +108,21 @@ fn wait_all_completed_returns_everything_in_completion_order() {
                 StartOrder::Argument,
             )
             .await
-        });
-        let (done, pending) = run.result.unwrap();
-        assert!(pending.is_empty());
-        assert_eq!(done, [(1, 1), (0, 2), (2, 3)]);
-    }
+        },
+        |run| {
+            let (done, pending) = run.result.unwrap();
+            assert!(pending.is_empty());
+            assert_eq!(done, [(1, 1), (0, 2), (2, 3)]);
+        },
+    );
 }
 
 #[test]
 fn wait_first_exception_returns_at_the_first_err() {
-    for config in random_and_pct(250) {
-        let run = Sim::new(config).run(async {
+    every_run(
+        u32::MAX,
+        50_000,
+        || async {
             let child = |seconds: u64, fails: bool| async move {
                 time::sleep(Duration::from_secs(seconds)).await;
                 if fails {
@@ -129,12 +139,14 @@ fn wait_first_exception_returns_at_the_first_err() {
             .await;
             let pending: Vec<usize> = pending.iter().map(|(index, _)| *index).collect();
             (done, pending, time::Instant::now().since_start())
-        });
-        let (done, pending, returned_at) = run.result.unwrap();
-        assert_eq!(done, [(0, Ok(1)), (1, Err(2))]);
-        assert_eq!(pending, [2]);
-        assert_eq!(returned_at, Duration::from_secs(2));
-    }
+        },
+        |run| {
+            let (done, pending, returned_at) = run.result.unwrap();
+            assert_eq!(done, [(0, Ok(1)), (1, Err(2))]);
+            assert_eq!(pending, [2]);
+            assert_eq!(returned_at, Duration::from_secs(2));
+        },
+    );
 }
 
 #[test]
@@ -169,8 +181,10 @@ fn wait_results_counts_a_panic_as_an_exception() {
 
 #[test]
 fn wait_timeout_neither_raises_nor_cancels() {
-    for config in random_and_pct(250) {
-        let run = Sim::new(config).run(async {
+    every_run(
+        u32::MAX,
+        50_000,
+        || async {
             let (done, pending) = wait_timeout(
                 [1u64, 5, 9]
                     .iter()
@@ -187,15 +201,17 @@ fn wait_timeout_neither_raises_nor_cancels() {
                 late.push((index, handle.await.unwrap()));
             }
             (done, returned_at, late)
-        });
-        assert_eq!(
-            run.elapsed(),
-            Duration::from_secs(9),
-            "the pending children ran on"
-        );
-        let (done, returned_at, late) = run.result.unwrap();
-        assert_eq!(done, [(0, 1)]);
-        assert_eq!(returned_at, Duration::from_secs(4));
-        assert_eq!(late, [(1, 5), (2, 9)]);
-    }
+        },
+        |run| {
+            assert_eq!(
+                run.elapsed(),
+                Duration::from_secs(9),
+                "the pending children ran on"
+            );
+            let (done, returned_at, late) = run.result.unwrap();
+            assert_eq!(done, [(0, 1)]);
+            assert_eq!(returned_at, Duration::from_secs(4));
+            assert_eq!(late, [(1, 5), (2, 9)]);
+        },
+    );
 }

@@ -3,12 +3,12 @@
 //! schedule starts the children out of argument order, and `done` and
 //! `pending` are still consistent for every schedule.
 
-use asyncsim::{time, trace, wait, EventKind, ReturnWhen, Sim, StartOrder};
+use asyncsim::{time, trace, wait, EventKind, ReturnWhen, StartOrder};
 use std::time::Duration;
 
 mod schedule_support;
 
-use schedule_support::random_and_pct;
+use schedule_support::every_run;
 
 type Outcome = (Vec<(usize, usize)>, Vec<usize>);
 
@@ -40,26 +40,34 @@ fn spawn_order(run: &asyncsim::Run<Outcome>) -> Vec<String> {
 
 #[test]
 fn unordered_wait_splits_done_and_pending_for_every_schedule() {
-    for config in random_and_pct(250) {
-        let run = Sim::new(config).run(body());
-        let (done, pending) = run.result.unwrap();
-        assert_eq!(done, [(2, 2)]);
-        assert_eq!(pending, [0, 1, 3], "pending is listed in argument order");
-    }
+    every_run(
+        u32::MAX,
+        50_000,
+        || body(),
+        |run| {
+            let (done, pending) = run.result.unwrap();
+            assert_eq!(done, [(2, 2)]);
+            assert_eq!(pending, [0, 1, 3], "pending is listed in argument order");
+        },
+    );
 }
 
 #[test]
 fn unordered_wait_starts_out_of_argument_order_on_some_schedule() {
     let argument: Vec<String> = (0..4).map(|index| format!("wait[{index}]")).collect();
     let mut orders = std::collections::BTreeSet::new();
-    for config in random_and_pct(250) {
-        let run = Sim::new(config).run(body());
-        let spawned = spawn_order(&run);
-        let mut sorted = spawned.clone();
-        sorted.sort();
-        assert_eq!(sorted, argument, "every child is spawned once");
-        orders.insert(spawned);
-    }
+    every_run(
+        u32::MAX,
+        50_000,
+        || body(),
+        |run| {
+            let spawned = spawn_order(&run);
+            let mut sorted = spawned.clone();
+            sorted.sort();
+            assert_eq!(sorted, argument, "every child is spawned once");
+            orders.insert(spawned);
+        },
+    );
     assert!(orders.len() > 1);
     let witness = orders.iter().find(|order| **order != argument).unwrap();
     println!("a start order other than argument order: {witness:?}");
@@ -67,8 +75,10 @@ fn unordered_wait_starts_out_of_argument_order_on_some_schedule() {
 
 #[test]
 fn argument_order_wait_always_spawns_in_argument_order() {
-    for config in random_and_pct(250) {
-        let run = Sim::new(config).run(async {
+    every_run(
+        u32::MAX,
+        50_000,
+        || async {
             wait(
                 (0..4usize).map(|index| async move { index }),
                 ReturnWhen::AllCompleted,
@@ -77,17 +87,19 @@ fn argument_order_wait_always_spawns_in_argument_order() {
             .await
             .0
             .len()
-        });
-        let trace = &run.trace;
-        let spawned: Vec<&str> = trace
-            .events()
-            .iter()
-            .filter(|event| matches!(event.kind, EventKind::Spawn { .. }))
-            .filter_map(|event| event.task)
-            .map(|task| trace.task_name(task))
-            .filter(|name| name.starts_with("wait["))
-            .collect();
-        assert_eq!(spawned, ["wait[0]", "wait[1]", "wait[2]", "wait[3]"]);
-        assert_eq!(run.result.unwrap(), 4);
-    }
+        },
+        |run| {
+            let trace = &run.trace;
+            let spawned: Vec<&str> = trace
+                .events()
+                .iter()
+                .filter(|event| matches!(event.kind, EventKind::Spawn { .. }))
+                .filter_map(|event| event.task)
+                .map(|task| trace.task_name(task))
+                .filter(|name| name.starts_with("wait["))
+                .collect();
+            assert_eq!(spawned, ["wait[0]", "wait[1]", "wait[2]", "wait[3]"]);
+            assert_eq!(run.result.unwrap(), 4);
+        },
+    );
 }

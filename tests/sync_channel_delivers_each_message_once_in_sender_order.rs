@@ -1,14 +1,13 @@
 //! `sync::channel`: with several producers and one consumer, every message
 //! arrives exactly once, each producer's messages arrive in the order it
 //! sent them, and `recv` ends with `None` once every sender is gone, for
-//! every schedule.
+//! every schedule within two deviations of FIFO.
 
 use asyncsim::sync::{channel, unbounded_channel};
-use asyncsim::Sim;
 
 mod schedule_support;
 
-use schedule_support::random_and_pct;
+use schedule_support::every_run;
 
 const PRODUCERS: u32 = 3;
 const MESSAGES: u32 = 5;
@@ -54,61 +53,75 @@ async fn produce_and_consume(capacity: Option<usize>) -> Vec<(u32, u32)> {
     received
 }
 
-fn assert_exactly_once_and_per_sender_fifo(received: &[(u32, u32)], seed: u64) {
+fn assert_exactly_once_and_per_sender_fifo(received: &[(u32, u32)], replay: &str) {
     let mut all = received.to_vec();
     all.sort_unstable();
     let expected: Vec<(u32, u32)> = (0..PRODUCERS)
         .flat_map(|producer| (0..MESSAGES).map(move |message| (producer, message)))
         .collect();
-    assert_eq!(all, expected, "seed {seed}: {received:?}");
+    assert_eq!(all, expected, "replay {replay}: {received:?}");
     for producer in 0..PRODUCERS {
         let order: Vec<u32> = received
             .iter()
             .filter(|(from, _)| *from == producer)
             .map(|(_, message)| *message)
             .collect();
-        assert_eq!(order, (0..MESSAGES).collect::<Vec<_>>(), "seed {seed}");
+        assert_eq!(order, (0..MESSAGES).collect::<Vec<_>>(), "replay {replay}");
     }
 }
 
 #[test]
 fn bounded_channel_delivers_every_message_once_in_per_sender_order() {
     let mut interleaved = 0;
-    for config in random_and_pct(200) {
-        let run = Sim::new(config).run(produce_and_consume(Some(2)));
-        let seed = run.seed;
-        let received = run.result.unwrap();
-        assert_exactly_once_and_per_sender_fifo(&received, seed);
-        if received.windows(2).any(|pair| pair[0].0 > pair[1].0) {
-            interleaved += 1;
-        }
-    }
+    every_run(
+        2,
+        50_000,
+        || produce_and_consume(Some(2)),
+        |run| {
+            let replay = run.tape.to_string();
+            let received = run.result.unwrap();
+            assert_exactly_once_and_per_sender_fifo(&received, &replay);
+            if received.windows(2).any(|pair| pair[0].0 > pair[1].0) {
+                interleaved += 1;
+            }
+        },
+    );
     assert!(interleaved > 0, "some schedule interleaved the producers");
 }
 
 #[test]
 fn unbounded_channel_delivers_every_message_once_in_per_sender_order() {
-    for config in random_and_pct(200) {
-        let run = Sim::new(config).run(produce_and_consume(None));
-        let seed = run.seed;
-        assert_exactly_once_and_per_sender_fifo(&run.result.unwrap(), seed);
-    }
+    every_run(
+        2,
+        50_000,
+        || produce_and_consume(None),
+        |run| {
+            let replay = run.tape.to_string();
+            assert_exactly_once_and_per_sender_fifo(&run.result.unwrap(), &replay);
+        },
+    );
 }
 
 #[test]
 fn capacity_one_channel_delivers_every_message_once_in_per_sender_order() {
-    for config in random_and_pct(200) {
-        let run = Sim::new(config).run(produce_and_consume(Some(1)));
-        let seed = run.seed;
-        assert_exactly_once_and_per_sender_fifo(&run.result.unwrap(), seed);
-    }
+    every_run(
+        2,
+        50_000,
+        || produce_and_consume(Some(1)),
+        |run| {
+            let replay = run.tape.to_string();
+            assert_exactly_once_and_per_sender_fifo(&run.result.unwrap(), &replay);
+        },
+    );
 }
 
 #[test]
 fn receiver_as_a_stream_delivers_every_message_once_in_per_sender_order() {
     use futures::StreamExt;
-    for config in random_and_pct(200) {
-        let run = Sim::new(config).run(async {
+    every_run(
+        2,
+        50_000,
+        || async {
             let (sender, receiver) = channel(2);
             let producers: Vec<_> = (0..PRODUCERS)
                 .map(|producer| {
@@ -129,8 +142,10 @@ fn receiver_as_a_stream_delivers_every_message_once_in_per_sender_order() {
                 producer.await.unwrap();
             }
             received
-        });
-        let seed = run.seed;
-        assert_exactly_once_and_per_sender_fifo(&run.result.unwrap(), seed);
-    }
+        },
+        |run| {
+            let replay = run.tape.to_string();
+            assert_exactly_once_and_per_sender_fifo(&run.result.unwrap(), &replay);
+        },
+    );
 }

@@ -8,13 +8,15 @@ use std::rc::Rc;
 
 mod schedule_support;
 
-use schedule_support::random_and_pct;
+use schedule_support::every_run;
 
 #[test]
-fn set_wakes_waiters_in_wait_order_for_every_schedule() {
+fn set_wakes_waiters_in_wait_order_for_every_schedule_within_three_deviations() {
     let mut interesting = 0;
-    for config in random_and_pct(250) {
-        let run = Sim::new(config).run(async {
+    every_run(
+        3,
+        50_000,
+        || async {
             let event = Rc::new(Event::new());
             let waiters: Vec<_> = (0..4usize)
                 .map(|index| {
@@ -36,47 +38,49 @@ fn set_wakes_waiters_in_wait_order_for_every_schedule() {
             for waiter in waiters {
                 waiter.await.unwrap();
             }
-        });
-        assert!(run.result.is_ok());
-        let trace = &run.trace;
-        let set_step = trace
-            .events()
-            .iter()
-            .find(|event| {
-                matches!(event.kind, EventKind::Mark { .. })
-                    && trace.describe(event) == "mark \"set\""
-            })
-            .map(|event| event.step)
-            .unwrap();
-        // The order the tasks blocked on the event, and the order `set` woke them.
-        let blocked: Vec<_> = trace
-            .events()
-            .iter()
-            .filter(|event| event.step < set_step)
-            .filter(|event| {
-                matches!(
-                    event.kind,
-                    EventKind::Pending {
-                        on: WaitOn::Resource(..)
-                    }
-                )
-            })
-            .filter_map(|event| event.task)
-            .collect();
-        let woken: Vec<_> = trace
-            .events()
-            .iter()
-            .filter(|event| {
-                event.step == set_step && matches!(event.kind, EventKind::Wake { by: Some(_) })
-            })
-            .filter_map(|event| event.task)
-            .filter(|task| blocked.contains(task))
-            .collect();
-        assert_eq!(woken, blocked, "seed {}", run.seed);
-        if blocked.len() >= 2 {
-            interesting += 1;
-        }
-    }
+        },
+        |run| {
+            assert!(run.result.is_ok());
+            let trace = &run.trace;
+            let set_step = trace
+                .events()
+                .iter()
+                .find(|event| {
+                    matches!(event.kind, EventKind::Mark { .. })
+                        && trace.describe(event) == "mark \"set\""
+                })
+                .map(|event| event.step)
+                .unwrap();
+            // The order the tasks blocked on the event, and the order `set` woke them.
+            let blocked: Vec<_> = trace
+                .events()
+                .iter()
+                .filter(|event| event.step < set_step)
+                .filter(|event| {
+                    matches!(
+                        event.kind,
+                        EventKind::Pending {
+                            on: WaitOn::Resource(..)
+                        }
+                    )
+                })
+                .filter_map(|event| event.task)
+                .collect();
+            let woken: Vec<_> = trace
+                .events()
+                .iter()
+                .filter(|event| {
+                    event.step == set_step && matches!(event.kind, EventKind::Wake { by: Some(_) })
+                })
+                .filter_map(|event| event.task)
+                .filter(|task| blocked.contains(task))
+                .collect();
+            assert_eq!(woken, blocked, "replay {}", run.tape);
+            if blocked.len() >= 2 {
+                interesting += 1;
+            }
+        },
+    );
     assert!(
         interesting > 100,
         "only {interesting} schedules had two waiters blocked"
@@ -107,8 +111,10 @@ fn under_fifo_waiters_resume_in_wait_order() {
 
 #[test]
 fn waiting_on_a_set_event_does_not_yield_for_any_schedule() {
-    for config in random_and_pct(250) {
-        let run = Sim::new(config).run(async {
+    every_run(
+        u32::MAX,
+        50_000,
+        || async {
             let event = Rc::new(Event::new());
             let busy = asyncsim::spawn(async {
                 for _ in 0..5 {
@@ -122,20 +128,24 @@ fn waiting_on_a_set_event_does_not_yield_for_any_schedule() {
             event.wait().await;
             trace::mark("after wait");
             busy.await.unwrap();
-        });
-        let marks: Vec<&str> = run.trace.marks().collect();
-        let before = marks
-            .iter()
-            .position(|mark| *mark == "before wait")
-            .unwrap();
-        assert_eq!(marks[before + 1], "after wait", "seed {}", run.seed);
-    }
+        },
+        |run| {
+            let marks: Vec<&str> = run.trace.marks().collect();
+            let before = marks
+                .iter()
+                .position(|mark| *mark == "before wait")
+                .unwrap();
+            assert_eq!(marks[before + 1], "after wait", "replay {}", run.tape);
+        },
+    );
 }
 
 #[test]
 fn a_waiter_woken_by_set_returns_even_if_the_event_is_cleared_at_once() {
-    for config in random_and_pct(250) {
-        let run = Sim::new(config).run(async {
+    every_run(
+        u32::MAX,
+        50_000,
+        || async {
             let event = Rc::new(Event::new());
             let waiter = {
                 let event = event.clone();
@@ -148,9 +158,11 @@ fn a_waiter_woken_by_set_returns_even_if_the_event_is_cleared_at_once() {
             event.clear();
             let _ = asyncsim::time::timeout(std::time::Duration::from_secs(1), waiter).await;
             event.is_set()
-        });
-        // Either the waiter had not started waiting (then it stays blocked
-        // and the timeout fires) or it was woken and returned; never a hang.
-        assert!(!run.result.unwrap());
-    }
+        },
+        |run| {
+            // Either the waiter had not started waiting (then it stays blocked
+            // and the timeout fires) or it was woken and returned; never a hang.
+            assert!(!run.result.unwrap());
+        },
+    );
 }

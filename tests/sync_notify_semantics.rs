@@ -9,12 +9,14 @@ use std::time::Duration;
 
 mod schedule_support;
 
-use schedule_support::random_and_pct;
+use schedule_support::every_run;
 
 #[test]
 fn notify_one_stores_at_most_one_permit() {
-    for config in random_and_pct(250) {
-        let run = Sim::new(config).run(async {
+    every_run(
+        u32::MAX,
+        50_000,
+        || async {
             let notify = Notify::new();
             notify.notify_one();
             notify.notify_one();
@@ -22,15 +24,19 @@ fn notify_one_stores_at_most_one_permit() {
             time::timeout(Duration::from_secs(1), notify.notified())
                 .await
                 .is_err()
-        });
-        assert!(run.result.unwrap(), "a second permit was stored");
-    }
+        },
+        |run| {
+            assert!(run.result.unwrap(), "a second permit was stored");
+        },
+    );
 }
 
 #[test]
 fn notify_one_wakes_waiters_oldest_first_for_every_schedule() {
-    for config in random_and_pct(250) {
-        let run = Sim::new(config).run(async {
+    every_run(
+        u32::MAX,
+        50_000,
+        || async {
             let notify = Rc::new(Notify::new());
             let waiters: Vec<_> = (0..3usize)
                 .map(|index| {
@@ -51,26 +57,30 @@ fn notify_one_wakes_waiters_oldest_first_for_every_schedule() {
             for waiter in waiters {
                 waiter.await.unwrap();
             }
-        });
-        assert!(run.result.is_ok());
-        let waits: Vec<&str> = run
-            .trace
-            .marks()
-            .filter_map(|mark| mark.strip_prefix("wait "))
-            .collect();
-        let wakes: Vec<&str> = run
-            .trace
-            .marks()
-            .filter_map(|mark| mark.strip_prefix("woke "))
-            .collect();
-        assert_eq!(wakes, waits, "seed {}", run.seed);
-    }
+        },
+        |run| {
+            assert!(run.result.is_ok());
+            let waits: Vec<&str> = run
+                .trace
+                .marks()
+                .filter_map(|mark| mark.strip_prefix("wait "))
+                .collect();
+            let wakes: Vec<&str> = run
+                .trace
+                .marks()
+                .filter_map(|mark| mark.strip_prefix("woke "))
+                .collect();
+            assert_eq!(wakes, waits, "replay {}", run.tape);
+        },
+    );
 }
 
 #[test]
 fn notify_waiters_wakes_current_waiters_only_and_stores_nothing() {
-    for config in random_and_pct(250) {
-        let run = Sim::new(config).run(async {
+    every_run(
+        u32::MAX,
+        50_000,
+        || async {
             let notify = Rc::new(Notify::new());
             let waiters: Vec<_> = (0..3)
                 .map(|_| {
@@ -89,13 +99,15 @@ fn notify_waiters_wakes_current_waiters_only_and_stores_nothing() {
                 .await
                 .is_err();
             (woken_at, late)
-        });
-        assert_eq!(
-            run.result.unwrap(),
-            (Duration::from_secs(1), true),
-            "all three woke at once; the late waiter did not"
-        );
-    }
+        },
+        |run| {
+            assert_eq!(
+                run.result.unwrap(),
+                (Duration::from_secs(1), true),
+                "all three woke at once; the late waiter did not"
+            );
+        },
+    );
 }
 
 #[test]
@@ -112,8 +124,10 @@ fn a_notified_future_created_before_notify_waiters_is_released_by_it() {
 
 #[test]
 fn a_dropped_waiter_passes_its_notification_on() {
-    for config in random_and_pct(250) {
-        let run = Sim::new(config).run(async {
+    every_run(
+        u32::MAX,
+        50_000,
+        || async {
             let notify = Rc::new(Notify::new());
             let first = {
                 let notify = notify.clone();
@@ -129,13 +143,15 @@ fn a_dropped_waiter_passes_its_notification_on() {
             let first_finished = first.await.is_ok();
             let second_done = time::timeout(Duration::from_secs(1), second).await.is_ok();
             (first_finished, second_done)
-        });
-        let (first_finished, second_done) = run.result.unwrap();
-        assert!(!first_finished, "aborted before it could resume");
-        assert!(
-            second_done,
-            "the notification was not lost (seed {})",
-            run.seed
-        );
-    }
+        },
+        |run| {
+            let (first_finished, second_done) = run.result.unwrap();
+            assert!(!first_finished, "aborted before it could resume");
+            assert!(
+                second_done,
+                "the notification was not lost (replay {})",
+                run.tape
+            );
+        },
+    );
 }

@@ -8,36 +8,44 @@ use std::time::Duration;
 
 mod schedule_support;
 
-use schedule_support::random_and_pct;
+use schedule_support::every_run;
 
 #[test]
 fn oneshot_delivers_the_value_for_every_schedule() {
-    for config in random_and_pct(250) {
-        let run = Sim::new(config).run(async {
+    every_run(
+        u32::MAX,
+        50_000,
+        || async {
             let (sender, receiver) = oneshot::channel();
             let _detached = asyncsim::spawn(async move {
                 time::sleep(Duration::from_millis(asyncsim::random_range(0..3u64))).await;
                 sender.send(42).unwrap();
             });
             receiver.await
-        });
-        assert_eq!(run.result.unwrap(), Ok(42));
-    }
+        },
+        |run| {
+            assert_eq!(run.result.unwrap(), Ok(42));
+        },
+    );
 }
 
 #[test]
 fn a_sender_dropped_without_sending_wakes_the_receiver_with_an_error() {
-    for config in random_and_pct(250) {
-        let run = Sim::new(config).run(async {
+    every_run(
+        u32::MAX,
+        50_000,
+        || async {
             let (sender, receiver) = oneshot::channel::<u8>();
             let _detached = asyncsim::spawn(async move {
                 asyncsim::yield_now().await;
                 drop(sender);
             });
             receiver.await
-        });
-        assert_eq!(run.result.unwrap(), Err(oneshot::RecvError));
-    }
+        },
+        |run| {
+            assert_eq!(run.result.unwrap(), Err(oneshot::RecvError));
+        },
+    );
 }
 
 #[test]

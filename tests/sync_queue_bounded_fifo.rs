@@ -1,5 +1,6 @@
 //! `sync::Queue`: never holds more than its capacity, delivers each item
-//! once, in FIFO order per producer, for every schedule.
+//! once, in FIFO order per producer, for every schedule (two producers and
+//! two consumers: every schedule within two deviations of FIFO).
 
 use asyncsim::sync::Queue;
 use asyncsim::{time, Config, Sim};
@@ -9,13 +10,15 @@ use std::time::Duration;
 
 mod schedule_support;
 
-use schedule_support::random_and_pct;
+use schedule_support::every_run;
 
 #[test]
 fn queue_is_bounded_and_fifo_with_two_producers_and_two_consumers() {
     let mut full_seen = 0;
-    for config in random_and_pct(250) {
-        let run = Sim::new(config).run(async {
+    every_run(
+        2,
+        50_000,
+        || async {
             let queue = Rc::new(Queue::new(2));
             let peak = Rc::new(Cell::new(0usize));
             let producers: Vec<_> = (0..2u32)
@@ -55,37 +58,42 @@ fn queue_is_bounded_and_fifo_with_two_producers_and_two_consumers() {
                 received.push(consumer.await.unwrap());
             }
             (received, peak.get(), queue.len())
-        });
-        let (received, peak, left) = run.result.unwrap();
-        assert!(peak <= 2, "queue held {peak} items (seed {})", run.seed);
-        assert_eq!(left, 0);
-        if peak == 2 {
-            full_seen += 1;
-        }
-        // Each item exactly once.
-        let mut all: Vec<(u32, u32)> = received.iter().flatten().copied().collect();
-        all.sort_unstable();
-        let expected: Vec<(u32, u32)> = (0..2).flat_map(|p| (0..5).map(move |i| (p, i))).collect();
-        assert_eq!(all, expected);
-        // FIFO: each consumer sees each producer's items in increasing order.
-        for got in &received {
-            for producer in 0..2 {
-                let items: Vec<u32> = got
-                    .iter()
-                    .filter(|(p, _)| *p == producer)
-                    .map(|(_, i)| *i)
-                    .collect();
-                assert!(items.windows(2).all(|pair| pair[0] < pair[1]), "{got:?}");
+        },
+        |run| {
+            let (received, peak, left) = run.result.unwrap();
+            assert!(peak <= 2, "queue held {peak} items (replay {})", run.tape);
+            assert_eq!(left, 0);
+            if peak == 2 {
+                full_seen += 1;
             }
-        }
-    }
+            // Each item exactly once.
+            let mut all: Vec<(u32, u32)> = received.iter().flatten().copied().collect();
+            all.sort_unstable();
+            let expected: Vec<(u32, u32)> =
+                (0..2).flat_map(|p| (0..5).map(move |i| (p, i))).collect();
+            assert_eq!(all, expected);
+            // FIFO: each consumer sees each producer's items in increasing order.
+            for got in &received {
+                for producer in 0..2 {
+                    let items: Vec<u32> = got
+                        .iter()
+                        .filter(|(p, _)| *p == producer)
+                        .map(|(_, i)| *i)
+                        .collect();
+                    assert!(items.windows(2).all(|pair| pair[0] < pair[1]), "{got:?}");
+                }
+            }
+        },
+    );
     assert!(full_seen > 0, "the queue filled up on some schedule");
 }
 
 #[test]
 fn a_single_consumer_receives_in_put_order_for_every_schedule() {
-    for config in random_and_pct(250) {
-        let run = Sim::new(config).run(async {
+    every_run(
+        u32::MAX,
+        50_000,
+        || async {
             let queue = Rc::new(Queue::new(1));
             let producer = {
                 let queue = queue.clone();
@@ -101,9 +109,11 @@ fn a_single_consumer_receives_in_put_order_for_every_schedule() {
             }
             producer.await.unwrap();
             got
-        });
-        assert_eq!(run.result.unwrap(), [0, 1, 2, 3, 4, 5]);
-    }
+        },
+        |run| {
+            assert_eq!(run.result.unwrap(), [0, 1, 2, 3, 4, 5]);
+        },
+    );
 }
 
 #[test]
