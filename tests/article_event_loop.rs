@@ -4,45 +4,41 @@
 
 #[path = "../examples/common/mod.rs"]
 mod common;
+mod schedule_support;
 
 use asyncsim::time::{self, Instant};
 use asyncsim::trace::{self, marks_so_far, Warning};
 use asyncsim::{spawn, Explore, Strategy};
 use common::snippets::{forget_some_func, secs, some_func};
-use common::support::{assert_trace_snapshot, fifo, marks, random_and_pct, run_once};
-
-const RUNS: u64 = 600;
+use common::support::{assert_trace_snapshot, fifo, marks, run_once};
+use schedule_support::on_every_schedule;
 
 #[test]
 fn run_until_complete_runs_the_main_future_to_completion_on_every_schedule() {
-    for schedules in random_and_pct(RUNS) {
-        asyncsim::check(schedules, || async {
-            assert_eq!(some_func().await, "some_func is done");
-            assert_eq!(marks_so_far(), ["hello from some_func"]);
-            assert_eq!(Instant::now().since_start(), secs(0));
-        });
-    }
+    on_every_schedule(u32::MAX, 50_000, || async {
+        assert_eq!(some_func().await, "some_func is done");
+        assert_eq!(marks_so_far(), ["hello from some_func"]);
+        assert_eq!(Instant::now().since_start(), secs(0));
+    });
 }
 
 #[test]
 fn a_coroutine_that_is_never_awaited_never_runs_on_any_schedule() {
-    for schedules in random_and_pct(RUNS) {
-        asyncsim::check(schedules, || async {
-            forget_some_func().await;
-            assert_eq!(marks_so_far(), ["main is done"]);
-        });
-    }
+    on_every_schedule(u32::MAX, 50_000, || async {
+        forget_some_func().await;
+        assert_eq!(marks_so_far(), ["main is done"]);
+    });
 }
 
 #[test]
 fn creating_a_coroutine_schedules_nothing_so_every_schedule_is_the_same_one() {
     // Only the main task exists, so no schedule has a choice to make: every
     // exploration sees one trace, and it has one task.
-    for schedules in random_and_pct(RUNS) {
-        let summary = asyncsim::explore(schedules, forget_some_func);
-        assert_eq!(summary.failures, 0);
-        assert_eq!(summary.distinct_schedules, 1, "{summary}");
-    }
+    assert_eq!(
+        on_every_schedule(u32::MAX, 50_000, forget_some_func),
+        1,
+        "one schedule"
+    );
     assert_eq!(run_once(fifo(), forget_some_func()).trace.tasks().len(), 1);
 }
 
@@ -65,9 +61,7 @@ async fn main_returns_while_a_task_sleeps() {
 
 #[test]
 fn run_until_complete_returns_when_main_completes_and_destroys_tasks_still_pending() {
-    for schedules in random_and_pct(RUNS) {
-        asyncsim::check(schedules, main_returns_while_a_task_sleeps);
-    }
+    on_every_schedule(u32::MAX, 50_000, main_returns_while_a_task_sleeps);
     // The run ends at main's return: the sleeper is destroyed, with a
     // warning, on a random schedule, a PCT schedule and asyncio's own.
     let explorations = [

@@ -6,6 +6,7 @@
 
 #[path = "../examples/common/mod.rs"]
 mod common;
+mod schedule_support;
 
 use asyncsim::blocking::slow_polls_so_far;
 use asyncsim::time::{self, Instant};
@@ -13,6 +14,7 @@ use asyncsim::trace::{self, marks_so_far};
 use asyncsim::{Config, Sim, Strategy};
 use common::snippets::{secs, start};
 use common::support::{assert_trace_snapshot, fifo, random_and_pct, run_once};
+use schedule_support::on_every_schedule;
 
 const RUNS: u64 = 500;
 
@@ -26,31 +28,27 @@ fn block_marks() -> Vec<String> {
 
 #[test]
 fn two_jobs_in_the_executor_finish_in_3_virtual_seconds_on_every_schedule() {
-    for schedules in random_and_pct(RUNS) {
-        asyncsim::check(schedules, || async {
-            start(true).await;
-            assert_eq!(Instant::now().since_start(), secs(3));
-            assert!(slow_polls_so_far().is_empty(), "the loop is never blocked");
-        });
-    }
+    on_every_schedule(u32::MAX, 50_000, || async {
+        start(true).await;
+        assert_eq!(Instant::now().since_start(), secs(3));
+        assert!(slow_polls_so_far().is_empty(), "the loop is never blocked");
+    });
 }
 
 #[test]
 fn both_before_block_marks_come_before_either_after_block_mark_on_every_schedule() {
-    for schedules in random_and_pct(RUNS) {
-        asyncsim::check(schedules, || async {
-            start(true).await;
-            assert_eq!(
-                block_marks(),
-                ["before block", "before block", "after block", "after block"]
-            );
-            // Both runs have started before either ends: they overlap.
-            let marks = marks_so_far();
-            assert_eq!(marks.len(), 8, "{marks:?}");
-            assert_eq!(marks.iter().filter(|m| *m == "before run").count(), 2);
-            assert_eq!(&marks[6..], ["after run", "after run"], "{marks:?}");
-        });
-    }
+    on_every_schedule(u32::MAX, 50_000, || async {
+        start(true).await;
+        assert_eq!(
+            block_marks(),
+            ["before block", "before block", "after block", "after block"]
+        );
+        // Both runs have started before either ends: they overlap.
+        let marks = marks_so_far();
+        assert_eq!(marks.len(), 8, "{marks:?}");
+        assert_eq!(marks.iter().filter(|m| *m == "before run").count(), 2);
+        assert_eq!(&marks[6..], ["after run", "after run"], "{marks:?}");
+    });
 }
 
 #[test]
@@ -76,16 +74,14 @@ fn with_a_pool_of_one_worker_the_jobs_queue_and_take_6_virtual_seconds() {
 #[test]
 fn blocking_func_on_the_loop_takes_6_virtual_seconds_and_the_runs_take_turns() {
     let one_run = ["before run", "before block", "after block", "after run"];
-    for schedules in random_and_pct(RUNS) {
-        asyncsim::check(schedules, || async {
-            start(false).await;
-            assert_eq!(Instant::now().since_start(), secs(6));
-            assert_eq!(marks_so_far(), [one_run, one_run].concat());
-            let slow = slow_polls_so_far();
-            assert_eq!(slow.len(), 2, "both runs hold the loop: {slow:?}");
-            assert!(slow.iter().all(|poll| poll.held_ns == 3_000_000_000));
-        });
-    }
+    on_every_schedule(u32::MAX, 50_000, || async {
+        start(false).await;
+        assert_eq!(Instant::now().since_start(), secs(6));
+        assert_eq!(marks_so_far(), [one_run, one_run].concat());
+        let slow = slow_polls_so_far();
+        assert_eq!(slow.len(), 2, "both runs hold the loop: {slow:?}");
+        assert!(slow.iter().all(|poll| poll.held_ns == 3_000_000_000));
+    });
 }
 
 /// A heartbeat that marks every second for four seconds, next to `start`;
