@@ -1,5 +1,7 @@
 //! `AsCompleted` as a `futures::Stream` yields the same outputs, in the
-//! same completion order, as its inherent `next()`, for every schedule.
+//! same completion order, as its inherent `next()`: compared on 400 random
+//! and PCT schedules, the same seed for both (six children with drawn
+//! delays make too many schedules to enumerate).
 
 use asyncsim::{as_completed, time, Sim};
 use futures::StreamExt;

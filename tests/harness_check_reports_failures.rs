@@ -78,11 +78,13 @@ fn check_report_lists_blocked_tasks_of_a_deadlock() {
 
 #[test]
 fn check_passes_a_correct_body_over_every_schedule() {
-    asyncsim::check(settings().persist(false), || async {
+    let summary = asyncsim::check(settings().persist(false).exhaustive(u32::MAX), || async {
         let a = asyncsim::spawn(async { 1 });
         let b = asyncsim::spawn(async { 2 });
         assert_eq!(a.await.unwrap() + b.await.unwrap(), 3);
     });
+    assert_eq!(summary.exhausted, Some(true), "{summary}");
+    assert!(summary.runs > 1, "{summary}");
 }
 
 #[test]

@@ -13,7 +13,7 @@ fn temp_path(name: &str) -> std::path::PathBuf {
 }
 
 #[test]
-fn save_then_load_gives_an_equal_trace_for_every_schedule() {
+fn save_then_load_gives_an_equal_trace_on_200_random_schedules() {
     let path = temp_path("assorted.trace.json");
     for seed in 0..200 {
         let run = render_samples::assorted(seed);
