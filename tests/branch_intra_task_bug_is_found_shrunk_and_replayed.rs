@@ -20,6 +20,8 @@ fn settings() -> Explore {
 fn fifo_and_every_poll_in_one_order_pass() {
     let fifo = Sim::new(Config::new().strategy(Strategy::Fifo)).run(with_asyncsim_join());
     assert!(fifo.result.is_ok());
+    // Argument order in every poll: nothing in the trace about branches.
+    assert!(!fifo.trace.to_string().contains("polled branch"));
     assert!(fifo
         .tape
         .draws()
@@ -49,6 +51,15 @@ fn the_intra_task_bug_is_found_shrunk_to_one_deviation_and_replayed() {
         deviation.label,
         DrawLabel::Branch,
         "the deviation is a branch order"
+    );
+    // The trace, and so the report's trace tail, says which branch went first.
+    let trace = failure.trace.to_string();
+    assert!(trace.contains("polled branch 2 before branch 1"), "{trace}");
+    assert!(
+        failure
+            .to_string()
+            .contains("polled branch 2 before branch 1"),
+        "{failure}"
     );
 
     // The token replays the identical failing run.

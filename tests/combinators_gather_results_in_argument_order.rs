@@ -49,28 +49,23 @@ fn argument_order() -> Vec<String> {
 #[test]
 fn gather_returns_results_in_argument_order_for_every_schedule_within_two_deviations() {
     let mut completion_orders = std::collections::BTreeSet::new();
-    every_run(
-        2,
-        50_000,
-        || five_children(),
-        |run| {
-            let trace = &run.trace;
-            let completed: Vec<String> = trace
-                .events()
-                .iter()
-                .filter(|event| matches!(event.kind, EventKind::Complete))
-                .filter_map(|event| event.task)
-                .map(|task| trace.task_name(task).to_string())
-                .collect();
-            completion_orders.insert(completed);
-            assert_eq!(
-                run.result.as_ref().unwrap(),
-                &[0, 10, 20, 30, 40],
-                "replay {}",
-                run.tape
-            );
-        },
-    );
+    every_run(2, 50_000, five_children, |run| {
+        let trace = &run.trace;
+        let completed: Vec<String> = trace
+            .events()
+            .iter()
+            .filter(|event| matches!(event.kind, EventKind::Complete))
+            .filter_map(|event| event.task)
+            .map(|task| trace.task_name(task).to_string())
+            .collect();
+        completion_orders.insert(completed);
+        assert_eq!(
+            run.result.as_ref().unwrap(),
+            &[0, 10, 20, 30, 40],
+            "replay {}",
+            run.tape
+        );
+    });
     // The property is only interesting if the children really finished in
     // different orders.
     assert!(completion_orders.len() > 10, "{completion_orders:?}");
@@ -78,19 +73,14 @@ fn gather_returns_results_in_argument_order_for_every_schedule_within_two_deviat
 
 #[test]
 fn gather_spawns_children_in_argument_order_for_every_schedule_within_two_deviations() {
-    every_run(
-        2,
-        50_000,
-        || five_children(),
-        |run| {
-            assert_eq!(
-                names(&run.trace, &spawn_order(&run.trace)),
-                argument_order(),
-                "replay {}",
-                run.tape
-            );
-        },
-    );
+    every_run(2, 50_000, five_children, |run| {
+        assert_eq!(
+            names(&run.trace, &spawn_order(&run.trace)),
+            argument_order(),
+            "replay {}",
+            run.tape
+        );
+    });
 }
 
 #[test]

@@ -40,22 +40,17 @@ fn spawn_order(run: &asyncsim::Run<Vec<usize>>) -> Vec<usize> {
 
 #[test]
 fn unordered_gather_returns_results_in_argument_order_for_every_schedule_within_three_deviations() {
-    every_run(
-        3,
-        50_000,
-        || four_children(),
-        |run| {
-            assert_eq!(
-                run.result.as_ref().unwrap(),
-                &[0, 1, 2, 3],
-                "replay {}",
-                run.tape
-            );
-            let mut started = spawn_order(&run);
-            started.sort_unstable();
-            assert_eq!(started, [0, 1, 2, 3], "every child starts exactly once");
-        },
-    );
+    every_run(3, 50_000, four_children, |run| {
+        assert_eq!(
+            run.result.as_ref().unwrap(),
+            &[0, 1, 2, 3],
+            "replay {}",
+            run.tape
+        );
+        let mut started = spawn_order(&run);
+        started.sort_unstable();
+        assert_eq!(started, [0, 1, 2, 3], "every child starts exactly once");
+    });
 }
 
 #[test]

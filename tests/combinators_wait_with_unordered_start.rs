@@ -40,34 +40,24 @@ fn spawn_order(run: &asyncsim::Run<Outcome>) -> Vec<String> {
 
 #[test]
 fn unordered_wait_splits_done_and_pending_for_every_schedule() {
-    every_run(
-        u32::MAX,
-        50_000,
-        || body(),
-        |run| {
-            let (done, pending) = run.result.unwrap();
-            assert_eq!(done, [(2, 2)]);
-            assert_eq!(pending, [0, 1, 3], "pending is listed in argument order");
-        },
-    );
+    every_run(u32::MAX, 50_000, body, |run| {
+        let (done, pending) = run.result.unwrap();
+        assert_eq!(done, [(2, 2)]);
+        assert_eq!(pending, [0, 1, 3], "pending is listed in argument order");
+    });
 }
 
 #[test]
 fn unordered_wait_starts_out_of_argument_order_on_some_schedule() {
     let argument: Vec<String> = (0..4).map(|index| format!("wait[{index}]")).collect();
     let mut orders = std::collections::BTreeSet::new();
-    every_run(
-        u32::MAX,
-        50_000,
-        || body(),
-        |run| {
-            let spawned = spawn_order(&run);
-            let mut sorted = spawned.clone();
-            sorted.sort();
-            assert_eq!(sorted, argument, "every child is spawned once");
-            orders.insert(spawned);
-        },
-    );
+    every_run(u32::MAX, 50_000, body, |run| {
+        let spawned = spawn_order(&run);
+        let mut sorted = spawned.clone();
+        sorted.sort();
+        assert_eq!(sorted, argument, "every child is spawned once");
+        orders.insert(spawned);
+    });
     assert!(orders.len() > 1);
     let witness = orders.iter().find(|order| **order != argument).unwrap();
     println!("a start order other than argument order: {witness:?}");

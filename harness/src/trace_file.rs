@@ -155,6 +155,8 @@ enum KindRecord {
     Panic,
     Abort,
     Crash { node: u32 },
+    BranchOrder { live: u32, value: u32 },
+    PollYield,
     Mark { label: u32 },
     Warning { warning: WarningRecord },
 }
@@ -254,6 +256,8 @@ fn kind_record(kind: EventKind) -> KindRecord {
         EventKind::Panic => KindRecord::Panic,
         EventKind::Abort => KindRecord::Abort,
         EventKind::Crash { node } => KindRecord::Crash { node },
+        EventKind::BranchOrder { live, value } => KindRecord::BranchOrder { live, value },
+        EventKind::PollYield => KindRecord::PollYield,
         EventKind::Mark { label } => KindRecord::Mark { label },
         EventKind::Warning(warning) => KindRecord::Warning {
             warning: match warning {
@@ -284,6 +288,8 @@ fn kind_from(record: KindRecord) -> Result<EventKind, TraceFileError> {
         KindRecord::Panic => EventKind::Panic,
         KindRecord::Abort => EventKind::Abort,
         KindRecord::Crash { node } => EventKind::Crash { node },
+        KindRecord::BranchOrder { live, value } => EventKind::BranchOrder { live, value },
+        KindRecord::PollYield => EventKind::PollYield,
         KindRecord::Mark { label } => EventKind::Mark { label },
         KindRecord::Warning { warning } => EventKind::Warning(match warning {
             WarningRecord::DestroyedPending => Warning::DestroyedPending,

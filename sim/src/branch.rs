@@ -21,7 +21,11 @@
 //! - a poll with one live branch makes no draw, and `biased;` makes none.
 //!
 //! Branches that finished (or were disabled) are not polled again. Outside a
-//! simulation the order is argument order.
+//! simulation the order is argument order. A poll in any other order than
+//! argument order leaves an event in the trace ("polled branch 2 before
+//! branch 1", by argument position), and so in a failure's report; a FIFO
+//! run's trace is the same as if the branches had no say. Random and PCT
+//! draw the order uniformly, one draw per poll.
 //!
 //! For a combinator you cannot change — a `futures::join!` inside another
 //! crate — wrap its future, or the futures you hand it, in
@@ -68,6 +72,7 @@ use std::task::{Context, Poll};
 
 use crate::cx;
 use crate::tape::DrawLabel;
+use crate::trace::EventKind;
 
 /// Up to this many live branches, a poll's order is any of their `n!`
 /// orders (one draw of at most 120 options); with more, a drawn rotation.
@@ -129,11 +134,8 @@ impl Order {
         }
     }
 
-    /// The text a report gives a nonzero draw of this order: "polled branch
-    /// 2 before branch 1", or the whole order, as 1-based argument positions.
-    /// Unused until the kernel records described deviations (requested of
-    /// `cx` in STATUS.md); kept with its test so the wording is settled.
-    #[allow(dead_code)]
+    /// The words for this order: "polled branch 2 before branch 1", or the
+    /// whole order, as 1-based argument positions.
     pub(crate) fn describe(&self, argument_position: impl Fn(usize) -> usize) -> String {
         if self.count > ORDERED_BRANCHES_MAX {
             return format!(
@@ -178,13 +180,57 @@ impl Iterator for Order {
 }
 
 /// Draws the order of one poll over `count` live branches (no draw when
-/// `count < 2`, when `biased`, or outside a run).
-pub(crate) fn draw_order(count: usize, biased: bool, what: &'static str) -> Order {
+/// `count < 2`, when `biased`, or outside a run). `position` gives the
+/// argument position of the k-th live branch: an order other than argument
+/// order is recorded in the trace with them (`EventKind::BranchOrder`), so
+/// the trace and a failure's report say which branch went first.
+pub(crate) fn draw_order(
+    count: usize,
+    biased: bool,
+    what: &'static str,
+    position: impl Fn(usize) -> usize,
+) -> Order {
     if count < 2 || biased || cx::current_run_id().is_none() {
         return Order::identity(count);
     }
     let value = cx::draw(DrawLabel::Branch, Order::options(count), what);
+    if value != 0 {
+        cx::record(EventKind::BranchOrder {
+            live: live_bits(count, position),
+            value: value as u32,
+        });
+    }
     Order::from_value(count, value)
+}
+
+/// `EventKind::BranchOrder::live`: a bit per live argument position when
+/// they are all below 31, else the high bit and the count.
+fn live_bits(count: usize, position: impl Fn(usize) -> usize) -> u32 {
+    const COUNT_ONLY: u32 = 1 << 31;
+    let mut bits = 0;
+    for live in 0..count {
+        let argument = position(live);
+        if argument >= 31 {
+            return COUNT_ONLY | (count as u32 & !COUNT_ONLY);
+        }
+        bits |= 1 << argument;
+    }
+    bits
+}
+
+/// The trace's words for `EventKind::BranchOrder`.
+pub(crate) fn describe_order(live: u32, value: u32) -> String {
+    const COUNT_ONLY: u32 = 1 << 31;
+    if live & COUNT_ONLY != 0 {
+        let count = (live & !COUNT_ONLY) as usize;
+        let order = Order::from_value(count, u64::from(value));
+        return format!(
+            "{} (numbering its {count} live branches)",
+            order.describe(|live| live)
+        );
+    }
+    let arguments: Vec<usize> = (0..31).filter(|bit| live & (1 << bit) != 0).collect();
+    Order::from_value(arguments.len(), u64::from(value)).describe(|live| arguments[live])
 }
 
 // ---------------------------------------------------------------------------
@@ -245,7 +291,8 @@ impl<F: Future> Future for JoinAll<F> {
 
     fn poll(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<Vec<F::Output>> {
         let this = self.get_mut();
-        let order = draw_order(this.live.len(), false, "asyncsim::join_all");
+        let live = &this.live;
+        let order = draw_order(live.len(), false, "asyncsim::join_all", |k| live[k]);
         let mut finished = false;
         for position in order {
             let index = this.live[position];
@@ -329,7 +376,7 @@ impl<F: Future> Future for Select<F> {
             !this.branches.is_empty(),
             "asyncsim::branch::select polled after it finished"
         );
-        for index in draw_order(this.branches.len(), false, "asyncsim::select") {
+        for index in draw_order(this.branches.len(), false, "asyncsim::select", |k| k) {
             if let Poll::Ready(output) = this.branches[index].as_mut().poll(context) {
                 this.branches.clear();
                 return Poll::Ready((index, output));
@@ -395,6 +442,7 @@ impl<F: Future> Future for ExplorePolls<F> {
             && cx::draw(DrawLabel::Branch, 2, "asyncsim::explore_polls") == 1
         {
             this.just_yielded = true;
+            cx::record(EventKind::PollYield);
             context.waker().wake_by_ref();
             return Poll::Pending;
         }
@@ -425,7 +473,9 @@ pub mod __private {
     #[inline]
     pub fn order(live: u64, biased: bool, what: &'static str) -> MaskOrder {
         MaskOrder {
-            order: super::draw_order(live.count_ones() as usize, biased, what),
+            order: super::draw_order(live.count_ones() as usize, biased, what, |k| {
+                nth_set_bit(live, k)
+            }),
             live,
         }
     }

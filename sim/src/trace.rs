@@ -223,6 +223,17 @@ pub enum EventKind {
         /// The node's id.
         node: u32,
     },
+    /// The task polled its own branches (`select!`, `join!`, `join_all`, …)
+    /// in a drawn order other than argument order (`crate::branch`).
+    BranchOrder {
+        /// The live branches: a bit per argument position when they all
+        /// fit in 31 bits, else `1 << 31 | count`.
+        live: u32,
+        /// The draw's value (a permutation, or a rotation's start).
+        value: u32,
+    },
+    /// `explore_polls` drew to yield before polling the future it wraps.
+    PollYield,
 }
 
 /// One thing that happened: at `step` (polls so far), at virtual `time_ns`,
@@ -477,6 +488,8 @@ impl Trace {
             EventKind::Mark { label } => format!("mark {:?}", self.label(label)),
             EventKind::Warning(warning) => format!("warning: {}", warning.message()),
             EventKind::Crash { node } => format!("dropped: node {node} crashed"),
+            EventKind::BranchOrder { live, value } => crate::branch::describe_order(live, value),
+            EventKind::PollYield => "explore_polls: yielded before polling".to_string(),
         }
     }
 
@@ -663,6 +676,9 @@ fn kind_code(kind: &EventKind) -> (u64, u64) {
         EventKind::Warning(warning) => (17, warning as u64),
         // Codes are hashed: append new kinds, never renumber.
         EventKind::Crash { node } => (18, u64::from(node)),
+        // 32 and up: select's (`crate::branch`); the world appends from 19.
+        EventKind::BranchOrder { live, value } => (32, u64::from(live) << 32 | u64::from(value)),
+        EventKind::PollYield => (33, 0),
     }
 }
 

@@ -127,6 +127,9 @@ pub(crate) fn chrome_value(trace: &Trace) -> Value {
             EventKind::Wake { .. } => (trace.describe(event), "wake"),
             EventKind::ClockJump { .. } => (trace.describe(event), "clock"),
             EventKind::TimerFire { .. } => (trace.describe(event), "timer"),
+            EventKind::BranchOrder { .. } | EventKind::PollYield => {
+                (trace.describe(event), "branch")
+            }
             EventKind::Panic
             | EventKind::Abort
             | EventKind::Crash { .. }

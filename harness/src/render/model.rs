@@ -320,6 +320,8 @@ impl Model {
                 | EventKind::TimerSet { .. }
                 | EventKind::TimerFire { .. }
                 | EventKind::SlowPoll { .. }
+                | EventKind::BranchOrder { .. }
+                | EventKind::PollYield
                 | EventKind::Warning(_) => {}
             }
         }
