@@ -61,6 +61,12 @@ fn the_intra_task_bug_is_found_shrunk_to_one_deviation_and_replayed() {
             .contains("polled branch 2 before branch 1"),
         "{failure}"
     );
+    // A trace file keeps the event.
+    let file = asyncsim::harness::trace_file::to_string(&failure.trace);
+    assert_eq!(
+        asyncsim::harness::trace_file::from_str(&file).unwrap(),
+        failure.trace
+    );
 
     // The token replays the identical failing run.
     let tape: Tape = failure.token().parse().expect("the token parses");
