@@ -24,7 +24,8 @@
 //! ```
 //!
 //! Each `block_on` is a run of its own: tasks left by an earlier `block_on`
-//! do not carry over, and `Runtime::spawn` works only inside `block_on`.
+//! do not carry over. `Runtime::spawn` outside `block_on` holds the task back
+//! until the next `block_on` starts it (before its future's first poll).
 
 use std::fmt;
 use std::future::Future;
@@ -32,8 +33,15 @@ use std::io;
 use std::marker::PhantomData;
 use std::time::Duration;
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use crate::explain::Explained;
-use crate::task::JoinHandle;
+use crate::registry;
+use crate::task::{JoinHandle, Start};
+
+/// Tasks spawned on a runtime outside `block_on`, waiting for the next one.
+type HeldBack = RefCell<Vec<Start>>;
 
 /// tokio's runtime flavours, re-exported ([`Handle::runtime_flavor`]).
 #[cfg(feature = "rt")]
@@ -139,9 +147,12 @@ impl Builder {
 
     /// The runtime (never fails).
     pub fn build(&mut self) -> io::Result<Runtime> {
+        let held_back: Rc<HeldBack> = Rc::new(RefCell::new(Vec::new()));
         Ok(Runtime {
             pool_size: self.pool_size,
-            handle: Handle { _private: () },
+            handle: Handle {
+                held_back: Some(registry::insert(held_back)),
+            },
         })
     }
 }
@@ -182,14 +193,11 @@ impl Runtime {
     /// run.
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        block_on(self.pool_size, future)
+        block_on(self.pool_size, self.handle.held_back, future)
     }
 
-    /// Spawns a task on the current run.
-    ///
-    /// # Panics
-    ///
-    /// Outside `block_on` (each `block_on` is a run of its own).
+    /// Spawns a task: on the current run inside `block_on`; outside, held
+    /// back until the next `block_on` starts it.
     #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
@@ -214,11 +222,19 @@ impl Runtime {
         self.handle.enter()
     }
 
-    /// Shuts down (nothing is left running between runs).
+    /// Shuts down: tasks still held back are dropped.
     pub fn shutdown_timeout(self, _duration: Duration) {}
 
-    /// Shuts down (nothing is left running between runs).
+    /// Shuts down: tasks still held back are dropped.
     pub fn shutdown_background(self) {}
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        if let Some(key) = self.handle.held_back {
+            registry::remove(key);
+        }
+    }
 }
 
 /// The guard of [`Runtime::enter`] and [`Handle::enter`]; it changes nothing.
@@ -227,10 +243,12 @@ pub struct EnterGuard<'a> {
     _handle: PhantomData<&'a Handle>,
 }
 
-/// A handle to "the runtime": the current simulated run.
+/// A handle to "the runtime": the current simulated run (and, for a
+/// runtime's own handle, where its tasks spawned outside `block_on` wait).
 #[derive(Clone, Debug)]
 pub struct Handle {
-    _private: (),
+    /// The runtime's held-back tasks (`None` for `Handle::current()`).
+    held_back: Option<u64>,
 }
 
 /// The error of [`Handle::try_current`]: not inside a simulated run.
@@ -268,13 +286,13 @@ impl Handle {
     #[track_caller]
     pub fn current() -> Handle {
         crate::task::require_run("tokio::runtime::Handle::current()");
-        Handle { _private: () }
+        Handle { held_back: None }
     }
 
     /// The handle of the current run, or an error outside one.
     pub fn try_current() -> Result<Handle, TryCurrentError> {
         match asyncsim::task::current() {
-            Some(_) => Ok(Handle { _private: () }),
+            Some(_) => Ok(Handle { held_back: None }),
             None => Err(TryCurrentError { _private: () }),
         }
     }
@@ -286,18 +304,27 @@ impl Handle {
         }
     }
 
-    /// Spawns a task on the current run.
+    /// Spawns a task on the current run; outside one, a runtime's own handle
+    /// holds it back until the runtime's next `block_on`.
     ///
     /// # Panics
     ///
-    /// Outside a simulated run: in particular from another thread, which a
-    /// simulated run cannot have (spawn from a task of the run instead).
+    /// Outside a simulated run with a handle that is not a runtime's, or on
+    /// a thread you started (a simulated run has one thread: spawn from a
+    /// task of the run instead).
     #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
+        if asyncsim::task::current().is_none() {
+            if let Some(held_back) = self.held_back.and_then(registry::get::<HeldBack>) {
+                let (handle, _state, start) = crate::task::spawn_deferred(future);
+                held_back.borrow_mut().push(start);
+                return handle;
+            }
+        }
         crate::task::require_run("tokio::runtime::Handle::spawn");
         crate::task::spawn_now(future, None)
     }
@@ -316,7 +343,7 @@ impl Handle {
     /// One simulated run of `future`, as [`Runtime::block_on`].
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        block_on(None, future)
+        block_on(None, self.held_back, future)
     }
 
     /// Always the current-thread flavour: a simulated run has one thread.
@@ -328,7 +355,7 @@ impl Handle {
 
 /// One simulated run of `future` (see the module documentation).
 #[track_caller]
-fn block_on<F: Future>(pool_size: Option<usize>, future: F) -> F::Output {
+fn block_on<F: Future>(pool_size: Option<usize>, held_back: Option<u64>, future: F) -> F::Output {
     if asyncsim::task::current().is_some() {
         panic!(
             "Cannot start a runtime from within a runtime: block_on was called inside a simulated \
@@ -344,7 +371,16 @@ fn block_on<F: Future>(pool_size: Option<usize>, future: F) -> F::Output {
         Ok(None) => config.seed(environment_seed()),
         Err(message) => panic!("{message}"),
     };
-    let run = asyncsim::Sim::new(config).run(Explained::new(future));
+    let held_back: Vec<Start> = held_back
+        .and_then(registry::get::<HeldBack>)
+        .map(|held_back| std::mem::take(&mut *held_back.borrow_mut()))
+        .unwrap_or_default();
+    let run = asyncsim::Sim::new(config).run(Explained::new(async move {
+        for start in held_back {
+            start();
+        }
+        future.await
+    }));
     match run.result {
         Ok(output) => output,
         Err(failure) => {

@@ -184,3 +184,32 @@ fn task_ids_are_the_engines_and_stable_across_replays() {
     });
     assert_eq!(census.distinct(), [&("1".to_string(), true)]);
 }
+
+#[test]
+fn tasks_spawned_on_a_runtime_before_block_on_run_in_it() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel();
+    let background = runtime.spawn(async move {
+        for n in 0..3 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            sender.send(n).unwrap();
+        }
+        "background done"
+    });
+    let cancelled = runtime.handle().spawn(async { "never runs" });
+    cancelled.abort();
+    let (received, background, cancelled) = runtime.block_on(async move {
+        let mut received = Vec::new();
+        while let Some(n) = receiver.recv().await {
+            received.push(n);
+        }
+        (
+            received,
+            background.await.unwrap(),
+            cancelled.await.unwrap_err().is_cancelled(),
+        )
+    });
+    assert_eq!(received, [0, 1, 2]);
+    assert_eq!(background, "background done");
+    assert!(cancelled);
+}
