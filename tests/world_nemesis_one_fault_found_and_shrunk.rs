@@ -84,6 +84,11 @@ fn exhaustive_one_finds_the_bug_that_needs_one_crash_and_shrinks_to_that_crash()
         found.failure.message
     );
     assert_eq!(found.deviations, 1, "shrunk to more than the one fault");
+    assert!(
+        found.to_string().contains("FIFO except:\n    at 0.1")
+            && found.to_string().contains("the nemesis: crash node `db`"),
+        "{found}"
+    );
     let replay = Sim::new(Config::new().strategy(Strategy::Replay(found.tape.clone()))).run(body());
     assert!(replay.result.is_err());
     assert!(

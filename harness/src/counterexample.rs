@@ -124,6 +124,9 @@ fn explain_deviation(deviation: &Deviation, trace: &Trace) -> String {
         Some(task) => format!("`{}`", trace.task_name(task)),
         None => "?".to_string(),
     };
+    if let Some(what) = &deviation.what {
+        return format!("at {} {what}", format_ns(deviation.time_ns));
+    }
     match deviation.label {
         DrawLabel::Schedule => format!(
             "at step {} ran {} instead of {}",

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use crate::sched::Strategy;
 use crate::trace::TraceMode;
+use crate::world::net::NetConfig;
 
 /// The settings of one run. Every field has a builder method; defaults are
 /// chosen so a forgotten limit turns a hang into a reported failure.
@@ -59,6 +60,11 @@ pub struct Config {
     /// un-synced data surviving a crash, buggify, nemesis faults) use their
     /// configured rates; off, each is the canonical 0 and makes no draw.
     pub faults: bool,
+    /// Every link's behaviour unless `net::set_link` says otherwise.
+    pub net: NetConfig,
+    /// The probability that `fault::buggify()` is true (under Random and
+    /// PCT, with faults on); 0 by default: never.
+    pub buggify: f64,
 }
 
 /// asyncio's default executor has `min(32, cpu_count + 4)` workers. A
@@ -83,6 +89,8 @@ impl Default for Config {
             replay_sticky: false,
             record_deviations: false,
             faults: true,
+            net: NetConfig::default(),
+            buggify: 0.0,
         }
     }
 }
@@ -184,6 +192,34 @@ impl Config {
     /// ```
     pub fn faults(mut self, on: bool) -> Config {
         self.faults = on;
+        self
+    }
+
+    /// Sets every link's behaviour (latency range, loss, duplication, TCP
+    /// timeout); `net::set_link` overrides one link.
+    ///
+    /// ```
+    /// use asyncsim_sim::{net::NetConfig, Config};
+    /// use std::time::Duration;
+    /// let config = Config::new().net(NetConfig::new().latency(Duration::from_millis(5), Duration::from_millis(50)).loss(0.01));
+    /// assert_eq!(config.net.loss_rate(), 0.01);
+    /// ```
+    pub fn net(mut self, net: NetConfig) -> Config {
+        self.net = net;
+        self
+    }
+
+    /// Sets how often `fault::buggify()` is true (FoundationDB's BUGGIFY).
+    ///
+    /// # Panics
+    ///
+    /// When `rate` is not a probability in [0, 1].
+    pub fn buggify(mut self, rate: f64) -> Config {
+        assert!(
+            (0.0..=1.0).contains(&rate),
+            "Config::buggify: {rate} is not a probability in [0, 1]"
+        );
+        self.buggify = rate;
         self
     }
 

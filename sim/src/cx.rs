@@ -33,10 +33,11 @@
 
 pub(crate) use crate::kernel::{
     abort_task, blocking_sleep, cancel_timer, crash_node, current_node, current_run_and_task,
-    current_run_id, current_task, draw, draw_weighted, mark, marks_so_far, new_node, now_ns,
+    current_run_id, current_task, draw, draw_described, mark, marks_so_far, new_node, now_ns,
     register_resource, register_timer, set_waiting_on, share_resource_holder, slow_polls_so_far,
-    spawn_blocking_job, spawn_on, spawn_task, task_name, update_timer, HolderCell, NodeId,
+    spawn_blocking_job, spawn_on, spawn_task, task_name, update_timer, with_config, HolderCell,
+    NodeId,
 };
 // Part of the handle the world asked for and does not call yet.
 #[allow(unused_imports)]
-pub(crate) use crate::kernel::{at_step_boundary, record};
+pub(crate) use crate::kernel::{at_step_boundary, draw_weighted, intern_label, record};

@@ -339,6 +339,69 @@ pub(crate) fn draw_weighted(
     })
 }
 
+/// A draw (`weighted`: see [`draw_weighted`]; otherwise [`draw`]) whose
+/// nonzero value, when the run explains itself (a replay, or
+/// `Config::record_deviations`), is listed as a deviation in the words of
+/// `describe(value)`, so a report reads "at 0.35s dropped a datagram …"
+/// rather than a draw number. `describe` must not call into the run.
+pub(crate) fn draw_described(
+    label: DrawLabel,
+    bound: u64,
+    weighted: Option<f64>,
+    what: &str,
+    describe: impl FnOnce(u64) -> String,
+) -> u64 {
+    with_core(what, |core| {
+        let mut state = core.state.borrow_mut();
+        let value = match weighted {
+            Some(_) if !state.config.faults => return 0,
+            Some(probability) => state.chooser.draw_weighted(label, bound, probability),
+            None => state.chooser.draw(label, bound),
+        };
+        if let Some(divergence) = state.chooser.divergence.take() {
+            state.fail_divergence(divergence);
+        }
+        if value != 0 && state.explain {
+            let deviation = Deviation {
+                draw: state.chooser.tape.len() - 1,
+                step: state.step,
+                time_ns: state.clock.now_ns,
+                label,
+                value,
+                bound,
+                chosen: core.running_task(),
+                canonical: None,
+                what: Some(describe(value)),
+            };
+            state.deviations.push(deviation);
+        }
+        value
+    })
+}
+
+/// The run's configuration (the world reads `Config::net`, `buggify`).
+pub(crate) fn with_config<R>(what: &str, read: impl FnOnce(&Config) -> R) -> R {
+    with_core(what, |core| read(&core.state.borrow().config))
+}
+
+#[allow(dead_code)] // for the world's trace events
+/// The id of `label` in the run's label table (shared with marks; its text
+/// enters the trace hash): how world events name sockets and files.
+pub(crate) fn intern_label(label: &str) -> u32 {
+    with_core("asyncsim::trace", |core| {
+        let mut state = core.state.borrow_mut();
+        let state = &mut *state;
+        match state.label_ids.get(label) {
+            Some(id) => *id,
+            None => {
+                let id = state.trace.intern_label(label);
+                state.label_ids.insert(label.to_string(), id);
+                id
+            }
+        }
+    })
+}
+
 /// The node of the running task (or of the pool job whose closure runs);
 /// the main node outside tasks and outside runs.
 #[allow(dead_code)] // for the world (`sim/src/world`)

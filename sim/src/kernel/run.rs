@@ -27,6 +27,10 @@ pub struct Deviation {
     pub chosen: Option<TaskId>,
     /// The task asyncio's own order would have favoured.
     pub canonical: Option<TaskId>,
+    /// For the world's draws (`net`, `fault`, `disk`): what the value did,
+    /// in words ("dropped a datagram main:49152 -> db:53", "crash node
+    /// `db`"); `None` for the engine's own decisions.
+    pub what: Option<String>,
 }
 
 /// A poll that held the loop at least `Config::slow_poll`.

@@ -97,6 +97,7 @@ impl Core {
                             bound: remaining.len() as u64,
                             chosen: state.clock.timers[&remaining[index]].task(&state.pool.jobs),
                             canonical: state.clock.timers[&remaining[0]].task(&state.pool.jobs),
+                            what: None,
                         };
                         state.deviations.push(deviation);
                     }
@@ -513,6 +514,7 @@ impl State {
             bound: self.runnable.len() as u64,
             chosen: Some(TaskId(self.runnable.as_slice()[position])),
             canonical: Some(TaskId(self.runnable.as_slice()[0])),
+            what: None,
         };
         self.deviations.push(deviation);
     }

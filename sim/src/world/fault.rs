@@ -24,8 +24,15 @@ use crate::task::JoinHandle;
 /// assert!(!run.result.unwrap()); // the default rate is 0
 /// ```
 pub fn buggify() -> bool {
-    let rate = super::shim::buggify_rate();
-    rate > 0.0 && cx::draw_weighted(DrawLabel::Fault, 2, rate, "asyncsim::fault::buggify") == 1
+    let rate = cx::with_config("asyncsim::fault::buggify", |config| config.buggify);
+    rate > 0.0
+        && cx::draw_described(
+            DrawLabel::Fault,
+            2,
+            Some(rate),
+            "asyncsim::fault::buggify",
+            |_| "buggify() was true".to_string(),
+        ) == 1
 }
 
 /// One fault the nemesis can inject (and later heal).
@@ -221,12 +228,20 @@ impl Nemesis {
         let mut active: Option<Fault> = None;
         for _ in 0..self.rounds {
             let wait = if max > min {
-                let bucket = cx::draw(
+                let step = (max - min) / (INTERVAL_BUCKETS - 1);
+                let bucket = cx::draw_described(
                     DrawLabel::Fault,
                     INTERVAL_BUCKETS,
+                    None,
                     "asyncsim::fault nemesis interval",
+                    |bucket| {
+                        format!(
+                            "the nemesis waited {} for its next round",
+                            crate::trace::format_ns(min + step * bucket)
+                        )
+                    },
                 );
-                min + (max - min) / (INTERVAL_BUCKETS - 1) * bucket
+                min + step * bucket
             } else {
                 min
             };
@@ -235,11 +250,12 @@ impl Nemesis {
                 fault.heal();
                 crate::trace::mark(format!("nemesis: heal {}", fault.describe()));
             }
-            let choice = cx::draw_weighted(
+            let choice = cx::draw_described(
                 DrawLabel::Fault,
                 plan.len() as u64 + 1,
-                self.probability,
+                Some(self.probability),
                 "asyncsim::fault nemesis",
+                |choice| format!("the nemesis: {}", plan[choice as usize - 1].describe()),
             );
             if choice > 0 {
                 let fault = plan[choice as usize - 1].clone();

@@ -136,41 +136,57 @@ fn apply_write(buffer: &mut Vec<u8>, op: &WriteOp) {
 
 /// A weighted `disk` draw in `0..bound`: 0 (canonical) unless faults are
 /// on and the draw says otherwise.
-fn survivors(bound: usize, what: &str) -> usize {
+fn survivors(bound: usize, what: &str, describe: impl FnOnce(u64) -> String) -> usize {
     if bound <= 1 {
         return 0;
     }
-    cx::draw_weighted(
+    cx::draw_described(
         DrawLabel::Disk,
         bound as u64,
-        UNSYNCED_SURVIVAL_PROBABILITY,
+        Some(UNSYNCED_SURVIVAL_PROBABILITY),
         what,
+        describe,
     ) as usize
 }
 
-/// A crash: the disk keeps what the crash model keeps.
-pub(crate) fn crash(disk: &mut Disk) {
+/// A crash of node `node`: its disk keeps what the crash model keeps.
+pub(crate) fn crash(disk: &mut Disk, node: &str) {
     let meta = std::mem::take(&mut disk.pending_meta);
-    let keep = survivors(meta.len() + 1, "asyncsim::fs crash: namespace changes kept");
+    let count = meta.len();
+    let keep = survivors(
+        count + 1,
+        "asyncsim::fs crash: namespace changes kept",
+        |kept| format!("the crash of `{node}` kept {kept} of {count} unsynced namespace changes"),
+    );
     for op in meta.iter().take(keep) {
         op.apply(&mut disk.durable_names);
     }
     disk.names = disk.durable_names.clone();
-    for inode in &mut disk.inodes {
+    for (number, inode) in disk.inodes.iter_mut().enumerate() {
         if inode.pending.is_empty() {
             continue;
         }
         let pending = std::mem::take(&mut inode.pending);
+        let count = pending.len();
         let keep = survivors(
-            pending.len() + 1,
+            count + 1,
             "asyncsim::fs crash: unsynced writes kept",
+            |kept| {
+                format!("the crash of `{node}` kept {kept} of {count} unsynced writes of file #{number}")
+            },
         );
         for op in pending.iter().take(keep) {
             apply_write(&mut inode.durable, op);
         }
         if let Some(WriteOp::Write { offset, data }) = pending.get(keep) {
             let sectors = data.len().div_ceil(SECTOR_BYTES);
-            let torn = survivors(sectors, "asyncsim::fs crash: sectors of a torn write kept");
+            let torn = survivors(
+                sectors,
+                "asyncsim::fs crash: sectors of a torn write kept",
+                |kept| {
+                    format!("the crash of `{node}` tore a write of file #{number}: {kept} of {sectors} sectors kept")
+                },
+            );
             if torn > 0 {
                 let part = WriteOp::Write {
                     offset: *offset,
@@ -283,15 +299,31 @@ async fn operation(world_rc: &WorldRc, node: usize, what: &str) -> io::Result<()
         crate::config::duration_to_ns(LATENCY_RANGE.0),
         crate::config::duration_to_ns(LATENCY_RANGE.1),
     );
-    let bucket = cx::draw(DrawLabel::Disk, 4, what);
-    let latency = min + (max - min) / 3 * bucket;
+    let step = (max - min) / 3;
+    let bucket = cx::draw_described(DrawLabel::Disk, 4, None, what, |bucket| {
+        format!(
+            "{what} took {}",
+            crate::trace::format_ns(min + step * bucket)
+        )
+    });
+    let latency = min + step * bucket;
     crate::time::sleep(Duration::from_nanos(latency)).await;
     fail_maybe(world_rc, node, what)
 }
 
 fn fail_maybe(world_rc: &WorldRc, node: usize, what: &str) -> io::Result<()> {
-    let rate = world_rc.borrow().nodes[node].disk.error_rate;
-    if rate > 0.0 && cx::draw_weighted(DrawLabel::Disk, 2, rate, what) == 1 {
+    let (rate, name) = {
+        let world = world_rc.borrow();
+        (
+            world.nodes[node].disk.error_rate,
+            world.nodes[node].name.clone(),
+        )
+    };
+    if rate > 0.0
+        && cx::draw_described(DrawLabel::Disk, 2, Some(rate), what, |_| {
+            format!("{what} on `{name}` failed with EIO")
+        }) == 1
+    {
         return Err(os_error(EIO));
     }
     Ok(())

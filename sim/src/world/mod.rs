@@ -31,8 +31,6 @@ pub mod fault;
 pub mod fs;
 pub mod net;
 pub mod node;
-pub(crate) mod shim;
-
 use crate::cx;
 use crate::cx::NodeId;
 

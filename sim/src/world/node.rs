@@ -175,7 +175,8 @@ impl Node {
             let index = self.index as u32;
             net::tcp_crash(world, index, incarnation);
             net::udp_crash(world, index, incarnation);
-            fs::crash(&mut world.nodes[self.index].disk);
+            let node = &mut world.nodes[self.index];
+            fs::crash(&mut node.disk, &node.name);
             incarnation
         };
         let name = self.name();

@@ -204,31 +204,52 @@ impl Network {
     /// The config of the link `from → to`.
     pub(crate) fn config(&mut self, from: u32, to: u32) -> NetConfig {
         if self.default.is_none() {
-            self.default = Some(crate::world::shim::net_config());
+            self.default = Some(cx::with_config("asyncsim::net", |config| {
+                config.net.clone()
+            }));
         }
         self.link(from, to)
     }
+}
 
-    /// One message's latency from `from` to `to`: a `net` draw over the
-    /// link's buckets (0 = the minimum), plus any clog.
+impl World {
+    /// One message's latency from node `from` to node `to`: a `net` draw
+    /// over the link's buckets (0 = the minimum), plus any clog.
     pub(crate) fn latency(&mut self, from: u32, to: u32) -> u64 {
         if from == to {
             return duration_to_ns(LOOPBACK_LATENCY);
         }
-        let config = self.config(from, to);
-        let clog = self.clogged.get(&(from, to)).copied().unwrap_or(0);
+        let config = self.net.config(from, to);
+        let clog = self.net.clogged.get(&(from, to)).copied().unwrap_or(0);
         let (min, max) = (config.latency_min_ns, config.latency_max_ns);
         if min >= max {
             return min + clog;
         }
-        let bucket = cx::draw(DrawLabel::Net, LATENCY_BUCKETS, "asyncsim::net latency");
-        min + (max - min) / (LATENCY_BUCKETS - 1) * bucket + clog
+        let step = (max - min) / (LATENCY_BUCKETS - 1);
+        let nodes = &self.nodes;
+        let bucket = cx::draw_described(
+            DrawLabel::Net,
+            LATENCY_BUCKETS,
+            None,
+            "asyncsim::net latency",
+            |bucket| {
+                format!(
+                    "a message `{}` -> `{}` took {} (not the minimum {})",
+                    nodes[from as usize].name,
+                    nodes[to as usize].name,
+                    crate::trace::format_ns(min + step * bucket),
+                    crate::trace::format_ns(min)
+                )
+            },
+        );
+        min + step * bucket + clog
     }
 
     /// A weighted `net` draw: true with `probability` (under Random and
-    /// PCT), false canonically.
-    pub(crate) fn chance(probability: f64, what: &str) -> bool {
-        probability > 0.0 && cx::draw_weighted(DrawLabel::Net, 2, probability, what) == 1
+    /// PCT), false canonically; `describe` says what true meant.
+    pub(crate) fn chance(probability: f64, what: &str, describe: impl FnOnce() -> String) -> bool {
+        probability > 0.0
+            && cx::draw_described(DrawLabel::Net, 2, Some(probability), what, |_| describe()) == 1
     }
 }
 

@@ -15,7 +15,7 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
-use super::{park_reader, wake_reader_at, Network, Protocol, ToAddress};
+use super::{park_reader, wake_reader_at, Protocol, ToAddress};
 use crate::cx::NodeId;
 use crate::world::{cx, same_run, world, World, WorldRc};
 
@@ -135,10 +135,16 @@ fn deliver(world: &mut World, connection: usize, side: usize, data: Option<Vec<u
         let c = &world.net.connections[connection];
         (c.nodes[side], c.nodes[to_side])
     };
-    let mut latency = world.net.latency(from, to);
+    let mut latency = world.latency(from, to);
     if data.is_some() && from != to {
         let config = world.net.config(from, to);
-        if Network::chance(config.loss, "asyncsim::net segment loss") {
+        let name = world.net.connections[connection].name(side);
+        if World::chance(config.loss, "asyncsim::net segment loss", || {
+            format!(
+                "lost a segment of {name}: retransmitted after {}",
+                crate::trace::format_ns(config.retransmit_ns)
+            )
+        }) {
             latency += config.retransmit_ns;
         }
     }
@@ -229,7 +235,7 @@ pub(crate) fn crash_node(world: &mut World, node: u32, incarnation: NodeId) {
             if peer_node == node || world.net.is_cut(node, peer_node) {
                 continue;
             }
-            let latency = world.net.latency(node, peer_node);
+            let latency = world.latency(node, peer_node);
             let c = &mut world.net.connections[connection];
             c.fail_at(peer, now + latency, io::ErrorKind::ConnectionReset);
         }
@@ -459,8 +465,8 @@ impl TcpStream {
             if world.net.is_cut(from, to) || world.net.is_cut(to, from) {
                 Plan::TimedOut(now + world.net.config(from, to).tcp_timeout_ns)
             } else {
-                let syn_ns = now + world.net.latency(from, to);
-                let synack_ns = syn_ns + world.net.latency(to, from);
+                let syn_ns = now + world.latency(from, to);
+                let synack_ns = syn_ns + world.latency(to, from);
                 let listener = world.net.bound.get(&(to, Protocol::Tcp, port)).copied();
                 match listener {
                     None => Plan::Refused(synack_ns),

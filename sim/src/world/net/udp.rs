@@ -8,7 +8,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::task::{Context, Poll, Waker};
 
-use super::{park_reader, wake_reader_at, Address, Network, Protocol, ToAddress};
+use super::{park_reader, wake_reader_at, Address, Protocol, ToAddress};
 use crate::cx::NodeId;
 use crate::world::{cx, same_run, world, World, WorldRc};
 
@@ -169,20 +169,39 @@ impl UdpSocket {
             return Ok(buf.len());
         }
         let config = world.net.config(from_node, to_node);
-        if from_node != to_node && Network::chance(config.loss, "asyncsim::net datagram loss") {
+        let from = world.socket_addr(from_node as usize, from_port);
+        let to = world.socket_addr(to_node as usize, to_port);
+        let names = (
+            world.nodes[from_node as usize].name.clone(),
+            world.nodes[to_node as usize].name.clone(),
+        );
+        let describe = |what: &str| {
+            format!(
+                "{what} a datagram {}:{} -> {}:{}",
+                names.0,
+                from.port(),
+                names.1,
+                to.port()
+            )
+        };
+        if from_node != to_node
+            && World::chance(config.loss, "asyncsim::net datagram loss", || {
+                describe("dropped")
+            })
+        {
             return Ok(buf.len());
         }
         let copies = if from_node != to_node
-            && Network::chance(config.duplicate, "asyncsim::net datagram duplicate")
-        {
+            && World::chance(config.duplicate, "asyncsim::net datagram duplicate", || {
+                describe("duplicated")
+            }) {
             2
         } else {
             1
         };
         let now = cx::now_ns("asyncsim::net::UdpSocket::send_to");
-        let from = world.socket_addr(from_node as usize, from_port);
         for _ in 0..copies {
-            let arrival_ns = now + world.net.latency(from_node, to_node);
+            let arrival_ns = now + world.latency(from_node, to_node);
             world.net.datagrams_sent += 1;
             let sequence = world.net.datagrams_sent;
             let state = &mut world.net.udp[target];
