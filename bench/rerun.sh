@@ -9,6 +9,8 @@
 #   bench/rerun.sh --out FILE            # choose the output file
 #   bench/rerun.sh quick                 # a short run, to check that everything runs
 #   bench/rerun.sh --out F speed --only 10x10    # any other arguments go to asyncsim-bench
+#   bench/rerun.sh --build-only          # only build both binaries (do it ahead: the madsim
+#                                        # build takes minutes, and it must not share the minutes measured)
 #
 # The tables go to the output file (default target/bench/bench-<UTC time>.md),
 # the bench's progress lines to the same name with `.log`. Both are printed at
@@ -19,9 +21,11 @@ cd "$(dirname "$0")/.."
 
 out=""
 args=()
+build_only=no
 while [ $# -gt 0 ]; do
   case "$1" in
     --out) out=$2; shift 2 ;;
+    --build-only) build_only=yes; shift ;;
     *) args+=("$1"); shift ;;
   esac
 done
@@ -39,6 +43,10 @@ cargo build --release -p asyncsim-bench
 bin=target/release/asyncsim-bench
 if [ "$madsim" = yes ]; then
   RUSTFLAGS="--cfg madsim" cargo build --release -p asyncsim-bench --target-dir target/madsim
+fi
+if [ "$build_only" = yes ]; then
+  echo "built: $bin$([ "$madsim" = yes ] && echo " and target/madsim/release/asyncsim-bench")"
+  exit 0
 fi
 
 {
