@@ -25,6 +25,7 @@ mod peers;
 mod rt;
 mod speed;
 mod world;
+#[cfg(not(madsim))]
 mod world_face;
 mod zoo;
 

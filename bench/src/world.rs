@@ -109,6 +109,9 @@ pub fn run(budget: Duration, only: &[String]) -> Vec<Row> {
             "asyncsim (new Sim/run, random)",
             asyncsim_side::runner(workload),
         )];
+        // The face's rows once, in the ordinary build (the madsim build only
+        // adds madsim's).
+        #[cfg(not(madsim))]
         runners.push((FACE_RUNNER, crate::world_face::runner(workload)));
         #[cfg(not(madsim))]
         runners.push(("turmoil", turmoil_side::runner(workload)));
