@@ -44,6 +44,7 @@
 
 use std::cell::RefCell;
 use std::collections::VecDeque;
+use std::convert::Infallible;
 use std::fmt;
 use std::future::{poll_fn, Future};
 use std::pin::{pin, Pin};
@@ -308,6 +309,30 @@ impl<T: 'static> Children<T> {
 
     /// Stops watching without cancelling anything: the children still
     /// running keep running, detached.
+    /// Awaits every child and returns their values in argument order
+    /// (`gather`'s loop, for each of its forms): `keep` turns a finished
+    /// child's result into its value, or stops the gather with `Err`, which
+    /// leaves the other children running, detached.
+    async fn gather<V, S>(
+        &mut self,
+        mut keep: impl FnMut(usize, Result<T, JoinError>) -> Result<V, S>,
+    ) -> Result<Vec<V>, S> {
+        let mut values: Vec<Option<V>> = (0..self.handles.len()).map(|_| None).collect();
+        while let Some((index, result)) = poll_fn(|context| self.poll_next(context)).await {
+            match keep(index, result) {
+                Ok(value) => values[index] = Some(value),
+                Err(stop) => {
+                    self.detach();
+                    return Err(stop);
+                }
+            }
+        }
+        Ok(values
+            .into_iter()
+            .map(|value| value.expect("every child delivered a result"))
+            .collect())
+    }
+
     fn detach(&mut self) {
         self.abort_on_drop = false;
         self.log.borrow_mut().waker = None;
@@ -409,21 +434,10 @@ where
     let mut children = Children::spawn(what, order, futures);
     children.abort_on_drop = true;
     async move {
-        let mut outputs: Vec<Option<F::Output>> =
-            (0..children.handles.len()).map(|_| None).collect();
-        while let Some((index, result)) = poll_fn(|context| children.poll_next(context)).await {
-            match result {
-                Ok(output) => outputs[index] = Some(output),
-                Err(error) => {
-                    children.detach();
-                    raise(what, index, error)
-                }
-            }
-        }
-        outputs
-            .into_iter()
-            .map(|output| output.expect("every child delivered an output"))
-            .collect()
+        let gathered = children
+            .gather(|index, result| result.map_err(|error| (index, error)))
+            .await;
+        gathered.unwrap_or_else(|(index, error)| raise(what, index, error))
     }
 }
 
@@ -457,15 +471,12 @@ where
     let mut children = Children::spawn("gather", StartOrder::Argument, futures);
     children.abort_on_drop = true;
     async move {
-        let mut results: Vec<Option<Result<F::Output, JoinError>>> =
-            (0..children.handles.len()).map(|_| None).collect();
-        while let Some((index, result)) = poll_fn(|context| children.poll_next(context)).await {
-            results[index] = Some(result);
+        let gathered = children
+            .gather(|_, result| Ok::<_, Infallible>(result))
+            .await;
+        match gathered {
+            Ok(results) => results,
         }
-        results
-            .into_iter()
-            .map(|result| result.expect("every child delivered a result"))
-            .collect()
     }
 }
 
@@ -502,24 +513,18 @@ where
     let mut children = Children::spawn("gather", StartOrder::Argument, futures);
     children.abort_on_drop = true;
     async move {
-        let mut outputs: Vec<Option<T>> = (0..children.handles.len()).map(|_| None).collect();
-        while let Some((index, result)) = poll_fn(|context| children.poll_next(context)).await {
-            match result {
-                Ok(Ok(output)) => outputs[index] = Some(output),
-                Ok(Err(error)) => {
-                    children.detach();
-                    return Err(error);
-                }
-                Err(error) => {
-                    children.detach();
-                    raise("try_gather", index, error)
-                }
-            }
+        let gathered = children
+            .gather(|index, result| match result {
+                Ok(Ok(output)) => Ok(output),
+                Ok(Err(error)) => Err(Err(error)),
+                Err(panic) => Err(Ok((index, panic))),
+            })
+            .await;
+        match gathered {
+            Ok(outputs) => Ok(outputs),
+            Err(Err(error)) => Err(error),
+            Err(Ok((index, panic))) => raise("try_gather", index, panic),
         }
-        Ok(outputs
-            .into_iter()
-            .map(|output| output.expect("every child delivered an output"))
-            .collect())
     }
 }
 
@@ -579,7 +584,7 @@ where
     F::Output: Outcome + 'static,
 {
     let children = Children::spawn("wait", order, futures);
-    async move { unwrap_panics(wait_core(children, when, None, true).await) }
+    wait_core(children, when, None, raise_wait_panic)
 }
 
 /// [`wait`] that gives up after `timeout` of virtual time: it returns what
@@ -624,7 +629,7 @@ where
     F::Output: Outcome + 'static,
 {
     let children = Children::spawn("wait", order, futures);
-    async move { unwrap_panics(wait_core(children, when, Some(timeout), true).await) }
+    wait_core(children, when, Some(timeout), raise_wait_panic)
 }
 
 /// [`wait`] that returns panics (and cancellations) as values: each `done`
@@ -660,7 +665,7 @@ where
     F::Output: Outcome + 'static,
 {
     let children = Children::spawn("wait", order, futures);
-    wait_core(children, when, None, false)
+    wait_core(children, when, None, |_, _, result| result)
 }
 
 /// What [`wait_results`] returns: like [`WaitResult`], with each output
@@ -670,23 +675,29 @@ pub type WaitResults<T> = (
     Vec<(usize, JoinHandle<T>)>,
 );
 
-fn unwrap_panics<T>((done, pending): WaitResults<T>) -> WaitResult<T> {
-    let done = done
-        .into_iter()
-        .map(|(index, result)| match result {
-            Ok(output) => (index, output),
-            Err(error) => raise("wait", index, error),
-        })
-        .collect();
-    (done, pending)
+/// `wait`'s and `wait_timeout`'s way with a child's panic (or
+/// cancellation): the other children are left running, detached, and the
+/// panic goes on in the waiter, as soon as it is seen.
+fn raise_wait_panic<T: 'static>(
+    children: &mut Children<T>,
+    index: usize,
+    result: Result<T, JoinError>,
+) -> T {
+    result.unwrap_or_else(|error| {
+        children.detach();
+        raise("wait", index, error)
+    })
 }
 
-async fn wait_core<T: Outcome + 'static>(
+/// The loop behind the `wait` family: takes children as they finish until
+/// `when` (or the timeout) says to return. `keep` turns each finished
+/// child's result into what `done` holds (it may raise instead).
+async fn wait_core<T: Outcome + 'static, K>(
     mut children: Children<T>,
     when: ReturnWhen,
     timeout: Option<Duration>,
-    raise_panics: bool,
-) -> WaitResults<T> {
+    mut keep: impl FnMut(&mut Children<T>, usize, Result<T, JoinError>) -> K,
+) -> (Vec<(usize, K)>, Vec<(usize, JoinHandle<T>)>) {
     let mut done = Vec::new();
     let mut timer = pin!(timeout.map(crate::time::sleep));
     poll_fn(|context| {
@@ -696,15 +707,9 @@ async fn wait_core<T: Outcome + 'static>(
                 Poll::Ready(Some((index, result))) => {
                     let exception = match &result {
                         Ok(output) => output.is_exception(),
-                        Err(error) => {
-                            if raise_panics {
-                                children.detach();
-                                raise("wait", index, error.clone());
-                            }
-                            true
-                        }
+                        Err(_) => true,
                     };
-                    done.push((index, result));
+                    done.push((index, keep(&mut children, index, result)));
                     satisfied |= match when {
                         ReturnWhen::AllCompleted => false,
                         ReturnWhen::FirstCompleted => true,

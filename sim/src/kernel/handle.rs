@@ -260,11 +260,21 @@ pub(crate) fn update_timer(key: (u64, u64), waker: &Waker) -> bool {
 /// Cancels a timer (its future was dropped).
 pub(crate) fn cancel_timer(key: (u64, u64)) {
     try_with_core(|core| {
-        // A destructor may run while the state is borrowed (never in our
-        // code paths, but be safe): skip rather than panic.
-        if let Ok(mut state) = core.state.try_borrow_mut() {
+        match core.state.try_borrow_mut() {
+        Ok(mut state) => {
             state.clock.timers.remove(&key);
         }
+        // The kernel drops user values only outside its borrow (ARCHITECTURE:
+        // "the run state is never borrowed while user code runs"); a timer
+        // whose cancel was skipped here would later wake its task for
+        // nothing. Loud in debug builds; in release the timer stays (a
+        // spurious wake, which futures tolerate) rather than a panic inside
+        // a destructor.
+        Err(_) => debug_assert!(
+            false,
+            "asyncsim bug: a timer was cancelled (its future dropped) while the run's state was borrowed"
+        ),
+    }
     });
 }
 
@@ -361,19 +371,11 @@ pub(crate) fn draw_described(
         if let Some(divergence) = state.chooser.divergence.take() {
             state.fail_divergence(divergence);
         }
-        if value != 0 && state.explain {
-            let deviation = Deviation {
-                draw: state.chooser.tape.len() - 1,
-                step: state.step,
-                time_ns: state.clock.now_ns,
-                label,
-                value,
-                bound,
-                chosen: core.running_task(),
-                canonical: None,
-                what: Some(describe(value)),
-            };
-            state.deviations.push(deviation);
+        if value != 0 && state.record_deviations {
+            let step = state.step;
+            let deviation =
+                state.note_deviation(label, step, value, bound, core.running_task(), None);
+            deviation.what = Some(describe(value));
         }
         value
     })

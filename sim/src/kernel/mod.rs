@@ -88,7 +88,7 @@ pub(crate) struct State {
     slow_polls: Vec<SlowPoll>,
     deviations: Vec<Deviation>,
     /// Record `deviations` this run (replays, or `Config::record_deviations`).
-    explain: bool,
+    record_deviations: bool,
     failure: Option<Failure>,
     /// `finish_run`'s list of finished tasks with a join slot (kept for its
     /// buffer).
@@ -157,7 +157,7 @@ impl Sim {
                     held_ns: 0,
                     slow_polls: Vec::new(),
                     deviations: Vec::new(),
-                    explain: false,
+                    record_deviations: false,
                     failure: None,
                     finished_joins: Vec::new(),
                     panics_delivered: 0,
@@ -363,7 +363,7 @@ impl Core {
         state.held_ns = 0;
         state.slow_polls.clear();
         state.deviations.clear();
-        state.explain =
+        state.record_deviations =
             state.config.record_deviations || matches!(state.config.strategy, Strategy::Replay(_));
         state.failure = None;
         state.panics_delivered = 0;

@@ -2,7 +2,6 @@
 //! record what happened; and the end of a run.
 
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 
 use super::*;
@@ -21,40 +20,40 @@ impl Core {
     /// returns the task and, for a spawned task, its cell to poll in place
     /// (the slot keeps its reference until the run ends).
     pub(super) fn next_task(&self) -> Option<NextTask> {
-        if FOREIGN_WAKE_COUNT.load(Ordering::Relaxed) != self.foreign_seen.get() {
+        if self.foreign_wake_noted() {
             self.check_foreign_wakes();
         }
         loop {
             let mut state = self.state.borrow_mut();
-            if let Some(next) = state.try_pick() {
-                drop(state);
-                return Some(self.started(next));
-            }
-            // `try_pick` declined: one of these holds, checked in its order.
-            if state.attention {
-                if state.failure.is_some() {
+            match state.next() {
+                Next::Pick => {
+                    if let Some(next) = state.pick() {
+                        drop(state);
+                        return Some(self.started(next));
+                    }
+                    // A tape divergence: `pick` recorded the failure.
+                }
+                Next::Attend => {
+                    if state.failure.is_some() {
+                        return None;
+                    }
+                    drop(state);
+                    self.run_boundary_work();
+                }
+                Next::FireTimers => {
+                    drop(state);
+                    self.fire_due_timers();
+                }
+                Next::Idle => {
+                    if !state.jump_clock() {
+                        return None;
+                    }
+                }
+                Next::StepLimit => {
+                    state.fail_step_limit();
                     return None;
                 }
-                drop(state);
-                self.run_boundary_work();
-                continue;
             }
-            if state.clock.is_due() {
-                drop(state);
-                self.fire_due_timers();
-                continue;
-            }
-            if state.runnable.is_empty() {
-                if state.jump_clock() {
-                    continue;
-                }
-                return None;
-            }
-            if state.step >= state.config.max_steps {
-                state.fail_step_limit();
-                return None;
-            }
-            // A tape divergence: `try_pick` recorded the failure.
         }
     }
 
@@ -73,7 +72,6 @@ impl Core {
         {
             let mut state = self.state.borrow_mut();
             let state = &mut *state;
-            let now = state.clock.now_ns;
             // Group by deadline, earliest first; within a deadline the order
             // is drawn (asyncio's heap gives equal deadlines no order).
             while let Some(mut remaining) = state.clock.due_group() {
@@ -87,19 +85,11 @@ impl Core {
                         DrawLabel::Timer
                     };
                     let index = state.chooser.draw(label, remaining.len() as u64) as usize;
-                    if index != 0 && state.explain {
-                        let deviation = Deviation {
-                            draw: state.chooser.tape.len() - 1,
-                            step: state.step,
-                            time_ns: now,
-                            label,
-                            value: index as u64,
-                            bound: remaining.len() as u64,
-                            chosen: state.clock.timers[&remaining[index]].task(&state.pool.jobs),
-                            canonical: state.clock.timers[&remaining[0]].task(&state.pool.jobs),
-                            what: None,
-                        };
-                        state.deviations.push(deviation);
+                    if index != 0 && state.record_deviations {
+                        let chosen = state.clock.timers[&remaining[index]].task(&state.pool.jobs);
+                        let canonical = state.clock.timers[&remaining[0]].task(&state.pool.jobs);
+                        let (step, bound) = (state.step, remaining.len() as u64);
+                        state.note_deviation(label, step, index as u64, bound, chosen, canonical);
                     }
                     let key = remaining.remove(index);
                     let action = state.clock.timers.remove(&key).expect("timer key vanished");
@@ -205,7 +195,7 @@ impl Core {
         let state = &mut *guard;
         self.end_ready_in(state, task);
         state.tasks[task as usize].cell = Some(owner);
-        if FOREIGN_WAKE_COUNT.load(Ordering::Relaxed) == self.foreign_seen.get() {
+        if !self.foreign_wake_noted() {
             if let Some(next) = state.try_pick() {
                 drop(guard);
                 return Some(self.started(next));
@@ -250,7 +240,7 @@ impl Core {
         if woken {
             state.runnable.push_back(task);
         }
-        if !abort && FOREIGN_WAKE_COUNT.load(Ordering::Relaxed) == self.foreign_seen.get() {
+        if !abort && !self.foreign_wake_noted() {
             if let Some(next) = state.try_pick() {
                 drop(guard);
                 return Some(self.started(next));
@@ -408,32 +398,63 @@ impl Core {
         }
     }
 }
+/// What the loop does next: the one definition of it, which the fast path
+/// (`State::try_pick`) and the general loop (`Core::next_task`) both follow,
+/// so a new stop condition is one more arm here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Next {
+    /// A failure was recorded (stop), or work waits at the step boundary.
+    Attend,
+    /// A timer's deadline has come.
+    FireTimers,
+    /// Nothing is runnable: jump the clock, or the run is stuck.
+    Idle,
+    /// The run made `Config::max_steps` polls.
+    StepLimit,
+    /// Draw a runnable task and poll it.
+    Pick,
+}
+
 impl State {
-    /// The common case of picking the next task: nothing needs attention
-    /// (no failure, no boundary work), no timer due, something runnable,
-    /// under the step limit. Draws the task and starts its poll; `None`
-    /// leaves the rest to `Core::next_task`, which checks the same
-    /// conditions in the same order.
+    /// What happens next, checked in this order.
+    #[inline(always)]
+    pub(super) fn next(&self) -> Next {
+        if self.attention {
+            Next::Attend
+        } else if self.clock.is_due() {
+            Next::FireTimers
+        } else if self.runnable.is_empty() {
+            Next::Idle
+        } else if self.step >= self.config.max_steps {
+            Next::StepLimit
+        } else {
+            Next::Pick
+        }
+    }
+
+    /// The common case, in the borrow that ended a poll: when what happens
+    /// next is a pick, makes it; anything else is left to `Core::next_task`.
     #[inline(always)]
     pub(super) fn try_pick(&mut self) -> Option<NextTask> {
-        if self.attention {
+        if self.next() != Next::Pick {
             return None;
         }
-        if self.clock.is_due() {
-            return None;
-        }
-        if self.runnable.is_empty() || self.step >= self.config.max_steps {
-            return None;
-        }
+        self.pick()
+    }
+
+    /// Draws a runnable task and starts its poll; `None` after a tape
+    /// divergence (recorded as the run's failure).
+    #[inline(always)]
+    pub(super) fn pick(&mut self) -> Option<NextTask> {
         let step = self.step;
         let position = self.chooser.pick_task(self.runnable.as_slice(), step);
         if self.chooser.divergence.is_some() {
             self.fail_pending_divergence();
             return None;
         }
-        // One branch, on `explain` only: the compiler tested the drawn
+        // One branch, on `record_deviations` only: the compiler tested the drawn
         // position first, a branch a random draw mispredicts.
-        if self.explain {
+        if self.record_deviations {
             self.note_schedule_deviation(position, step);
         }
         let task = self.runnable.remove(position);
@@ -498,25 +519,50 @@ impl State {
         true
     }
 
-    /// Lists a non-FIFO scheduling draw (only when explaining the run).
+    /// Lists a non-FIFO scheduling draw (only when recording deviations).
     #[cold]
     #[inline(never)]
     pub(super) fn note_schedule_deviation(&mut self, position: usize, step: u64) {
         if position == 0 {
             return;
         }
-        let deviation = Deviation {
+        let runnable = self.runnable.as_slice();
+        let (chosen, canonical) = (TaskId(runnable[position]), TaskId(runnable[0]));
+        let bound = runnable.len() as u64;
+        self.note_deviation(
+            DrawLabel::Schedule,
+            step + 1,
+            position as u64,
+            bound,
+            Some(chosen),
+            Some(canonical),
+        );
+    }
+
+    /// Lists the draw just made as a deviation from asyncio's order, with
+    /// the tasks it chose between (`Run::deviations`); returns it, for a
+    /// caller that words it (`Deviation::what`).
+    pub(super) fn note_deviation(
+        &mut self,
+        label: DrawLabel,
+        step: u64,
+        value: u64,
+        bound: u64,
+        chosen: Option<TaskId>,
+        canonical: Option<TaskId>,
+    ) -> &mut Deviation {
+        self.deviations.push(Deviation {
             draw: self.chooser.tape.len() - 1,
-            step: step + 1,
+            step,
             time_ns: self.clock.now_ns,
-            label: DrawLabel::Schedule,
-            value: position as u64,
-            bound: self.runnable.len() as u64,
-            chosen: Some(TaskId(self.runnable.as_slice()[position])),
-            canonical: Some(TaskId(self.runnable.as_slice()[0])),
+            label,
+            value,
+            bound,
+            chosen,
+            canonical,
             what: None,
-        };
-        self.deviations.push(deviation);
+        });
+        self.deviations.last_mut().expect("just pushed")
     }
 
     #[inline]

@@ -143,6 +143,13 @@ pub(super) fn take_foreign_wake(run_id: u64) -> bool {
     }
 }
 impl Core {
+    /// A foreign wake was noted somewhere since this run last looked (a
+    /// load and a compare: checked between steps).
+    #[inline(always)]
+    pub(super) fn foreign_wake_noted(&self) -> bool {
+        FOREIGN_WAKE_COUNT.load(Ordering::Relaxed) != self.foreign_seen.get()
+    }
+
     /// A foreign wake was noted somewhere: fail the run if it was this one's.
     #[cold]
     #[inline(never)]

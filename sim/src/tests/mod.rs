@@ -2,3 +2,4 @@
 //! reach yet (nodes: the world's `node::Builder` builds on these).
 
 mod crash;
+mod timers;

@@ -1,0 +1,42 @@
+//! A timer goes when its future is dropped, wherever the kernel drops it.
+
+use std::future::{poll_fn, Future};
+use std::task::Poll;
+use std::time::Duration;
+
+use crate::trace::EventKind;
+use crate::{blocking, spawn_blocking, time, Config, Sim, Strategy};
+
+/// A queued pool job owns a `Sleep` whose timer is set; the job is aborted.
+/// Its closure (and the `Sleep`) must be dropped outside the kernel's borrow,
+/// so the timer is cancelled: no wake at its deadline. (Dropped under the
+/// borrow, the cancel was skipped and the timer fired at 10 s.)
+#[test]
+fn a_timer_owned_by_an_aborted_pool_job_is_cancelled() {
+    let run = Sim::new(Config::new().strategy(Strategy::Fifo).pool_size(1)).run(async {
+        let busy = spawn_blocking(|| blocking::sleep(Duration::from_secs(1)));
+        let mut sleep = Box::pin(time::sleep(Duration::from_secs(10)));
+        // One poll sets the timer.
+        poll_fn(|context| {
+            assert!(sleep.as_mut().poll(context).is_pending());
+            Poll::Ready(())
+        })
+        .await;
+        let queued = spawn_blocking(move || drop(sleep));
+        queued.abort();
+        assert!(queued.await.unwrap_err().is_cancelled());
+        busy.await.unwrap();
+        time::sleep(Duration::from_secs(20)).await;
+    });
+    assert!(run.is_ok(), "{:?}", run.result);
+    let fired: Vec<u64> = run
+        .trace
+        .events()
+        .iter()
+        .filter_map(|event| match event.kind {
+            EventKind::TimerFire { deadline_ns } => Some(deadline_ns),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(fired, [21_000_000_000], "only main's own 20 s sleep fires");
+}
