@@ -88,7 +88,7 @@ impl Core {
                     state.runnable.remove_task(task.0);
                     state.chooser.queue_changed();
                 }
-                if slot.is_job {
+                if slot.kind == SlotKind::PoolJob {
                     state.kill_job(task, &mut leftovers);
                 }
                 let slot = &mut state.tasks[index];

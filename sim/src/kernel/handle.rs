@@ -99,7 +99,7 @@ where
         let (owner, slot) = raw::new_job(JoinSlot::new(TaskId(id), core.run_id.get()));
         let name: Cow<'static, str> =
             name.map_or_else(|| Cow::Owned(format!("blocking-{id}")), Cow::Owned);
-        let task = core.add_task(Some(owner), name, parent, SlotKind::Job, node);
+        let task = core.add_task(Some(owner), name, parent, SlotKind::PoolJob, node);
         let writer = slot.clone();
         let job_work: JobWork = Box::new(move || {
             let outcome = panic::catch_unwind(AssertUnwindSafe(work));
@@ -180,17 +180,7 @@ pub(crate) fn mark(label: &str) {
                 id
             }
         };
-        match state.pool.context {
-            Some(job) => state.record_at(
-                job.start_ns + job.offset_ns,
-                Some(job.task),
-                EventKind::Mark { label: id },
-            ),
-            None => {
-                let task = core.running_task();
-                state.record(task, EventKind::Mark { label: id });
-            }
-        }
+        state.record_for_caller(core.running_task(), EventKind::Mark { label: id });
     });
 }
 
@@ -466,14 +456,8 @@ pub(crate) fn at_step_boundary(call: Box<dyn FnOnce()>) {
 #[allow(dead_code)] // for the world (`sim/src/world`)
 pub(crate) fn record(kind: EventKind) {
     try_with_core(|core| {
-        let mut state = core.state.borrow_mut();
-        match state.pool.context {
-            Some(job) => state.record_at(job.start_ns + job.offset_ns, Some(job.task), kind),
-            None => {
-                let task = core.running_task();
-                state.record(task, kind);
-            }
-        }
+        let running = core.running_task();
+        core.state.borrow_mut().record_for_caller(running, kind);
     });
 }
 

@@ -78,6 +78,15 @@ impl Core {
     }
 }
 impl State {
+    /// Records an event for whoever called into the engine: the pool job
+    /// whose closure runs (at the job's own time), else `running`.
+    pub(super) fn record_for_caller(&mut self, running: Option<TaskId>, kind: EventKind) {
+        match self.pool.context {
+            Some(job) => self.record_at(job.start_ns + job.offset_ns, Some(job.task), kind),
+            None => self.record(running, kind),
+        }
+    }
+
     /// Records an event at a pool job's own time, deferring it until the
     /// clock gets there.
     pub(super) fn record_at(&mut self, time_ns: u64, task: Option<TaskId>, kind: EventKind) {

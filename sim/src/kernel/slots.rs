@@ -32,8 +32,9 @@ impl NodeId {
 pub(super) enum SlotKind {
     /// A spawned future (or the main one): queued at once.
     Future,
-    /// A `spawn_blocking` job: never polled, done when the pool delivers.
-    Job,
+    /// A pool job (`spawn_blocking`): never polled, done when the pool
+    /// delivers.
+    PoolJob,
 }
 
 /// Where a task is in its life.
@@ -56,8 +57,8 @@ pub(super) struct TaskSlot {
     /// `Sim::run`'s stack and whose output goes straight to the caller.
     /// Polled in place; dropped from here at the end of the run.
     pub(super) cell: Option<Owner>,
-    /// A `spawn_blocking` job's handle (it has no future).
-    pub(super) is_job: bool,
+    /// A future, or a pool job's handle (which has none).
+    pub(super) kind: SlotKind,
     /// The node the task runs on.
     pub(super) node: NodeId,
     pub(super) state: TaskState,
@@ -94,17 +95,17 @@ impl Core {
         let mut state = self.state.borrow_mut();
         let state = &mut *state;
         let id = state.tasks.len() as u32;
-        let blocking = kind == SlotKind::Job;
+        let pool_job = kind == SlotKind::PoolJob;
         state.tasks.push(TaskSlot {
             cell,
-            is_job: blocking,
+            kind,
             node,
-            state: if blocking {
+            state: if pool_job {
                 TaskState::Idle
             } else {
                 TaskState::Queued
             },
-            waiting_on: if blocking {
+            waiting_on: if pool_job {
                 WaitOn::PoolJob(0)
             } else {
                 WaitOn::Unknown
@@ -114,11 +115,11 @@ impl Core {
         state.trace.tasks.push(TaskInfo {
             name,
             parent,
-            blocking,
+            blocking: pool_job,
         });
         state.chooser.task_spawned(id);
         state.record(Some(TaskId(id)), EventKind::Spawn { parent });
-        if !blocking {
+        if !pool_job {
             state.runnable.push_back(id);
         }
         TaskId(id)
@@ -170,7 +171,7 @@ impl Core {
                 TaskState::Idle => {}
             }
             let slot = &mut state.tasks[task.index()];
-            if slot.is_job {
+            if slot.kind == SlotKind::PoolJob {
                 // A pool job: only a job still in the queue can be cancelled.
                 let Some(position) = state
                     .pool

@@ -318,7 +318,7 @@ impl Core {
                 let slot = &mut state.tasks[index];
                 if slot.state != TaskState::Done {
                     slot.state = TaskState::Done;
-                    if !slot.is_job {
+                    if slot.kind == SlotKind::Future {
                         pending.extend(slot.cell.take());
                     }
                     state.record(

@@ -82,6 +82,18 @@ impl Strategy {
         }
     }
 
+    /// The strategies named by a word alone, and the word: what `Display`
+    /// writes and `FromStr` reads (one list, so the two cannot drift).
+    const WORDS: [(&'static str, Strategy); 3] = [
+        ("fifo", Strategy::Fifo),
+        ("random", Strategy::Random),
+        ("mix", Strategy::Mix),
+    ];
+
+    /// Every form `FromStr` reads, for messages.
+    const FORMS: &'static str =
+        "`fifo`, `random`, `mix`, `pct:<depth>` (or `pct`, depth 2) or `replay:<token>`";
+
     /// True when some seed runs PCT (which needs a run-length estimate).
     pub fn uses_pct(&self) -> bool {
         matches!(self, Strategy::Pct { .. } | Strategy::Mix)
@@ -95,9 +107,13 @@ pub const PCT_SPIN_POLLS: u32 = 4096;
 impl fmt::Display for Strategy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Strategy::Fifo => f.write_str("fifo"),
-            Strategy::Random => f.write_str("random"),
-            Strategy::Mix => f.write_str("mix"),
+            Strategy::Fifo | Strategy::Random | Strategy::Mix => {
+                let (word, _) = Strategy::WORDS
+                    .iter()
+                    .find(|(_, strategy)| strategy == self)
+                    .expect("every strategy named by a word is in WORDS");
+                f.write_str(word)
+            }
             Strategy::Pct { depth } => write!(f, "pct:{depth}"),
             Strategy::Replay(tape) => write!(f, "replay:{tape}"),
         }
@@ -107,16 +123,16 @@ impl fmt::Display for Strategy {
 impl FromStr for Strategy {
     type Err = String;
 
-    /// Parses `fifo`, `random`, `pct:<depth>`, `replay:<token>`.
+    /// Parses `fifo`, `random`, `mix`, `pct` (depth 2), `pct:<depth>`,
+    /// `replay:<token>` (the words in any case).
     fn from_str(text: &str) -> Result<Strategy, String> {
         let text = text.trim();
         let lower = text.to_ascii_lowercase();
-        match lower.as_str() {
-            "fifo" => return Ok(Strategy::Fifo),
-            "random" => return Ok(Strategy::Random),
-            "mix" => return Ok(Strategy::Mix),
-            "pct" => return Ok(Strategy::Pct { depth: 2 }),
-            _ => {}
+        if let Some((_, strategy)) = Strategy::WORDS.iter().find(|(word, _)| *word == lower) {
+            return Ok(strategy.clone());
+        }
+        if lower == "pct" {
+            return Ok(Strategy::Pct { depth: 2 });
         }
         if let Some(depth) = lower.strip_prefix("pct:") {
             let depth: u32 = depth.parse().map_err(|_| {
@@ -134,7 +150,8 @@ impl FromStr for Strategy {
                 .map_err(|error| error.to_string());
         }
         Err(format!(
-            "unknown strategy `{text}`: expected `fifo`, `random`, `mix`, `pct:<depth>` or `replay:<token>`"
+            "unknown strategy `{text}`: expected {}",
+            Strategy::FORMS
         ))
     }
 }

@@ -236,6 +236,89 @@ impl Waiters {
     }
 }
 
+/// The strict FIFO hand-off `Mutex` and `Semaphore` share: a waiter queues
+/// with a ticket; a release hands the resource to the oldest waiter (its
+/// ticket is *granted*) and wakes it; the waiter takes the grant when it
+/// resumes; a waiter that gives up after its grant passes the resource on
+/// (it was handed something it will never use). Newcomers never overtake a
+/// queue: the resource is taken at once only when nobody waits.
+#[derive(Debug, Default)]
+pub(crate) struct Handoff {
+    pub(crate) waiters: Waiters,
+    /// Tickets handed the resource that have not resumed yet (a mutex has
+    /// at most one).
+    granted: Vec<u64>,
+}
+
+/// What one poll of a waiter got ([`Handoff::poll`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Got {
+    /// The resource was free and nobody waited: the caller takes it now.
+    Free,
+    /// The resource was handed to this waiter by a release.
+    Granted,
+    /// Not yet: queued (or still queued, its waker refreshed).
+    Waiting,
+}
+
+impl Handoff {
+    /// One poll of the waiter whose ticket is `ticket` (`None` before it
+    /// queued; cleared once it got the resource). `free` says whether the
+    /// resource can be taken now; `task` names the waiter for reports.
+    pub(crate) fn poll(
+        &mut self,
+        ticket: &mut Option<u64>,
+        free: bool,
+        waker: &Waker,
+        task: impl FnOnce() -> Option<TaskId>,
+    ) -> Got {
+        match *ticket {
+            None if free && self.waiters.is_empty() => Got::Free,
+            None => {
+                *ticket = Some(self.waiters.push_for(waker, task()));
+                Got::Waiting
+            }
+            Some(waiting) => match self.granted.iter().position(|granted| *granted == waiting) {
+                Some(position) => {
+                    self.granted.swap_remove(position);
+                    *ticket = None;
+                    Got::Granted
+                }
+                None => {
+                    self.waiters.update(waiting, waker);
+                    Got::Waiting
+                }
+            },
+        }
+    }
+
+    /// Hands the resource to the oldest waiter, if any: returns it (to be
+    /// woken outside the primitive's borrow).
+    pub(crate) fn hand_to_next(&mut self) -> Option<Waiter> {
+        let waiter = self.waiters.pop_front()?;
+        self.granted.push(waiter.ticket);
+        Some(waiter)
+    }
+
+    /// A waiter gives up (its future is dropped). True when it had been
+    /// handed the resource: the caller must pass it on.
+    pub(crate) fn abandon(&mut self, ticket: &mut Option<u64>) -> bool {
+        let Some(waiting) = ticket.take() else {
+            return false;
+        };
+        match self.granted.iter().position(|granted| *granted == waiting) {
+            Some(position) => {
+                self.granted.swap_remove(position);
+                true
+            }
+            None => {
+                self.waiters.remove(waiting);
+                false
+            }
+        }
+    }
+}
+
 /// Wakes wakers in order, outside any borrow of a primitive's state.
 pub(crate) fn wake_all(wakers: Vec<Waker>) {
     for waker in wakers {

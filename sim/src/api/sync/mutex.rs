@@ -9,7 +9,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use super::{Binding, Waiters};
+use super::{Binding, Got, Handoff};
 use crate::cx::{self, HolderCell};
 use crate::trace::{ResourceKind, TaskId};
 
@@ -62,10 +62,9 @@ pub struct Mutex<T> {
 struct MutexState {
     /// Held by a guard, or handed to a waiter that has not resumed yet.
     locked: bool,
-    /// The ticket of the waiter the lock was handed to, until it resumes.
-    granted: Option<u64>,
-    /// Tasks waiting for the lock, oldest first.
-    waiters: Waiters,
+    /// Tasks waiting for the lock, oldest first, and the one it was handed
+    /// to until it resumes.
+    handoff: Handoff,
     /// The task reports name as the holder: the one that took the lock, or
     /// the waiter it was handed to (from the hand-off on); `None` when free.
     holder: Option<TaskId>,
@@ -165,7 +164,7 @@ impl<T> Mutex<T> {
     fn try_acquire(&self) -> bool {
         let task = self.binding.id_and_task().and_then(|(_, task)| task);
         let mut state = self.state.borrow_mut();
-        if state.locked || !state.waiters.is_empty() {
+        if state.locked || !state.handoff.waiters.is_empty() {
             return false;
         }
         state.locked = true;
@@ -270,24 +269,18 @@ impl<T> Mutex<T> {
         let here = self.binding.id_and_task();
         let task = here.and_then(|(_, task)| task);
         let mut state = self.state.borrow_mut();
-        match *ticket {
-            None => {
-                if !state.locked && state.waiters.is_empty() {
-                    state.locked = true;
-                    state.set_holder(task);
-                    return Poll::Ready(());
-                }
-                *ticket = Some(state.waiters.push_for(context.waker(), task));
+        let free = !state.locked;
+        match state.handoff.poll(ticket, free, context.waker(), || task) {
+            Got::Free => {
+                state.locked = true;
+                state.set_holder(task);
+                return Poll::Ready(());
             }
-            Some(waiting) => {
-                if state.granted == Some(waiting) {
-                    state.granted = None;
-                    state.set_holder(task);
-                    *ticket = None;
-                    return Poll::Ready(());
-                }
-                state.waiters.update(waiting, context.waker());
+            Got::Granted => {
+                state.set_holder(task);
+                return Poll::Ready(());
             }
+            Got::Waiting => {}
         }
         if let Some((id, _)) = here {
             // Reports may name the holder from now on: share it first.
@@ -301,17 +294,10 @@ impl<T> Mutex<T> {
     /// A lock attempt given up before it resolved: leaves the queue, or
     /// passes on a lock that was just handed to it.
     fn abandon(&self, ticket: &mut Option<u64>) {
-        let Some(waiting) = ticket.take() else {
-            return;
-        };
-        let mut state = self.state.borrow_mut();
-        if state.granted == Some(waiting) {
+        let granted = self.state.borrow_mut().handoff.abandon(ticket);
+        if granted {
             // Handed the lock but never resumed: pass it on.
-            state.granted = None;
-            drop(state);
             self.release();
-        } else {
-            state.waiters.remove(waiting);
         }
     }
 
@@ -332,9 +318,8 @@ impl<T> Mutex<T> {
         let waker = {
             let mut state = self.state.borrow_mut();
             debug_assert!(state.locked, "asyncsim bug: releasing an unlocked Mutex");
-            match state.waiters.pop_front() {
+            match state.handoff.hand_to_next() {
                 Some(waiter) => {
-                    state.granted = Some(waiter.ticket);
                     state.set_holder(waiter.task);
                     Some(waiter.waker)
                 }
@@ -362,7 +347,7 @@ impl<T> fmt::Debug for Mutex<T> {
         let state = self.state.borrow();
         f.debug_struct("Mutex")
             .field("locked", &state.locked)
-            .field("waiters", &state.waiters.len())
+            .field("waiters", &state.handoff.waiters.len())
             .finish()
     }
 }

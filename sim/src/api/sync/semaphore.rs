@@ -6,7 +6,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use super::{wake_all, Binding, Waiters};
+use super::{wake_all, Binding, Got, Handoff};
+use crate::cx;
 use crate::trace::ResourceKind;
 
 /// An async counting semaphore (asyncio's `Semaphore`, strict FIFO as in
@@ -47,10 +48,8 @@ pub struct Semaphore {
 struct SemaphoreState {
     /// Free permits.
     permits: usize,
-    /// Tickets of waiters handed a permit that have not resumed yet.
-    granted: Vec<u64>,
-    /// Tasks waiting for a permit, oldest first.
-    waiters: Waiters,
+    /// Tasks waiting for a permit, oldest first, and those handed one.
+    handoff: Handoff,
 }
 
 impl SemaphoreState {
@@ -58,11 +57,10 @@ impl SemaphoreState {
     fn grant(&mut self) -> Vec<std::task::Waker> {
         let mut wakers = Vec::new();
         while self.permits > 0 {
-            let Some(waiter) = self.waiters.pop_front() else {
+            let Some(waiter) = self.handoff.hand_to_next() else {
                 break;
             };
             self.permits -= 1;
-            self.granted.push(waiter.ticket);
             wakers.push(waiter.waker);
         }
         wakers
@@ -121,7 +119,7 @@ impl Semaphore {
     pub fn try_acquire(&self) -> Option<SemaphorePermit<'_>> {
         self.binding.id();
         let mut state = self.state.borrow_mut();
-        if state.permits == 0 || !state.waiters.is_empty() {
+        if state.permits == 0 || !state.handoff.waiters.is_empty() {
             return None;
         }
         state.permits -= 1;
@@ -164,7 +162,7 @@ impl fmt::Debug for Semaphore {
         let state = self.state.borrow();
         f.debug_struct("Semaphore")
             .field("permits", &state.permits)
-            .field("waiters", &state.waiters.len())
+            .field("waiters", &state.handoff.waiters.len())
             .finish()
     }
 }
@@ -184,22 +182,17 @@ impl<'a> Future for Acquire<'a> {
         let semaphore = self.semaphore;
         semaphore.binding.id();
         let mut state = semaphore.state.borrow_mut();
-        match self.ticket {
-            None => {
-                if state.permits > 0 && state.waiters.is_empty() {
-                    state.permits -= 1;
-                    return Poll::Ready(SemaphorePermit { semaphore });
-                }
-                self.ticket = Some(state.waiters.push(context.waker()));
+        let free = state.permits > 0;
+        match state
+            .handoff
+            .poll(&mut self.ticket, free, context.waker(), cx::current_task)
+        {
+            Got::Free => {
+                state.permits -= 1;
+                return Poll::Ready(SemaphorePermit { semaphore });
             }
-            Some(ticket) => {
-                if let Some(position) = state.granted.iter().position(|t| *t == ticket) {
-                    state.granted.swap_remove(position);
-                    self.ticket = None;
-                    return Poll::Ready(SemaphorePermit { semaphore });
-                }
-                state.waiters.update(ticket, context.waker());
-            }
+            Got::Granted => return Poll::Ready(SemaphorePermit { semaphore }),
+            Got::Waiting => {}
         }
         drop(state);
         semaphore.binding.waiting();
@@ -209,17 +202,15 @@ impl<'a> Future for Acquire<'a> {
 
 impl Drop for Acquire<'_> {
     fn drop(&mut self) {
-        let Some(ticket) = self.ticket.take() else {
-            return;
-        };
-        let mut state = self.semaphore.state.borrow_mut();
-        if let Some(position) = state.granted.iter().position(|t| *t == ticket) {
+        let granted = self
+            .semaphore
+            .state
+            .borrow_mut()
+            .handoff
+            .abandon(&mut self.ticket);
+        if granted {
             // Granted a permit but never resumed: give it to the next waiter.
-            state.granted.swap_remove(position);
-            drop(state);
             self.semaphore.release(1);
-        } else {
-            state.waiters.remove(ticket);
         }
     }
 }
