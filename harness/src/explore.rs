@@ -129,6 +129,8 @@ pub struct Explore {
     pub(crate) progress_every: std::time::Duration,
     pub(crate) write_trace_file: bool,
     pub(crate) require_sometimes: bool,
+    /// Where a sharded exploration writes its summary; None: nowhere.
+    pub(crate) shard_summary_dir: Option<Option<PathBuf>>,
 }
 
 /// Default number of schedules per exploration.
@@ -272,6 +274,7 @@ impl Explore {
             progress_every: std::time::Duration::from_secs(3),
             write_trace_file: true,
             require_sometimes: false,
+            shard_summary_dir: None,
         }
     }
 
@@ -460,6 +463,22 @@ impl Explore {
     pub fn progress_every(mut self, every: std::time::Duration) -> Explore {
         self.progress_every = every;
         self
+    }
+
+    /// Where a sharded exploration (`ASYNCSIM_SHARD=i/n` or
+    /// [`shard`](Self::shard)) writes its machine-readable summary (default
+    /// `target/asyncsim/shards/`; `None` writes none). `asyncsim-trace merge
+    /// DIR` merges the shards' files into one report.
+    pub fn shard_summaries(mut self, directory: Option<PathBuf>) -> Explore {
+        self.shard_summary_dir = Some(directory);
+        self
+    }
+
+    pub(crate) fn shard_summary_directory(&self) -> Option<PathBuf> {
+        match &self.shard_summary_dir {
+            Some(directory) => directory.clone(),
+            None => Some(crate::persist::trace_directory().join("shards")),
+        }
     }
 
     /// Write the failing run's trace under `target/asyncsim/` (default on).

@@ -59,6 +59,7 @@ mod workers;
 
 pub mod diff;
 pub mod render;
+pub mod shard_summary;
 pub mod trace_file;
 
 pub use asyncsim_sim as sim;

@@ -14,6 +14,7 @@ use crate::explore::Explore;
 use crate::persist;
 use crate::reproduce::counterexample;
 use crate::setup::{run_with, setup, Source};
+use crate::shard_summary::{self, ShardFailure, ShardSummary};
 use crate::summary::{DistinctValue, Outcomes, Schedule, Summary, Witness};
 use crate::test_result::TestResult;
 
@@ -166,7 +167,56 @@ where
         }
         summary.first_failure = Some(found);
     }
+    if let Some((shard, shards)) = settings.shard {
+        write_shard_summary(settings, &summary, &driven.hashes, shard, shards);
+    }
     summary
+}
+
+/// A sharded exploration leaves a machine-readable summary for the merge
+/// (`asyncsim-trace merge`); see [`crate::shard_summary`].
+fn write_shard_summary(
+    settings: &Explore,
+    summary: &Summary,
+    hashes: &[u64],
+    shard: u64,
+    shards: u64,
+) {
+    let Some(directory) = settings.shard_summary_directory() else {
+        return;
+    };
+    let distinct: std::collections::BTreeSet<u64> = hashes.iter().copied().collect();
+    let record = ShardSummary {
+        format: shard_summary::FORMAT.to_string(),
+        test: summary.test_name.clone(),
+        strategy: summary.strategy.clone(),
+        shard: shard + 1,
+        shards,
+        runs: summary.runs,
+        failures: summary.failures,
+        schedule_hashes: distinct.iter().map(|hash| format!("{hash:016x}")).collect(),
+        exhausted: summary.exhausted,
+        stopped_at_run_cap: summary.stopped_at_run_cap,
+        first_failure: summary.first_failure.as_ref().map(|found| ShardFailure {
+            run_index: found.run_index,
+            seed: (found.origin == Origin::Seed).then_some(found.seed),
+            token: found.token(),
+            kind: found.failure.kind_name(),
+            message: found
+                .failure
+                .message
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .to_string(),
+        }),
+    };
+    if let Err(error) = record.write(&directory) {
+        eprintln!(
+            "asyncsim: could not write the shard summary to {}: {error}",
+            directory.display()
+        );
+    }
 }
 
 trait KindName {

@@ -7,10 +7,13 @@
 //! asyncsim-trace svg FILE [-o OUT]        self-contained SVG timeline
 //! asyncsim-trace html FILE [-o OUT]       HTML page with the SVG and hover details
 //! asyncsim-trace diff A B                 the first event where two traces differ
+//! asyncsim-trace merge [DIR|FILE]...      one report from the shard summaries of a CI matrix
 //! ```
 //!
-//! Exit status: 0 on success (and for `diff`, identical traces), 1 when
-//! `diff` finds a difference, 2 on a usage error or an unreadable file.
+//! Exit status: 0 on success (and for `diff`, identical traces; for `merge`,
+//! every test passed on every shard), 1 when `diff` finds a difference or
+//! `merge` a failure or a missing shard, 2 on a usage error or an unreadable
+//! file.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -21,6 +24,7 @@ use std::process::ExitCode;
 
 use asyncsim_harness::diff::first_divergence;
 use asyncsim_harness::render;
+use asyncsim_harness::shard_summary::{self, ShardSummary};
 use asyncsim_harness::trace_file;
 use asyncsim_sim::Trace;
 
@@ -35,12 +39,15 @@ usage:
   asyncsim-trace svg FILE [-o OUT]        self-contained SVG timeline
   asyncsim-trace html FILE [-o OUT]       HTML page with the SVG timeline and hover details
   asyncsim-trace diff A B                 the first event where two traces differ, with context
+  asyncsim-trace merge [DIR|FILE]...      merge the shard summaries that ASYNCSIM_SHARD=i/n runs wrote
+                                          (default DIR: target/asyncsim/shards) into one report per test
   asyncsim-trace --help | --version
 
 FILE is a trace file written by the asyncsim harness (asyncsim::harness::trace_file::save).
 Without -o, output goes to standard output. --width defaults to $COLUMNS, else 100.
 
-exit status: 0 success (diff: identical), 1 diff found a difference, 2 usage or file error
+exit status: 0 success (diff: identical; merge: all passed, no shard missing),
+             1 diff found a difference or merge a failure or a missing shard, 2 usage or file error
 ";
 
 /// A failure that ends the command with status 2.
@@ -198,6 +205,38 @@ fn run(args: &[String]) -> Result<ExitCode, CliError> {
                     Ok(ExitCode::from(1))
                 }
             }
+        }
+        "merge" => {
+            let options = parse_options(rest, false, false)?;
+            let mut inputs = options.files.clone();
+            if inputs.is_empty() {
+                inputs.push(PathBuf::from("target/asyncsim/shards"));
+            }
+            let mut summaries = Vec::new();
+            for input in &inputs {
+                if input.is_dir() {
+                    summaries.extend(shard_summary::load_directory(input).map_err(CliError)?);
+                } else {
+                    summaries.push(ShardSummary::load(input).map_err(CliError)?);
+                }
+            }
+            if summaries.is_empty() {
+                return Err(CliError(format!(
+                    "no shard summaries in {}: run the tests with ASYNCSIM_SHARD=i/n first",
+                    inputs
+                        .iter()
+                        .map(|input| format!("`{}`", input.display()))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            }
+            let report = shard_summary::merge(summaries);
+            output(&format!("{report}\n"), None)?;
+            Ok(if report.passed() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
         other => Err(usage_error(format!("unknown command `{other}`"))),
     }
