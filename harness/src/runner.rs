@@ -210,6 +210,7 @@ fn write_shard_summary(
                 .unwrap_or_default()
                 .to_string(),
         }),
+        sometimes: summary.sometimes.clone(),
     };
     if let Err(error) = record.write(&directory) {
         eprintln!(

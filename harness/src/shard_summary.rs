@@ -46,6 +46,10 @@ pub struct ShardSummary {
     pub stopped_at_run_cap: bool,
     /// The shard's first failure (lowest run index), if any.
     pub first_failure: Option<ShardFailure>,
+    /// Each `asyncsim::sometimes` name the shard's runs reached, with the
+    /// number of runs in which it held.
+    #[serde(default)]
+    pub sometimes: BTreeMap<String, u64>,
 }
 
 /// A failure as a shard summary records it.
@@ -140,6 +144,9 @@ pub struct MergedTest {
     /// A bounded search: every shard present and exhausted (the shards'
     /// parts are disjoint and together the whole space).
     pub exhausted: Option<bool>,
+    /// Each `asyncsim::sometimes` name, with the runs it held in over all
+    /// shards (0: reached but never held anywhere).
+    pub sometimes: BTreeMap<String, u64>,
 }
 
 impl MergedTest {
@@ -184,6 +191,7 @@ impl MergedReport {
 ///     exhausted: None,
 ///     stopped_at_run_cap: false,
 ///     first_failure: None,
+///     sometimes: Default::default(),
 /// };
 /// let report = merge(vec![shard(1, &["01", "02"]), shard(2, &["02", "03"])]);
 /// assert_eq!(report.tests[0].runs, 20);
@@ -221,7 +229,14 @@ pub fn merge(summaries: Vec<ShardSummary>) -> MergedReport {
             } else {
                 None
             };
+            let mut sometimes: BTreeMap<String, u64> = BTreeMap::new();
+            for shard in &shards {
+                for (name, runs) in &shard.sometimes {
+                    *sometimes.entry(name.clone()).or_default() += runs;
+                }
+            }
             MergedTest {
+                sometimes,
                 strategy: strategies.into_iter().collect::<Vec<_>>().join(", "),
                 shards: count,
                 present: present.into_iter().collect(),
@@ -257,6 +272,19 @@ impl fmt::Display for MergedReport {
                 None => {}
             }
             writeln!(f)?;
+            let never: Vec<&str> = test
+                .sometimes
+                .iter()
+                .filter(|(_, runs)| **runs == 0)
+                .map(|(name, _)| name.as_str())
+                .collect();
+            if !never.is_empty() {
+                writeln!(
+                    f,
+                    "  sometimes never held on any shard: {}",
+                    never.join(", ")
+                )?;
+            }
             let missing = test.missing();
             if !missing.is_empty() {
                 let list: Vec<String> = missing
@@ -286,5 +314,69 @@ impl fmt::Display for MergedReport {
             failed,
             if self.passed() { "" } else { " or incomplete" }
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shard(shard: u64, sometimes: &[(&str, u64)], failure_at: Option<u64>) -> ShardSummary {
+        ShardSummary {
+            format: FORMAT.to_string(),
+            test: "lease".to_string(),
+            strategy: "mix".to_string(),
+            shard,
+            shards: 3,
+            runs: 100,
+            failures: u64::from(failure_at.is_some()),
+            schedule_hashes: vec![format!("{shard:016x}")],
+            exhausted: None,
+            stopped_at_run_cap: false,
+            first_failure: failure_at.map(|run_index| ShardFailure {
+                run_index,
+                seed: Some(run_index),
+                token: format!("as1..{run_index:08x}"),
+                kind: "Panic".to_string(),
+                message: "boom".to_string(),
+            }),
+            sometimes: sometimes
+                .iter()
+                .map(|(name, runs)| (name.to_string(), *runs))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn sometimes_counts_add_up_and_the_lowest_failing_index_wins() {
+        let report = merge(vec![
+            shard(2, &[("renewed", 0), ("expired", 4)], Some(7)),
+            shard(1, &[("renewed", 0)], Some(9)),
+            shard(3, &[("expired", 1)], None),
+        ]);
+        let test = &report.tests[0];
+        assert_eq!(test.sometimes["expired"], 5);
+        assert_eq!(test.sometimes["renewed"], 0);
+        assert_eq!(test.first_failure.as_ref().unwrap().run_index, 7);
+        assert_eq!(test.distinct_schedules, 3);
+        assert!(test.missing().is_empty());
+        let text = report.to_string();
+        assert!(
+            text.contains("sometimes never held on any shard: renewed"),
+            "{text}"
+        );
+        assert!(!report.passed());
+    }
+
+    #[test]
+    fn a_summary_round_trips_through_its_file() {
+        let directory =
+            std::env::temp_dir().join(format!("asyncsim-shard-summary-{}", std::process::id()));
+        let written = shard(2, &[("expired", 3)], Some(4));
+        let path = written.write(&directory).unwrap();
+        assert!(path.ends_with("lease.shard-2-of-3.json"));
+        assert_eq!(ShardSummary::load(&path).unwrap(), written);
+        assert_eq!(load_directory(&directory).unwrap(), [written]);
+        let _ = std::fs::remove_dir_all(&directory);
     }
 }
