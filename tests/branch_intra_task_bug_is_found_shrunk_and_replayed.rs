@@ -61,6 +61,14 @@ fn the_intra_task_bug_is_found_shrunk_to_one_deviation_and_replayed() {
             .contains("polled branch 2 before branch 1"),
         "{failure}"
     );
+    // The report's schedule says it in words too.
+    assert!(
+        failure
+            .schedule_text()
+            .contains("`main` polled branch 2 before branch 1"),
+        "{}",
+        failure.schedule_text()
+    );
     // A trace file keeps the event.
     let file = asyncsim::harness::trace_file::to_string(&failure.trace);
     assert_eq!(

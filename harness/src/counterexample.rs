@@ -4,7 +4,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 use asyncsim_sim::trace::format_ns;
-use asyncsim_sim::{Deviation, Draw, DrawLabel, Failure, Tape, Trace};
+use asyncsim_sim::{Deviation, Draw, DrawLabel, EventKind, Failure, Tape, Trace};
 
 /// Where a counterexample came from, which decides how to replay it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -95,6 +95,19 @@ impl Counterexample {
 /// value, a start order, and whatever labels come later — reads as its
 /// label, value and range.
 pub(crate) fn describe_schedule(tape: &Tape, details: &[Deviation], trace: &Trace) -> String {
+    // Each nonzero `branch` draw left one event in the trace, in order
+    // (`select!` and friends: the order; `explore_polls`: the yield), which
+    // says in words which task polled which branch first.
+    let mut branch_events = trace
+        .events()
+        .iter()
+        .filter(|event| {
+            matches!(
+                event.kind,
+                EventKind::BranchOrder { .. } | EventKind::PollYield
+            )
+        })
+        .filter(|_| !trace.is_truncated());
     let mut lines = tape
         .draws()
         .iter()
@@ -103,6 +116,15 @@ pub(crate) fn describe_schedule(tape: &Tape, details: &[Deviation], trace: &Trac
         .map(
             |(index, draw)| match details.iter().find(|deviation| deviation.draw == index) {
                 Some(deviation) => explain_deviation(deviation, trace),
+                None if draw.label == DrawLabel::Branch => match branch_events.next() {
+                    Some(event) => format!(
+                        "at step {} `{}` {}",
+                        event.step,
+                        event.task.map_or("?", |task| trace.task_name(task)),
+                        trace.describe(event)
+                    ),
+                    None => describe_draw(index, draw),
+                },
                 None => describe_draw(index, draw),
             },
         )
