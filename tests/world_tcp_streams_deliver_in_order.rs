@@ -178,3 +178,42 @@ fn a_stream_from_another_run_is_an_error_not_a_hang() {
     assert!(write.contains("another run"), "{write}");
     assert!(accept.contains("another run"), "{accept}");
 }
+
+#[test]
+fn socket_events_are_in_the_trace_and_a_blocked_read_is_named_in_the_deadlock_report() {
+    let run = asyncsim::Sim::new(asyncsim::Config::new()).run(async {
+        node::Builder::new("server").start(|| async {
+            let listener = TcpListener::bind("0.0.0.0:6379").await.unwrap();
+            let (mut stream, _) = listener.accept().await.unwrap();
+            stream.write_all(b"hi").await.unwrap();
+            // Keeps the stream open and never writes again.
+            std::future::pending::<()>().await;
+        });
+        asyncsim::time::sleep(Duration::from_millis(1)).await;
+        let mut stream = TcpStream::connect("server:6379").await.unwrap();
+        let mut hi = [0u8; 2];
+        stream.read_exact(&mut hi).await.unwrap();
+        let mut more = [0u8; 1];
+        let _ = stream.read(&mut more).await; // nothing comes: a deadlock
+    });
+    let text = run.trace.to_string();
+    for line in [
+        "net accept TcpStream#1 (server:6379 -> main:49152)",
+        "net connect TcpStream#0 (main:49152 -> server:6379)",
+        "net send 2 bytes on TcpStream#1 (server:6379 -> main:49152)",
+        "net deliver 2 bytes on TcpStream#0 (main:49152 -> server:6379)",
+    ] {
+        assert!(text.contains(line), "no `{line}` in\n{text}");
+    }
+    let failure = run.result.unwrap_err();
+    assert_eq!(failure.kind, asyncsim::FailureKind::Deadlock);
+    let blocked: Vec<String> = failure
+        .blocked
+        .iter()
+        .map(|task| task.waiting_on.clone())
+        .collect();
+    assert!(
+        blocked.contains(&"read of TcpStream#0 (main:49152 -> server:6379)".to_string()),
+        "{blocked:?}"
+    );
+}

@@ -44,7 +44,7 @@ use std::io;
 use std::path::Path;
 
 use asyncsim_sim::trace::{
-    Event, EventKind, ResourceKind, TaskId, TaskInfo, Trace, WaitOn, Warning,
+    Event, EventKind, NetOp, ResourceKind, SocketWait, TaskId, TaskInfo, Trace, WaitOn, Warning,
 };
 use serde::{Deserialize, Serialize};
 
@@ -126,6 +126,7 @@ enum WaitRecord {
     Timer { deadline_ns: u64 },
     PoolJob { job: u32 },
     Resource { resource: String, id: u32 },
+    Socket { op: String, socket: u32 },
 }
 
 #[derive(Serialize, Deserialize, Clone, Copy)]
@@ -157,6 +158,7 @@ enum KindRecord {
     Crash { node: u32 },
     BranchOrder { live: u32, value: u32 },
     PollYield,
+    Net { op: String, socket: u32, bytes: u32 },
     Mark { label: u32 },
     Warning { warning: WarningRecord },
 }
@@ -202,6 +204,17 @@ const RESOURCE_KINDS: [ResourceKind; 8] = [
     ResourceKind::Channel,
 ];
 
+const SOCKET_WAITS: [SocketWait; 3] = [SocketWait::Read, SocketWait::Accept, SocketWait::Recv];
+
+const NET_OPS: [NetOp; 6] = [
+    NetOp::Connect,
+    NetOp::Accept,
+    NetOp::Send,
+    NetOp::Deliver,
+    NetOp::Drop,
+    NetOp::Reset,
+];
+
 fn wait_record(on: WaitOn) -> WaitRecord {
     match on {
         WaitOn::Unknown => WaitRecord::Unknown,
@@ -212,6 +225,10 @@ fn wait_record(on: WaitOn) -> WaitRecord {
         WaitOn::Resource(kind, id) => WaitRecord::Resource {
             resource: kind.name().to_string(),
             id,
+        },
+        WaitOn::Socket { op, socket } => WaitRecord::Socket {
+            op: op.name().to_string(),
+            socket,
         },
     }
 }
@@ -231,6 +248,15 @@ fn wait_from(record: WaitRecord) -> Result<WaitOn, TraceFileError> {
                     TraceFileError::Inconsistent(format!("unknown resource kind {resource:?}"))
                 })?;
             WaitOn::Resource(*kind, id)
+        }
+        WaitRecord::Socket { op, socket } => {
+            let op = SOCKET_WAITS
+                .iter()
+                .find(|wait| wait.name() == op)
+                .ok_or_else(|| {
+                    TraceFileError::Inconsistent(format!("unknown socket wait {op:?}"))
+                })?;
+            WaitOn::Socket { op: *op, socket }
         }
     })
 }
@@ -258,6 +284,11 @@ fn kind_record(kind: EventKind) -> KindRecord {
         EventKind::Crash { node } => KindRecord::Crash { node },
         EventKind::BranchOrder { live, value } => KindRecord::BranchOrder { live, value },
         EventKind::PollYield => KindRecord::PollYield,
+        EventKind::Net { op, socket, bytes } => KindRecord::Net {
+            op: op.name().to_string(),
+            socket,
+            bytes,
+        },
         EventKind::Mark { label } => KindRecord::Mark { label },
         EventKind::Warning(warning) => KindRecord::Warning {
             warning: match warning {
@@ -290,6 +321,17 @@ fn kind_from(record: KindRecord) -> Result<EventKind, TraceFileError> {
         KindRecord::Crash { node } => EventKind::Crash { node },
         KindRecord::BranchOrder { live, value } => EventKind::BranchOrder { live, value },
         KindRecord::PollYield => EventKind::PollYield,
+        KindRecord::Net { op, socket, bytes } => {
+            let op = NET_OPS
+                .iter()
+                .find(|net| net.name() == op)
+                .ok_or_else(|| TraceFileError::Inconsistent(format!("unknown net event {op:?}")))?;
+            EventKind::Net {
+                op: *op,
+                socket,
+                bytes,
+            }
+        }
         KindRecord::Mark { label } => EventKind::Mark { label },
         KindRecord::Warning { warning } => EventKind::Warning(match warning {
             WarningRecord::DestroyedPending => Warning::DestroyedPending,

@@ -111,6 +111,69 @@ pub enum WaitOn {
     PoolJob(u32),
     /// A sync primitive, by kind and per-run id.
     Resource(ResourceKind, u32),
+    /// A socket of the simulated world (`net`): what the task waits for,
+    /// and the socket, named by an interned label ("TcpStream#3 (main:49152
+    /// -> server:6379)"; see [`Trace::label`]).
+    Socket {
+        /// Reading, accepting or receiving.
+        op: SocketWait,
+        /// The socket's label.
+        socket: u32,
+    },
+}
+
+/// What a task waits for on a socket ([`WaitOn::Socket`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum SocketWait {
+    /// Bytes (or EOF) on a stream.
+    Read,
+    /// A connection on a listener.
+    Accept,
+    /// A datagram.
+    Recv,
+}
+
+impl SocketWait {
+    /// The word a report uses.
+    pub fn name(self) -> &'static str {
+        match self {
+            SocketWait::Read => "read",
+            SocketWait::Accept => "accept",
+            SocketWait::Recv => "receive",
+        }
+    }
+}
+
+/// What the simulated network did ([`EventKind::Net`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum NetOp {
+    /// A connection was set up (recorded by the connecting task).
+    Connect,
+    /// A listener handed out a connection.
+    Accept,
+    /// Bytes or a datagram left (their arrival is already drawn).
+    Send,
+    /// Bytes or a datagram were read.
+    Deliver,
+    /// A datagram was lost (loss, a cut, a full buffer, no listener).
+    Drop,
+    /// A stream was reset or timed out (the peer crashed, or a cut
+    /// outlived `tcp_timeout`).
+    Reset,
+}
+
+impl NetOp {
+    /// The word a trace line uses.
+    pub fn name(self) -> &'static str {
+        match self {
+            NetOp::Connect => "connect",
+            NetOp::Accept => "accept",
+            NetOp::Send => "send",
+            NetOp::Deliver => "deliver",
+            NetOp::Drop => "drop",
+            NetOp::Reset => "reset",
+        }
+    }
 }
 
 /// Warnings mirrored from asyncio's debug mode.
@@ -234,6 +297,15 @@ pub enum EventKind {
     },
     /// `explore_polls` drew to yield before polling the future it wraps.
     PollYield,
+    /// The simulated network did something to a socket (`net`).
+    Net {
+        /// What happened.
+        op: NetOp,
+        /// The socket's interned label (see [`Trace::label`]).
+        socket: u32,
+        /// How many bytes (0 when it does not apply).
+        bytes: u32,
+    },
 }
 
 /// One thing that happened: at `step` (polls so far), at virtual `time_ns`,
@@ -490,6 +562,12 @@ impl Trace {
             EventKind::Crash { node } => format!("dropped: node {node} crashed"),
             EventKind::BranchOrder { live, value } => crate::branch::describe_order(live, value),
             EventKind::PollYield => "explore_polls: yielded before polling".to_string(),
+            EventKind::Net { op, socket, bytes } => match op {
+                NetOp::Send | NetOp::Deliver => {
+                    format!("net {} {bytes} bytes on {}", op.name(), self.label(socket))
+                }
+                _ => format!("net {} {}", op.name(), self.label(socket)),
+            },
         }
     }
 
@@ -502,6 +580,7 @@ impl Trace {
             WaitOn::Timer { deadline_ns } => format!("timer at {}", format_ns(deadline_ns)),
             WaitOn::PoolJob(job) => format!("pool job {job}"),
             WaitOn::Resource(kind, id) => format!("{}#{id}", kind.name()),
+            WaitOn::Socket { op, socket } => format!("{} of {}", op.name(), self.label(socket)),
         }
     }
 
@@ -651,6 +730,7 @@ fn wait_code(on: WaitOn) -> u64 {
         WaitOn::Timer { deadline_ns } => 2 ^ deadline_ns.rotate_left(8),
         WaitOn::PoolJob(job) => 3 | (u64::from(job) << 8),
         WaitOn::Resource(kind, id) => 4 | ((kind as u64) << 4) | (u64::from(id) << 8),
+        WaitOn::Socket { op, socket } => 6 | ((op as u64) << 4) | (u64::from(socket) << 8),
     }
 }
 
@@ -679,6 +759,11 @@ fn kind_code(kind: &EventKind) -> (u64, u64) {
         // 32 and up: select's (`crate::branch`); the world appends from 19.
         EventKind::BranchOrder { live, value } => (32, u64::from(live) << 32 | u64::from(value)),
         EventKind::PollYield => (33, 0),
+        // The world's, from 19.
+        EventKind::Net { op, socket, bytes } => (
+            19,
+            op as u64 | (u64::from(socket) << 8) | (u64::from(bytes) << 40),
+        ),
     }
 }
 

@@ -322,6 +322,7 @@ impl Model {
                 | EventKind::SlowPoll { .. }
                 | EventKind::BranchOrder { .. }
                 | EventKind::PollYield
+                | EventKind::Net { .. }
                 | EventKind::Warning(_) => {}
             }
         }

@@ -17,6 +17,7 @@ use std::task::{Context, Poll, Waker};
 
 use super::{park_reader, wake_reader_at, Protocol, ToAddress};
 use crate::cx::NodeId;
+use crate::trace::{EventKind, NetOp, SocketWait, WaitOn};
 use crate::world::{cx, same_run, world, World, WorldRc};
 
 /// A listener's state.
@@ -29,6 +30,8 @@ pub(crate) struct ListenerState {
     acceptor: Option<Waker>,
     acceptor_timer: Option<(u64, u64)>,
     open: bool,
+    /// The interned trace label, made when first needed.
+    label: Option<u32>,
 }
 
 struct Segment {
@@ -67,6 +70,40 @@ pub(crate) struct Connection {
     dropped: [bool; 2],
     /// `TcpStream#n` of each end.
     names: [u32; 2],
+    /// Each end's interned trace label, made when first needed.
+    labels: [Option<u32>; 2],
+}
+
+impl World {
+    /// The trace label of one end of a connection: "TcpStream#3
+    /// (main:49152 -> server:6379)".
+    fn stream_label(&mut self, connection: usize, side: usize) -> u32 {
+        let c = &self.net.connections[connection];
+        if let Some(label) = c.labels[side] {
+            return label;
+        }
+        let text = format!(
+            "TcpStream#{} ({}:{} -> {}:{})",
+            c.names[side],
+            self.nodes[c.nodes[side] as usize].name,
+            c.addrs[side].port(),
+            self.nodes[c.nodes[1 - side] as usize].name,
+            c.addrs[1 - side].port()
+        );
+        let label = cx::intern_label(&text);
+        self.net.connections[connection].labels[side] = Some(label);
+        label
+    }
+
+    /// Records a network event on one end of a connection.
+    fn record_stream(&mut self, connection: usize, side: usize, op: NetOp, bytes: usize) {
+        let socket = self.stream_label(connection, side);
+        cx::record(EventKind::Net {
+            op,
+            socket,
+            bytes: bytes.min(u32::MAX as usize) as u32,
+        });
+    }
 }
 
 impl Connection {
@@ -344,6 +381,7 @@ impl TcpListener {
                 acceptor: None,
                 acceptor_timer: None,
                 open: true,
+                label: None,
             });
             index
         };
@@ -378,6 +416,7 @@ impl TcpListener {
         match state.backlog.front() {
             Some(&(ready_ns, connection)) if ready_ns <= now => {
                 state.backlog.pop_front();
+                world.record_stream(connection, 1, NetOp::Accept, 0);
                 let c = &mut world.net.connections[connection];
                 let peer = c.addrs[0];
                 let stream = TcpStream {
@@ -395,6 +434,16 @@ impl TcpListener {
                     context.waker(),
                     next,
                 );
+                let socket = *state.label.get_or_insert_with(|| {
+                    cx::intern_label(&format!(
+                        "TcpListener ({}:{})",
+                        world.nodes[node].name, state.port
+                    ))
+                });
+                cx::set_waiting_on(WaitOn::Socket {
+                    op: SocketWait::Accept,
+                    socket,
+                });
                 Poll::Pending
             }
         }
@@ -493,6 +542,7 @@ impl TcpStream {
                             write_shut: [false, false],
                             dropped: [false, false],
                             names: [first, first + 1],
+                            labels: [None, None],
                         });
                         let state = &mut world.net.listeners[listener];
                         let position = state
@@ -544,6 +594,10 @@ impl TcpStream {
                     }
                     _ => {
                         drop(world);
+                        stream
+                            .world
+                            .borrow_mut()
+                            .record_stream(stream.connection, 0, NetOp::Connect, 0);
                         Ok(stream)
                     }
                 }
@@ -594,6 +648,7 @@ impl TcpStream {
         let now = cx::now_ns("asyncsim::net::TcpStream::read");
         let c = &mut world.net.connections[self.connection];
         if let Some(kind) = c.error_at(self.side, now) {
+            world.record_stream(self.connection, self.side, NetOp::Reset, 0);
             return Poll::Ready(Err(self.error(world, kind)));
         }
         let c = &mut world.net.connections[self.connection];
@@ -619,6 +674,7 @@ impl TcpStream {
                         pipe.offset = 0;
                     }
                 }
+                world.record_stream(self.connection, self.side, NetOp::Deliver, copied);
                 return Poll::Ready(Ok(copied));
             }
         } else if matches!(pipe.fin_ns, Some(fin) if fin <= now) || buf.is_empty() {
@@ -638,6 +694,11 @@ impl TcpStream {
             context.waker(),
             next,
         );
+        let socket = world.stream_label(self.connection, self.side);
+        cx::set_waiting_on(WaitOn::Socket {
+            op: SocketWait::Read,
+            socket,
+        });
         Poll::Pending
     }
 
@@ -648,6 +709,7 @@ impl TcpStream {
         let now = cx::now_ns("asyncsim::net::TcpStream::write");
         let c = &world.net.connections[self.connection];
         if let Some(kind) = c.error_at(self.side, now) {
+            world.record_stream(self.connection, self.side, NetOp::Reset, 0);
             return Err(self.error(world, kind));
         }
         if c.write_shut[self.side] {
@@ -660,6 +722,7 @@ impl TcpStream {
             return Ok(0);
         }
         if !c.dropped[1 - self.side] {
+            world.record_stream(self.connection, self.side, NetOp::Send, buf.len());
             send(world, self.connection, self.side, Some(buf.to_vec()));
         }
         Ok(buf.len())

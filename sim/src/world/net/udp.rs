@@ -10,6 +10,7 @@ use std::task::{Context, Poll, Waker};
 
 use super::{park_reader, wake_reader_at, Address, Protocol, ToAddress};
 use crate::cx::NodeId;
+use crate::trace::{EventKind, NetOp, SocketWait, WaitOn};
 use crate::world::{cx, same_run, world, World, WorldRc};
 
 /// A receive buffer holds this many datagrams unless set otherwise.
@@ -36,6 +37,8 @@ pub(crate) struct UdpState {
     reader_timer: Option<(u64, u64)>,
     connected: Option<SocketAddr>,
     open: bool,
+    /// The interned trace label, made when first needed.
+    label: Option<u32>,
 }
 
 impl UdpState {
@@ -114,6 +117,7 @@ impl UdpSocket {
                 reader_timer: None,
                 connected: None,
                 open: true,
+                label: None,
             });
             index
         };
@@ -152,10 +156,38 @@ impl UdpSocket {
         self.send_datagram(buf, &address)
     }
 
+    /// This socket's trace label: "UdpSocket (main:5000)".
+    fn label(&self, world: &mut World) -> u32 {
+        let state = &world.net.udp[self.socket];
+        match state.label {
+            Some(label) => label,
+            None => {
+                let text = format!(
+                    "UdpSocket ({}:{})",
+                    world.nodes[state.node as usize].name, state.port
+                );
+                let label = cx::intern_label(&text);
+                world.net.udp[self.socket].label = Some(label);
+                label
+            }
+        }
+    }
+
+    /// Records a network event on this socket.
+    fn record(&self, world: &mut World, op: NetOp, bytes: usize) {
+        let socket = self.label(world);
+        cx::record(EventKind::Net {
+            op,
+            socket,
+            bytes: bytes.min(u32::MAX as usize) as u32,
+        });
+    }
+
     fn send_datagram(&self, buf: &[u8], address: &Address) -> io::Result<usize> {
         let mut world = self.world.borrow_mut();
         let world = &mut *world;
         self.check(world)?;
+        self.record(world, NetOp::Send, buf.len());
         let (from_node, from_port) = {
             let state = &world.net.udp[self.socket];
             (state.node, state.port)
@@ -163,9 +195,11 @@ impl UdpSocket {
         let (to_node, to_port) = world.resolve(address, from_node as usize)?;
         let to_node = to_node as u32;
         let Some(&target) = world.net.bound.get(&(to_node, Protocol::Udp, to_port)) else {
+            self.record(world, NetOp::Drop, buf.len());
             return Ok(buf.len());
         };
         if world.net.is_cut(from_node, to_node) {
+            self.record(world, NetOp::Drop, buf.len());
             return Ok(buf.len());
         }
         let config = world.net.config(from_node, to_node);
@@ -189,6 +223,7 @@ impl UdpSocket {
                 describe("dropped")
             })
         {
+            self.record(world, NetOp::Drop, buf.len());
             return Ok(buf.len());
         }
         let copies = if from_node != to_node
@@ -245,6 +280,7 @@ impl UdpSocket {
                     }
                     let count = datagram.data.len().min(buf.len());
                     buf[..count].copy_from_slice(&datagram.data[..count]);
+                    self.record(world, NetOp::Deliver, count);
                     return Poll::Ready(Ok((count, datagram.from)));
                 }
                 None => {
@@ -255,6 +291,11 @@ impl UdpSocket {
                         context.waker(),
                         next,
                     );
+                    let socket = self.label(world);
+                    cx::set_waiting_on(WaitOn::Socket {
+                        op: SocketWait::Recv,
+                        socket,
+                    });
                     return Poll::Pending;
                 }
             }
