@@ -123,3 +123,60 @@ fn a_full_receive_buffer_drops_what_does_not_fit() {
         assert_eq!(inbox.dropped_full(), 7);
     });
 }
+
+#[test]
+fn with_faults_off_a_lossy_duplicating_link_delivers_each_datagram_once() {
+    let config = || fixed().loss(0.5).duplicate(0.5);
+    asyncsim::check(
+        Explore::new()
+            .runs(200)
+            .config(asyncsim::Config::new().faults(false)),
+        move || async move {
+            let got = exchange(config()).await;
+            assert_eq!(got, (0..COUNT).collect::<Vec<_>>());
+        },
+    );
+}
+
+#[test]
+fn buggify_is_true_at_its_configured_rate_and_never_with_faults_off() {
+    let body = || async {
+        let mut hits = 0u32;
+        for _ in 0..100 {
+            hits += u32::from(asyncsim::fault::buggify());
+        }
+        hits
+    };
+    let on = asyncsim::Sim::new(asyncsim::Config::new().seed(3).buggify(0.2)).run(body());
+    let hits = on.result.unwrap();
+    assert!((5..40).contains(&hits), "{hits} of 100 at rate 0.2");
+    let off =
+        asyncsim::Sim::new(asyncsim::Config::new().seed(3).buggify(0.2).faults(false)).run(body());
+    assert_eq!(off.result.unwrap(), 0);
+    assert!(
+        off.tape.draws().is_empty(),
+        "faults off makes no fault draws"
+    );
+    let default = asyncsim::Sim::new(asyncsim::Config::new().seed(3)).run(body());
+    assert_eq!(default.result.unwrap(), 0, "the default rate is 0");
+}
+
+#[test]
+fn config_net_sets_every_links_default() {
+    let config = asyncsim::Config::new().net(fixed().loss(1.0));
+    let run = asyncsim::Sim::new(config).run(async {
+        let inbox = UdpSocket::bind("0.0.0.0:9000").await.unwrap();
+        node::Builder::new("sender").start(|| async {
+            let socket = UdpSocket::bind("0.0.0.0:0").await.unwrap();
+            socket.send_to(b"x", "main:9000").await.unwrap();
+        });
+        let mut buf = [0u8; 1];
+        asyncsim::time::timeout(Duration::from_secs(1), inbox.recv_from(&mut buf))
+            .await
+            .is_err()
+    });
+    assert!(
+        run.result.unwrap(),
+        "a datagram crossed a link configured to lose all"
+    );
+}
