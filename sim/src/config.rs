@@ -65,6 +65,11 @@ pub struct Config {
     /// The probability that `fault::buggify()` is true (under Random and
     /// PCT, with faults on); 0 by default: never.
     pub buggify: f64,
+    /// Virtual time every poll of a task costs (0 by default: polls take no
+    /// time, and the clock moves only when nothing is runnable). Opt in so a
+    /// busy loop (`while !flag { yield_now().await }`) sees timers fire, and
+    /// CPU-heavy polls have a width in the timeline.
+    pub poll_cost_ns: u64,
 }
 
 /// asyncio's default executor has `min(32, cpu_count + 4)` workers. A
@@ -91,6 +96,7 @@ impl Default for Config {
             faults: true,
             net: NetConfig::default(),
             buggify: 0.0,
+            poll_cost_ns: 0,
         }
     }
 }
@@ -123,6 +129,34 @@ impl Config {
     /// Sets the virtual-time limit.
     pub fn time_limit(mut self, limit: Duration) -> Config {
         self.time_limit_ns = duration_to_ns(limit);
+        self
+    }
+
+    /// Gives every poll a virtual cost: the clock advances by `cost` after
+    /// each poll of a task, so a task spinning on `yield_now` for a timer's
+    /// flag sees the timer fire instead of spinning to the step limit.
+    ///
+    /// ```
+    /// use std::{cell::Cell, rc::Rc, time::Duration};
+    /// use asyncsim::{Config, Sim};
+    ///
+    /// let config = Config::new().poll_cost(Duration::from_millis(1));
+    /// let run = Sim::new(config).run(async {
+    ///     let flag = Rc::new(Cell::new(false));
+    ///     let setter = flag.clone();
+    ///     asyncsim::spawn(async move {
+    ///         asyncsim::time::sleep(Duration::from_secs(1)).await;
+    ///         setter.set(true);
+    ///     });
+    ///     while !flag.get() {
+    ///         asyncsim::yield_now().await; // busy-waits: each poll costs 1 ms
+    ///     }
+    /// });
+    /// assert!(run.result.is_ok());
+    /// assert!(run.elapsed() >= Duration::from_secs(1));
+    /// ```
+    pub fn poll_cost(mut self, cost: Duration) -> Config {
+        self.poll_cost_ns = duration_to_ns(cost);
         self
     }
 

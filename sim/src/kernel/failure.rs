@@ -129,7 +129,7 @@ impl State {
             .map(|task| format!("`{}`", self.trace.tasks[*task as usize].name))
             .collect();
         let message = format!(
-            "step limit: the run made {} polls (Config::max_steps) without finishing; still runnable: {} (a livelock or a busy loop on yield_now? raise the limit with Config::max_steps if the program really is that long)",
+            "step limit: the run made {} polls (Config::max_steps) without finishing; still runnable: {} (a livelock, or a busy loop on yield_now waiting for time to pass? virtual time moves only when nothing is runnable, unless Config::poll_cost gives each poll a cost; raise the limit with Config::max_steps if the program really is that long)",
             self.config.max_steps,
             runnable.join(", ")
         );

@@ -149,6 +149,22 @@ impl Core {
         if state.held_ns > 0 {
             Self::end_held_poll(state, task);
         }
+        if state.config.poll_cost_ns > 0 {
+            Self::spend_poll_cost(state);
+        }
+    }
+
+    /// `Config::poll_cost`: the poll took virtual time. Like a blocking
+    /// sleep, but not holding the loop for the slow-poll report.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn spend_poll_cost(state: &mut State) {
+        state.clock.now_ns = state.clock.now_ns.saturating_add(state.config.poll_cost_ns);
+        state.flush_deferred();
+        if state.clock.now_ns > state.config.time_limit_ns {
+            let limit = state.clock.now_ns;
+            state.fail_time_limit(limit);
+        }
     }
 
     /// A poll that held the loop (blocking sleeps): a slow poll if long
