@@ -12,7 +12,7 @@ use asyncsim::{Config, FailureKind, Sim, Strategy};
 async fn busy_wait() -> u64 {
     let flag = Rc::new(Cell::new(false));
     let setter = flag.clone();
-    asyncsim::spawn(async move {
+    let _setter = asyncsim::spawn(async move {
         asyncsim::time::sleep(Duration::from_secs(1)).await;
         setter.set(true);
     });
