@@ -138,18 +138,18 @@ impl Config {
     ///
     /// ```
     /// use std::{cell::Cell, rc::Rc, time::Duration};
-    /// use asyncsim::{Config, Sim};
+    /// use asyncsim_sim::{Config, Sim};
     ///
     /// let config = Config::new().poll_cost(Duration::from_millis(1));
     /// let run = Sim::new(config).run(async {
     ///     let flag = Rc::new(Cell::new(false));
     ///     let setter = flag.clone();
-    ///     asyncsim::spawn(async move {
-    ///         asyncsim::time::sleep(Duration::from_secs(1)).await;
+    ///     let _setter = asyncsim_sim::spawn(async move {
+    ///         asyncsim_sim::time::sleep(Duration::from_secs(1)).await;
     ///         setter.set(true);
     ///     });
     ///     while !flag.get() {
-    ///         asyncsim::yield_now().await; // busy-waits: each poll costs 1 ms
+    ///         asyncsim_sim::yield_now().await; // busy-waits: each poll costs 1 ms
     ///     }
     /// });
     /// assert!(run.result.is_ok());
