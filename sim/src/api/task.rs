@@ -163,7 +163,7 @@ pub(crate) struct JoinSlot<T> {
     inner: RefCell<JoinInner<T>>,
 }
 
-/// The type-erased face of a join slot, for the executor.
+/// The type-erased face of a join slot, for the kernel.
 pub(crate) trait JoinSlotAny {
     /// Resolves the handle with an error and wakes its waiter.
     fn fail(&self, error: JoinError);

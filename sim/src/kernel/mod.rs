@@ -1,33 +1,42 @@
-//! The executor: one thread, one run queue, one virtual clock.
+//! The kernel: one thread, one run queue, one virtual clock; the only code
+//! that mutates a run's state.
 //!
 //! # Data structures
 //!
-//! A run's state lives in one [`State`] behind a `RefCell`, reached from task
-//! code through a thread-local pointer to the running [`Core`] (`raw`); the
-//! running task and whether it woke itself are `Cell`s on the core, so a
-//! self-wake needs no borrow. The state is
-//! never borrowed while user code runs (a poll, a pool job, a destructor), so
-//! user code may call back into the engine (`spawn`, `mark`, `sleep`, wake)
+//! A run's state lives in one [`State`] behind a `RefCell` (its fields are
+//! private to this module and its files), reached from task code through
+//! the thread's current [`Core`] (`wakers::CORE`, set by
+//! `raw::run_as_current`); the running task and whether it woke itself are
+//! `Cell`s on the core, so a self-wake needs no borrow. The state is never
+//! borrowed while user code runs (a poll, a pool job, a destructor), so user
+//! code may call back into the engine (`spawn`, `mark`, `sleep`, wake)
 //! freely.
 //!
-//! - `tasks`: one slot per task, indexed by [`TaskId`]; a slot holds the
-//!   task's cell (its future and join slot in one allocation, polled in place; see
-//!   `raw`), its state and what it waits on. A task's waker is not stored
-//!   anywhere: it is the integer `(run id, task index)`, made when needed.
-//! - `runnable`: the tasks ready to poll, oldest first. A draw of `k` polls
-//!   the `k`-th entry, so 0 is asyncio's FIFO `call_soon` order.
-//! - `timers`: a `BTreeMap` keyed by `(deadline_ns, sequence)`; it holds
-//!   sleeping tasks' wakers and the pool's job completions. Its order is
-//!   fully determined by the key, never by addresses.
-//! - `deferred`: trace events made by pool jobs at virtual times the loop
-//!   has not reached yet; they are released into the trace as the clock
-//!   passes them, so the trace stays in time order.
+//! - `tasks` (`slots.rs`): one slot per task, indexed by [`TaskId`]; a slot
+//!   holds the task's owner (its future and join slot in one allocation,
+//!   polled in place; see `raw`), its state, what it waits on and its node.
+//!   A task's waker is not stored anywhere: it is the integer `(run id, task
+//!   index)`, made when needed (`wakers.rs`).
+//! - `runnable` (`run_queue.rs`): the tasks ready to poll, oldest first. A
+//!   draw of `k` polls the `k`-th entry, so 0 is asyncio's FIFO `call_soon`
+//!   order.
+//! - `clock` (`crate::clock`): virtual now and the timers, keyed by
+//!   `(deadline_ns, sequence)`; they hold sleeping tasks' wakers and the
+//!   pool's job completions. Their order is fully determined by the key,
+//!   never by addresses.
+//! - `pool` (`crate::pool`): pool jobs, workers, and the trace events jobs
+//!   made at virtual times the loop has not reached yet (released into the
+//!   trace as the clock passes them, so the trace stays in time order).
+//! - `boundary` (`boundary.rs`): work for the next step boundary (node
+//!   crashes, callbacks), with `attention` the one flag the step tests for
+//!   it and for a failure.
 //!
-//! # One step
+//! # One step (`step.rs`)
 //!
-//! Fire the timers that are due; if nothing is runnable, jump the clock to the
-//! next timer (or report a deadlock); draw a runnable task; poll it once;
-//! record what happened.
+//! Do the boundary work; fire the timers that are due; if nothing is
+//! runnable, jump the clock to the next timer (or report a deadlock); draw a
+//! runnable task; poll it once; record what happened. `step::Next` says
+//! which, in that order.
 
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
@@ -272,7 +281,7 @@ impl Core {
     /// (or the run's failure), then the end of the run.
     fn run_main<F: Future>(&self, run_key: usize, future: F) -> Result<F::Output, Failure> {
         // The main task's output comes back here directly; its panics always
-        // fail the run, so the executor needs no join slot for it.
+        // fail the run, so the kernel needs no join slot for it.
         let mut output = None;
         self.add_task(
             None,
