@@ -70,8 +70,22 @@ pub(crate) struct Signature {
 }
 
 impl Signature {
+    /// A panic's own location comes from [`Failure::location`]; the
+    /// message adds the locations it names besides (a child's panic
+    /// re-raised through `unwrap`).
     pub(crate) fn of(failure: &Failure) -> Signature {
-        Signature::of_parts(failure.kind, &failure.message)
+        let mut signature = Signature::of_parts(failure.kind, &failure.message);
+        if let (FailureKind::Panic, Some(location)) = (failure.kind, &failure.location) {
+            if let Some(position) = signature
+                .locations
+                .iter()
+                .position(|seen| **seen == **location)
+            {
+                signature.locations.remove(position);
+            }
+            signature.locations.insert(0, location.to_string());
+        }
+        signature
     }
 
     fn of_parts(kind: FailureKind, message: &str) -> Signature {
@@ -165,6 +179,32 @@ mod tests {
             Signature::of_parts(FailureKind::Deadlock, "at src/a.rs:1"),
             Signature::of_parts(FailureKind::Deadlock, "at src/b.rs:2")
         );
+    }
+
+    #[test]
+    fn a_panic_signature_reads_the_failures_location_field() {
+        let run = Sim::new(Config::new()).run(async {
+            let value = 1;
+            assert_eq!(value, 2, "values differ");
+        });
+        let failure = run.result.unwrap_err();
+        let location = failure
+            .location
+            .as_deref()
+            .expect("a panic has its location")
+            .to_string();
+        assert!(
+            location.starts_with("harness/src/classify.rs:"),
+            "{location}"
+        );
+        assert_eq!(Signature::of(&failure).locations[0], location);
+        // The field decides even when the message does not name it.
+        let mut bare = failure.clone();
+        bare.message = "panicked: values differ".to_string();
+        assert_eq!(Signature::of(&bare), Signature::of(&failure));
+        let mut elsewhere = bare.clone();
+        elsewhere.location = Some("harness/src/classify.rs:1".into());
+        assert_ne!(Signature::of(&elsewhere), Signature::of(&failure));
     }
 
     #[test]

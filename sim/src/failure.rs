@@ -68,6 +68,10 @@ pub struct Failure {
     pub time_ns: u64,
     /// The tasks that were blocked (for deadlocks and limits).
     pub blocked: Vec<BlockedTask>,
+    /// For a panic: where it was raised (`file.rs:line`), as the panic hook
+    /// saw it; the message names it too, with any re-raising locations.
+    /// (A boxed `str` keeps `Failure` small: runs return it by value.)
+    pub location: Option<Box<str>>,
 }
 
 impl Failure {
@@ -80,6 +84,7 @@ impl Failure {
             step,
             time_ns,
             blocked: Vec::new(),
+            location: None,
         }
     }
 

@@ -191,10 +191,17 @@ impl State {
 
     /// A panic nobody else can observe fails the run (the main future's, or
     /// a task's or pool job's whose handle was dropped).
-    pub(super) fn fail_panic(&mut self, task: TaskId, name: String, message: String) {
+    pub(super) fn fail_panic(
+        &mut self,
+        task: TaskId,
+        name: String,
+        message: String,
+        location: Option<Box<str>>,
+    ) {
         let mut failure = Failure::new(FailureKind::Panic, message, self.step, self.clock.now_ns);
         failure.task = Some(task);
         failure.task_name = Some(name);
+        failure.location = location;
         self.fail(failure);
     }
 }

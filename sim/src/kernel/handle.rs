@@ -118,7 +118,7 @@ where
                             let mut state = core.state.borrow_mut();
                             state.record(Some(task), EventKind::Panic);
                             let message = format!("pool job `{name}` panicked {message} (and its JoinHandle was dropped, so nobody can observe it)");
-                            state.fail_panic(task, name, message);
+                            state.fail_panic(task, name, message, None);
                         });
                     }
                 }

@@ -314,7 +314,12 @@ impl Core {
                     )
                 };
                 let mut state = self.state.borrow_mut();
-                state.fail_panic(TaskId(task), name, message);
+                state.fail_panic(
+                    TaskId(task),
+                    name,
+                    message,
+                    panic.location.as_deref().map(Box::from),
+                );
                 state.tasks[task as usize].cell = owner;
             }
         }
