@@ -560,7 +560,9 @@ impl Trace {
             EventKind::Mark { label } => format!("mark {:?}", self.label(label)),
             EventKind::Warning(warning) => format!("warning: {}", warning.message()),
             EventKind::Crash { node } => format!("dropped: node {node} crashed"),
-            EventKind::BranchOrder { live, value } => crate::branch::describe_order(live, value),
+            EventKind::BranchOrder { live, value } => {
+                crate::branch::order::describe_order(live, value)
+            }
             EventKind::PollYield => "explore_polls: yielded before polling".to_string(),
             EventKind::Net { op, socket, bytes } => match op {
                 NetOp::Send | NetOp::Deliver => {
