@@ -210,7 +210,7 @@ fn a_deadlock_names_every_blocked_task_and_what_it_waits_on() {
 
 #[test]
 fn a_busy_loop_on_yield_hits_the_step_limit() {
-    let run = Sim::new(fifo().max_steps(500)).run(async {
+    let run = Sim::new(fifo().steps_max(500)).run(async {
         let spinner = task::Builder::new().name("spinner").spawn(async {
             loop {
                 yield_now().await;
@@ -223,7 +223,7 @@ fn a_busy_loop_on_yield_hits_the_step_limit() {
     assert_eq!(failure.step, 500);
     assert_eq!(run.steps(), 500);
     assert!(failure.message.contains("500 polls"), "{failure}");
-    assert!(failure.message.contains("Config::max_steps"), "{failure}");
+    assert!(failure.message.contains("Config::steps_max"), "{failure}");
     assert!(
         failure.message.contains("still runnable: `spinner`"),
         "{failure}"

@@ -119,7 +119,7 @@ async fn spinner_waits_for_partner() -> u64 {
 fn pct_starvation_guard_lets_a_spinners_partner_progress() {
     let mut starved = 0;
     for seed in 0..40 {
-        let run = Sim::new(pct(1, seed).max_steps(50_000)).run(spinner_waits_for_partner());
+        let run = Sim::new(pct(1, seed).steps_max(50_000)).run(spinner_waits_for_partner());
         let spins = run
             .result
             .unwrap_or_else(|failure| panic!("seed {seed}: {failure}"));
@@ -143,7 +143,7 @@ fn pct_starvation_guard_lets_a_spinners_partner_progress() {
 #[test]
 fn pct_with_change_points_also_terminates_the_spinner() {
     for seed in 0..20 {
-        let run = Sim::new(pct(3, seed).max_steps(50_000)).run(spinner_waits_for_partner());
+        let run = Sim::new(pct(3, seed).steps_max(50_000)).run(spinner_waits_for_partner());
         assert!(run.result.is_ok(), "seed {seed}: {:?}", run.result);
     }
 }

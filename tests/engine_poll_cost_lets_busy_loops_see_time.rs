@@ -26,7 +26,7 @@ async fn busy_wait() -> u64 {
 
 #[test]
 fn without_a_poll_cost_a_busy_loop_hits_the_step_limit_which_names_poll_cost() {
-    let run = Sim::new(Config::new().max_steps(10_000)).run(busy_wait());
+    let run = Sim::new(Config::new().steps_max(10_000)).run(busy_wait());
     assert_eq!(run.elapsed(), Duration::ZERO, "time never moved");
     let failure = run.result.unwrap_err();
     assert_eq!(failure.kind, FailureKind::StepLimit);
@@ -40,7 +40,7 @@ fn with_a_poll_cost_a_busy_loop_sees_the_timer_on_every_seed() {
             let config = Config::new()
                 .seed(seed)
                 .strategy(strategy.clone())
-                .max_steps(100_000)
+                .steps_max(100_000)
                 .poll_cost(Duration::from_millis(1));
             let run = Sim::new(config).run(busy_wait());
             let elapsed = run.elapsed();

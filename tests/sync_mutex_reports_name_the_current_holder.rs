@@ -126,7 +126,7 @@ fn a_step_limit_during_a_hand_off_names_the_waiter_the_lock_went_to() {
     // Step 3: main unlocks (the lock goes to `heir`, which has not resumed
     // yet) and spins: the report still shows `heir` waiting on the mutex,
     // which it holds now.
-    let run = Sim::new(Config::new().strategy(Strategy::Fifo).max_steps(3)).run(async {
+    let run = Sim::new(Config::new().strategy(Strategy::Fifo).steps_max(3)).run(async {
         let mutex = Rc::new(Mutex::new(()));
         let guard = mutex.lock().await;
         let _heir = Builder::new().name("heir").spawn({

@@ -561,7 +561,7 @@ fn many_tasks_workload(measure: &mut Measure, tasks: usize, rounds: u32) {
                 .seed(u64::from(round))
                 .strategy(strategy.clone())
                 .tasks_max(tasks + 1)
-                .max_steps(u64::MAX);
+                .steps_max(u64::MAX);
             let mut sim = Sim::new(config);
             let start = Instant::now();
             let run = sim.run(sim_yields(tasks, 1));

@@ -155,7 +155,7 @@ mod asyncsim_side {
             let config = Config::new()
                 .seed(seed)
                 .strategy(Strategy::Random)
-                .max_steps(u64::MAX);
+                .steps_max(u64::MAX);
             let run = Sim::new(config).run(one_run(workload));
             if let Err(failure) = run.result {
                 panic!("asyncsim {workload:?}, seed {seed}: {failure}");

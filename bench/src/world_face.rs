@@ -20,7 +20,7 @@ pub fn runner(workload: Workload) -> Slicer<'static> {
         let config = Config::new()
             .seed(seed)
             .strategy(Strategy::Random)
-            .max_steps(u64::MAX);
+            .steps_max(u64::MAX);
         let run = Sim::new(config).run(one_run(workload));
         if let Err(failure) = run.result {
             panic!("tokio face {workload:?}, seed {seed}: {failure}");

@@ -16,7 +16,7 @@ use crate::world::net::NetConfig;
 /// let config = Config::new()
 ///     .seed(42)
 ///     .strategy(Strategy::Pct { depth: 3 })
-///     .max_steps(50_000)
+///     .steps_max(50_000)
 ///     .time_limit(Duration::from_secs(60))
 ///     .slow_poll(Duration::from_millis(50))
 ///     .pool_size(2);
@@ -29,7 +29,7 @@ pub struct Config {
     /// How each draw is made.
     pub strategy: Strategy,
     /// The most polls a run may make before it fails with a step-limit failure.
-    pub max_steps: u64,
+    pub steps_max: u64,
     /// The most virtual time a run may reach before it fails with a time-limit failure.
     pub time_limit_ns: u64,
     /// A poll that holds the loop at least this long is reported as slow
@@ -82,7 +82,7 @@ impl Default for Config {
         Config {
             seed: 0,
             strategy: Strategy::Random,
-            max_steps: 1_000_000,
+            steps_max: 1_000_000,
             time_limit_ns: 7 * 24 * 3600 * 1_000_000_000,
             slow_poll_ns: 100_000_000,
             pool_size: DEFAULT_POOL_SIZE,
@@ -120,10 +120,18 @@ impl Config {
         self
     }
 
-    /// Sets the step limit.
-    pub fn max_steps(mut self, steps: u64) -> Config {
-        self.max_steps = steps;
+    /// Sets the step limit: the run fails with `FailureKind::StepLimit`
+    /// after this many polls.
+    pub fn steps_max(mut self, steps: u64) -> Config {
+        self.steps_max = steps;
         self
+    }
+
+    /// The old name of [`Config::steps_max`] (the limits are named
+    /// `<what>_max`, like `tasks_max` and `trace_events_max`).
+    #[deprecated(since = "0.1.0", note = "renamed `steps_max`, like `tasks_max`")]
+    pub fn max_steps(self, steps: u64) -> Config {
+        self.steps_max(steps)
     }
 
     /// Sets the virtual-time limit.

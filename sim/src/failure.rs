@@ -24,7 +24,7 @@ pub enum FailureKind {
     Panic,
     /// The main future is pending and nothing can ever wake anything.
     Deadlock,
-    /// The run made `Config::max_steps` polls (livelock or runaway loop).
+    /// The run made `Config::steps_max` polls (livelock or runaway loop).
     StepLimit,
     /// Virtual time passed `Config::time_limit`.
     TimeLimit,

@@ -129,8 +129,8 @@ impl State {
             .map(|task| format!("`{}`", self.trace.tasks[*task as usize].name))
             .collect();
         let message = format!(
-            "step limit: the run made {} polls (Config::max_steps) without finishing; still runnable: {} (a livelock, or a busy loop on yield_now waiting for time to pass? virtual time moves only when nothing is runnable, unless Config::poll_cost gives each poll a cost; raise the limit with Config::max_steps if the program really is that long)",
-            self.config.max_steps,
+            "step limit: the run made {} polls (Config::steps_max) without finishing; still runnable: {} (a livelock, or a busy loop on yield_now waiting for time to pass? virtual time moves only when nothing is runnable, unless Config::poll_cost gives each poll a cost; raise the limit with Config::steps_max if the program really is that long)",
+            self.config.steps_max,
             runnable.join(", ")
         );
         let mut failure = Failure::new(

@@ -430,7 +430,7 @@ pub(super) enum Next {
     FireTimers,
     /// Nothing is runnable: jump the clock, or the run is stuck.
     Idle,
-    /// The run made `Config::max_steps` polls.
+    /// The run made `Config::steps_max` polls.
     StepLimit,
     /// Draw a runnable task and poll it.
     Pick,
@@ -446,7 +446,7 @@ impl State {
             Next::FireTimers
         } else if self.runnable.is_empty() {
             Next::Idle
-        } else if self.step >= self.config.max_steps {
+        } else if self.step >= self.config.steps_max {
             Next::StepLimit
         } else {
             Next::Pick
