@@ -231,6 +231,19 @@ fn a_busy_loop_on_yield_hits_the_step_limit() {
 }
 
 #[test]
+#[allow(deprecated)]
+fn the_old_max_steps_builder_still_sets_the_step_limit() {
+    assert_eq!(Config::new().max_steps(77).steps_max, 77);
+    let run = Sim::new(fifo().max_steps(40)).run(async {
+        loop {
+            yield_now().await;
+        }
+    });
+    assert_eq!(run.steps(), 40);
+    assert_eq!(run.result.unwrap_err().kind, FailureKind::StepLimit);
+}
+
+#[test]
 fn an_endless_interval_hits_the_virtual_time_limit() {
     let ticks = Rc::new(Cell::new(0u32));
     let counter = ticks.clone();
