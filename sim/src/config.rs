@@ -57,7 +57,7 @@ pub struct Config {
     /// `preemptions:k`). The realised tape records every draw either way.
     pub replay_sticky: bool,
     /// Weighted fault draws (`cx::draw_weighted`: loss, duplication,
-    /// un-synced data surviving a crash, buggify, nemesis faults) use their
+    /// un-synced data surviving a crash, disk errors, buggify, nemesis faults) use their
     /// configured rates; off, each is the canonical 0 and makes no draw.
     pub faults: bool,
     /// Every link's behaviour unless `net::set_link` says otherwise.
@@ -65,6 +65,10 @@ pub struct Config {
     /// The probability that `fault::buggify()` is true (under Random and
     /// PCT, with faults on); 0 by default: never.
     pub buggify: f64,
+    /// The probability (under Random and PCT, with faults on) that a disk
+    /// operation fails with a drawn `EIO`; 0 by default: never (see
+    /// [`Config::disk_errors`]).
+    pub disk_errors: f64,
     /// Virtual time every poll of a task costs (0 by default: polls take no
     /// time, and the clock moves only when nothing is runnable). Opt in so a
     /// busy loop (`while !flag { yield_now().await }`) sees timers fire, and
@@ -96,6 +100,7 @@ impl Default for Config {
             faults: true,
             net: NetConfig::default(),
             buggify: 0.0,
+            disk_errors: 0.0,
             poll_cost_ns: 0,
         }
     }
@@ -262,6 +267,47 @@ impl Config {
             "Config::buggify: {rate} is not a probability in [0, 1]"
         );
         self.buggify = rate;
+        self
+    }
+
+    /// Sets how often a disk operation (`fs::read`, `write`, `rename`,
+    /// `remove_file`, `create_dir_all`, `metadata`, `read_dir`, `sync_dir`,
+    /// `OpenOptions::open`, a write through a `File`, `File::sync_all` and
+    /// `sync_data`) fails with `EIO`: a weighted `disk` draw per operation
+    /// (0 = it succeeds), made only while faults are on and the rate is
+    /// above 0.
+    ///
+    /// The default is 0, like `buggify` and a link's loss: a disk that can
+    /// fail is opt-in, because code that unwraps its disk operations (most
+    /// examples, most tests) would fail in nearly every schedule, and a
+    /// program that never asks for errors keeps its schedules. A nemesis's
+    /// error burst (`Nemesis::disk_errors`) raises one node's rate for a
+    /// while, whatever this says.
+    ///
+    /// ```
+    /// use asyncsim_sim::{fs, Config, Sim};
+    /// let body = || async {
+    ///     let mut failures = 0;
+    ///     for _ in 0..100 {
+    ///         failures += u32::from(fs::write("/f", b"x").await.is_err());
+    ///     }
+    ///     failures
+    /// };
+    /// let on = Sim::new(Config::new().seed(1).disk_errors(0.1)).run(body());
+    /// assert!(on.result.unwrap() > 0);
+    /// let off = Sim::new(Config::new().seed(1).disk_errors(0.1).faults(false)).run(body());
+    /// assert_eq!(off.result.unwrap(), 0);
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// When `rate` is not a probability in [0, 1].
+    pub fn disk_errors(mut self, rate: f64) -> Config {
+        assert!(
+            (0.0..=1.0).contains(&rate),
+            "Config::disk_errors: {rate} is not a probability in [0, 1]"
+        );
+        self.disk_errors = rate;
         self
     }
 

@@ -58,7 +58,7 @@ impl Fault {
                 }
             }
             Fault::Clog(from, to) => net::clog(from, to, Duration::from_secs(1)),
-            Fault::DiskErrors(name) => super::fs::set_error_rate(name, 0.5),
+            Fault::DiskErrors(name) => super::fs::set_error_rate(name, Some(0.5)),
         }
     }
 
@@ -77,7 +77,7 @@ impl Fault {
                 }
             }
             Fault::Clog(from, to) => net::unclog(from, to),
-            Fault::DiskErrors(name) => super::fs::set_error_rate(name, 0.0),
+            Fault::DiskErrors(name) => super::fs::set_error_rate(name, None),
         }
     }
 

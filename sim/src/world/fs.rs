@@ -14,8 +14,10 @@
 //!   needs a sync of the parent).
 //!
 //! Each operation takes a drawn virtual time (reads and writes through an
-//! open [`File`] hit the page cache and take none), and during a disk error
-//! burst (the nemesis's) may fail with `EIO`. Errors are the OS's own
+//! open [`File`] hit the page cache and take none) and, while faults are on,
+//! may fail with a drawn `EIO` at `Config::disk_errors`'s rate (0 by
+//! default) or, during a nemesis's error burst, at the burst's. Reads
+//! through an open `File` come from the page cache and never fail. Errors are the OS's own
 //! (`NotFound`, `AlreadyExists`, "Is a directory", …).
 //!
 //! ```
@@ -116,8 +118,9 @@ pub(crate) struct Disk {
     dirs: BTreeSet<PathBuf>,
     inodes: Vec<Inode>,
     pending_meta: Vec<MetaOp>,
-    /// The probability that an operation fails with `EIO` (a burst).
-    pub(crate) error_rate: f64,
+    /// The probability that an operation fails with `EIO`, when set (a
+    /// nemesis's burst, `set_error_rate`); `None`: `Config::disk_errors`.
+    pub(crate) error_rate: Option<f64>,
 }
 
 fn apply_write(buffer: &mut Vec<u8>, op: &WriteOp) {
@@ -314,14 +317,17 @@ async fn operation(world_rc: &WorldRc, node: usize, what: &str) -> io::Result<()
 fn fail_maybe(world_rc: &WorldRc, node: usize, what: &str) -> io::Result<()> {
     let (rate, name) = {
         let world = world_rc.borrow();
-        (
-            world.nodes[node].disk.error_rate,
-            world.nodes[node].name.clone(),
-        )
+        let node = &world.nodes[node];
+        let rate = match node.disk.error_rate {
+            Some(rate) => rate,
+            None => cx::with_config(what, |config| config.disk_errors),
+        };
+        (rate, node.name.clone())
     };
     if rate > 0.0
         && cx::draw_described(DrawLabel::Disk, 2, Some(rate), what, |_| {
-            format!("{what} on `{name}` failed with EIO")
+            let what = what.strip_prefix("asyncsim::").unwrap_or(what);
+            format!("{what} on `{name}` failed with EIO (a drawn disk error)")
         }) == 1
     {
         return Err(os_error(EIO));
@@ -799,8 +805,20 @@ impl std::fmt::Debug for File {
 }
 
 /// Sets the probability that each disk operation of node `node` fails with
-/// `EIO` (a burst while above 0; the nemesis uses it).
-pub fn set_error_rate(node: &str, probability: f64) {
+/// `EIO` (under Random and PCT, with faults on), in place of
+/// `Config::disk_errors`; `None` goes back to it. The nemesis's error burst
+/// sets 0.5, then `None`.
+///
+/// # Panics
+///
+/// When no node is called `node`, or `probability` is not in [0, 1].
+pub fn set_error_rate(node: &str, probability: Option<f64>) {
+    if let Some(probability) = probability {
+        assert!(
+            (0.0..=1.0).contains(&probability),
+            "fs::set_error_rate: {probability} is not a probability in [0, 1]"
+        );
+    }
     let world_rc = world("asyncsim::fs::set_error_rate");
     let mut world = world_rc.borrow_mut();
     let Some(index) = world.node_by_name(node) else {
