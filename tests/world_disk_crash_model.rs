@@ -156,3 +156,114 @@ fn each_node_has_its_own_disk_that_survives_restarts() {
         assert_eq!(other.unwrap_err().kind(), ErrorKind::NotFound);
     });
 }
+
+/// On node `db`: runs `before` (namespace changes), crashes and restarts the
+/// node, and reports which of `paths` exist afterwards.
+async fn crash_then_look(
+    before: impl std::future::Future<Output = ()> + 'static,
+    paths: &'static [&'static str],
+) -> Vec<bool> {
+    let db = node::Builder::new("db").start(|| async {});
+    db.spawn(before).await.unwrap();
+    db.crash();
+    db.restart();
+    db.spawn(async move {
+        let mut exists = Vec::new();
+        for path in paths {
+            exists.push(fs::metadata(path).await.is_ok());
+        }
+        exists
+    })
+    .await
+    .unwrap()
+}
+
+fn seen(outcomes: asyncsim::Outcomes<Vec<bool>>) -> Vec<Vec<bool>> {
+    outcomes.distinct().into_iter().cloned().collect()
+}
+
+#[test]
+fn a_directory_created_without_a_sync_can_be_lost_in_a_crash_and_after_sync_dir_never_is() {
+    let unsynced = seen(asyncsim::outcomes(Explore::new().runs(200), || {
+        crash_then_look(
+            async { fs::create_dir_all("/a/b").await.unwrap() },
+            &["/a", "/a/b"],
+        )
+    }));
+    // Lost (canonically), or kept as a prefix of the changes: never `b` without `a`.
+    assert!(unsynced.contains(&vec![false, false]), "{unsynced:?}");
+    assert!(unsynced.contains(&vec![true, true]), "{unsynced:?}");
+    assert!(!unsynced.contains(&vec![false, true]), "{unsynced:?}");
+    let canonical = Sim::new(Config::new().strategy(asyncsim::Strategy::Fifo)).run(
+        crash_then_look(async { fs::create_dir_all("/a").await.unwrap() }, &["/a"]),
+    );
+    assert_eq!(canonical.result.unwrap(), [false]);
+    for sync in ["/a/b", "/a"] {
+        let synced = seen(asyncsim::outcomes(Explore::new().runs(200), move || {
+            crash_then_look(
+                async move {
+                    fs::create_dir_all("/a/b").await.unwrap();
+                    fs::sync_dir(sync).await.unwrap();
+                },
+                &["/a", "/a/b"],
+            )
+        }));
+        assert_eq!(synced, [vec![true, true]], "after sync_dir({sync:?})");
+    }
+    // The root's sync makes `/a` durable, not `/a/b`.
+    let root = seen(asyncsim::outcomes(Explore::new().runs(200), || {
+        crash_then_look(
+            async {
+                fs::create_dir_all("/a/b").await.unwrap();
+                fs::sync_dir("/").await.unwrap();
+            },
+            &["/a", "/a/b"],
+        )
+    }));
+    assert!(root.contains(&vec![true, false]), "{root:?}");
+    assert!(root.iter().all(|exists| exists[0]), "{root:?}");
+}
+
+#[test]
+fn a_new_file_whose_bytes_were_synced_can_lose_its_entry_until_its_directory_is_synced() {
+    let body = |sync_dir: bool| {
+        move || {
+            crash_then_look(
+                async move {
+                    fs::create_dir_all("/d").await.unwrap();
+                    let mut file = fs::File::create("/d/f").await.unwrap();
+                    file.write_all(b"bytes").await.unwrap();
+                    file.sync_data().await.unwrap(); // the bytes, not the entry
+                    if sync_dir {
+                        fs::sync_dir("/d").await.unwrap();
+                    }
+                },
+                &["/d", "/d/f"],
+            )
+        }
+    };
+    let before = seen(asyncsim::outcomes(Explore::new().runs(200), body(false)));
+    assert!(before.contains(&vec![false, false]), "{before:?}");
+    assert!(before.contains(&vec![true, false]), "{before:?}");
+    assert!(before.contains(&vec![true, true]), "{before:?}");
+    let after = seen(asyncsim::outcomes(Explore::new().runs(200), body(true)));
+    assert_eq!(after, [vec![true, true]]);
+}
+
+#[test]
+fn a_rename_before_its_directory_is_synced_sometimes_does_not_survive() {
+    let outcomes = seen(asyncsim::outcomes(Explore::new().runs(200), || {
+        crash_then_look(
+            async {
+                let mut file = fs::File::create("/state.tmp").await.unwrap();
+                file.write_all(b"v2").await.unwrap();
+                file.sync_all().await.unwrap();
+                fs::rename("/state.tmp", "/state").await.unwrap();
+            },
+            &["/state.tmp", "/state"],
+        )
+    }));
+    assert!(outcomes.contains(&vec![true, false]), "{outcomes:?}");
+    assert!(outcomes.contains(&vec![false, true]), "{outcomes:?}");
+    assert_eq!(outcomes.len(), 2, "{outcomes:?}");
+}

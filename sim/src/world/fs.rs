@@ -4,14 +4,19 @@
 //!
 //! - What a sync made durable survives a crash: `File::sync_data` the
 //!   file's bytes, `File::sync_all` its bytes and its own directory entry,
-//!   [`sync_dir`] every create, rename and remove in that directory.
+//!   [`sync_dir`] every create (of a file or a directory), rename and
+//!   remove in that directory, and the directory's own creation. An entry
+//!   made durable brings the creation of the directories above it along
+//!   (the durable namespace stays a tree, as a journaled file system's
+//!   does).
 //! - What was written since survives as a **drawn prefix** (a `disk` draw;
 //!   0 = none of it, the page cache is gone), and the first write that did
 //!   not fully survive may be torn at a sector boundary (another draw;
 //!   0 = not at all). Namespace changes likewise survive as a prefix of the
 //!   unsynced ones, in order.
-//! - Directories are durable when created (a simplification: ALICE's ext4
-//!   needs a sync of the parent).
+//! - A directory's creation is a namespace change like a file's: until it
+//!   is synced, a crash keeps it only as part of the drawn prefix (draw 0:
+//!   it is gone, with whatever was created in it).
 //!
 //! Each operation takes a drawn virtual time (reads and writes through an
 //! open [`File`] hit the page cache and take none) and, while faults are on,
@@ -78,22 +83,38 @@ struct Inode {
     pending: Vec<WriteOp>,
 }
 
+/// One change of a namespace, made durable by a sync (or kept by a crash
+/// as part of a drawn prefix).
 enum MetaOp {
     Link { path: PathBuf, inode: usize },
     Unlink { path: PathBuf },
     Rename { from: PathBuf, to: PathBuf },
+    MkDir { path: PathBuf },
 }
 
 impl MetaOp {
+    /// True when the change is an entry of directory `dir`.
     fn touches_dir(&self, dir: &Path) -> bool {
         let parent = |path: &PathBuf| path.parent() == Some(dir);
         match self {
-            MetaOp::Link { path, .. } | MetaOp::Unlink { path } => parent(path),
+            MetaOp::Link { path, .. } | MetaOp::Unlink { path } | MetaOp::MkDir { path } => {
+                parent(path)
+            }
             MetaOp::Rename { from, to } => parent(from) || parent(to),
         }
     }
 
-    fn apply(&self, names: &mut BTreeMap<PathBuf, usize>) {
+    /// The directory an entry is made in (whose creation must be durable
+    /// first).
+    fn target_dir(&self) -> Option<&Path> {
+        match self {
+            MetaOp::Link { path, .. } | MetaOp::MkDir { path } => path.parent(),
+            MetaOp::Rename { to, .. } => to.parent(),
+            MetaOp::Unlink { .. } => None,
+        }
+    }
+
+    fn apply(&self, names: &mut BTreeMap<PathBuf, usize>, dirs: &mut BTreeSet<PathBuf>) {
         match self {
             MetaOp::Link { path, inode } => {
                 names.insert(path.clone(), *inode);
@@ -106,6 +127,9 @@ impl MetaOp {
                     names.insert(to.clone(), inode);
                 }
             }
+            MetaOp::MkDir { path } => {
+                dirs.insert(path.clone());
+            }
         }
     }
 }
@@ -115,7 +139,9 @@ impl MetaOp {
 pub(crate) struct Disk {
     names: BTreeMap<PathBuf, usize>,
     durable_names: BTreeMap<PathBuf, usize>,
+    /// Directories (`/` is implied).
     dirs: BTreeSet<PathBuf>,
+    durable_dirs: BTreeSet<PathBuf>,
     inodes: Vec<Inode>,
     pending_meta: Vec<MetaOp>,
     /// The probability that an operation fails with `EIO`, when set (a
@@ -162,9 +188,10 @@ pub(crate) fn crash(disk: &mut Disk, node: &str) {
         |kept| format!("the crash of `{node}` kept {kept} of {count} unsynced namespace changes"),
     );
     for op in meta.iter().take(keep) {
-        op.apply(&mut disk.durable_names);
+        op.apply(&mut disk.durable_names, &mut disk.durable_dirs);
     }
     disk.names = disk.durable_names.clone();
+    disk.dirs = disk.durable_dirs.clone();
     for (number, inode) in disk.inodes.iter_mut().enumerate() {
         if inode.pending.is_empty() {
             continue;
@@ -225,32 +252,68 @@ impl Disk {
         inode.durable = inode.current.clone();
     }
 
-    fn sync_inode_entry(&mut self, inode: usize) {
-        let mut index = 0;
-        while index < self.pending_meta.len() {
-            let mine = match &self.pending_meta[index] {
-                MetaOp::Link { inode: linked, .. } => *linked == inode,
-                _ => false,
-            };
-            if mine {
-                let op = self.pending_meta.remove(index);
-                op.apply(&mut self.durable_names);
-            } else {
-                index += 1;
+    /// Makes the pending namespace changes that `pick` selects durable, in
+    /// order.
+    fn persist(&mut self, mut pick: impl FnMut(&MetaOp) -> bool) {
+        while let Some(position) = self.pending_meta.iter().position(&mut pick) {
+            self.persist_at(position);
+        }
+    }
+
+    /// Makes pending change `position` durable, after what it needs: the
+    /// creation of the directories above its new entry (the durable
+    /// namespace stays a tree, as a journaled file system's does) and, for a
+    /// rename, the creation of what it renames.
+    fn persist_at(&mut self, position: usize) {
+        let op = self.pending_meta.remove(position);
+        if let MetaOp::Rename { from, .. } = &op {
+            let source = self.pending_meta[..position]
+                .iter()
+                .rposition(|op| match op {
+                    MetaOp::Link { path, .. } => path == from,
+                    MetaOp::Rename { to, .. } => to == from,
+                    _ => false,
+                });
+            if let Some(source) = source {
+                self.persist_at(source);
+            }
+        }
+        if let Some(dir) = op.target_dir() {
+            let dir = dir.to_path_buf();
+            self.persist_dir(&dir);
+        }
+        op.apply(&mut self.durable_names, &mut self.durable_dirs);
+    }
+
+    /// Makes the creation of `dir` and of the directories above it durable.
+    fn persist_dir(&mut self, dir: &Path) {
+        let mut missing: Vec<&Path> = dir
+            .ancestors()
+            .filter(|ancestor| *ancestor != Path::new("/"))
+            .filter(|ancestor| !self.durable_dirs.contains(*ancestor))
+            .collect();
+        missing.reverse();
+        let missing: Vec<PathBuf> = missing.into_iter().map(Path::to_path_buf).collect();
+        for ancestor in missing {
+            let position = self
+                .pending_meta
+                .iter()
+                .position(|op| matches!(op, MetaOp::MkDir { path } if *path == ancestor));
+            if let Some(position) = position {
+                let op = self.pending_meta.remove(position);
+                op.apply(&mut self.durable_names, &mut self.durable_dirs);
             }
         }
     }
 
+    fn sync_inode_entry(&mut self, inode: usize) {
+        self.persist(|op| matches!(op, MetaOp::Link { inode: linked, .. } if *linked == inode));
+    }
+
+    /// `sync_dir(dir)`: every change in `dir`, and `dir`'s own creation.
     fn sync_dir(&mut self, dir: &Path) {
-        let mut index = 0;
-        while index < self.pending_meta.len() {
-            if self.pending_meta[index].touches_dir(dir) {
-                let op = self.pending_meta.remove(index);
-                op.apply(&mut self.durable_names);
-            } else {
-                index += 1;
-            }
-        }
+        self.persist_dir(dir);
+        self.persist(|op| op.touches_dir(dir));
     }
 
     fn link(&mut self, path: PathBuf, inode: usize) {
@@ -401,7 +464,9 @@ pub async fn remove_file(path: impl AsRef<Path>) -> io::Result<()> {
     Ok(())
 }
 
-/// Creates a directory and its missing parents.
+/// Creates a directory and its missing parents. Like a file's creation,
+/// a directory's survives a crash only once synced: by [`sync_dir`] of its
+/// parent or of itself, or by a sync that makes an entry below it durable.
 pub async fn create_dir_all(path: impl AsRef<Path>) -> io::Result<()> {
     let (world_rc, node, path) = begin("asyncsim::fs::create_dir_all", path.as_ref()).await?;
     let mut world = world_rc.borrow_mut();
@@ -412,12 +477,17 @@ pub async fn create_dir_all(path: impl AsRef<Path>) -> io::Result<()> {
         if disk.names.contains_key(dir) {
             return Err(os_error(EEXIST));
         }
-        disk.dirs.insert(dir.to_path_buf());
+        if dir != Path::new("/") && disk.dirs.insert(dir.to_path_buf()) {
+            disk.pending_meta.push(MetaOp::MkDir {
+                path: dir.to_path_buf(),
+            });
+        }
     }
     Ok(())
 }
 
-/// Makes every create, rename and remove in directory `path` durable.
+/// Makes every create, rename and remove in directory `path` durable, and
+/// the creation of `path` itself (and of the directories above it).
 pub async fn sync_dir(path: impl AsRef<Path>) -> io::Result<()> {
     let (world_rc, node, path) = begin("asyncsim::fs::sync_dir", path.as_ref()).await?;
     let mut world = world_rc.borrow_mut();
