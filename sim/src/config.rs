@@ -74,6 +74,15 @@ pub struct Config {
     /// busy loop (`while !flag { yield_now().await }`) sees timers fire, and
     /// CPU-heavy polls have a width in the timeline.
     pub poll_cost_ns: u64,
+    /// Capture a backtrace wherever a task's waker is cloned, so that a
+    /// failure's blocked tasks waiting on a future asyncsim cannot see into
+    /// (`tokio::sync::Mutex`, a `futures` channel) are named by where that
+    /// future registered the waker ("tokio::sync::Mutex::lock at
+    /// src/server.rs:42"). Off by default: a backtrace per clone is slow.
+    /// It changes no decision (a run with it makes the same draws, trace
+    /// and hash), so the harness turns it on for one more replay of a
+    /// counterexample whose report has such a task.
+    pub waker_sites: bool,
 }
 
 /// asyncio's default executor has `min(32, cpu_count + 4)` workers. A
@@ -102,6 +111,7 @@ impl Default for Config {
             buggify: 0.0,
             disk_errors: 0.0,
             poll_cost_ns: 0,
+            waker_sites: false,
         }
     }
 }
@@ -170,6 +180,12 @@ impl Config {
     /// ```
     pub fn poll_cost(mut self, cost: Duration) -> Config {
         self.poll_cost_ns = duration_to_ns(cost);
+        self
+    }
+
+    /// See [`Config::waker_sites`].
+    pub fn waker_sites(mut self, capture: bool) -> Config {
+        self.waker_sites = capture;
         self
     }
 

@@ -89,6 +89,7 @@ pub mod tape;
 #[cfg(test)]
 mod tests;
 pub mod trace;
+mod waker_site;
 mod world;
 
 #[doc(hidden)]

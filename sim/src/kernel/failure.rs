@@ -51,6 +51,30 @@ impl Core {
         state.fail(failure);
     }
 }
+impl Core {
+    /// Under `Config::waker_sites`: each blocked task that waits on a
+    /// future asyncsim cannot see is named by where its waker was last
+    /// cloned, which is where that future registered it
+    /// ("tokio::sync::Mutex::lock at src/server.rs:42").
+    pub(super) fn name_foreign_waits(&self, failure: &mut Failure) {
+        let sites = self.waker_sites.borrow();
+        for blocked in &mut failure.blocked {
+            if blocked.wait != WaitOn::Unknown {
+                continue;
+            }
+            blocked.waiting_on = match sites.get(blocked.task.index()) {
+                Some(Some(site)) => match crate::waker_site::describe(site) {
+                    Some(name) => format!(
+                        "{name} (not an asyncsim primitive: named by where it registered the task's waker)"
+                    ),
+                    None => "a non-asyncsim future (not an asyncsim primitive; this build has no symbols to name it by)".to_string(),
+                },
+                _ => "a non-asyncsim future that never registered the task's waker: nothing can wake it".to_string(),
+            };
+        }
+    }
+}
+
 impl State {
     /// Records the run's failure (the first one wins); the loop stops at the
     /// next step boundary.
@@ -69,7 +93,7 @@ impl State {
                 }
             }
             WaitOn::Unknown => format!(
-                "{text} (not an asyncsim primitive; the engine cannot see what it waits for)"
+                "{text} (not an asyncsim primitive; the engine cannot see what it waits for: Config::waker_sites names it)"
             ),
             _ => text,
         }

@@ -131,6 +131,10 @@ pub(crate) struct Core {
     in_user_code: Cell<bool>,
     /// `FOREIGN_WAKE_COUNT` as this run last saw it.
     foreign_seen: Cell<u64>,
+    /// Under `Config::waker_sites`: where each task's waker was last cloned
+    /// (by task index). Outside the state: a clone may happen while the
+    /// kernel holds it. Read only to word a failure, never for a decision.
+    waker_sites: RefCell<Vec<Option<std::backtrace::Backtrace>>>,
 }
 
 pub(super) const NOT_RUNNING: u32 = u32::MAX;
@@ -179,6 +183,7 @@ impl Sim {
                 running_woken: Cell::new(false),
                 in_user_code: Cell::new(false),
                 foreign_seen: Cell::new(0),
+                waker_sites: RefCell::new(Vec::new()),
             }),
         }
     }
@@ -280,6 +285,7 @@ impl Core {
     /// The run itself, with the core current: the main future to its end
     /// (or the run's failure), then the end of the run.
     fn run_main<F: Future>(&self, run_key: usize, future: F) -> Result<F::Output, Failure> {
+        let wakers = RunWakers::new(run_key, self.state.borrow().config.waker_sites);
         // The main task's output comes back here directly; its panics always
         // fail the run, so the kernel needs no join slot for it.
         let mut output = None;
@@ -294,7 +300,7 @@ impl Core {
         // run is finished (its destructors may still use the engine).
         {
             let mut main = std::pin::pin!(future);
-            let main_waker = task_waker(run_key, 0);
+            let main_waker = wakers.task(0);
 
             let mut next = self.next_task();
             while let Some((task, owner)) = next {
@@ -316,7 +322,7 @@ impl Core {
                         }
                     };
                 } else {
-                    next = self.poll_spawned(run_key, task, owner);
+                    next = self.poll_spawned(wakers, task, owner);
                 }
             }
         }
@@ -330,7 +336,12 @@ impl Core {
         // A failure recorded during the main task's last poll (a tape
         // divergence, the task limit, a blocking sleep past the time limit)
         // wins over its output: the run did not go as the user asked.
-        let failure = state.failure.take().or_else(|| state.leftover_divergence());
+        let mut failure = state.failure.take().or_else(|| state.leftover_divergence());
+        if state.config.waker_sites {
+            if let Some(failure) = failure.as_mut() {
+                self.name_foreign_waits(failure);
+            }
+        }
         match output {
             Some(output) if failure.is_none() => Ok(output),
             _ => Err(failure.unwrap_or_else(|| {
@@ -352,6 +363,7 @@ impl Default for Sim {
 }
 impl Core {
     pub(super) fn reset(&self) {
+        self.waker_sites.borrow_mut().clear();
         let mut state = self.state.borrow_mut();
         let state = &mut *state;
         state.tasks.clear();

@@ -123,13 +123,13 @@ impl Core {
     #[inline(always)]
     pub(super) fn poll_spawned(
         &self,
-        run_key: usize,
+        wakers: RunWakers,
         task: u32,
         owner: Option<Owner>,
     ) -> Option<NextTask> {
         let mut owner = owner.expect("asyncsim bug: a spawned task polled without its future");
         // Dropping this waker would only call the vtable's no-op.
-        let waker = std::mem::ManuallyDrop::new(task_waker(run_key, task));
+        let waker = std::mem::ManuallyDrop::new(wakers.task(task));
         let mut context = Context::from_waker(&waker);
         let outcome = panic::catch_unwind(AssertUnwindSafe(|| owner.poll(&mut context)));
         match outcome {

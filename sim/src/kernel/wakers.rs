@@ -7,7 +7,7 @@ use std::sync::{Mutex, PoisonError};
 use std::task::Waker;
 
 use super::*;
-use crate::raw::{self, CurrentCell, WakeInteger};
+use crate::raw::{self, CurrentCell, IntegerWakers, WakeInteger};
 use crate::trace::{EventKind, TaskId};
 
 /// Hands out an identity to every run, so a waker or primitive from one run
@@ -88,14 +88,34 @@ pub(super) static FOREIGN_WAKE_COUNT: AtomicU64 = AtomicU64::new(0);
 
 pub(super) static FOREIGN_WAKE_RUNS: Mutex<Vec<u64>> = Mutex::new(Vec::new());
 
-/// The waker of one task: `(run id << TASK_BITS) | task` as its data word
-/// (`raw::integer_waker`). `Send + Sync` as the `Waker` contract demands
-/// (it is an integer), but a wake from a thread other than the run's, or
-/// after the run, is recorded as a determinism failure of that run, never
-/// executed.
-#[inline(always)]
-pub(super) fn task_waker(run_key: usize, task: u32) -> Waker {
-    raw::integer_waker::<TaskWake>(run_key | task as usize)
+/// How a run makes its tasks' wakers: its run key, and the vtable chosen
+/// for the run (`Config::waker_sites` picks the one whose clone notes where
+/// it was made; the plain one's clone only copies the integer).
+#[derive(Clone, Copy)]
+pub(super) struct RunWakers {
+    run_key: usize,
+    vtable: IntegerWakers,
+}
+
+impl RunWakers {
+    pub(super) fn new(run_key: usize, note_clones: bool) -> RunWakers {
+        let vtable = if note_clones {
+            IntegerWakers::noting_clones::<TaskWake>()
+        } else {
+            IntegerWakers::plain::<TaskWake>()
+        };
+        RunWakers { run_key, vtable }
+    }
+
+    /// The waker of one task: `(run id << TASK_BITS) | task` as its data
+    /// word (`raw::IntegerWakers`). `Send + Sync` as the `Waker` contract
+    /// demands (it is an integer), but a wake from a thread other than the
+    /// run's, or after the run, is recorded as a determinism failure of that
+    /// run, never executed.
+    #[inline(always)]
+    pub(super) fn task(self, task: u32) -> Waker {
+        self.vtable.waker(self.run_key | task as usize)
+    }
 }
 
 /// What every task waker's `wake` does with its data word.
@@ -109,6 +129,21 @@ impl WakeInteger for TaskWake {
             raw::with_current(&CORE, |core| core.wake((data & TASK_MASK) as u32));
         } else {
             note_foreign_wake((data >> TASK_BITS) as u64);
+        }
+    }
+
+    /// Only under `Config::waker_sites`: where this clone is made is where
+    /// the task registered with what it waits on (its last clone is what a
+    /// deadlock report names). Read only by reports, never by a decision.
+    #[cold]
+    #[inline(never)]
+    fn cloned(data: usize) {
+        let run_key = RUN_KEY.with(Cell::get);
+        if run_key != 0 && data & !TASK_MASK == run_key {
+            let site = std::backtrace::Backtrace::force_capture();
+            raw::with_current(&CORE, |core| {
+                core.note_waker_site((data & TASK_MASK) as u32, site);
+            });
         }
     }
 }
@@ -159,6 +194,19 @@ impl Core {
         if take_foreign_wake(self.run_id.get()) {
             self.fail_foreign_wake();
         }
+    }
+
+    /// Under `Config::waker_sites`: `task`'s waker was cloned at `site`.
+    pub(super) fn note_waker_site(&self, task: u32, site: std::backtrace::Backtrace) {
+        // A clone made while a report reads the sites is not a registration.
+        let Ok(mut sites) = self.waker_sites.try_borrow_mut() else {
+            return;
+        };
+        let index = task as usize;
+        if sites.len() <= index {
+            sites.resize_with(index + 1, || None);
+        }
+        sites[index] = Some(site);
     }
 
     #[inline]

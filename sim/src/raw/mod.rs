@@ -8,7 +8,7 @@
 //! of the task cell, cloning the `Rc` or moving it out of its slot around
 //! every poll, measured 44–46 ns):
 //!
-//! - [`integer_waker`] (`waker.rs`): a waker that is an integer in the
+//! - [`IntegerWakers`] (`waker.rs`): a waker that is an integer in the
 //!   waker's data word — no allocation, no reference count, no memory shared
 //!   between threads;
 //! - [`run_as_current`], [`with_current`] (`current.rs`): the thread's
@@ -40,4 +40,4 @@ mod waker;
 pub(crate) use current::{is_current, run_as_current, with_current, CurrentCell};
 pub(crate) use task::{new_job, new_task, Completes, JobCell, TaskCell, TaskOwner, Upcast};
 pub(crate) use task_rc::TaskRc;
-pub(crate) use waker::{integer_waker, WakeInteger};
+pub(crate) use waker::{IntegerWakers, WakeInteger};
