@@ -3,6 +3,8 @@
 
 use std::future::Future;
 
+use asyncsim_sim::tape::Tape;
+use asyncsim_sim::trace::WaitOn;
 use asyncsim_sim::{Failure, Sim, TraceMode};
 
 use crate::classify::{examine, failure_signature, Signature};
@@ -110,7 +112,7 @@ where
         body,
         setup.config(&Schedule::Tape(shrunk.tape.clone()), TraceMode::Full, false),
     ));
-    let (failure, mut tape, trace, deviations_list) = match last.failure {
+    let (mut failure, mut tape, trace, deviations_list) = match last.failure {
         Some(failure) if Signature::of(&failure) == signature => {
             (failure, last.tape, last.trace, last.deviations)
         }
@@ -121,6 +123,7 @@ where
             found.deviations,
         ),
     };
+    name_foreign_waits(setup, &mut sim, body, &tape, trace.hash(), &mut failure);
     tape.set_origin(origin_stamp);
     let trace_file = if settings.write_trace_file {
         persist::write_trace_file(&setup.test_name, &tape, &trace)
@@ -144,5 +147,51 @@ where
         trace_file,
         reproduced: true,
         foreign_origin: setup.foreign_origin,
+    }
+}
+
+/// A report whose blocked tasks wait on futures asyncsim cannot see into
+/// (tokio's `Mutex`, a `futures` channel) names them from one more replay of
+/// its tape with `Config::waker_sites` on: where each such task's waker was
+/// last cloned is where the future registered it. The capture changes no
+/// decision; the replay's names are used only if it is the same run (same
+/// trace hash, same failure and blocked tasks).
+fn name_foreign_waits<B, F>(
+    setup: &Setup<'_>,
+    sim: &mut Sim,
+    body: &B,
+    tape: &Tape,
+    trace_hash: u64,
+    failure: &mut Failure,
+) where
+    B: Fn() -> F,
+    F: Future,
+    F::Output: TestResult,
+{
+    if !failure
+        .blocked
+        .iter()
+        .any(|task| task.wait == WaitOn::Unknown)
+    {
+        return;
+    }
+    let mut config = setup.config(&Schedule::Tape(tape.clone()), TraceMode::HashOnly, false);
+    config.waker_sites = true;
+    let named = examine(run_with(sim, body, config));
+    let Some(named_failure) = named.failure else {
+        return;
+    };
+    let same_tasks = named_failure.blocked.len() == failure.blocked.len()
+        && named_failure
+            .blocked
+            .iter()
+            .zip(&failure.blocked)
+            .all(|(named, plain)| named.task == plain.task && named.wait == plain.wait);
+    if named.trace.hash() == trace_hash
+        && named_failure.kind == failure.kind
+        && named_failure.step == failure.step
+        && same_tasks
+    {
+        failure.blocked = named_failure.blocked;
     }
 }

@@ -1,9 +1,11 @@
 //! A deadlock in code written against the face names what each task waits
-//! on where the face can see it: a socket read, a `JoinHandle`, a timer.
+//! on: a socket read, a `JoinHandle`, a timer where the face can see it, and
+//! tokio's own `sync` primitives by where they registered the task's waker.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use asyncsim::{Config, FailureKind, Sim};
+use asyncsim::{Config, Explore, FailureKind, Sim};
 use tokio::io::AsyncReadExt;
 
 #[test]
@@ -36,4 +38,92 @@ fn a_read_nobody_answers_and_a_join_on_it_are_named_in_the_report() {
         report.contains("JoinHandle"),
         "main's wait names the task it joins: {report}"
     );
+}
+
+/// The line of this file that ends with `marker`.
+fn line_of(marker: &str) -> usize {
+    let source = include_str!("deadlock_reports_name_the_waits.rs");
+    source
+        .lines()
+        .position(|line| line.ends_with(marker))
+        .unwrap()
+        + 1
+}
+
+/// Two tasks take two `tokio::sync::Mutex`es in opposite orders.
+async fn lock_order_inversion() {
+    let first = Arc::new(tokio::sync::Mutex::new(()));
+    let second = Arc::new(tokio::sync::Mutex::new(()));
+    let (a, b) = (first.clone(), second.clone());
+    let writer = tokio::spawn(async move {
+        let _one = a.lock().await;
+        tokio::task::yield_now().await;
+        let _two = b.lock().await; // writer waits here
+    });
+    let reader = tokio::spawn(async move {
+        let _two = second.lock().await;
+        tokio::task::yield_now().await;
+        let _one = first.lock().await; // reader waits here
+    });
+    writer.await.unwrap();
+    reader.await.unwrap();
+}
+
+#[test]
+fn a_tokio_mutex_deadlock_names_tokio_s_mutex_and_the_line() {
+    // tokio's `Mutex` is tokio's own type (re-exported): the face cannot see
+    // into it, so the harness names it from where it registered each task's
+    // waker (a replay of the counterexample with `Config::waker_sites`).
+    let summary = asyncsim::explore(Explore::new().runs(300), lock_order_inversion);
+    let report = summary
+        .first_failure
+        .expect("the inversion deadlocks")
+        .to_string();
+    for task in ["writer", "reader"] {
+        let expected = format!(
+            "waits on tokio::sync::Mutex::lock at tests/deadlock_reports_name_the_waits.rs:{} (not an asyncsim primitive",
+            line_of(&format!("// {task} waits here"))
+        );
+        assert!(report.contains(&expected), "{expected}\n{report}");
+    }
+}
+
+#[tokio::test(runs = 300, persist = false)]
+#[should_panic(
+    expected = "waits on tokio::sync::Mutex::lock at tests/deadlock_reports_name_the_waits.rs:"
+)]
+async fn a_tokio_test_that_deadlocks_on_tokio_s_mutex_names_it() {
+    lock_order_inversion().await;
+}
+
+#[test]
+fn a_wait_on_notify_or_a_oneshot_names_the_primitive() {
+    let run = Sim::new(Config::new().waker_sites(true)).run(async {
+        let notify = Arc::new(tokio::sync::Notify::new());
+        let (_keep, never) = tokio::sync::oneshot::channel::<()>();
+        let waiter = {
+            let notify = notify.clone();
+            tokio::spawn(async move {
+                notify.notified().await; // notified waits here
+            })
+        };
+        let receiver = tokio::spawn(async move {
+            let _ = never.await; // receiver waits here
+        });
+        waiter.await.unwrap();
+        receiver.await.unwrap();
+    });
+    let failure = run.result.unwrap_err();
+    assert_eq!(failure.kind, FailureKind::Deadlock, "{failure}");
+    let report = failure.to_string();
+    for (primitive, marker) in [
+        ("tokio::sync::notify::Notified", "// notified waits here"),
+        ("tokio::sync::oneshot::Receiver", "// receiver waits here"),
+    ] {
+        let expected = format!(
+            "waits on {primitive} at tests/deadlock_reports_name_the_waits.rs:{} (",
+            line_of(marker)
+        );
+        assert!(report.contains(&expected), "{expected}\n{report}");
+    }
 }
