@@ -44,7 +44,8 @@ use std::io;
 use std::path::Path;
 
 use asyncsim_sim::trace::{
-    Event, EventKind, NetOp, ResourceKind, SocketWait, TaskId, TaskInfo, Trace, WaitOn, Warning,
+    Event, EventKind, FaultOp, NetOp, ResourceKind, SocketWait, TaskId, TaskInfo, Trace, WaitOn,
+    Warning,
 };
 use serde::{Deserialize, Serialize};
 
@@ -159,6 +160,7 @@ enum KindRecord {
     BranchOrder { live: u32, value: u32 },
     PollYield,
     Net { op: String, socket: u32, bytes: u32 },
+    Fault { op: String, what: u32 },
     Mark { label: u32 },
     Warning { warning: WarningRecord },
 }
@@ -289,6 +291,10 @@ fn kind_record(kind: EventKind) -> KindRecord {
             socket,
             bytes,
         },
+        EventKind::Fault { op, what } => KindRecord::Fault {
+            op: op.name().to_string(),
+            what,
+        },
         EventKind::Mark { label } => KindRecord::Mark { label },
         EventKind::Warning(warning) => KindRecord::Warning {
             warning: match warning {
@@ -331,6 +337,13 @@ fn kind_from(record: KindRecord) -> Result<EventKind, TraceFileError> {
                 socket,
                 bytes,
             }
+        }
+        KindRecord::Fault { op, what } => {
+            let op = FaultOp::ALL
+                .iter()
+                .find(|fault| fault.name() == op)
+                .ok_or_else(|| TraceFileError::Inconsistent(format!("unknown fault {op:?}")))?;
+            EventKind::Fault { op: *op, what }
         }
         KindRecord::Mark { label } => EventKind::Mark { label },
         KindRecord::Warning { warning } => EventKind::Warning(match warning {
@@ -456,9 +469,13 @@ pub fn from_str(text: &str) -> Result<Trace, TraceFileError> {
             KindRecord::Pending {
                 on: WaitRecord::Join { task },
             } => check_task(Some(*task), &what)?,
-            KindRecord::Mark { label } if *label as usize >= file.labels.len() => {
+            KindRecord::Mark { label }
+            | KindRecord::Net { socket: label, .. }
+            | KindRecord::Fault { what: label, .. }
+                if *label as usize >= file.labels.len() =>
+            {
                 return Err(TraceFileError::Inconsistent(format!(
-                    "{what} refers to mark label {label}, but there are {} labels",
+                    "{what} refers to label {label}, but there are {} labels",
                     file.labels.len()
                 )))
             }

@@ -176,6 +176,90 @@ impl NetOp {
     }
 }
 
+/// What kind of fault of the simulated world an [`EventKind::Fault`] is.
+/// Scripted faults (`Node::crash`, `net::partition`, …) and drawn ones (a
+/// lost datagram, a drawn `EIO`, what a crash kept) alike.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FaultOp {
+    /// A node crashed.
+    Crash,
+    /// A node (re)started after a crash.
+    Restart,
+    /// A link was cut (`partition`, `partition_oneway`).
+    Partition,
+    /// A cut was healed (`repair`).
+    Repair,
+    /// A node was cut from every other (`isolate`).
+    Isolate,
+    /// An isolated node rejoined.
+    Rejoin,
+    /// A link was clogged (extra latency).
+    Clog,
+    /// A clog ended.
+    Unclog,
+    /// A link's behaviour was set (`set_link`).
+    Link,
+    /// A message was lost (a datagram dropped, a segment retransmitted).
+    Lost,
+    /// A datagram was duplicated.
+    Duplicated,
+    /// A disk operation failed with a drawn `EIO`.
+    DiskError,
+    /// A node's disk error rate changed (a nemesis's burst).
+    DiskErrorRate,
+    /// A crash kept some of the writes or namespace changes since the
+    /// last sync.
+    Kept,
+    /// A crash tore a write at a sector boundary.
+    Torn,
+    /// `fault::buggify()` was true.
+    Buggify,
+}
+
+impl FaultOp {
+    /// Every fault kind, in code order.
+    pub const ALL: [FaultOp; 16] = [
+        FaultOp::Crash,
+        FaultOp::Restart,
+        FaultOp::Partition,
+        FaultOp::Repair,
+        FaultOp::Isolate,
+        FaultOp::Rejoin,
+        FaultOp::Clog,
+        FaultOp::Unclog,
+        FaultOp::Link,
+        FaultOp::Lost,
+        FaultOp::Duplicated,
+        FaultOp::DiskError,
+        FaultOp::DiskErrorRate,
+        FaultOp::Kept,
+        FaultOp::Torn,
+        FaultOp::Buggify,
+    ];
+
+    /// Its name in trace files and reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            FaultOp::Crash => "crash",
+            FaultOp::Restart => "restart",
+            FaultOp::Partition => "partition",
+            FaultOp::Repair => "repair",
+            FaultOp::Isolate => "isolate",
+            FaultOp::Rejoin => "rejoin",
+            FaultOp::Clog => "clog",
+            FaultOp::Unclog => "unclog",
+            FaultOp::Link => "link",
+            FaultOp::Lost => "lost",
+            FaultOp::Duplicated => "duplicated",
+            FaultOp::DiskError => "disk error",
+            FaultOp::DiskErrorRate => "disk error rate",
+            FaultOp::Kept => "crash kept",
+            FaultOp::Torn => "torn write",
+            FaultOp::Buggify => "buggify",
+        }
+    }
+}
+
 /// Warnings mirrored from asyncio's debug mode.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Warning {
@@ -305,6 +389,16 @@ pub enum EventKind {
         socket: u32,
         /// How many bytes (0 when it does not apply).
         bytes: u32,
+    },
+    /// A fault of the simulated world: scripted (a crash, a partition, a
+    /// link change) or drawn (a lost datagram, a disk error, what a crash
+    /// kept). Renderers draw these in a lane of their own.
+    Fault {
+        /// Its kind.
+        op: FaultOp,
+        /// What happened, in words (an interned label, see
+        /// [`Trace::label`]): "crashed node `db`".
+        what: u32,
     },
 }
 
@@ -570,6 +664,7 @@ impl Trace {
                 }
                 _ => format!("net {} {}", op.name(), self.label(socket)),
             },
+            EventKind::Fault { what, .. } => format!("fault: {}", self.label(what)),
         }
     }
 
@@ -766,6 +861,7 @@ fn kind_code(kind: &EventKind) -> (u64, u64) {
             19,
             op as u64 | (u64::from(socket) << 8) | (u64::from(bytes) << 40),
         ),
+        EventKind::Fault { op, what } => (20, op as u64 | (u64::from(what) << 8)),
     }
 }
 

@@ -4,6 +4,7 @@ use asyncsim_sim::trace::{format_ns, EventKind, Trace};
 use serde_json::{json, Map, Value};
 
 use super::model::{Model, PollEnd};
+use super::text::FAULT_LANE;
 
 /// The process id every event carries (one simulated process).
 const PID: u32 = 1;
@@ -11,6 +12,8 @@ const PID: u32 = 1;
 pub(crate) const ENGINE_TID: u64 = 0;
 /// Pool worker `w` is drawn on track `WORKER_TID_BASE + w`.
 pub(crate) const WORKER_TID_BASE: u64 = 1_000_000;
+/// The fault lane's track (after every task's, before the pool workers').
+pub(crate) const FAULT_TID: u64 = WORKER_TID_BASE - 1;
 /// Duration given to polls that held the loop for zero virtual time, in µs,
 /// so they show up as slices (and flows can bind to them).
 pub(crate) const NOMINAL_POLL_US: f64 = 1.0;
@@ -54,6 +57,20 @@ pub(crate) fn chrome_value(trace: &Trace) -> Value {
         };
         events.push(metadata("thread_name", tid, "name", json!(name)));
         events.push(metadata("thread_sort_index", tid, "sort_index", json!(tid)));
+    }
+    if !model.faults.is_empty() {
+        events.push(metadata(
+            "thread_name",
+            FAULT_TID,
+            "name",
+            json!(FAULT_LANE),
+        ));
+        events.push(metadata(
+            "thread_sort_index",
+            FAULT_TID,
+            "sort_index",
+            json!(FAULT_TID),
+        ));
     }
     for worker in 0..model.workers {
         let tid = WORKER_TID_BASE + u64::from(worker);
@@ -140,6 +157,23 @@ pub(crate) fn chrome_value(trace: &Trace) -> Value {
             "ph": "i", "pid": PID, "tid": tid, "s": "t",
             "name": name, "cat": category, "ts": us(event.time_ns),
             "args": {"step": event.step},
+        }));
+    }
+
+    // Faults: instants on the fault track, named in words.
+    for fault in &model.faults {
+        let (_, kind) = fault.symbol();
+        let mut args = Map::new();
+        args.insert("step".into(), json!(fault.step));
+        args.insert("fault".into(), json!(fault.op.name()));
+        args.insert("kind".into(), json!(kind));
+        if let Some(task) = fault.task {
+            args.insert("by".into(), json!(trace.task_name(task)));
+        }
+        events.push(json!({
+            "ph": "i", "pid": PID, "tid": FAULT_TID, "s": "t",
+            "name": fault.what, "cat": "fault", "ts": us(fault.time_ns),
+            "args": Value::Object(args),
         }));
     }
 

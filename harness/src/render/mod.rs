@@ -39,8 +39,18 @@
 //! | `\|` | a poll that took no virtual time |
 //! | `.` | the task exists and waits (or is runnable) |
 //!
-//! Under the grid: a scale, a legend, the polls that blocked the loop and
-//! the marks, with their exact times.
+//! A run with faults of the simulated world (`EventKind::Fault`: a crash
+//! or restart, a partition and its repair, an isolation, a clog or a link
+//! change, a lost or duplicated message, a drawn disk error, what a crash
+//! kept or tore, a true `buggify`) has one more row, `faults`, under the
+//! tasks', whichever task caused them: `C` crash, `R` restart, `P`
+//! partition or isolation, `H` heal (repair, rejoin, unclog), `E` disk
+//! error, `T` a crash kept or tore unsynced writes, `L` link changed or
+//! clogged, `D` message lost or duplicated, `B` buggify (the first listed
+//! wins a shared column). A run without faults has no such row.
+//!
+//! Under the grid: a scale, a legend, the polls that blocked the loop, the
+//! marks and the faults (in words), with their exact times.
 //!
 //! # Chrome Trace Event JSON
 //!
@@ -55,7 +65,9 @@
 //! wakes, timer fires, clock jumps, panics, aborts and warnings are instant
 //! events (`"i"`); each wake is also a flow
 //! (`"s"` → `"f"`) from the waker's poll (or a 1 µs engine slice, for timer
-//! and pool wakes) to the woken task's next poll.
+//! and pool wakes) to the woken task's next poll. Faults are instant events
+//! (category `fault`, named in words: "crashed node `db`") on a track of
+//! their own, `faults` (tid 999 999), present only when the run had some.
 //!
 //! Open the file at <https://ui.perfetto.dev> ("Open trace file") or in
 //! `chrome://tracing` ("Load").
@@ -125,7 +137,9 @@ pub fn chrome_json(trace: &Trace) -> String {
 /// Renders `trace` as a self-contained SVG picture: one lane (`<g
 /// class="lane">`) per task, polls as bars, polls that blocked the loop in
 /// orange, pool jobs in green, marks as purple ticks, wakes as arrows, a
-/// virtual-time axis on top. Every shape has a `<title>` (hover text).
+/// virtual-time axis on top; faults of the simulated world as red ticks
+/// with their letter in a lane of their own (`<g class="lane faults">`),
+/// when the run had some. Every shape has a `<title>` (hover text).
 ///
 /// ```
 /// use asyncsim::harness::render::svg;

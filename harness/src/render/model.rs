@@ -12,8 +12,10 @@
 //!   runs on its worker from `PoolStart` to `PoolFinish`; its
 //!   `BlockingSleep`s spend the worker's time, never the loop's.
 //! - A wake points at the woken task's next poll, if there is one.
+//! - A fault of the simulated world (`EventKind::Fault`) goes to the fault
+//!   lane, whichever task caused it; a run without faults has no such lane.
 
-use asyncsim_sim::trace::{EventKind, TaskId, Trace, WaitOn};
+use asyncsim_sim::trace::{EventKind, FaultOp, TaskId, Trace, WaitOn};
 
 /// How a poll ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -107,6 +109,63 @@ pub(crate) struct MarkPoint {
     pub step: u64,
 }
 
+/// A fault of the simulated world: a crash, a cut, a lost message, a disk
+/// error, what a crash kept, …
+#[derive(Clone, Debug)]
+pub(crate) struct FaultPoint {
+    /// Its kind.
+    pub op: FaultOp,
+    /// The task that caused it (None outside any task).
+    pub task: Option<TaskId>,
+    /// When.
+    pub time_ns: u64,
+    /// The step.
+    pub step: u64,
+    /// What happened, in words.
+    pub what: String,
+}
+
+impl FaultPoint {
+    /// The letter the text timeline draws it with, and the word the legend
+    /// gives that letter.
+    pub fn symbol(&self) -> (u8, &'static str) {
+        fault_symbol(self.op)
+    }
+}
+
+/// Letters of the fault lane, strongest first (a stronger one wins a shared
+/// column of the text timeline), with the word the legend gives each.
+pub(crate) const FAULT_SYMBOLS: [(u8, &str); 9] = [
+    (b'C', "crash"),
+    (b'R', "restart"),
+    (b'P', "partition"),
+    (b'H', "heal"),
+    (b'E', "disk error"),
+    (b'T', "crash kept/tore writes"),
+    (b'L', "link changed"),
+    (b'D', "message lost/duplicated"),
+    (b'B', "buggify"),
+];
+
+/// The letter of a fault kind (one of [`FAULT_SYMBOLS`]).
+pub(crate) fn fault_symbol(op: FaultOp) -> (u8, &'static str) {
+    let letter = match op {
+        FaultOp::Crash => b'C',
+        FaultOp::Restart => b'R',
+        FaultOp::Partition | FaultOp::Isolate => b'P',
+        FaultOp::Repair | FaultOp::Rejoin | FaultOp::Unclog => b'H',
+        FaultOp::DiskError | FaultOp::DiskErrorRate => b'E',
+        FaultOp::Kept | FaultOp::Torn => b'T',
+        FaultOp::Clog | FaultOp::Link => b'L',
+        FaultOp::Lost | FaultOp::Duplicated => b'D',
+        FaultOp::Buggify => b'B',
+    };
+    *FAULT_SYMBOLS
+        .iter()
+        .find(|(symbol, _)| *symbol == letter)
+        .expect("every fault kind has a letter")
+}
+
 /// A wake, with the poll it led to.
 #[derive(Clone, Debug)]
 pub(crate) struct WakeArrow {
@@ -137,6 +196,8 @@ pub(crate) struct Model {
     pub marks: Vec<MarkPoint>,
     /// Every wake of a task.
     pub wakes: Vec<WakeArrow>,
+    /// Every fault, in order (empty: the pictures have no fault lane).
+    pub faults: Vec<FaultPoint>,
     /// The latest virtual time anything happened.
     pub end_ns: u64,
     /// The last step.
@@ -168,6 +229,7 @@ impl Model {
         let mut jobs: Vec<JobSpan> = Vec::new();
         let mut marks = Vec::new();
         let mut wakes: Vec<WakeArrow> = Vec::new();
+        let mut faults: Vec<FaultPoint> = Vec::new();
         let mut end_ns = 0u64;
         let mut end_step = 0u64;
         let mut workers = 0u32;
@@ -315,6 +377,13 @@ impl Model {
                     label: trace.label(label).to_string(),
                     step: event.step,
                 }),
+                EventKind::Fault { op, what } => faults.push(FaultPoint {
+                    op,
+                    task,
+                    time_ns: event.time_ns,
+                    step: event.step,
+                    what: trace.label(what).to_string(),
+                }),
                 EventKind::Spawn { .. }
                 | EventKind::ClockJump { .. }
                 | EventKind::TimerSet { .. }
@@ -332,6 +401,7 @@ impl Model {
             jobs,
             marks,
             wakes,
+            faults,
             end_ns,
             end_step,
             workers,

@@ -6,6 +6,7 @@ use std::fmt::Write;
 use asyncsim_sim::trace::{format_ns, Trace};
 
 use super::model::{tick_spacing_ns, Model, PollEnd};
+use super::text::FAULT_LANE;
 
 const WIDTH: f64 = 1100.0;
 const LABEL_WIDTH: f64 = 160.0;
@@ -25,6 +26,7 @@ const COLOR_POOL: &str = "#2f9e44";
 const COLOR_MARK: &str = "#ae3ec9";
 const COLOR_WAKE: &str = "#868e96";
 const COLOR_PANIC: &str = "#c92a2a";
+const COLOR_FAULT: &str = "#e03131";
 
 /// Escapes text for XML content and attribute values.
 pub(crate) fn escape(text: &str) -> String {
@@ -119,7 +121,9 @@ pub(crate) fn svg(trace: &Trace) -> String {
     let model = Model::new(trace);
     let layout = Layout::new(&model);
     let lanes = model.lanes.len();
-    let height = TOP + lanes as f64 * LANE_HEIGHT + LEGEND_HEIGHT;
+    // The fault lane, under the tasks', when the run had faults.
+    let drawn_lanes = lanes + usize::from(!model.faults.is_empty());
+    let height = TOP + drawn_lanes as f64 * LANE_HEIGHT + LEGEND_HEIGHT;
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -143,7 +147,7 @@ pub(crate) fn svg(trace: &Trace) -> String {
         out,
         "<rect x=\"0\" y=\"0\" width=\"{WIDTH}\" height=\"{height}\" fill=\"#ffffff\"/>"
     );
-    write_axis(&mut out, &layout, lanes);
+    write_axis(&mut out, &layout, drawn_lanes);
 
     for (index, lane) in model.lanes.iter().enumerate() {
         let top = Layout::lane_top(index);
@@ -282,6 +286,10 @@ pub(crate) fn svg(trace: &Trace) -> String {
         let _ = writeln!(out, "</g>");
     }
 
+    if !model.faults.is_empty() {
+        write_fault_lane(&mut out, trace, &model, &layout);
+    }
+
     let _ = writeln!(out, "<g class=\"wakes\">");
     for wake in &model.wakes {
         let Some(next) = wake.next_poll else {
@@ -351,9 +359,55 @@ pub(crate) fn svg(trace: &Trace) -> String {
         }
     }
     let _ = writeln!(out, "</g>");
-    write_legend(&mut out, height);
+    write_legend(&mut out, height, !model.faults.is_empty());
     out.push_str("</svg>\n");
     out
+}
+
+/// The fault lane: each fault a red tick with its letter, its words on
+/// hover.
+fn write_fault_lane(out: &mut String, trace: &Trace, model: &Model, layout: &Layout) {
+    let index = model.lanes.len();
+    let top = Layout::lane_top(index);
+    let middle = Layout::lane_middle(index);
+    let _ = writeln!(out, "<g class=\"lane faults\" data-name=\"{FAULT_LANE}\">");
+    let _ = writeln!(
+        out,
+        "<rect x=\"0\" y=\"{top}\" width=\"{WIDTH}\" height=\"{LANE_HEIGHT}\" fill=\"#fff5f5\"/>"
+    );
+    let (info, title) = hover(&format!(
+        "faults of the simulated world ({}): crashes, restarts, cuts, link changes, lost messages, disk errors, what crashes kept",
+        model.faults.len()
+    ));
+    let _ = writeln!(
+        out,
+        "<text x=\"8\" y=\"{:.1}\" fill=\"{COLOR_FAULT}\" font-weight=\"bold\"{info}>{FAULT_LANE}{title}</text>",
+        middle + 4.0
+    );
+    for fault in &model.faults {
+        let x = layout.x(fault.time_ns, fault.step);
+        let (letter, word) = fault.symbol();
+        let by = fault.task.map_or(String::new(), |task| {
+            format!(", by {}", trace.task_name(task))
+        });
+        let (info, title) = hover(&format!(
+            "fault ({word}): {} at {} (step {}{by})",
+            fault.what,
+            format_ns(fault.time_ns),
+            fault.step
+        ));
+        let _ = writeln!(
+            out,
+            "<g class=\"fault\"{info}><line x1=\"{x:.2}\" y1=\"{:.1}\" x2=\"{x:.2}\" y2=\"{:.1}\" stroke=\"{COLOR_FAULT}\" stroke-width=\"2\"/>\
+             <text x=\"{:.2}\" y=\"{:.1}\" fill=\"{COLOR_FAULT}\" font-weight=\"bold\">{}</text>{title}</g>",
+            top + 3.0,
+            top + LANE_HEIGHT - 3.0,
+            x + 3.0,
+            middle + 4.0,
+            letter as char
+        );
+    }
+    let _ = writeln!(out, "</g>");
 }
 
 fn write_axis(out: &mut String, layout: &Layout, lanes: usize) {
@@ -406,15 +460,18 @@ fn write_axis(out: &mut String, layout: &Layout, lanes: usize) {
     let _ = writeln!(out, "</g>");
 }
 
-fn write_legend(out: &mut String, height: f64) {
+fn write_legend(out: &mut String, height: f64, faults: bool) {
     let y = height - LEGEND_HEIGHT / 2.0;
-    let items = [
+    let mut items = vec![
         ("rect", COLOR_POLL, "poll"),
         ("rect", COLOR_BLOCKING, "poll blocking the loop"),
         ("rect", COLOR_POOL, "pool job (spawn_blocking)"),
         ("mark", COLOR_MARK, "mark"),
         ("line", COLOR_WAKE, "wake -> next poll"),
     ];
+    if faults {
+        items.push(("fault", COLOR_FAULT, "fault"));
+    }
     let _ = writeln!(out, "<g class=\"legend\">");
     let mut x = LABEL_WIDTH;
     for (shape, color, text) in items {
@@ -424,6 +481,16 @@ fn write_legend(out: &mut String, height: f64) {
                     out,
                     "<rect x=\"{x}\" y=\"{:.1}\" width=\"14\" height=\"10\" fill=\"{color}\"/>",
                     y - 5.0
+                );
+            }
+            "fault" => {
+                let _ = writeln!(
+                    out,
+                    "<line x1=\"{:.1}\" y1=\"{:.1}\" x2=\"{:.1}\" y2=\"{:.1}\" stroke=\"{color}\" stroke-width=\"2\"/>",
+                    x + 7.0,
+                    y - 6.0,
+                    x + 7.0,
+                    y + 6.0
                 );
             }
             "mark" => {
@@ -466,9 +533,13 @@ pub(crate) fn html(trace: &Trace) -> String {
          pre { font-size: 12px; background: #f8f9fa; padding: .6em; overflow: auto; }\n",
     );
     out.push_str("</style>\n</head>\n<body>\n");
+    let faults = match model.faults.len() {
+        0 => String::new(),
+        count => format!("; {count} fault(s) (the `{FAULT_LANE}` lane)"),
+    };
     let _ = writeln!(
         out,
-        "<h1>asyncsim run</h1>\n<p>{} tasks, {} events, virtual time 0s .. {}; {} poll(s) blocked the loop. Hover over a bar for details.</p>",
+        "<h1>asyncsim run</h1>\n<p>{} tasks, {} events, virtual time 0s .. {}; {} poll(s) blocked the loop{faults}. Hover over a bar for details.</p>",
         model.lanes.len(),
         trace.events().len(),
         format_ns(model.end_ns),

@@ -4,7 +4,11 @@ use std::fmt::Write;
 
 use asyncsim_sim::trace::{format_ns, Trace};
 
-use super::model::{tick_spacing_ns, Model};
+use super::model::{tick_spacing_ns, Model, FAULT_SYMBOLS};
+
+/// The name of the fault lane (a row under the tasks' when the run had
+/// faults).
+pub(crate) const FAULT_LANE: &str = "faults";
 
 /// Longest task name shown in full; longer names are cut with `~`.
 const NAME_WIDTH_MAX: usize = 20;
@@ -12,6 +16,10 @@ const NAME_WIDTH_MAX: usize = 20;
 const GRID_WIDTH_MIN: usize = 10;
 /// How many blocked-loop polls and marks the notes list before "… and N more".
 const NOTES_MAX: usize = 12;
+
+/// How many faults the notes list before "… and N more" (a run's faults are
+/// what a reader of a failing run looks for first).
+const FAULT_NOTES_MAX: usize = 40;
 
 /// Cell symbols, weakest first: a stronger symbol wins a shared column.
 const SYMBOLS: [u8; 8] = [b' ', b'.', b'|', b'=', b'#', b'x', b'!', b'*'];
@@ -116,6 +124,22 @@ fn put(row: &mut [u8], column: usize, symbol: u8) {
     }
 }
 
+/// Puts a fault's letter in the fault row: a stronger fault (earlier in
+/// [`FAULT_SYMBOLS`]) wins a shared column.
+fn put_fault(row: &mut [u8], column: usize, symbol: u8) {
+    let rank = |symbol: u8| {
+        FAULT_SYMBOLS
+            .iter()
+            .position(|(letter, _)| *letter == symbol)
+            .unwrap_or(usize::MAX)
+    };
+    if let Some(cell) = row.get_mut(column) {
+        if rank(symbol) < rank(*cell) {
+            *cell = symbol;
+        }
+    }
+}
+
 fn short_name(name: &str) -> String {
     let clean: String = name
         .chars()
@@ -132,11 +156,14 @@ fn short_name(name: &str) -> String {
 
 pub(crate) fn timeline_text(trace: &Trace, width: usize) -> String {
     let model = Model::new(trace);
-    let names: Vec<String> = model
+    let mut names: Vec<String> = model
         .lanes
         .iter()
         .map(|lane| short_name(&lane.name))
         .collect();
+    if !model.faults.is_empty() {
+        names.push(FAULT_LANE.to_string());
+    }
     let name_width = names
         .iter()
         .map(|name| name.chars().count())
@@ -150,7 +177,7 @@ pub(crate) fn timeline_text(trace: &Trace, width: usize) -> String {
     let grid = Grid::new(steps, at(model.end_ns, model.end_step), columns_max);
     let end = at(model.end_ns, model.end_step);
     let columns = grid.columns;
-    let mut rows: Vec<Vec<u8>> = vec![vec![b' '; columns]; model.lanes.len()];
+    let mut rows: Vec<Vec<u8>> = vec![vec![b' '; columns]; names.len()];
 
     for (lane, row) in model.lanes.iter().zip(rows.iter_mut()) {
         let Some(spawn_ns) = lane.spawn_ns else {
@@ -206,6 +233,16 @@ pub(crate) fn timeline_text(trace: &Trace, width: usize) -> String {
         }
     }
 
+    if let Some(row) = rows.get_mut(model.lanes.len()) {
+        for fault in &model.faults {
+            put_fault(
+                row,
+                grid.column(at(fault.time_ns, fault.step)),
+                fault.symbol().0,
+            );
+        }
+    }
+
     let mut out = String::new();
     let scale = if steps {
         format!(
@@ -240,6 +277,14 @@ pub(crate) fn timeline_text(trace: &Trace, width: usize) -> String {
         out,
         "legend: | poll  # poll blocking the loop  = pool job  . waiting  * mark  ! panic  x abort"
     );
+    if !model.faults.is_empty() {
+        let present: Vec<String> = FAULT_SYMBOLS
+            .iter()
+            .filter(|(letter, _)| model.faults.iter().any(|fault| fault.symbol().0 == *letter))
+            .map(|(letter, word)| format!("{} {word}", *letter as char))
+            .collect();
+        let _ = writeln!(out, "fault lane: {}", present.join("  "));
+    }
     write_notes(&mut out, trace, &model);
     out
 }
@@ -317,6 +362,27 @@ fn write_notes(out: &mut String, trace: &Trace, model: &Model) {
         }
         if model.marks.len() > NOTES_MAX {
             let _ = writeln!(out, "  ... and {} more", model.marks.len() - NOTES_MAX);
+        }
+    }
+    if !model.faults.is_empty() {
+        let _ = writeln!(out, "{FAULT_LANE}:");
+        for fault in model.faults.iter().take(FAULT_NOTES_MAX) {
+            let task = fault.task.map_or("-", |task| trace.task_name(task));
+            let _ = writeln!(
+                out,
+                "  {:>10}  step {:<5} {:<12} {}",
+                format_ns(fault.time_ns),
+                fault.step,
+                task,
+                fault.what
+            );
+        }
+        if model.faults.len() > FAULT_NOTES_MAX {
+            let _ = writeln!(
+                out,
+                "  ... and {} more",
+                model.faults.len() - FAULT_NOTES_MAX
+            );
         }
     }
     if trace.is_truncated() {

@@ -118,3 +118,24 @@ fn a_run_without_virtual_time_is_drawn_along_the_steps() {
     xs.dedup();
     assert_eq!(xs.len(), polls, "each step has its own place on the axis");
 }
+
+#[test]
+fn the_fault_lane_is_well_formed_and_comes_after_the_tasks() {
+    for seed in 0..20 {
+        let run = samples::faulty(seed);
+        let text = svg(&run.trace);
+        let document = roxmltree::Document::parse(&text)
+            .unwrap_or_else(|error| panic!("seed {seed}: {error}\n{text}"));
+        let faults: Vec<_> = document
+            .descendants()
+            .filter(|node| node.attribute("class") == Some("lane faults"))
+            .collect();
+        assert_eq!(faults.len(), 1, "seed {seed}");
+        let marks = faults[0]
+            .descendants()
+            .filter(|node| node.attribute("class") == Some("fault"))
+            .count();
+        assert_eq!(marks, 4, "seed {seed}: partition, repair, crash, restart");
+        assert_eq!(lanes(&document).len(), run.trace.tasks().len());
+    }
+}

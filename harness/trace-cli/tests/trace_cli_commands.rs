@@ -154,3 +154,28 @@ fn help_and_usage_errors() {
         assert!(text(&output.stderr).contains("--help"), "{args:?}");
     }
 }
+
+#[test]
+fn a_saved_run_with_faults_shows_its_fault_lane_in_every_picture() {
+    let trace = samples::faulty(3).trace;
+    let file = saved("faulty.json", &trace);
+    let view = text(&run(&["view", &file, "--width", "80"]).stdout);
+    assert_eq!(view, asyncsim_harness::render::timeline_text(&trace, 80));
+    let row = view
+        .lines()
+        .find(|line| line.starts_with("faults "))
+        .unwrap_or_else(|| panic!("no fault lane:\n{view}"));
+    for letter in ['P', 'H', 'C', 'R'] {
+        assert!(row.contains(letter), "{view}");
+    }
+    assert!(view.contains("crashed node `db`"), "{view}");
+    let svg = text(&run(&["svg", &file]).stdout);
+    assert!(svg.contains("<g class=\"lane faults\""), "{svg}");
+    let chrome = text(&run(&["chrome", &file]).stdout);
+    assert!(chrome.contains("\"cat\":\"fault\""), "{chrome}");
+    let events = text(&run(&["events", &file]).stdout);
+    assert!(
+        events.contains("fault: partitioned `main` <-> `db`"),
+        "{events}"
+    );
+}

@@ -12,6 +12,7 @@ use super::{cx, net, node, world};
 use crate::config::duration_to_ns;
 use crate::tape::DrawLabel;
 use crate::task::JoinHandle;
+use crate::trace::FaultOp;
 
 /// FoundationDB's BUGGIFY: `false` canonically, `true` with
 /// `Config::buggify`'s rate (0 by default: never) while faults are on. Lets
@@ -26,11 +27,12 @@ use crate::task::JoinHandle;
 pub fn buggify() -> bool {
     let rate = cx::with_config("asyncsim::fault::buggify", |config| config.buggify);
     rate > 0.0
-        && cx::draw_described(
+        && super::draw_fault(
             DrawLabel::Fault,
             2,
-            Some(rate),
+            rate,
             "asyncsim::fault::buggify",
+            FaultOp::Buggify,
             |_| "buggify() was true".to_string(),
         ) == 1
 }

@@ -45,6 +45,7 @@ use std::time::Duration;
 use super::{cx, same_run, world, World, WorldRc};
 use crate::cx::NodeId;
 use crate::tape::DrawLabel;
+use crate::trace::FaultOp;
 
 /// The torn-write unit.
 pub const SECTOR_BYTES: usize = 512;
@@ -164,16 +165,17 @@ fn apply_write(buffer: &mut Vec<u8>, op: &WriteOp) {
 }
 
 /// A weighted `disk` draw in `0..bound`: 0 (canonical) unless faults are
-/// on and the draw says otherwise.
-fn survivors(bound: usize, what: &str, describe: impl FnOnce(u64) -> String) -> usize {
+/// on and the draw says otherwise; a nonzero value is a fault of kind `op`.
+fn survivors(bound: usize, what: &str, op: FaultOp, describe: impl Fn(u64) -> String) -> usize {
     if bound <= 1 {
         return 0;
     }
-    cx::draw_described(
+    super::draw_fault(
         DrawLabel::Disk,
         bound as u64,
-        Some(UNSYNCED_SURVIVAL_PROBABILITY),
+        UNSYNCED_SURVIVAL_PROBABILITY,
         what,
+        op,
         describe,
     ) as usize
 }
@@ -185,6 +187,7 @@ pub(crate) fn crash(disk: &mut Disk, node: &str) {
     let keep = survivors(
         count + 1,
         "asyncsim::fs crash: namespace changes kept",
+        FaultOp::Kept,
         |kept| format!("the crash of `{node}` kept {kept} of {count} unsynced namespace changes"),
     );
     for op in meta.iter().take(keep) {
@@ -201,6 +204,7 @@ pub(crate) fn crash(disk: &mut Disk, node: &str) {
         let keep = survivors(
             count + 1,
             "asyncsim::fs crash: unsynced writes kept",
+            FaultOp::Kept,
             |kept| {
                 format!("the crash of `{node}` kept {kept} of {count} unsynced writes of file #{number}")
             },
@@ -213,6 +217,7 @@ pub(crate) fn crash(disk: &mut Disk, node: &str) {
             let torn = survivors(
                 sectors,
                 "asyncsim::fs crash: sectors of a torn write kept",
+                FaultOp::Torn,
                 |kept| {
                     format!("the crash of `{node}` tore a write of file #{number}: {kept} of {sectors} sectors kept")
                 },
@@ -388,7 +393,7 @@ fn fail_maybe(world_rc: &WorldRc, node: usize, what: &str) -> io::Result<()> {
         (rate, node.name.clone())
     };
     if rate > 0.0
-        && cx::draw_described(DrawLabel::Disk, 2, Some(rate), what, |_| {
+        && super::draw_fault(DrawLabel::Disk, 2, rate, what, FaultOp::DiskError, |_| {
             let what = what.strip_prefix("asyncsim::").unwrap_or(what);
             format!("{what} on `{name}` failed with EIO (a drawn disk error)")
         }) == 1
@@ -895,4 +900,9 @@ pub fn set_error_rate(node: &str, probability: Option<f64>) {
         panic!("fs::set_error_rate: no node is called `{node}`");
     };
     world.nodes[index].disk.error_rate = probability;
+    let what = match probability {
+        Some(probability) => format!("disk errors on `{node}` at rate {probability}"),
+        None => format!("disk errors on `{node}` back to Config::disk_errors"),
+    };
+    super::record_fault(FaultOp::DiskErrorRate, &what);
 }

@@ -33,6 +33,8 @@ pub mod net;
 pub mod node;
 use crate::cx;
 use crate::cx::NodeId;
+use crate::tape::DrawLabel;
+use crate::trace::{EventKind, FaultOp};
 
 /// A node's `init`, type-erased: makes the future run at each start.
 pub(crate) type Init = Rc<dyn Fn() -> Pin<Box<dyn Future<Output = ()>>>>;
@@ -167,6 +169,32 @@ pub(crate) fn world(what: &str) -> WorldRc {
         drop(previous);
         world
     })
+}
+
+/// Records a fault in the trace (`EventKind::Fault`), with what happened in
+/// words: renderers give faults a lane of their own.
+pub(crate) fn record_fault(op: FaultOp, what: &str) {
+    let what = cx::intern_label(what);
+    cx::record(EventKind::Fault { op, what });
+}
+
+/// A weighted fault draw (`label`, `0..bound`, nonzero with `probability`
+/// while faults are on) whose nonzero values are faults of kind `op`: the
+/// trace records each one, in `describe`'s words (which the shrunk report
+/// uses too).
+pub(crate) fn draw_fault(
+    label: DrawLabel,
+    bound: u64,
+    probability: f64,
+    what: &str,
+    op: FaultOp,
+    describe: impl Fn(u64) -> String,
+) -> u64 {
+    let value = cx::draw_described(label, bound, Some(probability), what, &describe);
+    if value != 0 {
+        record_fault(op, &describe(value));
+    }
+    value
 }
 
 /// Checks that a handle made in run `run_id` is used in that run.

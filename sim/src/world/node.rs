@@ -13,6 +13,7 @@ use std::rc::Rc;
 
 use super::{cx, default_ip, fs, net, world, Init, NodeState, WorldRc};
 use crate::task::JoinHandle;
+use crate::trace::FaultOp;
 
 /// Starts a node: `node::Builder::new("server").start(init)`.
 #[derive(Debug)]
@@ -172,6 +173,7 @@ impl Node {
             }
             node.running = false;
             let incarnation = node.incarnation;
+            super::record_fault(FaultOp::Crash, &format!("crashed node `{}`", node.name));
             let index = self.index as u32;
             net::tcp_crash(world, index, incarnation);
             net::udp_crash(world, index, incarnation);
@@ -203,6 +205,7 @@ impl Node {
             let incarnation = world.new_incarnation(self.index);
             (incarnation, init, world.nodes[self.index].name.clone())
         };
+        super::record_fault(FaultOp::Restart, &format!("restarted node `{name}`"));
         drop(cx::spawn_on(incarnation, init(), Some(name)));
     }
 }

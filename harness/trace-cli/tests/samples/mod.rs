@@ -52,3 +52,21 @@ pub fn run_in_executor(seed: u64) -> Run<()> {
         }
     })
 }
+
+/// A run of the simulated world with faults: node `db` is partitioned from
+/// `main`, repaired, crashed and restarted; under schedule `seed`.
+pub fn faulty(seed: u64) -> Run<()> {
+    Sim::new(Config::new().seed(seed)).run(async {
+        let db = asyncsim_sim::node::Builder::new("db").start(|| async {
+            time::sleep(Duration::from_secs(10)).await;
+        });
+        time::sleep(Duration::from_millis(10)).await;
+        asyncsim_sim::net::partition("main", "db");
+        time::sleep(Duration::from_millis(10)).await;
+        asyncsim_sim::net::repair("main", "db");
+        time::sleep(Duration::from_millis(10)).await;
+        db.crash();
+        time::sleep(Duration::from_millis(10)).await;
+        db.restart();
+    })
+}

@@ -19,9 +19,10 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::task::Waker;
 use std::time::Duration;
 
-use super::{cx, world, World};
+use super::{cx, record_fault, world, World};
 use crate::config::duration_to_ns;
 use crate::tape::DrawLabel;
+use crate::trace::FaultOp;
 
 mod tcp;
 mod udp;
@@ -247,9 +248,15 @@ impl World {
 
     /// A weighted `net` draw: true with `probability` (under Random and
     /// PCT), false canonically; `describe` says what true meant.
-    pub(crate) fn chance(probability: f64, what: &str, describe: impl FnOnce() -> String) -> bool {
+    /// A nonzero draw is a fault of kind `op`, recorded in the trace.
+    pub(crate) fn chance(
+        probability: f64,
+        what: &str,
+        op: FaultOp,
+        describe: impl Fn() -> String,
+    ) -> bool {
         probability > 0.0
-            && cx::draw_described(DrawLabel::Net, 2, Some(probability), what, |_| describe()) == 1
+            && super::draw_fault(DrawLabel::Net, 2, probability, what, op, |_| describe()) == 1
     }
 }
 
@@ -498,6 +505,16 @@ impl World {
         }
     }
 
+    /// Records a fault on the link between nodes `a` and `b`:
+    /// "partitioned `main` <-> `db`".
+    fn record_link_fault(&self, op: FaultOp, verb: &str, a: u32, arrow: &str, b: u32) {
+        let what = format!(
+            "{verb} `{}`{arrow}`{}`",
+            self.nodes[a as usize].name, self.nodes[b as usize].name
+        );
+        record_fault(op, &what);
+    }
+
     /// A link between `from` and `to` opened (repair, rejoin, unclog):
     /// held messages leave now.
     fn links_changed(&mut self) {
@@ -571,6 +588,7 @@ pub fn partition(a: &str, b: &str) {
     );
     world.net.cuts.insert((a, b));
     world.net.cuts.insert((b, a));
+    world.record_link_fault(FaultOp::Partition, "partitioned", a, " <-> ", b);
 }
 
 /// Cuts one direction: messages from `from` to `to` are held back.
@@ -582,6 +600,7 @@ pub fn partition_oneway(from: &str, to: &str) {
         world.node_named(to, "net::partition_oneway"),
     );
     world.net.cuts.insert((from, to));
+    world.record_link_fault(FaultOp::Partition, "partitioned", from, " -> ", to);
 }
 
 /// Heals the cuts between `a` and `b` (both directions); held stream
@@ -595,6 +614,7 @@ pub fn repair(a: &str, b: &str) {
     );
     world.net.cuts.remove(&(a, b));
     world.net.cuts.remove(&(b, a));
+    world.record_link_fault(FaultOp::Repair, "repaired", a, " <-> ", b);
     world.links_changed();
 }
 
@@ -604,6 +624,8 @@ pub fn isolate(node: &str) {
     let mut world = world.borrow_mut();
     let node = world.node_named(node, "net::isolate");
     world.net.isolated.insert(node);
+    let what = format!("isolated node `{}`", world.nodes[node as usize].name);
+    record_fault(FaultOp::Isolate, &what);
 }
 
 /// Ends an [`isolate`].
@@ -612,6 +634,8 @@ pub fn rejoin(node: &str) {
     let mut world = world.borrow_mut();
     let node = world.node_named(node, "net::rejoin");
     world.net.isolated.remove(&node);
+    let what = format!("node `{}` rejoined", world.nodes[node as usize].name);
+    record_fault(FaultOp::Rejoin, &what);
     world.links_changed();
 }
 
@@ -623,7 +647,18 @@ pub fn set_link(a: &str, b: &str, config: NetConfig) {
         world.node_named(a, "net::set_link"),
         world.node_named(b, "net::set_link"),
     );
+    let what = format!(
+        "set link `{}` <-> `{}`: latency {}..{}, loss {}, duplicate {}, tcp timeout {}",
+        world.nodes[a as usize].name,
+        world.nodes[b as usize].name,
+        crate::trace::format_ns(config.latency_min_ns),
+        crate::trace::format_ns(config.latency_max_ns),
+        config.loss,
+        config.duplicate,
+        crate::trace::format_ns(config.tcp_timeout_ns)
+    );
     world.net.links.insert((a.min(b), a.max(b)), config);
+    record_fault(FaultOp::Link, &what);
 }
 
 /// Clogs the link `from → to`: every message on it takes `extra` longer,
@@ -636,6 +671,11 @@ pub fn clog(from: &str, to: &str, extra: Duration) {
         world.node_named(to, "net::clog"),
     );
     world.net.clogged.insert((from, to), duration_to_ns(extra));
+    let verb = format!(
+        "clogged (+{})",
+        crate::trace::format_ns(duration_to_ns(extra))
+    );
+    world.record_link_fault(FaultOp::Clog, &verb, from, " -> ", to);
 }
 
 /// Ends a [`clog`].
@@ -647,6 +687,7 @@ pub fn unclog(from: &str, to: &str) {
         world.node_named(to, "net::unclog"),
     );
     world.net.clogged.remove(&(from, to));
+    world.record_link_fault(FaultOp::Unclog, "unclogged", from, " -> ", to);
 }
 
 pub(crate) use tcp::crash_node as tcp_crash;

@@ -17,7 +17,7 @@ use std::task::{Context, Poll, Waker};
 
 use super::{park_reader, wake_reader_at, Protocol, ToAddress};
 use crate::cx::NodeId;
-use crate::trace::{EventKind, NetOp, SocketWait, WaitOn};
+use crate::trace::{EventKind, FaultOp, NetOp, SocketWait, WaitOn};
 use crate::world::{cx, same_run, world, World, WorldRc};
 
 /// A listener's state.
@@ -176,12 +176,17 @@ fn deliver(world: &mut World, connection: usize, side: usize, data: Option<Vec<u
     if data.is_some() && from != to {
         let config = world.net.config(from, to);
         let name = world.net.connections[connection].name(side);
-        if World::chance(config.loss, "asyncsim::net segment loss", || {
-            format!(
-                "lost a segment of {name}: retransmitted after {}",
-                crate::trace::format_ns(config.retransmit_ns)
-            )
-        }) {
+        if World::chance(
+            config.loss,
+            "asyncsim::net segment loss",
+            FaultOp::Lost,
+            || {
+                format!(
+                    "lost a segment of {name}: retransmitted after {}",
+                    crate::trace::format_ns(config.retransmit_ns)
+                )
+            },
+        ) {
             latency += config.retransmit_ns;
         }
     }

@@ -10,7 +10,7 @@ use std::task::{Context, Poll, Waker};
 
 use super::{park_reader, wake_reader_at, Address, Protocol, ToAddress};
 use crate::cx::NodeId;
-use crate::trace::{EventKind, NetOp, SocketWait, WaitOn};
+use crate::trace::{EventKind, FaultOp, NetOp, SocketWait, WaitOn};
 use crate::world::{cx, same_run, world, World, WorldRc};
 
 /// A receive buffer holds this many datagrams unless set otherwise.
@@ -219,17 +219,23 @@ impl UdpSocket {
             )
         };
         if from_node != to_node
-            && World::chance(config.loss, "asyncsim::net datagram loss", || {
-                describe("dropped")
-            })
+            && World::chance(
+                config.loss,
+                "asyncsim::net datagram loss",
+                FaultOp::Lost,
+                || describe("dropped"),
+            )
         {
             self.record(world, NetOp::Drop, buf.len());
             return Ok(buf.len());
         }
         let copies = if from_node != to_node
-            && World::chance(config.duplicate, "asyncsim::net datagram duplicate", || {
-                describe("duplicated")
-            }) {
+            && World::chance(
+                config.duplicate,
+                "asyncsim::net datagram duplicate",
+                FaultOp::Duplicated,
+                || describe("duplicated"),
+            ) {
             2
         } else {
             1
