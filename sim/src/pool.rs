@@ -25,6 +25,7 @@ pub(crate) struct Pool {
 
 impl Pool {
     /// No jobs, `workers` idle workers.
+    #[inline]
     pub(crate) fn reset(&mut self, workers: usize) {
         if !self.deferred.is_empty() {
             self.deferred.clear();

@@ -721,7 +721,10 @@ impl Trace {
         id
     }
 
-    #[inline]
+    // Always inlined, with `mix` and `kind_code`: callers pass a constant
+    // kind, and the match folds away (measured: out of line, a call and a
+    // jump table on every spawn, wake and completion, 2 % of `check`).
+    #[inline(always)]
     pub(crate) fn record(&mut self, event: Event, events_max: usize, mode: TraceMode) {
         self.hash = mix(self.hash, &event);
         self.store(event, events_max, mode);
@@ -796,7 +799,7 @@ impl Trace {
 
 /// Folds one event into the rolling hash (a multiply-xorshift mix: fast, and
 /// order-sensitive so two interleavings of the same events differ).
-#[inline]
+#[inline(always)]
 fn mix(hash: u64, event: &Event) -> u64 {
     let (code, payload) = kind_code(&event.kind);
     let task = event.task.map_or(u64::MAX, |task| u64::from(task.0));
@@ -831,6 +834,8 @@ fn wait_code(on: WaitOn) -> u64 {
     }
 }
 
+// Inlined into `record`, see there.
+#[inline(always)]
 fn kind_code(kind: &EventKind) -> (u64, u64) {
     let task = |task: Option<TaskId>| task.map_or(u64::MAX, |task| u64::from(task.0));
     match *kind {

@@ -159,6 +159,7 @@ pub(crate) fn blocking_sleep(duration: Duration) {
         state.record(task, EventKind::BlockingSleep { duration_ns });
         state.clock.now_ns = state.clock.now_ns.saturating_add(duration_ns);
         state.held_ns = state.held_ns.saturating_add(duration_ns);
+        state.poll_end_work = true;
         state.flush_deferred();
         if state.clock.now_ns > state.config.time_limit_ns {
             let limit = state.clock.now_ns;

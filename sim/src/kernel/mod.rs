@@ -77,6 +77,7 @@ pub use run::{Deviation, Run, RunOutcome, SlowPoll};
 use run_queue::RunQueue;
 pub(crate) use slots::NodeId;
 use slots::*;
+use step::NextTask;
 use wakers::*;
 
 pub(crate) struct State {
@@ -94,6 +95,10 @@ pub(crate) struct State {
     resources: Vec<ResourceInfo>,
     /// Virtual time the current poll has held the loop (blocking sleeps).
     held_ns: u64,
+    /// The end of a poll has work beyond the common case: the poll held
+    /// the loop (`held_ns`), or `Config::poll_cost` is set. One flag, so
+    /// the common step tests one byte for both.
+    poll_end_work: bool,
     slow_polls: Vec<SlowPoll>,
     deviations: Vec<Deviation>,
     /// Record `deviations` this run (replays, or `Config::record_deviations`).
@@ -126,6 +131,10 @@ pub(crate) struct Core {
     /// `yield_now`) needs no borrow.
     running: Cell<u32>,
     running_woken: Cell<bool>,
+    /// The owner of the spawned task about to be polled, between the pick
+    /// (which takes it out of its slot, in the state's borrow) and the poll
+    /// (which takes it from here, and gives it back to the slot after).
+    polled: Cell<Option<Owner>>,
     /// User code runs outside a poll: a pool job's closure, or a destructor
     /// at a node crash (its panics are the run's to report).
     in_user_code: Cell<bool>,
@@ -168,6 +177,7 @@ impl Sim {
                     pool: Pool::default(),
                     resources: Vec::new(),
                     held_ns: 0,
+                    poll_end_work: false,
                     slow_polls: Vec::new(),
                     deviations: Vec::new(),
                     record_deviations: false,
@@ -181,6 +191,7 @@ impl Sim {
                 run_id: Cell::new(0),
                 running: Cell::new(NOT_RUNNING),
                 running_woken: Cell::new(false),
+                polled: Cell::new(None),
                 in_user_code: Cell::new(false),
                 foreign_seen: Cell::new(0),
                 waker_sites: RefCell::new(Vec::new()),
@@ -303,27 +314,12 @@ impl Core {
             let main_waker = wakers.task(0);
 
             let mut next = self.next_task();
-            while let Some((task, owner)) = next {
-                if task == 0 {
-                    let mut context = Context::from_waker(&main_waker);
-                    let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| {
-                        main.as_mut().poll(&mut context)
-                    }));
-                    next = match outcome {
-                        Ok(Poll::Ready(value)) => {
-                            output = Some(value);
-                            self.end_poll_ready(0);
-                            break;
-                        }
-                        Ok(Poll::Pending) => self.end_poll_pending(0, None),
-                        Err(payload) => {
-                            self.end_poll_panic(0, payload, None);
-                            self.next_task()
-                        }
-                    };
+            while let Some(task) = next {
+                next = if task == 0 {
+                    self.poll_main(main.as_mut(), &main_waker, &mut output)
                 } else {
-                    next = self.poll_spawned(wakers, task, owner);
-                }
+                    self.poll_spawned(wakers, task)
+                };
             }
         }
         // A foreign wake during the last poll counts too.
@@ -356,6 +352,32 @@ impl Core {
     }
 }
 
+impl Core {
+    /// Polls the main future once; its output goes to `output` (and the
+    /// run stops: `None`).
+    #[inline(always)]
+    fn poll_main<F: Future>(
+        &self,
+        main: std::pin::Pin<&mut F>,
+        waker: &std::task::Waker,
+        output: &mut Option<F::Output>,
+    ) -> Option<NextTask> {
+        let mut context = Context::from_waker(waker);
+        match std::panic::catch_unwind(AssertUnwindSafe(|| main.poll(&mut context))) {
+            Ok(Poll::Ready(value)) => {
+                *output = Some(value);
+                self.end_poll_ready(0);
+                None
+            }
+            Ok(Poll::Pending) => self.end_poll_pending(0, None),
+            Err(payload) => {
+                self.end_poll_panic(0, payload, None);
+                self.next_task()
+            }
+        }
+    }
+}
+
 impl Default for Sim {
     fn default() -> Sim {
         Sim::new(Config::default())
@@ -364,6 +386,8 @@ impl Default for Sim {
 impl Core {
     pub(super) fn reset(&self) {
         self.waker_sites.borrow_mut().clear();
+        // Only a run that unwound out of its loop can leave one.
+        drop(self.polled.take());
         let mut state = self.state.borrow_mut();
         let state = &mut *state;
         state.tasks.clear();
@@ -382,6 +406,7 @@ impl Core {
         state.pool.reset(state.config.pool_size);
         state.resources.clear();
         state.held_ns = 0;
+        state.poll_end_work = state.config.poll_cost_ns > 0;
         state.slow_polls.clear();
         state.deviations.clear();
         state.record_deviations =

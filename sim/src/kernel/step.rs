@@ -10,9 +10,15 @@ use crate::tape::DrawLabel;
 use crate::task::JoinError;
 use crate::trace::{Event, EventKind, TaskId, WaitOn, Warning};
 
-/// The task to poll next, and for a spawned task its cell (the main task's
-/// future lives on `Sim::run`'s stack).
-pub(super) type NextTask = (u32, Option<Owner>);
+/// The task to poll next. A spawned task's owner waits in
+/// `Core::polled` meanwhile (so this fits in a register: the loop passes it
+/// on every step).
+pub(super) type NextTask = u32;
+
+/// A task just picked, its poll begun, and for a spawned task its owner,
+/// out of the slot for the poll (the main task's future lives on
+/// `Sim::run`'s stack).
+pub(super) type Picked = (u32, Option<Owner>);
 impl Core {
     /// Fires due timers, advances the clock when idle, and draws the next
     /// task. `None` when the run must stop (failure recorded).
@@ -57,11 +63,16 @@ impl Core {
         }
     }
 
+    /// Marks the picked task running and keeps its owner for the poll.
     #[inline(always)]
-    pub(super) fn started(&self, next: NextTask) -> NextTask {
-        self.running.set(next.0);
+    pub(super) fn started(&self, (task, owner): Picked) -> NextTask {
+        self.running.set(task);
         self.running_woken.set(false);
-        next
+        // The poll took the last owner out (`poll_spawned`): nothing to drop.
+        let previous = self.polled.replace(owner);
+        debug_assert!(previous.is_none(), "asyncsim bug: an owner left unpolled");
+        std::mem::forget(previous);
+        task
     }
 
     // Out of line: it is large and rare, and inlined it would make every
@@ -121,13 +132,11 @@ impl Core {
     // The task's owner is out of its slot for the poll (`begin_poll`) and
     // goes back when the poll ends.
     #[inline(always)]
-    pub(super) fn poll_spawned(
-        &self,
-        wakers: RunWakers,
-        task: u32,
-        owner: Option<Owner>,
-    ) -> Option<NextTask> {
-        let mut owner = owner.expect("asyncsim bug: a spawned task polled without its future");
+    pub(super) fn poll_spawned(&self, wakers: RunWakers, task: u32) -> Option<NextTask> {
+        let mut owner = self
+            .polled
+            .take()
+            .expect("asyncsim bug: a spawned task polled without its future");
         // Dropping this waker would only call the vtable's no-op.
         let waker = std::mem::ManuallyDrop::new(wakers.task(task));
         let mut context = Context::from_waker(&waker);
@@ -145,37 +154,36 @@ impl Core {
     #[inline(always)]
     pub(super) fn end_poll_common(&self, state: &mut State, task: u32) {
         self.running.set(NOT_RUNNING);
-        // Nothing held the loop in almost every poll: test that first.
-        if state.held_ns > 0 {
-            Self::end_held_poll(state, task);
-        }
-        if state.config.poll_cost_ns > 0 {
-            Self::spend_poll_cost(state);
+        // Nothing held the loop and polls cost no time in almost every
+        // run: one test for both.
+        if state.poll_end_work {
+            Self::end_poll_work(state, task);
         }
     }
 
-    /// `Config::poll_cost`: the poll took virtual time. Like a blocking
+    /// The poll held the loop (blocking sleeps: a slow poll if long
+    /// enough; the next poll starts from zero again), then
+    /// `Config::poll_cost`: the poll took virtual time, like a blocking
     /// sleep, but not holding the loop for the slow-poll report.
     #[cold]
     #[inline(never)]
-    pub(super) fn spend_poll_cost(state: &mut State) {
-        state.clock.now_ns = state.clock.now_ns.saturating_add(state.config.poll_cost_ns);
-        state.flush_deferred();
-        if state.clock.now_ns > state.config.time_limit_ns {
-            let limit = state.clock.now_ns;
-            state.fail_time_limit(limit);
+    pub(super) fn end_poll_work(state: &mut State, task: u32) {
+        if state.held_ns > 0 {
+            if state.held_ns >= state.config.slow_poll_ns {
+                Self::record_slow_poll(state, task);
+            }
+            state.held_ns = 0;
         }
-    }
-
-    /// A poll that held the loop (blocking sleeps): a slow poll if long
-    /// enough; the next poll starts from zero again.
-    #[cold]
-    #[inline(never)]
-    pub(super) fn end_held_poll(state: &mut State, task: u32) {
-        if state.held_ns >= state.config.slow_poll_ns {
-            Self::record_slow_poll(state, task);
+        let cost = state.config.poll_cost_ns;
+        state.poll_end_work = cost > 0;
+        if cost > 0 {
+            state.clock.now_ns = state.clock.now_ns.saturating_add(cost);
+            state.flush_deferred();
+            if state.clock.now_ns > state.config.time_limit_ns {
+                let limit = state.clock.now_ns;
+                state.fail_time_limit(limit);
+            }
         }
-        state.held_ns = 0;
     }
 
     pub(super) fn record_slow_poll(state: &mut State, task: u32) {
@@ -210,7 +218,7 @@ impl Core {
         let mut guard = self.state.borrow_mut();
         let state = &mut *guard;
         self.end_ready_in(state, task);
-        state.tasks[task as usize].cell = Some(owner);
+        state.tasks[task as usize].put_back(Some(owner));
         if !self.foreign_wake_noted() {
             if let Some(next) = state.try_pick() {
                 drop(guard);
@@ -230,7 +238,7 @@ impl Core {
         let state = &mut *guard;
         self.end_poll_common(state, task);
         let slot = &mut state.tasks[task as usize];
-        slot.cell = owner;
+        slot.put_back(owner);
         slot.state = if woken {
             TaskState::Queued
         } else {
@@ -456,7 +464,7 @@ impl State {
     /// The common case, in the borrow that ended a poll: when what happens
     /// next is a pick, makes it; anything else is left to `Core::next_task`.
     #[inline(always)]
-    pub(super) fn try_pick(&mut self) -> Option<NextTask> {
+    pub(super) fn try_pick(&mut self) -> Option<Picked> {
         if self.next() != Next::Pick {
             return None;
         }
@@ -466,7 +474,7 @@ impl State {
     /// Draws a runnable task and starts its poll; `None` after a tape
     /// divergence (recorded as the run's failure).
     #[inline(always)]
-    pub(super) fn pick(&mut self) -> Option<NextTask> {
+    pub(super) fn pick(&mut self) -> Option<Picked> {
         let step = self.step;
         let position = self.chooser.pick_task(self.runnable.as_slice(), step);
         if self.chooser.divergence.is_some() {

@@ -5,8 +5,11 @@
 //! The crate denies `unsafe_code`; this module allows it. Each piece is here
 //! because a measured speed-up needed it (BENCHMARKS.md, "Third engine
 //! pass": together they took a 100×100 step from 67 to 35 ns; a safe variant
-//! of the task cell, cloning the `Rc` or moving it out of its slot around
-//! every poll, measured 44–46 ns):
+//! of the task cell, cloning the `Rc` around every poll or a `RefCell`
+//! around the future, measured 44–46 ns; the kernel now moves the task's
+//! one owner out of its slot and back around every poll, which costs about
+//! what the raw pointer it replaced did: BENCHMARKS.md, "A/B of the engine
+//! before and after this session"):
 //!
 //! - [`IntegerWakers`] (`waker.rs`): a waker that is an integer in the
 //!   waker's data word — no allocation, no reference count, no memory shared
