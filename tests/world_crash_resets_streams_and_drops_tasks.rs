@@ -108,7 +108,7 @@ fn a_crash_resets_the_peers_streams_after_one_latency() {
 }
 
 #[test]
-fn bad_use_of_nodes_is_a_clear_panic() {
+fn a_node_name_or_address_used_twice_is_a_clear_panic_or_error() {
     let twice = asyncsim::Sim::new(asyncsim::Config::new()).run(async {
         node::Builder::new("a").start(|| async {});
         node::Builder::new("a").start(|| async {});
@@ -118,13 +118,46 @@ fn bad_use_of_nodes_is_a_clear_panic() {
         message.contains("a node called `a` already exists"),
         "{message}"
     );
-    let spawn_on_crashed = asyncsim::Sim::new(asyncsim::Config::new()).run(async {
+    let errors = asyncsim::Sim::new(asyncsim::Config::new()).run(async {
+        node::Builder::new("a").start(|| async {});
+        let name = node::Builder::new("a")
+            .try_start(|| async {})
+            .unwrap_err()
+            .kind();
+        let ip = node::lookup("a").unwrap().ip();
+        let address = node::Builder::new("b")
+            .ip(ip)
+            .try_start(|| async {})
+            .unwrap_err()
+            .kind();
+        (name, address)
+    });
+    assert_eq!(
+        errors.result.unwrap(),
+        (ErrorKind::AlreadyExists, ErrorKind::AddrInUse)
+    );
+}
+
+#[test]
+fn spawn_on_a_crashed_node_is_a_crash_error_and_the_task_never_runs() {
+    asyncsim::check(Explore::new().runs(100), || async {
+        let ran = Rc::new(Cell::new(false));
         let a = node::Builder::new("a").start(|| async {});
         a.crash();
-        drop(a.spawn(async {}));
+        // Past the step boundary where the crash dropped the node's tasks.
+        asyncsim::time::sleep(Duration::from_millis(1)).await;
+        let flag = ran.clone();
+        let error = a.spawn(async move { flag.set(true) }).await.unwrap_err();
+        assert!(error.is_crashed(), "{error}");
+        assert_eq!(error.crashed_node(), Some("a"));
+        asyncsim::time::sleep(Duration::from_secs(1)).await;
+        assert!(!ran.get(), "a task spawned on a crashed node ran");
+        // Once restarted, the node runs what it is given.
+        a.restart();
+        let flag = ran.clone();
+        a.spawn(async move { flag.set(true) }).await.unwrap();
+        assert!(ran.get());
     });
-    let message = spawn_on_crashed.result.unwrap_err().message;
-    assert!(message.contains("which is down"), "{message}");
 }
 
 #[test]

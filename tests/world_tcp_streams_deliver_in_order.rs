@@ -217,3 +217,46 @@ fn socket_events_are_in_the_trace_and_a_blocked_read_is_named_in_the_deadlock_re
         "{blocked:?}"
     );
 }
+
+#[test]
+fn a_node_is_reached_by_its_name_or_by_its_ip_address() {
+    asyncsim::check(Explore::new().runs(50), || async {
+        let echo = || async {
+            let listener = TcpListener::bind("0.0.0.0:7000").await.unwrap();
+            loop {
+                let (mut stream, _) = listener.accept().await.unwrap();
+                drop(asyncsim::spawn(async move {
+                    let mut byte = [0u8; 1];
+                    stream.read_exact(&mut byte).await.unwrap();
+                    stream.write_all(&byte).await.unwrap();
+                }));
+            }
+        };
+        // The second node gets 10.0.0.2; `far` an address of its own.
+        let db = node::Builder::new("db").start(echo);
+        let far_ip: std::net::IpAddr = "192.168.7.9".parse().unwrap();
+        let far = node::Builder::new("far").ip(far_ip).start(echo);
+        assert_eq!(db.ip().to_string(), "10.0.0.2");
+        assert_eq!(far.ip(), far_ip);
+        asyncsim::time::sleep(Duration::from_millis(1)).await;
+        let addresses = [
+            "db:7000".to_string(),
+            "10.0.0.2:7000".to_string(),
+            "far:7000".to_string(),
+            "192.168.7.9:7000".to_string(),
+        ];
+        for (index, address) in addresses.iter().enumerate() {
+            let mut stream = TcpStream::connect(address.as_str()).await.unwrap();
+            let expected = if index < 2 { db.ip() } else { far_ip };
+            assert_eq!(stream.peer_addr().unwrap().ip(), expected, "{address}");
+            stream.write_all(&[index as u8]).await.unwrap();
+            let mut byte = [0u8; 1];
+            stream.read_exact(&mut byte).await.unwrap();
+            assert_eq!(byte[0], index as u8);
+        }
+        let by_socket_addr = std::net::SocketAddr::new(far_ip, 7000);
+        TcpStream::connect(by_socket_addr).await.unwrap();
+        let nobody = TcpStream::connect("10.9.9.9:7000").await.unwrap_err();
+        assert_eq!(nobody.kind(), std::io::ErrorKind::NotFound);
+    });
+}

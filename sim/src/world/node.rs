@@ -8,6 +8,7 @@
 //! crash model; a restart runs `init` again on the same disk.
 
 use std::future::Future;
+use std::io;
 use std::net::IpAddr;
 use std::rc::Rc;
 
@@ -42,8 +43,36 @@ impl Builder {
     ///
     /// # Panics
     ///
-    /// When the name or address is already a node's, or outside a run.
+    /// When the name or address is already a node's (see
+    /// [`Builder::try_start`] for an error instead), or outside a run.
+    #[track_caller]
     pub fn start<F, Fut>(self, init: F) -> Node
+    where
+        F: Fn() -> Fut + 'static,
+        Fut: Future<Output = ()> + 'static,
+    {
+        match self.try_start(init) {
+            Ok(node) => node,
+            Err(error) => panic!("node::Builder::start: {error}"),
+        }
+    }
+
+    /// [`Builder::start`], with a name or address that is already a node's
+    /// as an error (`AlreadyExists`, `AddrInUse`) rather than a panic.
+    ///
+    /// ```
+    /// use asyncsim_sim::{node, Config, Sim};
+    /// let run = Sim::new(Config::new()).run(async {
+    ///     node::Builder::new("db").start(|| async {});
+    ///     node::Builder::new("db").try_start(|| async {}).unwrap_err().kind()
+    /// });
+    /// assert_eq!(run.result.unwrap(), std::io::ErrorKind::AlreadyExists);
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// Outside a run.
+    pub fn try_start<F, Fut>(self, init: F) -> io::Result<Node>
     where
         F: Fn() -> Fut + 'static,
         Fut: Future<Output = ()> + 'static,
@@ -52,18 +81,25 @@ impl Builder {
         let init: Init = Rc::new(move || Box::pin(init()));
         let (index, incarnation) = {
             let mut world = world_rc.borrow_mut();
-            assert!(
-                world.node_by_name(&self.name).is_none(),
-                "node::Builder::start: a node called `{}` already exists in this run (node names are host names: each must be unique)",
-                self.name
-            );
+            if world.node_by_name(&self.name).is_some() {
+                return Err(io::Error::new(
+                    io::ErrorKind::AlreadyExists,
+                    format!(
+                        "a node called `{}` already exists in this run (node names are host names: each must be unique)",
+                        self.name
+                    ),
+                ));
+            }
             let index = world.nodes.len();
             let ip = self.ip.unwrap_or_else(|| default_ip(index));
             if let Some(other) = world.node_by_ip(ip) {
-                panic!(
-                    "node::Builder::start: address {ip} of `{}` is already node `{}`'s",
-                    self.name, world.nodes[other].name
-                );
+                return Err(io::Error::new(
+                    io::ErrorKind::AddrInUse,
+                    format!(
+                        "address {ip} of `{}` is already node `{}`'s",
+                        self.name, world.nodes[other].name
+                    ),
+                ));
             }
             let mut state = NodeState::new(self.name.clone(), ip, crate::cx::NodeId::MAIN);
             state.init = Some(init.clone());
@@ -72,10 +108,10 @@ impl Builder {
             (index, incarnation)
         };
         drop(cx::spawn_on(incarnation, init(), Some(self.name)));
-        Node {
+        Ok(Node {
             world: world_rc,
             index,
-        }
+        })
     }
 }
 
@@ -130,25 +166,44 @@ impl Node {
 
     /// Spawns a task on this node.
     ///
-    /// # Panics
+    /// On a node that is down (crashed and not restarted) the task never
+    /// runs: it is dropped at the next step boundary, as the node's crash
+    /// would drop it, and its handle resolves with a `JoinError` that
+    /// names the crash (`is_crashed()`).
     ///
-    /// When the node is down (crashed and not restarted).
+    /// ```
+    /// use asyncsim_sim::{node, Config, Sim};
+    /// let run = Sim::new(Config::new()).run(async {
+    ///     let db = node::Builder::new("db").start(|| async {});
+    ///     db.crash();
+    ///     db.spawn(async { unreachable!() }).await.unwrap_err()
+    /// });
+    /// let error = run.result.unwrap();
+    /// assert!(error.is_crashed() && error.crashed_node() == Some("db"));
+    /// ```
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + 'static,
         F::Output: 'static,
     {
-        let incarnation = {
+        let (incarnation, down) = {
             let world = self.world.borrow();
             let node = &world.nodes[self.index];
-            assert!(
-                node.running,
-                "Node::spawn on node `{}`, which is down (crashed and not restarted): restart it first",
-                node.name
-            );
-            node.incarnation
+            let down = (!node.running).then(|| {
+                format!(
+                    "Node::spawn on node `{}`, which is down (crashed and not restarted): the task never ran",
+                    node.name
+                )
+            });
+            (node.incarnation, down)
         };
-        cx::spawn_on(incarnation, future, None)
+        let handle = cx::spawn_on(incarnation, future, None);
+        if let Some(reason) = down {
+            // The crashed incarnation's id: the kernel drops the task at
+            // the boundary, before any pick could poll it.
+            cx::crash_node(incarnation, reason);
+        }
+        handle
     }
 
     /// Crashes the node: its tasks are dropped at the next step boundary,
