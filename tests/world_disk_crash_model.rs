@@ -267,3 +267,36 @@ fn a_rename_before_its_directory_is_synced_sometimes_does_not_survive() {
     assert!(outcomes.contains(&vec![false, true]), "{outcomes:?}");
     assert_eq!(outcomes.len(), 2, "{outcomes:?}");
 }
+
+#[test]
+fn an_unsynced_write_may_be_torn_at_a_sector_boundary_and_never_elsewhere() {
+    let write = vec![7u8; 4 * fs::SECTOR_BYTES];
+    let outcomes = asyncsim::outcomes(Explore::new().runs(400), move || {
+        let write = write.clone();
+        async move {
+            let db = node::Builder::new("db").start(|| async {});
+            db.spawn(async move {
+                let mut file = fs::File::create("/f").await.unwrap();
+                file.write_all(b"head").await.unwrap();
+                file.sync_all().await.unwrap();
+                file.write_all(&write).await.unwrap();
+            })
+            .await
+            .unwrap();
+            db.crash();
+            db.restart();
+            let after = db
+                .spawn(async { fs::read("/f").await.unwrap() })
+                .await
+                .unwrap();
+            assert_eq!(&after[..4], b"head", "the synced part was lost");
+            assert!(after[4..].iter().all(|byte| *byte == 7));
+            after.len() - 4
+        }
+    });
+    assert!(outcomes.failures.is_empty(), "{:?}", outcomes.failures);
+    let mut kept: Vec<usize> = outcomes.distinct().into_iter().copied().collect();
+    kept.sort_unstable();
+    let sector = fs::SECTOR_BYTES;
+    assert_eq!(kept, [0, sector, 2 * sector, 3 * sector, 4 * sector]);
+}
