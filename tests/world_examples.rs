@@ -54,6 +54,29 @@ fn the_store_that_acknowledges_before_syncing_loses_a_write_to_one_crash() {
     // The schedule names the fault in words, and the trace marks it.
     assert!(report.contains("the nemesis: crash node `kv`"), "{report}");
     assert!(report.contains("\"nemesis: crash node `kv`\""), "{report}");
+    // The report's timeline has the fault lane, and so has the page beside
+    // the failing run's trace file.
+    let lane = report
+        .lines()
+        .find(|line| line.starts_with("faults "))
+        .unwrap_or_else(|| panic!("no fault lane: {report}"));
+    assert!(lane.contains('C') && lane.contains('R'), "{report}");
+    assert!(report.contains("crashed node `kv`"), "{report}");
+    let trace_file = found.trace_file.as_ref().expect("no trace file written");
+    let page = trace_file.with_file_name(
+        trace_file
+            .file_name()
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .replace(".trace.json", ".html"),
+    );
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(
+        html.contains("<g class=\"lane faults\""),
+        "{}",
+        page.display()
+    );
 }
 
 #[test]
