@@ -19,6 +19,24 @@
 //! - [`fs`]: a disk per node with a crash model (what was synced survives;
 //!   what was not survives as a drawn prefix, draw 0 = none of it).
 //! - [`fault`]: `buggify` and the `Nemesis`.
+//!
+//! Handles (sockets, files, nodes) belong to their run and are `!Send`,
+//! like everything in a run:
+//!
+//! ```compile_fail
+//! fn send<T: Send>(_: T) {}
+//! fn check(file: asyncsim_sim::fs::File) { send(file) }
+//! ```
+//!
+//! ```compile_fail
+//! fn send<T: Send>(_: T) {}
+//! fn check(stream: asyncsim_sim::net::TcpStream) { send(stream) }
+//! ```
+//!
+//! ```compile_fail
+//! fn send<T: Send>(_: T) {}
+//! fn check(socket: asyncsim_sim::net::UdpSocket) { send(socket) }
+//! ```
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
