@@ -177,3 +177,38 @@ fn a_udp_socket_from_another_run_is_an_error() {
     assert!(send.contains("another run"), "{send}");
     assert!(recv.contains("another run"), "{recv}");
 }
+
+#[test]
+fn a_node_handle_from_another_run_is_a_clear_panic_never_a_task_on_a_stranger() {
+    let mut sim = Sim::new(Config::new());
+    let db = sim
+        .run(async { node::Builder::new("db").start(|| async {}) })
+        .result
+        .unwrap();
+    let db = std::rc::Rc::new(db);
+    type Use = fn(&node::Node);
+    let uses: [(&str, Use); 3] = [
+        ("Node::spawn", |db| drop(db.spawn(async {}))),
+        ("Node::crash", |db| db.crash()),
+        ("Node::restart", |db| db.restart()),
+    ];
+    for (what, use_it) in uses {
+        let db = db.clone();
+        let run = sim.run(async move {
+            // This run's own node of the same name: the stale handle must
+            // not reach it.
+            let here = node::Builder::new("db").start(|| async {});
+            use_it(&db);
+            here.is_running()
+        });
+        let message = run.result.unwrap_err().message;
+        assert!(
+            message.contains(&format!("{what} on node `db` of another run")),
+            "{message}"
+        );
+        assert!(
+            message.contains("world_handles_from_another_run"),
+            "{message}"
+        );
+    }
+}

@@ -149,6 +149,19 @@ pub fn lookup(name: &str) -> Option<Node> {
 }
 
 impl Node {
+    /// Panics, naming `what`, when this handle was made in another run: its
+    /// node (and its incarnation ids) mean nothing in this one.
+    #[track_caller]
+    fn check_run(&self, what: &str) {
+        let world = self.world.borrow();
+        if !super::same_run(world.run_id) {
+            panic!(
+                "{what} on node `{}` of another run: a node handle cannot outlive the simulation that made it (in this run, start the node or find it with node::lookup)",
+                world.nodes[self.index].name
+            );
+        }
+    }
+
     /// The node's name (its host name).
     pub fn name(&self) -> String {
         self.world.borrow().nodes[self.index].name.clone()
@@ -181,11 +194,18 @@ impl Node {
     /// let error = run.result.unwrap();
     /// assert!(error.is_crashed() && error.crashed_node() == Some("db"));
     /// ```
+    ///
+    /// # Panics
+    ///
+    /// When the handle was made in another run (as a sync primitive from
+    /// another run does).
+    #[track_caller]
     pub fn spawn<F>(&self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + 'static,
         F::Output: 'static,
     {
+        self.check_run("Node::spawn");
         let (incarnation, down) = {
             let world = self.world.borrow();
             let node = &world.nodes[self.index];
@@ -213,8 +233,11 @@ impl Node {
     ///
     /// # Panics
     ///
-    /// For node `main` (the main future cannot crash: use another node).
+    /// For node `main` (the main future cannot crash: use another node), or
+    /// a handle made in another run.
+    #[track_caller]
     pub fn crash(&self) {
+        self.check_run("Node::crash");
         let incarnation = {
             let mut world = self.world.borrow_mut();
             let world = &mut *world;
@@ -245,8 +268,10 @@ impl Node {
     ///
     /// # Panics
     ///
-    /// For node `main`, which has no `init`.
+    /// For node `main`, which has no `init`, or a handle made in another run.
+    #[track_caller]
     pub fn restart(&self) {
+        self.check_run("Node::restart");
         if self.is_running() {
             self.crash();
         }
