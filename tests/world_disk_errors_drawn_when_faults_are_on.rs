@@ -23,6 +23,7 @@ async fn disk_work() -> (u32, bool) {
             let mut file = fs::File::create("/d/c").await?;
             file.write_all(b"y").await?;
             file.sync_all().await?;
+            file.set_len(0).await?;
             file.sync_data().await
         }
         .await,

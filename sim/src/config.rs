@@ -288,8 +288,9 @@ impl Config {
 
     /// Sets how often a disk operation (`fs::read`, `write`, `rename`,
     /// `remove_file`, `create_dir_all`, `metadata`, `read_dir`, `sync_dir`,
-    /// `OpenOptions::open`, a write through a `File`, `File::sync_all` and
-    /// `sync_data`) fails with `EIO`: a weighted `disk` draw per operation
+    /// `OpenOptions::open`, a write through a `File`, `File::set_len`,
+    /// `sync_all` and `sync_data`; reads through an open `File` come from the
+    /// page cache and never fail) fails with `EIO`: a weighted `disk` draw per operation
     /// (0 = it succeeds), made only while faults are on and the rate is
     /// above 0.
     ///

@@ -763,11 +763,12 @@ impl File {
 
     /// Truncates or extends the file (zeros).
     pub async fn set_len(&self, len: u64) -> io::Result<()> {
-        let mut world = self.world.borrow_mut();
-        self.check(&world)?;
+        self.check(&self.world.borrow())?;
         if !self.write {
             return Err(os_error(EBADF));
         }
+        fail_maybe(&self.world, self.node, "asyncsim::fs::File::set_len")?;
+        let mut world = self.world.borrow_mut();
         let inode = &mut world.nodes[self.node].disk.inodes[self.inode];
         let op = WriteOp::SetLen(len);
         apply_write(&mut inode.current, &op);
