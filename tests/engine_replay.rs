@@ -191,3 +191,97 @@ fn recorded_deviations_match_the_replays_explanation() {
         assert_eq!(original.deviations().len(), nonzero);
     }
 }
+
+/// Three tasks that yield, sleep and draw data for `rounds` rounds each: a
+/// run long enough that its tape packs its older draws (#14.10).
+async fn long_body(rounds: u32) -> u64 {
+    let worker = move |index: u64| async move {
+        let mut sum = 0u64;
+        for round in 0..rounds {
+            asyncsim::yield_now().await;
+            if round % 1000 == 0 {
+                sum += asyncsim::random_range(0..1000u64);
+                asyncsim::time::sleep(std::time::Duration::from_millis(index + 1)).await;
+            }
+            sum = sum.wrapping_mul(31).wrapping_add(u64::from(round));
+        }
+        sum
+    };
+    let handles: Vec<_> = (0..3).map(|index| asyncsim::spawn(worker(index))).collect();
+    let mut total = 0;
+    for handle in handles {
+        total ^= handle.await.unwrap();
+    }
+    total
+}
+
+#[test]
+fn a_long_tape_replays_exactly_and_a_leftover_past_its_first_chunk_is_named() {
+    let rounds = 150_000;
+    let config = Config::new().strategy(Strategy::Random).seed(11);
+    let original = asyncsim::Sim::new(config).run(long_body(rounds));
+    assert!(original.result.is_ok(), "{:?}", original.result);
+    assert!(
+        original.tape.len() > 2 * asyncsim::tape::UNPACKED_DRAWS_MAX,
+        "{} draws",
+        original.tape.len()
+    );
+    let replay =
+        asyncsim::Sim::new(Config::new().strategy(Strategy::Replay(original.tape.clone())))
+            .run(long_body(rounds));
+    assert_eq!(replay.result, original.result);
+    assert_eq!(replay.trace.hash(), original.trace.hash());
+    assert_eq!(replay.trace, original.trace);
+    assert_eq!(replay.tape, original.tape);
+    assert!(replay.tape.iter().eq(original.tape.draws().iter().copied()));
+}
+
+/// `draws` data draws in `0..10`, the one at `odd_one` (if any) in `0..2`.
+async fn data_draws(draws: usize, odd_one: Option<usize>) -> u64 {
+    let mut sum = 0;
+    for index in 0..draws {
+        let bound: u64 = if Some(index) == odd_one { 2 } else { 10 };
+        sum += asyncsim::random_range(0..bound);
+    }
+    sum
+}
+
+#[test]
+fn a_long_tape_names_a_divergence_or_a_leftover_past_its_first_chunk() {
+    let draws = 3 * asyncsim::tape::UNPACKED_DRAWS_MAX + 17;
+    let original = asyncsim::Sim::new(Config::new().strategy(Strategy::Random).seed(3))
+        .run(data_draws(draws, None));
+    assert_eq!(original.tape.len(), draws);
+    let replay = |body| {
+        asyncsim::Sim::new(Config::new().strategy(Strategy::Replay(original.tape.clone())))
+            .run(body)
+    };
+    assert_eq!(replay(data_draws(draws, None)).result, original.result);
+
+    // A draw whose range shrank, deep in the tape.
+    let odd_one = (2 * asyncsim::tape::UNPACKED_DRAWS_MAX + 5..)
+        .find(|index| original.tape.draws()[*index].value >= 2)
+        .unwrap();
+    let failure = replay(data_draws(draws, Some(odd_one))).result.unwrap_err();
+    assert!(
+        failure
+            .message
+            .starts_with(&format!("tape divergence at draw {odd_one}:")),
+        "{failure}"
+    );
+
+    // A program that stops early leaves nonzero draws unread: the strict
+    // replay names the first, wherever it is packed (here in a chunk the
+    // replay has not unpacked yet).
+    let stop = 2 * asyncsim::tape::UNPACKED_DRAWS_MAX;
+    let first_leftover = (stop..)
+        .find(|index| original.tape.draws()[*index].value != 0)
+        .unwrap();
+    let failure = replay(data_draws(stop, None)).result.unwrap_err();
+    assert!(
+        failure
+            .message
+            .contains(&format!("finished without making draw {first_leftover},")),
+        "{failure}"
+    );
+}

@@ -428,7 +428,7 @@ where
         ByRun(|run: Run<F::Output>| {
             let mut tape = run.tape;
             tape.trim();
-            tape.draws_mut().shrink_to_fit();
+            tape.shrink_to_fit();
             Some((run.result.map_err(|failure| failure.kind), tape))
         }),
     );

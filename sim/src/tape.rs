@@ -36,10 +36,23 @@
 //! The token is `as1.<payload>.<checksum>`: a version tag, the draws packed
 //! as base64url varints (runs of zero draws collapse to one item, so a shrunk
 //! tape is a few characters), and a 32-bit FNV-1a checksum in hex.
+//!
+//! # Long tapes
+//!
+//! A draw is 24 bytes as a [`Draw`]; a soak run of ten million steps would
+//! hold a quarter of a gigabyte of them. So a tape keeps at most
+//! [`UNPACKED_DRAWS_MAX`] draws as `Draw`s (every tape of an ordinary run:
+//! recording is a plain `Vec` push), and when that many are waiting it packs
+//! them into a chunk of bytes, a byte or two a draw ([`Packed`]: each draw is
+//! written against the one before, whose label and bound it usually
+//! shares). [`Tape::iter`] reads a packed tape as it is; [`Tape::draws`]
+//! unpacks it into a slice on first use, and a replay unpacks one chunk at a
+//! time (`sched::replay`).
 
 use std::cell::RefCell;
 use std::fmt;
 use std::str::FromStr;
+use std::sync::{Arc, OnceLock};
 
 use crate::recycle::{self, Spares};
 
@@ -135,9 +148,18 @@ pub struct Draw {
 /// bounds are kept for reports and checks but are not part of the token, so a
 /// tape parsed from a token has `bound == 0` on every draw until it is
 /// replayed and re-recorded.
+///
+/// A long run's tape keeps its older draws packed, a byte or two each (see
+/// the [module docs](self#long-tapes)); [`Tape::iter`] reads them without
+/// unpacking.
 #[derive(Clone, Debug, Default)]
 pub struct Tape {
+    /// The newest draws: every draw of a tape that was never packed (any
+    /// tape of fewer than [`UNPACKED_DRAWS_MAX`] draws), and on a packed one
+    /// those made since it last packed.
     draws: Vec<Draw>,
+    /// The older draws of a long tape, packed; they come before `draws`.
+    packed: Option<Box<Packed>>,
     /// Which test the token was recorded by (a hash of its name), when the
     /// harness stamped it: a fourth part of the token. Not a draw, so two
     /// tapes that differ only here are equal.
@@ -155,11 +177,12 @@ impl PartialEq for Tape {
     fn eq(&self, other: &Tape) -> bool {
         // Trailing zero draws are canonical choices an exhausted tape makes
         // anyway, so they do not distinguish two tapes.
-        let a = self.significant();
-        let b = other.significant();
-        a.len() == b.len()
-            && a.iter()
-                .zip(b)
+        let length = self.significant_len();
+        length == other.significant_len()
+            && self
+                .iter()
+                .zip(other.iter())
+                .take(length)
                 .all(|(x, y)| x.label == y.label && x.value == y.value)
     }
 }
@@ -172,10 +195,12 @@ impl Tape {
         Tape::default()
     }
 
-    /// An empty tape with room for `draws` draws.
+    /// An empty tape with room for `draws` draws (at most
+    /// [`UNPACKED_DRAWS_MAX`]: a longer tape packs its draws as it goes).
     pub fn with_capacity(draws: usize) -> Tape {
         Tape {
-            draws: recycle::take(&SPARE_DRAWS, draws),
+            draws: recycle::take(&SPARE_DRAWS, draws.min(UNPACKED_DRAWS_MAX)),
+            packed: None,
             origin: None,
         }
     }
@@ -184,6 +209,7 @@ impl Tape {
     pub fn from_draws(draws: Vec<Draw>) -> Tape {
         Tape {
             draws,
+            packed: None,
             origin: None,
         }
     }
@@ -211,72 +237,163 @@ impl Tape {
     }
 
     /// The draws, in order.
+    ///
+    /// On a long tape, whose older draws are packed, the first call unpacks
+    /// the whole tape into a slice (24 bytes a draw) that the tape keeps;
+    /// [`Tape::iter`] reads it without that.
     pub fn draws(&self) -> &[Draw] {
-        &self.draws
+        match &self.packed {
+            None => &self.draws,
+            Some(packed) => packed.unpacked.get_or_init(|| self.iter().collect()),
+        }
     }
 
-    /// Mutable access for shrinkers and enumerators.
+    /// Every draw, in order, read where it is kept (packed or not).
+    ///
+    /// ```
+    /// use asyncsim_sim::{Config, Sim, Strategy};
+    ///
+    /// let run = Sim::new(Config::new().seed(5).strategy(Strategy::Random)).run(async {
+    ///     let a = asyncsim_sim::spawn(async { asyncsim_sim::yield_now().await });
+    ///     let b = asyncsim_sim::spawn(async { asyncsim_sim::yield_now().await });
+    ///     a.await.unwrap();
+    ///     b.await.unwrap();
+    /// });
+    /// assert!(run.tape.iter().eq(run.tape.draws().iter().copied()));
+    /// ```
+    pub fn iter(&self) -> Draws<'_> {
+        let chunks = self
+            .packed
+            .as_ref()
+            .map_or(&[][..], |packed| &packed.chunks);
+        Draws::new(chunks, &self.draws)
+    }
+
+    /// Mutable access for shrinkers and enumerators (a packed tape is
+    /// unpacked first).
     pub fn draws_mut(&mut self) -> &mut Vec<Draw> {
+        if let Some(mut packed) = self.packed.take() {
+            // The unpacked copy, when `draws` made one, is the whole tape.
+            let mut all = packed
+                .unpacked
+                .take()
+                .unwrap_or_else(|| packed.iter().collect());
+            all.truncate(packed.count);
+            all.extend_from_slice(&self.draws);
+            self.draws = all;
+        }
         &mut self.draws
     }
 
     /// How many draws were made.
     pub fn len(&self) -> usize {
-        self.draws.len()
+        self.draws.len() + self.packed.as_ref().map_or(0, |packed| packed.count)
     }
 
     /// True when no decision was drawn.
     pub fn is_empty(&self) -> bool {
-        self.draws.is_empty()
+        self.len() == 0
     }
 
     /// How many draws took a non-canonical value: the distance from FIFO.
     pub fn deviations(&self) -> usize {
-        self.draws.iter().filter(|draw| draw.value != 0).count()
+        self.iter().filter(|draw| draw.value != 0).count()
     }
 
     /// The draws up to and including the last nonzero one.
     pub fn significant(&self) -> &[Draw] {
-        let end = self
-            .draws
-            .iter()
-            .rposition(|draw| draw.value != 0)
-            .map_or(0, |index| index + 1);
-        &self.draws[..end]
+        &self.draws()[..self.significant_len()]
+    }
+
+    /// How many draws [`Tape::significant`] holds.
+    fn significant_len(&self) -> usize {
+        if self.packed.is_none() {
+            return self
+                .draws
+                .iter()
+                .rposition(|draw| draw.value != 0)
+                .map_or(0, |index| index + 1);
+        }
+        self.iter()
+            .enumerate()
+            .filter(|(_, draw)| draw.value != 0)
+            .last()
+            .map_or(0, |(index, _)| index + 1)
     }
 
     /// Drops trailing zero draws, which an exhausted tape makes anyway.
     pub fn trim(&mut self) {
-        let keep = self.significant().len();
-        self.draws.truncate(keep);
+        let keep = self.significant_len();
+        let packed = self.packed.as_ref().map_or(0, |packed| packed.count);
+        if keep >= packed {
+            self.draws.truncate(keep - packed);
+            if let Some(packed) = &mut self.packed {
+                // The unpacked copy, if one was made, is now too long.
+                packed.unpacked = OnceLock::new();
+            }
+        } else {
+            self.draws_mut().truncate(keep);
+        }
     }
 
+    /// Gives back the spare capacity of the draws kept unpacked (a tape
+    /// kept for later, like an `outcomes` witness's).
+    pub fn shrink_to_fit(&mut self) {
+        self.draws.shrink_to_fit();
+    }
+
+    /// Records a draw. The capacity test is `Vec::push`'s own, made first so
+    /// that a full buffer can pack instead of growing past
+    /// [`UNPACKED_DRAWS_MAX`]; the push after it then never grows.
     #[inline]
     pub(crate) fn push(&mut self, draw: Draw) {
+        if self.draws.len() == self.draws.capacity() {
+            self.make_room();
+        }
         self.draws.push(draw);
+    }
+
+    /// The buffer is full: grow it (doubling, up to [`UNPACKED_DRAWS_MAX`]),
+    /// or, that far, pack its draws and start it over.
+    #[cold]
+    #[inline(never)]
+    fn make_room(&mut self) {
+        let length = self.draws.len();
+        if length < UNPACKED_DRAWS_MAX {
+            let wanted = (length * 2).clamp(16, UNPACKED_DRAWS_MAX);
+            self.draws.reserve_exact(wanted - length);
+            return;
+        }
+        let packed = self.packed.get_or_insert_with(Box::default);
+        packed.pack(&self.draws);
+        self.draws.clear();
     }
 
     pub(crate) fn clear(&mut self) {
         self.draws.clear();
+        self.packed = None;
+    }
+
+    /// The draws kept unpacked, and whether older ones are packed before
+    /// them (a replay reads those through [`Unpacker`]).
+    pub(crate) fn newest(&self) -> (&[Draw], bool) {
+        (&self.draws, self.packed.is_some())
     }
 
     fn encode_payload(&self) -> Vec<u8> {
         let mut bytes = Vec::new();
-        let draws = self.significant();
-        let mut index = 0;
-        while index < draws.len() {
-            let draw = draws[index];
+        let mut draws = self.iter().take(self.significant_len()).peekable();
+        while let Some(draw) = draws.next() {
             let label = draw.label as u64;
             if draw.value == 0 {
                 let mut run = 1;
-                while index + run < draws.len()
-                    && draws[index + run].value == 0
-                    && draws[index + run].label == draw.label
+                while draws
+                    .next_if(|next| next.value == 0 && next.label == draw.label)
+                    .is_some()
                 {
                     run += 1;
                 }
                 push_header(&mut bytes, ((run as u64) << 4) | 1, label);
-                index += run;
             } else {
                 // A single draw: label and value in one header when the value
                 // fits, otherwise an escape (count 0) followed by the value.
@@ -286,7 +403,6 @@ impl Tape {
                     push_header(&mut bytes, 0, label);
                     push_varint(&mut bytes, draw.value);
                 }
-                index += 1;
             }
         }
         bytes
@@ -297,8 +413,8 @@ impl Tape {
     /// tape without such a draw, reads and writes exactly as before).
     fn token_version(&self) -> &'static str {
         let escaped = self
-            .significant()
             .iter()
+            .take(self.significant_len())
             .any(|draw| draw.label as u64 >= LABEL_ESCAPE);
         if escaped {
             TOKEN_VERSION_ESCAPED
@@ -353,6 +469,243 @@ impl Tape {
             }
         }
         Ok(Tape::from_draws(draws))
+    }
+}
+
+/// The most draws a tape keeps as [`Draw`]s (1.5 MiB of them): a run that
+/// makes more packs them, this many at a time, a byte or two each. No
+/// ordinary run comes near (100 tasks × 100 yields make 10,000).
+pub const UNPACKED_DRAWS_MAX: usize = 1 << 16;
+
+/// The older draws of a long tape, packed: chunks of bytes, one per
+/// [`UNPACKED_DRAWS_MAX`] draws, shared between clones of the tape (a
+/// replay holds its tape's chunks without copying them).
+///
+/// Each draw is written against the draw before it (`Previous`), whose
+/// label and bound it usually shares: a scheduling draw's bound is the
+/// number of runnable tasks, which changes by a few at most between steps.
+///
+/// | bytes | when | meaning |
+/// |---|---|---|
+/// | `0vvvvvvv` | same label and bound, value < 128 | value `v` |
+/// | `10dddddd vvvvvvvv` | same label, bound within −32..31 of the last, value < 256 | bound + `d` (two's complement), value `v` |
+/// | `11cccccc` varint varint | anything else | label code `c`, bound, value |
+#[derive(Clone, Default)]
+struct Packed {
+    chunks: Vec<Arc<[u8]>>,
+    /// How many draws the chunks hold.
+    count: usize,
+    /// The draw the next chunk's first draw is written against.
+    previous: Previous,
+    /// The whole tape unpacked, made by the first [`Tape::draws`] (never
+    /// while the tape is still recording: pushes happen only inside a run,
+    /// and nothing reads the chooser's tape until the run is over).
+    unpacked: OnceLock<Vec<Draw>>,
+}
+
+impl fmt::Debug for Packed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let bytes: usize = self.chunks.iter().map(|chunk| chunk.len()).sum();
+        f.debug_struct("Packed")
+            .field("draws", &self.count)
+            .field("bytes", &bytes)
+            .finish()
+    }
+}
+
+impl Packed {
+    /// Packs `draws` into a new chunk.
+    fn pack(&mut self, draws: &[Draw]) {
+        let mut bytes = Vec::with_capacity(draws.len() + draws.len() / 4);
+        for draw in draws {
+            self.previous.write(*draw, &mut bytes);
+        }
+        self.chunks.push(Arc::from(bytes));
+        self.count += draws.len();
+        self.unpacked = OnceLock::new();
+    }
+
+    /// The packed draws alone.
+    fn iter(&self) -> Draws<'_> {
+        Draws::new(&self.chunks, &[])
+    }
+}
+
+/// The label and bound of the draw last written or read: what the next
+/// draw is written against.
+#[derive(Clone, Copy, Debug)]
+struct Previous {
+    label: DrawLabel,
+    bound: u64,
+}
+
+impl Default for Previous {
+    fn default() -> Previous {
+        Previous {
+            label: DrawLabel::Schedule,
+            bound: 0,
+        }
+    }
+}
+
+/// The one-byte form's flag (clear) and the two-byte form's (set, with the
+/// next bit clear); both set is the full form.
+const PACKED_FULL: u8 = 0b1100_0000;
+const PACKED_NEAR: u8 = 0b1000_0000;
+
+impl Previous {
+    #[inline]
+    fn write(&mut self, draw: Draw, bytes: &mut Vec<u8>) {
+        let delta = draw.bound.wrapping_sub(self.bound) as i64;
+        if draw.label == self.label && delta == 0 && draw.value < 0x80 {
+            bytes.push(draw.value as u8);
+        } else if draw.label == self.label && (-32..32).contains(&delta) && draw.value < 0x100 {
+            bytes.push(PACKED_NEAR | (delta as u8 & 0x3f));
+            bytes.push(draw.value as u8);
+        } else {
+            bytes.push(PACKED_FULL | draw.label as u8);
+            push_varint(bytes, draw.bound);
+            push_varint(bytes, draw.value);
+        }
+        self.label = draw.label;
+        self.bound = draw.bound;
+    }
+
+    /// Reads the draw at `position` in `bytes` (written by [`Previous::write`]).
+    #[inline]
+    fn read(&mut self, bytes: &[u8], position: &mut usize) -> Draw {
+        let first = bytes[*position];
+        *position += 1;
+        let (label, bound, value) = if first & PACKED_NEAR == 0 {
+            (self.label, self.bound, u64::from(first))
+        } else if first & PACKED_FULL == PACKED_NEAR {
+            // Sign-extend the six bits of the delta.
+            let delta = (((first & 0x3f) << 2) as i8 >> 2) as i64;
+            let value = bytes[*position];
+            *position += 1;
+            (
+                self.label,
+                self.bound.wrapping_add(delta as u64),
+                u64::from(value),
+            )
+        } else {
+            let label = DrawLabel::from_code(u64::from(first & 0x3f))
+                .expect("asyncsim bug: a packed tape names an unknown label");
+            let bound =
+                read_varint(bytes, position).expect("asyncsim bug: a packed tape is cut off");
+            let value =
+                read_varint(bytes, position).expect("asyncsim bug: a packed tape is cut off");
+            (label, bound, value)
+        };
+        self.label = label;
+        self.bound = bound;
+        Draw {
+            label,
+            bound,
+            value,
+        }
+    }
+}
+
+/// The draws of a tape, in order, read where they are kept: [`Tape::iter`].
+#[derive(Clone, Debug)]
+pub struct Draws<'a> {
+    /// Packed chunks not yet read to their end; the first is being read.
+    chunks: &'a [Arc<[u8]>],
+    /// Where in the first chunk the next draw starts.
+    position: usize,
+    previous: Previous,
+    /// The draws kept unpacked, read after the chunks.
+    newest: std::slice::Iter<'a, Draw>,
+}
+
+impl<'a> Draws<'a> {
+    fn new(chunks: &'a [Arc<[u8]>], newest: &'a [Draw]) -> Draws<'a> {
+        Draws {
+            chunks,
+            position: 0,
+            previous: Previous::default(),
+            newest: newest.iter(),
+        }
+    }
+}
+
+impl Iterator for Draws<'_> {
+    type Item = Draw;
+
+    #[inline]
+    fn next(&mut self) -> Option<Draw> {
+        while let Some(chunk) = self.chunks.first() {
+            if self.position < chunk.len() {
+                return Some(self.previous.read(chunk, &mut self.position));
+            }
+            self.chunks = &self.chunks[1..];
+            self.position = 0;
+        }
+        self.newest.next().copied()
+    }
+}
+
+/// A replay's reading of a long (packed) tape, one chunk at a time, so a
+/// replay holds one chunk's draws unpacked, never the whole tape's.
+#[derive(Clone, Debug)]
+pub(crate) struct Unpacker {
+    chunks: Vec<Arc<[u8]>>,
+    /// The next chunk to unpack (`chunks.len()`: then the newest draws).
+    next: usize,
+    previous: Previous,
+    newest: Vec<Draw>,
+    /// True once the newest draws were handed out: nothing is left.
+    done: bool,
+}
+
+impl Unpacker {
+    /// Reads `tape` (packed or not) from its start.
+    pub(crate) fn new(tape: &Tape) -> Unpacker {
+        Unpacker {
+            chunks: tape
+                .packed
+                .as_ref()
+                .map_or_else(Vec::new, |packed| packed.chunks.clone()),
+            next: 0,
+            previous: Previous::default(),
+            newest: tape.draws.clone(),
+            done: false,
+        }
+    }
+
+    /// Replaces `window` with the next stretch of draws (never empty); false
+    /// when none is left.
+    pub(crate) fn next_window(&mut self, window: &mut Vec<Draw>) -> bool {
+        window.clear();
+        if let Some(chunk) = self.chunks.get(self.next) {
+            let mut position = 0;
+            while position < chunk.len() {
+                window.push(self.previous.read(chunk, &mut position));
+            }
+            self.next += 1;
+            return true;
+        }
+        let left = !self.done && !self.newest.is_empty();
+        self.done = true;
+        window.extend_from_slice(if left { &self.newest } else { &[] });
+        left
+    }
+
+    /// True when [`Unpacker::next_window`] has nothing more to hand out.
+    pub(crate) fn finished(&self) -> bool {
+        self.next == self.chunks.len() && (self.done || self.newest.is_empty())
+    }
+
+    /// The draws not yet handed out by [`Unpacker::next_window`].
+    pub(crate) fn rest(&self) -> impl Iterator<Item = Draw> + '_ {
+        let newest: &[Draw] = if self.done { &[] } else { &self.newest };
+        Draws {
+            chunks: &self.chunks[self.next..],
+            position: 0,
+            previous: self.previous,
+            newest: newest.iter(),
+        }
     }
 }
 
@@ -665,6 +1018,156 @@ mod tests {
         let error = "as1.AAAA".parse::<Tape>().unwrap_err();
         assert_eq!(error, TapeError::MissingPart("checksum"));
         assert!(error.to_string().contains("truncated"));
+    }
+
+    /// Draws of every shape the packing has a form for: runs with one
+    /// bound, bounds that drift, big values, every label, `bound == 0`.
+    fn long_draws(count: usize) -> Vec<Draw> {
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut bound = 2u64;
+        (0..count)
+            .map(|index| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                match state % 100 {
+                    0 => Draw {
+                        label: DrawLabel::ALL[(state >> 8) as usize % DrawLabel::ALL.len()],
+                        bound: 0,
+                        value: state,
+                    },
+                    1..=3 => Draw {
+                        label: DrawLabel::Random,
+                        bound: 1 << 40,
+                        value: state >> 30,
+                    },
+                    4..=20 => {
+                        bound = (bound + (state >> 20) % 61).saturating_sub(30).max(2);
+                        Draw {
+                            label: DrawLabel::Schedule,
+                            bound,
+                            value: (state >> 8) % bound,
+                        }
+                    }
+                    _ => Draw {
+                        label: DrawLabel::Schedule,
+                        bound,
+                        value: (index as u64 ^ state) % bound,
+                    },
+                }
+            })
+            .collect()
+    }
+
+    fn recorded(draws: &[Draw]) -> Tape {
+        let mut tape = Tape::with_capacity(0);
+        for draw in draws {
+            tape.push(*draw);
+        }
+        tape
+    }
+
+    #[test]
+    fn a_long_tape_packs_its_draws_and_reads_them_back_exactly() {
+        let draws = long_draws(3 * UNPACKED_DRAWS_MAX + 123);
+        let tape = recorded(&draws);
+        let packed = tape.packed.as_ref().expect("a long tape packs");
+        assert_eq!(packed.count, 3 * UNPACKED_DRAWS_MAX);
+        assert_eq!(tape.draws.len(), 123);
+        assert!(tape.draws.capacity() <= UNPACKED_DRAWS_MAX);
+        assert_eq!(tape.len(), draws.len());
+        assert!(tape.iter().eq(draws.iter().copied()));
+        assert_eq!(tape.draws(), &draws[..]);
+        assert_eq!(
+            tape.deviations(),
+            draws.iter().filter(|d| d.value != 0).count()
+        );
+        // Equal to the same draws never packed, token and all.
+        let plain = Tape::from_draws(draws.clone());
+        assert_eq!(tape, plain);
+        assert_eq!(tape.to_string(), plain.to_string());
+        let mut unpacked = tape.clone();
+        assert_eq!(unpacked.draws_mut(), &draws);
+        assert!(unpacked.packed.is_none());
+    }
+
+    #[test]
+    fn a_packed_tape_takes_about_a_byte_a_scheduling_draw() {
+        // Two tasks, as in a long yield loop: one byte a draw.
+        let draws: Vec<Draw> = (0..4 * UNPACKED_DRAWS_MAX as u64)
+            .map(|index| draw(DrawLabel::Schedule, (index * 7 / 3) % 2))
+            .map(|draw| Draw { bound: 2, ..draw })
+            .collect();
+        let tape = recorded(&draws);
+        let packed = tape.packed.as_ref().unwrap();
+        let bytes: usize = packed.chunks.iter().map(|chunk| chunk.len()).sum();
+        // (The first draw says its bound: two bytes.)
+        assert_eq!(bytes, packed.count + 1, "{packed:?}");
+        // Many tasks, blocking and waking (the bound drifts by a few): at
+        // most two.
+        let mut bound = 50u64;
+        let draws: Vec<Draw> = (0..2 * UNPACKED_DRAWS_MAX as u64)
+            .map(|index| {
+                let mixed = index.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32;
+                if mixed % 5 == 0 {
+                    bound = (bound + mixed % 5).saturating_sub(2).clamp(2, 200);
+                }
+                Draw {
+                    label: DrawLabel::Schedule,
+                    bound,
+                    value: (mixed >> 8) % bound,
+                }
+            })
+            .collect();
+        let tape = recorded(&draws);
+        let packed = tape.packed.as_ref().unwrap();
+        let bytes: usize = packed.chunks.iter().map(|chunk| chunk.len()).sum();
+        assert!(bytes < 2 * packed.count, "{packed:?}");
+    }
+
+    #[test]
+    fn trimming_a_packed_tape_keeps_its_significant_draws() {
+        let mut draws = long_draws(UNPACKED_DRAWS_MAX + 10);
+        draws.extend((0..2 * UNPACKED_DRAWS_MAX).map(|_| Draw {
+            label: DrawLabel::Schedule,
+            bound: 3,
+            value: 0,
+        }));
+        let mut tape = recorded(&draws);
+        let significant = Tape::from_draws(draws.clone()).significant().len();
+        assert!(tape.significant() == &draws[..significant]);
+        tape.trim();
+        assert_eq!(tape.len(), significant);
+        assert!(tape.iter().eq(draws[..significant].iter().copied()));
+        // A tape whose significant draws end inside the newest ones.
+        let mut tape = recorded(&long_draws(2 * UNPACKED_DRAWS_MAX + 50));
+        let before: Vec<Draw> = tape.iter().collect();
+        let _ = tape.draws();
+        tape.trim();
+        assert_eq!(tape.draws(), &before[..tape.len()]);
+    }
+
+    #[test]
+    fn an_unpacker_hands_out_a_packed_tape_window_by_window() {
+        let draws = long_draws(2 * UNPACKED_DRAWS_MAX + 7);
+        let tape = recorded(&draws);
+        let mut unpacker = Unpacker::new(&tape);
+        let mut window = Vec::new();
+        let mut read = Vec::new();
+        assert!(unpacker.rest().eq(draws.iter().copied()));
+        while unpacker.next_window(&mut window) {
+            assert!(!window.is_empty() && window.len() <= UNPACKED_DRAWS_MAX);
+            read.extend_from_slice(&window);
+            assert!(unpacker.rest().eq(draws[read.len()..].iter().copied()));
+        }
+        assert_eq!(read, draws);
+        assert!(!unpacker.next_window(&mut window));
+        // A tape that packed all it had: no empty last window.
+        let tape = recorded(&draws[..UNPACKED_DRAWS_MAX + 1]);
+        let mut unpacker = Unpacker::new(&tape);
+        assert!(unpacker.next_window(&mut window) && window.len() == UNPACKED_DRAWS_MAX);
+        assert!(unpacker.next_window(&mut window) && window.len() == 1);
+        assert!(!unpacker.next_window(&mut window));
     }
 
     #[test]

@@ -77,11 +77,11 @@ impl Chooser {
             Strategy::Replay(_) => Mode::Replay,
             Strategy::Mix => unreachable!("for_seed resolves Mix"),
         };
-        let draws = match strategy {
-            Strategy::Replay(tape) => tape.draws(),
-            _ => &[],
+        let tape = match strategy {
+            Strategy::Replay(tape) => Some(tape),
+            _ => None,
         };
-        self.replay.reset(draws, replay_rules);
+        self.replay.reset(tape, replay_rules);
     }
 
     /// A new task exists: PCT gives it a random priority above every

@@ -4,7 +4,7 @@
 
 use super::Divergence;
 use crate::config::Config;
-use crate::tape::{Draw, DrawLabel};
+use crate::tape::{Draw, DrawLabel, Tape, Unpacker};
 
 /// What a replay does with a tape draw whose label or range no longer fits.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -53,9 +53,18 @@ impl ReplayRules {
 
 /// A replay in progress: the tape, how far it was read, and (for
 /// [`Exhausted::StayWithLast`]) the task the last schedule draw picked.
+///
+/// `draws` is the whole tape, except for a long tape whose older draws are
+/// packed: then it is a window of the tape, refilled from `rest` one
+/// chunk at a time when read to its end.
 pub(crate) struct Replay {
     draws: Vec<Draw>,
+    /// Where the next draw is in `draws`.
     cursor: usize,
+    /// The tape index of `draws[0]`.
+    start: usize,
+    /// The rest of a packed tape; `None` once `draws` holds its last window.
+    rest: Option<Box<Unpacker>>,
     rules: ReplayRules,
     /// The task the last pick chose; tracked only under
     /// [`Exhausted::StayWithLast`].
@@ -67,6 +76,8 @@ impl Replay {
         Replay {
             draws: Vec::new(),
             cursor: 0,
+            start: 0,
+            rest: None,
             rules: ReplayRules {
                 mismatch: Mismatch::Diverge,
                 exhausted: Exhausted::Fifo,
@@ -75,14 +86,54 @@ impl Replay {
         }
     }
 
-    /// Starts over with `draws` (empty when the run does not replay), keeping
-    /// the buffer.
-    pub(crate) fn reset(&mut self, draws: &[Draw], rules: ReplayRules) {
+    /// Starts over with `tape` (`None` when the run does not replay),
+    /// keeping the buffer.
+    pub(crate) fn reset(&mut self, tape: Option<&Tape>, rules: ReplayRules) {
         self.draws.clear();
-        self.draws.extend_from_slice(draws);
         self.cursor = 0;
+        self.start = 0;
+        self.rest = None;
         self.rules = rules;
         self.last_picked = None;
+        let Some(tape) = tape else {
+            return;
+        };
+        match tape.newest() {
+            (draws, false) => self.draws.extend_from_slice(draws),
+            (_, true) => self.start_packed(tape),
+        }
+    }
+
+    /// [`Replay::reset`] for a long tape: its first window.
+    #[cold]
+    #[inline(never)]
+    fn start_packed(&mut self, tape: &Tape) {
+        let mut rest = Box::new(Unpacker::new(tape));
+        rest.next_window(&mut self.draws);
+        self.rest = Some(rest);
+        self.drop_rest_if_finished();
+    }
+
+    /// The window is read to its end: moves to the next one. False when the
+    /// tape is read to its end.
+    #[cold]
+    fn next_window(&mut self) -> bool {
+        let Some(rest) = &mut self.rest else {
+            return false;
+        };
+        self.start += self.draws.len();
+        self.cursor = 0;
+        let filled = rest.next_window(&mut self.draws);
+        self.drop_rest_if_finished();
+        filled
+    }
+
+    /// Lets go of the rest of a packed tape once `draws` is its last window,
+    /// so `rest` is `None` exactly when nothing is left beyond `draws`.
+    fn drop_rest_if_finished(&mut self) {
+        if self.rest.as_ref().is_some_and(|rest| rest.finished()) {
+            self.rest = None;
+        }
     }
 
     /// True when picks must be remembered (the sticky continuation).
@@ -100,7 +151,7 @@ impl Replay {
     /// The tape is read to its end and the sticky continuation picks now.
     #[inline]
     pub(crate) fn sticks(&self) -> bool {
-        self.tracks_picks() && self.cursor >= self.draws.len()
+        self.tracks_picks() && self.cursor >= self.draws.len() && self.rest.is_none()
     }
 
     /// The sticky continuation's pick: the task picked last if it is
@@ -120,9 +171,10 @@ impl Replay {
         bound: u64,
         divergence: &mut Option<Divergence>,
     ) -> u64 {
-        let index = self.cursor;
-        let Some(expected) = self.draws.get(index).copied() else {
-            return 0;
+        let expected = match self.draws.get(self.cursor).copied() {
+            Some(draw) => draw,
+            None if self.rest.is_some() && self.next_window() => self.draws[0],
+            None => return 0,
         };
         self.cursor += 1;
         let fits = expected.label == label && (bound == 0 || expected.value < bound);
@@ -135,7 +187,7 @@ impl Replay {
             Mismatch::Diverge => {
                 if divergence.is_none() {
                     *divergence = Some(Divergence {
-                        index,
+                        index: self.start + self.cursor - 1,
                         expected,
                         label,
                         bound,
@@ -154,9 +206,12 @@ impl Replay {
             return None;
         }
         let start = self.cursor.min(self.draws.len());
-        self.draws[start..]
-            .iter()
-            .position(|draw| draw.value != 0)
-            .map(|offset| (start + offset, self.draws[start + offset]))
+        let window = self.draws[start..].iter().copied();
+        let rest = self.rest.iter().flat_map(|rest| rest.rest());
+        window
+            .chain(rest)
+            .enumerate()
+            .find(|(_, draw)| draw.value != 0)
+            .map(|(offset, draw)| (self.start + start + offset, draw))
     }
 }
