@@ -58,6 +58,20 @@ impl Clock {
             .is_some_and(|deadline| deadline <= self.now_ns)
     }
 
+    /// Takes the earliest timer when it is due and is the only one due
+    /// (the common case: firing it needs no drawn order and no lists).
+    #[inline]
+    pub(crate) fn pop_lone_due(&mut self) -> Option<(u64, TimerAction)> {
+        let mut keys = self.timers.keys();
+        if keys.next()?.0 > self.now_ns {
+            return None;
+        }
+        if keys.next().is_some_and(|key| key.0 <= self.now_ns) {
+            return None;
+        }
+        self.timers.pop_first().map(|(key, action)| (key.0, action))
+    }
+
     /// The keys of the timers sharing the earliest deadline, if it has come
     /// (the kernel fires them in a drawn order: asyncio's heap gives equal
     /// deadlines no order).

@@ -79,6 +79,22 @@ impl Core {
     // step of `next_task` set up its frame.
     #[inline(never)]
     pub(super) fn fire_due_timers(&self) {
+        // One timer due alone (a sleep ending, a message arriving): its
+        // draw would have one value (no draw), so it fires at once, as the
+        // general path below would fire it, without building its lists.
+        let lone = self.state.borrow_mut().clock.pop_lone_due();
+        if let Some((deadline_ns, action)) = lone {
+            match action {
+                TimerAction::Wake { task, waker } => {
+                    let mut state = self.state.borrow_mut();
+                    state.record(Some(task), EventKind::TimerFire { deadline_ns });
+                    drop(state);
+                    waker.wake();
+                }
+                TimerAction::PoolFinish { job } => self.finish_pool_job(job),
+            }
+            return;
+        }
         let mut due: Vec<(u64, TimerAction)> = Vec::new();
         {
             let mut state = self.state.borrow_mut();
