@@ -16,7 +16,7 @@
 //! |---|---|
 //! | the run and the task | [`current_run_id`], [`current_task`], [`current_run_and_task`], [`task_name`] |
 //! | tasks | [`spawn_task`], [`spawn_on`], [`abort_task`], [`set_waiting_on`] |
-//! | virtual time | [`now_ns`], [`register_timer`], [`update_timer`], [`cancel_timer`] |
+//! | virtual time | [`now_ns`], [`register_timer`], [`register_timer_for`], [`update_timer`], [`cancel_timer`] |
 //! | the pool and blocking | [`spawn_blocking_job`], [`blocking_sleep`], [`slow_polls_so_far`] |
 //! | draws | [`draw`], [`draw_weighted`] |
 //! | the trace | [`record`], [`mark`], [`marks_so_far`] |
@@ -34,9 +34,9 @@
 pub(crate) use crate::kernel::{
     abort_task, blocking_sleep, cancel_timer, crash_node, current_node, current_run_and_task,
     current_run_id, current_task, draw, draw_described, mark, marks_so_far, new_node, now_ns,
-    register_resource, register_timer, set_waiting_on, share_resource_holder, slow_polls_so_far,
-    spawn_blocking_job, spawn_on, spawn_task, task_name, update_timer, with_config, HolderCell,
-    NodeId,
+    register_resource, register_timer, register_timer_for, set_waiting_on, share_resource_holder,
+    slow_polls_so_far, spawn_blocking_job, spawn_on, spawn_task, task_name, update_timer,
+    with_config, HolderCell, NodeId,
 };
 // Part of the handle the world asked for and does not call yet.
 #[allow(unused_imports)]

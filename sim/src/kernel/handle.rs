@@ -226,6 +226,22 @@ pub(crate) fn register_timer(deadline_ns: u64, waker: Waker) -> (u64, u64) {
     })
 }
 
+/// Registers a timer waking `waker` at `deadline_ns` on behalf of `task`,
+/// from another task's poll (the world: a sender sets the timer of the
+/// reader its message is for, so the reader is polled once, at the
+/// arrival). The timer is `task`'s: its events name `task` and it dies with
+/// `task`'s node; `task`'s wait reason is left as it is.
+pub(crate) fn register_timer_for(task: TaskId, deadline_ns: u64, waker: Waker) -> (u64, u64) {
+    with_core("asyncsim::net", |core| {
+        let mut state = core.state.borrow_mut();
+        let key = state
+            .clock
+            .insert(deadline_ns, TimerAction::Wake { task, waker });
+        state.record(Some(task), EventKind::TimerSet { deadline_ns });
+        key
+    })
+}
+
 /// Replaces the waker of a registered timer (the future moved between tasks
 /// or combinators). Returns false when the timer already fired.
 pub(crate) fn update_timer(key: (u64, u64), waker: &Waker) -> bool {

@@ -22,7 +22,7 @@ use std::time::Duration;
 use super::{cx, record_fault, world, World};
 use crate::config::duration_to_ns;
 use crate::tape::DrawLabel;
-use crate::trace::FaultOp;
+use crate::trace::{FaultOp, TaskId};
 
 mod tcp;
 mod udp;
@@ -522,43 +522,80 @@ impl World {
     }
 }
 
-/// Makes sure a parked reader looks again by `at_ns`: a timer of its own
-/// that fires by then does it; otherwise it is woken now, and its next poll
-/// sets its own timer for the arrival. (A timer set here, from the sender's
-/// poll, would belong to the sender's node and die with it in a crash.)
-pub(crate) fn wake_reader_at(reader: &Option<Waker>, timer: &mut Option<(u64, u64)>, at_ns: u64) {
-    let Some(waker) = reader else {
-        return;
-    };
-    if let Some(key) = *timer {
-        let now = cx::now_ns("asyncsim::net");
-        if key.0 > now && key.0 <= at_ns {
-            return;
-        }
-    }
-    waker.wake_by_ref();
+/// A task waiting on a socket (a read, a receive, an accept): its waker,
+/// its task, and the timer that wakes it for the next arrival.
+///
+/// A message carries its arrival time; its sender makes sure the waiting
+/// task looks again then ([`Parked::due_at`]) by setting that task's timer
+/// for it (`cx::register_timer_for`: the timer is the reader's, so it dies
+/// with the reader's node, not the sender's). The reader is polled once, at
+/// the arrival, and not also woken at the send to set a timer of its own.
+#[derive(Default)]
+pub(crate) struct Parked {
+    waker: Option<Waker>,
+    /// The task of `waker` (the one polled when it parked).
+    task: Option<TaskId>,
+    /// True from a `Pending` until the next `Ready` of the same operation.
+    waiting: bool,
+    /// The timer set for it last (deadline, sequence); it may have fired.
+    timer: Option<(u64, u64)>,
 }
 
-/// Parks a reader until `next_ns` (if something is due then): stores its
-/// waker and makes sure a timer wakes it.
-pub(crate) fn park_reader(
-    reader: &mut Option<Waker>,
-    timer: &mut Option<(u64, u64)>,
-    waker: &Waker,
-    next_ns: Option<u64>,
-) {
-    match reader {
-        Some(stored) if stored.will_wake(waker) => {}
-        _ => *reader = Some(waker.clone()),
-    }
-    if let Some(at_ns) = next_ns {
-        if let Some(key) = *timer {
-            if key.0 == at_ns {
-                return;
-            }
-            cx::cancel_timer(key);
+impl Parked {
+    /// The operation returns `Pending`: keeps the waker and makes sure a
+    /// timer wakes it at `next_ns` (the next arrival or error), if any.
+    pub(crate) fn park(&mut self, waker: &Waker, next_ns: Option<u64>) {
+        match &self.waker {
+            Some(stored) if stored.will_wake(waker) => {}
+            _ => self.waker = Some(waker.clone()),
         }
-        *timer = Some(cx::register_timer(at_ns, waker.clone()));
+        self.task = cx::current_task();
+        self.waiting = true;
+        if let Some(at_ns) = next_ns {
+            self.timer_at(at_ns, cx::now_ns("asyncsim::net"));
+        }
+    }
+
+    /// The operation returned `Ready`: nothing waits here any more.
+    #[inline]
+    pub(crate) fn ready(&mut self) {
+        self.waiting = false;
+    }
+
+    /// Something for the waiting task arrives at `at_ns` (a message, an
+    /// error): it is woken then, by a timer set for it (or now, if `at_ns`
+    /// has come). Nothing when no task waits.
+    pub(crate) fn due_at(&mut self, at_ns: u64) {
+        if !self.waiting {
+            return;
+        }
+        let now = cx::now_ns("asyncsim::net");
+        if at_ns <= now {
+            if let Some(waker) = &self.waker {
+                waker.wake_by_ref();
+            }
+            return;
+        }
+        self.timer_at(at_ns, now);
+    }
+
+    /// Makes sure a timer wakes the task by `at_ns` (> `now`): one set
+    /// already that fires after now and by then does; otherwise one is set
+    /// (and a later one cancelled: the task sets it again when it parks).
+    fn timer_at(&mut self, at_ns: u64, now: u64) {
+        let Some(waker) = &self.waker else {
+            return;
+        };
+        if let Some(key) = self.timer {
+            if key.0 > now {
+                if key.0 <= at_ns {
+                    return;
+                }
+                cx::cancel_timer(key);
+            }
+        }
+        let task = self.task.unwrap_or(TaskId::MAIN);
+        self.timer = Some(cx::register_timer_for(task, at_ns, waker.clone()));
     }
 }
 

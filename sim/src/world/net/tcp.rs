@@ -13,9 +13,9 @@ use std::future::poll_fn;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 
-use super::{park_reader, wake_reader_at, Protocol, ToAddress};
+use super::{Parked, Protocol, ToAddress};
 use crate::cx::NodeId;
 use crate::trace::{EventKind, FaultOp, NetOp, SocketWait, WaitOn};
 use crate::world::{cx, same_run, world, World, WorldRc};
@@ -27,22 +27,26 @@ pub(crate) struct ListenerState {
     port: u16,
     /// Connections whose SYN arrives at `.0`, in arrival order.
     backlog: VecDeque<(u64, usize)>,
-    acceptor: Option<Waker>,
-    acceptor_timer: Option<(u64, u64)>,
+    acceptor: Parked,
     open: bool,
     /// The interned trace label, made when first needed.
     label: Option<u32>,
 }
 
+/// A segment on its way: when it arrives, and its length (its bytes are
+/// the next `len` of the pipe's `bytes`).
 struct Segment {
     arrival_ns: u64,
-    data: Vec<u8>,
+    len: usize,
 }
 
 /// The bytes flowing toward one end of a connection.
 #[derive(Default)]
 pub(crate) struct Pipe {
     segments: VecDeque<Segment>,
+    /// The bytes of `segments`, in order (one buffer for them all: a
+    /// segment allocates nothing).
+    bytes: VecDeque<u8>,
     /// Bytes of the front segment already read.
     offset: usize,
     last_arrival_ns: u64,
@@ -53,8 +57,7 @@ pub(crate) struct Pipe {
     held_fin: bool,
     /// Since when the held segments wait.
     held_since_ns: Option<u64>,
-    reader: Option<Waker>,
-    reader_timer: Option<(u64, u64)>,
+    reader: Parked,
 }
 
 /// One TCP connection: side 0 is the client, side 1 the server.
@@ -106,14 +109,14 @@ impl World {
     }
 }
 
+/// "TcpStream#3 (10.0.0.1:49152 -> 10.0.0.2:6379)".
+fn stream_name(number: u32, local: SocketAddr, peer: SocketAddr) -> String {
+    format!("TcpStream#{number} ({local} -> {peer})")
+}
+
 impl Connection {
     fn name(&self, side: usize) -> String {
-        format!(
-            "TcpStream#{} ({} -> {})",
-            self.names[side],
-            self.addrs[side],
-            self.addrs[1 - side]
-        )
+        stream_name(self.names[side], self.addrs[side], self.addrs[1 - side])
     }
 
     /// The error `side` sees at `now_ns`, if any.
@@ -130,15 +133,14 @@ impl Connection {
             Some((earlier, _)) if earlier <= at_ns => {}
             _ => {
                 self.errors[side] = Some((at_ns, kind));
-                let pipe = &mut self.pipes[side];
-                wake_reader_at(&pipe.reader, &mut pipe.reader_timer, at_ns);
+                self.pipes[side].reader.due_at(at_ns);
             }
         }
     }
 }
 
 /// Sends one segment (`None`: the FIN of a half-close) from `side`.
-fn send(world: &mut World, connection: usize, side: usize, data: Option<Vec<u8>>) {
+fn send(world: &mut World, connection: usize, side: usize, data: Option<&[u8]>) {
     let now = cx::now_ns("asyncsim::net::TcpStream");
     let to_side = 1 - side;
     let (from, to) = {
@@ -154,7 +156,7 @@ fn send(world: &mut World, connection: usize, side: usize, data: Option<Vec<u8>>
         let c = &mut world.net.connections[connection];
         let pipe = &mut c.pipes[to_side];
         match data {
-            Some(data) => pipe.held.push(data),
+            Some(data) => pipe.held.push(data.to_vec()),
             None => pipe.held_fin = true,
         }
         let since = *pipe.held_since_ns.get_or_insert(now);
@@ -166,7 +168,7 @@ fn send(world: &mut World, connection: usize, side: usize, data: Option<Vec<u8>>
 }
 
 /// Puts a segment on the wire from `side` now.
-fn deliver(world: &mut World, connection: usize, side: usize, data: Option<Vec<u8>>, now: u64) {
+fn deliver(world: &mut World, connection: usize, side: usize, data: Option<&[u8]>, now: u64) {
     let to_side = 1 - side;
     let (from, to) = {
         let c = &world.net.connections[connection];
@@ -175,14 +177,17 @@ fn deliver(world: &mut World, connection: usize, side: usize, data: Option<Vec<u
     let mut latency = world.latency(from, to);
     if data.is_some() && from != to {
         let config = world.net.config(from, to);
-        let name = world.net.connections[connection].name(side);
+        // Named only when a loss is drawn and the run explains itself.
+        let c = &world.net.connections[connection];
+        let (names, addrs) = (c.names, c.addrs);
         if World::chance(
             config.loss,
             "asyncsim::net segment loss",
             FaultOp::Lost,
             || {
                 format!(
-                    "lost a segment of {name}: retransmitted after {}",
+                    "lost a segment of {}: retransmitted after {}",
+                    stream_name(names[side], addrs[side], addrs[1 - side]),
                     crate::trace::format_ns(config.retransmit_ns)
                 )
             },
@@ -195,10 +200,16 @@ fn deliver(world: &mut World, connection: usize, side: usize, data: Option<Vec<u
     let arrival_ns = (now + latency).max(pipe.last_arrival_ns);
     pipe.last_arrival_ns = arrival_ns;
     match data {
-        Some(data) => pipe.segments.push_back(Segment { arrival_ns, data }),
+        Some(data) => {
+            pipe.bytes.extend(data);
+            pipe.segments.push_back(Segment {
+                arrival_ns,
+                len: data.len(),
+            });
+        }
         None => pipe.fin_ns = Some(arrival_ns),
     }
-    wake_reader_at(&pipe.reader, &mut pipe.reader_timer, arrival_ns);
+    pipe.reader.due_at(arrival_ns);
 }
 
 /// After a link opened: held segments whose link is no longer cut leave
@@ -229,7 +240,7 @@ pub(crate) fn release_held(world: &mut World) {
             }
             world.net.connections[connection].pipes[to_side].held_since_ns = None;
             for data in held {
-                deliver(world, connection, side, Some(data), now);
+                deliver(world, connection, side, Some(&data), now);
             }
             if fin {
                 deliver(world, connection, side, None, now);
@@ -383,8 +394,7 @@ impl TcpListener {
                 incarnation,
                 port,
                 backlog: VecDeque::new(),
-                acceptor: None,
-                acceptor_timer: None,
+                acceptor: Parked::default(),
                 open: true,
                 label: None,
             });
@@ -421,6 +431,7 @@ impl TcpListener {
         match state.backlog.front() {
             Some(&(ready_ns, connection)) if ready_ns <= now => {
                 state.backlog.pop_front();
+                state.acceptor.ready();
                 world.record_stream(connection, 1, NetOp::Accept, 0);
                 let c = &mut world.net.connections[connection];
                 let peer = c.addrs[0];
@@ -433,12 +444,7 @@ impl TcpListener {
             }
             next => {
                 let next = next.map(|(ready_ns, _)| *ready_ns);
-                park_reader(
-                    &mut state.acceptor,
-                    &mut state.acceptor_timer,
-                    context.waker(),
-                    next,
-                );
+                state.acceptor.park(context.waker(), next);
                 let socket = *state.label.get_or_insert_with(|| {
                     cx::intern_label(&format!(
                         "TcpListener ({}:{})",
@@ -556,7 +562,7 @@ impl TcpStream {
                             .position(|(ready, _)| *ready > syn_ns)
                             .unwrap_or(state.backlog.len());
                         state.backlog.insert(position, (syn_ns, connection));
-                        wake_reader_at(&state.acceptor, &mut state.acceptor_timer, syn_ns);
+                        state.acceptor.due_at(syn_ns);
                         Plan::Connected(
                             synack_ns,
                             TcpStream {
@@ -653,6 +659,7 @@ impl TcpStream {
         let now = cx::now_ns("asyncsim::net::TcpStream::read");
         let c = &mut world.net.connections[self.connection];
         if let Some(kind) = c.error_at(self.side, now) {
+            c.pipes[self.side].reader.ready();
             world.record_stream(self.connection, self.side, NetOp::Reset, 0);
             return Poll::Ready(Err(self.error(world, kind)));
         }
@@ -661,6 +668,7 @@ impl TcpStream {
         let pipe = &mut c.pipes[self.side];
         if let Some(front) = pipe.segments.front() {
             if front.arrival_ns <= now {
+                // How much has arrived (up to `buf`'s length), then one copy.
                 let mut copied = 0;
                 while copied < buf.len() {
                     let Some(front) = pipe.segments.front() else {
@@ -669,20 +677,25 @@ impl TcpStream {
                     if front.arrival_ns > now {
                         break;
                     }
-                    let rest = &front.data[pipe.offset..];
-                    let count = rest.len().min(buf.len() - copied);
-                    buf[copied..copied + count].copy_from_slice(&rest[..count]);
+                    let count = (front.len - pipe.offset).min(buf.len() - copied);
                     copied += count;
                     pipe.offset += count;
-                    if pipe.offset == front.data.len() {
+                    if pipe.offset == front.len {
                         pipe.segments.pop_front();
                         pipe.offset = 0;
                     }
                 }
+                let (first, second) = pipe.bytes.as_slices();
+                let from_first = first.len().min(copied);
+                buf[..from_first].copy_from_slice(&first[..from_first]);
+                buf[from_first..copied].copy_from_slice(&second[..copied - from_first]);
+                pipe.bytes.drain(..copied);
+                pipe.reader.ready();
                 world.record_stream(self.connection, self.side, NetOp::Deliver, copied);
                 return Poll::Ready(Ok(copied));
             }
         } else if matches!(pipe.fin_ns, Some(fin) if fin <= now) || buf.is_empty() {
+            pipe.reader.ready();
             return Poll::Ready(Ok(0));
         }
         let next = [
@@ -693,12 +706,7 @@ impl TcpStream {
         .into_iter()
         .flatten()
         .min();
-        park_reader(
-            &mut pipe.reader,
-            &mut pipe.reader_timer,
-            context.waker(),
-            next,
-        );
+        pipe.reader.park(context.waker(), next);
         let socket = world.stream_label(self.connection, self.side);
         cx::set_waiting_on(WaitOn::Socket {
             op: SocketWait::Read,
@@ -728,7 +736,7 @@ impl TcpStream {
         }
         if !c.dropped[1 - self.side] {
             world.record_stream(self.connection, self.side, NetOp::Send, buf.len());
-            send(world, self.connection, self.side, Some(buf.to_vec()));
+            send(world, self.connection, self.side, Some(buf));
         }
         Ok(buf.len())
     }

@@ -6,9 +6,9 @@ use std::collections::{BTreeMap, VecDeque};
 use std::future::poll_fn;
 use std::io;
 use std::net::SocketAddr;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll};
 
-use super::{park_reader, wake_reader_at, Address, Protocol, ToAddress};
+use super::{Address, Parked, Protocol, ToAddress};
 use crate::cx::NodeId;
 use crate::trace::{EventKind, FaultOp, NetOp, SocketWait, WaitOn};
 use crate::world::{cx, same_run, world, World, WorldRc};
@@ -33,8 +33,7 @@ pub(crate) struct UdpState {
     capacity: usize,
     /// Datagrams that arrived to a full buffer.
     dropped_full: u64,
-    reader: Option<Waker>,
-    reader_timer: Option<(u64, u64)>,
+    reader: Parked,
     connected: Option<SocketAddr>,
     open: bool,
     /// The interned trace label, made when first needed.
@@ -113,8 +112,7 @@ impl UdpSocket {
                 buffer: VecDeque::new(),
                 capacity: DEFAULT_RECV_BUFFER,
                 dropped_full: 0,
-                reader: None,
-                reader_timer: None,
+                reader: Parked::default(),
                 connected: None,
                 open: true,
                 label: None,
@@ -253,7 +251,7 @@ impl UdpSocket {
                     data: buf.to_vec(),
                 },
             );
-            wake_reader_at(&state.reader, &mut state.reader_timer, arrival_ns);
+            state.reader.due_at(arrival_ns);
         }
         Ok(buf.len())
     }
@@ -286,17 +284,13 @@ impl UdpSocket {
                     }
                     let count = datagram.data.len().min(buf.len());
                     buf[..count].copy_from_slice(&datagram.data[..count]);
+                    state.reader.ready();
                     self.record(world, NetOp::Deliver, count);
                     return Poll::Ready(Ok((count, datagram.from)));
                 }
                 None => {
                     let next = state.in_flight.keys().next().map(|key| key.0);
-                    park_reader(
-                        &mut state.reader,
-                        &mut state.reader_timer,
-                        context.waker(),
-                        next,
-                    );
+                    state.reader.park(context.waker(), next);
                     let socket = self.label(world);
                     cx::set_waiting_on(WaitOn::Socket {
                         op: SocketWait::Recv,
