@@ -1,7 +1,7 @@
 //! Shrinking a failing tape toward FIFO.
 //!
 //! A candidate is a tape edited from the current best one: a nonzero draw set
-//! to 0, a draw removed (later draws shift left), a block of draws removed,
+//! to 0 (or two at once), a draw removed (later draws shift left), a block of draws removed,
 //! a value lowered. Each candidate replays *leniently* (a draw that no longer
 //! fits wraps into range), and is accepted when the run fails the same way —
 //! the same signature (`classify::Signature`: the [`FailureKind`] and, for
@@ -23,6 +23,9 @@ fn simplicity(draws: &[Draw]) -> (usize, usize, Vec<u64>) {
     let values = draws.iter().map(|draw| draw.value).collect();
     (nonzero, draws.len(), values)
 }
+
+/// Pass 1b tries pairs of deviations only when there are at most this many.
+const PAIRS_MAX: usize = 12;
 
 /// The outcome of a shrink.
 #[derive(Clone, Debug)]
@@ -81,6 +84,35 @@ pub(crate) fn shrink<S: PartialEq>(
                 let mut candidate = best.clone();
                 candidate[position].value = 0;
                 try_candidate(&mut best, candidate, &mut runs);
+            }
+        }
+        // Pass 1b (only when pass 1 dropped nothing): drop two deviations
+        // at once, latest pairs first. A draw's place on the tape is what
+        // it decides, so dropping one deviation can shift the others onto
+        // other decisions (a later fault lands on a latency draw) where
+        // dropping two keeps them in step. Few deviations only: the pairs
+        // grow as the square.
+        if simplicity(&best) >= before {
+            let deviations: Vec<usize> = (0..best.len())
+                .filter(|position| best[*position].value != 0)
+                .collect();
+            if deviations.len() <= PAIRS_MAX {
+                'pairs: for (index, &later) in deviations.iter().enumerate().rev() {
+                    for &earlier in deviations[..index].iter().rev() {
+                        if runs >= runs_max {
+                            break 'pairs;
+                        }
+                        let mut candidate = best.clone();
+                        candidate[later].value = 0;
+                        candidate[earlier].value = 0;
+                        if try_candidate(&mut best, candidate, &mut runs) {
+                            break 'pairs;
+                        }
+                    }
+                }
+                if simplicity(&best) < before {
+                    continue;
+                }
             }
         }
         // Pass 2: remove blocks of draws (later decisions move earlier),
@@ -161,6 +193,21 @@ mod tests {
         assert_eq!(shrunk.tape.deviations(), 1);
         assert_eq!(shrunk.tape.draws().len(), 1);
         assert_eq!(shrunk.tape.draws()[0].value, 3);
+    }
+
+    #[test]
+    fn shrink_drops_two_deviations_that_only_go_together() {
+        // "Fails" when the third draw is 3 and the first two are both
+        // nonzero or both zero: dropping either alone loses the failure,
+        // and so does removing a draw (the 3 moves).
+        let start = tape(&[1, 1, 3]);
+        let shrunk = shrink(&start, &FailureKind::Panic, 1000, |candidate| {
+            let value = |position: usize| candidate.draws().get(position).map_or(0, |d| d.value);
+            ((value(0) == 0) == (value(1) == 0) && value(2) == 3)
+                .then(|| (FailureKind::Panic, candidate.clone()))
+        });
+        assert_eq!(shrunk.tape.deviations(), 1, "{:?}", shrunk.tape.draws());
+        assert_eq!(shrunk.tape.draws()[2].value, 3);
     }
 
     #[test]
