@@ -642,6 +642,27 @@ pub fn profile(workload: &str, seconds: f64, max_runs: u64) {
         );
         return;
     }
+    // The world rows' asyncsim side (a new `Sim` a run, as there):
+    // `tcpseq`, `tcpfan`, `udp`, `smallsim`.
+    if let Some(world) = crate::world::WORKLOADS
+        .into_iter()
+        .find(|w| w.key().replace('-', "") == workload)
+    {
+        let mut runs = 0u64;
+        let mut steps = 0u64;
+        while start.elapsed().as_secs_f64() < seconds && runs < max_runs {
+            steps += crate::world::asyncsim_run(world, config.clone().seed(runs));
+            runs += 1;
+        }
+        let elapsed = start.elapsed().as_secs_f64();
+        println!(
+            "{workload}: {runs} runs, {:.2} us/run, {:.1} ns/step, {:.1} steps/run",
+            elapsed * 1e6 / runs as f64,
+            elapsed * 1e9 / steps as f64,
+            steps as f64 / runs as f64
+        );
+        return;
+    }
     let mut sim = Sim::new(config);
     let mut runs = 0u64;
     let mut steps = 0u64;
@@ -665,7 +686,7 @@ pub fn profile(workload: &str, seconds: f64, max_runs: u64) {
                 })
                 .steps(),
             other => panic!(
-                "unknown profile workload `{other}` (10x10, 100x100, check, mutex, mutexfutures, harness)"
+                "unknown profile workload `{other}` (10x10, 100x100, check, mutex, mutexfutures, harness, tcpseq, tcpfan, udp, smallsim)"
             ),
         };
         steps += run_steps;

@@ -138,6 +138,11 @@ pub fn run(budget: Duration, only: &[String]) -> Vec<Row> {
     rows
 }
 
+/// One asyncsim run of `workload` (for `profile`); its steps.
+pub fn asyncsim_run(workload: Workload, config: asyncsim::Config) -> u64 {
+    asyncsim_side::run(workload, config)
+}
+
 /// asyncsim: `node` and `net` in a `Sim` with a random schedule (exploring
 /// while the peers do not), a new `Sim` a run.
 mod asyncsim_side {
@@ -156,11 +161,18 @@ mod asyncsim_side {
                 .seed(seed)
                 .strategy(Strategy::Random)
                 .steps_max(u64::MAX);
-            let run = Sim::new(config).run(one_run(workload));
-            if let Err(failure) = run.result {
-                panic!("asyncsim {workload:?}, seed {seed}: {failure}");
-            }
+            run(workload, config);
         })
+    }
+
+    /// One run of `workload` in a new `Sim`; its steps.
+    pub fn run(workload: Workload, config: Config) -> u64 {
+        let seed = config.seed;
+        let run = Sim::new(config.steps_max(u64::MAX)).run(one_run(workload));
+        if let Err(failure) = run.result {
+            panic!("asyncsim {workload:?}, seed {seed}: {failure}");
+        }
+        run.steps()
     }
 
     async fn one_run(workload: Workload) {
