@@ -94,7 +94,7 @@ fn parse() -> Options {
                 .push(value("--bug") as usize),
             "-h" | "--help" => {
                 println!(
-                    "usage: asyncsim-bench profile 10x10|100x100|check[-hash][-fifo] [SECONDS|Nr]\n   or: asyncsim-bench [speed] [zoo] [world] [quick] [--budget-ms N] [--attempts N] [--cap N] [--jobs N] [--check-runs N] [--only 10x10|100x100|timers|mutex|check|pct|exhaust|world|tcp-seq|tcp-fan|udp|small-sim]... [--bug I]..."
+                    "usage: asyncsim-bench profile 10x10|100x100|check[-hash][-fifo]|tcpseq|tcpfan|udp|smallsim|face:tcpseq|… [SECONDS|Nr]\n   or: asyncsim-bench [speed] [zoo] [world] [quick] [--budget-ms N] [--attempts N] [--cap N] [--jobs N] [--check-runs N] [--only 10x10|100x100|timers|mutex|check|pct|exhaust|world|tcp-seq|tcp-fan|udp|small-sim]... [--bug I]..."
                 );
                 std::process::exit(0);
             }

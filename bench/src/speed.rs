@@ -643,7 +643,30 @@ pub fn profile(workload: &str, seconds: f64, max_runs: u64) {
         return;
     }
     // The world rows' asyncsim side (a new `Sim` a run, as there):
-    // `tcpseq`, `tcpfan`, `udp`, `smallsim`.
+    // `tcpseq`, `tcpfan`, `udp`, `smallsim`; `face:tcpseq`, … the same
+    // workload through the tokio face (its overhead, for callgrind and A/B).
+    if let Some(key) = workload.strip_prefix("face:") {
+        let Some(world) = crate::world::WORKLOADS
+            .into_iter()
+            .find(|w| w.key().replace('-', "") == key)
+        else {
+            panic!("unknown world workload `{key}` (tcpseq, tcpfan, udp, smallsim)");
+        };
+        let mut runs = 0u64;
+        let mut steps = 0u64;
+        while start.elapsed().as_secs_f64() < seconds && runs < max_runs {
+            steps += crate::world_face::run(world, config.clone().seed(runs));
+            runs += 1;
+        }
+        let elapsed = start.elapsed().as_secs_f64();
+        println!(
+            "{workload}: {runs} runs, {:.2} us/run, {:.1} ns/step, {:.1} steps/run",
+            elapsed * 1e6 / runs as f64,
+            elapsed * 1e9 / steps as f64,
+            steps as f64 / runs as f64
+        );
+        return;
+    }
     if let Some(world) = crate::world::WORKLOADS
         .into_iter()
         .find(|w| w.key().replace('-', "") == workload)

@@ -17,15 +17,19 @@ use crate::world::{latency, Workload, CLIENTS, MESSAGE, PORT, ROUND_TRIPS_EACH, 
 
 pub fn runner(workload: Workload) -> Slicer<'static> {
     looped(move |seed| {
-        let config = Config::new()
-            .seed(seed)
-            .strategy(Strategy::Random)
-            .steps_max(u64::MAX);
-        let run = Sim::new(config).run(one_run(workload));
-        if let Err(failure) = run.result {
-            panic!("tokio face {workload:?}, seed {seed}: {failure}");
-        }
+        let config = Config::new().seed(seed).strategy(Strategy::Random);
+        run(workload, config);
     })
+}
+
+/// One run of `workload` in a new `Sim` (also `profile face:KEY`); its steps.
+pub fn run(workload: Workload, config: Config) -> u64 {
+    let seed = config.seed;
+    let run = Sim::new(config.steps_max(u64::MAX)).run(one_run(workload));
+    if let Err(failure) = run.result {
+        panic!("tokio face {workload:?}, seed {seed}: {failure}");
+    }
+    run.steps()
 }
 
 async fn one_run(workload: Workload) {
