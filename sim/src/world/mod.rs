@@ -215,6 +215,17 @@ pub(crate) fn draw_fault(
     value
 }
 
+/// The world of run `run_id` when that run is the calling thread's current
+/// one (a socket of run `run_id` exists, so the run made its world, and the
+/// thread's world is that one); `None` on any other thread, outside runs and
+/// in any other run.
+pub(crate) fn world_of_run(run_id: u64) -> Option<WorldRc> {
+    if cx::current_run_id() != Some(run_id) {
+        return None;
+    }
+    WORLD.with(|slot| slot.borrow().clone())
+}
+
 /// Checks that a handle made in run `run_id` is used in that run.
 pub(crate) fn same_run(run_id: u64) -> bool {
     cx::current_run_id() == Some(run_id)

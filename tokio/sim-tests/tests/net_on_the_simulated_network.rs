@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use asyncsim::Explore;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 
 /// An echo server of lines on node `server`, port 7000.
 fn start_line_echo() -> asyncsim::node::Node {
@@ -128,4 +128,104 @@ fn sockets_are_send_like_tokios() {
     send::<tokio::net::UdpSocket>();
     send::<tokio::net::tcp::OwnedReadHalf>();
     send::<tokio::net::tcp::OwnedWriteHalf>();
+}
+
+/// A connected pair on nodes `main` and `server` (port 7100): the server's
+/// end is returned through a oneshot.
+async fn connected_pair() -> (tokio::net::TcpStream, tokio::net::TcpStream) {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let tx = std::sync::Mutex::new(Some(tx));
+    asyncsim::node::Builder::new("server").start(move || {
+        let tx = tx.lock().unwrap().take();
+        async move {
+            let listener = tokio::net::TcpListener::bind("0.0.0.0:7100").await.unwrap();
+            let (stream, _) = listener.accept().await.unwrap();
+            if let Some(tx) = tx {
+                let _ = tx.send(stream);
+            }
+            std::future::pending::<()>().await;
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(1)).await;
+    let client = tokio::net::TcpStream::connect("server:7100").await.unwrap();
+    (client, rx.await.unwrap())
+}
+
+#[test]
+fn a_read_into_uninitialised_memory_fills_it_without_zeroing_it_first() {
+    let run = asyncsim::Sim::new(asyncsim::Config::new()).run(async {
+        let (mut client, mut server) = connected_pair().await;
+        client.write_all(b"hello").await.unwrap();
+        let mut memory = [std::mem::MaybeUninit::<u8>::uninit(); 64];
+        let mut buf = tokio::io::ReadBuf::uninit(&mut memory);
+        std::future::poll_fn(|context| {
+            tokio::io::AsyncRead::poll_read(std::pin::Pin::new(&mut server), context, &mut buf)
+        })
+        .await
+        .unwrap();
+        // The bytes went straight into the unfilled part: nothing past them
+        // was initialised (zeroed) on the way.
+        let answer = (buf.filled().to_vec(), buf.initialized().len());
+        // `read_buf` into a `Vec`'s spare capacity, as codecs read.
+        client.write_all(b" world").await.unwrap();
+        let mut vec = Vec::with_capacity(32);
+        server.read_buf(&mut vec).await.unwrap();
+        (answer, vec)
+    });
+    let ((filled, initialised), vec) = run.result.unwrap();
+    assert_eq!(filled, b"hello");
+    assert_eq!(initialised, 5);
+    assert_eq!(vec, b" world");
+}
+
+#[test]
+fn a_socket_moved_to_another_thread_is_an_error_there_and_works_again_at_home() {
+    let run = asyncsim::Sim::new(asyncsim::Config::new()).run(async {
+        let (mut client, mut server) = connected_pair().await;
+        let (client, elsewhere) = std::thread::spawn(move || {
+            let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+            let written = std::pin::Pin::new(&mut client).poll_write(&mut context, b"x");
+            let address = client.peer_addr();
+            (client, (written, address))
+        })
+        .join()
+        .unwrap();
+        let (written, address) = elsewhere;
+        let mut client = client;
+        client.write_all(b"back home").await.unwrap();
+        let mut buf = [0u8; 9];
+        server.read_exact(&mut buf).await.unwrap();
+        (
+            written.map(|result| result.map_err(|error| error.to_string())),
+            address.map_err(|error| error.to_string()),
+            buf,
+        )
+    });
+    let (written, address, buf) = run.result.unwrap();
+    let std::task::Poll::Ready(Err(written)) = written else {
+        panic!("a write on another thread must fail: {written:?}");
+    };
+    assert!(
+        written.contains("outside the asyncsim run that made it"),
+        "{written}"
+    );
+    assert!(address.unwrap_err().contains("on another thread"));
+    assert_eq!(&buf, b"back home");
+}
+
+#[test]
+fn a_socket_kept_past_its_run_is_an_error() {
+    let mut sim = asyncsim::Sim::new(asyncsim::Config::new());
+    let kept = sim.run(async { connected_pair().await.0 }).result.unwrap();
+    let later = sim.run(async move {
+        let mut kept = kept;
+        kept.write_all(b"x")
+            .await
+            .map_err(|error| error.to_string())
+    });
+    let error = later.result.unwrap().unwrap_err();
+    assert!(
+        error.contains("outside the asyncsim run that made it"),
+        "{error}"
+    );
 }

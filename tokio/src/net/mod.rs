@@ -4,8 +4,10 @@
 //!
 //! The sockets implement tokio's own `AsyncRead`/`AsyncWrite`, so
 //! `tokio::io` utilities, `tokio-util` codecs and hyper's `TokioIo` work on
-//! them. Like tokio's, they are `Send`: each holds a key to the run thread's
-//! socket (see the crate's `registry`).
+//! them. Like tokio's, they are `Send + Sync`: each holds an
+//! `asyncsim::net::Detached` socket (the run's id and the socket's place in
+//! its world), lent for each operation on the run's thread; used outside its
+//! run it is an `io::Error`, never a data race.
 //!
 //! ```
 //! use asyncsim_tokio as tokio;
@@ -36,6 +38,32 @@ use asyncsim::net::{Address, ToAddress};
 
 pub mod tcp;
 mod udp;
+
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll};
+
+/// Polls a future of the world once, in place: for the world's socket
+/// operations that complete at once or are pure polls (they keep no state
+/// between polls, so a fresh future each poll is the same future).
+fn poll_now<F: Future>(future: F, context: &mut Context<'_>) -> Poll<F::Output> {
+    pin!(future).poll(context)
+}
+
+/// A poll of a lent socket, or the error of a socket used outside its run.
+fn flatten<T>(lent: io::Result<Poll<io::Result<T>>>) -> Poll<io::Result<T>> {
+    lent.unwrap_or_else(|error| Poll::Ready(Err(error)))
+}
+
+/// The face's addresses as the world's: resolved when the world asks, once
+/// (a `String` for a host name, as `asyncsim::net`'s own calls make).
+struct Resolve<'a, A: ?Sized>(&'a A);
+
+impl<A: ToAddressPrivate + ?Sized> ToAddress for Resolve<'_, A> {
+    fn to_address(&self) -> io::Result<Address> {
+        self.0.to_sim_address()
+    }
+}
 
 pub use tcp::{TcpListener, TcpStream};
 pub use udp::UdpSocket;

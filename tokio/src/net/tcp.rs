@@ -1,27 +1,29 @@
 //! TCP on the simulated network: `TcpListener`, `TcpStream`, and the halves
 //! of `split`/`into_split` (tokio's `tokio::net::tcp` module).
 
-use std::cell::RefCell;
 use std::fmt;
 use std::future::poll_fn;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::rc::Rc;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use asyncsim::net::Detached;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-use super::ToSocketAddrs;
-use crate::registry::{self, LocalFuture};
+use super::{flatten, poll_now, ToSocketAddrs};
+use crate::registry::LocalFuture;
 
-/// The run thread's side of a stream: shared by the halves of `into_split`.
-type Shared = RefCell<asyncsim::net::TcpStream>;
+/// One end of a connection, `Send + Sync` (see `Detached`): each use finds
+/// the socket in the run's world, with no table in between; used outside
+/// its run, it is an error.
+type Stream = Detached<asyncsim::net::TcpStream>;
 
 /// A TCP listener on the calling task's node.
 pub struct TcpListener {
-    key: u64,
+    listener: Detached<asyncsim::net::TcpListener>,
 }
 
 impl TcpListener {
@@ -34,18 +36,13 @@ impl TcpListener {
     /// node's address.
     pub async fn bind<A: ToSocketAddrs>(address: A) -> io::Result<TcpListener> {
         let address = address.to_sim_address()?;
-        LocalFuture::new(async move {
-            asyncsim::net::TcpListener::bind(address)
-                .await
-                .map(|listener| TcpListener {
-                    key: registry::insert(Rc::new(listener)),
-                })
+        // Binding waits for nothing: the world's future is ready at once.
+        let listener =
+            poll_fn(|context| poll_now(asyncsim::net::TcpListener::bind(address.clone()), context))
+                .await?;
+        Ok(TcpListener {
+            listener: Detached::new(listener),
         })
-        .await
-    }
-
-    fn listener(&self) -> Rc<asyncsim::net::TcpListener> {
-        registry::get(self.key).unwrap_or_else(|| registry::foreign("a tokio::net::TcpListener"))
     }
 
     /// Waits for a connection.
@@ -58,14 +55,13 @@ impl TcpListener {
         &self,
         context: &mut Context<'_>,
     ) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
-        self.listener()
-            .poll_accept(context)
+        flatten(self.listener.with(|listener| listener.poll_accept(context)))
             .map_ok(|(stream, peer)| (TcpStream::from_sim(stream), peer))
     }
 
     /// The bound address.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.listener().local_addr()
+        self.listener.with(|listener| listener.local_addr())?
     }
 
     /// Accepted; a simulated socket has no TTL.
@@ -79,31 +75,22 @@ impl TcpListener {
     }
 }
 
-impl Drop for TcpListener {
-    fn drop(&mut self) {
-        registry::remove(self.key);
-    }
-}
-
 impl fmt::Debug for TcpListener {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match registry::get::<asyncsim::net::TcpListener>(self.key) {
-            Some(listener) => listener.fmt(f),
-            None => f.debug_struct("TcpListener").finish_non_exhaustive(),
-        }
+        self.listener.fmt(f)
     }
 }
 
 /// A TCP connection's end: tokio's `AsyncRead`/`AsyncWrite`. Dropping it
 /// closes the connection (the peer reads EOF).
 pub struct TcpStream {
-    key: u64,
+    stream: Stream,
 }
 
 impl TcpStream {
     fn from_sim(stream: asyncsim::net::TcpStream) -> TcpStream {
         TcpStream {
-            key: registry::insert(Rc::new(RefCell::new(stream))),
+            stream: Detached::new(stream),
         }
     }
 
@@ -115,26 +102,26 @@ impl TcpStream {
     /// partition, `NotFound` for an unknown host.
     pub async fn connect<A: ToSocketAddrs>(address: A) -> io::Result<TcpStream> {
         let address = address.to_sim_address()?;
+        // Connecting waits for the handshake: a world future kept across
+        // polls, in the thread's table (`LocalFuture`); the stream it makes
+        // is `Send` itself.
         LocalFuture::new(async move {
             asyncsim::net::TcpStream::connect(address)
                 .await
-                .map(TcpStream::from_sim)
+                .map(Detached::new)
         })
         .await
-    }
-
-    fn shared(&self) -> Rc<Shared> {
-        shared(self.key)
+        .map(|stream| TcpStream { stream })
     }
 
     /// The peer's address.
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.shared().borrow().peer_addr()
+        self.stream.with(|stream| stream.peer_addr())?
     }
 
     /// This end's address.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.shared().borrow().local_addr()
+        self.stream.with(|stream| stream.local_addr())?
     }
 
     /// Accepted; segments are never delayed for coalescing here.
@@ -177,56 +164,49 @@ impl TcpStream {
     /// Owned halves, each movable into its own task. Dropping the write half
     /// shuts down the write direction, as in tokio.
     pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
-        let shared = self.shared();
+        let shared = Arc::new(self.stream);
         let read = OwnedReadHalf {
-            key: registry::insert(shared.clone()),
+            stream: shared.clone(),
         };
         let write = OwnedWriteHalf {
-            key: registry::insert(shared),
+            stream: shared,
             shutdown_on_drop: true,
         };
         (read, write)
     }
 }
 
-fn shared(key: u64) -> Rc<Shared> {
-    registry::get(key).unwrap_or_else(|| registry::foreign("a tokio::net::TcpStream"))
-}
-
-fn poll_read_shared(
-    key: u64,
+/// tokio's `ReadBuf` filled from the stream: the bytes go from the world's
+/// segments into the buffer's unfilled part once (`put_slice`), so an
+/// uninitialised buffer (`BytesMut`'s spare capacity) is never zeroed first.
+fn poll_read_stream(
+    stream: &Stream,
     context: &mut Context<'_>,
     buf: &mut ReadBuf<'_>,
 ) -> Poll<io::Result<()>> {
-    let shared = shared(key);
-    let mut stream = shared.borrow_mut();
-    let unfilled = buf.initialize_unfilled();
-    match futures_io::AsyncRead::poll_read(Pin::new(&mut *stream), context, unfilled) {
-        Poll::Ready(Ok(read)) => {
-            buf.advance(read);
-            Poll::Ready(Ok(()))
-        }
-        Poll::Ready(Err(error)) => Poll::Ready(Err(error)),
-        Poll::Pending => Poll::Pending,
-    }
+    flatten(stream.with(|stream| {
+        stream
+            .poll_read_with(context, buf.remaining(), |bytes| buf.put_slice(bytes))
+            .map_ok(|_| ())
+    }))
 }
 
-fn poll_write_shared(key: u64, context: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-    let shared = shared(key);
-    let mut stream = shared.borrow_mut();
-    futures_io::AsyncWrite::poll_write(Pin::new(&mut *stream), context, buf)
+fn poll_write_stream(
+    stream: &Stream,
+    context: &mut Context<'_>,
+    buf: &[u8],
+) -> Poll<io::Result<usize>> {
+    flatten(
+        stream.with(|stream| futures_io::AsyncWrite::poll_write(Pin::new(stream), context, buf)),
+    )
 }
 
-fn poll_flush_shared(key: u64, context: &mut Context<'_>) -> Poll<io::Result<()>> {
-    let shared = shared(key);
-    let mut stream = shared.borrow_mut();
-    futures_io::AsyncWrite::poll_flush(Pin::new(&mut *stream), context)
+fn poll_flush_stream(stream: &Stream, context: &mut Context<'_>) -> Poll<io::Result<()>> {
+    flatten(stream.with(|stream| futures_io::AsyncWrite::poll_flush(Pin::new(stream), context)))
 }
 
-fn poll_shutdown_shared(key: u64, context: &mut Context<'_>) -> Poll<io::Result<()>> {
-    let shared = shared(key);
-    let mut stream = shared.borrow_mut();
-    futures_io::AsyncWrite::poll_close(Pin::new(&mut *stream), context)
+fn poll_shutdown_stream(stream: &Stream, context: &mut Context<'_>) -> Poll<io::Result<()>> {
+    flatten(stream.with(|stream| futures_io::AsyncWrite::poll_close(Pin::new(stream), context)))
 }
 
 impl AsyncRead for TcpStream {
@@ -235,7 +215,7 @@ impl AsyncRead for TcpStream {
         context: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        poll_read_shared(self.key, context, buf)
+        poll_read_stream(&self.stream, context, buf)
     }
 }
 
@@ -245,30 +225,21 @@ impl AsyncWrite for TcpStream {
         context: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        poll_write_shared(self.key, context, buf)
+        poll_write_stream(&self.stream, context, buf)
     }
 
     fn poll_flush(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<io::Result<()>> {
-        poll_flush_shared(self.key, context)
+        poll_flush_stream(&self.stream, context)
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<io::Result<()>> {
-        poll_shutdown_shared(self.key, context)
-    }
-}
-
-impl Drop for TcpStream {
-    fn drop(&mut self) {
-        registry::remove(self.key);
+        poll_shutdown_stream(&self.stream, context)
     }
 }
 
 impl fmt::Debug for TcpStream {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match registry::get::<Shared>(self.key) {
-            Some(shared) => shared.borrow().fmt(f),
-            None => f.debug_struct("TcpStream").finish_non_exhaustive(),
-        }
+        self.stream.fmt(f)
     }
 }
 
@@ -314,7 +285,7 @@ impl AsyncRead for ReadHalf<'_> {
         context: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        poll_read_shared(self.stream.key, context, buf)
+        poll_read_stream(&self.stream.stream, context, buf)
     }
 }
 
@@ -324,27 +295,27 @@ impl AsyncWrite for WriteHalf<'_> {
         context: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        poll_write_shared(self.stream.key, context, buf)
+        poll_write_stream(&self.stream.stream, context, buf)
     }
 
     fn poll_flush(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<io::Result<()>> {
-        poll_flush_shared(self.stream.key, context)
+        poll_flush_stream(&self.stream.stream, context)
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<io::Result<()>> {
-        poll_shutdown_shared(self.stream.key, context)
+        poll_shutdown_stream(&self.stream.stream, context)
     }
 }
 
 /// The owned read half of [`TcpStream::into_split`].
 pub struct OwnedReadHalf {
-    key: u64,
+    stream: Arc<Stream>,
 }
 
 /// The owned write half of [`TcpStream::into_split`]; dropping it shuts
 /// down the write direction.
 pub struct OwnedWriteHalf {
-    key: u64,
+    stream: Arc<Stream>,
     shutdown_on_drop: bool,
 }
 
@@ -373,12 +344,12 @@ impl OwnedReadHalf {
 
     /// The peer's address.
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        shared(self.key).borrow().peer_addr()
+        self.stream.with(|stream| stream.peer_addr())?
     }
 
     /// This end's address.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        shared(self.key).borrow().local_addr()
+        self.stream.with(|stream| stream.local_addr())?
     }
 }
 
@@ -399,25 +370,24 @@ impl OwnedWriteHalf {
 
     /// The peer's address.
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        shared(self.key).borrow().peer_addr()
+        self.stream.with(|stream| stream.peer_addr())?
     }
 
     /// This end's address.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        shared(self.key).borrow().local_addr()
+        self.stream.with(|stream| stream.local_addr())?
     }
 }
 
 fn reunite(read: OwnedReadHalf, mut write: OwnedWriteHalf) -> Result<TcpStream, ReuniteError> {
-    let (read_shared, write_shared) = (shared(read.key), shared(write.key));
-    if !Rc::ptr_eq(&read_shared, &write_shared) {
+    if !Arc::ptr_eq(&read.stream, &write.stream) {
         return Err(ReuniteError(read, write));
     }
     write.shutdown_on_drop = false;
+    let stream = read.stream.clone();
     drop((read, write));
-    Ok(TcpStream {
-        key: registry::insert(read_shared),
-    })
+    let stream = Arc::into_inner(stream).expect("the two halves held the only references");
+    Ok(TcpStream { stream })
 }
 
 impl AsyncRead for OwnedReadHalf {
@@ -426,7 +396,7 @@ impl AsyncRead for OwnedReadHalf {
         context: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        poll_read_shared(self.key, context, buf)
+        poll_read_stream(&self.stream, context, buf)
     }
 }
 
@@ -436,35 +406,24 @@ impl AsyncWrite for OwnedWriteHalf {
         context: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        poll_write_shared(self.key, context, buf)
+        poll_write_stream(&self.stream, context, buf)
     }
 
     fn poll_flush(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<io::Result<()>> {
-        poll_flush_shared(self.key, context)
+        poll_flush_stream(&self.stream, context)
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<io::Result<()>> {
-        poll_shutdown_shared(self.key, context)
-    }
-}
-
-impl Drop for OwnedReadHalf {
-    fn drop(&mut self) {
-        registry::remove(self.key);
+        poll_shutdown_stream(&self.stream, context)
     }
 }
 
 impl Drop for OwnedWriteHalf {
     fn drop(&mut self) {
         if self.shutdown_on_drop {
-            if let Some(shared) = registry::get::<Shared>(self.key) {
-                let waker = registry::noop_waker();
-                let mut context = Context::from_waker(&waker);
-                let mut stream = shared.borrow_mut();
-                let _ = futures_io::AsyncWrite::poll_close(Pin::new(&mut *stream), &mut context);
-            }
+            let mut context = Context::from_waker(std::task::Waker::noop());
+            let _ = poll_shutdown_stream(&self.stream, &mut context);
         }
-        registry::remove(self.key);
     }
 }
 

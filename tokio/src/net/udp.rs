@@ -2,28 +2,19 @@
 //! lost or duplicated, each a draw.
 
 use std::fmt;
-use std::future::{poll_fn, Future};
+use std::future::poll_fn;
 use std::io;
 use std::net::SocketAddr;
-use std::pin::pin;
-use std::rc::Rc;
 use std::task::{Context, Poll};
 
+use asyncsim::net::Detached;
 use tokio::io::ReadBuf;
 
-use super::ToSocketAddrs;
-use crate::registry::{self, LocalFuture};
+use super::{flatten, poll_now, Resolve, ToSocketAddrs};
 
 /// A UDP socket on the calling task's node.
 pub struct UdpSocket {
-    key: u64,
-}
-
-/// Polls a future of the world once, in place: for the world's socket
-/// operations that complete at once or are pure polls (they keep no state
-/// between polls, so a fresh future each poll is the same future).
-fn poll_now<F: Future>(future: F, context: &mut Context<'_>) -> Poll<F::Output> {
-    pin!(future).poll(context)
+    socket: Detached<asyncsim::net::UdpSocket>,
 }
 
 impl UdpSocket {
@@ -34,51 +25,74 @@ impl UdpSocket {
     /// `AddrInUse` when the port is taken.
     pub async fn bind<A: ToSocketAddrs>(address: A) -> io::Result<UdpSocket> {
         let address = address.to_sim_address()?;
-        LocalFuture::new(async move {
-            asyncsim::net::UdpSocket::bind(address)
-                .await
-                .map(|socket| UdpSocket {
-                    key: registry::insert(Rc::new(socket)),
-                })
+        // Binding waits for nothing: the world's future is ready at once.
+        let socket =
+            poll_fn(|context| poll_now(asyncsim::net::UdpSocket::bind(address.clone()), context))
+                .await?;
+        Ok(UdpSocket {
+            socket: Detached::new(socket),
         })
-        .await
-    }
-
-    fn socket(&self) -> Rc<asyncsim::net::UdpSocket> {
-        registry::get(self.key).unwrap_or_else(|| registry::foreign("a tokio::net::UdpSocket"))
     }
 
     /// The bound address.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.socket().local_addr()
+        self.socket.with(|socket| socket.local_addr())?
     }
 
     /// Sets the default peer: `send` goes there, `recv` takes only its
     /// datagrams.
     pub async fn connect<A: ToSocketAddrs>(&self, address: A) -> io::Result<()> {
-        let address = address.to_sim_address()?;
-        poll_fn(|context| poll_now(self.socket().connect(address.clone()), context)).await
+        poll_fn(|context| {
+            flatten(
+                self.socket
+                    .with(|socket| poll_now(socket.connect(Resolve(&address)), context)),
+            )
+        })
+        .await
     }
 
     /// Sends one datagram to the connected peer.
     pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        poll_fn(|context| poll_now(self.socket().send(buf), context)).await
+        poll_fn(|context| {
+            flatten(
+                self.socket
+                    .with(|socket| poll_now(socket.send(buf), context)),
+            )
+        })
+        .await
     }
 
     /// Receives one datagram from the connected peer.
     pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|context| poll_now(self.socket().recv(buf), context)).await
+        poll_fn(|context| {
+            flatten(
+                self.socket
+                    .with(|socket| poll_now(socket.recv(&mut *buf), context)),
+            )
+        })
+        .await
     }
 
     /// Sends one datagram to `target`.
     pub async fn send_to<A: ToSocketAddrs>(&self, buf: &[u8], target: A) -> io::Result<usize> {
-        let address = target.to_sim_address()?;
-        poll_fn(|context| poll_now(self.socket().send_to(buf, address.clone()), context)).await
+        poll_fn(|context| {
+            flatten(
+                self.socket
+                    .with(|socket| poll_now(socket.send_to(buf, Resolve(&target)), context)),
+            )
+        })
+        .await
     }
 
     /// Receives one datagram: its length and sender.
     pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        poll_fn(|context| self.socket().poll_recv_from(context, buf)).await
+        poll_fn(|context| {
+            flatten(
+                self.socket
+                    .with(|socket| socket.poll_recv_from(context, &mut *buf)),
+            )
+        })
+        .await
     }
 
     /// Polls for one datagram into `buf`; its sender.
@@ -88,7 +102,10 @@ impl UdpSocket {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<SocketAddr>> {
         let unfilled = buf.initialize_unfilled();
-        match self.socket().poll_recv_from(context, unfilled) {
+        match flatten(
+            self.socket
+                .with(|socket| socket.poll_recv_from(context, unfilled)),
+        ) {
             Poll::Ready(Ok((length, from))) => {
                 buf.advance(length);
                 Poll::Ready(Ok(from))
@@ -105,21 +122,15 @@ impl UdpSocket {
         buf: &[u8],
         target: SocketAddr,
     ) -> Poll<io::Result<usize>> {
-        poll_now(self.socket().send_to(buf, target), context)
-    }
-}
-
-impl Drop for UdpSocket {
-    fn drop(&mut self) {
-        registry::remove(self.key);
+        flatten(
+            self.socket
+                .with(|socket| poll_now(socket.send_to(buf, target), context)),
+        )
     }
 }
 
 impl fmt::Debug for UdpSocket {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match registry::get::<asyncsim::net::UdpSocket>(self.key) {
-            Some(socket) => socket.fmt(f),
-            None => f.debug_struct("UdpSocket").finish_non_exhaustive(),
-        }
+        self.socket.fmt(f)
     }
 }

@@ -24,9 +24,11 @@ use crate::config::duration_to_ns;
 use crate::tape::DrawLabel;
 use crate::trace::{FaultOp, TaskId};
 
+mod detached;
 mod tcp;
 mod udp;
 
+pub use detached::{Detachable, Detached};
 pub use tcp::{TcpListener, TcpStream};
 pub use udp::UdpSocket;
 

@@ -343,17 +343,23 @@ pub(crate) fn crash_node(world: &mut World, node: u32, incarnation: NodeId) {
 /// assert_eq!(&run.result.unwrap(), b"ping");
 /// ```
 pub struct TcpListener {
-    world: WorldRc,
-    listener: usize,
+    pub(super) world: WorldRc,
+    pub(super) listener: usize,
+    /// Lent by a [`Detached`](super::Detached) for one operation: dropping
+    /// it only lets go of the world.
+    pub(super) lent: bool,
 }
 
 /// A TCP connection's end: `futures::io::{AsyncRead, AsyncWrite}`.
 ///
 /// Dropping it (or `close()`) sends EOF to the peer.
 pub struct TcpStream {
-    world: WorldRc,
-    connection: usize,
-    side: usize,
+    pub(super) world: WorldRc,
+    pub(super) connection: usize,
+    pub(super) side: usize,
+    /// Lent by a [`Detached`](super::Detached) for one operation: dropping
+    /// it only lets go of the world.
+    pub(super) lent: bool,
 }
 
 fn foreign(what: &str) -> io::Error {
@@ -403,6 +409,7 @@ impl TcpListener {
         Ok(TcpListener {
             world: world_rc,
             listener,
+            lent: false,
         })
     }
 
@@ -439,6 +446,7 @@ impl TcpListener {
                     world: self.world.clone(),
                     connection,
                     side: 1,
+                    lent: false,
                 };
                 Poll::Ready(Ok((stream, peer)))
             }
@@ -470,6 +478,9 @@ impl TcpListener {
 
 impl Drop for TcpListener {
     fn drop(&mut self) {
+        if self.lent {
+            return;
+        }
         let Ok(mut world) = self.world.try_borrow_mut() else {
             return;
         };
@@ -569,6 +580,7 @@ impl TcpStream {
                                 world: world_rc.clone(),
                                 connection,
                                 side: 0,
+                                lent: false,
                             },
                         )
                     }
@@ -652,7 +664,36 @@ impl TcpStream {
         io::Error::new(kind, format!("{}: {why}", c.name(self.side)))
     }
 
+    /// Polls for bytes like `AsyncRead::poll_read`, but hands them to `put`
+    /// (in pieces, at most `max` bytes in all) instead of copying them into
+    /// a slice: for a reader whose buffer is not an initialised `&mut [u8]`
+    /// (tokio's `ReadBuf` over uninitialised memory), so the bytes are
+    /// copied once and nothing is zeroed first. Ready with the count put.
+    pub fn poll_read_with(
+        &self,
+        context: &mut Context<'_>,
+        max: usize,
+        put: impl FnMut(&[u8]),
+    ) -> Poll<io::Result<usize>> {
+        self.read_with(context, max, put)
+    }
+
     fn read_into(&self, context: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        let mut at = 0;
+        let max = buf.len();
+        self.read_with(context, max, |bytes| {
+            buf[at..at + bytes.len()].copy_from_slice(bytes);
+            at += bytes.len();
+        })
+    }
+
+    #[inline(always)]
+    fn read_with(
+        &self,
+        context: &mut Context<'_>,
+        max: usize,
+        mut put: impl FnMut(&[u8]),
+    ) -> Poll<io::Result<usize>> {
         let mut world = self.world.borrow_mut();
         let world = &mut *world;
         self.check(world)?;
@@ -668,16 +709,16 @@ impl TcpStream {
         let pipe = &mut c.pipes[self.side];
         if let Some(front) = pipe.segments.front() {
             if front.arrival_ns <= now {
-                // How much has arrived (up to `buf`'s length), then one copy.
+                // How much has arrived (up to `max`), then one copy.
                 let mut copied = 0;
-                while copied < buf.len() {
+                while copied < max {
                     let Some(front) = pipe.segments.front() else {
                         break;
                     };
                     if front.arrival_ns > now {
                         break;
                     }
-                    let count = (front.len - pipe.offset).min(buf.len() - copied);
+                    let count = (front.len - pipe.offset).min(max - copied);
                     copied += count;
                     pipe.offset += count;
                     if pipe.offset == front.len {
@@ -687,14 +728,16 @@ impl TcpStream {
                 }
                 let (first, second) = pipe.bytes.as_slices();
                 let from_first = first.len().min(copied);
-                buf[..from_first].copy_from_slice(&first[..from_first]);
-                buf[from_first..copied].copy_from_slice(&second[..copied - from_first]);
+                put(&first[..from_first]);
+                if copied > from_first {
+                    put(&second[..copied - from_first]);
+                }
                 pipe.bytes.drain(..copied);
                 pipe.reader.ready();
                 world.record_stream(self.connection, self.side, NetOp::Deliver, copied);
                 return Poll::Ready(Ok(copied));
             }
-        } else if matches!(pipe.fin_ns, Some(fin) if fin <= now) || buf.is_empty() {
+        } else if matches!(pipe.fin_ns, Some(fin) if fin <= now) || max == 0 {
             pipe.reader.ready();
             return Poll::Ready(Ok(0));
         }
@@ -756,6 +799,9 @@ impl TcpStream {
 
 impl Drop for TcpStream {
     fn drop(&mut self) {
+        if self.lent {
+            return;
+        }
         let Ok(mut world) = self.world.try_borrow_mut() else {
             return;
         };

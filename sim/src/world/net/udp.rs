@@ -75,8 +75,11 @@ impl UdpState {
 /// assert_eq!(run.result.unwrap(), (b"hi".to_vec(), 5000));
 /// ```
 pub struct UdpSocket {
-    world: WorldRc,
-    socket: usize,
+    pub(super) world: WorldRc,
+    pub(super) socket: usize,
+    /// Lent by a [`Detached`](super::Detached) for one operation: dropping
+    /// it only lets go of the world.
+    pub(super) lent: bool,
 }
 
 impl UdpSocket {
@@ -122,6 +125,7 @@ impl UdpSocket {
         Ok(UdpSocket {
             world: world_rc,
             socket,
+            lent: false,
         })
     }
 
@@ -377,6 +381,9 @@ pub(crate) fn crash_node(world: &mut World, node: u32, incarnation: NodeId) {
 
 impl Drop for UdpSocket {
     fn drop(&mut self) {
+        if self.lent {
+            return;
+        }
         let Ok(mut world) = self.world.try_borrow_mut() else {
             return;
         };
