@@ -38,7 +38,7 @@
 //! fn check(socket: asyncsim_sim::net::UdpSocket) { send(socket) }
 //! ```
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr};
@@ -85,6 +85,9 @@ thread_local! {
     /// The world of the run in progress on this thread (or of the last run
     /// that used one): replaced when another run asks for its world.
     static WORLD: RefCell<Option<WorldRc>> = const { RefCell::new(None) };
+    /// The run id of `WORLD`'s world (0: none), beside it so that
+    /// `world_of_run` answers "not here" from one plain load.
+    static WORLD_RUN_ID: Cell<u64> = const { Cell::new(0) };
 }
 
 /// The first ephemeral port (Linux's default range starts here).
@@ -183,6 +186,7 @@ pub(crate) fn world(what: &str) -> WorldRc {
         // The previous run's world (if any) is dropped here, outside its
         // run: it holds no futures, only buffers and `init` closures.
         let previous = slot.replace(world.clone());
+        WORLD_RUN_ID.with(|id| id.set(run_id));
         drop(slot);
         drop(previous);
         world
@@ -215,12 +219,14 @@ pub(crate) fn draw_fault(
     value
 }
 
-/// The world of run `run_id` when that run is the calling thread's current
-/// one (a socket of run `run_id` exists, so the run made its world, and the
-/// thread's world is that one); `None` on any other thread, outside runs and
-/// in any other run.
+/// The world of run `run_id` when it is the calling thread's world: the
+/// world of its current run, or of the last run that made one (a socket kept
+/// past its run finds it there, and its operations fail their own same-run
+/// check, as a kept socket's do). `None` on any other thread, and once
+/// another run on this thread made its world.
+#[inline]
 pub(crate) fn world_of_run(run_id: u64) -> Option<WorldRc> {
-    if cx::current_run_id() != Some(run_id) {
+    if WORLD_RUN_ID.with(Cell::get) != run_id {
         return None;
     }
     WORLD.with(|slot| slot.borrow().clone())

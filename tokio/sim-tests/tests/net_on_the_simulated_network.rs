@@ -217,15 +217,26 @@ fn a_socket_moved_to_another_thread_is_an_error_there_and_works_again_at_home() 
 fn a_socket_kept_past_its_run_is_an_error() {
     let mut sim = asyncsim::Sim::new(asyncsim::Config::new());
     let kept = sim.run(async { connected_pair().await.0 }).result.unwrap();
+    // In a later run that has no world of its own yet, and in one that has.
     let later = sim.run(async move {
         let mut kept = kept;
-        kept.write_all(b"x")
+        let before = kept
+            .write_all(b"x")
             .await
-            .map_err(|error| error.to_string())
+            .map_err(|error| error.to_string());
+        let _own = tokio::net::UdpSocket::bind("0.0.0.0:9").await.unwrap();
+        let after = kept
+            .write_all(b"x")
+            .await
+            .map_err(|error| error.to_string());
+        (before, after)
     });
-    let error = later.result.unwrap().unwrap_err();
+    let (before, after) = later.result.unwrap();
+    let before = before.unwrap_err();
+    assert!(before.contains("belongs to another run"), "{before}");
+    let after = after.unwrap_err();
     assert!(
-        error.contains("outside the asyncsim run that made it"),
-        "{error}"
+        after.contains("outside the asyncsim run that made it"),
+        "{after}"
     );
 }

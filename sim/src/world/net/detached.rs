@@ -12,11 +12,12 @@ use crate::world::world_of_run;
 /// A socket of a run ([`TcpStream`], [`TcpListener`], [`UdpSocket`]) as a
 /// `Send + Sync` value: the run's id and the socket's place in the run's
 /// world, no reference to the run. [`Detached::with`] lends the socket for
-/// one operation on the run's own thread, during that run; anywhere else
-/// (another thread, after the run, in a later run) it is an error, never a
-/// data race (no thread id is read: another thread simply is in no run).
-/// Dropping it closes the socket as dropping the socket does, when in its
-/// run.
+/// one operation where its run's world is the thread's world: on the run's
+/// own thread (past the run, its operations fail as a kept socket's do).
+/// On another thread, or once a later run made its world, it is an error,
+/// never a data race (no thread id is read: another thread simply does not
+/// have that world). Dropping it closes the socket as dropping the socket
+/// does.
 ///
 /// ```
 /// use asyncsim_sim::net::{Detached, TcpListener};
@@ -136,8 +137,8 @@ impl<S: Detachable> Detached<S> {
     ///
     /// # Errors
     ///
-    /// Outside the run that made the socket (on another thread, after the
-    /// run, in another run): the socket is not there to lend.
+    /// On another thread, or once a later run made its world: the socket is
+    /// not there to lend.
     #[inline]
     pub fn with<R>(&self, f: impl FnOnce(&mut S) -> R) -> io::Result<R> {
         match S::lend(self.run_id, self.place, true) {
@@ -165,9 +166,9 @@ fn elsewhere(name: &str) -> io::Error {
 
 impl<S: Detachable> Drop for Detached<S> {
     fn drop(&mut self) {
-        // In its run: the socket again, owned, so dropping it closes it.
-        // Elsewhere there is nothing to close (the run is over, or on
-        // another thread, where its world is not to be touched).
+        // The socket again, owned, so dropping it closes it. Where its world
+        // is not the thread's there is nothing to close (its run is over, or
+        // this is another thread, where its world is not to be touched).
         drop(S::lend(self.run_id, self.place, false));
     }
 }

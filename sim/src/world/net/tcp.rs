@@ -798,10 +798,19 @@ impl TcpStream {
 }
 
 impl Drop for TcpStream {
+    // Inlined: a lent stream (one operation of a `Detached`) only lets go
+    // of the world.
+    #[inline]
     fn drop(&mut self) {
-        if self.lent {
-            return;
+        if !self.lent {
+            self.close_end();
         }
+    }
+}
+
+impl TcpStream {
+    /// Dropped: this end is gone (EOF to the peer, unless shut already).
+    fn close_end(&mut self) {
         let Ok(mut world) = self.world.try_borrow_mut() else {
             return;
         };

@@ -380,10 +380,19 @@ pub(crate) fn crash_node(world: &mut World, node: u32, incarnation: NodeId) {
 }
 
 impl Drop for UdpSocket {
+    // Inlined: a lent socket (one operation of a `Detached`) only lets go
+    // of the world.
+    #[inline]
     fn drop(&mut self) {
-        if self.lent {
-            return;
+        if !self.lent {
+            self.close_socket();
         }
+    }
+}
+
+impl UdpSocket {
+    /// Dropped: unbound, its datagrams gone.
+    fn close_socket(&mut self) {
         let Ok(mut world) = self.world.try_borrow_mut() else {
             return;
         };
