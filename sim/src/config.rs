@@ -286,8 +286,10 @@ impl Config {
         self
     }
 
-    /// Sets how often a disk operation (`fs::read`, `write`, `rename`,
-    /// `remove_file`, `create_dir_all`, `metadata`, `read_dir`, `sync_dir`,
+    /// Sets how often a disk operation (`fs::read`, `read_to_string`,
+    /// `write`, `copy`, `rename`, `remove_file`, `create_dir`,
+    /// `create_dir_all`, `remove_dir`, `remove_dir_all`, `metadata`,
+    /// `try_exists`, `canonicalize`, `read_dir`, `sync_dir`,
     /// `OpenOptions::open`, a write through a `File`, `File::set_len`,
     /// `sync_all` and `sync_data`; reads through an open `File` come from the
     /// page cache and never fail) fails with `EIO`: a weighted `disk` draw per operation

@@ -243,7 +243,8 @@ impl OpenOptions {
     /// Opens `path` with these options.
     pub async fn open(&self, path: impl AsRef<Path>) -> io::Result<File> {
         let path = path.as_ref().to_path_buf();
-        let options = asyncsim::fs::OpenOptions::new()
+        let mut options = asyncsim::fs::OpenOptions::new();
+        options
             .read(self.read)
             .write(self.write)
             .append(self.append)

@@ -16,14 +16,27 @@
 //!   unsynced ones, in order.
 //! - A directory's creation is a namespace change like a file's: until it
 //!   is synced, a crash keeps it only as part of the drawn prefix (draw 0:
-//!   it is gone, with whatever was created in it).
+//!   it is gone, with whatever was created in it). So are `remove_dir`, a
+//!   directory's `rename` (durable once either directory is synced) and
+//!   each name `remove_dir_all` removes (a crash keeps a prefix of them).
+//! - Directories are numbered, not named: a change is made durable by a
+//!   sync of the directory it is in, whatever that directory is called by
+//!   then.
+//!
+//! The functions are `std::fs`'s (`read`, `read_to_string`, `write`,
+//! `copy`, `rename`, `remove_file`, `create_dir`, `create_dir_all`,
+//! `remove_dir`, `remove_dir_all`, `metadata`, `try_exists`,
+//! `canonicalize`, `read_dir`, `OpenOptions`, `File`), with its error kinds
+//! as Linux gives them (a test runs one script on both and compares), plus
+//! [`sync_dir`]. The disk has no links and no permissions; a directory
+//! cannot be opened as a `File`.
 //!
 //! Each operation takes a drawn virtual time (reads and writes through an
 //! open [`File`] hit the page cache and take none) and, while faults are on,
 //! may fail with a drawn `EIO` at `Config::disk_errors`'s rate (0 by
 //! default) or, during a nemesis's error burst, at the burst's. Reads
 //! through an open `File` come from the page cache and never fail. Errors are the OS's own
-//! (`NotFound`, `AlreadyExists`, "Is a directory", …).
+//! (`NotFound`, `AlreadyExists`, `IsADirectory`, `DirectoryNotEmpty`, …).
 //!
 //! ```
 //! use asyncsim_sim::{fs, Config, Sim};
@@ -35,7 +48,8 @@
 //! assert_eq!(run.result.unwrap(), b"hello");
 //! ```
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
+use std::ffi::{OsStr, OsString};
 use std::io::{self, SeekFrom};
 use std::path::{Component, Path, PathBuf};
 use std::pin::Pin;
@@ -64,6 +78,9 @@ const EEXIST: i32 = 17;
 const ENOTDIR: i32 = 20;
 const EISDIR: i32 = 21;
 const EBADF: i32 = 9;
+const EBUSY: i32 = 16;
+const EINVAL: i32 = 22;
+const ENOTEMPTY: i32 = 39;
 
 fn os_error(code: i32) -> io::Error {
     io::Error::from_raw_os_error(code)
@@ -84,52 +101,163 @@ struct Inode {
     pending: Vec<WriteOp>,
 }
 
+/// A directory's number; [`ROOT`] is `/`. Directories are numbered, not
+/// named, so that a directory's rename moves everything below it at once,
+/// in what reads see and in what a crash keeps alike.
+type DirId = usize;
+const ROOT: DirId = 0;
+
+/// What a name points at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Entry {
+    File(usize),
+    Dir(DirId),
+}
+
+/// Names in directories. Each file and directory has one name (the disk
+/// has no links).
+#[derive(Clone, Default)]
+struct Namespace {
+    /// Each directory's entries by name.
+    dirs: BTreeMap<DirId, BTreeMap<OsString, Entry>>,
+    /// Where each entry is named: `dirs` inverted.
+    places: BTreeMap<Entry, (DirId, OsString)>,
+}
+
+impl Namespace {
+    fn get(&self, dir: DirId, name: &OsStr) -> Option<Entry> {
+        self.dirs.get(&dir)?.get(name).copied()
+    }
+
+    fn is_empty(&self, dir: DirId) -> bool {
+        self.dirs.get(&dir).is_none_or(BTreeMap::is_empty)
+    }
+
+    /// The entries of `dir`, by name.
+    fn children(&self, dir: DirId) -> Vec<(OsString, Entry)> {
+        self.dirs
+            .get(&dir)
+            .into_iter()
+            .flatten()
+            .map(|(name, entry)| (name.clone(), *entry))
+            .collect()
+    }
+
+    /// Names `entry` `dir`/`name`: it leaves its old name, and what had
+    /// this name is gone (a rename over it).
+    fn link(&mut self, dir: DirId, name: OsString, entry: Entry) {
+        if let Some((old_dir, old_name)) = self.places.remove(&entry) {
+            if let Some(names) = self.dirs.get_mut(&old_dir) {
+                names.remove(&old_name);
+            }
+        }
+        let replaced = self
+            .dirs
+            .entry(dir)
+            .or_default()
+            .insert(name.clone(), entry);
+        if let Some(replaced) = replaced {
+            self.forget(replaced);
+        }
+        self.places.insert(entry, (dir, name));
+    }
+
+    /// Removes the name `dir`/`name`.
+    fn unlink(&mut self, dir: DirId, name: &OsStr) -> Option<Entry> {
+        let entry = self.dirs.get_mut(&dir)?.remove(name)?;
+        self.forget(entry);
+        Some(entry)
+    }
+
+    fn forget(&mut self, entry: Entry) {
+        self.places.remove(&entry);
+        if let Entry::Dir(dir) = entry {
+            if self.is_empty(dir) {
+                self.dirs.remove(&dir);
+            }
+        }
+    }
+
+    /// True when `dir` is `ancestor` or below it.
+    fn is_within(&self, mut dir: DirId, ancestor: DirId) -> bool {
+        // A step up a directory each: no chain is longer than the names.
+        for _ in 0..=self.places.len() {
+            if dir == ancestor {
+                return true;
+            }
+            match self.places.get(&Entry::Dir(dir)) {
+                Some((parent, _)) => dir = *parent,
+                None => return false,
+            }
+        }
+        false
+    }
+}
+
 /// One change of a namespace, made durable by a sync (or kept by a crash
 /// as part of a drawn prefix).
 enum MetaOp {
-    Link { path: PathBuf, inode: usize },
-    Unlink { path: PathBuf },
-    Rename { from: PathBuf, to: PathBuf },
-    MkDir { path: PathBuf },
+    /// A new file or directory, `entry`, named `dir`/`name`.
+    Create {
+        dir: DirId,
+        name: OsString,
+        entry: Entry,
+    },
+    /// `entry` renamed from `from` to `to` (replacing what was there).
+    Rename {
+        from: (DirId, OsString),
+        to: (DirId, OsString),
+        entry: Entry,
+    },
+    /// The name `dir`/`name` of `entry` (a file or an empty directory)
+    /// removed.
+    Remove {
+        dir: DirId,
+        name: OsString,
+        entry: Entry,
+    },
 }
 
 impl MetaOp {
     /// True when the change is an entry of directory `dir`.
-    fn touches_dir(&self, dir: &Path) -> bool {
-        let parent = |path: &PathBuf| path.parent() == Some(dir);
+    fn touches_dir(&self, dir: DirId) -> bool {
         match self {
-            MetaOp::Link { path, .. } | MetaOp::Unlink { path } | MetaOp::MkDir { path } => {
-                parent(path)
+            MetaOp::Create { dir: parent, .. } | MetaOp::Remove { dir: parent, .. } => {
+                *parent == dir
             }
-            MetaOp::Rename { from, to } => parent(from) || parent(to),
+            MetaOp::Rename { from, to, .. } => from.0 == dir || to.0 == dir,
         }
     }
 
-    /// The directory an entry is made in (whose creation must be durable
-    /// first).
-    fn target_dir(&self) -> Option<&Path> {
+    /// The directory an entry is made in (which must be durable first).
+    fn target_dir(&self) -> Option<DirId> {
         match self {
-            MetaOp::Link { path, .. } | MetaOp::MkDir { path } => path.parent(),
-            MetaOp::Rename { to, .. } => to.parent(),
-            MetaOp::Unlink { .. } => None,
+            MetaOp::Create { dir, .. } => Some(*dir),
+            MetaOp::Rename { to, .. } => Some(to.0),
+            MetaOp::Remove { .. } => None,
         }
     }
 
-    fn apply(&self, names: &mut BTreeMap<PathBuf, usize>, dirs: &mut BTreeSet<PathBuf>) {
+    /// The entry this change gives a name.
+    fn names(&self) -> Option<Entry> {
         match self {
-            MetaOp::Link { path, inode } => {
-                names.insert(path.clone(), *inode);
-            }
-            MetaOp::Unlink { path } => {
-                names.remove(path);
-            }
-            MetaOp::Rename { from, to } => {
-                if let Some(inode) = names.remove(from) {
-                    names.insert(to.clone(), inode);
+            MetaOp::Create { entry, .. } | MetaOp::Rename { entry, .. } => Some(*entry),
+            MetaOp::Remove { .. } => None,
+        }
+    }
+
+    fn apply(&self, namespace: &mut Namespace) {
+        match self {
+            MetaOp::Create { dir, name, entry }
+            | MetaOp::Rename {
+                to: (dir, name),
+                entry,
+                ..
+            } => namespace.link(*dir, name.clone(), *entry),
+            MetaOp::Remove { dir, name, entry } => {
+                if namespace.get(*dir, name) == Some(*entry) {
+                    namespace.unlink(*dir, name);
                 }
-            }
-            MetaOp::MkDir { path } => {
-                dirs.insert(path.clone());
             }
         }
     }
@@ -138,11 +266,12 @@ impl MetaOp {
 /// One node's disk.
 #[derive(Default)]
 pub(crate) struct Disk {
-    names: BTreeMap<PathBuf, usize>,
-    durable_names: BTreeMap<PathBuf, usize>,
-    /// Directories (`/` is implied).
-    dirs: BTreeSet<PathBuf>,
-    durable_dirs: BTreeSet<PathBuf>,
+    /// What operations see.
+    current: Namespace,
+    /// What a crash starts from.
+    durable: Namespace,
+    /// Directories made so far (each gets the next number).
+    dirs_made: DirId,
     inodes: Vec<Inode>,
     pending_meta: Vec<MetaOp>,
     /// The probability that an operation fails with `EIO`, when set (a
@@ -191,10 +320,9 @@ pub(crate) fn crash(disk: &mut Disk, node: &str) {
         |kept| format!("the crash of `{node}` kept {kept} of {count} unsynced namespace changes"),
     );
     for op in meta.iter().take(keep) {
-        op.apply(&mut disk.durable_names, &mut disk.durable_dirs);
+        op.apply(&mut disk.durable);
     }
-    disk.names = disk.durable_names.clone();
-    disk.dirs = disk.durable_dirs.clone();
+    disk.current = disk.durable.clone();
     for (number, inode) in disk.inodes.iter_mut().enumerate() {
         if inode.pending.is_empty() {
             continue;
@@ -235,19 +363,34 @@ pub(crate) fn crash(disk: &mut Disk, node: &str) {
 }
 
 impl Disk {
-    fn is_dir(&self, path: &Path) -> bool {
-        path == Path::new("/") || self.dirs.contains(path)
+    /// What the (normalised) `path` names.
+    fn resolve(&self, path: &Path) -> io::Result<Entry> {
+        let mut at = Entry::Dir(ROOT);
+        for component in path.components() {
+            let Component::Normal(name) = component else {
+                continue;
+            };
+            let Entry::Dir(dir) = at else {
+                return Err(os_error(ENOTDIR));
+            };
+            at = self
+                .current
+                .get(dir, name)
+                .ok_or_else(|| os_error(ENOENT))?;
+        }
+        Ok(at)
     }
 
-    /// The parent of `path` must be a directory.
-    fn check_parent(&self, path: &Path) -> io::Result<()> {
-        let parent = path.parent().unwrap_or(Path::new("/"));
-        if self.is_dir(parent) {
-            Ok(())
-        } else if self.names.contains_key(parent) {
-            Err(os_error(ENOTDIR))
-        } else {
-            Err(os_error(ENOENT))
+    /// The directory that holds the (normalised) `path`, and its name
+    /// there; `None` for `/`. The directory must exist (`NotFound`) and be
+    /// one (`NotADirectory`).
+    fn parent_of(&self, path: &Path) -> io::Result<Option<(DirId, OsString)>> {
+        let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
+            return Ok(None);
+        };
+        match self.resolve(parent)? {
+            Entry::Dir(dir) => Ok(Some((dir, name.to_os_string()))),
+            Entry::File(_) => Err(os_error(ENOTDIR)),
         }
     }
 
@@ -266,64 +409,118 @@ impl Disk {
     }
 
     /// Makes pending change `position` durable, after what it needs: the
-    /// creation of the directories above its new entry (the durable
-    /// namespace stays a tree, as a journaled file system's does) and, for a
-    /// rename, the creation of what it renames.
+    /// directory its new name is in (the durable namespace stays a tree,
+    /// as a journaled file system's does) and, for a rename, the change
+    /// that gave what it renames its name (a creation or a rename).
     fn persist_at(&mut self, position: usize) {
         let op = self.pending_meta.remove(position);
-        if let MetaOp::Rename { from, .. } = &op {
+        if let MetaOp::Rename { entry, .. } = &op {
             let source = self.pending_meta[..position]
                 .iter()
-                .rposition(|op| match op {
-                    MetaOp::Link { path, .. } => path == from,
-                    MetaOp::Rename { to, .. } => to == from,
-                    _ => false,
-                });
+                .rposition(|earlier| earlier.names() == Some(*entry));
             if let Some(source) = source {
                 self.persist_at(source);
             }
         }
         if let Some(dir) = op.target_dir() {
-            let dir = dir.to_path_buf();
-            self.persist_dir(&dir);
+            self.persist_dir(dir);
         }
-        op.apply(&mut self.durable_names, &mut self.durable_dirs);
+        op.apply(&mut self.durable);
     }
 
-    /// Makes the creation of `dir` and of the directories above it durable.
-    fn persist_dir(&mut self, dir: &Path) {
-        let mut missing: Vec<&Path> = dir
-            .ancestors()
-            .filter(|ancestor| *ancestor != Path::new("/"))
-            .filter(|ancestor| !self.durable_dirs.contains(*ancestor))
-            .collect();
-        missing.reverse();
-        let missing: Vec<PathBuf> = missing.into_iter().map(Path::to_path_buf).collect();
-        for ancestor in missing {
-            let position = self
+    /// Makes `dir` durably reachable from `/`: the change that named it,
+    /// and those of the directories above it.
+    fn persist_dir(&mut self, dir: DirId) {
+        let mut at = dir;
+        // A step up a directory each: no chain is longer than the names.
+        for _ in 0..=self.durable.places.len() {
+            if at == ROOT {
+                return;
+            }
+            if let Some((parent, _)) = self.durable.places.get(&Entry::Dir(at)) {
+                at = *parent;
+                continue;
+            }
+            let named = self
                 .pending_meta
                 .iter()
-                .position(|op| matches!(op, MetaOp::MkDir { path } if *path == ancestor));
-            if let Some(position) = position {
-                let op = self.pending_meta.remove(position);
-                op.apply(&mut self.durable_names, &mut self.durable_dirs);
+                .rposition(|op| op.names() == Some(Entry::Dir(at)));
+            if let Some(position) = named {
+                self.persist_at(position);
             }
+            return;
         }
     }
 
     fn sync_inode_entry(&mut self, inode: usize) {
-        self.persist(|op| matches!(op, MetaOp::Link { inode: linked, .. } if *linked == inode));
+        self.persist(|op| {
+            matches!(op, MetaOp::Create { entry: Entry::File(created), .. } if *created == inode)
+        });
     }
 
-    /// `sync_dir(dir)`: every change in `dir`, and `dir`'s own creation.
-    fn sync_dir(&mut self, dir: &Path) {
+    /// `sync_dir`: every change in `dir`, and `dir`'s own name.
+    fn sync_dir(&mut self, dir: DirId) {
         self.persist_dir(dir);
         self.persist(|op| op.touches_dir(dir));
     }
 
-    fn link(&mut self, path: PathBuf, inode: usize) {
-        self.names.insert(path.clone(), inode);
-        self.pending_meta.push(MetaOp::Link { path, inode });
+    /// A new name `dir`/`name` for `entry`.
+    fn create(&mut self, dir: DirId, name: OsString, entry: Entry) {
+        self.current.link(dir, name.clone(), entry);
+        self.pending_meta.push(MetaOp::Create { dir, name, entry });
+    }
+
+    fn make_dir(&mut self, dir: DirId, name: OsString) {
+        self.dirs_made += 1;
+        self.create(dir, name, Entry::Dir(self.dirs_made));
+    }
+
+    fn remove(&mut self, dir: DirId, name: OsString) {
+        if let Some(entry) = self.current.unlink(dir, &name) {
+            self.pending_meta.push(MetaOp::Remove { dir, name, entry });
+        }
+    }
+
+    /// Removes everything in `dir`, depth first, one change a name (a crash
+    /// keeps a prefix of them, as of `rm -r`'s unlinks).
+    fn remove_below(&mut self, dir: DirId) {
+        for (name, entry) in self.current.children(dir) {
+            if let Entry::Dir(below) = entry {
+                self.remove_below(below);
+            }
+            self.remove(dir, name);
+        }
+    }
+
+    /// The file `path` opened with `options` (already validated).
+    fn open_inode(&mut self, path: &Path, options: &OpenOptions) -> io::Result<usize> {
+        let writable = options.write || options.append;
+        match self.resolve(path) {
+            Ok(Entry::Dir(_)) if options.create_new => Err(os_error(EEXIST)),
+            Ok(Entry::Dir(_)) => Err(os_error(EISDIR)),
+            Ok(Entry::File(_)) if options.create_new => Err(os_error(EEXIST)),
+            Ok(Entry::File(inode)) => {
+                if options.truncate && writable {
+                    let data = &mut self.inodes[inode];
+                    data.current.clear();
+                    data.pending.push(WriteOp::SetLen(0));
+                }
+                Ok(inode)
+            }
+            Err(error)
+                if error.raw_os_error() == Some(ENOENT)
+                    && (options.create || options.create_new) =>
+            {
+                let Some((dir, name)) = self.parent_of(path)? else {
+                    return Err(os_error(EISDIR));
+                };
+                let inode = self.inodes.len();
+                self.inodes.push(Inode::default());
+                self.create(dir, name, Entry::File(inode));
+                Ok(inode)
+            }
+            Err(error) => Err(error),
+        }
     }
 }
 
@@ -420,11 +617,25 @@ pub async fn read(path: impl AsRef<Path>) -> io::Result<Vec<u8>> {
     let (world_rc, node, path) = begin("asyncsim::fs::read", path.as_ref()).await?;
     let world = world_rc.borrow();
     let disk = &world.nodes[node].disk;
-    match disk.names.get(&path) {
-        Some(inode) => Ok(disk.inodes[*inode].current.clone()),
-        None if disk.is_dir(&path) => Err(os_error(EISDIR)),
-        None => Err(os_error(ENOENT)),
+    match disk.resolve(&path)? {
+        Entry::File(inode) => Ok(disk.inodes[inode].current.clone()),
+        Entry::Dir(_) => Err(os_error(EISDIR)),
     }
+}
+
+/// Reads a whole file as UTF-8 text.
+///
+/// # Errors
+///
+/// As [`read`], and `InvalidData` when the bytes are not UTF-8.
+pub async fn read_to_string(path: impl AsRef<Path>) -> io::Result<String> {
+    let bytes = read(path).await?;
+    String::from_utf8(bytes).map_err(|_| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            "stream did not contain valid UTF-8",
+        )
+    })
 }
 
 /// Writes a whole file (created or truncated). Not durable until synced.
@@ -438,22 +649,91 @@ pub async fn write(path: impl AsRef<Path>, contents: impl AsRef<[u8]>) -> io::Re
     file.write_bytes(contents.as_ref())
 }
 
-/// Renames a file, replacing any file at `to` (atomically, as POSIX does).
+/// Copies the contents of file `from` to `to` (created, or truncated
+/// first), returning the number of bytes copied. Like a [`write`], the copy
+/// is not durable until synced. As on Linux, copying a file onto itself
+/// empties it.
+///
+/// # Errors
+///
+/// `NotFound`, `InvalidInput` when `from` is not a file, `IsADirectory`
+/// when `to` is a directory; a drawn `EIO` may leave `to` created but empty.
+pub async fn copy(from: impl AsRef<Path>, to: impl AsRef<Path>) -> io::Result<u64> {
+    let what = "asyncsim::fs::copy";
+    let (world_rc, node, from) = begin(what, from.as_ref()).await?;
+    let to = normalize(to.as_ref())?;
+    let (source, target) = {
+        let mut world = world_rc.borrow_mut();
+        let disk = &mut world.nodes[node].disk;
+        let Entry::File(source) = disk.resolve(&from)? else {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "the source path is neither a regular file nor a symlink to a regular file",
+            ));
+        };
+        let target = disk.open_inode(
+            &to,
+            OpenOptions::new().write(true).create(true).truncate(true),
+        )?;
+        (source, target)
+    };
+    fail_maybe(&world_rc, node, what)?;
+    let mut world = world_rc.borrow_mut();
+    let inodes = &mut world.nodes[node].disk.inodes;
+    let data = inodes[source].current.clone();
+    let length = data.len() as u64;
+    if length > 0 {
+        let op = WriteOp::Write { offset: 0, data };
+        apply_write(&mut inodes[target].current, &op);
+        inodes[target].pending.push(op);
+    }
+    Ok(length)
+}
+
+/// Renames a file or a directory, as Linux's `rename(2)` does: atomically
+/// replacing a file at `to` (for a file) or an empty directory at `to` (for
+/// a directory). Durable once the directory of `from` or of `to` is synced
+/// (or, for a new file's first name, the file).
+///
+/// # Errors
+///
+/// `NotFound` (`from`, or the directory of `to`), `IsADirectory` (a file
+/// onto a directory), `NotADirectory` (a directory onto a file),
+/// `DirectoryNotEmpty` (onto a directory with entries), `InvalidInput` (a
+/// directory into itself), `ResourceBusy` (`/`).
 pub async fn rename(from: impl AsRef<Path>, to: impl AsRef<Path>) -> io::Result<()> {
     let (world_rc, node, from) = begin("asyncsim::fs::rename", from.as_ref()).await?;
     let to = normalize(to.as_ref())?;
     let mut world = world_rc.borrow_mut();
     let disk = &mut world.nodes[node].disk;
-    let Some(inode) = disk.names.get(&from).copied() else {
-        return Err(os_error(if disk.is_dir(&from) { EISDIR } else { ENOENT }));
+    let entry = disk.resolve(&from)?;
+    let Some(source) = disk.parent_of(&from)? else {
+        return Err(os_error(EBUSY));
     };
-    disk.check_parent(&to)?;
-    if disk.is_dir(&to) {
-        return Err(os_error(EISDIR));
+    let Some(target) = disk.parent_of(&to)? else {
+        return Err(os_error(EBUSY));
+    };
+    if from == to {
+        return Ok(());
     }
-    disk.names.remove(&from);
-    disk.names.insert(to.clone(), inode);
-    disk.pending_meta.push(MetaOp::Rename { from, to });
+    let replaced = disk.current.get(target.0, &target.1);
+    match (entry, replaced) {
+        (Entry::Dir(dir), _) if disk.current.is_within(target.0, dir) => {
+            return Err(os_error(EINVAL));
+        }
+        (Entry::File(_), Some(Entry::Dir(_))) => return Err(os_error(EISDIR)),
+        (Entry::Dir(_), Some(Entry::File(_))) => return Err(os_error(ENOTDIR)),
+        (_, Some(Entry::Dir(other))) if !disk.current.is_empty(other) => {
+            return Err(os_error(ENOTEMPTY));
+        }
+        _ => {}
+    }
+    disk.current.link(target.0, target.1.clone(), entry);
+    disk.pending_meta.push(MetaOp::Rename {
+        from: source,
+        to: target,
+        entry,
+    });
     Ok(())
 }
 
@@ -462,33 +742,154 @@ pub async fn remove_file(path: impl AsRef<Path>) -> io::Result<()> {
     let (world_rc, node, path) = begin("asyncsim::fs::remove_file", path.as_ref()).await?;
     let mut world = world_rc.borrow_mut();
     let disk = &mut world.nodes[node].disk;
-    if disk.names.remove(&path).is_none() {
-        return Err(os_error(if disk.is_dir(&path) { EISDIR } else { ENOENT }));
+    if let Entry::Dir(_) = disk.resolve(&path)? {
+        return Err(os_error(EISDIR));
     }
-    disk.pending_meta.push(MetaOp::Unlink { path });
+    let (dir, name) = disk.parent_of(&path)?.expect("a file is not `/`");
+    disk.remove(dir, name);
     Ok(())
 }
 
-/// Creates a directory and its missing parents. Like a file's creation,
-/// a directory's survives a crash only once synced: by [`sync_dir`] of its
-/// parent or of itself, or by a sync that makes an entry below it durable.
+/// Creates a directory. Like a file's creation, a directory's survives a
+/// crash only once synced: by [`sync_dir`] of its parent or of itself, or
+/// by a sync that makes an entry below it durable.
+///
+/// # Errors
+///
+/// `AlreadyExists` when something has the name, `NotFound` when the parent
+/// is missing, `NotADirectory` when it is a file.
+pub async fn create_dir(path: impl AsRef<Path>) -> io::Result<()> {
+    let (world_rc, node, path) = begin("asyncsim::fs::create_dir", path.as_ref()).await?;
+    let mut world = world_rc.borrow_mut();
+    let disk = &mut world.nodes[node].disk;
+    let Some((dir, name)) = disk.parent_of(&path)? else {
+        return Err(os_error(EEXIST));
+    };
+    if disk.current.get(dir, &name).is_some() {
+        return Err(os_error(EEXIST));
+    }
+    disk.make_dir(dir, name);
+    Ok(())
+}
+
+/// Creates a directory and its missing parents (each a change of its own,
+/// durable as [`create_dir`]'s). Nothing to do when it exists.
+///
+/// # Errors
+///
+/// `AlreadyExists` when `path` is a file, `NotADirectory` when a parent is.
 pub async fn create_dir_all(path: impl AsRef<Path>) -> io::Result<()> {
     let (world_rc, node, path) = begin("asyncsim::fs::create_dir_all", path.as_ref()).await?;
     let mut world = world_rc.borrow_mut();
     let disk = &mut world.nodes[node].disk;
-    let mut ancestors: Vec<&Path> = path.ancestors().collect();
-    ancestors.reverse();
-    for dir in ancestors {
-        if disk.names.contains_key(dir) {
-            return Err(os_error(EEXIST));
-        }
-        if dir != Path::new("/") && disk.dirs.insert(dir.to_path_buf()) {
-            disk.pending_meta.push(MetaOp::MkDir {
-                path: dir.to_path_buf(),
-            });
+    let mut at = ROOT;
+    let mut names = path
+        .components()
+        .filter_map(|component| match component {
+            Component::Normal(name) => Some(name),
+            _ => None,
+        })
+        .peekable();
+    while let Some(name) = names.next() {
+        match disk.current.get(at, name) {
+            Some(Entry::Dir(dir)) => at = dir,
+            Some(Entry::File(_)) if names.peek().is_none() => return Err(os_error(EEXIST)),
+            Some(Entry::File(_)) => return Err(os_error(ENOTDIR)),
+            None => {
+                disk.make_dir(at, name.to_os_string());
+                at = disk.dirs_made;
+            }
         }
     }
     Ok(())
+}
+
+/// Removes an empty directory; durable once its parent is synced.
+///
+/// # Errors
+///
+/// `DirectoryNotEmpty`, `NotFound`, `NotADirectory` (a file),
+/// `ResourceBusy` (`/`).
+pub async fn remove_dir(path: impl AsRef<Path>) -> io::Result<()> {
+    let (world_rc, node, path) = begin("asyncsim::fs::remove_dir", path.as_ref()).await?;
+    let mut world = world_rc.borrow_mut();
+    let disk = &mut world.nodes[node].disk;
+    let Entry::Dir(dir) = disk.resolve(&path)? else {
+        return Err(os_error(ENOTDIR));
+    };
+    let Some((parent, name)) = disk.parent_of(&path)? else {
+        return Err(os_error(EBUSY));
+    };
+    if !disk.current.is_empty(dir) {
+        return Err(os_error(ENOTEMPTY));
+    }
+    disk.remove(parent, name);
+    Ok(())
+}
+
+/// Removes a directory and everything in it, depth first: each name
+/// removed is a change of its own, so a crash before the parent's
+/// [`sync_dir`] may keep any prefix of them (draw 0: none), as it would
+/// of `rm -r`'s.
+///
+/// # Errors
+///
+/// `NotFound`, `NotADirectory` (a file); for `/`, its contents go and then
+/// `ResourceBusy`.
+pub async fn remove_dir_all(path: impl AsRef<Path>) -> io::Result<()> {
+    let (world_rc, node, path) = begin("asyncsim::fs::remove_dir_all", path.as_ref()).await?;
+    let mut world = world_rc.borrow_mut();
+    let disk = &mut world.nodes[node].disk;
+    let Entry::Dir(dir) = disk.resolve(&path)? else {
+        return Err(os_error(ENOTDIR));
+    };
+    disk.remove_below(dir);
+    let Some((parent, name)) = disk.parent_of(&path)? else {
+        return Err(os_error(EBUSY));
+    };
+    disk.remove(parent, name);
+    Ok(())
+}
+
+/// `Ok(true)` when something is at `path`, `Ok(false)` when nothing is;
+/// other errors (a file used as a directory: `NotADirectory`) as they are.
+pub async fn try_exists(path: impl AsRef<Path>) -> io::Result<bool> {
+    let (world_rc, node, path) = begin("asyncsim::fs::try_exists", path.as_ref()).await?;
+    let world = world_rc.borrow();
+    match world.nodes[node].disk.resolve(&path) {
+        Ok(_) => Ok(true),
+        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(error) => Err(error),
+    }
+}
+
+/// The absolute path, without `.` or `..`, of what exists at `path`
+/// (relative paths start at `/`; the disk has no links to follow). Each
+/// directory a `..` leaves must exist, as the OS walks it.
+///
+/// # Errors
+///
+/// `NotFound`, `NotADirectory`, `InvalidInput` (`..` above `/`).
+pub async fn canonicalize(path: impl AsRef<Path>) -> io::Result<PathBuf> {
+    let raw = path.as_ref();
+    let (world_rc, node, normal) = begin("asyncsim::fs::canonicalize", raw).await?;
+    let world = world_rc.borrow();
+    let disk = &world.nodes[node].disk;
+    let mut walked = PathBuf::from("/");
+    for component in raw.components() {
+        match component {
+            Component::Normal(name) => walked.push(name),
+            Component::ParentDir => {
+                if let Entry::File(_) = disk.resolve(&walked)? {
+                    return Err(os_error(ENOTDIR));
+                }
+                walked.pop();
+            }
+            _ => {}
+        }
+    }
+    disk.resolve(&normal)?;
+    Ok(normal)
 }
 
 /// Makes every create, rename and remove in directory `path` durable, and
@@ -497,14 +898,10 @@ pub async fn sync_dir(path: impl AsRef<Path>) -> io::Result<()> {
     let (world_rc, node, path) = begin("asyncsim::fs::sync_dir", path.as_ref()).await?;
     let mut world = world_rc.borrow_mut();
     let disk = &mut world.nodes[node].disk;
-    if !disk.is_dir(&path) {
-        return Err(os_error(if disk.names.contains_key(&path) {
-            ENOTDIR
-        } else {
-            ENOENT
-        }));
-    }
-    disk.sync_dir(&path);
+    let Entry::Dir(dir) = disk.resolve(&path)? else {
+        return Err(os_error(ENOTDIR));
+    };
+    disk.sync_dir(dir);
     Ok(())
 }
 
@@ -542,41 +939,36 @@ pub async fn metadata(path: impl AsRef<Path>) -> io::Result<Metadata> {
     let (world_rc, node, path) = begin("asyncsim::fs::metadata", path.as_ref()).await?;
     let world = world_rc.borrow();
     let disk = &world.nodes[node].disk;
-    match disk.names.get(&path) {
-        Some(inode) => Ok(Metadata {
-            len: disk.inodes[*inode].current.len() as u64,
+    Ok(match disk.resolve(&path)? {
+        Entry::File(inode) => Metadata {
+            len: disk.inodes[inode].current.len() as u64,
             is_dir: false,
-        }),
-        None if disk.is_dir(&path) => Ok(Metadata {
+        },
+        Entry::Dir(_) => Metadata {
             len: 0,
             is_dir: true,
-        }),
-        None => Err(os_error(ENOENT)),
-    }
+        },
+    })
 }
 
-/// The names in a directory, sorted.
+/// The paths of the entries of a directory, sorted by name.
 pub async fn read_dir(path: impl AsRef<Path>) -> io::Result<Vec<PathBuf>> {
     let (world_rc, node, path) = begin("asyncsim::fs::read_dir", path.as_ref()).await?;
     let world = world_rc.borrow();
     let disk = &world.nodes[node].disk;
-    if !disk.is_dir(&path) {
-        return Err(os_error(if disk.names.contains_key(&path) {
-            ENOTDIR
-        } else {
-            ENOENT
-        }));
-    }
-    let mut entries: BTreeSet<PathBuf> = BTreeSet::new();
-    for name in disk.names.keys().chain(disk.dirs.iter()) {
-        if name.parent() == Some(path.as_path()) {
-            entries.insert(name.clone());
-        }
-    }
-    Ok(entries.into_iter().collect())
+    let Entry::Dir(dir) = disk.resolve(&path)? else {
+        return Err(os_error(ENOTDIR));
+    };
+    Ok(disk
+        .current
+        .children(dir)
+        .into_iter()
+        .map(|(name, _)| path.join(name))
+        .collect())
 }
-
-/// How to open a file (`std::fs::OpenOptions`'s flags).
+/// How to open a file: `std::fs::OpenOptions`'s flags and builder (methods
+/// on `&mut self`, so both `OpenOptions::new().read(true).open(p)` and a
+/// `let mut options` set flag by flag work).
 #[derive(Clone, Debug, Default)]
 pub struct OpenOptions {
     read: bool,
@@ -593,68 +985,73 @@ impl OpenOptions {
         OpenOptions::default()
     }
     /// Open for reading.
-    pub fn read(mut self, read: bool) -> OpenOptions {
+    pub fn read(&mut self, read: bool) -> &mut OpenOptions {
         self.read = read;
         self
     }
     /// Open for writing.
-    pub fn write(mut self, write: bool) -> OpenOptions {
+    pub fn write(&mut self, write: bool) -> &mut OpenOptions {
         self.write = write;
         self
     }
-    /// Every write goes to the end.
-    pub fn append(mut self, append: bool) -> OpenOptions {
+    /// Every write goes to the end (implies writing).
+    pub fn append(&mut self, append: bool) -> &mut OpenOptions {
         self.append = append;
         self
     }
-    /// Create the file if it does not exist.
-    pub fn create(mut self, create: bool) -> OpenOptions {
+    /// Create the file if it does not exist (needs `write` or `append`).
+    pub fn create(&mut self, create: bool) -> &mut OpenOptions {
         self.create = create;
         self
     }
-    /// Create the file; fail with `AlreadyExists` if it exists.
-    pub fn create_new(mut self, create_new: bool) -> OpenOptions {
+    /// Create the file; fail with `AlreadyExists` if something has its
+    /// name (needs `write` or `append`).
+    pub fn create_new(&mut self, create_new: bool) -> &mut OpenOptions {
         self.create_new = create_new;
         self
     }
-    /// Truncate the file to 0 bytes.
-    pub fn truncate(mut self, truncate: bool) -> OpenOptions {
+    /// Truncate the file to 0 bytes (needs `write`, not `append`).
+    pub fn truncate(&mut self, truncate: bool) -> &mut OpenOptions {
         self.truncate = truncate;
         self
     }
 
+    /// std's checks of the flags, made before the OS is asked (so before
+    /// any draw): `InvalidInput` as std gives it.
+    fn check(&self) -> io::Result<()> {
+        let problem = match (self.read, self.write, self.append) {
+            (false, false, false) => Some("no access mode: set read, write or append"),
+            (_, false, false) if self.truncate || self.create || self.create_new => {
+                Some("creating or truncating a file requires write or append access")
+            }
+            (_, _, true) if self.truncate && !self.create_new => {
+                Some("a file opened for appending cannot be truncated")
+            }
+            _ => None,
+        };
+        match problem {
+            Some(problem) => Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("asyncsim::fs::OpenOptions: {problem} (as std::fs::OpenOptions)"),
+            )),
+            None => Ok(()),
+        }
+    }
+
     /// Opens the file on the calling task's node.
+    ///
+    /// # Errors
+    ///
+    /// As std on Linux: `NotFound`, `AlreadyExists` (`create_new`),
+    /// `IsADirectory` (a directory cannot be opened as a file here),
+    /// `NotADirectory`, `InvalidInput` (flags std refuses).
     pub async fn open(&self, path: impl AsRef<Path>) -> io::Result<File> {
+        self.check()?;
         let (world_rc, node, path) =
             begin("asyncsim::fs::OpenOptions::open", path.as_ref()).await?;
-        let writable = self.write || self.append;
-        let inode = {
-            let mut world = world_rc.borrow_mut();
-            let world = &mut *world;
-            let disk = &mut world.nodes[node].disk;
-            if disk.is_dir(&path) {
-                return Err(os_error(EISDIR));
-            }
-            match disk.names.get(&path).copied() {
-                Some(_) if self.create_new => return Err(os_error(EEXIST)),
-                Some(inode) => {
-                    if self.truncate && writable {
-                        let data = &mut disk.inodes[inode];
-                        data.current.clear();
-                        data.pending.push(WriteOp::SetLen(0));
-                    }
-                    inode
-                }
-                None if (self.create || self.create_new) && writable => {
-                    disk.check_parent(&path)?;
-                    let inode = disk.inodes.len();
-                    disk.inodes.push(Inode::default());
-                    disk.link(path.clone(), inode);
-                    inode
-                }
-                None => return Err(os_error(ENOENT)),
-            }
-        };
+        let inode = world_rc.borrow_mut().nodes[node]
+            .disk
+            .open_inode(&path, self)?;
         let incarnation = world_rc.borrow().nodes[node].incarnation;
         Ok(File {
             world: world_rc,
@@ -662,8 +1059,8 @@ impl OpenOptions {
             incarnation,
             inode,
             position: 0,
-            read: self.read || !writable,
-            write: writable,
+            read: self.read,
+            write: self.write || self.append,
             append: self.append,
         })
     }
