@@ -30,6 +30,9 @@ pub(crate) struct Examined {
     /// The realised tape, trimmed.
     pub(crate) tape: Tape,
     pub(crate) deviations: Vec<Deviation>,
+    /// The picks that departed from run-to-completion order
+    /// (`Run::preemptions`).
+    pub(crate) preemptions: Vec<Deviation>,
 }
 
 /// Takes a run apart. A body failure (`Err`, `false`) keeps the run's tape
@@ -37,6 +40,7 @@ pub(crate) struct Examined {
 pub(crate) fn examine<T: TestResult>(run: Run<T>) -> Examined {
     let steps = run.steps();
     let deviations = run.deviations().to_vec();
+    let preemptions = run.preemptions().to_vec();
     let Run {
         result,
         trace,
@@ -55,6 +59,7 @@ pub(crate) fn examine<T: TestResult>(run: Run<T>) -> Examined {
         trace,
         tape,
         deviations,
+        preemptions,
     }
 }
 

@@ -59,6 +59,7 @@ where
             trace: found.trace,
             shrink_runs: 0,
             deviation_details: found.deviations,
+            preemptions: found.preemptions,
             strategy,
             test_name: setup.test_name.clone(),
             trace_file: None,
@@ -83,20 +84,24 @@ where
     let shrunk = if shrink_enabled && original.deviations() > 0 {
         shrink::shrink(
             &original,
+            found.preemptions.len(),
             &signature,
             settings.shrink_runs_max,
             |candidate| {
-                let run = run_with(
-                    &mut sim,
-                    body,
-                    setup.config(
-                        &Schedule::Tape(candidate.clone()),
-                        TraceMode::HashOnly,
-                        true,
-                    ),
+                let mut config = setup.config(
+                    &Schedule::Tape(candidate.tape.clone()),
+                    TraceMode::HashOnly,
+                    true,
                 );
+                config.replay_sticky = candidate.sticky;
+                let run = run_with(&mut sim, body, config);
+                let preemptions = run.preemptions().len();
                 let tape = run.tape.clone();
-                failure_signature(run.result).map(|signature| (signature, tape))
+                failure_signature(run.result).map(|signature| shrink::Attempt {
+                    signature,
+                    tape,
+                    preemptions,
+                })
             },
         )
     } else {
@@ -112,15 +117,20 @@ where
         body,
         setup.config(&Schedule::Tape(shrunk.tape.clone()), TraceMode::Full, false),
     ));
-    let (mut failure, mut tape, trace, deviations_list) = match last.failure {
-        Some(failure) if Signature::of(&failure) == signature => {
-            (failure, last.tape, last.trace, last.deviations)
-        }
+    let (mut failure, mut tape, trace, deviations_list, preemptions) = match last.failure {
+        Some(failure) if Signature::of(&failure) == signature => (
+            failure,
+            last.tape,
+            last.trace,
+            last.deviations,
+            last.preemptions,
+        ),
         _ => (
             found_failure,
             original.clone(),
             found.trace,
             found.deviations,
+            found.preemptions,
         ),
     };
     name_foreign_waits(setup, &mut sim, body, &tape, trace.hash(), &mut failure);
@@ -142,6 +152,7 @@ where
         trace,
         shrink_runs: shrunk.runs,
         deviation_details: deviations_list,
+        preemptions,
         strategy,
         test_name: setup.test_name.clone(),
         trace_file,

@@ -1,4 +1,4 @@
-//! Shrinking a failing tape toward FIFO.
+//! Shrinking a failing tape toward FIFO, or toward run-to-completion.
 //!
 //! A candidate is a tape edited from the current best one: a nonzero draw set
 //! to 0 (or two at once), a draw removed (later draws shift left), a block of draws removed,
@@ -7,21 +7,78 @@
 //! the same signature (`classify::Signature`: the [`FailureKind`] and, for
 //! panics, every source location the message names, so a schedule that trips
 //! a different assertion is never swapped in) — and its *realised* tape is
-//! simpler: fewer nonzero draws
-//! first, then fewer significant draws, then smaller values. The realised
-//! tape — not the candidate — becomes the new best, so the result always
-//! replays strictly.
+//! simpler. The realised tape — not the candidate — becomes the new best, so
+//! the result always replays strictly.
+//!
+//! Simpler means a shorter *reading* first: a schedule reads either as
+//! asyncio's order with exceptions (one for each nonzero draw: "FIFO
+//! except …") or as run-to-completion order with exceptions (one for each
+//! preemption, `Run::preemptions`, and each nonzero draw that is not a
+//! scheduling one), whichever costs less ([`run_to_completion_cost`]: FIFO
+//! is the baseline, the other reading has to pay for itself); then fewer
+//! nonzero draws, then
+//! fewer significant draws, then smaller values. A bug that needs one task
+//! to run far ahead of another is forty deviations from FIFO but no
+//! preemption at all, so besides the edits above the shrinker tries *sticky*
+//! candidates: a prefix of the best tape (up to one of its nonzero draws, or
+//! nothing), after which the replay keeps running the task it picked last
+//! (`Config::replay_sticky`).
 
 #[cfg(doc)]
 use asyncsim_sim::FailureKind;
-use asyncsim_sim::{Draw, Tape};
+use asyncsim_sim::{Draw, DrawLabel, Tape};
 
-/// How simple a list of draws is; smaller is simpler. The draws are
+/// What a candidate's run gave: its failure's signature, its realised tape,
+/// and how many of its picks departed from run-to-completion order.
+pub(crate) struct Attempt<S> {
+    pub signature: S,
+    pub tape: Tape,
+    pub preemptions: usize,
+}
+
+/// A tape edited for a candidate run, and how the run continues once the
+/// tape is read to its end.
+pub(crate) struct Candidate<'a> {
+    pub tape: &'a Tape,
+    /// Keep running the task picked last (`Config::replay_sticky`), instead
+    /// of asyncio's order.
+    pub sticky: bool,
+}
+
+/// How simple a realised schedule is; smaller is simpler. The draws are
 /// always trimmed ([`Tape::significant`]): trailing zeros are FIFO anyway.
-fn simplicity(draws: &[Draw]) -> (usize, usize, Vec<u64>) {
+type Simplicity = (usize, usize, usize, Vec<u64>);
+
+fn simplicity(draws: &[Draw], preemptions: usize) -> Simplicity {
     let nonzero = draws.iter().filter(|draw| draw.value != 0).count();
+    let other = draws
+        .iter()
+        .filter(|draw| draw.value != 0 && draw.label != DrawLabel::Schedule)
+        .count();
+    let reading = nonzero.min(run_to_completion_cost(preemptions, other));
     let values = draws.iter().map(|draw| draw.value).collect();
-    (nonzero, draws.len(), values)
+    (reading, nonzero, draws.len(), values)
+}
+
+/// What reading a schedule as run-to-completion order costs, against one
+/// for each of its deviations from FIFO: two for each preemption and one
+/// for each other nonzero draw, plus one. asyncio's order is the reader's
+/// baseline (every token and `exhaustive:n` count from it), so the other
+/// reading is used only when it pays for itself: for forty deviations that
+/// are one task running ahead (cost 1), not for two deviations that are one
+/// preemption (cost 3).
+pub(crate) fn run_to_completion_cost(preemptions: usize, other: usize) -> usize {
+    2 * preemptions + other + 1
+}
+
+/// Where the next sticky prefix of `draws` ends, after `from`: just past
+/// the first nonzero draw at or after `from`.
+fn next_cut(draws: &[Draw], from: usize) -> Option<usize> {
+    draws
+        .get(from..)?
+        .iter()
+        .position(|draw| draw.value != 0)
+        .map(|offset| from + offset + 1)
 }
 
 /// Pass 1b tries pairs of deviations only when there are at most this many.
@@ -34,28 +91,42 @@ pub(crate) struct Shrunk {
     pub runs: u64,
 }
 
-/// Shrinks `tape` (which fails with `signature`) using `attempt`, which
-/// replays a candidate leniently and returns the failure's signature and the
-/// realised tape when the run failed. A candidate is accepted only when its
-/// signature equals `signature`. Makes at most `runs_max` attempts.
+/// Shrinks `tape` (which fails with `signature`, and whose run departed
+/// `preemptions` times from run-to-completion order) using `attempt`, which
+/// replays a candidate leniently and returns what the run gave when it
+/// failed. A candidate is accepted only when its signature equals
+/// `signature`. Makes at most `runs_max` attempts.
 pub(crate) fn shrink<S: PartialEq>(
     tape: &Tape,
+    preemptions: usize,
     signature: &S,
     runs_max: u64,
-    mut attempt: impl FnMut(&Tape) -> Option<(S, Tape)>,
+    mut attempt: impl FnMut(Candidate<'_>) -> Option<Attempt<S>>,
 ) -> Shrunk {
     let mut best = tape.significant().to_vec();
+    let mut best_simplicity = simplicity(&best, preemptions);
     let mut runs = 0u64;
-    let mut try_candidate = |best: &mut Vec<Draw>, candidate: Vec<Draw>, runs: &mut u64| -> bool {
+    let mut try_candidate = |best: &mut Vec<Draw>,
+                             best_simplicity: &mut Simplicity,
+                             candidate: Vec<Draw>,
+                             sticky: bool,
+                             runs: &mut u64|
+     -> bool {
         if *runs >= runs_max {
             return false;
         }
         *runs += 1;
-        match attempt(&Tape::from_draws(candidate)) {
-            Some((realised_signature, realised)) if realised_signature == *signature => {
-                let realised = realised.significant().to_vec();
-                if simplicity(&realised) < simplicity(best) {
+        let tape = Tape::from_draws(candidate);
+        match attempt(Candidate {
+            tape: &tape,
+            sticky,
+        }) {
+            Some(run) if run.signature == *signature => {
+                let realised = run.tape.significant().to_vec();
+                let realised_simplicity = simplicity(&realised, run.preemptions);
+                if realised_simplicity < *best_simplicity {
                     *best = realised;
+                    *best_simplicity = realised_simplicity;
                     return true;
                 }
                 false
@@ -63,14 +134,26 @@ pub(crate) fn shrink<S: PartialEq>(
             _ => false,
         }
     };
-
-    // The simplest schedule of all first: plain FIFO.
+    // The simplest schedules of all first: plain FIFO, and run to
+    // completion.
     if !best.is_empty() {
-        try_candidate(&mut best, Vec::new(), &mut runs);
+        try_candidate(
+            &mut best,
+            &mut best_simplicity,
+            Vec::new(),
+            false,
+            &mut runs,
+        );
+    }
+    if best_simplicity.0 > 0 {
+        try_candidate(&mut best, &mut best_simplicity, Vec::new(), true, &mut runs);
     }
     loop {
-        let before = simplicity(&best);
-        if runs >= runs_max || before.0 == 0 {
+        let before = best_simplicity.clone();
+        // Nothing reads shorter than run to completion with no exception
+        // (cost 1, with more than one deviation from FIFO behind it).
+        let run_to_completion = before.0 == 1 && before.1 > 1;
+        if runs >= runs_max || before.0 == 0 || run_to_completion {
             break;
         }
         // Pass 1: drop each deviation (set it to FIFO), latest first.
@@ -83,7 +166,7 @@ pub(crate) fn shrink<S: PartialEq>(
             if best[position].value != 0 {
                 let mut candidate = best.clone();
                 candidate[position].value = 0;
-                try_candidate(&mut best, candidate, &mut runs);
+                try_candidate(&mut best, &mut best_simplicity, candidate, false, &mut runs);
             }
         }
         // Pass 1b (only when pass 1 dropped nothing): drop two deviations
@@ -124,7 +207,7 @@ pub(crate) fn shrink<S: PartialEq>(
                 let end = (start + block).min(best.len());
                 let mut candidate = best.clone();
                 candidate.drain(start..end);
-                if !try_candidate(&mut best, candidate, &mut runs) {
+                if !try_candidate(&mut best, &mut best_simplicity, candidate, false, &mut runs) {
                     start += block;
                 }
             }
@@ -144,14 +227,29 @@ pub(crate) fn shrink<S: PartialEq>(
                     }
                     let mut candidate = best.clone();
                     candidate[position].value = lower;
-                    if try_candidate(&mut best, candidate, &mut runs) {
+                    if try_candidate(&mut best, &mut best_simplicity, candidate, false, &mut runs) {
                         break;
                     }
                 }
             }
             position += 1;
         }
-        if simplicity(&best) >= before {
+        // Pass 4: a prefix of the tape, then run to completion: the
+        // shortest prefix first, cut after each nonzero draw (the empty
+        // prefix was tried first of all).
+        let mut cut = next_cut(&best, 0);
+        while let Some(end) = cut {
+            if runs >= runs_max || best_simplicity.0 == 0 {
+                break;
+            }
+            let candidate = best[..end].to_vec();
+            cut = if try_candidate(&mut best, &mut best_simplicity, candidate, true, &mut runs) {
+                next_cut(&best, 0)
+            } else {
+                next_cut(&best, end)
+            };
+        }
+        if best_simplicity >= before {
             break;
         }
     }
@@ -179,16 +277,23 @@ mod tests {
         )
     }
 
+    /// A FIFO-only model: every candidate reads its tape as is, with more
+    /// preemptions than deviations (so the FIFO reading is the shorter).
+    fn fifo<S>(signature: S, candidate: Candidate<'_>) -> Attempt<S> {
+        Attempt {
+            signature,
+            tape: candidate.tape.clone(),
+            preemptions: 1000,
+        }
+    }
+
     #[test]
     fn shrink_keeps_only_the_draw_the_failure_needs() {
         // "Fails" whenever some draw equals 3.
         let start = tape(&[1, 0, 5, 3, 2, 7, 3]);
-        let shrunk = shrink(&start, &FailureKind::Panic, 1000, |candidate| {
-            candidate
-                .draws()
-                .iter()
-                .any(|draw| draw.value == 3)
-                .then(|| (FailureKind::Panic, candidate.clone()))
+        let shrunk = shrink(&start, 1000, &FailureKind::Panic, 1000, |candidate| {
+            (!candidate.sticky && candidate.tape.draws().iter().any(|draw| draw.value == 3))
+                .then(|| fifo(FailureKind::Panic, candidate))
         });
         assert_eq!(shrunk.tape.deviations(), 1);
         assert_eq!(shrunk.tape.draws().len(), 1);
@@ -214,9 +319,9 @@ mod tests {
     fn shrink_respects_its_run_budget() {
         let start = tape(&[1, 2, 3, 4, 5, 6, 7, 1, 2, 3]);
         let mut calls = 0;
-        let shrunk = shrink(&start, &FailureKind::Panic, 5, |candidate| {
+        let shrunk = shrink(&start, 1000, &FailureKind::Panic, 5, |candidate| {
             calls += 1;
-            (candidate.deviations() >= 5).then(|| (FailureKind::Panic, candidate.clone()))
+            (candidate.tape.deviations() >= 5).then(|| fifo(FailureKind::Panic, candidate))
         });
         assert_eq!(calls, 5);
         assert_eq!(shrunk.runs, 5);
@@ -225,14 +330,62 @@ mod tests {
     #[test]
     fn shrink_rejects_a_different_failure_kind() {
         let start = tape(&[2, 2]);
-        let shrunk = shrink(&start, &FailureKind::Panic, 100, |candidate| {
-            let kind = if candidate.deviations() == 2 {
+        let shrunk = shrink(&start, 1000, &FailureKind::Panic, 100, |candidate| {
+            let kind = if candidate.tape.deviations() == 2 {
                 FailureKind::Panic
             } else {
                 FailureKind::Deadlock
             };
-            Some((kind, candidate.clone()))
+            Some(fifo(kind, candidate))
         });
         assert_eq!(shrunk.tape.deviations(), 2);
+    }
+
+    /// A model of one task that must run `ahead` picks in a row: as FIFO
+    /// deviations that is `ahead` ones; run to completion gives the same
+    /// realised tape with no preemption.
+    fn run_ahead(ahead: usize, candidate: Candidate<'_>) -> Option<Attempt<FailureKind>> {
+        let draws = candidate.tape.draws();
+        let realised: Vec<u64> = if candidate.sticky {
+            // The prefix, then the sticky continuation picks the runner.
+            draws
+                .iter()
+                .map(|draw| draw.value)
+                .chain(std::iter::repeat(1))
+                .take(ahead.max(draws.len()))
+                .collect()
+        } else {
+            draws.iter().map(|draw| draw.value).collect()
+        };
+        let fails = realised
+            .iter()
+            .take(ahead)
+            .filter(|value| **value == 1)
+            .count()
+            == ahead;
+        let preemptions = if candidate.sticky {
+            draws.iter().filter(|d| d.value != 1).count()
+        } else {
+            1 + realised.len()
+        };
+        fails.then(|| Attempt {
+            signature: FailureKind::Panic,
+            tape: tape(&realised),
+            preemptions,
+        })
+    }
+
+    #[test]
+    fn shrink_prefers_run_to_completion_when_it_reads_shorter() {
+        let mut values = vec![1; 40];
+        values.extend([2, 0, 3, 1]);
+        let start = tape(&values);
+        let shrunk = shrink(&start, 12, &FailureKind::Panic, 1000, |candidate| {
+            run_ahead(40, candidate)
+        });
+        // The empty prefix, run to completion: the second attempt.
+        assert_eq!(shrunk.runs, 2);
+        assert_eq!(shrunk.tape.deviations(), 40);
+        assert!(shrunk.tape.draws().iter().all(|draw| draw.value == 1));
     }
 }

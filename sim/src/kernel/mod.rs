@@ -101,6 +101,10 @@ pub(crate) struct State {
     poll_end_work: bool,
     slow_polls: Vec<SlowPoll>,
     deviations: Vec<Deviation>,
+    /// The picks that departed from run-to-completion order (recorded with
+    /// `deviations`), and the task picked last, which that order repeats.
+    preemptions: Vec<Deviation>,
+    last_picked: Option<u32>,
     /// Record `deviations` this run (replays, or `Config::record_deviations`).
     record_deviations: bool,
     failure: Option<Failure>,
@@ -180,6 +184,8 @@ impl Sim {
                     poll_end_work: false,
                     slow_polls: Vec::new(),
                     deviations: Vec::new(),
+                    preemptions: Vec::new(),
+                    last_picked: None,
                     record_deviations: false,
                     failure: None,
                     finished_joins: Vec::new(),
@@ -247,6 +253,7 @@ impl Sim {
             elapsed_ns: state.clock.now_ns,
             slow_polls: std::mem::take(&mut state.slow_polls),
             deviations: std::mem::take(&mut state.deviations),
+            preemptions: std::mem::take(&mut state.preemptions),
         }
     }
 
@@ -409,6 +416,8 @@ impl Core {
         state.poll_end_work = state.config.poll_cost_ns > 0;
         state.slow_polls.clear();
         state.deviations.clear();
+        state.preemptions.clear();
+        state.last_picked = None;
         state.record_deviations =
             state.config.record_deviations || matches!(state.config.strategy, Strategy::Replay(_));
         state.failure = None;

@@ -65,6 +65,7 @@ pub struct Run<T> {
     pub(super) elapsed_ns: u64,
     pub(super) slow_polls: Vec<SlowPoll>,
     pub(super) deviations: Vec<Deviation>,
+    pub(super) preemptions: Vec<Deviation>,
 }
 
 impl<T> Run<T> {
@@ -97,6 +98,37 @@ impl<T> Run<T> {
     /// otherwise, to keep exploration runs cheap.
     pub fn deviations(&self) -> &[Deviation] {
         &self.deviations
+    }
+
+    /// The scheduling decisions that departed from *run-to-completion*
+    /// order, in order: the order in which the task picked last runs again
+    /// whenever it is runnable (after a `yield_now`, say), and otherwise the
+    /// oldest runnable task does (the order `Config::replay_sticky` follows
+    /// once a tape runs out, and preemption bounding counts from). Each is
+    /// a [`Deviation`] whose `canonical` is the task that order would have
+    /// run: the task picked last when it was runnable (a preemption), else
+    /// the oldest. A schedule in which one task runs far ahead of another
+    /// is many deviations from asyncio's order and few of these.
+    ///
+    /// Recorded with [`Run::deviations`]; empty otherwise.
+    ///
+    /// ```
+    /// use asyncsim_sim::{Config, Sim};
+    ///
+    /// // asyncio's order alternates two yielding tasks: every pick after
+    /// // the first polls of `a` and `b` switches away from a runnable task.
+    /// let run = Sim::new(Config::new().record_deviations(true)).run(async {
+    ///     let spin = || async { for _ in 0..3 { asyncsim_sim::yield_now().await } };
+    ///     let a = asyncsim_sim::spawn(spin());
+    ///     let b = asyncsim_sim::spawn(spin());
+    ///     a.await.unwrap();
+    ///     b.await.unwrap();
+    /// });
+    /// assert!(run.deviations().is_empty());
+    /// assert!(run.preemptions().len() >= 5);
+    /// ```
+    pub fn preemptions(&self) -> &[Deviation] {
+        &self.preemptions
     }
 
     /// True when the main future completed.

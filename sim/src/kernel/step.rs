@@ -568,6 +568,7 @@ impl State {
     #[cold]
     #[inline(never)]
     pub(super) fn note_schedule_deviation(&mut self, position: usize, step: u64) {
+        self.note_preemption(position, step);
         if position == 0 {
             return;
         }
@@ -582,6 +583,33 @@ impl State {
             Some(chosen),
             Some(canonical),
         );
+    }
+
+    /// Lists a pick that departs from run-to-completion order (`Run::preemptions`):
+    /// the task picked last is runnable again and another one runs, or it is
+    /// not and a task other than the oldest runs. Called on every pick while
+    /// recording deviations.
+    fn note_preemption(&mut self, position: usize, step: u64) {
+        let runnable = self.runnable.as_slice();
+        let sticky = self
+            .last_picked
+            .and_then(|last| runnable.iter().position(|task| *task == last))
+            .unwrap_or(0);
+        let chosen = runnable[position];
+        if position != sticky {
+            self.preemptions.push(Deviation {
+                draw: self.chooser.tape.len() - 1,
+                step: step + 1,
+                time_ns: self.clock.now_ns,
+                label: DrawLabel::Schedule,
+                value: position as u64,
+                bound: runnable.len() as u64,
+                chosen: Some(TaskId(chosen)),
+                canonical: Some(TaskId(runnable[sticky])),
+                what: None,
+            });
+        }
+        self.last_picked = Some(chosen);
     }
 
     /// Lists the draw just made as a deviation from asyncio's order, with
