@@ -113,11 +113,12 @@ impl<T> Run<T> {
     /// Recorded with [`Run::deviations`]; empty otherwise.
     ///
     /// ```
-    /// use asyncsim_sim::{Config, Sim};
+    /// use asyncsim_sim::{Config, Sim, Strategy};
     ///
     /// // asyncio's order alternates two yielding tasks: every pick after
     /// // the first polls of `a` and `b` switches away from a runnable task.
-    /// let run = Sim::new(Config::new().record_deviations(true)).run(async {
+    /// let config = Config::new().strategy(Strategy::Fifo).record_deviations(true);
+    /// let run = Sim::new(config).run(async {
     ///     let spin = || async { for _ in 0..3 { asyncsim_sim::yield_now().await } };
     ///     let a = asyncsim_sim::spawn(spin());
     ///     let b = asyncsim_sim::spawn(spin());
