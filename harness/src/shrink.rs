@@ -175,7 +175,7 @@ pub(crate) fn shrink<S: PartialEq>(
         // other decisions (a later fault lands on a latency draw) where
         // dropping two keeps them in step. Few deviations only: the pairs
         // grow as the square.
-        if simplicity(&best) >= before {
+        if best_simplicity >= before {
             let deviations: Vec<usize> = (0..best.len())
                 .filter(|position| best[*position].value != 0)
                 .collect();
@@ -188,12 +188,18 @@ pub(crate) fn shrink<S: PartialEq>(
                         let mut candidate = best.clone();
                         candidate[later].value = 0;
                         candidate[earlier].value = 0;
-                        if try_candidate(&mut best, candidate, &mut runs) {
+                        if try_candidate(
+                            &mut best,
+                            &mut best_simplicity,
+                            candidate,
+                            false,
+                            &mut runs,
+                        ) {
                             break 'pairs;
                         }
                     }
                 }
-                if simplicity(&best) < before {
+                if best_simplicity < before {
                     continue;
                 }
             }
@@ -306,10 +312,11 @@ mod tests {
         // nonzero or both zero: dropping either alone loses the failure,
         // and so does removing a draw (the 3 moves).
         let start = tape(&[1, 1, 3]);
-        let shrunk = shrink(&start, &FailureKind::Panic, 1000, |candidate| {
-            let value = |position: usize| candidate.draws().get(position).map_or(0, |d| d.value);
-            ((value(0) == 0) == (value(1) == 0) && value(2) == 3)
-                .then(|| (FailureKind::Panic, candidate.clone()))
+        let shrunk = shrink(&start, 1000, &FailureKind::Panic, 1000, |candidate| {
+            let draws = candidate.tape.draws();
+            let value = |position: usize| draws.get(position).map_or(0, |d| d.value);
+            (!candidate.sticky && (value(0) == 0) == (value(1) == 0) && value(2) == 3)
+                .then(|| fifo(FailureKind::Panic, candidate))
         });
         assert_eq!(shrunk.tape.deviations(), 1, "{:?}", shrunk.tape.draws());
         assert_eq!(shrunk.tape.draws()[2].value, 3);
