@@ -6,6 +6,12 @@
 //! `metadata` returns the disk's own [`Metadata`] (length, file or
 //! directory), not `std::fs::Metadata`, which only the OS can make.
 //!
+//! The disk has no links and no permissions: `symlink_metadata` is
+//! `metadata`, `canonicalize` normalises the path (each directory must
+//! exist), `read_link` answers as Linux does for a path that is not a link
+//! (`InvalidInput`), and `set_permissions`, `hard_link` and `symlink` are
+//! `Unsupported` errors whose message names what to do instead.
+//!
 //! ```
 //! use asyncsim_tokio as tokio;
 //! use tokio::io::AsyncWriteExt;
@@ -48,8 +54,8 @@ pub async fn read(path: impl AsRef<Path>) -> io::Result<Vec<u8>> {
 ///
 /// `InvalidData` when the file is not UTF-8.
 pub async fn read_to_string(path: impl AsRef<Path>) -> io::Result<String> {
-    let bytes = read(path).await?;
-    String::from_utf8(bytes).map_err(|error| io::Error::new(io::ErrorKind::InvalidData, error))
+    let path = path.as_ref().to_path_buf();
+    LocalFuture::new(async move { asyncsim::fs::read_to_string(path).await }).await
 }
 
 /// Creates or replaces the file with `contents`.
@@ -85,24 +91,60 @@ pub async fn create_dir_all(path: impl AsRef<Path>) -> io::Result<()> {
 /// missing.
 pub async fn create_dir(path: impl AsRef<Path>) -> io::Result<()> {
     let path = path.as_ref().to_path_buf();
-    if try_exists(&path).await? {
-        return Err(io::Error::new(
-            io::ErrorKind::AlreadyExists,
-            format!("{} already exists", path.display()),
-        ));
+    LocalFuture::new(async move { asyncsim::fs::create_dir(path).await }).await
+}
+
+/// Removes an empty directory.
+///
+/// # Errors
+///
+/// `DirectoryNotEmpty`, `NotFound`, `NotADirectory` (a file).
+pub async fn remove_dir(path: impl AsRef<Path>) -> io::Result<()> {
+    let path = path.as_ref().to_path_buf();
+    LocalFuture::new(async move { asyncsim::fs::remove_dir(path).await }).await
+}
+
+/// Removes a directory and everything in it (a crash before the parent's
+/// `sync_dir` may keep any prefix of the removals).
+pub async fn remove_dir_all(path: impl AsRef<Path>) -> io::Result<()> {
+    let path = path.as_ref().to_path_buf();
+    LocalFuture::new(async move { asyncsim::fs::remove_dir_all(path).await }).await
+}
+
+/// Creates directories: one, or with its missing parents
+/// ([`DirBuilder::recursive`]).
+#[derive(Clone, Debug, Default)]
+pub struct DirBuilder {
+    recursive: bool,
+}
+
+impl DirBuilder {
+    /// Not recursive.
+    pub fn new() -> DirBuilder {
+        DirBuilder::default()
     }
-    if let Some(parent) = path
-        .parent()
-        .filter(|parent| !parent.as_os_str().is_empty())
-    {
-        if !metadata(parent).await?.is_dir() {
-            return Err(io::Error::new(
-                io::ErrorKind::NotFound,
-                format!("{} is not a directory", parent.display()),
-            ));
+
+    /// Create the missing parents too (and accept a directory already
+    /// there).
+    pub fn recursive(&mut self, recursive: bool) -> &mut DirBuilder {
+        self.recursive = recursive;
+        self
+    }
+
+    /// Accepted, and not kept: the simulated disk has no permissions.
+    pub fn mode(&mut self, _mode: u32) -> &mut DirBuilder {
+        self
+    }
+
+    /// Creates `path` ([`create_dir_all`] when recursive, else
+    /// [`create_dir`]).
+    pub async fn create(&self, path: impl AsRef<Path>) -> io::Result<()> {
+        if self.recursive {
+            create_dir_all(path).await
+        } else {
+            create_dir(path).await
         }
     }
-    create_dir_all(path).await
 }
 
 /// A file's or directory's metadata.
@@ -111,21 +153,88 @@ pub async fn metadata(path: impl AsRef<Path>) -> io::Result<Metadata> {
     LocalFuture::new(async move { asyncsim::fs::metadata(path).await }).await
 }
 
-/// True when something is at `path`.
+/// `metadata`: the simulated disk has no links to not follow.
+pub async fn symlink_metadata(path: impl AsRef<Path>) -> io::Result<Metadata> {
+    metadata(path).await
+}
+
+/// `Ok(true)` when something is at `path`, `Ok(false)` when nothing is.
 pub async fn try_exists(path: impl AsRef<Path>) -> io::Result<bool> {
-    match metadata(path).await {
-        Ok(_) => Ok(true),
-        Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(false),
-        Err(error) => Err(error),
-    }
+    let path = path.as_ref().to_path_buf();
+    LocalFuture::new(async move { asyncsim::fs::try_exists(path).await }).await
 }
 
 /// Copies a file's contents; the number of bytes.
 pub async fn copy(from: impl AsRef<Path>, to: impl AsRef<Path>) -> io::Result<u64> {
-    let contents = read(from).await?;
-    let length = contents.len() as u64;
-    write(to, contents).await?;
-    Ok(length)
+    let (from, to) = (from.as_ref().to_path_buf(), to.as_ref().to_path_buf());
+    LocalFuture::new(async move { asyncsim::fs::copy(from, to).await }).await
+}
+
+/// The absolute path without `.` or `..` (relative paths start at `/`),
+/// `NotFound` when nothing is there.
+pub async fn canonicalize(path: impl AsRef<Path>) -> io::Result<PathBuf> {
+    let path = path.as_ref().to_path_buf();
+    LocalFuture::new(async move { asyncsim::fs::canonicalize(path).await }).await
+}
+
+/// What Linux gives for a path that is not a symbolic link, as none is on
+/// the simulated disk: `InvalidInput`, or `NotFound` when nothing is there.
+pub async fn read_link(path: impl AsRef<Path>) -> io::Result<PathBuf> {
+    metadata(path).await?;
+    Err(io::Error::from_raw_os_error(22))
+}
+
+fn refused(what: &str, instead: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::Unsupported,
+        format!(
+            "tokio::fs::{what} cannot be simulated: {instead}, or keep this call out of the \
+             simulated test (behind a trait whose simulated implementation does without it)"
+        ),
+    )
+}
+
+/// Refused: the simulated disk has no permissions (every file can be read
+/// and written), so a mode set here could not be honoured.
+///
+/// # Errors
+///
+/// Always `Unsupported`, naming the alternative.
+pub async fn set_permissions(
+    _path: impl AsRef<Path>,
+    _permissions: std::fs::Permissions,
+) -> io::Result<()> {
+    Err(refused(
+        "set_permissions",
+        "the simulated disk has no permissions (every file can be read and written); \
+         ignore this call's Unsupported error where permissions do not matter to the test",
+    ))
+}
+
+/// Refused: the simulated disk gives each file one name.
+///
+/// # Errors
+///
+/// Always `Unsupported`, naming the alternative.
+pub async fn hard_link(_original: impl AsRef<Path>, _link: impl AsRef<Path>) -> io::Result<()> {
+    Err(refused(
+        "hard_link",
+        "the simulated disk gives each file one name; use tokio::fs::copy for a second \
+         file with the same bytes, or tokio::fs::rename to move it",
+    ))
+}
+
+/// Refused: the simulated disk has no symbolic links.
+///
+/// # Errors
+///
+/// Always `Unsupported`, naming the alternative.
+pub async fn symlink(_original: impl AsRef<Path>, _link: impl AsRef<Path>) -> io::Result<()> {
+    Err(refused(
+        "symlink",
+        "the simulated disk has no symbolic links; use the target's own path (or \
+         tokio::fs::copy, or tokio::fs::rename)",
+    ))
 }
 
 /// Makes the directory's entries (creations, renames, removals) durable.
@@ -237,6 +346,11 @@ impl OpenOptions {
     /// Create the file; fail if it exists.
     pub fn create_new(&mut self, create_new: bool) -> &mut OpenOptions {
         self.create_new = create_new;
+        self
+    }
+
+    /// Accepted, and not kept: the simulated disk has no permissions.
+    pub fn mode(&mut self, _mode: u32) -> &mut OpenOptions {
         self
     }
 
