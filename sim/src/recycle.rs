@@ -23,6 +23,7 @@ const MAX_BYTES: usize = 4 << 20;
 pub(crate) type Spares<T> = RefCell<Vec<Vec<T>>>;
 
 /// Keeps `buffer`'s capacity for the next [`take`] (cleared first).
+#[inline]
 pub(crate) fn give<T>(spares: &'static LocalKey<Spares<T>>, mut buffer: Vec<T>) {
     let bytes = buffer.capacity() * std::mem::size_of::<T>();
     if bytes == 0 || bytes > MAX_BYTES {
@@ -41,6 +42,7 @@ pub(crate) fn give<T>(spares: &'static LocalKey<Spares<T>>, mut buffer: Vec<T>) 
 }
 
 /// An empty buffer with room for `capacity`: a spare if there is one.
+#[inline]
 pub(crate) fn take<T>(spares: &'static LocalKey<Spares<T>>, capacity: usize) -> Vec<T> {
     let spare = spares
         .try_with(|spares| {
