@@ -21,11 +21,12 @@
 //!   future, pinned inside the task's allocation and polled there (one
 //!   allocation per task), through the one owner the engine holds;
 //! - [`TaskRc`] (`task_rc.rs`): that allocation, counted like an `Rc` (no
-//!   weak counts), its pointer the value's own address, its memory from the
-//!   thread's cache of freed blocks, not `malloc` (BENCHMARKS.md, "Fifth
-//!   engine pass": 5–7 % of a small run);
+//!   weak counts), its pointer the value's own address (against
+//!   `std::rc::Rc`, 5 % of the bench's `check` row and 7 % of a 10×10 run,
+//!   measured for #15's finding 8);
 //! - `chacha`: the AVX2 batch of ChaCha8 blocks (called only after
-//!   `is_x86_feature_detected!("avx2")`).
+//!   `is_x86_feature_detected!("avx2")`; 5 % of the `check` row, measured
+//!   for the same finding).
 //!
 //! Every function this module exports is safe: what callers must uphold is
 //! carried by types (a task has one owner, polled through `&mut`; the core
