@@ -33,6 +33,10 @@ enum Op {
     Canonicalize(&'static str),
     /// read, write, append, create, create_new, truncate.
     Open(&'static str, [bool; 6]),
+    /// `File::open`, then read it all.
+    ReadOpened(&'static str),
+    /// `File::open`, then `sync_all` (a directory's sync on Linux).
+    SyncOpened(&'static str),
 }
 
 /// What a step gave: a value in words, or the error's kind.
@@ -126,6 +130,11 @@ fn script() -> Vec<Op> {
         Open("full/x", W_CREATE_NEW),
         Open("full/new", R),
         Open("bin/x", R),
+        Open("full", R),
+        ReadOpened("full"),
+        ReadOpened("full/x"),
+        SyncOpened("full"),
+        SyncOpened("full/x"),
     ]
 }
 
@@ -169,6 +178,11 @@ fn on_linux(root: &Path) -> Vec<Outcome> {
                     .open(at(p))
                     .map(drop),
             ),
+            Op::ReadOpened(p) => words(std::fs::File::open(at(p)).and_then(|mut file| {
+                let mut bytes = Vec::new();
+                std::io::Read::read_to_end(&mut file, &mut bytes).map(|_| bytes)
+            })),
+            Op::SyncOpened(p) => words(std::fs::File::open(at(p)).and_then(|file| file.sync_all())),
         })
         .collect()
 }
@@ -210,6 +224,18 @@ async fn simulated() -> Vec<Outcome> {
                     .await
                     .map(drop),
             ),
+            Op::ReadOpened(p) => words(
+                async {
+                    let mut file = fs::File::open(at(p)).await?;
+                    let mut bytes = Vec::new();
+                    futures::AsyncReadExt::read_to_end(&mut file, &mut bytes).await?;
+                    Ok(bytes)
+                }
+                .await,
+            ),
+            Op::SyncOpened(p) => {
+                words(async { fs::File::open(at(p)).await?.sync_all().await }.await)
+            }
         });
     }
     outcomes
@@ -430,29 +456,46 @@ const TREE: &[&str] = &["/t", "/t/a", "/t/a/x", "/t/b"];
 
 #[test]
 fn a_removed_directory_comes_back_in_some_crash_before_its_parent_is_synced_and_never_after() {
-    let body = |sync: bool| {
+    // `sync`: 0 none, 1 `sync_dir`, 2 `sync_all` of the directory opened
+    // as a `File` (Linux's way), 3 its `sync_data`.
+    let body = |sync: u8| {
         move || {
             crash_then_look(
                 durable_tree(),
                 async move {
                     fs::remove_dir("/t/b").await.unwrap();
-                    if sync {
-                        fs::sync_dir("/t").await.unwrap();
+                    match sync {
+                        1 => fs::sync_dir("/t").await.unwrap(),
+                        2 => fs::File::open("/t")
+                            .await
+                            .unwrap()
+                            .sync_all()
+                            .await
+                            .unwrap(),
+                        3 => fs::File::open("/t")
+                            .await
+                            .unwrap()
+                            .sync_data()
+                            .await
+                            .unwrap(),
+                        _ => {}
                     }
                 },
                 TREE,
             )
         }
     };
-    let before = seen(asyncsim::outcomes(Explore::new().runs(200), body(false)));
+    let before = seen(asyncsim::outcomes(Explore::new().runs(200), body(0)));
     assert!(before.contains(&vec![true, true, true, true]), "{before:?}");
     assert!(
         before.contains(&vec![true, true, true, false]),
         "{before:?}"
     );
     assert_eq!(before.len(), 2, "{before:?}");
-    let after = seen(asyncsim::outcomes(Explore::new().runs(200), body(true)));
-    assert_eq!(after, [vec![true, true, true, false]]);
+    for sync in 1..=3 {
+        let after = seen(asyncsim::outcomes(Explore::new().runs(200), body(sync)));
+        assert_eq!(after, [vec![true, true, true, false]], "sync {sync}");
+    }
 }
 
 #[test]

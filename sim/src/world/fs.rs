@@ -29,7 +29,8 @@
 //! `canonicalize`, `read_dir`, `OpenOptions`, `File`), with its error kinds
 //! as Linux gives them (a test runs one script on both and compares), plus
 //! [`sync_dir`]. The disk has no links and no permissions; a directory
-//! cannot be opened as a `File`.
+//! opened (read-only) as a `File` is there for its `sync_all`, Linux's way
+//! to sync a directory.
 //!
 //! Each operation takes a drawn virtual time (reads and writes through an
 //! open [`File`] hit the page cache and take none) and, while faults are on,
@@ -492,11 +493,13 @@ impl Disk {
         }
     }
 
-    /// The file `path` opened with `options` (already validated).
-    fn open_inode(&mut self, path: &Path, options: &OpenOptions) -> io::Result<usize> {
+    /// What `path` opened with `options` (already validated) is: a file, or
+    /// a directory opened read-only (for its sync, as on Linux).
+    fn open_inode(&mut self, path: &Path, options: &OpenOptions) -> io::Result<Entry> {
         let writable = options.write || options.append;
         match self.resolve(path) {
             Ok(Entry::Dir(_)) if options.create_new => Err(os_error(EEXIST)),
+            Ok(Entry::Dir(dir)) if !writable => Ok(Entry::Dir(dir)),
             Ok(Entry::Dir(_)) => Err(os_error(EISDIR)),
             Ok(Entry::File(_)) if options.create_new => Err(os_error(EEXIST)),
             Ok(Entry::File(inode)) => {
@@ -505,7 +508,7 @@ impl Disk {
                     data.current.clear();
                     data.pending.push(WriteOp::SetLen(0));
                 }
-                Ok(inode)
+                Ok(Entry::File(inode))
             }
             Err(error)
                 if error.raw_os_error() == Some(ENOENT)
@@ -517,7 +520,7 @@ impl Disk {
                 let inode = self.inodes.len();
                 self.inodes.push(Inode::default());
                 self.create(dir, name, Entry::File(inode));
-                Ok(inode)
+                Ok(Entry::File(inode))
             }
             Err(error) => Err(error),
         }
@@ -671,10 +674,13 @@ pub async fn copy(from: impl AsRef<Path>, to: impl AsRef<Path>) -> io::Result<u6
                 "the source path is neither a regular file nor a symlink to a regular file",
             ));
         };
-        let target = disk.open_inode(
+        let Entry::File(target) = disk.open_inode(
             &to,
             OpenOptions::new().write(true).create(true).truncate(true),
-        )?;
+        )?
+        else {
+            unreachable!("a directory is never opened for writing");
+        };
         (source, target)
     };
     fail_maybe(&world_rc, node, what)?;
@@ -1043,21 +1049,28 @@ impl OpenOptions {
     /// # Errors
     ///
     /// As std on Linux: `NotFound`, `AlreadyExists` (`create_new`),
-    /// `IsADirectory` (a directory cannot be opened as a file here),
-    /// `NotADirectory`, `InvalidInput` (flags std refuses).
+    /// `IsADirectory` (a directory opened for writing), `NotADirectory`,
+    /// `InvalidInput` (flags std refuses). A directory opened read-only is a
+    /// handle whose `sync_all`/`sync_data` is [`sync_dir`] (Linux's way to
+    /// sync a directory); reading it is `IsADirectory`.
     pub async fn open(&self, path: impl AsRef<Path>) -> io::Result<File> {
         self.check()?;
         let (world_rc, node, path) =
             begin("asyncsim::fs::OpenOptions::open", path.as_ref()).await?;
-        let inode = world_rc.borrow_mut().nodes[node]
+        let opened = world_rc.borrow_mut().nodes[node]
             .disk
             .open_inode(&path, self)?;
+        let (inode, dir) = match opened {
+            Entry::File(inode) => (inode, None),
+            Entry::Dir(dir) => (usize::MAX, Some(dir)),
+        };
         let incarnation = world_rc.borrow().nodes[node].incarnation;
         Ok(File {
             world: world_rc,
             node,
             incarnation,
             inode,
+            dir,
             position: 0,
             read: self.read,
             write: self.write || self.append,
@@ -1083,7 +1096,10 @@ pub struct File {
     world: WorldRc,
     node: usize,
     incarnation: NodeId,
+    /// The file's inode (`usize::MAX` for a directory).
     inode: usize,
+    /// The directory opened, for a directory's handle.
+    dir: Option<DirId>,
     position: u64,
     read: bool,
     write: bool,
@@ -1129,6 +1145,7 @@ impl File {
             node: self.node,
             incarnation: self.incarnation,
             inode: self.inode,
+            dir: self.dir,
             position: self.position,
             read: self.read,
             write: self.write,
@@ -1136,25 +1153,35 @@ impl File {
         })
     }
 
-    /// Makes the file's bytes and its directory entry durable.
+    /// Makes the file's bytes and its directory entry durable; for a
+    /// directory, what [`sync_dir`] makes durable.
     pub async fn sync_all(&self) -> io::Result<()> {
         self.check(&self.world.borrow())?;
         operation(&self.world, self.node, "asyncsim::fs::File::sync_all").await?;
         let mut world = self.world.borrow_mut();
         self.check(&world)?;
         let disk = &mut world.nodes[self.node].disk;
+        if let Some(dir) = self.dir {
+            disk.sync_dir(dir);
+            return Ok(());
+        }
         disk.sync_inode_data(self.inode);
         disk.sync_inode_entry(self.inode);
         Ok(())
     }
 
-    /// Makes the file's bytes durable.
+    /// Makes the file's bytes durable; for a directory, what [`sync_dir`]
+    /// makes durable (a directory's entries are its data).
     pub async fn sync_data(&self) -> io::Result<()> {
         self.check(&self.world.borrow())?;
         operation(&self.world, self.node, "asyncsim::fs::File::sync_data").await?;
         let mut world = self.world.borrow_mut();
         self.check(&world)?;
-        world.nodes[self.node].disk.sync_inode_data(self.inode);
+        let disk = &mut world.nodes[self.node].disk;
+        match self.dir {
+            Some(dir) => disk.sync_dir(dir),
+            None => disk.sync_inode_data(self.inode),
+        }
         Ok(())
     }
 
@@ -1177,6 +1204,12 @@ impl File {
     pub async fn metadata(&self) -> io::Result<Metadata> {
         let world = self.world.borrow();
         self.check(&world)?;
+        if self.dir.is_some() {
+            return Ok(Metadata {
+                len: 0,
+                is_dir: true,
+            });
+        }
         Ok(Metadata {
             len: world.nodes[self.node].disk.inodes[self.inode].current.len() as u64,
             is_dir: false,
@@ -1216,6 +1249,9 @@ impl futures_io::AsyncRead for File {
         if !self.read {
             return Poll::Ready(Err(os_error(EBADF)));
         }
+        if self.dir.is_some() {
+            return Poll::Ready(Err(os_error(EISDIR)));
+        }
         let data = &world.nodes[self.node].disk.inodes[self.inode].current;
         let start = (self.position as usize).min(data.len());
         let count = (data.len() - start).min(buf.len());
@@ -1253,7 +1289,10 @@ impl futures_io::AsyncSeek for File {
         let len = {
             let world = self.world.borrow();
             self.check(&world)?;
-            world.nodes[self.node].disk.inodes[self.inode].current.len() as i128
+            match self.dir {
+                Some(_) => 0,
+                None => world.nodes[self.node].disk.inodes[self.inode].current.len() as i128,
+            }
         };
         let target = match position {
             SeekFrom::Start(offset) => offset as i128,
@@ -1273,7 +1312,10 @@ impl futures_io::AsyncSeek for File {
 
 impl std::fmt::Debug for File {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "File(node {}, inode {})", self.node, self.inode)
+        match self.dir {
+            Some(dir) => write!(f, "File(node {}, directory #{dir})", self.node),
+            None => write!(f, "File(node {}, inode {})", self.node, self.inode),
+        }
     }
 }
 
