@@ -7,7 +7,6 @@ use super::*;
 use crate::clock::TimerAction;
 use crate::failure::{Failure, FailureKind};
 
-use crate::task::JoinError;
 use crate::trace::{EventKind, TaskId};
 
 /// Work the loop does at the next step boundary, between two polls and

@@ -13,7 +13,6 @@ use crate::clock::TimerAction;
 use crate::pool::{JobWork, PoolJob};
 use crate::raw;
 use crate::tape::DrawLabel;
-use crate::task::{JoinError, JoinHandle, JoinSlot, JoinSlotAny, JoinSlotRef};
 use crate::trace::{EventKind, ResourceKind, TaskId, WaitOn};
 
 /// Runs `f` with the current core, or panics with a message naming `what`.

@@ -60,6 +60,7 @@ mod boundary;
 mod failure;
 mod handle;
 mod jobs;
+mod join;
 mod panic;
 mod resources;
 mod run;
@@ -70,6 +71,8 @@ mod wakers;
 
 use boundary::*;
 pub(crate) use handle::*;
+pub use join::{JoinError, JoinHandle};
+use join::{JoinSlot, JoinSlotAny, JoinSlotRef};
 use panic::*;
 pub(crate) use resources::HolderCell;
 use resources::*;

@@ -7,7 +7,6 @@ use std::sync::Once;
 
 use super::*;
 use crate::raw::{self};
-use crate::task::{JoinError, JoinSlotAny};
 
 thread_local! {
     /// The message and location of the last panic inside a run, captured by

@@ -7,8 +7,6 @@ use std::sync::OnceLock;
 
 use super::*;
 use crate::raw::TaskOwner;
-use crate::task::JoinError;
-use crate::task::JoinSlotAny;
 use crate::trace::{EventKind, TaskId, TaskInfo, WaitOn};
 
 /// The engine's hold on a task (`raw::TaskOwner`), its slot seen as a

@@ -7,7 +7,6 @@ use std::task::{Context, Poll};
 use super::*;
 use crate::clock::TimerAction;
 use crate::tape::DrawLabel;
-use crate::task::JoinError;
 use crate::trace::{Event, EventKind, TaskId, WaitOn, Warning};
 
 /// The task to poll next. A spawned task's owner waits in
