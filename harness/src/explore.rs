@@ -446,6 +446,13 @@ impl Explore {
     }
 
     /// Report progress on stderr during long explorations (default on).
+    ///
+    /// A progress line never splits a line of the program's own output:
+    /// lines are written when stderr is a terminal or a different file from
+    /// stdout, each as one write, and never when stderr is the same file or
+    /// pipe as stdout (`> log 2>&1`), where a table row or a test's `test
+    /// name ... ` still waiting for its end would be split for good. (Then
+    /// the summary line each check prints at its end says what ran.)
     pub fn progress(mut self, progress: bool) -> Explore {
         self.progress = progress;
         self
