@@ -24,6 +24,10 @@ pub(crate) struct Clock {
     pub(crate) timers: BTreeMap<TimerKey, TimerAction>,
     /// The last sequence number handed out.
     pub(crate) sequence: u64,
+    /// Empty lists kept for firing timers in groups (no allocation a
+    /// group): between firings they hold nothing.
+    pub(crate) spare_group: Vec<(TimerKey, TimerAction)>,
+    pub(crate) spare_due: Vec<(u64, TimerAction)>,
 }
 
 impl Clock {
@@ -72,19 +76,24 @@ impl Clock {
         self.timers.pop_first().map(|(key, action)| (key.0, action))
     }
 
-    /// The keys of the timers sharing the earliest deadline, if it has come
-    /// (the kernel fires them in a drawn order: asyncio's heap gives equal
-    /// deadlines no order).
-    pub(crate) fn due_group(&self) -> Option<Vec<TimerKey>> {
-        let deadline = self
+    /// Moves the timers sharing the earliest deadline, if it has come, into
+    /// `group` (empty), in key order; false when none is due. (The kernel
+    /// fires them in a drawn order: asyncio's heap gives equal deadlines no
+    /// order.)
+    pub(crate) fn take_due_group(&mut self, group: &mut Vec<(TimerKey, TimerAction)>) -> bool {
+        let Some(deadline) = self
             .next_deadline()
-            .filter(|deadline| *deadline <= self.now_ns)?;
-        Some(
-            self.timers
-                .range((deadline, 0)..=(deadline, u64::MAX))
-                .map(|(key, _)| *key)
-                .collect(),
-        )
+            .filter(|deadline| *deadline <= self.now_ns)
+        else {
+            return false;
+        };
+        while let Some(entry) = self.timers.first_entry() {
+            if entry.key().0 != deadline {
+                break;
+            }
+            group.push(entry.remove_entry());
+        }
+        true
     }
 }
 
