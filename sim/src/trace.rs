@@ -873,14 +873,36 @@ fn kind_code(kind: &EventKind) -> (u64, u64) {
 /// Formats virtual nanoseconds as seconds with trailing zeros trimmed:
 /// `0s`, `1s`, `1.5s`, `0.000001s`. Stable, for snapshots.
 pub fn format_ns(ns: u64) -> String {
-    let seconds = ns / 1_000_000_000;
-    let fraction = ns % 1_000_000_000;
-    if fraction == 0 {
-        format!("{seconds}s")
-    } else {
-        let digits = format!("{fraction:09}");
-        format!("{seconds}.{}s", digits.trim_end_matches('0'))
+    // By hand: the world words its events with it as they happen.
+    let mut digits = [0u8; 32];
+    let mut start = 20;
+    let mut seconds = ns / 1_000_000_000;
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (seconds % 10) as u8;
+        seconds /= 10;
+        if seconds == 0 {
+            break;
+        }
     }
+    let mut end = 20;
+    let mut fraction = ns % 1_000_000_000;
+    if fraction != 0 {
+        digits[20] = b'.';
+        for place in (21..30).rev() {
+            digits[place] = b'0' + (fraction % 10) as u8;
+            fraction /= 10;
+        }
+        end = 30;
+        while digits[end - 1] == b'0' {
+            end -= 1;
+        }
+    }
+    digits[end] = b's';
+    digits[start..=end]
+        .iter()
+        .map(|&byte| char::from(byte))
+        .collect()
 }
 
 impl fmt::Display for Trace {

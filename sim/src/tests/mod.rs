@@ -2,4 +2,5 @@
 //! reach yet (nodes: the world's `node::Builder` builds on these).
 
 mod crash;
+mod labels;
 mod timers;
