@@ -19,7 +19,7 @@
 //! | virtual time | [`now_ns`], [`register_timer`], [`register_timer_for`], [`update_timer`], [`cancel_timer`] |
 //! | the pool and blocking | [`spawn_blocking_job`], [`blocking_sleep`], [`slow_polls_so_far`] |
 //! | draws | [`draw`], [`draw_weighted`] |
-//! | the trace | [`record`], [`mark`], [`marks_so_far`] |
+//! | the trace | [`record`], [`mark`], [`marks_so_far`], [`intern_label`], [`add_label`] |
 //! | sync primitives | [`register_resource`], [`share_resource_holder`], [`HolderCell`] |
 //! | nodes | [`NodeId`], [`current_node`], [`new_node`], [`spawn_on`], [`crash_node`] |
 //! | between steps | [`at_step_boundary`] |
@@ -32,11 +32,11 @@
 //! but a pick" covers failures and boundary work alike.
 
 pub(crate) use crate::kernel::{
-    abort_task, blocking_sleep, cancel_timer, crash_node, current_node, current_run_and_task,
-    current_run_id, current_task, draw, draw_described, mark, marks_so_far, new_node, now_ns,
-    register_resource, register_timer, register_timer_for, set_waiting_on, share_resource_holder,
-    slow_polls_so_far, spawn_blocking_job, spawn_on, spawn_task, task_name, update_timer,
-    with_config, HolderCell, NodeId,
+    abort_task, add_label, blocking_sleep, cancel_timer, crash_node, current_node,
+    current_run_and_task, current_run_id, current_task, draw, draw_described, mark, marks_so_far,
+    new_node, now_ns, register_resource, register_timer, register_timer_for, set_waiting_on,
+    share_resource_holder, slow_polls_so_far, spawn_blocking_job, spawn_on, spawn_task, task_name,
+    update_timer, with_config, HolderCell, NodeId,
 };
 // Part of the handle the world asked for and does not call yet.
 #[allow(unused_imports)]

@@ -410,6 +410,19 @@ pub(crate) fn intern_label(label: &str) -> u32 {
     })
 }
 
+/// Adds `label` to the run's label table as a new entry, without looking
+/// for an equal one (no hashing, no copy): for a text that names a thing
+/// made once, like `TcpStream#3 (…)`. (A mark of the same text would get an
+/// id of its own.)
+pub(crate) fn add_label(label: String) -> u32 {
+    with_core("asyncsim::trace", |core| {
+        let mut state = core.state.borrow_mut();
+        let id = state.trace.labels.len() as u32;
+        state.trace.labels.push(label);
+        id
+    })
+}
+
 /// The node of the running task (or of the pool job whose closure runs);
 /// the main node outside tasks and outside runs.
 #[allow(dead_code)] // for the world (`sim/src/world`)

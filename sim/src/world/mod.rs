@@ -232,6 +232,24 @@ pub(crate) fn world_of_run(run_id: u64) -> Option<WorldRc> {
     WORLD.with(|slot| slot.borrow().clone())
 }
 
+/// Appends `value` in decimal (for labels made on a hot path, where
+/// `format!` costs several times as much).
+pub(crate) fn push_decimal(text: &mut String, mut value: u64) {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (value % 10) as u8;
+        value /= 10;
+        if value == 0 {
+            break;
+        }
+    }
+    for &digit in &digits[start..] {
+        text.push(char::from(digit));
+    }
+}
+
 /// Checks that a handle made in run `run_id` is used in that run.
 pub(crate) fn same_run(run_id: u64) -> bool {
     cx::current_run_id() == Some(run_id)

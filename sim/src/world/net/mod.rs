@@ -289,8 +289,11 @@ impl fmt::Display for Address {
 
 impl ToAddress for str {
     fn to_address(&self) -> io::Result<Address> {
-        if let Ok(addr) = self.parse::<SocketAddr>() {
-            return Ok(Address::Ip(addr));
+        // `10.0.0.2:80` or `[::1]:80` (a host name starts with neither).
+        if self.starts_with(|c: char| c.is_ascii_digit() || c == '[') {
+            if let Ok(addr) = self.parse::<SocketAddr>() {
+                return Ok(Address::Ip(addr));
+            }
         }
         let Some((host, port)) = self.rsplit_once(':') else {
             return Err(io::Error::new(
@@ -352,10 +355,21 @@ impl ToAddress for (Ipv4Addr, u16) {
 
 impl ToAddress for (&str, u16) {
     fn to_address(&self) -> io::Result<Address> {
-        match self.0.parse::<IpAddr>() {
-            Ok(ip) => Ok(Address::Ip(SocketAddr::new(ip, self.1))),
-            Err(_) => Ok(Address::Host(self.0.to_string(), self.1)),
+        match parse_ip(self.0) {
+            Some(ip) => Ok(Address::Ip(SocketAddr::new(ip, self.1))),
+            None => Ok(Address::Host(self.0.to_string(), self.1)),
         }
+    }
+}
+
+/// `host` as an IP address, if it is one. (Most hosts are node names: one
+/// look at the text tells, before parsing: an IPv4 address starts with a
+/// digit, an IPv6 one has a `:`.)
+fn parse_ip(host: &str) -> Option<IpAddr> {
+    if host.starts_with(|c: char| c.is_ascii_digit()) || host.contains(':') {
+        host.parse().ok()
+    } else {
+        None
     }
 }
 
@@ -379,7 +393,7 @@ impl World {
                 if host == "localhost" {
                     return Ok((from, *port));
                 }
-                if let Ok(ip) = host.parse::<IpAddr>() {
+                if let Some(ip) = parse_ip(host) {
                     return self.resolve(&Address::Ip(SocketAddr::new(ip, *port)), from);
                 }
                 match self.node_by_name(host) {
@@ -568,10 +582,16 @@ impl Parked {
     /// error): it is woken then, by a timer set for it (or now, if `at_ns`
     /// has come). Nothing when no task waits.
     pub(crate) fn due_at(&mut self, at_ns: u64) {
+        if self.waiting {
+            self.due_at_from(at_ns, cx::now_ns("asyncsim::net"));
+        }
+    }
+
+    /// [`Parked::due_at`] when the caller knows the time (`now`).
+    pub(crate) fn due_at_from(&mut self, at_ns: u64, now: u64) {
         if !self.waiting {
             return;
         }
-        let now = cx::now_ns("asyncsim::net");
         if at_ns <= now {
             if let Some(waker) = &self.waker {
                 waker.wake_by_ref();

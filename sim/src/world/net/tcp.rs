@@ -18,6 +18,7 @@ use std::task::{Context, Poll};
 use super::{Parked, Protocol, ToAddress};
 use crate::cx::NodeId;
 use crate::trace::{EventKind, FaultOp, NetOp, SocketWait, WaitOn};
+use crate::world::push_decimal;
 use crate::world::{cx, same_run, world, World, WorldRc};
 
 /// A listener's state.
@@ -85,15 +86,25 @@ impl World {
         if let Some(label) = c.labels[side] {
             return label;
         }
-        let text = format!(
-            "TcpStream#{} ({}:{} -> {}:{})",
-            c.names[side],
-            self.nodes[c.nodes[side] as usize].name,
-            c.addrs[side].port(),
-            self.nodes[c.nodes[1 - side] as usize].name,
-            c.addrs[1 - side].port()
+        // Made once a stream end, so by hand (`format!` costs several
+        // times this), and added as new: `TcpStream#n` is unique.
+        let (local, peer) = (
+            &self.nodes[c.nodes[side] as usize].name,
+            &self.nodes[c.nodes[1 - side] as usize].name,
         );
-        let label = cx::intern_label(&text);
+        let mut text = String::with_capacity(40 + local.len() + peer.len());
+        text.push_str("TcpStream#");
+        push_decimal(&mut text, u64::from(c.names[side]));
+        text.push_str(" (");
+        text.push_str(local);
+        text.push(':');
+        push_decimal(&mut text, u64::from(c.addrs[side].port()));
+        text.push_str(" -> ");
+        text.push_str(peer);
+        text.push(':');
+        push_decimal(&mut text, u64::from(c.addrs[1 - side].port()));
+        text.push(')');
+        let label = cx::add_label(text);
         self.net.connections[connection].labels[side] = Some(label);
         label
     }
@@ -209,7 +220,7 @@ fn deliver(world: &mut World, connection: usize, side: usize, data: Option<&[u8]
         }
         None => pipe.fin_ns = Some(arrival_ns),
     }
-    pipe.reader.due_at(arrival_ns);
+    pipe.reader.due_at_from(arrival_ns, now);
 }
 
 /// After a link opened: held segments whose link is no longer cut leave
@@ -573,7 +584,7 @@ impl TcpStream {
                             .position(|(ready, _)| *ready > syn_ns)
                             .unwrap_or(state.backlog.len());
                         state.backlog.insert(position, (syn_ns, connection));
-                        state.acceptor.due_at(syn_ns);
+                        state.acceptor.due_at_from(syn_ns, now);
                         Plan::Connected(
                             synack_ns,
                             TcpStream {

@@ -2,7 +2,7 @@
 //! reorder), a weighted loss and duplication draw, and a receive buffer that
 //! drops what does not fit.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::future::poll_fn;
 use std::io;
 use std::net::SocketAddr;
@@ -27,7 +27,9 @@ pub(crate) struct UdpState {
     incarnation: NodeId,
     port: u16,
     /// Datagrams on their way, by (arrival, send sequence).
-    in_flight: BTreeMap<(u64, u64), Datagram>,
+    /// (A few at a time: a list kept sorted costs no allocation a
+    /// datagram, where a map makes and frees a node for one.)
+    in_flight: VecDeque<((u64, u64), Datagram)>,
     /// Arrived, not yet read.
     buffer: VecDeque<Datagram>,
     capacity: usize,
@@ -38,19 +40,35 @@ pub(crate) struct UdpState {
     open: bool,
     /// The interned trace label, made when first needed.
     label: Option<u32>,
+    /// Buffers of datagrams read, kept for the next ones sent here.
+    spare: Vec<Vec<u8>>,
 }
 
+/// Buffers a socket keeps for datagrams to come (a receive pops one, a send
+/// to it reuses it).
+const SPARE_BUFFERS: usize = 8;
+
 impl UdpState {
+    /// Keeps a read datagram's buffer for the next one sent here.
+    fn recycle(&mut self, mut data: Vec<u8>) {
+        if self.spare.len() < SPARE_BUFFERS && data.capacity() <= 64 * 1024 {
+            data.clear();
+            self.spare.push(data);
+        }
+    }
+
     /// Moves what has arrived by `now_ns` into the buffer, in arrival
     /// order, dropping what does not fit. Every access settles first, and
     /// only a receive empties the buffer, so this is exactly what a buffer
     /// filled at each arrival would hold.
     fn settle(&mut self, now_ns: u64) {
-        while let Some(entry) = self.in_flight.first_entry() {
-            if entry.key().0 > now_ns {
+        while let Some((key, _)) = self.in_flight.front() {
+            if key.0 > now_ns {
                 return;
             }
-            let datagram = entry.remove();
+            let Some((_, datagram)) = self.in_flight.pop_front() else {
+                return;
+            };
             if self.buffer.len() < self.capacity {
                 self.buffer.push_back(datagram);
             } else {
@@ -111,7 +129,7 @@ impl UdpSocket {
                 node: node as u32,
                 incarnation,
                 port,
-                in_flight: BTreeMap::new(),
+                in_flight: VecDeque::new(),
                 buffer: VecDeque::new(),
                 capacity: DEFAULT_RECV_BUFFER,
                 dropped_full: 0,
@@ -119,6 +137,7 @@ impl UdpSocket {
                 connected: None,
                 open: true,
                 label: None,
+                spare: Vec::new(),
             });
             index
         };
@@ -207,16 +226,14 @@ impl UdpSocket {
         let config = world.net.config(from_node, to_node);
         let from = world.socket_addr(from_node as usize, from_port);
         let to = world.socket_addr(to_node as usize, to_port);
-        let names = (
-            world.nodes[from_node as usize].name.clone(),
-            world.nodes[to_node as usize].name.clone(),
-        );
+        // Worded only when a loss or a duplicate is drawn.
+        let nodes = &world.nodes;
         let describe = |what: &str| {
             format!(
                 "{what} a datagram {}:{} -> {}:{}",
-                names.0,
+                nodes[from_node as usize].name,
                 from.port(),
-                names.1,
+                nodes[to_node as usize].name,
                 to.port()
             )
         };
@@ -248,14 +265,14 @@ impl UdpSocket {
             world.net.datagrams_sent += 1;
             let sequence = world.net.datagrams_sent;
             let state = &mut world.net.udp[target];
-            state.in_flight.insert(
-                (arrival_ns, sequence),
-                Datagram {
-                    from,
-                    data: buf.to_vec(),
-                },
-            );
-            state.reader.due_at(arrival_ns);
+            let mut data = state.spare.pop().unwrap_or_default();
+            data.extend_from_slice(buf);
+            let key = (arrival_ns, sequence);
+            let position = state.in_flight.partition_point(|(other, _)| *other < key);
+            state
+                .in_flight
+                .insert(position, (key, Datagram { from, data }));
+            state.reader.due_at_from(arrival_ns, now);
         }
         Ok(buf.len())
     }
@@ -289,11 +306,12 @@ impl UdpSocket {
                     let count = datagram.data.len().min(buf.len());
                     buf[..count].copy_from_slice(&datagram.data[..count]);
                     state.reader.ready();
+                    state.recycle(datagram.data);
                     self.record(world, NetOp::Deliver, count);
                     return Poll::Ready(Ok((count, datagram.from)));
                 }
                 None => {
-                    let next = state.in_flight.keys().next().map(|key| key.0);
+                    let next = state.in_flight.front().map(|(key, _)| key.0);
                     state.reader.park(context.waker(), next);
                     let socket = self.label(world);
                     cx::set_waiting_on(WaitOn::Socket {
