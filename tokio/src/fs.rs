@@ -39,6 +39,8 @@ use tokio::io::{AsyncRead, AsyncSeek, AsyncWrite, ReadBuf};
 
 use crate::registry::{self, LocalFuture};
 
+/// What [`Metadata::file_type`] and [`DirEntry::file_type`] say.
+pub use asyncsim::fs::FileType;
 /// What [`metadata`] reports: the simulated disk's metadata.
 pub use asyncsim::fs::Metadata;
 
@@ -293,6 +295,11 @@ impl DirEntry {
     /// The entry's metadata.
     pub async fn metadata(&self) -> io::Result<Metadata> {
         metadata(&self.path).await
+    }
+
+    /// A file or a directory.
+    pub async fn file_type(&self) -> io::Result<FileType> {
+        Ok(metadata(&self.path).await?.file_type())
     }
 }
 

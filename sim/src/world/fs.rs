@@ -938,6 +938,50 @@ impl Metadata {
     pub fn is_file(&self) -> bool {
         !self.is_dir
     }
+
+    /// False: the disk has no links.
+    pub fn is_symlink(&self) -> bool {
+        false
+    }
+
+    /// A file or a directory.
+    pub fn file_type(&self) -> FileType {
+        FileType {
+            is_dir: self.is_dir,
+        }
+    }
+
+    /// `0o644` for a file, `0o755` for a directory: the disk keeps no
+    /// permissions and checks none, so nothing is read-only.
+    #[cfg(unix)]
+    pub fn permissions(&self) -> std::fs::Permissions {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::Permissions::from_mode(if self.is_dir { 0o755 } else { 0o644 })
+    }
+}
+
+/// What [`Metadata::file_type`] says: a file or a directory (the disk has
+/// no links).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct FileType {
+    is_dir: bool,
+}
+
+impl FileType {
+    /// True for a directory.
+    pub fn is_dir(&self) -> bool {
+        self.is_dir
+    }
+
+    /// True for a file.
+    pub fn is_file(&self) -> bool {
+        !self.is_dir
+    }
+
+    /// False: the disk has no links.
+    pub fn is_symlink(&self) -> bool {
+        false
+    }
 }
 
 /// A file's or directory's metadata.
