@@ -22,18 +22,21 @@ pub(crate) use progress;
 
 mod bugs;
 mod peers;
+mod profile;
 mod rt;
 mod speed;
+mod timing;
 mod world;
 #[cfg(not(madsim))]
 mod world_face;
+mod world_workloads;
 mod zoo;
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use speed::Row;
+use timing::Row;
 use zoo::{Tool, ZooSize, TOOLS};
 
 struct Options {
@@ -481,8 +484,8 @@ fn main() {
         // `SECONDS`, or `Nr` for exactly N runs (for callgrind).
         let limit = args.get(2).map_or("5", String::as_str);
         match limit.strip_suffix('r') {
-            Some(runs) => speed::profile(workload, f64::INFINITY, runs.parse().unwrap_or(1)),
-            None => speed::profile(workload, limit.parse().unwrap_or(5.0), u64::MAX),
+            Some(runs) => profile::profile(workload, f64::INFINITY, runs.parse().unwrap_or(1)),
+            None => profile::profile(workload, limit.parse().unwrap_or(5.0), u64::MAX),
         }
         return;
     }

@@ -11,71 +11,7 @@ use futures::task::LocalSpawnExt;
 
 use crate::bugs;
 use crate::rt::{self, yield_once};
-
-/// One measured (workload, runner) cell.
-#[derive(Clone, Debug)]
-pub struct Row {
-    /// Workload name.
-    pub workload: String,
-    /// Runner name.
-    pub runner: String,
-    /// Runs timed.
-    pub runs: u64,
-    /// Total seconds for those runs.
-    pub seconds: f64,
-    /// Steps per run (asyncsim's poll count for the workload; the same
-    /// figure divides every peer's time).
-    pub steps_per_run: f64,
-}
-
-impl Row {
-    /// Microseconds per run.
-    pub fn us_per_run(&self) -> f64 {
-        self.seconds * 1e6 / self.runs as f64
-    }
-
-    /// Runs per second.
-    pub fn runs_per_sec(&self) -> f64 {
-        self.runs as f64 / self.seconds
-    }
-
-    /// Nanoseconds per step.
-    pub fn ns_per_step(&self) -> f64 {
-        self.seconds * 1e9 / (self.runs as f64 * self.steps_per_run)
-    }
-}
-
-/// Independent timing slices per cell; the fastest is reported (the
-/// machine is shared, and interference only ever adds time: with three
-/// slices a burst of it still decided a cell now and then).
-const SLICES: u32 = 6;
-
-/// One runner under test: runs one timing slice of about the given length
-/// and returns (runs, seconds).
-pub(crate) type Slicer<'a> = Box<dyn FnMut(Duration) -> (u64, f64) + 'a>;
-
-/// A runner that calls `one(run_index)` until the slice is over (after a
-/// short warm-up, done here).
-pub(crate) fn looped<'a>(mut one: impl FnMut(u64) + 'a) -> Slicer<'a> {
-    for index in 0..3 {
-        one(u64::MAX - index);
-    }
-    let mut index = 0;
-    Box::new(move |slice| {
-        let start = Instant::now();
-        let mut runs = 0;
-        loop {
-            one(index);
-            index += 1;
-            runs += 1;
-            // Check the clock every run: a run is at least microseconds.
-            let elapsed = start.elapsed();
-            if elapsed >= slice && runs >= 3 {
-                return (runs, elapsed.as_secs_f64());
-            }
-        }
-    })
-}
+use crate::timing::{looped, race, Row, Slicer, SLICES};
 
 /// A runner for a shuttle body: each slice is one `Runner` with the random
 /// scheduler, sized (by a probe, done here) to take about `budget /
@@ -103,31 +39,6 @@ where
         seed += 1;
         (iterations, run(iterations, seed))
     })
-}
-
-/// Times a workload's runners: they take turns, slice by slice, for
-/// [`SLICES`] rounds, and each keeps its fastest slice. A burst of
-/// interference on the shared machine then slows one slice of each runner
-/// rather than every slice of one.
-pub(crate) fn race(
-    budget: Duration,
-    mut runners: Vec<(&'static str, Slicer<'_>)>,
-) -> Vec<(&'static str, (u64, f64))> {
-    let slice = budget / SLICES;
-    let mut best: Vec<Option<(u64, f64)>> = vec![None; runners.len()];
-    for _ in 0..SLICES {
-        for (index, (_, runner)) in runners.iter_mut().enumerate() {
-            let (runs, seconds) = runner(slice);
-            if best[index].is_none_or(|(r, s)| seconds / (runs as f64) < s / (r as f64)) {
-                best[index] = Some((runs, seconds));
-            }
-        }
-    }
-    runners
-        .iter()
-        .zip(best)
-        .map(|((name, _), timing)| (*name, timing.expect("at least one slice")))
-        .collect()
 }
 
 /// A runner that runs `body` on one reused `Sim` (Random, full trace), a
@@ -176,7 +87,7 @@ impl Measure {
     }
 }
 
-async fn sim_yields(tasks: usize, yields: usize) {
+pub(crate) async fn sim_yields(tasks: usize, yields: usize) {
     let handles: Vec<_> = (0..tasks)
         .map(|_| {
             asyncsim::spawn(async move {
@@ -445,7 +356,7 @@ fn mutex_workload(measure: &mut Measure) {
 
 /// asyncsim's harness `check` over `runs` schedules on `jobs` threads;
 /// returns seconds.
-fn sim_check(runs: u64, jobs: u64) -> f64 {
+pub(crate) fn sim_check(runs: u64, jobs: u64) -> f64 {
     // Random, like shuttle's `check_random` beside it (the harness's
     // default, `Strategy::Mix`, gives half its seeds to PCT).
     let settings = asyncsim::harness::Explore::without_environment()
@@ -615,115 +526,7 @@ pub fn run(budget: Duration, check_runs: u64, only: &[String]) -> Vec<Row> {
     measure.rows
 }
 
-/// Runs only asyncsim's side of one workload for `seconds` (for `perf`).
-pub fn profile(workload: &str, seconds: f64, max_runs: u64) {
-    let start = Instant::now();
-    // `WORKLOAD[-hash][-fifo]`: trace only the hash, or FIFO strategy.
-    let mut config = Config::new().strategy(Strategy::Random);
-    if workload.contains("-hash") {
-        config = config.trace_mode(asyncsim::TraceMode::HashOnly);
-    }
-    if workload.contains("-fifo") {
-        config = config.strategy(Strategy::Fifo);
-    }
-    let workload = workload.split('-').next().unwrap_or(workload);
-    if workload == "harness" {
-        // The `check` row's asyncsim runner: `runs` schedules through the
-        // harness on one thread.
-        let runs = if max_runs == u64::MAX {
-            10_000
-        } else {
-            max_runs
-        };
-        let seconds_taken = sim_check(runs, 1);
-        println!(
-            "harness check: {runs} runs, {:.2} us/run",
-            seconds_taken * 1e6 / runs as f64
-        );
-        return;
-    }
-    // The world rows' asyncsim side (a new `Sim` a run, as there):
-    // `tcpseq`, `tcpfan`, `udp`, `smallsim`; `face:tcpseq`, … the same
-    // workload through the tokio face (its overhead, for callgrind and A/B).
-    if let Some(key) = workload.strip_prefix("face:") {
-        let Some(world) = crate::world::WORKLOADS
-            .into_iter()
-            .find(|w| w.key().replace('-', "") == key)
-        else {
-            panic!("unknown world workload `{key}` (tcpseq, tcpfan, udp, smallsim)");
-        };
-        let mut runs = 0u64;
-        let mut steps = 0u64;
-        while start.elapsed().as_secs_f64() < seconds && runs < max_runs {
-            steps += crate::world_face::run(world, config.clone().seed(runs));
-            runs += 1;
-        }
-        let elapsed = start.elapsed().as_secs_f64();
-        println!(
-            "{workload}: {runs} runs, {:.2} us/run, {:.1} ns/step, {:.1} steps/run",
-            elapsed * 1e6 / runs as f64,
-            elapsed * 1e9 / steps as f64,
-            steps as f64 / runs as f64
-        );
-        return;
-    }
-    if let Some(world) = crate::world::WORKLOADS
-        .into_iter()
-        .find(|w| w.key().replace('-', "") == workload)
-    {
-        let mut runs = 0u64;
-        let mut steps = 0u64;
-        while start.elapsed().as_secs_f64() < seconds && runs < max_runs {
-            steps += crate::world::asyncsim_run(world, config.clone().seed(runs));
-            runs += 1;
-        }
-        let elapsed = start.elapsed().as_secs_f64();
-        println!(
-            "{workload}: {runs} runs, {:.2} us/run, {:.1} ns/step, {:.1} steps/run",
-            elapsed * 1e6 / runs as f64,
-            elapsed * 1e9 / steps as f64,
-            steps as f64 / runs as f64
-        );
-        return;
-    }
-    let mut sim = Sim::new(config);
-    let mut runs = 0u64;
-    let mut steps = 0u64;
-    while start.elapsed().as_secs_f64() < seconds && runs < max_runs {
-        sim.config_mut().seed = runs;
-        let run_steps = match workload {
-            "10x10" => sim.run(sim_yields(10, 10)).steps(),
-            "100x100" => sim.run(sim_yields(100, 100)).steps(),
-            "check" => sim.run(bugs::check_body::<rt::Sim>()).steps(),
-            "mutex" => sim.run(sim_mutex_body()).steps(),
-            "mutexfutures" => sim.run(futures_mutex_body()).steps(),
-            // What a run costs with nothing in it, and with three tasks
-            // that return at once (fixed costs, for profiling).
-            "empty" => sim.run(async {}).steps(),
-            "spawn3" => sim
-                .run(async {
-                    let handles: Vec<_> = (0..3).map(|_| asyncsim::spawn(async {})).collect();
-                    for handle in handles {
-                        handle.await.unwrap();
-                    }
-                })
-                .steps(),
-            other => panic!(
-                "unknown profile workload `{other}` (10x10, 100x100, check, mutex, mutexfutures, harness, tcpseq, tcpfan, udp, smallsim)"
-            ),
-        };
-        steps += run_steps;
-        runs += 1;
-    }
-    let elapsed = start.elapsed().as_secs_f64();
-    println!(
-        "{workload}: {runs} runs, {:.2} us/run, {:.1} ns/step",
-        elapsed * 1e6 / runs as f64,
-        elapsed * 1e9 / steps as f64
-    );
-}
-
-async fn sim_mutex_body() {
+pub(crate) async fn sim_mutex_body() {
     let lock = Rc::new(asyncsim::sync::Mutex::new(0u64));
     let handles: Vec<_> = (0..MUTEX_TASKS)
         .map(|_| {
@@ -743,7 +546,7 @@ async fn sim_mutex_body() {
     assert_eq!(*lock.lock().await, (MUTEX_TASKS * MUTEX_ROUNDS) as u64);
 }
 
-async fn futures_mutex_body() {
+pub(crate) async fn futures_mutex_body() {
     let lock = Rc::new(futures::lock::Mutex::new(0u64));
     let handles: Vec<_> = (0..MUTEX_TASKS)
         .map(|_| {

@@ -12,8 +12,10 @@ use tokio_face as tokio;
 use tokio_face::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_face::net::{TcpListener, TcpStream, UdpSocket};
 
-use crate::speed::{looped, Slicer};
-use crate::world::{latency, Workload, CLIENTS, MESSAGE, PORT, ROUND_TRIPS_EACH, SEQUENTIAL};
+use crate::timing::{looped, Slicer};
+use crate::world_workloads::{
+    latency, Workload, CLIENTS, MESSAGE, PORT, ROUND_TRIPS_EACH, SEQUENTIAL,
+};
 
 pub fn runner(workload: Workload) -> Slicer<'static> {
     looped(move |seed| {

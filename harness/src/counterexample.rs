@@ -549,7 +549,7 @@ impl fmt::Display for Counterexample {
                 Some(origin) => format!(
                     "replaying the given token, which another test recorded (origin {origin:08x}; \
                      this test's is {:08x}): a failure here may only mean the token is not this test's",
-                    crate::setup::origin_of(&self.test_name)
+                    origin_of(&self.test_name)
                 ),
                 None => "replaying the given token".to_string(),
             },
@@ -614,4 +614,12 @@ impl fmt::Display for Counterexample {
 /// The timeline picture in the report (the render module's text timeline).
 fn timeline_text(trace: &Trace) -> String {
     crate::render::timeline_text(trace, 80)
+}
+
+/// The origin a token names: a 32-bit FNV-1a hash of the test's name, so a
+/// token replayed in another test is recognised as such.
+pub(crate) fn origin_of(test_name: &str) -> u32 {
+    test_name.bytes().fold(0x811c_9dc5u32, |hash, byte| {
+        (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193)
+    })
 }

@@ -8,9 +8,9 @@ use asyncsim_sim::trace::WaitOn;
 use asyncsim_sim::{Failure, Sim, TraceMode};
 
 use crate::classify::{examine, failure_signature, Signature};
-use crate::counterexample::{replay_lines, Counterexample, Origin};
+use crate::counterexample::{origin_of, replay_lines, Counterexample, Origin};
 use crate::persist;
-use crate::setup::{origin_of, run_with, Setup};
+use crate::setup::{run_with, Setup};
 use crate::shrink;
 use crate::summary::Schedule;
 use crate::test_result::TestResult;

@@ -5,6 +5,7 @@ use std::future::Future;
 
 use asyncsim_sim::{Config, Run, Sim, Strategy, Tape, TraceMode};
 
+use crate::counterexample::origin_of;
 use crate::explore::{Explore, Search};
 use crate::summary::Schedule;
 
@@ -127,12 +128,4 @@ where
 {
     *sim.config_mut() = config;
     sim.run(body())
-}
-
-/// The origin a token names: a 32-bit FNV-1a hash of the test's name, so a
-/// token replayed in another test is recognised as such.
-pub(crate) fn origin_of(test_name: &str) -> u32 {
-    test_name.bytes().fold(0x811c_9dc5u32, |hash, byte| {
-        (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193)
-    })
 }

@@ -1,0 +1,117 @@
+//! `asyncsim-bench profile WORKLOAD [SECONDS|Nr]`: only asyncsim's side of
+//! one workload, in a loop, for profilers and A/B runs (`bench/ab.sh`).
+
+use std::time::Instant;
+
+use asyncsim::{Config, Sim, Strategy};
+
+use crate::speed::{futures_mutex_body, sim_check, sim_mutex_body, sim_yields};
+use crate::{bugs, rt, world, world_face};
+
+/// Runs only asyncsim's side of one workload for `seconds` (for `perf`).
+pub fn profile(workload: &str, seconds: f64, max_runs: u64) {
+    let start = Instant::now();
+    // `WORKLOAD[-hash][-fifo]`: trace only the hash, or FIFO strategy.
+    let mut config = Config::new().strategy(Strategy::Random);
+    if workload.contains("-hash") {
+        config = config.trace_mode(asyncsim::TraceMode::HashOnly);
+    }
+    if workload.contains("-fifo") {
+        config = config.strategy(Strategy::Fifo);
+    }
+    let workload = workload.split('-').next().unwrap_or(workload);
+    if workload == "harness" {
+        // The `check` row's asyncsim runner: `runs` schedules through the
+        // harness on one thread.
+        let runs = if max_runs == u64::MAX {
+            10_000
+        } else {
+            max_runs
+        };
+        let seconds_taken = sim_check(runs, 1);
+        println!(
+            "harness check: {runs} runs, {:.2} us/run",
+            seconds_taken * 1e6 / runs as f64
+        );
+        return;
+    }
+    // The world rows' asyncsim side (a new `Sim` a run, as there):
+    // `tcpseq`, `tcpfan`, `udp`, `smallsim`; `face:tcpseq`, … the same
+    // workload through the tokio face (its overhead, for callgrind and A/B).
+    if let Some(key) = workload.strip_prefix("face:") {
+        let Some(world) = world::WORKLOADS
+            .into_iter()
+            .find(|w| w.key().replace('-', "") == key)
+        else {
+            panic!("unknown world workload `{key}` (tcpseq, tcpfan, udp, smallsim)");
+        };
+        let mut runs = 0u64;
+        let mut steps = 0u64;
+        while start.elapsed().as_secs_f64() < seconds && runs < max_runs {
+            steps += world_face::run(world, config.clone().seed(runs));
+            runs += 1;
+        }
+        let elapsed = start.elapsed().as_secs_f64();
+        println!(
+            "{workload}: {runs} runs, {:.2} us/run, {:.1} ns/step, {:.1} steps/run",
+            elapsed * 1e6 / runs as f64,
+            elapsed * 1e9 / steps as f64,
+            steps as f64 / runs as f64
+        );
+        return;
+    }
+    if let Some(world) = world::WORKLOADS
+        .into_iter()
+        .find(|w| w.key().replace('-', "") == workload)
+    {
+        let mut runs = 0u64;
+        let mut steps = 0u64;
+        while start.elapsed().as_secs_f64() < seconds && runs < max_runs {
+            steps += world::asyncsim_run(world, config.clone().seed(runs));
+            runs += 1;
+        }
+        let elapsed = start.elapsed().as_secs_f64();
+        println!(
+            "{workload}: {runs} runs, {:.2} us/run, {:.1} ns/step, {:.1} steps/run",
+            elapsed * 1e6 / runs as f64,
+            elapsed * 1e9 / steps as f64,
+            steps as f64 / runs as f64
+        );
+        return;
+    }
+    let mut sim = Sim::new(config);
+    let mut runs = 0u64;
+    let mut steps = 0u64;
+    while start.elapsed().as_secs_f64() < seconds && runs < max_runs {
+        sim.config_mut().seed = runs;
+        let run_steps = match workload {
+            "10x10" => sim.run(sim_yields(10, 10)).steps(),
+            "100x100" => sim.run(sim_yields(100, 100)).steps(),
+            "check" => sim.run(bugs::check_body::<rt::Sim>()).steps(),
+            "mutex" => sim.run(sim_mutex_body()).steps(),
+            "mutexfutures" => sim.run(futures_mutex_body()).steps(),
+            // What a run costs with nothing in it, and with three tasks
+            // that return at once (fixed costs, for profiling).
+            "empty" => sim.run(async {}).steps(),
+            "spawn3" => sim
+                .run(async {
+                    let handles: Vec<_> = (0..3).map(|_| asyncsim::spawn(async {})).collect();
+                    for handle in handles {
+                        handle.await.unwrap();
+                    }
+                })
+                .steps(),
+            other => panic!(
+                "unknown profile workload `{other}` (10x10, 100x100, check, mutex, mutexfutures, harness, tcpseq, tcpfan, udp, smallsim)"
+            ),
+        };
+        steps += run_steps;
+        runs += 1;
+    }
+    let elapsed = start.elapsed().as_secs_f64();
+    println!(
+        "{workload}: {runs} runs, {:.2} us/run, {:.1} ns/step",
+        elapsed * 1e6 / runs as f64,
+        elapsed * 1e9 / steps as f64
+    );
+}
