@@ -706,18 +706,37 @@ pub fn set_link(a: &str, b: &str, config: NetConfig) {
         world.node_named(a, "net::set_link"),
         world.node_named(b, "net::set_link"),
     );
-    let what = format!(
-        "set link `{}` <-> `{}`: latency {}..{}, loss {}, duplicate {}, tcp timeout {}",
-        world.nodes[a as usize].name,
-        world.nodes[b as usize].name,
-        crate::trace::format_ns(config.latency_min_ns),
-        crate::trace::format_ns(config.latency_max_ns),
-        config.loss,
-        config.duplicate,
-        crate::trace::format_ns(config.tcp_timeout_ns)
-    );
+    // "set link `a` <-> `b`: latency 1ms..5ms, loss 0, duplicate 0, tcp
+    // timeout 30s", by hand (a link is often set once a run).
+    let (name_a, name_b) = (&world.nodes[a as usize].name, &world.nodes[b as usize].name);
+    let mut what = String::with_capacity(112 + name_a.len() + name_b.len());
+    what.push_str("set link `");
+    what.push_str(name_a);
+    what.push_str("` <-> `");
+    what.push_str(name_b);
+    what.push_str("`: latency ");
+    what.push_str(&crate::trace::format_ns(config.latency_min_ns));
+    what.push_str("..");
+    what.push_str(&crate::trace::format_ns(config.latency_max_ns));
+    what.push_str(", loss ");
+    push_probability(&mut what, config.loss);
+    what.push_str(", duplicate ");
+    push_probability(&mut what, config.duplicate);
+    what.push_str(", tcp timeout ");
+    what.push_str(&crate::trace::format_ns(config.tcp_timeout_ns));
     world.net.links.insert((a.min(b), a.max(b)), config);
     record_fault(FaultOp::Link, &what);
+}
+
+/// Appends a probability as `{}` writes it (0, the common one, without
+/// the float formatter).
+fn push_probability(text: &mut String, probability: f64) {
+    if probability == 0.0 && probability.is_sign_positive() {
+        text.push('0');
+    } else {
+        use std::fmt::Write;
+        let _ = write!(text, "{probability}");
+    }
 }
 
 /// Clogs the link `from → to`: every message on it takes `extra` longer,
