@@ -69,15 +69,15 @@ where
     };
     let signature = Signature::of(&found_failure);
     eprintln!(
-        "asyncsim: `{}` failed at run {run_index} ({strategy}{}): {}\nasyncsim: replay it before shrinking with:\n{}",
-        setup.test_name,
-        if setup.seeded() { format!(", seed {seed}") } else { String::new() },
-        found_failure.message.lines().next().unwrap_or_default(),
-        replay_lines(
+        "{}",
+        found_notice(
             &setup.test_name,
+            &origin,
+            run_index,
+            &strategy,
+            seed,
+            found_failure.message.lines().next().unwrap_or_default(),
             &original,
-            setup.seeded().then_some(seed),
-            &strategy
         )
     );
     let shrink_enabled = settings.shrink && !matches!(origin, Origin::Replay);
@@ -204,5 +204,95 @@ fn name_foreign_waits<B, F>(
         && same_tasks
     {
         failure.blocked = named_failure.blocked;
+    }
+}
+
+/// The two lines printed the moment a failure is found, before shrinking:
+/// where it was found and how to replay it. A seed is named only for a
+/// sampled run (a saved regression or a given token has none: its token is
+/// the way back), and a regression says which saved schedule failed.
+pub(crate) fn found_notice(
+    test_name: &str,
+    origin: &Origin,
+    run_index: u64,
+    strategy: &str,
+    seed: u64,
+    first_line: &str,
+    tape: &Tape,
+) -> String {
+    let found = match origin {
+        Origin::Seed => format!("failed at run {run_index} ({strategy}, seed {seed})"),
+        Origin::Exhaustive => format!("failed at run {run_index} ({strategy})"),
+        Origin::Regression => format!(
+            "failed replaying saved regression #{} (asyncsim-regressions/{}.txt)",
+            run_index + 1,
+            test_name.rsplit("::").next().unwrap_or(test_name)
+        ),
+        Origin::Replay => "failed replaying the given token".to_string(),
+    };
+    let replay = match origin {
+        Origin::Replay => "replay it with",
+        _ => "replay it before shrinking with",
+    };
+    format!(
+        "asyncsim: `{test_name}` {found}: {first_line}\nasyncsim: {replay}:\n{}",
+        replay_lines(
+            test_name,
+            tape,
+            (*origin == Origin::Seed).then_some(seed),
+            strategy
+        )
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tape() -> Tape {
+        Tape::default()
+    }
+
+    #[test]
+    fn a_saved_regression_is_not_announced_as_seed_zero() {
+        let notice = found_notice(
+            "bank::deposits",
+            &Origin::Regression,
+            1,
+            "mix",
+            0,
+            "the main future panicked",
+            &tape(),
+        );
+        assert!(
+            notice.contains(
+                "failed replaying saved regression #2 (asyncsim-regressions/deposits.txt)"
+            ),
+            "{notice}"
+        );
+        assert!(!notice.to_lowercase().contains("seed"), "{notice}");
+        assert!(!notice.contains("at run"), "{notice}");
+        assert!(notice.contains("ASYNCSIM_REPLAY="), "{notice}");
+    }
+
+    #[test]
+    fn a_given_token_is_not_announced_as_seed_zero() {
+        let notice = found_notice("t", &Origin::Replay, 0, "mix", 0, "boom", &tape());
+        assert!(
+            notice.contains("failed replaying the given token: boom"),
+            "{notice}"
+        );
+        assert!(!notice.to_lowercase().contains("seed"), "{notice}");
+        assert!(!notice.contains("before shrinking"), "{notice}");
+    }
+
+    #[test]
+    fn a_sampled_run_names_its_seed() {
+        let notice = found_notice("t", &Origin::Seed, 40, "mix", 40, "boom", &tape());
+        assert!(
+            notice.contains("failed at run 40 (mix, seed 40): boom"),
+            "{notice}"
+        );
+        assert!(notice.contains("ASYNCSIM_SEED=40 cargo test t"), "{notice}");
     }
 }

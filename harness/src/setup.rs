@@ -61,10 +61,6 @@ impl Setup<'_> {
             Source::Seed(_) | Source::Sampled => self.strategy.to_string(),
         }
     }
-
-    pub(crate) fn seeded(&self) -> bool {
-        matches!(self.source, Source::Seed(_) | Source::Sampled)
-    }
 }
 
 pub(crate) fn setup<'a, B, F>(settings: &'a Explore, body: &B) -> Setup<'a>
