@@ -100,6 +100,15 @@ pub mod time;
 #[cfg(feature = "simulation")]
 pub use task::spawn;
 
+/// The asyncsim this face runs on, for what tokio has no word for: the
+/// world's nodes, the nemesis, faults, `always`/`sometimes`. A
+/// `#[tokio::test]` starts a server node with
+/// `tokio::asyncsim::node::Builder::new("server").start(|| async { … })`
+/// and reaches it as `"server:port"` from `tokio::net`. It is the very
+/// crate the run uses: no second dependency to keep at the same version.
+#[cfg(feature = "simulation")]
+pub use asyncsim;
+
 /// tokio's own I/O traits and utilities (runtime-agnostic), re-exported.
 #[cfg(feature = "simulation")]
 pub use tokio::io;
