@@ -452,6 +452,15 @@ impl File {
         let entry = self.entry();
         LocalFuture::new(async move { entry.file.borrow().metadata().await }).await
     }
+
+    /// Another handle to the same open file (tokio's `try_clone`: both
+    /// write to the same file; one synced makes the other's writes durable
+    /// too). Unlike Linux's `dup`, the simulated handle keeps a position of
+    /// its own: open in append mode to share the end of the file.
+    pub async fn try_clone(&self) -> io::Result<File> {
+        let file = self.entry().file.borrow().try_clone()?;
+        Ok(File::from_sim(file))
+    }
 }
 
 fn entry(key: u64) -> Rc<FileEntry> {

@@ -335,3 +335,27 @@ fn a_directory_removed_or_renamed_through_the_face_may_come_back_in_a_crash_unti
     let after: Vec<Vec<bool>> = census.distinct().into_iter().cloned().collect();
     assert_eq!(after, [vec![false, true, false]]);
 }
+
+#[test]
+fn try_clone_gives_a_second_handle_to_the_same_file() {
+    asyncsim::check(Explore::new().runs(20).persist(false), || async {
+        let mut log = tokio::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open("/wal")
+            .await
+            .unwrap();
+        let mut clone = log.try_clone().await.unwrap();
+        log.write_all(b"a=1\n").await.unwrap();
+        clone.write_all(b"b=2\n").await.unwrap();
+        // Syncing the clone makes the original's writes durable too.
+        clone.sync_all().await.unwrap();
+        assert_eq!(
+            tokio::fs::read_to_string("/wal").await.unwrap(),
+            "a=1\nb=2\n"
+        );
+        drop(log);
+        clone.write_all(b"c=3\n").await.unwrap();
+        assert_eq!(clone.metadata().await.unwrap().len(), 12);
+    });
+}
