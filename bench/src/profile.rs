@@ -89,6 +89,7 @@ pub fn profile(workload: &str, seconds: f64, max_runs: u64) {
             "100x100" => sim.run(sim_yields(100, 100)).steps(),
             "check" => sim.run(bugs::check_body::<rt::Sim>()).steps(),
             "mutex" => sim.run(sim_mutex_body()).steps(),
+            "timers" => sim.run(crate::speed::sim_timers()).steps(),
             "mutexfutures" => sim.run(futures_mutex_body()).steps(),
             // What a run costs with nothing in it, and with three tasks
             // that return at once (fixed costs, for profiling).
@@ -102,7 +103,7 @@ pub fn profile(workload: &str, seconds: f64, max_runs: u64) {
                 })
                 .steps(),
             other => panic!(
-                "unknown profile workload `{other}` (10x10, 100x100, check, mutex, mutexfutures, harness, tcpseq, tcpfan, udp, smallsim)"
+                "unknown profile workload `{other}` (10x10, 100x100, check, mutex, mutexfutures, timers, harness, tcpseq, tcpfan, udp, smallsim)"
             ),
         };
         steps += run_steps;

@@ -209,7 +209,7 @@ fn yields_workload(measure: &mut Measure, tasks: usize, yields: usize) {
     }
 }
 
-async fn sim_timers() {
+pub(crate) async fn sim_timers() {
     let handles: Vec<_> = (0..100)
         .map(|_| {
             asyncsim::spawn(async {
