@@ -262,7 +262,9 @@ impl KindName for Failure {
 /// # Panics
 ///
 /// With the failure report (see [`Counterexample`](crate::Counterexample)), or with the
-/// nondeterminism explanation.
+/// nondeterminism explanation, at the caller's line (`#[track_caller]`:
+/// libtest's "panicked at" names the test, not the harness).
+#[track_caller]
 pub fn check<B, F>(settings: Explore, body: B) -> Summary
 where
     B: Fn() -> F + Sync,

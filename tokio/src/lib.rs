@@ -163,7 +163,9 @@ pub mod __private {
     use std::future::Future;
 
     /// `#[tokio::test]`: `body` checked over the schedules `explore` says,
-    /// with real-tokio panics explained.
+    /// with real-tokio panics explained; a failure panics at the test's
+    /// attribute.
+    #[track_caller]
     pub fn test<B, F>(explore: asyncsim::Explore, body: B)
     where
         B: Fn() -> F + Sync,
