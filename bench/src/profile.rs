@@ -6,7 +6,7 @@ use std::time::Instant;
 use asyncsim::{Config, Sim, Strategy};
 
 use crate::speed::{futures_mutex_body, sim_check, sim_mutex_body, sim_yields};
-use crate::{bugs, rt, world, world_face};
+use crate::{bugs, rt, world};
 
 /// Runs only asyncsim's side of one workload for `seconds` (for `perf`).
 pub fn profile(workload: &str, seconds: f64, max_runs: u64) {
@@ -38,6 +38,8 @@ pub fn profile(workload: &str, seconds: f64, max_runs: u64) {
     // The world rows' asyncsim side (a new `Sim` a run, as there):
     // `tcpseq`, `tcpfan`, `udp`, `smallsim`; `face:tcpseq`, … the same
     // workload through the tokio face (its overhead, for callgrind and A/B).
+    // (Not in the `--cfg madsim` build, which has no face.)
+    #[cfg(not(madsim))]
     if let Some(key) = workload.strip_prefix("face:") {
         let Some(world) = world::WORKLOADS
             .into_iter()
@@ -48,7 +50,7 @@ pub fn profile(workload: &str, seconds: f64, max_runs: u64) {
         let mut runs = 0u64;
         let mut steps = 0u64;
         while start.elapsed().as_secs_f64() < seconds && runs < max_runs {
-            steps += world_face::run(world, config.clone().seed(runs));
+            steps += crate::world_face::run(world, config.clone().seed(runs));
             runs += 1;
         }
         let elapsed = start.elapsed().as_secs_f64();
