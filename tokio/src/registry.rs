@@ -15,13 +15,9 @@
 use std::any::Any;
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::future::Future;
 use std::hash::{BuildHasherDefault, Hasher};
-use std::marker::PhantomData;
-use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::task::{Context, Poll};
 
 static NEXT_KEY: AtomicU64 = AtomicU64::new(1);
 
@@ -90,42 +86,13 @@ pub(crate) fn foreign(what: &str) -> ! {
     )
 }
 
-/// A `Send` future that drives a `!Send` one kept in this thread's table:
-/// how the face awaits the world's futures (which hold the run's `Rc`s)
-/// inside futures that tokio promises are `Send`.
-pub(crate) struct LocalFuture<T> {
-    key: u64,
-    _output: PhantomData<fn() -> T>,
-}
-
-type BoxedLocal<T> = RefCell<Pin<Box<dyn Future<Output = T>>>>;
-
-impl<T: 'static> LocalFuture<T> {
-    pub(crate) fn new(future: impl Future<Output = T> + 'static) -> LocalFuture<T> {
-        let boxed: BoxedLocal<T> = RefCell::new(Box::pin(future));
-        LocalFuture {
-            key: insert(Rc::new(boxed)),
-            _output: PhantomData,
-        }
-    }
-}
-
-impl<T: 'static> Future for LocalFuture<T> {
-    type Output = T;
-
-    fn poll(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<T> {
-        let future =
-            get::<BoxedLocal<T>>(self.key).unwrap_or_else(|| foreign("a future of the tokio face"));
-        let mut future = future.borrow_mut();
-        future.as_mut().poll(context)
-    }
-}
-
-impl<T> Drop for LocalFuture<T> {
-    fn drop(&mut self) {
-        remove(self.key);
-    }
-}
+/// A `Send` future that drives a `!Send` one (a world future holding the
+/// run's `Rc`s) in place, without a box or a table entry: how the face
+/// awaits the world's futures inside futures that tokio promises are
+/// `Send`. It panics when polled on another thread, and is leaked if
+/// dropped there (`asyncsim::task::ThreadBound`; the world's futures lend
+/// their address to nobody, so nothing sees the leaked memory go).
+pub(crate) type LocalFuture<F> = asyncsim::task::ThreadBound<F>;
 
 /// A waker that does nothing, for the few polls whose wake-up nobody waits
 /// for (`try_join_next`, closing a dropped write half).

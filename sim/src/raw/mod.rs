@@ -24,6 +24,9 @@
 //!   weak counts), its pointer the value's own address (against
 //!   `std::rc::Rc`, 5 % of the bench's `check` row and 7 % of a 10×10 run,
 //!   measured for #15's finding 8);
+//! - [`ThreadBound`] (`thread_bound.rs`): a `!Send` value made `Send` by
+//!   being reachable only on its thread (leaked if dropped elsewhere): the
+//!   tokio face's handles, without a thread-local table (#13);
 //! - `chacha`: the AVX2 batch of ChaCha8 blocks (called only after
 //!   `is_x86_feature_detected!("avx2")`; 5 % of the `check` row, measured
 //!   for the same finding).
@@ -39,9 +42,11 @@ pub(crate) mod chacha;
 mod current;
 mod task;
 mod task_rc;
+mod thread_bound;
 mod waker;
 
 pub(crate) use current::{is_current, run_as_current, with_current, CurrentCell};
 pub(crate) use task::{new_job, new_task, Completes, JobCell, TaskCell, TaskOwner, Upcast};
 pub(crate) use task_rc::TaskRc;
+pub use thread_bound::ThreadBound;
 pub(crate) use waker::{IntegerWakers, WakeInteger};

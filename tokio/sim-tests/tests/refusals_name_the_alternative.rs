@@ -132,3 +132,23 @@ fn ctrl_c_never_fires_so_waiting_only_for_it_is_a_deadlock() {
     let run = Sim::new(Config::new()).run(async { tokio::signal::ctrl_c().await });
     assert_eq!(run.result.unwrap_err().kind, FailureKind::Deadlock);
 }
+
+#[test]
+fn a_join_handle_taken_to_another_thread_and_back_still_joins() {
+    // The handle is bound to the run's thread, not to a table: it travels
+    // as plain bytes and works again at home; an abort handle dropped on
+    // the other thread is leaked there, not dropped, and harms nothing.
+    let run = Sim::new(Config::new()).run(async {
+        let handle = tokio::spawn(async { 6 * 7 });
+        let abort = handle.abort_handle();
+        let handle = std::thread::spawn(move || {
+            drop(abort);
+            handle
+        })
+        .join()
+        .unwrap();
+        assert!(!handle.abort_handle().is_finished());
+        handle.await.unwrap()
+    });
+    assert_eq!(run.result.unwrap(), 42);
+}

@@ -103,7 +103,7 @@ impl TcpStream {
     pub async fn connect<A: ToSocketAddrs>(address: A) -> io::Result<TcpStream> {
         let address = address.to_sim_address()?;
         // Connecting waits for the handshake: a world future kept across
-        // polls, in the thread's table (`LocalFuture`); the stream it makes
+        // polls, in place (`LocalFuture`: bound to the run's thread); the stream it makes
         // is `Send` itself.
         LocalFuture::new(async move {
             asyncsim::net::TcpStream::connect(address)

@@ -47,8 +47,8 @@ impl<T: 'static> Drop for SetState<T> {
     fn drop(&mut self) {
         // tokio: dropping a JoinSet aborts its tasks.
         for handle in self.members.get_mut().values() {
-            if let Some(entry) = registry::get::<super::JoinEntry<T>>(handle.key) {
-                entry.state.abort();
+            if let Some(state) = handle.try_state() {
+                state.abort();
             }
         }
     }

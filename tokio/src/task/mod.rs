@@ -21,13 +21,13 @@
 use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::future::Future;
-use std::marker::PhantomData;
 use std::pin::Pin;
 use std::rc::{Rc, Weak};
 use std::task::{Context, Poll, Waker};
 
 use crate::explain::{self, Explained};
 use crate::registry;
+use asyncsim::task::ThreadBound as Local;
 
 pub mod join_set;
 mod local;
@@ -303,6 +303,7 @@ impl<F: Future> Future for Tracked<F> {
 // JoinHandle and AbortHandle.
 // ---------------------------------------------------------------------------
 
+/// A held-back task's handle side, shared with its start.
 enum Slot<T> {
     /// Held back by a `LocalSet` that has not run yet.
     Deferred(Option<Waker>),
@@ -316,56 +317,75 @@ pub(crate) struct JoinEntry<T> {
     state: Rc<TaskState>,
 }
 
+/// What a `JoinHandle` holds, on its run's thread.
+enum Handle<T> {
+    /// Spawned at once: the engine's handle itself.
+    Running(asyncsim::JoinHandle<T>, Rc<TaskState>),
+    /// Held back by a `LocalSet`: the slot its start fills.
+    Deferred(Rc<JoinEntry<T>>),
+}
+
+impl<T> Handle<T> {
+    fn state(&self) -> &Rc<TaskState> {
+        match self {
+            Handle::Running(_, state) => state,
+            Handle::Deferred(entry) => &entry.state,
+        }
+    }
+}
+
 /// An owned permission to join a task: await it for `Result<T, JoinError>`.
 ///
 /// `Send` and `Sync` like tokio's, although the task lives in a
-/// single-threaded run: the handle holds a key to the run thread's state
-/// (see the crate's `registry`). Dropping it detaches the task.
+/// single-threaded run: the handle is usable only on its run's thread
+/// (`registry::Local`; on another thread it panics with an explanation, and
+/// dropping it there leaks it). Dropping it detaches the task.
 pub struct JoinHandle<T> {
-    key: u64,
-    _output: PhantomData<fn() -> T>,
+    inner: Local<Handle<T>>,
 }
 
 impl<T: 'static> JoinHandle<T> {
-    fn new(slot: Slot<T>, state: Rc<TaskState>) -> JoinHandle<T> {
-        let key = registry::insert(Rc::new(JoinEntry {
-            slot: RefCell::new(slot),
-            state,
-        }));
+    fn new(handle: Handle<T>) -> JoinHandle<T> {
         JoinHandle {
-            key,
-            _output: PhantomData,
+            inner: Local::new(handle),
         }
     }
 
-    fn entry(&self) -> Rc<JoinEntry<T>> {
-        registry::get(self.key).unwrap_or_else(|| registry::foreign("a tokio::task::JoinHandle"))
+    fn handle(&self) -> &Handle<T> {
+        self.inner
+            .get()
+            .unwrap_or_else(|| registry::foreign("a tokio::task::JoinHandle"))
     }
 
     pub(crate) fn state(&self) -> Rc<TaskState> {
-        self.entry().state.clone()
+        self.handle().state().clone()
+    }
+
+    /// The task's state, when on the run's thread.
+    pub(crate) fn try_state(&self) -> Option<&TaskState> {
+        self.inner.get().map(|handle| &**handle.state())
     }
 
     /// Aborts the task: its future is dropped at the next chance and the
     /// handle resolves to a cancelled `JoinError`. A pool job that already
     /// started runs to the end, as in tokio.
     pub fn abort(&self) {
-        self.entry().state.abort();
+        self.handle().state().abort();
     }
 
     /// True once the task's future is gone: completed, panicked or aborted.
     pub fn is_finished(&self) -> bool {
-        self.entry().state.finished.get()
+        self.handle().state().finished.get()
     }
 
     /// An `AbortHandle` for the task.
     pub fn abort_handle(&self) -> AbortHandle {
-        AbortHandle::new(self.entry().state.clone())
+        AbortHandle::new(self.state())
     }
 
     /// The task's id.
     pub fn id(&self) -> Id {
-        self.entry().state.id.get()
+        self.handle().state().id.get()
     }
 }
 
@@ -373,7 +393,19 @@ impl<T: 'static> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 
     fn poll(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<Self::Output> {
-        let entry = self.entry();
+        let handle = self
+            .get_mut()
+            .inner
+            .get_mut()
+            .unwrap_or_else(|| registry::foreign("a tokio::task::JoinHandle"));
+        let entry = match handle {
+            Handle::Running(handle, _) => {
+                return Pin::new(handle)
+                    .poll(context)
+                    .map(|result| result.map_err(JoinError::from_sim))
+            }
+            Handle::Deferred(entry) => entry,
+        };
         let mut slot = entry.slot.borrow_mut();
         match &mut *slot {
             Slot::Running(handle) => Pin::new(handle)
@@ -393,39 +425,36 @@ impl<T: 'static> Future for JoinHandle<T> {
     }
 }
 
-impl<T> Drop for JoinHandle<T> {
-    fn drop(&mut self) {
-        registry::remove(self.key);
-    }
-}
-
 impl<T: 'static> fmt::Debug for JoinHandle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match registry::get::<JoinEntry<T>>(self.key) {
-            Some(entry) => f
+        match self.try_state() {
+            Some(state) => f
                 .debug_struct("JoinHandle")
-                .field("id", &entry.state.id.get())
-                .field("finished", &entry.state.finished.get())
+                .field("id", &state.id.get())
+                .field("finished", &state.finished.get())
                 .finish(),
             None => f.debug_struct("JoinHandle").finish_non_exhaustive(),
         }
     }
 }
 
-/// Aborts a task without joining it. `Send`, `Sync` and `Clone`.
+/// Aborts a task without joining it. `Send`, `Sync` and `Clone` (usable on
+/// its run's thread, as a `JoinHandle`).
 pub struct AbortHandle {
-    key: u64,
+    state: Local<Rc<TaskState>>,
 }
 
 impl AbortHandle {
     fn new(state: Rc<TaskState>) -> AbortHandle {
         AbortHandle {
-            key: registry::insert(state),
+            state: Local::new(state),
         }
     }
 
-    fn state(&self) -> Rc<TaskState> {
-        registry::get(self.key).unwrap_or_else(|| registry::foreign("a tokio::task::AbortHandle"))
+    fn state(&self) -> &Rc<TaskState> {
+        self.state
+            .get()
+            .unwrap_or_else(|| registry::foreign("a tokio::task::AbortHandle"))
     }
 
     /// Aborts the task, as [`JoinHandle::abort`] does.
@@ -446,19 +475,13 @@ impl AbortHandle {
 
 impl Clone for AbortHandle {
     fn clone(&self) -> AbortHandle {
-        AbortHandle::new(self.state())
-    }
-}
-
-impl Drop for AbortHandle {
-    fn drop(&mut self) {
-        registry::remove(self.key);
+        AbortHandle::new(self.state().clone())
     }
 }
 
 impl fmt::Debug for AbortHandle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match registry::get::<TaskState>(self.key) {
+        match self.state.get() {
             Some(state) => f
                 .debug_struct("AbortHandle")
                 .field("id", &state.id.get())
@@ -499,7 +522,7 @@ where
     });
     state.task.set(Some(handle.id()));
     state.id.set(Id::of(handle.id()));
-    JoinHandle::new(Slot::Running(handle), state)
+    JoinHandle::new(Handle::Running(handle, state))
 }
 
 /// Starts a held-back task.
@@ -517,7 +540,7 @@ where
         slot: RefCell::new(Slot::Deferred(None)),
         state: state.clone(),
     });
-    let key = registry::insert(entry.clone());
+    let handle = JoinHandle::new(Handle::Deferred(entry.clone()));
     let start = {
         let state = state.clone();
         Box::new(move || {
@@ -535,10 +558,6 @@ where
                 waiter.wake();
             }
         }) as Box<dyn FnOnce()>
-    };
-    let handle = JoinHandle {
-        key,
-        _output: PhantomData,
     };
     (handle, state, start)
 }
@@ -570,7 +589,7 @@ where
     });
     state.task.set(Some(handle.id()));
     state.id.set(Id::of(handle.id()));
-    JoinHandle::new(Slot::Running(handle), state)
+    JoinHandle::new(Handle::Running(handle, state))
 }
 
 /// Spawns a task on the current simulated run (tokio's `spawn`). It first
