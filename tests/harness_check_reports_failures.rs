@@ -69,6 +69,12 @@ fn check_report_names_failure_replay_lines_schedule_events_and_trace_file() {
 fn check_report_lists_blocked_tasks_of_a_deadlock() {
     let report = report_of(settings().persist(false).name("deadlock"), deadlock);
     assert!(report.contains("Deadlock"), "{report}");
+    // The kind is said once: "Deadlock: the main future is pending …".
+    assert!(
+        report.contains("\nDeadlock: the main future is pending"),
+        "{report}"
+    );
+    assert!(!report.contains("Deadlock: deadlock:"), "{report}");
     assert!(report.contains("blocked tasks:"), "{report}");
     assert!(
         report.contains("task `left`") && report.contains("task `right`"),

@@ -559,7 +559,7 @@ impl fmt::Display for Counterexample {
         };
         writeln!(f, "asyncsim: `{}` failed {found}", self.test_name)?;
         writeln!(f)?;
-        writeln!(f, "{:?}: {}", self.failure.kind, self.failure)?;
+        writeln!(f, "{}", headline(&self.failure))?;
         writeln!(f)?;
         writeln!(f, "replay it:")?;
         writeln!(f, "{}", self.replay_lines())?;
@@ -624,6 +624,25 @@ pub(crate) fn origin_of(test_name: &str) -> u32 {
     test_name.bytes().fold(0x811c_9dc5u32, |hash, byte| {
         (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193)
     })
+}
+
+/// "Kind: message", the kind said once: a message that starts with its
+/// kind in words ("deadlock: …", "step limit: …") loses that start.
+fn headline(failure: &Failure) -> String {
+    let kind = format!("{:?}", failure.kind);
+    let mut words = String::new();
+    for (index, letter) in kind.chars().enumerate() {
+        if letter.is_uppercase() && index > 0 {
+            words.push(' ');
+        }
+        words.extend(letter.to_lowercase());
+    }
+    let text = failure.to_string();
+    let rest = text
+        .strip_prefix(&words)
+        .and_then(|rest| rest.strip_prefix(": "))
+        .unwrap_or(&text);
+    format!("{kind}: {rest}")
 }
 
 #[cfg(test)]
