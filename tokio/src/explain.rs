@@ -38,7 +38,9 @@ impl<F> Explained<F> {
 thread_local! {
     /// Where real tokio last panicked for want of a runtime on this thread:
     /// tokio's entry points are `#[track_caller]`, so this is the line of
-    /// the crate that called real tokio — the one to switch.
+    /// the crate that called real tokio — the one to switch — unless that
+    /// crate's function is `#[track_caller]` too (tokio-util's
+    /// `DelayQueue::insert`), when it is the line that called that crate.
     static REAL_TOKIO_CALLER: std::cell::RefCell<Option<String>> =
         const { std::cell::RefCell::new(None) };
 }
@@ -108,7 +110,10 @@ fn explain_or_resume(payload: Box<dyn std::any::Any + Send>) -> ! {
 /// The explanation of a real tokio call inside a simulated run.
 pub(crate) fn real_tokio(original: &str, caller: Option<&str>) -> String {
     let caller = match caller {
-        Some(caller) => format!(" at {caller}"),
+        Some(caller) => format!(
+            " at {caller} (that line, or a function it calls that passes its caller's location on: \
+             tokio-util's `DelayQueue::insert` is one, so the crate to switch may be the one that line calls)"
+        ),
         None => String::new(),
     };
     format!(

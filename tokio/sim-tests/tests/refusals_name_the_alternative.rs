@@ -42,6 +42,33 @@ fn real_tokio_inside_a_run_says_which_dependency_line_to_switch() {
 }
 
 #[test]
+fn real_tokio_behind_a_track_caller_function_says_the_crate_may_be_the_called_one() {
+    // A dependency whose function passes its caller's location on, as
+    // tokio-util's `DelayQueue::insert` does: the line found is the
+    // caller's, and the message says the crate to switch may be the callee.
+    #[track_caller]
+    fn dependency_passing_its_caller_on() -> real_tokio::time::Sleep {
+        real_tokio::time::sleep(Duration::from_millis(1))
+    }
+    let line = line!() + 2;
+    let run = Sim::new(Config::new()).run(async {
+        let sleep = tokio::spawn(async { dependency_passing_its_caller_on().await });
+        sleep.await.unwrap();
+    });
+    let message = run.result.unwrap_err().message;
+    assert!(
+        message.contains(&format!(
+            "refusals_name_the_alternative.rs:{line} (that line"
+        )),
+        "{message}"
+    );
+    assert!(
+        message.contains("or a function it calls that passes its caller's location on"),
+        "{message}"
+    );
+}
+
+#[test]
 fn block_in_place_names_spawn_blocking() {
     let run = Sim::new(Config::new()).run(async {
         tokio::task::block_in_place(|| 1);
