@@ -7,13 +7,14 @@
 //! user looking for a missing `#[tokio::main]`; the real cause is a
 //! dependency line. Every future the face hands to the engine (each spawned
 //! task, the body of `#[tokio::test]`, `block_on`'s future) is wrapped in
-//! [`Explained`], which recognises that panic and raises one that says what
-//! happened and how to switch. Any other panic continues unchanged
-//! (`resume_unwind` does not call the panic hook again, so the engine's
-//! report keeps the original message and location).
+//! [`Explained`], which registers [`explain`] with the engine's panic hook:
+//! when task code panics, the engine asks it for the wording, and that panic
+//! is reported (in the failure and the task's `JoinError`) as one that says
+//! what happened and how to switch. Any other panic keeps its message. The
+//! wrapper costs a poll nothing: nothing is caught, the hook runs only on a
+//! panic.
 
 use std::future::Future;
-use std::panic::{self, AssertUnwindSafe};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -21,7 +22,10 @@ use std::task::{Context, Poll};
 const REAL_TOKIO_MARKER: &str = "Tokio 1.x runtime";
 
 pin_project_lite::pin_project! {
-    /// A future whose panics from real tokio are explained.
+    /// A future whose panics from real tokio are explained: it registers
+    /// the explanation with the engine (`asyncsim::task::set_panic_explainer`,
+    /// consulted only when task code panics) and is polled as it is, with no
+    /// `catch_unwind` around each poll.
     pub(crate) struct Explained<F> {
         #[pin]
         future: F,
@@ -30,81 +34,42 @@ pin_project_lite::pin_project! {
 
 impl<F> Explained<F> {
     pub(crate) fn new(future: F) -> Explained<F> {
-        install_location_hook();
+        register();
         Explained { future }
     }
 }
 
-thread_local! {
-    /// Where real tokio last panicked for want of a runtime on this thread:
-    /// tokio's entry points are `#[track_caller]`, so this is the line of
-    /// the crate that called real tokio — the one to switch — unless that
-    /// crate's function is `#[track_caller]` too (tokio-util's
-    /// `DelayQueue::insert`), when it is the line that called that crate.
-    static REAL_TOKIO_CALLER: std::cell::RefCell<Option<String>> =
-        const { std::cell::RefCell::new(None) };
+/// Registers (once per process) the explanation with the engine.
+fn register() {
+    static REGISTER: std::sync::Once = std::sync::Once::new();
+    REGISTER.call_once(|| asyncsim::task::set_panic_explainer(explain));
 }
 
-/// Chains (once per process) a panic hook that notes where a real-tokio
-/// "no runtime" panic came from, then hands every panic to the hook before
-/// it (the engine's, which captures panics of task code for its reports).
-/// Installed when the first future is wrapped, so after the engine's own.
-fn install_location_hook() {
-    static INSTALL: std::sync::Once = std::sync::Once::new();
-    INSTALL.call_once(|| {
-        let previous = panic::take_hook();
-        panic::set_hook(Box::new(move |info| {
-            let payload = info.payload();
-            let message = payload
-                .downcast_ref::<&str>()
-                .copied()
-                .or_else(|| payload.downcast_ref::<String>().map(String::as_str));
-            if message.is_some_and(|message| message.contains(REAL_TOKIO_MARKER)) {
-                let location = info
-                    .location()
-                    .map(|location| format!("{}:{}", location.file(), location.line()));
-                let _ = REAL_TOKIO_CALLER.try_with(|caller| *caller.borrow_mut() = location);
-            }
-            previous(info);
-        }));
-    });
+/// The engine's panic hook asks this when task code panics: real tokio's
+/// "no runtime" panics get the explanation (at the line that called real
+/// tokio: its entry points are `#[track_caller]`, so that is the line of
+/// the crate to switch — unless that crate's function is `#[track_caller]`
+/// too, as tokio-util's `DelayQueue::insert` is, when it is the line that
+/// called that crate); any other panic keeps its message.
+fn explain(message: &str, location: Option<&str>) -> Option<String> {
+    message
+        .contains(REAL_TOKIO_MARKER)
+        .then(|| real_tokio(message, location))
 }
 
 impl<F: Future> Future for Explained<F> {
     type Output = F::Output;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<F::Output> {
-        let future = self.project().future;
-        match panic::catch_unwind(AssertUnwindSafe(|| future.poll(context))) {
-            Ok(poll) => poll,
-            Err(payload) => explain_or_resume(payload),
-        }
+        self.project().future.poll(context)
     }
 }
 
 /// Runs a pool job's closure with the same explanation.
 pub(crate) fn call<R>(work: impl FnOnce() -> R) -> R {
-    match panic::catch_unwind(AssertUnwindSafe(work)) {
-        Ok(output) => output,
-        Err(payload) => explain_or_resume(payload),
-    }
-}
-
-fn explain_or_resume(payload: Box<dyn std::any::Any + Send>) -> ! {
-    let message = payload
-        .downcast_ref::<&str>()
-        .map(|text| text.to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned());
-    match message {
-        Some(message) if message.contains(REAL_TOKIO_MARKER) => {
-            let caller = REAL_TOKIO_CALLER
-                .try_with(|caller| caller.borrow_mut().take())
-                .ok()
-                .flatten();
-            panic!("{}", real_tokio(&message, caller.as_deref()))
-        }
-        _ => panic::resume_unwind(payload),
-    }
+    register();
+    work()
 }
 
 /// The explanation of a real tokio call inside a simulated run.

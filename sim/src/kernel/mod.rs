@@ -74,6 +74,7 @@ pub(crate) use handle::*;
 pub use join::{JoinError, JoinHandle};
 use join::{JoinSlot, JoinSlotAny, JoinSlotRef};
 use panic::*;
+pub use panic::{set_panic_explainer, PanicExplainer};
 pub(crate) use resources::HolderCell;
 use resources::*;
 pub use run::{Deviation, Run, RunOutcome, SlowPoll};

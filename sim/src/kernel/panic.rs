@@ -27,7 +27,7 @@ impl CapturedPanic {
         LAST_PANIC
             .with(|last| last.borrow_mut().take())
             .unwrap_or_else(|| CapturedPanic {
-                message: panic_message(payload),
+                message: explained(panic_message(payload), None),
                 location: None,
             })
     }
@@ -51,6 +51,32 @@ pub(super) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     }
 }
 
+/// How a face explains panics its users cannot act on as they stand:
+/// `(message, location) -> Some(explanation)`, or `None` to keep the message.
+pub type PanicExplainer = fn(&str, Option<&str>) -> Option<String>;
+
+static EXPLAINER: std::sync::OnceLock<PanicExplainer> = std::sync::OnceLock::new();
+
+/// Sets (once per process; later calls do nothing) how a panic of task code
+/// is worded in the run's report and its `JoinError`: the tokio face uses it
+/// to turn real tokio's "no reactor running" into which dependency line to
+/// switch. Consulted only when a task panics, so it costs a poll nothing
+/// (the face wrapped every poll in `catch_unwind` for this before).
+pub fn set_panic_explainer(explainer: PanicExplainer) {
+    let _ = EXPLAINER.set(explainer);
+}
+
+#[cold]
+fn explained(message: String, location: Option<&str>) -> String {
+    match EXPLAINER
+        .get()
+        .and_then(|explain| explain(&message, location))
+    {
+        Some(explanation) => explanation,
+        None => message,
+    }
+}
+
 /// Installs (once per process) a panic hook that, inside a run, captures the
 /// message and location for the failure report instead of printing it; the
 /// previous hook still handles panics outside runs.
@@ -65,11 +91,12 @@ pub(super) fn install_panic_hook() {
                 core.running.get() != NOT_RUNNING || core.in_user_code.get()
             });
             if in_task_code == Some(true) {
+                let location = info
+                    .location()
+                    .map(|location| format!("{}:{}", location.file(), location.line()));
                 let captured = CapturedPanic {
-                    message: panic_message(info.payload()),
-                    location: info
-                        .location()
-                        .map(|location| format!("{}:{}", location.file(), location.line())),
+                    message: explained(panic_message(info.payload()), location.as_deref()),
+                    location,
                 };
                 let _ = LAST_PANIC.try_with(|last| *last.borrow_mut() = Some(captured));
             } else {
