@@ -214,11 +214,14 @@ pub enum FaultOp {
     Torn,
     /// `fault::buggify()` was true.
     Buggify,
+    /// A crash lost writes or namespace changes since the last sync (what
+    /// it lost, in words; draw 0 loses them all).
+    CrashLost,
 }
 
 impl FaultOp {
     /// Every fault kind, in code order.
-    pub const ALL: [FaultOp; 16] = [
+    pub const ALL: [FaultOp; 17] = [
         FaultOp::Crash,
         FaultOp::Restart,
         FaultOp::Partition,
@@ -235,6 +238,7 @@ impl FaultOp {
         FaultOp::Kept,
         FaultOp::Torn,
         FaultOp::Buggify,
+        FaultOp::CrashLost,
     ];
 
     /// Its name in trace files and reports.
@@ -256,6 +260,7 @@ impl FaultOp {
             FaultOp::Kept => "crash kept",
             FaultOp::Torn => "torn write",
             FaultOp::Buggify => "buggify",
+            FaultOp::CrashLost => "crash lost",
         }
     }
 }

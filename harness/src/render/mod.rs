@@ -42,10 +42,11 @@
 //! A run with faults of the simulated world (`EventKind::Fault`: a crash
 //! or restart, a partition and its repair, an isolation, a clog or a link
 //! change, a lost or duplicated message, a drawn disk error, what a crash
-//! kept or tore, a true `buggify`) has one more row, `faults`, under the
+//! kept, tore or lost, a true `buggify`) has one more row, `faults`, under the
 //! tasks', whichever task caused them: `C` crash, `R` restart, `P`
 //! partition or isolation, `H` heal (repair, rejoin, unclog), `E` disk
-//! error, `T` a crash kept or tore unsynced writes, `L` link changed or
+//! error, `T` a crash kept or tore unsynced writes, `U` a crash lost
+//! unsynced changes (named in words), `L` link changed or
 //! clogged, `D` message lost or duplicated, `B` buggify (the first listed
 //! wins a shared column). A run without faults has no such row.
 //!

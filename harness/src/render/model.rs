@@ -135,13 +135,14 @@ impl FaultPoint {
 
 /// Letters of the fault lane, strongest first (a stronger one wins a shared
 /// column of the text timeline), with the word the legend gives each.
-pub(crate) const FAULT_SYMBOLS: [(u8, &str); 9] = [
+pub(crate) const FAULT_SYMBOLS: [(u8, &str); 10] = [
     (b'C', "crash"),
     (b'R', "restart"),
     (b'P', "partition"),
     (b'H', "heal"),
     (b'E', "disk error"),
     (b'T', "crash kept/tore writes"),
+    (b'U', "crash lost unsynced changes"),
     (b'L', "link changed"),
     (b'D', "message lost/duplicated"),
     (b'B', "buggify"),
@@ -156,6 +157,7 @@ pub(crate) fn fault_symbol(op: FaultOp) -> (u8, &'static str) {
         FaultOp::Repair | FaultOp::Rejoin | FaultOp::Unclog => b'H',
         FaultOp::DiskError | FaultOp::DiskErrorRate => b'E',
         FaultOp::Kept | FaultOp::Torn => b'T',
+        FaultOp::CrashLost => b'U',
         FaultOp::Clog | FaultOp::Link => b'L',
         FaultOp::Lost | FaultOp::Duplicated => b'D',
         FaultOp::Buggify => b'B',

@@ -14,6 +14,10 @@
 //!   not fully survive may be torn at a sector boundary (another draw;
 //!   0 = not at all). Namespace changes likewise survive as a prefix of the
 //!   unsynced ones, in order.
+//! - What a crash lost (every unsynced change past the kept prefix, also
+//!   at draw 0) is one fault event, `FaultOp::CrashLost`, in words: "the
+//!   crash of `db` lost 1 of 1 unsynced change: create /wal" (the first
+//!   few by path, the rest counted). A crash that lost nothing has none.
 //! - A directory's creation is a namespace change like a file's: until it
 //!   is synced, a crash keeps it only as part of the drawn prefix (draw 0:
 //!   it is gone, with whatever was created in it). So are `remove_dir`, a
@@ -310,8 +314,121 @@ fn survivors(bound: usize, what: &str, op: FaultOp, describe: impl Fn(u64) -> St
     ) as usize
 }
 
-/// A crash of node `node`: its disk keeps what the crash model keeps.
+/// How many lost changes a crash's fault event names before "and N more".
+const LOST_NAMED_MAX: usize = 4;
+
+/// What a crash lost, for its fault event: every unsynced change counted,
+/// the first few lost ones named.
+#[derive(Default)]
+struct Losses {
+    unsynced: usize,
+    lost: usize,
+    named: Vec<String>,
+}
+
+impl Losses {
+    fn lose(&mut self, describe: impl FnOnce() -> String) {
+        self.lost += 1;
+        if self.named.len() < LOST_NAMED_MAX {
+            self.named.push(describe());
+        }
+    }
+
+    /// "the crash of `db` lost 2 of 2 unsynced changes: create /wal, write
+    /// 120 bytes to /wal"; `None` when it lost nothing.
+    fn words(&self, node: &str) -> Option<String> {
+        if self.lost == 0 {
+            return None;
+        }
+        let mut text = format!(
+            "the crash of `{node}` lost {} of {} unsynced change{}: {}",
+            self.lost,
+            self.unsynced,
+            if self.unsynced == 1 { "" } else { "s" },
+            self.named.join(", ")
+        );
+        if self.lost > self.named.len() {
+            text.push_str(&format!(" and {} more", self.lost - self.named.len()));
+        }
+        Some(text)
+    }
+}
+
+impl Namespace {
+    /// The path of directory `dir` ("" for `/`), or `None` when it has no
+    /// name any more.
+    fn dir_path(&self, dir: DirId) -> Option<String> {
+        let mut names = Vec::new();
+        let mut at = dir;
+        // A step up a directory each: no chain is longer than the names.
+        for _ in 0..=self.places.len() {
+            if at == ROOT {
+                names.reverse();
+                return Some(names.concat());
+            }
+            let (parent, name) = self.places.get(&Entry::Dir(at))?;
+            names.push(format!("/{}", name.to_string_lossy()));
+            at = *parent;
+        }
+        None
+    }
+
+    /// `dir`/`name` in words (an unnamed directory as `?`).
+    fn path_in(&self, dir: DirId, name: &OsStr) -> String {
+        let dir = self.dir_path(dir).unwrap_or_else(|| "?".to_string());
+        format!("{dir}/{}", name.to_string_lossy())
+    }
+
+    /// File `number`'s path, or "file #N" when it has no name.
+    fn file_path(&self, number: usize) -> String {
+        match self.places.get(&Entry::File(number)) {
+            Some((dir, name)) => self.path_in(*dir, name),
+            None => format!("file #{number}"),
+        }
+    }
+}
+
+impl MetaOp {
+    /// The change in words, with paths as `names` has them.
+    fn describe(&self, names: &Namespace) -> String {
+        match self {
+            MetaOp::Create {
+                dir,
+                name,
+                entry: Entry::File(_),
+            } => format!("create {}", names.path_in(*dir, name)),
+            MetaOp::Create {
+                dir,
+                name,
+                entry: Entry::Dir(_),
+            } => format!("create directory {}", names.path_in(*dir, name)),
+            MetaOp::Rename { from, to, .. } => format!(
+                "rename {} to {}",
+                names.path_in(from.0, &from.1),
+                names.path_in(to.0, &to.1)
+            ),
+            MetaOp::Remove { dir, name, .. } => format!("remove {}", names.path_in(*dir, name)),
+        }
+    }
+}
+
+impl WriteOp {
+    fn describe(&self, path: &str) -> String {
+        match self {
+            WriteOp::Write { data, .. } => format!(
+                "write {} byte{} to {path}",
+                data.len(),
+                if data.len() == 1 { "" } else { "s" }
+            ),
+            WriteOp::SetLen(len) => format!("set the length of {path} to {len}"),
+        }
+    }
+}
+
+/// A crash of node `node`: its disk keeps what the crash model keeps, and
+/// what it lost (if anything) is a fault event in words.
 pub(crate) fn crash(disk: &mut Disk, node: &str) {
+    let mut losses = Losses::default();
     let meta = std::mem::take(&mut disk.pending_meta);
     let count = meta.len();
     let keep = survivors(
@@ -323,7 +440,12 @@ pub(crate) fn crash(disk: &mut Disk, node: &str) {
     for op in meta.iter().take(keep) {
         op.apply(&mut disk.durable);
     }
-    disk.current = disk.durable.clone();
+    // The names as the node last saw them, for the lost changes' words.
+    let names = std::mem::replace(&mut disk.current, disk.durable.clone());
+    losses.unsynced += count;
+    for op in meta.iter().skip(keep) {
+        losses.lose(|| op.describe(&names));
+    }
     for (number, inode) in disk.inodes.iter_mut().enumerate() {
         if inode.pending.is_empty() {
             continue;
@@ -341,9 +463,10 @@ pub(crate) fn crash(disk: &mut Disk, node: &str) {
         for op in pending.iter().take(keep) {
             apply_write(&mut inode.durable, op);
         }
+        let mut torn = 0;
         if let Some(WriteOp::Write { offset, data }) = pending.get(keep) {
             let sectors = data.len().div_ceil(SECTOR_BYTES);
-            let torn = survivors(
+            torn = survivors(
                 sectors,
                 "asyncsim::fs crash: sectors of a torn write kept",
                 FaultOp::Torn,
@@ -359,7 +482,21 @@ pub(crate) fn crash(disk: &mut Disk, node: &str) {
                 apply_write(&mut inode.durable, &part);
             }
         }
+        losses.unsynced += count;
+        for (index, op) in pending.iter().enumerate().skip(keep) {
+            losses.lose(|| {
+                let words = op.describe(&names.file_path(number));
+                if index == keep && torn > 0 {
+                    format!("{words} (torn: {} bytes kept)", torn * SECTOR_BYTES)
+                } else {
+                    words
+                }
+            });
+        }
         inode.current = inode.durable.clone();
+    }
+    if let Some(words) = losses.words(node) {
+        super::record_fault(FaultOp::CrashLost, &words);
     }
 }
 
