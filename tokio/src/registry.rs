@@ -87,12 +87,29 @@ pub(crate) fn foreign(what: &str) -> ! {
 }
 
 /// A `Send` future that drives a `!Send` one (a world future holding the
-/// run's `Rc`s) in place, without a box or a table entry: how the face
-/// awaits the world's futures inside futures that tokio promises are
-/// `Send`. It panics when polled on another thread, and is leaked if
-/// dropped there (`asyncsim::task::ThreadBound`; the world's futures lend
-/// their address to nobody, so nothing sees the leaked memory go).
-pub(crate) type LocalFuture<F> = asyncsim::task::ThreadBound<F>;
+/// run's `Rc`s), without a table entry: how the face awaits the world's
+/// futures inside futures that tokio promises are `Send`. It panics when
+/// polled on another thread, and is leaked if dropped there
+/// (`asyncsim::task::ThreadBound`); the future is boxed so that a leak
+/// keeps its pinned memory, as `Pin` requires.
+pub(crate) struct LocalFuture<F>(asyncsim::task::ThreadBound<std::pin::Pin<Box<F>>>);
+
+impl<F: std::future::Future> LocalFuture<F> {
+    pub(crate) fn new(future: F) -> LocalFuture<F> {
+        LocalFuture(asyncsim::task::ThreadBound::new(Box::pin(future)))
+    }
+}
+
+impl<F: std::future::Future> std::future::Future for LocalFuture<F> {
+    type Output = F::Output;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        context: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<F::Output> {
+        std::pin::Pin::new(&mut self.0).poll(context)
+    }
+}
 
 /// A waker that does nothing, for the few polls whose wake-up nobody waits
 /// for (`try_join_next`, closing a dropped write half).

@@ -8,8 +8,8 @@
 use std::future::Future;
 use std::mem::ManuallyDrop;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll};
-use std::thread::ThreadId;
 
 /// A value reachable only on the thread that made it, and `Send + Sync`.
 ///
@@ -17,8 +17,10 @@ use std::thread::ThreadId;
 /// it panics when polled there), and dropping it there *leaks* the value
 /// instead of running its destructor (which would touch the run's `Rc`
 /// counts from a second thread): a misuse that costs memory, never a data
-/// race. The home thread is known by its `std` thread id, unique for the
-/// whole process, so no later thread is ever taken for it.
+/// race. The home thread is known by a token each thread takes once from a
+/// process-wide counter (never reused, so no later thread is ever taken for
+/// it). The token only says who may touch the value; nothing a run decides
+/// can depend on it (the engine reads no OS or `std` thread id).
 ///
 /// ```
 /// use asyncsim_sim::task::ThreadBound;
@@ -29,16 +31,18 @@ use std::thread::ThreadId;
 /// assert!(elsewhere); // and the Rc was leaked there, not dropped
 /// ```
 pub struct ThreadBound<T> {
-    home: ThreadId,
+    home: u64,
     value: ManuallyDrop<T>,
 }
 
-/// This thread's id, read once per thread (a thread-local load after);
-/// `None` while the thread's locals are being torn down.
+/// This thread's token, taken from the counter on the thread's first use
+/// (a thread-local load after); `None` while the thread's locals are being
+/// torn down. 2^64 tokens do not run out.
 #[inline]
-fn this_thread() -> Option<ThreadId> {
+fn this_thread() -> Option<u64> {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
     thread_local! {
-        static ME: ThreadId = std::thread::current().id();
+        static ME: u64 = NEXT.fetch_add(1, Ordering::Relaxed);
     }
     ME.try_with(|me| *me).ok()
 }
@@ -104,26 +108,38 @@ impl<T> Drop for ThreadBound<T> {
     }
 }
 
-/// A bound future is polled in place (no box). Polled on another thread it
-/// panics; dropped there it is leaked without its destructor, so a future
-/// whose correctness needs `Pin`'s drop guarantee (one that lends its own
-/// address to others) must not be bound.
-impl<F: Future> Future for ThreadBound<F> {
+/// A bound future is polled on its own thread; polled on another it panics.
+/// Only an `Unpin` future can be bound: dropped on another thread the value
+/// is leaked *with its memory inside the wrapper*, which the wrapper's owner
+/// then frees, and a pinned future (one that may have lent its address, as
+/// an intrusive waiter list does) must never have its memory reused without
+/// its destructor. Bind `Box::pin(future)` instead: leaking the box keeps
+/// the pinned memory forever, as `Pin` requires.
+///
+/// ```compile_fail
+/// use asyncsim_sim::task::ThreadBound;
+/// fn is_future<F: std::future::Future>(_: &F) {}
+/// let bound = ThreadBound::new(async {}); // an async block is not `Unpin`
+/// is_future(&bound);
+/// ```
+///
+/// ```
+/// use asyncsim_sim::task::ThreadBound;
+/// fn is_future<F: std::future::Future>(_: &F) {}
+/// let bound = ThreadBound::new(Box::pin(async {}));
+/// is_future(&bound);
+/// ```
+impl<F: Future + Unpin> Future for ThreadBound<F> {
     type Output = F::Output;
 
     #[inline]
     fn poll(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<F::Output> {
-        // SAFETY: structural pinning: the value is never moved out of its
-        // `ThreadBound` (no method hands it out by value; it is dropped in
-        // place or leaked), so pinning the wrapper pins the value.
-        let this = unsafe { self.get_unchecked_mut() };
-        let future = this.get_mut().unwrap_or_else(|| {
+        let future = self.get_mut().get_mut().unwrap_or_else(|| {
             panic!(
                 "a future bound to its asyncsim run's thread was polled on another thread: a \
                  simulated run is single-threaded; keep the work inside the run"
             )
         });
-        // SAFETY: see above; the wrapper was pinned.
-        unsafe { Pin::new_unchecked(future) }.poll(context)
+        Pin::new(future).poll(context)
     }
 }

@@ -103,8 +103,8 @@ impl TcpStream {
     pub async fn connect<A: ToSocketAddrs>(address: A) -> io::Result<TcpStream> {
         let address = address.to_sim_address()?;
         // Connecting waits for the handshake: a world future kept across
-        // polls, in place (`LocalFuture`: bound to the run's thread); the stream it makes
-        // is `Send` itself.
+        // polls (`LocalFuture`: boxed, bound to the run's thread); the stream
+        // it makes is `Send` itself.
         LocalFuture::new(async move {
             asyncsim::net::TcpStream::connect(address)
                 .await
