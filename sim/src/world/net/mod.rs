@@ -215,10 +215,29 @@ impl Network {
     }
 }
 
+/// What a message carries, for the words of a drawn latency (made only
+/// when a nonzero draw is recorded; nothing formatted per message).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Carried {
+    /// `bytes` of data sent on the sender's `TcpStream#stream`.
+    Segment { stream: u32, bytes: usize },
+    /// The end of `TcpStream#stream`'s writes.
+    Fin { stream: u32 },
+    /// A connect's SYN.
+    Syn,
+    /// A connect's SYN-ACK.
+    SynAck,
+    /// A reset of the peer of `TcpStream#stream` (its node crashed).
+    Reset { stream: u32 },
+    /// `bytes` sent from the UDP socket bound to `port`.
+    Datagram { port: u16, bytes: usize },
+}
+
 impl World {
     /// One message's latency from node `from` to node `to`: a `net` draw
-    /// over the link's buckets (0 = the minimum), plus any clog.
-    pub(crate) fn latency(&mut self, from: u32, to: u32) -> u64 {
+    /// over the link's buckets (0 = the minimum), plus any clog. `carried`
+    /// is worded only when a nonzero draw is recorded.
+    pub(crate) fn latency(&mut self, from: u32, to: u32, carried: Carried) -> u64 {
         if from == to {
             return duration_to_ns(LOOPBACK_LATENCY);
         }
@@ -236,10 +255,25 @@ impl World {
             None,
             "asyncsim::net latency",
             |bucket| {
+                let (from, to) = (&nodes[from as usize].name, &nodes[to as usize].name);
+                let message = match carried {
+                    Carried::Segment { stream, bytes } => {
+                        format!("a {bytes}-byte segment on TcpStream#{stream} `{from}` -> `{to}`")
+                    }
+                    Carried::Fin { stream } => {
+                        format!("the FIN of TcpStream#{stream} `{from}` -> `{to}`")
+                    }
+                    Carried::Syn => format!("the SYN of a connect `{from}` -> `{to}`"),
+                    Carried::SynAck => format!("the SYN-ACK of a connect `{from}` -> `{to}`"),
+                    Carried::Reset { stream } => {
+                        format!("the reset of TcpStream#{stream} `{from}` -> `{to}`")
+                    }
+                    Carried::Datagram { port, bytes } => {
+                        format!("a {bytes}-byte datagram on UdpSocket ({from}:{port}) `{from}` -> `{to}`")
+                    }
+                };
                 format!(
-                    "a message `{}` -> `{}` took {} (not the minimum {})",
-                    nodes[from as usize].name,
-                    nodes[to as usize].name,
+                    "{message} took {} (not the minimum {})",
                     crate::trace::format_ns(min + step * bucket),
                     crate::trace::format_ns(min)
                 )

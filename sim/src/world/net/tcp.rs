@@ -15,7 +15,7 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use super::{Parked, Protocol, ToAddress};
+use super::{Carried, Parked, Protocol, ToAddress};
 use crate::cx::NodeId;
 use crate::trace::{EventKind, FaultOp, NetOp, SocketWait, WaitOn};
 use crate::world::push_decimal;
@@ -185,7 +185,15 @@ fn deliver(world: &mut World, connection: usize, side: usize, data: Option<&[u8]
         let c = &world.net.connections[connection];
         (c.nodes[side], c.nodes[to_side])
     };
-    let mut latency = world.latency(from, to);
+    let stream = world.net.connections[connection].names[side];
+    let carried = match data {
+        Some(data) => Carried::Segment {
+            stream,
+            bytes: data.len(),
+        },
+        None => Carried::Fin { stream },
+    };
+    let mut latency = world.latency(from, to, carried);
     if data.is_some() && from != to {
         let config = world.net.config(from, to);
         // Named only when a loss is drawn and the run explains itself.
@@ -299,7 +307,8 @@ pub(crate) fn crash_node(world: &mut World, node: u32, incarnation: NodeId) {
             if peer_node == node || world.net.is_cut(node, peer_node) {
                 continue;
             }
-            let latency = world.latency(node, peer_node);
+            let stream = world.net.connections[connection].names[side];
+            let latency = world.latency(node, peer_node, Carried::Reset { stream });
             let c = &mut world.net.connections[connection];
             c.fail_at(peer, now + latency, io::ErrorKind::ConnectionReset);
         }
@@ -547,8 +556,8 @@ impl TcpStream {
             if world.net.is_cut(from, to) || world.net.is_cut(to, from) {
                 Plan::TimedOut(now + world.net.config(from, to).tcp_timeout_ns)
             } else {
-                let syn_ns = now + world.latency(from, to);
-                let synack_ns = syn_ns + world.latency(to, from);
+                let syn_ns = now + world.latency(from, to, Carried::Syn);
+                let synack_ns = syn_ns + world.latency(to, from, Carried::SynAck);
                 let listener = world.net.bound.get(&(to, Protocol::Tcp, port)).copied();
                 match listener {
                     None => Plan::Refused(synack_ns),

@@ -8,7 +8,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::task::{Context, Poll};
 
-use super::{Address, Parked, Protocol, ToAddress};
+use super::{Address, Carried, Parked, Protocol, ToAddress};
 use crate::cx::NodeId;
 use crate::trace::{EventKind, FaultOp, NetOp, SocketWait, WaitOn};
 use crate::world::{cx, same_run, world, World, WorldRc};
@@ -261,7 +261,11 @@ impl UdpSocket {
         };
         let now = cx::now_ns("asyncsim::net::UdpSocket::send_to");
         for _ in 0..copies {
-            let arrival_ns = now + world.latency(from_node, to_node);
+            let carried = Carried::Datagram {
+                port: from_port,
+                bytes: buf.len(),
+            };
+            let arrival_ns = now + world.latency(from_node, to_node, carried);
             world.net.datagrams_sent += 1;
             let sequence = world.net.datagrams_sent;
             let state = &mut world.net.udp[target];

@@ -1,0 +1,61 @@
+//! A failure report about a network program tells its story: a drawn
+//! latency names the socket and the size of what it delayed, a trace line's
+//! arrow reads from sender to receiver, a read woken by an arrival says so,
+//! and a panic on a node names the node.
+
+use std::time::Duration;
+
+use asyncsim::net::{NetConfig, TcpListener, TcpStream};
+use asyncsim::{node, Explore};
+use futures::{AsyncReadExt, AsyncWriteExt};
+
+/// A leader sends 8 bytes to a follower, which answers with 8; the leader
+/// insists the round trip took no more than the link's minimum, so the
+/// explorer finds a drawn latency and shrinks it to one.
+fn slow_round_trip_report() -> String {
+    let summary = asyncsim::explore(Explore::new().runs(50), || async {
+        node::Builder::new("follower").start(|| async {
+            let listener = TcpListener::bind("0.0.0.0:7000").await.unwrap();
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let mut ask = [0u8; 8];
+            stream.read_exact(&mut ask).await.unwrap();
+            stream.write_all(&ask).await.unwrap();
+        });
+        let leader = node::Builder::new("leader").start(|| async {});
+        asyncsim::net::set_link(
+            "leader",
+            "follower",
+            NetConfig::new().latency(Duration::from_millis(1), Duration::from_millis(10)),
+        );
+        leader
+            .spawn(async {
+                asyncsim::time::sleep(Duration::from_millis(1)).await;
+                let mut stream = TcpStream::connect("follower:7000").await.unwrap();
+                let start = asyncsim::time::Instant::now();
+                stream.write_all(&[1; 8]).await.unwrap();
+                let mut answer = [0u8; 8];
+                stream.read_exact(&mut answer).await.unwrap();
+                assert!(
+                    start.elapsed() <= Duration::from_millis(2),
+                    "the round trip was slow"
+                );
+            })
+            .await
+            .unwrap();
+    });
+    let found = summary
+        .first_failure
+        .expect("the slow round trip was not found");
+    found.to_string()
+}
+
+#[test]
+fn a_drawn_latency_names_the_stream_and_the_size() {
+    let report = slow_round_trip_report();
+    assert!(report.contains("the round trip was slow"), "{report}");
+    assert!(
+        report.contains("a 8-byte segment on TcpStream#"),
+        "{report}"
+    );
+    assert!(!report.contains("a message `"), "{report}");
+}
