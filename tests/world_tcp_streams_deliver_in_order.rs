@@ -198,10 +198,11 @@ fn socket_events_are_in_the_trace_and_a_blocked_read_is_named_in_the_deadlock_re
     });
     let text = run.trace.to_string();
     for line in [
-        "net accept TcpStream#1 (server:6379 -> main:49152)",
-        "net connect TcpStream#0 (main:49152 -> server:6379)",
-        "net send 2 bytes on TcpStream#1 (server:6379 -> main:49152)",
-        "net deliver 2 bytes on TcpStream#0 (main:49152 -> server:6379)",
+        // Every arrow reads from sender to receiver.
+        "net accept TcpStream#1 from main:49152 to server:6379",
+        "net connect TcpStream#0 from main:49152 to server:6379",
+        "net send 2 bytes on TcpStream#1 from server:6379 to main:49152",
+        "net deliver 2 bytes on TcpStream#0 from server:6379 to main:49152",
     ] {
         assert!(text.contains(line), "no `{line}` in\n{text}");
     }
@@ -213,7 +214,7 @@ fn socket_events_are_in_the_trace_and_a_blocked_read_is_named_in_the_deadlock_re
         .map(|task| task.waiting_on.clone())
         .collect();
     assert!(
-        blocked.contains(&"read of TcpStream#0 (main:49152 -> server:6379)".to_string()),
+        blocked.contains(&"read of TcpStream#0 from server:6379 to main:49152".to_string()),
         "{blocked:?}"
     );
 }

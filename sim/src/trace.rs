@@ -144,6 +144,30 @@ impl SocketWait {
     }
 }
 
+/// A socket's label in words that read from sender to receiver: a stream's
+/// "TcpStream#3 (follower:7000 -> leader:49152)" (its label, which enters
+/// the trace hash, reads local -> peer) becomes "TcpStream#3 from
+/// leader:49152 to follower:7000" when what it tells of came in from the
+/// peer (`incoming`), "... from follower:7000 to leader:49152" when it went
+/// out; other labels are kept as they are. Made only when rendering.
+fn socket_words(label: &str, incoming: bool) -> std::borrow::Cow<'_, str> {
+    let parsed = label
+        .strip_suffix(')')
+        .and_then(|rest| rest.split_once(" ("))
+        .and_then(|(name, ends)| Some((name, ends.split_once(" -> ")?)));
+    match parsed {
+        Some((name, (local, peer))) => {
+            let (from, to) = if incoming {
+                (peer, local)
+            } else {
+                (local, peer)
+            };
+            format!("{name} from {from} to {to}").into()
+        }
+        None => label.into(),
+    }
+}
+
 /// What the simulated network did ([`EventKind::Net`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum NetOp {
@@ -663,12 +687,18 @@ impl Trace {
                 crate::branch::order::describe_order(live, value)
             }
             EventKind::PollYield => "explore_polls: yielded before polling".to_string(),
-            EventKind::Net { op, socket, bytes } => match op {
-                NetOp::Send | NetOp::Deliver => {
-                    format!("net {} {bytes} bytes on {}", op.name(), self.label(socket))
+            EventKind::Net { op, socket, bytes } => {
+                // A stream's label reads local -> peer; what a deliver, an
+                // accept or a reset tells of came from the peer.
+                let incoming = matches!(op, NetOp::Deliver | NetOp::Accept | NetOp::Reset);
+                let socket = socket_words(self.label(socket), incoming);
+                match op {
+                    NetOp::Send | NetOp::Deliver => {
+                        format!("net {} {bytes} bytes on {socket}", op.name())
+                    }
+                    _ => format!("net {} {socket}", op.name()),
                 }
-                _ => format!("net {} {}", op.name(), self.label(socket)),
-            },
+            }
             EventKind::Fault { what, .. } => format!("fault: {}", self.label(what)),
         }
     }
@@ -682,7 +712,14 @@ impl Trace {
             WaitOn::Timer { deadline_ns } => format!("timer at {}", format_ns(deadline_ns)),
             WaitOn::PoolJob(job) => format!("pool job {job}"),
             WaitOn::Resource(kind, id) => format!("{}#{id}", kind.name()),
-            WaitOn::Socket { op, socket } => format!("{} of {}", op.name(), self.label(socket)),
+            WaitOn::Socket { op, socket } => {
+                // A task waits for what comes in from the peer.
+                format!(
+                    "{} of {}",
+                    op.name(),
+                    socket_words(self.label(socket), true)
+                )
+            }
         }
     }
 
