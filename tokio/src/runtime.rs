@@ -320,13 +320,14 @@ impl Handle {
     {
         if asyncsim::task::current().is_none() {
             if let Some(held_back) = self.held_back.and_then(registry::get::<HeldBack>) {
-                let (handle, _state, start) = crate::task::spawn_deferred(future);
+                let (handle, _state, start) =
+                    crate::task::spawn_deferred(future, std::panic::Location::caller());
                 held_back.borrow_mut().push(start);
                 return handle;
             }
         }
         crate::task::require_run("tokio::runtime::Handle::spawn");
-        crate::task::spawn_now(future, None)
+        crate::task::spawn_now(future, None, std::panic::Location::caller())
     }
 
     /// Runs `work` on the current run's simulated pool.
@@ -337,7 +338,7 @@ impl Handle {
         R: Send + 'static,
     {
         crate::task::require_run("tokio::runtime::Handle::spawn_blocking");
-        crate::task::spawn_blocking_now(work, None)
+        crate::task::spawn_blocking_now(work, None, std::panic::Location::caller())
     }
 
     /// One simulated run of `future`, as [`Runtime::block_on`].

@@ -92,5 +92,5 @@ where
     F: FnOnce() -> R + 'static,
     R: 'static,
 {
-    cx::spawn_blocking_job(work, None)
+    cx::spawn_blocking_job(work, cx::TaskName::Default)
 }

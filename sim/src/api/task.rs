@@ -21,6 +21,7 @@
 //! ```
 
 use std::future::Future;
+use std::panic::Location;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -60,6 +61,7 @@ where
 #[derive(Clone, Debug, Default)]
 pub struct Builder {
     name: Option<String>,
+    site: Option<&'static Location<'static>>,
 }
 
 impl Builder {
@@ -74,13 +76,44 @@ impl Builder {
         self
     }
 
+    /// Names the task by where it was spawned, `task-<id>@<file>:<line>`
+    /// (e.g. `task-3@server.rs:42`; `blocking-<id>@...` for
+    /// [`spawn_blocking`](Builder::spawn_blocking)), unless [`name`](Builder::name)
+    /// gave it a name. For wrappers whose `spawn` is `#[track_caller]`
+    /// (the tokio face passes `Location::caller()`). The name is formatted
+    /// once per (id, site) and thread, so a program spawning from the same
+    /// sites run after run allocates no names.
+    ///
+    /// ```
+    /// use asyncsim_sim::{task, Config, Sim};
+    /// let site = std::panic::Location::caller();
+    /// let run = Sim::new(Config::new()).run(async move {
+    ///     task::Builder::new().site(site).spawn(async { 1 }).await.unwrap()
+    /// });
+    /// let name = &run.trace.tasks()[1].name;
+    /// assert!(name.starts_with("task-1@"), "{name}");
+    /// assert!(name.ends_with(&format!(".rs:{}", site.line())), "{name}");
+    /// ```
+    pub fn site(mut self, site: &'static Location<'static>) -> Builder {
+        self.site = Some(site);
+        self
+    }
+
+    fn task_name(self) -> cx::TaskName {
+        match (self.name, self.site) {
+            (Some(name), _) => cx::TaskName::Given(name),
+            (None, Some(site)) => cx::TaskName::Site(site),
+            (None, None) => cx::TaskName::Default,
+        }
+    }
+
     /// Spawns the future as a task.
     pub fn spawn<F>(self, future: F) -> JoinHandle<F::Output>
     where
         F: Future + 'static,
         F::Output: 'static,
     {
-        cx::spawn_task(future, self.name)
+        cx::spawn_task_named(future, self.task_name())
     }
 
     /// Runs the closure on the simulated pool, as `spawn_blocking` does.
@@ -89,7 +122,7 @@ impl Builder {
         F: FnOnce() -> R + 'static,
         R: 'static,
     {
-        cx::spawn_blocking_job(work, self.name)
+        cx::spawn_blocking_job(work, self.task_name())
     }
 }
 

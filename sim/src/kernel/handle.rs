@@ -44,13 +44,22 @@ pub(crate) fn current_run_id() -> Option<u64> {
     try_with_core(|core| core.run_id.get())
 }
 
+/// Spawns a future as a new task of the current run, named as `name` says.
+pub(crate) fn spawn_task_named<F>(future: F, name: TaskName) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    spawn_task_on(None, future, name)
+}
+
 /// Spawns a future as a new task of the current run.
 pub(crate) fn spawn_task<F>(future: F, name: Option<String>) -> JoinHandle<F::Output>
 where
     F: Future + 'static,
     F::Output: 'static,
 {
-    spawn_task_on(None, future, name)
+    spawn_task_on(None, future, TaskName::from(name))
 }
 
 /// Spawns a future as a new task of the current run on `node`.
@@ -60,14 +69,14 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    spawn_task_on(Some(node), future, name)
+    spawn_task_on(Some(node), future, TaskName::from(name))
 }
 
 /// Spawns on `node`, or on the spawning task's node.
 pub(super) fn spawn_task_on<F>(
     node: Option<NodeId>,
     future: F,
-    name: Option<String>,
+    name: TaskName,
 ) -> JoinHandle<F::Output>
 where
     F: Future + 'static,
@@ -76,7 +85,7 @@ where
     with_core("asyncsim::spawn", |core| {
         let (id, parent, node) = core.claim_task(node);
         let (owner, cell) = raw::new_task(JoinSlot::new(TaskId(id), core.run_id.get()), future);
-        let name = name.map_or_else(|| default_task_name(id), Cow::Owned);
+        let name = name.for_task(id, "task");
         let task = core.add_task(Some(owner), name, parent, SlotKind::Future, node);
         debug_assert_eq!(task.0, id);
         JoinHandle::new(cell.unsize(|cell| cell as &dyn JoinSlotRef<F::Output>))
@@ -84,7 +93,7 @@ where
 }
 
 /// Queues a closure on the simulated executor pool.
-pub(crate) fn spawn_blocking_job<F, R>(work: F, name: Option<String>) -> JoinHandle<R>
+pub(crate) fn spawn_blocking_job<F, R>(work: F, name: TaskName) -> JoinHandle<R>
 where
     F: FnOnce() -> R + 'static,
     R: 'static,
@@ -96,8 +105,7 @@ where
         );
         let (id, parent, node) = core.claim_task(None);
         let (owner, slot) = raw::new_job(JoinSlot::new(TaskId(id), core.run_id.get()));
-        let name: Cow<'static, str> =
-            name.map_or_else(|| Cow::Owned(format!("blocking-{id}")), Cow::Owned);
+        let name = name.for_task(id, "blocking");
         let task = core.add_task(Some(owner), name, parent, SlotKind::PoolJob, node);
         let writer = slot.clone();
         let job_work: JobWork = Box::new(move || {

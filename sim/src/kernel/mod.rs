@@ -79,8 +79,8 @@ pub(crate) use resources::HolderCell;
 use resources::*;
 pub use run::{Deviation, Run, RunOutcome, SlowPoll};
 use run_queue::RunQueue;
-pub(crate) use slots::NodeId;
 use slots::*;
+pub(crate) use slots::{NodeId, TaskName};
 use step::NextTask;
 use wakers::*;
 

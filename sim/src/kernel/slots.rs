@@ -2,6 +2,8 @@
 //! its node.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
+use std::panic::Location;
 use std::panic::{self};
 use std::sync::OnceLock;
 
@@ -79,6 +81,90 @@ impl TaskSlot {
         );
         // The old value is `None`: forgetting it drops nothing.
         std::mem::forget(std::mem::replace(&mut self.cell, owner));
+    }
+}
+
+/// How a spawn names its task.
+pub(crate) enum TaskName {
+    /// `task-<id>` (`blocking-<id>` for a pool job).
+    Default,
+    /// Given through `task::Builder::name`.
+    Given(String),
+    /// The spawn site, as `task-<id>@<file>:<line>` (see [`site_task_name`]).
+    Site(&'static Location<'static>),
+}
+
+impl From<Option<String>> for TaskName {
+    fn from(name: Option<String>) -> TaskName {
+        name.map_or(TaskName::Default, TaskName::Given)
+    }
+}
+
+impl TaskName {
+    /// The name of task `id`; `prefix` is `task` or `blocking`.
+    pub(super) fn for_task(self, id: u32, prefix: &'static str) -> Cow<'static, str> {
+        match self {
+            TaskName::Default if prefix == "task" => default_task_name(id),
+            TaskName::Default => Cow::Owned(format!("{prefix}-{id}")),
+            TaskName::Given(name) => Cow::Owned(name),
+            TaskName::Site(site) => site_task_name(id, prefix, site),
+        }
+    }
+}
+
+/// `task-<id>@<file>:<line>`, e.g. `task-3@server.rs:42`: unique in the run
+/// (the id) and saying where the task came from (the file's last component,
+/// or its last two for `mod.rs`, `lib.rs` and `main.rs`). Interned: a program
+/// spawns the same (id, site) pairs run after run, so each pair is formatted
+/// once per thread and later spawns borrow the string (no allocation); past
+/// the first ids, or a crowd of sites at one id, a fresh string.
+pub(super) fn site_task_name(
+    id: u32,
+    prefix: &'static str,
+    site: &'static Location<'static>,
+) -> Cow<'static, str> {
+    const SHARED_IDS: usize = 4096;
+    const SITES_PER_ID: usize = 8;
+    type Interned = Vec<Vec<(&'static Location<'static>, &'static str, &'static str)>>;
+    thread_local! {
+        static NAMES: RefCell<Interned> = const { RefCell::new(Vec::new()) };
+    }
+    let format = || format!("{prefix}-{id}@{}:{}", short_file(site.file()), site.line());
+    let index = id as usize;
+    if index >= SHARED_IDS {
+        return Cow::Owned(format());
+    }
+    NAMES.with(|names| {
+        let mut names = names.borrow_mut();
+        if names.len() <= index {
+            names.resize_with(index + 1, Vec::new);
+        }
+        let sites = &mut names[index];
+        let found = sites.iter().find(|(known, known_prefix, _)| {
+            std::ptr::eq(*known, site) && std::ptr::eq(*known_prefix, prefix)
+        });
+        match found {
+            Some((_, _, name)) => Cow::Borrowed(*name),
+            None if sites.len() < SITES_PER_ID => {
+                let name: &'static str = Box::leak(format().into_boxed_str());
+                sites.push((site, prefix, name));
+                Cow::Borrowed(name)
+            }
+            None => Cow::Owned(format()),
+        }
+    })
+}
+
+/// A source file as a report names it: `server.rs`, or `net/mod.rs`.
+fn short_file(file: &str) -> &str {
+    let mut parts = file.rsplitn(3, ['/', '\\']);
+    let last = parts.next().unwrap_or(file);
+    if !matches!(last, "mod.rs" | "lib.rs" | "main.rs") {
+        return last;
+    }
+    match parts.next() {
+        Some(parent) => &file[file.len() - last.len() - 1 - parent.len()..],
+        None => last,
     }
 }
 

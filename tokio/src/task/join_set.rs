@@ -129,7 +129,10 @@ impl<T: 'static> JoinSet<T> {
         T: Send,
     {
         super::require_run("tokio::task::JoinSet::spawn");
-        self.insert(|listener| super::spawn_now(task, Some(listener)))
+        {
+            let site = std::panic::Location::caller();
+            self.insert(|listener| super::spawn_now(task, Some(listener), site))
+        }
     }
 
     /// Spawns a task into the set (the handle names the only runtime there
@@ -150,7 +153,10 @@ impl<T: 'static> JoinSet<T> {
         F: Future<Output = T> + 'static,
     {
         super::require_run("tokio::task::JoinSet::spawn_local");
-        self.insert(|listener| super::spawn_now(task, Some(listener)))
+        {
+            let site = std::panic::Location::caller();
+            self.insert(|listener| super::spawn_now(task, Some(listener), site))
+        }
     }
 
     /// Spawns a `!Send` task into the set; the `LocalSet` plays no part (every
@@ -171,7 +177,10 @@ impl<T: 'static> JoinSet<T> {
         T: Send,
     {
         super::require_run("tokio::task::JoinSet::spawn_blocking");
-        self.insert(|listener| super::spawn_blocking_now(work, Some(listener)))
+        {
+            let site = std::panic::Location::caller();
+            self.insert(|listener| super::spawn_blocking_now(work, Some(listener), site))
+        }
     }
 
     /// [`JoinSet::spawn_blocking`]; the handle names the current run.

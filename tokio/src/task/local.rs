@@ -71,11 +71,12 @@ impl LocalSet {
         F::Output: 'static,
     {
         let (handle, state) = if asyncsim::task::current().is_some() {
-            let handle = super::spawn_now(future, None);
+            let handle = super::spawn_now(future, None, std::panic::Location::caller());
             let state = handle.state();
             (handle, state)
         } else {
-            let (handle, state, start) = super::spawn_deferred(future);
+            let (handle, state, start) =
+                super::spawn_deferred(future, std::panic::Location::caller());
             self.inner.borrow_mut().held_back.push(start);
             (handle, state)
         };

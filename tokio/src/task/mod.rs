@@ -21,6 +21,7 @@
 use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::future::Future;
+use std::panic::Location;
 use std::pin::Pin;
 use std::rc::{Rc, Weak};
 use std::task::{Context, Poll, Waker};
@@ -506,8 +507,13 @@ pub(crate) fn require_run(what: &str) {
     }
 }
 
-/// Spawns `future` on the current run now.
-pub(crate) fn spawn_now<F>(future: F, listener: Option<Listener>) -> JoinHandle<F::Output>
+/// Spawns `future` on the current run now, named by its spawn site
+/// (`task-3@server.rs:42`; the engine interns the name).
+pub(crate) fn spawn_now<F>(
+    future: F,
+    listener: Option<Listener>,
+    site: &'static Location<'static>,
+) -> JoinHandle<F::Output>
 where
     F: Future + 'static,
     F::Output: 'static,
@@ -516,7 +522,7 @@ where
     if let Some(listener) = listener {
         state.listen(listener);
     }
-    let handle = asyncsim::spawn(Tracked {
+    let handle = asyncsim::task::Builder::new().site(site).spawn(Tracked {
         future: Explained::new(future),
         finish: FinishOnDrop(state.clone()),
     });
@@ -530,7 +536,10 @@ pub(crate) type Start = Box<dyn FnOnce()>;
 
 /// A task held back until a `LocalSet` starts it: its handle now, and the
 /// start (which spawns it, unless it was aborted before).
-pub(crate) fn spawn_deferred<F>(future: F) -> (JoinHandle<F::Output>, Rc<TaskState>, Start)
+pub(crate) fn spawn_deferred<F>(
+    future: F,
+    site: &'static Location<'static>,
+) -> (JoinHandle<F::Output>, Rc<TaskState>, Start)
 where
     F: Future + 'static,
     F::Output: 'static,
@@ -546,7 +555,7 @@ where
         Box::new(move || {
             let previous = std::mem::replace(&mut *entry.slot.borrow_mut(), Slot::CancelledEarly);
             if !state.cancelled_early.get() {
-                let handle = asyncsim::spawn(Tracked {
+                let handle = asyncsim::task::Builder::new().site(site).spawn(Tracked {
                     future: Explained::new(future),
                     finish: FinishOnDrop(state.clone()),
                 });
@@ -572,8 +581,13 @@ fn next_deferred_id() -> u64 {
     NEXT.with(|next| next.replace(next.get() - 1))
 }
 
-/// Runs `work` on the simulated pool now.
-pub(crate) fn spawn_blocking_now<F, R>(work: F, listener: Option<Listener>) -> JoinHandle<R>
+/// Runs `work` on the simulated pool now, named by its spawn site
+/// (`blocking-4@server.rs:42`).
+pub(crate) fn spawn_blocking_now<F, R>(
+    work: F,
+    listener: Option<Listener>,
+    site: &'static Location<'static>,
+) -> JoinHandle<R>
 where
     F: FnOnce() -> R + 'static,
     R: 'static,
@@ -583,10 +597,12 @@ where
         state.listen(listener);
     }
     let finish = FinishOnDrop(state.clone());
-    let handle = asyncsim::spawn_blocking(move || {
-        let _finish = finish;
-        explain::call(work)
-    });
+    let handle = asyncsim::task::Builder::new()
+        .site(site)
+        .spawn_blocking(move || {
+            let _finish = finish;
+            explain::call(work)
+        });
     state.task.set(Some(handle.id()));
     state.id.set(Id::of(handle.id()));
     JoinHandle::new(Handle::Running(handle, state))
@@ -605,7 +621,7 @@ where
     F::Output: Send + 'static,
 {
     require_run("tokio::spawn");
-    spawn_now(future, None)
+    spawn_now(future, None, Location::caller())
 }
 
 /// Spawns a `!Send` task (tokio's `spawn_local`). In a simulated run every
@@ -618,7 +634,7 @@ where
     F::Output: 'static,
 {
     require_run("tokio::task::spawn_local");
-    spawn_now(future, None)
+    spawn_now(future, None, Location::caller())
 }
 
 /// Runs `work` on the simulated blocking pool (`Config::pool_size` workers).
@@ -631,7 +647,7 @@ where
     R: Send + 'static,
 {
     require_run("tokio::task::spawn_blocking");
-    spawn_blocking_now(work, None)
+    spawn_blocking_now(work, None, Location::caller())
 }
 
 /// Yields to the scheduler once: every other runnable task may run first.
