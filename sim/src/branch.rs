@@ -9,7 +9,7 @@
 //! different channel than one polled after it, and `tokio::select!` starts
 //! at a random branch precisely so that no branch starves. Here every poll
 //! of such a combinator with two or more live branches makes one draw
-//! (label [`DrawLabel::Branch`](crate::DrawLabel::Branch)) that orders them:
+//! (label [`DrawLabel::Branch`]) that orders them:
 //!
 //! - value 0 is argument order, so FIFO runs poll branches as written and
 //!   shrinking moves toward it;

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::task::Waker;
+use std::time::Duration;
 
 use crate::pool::PoolJob;
 use crate::trace::TaskId;
@@ -112,4 +113,10 @@ impl TimerAction {
             TimerAction::PoolFinish { job } => jobs.get(*job as usize).map(|job| job.task),
         }
     }
+}
+
+/// Converts a `Duration` to whole nanoseconds, saturating at `u64::MAX`
+/// (about 584 years).
+pub fn duration_to_ns(duration: Duration) -> u64 {
+    u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
 }

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use crate::clock::duration_to_ns;
 use crate::sched::Strategy;
 use crate::trace::TraceMode;
 use crate::world::net::NetConfig;
@@ -335,10 +336,4 @@ impl Config {
         self.pct_steps_estimate = steps.max(1);
         self
     }
-}
-
-/// Converts a `Duration` to whole nanoseconds, saturating at `u64::MAX`
-/// (about 584 years).
-pub fn duration_to_ns(duration: Duration) -> u64 {
-    u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
 }

@@ -104,7 +104,8 @@ pub use combinators::{
     wait_results, wait_timeout, AsCompleted, Outcome, ReturnWhen, StartOrder, WaitResult,
     WaitResults,
 };
-pub use config::{duration_to_ns, Config, DEFAULT_POOL_SIZE};
+pub use clock::duration_to_ns;
+pub use config::{Config, DEFAULT_POOL_SIZE};
 pub use failure::{BlockedTask, Failure, FailureKind};
 #[doc(hidden)]
 pub use kernel::RunOutcome;

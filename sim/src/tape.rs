@@ -43,7 +43,7 @@
 //! hold a quarter of a gigabyte of them. So a tape keeps at most
 //! [`UNPACKED_DRAWS_MAX`] draws as `Draw`s (every tape of an ordinary run:
 //! recording is a plain `Vec` push), and when that many are waiting it packs
-//! them into a chunk of bytes, a byte or two a draw ([`Packed`]: each draw is
+//! them into a chunk of bytes, a byte or two a draw (`Packed`: each draw is
 //! written against the one before, whose label and bound it usually
 //! shares). [`Tape::iter`] reads a packed tape as it is; [`Tape::draws`]
 //! unpacks it into a slice on first use, and a replay unpacks one chunk at a

@@ -80,6 +80,8 @@ pub use tokio::*;
 #[cfg(feature = "simulation")]
 mod explain;
 #[cfg(feature = "simulation")]
+mod handle;
+#[cfg(feature = "simulation")]
 mod registry;
 
 #[cfg(feature = "simulation")]

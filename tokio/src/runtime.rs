@@ -37,6 +37,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use crate::explain::Explained;
+pub use crate::handle::Handle;
 use crate::registry;
 use crate::task::{JoinHandle, Start};
 
@@ -243,13 +244,6 @@ pub struct EnterGuard<'a> {
     _handle: PhantomData<&'a Handle>,
 }
 
-/// A handle to "the runtime": the current simulated run (and, for a
-/// runtime's own handle, where its tasks spawned outside `block_on` wait).
-#[derive(Clone, Debug)]
-pub struct Handle {
-    /// The runtime's held-back tasks (`None` for `Handle::current()`).
-    held_back: Option<u64>,
-}
 
 /// The error of [`Handle::try_current`]: not inside a simulated run.
 #[derive(Debug)]

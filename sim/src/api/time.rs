@@ -28,7 +28,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use crate::config::duration_to_ns;
+use crate::clock::duration_to_ns;
 use crate::cx;
 
 /// A point in virtual time: nanoseconds since the run started (asyncio's

@@ -151,7 +151,7 @@ where
 
 /// Blocks the current task (or pool job) for `duration` of virtual time.
 pub(crate) fn blocking_sleep(duration: Duration) {
-    let duration_ns = crate::config::duration_to_ns(duration);
+    let duration_ns = crate::clock::duration_to_ns(duration);
     with_core("asyncsim::blocking::sleep", |core| {
         let mut state = core.state.borrow_mut();
         let state = &mut *state;

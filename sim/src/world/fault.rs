@@ -9,7 +9,7 @@
 use std::time::Duration;
 
 use super::{cx, net, node, world};
-use crate::config::duration_to_ns;
+use crate::clock::duration_to_ns;
 use crate::tape::DrawLabel;
 use crate::task::JoinHandle;
 use crate::trace::FaultOp;

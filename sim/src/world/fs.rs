@@ -704,8 +704,8 @@ fn here(world: &World, what: &str) -> io::Result<(usize, NodeId)> {
 /// burst) a drawn `EIO`.
 async fn operation(world_rc: &WorldRc, node: usize, what: &str) -> io::Result<()> {
     let (min, max) = (
-        crate::config::duration_to_ns(LATENCY_RANGE.0),
-        crate::config::duration_to_ns(LATENCY_RANGE.1),
+        crate::clock::duration_to_ns(LATENCY_RANGE.0),
+        crate::clock::duration_to_ns(LATENCY_RANGE.1),
     );
     let step = (max - min) / 3;
     let bucket = cx::draw_described(DrawLabel::Disk, 4, None, what, |bucket| {
@@ -790,7 +790,7 @@ pub async fn write(path: impl AsRef<Path>, contents: impl AsRef<[u8]>) -> io::Re
 }
 
 /// Copies the contents of file `from` to `to` (created, or truncated
-/// first), returning the number of bytes copied. Like a [`write`], the copy
+/// first), returning the number of bytes copied. Like a [`write()`], the copy
 /// is not durable until synced. As on Linux, copying a file onto itself
 /// empties it.
 ///

@@ -18,7 +18,7 @@ use std::task::{Context, Poll, Waker};
 
 use super::{AbortHandle, Id, JoinError, JoinHandle, Listener};
 use crate::registry;
-use crate::runtime::Handle;
+use crate::handle::Handle;
 
 /// The members that finished, in the order they finished, and the task
 /// waiting for one.

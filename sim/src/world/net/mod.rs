@@ -20,7 +20,7 @@ use std::task::Waker;
 use std::time::Duration;
 
 use super::{cx, record_fault, world, World};
-use crate::config::duration_to_ns;
+use crate::clock::duration_to_ns;
 use crate::tape::DrawLabel;
 use crate::trace::{FaultOp, TaskId};
 
