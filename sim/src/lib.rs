@@ -99,12 +99,12 @@ pub use world::{always, fault, fs, net, node, sometimes, sometimes_so_far};
 pub use api::{blocking, combinators, random, sync, task, time};
 pub use blocking::spawn_blocking;
 pub use branch::{explore_polls, join_all, select};
+pub use clock::duration_to_ns;
 pub use combinators::{
     as_completed, as_completed_with, gather, gather_results, gather_with, race, try_gather, wait,
     wait_results, wait_timeout, AsCompleted, Outcome, ReturnWhen, StartOrder, WaitResult,
     WaitResults,
 };
-pub use clock::duration_to_ns;
 pub use config::{Config, DEFAULT_POOL_SIZE};
 pub use failure::{BlockedTask, Failure, FailureKind};
 #[doc(hidden)]

@@ -1,12 +1,14 @@
 //! Send-able handles to a run's single-threaded state.
 //!
-//! tokio's handles (`JoinHandle`, `JoinSet`, `AbortHandle`) are `Send`, and
+//! tokio's handles (`JoinSet`, `File`, a runtime's `Handle`) are `Send`, and
 //! code moves them into spawned tasks, which tokio requires to be `Send`.
-//! asyncsim's state is `!Send` (a run lives on one thread). So a face handle
-//! holds only a key: the state lives in this thread's table, found by key.
-//! A handle that really travels to another thread finds nothing there and
-//! says so; dropping it there leaves its entry to this thread (no unsafe,
-//! no data race).
+//! asyncsim's state is `!Send` (a run lives on one thread). So such a face
+//! handle holds only a key: the state lives in this thread's table, found by
+//! key. A handle that really travels to another thread finds nothing there
+//! and says so; dropping it there leaves its entry to this thread (no unsafe,
+//! no data race). (`JoinHandle`, `AbortHandle` and `LocalFuture` hold their
+//! state themselves in an `asyncsim::task::ThreadBound`, and sockets in an
+//! `asyncsim::net::Detached`: no table entry.)
 //!
 //! Keys come from one process-wide counter, so a key never names another
 //! thread's entry. The table is only looked up, never iterated: nothing here
@@ -22,7 +24,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 static NEXT_KEY: AtomicU64 = AtomicU64::new(1);
 
 /// Keys are distinct counter values: a multiply spreads them over the
-/// table's buckets, with none of SipHash's cost on every socket poll.
+/// table's buckets, with none of SipHash's cost on every lookup.
 #[derive(Default)]
 struct KeyHasher(u64);
 

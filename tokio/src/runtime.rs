@@ -244,7 +244,6 @@ pub struct EnterGuard<'a> {
     _handle: PhantomData<&'a Handle>,
 }
 
-
 /// The error of [`Handle::try_current`]: not inside a simulated run.
 #[derive(Debug)]
 pub struct TryCurrentError {

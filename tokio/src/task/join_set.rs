@@ -17,8 +17,8 @@ use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
 use super::{AbortHandle, Id, JoinError, JoinHandle, Listener};
-use crate::registry;
 use crate::handle::Handle;
+use crate::registry;
 
 /// The members that finished, in the order they finished, and the task
 /// waiting for one.
