@@ -59,3 +59,29 @@ fn a_drawn_latency_names_the_stream_and_the_size() {
     );
     assert!(!report.contains("a message `"), "{report}");
 }
+
+#[test]
+fn a_read_woken_by_an_arrival_says_so() {
+    let report = slow_round_trip_report();
+    // The follower's read is woken by the leader's 8 bytes: no "woken by
+    // the engine" for it, the delivery and its sender named instead.
+    assert!(
+        report.contains(
+            "follower     woken by a delivery on TcpStream#1 from leader:49152 to follower:7000 (sent by `"
+        ),
+        "{report}"
+    );
+    assert!(
+        !report.contains("follower     woken by the engine"),
+        "{report}"
+    );
+}
+
+#[test]
+fn a_sleep_is_still_woken_by_the_engine() {
+    let run = asyncsim::Sim::new(asyncsim::Config::new()).run(async {
+        asyncsim::time::sleep(Duration::from_millis(3)).await;
+    });
+    let text = run.trace.to_string();
+    assert!(text.contains("main         woken by the engine"), "{text}");
+}

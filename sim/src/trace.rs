@@ -703,6 +703,82 @@ impl Trace {
         }
     }
 
+    /// Renders the event at `index` like [`Trace::describe`], with what its
+    /// neighbours tell: a wake by the engine whose timer was set from
+    /// another task's poll (a message's arrival sets its reader's timer,
+    /// `cx::register_timer_for`) says which delivery woke the reader. Worked
+    /// out here, when rendering; nothing is recorded for it.
+    pub fn describe_at(&self, index: usize) -> String {
+        match self.arrival_wake_words(index) {
+            Some(words) => words,
+            None => self.describe(&self.events[index]),
+        }
+    }
+
+    /// For a `Wake { by: None }` at `index` right after its task's timer
+    /// fired, where that timer was set while another task was polled: the
+    /// words of the arrival (the socket event of the woken task's next
+    /// poll). Scans a bounded stretch of the trace either side.
+    pub fn arrival_wake_words(&self, index: usize) -> Option<String> {
+        const REACH: usize = 4096;
+        let event = self.events.get(index)?;
+        let (EventKind::Wake { by: None }, Some(task)) = (event.kind, event.task) else {
+            return None;
+        };
+        let fired = self.events.get(index.checked_sub(1)?)?;
+        let EventKind::TimerFire { deadline_ns } = fired.kind else {
+            return None;
+        };
+        if fired.task != Some(task) {
+            return None;
+        }
+        let before = &self.events[index.saturating_sub(REACH)..index - 1];
+        let set = before.iter().rposition(|earlier| {
+            earlier.task == Some(task)
+                && matches!(earlier.kind, EventKind::TimerSet { deadline_ns: due } if due == deadline_ns)
+        })?;
+        let sender = before[..set]
+            .iter()
+            .rev()
+            .find(|earlier| matches!(earlier.kind, EventKind::Poll))?
+            .task?;
+        if sender == task {
+            return None;
+        }
+        let after = &self.events[index + 1..(index + 1 + REACH).min(self.events.len())];
+        let poll = after
+            .iter()
+            .position(|later| later.task == Some(task) && matches!(later.kind, EventKind::Poll));
+        let socket_event = poll.and_then(|poll| {
+            after[poll + 1..]
+                .iter()
+                .take_while(|later| !matches!(later.kind, EventKind::Poll))
+                .find_map(|later| match later.kind {
+                    EventKind::Net { op, socket, .. } if later.task == Some(task) => {
+                        Some((op, socket))
+                    }
+                    _ => None,
+                })
+        });
+        let sender = self.task_name(sender);
+        Some(match socket_event {
+            Some((NetOp::Deliver, socket)) => format!(
+                "woken by a delivery on {} (sent by `{sender}`)",
+                socket_words(self.label(socket), true)
+            ),
+            Some((NetOp::Accept, socket)) => format!(
+                "woken by a connection on {} (connect by `{sender}`)",
+                socket_words(self.label(socket), true)
+            ),
+            Some((op, socket)) => format!(
+                "woken by its socket {} ({} after `{sender}`'s poll)",
+                socket_words(self.label(socket), true),
+                op.name()
+            ),
+            None => format!("woken by an arrival on its socket (set in motion by `{sender}`)"),
+        })
+    }
+
     /// Renders what a task waits on ("JoinHandle of `worker`", "Mutex#2").
     pub fn describe_wait(&self, on: WaitOn) -> String {
         match on {
@@ -727,14 +803,15 @@ impl Trace {
     pub fn tail(&self, count: usize) -> String {
         let start = self.events.len().saturating_sub(count);
         let mut text = String::new();
-        for event in &self.events[start..] {
-            self.write_line(&mut text, event);
+        for index in start..self.events.len() {
+            self.write_line(&mut text, index);
         }
         text
     }
 
-    fn write_line(&self, out: &mut String, event: &Event) {
+    fn write_line(&self, out: &mut String, index: usize) {
         use std::fmt::Write;
+        let event = &self.events[index];
         let task = event.task.map_or("-", |task| self.task_name(task));
         let _ = writeln!(
             out,
@@ -742,7 +819,7 @@ impl Trace {
             event.step,
             format_ns(event.time_ns),
             task,
-            self.describe(event)
+            self.describe_at(index)
         );
     }
 
@@ -952,8 +1029,8 @@ impl fmt::Display for Trace {
     /// wall-clock time: stable across machines, for insta snapshots.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut text = String::new();
-        for event in &self.events {
-            self.write_line(&mut text, event);
+        for index in 0..self.events.len() {
+            self.write_line(&mut text, index);
         }
         if self.is_truncated() {
             text.push_str(&format!(

@@ -137,11 +137,11 @@ pub(crate) fn chrome_value(trace: &Trace) -> Value {
     }
 
     // Instants: marks, wakes, clock jumps, timer fires, panics, aborts, warnings.
-    for event in trace.events() {
+    for (index, event) in trace.events().iter().enumerate() {
         let tid = event.task.map_or(ENGINE_TID, task_tid);
         let (name, category) = match event.kind {
             EventKind::Mark { label } => (format!("mark {:?}", trace.label(label)), "mark"),
-            EventKind::Wake { .. } => (trace.describe(event), "wake"),
+            EventKind::Wake { .. } => (trace.describe_at(index), "wake"),
             EventKind::ClockJump { .. } => (trace.describe(event), "clock"),
             EventKind::TimerFire { .. } => (trace.describe(event), "timer"),
             EventKind::BranchOrder { .. } | EventKind::PollYield => {

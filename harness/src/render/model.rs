@@ -183,6 +183,8 @@ pub(crate) struct WakeArrow {
     pub next_poll: Option<usize>,
     /// Index of the waker's poll in `Model::polls` (if a task woke it).
     pub from_poll: Option<usize>,
+    /// Index of the wake event in the trace.
+    pub event: usize,
 }
 
 /// Everything a renderer needs.
@@ -240,7 +242,7 @@ impl Model {
         // Per task: wakes waiting for the task's next poll.
         let mut pending_wakes: Vec<Vec<usize>> = vec![Vec::new(); lanes.len()];
 
-        for event in trace.events() {
+        for (event_index, event) in trace.events().iter().enumerate() {
             end_ns = end_ns.max(event.time_ns);
             end_step = end_step.max(event.step);
             let task = event.task;
@@ -339,6 +341,7 @@ impl Model {
                         step: event.step,
                         next_poll: None,
                         from_poll,
+                        event: event_index,
                     });
                     pending_wakes[task.index()].push(wakes.len() - 1);
                 }

@@ -343,8 +343,11 @@ pub(crate) fn svg(trace: &Trace) -> String {
             None => {
                 let x1 = layout.x(wake.time_ns, wake.step);
                 let top = Layout::lane_top(target.task.index()) + 1.0;
+                let by = trace
+                    .arrival_wake_words(wake.event)
+                    .unwrap_or_else(|| "woken by the engine (timer or pool)".to_string());
                 let (info, title) = hover(&format!(
-                    "{} woken by the engine (timer or pool) at {} (step {}); next poll at step {}",
+                    "{} {by} at {} (step {}); next poll at step {}",
                     trace.task_name(wake.task),
                     format_ns(wake.time_ns),
                     wake.step,
