@@ -153,6 +153,7 @@ impl Binding {
     }
 
     /// [`Binding::waiting`] with the id already looked up in this run.
+    #[inline]
     pub(crate) fn waiting_in_run(&self, id: u32) {
         cx::set_waiting_on(WaitOn::Resource(self.kind, id));
     }
@@ -182,6 +183,7 @@ impl Waiters {
 
     /// Appends a waiter for `task` (the task being polled, already looked
     /// up); returns its ticket.
+    #[inline]
     pub(crate) fn push_for(&mut self, waker: &Waker, task: Option<TaskId>) -> u64 {
         let ticket = self.next_ticket;
         self.next_ticket += 1;
@@ -218,6 +220,7 @@ impl Waiters {
     }
 
     /// The oldest waiter, removed.
+    #[inline]
     pub(crate) fn pop_front(&mut self) -> Option<Waiter> {
         self.queue.pop_front()
     }
@@ -227,6 +230,7 @@ impl Waiters {
         self.queue.drain(..).collect()
     }
 
+    #[inline]
     pub(crate) fn is_empty(&self) -> bool {
         self.queue.is_empty()
     }
@@ -294,6 +298,7 @@ impl Handoff {
 
     /// Hands the resource to the oldest waiter, if any: returns it (to be
     /// woken outside the primitive's borrow).
+    #[inline]
     pub(crate) fn hand_to_next(&mut self) -> Option<Waiter> {
         let waiter = self.waiters.pop_front()?;
         self.granted.push(waiter.ticket);
@@ -302,6 +307,7 @@ impl Handoff {
 
     /// A waiter gives up (its future is dropped). True when it had been
     /// handed the resource: the caller must pass it on.
+    #[inline]
     pub(crate) fn abandon(&mut self, ticket: &mut Option<u64>) -> bool {
         let Some(waiting) = ticket.take() else {
             return false;

@@ -293,7 +293,12 @@ impl<T> Mutex<T> {
 
     /// A lock attempt given up before it resolved: leaves the queue, or
     /// passes on a lock that was just handed to it.
+    #[inline]
     fn abandon(&self, ticket: &mut Option<u64>) {
+        if ticket.is_none() {
+            // Never queued, or already took the lock: nothing to give up.
+            return;
+        }
         let granted = self.state.borrow_mut().handoff.abandon(ticket);
         if granted {
             // Handed the lock but never resumed: pass it on.
