@@ -85,3 +85,39 @@ fn a_sleep_is_still_woken_by_the_engine() {
     let text = run.trace.to_string();
     assert!(text.contains("main         woken by the engine"), "{text}");
 }
+
+#[test]
+fn a_panic_on_a_node_names_the_node() {
+    // Awaited: the JoinError says where the task ran.
+    let run = asyncsim::Sim::new(asyncsim::Config::new()).run(async {
+        let server = node::Builder::new("server").start(|| async {});
+        let error = server
+            .spawn(async { panic!("bad request") })
+            .await
+            .unwrap_err();
+        let words = error.to_string();
+        assert!(words.contains("on node `server` panicked"), "{words}");
+        assert!(
+            format!("{error:?}").contains("node: \"server\""),
+            "{error:?}"
+        );
+        // On the main node: no node named.
+        let error = asyncsim::spawn(async { panic!("main's own") })
+            .await
+            .unwrap_err();
+        assert!(!error.to_string().contains("on node"), "{error}");
+    });
+    run.result.unwrap();
+    // Unobserved (its handle dropped): the failure says where.
+    let run = asyncsim::Sim::new(asyncsim::Config::new()).run(async {
+        let server = node::Builder::new("server").start(|| async {});
+        drop(server.spawn(async { panic!("nobody saw") }));
+        asyncsim::time::sleep(Duration::from_millis(1)).await;
+    });
+    let failure = run.result.unwrap_err();
+    assert!(
+        failure.message.contains("on node `server` panicked"),
+        "{}",
+        failure.message
+    );
+}

@@ -115,11 +115,17 @@ where
             Box::new(move || match result {
                 Ok(value) => writer.header().complete(Ok(value)),
                 Err(message) => {
-                    let name =
-                        try_with_core(|core| core.state.borrow().trace.task_name(task).to_string())
-                            .unwrap_or_default();
+                    let (name, on) = try_with_core(|core| {
+                        let state = core.state.borrow();
+                        let on = (node != NodeId::MAIN).then(|| state.node_name(node));
+                        (state.trace.task_name(task).to_string(), on)
+                    })
+                    .unwrap_or_default();
                     if writer.header().handle_alive() {
-                        deliver_panic(writer.header(), JoinError::panicked(task, name, message));
+                        deliver_panic(
+                            writer.header(),
+                            JoinError::panicked(task, name, message, on),
+                        );
                     } else {
                         try_with_core(|core| {
                             let mut state = core.state.borrow_mut();

@@ -32,15 +32,24 @@ struct JoinErrorInner {
     panic: Option<String>,
     /// The name of the node whose crash dropped the task, if that is why.
     crashed_node: Option<String>,
+    /// The node a panicked task ran on, when not the main node.
+    panic_node: Option<String>,
 }
 
 impl JoinError {
-    pub(crate) fn panicked(task: TaskId, name: String, message: String) -> JoinError {
+    /// `node`: the task's node when not the main node.
+    pub(crate) fn panicked(
+        task: TaskId,
+        name: String,
+        message: String,
+        node: Option<String>,
+    ) -> JoinError {
         JoinError(Box::new(JoinErrorInner {
             task,
             name,
             panic: Some(message),
             crashed_node: None,
+            panic_node: node,
         }))
     }
 
@@ -50,6 +59,7 @@ impl JoinError {
             name,
             panic: None,
             crashed_node: None,
+            panic_node: None,
         }))
     }
 
@@ -60,6 +70,7 @@ impl JoinError {
             name,
             panic: None,
             crashed_node: Some(node),
+            panic_node: None,
         }))
     }
 
@@ -111,6 +122,9 @@ impl fmt::Debug for JoinError {
         if let Some(node) = &self.0.crashed_node {
             debug.field("crashed_node", node);
         }
+        if let Some(node) = &self.0.panic_node {
+            debug.field("node", node);
+        }
         debug.finish()
     }
 }
@@ -118,7 +132,14 @@ impl fmt::Debug for JoinError {
 impl fmt::Display for JoinError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (&self.0.panic, &self.0.crashed_node) {
-            (Some(message), _) => write!(f, "task `{}` panicked {message}", self.0.name),
+            (Some(message), _) => match &self.0.panic_node {
+                Some(node) => write!(
+                    f,
+                    "task `{}` on node `{node}` panicked {message}",
+                    self.0.name
+                ),
+                None => write!(f, "task `{}` panicked {message}", self.0.name),
+            },
             (None, Some(node)) => write!(
                 f,
                 "task `{}` was dropped because node `{node}` crashed",

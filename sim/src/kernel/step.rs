@@ -320,8 +320,11 @@ impl Core {
             self.end_poll_common(state, task);
             state.tasks[task as usize].state = TaskState::Done;
             state.record(Some(TaskId(task)), EventKind::Panic);
-            state.trace.task_name(TaskId(task)).to_string()
+            let node = state.tasks[task as usize].node;
+            let node = (node != NodeId::MAIN).then(|| state.node_name(node));
+            (state.trace.task_name(TaskId(task)).to_string(), node)
         };
+        let (name, node) = name;
         // The future is gone already (`raw`'s poll drops it while
         // unwinding); the owner goes back to the slot, whose join slot the
         // end-of-run sweep reads.
@@ -329,7 +332,7 @@ impl Core {
             Some(owner) if owner.header().handle_alive() => {
                 deliver_panic(
                     owner.header(),
-                    JoinError::panicked(TaskId(task), name, panic.text()),
+                    JoinError::panicked(TaskId(task), name, panic.text(), node),
                 );
                 self.state.borrow_mut().tasks[task as usize].cell = Some(owner);
             }
@@ -337,8 +340,9 @@ impl Core {
                 let message = if task == 0 {
                     format!("the main future panicked {}", panic.text())
                 } else {
+                    let on = node.map_or(String::new(), |node| format!(" on node `{node}`"));
                     format!(
-                        "task `{name}` ({}) panicked {}\n(its JoinHandle was dropped, so nobody else could observe the panic)",
+                        "task `{name}` ({}){on} panicked {}\n(its JoinHandle was dropped, so nobody else could observe the panic)",
                         TaskId(task),
                         panic.text()
                     )
