@@ -61,14 +61,21 @@ fn the_intra_task_bug_is_found_shrunk_to_one_deviation_and_replayed() {
             .contains("polled branch 2 before branch 1"),
         "{failure}"
     );
-    // The report's schedule says it in words too.
+    // The report's schedule says it in words too, and where the join! is.
+    let join_line = include_str!("branch_support/mod.rs")
+        .lines()
+        .position(|line| line.contains("asyncsim::join!(producer"))
+        .unwrap()
+        + 1;
+    let words = format!(
+        "`main` join! at tests/branch_support/mod.rs:{join_line} polled branch 2 before branch 1"
+    );
     assert!(
-        failure
-            .schedule_text()
-            .contains("`main` polled branch 2 before branch 1"),
-        "{}",
+        failure.schedule_text().contains(&words),
+        "{words}\n{}",
         failure.schedule_text()
     );
+    assert!(trace.contains(&words[7..]), "{trace}");
     // A trace file keeps the event.
     let file = asyncsim::harness::trace_file::to_string(&failure.trace);
     assert_eq!(

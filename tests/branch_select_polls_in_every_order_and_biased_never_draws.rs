@@ -241,3 +241,54 @@ fn the_macros_work_through_a_re_export() {
         .iter()
         .all(|outcome| outcome.value.1 == (1, 2) && outcome.value.2 == Ok((3, 4))));
 }
+
+/// Two ready branches; which one wins depends on the drawn order.
+async fn two_ready_branches() -> u8 {
+    select! { // first select
+        value = async { 1 } => value,
+        value = async { 2 } => value,
+    }
+}
+
+/// The same program, its `select!` on another line.
+async fn two_ready_branches_elsewhere() -> u8 {
+    select! { // second select
+        value = async { 1 } => value,
+        value = async { 2 } => value,
+    }
+}
+
+/// The line of this file that ends with `marker`.
+fn line_of(marker: &str) -> usize {
+    include_str!("branch_select_polls_in_every_order_and_biased_never_draws.rs")
+        .lines()
+        .position(|line| line.ends_with(marker))
+        .unwrap()
+        + 1
+}
+
+#[test]
+fn a_drawn_order_names_the_select_by_file_and_line_and_keeps_the_hash() {
+    let seed = (0..100)
+        .find(|&seed| {
+            let config = Config::new().seed(seed).strategy(Strategy::Random);
+            Sim::new(config).run(two_ready_branches()).result == Ok(2)
+        })
+        .expect("some seed polls branch 2 first");
+    let config = || Config::new().seed(seed).strategy(Strategy::Random);
+    let first = Sim::new(config()).run(two_ready_branches());
+    let second = Sim::new(config()).run(two_ready_branches_elsewhere());
+    let file = "tests/branch_select_polls_in_every_order_and_biased_never_draws.rs";
+    for (run, marker) in [(&first, "// first select"), (&second, "// second select")] {
+        let words = format!(
+            "select! at {file}:{} polled branch 2 before branch 1",
+            line_of(marker)
+        );
+        let trace = run.trace.to_string();
+        assert!(trace.contains(&words), "{words}\n{trace}");
+    }
+    // The site is words only: the runs' hashes and tapes are the same.
+    assert_eq!(first.trace.hash(), second.trace.hash());
+    assert_eq!(first.tape, second.tape);
+    assert_ne!(first.trace.to_string(), second.trace.to_string());
+}

@@ -284,7 +284,7 @@ fn kind_record(kind: EventKind) -> KindRecord {
         EventKind::Panic => KindRecord::Panic,
         EventKind::Abort => KindRecord::Abort,
         EventKind::Crash { node } => KindRecord::Crash { node },
-        EventKind::BranchOrder { live, value } => KindRecord::BranchOrder { live, value },
+        EventKind::BranchOrder { live, value, .. } => KindRecord::BranchOrder { live, value },
         EventKind::PollYield => KindRecord::PollYield,
         EventKind::Net { op, socket, bytes } => KindRecord::Net {
             op: op.name().to_string(),
@@ -325,7 +325,11 @@ fn kind_from(record: KindRecord) -> Result<EventKind, TraceFileError> {
         KindRecord::Panic => EventKind::Panic,
         KindRecord::Abort => EventKind::Abort,
         KindRecord::Crash { node } => EventKind::Crash { node },
-        KindRecord::BranchOrder { live, value } => EventKind::BranchOrder { live, value },
+        KindRecord::BranchOrder { live, value } => EventKind::BranchOrder {
+            live,
+            value,
+            site: u32::MAX,
+        },
         KindRecord::PollYield => EventKind::PollYield,
         KindRecord::Net { op, socket, bytes } => {
             let op = NET_OPS

@@ -22,8 +22,10 @@
 //!
 //! Branches that finished (or were disabled) are not polled again. Outside a
 //! simulation the order is argument order. A poll in any other order than
-//! argument order leaves an event in the trace ("polled branch 2 before
-//! branch 1", by argument position), and so in a failure's report; a FIFO
+//! argument order leaves an event in the trace ("select! at src/lib.rs:40
+//! polled branch 2 before branch 1", by argument position; the macro's
+//! file:line is words only, kept beside the trace and never hashed, so moving
+//! a `select!` changes no hash or tape), and so in a failure's report; a FIFO
 //! run's trace is the same as if the branches had no say. Random and PCT
 //! draw the order uniformly, one draw per poll.
 //!
@@ -66,6 +68,7 @@
 //! ```
 
 use std::future::Future;
+use std::panic::Location;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -88,6 +91,7 @@ pub(crate) fn draw_order(
     count: usize,
     biased: bool,
     what: &'static str,
+    site: Option<&'static Location<'static>>,
     position: impl Fn(usize) -> usize,
 ) -> Order {
     if count < 2 || biased || cx::current_run_id().is_none() {
@@ -95,10 +99,7 @@ pub(crate) fn draw_order(
     }
     let value = cx::draw(DrawLabel::Branch, Order::options(count), what);
     if value != 0 {
-        cx::record(EventKind::BranchOrder {
-            live: live_bits(count, position),
-            value: value as u32,
-        });
+        cx::record_branch_order(live_bits(count, position), value as u32, what, site);
     }
     Order::from_value(count, value)
 }
@@ -162,7 +163,7 @@ impl<F: Future> Future for JoinAll<F> {
     fn poll(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<Vec<F::Output>> {
         let this = self.get_mut();
         let live = &this.live;
-        let order = draw_order(live.len(), false, "asyncsim::join_all", |k| live[k]);
+        let order = draw_order(live.len(), false, "asyncsim::join_all", None, |k| live[k]);
         let mut finished = false;
         for position in order {
             let index = this.live[position];
@@ -246,7 +247,7 @@ impl<F: Future> Future for Select<F> {
             !this.branches.is_empty(),
             "asyncsim::branch::select polled after it finished"
         );
-        for index in draw_order(this.branches.len(), false, "asyncsim::select", |k| k) {
+        for index in draw_order(this.branches.len(), false, "asyncsim::select", None, |k| k) {
             if let Poll::Ready(output) = this.branches[index].as_mut().poll(context) {
                 this.branches.clear();
                 return Poll::Ready((index, output));
@@ -339,11 +340,15 @@ pub mod __private {
     }
 
     /// The order of one poll over the branches whose bits are set in
-    /// `live` (bit `i` = branch `i`): their indices, each once.
+    /// `live` (bit `i` = branch `i`): their indices, each once. The
+    /// caller's location (the macro's invocation, as a macro expansion's
+    /// call reports it) names the macro in the trace's words.
     #[inline]
+    #[track_caller]
     pub fn order(live: u64, biased: bool, what: &'static str) -> MaskOrder {
+        let site = Some(std::panic::Location::caller());
         MaskOrder {
-            order: super::draw_order(live.count_ones() as usize, biased, what, |k| {
+            order: super::draw_order(live.count_ones() as usize, biased, what, site, |k| {
                 nth_set_bit(live, k)
             }),
             live,

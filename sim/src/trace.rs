@@ -22,6 +22,7 @@
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::fmt;
+use std::panic::Location;
 
 use crate::recycle::{self, Spares};
 
@@ -407,6 +408,10 @@ pub enum EventKind {
         live: u32,
         /// The draw's value (a permutation, or a rotation's start).
         value: u32,
+        /// Where the combinator is: an index into [`Trace::branch_site`]'s
+        /// table (`u32::MAX`: not known, e.g. `join_all` or a loaded trace).
+        /// Words only: not hashed, so a moved `select!` keeps its trace hash.
+        site: u32,
     },
     /// `explore_polls` drew to yield before polling the future it wraps.
     PollYield,
@@ -481,6 +486,9 @@ pub struct Trace {
     /// Label ids of marks not kept in `events` (HashOnly mode, or past the
     /// event cap), so [`marks_so_far`] works in every mode.
     pub(crate) unstored_marks: Vec<u32>,
+    /// The macros behind `BranchOrder` events (`select!` and its file:line),
+    /// indexed by their `site`; words only, never hashed.
+    pub(crate) branch_sites: Vec<(&'static str, &'static Location<'static>)>,
 }
 
 /// A dropped trace's buffers serve the next run's trace (see `recycle`).
@@ -495,7 +503,28 @@ impl PartialEq for Trace {
     fn eq(&self, other: &Trace) -> bool {
         self.hash == other.hash
             && self.event_count == other.event_count
-            && self.events == other.events
+            && self.events.len() == other.events.len()
+            && self.events.iter().zip(&other.events).all(|(ours, theirs)| {
+                // A branch order's site is words, kept only in memory (a
+                // trace file does not carry it): equal without it.
+                match (ours.kind, theirs.kind) {
+                    (
+                        EventKind::BranchOrder { live, value, .. },
+                        EventKind::BranchOrder {
+                            live: their_live,
+                            value: their_value,
+                            ..
+                        },
+                    ) => {
+                        live == their_live
+                            && value == their_value
+                            && ours.step == theirs.step
+                            && ours.task == theirs.task
+                            && ours.time_ns == theirs.time_ns
+                    }
+                    _ => ours == theirs,
+                }
+            })
             && self.tasks == other.tasks
             && self.labels == other.labels
     }
@@ -516,6 +545,7 @@ impl Trace {
             event_count: 0,
             truncated: false,
             unstored_marks: Vec::new(),
+            branch_sites: Vec::new(),
         }
     }
 
@@ -530,6 +560,7 @@ impl Trace {
             event_count: 0,
             truncated: false,
             unstored_marks: Vec::new(),
+            branch_sites: Vec::new(),
         };
         for event in events {
             trace.record(event, usize::MAX, TraceMode::Full);
@@ -557,6 +588,28 @@ impl Trace {
         self.tasks
             .get(task.index())
             .map_or("<unknown task>", |info| &*info.name)
+    }
+
+    /// The combinator behind a `BranchOrder` event's `site` (`select!`) and
+    /// where it is in the source, when known.
+    pub fn branch_site(&self, site: u32) -> Option<(&'static str, &'static Location<'static>)> {
+        self.branch_sites.get(site as usize).copied()
+    }
+
+    /// Interns a combinator's site for a `BranchOrder` event (not hashed).
+    pub(crate) fn intern_branch_site(
+        &mut self,
+        what: &'static str,
+        at: &'static Location<'static>,
+    ) -> u32 {
+        let known = self
+            .branch_sites
+            .iter()
+            .position(|(_, known)| std::ptr::eq(*known, at));
+        known.unwrap_or_else(|| {
+            self.branch_sites.push((what, at));
+            self.branch_sites.len() - 1
+        }) as u32
     }
 
     /// The text of an interned mark label.
@@ -683,8 +736,17 @@ impl Trace {
             EventKind::Mark { label } => format!("mark {:?}", self.label(label)),
             EventKind::Warning(warning) => format!("warning: {}", warning.message()),
             EventKind::Crash { node } => format!("dropped: node {node} crashed"),
-            EventKind::BranchOrder { live, value } => {
-                crate::branch::order::describe_order(live, value)
+            EventKind::BranchOrder { live, value, site } => {
+                let order = crate::branch::order::describe_order(live, value);
+                match self.branch_site(site) {
+                    Some((what, at)) => format!(
+                        "{} at {}:{} {order}",
+                        what.trim_start_matches("asyncsim::"),
+                        at.file(),
+                        at.line()
+                    ),
+                    None => order,
+                }
             }
             EventKind::PollYield => "explore_polls: yielded before polling".to_string(),
             EventKind::Net { op, socket, bytes } => {
@@ -831,6 +893,7 @@ impl Trace {
         self.event_count = 0;
         self.truncated = false;
         self.unstored_marks.clear();
+        self.branch_sites.clear();
     }
 
     /// Interns a mark label (its text enters [`Trace::hash`]).
@@ -978,7 +1041,10 @@ fn kind_code(kind: &EventKind) -> (u64, u64) {
         // Codes are hashed: append new kinds, never renumber.
         EventKind::Crash { node } => (18, u64::from(node)),
         // 32 and up: select's (`crate::branch`); the world appends from 19.
-        EventKind::BranchOrder { live, value } => (32, u64::from(live) << 32 | u64::from(value)),
+        // The site is words only: not hashed.
+        EventKind::BranchOrder { live, value, .. } => {
+            (32, u64::from(live) << 32 | u64::from(value))
+        }
         EventKind::PollYield => (33, 0),
         // The world's, from 19.
         EventKind::Net { op, socket, bytes } => (

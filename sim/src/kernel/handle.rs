@@ -497,6 +497,22 @@ pub(crate) fn at_step_boundary(call: Box<dyn FnOnce()>) {
 /// Records a trace event for the running task (or pool job, at its own
 /// time); for no task outside tasks.
 #[allow(dead_code)] // for the world (`sim/src/world`)
+/// Records a `BranchOrder` event; `site` (the `select!`'s file:line) is
+/// interned beside the trace for its words, outside the hash.
+pub(crate) fn record_branch_order(
+    live: u32,
+    value: u32,
+    what: &'static str,
+    site: Option<&'static std::panic::Location<'static>>,
+) {
+    try_with_core(|core| {
+        let running = core.running_task();
+        let mut state = core.state.borrow_mut();
+        let site = site.map_or(u32::MAX, |at| state.trace.intern_branch_site(what, at));
+        state.record_for_caller(running, EventKind::BranchOrder { live, value, site });
+    });
+}
+
 pub(crate) fn record(kind: EventKind) {
     try_with_core(|core| {
         let running = core.running_task();

@@ -66,3 +66,34 @@ fn join_and_try_join_return_outputs_in_argument_order() {
         assert_eq!(failed, Err("no"));
     });
 }
+
+/// Two ready branches through the face's `select!`.
+async fn two_ready_branches() -> u8 {
+    tokio::select! { // the face's select
+        value = async { 1 } => value,
+        value = async { 2 } => value,
+    }
+}
+
+#[test]
+fn a_drawn_order_names_the_faces_select_by_the_users_file_and_line() {
+    let line = include_str!("select_and_join.rs")
+        .lines()
+        .position(|line| line.ends_with("// the face's select"))
+        .unwrap()
+        + 1;
+    let run = (0..100)
+        .map(|seed| {
+            let config = asyncsim::Config::new()
+                .seed(seed)
+                .strategy(asyncsim::Strategy::Random);
+            asyncsim::Sim::new(config).run(two_ready_branches())
+        })
+        .find(|run| run.result == Ok(2))
+        .expect("some seed polls branch 2 first");
+    let trace = run.trace.to_string();
+    // The path is the workspace's: tokio/sim-tests/tests/select_and_join.rs.
+    let words = format!("/tests/select_and_join.rs:{line} polled branch 2 before branch 1");
+    assert!(trace.contains("select! at "), "{trace}");
+    assert!(trace.contains(&words), "{words}\n{trace}");
+}
