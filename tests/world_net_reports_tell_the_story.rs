@@ -121,3 +121,55 @@ fn a_panic_on_a_node_names_the_node() {
         failure.message
     );
 }
+
+#[test]
+fn a_drawn_datagram_latency_names_the_socket_and_the_size() {
+    use asyncsim::net::UdpSocket;
+    let summary = asyncsim::explore(Explore::new().runs(50), || async {
+        let (tell, heard) = asyncsim::sync::oneshot::channel();
+        let tell = std::rc::Rc::new(std::cell::RefCell::new(Some(tell)));
+        node::Builder::new("follower").start(move || {
+            let tell = tell.clone();
+            async move {
+                let socket = UdpSocket::bind("0.0.0.0:7001").await.unwrap();
+                let mut buf = [0u8; 16];
+                let (len, _) = socket.recv_from(&mut buf).await.unwrap();
+                if let Some(tell) = tell.borrow_mut().take() {
+                    let _ = tell.send(len);
+                }
+            }
+        });
+        let leader = node::Builder::new("leader").start(|| async {});
+        asyncsim::net::set_link(
+            "leader",
+            "follower",
+            NetConfig::new().latency(Duration::from_millis(1), Duration::from_millis(10)),
+        );
+        asyncsim::time::sleep(Duration::from_millis(1)).await;
+        let start = asyncsim::time::Instant::now();
+        leader
+            .spawn(async {
+                let socket = UdpSocket::bind("0.0.0.0:7000").await.unwrap();
+                socket.send_to(&[1; 8], "follower:7001").await.unwrap();
+            })
+            .await
+            .unwrap();
+        assert_eq!(heard.await.unwrap(), 8);
+        assert!(
+            start.elapsed() <= Duration::from_millis(1),
+            "the datagram was slow"
+        );
+    });
+    let report = summary
+        .first_failure
+        .expect("the slow datagram was not found")
+        .to_string();
+    assert!(
+        report.contains("a 8-byte datagram on UdpSocket (leader:7000) `leader` -> `follower` took"),
+        "{report}"
+    );
+    assert!(
+        report.contains("follower     woken by a delivery on UdpSocket (follower:7001)"),
+        "{report}"
+    );
+}
