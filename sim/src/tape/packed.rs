@@ -243,20 +243,3 @@ impl Unpacker {
         }
     }
 }
-
-/// A header has three bits for the label: codes below this one are written
-/// there; in an `as2` token this code says the label follows as its own
-/// varint (its code minus this one), so labels added later fit without
-/// changing older tokens (in `as1` it is an unknown label).
-pub(super) const LABEL_ESCAPE: u64 = 7;
-
-/// Writes an item's header: `bits` (count or value, and the run flag) with
-/// the label's code in bits 1–3, escaped past [`LABEL_ESCAPE`].
-pub(super) fn push_header(bytes: &mut Vec<u8>, bits: u64, label: u64) {
-    if label < LABEL_ESCAPE {
-        push_varint(bytes, bits | (label << 1));
-    } else {
-        push_varint(bytes, bits | (LABEL_ESCAPE << 1));
-        push_varint(bytes, label - LABEL_ESCAPE);
-    }
-}
