@@ -101,11 +101,13 @@ fn a_panic_on_a_node_names_the_node() {
             format!("{error:?}").contains("node: \"server\""),
             "{error:?}"
         );
+        assert_eq!(error.panic_node(), Some("server"));
         // On the main node: no node named.
         let error = asyncsim::spawn(async { panic!("main's own") })
             .await
             .unwrap_err();
         assert!(!error.to_string().contains("on node"), "{error}");
+        assert_eq!(error.panic_node(), None);
     });
     run.result.unwrap();
     // Unobserved (its handle dropped): the failure says where.

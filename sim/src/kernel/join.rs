@@ -79,6 +79,12 @@ impl JoinError {
         self.0.panic.is_some()
     }
 
+    /// The name of the node a panicked task ran on, when not the main node
+    /// (its Display says "task `t` on node `server` panicked …").
+    pub fn panic_node(&self) -> Option<&str> {
+        self.0.panic_node.as_deref()
+    }
+
     /// True when the task was aborted.
     pub fn is_cancelled(&self) -> bool {
         self.0.panic.is_none() && self.0.crashed_node.is_none()
