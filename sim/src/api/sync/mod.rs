@@ -282,6 +282,12 @@ impl Handoff {
                 *ticket = Some(self.waiters.push_for(waker, task()));
                 Got::Waiting
             }
+            // The newest grant first: a mutex has at most one.
+            Some(waiting) if self.granted.last() == Some(&waiting) => {
+                self.granted.pop();
+                *ticket = None;
+                Got::Granted
+            }
             Some(waiting) => match self.granted.iter().position(|granted| *granted == waiting) {
                 Some(position) => {
                     self.granted.swap_remove(position);

@@ -277,7 +277,11 @@ impl<T> Mutex<T> {
                 return Poll::Ready(());
             }
             Got::Granted => {
-                state.set_holder(task);
+                // The release named the waiter's task already (the usual
+                // case: the same task resumes); store only a change.
+                if state.holder != task {
+                    state.set_holder(task);
+                }
                 return Poll::Ready(());
             }
             Got::Waiting => {}
