@@ -18,7 +18,7 @@ const KEEP: usize = 2;
 const MAX_BYTES: usize = 4 << 20;
 
 /// One kind's spare buffers on one thread: declare with `thread_local!`
-/// beside the type that uses them (`tape/mod.rs`, `trace.rs`), so this module
+/// beside the type that uses them (`tape/mod.rs`, `trace/mod.rs`), so this module
 /// knows nothing of what it keeps.
 pub(crate) type Spares<T> = RefCell<Vec<Vec<T>>>;
 
