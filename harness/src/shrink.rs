@@ -62,13 +62,15 @@ fn simplicity(draws: &[Draw], preemptions: usize) -> Simplicity {
 
 /// What reading a schedule as run-to-completion order costs, against one
 /// for each of its deviations from FIFO: two for each preemption and one
-/// for each other nonzero draw, plus one. asyncio's order is the reader's
-/// baseline (every token and `exhaustive:n` count from it), so the other
-/// reading is used only when it pays for itself: for forty deviations that
-/// are one task running ahead (cost 1), not for two deviations that are one
-/// preemption (cost 3).
+/// for each other nonzero draw, plus two: its header ("run to completion")
+/// and the line that says which task ran ahead. asyncio's order is the
+/// reader's baseline (every token and `exhaustive:n` count from it), so the
+/// other reading is used only when it is strictly shorter: for forty
+/// deviations that are one task running ahead (cost 2), not for two
+/// deviations that are one preemption (cost 4), nor for two that a single
+/// "ran `bob` instead of `alice`" also explains (a tie goes to FIFO).
 pub(crate) fn run_to_completion_cost(preemptions: usize, other: usize) -> usize {
-    2 * preemptions + other + 1
+    2 * preemptions + other + 2
 }
 
 /// Where the next sticky prefix of `draws` ends, after `from`: just past
@@ -151,8 +153,9 @@ pub(crate) fn shrink<S: PartialEq>(
     loop {
         let before = best_simplicity.clone();
         // Nothing reads shorter than run to completion with no exception
-        // (cost 1, with more than one deviation from FIFO behind it).
-        let run_to_completion = before.0 == 1 && before.1 > 1;
+        // (its cost, with more deviations from FIFO than that behind it).
+        let bare = run_to_completion_cost(0, 0);
+        let run_to_completion = before.0 == bare && before.1 > bare;
         if runs >= runs_max || before.0 == 0 || run_to_completion {
             break;
         }
