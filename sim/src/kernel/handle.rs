@@ -213,6 +213,7 @@ pub(crate) fn slow_polls_so_far() -> Vec<SlowPoll> {
 }
 
 /// The virtual time now (a pool job sees its own time).
+#[inline]
 pub(crate) fn now_ns(what: &str) -> u64 {
     with_core(what, |core| {
         let state = core.state.borrow();

@@ -110,6 +110,7 @@ impl World {
     }
 
     /// Records a network event on one end of a connection.
+    #[inline]
     fn record_stream(&mut self, connection: usize, side: usize, op: NetOp, bytes: usize) {
         let socket = self.stream_label(connection, side);
         cx::record(EventKind::Net {
