@@ -35,3 +35,36 @@ async fn a_node_started_through_the_face_serves_tokio_net() {
         "the test body runs on node `main`"
     );
 }
+
+/// A face `JoinError` of a task that panicked on another node names the node,
+/// as the engine's does; on the main node it reads as tokio's own.
+#[tokio::test(runs = 20)]
+async fn a_panic_on_a_node_names_the_node_in_the_join_error() {
+    let (sender, receiver) = tokio::sync::oneshot::channel::<(String, String)>();
+    let sender = std::sync::Arc::new(std::sync::Mutex::new(Some(sender)));
+    tokio::asyncsim::node::Builder::new("server").start(move || {
+        let sender = sender.clone();
+        async move {
+            let error = tokio::spawn(async { panic!("boom") }).await.unwrap_err();
+            assert!(error.is_panic());
+            let words = (error.to_string(), format!("{error:?}"));
+            if let Some(sender) = sender.lock().unwrap().take() {
+                let _ = sender.send(words);
+            }
+        }
+    });
+    let (display, debug) = receiver.await.unwrap();
+    assert!(
+        display.contains("on node `server` panicked with message") && display.contains("boom"),
+        "{display}"
+    );
+    assert!(debug.contains("node \"server\""), "{debug}");
+    let here = tokio::spawn(async { panic!("here") })
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        here.contains("panicked with message") && !here.contains("on node"),
+        "{here}"
+    );
+}

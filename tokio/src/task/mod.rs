@@ -87,8 +87,9 @@ enum Repr {
     /// Dropped with its node's crash: a cancellation, as tokio reports the
     /// tasks of a runtime that shut down.
     Crashed(String),
-    /// The panic message, with its location when the engine captured it.
-    Panic(String),
+    /// The panic message, with its location when the engine captured it,
+    /// and the node the task ran on when it was not the main node.
+    Panic(String, Option<String>),
 }
 
 impl JoinError {
@@ -103,7 +104,7 @@ impl JoinError {
         match error.panic_message() {
             Some(message) => JoinError {
                 id,
-                repr: Repr::Panic(message.to_string()),
+                repr: Repr::Panic(message.to_string(), error.panic_node().map(str::to_string)),
             },
             None => JoinError {
                 id,
@@ -126,7 +127,7 @@ impl JoinError {
 
     /// True when the task panicked.
     pub fn is_panic(&self) -> bool {
-        matches!(self.repr, Repr::Panic(_))
+        matches!(self.repr, Repr::Panic(..))
     }
 
     /// The panic's payload: the message as a `String` (the engine keeps the
@@ -143,7 +144,7 @@ impl JoinError {
     /// The panic's payload, or the error back when the task did not panic.
     pub fn try_into_panic(self) -> Result<Box<dyn std::any::Any + Send + 'static>, JoinError> {
         match self.repr {
-            Repr::Panic(message) => Ok(Box::new(message)),
+            Repr::Panic(message, _) => Ok(Box::new(message)),
             Repr::Cancelled | Repr::Crashed(_) => Err(self),
         }
     }
@@ -163,7 +164,14 @@ impl fmt::Display for JoinError {
                 "task {} was cancelled: its node `{node}` crashed",
                 self.id
             ),
-            Repr::Panic(message) => write!(f, "task {} panicked with message {message:?}", self.id),
+            Repr::Panic(message, None) => {
+                write!(f, "task {} panicked with message {message:?}", self.id)
+            }
+            Repr::Panic(message, Some(node)) => write!(
+                f,
+                "task {} on node `{node}` panicked with message {message:?}",
+                self.id
+            ),
         }
     }
 }
@@ -177,7 +185,14 @@ impl fmt::Debug for JoinError {
                 "JoinError::Cancelled({:?}, node {node:?} crashed)",
                 self.id
             ),
-            Repr::Panic(message) => write!(f, "JoinError::Panic({:?}, {message:?}, ...)", self.id),
+            Repr::Panic(message, None) => {
+                write!(f, "JoinError::Panic({:?}, {message:?}, ...)", self.id)
+            }
+            Repr::Panic(message, Some(node)) => write!(
+                f,
+                "JoinError::Panic({:?}, {message:?}, node {node:?}, ...)",
+                self.id
+            ),
         }
     }
 }
