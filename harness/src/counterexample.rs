@@ -4,7 +4,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 use asyncsim_sim::trace::format_ns;
-use asyncsim_sim::{Deviation, Draw, DrawLabel, EventKind, Failure, Tape, Trace};
+use asyncsim_sim::{Deviation, Draw, DrawLabel, Event, EventKind, Failure, Tape, Trace};
 
 /// Where a counterexample came from, which decides how to replay it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -125,6 +125,24 @@ impl Counterexample {
     }
 }
 
+/// The trace events of nonzero `branch` draws, in order (`select!` and
+/// friends: the order; `explore_polls`: the yield): the n-th nonzero branch
+/// draw is the n-th such event. None when the trace was truncated, since
+/// then the count no longer lines up.
+fn branch_events(trace: &Trace) -> impl Iterator<Item = &Event> + '_ {
+    let events = if trace.is_truncated() {
+        &[][..]
+    } else {
+        trace.events()
+    };
+    events.iter().filter(|event| {
+        matches!(
+            event.kind,
+            EventKind::BranchOrder { .. } | EventKind::PollYield
+        )
+    })
+}
+
 /// Renders a tape's deviations from FIFO as "FIFO except: …": one line for
 /// every nonzero draw of `tape`, in tape order, so the lines count exactly
 /// its [`Tape::deviations`]. A draw the run explained (`details`: which task
@@ -132,19 +150,9 @@ impl Counterexample {
 /// value, a start order, and whatever labels come later — reads as its
 /// label, value and range.
 pub(crate) fn describe_schedule(tape: &Tape, details: &[Deviation], trace: &Trace) -> String {
-    // Each nonzero `branch` draw left one event in the trace, in order
-    // (`select!` and friends: the order; `explore_polls`: the yield), which
-    // says in words which task polled which branch first.
-    let mut branch_events = trace
-        .events()
-        .iter()
-        .filter(|event| {
-            matches!(
-                event.kind,
-                EventKind::BranchOrder { .. } | EventKind::PollYield
-            )
-        })
-        .filter(|_| !trace.is_truncated());
+    // Each nonzero `branch` draw says in words, by its trace event, which
+    // task polled which branch first.
+    let mut branch_events = branch_events(trace);
     let mut lines = tape
         .draws()
         .iter()
@@ -225,16 +233,7 @@ fn describe_run_to_completion(
         .collect();
     // The other draws read as in "FIFO except" (a branch draw by its trace
     // event: the n-th nonzero branch draw is the n-th such event).
-    let mut branch_events = trace
-        .events()
-        .iter()
-        .filter(|event| {
-            matches!(
-                event.kind,
-                EventKind::BranchOrder { .. } | EventKind::PollYield
-            )
-        })
-        .filter(|_| !trace.is_truncated());
+    let mut branch_events = branch_events(trace);
     for (index, draw) in tape.iter().enumerate() {
         if draw.value == 0 {
             continue;

@@ -303,16 +303,11 @@ impl DirEntry {
     }
 }
 
-/// How to open a file: tokio's builder (`&mut self` methods).
+/// How to open a file: tokio's builder (`&mut self` methods), over the
+/// simulated disk's own (`asyncsim::fs::OpenOptions`, which checks the flags
+/// as std does).
 #[derive(Clone, Debug, Default)]
-pub struct OpenOptions {
-    read: bool,
-    write: bool,
-    append: bool,
-    truncate: bool,
-    create: bool,
-    create_new: bool,
-}
+pub struct OpenOptions(asyncsim::fs::OpenOptions);
 
 impl OpenOptions {
     /// Every option off.
@@ -322,37 +317,37 @@ impl OpenOptions {
 
     /// Open for reading.
     pub fn read(&mut self, read: bool) -> &mut OpenOptions {
-        self.read = read;
+        self.0.read(read);
         self
     }
 
     /// Open for writing.
     pub fn write(&mut self, write: bool) -> &mut OpenOptions {
-        self.write = write;
+        self.0.write(write);
         self
     }
 
     /// Every write goes to the end.
     pub fn append(&mut self, append: bool) -> &mut OpenOptions {
-        self.append = append;
+        self.0.append(append);
         self
     }
 
     /// Empty the file on opening.
     pub fn truncate(&mut self, truncate: bool) -> &mut OpenOptions {
-        self.truncate = truncate;
+        self.0.truncate(truncate);
         self
     }
 
     /// Create the file if missing.
     pub fn create(&mut self, create: bool) -> &mut OpenOptions {
-        self.create = create;
+        self.0.create(create);
         self
     }
 
     /// Create the file; fail if it exists.
     pub fn create_new(&mut self, create_new: bool) -> &mut OpenOptions {
-        self.create_new = create_new;
+        self.0.create_new(create_new);
         self
     }
 
@@ -364,14 +359,7 @@ impl OpenOptions {
     /// Opens `path` with these options.
     pub async fn open(&self, path: impl AsRef<Path>) -> io::Result<File> {
         let path = path.as_ref().to_path_buf();
-        let mut options = asyncsim::fs::OpenOptions::new();
-        options
-            .read(self.read)
-            .write(self.write)
-            .append(self.append)
-            .truncate(self.truncate)
-            .create(self.create)
-            .create_new(self.create_new);
+        let options = self.0.clone();
         LocalFuture::new(async move { options.open(path).await.map(File::from_sim) }).await
     }
 }
