@@ -92,6 +92,9 @@ pub mod trace;
 mod waker_site;
 mod world;
 
+/// The link configuration `Config::net` takes, beside `Config` (also at
+/// `net::NetConfig`).
+pub use world::net::NetConfig;
 #[doc(hidden)]
 pub use world::take_sometimes_counts;
 pub use world::{always, fault, fs, net, node, sometimes, sometimes_so_far};
