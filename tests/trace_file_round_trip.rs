@@ -104,3 +104,88 @@ fn an_event_naming_a_missing_task_is_inconsistent() {
     let error = trace_file::from_str(&text).unwrap_err();
     assert!(error.to_string().contains("task #77"), "{error}");
 }
+
+#[test]
+fn a_file_of_the_oldest_version_still_loads() {
+    // Version 1 files hold a subset of today's kinds, read the same way.
+    let run = render_samples::blocking_speakers();
+    let text = trace_file::to_string(&run.trace).replace(
+        &format!("\"version\": {VERSION}"),
+        &format!("\"version\": {}", trace_file::OLDEST_VERSION),
+    );
+    assert_eq!(trace_file::OLDEST_VERSION, 1);
+    assert_eq!(trace_file::from_str(&text).unwrap(), run.trace);
+    let older = text.replace("\"version\": 1", "\"version\": 0");
+    let error = trace_file::from_str(&older).unwrap_err();
+    assert!(
+        matches!(error, TraceFileError::UnsupportedVersion { found: 0 }),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_newer_version_says_a_newer_asyncsim_wrote_it() {
+    let run = render_samples::blocking_speakers();
+    let text = trace_file::to_string(&run.trace).replace(
+        &format!("\"version\": {VERSION}"),
+        &format!("\"version\": {}", VERSION + 1),
+    );
+    let error = trace_file::from_str(&text).unwrap_err().to_string();
+    assert!(error.contains("newer asyncsim wrote it"), "{error}");
+    assert!(error.contains("asyncsim-trace"), "{error}");
+}
+
+/// A run with a crash: its trace holds `crash` and `fault` events.
+fn crash_run() -> asyncsim::Run<()> {
+    asyncsim::Sim::new(asyncsim::Config::new()).run(async {
+        let db = asyncsim::node::Builder::new("db").start(|| async {
+            asyncsim::fs::write("/x", b"1").await.unwrap();
+        });
+        asyncsim::time::sleep(std::time::Duration::from_millis(5)).await;
+        db.crash();
+    })
+}
+
+#[test]
+fn an_event_of_an_unknown_kind_is_named() {
+    let run = render_samples::blocking_speakers();
+    let text = trace_file::to_string(&run.trace);
+    let edited = text.replacen("\"kind\":\"poll\"", "\"kind\":\"teleport\"", 1);
+    assert_ne!(edited, text);
+    let error = trace_file::from_str(&edited).unwrap_err();
+    let TraceFileError::UnknownEvent {
+        index,
+        kind,
+        version,
+    } = &error
+    else {
+        panic!("{error}")
+    };
+    assert_eq!((kind.as_str(), *version), ("teleport", VERSION));
+    let poll = run
+        .trace
+        .events()
+        .iter()
+        .position(|event| event.kind == asyncsim::EventKind::Poll)
+        .unwrap();
+    assert_eq!(*index, poll);
+    let words = error.to_string();
+    assert!(
+        words.contains("\"teleport\"") && words.contains("newer asyncsim"),
+        "{words}"
+    );
+}
+
+#[test]
+fn a_fault_of_an_unknown_operation_is_named() {
+    let run = crash_run();
+    let text = trace_file::to_string(&run.trace);
+    assert_eq!(trace_file::from_str(&text).unwrap(), run.trace);
+    let edited = text.replacen("\"op\":\"crash\"", "\"op\":\"meteor\"", 1);
+    assert_ne!(edited, text, "{text}");
+    let error = trace_file::from_str(&edited).unwrap_err();
+    assert!(
+        matches!(&error, TraceFileError::UnknownEvent { kind, .. } if kind == "fault meteor"),
+        "{error}"
+    );
+}

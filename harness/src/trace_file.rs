@@ -9,7 +9,7 @@
 //! ```text
 //! {
 //! "format": "asyncsim-trace",
-//! "version": 1,
+//! "version": 2,
 //! "tasks": [{"name":"main","parent":null,"blocking":false}],
 //! "labels": ["hello"],
 //! "hash": "5f0c…",
@@ -24,6 +24,18 @@
 //! Loading checks the tag, the version, the references (task ids, labels)
 //! and the hash, so a truncated or hand-edited file is an error that says
 //! what is wrong, not a silently different trace.
+//!
+//! The version goes up whenever an event kind (or a net or fault
+//! operation) is added, so an older reader refuses a newer file by its
+//! version instead of misreading it; a reader reads every version from
+//! [`OLDEST_VERSION`] to [`VERSION`] (each adds kinds, none changes one). A
+//! kind this build does not know is [`TraceFileError::UnknownEvent`], which
+//! names it.
+//!
+//! | version | adds |
+//! |---|---|
+//! | 1 | the engine's events; later builds added the world's `crash`, `net` and `fault` events (up to the fault operation `crash_lost`) still under 1, which the builds before them refused as malformed |
+//! | 2 | the events of the last version-1 build, every kind and operation up to `crash_lost` |
 //!
 //! ```
 //! use asyncsim::harness::trace_file;
@@ -51,8 +63,10 @@ use serde::{Deserialize, Serialize};
 
 /// The `format` tag every trace file carries.
 pub const FORMAT: &str = "asyncsim-trace";
-/// The file format version this build writes and reads.
-pub const VERSION: u64 = 1;
+/// The file format version this build writes (and the newest it reads).
+pub const VERSION: u64 = 2;
+/// The oldest file format version this build reads.
+pub const OLDEST_VERSION: u64 = 1;
 
 /// Why a trace file could not be loaded.
 #[derive(Debug)]
@@ -67,6 +81,17 @@ pub enum TraceFileError {
     UnsupportedVersion {
         /// The version in the file.
         found: u64,
+    },
+    /// An event (or its net or fault operation) of a kind this build does
+    /// not know: a newer asyncsim wrote the file, or it was edited.
+    UnknownEvent {
+        /// The event's index in the file.
+        index: usize,
+        /// The unknown name (`"kind": "…"`, or the `op` of a net or fault
+        /// event).
+        kind: String,
+        /// The version the file says it is.
+        version: u64,
     },
     /// The events refer to tasks or labels that don't exist, or the stored
     /// hash does not match the events (the file was edited or cut).
@@ -84,9 +109,26 @@ impl fmt::Display for TraceFileError {
                 f,
                 "not an asyncsim trace file: no \"format\": \"{FORMAT}\" tag"
             ),
+            TraceFileError::UnsupportedVersion { found } if *found > VERSION => write!(
+                f,
+                "trace file version {found} is newer than this build reads (versions \
+                 {OLDEST_VERSION} to {VERSION}): a newer asyncsim wrote it; read it with that \
+                 version's asyncsim-trace (`cargo install --path harness/trace-cli` in its checkout)"
+            ),
             TraceFileError::UnsupportedVersion { found } => write!(
                 f,
-                "trace file version {found} is not supported (this build reads version {VERSION})"
+                "trace file version {found} is not supported (this build reads versions \
+                 {OLDEST_VERSION} to {VERSION})"
+            ),
+            TraceFileError::UnknownEvent {
+                index,
+                kind,
+                version,
+            } => write!(
+                f,
+                "event {index} is of a kind this build does not know, {kind:?} (the file says \
+                 version {version}; this build reads versions {OLDEST_VERSION} to {VERSION}): \
+                 a newer asyncsim wrote it, or the file was edited"
             ),
             TraceFileError::Inconsistent(message) => {
                 write!(f, "the trace file is inconsistent: {message}")
@@ -235,7 +277,9 @@ fn wait_record(on: WaitOn) -> WaitRecord {
     }
 }
 
-fn wait_from(record: WaitRecord) -> Result<WaitOn, TraceFileError> {
+/// What a record says a task waits on; `Err` names a resource kind or
+/// socket wait this build does not know.
+fn wait_from(record: WaitRecord) -> Result<WaitOn, String> {
     Ok(match record {
         WaitRecord::Unknown => WaitOn::Unknown,
         WaitRecord::Yield => WaitOn::Yield,
@@ -246,18 +290,14 @@ fn wait_from(record: WaitRecord) -> Result<WaitOn, TraceFileError> {
             let kind = RESOURCE_KINDS
                 .iter()
                 .find(|kind| kind.name() == resource)
-                .ok_or_else(|| {
-                    TraceFileError::Inconsistent(format!("unknown resource kind {resource:?}"))
-                })?;
+                .ok_or_else(|| format!("resource {resource}"))?;
             WaitOn::Resource(*kind, id)
         }
         WaitRecord::Socket { op, socket } => {
             let op = SOCKET_WAITS
                 .iter()
                 .find(|wait| wait.name() == op)
-                .ok_or_else(|| {
-                    TraceFileError::Inconsistent(format!("unknown socket wait {op:?}"))
-                })?;
+                .ok_or_else(|| format!("socket wait {op}"))?;
             WaitOn::Socket { op: *op, socket }
         }
     })
@@ -306,7 +346,9 @@ fn kind_record(kind: EventKind) -> KindRecord {
     }
 }
 
-fn kind_from(record: KindRecord) -> Result<EventKind, TraceFileError> {
+/// The event a record stands for; `Err` names an operation (net or fault)
+/// this build does not know.
+fn kind_from(record: KindRecord) -> Result<EventKind, String> {
     let id = |task: Option<u32>| task.map(TaskId);
     Ok(match record {
         KindRecord::Spawn { parent } => EventKind::Spawn { parent: id(parent) },
@@ -335,7 +377,7 @@ fn kind_from(record: KindRecord) -> Result<EventKind, TraceFileError> {
             let op = NET_OPS
                 .iter()
                 .find(|net| net.name() == op)
-                .ok_or_else(|| TraceFileError::Inconsistent(format!("unknown net event {op:?}")))?;
+                .ok_or_else(|| format!("net {op}"))?;
             EventKind::Net {
                 op: *op,
                 socket,
@@ -346,7 +388,7 @@ fn kind_from(record: KindRecord) -> Result<EventKind, TraceFileError> {
             let op = FaultOp::ALL
                 .iter()
                 .find(|fault| fault.name() == op)
-                .ok_or_else(|| TraceFileError::Inconsistent(format!("unknown fault {op:?}")))?;
+                .ok_or_else(|| format!("fault {op}"))?;
             EventKind::Fault { op: *op, what }
         }
         KindRecord::Mark { label } => EventKind::Mark { label },
@@ -371,7 +413,7 @@ fn json<T: Serialize + ?Sized>(value: &T) -> String {
 /// let run = Sim::new(Config::new()).run(async {});
 /// let text = trace_file::to_string(&run.trace);
 /// assert!(text.contains("\"format\": \"asyncsim-trace\""));
-/// assert!(text.contains("\"version\": 1"));
+/// assert!(text.contains("\"version\": 2"));
 /// ```
 pub fn to_string(trace: &Trace) -> String {
     let tasks: Vec<TaskRecord> = trace
@@ -438,13 +480,19 @@ pub fn from_str(text: &str) -> Result<Trace, TraceFileError> {
     if header.format.as_deref() != Some(FORMAT) {
         return Err(TraceFileError::NotATraceFile);
     }
-    match header.version {
-        Some(VERSION) => {}
+    let version = match header.version {
+        Some(version) if (OLDEST_VERSION..=VERSION).contains(&version) => version,
         Some(found) => return Err(TraceFileError::UnsupportedVersion { found }),
         None => return Err(TraceFileError::Malformed("missing field `version`".into())),
-    }
-    let file: FileRecord =
-        serde_json::from_str(text).map_err(|error| TraceFileError::Malformed(error.to_string()))?;
+    };
+    let file: FileRecord = serde_json::from_str(text).map_err(|error| {
+        unknown_event(text, version).unwrap_or_else(|| TraceFileError::Malformed(error.to_string()))
+    })?;
+    let unknown = |index: usize, kind: &str| TraceFileError::UnknownEvent {
+        index,
+        kind: kind.to_string(),
+        version,
+    };
     let task_count = file.tasks.len();
     let check_task = |task: Option<u32>, what: &str| -> Result<(), TraceFileError> {
         match task {
@@ -489,7 +537,7 @@ pub fn from_str(text: &str) -> Result<Trace, TraceFileError> {
             step: record.step,
             time_ns: record.time_ns,
             task: record.task.map(TaskId),
-            kind: kind_from(record.kind)?,
+            kind: kind_from(record.kind).map_err(|name| unknown(index, &name))?,
         });
     }
     let trace = Trace::from_parts(events, tasks, file.labels);
@@ -508,6 +556,31 @@ pub fn from_str(text: &str) -> Result<Trace, TraceFileError> {
         )));
     }
     Ok(trace)
+}
+
+/// When a file did not parse: the first event whose `kind` this build does
+/// not know, if that is why (the typed parse's error would only say "unknown
+/// variant" at a line and column).
+fn unknown_event(text: &str, version: u64) -> Option<TraceFileError> {
+    #[derive(Deserialize)]
+    struct Events {
+        events: Vec<serde_json::Value>,
+    }
+    let file: Events = serde_json::from_str(text).ok()?;
+    file.events
+        .into_iter()
+        .enumerate()
+        .find_map(|(index, event)| {
+            let kind = event.get("kind")?.as_str()?.to_string();
+            let error = serde_json::from_value::<KindRecord>(event).err()?;
+            error.to_string().starts_with("unknown variant").then_some(
+                TraceFileError::UnknownEvent {
+                    index,
+                    kind,
+                    version,
+                },
+            )
+        })
 }
 
 /// Writes `trace` to `path` in the trace file format.

@@ -72,10 +72,16 @@ fn a_corrupted_file_is_a_clear_error() {
     let output = run(&["view", path.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(2));
     assert!(text(&output.stderr).contains("not a valid asyncsim trace file"));
-    std::fs::write(&path, good.replace("\"version\": 1", "\"version\": 7")).unwrap();
+    let newer = good.replace("\"version\": 2", "\"version\": 7");
+    assert_ne!(newer, good);
+    std::fs::write(&path, newer).unwrap();
     let output = run(&["view", path.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(text(&output.stderr).contains("version 7 is not supported"));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("version 7 is newer than this build reads"),
+        "{stderr}"
+    );
 }
 
 #[test]
