@@ -97,7 +97,7 @@ fn parse() -> Options {
                 .push(value("--bug") as usize),
             "-h" | "--help" => {
                 println!(
-                    "usage: asyncsim-bench profile 10x10|100x100|check[-hash][-fifo]|tcpseq|tcpfan|udp|smallsim|face:tcpseq|… [SECONDS|Nr]\n   or: asyncsim-bench [speed] [zoo] [world] [quick] [--budget-ms N] [--attempts N] [--cap N] [--jobs N] [--check-runs N] [--only 10x10|100x100|timers|mutex|check|pct|exhaust|world|tcp-seq|tcp-fan|udp|small-sim]... [--bug I]..."
+                    "usage: asyncsim-bench profile 10x10|100x100|check[-hash][-fifo]|tcpseq|tcpfan|udp|smallsim[-reuse][-hash]|face:tcpseq|… [SECONDS|Nr]\n   or: asyncsim-bench [speed] [zoo] [world] [quick] [--budget-ms N] [--attempts N] [--cap N] [--jobs N] [--check-runs N] [--only 10x10|100x100|timers|mutex|check|pct|exhaust|world|tcp-seq|tcp-fan|udp|small-sim]... [--bug I]..."
                 );
                 std::process::exit(0);
             }
@@ -187,11 +187,12 @@ fn print_exhaust(rows: &[speed::ExhaustRow]) {
 
 fn print_world(rows: &[Row]) {
     print_world_table(rows);
+    print_world_targets(rows);
     let mut any = false;
     for workload in world::WORKLOADS {
         let name = workload.name();
         if let (Some(native), Some(face)) = (
-            find(rows, &name, "asyncsim (new Sim/run"),
+            find(rows, &name, world::NEW_SIM_RUNNER),
             find(rows, &name, world::FACE_RUNNER),
         ) {
             let ratio = face.us_per_run() / native.us_per_run();
@@ -201,6 +202,42 @@ fn print_world(rows: &[Row]) {
             );
             any = true;
         }
+    }
+    if any {
+        println!();
+    }
+}
+
+/// Issue #12's targets against the peer this build raced (turmoil, or
+/// madsim in the `--cfg madsim` build), for both of asyncsim's rows: a new
+/// `Sim` a run with a full trace, and one `Sim` with a hash-only trace as
+/// `check` explores.
+fn print_world_targets(rows: &[Row]) {
+    let mut any = false;
+    for workload in world::WORKLOADS {
+        let name = workload.name();
+        let (peer, target) = match (cfg!(madsim), workload) {
+            (false, _) => ("turmoil", 20.0),
+            (true, world::Workload::SmallSimulation) => ("madsim", 4.0),
+            (true, _) => ("madsim", 2.0),
+        };
+        let Some(theirs) = find(rows, &name, peer) else {
+            continue;
+        };
+        let ratio = |runner: &str| {
+            find(rows, &name, runner).map(|ours| theirs.us_per_run() / ours.us_per_run())
+        };
+        let words = |ratio: Option<f64>| match ratio {
+            Some(ratio) => format!("{ratio:.1}× ({})", verdict(ratio >= target)),
+            None => "not run".to_string(),
+        };
+        println!(
+            "- ≥ {target}× {} on `{name}`: new Sim/run (full trace) {}; as `check` explores (one Sim, hash-only trace) {}",
+            peers::label(peer),
+            words(ratio(world::NEW_SIM_RUNNER)),
+            words(ratio(world::AS_CHECK_RUNNER)),
+        );
+        any = true;
     }
     if any {
         println!();
@@ -219,17 +256,20 @@ fn print_world_table(rows: &[Row]) {
     } else {
         println!("(madsim's rows come from a build with `--cfg madsim`: `bench/rerun.sh` makes and runs it.)\n");
     }
-    println!("| workload | runner | runs/s | µs/run | µs/round trip | asyncsim faster by |");
+    println!("| workload | runner | runs/s | µs/run | µs/round trip | asyncsim faster by (new Sim/run / as `check` explores) |");
     println!("|---|---|---:|---:|---:|---:|");
     for row in rows {
-        let reference = rows
-            .iter()
-            .find(|r| r.workload == row.workload && r.runner.starts_with("asyncsim"));
-        let ratio = match reference {
-            Some(sim) if !row.runner.starts_with("asyncsim") => {
-                format!("{:.2}×", row.us_per_run() / sim.us_per_run())
-            }
-            _ => String::new(),
+        // A peer's row: how much faster each of asyncsim's rows is (a new
+        // `Sim` a run; as `check` explores).
+        let ratio = if row.runner.starts_with("asyncsim") {
+            String::new()
+        } else {
+            [world::NEW_SIM_RUNNER, world::AS_CHECK_RUNNER]
+                .iter()
+                .filter_map(|runner| find(rows, &row.workload, runner))
+                .map(|sim| format!("{:.2}×", row.us_per_run() / sim.us_per_run()))
+                .collect::<Vec<_>>()
+                .join(" / ")
         };
         println!(
             "| {} | {} | {:.0} | {:.2} | {:.3} | {} |",

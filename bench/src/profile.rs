@@ -11,7 +11,9 @@ use crate::{bugs, rt, world};
 /// Runs only asyncsim's side of one workload for `seconds` (for `perf`).
 pub fn profile(workload: &str, seconds: f64, max_runs: u64) {
     let start = Instant::now();
-    // `WORKLOAD[-hash][-fifo]`: trace only the hash, or FIFO strategy.
+    // `WORKLOAD[-hash][-fifo][-reuse]`: trace only the hash, FIFO strategy,
+    // or (world workloads) one `Sim` for every run, as `check` runs them
+    // (`smallsim-reuse-hash` is the world table's `as check explores` row).
     let mut config = Config::new().strategy(Strategy::Random);
     if workload.contains("-hash") {
         config = config.trace_mode(asyncsim::TraceMode::HashOnly);
@@ -19,6 +21,7 @@ pub fn profile(workload: &str, seconds: f64, max_runs: u64) {
     if workload.contains("-fifo") {
         config = config.strategy(Strategy::Fifo);
     }
+    let reuse = workload.contains("-reuse");
     let workload = workload.split('-').next().unwrap_or(workload);
     if workload == "harness" {
         // The `check` row's asyncsim runner: `runs` schedules through the
@@ -68,8 +71,13 @@ pub fn profile(workload: &str, seconds: f64, max_runs: u64) {
     {
         let mut runs = 0u64;
         let mut steps = 0u64;
+        let mut reused = reuse.then(|| Sim::new(Config::new()));
         while start.elapsed().as_secs_f64() < seconds && runs < max_runs {
-            steps += world::asyncsim_run(world, config.clone().seed(runs));
+            let config = config.clone().seed(runs);
+            steps += match reused.as_mut() {
+                Some(sim) => world::asyncsim_run_in(sim, world, config),
+                None => world::asyncsim_run(world, config),
+            };
             runs += 1;
         }
         let elapsed = start.elapsed().as_secs_f64();

@@ -11,7 +11,11 @@
 //! - `small simulation`: a whole run per iteration: two nodes, a connection,
 //!   one round trip.
 //!
-//! Every run is a fresh simulation with its own seed. The client waits 1 ms
+//! Every run is a simulation of its own with its own seed. asyncsim has two
+//! rows: `new Sim/run` makes a new `Sim` for each run and records its full
+//! trace (as a test calling `Sim::run` once would); `as check explores`
+//! runs every run in one `Sim` with a hash-only trace, set up as the
+//! harness's `check` sets up each schedule (`harness/src/drive`). The client waits 1 ms
 //! of virtual time before connecting, so the server is listening on every
 //! tool. madsim replaces libc's `clock_gettime` and `getrandom` when built
 //! with `--cfg madsim` (which it needs to simulate anything), and that would
@@ -39,10 +43,10 @@ pub fn run(budget: Duration, only: &[String]) -> Vec<Row> {
     };
     let mut rows = Vec::new();
     for workload in WORKLOADS.into_iter().filter(|w| wanted(*w)) {
-        let mut runners: Vec<(&'static str, Slicer<'_>)> = vec![(
-            "asyncsim (new Sim/run, random)",
-            asyncsim_side::runner(workload),
-        )];
+        let mut runners: Vec<(&'static str, Slicer<'_>)> = vec![
+            (NEW_SIM_RUNNER, asyncsim_side::runner(workload)),
+            (AS_CHECK_RUNNER, asyncsim_side::runner_as_check(workload)),
+        ];
         // The face's rows once, in the ordinary build (the madsim build only
         // adds madsim's).
         #[cfg(not(madsim))]
@@ -72,9 +76,25 @@ pub fn run(budget: Duration, only: &[String]) -> Vec<Row> {
     rows
 }
 
-/// One asyncsim run of `workload` (for `profile`); its steps.
+/// asyncsim's row with a new `Sim` and a full trace a run.
+pub const NEW_SIM_RUNNER: &str = "asyncsim (new Sim/run, random)";
+/// asyncsim's row run as the harness's `check` runs schedules: one `Sim`,
+/// a hash-only trace.
+pub const AS_CHECK_RUNNER: &str = "asyncsim as `check` explores (one Sim, hash-only trace)";
+
+/// One asyncsim run of `workload` (for `profile`) in a new `Sim`; its steps.
 pub fn asyncsim_run(workload: Workload, config: asyncsim::Config) -> u64 {
     asyncsim_side::run(workload, config)
+}
+
+/// One asyncsim run of `workload` (for `profile`) in `sim`, which earlier
+/// runs used too; its steps.
+pub fn asyncsim_run_in(
+    sim: &mut asyncsim::Sim,
+    workload: Workload,
+    config: asyncsim::Config,
+) -> u64 {
+    asyncsim_side::run_in(sim, workload, config)
 }
 
 /// asyncsim: `node` and `net` in a `Sim` with a random schedule (exploring
@@ -83,7 +103,7 @@ mod asyncsim_side {
     use std::time::Duration;
 
     use asyncsim::net::{NetConfig, TcpListener, TcpStream, UdpSocket};
-    use asyncsim::{node, Config, Sim, Strategy};
+    use asyncsim::{node, Config, Sim, Strategy, TraceMode};
     use futures::{AsyncReadExt, AsyncWriteExt};
 
     use super::{latency, Workload, CLIENTS, MESSAGE, PORT, ROUND_TRIPS_EACH, SEQUENTIAL};
@@ -99,6 +119,20 @@ mod asyncsim_side {
         })
     }
 
+    /// As the harness's `check` explores: one `Sim` for every run, each
+    /// run's configuration put in with `config_mut` (Random, the run's seed,
+    /// a hash-only trace), and each run's trace hash taken.
+    pub fn runner_as_check(workload: Workload) -> Slicer<'static> {
+        let mut sim = Sim::new(Config::new());
+        looped(move |seed| {
+            let config = Config::new()
+                .seed(seed)
+                .strategy(Strategy::Random)
+                .trace_mode(TraceMode::HashOnly);
+            run_in(&mut sim, workload, config);
+        })
+    }
+
     /// One run of `workload` in a new `Sim`; its steps.
     pub fn run(workload: Workload, config: Config) -> u64 {
         let seed = config.seed;
@@ -106,6 +140,19 @@ mod asyncsim_side {
         if let Err(failure) = run.result {
             panic!("asyncsim {workload:?}, seed {seed}: {failure}");
         }
+        run.steps()
+    }
+
+    /// One run of `workload` in `sim`, as `config` says; its steps. The
+    /// trace's hash is taken, as `check` takes it of every run.
+    pub fn run_in(sim: &mut Sim, workload: Workload, config: Config) -> u64 {
+        let seed = config.seed;
+        *sim.config_mut() = config.steps_max(u64::MAX);
+        let run = sim.run(one_run(workload));
+        if let Err(failure) = run.result {
+            panic!("asyncsim {workload:?}, seed {seed}: {failure}");
+        }
+        std::hint::black_box(run.trace.hash());
         run.steps()
     }
 
