@@ -5,8 +5,9 @@
 
 use std::time::Duration;
 
+use asyncsim::net::UdpSocket;
 use asyncsim::net::{NetConfig, TcpListener, TcpStream};
-use asyncsim::{node, Explore};
+use asyncsim::{node, Config, Explore, Sim};
 use futures::{AsyncReadExt, AsyncWriteExt};
 
 /// A leader sends 8 bytes to a follower, which answers with 8; the leader
@@ -167,11 +168,49 @@ fn a_drawn_datagram_latency_names_the_socket_and_the_size() {
         .expect("the slow datagram was not found")
         .to_string();
     assert!(
-        report.contains("a 8-byte datagram on UdpSocket (leader:7000) `leader` -> `follower` took"),
+        report
+            .contains("a 8-byte datagram on UdpSocket#1 (leader:7000) `leader` -> `follower` took"),
         "{report}"
     );
     assert!(
-        report.contains("follower     woken by a delivery on UdpSocket (follower:7001)"),
+        report.contains("follower     woken by a delivery on UdpSocket#0 (follower:7001)"),
         "{report}"
+    );
+}
+
+/// Two UDP sockets a node bound on the same port, one before a crash and
+/// one after its restart, read apart in the trace (as `TcpStream#n` do).
+#[test]
+fn udp_sockets_are_numbered_like_streams() {
+    let run = Sim::new(Config::new()).run(async {
+        let inbox = UdpSocket::bind("0.0.0.0:5000").await.unwrap();
+        let node = node::Builder::new("n").start(|| async {
+            let socket = UdpSocket::bind("0.0.0.0:9000").await.unwrap();
+            socket.send_to(b"hi", "main:5000").await.unwrap();
+        });
+        let mut buf = [0u8; 2];
+        inbox.recv_from(&mut buf).await.unwrap();
+        node.crash();
+        node.restart();
+        inbox.recv_from(&mut buf).await.unwrap();
+    });
+    run.result.unwrap();
+    let mut labels: Vec<&str> = run
+        .trace
+        .labels()
+        .iter()
+        .map(String::as_str)
+        .filter(|label| label.starts_with("UdpSocket"))
+        .collect();
+    labels.sort();
+    assert_eq!(
+        labels,
+        [
+            "UdpSocket#0 (main:5000)",
+            "UdpSocket#1 (n:9000)",
+            "UdpSocket#2 (n:9000)"
+        ],
+        "{}",
+        run.trace
     );
 }

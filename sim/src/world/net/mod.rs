@@ -229,8 +229,12 @@ pub(crate) enum Carried {
     SynAck,
     /// A reset of the peer of `TcpStream#stream` (its node crashed).
     Reset { stream: u32 },
-    /// `bytes` sent from the UDP socket bound to `port`.
-    Datagram { port: u16, bytes: usize },
+    /// `bytes` sent from `UdpSocket#socket`, bound to `port`.
+    Datagram {
+        socket: u32,
+        port: u16,
+        bytes: usize,
+    },
 }
 
 impl World {
@@ -268,8 +272,12 @@ impl World {
                     Carried::Reset { stream } => {
                         format!("the reset of TcpStream#{stream} `{from}` -> `{to}`")
                     }
-                    Carried::Datagram { port, bytes } => {
-                        format!("a {bytes}-byte datagram on UdpSocket ({from}:{port}) `{from}` -> `{to}`")
+                    Carried::Datagram {
+                        socket,
+                        port,
+                        bytes,
+                    } => {
+                        format!("a {bytes}-byte datagram on UdpSocket#{socket} ({from}:{port}) `{from}` -> `{to}`")
                     }
                 };
                 format!(

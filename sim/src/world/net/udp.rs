@@ -177,15 +177,17 @@ impl UdpSocket {
         self.send_datagram(buf, &address)
     }
 
-    /// This socket's trace label: "UdpSocket (main:5000)".
+    /// This socket's trace label: "UdpSocket#2 (main:5000)", numbered in
+    /// the order the run's UDP sockets were bound (as `TcpStream#n`), so a
+    /// socket bound again on the same port after a crash reads apart.
     fn label(&self, world: &mut World) -> u32 {
         let state = &world.net.udp[self.socket];
         match state.label {
             Some(label) => label,
             None => {
                 let text = format!(
-                    "UdpSocket ({}:{})",
-                    world.nodes[state.node as usize].name, state.port
+                    "UdpSocket#{} ({}:{})",
+                    self.socket, world.nodes[state.node as usize].name, state.port
                 );
                 let label = cx::intern_label(&text);
                 world.net.udp[self.socket].label = Some(label);
@@ -262,6 +264,7 @@ impl UdpSocket {
         let now = cx::now_ns("asyncsim::net::UdpSocket::send_to");
         for _ in 0..copies {
             let carried = Carried::Datagram {
+                socket: self.socket as u32,
                 port: from_port,
                 bytes: buf.len(),
             };
