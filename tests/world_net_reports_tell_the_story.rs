@@ -76,6 +76,24 @@ fn a_read_woken_by_an_arrival_says_so() {
         !report.contains("follower     woken by the engine"),
         "{report}"
     );
+    // In order: the reader's timer fires for the arrival, then the wake
+    // says what arrived; the timer was set in the sender's poll, for the
+    // reader, and says so.
+    let lines: Vec<&str> = report.lines().collect();
+    let wake = lines
+        .iter()
+        .position(|line| line.contains("follower     woken by a delivery"))
+        .unwrap();
+    assert!(
+        lines[wake - 1].contains("follower     timer fired (due ")
+            && lines[wake - 1].ends_with("): the arrival of a delivery"),
+        "{report}"
+    );
+    assert!(
+        report.contains("follower     timer set for ")
+            && report.contains(": an arrival, sent in `"),
+        "{report}"
+    );
 }
 
 #[test]

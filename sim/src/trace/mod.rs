@@ -370,13 +370,44 @@ impl Trace {
     /// Renders the event at `index` like [`Trace::describe`], with what its
     /// neighbours tell: a wake by the engine whose timer was set from
     /// another task's poll (a message's arrival sets its reader's timer,
-    /// `cx::register_timer_for`) says which delivery woke the reader. Worked
-    /// out here, when rendering; nothing is recorded for it.
+    /// `cx::register_timer_for`) says which delivery woke the reader, and
+    /// the timer's firing just before it says it is that arrival's, so the
+    /// two lines read in order ("timer fired (due 0.01s): the arrival of
+    /// a delivery", then "woken by a delivery on TcpStream#1 …"). Worked out
+    /// here, when rendering; nothing is recorded for it.
     pub fn describe_at(&self, index: usize) -> String {
-        match self.arrival_wake_words(index) {
-            Some(words) => words,
-            None => self.describe(&self.events[index]),
+        if let Some(words) = self.arrival_wake_words(index) {
+            return words;
         }
+        let event = &self.events[index];
+        if matches!(event.kind, EventKind::TimerFire { .. }) {
+            if let Some((socket_event, _)) = self.arrival_at(index + 1) {
+                let what = match socket_event {
+                    Some((NetOp::Deliver, _)) => "the arrival of a delivery",
+                    Some((NetOp::Accept, _)) => "the arrival of a connection",
+                    _ => "an arrival on its socket",
+                };
+                return format!("{}: {what}", self.describe(event));
+            }
+        }
+        if let (EventKind::TimerSet { .. }, Some(task)) = (event.kind, event.task) {
+            // Only a message's arrival sets a timer for a task other than
+            // the one being polled: say whose poll sent it.
+            const REACH: usize = 4096;
+            let polled = self.events[index.saturating_sub(REACH)..index]
+                .iter()
+                .rev()
+                .find(|earlier| matches!(earlier.kind, EventKind::Poll))
+                .and_then(|poll| poll.task);
+            if let Some(sender) = polled.filter(|sender| *sender != task) {
+                return format!(
+                    "{}: an arrival, sent in `{}`'s poll",
+                    self.describe(event),
+                    self.task_name(sender)
+                );
+            }
+        }
+        self.describe(event)
     }
 
     /// For a `Wake { by: None }` at `index` right after its task's timer
@@ -384,6 +415,30 @@ impl Trace {
     /// words of the arrival (the socket event of the woken task's next
     /// poll). Scans a bounded stretch of the trace either side.
     pub fn arrival_wake_words(&self, index: usize) -> Option<String> {
+        let (socket_event, sender) = self.arrival_at(index)?;
+        let sender = self.task_name(sender);
+        Some(match socket_event {
+            Some((NetOp::Deliver, socket)) => format!(
+                "woken by a delivery on {} (sent by `{sender}`)",
+                socket_words(self.label(socket), true)
+            ),
+            Some((NetOp::Accept, socket)) => format!(
+                "woken by a connection on {} (connect by `{sender}`)",
+                socket_words(self.label(socket), true)
+            ),
+            Some((op, socket)) => format!(
+                "woken by its socket {} ({} after `{sender}`'s poll)",
+                socket_words(self.label(socket), true),
+                op.name()
+            ),
+            None => format!("woken by an arrival on its socket (set in motion by `{sender}`)"),
+        })
+    }
+
+    /// The arrival behind the wake at `index` (see
+    /// [`Trace::arrival_wake_words`]): the woken task's first socket event
+    /// of its next poll, if any, and the task whose poll set the timer.
+    fn arrival_at(&self, index: usize) -> Option<(Option<(NetOp, u32)>, TaskId)> {
         const REACH: usize = 4096;
         let event = self.events.get(index)?;
         let (EventKind::Wake { by: None }, Some(task)) = (event.kind, event.task) else {
@@ -424,23 +479,7 @@ impl Trace {
                     _ => None,
                 })
         });
-        let sender = self.task_name(sender);
-        Some(match socket_event {
-            Some((NetOp::Deliver, socket)) => format!(
-                "woken by a delivery on {} (sent by `{sender}`)",
-                socket_words(self.label(socket), true)
-            ),
-            Some((NetOp::Accept, socket)) => format!(
-                "woken by a connection on {} (connect by `{sender}`)",
-                socket_words(self.label(socket), true)
-            ),
-            Some((op, socket)) => format!(
-                "woken by its socket {} ({} after `{sender}`'s poll)",
-                socket_words(self.label(socket), true),
-                op.name()
-            ),
-            None => format!("woken by an arrival on its socket (set in motion by `{sender}`)"),
-        })
+        Some((socket_event, sender))
     }
 
     /// Renders what a task waits on ("JoinHandle of `worker`", "Mutex#2").
