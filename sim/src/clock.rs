@@ -1,30 +1,64 @@
-//! The virtual clock's timer driver: timers keyed by `(deadline_ns,
+//! The virtual clock's timer driver: timers ordered by `(deadline_ns,
 //! sequence)`, so their order is fully determined by the key, never by
 //! addresses; the kernel fires those due in a drawn order.
 
-use std::collections::BTreeMap;
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::task::Waker;
 use std::time::Duration;
 
 use crate::pool::PoolJob;
 use crate::trace::TaskId;
 
-/// A timer's key: its deadline, then the order timers were set in.
-pub(crate) type TimerKey = (u64, u64);
+/// A timer's key: its deadline, then the order timers were set in (the
+/// order the clock keeps), and where its action is stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct TimerKey {
+    pub(crate) deadline_ns: u64,
+    sequence: u64,
+    slot: u32,
+}
+
+/// A heap entry: the order key and the action's slot. A cancelled timer's
+/// entry stays behind until it reaches the top (its slot no longer holds
+/// its sequence); the top is always a live timer's.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Entry {
+    deadline_ns: u64,
+    sequence: u64,
+    slot: u32,
+}
+
+/// Where a timer's action waits: `sequence` names the timer it holds.
+struct Slot {
+    sequence: u64,
+    action: Option<TimerAction>,
+}
 
 /// Virtual time and the timers that will move it.
 ///
 /// The kernel owns the one `Clock` of a run (inside its state); time moves
 /// only when nothing is runnable (a jump to [`Clock::next_deadline`]) or
 /// inside a blocking sleep on the loop.
+///
+/// The timers are a binary heap of keys over a slab of actions: setting and
+/// firing one is a push and a pop (no allocation once the slab has grown;
+/// the `BTreeMap` this replaced allocated and freed a node whenever it
+/// emptied, which a message's timer does), and a cancel only empties the
+/// slot.
 #[derive(Default)]
 pub(crate) struct Clock {
     /// Virtual nanoseconds since the run started.
     pub(crate) now_ns: u64,
-    /// Sleeping futures' wakers and pool jobs' finishes, by key.
-    pub(crate) timers: BTreeMap<TimerKey, TimerAction>,
+    /// The timers' keys, earliest first; some may be cancelled ones.
+    heap: BinaryHeap<Reverse<Entry>>,
+    slots: Vec<Slot>,
+    /// Slots free for reuse.
+    free: Vec<u32>,
+    /// Timers set and not yet fired or cancelled.
+    live: usize,
     /// The last sequence number handed out.
-    pub(crate) sequence: u64,
+    sequence: u64,
     /// Empty lists kept for firing timers in groups (no allocation a
     /// group): between firings they hold nothing.
     pub(crate) spare_group: Vec<(TimerKey, TimerAction)>,
@@ -32,28 +66,103 @@ pub(crate) struct Clock {
 }
 
 impl Clock {
-    /// Back to time 0 with no timers. (`BTreeMap::clear` costs ~50
-    /// instructions even on an empty map: most runs end with none.)
+    /// Back to time 0 with no timers. (The caller took and dropped the
+    /// actions first: see [`Clock::take_all`].)
     pub(crate) fn reset(&mut self) {
         self.now_ns = 0;
-        if !self.timers.is_empty() {
-            self.timers.clear();
+        if self.live > 0 || !self.heap.is_empty() {
+            self.heap.clear();
+            self.slots.clear();
+            self.free.clear();
+            self.live = 0;
         }
         self.sequence = 0;
     }
 
+    /// True when no timer is set.
+    #[inline]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.live == 0
+    }
+
     /// Sets a timer; returns its key.
+    #[inline]
     pub(crate) fn insert(&mut self, deadline_ns: u64, action: TimerAction) -> TimerKey {
         self.sequence += 1;
-        let key = (deadline_ns, self.sequence);
-        self.timers.insert(key, action);
-        key
+        let sequence = self.sequence;
+        let slot = match self.free.pop() {
+            Some(slot) => {
+                let entry = &mut self.slots[slot as usize];
+                entry.sequence = sequence;
+                entry.action = Some(action);
+                slot
+            }
+            None => {
+                let slot = self.slots.len() as u32;
+                self.slots.push(Slot {
+                    sequence,
+                    action: Some(action),
+                });
+                slot
+            }
+        };
+        self.live += 1;
+        self.heap.push(Reverse(Entry {
+            deadline_ns,
+            sequence,
+            slot,
+        }));
+        TimerKey {
+            deadline_ns,
+            sequence,
+            slot,
+        }
+    }
+
+    /// True when `entry`'s timer was cancelled (or fired).
+    #[inline(always)]
+    fn is_stale(&self, entry: &Entry) -> bool {
+        let slot = &self.slots[entry.slot as usize];
+        slot.sequence != entry.sequence || slot.action.is_none()
+    }
+
+    /// Drops cancelled timers' entries from the top, so the top is live.
+    #[inline]
+    fn drop_stale_top(&mut self) {
+        while let Some(Reverse(top)) = self.heap.peek() {
+            if !self.is_stale(top) {
+                return;
+            }
+            self.heap.pop();
+        }
+    }
+
+    /// Takes the earliest timer (live: see `drop_stale_top`).
+    #[inline]
+    fn pop_top(&mut self) -> Option<(TimerKey, TimerAction)> {
+        let Reverse(top) = self.heap.pop()?;
+        let slot = &mut self.slots[top.slot as usize];
+        let action = slot
+            .action
+            .take()
+            .expect("asyncsim bug: a stale timer on top");
+        self.free.push(top.slot);
+        self.live -= 1;
+        self.drop_stale_top();
+        Some((
+            TimerKey {
+                deadline_ns: top.deadline_ns,
+                sequence: top.sequence,
+                slot: top.slot,
+            },
+            action,
+        ))
     }
 
     /// The earliest deadline of a timer, if any.
     #[inline(always)]
     pub(crate) fn next_deadline(&self) -> Option<u64> {
-        self.timers.first_key_value().map(|(key, _)| key.0)
+        self.heap.peek().map(|Reverse(top)| top.deadline_ns)
     }
 
     /// True when a timer's deadline has come.
@@ -67,14 +176,32 @@ impl Clock {
     /// (the common case: firing it needs no drawn order and no lists).
     #[inline]
     pub(crate) fn pop_lone_due(&mut self) -> Option<(u64, TimerAction)> {
-        let mut keys = self.timers.keys();
-        if keys.next()?.0 > self.now_ns {
+        if self.next_deadline()? > self.now_ns {
             return None;
         }
-        if keys.next().is_some_and(|key| key.0 <= self.now_ns) {
+        let (key, action) = self.pop_top()?;
+        if self.is_due() {
+            // Another is due too: they fire as groups. Put it back (the
+            // same key: the same place in the order).
+            self.put_back(key, action);
             return None;
         }
-        self.timers.pop_first().map(|(key, action)| (key.0, action))
+        Some((key.deadline_ns, action))
+    }
+
+    /// Sets a timer taken by `pop_top` again, under its own key.
+    #[cold]
+    fn put_back(&mut self, key: TimerKey, action: TimerAction) {
+        self.free.retain(|slot| *slot != key.slot);
+        let slot = &mut self.slots[key.slot as usize];
+        slot.sequence = key.sequence;
+        slot.action = Some(action);
+        self.live += 1;
+        self.heap.push(Reverse(Entry {
+            deadline_ns: key.deadline_ns,
+            sequence: key.sequence,
+            slot: key.slot,
+        }));
     }
 
     /// Moves the timers sharing the earliest deadline, if it has come, into
@@ -88,16 +215,84 @@ impl Clock {
         else {
             return false;
         };
-        while let Some(entry) = self.timers.first_entry() {
-            if entry.key().0 != deadline {
-                break;
-            }
-            group.push(entry.remove_entry());
+        while self.next_deadline() == Some(deadline) {
+            group.extend(self.pop_top());
         }
         true
     }
-}
 
+    /// The action of the timer `key`, unless it fired or was cancelled.
+    pub(crate) fn get_mut(&mut self, key: TimerKey) -> Option<&mut TimerAction> {
+        let slot = self.slots.get_mut(key.slot as usize)?;
+        if slot.sequence != key.sequence {
+            return None;
+        }
+        slot.action.as_mut()
+    }
+
+    /// Cancels the timer `key`; its action, unless it fired or was
+    /// cancelled already.
+    pub(crate) fn remove(&mut self, key: TimerKey) -> Option<TimerAction> {
+        let slot = self.slots.get_mut(key.slot as usize)?;
+        if slot.sequence != key.sequence {
+            return None;
+        }
+        let action = slot.action.take()?;
+        self.free.push(key.slot);
+        self.live -= 1;
+        self.drop_stale_top();
+        // Cancelled entries wait in the heap until they reach its top;
+        // when they outnumber the live ones, they go at once.
+        if self.heap.len() > 2 * self.live + 32 {
+            let slots = &self.slots;
+            self.heap.retain(|Reverse(entry)| {
+                let slot = &slots[entry.slot as usize];
+                slot.sequence == entry.sequence && slot.action.is_some()
+            });
+        }
+        Some(action)
+    }
+
+    /// The keys of the live timers whose actions pass `keep`, in key order.
+    pub(crate) fn keys_where(&self, mut keep: impl FnMut(&TimerAction) -> bool) -> Vec<TimerKey> {
+        let mut keys: Vec<TimerKey> = self
+            .heap
+            .iter()
+            .filter(|Reverse(entry)| !self.is_stale(entry))
+            .filter(|Reverse(entry)| {
+                self.slots[entry.slot as usize]
+                    .action
+                    .as_ref()
+                    .is_some_and(&mut keep)
+            })
+            .map(|Reverse(entry)| TimerKey {
+                deadline_ns: entry.deadline_ns,
+                sequence: entry.sequence,
+                slot: entry.slot,
+            })
+            .collect();
+        keys.sort_unstable_by_key(|key| (key.deadline_ns, key.sequence));
+        keys
+    }
+
+    /// Takes every timer's action, in key order (the run ends: they are
+    /// dropped outside the state's borrow, in the order they would fire).
+    pub(crate) fn take_all(&mut self) -> Vec<TimerAction> {
+        let heap = std::mem::take(&mut self.heap).into_sorted_vec();
+        // `Reverse` sorts latest first.
+        let mut actions = Vec::with_capacity(self.live);
+        for Reverse(entry) in heap.into_iter().rev() {
+            let slot = &mut self.slots[entry.slot as usize];
+            if slot.sequence == entry.sequence {
+                actions.extend(slot.action.take());
+            }
+        }
+        self.slots.clear();
+        self.free.clear();
+        self.live = 0;
+        actions
+    }
+}
 /// What a timer does when it fires.
 pub(crate) enum TimerAction {
     /// Wake a sleeping future; `task` is the task that registered it.
@@ -119,4 +314,121 @@ impl TimerAction {
 /// (about 584 years).
 pub fn duration_to_ns(duration: Duration) -> u64 {
     u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    fn action(id: u32) -> TimerAction {
+        TimerAction::PoolFinish { job: id }
+    }
+
+    fn id(action: &TimerAction) -> u32 {
+        match action {
+            TimerAction::PoolFinish { job } => *job,
+            TimerAction::Wake { .. } => unreachable!(),
+        }
+    }
+
+    /// Sets, cancels, updates and fires timers at random, against a
+    /// `BTreeMap` of `(deadline, sequence)` (the store the heap replaced):
+    /// the same timers fire in the same order and groups, cancelled entries
+    /// left in the heap never fire, and listing and draining go in key
+    /// order.
+    #[test]
+    fn the_heap_fires_timers_as_a_sorted_map_of_their_keys_would() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut random = move |bound: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % bound
+        };
+        for round in 0..40 {
+            let mut clock = Clock::default();
+            let mut model: BTreeMap<(u64, u64), u32> = BTreeMap::new();
+            let mut keys: Vec<TimerKey> = Vec::new();
+            let mut next_id = 0;
+            for _ in 0..2_000 {
+                match random(10) {
+                    0..=3 => {
+                        // Few distinct deadlines: equal ones form groups.
+                        let deadline = clock.now_ns + random(if round % 2 == 0 { 8 } else { 400 });
+                        let key = clock.insert(deadline, action(next_id));
+                        assert!(model.insert((deadline, key.sequence), next_id).is_none());
+                        keys.push(key);
+                        next_id += 1;
+                    }
+                    4..=5 if !keys.is_empty() => {
+                        let key = keys.swap_remove(random(keys.len() as u64) as usize);
+                        let removed = clock.remove(key).map(|action| id(&action));
+                        assert_eq!(removed, model.remove(&(key.deadline_ns, key.sequence)));
+                        assert_eq!(clock.remove(key).map(|action| id(&action)), None);
+                    }
+                    6 if !keys.is_empty() => {
+                        let key = keys[random(keys.len() as u64) as usize];
+                        let found = clock.get_mut(key).map(|action| id(action));
+                        assert_eq!(found, model.get(&(key.deadline_ns, key.sequence)).copied());
+                    }
+                    7 => {
+                        let listed: Vec<u32> = clock
+                            .keys_where(|action| id(action).is_multiple_of(3))
+                            .iter()
+                            .map(|key| id(clock.get_mut(*key).unwrap()))
+                            .collect();
+                        let expected: Vec<u32> = model
+                            .values()
+                            .copied()
+                            .filter(|id| id.is_multiple_of(3))
+                            .collect();
+                        assert_eq!(listed, expected);
+                    }
+                    _ => {
+                        // Time moves to the next deadline (sometimes past
+                        // it, as a blocking sleep would); what is due fires.
+                        let Some(next) = clock.next_deadline() else {
+                            continue;
+                        };
+                        assert_eq!(Some(next), model.keys().next().map(|key| key.0));
+                        clock.now_ns = next + random(3) * random(50);
+                        let due: Vec<(u64, u64)> = model
+                            .keys()
+                            .take_while(|key| key.0 <= clock.now_ns)
+                            .copied()
+                            .collect();
+                        if due.len() == 1 {
+                            let (deadline, fired) = clock.pop_lone_due().expect("one is due");
+                            assert_eq!((deadline, id(&fired)), (due[0].0, model[&due[0]]));
+                        } else {
+                            assert!(clock.pop_lone_due().is_none());
+                            let mut group = Vec::new();
+                            let mut fired = Vec::new();
+                            while clock.take_due_group(&mut group) {
+                                let deadline = group[0].0.deadline_ns;
+                                assert!(group.iter().all(|(key, _)| key.deadline_ns == deadline));
+                                fired.extend(group.drain(..).map(|(key, action)| {
+                                    ((key.deadline_ns, key.sequence), id(&action))
+                                }));
+                            }
+                            let expected: Vec<((u64, u64), u32)> =
+                                due.iter().map(|key| (*key, model[key])).collect();
+                            assert_eq!(fired, expected);
+                        }
+                        for key in &due {
+                            model.remove(key);
+                        }
+                        keys.retain(|key| model.contains_key(&(key.deadline_ns, key.sequence)));
+                    }
+                }
+                assert_eq!(clock.is_empty(), model.is_empty());
+                assert!(clock.heap.len() <= 2 * clock.live + 33);
+            }
+            let drained: Vec<u32> = clock.take_all().iter().map(id).collect();
+            assert_eq!(drained, model.values().copied().collect::<Vec<_>>());
+            assert!(clock.is_empty() && clock.next_deadline().is_none());
+        }
+    }
 }

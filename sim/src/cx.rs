@@ -31,6 +31,7 @@
 //! that queues none pays nothing for it: the step's one test for "anything
 //! but a pick" covers failures and boundary work alike.
 
+pub(crate) use crate::clock::TimerKey;
 pub(crate) use crate::kernel::{
     abort_task, add_label, blocking_sleep, cancel_timer, crash_node, current_node,
     current_run_and_task, current_run_id, current_task, draw, draw_described, mark, marks_so_far,

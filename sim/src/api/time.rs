@@ -141,7 +141,7 @@ enum Target {
 #[must_use = "futures do nothing unless awaited"]
 pub struct Sleep {
     target: Target,
-    key: Option<(u64, u64)>,
+    key: Option<cx::TimerKey>,
     yielded: bool,
 }
 

@@ -98,20 +98,14 @@ impl Core {
             // Timers the node's tasks registered die with it (their futures'
             // destructors would cancel most of them; a leaked one too).
             let tasks = &state.tasks;
-            let doomed: Vec<(u64, u64)> = state
-                .clock
-                .timers
-                .iter()
-                .filter(|(_, action)| match action {
-                    TimerAction::Wake { task, .. } => tasks
-                        .get(task.index())
-                        .is_some_and(|slot| slot.node == node),
-                    TimerAction::PoolFinish { .. } => false,
-                })
-                .map(|(key, _)| *key)
-                .collect();
+            let doomed = state.clock.keys_where(|action| match action {
+                TimerAction::Wake { task, .. } => tasks
+                    .get(task.index())
+                    .is_some_and(|slot| slot.node == node),
+                TimerAction::PoolFinish { .. } => false,
+            });
             for key in doomed {
-                if let Some(action) = state.clock.timers.remove(&key) {
+                if let Some(action) = state.clock.remove(key) {
                     leftovers.push(Box::new(action));
                 }
             }
@@ -178,13 +172,13 @@ impl State {
                 self.pool.busy[worker as usize] = None;
             }
             let finish = self
-                .clock.timers
-                .iter()
-                .find(|(_, action)| {
+                .clock
+                .keys_where(|action| {
                     matches!(action, TimerAction::PoolFinish { job: finishing } if *finishing as usize == job)
                 })
-                .map(|(key, _)| *key);
-            if let Some(action) = finish.and_then(|key| self.clock.timers.remove(&key)) {
+                .first()
+                .copied();
+            if let Some(action) = finish.and_then(|key| self.clock.remove(key)) {
                 leftovers.push(Box::new(action));
             }
         }

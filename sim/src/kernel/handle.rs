@@ -9,7 +9,7 @@ use std::task::Waker;
 use std::time::Duration;
 
 use super::*;
-use crate::clock::TimerAction;
+use crate::clock::{TimerAction, TimerKey};
 use crate::pool::{JobWork, PoolJob};
 use crate::raw;
 use crate::tape::DrawLabel;
@@ -225,7 +225,7 @@ pub(crate) fn now_ns(what: &str) -> u64 {
 }
 
 /// Registers a timer waking `waker` at `deadline_ns`; returns its key.
-pub(crate) fn register_timer(deadline_ns: u64, waker: Waker) -> (u64, u64) {
+pub(crate) fn register_timer(deadline_ns: u64, waker: Waker) -> TimerKey {
     with_core("asyncsim::time::sleep", |core| {
         let mut state = core.state.borrow_mut();
         let task = core.running_task().unwrap_or(TaskId::MAIN);
@@ -245,7 +245,7 @@ pub(crate) fn register_timer(deadline_ns: u64, waker: Waker) -> (u64, u64) {
 /// reader its message is for, so the reader is polled once, at the
 /// arrival). The timer is `task`'s: its events name `task` and it dies with
 /// `task`'s node; `task`'s wait reason is left as it is.
-pub(crate) fn register_timer_for(task: TaskId, deadline_ns: u64, waker: Waker) -> (u64, u64) {
+pub(crate) fn register_timer_for(task: TaskId, deadline_ns: u64, waker: Waker) -> TimerKey {
     with_core("asyncsim::net", |core| {
         let mut state = core.state.borrow_mut();
         let key = state
@@ -258,14 +258,16 @@ pub(crate) fn register_timer_for(task: TaskId, deadline_ns: u64, waker: Waker) -
 
 /// Replaces the waker of a registered timer (the future moved between tasks
 /// or combinators). Returns false when the timer already fired.
-pub(crate) fn update_timer(key: (u64, u64), waker: &Waker) -> bool {
+pub(crate) fn update_timer(key: TimerKey, waker: &Waker) -> bool {
     try_with_core(|core| {
         let mut state = core.state.borrow_mut();
         let current = core.running_task();
         if let Some(slot) = current.and_then(|task| state.tasks.get_mut(task.index())) {
-            slot.waiting_on = WaitOn::Timer { deadline_ns: key.0 };
+            slot.waiting_on = WaitOn::Timer {
+                deadline_ns: key.deadline_ns,
+            };
         }
-        match state.clock.timers.get_mut(&key) {
+        match state.clock.get_mut(key) {
             Some(TimerAction::Wake { waker: stored, .. }) => {
                 if !stored.will_wake(waker) {
                     *stored = waker.clone();
@@ -279,11 +281,11 @@ pub(crate) fn update_timer(key: (u64, u64), waker: &Waker) -> bool {
 }
 
 /// Cancels a timer (its future was dropped).
-pub(crate) fn cancel_timer(key: (u64, u64)) {
+pub(crate) fn cancel_timer(key: TimerKey) {
     try_with_core(|core| {
         match core.state.try_borrow_mut() {
         Ok(mut state) => {
-            state.clock.timers.remove(&key);
+            state.clock.remove(key);
         }
         // The kernel drops user values only outside its borrow (ARCHITECTURE:
         // "the run state is never borrowed while user code runs"); a timer

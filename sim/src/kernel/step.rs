@@ -124,7 +124,7 @@ impl Core {
                     if matches!(action, TimerAction::PoolFinish { .. }) {
                         pools -= 1;
                     }
-                    due.push((key.0, action));
+                    due.push((key.deadline_ns, action));
                 }
                 if let Some(divergence) = state.chooser.divergence.take() {
                     state.fail_divergence(divergence);
@@ -387,10 +387,10 @@ impl Core {
             // Jobs' closures and results, and timers' wakers, are user
             // code's: dropped after the borrow.
             let jobs = std::mem::take(&mut state.pool.jobs);
-            let timers = if state.clock.timers.is_empty() {
+            let timers = if state.clock.is_empty() {
                 None
             } else {
-                Some(std::mem::take(&mut state.clock.timers))
+                Some(state.clock.take_all())
             };
             state.runnable.clear();
             (pending, joins, jobs, timers)

@@ -596,7 +596,7 @@ pub(crate) struct Parked {
     /// True from a `Pending` until the next `Ready` of the same operation.
     waiting: bool,
     /// The timer set for it last (deadline, sequence); it may have fired.
-    timer: Option<(u64, u64)>,
+    timer: Option<cx::TimerKey>,
 }
 
 impl Parked {
@@ -651,8 +651,8 @@ impl Parked {
             return;
         };
         if let Some(key) = self.timer {
-            if key.0 > now {
-                if key.0 <= at_ns {
+            if key.deadline_ns > now {
+                if key.deadline_ns <= at_ns {
                     return;
                 }
                 cx::cancel_timer(key);
