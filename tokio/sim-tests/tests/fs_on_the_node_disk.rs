@@ -281,6 +281,30 @@ fn permissions_and_links_are_unsupported_errors_that_name_the_alternative() {
     });
 }
 
+/// `Metadata`'s times compile as std's do and are `Unsupported` errors that
+/// say why (the disk keeps none), as std's are where a platform has none.
+#[test]
+fn metadata_times_are_unsupported_errors_that_say_why() {
+    asyncsim::check(Explore::new().runs(3).persist(false), || async {
+        tokio::fs::write("/f", b"x").await.unwrap();
+        let metadata = tokio::fs::metadata("/f").await.unwrap();
+        let file = tokio::fs::File::open("/f").await.unwrap();
+        let of_file = file.metadata().await.unwrap();
+        let times: [std::io::Result<std::time::SystemTime>; 4] = [
+            metadata.modified(),
+            metadata.accessed(),
+            metadata.created(),
+            of_file.modified(),
+        ];
+        for time in times {
+            let error = time.unwrap_err();
+            assert_eq!(error.kind(), std::io::ErrorKind::Unsupported);
+            let message = error.to_string();
+            assert!(message.contains("keeps no timestamps"), "{message}");
+        }
+    });
+}
+
 #[test]
 fn a_directory_removed_or_renamed_through_the_face_may_come_back_in_a_crash_until_synced() {
     let body = |sync: bool| {

@@ -529,6 +529,44 @@ impl Metadata {
         use std::os::unix::fs::PermissionsExt;
         std::fs::Permissions::from_mode(if self.is_dir { 0o755 } else { 0o644 })
     }
+
+    /// An `Unsupported` error, as `std`'s is where a platform keeps no such
+    /// time: the disk keeps no timestamps (a time a crash would have to
+    /// roll back with the bytes). Compare lengths or contents, or keep a
+    /// version number in the file, instead.
+    ///
+    /// ```
+    /// use asyncsim_sim::{fs, Config, Sim};
+    /// let run = Sim::new(Config::new()).run(async {
+    ///     fs::write("/a", b"x").await.unwrap();
+    ///     fs::metadata("/a").await.unwrap().modified().unwrap_err().kind()
+    /// });
+    /// assert_eq!(run.result.unwrap(), std::io::ErrorKind::Unsupported);
+    /// ```
+    pub fn modified(&self) -> io::Result<std::time::SystemTime> {
+        Err(no_timestamps("modified"))
+    }
+
+    /// An `Unsupported` error: see [`Metadata::modified`].
+    pub fn accessed(&self) -> io::Result<std::time::SystemTime> {
+        Err(no_timestamps("accessed"))
+    }
+
+    /// An `Unsupported` error: see [`Metadata::modified`].
+    pub fn created(&self) -> io::Result<std::time::SystemTime> {
+        Err(no_timestamps("created"))
+    }
+}
+
+/// The error of [`Metadata::modified`] and its siblings.
+fn no_timestamps(which: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::Unsupported,
+        format!(
+            "Metadata::{which} is not simulated: asyncsim's disk keeps no timestamps \
+             (compare lengths or contents, or keep a version number in the file)"
+        ),
+    )
 }
 
 /// What [`Metadata::file_type`] says: a file or a directory (the disk has
