@@ -76,3 +76,33 @@ fn a_deadlock_report_names_the_blocked_tasks_spawn_site() {
         "the blocked task is named by its spawn site: {report}"
     );
 }
+
+#[test]
+fn join_set_members_from_extend_and_from_iter_are_named_by_the_caller() {
+    let run = Sim::new(Config::new()).run(async {
+        let mut set = tokio::task::JoinSet::new();
+        set.extend([async { 1 }]); // extend spawn
+        let direct = tokio::task::JoinSet::from_iter([async { 2 }]); // from_iter spawn
+        let collected: tokio::task::JoinSet<u8> = [async { 3 }].into_iter().collect();
+        let mut sum = 0;
+        for mut set in [set, direct, collected] {
+            while let Some(value) = set.join_next().await {
+                sum += value.unwrap();
+            }
+        }
+        assert_eq!(sum, 6);
+    });
+    run.result.unwrap();
+    let trace = run.trace.to_string();
+    assert!(
+        trace.contains(&format!("task-1{}", site("// extend spawn"))),
+        "{trace}"
+    );
+    assert!(
+        trace.contains(&format!("task-2{}", site("// from_iter spawn"))),
+        "{trace}"
+    );
+    // `collect()` reaches `from_iter` through core's `Iterator::collect`,
+    // which does not pass its caller on: the face's own file, not core's.
+    assert!(trace.contains("task-3@join_set.rs:"), "{trace}");
+}

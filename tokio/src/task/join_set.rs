@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 use std::future::{poll_fn, Future};
 use std::marker::PhantomData;
+use std::panic::Location;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
@@ -356,14 +357,34 @@ impl<T: 'static> fmt::Debug for JoinSet<T> {
     }
 }
 
+/// The spawn site of the members `from_iter` and `extend` spawn: their
+/// caller's line when user code calls them (`JoinSet::from_iter(…)`,
+/// `set.extend(…)`); this file's when the call comes from the standard
+/// library (`iter.collect()`: `Iterator::collect` is not `#[track_caller]`,
+/// so its caller's line cannot be known, and core's `iterator.rs` would name
+/// nothing of the user's).
+fn members_site(caller: &'static Location<'static>) -> &'static Location<'static> {
+    let file = caller.file().replace('\\', "/");
+    let in_std = ["library/core/", "library/alloc/", "library/std/"]
+        .iter()
+        .any(|library| file.contains(library));
+    if in_std {
+        Location::caller()
+    } else {
+        caller
+    }
+}
+
 impl<T, F> FromIterator<F> for JoinSet<T>
 where
     F: Future<Output = T> + Send + 'static,
     T: Send + 'static,
 {
+    #[track_caller]
     fn from_iter<I: IntoIterator<Item = F>>(iter: I) -> JoinSet<T> {
+        let site = members_site(Location::caller());
         let mut set = JoinSet::new();
-        set.extend(iter);
+        set.spawn_all_at(iter, site);
         set
     }
 }
@@ -373,9 +394,25 @@ where
     F: Future<Output = T> + Send + 'static,
     T: Send + 'static,
 {
+    #[track_caller]
     fn extend<I: IntoIterator<Item = F>>(&mut self, iter: I) {
+        let site = members_site(Location::caller());
+        self.spawn_all_at(iter, site);
+    }
+}
+
+impl<T: 'static> JoinSet<T> {
+    /// Spawns each future into the set, all named by `site`.
+    fn spawn_all_at<F: Future<Output = T> + Send + 'static>(
+        &mut self,
+        iter: impl IntoIterator<Item = F>,
+        site: &'static Location<'static>,
+    ) where
+        T: Send,
+    {
+        super::require_run("tokio::task::JoinSet::extend");
         for future in iter {
-            self.spawn(future);
+            self.insert(|listener| super::spawn_now(future, Some(listener), site));
         }
     }
 }
