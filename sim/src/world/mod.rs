@@ -107,6 +107,41 @@ impl World {
         }
     }
 
+    /// Makes this (the last run's) world the empty world of run `run_id`,
+    /// keeping its buffers: a run that uses the world again then allocates
+    /// less. The old nodes' `init` closures and sockets are dropped here.
+    fn reset(&mut self, run_id: u64) {
+        // Every field named, so a new one cannot be forgotten here.
+        let World {
+            run_id: id,
+            nodes,
+            incarnations,
+            net,
+        } = self;
+        *id = run_id;
+        nodes.truncate(1);
+        // Node `main` as `World::new` makes it (its name kept).
+        let NodeState {
+            name,
+            ip,
+            incarnation,
+            running,
+            init,
+            disk,
+            next_port,
+        } = &mut nodes[0];
+        debug_assert_eq!(name, "main");
+        *ip = default_ip(0);
+        *incarnation = NodeId::MAIN;
+        *running = true;
+        *init = None;
+        *disk = fs::Disk::default();
+        *next_port = EPHEMERAL_FIRST;
+        incarnations.clear();
+        incarnations.push(0);
+        net.reset();
+    }
+
     /// A fresh incarnation id for node `index`: each start of a node is a
     /// node of its own to the kernel, so a crash never meets the tasks of
     /// the restart that follows it.
@@ -176,19 +211,39 @@ pub(crate) fn world(what: &str) -> WorldRc {
         );
     };
     WORLD.with(|slot| {
-        let mut slot = slot.borrow_mut();
-        if let Some(world) = slot.as_ref() {
+        if let Some(world) = slot.borrow().as_ref() {
             if world.borrow().run_id == run_id {
                 return world.clone();
             }
         }
-        let world = Rc::new(RefCell::new(World::new(run_id)));
-        // The previous run's world (if any) is dropped here, outside its
-        // run: it holds no futures, only buffers and `init` closures.
-        let previous = slot.replace(world.clone());
+        // The previous run's world (if any) holds no futures, only buffers,
+        // sockets' states and `init` closures. When nothing else holds it
+        // (no handle was kept past its run), it is emptied and serves this
+        // run, its buffers kept; otherwise this run gets a new one. Either
+        // way its contents are dropped with no borrow held.
+        let previous = slot.borrow_mut().take();
+        WORLD_RUN_ID.with(|id| id.set(0));
+        let world = match previous {
+            Some(mut world) if Rc::strong_count(&world) == 1 && Rc::weak_count(&world) == 0 => {
+                if let Some(unique) = Rc::get_mut(&mut world) {
+                    unique.get_mut().reset(run_id);
+                }
+                world
+            }
+            previous => {
+                drop(previous);
+                Rc::new(RefCell::new(World::new(run_id)))
+            }
+        };
+        let mut slot = slot.borrow_mut();
+        // A destructor above may have asked for this run's world already.
+        if let Some(made) = slot.as_ref() {
+            if made.borrow().run_id == run_id {
+                return made.clone();
+            }
+        }
+        *slot = Some(world.clone());
         WORLD_RUN_ID.with(|id| id.set(run_id));
-        drop(slot);
-        drop(previous);
         world
     })
 }

@@ -185,9 +185,41 @@ pub(crate) struct Network {
     pub(crate) streams_made: u32,
     /// Datagrams sent so far (their sequence keeps equal arrivals in send order).
     pub(crate) datagrams_sent: u64,
+    /// Emptied pipes and listener backlogs of earlier runs in this world,
+    /// for new connections and listeners (their buffers kept).
+    pub(crate) spare: tcp::Spare,
 }
 
 impl Network {
+    /// Empties the network for a new run, keeping its lists' buffers.
+    pub(crate) fn reset(&mut self) {
+        // Every field named, so a new one cannot be forgotten here.
+        let Network {
+            links,
+            default,
+            cuts,
+            isolated,
+            clogged,
+            bound,
+            listeners,
+            connections,
+            udp,
+            streams_made,
+            datagrams_sent,
+            spare,
+        } = self;
+        links.clear();
+        *default = None;
+        cuts.clear();
+        isolated.clear();
+        clogged.clear();
+        bound.clear();
+        spare.keep(listeners, connections);
+        udp.clear();
+        *streams_made = 0;
+        *datagrams_sent = 0;
+    }
+
     fn link(&self, from: u32, to: u32) -> NetConfig {
         let key = (from.min(to), from.max(to));
         match self.links.get(&key) {

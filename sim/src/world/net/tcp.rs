@@ -61,6 +61,84 @@ pub(crate) struct Pipe {
     reader: Parked,
 }
 
+impl Pipe {
+    /// Empties the pipe for another connection, keeping its buffers.
+    fn clear(&mut self) {
+        // Every field named, so a new one cannot be forgotten here.
+        let Pipe {
+            segments,
+            bytes,
+            offset,
+            last_arrival_ns,
+            fin_ns,
+            held,
+            held_fin,
+            held_since_ns,
+            reader,
+        } = self;
+        segments.clear();
+        bytes.clear();
+        // A big buffer is not kept for whatever comes next.
+        if bytes.capacity() > SPARE_BYTES_MAX {
+            *bytes = VecDeque::new();
+        }
+        *offset = 0;
+        *last_arrival_ns = 0;
+        *fin_ns = None;
+        held.clear();
+        *held_fin = false;
+        *held_since_ns = None;
+        *reader = Parked::default();
+    }
+}
+
+/// What the connections and listeners of earlier runs in this world leave
+/// for new ones: emptied pipes and backlogs, their buffers kept (a
+/// connection then allocates nothing in a run after the first).
+#[derive(Default)]
+pub(crate) struct Spare {
+    pipes: Vec<Pipe>,
+    backlogs: Vec<VecDeque<(u64, usize)>>,
+}
+
+/// At most this many pipes and backlogs are kept, and a pipe's byte buffer
+/// only up to this size.
+const SPARE_MAX: usize = 256;
+const SPARE_BYTES_MAX: usize = 64 * 1024;
+
+impl Spare {
+    /// Takes the pipes and backlogs of a run's connections and listeners
+    /// (emptying both lists).
+    pub(crate) fn keep(
+        &mut self,
+        listeners: &mut Vec<ListenerState>,
+        connections: &mut Vec<Connection>,
+    ) {
+        for mut listener in listeners.drain(..) {
+            if self.backlogs.len() < SPARE_MAX {
+                listener.backlog.clear();
+                self.backlogs.push(std::mem::take(&mut listener.backlog));
+            }
+        }
+        for connection in connections.drain(..) {
+            for mut pipe in connection.pipes {
+                if self.pipes.len() < SPARE_MAX {
+                    pipe.clear();
+                    self.pipes.push(pipe);
+                }
+            }
+        }
+    }
+
+    fn pipe(&mut self) -> Pipe {
+        self.pipes.pop().unwrap_or_default()
+    }
+
+    fn backlog(&mut self) -> VecDeque<(u64, usize)> {
+        self.backlogs.pop().unwrap_or_default()
+    }
+}
+
 /// One TCP connection: side 0 is the client, side 1 the server.
 pub(crate) struct Connection {
     /// `pipes[side]`: the bytes toward `side`.
@@ -416,11 +494,12 @@ impl TcpListener {
             let port = world.bind_port(&address, node)?;
             let index = world.net.listeners.len();
             let port = world.claim_port(node, Protocol::Tcp, port, index)?;
+            let backlog = world.net.spare.backlog();
             world.net.listeners.push(ListenerState {
                 node: node as u32,
                 incarnation,
                 port,
-                backlog: VecDeque::new(),
+                backlog,
                 acceptor: Parked::default(),
                 open: true,
                 label: None,
@@ -568,7 +647,7 @@ impl TcpStream {
                         let first = world.net.streams_made;
                         world.net.streams_made += 2;
                         let server_incarnation = world.net.listeners[listener].incarnation;
-                        let mut pipes = [Pipe::default(), Pipe::default()];
+                        let mut pipes = [world.net.spare.pipe(), world.net.spare.pipe()];
                         // Nothing the server sends can arrive before the
                         // handshake completes, nor the client's before its SYN.
                         pipes[0].last_arrival_ns = synack_ns;
