@@ -186,6 +186,15 @@ async fn begin(what: &str, path: &Path) -> io::Result<(WorldRc, usize, PathBuf)>
     Ok((world_rc, node, path))
 }
 
+/// [`begin`], then the directory at `path` (`NotADirectory` for a file).
+async fn begin_dir(what: &str, path: &Path) -> io::Result<(WorldRc, usize, PathBuf, DirId)> {
+    let (world_rc, node, path) = begin(what, path).await?;
+    let Entry::Dir(dir) = world_rc.borrow().nodes[node].disk.resolve(&path)? else {
+        return Err(os_error(ENOTDIR));
+    };
+    Ok((world_rc, node, path, dir))
+}
+
 /// Reads a whole file.
 pub async fn read(path: impl AsRef<Path>) -> io::Result<Vec<u8>> {
     let (world_rc, node, path) = begin("asyncsim::fs::read", path.as_ref()).await?;
@@ -388,12 +397,9 @@ pub async fn create_dir_all(path: impl AsRef<Path>) -> io::Result<()> {
 /// `DirectoryNotEmpty`, `NotFound`, `NotADirectory` (a file),
 /// `ResourceBusy` (`/`).
 pub async fn remove_dir(path: impl AsRef<Path>) -> io::Result<()> {
-    let (world_rc, node, path) = begin("asyncsim::fs::remove_dir", path.as_ref()).await?;
+    let (world_rc, node, path, dir) = begin_dir("asyncsim::fs::remove_dir", path.as_ref()).await?;
     let mut world = world_rc.borrow_mut();
     let disk = &mut world.nodes[node].disk;
-    let Entry::Dir(dir) = disk.resolve(&path)? else {
-        return Err(os_error(ENOTDIR));
-    };
     let Some((parent, name)) = disk.parent_of(&path)? else {
         return Err(os_error(EBUSY));
     };
@@ -414,12 +420,10 @@ pub async fn remove_dir(path: impl AsRef<Path>) -> io::Result<()> {
 /// `NotFound`, `NotADirectory` (a file); for `/`, its contents go and then
 /// `ResourceBusy`.
 pub async fn remove_dir_all(path: impl AsRef<Path>) -> io::Result<()> {
-    let (world_rc, node, path) = begin("asyncsim::fs::remove_dir_all", path.as_ref()).await?;
+    let (world_rc, node, path, dir) =
+        begin_dir("asyncsim::fs::remove_dir_all", path.as_ref()).await?;
     let mut world = world_rc.borrow_mut();
     let disk = &mut world.nodes[node].disk;
-    let Entry::Dir(dir) = disk.resolve(&path)? else {
-        return Err(os_error(ENOTDIR));
-    };
     disk.remove_below(dir);
     let Some((parent, name)) = disk.parent_of(&path)? else {
         return Err(os_error(EBUSY));
@@ -472,13 +476,8 @@ pub async fn canonicalize(path: impl AsRef<Path>) -> io::Result<PathBuf> {
 /// Makes every create, rename and remove in directory `path` durable, and
 /// the creation of `path` itself (and of the directories above it).
 pub async fn sync_dir(path: impl AsRef<Path>) -> io::Result<()> {
-    let (world_rc, node, path) = begin("asyncsim::fs::sync_dir", path.as_ref()).await?;
-    let mut world = world_rc.borrow_mut();
-    let disk = &mut world.nodes[node].disk;
-    let Entry::Dir(dir) = disk.resolve(&path)? else {
-        return Err(os_error(ENOTDIR));
-    };
-    disk.sync_dir(dir);
+    let (world_rc, node, _, dir) = begin_dir("asyncsim::fs::sync_dir", path.as_ref()).await?;
+    world_rc.borrow_mut().nodes[node].disk.sync_dir(dir);
     Ok(())
 }
 
