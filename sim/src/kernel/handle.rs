@@ -13,7 +13,7 @@ use crate::clock::{TimerAction, TimerKey};
 use crate::pool::{JobWork, PoolJob};
 use crate::raw;
 use crate::tape::DrawLabel;
-use crate::trace::{EventKind, ResourceKind, TaskId, WaitOn};
+use crate::trace::{EventKind, NetOp, ResourceKind, TaskId, WaitOn};
 
 /// Runs `f` with the current core, or panics with a message naming `what`.
 #[inline]
@@ -513,6 +513,22 @@ pub(crate) fn record_branch_order(
         let mut state = core.state.borrow_mut();
         let site = site.map_or(u32::MAX, |at| state.trace.intern_branch_site(what, at));
         state.record_for_caller(running, EventKind::BranchOrder { live, value, site });
+    });
+}
+
+/// Records a network event (`EventKind::Net`) for whoever called: `record`
+/// with the kind known here, so its hash words need no match on the kind.
+#[inline]
+pub(crate) fn record_net(op: NetOp, socket: u32, bytes: u32) {
+    try_with_core(|core| {
+        let running = core.running_task();
+        let kind = EventKind::Net { op, socket, bytes };
+        let mut state = core.state.borrow_mut();
+        if state.pool.context.is_some() {
+            state.record_for_caller(running, kind);
+        } else {
+            state.record(running, kind);
+        }
     });
 }
 

@@ -278,6 +278,18 @@ impl World {
             return duration_to_ns(LOOPBACK_LATENCY);
         }
         let config = self.net.config(from, to);
+        self.latency_on(&config, from, to, carried)
+    }
+
+    /// [`World::latency`] when the caller has the link's config (`from`
+    /// and `to` differ).
+    pub(crate) fn latency_on(
+        &mut self,
+        config: &NetConfig,
+        from: u32,
+        to: u32,
+        carried: Carried,
+    ) -> u64 {
         let clog = self.net.clogged.get(&(from, to)).copied().unwrap_or(0);
         let (min, max) = (config.latency_min_ns, config.latency_max_ns);
         if min >= max {
@@ -325,6 +337,7 @@ impl World {
     /// A weighted `net` draw: true with `probability` (under Random and
     /// PCT), false canonically; `describe` says what true meant.
     /// A nonzero draw is a fault of kind `op`, recorded in the trace.
+    #[inline]
     pub(crate) fn chance(
         probability: f64,
         what: &str,

@@ -17,7 +17,7 @@ use std::task::{Context, Poll};
 
 use super::{Carried, Parked, Protocol, ToAddress};
 use crate::cx::NodeId;
-use crate::trace::{EventKind, FaultOp, NetOp, SocketWait, WaitOn};
+use crate::trace::{FaultOp, NetOp, SocketWait, WaitOn};
 use crate::world::push_decimal;
 use crate::world::{cx, same_run, world, World, WorldRc};
 
@@ -159,11 +159,20 @@ pub(crate) struct Connection {
 impl World {
     /// The trace label of one end of a connection: "TcpStream#3
     /// (main:49152 -> server:6379)".
+    #[inline]
     fn stream_label(&mut self, connection: usize, side: usize) -> u32 {
-        let c = &self.net.connections[connection];
-        if let Some(label) = c.labels[side] {
-            return label;
+        match self.net.connections[connection].labels[side] {
+            Some(label) => label,
+            None => self.make_stream_label(connection, side),
         }
+    }
+
+    /// [`World::stream_label`]'s first call for a stream end (out of line:
+    /// every later call finds the label made).
+    #[cold]
+    #[inline(never)]
+    fn make_stream_label(&mut self, connection: usize, side: usize) -> u32 {
+        let c = &self.net.connections[connection];
         // Made once a stream end, so by hand (`format!` costs several
         // times this), and added as new: `TcpStream#n` is unique.
         let (local, peer) = (
@@ -191,11 +200,7 @@ impl World {
     #[inline]
     fn record_stream(&mut self, connection: usize, side: usize, op: NetOp, bytes: usize) {
         let socket = self.stream_label(connection, side);
-        cx::record(EventKind::Net {
-            op,
-            socket,
-            bytes: bytes.min(u32::MAX as usize) as u32,
-        });
+        cx::record_net(op, socket, bytes.min(u32::MAX as usize) as u32);
     }
 }
 
@@ -272,25 +277,30 @@ fn deliver(world: &mut World, connection: usize, side: usize, data: Option<&[u8]
         },
         None => Carried::Fin { stream },
     };
-    let mut latency = world.latency(from, to, carried);
-    if data.is_some() && from != to {
+    let mut latency;
+    if from == to {
+        latency = world.latency(from, to, carried);
+    } else {
         let config = world.net.config(from, to);
-        // Named only when a loss is drawn and the run explains itself.
-        let c = &world.net.connections[connection];
-        let (names, addrs) = (c.names, c.addrs);
-        if World::chance(
-            config.loss,
-            "asyncsim::net segment loss",
-            FaultOp::Lost,
-            || {
-                format!(
-                    "lost a segment of {}: retransmitted after {}",
-                    stream_name(names[side], addrs[side], addrs[1 - side]),
-                    crate::trace::format_ns(config.retransmit_ns)
-                )
-            },
-        ) {
-            latency += config.retransmit_ns;
+        latency = world.latency_on(&config, from, to, carried);
+        if data.is_some() {
+            // Named only when a loss is drawn and the run explains itself.
+            let c = &world.net.connections[connection];
+            let (names, addrs) = (c.names, c.addrs);
+            if World::chance(
+                config.loss,
+                "asyncsim::net segment loss",
+                FaultOp::Lost,
+                || {
+                    format!(
+                        "lost a segment of {}: retransmitted after {}",
+                        stream_name(names[side], addrs[side], addrs[1 - side]),
+                        crate::trace::format_ns(config.retransmit_ns)
+                    )
+                },
+            ) {
+                latency += config.retransmit_ns;
+            }
         }
     }
     let c = &mut world.net.connections[connection];
@@ -741,16 +751,27 @@ impl TcpStream {
     }
 
     /// Checks the stream may be used now: same run, node alive.
+    #[inline]
     fn check(&self, world: &World) -> io::Result<()> {
+        let c = &world.net.connections[self.connection];
+        if same_run(world.run_id)
+            && world.alive(c.nodes[self.side] as usize, c.incarnations[self.side])
+        {
+            return Ok(());
+        }
+        Err(self.unusable(world))
+    }
+
+    /// Why [`TcpStream::check`] failed (out of line: it almost never does).
+    #[cold]
+    #[inline(never)]
+    fn unusable(&self, world: &World) -> io::Error {
         if !same_run(world.run_id) {
-            return Err(foreign("TcpStream"));
+            return foreign("TcpStream");
         }
         let c = &world.net.connections[self.connection];
         let node = c.nodes[self.side] as usize;
-        if !world.alive(node, c.incarnations[self.side]) {
-            return Err(node_crashed(&c.name(self.side), &world.nodes[node].name));
-        }
-        Ok(())
+        node_crashed(&c.name(self.side), &world.nodes[node].name)
     }
 
     fn error(&self, world: &World, kind: io::ErrorKind) -> io::Error {

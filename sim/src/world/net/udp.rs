@@ -10,7 +10,7 @@ use std::task::{Context, Poll};
 
 use super::{Address, Carried, Parked, Protocol, ToAddress};
 use crate::cx::NodeId;
-use crate::trace::{EventKind, FaultOp, NetOp, SocketWait, WaitOn};
+use crate::trace::{FaultOp, NetOp, SocketWait, WaitOn};
 use crate::world::{cx, same_run, world, World, WorldRc};
 
 /// A receive buffer holds this many datagrams unless set otherwise.
@@ -148,25 +148,37 @@ impl UdpSocket {
         })
     }
 
+    #[inline]
     fn check(&self, world: &World) -> io::Result<()> {
+        let state = &world.net.udp[self.socket];
+        if same_run(world.run_id)
+            && world.alive(state.node as usize, state.incarnation)
+            && state.open
+        {
+            return Ok(());
+        }
+        Err(self.unusable(world))
+    }
+
+    /// Why [`UdpSocket::check`] failed (out of line: it almost never does).
+    #[cold]
+    #[inline(never)]
+    fn unusable(&self, world: &World) -> io::Error {
         if !same_run(world.run_id) {
-            return Err(io::Error::other(
+            return io::Error::other(
                 "UdpSocket belongs to another run: a socket cannot outlive the simulation that made it",
-            ));
+            );
         }
         let state = &world.net.udp[self.socket];
         let node = state.node as usize;
-        if !world.alive(node, state.incarnation) || !state.open {
-            return Err(io::Error::new(
-                io::ErrorKind::NotConnected,
-                format!(
-                    "UdpSocket {} belongs to node `{}`, which crashed: its sockets died with it",
-                    world.socket_addr(node, state.port),
-                    world.nodes[node].name
-                ),
-            ));
-        }
-        Ok(())
+        io::Error::new(
+            io::ErrorKind::NotConnected,
+            format!(
+                "UdpSocket {} belongs to node `{}`, which crashed: its sockets died with it",
+                world.socket_addr(node, state.port),
+                world.nodes[node].name
+            ),
+        )
     }
 
     /// Sends one datagram to `address`. A datagram to a port where nobody
@@ -180,30 +192,33 @@ impl UdpSocket {
     /// This socket's trace label: "UdpSocket#2 (main:5000)", numbered in
     /// the order the run's UDP sockets were bound (as `TcpStream#n`), so a
     /// socket bound again on the same port after a crash reads apart.
+    #[inline]
     fn label(&self, world: &mut World) -> u32 {
-        let state = &world.net.udp[self.socket];
-        match state.label {
+        match world.net.udp[self.socket].label {
             Some(label) => label,
-            None => {
-                let text = format!(
-                    "UdpSocket#{} ({}:{})",
-                    self.socket, world.nodes[state.node as usize].name, state.port
-                );
-                let label = cx::intern_label(&text);
-                world.net.udp[self.socket].label = Some(label);
-                label
-            }
+            None => self.make_label(world),
         }
     }
 
+    /// [`UdpSocket::label`]'s first call (out of line).
+    #[cold]
+    #[inline(never)]
+    fn make_label(&self, world: &mut World) -> u32 {
+        let state = &world.net.udp[self.socket];
+        let text = format!(
+            "UdpSocket#{} ({}:{})",
+            self.socket, world.nodes[state.node as usize].name, state.port
+        );
+        let label = cx::intern_label(&text);
+        world.net.udp[self.socket].label = Some(label);
+        label
+    }
+
     /// Records a network event on this socket.
+    #[inline]
     fn record(&self, world: &mut World, op: NetOp, bytes: usize) {
         let socket = self.label(world);
-        cx::record(EventKind::Net {
-            op,
-            socket,
-            bytes: bytes.min(u32::MAX as usize) as u32,
-        });
+        cx::record_net(op, socket, bytes.min(u32::MAX as usize) as u32);
     }
 
     fn send_datagram(&self, buf: &[u8], address: &Address) -> io::Result<usize> {
@@ -268,7 +283,12 @@ impl UdpSocket {
                 port: from_port,
                 bytes: buf.len(),
             };
-            let arrival_ns = now + world.latency(from_node, to_node, carried);
+            let latency = if from_node == to_node {
+                world.latency(from_node, to_node, carried)
+            } else {
+                world.latency_on(&config, from_node, to_node, carried)
+            };
+            let arrival_ns = now + latency;
             world.net.datagrams_sent += 1;
             let sequence = world.net.datagrams_sent;
             let state = &mut world.net.udp[target];
