@@ -45,6 +45,7 @@ macro_rules! random_int {
         }
         impl RandomRange for Range<$unsigned> {
             type Output = $unsigned;
+            #[track_caller]
             fn draw(self) -> $unsigned {
                 assert!(self.start < self.end, "asyncsim::random_range: empty range");
                 let span = (self.end - self.start) as u64;
@@ -53,6 +54,7 @@ macro_rules! random_int {
         }
         impl RandomRange for RangeInclusive<$unsigned> {
             type Output = $unsigned;
+            #[track_caller]
             fn draw(self) -> $unsigned {
                 let (start, end) = self.into_inner();
                 assert!(start <= end, "asyncsim::random_range: empty range");
@@ -62,6 +64,7 @@ macro_rules! random_int {
         }
         impl RandomRange for Range<$signed> {
             type Output = $signed;
+            #[track_caller]
             fn draw(self) -> $signed {
                 assert!(self.start < self.end, "asyncsim::random_range: empty range");
                 let span = self.end.wrapping_sub(self.start) as $unsigned as u64;
@@ -70,6 +73,7 @@ macro_rules! random_int {
         }
         impl RandomRange for RangeInclusive<$signed> {
             type Output = $signed;
+            #[track_caller]
             fn draw(self) -> $signed {
                 let (start, end) = self.into_inner();
                 assert!(start <= end, "asyncsim::random_range: empty range");
@@ -116,7 +120,8 @@ pub fn random<T: Random>() -> T {
 ///
 /// # Panics
 ///
-/// Outside a run, or when the range is empty.
+/// Outside a run, or when the range is empty (at the caller's line).
+#[track_caller]
 pub fn random_range<R: RandomRange>(range: R) -> R::Output {
     range.draw()
 }

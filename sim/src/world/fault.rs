@@ -173,6 +173,7 @@ impl Nemesis {
     }
 
     /// The range a round's length is drawn from.
+    #[track_caller]
     pub fn interval(mut self, min: Duration, max: Duration) -> Nemesis {
         assert!(min <= max, "Nemesis::interval: min is more than max");
         self.interval_ns = (duration_to_ns(min), duration_to_ns(max));
@@ -186,6 +187,7 @@ impl Nemesis {
     }
 
     /// The probability of a fault in a round (under Random and PCT).
+    #[track_caller]
     pub fn probability(mut self, probability: f64) -> Nemesis {
         assert!(
             (0.0..=1.0).contains(&probability),
@@ -219,8 +221,36 @@ impl Nemesis {
     }
 
     /// Spawns the nemesis on node `main` (so no crash of its own hits it).
+    ///
+    /// # Panics
+    ///
+    /// At the caller's line, when a node it names does not exist (yet), or
+    /// when it would crash `main`; outside a run.
+    #[track_caller]
     pub fn spawn(self) -> JoinHandle<()> {
-        let _ = world("asyncsim::fault::Nemesis::spawn");
+        let world = world("asyncsim::fault::Nemesis::spawn");
+        // A name no node has would make its faults do nothing while the
+        // report still lists them: refuse it here, at the caller's line.
+        for (list, names) in [
+            ("crash", &self.crash),
+            ("partition", &self.partition),
+            ("clog", &self.clog),
+            ("disk_errors", &self.disk),
+        ] {
+            for name in names {
+                let world = world.borrow();
+                if world.node_by_name(name).is_none() {
+                    panic!(
+                        "Nemesis::{list}: no node is called `{name}` (nodes: {}); start the nodes before the nemesis",
+                        world.node_names()
+                    );
+                }
+                if list == "crash" && name == "main" {
+                    panic!("Nemesis::crash: the main future's node `main` cannot crash; run the code to crash on a node of its own");
+                }
+            }
+        }
+        drop(world);
         cx::spawn_on(cx::NodeId::MAIN, self.run(), Some("nemesis".to_string()))
     }
 

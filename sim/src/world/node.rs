@@ -43,7 +43,7 @@ impl Builder {
     ///
     /// # Panics
     ///
-    /// When the name or address is already a node's (see
+    /// When the name or address is already a node's or cannot be one (see
     /// [`Builder::try_start`] for an error instead), or outside a run.
     #[track_caller]
     pub fn start<F, Fut>(self, init: F) -> Node
@@ -58,7 +58,10 @@ impl Builder {
     }
 
     /// [`Builder::start`], with a name or address that is already a node's
-    /// as an error (`AlreadyExists`, `AddrInUse`) rather than a panic.
+    /// as an error (`AlreadyExists`, `AddrInUse`) rather than a panic, and
+    /// one that no other node could reach it by as `InvalidInput`: an empty
+    /// name, `localhost`, a name with a `:` or one that reads as an IP
+    /// address; a loopback, unspecified or multicast address.
     ///
     /// ```
     /// use asyncsim_sim::{node, Config, Sim};
@@ -79,6 +82,12 @@ impl Builder {
     {
         let world_rc = world("asyncsim::node::Builder::start");
         let init: Init = Rc::new(move || Box::pin(init()));
+        if let Some(why) = unreachable(&self.name, self.ip) {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!("a node cannot be called `{}`{why}", self.name),
+            ));
+        }
         let (index, incarnation) = {
             let mut world = world_rc.borrow_mut();
             if world.node_by_name(&self.name).is_some() {
@@ -113,6 +122,30 @@ impl Builder {
             index,
         })
     }
+}
+
+/// Why no other node could reach a node by `name` or `ip`, if so: the
+/// words after "a node cannot be called `name`".
+fn unreachable(name: &str, ip: Option<IpAddr>) -> Option<String> {
+    let why = if name.is_empty() {
+        ": a node's name is its host name, and it is empty"
+    } else if name == "localhost" {
+        ": `localhost` is each node's own loopback"
+    } else if name.contains(':') {
+        ": a `:` separates the port in an address (`db:5432`)"
+    } else if name.starts_with(|c: char| c.is_ascii_digit()) && name.parse::<IpAddr>().is_ok() {
+        ": it reads as an IP address (give it one with `Builder::ip`)"
+    } else {
+        match ip {
+            Some(ip) if ip.is_loopback() || ip.is_unspecified() || ip.is_multicast() => {
+                return Some(format!(
+                    " with address {ip}: a loopback, unspecified or multicast address names no one node"
+                ))
+            }
+            _ => return None,
+        }
+    };
+    Some(why.to_string())
 }
 
 /// A handle to a node of the current run. Cheap to clone.

@@ -101,6 +101,10 @@ pub use file::{File, OpenOptions};
 /// Normalises a path on the simulated disk: relative paths start at `/`,
 /// and `..` may not climb above the root.
 fn normalize(path: &Path) -> io::Result<PathBuf> {
+    if path.as_os_str().is_empty() {
+        // Linux's answer for "" (it names nothing, not the root).
+        return Err(os_error(ENOENT));
+    }
     let mut out = PathBuf::from("/");
     for component in path.components() {
         match component {

@@ -86,7 +86,8 @@ impl NetConfig {
     ///
     /// # Panics
     ///
-    /// When `min > max`.
+    /// When `min > max` (at the caller's line).
+    #[track_caller]
     pub fn latency(mut self, min: Duration, max: Duration) -> NetConfig {
         assert!(
             min <= max,
@@ -99,12 +100,14 @@ impl NetConfig {
 
     /// The probability that a message is lost (a datagram is dropped; a
     /// stream segment is retransmitted: delayed, never lost).
+    #[track_caller]
     pub fn loss(mut self, probability: f64) -> NetConfig {
         self.loss = check_probability("loss", probability);
         self
     }
 
     /// The probability that a datagram is delivered twice.
+    #[track_caller]
     pub fn duplicate(mut self, probability: f64) -> NetConfig {
         self.duplicate = check_probability("duplicate", probability);
         self
@@ -147,6 +150,7 @@ impl NetConfig {
     }
 }
 
+#[track_caller]
 fn check_probability(what: &str, probability: f64) -> f64 {
     assert!(
         (0.0..=1.0).contains(&probability),
@@ -588,7 +592,7 @@ impl World {
         ))
     }
 
-    fn node_names(&self) -> String {
+    pub(crate) fn node_names(&self) -> String {
         let names: Vec<&str> = self.nodes.iter().map(|node| node.name.as_str()).collect();
         names.join(", ")
     }
@@ -597,7 +601,9 @@ impl World {
         SocketAddr::new(self.nodes[node].ip, port)
     }
 
-    /// The node index of a node name, or a panic naming the known nodes.
+    /// The node index of a node name, or a panic (at the caller's line)
+    /// naming the known nodes.
+    #[track_caller]
     fn node_named(&self, name: &str, what: &str) -> u32 {
         match self.node_by_name(name) {
             Some(node) => node as u32,
@@ -725,6 +731,7 @@ impl Parked {
 /// # Panics
 ///
 /// When a name is not a node's.
+#[track_caller]
 pub fn partition(a: &str, b: &str) {
     let world = world("asyncsim::net::partition");
     let mut world = world.borrow_mut();
@@ -738,6 +745,7 @@ pub fn partition(a: &str, b: &str) {
 }
 
 /// Cuts one direction: messages from `from` to `to` are held back.
+#[track_caller]
 pub fn partition_oneway(from: &str, to: &str) {
     let world = world("asyncsim::net::partition_oneway");
     let mut world = world.borrow_mut();
@@ -751,6 +759,7 @@ pub fn partition_oneway(from: &str, to: &str) {
 
 /// Heals the cuts between `a` and `b` (both directions); held stream
 /// segments leave now.
+#[track_caller]
 pub fn repair(a: &str, b: &str) {
     let world = world("asyncsim::net::repair");
     let mut world = world.borrow_mut();
@@ -765,6 +774,7 @@ pub fn repair(a: &str, b: &str) {
 }
 
 /// Cuts `node` from every other node.
+#[track_caller]
 pub fn isolate(node: &str) {
     let world = world("asyncsim::net::isolate");
     let mut world = world.borrow_mut();
@@ -775,6 +785,7 @@ pub fn isolate(node: &str) {
 }
 
 /// Ends an [`isolate`].
+#[track_caller]
 pub fn rejoin(node: &str) {
     let world = world("asyncsim::net::rejoin");
     let mut world = world.borrow_mut();
@@ -786,6 +797,7 @@ pub fn rejoin(node: &str) {
 }
 
 /// Sets the behaviour of the link between `a` and `b` (both directions).
+#[track_caller]
 pub fn set_link(a: &str, b: &str, config: NetConfig) {
     let world = world("asyncsim::net::set_link");
     let mut world = world.borrow_mut();
@@ -828,6 +840,7 @@ fn push_probability(text: &mut String, probability: f64) {
 
 /// Clogs the link `from → to`: every message on it takes `extra` longer,
 /// until [`unclog`].
+#[track_caller]
 pub fn clog(from: &str, to: &str, extra: Duration) {
     let world = world("asyncsim::net::clog");
     let mut world = world.borrow_mut();
@@ -844,6 +857,7 @@ pub fn clog(from: &str, to: &str, extra: Duration) {
 }
 
 /// Ends a [`clog`].
+#[track_caller]
 pub fn unclog(from: &str, to: &str) {
     let world = world("asyncsim::net::unclog");
     let mut world = world.borrow_mut();

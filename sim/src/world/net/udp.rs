@@ -21,6 +21,10 @@ struct Datagram {
     data: Vec<u8>,
 }
 
+/// The largest datagram a send takes (IPv4's 65,535 bytes less its 20-byte
+/// header and UDP's 8); a larger one is `EMSGSIZE`, as on Linux.
+const MAX_DATAGRAM: usize = 65_507;
+
 /// A UDP socket's state.
 pub(crate) struct UdpState {
     node: u32,
@@ -183,7 +187,8 @@ impl UdpSocket {
 
     /// Sends one datagram to `address`. A datagram to a port where nobody
     /// listens, across a cut, or lost is gone without an error, as UDP's
-    /// are.
+    /// are. One over 65,507 bytes is an error, `EMSGSIZE` (Linux's
+    /// "Message too long"), and is not sent.
     pub async fn send_to<A: ToAddress>(&self, buf: &[u8], address: A) -> io::Result<usize> {
         let address = address.to_address()?;
         self.send_datagram(buf, &address)
@@ -225,6 +230,10 @@ impl UdpSocket {
         let mut world = self.world.borrow_mut();
         let world = &mut *world;
         self.check(world)?;
+        if buf.len() > MAX_DATAGRAM {
+            // Linux's EMSGSIZE: a UDP datagram over IPv4 holds at most this.
+            return Err(io::Error::from_raw_os_error(90));
+        }
         self.record(world, NetOp::Send, buf.len());
         let (from_node, from_port) = {
             let state = &world.net.udp[self.socket];
