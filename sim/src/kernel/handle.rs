@@ -186,14 +186,7 @@ pub(crate) fn mark(label: &str) {
     try_with_core(|core| {
         let mut state = core.state.borrow_mut();
         let state = &mut *state;
-        let id = match state.label_ids.get(label) {
-            Some(id) => *id,
-            None => {
-                let id = state.trace.intern_label(label);
-                state.label_ids.insert(label.to_string(), id);
-                id
-            }
-        };
+        let id = state.label_ids.intern(&mut state.trace.labels, label);
         state.record_for_caller(core.running_task(), EventKind::Mark { label: id });
     });
 }
@@ -412,18 +405,11 @@ pub(crate) fn with_config<R>(what: &str, read: impl FnOnce(&Config) -> R) -> R {
 #[allow(dead_code)] // for the world's trace events
 /// The id of `label` in the run's label table (shared with marks; its text
 /// enters the trace hash): how world events name sockets and files.
-pub(crate) fn intern_label(label: &str) -> u32 {
+pub(crate) fn intern_label(label: impl AsRef<str> + Into<String>) -> u32 {
     with_core("asyncsim::trace", |core| {
         let mut state = core.state.borrow_mut();
         let state = &mut *state;
-        match state.label_ids.get(label) {
-            Some(id) => *id,
-            None => {
-                let id = state.trace.intern_label(label);
-                state.label_ids.insert(label.to_string(), id);
-                id
-            }
-        }
+        state.label_ids.intern(&mut state.trace.labels, label)
     })
 }
 

@@ -40,7 +40,7 @@
 
 use std::borrow::Cow;
 use std::cell::{Cell, RefCell};
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::rc::Rc;
@@ -61,6 +61,7 @@ mod failure;
 mod handle;
 mod jobs;
 mod join;
+mod labels;
 mod panic;
 mod resources;
 mod run;
@@ -90,7 +91,7 @@ pub(crate) struct State {
     runnable: RunQueue,
     chooser: Chooser,
     trace: Trace,
-    label_ids: HashMap<String, u32>,
+    label_ids: labels::LabelIds,
     /// Virtual time and the timers.
     clock: Clock,
     step: u64,
@@ -179,7 +180,7 @@ impl Sim {
                     // A spare from an earlier run on this thread, if any: a
                     // new `Sim` per run then starts at the size runs reach.
                     trace: Trace::with_capacity(0, 0),
-                    label_ids: HashMap::new(),
+                    label_ids: labels::LabelIds::default(),
                     clock: Clock::default(),
                     step: 0,
                     pool: Pool::default(),

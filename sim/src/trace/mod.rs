@@ -537,13 +537,6 @@ impl Trace {
         self.branch_sites.clear();
     }
 
-    /// Interns a mark label (its text enters [`Trace::hash`]).
-    pub(crate) fn intern_label(&mut self, label: &str) -> u32 {
-        let id = self.labels.len() as u32;
-        self.labels.push(label.to_string());
-        id
-    }
-
     // Always inlined, with `mix` and `kind_code`: callers pass a constant
     // kind, and the match folds away (measured: out of line, a call and a
     // jump table on every spawn, wake and completion, 2 % of `check`).
@@ -699,6 +692,13 @@ fn kind_code(kind: &EventKind) -> (u64, u64) {
 /// Formats virtual nanoseconds as seconds with trailing zeros trimmed:
 /// `0s`, `1s`, `1.5s`, `0.000001s`. Stable, for snapshots.
 pub fn format_ns(ns: u64) -> String {
+    let mut text = String::with_capacity(16);
+    push_ns(&mut text, ns);
+    text
+}
+
+/// Appends [`format_ns`]'s words for `ns` to `text`.
+pub(crate) fn push_ns(text: &mut String, ns: u64) {
     // By hand: the world words its events with it as they happen.
     let mut digits = [0u8; 32];
     let mut start = 20;
@@ -725,10 +725,7 @@ pub fn format_ns(ns: u64) -> String {
         }
     }
     digits[end] = b's';
-    digits[start..=end]
-        .iter()
-        .map(|&byte| char::from(byte))
-        .collect()
+    text.push_str(std::str::from_utf8(&digits[start..=end]).unwrap_or_default());
 }
 
 impl fmt::Display for Trace {

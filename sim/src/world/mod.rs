@@ -250,7 +250,7 @@ pub(crate) fn world(what: &str) -> WorldRc {
 
 /// Records a fault in the trace (`EventKind::Fault`), with what happened in
 /// words: renderers give faults a lane of their own.
-pub(crate) fn record_fault(op: FaultOp, what: &str) {
+pub(crate) fn record_fault(op: FaultOp, what: impl AsRef<str> + Into<String>) {
     let what = cx::intern_label(what);
     cx::record(EventKind::Fault { op, what });
 }
@@ -269,7 +269,7 @@ pub(crate) fn draw_fault(
 ) -> u64 {
     let value = cx::draw_described(label, bound, Some(probability), what, &describe);
     if value != 0 {
-        record_fault(op, &describe(value));
+        record_fault(op, describe(value));
     }
     value
 }
@@ -300,9 +300,7 @@ pub(crate) fn push_decimal(text: &mut String, mut value: u64) {
             break;
         }
     }
-    for &digit in &digits[start..] {
-        text.push(char::from(digit));
-    }
+    text.push_str(std::str::from_utf8(&digits[start..]).unwrap_or_default());
 }
 
 /// Checks that a handle made in run `run_id` is used in that run.

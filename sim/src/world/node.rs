@@ -284,7 +284,7 @@ impl Node {
             }
             node.running = false;
             let incarnation = node.incarnation;
-            super::record_fault(FaultOp::Crash, &format!("crashed node `{}`", node.name));
+            super::record_fault(FaultOp::Crash, format!("crashed node `{}`", node.name));
             let index = self.index as u32;
             net::tcp_crash(world, index, incarnation);
             net::udp_crash(world, index, incarnation);
@@ -318,7 +318,7 @@ impl Node {
             let incarnation = world.new_incarnation(self.index);
             (incarnation, init, world.nodes[self.index].name.clone())
         };
-        super::record_fault(FaultOp::Restart, &format!("restarted node `{name}`"));
+        super::record_fault(FaultOp::Restart, format!("restarted node `{name}`"));
         drop(cx::spawn_on(incarnation, init(), Some(name)));
     }
 }

@@ -413,7 +413,7 @@ pub(crate) fn crash(disk: &mut Disk, node: &str) {
         inode.current = inode.durable.clone();
     }
     if let Some(words) = losses.words(node) {
-        super::super::record_fault(FaultOp::CrashLost, &words);
+        super::super::record_fault(FaultOp::CrashLost, words);
     }
 }
 

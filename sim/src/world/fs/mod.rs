@@ -654,5 +654,5 @@ pub fn set_error_rate(node: &str, probability: Option<f64>) {
         Some(probability) => format!("disk errors on `{node}` at rate {probability}"),
         None => format!("disk errors on `{node}` back to Config::disk_errors"),
     };
-    super::record_fault(FaultOp::DiskErrorRate, &what);
+    super::record_fault(FaultOp::DiskErrorRate, what);
 }

@@ -621,7 +621,7 @@ impl World {
             "{verb} `{}`{arrow}`{}`",
             self.nodes[a as usize].name, self.nodes[b as usize].name
         );
-        record_fault(op, &what);
+        record_fault(op, what);
     }
 
     /// A link between `from` and `to` opened (repair, rejoin, unclog):
@@ -781,7 +781,7 @@ pub fn isolate(node: &str) {
     let node = world.node_named(node, "net::isolate");
     world.net.isolated.insert(node);
     let what = format!("isolated node `{}`", world.nodes[node as usize].name);
-    record_fault(FaultOp::Isolate, &what);
+    record_fault(FaultOp::Isolate, what);
 }
 
 /// Ends an [`isolate`].
@@ -792,7 +792,7 @@ pub fn rejoin(node: &str) {
     let node = world.node_named(node, "net::rejoin");
     world.net.isolated.remove(&node);
     let what = format!("node `{}` rejoined", world.nodes[node as usize].name);
-    record_fault(FaultOp::Rejoin, &what);
+    record_fault(FaultOp::Rejoin, what);
     world.links_changed();
 }
 
@@ -814,17 +814,17 @@ pub fn set_link(a: &str, b: &str, config: NetConfig) {
     what.push_str("` <-> `");
     what.push_str(name_b);
     what.push_str("`: latency ");
-    what.push_str(&crate::trace::format_ns(config.latency_min_ns));
+    crate::trace::push_ns(&mut what, config.latency_min_ns);
     what.push_str("..");
-    what.push_str(&crate::trace::format_ns(config.latency_max_ns));
+    crate::trace::push_ns(&mut what, config.latency_max_ns);
     what.push_str(", loss ");
     push_probability(&mut what, config.loss);
     what.push_str(", duplicate ");
     push_probability(&mut what, config.duplicate);
     what.push_str(", tcp timeout ");
-    what.push_str(&crate::trace::format_ns(config.tcp_timeout_ns));
+    crate::trace::push_ns(&mut what, config.tcp_timeout_ns);
     world.net.links.insert((a.min(b), a.max(b)), config);
-    record_fault(FaultOp::Link, &what);
+    record_fault(FaultOp::Link, what);
 }
 
 /// Appends a probability as `{}` writes it (0, the common one, without

@@ -564,10 +564,15 @@ impl TcpListener {
                 let next = next.map(|(ready_ns, _)| *ready_ns);
                 state.acceptor.park(context.waker(), next);
                 let socket = *state.label.get_or_insert_with(|| {
-                    cx::intern_label(&format!(
-                        "TcpListener ({}:{})",
-                        world.nodes[node].name, state.port
-                    ))
+                    // "TcpListener (server:7000)", by hand (once a listener).
+                    let name = &world.nodes[node].name;
+                    let mut text = String::with_capacity(20 + name.len());
+                    text.push_str("TcpListener (");
+                    text.push_str(name);
+                    text.push(':');
+                    push_decimal(&mut text, u64::from(state.port));
+                    text.push(')');
+                    cx::intern_label(text)
                 });
                 cx::set_waiting_on(WaitOn::Socket {
                     op: SocketWait::Accept,

@@ -214,7 +214,7 @@ impl UdpSocket {
             "UdpSocket#{} ({}:{})",
             self.socket, world.nodes[state.node as usize].name, state.port
         );
-        let label = cx::intern_label(&text);
+        let label = cx::intern_label(text);
         world.net.udp[self.socket].label = Some(label);
         label
     }

@@ -1,0 +1,145 @@
+//! The run's interned labels (mark texts, fault words, socket names): a
+//! text's id in the trace's label table, found again by a fast hash of the
+//! text. The table keeps the only copy of each text; the index keeps ids.
+//! Only looked up, never iterated: its order decides nothing.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// Interned label ids by the hash of their text.
+#[derive(Default)]
+pub(super) struct LabelIds {
+    /// The first text seen with each hash.
+    first: HashMap<u64, u32, BuildHasherDefault<KeyHasher>>,
+    /// Texts whose hash a different text had first (a 64-bit collision:
+    /// kept apart so that interning stays exact).
+    collided: Vec<u32>,
+}
+
+impl LabelIds {
+    pub(super) fn clear(&mut self) {
+        self.first.clear();
+        self.collided.clear();
+    }
+
+    /// The id of `text` in `labels`, added there (moved, not copied) when
+    /// no earlier interned label has that text.
+    pub(super) fn intern(
+        &mut self,
+        labels: &mut Vec<String>,
+        text: impl AsRef<str> + Into<String>,
+    ) -> u32 {
+        let key = text_hash(text.as_ref());
+        let id = labels.len() as u32;
+        match self.first.get(&key) {
+            None => {
+                self.first.insert(key, id);
+            }
+            Some(&known) if labels[known as usize] == text.as_ref() => return known,
+            Some(_) => {
+                let found = self
+                    .collided
+                    .iter()
+                    .find(|&&known| labels[known as usize] == text.as_ref());
+                if let Some(&known) = found {
+                    return known;
+                }
+                self.collided.push(id);
+            }
+        }
+        labels.push(text.into());
+        id
+    }
+}
+
+/// A 64-bit hash of a label's text, 8 bytes at a time (labels run to a
+/// hundred bytes: SipHash was most of interning one).
+fn text_hash(text: &str) -> u64 {
+    const K: u64 = 0x9E37_79B9_7F4A_7C15;
+    let bytes = text.as_bytes();
+    let mut hash = bytes.len() as u64;
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let word = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+        hash = (hash.rotate_left(5) ^ word).wrapping_mul(K);
+    }
+    let mut tail = [0u8; 8];
+    tail[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+    hash = (hash.rotate_left(5) ^ u64::from_le_bytes(tail)).wrapping_mul(K);
+    hash ^ (hash >> 29)
+}
+
+/// The map's hasher: its keys are hashes already.
+#[derive(Default)]
+pub(super) struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(byte)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_u64(&mut self, key: u64) {
+        self.0 = key;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn equal_texts_share_an_id_and_others_get_the_next() {
+        let mut ids = LabelIds::default();
+        let mut labels = vec!["added without interning".to_string()];
+        assert_eq!(ids.intern(&mut labels, "a"), 1);
+        assert_eq!(ids.intern(&mut labels, "b".to_string()), 2);
+        assert_eq!(ids.intern(&mut labels, "a".to_string()), 1);
+        // A text added to the table without interning is not found.
+        assert_eq!(ids.intern(&mut labels, "added without interning"), 3);
+        assert_eq!(
+            labels,
+            [
+                "added without interning",
+                "a",
+                "b",
+                "added without interning"
+            ]
+        );
+        ids.clear();
+        labels.clear();
+        assert_eq!(ids.intern(&mut labels, "b"), 0);
+    }
+
+    #[test]
+    fn a_hash_collision_keeps_the_texts_apart() {
+        let mut ids = LabelIds::default();
+        let mut labels = Vec::new();
+        assert_eq!(ids.intern(&mut labels, "first"), 0);
+        // Forge a collision: "second" found under "first"'s hash.
+        let key = text_hash("second");
+        ids.first.insert(key, 0);
+        assert_eq!(ids.intern(&mut labels, "second"), 1);
+        assert_eq!(ids.intern(&mut labels, "second"), 1);
+        assert_eq!(ids.intern(&mut labels, "first"), 0);
+        assert_eq!(labels, ["first", "second"]);
+    }
+
+    #[test]
+    fn texts_of_every_length_hash_apart() {
+        let texts: Vec<String> = (0..40).map(|n| "x".repeat(n)).collect();
+        let mut hashes: Vec<u64> = texts.iter().map(|text| text_hash(text)).collect();
+        hashes.sort_unstable();
+        hashes.dedup();
+        assert_eq!(hashes.len(), texts.len());
+        assert_ne!(
+            text_hash("TcpListener (server:7000)"),
+            text_hash("TcpListener (server:7001)")
+        );
+    }
+}
