@@ -232,3 +232,59 @@ fn udp_sockets_are_numbered_like_streams() {
         run.trace
     );
 }
+
+/// The two socket events the other tests do not show: a datagram dropped
+/// (lost on its link, or sent where nobody listens) and a stream reset by
+/// its peer's crash, each in the trace on the socket it happened to.
+#[test]
+fn drops_and_resets_are_in_the_trace() {
+    let run = Sim::new(Config::new()).run(async {
+        let server = node::Builder::new("server").start(|| async {
+            let listener = TcpListener::bind("0.0.0.0:7000").await.unwrap();
+            let (_stream, _) = listener.accept().await.unwrap();
+            std::future::pending::<()>().await;
+        });
+        asyncsim::net::set_link("main", "server", NetConfig::new().loss(1.0));
+        let socket = UdpSocket::bind("0.0.0.0:5000").await.unwrap();
+        socket.send_to(b"lost", "server:9").await.unwrap();
+        socket.send_to(b"nobody", "main:9").await.unwrap();
+        asyncsim::time::sleep(Duration::from_millis(1)).await;
+        let mut stream = TcpStream::connect("server:7000").await.unwrap();
+        server.crash();
+        let mut byte = [0u8; 1];
+        stream.read(&mut byte).await.unwrap_err().kind()
+    });
+    assert_eq!(run.result.unwrap(), std::io::ErrorKind::ConnectionReset);
+    let text = run.trace.to_string();
+    let drops = text
+        .lines()
+        .filter(|line| line.ends_with("main         net drop UdpSocket#0 (main:5000)"))
+        .count();
+    assert_eq!(drops, 2, "{text}");
+    let reset = "main         net reset TcpStream#0 from server:7000 to main:49152";
+    assert!(text.contains(reset), "no `{reset}` in\n{text}");
+}
+
+/// A deadlock report names a blocked accept and a blocked datagram receive
+/// by their sockets, as it names a blocked read.
+#[test]
+fn a_blocked_accept_and_receive_are_named_in_the_deadlock_report() {
+    let run = Sim::new(Config::new()).run(async {
+        node::Builder::new("server").start(|| async {
+            let listener = TcpListener::bind("0.0.0.0:7000").await.unwrap();
+            let _ = listener.accept().await;
+        });
+        let socket = UdpSocket::bind("0.0.0.0:5000").await.unwrap();
+        let mut buf = [0u8; 8];
+        let _ = socket.recv_from(&mut buf).await;
+    });
+    let failure = run.result.unwrap_err();
+    assert_eq!(failure.kind, asyncsim::FailureKind::Deadlock, "{failure}");
+    let report = failure.to_string();
+    for wait in [
+        "accept of TcpListener (server:7000)",
+        "receive of UdpSocket#0 (main:5000)",
+    ] {
+        assert!(report.contains(wait), "no `{wait}` in\n{report}");
+    }
+}
