@@ -1,0 +1,46 @@
+//! Every tokio name the README's face table lists as simulated, re-exported
+//! or refused exists under `simulation` at the path it gives (this file
+//! only has to compile; the behaviour is the other tests').
+
+#![allow(unused_imports, dead_code, clippy::let_underscore_future)]
+
+use tokio::fs::{
+    canonicalize, copy, create_dir, create_dir_all, hard_link, metadata, read, read_dir, read_link,
+    read_to_string, remove_dir, remove_dir_all, remove_file, rename, set_permissions, symlink,
+    symlink_metadata, try_exists, write, DirBuilder, File, OpenOptions,
+};
+use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
+use tokio::net::{lookup_host, TcpListener, TcpStream, ToSocketAddrs, UdpSocket};
+use tokio::runtime::{Builder, Handle, Runtime};
+use tokio::task::{
+    block_in_place, consume_budget, id, spawn, spawn_blocking, spawn_local, try_id, unconstrained,
+    yield_now, AbortHandle, JoinError, JoinHandle, JoinSet, LocalKey, LocalSet,
+};
+use tokio::time::error::Elapsed;
+use tokio::time::{
+    advance, interval, interval_at, pause, resume, sleep, sleep_until, timeout, timeout_at,
+    Instant, Interval, MissedTickBehavior, Sleep,
+};
+use tokio::{join, pin, select, task_local, try_join};
+
+tokio::task_local! {
+    static NAME: u32;
+}
+
+/// The methods the table names, with the types they have.
+async fn methods(file: File, metadata: tokio::fs::Metadata, stream: TcpStream) {
+    let _: std::io::Result<File> = file.try_clone().await;
+    let _: tokio::fs::FileType = metadata.file_type();
+    let _: std::fs::Permissions = metadata.permissions();
+    let _: std::io::Result<std::time::SystemTime> = metadata.modified();
+    let (_read, _write): (OwnedReadHalf, OwnedWriteHalf) = stream.into_split();
+    let _ = tokio::signal::ctrl_c();
+    let _ = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate());
+    let _ = tokio::process::Command::new("true").spawn();
+    let _ = tokio::spawn(async {});
+    let _ = tokio::sync::Mutex::new(0);
+    let _ = tokio::io::duplex(8);
+}
+
+#[test]
+fn the_tables_names_compile() {}
