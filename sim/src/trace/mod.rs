@@ -725,7 +725,10 @@ pub(crate) fn push_ns(text: &mut String, ns: u64) {
         }
     }
     digits[end] = b's';
-    text.push_str(std::str::from_utf8(&digits[start..=end]).unwrap_or_default());
+    text.reserve(end + 1 - start);
+    for &digit in &digits[start..=end] {
+        text.push(char::from(digit));
+    }
 }
 
 impl fmt::Display for Trace {

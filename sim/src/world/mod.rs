@@ -135,7 +135,9 @@ impl World {
         *incarnation = NodeId::MAIN;
         *running = true;
         *init = None;
-        *disk = fs::Disk::default();
+        if !disk.is_empty() {
+            *disk = fs::Disk::default();
+        }
         *next_port = EPHEMERAL_FIRST;
         incarnations.clear();
         incarnations.push(0);
@@ -300,7 +302,10 @@ pub(crate) fn push_decimal(text: &mut String, mut value: u64) {
             break;
         }
     }
-    text.push_str(std::str::from_utf8(&digits[start..]).unwrap_or_default());
+    text.reserve(digits.len() - start);
+    for &digit in &digits[start..] {
+        text.push(char::from(digit));
+    }
 }
 
 /// Checks that a handle made in run `run_id` is used in that run.

@@ -196,6 +196,29 @@ pub(crate) struct Disk {
     pub(crate) error_rate: Option<f64>,
 }
 
+impl Disk {
+    /// True for a disk nothing was done to (as `Disk::default()` makes it).
+    pub(crate) fn is_empty(&self) -> bool {
+        // Every field named, so a new one cannot be forgotten here.
+        let Disk {
+            current,
+            durable,
+            dirs_made,
+            inodes,
+            pending_meta,
+            error_rate,
+        } = self;
+        current.dirs.is_empty()
+            && current.places.is_empty()
+            && durable.dirs.is_empty()
+            && durable.places.is_empty()
+            && *dirs_made == 0
+            && inodes.is_empty()
+            && pending_meta.is_empty()
+            && error_rate.is_none()
+    }
+}
+
 pub(super) fn apply_write(buffer: &mut Vec<u8>, op: &WriteOp) {
     match op {
         WriteOp::Write { offset, data } => {

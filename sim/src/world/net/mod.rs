@@ -168,11 +168,53 @@ pub(crate) enum Protocol {
     Udp,
 }
 
+/// A small map kept as a sorted list: a lookup is a binary search, and
+/// emptying it for the next run keeps its buffer (a `BTreeMap` frees its
+/// nodes and makes them again). The network's maps hold a few entries.
+pub(crate) struct VecMap<K, V>(Vec<(K, V)>);
+
+impl<K, V> Default for VecMap<K, V> {
+    fn default() -> Self {
+        VecMap(Vec::new())
+    }
+}
+
+impl<K: Ord, V> VecMap<K, V> {
+    fn find(&self, key: &K) -> Result<usize, usize> {
+        self.0.binary_search_by(|(known, _)| known.cmp(key))
+    }
+
+    pub(crate) fn get(&self, key: &K) -> Option<&V> {
+        self.find(key).ok().map(|at| &self.0[at].1)
+    }
+
+    pub(crate) fn contains_key(&self, key: &K) -> bool {
+        self.find(key).is_ok()
+    }
+
+    pub(crate) fn insert(&mut self, key: K, value: V) {
+        match self.find(&key) {
+            Ok(at) => self.0[at].1 = value,
+            Err(at) => self.0.insert(at, (key, value)),
+        }
+    }
+
+    pub(crate) fn remove(&mut self, key: &K) {
+        if let Ok(at) = self.find(key) {
+            self.0.remove(at);
+        }
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.0.clear();
+    }
+}
+
 /// The network's state in one run.
 #[derive(Default)]
 pub(crate) struct Network {
     /// Per-link overrides, keyed by the node pair (lower index first).
-    links: BTreeMap<(u32, u32), NetConfig>,
+    links: VecMap<(u32, u32), NetConfig>,
     /// The default link behaviour (`Config::net`), read on first use.
     default: Option<NetConfig>,
     /// Directed cuts: messages from `.0` to `.1` are held back.
@@ -181,7 +223,7 @@ pub(crate) struct Network {
     isolated: BTreeSet<u32>,
     /// Extra latency on clogged directed links.
     clogged: BTreeMap<(u32, u32), u64>,
-    pub(crate) bound: BTreeMap<BindKey, usize>,
+    pub(crate) bound: VecMap<BindKey, usize>,
     pub(crate) listeners: Vec<tcp::ListenerState>,
     pub(crate) connections: Vec<tcp::Connection>,
     pub(crate) udp: Vec<udp::UdpState>,
