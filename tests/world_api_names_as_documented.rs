@@ -10,10 +10,7 @@ use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
-/// The page's example, as written (inside a function that can use `?`; the
-/// sleep before connecting is not on the page: a connect decides at once
-/// whether anything listens, and a schedule may run `main` before the
-/// server's `init` has bound its port).
+/// The page's example, as written (inside a function that can use `?`).
 #[allow(unused_must_use)]
 async fn the_page_example() -> io::Result<bool> {
     let server = node::Builder::new("server").start(|| async {
@@ -38,7 +35,6 @@ async fn the_page_example() -> io::Result<bool> {
             });
         }
     });
-    asyncsim::time::sleep(Duration::from_millis(1)).await;
     let mut conn = net::TcpStream::connect("server:7000").await?; // from node `main`
     conn.write_all(b"12345678").await?;
     let mut reply = [0u8; 8];

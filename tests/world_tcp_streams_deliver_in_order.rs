@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use asyncsim::net::{NetConfig, TcpListener, TcpStream};
-use asyncsim::{node, Explore, Strategy};
+use asyncsim::{node, Config, Explore, Sim, Strategy};
 use futures::{AsyncReadExt, AsyncWriteExt};
 
 fn lossy() -> NetConfig {
@@ -260,4 +260,36 @@ fn a_node_is_reached_by_its_name_or_by_its_ip_address() {
         let nobody = TcpStream::connect("10.9.9.9:7000").await.unwrap_err();
         assert_eq!(nobody.kind(), std::io::ErrorKind::NotFound);
     });
+}
+
+/// Whether anything listens is decided when the SYN arrives, as on a real
+/// network: a client that connects in the same instant its server node
+/// starts is accepted in every schedule (the server's `init` binds before
+/// the SYN has crossed the link), and one whose server binds only after
+/// the SYN arrived is refused, one round trip after it connected.
+#[test]
+fn a_listener_bound_before_the_syn_arrives_accepts_it_in_every_schedule() {
+    asyncsim::check(Explore::new().runs(200).persist(false), || async {
+        node::Builder::new("server").start(|| async {
+            let listener = TcpListener::bind("0.0.0.0:7000").await.unwrap();
+            let (mut stream, _) = listener.accept().await.unwrap();
+            stream.write_all(b"hi").await.unwrap();
+        });
+        let mut stream = TcpStream::connect("server:7000").await.unwrap(); // no sleep first
+        let mut hello = [0u8; 2];
+        stream.read_exact(&mut hello).await.unwrap();
+        assert_eq!(&hello, b"hi");
+    });
+    let run = Sim::new(Config::new()).run(async {
+        node::Builder::new("late").start(|| async {
+            asyncsim::time::sleep(Duration::from_secs(1)).await;
+            let _listener = TcpListener::bind("0.0.0.0:7000").await.unwrap();
+        });
+        let start = asyncsim::time::Instant::now();
+        let error = TcpStream::connect("late:7000").await.unwrap_err();
+        (error.kind(), start.elapsed())
+    });
+    let (kind, took) = run.result.unwrap();
+    assert_eq!(kind, std::io::ErrorKind::ConnectionRefused);
+    assert!(took < Duration::from_secs(1), "refused after {took:?}");
 }

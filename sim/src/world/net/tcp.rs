@@ -622,19 +622,84 @@ impl Drop for TcpListener {
     }
 }
 
+/// Opens a connection from the calling task's node to `listener` (on node
+/// `target`, `port`) whose SYN arrives at `syn_ns` and SYN-ACK at
+/// `synack_ns`: both pipes, the listener's backlog, its acceptor's wake.
+#[allow(clippy::too_many_arguments)]
+fn open_connection(
+    world_rc: &WorldRc,
+    world: &mut World,
+    target: usize,
+    port: u16,
+    listener: usize,
+    syn_ns: u64,
+    synack_ns: u64,
+    now: u64,
+) -> io::Result<TcpStream> {
+    let (node, incarnation) = world.current();
+    let (from, to) = (node as u32, target as u32);
+    let connection = world.net.connections.len();
+    let local_port = world.claim_port(node, Protocol::Tcp, 0, usize::MAX)?;
+    let first = world.net.streams_made;
+    world.net.streams_made += 2;
+    let server_incarnation = world.net.listeners[listener].incarnation;
+    let mut pipes = [world.net.spare.pipe(), world.net.spare.pipe()];
+    // Nothing the server sends can arrive before the handshake completes,
+    // nor the client's before its SYN.
+    pipes[0].last_arrival_ns = synack_ns;
+    pipes[1].last_arrival_ns = syn_ns;
+    world.net.connections.push(Connection {
+        pipes,
+        nodes: [from, to],
+        incarnations: [incarnation, server_incarnation],
+        addrs: [
+            world.socket_addr(node, local_port),
+            world.socket_addr(target, port),
+        ],
+        errors: [None, None],
+        write_shut: [false, false],
+        dropped: [false, false],
+        names: [first, first + 1],
+        labels: [None, None],
+    });
+    let state = &mut world.net.listeners[listener];
+    let position = state
+        .backlog
+        .iter()
+        .position(|(ready, _)| *ready > syn_ns)
+        .unwrap_or(state.backlog.len());
+    state.backlog.insert(position, (syn_ns, connection));
+    state.acceptor.due_at_from(syn_ns, now);
+    Ok(TcpStream {
+        world: world_rc.clone(),
+        connection,
+        side: 0,
+        lent: false,
+    })
+}
+
 impl TcpStream {
     /// Connects from the calling task's node: one round trip of the link.
+    /// Whether anything listens is decided when the SYN arrives, as on a
+    /// real network: a server that binds while the SYN is on its way (its
+    /// `init` started in the same instant) accepts it.
     ///
     /// # Errors
     ///
-    /// `ConnectionRefused` when nothing listens there (or its node is
-    /// down), `TimedOut` across a partition (after the link's
-    /// `tcp_timeout`), `NotFound` for an unknown host.
+    /// `ConnectionRefused` when nothing listens there when the SYN arrives
+    /// (or its node is down), `TimedOut` across a partition (after the
+    /// link's `tcp_timeout`), `NotFound` for an unknown host.
     pub async fn connect<A: ToAddress>(address: A) -> io::Result<TcpStream> {
         let address = address.to_address()?;
         let world_rc = world("asyncsim::net::TcpStream::connect");
         enum Plan {
-            Refused(u64),
+            /// Nothing listened when the SYN left: look again when it arrives.
+            Unheard {
+                syn_ns: u64,
+                synack_ns: u64,
+                target: usize,
+                port: u16,
+            },
             TimedOut(u64),
             Connected(u64, TcpStream),
         }
@@ -655,90 +720,75 @@ impl TcpStream {
                 let synack_ns = syn_ns + world.latency(to, from, Carried::SynAck);
                 let listener = world.net.bound.get(&(to, Protocol::Tcp, port)).copied();
                 match listener {
-                    None => Plan::Refused(synack_ns),
-                    Some(listener) => {
-                        let connection = world.net.connections.len();
-                        let local_port = world.claim_port(node, Protocol::Tcp, 0, usize::MAX)?;
-                        let first = world.net.streams_made;
-                        world.net.streams_made += 2;
-                        let server_incarnation = world.net.listeners[listener].incarnation;
-                        let mut pipes = [world.net.spare.pipe(), world.net.spare.pipe()];
-                        // Nothing the server sends can arrive before the
-                        // handshake completes, nor the client's before its SYN.
-                        pipes[0].last_arrival_ns = synack_ns;
-                        pipes[1].last_arrival_ns = syn_ns;
-                        world.net.connections.push(Connection {
-                            pipes,
-                            nodes: [from, to],
-                            incarnations: [incarnation, server_incarnation],
-                            addrs: [
-                                world.socket_addr(node, local_port),
-                                world.socket_addr(target, port),
-                            ],
-                            errors: [None, None],
-                            write_shut: [false, false],
-                            dropped: [false, false],
-                            names: [first, first + 1],
-                            labels: [None, None],
-                        });
-                        let state = &mut world.net.listeners[listener];
-                        let position = state
-                            .backlog
-                            .iter()
-                            .position(|(ready, _)| *ready > syn_ns)
-                            .unwrap_or(state.backlog.len());
-                        state.backlog.insert(position, (syn_ns, connection));
-                        state.acceptor.due_at_from(syn_ns, now);
-                        Plan::Connected(
-                            synack_ns,
-                            TcpStream {
-                                world: world_rc.clone(),
-                                connection,
-                                side: 0,
-                                lent: false,
-                            },
-                        )
-                    }
+                    None => Plan::Unheard {
+                        syn_ns,
+                        synack_ns,
+                        target,
+                        port,
+                    },
+                    Some(listener) => Plan::Connected(
+                        synack_ns,
+                        open_connection(
+                            &world_rc, world, target, port, listener, syn_ns, synack_ns, now,
+                        )?,
+                    ),
                 }
             }
         };
-        match plan {
+        let (at, stream) = match plan {
             Plan::TimedOut(at) => {
                 crate::time::sleep_until(crate::time::Instant::from_nanos(at)).await;
-                Err(io::Error::new(
+                return Err(io::Error::new(
                     io::ErrorKind::TimedOut,
                     format!("connect to {address} timed out: the network is partitioned"),
-                ))
+                ));
             }
-            Plan::Refused(at) => {
-                crate::time::sleep_until(crate::time::Instant::from_nanos(at)).await;
-                Err(io::Error::new(
-                    io::ErrorKind::ConnectionRefused,
-                    format!("connection refused: nothing listens on {address}"),
-                ))
-            }
-            Plan::Connected(at, stream) => {
-                crate::time::sleep_until(crate::time::Instant::from_nanos(at)).await;
-                let world = stream.world.borrow();
-                let now = cx::now_ns("asyncsim::net::TcpStream::connect");
-                match world.net.connections[stream.connection].errors[0] {
-                    Some((when, io::ErrorKind::ConnectionRefused)) if when <= now => {
-                        Err(io::Error::new(
-                            io::ErrorKind::ConnectionRefused,
-                            format!(
-                                "connection refused: the listener on {address} closed before accepting"
-                            ),
-                        ))
+            Plan::Unheard {
+                syn_ns,
+                synack_ns,
+                target,
+                port,
+            } => {
+                crate::time::sleep_until(crate::time::Instant::from_nanos(syn_ns)).await;
+                let opened = {
+                    let mut world = world_rc.borrow_mut();
+                    let world = &mut *world;
+                    let key = (target as u32, Protocol::Tcp, port);
+                    match world.net.bound.get(&key).copied() {
+                        Some(listener) => Some(open_connection(
+                            &world_rc, world, target, port, listener, syn_ns, synack_ns, syn_ns,
+                        )?),
+                        None => None,
                     }
-                    _ => {
-                        drop(world);
-                        stream
-                            .world
-                            .borrow_mut()
-                            .record_stream(stream.connection, 0, NetOp::Connect, 0);
-                        Ok(stream)
+                };
+                match opened {
+                    Some(stream) => (synack_ns, stream),
+                    None => {
+                        crate::time::sleep_until(crate::time::Instant::from_nanos(synack_ns)).await;
+                        return Err(io::Error::new(
+                            io::ErrorKind::ConnectionRefused,
+                            format!("connection refused: nothing listens on {address}"),
+                        ));
                     }
                 }
+            }
+            Plan::Connected(at, stream) => (at, stream),
+        };
+        crate::time::sleep_until(crate::time::Instant::from_nanos(at)).await;
+        let world = stream.world.borrow();
+        let now = cx::now_ns("asyncsim::net::TcpStream::connect");
+        match world.net.connections[stream.connection].errors[0] {
+            Some((when, io::ErrorKind::ConnectionRefused)) if when <= now => Err(io::Error::new(
+                io::ErrorKind::ConnectionRefused,
+                format!("connection refused: the listener on {address} closed before accepting"),
+            )),
+            _ => {
+                drop(world);
+                stream
+                    .world
+                    .borrow_mut()
+                    .record_stream(stream.connection, 0, NetOp::Connect, 0);
+                Ok(stream)
             }
         }
     }
