@@ -28,7 +28,7 @@ pub(crate) fn with_core<R>(what: &str, f: impl FnOnce(&Core) -> R) -> R {
 #[inline(never)]
 pub(super) fn outside_a_run(what: &str) -> ! {
     panic!(
-        "{what} was called outside a simulation: call it inside the future passed to Sim::run (or asyncsim::check)"
+        "{what} was called outside a simulation: call it inside the future passed to Sim::run (or asyncsim::check; through the tokio face, inside #[tokio::test], #[tokio::main] or Runtime::block_on)"
     )
 }
 

@@ -209,7 +209,7 @@ pub(crate) fn default_ip(index: usize) -> IpAddr {
 pub(crate) fn world(what: &str) -> WorldRc {
     let Some(run_id) = cx::current_run_id() else {
         panic!(
-            "{what} was called outside a simulation: call it inside the future passed to Sim::run (or asyncsim::check)"
+            "{what} was called outside a simulation: call it inside the future passed to Sim::run (or asyncsim::check; through the tokio face, inside #[tokio::test], #[tokio::main] or Runtime::block_on)"
         );
     };
     WORLD.with(|slot| {

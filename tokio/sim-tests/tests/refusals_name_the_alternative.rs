@@ -143,6 +143,33 @@ fn runtime_calls_outside_a_run_say_where_to_call_them() {
     assert!(tokio::runtime::Handle::try_current().is_err());
 }
 
+/// The face's sockets, files and clock used outside a run (here from real
+/// tokio's runtime) say where to call them in the face's words too.
+#[test]
+fn sockets_files_and_the_clock_outside_a_run_say_where_to_call_them() {
+    let real = real_tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let messages = [
+        std::panic::catch_unwind(|| drop(real.block_on(tokio::net::TcpStream::connect("db:1"))))
+            .unwrap_err(),
+        std::panic::catch_unwind(|| drop(real.block_on(tokio::fs::read("/x")))).unwrap_err(),
+        std::panic::catch_unwind(|| {
+            let _ = tokio::time::Instant::now();
+        })
+        .unwrap_err(),
+    ];
+    for payload in messages {
+        let message = panic_text(payload);
+        assert!(message.contains("outside a simulation"), "{message}");
+        assert!(
+            message.contains("#[tokio::test], #[tokio::main] or Runtime::block_on"),
+            "{message}"
+        );
+    }
+}
+
 #[test]
 fn block_on_inside_a_run_is_refused() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
