@@ -108,3 +108,38 @@ fn with_faults_off_no_fault_is_drawn() {
         assert_eq!(faults, 0);
     }
 }
+
+/// `exhaustive(1)` enumerates fault values like any other draw: over three
+/// datagrams on a lossy link it visits the run that loses each one, and no
+/// run loses two (that needs two faults). The loss rate does not matter to
+/// the enumeration, only to sampling.
+#[test]
+fn exhaustive_one_visits_every_single_fault_run_and_no_double_one() {
+    let link = NetConfig::new()
+        .latency(Duration::from_millis(1), Duration::from_millis(1))
+        .loss(0.001);
+    let explore = asyncsim::Explore::new()
+        .exhaustive(1)
+        .config(Config::new().net(link));
+    let outcomes = asyncsim::outcomes(explore, || async {
+        let inbox = UdpSocket::bind("0.0.0.0:5000").await.unwrap();
+        node::Builder::new("sender").start(|| async {
+            let socket = UdpSocket::bind("0.0.0.0:0").await.unwrap();
+            for datagram in 0..3u8 {
+                socket.send_to(&[datagram], "main:5000").await.unwrap();
+            }
+        });
+        let mut got = Vec::new();
+        let mut buf = [0u8; 1];
+        while let Ok(Ok(_)) =
+            asyncsim::time::timeout(Duration::from_millis(10), inbox.recv_from(&mut buf)).await
+        {
+            got.push(buf[0]);
+        }
+        got
+    });
+    assert!(outcomes.failures.is_empty(), "{:?}", outcomes.failures);
+    let mut seen: Vec<Vec<u8>> = outcomes.distinct().into_iter().cloned().collect();
+    seen.sort();
+    assert_eq!(seen, [vec![0, 1], vec![0, 1, 2], vec![0, 2], vec![1, 2]]);
+}
