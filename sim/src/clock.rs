@@ -10,11 +10,11 @@ use std::time::Duration;
 use crate::pool::PoolJob;
 use crate::trace::TaskId;
 
-/// A timer's key: its deadline, then the order timers were set in (the
-/// order the clock keeps), and where its action is stored.
+/// A timer's name, for its cancel or update: the order it was set in and
+/// where its action is stored. (Sixteen bytes: returned in registers, not
+/// through memory; the deadline is its setter's to keep.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct TimerKey {
-    pub(crate) deadline_ns: u64,
     sequence: u64,
     slot: u32,
 }
@@ -26,7 +26,9 @@ pub(crate) struct TimerKey {
 struct Entry {
     deadline_ns: u64,
     sequence: u64,
-    slot: u32,
+    // Not `u32`: a padded entry is copied with a wide load over a narrow
+    // store (a stall on every push).
+    slot: u64,
 }
 
 /// Where a timer's action waits: `sequence` names the timer it holds.
@@ -61,7 +63,7 @@ pub(crate) struct Clock {
     sequence: u64,
     /// Empty lists kept for firing timers in groups (no allocation a
     /// group): between firings they hold nothing.
-    pub(crate) spare_group: Vec<(TimerKey, TimerAction)>,
+    pub(crate) spare_group: Vec<(u64, TimerAction)>,
     pub(crate) spare_due: Vec<(u64, TimerAction)>,
 }
 
@@ -86,7 +88,7 @@ impl Clock {
     }
 
     /// Sets a timer; returns its key.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn insert(&mut self, deadline_ns: u64, action: TimerAction) -> TimerKey {
         self.sequence += 1;
         let sequence = self.sequence;
@@ -110,13 +112,9 @@ impl Clock {
         self.heap.push(Reverse(Entry {
             deadline_ns,
             sequence,
-            slot,
+            slot: u64::from(slot),
         }));
-        TimerKey {
-            deadline_ns,
-            sequence,
-            slot,
-        }
+        TimerKey { sequence, slot }
     }
 
     /// True when `entry`'s timer was cancelled (or fired).
@@ -139,24 +137,17 @@ impl Clock {
 
     /// Takes the earliest timer (live: see `drop_stale_top`).
     #[inline]
-    fn pop_top(&mut self) -> Option<(TimerKey, TimerAction)> {
+    fn pop_top(&mut self) -> Option<(Entry, TimerAction)> {
         let Reverse(top) = self.heap.pop()?;
         let slot = &mut self.slots[top.slot as usize];
         let action = slot
             .action
             .take()
             .expect("asyncsim bug: a stale timer on top");
-        self.free.push(top.slot);
+        self.free.push(top.slot as u32);
         self.live -= 1;
         self.drop_stale_top();
-        Some((
-            TimerKey {
-                deadline_ns: top.deadline_ns,
-                sequence: top.sequence,
-                slot: top.slot,
-            },
-            action,
-        ))
+        Some((top, action))
     }
 
     /// The earliest deadline of a timer, if any.
@@ -179,36 +170,32 @@ impl Clock {
         if self.next_deadline()? > self.now_ns {
             return None;
         }
-        let (key, action) = self.pop_top()?;
+        let (entry, action) = self.pop_top()?;
         if self.is_due() {
             // Another is due too: they fire as groups. Put it back (the
             // same key: the same place in the order).
-            self.put_back(key, action);
+            self.put_back(entry, action);
             return None;
         }
-        Some((key.deadline_ns, action))
+        Some((entry.deadline_ns, action))
     }
 
     /// Sets a timer taken by `pop_top` again, under its own key.
     #[cold]
-    fn put_back(&mut self, key: TimerKey, action: TimerAction) {
-        self.free.retain(|slot| *slot != key.slot);
-        let slot = &mut self.slots[key.slot as usize];
-        slot.sequence = key.sequence;
+    fn put_back(&mut self, entry: Entry, action: TimerAction) {
+        self.free.retain(|slot| u64::from(*slot) != entry.slot);
+        let slot = &mut self.slots[entry.slot as usize];
+        slot.sequence = entry.sequence;
         slot.action = Some(action);
         self.live += 1;
-        self.heap.push(Reverse(Entry {
-            deadline_ns: key.deadline_ns,
-            sequence: key.sequence,
-            slot: key.slot,
-        }));
+        self.heap.push(Reverse(entry));
     }
 
     /// Moves the timers sharing the earliest deadline, if it has come, into
     /// `group` (empty), in key order; false when none is due. (The kernel
     /// fires them in a drawn order: asyncio's heap gives equal deadlines no
     /// order.)
-    pub(crate) fn take_due_group(&mut self, group: &mut Vec<(TimerKey, TimerAction)>) -> bool {
+    pub(crate) fn take_due_group(&mut self, group: &mut Vec<(u64, TimerAction)>) -> bool {
         let Some(deadline) = self
             .next_deadline()
             .filter(|deadline| *deadline <= self.now_ns)
@@ -216,7 +203,10 @@ impl Clock {
             return false;
         };
         while self.next_deadline() == Some(deadline) {
-            group.extend(self.pop_top());
+            group.extend(
+                self.pop_top()
+                    .map(|(entry, action)| (entry.deadline_ns, action)),
+            );
         }
         true
     }
@@ -255,7 +245,7 @@ impl Clock {
 
     /// The keys of the live timers whose actions pass `keep`, in key order.
     pub(crate) fn keys_where(&self, mut keep: impl FnMut(&TimerAction) -> bool) -> Vec<TimerKey> {
-        let mut keys: Vec<TimerKey> = self
+        let mut entries: Vec<Entry> = self
             .heap
             .iter()
             .filter(|Reverse(entry)| !self.is_stale(entry))
@@ -265,14 +255,16 @@ impl Clock {
                     .as_ref()
                     .is_some_and(&mut keep)
             })
-            .map(|Reverse(entry)| TimerKey {
-                deadline_ns: entry.deadline_ns,
-                sequence: entry.sequence,
-                slot: entry.slot,
-            })
+            .map(|Reverse(entry)| *entry)
             .collect();
-        keys.sort_unstable_by_key(|key| (key.deadline_ns, key.sequence));
-        keys
+        entries.sort_unstable();
+        entries
+            .iter()
+            .map(|entry| TimerKey {
+                sequence: entry.sequence,
+                slot: entry.slot as u32,
+            })
+            .collect()
     }
 
     /// Takes every timer's action, in key order (the run ends: they are
@@ -350,7 +342,7 @@ mod tests {
         for round in 0..40 {
             let mut clock = Clock::default();
             let mut model: BTreeMap<(u64, u64), u32> = BTreeMap::new();
-            let mut keys: Vec<TimerKey> = Vec::new();
+            let mut keys: Vec<(u64, TimerKey)> = Vec::new();
             let mut next_id = 0;
             for _ in 0..2_000 {
                 match random(10) {
@@ -359,19 +351,19 @@ mod tests {
                         let deadline = clock.now_ns + random(if round % 2 == 0 { 8 } else { 400 });
                         let key = clock.insert(deadline, action(next_id));
                         assert!(model.insert((deadline, key.sequence), next_id).is_none());
-                        keys.push(key);
+                        keys.push((deadline, key));
                         next_id += 1;
                     }
                     4..=5 if !keys.is_empty() => {
-                        let key = keys.swap_remove(random(keys.len() as u64) as usize);
+                        let (deadline, key) = keys.swap_remove(random(keys.len() as u64) as usize);
                         let removed = clock.remove(key).map(|action| id(&action));
-                        assert_eq!(removed, model.remove(&(key.deadline_ns, key.sequence)));
+                        assert_eq!(removed, model.remove(&(deadline, key.sequence)));
                         assert_eq!(clock.remove(key).map(|action| id(&action)), None);
                     }
                     6 if !keys.is_empty() => {
-                        let key = keys[random(keys.len() as u64) as usize];
+                        let (deadline, key) = keys[random(keys.len() as u64) as usize];
                         let found = clock.get_mut(key).map(|action| id(action));
-                        assert_eq!(found, model.get(&(key.deadline_ns, key.sequence)).copied());
+                        assert_eq!(found, model.get(&(deadline, key.sequence)).copied());
                     }
                     7 => {
                         let listed: Vec<u32> = clock
@@ -407,20 +399,24 @@ mod tests {
                             let mut group = Vec::new();
                             let mut fired = Vec::new();
                             while clock.take_due_group(&mut group) {
-                                let deadline = group[0].0.deadline_ns;
-                                assert!(group.iter().all(|(key, _)| key.deadline_ns == deadline));
-                                fired.extend(group.drain(..).map(|(key, action)| {
-                                    ((key.deadline_ns, key.sequence), id(&action))
-                                }));
+                                let deadline = group[0].0;
+                                assert!(group.iter().all(|(due, _)| *due == deadline));
+                                fired.extend(
+                                    group
+                                        .drain(..)
+                                        .map(|(deadline, action)| (deadline, id(&action))),
+                                );
                             }
-                            let expected: Vec<((u64, u64), u32)> =
-                                due.iter().map(|key| (*key, model[key])).collect();
+                            let expected: Vec<(u64, u32)> =
+                                due.iter().map(|key| (key.0, model[key])).collect();
                             assert_eq!(fired, expected);
                         }
                         for key in &due {
                             model.remove(key);
                         }
-                        keys.retain(|key| model.contains_key(&(key.deadline_ns, key.sequence)));
+                        keys.retain(|(deadline, key)| {
+                            model.contains_key(&(*deadline, key.sequence))
+                        });
                     }
                 }
                 assert_eq!(clock.is_empty(), model.is_empty());

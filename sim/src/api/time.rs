@@ -174,7 +174,7 @@ impl Future for Sleep {
                 self.key = None;
                 return Poll::Ready(());
             }
-            cx::update_timer(key, context.waker());
+            cx::update_timer(key, deadline, context.waker());
             return Poll::Pending;
         }
         if deadline <= now {

@@ -249,16 +249,15 @@ pub(crate) fn register_timer_for(task: TaskId, deadline_ns: u64, waker: Waker) -
     })
 }
 
-/// Replaces the waker of a registered timer (the future moved between tasks
-/// or combinators). Returns false when the timer already fired.
-pub(crate) fn update_timer(key: TimerKey, waker: &Waker) -> bool {
+/// Replaces the waker of a registered timer, due at `deadline_ns` (the
+/// future moved between tasks or combinators). Returns false when the timer
+/// already fired.
+pub(crate) fn update_timer(key: TimerKey, deadline_ns: u64, waker: &Waker) -> bool {
     try_with_core(|core| {
         let mut state = core.state.borrow_mut();
         let current = core.running_task();
         if let Some(slot) = current.and_then(|task| state.tasks.get_mut(task.index())) {
-            slot.waiting_on = WaitOn::Timer {
-                deadline_ns: key.deadline_ns,
-            };
+            slot.waiting_on = WaitOn::Timer { deadline_ns };
         }
         match state.clock.get_mut(key) {
             Some(TimerAction::Wake { waker: stored, .. }) => {
@@ -508,12 +507,19 @@ pub(crate) fn record_branch_order(
 pub(crate) fn record_net(op: NetOp, socket: u32, bytes: u32) {
     try_with_core(|core| {
         let running = core.running_task();
-        let kind = EventKind::Net { op, socket, bytes };
         let mut state = core.state.borrow_mut();
         if state.pool.context.is_some() {
-            state.record_for_caller(running, kind);
+            state.record_for_caller(running, EventKind::Net { op, socket, bytes });
         } else {
-            state.record(running, kind);
+            let state = &mut *state;
+            state.trace.record_net(
+                state.step,
+                state.clock.now_ns,
+                running,
+                (op, socket, bytes),
+                state.config.trace_events_max,
+                state.config.trace_mode,
+            );
         }
     });
 }

@@ -124,7 +124,7 @@ impl Core {
                     if matches!(action, TimerAction::PoolFinish { .. }) {
                         pools -= 1;
                     }
-                    due.push((key.deadline_ns, action));
+                    due.push((key, action));
                 }
                 if let Some(divergence) = state.chooser.divergence.take() {
                     state.fail_divergence(divergence);

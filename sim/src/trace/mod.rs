@@ -589,6 +589,32 @@ impl Trace {
         self.store(event, events_max, mode);
     }
 
+    /// `record` for a network event, its hash words made from the fields
+    /// (the kind is never built in memory to be matched: a wide load of a
+    /// value just written in narrow pieces stalls).
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    pub(crate) fn record_net(
+        &mut self,
+        step: u64,
+        time_ns: u64,
+        task: Option<TaskId>,
+        (op, socket, bytes): (NetOp, u32, u32),
+        events_max: usize,
+        mode: TraceMode,
+    ) {
+        let payload = op as u64 | (u64::from(socket) << 8) | (u64::from(bytes) << 40);
+        let task_word = task.map_or(u64::MAX, |task| u64::from(task.0));
+        self.hash = mix_words(self.hash, CODE_NET, task_word, payload, time_ns);
+        let event = Event {
+            step,
+            time_ns,
+            task,
+            kind: EventKind::Net { op, socket, bytes },
+        };
+        self.store(event, events_max, mode);
+    }
+
     #[inline(always)]
     fn store(&mut self, event: Event, events_max: usize, mode: TraceMode) {
         self.event_count += 1;
@@ -636,6 +662,7 @@ fn mix_words(hash: u64, code: u64, task: u64, payload: u64, time_ns: u64) -> u64
 
 const CODE_POLL: u64 = 2;
 const CODE_PENDING: u64 = 3;
+const CODE_NET: u64 = 19;
 
 #[inline]
 fn wait_code(on: WaitOn) -> u64 {
@@ -682,7 +709,7 @@ fn kind_code(kind: &EventKind) -> (u64, u64) {
         EventKind::PollYield => (33, 0),
         // The world's, from 19.
         EventKind::Net { op, socket, bytes } => (
-            19,
+            CODE_NET,
             op as u64 | (u64::from(socket) << 8) | (u64::from(bytes) << 40),
         ),
         EventKind::Fault { op, what } => (20, op as u64 | (u64::from(what) << 8)),

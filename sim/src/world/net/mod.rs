@@ -688,8 +688,8 @@ pub(crate) struct Parked {
     task: Option<TaskId>,
     /// True from a `Pending` until the next `Ready` of the same operation.
     waiting: bool,
-    /// The timer set for it last (deadline, sequence); it may have fired.
-    timer: Option<cx::TimerKey>,
+    /// The timer set for it last, and its deadline; it may have fired.
+    timer: Option<(u64, cx::TimerKey)>,
 }
 
 impl Parked {
@@ -743,16 +743,16 @@ impl Parked {
         let Some(waker) = &self.waker else {
             return;
         };
-        if let Some(key) = self.timer {
-            if key.deadline_ns > now {
-                if key.deadline_ns <= at_ns {
+        if let Some((deadline_ns, key)) = self.timer {
+            if deadline_ns > now {
+                if deadline_ns <= at_ns {
                     return;
                 }
                 cx::cancel_timer(key);
             }
         }
         let task = self.task.unwrap_or(TaskId::MAIN);
-        self.timer = Some(cx::register_timer_for(task, at_ns, waker.clone()));
+        self.timer = Some((at_ns, cx::register_timer_for(task, at_ns, waker.clone())));
     }
 }
 
