@@ -84,7 +84,7 @@ pub enum WaitOn {
     Resource(ResourceKind, u32),
     /// A socket of the simulated world (`net`): what the task waits for,
     /// and the socket, named by an interned label ("TcpStream#3 (main:49152
-    /// -> server:6379)"; see [`Trace::label`]).
+    /// -> server:6379)"; see [`Trace::label`](crate::trace::Trace::label)).
     Socket {
         /// Reading, accepting or receiving.
         op: SocketWait,
@@ -288,7 +288,7 @@ impl Warning {
     }
 }
 
-/// What an [`Event`] records.
+/// What an [`Event`](crate::trace::Event) records.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum EventKind {
     /// The task was created (`spawn`), by `parent` (None for main).
@@ -360,7 +360,7 @@ pub enum EventKind {
     Abort,
     /// A user mark (`trace::mark`), the article's `print`.
     Mark {
-        /// The interned label; see [`Trace::label`].
+        /// The interned label; see [`Trace::label`](crate::trace::Trace::label).
         label: u32,
     },
     /// A warning about the task.
@@ -378,7 +378,7 @@ pub enum EventKind {
         live: u32,
         /// The draw's value (a permutation, or a rotation's start).
         value: u32,
-        /// Where the combinator is: an index into [`Trace::branch_site`]'s
+        /// Where the combinator is: an index into [`Trace::branch_site`](crate::trace::Trace::branch_site)'s
         /// table (`u32::MAX`: not known, e.g. `join_all` or a loaded trace).
         /// Words only: not hashed, so a moved `select!` keeps its trace hash.
         site: u32,
@@ -389,7 +389,7 @@ pub enum EventKind {
     Net {
         /// What happened.
         op: NetOp,
-        /// The socket's interned label (see [`Trace::label`]).
+        /// The socket's interned label (see [`Trace::label`](crate::trace::Trace::label)).
         socket: u32,
         /// How many bytes (0 when it does not apply).
         bytes: u32,
@@ -401,7 +401,7 @@ pub enum EventKind {
         /// Its kind.
         op: FaultOp,
         /// What happened, in words (an interned label, see
-        /// [`Trace::label`]): "crashed node `db`".
+        /// [`Trace::label`](crate::trace::Trace::label)): "crashed node `db`".
         what: u32,
     },
 }
