@@ -288,3 +288,39 @@ fn a_blocked_accept_and_receive_are_named_in_the_deadlock_report() {
         assert!(report.contains(wait), "no `{wait}` in\n{report}");
     }
 }
+
+/// A lost stream segment is a retransmission, and the shrunk report says
+/// which segment of which stream, and how long the retransmission took.
+#[test]
+fn a_lost_segment_is_named_in_the_report_as_a_retransmission() {
+    let link = NetConfig::new()
+        .latency(Duration::from_millis(1), Duration::from_millis(1))
+        .loss(0.2);
+    let explore = Explore::new().runs(200).config(Config::new().net(link));
+    let summary = asyncsim::explore(explore, || async {
+        node::Builder::new("server").start(|| async {
+            let listener = TcpListener::bind("0.0.0.0:7000").await.unwrap();
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let mut ask = [0u8; 4];
+            stream.read_exact(&mut ask).await.unwrap();
+            stream.write_all(&ask).await.unwrap();
+        });
+        let start = asyncsim::time::Instant::now();
+        let mut stream = TcpStream::connect("server:7000").await.unwrap();
+        stream.write_all(b"ping").await.unwrap();
+        let mut reply = [0u8; 4];
+        stream.read_exact(&mut reply).await.unwrap();
+        assert!(
+            start.elapsed() < Duration::from_millis(100),
+            "the exchange was slow"
+        );
+    });
+    let found = summary.first_failure.expect("no segment was lost");
+    assert_eq!(found.deviations, 1, "{found}");
+    let report = found.to_string();
+    assert!(
+        report.contains("lost a segment of TcpStream#")
+            && report.contains("retransmitted after 0.2s"),
+        "{report}"
+    );
+}
