@@ -70,6 +70,7 @@ pub(crate) struct Clock {
 impl Clock {
     /// Back to time 0 with no timers. (The caller took and dropped the
     /// actions first: see [`Clock::take_all`].)
+    #[inline]
     pub(crate) fn reset(&mut self) {
         self.now_ns = 0;
         if self.live > 0 || !self.heap.is_empty() {

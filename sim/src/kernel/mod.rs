@@ -166,10 +166,36 @@ pub struct Sim {
     core: Rc<Core>,
 }
 
+thread_local! {
+    /// The core of the last `Sim` dropped on this thread, emptied, for the
+    /// next [`Sim::new`]: a new `Sim` a run then starts with the buffers
+    /// runs reach (tasks, run queue, timers, labels), as one `Sim` running
+    /// many futures does, and is not built and copied into place afresh.
+    static SPARE_CORE: RefCell<Option<Rc<Core>>> = const { RefCell::new(None) };
+}
+
+/// Takes this thread's spare core (tests: to start from none).
+#[cfg(test)]
+pub(crate) fn take_spare_core_for_tests() -> Option<Rc<Core>> {
+    SPARE_CORE.with(|spare| spare.borrow_mut().take())
+}
+
+/// A dropped `Sim`'s core is kept for the next only while its buffers are
+/// at most this big (its trace's events, its tape's draws, its tasks).
+const SPARE_CORE_MAX_BYTES: usize = 4 << 20;
+
 impl Sim {
     /// A simulator with this configuration.
     pub fn new(config: Config) -> Sim {
         install_panic_hook();
+        let spare = SPARE_CORE
+            .try_with(|spare| spare.try_borrow_mut().ok()?.take())
+            .ok()
+            .flatten();
+        if let Some(core) = spare {
+            core.state.borrow_mut().config = config;
+            return Sim { core };
+        }
         Sim {
             core: Rc::new(Core {
                 state: RefCell::new(State {
@@ -387,6 +413,41 @@ impl Core {
                 self.next_task()
             }
         }
+    }
+}
+
+/// An emptied core goes to `SPARE_CORE` (see there). Every run starts by
+/// resetting the core (`Core::reset`), so a kept one runs as a new one
+/// would; what a new `Sim` could see of it before its first run — the last
+/// run's tape, through `with_last_run` — is cleared here.
+impl Drop for Sim {
+    fn drop(&mut self) {
+        if std::thread::panicking()
+            || Rc::strong_count(&self.core) != 1
+            || Rc::weak_count(&self.core) != 0
+        {
+            return;
+        }
+        {
+            let Ok(mut state) = self.core.state.try_borrow_mut() else {
+                return;
+            };
+            let bytes = state.trace.events.capacity() * std::mem::size_of::<crate::trace::Event>()
+                + state.chooser.tape.capacity_bytes()
+                + state.tasks.capacity() * std::mem::size_of::<TaskSlot>();
+            if bytes > SPARE_CORE_MAX_BYTES {
+                return;
+            }
+            state.chooser.tape.clear();
+        }
+        let core = self.core.clone();
+        let _ = SPARE_CORE.try_with(|spare| {
+            if let Ok(mut spare) = spare.try_borrow_mut() {
+                if spare.is_none() {
+                    *spare = Some(core);
+                }
+            }
+        });
     }
 }
 

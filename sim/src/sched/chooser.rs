@@ -199,6 +199,7 @@ impl Chooser {
 
     /// Strict replay only: the first draw the program never asked for that
     /// is not canonical (see `Replay::leftover`).
+    #[inline]
     pub(crate) fn leftover(&self) -> Option<(usize, Draw)> {
         if self.mode != Mode::Replay {
             return None;

@@ -373,6 +373,11 @@ impl Tape {
         self.packed = None;
     }
 
+    /// The bytes the unpacked draws' buffer holds.
+    pub(crate) fn capacity_bytes(&self) -> usize {
+        self.draws.capacity() * std::mem::size_of::<Draw>()
+    }
+
     /// The draws kept unpacked, and whether older ones are packed before
     /// them (a replay reads those through [`Unpacker`]).
     pub(crate) fn newest(&self) -> (&[Draw], bool) {

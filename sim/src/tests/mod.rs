@@ -3,4 +3,5 @@
 
 mod crash;
 mod labels;
+mod spare_core;
 mod timers;
