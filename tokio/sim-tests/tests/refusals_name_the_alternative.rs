@@ -143,6 +143,38 @@ fn runtime_calls_outside_a_run_say_where_to_call_them() {
     assert!(tokio::runtime::Handle::try_current().is_err());
 }
 
+/// `tokio::spawn` outside a run panics at the line that called it, as
+/// tokio's own does, not inside the face.
+#[test]
+fn spawn_outside_a_run_panics_at_the_callers_line() {
+    use std::sync::{Arc, Mutex};
+    let seen: Arc<Mutex<Option<String>>> = Arc::default();
+    // Other tests' panics (and the engine's capture of them) go on to the
+    // hook that was there; this thread's is only recorded.
+    let previous: Arc<dyn Fn(&std::panic::PanicHookInfo<'_>) + Send + Sync> =
+        Arc::from(std::panic::take_hook());
+    let this_thread = std::thread::current().id();
+    let (record, forward) = (seen.clone(), previous.clone());
+    std::panic::set_hook(Box::new(move |info| {
+        if std::thread::current().id() == this_thread {
+            *record.lock().unwrap() = info
+                .location()
+                .map(|at| format!("{}:{}", at.file(), at.line()));
+        } else {
+            forward(info);
+        }
+    }));
+    let line = line!() + 1;
+    let outcome = std::panic::catch_unwind(|| drop(tokio::spawn(async {})));
+    std::panic::set_hook(Box::new(move |info| previous(info)));
+    assert!(outcome.is_err());
+    let at = seen.lock().unwrap().clone().unwrap();
+    assert!(
+        at.ends_with(&format!("refusals_name_the_alternative.rs:{line}")),
+        "{at}"
+    );
+}
+
 /// The face's sockets, files and clock used outside a run (here from real
 /// tokio's runtime) say where to call them in the face's words too.
 #[test]

@@ -511,7 +511,9 @@ impl fmt::Debug for AbortHandle {
 // Spawning.
 // ---------------------------------------------------------------------------
 
-/// Panics unless a simulated run is on this thread, naming `what`.
+/// Panics unless a simulated run is on this thread, naming `what` (at the
+/// user's line, through the `#[track_caller]` entry points).
+#[track_caller]
 pub(crate) fn require_run(what: &str) {
     if asyncsim::task::current().is_none() {
         panic!(
