@@ -11,7 +11,7 @@ async fn body() -> u64 {
         .map(|n| {
             crate::spawn(async move {
                 crate::time::sleep(Duration::from_millis(n)).await;
-                crate::trace::mark(&format!("task {n}"));
+                crate::trace::mark(format!("task {n}"));
                 n
             })
         })
