@@ -400,6 +400,15 @@ impl World {
 pub trait ToAddress {
     /// The host (a node name, `localhost`, or an IP in text) and port.
     fn to_address(&self) -> io::Result<Address>;
+
+    /// The host name and port `to_address` would give as
+    /// `Address::Host`, borrowed, when it would give one: a send looks the
+    /// name up without making the `Address` (no allocation a datagram).
+    /// `None` otherwise; then `to_address` is used.
+    #[doc(hidden)]
+    fn host_and_port(&self) -> Option<(&str, u16)> {
+        None
+    }
 }
 
 /// An unresolved address.
@@ -442,11 +451,27 @@ impl ToAddress for str {
         })?;
         (host, port).to_address()
     }
+
+    fn host_and_port(&self) -> Option<(&str, u16)> {
+        if self.starts_with(|c: char| c.is_ascii_digit() || c == '[') {
+            return None;
+        }
+        let (host, port) = self.rsplit_once(':')?;
+        let port = port.parse().ok()?;
+        match parse_ip(host) {
+            Some(_) => None,
+            None => Some((host, port)),
+        }
+    }
 }
 
 impl ToAddress for &str {
     fn to_address(&self) -> io::Result<Address> {
         (**self).to_address()
+    }
+
+    fn host_and_port(&self) -> Option<(&str, u16)> {
+        (**self).host_and_port()
     }
 }
 
@@ -454,11 +479,19 @@ impl ToAddress for String {
     fn to_address(&self) -> io::Result<Address> {
         self.as_str().to_address()
     }
+
+    fn host_and_port(&self) -> Option<(&str, u16)> {
+        self.as_str().host_and_port()
+    }
 }
 
 impl ToAddress for &String {
     fn to_address(&self) -> io::Result<Address> {
         self.as_str().to_address()
+    }
+
+    fn host_and_port(&self) -> Option<(&str, u16)> {
+        self.as_str().host_and_port()
     }
 }
 
@@ -493,6 +526,13 @@ impl ToAddress for (&str, u16) {
             None => Ok(Address::Host(self.0.to_string(), self.1)),
         }
     }
+
+    fn host_and_port(&self) -> Option<(&str, u16)> {
+        match parse_ip(self.0) {
+            Some(_) => None,
+            None => Some((self.0, self.1)),
+        }
+    }
 }
 
 /// `host` as an IP address, if it is one. (Most hosts are node names: one
@@ -516,30 +556,17 @@ impl<T: ToAddress + ?Sized> ToAddress for &&T {
     fn to_address(&self) -> io::Result<Address> {
         (**self).to_address()
     }
+
+    fn host_and_port(&self) -> Option<(&str, u16)> {
+        (**self).host_and_port()
+    }
 }
 
 impl World {
     /// The node (index) and port `address` names, seen from node `from`.
     pub(crate) fn resolve(&self, address: &Address, from: usize) -> io::Result<(usize, u16)> {
         match address {
-            Address::Host(host, port) => {
-                if host == "localhost" {
-                    return Ok((from, *port));
-                }
-                if let Some(ip) = parse_ip(host) {
-                    return self.resolve(&Address::Ip(SocketAddr::new(ip, *port)), from);
-                }
-                match self.node_by_name(host) {
-                    Some(node) => Ok((node, *port)),
-                    None => Err(io::Error::new(
-                        io::ErrorKind::NotFound,
-                        format!(
-                            "failed to resolve `{host}:{port}`: no node is called `{host}` (nodes: {})",
-                            self.node_names()
-                        ),
-                    )),
-                }
-            }
+            Address::Host(host, port) => self.resolve_host(host, *port, from),
             Address::Ip(addr) => {
                 let ip = addr.ip();
                 if ip.is_loopback() || ip.is_unspecified() {
@@ -556,6 +583,31 @@ impl World {
                     )),
                 }
             }
+        }
+    }
+
+    /// [`World::resolve`] of `Address::Host(host, port)`.
+    pub(crate) fn resolve_host(
+        &self,
+        host: &str,
+        port: u16,
+        from: usize,
+    ) -> io::Result<(usize, u16)> {
+        if host == "localhost" {
+            return Ok((from, port));
+        }
+        if let Some(ip) = parse_ip(host) {
+            return self.resolve(&Address::Ip(SocketAddr::new(ip, port)), from);
+        }
+        match self.node_by_name(host) {
+            Some(node) => Ok((node, port)),
+            None => Err(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!(
+                    "failed to resolve `{host}:{port}`: no node is called `{host}` (nodes: {})",
+                    self.node_names()
+                ),
+            )),
         }
     }
 

@@ -16,9 +16,18 @@ use crate::world::{cx, same_run, world, World, WorldRc};
 /// A receive buffer holds this many datagrams unless set otherwise.
 pub const DEFAULT_RECV_BUFFER: usize = 1024;
 
+/// A datagram; its sender's address is made when it is read.
 struct Datagram {
-    from: SocketAddr,
+    from_node: u32,
+    from_port: u16,
     data: Vec<u8>,
+}
+
+/// Where a send goes: a host name and port not made into an `Address`
+/// (see `ToAddress::host_and_port`), or an address.
+enum Target<'a> {
+    Host(&'a str, u16),
+    Address(&'a Address),
 }
 
 /// The largest datagram a send takes (IPv4's 65,535 bytes less its 20-byte
@@ -190,8 +199,11 @@ impl UdpSocket {
     /// are. One over 65,507 bytes is an error, `EMSGSIZE` (Linux's
     /// "Message too long"), and is not sent.
     pub async fn send_to<A: ToAddress>(&self, buf: &[u8], address: A) -> io::Result<usize> {
+        if let Some((host, port)) = address.host_and_port() {
+            return self.send_datagram(buf, Target::Host(host, port));
+        }
         let address = address.to_address()?;
-        self.send_datagram(buf, &address)
+        self.send_datagram(buf, Target::Address(&address))
     }
 
     /// This socket's trace label: "UdpSocket#2 (main:5000)", numbered in
@@ -226,7 +238,7 @@ impl UdpSocket {
         cx::record_net(op, socket, bytes.min(u32::MAX as usize) as u32);
     }
 
-    fn send_datagram(&self, buf: &[u8], address: &Address) -> io::Result<usize> {
+    fn send_datagram(&self, buf: &[u8], target: Target<'_>) -> io::Result<usize> {
         let mut world = self.world.borrow_mut();
         let world = &mut *world;
         self.check(world)?;
@@ -239,7 +251,10 @@ impl UdpSocket {
             let state = &world.net.udp[self.socket];
             (state.node, state.port)
         };
-        let (to_node, to_port) = world.resolve(address, from_node as usize)?;
+        let (to_node, to_port) = match target {
+            Target::Host(host, port) => world.resolve_host(host, port, from_node as usize)?,
+            Target::Address(address) => world.resolve(address, from_node as usize)?,
+        };
         let to_node = to_node as u32;
         let Some(&target) = world.net.bound.get(&(to_node, Protocol::Udp, to_port)) else {
             self.record(world, NetOp::Drop, buf.len());
@@ -250,17 +265,12 @@ impl UdpSocket {
             return Ok(buf.len());
         }
         let config = world.net.config(from_node, to_node);
-        let from = world.socket_addr(from_node as usize, from_port);
-        let to = world.socket_addr(to_node as usize, to_port);
         // Worded only when a loss or a duplicate is drawn.
         let nodes = &world.nodes;
         let describe = |what: &str| {
             format!(
                 "{what} a datagram {}:{} -> {}:{}",
-                nodes[from_node as usize].name,
-                from.port(),
-                nodes[to_node as usize].name,
-                to.port()
+                nodes[from_node as usize].name, from_port, nodes[to_node as usize].name, to_port
             )
         };
         if from_node != to_node
@@ -304,10 +314,19 @@ impl UdpSocket {
             let mut data = state.spare.pop().unwrap_or_default();
             data.extend_from_slice(buf);
             let key = (arrival_ns, sequence);
-            let position = state.in_flight.partition_point(|(other, _)| *other < key);
-            state
-                .in_flight
-                .insert(position, (key, Datagram { from, data }));
+            let datagram = Datagram {
+                from_node,
+                from_port,
+                data,
+            };
+            // Most arrive after every datagram on its way (one at a time,
+            // or a latency no shorter than the last's).
+            if state.in_flight.back().is_none_or(|(last, _)| *last < key) {
+                state.in_flight.push_back((key, datagram));
+            } else {
+                let position = state.in_flight.partition_point(|(other, _)| *other < key);
+                state.in_flight.insert(position, (key, datagram));
+            }
             state.reader.due_at_from(arrival_ns, now);
         }
         Ok(buf.len())
@@ -329,13 +348,16 @@ impl UdpSocket {
         let world = &mut *world;
         self.check(world)?;
         let now = cx::now_ns("asyncsim::net::UdpSocket::recv_from");
+        let nodes = &world.nodes;
         let state = &mut world.net.udp[self.socket];
         state.settle(now);
         loop {
             match state.buffer.pop_front() {
                 Some(datagram) => {
+                    let from =
+                        SocketAddr::new(nodes[datagram.from_node as usize].ip, datagram.from_port);
                     if let Some(peer) = state.connected {
-                        if datagram.from != peer {
+                        if from != peer {
                             continue;
                         }
                     }
@@ -344,7 +366,7 @@ impl UdpSocket {
                     state.reader.ready();
                     state.recycle(datagram.data);
                     self.record(world, NetOp::Deliver, count);
-                    return Poll::Ready(Ok((count, datagram.from)));
+                    return Poll::Ready(Ok((count, from)));
                 }
                 None => {
                     let next = state.in_flight.front().map(|(key, _)| key.0);
@@ -378,7 +400,7 @@ impl UdpSocket {
     pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
         let peer = self.world.borrow().net.udp[self.socket].connected;
         match peer {
-            Some(peer) => self.send_datagram(buf, &Address::Ip(peer)),
+            Some(peer) => self.send_datagram(buf, Target::Address(&Address::Ip(peer))),
             None => Err(io::Error::new(
                 io::ErrorKind::NotConnected,
                 "UdpSocket::send before connect",
