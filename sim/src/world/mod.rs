@@ -38,7 +38,7 @@
 //! fn check(socket: asyncsim_sim::net::UdpSocket) { send(socket) }
 //! ```
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr};
@@ -85,9 +85,6 @@ thread_local! {
     /// The world of the run in progress on this thread (or of the last run
     /// that used one): replaced when another run asks for its world.
     static WORLD: RefCell<Option<WorldRc>> = const { RefCell::new(None) };
-    /// The run id of `WORLD`'s world (0: none), beside it so that
-    /// `world_of_run` answers "not here" from one plain load.
-    static WORLD_RUN_ID: Cell<u64> = const { Cell::new(0) };
 }
 
 /// The first ephemeral port (Linux's default range starts here).
@@ -224,7 +221,6 @@ pub(crate) fn world(what: &str) -> WorldRc {
         // run, its buffers kept; otherwise this run gets a new one. Either
         // way its contents are dropped with no borrow held.
         let previous = slot.borrow_mut().take();
-        WORLD_RUN_ID.with(|id| id.set(0));
         let world = match previous {
             Some(mut world) if Rc::strong_count(&world) == 1 && Rc::weak_count(&world) == 0 => {
                 if let Some(unique) = Rc::get_mut(&mut world) {
@@ -245,7 +241,6 @@ pub(crate) fn world(what: &str) -> WorldRc {
             }
         }
         *slot = Some(world.clone());
-        WORLD_RUN_ID.with(|id| id.set(run_id));
         world
     })
 }
@@ -274,19 +269,6 @@ pub(crate) fn draw_fault(
         record_fault(op, describe(value));
     }
     value
-}
-
-/// The world of run `run_id` when it is the calling thread's world: the
-/// world of its current run, or of the last run that made one (a socket kept
-/// past its run finds it there, and its operations fail their own same-run
-/// check, as a kept socket's do). `None` on any other thread, and once
-/// another run on this thread made its world.
-#[inline]
-pub(crate) fn world_of_run(run_id: u64) -> Option<WorldRc> {
-    if WORLD_RUN_ID.with(Cell::get) != run_id {
-        return None;
-    }
-    WORLD.with(|slot| slot.borrow().clone())
 }
 
 /// Appends `value` in decimal (for labels made on a hot path, where

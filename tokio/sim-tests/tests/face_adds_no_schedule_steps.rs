@@ -85,32 +85,113 @@ async fn through_asyncsim() {
     }
 }
 
+/// A UDP echo (datagrams delayed, lost and duplicated by draws) through the
+/// face: its server on `send_to`/`recv_from`, its client on `send_to` and
+/// the `poll_recv_from` that `UdpFramed`-style code calls.
+async fn udp_through_the_face() {
+    asyncsim::node::Builder::new("server").start(|| async {
+        let socket = tokio::net::UdpSocket::bind(("0.0.0.0", 7000))
+            .await
+            .unwrap();
+        let mut buf = [0; 64];
+        loop {
+            let (n, from) = socket.recv_from(&mut buf).await.unwrap();
+            socket.send_to(&buf[..n], from).await.unwrap();
+        }
+    });
+    lossy_link();
+    tokio::time::sleep(Duration::from_millis(1)).await;
+    let socket = tokio::net::UdpSocket::bind(("0.0.0.0", 0)).await.unwrap();
+    let mut storage = [0; 8];
+    for _ in 0..5 {
+        let server = ("server", 7000);
+        socket.send_to(&MESSAGE, server).await.unwrap();
+        let mut buf = tokio::io::ReadBuf::new(&mut storage);
+        std::future::poll_fn(|cx| socket.poll_recv_from(cx, &mut buf))
+            .await
+            .unwrap();
+    }
+}
+
+fn lossy_link() {
+    let lossy = asyncsim::net::NetConfig::new().loss(0.2).duplicate(0.2);
+    asyncsim::net::set_link("main", "server", lossy);
+}
+
+async fn udp_through_asyncsim() {
+    asyncsim::node::Builder::new("server").start(|| async {
+        let socket = asyncsim::net::UdpSocket::bind(("0.0.0.0", 7000))
+            .await
+            .unwrap();
+        let mut buf = [0; 64];
+        loop {
+            let (n, from) = socket.recv_from(&mut buf).await.unwrap();
+            socket.send_to(&buf[..n], from).await.unwrap();
+        }
+    });
+    lossy_link();
+    asyncsim::time::sleep(Duration::from_millis(1)).await;
+    let socket = asyncsim::net::UdpSocket::bind(("0.0.0.0", 0))
+        .await
+        .unwrap();
+    let mut buf = [0; 8];
+    for _ in 0..5 {
+        socket.send_to(&MESSAGE, ("server", 7000)).await.unwrap();
+        socket.recv_from(&mut buf).await.unwrap();
+    }
+}
+
 #[test]
 fn the_same_program_through_the_face_makes_the_same_runs() {
     for seed in 0..100 {
         let config = || Config::new().seed(seed).strategy(Strategy::Random);
         let face = Sim::new(config()).run(through_the_face());
         let native = Sim::new(config()).run(through_asyncsim());
-        face.result.as_ref().unwrap();
-        native.result.as_ref().unwrap();
-        assert_eq!(face.steps(), native.steps(), "seed {seed}: steps");
-        assert_eq!(
-            face.elapsed(),
-            native.elapsed(),
-            "seed {seed}: virtual time"
-        );
-        assert_eq!(face.tape, native.tape, "seed {seed}: draws");
         let face_text = face.trace.to_string();
         assert!(
             face_text.contains("@face_adds_no_schedule_steps.rs:"),
             "seed {seed}: the face names tasks by spawn site: {face_text}"
         );
-        assert_eq!(
-            without_sites(&face_text),
-            columns(&native.trace.to_string()),
-            "seed {seed}: trace"
-        );
+        same_runs(seed, &face, &native);
     }
+}
+
+#[test]
+fn the_same_udp_program_through_the_face_makes_the_same_runs() {
+    let (mut stuck, mut echoed) = (0, 0);
+    for seed in 0..100 {
+        let config = || Config::new().seed(seed).strategy(Strategy::Random);
+        let face = Sim::new(config()).run(udp_through_the_face());
+        let native = Sim::new(config()).run(udp_through_asyncsim());
+        if native.result.is_err() {
+            // A lost datagram leaves the client waiting: both sides must
+            // agree on that too.
+            stuck += 1;
+            assert_eq!(face.steps(), native.steps(), "seed {seed}: steps");
+            assert_eq!(face.tape, native.tape, "seed {seed}: draws");
+            continue;
+        }
+        echoed += 1;
+        same_runs(seed, &face, &native);
+    }
+    assert!(stuck > 0 && echoed > 0, "stuck {stuck}, echoed {echoed}");
+}
+
+fn same_runs<T: std::fmt::Debug>(seed: u64, face: &asyncsim::Run<T>, native: &asyncsim::Run<T>) {
+    face.result.as_ref().unwrap();
+    native.result.as_ref().unwrap();
+    assert_eq!(face.steps(), native.steps(), "seed {seed}: steps");
+    assert_eq!(
+        face.elapsed(),
+        native.elapsed(),
+        "seed {seed}: virtual time"
+    );
+    assert_eq!(face.tape, native.tape, "seed {seed}: draws");
+    assert_eq!(
+        without_sites(&face.trace.to_string()),
+        columns(&native.trace.to_string()),
+        "seed {seed}: trace"
+    );
 }
 
 /// `text` with each `@face_adds_no_schedule_steps.rs:<line>` cut out of the

@@ -56,12 +56,17 @@ fn flatten<T>(lent: io::Result<Poll<io::Result<T>>>) -> Poll<io::Result<T>> {
 }
 
 /// The face's addresses as the world's: resolved when the world asks, once
-/// (a `String` for a host name, as `asyncsim::net`'s own calls make).
+/// (a host name borrowed where the world's own calls borrow it, a `String`
+/// where they make one).
 struct Resolve<'a, A: ?Sized>(&'a A);
 
 impl<A: ToAddressPrivate + ?Sized> ToAddress for Resolve<'_, A> {
     fn to_address(&self) -> io::Result<Address> {
         self.0.to_sim_address()
+    }
+
+    fn host_and_port(&self) -> Option<(&str, u16)> {
+        self.0.sim_host_and_port()
     }
 }
 
@@ -80,6 +85,12 @@ pub(crate) mod sealed {
     /// its own).
     pub trait ToAddressPrivate {
         fn to_sim_address(&self) -> io::Result<asyncsim::net::Address>;
+
+        /// The host name and port, borrowed, when `to_sim_address` would
+        /// give a host name (`asyncsim::net::ToAddress::host_and_port`).
+        fn sim_host_and_port(&self) -> Option<(&str, u16)> {
+            None
+        }
     }
 }
 
@@ -92,6 +103,10 @@ macro_rules! via_world {
             impl ToAddressPrivate for $type {
                 fn to_sim_address(&self) -> io::Result<Address> {
                     self.to_address()
+                }
+
+                fn sim_host_and_port(&self) -> Option<(&str, u16)> {
+                    self.host_and_port()
                 }
             }
         )*
@@ -146,6 +161,10 @@ impl<T: ToSocketAddrs + ?Sized> ToSocketAddrs for &T {}
 impl<T: ToAddressPrivate + ?Sized> ToAddressPrivate for &T {
     fn to_sim_address(&self) -> io::Result<Address> {
         (**self).to_sim_address()
+    }
+
+    fn sim_host_and_port(&self) -> Option<(&str, u16)> {
+        (**self).sim_host_and_port()
     }
 }
 

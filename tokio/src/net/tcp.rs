@@ -16,9 +16,9 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use super::{flatten, poll_now, ToSocketAddrs};
 use crate::registry::LocalFuture;
 
-/// One end of a connection, `Send + Sync` (see `Detached`): each use finds
-/// the socket in the run's world, with no table in between; used outside
-/// its run, it is an error.
+/// One end of a connection, `Send + Sync` (see `Detached`): the world's
+/// stream itself, bound to its run's thread; used on another thread, it is
+/// an error.
 type Stream = Detached<asyncsim::net::TcpStream>;
 
 /// A TCP listener on the calling task's node.
@@ -179,34 +179,29 @@ impl TcpStream {
 /// tokio's `ReadBuf` filled from the stream: the bytes go from the world's
 /// segments into the buffer's unfilled part once (`put_slice`), so an
 /// uninitialised buffer (`BytesMut`'s spare capacity) is never zeroed first.
+/// The whole read is compiled in the world's crate (`Detached::poll_read_with`).
 fn poll_read_stream(
     stream: &Stream,
     context: &mut Context<'_>,
     buf: &mut ReadBuf<'_>,
 ) -> Poll<io::Result<()>> {
-    flatten(stream.with(|stream| {
-        stream
-            .poll_read_with(context, buf.remaining(), |bytes| buf.put_slice(bytes))
-            .map_ok(|_| ())
-    }))
+    stream
+        .poll_read_with(context, buf.remaining(), &mut |bytes| buf.put_slice(bytes))
+        .map_ok(|_| ())
 }
 
-fn poll_write_stream(
-    stream: &Stream,
-    context: &mut Context<'_>,
-    buf: &[u8],
-) -> Poll<io::Result<usize>> {
-    flatten(
-        stream.with(|stream| futures_io::AsyncWrite::poll_write(Pin::new(stream), context, buf)),
-    )
+/// A write never waits: the bytes leave as one segment.
+fn poll_write_stream(stream: &Stream, buf: &[u8]) -> Poll<io::Result<usize>> {
+    Poll::Ready(stream.write(buf))
 }
 
-fn poll_flush_stream(stream: &Stream, context: &mut Context<'_>) -> Poll<io::Result<()>> {
-    flatten(stream.with(|stream| futures_io::AsyncWrite::poll_flush(Pin::new(stream), context)))
+/// Nothing to flush (a write leaves at once), but only on the run's thread.
+fn poll_flush_stream(stream: &Stream) -> Poll<io::Result<()>> {
+    Poll::Ready(stream.with(|_| ()))
 }
 
-fn poll_shutdown_stream(stream: &Stream, context: &mut Context<'_>) -> Poll<io::Result<()>> {
-    flatten(stream.with(|stream| futures_io::AsyncWrite::poll_close(Pin::new(stream), context)))
+fn poll_shutdown_stream(stream: &Stream) -> Poll<io::Result<()>> {
+    Poll::Ready(stream.shutdown_write())
 }
 
 impl AsyncRead for TcpStream {
@@ -220,20 +215,21 @@ impl AsyncRead for TcpStream {
 }
 
 impl AsyncWrite for TcpStream {
+    #[inline]
     fn poll_write(
         self: Pin<&mut Self>,
-        context: &mut Context<'_>,
+        _context: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        poll_write_stream(&self.stream, context, buf)
+        poll_write_stream(&self.stream, buf)
     }
 
-    fn poll_flush(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<io::Result<()>> {
-        poll_flush_stream(&self.stream, context)
+    fn poll_flush(self: Pin<&mut Self>, _context: &mut Context<'_>) -> Poll<io::Result<()>> {
+        poll_flush_stream(&self.stream)
     }
 
-    fn poll_shutdown(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<io::Result<()>> {
-        poll_shutdown_stream(&self.stream, context)
+    fn poll_shutdown(self: Pin<&mut Self>, _context: &mut Context<'_>) -> Poll<io::Result<()>> {
+        poll_shutdown_stream(&self.stream)
     }
 }
 
@@ -290,20 +286,21 @@ impl AsyncRead for ReadHalf<'_> {
 }
 
 impl AsyncWrite for WriteHalf<'_> {
+    #[inline]
     fn poll_write(
         self: Pin<&mut Self>,
-        context: &mut Context<'_>,
+        _context: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        poll_write_stream(&self.stream.stream, context, buf)
+        poll_write_stream(&self.stream.stream, buf)
     }
 
-    fn poll_flush(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<io::Result<()>> {
-        poll_flush_stream(&self.stream.stream, context)
+    fn poll_flush(self: Pin<&mut Self>, _context: &mut Context<'_>) -> Poll<io::Result<()>> {
+        poll_flush_stream(&self.stream.stream)
     }
 
-    fn poll_shutdown(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<io::Result<()>> {
-        poll_shutdown_stream(&self.stream.stream, context)
+    fn poll_shutdown(self: Pin<&mut Self>, _context: &mut Context<'_>) -> Poll<io::Result<()>> {
+        poll_shutdown_stream(&self.stream.stream)
     }
 }
 
@@ -401,28 +398,28 @@ impl AsyncRead for OwnedReadHalf {
 }
 
 impl AsyncWrite for OwnedWriteHalf {
+    #[inline]
     fn poll_write(
         self: Pin<&mut Self>,
-        context: &mut Context<'_>,
+        _context: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        poll_write_stream(&self.stream, context, buf)
+        poll_write_stream(&self.stream, buf)
     }
 
-    fn poll_flush(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<io::Result<()>> {
-        poll_flush_stream(&self.stream, context)
+    fn poll_flush(self: Pin<&mut Self>, _context: &mut Context<'_>) -> Poll<io::Result<()>> {
+        poll_flush_stream(&self.stream)
     }
 
-    fn poll_shutdown(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<io::Result<()>> {
-        poll_shutdown_stream(&self.stream, context)
+    fn poll_shutdown(self: Pin<&mut Self>, _context: &mut Context<'_>) -> Poll<io::Result<()>> {
+        poll_shutdown_stream(&self.stream)
     }
 }
 
 impl Drop for OwnedWriteHalf {
     fn drop(&mut self) {
         if self.shutdown_on_drop {
-            let mut context = Context::from_waker(std::task::Waker::noop());
-            let _ = poll_shutdown_stream(&self.stream, &mut context);
+            let _ = self.stream.shutdown_write();
         }
     }
 }

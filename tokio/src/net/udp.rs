@@ -73,26 +73,14 @@ impl UdpSocket {
         .await
     }
 
-    /// Sends one datagram to `target`.
+    /// Sends one datagram to `target` (it never waits).
     pub async fn send_to<A: ToSocketAddrs>(&self, buf: &[u8], target: A) -> io::Result<usize> {
-        poll_fn(|context| {
-            flatten(
-                self.socket
-                    .with(|socket| poll_now(socket.send_to(buf, Resolve(&target)), context)),
-            )
-        })
-        .await
+        self.socket.send_to(buf, Resolve(&target))
     }
 
     /// Receives one datagram: its length and sender.
     pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        poll_fn(|context| {
-            flatten(
-                self.socket
-                    .with(|socket| socket.poll_recv_from(context, &mut *buf)),
-            )
-        })
-        .await
+        poll_fn(|context| self.socket.poll_recv_from(context, &mut *buf)).await
     }
 
     /// Polls for one datagram into `buf`; its sender.
@@ -102,10 +90,7 @@ impl UdpSocket {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<SocketAddr>> {
         let unfilled = buf.initialize_unfilled();
-        match flatten(
-            self.socket
-                .with(|socket| socket.poll_recv_from(context, unfilled)),
-        ) {
+        match self.socket.poll_recv_from(context, unfilled) {
             Poll::Ready(Ok((length, from))) => {
                 buf.advance(length);
                 Poll::Ready(Ok(from))
@@ -118,14 +103,11 @@ impl UdpSocket {
     /// Polls to send one datagram to `target` (it never waits).
     pub fn poll_send_to(
         &self,
-        context: &mut Context<'_>,
+        _context: &mut Context<'_>,
         buf: &[u8],
         target: SocketAddr,
     ) -> Poll<io::Result<usize>> {
-        flatten(
-            self.socket
-                .with(|socket| poll_now(socket.send_to(buf, target), context)),
-        )
+        Poll::Ready(self.socket.send_to(buf, target))
     }
 }
 

@@ -1,23 +1,23 @@
 //! A socket as a `Send + Sync` value, for wrappers whose handles must be
-//! `Send` (the tokio face's `tokio::net` types): no reference to the run,
-//! only the run's id and the socket's place in the run's world.
+//! `Send` (the tokio face's `tokio::net` types): the socket bound to the
+//! thread of its run.
 
 use std::fmt;
 use std::io;
-use std::marker::PhantomData;
+use std::net::SocketAddr;
+use std::task::{Context, Poll};
 
-use super::{TcpListener, TcpStream, UdpSocket};
-use crate::world::world_of_run;
+use super::{TcpListener, TcpStream, ToAddress, UdpSocket};
+use crate::raw::ThreadBound;
 
 /// A socket of a run ([`TcpStream`], [`TcpListener`], [`UdpSocket`]) as a
-/// `Send + Sync` value: the run's id and the socket's place in the run's
-/// world, no reference to the run. [`Detached::with`] lends the socket for
-/// one operation where its run's world is the thread's world: on the run's
-/// own thread (past the run, its operations fail as a kept socket's do).
-/// On another thread, or once a later run made its world, it is an error,
-/// never a data race (no thread id is read: another thread simply does not
-/// have that world). Dropping it closes the socket as dropping the socket
-/// does.
+/// `Send + Sync` value: the socket itself, bound to the thread that made it
+/// (a [`ThreadBound`](crate::task::ThreadBound)). [`Detached::with`] lends
+/// it for one operation on that thread; past its run its operations fail
+/// as a kept socket's do. On another thread it is an error, never a data
+/// race, and dropping it there leaks the socket (and its run's world)
+/// instead of closing it. Dropping it on its thread closes the socket as
+/// dropping the socket does.
 ///
 /// ```
 /// use asyncsim_sim::net::{Detached, TcpListener};
@@ -35,101 +35,49 @@ use crate::world::world_of_run;
 /// assert_eq!(run.result.unwrap(), (7000, true));
 /// ```
 pub struct Detached<S: Detachable> {
-    run_id: u64,
-    place: S::Place,
-    _socket: PhantomData<fn() -> S>,
+    socket: ThreadBound<S>,
 }
 
 /// The sockets a [`Detached`] can hold.
-pub trait Detachable: sealed::Lend {}
+pub trait Detachable: sealed::Named {}
 
 impl Detachable for TcpStream {}
 impl Detachable for TcpListener {}
 impl Detachable for UdpSocket {}
 
 pub(crate) mod sealed {
-    /// How a socket is taken apart and lent again.
-    pub trait Lend: Sized {
-        /// Where the socket is in its world.
-        type Place: Copy + Send + Sync + 'static;
-        /// What it is called in errors.
+    /// What a socket is called in errors.
+    pub trait Named {
         const NAME: &'static str;
-        /// Its run's id and its place; from now on dropping it only lets
-        /// go of the world.
-        fn detach(&mut self) -> (u64, Self::Place);
-        /// The socket at `place` in run `run_id`'s world, lent (`lent`:
-        /// its drop does nothing but let go of the world) or owned again;
-        /// `None` unless that run is the thread's current one.
-        fn lend(run_id: u64, place: Self::Place, lent: bool) -> Option<Self>;
     }
 }
 
-impl sealed::Lend for TcpStream {
-    type Place = (usize, usize);
+impl sealed::Named for TcpStream {
     const NAME: &'static str = "TcpStream";
-
-    fn detach(&mut self) -> (u64, (usize, usize)) {
-        self.lent = true;
-        (self.world.borrow().run_id, (self.connection, self.side))
-    }
-
-    #[inline]
-    fn lend(run_id: u64, (connection, side): (usize, usize), lent: bool) -> Option<TcpStream> {
-        world_of_run(run_id).map(|world| TcpStream {
-            world,
-            connection,
-            side,
-            lent,
-        })
-    }
 }
 
-impl sealed::Lend for TcpListener {
-    type Place = usize;
+impl sealed::Named for TcpListener {
     const NAME: &'static str = "TcpListener";
-
-    fn detach(&mut self) -> (u64, usize) {
-        self.lent = true;
-        (self.world.borrow().run_id, self.listener)
-    }
-
-    #[inline]
-    fn lend(run_id: u64, listener: usize, lent: bool) -> Option<TcpListener> {
-        world_of_run(run_id).map(|world| TcpListener {
-            world,
-            listener,
-            lent,
-        })
-    }
 }
 
-impl sealed::Lend for UdpSocket {
-    type Place = usize;
+impl sealed::Named for UdpSocket {
     const NAME: &'static str = "UdpSocket";
-
-    fn detach(&mut self) -> (u64, usize) {
-        self.lent = true;
-        (self.world.borrow().run_id, self.socket)
-    }
-
-    #[inline]
-    fn lend(run_id: u64, socket: usize, lent: bool) -> Option<UdpSocket> {
-        world_of_run(run_id).map(|world| UdpSocket {
-            world,
-            socket,
-            lent,
-        })
-    }
 }
 
 impl<S: Detachable> Detached<S> {
-    /// `socket`, detached from the run's `Rc`s.
-    pub fn new(mut socket: S) -> Detached<S> {
-        let (run_id, place) = socket.detach();
+    /// `socket`, bound to this thread.
+    pub fn new(socket: S) -> Detached<S> {
         Detached {
-            run_id,
-            place,
-            _socket: PhantomData,
+            socket: ThreadBound::new(socket),
+        }
+    }
+
+    /// The socket, on its thread.
+    #[inline]
+    fn socket(&self) -> io::Result<&S> {
+        match self.socket.get() {
+            Some(socket) => Ok(socket),
+            None => Err(elsewhere(S::NAME)),
         }
     }
 
@@ -137,47 +85,85 @@ impl<S: Detachable> Detached<S> {
     ///
     /// # Errors
     ///
-    /// On another thread, or once a later run made its world: the socket is
-    /// not there to lend.
+    /// On another thread: the socket is not there to lend.
     #[inline]
-    pub fn with<R>(&self, f: impl FnOnce(&mut S) -> R) -> io::Result<R> {
-        match S::lend(self.run_id, self.place, true) {
-            Some(mut socket) => Ok(f(&mut socket)),
-            None => Err(elsewhere(S::NAME)),
-        }
+    pub fn with<R>(&self, f: impl FnOnce(&S) -> R) -> io::Result<R> {
+        self.socket().map(f)
+    }
+}
+
+/// A detached stream's reads and writes, compiled here (not in the caller's
+/// crate, where the world's clock, checks and recorder would be calls): the
+/// same operations, steps and trace as the [`TcpStream`]'s own. Used on
+/// another thread, each is the error `with` gives.
+impl Detached<TcpStream> {
+    /// Polls for bytes as [`TcpStream::poll_read_with`] does; `put` is a
+    /// `dyn` closure so that the read is not generic.
+    pub fn poll_read_with(
+        &self,
+        context: &mut Context<'_>,
+        max: usize,
+        put: &mut dyn FnMut(&[u8]),
+    ) -> Poll<io::Result<usize>> {
+        self.socket()?.read_with(context, max, put)
     }
 
-    /// True when both hold the same socket.
-    pub fn same_socket(&self, other: &Detached<S>) -> bool
-    where
-        S::Place: PartialEq,
-    {
-        self.run_id == other.run_id && self.place == other.place
+    /// Writes `buf` as [`TcpStream`]'s `poll_write` does (it never waits):
+    /// all of it, in one segment.
+    ///
+    /// # Errors
+    ///
+    /// As a write to the stream.
+    pub fn write(&self, buf: &[u8]) -> io::Result<usize> {
+        self.socket()?.write_from(buf)
+    }
+
+    /// Shuts the write direction as [`TcpStream`]'s `poll_close` does.
+    ///
+    /// # Errors
+    ///
+    /// As a shutdown of the stream.
+    pub fn shutdown_write(&self) -> io::Result<()> {
+        self.socket()?.shutdown_write()
+    }
+}
+
+/// A detached UDP socket's sends and receives, as a detached stream's
+/// reads and writes are.
+impl Detached<UdpSocket> {
+    /// Polls for one datagram as [`UdpSocket::poll_recv_from`] does.
+    pub fn poll_recv_from(
+        &self,
+        context: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<(usize, SocketAddr)>> {
+        self.socket()?.poll_recv_from(context, buf)
+    }
+
+    /// Sends one datagram to `address` as [`UdpSocket::send_to`] does (it
+    /// never waits).
+    ///
+    /// # Errors
+    ///
+    /// As a send from the socket.
+    pub fn send_to<A: ToAddress>(&self, buf: &[u8], address: A) -> io::Result<usize> {
+        self.socket()?.send_now(buf, address)
     }
 }
 
 #[cold]
 fn elsewhere(name: &str) -> io::Error {
     io::Error::other(format!(
-        "{name} used outside the asyncsim run that made it (on another thread, or after the run): \
-         a simulated run is single-threaded and its sockets live only as long as it"
+        "{name} used on another thread: a simulated run is single-threaded, and its sockets \
+         work only on the run's own thread"
     ))
-}
-
-impl<S: Detachable> Drop for Detached<S> {
-    fn drop(&mut self) {
-        // The socket again, owned, so dropping it closes it. Where its world
-        // is not the thread's there is nothing to close (its run is over, or
-        // this is another thread, where its world is not to be touched).
-        drop(S::lend(self.run_id, self.place, false));
-    }
 }
 
 impl<S: Detachable + fmt::Debug> fmt::Debug for Detached<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.with(|socket| format!("{socket:?}")) {
-            Ok(text) => f.write_str(&text),
-            Err(_) => f.debug_struct(S::NAME).finish_non_exhaustive(),
+        match self.socket.get() {
+            Some(socket) => socket.fmt(f),
+            None => f.debug_struct(S::NAME).finish_non_exhaustive(),
         }
     }
 }

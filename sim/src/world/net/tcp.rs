@@ -454,9 +454,6 @@ pub(crate) fn crash_node(world: &mut World, node: u32, incarnation: NodeId) {
 pub struct TcpListener {
     pub(super) world: WorldRc,
     pub(super) listener: usize,
-    /// Lent by a [`Detached`](super::Detached) for one operation: dropping
-    /// it only lets go of the world.
-    pub(super) lent: bool,
 }
 
 /// A TCP connection's end: `futures::io::{AsyncRead, AsyncWrite}`.
@@ -466,9 +463,6 @@ pub struct TcpStream {
     pub(super) world: WorldRc,
     pub(super) connection: usize,
     pub(super) side: usize,
-    /// Lent by a [`Detached`](super::Detached) for one operation: dropping
-    /// it only lets go of the world.
-    pub(super) lent: bool,
 }
 
 fn foreign(what: &str) -> io::Error {
@@ -519,7 +513,6 @@ impl TcpListener {
         Ok(TcpListener {
             world: world_rc,
             listener,
-            lent: false,
         })
     }
 
@@ -556,7 +549,6 @@ impl TcpListener {
                     world: self.world.clone(),
                     connection,
                     side: 1,
-                    lent: false,
                 };
                 Poll::Ready(Ok((stream, peer)))
             }
@@ -593,9 +585,6 @@ impl TcpListener {
 
 impl Drop for TcpListener {
     fn drop(&mut self) {
-        if self.lent {
-            return;
-        }
         let Ok(mut world) = self.world.try_borrow_mut() else {
             return;
         };
@@ -674,7 +663,6 @@ fn open_connection(
         world: world_rc.clone(),
         connection,
         side: 0,
-        lent: false,
     })
 }
 
@@ -864,7 +852,7 @@ impl TcpStream {
     }
 
     #[inline(always)]
-    fn read_with(
+    pub(super) fn read_with(
         &self,
         context: &mut Context<'_>,
         max: usize,
@@ -934,7 +922,10 @@ impl TcpStream {
         Poll::Pending
     }
 
-    fn write_from(&self, buf: &[u8]) -> io::Result<usize> {
+    // Inlined: the stream's `poll_write` and a `Detached` stream's `write`
+    // are this and little else.
+    #[inline]
+    pub(super) fn write_from(&self, buf: &[u8]) -> io::Result<usize> {
         let mut world = self.world.borrow_mut();
         let world = &mut *world;
         self.check(world)?;
@@ -960,7 +951,7 @@ impl TcpStream {
         Ok(buf.len())
     }
 
-    fn shutdown_write(&self) -> io::Result<()> {
+    pub(super) fn shutdown_write(&self) -> io::Result<()> {
         let mut world = self.world.borrow_mut();
         let world = &mut *world;
         self.check(world)?;
@@ -974,13 +965,8 @@ impl TcpStream {
 }
 
 impl Drop for TcpStream {
-    // Inlined: a lent stream (one operation of a `Detached`) only lets go
-    // of the world.
-    #[inline]
     fn drop(&mut self) {
-        if !self.lent {
-            self.close_end();
-        }
+        self.close_end();
     }
 }
 

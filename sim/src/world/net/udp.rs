@@ -108,9 +108,6 @@ impl UdpState {
 pub struct UdpSocket {
     pub(super) world: WorldRc,
     pub(super) socket: usize,
-    /// Lent by a [`Detached`](super::Detached) for one operation: dropping
-    /// it only lets go of the world.
-    pub(super) lent: bool,
 }
 
 impl UdpSocket {
@@ -157,7 +154,6 @@ impl UdpSocket {
         Ok(UdpSocket {
             world: world_rc,
             socket,
-            lent: false,
         })
     }
 
@@ -199,6 +195,13 @@ impl UdpSocket {
     /// are. One over 65,507 bytes is an error, `EMSGSIZE` (Linux's
     /// "Message too long"), and is not sent.
     pub async fn send_to<A: ToAddress>(&self, buf: &[u8], address: A) -> io::Result<usize> {
+        self.send_now(buf, address)
+    }
+
+    /// [`UdpSocket::send_to`], which never waits (a `Detached` socket's
+    /// too).
+    #[inline]
+    pub(super) fn send_now<A: ToAddress>(&self, buf: &[u8], address: A) -> io::Result<usize> {
         if let Some((host, port)) = address.host_and_port() {
             return self.send_datagram(buf, Target::Host(host, port));
         }
@@ -456,13 +459,8 @@ pub(crate) fn crash_node(world: &mut World, node: u32, incarnation: NodeId) {
 }
 
 impl Drop for UdpSocket {
-    // Inlined: a lent socket (one operation of a `Detached`) only lets go
-    // of the world.
-    #[inline]
     fn drop(&mut self) {
-        if !self.lent {
-            self.close_socket();
-        }
+        self.close_socket();
     }
 }
 
