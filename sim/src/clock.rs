@@ -139,7 +139,10 @@ impl Clock {
     /// Takes the earliest timer (live: see `drop_stale_top`).
     #[inline]
     fn pop_top(&mut self) -> Option<(Entry, TimerAction)> {
-        let Reverse(top) = self.heap.pop()?;
+        // Copied from the heap, not taken from `pop`'s return: that comes
+        // back through memory, and reading it at once stalled every fire.
+        let Reverse(top) = *self.heap.peek()?;
+        self.heap.pop();
         let slot = &mut self.slots[top.slot as usize];
         let action = slot
             .action

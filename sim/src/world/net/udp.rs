@@ -39,12 +39,13 @@ pub(crate) struct UdpState {
     node: u32,
     incarnation: NodeId,
     port: u16,
-    /// Datagrams on their way, by (arrival, send sequence).
-    /// (A few at a time: a list kept sorted costs no allocation a
-    /// datagram, where a map makes and frees a node for one.)
+    /// Datagrams by (arrival, send sequence): the first `arrived` are in
+    /// the receive buffer (arrived, not yet read), the rest on their way.
+    /// (One list kept sorted: no allocation a datagram, where a map makes
+    /// and frees a node for one, and an arrival moves nothing. A datagram
+    /// sent now arrives after every one buffered.)
     in_flight: VecDeque<((u64, u64), Datagram)>,
-    /// Arrived, not yet read.
-    buffer: VecDeque<Datagram>,
+    arrived: usize,
     capacity: usize,
     /// Datagrams that arrived to a full buffer.
     dropped_full: u64,
@@ -74,20 +75,25 @@ impl UdpState {
     /// order, dropping what does not fit. Every access settles first, and
     /// only a receive empties the buffer, so this is exactly what a buffer
     /// filled at each arrival would hold.
+    #[inline]
     fn settle(&mut self, now_ns: u64) {
-        while let Some((key, _)) = self.in_flight.front() {
+        while let Some((key, _)) = self.in_flight.get(self.arrived) {
             if key.0 > now_ns {
                 return;
             }
-            let Some((_, datagram)) = self.in_flight.pop_front() else {
-                return;
-            };
-            if self.buffer.len() < self.capacity {
-                self.buffer.push_back(datagram);
+            if self.arrived < self.capacity {
+                self.arrived += 1;
             } else {
+                self.in_flight.remove(self.arrived);
                 self.dropped_full += 1;
             }
         }
+    }
+
+    /// Forgets every datagram, buffered or on its way.
+    fn clear(&mut self) {
+        self.in_flight.clear();
+        self.arrived = 0;
     }
 }
 
@@ -140,7 +146,7 @@ impl UdpSocket {
                 incarnation,
                 port,
                 in_flight: VecDeque::new(),
-                buffer: VecDeque::new(),
+                arrived: 0,
                 capacity: DEFAULT_RECV_BUFFER,
                 dropped_full: 0,
                 reader: Parked::default(),
@@ -355,7 +361,13 @@ impl UdpSocket {
         let state = &mut world.net.udp[self.socket];
         state.settle(now);
         loop {
-            match state.buffer.pop_front() {
+            let buffered = if state.arrived > 0 {
+                state.arrived -= 1;
+                state.in_flight.pop_front().map(|(_, datagram)| datagram)
+            } else {
+                None
+            };
+            match buffered {
                 Some(datagram) => {
                     let from =
                         SocketAddr::new(nodes[datagram.from_node as usize].ip, datagram.from_port);
@@ -372,7 +384,7 @@ impl UdpSocket {
                     return Poll::Ready(Ok((count, from)));
                 }
                 None => {
-                    let next = state.in_flight.front().map(|(key, _)| key.0);
+                    let next = state.in_flight.get(state.arrived).map(|(key, _)| key.0);
                     state.reader.park(context.waker(), next);
                     let socket = self.label(world);
                     cx::set_waiting_on(WaitOn::Socket {
@@ -450,8 +462,7 @@ pub(crate) fn crash_node(world: &mut World, node: u32, incarnation: NodeId) {
     for state in &mut world.net.udp {
         if state.node == node && state.incarnation == incarnation && state.open {
             state.open = false;
-            state.in_flight.clear();
-            state.buffer.clear();
+            state.clear();
             let key = (node, Protocol::Udp, state.port);
             world.net.bound.remove(&key);
         }
@@ -476,8 +487,7 @@ impl UdpSocket {
             return;
         }
         state.open = false;
-        state.in_flight.clear();
-        state.buffer.clear();
+        state.clear();
         let key = (state.node, Protocol::Udp, state.port);
         if world.net.bound.get(&key) == Some(&self.socket) {
             world.net.bound.remove(&key);
