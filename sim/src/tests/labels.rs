@@ -38,3 +38,34 @@ fn format_ns_trims_the_fraction_as_before() {
     }
     assert_eq!(crate::trace::format_ns(1_000), "0.000001s");
 }
+
+#[test]
+fn the_words_memo_gives_kept_words_only_for_the_same_key_and_names() {
+    use crate::world::{WordsKey, WordsMemo};
+    let mut memo = WordsMemo::default();
+    let key = |port: u64, name: &'static str| WordsKey {
+        kind: 2,
+        numbers: [port, 0, 0, 0, 0],
+        names: [name, ""],
+    };
+    let mut made = 0;
+    let mut words = |memo: &mut WordsMemo, port, name: &'static str| {
+        memo.words(key(port, name), || {
+            made += 1;
+            format!("TcpListener ({name}:{port})")
+        })
+    };
+    assert_eq!(
+        words(&mut memo, 7000, "server"),
+        "TcpListener (server:7000)"
+    );
+    assert_eq!(
+        words(&mut memo, 7000, "server"),
+        "TcpListener (server:7000)"
+    );
+    // The same numbers with another name: made anew, and kept instead.
+    assert_eq!(words(&mut memo, 7000, "db"), "TcpListener (db:7000)");
+    assert_eq!(words(&mut memo, 7001, "db"), "TcpListener (db:7001)");
+    assert_eq!(words(&mut memo, 7000, "db"), "TcpListener (db:7000)");
+    assert_eq!(made, 3);
+}

@@ -39,8 +39,9 @@
 //! ```
 
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
+use std::hash::BuildHasherDefault;
 use std::net::{IpAddr, Ipv4Addr};
 use std::pin::Pin;
 use std::rc::Rc;
@@ -77,7 +78,113 @@ pub(crate) struct World {
     /// The node index of each incarnation id (ids are handed out densely).
     pub(crate) incarnations: Vec<u32>,
     pub(crate) net: net::Network,
+    /// Words made in earlier runs of this world (see [`WordsMemo`]).
+    pub(crate) memo: WordsMemo,
 }
+
+/// What decides the words of a label or a fault: its kind, up to five
+/// numbers and two node names (borrowed to look up; owned when kept).
+#[derive(Clone, Copy, PartialEq)]
+pub(crate) struct WordsKey<'a> {
+    pub(crate) kind: u8,
+    pub(crate) numbers: [u64; 5],
+    pub(crate) names: [&'a str; 2],
+}
+
+/// The words of the labels and faults earlier runs of this world made, by
+/// what decided them (a [`WordsKey`]). A test's body is the same each run,
+/// so most words a run makes were made by the run before: those are copied
+/// rather than written again (digits, times and names: most of what a
+/// `set_link` or a new stream's label cost). Words are the same either way;
+/// only their making is saved.
+#[derive(Default)]
+pub(crate) struct WordsMemo {
+    /// Entry index by kind and numbers (the names are compared after).
+    index: HashMap<(u8, [u64; 5]), usize, BuildHasherDefault<NumbersHasher>>,
+    entries: Vec<([String; 2], String)>,
+}
+
+impl WordsMemo {
+    /// The words for `key`: kept ones if an earlier run made words for the
+    /// same key, else `make`'s (kept for the next runs).
+    pub(crate) fn words(&mut self, key: WordsKey<'_>, make: impl FnOnce() -> String) -> String {
+        let at = match self.index.get(&(key.kind, key.numbers)) {
+            Some(&at) => {
+                let (names, words) = &self.entries[at];
+                if names[0] == key.names[0] && names[1] == key.names[1] {
+                    return words.clone();
+                }
+                Some(at)
+            }
+            None => None,
+        };
+        let words = make();
+        match at {
+            // Other names, same numbers: written over in place.
+            Some(at) => {
+                let (names, kept) = &mut self.entries[at];
+                for (name, new) in names.iter_mut().zip(key.names) {
+                    name.clear();
+                    name.push_str(new);
+                }
+                kept.clear();
+                kept.push_str(&words);
+            }
+            None if self.entries.len() < WORDS_MEMO_MAX => {
+                self.index
+                    .insert((key.kind, key.numbers), self.entries.len());
+                self.entries.push((
+                    [key.names[0].to_string(), key.names[1].to_string()],
+                    words.clone(),
+                ));
+            }
+            None => {}
+        }
+        words
+    }
+}
+
+/// [`WordsMemo`]'s hasher: a multiply-rotate over the key's words (no
+/// SipHash for a lookup that saves a few hundred instructions).
+#[derive(Default)]
+pub(crate) struct NumbersHasher(u64);
+
+impl std::hash::Hasher for NumbersHasher {
+    fn finish(&self) -> u64 {
+        self.0 ^ (self.0 >> 29)
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // (An array of `u64`s arrives here as its bytes.)
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            self.write_u64(u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8])));
+        }
+        for &byte in chunks.remainder() {
+            self.write_u64(u64::from(byte));
+        }
+    }
+
+    fn write_u8(&mut self, value: u8) {
+        self.write_u64(u64::from(value));
+    }
+
+    fn write_usize(&mut self, value: usize) {
+        self.write_u64(value as u64);
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        self.0 = (self.0.rotate_left(5) ^ value).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
+/// The kinds of [`WordsKey`].
+pub(crate) const WORDS_SET_LINK: u8 = 1;
+pub(crate) const WORDS_LISTENER: u8 = 2;
+pub(crate) const WORDS_STREAM: u8 = 3;
+
+/// At most this many words are kept.
+const WORDS_MEMO_MAX: usize = 256;
 
 pub(crate) type WorldRc = Rc<RefCell<World>>;
 
@@ -101,6 +208,7 @@ impl World {
             )],
             incarnations: vec![0],
             net: net::Network::default(),
+            memo: WordsMemo::default(),
         }
     }
 
@@ -114,6 +222,7 @@ impl World {
             nodes,
             incarnations,
             net,
+            memo: _,
         } = self;
         *id = run_id;
         nodes.truncate(1);

@@ -19,7 +19,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::task::Waker;
 use std::time::Duration;
 
-use super::{cx, record_fault, world, World};
+use super::{cx, record_fault, world, WordsKey, World};
 use crate::clock::duration_to_ns;
 use crate::tape::DrawLabel;
 use crate::trace::{FaultOp, TaskId};
@@ -900,23 +900,39 @@ pub fn set_link(a: &str, b: &str, config: NetConfig) {
         world.node_named(b, "net::set_link"),
     );
     // "set link `a` <-> `b`: latency 1ms..5ms, loss 0, duplicate 0, tcp
-    // timeout 30s", by hand (a link is often set once a run).
+    // timeout 30s", by hand (a link is often set once a run), or as the
+    // last run set it.
+    let world = &mut *world;
     let (name_a, name_b) = (&world.nodes[a as usize].name, &world.nodes[b as usize].name);
-    let mut what = String::with_capacity(112 + name_a.len() + name_b.len());
-    what.push_str("set link `");
-    what.push_str(name_a);
-    what.push_str("` <-> `");
-    what.push_str(name_b);
-    what.push_str("`: latency ");
-    crate::trace::push_ns(&mut what, config.latency_min_ns);
-    what.push_str("..");
-    crate::trace::push_ns(&mut what, config.latency_max_ns);
-    what.push_str(", loss ");
-    push_probability(&mut what, config.loss);
-    what.push_str(", duplicate ");
-    push_probability(&mut what, config.duplicate);
-    what.push_str(", tcp timeout ");
-    crate::trace::push_ns(&mut what, config.tcp_timeout_ns);
+    let key = WordsKey {
+        kind: super::WORDS_SET_LINK,
+        numbers: [
+            config.latency_min_ns,
+            config.latency_max_ns,
+            config.loss.to_bits(),
+            config.duplicate.to_bits(),
+            config.tcp_timeout_ns,
+        ],
+        names: [name_a, name_b],
+    };
+    let what = world.memo.words(key, || {
+        let mut what = String::with_capacity(112 + name_a.len() + name_b.len());
+        what.push_str("set link `");
+        what.push_str(name_a);
+        what.push_str("` <-> `");
+        what.push_str(name_b);
+        what.push_str("`: latency ");
+        crate::trace::push_ns(&mut what, config.latency_min_ns);
+        what.push_str("..");
+        crate::trace::push_ns(&mut what, config.latency_max_ns);
+        what.push_str(", loss ");
+        push_probability(&mut what, config.loss);
+        what.push_str(", duplicate ");
+        push_probability(&mut what, config.duplicate);
+        what.push_str(", tcp timeout ");
+        crate::trace::push_ns(&mut what, config.tcp_timeout_ns);
+        what
+    });
     world.net.links.insert((a.min(b), a.max(b)), config);
     record_fault(FaultOp::Link, what);
 }

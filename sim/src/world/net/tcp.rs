@@ -18,8 +18,8 @@ use std::task::{Context, Poll};
 use super::{Carried, Parked, Protocol, ToAddress};
 use crate::cx::NodeId;
 use crate::trace::{FaultOp, NetOp, SocketWait, WaitOn};
-use crate::world::push_decimal;
 use crate::world::{cx, same_run, world, World, WorldRc};
+use crate::world::{push_decimal, WordsKey, WORDS_LISTENER, WORDS_STREAM};
 
 /// A listener's state.
 pub(crate) struct ListenerState {
@@ -174,23 +174,37 @@ impl World {
     fn make_stream_label(&mut self, connection: usize, side: usize) -> u32 {
         let c = &self.net.connections[connection];
         // Made once a stream end, so by hand (`format!` costs several
-        // times this), and added as new: `TcpStream#n` is unique.
+        // times this) or as the last run made it, and added as new:
+        // `TcpStream#n` is unique.
         let (local, peer) = (
             &self.nodes[c.nodes[side] as usize].name,
             &self.nodes[c.nodes[1 - side] as usize].name,
         );
-        let mut text = String::with_capacity(40 + local.len() + peer.len());
-        text.push_str("TcpStream#");
-        push_decimal(&mut text, u64::from(c.names[side]));
-        text.push_str(" (");
-        text.push_str(local);
-        text.push(':');
-        push_decimal(&mut text, u64::from(c.addrs[side].port()));
-        text.push_str(" -> ");
-        text.push_str(peer);
-        text.push(':');
-        push_decimal(&mut text, u64::from(c.addrs[1 - side].port()));
-        text.push(')');
+        let (number, local_port, peer_port) = (
+            u64::from(c.names[side]),
+            u64::from(c.addrs[side].port()),
+            u64::from(c.addrs[1 - side].port()),
+        );
+        let key = WordsKey {
+            kind: WORDS_STREAM,
+            numbers: [number, local_port, peer_port, 0, 0],
+            names: [local, peer],
+        };
+        let text = self.memo.words(key, || {
+            let mut text = String::with_capacity(40 + local.len() + peer.len());
+            text.push_str("TcpStream#");
+            push_decimal(&mut text, number);
+            text.push_str(" (");
+            text.push_str(local);
+            text.push(':');
+            push_decimal(&mut text, local_port);
+            text.push_str(" -> ");
+            text.push_str(peer);
+            text.push(':');
+            push_decimal(&mut text, peer_port);
+            text.push(')');
+            text
+        });
         let label = cx::add_label(text);
         self.net.connections[connection].labels[side] = Some(label);
         label
@@ -556,15 +570,24 @@ impl TcpListener {
                 let next = next.map(|(ready_ns, _)| *ready_ns);
                 state.acceptor.park(context.waker(), next);
                 let socket = *state.label.get_or_insert_with(|| {
-                    // "TcpListener (server:7000)", by hand (once a listener).
+                    // "TcpListener (server:7000)", by hand (once a listener)
+                    // or as the last run made it.
                     let name = &world.nodes[node].name;
-                    let mut text = String::with_capacity(20 + name.len());
-                    text.push_str("TcpListener (");
-                    text.push_str(name);
-                    text.push(':');
-                    push_decimal(&mut text, u64::from(state.port));
-                    text.push(')');
-                    cx::intern_label(text)
+                    let port = state.port;
+                    let key = WordsKey {
+                        kind: WORDS_LISTENER,
+                        numbers: [u64::from(port), 0, 0, 0, 0],
+                        names: [name, ""],
+                    };
+                    cx::intern_label(world.memo.words(key, || {
+                        let mut text = String::with_capacity(20 + name.len());
+                        text.push_str("TcpListener (");
+                        text.push_str(name);
+                        text.push(':');
+                        push_decimal(&mut text, u64::from(port));
+                        text.push(')');
+                        text
+                    }))
                 });
                 cx::set_waiting_on(WaitOn::Socket {
                     op: SocketWait::Accept,
