@@ -22,13 +22,47 @@ pub(crate) struct TimerKey {
 /// A heap entry: the order key and the action's slot. A cancelled timer's
 /// entry stays behind until it reaches the top (its slot no longer holds
 /// its sequence); the top is always a live timer's.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 struct Entry {
     deadline_ns: u64,
     sequence: u64,
     // Not `u32`: a padded entry is copied with a wide load over a narrow
     // store (a stall on every push).
     slot: u64,
+}
+
+impl Entry {
+    /// The order key, `(deadline, sequence)` as one number: compared
+    /// without a branch (the heap's sift compares on every level).
+    #[inline(always)]
+    fn key(&self) -> u128 {
+        (u128::from(self.deadline_ns) << 64) | u128::from(self.sequence)
+    }
+}
+
+impl Ord for Entry {
+    #[inline(always)]
+    fn cmp(&self, other: &Entry) -> std::cmp::Ordering {
+        // Sequences are unique: the slot never decides.
+        self.key().cmp(&other.key())
+    }
+}
+
+impl PartialOrd for Entry {
+    #[inline(always)]
+    fn partial_cmp(&self, other: &Entry) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+
+    #[inline(always)]
+    fn lt(&self, other: &Entry) -> bool {
+        self.key() < other.key()
+    }
+
+    #[inline(always)]
+    fn le(&self, other: &Entry) -> bool {
+        self.key() <= other.key()
+    }
 }
 
 /// Where a timer's action waits: `sequence` names the timer it holds.
