@@ -56,6 +56,12 @@ fn a_crash_drops_the_nodes_tasks_runs_their_destructors_and_nothing_runs_again()
         let error = spawned.await.unwrap_err();
         assert!(error.is_crashed(), "{error}");
         assert_eq!(error.crashed_node(), Some("worker"));
+        assert!(
+            error
+                .to_string()
+                .ends_with("was dropped because node `worker` crashed"),
+            "the JoinError names the crash: {error}"
+        );
         assert_eq!(
             dropped.get(),
             2,
