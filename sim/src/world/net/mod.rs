@@ -539,10 +539,16 @@ impl ToAddress for (&str, u16) {
 /// look at the text tells, before parsing: an IPv4 address starts with a
 /// digit, an IPv6 one has a `:`.)
 fn parse_ip(host: &str) -> Option<IpAddr> {
-    if host.starts_with(|c: char| c.is_ascii_digit()) || host.contains(':') {
-        host.parse().ok()
-    } else {
-        None
+    match host {
+        // The two every server and client write, without the parser.
+        "0.0.0.0" => Some(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
+        "127.0.0.1" => Some(IpAddr::V4(Ipv4Addr::LOCALHOST)),
+        _ if host.starts_with(|c: char| c.is_ascii_digit())
+            || host.bytes().any(|byte| byte == b':') =>
+        {
+            host.parse().ok()
+        }
+        _ => None,
     }
 }
 

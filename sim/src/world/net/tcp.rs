@@ -442,6 +442,22 @@ pub(crate) fn crash_node(world: &mut World, node: u32, incarnation: NodeId) {
     }
 }
 
+/// Where a connect goes: a host name and port, borrowed from the caller's
+/// address (see `ToAddress::host_and_port`), or an address.
+enum Destination<'a> {
+    Host(&'a str, u16),
+    Address(super::Address),
+}
+
+impl std::fmt::Display for Destination<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Destination::Host(host, port) => write!(f, "{host}:{port}"),
+            Destination::Address(address) => write!(f, "{address}"),
+        }
+    }
+}
+
 /// A TCP socket listening for connections on its node.
 ///
 /// ```
@@ -701,7 +717,11 @@ impl TcpStream {
     /// (or its node is down), `TimedOut` across a partition (after the
     /// link's `tcp_timeout`), `NotFound` for an unknown host.
     pub async fn connect<A: ToAddress>(address: A) -> io::Result<TcpStream> {
-        let address = address.to_address()?;
+        // A host name is looked up borrowed: no `Address` made for it.
+        let address = match address.host_and_port() {
+            Some((host, port)) => Destination::Host(host, port),
+            None => Destination::Address(address.to_address()?),
+        };
         let world_rc = world("asyncsim::net::TcpStream::connect");
         enum Plan {
             /// Nothing listened when the SYN left: look again when it arrives.
@@ -721,7 +741,10 @@ impl TcpStream {
             if !world.alive(node, incarnation) {
                 return Err(node_crashed("TcpStream::connect", &world.nodes[node].name));
             }
-            let (target, port) = world.resolve(&address, node)?;
+            let (target, port) = match &address {
+                Destination::Host(host, port) => world.resolve_host(host, *port, node)?,
+                Destination::Address(address) => world.resolve(address, node)?,
+            };
             let now = cx::now_ns("asyncsim::net::TcpStream::connect");
             let (from, to) = (node as u32, target as u32);
             if world.net.is_cut(from, to) || world.net.is_cut(to, from) {
