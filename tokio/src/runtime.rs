@@ -320,7 +320,7 @@ impl Handle {
             }
         }
         crate::task::require_run("tokio::runtime::Handle::spawn");
-        crate::task::spawn_now(future, None, std::panic::Location::caller())
+        crate::task::spawn_plain(future, std::panic::Location::caller())
     }
 
     /// Runs `work` on the current run's simulated pool.

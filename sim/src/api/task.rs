@@ -30,7 +30,7 @@ use crate::trace::TaskId;
 
 /// The handle and its error live beside the kernel that fills them
 /// (`kernel/join.rs`); this is their public path.
-pub use crate::kernel::{set_panic_explainer, JoinError, JoinHandle, PanicExplainer};
+pub use crate::kernel::{set_panic_explainer, AbortHandle, JoinError, JoinHandle, PanicExplainer};
 pub use crate::raw::ThreadBound;
 
 /// Spawns a task on the current run (asyncio's `create_task`).

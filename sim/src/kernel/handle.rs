@@ -323,6 +323,19 @@ pub(crate) fn task_name(task: TaskId) -> Option<String> {
     try_with_core(|core| core.state.borrow().trace.task_name(task).to_string())
 }
 
+/// True once a task of the current run is done (finished, panicked,
+/// aborted, or dropped with its node); unknown tasks count as done.
+pub(crate) fn task_done(task: TaskId) -> bool {
+    try_with_core(|core| {
+        let state = core.state.borrow();
+        state
+            .tasks
+            .get(task.index())
+            .is_none_or(|slot| slot.state == TaskState::Done)
+    })
+    .unwrap_or(true)
+}
+
 /// Aborts a task of the current run.
 pub(crate) fn abort_task(task: TaskId) {
     try_with_core(|core| core.abort(task));

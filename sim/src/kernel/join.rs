@@ -11,7 +11,7 @@ use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
-use super::{abort_task, current_run_id, set_waiting_on};
+use super::{abort_task, current_run_id, set_waiting_on, task_done};
 use crate::raw::{Completes, JobCell, TaskCell, TaskRc, Upcast};
 use crate::trace::{TaskId, WaitOn};
 
@@ -321,8 +321,9 @@ impl<T> JoinHandle<T> {
     /// assert_eq!(run.elapsed_ns(), 0);
     /// assert!(run.result.unwrap());
     /// ```
+    /// Past its run (a handle kept after the run) it does nothing.
     pub fn abort(&self) {
-        abort_task(self.slot().task);
+        self.abort_handle().abort();
     }
 
     /// True once the task finished, panicked or was cancelled.
@@ -333,6 +334,63 @@ impl<T> JoinHandle<T> {
     /// The task's id.
     pub fn id(&self) -> TaskId {
         self.slot().task
+    }
+
+    /// An [`AbortHandle`] for the task: it aborts it without joining it.
+    pub fn abort_handle(&self) -> AbortHandle {
+        let slot = self.slot();
+        AbortHandle {
+            run_id: slot.run_id,
+            task: slot.task,
+        }
+    }
+}
+
+/// Aborts a task without joining it: its run and its id, plain data (`Copy`,
+/// `Send`, `Sync`); it holds nothing of the task alive. Past the task's run,
+/// or on another thread, it aborts nothing and reports the task finished
+/// (it cannot run any more).
+///
+/// ```
+/// use asyncsim_sim::{time, Config, Sim};
+/// use std::time::Duration;
+/// let run = Sim::new(Config::new()).run(async {
+///     let sleeper = asyncsim_sim::spawn(time::sleep(Duration::from_secs(60)));
+///     let abort = sleeper.abort_handle();
+///     assert!(!abort.is_finished());
+///     abort.abort();
+///     let cancelled = sleeper.await.unwrap_err().is_cancelled();
+///     (cancelled, abort.is_finished())
+/// });
+/// assert_eq!(run.result.unwrap(), (true, true));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AbortHandle {
+    run_id: u64,
+    task: TaskId,
+}
+
+impl AbortHandle {
+    fn in_its_run(&self) -> bool {
+        current_run_id() == Some(self.run_id)
+    }
+
+    /// Cancels the task, as [`JoinHandle::abort`] does.
+    pub fn abort(&self) {
+        if self.in_its_run() {
+            abort_task(self.task);
+        }
+    }
+
+    /// True once the task finished, panicked or was cancelled, or its run
+    /// is over.
+    pub fn is_finished(&self) -> bool {
+        !self.in_its_run() || task_done(self.task)
+    }
+
+    /// The task's id.
+    pub fn id(&self) -> TaskId {
+        self.task
     }
 }
 

@@ -72,7 +72,7 @@ mod wakers;
 
 use boundary::*;
 pub(crate) use handle::*;
-pub use join::{JoinError, JoinHandle};
+pub use join::{AbortHandle, JoinError, JoinHandle};
 use join::{JoinSlot, JoinSlotAny, JoinSlotRef};
 use panic::*;
 pub use panic::{set_panic_explainer, PanicExplainer};

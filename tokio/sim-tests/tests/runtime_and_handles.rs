@@ -213,3 +213,30 @@ fn tasks_spawned_on_a_runtime_before_block_on_run_in_it() {
     assert_eq!(background, "background done");
     assert!(cancelled);
 }
+
+#[test]
+fn a_handle_kept_past_its_run_aborts_nothing_in_a_later_run() {
+    // A plain spawn's handles are the engine's: they know their run, so the
+    // task with the same number in a later run is not theirs to abort.
+    let mut sim = asyncsim::Sim::new(asyncsim::Config::new());
+    let kept = sim
+        .run(async {
+            let sleeper = tokio::spawn(tokio::time::sleep(Duration::from_secs(60)));
+            (sleeper.abort_handle(), sleeper)
+        })
+        .result
+        .unwrap();
+    let later = sim.run(async move {
+        let (abort, sleeper) = kept;
+        let task = tokio::spawn(async {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            7
+        });
+        let same_number = task.id() == abort.id();
+        abort.abort();
+        sleeper.abort();
+        let finished = (abort.is_finished(), sleeper.is_finished());
+        (same_number, finished, task.await.unwrap())
+    });
+    assert_eq!(later.result.unwrap(), (true, (true, true), 7));
+}

@@ -335,17 +335,23 @@ pub(crate) struct JoinEntry<T> {
 
 /// What a `JoinHandle` holds, on its run's thread.
 enum Handle<T> {
-    /// Spawned at once: the engine's handle itself.
+    /// A plain `spawn`: the engine's handle alone (the engine's abort
+    /// handle and task table answer `abort`, `is_finished` and `id`; no
+    /// state of the face's, no wrapper around the task's future).
+    Plain(asyncsim::JoinHandle<T>),
+    /// Spawned at once for a `JoinSet` or `LocalSet`, which are told when
+    /// the task's future goes: the engine's handle and the face's state.
     Running(asyncsim::JoinHandle<T>, Rc<TaskState>),
     /// Held back by a `LocalSet`: the slot its start fills.
     Deferred(Rc<JoinEntry<T>>),
 }
 
 impl<T> Handle<T> {
-    fn state(&self) -> &Rc<TaskState> {
+    fn state(&self) -> Option<&Rc<TaskState>> {
         match self {
-            Handle::Running(_, state) => state,
-            Handle::Deferred(entry) => &entry.state,
+            Handle::Plain(_) => None,
+            Handle::Running(_, state) => Some(state),
+            Handle::Deferred(entry) => Some(&entry.state),
         }
     }
 }
@@ -373,35 +379,57 @@ impl<T: 'static> JoinHandle<T> {
             .unwrap_or_else(|| registry::foreign("a tokio::task::JoinHandle"))
     }
 
+    /// The state of a task spawned for a `JoinSet` or `LocalSet`.
     pub(crate) fn state(&self) -> Rc<TaskState> {
-        self.handle().state().clone()
+        self.handle()
+            .state()
+            .expect("a JoinSet's or LocalSet's task has the face's state")
+            .clone()
     }
 
-    /// The task's state, when on the run's thread.
+    /// The task's state, when on the run's thread and not a plain spawn.
     pub(crate) fn try_state(&self) -> Option<&TaskState> {
-        self.inner.get().map(|handle| &**handle.state())
+        self.inner
+            .get()
+            .and_then(|handle| handle.state())
+            .map(|state| &**state)
     }
 
     /// Aborts the task: its future is dropped at the next chance and the
     /// handle resolves to a cancelled `JoinError`. A pool job that already
     /// started runs to the end, as in tokio.
     pub fn abort(&self) {
-        self.handle().state().abort();
+        match self.handle() {
+            Handle::Plain(handle) => handle.abort(),
+            handle => handle.state().map_or((), |state| state.abort()),
+        }
     }
 
-    /// True once the task's future is gone: completed, panicked or aborted.
+    /// True once the task's future is gone: completed, panicked or aborted
+    /// (or left at the end of its run).
     pub fn is_finished(&self) -> bool {
-        self.handle().state().finished.get()
+        match self.handle() {
+            Handle::Plain(handle) => handle.abort_handle().is_finished(),
+            handle => handle.state().is_some_and(|state| state.finished.get()),
+        }
     }
 
     /// An `AbortHandle` for the task.
     pub fn abort_handle(&self) -> AbortHandle {
-        AbortHandle::new(self.state())
+        match self.handle() {
+            Handle::Plain(handle) => AbortHandle {
+                inner: Abort::Task(handle.abort_handle()),
+            },
+            _ => AbortHandle::new(self.state()),
+        }
     }
 
     /// The task's id.
     pub fn id(&self) -> Id {
-        self.handle().state().id.get()
+        match self.handle() {
+            Handle::Plain(handle) => Id::of(handle.id()),
+            handle => handle.state().map_or(Id(0), |state| state.id.get()),
+        }
     }
 }
 
@@ -415,7 +443,7 @@ impl<T: 'static> Future for JoinHandle<T> {
             .get_mut()
             .unwrap_or_else(|| registry::foreign("a tokio::task::JoinHandle"));
         let entry = match handle {
-            Handle::Running(handle, _) => {
+            Handle::Plain(handle) | Handle::Running(handle, _) => {
                 return Pin::new(handle)
                     .poll(context)
                     .map(|result| result.map_err(JoinError::from_sim))
@@ -443,65 +471,89 @@ impl<T: 'static> Future for JoinHandle<T> {
 
 impl<T: 'static> fmt::Debug for JoinHandle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.try_state() {
-            Some(state) => f
+        match self.inner.get() {
+            Some(_) => f
                 .debug_struct("JoinHandle")
-                .field("id", &state.id.get())
-                .field("finished", &state.finished.get())
+                .field("id", &self.id())
+                .field("finished", &self.is_finished())
                 .finish(),
             None => f.debug_struct("JoinHandle").finish_non_exhaustive(),
         }
     }
 }
 
-/// Aborts a task without joining it. `Send`, `Sync` and `Clone` (usable on
-/// its run's thread, as a `JoinHandle`).
+/// Aborts a task without joining it. `Send`, `Sync` and `Clone`: usable on
+/// its run's thread, as a `JoinHandle` (a plain `spawn`'s is the engine's
+/// abort handle, plain data: on another thread or past its run it aborts
+/// nothing and reads finished).
 pub struct AbortHandle {
-    state: Local<Rc<TaskState>>,
+    inner: Abort,
+}
+
+enum Abort {
+    /// A plain `spawn`'s task: the engine's abort handle.
+    Task(asyncsim::task::AbortHandle),
+    /// A `JoinSet`'s or `LocalSet`'s task: the face's state.
+    State(Local<Rc<TaskState>>),
 }
 
 impl AbortHandle {
     fn new(state: Rc<TaskState>) -> AbortHandle {
         AbortHandle {
-            state: Local::new(state),
+            inner: Abort::State(Local::new(state)),
         }
     }
 
-    fn state(&self) -> &Rc<TaskState> {
-        self.state
+    fn state(state: &Local<Rc<TaskState>>) -> &Rc<TaskState> {
+        state
             .get()
             .unwrap_or_else(|| registry::foreign("a tokio::task::AbortHandle"))
     }
 
     /// Aborts the task, as [`JoinHandle::abort`] does.
     pub fn abort(&self) {
-        self.state().abort();
+        match &self.inner {
+            Abort::Task(task) => task.abort(),
+            Abort::State(state) => Self::state(state).abort(),
+        }
     }
 
     /// True once the task's future is gone.
     pub fn is_finished(&self) -> bool {
-        self.state().finished.get()
+        match &self.inner {
+            Abort::Task(task) => task.is_finished(),
+            Abort::State(state) => Self::state(state).finished.get(),
+        }
     }
 
     /// The task's id.
     pub fn id(&self) -> Id {
-        self.state().id.get()
+        match &self.inner {
+            Abort::Task(task) => Id::of(task.id()),
+            Abort::State(state) => Self::state(state).id.get(),
+        }
     }
 }
 
 impl Clone for AbortHandle {
     fn clone(&self) -> AbortHandle {
-        AbortHandle::new(self.state().clone())
+        match &self.inner {
+            Abort::Task(task) => AbortHandle {
+                inner: Abort::Task(*task),
+            },
+            Abort::State(state) => AbortHandle::new(Self::state(state).clone()),
+        }
     }
 }
 
 impl fmt::Debug for AbortHandle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.state.get() {
-            Some(state) => f
-                .debug_struct("AbortHandle")
-                .field("id", &state.id.get())
-                .finish(),
+        let id = match &self.inner {
+            Abort::Task(task) => Some(Id::of(task.id())),
+            Abort::State(state) => state.get().map(|state| state.id.get()),
+        };
+        match id {
+            Some(id) => f.debug_struct("AbortHandle").field("id", &id).finish(),
             None => f.debug_struct("AbortHandle").finish_non_exhaustive(),
         }
     }
@@ -546,6 +598,19 @@ where
     state.task.set(Some(handle.id()));
     state.id.set(Id::of(handle.id()));
     JoinHandle::new(Handle::Running(handle, state))
+}
+
+/// Spawns `future` on the current run now as a plain task (`tokio::spawn`):
+/// the engine's task and handle, with nothing of the face's around them.
+pub(crate) fn spawn_plain<F>(future: F, site: &'static Location<'static>) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    let handle = asyncsim::task::Builder::new()
+        .site(site)
+        .spawn(Explained::new(future));
+    JoinHandle::new(Handle::Plain(handle))
 }
 
 /// Starts a held-back task.
@@ -638,7 +703,7 @@ where
     F::Output: Send + 'static,
 {
     require_run("tokio::spawn");
-    spawn_now(future, None, Location::caller())
+    spawn_plain(future, Location::caller())
 }
 
 /// Spawns a `!Send` task (tokio's `spawn_local`). In a simulated run every
@@ -651,7 +716,7 @@ where
     F::Output: 'static,
 {
     require_run("tokio::task::spawn_local");
-    spawn_now(future, None, Location::caller())
+    spawn_plain(future, Location::caller())
 }
 
 /// Runs `work` on the simulated blocking pool (`Config::pool_size` workers).
