@@ -13,7 +13,7 @@ use std::time::Duration;
 use asyncsim::net::Detached;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-use super::{flatten, poll_now, ToSocketAddrs};
+use super::{flatten, poll_now, Resolve, ToSocketAddrs};
 use crate::registry::LocalFuture;
 
 /// One end of a connection, `Send + Sync` (see `Detached`): the world's
@@ -101,12 +101,12 @@ impl TcpStream {
     /// `ConnectionRefused` when nothing listens there, `TimedOut` across a
     /// partition, `NotFound` for an unknown host.
     pub async fn connect<A: ToSocketAddrs>(address: A) -> io::Result<TcpStream> {
-        let address = address.to_sim_address()?;
         // Connecting waits for the handshake: a world future kept across
         // polls (`LocalFuture`: boxed, bound to the run's thread); the stream
-        // it makes is `Send` itself.
+        // it makes is `Send` itself. The world resolves the address as it
+        // resolves its own callers' (a host name borrowed).
         LocalFuture::new(async move {
-            asyncsim::net::TcpStream::connect(address)
+            asyncsim::net::TcpStream::connect(Resolve(&address))
                 .await
                 .map(Detached::new)
         })
