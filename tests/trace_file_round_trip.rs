@@ -135,15 +135,47 @@ fn a_newer_version_says_a_newer_asyncsim_wrote_it() {
     assert!(error.contains("asyncsim-trace"), "{error}");
 }
 
-/// A run with a crash: its trace holds `crash` and `fault` events.
+/// A run of the world: its trace holds `net` events of a stream and a
+/// datagram, a blocked socket wait, and `crash` and `fault` events.
 fn crash_run() -> asyncsim::Run<()> {
+    use futures::AsyncWriteExt;
     asyncsim::Sim::new(asyncsim::Config::new()).run(async {
         let db = asyncsim::node::Builder::new("db").start(|| async {
             asyncsim::fs::write("/x", b"1").await.unwrap();
+            let listener = asyncsim::net::TcpListener::bind("0.0.0.0:7000")
+                .await
+                .unwrap();
+            let (_stream, _) = listener.accept().await.unwrap();
+            std::future::pending::<()>().await;
         });
+        let socket = asyncsim::net::UdpSocket::bind("0.0.0.0:5000")
+            .await
+            .unwrap();
+        socket.send_to(b"hello", "db:9").await.unwrap();
+        let mut stream = asyncsim::net::TcpStream::connect("db:7000").await.unwrap();
+        stream.write_all(b"ping").await.unwrap();
         asyncsim::time::sleep(std::time::Duration::from_millis(5)).await;
         db.crash();
+        asyncsim::time::sleep(std::time::Duration::from_millis(5)).await;
     })
+}
+
+#[test]
+fn a_world_run_round_trips_with_its_net_crash_and_fault_events() {
+    let run = crash_run();
+    let kinds: Vec<&str> = [
+        "\"kind\":\"net\"",
+        "\"kind\":\"crash\"",
+        "\"kind\":\"fault\"",
+        "\"type\":\"socket\"",
+    ]
+    .into_iter()
+    .collect();
+    let text = trace_file::to_string(&run.trace);
+    for kind in kinds {
+        assert!(text.contains(kind), "no {kind} in\n{text}");
+    }
+    assert_eq!(trace_file::from_str(&text).unwrap(), run.trace);
 }
 
 #[test]
