@@ -420,6 +420,7 @@ impl ToAddress for (&str, u16) {
 /// `host` as an IP address, if it is one. (Most hosts are node names: one
 /// look at the text tells, before parsing: an IPv4 address starts with a
 /// digit, an IPv6 one has a `:`.)
+#[inline]
 fn parse_ip(host: &str) -> Option<IpAddr> {
     match host {
         // The two every server and client write, without the parser.
@@ -428,10 +429,15 @@ fn parse_ip(host: &str) -> Option<IpAddr> {
         _ if host.starts_with(|c: char| c.is_ascii_digit())
             || host.bytes().any(|byte| byte == b':') =>
         {
-            host.parse().ok()
+            parse_ip_text(host)
         }
         _ => None,
     }
+}
+
+#[inline(never)]
+fn parse_ip_text(host: &str) -> Option<IpAddr> {
+    host.parse().ok()
 }
 
 impl ToAddress for Address {

@@ -348,6 +348,7 @@ impl UdpSocket {
     }
 
     /// Polls for a datagram (see [`UdpSocket::recv_from`]).
+    #[inline]
     pub fn poll_recv_from(
         &self,
         context: &mut Context<'_>,
