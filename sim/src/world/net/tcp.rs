@@ -93,45 +93,54 @@ impl Pipe {
 }
 
 /// What the connections and listeners of earlier runs in this world leave
-/// for new ones: emptied pipes and backlogs, their buffers kept (a
-/// connection then allocates nothing in a run after the first).
+/// for new ones: connections with emptied pipes and emptied backlogs, their
+/// buffers kept (a connection then allocates nothing in a run after the
+/// first).
 #[derive(Default)]
 pub(crate) struct Spare {
-    pipes: Vec<Pipe>,
+    connections: Vec<Connection>,
     backlogs: Vec<VecDeque<(u64, usize)>>,
 }
 
-/// At most this many pipes and backlogs are kept, and a pipe's byte buffer
-/// only up to this size.
+/// At most this many connections and backlogs are kept, and a pipe's byte
+/// buffer only up to this size.
 const SPARE_MAX: usize = 256;
 const SPARE_BYTES_MAX: usize = 64 * 1024;
 
 impl Spare {
     /// Takes the pipes and backlogs of a run's connections and listeners
-    /// (emptying both lists).
+    /// (emptying both lists). Emptied in place and moved as a whole: no
+    /// connection is copied one by one.
     pub(crate) fn keep(
         &mut self,
         listeners: &mut Vec<ListenerState>,
         connections: &mut Vec<Connection>,
     ) {
-        for mut listener in listeners.drain(..) {
+        for listener in listeners.iter_mut() {
             if self.backlogs.len() < SPARE_MAX {
                 listener.backlog.clear();
                 self.backlogs.push(std::mem::take(&mut listener.backlog));
             }
         }
-        for connection in connections.drain(..) {
-            for mut pipe in connection.pipes {
-                if self.pipes.len() < SPARE_MAX {
-                    pipe.clear();
-                    self.pipes.push(pipe);
-                }
-            }
+        listeners.clear();
+        connections.truncate(SPARE_MAX.saturating_sub(self.connections.len()));
+        for connection in connections.iter_mut() {
+            connection.pipes[0].clear();
+            connection.pipes[1].clear();
+        }
+        if self.connections.is_empty() {
+            std::mem::swap(&mut self.connections, connections);
+        } else {
+            self.connections.append(connections);
         }
     }
 
-    fn pipe(&mut self) -> Pipe {
-        self.pipes.pop().unwrap_or_default()
+    /// Two emptied pipes for a new connection.
+    fn pipes(&mut self) -> [Pipe; 2] {
+        match self.connections.pop() {
+            Some(connection) => connection.pipes,
+            None => [Pipe::default(), Pipe::default()],
+        }
     }
 
     fn backlog(&mut self) -> VecDeque<(u64, usize)> {
@@ -671,7 +680,7 @@ fn open_connection(
     let first = world.net.streams_made;
     world.net.streams_made += 2;
     let server_incarnation = world.net.listeners[listener].incarnation;
-    let mut pipes = [world.net.spare.pipe(), world.net.spare.pipe()];
+    let mut pipes = world.net.spare.pipes();
     // Nothing the server sends can arrive before the handshake completes,
     // nor the client's before its SYN.
     pipes[0].last_arrival_ns = synack_ns;
