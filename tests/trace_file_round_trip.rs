@@ -220,4 +220,12 @@ fn a_fault_of_an_unknown_operation_is_named() {
         matches!(&error, TraceFileError::UnknownEvent { kind, .. } if kind == "fault meteor"),
         "{error}"
     );
+    // A wait this build does not know, inside a known kind, is named too.
+    let waiting = text.replacen("\"type\":\"socket\"", "\"type\":\"telepathy\"", 1);
+    assert_ne!(waiting, text, "{text}");
+    let error = trace_file::from_str(&waiting).unwrap_err();
+    assert!(
+        matches!(&error, TraceFileError::UnknownEvent { kind, .. } if kind == "pending telepathy"),
+        "{error}"
+    );
 }

@@ -87,8 +87,9 @@ pub enum TraceFileError {
     UnknownEvent {
         /// The event's index in the file.
         index: usize,
-        /// The unknown name (`"kind": "…"`, or the `op` of a net or fault
-        /// event).
+        /// The unknown name: the event's `"kind"`, or that kind and the
+        /// unknown name inside it (a net or fault event's `op`, a warning,
+        /// what a pending task waits on), as in `"fault meteor"`.
         kind: String,
         /// The version the file says it is.
         version: u64,
@@ -572,14 +573,22 @@ fn unknown_event(text: &str, version: u64) -> Option<TraceFileError> {
         .enumerate()
         .find_map(|(index, event)| {
             let kind = event.get("kind")?.as_str()?.to_string();
-            let error = serde_json::from_value::<KindRecord>(event).err()?;
-            error.to_string().starts_with("unknown variant").then_some(
-                TraceFileError::UnknownEvent {
-                    index,
-                    kind,
-                    version,
+            let error = serde_json::from_value::<KindRecord>(event)
+                .err()?
+                .to_string();
+            // "unknown variant `x`, expected …": the event's own kind, or a
+            // warning or wait inside it.
+            let unknown = error.strip_prefix("unknown variant `")?;
+            let name = unknown.split('`').next().unwrap_or_default();
+            Some(TraceFileError::UnknownEvent {
+                index,
+                kind: if name == kind {
+                    kind
+                } else {
+                    format!("{kind} {name}")
                 },
-            )
+                version,
+            })
         })
 }
 
