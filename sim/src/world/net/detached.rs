@@ -132,6 +132,8 @@ impl Detached<TcpStream> {
 /// reads and writes are.
 impl Detached<UdpSocket> {
     /// Polls for one datagram as [`UdpSocket::poll_recv_from`] does.
+    /// (Inlined, as the next one: the socket's own operation is out of line.)
+    #[inline]
     pub fn poll_recv_from(
         &self,
         context: &mut Context<'_>,
@@ -146,6 +148,7 @@ impl Detached<UdpSocket> {
     /// # Errors
     ///
     /// As a send from the socket.
+    #[inline]
     pub fn send_to<A: ToAddress>(&self, buf: &[u8], address: A) -> io::Result<usize> {
         self.socket()?.send_now(buf, address)
     }
