@@ -4,20 +4,29 @@
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::task::Waker;
 use std::time::Duration;
 
 use crate::pool::PoolJob;
 use crate::trace::TaskId;
 
-/// A timer's name, for its cancel or update: the order it was set in and
-/// where its action is stored. (Sixteen bytes: returned in registers, not
-/// through memory; the deadline is its setter's to keep.)
+/// A timer's name, for its cancel or update: the order it was set in,
+/// where its action is stored, and the run it was set in (a key kept past
+/// its run, say by a leaked `Sleep` dropped in a later run, names nothing
+/// there). Sixteen bytes: returned in registers, not through memory; the
+/// deadline is its setter's to keep.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct TimerKey {
     sequence: u64,
     slot: u32,
+    epoch: u32,
 }
+
+/// Every run's clock gets its own epoch (process-wide: keys are plain
+/// values and may cross threads). Never observable: it only makes a stale
+/// key miss.
+static EPOCHS: AtomicU32 = AtomicU32::new(1);
 
 /// A heap entry: the order key and the action's slot. A cancelled timer's
 /// entry stays behind until it reaches the top (its slot no longer holds
@@ -95,6 +104,8 @@ pub(crate) struct Clock {
     live: usize,
     /// The last sequence number handed out.
     sequence: u64,
+    /// This run's epoch (see [`TimerKey`]).
+    epoch: u32,
     /// Empty lists kept for firing timers in groups (no allocation a
     /// group): between firings they hold nothing.
     pub(crate) spare_group: Vec<(u64, TimerAction)>,
@@ -114,6 +125,7 @@ impl Clock {
             self.live = 0;
         }
         self.sequence = 0;
+        self.epoch = EPOCHS.fetch_add(1, Ordering::Relaxed);
     }
 
     /// True when no timer is set.
@@ -149,7 +161,11 @@ impl Clock {
             sequence,
             slot: u64::from(slot),
         }));
-        TimerKey { sequence, slot }
+        TimerKey {
+            sequence,
+            slot,
+            epoch: self.epoch,
+        }
     }
 
     /// True when `entry`'s timer was cancelled (or fired).
@@ -246,7 +262,7 @@ impl Clock {
     /// The action of the timer `key`, unless it fired or was cancelled.
     pub(crate) fn get_mut(&mut self, key: TimerKey) -> Option<&mut TimerAction> {
         let slot = self.slots.get_mut(key.slot as usize)?;
-        if slot.sequence != key.sequence {
+        if slot.sequence != key.sequence || key.epoch != self.epoch {
             return None;
         }
         slot.action.as_mut()
@@ -256,7 +272,7 @@ impl Clock {
     /// cancelled already.
     pub(crate) fn remove(&mut self, key: TimerKey) -> Option<TimerAction> {
         let slot = self.slots.get_mut(key.slot as usize)?;
-        if slot.sequence != key.sequence {
+        if slot.sequence != key.sequence || key.epoch != self.epoch {
             return None;
         }
         let action = slot.action.take()?;
@@ -295,6 +311,7 @@ impl Clock {
             .map(|entry| TimerKey {
                 sequence: entry.sequence,
                 slot: entry.slot as u32,
+                epoch: self.epoch,
             })
             .collect()
     }
@@ -456,6 +473,16 @@ mod tests {
             let drained: Vec<u32> = clock.take_all().iter().map(id).collect();
             assert_eq!(drained, model.values().copied().collect::<Vec<_>>());
             assert!(clock.is_empty() && clock.next_deadline().is_none());
+            // The next run reuses the slots and restarts the sequences: a
+            // key kept from this run names none of its timers.
+            clock.reset();
+            let kept = clock.insert(7, action(u32::MAX));
+            drop(clock.take_all());
+            clock.reset();
+            let fresh = clock.insert(7, action(1));
+            assert_eq!((fresh.sequence, fresh.slot), (kept.sequence, kept.slot));
+            assert!(clock.get_mut(kept).is_none() && clock.remove(kept).is_none());
+            assert_eq!(clock.remove(fresh).map(|action| id(&action)), Some(1));
         }
     }
 }

@@ -40,3 +40,42 @@ fn a_timer_owned_by_an_aborted_pool_job_is_cancelled() {
         .collect();
     assert_eq!(fired, [21_000_000_000], "only main's own 20 s sleep fires");
 }
+
+/// A `Sleep` kept past its run (here in a thread-local) and dropped in a
+/// later run cancels nothing there, even when that run set a timer at the
+/// same deadline, in the same order, in the same slot of the clock. (Keys
+/// used to be `(deadline, sequence)` alone: the same program's next run
+/// had a timer of that key, and lost it.)
+#[test]
+fn a_sleep_kept_from_an_earlier_run_cancels_nothing_in_a_later_one() {
+    use std::cell::RefCell;
+    use std::pin::Pin;
+
+    thread_local! {
+        static KEPT: RefCell<Option<Pin<Box<time::Sleep>>>> = const { RefCell::new(None) };
+    }
+    let mut sim = Sim::new(Config::new().strategy(Strategy::Fifo));
+    let first = sim.run(async {
+        let mut sleep = Box::pin(time::sleep(Duration::from_secs(5)));
+        poll_fn(|context| {
+            assert!(sleep.as_mut().poll(context).is_pending());
+            Poll::Ready(())
+        })
+        .await;
+        KEPT.with(|kept| *kept.borrow_mut() = Some(sleep));
+    });
+    assert!(first.is_ok(), "{:?}", first.result);
+    let second = sim.run(async {
+        let mut sleep = Box::pin(time::sleep(Duration::from_secs(5)));
+        poll_fn(|context| {
+            assert!(sleep.as_mut().poll(context).is_pending());
+            Poll::Ready(())
+        })
+        .await;
+        // The first run's sleep goes now, in this run.
+        drop(KEPT.with(|kept| kept.borrow_mut().take()));
+        sleep.await;
+    });
+    assert!(second.is_ok(), "{:?}", second.result);
+    assert_eq!(second.elapsed(), Duration::from_secs(5));
+}
