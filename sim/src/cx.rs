@@ -42,4 +42,6 @@ pub(crate) use crate::kernel::{
 };
 // Part of the handle the world asked for and does not call yet.
 #[allow(unused_imports)]
-pub(crate) use crate::kernel::{at_step_boundary, draw_weighted, intern_label, record};
+pub(crate) use crate::kernel::{
+    at_step_boundary, draw_weighted, intern_label, intern_label_known, record,
+};

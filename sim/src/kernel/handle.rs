@@ -418,22 +418,49 @@ pub(crate) fn with_config<R>(what: &str, read: impl FnOnce(&Config) -> R) -> R {
 /// The id of `label` in the run's label table (shared with marks; its text
 /// enters the trace hash): how world events name sockets and files.
 pub(crate) fn intern_label(label: impl AsRef<str> + Into<String>) -> u32 {
+    intern_label_known(label, None)
+}
+
+/// [`intern_label`], with the text's hash (`trace::label_text_hash`) when
+/// the caller knows it already.
+pub(crate) fn intern_label_known(
+    label: impl AsRef<str> + Into<String>,
+    text_hash: Option<u64>,
+) -> u32 {
     with_core("asyncsim::trace", |core| {
         let mut state = core.state.borrow_mut();
         let state = &mut *state;
-        state.label_ids.intern(&mut state.trace.labels, label)
+        let new_id = state.trace.labels.len() as u32;
+        let id = state.label_ids.intern(&mut state.trace.labels, label);
+        if let (true, Some(text_hash)) = (id == new_id, text_hash) {
+            note_label_hash(state, id, text_hash);
+        }
+        id
     })
+}
+
+/// Notes a label's known text hash, for the trace's hash — under
+/// `TraceMode::HashOnly`, whose runs (`check`'s) all take it; a full trace
+/// reads its labels' texts when asked (most runs of one never are).
+#[inline]
+fn note_label_hash(state: &mut State, id: u32, text_hash: u64) {
+    if state.config.trace_mode == crate::trace::TraceMode::HashOnly {
+        state.trace.note_label_hash(id, text_hash);
+    }
 }
 
 /// Adds `label` to the run's label table as a new entry, without looking
 /// for an equal one (no hashing, no copy): for a text that names a thing
 /// made once, like `TcpStream#3 (…)`. (A mark of the same text would get an
 /// id of its own.)
-pub(crate) fn add_label(label: String) -> u32 {
+pub(crate) fn add_label(label: String, text_hash: Option<u64>) -> u32 {
     with_core("asyncsim::trace", |core| {
         let mut state = core.state.borrow_mut();
         let id = state.trace.labels.len() as u32;
         state.trace.labels.push(label);
+        if let Some(text_hash) = text_hash {
+            note_label_hash(&mut state, id, text_hash);
+        }
         id
     })
 }

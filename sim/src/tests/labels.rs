@@ -50,10 +50,13 @@ fn the_words_memo_gives_kept_words_only_for_the_same_key_and_names() {
     };
     let mut made = 0;
     let mut words = |memo: &mut WordsMemo, port, name: &'static str| {
-        memo.words(key(port, name), || {
+        let (words, text_hash) = memo.words(key(port, name), || {
             made += 1;
             format!("TcpListener ({name}:{port})")
-        })
+        });
+        // The hash the trace folds in for these words.
+        assert_eq!(text_hash, crate::trace::label_text_hash(&words));
+        words
     };
     assert_eq!(
         words(&mut memo, 7000, "server"),

@@ -31,6 +31,7 @@ thread_local! {
     /// (`recycle`).
     static SPARE_EVENTS: Spares<Event> = const { RefCell::new(Vec::new()) };
     static SPARE_TASKS: Spares<TaskInfo> = const { RefCell::new(Vec::new()) };
+    static SPARE_LABEL_HASHES: Spares<(u32, u64)> = const { RefCell::new(Vec::new()) };
 }
 
 mod kinds;
@@ -82,6 +83,11 @@ pub struct Trace {
     pub(crate) events: Vec<Event>,
     pub(crate) tasks: Vec<TaskInfo>,
     pub(crate) labels: Vec<String>,
+    /// The text hashes ([`label_text_hash`]) of labels whose maker knew
+    /// them (the world's kept words), by label id in id order: `hash` uses
+    /// them instead of reading those texts again. Derived from `labels`,
+    /// so no part of equality.
+    pub(crate) known_label_hashes: Vec<(u32, u64)>,
     pub(crate) hash: u64,
     pub(crate) event_count: u64,
     pub(crate) truncated: bool,
@@ -98,6 +104,12 @@ impl Drop for Trace {
     fn drop(&mut self) {
         recycle::give(&SPARE_EVENTS, std::mem::take(&mut self.events));
         recycle::give(&SPARE_TASKS, std::mem::take(&mut self.tasks));
+        if self.known_label_hashes.capacity() != 0 {
+            recycle::give(
+                &SPARE_LABEL_HASHES,
+                std::mem::take(&mut self.known_label_hashes),
+            );
+        }
     }
 }
 
@@ -143,6 +155,7 @@ impl Trace {
             events: recycle::take(&SPARE_EVENTS, events),
             tasks: recycle::take(&SPARE_TASKS, tasks),
             labels: Vec::new(),
+            known_label_hashes: Vec::new(),
             hash: HASH_SEED,
             event_count: 0,
             truncated: false,
@@ -158,6 +171,7 @@ impl Trace {
             events: Vec::with_capacity(events.len()),
             tasks,
             labels,
+            known_label_hashes: Vec::new(),
             hash: HASH_SEED,
             event_count: 0,
             truncated: false,
@@ -214,6 +228,15 @@ impl Trace {
         }) as u32
     }
 
+    /// Notes the text hash of label `id` (just added), known to its maker.
+    pub(crate) fn note_label_hash(&mut self, id: u32, text_hash: u64) {
+        if self.known_label_hashes.capacity() == 0 {
+            // A spare buffer: a trace a run would otherwise allocate one.
+            self.known_label_hashes = recycle::take(&SPARE_LABEL_HASHES, 8);
+        }
+        self.known_label_hashes.push((id, text_hash));
+    }
+
     /// The text of an interned mark label.
     pub fn label(&self, label: u32) -> &str {
         self.labels
@@ -225,12 +248,21 @@ impl Trace {
     /// text of every mark label (events carry only label ids, so two runs
     /// whose marks differ in text still hash differently).
     pub fn hash(&self) -> u64 {
-        let labels_hash = self.labels.iter().fold(HASH_SEED, |hash, label| {
-            let text_hash = label.bytes().fold(HASH_SEED, |hash, byte| {
-                (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+        let mut known = self.known_label_hashes.iter().peekable();
+        let labels_hash = self
+            .labels
+            .iter()
+            .enumerate()
+            .fold(HASH_SEED, |hash, (id, label)| {
+                let text_hash = match known.peek() {
+                    Some(&&(known_id, text_hash)) if known_id as usize == id => {
+                        known.next();
+                        text_hash
+                    }
+                    _ => label_text_hash(label),
+                };
+                (hash ^ text_hash).wrapping_mul(0x9E37_79B9_7F4A_7C15)
             });
-            (hash ^ text_hash).wrapping_mul(0x9E37_79B9_7F4A_7C15)
-        });
         (self.hash ^ labels_hash.rotate_left(32)).wrapping_mul(0x9E37_79B9_7F4A_7C15)
     }
 
@@ -530,6 +562,7 @@ impl Trace {
         self.events.clear();
         self.tasks.clear();
         self.labels.clear();
+        self.known_label_hashes.clear();
         self.hash = HASH_SEED;
         self.event_count = 0;
         self.truncated = false;
@@ -714,6 +747,13 @@ fn kind_code(kind: &EventKind) -> (u64, u64) {
         ),
         EventKind::Fault { op, what } => (20, op as u64 | (u64::from(what) << 8)),
     }
+}
+
+/// A label's text as [`Trace::hash`] folds it in (FNV-1a).
+pub(crate) fn label_text_hash(text: &str) -> u64 {
+    text.bytes().fold(HASH_SEED, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// Formats virtual nanoseconds as seconds with trailing zeros trimmed:

@@ -101,34 +101,43 @@ pub(crate) struct WordsKey<'a> {
 pub(crate) struct WordsMemo {
     /// Entry index by kind and numbers (the names are compared after).
     index: HashMap<(u8, [u64; 5]), usize, BuildHasherDefault<NumbersHasher>>,
-    entries: Vec<([String; 2], String)>,
+    /// Names, words, and the words' text hash for the trace.
+    entries: Vec<([String; 2], String, u64)>,
 }
 
 impl WordsMemo {
-    /// The words for `key`: kept ones if an earlier run made words for the
-    /// same key, else `make`'s (kept for the next runs).
-    pub(crate) fn words(&mut self, key: WordsKey<'_>, make: impl FnOnce() -> String) -> String {
+    /// The words for `key` and their text hash (`trace::label_text_hash`,
+    /// so the trace's hash need not read them again): kept ones if an
+    /// earlier run made words for the same key, else `make`'s (kept for the
+    /// next runs).
+    pub(crate) fn words(
+        &mut self,
+        key: WordsKey<'_>,
+        make: impl FnOnce() -> String,
+    ) -> (String, u64) {
         let at = match self.index.get(&(key.kind, key.numbers)) {
             Some(&at) => {
-                let (names, words) = &self.entries[at];
+                let (names, words, text_hash) = &self.entries[at];
                 if names[0] == key.names[0] && names[1] == key.names[1] {
-                    return words.clone();
+                    return (words.clone(), *text_hash);
                 }
                 Some(at)
             }
             None => None,
         };
         let words = make();
+        let text_hash = crate::trace::label_text_hash(&words);
         match at {
             // Other names, same numbers: written over in place.
             Some(at) => {
-                let (names, kept) = &mut self.entries[at];
+                let (names, kept, kept_hash) = &mut self.entries[at];
                 for (name, new) in names.iter_mut().zip(key.names) {
                     name.clear();
                     name.push_str(new);
                 }
                 kept.clear();
                 kept.push_str(&words);
+                *kept_hash = text_hash;
             }
             None if self.entries.len() < WORDS_MEMO_MAX => {
                 self.index
@@ -136,11 +145,12 @@ impl WordsMemo {
                 self.entries.push((
                     [key.names[0].to_string(), key.names[1].to_string()],
                     words.clone(),
+                    text_hash,
                 ));
             }
             None => {}
         }
-        words
+        (words, text_hash)
     }
 }
 
@@ -357,7 +367,16 @@ pub(crate) fn world(what: &str) -> WorldRc {
 /// Records a fault in the trace (`EventKind::Fault`), with what happened in
 /// words: renderers give faults a lane of their own.
 pub(crate) fn record_fault(op: FaultOp, what: impl AsRef<str> + Into<String>) {
-    let what = cx::intern_label(what);
+    record_fault_known(op, what, None);
+}
+
+/// [`record_fault`], with the words' text hash when known.
+pub(crate) fn record_fault_known(
+    op: FaultOp,
+    what: impl AsRef<str> + Into<String>,
+    text_hash: Option<u64>,
+) {
+    let what = cx::intern_label_known(what, text_hash);
     cx::record(EventKind::Fault { op, what });
 }
 

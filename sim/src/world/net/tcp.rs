@@ -199,7 +199,7 @@ impl World {
             numbers: [number, local_port, peer_port, 0, 0],
             names: [local, peer],
         };
-        let text = self.memo.words(key, || {
+        let (text, text_hash) = self.memo.words(key, || {
             let mut text = String::with_capacity(40 + local.len() + peer.len());
             text.push_str("TcpStream#");
             push_decimal(&mut text, number);
@@ -214,7 +214,7 @@ impl World {
             text.push(')');
             text
         });
-        let label = cx::add_label(text);
+        let label = cx::add_label(text, Some(text_hash));
         self.net.connections[connection].labels[side] = Some(label);
         label
     }
@@ -604,7 +604,7 @@ impl TcpListener {
                         numbers: [u64::from(port), 0, 0, 0, 0],
                         names: [name, ""],
                     };
-                    cx::intern_label(world.memo.words(key, || {
+                    let (text, text_hash) = world.memo.words(key, || {
                         let mut text = String::with_capacity(20 + name.len());
                         text.push_str("TcpListener (");
                         text.push_str(name);
@@ -612,7 +612,8 @@ impl TcpListener {
                         push_decimal(&mut text, u64::from(port));
                         text.push(')');
                         text
-                    }))
+                    });
+                    cx::intern_label_known(text, Some(text_hash))
                 });
                 cx::set_waiting_on(WaitOn::Socket {
                     op: SocketWait::Accept,
