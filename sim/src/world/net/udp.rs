@@ -63,16 +63,19 @@ pub(crate) struct UdpState {
 const SPARE_BUFFERS: usize = 8;
 
 impl UdpState {
-    /// Keeps a read datagram's buffer for the next one sent here.
-    fn recycle(&mut self, mut data: Vec<u8>) {
-        if self.spare.len() < SPARE_BUFFERS && data.capacity() <= 64 * 1024 {
+    /// Keeps a read datagram's buffer for the next one sent here (taken
+    /// from the datagram in place: nothing moves but the buffer's three
+    /// words).
+    #[inline]
+    fn recycle(spare: &mut Vec<Vec<u8>>, data: &mut Vec<u8>) {
+        if spare.len() < SPARE_BUFFERS && data.capacity() <= 64 * 1024 {
             data.clear();
-            self.spare.push(data);
+            spare.push(std::mem::take(data));
         }
     }
 
-    /// Moves what has arrived by `now_ns` into the buffer, in arrival
-    /// order, dropping what does not fit. Every access settles first, and
+    /// Takes what has arrived by `now_ns` into the buffer (counts it in
+    /// `arrived`), in arrival order, dropping what does not fit. Every access settles first, and
     /// only a receive empties the buffer, so this is exactly what a buffer
     /// filled at each arrival would hold.
     #[inline]
@@ -362,9 +365,10 @@ impl UdpSocket {
         let state = &mut world.net.udp[self.socket];
         state.settle(now);
         loop {
+            // Read in place: the datagram's bytes are copied out and its
+            // buffer handed to the spares without moving the datagram.
             let buffered = if state.arrived > 0 {
-                state.arrived -= 1;
-                state.in_flight.pop_front().map(|(_, datagram)| datagram)
+                state.in_flight.front_mut().map(|(_, datagram)| datagram)
             } else {
                 None
             };
@@ -372,15 +376,18 @@ impl UdpSocket {
                 Some(datagram) => {
                     let from =
                         SocketAddr::new(nodes[datagram.from_node as usize].ip, datagram.from_port);
-                    if let Some(peer) = state.connected {
-                        if from != peer {
-                            continue;
-                        }
-                    }
+                    let wanted = state.connected.is_none_or(|peer| peer == from);
                     let count = datagram.data.len().min(buf.len());
-                    buf[..count].copy_from_slice(&datagram.data[..count]);
+                    if wanted {
+                        buf[..count].copy_from_slice(&datagram.data[..count]);
+                        UdpState::recycle(&mut state.spare, &mut datagram.data);
+                    }
+                    state.arrived -= 1;
+                    state.in_flight.pop_front();
+                    if !wanted {
+                        continue;
+                    }
                     state.reader.ready();
-                    state.recycle(datagram.data);
                     self.record(world, NetOp::Deliver, count);
                     return Poll::Ready(Ok((count, from)));
                 }
