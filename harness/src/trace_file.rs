@@ -35,7 +35,7 @@
 //! | version | adds |
 //! |---|---|
 //! | 1 | the engine's events; later builds added the world's `crash`, `net` and `fault` events (up to the fault operation `crash_lost`) still under 1, which the builds before them refused as malformed |
-//! | 2 | the events of the last version-1 build, every kind and operation up to `crash_lost` |
+//! | 2 | the events of the last version-1 build, every kind and operation up to `crash_lost`; and `net_drop` (a dropped datagram: `why` — `lost`, `full`, `partition`, `isolated`, `unbound`, `not_peer` — `from` and `to` labels, `bytes`), which replaces the `net` operation `drop` (still read) |
 //!
 //! ```
 //! use asyncsim::harness::trace_file;
@@ -56,8 +56,8 @@ use std::io;
 use std::path::Path;
 
 use asyncsim_sim::trace::{
-    Event, EventKind, FaultOp, NetOp, ResourceKind, SocketWait, TaskId, TaskInfo, Trace, WaitOn,
-    Warning,
+    DropWhy, Event, EventKind, FaultOp, NetOp, ResourceKind, SocketWait, TaskId, TaskInfo, Trace,
+    WaitOn, Warning,
 };
 use serde::{Deserialize, Serialize};
 
@@ -184,28 +184,74 @@ enum WarningRecord {
 #[derive(Serialize, Deserialize, Clone)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 enum KindRecord {
-    Spawn { parent: Option<u32> },
+    Spawn {
+        parent: Option<u32>,
+    },
     Poll,
-    Pending { on: WaitRecord },
-    Wake { by: Option<u32> },
-    TimerSet { deadline_ns: u64 },
-    TimerFire { deadline_ns: u64 },
-    ClockJump { from_ns: u64 },
-    BlockingSleep { duration_ns: u64 },
-    SlowPoll { held_ns: u64 },
-    PoolQueue { job: u32 },
-    PoolStart { job: u32, worker: u32 },
-    PoolFinish { job: u32, worker: u32 },
+    Pending {
+        on: WaitRecord,
+    },
+    Wake {
+        by: Option<u32>,
+    },
+    TimerSet {
+        deadline_ns: u64,
+    },
+    TimerFire {
+        deadline_ns: u64,
+    },
+    ClockJump {
+        from_ns: u64,
+    },
+    BlockingSleep {
+        duration_ns: u64,
+    },
+    SlowPoll {
+        held_ns: u64,
+    },
+    PoolQueue {
+        job: u32,
+    },
+    PoolStart {
+        job: u32,
+        worker: u32,
+    },
+    PoolFinish {
+        job: u32,
+        worker: u32,
+    },
     Complete,
     Panic,
     Abort,
-    Crash { node: u32 },
-    BranchOrder { live: u32, value: u32 },
+    Crash {
+        node: u32,
+    },
+    BranchOrder {
+        live: u32,
+        value: u32,
+    },
     PollYield,
-    Net { op: String, socket: u32, bytes: u32 },
-    Fault { op: String, what: u32 },
-    Mark { label: u32 },
-    Warning { warning: WarningRecord },
+    Net {
+        op: String,
+        socket: u32,
+        bytes: u32,
+    },
+    NetDrop {
+        why: String,
+        from: u32,
+        to: u32,
+        bytes: u32,
+    },
+    Fault {
+        op: String,
+        what: u32,
+    },
+    Mark {
+        label: u32,
+    },
+    Warning {
+        warning: WarningRecord,
+    },
 }
 
 #[derive(Serialize, Deserialize)]
@@ -332,6 +378,17 @@ fn kind_record(kind: EventKind) -> KindRecord {
             socket,
             bytes,
         },
+        EventKind::NetDrop {
+            why,
+            from,
+            to,
+            bytes,
+        } => KindRecord::NetDrop {
+            why: why.name().to_string(),
+            from,
+            to,
+            bytes,
+        },
         EventKind::Fault { op, what } => KindRecord::Fault {
             op: op.name().to_string(),
             what,
@@ -382,6 +439,23 @@ fn kind_from(record: KindRecord) -> Result<EventKind, String> {
             EventKind::Net {
                 op: *op,
                 socket,
+                bytes,
+            }
+        }
+        KindRecord::NetDrop {
+            why,
+            from,
+            to,
+            bytes,
+        } => {
+            let why = DropWhy::ALL
+                .iter()
+                .find(|known| known.name() == why)
+                .ok_or_else(|| format!("net_drop {why}"))?;
+            EventKind::NetDrop {
+                why: *why,
+                from,
+                to,
                 bytes,
             }
         }
@@ -525,6 +599,8 @@ pub fn from_str(text: &str) -> Result<Trace, TraceFileError> {
             KindRecord::Mark { label }
             | KindRecord::Net { socket: label, .. }
             | KindRecord::Fault { what: label, .. }
+            | KindRecord::NetDrop { from: label, .. }
+            | KindRecord::NetDrop { to: label, .. }
                 if *label as usize >= file.labels.len() =>
             {
                 return Err(TraceFileError::Inconsistent(format!(

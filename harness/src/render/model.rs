@@ -397,6 +397,7 @@ impl Model {
                 | EventKind::BranchOrder { .. }
                 | EventKind::PollYield
                 | EventKind::Net { .. }
+                | EventKind::NetDrop { .. }
                 | EventKind::Warning(_) => {}
             }
         }

@@ -150,7 +150,9 @@ pub enum NetOp {
     Send,
     /// Bytes or a datagram were read.
     Deliver,
-    /// A datagram was lost (loss, a cut, a full buffer, no listener).
+    /// A datagram was lost. Written by older builds only (their trace
+    /// files still read); a drop is now [`EventKind::NetDrop`], which says
+    /// why and where the datagram was going.
     Drop,
     /// A stream was reset or timed out (the peer crashed, or a cut
     /// outlived `tcp_timeout`).
@@ -167,6 +169,60 @@ impl NetOp {
             NetOp::Deliver => "deliver",
             NetOp::Drop => "drop",
             NetOp::Reset => "reset",
+        }
+    }
+}
+
+/// Why a datagram was dropped ([`EventKind::NetDrop`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DropWhy {
+    /// A loss draw on its link (`NetConfig::loss`).
+    Lost,
+    /// It arrived to a receive buffer already full (`set_recv_buffer`).
+    Full,
+    /// A partition cut its link (`partition`, `partition_oneway`).
+    Partition,
+    /// Its sender's or receiver's node was cut from every other (`isolate`).
+    Isolated,
+    /// No socket was bound at its destination.
+    Unbound,
+    /// Its receiver was connected (`UdpSocket::connect`) to another peer,
+    /// so its receive passed it over.
+    NotPeer,
+}
+
+impl DropWhy {
+    /// Every reason, in code order.
+    pub const ALL: [DropWhy; 6] = [
+        DropWhy::Lost,
+        DropWhy::Full,
+        DropWhy::Partition,
+        DropWhy::Isolated,
+        DropWhy::Unbound,
+        DropWhy::NotPeer,
+    ];
+
+    /// Its name in trace files.
+    pub fn name(self) -> &'static str {
+        match self {
+            DropWhy::Lost => "lost",
+            DropWhy::Full => "full",
+            DropWhy::Partition => "partition",
+            DropWhy::Isolated => "isolated",
+            DropWhy::Unbound => "unbound",
+            DropWhy::NotPeer => "not_peer",
+        }
+    }
+
+    /// Why, in the words of a trace line or a report.
+    pub fn words(self) -> &'static str {
+        match self {
+            DropWhy::Lost => "lost on its link (a loss draw)",
+            DropWhy::Full => "the receiver's buffer was full",
+            DropWhy::Partition => "a partition cuts its link",
+            DropWhy::Isolated => "its sender's or receiver's node is isolated",
+            DropWhy::Unbound => "no socket is bound there",
+            DropWhy::NotPeer => "its receiver is connected to another peer",
         }
     }
 }
@@ -392,6 +448,21 @@ pub enum EventKind {
         /// The socket's interned label (see [`Trace::label`](crate::trace::Trace::label)).
         socket: u32,
         /// How many bytes (0 when it does not apply).
+        bytes: u32,
+    },
+    /// The simulated network dropped a datagram (`net`). Recorded by the
+    /// task whose call saw it: the sender's send for a loss, a cut or no
+    /// socket bound, the receiver's next receive (or
+    /// `UdpSocket::dropped_full`) for a full buffer or another peer's.
+    NetDrop {
+        /// Why.
+        why: DropWhy,
+        /// The sending socket's interned label (see [`Trace::label`](crate::trace::Trace::label)).
+        from: u32,
+        /// The receiving socket's interned label, or for
+        /// [`DropWhy::Unbound`] its address's ("server:9").
+        to: u32,
+        /// The datagram's size.
         bytes: u32,
     },
     /// A fault of the simulated world: scripted (a crash, a partition, a

@@ -395,6 +395,17 @@ impl Trace {
                     _ => format!("net {} {socket}", op.name()),
                 }
             }
+            EventKind::NetDrop {
+                why,
+                from,
+                to,
+                bytes,
+            } => format!(
+                "net drop {bytes} bytes from {} to {}: {}",
+                self.label(from),
+                self.label(to),
+                why.words()
+            ),
             EventKind::Fault { what, .. } => format!("fault: {}", self.label(what)),
         }
     }
@@ -746,6 +757,16 @@ fn kind_code(kind: &EventKind) -> (u64, u64) {
             op as u64 | (u64::from(socket) << 8) | (u64::from(bytes) << 40),
         ),
         EventKind::Fault { op, what } => (20, op as u64 | (u64::from(what) << 8)),
+        EventKind::NetDrop {
+            why,
+            from,
+            to,
+            bytes,
+        } => (
+            21,
+            (why as u64 | (u64::from(from) << 8) | (u64::from(bytes) << 40))
+                ^ u64::from(to).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+        ),
     }
 }
 

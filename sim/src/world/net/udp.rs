@@ -1,6 +1,7 @@
 //! UDP: independent datagrams, each with a drawn latency (so they may
 //! reorder), a weighted loss and duplication draw, and a receive buffer that
-//! drops what does not fit.
+//! drops what does not fit. Every dropped datagram is a trace event
+//! (`EventKind::NetDrop`) saying why, recorded on its drop path only.
 
 use std::collections::VecDeque;
 use std::future::poll_fn;
@@ -8,10 +9,10 @@ use std::io;
 use std::net::SocketAddr;
 use std::task::{Context, Poll};
 
-use super::{Address, Carried, Parked, Protocol, ToAddress};
+use super::{Address, BindKey, Carried, Parked, Protocol, ToAddress, VecMap};
 use crate::cx::NodeId;
-use crate::trace::{FaultOp, NetOp, SocketWait, WaitOn};
-use crate::world::{cx, same_run, world, World, WorldRc};
+use crate::trace::{DropWhy, EventKind, FaultOp, NetOp, SocketWait, WaitOn};
+use crate::world::{cx, same_run, world, NodeState, World, WorldRc};
 
 /// A receive buffer holds this many datagrams unless set otherwise.
 pub const DEFAULT_RECV_BUFFER: usize = 1024;
@@ -75,11 +76,19 @@ impl UdpState {
     }
 
     /// Takes what has arrived by `now_ns` into the buffer (counts it in
-    /// `arrived`), in arrival order, dropping what does not fit. Every access settles first, and
-    /// only a receive empties the buffer, so this is exactly what a buffer
-    /// filled at each arrival would hold.
+    /// `arrived`), in arrival order, dropping what does not fit. Every
+    /// access settles first, and only a receive empties the buffer, so this
+    /// is exactly what a buffer filled at each arrival would hold.
+    /// (`nodes`, `bound` and `socket`, this socket's index, are for the
+    /// words of a drop only.)
     #[inline]
-    fn settle(&mut self, now_ns: u64) {
+    fn settle(
+        &mut self,
+        now_ns: u64,
+        nodes: &[NodeState],
+        bound: &VecMap<BindKey, usize>,
+        socket: usize,
+    ) {
         while let Some((key, _)) = self.in_flight.get(self.arrived) {
             if key.0 > now_ns {
                 return;
@@ -87,10 +96,56 @@ impl UdpState {
             if self.arrived < self.capacity {
                 self.arrived += 1;
             } else {
-                self.in_flight.remove(self.arrived);
-                self.dropped_full += 1;
+                self.drop_at(self.arrived, DropWhy::Full, nodes, bound, socket);
             }
         }
+    }
+
+    /// Drops the datagram at `index` of the list (the first past a full
+    /// buffer, or the first buffered, from another peer than the connected
+    /// one) and records it: a [`EventKind::NetDrop`] from the socket bound
+    /// at its sender's address (the address alone when none is) to this
+    /// one, `socket`. Out of line: the path of a datagram kept pays nothing
+    /// for it.
+    #[cold]
+    #[inline(never)]
+    fn drop_at(
+        &mut self,
+        index: usize,
+        why: DropWhy,
+        nodes: &[NodeState],
+        bound: &VecMap<BindKey, usize>,
+        socket: usize,
+    ) {
+        let Some((_, datagram)) = self.in_flight.remove(index) else {
+            return;
+        };
+        if index < self.arrived {
+            self.arrived -= 1;
+        }
+        if why == DropWhy::Full {
+            self.dropped_full += 1;
+        }
+        let (node, port) = (datagram.from_node, datagram.from_port);
+        let name = &nodes[node as usize].name;
+        let from = match bound.get(&(node, Protocol::Udp, port)) {
+            Some(&sender) => cx::intern_label(format!("UdpSocket#{sender} ({name}:{port})")),
+            None => cx::intern_label(format!("{name}:{port}")),
+        };
+        let to = match self.label {
+            Some(label) => label,
+            None => {
+                let label = cx::intern_label(format!(
+                    "UdpSocket#{socket} ({}:{})",
+                    nodes[self.node as usize].name, self.port
+                ));
+                self.label = Some(label);
+                label
+            }
+        };
+        let mut data = datagram.data;
+        record_drop(why, from, to, data.len());
+        Self::recycle(&mut self.spare, &mut data);
     }
 
     /// Forgets every datagram, buffered or on its way.
@@ -233,14 +288,7 @@ impl UdpSocket {
     #[cold]
     #[inline(never)]
     fn make_label(&self, world: &mut World) -> u32 {
-        let state = &world.net.udp[self.socket];
-        let text = format!(
-            "UdpSocket#{} ({}:{})",
-            self.socket, world.nodes[state.node as usize].name, state.port
-        );
-        let label = cx::intern_label(text);
-        world.net.udp[self.socket].label = Some(label);
-        label
+        label_of(world, self.socket)
     }
 
     /// Records a network event on this socket.
@@ -248,6 +296,26 @@ impl UdpSocket {
     fn record(&self, world: &mut World, op: NetOp, bytes: usize) {
         let socket = self.label(world);
         cx::record_net(op, socket, bytes.min(u32::MAX as usize) as u32);
+    }
+
+    /// Records a datagram sent here dropped on its way to socket `target`
+    /// (a loss draw, a cut).
+    #[cold]
+    #[inline(never)]
+    fn drop_sent(&self, world: &mut World, why: DropWhy, target: usize, bytes: usize) {
+        let from = self.label(world);
+        let to = label_of(world, target);
+        record_drop(why, from, to, bytes);
+    }
+
+    /// Records a datagram sent here to `node:port`, where no UDP socket is
+    /// bound.
+    #[cold]
+    #[inline(never)]
+    fn drop_unbound(&self, world: &mut World, node: u32, port: u16, bytes: usize) {
+        let from = self.label(world);
+        let to = cx::intern_label(format!("{}:{port}", world.nodes[node as usize].name));
+        record_drop(DropWhy::Unbound, from, to, bytes);
     }
 
     fn send_datagram(&self, buf: &[u8], target: Target<'_>) -> io::Result<usize> {
@@ -269,11 +337,16 @@ impl UdpSocket {
         };
         let to_node = to_node as u32;
         let Some(&target) = world.net.bound.get(&(to_node, Protocol::Udp, to_port)) else {
-            self.record(world, NetOp::Drop, buf.len());
+            self.drop_unbound(world, to_node, to_port, buf.len());
             return Ok(buf.len());
         };
         if world.net.is_cut(from_node, to_node) {
-            self.record(world, NetOp::Drop, buf.len());
+            let why = if world.net.cuts.contains(&(from_node, to_node)) {
+                DropWhy::Partition
+            } else {
+                DropWhy::Isolated
+            };
+            self.drop_sent(world, why, target, buf.len());
             return Ok(buf.len());
         }
         let config = world.net.config(from_node, to_node);
@@ -293,7 +366,7 @@ impl UdpSocket {
                 || describe("dropped"),
             )
         {
-            self.record(world, NetOp::Drop, buf.len());
+            self.drop_sent(world, DropWhy::Lost, target, buf.len());
             return Ok(buf.len());
         }
         let copies = if from_node != to_node
@@ -363,7 +436,7 @@ impl UdpSocket {
         let now = cx::now_ns("asyncsim::net::UdpSocket::recv_from");
         let nodes = &world.nodes;
         let state = &mut world.net.udp[self.socket];
-        state.settle(now);
+        state.settle(now, nodes, &world.net.bound, self.socket);
         loop {
             // Read in place: the datagram's bytes are copied out and its
             // buffer handed to the spares without moving the datagram.
@@ -377,16 +450,15 @@ impl UdpSocket {
                     let from =
                         SocketAddr::new(nodes[datagram.from_node as usize].ip, datagram.from_port);
                     let wanted = state.connected.is_none_or(|peer| peer == from);
-                    let count = datagram.data.len().min(buf.len());
-                    if wanted {
-                        buf[..count].copy_from_slice(&datagram.data[..count]);
-                        UdpState::recycle(&mut state.spare, &mut datagram.data);
-                    }
-                    state.arrived -= 1;
-                    state.in_flight.pop_front();
                     if !wanted {
+                        state.drop_at(0, DropWhy::NotPeer, nodes, &world.net.bound, self.socket);
                         continue;
                     }
+                    let count = datagram.data.len().min(buf.len());
+                    buf[..count].copy_from_slice(&datagram.data[..count]);
+                    UdpState::recycle(&mut state.spare, &mut datagram.data);
+                    state.arrived -= 1;
+                    state.in_flight.pop_front();
                     state.reader.ready();
                     self.record(world, NetOp::Deliver, count);
                     return Poll::Ready(Ok((count, from)));
@@ -455,14 +527,45 @@ impl UdpSocket {
         self.world.borrow_mut().net.udp[self.socket].capacity = datagrams;
     }
 
-    /// How many datagrams arrived to a full buffer and were dropped.
+    /// How many datagrams arrived to a full buffer and were dropped (each
+    /// is in the trace too, a `net drop` line saying so).
     pub fn dropped_full(&self) -> u64 {
         let mut world = self.world.borrow_mut();
+        let world = &mut *world;
         let now = cx::now_ns("asyncsim::net::UdpSocket::dropped_full");
         let state = &mut world.net.udp[self.socket];
-        state.settle(now);
+        state.settle(now, &world.nodes, &world.net.bound, self.socket);
         state.dropped_full
     }
+}
+
+/// UDP socket `socket`'s trace label: "UdpSocket#2 (main:5000)", numbered
+/// in the order the run's UDP sockets were bound (as `TcpStream#n`), so a
+/// socket bound again on the same port after a crash reads apart. Made on
+/// first use, then kept.
+fn label_of(world: &mut World, socket: usize) -> u32 {
+    let state = &world.net.udp[socket];
+    if let Some(label) = state.label {
+        return label;
+    }
+    let text = format!(
+        "UdpSocket#{socket} ({}:{})",
+        world.nodes[state.node as usize].name, state.port
+    );
+    let label = cx::intern_label(text);
+    world.net.udp[socket].label = Some(label);
+    label
+}
+
+/// Records a dropped datagram ([`EventKind::NetDrop`]): why, its sender's
+/// and its destination's labels, its size. Words are made when rendering.
+fn record_drop(why: DropWhy, from: u32, to: u32, bytes: usize) {
+    cx::record(EventKind::NetDrop {
+        why,
+        from,
+        to,
+        bytes: bytes.min(u32::MAX as usize) as u32,
+    });
 }
 
 /// A node crashed: its UDP sockets close and lose what was in flight.

@@ -1,0 +1,161 @@
+//! Every dropped datagram is a trace event whose line says why (a loss
+//! draw, a full receive buffer, a partition, an isolated node, no socket
+//! bound), how many bytes it carried, and from which socket to which.
+
+use std::time::Duration;
+
+use asyncsim::harness::trace_file;
+use asyncsim::net::{self, NetConfig, UdpSocket};
+use asyncsim::trace::{DropWhy, Event, EventKind, NetOp, TaskId, TaskInfo, Trace};
+use asyncsim::{node, Config, Sim};
+
+/// The trace's `net drop` lines, without their time and task columns.
+fn drop_lines(trace: &Trace) -> Vec<String> {
+    trace
+        .to_string()
+        .lines()
+        .filter_map(|line| line.find("net drop").map(|at| line[at..].to_string()))
+        .collect()
+}
+
+/// A client on another node sends five datagrams of 3 bytes to a server
+/// whose buffer holds two and which reads only after all have arrived:
+/// three are dropped, each a `net drop` line naming its size, sender,
+/// receiver and the full buffer, recorded when the server looks.
+#[test]
+fn a_datagram_arriving_to_a_full_buffer_is_in_the_trace_with_its_reason_and_size() {
+    let run = Sim::new(Config::new()).run(async {
+        let server = UdpSocket::bind("0.0.0.0:9000").await.unwrap();
+        server.set_recv_buffer(2);
+        node::Builder::new("client").start(|| async {
+            let socket = UdpSocket::bind("0.0.0.0:5000").await.unwrap();
+            for number in 0..5u8 {
+                socket.send_to(&[number; 3], "main:9000").await.unwrap();
+            }
+            std::future::pending::<()>().await;
+            drop(socket);
+        });
+        asyncsim::time::sleep(Duration::from_secs(1)).await;
+        let mut buf = [0u8; 8];
+        let (len, _) = server.recv_from(&mut buf).await.unwrap();
+        (len, server.dropped_full())
+    });
+    let (len, dropped) = run.result.unwrap();
+    assert_eq!((len, dropped), (3, 3));
+    let full = "net drop 3 bytes from UdpSocket#1 (client:5000) to UdpSocket#0 (main:9000): \
+                the receiver's buffer was full";
+    assert_eq!(drop_lines(&run.trace), vec![full; 3], "{}", run.trace);
+    let events: Vec<_> = run
+        .trace
+        .events()
+        .iter()
+        .filter_map(|event| match event.kind {
+            EventKind::NetDrop { why, bytes, .. } => Some((why, bytes, event.task)),
+            _ => None,
+        })
+        .collect();
+    // Recorded by the receive that saw them (main's).
+    assert_eq!(events, vec![(DropWhy::Full, 3, Some(TaskId(0))); 3]);
+    // A trace file keeps them.
+    let text = trace_file::to_string(&run.trace);
+    assert!(text.contains(r#""kind":"net_drop","why":"full""#), "{text}");
+    assert_eq!(trace_file::from_str(&text).unwrap(), run.trace);
+}
+
+/// A loss draw, a partition, an isolated node and a port with nobody bound
+/// each drop a datagram at its send, and the line says which.
+#[test]
+fn a_datagram_dropped_at_its_send_says_why() {
+    let run = Sim::new(Config::new()).run(async {
+        node::Builder::new("server").start(|| async {
+            let socket = UdpSocket::bind("0.0.0.0:7000").await.unwrap();
+            std::future::pending::<()>().await;
+            drop(socket);
+        });
+        asyncsim::time::sleep(Duration::from_millis(1)).await;
+        let socket = UdpSocket::bind("0.0.0.0:5000").await.unwrap();
+        net::set_link("main", "server", NetConfig::new().loss(1.0));
+        socket.send_to(b"a", "server:7000").await.unwrap();
+        net::set_link("main", "server", NetConfig::new());
+        net::partition("main", "server");
+        socket.send_to(b"bb", "server:7000").await.unwrap();
+        net::repair("main", "server");
+        net::isolate("server");
+        socket.send_to(b"ccc", "server:7000").await.unwrap();
+        net::rejoin("server");
+        socket.send_to(b"dddd", "server:7001").await.unwrap();
+    });
+    run.result.unwrap();
+    let on = "from UdpSocket#1 (main:5000) to UdpSocket#0 (server:7000)";
+    assert_eq!(
+        drop_lines(&run.trace),
+        [
+            format!("net drop 1 bytes {on}: lost on its link (a loss draw)"),
+            format!("net drop 2 bytes {on}: a partition cuts its link"),
+            format!("net drop 3 bytes {on}: its sender's or receiver's node is isolated"),
+            "net drop 4 bytes from UdpSocket#1 (main:5000) to server:7001: no socket is bound there"
+                .to_string(),
+        ],
+        "{}",
+        run.trace
+    );
+}
+
+/// A file written before drops said why (a `net` event of operation
+/// `drop`) still reads, as that event.
+#[test]
+fn an_older_files_net_drop_still_reads() {
+    let event = Event {
+        step: 0,
+        time_ns: 0,
+        task: Some(TaskId(0)),
+        kind: EventKind::Net {
+            op: NetOp::Drop,
+            socket: 0,
+            bytes: 2,
+        },
+    };
+    let task = TaskInfo {
+        name: "main".into(),
+        parent: None,
+        blocking: false,
+    };
+    let trace = Trace::from_parts(
+        vec![event],
+        vec![task],
+        vec!["UdpSocket#0 (main:5000)".into()],
+    );
+    let text = trace_file::to_string(&trace).replace(
+        &format!("\"version\": {}", trace_file::VERSION),
+        "\"version\": 1",
+    );
+    assert!(text.contains(r#""kind":"net","op":"drop""#), "{text}");
+    assert_eq!(trace_file::from_str(&text).unwrap(), trace);
+}
+
+/// A socket connected to one peer passes over a datagram from another, and
+/// the receive that does so records it as a drop, saying why.
+#[test]
+fn a_datagram_from_another_peer_than_the_connected_one_is_a_drop() {
+    let run = Sim::new(Config::new()).run(async {
+        let inbox = UdpSocket::bind("0.0.0.0:9000").await.unwrap();
+        let friend = UdpSocket::bind("0.0.0.0:9001").await.unwrap();
+        let stranger = UdpSocket::bind("0.0.0.0:9002").await.unwrap();
+        inbox.connect("127.0.0.1:9001").await.unwrap();
+        stranger.send_to(b"psst", "127.0.0.1:9000").await.unwrap();
+        friend.send_to(b"hello", "127.0.0.1:9000").await.unwrap();
+        let mut buf = [0u8; 8];
+        let len = inbox.recv(&mut buf).await.unwrap();
+        buf[..len].to_vec()
+    });
+    assert_eq!(run.result.unwrap(), b"hello");
+    assert_eq!(
+        drop_lines(&run.trace),
+        [
+            "net drop 4 bytes from UdpSocket#2 (main:9002) to UdpSocket#0 (main:9000): \
+          its receiver is connected to another peer"
+        ],
+        "{}",
+        run.trace
+    );
+}
