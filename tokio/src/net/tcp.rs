@@ -215,13 +215,18 @@ impl AsyncRead for TcpStream {
 }
 
 impl AsyncWrite for TcpStream {
+    /// The world stream's own `poll_write` (the one `asyncsim::net` code
+    /// calls), on the stream the face holds.
     #[inline]
     fn poll_write(
         self: Pin<&mut Self>,
-        _context: &mut Context<'_>,
+        context: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        poll_write_stream(&self.stream, buf)
+        match self.get_mut().stream.get_mut() {
+            Ok(stream) => futures_io::AsyncWrite::poll_write(Pin::new(stream), context, buf),
+            Err(error) => Poll::Ready(Err(error)),
+        }
     }
 
     fn poll_flush(self: Pin<&mut Self>, _context: &mut Context<'_>) -> Poll<io::Result<()>> {

@@ -81,6 +81,20 @@ impl<S: Detachable> Detached<S> {
         }
     }
 
+    /// The socket, mutably, on its thread: for its own `futures` traits
+    /// (`AsyncRead`/`AsyncWrite` take it pinned and mutable).
+    ///
+    /// # Errors
+    ///
+    /// On another thread: the socket is not there to lend.
+    #[inline]
+    pub fn get_mut(&mut self) -> io::Result<&mut S> {
+        match self.socket.get_mut() {
+            Some(socket) => Ok(socket),
+            None => Err(elsewhere(S::NAME)),
+        }
+    }
+
     /// Lends the socket to `f` for one operation.
     ///
     /// # Errors
