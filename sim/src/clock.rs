@@ -113,6 +113,14 @@ pub(crate) struct Clock {
 }
 
 impl Clock {
+    /// The bytes its timer lists hold (for a `Sim` deciding whether to keep
+    /// its core for the next one).
+    pub(crate) fn capacity_bytes(&self) -> usize {
+        self.heap.capacity() * std::mem::size_of::<Reverse<Entry>>()
+            + self.slots.capacity() * std::mem::size_of::<Slot>()
+            + self.free.capacity() * std::mem::size_of::<u32>()
+    }
+
     /// Back to time 0 with no timers. (The caller took and dropped the
     /// actions first: see [`Clock::take_all`].)
     #[inline]

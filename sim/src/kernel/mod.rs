@@ -181,7 +181,8 @@ pub(crate) fn take_spare_core_for_tests() -> Option<Rc<Core>> {
 }
 
 /// A dropped `Sim`'s core is kept for the next only while its buffers are
-/// at most this big (its trace's events, its tape's draws, its tasks).
+/// at most this big (its trace's events, its tape's draws, its tasks, its
+/// timers).
 const SPARE_CORE_MAX_BYTES: usize = 4 << 20;
 
 impl Sim {
@@ -434,7 +435,8 @@ impl Drop for Sim {
             };
             let bytes = state.trace.events.capacity() * std::mem::size_of::<crate::trace::Event>()
                 + state.chooser.tape.capacity_bytes()
-                + state.tasks.capacity() * std::mem::size_of::<TaskSlot>();
+                + state.tasks.capacity() * std::mem::size_of::<TaskSlot>()
+                + state.clock.capacity_bytes();
             if bytes > SPARE_CORE_MAX_BYTES {
                 return;
             }
