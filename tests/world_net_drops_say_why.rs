@@ -159,3 +159,42 @@ fn a_datagram_from_another_peer_than_the_connected_one_is_a_drop() {
         run.trace
     );
 }
+
+/// A shrunk report names a lost datagram's size and its way, beside the
+/// trace's line saying why it was dropped.
+#[test]
+fn a_lost_datagram_is_named_in_the_report_with_its_size() {
+    let link = NetConfig::new()
+        .latency(Duration::from_millis(1), Duration::from_millis(1))
+        .loss(0.2);
+    let explore = asyncsim::Explore::new()
+        .runs(200)
+        .config(Config::new().net(link));
+    let summary = asyncsim::explore(explore, || async {
+        node::Builder::new("server").start(|| async {
+            let socket = UdpSocket::bind("0.0.0.0:7000").await.unwrap();
+            let mut buf = [0u8; 8];
+            let (len, from) = socket.recv_from(&mut buf).await.unwrap();
+            socket.send_to(&buf[..len], from).await.unwrap();
+        });
+        asyncsim::time::sleep(Duration::from_millis(1)).await;
+        let socket = UdpSocket::bind("0.0.0.0:5000").await.unwrap();
+        socket.send_to(b"ping", "server:7000").await.unwrap();
+        let mut buf = [0u8; 8];
+        let reply =
+            asyncsim::time::timeout(Duration::from_millis(100), socket.recv_from(&mut buf)).await;
+        assert!(reply.is_ok(), "no reply");
+    });
+    let found = summary.first_failure.expect("no datagram was lost");
+    assert_eq!(found.deviations, 1, "{found}");
+    let report = found.to_string();
+    assert!(
+        report.contains("dropped a datagram of 4 bytes main:5000 -> server:7000")
+            || report.contains("dropped a datagram of 4 bytes server:7000 -> main:5000"),
+        "{report}"
+    );
+    assert!(
+        report.contains("lost on its link (a loss draw)"),
+        "{report}"
+    );
+}

@@ -28,7 +28,7 @@ pub struct Deviation {
     /// The task asyncio's own order would have favoured.
     pub canonical: Option<TaskId>,
     /// For the world's draws (`net`, `fault`, `disk`): what the value did,
-    /// in words ("dropped a datagram main:49152 -> db:53", "crash node
+    /// in words ("dropped a datagram of 8 bytes main:49152 -> db:53", "crash node
     /// `db`"); `None` for the engine's own decisions.
     pub what: Option<String>,
 }

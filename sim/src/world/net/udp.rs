@@ -354,8 +354,12 @@ impl UdpSocket {
         let nodes = &world.nodes;
         let describe = |what: &str| {
             format!(
-                "{what} a datagram {}:{} -> {}:{}",
-                nodes[from_node as usize].name, from_port, nodes[to_node as usize].name, to_port
+                "{what} a datagram of {} bytes {}:{} -> {}:{}",
+                buf.len(),
+                nodes[from_node as usize].name,
+                from_port,
+                nodes[to_node as usize].name,
+                to_port
             )
         };
         if from_node != to_node
