@@ -352,14 +352,17 @@ impl UdpSocket {
         let config = world.net.config(from_node, to_node);
         // Worded only when a loss or a duplicate is drawn.
         let nodes = &world.nodes;
+        // A drop says the datagram's size; a duplicate's words are as they
+        // were (they enter the hash of runs that drop nothing).
         let describe = |what: &str| {
+            let size = if what == "dropped" {
+                format!(" of {} bytes", buf.len())
+            } else {
+                String::new()
+            };
             format!(
-                "{what} a datagram of {} bytes {}:{} -> {}:{}",
-                buf.len(),
-                nodes[from_node as usize].name,
-                from_port,
-                nodes[to_node as usize].name,
-                to_port
+                "{what} a datagram{size} {}:{} -> {}:{}",
+                nodes[from_node as usize].name, from_port, nodes[to_node as usize].name, to_port
             )
         };
         if from_node != to_node
