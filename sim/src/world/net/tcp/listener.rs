@@ -1,0 +1,208 @@
+//! TCP listeners: binding a port, the backlog of connections whose SYN
+//! arrived, and accepting them.
+
+use std::collections::VecDeque;
+use std::future::poll_fn;
+use std::io;
+use std::net::SocketAddr;
+use std::task::{Context, Poll};
+
+use super::{foreign, node_crashed, TcpStream};
+use crate::cx::NodeId;
+use crate::trace::{NetOp, SocketWait, WaitOn};
+use crate::world::net::{Parked, Protocol, ToAddress};
+use crate::world::{cx, same_run, world, WorldRc};
+use crate::world::{push_decimal, WordsKey, WORDS_LISTENER};
+
+/// A listener's state.
+pub(crate) struct ListenerState {
+    pub(super) node: u32,
+    pub(super) incarnation: NodeId,
+    pub(super) port: u16,
+    /// Connections whose SYN arrives at `.0`, in arrival order.
+    pub(super) backlog: VecDeque<(u64, usize)>,
+    pub(super) acceptor: Parked,
+    pub(super) open: bool,
+    /// The interned trace label, made when first needed.
+    pub(super) label: Option<u32>,
+}
+
+/// A TCP socket listening for connections on its node.
+///
+/// ```
+/// use asyncsim_sim::{net, node, Config, Sim};
+/// use futures::{AsyncReadExt, AsyncWriteExt};
+///
+/// let run = Sim::new(Config::new()).run(async {
+///     node::Builder::new("server").start(|| async {
+///         let listener = net::TcpListener::bind("0.0.0.0:7000").await.unwrap();
+///         let (mut stream, _) = listener.accept().await.unwrap();
+///         let mut word = [0u8; 4];
+///         stream.read_exact(&mut word).await.unwrap();
+///         stream.write_all(&word).await.unwrap();
+///     });
+///     asyncsim_sim::time::sleep(std::time::Duration::from_millis(1)).await; // let it bind
+///     let mut stream = net::TcpStream::connect("server:7000").await.unwrap();
+///     stream.write_all(b"ping").await.unwrap();
+///     let mut echo = [0u8; 4];
+///     stream.read_exact(&mut echo).await.unwrap();
+///     echo
+/// });
+/// assert_eq!(&run.result.unwrap(), b"ping");
+/// ```
+pub struct TcpListener {
+    pub(super) world: WorldRc,
+    pub(super) listener: usize,
+}
+
+impl TcpListener {
+    /// Binds a listener on the calling task's node. `"0.0.0.0:7000"`,
+    /// `"127.0.0.1:7000"`, the node's name or IP; port 0 picks a free one.
+    ///
+    /// # Errors
+    ///
+    /// `AddrInUse` when the port is taken, `AddrNotAvailable` for another
+    /// node's address.
+    pub async fn bind<A: ToAddress>(address: A) -> io::Result<TcpListener> {
+        let address = address.to_address()?;
+        let world_rc = world("asyncsim::net::TcpListener::bind");
+        let listener = {
+            let mut world = world_rc.borrow_mut();
+            let (node, incarnation) = world.current();
+            if !world.alive(node, incarnation) {
+                return Err(node_crashed("TcpListener::bind", &world.nodes[node].name));
+            }
+            let port = world.bind_port(&address, node)?;
+            let index = world.net.listeners.len();
+            let port = world.claim_port(node, Protocol::Tcp, port, index)?;
+            let backlog = world.net.spare.backlog();
+            world.net.listeners.push(ListenerState {
+                node: node as u32,
+                incarnation,
+                port,
+                backlog,
+                acceptor: Parked::default(),
+                open: true,
+                label: None,
+            });
+            index
+        };
+        Ok(TcpListener {
+            world: world_rc,
+            listener,
+        })
+    }
+
+    /// Waits for the next connection: the stream and the peer's address.
+    pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
+        poll_fn(|context| self.poll_accept(context)).await
+    }
+
+    /// Polls for the next connection (see [`TcpListener::accept`]).
+    pub fn poll_accept(
+        &self,
+        context: &mut Context<'_>,
+    ) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
+        let mut world = self.world.borrow_mut();
+        let world = &mut *world;
+        if !same_run(world.run_id) {
+            return Poll::Ready(Err(foreign("TcpListener")));
+        }
+        let state = &world.net.listeners[self.listener];
+        let node = state.node as usize;
+        if !world.alive(node, state.incarnation) || !state.open {
+            return Poll::Ready(Err(node_crashed("TcpListener", &world.nodes[node].name)));
+        }
+        let now = cx::now_ns("asyncsim::net::TcpListener::accept");
+        let state = &mut world.net.listeners[self.listener];
+        match state.backlog.front() {
+            Some(&(ready_ns, connection)) if ready_ns <= now => {
+                state.backlog.pop_front();
+                state.acceptor.ready();
+                world.record_stream(connection, 1, NetOp::Accept, 0);
+                let c = &mut world.net.connections[connection];
+                let peer = c.addrs[0];
+                let stream = TcpStream {
+                    world: self.world.clone(),
+                    connection,
+                    side: 1,
+                };
+                Poll::Ready(Ok((stream, peer)))
+            }
+            next => {
+                let next = next.map(|(ready_ns, _)| *ready_ns);
+                state.acceptor.park(context.waker(), next);
+                let socket = *state.label.get_or_insert_with(|| {
+                    // "TcpListener (server:7000)", by hand (once a listener)
+                    // or as the last run made it.
+                    let name = &world.nodes[node].name;
+                    let port = state.port;
+                    let key = WordsKey {
+                        kind: WORDS_LISTENER,
+                        numbers: [u64::from(port), 0, 0, 0, 0],
+                        names: [name, ""],
+                    };
+                    let (text, text_hash) = world.memo.words(key, || {
+                        let mut text = String::with_capacity(20 + name.len());
+                        text.push_str("TcpListener (");
+                        text.push_str(name);
+                        text.push(':');
+                        push_decimal(&mut text, u64::from(port));
+                        text.push(')');
+                        text
+                    });
+                    cx::intern_label_known(text, Some(text_hash))
+                });
+                cx::set_waiting_on(WaitOn::Socket {
+                    op: SocketWait::Accept,
+                    socket,
+                });
+                Poll::Pending
+            }
+        }
+    }
+
+    /// The address it listens on (the node's IP and the port).
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        let world = self.world.borrow();
+        let state = &world.net.listeners[self.listener];
+        Ok(world.socket_addr(state.node as usize, state.port))
+    }
+}
+
+impl Drop for TcpListener {
+    fn drop(&mut self) {
+        let Ok(mut world) = self.world.try_borrow_mut() else {
+            return;
+        };
+        let world = &mut *world;
+        let state = &mut world.net.listeners[self.listener];
+        if !state.open {
+            return;
+        }
+        state.open = false;
+        let key = (state.node, Protocol::Tcp, state.port);
+        if world.net.bound.get(&key) == Some(&self.listener) {
+            world.net.bound.remove(&key);
+        }
+        let backlog = std::mem::take(&mut world.net.listeners[self.listener].backlog);
+        if !same_run(world.run_id) {
+            return;
+        }
+        let now = cx::now_ns("asyncsim::net::TcpListener::drop");
+        for (_, connection) in backlog {
+            let c = &mut world.net.connections[connection];
+            c.dropped[1] = true;
+            c.fail_at(0, now, io::ErrorKind::ConnectionReset);
+        }
+    }
+}
+
+impl std::fmt::Debug for TcpListener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.local_addr() {
+            Ok(addr) => write!(f, "TcpListener({addr})"),
+            Err(_) => f.write_str("TcpListener"),
+        }
+    }
+}

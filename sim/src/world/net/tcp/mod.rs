@@ -1,0 +1,493 @@
+//! TCP: listeners, connections, and streams with in-order delivery.
+//!
+//! A connection is two pipes, one toward each end. A write becomes a
+//! segment with a drawn latency; its arrival is never before the previous
+//! segment's, so each direction delivers in order. A lost segment is a
+//! retransmission: a drawn extra delay, never lost bytes. Across a cut,
+//! segments are held back until the link heals; if it does not within the
+//! link's `tcp_timeout`, both ends fail with `TimedOut`. A peer's crash
+//! reaches the other end one latency later as `ConnectionReset`.
+
+use std::io;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use super::{Carried, Protocol, ToAddress};
+
+mod listener;
+mod pipe;
+
+use crate::trace::{NetOp, SocketWait, WaitOn};
+use crate::world::{cx, same_run, world, World, WorldRc};
+pub(crate) use listener::ListenerState;
+pub use listener::TcpListener;
+use pipe::send;
+pub(crate) use pipe::{crash_node, release_held, Connection, Spare};
+
+/// Where a connect goes: a host name and port, borrowed from the caller's
+/// address (see `ToAddress::host_and_port`), or an address.
+enum Destination<'a> {
+    Host(&'a str, u16),
+    Address(super::Address),
+}
+
+impl std::fmt::Display for Destination<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Destination::Host(host, port) => write!(f, "{host}:{port}"),
+            Destination::Address(address) => write!(f, "{address}"),
+        }
+    }
+}
+
+/// A TCP connection's end: `futures::io::{AsyncRead, AsyncWrite}`.
+///
+/// Dropping it (or `close()`) sends EOF to the peer.
+pub struct TcpStream {
+    pub(super) world: WorldRc,
+    pub(super) connection: usize,
+    pub(super) side: usize,
+}
+
+fn foreign(what: &str) -> io::Error {
+    io::Error::other(format!(
+        "{what} belongs to another run: a socket cannot outlive the simulation that made it"
+    ))
+}
+
+fn node_crashed(what: &str, node: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::NotConnected,
+        format!("{what} belongs to node `{node}`, which crashed: its sockets died with it"),
+    )
+}
+
+/// Opens a connection from the calling task's node to `listener` (on node
+/// `target`, `port`) whose SYN arrives at `syn_ns` and SYN-ACK at
+/// `synack_ns`: both pipes, the listener's backlog, its acceptor's wake.
+#[allow(clippy::too_many_arguments)]
+fn open_connection(
+    world_rc: &WorldRc,
+    world: &mut World,
+    target: usize,
+    port: u16,
+    listener: usize,
+    syn_ns: u64,
+    synack_ns: u64,
+    now: u64,
+) -> io::Result<TcpStream> {
+    let (node, incarnation) = world.current();
+    let (from, to) = (node as u32, target as u32);
+    let connection = world.net.connections.len();
+    let local_port = world.claim_port(node, Protocol::Tcp, 0, usize::MAX)?;
+    let first = world.net.streams_made;
+    world.net.streams_made += 2;
+    let server_incarnation = world.net.listeners[listener].incarnation;
+    let mut pipes = world.net.spare.pipes();
+    // Nothing the server sends can arrive before the handshake completes,
+    // nor the client's before its SYN.
+    pipes[0].last_arrival_ns = synack_ns;
+    pipes[1].last_arrival_ns = syn_ns;
+    world.net.connections.push(Connection {
+        pipes,
+        nodes: [from, to],
+        incarnations: [incarnation, server_incarnation],
+        addrs: [
+            world.socket_addr(node, local_port),
+            world.socket_addr(target, port),
+        ],
+        errors: [None, None],
+        write_shut: [false, false],
+        dropped: [false, false],
+        names: [first, first + 1],
+        labels: [None, None],
+    });
+    let state = &mut world.net.listeners[listener];
+    let position = state
+        .backlog
+        .iter()
+        .position(|(ready, _)| *ready > syn_ns)
+        .unwrap_or(state.backlog.len());
+    state.backlog.insert(position, (syn_ns, connection));
+    state.acceptor.due_at_from(syn_ns, now);
+    Ok(TcpStream {
+        world: world_rc.clone(),
+        connection,
+        side: 0,
+    })
+}
+
+impl TcpStream {
+    /// Connects from the calling task's node: one round trip of the link.
+    /// Whether anything listens is decided when the SYN arrives, as on a
+    /// real network: a server that binds while the SYN is on its way (its
+    /// `init` started in the same instant) accepts it.
+    ///
+    /// # Errors
+    ///
+    /// `ConnectionRefused` when nothing listens there when the SYN arrives
+    /// (or its node is down), `TimedOut` across a partition (after the
+    /// link's `tcp_timeout`), `NotFound` for an unknown host.
+    pub async fn connect<A: ToAddress>(address: A) -> io::Result<TcpStream> {
+        // A host name is looked up borrowed: no `Address` made for it.
+        let address = match address.host_and_port() {
+            Some((host, port)) => Destination::Host(host, port),
+            None => Destination::Address(address.to_address()?),
+        };
+        let world_rc = world("asyncsim::net::TcpStream::connect");
+        enum Plan {
+            /// Nothing listened when the SYN left: look again when it arrives.
+            Unheard {
+                syn_ns: u64,
+                synack_ns: u64,
+                target: usize,
+                port: u16,
+            },
+            TimedOut(u64),
+            Connected(u64, TcpStream),
+        }
+        let plan = {
+            let mut world = world_rc.borrow_mut();
+            let world = &mut *world;
+            let (node, incarnation) = world.current();
+            if !world.alive(node, incarnation) {
+                return Err(node_crashed("TcpStream::connect", &world.nodes[node].name));
+            }
+            let (target, port) = match &address {
+                Destination::Host(host, port) => world.resolve_host(host, *port, node)?,
+                Destination::Address(address) => world.resolve(address, node)?,
+            };
+            let now = cx::now_ns("asyncsim::net::TcpStream::connect");
+            let (from, to) = (node as u32, target as u32);
+            if world.net.is_cut(from, to) || world.net.is_cut(to, from) {
+                Plan::TimedOut(now + world.net.config(from, to).tcp_timeout_ns)
+            } else {
+                let syn_ns = now + world.latency(from, to, Carried::Syn);
+                let synack_ns = syn_ns + world.latency(to, from, Carried::SynAck);
+                let listener = world.net.bound.get(&(to, Protocol::Tcp, port)).copied();
+                match listener {
+                    None => Plan::Unheard {
+                        syn_ns,
+                        synack_ns,
+                        target,
+                        port,
+                    },
+                    Some(listener) => Plan::Connected(
+                        synack_ns,
+                        open_connection(
+                            &world_rc, world, target, port, listener, syn_ns, synack_ns, now,
+                        )?,
+                    ),
+                }
+            }
+        };
+        let (at, stream) = match plan {
+            Plan::TimedOut(at) => {
+                crate::time::sleep_until(crate::time::Instant::from_nanos(at)).await;
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!("connect to {address} timed out: the network is partitioned"),
+                ));
+            }
+            Plan::Unheard {
+                syn_ns,
+                synack_ns,
+                target,
+                port,
+            } => {
+                crate::time::sleep_until(crate::time::Instant::from_nanos(syn_ns)).await;
+                let opened = {
+                    let mut world = world_rc.borrow_mut();
+                    let world = &mut *world;
+                    let key = (target as u32, Protocol::Tcp, port);
+                    match world.net.bound.get(&key).copied() {
+                        Some(listener) => Some(open_connection(
+                            &world_rc, world, target, port, listener, syn_ns, synack_ns, syn_ns,
+                        )?),
+                        None => None,
+                    }
+                };
+                match opened {
+                    Some(stream) => (synack_ns, stream),
+                    None => {
+                        crate::time::sleep_until(crate::time::Instant::from_nanos(synack_ns)).await;
+                        return Err(io::Error::new(
+                            io::ErrorKind::ConnectionRefused,
+                            format!("connection refused: nothing listens on {address}"),
+                        ));
+                    }
+                }
+            }
+            Plan::Connected(at, stream) => (at, stream),
+        };
+        crate::time::sleep_until(crate::time::Instant::from_nanos(at)).await;
+        let world = stream.world.borrow();
+        let now = cx::now_ns("asyncsim::net::TcpStream::connect");
+        match world.net.connections[stream.connection].errors[0] {
+            Some((when, io::ErrorKind::ConnectionRefused)) if when <= now => Err(io::Error::new(
+                io::ErrorKind::ConnectionRefused,
+                format!("connection refused: the listener on {address} closed before accepting"),
+            )),
+            _ => {
+                drop(world);
+                stream
+                    .world
+                    .borrow_mut()
+                    .record_stream(stream.connection, 0, NetOp::Connect, 0);
+                Ok(stream)
+            }
+        }
+    }
+
+    /// The peer's address.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        let world = self.world.borrow();
+        Ok(world.net.connections[self.connection].addrs[1 - self.side])
+    }
+
+    /// This end's address.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        let world = self.world.borrow();
+        Ok(world.net.connections[self.connection].addrs[self.side])
+    }
+
+    /// Checks the stream may be used now: same run, node alive.
+    #[inline]
+    fn check(&self, world: &World) -> io::Result<()> {
+        let c = &world.net.connections[self.connection];
+        if same_run(world.run_id)
+            && world.alive(c.nodes[self.side] as usize, c.incarnations[self.side])
+        {
+            return Ok(());
+        }
+        Err(self.unusable(world))
+    }
+
+    /// Why [`TcpStream::check`] failed (out of line: it almost never does).
+    #[cold]
+    #[inline(never)]
+    fn unusable(&self, world: &World) -> io::Error {
+        if !same_run(world.run_id) {
+            return foreign("TcpStream");
+        }
+        let c = &world.net.connections[self.connection];
+        let node = c.nodes[self.side] as usize;
+        node_crashed(&c.name(self.side), &world.nodes[node].name)
+    }
+
+    fn error(&self, world: &World, kind: io::ErrorKind) -> io::Error {
+        let c = &world.net.connections[self.connection];
+        let why = match kind {
+            io::ErrorKind::ConnectionReset => "connection reset by peer",
+            io::ErrorKind::TimedOut => "connection timed out (no delivery for tcp_timeout)",
+            io::ErrorKind::ConnectionRefused => "connection refused",
+            _ => "stream failed",
+        };
+        io::Error::new(kind, format!("{}: {why}", c.name(self.side)))
+    }
+
+    /// Polls for bytes like `AsyncRead::poll_read`, but hands them to `put`
+    /// (in pieces, at most `max` bytes in all) instead of copying them into
+    /// a slice: for a reader whose buffer is not an initialised `&mut [u8]`
+    /// (tokio's `ReadBuf` over uninitialised memory), so the bytes are
+    /// copied once and nothing is zeroed first. Ready with the count put.
+    pub fn poll_read_with(
+        &self,
+        context: &mut Context<'_>,
+        max: usize,
+        put: impl FnMut(&[u8]),
+    ) -> Poll<io::Result<usize>> {
+        self.read_with(context, max, put)
+    }
+
+    fn read_into(&self, context: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+        let mut at = 0;
+        let max = buf.len();
+        self.read_with(context, max, |bytes| {
+            buf[at..at + bytes.len()].copy_from_slice(bytes);
+            at += bytes.len();
+        })
+    }
+
+    #[inline(always)]
+    pub(super) fn read_with(
+        &self,
+        context: &mut Context<'_>,
+        max: usize,
+        mut put: impl FnMut(&[u8]),
+    ) -> Poll<io::Result<usize>> {
+        let mut world = self.world.borrow_mut();
+        let world = &mut *world;
+        self.check(world)?;
+        let now = cx::now_ns("asyncsim::net::TcpStream::read");
+        let c = &mut world.net.connections[self.connection];
+        if let Some(kind) = c.error_at(self.side, now) {
+            c.pipes[self.side].reader.ready();
+            world.record_stream(self.connection, self.side, NetOp::Reset, 0);
+            return Poll::Ready(Err(self.error(world, kind)));
+        }
+        let c = &mut world.net.connections[self.connection];
+        let error_ns = c.errors[self.side].map(|(at, _)| at);
+        let pipe = &mut c.pipes[self.side];
+        if let Some(front) = pipe.segments.front() {
+            if front.arrival_ns <= now {
+                // How much has arrived (up to `max`), then one copy.
+                let mut copied = 0;
+                while copied < max {
+                    let Some(front) = pipe.segments.front() else {
+                        break;
+                    };
+                    if front.arrival_ns > now {
+                        break;
+                    }
+                    let count = (front.len - pipe.offset).min(max - copied);
+                    copied += count;
+                    pipe.offset += count;
+                    if pipe.offset == front.len {
+                        pipe.segments.pop_front();
+                        pipe.offset = 0;
+                    }
+                }
+                let (first, second) = pipe.bytes.as_slices();
+                let from_first = first.len().min(copied);
+                put(&first[..from_first]);
+                if copied > from_first {
+                    put(&second[..copied - from_first]);
+                }
+                pipe.bytes.drain(..copied);
+                pipe.reader.ready();
+                world.record_stream(self.connection, self.side, NetOp::Deliver, copied);
+                return Poll::Ready(Ok(copied));
+            }
+        } else if matches!(pipe.fin_ns, Some(fin) if fin <= now) || max == 0 {
+            pipe.reader.ready();
+            return Poll::Ready(Ok(0));
+        }
+        let next = [
+            pipe.segments.front().map(|segment| segment.arrival_ns),
+            pipe.fin_ns,
+            error_ns,
+        ]
+        .into_iter()
+        .flatten()
+        .min();
+        pipe.reader.park(context.waker(), next);
+        let socket = world.stream_label(self.connection, self.side);
+        cx::set_waiting_on(WaitOn::Socket {
+            op: SocketWait::Read,
+            socket,
+        });
+        Poll::Pending
+    }
+
+    // Inlined: the stream's `poll_write` and a `Detached` stream's `write`
+    // are this and little else.
+    #[inline]
+    pub(super) fn write_from(&self, buf: &[u8]) -> io::Result<usize> {
+        let mut world = self.world.borrow_mut();
+        let world = &mut *world;
+        self.check(world)?;
+        let now = cx::now_ns("asyncsim::net::TcpStream::write");
+        let c = &world.net.connections[self.connection];
+        if let Some(kind) = c.error_at(self.side, now) {
+            world.record_stream(self.connection, self.side, NetOp::Reset, 0);
+            return Err(self.error(world, kind));
+        }
+        if c.write_shut[self.side] {
+            return Err(io::Error::new(
+                io::ErrorKind::BrokenPipe,
+                format!("{}: write after close (shutdown)", c.name(self.side)),
+            ));
+        }
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        if !c.dropped[1 - self.side] {
+            world.record_stream(self.connection, self.side, NetOp::Send, buf.len());
+            send(world, self.connection, self.side, Some(buf));
+        }
+        Ok(buf.len())
+    }
+
+    pub(super) fn shutdown_write(&self) -> io::Result<()> {
+        let mut world = self.world.borrow_mut();
+        let world = &mut *world;
+        self.check(world)?;
+        let c = &mut world.net.connections[self.connection];
+        if std::mem::replace(&mut c.write_shut[self.side], true) {
+            return Ok(());
+        }
+        send(world, self.connection, self.side, None);
+        Ok(())
+    }
+}
+
+impl Drop for TcpStream {
+    fn drop(&mut self) {
+        self.close_end();
+    }
+}
+
+impl TcpStream {
+    /// Dropped: this end is gone (EOF to the peer, unless shut already).
+    fn close_end(&mut self) {
+        let Ok(mut world) = self.world.try_borrow_mut() else {
+            return;
+        };
+        let world = &mut *world;
+        let c = &mut world.net.connections[self.connection];
+        if c.dropped[self.side] {
+            return;
+        }
+        c.dropped[self.side] = true;
+        let (node, port) = (c.nodes[self.side], c.addrs[self.side].port());
+        let shut = std::mem::replace(&mut c.write_shut[self.side], true);
+        if self.side == 0 {
+            let key = (node, Protocol::Tcp, port);
+            if world.net.bound.get(&key) == Some(&usize::MAX) {
+                world.net.bound.remove(&key);
+            }
+        }
+        if !shut && same_run(world.run_id) {
+            send(world, self.connection, self.side, None);
+        }
+    }
+}
+
+impl futures_io::AsyncRead for TcpStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        context: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        self.read_into(context, buf)
+    }
+}
+
+impl futures_io::AsyncWrite for TcpStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        _context: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Poll::Ready(self.write_from(buf))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, _context: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn poll_close(self: Pin<&mut Self>, _context: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(self.shutdown_write())
+    }
+}
+
+impl std::fmt::Debug for TcpStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.world.try_borrow() {
+            Ok(world) => f.write_str(&world.net.connections[self.connection].name(self.side)),
+            Err(_) => f.write_str("TcpStream"),
+        }
+    }
+}

@@ -1,0 +1,442 @@
+//! A connection's insides: two pipes of segments (one toward each end),
+//! the bytes they carry, their delivery in order, segments held back by a
+//! cut, and what a node's crash does to its connections.
+
+use std::collections::VecDeque;
+use std::io;
+use std::net::SocketAddr;
+
+use super::ListenerState;
+use crate::cx::NodeId;
+use crate::trace::{FaultOp, NetOp};
+use crate::world::net::{Carried, Parked, Protocol};
+use crate::world::{cx, push_decimal, WordsKey, World, WORDS_STREAM};
+
+/// A segment on its way: when it arrives, and its length (its bytes are
+/// the next `len` of the pipe's `bytes`).
+pub(super) struct Segment {
+    pub(super) arrival_ns: u64,
+    pub(super) len: usize,
+}
+
+/// The bytes flowing toward one end of a connection.
+#[derive(Default)]
+pub(crate) struct Pipe {
+    pub(super) segments: VecDeque<Segment>,
+    /// The bytes of `segments`, in order (one buffer for them all: a
+    /// segment allocates nothing).
+    pub(super) bytes: VecDeque<u8>,
+    /// Bytes of the front segment already read.
+    pub(super) offset: usize,
+    pub(super) last_arrival_ns: u64,
+    /// When the sender's half-close (EOF) arrives.
+    pub(super) fin_ns: Option<u64>,
+    /// Segments (and a FIN) held back by a cut, in send order.
+    pub(super) held: Vec<Vec<u8>>,
+    pub(super) held_fin: bool,
+    /// Since when the held segments wait.
+    pub(super) held_since_ns: Option<u64>,
+    pub(super) reader: Parked,
+}
+
+impl Pipe {
+    /// Empties the pipe for another connection, keeping its buffers.
+    pub(super) fn clear(&mut self) {
+        // Every field named, so a new one cannot be forgotten here.
+        let Pipe {
+            segments,
+            bytes,
+            offset,
+            last_arrival_ns,
+            fin_ns,
+            held,
+            held_fin,
+            held_since_ns,
+            reader,
+        } = self;
+        segments.clear();
+        bytes.clear();
+        // A big buffer is not kept for whatever comes next.
+        if bytes.capacity() > SPARE_BYTES_MAX {
+            *bytes = VecDeque::new();
+        }
+        *offset = 0;
+        *last_arrival_ns = 0;
+        *fin_ns = None;
+        held.clear();
+        *held_fin = false;
+        *held_since_ns = None;
+        *reader = Parked::default();
+    }
+}
+
+/// What the connections and listeners of earlier runs in this world leave
+/// for new ones: connections with emptied pipes and emptied backlogs, their
+/// buffers kept (a connection then allocates nothing in a run after the
+/// first).
+#[derive(Default)]
+pub(crate) struct Spare {
+    pub(super) connections: Vec<Connection>,
+    pub(super) backlogs: Vec<VecDeque<(u64, usize)>>,
+}
+
+/// At most this many connections and backlogs are kept, and a pipe's byte
+/// buffer only up to this size.
+const SPARE_MAX: usize = 256;
+const SPARE_BYTES_MAX: usize = 64 * 1024;
+
+impl Spare {
+    /// Takes the pipes and backlogs of a run's connections and listeners
+    /// (emptying both lists). Emptied in place and moved as a whole: no
+    /// connection is copied one by one.
+    pub(crate) fn keep(
+        &mut self,
+        listeners: &mut Vec<ListenerState>,
+        connections: &mut Vec<Connection>,
+    ) {
+        for listener in listeners.iter_mut() {
+            if self.backlogs.len() < SPARE_MAX {
+                listener.backlog.clear();
+                self.backlogs.push(std::mem::take(&mut listener.backlog));
+            }
+        }
+        listeners.clear();
+        connections.truncate(SPARE_MAX.saturating_sub(self.connections.len()));
+        for connection in connections.iter_mut() {
+            connection.pipes[0].clear();
+            connection.pipes[1].clear();
+        }
+        if self.connections.is_empty() {
+            std::mem::swap(&mut self.connections, connections);
+        } else {
+            self.connections.append(connections);
+        }
+    }
+
+    /// Two emptied pipes for a new connection.
+    pub(super) fn pipes(&mut self) -> [Pipe; 2] {
+        match self.connections.pop() {
+            Some(connection) => connection.pipes,
+            None => [Pipe::default(), Pipe::default()],
+        }
+    }
+
+    pub(super) fn backlog(&mut self) -> VecDeque<(u64, usize)> {
+        self.backlogs.pop().unwrap_or_default()
+    }
+}
+
+/// One TCP connection: side 0 is the client, side 1 the server.
+pub(crate) struct Connection {
+    /// `pipes[side]`: the bytes toward `side`.
+    pub(super) pipes: [Pipe; 2],
+    pub(super) nodes: [u32; 2],
+    pub(super) incarnations: [NodeId; 2],
+    pub(super) addrs: [SocketAddr; 2],
+    /// From `.0` on, `side` fails with `.1`.
+    pub(super) errors: [Option<(u64, io::ErrorKind)>; 2],
+    pub(super) write_shut: [bool; 2],
+    pub(super) dropped: [bool; 2],
+    /// `TcpStream#n` of each end.
+    pub(super) names: [u32; 2],
+    /// Each end's interned trace label, made when first needed.
+    pub(super) labels: [Option<u32>; 2],
+}
+
+impl World {
+    /// The trace label of one end of a connection: "TcpStream#3
+    /// (main:49152 -> server:6379)".
+    #[inline]
+    pub(super) fn stream_label(&mut self, connection: usize, side: usize) -> u32 {
+        match self.net.connections[connection].labels[side] {
+            Some(label) => label,
+            None => self.make_stream_label(connection, side),
+        }
+    }
+
+    /// [`World::stream_label`]'s first call for a stream end (out of line:
+    /// every later call finds the label made).
+    #[cold]
+    #[inline(never)]
+    pub(super) fn make_stream_label(&mut self, connection: usize, side: usize) -> u32 {
+        let c = &self.net.connections[connection];
+        // Made once a stream end, so by hand (`format!` costs several
+        // times this) or as the last run made it, and added as new:
+        // `TcpStream#n` is unique.
+        let (local, peer) = (
+            &self.nodes[c.nodes[side] as usize].name,
+            &self.nodes[c.nodes[1 - side] as usize].name,
+        );
+        let (number, local_port, peer_port) = (
+            u64::from(c.names[side]),
+            u64::from(c.addrs[side].port()),
+            u64::from(c.addrs[1 - side].port()),
+        );
+        let key = WordsKey {
+            kind: WORDS_STREAM,
+            numbers: [number, local_port, peer_port, 0, 0],
+            names: [local, peer],
+        };
+        let (text, text_hash) = self.memo.words(key, || {
+            let mut text = String::with_capacity(40 + local.len() + peer.len());
+            text.push_str("TcpStream#");
+            push_decimal(&mut text, number);
+            text.push_str(" (");
+            text.push_str(local);
+            text.push(':');
+            push_decimal(&mut text, local_port);
+            text.push_str(" -> ");
+            text.push_str(peer);
+            text.push(':');
+            push_decimal(&mut text, peer_port);
+            text.push(')');
+            text
+        });
+        let label = cx::add_label(text, Some(text_hash));
+        self.net.connections[connection].labels[side] = Some(label);
+        label
+    }
+
+    /// Records a network event on one end of a connection.
+    #[inline]
+    pub(super) fn record_stream(
+        &mut self,
+        connection: usize,
+        side: usize,
+        op: NetOp,
+        bytes: usize,
+    ) {
+        let socket = self.stream_label(connection, side);
+        cx::record_net(op, socket, bytes.min(u32::MAX as usize) as u32);
+    }
+}
+
+/// "TcpStream#3 (10.0.0.1:49152 -> 10.0.0.2:6379)".
+pub(super) fn stream_name(number: u32, local: SocketAddr, peer: SocketAddr) -> String {
+    format!("TcpStream#{number} ({local} -> {peer})")
+}
+
+impl Connection {
+    pub(super) fn name(&self, side: usize) -> String {
+        stream_name(self.names[side], self.addrs[side], self.addrs[1 - side])
+    }
+
+    /// The error `side` sees at `now_ns`, if any.
+    pub(super) fn error_at(&self, side: usize, now_ns: u64) -> Option<io::ErrorKind> {
+        match self.errors[side] {
+            Some((at_ns, kind)) if at_ns <= now_ns => Some(kind),
+            _ => None,
+        }
+    }
+
+    /// Sets `side`'s error unless an earlier one is set.
+    pub(super) fn fail_at(&mut self, side: usize, at_ns: u64, kind: io::ErrorKind) {
+        match self.errors[side] {
+            Some((earlier, _)) if earlier <= at_ns => {}
+            _ => {
+                self.errors[side] = Some((at_ns, kind));
+                self.pipes[side].reader.due_at(at_ns);
+            }
+        }
+    }
+}
+
+/// Sends one segment (`None`: the FIN of a half-close) from `side`.
+pub(super) fn send(world: &mut World, connection: usize, side: usize, data: Option<&[u8]>) {
+    let now = cx::now_ns("asyncsim::net::TcpStream");
+    let to_side = 1 - side;
+    let (from, to) = {
+        let c = &world.net.connections[connection];
+        (c.nodes[side], c.nodes[to_side])
+    };
+    let held = !world.net.connections[connection].pipes[to_side]
+        .held
+        .is_empty()
+        || world.net.connections[connection].pipes[to_side].held_fin;
+    if held || world.net.is_cut(from, to) {
+        let timeout = world.net.config(from, to).tcp_timeout_ns;
+        let c = &mut world.net.connections[connection];
+        let pipe = &mut c.pipes[to_side];
+        match data {
+            Some(data) => pipe.held.push(data.to_vec()),
+            None => pipe.held_fin = true,
+        }
+        let since = *pipe.held_since_ns.get_or_insert(now);
+        c.fail_at(side, since + timeout, io::ErrorKind::TimedOut);
+        c.fail_at(to_side, since + timeout, io::ErrorKind::TimedOut);
+        return;
+    }
+    deliver(world, connection, side, data, now);
+}
+
+/// Puts a segment on the wire from `side` now.
+pub(super) fn deliver(
+    world: &mut World,
+    connection: usize,
+    side: usize,
+    data: Option<&[u8]>,
+    now: u64,
+) {
+    let to_side = 1 - side;
+    let (from, to) = {
+        let c = &world.net.connections[connection];
+        (c.nodes[side], c.nodes[to_side])
+    };
+    let stream = world.net.connections[connection].names[side];
+    let carried = match data {
+        Some(data) => Carried::Segment {
+            stream,
+            bytes: data.len(),
+        },
+        None => Carried::Fin { stream },
+    };
+    let mut latency;
+    if from == to {
+        latency = world.latency(from, to, carried);
+    } else {
+        let config = world.net.config(from, to);
+        latency = world.latency_on(&config, from, to, carried);
+        if data.is_some() {
+            // Named only when a loss is drawn and the run explains itself.
+            let c = &world.net.connections[connection];
+            let (names, addrs) = (c.names, c.addrs);
+            if World::chance(
+                config.loss,
+                "asyncsim::net segment loss",
+                FaultOp::Lost,
+                || {
+                    format!(
+                        "lost a segment of {}: retransmitted after {}",
+                        stream_name(names[side], addrs[side], addrs[1 - side]),
+                        crate::trace::format_ns(config.retransmit_ns)
+                    )
+                },
+            ) {
+                latency += config.retransmit_ns;
+            }
+        }
+    }
+    let c = &mut world.net.connections[connection];
+    let pipe = &mut c.pipes[to_side];
+    let arrival_ns = (now + latency).max(pipe.last_arrival_ns);
+    pipe.last_arrival_ns = arrival_ns;
+    match data {
+        Some(data) => {
+            pipe.bytes.extend(data);
+            pipe.segments.push_back(Segment {
+                arrival_ns,
+                len: data.len(),
+            });
+        }
+        None => pipe.fin_ns = Some(arrival_ns),
+    }
+    pipe.reader.due_at_from(arrival_ns, now);
+}
+
+/// After a link opened: held segments whose link is no longer cut leave
+/// now, in order, and their pending timeouts are lifted.
+pub(crate) fn release_held(world: &mut World) {
+    let now = cx::now_ns("asyncsim::net::repair");
+    for connection in 0..world.net.connections.len() {
+        for side in 0..2 {
+            let to_side = 1 - side;
+            let (from, to, held, fin) = {
+                let c = &mut world.net.connections[connection];
+                let pipe = &mut c.pipes[to_side];
+                if pipe.held.is_empty() && !pipe.held_fin {
+                    continue;
+                }
+                (
+                    c.nodes[side],
+                    c.nodes[to_side],
+                    std::mem::take(&mut pipe.held),
+                    std::mem::take(&mut pipe.held_fin),
+                )
+            };
+            if world.net.is_cut(from, to) {
+                let pipe = &mut world.net.connections[connection].pipes[to_side];
+                pipe.held = held;
+                pipe.held_fin = fin;
+                continue;
+            }
+            world.net.connections[connection].pipes[to_side].held_since_ns = None;
+            for data in held {
+                deliver(world, connection, side, Some(&data), now);
+            }
+            if fin {
+                deliver(world, connection, side, None, now);
+            }
+            let c = &mut world.net.connections[connection];
+            if c.pipes[0].held_since_ns.is_none() && c.pipes[1].held_since_ns.is_none() {
+                for error in &mut c.errors {
+                    if matches!(error, Some((at, io::ErrorKind::TimedOut)) if *at > now) {
+                        *error = None;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A node crashed: its streams are gone (peers see a reset one latency
+/// later), its listeners close (connections waiting in their backlog are
+/// refused or reset).
+pub(crate) fn crash_node(world: &mut World, node: u32, incarnation: NodeId) {
+    let now = cx::now_ns("asyncsim::node::crash");
+    for connection in 0..world.net.connections.len() {
+        for side in 0..2 {
+            let peer = 1 - side;
+            let (peer_node, hit) = {
+                let c = &world.net.connections[connection];
+                (
+                    c.nodes[peer],
+                    c.nodes[side] == node
+                        && c.incarnations[side] == incarnation
+                        && !c.dropped[side],
+                )
+            };
+            if !hit {
+                continue;
+            }
+            world.net.connections[connection].dropped[side] = true;
+            if side == 0 {
+                let port = world.net.connections[connection].addrs[0].port();
+                let key = (node, Protocol::Tcp, port);
+                if world.net.bound.get(&key) == Some(&usize::MAX) {
+                    world.net.bound.remove(&key);
+                }
+            }
+            if peer_node == node || world.net.is_cut(node, peer_node) {
+                continue;
+            }
+            let stream = world.net.connections[connection].names[side];
+            let latency = world.latency(node, peer_node, Carried::Reset { stream });
+            let c = &mut world.net.connections[connection];
+            c.fail_at(peer, now + latency, io::ErrorKind::ConnectionReset);
+        }
+    }
+    for listener in 0..world.net.listeners.len() {
+        let state = &mut world.net.listeners[listener];
+        if state.node != node || state.incarnation != incarnation || !state.open {
+            continue;
+        }
+        state.open = false;
+        let key = (state.node, Protocol::Tcp, state.port);
+        let backlog = std::mem::take(&mut state.backlog);
+        if world.net.bound.get(&key) == Some(&listener) {
+            world.net.bound.remove(&key);
+        }
+        for (_, connection) in backlog {
+            let c = &mut world.net.connections[connection];
+            c.dropped[1] = true;
+            // The client either still waits for its SYN-ACK (refused) or
+            // thinks it is connected (reset).
+            let established = c.pipes[0].last_arrival_ns <= now;
+            if established {
+                c.fail_at(0, now, io::ErrorKind::ConnectionReset);
+            } else {
+                c.errors[0] = Some((now, io::ErrorKind::ConnectionRefused));
+            }
+        }
+    }
+}
