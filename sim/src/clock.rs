@@ -2,8 +2,6 @@
 //! sequence)`, so their order is fully determined by the key, never by
 //! addresses; the kernel fires those due in a drawn order.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::task::Waker;
 use std::time::Duration;
@@ -14,13 +12,35 @@ use crate::trace::TaskId;
 /// A timer's name, for its cancel or update: the order it was set in,
 /// where its action is stored, and the run it was set in (a key kept past
 /// its run, say by a leaked `Sleep` dropped in a later run, names nothing
-/// there). Sixteen bytes: returned in registers, not through memory; the
-/// deadline is its setter's to keep.
+/// there). Two words, slot and epoch packed in the second: returned in
+/// registers, not through memory (three fields came back through the
+/// stack, and the setter's wide read of it stalled); the deadline is its
+/// setter's to keep.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct TimerKey {
     sequence: u64,
-    slot: u32,
-    epoch: u32,
+    /// The slot in the low half, the epoch in the high half.
+    slot_epoch: u64,
+}
+
+impl TimerKey {
+    #[inline(always)]
+    fn new(sequence: u64, slot: u32, epoch: u32) -> TimerKey {
+        TimerKey {
+            sequence,
+            slot_epoch: u64::from(slot) | (u64::from(epoch) << 32),
+        }
+    }
+
+    #[inline(always)]
+    fn slot(self) -> u32 {
+        self.slot_epoch as u32
+    }
+
+    #[inline(always)]
+    fn epoch(self) -> u32 {
+        (self.slot_epoch >> 32) as u32
+    }
 }
 
 /// Every run's clock gets its own epoch (process-wide: keys are plain
@@ -80,6 +100,110 @@ struct Slot {
     action: Option<TimerAction>,
 }
 
+/// A min-heap of entries, written out rather than a `BinaryHeap`: that
+/// one's `push` stores the new entry and reads it straight back, wider than
+/// it was stored (a store-forwarding stall on every timer set). Here the
+/// new entry stays in registers until its place is found. Keys are unique,
+/// so what pops, and in what order, does not depend on the layout.
+#[derive(Default)]
+struct Heap {
+    entries: Vec<Entry>,
+}
+
+impl Heap {
+    #[inline(always)]
+    fn peek(&self) -> Option<&Entry> {
+        self.entries.first()
+    }
+
+    #[inline(always)]
+    fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    #[inline(always)]
+    fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    #[inline(always)]
+    fn as_slice(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    fn clear(&mut self) {
+        self.entries.clear();
+    }
+
+    #[inline(always)]
+    fn push(&mut self, entry: Entry) {
+        let mut hole = self.entries.len();
+        self.entries.push(entry);
+        let entries = &mut self.entries[..];
+        while hole > 0 {
+            let parent = (hole - 1) / 2;
+            if entries[parent].key() <= entry.key() {
+                break;
+            }
+            entries[hole] = entries[parent];
+            hole = parent;
+        }
+        entries[hole] = entry;
+    }
+
+    /// Removes the earliest entry (read it first with `peek`).
+    #[inline]
+    fn pop(&mut self) {
+        let Some(last) = self.entries.pop() else {
+            return;
+        };
+        let entries = &mut self.entries[..];
+        let len = entries.len();
+        if len == 0 {
+            return;
+        }
+        // The hole goes down the earlier children to the bottom, then
+        // `last` goes up from there (it is seldom far up).
+        let mut hole = 0;
+        let mut child = 1;
+        while child + 1 < len {
+            child += usize::from(entries[child + 1].key() < entries[child].key());
+            entries[hole] = entries[child];
+            hole = child;
+            child = 2 * hole + 1;
+        }
+        if child + 1 == len {
+            entries[hole] = entries[child];
+            hole = child;
+        }
+        while hole > 0 {
+            let parent = (hole - 1) / 2;
+            if entries[parent].key() <= last.key() {
+                break;
+            }
+            entries[hole] = entries[parent];
+            hole = parent;
+        }
+        entries[hole] = last;
+    }
+
+    /// Keeps the entries `keep` passes (sorted: a sorted list is a heap).
+    fn retain(&mut self, keep: impl FnMut(&Entry) -> bool) {
+        self.entries.retain(keep);
+        self.entries.sort_unstable();
+    }
+
+    fn iter(&self) -> std::slice::Iter<'_, Entry> {
+        self.entries.iter()
+    }
+
+    /// The entries, earliest first.
+    fn into_sorted_vec(mut self) -> Vec<Entry> {
+        self.entries.sort_unstable();
+        self.entries
+    }
+}
+
 /// Virtual time and the timers that will move it.
 ///
 /// The kernel owns the one `Clock` of a run (inside its state); time moves
@@ -96,7 +220,7 @@ pub(crate) struct Clock {
     /// Virtual nanoseconds since the run started.
     pub(crate) now_ns: u64,
     /// The timers' keys, earliest first; some may be cancelled ones.
-    heap: BinaryHeap<Reverse<Entry>>,
+    heap: Heap,
     slots: Vec<Slot>,
     /// Slots free for reuse.
     free: Vec<u32>,
@@ -116,7 +240,7 @@ impl Clock {
     /// The bytes its timer lists hold (for a `Sim` deciding whether to keep
     /// its core for the next one).
     pub(crate) fn capacity_bytes(&self) -> usize {
-        self.heap.capacity() * std::mem::size_of::<Reverse<Entry>>()
+        self.heap.entries.capacity() * std::mem::size_of::<Entry>()
             + self.slots.capacity() * std::mem::size_of::<Slot>()
             + self.free.capacity() * std::mem::size_of::<u32>()
     }
@@ -164,16 +288,12 @@ impl Clock {
             }
         };
         self.live += 1;
-        self.heap.push(Reverse(Entry {
+        self.heap.push(Entry {
             deadline_ns,
             sequence,
             slot: u64::from(slot),
-        }));
-        TimerKey {
-            sequence,
-            slot,
-            epoch: self.epoch,
-        }
+        });
+        TimerKey::new(sequence, slot, self.epoch)
     }
 
     /// True when `entry`'s timer was cancelled (or fired).
@@ -186,7 +306,7 @@ impl Clock {
     /// Drops cancelled timers' entries from the top, so the top is live.
     #[inline]
     fn drop_stale_top(&mut self) {
-        while let Some(Reverse(top)) = self.heap.peek() {
+        while let Some(top) = self.heap.peek() {
             if !self.is_stale(top) {
                 return;
             }
@@ -199,7 +319,7 @@ impl Clock {
     fn pop_top(&mut self) -> Option<(Entry, TimerAction)> {
         // Copied from the heap, not taken from `pop`'s return: that comes
         // back through memory, and reading it at once stalled every fire.
-        let Reverse(top) = *self.heap.peek()?;
+        let top = *self.heap.peek()?;
         self.heap.pop();
         let slot = &mut self.slots[top.slot as usize];
         let action = slot
@@ -215,7 +335,7 @@ impl Clock {
     /// The earliest deadline of a timer, if any.
     #[inline(always)]
     pub(crate) fn next_deadline(&self) -> Option<u64> {
-        self.heap.peek().map(|Reverse(top)| top.deadline_ns)
+        self.heap.peek().map(|top| top.deadline_ns)
     }
 
     /// True when a timer's deadline has come.
@@ -239,7 +359,7 @@ impl Clock {
         let children = &heap[heap.len().min(1)..heap.len().min(3)];
         if children
             .iter()
-            .any(|Reverse(child)| child.deadline_ns <= self.now_ns)
+            .any(|child| child.deadline_ns <= self.now_ns)
         {
             return None;
         }
@@ -269,8 +389,8 @@ impl Clock {
 
     /// The action of the timer `key`, unless it fired or was cancelled.
     pub(crate) fn get_mut(&mut self, key: TimerKey) -> Option<&mut TimerAction> {
-        let slot = self.slots.get_mut(key.slot as usize)?;
-        if slot.sequence != key.sequence || key.epoch != self.epoch {
+        let slot = self.slots.get_mut(key.slot() as usize)?;
+        if slot.sequence != key.sequence || key.epoch() != self.epoch {
             return None;
         }
         slot.action.as_mut()
@@ -279,19 +399,19 @@ impl Clock {
     /// Cancels the timer `key`; its action, unless it fired or was
     /// cancelled already.
     pub(crate) fn remove(&mut self, key: TimerKey) -> Option<TimerAction> {
-        let slot = self.slots.get_mut(key.slot as usize)?;
-        if slot.sequence != key.sequence || key.epoch != self.epoch {
+        let slot = self.slots.get_mut(key.slot() as usize)?;
+        if slot.sequence != key.sequence || key.epoch() != self.epoch {
             return None;
         }
         let action = slot.action.take()?;
-        self.free.push(key.slot);
+        self.free.push(key.slot());
         self.live -= 1;
         self.drop_stale_top();
         // Cancelled entries wait in the heap until they reach its top;
         // when they outnumber the live ones, they go at once.
         if self.heap.len() > 2 * self.live + 32 {
             let slots = &self.slots;
-            self.heap.retain(|Reverse(entry)| {
+            self.heap.retain(|entry| {
                 let slot = &slots[entry.slot as usize];
                 slot.sequence == entry.sequence && slot.action.is_some()
             });
@@ -304,23 +424,19 @@ impl Clock {
         let mut entries: Vec<Entry> = self
             .heap
             .iter()
-            .filter(|Reverse(entry)| !self.is_stale(entry))
-            .filter(|Reverse(entry)| {
+            .filter(|entry| !self.is_stale(entry))
+            .filter(|entry| {
                 self.slots[entry.slot as usize]
                     .action
                     .as_ref()
                     .is_some_and(&mut keep)
             })
-            .map(|Reverse(entry)| *entry)
+            .copied()
             .collect();
         entries.sort_unstable();
         entries
             .iter()
-            .map(|entry| TimerKey {
-                sequence: entry.sequence,
-                slot: entry.slot as u32,
-                epoch: self.epoch,
-            })
+            .map(|entry| TimerKey::new(entry.sequence, entry.slot as u32, self.epoch))
             .collect()
     }
 
@@ -328,9 +444,8 @@ impl Clock {
     /// dropped outside the state's borrow, in the order they would fire).
     pub(crate) fn take_all(&mut self) -> Vec<TimerAction> {
         let heap = std::mem::take(&mut self.heap).into_sorted_vec();
-        // `Reverse` sorts latest first.
         let mut actions = Vec::with_capacity(self.live);
-        for Reverse(entry) in heap.into_iter().rev() {
+        for entry in heap {
             let slot = &mut self.slots[entry.slot as usize];
             if slot.sequence == entry.sequence {
                 actions.extend(slot.action.take());
@@ -488,7 +603,7 @@ mod tests {
             drop(clock.take_all());
             clock.reset();
             let fresh = clock.insert(7, action(1));
-            assert_eq!((fresh.sequence, fresh.slot), (kept.sequence, kept.slot));
+            assert_eq!((fresh.sequence, fresh.slot()), (kept.sequence, kept.slot()));
             assert!(clock.get_mut(kept).is_none() && clock.remove(kept).is_none());
             assert_eq!(clock.remove(fresh).map(|action| id(&action)), Some(1));
         }
