@@ -164,7 +164,7 @@ impl Detached<UdpSocket> {
     /// As a send from the socket.
     #[inline]
     pub fn send_to<A: ToAddress>(&self, buf: &[u8], address: A) -> io::Result<usize> {
-        self.socket()?.send_now(buf, address)
+        self.socket()?.send_now(buf, &address)
     }
 }
 

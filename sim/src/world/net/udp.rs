@@ -3,10 +3,12 @@
 //! drops what does not fit. Every dropped datagram is a trace event
 //! (`EventKind::NetDrop`) saying why, recorded on its drop path only.
 
+use std::cell::Cell;
 use std::collections::VecDeque;
-use std::future::poll_fn;
+use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use super::{Address, BindKey, Carried, Parked, Protocol, ToAddress, VecMap};
@@ -155,6 +157,50 @@ impl UdpState {
     }
 }
 
+/// [`UdpSocket::send_to`]'s future: sends when first polled. (Not an
+/// `async fn`: its state moved the address in and out of the future on
+/// every send, and the narrow stores read back wide stalled; here the
+/// address stays where the caller put it and is read in place.)
+struct SendTo<'a, A> {
+    socket: &'a UdpSocket,
+    buf: &'a [u8],
+    address: A,
+    done: Cell<bool>,
+}
+
+impl<A: ToAddress> Future for SendTo<'_, A> {
+    type Output = io::Result<usize>;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<usize>> {
+        let this = self.into_ref().get_ref();
+        assert!(
+            !this.done.replace(true),
+            "UdpSocket::send_to's future polled after it completed"
+        );
+        Poll::Ready(this.socket.send_now(this.buf, &this.address))
+    }
+}
+
+/// [`UdpSocket::recv_from`]'s future (not an `async fn`, as [`SendTo`]).
+struct RecvFrom<'a> {
+    socket: &'a UdpSocket,
+    buf: &'a mut [u8],
+}
+
+impl Future for RecvFrom<'_> {
+    type Output = io::Result<(usize, SocketAddr)>;
+
+    #[inline]
+    fn poll(
+        self: Pin<&mut Self>,
+        context: &mut Context<'_>,
+    ) -> Poll<io::Result<(usize, SocketAddr)>> {
+        let this = self.get_mut();
+        this.socket.poll_recv_from(context, this.buf)
+    }
+}
+
 /// A UDP socket on the calling task's node.
 ///
 /// ```
@@ -258,14 +304,27 @@ impl UdpSocket {
     /// listens, across a cut, or lost is gone without an error, as UDP's
     /// are. One over 65,507 bytes is an error, `EMSGSIZE` (Linux's
     /// "Message too long"), and is not sent.
-    pub async fn send_to<A: ToAddress>(&self, buf: &[u8], address: A) -> io::Result<usize> {
-        self.send_now(buf, address)
+    pub fn send_to<'a, A: ToAddress + 'a>(
+        &'a self,
+        buf: &'a [u8],
+        address: A,
+    ) -> impl Future<Output = io::Result<usize>> + 'a {
+        SendTo {
+            socket: self,
+            buf,
+            address,
+            done: Cell::new(false),
+        }
     }
 
     /// [`UdpSocket::send_to`], which never waits (a `Detached` socket's
     /// too).
     #[inline]
-    pub(super) fn send_now<A: ToAddress>(&self, buf: &[u8], address: A) -> io::Result<usize> {
+    pub(super) fn send_now<A: ToAddress + ?Sized>(
+        &self,
+        buf: &[u8],
+        address: &A,
+    ) -> io::Result<usize> {
         if let Some((host, port)) = address.host_and_port() {
             return self.send_datagram(buf, Target::Host(host, port));
         }
@@ -426,8 +485,11 @@ impl UdpSocket {
 
     /// Receives one datagram: its length (truncated to `buf`, as UDP
     /// does) and sender.
-    pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        poll_fn(|context| self.poll_recv_from(context, buf)).await
+    pub fn recv_from<'a>(
+        &'a self,
+        buf: &'a mut [u8],
+    ) -> impl Future<Output = io::Result<(usize, SocketAddr)>> + 'a {
+        RecvFrom { socket: self, buf }
     }
 
     /// Polls for a datagram (see [`UdpSocket::recv_from`]).
