@@ -291,6 +291,15 @@ pub trait ToAddress {
     fn host_and_port(&self) -> Option<(&str, u16)> {
         None
     }
+
+    /// The socket address `to_address` would give as `Address::Ip`, when
+    /// it is one already (a `SocketAddr`): a send resolves it without
+    /// making the `Address`. `None` otherwise.
+    #[doc(hidden)]
+    #[inline]
+    fn socket_addr(&self) -> Option<SocketAddr> {
+        None
+    }
 }
 
 /// An unresolved address.
@@ -381,6 +390,11 @@ impl ToAddress for SocketAddr {
     fn to_address(&self) -> io::Result<Address> {
         Ok(Address::Ip(*self))
     }
+
+    #[inline]
+    fn socket_addr(&self) -> Option<SocketAddr> {
+        Some(*self)
+    }
 }
 
 impl ToAddress for SocketAddrV4 {
@@ -409,6 +423,7 @@ impl ToAddress for (&str, u16) {
         }
     }
 
+    #[inline]
     fn host_and_port(&self) -> Option<(&str, u16)> {
         match parse_ip(self.0) {
             Some(_) => None,
@@ -454,6 +469,11 @@ impl<T: ToAddress + ?Sized> ToAddress for &&T {
     fn host_and_port(&self) -> Option<(&str, u16)> {
         (**self).host_and_port()
     }
+
+    #[inline]
+    fn socket_addr(&self) -> Option<SocketAddr> {
+        (**self).socket_addr()
+    }
 }
 
 impl World {
@@ -461,23 +481,33 @@ impl World {
     pub(crate) fn resolve(&self, address: &Address, from: usize) -> io::Result<(usize, u16)> {
         match address {
             Address::Host(host, port) => self.resolve_host(host, *port, from),
-            Address::Ip(addr) => {
-                let ip = addr.ip();
-                if ip.is_loopback() || ip.is_unspecified() {
-                    return Ok((from, addr.port()));
-                }
-                match self.node_by_ip(ip) {
-                    Some(node) => Ok((node, addr.port())),
-                    None => Err(io::Error::new(
-                        io::ErrorKind::NotFound,
-                        format!(
-                            "no node has the address {ip} (nodes: {})",
-                            self.node_names()
-                        ),
-                    )),
-                }
-            }
+            Address::Ip(addr) => self.resolve_ip(*addr, from),
         }
+    }
+
+    /// [`World::resolve`] of `Address::Ip(addr)`.
+    #[inline]
+    pub(crate) fn resolve_ip(&self, addr: SocketAddr, from: usize) -> io::Result<(usize, u16)> {
+        let ip = addr.ip();
+        if ip.is_loopback() || ip.is_unspecified() {
+            return Ok((from, addr.port()));
+        }
+        match self.node_by_ip(ip) {
+            Some(node) => Ok((node, addr.port())),
+            None => Err(self.no_node_has(ip)),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn no_node_has(&self, ip: IpAddr) -> io::Error {
+        io::Error::new(
+            io::ErrorKind::NotFound,
+            format!(
+                "no node has the address {ip} (nodes: {})",
+                self.node_names()
+            ),
+        )
     }
 
     /// [`World::resolve`] of `Address::Host(host, port)`.
@@ -487,11 +517,22 @@ impl World {
         port: u16,
         from: usize,
     ) -> io::Result<(usize, u16)> {
+        match parse_ip(host) {
+            Some(ip) => self.resolve_ip(SocketAddr::new(ip, port), from),
+            None => self.resolve_name(host, port, from),
+        }
+    }
+
+    /// [`World::resolve_host`] of a host that is not an IP address (as
+    /// `ToAddress::host_and_port` gives).
+    pub(crate) fn resolve_name(
+        &self,
+        host: &str,
+        port: u16,
+        from: usize,
+    ) -> io::Result<(usize, u16)> {
         if host == "localhost" {
             return Ok((from, port));
-        }
-        if let Some(ip) = parse_ip(host) {
-            return self.resolve(&Address::Ip(SocketAddr::new(ip, port)), from);
         }
         match self.node_by_name(host) {
             Some(node) => Ok((node, port)),

@@ -30,6 +30,7 @@ struct Datagram {
 /// (see `ToAddress::host_and_port`), or an address.
 enum Target<'a> {
     Host(&'a str, u16),
+    Ip(SocketAddr),
     Address(&'a Address),
 }
 
@@ -325,6 +326,9 @@ impl UdpSocket {
         buf: &[u8],
         address: &A,
     ) -> io::Result<usize> {
+        if let Some(addr) = address.socket_addr() {
+            return self.send_datagram(buf, Target::Ip(addr));
+        }
         if let Some((host, port)) = address.host_and_port() {
             return self.send_datagram(buf, Target::Host(host, port));
         }
@@ -391,7 +395,8 @@ impl UdpSocket {
             (state.node, state.port)
         };
         let (to_node, to_port) = match target {
-            Target::Host(host, port) => world.resolve_host(host, port, from_node as usize)?,
+            Target::Host(host, port) => world.resolve_name(host, port, from_node as usize)?,
+            Target::Ip(addr) => world.resolve_ip(addr, from_node as usize)?,
             Target::Address(address) => world.resolve(address, from_node as usize)?,
         };
         let to_node = to_node as u32;
