@@ -23,7 +23,27 @@ pub const DEFAULT_RECV_BUFFER: usize = 1024;
 struct Datagram {
     from_node: u32,
     from_port: u16,
-    data: Vec<u8>,
+    data: Payload,
+}
+
+/// Datagrams this long or shorter keep their bytes in place.
+const INLINE: usize = 32;
+
+/// A datagram's bytes: a short one's in place (no buffer to take, follow
+/// and keep), a longer one's in a buffer.
+enum Payload {
+    Inline { len: u8, bytes: [u8; INLINE] },
+    Buffer(Vec<u8>),
+}
+
+impl Payload {
+    #[inline(always)]
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            Payload::Inline { len, bytes } => &bytes[..usize::from(*len)],
+            Payload::Buffer(data) => data,
+        }
+    }
 }
 
 /// Where a send goes: a host name and port not made into an `Address`
@@ -71,7 +91,10 @@ impl UdpState {
     /// from the datagram in place: nothing moves but the buffer's three
     /// words).
     #[inline]
-    fn recycle(spare: &mut Vec<Vec<u8>>, data: &mut Vec<u8>) {
+    fn recycle(spare: &mut Vec<Vec<u8>>, data: &mut Payload) {
+        let Payload::Buffer(data) = data else {
+            return;
+        };
         if spare.len() < SPARE_BUFFERS && data.capacity() <= 64 * 1024 {
             data.clear();
             spare.push(std::mem::take(data));
@@ -147,7 +170,7 @@ impl UdpState {
             }
         };
         let mut data = datagram.data;
-        record_drop(why, from, to, data.len());
+        record_drop(why, from, to, data.as_slice().len());
         Self::recycle(&mut self.spare, &mut data);
     }
 
@@ -467,8 +490,18 @@ impl UdpSocket {
             world.net.datagrams_sent += 1;
             let sequence = world.net.datagrams_sent;
             let state = &mut world.net.udp[target];
-            let mut data = state.spare.pop().unwrap_or_default();
-            data.extend_from_slice(buf);
+            let data = if buf.len() <= INLINE {
+                let mut bytes = [0; INLINE];
+                bytes[..buf.len()].copy_from_slice(buf);
+                Payload::Inline {
+                    len: buf.len() as u8,
+                    bytes,
+                }
+            } else {
+                let mut data = state.spare.pop().unwrap_or_default();
+                data.extend_from_slice(buf);
+                Payload::Buffer(data)
+            };
             let key = (arrival_ns, sequence);
             let datagram = Datagram {
                 from_node,
@@ -513,7 +546,8 @@ impl UdpSocket {
         state.settle(now, nodes, &world.net.bound, self.socket);
         loop {
             // Read in place: the datagram's bytes are copied out and its
-            // buffer handed to the spares without moving the datagram.
+            // buffer (if not inline) handed to the spares without moving
+            // the datagram.
             let buffered = if state.arrived > 0 {
                 state.in_flight.front_mut().map(|(_, datagram)| datagram)
             } else {
@@ -528,8 +562,9 @@ impl UdpSocket {
                         state.drop_at(0, DropWhy::NotPeer, nodes, &world.net.bound, self.socket);
                         continue;
                     }
-                    let count = datagram.data.len().min(buf.len());
-                    buf[..count].copy_from_slice(&datagram.data[..count]);
+                    let data = datagram.data.as_slice();
+                    let count = data.len().min(buf.len());
+                    buf[..count].copy_from_slice(&data[..count]);
                     UdpState::recycle(&mut state.spare, &mut datagram.data);
                     state.arrived -= 1;
                     state.in_flight.pop_front();
