@@ -490,12 +490,14 @@ impl UdpSocket {
             world.net.datagrams_sent += 1;
             let sequence = world.net.datagrams_sent;
             let state = &mut world.net.udp[target];
-            let data = if buf.len() <= INLINE {
-                let mut bytes = [0; INLINE];
-                bytes[..buf.len()].copy_from_slice(buf);
+            // A short datagram's bytes are copied in once it is in the
+            // list: built first and moved in, its bytes (stored a byte
+            // run at a time) were read back in wide pieces (a stall).
+            let inline = buf.len() <= INLINE;
+            let data = if inline {
                 Payload::Inline {
                     len: buf.len() as u8,
-                    bytes,
+                    bytes: [0; INLINE],
                 }
             } else {
                 let mut data = state.spare.pop().unwrap_or_default();
@@ -510,11 +512,25 @@ impl UdpSocket {
             };
             // Most arrive after every datagram on its way (one at a time,
             // or a latency no shorter than the last's).
-            if state.in_flight.back().is_none_or(|(last, _)| *last < key) {
+            let position = if state.in_flight.back().is_none_or(|(last, _)| *last < key) {
                 state.in_flight.push_back((key, datagram));
+                state.in_flight.len() - 1
             } else {
                 let position = state.in_flight.partition_point(|(other, _)| *other < key);
                 state.in_flight.insert(position, (key, datagram));
+                position
+            };
+            if inline {
+                if let Some((
+                    _,
+                    Datagram {
+                        data: Payload::Inline { bytes, .. },
+                        ..
+                    },
+                )) = state.in_flight.get_mut(position)
+                {
+                    bytes[..buf.len()].copy_from_slice(buf);
+                }
             }
             state.reader.due_at_from(arrival_ns, now);
         }
