@@ -217,6 +217,24 @@ pub(crate) fn now_ns(what: &str) -> u64 {
     })
 }
 
+/// [`now_ns`] when run `run_id` is the one in progress on this thread
+/// (one look at the thread's run where a handle's check and its clock
+/// read took two); `None` otherwise.
+#[inline]
+pub(crate) fn now_in_run(run_id: u64) -> Option<u64> {
+    try_with_core(|core| {
+        if core.run_id.get() != run_id {
+            return None;
+        }
+        let state = core.state.borrow();
+        Some(match state.pool.context {
+            Some(job) => job.start_ns + job.offset_ns,
+            None => state.clock.now_ns,
+        })
+    })
+    .flatten()
+}
+
 /// Registers a timer waking `waker` at `deadline_ns`; returns its key.
 pub(crate) fn register_timer(deadline_ns: u64, waker: Waker) -> TimerKey {
     with_core("asyncsim::time::sleep", |core| {

@@ -303,6 +303,19 @@ impl UdpSocket {
         Err(self.unusable(world))
     }
 
+    /// [`UdpSocket::check`], and the time now when it passes (one look at
+    /// the thread's run for both).
+    #[inline]
+    fn check_now(&self, world: &World) -> io::Result<u64> {
+        let state = &world.net.udp[self.socket];
+        if let Some(now) = cx::now_in_run(world.run_id) {
+            if world.alive(state.node as usize, state.incarnation) && state.open {
+                return Ok(now);
+            }
+        }
+        Err(self.unusable(world))
+    }
+
     /// Why [`UdpSocket::check`] failed (out of line: it almost never does).
     #[cold]
     #[inline(never)]
@@ -407,7 +420,7 @@ impl UdpSocket {
     fn send_datagram(&self, buf: &[u8], target: Target<'_>) -> io::Result<usize> {
         let mut world = self.world.borrow_mut();
         let world = &mut *world;
-        self.check(world)?;
+        let now = self.check_now(world)?;
         if buf.len() > MAX_DATAGRAM {
             // Linux's EMSGSIZE: a UDP datagram over IPv4 holds at most this.
             return Err(io::Error::from_raw_os_error(90));
@@ -474,7 +487,6 @@ impl UdpSocket {
         } else {
             1
         };
-        let now = cx::now_ns("asyncsim::net::UdpSocket::send_to");
         for _ in 0..copies {
             let carried = Carried::Datagram {
                 socket: self.socket as u32,
@@ -555,8 +567,7 @@ impl UdpSocket {
     ) -> Poll<io::Result<(usize, SocketAddr)>> {
         let mut world = self.world.borrow_mut();
         let world = &mut *world;
-        self.check(world)?;
-        let now = cx::now_ns("asyncsim::net::UdpSocket::recv_from");
+        let now = self.check_now(world)?;
         let nodes = &world.nodes;
         let state = &mut world.net.udp[self.socket];
         state.settle(now, nodes, &world.net.bound, self.socket);
