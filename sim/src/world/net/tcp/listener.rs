@@ -185,16 +185,18 @@ impl Drop for TcpListener {
         if world.net.bound.get(&key) == Some(&self.listener) {
             world.net.bound.remove(&key);
         }
-        let backlog = std::mem::take(&mut world.net.listeners[self.listener].backlog);
-        if !same_run(world.run_id) {
-            return;
+        let mut backlog = std::mem::take(&mut world.net.listeners[self.listener].backlog);
+        if same_run(world.run_id) {
+            let now = cx::now_ns("asyncsim::net::TcpListener::drop");
+            for (_, connection) in backlog.drain(..) {
+                let c = &mut world.net.connections[connection];
+                c.dropped[1] = true;
+                c.fail_at(0, now, io::ErrorKind::ConnectionReset);
+            }
         }
-        let now = cx::now_ns("asyncsim::net::TcpListener::drop");
-        for (_, connection) in backlog {
-            let c = &mut world.net.connections[connection];
-            c.dropped[1] = true;
-            c.fail_at(0, now, io::ErrorKind::ConnectionReset);
-        }
+        // Emptied, its buffer kept for the next run's listener (`Spare`).
+        backlog.clear();
+        world.net.listeners[self.listener].backlog = backlog;
     }
 }
 
