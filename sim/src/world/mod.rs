@@ -80,6 +80,10 @@ pub(crate) struct World {
     pub(crate) net: net::Network,
     /// Words made in earlier runs of this world (see [`WordsMemo`]).
     pub(crate) memo: WordsMemo,
+    /// The last run's nodes past `main`, last first, emptied (no `init`, an
+    /// untouched disk): a node started again under the same name takes its
+    /// state back (see [`World::spare_node`]), its name not copied again.
+    spare_nodes: Vec<NodeState>,
 }
 
 /// What decides the words of a label or a fault: its kind, up to five
@@ -219,6 +223,7 @@ impl World {
             incarnations: vec![0],
             net: net::Network::default(),
             memo: WordsMemo::default(),
+            spare_nodes: Vec::new(),
         }
     }
 
@@ -233,9 +238,22 @@ impl World {
             incarnations,
             net,
             memo: _,
+            spare_nodes,
         } = self;
         *id = run_id;
-        nodes.truncate(1);
+        // The other nodes, their `init` closures and disks dropped here in
+        // order, as `truncate` would; their names and states kept.
+        spare_nodes.clear();
+        for mut node in nodes.drain(1..) {
+            node.init = None;
+            if !node.disk.is_empty() {
+                node.disk = fs::Disk::default();
+            }
+            if spare_nodes.len() < SPARE_NODES_MAX {
+                spare_nodes.push(node);
+            }
+        }
+        spare_nodes.reverse();
         // Node `main` as `World::new` makes it (its name kept).
         let NodeState {
             name,
@@ -258,6 +276,22 @@ impl World {
         incarnations.clear();
         incarnations.push(0);
         net.reset();
+    }
+
+    /// A node's state as [`NodeState::new`] makes it, taken from the last
+    /// run's when that run's next node had this name.
+    pub(crate) fn spare_node(&mut self, name: &str, ip: IpAddr) -> NodeState {
+        match self.spare_nodes.last() {
+            Some(node) if node.name == name => {
+                let mut node = self.spare_nodes.pop().expect("a spare node");
+                node.ip = ip;
+                node.incarnation = NodeId::MAIN;
+                node.running = true;
+                node.next_port = EPHEMERAL_FIRST;
+                node
+            }
+            _ => NodeState::new(name.to_string(), ip, NodeId::MAIN),
+        }
     }
 
     /// A fresh incarnation id for node `index`: each start of a node is a
@@ -309,6 +343,9 @@ impl NodeState {
         }
     }
 }
+
+/// At most this many nodes' states are kept from one run for the next.
+const SPARE_NODES_MAX: usize = 64;
 
 /// The address node number `index` gets unless it asks for one:
 /// 10.0.0.1 for `main`, then 10.0.0.2, … in creation order.

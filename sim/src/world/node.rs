@@ -12,7 +12,7 @@ use std::io;
 use std::net::IpAddr;
 use std::rc::Rc;
 
-use super::{cx, default_ip, fs, net, world, Init, NodeState, WorldRc};
+use super::{cx, default_ip, fs, net, world, Init, WorldRc};
 use crate::task::JoinHandle;
 use crate::trace::FaultOp;
 
@@ -110,7 +110,7 @@ impl Builder {
                     ),
                 ));
             }
-            let mut state = NodeState::new(self.name.clone(), ip, crate::cx::NodeId::MAIN);
+            let mut state = world.spare_node(&self.name, ip);
             state.init = Some(init.clone());
             world.nodes.push(state);
             let incarnation = world.new_incarnation(index);
