@@ -196,12 +196,6 @@ impl Heap {
     fn iter(&self) -> std::slice::Iter<'_, Entry> {
         self.entries.iter()
     }
-
-    /// The entries, earliest first.
-    fn into_sorted_vec(mut self) -> Vec<Entry> {
-        self.entries.sort_unstable();
-        self.entries
-    }
 }
 
 /// Virtual time and the timers that will move it.
@@ -443,9 +437,10 @@ impl Clock {
     /// Takes every timer's action, in key order (the run ends: they are
     /// dropped outside the state's borrow, in the order they would fire).
     pub(crate) fn take_all(&mut self) -> Vec<TimerAction> {
-        let heap = std::mem::take(&mut self.heap).into_sorted_vec();
+        // Sorted in place: the heap keeps its buffer for the next run.
+        self.heap.entries.sort_unstable();
         let mut actions = Vec::with_capacity(self.live);
-        for entry in heap {
+        for entry in self.heap.entries.drain(..) {
             let slot = &mut self.slots[entry.slot as usize];
             if slot.sequence == entry.sequence {
                 actions.extend(slot.action.take());
