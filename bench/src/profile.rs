@@ -38,44 +38,27 @@ pub fn profile(workload: &str, seconds: f64, max_runs: u64) {
         );
         return;
     }
-    // The world rows' asyncsim side (a new `Sim` a run, as there):
-    // `tcpseq`, `tcpfan`, `udp`, `smallsim`; `face:tcpseq`, … the same
-    // workload through the tokio face (its overhead, for callgrind and A/B).
-    // (Not in the `--cfg madsim` build, which has no face.)
-    #[cfg(not(madsim))]
-    if let Some(key) = workload.strip_prefix("face:") {
-        let Some(world) = world::WORKLOADS
-            .into_iter()
-            .find(|w| w.key().replace('-', "") == key)
-        else {
-            panic!("unknown world workload `{key}` (tcpseq, tcpfan, udp, smallsim)");
-        };
-        let mut runs = 0u64;
-        let mut steps = 0u64;
-        while start.elapsed().as_secs_f64() < seconds && runs < max_runs {
-            steps += crate::world_face::run(world, config.clone().seed(runs));
-            runs += 1;
-        }
-        let elapsed = start.elapsed().as_secs_f64();
-        println!(
-            "{workload}: {runs} runs, {:.2} us/run, {:.1} ns/step, {:.1} steps/run",
-            elapsed * 1e6 / runs as f64,
-            elapsed * 1e9 / steps as f64,
-            steps as f64 / runs as f64
-        );
-        return;
-    }
+    // The world rows' asyncsim side (a new `Sim` a run, as there, or one
+    // `Sim` for all with `-reuse`): `tcpseq`, `tcpfan`, `udp`, `smallsim`;
+    // `face:tcpseq`, … the same workload through the tokio face (its
+    // overhead, for callgrind and A/B; a new `Sim` a run, as its row).
+    // (The `--cfg madsim` build has no face.)
+    let (face, key) = match workload.strip_prefix("face:") {
+        Some(key) if cfg!(not(madsim)) => (true, key),
+        _ => (false, workload),
+    };
     if let Some(world) = world::WORKLOADS
         .into_iter()
-        .find(|w| w.key().replace('-', "") == workload)
+        .find(|w| w.key().replace('-', "") == key)
     {
         let mut runs = 0u64;
         let mut steps = 0u64;
-        let mut reused = reuse.then(|| Sim::new(Config::new()));
+        let mut reused = (reuse && !face).then(|| Sim::new(Config::new()));
         while start.elapsed().as_secs_f64() < seconds && runs < max_runs {
             let config = config.clone().seed(runs);
             steps += match reused.as_mut() {
                 Some(sim) => world::asyncsim_run_in(sim, world, config),
+                None if face => face_run(world, config),
                 None => world::asyncsim_run(world, config),
             };
             runs += 1;
@@ -88,6 +71,9 @@ pub fn profile(workload: &str, seconds: f64, max_runs: u64) {
             steps as f64 / runs as f64
         );
         return;
+    }
+    if face {
+        panic!("unknown world workload `{key}` (tcpseq, tcpfan, udp, smallsim)");
     }
     let mut sim = Sim::new(config);
     let mut runs = 0u64;
@@ -125,4 +111,16 @@ pub fn profile(workload: &str, seconds: f64, max_runs: u64) {
         elapsed * 1e6 / runs as f64,
         elapsed * 1e9 / steps as f64
     );
+}
+
+/// One run of `world` through the tokio face; its steps.
+#[cfg(not(madsim))]
+fn face_run(world: world::Workload, config: Config) -> u64 {
+    crate::world_face::run(world, config)
+}
+
+/// (The `--cfg madsim` build has no face: never called there.)
+#[cfg(madsim)]
+fn face_run(_: world::Workload, _: Config) -> u64 {
+    unreachable!("the --cfg madsim build has no tokio face")
 }

@@ -208,13 +208,7 @@ pub(crate) fn slow_polls_so_far() -> Vec<SlowPoll> {
 /// The virtual time now (a pool job sees its own time).
 #[inline]
 pub(crate) fn now_ns(what: &str) -> u64 {
-    with_core(what, |core| {
-        let state = core.state.borrow();
-        match state.pool.context {
-            Some(job) => job.start_ns + job.offset_ns,
-            None => state.clock.now_ns,
-        }
-    })
+    with_core(what, |core| core.state.borrow().caller_now_ns())
 }
 
 /// [`now_ns`] when run `run_id` is the one in progress on this thread
@@ -226,11 +220,7 @@ pub(crate) fn now_in_run(run_id: u64) -> Option<u64> {
         if core.run_id.get() != run_id {
             return None;
         }
-        let state = core.state.borrow();
-        Some(match state.pool.context {
-            Some(job) => job.start_ns + job.offset_ns,
-            None => state.clock.now_ns,
-        })
+        Some(core.state.borrow().caller_now_ns())
     })
     .flatten()
 }

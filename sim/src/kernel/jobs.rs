@@ -78,6 +78,17 @@ impl Core {
     }
 }
 impl State {
+    /// The time of whoever called into the engine: a pool job whose closure
+    /// runs lives at its own time (its start plus what it blocked for),
+    /// everyone else at the clock's.
+    #[inline]
+    pub(crate) fn caller_now_ns(&self) -> u64 {
+        match self.pool.context {
+            Some(job) => job.start_ns + job.offset_ns,
+            None => self.clock.now_ns,
+        }
+    }
+
     /// Records an event for whoever called into the engine: the pool job
     /// whose closure runs (at the job's own time), else `running`.
     pub(super) fn record_for_caller(&mut self, running: Option<TaskId>, kind: EventKind) {

@@ -104,6 +104,8 @@ pub(crate) struct WordsKey<'a> {
 #[derive(Default)]
 pub(crate) struct WordsMemo {
     /// Entry index by kind and numbers (the names are compared after).
+    /// Only looked up, never iterated: its order decides nothing, and its
+    /// hasher is fixed (no per-process random keys).
     index: HashMap<(u8, [u64; 5]), usize, BuildHasherDefault<NumbersHasher>>,
     /// Names, words, and the words' text hash for the trace.
     entries: Vec<([String; 2], String, u64)>,
