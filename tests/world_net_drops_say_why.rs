@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+use asyncsim::Strategy;
+
 use asyncsim::harness::trace_file;
 use asyncsim::net::{self, NetConfig, UdpSocket};
 use asyncsim::trace::{DropWhy, Event, EventKind, NetOp, TaskId, TaskInfo, Trace};
@@ -21,7 +23,8 @@ fn drop_lines(trace: &Trace) -> Vec<String> {
 /// A client on another node sends five datagrams of 3 bytes to a server
 /// whose buffer holds two and which reads only after all have arrived:
 /// three are dropped, each a `net drop` line naming its size, sender,
-/// receiver and the full buffer, recorded when the server looks.
+/// receiver and the full buffer, recorded at their arrival by the network
+/// (no task), not when the server looks.
 #[test]
 fn a_datagram_arriving_to_a_full_buffer_is_in_the_trace_with_its_reason_and_size() {
     let run = Sim::new(Config::new()).run(async {
@@ -54,8 +57,8 @@ fn a_datagram_arriving_to_a_full_buffer_is_in_the_trace_with_its_reason_and_size
             _ => None,
         })
         .collect();
-    // Recorded by the receive that saw them (main's).
-    assert_eq!(events, vec![(DropWhy::Full, 3, Some(TaskId(0))); 3]);
+    // Recorded by no task: the network settled the buffer at the arrival.
+    assert_eq!(events, vec![(DropWhy::Full, 3, None); 3]);
     // A trace file keeps them.
     let text = trace_file::to_string(&run.trace);
     assert!(text.contains(r#""kind":"net_drop","why":"full""#), "{text}");
@@ -197,4 +200,254 @@ fn a_lost_datagram_is_named_in_the_report_with_its_size() {
         report.contains("lost on its link (a loss draw)"),
         "{report}"
     );
+}
+
+const MS: u64 = 1_000_000;
+
+/// A link whose every message takes exactly `ms` milliseconds.
+fn fixed(ms: u64) -> NetConfig {
+    NetConfig::new().latency(Duration::from_millis(ms), Duration::from_millis(ms))
+}
+
+/// The trace's drops: (time, task, why, bytes), in trace order.
+fn drops(trace: &Trace) -> Vec<(u64, Option<TaskId>, DropWhy, u32)> {
+    trace
+        .events()
+        .iter()
+        .filter_map(|event| match event.kind {
+            EventKind::NetDrop { why, bytes, .. } => Some((event.time_ns, event.task, why, bytes)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The seeds and strategies the drop tests run over.
+fn configs() -> Vec<Config> {
+    let mut configs = Vec::new();
+    for seed in 0..24 {
+        for strategy in [Strategy::Random, Strategy::Pct { depth: 3 }] {
+            configs.push(Config::new().seed(seed).strategy(strategy));
+        }
+    }
+    configs
+}
+
+/// Datagram `n` (of `n + 1` bytes) leaves `client` at `n` ms and takes
+/// 2 ms; the server's buffer holds two and it reads once, at `k + 0.5` ms
+/// (`k` from the seed), then never again. Every datagram that finds the
+/// buffer full is a drop recorded at its arrival, by no task, whatever the
+/// schedule: the ones the server never looks at again too.
+#[test]
+fn a_full_buffer_drop_is_recorded_at_its_arrival_even_if_the_receiver_never_reads_again() {
+    for (index, config) in configs().into_iter().enumerate() {
+        let read_at_ns = (index as u64 % 8) * MS + MS / 2;
+        let run = Sim::new(config.net(fixed(2))).run(async move {
+            let server = UdpSocket::bind("0.0.0.0:9000").await.unwrap();
+            server.set_recv_buffer(2);
+            node::Builder::new("client").start(|| async {
+                let socket = UdpSocket::bind("0.0.0.0:5000").await.unwrap();
+                for n in 0..6u8 {
+                    socket
+                        .send_to(&vec![n; usize::from(n) + 1], "main:9000")
+                        .await
+                        .unwrap();
+                    asyncsim::time::sleep(Duration::from_millis(1)).await;
+                }
+                std::future::pending::<()>().await;
+                drop(socket);
+            });
+            asyncsim::time::sleep_until(asyncsim::time::Instant::from_nanos(read_at_ns)).await;
+            let mut buf = [0u8; 8];
+            let (len, _) = server.recv_from(&mut buf).await.unwrap();
+            asyncsim::time::sleep(Duration::from_millis(50)).await;
+            // Kept to the end: its close is the run's end, not recorded.
+            (len, server)
+        });
+        let (len, _server) = run.result.unwrap();
+        // The model: arrivals at n + 2 ms, one read at `read_at_ns` (or at
+        // the first arrival after it, if none is buffered then).
+        let (mut buffered, mut reading, mut read) = (Vec::new(), false, None);
+        let mut expected = Vec::new();
+        for n in 0..6u64 {
+            let arrival_ns = (n + 2) * MS;
+            if read.is_none() && !reading && read_at_ns < arrival_ns {
+                if buffered.is_empty() {
+                    reading = true;
+                } else {
+                    read = Some(buffered.remove(0));
+                }
+            }
+            if reading {
+                reading = false;
+                read = Some(n);
+            } else if buffered.len() < 2 {
+                buffered.push(n);
+            } else {
+                expected.push((arrival_ns, None, DropWhy::Full, n as u32 + 1));
+            }
+        }
+        let read = read.unwrap_or_else(|| buffered[0]);
+        assert_eq!(len, read as usize + 1, "{}", run.trace);
+        assert_eq!(
+            drops(&run.trace),
+            expected,
+            "read at {read_at_ns}\n{}",
+            run.trace
+        );
+    }
+}
+
+/// A socket closed (dropped) at 4 ms with two datagrams buffered and two on
+/// their way records each as a drop at the close, saying so; a socket bound
+/// again on its port gets none of them.
+#[test]
+fn a_socket_closed_with_datagrams_buffered_or_on_their_way_records_them() {
+    for config in configs() {
+        let run = Sim::new(config.net(fixed(2))).run(async {
+            let server = UdpSocket::bind("0.0.0.0:9000").await.unwrap();
+            node::Builder::new("client").start(|| async {
+                let socket = UdpSocket::bind("0.0.0.0:5000").await.unwrap();
+                for n in 1..=2u8 {
+                    socket
+                        .send_to(&vec![n; usize::from(n)], "main:9000")
+                        .await
+                        .unwrap();
+                }
+                asyncsim::time::sleep(Duration::from_millis(3)).await;
+                for n in 3..=4u8 {
+                    socket
+                        .send_to(&vec![n; usize::from(n)], "main:9000")
+                        .await
+                        .unwrap();
+                }
+                std::future::pending::<()>().await;
+                drop(socket);
+            });
+            asyncsim::time::sleep(Duration::from_millis(4)).await;
+            drop(server);
+            let again = UdpSocket::bind("0.0.0.0:9000").await.unwrap();
+            let mut buf = [0u8; 8];
+            let got =
+                asyncsim::time::timeout(Duration::from_millis(10), again.recv_from(&mut buf)).await;
+            got.is_err()
+        });
+        assert!(
+            run.result.unwrap(),
+            "a new socket got a datagram of the closed one"
+        );
+        let expected: Vec<_> = (1..=4)
+            .map(|n| (4 * MS, None, DropWhy::Closed, n))
+            .collect();
+        assert_eq!(drops(&run.trace), expected, "{}", run.trace);
+    }
+    let run = Sim::new(Config::new().net(fixed(2))).run(async {
+        let server = UdpSocket::bind("0.0.0.0:9000").await.unwrap();
+        let client = UdpSocket::bind("0.0.0.0:5000").await.unwrap();
+        client.send_to(b"abc", "127.0.0.1:9000").await.unwrap();
+        drop(server);
+        asyncsim::task::yield_now().await;
+    });
+    run.result.unwrap();
+    assert_eq!(
+        drop_lines(&run.trace),
+        [
+            "net drop 3 bytes from UdpSocket#1 (main:5000) to UdpSocket#0 (main:9000): \
+          its receiving socket was closed"
+        ],
+        "{}",
+        run.trace
+    );
+}
+
+/// A node that crashes with three datagrams buffered and two on their way
+/// loses all five: each a drop at the crash, recorded by the task that
+/// crashed it, saying so.
+#[test]
+fn a_node_crash_with_datagrams_buffered_or_on_their_way_records_them() {
+    for config in configs() {
+        let run = Sim::new(config.net(fixed(2))).run(async {
+            let server = node::Builder::new("server").start(|| async {
+                let socket = UdpSocket::bind("0.0.0.0:7000").await.unwrap();
+                std::future::pending::<()>().await;
+                drop(socket);
+            });
+            asyncsim::time::sleep(Duration::from_millis(1)).await;
+            let socket = UdpSocket::bind("0.0.0.0:5000").await.unwrap();
+            for n in 1..=3u8 {
+                socket
+                    .send_to(&vec![n; usize::from(n)], "server:7000")
+                    .await
+                    .unwrap();
+            }
+            asyncsim::time::sleep(Duration::from_millis(3)).await;
+            for n in 4..=5u8 {
+                socket
+                    .send_to(&vec![n; usize::from(n)], "server:7000")
+                    .await
+                    .unwrap();
+            }
+            asyncsim::time::sleep(Duration::from_millis(1)).await;
+            server.crash();
+            asyncsim::time::sleep(Duration::from_millis(10)).await;
+        });
+        run.result.unwrap();
+        let expected: Vec<_> = (1..=5)
+            .map(|n| (5 * MS, Some(TaskId(0)), DropWhy::Crashed, n))
+            .collect();
+        assert_eq!(drops(&run.trace), expected, "{}", run.trace);
+    }
+    let run = Sim::new(Config::new().net(fixed(2))).run(async {
+        let server = node::Builder::new("server").start(|| async {
+            let socket = UdpSocket::bind("0.0.0.0:7000").await.unwrap();
+            std::future::pending::<()>().await;
+            drop(socket);
+        });
+        asyncsim::time::sleep(Duration::from_millis(1)).await;
+        let socket = UdpSocket::bind("0.0.0.0:5000").await.unwrap();
+        socket.send_to(b"xy", "server:7000").await.unwrap();
+        server.crash();
+    });
+    run.result.unwrap();
+    assert_eq!(
+        drop_lines(&run.trace),
+        [
+            "net drop 2 bytes from UdpSocket#1 (main:5000) to UdpSocket#0 (server:7000): \
+          its receiver's node crashed"
+        ],
+        "{}",
+        run.trace
+    );
+}
+
+/// What is still buffered or on its way when the run ends (the main future
+/// returned, its sockets and every other task's dropped with it) is not a
+/// drop: the run's end is no event of the run.
+#[test]
+fn datagrams_left_when_the_run_ends_are_not_drops() {
+    for config in configs() {
+        let run = Sim::new(config.net(fixed(2))).run(async {
+            node::Builder::new("server").start(|| async {
+                let socket = UdpSocket::bind("0.0.0.0:7000").await.unwrap();
+                std::future::pending::<()>().await;
+                drop(socket);
+            });
+            let inbox = UdpSocket::bind("0.0.0.0:9000").await.unwrap();
+            inbox.set_recv_buffer(1);
+            asyncsim::time::sleep(Duration::from_millis(1)).await;
+            let socket = UdpSocket::bind("0.0.0.0:5000").await.unwrap();
+            socket.send_to(b"buffered", "server:7000").await.unwrap();
+            socket.send_to(b"x", "127.0.0.1:9000").await.unwrap();
+            socket.send_to(b"y", "127.0.0.1:9000").await.unwrap();
+            asyncsim::time::sleep(Duration::from_millis(3)).await;
+            socket.send_to(b"on its way", "server:7000").await.unwrap();
+        });
+        run.result.unwrap();
+        // `y` found `inbox`'s buffer of one full: the one drop.
+        assert_eq!(
+            drops(&run.trace),
+            [(MS + 10_000, None, DropWhy::Full, 1)],
+            "{}",
+            run.trace
+        );
+    }
 }

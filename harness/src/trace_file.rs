@@ -36,6 +36,7 @@
 //! |---|---|
 //! | 1 | the engine's events; later builds added the world's `crash`, `net` and `fault` events (up to the fault operation `crash_lost`) still under 1, which the builds before them refused as malformed |
 //! | 2 | the events of the last version-1 build, every kind and operation up to `crash_lost`; and `net_drop` (a dropped datagram: `why` — `lost`, `full`, `partition`, `isolated`, `unbound`, `not_peer` — `from` and `to` labels, `bytes`), which replaces the `net` operation `drop` (still read) |
+//! | 3 | the `net_drop` reasons `closed` (its receiving socket closed while it was buffered or on its way) and `crashed` (its receiver's node crashed then) |
 //!
 //! ```
 //! use asyncsim::harness::trace_file;
@@ -64,7 +65,7 @@ use serde::{Deserialize, Serialize};
 /// The `format` tag every trace file carries.
 pub const FORMAT: &str = "asyncsim-trace";
 /// The file format version this build writes (and the newest it reads).
-pub const VERSION: u64 = 2;
+pub const VERSION: u64 = 3;
 /// The oldest file format version this build reads.
 pub const OLDEST_VERSION: u64 = 1;
 

@@ -228,6 +228,9 @@ pub(crate) struct Clock {
     /// group): between firings they hold nothing.
     pub(crate) spare_group: Vec<(u64, TimerAction)>,
     pub(crate) spare_due: Vec<(u64, TimerAction)>,
+    /// True once a [`TimerAction::Call`] was set in this run: only then
+    /// does a group of due timers look for calls to fire first.
+    pub(crate) calls_set: bool,
 }
 
 impl Clock {
@@ -251,6 +254,7 @@ impl Clock {
             self.live = 0;
         }
         self.sequence = 0;
+        self.calls_set = false;
         self.epoch = EPOCHS.fetch_add(1, Ordering::Relaxed);
     }
 
@@ -458,6 +462,11 @@ pub(crate) enum TimerAction {
     Wake { task: TaskId, waker: Waker },
     /// A pool job's virtual work is over: deliver its result.
     PoolFinish { job: u32 },
+    /// The world acts at a time (`cx::call_at`): `call(arg)`, between
+    /// steps, outside every borrow of the run's state. No task's: it wakes
+    /// nobody, and fires before the other timers due with it, with no draw
+    /// (its order among them changes nothing a task can see).
+    Call { call: fn(u64), arg: u64 },
 }
 
 impl TimerAction {
@@ -465,6 +474,7 @@ impl TimerAction {
         match self {
             TimerAction::Wake { task, .. } => Some(*task),
             TimerAction::PoolFinish { job } => jobs.get(*job as usize).map(|job| job.task),
+            TimerAction::Call { .. } => None,
         }
     }
 }
@@ -488,7 +498,7 @@ mod tests {
     fn id(action: &TimerAction) -> u32 {
         match action {
             TimerAction::PoolFinish { job } => *job,
-            TimerAction::Wake { .. } => unreachable!(),
+            TimerAction::Wake { .. } | TimerAction::Call { .. } => unreachable!(),
         }
     }
 

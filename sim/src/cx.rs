@@ -16,7 +16,7 @@
 //! |---|---|
 //! | the run and the task | [`current_run_id`], [`current_task`], [`current_run_and_task`], [`task_name`] |
 //! | tasks | [`spawn_task`], [`spawn_on`], [`abort_task`], [`set_waiting_on`] |
-//! | virtual time | [`now_ns`], [`now_in_run`], [`register_timer`], [`register_timer_for`], [`update_timer`], [`cancel_timer`] |
+//! | virtual time | [`now_ns`], [`now_in_run`], [`register_timer`], [`register_timer_for`], [`update_timer`], [`cancel_timer`], [`call_at`] (the world acting at a time) |
 //! | the pool and blocking | [`spawn_blocking_job`], [`blocking_sleep`], [`slow_polls_so_far`] |
 //! | draws | [`draw`], [`draw_weighted`] |
 //! | the trace | [`record`], [`mark`], [`marks_so_far`], [`intern_label`], [`add_label`] |
@@ -33,7 +33,7 @@
 
 pub(crate) use crate::clock::TimerKey;
 pub(crate) use crate::kernel::{
-    abort_task, add_label, blocking_sleep, cancel_timer, crash_node, current_node,
+    abort_task, add_label, blocking_sleep, call_at, cancel_timer, crash_node, current_node,
     current_run_and_task, current_run_id, current_task, draw, draw_described, mark, marks_so_far,
     new_node, now_in_run, now_ns, record_branch_order, record_net, register_resource,
     register_timer, register_timer_for, set_waiting_on, share_resource_holder, slow_polls_so_far,

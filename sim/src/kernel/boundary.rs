@@ -102,7 +102,7 @@ impl Core {
                 TimerAction::Wake { task, .. } => tasks
                     .get(task.index())
                     .is_some_and(|slot| slot.node == node),
-                TimerAction::PoolFinish { .. } => false,
+                TimerAction::PoolFinish { .. } | TimerAction::Call { .. } => false,
             });
             for key in doomed {
                 if let Some(action) = state.clock.remove(key) {

@@ -257,6 +257,25 @@ pub(crate) fn register_timer_for(task: TaskId, deadline_ns: u64, waker: Waker) -
     })
 }
 
+/// Calls `call(arg)` at `deadline_ns`: the world acting at a time (a
+/// datagram that may arrive to a full receive buffer is settled at its
+/// arrival, so its drop is recorded then). The call runs between steps,
+/// outside every borrow of the run's state, with no task running, before
+/// the other timers due with it and with no draw among calls or between
+/// them and those timers. It records no event of its own; the clock jumps
+/// to it like to any timer, so it keeps an otherwise stuck run going until
+/// it fired. Cancel it with [`cancel_timer`]. Set nothing a run need not:
+/// a run that sets none fires its timers exactly as before.
+pub(crate) fn call_at(deadline_ns: u64, call: fn(u64), arg: u64) -> TimerKey {
+    with_core("asyncsim::net", |core| {
+        let mut state = core.state.borrow_mut();
+        state.clock.calls_set = true;
+        state
+            .clock
+            .insert(deadline_ns, TimerAction::Call { call, arg })
+    })
+}
+
 /// Replaces the waker of a registered timer, due at `deadline_ns` (the
 /// future moved between tasks or combinators). Returns false when the timer
 /// already fired.

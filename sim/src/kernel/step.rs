@@ -91,6 +91,7 @@ impl Core {
                     waker.wake();
                 }
                 TimerAction::PoolFinish { job } => self.finish_pool_job(job),
+                TimerAction::Call { call, arg } => call(arg),
             }
             return;
         }
@@ -103,6 +104,17 @@ impl Core {
             // Group by deadline, earliest first; within a deadline the order
             // is drawn (asyncio's heap gives equal deadlines no order).
             while state.clock.take_due_group(&mut group) {
+                if state.clock.calls_set {
+                    // The world's calls first, in the order set, undrawn.
+                    let mut at = 0;
+                    while at < group.len() {
+                        if matches!(group[at].1, TimerAction::Call { .. }) {
+                            due.push(group.remove(at));
+                        } else {
+                            at += 1;
+                        }
+                    }
+                }
                 let mut pools = group
                     .iter()
                     .filter(|(_, action)| matches!(action, TimerAction::PoolFinish { .. }))
@@ -145,6 +157,7 @@ impl Core {
                     waker.wake();
                 }
                 TimerAction::PoolFinish { job } => self.finish_pool_job(job),
+                TimerAction::Call { call, arg } => call(arg),
             }
         }
         self.state.borrow_mut().clock.spare_due = due;

@@ -189,17 +189,25 @@ pub enum DropWhy {
     /// Its receiver was connected (`UdpSocket::connect`) to another peer,
     /// so its receive passed it over.
     NotPeer,
+    /// Its receiving socket was closed (dropped) while it was buffered or
+    /// on its way. Not recorded for a socket dropped as the run ends (the
+    /// main future returned): those are not the run's events.
+    Closed,
+    /// Its receiver's node crashed while it was buffered or on its way.
+    Crashed,
 }
 
 impl DropWhy {
     /// Every reason, in code order.
-    pub const ALL: [DropWhy; 6] = [
+    pub const ALL: [DropWhy; 8] = [
         DropWhy::Lost,
         DropWhy::Full,
         DropWhy::Partition,
         DropWhy::Isolated,
         DropWhy::Unbound,
         DropWhy::NotPeer,
+        DropWhy::Closed,
+        DropWhy::Crashed,
     ];
 
     /// Its name in trace files.
@@ -211,6 +219,8 @@ impl DropWhy {
             DropWhy::Isolated => "isolated",
             DropWhy::Unbound => "unbound",
             DropWhy::NotPeer => "not_peer",
+            DropWhy::Closed => "closed",
+            DropWhy::Crashed => "crashed",
         }
     }
 
@@ -223,6 +233,8 @@ impl DropWhy {
             DropWhy::Isolated => "its sender's or receiver's node is isolated",
             DropWhy::Unbound => "no socket is bound there",
             DropWhy::NotPeer => "its receiver is connected to another peer",
+            DropWhy::Closed => "its receiving socket was closed",
+            DropWhy::Crashed => "its receiver's node crashed",
         }
     }
 }
@@ -450,10 +462,14 @@ pub enum EventKind {
         /// How many bytes (0 when it does not apply).
         bytes: u32,
     },
-    /// The simulated network dropped a datagram (`net`). Recorded by the
-    /// task whose call saw it: the sender's send for a loss, a cut or no
-    /// socket bound, the receiver's next receive (or
-    /// `UdpSocket::dropped_full`) for a full buffer or another peer's.
+    /// The simulated network dropped a datagram (`net`), at the time it
+    /// was lost: the sender's send for a loss, a cut or no socket bound
+    /// (recorded by the sending task); its arrival for a full buffer
+    /// (recorded by no task: the network settles the buffer then); the
+    /// receiver's receive for another peer's (it passes the datagram
+    /// over); the close of its receiving socket (at the step boundary after
+    /// it, by no task) or the crash of its node (by the crashing task) for
+    /// those buffered or on their way.
     NetDrop {
         /// Why.
         why: DropWhy,

@@ -1,7 +1,28 @@
 //! UDP: independent datagrams, each with a drawn latency (so they may
 //! reorder), a weighted loss and duplication draw, and a receive buffer that
 //! drops what does not fit. Every dropped datagram is a trace event
-//! (`EventKind::NetDrop`) saying why, recorded on its drop path only.
+//! (`EventKind::NetDrop`) saying why, recorded on its drop path only, at
+//! the time it was lost:
+//!
+//! - a loss draw, a cut, no socket bound: at the send;
+//! - a full buffer: at the arrival. The buffer is settled lazily (whenever
+//!   the socket is used, arrivals are taken in order), which decides every
+//!   drop exactly but would see it late, or never if the socket is not used
+//!   again. So a datagram that may arrive to a full buffer gets a call at
+//!   its arrival (`cx::call_at`) that settles the socket then. Only reads
+//!   empty the buffer, so a datagram with fewer than `capacity` datagrams
+//!   ahead of it in the list (buffered, or arriving before it) always fits:
+//!   only the one at index `capacity`, the earliest that may not, is
+//!   watched (one call a socket at a time); a run that never fills a buffer
+//!   to its capacity sets none, and runs as before;
+//! - another peer's (a connected socket's receive passes it over): at that
+//!   receive;
+//! - the receiving socket closed (dropped) or its node crashed, while the
+//!   datagram was buffered or on its way: at the step boundary after the
+//!   close (`cx::at_step_boundary`), at the crash. A run's end is not a
+//!   close: what is still buffered or on its way when the main future
+//!   returns (or the run fails) is not recorded (the boundary never comes),
+//!   so a run that reads all it gets hashes as before.
 
 use std::cell::Cell;
 use std::collections::VecDeque;
@@ -80,6 +101,9 @@ pub(crate) struct UdpState {
     label: Option<u32>,
     /// Buffers of datagrams read, kept for the next ones sent here.
     spare: Vec<Vec<u8>>,
+    /// The call set to settle the buffer at the arrival of a datagram that
+    /// may find it full, and its time (see the module doc).
+    watch: Option<(u64, cx::TimerKey)>,
 }
 
 /// Buffers a socket keeps for datagrams to come (a receive pops one, a send
@@ -174,10 +198,90 @@ impl UdpState {
         Self::recycle(&mut self.spare, &mut data);
     }
 
-    /// Forgets every datagram, buffered or on its way.
-    fn clear(&mut self) {
-        self.in_flight.clear();
+    /// Makes sure the buffer is settled at the arrival of the earliest
+    /// datagram that may find it full (the one at index `capacity`: every
+    /// one before it has fewer ahead than the buffer holds), if any: at
+    /// `now` when that is past (a lowered capacity). One call at a time; an
+    /// earlier one stands (it watches again when it fires). Out of line:
+    /// a buffer that never holds `capacity` datagrams never gets here.
+    #[cold]
+    #[inline(never)]
+    fn watch_full(&mut self, socket: usize, now: u64) {
+        let Some(((arrival_ns, _), _)) = self.in_flight.get(self.capacity) else {
+            return;
+        };
+        let at_ns = (*arrival_ns).max(now);
+        if let Some((watched_ns, key)) = self.watch {
+            if watched_ns <= at_ns {
+                return;
+            }
+            cx::cancel_timer(key);
+        }
+        self.watch = Some((at_ns, cx::call_at(at_ns, settle_watched, socket as u64)));
+    }
+
+    /// Forgets every datagram, buffered or on its way, and the call that
+    /// watched them; returns each one's sender and size.
+    fn clear(&mut self) -> Vec<(u32, u16, usize)> {
+        if let Some((_, key)) = self.watch.take() {
+            cx::cancel_timer(key);
+        }
         self.arrived = 0;
+        self.in_flight
+            .drain(..)
+            .map(|(_, datagram)| {
+                (
+                    datagram.from_node,
+                    datagram.from_port,
+                    datagram.data.as_slice().len(),
+                )
+            })
+            .collect()
+    }
+}
+
+/// The call [`UdpState::watch_full`] sets: settles socket `socket`'s
+/// buffer now, the arrival of a datagram that may find it full (recording
+/// the drop then), and watches the next such one.
+fn settle_watched(socket: u64) {
+    let world_rc = world("asyncsim::net");
+    let Ok(mut world) = world_rc.try_borrow_mut() else {
+        return;
+    };
+    let world = &mut *world;
+    let socket = socket as usize;
+    if socket >= world.net.udp.len() {
+        return;
+    }
+    let now = cx::now_ns("asyncsim::net");
+    let state = &mut world.net.udp[socket];
+    state.watch = None;
+    if !state.open {
+        return;
+    }
+    state.settle(now, &world.nodes, &world.net.bound, socket);
+    state.watch_full(socket, now);
+}
+
+/// Records the datagrams of UDP socket `socket` lost with it (`lost`:
+/// each one's sender and size), `why`: its close, its node's crash.
+#[cold]
+#[inline(never)]
+fn record_lost(world: &mut World, socket: usize, why: DropWhy, lost: &[(u32, u16, usize)]) {
+    let to = label_of(world, socket);
+    for &(node, port, bytes) in lost {
+        let from = sender_label(world, node, port);
+        record_drop(why, from, to, bytes);
+    }
+}
+
+/// The label of the sender of a datagram from `node:port`: the socket bound
+/// there ("UdpSocket#1 (client:5000)"), else the address ("client:5000").
+fn sender_label(world: &World, node: u32, port: u16) -> u32 {
+    let name = &world.nodes[node as usize].name;
+    match world.net.bound.get(&(node, Protocol::Udp, port)) {
+        Some(&sender) => cx::intern_label(format!("UdpSocket#{sender} ({name}:{port})")),
+        None => cx::intern_label(format!("{name}:{port}")),
     }
 }
 
@@ -282,6 +386,7 @@ impl UdpSocket {
                 open: true,
                 label: None,
                 spare: Vec::new(),
+                watch: None,
             });
             index
         };
@@ -545,6 +650,9 @@ impl UdpSocket {
                 }
             }
             state.reader.due_at_from(arrival_ns, now);
+            if state.in_flight.len() > state.capacity {
+                state.watch_full(target, now);
+            }
         }
         Ok(buf.len())
     }
@@ -658,9 +766,16 @@ impl UdpSocket {
     }
 
     /// Sets how many datagrams the receive buffer holds; more arriving are
-    /// dropped.
+    /// dropped, each a `net drop` event at its arrival (whether or not the
+    /// socket is read again).
     pub fn set_recv_buffer(&self, datagrams: usize) {
-        self.world.borrow_mut().net.udp[self.socket].capacity = datagrams;
+        let mut world = self.world.borrow_mut();
+        let state = &mut world.net.udp[self.socket];
+        state.capacity = datagrams;
+        if state.open && state.in_flight.len() > datagrams {
+            let now = cx::now_ns("asyncsim::net::UdpSocket::set_recv_buffer");
+            state.watch_full(self.socket, now);
+        }
     }
 
     /// How many datagrams arrived to a full buffer and were dropped (each
@@ -704,18 +819,28 @@ fn record_drop(why: DropWhy, from: u32, to: u32, bytes: usize) {
     });
 }
 
-/// A node crashed: its UDP sockets close and lose what was in flight.
+/// A node crashed: its UDP sockets close and lose what was buffered or on
+/// its way, each datagram a drop recorded now.
 pub(crate) fn crash_node(world: &mut World, node: u32, incarnation: NodeId) {
-    for state in &mut world.net.udp {
+    for socket in 0..world.net.udp.len() {
+        let state = &mut world.net.udp[socket];
         if state.node == node && state.incarnation == incarnation && state.open {
             state.open = false;
-            state.clear();
-            let key = (node, Protocol::Udp, state.port);
+            let lost = state.clear();
+            if !lost.is_empty() {
+                record_lost(world, socket, DropWhy::Crashed, &lost);
+            }
+            let key = (node, Protocol::Udp, world.net.udp[socket].port);
             world.net.bound.remove(&key);
         }
     }
 }
 
+/// Dropping the socket closes it: its port is free again, and the
+/// datagrams it held (buffered or on their way) are lost, each a `net drop`
+/// event ("its receiving socket was closed") at the step boundary after
+/// the drop. A socket dropped as the run ends (with the main future's
+/// locals, or a pending task's) records nothing.
 impl Drop for UdpSocket {
     fn drop(&mut self) {
         self.close_socket();
@@ -734,8 +859,17 @@ impl UdpSocket {
             return;
         }
         state.open = false;
-        state.clear();
+        let lost = state.clear();
         let key = (state.node, Protocol::Udp, state.port);
+        // The sender's label names the socket bound at its address at the
+        // boundary (it may close meanwhile: then the address).
+        if !lost.is_empty() && same_run(world.run_id) {
+            let (world_rc, socket) = (self.world.clone(), self.socket);
+            cx::at_step_boundary(Box::new(move || {
+                let mut world = world_rc.borrow_mut();
+                record_lost(&mut world, socket, DropWhy::Closed, &lost);
+            }));
+        }
         if world.net.bound.get(&key) == Some(&self.socket) {
             world.net.bound.remove(&key);
         }
