@@ -451,3 +451,74 @@ fn datagrams_left_when_the_run_ends_are_not_drops() {
         );
     }
 }
+
+/// A stream's bytes that its receiving end never read are lost when that
+/// end's node crashes (arrived or on their way, one drop of their count, at
+/// the crash, by the crashing task) or when that end is dropped (at the
+/// step boundary after the drop, by no task); a stream left unread when the
+/// run ends records nothing.
+#[test]
+fn a_streams_unread_bytes_are_dropped_at_a_crash_or_a_close_and_not_at_the_runs_end() {
+    use asyncsim::net::{TcpListener, TcpStream};
+    use futures::AsyncWriteExt;
+    for config in configs() {
+        let run = Sim::new(config.net(fixed(2))).run(async {
+            let server = node::Builder::new("server").start(|| async {
+                let listener = TcpListener::bind("0.0.0.0:6000").await.unwrap();
+                let (stream, _) = listener.accept().await.unwrap();
+                std::future::pending::<()>().await;
+                drop((listener, stream));
+            });
+            asyncsim::time::sleep(Duration::from_millis(1)).await;
+            let mut stream = TcpStream::connect("server:6000").await.unwrap();
+            stream.write_all(b"hello").await.unwrap();
+            asyncsim::time::sleep(Duration::from_millis(3)).await;
+            stream.write_all(b"abc").await.unwrap();
+            asyncsim::time::sleep(Duration::from_millis(1)).await;
+            let crashed_ns = asyncsim::time::Instant::now().as_nanos();
+            server.crash();
+            asyncsim::time::sleep(Duration::from_millis(10)).await;
+            crashed_ns
+        });
+        let crashed_ns = run.result.unwrap();
+        assert_eq!(
+            drops(&run.trace),
+            [(crashed_ns, Some(TaskId(0)), DropWhy::Crashed, 8)],
+            "{}",
+            run.trace
+        );
+        assert_eq!(
+            drop_lines(&run.trace),
+            [
+                "net drop 8 bytes from TcpStream#0 (main:49152 -> server:6000) to \
+              TcpStream#1 (server:6000 -> main:49152): its receiver's node crashed"
+            ],
+        );
+    }
+    for config in configs() {
+        let run = Sim::new(config.net(fixed(2))).run(async {
+            let listener = TcpListener::bind("0.0.0.0:6000").await.unwrap();
+            let mut client = TcpStream::connect("127.0.0.1:6000").await.unwrap();
+            let (unread, _) = listener.accept().await.unwrap();
+            let (left, _) = {
+                let mut other = TcpStream::connect("127.0.0.1:6000").await.unwrap();
+                other.write_all(b"left for the end").await.unwrap();
+                (listener.accept().await.unwrap(), other)
+            };
+            client.write_all(b"never read").await.unwrap();
+            asyncsim::time::sleep(Duration::from_millis(1)).await;
+            let closed_ns = asyncsim::time::Instant::now().as_nanos();
+            drop(unread);
+            asyncsim::time::sleep(Duration::from_millis(1)).await;
+            // `left`'s 16 unread bytes are lost with the run's end: no drop.
+            (closed_ns, left, client)
+        });
+        let (closed_ns, _, _) = run.result.unwrap();
+        assert_eq!(
+            drops(&run.trace),
+            [(closed_ns, None, DropWhy::Closed, 10)],
+            "{}",
+            run.trace
+        );
+    }
+}

@@ -173,7 +173,8 @@ impl NetOp {
     }
 }
 
-/// Why a datagram was dropped ([`EventKind::NetDrop`]).
+/// Why a datagram (or a stream's unread bytes) was dropped
+/// ([`EventKind::NetDrop`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum DropWhy {
     /// A loss draw on its link (`NetConfig::loss`).
@@ -190,10 +191,13 @@ pub enum DropWhy {
     /// so its receive passed it over.
     NotPeer,
     /// Its receiving socket was closed (dropped) while it was buffered or
-    /// on its way. Not recorded for a socket dropped as the run ends (the
-    /// main future returned): those are not the run's events.
+    /// on its way (for a stream: the bytes sent to an end, or to a
+    /// connection its listener never accepted, and not read). Not recorded
+    /// for a socket dropped as the run ends (the main future returned):
+    /// those are not the run's events.
     Closed,
-    /// Its receiver's node crashed while it was buffered or on its way.
+    /// Its receiver's node crashed while it was buffered or on its way
+    /// (for a stream: the bytes sent to the crashed end and not read).
     Crashed,
 }
 
@@ -469,7 +473,9 @@ pub enum EventKind {
     /// receiver's receive for another peer's (it passes the datagram
     /// over); the close of its receiving socket (at the step boundary after
     /// it, by no task) or the crash of its node (by the crashing task) for
-    /// those buffered or on their way.
+    /// those buffered or on their way. A stream's bytes sent to an end that
+    /// closes or crashes before reading them are one such drop of their
+    /// count, from the sending end's label to the receiving end's.
     NetDrop {
         /// Why.
         why: DropWhy,

@@ -9,7 +9,7 @@ use std::task::{Context, Poll};
 
 use super::{foreign, node_crashed, TcpStream};
 use crate::cx::NodeId;
-use crate::trace::{NetOp, SocketWait, WaitOn};
+use crate::trace::{DropWhy, NetOp, SocketWait, WaitOn};
 use crate::world::net::{Parked, Protocol, ToAddress};
 use crate::world::{cx, same_run, world, WorldRc};
 use crate::world::{push_decimal, WordsKey, WORDS_LISTENER};
@@ -188,10 +188,26 @@ impl Drop for TcpListener {
         let mut backlog = std::mem::take(&mut world.net.listeners[self.listener].backlog);
         if same_run(world.run_id) {
             let now = cx::now_ns("asyncsim::net::TcpListener::drop");
+            // What clients sent to connections never accepted is lost with
+            // them: recorded at the step boundary (none as the run ends).
+            let mut lost = Vec::new();
             for (_, connection) in backlog.drain(..) {
                 let c = &mut world.net.connections[connection];
                 c.dropped[1] = true;
                 c.fail_at(0, now, io::ErrorKind::ConnectionReset);
+                let unread = c.pipes[1].unread_bytes();
+                if unread > 0 {
+                    lost.push((connection, unread));
+                }
+            }
+            if !lost.is_empty() {
+                let world_rc = self.world.clone();
+                cx::at_step_boundary(Box::new(move || {
+                    let mut world = world_rc.borrow_mut();
+                    for (connection, unread) in lost {
+                        world.record_stream_drop(connection, 1, DropWhy::Closed, unread);
+                    }
+                }));
             }
         }
         // Emptied, its buffer kept for the next run's listener (`Spare`).

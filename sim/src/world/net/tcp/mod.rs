@@ -18,7 +18,7 @@ use super::{Carried, Protocol, ToAddress};
 mod listener;
 mod pipe;
 
-use crate::trace::{NetOp, SocketWait, WaitOn};
+use crate::trace::{DropWhy, NetOp, SocketWait, WaitOn};
 use crate::world::{cx, same_run, world, World, WorldRc};
 pub(crate) use listener::ListenerState;
 pub use listener::TcpListener;
@@ -451,6 +451,18 @@ impl TcpStream {
         }
         if !shut && same_run(world.run_id) {
             send(world, self.connection, self.side, None);
+        }
+        // What was sent here and not read is lost with this end: recorded
+        // at the step boundary after the drop, so a stream dropped as the
+        // run ends (no boundary comes) records nothing.
+        let unread = world.net.connections[self.connection].pipes[self.side].unread_bytes();
+        if unread > 0 && same_run(world.run_id) {
+            let (world_rc, connection, side) = (self.world.clone(), self.connection, self.side);
+            cx::at_step_boundary(Box::new(move || {
+                world_rc
+                    .borrow_mut()
+                    .record_stream_drop(connection, side, DropWhy::Closed, unread);
+            }));
         }
     }
 }

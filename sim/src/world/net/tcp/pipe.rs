@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 
 use super::ListenerState;
 use crate::cx::NodeId;
-use crate::trace::{FaultOp, NetOp};
+use crate::trace::{DropWhy, EventKind, FaultOp, NetOp};
 use crate::world::net::{Carried, Parked, Protocol};
 use crate::world::{cx, push_decimal, WordsKey, World, WORDS_STREAM};
 
@@ -40,6 +40,12 @@ pub(crate) struct Pipe {
 }
 
 impl Pipe {
+    /// The bytes sent toward this end and not read: arrived, on their
+    /// way, or held back by a cut.
+    pub(super) fn unread_bytes(&self) -> usize {
+        self.bytes.len() + self.held.iter().map(Vec::len).sum::<usize>()
+    }
+
     /// Empties the pipe for another connection, keeping its buffers.
     pub(super) fn clear(&mut self) {
         // Every field named, so a new one cannot be forgotten here.
@@ -208,6 +214,31 @@ impl World {
     ) {
         let socket = self.stream_label(connection, side);
         cx::record_net(op, socket, bytes.min(u32::MAX as usize) as u32);
+    }
+}
+
+impl World {
+    /// Records that the bytes sent toward end `side` of a connection and not
+    /// read (`bytes`, more than none) are lost, `why`: that end closed or
+    /// its node crashed. One [`EventKind::NetDrop`] from the peer's end to
+    /// this one. Out of line: a stream read to its end never gets here.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn record_stream_drop(
+        &mut self,
+        connection: usize,
+        side: usize,
+        why: DropWhy,
+        bytes: usize,
+    ) {
+        let from = self.stream_label(connection, 1 - side);
+        let to = self.stream_label(connection, side);
+        cx::record(EventKind::NetDrop {
+            why,
+            from,
+            to,
+            bytes: bytes.min(u32::MAX as usize) as u32,
+        });
     }
 }
 
@@ -399,6 +430,10 @@ pub(crate) fn crash_node(world: &mut World, node: u32, incarnation: NodeId) {
                 continue;
             }
             world.net.connections[connection].dropped[side] = true;
+            let unread = world.net.connections[connection].pipes[side].unread_bytes();
+            if unread > 0 {
+                world.record_stream_drop(connection, side, DropWhy::Crashed, unread);
+            }
             if side == 0 {
                 let port = world.net.connections[connection].addrs[0].port();
                 let key = (node, Protocol::Tcp, port);
@@ -427,6 +462,10 @@ pub(crate) fn crash_node(world: &mut World, node: u32, incarnation: NodeId) {
             world.net.bound.remove(&key);
         }
         for (_, connection) in backlog {
+            let unread = world.net.connections[connection].pipes[1].unread_bytes();
+            if unread > 0 {
+                world.record_stream_drop(connection, 1, DropWhy::Crashed, unread);
+            }
             let c = &mut world.net.connections[connection];
             c.dropped[1] = true;
             // The client either still waits for its SYN-ACK (refused) or
