@@ -293,3 +293,44 @@ fn a_listener_bound_before_the_syn_arrives_accepts_it_in_every_schedule() {
     assert_eq!(kind, std::io::ErrorKind::ConnectionRefused);
     assert!(took < Duration::from_secs(1), "refused after {took:?}");
 }
+
+/// `set_link` in the middle of a run applies to the link's next message,
+/// in either direction (a stream asks for its link's config at every
+/// segment; nothing kept from the old config).
+#[test]
+fn a_links_new_config_applies_to_its_next_message() {
+    let run = Sim::new(Config::new()).run(async {
+        node::Builder::new("echo").start(|| async {
+            let listener = TcpListener::bind("0.0.0.0:9").await.unwrap();
+            let (mut stream, _) = listener.accept().await.unwrap();
+            let mut buf = [0u8; 8];
+            loop {
+                let n = stream.read(&mut buf).await.unwrap();
+                if n == 0 {
+                    return;
+                }
+                stream.write_all(&buf[..n]).await.unwrap();
+            }
+        });
+        let fixed =
+            |ms| NetConfig::new().latency(Duration::from_millis(ms), Duration::from_millis(ms));
+        asyncsim::net::set_link("main", "echo", fixed(2));
+        asyncsim::time::sleep(Duration::from_millis(1)).await;
+        let mut stream = TcpStream::connect("echo:9").await.unwrap();
+        let mut round_trips = Vec::new();
+        for ms in [2, 10, 3] {
+            asyncsim::net::set_link("echo", "main", fixed(ms));
+            let start = asyncsim::time::Instant::now();
+            stream.write_all(b"x").await.unwrap();
+            let mut byte = [0u8; 1];
+            stream.read_exact(&mut byte).await.unwrap();
+            round_trips.push(start.elapsed());
+        }
+        assert_eq!(
+            round_trips,
+            [4, 20, 6].map(Duration::from_millis),
+            "a round trip's time is twice its link's latency as set just before it"
+        );
+    });
+    run.result.unwrap();
+}

@@ -99,6 +99,10 @@ pub(crate) struct Network {
     links: VecMap<(u32, u32), NetConfig>,
     /// The default link behaviour (`Config::net`), read on first use.
     default: Option<NetConfig>,
+    /// The link looked up last and its config: a stream's or a socket's
+    /// messages ask for the same link again and again (emptied when a
+    /// link's config changes).
+    recent: Option<((u32, u32), NetConfig)>,
     /// Directed cuts: messages from `.0` to `.1` are held back.
     cuts: BTreeSet<(u32, u32)>,
     /// Nodes cut from every other node.
@@ -125,6 +129,7 @@ impl Network {
         let Network {
             links,
             default,
+            recent,
             cuts,
             isolated,
             clogged,
@@ -138,6 +143,7 @@ impl Network {
         } = self;
         links.clear();
         *default = None;
+        *recent = None;
         cuts.clear();
         isolated.clear();
         clogged.clear();
@@ -165,13 +171,26 @@ impl Network {
     }
 
     /// The config of the link `from → to`.
+    #[inline]
     pub(crate) fn config(&mut self, from: u32, to: u32) -> NetConfig {
+        let key = (from.min(to), from.max(to));
+        match &self.recent {
+            Some((recent, config)) if *recent == key => config.clone(),
+            _ => self.look_up(from, to),
+        }
+    }
+
+    /// [`Network::config`] when the link is not the one asked for last.
+    #[inline(never)]
+    fn look_up(&mut self, from: u32, to: u32) -> NetConfig {
         if self.default.is_none() {
             self.default = Some(cx::with_config("asyncsim::net", |config| {
                 config.net.clone()
             }));
         }
-        self.link(from, to)
+        let config = self.link(from, to);
+        self.recent = Some(((from.min(to), from.max(to)), config.clone()));
+        config
     }
 }
 
@@ -869,6 +888,7 @@ pub fn set_link(a: &str, b: &str, config: NetConfig) {
         what
     });
     world.net.links.insert((a.min(b), a.max(b)), config);
+    world.net.recent = None;
     super::record_fault_known(FaultOp::Link, what, Some(text_hash));
 }
 
