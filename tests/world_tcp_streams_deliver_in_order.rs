@@ -71,6 +71,48 @@ fn stream_bytes_arrive_complete_and_in_order_under_any_latency_and_loss() {
     }
 }
 
+/// A reader slower than its writer: tens of kilobytes wait unread while the
+/// bytes already read pile up before them (the pipe drops those now and
+/// then, moving the unread to its buffer's front); every byte still arrives,
+/// in order.
+#[test]
+fn a_slow_reader_gets_every_byte_of_a_fast_writer_in_order() {
+    asyncsim::check(Explore::new().runs(20), || async {
+        let (tell, heard) = asyncsim::sync::oneshot::channel();
+        let tell = std::rc::Rc::new(std::cell::RefCell::new(Some(tell)));
+        node::Builder::new("server").start(move || {
+            let tell = tell.clone();
+            async move {
+                let listener = TcpListener::bind("0.0.0.0:7000").await.unwrap();
+                let (mut stream, _) = listener.accept().await.unwrap();
+                let mut all = Vec::new();
+                let mut buf = [0u8; 400];
+                loop {
+                    let n = stream.read(&mut buf).await.unwrap();
+                    if n == 0 {
+                        break;
+                    }
+                    all.extend_from_slice(&buf[..n]);
+                    asyncsim::time::sleep(Duration::from_millis(1)).await;
+                }
+                if let Some(tell) = tell.borrow_mut().take() {
+                    let _ = tell.send(all);
+                }
+            }
+        });
+        asyncsim::time::sleep(Duration::from_millis(1)).await;
+        let sent: Vec<u8> = (0..40_000u32).map(|i| (i % 251) as u8).collect();
+        let mut stream = TcpStream::connect("server:7000").await.unwrap();
+        for chunk in sent.chunks(500) {
+            stream.write_all(chunk).await.unwrap();
+            asyncsim::time::sleep(Duration::from_millis(1)).await;
+        }
+        stream.close().await.unwrap();
+        let all = heard.await.unwrap();
+        assert!(all == sent, "the server read other bytes than were sent");
+    });
+}
+
 #[test]
 fn both_directions_are_independent_and_ordered() {
     asyncsim::check(Explore::new().runs(200), || async {

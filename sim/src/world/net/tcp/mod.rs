@@ -349,13 +349,14 @@ impl TcpStream {
                         pipe.offset = 0;
                     }
                 }
-                let (first, second) = pipe.bytes.as_slices();
-                let from_first = first.len().min(copied);
-                put(&first[..from_first]);
-                if copied > from_first {
-                    put(&second[..copied - from_first]);
+                let start = pipe.read_at;
+                put(&pipe.bytes[start..start + copied]);
+                if start + copied == pipe.bytes.len() {
+                    pipe.bytes.clear();
+                    pipe.read_at = 0;
+                } else {
+                    pipe.read_at = start + copied;
                 }
-                pipe.bytes.drain(..copied);
                 pipe.reader.ready();
                 world.record_stream(self.connection, self.side, NetOp::Deliver, copied);
                 return Poll::Ready(Ok(copied));

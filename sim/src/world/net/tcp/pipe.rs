@@ -13,7 +13,7 @@ use crate::world::net::{Carried, Parked, Protocol};
 use crate::world::{cx, push_decimal, WordsKey, World, WORDS_STREAM};
 
 /// A segment on its way: when it arrives, and its length (its bytes are
-/// the next `len` of the pipe's `bytes`).
+/// the next `len` of the pipe's unread `bytes`).
 pub(super) struct Segment {
     pub(super) arrival_ns: u64,
     pub(super) len: usize,
@@ -23,9 +23,12 @@ pub(super) struct Segment {
 #[derive(Default)]
 pub(crate) struct Pipe {
     pub(super) segments: VecDeque<Segment>,
-    /// The bytes of `segments`, in order (one buffer for them all: a
-    /// segment allocates nothing).
-    pub(super) bytes: VecDeque<u8>,
+    /// The bytes of `segments`, in order, from `read_at` on (one buffer
+    /// for them all: a segment allocates nothing). Before `read_at`: bytes
+    /// read, dropped when all is read (the common case) or when they are
+    /// most of a large buffer.
+    pub(super) bytes: Vec<u8>,
+    pub(super) read_at: usize,
     /// Bytes of the front segment already read.
     pub(super) offset: usize,
     pub(super) last_arrival_ns: u64,
@@ -52,6 +55,7 @@ impl Pipe {
         let Pipe {
             segments,
             bytes,
+            read_at,
             offset,
             last_arrival_ns,
             fin_ns,
@@ -64,8 +68,9 @@ impl Pipe {
         bytes.clear();
         // A big buffer is not kept for whatever comes next.
         if bytes.capacity() > SPARE_BYTES_MAX {
-            *bytes = VecDeque::new();
+            *bytes = Vec::new();
         }
+        *read_at = 0;
         *offset = 0;
         *last_arrival_ns = 0;
         *fin_ns = None;
@@ -90,6 +95,10 @@ pub(crate) struct Spare {
 /// buffer only up to this size.
 const SPARE_MAX: usize = 256;
 const SPARE_BYTES_MAX: usize = 64 * 1024;
+
+/// A pipe's read bytes are dropped from its buffer (the unread moved to its
+/// front) once they are this many and at least half of it.
+const COMPACT_AT: usize = 4096;
 
 impl Spare {
     /// Takes the pipes and backlogs of a run's connections and listeners
@@ -353,7 +362,11 @@ pub(super) fn deliver(
     pipe.last_arrival_ns = arrival_ns;
     match data {
         Some(data) => {
-            pipe.bytes.extend(data);
+            if pipe.read_at >= COMPACT_AT && pipe.read_at * 2 >= pipe.bytes.len() {
+                pipe.bytes.drain(..pipe.read_at);
+                pipe.read_at = 0;
+            }
+            pipe.bytes.extend_from_slice(data);
             pipe.segments.push_back(Segment {
                 arrival_ns,
                 len: data.len(),
