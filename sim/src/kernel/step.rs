@@ -119,25 +119,52 @@ impl Core {
                     .iter()
                     .filter(|(_, action)| matches!(action, TimerAction::PoolFinish { .. }))
                     .count();
-                while !group.is_empty() {
+                // The timers not yet drawn, in key order: a bit each (up to
+                // 64, as almost always), so that a drawn one is taken out in
+                // place rather than by `remove`'s `memmove` of the rest.
+                let small = group.len() <= 64;
+                let mut remaining = u64::MAX >> (64 - group.len().clamp(1, 64));
+                let mut left = group.len();
+                while left > 0 {
                     let label = if pools > 0 {
                         DrawLabel::Pool
                     } else {
                         DrawLabel::Timer
                     };
-                    let index = state.chooser.draw(label, group.len() as u64) as usize;
+                    let index = state.chooser.draw(label, left as u64) as usize;
+                    // Where the `index`th remaining timer is.
+                    let (at, first) = if small {
+                        let mut bits = remaining;
+                        for _ in 0..index {
+                            bits &= bits - 1;
+                        }
+                        (
+                            bits.trailing_zeros() as usize,
+                            remaining.trailing_zeros() as usize,
+                        )
+                    } else {
+                        (index, 0)
+                    };
                     if index != 0 && state.record_deviations {
-                        let chosen = group[index].1.task(&state.pool.jobs);
-                        let canonical = group[0].1.task(&state.pool.jobs);
-                        let (step, bound) = (state.step, group.len() as u64);
+                        let chosen = group[at].1.task(&state.pool.jobs);
+                        let canonical = group[first].1.task(&state.pool.jobs);
+                        let (step, bound) = (state.step, left as u64);
                         state.note_deviation(label, step, index as u64, bound, chosen, canonical);
                     }
-                    let (key, action) = group.remove(index);
+                    let (key, action) = if small {
+                        remaining &= !(1 << at);
+                        // A placeholder stays behind (nothing to drop).
+                        std::mem::replace(&mut group[at], (0, TimerAction::PoolFinish { job: 0 }))
+                    } else {
+                        group.remove(index)
+                    };
+                    left -= 1;
                     if matches!(action, TimerAction::PoolFinish { .. }) {
                         pools -= 1;
                     }
                     due.push((key, action));
                 }
+                group.clear();
                 if let Some(divergence) = state.chooser.divergence.take() {
                     state.fail_divergence(divergence);
                     return;

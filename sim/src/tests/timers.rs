@@ -79,3 +79,67 @@ fn a_sleep_kept_from_an_earlier_run_cancels_nothing_in_a_later_one() {
     assert!(second.is_ok(), "{:?}", second.result);
     assert_eq!(second.elapsed(), Duration::from_secs(5));
 }
+
+/// Timers due together fire in a drawn order, each draw an index into the
+/// ones not yet fired, in key order; a nonzero draw is a deviation naming
+/// the timer's task and the one key order would have fired. Checked against
+/// that model from the fire order in the trace, over seeds and group sizes
+/// (the kernel keeps the ones not yet fired as bits of a word up to 64, and
+/// as a list beyond).
+#[test]
+fn timers_due_together_fire_in_a_drawn_order_and_each_deviation_names_its_timer() {
+    use crate::tape::DrawLabel;
+    use crate::trace::TaskId;
+    for tasks in [2usize, 5, 64, 65, 70] {
+        for seed in 0..12 {
+            let config = Config::new()
+                .strategy(Strategy::Random)
+                .seed(seed)
+                .record_deviations(true);
+            let run = Sim::new(config).run(async move {
+                let handles: Vec<_> = (0..tasks)
+                    .map(|_| crate::spawn(time::sleep(Duration::from_millis(10))))
+                    .collect();
+                for handle in handles {
+                    handle.await.unwrap();
+                }
+            });
+            assert!(run.is_ok(), "{:?}", run.result);
+            let tasks_of = |set: bool| -> Vec<TaskId> {
+                run.trace
+                    .events()
+                    .iter()
+                    .filter(|event| match event.kind {
+                        EventKind::TimerSet { .. } => set,
+                        EventKind::TimerFire { .. } => !set,
+                        _ => false,
+                    })
+                    .filter_map(|event| event.task)
+                    .collect()
+            };
+            let fired = tasks_of(false);
+            assert_eq!(fired.len(), tasks);
+            // Key order: the order they were set in.
+            let mut remaining = tasks_of(true);
+            let mut expected = Vec::new();
+            for task in &fired {
+                let index = remaining.iter().position(|t| t == task).unwrap();
+                if index != 0 {
+                    expected.push((index as u64, remaining.len() as u64, *task, remaining[0]));
+                }
+                remaining.remove(index);
+            }
+            let noted: Vec<(u64, u64, TaskId, TaskId)> = run
+                .deviations()
+                .iter()
+                .filter(|deviation| deviation.label == DrawLabel::Timer)
+                .map(|d| (d.value, d.bound, d.chosen.unwrap(), d.canonical.unwrap()))
+                .collect();
+            assert_eq!(noted, expected, "{tasks} timers, seed {seed}");
+            assert!(
+                tasks < 5 || !expected.is_empty(),
+                "{tasks} timers, seed {seed}: never drawn"
+            );
+        }
+    }
+}
