@@ -522,3 +522,41 @@ fn a_streams_unread_bytes_are_dropped_at_a_crash_or_a_close_and_not_at_the_runs_
         );
     }
 }
+
+/// Bytes already read are not lost at a crash: only the rest of what
+/// arrived, and what is on its way, is one drop.
+#[test]
+fn a_streams_drop_at_a_crash_counts_only_the_bytes_not_yet_read() {
+    use asyncsim::net::{TcpListener, TcpStream};
+    use futures::{AsyncReadExt, AsyncWriteExt};
+    for config in configs() {
+        let run = Sim::new(config.net(fixed(2))).run(async {
+            let server = node::Builder::new("server").start(|| async {
+                let listener = TcpListener::bind("0.0.0.0:6000").await.unwrap();
+                let (mut stream, _) = listener.accept().await.unwrap();
+                let mut three = [0u8; 3];
+                stream.read_exact(&mut three).await.unwrap();
+                assert_eq!(&three, b"hel");
+                std::future::pending::<()>().await;
+                drop((listener, stream));
+            });
+            asyncsim::time::sleep(Duration::from_millis(1)).await;
+            let mut stream = TcpStream::connect("server:6000").await.unwrap();
+            stream.write_all(b"hello").await.unwrap();
+            asyncsim::time::sleep(Duration::from_millis(3)).await;
+            stream.write_all(b"abc").await.unwrap();
+            asyncsim::time::sleep(Duration::from_millis(1)).await;
+            let crashed_ns = asyncsim::time::Instant::now().as_nanos();
+            server.crash();
+            asyncsim::time::sleep(Duration::from_millis(10)).await;
+            crashed_ns
+        });
+        let crashed_ns = run.result.unwrap();
+        assert_eq!(
+            drops(&run.trace),
+            [(crashed_ns, Some(TaskId(0)), DropWhy::Crashed, 5)],
+            "{}",
+            run.trace
+        );
+    }
+}

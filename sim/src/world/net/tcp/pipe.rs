@@ -46,7 +46,7 @@ impl Pipe {
     /// The bytes sent toward this end and not read: arrived, on their
     /// way, or held back by a cut.
     pub(super) fn unread_bytes(&self) -> usize {
-        self.bytes.len() + self.held.iter().map(Vec::len).sum::<usize>()
+        self.bytes.len() - self.read_at + self.held.iter().map(Vec::len).sum::<usize>()
     }
 
     /// Empties the pipe for another connection, keeping its buffers.
