@@ -13,7 +13,7 @@ use crate::clock::{TimerAction, TimerKey};
 use crate::pool::{JobWork, PoolJob};
 use crate::raw;
 use crate::tape::DrawLabel;
-use crate::trace::{EventKind, NetOp, ResourceKind, TaskId, WaitOn};
+use crate::trace::{EventKind, LabelText, NetOp, ResourceKind, TaskId, WaitOn};
 
 /// Runs `f` with the current core, or panics with a message naming `what`.
 #[inline]
@@ -444,16 +444,13 @@ pub(crate) fn with_config<R>(what: &str, read: impl FnOnce(&Config) -> R) -> R {
 #[allow(dead_code)] // for the world's trace events
 /// The id of `label` in the run's label table (shared with marks; its text
 /// enters the trace hash): how world events name sockets and files.
-pub(crate) fn intern_label(label: impl AsRef<str> + Into<String>) -> u32 {
+pub(crate) fn intern_label(label: impl LabelText) -> u32 {
     intern_label_known(label, None)
 }
 
 /// [`intern_label`], with the text's hash (`trace::label_text_hash`) when
 /// the caller knows it already.
-pub(crate) fn intern_label_known(
-    label: impl AsRef<str> + Into<String>,
-    text_hash: Option<u64>,
-) -> u32 {
+pub(crate) fn intern_label_known(label: impl LabelText, text_hash: Option<u64>) -> u32 {
     with_core("asyncsim::trace", |core| {
         let mut state = core.state.borrow_mut();
         let state = &mut *state;
@@ -477,14 +474,15 @@ fn note_label_hash(state: &mut State, id: u32, text_hash: u64) {
 }
 
 /// Adds `label` to the run's label table as a new entry, without looking
-/// for an equal one (no hashing, no copy): for a text that names a thing
-/// made once, like `TcpStream#3 (…)`. (A mark of the same text would get an
-/// id of its own.)
-pub(crate) fn add_label(label: String, text_hash: Option<u64>) -> u32 {
+/// for an equal one (no hashing): for a text that names a thing made once,
+/// like `TcpStream#3 (…)`. (A mark of the same text would get an id of its
+/// own.)
+pub(crate) fn add_label(label: impl LabelText, text_hash: Option<u64>) -> u32 {
     with_core("asyncsim::trace", |core| {
         let mut state = core.state.borrow_mut();
         let id = state.trace.labels.len() as u32;
-        state.trace.labels.push(label);
+        crate::trace::reserve_label(&mut state.trace.labels);
+        state.trace.labels.push(label.into_label());
         if let Some(text_hash) = text_hash {
             note_label_hash(&mut state, id, text_hash);
         }

@@ -6,6 +6,8 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
+use crate::trace::LabelText;
+
 /// Interned label ids by the hash of their text.
 #[derive(Default)]
 pub(super) struct LabelIds {
@@ -22,13 +24,10 @@ impl LabelIds {
         self.collided.clear();
     }
 
-    /// The id of `text` in `labels`, added there (moved, not copied) when
-    /// no earlier interned label has that text.
-    pub(super) fn intern(
-        &mut self,
-        labels: &mut Vec<String>,
-        text: impl AsRef<str> + Into<String>,
-    ) -> u32 {
+    /// The id of `text` in `labels`, added there (moved if owned, else
+    /// copied into a kept buffer) when no earlier interned label has that
+    /// text.
+    pub(super) fn intern(&mut self, labels: &mut Vec<String>, text: impl LabelText) -> u32 {
         let key = text_hash(text.as_ref());
         let id = labels.len() as u32;
         match self.first.get(&key) {
@@ -47,7 +46,8 @@ impl LabelIds {
                 self.collided.push(id);
             }
         }
-        labels.push(text.into());
+        crate::trace::reserve_label(labels);
+        labels.push(text.into_label());
         id
     }
 }

@@ -56,7 +56,7 @@ fn the_words_memo_gives_kept_words_only_for_the_same_key_and_names() {
         });
         // The hash the trace folds in for these words.
         assert_eq!(text_hash, crate::trace::label_text_hash(&words));
-        words
+        words.into_owned()
     };
     assert_eq!(
         words(&mut memo, 7000, "server"),
@@ -71,4 +71,29 @@ fn the_words_memo_gives_kept_words_only_for_the_same_key_and_names() {
     assert_eq!(words(&mut memo, 7001, "db"), "TcpListener (db:7001)");
     assert_eq!(words(&mut memo, 7000, "db"), "TcpListener (db:7000)");
     assert_eq!(made, 3);
+}
+
+#[test]
+fn a_dropped_traces_label_buffers_carry_later_labels_with_nothing_of_their_text() {
+    use crate::trace::{reserve_label, LabelText, Trace};
+    let mut trace = Trace::with_capacity(0, 0);
+    reserve_label(&mut trace.labels);
+    trace
+        .labels
+        .push("TcpStream#0 (main:49152 -> server:7000)".into_label());
+    let kept = trace.labels[0].as_ptr();
+    drop(trace);
+    // Borrowed words are copied into the kept buffer, which held nothing
+    // of the old label's text.
+    let copied = "TcpListener (server:7000)".into_label();
+    assert_eq!(copied, "TcpListener (server:7000)");
+    assert_eq!(copied.as_ptr(), kept);
+    // With no buffer kept, a new one; an owned text moves in.
+    let fresh = "set link".into_label();
+    assert_eq!(fresh, "set link");
+    assert_ne!(fresh.as_ptr(), kept);
+    let owned = String::from("UdpSocket#0 (main:5000)");
+    let at = owned.as_ptr();
+    let moved = owned.into_label();
+    assert_eq!(moved.as_ptr(), at);
 }

@@ -32,6 +32,100 @@ thread_local! {
     static SPARE_EVENTS: Spares<Event> = const { RefCell::new(Vec::new()) };
     static SPARE_TASKS: Spares<TaskInfo> = const { RefCell::new(Vec::new()) };
     static SPARE_LABEL_HASHES: Spares<(u32, u64)> = const { RefCell::new(Vec::new()) };
+    static SPARE_LABELS: Spares<String> = const { RefCell::new(Vec::new()) };
+    /// The emptied texts of dropped traces' labels, their buffers kept: a
+    /// label copied from borrowed words (the world's kept words, a mark)
+    /// is written into one of them (`LabelText`), so a loop of runs that
+    /// make the same labels allocates none after its first runs.
+    static SPARE_LABEL_TEXTS: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+}
+
+/// At most this many label texts are kept per thread, each with a buffer
+/// of at most `SPARE_LABEL_TEXT_BYTES`.
+const SPARE_LABEL_TEXTS_MAX: usize = 64;
+const SPARE_LABEL_TEXT_BYTES: usize = 256;
+
+/// A label's text on its way into a trace's label table: an owned text
+/// moves in; a borrowed one is copied into a kept buffer of an earlier
+/// run's label when there is one.
+pub(crate) trait LabelText: AsRef<str> {
+    fn into_label(self) -> String;
+}
+
+impl LabelText for String {
+    #[inline]
+    fn into_label(self) -> String {
+        self
+    }
+}
+
+impl LabelText for &str {
+    #[inline]
+    fn into_label(self) -> String {
+        copy_label(self)
+    }
+}
+
+impl LabelText for Cow<'_, str> {
+    #[inline]
+    fn into_label(self) -> String {
+        match self {
+            Cow::Owned(text) => text,
+            Cow::Borrowed(text) => copy_label(text),
+        }
+    }
+}
+
+/// `text` in a kept label buffer (`SPARE_LABEL_TEXTS`), else a new one.
+fn copy_label(text: &str) -> String {
+    let spare = SPARE_LABEL_TEXTS
+        .try_with(|spares| {
+            spares
+                .try_borrow_mut()
+                .ok()
+                .and_then(|mut spares| spares.pop())
+        })
+        .ok()
+        .flatten();
+    match spare {
+        Some(mut kept) => {
+            kept.push_str(text);
+            kept
+        }
+        None => text.to_owned(),
+    }
+}
+
+/// Empties `labels`, keeping their texts' buffers for later runs' labels
+/// (`copy_label`).
+fn keep_label_texts(labels: &mut Vec<String>) {
+    // `try_`: during thread teardown the texts go back to the allocator.
+    let _ = SPARE_LABEL_TEXTS.try_with(|spares| {
+        if let Ok(mut spares) = spares.try_borrow_mut() {
+            // Last first, so that a run making the same labels in the
+            // same order gets each label its own buffer back (one that
+            // fits: no growing).
+            while let Some(mut text) = labels.pop() {
+                if spares.len() >= SPARE_LABEL_TEXTS_MAX {
+                    break;
+                }
+                if text.capacity() <= SPARE_LABEL_TEXT_BYTES {
+                    text.clear();
+                    spares.push(text);
+                }
+            }
+        }
+    });
+    labels.clear();
+}
+
+/// Room for one more label in a trace's `labels`: at its first, a kept
+/// list's buffer (a trace that makes no label takes none).
+#[inline]
+pub(crate) fn reserve_label(labels: &mut Vec<String>) {
+    if labels.capacity() == 0 {
+        *labels = recycle::take(&SPARE_LABELS, 4);
+    }
 }
 
 mod kinds;
@@ -109,6 +203,10 @@ impl Drop for Trace {
                 &SPARE_LABEL_HASHES,
                 std::mem::take(&mut self.known_label_hashes),
             );
+        }
+        if self.labels.capacity() != 0 {
+            keep_label_texts(&mut self.labels);
+            recycle::give(&SPARE_LABELS, std::mem::take(&mut self.labels));
         }
     }
 }
@@ -572,7 +670,9 @@ impl Trace {
     pub(crate) fn reset(&mut self) {
         self.events.clear();
         self.tasks.clear();
-        self.labels.clear();
+        if !self.labels.is_empty() {
+            keep_label_texts(&mut self.labels);
+        }
         self.known_label_hashes.clear();
         self.hash = HASH_SEED;
         self.event_count = 0;

@@ -38,6 +38,7 @@
 //! fn check(socket: asyncsim_sim::net::UdpSocket) { send(socket) }
 //! ```
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
@@ -53,7 +54,7 @@ pub mod node;
 use crate::cx;
 use crate::cx::NodeId;
 use crate::tape::DrawLabel;
-use crate::trace::{EventKind, FaultOp};
+use crate::trace::{EventKind, FaultOp, LabelText};
 
 /// A node's `init`, type-erased: makes the future run at each start.
 pub(crate) type Init = Rc<dyn Fn() -> Pin<Box<dyn Future<Output = ()>>>>;
@@ -113,19 +114,21 @@ pub(crate) struct WordsMemo {
 
 impl WordsMemo {
     /// The words for `key` and their text hash (`trace::label_text_hash`,
-    /// so the trace's hash need not read them again): kept ones if an
-    /// earlier run made words for the same key, else `make`'s (kept for the
-    /// next runs).
+    /// so the trace's hash need not read them again): kept ones, borrowed,
+    /// if an earlier run made words for the same key, else `make`'s (kept
+    /// for the next runs). A label made of borrowed words is copied into a
+    /// kept buffer (`trace::LabelText`): no allocation.
     pub(crate) fn words(
         &mut self,
         key: WordsKey<'_>,
         make: impl FnOnce() -> String,
-    ) -> (String, u64) {
+    ) -> (Cow<'_, str>, u64) {
         let at = match self.index.get(&(key.kind, key.numbers)) {
             Some(&at) => {
-                let (names, words, text_hash) = &self.entries[at];
+                let (names, _, _) = &self.entries[at];
                 if names[0] == key.names[0] && names[1] == key.names[1] {
-                    return (words.clone(), *text_hash);
+                    let (_, words, text_hash) = &self.entries[at];
+                    return (Cow::Borrowed(words), *text_hash);
                 }
                 Some(at)
             }
@@ -156,7 +159,7 @@ impl WordsMemo {
             }
             None => {}
         }
-        (words, text_hash)
+        (Cow::Owned(words), text_hash)
     }
 }
 
@@ -405,16 +408,12 @@ pub(crate) fn world(what: &str) -> WorldRc {
 
 /// Records a fault in the trace (`EventKind::Fault`), with what happened in
 /// words: renderers give faults a lane of their own.
-pub(crate) fn record_fault(op: FaultOp, what: impl AsRef<str> + Into<String>) {
+pub(crate) fn record_fault(op: FaultOp, what: impl LabelText) {
     record_fault_known(op, what, None);
 }
 
 /// [`record_fault`], with the words' text hash when known.
-pub(crate) fn record_fault_known(
-    op: FaultOp,
-    what: impl AsRef<str> + Into<String>,
-    text_hash: Option<u64>,
-) {
+pub(crate) fn record_fault_known(op: FaultOp, what: impl LabelText, text_hash: Option<u64>) {
     let what = cx::intern_label_known(what, text_hash);
     cx::record(EventKind::Fault { op, what });
 }
