@@ -321,6 +321,34 @@ fn tasks_pending_when_main_completes_are_destroyed_with_a_warning() {
     assert_eq!(run.elapsed_ns(), 0);
 }
 
+#[test]
+fn tasks_pending_when_main_completes_are_dropped_in_spawn_order_however_many() {
+    // More pending tasks and timers than the end of a run holds on its
+    // stack: every one is still dropped, oldest task first.
+    struct Dropped(u32, Rc<RefCell<Vec<u32>>>);
+    impl Drop for Dropped {
+        fn drop(&mut self) {
+            self.1.borrow_mut().push(self.0);
+        }
+    }
+    let order = Rc::new(RefCell::new(Vec::new()));
+    let into = order.clone();
+    let run = Sim::new(fifo()).run(async move {
+        for index in 0..9u32 {
+            let guard = Dropped(index, into.clone());
+            drop(task::spawn(async move {
+                let _guard = guard;
+                time::sleep(Duration::from_secs(u64::from(index) + 1)).await;
+            }));
+        }
+        yield_now().await;
+    });
+    run.result.unwrap();
+    assert_eq!(*order.borrow(), (0..9).collect::<Vec<_>>());
+    let warnings = run.trace.warnings().count();
+    assert_eq!(warnings, 9);
+}
+
 async fn two_randoms() -> (u32, u32) {
     (
         asyncsim::random_range(0..10u32),

@@ -243,7 +243,7 @@ impl Clock {
     }
 
     /// Back to time 0 with no timers. (The caller took and dropped the
-    /// actions first: see [`Clock::take_all`].)
+    /// actions first: see [`Clock::take_all_into`].)
     #[inline]
     pub(crate) fn reset(&mut self) {
         self.now_ns = 0;
@@ -439,20 +439,29 @@ impl Clock {
     }
 
     /// Takes every timer's action, in key order (the run ends: they are
-    /// dropped outside the state's borrow, in the order they would fire).
-    pub(crate) fn take_all(&mut self) -> Vec<TimerAction> {
+    /// dropped outside the state's borrow, in the order they would fire),
+    /// handing each to `take`.
+    pub(crate) fn take_all_into(&mut self, mut take: impl FnMut(TimerAction)) {
         // Sorted in place: the heap keeps its buffer for the next run.
         self.heap.entries.sort_unstable();
-        let mut actions = Vec::with_capacity(self.live);
         for entry in self.heap.entries.drain(..) {
             let slot = &mut self.slots[entry.slot as usize];
             if slot.sequence == entry.sequence {
-                actions.extend(slot.action.take());
+                if let Some(action) = slot.action.take() {
+                    take(action);
+                }
             }
         }
         self.slots.clear();
         self.free.clear();
         self.live = 0;
+    }
+
+    /// [`Clock::take_all_into`], as a list.
+    #[cfg(test)]
+    pub(crate) fn take_all(&mut self) -> Vec<TimerAction> {
+        let mut actions = Vec::with_capacity(self.live);
+        self.take_all_into(|action| actions.push(action));
         actions
     }
 }

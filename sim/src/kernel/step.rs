@@ -402,10 +402,13 @@ impl Core {
     /// Ends a run: warns about and drops every task still pending, and warns
     /// about panics nobody retrieved.
     pub(super) fn finish_run(&self) {
-        let (pending, mut joins, mut jobs, timers) = {
+        // What is left at the end of a run is a few tasks and timers: held
+        // on the stack (a list of them was two allocations a run).
+        let mut pending = Few::<Owner, 4>::new();
+        let mut timers = Few::<TimerAction, 4>::new();
+        let (mut joins, mut jobs) = {
             let mut state = self.state.borrow_mut();
             let state = &mut *state;
-            let mut pending = Vec::new();
             let mut joins = std::mem::take(&mut state.finished_joins);
             joins.clear();
             let panics = state.panics_delivered > 0;
@@ -414,7 +417,9 @@ impl Core {
                 if slot.state != TaskState::Done {
                     slot.state = TaskState::Done;
                     if slot.kind == SlotKind::Future {
-                        pending.extend(slot.cell.take());
+                        if let Some(owner) = slot.cell.take() {
+                            pending.push(owner);
+                        }
                     }
                     state.record(
                         Some(TaskId(index as u32)),
@@ -427,21 +432,19 @@ impl Core {
             // Jobs' closures and results, and timers' wakers, are user
             // code's: dropped after the borrow.
             let jobs = std::mem::take(&mut state.pool.jobs);
-            let timers = if state.clock.is_empty() {
-                None
-            } else {
-                Some(state.clock.take_all())
-            };
+            if !state.clock.is_empty() {
+                state.clock.take_all_into(|action| timers.push(action));
+            }
             state.runnable.clear();
-            (pending, joins, jobs, timers)
+            (joins, jobs)
         };
         let mut first_panic = None;
-        for mut owner in pending {
+        pending.each(|mut owner| {
             if let Err(payload) = owner.drop_future() {
                 first_panic.get_or_insert(payload);
             }
-        }
-        drop(timers);
+        });
+        timers.each(drop);
         jobs.clear();
         let mut state = self.state.borrow_mut();
         if state.pool.jobs.is_empty() {
@@ -493,6 +496,54 @@ impl Core {
         }
     }
 }
+/// Up to `N` values on the stack, any more in a `Vec`, kept in the order
+/// pushed (and dropped in it).
+struct Few<T, const N: usize> {
+    few: [Option<T>; N],
+    len: usize,
+    more: Vec<T>,
+}
+
+impl<T, const N: usize> Few<T, N> {
+    #[inline]
+    fn new() -> Self {
+        Few {
+            few: std::array::from_fn(|_| None),
+            len: 0,
+            more: Vec::new(),
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, value: T) {
+        if self.len < N {
+            self.few[self.len] = Some(value);
+            self.len += 1;
+        } else {
+            self.more.push(value);
+        }
+    }
+
+    /// Hands each value to `each`, in the order pushed.
+    #[inline]
+    fn each(mut self, mut each: impl FnMut(T)) {
+        let len = self.len;
+        for slot in &mut self.few[..len] {
+            if let Some(value) = slot.take() {
+                each(value);
+            }
+        }
+        if !self.more.is_empty() {
+            for value in std::mem::take(&mut self.more) {
+                each(value);
+            }
+        }
+        // Emptied: nothing left to drop, so no drop code to run over the
+        // slots (measured: as much as the rest of an empty `Few`).
+        std::mem::forget(self);
+    }
+}
+
 /// What the loop does next: the one definition of it, which the fast path
 /// (`State::try_pick`) and the general loop (`Core::next_task`) both follow,
 /// so a new stop condition is one more arm here.
