@@ -126,9 +126,9 @@ pub(crate) struct State {
     attention: bool,
     /// Work for the next step boundary, in request order.
     boundary: VecDeque<BoundaryWork>,
-    /// The names of the nodes made this run (`cx::new_node`), by id; the
-    /// main node is `main`.
-    node_names: Vec<Cow<'static, str>>,
+    /// The names of the nodes made this run (`cx::new_node`), by id,
+    /// shared with the world's (no copy); `None`: the main node, `main`.
+    node_names: Vec<Option<Rc<str>>>,
 }
 
 /// The shared core of a running simulation.
@@ -263,7 +263,7 @@ impl Sim {
     ///
     /// When called from inside another run (simulations do not nest).
     pub fn run<F: Future>(&mut self, future: F) -> Run<F::Output> {
-        let result = self.run_to_result(future);
+        let result = self.run_to_result(std::pin::pin!(Some(future)));
         let mut state = self.core.state.borrow_mut();
         // The next run likely makes as many draws and events: size the
         // fresh buffers to match, so they never grow by copying.
@@ -295,7 +295,7 @@ impl Sim {
     /// being handed over in a [`Run`] (about 5 % of a small body's run).
     #[doc(hidden)]
     pub fn run_outcome<F: Future>(&mut self, future: F) -> RunOutcome<F::Output> {
-        let result = self.run_to_result(future);
+        let result = self.run_to_result(std::pin::pin!(Some(future)));
         let trace_hash = self.core.state.borrow().trace.hash();
         RunOutcome { result, trace_hash }
     }
@@ -311,8 +311,14 @@ impl Sim {
     }
 
     /// Runs `future` to its end and works out the result; the run's trace
-    /// and tape are left in the state.
-    fn run_to_result<F: Future>(&mut self, future: F) -> Result<F::Output, Failure> {
+    /// and tape are left in the state. The main future is pinned where the
+    /// caller put it, once: a future moved down by value is copied at each
+    /// call (a world program's is several hundred bytes: four copies were
+    /// ~250 instructions a run), and `run_main` drops it there.
+    fn run_to_result<F: Future>(
+        &mut self,
+        future: std::pin::Pin<&mut Option<F>>,
+    ) -> Result<F::Output, Failure> {
         assert!(
             !raw::is_current(&CORE),
             "Sim::run was called inside a running simulation; simulations do not nest (run them one after another)"
@@ -334,7 +340,11 @@ impl Sim {
 impl Core {
     /// The run itself, with the core current: the main future to its end
     /// (or the run's failure), then the end of the run.
-    fn run_main<F: Future>(&self, run_key: usize, future: F) -> Result<F::Output, Failure> {
+    fn run_main<F: Future>(
+        &self,
+        run_key: usize,
+        future: std::pin::Pin<&mut Option<F>>,
+    ) -> Result<F::Output, Failure> {
         let wakers = RunWakers::new(run_key, self.state.borrow().config.waker_sites);
         // The main task's output comes back here directly; its panics always
         // fail the run, so the kernel needs no join slot for it.
@@ -346,10 +356,23 @@ impl Core {
             SlotKind::Future,
             NodeId::MAIN,
         );
-        // The main future lives in this block, so it is dropped before the
-        // run is finished (its destructors may still use the engine).
+        // The main future is dropped (in place, by the guard, on unwinding
+        // too) before the run is finished: its destructors may still use
+        // the engine.
         {
-            let mut main = std::pin::pin!(future);
+            /// Drops the main future where it is pinned.
+            struct DropMain<'a, F>(std::pin::Pin<&'a mut Option<F>>);
+            impl<F> Drop for DropMain<'_, F> {
+                fn drop(&mut self) {
+                    self.0.set(None);
+                }
+            }
+            let mut guard = DropMain(future);
+            let mut main = guard
+                .0
+                .as_mut()
+                .as_pin_mut()
+                .expect("asyncsim bug: the main future is gone before its run");
             let main_waker = wakers.task(0);
 
             let mut next = self.next_task();
@@ -493,6 +516,6 @@ impl Core {
         state.attention = false;
         state.boundary.clear();
         state.node_names.clear();
-        state.node_names.push(Cow::Borrowed("main"));
+        state.node_names.push(None);
     }
 }
