@@ -1,7 +1,6 @@
 //! The kernel's side of `cx`: every call the rest of the crate makes into
 //! the run in progress. (`cx.rs` finds the core and calls these.)
 
-use std::borrow::Cow;
 use std::future::Future;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::Arc;
@@ -506,11 +505,11 @@ pub(crate) fn current_node() -> NodeId {
 
 /// Makes a node for this run, named for messages ("node `name` crashed").
 #[allow(dead_code)] // for the world (`sim/src/world`)
-pub(crate) fn new_node(name: &str) -> NodeId {
+pub(crate) fn new_node(name: std::rc::Rc<str>) -> NodeId {
     with_core("asyncsim::node", |core| {
         let mut state = core.state.borrow_mut();
         let node = NodeId(state.node_names.len() as u32);
-        state.node_names.push(Cow::Owned(name.to_string()));
+        state.node_names.push(Some(name));
         node
     })
 }

@@ -334,7 +334,8 @@ impl State {
     /// A node's name for messages: as `cx::new_node` named it, else `node-<id>`.
     pub(super) fn node_name(&self, node: NodeId) -> String {
         match self.node_names.get(node.0 as usize) {
-            Some(name) => name.to_string(),
+            Some(Some(name)) => name.to_string(),
+            Some(None) => "main".to_string(),
             None => format!("node-{}", node.0),
         }
     }

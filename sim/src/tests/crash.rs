@@ -35,7 +35,7 @@ fn marks<T>(run: &Run<T>) -> Vec<&str> {
 #[test]
 fn a_crash_drops_every_task_of_the_node_and_their_handles_resolve_with_the_crash() {
     let run = run_fifo(async {
-        let server = cx::new_node("server");
+        let server = cx::new_node("server".into());
         let first = cx::spawn_on(server, park("first dropped"), Some("first".into()));
         let second = cx::spawn_on(server, park("second dropped"), Some("second".into()));
         let bystander = crate::spawn(async {
@@ -71,7 +71,7 @@ fn a_crash_drops_every_task_of_the_node_and_their_handles_resolve_with_the_crash
 #[test]
 fn a_spawned_task_inherits_its_parents_node_and_dies_with_it() {
     let run = run_fifo(async {
-        let server = cx::new_node("server");
+        let server = cx::new_node("server".into());
         let parent = cx::spawn_on(
             server,
             async {
@@ -94,7 +94,7 @@ fn a_spawned_task_inherits_its_parents_node_and_dies_with_it() {
 #[test]
 fn a_crash_requested_inside_a_poll_takes_effect_after_the_poll() {
     let run = run_fifo(async {
-        let server = cx::new_node("server");
+        let server = cx::new_node("server".into());
         let worker = cx::spawn_on(
             server,
             async move {
@@ -121,7 +121,7 @@ fn a_crash_requested_inside_a_poll_takes_effect_after_the_poll() {
 #[test]
 fn the_timers_of_a_crashed_node_never_fire() {
     let run = run_fifo(async {
-        let server = cx::new_node("server");
+        let server = cx::new_node("server".into());
         let sleeper = cx::spawn_on(
             server,
             async {
@@ -155,7 +155,7 @@ fn the_timers_of_a_crashed_node_never_fire() {
 #[test]
 fn the_pool_jobs_of_a_crashed_node_die_queued_or_running() {
     let run = Sim::new(Config::new().strategy(Strategy::Fifo).pool_size(1)).run(async {
-        let server = cx::new_node("server");
+        let server = cx::new_node("server".into());
         let submitter = cx::spawn_on(
             server,
             async {
@@ -209,7 +209,7 @@ fn a_panicking_destructor_at_a_crash_leaves_no_handle_hanging_and_fails_the_run(
         }
     }
     let run = run_fifo(async {
-        let server = cx::new_node("server");
+        let server = cx::new_node("server".into());
         let bomb = cx::spawn_on(
             server,
             async {

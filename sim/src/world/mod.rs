@@ -61,13 +61,17 @@ pub(crate) type Init = Rc<dyn Fn() -> Pin<Box<dyn Future<Output = ()>>>>;
 
 /// One named machine.
 pub(crate) struct NodeState {
-    pub(crate) name: String,
+    /// Shared with the kernel's name of each incarnation (`cx::new_node`).
+    pub(crate) name: Rc<str>,
     pub(crate) ip: IpAddr,
     /// The id the tasks of the current (or last) incarnation carry.
     pub(crate) incarnation: NodeId,
     pub(crate) running: bool,
     pub(crate) init: Option<Init>,
-    pub(crate) disk: fs::Disk,
+    /// Boxed: a node's state moves whole between a run's `nodes` and the
+    /// next run's spare ones (`World::reset`, `World::spare_node`), and a
+    /// disk inline made each move a `memcpy` of ~240 bytes.
+    pub(crate) disk: Box<fs::Disk>,
     /// The next ephemeral port to try.
     pub(crate) next_port: u16,
 }
@@ -221,7 +225,7 @@ impl World {
         World {
             run_id,
             nodes: vec![NodeState::new(
-                "main".to_string(),
+                Rc::from("main"),
                 default_ip(0),
                 NodeId::MAIN,
             )],
@@ -252,7 +256,7 @@ impl World {
         for mut node in nodes.drain(1..) {
             node.init = None;
             if !node.disk.is_empty() {
-                node.disk = fs::Disk::default();
+                *node.disk = fs::Disk::default();
             }
             if spare_nodes.len() < SPARE_NODES_MAX {
                 spare_nodes.push(node);
@@ -269,13 +273,13 @@ impl World {
             disk,
             next_port,
         } = &mut nodes[0];
-        debug_assert_eq!(name, "main");
+        debug_assert_eq!(&**name, "main");
         *ip = default_ip(0);
         *incarnation = NodeId::MAIN;
         *running = true;
         *init = None;
         if !disk.is_empty() {
-            *disk = fs::Disk::default();
+            **disk = fs::Disk::default();
         }
         *next_port = EPHEMERAL_FIRST;
         incarnations.clear();
@@ -287,7 +291,7 @@ impl World {
     /// run's when that run's next node had this name.
     pub(crate) fn spare_node(&mut self, name: &str, ip: IpAddr) -> NodeState {
         match self.spare_nodes.last() {
-            Some(node) if node.name == name => {
+            Some(node) if *node.name == *name => {
                 let mut node = self.spare_nodes.pop().expect("a spare node");
                 node.ip = ip;
                 node.incarnation = NodeId::MAIN;
@@ -295,7 +299,7 @@ impl World {
                 node.next_port = EPHEMERAL_FIRST;
                 node
             }
-            _ => NodeState::new(name.to_string(), ip, NodeId::MAIN),
+            _ => NodeState::new(Rc::from(name), ip, NodeId::MAIN),
         }
     }
 
@@ -303,7 +307,7 @@ impl World {
     /// node of its own to the kernel, so a crash never meets the tasks of
     /// the restart that follows it.
     pub(crate) fn new_incarnation(&mut self, index: usize) -> NodeId {
-        let id = cx::new_node(&self.nodes[index].name);
+        let id = cx::new_node(self.nodes[index].name.clone());
         let slot = id.0 as usize;
         if self.incarnations.len() <= slot {
             self.incarnations.resize(slot + 1, 0);
@@ -327,7 +331,7 @@ impl World {
     }
 
     pub(crate) fn node_by_name(&self, name: &str) -> Option<usize> {
-        self.nodes.iter().position(|node| node.name == name)
+        self.nodes.iter().position(|node| *node.name == *name)
     }
 
     pub(crate) fn node_by_ip(&self, ip: IpAddr) -> Option<usize> {
@@ -336,14 +340,14 @@ impl World {
 }
 
 impl NodeState {
-    pub(crate) fn new(name: String, ip: IpAddr, incarnation: NodeId) -> NodeState {
+    pub(crate) fn new(name: Rc<str>, ip: IpAddr, incarnation: NodeId) -> NodeState {
         NodeState {
             name,
             ip,
             incarnation,
             running: true,
             init: None,
-            disk: fs::Disk::default(),
+            disk: Box::default(),
             next_port: EPHEMERAL_FIRST,
         }
     }

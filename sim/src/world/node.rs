@@ -197,7 +197,7 @@ impl Node {
 
     /// The node's name (its host name).
     pub fn name(&self) -> String {
-        self.world.borrow().nodes[self.index].name.clone()
+        self.world.borrow().nodes[self.index].name.to_string()
     }
 
     /// The node's IP address.
@@ -316,7 +316,7 @@ impl Node {
                 .expect("asyncsim bug: a node other than main without init");
             world.nodes[self.index].running = true;
             let incarnation = world.new_incarnation(self.index);
-            (incarnation, init, world.nodes[self.index].name.clone())
+            (incarnation, init, world.nodes[self.index].name.to_string())
         };
         super::record_fault(FaultOp::Restart, format!("restarted node `{name}`"));
         drop(cx::spawn_on(incarnation, init(), Some(name)));

@@ -641,7 +641,7 @@ impl World {
     }
 
     pub(crate) fn node_names(&self) -> String {
-        let names: Vec<&str> = self.nodes.iter().map(|node| node.name.as_str()).collect();
+        let names: Vec<&str> = self.nodes.iter().map(|node| &*node.name).collect();
         names.join(", ")
     }
 
