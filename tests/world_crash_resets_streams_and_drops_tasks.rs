@@ -187,3 +187,25 @@ fn a_socket_kept_after_its_node_crashed_is_an_error() {
     let message = run.result.unwrap();
     assert!(message.contains("crashed"), "{message}");
 }
+
+#[test]
+fn a_node_whose_init_panicked_at_its_start_still_restarts_with_that_init() {
+    let run = asyncsim::Sim::new(asyncsim::Config::new()).run(async {
+        let calls = Rc::new(Cell::new(0u32));
+        let ran = Rc::new(Cell::new(false));
+        let (calls_in, ran_in) = (calls.clone(), ran.clone());
+        let started = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            node::Builder::new("db").start(move || {
+                calls_in.set(calls_in.get() + 1);
+                assert!(calls_in.get() > 1, "the first start fails");
+                let ran = ran_in.clone();
+                async move { ran.set(true) }
+            })
+        }));
+        assert!(started.is_err());
+        node::lookup("db").expect("the node exists").restart();
+        asyncsim::time::sleep(Duration::from_millis(1)).await;
+        (calls.get(), ran.get())
+    });
+    assert_eq!(run.result.unwrap(), (2, true));
+}

@@ -56,8 +56,8 @@ use crate::cx::NodeId;
 use crate::tape::DrawLabel;
 use crate::trace::{EventKind, FaultOp, LabelText};
 
-/// A node's `init`, type-erased: makes the future run at each start.
-pub(crate) type Init = Rc<dyn Fn() -> Pin<Box<dyn Future<Output = ()>>>>;
+/// A node's `init`, type-erased: makes the future run at each restart.
+pub(crate) type Init = Box<dyn Fn() -> Pin<Box<dyn Future<Output = ()>>>>;
 
 /// One named machine.
 pub(crate) struct NodeState {

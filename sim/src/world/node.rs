@@ -10,7 +10,6 @@
 use std::future::Future;
 use std::io;
 use std::net::IpAddr;
-use std::rc::Rc;
 
 use super::{cx, default_ip, fs, net, world, Init, WorldRc};
 use crate::task::JoinHandle;
@@ -81,7 +80,6 @@ impl Builder {
         Fut: Future<Output = ()> + 'static,
     {
         let world_rc = world("asyncsim::node::Builder::start");
-        let init: Init = Rc::new(move || Box::pin(init()));
         if let Some(why) = unreachable(&self.name, self.ip) {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
@@ -110,17 +108,72 @@ impl Builder {
                     ),
                 ));
             }
-            let mut state = world.spare_node(&self.name, ip);
-            state.init = Some(init.clone());
+            let state = world.spare_node(&self.name, ip);
             world.nodes.push(state);
             let incarnation = world.new_incarnation(index);
             (index, incarnation)
         };
-        drop(cx::spawn_on(incarnation, init(), Some(self.name)));
+        // The first incarnation's future from `init` itself (no `Box` for
+        // it); `init` is kept, boxed, for restarts (also if it panics).
+        let keep = KeepInit {
+            world: &world_rc,
+            index,
+            init: Some(init),
+        };
+        let future = keep.init.as_ref().map(|init| init());
+        drop(keep);
+        if let Some(future) = future {
+            drop(cx::spawn_on(incarnation, future, Some(self.name)));
+        }
         Ok(Node {
             world: world_rc,
             index,
         })
+    }
+}
+
+/// Keeps a node's `init`, boxed, in its state when dropped (after the
+/// start's call of it, or while that call unwinds).
+struct KeepInit<'a, F, Fut>
+where
+    F: Fn() -> Fut + 'static,
+    Fut: Future<Output = ()> + 'static,
+{
+    world: &'a WorldRc,
+    index: usize,
+    init: Option<F>,
+}
+
+impl<F, Fut> Drop for KeepInit<'_, F, Fut>
+where
+    F: Fn() -> Fut + 'static,
+    Fut: Future<Output = ()> + 'static,
+{
+    fn drop(&mut self) {
+        let Some(init) = self.init.take() else {
+            return;
+        };
+        // A `Box` of a closure that captures nothing allocates nothing.
+        let init: Init = Box::new(move || Box::pin(init()));
+        if let Ok(mut world) = self.world.try_borrow_mut() {
+            world.nodes[self.index].init = Some(init);
+        }
+    }
+}
+
+/// Puts a restarted node's `init` back when dropped (after the call, or
+/// while it unwinds).
+struct PutBackInit<'a> {
+    world: &'a WorldRc,
+    index: usize,
+    init: Option<Init>,
+}
+
+impl Drop for PutBackInit<'_> {
+    fn drop(&mut self) {
+        if let (Some(init), Ok(mut world)) = (self.init.take(), self.world.try_borrow_mut()) {
+            world.nodes[self.index].init = Some(init);
+        }
     }
 }
 
@@ -131,7 +184,7 @@ fn unreachable(name: &str, ip: Option<IpAddr>) -> Option<String> {
         ": a node's name is its host name, and it is empty"
     } else if name == "localhost" {
         ": `localhost` is each node's own loopback"
-    } else if name.contains(':') {
+    } else if name.bytes().any(|byte| byte == b':') {
         ": a `:` separates the port in an address (`db:5432`)"
     } else if name.starts_with(|c: char| c.is_ascii_digit()) && name.parse::<IpAddr>().is_ok() {
         ": it reads as an IP address (give it one with `Builder::ip`)"
@@ -312,14 +365,25 @@ impl Node {
             let mut world = self.world.borrow_mut();
             let init = world.nodes[self.index]
                 .init
-                .clone()
+                .take()
                 .expect("asyncsim bug: a node other than main without init");
             world.nodes[self.index].running = true;
             let incarnation = world.new_incarnation(self.index);
             (incarnation, init, world.nodes[self.index].name.to_string())
         };
         super::record_fault(FaultOp::Restart, format!("restarted node `{name}`"));
-        drop(cx::spawn_on(incarnation, init(), Some(name)));
+        // `init` runs outside the world's borrow (it is user code), and goes
+        // back to the node's state after.
+        let put_back = PutBackInit {
+            world: &self.world,
+            index: self.index,
+            init: Some(init),
+        };
+        let future = put_back.init.as_ref().map(|init| init());
+        drop(put_back);
+        if let Some(future) = future {
+            drop(cx::spawn_on(incarnation, future, Some(name)));
+        }
     }
 }
 
