@@ -70,10 +70,6 @@ impl<K: Ord, V> VecMap<K, V> {
         self.find(key).ok().map(|at| &self.0[at].1)
     }
 
-    pub(crate) fn contains_key(&self, key: &K) -> bool {
-        self.find(key).is_ok()
-    }
-
     pub(crate) fn insert(&mut self, key: K, value: V) {
         match self.find(&key) {
             Ok(at) => self.0[at].1 = value,
@@ -144,9 +140,17 @@ impl Network {
         links.clear();
         *default = None;
         *recent = None;
-        cuts.clear();
-        isolated.clear();
-        clogged.clear();
+        // (Most runs cut and clog nothing: an empty tree's `clear` still
+        // replaces and drops it.)
+        if !cuts.is_empty() {
+            cuts.clear();
+        }
+        if !isolated.is_empty() {
+            isolated.clear();
+        }
+        if !clogged.is_empty() {
+            clogged.clear();
+        }
         bound.clear();
         spare.keep(listeners, connections);
         udp.clear();
@@ -600,26 +604,36 @@ impl World {
         port: u16,
         socket: usize,
     ) -> io::Result<u16> {
-        let port = if port == 0 {
-            self.ephemeral_port(node, protocol)?
-        } else {
-            port
+        // One search for both the check and the insert.
+        let (port, at) = match port {
+            0 => self.ephemeral_port(node, protocol)?,
+            port => match self.net.bound.find(&(node as u32, protocol, port)) {
+                Err(at) => (port, at),
+                Ok(_) => return Err(self.port_in_use(node, protocol, port)),
+            },
         };
-        let key = (node as u32, protocol, port);
-        if self.net.bound.contains_key(&key) {
-            return Err(io::Error::new(
-                io::ErrorKind::AddrInUse,
-                format!(
-                    "address in use: {}:{port} ({protocol:?}) is already bound on node `{}`",
-                    self.nodes[node].ip, self.nodes[node].name
-                ),
-            ));
-        }
-        self.net.bound.insert(key, socket);
+        self.net
+            .bound
+            .0
+            .insert(at, ((node as u32, protocol, port), socket));
         Ok(port)
     }
 
-    fn ephemeral_port(&mut self, node: usize, protocol: Protocol) -> io::Result<u16> {
+    /// `AddrInUse` for `port` of `node`.
+    #[cold]
+    fn port_in_use(&self, node: usize, protocol: Protocol, port: u16) -> io::Error {
+        io::Error::new(
+            io::ErrorKind::AddrInUse,
+            format!(
+                "address in use: {}:{port} ({protocol:?}) is already bound on node `{}`",
+                self.nodes[node].ip, self.nodes[node].name
+            ),
+        )
+    }
+
+    /// The next free ephemeral port of `node`, and where its key goes in
+    /// `bound`.
+    fn ephemeral_port(&mut self, node: usize, protocol: Protocol) -> io::Result<(u16, usize)> {
         for _ in 0..=(u16::MAX - super::EPHEMERAL_FIRST) {
             let port = self.nodes[node].next_port;
             self.nodes[node].next_port = if port == u16::MAX {
@@ -627,8 +641,8 @@ impl World {
             } else {
                 port + 1
             };
-            if !self.net.bound.contains_key(&(node as u32, protocol, port)) {
-                return Ok(port);
+            if let Err(at) = self.net.bound.find(&(node as u32, protocol, port)) {
+                return Ok((port, at));
             }
         }
         Err(io::Error::new(
