@@ -560,3 +560,92 @@ fn a_streams_drop_at_a_crash_counts_only_the_bytes_not_yet_read() {
         );
     }
 }
+
+/// Bytes a stream's end had not read when the reset from its crashed
+/// peer's node reaches it can never be read (a read sees the reset first):
+/// one drop of their count at the reset's arrival, by no task, even though
+/// nobody reads again; what was read before is not in it.
+#[test]
+fn a_streams_bytes_unread_when_a_reset_arrives_are_dropped_then() {
+    use asyncsim::net::{TcpListener, TcpStream};
+    use futures::{AsyncReadExt, AsyncWriteExt};
+    for config in configs() {
+        let run = Sim::new(config.net(fixed(2))).run(async {
+            let server = node::Builder::new("server").start(|| async {
+                let listener = TcpListener::bind("0.0.0.0:6000").await.unwrap();
+                let (mut stream, _) = listener.accept().await.unwrap();
+                stream.write_all(b"early").await.unwrap();
+                asyncsim::time::sleep(Duration::from_millis(1)).await;
+                stream.write_all(b"late").await.unwrap();
+                std::future::pending::<()>().await;
+                drop((listener, stream));
+            });
+            asyncsim::time::sleep(Duration::from_millis(1)).await;
+            let mut stream = TcpStream::connect("server:6000").await.unwrap();
+            let mut early = [0u8; 5];
+            stream.read_exact(&mut early).await.unwrap();
+            asyncsim::time::sleep(Duration::from_micros(500)).await;
+            let crashed_ns = asyncsim::time::Instant::now().as_nanos();
+            server.crash();
+            asyncsim::time::sleep(Duration::from_millis(20)).await;
+            (crashed_ns, early, stream)
+        });
+        let (crashed_ns, early, _stream) = run.result.unwrap();
+        assert_eq!(&early, b"early");
+        assert_eq!(
+            drops(&run.trace),
+            [(crashed_ns + 2 * MS, None, DropWhy::Reset, 4)],
+            "{}",
+            run.trace
+        );
+        assert_eq!(
+            drop_lines(&run.trace),
+            [
+                "net drop 4 bytes from TcpStream#1 (server:6000 -> main:49152) to \
+              TcpStream#0 (main:49152 -> server:6000): the connection was reset before it was read"
+            ],
+        );
+    }
+}
+
+/// A cut that outlives `tcp_timeout` fails both ends; what one end had not
+/// read (delivered before the cut, or held by it) is one drop at the
+/// timeout, by no task. A repair in time drops nothing.
+#[test]
+fn a_streams_bytes_unread_when_it_times_out_are_dropped_then() {
+    use asyncsim::net::{TcpListener, TcpStream};
+    use futures::AsyncWriteExt;
+    let link = fixed(2).tcp_timeout(Duration::from_millis(100));
+    for repair in [false, true] {
+        for config in configs() {
+            let run = Sim::new(config.net(link.clone())).run(async move {
+                node::Builder::new("server").start(|| async {
+                    let listener = TcpListener::bind("0.0.0.0:6000").await.unwrap();
+                    let (stream, _) = listener.accept().await.unwrap();
+                    std::future::pending::<()>().await;
+                    drop((listener, stream));
+                });
+                asyncsim::time::sleep(Duration::from_millis(1)).await;
+                let mut stream = TcpStream::connect("server:6000").await.unwrap();
+                stream.write_all(b"abc").await.unwrap();
+                asyncsim::time::sleep(Duration::from_millis(5)).await;
+                net::partition("main", "server");
+                let cut_ns = asyncsim::time::Instant::now().as_nanos();
+                stream.write_all(b"de").await.unwrap();
+                if repair {
+                    asyncsim::time::sleep(Duration::from_millis(50)).await;
+                    net::repair("main", "server");
+                }
+                asyncsim::time::sleep(Duration::from_millis(200)).await;
+                (cut_ns, stream)
+            });
+            let (cut_ns, _stream) = run.result.unwrap();
+            let expected = if repair {
+                vec![]
+            } else {
+                vec![(cut_ns + 100 * MS, None, DropWhy::TimedOut, 5)]
+            };
+            assert_eq!(drops(&run.trace), expected, "{}", run.trace);
+        }
+    }
+}

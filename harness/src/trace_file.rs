@@ -36,7 +36,7 @@
 //! |---|---|
 //! | 1 | the engine's events; later builds added the world's `crash`, `net` and `fault` events (up to the fault operation `crash_lost`) still under 1, which the builds before them refused as malformed |
 //! | 2 | the events of the last version-1 build, every kind and operation up to `crash_lost`; and `net_drop` (a dropped datagram: `why` — `lost`, `full`, `partition`, `isolated`, `unbound`, `not_peer` — `from` and `to` labels, `bytes`), which replaces the `net` operation `drop` (still read) |
-//! | 3 | the `net_drop` reasons `closed` (its receiving socket closed while it was buffered or on its way) and `crashed` (its receiver's node crashed then) |
+//! | 3 | the `net_drop` reasons `closed` (its receiving socket closed while it was buffered or on its way), `crashed` (its receiver's node crashed then), `reset` and `timed_out` (a stream's bytes unread when its connection was reset or timed out) |
 //!
 //! ```
 //! use asyncsim::harness::trace_file;

@@ -199,11 +199,18 @@ pub enum DropWhy {
     /// Its receiver's node crashed while it was buffered or on its way
     /// (for a stream: the bytes sent to the crashed end and not read).
     Crashed,
+    /// A stream's bytes its receiving end had not read when the connection
+    /// was reset there (the peer's node crashed): a read sees the reset
+    /// first, so they can never be read.
+    Reset,
+    /// A stream's bytes its receiving end had not read (or a cut held) when
+    /// the connection timed out (a cut outlived `tcp_timeout`).
+    TimedOut,
 }
 
 impl DropWhy {
     /// Every reason, in code order.
-    pub const ALL: [DropWhy; 8] = [
+    pub const ALL: [DropWhy; 10] = [
         DropWhy::Lost,
         DropWhy::Full,
         DropWhy::Partition,
@@ -212,6 +219,8 @@ impl DropWhy {
         DropWhy::NotPeer,
         DropWhy::Closed,
         DropWhy::Crashed,
+        DropWhy::Reset,
+        DropWhy::TimedOut,
     ];
 
     /// Its name in trace files.
@@ -225,6 +234,8 @@ impl DropWhy {
             DropWhy::NotPeer => "not_peer",
             DropWhy::Closed => "closed",
             DropWhy::Crashed => "crashed",
+            DropWhy::Reset => "reset",
+            DropWhy::TimedOut => "timed_out",
         }
     }
 
@@ -239,6 +250,8 @@ impl DropWhy {
             DropWhy::NotPeer => "its receiver is connected to another peer",
             DropWhy::Closed => "its receiving socket was closed",
             DropWhy::Crashed => "its receiver's node crashed",
+            DropWhy::Reset => "the connection was reset before it was read",
+            DropWhy::TimedOut => "the connection timed out before it was read",
         }
     }
 }

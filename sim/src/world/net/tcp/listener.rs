@@ -194,7 +194,7 @@ impl Drop for TcpListener {
             for (_, connection) in backlog.drain(..) {
                 let c = &mut world.net.connections[connection];
                 c.dropped[1] = true;
-                c.fail_at(0, now, io::ErrorKind::ConnectionReset);
+                c.fail_at(connection, 0, now, io::ErrorKind::ConnectionReset);
                 let unread = c.pipes[1].unread_bytes();
                 if unread > 0 {
                     lost.push((connection, unread));

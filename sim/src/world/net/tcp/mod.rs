@@ -102,6 +102,7 @@ fn open_connection(
         dropped: [false, false],
         names: [first, first + 1],
         labels: [None, None],
+        error_watched: [false, false],
     });
     let state = &mut world.net.listeners[listener];
     let position = state

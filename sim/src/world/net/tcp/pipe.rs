@@ -156,6 +156,10 @@ pub(crate) struct Connection {
     pub(super) names: [u32; 2],
     /// Each end's interned trace label, made when first needed.
     pub(super) labels: [Option<u32>; 2],
+    /// True while a call set by [`Connection::watch_error`] waits for the
+    /// time of the end's error (as it is now) to discard what it has not
+    /// read.
+    pub(super) error_watched: [bool; 2],
 }
 
 impl World {
@@ -269,16 +273,95 @@ impl Connection {
         }
     }
 
-    /// Sets `side`'s error unless an earlier one is set.
-    pub(super) fn fail_at(&mut self, side: usize, at_ns: u64, kind: io::ErrorKind) {
+    /// Sets `side`'s error unless an earlier one is set (`connection` is
+    /// this connection's index).
+    pub(super) fn fail_at(
+        &mut self,
+        connection: usize,
+        side: usize,
+        at_ns: u64,
+        kind: io::ErrorKind,
+    ) {
         match self.errors[side] {
             Some((earlier, _)) if earlier <= at_ns => {}
             _ => {
                 self.errors[side] = Some((at_ns, kind));
                 self.pipes[side].reader.due_at(at_ns);
+                // A call set for a later error comes too late for this one.
+                self.error_watched[side] = false;
             }
         }
+        self.watch_error(connection, side);
     }
+
+    /// Once `side` has an error coming, what was sent to it and is still
+    /// unread when the error comes can never be read (a read sees the
+    /// error first): a call at that time (`cx::call_at`, [`discard_unread`])
+    /// records it as dropped. Set only when there is something unread, here
+    /// and when more is sent or held for `side` (an error set, the end not
+    /// dropped: its close records its own). Out of line.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn watch_error(&mut self, connection: usize, side: usize) {
+        let Some((at_ns, _)) = self.errors[side] else {
+            return;
+        };
+        if self.error_watched[side] || self.dropped[side] || self.pipes[side].unread_bytes() == 0 {
+            return;
+        }
+        self.error_watched[side] = true;
+        cx::call_at(
+            at_ns,
+            discard_unread,
+            (connection as u64) << 1 | side as u64,
+        );
+    }
+}
+
+/// The call [`Connection::watch_error`] sets (`end`: the connection's index
+/// and the side): the end's error has come, so what was sent to it and not
+/// read is discarded and recorded as dropped, one [`EventKind::NetDrop`]
+/// (`DropWhy::Reset` or `DropWhy::TimedOut`). Nothing when the error was
+/// lifted (a repair before a timeout) or the end was dropped meanwhile.
+fn discard_unread(end: u64) {
+    let world_rc = crate::world::world("asyncsim::net");
+    let Ok(mut world) = world_rc.try_borrow_mut() else {
+        return;
+    };
+    let world = &mut *world;
+    let (connection, side) = ((end >> 1) as usize, (end & 1) as usize);
+    let now = cx::now_ns("asyncsim::net");
+    let Some(c) = world.net.connections.get_mut(connection) else {
+        return;
+    };
+    let Some(kind) = c.error_at(side, now) else {
+        // Lifted (a repair): watched again if a new one is set. (A call
+        // for an error since lifted and set again later finds it to come.)
+        if c.errors[side].is_none() {
+            c.error_watched[side] = false;
+        }
+        return;
+    };
+    c.error_watched[side] = false;
+    if c.dropped[side] {
+        return;
+    }
+    let pipe = &mut c.pipes[side];
+    let unread = pipe.unread_bytes();
+    if unread == 0 {
+        return;
+    }
+    pipe.segments.clear();
+    pipe.bytes.clear();
+    pipe.read_at = 0;
+    pipe.offset = 0;
+    pipe.held.clear();
+    let why = if kind == io::ErrorKind::TimedOut {
+        DropWhy::TimedOut
+    } else {
+        DropWhy::Reset
+    };
+    world.record_stream_drop(connection, side, why, unread);
 }
 
 /// Sends one segment (`None`: the FIN of a half-close) from `side`.
@@ -302,8 +385,13 @@ pub(super) fn send(world: &mut World, connection: usize, side: usize, data: Opti
             None => pipe.held_fin = true,
         }
         let since = *pipe.held_since_ns.get_or_insert(now);
-        c.fail_at(side, since + timeout, io::ErrorKind::TimedOut);
-        c.fail_at(to_side, since + timeout, io::ErrorKind::TimedOut);
+        c.fail_at(connection, side, since + timeout, io::ErrorKind::TimedOut);
+        c.fail_at(
+            connection,
+            to_side,
+            since + timeout,
+            io::ErrorKind::TimedOut,
+        );
         return;
     }
     deliver(world, connection, side, data, now);
@@ -375,6 +463,9 @@ pub(super) fn deliver(
         None => pipe.fin_ns = Some(arrival_ns),
     }
     pipe.reader.due_at_from(arrival_ns, now);
+    if c.errors[to_side].is_some() {
+        c.watch_error(connection, to_side);
+    }
 }
 
 /// After a link opened: held segments whose link is no longer cut leave
@@ -460,7 +551,12 @@ pub(crate) fn crash_node(world: &mut World, node: u32, incarnation: NodeId) {
             let stream = world.net.connections[connection].names[side];
             let latency = world.latency(node, peer_node, Carried::Reset { stream });
             let c = &mut world.net.connections[connection];
-            c.fail_at(peer, now + latency, io::ErrorKind::ConnectionReset);
+            c.fail_at(
+                connection,
+                peer,
+                now + latency,
+                io::ErrorKind::ConnectionReset,
+            );
         }
     }
     for listener in 0..world.net.listeners.len() {
@@ -485,7 +581,7 @@ pub(crate) fn crash_node(world: &mut World, node: u32, incarnation: NodeId) {
             // thinks it is connected (reset).
             let established = c.pipes[0].last_arrival_ns <= now;
             if established {
-                c.fail_at(0, now, io::ErrorKind::ConnectionReset);
+                c.fail_at(connection, 0, now, io::ErrorKind::ConnectionReset);
             } else {
                 c.errors[0] = Some((now, io::ErrorKind::ConnectionRefused));
             }
