@@ -153,3 +153,61 @@ fn a_run_without_faults_has_no_fault_lane_even_with_nodes_and_sockets() {
     assert!(!run.trace.to_svg().contains("faults"));
     assert!(!run.trace.to_chrome_json().contains("\"fault"));
 }
+
+/// A dropped datagram that is not a drawn loss (here a full buffer's, at
+/// its arrival, and one lost with its socket's close) is in the fault lane
+/// as a `D`, in its trace line's words, in every picture; a drawn loss is
+/// there once, as its draw's fault.
+#[test]
+fn every_dropped_message_is_in_the_fault_lane_in_its_trace_lines_words() {
+    let fixed = Duration::from_millis(1);
+    let run = Sim::new(Config::new().net(NetConfig::new().latency(fixed, fixed))).run(async {
+        let inbox = UdpSocket::bind("0.0.0.0:9000").await.unwrap();
+        inbox.set_recv_buffer(1);
+        let closing = UdpSocket::bind("0.0.0.0:9001").await.unwrap();
+        let outbox = UdpSocket::bind("0.0.0.0:5000").await.unwrap();
+        outbox.send_to(b"kept", "127.0.0.1:9000").await.unwrap();
+        outbox.send_to(b"full", "127.0.0.1:9000").await.unwrap();
+        outbox.send_to(b"closed", "127.0.0.1:9001").await.unwrap();
+        drop(closing);
+        time::sleep(Duration::from_millis(5)).await;
+        inbox
+    });
+    let _inbox = run.result.unwrap();
+    let full = "net drop 4 bytes from UdpSocket#2 (main:5000) to UdpSocket#0 (main:9000): \
+                the receiver's buffer was full";
+    let closed = "net drop 6 bytes from UdpSocket#2 (main:5000) to UdpSocket#1 (main:9001): \
+                  its receiving socket was closed";
+    let timeline = run.trace.timeline(80);
+    let row = timeline
+        .lines()
+        .find(|line| line.starts_with("faults "))
+        .unwrap_or_else(|| panic!("no fault lane:\n{timeline}"));
+    // Both within a column (loopback: 10 µs apart), each in the notes.
+    assert!(row.contains('D'), "{timeline}");
+    let svg = run.trace.to_svg();
+    for words in [full, closed] {
+        assert!(timeline.contains(words), "{words:?} missing:\n{timeline}");
+        // (The SVG escapes the apostrophe of "receiver's".)
+        let before_quote = words.split('\'').next().unwrap();
+        assert!(svg.contains(before_quote), "{words:?} missing from the SVG");
+    }
+    let value = chrome_value(&run.trace);
+    let faults: Vec<&str> = value["traceEvents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|event| event["cat"] == "fault")
+        .map(|event| event["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(faults, [closed, full]);
+    // A drawn loss: once, as its draw's words.
+    let lost = faulty_run();
+    let timeline = lost.trace.timeline(100);
+    assert!(!timeline.contains("net drop"), "{timeline}");
+    assert_eq!(
+        timeline.matches("dropped a datagram of 4 bytes").count(),
+        1,
+        "{timeline}"
+    );
+}

@@ -42,12 +42,14 @@
 //! A run with faults of the simulated world (`EventKind::Fault`: a crash
 //! or restart, a partition and its repair, an isolation, a clog or a link
 //! change, a lost or duplicated message, a drawn disk error, what a crash
-//! kept, tore or lost, a true `buggify`) has one more row, `faults`, under the
+//! kept, tore or lost, a true `buggify`; and every dropped message,
+//! `EventKind::NetDrop`, in its trace line's words: a full buffer, a cut,
+//! a closed socket, a crash, a reset) has one more row, `faults`, under the
 //! tasks', whichever task caused them: `C` crash, `R` restart, `P`
 //! partition or isolation, `H` heal (repair, rejoin, unclog), `E` disk
 //! error, `T` a crash kept or tore unsynced writes, `U` a crash lost
 //! unsynced changes (named in words), `L` link changed or
-//! clogged, `D` message lost or duplicated, `B` buggify (the first listed
+//! clogged, `D` message lost (dropped) or duplicated, `B` buggify (the first listed
 //! wins a shared column). A run without faults has no such row.
 //!
 //! Under the grid: a scale, a legend, the polls that blocked the loop, the

@@ -14,8 +14,11 @@
 //! - A wake points at the woken task's next poll, if there is one.
 //! - A fault of the simulated world (`EventKind::Fault`) goes to the fault
 //!   lane, whichever task caused it; a run without faults has no such lane.
+//!   So does a dropped message (`EventKind::NetDrop`: a full buffer, a cut,
+//!   a closed socket, a crash, a reset, …), as a loss (`D`) in its trace
+//!   line's words, except a drawn loss, whose `Fault` is there already.
 
-use asyncsim_sim::trace::{EventKind, FaultOp, TaskId, Trace, WaitOn};
+use asyncsim_sim::trace::{DropWhy, EventKind, FaultOp, TaskId, Trace, WaitOn};
 
 /// How a poll ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -388,6 +391,16 @@ impl Model {
                     time_ns: event.time_ns,
                     step: event.step,
                     what: trace.label(what).to_string(),
+                }),
+                // A dropped message goes to the fault lane too ('D'), in
+                // its trace line's words, except a loss draw's: that one's
+                // `Fault` (its draw's words) is there already.
+                EventKind::NetDrop { why, .. } if why != DropWhy::Lost => faults.push(FaultPoint {
+                    op: FaultOp::Lost,
+                    task,
+                    time_ns: event.time_ns,
+                    step: event.step,
+                    what: trace.describe(event),
                 }),
                 EventKind::Spawn { .. }
                 | EventKind::ClockJump { .. }
