@@ -649,3 +649,35 @@ fn a_streams_bytes_unread_when_it_times_out_are_dropped_then() {
         }
     }
 }
+
+/// A failure's report names a drop that was no draw (a full buffer's) in
+/// its trace line's words: in its timeline's fault notes, found in every
+/// schedule.
+#[test]
+fn a_full_buffer_drop_is_named_in_the_failure_report() {
+    let summary = asyncsim::explore(asyncsim::Explore::new().runs(20), || async {
+        let inbox = UdpSocket::bind("0.0.0.0:9000").await.unwrap();
+        inbox.set_recv_buffer(1);
+        let outbox = UdpSocket::bind("0.0.0.0:5000").await.unwrap();
+        outbox.send_to(b"a", "127.0.0.1:9000").await.unwrap();
+        outbox.send_to(b"b", "127.0.0.1:9000").await.unwrap();
+        asyncsim::time::sleep(Duration::from_millis(1)).await;
+        let mut got = 0;
+        let mut buf = [0u8; 4];
+        while let Ok(Ok(_)) =
+            asyncsim::time::timeout(Duration::from_millis(1), inbox.recv_from(&mut buf)).await
+        {
+            got += 1;
+        }
+        assert_eq!(got, 2, "a datagram went missing");
+    });
+    let found = summary.first_failure.expect("the full buffer never dropped");
+    let report = found.to_string();
+    assert!(
+        report.contains(
+            "net drop 1 bytes from UdpSocket#1 (main:5000) to UdpSocket#0 (main:9000): \
+             the receiver's buffer was full"
+        ),
+        "{report}"
+    );
+}
