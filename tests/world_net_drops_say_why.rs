@@ -671,7 +671,9 @@ fn a_full_buffer_drop_is_named_in_the_failure_report() {
         }
         assert_eq!(got, 2, "a datagram went missing");
     });
-    let found = summary.first_failure.expect("the full buffer never dropped");
+    let found = summary
+        .first_failure
+        .expect("the full buffer never dropped");
     let report = found.to_string();
     assert!(
         report.contains(
@@ -680,4 +682,51 @@ fn a_full_buffer_drop_is_named_in_the_failure_report() {
         ),
         "{report}"
     );
+}
+
+/// A write to a stream whose peer end is gone (dropped: its FIN has come,
+/// which only ends the reading; or its node crashed, the reset still on its
+/// way) succeeds, as a real send buffer takes it, and is a drop at once, by
+/// the writing task.
+#[test]
+fn a_write_to_a_peer_end_that_is_gone_is_a_drop_at_the_write() {
+    use asyncsim::net::{TcpListener, TcpStream};
+    use futures::AsyncWriteExt;
+    for crash in [false, true] {
+        for config in configs() {
+            let run = Sim::new(config.net(fixed(2))).run(async move {
+                let server = node::Builder::new("server").start(move || async move {
+                    let listener = TcpListener::bind("0.0.0.0:6000").await.unwrap();
+                    let (stream, _) = listener.accept().await.unwrap();
+                    asyncsim::time::sleep(Duration::from_millis(10)).await;
+                    if !crash {
+                        drop(stream);
+                    }
+                    std::future::pending::<()>().await;
+                    drop(listener);
+                });
+                let mut stream = TcpStream::connect("server:6000").await.unwrap();
+                asyncsim::time::sleep(Duration::from_millis(15)).await;
+                if crash {
+                    server.crash();
+                }
+                let wrote_ns = asyncsim::time::Instant::now().as_nanos();
+                stream.write_all(b"gone").await.unwrap();
+                asyncsim::time::sleep(Duration::from_millis(10)).await;
+                (wrote_ns, stream)
+            });
+            let (wrote_ns, _stream) = run.result.unwrap();
+            let why = if crash {
+                DropWhy::Crashed
+            } else {
+                DropWhy::Closed
+            };
+            assert_eq!(
+                drops(&run.trace),
+                [(wrote_ns, Some(TaskId(0)), why, 4)],
+                "{}",
+                run.trace
+            );
+        }
+    }
 }

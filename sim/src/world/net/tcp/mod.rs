@@ -408,8 +408,27 @@ impl TcpStream {
         if !c.dropped[1 - self.side] {
             world.record_stream(self.connection, self.side, NetOp::Send, buf.len());
             send(world, self.connection, self.side, Some(buf));
+        } else {
+            self.drop_written(world, buf.len());
         }
         Ok(buf.len())
+    }
+
+    /// A write to a peer end that is gone (dropped, or its node crashed,
+    /// its reset not here yet): accepted, as a real socket's send buffer
+    /// would, and lost at once: a drop (out of line).
+    #[cold]
+    #[inline(never)]
+    fn drop_written(&self, world: &mut World, bytes: usize) {
+        let c = &world.net.connections[self.connection];
+        let peer = 1 - self.side;
+        let crashed = !world.alive(c.nodes[peer] as usize, c.incarnations[peer]);
+        let why = if crashed {
+            DropWhy::Crashed
+        } else {
+            DropWhy::Closed
+        };
+        world.record_stream_drop(self.connection, peer, why, bytes);
     }
 
     pub(super) fn shutdown_write(&self) -> io::Result<()> {
