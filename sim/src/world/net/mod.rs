@@ -107,7 +107,7 @@ pub(crate) struct Network {
     clogged: BTreeMap<(u32, u32), u64>,
     pub(crate) bound: VecMap<BindKey, usize>,
     pub(crate) listeners: Vec<tcp::ListenerState>,
-    pub(crate) connections: Vec<tcp::Connection>,
+    pub(crate) connections: tcp::Connections,
     pub(crate) udp: Vec<udp::UdpState>,
     /// Streams made so far (their names: `TcpStream#n`).
     pub(crate) streams_made: u32,
@@ -152,7 +152,8 @@ impl Network {
             clogged.clear();
         }
         bound.clear();
-        spare.keep(listeners, connections);
+        spare.keep(listeners);
+        connections.keep();
         udp.clear();
         *streams_made = 0;
         *datagrams_sent = 0;

@@ -23,7 +23,7 @@ use crate::world::{cx, same_run, world, World, WorldRc};
 pub(crate) use listener::ListenerState;
 pub use listener::TcpListener;
 use pipe::send;
-pub(crate) use pipe::{crash_node, release_held, Connection, Spare};
+pub(crate) use pipe::{crash_node, release_held, Connection, Connections, Spare};
 
 /// Where a connect goes: a host name and port, borrowed from the caller's
 /// address (see `ToAddress::host_and_port`), or an address.
@@ -84,26 +84,37 @@ fn open_connection(
     let first = world.net.streams_made;
     world.net.streams_made += 2;
     let server_incarnation = world.net.listeners[listener].incarnation;
-    let mut pipes = world.net.spare.pipes();
+    let addresses = [
+        world.socket_addr(node, local_port),
+        world.socket_addr(target, port),
+    ];
+    // Filled in place (every field named, so none is left from the run
+    // that used it before); its pipes are empty.
+    let Connection {
+        pipes,
+        nodes,
+        incarnations,
+        addrs,
+        errors,
+        write_shut,
+        dropped,
+        names,
+        labels,
+        error_watched,
+    } = world.net.connections.open();
     // Nothing the server sends can arrive before the handshake completes,
     // nor the client's before its SYN.
     pipes[0].last_arrival_ns = synack_ns;
     pipes[1].last_arrival_ns = syn_ns;
-    world.net.connections.push(Connection {
-        pipes,
-        nodes: [from, to],
-        incarnations: [incarnation, server_incarnation],
-        addrs: [
-            world.socket_addr(node, local_port),
-            world.socket_addr(target, port),
-        ],
-        errors: [None, None],
-        write_shut: [false, false],
-        dropped: [false, false],
-        names: [first, first + 1],
-        labels: [None, None],
-        error_watched: [false, false],
-    });
+    *nodes = [from, to];
+    *incarnations = [incarnation, server_incarnation];
+    *addrs = addresses;
+    *errors = [None, None];
+    *write_shut = [false, false];
+    *dropped = [false, false];
+    *names = [first, first + 1];
+    *labels = [None, None];
+    *error_watched = [false, false];
     let state = &mut world.net.listeners[listener];
     let position = state
         .backlog

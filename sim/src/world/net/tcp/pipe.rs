@@ -81,14 +81,85 @@ impl Pipe {
     }
 }
 
-/// What the connections and listeners of earlier runs in this world leave
-/// for new ones: connections with emptied pipes and emptied backlogs, their
-/// buffers kept (a connection then allocates nothing in a run after the
-/// first).
+/// What the listeners of earlier runs in this world leave for new ones:
+/// emptied backlogs, their buffers kept.
 #[derive(Default)]
 pub(crate) struct Spare {
-    pub(super) connections: Vec<Connection>,
     pub(super) backlogs: Vec<VecDeque<(u64, usize)>>,
+}
+
+/// A run's connections, by id (`0..len()`), and after them the emptied
+/// connections of earlier runs in this world, kept for reuse: a new
+/// connection takes the next one and is filled in place (its pipes' buffers
+/// kept, so it allocates nothing in a run after the first, and nothing of
+/// its ~500 bytes is moved: taking one from a list of spares and pushing it
+/// here copied it twice).
+#[derive(Default)]
+pub(crate) struct Connections {
+    list: Vec<Connection>,
+    /// The run's connections are `list[..live]`.
+    live: usize,
+}
+
+impl Connections {
+    /// The run's connections so far (the next one's id).
+    pub(crate) fn len(&self) -> usize {
+        self.live
+    }
+
+    /// The next connection (id [`Connections::len`]), to be filled in by
+    /// the caller: an emptied one kept from an earlier run (its pipes
+    /// cleared, everything else the caller's to write), or a new one.
+    pub(super) fn open(&mut self) -> &mut Connection {
+        if self.live == self.list.len() {
+            self.list.push(Connection::empty());
+        }
+        self.live += 1;
+        &mut self.list[self.live - 1]
+    }
+
+    /// Empties the run's connections for the next run's (their pipes
+    /// cleared, their buffers kept), at most [`SPARE_MAX`] of all kept.
+    pub(crate) fn keep(&mut self) {
+        self.list.truncate(SPARE_MAX);
+        let used = self.live.min(self.list.len());
+        for connection in &mut self.list[..used] {
+            connection.pipes[0].clear();
+            connection.pipes[1].clear();
+        }
+        self.live = 0;
+    }
+}
+
+impl Connections {
+    /// This run's connection `id`, if it has one.
+    pub(crate) fn get_mut(&mut self, id: usize) -> Option<&mut Connection> {
+        self.list[..self.live].get_mut(id)
+    }
+}
+
+impl std::ops::Index<usize> for Connections {
+    type Output = Connection;
+
+    #[inline]
+    fn index(&self, id: usize) -> &Connection {
+        debug_assert!(
+            id < self.live,
+            "asyncsim bug: connection {id} is not this run's"
+        );
+        &self.list[id]
+    }
+}
+
+impl std::ops::IndexMut<usize> for Connections {
+    #[inline]
+    fn index_mut(&mut self, id: usize) -> &mut Connection {
+        debug_assert!(
+            id < self.live,
+            "asyncsim bug: connection {id} is not this run's"
+        );
+        &mut self.list[id]
+    }
 }
 
 /// At most this many connections and backlogs are kept, and a pipe's byte
@@ -101,14 +172,8 @@ const SPARE_BYTES_MAX: usize = 64 * 1024;
 const COMPACT_AT: usize = 4096;
 
 impl Spare {
-    /// Takes the pipes and backlogs of a run's connections and listeners
-    /// (emptying both lists). Emptied in place and moved as a whole: no
-    /// connection is copied one by one.
-    pub(crate) fn keep(
-        &mut self,
-        listeners: &mut Vec<ListenerState>,
-        connections: &mut Vec<Connection>,
-    ) {
+    /// Takes the backlogs of a run's listeners (emptying the list).
+    pub(crate) fn keep(&mut self, listeners: &mut Vec<ListenerState>) {
         for listener in listeners.iter_mut() {
             if self.backlogs.len() < SPARE_MAX {
                 listener.backlog.clear();
@@ -116,24 +181,6 @@ impl Spare {
             }
         }
         listeners.clear();
-        connections.truncate(SPARE_MAX.saturating_sub(self.connections.len()));
-        for connection in connections.iter_mut() {
-            connection.pipes[0].clear();
-            connection.pipes[1].clear();
-        }
-        if self.connections.is_empty() {
-            std::mem::swap(&mut self.connections, connections);
-        } else {
-            self.connections.append(connections);
-        }
-    }
-
-    /// Two emptied pipes for a new connection.
-    pub(super) fn pipes(&mut self) -> [Pipe; 2] {
-        match self.connections.pop() {
-            Some(connection) => connection.pipes,
-            None => [Pipe::default(), Pipe::default()],
-        }
     }
 
     pub(super) fn backlog(&mut self) -> VecDeque<(u64, usize)> {
@@ -160,6 +207,26 @@ pub(crate) struct Connection {
     /// time of the end's error (as it is now) to discard what it has not
     /// read.
     pub(super) error_watched: [bool; 2],
+}
+
+impl Connection {
+    /// A connection with empty pipes (its other fields are written when
+    /// it opens).
+    fn empty() -> Connection {
+        let nowhere = SocketAddr::from(([0, 0, 0, 0], 0));
+        Connection {
+            pipes: [Pipe::default(), Pipe::default()],
+            nodes: [0, 0],
+            incarnations: [NodeId::MAIN, NodeId::MAIN],
+            addrs: [nowhere, nowhere],
+            errors: [None, None],
+            write_shut: [false, false],
+            dropped: [false, false],
+            names: [0, 0],
+            labels: [None, None],
+            error_watched: [false, false],
+        }
+    }
 }
 
 impl World {
