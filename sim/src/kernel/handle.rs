@@ -81,9 +81,16 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    with_core("asyncsim::spawn", |core| {
+    // The future goes straight into its cell, made between two looks at
+    // the core: captured by a closure it was copied once more on its way
+    // (a `memcpy` of a large future, such as a world server's). Nothing
+    // runs in between that could spawn.
+    let (id, parent, node, run_id) = with_core("asyncsim::spawn", |core| {
         let (id, parent, node) = core.claim_task(node);
-        let (owner, cell) = raw::new_task(JoinSlot::new(TaskId(id), core.run_id.get()), future);
+        (id, parent, node, core.run_id.get())
+    });
+    let (owner, cell) = raw::new_task(JoinSlot::new(TaskId(id), run_id), future);
+    with_core("asyncsim::spawn", |core| {
         let name = name.for_task(id, "task");
         let task = core.add_task(Some(owner), name, parent, SlotKind::Future, node);
         debug_assert_eq!(task.0, id);
