@@ -9,7 +9,7 @@
 //! ```text
 //! {
 //! "format": "asyncsim-trace",
-//! "version": 2,
+//! "version": 3,
 //! "tasks": [{"name":"main","parent":null,"blocking":false}],
 //! "labels": ["hello"],
 //! "hash": "5f0c…",
@@ -489,7 +489,7 @@ fn json<T: Serialize + ?Sized>(value: &T) -> String {
 /// let run = Sim::new(Config::new()).run(async {});
 /// let text = trace_file::to_string(&run.trace);
 /// assert!(text.contains("\"format\": \"asyncsim-trace\""));
-/// assert!(text.contains("\"version\": 2"));
+/// assert!(text.contains("\"version\": 3"));
 /// ```
 pub fn to_string(trace: &Trace) -> String {
     let tasks: Vec<TaskRecord> = trace

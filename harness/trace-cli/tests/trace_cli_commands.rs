@@ -72,14 +72,17 @@ fn a_corrupted_file_is_a_clear_error() {
     let output = run(&["view", path.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(2));
     assert!(text(&output.stderr).contains("not a valid asyncsim trace file"));
-    let newer = good.replace("\"version\": 2", "\"version\": 7");
+    let newer = good.replace(
+        &format!("\"version\": {}", trace_file::VERSION),
+        "\"version\": 99",
+    );
     assert_ne!(newer, good);
     std::fs::write(&path, newer).unwrap();
     let output = run(&["view", path.to_str().unwrap()]);
     assert_eq!(output.status.code(), Some(2));
     let stderr = text(&output.stderr);
     assert!(
-        stderr.contains("version 7 is newer than this build reads"),
+        stderr.contains("version 99 is newer than this build reads"),
         "{stderr}"
     );
 }
