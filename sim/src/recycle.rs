@@ -24,21 +24,26 @@ pub(crate) type Spares<T> = RefCell<Vec<Vec<T>>>;
 
 /// Keeps `buffer`'s capacity for the next [`take`] (cleared first).
 #[inline]
-pub(crate) fn give<T>(spares: &'static LocalKey<Spares<T>>, mut buffer: Vec<T>) {
-    let bytes = buffer.capacity() * std::mem::size_of::<T>();
-    if bytes == 0 || bytes > MAX_BYTES {
-        return;
-    }
-    buffer.clear();
+pub(crate) fn give<T>(spares: &'static LocalKey<Spares<T>>, buffer: Vec<T>) {
     // `try_`: during thread teardown, or if a destructor run by `clear`
     // reentered, the buffer simply goes back to the allocator.
     let _ = spares.try_with(|spares| {
         if let Ok(mut spares) = spares.try_borrow_mut() {
-            if spares.len() < KEEP {
-                spares.push(buffer);
-            }
+            give_to(&mut spares, buffer);
         }
     });
+}
+
+/// [`give`] into spares the caller has borrowed (several kinds kept in one
+/// thread-local, borrowed once: `trace/mod.rs`).
+#[inline]
+pub(crate) fn give_to<T>(spares: &mut Vec<Vec<T>>, mut buffer: Vec<T>) {
+    let bytes = buffer.capacity() * std::mem::size_of::<T>();
+    if bytes == 0 || bytes > MAX_BYTES || spares.len() >= KEEP {
+        return;
+    }
+    buffer.clear();
+    spares.push(buffer);
 }
 
 /// An empty buffer with room for `capacity`: a spare if there is one.
@@ -53,6 +58,17 @@ pub(crate) fn take<T>(spares: &'static LocalKey<Spares<T>>, capacity: usize) -> 
         })
         .ok()
         .flatten();
+    sized(spare, capacity)
+}
+
+/// [`take`] from spares the caller has borrowed.
+#[inline]
+pub(crate) fn take_from<T>(spares: &mut Vec<Vec<T>>, capacity: usize) -> Vec<T> {
+    sized(spares.pop(), capacity)
+}
+
+#[inline]
+fn sized<T>(spare: Option<Vec<T>>, capacity: usize) -> Vec<T> {
     match spare {
         Some(mut buffer) => {
             // Exact: doubling would soon push a buffer past `MAX_BYTES`.

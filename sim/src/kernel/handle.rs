@@ -192,7 +192,7 @@ pub(crate) fn mark(label: &str) {
     try_with_core(|core| {
         let mut state = core.state.borrow_mut();
         let state = &mut *state;
-        let id = state.label_ids.intern(&mut state.trace.labels, label);
+        let id = state.label_ids.intern(&mut state.trace, label);
         state.record_for_caller(core.running_task(), EventKind::Mark { label: id });
     });
 }
@@ -461,7 +461,7 @@ pub(crate) fn intern_label_known(label: impl LabelText, text_hash: Option<u64>) 
         let mut state = core.state.borrow_mut();
         let state = &mut *state;
         let new_id = state.trace.labels.len() as u32;
-        let id = state.label_ids.intern(&mut state.trace.labels, label);
+        let id = state.label_ids.intern(&mut state.trace, label);
         if let (true, Some(text_hash)) = (id == new_id, text_hash) {
             note_label_hash(state, id, text_hash);
         }
@@ -486,9 +486,7 @@ fn note_label_hash(state: &mut State, id: u32, text_hash: u64) {
 pub(crate) fn add_label(label: impl LabelText, text_hash: Option<u64>) -> u32 {
     with_core("asyncsim::trace", |core| {
         let mut state = core.state.borrow_mut();
-        let id = state.trace.labels.len() as u32;
-        crate::trace::reserve_label(&mut state.trace.labels);
-        state.trace.labels.push(label.into_label());
+        let id = state.trace.push_label(label);
         if let Some(text_hash) = text_hash {
             note_label_hash(&mut state, id, text_hash);
         }

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use crate::trace::LabelText;
+use crate::trace::{LabelText, Trace};
 
 /// Interned label ids by the hash of their text.
 #[derive(Default)]
@@ -24,10 +24,11 @@ impl LabelIds {
         self.collided.clear();
     }
 
-    /// The id of `text` in `labels`, added there (moved if owned, else
+    /// The id of `text` in `trace`'s labels, added there (moved if owned, else
     /// copied into a kept buffer) when no earlier interned label has that
     /// text.
-    pub(super) fn intern(&mut self, labels: &mut Vec<String>, text: impl LabelText) -> u32 {
+    pub(super) fn intern(&mut self, trace: &mut Trace, text: impl LabelText) -> u32 {
+        let labels = &trace.labels;
         let key = text_hash(text.as_ref());
         let id = labels.len() as u32;
         match self.first.get(&key) {
@@ -46,9 +47,7 @@ impl LabelIds {
                 self.collided.push(id);
             }
         }
-        crate::trace::reserve_label(labels);
-        labels.push(text.into_label());
-        id
+        trace.push_label(text)
     }
 }
 
@@ -96,14 +95,15 @@ mod tests {
     #[test]
     fn equal_texts_share_an_id_and_others_get_the_next() {
         let mut ids = LabelIds::default();
-        let mut labels = vec!["added without interning".to_string()];
-        assert_eq!(ids.intern(&mut labels, "a"), 1);
-        assert_eq!(ids.intern(&mut labels, "b".to_string()), 2);
-        assert_eq!(ids.intern(&mut labels, "a".to_string()), 1);
+        let mut trace = Trace::default();
+        trace.push_label("added without interning");
+        assert_eq!(ids.intern(&mut trace, "a"), 1);
+        assert_eq!(ids.intern(&mut trace, "b".to_string()), 2);
+        assert_eq!(ids.intern(&mut trace, "a".to_string()), 1);
         // A text added to the table without interning is not found.
-        assert_eq!(ids.intern(&mut labels, "added without interning"), 3);
+        assert_eq!(ids.intern(&mut trace, "added without interning"), 3);
         assert_eq!(
-            labels,
+            trace.labels,
             [
                 "added without interning",
                 "a",
@@ -112,22 +112,22 @@ mod tests {
             ]
         );
         ids.clear();
-        labels.clear();
-        assert_eq!(ids.intern(&mut labels, "b"), 0);
+        trace.labels.clear();
+        assert_eq!(ids.intern(&mut trace, "b"), 0);
     }
 
     #[test]
     fn a_hash_collision_keeps_the_texts_apart() {
         let mut ids = LabelIds::default();
-        let mut labels = Vec::new();
-        assert_eq!(ids.intern(&mut labels, "first"), 0);
+        let mut trace = Trace::default();
+        assert_eq!(ids.intern(&mut trace, "first"), 0);
         // Forge a collision: "second" found under "first"'s hash.
         let key = text_hash("second");
         ids.first.insert(key, 0);
-        assert_eq!(ids.intern(&mut labels, "second"), 1);
-        assert_eq!(ids.intern(&mut labels, "second"), 1);
-        assert_eq!(ids.intern(&mut labels, "first"), 0);
-        assert_eq!(labels, ["first", "second"]);
+        assert_eq!(ids.intern(&mut trace, "second"), 1);
+        assert_eq!(ids.intern(&mut trace, "second"), 1);
+        assert_eq!(ids.intern(&mut trace, "first"), 0);
+        assert_eq!(trace.labels, ["first", "second"]);
     }
 
     #[test]

@@ -75,25 +75,23 @@ fn the_words_memo_gives_kept_words_only_for_the_same_key_and_names() {
 
 #[test]
 fn a_dropped_traces_label_buffers_carry_later_labels_with_nothing_of_their_text() {
-    use crate::trace::{reserve_label, LabelText, Trace};
+    use crate::trace::Trace;
     let mut trace = Trace::with_capacity(0, 0);
-    reserve_label(&mut trace.labels);
-    trace
-        .labels
-        .push("TcpStream#0 (main:49152 -> server:7000)".into_label());
+    trace.push_label("TcpStream#0 (main:49152 -> server:7000)");
     let kept = trace.labels[0].as_ptr();
     drop(trace);
-    // Borrowed words are copied into the kept buffer, which held nothing
-    // of the old label's text.
-    let copied = "TcpListener (server:7000)".into_label();
-    assert_eq!(copied, "TcpListener (server:7000)");
-    assert_eq!(copied.as_ptr(), kept);
+    // A later trace's label of borrowed words is copied into the kept
+    // buffer, which held nothing of the old label's text.
+    let mut next = Trace::with_capacity(0, 0);
+    assert_eq!(next.push_label("TcpListener (server:7000)"), 0);
+    assert_eq!(next.labels[0], "TcpListener (server:7000)");
+    assert_eq!(next.labels[0].as_ptr(), kept);
     // With no buffer kept, a new one; an owned text moves in.
-    let fresh = "set link".into_label();
-    assert_eq!(fresh, "set link");
-    assert_ne!(fresh.as_ptr(), kept);
+    assert_eq!(next.push_label("set link"), 1);
+    assert_eq!(next.labels[1], "set link");
+    assert_ne!(next.labels[1].as_ptr(), kept);
     let owned = String::from("UdpSocket#0 (main:5000)");
     let at = owned.as_ptr();
-    let moved = owned.into_label();
-    assert_eq!(moved.as_ptr(), at);
+    assert_eq!(next.push_label(owned), 2);
+    assert_eq!(next.labels[2].as_ptr(), at);
 }

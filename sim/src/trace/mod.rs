@@ -24,20 +24,35 @@ use std::cell::RefCell;
 use std::fmt;
 use std::panic::Location;
 
-use crate::recycle::{self, Spares};
+use crate::recycle;
 
 thread_local! {
-    /// Event and task buffers of dropped traces, for the next run's
-    /// (`recycle`).
-    static SPARE_EVENTS: Spares<Event> = const { RefCell::new(Vec::new()) };
-    static SPARE_TASKS: Spares<TaskInfo> = const { RefCell::new(Vec::new()) };
-    static SPARE_LABEL_HASHES: Spares<(u32, u64)> = const { RefCell::new(Vec::new()) };
-    static SPARE_LABELS: Spares<String> = const { RefCell::new(Vec::new()) };
-    /// The emptied texts of dropped traces' labels, their buffers kept: a
-    /// label copied from borrowed words (the world's kept words, a mark)
-    /// is written into one of them (`LabelText`), so a loop of runs that
-    /// make the same labels allocates none after its first runs.
-    static SPARE_LABEL_TEXTS: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+    /// What dropped traces leave for the next runs' traces (`recycle`):
+    /// their lists' buffers and their labels' texts, emptied. One
+    /// thread-local for them all, so that a trace's making and its drop
+    /// each reach it once.
+    static SPARES: RefCell<TraceSpares> = const { RefCell::new(TraceSpares::new()) };
+}
+
+struct TraceSpares {
+    events: Vec<Vec<Event>>,
+    tasks: Vec<Vec<TaskInfo>>,
+    labels: Vec<Vec<String>>,
+    label_hashes: Vec<Vec<(u32, u64)>>,
+    /// Emptied label texts with their buffers (`LabelText`).
+    texts: Vec<String>,
+}
+
+impl TraceSpares {
+    const fn new() -> TraceSpares {
+        TraceSpares {
+            events: Vec::new(),
+            tasks: Vec::new(),
+            labels: Vec::new(),
+            label_hashes: Vec::new(),
+            texts: Vec::new(),
+        }
+    }
 }
 
 /// At most this many label texts are kept per thread, each with a buffer
@@ -46,8 +61,9 @@ const SPARE_LABEL_TEXTS_MAX: usize = 64;
 const SPARE_LABEL_TEXT_BYTES: usize = 256;
 
 /// A label's text on its way into a trace's label table: an owned text
-/// moves in; a borrowed one is copied into a kept buffer of an earlier
-/// run's label when there is one.
+/// moves in; a borrowed one is copied into the buffer of a dropped trace's
+/// label when there is one (`TraceSpares::texts`), so a loop of runs that
+/// make the labels the last runs made allocates none for them.
 pub(crate) trait LabelText: AsRef<str> {
     fn into_label(self) -> String;
 }
@@ -76,18 +92,13 @@ impl LabelText for Cow<'_, str> {
     }
 }
 
-/// `text` in a kept label buffer (`SPARE_LABEL_TEXTS`), else a new one.
+/// `text` in a kept label buffer, else a new one.
 fn copy_label(text: &str) -> String {
-    let spare = SPARE_LABEL_TEXTS
-        .try_with(|spares| {
-            spares
-                .try_borrow_mut()
-                .ok()
-                .and_then(|mut spares| spares.pop())
-        })
+    let kept = SPARES
+        .try_with(|spares| spares.try_borrow_mut().ok()?.texts.pop())
         .ok()
         .flatten();
-    match spare {
+    match kept {
         Some(mut kept) => {
             kept.push_str(text);
             kept
@@ -96,36 +107,33 @@ fn copy_label(text: &str) -> String {
     }
 }
 
-/// Empties `labels`, keeping their texts' buffers for later runs' labels
-/// (`copy_label`).
-fn keep_label_texts(labels: &mut Vec<String>) {
-    // `try_`: during thread teardown the texts go back to the allocator.
-    let _ = SPARE_LABEL_TEXTS.try_with(|spares| {
-        if let Ok(mut spares) = spares.try_borrow_mut() {
-            // Last first, so that a run making the same labels in the
-            // same order gets each label its own buffer back (one that
-            // fits: no growing).
-            while let Some(mut text) = labels.pop() {
-                if spares.len() >= SPARE_LABEL_TEXTS_MAX {
-                    break;
-                }
-                if text.capacity() <= SPARE_LABEL_TEXT_BYTES {
-                    text.clear();
-                    spares.push(text);
-                }
-            }
+/// Empties `labels` into `texts`, keeping their buffers.
+fn keep_label_texts(texts: &mut Vec<String>, labels: &mut Vec<String>) {
+    // Last first, so that a run making the same labels in the same order
+    // gets each label its own buffer back (one that fits: no growing).
+    while let Some(mut text) = labels.pop() {
+        if texts.len() >= SPARE_LABEL_TEXTS_MAX {
+            break;
         }
-    });
+        if text.capacity() <= SPARE_LABEL_TEXT_BYTES {
+            text.clear();
+            texts.push(text);
+        }
+    }
     labels.clear();
 }
 
-/// Room for one more label in a trace's `labels`: at its first, a kept
-/// list's buffer (a trace that makes no label takes none).
-#[inline]
-pub(crate) fn reserve_label(labels: &mut Vec<String>) {
-    if labels.capacity() == 0 {
-        *labels = recycle::take(&SPARE_LABELS, 4);
-    }
+/// [`keep_label_texts`] into the thread's spares (out of line: most runs
+/// reset a trace without labels).
+#[inline(never)]
+fn give_label_texts(labels: &mut Vec<String>) {
+    // `try_`: during thread teardown the texts go back to the allocator.
+    let _ = SPARES.try_with(|spares| {
+        if let Ok(mut spares) = spares.try_borrow_mut() {
+            keep_label_texts(&mut spares.texts, labels);
+        }
+    });
+    labels.clear();
 }
 
 mod kinds;
@@ -196,18 +204,26 @@ pub struct Trace {
 /// A dropped trace's buffers serve the next run's trace (see `recycle`).
 impl Drop for Trace {
     fn drop(&mut self) {
-        recycle::give(&SPARE_EVENTS, std::mem::take(&mut self.events));
-        recycle::give(&SPARE_TASKS, std::mem::take(&mut self.tasks));
-        if self.known_label_hashes.capacity() != 0 {
-            recycle::give(
-                &SPARE_LABEL_HASHES,
-                std::mem::take(&mut self.known_label_hashes),
-            );
-        }
-        if self.labels.capacity() != 0 {
-            keep_label_texts(&mut self.labels);
-            recycle::give(&SPARE_LABELS, std::mem::take(&mut self.labels));
-        }
+        // `try_`: during thread teardown, or if a destructor run by a
+        // `clear` reentered, the buffers go back to the allocator.
+        let _ = SPARES.try_with(|spares| {
+            let Ok(mut spares) = spares.try_borrow_mut() else {
+                return;
+            };
+            let spares = &mut *spares;
+            recycle::give_to(&mut spares.events, std::mem::take(&mut self.events));
+            recycle::give_to(&mut spares.tasks, std::mem::take(&mut self.tasks));
+            if self.labels.capacity() != 0 {
+                keep_label_texts(&mut spares.texts, &mut self.labels);
+                recycle::give_to(&mut spares.labels, std::mem::take(&mut self.labels));
+            }
+            if self.known_label_hashes.capacity() != 0 {
+                recycle::give_to(
+                    &mut spares.label_hashes,
+                    std::mem::take(&mut self.known_label_hashes),
+                );
+            }
+        });
     }
 }
 
@@ -249,10 +265,25 @@ const HASH_SEED: u64 = 0xcbf2_9ce4_8422_2325;
 impl Trace {
     /// An empty trace with room for `events` events.
     pub(crate) fn with_capacity(events: usize, tasks: usize) -> Trace {
+        let taken = SPARES.try_with(|spares| {
+            let mut spares = spares.try_borrow_mut().ok()?;
+            Some((
+                recycle::take_from(&mut spares.events, events),
+                recycle::take_from(&mut spares.tasks, tasks),
+                recycle::take_from(&mut spares.labels, 0),
+            ))
+        });
+        let (events, tasks, labels) = taken.ok().flatten().unwrap_or_else(|| {
+            (
+                Vec::with_capacity(events),
+                Vec::with_capacity(tasks),
+                Vec::new(),
+            )
+        });
         Trace {
-            events: recycle::take(&SPARE_EVENTS, events),
-            tasks: recycle::take(&SPARE_TASKS, tasks),
-            labels: Vec::new(),
+            events,
+            tasks,
+            labels,
             known_label_hashes: Vec::new(),
             hash: HASH_SEED,
             event_count: 0,
@@ -326,11 +357,28 @@ impl Trace {
         }) as u32
     }
 
+    /// Adds `text` to the label table as a new entry (moved if owned, else
+    /// copied into a kept buffer); its id.
+    #[inline]
+    pub(crate) fn push_label(&mut self, text: impl LabelText) -> u32 {
+        let id = self.labels.len() as u32;
+        let text = text.into_label();
+        self.labels.push(text);
+        id
+    }
+
     /// Notes the text hash of label `id` (just added), known to its maker.
     pub(crate) fn note_label_hash(&mut self, id: u32, text_hash: u64) {
         if self.known_label_hashes.capacity() == 0 {
             // A spare buffer: a trace a run would otherwise allocate one.
-            self.known_label_hashes = recycle::take(&SPARE_LABEL_HASHES, 8);
+            self.known_label_hashes = SPARES
+                .try_with(|spares| {
+                    let mut spares = spares.try_borrow_mut().ok()?;
+                    Some(recycle::take_from(&mut spares.label_hashes, 8))
+                })
+                .ok()
+                .flatten()
+                .unwrap_or_else(|| Vec::with_capacity(8));
         }
         self.known_label_hashes.push((id, text_hash));
     }
@@ -667,11 +715,12 @@ impl Trace {
         );
     }
 
+    #[inline]
     pub(crate) fn reset(&mut self) {
         self.events.clear();
         self.tasks.clear();
         if !self.labels.is_empty() {
-            keep_label_texts(&mut self.labels);
+            give_label_texts(&mut self.labels);
         }
         self.known_label_hashes.clear();
         self.hash = HASH_SEED;
