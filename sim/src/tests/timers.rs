@@ -143,3 +143,50 @@ fn timers_due_together_fire_in_a_drawn_order_and_each_deviation_names_its_timer(
         }
     }
 }
+
+/// The world's call at a time (`cx::call_at`) fires at its deadline, before
+/// the timers due with it, by no task, and draws nothing: the tape of a run
+/// with the call is the tape of the same run without it (two sleeps sharing
+/// the deadline still draw their order once), over many seeds. A cancelled
+/// call never fires.
+#[test]
+fn a_call_at_fires_first_at_its_deadline_and_draws_nothing() {
+    fn call(arg: u64) {
+        crate::cx::mark(&format!("call {arg}"));
+    }
+    let body = |with_call: bool| async move {
+        if with_call {
+            crate::cx::call_at(5_000_000, call, 1);
+            let cancelled = crate::cx::call_at(5_000_000, call, 2);
+            crate::cx::cancel_timer(cancelled);
+        }
+        let a = crate::spawn(time::sleep(Duration::from_millis(5)));
+        let b = crate::spawn(time::sleep(Duration::from_millis(5)));
+        a.await.unwrap();
+        b.await.unwrap();
+    };
+    for seed in 0..40 {
+        let config = Config::new().seed(seed).strategy(Strategy::Random);
+        let with = Sim::new(config.clone()).run(body(true));
+        let without = Sim::new(config).run(body(false));
+        assert!(with.is_ok() && without.is_ok());
+        assert_eq!(with.tape, without.tape, "seed {seed}");
+        let events = with.trace.events();
+        let at = events
+            .iter()
+            .position(|event| matches!(event.kind, EventKind::Mark { .. }))
+            .expect("the call fired");
+        assert_eq!((events[at].time_ns, events[at].task), (5_000_000, None));
+        assert_eq!(with.trace.describe(&events[at]), "mark \"call 1\"");
+        let first_fire = events
+            .iter()
+            .position(|event| matches!(event.kind, EventKind::TimerFire { .. }))
+            .unwrap();
+        assert!(at < first_fire, "the call fired after a timer due with it");
+        let marks = events
+            .iter()
+            .filter(|event| matches!(event.kind, EventKind::Mark { .. }))
+            .count();
+        assert_eq!(marks, 1, "the cancelled call fired");
+    }
+}
