@@ -33,8 +33,12 @@ impl Pool {
         self.deferred_sequence = 0;
         self.jobs.clear();
         self.queue.clear();
-        self.busy.clear();
-        self.busy.resize(workers, None);
+        if self.busy.len() == workers {
+            self.busy.fill(None);
+        } else {
+            self.busy.clear();
+            self.busy.resize(workers, None);
+        }
         self.context = None;
     }
 

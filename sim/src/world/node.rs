@@ -180,6 +180,17 @@ impl Drop for PutBackInit<'_> {
 /// Why no other node could reach a node by `name` or `ip`, if so: the
 /// words after "a node cannot be called `name`".
 fn unreachable(name: &str, ip: Option<IpAddr>) -> Option<String> {
+    // The common case first, in one look at the bytes: a name that starts
+    // with a letter, has no `:` and is not `localhost`, with no address
+    // of its own.
+    let bytes = name.as_bytes();
+    if ip.is_none()
+        && bytes.first().is_some_and(u8::is_ascii_alphabetic)
+        && !bytes.contains(&b':')
+        && name != "localhost"
+    {
+        return None;
+    }
     let why = if name.is_empty() {
         ": a node's name is its host name, and it is empty"
     } else if name == "localhost" {

@@ -106,16 +106,15 @@ pub(crate) struct Network {
     /// Extra latency on clogged directed links.
     clogged: BTreeMap<(u32, u32), u64>,
     pub(crate) bound: VecMap<BindKey, usize>,
-    pub(crate) listeners: Vec<tcp::ListenerState>,
+    /// The run's listeners and connections, and after them the emptied
+    /// ones of earlier runs in this world, reused in place.
+    pub(crate) listeners: tcp::Listeners,
     pub(crate) connections: tcp::Connections,
     pub(crate) udp: Vec<udp::UdpState>,
     /// Streams made so far (their names: `TcpStream#n`).
     pub(crate) streams_made: u32,
     /// Datagrams sent so far (their sequence keeps equal arrivals in send order).
     pub(crate) datagrams_sent: u64,
-    /// Emptied pipes and listener backlogs of earlier runs in this world,
-    /// for new connections and listeners (their buffers kept).
-    pub(crate) spare: tcp::Spare,
 }
 
 impl Network {
@@ -135,7 +134,6 @@ impl Network {
             udp,
             streams_made,
             datagrams_sent,
-            spare,
         } = self;
         links.clear();
         *default = None;
@@ -152,7 +150,7 @@ impl Network {
             clogged.clear();
         }
         bound.clear();
-        spare.keep(listeners);
+        listeners.keep();
         connections.keep();
         udp.clear();
         *streams_made = 0;

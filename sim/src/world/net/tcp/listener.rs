@@ -75,16 +75,22 @@ impl TcpListener {
             let port = world.bind_port(&address, node)?;
             let index = world.net.listeners.len();
             let port = world.claim_port(node, Protocol::Tcp, port, index)?;
-            let backlog = world.net.spare.backlog();
-            world.net.listeners.push(ListenerState {
-                node: node as u32,
-                incarnation,
-                port,
-                backlog,
-                acceptor: Parked::default(),
-                open: true,
-                label: None,
-            });
+            // Filled in place (every field named); its backlog is empty
+            // and its acceptor as new.
+            let ListenerState {
+                node: at_node,
+                incarnation: at_incarnation,
+                port: at_port,
+                backlog: _,
+                acceptor: _,
+                open,
+                label,
+            } = world.net.listeners.open();
+            *at_node = node as u32;
+            *at_incarnation = incarnation;
+            *at_port = port;
+            *open = true;
+            *label = None;
             index
         };
         Ok(TcpListener {
@@ -210,7 +216,8 @@ impl Drop for TcpListener {
                 }));
             }
         }
-        // Emptied, its buffer kept for the next run's listener (`Spare`).
+        // Emptied, its buffer kept for the next run's listener (listeners
+        // are reused in place: `Reused`).
         backlog.clear();
         world.net.listeners[self.listener].backlog = backlog;
     }

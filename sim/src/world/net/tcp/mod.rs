@@ -23,7 +23,7 @@ use crate::world::{cx, same_run, world, World, WorldRc};
 pub(crate) use listener::ListenerState;
 pub use listener::TcpListener;
 use pipe::send;
-pub(crate) use pipe::{crash_node, release_held, Connection, Connections, Spare};
+pub(crate) use pipe::{crash_node, release_held, Connection, Connections, Listeners};
 
 /// Where a connect goes: a host name and port, borrowed from the caller's
 /// address (see `ToAddress::host_and_port`), or an address.
@@ -167,7 +167,8 @@ impl TcpStream {
                 return Err(node_crashed("TcpStream::connect", &world.nodes[node].name));
             }
             let (target, port) = match &address {
-                Destination::Host(host, port) => world.resolve_host(host, *port, node)?,
+                // (`host_and_port` gives no IP: parsed once, there.)
+                Destination::Host(host, port) => world.resolve_name(host, *port, node)?,
                 Destination::Address(address) => world.resolve(address, node)?,
             };
             let now = cx::now_ns("asyncsim::net::TcpStream::connect");

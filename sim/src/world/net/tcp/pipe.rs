@@ -81,88 +81,131 @@ impl Pipe {
     }
 }
 
-/// What the listeners of earlier runs in this world leave for new ones:
-/// emptied backlogs, their buffers kept.
-#[derive(Default)]
-pub(crate) struct Spare {
-    pub(super) backlogs: Vec<VecDeque<(u64, usize)>>,
-}
-
-/// A run's connections, by id (`0..len()`), and after them the emptied
-/// connections of earlier runs in this world, kept for reuse: a new
-/// connection takes the next one and is filled in place (its pipes' buffers
-/// kept, so it allocates nothing in a run after the first, and nothing of
-/// its ~500 bytes is moved: taking one from a list of spares and pushing it
-/// here copied it twice).
-#[derive(Default)]
-pub(crate) struct Connections {
-    list: Vec<Connection>,
-    /// The run's connections are `list[..live]`.
+/// A run's connections or listeners, by id (`0..len()`), and after them the
+/// emptied ones of earlier runs in this world, kept for reuse: a new one
+/// takes the next and is filled in place (its buffers kept, so it allocates
+/// nothing in a run after the first, and nothing of it is moved: a
+/// connection, ~500 bytes, was taken from a list of spares and pushed here,
+/// copied twice).
+pub(crate) struct Reused<T> {
+    list: Vec<T>,
+    /// The run's are `list[..live]`.
     live: usize,
 }
 
-impl Connections {
-    /// The run's connections so far (the next one's id).
+/// What [`Reused`] needs of what it keeps.
+pub(crate) trait Reuse {
+    /// A new one, to be filled in when it opens.
+    fn empty() -> Self;
+    /// Empties one of a run that ended, keeping its buffers.
+    fn clear(&mut self);
+}
+
+/// The run's connections.
+pub(crate) type Connections = Reused<Connection>;
+
+/// The run's listeners.
+pub(crate) type Listeners = Reused<ListenerState>;
+
+impl<T> Default for Reused<T> {
+    fn default() -> Self {
+        Reused {
+            list: Vec::new(),
+            live: 0,
+        }
+    }
+}
+
+impl<T: Reuse> Reused<T> {
+    /// The run's so far (the next one's id).
+    #[inline]
     pub(crate) fn len(&self) -> usize {
         self.live
     }
 
-    /// The next connection (id [`Connections::len`]), to be filled in by
-    /// the caller: an emptied one kept from an earlier run (its pipes
-    /// cleared, everything else the caller's to write), or a new one.
-    pub(super) fn open(&mut self) -> &mut Connection {
+    /// The next one (id [`Reused::len`]), to be filled in by the caller:
+    /// an emptied one kept from an earlier run (`Reuse::clear`ed, every
+    /// other field the caller's to write), or a new one.
+    pub(super) fn open(&mut self) -> &mut T {
         if self.live == self.list.len() {
-            self.list.push(Connection::empty());
+            self.list.push(T::empty());
         }
         self.live += 1;
         &mut self.list[self.live - 1]
     }
 
-    /// Empties the run's connections for the next run's (their pipes
-    /// cleared, their buffers kept), at most [`SPARE_MAX`] of all kept.
+    /// Empties the run's for the next run's (their buffers kept), at most
+    /// [`SPARE_MAX`] of all kept.
     pub(crate) fn keep(&mut self) {
         self.list.truncate(SPARE_MAX);
         let used = self.live.min(self.list.len());
-        for connection in &mut self.list[..used] {
-            connection.pipes[0].clear();
-            connection.pipes[1].clear();
+        for each in &mut self.list[..used] {
+            each.clear();
         }
         self.live = 0;
     }
-}
 
-impl Connections {
-    /// This run's connection `id`, if it has one.
-    pub(crate) fn get_mut(&mut self, id: usize) -> Option<&mut Connection> {
+    /// This run's `id`, if it has one.
+    pub(crate) fn get_mut(&mut self, id: usize) -> Option<&mut T> {
         self.list[..self.live].get_mut(id)
     }
 }
 
-impl std::ops::Index<usize> for Connections {
-    type Output = Connection;
+impl<T> std::ops::Index<usize> for Reused<T> {
+    type Output = T;
 
     #[inline]
-    fn index(&self, id: usize) -> &Connection {
+    fn index(&self, id: usize) -> &T {
         debug_assert!(
             id < self.live,
-            "asyncsim bug: connection {id} is not this run's"
+            "asyncsim bug: socket {id} is not this run's"
         );
         &self.list[id]
     }
 }
 
-impl std::ops::IndexMut<usize> for Connections {
+impl<T> std::ops::IndexMut<usize> for Reused<T> {
     #[inline]
-    fn index_mut(&mut self, id: usize) -> &mut Connection {
+    fn index_mut(&mut self, id: usize) -> &mut T {
         debug_assert!(
             id < self.live,
-            "asyncsim bug: connection {id} is not this run's"
+            "asyncsim bug: socket {id} is not this run's"
         );
         &mut self.list[id]
     }
 }
 
-/// At most this many connections and backlogs are kept, and a pipe's byte
+impl Reuse for Connection {
+    fn empty() -> Connection {
+        Connection::empty()
+    }
+
+    fn clear(&mut self) {
+        self.pipes[0].clear();
+        self.pipes[1].clear();
+    }
+}
+
+impl Reuse for ListenerState {
+    fn empty() -> ListenerState {
+        ListenerState {
+            node: 0,
+            incarnation: NodeId::MAIN,
+            port: 0,
+            backlog: VecDeque::new(),
+            acceptor: Parked::default(),
+            open: false,
+            label: None,
+        }
+    }
+
+    fn clear(&mut self) {
+        self.backlog.clear();
+        self.acceptor = Parked::default();
+    }
+}
+
+/// At most this many connections and listeners are kept, and a pipe's byte
 /// buffer only up to this size.
 const SPARE_MAX: usize = 256;
 const SPARE_BYTES_MAX: usize = 64 * 1024;
@@ -170,23 +213,6 @@ const SPARE_BYTES_MAX: usize = 64 * 1024;
 /// A pipe's read bytes are dropped from its buffer (the unread moved to its
 /// front) once they are this many and at least half of it.
 const COMPACT_AT: usize = 4096;
-
-impl Spare {
-    /// Takes the backlogs of a run's listeners (emptying the list).
-    pub(crate) fn keep(&mut self, listeners: &mut Vec<ListenerState>) {
-        for listener in listeners.iter_mut() {
-            if self.backlogs.len() < SPARE_MAX {
-                listener.backlog.clear();
-                self.backlogs.push(std::mem::take(&mut listener.backlog));
-            }
-        }
-        listeners.clear();
-    }
-
-    pub(super) fn backlog(&mut self) -> VecDeque<(u64, usize)> {
-        self.backlogs.pop().unwrap_or_default()
-    }
-}
 
 /// One TCP connection: side 0 is the client, side 1 the server.
 pub(crate) struct Connection {
