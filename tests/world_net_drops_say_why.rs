@@ -730,3 +730,61 @@ fn a_write_to_a_peer_end_that_is_gone_is_a_drop_at_the_write() {
         }
     }
 }
+
+/// Cut one way (main -> server), a stream's held bytes time it out on both
+/// ends; what the server sent the other way, still open, after the cut and
+/// main never read is lost at main's timeout too: two drops at the timeout,
+/// one each way. A repair in time: none, and the server's bytes are read.
+#[test]
+fn a_one_way_cut_that_times_a_stream_out_drops_what_came_the_other_way_unread() {
+    use asyncsim::net::{TcpListener, TcpStream};
+    use futures::{AsyncReadExt, AsyncWriteExt};
+    let link = fixed(2).tcp_timeout(Duration::from_millis(100));
+    for repair in [false, true] {
+        for config in configs() {
+            let run = Sim::new(config.net(link.clone())).run(async move {
+                node::Builder::new("server").start(|| async {
+                    let listener = TcpListener::bind("0.0.0.0:6000").await.unwrap();
+                    let (mut stream, _) = listener.accept().await.unwrap();
+                    asyncsim::time::sleep(Duration::from_millis(20)).await;
+                    let _ = stream.write_all(b"reply").await;
+                    std::future::pending::<()>().await;
+                    drop((listener, stream));
+                });
+                asyncsim::time::sleep(Duration::from_millis(1)).await;
+                let mut stream = TcpStream::connect("server:6000").await.unwrap();
+                net::partition_oneway("main", "server");
+                let cut_ns = asyncsim::time::Instant::now().as_nanos();
+                stream.write_all(b"held").await.unwrap();
+                let mut reply = Vec::new();
+                if repair {
+                    asyncsim::time::sleep(Duration::from_millis(50)).await;
+                    net::repair("main", "server");
+                    let mut buf = [0u8; 5];
+                    stream.read_exact(&mut buf).await.unwrap();
+                    reply.extend_from_slice(&buf);
+                }
+                asyncsim::time::sleep(Duration::from_millis(200)).await;
+                (cut_ns, reply, stream)
+            });
+            let (cut_ns, reply, _stream) = run.result.unwrap();
+            if repair {
+                assert_eq!(reply, b"reply");
+                assert_eq!(drops(&run.trace), [], "{}", run.trace);
+            } else {
+                let timeout_ns = cut_ns + 100 * MS;
+                let mut got = drops(&run.trace);
+                got.sort_by_key(|drop| drop.3);
+                assert_eq!(
+                    got,
+                    [
+                        (timeout_ns, None, DropWhy::TimedOut, 4),
+                        (timeout_ns, None, DropWhy::TimedOut, 5)
+                    ],
+                    "{}",
+                    run.trace
+                );
+            }
+        }
+    }
+}

@@ -100,7 +100,7 @@ fn open_connection(
         dropped,
         names,
         labels,
-        error_watched,
+        error_watch,
     } = world.net.connections.open();
     // Nothing the server sends can arrive before the handshake completes,
     // nor the client's before its SYN.
@@ -114,7 +114,7 @@ fn open_connection(
     *dropped = [false, false];
     *names = [first, first + 1];
     *labels = [None, None];
-    *error_watched = [false, false];
+    *error_watch = [None, None];
     let state = &mut world.net.listeners[listener];
     let position = state
         .backlog

@@ -229,10 +229,10 @@ pub(crate) struct Connection {
     pub(super) names: [u32; 2],
     /// Each end's interned trace label, made when first needed.
     pub(super) labels: [Option<u32>; 2],
-    /// True while a call set by [`Connection::watch_error`] waits for the
-    /// time of the end's error (as it is now) to discard what it has not
-    /// read.
-    pub(super) error_watched: [bool; 2],
+    /// The call set by [`Connection::watch_error`] for the time of each
+    /// end's error (as it is now), to discard what the end has not read
+    /// then; cancelled when the error is lifted or comes earlier.
+    pub(super) error_watch: [Option<cx::TimerKey>; 2],
 }
 
 impl Connection {
@@ -250,7 +250,7 @@ impl Connection {
             dropped: [false, false],
             names: [0, 0],
             labels: [None, None],
-            error_watched: [false, false],
+            error_watch: [None, None],
         }
     }
 }
@@ -381,33 +381,44 @@ impl Connection {
                 self.errors[side] = Some((at_ns, kind));
                 self.pipes[side].reader.due_at(at_ns);
                 // A call set for a later error comes too late for this one.
-                self.error_watched[side] = false;
+                self.unwatch_error(side);
             }
         }
-        self.watch_error(connection, side);
+        self.watch_error(connection, side, false);
+    }
+
+    /// Cancels the call [`Connection::watch_error`] set for `side`, if any
+    /// (its error was lifted, or comes earlier).
+    #[cold]
+    #[inline(never)]
+    pub(super) fn unwatch_error(&mut self, side: usize) {
+        if let Some(key) = self.error_watch[side].take() {
+            cx::cancel_timer(key);
+        }
     }
 
     /// Once `side` has an error coming, what was sent to it and is still
     /// unread when the error comes can never be read (a read sees the
     /// error first): a call at that time (`cx::call_at`, [`discard_unread`])
-    /// records it as dropped. Set only when there is something unread, here
-    /// and when more is sent or held for `side` (an error set, the end not
-    /// dropped: its close records its own). Out of line.
+    /// records it as dropped. Set when there is something unread (from
+    /// `fail_at`, and when held bytes leave after a repair), or with
+    /// `always` when more may come before the error (a cut one way: the
+    /// other way still delivers, so the delivery itself tests nothing). Not
+    /// for an end dropped (its close records its own). Out of line.
     #[cold]
     #[inline(never)]
-    pub(super) fn watch_error(&mut self, connection: usize, side: usize) {
+    pub(super) fn watch_error(&mut self, connection: usize, side: usize, always: bool) {
         let Some((at_ns, _)) = self.errors[side] else {
             return;
         };
-        if self.error_watched[side] || self.dropped[side] || self.pipes[side].unread_bytes() == 0 {
+        if self.error_watch[side].is_some()
+            || self.dropped[side]
+            || (!always && self.pipes[side].unread_bytes() == 0)
+        {
             return;
         }
-        self.error_watched[side] = true;
-        cx::call_at(
-            at_ns,
-            discard_unread,
-            (connection as u64) << 1 | side as u64,
-        );
+        let end = (connection as u64) << 1 | side as u64;
+        self.error_watch[side] = Some(cx::call_at(at_ns, discard_unread, end));
     }
 }
 
@@ -427,15 +438,11 @@ fn discard_unread(end: u64) {
     let Some(c) = world.net.connections.get_mut(connection) else {
         return;
     };
+    c.error_watch[side] = None;
+    // (A lifted or moved error cancelled its call: this one's has come.)
     let Some(kind) = c.error_at(side, now) else {
-        // Lifted (a repair): watched again if a new one is set. (A call
-        // for an error since lifted and set again later finds it to come.)
-        if c.errors[side].is_none() {
-            c.error_watched[side] = false;
-        }
         return;
     };
-    c.error_watched[side] = false;
     if c.dropped[side] {
         return;
     }
@@ -470,24 +477,44 @@ pub(super) fn send(world: &mut World, connection: usize, side: usize, data: Opti
         .is_empty()
         || world.net.connections[connection].pipes[to_side].held_fin;
     if held || world.net.is_cut(from, to) {
-        let timeout = world.net.config(from, to).tcp_timeout_ns;
-        let c = &mut world.net.connections[connection];
-        let pipe = &mut c.pipes[to_side];
-        match data {
-            Some(data) => pipe.held.push(data.to_vec()),
-            None => pipe.held_fin = true,
-        }
-        let since = *pipe.held_since_ns.get_or_insert(now);
-        c.fail_at(connection, side, since + timeout, io::ErrorKind::TimedOut);
-        c.fail_at(
-            connection,
-            to_side,
-            since + timeout,
-            io::ErrorKind::TimedOut,
-        );
+        hold(world, connection, side, data, now);
         return;
     }
     deliver(world, connection, side, data, now);
+}
+
+/// [`send`] across a cut (or behind segments held already): the segment
+/// waits for the link to heal, and both ends time out if it does not
+/// within `tcp_timeout`. Out of line: a stream's segments almost never
+/// wait.
+#[cold]
+#[inline(never)]
+fn hold(world: &mut World, connection: usize, side: usize, data: Option<&[u8]>, now: u64) {
+    let to_side = 1 - side;
+    let (from, to) = {
+        let c = &world.net.connections[connection];
+        (c.nodes[side], c.nodes[to_side])
+    };
+    let timeout = world.net.config(from, to).tcp_timeout_ns;
+    let c = &mut world.net.connections[connection];
+    let pipe = &mut c.pipes[to_side];
+    match data {
+        Some(data) => pipe.held.push(data.to_vec()),
+        None => pipe.held_fin = true,
+    }
+    let since = *pipe.held_since_ns.get_or_insert(now);
+    c.fail_at(connection, side, since + timeout, io::ErrorKind::TimedOut);
+    c.fail_at(
+        connection,
+        to_side,
+        since + timeout,
+        io::ErrorKind::TimedOut,
+    );
+    if !world.net.is_cut(to, from) {
+        // The other way still delivers: bytes may reach `side` after
+        // this, before its timeout.
+        world.net.connections[connection].watch_error(connection, side, true);
+    }
 }
 
 /// Puts a segment on the wire from `side` now.
@@ -556,9 +583,6 @@ pub(super) fn deliver(
         None => pipe.fin_ns = Some(arrival_ns),
     }
     pipe.reader.due_at_from(arrival_ns, now);
-    if c.errors[to_side].is_some() {
-        c.watch_error(connection, to_side);
-    }
 }
 
 /// After a link opened: held segments whose link is no longer cut leave
@@ -596,12 +620,16 @@ pub(crate) fn release_held(world: &mut World) {
             }
             let c = &mut world.net.connections[connection];
             if c.pipes[0].held_since_ns.is_none() && c.pipes[1].held_since_ns.is_none() {
-                for error in &mut c.errors {
-                    if matches!(error, Some((at, io::ErrorKind::TimedOut)) if *at > now) {
-                        *error = None;
+                for end in 0..2 {
+                    if matches!(c.errors[end], Some((at, io::ErrorKind::TimedOut)) if at > now) {
+                        c.errors[end] = None;
+                        c.unwatch_error(end);
                     }
                 }
             }
+            // An error still coming for `to_side` (its peer's crash's reset,
+            // whose held bytes just left) finds them unread.
+            c.watch_error(connection, to_side, false);
         }
     }
 }
