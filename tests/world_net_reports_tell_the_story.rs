@@ -236,7 +236,8 @@ fn udp_sockets_are_numbered_like_streams() {
 /// The two socket events the other tests do not show: a datagram dropped
 /// (sent where nobody listens, on another node and on its own; every other
 /// reason is in `world_net_drops_say_why.rs`) and a stream reset by its
-/// peer's crash, each in the trace on the socket it happened to.
+/// peer's crash, each in the trace on the socket it happened to (the reset
+/// at its arrival, by the network: no task's, though main reads after it).
 #[test]
 fn drops_and_resets_are_in_the_trace() {
     let run = Sim::new(Config::new()).run(async {
@@ -263,8 +264,9 @@ fn drops_and_resets_are_in_the_trace() {
     ] {
         assert!(text.contains(drop), "no `{drop}` in\n{text}");
     }
-    let reset = "main         net reset TcpStream#0 from server:7000 to main:49152";
+    let reset = "-            net reset TcpStream#0 from server:7000 to main:49152";
     assert!(text.contains(reset), "no `{reset}` in\n{text}");
+    assert_eq!(text.matches("net reset").count(), 1, "{text}");
 }
 
 /// A deadlock report names a blocked accept and a blocked datagram receive

@@ -155,7 +155,9 @@ pub enum NetOp {
     /// why and where the datagram was going.
     Drop,
     /// A stream was reset or timed out (the peer crashed, or a cut
-    /// outlived `tcp_timeout`).
+    /// outlived `tcp_timeout`): recorded once on the end it reached, at its
+    /// arrival (by no task), or by the end's read or write that saw it
+    /// first. (Older builds recorded it at each read or write that saw it.)
     Reset,
 }
 

@@ -126,6 +126,7 @@ impl TcpListener {
                 state.backlog.pop_front();
                 state.acceptor.ready();
                 world.record_stream(connection, 1, NetOp::Accept, 0);
+                super::stream_handed_out(world, connection, 1, now);
                 let c = &mut world.net.connections[connection];
                 let peer = c.addrs[0];
                 let stream = TcpStream {

@@ -6,7 +6,9 @@
 //! retransmission: a drawn extra delay, never lost bytes. Across a cut,
 //! segments are held back until the link heals; if it does not within the
 //! link's `tcp_timeout`, both ends fail with `TimedOut`. A peer's crash
-//! reaches the other end one latency later as `ConnectionReset`.
+//! reaches the other end one latency later as `ConnectionReset`. Either is
+//! a `net reset` on the end it reaches, at its arrival, once (see
+//! `pipe::say_error`).
 
 use std::io;
 use std::net::SocketAddr;
@@ -24,6 +26,18 @@ pub(crate) use listener::ListenerState;
 pub use listener::TcpListener;
 use pipe::send;
 pub(crate) use pipe::{crash_node, release_held, Connection, Connections, Listeners};
+
+/// End `side`, its connect or accept event just recorded, is its task's:
+/// its error (a reset, a timeout) is recorded when it comes from now on.
+#[inline]
+fn stream_handed_out(world: &mut World, connection: usize, side: usize, now: u64) {
+    let c = &mut world.net.connections[connection];
+    if c.errors[side].is_none() {
+        c.quiet[side] = false;
+    } else {
+        pipe::handed_out(world, connection, side, now);
+    }
+}
 
 /// Where a connect goes: a host name and port, borrowed from the caller's
 /// address (see `ToAddress::host_and_port`), or an address.
@@ -101,6 +115,7 @@ fn open_connection(
         names,
         labels,
         error_watch,
+        quiet,
     } = world.net.connections.open();
     // Nothing the server sends can arrive before the handshake completes,
     // nor the client's before its SYN.
@@ -115,6 +130,8 @@ fn open_connection(
     *names = [first, first + 1];
     *labels = [None, None];
     *error_watch = [None, None];
+    // Until their connect and accept hand them out.
+    *quiet = [true, true];
     let state = &mut world.net.listeners[listener];
     let position = state
         .backlog
@@ -244,10 +261,10 @@ impl TcpStream {
             )),
             _ => {
                 drop(world);
-                stream
-                    .world
-                    .borrow_mut()
-                    .record_stream(stream.connection, 0, NetOp::Connect, 0);
+                let mut world = stream.world.borrow_mut();
+                world.record_stream(stream.connection, 0, NetOp::Connect, 0);
+                stream_handed_out(&mut world, stream.connection, 0, now);
+                drop(world);
                 Ok(stream)
             }
         }
@@ -337,7 +354,10 @@ impl TcpStream {
         let c = &mut world.net.connections[self.connection];
         if let Some(kind) = c.error_at(self.side, now) {
             c.pipes[self.side].reader.ready();
-            world.record_stream(self.connection, self.side, NetOp::Reset, 0);
+            // Recorded once, when it came (or now, if this read is first).
+            if !c.quiet[self.side] {
+                pipe::say_error(world, self.connection, self.side, kind);
+            }
             return Poll::Ready(Err(self.error(world, kind)));
         }
         let c = &mut world.net.connections[self.connection];
@@ -405,7 +425,9 @@ impl TcpStream {
         let now = cx::now_ns("asyncsim::net::TcpStream::write");
         let c = &world.net.connections[self.connection];
         if let Some(kind) = c.error_at(self.side, now) {
-            world.record_stream(self.connection, self.side, NetOp::Reset, 0);
+            if !c.quiet[self.side] {
+                pipe::say_error(world, self.connection, self.side, kind);
+            }
             return Err(self.error(world, kind));
         }
         if c.write_shut[self.side] {
@@ -474,6 +496,10 @@ impl TcpStream {
             return;
         }
         c.dropped[self.side] = true;
+        if c.error_watch[self.side].is_some() {
+            // Its error, still coming, reaches no one now.
+            c.unwatch_error(self.side);
+        }
         let (node, port) = (c.nodes[self.side], c.addrs[self.side].port());
         let shut = std::mem::replace(&mut c.write_shut[self.side], true);
         if self.side == 0 {

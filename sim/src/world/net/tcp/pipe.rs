@@ -233,6 +233,11 @@ pub(crate) struct Connection {
     /// end's error (as it is now), to discard what the end has not read
     /// then; cancelled when the error is lifted or comes earlier.
     pub(super) error_watch: [Option<cx::TimerKey>; 2],
+    /// True while `side`'s error is not for that call to record: the end
+    /// is not handed out yet (its connect or accept records an error come
+    /// by then, after its own event), or its reset was recorded already
+    /// (by the call, or by a read or write that saw it first).
+    pub(super) quiet: [bool; 2],
 }
 
 impl Connection {
@@ -251,6 +256,7 @@ impl Connection {
             names: [0, 0],
             labels: [None, None],
             error_watch: [None, None],
+            quiet: [true, true],
         }
     }
 }
@@ -384,7 +390,7 @@ impl Connection {
                 self.unwatch_error(side);
             }
         }
-        self.watch_error(connection, side, false);
+        self.watch_error(connection, side);
     }
 
     /// Cancels the call [`Connection::watch_error`] set for `side`, if any
@@ -397,56 +403,57 @@ impl Connection {
         }
     }
 
-    /// Once `side` has an error coming, what was sent to it and is still
-    /// unread when the error comes can never be read (a read sees the
-    /// error first): a call at that time (`cx::call_at`, [`discard_unread`])
-    /// records it as dropped. Set when there is something unread (from
-    /// `fail_at`, and when held bytes leave after a repair), or with
-    /// `always` when more may come before the error (a cut one way: the
-    /// other way still delivers, so the delivery itself tests nothing). Not
-    /// for an end dropped (its close records its own). Out of line.
+    /// Once `side` has an error coming, it reaches the end at that time
+    /// whether or not the end's task looks at its stream again: a call then
+    /// (`cx::call_at`, [`error_comes`]) records it ([`say_error`]: the
+    /// reset, and what was sent to the end and is unread, which can never
+    /// be read now). Set from `fail_at`, and when a connect or accept hands
+    /// the end out. Not for an end dropped (its close records its own
+    /// drop), not handed out yet or whose error was recorded (`quiet`).
+    /// Out of line.
     #[cold]
     #[inline(never)]
-    pub(super) fn watch_error(&mut self, connection: usize, side: usize, always: bool) {
+    pub(super) fn watch_error(&mut self, connection: usize, side: usize) {
         let Some((at_ns, _)) = self.errors[side] else {
             return;
         };
-        if self.error_watch[side].is_some()
-            || self.dropped[side]
-            || (!always && self.pipes[side].unread_bytes() == 0)
-        {
+        if self.error_watch[side].is_some() || self.dropped[side] || self.quiet[side] {
             return;
         }
         let end = (connection as u64) << 1 | side as u64;
-        self.error_watch[side] = Some(cx::call_at(at_ns, discard_unread, end));
+        self.error_watch[side] = Some(cx::call_at(at_ns, error_comes, end));
     }
 }
 
-/// The call [`Connection::watch_error`] sets (`end`: the connection's index
-/// and the side): the end's error has come, so what was sent to it and not
-/// read is discarded and recorded as dropped, one [`EventKind::NetDrop`]
-/// (`DropWhy::Reset` or `DropWhy::TimedOut`). Nothing when the error was
-/// lifted (a repair before a timeout) or the end was dropped meanwhile.
-fn discard_unread(end: u64) {
-    let world_rc = crate::world::world("asyncsim::net");
-    let Ok(mut world) = world_rc.try_borrow_mut() else {
-        return;
-    };
-    let world = &mut *world;
-    let (connection, side) = ((end >> 1) as usize, (end & 1) as usize);
-    let now = cx::now_ns("asyncsim::net");
-    let Some(c) = world.net.connections.get_mut(connection) else {
-        return;
-    };
-    c.error_watch[side] = None;
-    // (A lifted or moved error cancelled its call: this one's has come.)
-    let Some(kind) = c.error_at(side, now) else {
-        return;
-    };
-    if c.dropped[side] {
-        return;
+/// A connect or accept handed out end `side` (its event recorded): from now
+/// on its error is recorded when it comes, at once if it came already (a
+/// reset that reached it on the way). Out of line: few ends have an error
+/// by then.
+#[cold]
+#[inline(never)]
+pub(super) fn handed_out(world: &mut World, connection: usize, side: usize, now: u64) {
+    let c = &mut world.net.connections[connection];
+    c.quiet[side] = false;
+    match c.error_at(side, now) {
+        Some(kind) => say_error(world, connection, side, kind),
+        None => c.watch_error(connection, side),
     }
-    let pipe = &mut c.pipes[side];
+}
+
+/// End `side`'s error (`kind`) has come, and nothing recorded it yet: the
+/// reset (a `NetOp::Reset` on the end, also for a timeout), then what was
+/// sent to the end and not read, discarded now and recorded as one
+/// [`EventKind::NetDrop`] (`DropWhy::Reset` or `DropWhy::TimedOut`). Once
+/// an end: by the call at the error's time or by a read or write that sees
+/// the error first (which cancels the call). Out of line.
+#[cold]
+#[inline(never)]
+pub(super) fn say_error(world: &mut World, connection: usize, side: usize, kind: io::ErrorKind) {
+    let c = &mut world.net.connections[connection];
+    c.quiet[side] = true;
+    c.unwatch_error(side);
+    world.record_stream(connection, side, NetOp::Reset, 0);
+    let pipe = &mut world.net.connections[connection].pipes[side];
     let unread = pipe.unread_bytes();
     if unread == 0 {
         return;
@@ -462,6 +469,32 @@ fn discard_unread(end: u64) {
         DropWhy::Reset
     };
     world.record_stream_drop(connection, side, why, unread);
+}
+
+/// The call [`Connection::watch_error`] sets (`end`: the connection's index
+/// and the side): the end's error has come ([`say_error`]). Nothing when
+/// the error was lifted (a repair before a timeout), the end was dropped
+/// meanwhile or its error recorded already.
+fn error_comes(end: u64) {
+    let world_rc = crate::world::world("asyncsim::net");
+    let Ok(mut world) = world_rc.try_borrow_mut() else {
+        return;
+    };
+    let world = &mut *world;
+    let (connection, side) = ((end >> 1) as usize, (end & 1) as usize);
+    let now = cx::now_ns("asyncsim::net");
+    let Some(c) = world.net.connections.get_mut(connection) else {
+        return;
+    };
+    c.error_watch[side] = None;
+    // (A lifted or moved error cancelled its call: this one's has come.)
+    let Some(kind) = c.error_at(side, now) else {
+        return;
+    };
+    if c.dropped[side] || c.quiet[side] {
+        return;
+    }
+    say_error(world, connection, side, kind);
 }
 
 /// Sends one segment (`None`: the FIN of a half-close) from `side`.
@@ -510,11 +543,6 @@ fn hold(world: &mut World, connection: usize, side: usize, data: Option<&[u8]>, 
         since + timeout,
         io::ErrorKind::TimedOut,
     );
-    if !world.net.is_cut(to, from) {
-        // The other way still delivers: bytes may reach `side` after
-        // this, before its timeout.
-        world.net.connections[connection].watch_error(connection, side, true);
-    }
 }
 
 /// Puts a segment on the wire from `side` now.
@@ -627,9 +655,6 @@ pub(crate) fn release_held(world: &mut World) {
                     }
                 }
             }
-            // An error still coming for `to_side` (its peer's crash's reset,
-            // whose held bytes just left) finds them unread.
-            c.watch_error(connection, to_side, false);
         }
     }
 }
@@ -655,6 +680,8 @@ pub(crate) fn crash_node(world: &mut World, node: u32, incarnation: NodeId) {
                 continue;
             }
             world.net.connections[connection].dropped[side] = true;
+            // Its own error, if one was coming, reaches no one now.
+            world.net.connections[connection].unwatch_error(side);
             let unread = world.net.connections[connection].pipes[side].unread_bytes();
             if unread > 0 {
                 world.record_stream_drop(connection, side, DropWhy::Crashed, unread);
