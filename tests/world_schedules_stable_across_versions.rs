@@ -3,7 +3,8 @@
 //! (`engine_schedules_stable_across_versions`). This pins, for a spread of
 //! world programs (a small simulation, a fan-out over a lossy link, UDP with
 //! loss and duplication, crashes, partitions, clogs and disk writes under a
-//! nemesis, a socket kept past its run) under several strategies and many
+//! nemesis, a socket kept past its run, streams reset by a crash and a
+//! timeout that nobody reads again) under several strategies and many
 //! seeds, a digest of what each run did — its rendered trace (every label's
 //! words), its tape token, steps, virtual time and outcome — and, on its
 //! own, its trace hash. The programs take turns in one `Sim` (as `check`
@@ -205,6 +206,51 @@ async fn store_under_a_nemesis() -> Vec<u8> {
     replies
 }
 
+/// Streams reset by a crash and cut by a timeout, most never touched again:
+/// each end's reset is in the trace at its arrival (and what it had not
+/// read is dropped then); one end reads after it.
+async fn resets_nobody_reads() -> Vec<String> {
+    start_echo_server();
+    node::Builder::new("far").start(|| async {
+        let listener = TcpListener::bind(("0.0.0.0", PORT)).await.expect("bind");
+        let mut kept = Vec::new();
+        while let Ok((stream, _)) = listener.accept().await {
+            kept.push(stream);
+        }
+    });
+    net::set_link(
+        "main",
+        "far",
+        NetConfig::new().tcp_timeout(Duration::from_millis(40)),
+    );
+    asyncsim::time::sleep(Duration::from_millis(1)).await;
+    let mut errors = Vec::new();
+    let (Ok(mut read), Ok(mut unread), Ok(mut cut)) = (
+        TcpStream::connect(("server", PORT)).await,
+        TcpStream::connect(("server", PORT)).await,
+        TcpStream::connect(("far", PORT)).await,
+    ) else {
+        return errors;
+    };
+    let mut buf = [0; 4];
+    if read.write_all(b"ping").await.is_ok() && read.read_exact(&mut buf).await.is_ok() {
+        let _ = unread.write_all(b"left").await;
+        net::partition("main", "far");
+        let _ = cut.write_all(b"held").await;
+        asyncsim::time::sleep(Duration::from_millis(10)).await;
+        if let Some(server) = node::lookup("server") {
+            server.crash();
+        }
+        asyncsim::time::sleep(Duration::from_millis(60)).await;
+        errors.push(format!(
+            "{:?}",
+            read.read(&mut buf).await.map_err(|e| e.kind())
+        ));
+    }
+    drop((unread, cut));
+    errors
+}
+
 thread_local! {
     static KEPT: RefCell<Option<TcpStream>> = const { RefCell::new(None) };
 }
@@ -232,7 +278,7 @@ async fn a_stream_kept_past_its_run(keep: bool) -> usize {
 fn world_programs_keep_their_schedules_and_hashes() {
     let mut text = String::new();
     for strategy in strategies() {
-        let mut digests = [0xcbf2_9ce4_8422_2325u64; 5];
+        let mut digests = [0xcbf2_9ce4_8422_2325u64; 6];
         let mut hashes = digests;
         let mut fresh_hashes = digests;
         let mut sim = Sim::new(Config::new());
@@ -258,9 +304,10 @@ fn world_programs_keep_their_schedules_and_hashes() {
             program!(2, udp_with_loss_and_duplicates());
             program!(3, store_under_a_nemesis());
             program!(4, a_stream_kept_past_its_run(seed % 2 == 0));
+            program!(5, resets_nobody_reads());
         }
         KEPT.with(|kept| kept.borrow_mut().take());
-        for (index, name) in ["small", "fan-out", "udp", "nemesis", "kept"]
+        for (index, name) in ["small", "fan-out", "udp", "nemesis", "kept", "resets"]
             .iter()
             .enumerate()
         {
