@@ -112,7 +112,7 @@ fn a_peer_crash_records_a_reset_at_each_surviving_end_that_never_reads_again() {
 /// An end that is read, written and read again after its reset came gets
 /// `ConnectionReset` each time and the trace no second reset; one reader
 /// parked in a read when the reset comes gets it too, its reset recorded
-/// once, at the arrival.
+/// once, at the arrival, and its wake told as the reset's.
 #[test]
 fn an_end_that_touches_its_stream_after_the_reset_gets_it_and_no_second_event() {
     for parked in [false, true] {
@@ -168,6 +168,32 @@ fn an_end_that_touches_its_stream_after_the_reset_gets_it_and_no_second_event() 
                 "{}",
                 run.trace
             );
+            if parked {
+                // The reader's wake is told as the reset's.
+                let trace = &run.trace;
+                let wake = trace
+                    .events()
+                    .iter()
+                    .position(|event| {
+                        event.time_ns == crashed_ns + 2 * MS
+                            && event.task == Some(TaskId(2))
+                            && matches!(event.kind, EventKind::Wake { by: None })
+                    })
+                    .unwrap_or_else(|| panic!("{trace}"));
+                let fired = trace.describe_at(wake - 1);
+                assert!(
+                    fired.starts_with("timer fired") && fired.ends_with(": the arrival of a reset"),
+                    "{fired}\n{trace}"
+                );
+                assert_eq!(
+                    trace.arrival_wake_words(wake).as_deref(),
+                    Some(
+                        "woken by its socket TcpStream#0 from server:6000 to main:49152 \
+                         (reset after `main`'s poll)"
+                    ),
+                    "{trace}"
+                );
+            }
         }
     }
 }

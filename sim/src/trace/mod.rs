@@ -574,6 +574,7 @@ impl Trace {
                 let what = match socket_event {
                     Some((NetOp::Deliver, _)) => "the arrival of a delivery",
                     Some((NetOp::Accept, _)) => "the arrival of a connection",
+                    Some((NetOp::Reset, _)) => "the arrival of a reset",
                     _ => "an arrival on its socket",
                 };
                 return format!("{}: {what}", self.describe(event));
@@ -668,7 +669,39 @@ impl Trace {
                     _ => None,
                 })
         });
+        // A reset is recorded at its arrival by no task, just before the
+        // timer that wakes the end's reader, whose read then records none.
+        let socket_event = socket_event.or_else(|| self.reset_arrived(index - 1, task));
         Some((socket_event, sender))
+    }
+
+    /// The reset that came, at the time of the timer fired at `fired`, to
+    /// the socket `task` waited on then, if one did.
+    fn reset_arrived(&self, fired: usize, task: TaskId) -> Option<(NetOp, u32)> {
+        const REACH: usize = 4096;
+        let time_ns = self.events[fired].time_ns;
+        let waited = self.events[fired.saturating_sub(REACH)..fired]
+            .iter()
+            .rev()
+            .find_map(|earlier| match earlier.kind {
+                EventKind::Pending { on } if earlier.task == Some(task) => Some(on),
+                _ => None,
+            })?;
+        let WaitOn::Socket { socket, .. } = waited else {
+            return None;
+        };
+        self.events[..fired]
+            .iter()
+            .rev()
+            .take_while(|earlier| earlier.time_ns == time_ns)
+            .find_map(|earlier| match earlier.kind {
+                EventKind::Net {
+                    op: NetOp::Reset,
+                    socket: reset,
+                    ..
+                } if earlier.task.is_none() && reset == socket => Some((NetOp::Reset, socket)),
+                _ => None,
+            })
     }
 
     /// Renders what a task waits on ("JoinHandle of `worker`", "Mutex#2").
