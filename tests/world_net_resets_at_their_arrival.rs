@@ -312,3 +312,44 @@ fn a_reset_before_the_connect_completes_follows_the_connect() {
         assert!(connect < reset, "{text}");
     }
 }
+
+/// A listener dropped with a connected client's connection unaccepted
+/// resets that client's end at once. When the task that dropped it reads
+/// the end in the same poll, its read sees the reset first, records it and
+/// cancels the network's call; when it yields first, the network records it.
+/// Either way: `ConnectionReset` for every read, the reset once.
+#[test]
+fn a_reset_for_the_present_instant_is_recorded_once_whoever_sees_it_first() {
+    for read_first in [true, false] {
+        for config in configs() {
+            let run = Sim::new(config.net(fixed(2))).run(async move {
+                let listener = TcpListener::bind("0.0.0.0:6000").await.unwrap();
+                let mut stream = TcpStream::connect("127.0.0.1:6000").await.unwrap();
+                asyncsim::time::sleep(Duration::from_millis(10)).await;
+                let dropped_ns = asyncsim::time::Instant::now().as_nanos();
+                drop(listener);
+                if !read_first {
+                    asyncsim::task::yield_now().await;
+                }
+                let mut buf = [0u8; 2];
+                let kind = stream.read(&mut buf).await.unwrap_err().kind();
+                let again = stream.read(&mut buf).await.unwrap_err().kind();
+                (dropped_ns, kind, again)
+            });
+            let (dropped_ns, kind, again) = run.result.unwrap();
+            assert_eq!(kind, std::io::ErrorKind::ConnectionReset);
+            assert_eq!(again, kind);
+            let by = if read_first { Some(TaskId(0)) } else { None };
+            assert_eq!(
+                resets(&run.trace),
+                [(
+                    dropped_ns,
+                    by,
+                    "TcpStream#0 (main:49152 -> main:6000)".to_string()
+                )],
+                "{}",
+                run.trace
+            );
+        }
+    }
+}
