@@ -74,6 +74,73 @@ fn the_words_memo_gives_kept_words_only_for_the_same_key_and_names() {
 }
 
 #[test]
+fn the_words_memo_tried_in_the_last_runs_order_gives_the_same_words_as_its_index() {
+    use crate::world::{WordsKey, WordsMemo};
+    let key = |kind: u8, port: u64, names: [&'static str; 2]| WordsKey {
+        kind,
+        numbers: [port, 0, 0, 0, 0],
+        names,
+    };
+    let made = std::cell::Cell::new(0);
+    let words = |memo: &mut WordsMemo, key: WordsKey<'static>| {
+        let (words, text_hash) = memo.words(key, || {
+            made.set(made.get() + 1);
+            format!("{} {} {:?}", key.kind, key.numbers[0], key.names)
+        });
+        assert_eq!(text_hash, crate::trace::label_text_hash(&words));
+        assert_eq!(
+            words,
+            format!("{} {} {:?}", key.kind, key.numbers[0], key.names)
+        );
+    };
+    let mut memo = WordsMemo::default();
+    let runs: [&[WordsKey<'static>]; 6] = [
+        &[
+            key(1, 1, ["a", "b"]),
+            key(2, 7000, ["b", ""]),
+            key(3, 7000, ["a", "b"]),
+        ],
+        // The same: every lookup the one the last run made at that point.
+        &[
+            key(1, 1, ["a", "b"]),
+            key(2, 7000, ["b", ""]),
+            key(3, 7000, ["a", "b"]),
+        ],
+        // Another name under the same numbers, then the rest as before.
+        &[
+            key(1, 1, ["a", "c"]),
+            key(2, 7000, ["b", ""]),
+            key(3, 7000, ["a", "b"]),
+        ],
+        // Another kind, another port, one lookup fewer.
+        &[key(2, 1, ["a", "b"]), key(2, 7001, ["b", ""])],
+        // Longer than the last run: past its order, by the index.
+        &[
+            key(2, 1, ["a", "b"]),
+            key(2, 7001, ["b", ""]),
+            key(3, 7000, ["a", "b"]),
+            key(1, 1, ["a", "c"]),
+        ],
+        // Out of order.
+        &[
+            key(1, 1, ["a", "c"]),
+            key(3, 7000, ["a", "b"]),
+            key(2, 1, ["a", "b"]),
+        ],
+    ];
+    let mut made_by_run = Vec::new();
+    for run in runs {
+        memo.start_run();
+        made.set(0);
+        for &key in run {
+            words(&mut memo, key);
+        }
+        made_by_run.push(made.get());
+    }
+    assert_eq!(made_by_run, [3, 0, 1, 2, 0, 0]);
+}
+
+#[test]
 fn a_dropped_traces_label_buffers_carry_later_labels_with_nothing_of_their_text() {
     use crate::trace::Trace;
     let mut trace = Trace::with_capacity(0, 0);

@@ -112,8 +112,34 @@ pub(crate) struct WordsMemo {
     /// Only looked up, never iterated: its order decides nothing, and its
     /// hasher is fixed (no per-process random keys).
     index: HashMap<(u8, [u64; 5]), usize, BuildHasherDefault<NumbersHasher>>,
-    /// Names, words, and the words' text hash for the trace.
-    entries: Vec<([String; 2], String, u64)>,
+    entries: Vec<WordsEntry>,
+    /// The entries the lookups of the last run found (or made), in order,
+    /// up to where this run's first differed: a run asks for the words the
+    /// last one asked for in the same order, so its `cursor`-th lookup is
+    /// tried against `order[cursor]` before the index is hashed.
+    order: Vec<u32>,
+    /// How many lookups this run made (`World::reset` sets it back).
+    cursor: usize,
+}
+
+/// One kept entry of a [`WordsMemo`].
+struct WordsEntry {
+    kind: u8,
+    numbers: [u64; 5],
+    names: [String; 2],
+    words: String,
+    /// The words' text hash for the trace (`trace::label_text_hash`).
+    text_hash: u64,
+}
+
+impl WordsEntry {
+    #[inline]
+    fn is_for(&self, key: &WordsKey<'_>) -> bool {
+        self.kind == key.kind
+            && self.numbers == key.numbers
+            && self.names[0] == key.names[0]
+            && self.names[1] == key.names[1]
+    }
 }
 
 impl WordsMemo {
@@ -122,20 +148,39 @@ impl WordsMemo {
     /// if an earlier run made words for the same key, else `make`'s (kept
     /// for the next runs). A label made of borrowed words is copied into a
     /// kept buffer (`trace::LabelText`): no allocation.
+    #[inline]
     pub(crate) fn words(
         &mut self,
         key: WordsKey<'_>,
         make: impl FnOnce() -> String,
     ) -> (Cow<'_, str>, u64) {
+        // As the last run asked, at this point of it: no hashing.
+        let hit = match self.order.get(self.cursor) {
+            Some(&at) if self.entries[at as usize].is_for(&key) => at as usize,
+            _ => return self.words_looked_up(key, make),
+        };
+        self.cursor += 1;
+        let entry = &self.entries[hit];
+        (Cow::Borrowed(&entry.words), entry.text_hash)
+    }
+
+    /// [`WordsMemo::words`] when the last run's lookup at this point was
+    /// for other words (or there was none): by the index.
+    #[inline(never)]
+    fn words_looked_up(
+        &mut self,
+        key: WordsKey<'_>,
+        make: impl FnOnce() -> String,
+    ) -> (Cow<'_, str>, u64) {
+        // From here on this run's lookups are the order the next run tries.
+        self.order.truncate(self.cursor);
         let at = match self.index.get(&(key.kind, key.numbers)) {
-            Some(&at) => {
-                let (names, _, _) = &self.entries[at];
-                if names[0] == key.names[0] && names[1] == key.names[1] {
-                    let (_, words, text_hash) = &self.entries[at];
-                    return (Cow::Borrowed(words), *text_hash);
-                }
-                Some(at)
+            Some(&at) if self.entries[at].is_for(&key) => {
+                self.note_order(at);
+                let entry = &self.entries[at];
+                return (Cow::Borrowed(&entry.words), entry.text_hash);
             }
+            Some(&at) => Some(at),
             None => None,
         };
         let words = make();
@@ -143,27 +188,44 @@ impl WordsMemo {
         match at {
             // Other names, same numbers: written over in place.
             Some(at) => {
-                let (names, kept, kept_hash) = &mut self.entries[at];
-                for (name, new) in names.iter_mut().zip(key.names) {
+                let entry = &mut self.entries[at];
+                for (name, new) in entry.names.iter_mut().zip(key.names) {
                     name.clear();
                     name.push_str(new);
                 }
-                kept.clear();
-                kept.push_str(&words);
-                *kept_hash = text_hash;
+                entry.words.clear();
+                entry.words.push_str(&words);
+                entry.text_hash = text_hash;
+                self.note_order(at);
             }
             None if self.entries.len() < WORDS_MEMO_MAX => {
-                self.index
-                    .insert((key.kind, key.numbers), self.entries.len());
-                self.entries.push((
-                    [key.names[0].to_string(), key.names[1].to_string()],
-                    words.clone(),
+                let at = self.entries.len();
+                self.index.insert((key.kind, key.numbers), at);
+                self.entries.push(WordsEntry {
+                    kind: key.kind,
+                    numbers: key.numbers,
+                    names: [key.names[0].to_string(), key.names[1].to_string()],
+                    words: words.clone(),
                     text_hash,
-                ));
+                });
+                self.note_order(at);
             }
             None => {}
         }
         (Cow::Owned(words), text_hash)
+    }
+
+    /// Notes that this run's next lookup found (or made) entry `at`.
+    fn note_order(&mut self, at: usize) {
+        if self.order.len() < WORDS_MEMO_MAX {
+            self.order.push(at as u32);
+            self.cursor = self.order.len();
+        }
+    }
+
+    /// A new run's lookups start again from the last run's first.
+    pub(crate) fn start_run(&mut self) {
+        self.cursor = 0;
     }
 }
 
@@ -246,10 +308,11 @@ impl World {
             nodes,
             incarnations,
             net,
-            memo: _,
+            memo,
             spare_nodes,
         } = self;
         *id = run_id;
+        memo.start_run();
         // The other nodes, their `init` closures and disks dropped here in
         // order, as `truncate` would; their names and states kept.
         spare_nodes.clear();
