@@ -3,6 +3,7 @@
 //! text. The table keeps the only copy of each text; the index keeps ids.
 //! Only looked up, never iterated: its order decides nothing.
 
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -31,12 +32,15 @@ impl LabelIds {
         let labels = &trace.labels;
         let key = text_hash(text.as_ref());
         let id = labels.len() as u32;
-        match self.first.get(&key) {
-            None => {
-                self.first.insert(key, id);
+        // One probe of the map: the entry, found or made.
+        match self.first.entry(key) {
+            Entry::Vacant(vacant) => {
+                vacant.insert(id);
             }
-            Some(&known) if labels[known as usize] == text.as_ref() => return known,
-            Some(_) => {
+            Entry::Occupied(known) if labels[*known.get() as usize] == text.as_ref() => {
+                return *known.get();
+            }
+            Entry::Occupied(_) => {
                 let found = self
                     .collided
                     .iter()
