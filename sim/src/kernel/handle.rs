@@ -12,7 +12,7 @@ use crate::clock::{TimerAction, TimerKey};
 use crate::pool::{JobWork, PoolJob};
 use crate::raw;
 use crate::tape::DrawLabel;
-use crate::trace::{EventKind, LabelText, NetOp, ResourceKind, TaskId, WaitOn};
+use crate::trace::{EventKind, LabelHashes, LabelText, NetOp, ResourceKind, TaskId, WaitOn};
 
 /// Runs `f` with the current core, or panics with a message naming `what`.
 #[inline]
@@ -454,16 +454,22 @@ pub(crate) fn intern_label(label: impl LabelText) -> u32 {
     intern_label_known(label, None)
 }
 
-/// [`intern_label`], with the text's hash (`trace::label_text_hash`) when
-/// the caller knows it already.
-pub(crate) fn intern_label_known(label: impl LabelText, text_hash: Option<u64>) -> u32 {
+/// [`intern_label`], with the text's hashes when the caller knows them
+/// already: its text hash for the trace (`trace::label_text_hash`) and its
+/// interning key (`label_key`).
+pub(crate) fn intern_label_known(label: impl LabelText, known: Option<LabelHashes>) -> u32 {
     with_core("asyncsim::trace", |core| {
         let mut state = core.state.borrow_mut();
         let state = &mut *state;
         let new_id = state.trace.labels.len() as u32;
-        let id = state.label_ids.intern(&mut state.trace, label);
-        if let (true, Some(text_hash)) = (id == new_id, text_hash) {
-            note_label_hash(state, id, text_hash);
+        let id = match known {
+            Some(known) => state
+                .label_ids
+                .intern_keyed(&mut state.trace, label, known.key),
+            None => state.label_ids.intern(&mut state.trace, label),
+        };
+        if let (true, Some(known)) = (id == new_id, known) {
+            note_label_hash(state, id, known.text);
         }
         id
     })

@@ -29,8 +29,19 @@ impl LabelIds {
     /// copied into a kept buffer) when no earlier interned label has that
     /// text.
     pub(super) fn intern(&mut self, trace: &mut Trace, text: impl LabelText) -> u32 {
-        let labels = &trace.labels;
         let key = text_hash(text.as_ref());
+        self.intern_keyed(trace, text, key)
+    }
+
+    /// [`LabelIds::intern`] with the text's key ([`label_key`]) known.
+    #[inline]
+    pub(super) fn intern_keyed(
+        &mut self,
+        trace: &mut Trace,
+        text: impl LabelText,
+        key: u64,
+    ) -> u32 {
+        let labels = &trace.labels;
         let id = labels.len() as u32;
         // One probe of the map: the entry, found or made.
         match self.first.entry(key) {
@@ -53,6 +64,12 @@ impl LabelIds {
         }
         trace.push_label(text)
     }
+}
+
+/// The key a label's text is interned under ([`text_hash`]), for makers
+/// that keep it with the text (the world's kept words).
+pub(crate) fn label_key(text: &str) -> u64 {
+    text_hash(text)
 }
 
 /// A 64-bit hash of a label's text, 8 bytes at a time (labels run to a

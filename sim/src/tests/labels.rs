@@ -43,19 +43,25 @@ fn format_ns_trims_the_fraction_as_before() {
 fn the_words_memo_gives_kept_words_only_for_the_same_key_and_names() {
     use crate::world::{WordsKey, WordsMemo};
     let mut memo = WordsMemo::default();
-    let key = |port: u64, name: &'static str| WordsKey {
-        kind: 2,
-        numbers: [port, 0, 0, 0, 0],
-        names: [name, ""],
-    };
+    let names: Vec<std::rc::Rc<str>> = vec!["server".into(), "db".into()];
     let mut made = 0;
     let mut words = |memo: &mut WordsMemo, port, name: &'static str| {
-        let (words, text_hash) = memo.words(key(port, name), || {
+        // A name equal to a kept one, not the same `Rc`, when made again.
+        let name: std::rc::Rc<str> = match names.iter().find(|kept| ***kept == *name) {
+            Some(kept) if port == 7000 => kept.clone(),
+            _ => name.into(),
+        };
+        let key = WordsKey {
+            kind: 2,
+            numbers: [port, 0, 0, 0, 0],
+            names: [&name, &name],
+        };
+        let (words, hashes) = memo.words(key, || {
             made += 1;
             format!("TcpListener ({name}:{port})")
         });
-        // The hash the trace folds in for these words.
-        assert_eq!(text_hash, crate::trace::label_text_hash(&words));
+        // The hashes the trace folds in and interns these words under.
+        assert_eq!(hashes, crate::trace::LabelHashes::of(&words));
         words.into_owned()
     };
     assert_eq!(
@@ -76,25 +82,26 @@ fn the_words_memo_gives_kept_words_only_for_the_same_key_and_names() {
 #[test]
 fn the_words_memo_tried_in_the_last_runs_order_gives_the_same_words_as_its_index() {
     use crate::world::{WordsKey, WordsMemo};
-    let key = |kind: u8, port: u64, names: [&'static str; 2]| WordsKey {
-        kind,
-        numbers: [port, 0, 0, 0, 0],
-        names,
-    };
+    type Key = (u8, u64, [&'static str; 2]);
+    let key = |kind: u8, port: u64, names: [&'static str; 2]| (kind, port, names);
     let made = std::cell::Cell::new(0);
-    let words = |memo: &mut WordsMemo, key: WordsKey<'static>| {
-        let (words, text_hash) = memo.words(key, || {
+    let words = |memo: &mut WordsMemo, (kind, port, names): Key| {
+        // Names made anew each time: equal, never the same `Rc`.
+        let names: [std::rc::Rc<str>; 2] = [names[0].into(), names[1].into()];
+        let key = WordsKey {
+            kind,
+            numbers: [port, 0, 0, 0, 0],
+            names: [&names[0], &names[1]],
+        };
+        let (words, hashes) = memo.words(key, || {
             made.set(made.get() + 1);
-            format!("{} {} {:?}", key.kind, key.numbers[0], key.names)
+            format!("{kind} {port} {names:?}")
         });
-        assert_eq!(text_hash, crate::trace::label_text_hash(&words));
-        assert_eq!(
-            words,
-            format!("{} {} {:?}", key.kind, key.numbers[0], key.names)
-        );
+        assert_eq!(hashes, crate::trace::LabelHashes::of(&words));
+        assert_eq!(words, format!("{kind} {port} {names:?}"));
     };
     let mut memo = WordsMemo::default();
-    let runs: [&[WordsKey<'static>]; 6] = [
+    let runs: [&[Key]; 6] = [
         &[
             key(1, 1, ["a", "b"]),
             key(2, 7000, ["b", ""]),

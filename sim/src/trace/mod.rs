@@ -952,6 +952,26 @@ fn kind_code(kind: &EventKind) -> (u64, u64) {
     }
 }
 
+/// A label text's two hashes, for a maker that keeps them with the text
+/// (the world's kept words): what [`Trace::hash`] folds in for it
+/// ([`label_text_hash`]) and the key the run's labels are interned under
+/// (`kernel::label_key`), so neither is computed again for it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct LabelHashes {
+    pub(crate) text: u64,
+    pub(crate) key: u64,
+}
+
+impl LabelHashes {
+    /// `text`'s hashes.
+    pub(crate) fn of(text: &str) -> LabelHashes {
+        LabelHashes {
+            text: label_text_hash(text),
+            key: crate::kernel::label_key(text),
+        }
+    }
+}
+
 /// A label's text as [`Trace::hash`] folds it in (FNV-1a).
 pub(crate) fn label_text_hash(text: &str) -> u64 {
     text.bytes().fold(HASH_SEED, |hash, byte| {

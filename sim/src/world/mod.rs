@@ -54,7 +54,7 @@ pub mod node;
 use crate::cx;
 use crate::cx::NodeId;
 use crate::tape::DrawLabel;
-use crate::trace::{EventKind, FaultOp, LabelText};
+use crate::trace::{EventKind, FaultOp, LabelHashes, LabelText};
 
 /// A node's `init`, type-erased: makes the future run at each restart.
 pub(crate) type Init = Box<dyn Fn() -> Pin<Box<dyn Future<Output = ()>>>>;
@@ -92,12 +92,14 @@ pub(crate) struct World {
 }
 
 /// What decides the words of a label or a fault: its kind, up to five
-/// numbers and two node names (borrowed to look up; owned when kept).
+/// numbers and two node names (the nodes' own, borrowed to look up; shared
+/// when kept, so that a later run's lookup compares the names by address
+/// first).
 #[derive(Clone, Copy, PartialEq)]
 pub(crate) struct WordsKey<'a> {
     pub(crate) kind: u8,
     pub(crate) numbers: [u64; 5],
-    pub(crate) names: [&'a str; 2],
+    pub(crate) names: [&'a Rc<str>; 2],
 }
 
 /// The words of the labels and faults earlier runs of this world made, by
@@ -113,23 +115,28 @@ pub(crate) struct WordsMemo {
     /// hasher is fixed (no per-process random keys).
     index: HashMap<(u8, [u64; 5]), usize, BuildHasherDefault<NumbersHasher>>,
     entries: Vec<WordsEntry>,
-    /// The entries the lookups of the last run found (or made), in order,
-    /// up to where this run's first differed: a run asks for the words the
-    /// last one asked for in the same order, so its `cursor`-th lookup is
-    /// tried against `order[cursor]` before the index is hashed.
+    /// The entries the lookups of the last run found (or made), in order
+    /// (this run's up to where they first differed, and this run's after):
+    /// a run asks for the words the last one asked for in the same order,
+    /// so its `cursor`-th lookup is tried against `order[cursor]` before the
+    /// index is hashed.
     order: Vec<u32>,
-    /// How many lookups this run made (`World::reset` sets it back).
+    /// How many of this run's lookups found what the last run's did
+    /// (`World::reset` sets it back).
     cursor: usize,
+    /// Whether one of this run's lookups did not: the rest are by the index,
+    /// and noted in `order`.
+    recording: bool,
 }
 
 /// One kept entry of a [`WordsMemo`].
 struct WordsEntry {
     kind: u8,
     numbers: [u64; 5],
-    names: [String; 2],
+    names: [Rc<str>; 2],
     words: String,
-    /// The words' text hash for the trace (`trace::label_text_hash`).
-    text_hash: u64,
+    /// The words' hashes (for the trace's hash and for interning).
+    hashes: LabelHashes,
 }
 
 impl WordsEntry {
@@ -137,14 +144,21 @@ impl WordsEntry {
     fn is_for(&self, key: &WordsKey<'_>) -> bool {
         self.kind == key.kind
             && self.numbers == key.numbers
-            && self.names[0] == key.names[0]
-            && self.names[1] == key.names[1]
+            && same_name(&self.names[0], key.names[0])
+            && same_name(&self.names[1], key.names[1])
     }
 }
 
+/// Whether a kept name is `name`: the same node's name is the same `Rc`
+/// from run to run (`World::spare_node`), so the bytes are rarely read.
+#[inline]
+fn same_name(kept: &Rc<str>, name: &Rc<str>) -> bool {
+    Rc::ptr_eq(kept, name) || **kept == **name
+}
+
 impl WordsMemo {
-    /// The words for `key` and their text hash (`trace::label_text_hash`,
-    /// so the trace's hash need not read them again): kept ones, borrowed,
+    /// The words for `key` and their hashes (`trace::LabelHashes`, so the
+    /// trace's hash and interning need not read them again): kept ones, borrowed,
     /// if an earlier run made words for the same key, else `make`'s (kept
     /// for the next runs). A label made of borrowed words is copied into a
     /// kept buffer (`trace::LabelText`): no allocation.
@@ -153,49 +167,41 @@ impl WordsMemo {
         &mut self,
         key: WordsKey<'_>,
         make: impl FnOnce() -> String,
-    ) -> (Cow<'_, str>, u64) {
-        // As the last run asked, at this point of it: no hashing.
-        let hit = match self.order.get(self.cursor) {
-            Some(&at) if self.entries[at as usize].is_for(&key) => at as usize,
-            _ => return self.words_looked_up(key, make),
-        };
-        self.cursor += 1;
-        let entry = &self.entries[hit];
-        (Cow::Borrowed(&entry.words), entry.text_hash)
-    }
-
-    /// [`WordsMemo::words`] when the last run's lookup at this point was
-    /// for other words (or there was none): by the index.
-    #[inline(never)]
-    fn words_looked_up(
-        &mut self,
-        key: WordsKey<'_>,
-        make: impl FnOnce() -> String,
-    ) -> (Cow<'_, str>, u64) {
-        // From here on this run's lookups are the order the next run tries.
-        self.order.truncate(self.cursor);
+    ) -> (Cow<'_, str>, LabelHashes) {
+        if !self.recording {
+            // As the last run asked, at this point of it: no hashing.
+            match self.order.get(self.cursor) {
+                Some(&at) if self.entries[at as usize].is_for(&key) => {
+                    self.cursor += 1;
+                    let entry = &self.entries[at as usize];
+                    return (Cow::Borrowed(&entry.words), entry.hashes);
+                }
+                // Not as the last run: from here on this run's lookups are
+                // the order the next run tries (a run whose order changes
+                // from run to run, like many clients' streams in the order
+                // they were scheduled, tries once a run).
+                _ => self.start_recording(),
+            }
+        }
         let at = match self.index.get(&(key.kind, key.numbers)) {
             Some(&at) if self.entries[at].is_for(&key) => {
                 self.note_order(at);
                 let entry = &self.entries[at];
-                return (Cow::Borrowed(&entry.words), entry.text_hash);
+                return (Cow::Borrowed(&entry.words), entry.hashes);
             }
             Some(&at) => Some(at),
             None => None,
         };
         let words = make();
-        let text_hash = crate::trace::label_text_hash(&words);
+        let hashes = LabelHashes::of(&words);
         match at {
             // Other names, same numbers: written over in place.
             Some(at) => {
                 let entry = &mut self.entries[at];
-                for (name, new) in entry.names.iter_mut().zip(key.names) {
-                    name.clear();
-                    name.push_str(new);
-                }
+                entry.names = [key.names[0].clone(), key.names[1].clone()];
                 entry.words.clear();
                 entry.words.push_str(&words);
-                entry.text_hash = text_hash;
+                entry.hashes = hashes;
                 self.note_order(at);
             }
             None if self.entries.len() < WORDS_MEMO_MAX => {
@@ -204,28 +210,39 @@ impl WordsMemo {
                 self.entries.push(WordsEntry {
                     kind: key.kind,
                     numbers: key.numbers,
-                    names: [key.names[0].to_string(), key.names[1].to_string()],
+                    names: [key.names[0].clone(), key.names[1].clone()],
                     words: words.clone(),
-                    text_hash,
+                    hashes,
                 });
                 self.note_order(at);
             }
             None => {}
         }
-        (Cow::Owned(words), text_hash)
+        (Cow::Owned(words), hashes)
     }
 
-    /// Notes that this run's next lookup found (or made) entry `at`.
+    /// This run's lookups differ from the last run's from here: they are
+    /// noted, after the ones that did not.
+    #[cold]
+    #[inline(never)]
+    fn start_recording(&mut self) {
+        self.order.truncate(self.cursor);
+        self.recording = true;
+    }
+
+    /// Notes that this run's next lookup (by the index) found or made entry
+    /// `at`.
+    #[inline]
     fn note_order(&mut self, at: usize) {
         if self.order.len() < WORDS_MEMO_MAX {
             self.order.push(at as u32);
-            self.cursor = self.order.len();
         }
     }
 
     /// A new run's lookups start again from the last run's first.
     pub(crate) fn start_run(&mut self) {
         self.cursor = 0;
+        self.recording = false;
     }
 }
 
@@ -479,9 +496,9 @@ pub(crate) fn record_fault(op: FaultOp, what: impl LabelText) {
     record_fault_known(op, what, None);
 }
 
-/// [`record_fault`], with the words' text hash when known.
-pub(crate) fn record_fault_known(op: FaultOp, what: impl LabelText, text_hash: Option<u64>) {
-    let what = cx::intern_label_known(what, text_hash);
+/// [`record_fault`], with the words' hashes when known.
+pub(crate) fn record_fault_known(op: FaultOp, what: impl LabelText, known: Option<LabelHashes>) {
+    let what = cx::intern_label_known(what, known);
     cx::record(EventKind::Fault { op, what });
 }
 

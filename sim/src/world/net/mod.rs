@@ -882,7 +882,7 @@ pub fn set_link(a: &str, b: &str, config: NetConfig) {
         ],
         names: [name_a, name_b],
     };
-    let (what, text_hash) = world.memo.words(key, || {
+    let (what, hashes) = world.memo.words(key, || {
         let mut what = String::with_capacity(112 + name_a.len() + name_b.len());
         what.push_str("set link `");
         what.push_str(name_a);
@@ -902,7 +902,7 @@ pub fn set_link(a: &str, b: &str, config: NetConfig) {
     });
     world.net.links.insert((a.min(b), a.max(b)), config);
     world.net.recent = None;
-    super::record_fault_known(FaultOp::Link, what, Some(text_hash));
+    super::record_fault_known(FaultOp::Link, what, Some(hashes));
 }
 
 /// Appends a probability as `{}` writes it (0, the common one, without

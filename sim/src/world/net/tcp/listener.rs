@@ -147,9 +147,10 @@ impl TcpListener {
                     let key = WordsKey {
                         kind: WORDS_LISTENER,
                         numbers: [u64::from(port), 0, 0, 0, 0],
-                        names: [name, ""],
+                        // (The second name unused: the node's again.)
+                        names: [name, name],
                     };
-                    let (text, text_hash) = world.memo.words(key, || {
+                    let (text, hashes) = world.memo.words(key, || {
                         let mut text = String::with_capacity(20 + name.len());
                         text.push_str("TcpListener (");
                         text.push_str(name);
@@ -158,7 +159,7 @@ impl TcpListener {
                         text.push(')');
                         text
                     });
-                    cx::intern_label_known(text, Some(text_hash))
+                    cx::intern_label_known(text, Some(hashes))
                 });
                 cx::set_waiting_on(WaitOn::Socket {
                     op: SocketWait::Accept,

@@ -295,7 +295,7 @@ impl World {
             numbers: [number, local_port, peer_port, 0, 0],
             names: [local, peer],
         };
-        let (text, text_hash) = self.memo.words(key, || {
+        let (text, hashes) = self.memo.words(key, || {
             let mut text = String::with_capacity(40 + local.len() + peer.len());
             text.push_str("TcpStream#");
             push_decimal(&mut text, number);
@@ -310,7 +310,7 @@ impl World {
             text.push(')');
             text
         });
-        let label = cx::add_label(text, Some(text_hash));
+        let label = cx::add_label(text, Some(hashes.text));
         self.net.connections[connection].labels[side] = Some(label);
         label
     }
