@@ -9,7 +9,7 @@
 //! ```text
 //! {
 //! "format": "asyncsim-trace",
-//! "version": 3,
+//! "version": 4,
 //! "tasks": [{"name":"main","parent":null,"blocking":false}],
 //! "labels": ["hello"],
 //! "hash": "5f0c…",
@@ -37,6 +37,7 @@
 //! | 1 | the engine's events; later builds added the world's `crash`, `net` and `fault` events (up to the fault operation `crash_lost`) still under 1, which the builds before them refused as malformed |
 //! | 2 | the events of the last version-1 build, every kind and operation up to `crash_lost`; and `net_drop` (a dropped datagram: `why` — `lost`, `full`, `partition`, `isolated`, `unbound`, `not_peer` — `from` and `to` labels, `bytes`), which replaces the `net` operation `drop` (still read) |
 //! | 3 | the `net_drop` reasons `closed` (its receiving socket closed while it was buffered or on its way), `crashed` (its receiver's node crashed then), `reset` and `timed_out` (a stream's bytes unread when its connection was reset or timed out) |
+//! | 4 | the `net` operations `refused` (a connect refused: no listener when its SYN arrived, or it closed before accepting) and `connect timed out` (a connect across a cut link), recorded by the connecting task as `connect` returns its error |
 //!
 //! ```
 //! use asyncsim::harness::trace_file;
@@ -65,7 +66,7 @@ use serde::{Deserialize, Serialize};
 /// The `format` tag every trace file carries.
 pub const FORMAT: &str = "asyncsim-trace";
 /// The file format version this build writes (and the newest it reads).
-pub const VERSION: u64 = 3;
+pub const VERSION: u64 = 4;
 /// The oldest file format version this build reads.
 pub const OLDEST_VERSION: u64 = 1;
 
@@ -298,13 +299,15 @@ const RESOURCE_KINDS: [ResourceKind; 8] = [
 
 const SOCKET_WAITS: [SocketWait; 3] = [SocketWait::Read, SocketWait::Accept, SocketWait::Recv];
 
-const NET_OPS: [NetOp; 6] = [
+const NET_OPS: [NetOp; 8] = [
     NetOp::Connect,
     NetOp::Accept,
     NetOp::Send,
     NetOp::Deliver,
     NetOp::Drop,
     NetOp::Reset,
+    NetOp::Refused,
+    NetOp::ConnectTimedOut,
 ];
 
 fn wait_record(on: WaitOn) -> WaitRecord {
@@ -489,7 +492,7 @@ fn json<T: Serialize + ?Sized>(value: &T) -> String {
 /// let run = Sim::new(Config::new()).run(async {});
 /// let text = trace_file::to_string(&run.trace);
 /// assert!(text.contains("\"format\": \"asyncsim-trace\""));
-/// assert!(text.contains("\"version\": 3"));
+/// assert!(text.contains("\"version\": 4"));
 /// ```
 pub fn to_string(trace: &Trace) -> String {
     let tasks: Vec<TaskRecord> = trace

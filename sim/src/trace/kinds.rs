@@ -159,6 +159,20 @@ pub enum NetOp {
     /// arrival (by no task), or by the end's read or write that saw it
     /// first. (Older builds recorded it at each read or write that saw it.)
     Reset,
+    /// A connect was refused: nothing listened at its address when its SYN
+    /// arrived (or the listener closed, or its node crashed, before
+    /// accepting it). Recorded by the connecting task when it learns it, a
+    /// round trip after the SYN left (the reset's arrival), as `connect`
+    /// returns `ConnectionRefused`; one for each attempt. Its socket is the
+    /// would-be stream's label: "TcpStream (main -> server:6379)" when no
+    /// stream was made (the SYN found no listener), else the stream's own.
+    /// Written by trace file version 4 and later.
+    Refused,
+    /// A connect across a cut link timed out (`tcp_timeout` after it
+    /// started), as `connect` returns `TimedOut`; recorded by the
+    /// connecting task then. Its socket is the would-be stream's label, as
+    /// for [`NetOp::Refused`]. Written by trace file version 4 and later.
+    ConnectTimedOut,
 }
 
 impl NetOp {
@@ -171,6 +185,8 @@ impl NetOp {
             NetOp::Deliver => "deliver",
             NetOp::Drop => "drop",
             NetOp::Reset => "reset",
+            NetOp::Refused => "refused",
+            NetOp::ConnectTimedOut => "connect timed out",
         }
     }
 }
@@ -472,7 +488,8 @@ pub enum EventKind {
     },
     /// `explore_polls` drew to yield before polling the future it wraps.
     PollYield,
-    /// The simulated network did something to a socket (`net`).
+    /// The simulated network did something to a socket (`net`), or to a
+    /// connect that made none ([`NetOp::Refused`], [`NetOp::ConnectTimedOut`]).
     Net {
         /// What happened.
         op: NetOp,

@@ -538,6 +538,9 @@ impl Trace {
                     NetOp::Send | NetOp::Deliver => {
                         format!("net {} {bytes} bytes on {socket}", op.name())
                     }
+                    NetOp::Refused | NetOp::ConnectTimedOut => {
+                        format!("net {}: {socket}", op.name())
+                    }
                     _ => format!("net {} {socket}", op.name()),
                 }
             }

@@ -8,7 +8,8 @@
 //! link's `tcp_timeout`, both ends fail with `TimedOut`. A peer's crash
 //! reaches the other end one latency later as `ConnectionReset`. Either is
 //! a `net reset` on the end it reaches, at its arrival, once (see
-//! `pipe::say_error`).
+//! `pipe::say_error`). A refused connect is a `net refused`, one across a
+//! cut a `net connect timed out`, when `connect` returns.
 
 use std::io;
 use std::net::SocketAddr;
@@ -20,7 +21,7 @@ use super::{Carried, Protocol, ToAddress};
 mod listener;
 mod pipe;
 
-use crate::trace::{DropWhy, NetOp, SocketWait, WaitOn};
+use crate::trace::{DropWhy, EventKind, NetOp, SocketWait, WaitOn};
 use crate::world::{cx, same_run, world, World, WorldRc};
 pub(crate) use listener::ListenerState;
 pub use listener::TcpListener;
@@ -37,6 +38,56 @@ fn stream_handed_out(world: &mut World, connection: usize, side: usize, now: u64
     } else {
         pipe::handed_out(world, connection, side, now);
     }
+}
+
+/// Records the outcome of a connect that made no stream (`op`: refused, or
+/// timed out across a cut), by the connecting task, under the would-be
+/// stream's label "TcpStream (main -> server:6379)": the calling task's
+/// node, no port of its own (none was claimed), and the target's node and
+/// port. The address is looked up again here (no node is renamed in a
+/// run), not kept from the connect's start: every connect's future would
+/// grow by what it kept across its sleeps. Out of line: a connect that
+/// succeeds never gets here.
+#[cold]
+#[inline(never)]
+fn record_unmade(world_rc: &WorldRc, op: NetOp, address: &Destination<'_>) {
+    let label = {
+        let world = world_rc.borrow();
+        let node = world.current().0;
+        let local = &world.nodes[node].name;
+        let resolved = match address {
+            Destination::Host(host, port) => world.resolve_name(host, *port, node),
+            Destination::Address(address) => world.resolve(address, node),
+        };
+        match resolved {
+            Ok((target, port)) => {
+                format!("TcpStream ({local} -> {}:{port})", world.nodes[target].name)
+            }
+            // (Not reached: it resolved when the connect started.)
+            Err(_) => format!("TcpStream ({local} -> {address})"),
+        }
+    };
+    let socket = cx::intern_label(label);
+    // `cx::record`, not `record_net`: that one stays inlined where it is hot.
+    cx::record(EventKind::Net {
+        op,
+        socket,
+        bytes: 0,
+    });
+}
+
+/// Records a connect refused after its stream was made (its listener
+/// closed, or its node crashed, before accepting it) on the stream's own
+/// end, by the connecting task. Out of line, as [`record_unmade`].
+#[cold]
+#[inline(never)]
+fn refused_late(stream: &TcpStream) {
+    let socket = stream.world.borrow_mut().stream_label(stream.connection, 0);
+    cx::record(EventKind::Net {
+        op: NetOp::Refused,
+        socket,
+        bytes: 0,
+    });
 }
 
 /// Where a connect goes: a host name and port, borrowed from the caller's
@@ -158,6 +209,11 @@ impl TcpStream {
     /// `ConnectionRefused` when nothing listens there when the SYN arrives
     /// (or its node is down), `TimedOut` across a partition (after the
     /// link's `tcp_timeout`), `NotFound` for an unknown host.
+    ///
+    /// The trace records the outcome when this returns, by the calling
+    /// task: `net connect` on the stream made, `net refused` or `net connect
+    /// timed out` (`NetOp::Refused`, `NetOp::ConnectTimedOut`) on the
+    /// would-be stream; an unknown host sent nothing and records nothing.
     pub async fn connect<A: ToAddress>(address: A) -> io::Result<TcpStream> {
         // A host name is looked up borrowed: no `Address` made for it.
         let address = match address.host_and_port() {
@@ -215,6 +271,7 @@ impl TcpStream {
         let (at, stream) = match plan {
             Plan::TimedOut(at) => {
                 crate::time::sleep_until(crate::time::Instant::from_nanos(at)).await;
+                record_unmade(&world_rc, NetOp::ConnectTimedOut, &address);
                 return Err(io::Error::new(
                     io::ErrorKind::TimedOut,
                     format!("connect to {address} timed out: the network is partitioned"),
@@ -242,6 +299,7 @@ impl TcpStream {
                     Some(stream) => (synack_ns, stream),
                     None => {
                         crate::time::sleep_until(crate::time::Instant::from_nanos(synack_ns)).await;
+                        record_unmade(&world_rc, NetOp::Refused, &address);
                         return Err(io::Error::new(
                             io::ErrorKind::ConnectionRefused,
                             format!("connection refused: nothing listens on {address}"),
@@ -255,10 +313,16 @@ impl TcpStream {
         let world = stream.world.borrow();
         let now = cx::now_ns("asyncsim::net::TcpStream::connect");
         match world.net.connections[stream.connection].errors[0] {
-            Some((when, io::ErrorKind::ConnectionRefused)) if when <= now => Err(io::Error::new(
-                io::ErrorKind::ConnectionRefused,
-                format!("connection refused: the listener on {address} closed before accepting"),
-            )),
+            Some((when, io::ErrorKind::ConnectionRefused)) if when <= now => {
+                drop(world);
+                refused_late(&stream);
+                Err(io::Error::new(
+                    io::ErrorKind::ConnectionRefused,
+                    format!(
+                        "connection refused: the listener on {address} closed before accepting"
+                    ),
+                ))
+            }
             _ => {
                 drop(world);
                 let mut world = stream.world.borrow_mut();
