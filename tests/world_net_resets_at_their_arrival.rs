@@ -30,15 +30,23 @@ fn configs() -> Vec<Config> {
 
 /// The trace's resets: (time, task, the end's label), in trace order.
 fn resets(trace: &Trace) -> Vec<(u64, Option<TaskId>, String)> {
+    ends_broken(trace, NetOp::Reset)
+}
+
+/// The trace's events `op` on a stream's end (a reset or a timeout): (time,
+/// task, the end's label), in trace order.
+fn ends_broken(trace: &Trace, op: NetOp) -> Vec<(u64, Option<TaskId>, String)> {
     trace
         .events()
         .iter()
         .filter_map(|event| match event.kind {
             EventKind::Net {
-                op: NetOp::Reset,
+                op: recorded,
                 socket,
                 ..
-            } => Some((event.time_ns, event.task, trace.label(socket).to_string())),
+            } if recorded == op => {
+                Some((event.time_ns, event.task, trace.label(socket).to_string()))
+            }
             _ => None,
         })
         .collect()
@@ -199,12 +207,12 @@ fn an_end_that_touches_its_stream_after_the_reset_gets_it_and_no_second_event() 
 }
 
 /// A cut between main and the server outlives `tcp_timeout` with bytes
-/// held by it: both ends time out, each a reset event at the timeout, by no
-/// task, though neither end is touched again; main, reading afterwards,
-/// gets `TimedOut` and the trace no second event. A repair in time: no
-/// event, and the held bytes are read.
+/// held by it: both ends time out, each a `timed out` event (not a reset)
+/// at the timeout, by no task, though neither end is touched again; main,
+/// reading afterwards, gets `TimedOut` and the trace no second event. A
+/// repair in time: no event, and the held bytes are read.
 #[test]
-fn a_timeout_cut_records_a_reset_at_both_ends_once_and_a_repair_none() {
+fn a_timeout_cut_records_a_timeout_at_both_ends_once_and_a_repair_none() {
     let link = fixed(2).tcp_timeout(Duration::from_millis(100));
     for (repair, read_after) in [(false, false), (false, true), (true, false)] {
         for config in configs() {
@@ -244,14 +252,26 @@ fn a_timeout_cut_records_a_reset_at_both_ends_once_and_a_repair_none() {
                 (cut_ns, after, stream)
             });
             let (cut_ns, after, _stream) = run.result.unwrap();
+            assert_eq!(resets(&run.trace), [], "{}", run.trace);
             if repair {
-                assert_eq!(resets(&run.trace), [], "{}", run.trace);
+                assert_eq!(
+                    ends_broken(&run.trace, NetOp::TimedOut),
+                    [],
+                    "{}",
+                    run.trace
+                );
                 continue;
             }
             if read_after {
                 assert_eq!(after, Some(std::io::ErrorKind::TimedOut));
             }
-            let mut got = resets(&run.trace);
+            let text = run.trace.to_string();
+            assert_eq!(
+                text.matches("net timed out TcpStream#").count(),
+                2,
+                "{text}"
+            );
+            let mut got = ends_broken(&run.trace, NetOp::TimedOut);
             got.sort_by(|a, b| a.2.cmp(&b.2));
             let at = cut_ns + 100 * MS;
             assert_eq!(

@@ -37,7 +37,7 @@
 //! | 1 | the engine's events; later builds added the world's `crash`, `net` and `fault` events (up to the fault operation `crash_lost`) still under 1, which the builds before them refused as malformed |
 //! | 2 | the events of the last version-1 build, every kind and operation up to `crash_lost`; and `net_drop` (a dropped datagram: `why` — `lost`, `full`, `partition`, `isolated`, `unbound`, `not_peer` — `from` and `to` labels, `bytes`), which replaces the `net` operation `drop` (still read) |
 //! | 3 | the `net_drop` reasons `closed` (its receiving socket closed while it was buffered or on its way), `crashed` (its receiver's node crashed then), `reset` and `timed_out` (a stream's bytes unread when its connection was reset or timed out) |
-//! | 4 | the `net` operations `refused` (a connect refused: no listener when its SYN arrived, or it closed before accepting) and `connect timed out` (a connect across a cut link), recorded by the connecting task as `connect` returns its error |
+//! | 4 | the `net` operations `refused` (a connect refused: no listener when its SYN arrived, or it closed before accepting) and `connect timed out` (a connect across a cut link), recorded by the connecting task as `connect` returns its error; and `timed out` (a stream's connection broken by `tcp_timeout`, which version 3 wrote as `reset`) |
 //!
 //! ```
 //! use asyncsim::harness::trace_file;
@@ -299,7 +299,7 @@ const RESOURCE_KINDS: [ResourceKind; 8] = [
 
 const SOCKET_WAITS: [SocketWait; 3] = [SocketWait::Read, SocketWait::Accept, SocketWait::Recv];
 
-const NET_OPS: [NetOp; 8] = [
+const NET_OPS: [NetOp; 9] = [
     NetOp::Connect,
     NetOp::Accept,
     NetOp::Send,
@@ -308,6 +308,7 @@ const NET_OPS: [NetOp; 8] = [
     NetOp::Reset,
     NetOp::Refused,
     NetOp::ConnectTimedOut,
+    NetOp::TimedOut,
 ];
 
 fn wait_record(on: WaitOn) -> WaitRecord {

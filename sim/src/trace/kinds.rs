@@ -154,10 +154,10 @@ pub enum NetOp {
     /// files still read); a drop is now [`EventKind::NetDrop`], which says
     /// why and where the datagram was going.
     Drop,
-    /// A stream was reset or timed out (the peer crashed, or a cut
-    /// outlived `tcp_timeout`): recorded once on the end it reached, at its
-    /// arrival (by no task), or by the end's read or write that saw it
-    /// first. (Older builds recorded it at each read or write that saw it.)
+    /// A stream was reset (its peer's node crashed): recorded once on the
+    /// end it reached, at its arrival (by no task), or by the end's read or
+    /// write that saw it first. (Older builds recorded it at each read or
+    /// write that saw it, and a timeout as a reset too.)
     Reset,
     /// A connect was refused: nothing listened at its address when its SYN
     /// arrived (or the listener closed, or its node crashed, before
@@ -173,6 +173,12 @@ pub enum NetOp {
     /// connecting task then. Its socket is the would-be stream's label, as
     /// for [`NetOp::Refused`]. Written by trace file version 4 and later.
     ConnectTimedOut,
+    /// A stream's connection timed out: a cut outlived `tcp_timeout` with
+    /// bytes held by it, and both ends fail with `TimedOut`. Recorded like
+    /// [`NetOp::Reset`]: once on each end, at the timeout (by no task), or
+    /// by the end's read or write that saw it first. Written by trace file
+    /// version 4 and later (older builds wrote it as a reset).
+    TimedOut,
 }
 
 impl NetOp {
@@ -187,6 +193,7 @@ impl NetOp {
             NetOp::Reset => "reset",
             NetOp::Refused => "refused",
             NetOp::ConnectTimedOut => "connect timed out",
+            NetOp::TimedOut => "timed out",
         }
     }
 }

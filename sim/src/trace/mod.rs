@@ -531,8 +531,11 @@ impl Trace {
             EventKind::PollYield => "explore_polls: yielded before polling".to_string(),
             EventKind::Net { op, socket, bytes } => {
                 // A stream's label reads local -> peer; what a deliver, an
-                // accept or a reset tells of came from the peer.
-                let incoming = matches!(op, NetOp::Deliver | NetOp::Accept | NetOp::Reset);
+                // accept, a reset or a timeout tells of came from the peer.
+                let incoming = matches!(
+                    op,
+                    NetOp::Deliver | NetOp::Accept | NetOp::Reset | NetOp::TimedOut
+                );
                 let socket = socket_words(self.label(socket), incoming);
                 match op {
                     NetOp::Send | NetOp::Deliver => {
@@ -578,6 +581,7 @@ impl Trace {
                     Some((NetOp::Deliver, _)) => "the arrival of a delivery",
                     Some((NetOp::Accept, _)) => "the arrival of a connection",
                     Some((NetOp::Reset, _)) => "the arrival of a reset",
+                    Some((NetOp::TimedOut, _)) => "its connection's timeout",
                     _ => "an arrival on its socket",
                 };
                 return format!("{}: {what}", self.describe(event));
@@ -678,7 +682,7 @@ impl Trace {
         Some((socket_event, sender))
     }
 
-    /// The reset that came, at the time of the timer fired at `fired`, to
+    /// The reset or timeout that came, at the time of the timer fired at `fired`, to
     /// the socket `task` waited on then, if one did.
     fn reset_arrived(&self, fired: usize, task: TaskId) -> Option<(NetOp, u32)> {
         const REACH: usize = 4096;
@@ -699,10 +703,10 @@ impl Trace {
             .take_while(|earlier| earlier.time_ns == time_ns)
             .find_map(|earlier| match earlier.kind {
                 EventKind::Net {
-                    op: NetOp::Reset,
+                    op: op @ (NetOp::Reset | NetOp::TimedOut),
                     socket: reset,
                     ..
-                } if earlier.task.is_none() && reset == socket => Some((NetOp::Reset, socket)),
+                } if earlier.task.is_none() && reset == socket => Some((op, socket)),
                 _ => None,
             })
     }

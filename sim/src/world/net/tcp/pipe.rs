@@ -441,7 +441,7 @@ pub(super) fn handed_out(world: &mut World, connection: usize, side: usize, now:
 }
 
 /// End `side`'s error (`kind`) has come, and nothing recorded it yet: the
-/// reset (a `NetOp::Reset` on the end, also for a timeout), then what was
+/// reset or timeout (`NetOp::Reset`, `NetOp::TimedOut` on the end), then what was
 /// sent to the end and not read, discarded now and recorded as one
 /// [`EventKind::NetDrop`] (`DropWhy::Reset` or `DropWhy::TimedOut`). Once
 /// an end: by the call at the error's time or by a read or write that sees
@@ -452,7 +452,12 @@ pub(super) fn say_error(world: &mut World, connection: usize, side: usize, kind:
     let c = &mut world.net.connections[connection];
     c.quiet[side] = true;
     c.unwatch_error(side);
-    world.record_stream(connection, side, NetOp::Reset, 0);
+    let op = if kind == io::ErrorKind::TimedOut {
+        NetOp::TimedOut
+    } else {
+        NetOp::Reset
+    };
+    world.record_stream(connection, side, op, 0);
     let pipe = &mut world.net.connections[connection].pipes[side];
     let unread = pipe.unread_bytes();
     if unread == 0 {
