@@ -176,26 +176,27 @@ impl UdpState {
         if why == DropWhy::Full {
             self.dropped_full += 1;
         }
-        let (node, port) = (datagram.from_node, datagram.from_port);
-        let name = &nodes[node as usize].name;
-        let from = match bound.get(&(node, Protocol::Udp, port)) {
-            Some(&sender) => cx::intern_label(format!("UdpSocket#{sender} ({name}:{port})")),
-            None => cx::intern_label(format!("{name}:{port}")),
-        };
-        let to = match self.label {
-            Some(label) => label,
-            None => {
-                let label = cx::intern_label(format!(
-                    "UdpSocket#{socket} ({}:{})",
-                    nodes[self.node as usize].name, self.port
-                ));
-                self.label = Some(label);
-                label
-            }
-        };
+        let from = sender_label(nodes, bound, datagram.from_node, datagram.from_port);
+        let to = self.label(socket, nodes);
         let mut data = datagram.data;
         record_drop(why, from, to, data.as_slice().len());
         Self::recycle(&mut self.spare, &mut data);
+    }
+
+    /// This socket's (`socket`'s) trace label: "UdpSocket#2 (main:5000)",
+    /// numbered in the order the run's UDP sockets were bound (as
+    /// `TcpStream#n`), so a socket bound again on the same port after a
+    /// crash reads apart. Made on first use, then kept.
+    fn label(&mut self, socket: usize, nodes: &[NodeState]) -> u32 {
+        if let Some(label) = self.label {
+            return label;
+        }
+        let label = cx::intern_label(format!(
+            "UdpSocket#{socket} ({}:{})",
+            nodes[self.node as usize].name, self.port
+        ));
+        self.label = Some(label);
+        label
     }
 
     /// Makes sure the buffer is settled at the arrival of the earliest
@@ -270,16 +271,16 @@ fn settle_watched(socket: u64) {
 fn record_lost(world: &mut World, socket: usize, why: DropWhy, lost: &[(u32, u16, usize)]) {
     let to = label_of(world, socket);
     for &(node, port, bytes) in lost {
-        let from = sender_label(world, node, port);
+        let from = sender_label(&world.nodes, &world.net.bound, node, port);
         record_drop(why, from, to, bytes);
     }
 }
 
 /// The label of the sender of a datagram from `node:port`: the socket bound
 /// there ("UdpSocket#1 (client:5000)"), else the address ("client:5000").
-fn sender_label(world: &World, node: u32, port: u16) -> u32 {
-    let name = &world.nodes[node as usize].name;
-    match world.net.bound.get(&(node, Protocol::Udp, port)) {
+fn sender_label(nodes: &[NodeState], bound: &VecMap<BindKey, usize>, node: u32, port: u16) -> u32 {
+    let name = &nodes[node as usize].name;
+    match bound.get(&(node, Protocol::Udp, port)) {
         Some(&sender) => cx::intern_label(format!("UdpSocket#{sender} ({name}:{port})")),
         None => cx::intern_label(format!("{name}:{port}")),
     }
@@ -790,22 +791,9 @@ impl UdpSocket {
     }
 }
 
-/// UDP socket `socket`'s trace label: "UdpSocket#2 (main:5000)", numbered
-/// in the order the run's UDP sockets were bound (as `TcpStream#n`), so a
-/// socket bound again on the same port after a crash reads apart. Made on
-/// first use, then kept.
+/// UDP socket `socket`'s trace label ([`UdpState::label`]).
 fn label_of(world: &mut World, socket: usize) -> u32 {
-    let state = &world.net.udp[socket];
-    if let Some(label) = state.label {
-        return label;
-    }
-    let text = format!(
-        "UdpSocket#{socket} ({}:{})",
-        world.nodes[state.node as usize].name, state.port
-    );
-    let label = cx::intern_label(text);
-    world.net.udp[socket].label = Some(label);
-    label
+    world.net.udp[socket].label(socket, &world.nodes)
 }
 
 /// Records a dropped datagram ([`EventKind::NetDrop`]): why, its sender's
