@@ -157,14 +157,6 @@ impl Network {
         *datagrams_sent = 0;
     }
 
-    fn link(&self, from: u32, to: u32) -> NetConfig {
-        let key = (from.min(to), from.max(to));
-        match self.links.get(&key) {
-            Some(config) => config.clone(),
-            None => self.default.clone().unwrap_or_default(),
-        }
-    }
-
     /// True when messages from `from` to `to` cannot pass.
     pub(crate) fn is_cut(&self, from: u32, to: u32) -> bool {
         from != to
@@ -179,20 +171,24 @@ impl Network {
         let key = (from.min(to), from.max(to));
         match &self.recent {
             Some((recent, config)) if *recent == key => config.clone(),
-            _ => self.look_up(from, to),
+            _ => self.look_up(key),
         }
     }
 
-    /// [`Network::config`] when the link is not the one asked for last.
+    /// [`Network::config`] when the link (`key`: its two nodes, lower
+    /// first) is not the one asked for last.
     #[inline(never)]
-    fn look_up(&mut self, from: u32, to: u32) -> NetConfig {
+    fn look_up(&mut self, key: (u32, u32)) -> NetConfig {
         if self.default.is_none() {
             self.default = Some(cx::with_config("asyncsim::net", |config| {
                 config.net.clone()
             }));
         }
-        let config = self.link(from, to);
-        self.recent = Some(((from.min(to), from.max(to)), config.clone()));
+        let config = match self.links.get(&key) {
+            Some(config) => config.clone(),
+            None => self.default.clone().unwrap_or_default(),
+        };
+        self.recent = Some((key, config.clone()));
         config
     }
 }
