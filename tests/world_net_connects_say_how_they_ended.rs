@@ -6,29 +6,21 @@
 //! timed out` at `tcp_timeout`. A connect to an unknown host sends nothing:
 //! it is an error at once and no net event.
 
+mod schedule_support;
+
 use std::time::Duration;
 
 use asyncsim::harness::trace_file;
 use asyncsim::net::{self, NetConfig, TcpListener, TcpStream};
 use asyncsim::trace::{EventKind, NetOp, TaskId, Trace};
-use asyncsim::{node, Config, Sim, Strategy};
+use asyncsim::{node, Config, Sim};
+use schedule_support::random_and_pct;
 
 const MS: u64 = 1_000_000;
 
 /// A link whose every message takes exactly `ms` milliseconds.
 fn fixed(ms: u64) -> NetConfig {
     NetConfig::new().latency(Duration::from_millis(ms), Duration::from_millis(ms))
-}
-
-/// The seeds and strategies these tests run over.
-fn configs() -> Vec<Config> {
-    let mut configs = Vec::new();
-    for seed in 0..24 {
-        for strategy in [Strategy::Random, Strategy::Pct { depth: 3 }] {
-            configs.push(Config::new().seed(seed).strategy(strategy));
-        }
-    }
-    configs
 }
 
 /// The trace's connect outcomes: (op, time, task, socket label), in order.
@@ -67,7 +59,7 @@ fn idle_server() -> node::Node {
 /// naming its node and the target; no `net connect`.
 #[test]
 fn a_connect_with_no_listener_records_its_refusal_when_it_returns() {
-    for config in configs() {
+    for config in random_and_pct(24) {
         let run = Sim::new(config.net(fixed(2))).run(async {
             let _server = idle_server();
             asyncsim::time::sleep(Duration::from_millis(1)).await;
@@ -101,7 +93,7 @@ fn a_connect_with_no_listener_records_its_refusal_when_it_returns() {
 /// before, and nothing else of its outcome.
 #[test]
 fn a_connect_that_succeeds_records_a_connect_and_no_refusal() {
-    for config in configs() {
+    for config in random_and_pct(24) {
         let run = Sim::new(config.net(fixed(2))).run(async {
             let _server = node::Builder::new("server").start(|| async {
                 let listener = TcpListener::bind("0.0.0.0:6000").await.unwrap();
@@ -134,7 +126,7 @@ fn a_connect_that_succeeds_records_a_connect_and_no_refusal() {
 /// attempt returned, then one `net connect`.
 #[test]
 fn a_retry_loop_records_one_refusal_per_failed_attempt() {
-    for config in configs() {
+    for config in random_and_pct(24) {
         let run =
             Sim::new(config.net(
                 NetConfig::new().latency(Duration::from_micros(500), Duration::from_millis(3)),
@@ -186,7 +178,7 @@ fn a_retry_loop_records_one_refusal_per_failed_attempt() {
 #[test]
 fn the_retry_loop_fails_a_varying_number_of_times() {
     let mut counts = std::collections::BTreeSet::new();
-    for config in configs() {
+    for config in random_and_pct(24) {
         let run = Sim::new(config.net(fixed(1))).run(async {
             let _server = node::Builder::new("server").start(|| async {
                 let wait = asyncsim::random_range(1u64..40);
@@ -216,7 +208,7 @@ fn the_retry_loop_fails_a_varying_number_of_times() {
 /// made (its own label, port and all), by the connecting task.
 #[test]
 fn a_listener_crashed_before_accepting_is_a_refusal_on_the_stream_made() {
-    for config in configs() {
+    for config in random_and_pct(24) {
         let run = Sim::new(config.net(fixed(2))).run(async {
             let server = node::Builder::new("server").start(|| async {
                 let _listener = TcpListener::bind("0.0.0.0:6000").await.unwrap();
@@ -253,7 +245,7 @@ fn a_listener_crashed_before_accepting_is_a_refusal_on_the_stream_made() {
 /// records `net connect timed out` then.
 #[test]
 fn a_connect_across_a_partition_records_its_timeout() {
-    for config in configs() {
+    for config in random_and_pct(24) {
         let link = fixed(2).tcp_timeout(Duration::from_millis(50));
         let run = Sim::new(config.net(link)).run(async {
             let _server = node::Builder::new("server").start(|| async {

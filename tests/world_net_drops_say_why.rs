@@ -2,14 +2,15 @@
 //! draw, a full receive buffer, a partition, an isolated node, no socket
 //! bound), how many bytes it carried, and from which socket to which.
 
-use std::time::Duration;
+mod schedule_support;
 
-use asyncsim::Strategy;
+use std::time::Duration;
 
 use asyncsim::harness::trace_file;
 use asyncsim::net::{self, NetConfig, UdpSocket};
 use asyncsim::trace::{DropWhy, Event, EventKind, NetOp, TaskId, TaskInfo, Trace};
 use asyncsim::{node, Config, Sim};
+use schedule_support::random_and_pct;
 
 /// The trace's `net drop` lines, without their time and task columns.
 fn drop_lines(trace: &Trace) -> Vec<String> {
@@ -221,17 +222,6 @@ fn drops(trace: &Trace) -> Vec<(u64, Option<TaskId>, DropWhy, u32)> {
         .collect()
 }
 
-/// The seeds and strategies the drop tests run over.
-fn configs() -> Vec<Config> {
-    let mut configs = Vec::new();
-    for seed in 0..24 {
-        for strategy in [Strategy::Random, Strategy::Pct { depth: 3 }] {
-            configs.push(Config::new().seed(seed).strategy(strategy));
-        }
-    }
-    configs
-}
-
 /// Datagram `n` (of `n + 1` bytes) leaves `client` at `n` ms and takes
 /// 2 ms; the server's buffer holds two and it reads once, at `k + 0.5` ms
 /// (`k` from the seed), then never again. Every datagram that finds the
@@ -239,7 +229,7 @@ fn configs() -> Vec<Config> {
 /// schedule: the ones the server never looks at again too.
 #[test]
 fn a_full_buffer_drop_is_recorded_at_its_arrival_even_if_the_receiver_never_reads_again() {
-    for (index, config) in configs().into_iter().enumerate() {
+    for (index, config) in random_and_pct(24).enumerate() {
         let read_at_ns = (index as u64 % 8) * MS + MS / 2;
         let run = Sim::new(config.net(fixed(2))).run(async move {
             let server = UdpSocket::bind("0.0.0.0:9000").await.unwrap();
@@ -302,7 +292,7 @@ fn a_full_buffer_drop_is_recorded_at_its_arrival_even_if_the_receiver_never_read
 /// again on its port gets none of them.
 #[test]
 fn a_socket_closed_with_datagrams_buffered_or_on_their_way_records_them() {
-    for config in configs() {
+    for config in random_and_pct(24) {
         let run = Sim::new(config.net(fixed(2))).run(async {
             let server = UdpSocket::bind("0.0.0.0:9000").await.unwrap();
             node::Builder::new("client").start(|| async {
@@ -364,7 +354,7 @@ fn a_socket_closed_with_datagrams_buffered_or_on_their_way_records_them() {
 /// crashed it, saying so.
 #[test]
 fn a_node_crash_with_datagrams_buffered_or_on_their_way_records_them() {
-    for config in configs() {
+    for config in random_and_pct(24) {
         let run = Sim::new(config.net(fixed(2))).run(async {
             let server = node::Builder::new("server").start(|| async {
                 let socket = UdpSocket::bind("0.0.0.0:7000").await.unwrap();
@@ -424,7 +414,7 @@ fn a_node_crash_with_datagrams_buffered_or_on_their_way_records_them() {
 /// drop: the run's end is no event of the run.
 #[test]
 fn datagrams_left_when_the_run_ends_are_not_drops() {
-    for config in configs() {
+    for config in random_and_pct(24) {
         let run = Sim::new(config.net(fixed(2))).run(async {
             node::Builder::new("server").start(|| async {
                 let socket = UdpSocket::bind("0.0.0.0:7000").await.unwrap();
@@ -461,7 +451,7 @@ fn datagrams_left_when_the_run_ends_are_not_drops() {
 fn a_streams_unread_bytes_are_dropped_at_a_crash_or_a_close_and_not_at_the_runs_end() {
     use asyncsim::net::{TcpListener, TcpStream};
     use futures::AsyncWriteExt;
-    for config in configs() {
+    for config in random_and_pct(24) {
         let run = Sim::new(config.net(fixed(2))).run(async {
             let server = node::Builder::new("server").start(|| async {
                 let listener = TcpListener::bind("0.0.0.0:6000").await.unwrap();
@@ -495,7 +485,7 @@ fn a_streams_unread_bytes_are_dropped_at_a_crash_or_a_close_and_not_at_the_runs_
             ],
         );
     }
-    for config in configs() {
+    for config in random_and_pct(24) {
         let run = Sim::new(config.net(fixed(2))).run(async {
             let listener = TcpListener::bind("0.0.0.0:6000").await.unwrap();
             let mut client = TcpStream::connect("127.0.0.1:6000").await.unwrap();
@@ -529,7 +519,7 @@ fn a_streams_unread_bytes_are_dropped_at_a_crash_or_a_close_and_not_at_the_runs_
 fn a_streams_drop_at_a_crash_counts_only_the_bytes_not_yet_read() {
     use asyncsim::net::{TcpListener, TcpStream};
     use futures::{AsyncReadExt, AsyncWriteExt};
-    for config in configs() {
+    for config in random_and_pct(24) {
         let run = Sim::new(config.net(fixed(2))).run(async {
             let server = node::Builder::new("server").start(|| async {
                 let listener = TcpListener::bind("0.0.0.0:6000").await.unwrap();
@@ -569,7 +559,7 @@ fn a_streams_drop_at_a_crash_counts_only_the_bytes_not_yet_read() {
 fn a_streams_bytes_unread_when_a_reset_arrives_are_dropped_then() {
     use asyncsim::net::{TcpListener, TcpStream};
     use futures::{AsyncReadExt, AsyncWriteExt};
-    for config in configs() {
+    for config in random_and_pct(24) {
         let run = Sim::new(config.net(fixed(2))).run(async {
             let server = node::Builder::new("server").start(|| async {
                 let listener = TcpListener::bind("0.0.0.0:6000").await.unwrap();
@@ -617,7 +607,7 @@ fn a_streams_bytes_unread_when_it_times_out_are_dropped_then() {
     use futures::AsyncWriteExt;
     let link = fixed(2).tcp_timeout(Duration::from_millis(100));
     for repair in [false, true] {
-        for config in configs() {
+        for config in random_and_pct(24) {
             let run = Sim::new(config.net(link.clone())).run(async move {
                 node::Builder::new("server").start(|| async {
                     let listener = TcpListener::bind("0.0.0.0:6000").await.unwrap();
@@ -693,7 +683,7 @@ fn a_write_to_a_peer_end_that_is_gone_is_a_drop_at_the_write() {
     use asyncsim::net::{TcpListener, TcpStream};
     use futures::AsyncWriteExt;
     for crash in [false, true] {
-        for config in configs() {
+        for config in random_and_pct(24) {
             let run = Sim::new(config.net(fixed(2))).run(async move {
                 let server = node::Builder::new("server").start(move || async move {
                     let listener = TcpListener::bind("0.0.0.0:6000").await.unwrap();
@@ -741,7 +731,7 @@ fn a_one_way_cut_that_times_a_stream_out_drops_what_came_the_other_way_unread() 
     use futures::{AsyncReadExt, AsyncWriteExt};
     let link = fixed(2).tcp_timeout(Duration::from_millis(100));
     for repair in [false, true] {
-        for config in configs() {
+        for config in random_and_pct(24) {
             let run = Sim::new(config.net(link.clone())).run(async move {
                 node::Builder::new("server").start(|| async {
                     let listener = TcpListener::bind("0.0.0.0:6000").await.unwrap();

@@ -3,29 +3,21 @@
 //! arrival, by the network (no task): whether or not that end's task ever
 //! touches its stream again, and once an end even when it does.
 
+mod schedule_support;
+
 use std::time::Duration;
 
 use asyncsim::net::{self, NetConfig, TcpListener, TcpStream};
 use asyncsim::trace::{EventKind, NetOp, TaskId, Trace};
-use asyncsim::{node, Config, Sim, Strategy};
+use asyncsim::{node, Sim};
 use futures::{AsyncReadExt, AsyncWriteExt};
+use schedule_support::random_and_pct;
 
 const MS: u64 = 1_000_000;
 
 /// A link whose every message takes exactly `ms` milliseconds.
 fn fixed(ms: u64) -> NetConfig {
     NetConfig::new().latency(Duration::from_millis(ms), Duration::from_millis(ms))
-}
-
-/// The seeds and strategies these tests run over.
-fn configs() -> Vec<Config> {
-    let mut configs = Vec::new();
-    for seed in 0..24 {
-        for strategy in [Strategy::Random, Strategy::Pct { depth: 3 }] {
-            configs.push(Config::new().seed(seed).strategy(strategy));
-        }
-    }
-    configs
 }
 
 /// The trace's resets: (time, task, the end's label), in trace order.
@@ -71,7 +63,7 @@ fn start_server() -> node::Node {
 /// by no task; one end's unread `hello` is dropped after its reset.
 #[test]
 fn a_peer_crash_records_a_reset_at_each_surviving_end_that_never_reads_again() {
-    for config in configs() {
+    for config in random_and_pct(24) {
         let run = Sim::new(config.net(fixed(2))).run(async {
             let server = start_server();
             asyncsim::time::sleep(Duration::from_millis(1)).await;
@@ -124,7 +116,7 @@ fn a_peer_crash_records_a_reset_at_each_surviving_end_that_never_reads_again() {
 #[test]
 fn an_end_that_touches_its_stream_after_the_reset_gets_it_and_no_second_event() {
     for parked in [false, true] {
-        for config in configs() {
+        for config in random_and_pct(24) {
             let run = Sim::new(config.net(fixed(2))).run(async move {
                 let server = start_server();
                 asyncsim::time::sleep(Duration::from_millis(1)).await;
@@ -215,7 +207,7 @@ fn an_end_that_touches_its_stream_after_the_reset_gets_it_and_no_second_event() 
 fn a_timeout_cut_records_a_timeout_at_both_ends_once_and_a_repair_none() {
     let link = fixed(2).tcp_timeout(Duration::from_millis(100));
     for (repair, read_after) in [(false, false), (false, true), (true, false)] {
-        for config in configs() {
+        for config in random_and_pct(24) {
             let run = Sim::new(config.net(link.clone())).run(async move {
                 node::Builder::new("server").start(|| async {
                     let listener = TcpListener::bind("0.0.0.0:6000").await.unwrap();
@@ -300,7 +292,7 @@ fn a_timeout_cut_records_a_timeout_at_both_ends_once_and_a_repair_none() {
 /// once, by the connecting task, right after its connect: never before it.
 #[test]
 fn a_reset_before_the_connect_completes_follows_the_connect() {
-    for config in configs() {
+    for config in random_and_pct(24) {
         let run = Sim::new(config.net(fixed(2))).run(async {
             node::Builder::new("server").start(|| async {
                 let listener = TcpListener::bind("0.0.0.0:6000").await.unwrap();
@@ -341,7 +333,7 @@ fn a_reset_before_the_connect_completes_follows_the_connect() {
 #[test]
 fn a_reset_for_the_present_instant_is_recorded_once_whoever_sees_it_first() {
     for read_first in [true, false] {
-        for config in configs() {
+        for config in random_and_pct(24) {
             let run = Sim::new(config.net(fixed(2))).run(async move {
                 let listener = TcpListener::bind("0.0.0.0:6000").await.unwrap();
                 let mut stream = TcpStream::connect("127.0.0.1:6000").await.unwrap();

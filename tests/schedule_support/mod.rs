@@ -1,4 +1,5 @@
-//! The schedules the combinator and sync-primitive properties run over.
+//! The schedules the combinator, sync-primitive and net trace properties run
+//! over.
 
 use asyncsim::{Config, Strategy};
 
