@@ -6,6 +6,7 @@
 //! timed out` at `tcp_timeout`. A connect to an unknown host sends nothing:
 //! it is an error at once and no net event.
 
+mod net_support;
 mod schedule_support;
 
 use std::time::Duration;
@@ -14,14 +15,8 @@ use asyncsim::harness::trace_file;
 use asyncsim::net::{self, NetConfig, TcpListener, TcpStream};
 use asyncsim::trace::{EventKind, NetOp, TaskId, Trace};
 use asyncsim::{node, Config, Sim};
+use net_support::{fixed, MS};
 use schedule_support::random_and_pct;
-
-const MS: u64 = 1_000_000;
-
-/// A link whose every message takes exactly `ms` milliseconds.
-fn fixed(ms: u64) -> NetConfig {
-    NetConfig::new().latency(Duration::from_millis(ms), Duration::from_millis(ms))
-}
 
 /// The trace's connect outcomes: (op, time, task, socket label), in order.
 fn outcomes(trace: &Trace) -> Vec<(NetOp, u64, Option<TaskId>, String)> {

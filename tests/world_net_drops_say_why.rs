@@ -2,6 +2,7 @@
 //! draw, a full receive buffer, a partition, an isolated node, no socket
 //! bound), how many bytes it carried, and from which socket to which.
 
+mod net_support;
 mod schedule_support;
 
 use std::time::Duration;
@@ -10,6 +11,7 @@ use asyncsim::harness::trace_file;
 use asyncsim::net::{self, NetConfig, UdpSocket};
 use asyncsim::trace::{DropWhy, Event, EventKind, NetOp, TaskId, TaskInfo, Trace};
 use asyncsim::{node, Config, Sim};
+use net_support::{fixed, MS};
 use schedule_support::random_and_pct;
 
 /// The trace's `net drop` lines, without their time and task columns.
@@ -201,13 +203,6 @@ fn a_lost_datagram_is_named_in_the_report_with_its_size() {
         report.contains("lost on its link (a loss draw)"),
         "{report}"
     );
-}
-
-const MS: u64 = 1_000_000;
-
-/// A link whose every message takes exactly `ms` milliseconds.
-fn fixed(ms: u64) -> NetConfig {
-    NetConfig::new().latency(Duration::from_millis(ms), Duration::from_millis(ms))
 }
 
 /// The trace's drops: (time, task, why, bytes), in trace order.

@@ -3,22 +3,17 @@
 //! arrival, by the network (no task): whether or not that end's task ever
 //! touches its stream again, and once an end even when it does.
 
+mod net_support;
 mod schedule_support;
 
 use std::time::Duration;
 
-use asyncsim::net::{self, NetConfig, TcpListener, TcpStream};
+use asyncsim::net::{self, TcpListener, TcpStream};
 use asyncsim::trace::{EventKind, NetOp, TaskId, Trace};
 use asyncsim::{node, Sim};
 use futures::{AsyncReadExt, AsyncWriteExt};
+use net_support::{fixed, MS};
 use schedule_support::random_and_pct;
-
-const MS: u64 = 1_000_000;
-
-/// A link whose every message takes exactly `ms` milliseconds.
-fn fixed(ms: u64) -> NetConfig {
-    NetConfig::new().latency(Duration::from_millis(ms), Duration::from_millis(ms))
-}
 
 /// The trace's resets: (time, task, the end's label), in trace order.
 fn resets(trace: &Trace) -> Vec<(u64, Option<TaskId>, String)> {
