@@ -34,6 +34,17 @@ thread_local! {
     static SPARES: RefCell<TraceSpares> = const { RefCell::new(TraceSpares::new()) };
 }
 
+/// Runs `use_spares` on the thread's spares; `None` (the caller makes or
+/// frees its buffers itself) during thread teardown, or if a destructor
+/// run while they are in use reentered.
+#[inline(always)]
+fn with_spares<R>(use_spares: impl FnOnce(&mut TraceSpares) -> R) -> Option<R> {
+    SPARES
+        .try_with(|spares| Some(use_spares(&mut *spares.try_borrow_mut().ok()?)))
+        .ok()
+        .flatten()
+}
+
 struct TraceSpares {
     events: Vec<Vec<Event>>,
     tasks: Vec<Vec<TaskInfo>>,
@@ -94,16 +105,12 @@ impl LabelText for Cow<'_, str> {
 
 /// `text` in a kept label buffer, else a new one.
 fn copy_label(text: &str) -> String {
-    let kept = SPARES
-        .try_with(|spares| spares.try_borrow_mut().ok()?.texts.pop())
-        .ok()
-        .flatten();
-    match kept {
-        Some(mut kept) => {
+    match with_spares(|spares| spares.texts.pop()) {
+        Some(Some(mut kept)) => {
             kept.push_str(text);
             kept
         }
-        None => text.to_owned(),
+        _ => text.to_owned(),
     }
 }
 
@@ -127,12 +134,9 @@ fn keep_label_texts(texts: &mut Vec<String>, labels: &mut Vec<String>) {
 /// reset a trace without labels).
 #[inline(never)]
 fn give_label_texts(labels: &mut Vec<String>) {
-    // `try_`: during thread teardown the texts go back to the allocator.
-    let _ = SPARES.try_with(|spares| {
-        if let Ok(mut spares) = spares.try_borrow_mut() {
-            keep_label_texts(&mut spares.texts, labels);
-        }
-    });
+    // Without the spares (thread teardown) the texts go back to the
+    // allocator.
+    with_spares(|spares| keep_label_texts(&mut spares.texts, labels));
     labels.clear();
 }
 
@@ -204,13 +208,9 @@ pub struct Trace {
 /// A dropped trace's buffers serve the next run's trace (see `recycle`).
 impl Drop for Trace {
     fn drop(&mut self) {
-        // `try_`: during thread teardown, or if a destructor run by a
-        // `clear` reentered, the buffers go back to the allocator.
-        let _ = SPARES.try_with(|spares| {
-            let Ok(mut spares) = spares.try_borrow_mut() else {
-                return;
-            };
-            let spares = &mut *spares;
+        // Without the spares (thread teardown, or a destructor run by a
+        // `clear` reentered) the buffers go back to the allocator.
+        with_spares(|spares| {
             recycle::give_to(&mut spares.events, std::mem::take(&mut self.events));
             recycle::give_to(&mut spares.tasks, std::mem::take(&mut self.tasks));
             if self.labels.capacity() != 0 {
@@ -265,15 +265,14 @@ const HASH_SEED: u64 = 0xcbf2_9ce4_8422_2325;
 impl Trace {
     /// An empty trace with room for `events` events.
     pub(crate) fn with_capacity(events: usize, tasks: usize) -> Trace {
-        let taken = SPARES.try_with(|spares| {
-            let mut spares = spares.try_borrow_mut().ok()?;
-            Some((
+        let taken = with_spares(|spares| {
+            (
                 recycle::take_from(&mut spares.events, events),
                 recycle::take_from(&mut spares.tasks, tasks),
                 recycle::take_from(&mut spares.labels, 0),
-            ))
+            )
         });
-        let (events, tasks, labels) = taken.ok().flatten().unwrap_or_else(|| {
+        let (events, tasks, labels) = taken.unwrap_or_else(|| {
             (
                 Vec::with_capacity(events),
                 Vec::with_capacity(tasks),
@@ -371,14 +370,9 @@ impl Trace {
     pub(crate) fn note_label_hash(&mut self, id: u32, text_hash: u64) {
         if self.known_label_hashes.capacity() == 0 {
             // A spare buffer: a trace a run would otherwise allocate one.
-            self.known_label_hashes = SPARES
-                .try_with(|spares| {
-                    let mut spares = spares.try_borrow_mut().ok()?;
-                    Some(recycle::take_from(&mut spares.label_hashes, 8))
-                })
-                .ok()
-                .flatten()
-                .unwrap_or_else(|| Vec::with_capacity(8));
+            self.known_label_hashes =
+                with_spares(|spares| recycle::take_from(&mut spares.label_hashes, 8))
+                    .unwrap_or_else(|| Vec::with_capacity(8));
         }
         self.known_label_hashes.push((id, text_hash));
     }
