@@ -185,8 +185,8 @@ fn print_exhaust(rows: &[speed::ExhaustRow]) {
     println!();
 }
 
-fn print_world(rows: &[Row]) {
-    print_world_table(rows);
+fn print_world(rows: &[Row], simulated: &[world::Simulated]) {
+    print_world_table(rows, simulated);
     print_world_targets(rows);
     let mut any = false;
     for workload in world::WORKLOADS {
@@ -244,7 +244,7 @@ fn print_world_targets(rows: &[Row]) {
     }
 }
 
-fn print_world_table(rows: &[Row]) {
+fn print_world_table(rows: &[Row], simulated: &[world::Simulated]) {
     println!(
         "## World: a simulated network ({}–{} ms latency a message on every tool)\n",
         world::LATENCY_MS.0,
@@ -256,8 +256,12 @@ fn print_world_table(rows: &[Row]) {
     } else {
         println!("(madsim's rows come from a build with `--cfg madsim`: `bench/rerun.sh` makes and runs it.)\n");
     }
-    println!("| workload | runner | runs/s | µs/run | µs/round trip | asyncsim faster by (new Sim/run / as `check` explores) |");
-    println!("|---|---|---:|---:|---:|---:|");
+    println!("Every tool's messages take {:.1} ms on average (turmoil's latency curve is set to give it that mean); \
+        the simulated time a run lasts (mean of {} seeds, measured apart from the timed runs) shows each tool simulated the same.\n",
+        world_workloads::mean_latency_ms(),
+        world::SIMULATED_SEEDS);
+    println!("| workload | runner | runs/s | µs/run | µs/round trip | simulated ms/run | asyncsim faster by (new Sim/run / as `check` explores) |");
+    println!("|---|---|---:|---:|---:|---:|---:|");
     for row in rows {
         // A peer's row: how much faster each of asyncsim's rows is (a new
         // `Sim` a run; as `check` explores).
@@ -271,13 +275,24 @@ fn print_world_table(rows: &[Row]) {
                 .collect::<Vec<_>>()
                 .join(" / ")
         };
+        let tool = if row.runner.starts_with("asyncsim") {
+            "asyncsim"
+        } else {
+            row.runner.as_str()
+        };
+        let simulated_ms = simulated
+            .iter()
+            .find(|s| s.workload == row.workload && s.runner == tool)
+            .map(|s| format!("{:.2}", s.ms))
+            .unwrap_or_default();
         println!(
-            "| {} | {} | {:.0} | {:.2} | {:.3} | {} |",
+            "| {} | {} | {:.0} | {:.2} | {:.3} | {} | {} |",
             row.workload,
             peers::label(&row.runner),
             row.runs_per_sec(),
             row.us_per_run(),
             row.ns_per_step() / 1e3,
+            simulated_ms,
             ratio
         );
     }
@@ -563,7 +578,8 @@ fn main() {
             .cloned()
             .collect();
         if options.only.is_empty() || !only.is_empty() {
-            print_world(&world::run(options.budget, &only));
+            let rows = world::run(options.budget, &only);
+            print_world(&rows, &world::simulated(&only));
         }
     }
     if options.zoo {

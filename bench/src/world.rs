@@ -76,6 +76,57 @@ pub fn run(budget: Duration, only: &[String]) -> Vec<Row> {
     rows
 }
 
+/// How long a run of a workload lasts in simulated time on one tool: the
+/// mean over [`SIMULATED_SEEDS`] seeds, measured apart from the timed runs.
+/// The tools must simulate the same thing, and turmoil's cost follows the
+/// simulated time, so the table shows it beside each row.
+pub struct Simulated {
+    pub workload: String,
+    pub runner: &'static str,
+    pub ms: f64,
+}
+
+/// Seeds of [`simulated`]'s mean.
+pub const SIMULATED_SEEDS: u64 = 16;
+
+/// The simulated time a run of each wanted workload lasts on asyncsim and
+/// on the peer this build races (turmoil, or madsim with `--cfg madsim`).
+pub fn simulated(only: &[String]) -> Vec<Simulated> {
+    let wanted = |workload: Workload| {
+        only.is_empty()
+            || only
+                .iter()
+                .any(|key| key == "world" || key == workload.key())
+    };
+    let mean = |one: &dyn Fn(u64) -> Duration| {
+        (0..SIMULATED_SEEDS)
+            .map(|seed| one(seed).as_secs_f64() * 1e3)
+            .sum::<f64>()
+            / SIMULATED_SEEDS as f64
+    };
+    let mut out = Vec::new();
+    for workload in WORKLOADS.into_iter().filter(|w| wanted(*w)) {
+        out.push(Simulated {
+            workload: workload.name(),
+            runner: "asyncsim",
+            ms: mean(&|seed| asyncsim_side::simulated(workload, seed)),
+        });
+        #[cfg(not(madsim))]
+        out.push(Simulated {
+            workload: workload.name(),
+            runner: "turmoil",
+            ms: mean(&|seed| turmoil_side::simulated(workload, seed)),
+        });
+        #[cfg(madsim)]
+        out.push(Simulated {
+            workload: workload.name(),
+            runner: "madsim",
+            ms: mean(&|seed| madsim_side::simulated(workload, seed)),
+        });
+    }
+    out
+}
+
 /// asyncsim's row with a new `Sim` and a full trace a run.
 pub const NEW_SIM_RUNNER: &str = "asyncsim (new Sim/run, random)";
 /// asyncsim's row run as the harness's `check` runs schedules: one `Sim`,
@@ -131,6 +182,15 @@ mod asyncsim_side {
                 .trace_mode(TraceMode::HashOnly);
             run_in(&mut sim, workload, config);
         })
+    }
+
+    /// The simulated time of one run (seed `seed`, Random).
+    pub fn simulated(workload: Workload, seed: u64) -> Duration {
+        let config = Config::new()
+            .seed(seed)
+            .strategy(Strategy::Random)
+            .steps_max(u64::MAX);
+        Sim::new(config).run(one_run(workload)).elapsed()
     }
 
     /// One run of `workload` in a new `Sim`; its steps.
@@ -238,14 +298,26 @@ mod turmoil_side {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use turmoil::net::{TcpListener, TcpStream, UdpSocket};
 
-    use super::{latency, Workload, CLIENTS, MESSAGE, PORT, ROUND_TRIPS_EACH, SEQUENTIAL};
+    use super::{
+        latency, turmoil_latency_curve, Workload, CLIENTS, MESSAGE, PORT, ROUND_TRIPS_EACH,
+        SEQUENTIAL,
+    };
     use crate::timing::{looped, Slicer};
 
     pub fn runner(workload: Workload) -> Slicer<'static> {
-        looped(move |seed| one_run(workload, seed))
+        let curve = turmoil_latency_curve();
+        looped(move |seed| {
+            one_run(workload, seed, curve);
+        })
     }
 
-    fn one_run(workload: Workload, seed: u64) {
+    /// The simulated time of one run (seed `seed`).
+    pub fn simulated(workload: Workload, seed: u64) -> Duration {
+        one_run(workload, seed, turmoil_latency_curve())
+    }
+
+    /// One run; its simulated time.
+    fn one_run(workload: Workload, seed: u64, curve: f64) -> Duration {
         let (min, max) = latency();
         let mut sim = turmoil::Builder::new()
             .rng_seed(seed)
@@ -256,6 +328,8 @@ mod turmoil_side {
             // default) must hold them.
             .tcp_capacity(1024)
             .build();
+        // The same mean latency as the other tools (see `LATENCY_MS`).
+        sim.set_message_latency_curve(curve);
         match workload {
             Workload::UdpSequential => {
                 sim.host("server", || async {
@@ -305,6 +379,7 @@ mod turmoil_side {
             }
         }
         sim.run().expect("the turmoil simulation runs");
+        sim.elapsed()
     }
 
     async fn echo(mut stream: TcpStream) {
@@ -356,16 +431,32 @@ mod madsim_side {
     const CLIENT: IpAddr = IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2));
 
     pub fn runner(workload: Workload) -> Slicer<'static> {
-        looped(move |seed| one_run(workload, seed))
+        looped(move |seed| {
+            one_run(workload, seed);
+        })
     }
 
-    fn one_run(workload: Workload, seed: u64) {
+    /// The simulated time of one run (seed `seed`).
+    pub fn simulated(workload: Workload, seed: u64) -> Duration {
+        one_run(workload, seed)
+    }
+
+    /// One run; its simulated time.
+    fn one_run(workload: Workload, seed: u64) -> Duration {
         let (min, max) = latency();
         let mut config = madsim::Config::default();
         // madsim draws from a half-open range: up to (not including) max + 1 ns.
         config.net.send_latency = min..max + Duration::from_nanos(1);
         let runtime = Runtime::with_seed_and_config(seed, config);
         runtime.block_on(async move {
+            let start = madsim::time::Instant::now();
+            run_body(workload).await;
+            start.elapsed()
+        })
+    }
+
+    async fn run_body(workload: Workload) {
+        {
             let handle = Handle::current();
             let server = handle.create_node().name("server").ip(SERVER).build();
             let client_node = handle.create_node().name("client").ip(CLIENT).build();
@@ -421,7 +512,7 @@ mod madsim_side {
                 })
                 .await
                 .expect("the client");
-        });
+        }
     }
 
     async fn echo(mut stream: TcpStream) {
