@@ -165,6 +165,29 @@ impl Network {
                 || self.isolated.contains(&to))
     }
 
+    /// What cuts the link between nodes `a` and `b` now, either way: bits
+    /// of [`CUT_AB`], [`CUT_BA`], [`ISOLATED_A`], [`ISOLATED_B`] (0 when
+    /// nothing does). For the words of a timeout's error (`cut_words`).
+    pub(crate) fn cut_causes(&self, a: u32, b: u32) -> u8 {
+        if a == b {
+            return 0;
+        }
+        let mut causes = 0;
+        if self.cuts.contains(&(a, b)) {
+            causes |= CUT_AB;
+        }
+        if self.cuts.contains(&(b, a)) {
+            causes |= CUT_BA;
+        }
+        if self.isolated.contains(&a) {
+            causes |= ISOLATED_A;
+        }
+        if self.isolated.contains(&b) {
+            causes |= ISOLATED_B;
+        }
+        causes
+    }
+
     /// The config of the link `from → to`.
     #[inline]
     pub(crate) fn config(&mut self, from: u32, to: u32) -> NetConfig {
@@ -190,6 +213,46 @@ impl Network {
         };
         self.recent = Some((key, config.clone()));
         config
+    }
+}
+
+/// A partition (`partition`, `partition_oneway`) cuts the link from the
+/// first node to the second ([`Network::cut_causes`]).
+pub(crate) const CUT_AB: u8 = 1;
+/// A partition cuts the link from the second node to the first.
+pub(crate) const CUT_BA: u8 = 2;
+/// The first node is isolated (`isolate`).
+pub(crate) const ISOLATED_A: u8 = 4;
+/// The second node is isolated.
+pub(crate) const ISOLATED_B: u8 = 8;
+
+impl World {
+    /// What cuts the link between nodes `a` and `b`, in words, from
+    /// [`Network::cut_causes`]'s bits: "`main` and `db` are partitioned",
+    /// "node `main` is isolated", several joined by "and". For an error's
+    /// message (out of line: only a timeout asks).
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn cut_words(&self, a: u32, b: u32, causes: u8) -> String {
+        let (a, b) = (&self.nodes[a as usize].name, &self.nodes[b as usize].name);
+        let mut words = Vec::new();
+        match (causes & CUT_AB != 0, causes & CUT_BA != 0) {
+            (true, true) => words.push(format!("`{a}` and `{b}` are partitioned")),
+            (true, false) => words.push(format!("a one-way partition cuts `{a}` -> `{b}`")),
+            (false, true) => words.push(format!("a one-way partition cuts `{b}` -> `{a}`")),
+            (false, false) => {}
+        }
+        match (causes & ISOLATED_A != 0, causes & ISOLATED_B != 0) {
+            (true, true) => words.push(format!("nodes `{a}` and `{b}` are isolated")),
+            (true, false) => words.push(format!("node `{a}` is isolated")),
+            (false, true) => words.push(format!("node `{b}` is isolated")),
+            (false, false) => {}
+        }
+        if words.is_empty() {
+            // (Not reached: a timeout has a cut behind it.)
+            return format!("the link `{a}` <-> `{b}` is cut");
+        }
+        words.join(" and ")
     }
 }
 

@@ -76,6 +76,29 @@ fn record_unmade(world_rc: &WorldRc, op: NetOp, address: &Destination<'_>) {
     });
 }
 
+/// The error of a connect across a cut, naming what cut it (`causes`, as
+/// the connect found them when it started: `Network::cut_causes`). The
+/// address is looked up again, as in [`record_unmade`]. Out of line.
+#[cold]
+#[inline(never)]
+fn connect_timed_out(world_rc: &WorldRc, address: &Destination<'_>, causes: u8) -> io::Error {
+    let world = world_rc.borrow();
+    let node = world.current().0;
+    let resolved = match address {
+        Destination::Host(host, port) => world.resolve_name(host, *port, node),
+        Destination::Address(address) => world.resolve(address, node),
+    };
+    let cut = match resolved {
+        Ok((target, _)) => world.cut_words(node as u32, target as u32, causes),
+        // (Not reached: it resolved when the connect started.)
+        Err(_) => "the network is cut".to_string(),
+    };
+    io::Error::new(
+        io::ErrorKind::TimedOut,
+        format!("connect to {address} timed out: {cut}"),
+    )
+}
+
 /// Records a connect refused after its stream was made (its listener
 /// closed, or its node crashed, before accepting it) on the stream's own
 /// end, by the connecting task. Out of line, as [`record_unmade`].
@@ -167,6 +190,7 @@ fn open_connection(
         labels,
         error_watch,
         quiet,
+        cut_causes,
     } = world.net.connections.open();
     // Nothing the server sends can arrive before the handshake completes,
     // nor the client's before its SYN.
@@ -183,6 +207,7 @@ fn open_connection(
     *error_watch = [None, None];
     // Until their connect and accept hand them out.
     *quiet = [true, true];
+    *cut_causes = 0;
     let state = &mut world.net.listeners[listener];
     let position = state
         .backlog
@@ -229,7 +254,8 @@ impl TcpStream {
                 target: usize,
                 port: u16,
             },
-            TimedOut(u64),
+            /// Across a cut (`Network::cut_causes`): fails at `.0`.
+            TimedOut(u64, u8),
             Connected(u64, TcpStream),
         }
         let plan = {
@@ -247,7 +273,8 @@ impl TcpStream {
             let now = cx::now_ns("asyncsim::net::TcpStream::connect");
             let (from, to) = (node as u32, target as u32);
             if world.net.is_cut(from, to) || world.net.is_cut(to, from) {
-                Plan::TimedOut(now + world.net.config(from, to).tcp_timeout_ns)
+                let causes = world.net.cut_causes(from, to);
+                Plan::TimedOut(now + world.net.config(from, to).tcp_timeout_ns, causes)
             } else {
                 let syn_ns = now + world.latency(from, to, Carried::Syn);
                 let synack_ns = syn_ns + world.latency(to, from, Carried::SynAck);
@@ -269,13 +296,10 @@ impl TcpStream {
             }
         };
         let (at, stream) = match plan {
-            Plan::TimedOut(at) => {
+            Plan::TimedOut(at, causes) => {
                 crate::time::sleep_until(crate::time::Instant::from_nanos(at)).await;
                 record_unmade(&world_rc, NetOp::ConnectTimedOut, &address);
-                return Err(io::Error::new(
-                    io::ErrorKind::TimedOut,
-                    format!("connect to {address} timed out: the network is partitioned"),
-                ));
+                return Err(connect_timed_out(&world_rc, &address, causes));
             }
             Plan::Unheard {
                 syn_ns,
@@ -374,7 +398,16 @@ impl TcpStream {
         let c = &world.net.connections[self.connection];
         let why = match kind {
             io::ErrorKind::ConnectionReset => "connection reset by peer",
-            io::ErrorKind::TimedOut => "connection timed out (no delivery for tcp_timeout)",
+            io::ErrorKind::TimedOut => {
+                let cut = world.cut_words(c.nodes[0], c.nodes[1], c.cut_causes);
+                return io::Error::new(
+                    kind,
+                    format!(
+                        "{}: connection timed out (no delivery for tcp_timeout: {cut})",
+                        c.name(self.side)
+                    ),
+                );
+            }
             io::ErrorKind::ConnectionRefused => "connection refused",
             _ => "stream failed",
         };

@@ -238,6 +238,10 @@ pub(crate) struct Connection {
     /// by then, after its own event), or its reset was recorded already
     /// (by the call, or by a read or write that saw it first).
     pub(super) quiet: [bool; 2],
+    /// What cut the link when a segment was last held back by a cut
+    /// (`Network::cut_causes` of `nodes[0]`, `nodes[1]`): the cause a
+    /// timeout's error names.
+    pub(super) cut_causes: u8,
 }
 
 impl Connection {
@@ -257,6 +261,7 @@ impl Connection {
             labels: [None, None],
             error_watch: [None, None],
             quiet: [true, true],
+            cut_causes: 0,
         }
     }
 }
@@ -534,7 +539,15 @@ fn hold(world: &mut World, connection: usize, side: usize, data: Option<&[u8]>, 
         (c.nodes[side], c.nodes[to_side])
     };
     let timeout = world.net.config(from, to).tcp_timeout_ns;
+    // (Behind held segments, the link may be open again: the cause kept
+    // is the cut's that held them.)
+    let cut = world.net.is_cut(from, to);
+    let c = &world.net.connections[connection];
+    let causes = world.net.cut_causes(c.nodes[0], c.nodes[1]);
     let c = &mut world.net.connections[connection];
+    if cut {
+        c.cut_causes = causes;
+    }
     let pipe = &mut c.pipes[to_side];
     match data {
         Some(data) => pipe.held.push(data.to_vec()),
