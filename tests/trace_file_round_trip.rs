@@ -229,3 +229,112 @@ fn a_fault_of_an_unknown_operation_is_named() {
         "{error}"
     );
 }
+
+/// Every event a version after 1 added, with the name a file gives it and
+/// that version (the trace file module's table): `net_drop` and its first
+/// reasons in 2, its reasons of a stream's lost bytes in 3, the connect
+/// outcomes and a stream's timeout in 4.
+fn added_after_version_1() -> Vec<(asyncsim::EventKind, &'static str, u64)> {
+    use asyncsim::trace::{DropWhy, NetOp};
+    use asyncsim::EventKind;
+    let drop = |why| EventKind::NetDrop {
+        why,
+        from: 0,
+        to: 1,
+        bytes: 3,
+    };
+    let net = |op| EventKind::Net {
+        op,
+        socket: 0,
+        bytes: 0,
+    };
+    vec![
+        (drop(DropWhy::Lost), "net_drop lost", 2),
+        (drop(DropWhy::Full), "net_drop full", 2),
+        (drop(DropWhy::Partition), "net_drop partition", 2),
+        (drop(DropWhy::Isolated), "net_drop isolated", 2),
+        (drop(DropWhy::Unbound), "net_drop unbound", 2),
+        (drop(DropWhy::NotPeer), "net_drop not_peer", 2),
+        (drop(DropWhy::Closed), "net_drop closed", 3),
+        (drop(DropWhy::Crashed), "net_drop crashed", 3),
+        (drop(DropWhy::Reset), "net_drop reset", 3),
+        (drop(DropWhy::TimedOut), "net_drop timed_out", 3),
+        (net(NetOp::Refused), "net refused", 4),
+        (net(NetOp::ConnectTimedOut), "net connect timed out", 4),
+        (net(NetOp::TimedOut), "net timed out", 4),
+    ]
+}
+
+/// A file whose events include one its version did not have yet (a
+/// version-3 file holding a `refused`) is refused, naming the event, the
+/// version that added it and the file's; from that version on it loads.
+#[test]
+fn an_event_newer_than_the_files_version_is_refused() {
+    use asyncsim::trace::{Event, TaskId, TaskInfo};
+    use asyncsim::EventKind;
+    let added = added_after_version_1();
+    // Every reason and every operation since version 1 is in the list.
+    assert_eq!(
+        added
+            .iter()
+            .filter(|(kind, ..)| matches!(kind, EventKind::NetDrop { .. }))
+            .count(),
+        asyncsim::trace::DropWhy::ALL.len()
+    );
+    for (kind, name, added_in) in added {
+        let events = vec![
+            Event {
+                step: 0,
+                time_ns: 0,
+                task: Some(TaskId::MAIN),
+                kind: EventKind::Spawn { parent: None },
+            },
+            Event {
+                step: 1,
+                time_ns: 5,
+                task: None,
+                kind,
+            },
+        ];
+        let tasks = vec![TaskInfo {
+            name: "main".into(),
+            parent: None,
+            blocking: false,
+        }];
+        let labels = vec!["TcpStream#0 (main:49152 -> server:6000)".into(), "b".into()];
+        let trace = Trace::from_parts(events, tasks, labels);
+        let text = trace_file::to_string(&trace);
+        for version in trace_file::OLDEST_VERSION..=VERSION {
+            let edited = text.replace(
+                &format!("\"version\": {VERSION}"),
+                &format!("\"version\": {version}"),
+            );
+            let loaded = trace_file::from_str(&edited);
+            if version >= added_in {
+                assert_eq!(loaded.unwrap(), trace, "{name} at version {version}");
+                continue;
+            }
+            let error = loaded.unwrap_err();
+            match &error {
+                TraceFileError::EventNewerThanFile {
+                    index,
+                    kind,
+                    added_in: said,
+                    version: found,
+                } => assert_eq!(
+                    (*index, kind.as_str(), *said, *found),
+                    (1, name, added_in, version),
+                    "{error}"
+                ),
+                _ => panic!("{name} at version {version}: {error}"),
+            }
+            let words = error.to_string();
+            assert!(
+                words.contains(&format!("{name:?}"))
+                    && words.contains(&format!("version {added_in} added"))
+                    && words.contains(&format!("says version {version}")),
+                "{words}"
+            );
+        }
+    }
+}

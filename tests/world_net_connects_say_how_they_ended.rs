@@ -319,6 +319,17 @@ fn refusals_and_connect_timeouts_round_trip_through_trace_files() {
     assert!(text.contains(r#""op":"refused""#), "{text}");
     assert!(text.contains(r#""op":"connect timed out""#), "{text}");
     assert_eq!(trace_file::from_str(&text).unwrap(), run.trace);
+    // A version-3 file cannot hold them: such a file was edited.
+    let older = text.replace("\"version\": 4", "\"version\": 3");
+    let error = trace_file::from_str(&older).unwrap_err();
+    assert!(
+        matches!(
+            &error,
+            trace_file::TraceFileError::EventNewerThanFile { kind, added_in: 4, version: 3, .. }
+                if kind == "net refused"
+        ),
+        "{error}"
+    );
 }
 
 /// A failure's report tells a refused connect in its trace line's words.

@@ -23,7 +23,10 @@
 //!
 //! Loading checks the tag, the version, the references (task ids, labels)
 //! and the hash, so a truncated or hand-edited file is an error that says
-//! what is wrong, not a silently different trace.
+//! what is wrong, not a silently different trace; and each event against
+//! the version: an event (a net operation, a drop's reason) that a later
+//! version than the file's added is [`TraceFileError::EventNewerThanFile`]
+//! (a version-3 file holding a `refused` was edited, or misversioned).
 //!
 //! The version goes up whenever an event kind (or a net or fault
 //! operation) is added, so an older reader refuses a newer file by its
@@ -96,6 +99,21 @@ pub enum TraceFileError {
         /// The version the file says it is.
         version: u64,
     },
+    /// An event (or its net operation, or its drop's reason) of a kind
+    /// added in a later version than the file says it is: the file's
+    /// `version` was edited, or it was written by a build that wrote its
+    /// version wrong. (A build of that version refuses it as unknown.)
+    EventNewerThanFile {
+        /// The event's index in the file.
+        index: usize,
+        /// Its name in the file: the kind and the name inside it, as in
+        /// `"net refused"` or `"net_drop closed"`.
+        kind: String,
+        /// The version that added it.
+        added_in: u64,
+        /// The version the file says it is.
+        version: u64,
+    },
     /// The events refer to tasks or labels that don't exist, or the stored
     /// hash does not match the events (the file was edited or cut).
     Inconsistent(String),
@@ -132,6 +150,17 @@ impl fmt::Display for TraceFileError {
                 "event {index} is of a kind this build does not know, {kind:?} (the file says \
                  version {version}; this build reads versions {OLDEST_VERSION} to {VERSION}): \
                  a newer asyncsim wrote it, or the file was edited"
+            ),
+            TraceFileError::EventNewerThanFile {
+                index,
+                kind,
+                added_in,
+                version,
+            } => write!(
+                f,
+                "event {index} is {kind:?}, which trace file version {added_in} added, but the \
+                 file says version {version}: its version was edited, or a build that wrote it \
+                 wrong made it"
             ),
             TraceFileError::Inconsistent(message) => {
                 write!(f, "the trace file is inconsistent: {message}")
@@ -480,6 +509,80 @@ fn kind_from(record: KindRecord) -> Result<EventKind, String> {
     })
 }
 
+/// The version that added `kind` (its net operation, its drop's reason),
+/// as the module doc's table says, with its name in files ("net refused",
+/// "net_drop closed") when that is after version 1. Every match is
+/// exhaustive: a kind, operation or reason added later must say its
+/// version here.
+fn added_after_version_1(kind: EventKind) -> Option<(u64, String)> {
+    match kind {
+        EventKind::Spawn { .. }
+        | EventKind::Poll
+        | EventKind::Pending { .. }
+        | EventKind::Wake { .. }
+        | EventKind::TimerSet { .. }
+        | EventKind::TimerFire { .. }
+        | EventKind::ClockJump { .. }
+        | EventKind::BlockingSleep { .. }
+        | EventKind::SlowPoll { .. }
+        | EventKind::PoolQueue { .. }
+        | EventKind::PoolStart { .. }
+        | EventKind::PoolFinish { .. }
+        | EventKind::Complete
+        | EventKind::Panic
+        | EventKind::Abort
+        | EventKind::Mark { .. }
+        | EventKind::Warning(_)
+        | EventKind::Crash { .. }
+        | EventKind::BranchOrder { .. }
+        | EventKind::PollYield => None,
+        EventKind::Fault { op, .. } => match op {
+            // Every fault operation up to `crash_lost` came under version 1.
+            FaultOp::Crash
+            | FaultOp::Restart
+            | FaultOp::Partition
+            | FaultOp::Repair
+            | FaultOp::Isolate
+            | FaultOp::Rejoin
+            | FaultOp::Clog
+            | FaultOp::Unclog
+            | FaultOp::Link
+            | FaultOp::Lost
+            | FaultOp::Duplicated
+            | FaultOp::DiskError
+            | FaultOp::DiskErrorRate
+            | FaultOp::Kept
+            | FaultOp::Torn
+            | FaultOp::Buggify
+            | FaultOp::CrashLost => None,
+        },
+        EventKind::Net { op, .. } => {
+            let added = match op {
+                NetOp::Connect
+                | NetOp::Accept
+                | NetOp::Send
+                | NetOp::Deliver
+                | NetOp::Drop
+                | NetOp::Reset => return None,
+                NetOp::Refused | NetOp::ConnectTimedOut | NetOp::TimedOut => 4,
+            };
+            Some((added, format!("net {}", op.name())))
+        }
+        EventKind::NetDrop { why, .. } => {
+            let added = match why {
+                DropWhy::Lost
+                | DropWhy::Full
+                | DropWhy::Partition
+                | DropWhy::Isolated
+                | DropWhy::Unbound
+                | DropWhy::NotPeer => 2,
+                DropWhy::Closed | DropWhy::Crashed | DropWhy::Reset | DropWhy::TimedOut => 3,
+            };
+            Some((added, format!("net_drop {}", why.name())))
+        }
+    }
+}
+
 fn json<T: Serialize + ?Sized>(value: &T) -> String {
     serde_json::to_string(value).expect("trace records always serialise")
 }
@@ -615,11 +718,22 @@ pub fn from_str(text: &str) -> Result<Trace, TraceFileError> {
             }
             _ => {}
         }
+        let kind = kind_from(record.kind).map_err(|name| unknown(index, &name))?;
+        if let Some((added_in, name)) = added_after_version_1(kind) {
+            if added_in > version {
+                return Err(TraceFileError::EventNewerThanFile {
+                    index,
+                    kind: name,
+                    added_in,
+                    version,
+                });
+            }
+        }
         events.push(Event {
             step: record.step,
             time_ns: record.time_ns,
             task: record.task.map(TaskId),
-            kind: kind_from(record.kind).map_err(|name| unknown(index, &name))?,
+            kind,
         });
     }
     let trace = Trace::from_parts(events, tasks, file.labels);
