@@ -34,6 +34,18 @@ pub use detached::{Detachable, Detached};
 pub use tcp::{TcpListener, TcpStream};
 pub use udp::UdpSocket;
 
+/// A context whose waker does nothing: for an operation that never waits
+/// (`try_read`, `try_recv_from`) made through the one that may, after a
+/// look that says it will not (so the waker is never kept).
+pub(crate) fn noop_context() -> std::task::Context<'static> {
+    struct Noop;
+    impl std::task::Wake for Noop {
+        fn wake(self: std::sync::Arc<Self>) {}
+    }
+    static NOOP: std::sync::OnceLock<Waker> = std::sync::OnceLock::new();
+    std::task::Context::from_waker(NOOP.get_or_init(|| Waker::from(std::sync::Arc::new(Noop))))
+}
+
 /// Latency buckets a range is drawn over: value `k` of the `net` draw is
 /// `min + k * (max - min) / (BUCKETS - 1)`.
 pub const LATENCY_BUCKETS: u64 = 4;

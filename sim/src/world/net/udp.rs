@@ -32,6 +32,8 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+mod peek;
+
 use super::{Address, BindKey, Carried, Parked, Protocol, ToAddress, VecMap};
 use crate::cx::NodeId;
 use crate::trace::{DropWhy, EventKind, FaultOp, NetOp, SocketWait, WaitOn};

@@ -19,6 +19,7 @@ use std::task::{Context, Poll};
 use super::{Carried, Protocol, ToAddress};
 
 mod listener;
+mod peek;
 mod pipe;
 
 use crate::trace::{DropWhy, EventKind, NetOp, SocketWait, WaitOn};

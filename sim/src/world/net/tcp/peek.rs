@@ -1,0 +1,185 @@
+//! A stream's read side looked at without waiting or without taking:
+//! `peek` (std's and tokio's name: the bytes stay to be read again),
+//! `try_read` (a read that never waits: `WouldBlock` instead), and read
+//! readiness (tokio's `readable`). Written apart from the read itself,
+//! which stays as it is (the hot path); a read that does happen here is
+//! that very read, with its step and its trace event.
+
+use std::io;
+use std::task::{Context, Poll};
+
+use super::{pipe, TcpStream};
+use crate::trace::{SocketWait, WaitOn};
+use crate::world::net::noop_context;
+use crate::world::{cx, World};
+
+/// What a read would find now.
+enum Arrived {
+    /// This many bytes (at least one) to read.
+    Bytes(usize),
+    /// The peer's FIN: a read returns 0.
+    Eof,
+}
+
+impl TcpStream {
+    /// Polls for bytes as [`TcpStream::poll_read_with`] does, but leaves
+    /// them in the stream: the next read (or peek) gets them again. Hands
+    /// `put` at most `max` of the bytes arrived (in one piece); ready with
+    /// the count (0 at EOF). Waits, as a read does, when nothing has
+    /// arrived; records nothing in the trace (nothing was delivered).
+    ///
+    /// # Errors
+    ///
+    /// As a read: the stream's reset or timeout once it has come, and a
+    /// stream of another run or of a crashed node.
+    pub fn poll_peek_with(
+        &self,
+        context: &mut Context<'_>,
+        max: usize,
+        mut put: impl FnMut(&[u8]),
+    ) -> Poll<io::Result<usize>> {
+        let mut world = self.world.borrow_mut();
+        let world = &mut *world;
+        self.check(world)?;
+        match self.arrived(world, Some(context), "asyncsim::net::TcpStream::peek") {
+            Poll::Ready(Ok(Arrived::Bytes(arrived))) => {
+                let pipe = &mut world.net.connections[self.connection].pipes[self.side];
+                let count = arrived.min(max);
+                put(&pipe.bytes[pipe.read_at..pipe.read_at + count]);
+                Poll::Ready(Ok(count))
+            }
+            Poll::Ready(Ok(Arrived::Eof)) => Poll::Ready(Ok(0)),
+            Poll::Ready(Err(error)) => Poll::Ready(Err(error)),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    /// Peeks at what has arrived, without waiting: as
+    /// [`TcpStream::poll_peek_with`], or `WouldBlock` when it would wait
+    /// (and then nothing is parked: a task waiting to read stays the one
+    /// woken).
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock` when nothing has arrived; otherwise as a read.
+    pub fn try_peek_with(&self, max: usize, mut put: impl FnMut(&[u8])) -> io::Result<usize> {
+        let mut world = self.world.borrow_mut();
+        let world = &mut *world;
+        self.check(world)?;
+        match self.arrived(world, None, "asyncsim::net::TcpStream::peek") {
+            Poll::Ready(Ok(Arrived::Bytes(arrived))) => {
+                let pipe = &world.net.connections[self.connection].pipes[self.side];
+                let count = arrived.min(max);
+                put(&pipe.bytes[pipe.read_at..pipe.read_at + count]);
+                Ok(count)
+            }
+            Poll::Ready(Ok(Arrived::Eof)) => Ok(0),
+            Poll::Ready(Err(error)) => Err(error),
+            Poll::Pending => Err(io::ErrorKind::WouldBlock.into()),
+        }
+    }
+
+    /// Reads what has arrived, without waiting: the read
+    /// [`TcpStream::poll_read_with`] makes (its step, its `net deliver`
+    /// event), or `WouldBlock` when it would wait. 0 at EOF.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock` when nothing has arrived; otherwise as a read.
+    pub fn try_read_with(&self, max: usize, put: impl FnMut(&[u8])) -> io::Result<usize> {
+        {
+            let mut world = self.world.borrow_mut();
+            self.check(&world)?;
+            if self
+                .arrived(&mut world, None, "asyncsim::net::TcpStream::try_read")
+                .is_pending()
+            {
+                return Err(io::ErrorKind::WouldBlock.into());
+            }
+        }
+        // Something is there (bytes, EOF, an error): the read does not wait,
+        // so the context's waker is never kept.
+        match self.read_with(&mut noop_context(), max, put) {
+            Poll::Ready(result) => result,
+            Poll::Pending => Err(io::ErrorKind::WouldBlock.into()),
+        }
+    }
+
+    /// Polls until a read would not wait: bytes have arrived, or the
+    /// peer's EOF, or the stream's error (which the read then returns).
+    /// Waits as a read does.
+    ///
+    /// # Errors
+    ///
+    /// A stream of another run or of a crashed node.
+    pub fn poll_read_ready(&self, context: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let mut world = self.world.borrow_mut();
+        self.check(&world)?;
+        // An error that has come makes the stream readable (the read
+        // returns it), as a socket's error does.
+        self.arrived(
+            &mut world,
+            Some(context),
+            "asyncsim::net::TcpStream::readable",
+        )
+        .map(|_| Ok(()))
+    }
+
+    /// What a read of a checked stream would find now; `Pending` when it
+    /// would wait, and then (given a `context`) parked as the read parks.
+    /// An error that has come is said as a read says it (once, in the
+    /// trace).
+    fn arrived(
+        &self,
+        world: &mut World,
+        context: Option<&mut Context<'_>>,
+        what: &'static str,
+    ) -> Poll<io::Result<Arrived>> {
+        let now = cx::now_ns(what);
+        let c = &mut world.net.connections[self.connection];
+        if let Some(kind) = c.error_at(self.side, now) {
+            c.pipes[self.side].reader.ready();
+            if !c.quiet[self.side] {
+                pipe::say_error(world, self.connection, self.side, kind);
+            }
+            return Poll::Ready(Err(self.error(world, kind)));
+        }
+        let error_ns = c.errors[self.side].map(|(at, _)| at);
+        let pipe = &mut c.pipes[self.side];
+        let mut arrived = 0;
+        let mut offset = pipe.offset;
+        for segment in &pipe.segments {
+            if segment.arrival_ns > now {
+                break;
+            }
+            arrived += segment.len - offset;
+            offset = 0;
+        }
+        if arrived > 0 {
+            pipe.reader.ready();
+            return Poll::Ready(Ok(Arrived::Bytes(arrived)));
+        }
+        if pipe.segments.is_empty() && matches!(pipe.fin_ns, Some(fin) if fin <= now) {
+            pipe.reader.ready();
+            return Poll::Ready(Ok(Arrived::Eof));
+        }
+        let Some(context) = context else {
+            return Poll::Pending;
+        };
+        let next = [
+            pipe.segments.front().map(|segment| segment.arrival_ns),
+            pipe.fin_ns,
+            error_ns,
+        ]
+        .into_iter()
+        .flatten()
+        .min();
+        pipe.reader.park(context.waker(), next);
+        let socket = world.stream_label(self.connection, self.side);
+        cx::set_waiting_on(WaitOn::Socket {
+            op: SocketWait::Read,
+            socket,
+        });
+        Poll::Pending
+    }
+}

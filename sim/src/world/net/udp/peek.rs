@@ -1,0 +1,163 @@
+//! A socket's receive buffer looked at without waiting or without taking:
+//! `peek_from` (std's and tokio's name: the datagram stays to be received
+//! again), `try_recv_from` (a receive that never waits: `WouldBlock`
+//! instead), receive readiness (tokio's `readable`), and `peer_addr`.
+//! Written apart from the receive itself, which stays as it is (the hot
+//! path); a receive that does happen here is that very receive, with its
+//! step and its trace event.
+
+use std::io;
+use std::net::SocketAddr;
+use std::task::{Context, Poll};
+
+use super::{UdpSocket, UdpState};
+use crate::trace::{DropWhy, SocketWait, WaitOn};
+use crate::world::net::noop_context;
+use crate::world::{cx, World};
+
+impl UdpSocket {
+    /// Polls for a datagram as [`UdpSocket::poll_recv_from`] does, but
+    /// leaves it in the receive buffer: the next receive (or peek) gets it
+    /// again. Copies what fits of it into `buf` (truncated, as a receive
+    /// is); ready with the count copied and its sender. Records nothing in
+    /// the trace (nothing was delivered).
+    ///
+    /// # Errors
+    ///
+    /// As a receive: a socket of another run, closed or of a crashed node.
+    pub fn poll_peek_from(
+        &self,
+        context: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<(usize, SocketAddr)>> {
+        let mut world = self.world.borrow_mut();
+        let world = &mut *world;
+        if let Err(error) = self.front(world, Some(context)) {
+            return Poll::Ready(Err(error));
+        }
+        Poll::Ready(Ok(match self.peek_front(world, buf) {
+            Some(peeked) => peeked,
+            None => return Poll::Pending,
+        }))
+    }
+
+    /// Peeks at the datagram at the front of the receive buffer, without
+    /// waiting: as [`UdpSocket::poll_peek_from`], or `WouldBlock` when it
+    /// would wait.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock` when no datagram has arrived; otherwise as a receive.
+    pub fn try_peek_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        let mut world = self.world.borrow_mut();
+        let world = &mut *world;
+        self.front(world, None)?;
+        self.peek_front(world, buf)
+            .ok_or_else(|| io::ErrorKind::WouldBlock.into())
+    }
+
+    /// Receives the datagram at the front of the receive buffer, without
+    /// waiting: the receive [`UdpSocket::poll_recv_from`] makes (its step,
+    /// its `net deliver` event), or `WouldBlock` when it would wait.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock` when no datagram has arrived; otherwise as a receive.
+    pub fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        {
+            let mut world = self.world.borrow_mut();
+            let world = &mut *world;
+            self.front(world, None)?;
+            if world.net.udp[self.socket].arrived == 0 {
+                return Err(io::ErrorKind::WouldBlock.into());
+            }
+        }
+        // A datagram is there: the receive does not wait, so the context's
+        // waker is never kept.
+        match self.poll_recv_from(&mut noop_context(), buf) {
+            Poll::Ready(result) => result,
+            Poll::Pending => Err(io::ErrorKind::WouldBlock.into()),
+        }
+    }
+
+    /// Polls until a receive would not wait (a datagram has arrived).
+    /// Waits as a receive does.
+    ///
+    /// # Errors
+    ///
+    /// A socket of another run, closed or of a crashed node.
+    pub fn poll_recv_ready(&self, context: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let mut world = self.world.borrow_mut();
+        let world = &mut *world;
+        self.front(world, Some(context))?;
+        if world.net.udp[self.socket].arrived > 0 {
+            Poll::Ready(Ok(()))
+        } else {
+            Poll::Pending
+        }
+    }
+
+    /// The connected peer's address (see [`UdpSocket::connect`]).
+    ///
+    /// # Errors
+    ///
+    /// `NotConnected` before `connect`, as on Linux.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        let world = self.world.borrow();
+        self.check(&world)?;
+        world.net.udp[self.socket].connected.ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::NotConnected,
+                "UdpSocket::peer_addr before connect",
+            )
+        })
+    }
+
+    /// Settles the receive buffer and passes over another peer's datagrams
+    /// at its front (dropped, as a receive drops them); then, when nothing
+    /// is there and a `context` is given, parks as a receive parks. What is
+    /// at the front (if anything) is the next receive's.
+    fn front(&self, world: &mut World, context: Option<&mut Context<'_>>) -> io::Result<()> {
+        let now = self.check_now(world)?;
+        let nodes = &world.nodes;
+        let state = &mut world.net.udp[self.socket];
+        state.settle(now, nodes, &world.net.bound, self.socket);
+        while state.arrived > 0 {
+            let (_, datagram) = &state.in_flight[0];
+            let from = SocketAddr::new(nodes[datagram.from_node as usize].ip, datagram.from_port);
+            if state.connected.is_none_or(|peer| peer == from) {
+                state.reader.ready();
+                return Ok(());
+            }
+            state.drop_at(0, DropWhy::NotPeer, nodes, &world.net.bound, self.socket);
+        }
+        if let Some(context) = context {
+            let next = state.in_flight.get(state.arrived).map(|(key, _)| key.0);
+            state.reader.park(context.waker(), next);
+            let socket = self.label(world);
+            cx::set_waiting_on(WaitOn::Socket {
+                op: SocketWait::Recv,
+                socket,
+            });
+        }
+        Ok(())
+    }
+
+    /// The datagram at the front of a settled buffer, copied (what fits)
+    /// into `buf` and left there: the count copied and its sender.
+    fn peek_front(&self, world: &World, buf: &mut [u8]) -> Option<(usize, SocketAddr)> {
+        let state: &UdpState = &world.net.udp[self.socket];
+        if state.arrived == 0 {
+            return None;
+        }
+        let (_, datagram) = &state.in_flight[0];
+        let from = SocketAddr::new(
+            world.nodes[datagram.from_node as usize].ip,
+            datagram.from_port,
+        );
+        let data = datagram.data.as_slice();
+        let count = data.len().min(buf.len());
+        buf[..count].copy_from_slice(&data[..count]);
+        Some((count, from))
+    }
+}
