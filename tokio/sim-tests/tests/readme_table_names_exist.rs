@@ -10,7 +10,7 @@ use tokio::fs::{
     symlink_metadata, try_exists, write, DirBuilder, File, OpenOptions,
 };
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
-use tokio::net::{lookup_host, TcpListener, TcpStream, ToSocketAddrs, UdpSocket};
+use tokio::net::{lookup_host, TcpListener, TcpSocket, TcpStream, ToSocketAddrs, UdpSocket};
 use tokio::runtime::{Builder, Handle, Runtime};
 use tokio::task::{
     block_in_place, consume_budget, id, spawn, spawn_blocking, spawn_local, try_id, unconstrained,
@@ -28,7 +28,25 @@ tokio::task_local! {
 }
 
 /// The methods the table names, with the types they have.
-async fn methods(file: File, metadata: tokio::fs::Metadata, stream: TcpStream) {
+async fn methods(file: File, metadata: tokio::fs::Metadata, stream: TcpStream, socket: UdpSocket) {
+    let _: std::io::Result<usize> = stream.peek(&mut []).await;
+    let _: std::io::Result<()> = stream.readable().await;
+    let _: std::io::Result<tokio::io::Ready> = stream.ready(tokio::io::Interest::READABLE).await;
+    let _: std::io::Result<usize> = stream.try_read(&mut []);
+    let _: std::io::Result<usize> = stream.try_read_vectored(&mut []);
+    let _: std::io::Result<usize> = stream.try_read_buf(&mut Vec::new());
+    let _: std::io::Result<()> = stream.writable().await;
+    let _: std::io::Result<(usize, std::net::SocketAddr)> = socket.peek_from(&mut []).await;
+    let _: std::io::Result<std::net::SocketAddr> = socket.peek_sender().await;
+    let _: std::io::Result<(usize, std::net::SocketAddr)> = socket.try_recv_from(&mut []);
+    let _: std::io::Result<usize> = socket.try_send_to(&[], "1.2.3.4:5".parse().unwrap());
+    let _: std::io::Result<(usize, std::net::SocketAddr)> =
+        socket.recv_buf_from(&mut Vec::new()).await;
+    let _: std::io::Result<()> = socket.join_multicast_v4(
+        std::net::Ipv4Addr::LOCALHOST,
+        std::net::Ipv4Addr::UNSPECIFIED,
+    );
+    let _: std::io::Result<TcpSocket> = TcpSocket::new_v4();
     let _: std::io::Result<File> = file.try_clone().await;
     let _: tokio::fs::FileType = metadata.file_type();
     let _: std::fs::Permissions = metadata.permissions();

@@ -36,6 +36,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV
 
 use asyncsim::net::{Address, ToAddress};
 
+mod socket;
 pub mod tcp;
 mod udp;
 
@@ -48,6 +49,21 @@ use std::task::{Context, Poll};
 /// between polls, so a fresh future each poll is the same future).
 fn poll_now<F: Future>(future: F, context: &mut Context<'_>) -> Poll<F::Output> {
     pin!(future).poll(context)
+}
+
+/// The output of a world future that is ready at once (binding waits for
+/// nothing), for tokio's operations that are not `async` (`TcpSocket::
+/// listen`): polled once with a waker that does nothing.
+fn ready_now<F: Future>(future: F) -> F::Output {
+    struct Noop;
+    impl std::task::Wake for Noop {
+        fn wake(self: std::sync::Arc<Self>) {}
+    }
+    let waker = std::task::Waker::from(std::sync::Arc::new(Noop));
+    match poll_now(future, &mut Context::from_waker(&waker)) {
+        Poll::Ready(output) => output,
+        Poll::Pending => unreachable!("the world's bind is ready at once"),
+    }
 }
 
 /// A poll of a lent socket, or the error of a socket used outside its run.
@@ -70,6 +86,7 @@ impl<A: ToAddressPrivate + ?Sized> ToAddress for Resolve<'_, A> {
     }
 }
 
+pub use socket::TcpSocket;
 pub use tcp::{TcpListener, TcpStream};
 pub use udp::UdpSocket;
 

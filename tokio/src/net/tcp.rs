@@ -11,9 +11,10 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use asyncsim::net::Detached;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use bytes::BufMut;
+use tokio::io::{AsyncRead, AsyncWrite, Interest, ReadBuf, Ready};
 
-use super::{flatten, poll_now, Resolve, ToSocketAddrs};
+use super::{flatten, poll_now, ready_now, Resolve, ToSocketAddrs};
 use crate::registry::LocalFuture;
 
 /// One end of a connection, `Send + Sync` (see `Detached`): the world's
@@ -40,6 +41,14 @@ impl TcpListener {
         let listener =
             poll_fn(|context| poll_now(asyncsim::net::TcpListener::bind(address.clone()), context))
                 .await?;
+        Ok(TcpListener {
+            listener: Detached::new(listener),
+        })
+    }
+
+    /// [`TcpListener::bind`], for `TcpSocket::listen` (not `async`).
+    pub(super) fn bind_now(address: SocketAddr) -> io::Result<TcpListener> {
+        let listener = ready_now(asyncsim::net::TcpListener::bind(address))?;
         Ok(TcpListener {
             listener: Detached::new(listener),
         })
@@ -439,4 +448,295 @@ impl fmt::Debug for OwnedWriteHalf {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("OwnedWriteHalf").finish_non_exhaustive()
     }
+}
+
+// ---------------------------------------------------------------------------
+// Readiness, `peek` and the `try_` forms: the world's stream looked at
+// without waiting (`try_read_with`, `try_peek_with`) or without taking
+// (`poll_peek_with`). A write never waits here, so a stream is always
+// writable; it is readable when a read would not wait (bytes, the peer's
+// EOF, or the stream's error, which the read then returns).
+// ---------------------------------------------------------------------------
+
+/// Peeks into `buf`'s unfilled part, as [`poll_read_stream`] reads.
+fn poll_peek_stream(
+    stream: &Stream,
+    context: &mut Context<'_>,
+    buf: &mut ReadBuf<'_>,
+) -> Poll<io::Result<usize>> {
+    let max = buf.remaining();
+    flatten(stream.with(|stream| stream.poll_peek_with(context, max, |bytes| buf.put_slice(bytes))))
+}
+
+fn poll_read_ready_stream(stream: &Stream, context: &mut Context<'_>) -> Poll<io::Result<()>> {
+    flatten(stream.with(|stream| stream.poll_read_ready(context)))
+}
+
+fn try_read_stream(stream: &Stream, buf: &mut [u8]) -> io::Result<usize> {
+    let mut at = 0;
+    stream.with(|stream| {
+        stream.try_read_with(buf.len(), |bytes| {
+            buf[at..at + bytes.len()].copy_from_slice(bytes);
+            at += bytes.len();
+        })
+    })?
+}
+
+fn try_read_vectored_stream(stream: &Stream, bufs: &mut [io::IoSliceMut<'_>]) -> io::Result<usize> {
+    let max = bufs.iter().map(|buf| buf.len()).sum();
+    let (mut slice, mut at) = (0, 0);
+    stream.with(|stream| {
+        stream.try_read_with(max, |mut bytes| {
+            while !bytes.is_empty() {
+                let target = &mut bufs[slice][at..];
+                let count = target.len().min(bytes.len());
+                target[..count].copy_from_slice(&bytes[..count]);
+                bytes = &bytes[count..];
+                at += count;
+                if at == bufs[slice].len() {
+                    slice += 1;
+                    at = 0;
+                }
+            }
+        })
+    })?
+}
+
+/// Reads into `buf`'s next chunk (as tokio's reads at most the chunk
+/// `BufMut::chunk_mut` offers).
+fn try_read_buf_stream<B: BufMut>(stream: &Stream, buf: &mut B) -> io::Result<usize> {
+    let max = buf.chunk_mut().len();
+    stream.with(|stream| stream.try_read_with(max, |bytes| buf.put_slice(bytes)))?
+}
+
+/// Writes all of `bufs` as one segment (a vectored write is one send).
+fn try_write_vectored_stream(stream: &Stream, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+    let bytes: Vec<u8> = bufs.iter().flat_map(|buf| buf.iter().copied()).collect();
+    stream.write(&bytes)
+}
+
+/// What is ready of `interest`; pending while nothing is. A write never
+/// waits, so writable is ready at once; readable looks without parking
+/// unless it is all that is asked (so a task waiting to read elsewhere
+/// stays the one woken).
+fn poll_ready_stream(
+    stream: &Stream,
+    context: &mut Context<'_>,
+    interest: Interest,
+) -> Poll<io::Result<Ready>> {
+    let mut ready = Ready::EMPTY;
+    if interest.is_writable() {
+        stream.with(|_| ())?;
+        ready |= Ready::WRITABLE;
+    }
+    if interest.is_readable() {
+        let looked = if ready.is_empty() {
+            flatten(stream.with(|stream| stream.poll_peek_with(context, 1, |_| ())))
+        } else {
+            match stream.with(|stream| stream.try_peek_with(1, |_| ()))? {
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => Poll::Pending,
+                looked => Poll::Ready(looked),
+            }
+        };
+        match looked {
+            // EOF: readable (a read returns 0) and read-closed, as epoll says.
+            Poll::Ready(Ok(0)) => ready |= Ready::READABLE | Ready::READ_CLOSED,
+            // Bytes, or the stream's error (the read returns it).
+            Poll::Ready(_) => ready |= Ready::READABLE,
+            Poll::Pending => {}
+        }
+    }
+    if ready.is_empty() {
+        Poll::Pending
+    } else {
+        Poll::Ready(Ok(ready))
+    }
+}
+
+/// The read-side methods of tokio's `TcpStream` and its read halves.
+macro_rules! read_side {
+    ($($peek_ref:tt)*) => {
+        /// Waits for bytes and copies them into `buf` without taking them:
+        /// the next read gets them again. 0 at EOF.
+        ///
+        /// # Errors
+        ///
+        /// As a read: the connection's reset or timeout.
+        pub async fn peek($($peek_ref)* self, buf: &mut [u8]) -> io::Result<usize> {
+            let mut buf = ReadBuf::new(buf);
+            poll_fn(|context| poll_peek_stream(self.inner(), context, &mut buf)).await
+        }
+
+        /// Polls for bytes to peek at (see `peek`), into `buf`'s unfilled
+        /// part: ready with the count.
+        pub fn poll_peek(
+            $($peek_ref)* self,
+            context: &mut Context<'_>,
+            buf: &mut ReadBuf<'_>,
+        ) -> Poll<io::Result<usize>> {
+            poll_peek_stream(self.inner(), context, buf)
+        }
+
+        /// Waits until a read would not wait: bytes have arrived, the
+        /// peer's EOF, or the connection's error (the read returns it).
+        pub async fn readable(&self) -> io::Result<()> {
+            poll_fn(|context| poll_read_ready_stream(self.inner(), context)).await
+        }
+
+        /// Reads what has arrived without waiting.
+        ///
+        /// # Errors
+        ///
+        /// `WouldBlock` when nothing has arrived (0 is EOF); otherwise as a
+        /// read.
+        pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+            try_read_stream(self.inner(), buf)
+        }
+
+        /// [`try_read`](Self::try_read) into several buffers, in order.
+        ///
+        /// # Errors
+        ///
+        /// As `try_read`.
+        pub fn try_read_vectored(&self, bufs: &mut [io::IoSliceMut<'_>]) -> io::Result<usize> {
+            try_read_vectored_stream(self.inner(), bufs)
+        }
+
+        /// [`try_read`](Self::try_read) into a `BufMut`'s next chunk,
+        /// advancing it.
+        ///
+        /// # Errors
+        ///
+        /// As `try_read`.
+        pub fn try_read_buf<B: BufMut>(&self, buf: &mut B) -> io::Result<usize> {
+            try_read_buf_stream(self.inner(), buf)
+        }
+    };
+}
+
+/// The write-side methods of tokio's `TcpStream` and its write halves.
+macro_rules! write_side {
+    () => {
+        /// Ready at once: a write never waits on the simulated network.
+        ///
+        /// # Errors
+        ///
+        /// A stream used outside its run.
+        pub async fn writable(&self) -> io::Result<()> {
+            self.inner().with(|_| ())
+        }
+
+        /// Writes without waiting (a write never waits here): all of `buf`,
+        /// as one segment.
+        ///
+        /// # Errors
+        ///
+        /// As a write: the connection's reset, a write after shutdown.
+        pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+            self.inner().write(buf)
+        }
+
+        /// [`try_write`](Self::try_write) of several buffers, as one
+        /// segment.
+        ///
+        /// # Errors
+        ///
+        /// As `try_write`.
+        pub fn try_write_vectored(&self, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+            try_write_vectored_stream(self.inner(), bufs)
+        }
+    };
+}
+
+/// `ready`, on every side.
+macro_rules! ready_method {
+    () => {
+        /// Waits for any of `interest`: writable is ready at once (a write
+        /// never waits here), readable when a read would not wait
+        /// (`READ_CLOSED` too at the peer's EOF).
+        ///
+        /// # Errors
+        ///
+        /// A stream used outside its run, or of a crashed node.
+        pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
+            poll_fn(|context| poll_ready_stream(self.inner(), context, interest)).await
+        }
+    };
+}
+
+impl TcpStream {
+    fn inner(&self) -> &Stream {
+        &self.stream
+    }
+
+    read_side!(&);
+    write_side!();
+    ready_method!();
+
+    /// Polls until a read would not wait (see `readable`).
+    pub fn poll_read_ready(&self, context: &mut Context<'_>) -> Poll<io::Result<()>> {
+        poll_read_ready_stream(&self.stream, context)
+    }
+
+    /// Ready at once: a write never waits on the simulated network.
+    pub fn poll_write_ready(&self, _context: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(self.stream.with(|_| ()))
+    }
+
+    /// Always `Ok(None)`: the connection's errors come to its reads and
+    /// writes.
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.stream.with(|_| None)
+    }
+
+    /// Accepted and ignored (the simulated connection has no linger).
+    pub fn set_zero_linger(&self) -> io::Result<()> {
+        Ok(())
+    }
+
+    /// Accepted; acknowledgements are not modelled.
+    pub fn set_quickack(&self, _quickack: bool) -> io::Result<()> {
+        Ok(())
+    }
+
+    /// Always true: acknowledgements are not modelled.
+    pub fn quickack(&self) -> io::Result<bool> {
+        Ok(true)
+    }
+}
+
+impl ReadHalf<'_> {
+    fn inner(&self) -> &Stream {
+        &self.stream.stream
+    }
+
+    read_side!(&mut);
+    ready_method!();
+}
+
+impl WriteHalf<'_> {
+    fn inner(&self) -> &Stream {
+        &self.stream.stream
+    }
+
+    write_side!();
+    ready_method!();
+}
+
+impl OwnedReadHalf {
+    fn inner(&self) -> &Stream {
+        &self.stream
+    }
+
+    read_side!(&mut);
+    ready_method!();
+}
+
+impl OwnedWriteHalf {
+    fn inner(&self) -> &Stream {
+        &self.stream
+    }
+
+    write_side!();
+    ready_method!();
 }

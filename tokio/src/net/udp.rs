@@ -7,8 +7,11 @@ use std::io;
 use std::net::SocketAddr;
 use std::task::{Context, Poll};
 
+use std::net::{Ipv4Addr, Ipv6Addr};
+
 use asyncsim::net::Detached;
-use tokio::io::ReadBuf;
+use bytes::BufMut;
+use tokio::io::{Interest, ReadBuf, Ready};
 
 use super::{flatten, poll_now, Resolve, ToSocketAddrs};
 
@@ -109,6 +112,368 @@ impl UdpSocket {
     ) -> Poll<io::Result<usize>> {
         Poll::Ready(self.socket.send_to(buf, target))
     }
+}
+
+/// Readiness, `peek`, the `try_` and `poll_` forms, `BufMut` receives and
+/// the socket options (tokio's names). A send never waits here, so a
+/// socket is always writable; it is readable when a receive would not wait.
+/// The connected forms (`peek`, `try_recv`, `poll_recv`, `try_send`, …)
+/// are `NotConnected` errors before `connect`, as `recv` and `send` are.
+impl UdpSocket {
+    /// The connected peer.
+    ///
+    /// # Errors
+    ///
+    /// `NotConnected` before `connect`.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.socket.with(|socket| socket.peer_addr())?
+    }
+
+    /// Polls for one datagram from the connected peer into `buf`'s
+    /// unfilled part (truncated to fit).
+    pub fn poll_recv(
+        &self,
+        context: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        if let Err(error) = self.peer_addr() {
+            return Poll::Ready(Err(error));
+        }
+        self.poll_recv_from(context, buf).map_ok(|_| ())
+    }
+
+    /// Polls to send one datagram to the connected peer (it never waits).
+    pub fn poll_send(&self, _context: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        Poll::Ready(self.try_send(buf))
+    }
+
+    /// Receives one datagram from the connected peer into a `BufMut`'s
+    /// next chunk (truncated to fit), advancing it.
+    pub async fn recv_buf<B: BufMut>(&self, buf: &mut B) -> io::Result<usize> {
+        self.peer_addr()?;
+        self.recv_buf_from(buf).await.map(|(length, _)| length)
+    }
+
+    /// Receives one datagram into a `BufMut`'s next chunk (truncated to
+    /// fit), advancing it: its length and sender.
+    pub async fn recv_buf_from<B: BufMut>(&self, buf: &mut B) -> io::Result<(usize, SocketAddr)> {
+        let mut chunk = vec![0; buf.chunk_mut().len()];
+        let (length, from) = self.recv_from(&mut chunk).await?;
+        buf.put_slice(&chunk[..length]);
+        Ok((length, from))
+    }
+
+    /// Receives one datagram from the connected peer without waiting.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock` when none has arrived; `NotConnected` before `connect`.
+    pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.peer_addr()?;
+        self.try_recv_from(buf).map(|(length, _)| length)
+    }
+
+    /// Receives one datagram without waiting: its length and sender.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock` when none has arrived.
+    pub fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        self.socket.with(|socket| socket.try_recv_from(buf))?
+    }
+
+    /// [`try_recv`](Self::try_recv) into a `BufMut`'s next chunk.
+    ///
+    /// # Errors
+    ///
+    /// As `try_recv`.
+    pub fn try_recv_buf<B: BufMut>(&self, buf: &mut B) -> io::Result<usize> {
+        self.peer_addr()?;
+        self.try_recv_buf_from(buf).map(|(length, _)| length)
+    }
+
+    /// [`try_recv_from`](Self::try_recv_from) into a `BufMut`'s next chunk.
+    ///
+    /// # Errors
+    ///
+    /// As `try_recv_from`.
+    pub fn try_recv_buf_from<B: BufMut>(&self, buf: &mut B) -> io::Result<(usize, SocketAddr)> {
+        let mut chunk = vec![0; buf.chunk_mut().len()];
+        let (length, from) = self.try_recv_from(&mut chunk)?;
+        buf.put_slice(&chunk[..length]);
+        Ok((length, from))
+    }
+
+    /// Sends one datagram to the connected peer (it never waits).
+    ///
+    /// # Errors
+    ///
+    /// `NotConnected` before `connect`; as `send_to`.
+    pub fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
+        let peer = self.peer_addr()?;
+        self.socket.send_to(buf, peer)
+    }
+
+    /// Sends one datagram to `target` (it never waits).
+    ///
+    /// # Errors
+    ///
+    /// As `send_to`.
+    pub fn try_send_to(&self, buf: &[u8], target: SocketAddr) -> io::Result<usize> {
+        self.socket.send_to(buf, target)
+    }
+
+    /// Waits for a datagram from the connected peer and copies it into
+    /// `buf` without taking it: the next receive gets it again.
+    pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.peer_addr()?;
+        self.peek_from(buf).await.map(|(length, _)| length)
+    }
+
+    /// Waits for a datagram and copies it into `buf` without taking it:
+    /// its length (truncated to `buf`) and sender.
+    pub async fn peek_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        poll_fn(|context| {
+            flatten(
+                self.socket
+                    .with(|socket| socket.poll_peek_from(context, &mut *buf)),
+            )
+        })
+        .await
+    }
+
+    /// Waits for a datagram and returns its sender, leaving it to be
+    /// received.
+    pub async fn peek_sender(&self) -> io::Result<SocketAddr> {
+        poll_fn(|context| self.poll_peek_sender(context)).await
+    }
+
+    /// Polls for a datagram from the connected peer to peek at (see
+    /// `peek`), into `buf`'s unfilled part.
+    pub fn poll_peek(
+        &self,
+        context: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        if let Err(error) = self.peer_addr() {
+            return Poll::Ready(Err(error));
+        }
+        self.poll_peek_from(context, buf).map_ok(|_| ())
+    }
+
+    /// Polls for a datagram to peek at (see `peek_from`), into `buf`'s
+    /// unfilled part: its sender.
+    pub fn poll_peek_from(
+        &self,
+        context: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<SocketAddr>> {
+        let unfilled = buf.initialize_unfilled();
+        match flatten(
+            self.socket
+                .with(|socket| socket.poll_peek_from(context, unfilled)),
+        ) {
+            Poll::Ready(Ok((length, from))) => {
+                buf.advance(length);
+                Poll::Ready(Ok(from))
+            }
+            Poll::Ready(Err(error)) => Poll::Ready(Err(error)),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    /// Polls for a datagram's sender (see `peek_sender`).
+    pub fn poll_peek_sender(&self, context: &mut Context<'_>) -> Poll<io::Result<SocketAddr>> {
+        flatten(
+            self.socket
+                .with(|socket| socket.poll_peek_from(context, &mut [])),
+        )
+        .map_ok(|(_, from)| from)
+    }
+
+    /// Peeks at a datagram from the connected peer without waiting.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock` when none has arrived; `NotConnected` before `connect`.
+    pub fn try_peek(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.peer_addr()?;
+        self.try_peek_from(buf).map(|(length, _)| length)
+    }
+
+    /// Peeks at a datagram without waiting: its length and sender.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock` when none has arrived.
+    pub fn try_peek_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        self.socket.with(|socket| socket.try_peek_from(buf))?
+    }
+
+    /// The next datagram's sender, without waiting.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock` when none has arrived.
+    pub fn try_peek_sender(&self) -> io::Result<SocketAddr> {
+        self.try_peek_from(&mut []).map(|(_, from)| from)
+    }
+
+    /// Polls until a receive would not wait (a datagram has arrived).
+    pub fn poll_recv_ready(&self, context: &mut Context<'_>) -> Poll<io::Result<()>> {
+        flatten(self.socket.with(|socket| socket.poll_recv_ready(context)))
+    }
+
+    /// Ready at once: a send never waits on the simulated network.
+    pub fn poll_send_ready(&self, _context: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(self.socket.with(|_| ()))
+    }
+
+    /// Waits until a receive would not wait (a datagram has arrived).
+    pub async fn readable(&self) -> io::Result<()> {
+        poll_fn(|context| self.poll_recv_ready(context)).await
+    }
+
+    /// Ready at once: a send never waits on the simulated network.
+    pub async fn writable(&self) -> io::Result<()> {
+        self.socket.with(|_| ())
+    }
+
+    /// Waits for any of `interest`: writable is ready at once, readable
+    /// when a datagram has arrived.
+    pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
+        if interest.is_writable() {
+            self.socket.with(|_| ())?;
+            let mut ready = Ready::WRITABLE;
+            // A look that parks nothing: a task waiting to receive
+            // elsewhere stays the one woken.
+            if interest.is_readable() {
+                match self.try_peek_from(&mut []) {
+                    Err(error) if error.kind() == io::ErrorKind::WouldBlock => {}
+                    _ => ready |= Ready::READABLE,
+                }
+            }
+            return Ok(ready);
+        }
+        if interest.is_readable() {
+            self.readable().await?;
+            return Ok(Ready::READABLE);
+        }
+        std::future::pending().await
+    }
+
+    /// Always `Ok(None)`: errors come to the socket's operations.
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.socket.with(|_| None)
+    }
+
+    /// Accepted; a simulated datagram has no TTL.
+    pub fn set_ttl(&self, _ttl: u32) -> io::Result<()> {
+        Ok(())
+    }
+
+    /// Always 64 (Linux's default).
+    pub fn ttl(&self) -> io::Result<u32> {
+        Ok(64)
+    }
+
+    /// Accepted; the simulated network has no broadcast address.
+    pub fn set_broadcast(&self, _on: bool) -> io::Result<()> {
+        Ok(())
+    }
+
+    /// Always false.
+    pub fn broadcast(&self) -> io::Result<bool> {
+        Ok(false)
+    }
+
+    /// Accepted; the simulated network has no multicast.
+    pub fn set_multicast_loop_v4(&self, _on: bool) -> io::Result<()> {
+        Ok(())
+    }
+
+    /// Always true (Linux's default).
+    pub fn multicast_loop_v4(&self) -> io::Result<bool> {
+        Ok(true)
+    }
+
+    /// Accepted; the simulated network has no multicast.
+    pub fn set_multicast_ttl_v4(&self, _ttl: u32) -> io::Result<()> {
+        Ok(())
+    }
+
+    /// Always 1 (Linux's default).
+    pub fn multicast_ttl_v4(&self) -> io::Result<u32> {
+        Ok(1)
+    }
+
+    /// Accepted; the simulated network has no multicast.
+    pub fn set_multicast_loop_v6(&self, _on: bool) -> io::Result<()> {
+        Ok(())
+    }
+
+    /// Always true (Linux's default).
+    pub fn multicast_loop_v6(&self) -> io::Result<bool> {
+        Ok(true)
+    }
+
+    /// Refused: `Unsupported`, naming the alternative.
+    pub fn join_multicast_v4(&self, _group: Ipv4Addr, _interface: Ipv4Addr) -> io::Result<()> {
+        Err(no_multicast())
+    }
+
+    /// Refused: `Unsupported`, naming the alternative.
+    pub fn join_multicast_v6(&self, _group: &Ipv6Addr, _interface: u32) -> io::Result<()> {
+        Err(no_multicast())
+    }
+
+    /// Refused: `Unsupported`, naming the alternative.
+    pub fn leave_multicast_v4(&self, _group: Ipv4Addr, _interface: Ipv4Addr) -> io::Result<()> {
+        Err(no_multicast())
+    }
+
+    /// Refused: `Unsupported`, naming the alternative.
+    pub fn leave_multicast_v6(&self, _group: &Ipv6Addr, _interface: u32) -> io::Result<()> {
+        Err(no_multicast())
+    }
+
+    /// Accepted; the type of service is not modelled.
+    pub fn set_tos_v4(&self, _tos: u32) -> io::Result<()> {
+        Ok(())
+    }
+
+    /// Always 0.
+    pub fn tos_v4(&self) -> io::Result<u32> {
+        Ok(0)
+    }
+
+    /// Accepted; the traffic class is not modelled.
+    pub fn set_tclass_v6(&self, _tclass: u32) -> io::Result<()> {
+        Ok(())
+    }
+
+    /// Always 0.
+    pub fn tclass_v6(&self) -> io::Result<u32> {
+        Ok(0)
+    }
+
+    /// Accepted; a node has one interface.
+    pub fn bind_device(&self, _interface: Option<&[u8]>) -> io::Result<()> {
+        Ok(())
+    }
+
+    /// Always `None`.
+    pub fn device(&self) -> io::Result<Option<Vec<u8>>> {
+        Ok(None)
+    }
+}
+
+fn no_multicast() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::Unsupported,
+        "multicast cannot be simulated: the simulated network has no groups. Send to each \
+         member node's address (\"node:port\") instead, or keep multicast out of the simulated test",
+    )
 }
 
 impl fmt::Debug for UdpSocket {
