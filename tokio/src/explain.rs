@@ -72,8 +72,32 @@ pub(crate) fn call<R>(work: impl FnOnce() -> R) -> R {
     work()
 }
 
+/// What to use instead when the panic's location is inside tokio's own
+/// source: a part of tokio the face re-exports unchanged (`sync`, `io`)
+/// that calls tokio's runtime inside, which no dependency line can switch.
+/// `None` for a location elsewhere (then it is the line that called tokio).
+fn inside_tokio(caller: &str) -> Option<String> {
+    let at = caller.find("/tokio-1.")?;
+    let file = &caller[at..];
+    let hint = if file.contains("/src/sync/mpsc/") {
+        "`tokio::sync::mpsc::Sender::send_timeout` waits on tokio's own timer: write \
+         `tokio::time::timeout(duration, sender.send(value))` instead (the face's timer)"
+    } else if file.contains("/src/io/") || file.contains("/src/runtime/blocking/") {
+        "tokio's own blocking pool (its `io::Stdin`/`Stdout`/`Stderr`, or `io::unix::AsyncFd`'s \
+         reactor) runs nothing here: through the face, `tokio::io::stdout()`/`stderr()` write \
+         through and `stdin()` is refused; a crate calling real tokio's is the case below"
+    } else {
+        "a part of tokio that the face re-exports unchanged (`sync`, `io`) uses tokio's runtime \
+         inside: keep that call out of the simulated code, or the case below"
+    };
+    Some(format!(
+        "the call is inside tokio's own code at {caller}; {hint}. Otherwise: "
+    ))
+}
+
 /// The explanation of a real tokio call inside a simulated run.
 pub(crate) fn real_tokio(original: &str, caller: Option<&str>) -> String {
+    let inside = caller.and_then(inside_tokio).unwrap_or_default();
     let caller = match caller {
         Some(caller) => format!(
             " at {caller} (that line, or a function it calls that passes its caller's location on: \
@@ -83,7 +107,7 @@ pub(crate) fn real_tokio(original: &str, caller: Option<&str>) -> String {
     };
     format!(
         "real tokio was called inside an asyncsim run{caller}; tokio said: \"{original}\". \
-         Some crate in this build names the real `tokio` instead of the face `asyncsim-tokio`, \
+         {inside}Some crate in this build names the real `tokio` instead of the face `asyncsim-tokio`, \
          so its runtime calls (a sleep, a spawn, a socket) find no tokio runtime here. \
          Switch that crate's dependency line to \
          `tokio = {{ package = \"asyncsim-tokio\", version = \"0.1\", features = [\"simulation\", ...] }}` \

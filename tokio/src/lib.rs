@@ -30,7 +30,9 @@
 //!   branches in an order drawn from the tape;
 //! - `signal::ctrl_c()` never fires;
 //! - `sync`, `io` and the other runtime-agnostic parts are tokio's own, so
-//!   their types are the ones third-party crates expect.
+//!   their types are the ones third-party crates expect, except
+//!   [`io::stdout`]/[`io::stderr`] (tokio runs them on its blocking pool:
+//!   here they write through) and [`io::stdin`] (refused).
 //!
 //! What cannot be simulated (`process`, `task::block_in_place`, a real
 //! thread) fails with a message that names the alternative, and a real
@@ -111,9 +113,8 @@ pub use task::spawn;
 #[cfg(feature = "simulation")]
 pub use asyncsim;
 
-/// tokio's own I/O traits and utilities (runtime-agnostic), re-exported.
 #[cfg(feature = "simulation")]
-pub use tokio::io;
+pub mod io;
 
 /// tokio's own synchronisation primitives (runtime-agnostic), re-exported.
 #[cfg(all(feature = "simulation", feature = "sync"))]
@@ -121,6 +122,11 @@ pub use tokio::sync;
 
 #[cfg(feature = "simulation")]
 pub use tokio::pin;
+
+/// tokio's `stream` module (empty in tokio: its stream utilities live in
+/// `tokio-stream`), re-exported so the path exists.
+#[cfg(feature = "simulation")]
+pub use tokio::stream;
 
 /// `select!` with its branch order drawn from the run's tape (asyncsim's
 /// `select!`; `biased;` polls in argument order and draws nothing).

@@ -23,12 +23,78 @@ fn refused() -> io::Error {
 #[derive(Debug)]
 pub struct Command {
     program: std::ffi::OsString,
+    kill_on_drop: bool,
 }
 
 /// A child process: never made in a simulated run.
 #[derive(Debug)]
 pub struct Child {
+    /// The child's standard input (no child is ever made).
+    pub stdin: Option<ChildStdin>,
+    /// The child's standard output (no child is ever made).
+    pub stdout: Option<ChildStdout>,
+    /// The child's standard error (no child is ever made).
+    pub stderr: Option<ChildStderr>,
     _never: std::convert::Infallible,
+}
+
+macro_rules! child_pipe {
+    ($($(#[$doc:meta])* $name:ident: $trait:ident;)*) => {
+        $(
+            $(#[$doc])*
+            #[derive(Debug)]
+            pub struct $name {
+                _never: std::convert::Infallible,
+            }
+
+            child_pipe!(@io $name $trait);
+        )*
+    };
+    (@io $name:ident AsyncRead) => {
+        impl tokio::io::AsyncRead for $name {
+            fn poll_read(
+                self: std::pin::Pin<&mut Self>,
+                _context: &mut std::task::Context<'_>,
+                _buf: &mut tokio::io::ReadBuf<'_>,
+            ) -> std::task::Poll<io::Result<()>> {
+                match self._never {}
+            }
+        }
+    };
+    (@io $name:ident AsyncWrite) => {
+        impl tokio::io::AsyncWrite for $name {
+            fn poll_write(
+                self: std::pin::Pin<&mut Self>,
+                _context: &mut std::task::Context<'_>,
+                _buf: &[u8],
+            ) -> std::task::Poll<io::Result<usize>> {
+                match self._never {}
+            }
+
+            fn poll_flush(
+                self: std::pin::Pin<&mut Self>,
+                _context: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<io::Result<()>> {
+                match self._never {}
+            }
+
+            fn poll_shutdown(
+                self: std::pin::Pin<&mut Self>,
+                _context: &mut std::task::Context<'_>,
+            ) -> std::task::Poll<io::Result<()>> {
+                match self._never {}
+            }
+        }
+    };
+}
+
+child_pipe! {
+    /// A child's standard input: never made in a simulated run.
+    ChildStdin: AsyncWrite;
+    /// A child's standard output: never made in a simulated run.
+    ChildStdout: AsyncRead;
+    /// A child's standard error: never made in a simulated run.
+    ChildStderr: AsyncRead;
 }
 
 impl Command {
@@ -36,6 +102,7 @@ impl Command {
     pub fn new<S: AsRef<OsStr>>(program: S) -> Command {
         Command {
             program: program.as_ref().to_os_string(),
+            kill_on_drop: false,
         }
     }
 
@@ -93,8 +160,48 @@ impl Command {
         self
     }
 
+    /// Accepted and kept (no child is ever made).
+    pub fn kill_on_drop(&mut self, kill_on_drop: bool) -> &mut Command {
+        self.kill_on_drop = kill_on_drop;
+        self
+    }
+
+    /// What `kill_on_drop` set.
+    pub fn get_kill_on_drop(&self) -> bool {
+        self.kill_on_drop
+    }
+
     /// Accepted.
-    pub fn kill_on_drop(&mut self, _kill_on_drop: bool) -> &mut Command {
+    pub fn env_remove<K: AsRef<OsStr>>(&mut self, _key: K) -> &mut Command {
+        self
+    }
+
+    /// Accepted.
+    pub fn env_clear(&mut self) -> &mut Command {
+        self
+    }
+
+    /// Accepted.
+    #[cfg(unix)]
+    pub fn arg0<S: AsRef<OsStr>>(&mut self, _arg: S) -> &mut Command {
+        self
+    }
+
+    /// Accepted.
+    #[cfg(unix)]
+    pub fn uid(&mut self, _id: u32) -> &mut Command {
+        self
+    }
+
+    /// Accepted.
+    #[cfg(unix)]
+    pub fn gid(&mut self, _id: u32) -> &mut Command {
+        self
+    }
+
+    /// Accepted.
+    #[cfg(unix)]
+    pub fn process_group(&mut self, _pgroup: i32) -> &mut Command {
         self
     }
 
@@ -127,6 +234,16 @@ impl Child {
 
     /// Kills the child (no child is ever made).
     pub async fn kill(&mut self) -> io::Result<()> {
+        match self._never {}
+    }
+
+    /// Starts killing the child (no child is ever made).
+    pub fn start_kill(&mut self) -> io::Result<()> {
+        match self._never {}
+    }
+
+    /// Whether the child exited (no child is ever made).
+    pub fn try_wait(&mut self) -> io::Result<Option<ExitStatus>> {
         match self._never {}
     }
 

@@ -131,6 +131,37 @@ impl Builder {
         self
     }
 
+    /// Accepted; never called (a simulated run parks no thread).
+    pub fn on_thread_park<F>(&mut self, _hook: F) -> &mut Self
+    where
+        F: Fn() + Send + Sync + 'static,
+    {
+        self
+    }
+
+    /// Accepted; never called.
+    pub fn on_thread_unpark<F>(&mut self, _hook: F) -> &mut Self
+    where
+        F: Fn() + Send + Sync + 'static,
+    {
+        self
+    }
+
+    /// Accepted and ignored (the run is not named after it).
+    pub fn name(&mut self, _name: impl Into<String>) -> &mut Self {
+        self
+    }
+
+    /// Accepted and ignored (the simulated network has no event queue).
+    pub fn max_io_events_per_tick(&mut self, _capacity: usize) -> &mut Self {
+        self
+    }
+
+    /// Accepted and ignored.
+    pub fn max_io_events_per_busy_tick(&mut self, _capacity: usize) -> &mut Self {
+        self
+    }
+
     /// Accepted and ignored.
     pub fn thread_keep_alive(&mut self, _duration: Duration) -> &mut Self {
         self

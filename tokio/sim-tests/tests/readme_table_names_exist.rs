@@ -47,6 +47,24 @@ async fn methods(file: File, metadata: tokio::fs::Metadata, stream: TcpStream, s
         std::net::Ipv4Addr::UNSPECIFIED,
     );
     let _: std::io::Result<TcpSocket> = TcpSocket::new_v4();
+    let mut command = tokio::process::Command::new("true");
+    command
+        .env_clear()
+        .env_remove("A")
+        .arg0("t")
+        .uid(0)
+        .gid(0)
+        .process_group(0);
+    let _: bool = command.get_kill_on_drop();
+    let _: &mut Builder = Builder::new_multi_thread()
+        .name("runtime")
+        .on_thread_park(|| {})
+        .on_thread_unpark(|| {})
+        .max_io_events_per_tick(1024)
+        .max_io_events_per_busy_tick(1024);
+    let _: tokio::io::Stdout = tokio::io::stdout();
+    let _: tokio::io::Stderr = tokio::io::stderr();
+    let _: tokio::io::Stdin = tokio::io::stdin();
     let _: std::io::Result<File> = file.try_clone().await;
     let _: tokio::fs::FileType = metadata.file_type();
     let _: std::fs::Permissions = metadata.permissions();
@@ -58,6 +76,15 @@ async fn methods(file: File, metadata: tokio::fs::Metadata, stream: TcpStream, s
     let _ = tokio::spawn(async {});
     let _ = tokio::sync::Mutex::new(0);
     let _ = tokio::io::duplex(8);
+}
+
+/// A child's pipes, as tokio's fields (no child is ever made).
+fn child_pipes(child: &mut tokio::process::Child) {
+    let _: Option<tokio::process::ChildStdin> = child.stdin.take();
+    let _: Option<tokio::process::ChildStdout> = child.stdout.take();
+    let _: Option<tokio::process::ChildStderr> = child.stderr.take();
+    let _: std::io::Result<Option<std::process::ExitStatus>> = child.try_wait();
+    let _: std::io::Result<()> = child.start_kill();
 }
 
 #[test]

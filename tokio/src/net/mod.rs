@@ -199,3 +199,27 @@ pub async fn lookup_host<T: ToSocketAddrs>(
     let resolved = asyncsim::net::lookup_host(address)?;
     Ok(std::iter::once(resolved))
 }
+
+// tokio's sockets are `UnwindSafe`, so code may hold one across
+// `catch_unwind`; the face's hold a `Detached` (a thread-checked cell),
+// which takes the marker away by default. After a caught panic they are as
+// usable as tokio's (the marker is advisory: no unsafe code relies on it).
+macro_rules! unwind_safe {
+    ($($type:ty),*) => {
+        $(
+            impl std::panic::UnwindSafe for $type {}
+            impl std::panic::RefUnwindSafe for $type {}
+        )*
+    };
+}
+
+unwind_safe!(
+    TcpListener,
+    TcpStream,
+    UdpSocket,
+    tcp::OwnedReadHalf,
+    tcp::OwnedWriteHalf,
+    tcp::ReuniteError,
+    tcp::ReadHalf<'_>,
+    tcp::WriteHalf<'_>
+);

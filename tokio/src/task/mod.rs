@@ -755,3 +755,12 @@ where
          on the simulated blocking pool"
     )
 }
+
+// tokio's handles are `UnwindSafe`, so code may hold one across
+// `catch_unwind`; the face's hold a `ThreadBound` (a thread-checked cell),
+// which takes the marker away by default. After a caught panic they are as
+// usable as tokio's (the marker is advisory: no unsafe code relies on it).
+impl<T> std::panic::UnwindSafe for JoinHandle<T> {}
+impl<T> std::panic::RefUnwindSafe for JoinHandle<T> {}
+impl std::panic::UnwindSafe for AbortHandle {}
+impl std::panic::RefUnwindSafe for AbortHandle {}
