@@ -139,8 +139,8 @@ fn an_older_files_net_drop_still_reads() {
     assert_eq!(trace_file::from_str(&text).unwrap(), trace);
 }
 
-/// A socket connected to one peer passes over a datagram from another, and
-/// the receive that does so records it as a drop, saying why.
+/// A socket connected to one peer drops a datagram from another at its
+/// arrival, and records it as a drop, saying why.
 #[test]
 fn a_datagram_from_another_peer_than_the_connected_one_is_a_drop() {
     let run = Sim::new(Config::new()).run(async {

@@ -212,8 +212,10 @@ pub enum DropWhy {
     Isolated,
     /// No socket was bound at its destination.
     Unbound,
-    /// Its receiver was connected (`UdpSocket::connect`) to another peer,
-    /// so its receive passed it over.
+    /// Its receiver was connected (`UdpSocket::connect`) to another peer
+    /// when it arrived: dropped then, as Linux drops it, it took no buffer
+    /// space and no receive saw it. (Older traces have it at the receive
+    /// that passed it over, where asyncsim dropped it then.)
     NotPeer,
     /// Its receiving socket was closed (dropped) while it was buffered or
     /// on its way (for a stream: the bytes sent to an end, or to a
@@ -508,9 +510,9 @@ pub enum EventKind {
     /// The simulated network dropped a datagram (`net`), at the time it
     /// was lost: the sender's send for a loss, a cut or no socket bound
     /// (recorded by the sending task); its arrival for a full buffer
-    /// (recorded by no task: the network settles the buffer then); the
-    /// receiver's receive for another peer's (it passes the datagram
-    /// over); the close of its receiving socket (at the step boundary after
+    /// (recorded by no task: the network settles the buffer then), and
+    /// likewise for another peer's than the one its receiver is connected
+    /// to; the close of its receiving socket (at the step boundary after
     /// it, by no task) or the crash of its node (by the crashing task) for
     /// those buffered or on their way. A stream's bytes sent to an end that
     /// closes or crashes before reading them are one such drop of their

@@ -826,6 +826,27 @@ impl Parked {
         self.timer_at(at_ns, now);
     }
 
+    /// What the waiting task waits for changed (a UDP socket connected to
+    /// another peer: what is on its way was sorted again): it is woken at
+    /// `next_ns` (the next arrival), if any, and not by a timer set for an
+    /// arrival that no longer comes (one still due at `next_ns` stays).
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn retime(&mut self, next_ns: Option<u64>, now: u64) {
+        if !self.waiting {
+            return;
+        }
+        if let Some((deadline_ns, key)) = self.timer {
+            if deadline_ns > now && Some(deadline_ns) != next_ns {
+                cx::cancel_timer(key);
+                self.timer = None;
+            }
+        }
+        if let Some(at_ns) = next_ns {
+            self.due_at_from(at_ns, now);
+        }
+    }
+
     /// Makes sure a timer wakes the task by `at_ns` (> `now`): one set
     /// already that fires after now and by then does; otherwise one is set
     /// (and a later one cancelled: the task sets it again when it parks).

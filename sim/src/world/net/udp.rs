@@ -15,8 +15,14 @@
 //!   only the one at index `capacity`, the earliest that may not, is
 //!   watched (one call a socket at a time); a run that never fills a buffer
 //!   to its capacity sets none, and runs as before;
-//! - another peer's (a connected socket's receive passes it over): at that
-//!   receive;
+//! - another peer's than the one its receiving socket is connected to: at
+//!   its arrival, as Linux drops it (a connected socket takes only its
+//!   peer's datagrams: another's never takes buffer space and is never
+//!   read). Such a datagram waits apart from the socket's list, in
+//!   `strays`, by arrival (sorted on its send when the socket is connected
+//!   then, or on a `connect` while it is on its way), and the call that
+//!   watches the buffer (above) watches the first of them too, dropping it
+//!   then. A socket never connected has none and pays one test a send;
 //! - the receiving socket closed (dropped) or its node crashed, while the
 //!   datagram was buffered or on its way: at the step boundary after the
 //!   close (`cx::at_step_boundary`), at the crash. A run's end is not a
@@ -34,7 +40,7 @@ use std::task::{Context, Poll};
 
 mod peek;
 
-use super::{Address, BindKey, Carried, Parked, Protocol, ToAddress, VecMap};
+use super::{Address, BindKey, Carried, NetConfig, Parked, Protocol, ToAddress, VecMap};
 use crate::cx::NodeId;
 use crate::trace::{DropWhy, EventKind, FaultOp, NetOp, SocketWait, WaitOn};
 use crate::world::{cx, same_run, world, NodeState, World, WorldRc};
@@ -97,7 +103,13 @@ pub(crate) struct UdpState {
     /// Datagrams that arrived to a full buffer.
     dropped_full: u64,
     reader: Parked,
+    /// The peer `connect` set: only its datagrams arrive (the ones already
+    /// buffered when it was set stay, as on Linux).
     connected: Option<SocketAddr>,
+    /// Datagrams on their way from another peer than the connected one, by
+    /// (arrival, send sequence): each is dropped at its arrival (unless a
+    /// `connect` to its sender comes first). Empty while not connected.
+    strays: Vec<((u64, u64), Datagram)>,
     open: bool,
     /// The interned trace label, made when first needed.
     label: Option<u32>,
@@ -154,11 +166,10 @@ impl UdpState {
     }
 
     /// Drops the datagram at `index` of the list (the first past a full
-    /// buffer, or the first buffered, from another peer than the connected
-    /// one) and records it: a [`EventKind::NetDrop`] from the socket bound
-    /// at its sender's address (the address alone when none is) to this
-    /// one, `socket`. Out of line: the path of a datagram kept pays nothing
-    /// for it.
+    /// buffer) and records it: a [`EventKind::NetDrop`] from the socket
+    /// bound at its sender's address (the address alone when none is) to
+    /// this one, `socket`. Out of line: the path of a datagram kept pays
+    /// nothing for it.
     #[cold]
     #[inline(never)]
     fn drop_at(
@@ -185,6 +196,99 @@ impl UdpState {
         Self::recycle(&mut self.spare, &mut data);
     }
 
+    /// Drops the strays (another peer's datagrams) that have arrived by
+    /// `now_ns`, each recorded as [`DropWhy::NotPeer`] (as
+    /// [`UdpState::drop_at`] records its drop).
+    #[cold]
+    #[inline(never)]
+    fn drop_strays(
+        &mut self,
+        now_ns: u64,
+        nodes: &[NodeState],
+        bound: &VecMap<BindKey, usize>,
+        socket: usize,
+    ) {
+        let due = self.strays.partition_point(|(key, _)| key.0 <= now_ns);
+        if due == 0 {
+            return;
+        }
+        let to = self.label(socket, nodes);
+        for (_, mut datagram) in self.strays.drain(..due) {
+            let from = sender_label(nodes, bound, datagram.from_node, datagram.from_port);
+            record_drop(DropWhy::NotPeer, from, to, datagram.data.as_slice().len());
+            Self::recycle(&mut self.spare, &mut datagram.data);
+        }
+    }
+
+    /// A datagram from `from_node:from_port` (its bytes `buf`) sent to this
+    /// connected socket, `socket`, at `now`, arriving at `key.0`: when
+    /// another peer than the connected one sent it, it is kept apart among
+    /// the strays, to be dropped at its arrival (the call watching the
+    /// socket is set for it if it is the first), and this returns true;
+    /// otherwise false (it goes to the list as any other). Out of line: a
+    /// socket never connected never gets here.
+    #[cold]
+    #[inline(never)]
+    #[allow(clippy::too_many_arguments)]
+    fn hold_if_stray(
+        &mut self,
+        nodes: &[NodeState],
+        from_node: u32,
+        from_port: u16,
+        buf: &[u8],
+        key: (u64, u64),
+        socket: usize,
+        now: u64,
+    ) -> bool {
+        let from = SocketAddr::new(nodes[from_node as usize].ip, from_port);
+        if self.connected.is_none_or(|peer| peer == from) {
+            return false;
+        }
+        let data = if buf.len() <= INLINE {
+            let mut bytes = [0; INLINE];
+            bytes[..buf.len()].copy_from_slice(buf);
+            Payload::Inline {
+                len: buf.len() as u8,
+                bytes,
+            }
+        } else {
+            let mut data = self.spare.pop().unwrap_or_default();
+            data.extend_from_slice(buf);
+            Payload::Buffer(data)
+        };
+        let datagram = Datagram {
+            from_node,
+            from_port,
+            data,
+        };
+        let position = self.strays.partition_point(|(other, _)| *other < key);
+        self.strays.insert(position, (key, datagram));
+        if position == 0 {
+            self.watch(socket, now);
+        }
+        true
+    }
+
+    /// The socket was connected to `peer` (at a time its list was settled
+    /// and its strays due dropped): the datagrams on their way are sorted
+    /// again, the peer's to the list, every other's to the strays. Those
+    /// buffered stay, as Linux keeps what its receive queue holds.
+    #[cold]
+    #[inline(never)]
+    fn sort_on_the_way(&mut self, peer: SocketAddr, nodes: &[NodeState]) {
+        let mut on_the_way: Vec<_> = self.in_flight.drain(self.arrived..).collect();
+        on_the_way.append(&mut self.strays);
+        on_the_way.sort_unstable_by_key(|(key, _)| *key);
+        for entry in on_the_way {
+            let datagram = &entry.1;
+            if SocketAddr::new(nodes[datagram.from_node as usize].ip, datagram.from_port) == peer {
+                self.in_flight.push_back(entry);
+            } else {
+                self.strays.push(entry);
+            }
+        }
+    }
+
     /// This socket's (`socket`'s) trace label: "UdpSocket#2 (main:5000)",
     /// numbered in the order the run's UDP sockets were bound (as
     /// `TcpStream#n`), so a socket bound again on the same port after a
@@ -203,17 +307,20 @@ impl UdpState {
 
     /// Makes sure the buffer is settled at the arrival of the earliest
     /// datagram that may find it full (the one at index `capacity`: every
-    /// one before it has fewer ahead than the buffer holds), if any: at
-    /// `now` when that is past (a lowered capacity). One call at a time; an
-    /// earlier one stands (it watches again when it fires). Out of line:
-    /// a buffer that never holds `capacity` datagrams never gets here.
+    /// one before it has fewer ahead than the buffer holds), or of the
+    /// first stray if it comes first, if any: at `now` when that is past (a
+    /// lowered capacity). One call at a time; an earlier one stands (it
+    /// watches again when it fires). Out of line: a buffer that never holds
+    /// `capacity` datagrams and gets no strays never gets here.
     #[cold]
     #[inline(never)]
-    fn watch_full(&mut self, socket: usize, now: u64) {
-        let Some(((arrival_ns, _), _)) = self.in_flight.get(self.capacity) else {
+    fn watch(&mut self, socket: usize, now: u64) {
+        let full = self.in_flight.get(self.capacity).map(|(key, _)| key.0);
+        let stray = self.strays.first().map(|(key, _)| key.0);
+        let Some(arrival_ns) = full.into_iter().chain(stray).min() else {
             return;
         };
-        let at_ns = (*arrival_ns).max(now);
+        let at_ns = arrival_ns.max(now);
         if let Some((watched_ns, key)) = self.watch {
             if watched_ns <= at_ns {
                 return;
@@ -223,29 +330,34 @@ impl UdpState {
         self.watch = Some((at_ns, cx::call_at(at_ns, settle_watched, socket as u64)));
     }
 
-    /// Forgets every datagram, buffered or on its way, and the call that
-    /// watched them; returns each one's sender and size.
+    /// Forgets every datagram, buffered or on its way (strays too, all in
+    /// arrival order), and the call that watched them; returns each one's
+    /// sender and size.
     fn clear(&mut self) -> Vec<(u32, u16, usize)> {
         if let Some((_, key)) = self.watch.take() {
             cx::cancel_timer(key);
         }
         self.arrived = 0;
-        self.in_flight
-            .drain(..)
-            .map(|(_, datagram)| {
-                (
-                    datagram.from_node,
-                    datagram.from_port,
-                    datagram.data.as_slice().len(),
-                )
-            })
-            .collect()
+        let what = |(_, datagram): ((u64, u64), Datagram)| {
+            (
+                datagram.from_node,
+                datagram.from_port,
+                datagram.data.as_slice().len(),
+            )
+        };
+        if self.strays.is_empty() {
+            return self.in_flight.drain(..).map(what).collect();
+        }
+        let mut lost: Vec<_> = self.in_flight.drain(..).collect();
+        lost.append(&mut self.strays);
+        lost.sort_unstable_by_key(|(key, _)| *key);
+        lost.into_iter().map(what).collect()
     }
 }
 
-/// The call [`UdpState::watch_full`] sets: settles socket `socket`'s
-/// buffer now, the arrival of a datagram that may find it full (recording
-/// the drop then), and watches the next such one.
+/// The call [`UdpState::watch`] sets: settles socket `socket`'s buffer
+/// now, the arrival of a datagram that may find it full or of a stray
+/// (recording the drop then), and watches the next such one.
 fn settle_watched(socket: u64) {
     let world_rc = world("asyncsim::net");
     let Ok(mut world) = world_rc.try_borrow_mut() else {
@@ -263,7 +375,10 @@ fn settle_watched(socket: u64) {
         return;
     }
     state.settle(now, &world.nodes, &world.net.bound, socket);
-    state.watch_full(socket, now);
+    if !state.strays.is_empty() {
+        state.drop_strays(now, &world.nodes, &world.net.bound, socket);
+    }
+    state.watch(socket, now);
 }
 
 /// Records the datagrams of UDP socket `socket` lost with it (`lost`:
@@ -386,6 +501,7 @@ impl UdpSocket {
                 dropped_full: 0,
                 reader: Parked::default(),
                 connected: None,
+                strays: Vec::new(),
                 open: true,
                 label: None,
                 spare: Vec::new(),
@@ -399,20 +515,8 @@ impl UdpSocket {
         })
     }
 
-    #[inline]
-    fn check(&self, world: &World) -> io::Result<()> {
-        let state = &world.net.udp[self.socket];
-        if same_run(world.run_id)
-            && world.alive(state.node as usize, state.incarnation)
-            && state.open
-        {
-            return Ok(());
-        }
-        Err(self.unusable(world))
-    }
-
-    /// [`UdpSocket::check`], and the time now when it passes (one look at
-    /// the thread's run for both).
+    /// Checks the socket is usable (this run's, open, its node alive); the
+    /// time now when it is (one look at the thread's run for both).
     #[inline]
     fn check_now(&self, world: &World) -> io::Result<u64> {
         let state = &world.net.udp[self.socket];
@@ -424,7 +528,7 @@ impl UdpSocket {
         Err(self.unusable(world))
     }
 
-    /// Why [`UdpSocket::check`] failed (out of line: it almost never does).
+    /// Why [`UdpSocket::check_now`] failed (out of line: it almost never does).
     #[cold]
     #[inline(never)]
     fn unusable(&self, world: &World) -> io::Error {
@@ -595,6 +699,47 @@ impl UdpSocket {
         } else {
             1
         };
+        let way = (from_node, from_port, to_node, target);
+        if world.net.udp[target].connected.is_some() {
+            self.place_on_connected(world, buf, &config, copies, way, now);
+        } else {
+            self.place::<false>(world, buf, &config, copies, way, now);
+        }
+        Ok(buf.len())
+    }
+
+    /// [`UdpSocket::place`] to a connected socket, which keeps another
+    /// peer's datagrams apart (out of line: the path to a socket never
+    /// connected does not test for them).
+    #[cold]
+    #[inline(never)]
+    fn place_on_connected(
+        &self,
+        world: &mut World,
+        buf: &[u8],
+        config: &NetConfig,
+        copies: u32,
+        way: (u32, u16, u32, usize),
+        now: u64,
+    ) {
+        self.place::<true>(world, buf, config, copies, way, now);
+    }
+
+    /// Puts the `copies` of a datagram sent (`buf`) at `now` on their way
+    /// (`way`: from node and port, to node and socket), each with its drawn
+    /// latency; `CONNECTED`: that socket is connected (another peer's go to
+    /// its strays).
+    #[inline(always)]
+    fn place<const CONNECTED: bool>(
+        &self,
+        world: &mut World,
+        buf: &[u8],
+        config: &NetConfig,
+        copies: u32,
+        way: (u32, u16, u32, usize),
+        now: u64,
+    ) {
+        let (from_node, from_port, to_node, target) = way;
         for _ in 0..copies {
             let carried = Carried::Datagram {
                 socket: self.socket as u32,
@@ -604,12 +749,18 @@ impl UdpSocket {
             let latency = if from_node == to_node {
                 world.latency(from_node, to_node, carried)
             } else {
-                world.latency_on(&config, from_node, to_node, carried)
+                world.latency_on(config, from_node, to_node, carried)
             };
             let arrival_ns = now + latency;
             world.net.datagrams_sent += 1;
             let sequence = world.net.datagrams_sent;
             let state = &mut world.net.udp[target];
+            let key = (arrival_ns, sequence);
+            if CONNECTED
+                && state.hold_if_stray(&world.nodes, from_node, from_port, buf, key, target, now)
+            {
+                continue;
+            }
             // A short datagram's bytes are copied in once it is in the
             // list: built first and moved in, its bytes (stored a byte
             // run at a time) were read back in wide pieces (a stall).
@@ -624,7 +775,6 @@ impl UdpSocket {
                 data.extend_from_slice(buf);
                 Payload::Buffer(data)
             };
-            let key = (arrival_ns, sequence);
             let datagram = Datagram {
                 from_node,
                 from_port,
@@ -654,10 +804,9 @@ impl UdpSocket {
             }
             state.reader.due_at_from(arrival_ns, now);
             if state.in_flight.len() > state.capacity {
-                state.watch_full(target, now);
+                state.watch(target, now);
             }
         }
-        Ok(buf.len())
     }
 
     /// Receives one datagram: its length (truncated to `buf`, as UDP
@@ -682,59 +831,76 @@ impl UdpSocket {
         let nodes = &world.nodes;
         let state = &mut world.net.udp[self.socket];
         state.settle(now, nodes, &world.net.bound, self.socket);
-        loop {
-            // Read in place: the datagram's bytes are copied out and its
-            // buffer (if not inline) handed to the spares without moving
-            // the datagram.
-            let buffered = if state.arrived > 0 {
-                state.in_flight.front_mut().map(|(_, datagram)| datagram)
-            } else {
-                None
-            };
-            match buffered {
-                Some(datagram) => {
-                    let from =
-                        SocketAddr::new(nodes[datagram.from_node as usize].ip, datagram.from_port);
-                    let wanted = state.connected.is_none_or(|peer| peer == from);
-                    if !wanted {
-                        state.drop_at(0, DropWhy::NotPeer, nodes, &world.net.bound, self.socket);
-                        continue;
-                    }
-                    let data = datagram.data.as_slice();
-                    let count = data.len().min(buf.len());
-                    buf[..count].copy_from_slice(&data[..count]);
-                    UdpState::recycle(&mut state.spare, &mut datagram.data);
-                    state.arrived -= 1;
-                    state.in_flight.pop_front();
-                    state.reader.ready();
-                    self.record(world, NetOp::Deliver, count);
-                    return Poll::Ready(Ok((count, from)));
-                }
-                None => {
-                    let next = state.in_flight.get(state.arrived).map(|(key, _)| key.0);
-                    state.reader.park(context.waker(), next);
-                    let socket = self.label(world);
-                    cx::set_waiting_on(WaitOn::Socket {
-                        op: SocketWait::Recv,
-                        socket,
-                    });
-                    return Poll::Pending;
-                }
+        // Read in place: the datagram's bytes are copied out and its buffer
+        // (if not inline) handed to the spares without moving the datagram.
+        // Every buffered one is read, a connected socket's too: another
+        // peer's never arrives to it, and those buffered before the connect
+        // stay (as on Linux).
+        let buffered = if state.arrived > 0 {
+            state.in_flight.front_mut().map(|(_, datagram)| datagram)
+        } else {
+            None
+        };
+        match buffered {
+            Some(datagram) => {
+                let from =
+                    SocketAddr::new(nodes[datagram.from_node as usize].ip, datagram.from_port);
+                let data = datagram.data.as_slice();
+                let count = data.len().min(buf.len());
+                buf[..count].copy_from_slice(&data[..count]);
+                UdpState::recycle(&mut state.spare, &mut datagram.data);
+                state.arrived -= 1;
+                state.in_flight.pop_front();
+                state.reader.ready();
+                self.record(world, NetOp::Deliver, count);
+                Poll::Ready(Ok((count, from)))
+            }
+            None => {
+                let next = state.in_flight.get(state.arrived).map(|(key, _)| key.0);
+                state.reader.park(context.waker(), next);
+                let socket = self.label(world);
+                cx::set_waiting_on(WaitOn::Socket {
+                    op: SocketWait::Recv,
+                    socket,
+                });
+                Poll::Pending
             }
         }
     }
 
-    /// Sets the default peer: `send` goes there, `recv` takes only its
-    /// datagrams.
+    /// Sets the default peer, as Linux's `connect` on a UDP socket does:
+    /// `send` goes there, and from now on only its datagrams arrive. Every
+    /// other sender's datagram arriving from then on is dropped at its
+    /// arrival (a `net drop` event, "its receiver is connected to another
+    /// peer"): it takes no room in the receive buffer and no receive sees
+    /// it. Those already in the receive buffer stay, whoever sent them, and
+    /// are read as any other (`recv_from` tells their sender); those on
+    /// their way are judged at their arrival. Connecting again changes the
+    /// peer. `send_to` may still send anywhere (Linux allows it on a
+    /// connected UDP socket).
     pub async fn connect<A: ToAddress>(&self, address: A) -> io::Result<()> {
         let address = address.to_address()?;
         let mut world = self.world.borrow_mut();
         let world = &mut *world;
-        self.check(world)?;
+        let now = self.check_now(world)?;
         let from = world.net.udp[self.socket].node as usize;
         let (node, port) = world.resolve(&address, from)?;
         let peer = world.socket_addr(node, port);
-        world.net.udp[self.socket].connected = Some(peer);
+        let nodes = &world.nodes;
+        let bound = &world.net.bound;
+        let state = &mut world.net.udp[self.socket];
+        // What arrived before now arrived to the socket as it was.
+        state.settle(now, nodes, bound, self.socket);
+        if !state.strays.is_empty() {
+            state.drop_strays(now, nodes, bound, self.socket);
+        }
+        state.connected = Some(peer);
+        if state.in_flight.len() > state.arrived || !state.strays.is_empty() {
+            state.sort_on_the_way(peer, nodes);
+            let next = state.in_flight.get(state.arrived).map(|(key, _)| key.0);
+            state.reader.retime(next, now);
+            state.watch(self.socket, now);
+        }
         Ok(())
     }
 
@@ -750,7 +916,9 @@ impl UdpSocket {
         }
     }
 
-    /// Receives from the connected peer.
+    /// Receives from the connected peer: the next datagram buffered (one
+    /// buffered before the connect may be another sender's, as on Linux;
+    /// `recv_from` names it).
     pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
         if self.world.borrow().net.udp[self.socket].connected.is_none() {
             return Err(io::Error::new(
@@ -777,7 +945,7 @@ impl UdpSocket {
         state.capacity = datagrams;
         if state.open && state.in_flight.len() > datagrams {
             let now = cx::now_ns("asyncsim::net::UdpSocket::set_recv_buffer");
-            state.watch_full(self.socket, now);
+            state.watch(self.socket, now);
         }
     }
 
@@ -816,6 +984,11 @@ pub(crate) fn crash_node(world: &mut World, node: u32, incarnation: NodeId) {
         let state = &mut world.net.udp[socket];
         if state.node == node && state.incarnation == incarnation && state.open {
             state.open = false;
+            if !state.strays.is_empty() {
+                // Those arrived already were dropped then, the socket open.
+                let now = cx::now_ns("asyncsim::net");
+                state.drop_strays(now, &world.nodes, &world.net.bound, socket);
+            }
             let lost = state.clear();
             if !lost.is_empty() {
                 record_lost(world, socket, DropWhy::Crashed, &lost);
@@ -849,6 +1022,12 @@ impl UdpSocket {
             return;
         }
         state.open = false;
+        if !state.strays.is_empty() {
+            if let Some(now) = cx::now_in_run(world.run_id) {
+                // Those arrived already were dropped then, the socket open.
+                state.drop_strays(now, &world.nodes, &world.net.bound, self.socket);
+            }
+        }
         let lost = state.clear();
         let key = (state.node, Protocol::Udp, state.port);
         // The sender's label names the socket bound at its address at the

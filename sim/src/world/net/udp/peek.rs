@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 use std::task::{Context, Poll};
 
 use super::{UdpSocket, UdpState};
-use crate::trace::{DropWhy, SocketWait, WaitOn};
+use crate::trace::{SocketWait, WaitOn};
 use crate::world::net::noop_context;
 use crate::world::{cx, World};
 
@@ -104,7 +104,7 @@ impl UdpSocket {
     /// `NotConnected` before `connect`, as on Linux.
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         let world = self.world.borrow();
-        self.check(&world)?;
+        self.check_now(&world)?;
         world.net.udp[self.socket].connected.ok_or_else(|| {
             io::Error::new(
                 io::ErrorKind::NotConnected,
@@ -113,23 +113,18 @@ impl UdpSocket {
         })
     }
 
-    /// Settles the receive buffer and passes over another peer's datagrams
-    /// at its front (dropped, as a receive drops them); then, when nothing
-    /// is there and a `context` is given, parks as a receive parks. What is
-    /// at the front (if anything) is the next receive's.
+    /// Settles the receive buffer; then, when nothing is there and a
+    /// `context` is given, parks as a receive parks. What is at the front
+    /// (if anything) is the next receive's (every buffered datagram is:
+    /// another peer's than a connected socket's never arrives).
     fn front(&self, world: &mut World, context: Option<&mut Context<'_>>) -> io::Result<()> {
         let now = self.check_now(world)?;
         let nodes = &world.nodes;
         let state = &mut world.net.udp[self.socket];
         state.settle(now, nodes, &world.net.bound, self.socket);
-        while state.arrived > 0 {
-            let (_, datagram) = &state.in_flight[0];
-            let from = SocketAddr::new(nodes[datagram.from_node as usize].ip, datagram.from_port);
-            if state.connected.is_none_or(|peer| peer == from) {
-                state.reader.ready();
-                return Ok(());
-            }
-            state.drop_at(0, DropWhy::NotPeer, nodes, &world.net.bound, self.socket);
+        if state.arrived > 0 {
+            state.reader.ready();
+            return Ok(());
         }
         if let Some(context) = context {
             let next = state.in_flight.get(state.arrived).map(|(key, _)| key.0);
