@@ -110,6 +110,31 @@ fn datagrams_and_lookup_host() {
     });
 }
 
+/// A connected socket keeps the datagram another sender's it held before
+/// `connect` (Linux keeps its receive queue), then hears only its peer:
+/// another's sent after is dropped at its arrival, never received.
+#[test]
+fn a_connected_socket_keeps_what_it_held_then_hears_only_its_peer() {
+    asyncsim::check(Explore::new().runs(50).persist(false), || async {
+        let socket = tokio::net::UdpSocket::bind("0.0.0.0:5400").await.unwrap();
+        let peer = tokio::net::UdpSocket::bind("0.0.0.0:5401").await.unwrap();
+        let other = tokio::net::UdpSocket::bind("0.0.0.0:5402").await.unwrap();
+        other.send_to(b"early", "127.0.0.1:5400").await.unwrap();
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        socket.connect("127.0.0.1:5401").await.unwrap();
+        assert_eq!(socket.peer_addr().unwrap().port(), 5401);
+        other.send_to(b"late", "127.0.0.1:5400").await.unwrap();
+        peer.send_to(b"hello", "127.0.0.1:5400").await.unwrap();
+        let mut buf = [0u8; 16];
+        let length = socket.recv(&mut buf).await.unwrap();
+        assert_eq!(&buf[..length], b"early");
+        let length = socket.recv(&mut buf).await.unwrap();
+        assert_eq!(&buf[..length], b"hello");
+        let more = tokio::time::timeout(Duration::from_millis(10), socket.recv(&mut buf)).await;
+        assert!(more.is_err(), "another sender's datagram was received");
+    });
+}
+
 #[test]
 fn connecting_where_nobody_listens_is_refused() {
     asyncsim::check(Explore::new().runs(20).persist(false), || async {

@@ -42,8 +42,10 @@ impl UdpSocket {
         self.socket.with(|socket| socket.local_addr())?
     }
 
-    /// Sets the default peer: `send` goes there, `recv` takes only its
-    /// datagrams.
+    /// Sets the default peer, as Linux's `connect` does: `send` goes there,
+    /// and from then on only its datagrams arrive (another sender's is
+    /// dropped at its arrival, a `net drop` in the trace). Those already
+    /// buffered stay and are received first, whoever sent them.
     pub async fn connect<A: ToSocketAddrs>(&self, address: A) -> io::Result<()> {
         poll_fn(|context| {
             flatten(
