@@ -274,8 +274,7 @@ impl Sim {
         let tape = std::mem::replace(&mut state.chooser.tape, Tape::with_capacity(draws_hint));
         let events_hint = state.trace.events.len();
         let tasks_hint = state.trace.tasks.len();
-        let fresh = Trace::with_capacity(events_hint, tasks_hint);
-        let trace = std::mem::replace(&mut state.trace, fresh);
+        let trace = state.trace.hand_over(events_hint, tasks_hint);
         Run {
             result,
             trace,

@@ -205,6 +205,25 @@ pub struct Trace {
     pub(crate) branch_sites: Vec<(&'static str, &'static Location<'static>)>,
 }
 
+/// Buffers for a new trace's events (room for `events`), tasks (room for
+/// `tasks`) and labels: dropped traces' when the thread kept some.
+fn spare_buffers(events: usize, tasks: usize) -> (Vec<Event>, Vec<TaskInfo>, Vec<String>) {
+    let taken = with_spares(|spares| {
+        (
+            recycle::take_from(&mut spares.events, events),
+            recycle::take_from(&mut spares.tasks, tasks),
+            recycle::take_from(&mut spares.labels, 0),
+        )
+    });
+    taken.unwrap_or_else(|| {
+        (
+            Vec::with_capacity(events),
+            Vec::with_capacity(tasks),
+            Vec::new(),
+        )
+    })
+}
+
 /// A dropped trace's buffers serve the next run's trace (see `recycle`).
 impl Drop for Trace {
     fn drop(&mut self) {
@@ -265,20 +284,7 @@ const HASH_SEED: u64 = 0xcbf2_9ce4_8422_2325;
 impl Trace {
     /// An empty trace with room for `events` events.
     pub(crate) fn with_capacity(events: usize, tasks: usize) -> Trace {
-        let taken = with_spares(|spares| {
-            (
-                recycle::take_from(&mut spares.events, events),
-                recycle::take_from(&mut spares.tasks, tasks),
-                recycle::take_from(&mut spares.labels, 0),
-            )
-        });
-        let (events, tasks, labels) = taken.unwrap_or_else(|| {
-            (
-                Vec::with_capacity(events),
-                Vec::with_capacity(tasks),
-                Vec::new(),
-            )
-        });
+        let (events, tasks, labels) = spare_buffers(events, tasks);
         Trace {
             events,
             tasks,
@@ -289,6 +295,27 @@ impl Trace {
             truncated: false,
             unstored_marks: Vec::new(),
             branch_sites: Vec::new(),
+        }
+    }
+
+    /// The trace recorded so far, handed over whole (a run's end: `Sim::run`
+    /// gives it to its caller); this one is left empty, with buffers for
+    /// `events` events and `tasks` tasks taken as [`Trace::with_capacity`]
+    /// takes them. Field by field: a fresh trace made and swapped in was
+    /// three copies of the whole struct a run.
+    #[inline]
+    pub(crate) fn hand_over(&mut self, events: usize, tasks: usize) -> Trace {
+        let (events, tasks, labels) = spare_buffers(events, tasks);
+        Trace {
+            events: std::mem::replace(&mut self.events, events),
+            tasks: std::mem::replace(&mut self.tasks, tasks),
+            labels: std::mem::replace(&mut self.labels, labels),
+            known_label_hashes: std::mem::take(&mut self.known_label_hashes),
+            hash: std::mem::replace(&mut self.hash, HASH_SEED),
+            event_count: std::mem::take(&mut self.event_count),
+            truncated: std::mem::take(&mut self.truncated),
+            unstored_marks: std::mem::take(&mut self.unstored_marks),
+            branch_sites: std::mem::take(&mut self.branch_sites),
         }
     }
 
