@@ -44,6 +44,7 @@ pub(crate) fn current_run_id() -> Option<u64> {
 }
 
 /// Spawns a future as a new task of the current run, named as `name` says.
+#[inline(always)]
 pub(crate) fn spawn_task_named<F>(future: F, name: TaskName) -> JoinHandle<F::Output>
 where
     F: Future + 'static,
@@ -53,16 +54,19 @@ where
 }
 
 /// Spawns a future as a new task of the current run.
+#[inline(always)]
 pub(crate) fn spawn_task<F>(future: F, name: Option<String>) -> JoinHandle<F::Output>
 where
     F: Future + 'static,
     F::Output: 'static,
 {
-    spawn_task_on(None, future, TaskName::from(name))
+    let name = TaskName::from(name);
+    spawn_task_on(None, future, name)
 }
 
 /// Spawns a future as a new task of the current run on `node`.
 #[allow(dead_code)] // for the world (`sim/src/world`)
+#[inline(always)]
 pub(crate) fn spawn_on<F>(node: NodeId, future: F, name: Option<String>) -> JoinHandle<F::Output>
 where
     F: Future + 'static,
@@ -71,7 +75,10 @@ where
     spawn_task_on(Some(node), future, TaskName::from(name))
 }
 
-/// Spawns on `node`, or on the spawning task's node.
+/// Spawns on `node`, or on the spawning task's node. Inlined into the
+/// caller's spawn (with the wrappers above), as the future's one way into
+/// its cell.
+#[inline(always)]
 pub(super) fn spawn_task_on<F>(
     node: Option<NodeId>,
     future: F,
@@ -81,15 +88,18 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    // The future goes straight into its cell, made between two looks at
-    // the core: captured by a closure it was copied once more on its way
-    // (a `memcpy` of a large future, such as a world server's). Nothing
-    // runs in between that could spawn.
+    // The future goes into its cell first (`raw::NewTask`: a cell built
+    // after the call below, the future held across it, cost two more
+    // copies of it), and the cell is finished between two looks at the
+    // core: captured by a closure it was copied once more on its way (a
+    // `memcpy` of a large future, such as a world server's). Nothing runs
+    // in between that could spawn.
+    let started = raw::NewTask::new(future);
     let (id, parent, node, run_id) = with_core("asyncsim::spawn", |core| {
         let (id, parent, node) = core.claim_task(node);
         (id, parent, node, core.run_id.get())
     });
-    let (owner, cell) = raw::new_task(JoinSlot::new(TaskId(id), run_id), future);
+    let (owner, cell) = started.finish(JoinSlot::new(TaskId(id), run_id));
     with_core("asyncsim::spawn", |core| {
         let name = name.for_task(id, "task");
         let task = core.add_task(Some(owner), name, parent, SlotKind::Future, node);

@@ -17,7 +17,7 @@
 //! - [`run_as_current`], [`with_current`] (`current.rs`): the thread's
 //!   running core as a raw pointer in a `Cell`, read on every wake, set only
 //!   for the duration of a closure that owns the core;
-//! - [`TaskOwner`], [`new_task`], [`new_job`] (`task.rs`): a spawned task's
+//! - [`TaskOwner`], [`NewTask`], [`new_job`] (`task.rs`): a spawned task's
 //!   future, pinned inside the task's allocation and polled there (one
 //!   allocation per task), through the one owner the engine holds;
 //! - [`TaskRc`] (`task_rc.rs`): that allocation, counted like an `Rc` (no
@@ -46,7 +46,7 @@ mod thread_bound;
 mod waker;
 
 pub(crate) use current::{is_current, run_as_current, with_current, CurrentCell};
-pub(crate) use task::{new_job, new_task, Completes, JobCell, TaskCell, TaskOwner, Upcast};
+pub(crate) use task::{new_job, Completes, JobCell, NewTask, TaskCell, TaskOwner, Upcast};
 pub(crate) use task_rc::TaskRc;
 pub use thread_bound::ThreadBound;
 pub(crate) use waker::{IntegerWakers, WakeInteger};

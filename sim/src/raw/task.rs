@@ -147,7 +147,7 @@ impl<S: Upcast<H>, H: ?Sized> TaskObj<H> for JobCell<S> {
 
 /// The engine's hold on a task: the only way to poll its future or drop it.
 ///
-/// Exactly one exists per task ([`new_task`] and [`new_job`] make it beside
+/// Exactly one exists per task ([`NewTask::finish`] and [`new_job`] make it beside
 /// the typed reference the task's handle gets, and it is not `Clone`), and
 /// both operations take `&mut self`: so no poll or drop of a task can run
 /// while another runs on it, which is `TaskObj`'s contract. It holds a
@@ -185,24 +185,64 @@ impl<H: ?Sized + 'static> TaskOwner<H> {
     }
 }
 
-/// A new task: its owner, for the engine, and a typed reference to the same
-/// allocation, for the task's handle (which only reads the header).
-pub(crate) fn new_task<S, F, H>(header: S, future: F) -> (TaskOwner<H>, TaskRc<TaskCell<S, F>>)
-where
-    F: Future + 'static,
-    S: Completes<F::Output> + Upcast<H> + 'static,
-    H: ?Sized + 'static,
-{
-    let cell = TaskRc::new(TaskCell {
-        header,
-        future: UnsafeCell::new(Some(future)),
-    });
-    let owner = cell.clone().unsize(|cell| cell as &dyn TaskObj<H>);
-    (TaskOwner { cell: owner }, cell)
+/// A task's cell begun: its future already in its block, its header to
+/// come ([`NewTask::finish`]), so that a spawn can move the future into
+/// the block before it asks the run for the task's id. The future then
+/// goes from the spawner's frame straight into its cell, where, held
+/// across that call (which may unwind), it was copied at every call on
+/// the way. Dropped unfinished, it drops the future and frees the block.
+pub(crate) struct NewTask<S, F> {
+    cell: std::ptr::NonNull<TaskCell<S, F>>,
+}
+
+impl<S, F> NewTask<S, F> {
+    /// Moves `future` into a new block.
+    #[inline(always)]
+    pub(crate) fn new(future: F) -> NewTask<S, F> {
+        let cell = TaskRc::<TaskCell<S, F>>::allocate();
+        // SAFETY: the block's future field, written once; `finish` writes
+        // the header.
+        unsafe {
+            std::ptr::addr_of_mut!((*cell.as_ptr()).future).write(UnsafeCell::new(Some(future)));
+        }
+        NewTask { cell }
+    }
+
+    /// The task, its header written: its owner, for the engine, and a
+    /// typed reference to the same allocation, for the task's handle (which
+    /// only reads the header).
+    #[inline(always)]
+    pub(crate) fn finish<H>(self, header: S) -> (TaskOwner<H>, TaskRc<TaskCell<S, F>>)
+    where
+        F: Future + 'static,
+        S: Completes<F::Output> + Upcast<H> + 'static,
+        H: ?Sized + 'static,
+    {
+        let cell = std::mem::ManuallyDrop::new(self).cell;
+        // SAFETY: the future is written (`new`) and now the header: the
+        // whole cell, in `allocate`'s block.
+        let cell = unsafe {
+            std::ptr::addr_of_mut!((*cell.as_ptr()).header).write(header);
+            TaskRc::from_allocated(cell)
+        };
+        let owner = cell.clone().unsize(|cell| cell as &dyn TaskObj<H>);
+        (TaskOwner { cell: owner }, cell)
+    }
+}
+
+impl<S, F> Drop for NewTask<S, F> {
+    fn drop(&mut self) {
+        // SAFETY: unfinished: only the future was written, and the block
+        // never became a reference.
+        unsafe {
+            std::ptr::drop_in_place(std::ptr::addr_of_mut!((*self.cell.as_ptr()).future));
+            TaskRc::free_allocated(self.cell);
+        }
+    }
 }
 
 /// A new pool job (a header with no future): its owner and a typed
-/// reference, as [`new_task`].
+/// reference, as [`NewTask::finish`].
 pub(crate) fn new_job<S, H>(header: S) -> (TaskOwner<H>, TaskRc<JobCell<S>>)
 where
     S: Upcast<H> + 'static,

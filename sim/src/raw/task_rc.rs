@@ -42,6 +42,22 @@ impl<T> TaskRc<T> {
     /// Moves `value` into a new block, with a count of 1.
     #[inline]
     pub(crate) fn new(value: T) -> TaskRc<T> {
+        let slot = TaskRc::<T>::allocate();
+        // SAFETY: the write makes the whole value.
+        unsafe {
+            slot.as_ptr().write(value);
+            TaskRc::from_allocated(slot)
+        }
+    }
+
+    /// A new block with a count of 1, for a value its caller makes in
+    /// place (a task's future is moved once, into the block, rather than
+    /// into a cell on the stack first and then the cell into the block):
+    /// write the whole value at the address returned, then
+    /// [`TaskRc::from_allocated`]. A block never made into a reference
+    /// leaks.
+    #[inline(always)]
+    pub(super) fn allocate() -> NonNull<T> {
         let align = std::mem::align_of::<T>();
         let header = header_size(align);
         let block = allocate(block_layout(header + std::mem::size_of::<T>(), align));
@@ -57,11 +73,41 @@ impl<T> TaskRc<T> {
                 .sub(COUNT_SIZE)
                 .cast::<Cell<usize>>()
                 .write(Cell::new(1));
-            value_ptr.write(value);
-            TaskRc {
-                value: NonNull::new_unchecked(value_ptr),
-                _owns: PhantomData,
-            }
+            NonNull::new_unchecked(value_ptr)
+        }
+    }
+
+    /// Gives back a block from [`TaskRc::allocate`] without dropping
+    /// anything in it.
+    ///
+    /// # Safety
+    ///
+    /// `value` came from `TaskRc::<T>::allocate`, was never made into a
+    /// reference, and whatever was written there is dropped already.
+    #[inline]
+    pub(super) unsafe fn free_allocated(value: NonNull<T>) {
+        let header = header_size(std::mem::align_of::<T>());
+        // SAFETY: `allocate`'s block, with `allocate`'s layout.
+        unsafe {
+            let block = value.as_ptr().cast::<u8>().sub(header);
+            std::alloc::dealloc(
+                block,
+                block_layout(header + std::mem::size_of::<T>(), std::mem::align_of::<T>()),
+            );
+        }
+    }
+
+    /// The reference (count 1) to a block from [`TaskRc::allocate`].
+    ///
+    /// # Safety
+    ///
+    /// `value` came from `TaskRc::<T>::allocate`, once, and a whole valid
+    /// `T` was written there since.
+    #[inline(always)]
+    pub(super) unsafe fn from_allocated(value: NonNull<T>) -> TaskRc<T> {
+        TaskRc {
+            value,
+            _owns: PhantomData,
         }
     }
 }
