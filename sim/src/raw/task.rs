@@ -252,3 +252,60 @@ where
     let owner = cell.clone().unsize(|cell| cell as &dyn TaskObj<H>);
     (TaskOwner { cell: owner }, cell)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+    use std::rc::Rc;
+
+    use super::*;
+
+    /// Counts its drops.
+    struct Tally(Rc<Cell<u32>>);
+
+    impl Drop for Tally {
+        fn drop(&mut self) {
+            self.0.set(self.0.get() + 1);
+        }
+    }
+
+    struct Header;
+
+    impl Completes<()> for Header {
+        fn complete(&self, _output: ()) {}
+    }
+
+    impl Upcast<Header> for Header {
+        fn upcast(&self) -> &Header {
+            self
+        }
+    }
+
+    /// A task begun and never finished (its spawn unwound before it had
+    /// an id) drops its future, once; a finished one drops it with its
+    /// last reference, once.
+    #[test]
+    fn a_new_task_drops_its_future_once_finished_or_not() {
+        let drops = Rc::new(Cell::new(0));
+        let tally = Tally(drops.clone());
+        let unfinished = NewTask::<Header, _>::new(async move {
+            let _tally = &tally;
+        });
+        assert_eq!(drops.get(), 0);
+        drop(unfinished);
+        assert_eq!(drops.get(), 1);
+
+        let tally = Tally(drops.clone());
+        let started = NewTask::new(async move {
+            let _tally = &tally;
+        });
+        let (mut owner, cell): (TaskOwner<Header>, _) = started.finish(Header);
+        let waker = futures::task::noop_waker();
+        let mut context = Context::from_waker(&waker);
+        assert!(owner.poll(&mut context).is_ready());
+        assert_eq!(drops.get(), 2);
+        drop(owner);
+        drop(cell);
+        assert_eq!(drops.get(), 2);
+    }
+}
