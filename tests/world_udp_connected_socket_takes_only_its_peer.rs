@@ -321,3 +321,62 @@ fn a_waiting_receive_meets_the_peer_a_connect_sets_while_it_waits() {
         assert!(!fired.contains(&(5 * MS + MS / 2)), "{fired:?}\n{trace}");
     }
 }
+
+/// A connected socket may still `send_to` another address (Linux allows it
+/// on a UDP socket): the datagram goes there; that address's reply is
+/// another sender's, dropped at its arrival.
+#[test]
+fn send_to_another_address_from_a_connected_socket_goes_and_its_reply_is_dropped() {
+    for config in random_and_pct(24) {
+        let run = Sim::new(config.net(fixed(2))).run(async {
+            let inbox = UdpSocket::bind("0.0.0.0:9000").await.unwrap();
+            let friend = UdpSocket::bind("0.0.0.0:9001").await.unwrap();
+            let stranger = UdpSocket::bind("0.0.0.0:9002").await.unwrap();
+            inbox.connect("127.0.0.1:9001").await.unwrap();
+            inbox.send_to(b"hi", "127.0.0.1:9002").await.unwrap();
+            let mut buf = [0u8; 8];
+            let (len, from) = stranger.recv_from(&mut buf).await.unwrap();
+            assert_eq!((&buf[..len], from.port()), (&b"hi"[..], 9000));
+            stranger.send_to(b"reply", from).await.unwrap();
+            sleep(Duration::from_millis(1)).await;
+            friend.send_to(b"hello", "127.0.0.1:9000").await.unwrap();
+            let (len, from) = inbox.recv_from(&mut buf).await.unwrap();
+            (buf[..len].to_vec(), from.port())
+        });
+        assert_eq!(run.result.unwrap(), (b"hello".to_vec(), 9001));
+        let drops = drops(&run.trace);
+        assert_eq!(drops.len(), 1, "{}", run.trace);
+        assert_eq!(
+            (drops[0].1, drops[0].2, drops[0].3),
+            (None, DropWhy::NotPeer, 5)
+        );
+    }
+}
+
+/// A connected socket closed (dropped) with the peer's datagrams and
+/// another sender's on their way loses them all at the close, as any
+/// socket does: each a drop at the boundary after it, saying so, in the
+/// order they would have arrived.
+#[test]
+fn a_connected_socket_closed_with_others_datagrams_on_their_way_records_them_at_the_close() {
+    for config in random_and_pct(24) {
+        let run = Sim::new(config.net(fixed(2))).run(async {
+            let inbox = UdpSocket::bind("0.0.0.0:9000").await.unwrap();
+            let friend = UdpSocket::bind("0.0.0.0:9001").await.unwrap();
+            let stranger = UdpSocket::bind("0.0.0.0:9002").await.unwrap();
+            inbox.connect("127.0.0.1:9001").await.unwrap();
+            for n in 1..=4u8 {
+                let sender = if n % 2 == 0 { &friend } else { &stranger };
+                sender
+                    .send_to(&vec![n; usize::from(n)], "127.0.0.1:9000")
+                    .await
+                    .unwrap();
+            }
+            drop(inbox);
+            sleep(Duration::from_millis(1)).await;
+        });
+        run.result.unwrap();
+        let expected: Vec<_> = (1..=4).map(|n| (0, None, DropWhy::Closed, n)).collect();
+        assert_eq!(drops(&run.trace), expected, "{}", run.trace);
+    }
+}
