@@ -196,6 +196,14 @@ fn refused(what: &str, instead: &str) -> io::Error {
     )
 }
 
+fn no_timestamps(what: &str) -> io::Error {
+    refused(
+        what,
+        "the simulated disk keeps no timestamps (Metadata::modified is Unsupported too); \
+         keep the time the test needs in the file's contents or beside it",
+    )
+}
+
 /// Refused: the simulated disk has no permissions (every file can be read
 /// and written), so a mode set here could not be honoured.
 ///
@@ -356,6 +364,12 @@ impl OpenOptions {
         self
     }
 
+    /// Accepted, and not kept: the simulated disk has no `O_*` flags
+    /// beyond the options above.
+    pub fn custom_flags(&mut self, _flags: i32) -> &mut OpenOptions {
+        self
+    }
+
     /// Opens `path` with these options.
     pub async fn open(&self, path: impl AsRef<Path>) -> io::Result<File> {
         let path = path.as_ref().to_path_buf();
@@ -369,7 +383,16 @@ struct FileEntry {
     file: RefCell<asyncsim::fs::File>,
     /// A seek started by `start_seek`, finished by `poll_complete`.
     seek: Cell<Option<SeekFrom>>,
+    /// What `set_max_buf_size` set (kept, not used: see there).
+    max_buf_size: Cell<usize>,
 }
+
+/// tokio's default `max_buf_size` (2 MiB).
+const DEFAULT_MAX_BUF_SIZE: usize = 2 * 1024 * 1024;
+
+/// tokio's `FileTimes` (for [`File::set_times`], refused here).
+#[cfg(feature = "fs")]
+pub use tokio::fs::FileTimes;
 
 /// An open file on the node's disk: tokio's `AsyncRead`, `AsyncWrite` and
 /// `AsyncSeek`. `Send` like tokio's.
@@ -389,6 +412,7 @@ impl File {
             key: registry::insert(Rc::new(FileEntry {
                 file: RefCell::new(file),
                 seek: Cell::new(None),
+                max_buf_size: Cell::new(DEFAULT_MAX_BUF_SIZE),
             })),
         }
     }
@@ -415,6 +439,62 @@ impl File {
     /// A builder: [`OpenOptions::new`].
     pub fn options() -> OpenOptions {
         OpenOptions::new()
+    }
+
+    /// Creates a new file for reading and writing.
+    ///
+    /// # Errors
+    ///
+    /// `AlreadyExists` when something is at `path`.
+    pub async fn create_new(path: impl AsRef<Path>) -> io::Result<File> {
+        OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(path)
+            .await
+    }
+
+    /// Accepted and kept: tokio's largest chunk moved to its blocking pool
+    /// in one operation. Here a write goes to the disk as it is, so it
+    /// changes nothing.
+    pub fn set_max_buf_size(&mut self, max_buf_size: usize) {
+        self.entry().max_buf_size.set(max_buf_size);
+    }
+
+    /// What `set_max_buf_size` set (tokio's default, 2 MiB, otherwise).
+    pub fn max_buf_size(&self) -> usize {
+        self.entry().max_buf_size.get()
+    }
+
+    /// Refused: the simulated disk has no permissions.
+    ///
+    /// # Errors
+    ///
+    /// Always `Unsupported`, naming the alternative (as
+    /// [`set_permissions`]).
+    pub async fn set_permissions(&self, permissions: std::fs::Permissions) -> io::Result<()> {
+        set_permissions("", permissions).await
+    }
+
+    /// Refused: the simulated disk keeps no timestamps (its `Metadata::
+    /// modified` is `Unsupported` too).
+    ///
+    /// # Errors
+    ///
+    /// Always `Unsupported`, naming the alternative.
+    #[cfg(feature = "fs")]
+    pub async fn set_times(&self, _times: FileTimes) -> io::Result<()> {
+        Err(no_timestamps("File::set_times"))
+    }
+
+    /// Refused, as [`File::set_times`].
+    ///
+    /// # Errors
+    ///
+    /// Always `Unsupported`, naming the alternative.
+    pub async fn set_modified(&self, _time: std::time::SystemTime) -> io::Result<()> {
+        Err(no_timestamps("File::set_modified"))
     }
 
     /// Makes the file's data and metadata durable.

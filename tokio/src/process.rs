@@ -19,10 +19,12 @@ fn refused() -> io::Error {
     )
 }
 
-/// A command that cannot be started in a simulated run.
+/// A command that cannot be started in a simulated run. It is built as
+/// tokio's is, over a `std::process::Command` (so `as_std` shows what was
+/// set), and refused when started.
 #[derive(Debug)]
 pub struct Command {
-    program: std::ffi::OsString,
+    std: std::process::Command,
     kill_on_drop: bool,
 }
 
@@ -45,6 +47,24 @@ macro_rules! child_pipe {
             #[derive(Debug)]
             pub struct $name {
                 _never: std::convert::Infallible,
+            }
+
+            impl $name {
+                /// Refused: a real child's pipe belongs to a process outside
+                /// the run.
+                ///
+                /// # Errors
+                ///
+                /// Always `Unsupported`, naming the alternative.
+                pub fn from_std(_inner: std::process::$name) -> io::Result<$name> {
+                    Err(refused())
+                }
+
+                /// The pipe's descriptor (never made in a simulated run).
+                #[cfg(unix)]
+                pub fn into_owned_fd(self) -> io::Result<std::os::fd::OwnedFd> {
+                    match self._never {}
+                }
             }
 
             child_pipe!(@io $name $trait);
@@ -100,63 +120,83 @@ child_pipe! {
 impl Command {
     /// A command for `program`.
     pub fn new<S: AsRef<OsStr>>(program: S) -> Command {
-        Command {
-            program: program.as_ref().to_os_string(),
-            kill_on_drop: false,
-        }
+        Command::from(std::process::Command::new(program))
     }
 
     /// The program.
     pub fn as_std_program(&self) -> &OsStr {
-        &self.program
+        self.std.get_program()
     }
 
-    /// Accepted.
-    pub fn arg<S: AsRef<OsStr>>(&mut self, _arg: S) -> &mut Command {
+    /// The `std` command built so far.
+    pub fn as_std(&self) -> &std::process::Command {
+        &self.std
+    }
+
+    /// The `std` command built so far, mutably.
+    pub fn as_std_mut(&mut self) -> &mut std::process::Command {
+        &mut self.std
+    }
+
+    /// The `std` command built so far.
+    pub fn into_std(self) -> std::process::Command {
+        self.std
+    }
+
+    /// Kept in the `std` command (see `as_std`).
+    pub fn arg<S: AsRef<OsStr>>(&mut self, arg: S) -> &mut Command {
+        self.std.arg(arg);
         self
     }
 
-    /// Accepted.
-    pub fn args<I, S>(&mut self, _args: I) -> &mut Command
+    /// Kept in the `std` command (see `as_std`).
+    pub fn args<I, S>(&mut self, args: I) -> &mut Command
     where
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
     {
+        self.std.args(args);
         self
     }
 
-    /// Accepted.
-    pub fn env<K: AsRef<OsStr>, V: AsRef<OsStr>>(&mut self, _key: K, _value: V) -> &mut Command {
+    /// Kept in the `std` command (see `as_std`).
+    pub fn env<K: AsRef<OsStr>, V: AsRef<OsStr>>(&mut self, key: K, value: V) -> &mut Command {
+        self.std.env(key, value);
         self
     }
 
-    /// Accepted.
-    pub fn envs<I, K, V>(&mut self, _vars: I) -> &mut Command
+    /// Kept in the `std` command (see `as_std`).
+    pub fn envs<I, K, V>(&mut self, vars: I) -> &mut Command
     where
         I: IntoIterator<Item = (K, V)>,
         K: AsRef<OsStr>,
         V: AsRef<OsStr>,
     {
+        self.std.envs(vars);
         self
     }
 
-    /// Accepted.
-    pub fn current_dir<P: AsRef<Path>>(&mut self, _dir: P) -> &mut Command {
+    /// Kept in the `std` command (see `as_std`).
+    pub fn current_dir<P: AsRef<Path>>(&mut self, dir: P) -> &mut Command {
+        self.std.current_dir(dir);
         self
     }
 
-    /// Accepted.
-    pub fn stdin<T: Into<Stdio>>(&mut self, _cfg: T) -> &mut Command {
+    /// Kept in the `std` command (see `as_std`).
+    pub fn stdin<T: Into<Stdio>>(&mut self, cfg: T) -> &mut Command {
+        self.std.stdin(cfg);
         self
     }
 
-    /// Accepted.
-    pub fn stdout<T: Into<Stdio>>(&mut self, _cfg: T) -> &mut Command {
+    /// Kept in the `std` command (see `as_std`).
+    pub fn stdout<T: Into<Stdio>>(&mut self, cfg: T) -> &mut Command {
+        self.std.stdout(cfg);
         self
     }
 
-    /// Accepted.
-    pub fn stderr<T: Into<Stdio>>(&mut self, _cfg: T) -> &mut Command {
+    /// Kept in the `std` command (see `as_std`).
+    pub fn stderr<T: Into<Stdio>>(&mut self, cfg: T) -> &mut Command {
+        self.std.stderr(cfg);
         self
     }
 
@@ -171,37 +211,43 @@ impl Command {
         self.kill_on_drop
     }
 
-    /// Accepted.
-    pub fn env_remove<K: AsRef<OsStr>>(&mut self, _key: K) -> &mut Command {
+    /// Kept in the `std` command (see `as_std`).
+    pub fn env_remove<K: AsRef<OsStr>>(&mut self, key: K) -> &mut Command {
+        self.std.env_remove(key);
         self
     }
 
-    /// Accepted.
+    /// Kept in the `std` command (see `as_std`).
     pub fn env_clear(&mut self) -> &mut Command {
+        self.std.env_clear();
         self
     }
 
-    /// Accepted.
+    /// Kept in the `std` command (see `as_std`).
     #[cfg(unix)]
-    pub fn arg0<S: AsRef<OsStr>>(&mut self, _arg: S) -> &mut Command {
+    pub fn arg0<S: AsRef<OsStr>>(&mut self, arg: S) -> &mut Command {
+        std::os::unix::process::CommandExt::arg0(&mut self.std, arg);
         self
     }
 
-    /// Accepted.
+    /// Kept in the `std` command (see `as_std`).
     #[cfg(unix)]
-    pub fn uid(&mut self, _id: u32) -> &mut Command {
+    pub fn uid(&mut self, id: u32) -> &mut Command {
+        std::os::unix::process::CommandExt::uid(&mut self.std, id);
         self
     }
 
-    /// Accepted.
+    /// Kept in the `std` command (see `as_std`).
     #[cfg(unix)]
-    pub fn gid(&mut self, _id: u32) -> &mut Command {
+    pub fn gid(&mut self, id: u32) -> &mut Command {
+        std::os::unix::process::CommandExt::gid(&mut self.std, id);
         self
     }
 
-    /// Accepted.
+    /// Kept in the `std` command (see `as_std`).
     #[cfg(unix)]
-    pub fn process_group(&mut self, _pgroup: i32) -> &mut Command {
+    pub fn process_group(&mut self, pgroup: i32) -> &mut Command {
+        std::os::unix::process::CommandExt::process_group(&mut self.std, pgroup);
         self
     }
 
@@ -218,6 +264,15 @@ impl Command {
     /// Refused: `Unsupported`, naming the alternative.
     pub async fn status(&mut self) -> io::Result<ExitStatus> {
         Err(refused())
+    }
+}
+
+impl From<std::process::Command> for Command {
+    fn from(std: std::process::Command) -> Command {
+        Command {
+            std,
+            kill_on_drop: false,
+        }
     }
 }
 

@@ -177,6 +177,14 @@ impl Builder {
         self
     }
 
+    /// A runtime whose tasks need not be `Send` (never fails).
+    pub fn build_local(&mut self, _options: LocalOptions) -> io::Result<LocalRuntime> {
+        Ok(LocalRuntime {
+            runtime: self.build()?,
+            _not_send: PhantomData,
+        })
+    }
+
     /// The runtime (never fails).
     pub fn build(&mut self) -> io::Result<Runtime> {
         let held_back: Rc<HeldBack> = Rc::new(RefCell::new(Vec::new()));
@@ -267,6 +275,99 @@ impl Drop for Runtime {
             registry::remove(key);
         }
     }
+}
+
+/// A simulated runtime for `!Send` tasks (tokio's `LocalRuntime`): every
+/// simulated run is on one thread, so it is [`Runtime`] with `spawn_local`.
+#[derive(Debug)]
+pub struct LocalRuntime {
+    runtime: Runtime,
+    _not_send: PhantomData<*const ()>,
+}
+
+/// The options of [`Builder::build_local`] (none yet, as in tokio).
+#[derive(Debug, Default)]
+#[non_exhaustive]
+pub struct LocalOptions {
+    _not_send: PhantomData<*const ()>,
+}
+
+impl LocalRuntime {
+    /// A local runtime with the defaults.
+    pub fn new() -> io::Result<LocalRuntime> {
+        Builder::new_current_thread().build_local(LocalOptions::default())
+    }
+
+    /// Its handle.
+    pub fn handle(&self) -> &Handle {
+        self.runtime.handle()
+    }
+
+    /// Spawns a `!Send` task: on the current run inside `block_on`;
+    /// outside, held back until the next `block_on` starts it.
+    #[track_caller]
+    pub fn spawn_local<F>(&self, future: F) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        let site = std::panic::Location::caller();
+        if asyncsim::task::current().is_none() {
+            if let Some(held_back) = self
+                .runtime
+                .handle
+                .held_back
+                .and_then(registry::get::<HeldBack>)
+            {
+                let (handle, _state, start) = crate::task::spawn_deferred(future, site);
+                held_back.borrow_mut().push(start);
+                return handle;
+            }
+        }
+        crate::task::require_run("tokio::runtime::LocalRuntime::spawn_local");
+        crate::task::spawn_plain(future, site)
+    }
+
+    /// Runs `work` on the current run's simulated pool.
+    #[track_caller]
+    pub fn spawn_blocking<F, R>(&self, work: F) -> JoinHandle<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        self.runtime.spawn_blocking(work)
+    }
+
+    /// One simulated run of `future`, as [`Runtime::block_on`].
+    #[track_caller]
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        self.runtime.block_on(future)
+    }
+
+    /// Enters the runtime's context (a no-op).
+    pub fn enter(&self) -> EnterGuard<'_> {
+        self.runtime.enter()
+    }
+
+    /// Shuts down: tasks still held back are dropped.
+    pub fn shutdown_timeout(self, _duration: Duration) {}
+
+    /// Shuts down: tasks still held back are dropped.
+    pub fn shutdown_background(self) {}
+}
+
+/// Whether `error` is a socket's or a file's used after the run that
+/// made it (tokio's "runtime shut down" error: there, a resource outliving
+/// its runtime; here, its simulated run).
+pub fn is_rt_shutdown_err(error: &io::Error) -> bool {
+    // The world's wording for such a handle (`asyncsim::net`, `asyncsim::fs`).
+    error.kind() == io::ErrorKind::Other && error.to_string().contains("belongs to another run")
+}
+
+/// `Some(0)` inside a simulated run (its one thread is the worker), `None`
+/// outside one.
+pub fn worker_index() -> Option<usize> {
+    asyncsim::task::current().map(|_| 0)
 }
 
 /// The guard of [`Runtime::enter`] and [`Handle::enter`]; it changes nothing.

@@ -383,3 +383,42 @@ fn try_clone_gives_a_second_handle_to_the_same_file() {
         assert_eq!(clone.metadata().await.unwrap().len(), 12);
     });
 }
+
+#[test]
+fn create_new_refuses_an_existing_file_and_timestamps_are_refused_by_name() {
+    asyncsim::check(Explore::new().runs(50).persist(false), || async {
+        let mut file = tokio::fs::File::create_new("/fresh").await.unwrap();
+        file.write_all(b"new").await.unwrap();
+        file.seek(SeekFrom::Start(0)).await.unwrap();
+        let mut read = String::new();
+        file.read_to_string(&mut read).await.unwrap();
+        assert_eq!(read, "new", "create_new opens for reading and writing");
+        let again = tokio::fs::File::create_new("/fresh").await.unwrap_err();
+        assert_eq!(again.kind(), std::io::ErrorKind::AlreadyExists);
+        assert_eq!(file.max_buf_size(), 2 * 1024 * 1024, "tokio's default");
+        file.set_max_buf_size(4096);
+        assert_eq!(file.max_buf_size(), 4096);
+        let times = tokio::fs::FileTimes::new().set_modified(std::time::SystemTime::UNIX_EPOCH);
+        for refused in [
+            file.set_times(times).await.unwrap_err(),
+            file.set_modified(std::time::SystemTime::UNIX_EPOCH)
+                .await
+                .unwrap_err(),
+        ] {
+            assert_eq!(refused.kind(), std::io::ErrorKind::Unsupported);
+            assert!(
+                refused.to_string().contains("keeps no timestamps"),
+                "{refused}"
+            );
+        }
+        let permissions = file.metadata().await.unwrap().permissions();
+        let refused = file.set_permissions(permissions).await.unwrap_err();
+        assert_eq!(refused.kind(), std::io::ErrorKind::Unsupported);
+        tokio::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(0o4000)
+            .open("/fresh")
+            .await
+            .unwrap();
+    });
+}

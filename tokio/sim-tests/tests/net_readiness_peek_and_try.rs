@@ -109,6 +109,11 @@ fn try_write_and_the_halves_try_forms_carry_bytes() {
             assert!(read.ready(Interest::WRITABLE).await.is_ok());
         }
         let (mut read, mut write) = stream.into_split();
+        let through_halves: [&tokio::net::TcpStream; 2] = [read.as_ref(), write.as_ref()];
+        assert_eq!(
+            through_halves[0].peer_addr().unwrap(),
+            through_halves[1].peer_addr().unwrap()
+        );
         write.shutdown().await.unwrap();
         read.readable().await.unwrap();
         let mut peeked = [0u8; 6];

@@ -65,6 +65,13 @@ async fn methods(file: File, metadata: tokio::fs::Metadata, stream: TcpStream, s
     let _: tokio::io::Stdout = tokio::io::stdout();
     let _: tokio::io::Stderr = tokio::io::stderr();
     let _: tokio::io::Stdin = tokio::io::stdin();
+    let _: std::io::Result<tokio::runtime::LocalRuntime> =
+        Builder::new_current_thread().build_local(tokio::runtime::LocalOptions::default());
+    let _: bool = tokio::runtime::is_rt_shutdown_err(&std::io::Error::other("x"));
+    let _: Option<usize> = tokio::runtime::worker_index();
+    let _: std::io::Result<File> = File::create_new("/x").await;
+    let _: &std::process::Command = command.as_std();
+    let _: &tokio::net::TcpStream = stream.as_ref();
     let _: std::io::Result<File> = file.try_clone().await;
     let _: tokio::fs::FileType = metadata.file_type();
     let _: std::fs::Permissions = metadata.permissions();

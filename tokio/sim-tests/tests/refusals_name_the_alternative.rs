@@ -96,6 +96,35 @@ fn starting_a_process_is_an_unsupported_error_naming_the_alternative() {
 }
 
 #[test]
+fn a_command_is_built_as_tokios_and_what_was_set_reads_back_from_std() {
+    let mut command = tokio::process::Command::from(std::process::Command::new("git"));
+    command
+        .args(["log", "--oneline"])
+        .env("GIT_PAGER", "cat")
+        .current_dir("/repo")
+        .kill_on_drop(true);
+    assert!(command.get_kill_on_drop());
+    let args: Vec<_> = command.as_std().get_args().collect();
+    assert_eq!(args, ["log", "--oneline"]);
+    assert_eq!(
+        command.as_std().get_current_dir(),
+        Some(std::path::Path::new("/repo"))
+    );
+    command.as_std_mut().arg("-3");
+    assert_eq!(command.into_std().get_args().count(), 3);
+    let pipe = std::process::Command::new("true")
+        .stdout(std::process::Stdio::piped())
+        .spawn();
+    // (A real child's pipe, where the OS lets this test make one.)
+    if let Ok(mut child) = pipe {
+        let stdout = child.stdout.take().unwrap();
+        let refused = tokio::process::ChildStdout::from_std(stdout).unwrap_err();
+        assert_eq!(refused.kind(), std::io::ErrorKind::Unsupported);
+        let _ = child.wait();
+    }
+}
+
+#[test]
 fn spawning_from_a_thread_you_started_says_the_run_is_single_threaded() {
     let run = Sim::new(Config::new()).run(async {
         let handle = tokio::runtime::Handle::current();

@@ -240,3 +240,52 @@ fn a_handle_kept_past_its_run_aborts_nothing_in_a_later_run() {
     });
     assert_eq!(later.result.unwrap(), (true, (true, true), 7));
 }
+
+#[test]
+fn a_local_runtime_runs_not_send_tasks_held_back_until_block_on() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build_local(tokio::runtime::LocalOptions::default())
+        .unwrap();
+    let shared = std::rc::Rc::new(std::cell::Cell::new(0));
+    let early = {
+        let shared = shared.clone();
+        runtime.spawn_local(async move { shared.set(shared.get() + 1) })
+    };
+    let total = runtime.block_on({
+        let shared = shared.clone();
+        async move {
+            early.await.unwrap();
+            let inside = tokio::runtime::LocalRuntime::new().unwrap();
+            drop(inside);
+            let shared_too = shared.clone();
+            tokio::task::spawn_local(async move { shared_too.set(shared_too.get() + 10) })
+                .await
+                .unwrap();
+            shared.get()
+        }
+    });
+    assert_eq!(
+        total, 11,
+        "the held-back task ran first, then the one spawned inside"
+    );
+}
+
+#[test]
+fn a_listener_outliving_its_run_is_a_runtime_shutdown_error_and_worker_index_is_0_inside() {
+    // tokio's own example for is_rt_shutdown_err, on two simulated runs.
+    let first = tokio::runtime::Runtime::new().unwrap();
+    let second = tokio::runtime::Runtime::new().unwrap();
+    let listener = first.block_on(async {
+        assert_eq!(tokio::runtime::worker_index(), Some(0));
+        tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap()
+    });
+    assert_eq!(tokio::runtime::worker_index(), None, "outside a run");
+    drop(first);
+    second.block_on(async {
+        let error = listener.accept().await.unwrap_err();
+        assert!(tokio::runtime::is_rt_shutdown_err(&error), "{error}");
+        let other = std::io::Error::other("something else");
+        assert!(!tokio::runtime::is_rt_shutdown_err(&other));
+    });
+}

@@ -173,7 +173,7 @@ impl TcpStream {
     /// Owned halves, each movable into its own task. Dropping the write half
     /// shuts down the write direction, as in tokio.
     pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
-        let shared = Arc::new(self.stream);
+        let shared = Arc::new(self);
         let read = OwnedReadHalf {
             stream: shared.clone(),
         };
@@ -320,13 +320,13 @@ impl AsyncWrite for WriteHalf<'_> {
 
 /// The owned read half of [`TcpStream::into_split`].
 pub struct OwnedReadHalf {
-    stream: Arc<Stream>,
+    stream: Arc<TcpStream>,
 }
 
 /// The owned write half of [`TcpStream::into_split`]; dropping it shuts
 /// down the write direction.
 pub struct OwnedWriteHalf {
-    stream: Arc<Stream>,
+    stream: Arc<TcpStream>,
     shutdown_on_drop: bool,
 }
 
@@ -355,12 +355,12 @@ impl OwnedReadHalf {
 
     /// The peer's address.
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.stream.with(|stream| stream.peer_addr())?
+        self.stream.stream.with(|stream| stream.peer_addr())?
     }
 
     /// This end's address.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.stream.with(|stream| stream.local_addr())?
+        self.stream.stream.with(|stream| stream.local_addr())?
     }
 }
 
@@ -381,12 +381,12 @@ impl OwnedWriteHalf {
 
     /// The peer's address.
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.stream.with(|stream| stream.peer_addr())?
+        self.stream.stream.with(|stream| stream.peer_addr())?
     }
 
     /// This end's address.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.stream.with(|stream| stream.local_addr())?
+        self.stream.stream.with(|stream| stream.local_addr())?
     }
 }
 
@@ -398,7 +398,7 @@ fn reunite(read: OwnedReadHalf, mut write: OwnedWriteHalf) -> Result<TcpStream, 
     let stream = read.stream.clone();
     drop((read, write));
     let stream = Arc::into_inner(stream).expect("the two halves held the only references");
-    Ok(TcpStream { stream })
+    Ok(stream)
 }
 
 impl AsyncRead for OwnedReadHalf {
@@ -407,7 +407,7 @@ impl AsyncRead for OwnedReadHalf {
         context: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        poll_read_stream(&self.stream, context, buf)
+        poll_read_stream(&self.stream.stream, context, buf)
     }
 }
 
@@ -418,22 +418,22 @@ impl AsyncWrite for OwnedWriteHalf {
         _context: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        poll_write_stream(&self.stream, buf)
+        poll_write_stream(&self.stream.stream, buf)
     }
 
     fn poll_flush(self: Pin<&mut Self>, _context: &mut Context<'_>) -> Poll<io::Result<()>> {
-        poll_flush_stream(&self.stream)
+        poll_flush_stream(&self.stream.stream)
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, _context: &mut Context<'_>) -> Poll<io::Result<()>> {
-        poll_shutdown_stream(&self.stream)
+        poll_shutdown_stream(&self.stream.stream)
     }
 }
 
 impl Drop for OwnedWriteHalf {
     fn drop(&mut self) {
         if self.shutdown_on_drop {
-            let _ = self.stream.shutdown_write();
+            let _ = self.stream.stream.shutdown_write();
         }
     }
 }
@@ -725,7 +725,7 @@ impl WriteHalf<'_> {
 
 impl OwnedReadHalf {
     fn inner(&self) -> &Stream {
-        &self.stream
+        &self.stream.stream
     }
 
     read_side!(&mut);
@@ -734,9 +734,39 @@ impl OwnedReadHalf {
 
 impl OwnedWriteHalf {
     fn inner(&self) -> &Stream {
-        &self.stream
+        &self.stream.stream
     }
 
     write_side!();
     ready_method!();
+}
+
+impl AsRef<TcpStream> for ReadHalf<'_> {
+    fn as_ref(&self) -> &TcpStream {
+        self.stream
+    }
+}
+
+impl AsRef<TcpStream> for WriteHalf<'_> {
+    fn as_ref(&self) -> &TcpStream {
+        self.stream
+    }
+}
+
+impl AsRef<TcpStream> for OwnedReadHalf {
+    fn as_ref(&self) -> &TcpStream {
+        &self.stream
+    }
+}
+
+impl AsRef<TcpStream> for OwnedWriteHalf {
+    fn as_ref(&self) -> &TcpStream {
+        &self.stream
+    }
+}
+
+impl AsRef<TcpStream> for TcpStream {
+    fn as_ref(&self) -> &TcpStream {
+        self
+    }
 }
