@@ -176,6 +176,23 @@ pub fn current() -> Option<TaskId> {
     cx::current_task()
 }
 
+/// A number that tells the run in progress on this thread from every
+/// other run of the process, or `None` outside a run: for a wrapper that
+/// keeps state of its own beside a run's and must not mistake an earlier
+/// run's for it (the tokio face's table of Unix socket paths). It says
+/// nothing of the schedule and is not part of the trace.
+///
+/// ```
+/// use asyncsim_sim::{task, Config, Sim};
+/// let first = Sim::new(Config::new()).run(async { task::run_id() }).result.unwrap();
+/// let second = Sim::new(Config::new()).run(async { task::run_id() }).result.unwrap();
+/// assert!(first.is_some() && first != second);
+/// assert_eq!(task::run_id(), None);
+/// ```
+pub fn run_id() -> Option<u64> {
+    cx::current_run_id()
+}
+
 /// The name of the task being polled, if any.
 pub fn current_name() -> Option<String> {
     current().and_then(cx::task_name)
