@@ -10,7 +10,11 @@ use tokio::fs::{
     symlink_metadata, try_exists, write, DirBuilder, File, OpenOptions,
 };
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf, ReadHalf, WriteHalf};
-use tokio::net::{lookup_host, TcpListener, TcpSocket, TcpStream, ToSocketAddrs, UdpSocket};
+use tokio::net::unix::{OwnedReadHalf as UnixOwnedReadHalf, SocketAddr as UnixSocketAddr, UCred};
+use tokio::net::{
+    lookup_host, TcpListener, TcpSocket, TcpStream, ToSocketAddrs, UdpSocket, UnixListener,
+    UnixStream,
+};
 use tokio::runtime::{Builder, Handle, Runtime};
 use tokio::task::{
     block_in_place, consume_budget, id, spawn, spawn_blocking, spawn_local, try_id, unconstrained,

@@ -37,8 +37,11 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV
 use asyncsim::net::{Address, ToAddress};
 
 mod socket;
+#[macro_use]
 pub mod tcp;
 mod udp;
+#[cfg(all(unix, feature = "net"))]
+pub mod unix;
 
 use std::future::Future;
 use std::pin::pin;
@@ -89,6 +92,8 @@ impl<A: ToAddressPrivate + ?Sized> ToAddress for Resolve<'_, A> {
 pub use socket::TcpSocket;
 pub use tcp::{TcpListener, TcpStream};
 pub use udp::UdpSocket;
+#[cfg(all(unix, feature = "net"))]
+pub use unix::{UnixListener, UnixStream};
 
 /// Addresses the simulated network resolves: what tokio's trait of the same
 /// name accepts (`"host:port"`, `(host, port)`, `SocketAddr`, …), where a

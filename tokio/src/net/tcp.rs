@@ -12,7 +12,10 @@ use std::time::Duration;
 
 use asyncsim::net::Detached;
 use bytes::BufMut;
-use tokio::io::{AsyncRead, AsyncWrite, Interest, ReadBuf, Ready};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+// (`Interest` and `Ready` are tokio's with its `net` feature.)
+#[cfg(feature = "net")]
+use tokio::io::{Interest, Ready};
 
 use super::{flatten, poll_now, ready_now, Resolve, ToSocketAddrs};
 use crate::registry::LocalFuture;
@@ -20,7 +23,7 @@ use crate::registry::LocalFuture;
 /// One end of a connection, `Send + Sync` (see `Detached`): the world's
 /// stream itself, bound to its run's thread; used on another thread, it is
 /// an error.
-type Stream = Detached<asyncsim::net::TcpStream>;
+pub(super) type Stream = Detached<asyncsim::net::TcpStream>;
 
 /// A TCP listener on the calling task's node.
 pub struct TcpListener {
@@ -93,7 +96,7 @@ impl fmt::Debug for TcpListener {
 /// A TCP connection's end: tokio's `AsyncRead`/`AsyncWrite`. Dropping it
 /// closes the connection (the peer reads EOF).
 pub struct TcpStream {
-    stream: Stream,
+    pub(super) stream: Stream,
 }
 
 impl TcpStream {
@@ -189,7 +192,7 @@ impl TcpStream {
 /// segments into the buffer's unfilled part once (`put_slice`), so an
 /// uninitialised buffer (`BytesMut`'s spare capacity) is never zeroed first.
 /// The whole read is compiled in the world's crate (`Detached::poll_read_with`).
-fn poll_read_stream(
+pub(super) fn poll_read_stream(
     stream: &Stream,
     context: &mut Context<'_>,
     buf: &mut ReadBuf<'_>,
@@ -200,16 +203,16 @@ fn poll_read_stream(
 }
 
 /// A write never waits: the bytes leave as one segment.
-fn poll_write_stream(stream: &Stream, buf: &[u8]) -> Poll<io::Result<usize>> {
+pub(super) fn poll_write_stream(stream: &Stream, buf: &[u8]) -> Poll<io::Result<usize>> {
     Poll::Ready(stream.write(buf))
 }
 
 /// Nothing to flush (a write leaves at once), but only on the run's thread.
-fn poll_flush_stream(stream: &Stream) -> Poll<io::Result<()>> {
+pub(super) fn poll_flush_stream(stream: &Stream) -> Poll<io::Result<()>> {
     Poll::Ready(stream.with(|_| ()))
 }
 
-fn poll_shutdown_stream(stream: &Stream) -> Poll<io::Result<()>> {
+pub(super) fn poll_shutdown_stream(stream: &Stream) -> Poll<io::Result<()>> {
     Poll::Ready(stream.shutdown_write())
 }
 
@@ -459,7 +462,7 @@ impl fmt::Debug for OwnedWriteHalf {
 // ---------------------------------------------------------------------------
 
 /// Peeks into `buf`'s unfilled part, as [`poll_read_stream`] reads.
-fn poll_peek_stream(
+pub(super) fn poll_peek_stream(
     stream: &Stream,
     context: &mut Context<'_>,
     buf: &mut ReadBuf<'_>,
@@ -468,11 +471,14 @@ fn poll_peek_stream(
     flatten(stream.with(|stream| stream.poll_peek_with(context, max, |bytes| buf.put_slice(bytes))))
 }
 
-fn poll_read_ready_stream(stream: &Stream, context: &mut Context<'_>) -> Poll<io::Result<()>> {
+pub(super) fn poll_read_ready_stream(
+    stream: &Stream,
+    context: &mut Context<'_>,
+) -> Poll<io::Result<()>> {
     flatten(stream.with(|stream| stream.poll_read_ready(context)))
 }
 
-fn try_read_stream(stream: &Stream, buf: &mut [u8]) -> io::Result<usize> {
+pub(super) fn try_read_stream(stream: &Stream, buf: &mut [u8]) -> io::Result<usize> {
     let mut at = 0;
     stream.with(|stream| {
         stream.try_read_with(buf.len(), |bytes| {
@@ -482,7 +488,10 @@ fn try_read_stream(stream: &Stream, buf: &mut [u8]) -> io::Result<usize> {
     })?
 }
 
-fn try_read_vectored_stream(stream: &Stream, bufs: &mut [io::IoSliceMut<'_>]) -> io::Result<usize> {
+pub(super) fn try_read_vectored_stream(
+    stream: &Stream,
+    bufs: &mut [io::IoSliceMut<'_>],
+) -> io::Result<usize> {
     let max = bufs.iter().map(|buf| buf.len()).sum();
     let (mut slice, mut at) = (0, 0);
     stream.with(|stream| {
@@ -504,13 +513,16 @@ fn try_read_vectored_stream(stream: &Stream, bufs: &mut [io::IoSliceMut<'_>]) ->
 
 /// Reads into `buf`'s next chunk (as tokio's reads at most the chunk
 /// `BufMut::chunk_mut` offers).
-fn try_read_buf_stream<B: BufMut>(stream: &Stream, buf: &mut B) -> io::Result<usize> {
+pub(super) fn try_read_buf_stream<B: BufMut>(stream: &Stream, buf: &mut B) -> io::Result<usize> {
     let max = buf.chunk_mut().len();
     stream.with(|stream| stream.try_read_with(max, |bytes| buf.put_slice(bytes)))?
 }
 
 /// Writes all of `bufs` as one segment (a vectored write is one send).
-fn try_write_vectored_stream(stream: &Stream, bufs: &[io::IoSlice<'_>]) -> io::Result<usize> {
+pub(super) fn try_write_vectored_stream(
+    stream: &Stream,
+    bufs: &[io::IoSlice<'_>],
+) -> io::Result<usize> {
     let bytes: Vec<u8> = bufs.iter().flat_map(|buf| buf.iter().copied()).collect();
     stream.write(&bytes)
 }
@@ -519,7 +531,8 @@ fn try_write_vectored_stream(stream: &Stream, bufs: &[io::IoSlice<'_>]) -> io::R
 /// waits, so writable is ready at once; readable looks without parking
 /// unless it is all that is asked (so a task waiting to read elsewhere
 /// stays the one woken).
-fn poll_ready_stream(
+#[cfg(feature = "net")]
+pub(super) fn poll_ready_stream(
     stream: &Stream,
     context: &mut Context<'_>,
     interest: Interest,
@@ -553,8 +566,8 @@ fn poll_ready_stream(
     }
 }
 
-/// The read-side methods of tokio's `TcpStream` and its read halves.
-macro_rules! read_side {
+/// `peek` and `poll_peek` of tokio's `TcpStream` and its read halves.
+macro_rules! peek_side {
     ($($peek_ref:tt)*) => {
         /// Waits for bytes and copies them into `buf` without taking them:
         /// the next read gets them again. 0 at EOF.
@@ -577,6 +590,13 @@ macro_rules! read_side {
             poll_peek_stream(self.inner(), context, buf)
         }
 
+    };
+}
+
+/// The read-side methods of tokio's `TcpStream`, `UnixStream` and their
+/// read halves.
+macro_rules! read_side {
+    () => {
         /// Waits until a read would not wait: bytes have arrived, the
         /// peer's EOF, or the connection's error (the read returns it).
         pub async fn readable(&self) -> io::Result<()> {
@@ -614,7 +634,8 @@ macro_rules! read_side {
     };
 }
 
-/// The write-side methods of tokio's `TcpStream` and its write halves.
+/// The write-side methods of tokio's `TcpStream`, `UnixStream` and their
+/// write halves.
 macro_rules! write_side {
     () => {
         /// Ready at once: a write never waits on the simulated network.
@@ -658,6 +679,7 @@ macro_rules! ready_method {
         /// # Errors
         ///
         /// A stream used outside its run, or of a crashed node.
+        #[cfg(feature = "net")]
         pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
             poll_fn(|context| poll_ready_stream(self.inner(), context, interest)).await
         }
@@ -669,7 +691,8 @@ impl TcpStream {
         &self.stream
     }
 
-    read_side!(&);
+    peek_side!(&);
+    read_side!();
     write_side!();
     ready_method!();
 
@@ -710,7 +733,8 @@ impl ReadHalf<'_> {
         &self.stream.stream
     }
 
-    read_side!(&mut);
+    peek_side!(&mut);
+    read_side!();
     ready_method!();
 }
 
@@ -728,7 +752,8 @@ impl OwnedReadHalf {
         &self.stream.stream
     }
 
-    read_side!(&mut);
+    peek_side!(&mut);
+    read_side!();
     ready_method!();
 }
 

@@ -11,7 +11,10 @@ use std::net::{Ipv4Addr, Ipv6Addr};
 
 use asyncsim::net::Detached;
 use bytes::BufMut;
-use tokio::io::{Interest, ReadBuf, Ready};
+use tokio::io::ReadBuf;
+// (`Interest` and `Ready` are tokio's with its `net` feature.)
+#[cfg(feature = "net")]
+use tokio::io::{Interest, Ready};
 
 use super::{flatten, poll_now, Resolve, ToSocketAddrs};
 
@@ -343,6 +346,7 @@ impl UdpSocket {
 
     /// Waits for any of `interest`: writable is ready at once, readable
     /// when a datagram has arrived.
+    #[cfg(feature = "net")]
     pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
         if interest.is_writable() {
             self.socket.with(|_| ())?;

@@ -1,0 +1,130 @@
+//! `tokio::net::{UnixListener, UnixStream}` on the face: a path names a
+//! listener of the calling task's node, and a connection to it is the
+//! simulated network's own (its bytes in order, EOF at a drop); the errors
+//! are Linux's (`AddrInUse`, `NotFound` for a path never bound,
+//! `ConnectionRefused` once its listener is closed); paths are per node;
+//! what cannot be simulated (`pair`, `peer_cred`) is refused by name.
+
+use std::io;
+
+use asyncsim::Explore;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+
+fn explore() -> Explore {
+    Explore::new().runs(150).persist(false)
+}
+
+#[test]
+fn lines_echo_over_a_unix_socket_in_order_in_every_schedule() {
+    asyncsim::check(explore(), || async {
+        let listener = tokio::net::UnixListener::bind("/run/echo.sock").unwrap();
+        assert_eq!(
+            listener.local_addr().unwrap().as_pathname(),
+            Some(std::path::Path::new("/run/echo.sock"))
+        );
+        let server = tokio::spawn(async move {
+            for _ in 0..2 {
+                let (stream, peer) = listener.accept().await.unwrap();
+                assert!(peer.is_unnamed());
+                tokio::spawn(async move {
+                    let (read, mut write) = stream.into_split();
+                    let mut lines = BufReader::new(read).lines();
+                    while let Some(line) = lines.next_line().await.unwrap() {
+                        write
+                            .write_all(format!("{line}!\n").as_bytes())
+                            .await
+                            .unwrap();
+                    }
+                });
+            }
+        });
+        let clients: Vec<_> = (0..2)
+            .map(|client| {
+                tokio::spawn(async move {
+                    let mut stream = tokio::net::UnixStream::connect("/run/echo.sock")
+                        .await
+                        .unwrap();
+                    assert_eq!(
+                        stream.peer_addr().unwrap().as_pathname(),
+                        Some(std::path::Path::new("/run/echo.sock"))
+                    );
+                    let (read, mut write) = stream.split();
+                    let mut lines = BufReader::new(read).lines();
+                    let mut echoed = Vec::new();
+                    for n in 0..3 {
+                        write
+                            .write_all(format!("{client}.{n}\n").as_bytes())
+                            .await
+                            .unwrap();
+                        echoed.push(lines.next_line().await.unwrap().unwrap());
+                    }
+                    echoed
+                })
+            })
+            .collect();
+        for (client, handle) in clients.into_iter().enumerate() {
+            let expected: Vec<String> = (0..3).map(|n| format!("{client}.{n}!")).collect();
+            assert_eq!(handle.await.unwrap(), expected);
+        }
+        server.await.unwrap();
+    });
+}
+
+#[test]
+fn try_read_and_readable_work_on_a_unix_stream() {
+    asyncsim::check(explore(), || async {
+        let listener = tokio::net::UnixListener::bind("/tmp/s").unwrap();
+        let writer = tokio::spawn(async move {
+            let (mut stream, _) = listener.accept().await.unwrap();
+            stream.write_all(b"abc").await.unwrap();
+        });
+        let stream = tokio::net::UnixStream::connect("/tmp/s").await.unwrap();
+        let mut buf = [0u8; 8];
+        loop {
+            stream.readable().await.unwrap();
+            match stream.try_read(&mut buf) {
+                Ok(count) => {
+                    assert_eq!(&buf[..count], b"abc");
+                    break;
+                }
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => continue,
+                Err(error) => panic!("{error}"),
+            }
+        }
+        writer.await.unwrap();
+        let mut rest = Vec::new();
+        let mut stream = stream;
+        stream.read_to_end(&mut rest).await.unwrap();
+        assert!(rest.is_empty(), "EOF after the writer's drop");
+    });
+}
+
+#[test]
+fn paths_give_linuxs_errors_and_belong_to_their_node() {
+    asyncsim::check(explore(), || async {
+        let never = tokio::net::UnixStream::connect("/nothing")
+            .await
+            .unwrap_err();
+        assert_eq!(never.kind(), io::ErrorKind::NotFound, "{never}");
+        let listener = tokio::net::UnixListener::bind("/s").unwrap();
+        let taken = tokio::net::UnixListener::bind("/s").unwrap_err();
+        assert_eq!(taken.kind(), io::ErrorKind::AddrInUse, "{taken}");
+        asyncsim::node::Builder::new("other").start(|| async {
+            let elsewhere = tokio::net::UnixStream::connect("/s").await.unwrap_err();
+            assert_eq!(
+                elsewhere.kind(),
+                io::ErrorKind::NotFound,
+                "another node's path"
+            );
+            let _own = tokio::net::UnixListener::bind("/s").unwrap();
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        drop(listener);
+        let closed = tokio::net::UnixStream::connect("/s").await.unwrap_err();
+        assert_eq!(closed.kind(), io::ErrorKind::ConnectionRefused, "{closed}");
+        let _again = tokio::net::UnixListener::bind("/s").unwrap();
+        let pair = tokio::net::UnixStream::pair().unwrap_err();
+        assert_eq!(pair.kind(), io::ErrorKind::Unsupported);
+        assert!(pair.to_string().contains("tokio::io::duplex"), "{pair}");
+    });
+}

@@ -1,0 +1,567 @@
+//! Unix domain sockets (tokio's `UnixListener`, `UnixStream` and
+//! `net::unix`) between tasks of one node: a listener's path names a
+//! loopback TCP listener of the calling node (in a table of the run's
+//! thread, by node and path), so a connection is the simulated network's
+//! own (its delivery, its traces, its crash). Paths are per node, as a
+//! node's filesystem is; nothing is created on the node's disk. Differences
+//! from Linux: a path whose listener is closed may be bound again without
+//! removing it first (a test's `remove_file` touches the real disk, not the
+//! node's), and `UnixStream::pair`, `peer_cred`, `UnixDatagram`,
+//! `UnixSocket` and `unix::pipe` are not simulated.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::future::poll_fn;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::{Arc, Weak};
+use std::task::{Context, Poll};
+
+use bytes::BufMut;
+use tokio::io::{AsyncRead, AsyncWrite, Interest, ReadBuf, Ready};
+
+use super::tcp::{
+    poll_flush_stream, poll_read_ready_stream, poll_read_stream, poll_ready_stream,
+    poll_shutdown_stream, poll_write_stream, try_read_buf_stream, try_read_stream,
+    try_read_vectored_stream, try_write_vectored_stream, Stream,
+};
+use super::{TcpListener, TcpStream};
+
+/// tokio's own address of a Unix socket (made from a path here).
+pub use tokio::net::unix::SocketAddr;
+/// tokio's own aliases of the credential ids.
+pub use tokio::net::unix::{gid_t, pid_t, uid_t};
+
+/// Where a path is bound: the run (`asyncsim::task::run_id`), the node's
+/// name, the path.
+type PathKey = (Option<u64>, String, PathBuf);
+
+thread_local! {
+    /// The paths bound in the run on this thread, each to the listener
+    /// behind it (gone when the listener is dropped). An earlier run's are
+    /// forgotten when a path is bound in a later one.
+    static PATHS: RefCell<BTreeMap<PathKey, Weak<TcpListener>>> =
+        const { RefCell::new(BTreeMap::new()) };
+}
+
+/// The listener bound at `key`, if it still listens.
+fn listening(key: &PathKey) -> Option<Arc<TcpListener>> {
+    PATHS.with(|paths| paths.borrow().get(key).and_then(Weak::upgrade))
+}
+
+fn key(path: &Path) -> PathKey {
+    (
+        asyncsim::task::run_id(),
+        asyncsim::node::current().name(),
+        path.to_path_buf(),
+    )
+}
+
+fn address(path: &Path) -> io::Result<SocketAddr> {
+    std::os::unix::net::SocketAddr::from_pathname(path).map(SocketAddr::from)
+}
+
+fn unnamed() -> SocketAddr {
+    SocketAddr::from(
+        std::os::unix::net::SocketAddr::from_pathname("").expect("the empty path is unnamed"),
+    )
+}
+
+fn path_of(address: &SocketAddr) -> io::Result<&Path> {
+    address.as_pathname().ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "only a Unix socket address with a path is simulated (not an unnamed or abstract one)",
+        )
+    })
+}
+
+/// A Unix socket listener on the calling task's node.
+///
+/// ```
+/// use asyncsim_tokio as tokio;
+/// use tokio::io::{AsyncReadExt, AsyncWriteExt};
+///
+/// let runtime = tokio::runtime::Runtime::new().unwrap();
+/// let reply = runtime.block_on(async {
+///     let listener = tokio::net::UnixListener::bind("/run/app.sock").unwrap();
+///     tokio::spawn(async move {
+///         let (mut stream, _) = listener.accept().await.unwrap();
+///         stream.write_all(b"ok").await.unwrap();
+///     });
+///     let mut stream = tokio::net::UnixStream::connect("/run/app.sock").await.unwrap();
+///     let mut reply = [0u8; 2];
+///     stream.read_exact(&mut reply).await.unwrap();
+///     reply
+/// });
+/// assert_eq!(&reply, b"ok");
+/// ```
+pub struct UnixListener {
+    listener: Arc<TcpListener>,
+    path: PathBuf,
+}
+
+impl UnixListener {
+    /// Listens at `path` on the calling task's node.
+    ///
+    /// # Errors
+    ///
+    /// `AddrInUse` when a listener of this node listens there.
+    pub fn bind<P: AsRef<Path>>(path: P) -> io::Result<UnixListener> {
+        let path = path.as_ref();
+        address(path)?;
+        let key = key(path);
+        if listening(&key).is_some() {
+            return Err(io::Error::new(
+                io::ErrorKind::AddrInUse,
+                format!(
+                    "UnixListener::bind: {} is in use on this node",
+                    path.display()
+                ),
+            ));
+        }
+        let listener = Arc::new(TcpListener::bind_now(
+            "127.0.0.1:0".parse().expect("an address"),
+        )?);
+        PATHS.with(|paths| {
+            let mut paths = paths.borrow_mut();
+            paths.retain(|(run, _, _), _| *run == key.0);
+            paths.insert(key, Arc::downgrade(&listener));
+        });
+        Ok(UnixListener {
+            listener,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Listens at `address`'s path (see `bind`).
+    ///
+    /// # Errors
+    ///
+    /// As `bind`; `InvalidInput` for an address without a path.
+    pub fn bind_addr(address: &SocketAddr) -> io::Result<UnixListener> {
+        UnixListener::bind(path_of(address)?)
+    }
+
+    /// Waits for a connection: the stream and its peer's (unnamed) address.
+    pub async fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
+        poll_fn(|context| self.poll_accept(context)).await
+    }
+
+    /// Polls for a connection.
+    pub fn poll_accept(
+        &self,
+        context: &mut Context<'_>,
+    ) -> Poll<io::Result<(UnixStream, SocketAddr)>> {
+        self.listener.poll_accept(context).map(|accepted| {
+            let (stream, _) = accepted?;
+            let stream = UnixStream {
+                inner: stream,
+                local: address(&self.path)?,
+                peer: unnamed(),
+            };
+            Ok((stream, unnamed()))
+        })
+    }
+
+    /// The path listened at.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        address(&self.path)
+    }
+
+    /// Always `Ok(None)`: errors come to `accept`.
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        Ok(None)
+    }
+}
+
+impl fmt::Debug for UnixListener {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UnixListener")
+            .field("path", &self.path)
+            .finish()
+    }
+}
+
+/// A Unix socket connection between two tasks of a node: a loopback
+/// connection of the simulated network (tokio's `AsyncRead`/`AsyncWrite`).
+pub struct UnixStream {
+    inner: TcpStream,
+    local: SocketAddr,
+    peer: SocketAddr,
+}
+
+fn refused(what: &str, instead: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::Unsupported,
+        format!("tokio::net::{what} cannot be simulated: {instead}"),
+    )
+}
+
+impl UnixStream {
+    /// Connects to the listener at `path` on the calling task's node.
+    ///
+    /// # Errors
+    ///
+    /// `NotFound` when nothing was ever bound there, `ConnectionRefused`
+    /// when its listener is closed.
+    pub async fn connect<P: AsRef<Path>>(path: P) -> io::Result<UnixStream> {
+        let path = path.as_ref();
+        let peer = address(path)?;
+        let key = key(path);
+        let target = match listening(&key) {
+            Some(listener) => listener.local_addr()?,
+            None => {
+                let known = PATHS.with(|paths| paths.borrow().contains_key(&key));
+                let (kind, why) = if known {
+                    (
+                        io::ErrorKind::ConnectionRefused,
+                        "nothing listens there any more",
+                    )
+                } else {
+                    (io::ErrorKind::NotFound, "no such socket on this node")
+                };
+                return Err(io::Error::new(
+                    kind,
+                    format!("UnixStream::connect to {}: {why}", path.display()),
+                ));
+            }
+        };
+        let inner = TcpStream::connect(target).await?;
+        Ok(UnixStream {
+            inner,
+            local: unnamed(),
+            peer,
+        })
+    }
+
+    /// Connects to `address`'s path (see `connect`).
+    ///
+    /// # Errors
+    ///
+    /// As `connect`; `InvalidInput` for an address without a path.
+    pub async fn connect_addr(address: &SocketAddr) -> io::Result<UnixStream> {
+        UnixStream::connect(path_of(address)?).await
+    }
+
+    /// Refused: a connected pair at once has no simulated counterpart.
+    ///
+    /// # Errors
+    ///
+    /// Always `Unsupported`, naming the alternative.
+    pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
+        Err(refused(
+            "UnixStream::pair",
+            "bind a UnixListener and connect to it (a simulated connection), or use \
+             tokio::io::duplex for an in-memory pair",
+        ))
+    }
+
+    /// This end's address (unnamed for the connecting end).
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        Ok(self.local.clone())
+    }
+
+    /// The peer's address (unnamed for the accepted end).
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        Ok(self.peer.clone())
+    }
+
+    /// Refused: the simulated node has no users or processes.
+    ///
+    /// # Errors
+    ///
+    /// Always `Unsupported`, naming the alternative.
+    pub fn peer_cred(&self) -> io::Result<UCred> {
+        Err(refused(
+            "UnixStream::peer_cred",
+            "a simulated node has no users or processes; give the code under test the \
+             credentials to check by another way (a trait, a parameter)",
+        ))
+    }
+
+    fn inner(&self) -> &Stream {
+        &self.inner.stream
+    }
+
+    read_side!();
+    write_side!();
+    ready_method!();
+
+    /// Polls until a read would not wait (see `readable`).
+    pub fn poll_read_ready(&self, context: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.inner.poll_read_ready(context)
+    }
+
+    /// Ready at once: a write never waits on the simulated network.
+    pub fn poll_write_ready(&self, context: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.inner.poll_write_ready(context)
+    }
+
+    /// Always `Ok(None)`: the connection's errors come to its reads and
+    /// writes.
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.inner.take_error()
+    }
+
+    /// Borrowed read and write halves, usable at once.
+    pub fn split(&mut self) -> (ReadHalf<'_>, WriteHalf<'_>) {
+        let stream: &UnixStream = self;
+        (ReadHalf { stream }, WriteHalf { stream })
+    }
+
+    /// Owned halves; dropping the write half shuts down the write
+    /// direction, as in tokio.
+    pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
+        let shared = Arc::new(self);
+        (
+            OwnedReadHalf {
+                stream: shared.clone(),
+            },
+            OwnedWriteHalf {
+                stream: shared,
+                shutdown_on_drop: true,
+            },
+        )
+    }
+}
+
+impl AsyncRead for UnixStream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        context: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_read(context, buf)
+    }
+}
+
+impl AsyncWrite for UnixStream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        context: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write(context, buf)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(context)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(context)
+    }
+}
+
+impl AsRef<UnixStream> for UnixStream {
+    fn as_ref(&self) -> &UnixStream {
+        self
+    }
+}
+
+impl fmt::Debug for UnixStream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UnixStream")
+            .field("local", &self.local)
+            .field("peer", &self.peer)
+            .finish()
+    }
+}
+
+/// The peer's credentials (never made in a simulated run: see
+/// [`UnixStream::peer_cred`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct UCred {
+    _never: Never,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Never {}
+
+impl UCred {
+    /// The user id (never made).
+    pub fn uid(&self) -> uid_t {
+        match self._never {}
+    }
+
+    /// The group id (never made).
+    pub fn gid(&self) -> gid_t {
+        match self._never {}
+    }
+
+    /// The process id (never made).
+    pub fn pid(&self) -> Option<pid_t> {
+        match self._never {}
+    }
+}
+
+/// The read half of [`UnixStream::split`].
+#[derive(Debug)]
+pub struct ReadHalf<'a> {
+    stream: &'a UnixStream,
+}
+
+/// The write half of [`UnixStream::split`].
+#[derive(Debug)]
+pub struct WriteHalf<'a> {
+    stream: &'a UnixStream,
+}
+
+/// The owned read half of [`UnixStream::into_split`].
+#[derive(Debug)]
+pub struct OwnedReadHalf {
+    stream: Arc<UnixStream>,
+}
+
+/// The owned write half of [`UnixStream::into_split`]; dropping it shuts
+/// down the write direction.
+#[derive(Debug)]
+pub struct OwnedWriteHalf {
+    stream: Arc<UnixStream>,
+    shutdown_on_drop: bool,
+}
+
+/// The error of `reunite`: the halves came from different streams.
+#[derive(Debug)]
+pub struct ReuniteError(pub OwnedReadHalf, pub OwnedWriteHalf);
+
+impl fmt::Display for ReuniteError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("tried to reunite halves that are not from the same socket")
+    }
+}
+
+impl std::error::Error for ReuniteError {}
+
+/// The halves' addresses and `AsRef<UnixStream>`.
+macro_rules! half {
+    ($($half:ty),*) => {
+        $(
+            impl $half {
+                fn inner(&self) -> &Stream {
+                    &self.stream.inner.stream
+                }
+
+                /// This end's address.
+                pub fn local_addr(&self) -> io::Result<SocketAddr> {
+                    self.stream.local_addr()
+                }
+
+                /// The peer's address.
+                pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+                    self.stream.peer_addr()
+                }
+
+                ready_method!();
+            }
+
+            impl AsRef<UnixStream> for $half {
+                fn as_ref(&self) -> &UnixStream {
+                    &self.stream
+                }
+            }
+        )*
+    };
+}
+
+half!(ReadHalf<'_>, WriteHalf<'_>, OwnedReadHalf, OwnedWriteHalf);
+
+macro_rules! read_half {
+    ($($half:ty),*) => {
+        $(
+            impl $half {
+                read_side!();
+            }
+
+            impl AsyncRead for $half {
+                fn poll_read(
+                    self: Pin<&mut Self>,
+                    context: &mut Context<'_>,
+                    buf: &mut ReadBuf<'_>,
+                ) -> Poll<io::Result<()>> {
+                    poll_read_stream(self.inner(), context, buf)
+                }
+            }
+        )*
+    };
+}
+
+read_half!(ReadHalf<'_>, OwnedReadHalf);
+
+macro_rules! write_half {
+    ($($half:ty),*) => {
+        $(
+            impl $half {
+                write_side!();
+            }
+
+            impl AsyncWrite for $half {
+                fn poll_write(
+                    self: Pin<&mut Self>,
+                    _context: &mut Context<'_>,
+                    buf: &[u8],
+                ) -> Poll<io::Result<usize>> {
+                    poll_write_stream(self.inner(), buf)
+                }
+
+                fn poll_flush(self: Pin<&mut Self>, _context: &mut Context<'_>) -> Poll<io::Result<()>> {
+                    poll_flush_stream(self.inner())
+                }
+
+                fn poll_shutdown(self: Pin<&mut Self>, _context: &mut Context<'_>) -> Poll<io::Result<()>> {
+                    poll_shutdown_stream(self.inner())
+                }
+            }
+        )*
+    };
+}
+
+write_half!(WriteHalf<'_>, OwnedWriteHalf);
+
+impl OwnedReadHalf {
+    /// The stream again, from its two halves.
+    ///
+    /// # Errors
+    ///
+    /// When the halves are of different streams.
+    pub fn reunite(self, other: OwnedWriteHalf) -> Result<UnixStream, ReuniteError> {
+        reunite(self, other)
+    }
+}
+
+impl OwnedWriteHalf {
+    /// The stream again, from its two halves.
+    ///
+    /// # Errors
+    ///
+    /// When the halves are of different streams.
+    pub fn reunite(self, other: OwnedReadHalf) -> Result<UnixStream, ReuniteError> {
+        reunite(other, self)
+    }
+
+    /// Drops the half without shutting down the write direction.
+    pub fn forget(mut self) {
+        self.shutdown_on_drop = false;
+    }
+}
+
+fn reunite(read: OwnedReadHalf, mut write: OwnedWriteHalf) -> Result<UnixStream, ReuniteError> {
+    if !Arc::ptr_eq(&read.stream, &write.stream) {
+        return Err(ReuniteError(read, write));
+    }
+    write.shutdown_on_drop = false;
+    let stream = read.stream.clone();
+    drop((read, write));
+    Ok(Arc::into_inner(stream).expect("the two halves held the only references"))
+}
+
+impl Drop for OwnedWriteHalf {
+    fn drop(&mut self) {
+        if self.shutdown_on_drop {
+            let _ = self.stream.inner.stream.shutdown_write();
+        }
+    }
+}
