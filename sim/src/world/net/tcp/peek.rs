@@ -86,6 +86,30 @@ impl TcpStream {
     /// # Errors
     ///
     /// `WouldBlock` when nothing has arrived; otherwise as a read.
+    ///
+    /// ```
+    /// use asyncsim_sim::net::{TcpListener, TcpStream};
+    /// use asyncsim_sim::{Config, Sim};
+    /// use futures::AsyncWriteExt;
+    /// use std::future::poll_fn;
+    ///
+    /// let run = Sim::new(Config::new()).run(async {
+    ///     let listener = TcpListener::bind("0.0.0.0:7000").await.unwrap();
+    ///     let mut client = TcpStream::connect("127.0.0.1:7000").await.unwrap();
+    ///     let (server, _) = listener.accept().await.unwrap();
+    ///     let mut got = Vec::new();
+    ///     let early = server.try_read_with(8, |bytes| got.extend_from_slice(bytes));
+    ///     client.write_all(b"hi").await.unwrap();
+    ///     poll_fn(|context| server.poll_read_ready(context)).await.unwrap();
+    ///     let mut peeked = Vec::new();
+    ///     server.try_peek_with(8, |bytes| peeked.extend_from_slice(bytes)).unwrap();
+    ///     let count = server.try_read_with(8, |bytes| got.extend_from_slice(bytes)).unwrap();
+    ///     (early.unwrap_err().kind(), peeked, count, got)
+    /// });
+    /// let (early, peeked, count, got) = run.result.unwrap();
+    /// assert_eq!(early, std::io::ErrorKind::WouldBlock);
+    /// assert_eq!((peeked, count, got), (b"hi".to_vec(), 2, b"hi".to_vec()));
+    /// ```
     pub fn try_read_with(&self, max: usize, put: impl FnMut(&[u8])) -> io::Result<usize> {
         {
             let mut world = self.world.borrow_mut();

@@ -63,6 +63,25 @@ impl UdpSocket {
     /// # Errors
     ///
     /// `WouldBlock` when no datagram has arrived; otherwise as a receive.
+    ///
+    /// ```
+    /// use asyncsim_sim::net::UdpSocket;
+    /// use asyncsim_sim::{Config, Sim};
+    /// use std::future::poll_fn;
+    ///
+    /// let run = Sim::new(Config::new()).run(async {
+    ///     let a = UdpSocket::bind("0.0.0.0:5000").await.unwrap();
+    ///     let b = UdpSocket::bind("0.0.0.0:5001").await.unwrap();
+    ///     let mut buf = [0u8; 8];
+    ///     let early = b.try_recv_from(&mut buf).unwrap_err().kind();
+    ///     a.send_to(b"hi", "127.0.0.1:5001").await.unwrap();
+    ///     poll_fn(|context| b.poll_recv_ready(context)).await.unwrap();
+    ///     let (peeked, _) = b.try_peek_from(&mut buf).unwrap();
+    ///     let (received, from) = b.try_recv_from(&mut buf).unwrap();
+    ///     (early, peeked, received, from.port())
+    /// });
+    /// assert_eq!(run.result.unwrap(), (std::io::ErrorKind::WouldBlock, 2, 2, 5000));
+    /// ```
     pub fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
         {
             let mut world = self.world.borrow_mut();
