@@ -42,6 +42,8 @@ pub mod tcp;
 mod udp;
 #[cfg(all(unix, feature = "net"))]
 pub mod unix;
+#[cfg(all(unix, feature = "net"))]
+mod unix_datagram;
 
 use std::future::Future;
 use std::pin::pin;
@@ -94,6 +96,8 @@ pub use tcp::{TcpListener, TcpStream};
 pub use udp::UdpSocket;
 #[cfg(all(unix, feature = "net"))]
 pub use unix::{UnixListener, UnixStream};
+#[cfg(all(unix, feature = "net"))]
+pub use unix_datagram::{UnixDatagram, UnixSocket};
 
 /// Addresses the simulated network resolves: what tokio's trait of the same
 /// name accepts (`"host:port"`, `(host, port)`, `SocketAddr`, …), where a

@@ -40,6 +40,22 @@ impl UdpSocket {
         })
     }
 
+    /// [`UdpSocket::bind`], for `UnixDatagram::bind` (not `async`).
+    #[cfg(all(unix, feature = "net"))]
+    pub(super) fn bind_now(address: SocketAddr) -> io::Result<UdpSocket> {
+        let socket = super::ready_now(asyncsim::net::UdpSocket::bind(address))?;
+        Ok(UdpSocket {
+            socket: Detached::new(socket),
+        })
+    }
+
+    /// [`UdpSocket::connect`], for `UnixDatagram::connect` (not `async`).
+    #[cfg(all(unix, feature = "net"))]
+    pub(super) fn connect_now(&self, address: SocketAddr) -> io::Result<()> {
+        self.socket
+            .with(|socket| super::ready_now(socket.connect(address)))?
+    }
+
     /// The bound address.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.socket.with(|socket| socket.local_addr())?

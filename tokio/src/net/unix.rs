@@ -6,8 +6,8 @@
 //! node's filesystem is; nothing is created on the node's disk. Differences
 //! from Linux: a path whose listener is closed may be bound again without
 //! removing it first (a test's `remove_file` touches the real disk, not the
-//! node's), and `UnixStream::pair`, `peer_cred`, `UnixDatagram`,
-//! `UnixSocket` and `unix::pipe` are not simulated.
+//! node's), and `UnixStream::pair`, `peer_cred` and `unix::pipe` are not
+//! simulated. (`UnixDatagram` and `UnixSocket`: `unix_datagram.rs`.)
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -36,7 +36,7 @@ pub use tokio::net::unix::{gid_t, pid_t, uid_t};
 
 /// Where a path is bound: the run (`asyncsim::task::run_id`), the node's
 /// name, the path.
-type PathKey = (Option<u64>, String, PathBuf);
+pub(super) type PathKey = (Option<u64>, String, PathBuf);
 
 thread_local! {
     /// The paths bound in the run on this thread, each to the listener
@@ -51,7 +51,7 @@ fn listening(key: &PathKey) -> Option<Arc<TcpListener>> {
     PATHS.with(|paths| paths.borrow().get(key).and_then(Weak::upgrade))
 }
 
-fn key(path: &Path) -> PathKey {
+pub(super) fn path_key(path: &Path) -> PathKey {
     (
         asyncsim::task::run_id(),
         asyncsim::node::current().name(),
@@ -59,11 +59,11 @@ fn key(path: &Path) -> PathKey {
     )
 }
 
-fn address(path: &Path) -> io::Result<SocketAddr> {
+pub(super) fn address(path: &Path) -> io::Result<SocketAddr> {
     std::os::unix::net::SocketAddr::from_pathname(path).map(SocketAddr::from)
 }
 
-fn unnamed() -> SocketAddr {
+pub(super) fn unnamed() -> SocketAddr {
     SocketAddr::from(
         std::os::unix::net::SocketAddr::from_pathname("").expect("the empty path is unnamed"),
     )
@@ -112,7 +112,7 @@ impl UnixListener {
     pub fn bind<P: AsRef<Path>>(path: P) -> io::Result<UnixListener> {
         let path = path.as_ref();
         address(path)?;
-        let key = key(path);
+        let key = path_key(path);
         if listening(&key).is_some() {
             return Err(io::Error::new(
                 io::ErrorKind::AddrInUse,
@@ -210,7 +210,7 @@ impl UnixStream {
     pub async fn connect<P: AsRef<Path>>(path: P) -> io::Result<UnixStream> {
         let path = path.as_ref();
         let peer = address(path)?;
-        let key = key(path);
+        let key = path_key(path);
         let target = match listening(&key) {
             Some(listener) => listener.local_addr()?,
             None => {

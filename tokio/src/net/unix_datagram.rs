@@ -1,0 +1,516 @@
+//! `UnixDatagram` and `UnixSocket` on the simulated network: a datagram
+//! socket's path names a loopback UDP socket of the calling task's node
+//! (in a table of the run's thread, by run, node and path, as a
+//! `UnixListener`'s), so its datagrams are the simulated network's.
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::io;
+use std::net::Shutdown;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::task::{Context, Poll};
+
+use bytes::BufMut;
+use tokio::io::{Interest, ReadBuf, Ready};
+
+use super::unix::{address, path_key, unnamed, PathKey, SocketAddr};
+use super::{UdpSocket, UnixListener, UnixStream};
+
+/// Where a datagram was sent from: the run, the node's name, the loopback
+/// port.
+type SenderKey = (Option<u64>, String, u16);
+
+thread_local! {
+    /// The paths bound by datagram sockets in the run on this thread, each
+    /// to its socket (gone when the socket is dropped). An earlier run's
+    /// are forgotten when a path is bound in a later one.
+    static PATHS: RefCell<BTreeMap<PathKey, Weak<UdpSocket>>> =
+        const { RefCell::new(BTreeMap::new()) };
+
+    /// The path each bound socket's datagrams come from, by (run, node,
+    /// the loopback port it sends from).
+    static SENDERS: RefCell<BTreeMap<SenderKey, PathBuf>> =
+        const { RefCell::new(BTreeMap::new()) };
+}
+
+/// The socket bound at `key`, if it is still open.
+fn bound(key: &PathKey) -> Option<Arc<UdpSocket>> {
+    PATHS.with(|paths| paths.borrow().get(key).and_then(Weak::upgrade))
+}
+
+/// The loopback address of the datagram socket at `path` on the calling
+/// node.
+///
+/// # Errors
+///
+/// `NotFound` when nothing was ever bound there, `ConnectionRefused` when
+/// its socket is closed (as Linux says for a path with no socket behind it).
+fn target(path: &Path) -> io::Result<std::net::SocketAddr> {
+    let key = path_key(path);
+    if let Some(socket) = bound(&key) {
+        return socket.local_addr();
+    }
+    let known = PATHS.with(|paths| paths.borrow().contains_key(&key));
+    let (kind, why) = if known {
+        (io::ErrorKind::ConnectionRefused, "its socket is closed")
+    } else {
+        (io::ErrorKind::NotFound, "no such socket on this node")
+    };
+    Err(io::Error::new(
+        kind,
+        format!("UnixDatagram to {}: {why}", path.display()),
+    ))
+}
+
+/// The path of the socket of this node that sent from `from` (unnamed for
+/// an unbound one): as bound when it sent, even if it closed since.
+fn sender(from: std::net::SocketAddr) -> SocketAddr {
+    let (run, node, _) = path_key(Path::new(""));
+    SENDERS
+        .with(|senders| senders.borrow().get(&(run, node, from.port())).cloned())
+        .and_then(|path| address(&path).ok())
+        .unwrap_or_else(unnamed)
+}
+
+/// Records (or, for an unbound socket, forgets) the path that datagrams
+/// from `socket`'s port were sent from.
+fn name_sender(socket: &UdpSocket, path: Option<&Path>) -> io::Result<()> {
+    let (run, node, _) = path_key(Path::new(""));
+    let key = (run, node, socket.local_addr()?.port());
+    SENDERS.with(|senders| {
+        let mut senders = senders.borrow_mut();
+        senders.retain(|(other, _, _), _| *other == run);
+        match path {
+            Some(path) => senders.insert(key, path.to_path_buf()),
+            None => senders.remove(&key),
+        }
+    });
+    Ok(())
+}
+
+/// A Unix datagram socket on the calling task's node.
+///
+/// ```
+/// use asyncsim_tokio as tokio;
+///
+/// let runtime = tokio::runtime::Runtime::new().unwrap();
+/// let (got, from) = runtime.block_on(async {
+///     let server = tokio::net::UnixDatagram::bind("/run/server.sock").unwrap();
+///     let client = tokio::net::UnixDatagram::bind("/run/client.sock").unwrap();
+///     client.send_to(b"ping", "/run/server.sock").await.unwrap();
+///     let mut buf = [0u8; 8];
+///     let (count, from) = server.recv_from(&mut buf).await.unwrap();
+///     (buf[..count].to_vec(), from.as_pathname().unwrap().to_path_buf())
+/// });
+/// assert_eq!((&got[..], from.to_str().unwrap()), (&b"ping"[..], "/run/client.sock"));
+/// ```
+pub struct UnixDatagram {
+    socket: Arc<UdpSocket>,
+    local: SocketAddr,
+    peer: Mutex<Option<SocketAddr>>,
+    read_shut: AtomicBool,
+    write_shut: AtomicBool,
+}
+
+fn refused(what: &str, instead: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::Unsupported,
+        format!("tokio::net::{what} cannot be simulated: {instead}"),
+    )
+}
+
+impl UnixDatagram {
+    fn new(socket: UdpSocket, local: SocketAddr) -> UnixDatagram {
+        UnixDatagram {
+            socket: Arc::new(socket),
+            local,
+            peer: Mutex::new(None),
+            read_shut: AtomicBool::new(false),
+            write_shut: AtomicBool::new(false),
+        }
+    }
+
+    fn loopback() -> io::Result<UdpSocket> {
+        UdpSocket::bind_now("127.0.0.1:0".parse().expect("an address"))
+    }
+
+    /// A socket bound at `path` on the calling task's node.
+    ///
+    /// # Errors
+    ///
+    /// `AddrInUse` when a socket of this node is bound there.
+    pub fn bind<P: AsRef<Path>>(path: P) -> io::Result<UnixDatagram> {
+        let path = path.as_ref();
+        let local = address(path)?;
+        let key = path_key(path);
+        if bound(&key).is_some() {
+            return Err(io::Error::new(
+                io::ErrorKind::AddrInUse,
+                format!(
+                    "UnixDatagram::bind: {} is in use on this node",
+                    path.display()
+                ),
+            ));
+        }
+        let socket = UnixDatagram::loopback()?;
+        name_sender(&socket, Some(path))?;
+        let datagram = UnixDatagram::new(socket, local);
+        PATHS.with(|paths| {
+            let mut paths = paths.borrow_mut();
+            paths.retain(|(run, _, _), _| *run == key.0);
+            paths.insert(key, Arc::downgrade(&datagram.socket));
+        });
+        Ok(datagram)
+    }
+
+    /// A socket bound to no path (its datagrams' sender is unnamed).
+    pub fn unbound() -> io::Result<UnixDatagram> {
+        let socket = UnixDatagram::loopback()?;
+        name_sender(&socket, None)?;
+        Ok(UnixDatagram::new(socket, unnamed()))
+    }
+
+    /// Two unbound sockets, each connected to the other.
+    pub fn pair() -> io::Result<(UnixDatagram, UnixDatagram)> {
+        let (a, b) = (UnixDatagram::unbound()?, UnixDatagram::unbound()?);
+        a.socket.connect_now(b.socket.local_addr()?)?;
+        b.socket.connect_now(a.socket.local_addr()?)?;
+        *a.peer_slot() = Some(unnamed());
+        *b.peer_slot() = Some(unnamed());
+        Ok((a, b))
+    }
+
+    fn peer_slot(&self) -> std::sync::MutexGuard<'_, Option<SocketAddr>> {
+        self.peer.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Sets the default peer: `send` goes to the socket at `path`, `recv`
+    /// takes only its datagrams.
+    ///
+    /// # Errors
+    ///
+    /// `NotFound` when nothing was ever bound there, `ConnectionRefused`
+    /// when its socket is closed.
+    pub fn connect<P: AsRef<Path>>(&self, path: P) -> io::Result<()> {
+        let path = path.as_ref();
+        self.socket.connect_now(target(path)?)?;
+        *self.peer_slot() = Some(address(path)?);
+        Ok(())
+    }
+
+    fn check_write(&self) -> io::Result<()> {
+        if self.write_shut.load(Ordering::Relaxed) {
+            return Err(io::Error::new(
+                io::ErrorKind::BrokenPipe,
+                "UnixDatagram: send after shutdown",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Sends one datagram to the connected peer (it never waits).
+    pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
+        self.try_send(buf)
+    }
+
+    /// Sends one datagram to the connected peer, without waiting.
+    ///
+    /// # Errors
+    ///
+    /// `NotConnected` before `connect`; `BrokenPipe` after `shutdown`.
+    pub fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
+        self.check_write()?;
+        self.socket.try_send(buf)
+    }
+
+    /// Polls to send one datagram to the connected peer (it never waits).
+    pub fn poll_send(&self, _context: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        Poll::Ready(self.try_send(buf))
+    }
+
+    /// Sends one datagram to the socket at `target` (it never waits).
+    pub async fn send_to<P: AsRef<Path>>(&self, buf: &[u8], target: P) -> io::Result<usize> {
+        self.try_send_to(buf, target)
+    }
+
+    /// Sends one datagram to the socket at `target`, without waiting.
+    ///
+    /// # Errors
+    ///
+    /// `NotFound` for a path never bound, `ConnectionRefused` for a closed
+    /// socket's; `BrokenPipe` after `shutdown`.
+    pub fn try_send_to<P: AsRef<Path>>(&self, buf: &[u8], target: P) -> io::Result<usize> {
+        self.check_write()?;
+        let address = self::target(target.as_ref())?;
+        self.socket.try_send_to(buf, address)
+    }
+
+    /// Polls to send one datagram to `target` (it never waits).
+    pub fn poll_send_to<P: AsRef<Path>>(
+        &self,
+        _context: &mut Context<'_>,
+        buf: &[u8],
+        target: P,
+    ) -> Poll<io::Result<usize>> {
+        Poll::Ready(self.try_send_to(buf, target))
+    }
+
+    /// Receives one datagram from the connected peer.
+    pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.recv_from(buf).await.map(|(count, _)| count)
+    }
+
+    /// Receives one datagram from the connected peer, without waiting.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock` when none has arrived.
+    pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
+        self.try_recv_from(buf).map(|(count, _)| count)
+    }
+
+    /// Polls for one datagram into `buf`'s unfilled part.
+    pub fn poll_recv(
+        &self,
+        context: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        self.poll_recv_from(context, buf).map_ok(|_| ())
+    }
+
+    /// Receives one datagram: its length (truncated to `buf`) and its
+    /// sender's path (unnamed for an unbound socket).
+    pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        if self.read_shut.load(Ordering::Relaxed) {
+            return Ok((0, unnamed()));
+        }
+        let (count, from) = self.socket.recv_from(buf).await?;
+        Ok((count, sender(from)))
+    }
+
+    /// Receives one datagram without waiting.
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock` when none has arrived.
+    pub fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
+        if self.read_shut.load(Ordering::Relaxed) {
+            return Ok((0, unnamed()));
+        }
+        let (count, from) = self.socket.try_recv_from(buf)?;
+        Ok((count, sender(from)))
+    }
+
+    /// Polls for one datagram into `buf`'s unfilled part: its sender.
+    pub fn poll_recv_from(
+        &self,
+        context: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<SocketAddr>> {
+        if self.read_shut.load(Ordering::Relaxed) {
+            return Poll::Ready(Ok(unnamed()));
+        }
+        self.socket.poll_recv_from(context, buf).map_ok(sender)
+    }
+
+    /// [`recv_from`](Self::recv_from) into a `BufMut`'s next chunk.
+    pub async fn recv_buf_from<B: BufMut>(&self, buf: &mut B) -> io::Result<(usize, SocketAddr)> {
+        let mut chunk = vec![0; buf.chunk_mut().len()];
+        let (count, from) = self.recv_from(&mut chunk).await?;
+        buf.put_slice(&chunk[..count]);
+        Ok((count, from))
+    }
+
+    /// [`recv`](Self::recv) into a `BufMut`'s next chunk.
+    pub async fn recv_buf<B: BufMut>(&self, buf: &mut B) -> io::Result<usize> {
+        self.recv_buf_from(buf).await.map(|(count, _)| count)
+    }
+
+    /// [`try_recv_from`](Self::try_recv_from) into a `BufMut`'s next chunk.
+    ///
+    /// # Errors
+    ///
+    /// As `try_recv_from`.
+    pub fn try_recv_buf_from<B: BufMut>(&self, buf: &mut B) -> io::Result<(usize, SocketAddr)> {
+        let mut chunk = vec![0; buf.chunk_mut().len()];
+        let (count, from) = self.try_recv_from(&mut chunk)?;
+        buf.put_slice(&chunk[..count]);
+        Ok((count, from))
+    }
+
+    /// [`try_recv`](Self::try_recv) into a `BufMut`'s next chunk.
+    ///
+    /// # Errors
+    ///
+    /// As `try_recv`.
+    pub fn try_recv_buf<B: BufMut>(&self, buf: &mut B) -> io::Result<usize> {
+        self.try_recv_buf_from(buf).map(|(count, _)| count)
+    }
+
+    /// Waits for any of `interest`: writable is ready at once, readable
+    /// when a datagram has arrived.
+    pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
+        self.socket.ready(interest).await
+    }
+
+    /// Waits until a receive would not wait.
+    pub async fn readable(&self) -> io::Result<()> {
+        self.socket.readable().await
+    }
+
+    /// Ready at once: a send never waits on the simulated network.
+    pub async fn writable(&self) -> io::Result<()> {
+        self.socket.writable().await
+    }
+
+    /// Polls until a receive would not wait.
+    pub fn poll_recv_ready(&self, context: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.socket.poll_recv_ready(context)
+    }
+
+    /// Ready at once: a send never waits on the simulated network.
+    pub fn poll_send_ready(&self, context: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.socket.poll_send_ready(context)
+    }
+
+    /// The path bound (unnamed for an unbound socket).
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        Ok(self.local.clone())
+    }
+
+    /// The connected peer's path.
+    ///
+    /// # Errors
+    ///
+    /// `NotConnected` before `connect`.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.peer_slot().clone().ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::NotConnected,
+                "UnixDatagram::peer_addr before connect",
+            )
+        })
+    }
+
+    /// Always `Ok(None)`: errors come to the socket's operations.
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        self.socket.take_error()
+    }
+
+    /// Shuts down receiving (a receive returns 0), sending (a send is
+    /// `BrokenPipe`) or both.
+    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        if matches!(how, Shutdown::Read | Shutdown::Both) {
+            self.read_shut.store(true, Ordering::Relaxed);
+        }
+        if matches!(how, Shutdown::Write | Shutdown::Both) {
+            self.write_shut.store(true, Ordering::Relaxed);
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for UnixDatagram {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UnixDatagram")
+            .field("local", &self.local)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A Unix socket not yet listening, connected or bound for datagrams
+/// (tokio's `UnixSocket`): its `bind` is remembered and made by `listen`
+/// or `datagram`.
+#[derive(Debug)]
+pub struct UnixSocket {
+    datagram: bool,
+    bound: Mutex<Option<PathBuf>>,
+}
+
+impl UnixSocket {
+    /// A stream socket.
+    pub fn new_stream() -> io::Result<UnixSocket> {
+        Ok(UnixSocket {
+            datagram: false,
+            bound: Mutex::new(None),
+        })
+    }
+
+    /// A datagram socket.
+    pub fn new_datagram() -> io::Result<UnixSocket> {
+        Ok(UnixSocket {
+            datagram: true,
+            bound: Mutex::new(None),
+        })
+    }
+
+    fn bound(&self) -> Option<PathBuf> {
+        self.bound
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Remembers `path` for `listen` or `datagram`, which bind it.
+    pub fn bind(&self, path: impl AsRef<Path>) -> io::Result<()> {
+        address(path.as_ref())?;
+        *self.bound.lock().unwrap_or_else(PoisonError::into_inner) =
+            Some(path.as_ref().to_path_buf());
+        Ok(())
+    }
+
+    /// Listens at the bound path (the backlog is the world's own).
+    ///
+    /// # Errors
+    ///
+    /// As `UnixListener::bind`; an error for a datagram socket or one not
+    /// bound.
+    pub fn listen(self, _backlog: u32) -> io::Result<UnixListener> {
+        if self.datagram {
+            return Err(io::Error::other(
+                "listen cannot be called on a datagram socket",
+            ));
+        }
+        match self.bound() {
+            Some(path) => UnixListener::bind(path),
+            None => Err(refused(
+                "UnixSocket::listen without bind",
+                "an unbound listener has no path to connect to; bind a path first",
+            )),
+        }
+    }
+
+    /// Connects to the listener at `path`, as `UnixStream::connect`.
+    ///
+    /// # Errors
+    ///
+    /// As `UnixStream::connect`; an error for a datagram socket.
+    pub async fn connect(self, path: impl AsRef<Path>) -> io::Result<UnixStream> {
+        if self.datagram {
+            return Err(io::Error::other(
+                "connect cannot be called on a datagram socket",
+            ));
+        }
+        UnixStream::connect(path).await
+    }
+
+    /// The datagram socket, bound at the bound path (if any).
+    ///
+    /// # Errors
+    ///
+    /// As `UnixDatagram::bind`; an error for a stream socket.
+    pub fn datagram(self) -> io::Result<UnixDatagram> {
+        if !self.datagram {
+            return Err(io::Error::other(
+                "datagram cannot be called on a stream socket",
+            ));
+        }
+        match self.bound() {
+            Some(path) => UnixDatagram::bind(path),
+            None => UnixDatagram::unbound(),
+        }
+    }
+}
