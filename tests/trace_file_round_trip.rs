@@ -233,7 +233,7 @@ fn a_fault_of_an_unknown_operation_is_named() {
 /// Every event a version after 1 added, with the name a file gives it and
 /// that version (the trace file module's table): `net_drop` and its first
 /// reasons in 2, its reasons of a stream's lost bytes in 3, the connect
-/// outcomes and a stream's timeout in 4.
+/// outcomes and a stream's timeout in 4, an abandoned connect in 5.
 fn added_after_version_1() -> Vec<(asyncsim::EventKind, &'static str, u64)> {
     use asyncsim::trace::{DropWhy, NetOp};
     use asyncsim::EventKind;
@@ -262,6 +262,7 @@ fn added_after_version_1() -> Vec<(asyncsim::EventKind, &'static str, u64)> {
         (net(NetOp::Refused), "net refused", 4),
         (net(NetOp::ConnectTimedOut), "net connect timed out", 4),
         (net(NetOp::TimedOut), "net timed out", 4),
+        (net(NetOp::ConnectAborted), "net connect aborted", 5),
     ]
 }
 

@@ -9,7 +9,7 @@
 //! ```text
 //! {
 //! "format": "asyncsim-trace",
-//! "version": 4,
+//! "version": 5,
 //! "tasks": [{"name":"main","parent":null,"blocking":false}],
 //! "labels": ["hello"],
 //! "hash": "5f0c…",
@@ -41,6 +41,7 @@
 //! | 2 | the events of the last version-1 build, every kind and operation up to `crash_lost`; and `net_drop` (a dropped datagram: `why` — `lost`, `full`, `partition`, `isolated`, `unbound`, `not_peer` — `from` and `to` labels, `bytes`), which replaces the `net` operation `drop` (still read) |
 //! | 3 | the `net_drop` reasons `closed` (its receiving socket closed while it was buffered or on its way), `crashed` (its receiver's node crashed then), `reset` and `timed_out` (a stream's bytes unread when its connection was reset or timed out) |
 //! | 4 | the `net` operations `refused` (a connect refused: no listener when its SYN arrived, or it closed before accepting) and `connect timed out` (a connect across a cut link), recorded by the connecting task as `connect` returns its error; and `timed out` (a stream's connection broken by `tcp_timeout`, which version 3 wrote as `reset`) |
+//! | 5 | the `net` operation `connect aborted` (a connect dropped before it returned, or whose node crashed while it waited) |
 //!
 //! ```
 //! use asyncsim::harness::trace_file;
@@ -69,7 +70,7 @@ use serde::{Deserialize, Serialize};
 /// The `format` tag every trace file carries.
 pub const FORMAT: &str = "asyncsim-trace";
 /// The file format version this build writes (and the newest it reads).
-pub const VERSION: u64 = 4;
+pub const VERSION: u64 = 5;
 /// The oldest file format version this build reads.
 pub const OLDEST_VERSION: u64 = 1;
 
@@ -328,7 +329,7 @@ const RESOURCE_KINDS: [ResourceKind; 8] = [
 
 const SOCKET_WAITS: [SocketWait; 3] = [SocketWait::Read, SocketWait::Accept, SocketWait::Recv];
 
-const NET_OPS: [NetOp; 9] = [
+const NET_OPS: [NetOp; 10] = [
     NetOp::Connect,
     NetOp::Accept,
     NetOp::Send,
@@ -338,6 +339,7 @@ const NET_OPS: [NetOp; 9] = [
     NetOp::Refused,
     NetOp::ConnectTimedOut,
     NetOp::TimedOut,
+    NetOp::ConnectAborted,
 ];
 
 fn wait_record(on: WaitOn) -> WaitRecord {
@@ -565,6 +567,7 @@ fn added_after_version_1(kind: EventKind) -> Option<(u64, String)> {
                 | NetOp::Drop
                 | NetOp::Reset => return None,
                 NetOp::Refused | NetOp::ConnectTimedOut | NetOp::TimedOut => 4,
+                NetOp::ConnectAborted => 5,
             };
             Some((added, format!("net {}", op.name())))
         }
@@ -596,7 +599,7 @@ fn json<T: Serialize + ?Sized>(value: &T) -> String {
 /// let run = Sim::new(Config::new()).run(async {});
 /// let text = trace_file::to_string(&run.trace);
 /// assert!(text.contains("\"format\": \"asyncsim-trace\""));
-/// assert!(text.contains("\"version\": 4"));
+/// assert!(text.contains("\"version\": 5"));
 /// ```
 pub fn to_string(trace: &Trace) -> String {
     let tasks: Vec<TaskRecord> = trace

@@ -179,6 +179,18 @@ pub enum NetOp {
     /// by the end's read or write that saw it first. Written by trace file
     /// version 4 and later (older builds wrote it as a reset).
     TimedOut,
+    /// A connect was abandoned before it returned: its future was dropped
+    /// (a `select!` or a timeout gave up on it, its task was aborted) or
+    /// its node crashed while the SYN or the SYN-ACK was on its way, or
+    /// while it waited out a cut. Recorded when it is abandoned: by the task
+    /// whose poll dropped it, or by no task at the step boundary after a
+    /// crash (a connect dropped as the run ends records nothing). Its socket
+    /// is the would-be stream's label, as for [`NetOp::Refused`], or the
+    /// stream's own once its SYN found a listener; that stream's server end
+    /// is then reset where the SYN-ACK meets the forgotten socket (a `net
+    /// reset` on it, at its arrival), or closed (EOF) if the handshake was
+    /// done. Written by trace file version 5 and later.
+    ConnectAborted,
 }
 
 impl NetOp {
@@ -194,6 +206,7 @@ impl NetOp {
             NetOp::Refused => "refused",
             NetOp::ConnectTimedOut => "connect timed out",
             NetOp::TimedOut => "timed out",
+            NetOp::ConnectAborted => "connect aborted",
         }
     }
 }
@@ -498,7 +511,8 @@ pub enum EventKind {
     /// `explore_polls` drew to yield before polling the future it wraps.
     PollYield,
     /// The simulated network did something to a socket (`net`), or to a
-    /// connect that made none ([`NetOp::Refused`], [`NetOp::ConnectTimedOut`]).
+    /// connect that made none ([`NetOp::Refused`], [`NetOp::ConnectTimedOut`],
+    /// [`NetOp::ConnectAborted`]).
     Net {
         /// What happened.
         op: NetOp,

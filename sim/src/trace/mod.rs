@@ -562,7 +562,7 @@ impl Trace {
                     NetOp::Send | NetOp::Deliver => {
                         format!("net {} {bytes} bytes on {socket}", op.name())
                     }
-                    NetOp::Refused | NetOp::ConnectTimedOut => {
+                    NetOp::Refused | NetOp::ConnectTimedOut | NetOp::ConnectAborted => {
                         format!("net {}: {socket}", op.name())
                     }
                     _ => format!("net {} {socket}", op.name()),

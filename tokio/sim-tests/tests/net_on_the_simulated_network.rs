@@ -259,3 +259,43 @@ fn a_socket_kept_past_its_run_is_an_error() {
     let after = after.unwrap_err();
     assert!(after.contains("belongs to another run"), "{after}");
 }
+
+/// `tokio::time::timeout` giving up on a connect while its SYN-ACK is on its
+/// way abandons it as on Linux: the trace says `net connect aborted`, and
+/// the server's end of the stream it accepted is reset, not closed.
+#[test]
+fn a_connect_given_up_by_a_timeout_is_aborted_and_resets_the_server_end() {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    let link =
+        asyncsim::net::NetConfig::new().latency(Duration::from_millis(2), Duration::from_millis(2));
+    let run = asyncsim::Sim::new(asyncsim::Config::new().net(link)).run(async {
+        let read = Rc::new(RefCell::new(None));
+        let record = read.clone();
+        let _server = asyncsim::node::Builder::new("server").start(move || {
+            let record = record.clone();
+            async move {
+                let listener = tokio::net::TcpListener::bind("0.0.0.0:7000").await.unwrap();
+                let (mut stream, _) = listener.accept().await.unwrap();
+                let mut buf = [0u8; 8];
+                *record.borrow_mut() = Some(stream.read(&mut buf).await.map_err(|e| e.kind()));
+            }
+        });
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        let connect = tokio::net::TcpStream::connect("server:7000");
+        let gave_up = tokio::time::timeout(Duration::from_millis(3), connect).await;
+        assert!(gave_up.is_err(), "the connect returned first");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let read = read.borrow_mut().take();
+        read
+    });
+    assert_eq!(
+        run.result.unwrap(),
+        Some(Err(std::io::ErrorKind::ConnectionReset))
+    );
+    let text = run.trace.to_string();
+    assert!(
+        text.contains("net connect aborted: TcpStream#0 from main:49152 to server:7000"),
+        "{text}"
+    );
+}

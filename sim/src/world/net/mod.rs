@@ -280,7 +280,8 @@ pub(crate) enum Carried {
     Syn,
     /// A connect's SYN-ACK.
     SynAck,
-    /// A reset of the peer of `TcpStream#stream` (its node crashed).
+    /// A reset of the peer of `TcpStream#stream` (its node crashed, or its
+    /// connect was abandoned before the SYN-ACK came).
     Reset { stream: u32 },
     /// `bytes` sent from `UdpSocket#socket`, bound to `port`.
     Datagram {

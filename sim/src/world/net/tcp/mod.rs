@@ -43,35 +43,145 @@ fn stream_handed_out(world: &mut World, connection: usize, side: usize, now: u64
 
 /// Records the outcome of a connect that made no stream (`op`: refused, or
 /// timed out across a cut), by the connecting task, under the would-be
-/// stream's label "TcpStream (main -> server:6379)": the calling task's
-/// node, no port of its own (none was claimed), and the target's node and
-/// port. The address is looked up again here (no node is renamed in a
-/// run), not kept from the connect's start: every connect's future would
-/// grow by what it kept across its sleeps. Out of line: a connect that
-/// succeeds never gets here.
+/// stream's label ([`unmade_label`]). The address is looked up again here
+/// (no node is renamed in a run), not kept from the connect's start: every
+/// connect's future would grow by what it kept across its sleeps. Out of
+/// line: a connect that succeeds never gets here.
 #[cold]
 #[inline(never)]
 fn record_unmade(world_rc: &WorldRc, op: NetOp, address: &Destination<'_>) {
     let label = {
         let world = world_rc.borrow();
-        let node = world.current().0;
-        let local = &world.nodes[node].name;
-        let resolved = match address {
-            Destination::Host(host, port) => world.resolve_name(host, *port, node),
-            Destination::Address(address) => world.resolve(address, node),
-        };
-        match resolved {
-            Ok((target, port)) => {
-                format!("TcpStream ({local} -> {}:{port})", world.nodes[target].name)
-            }
-            // (Not reached: it resolved when the connect started.)
-            Err(_) => format!("TcpStream ({local} -> {address})"),
-        }
+        unmade_label(&world, world.current().0, address)
     };
     let socket = cx::intern_label(label);
     // `cx::record`, not `record_net`: that one stays inlined where it is hot.
     cx::record(EventKind::Net {
         op,
+        socket,
+        bytes: 0,
+    });
+}
+
+/// The label of the stream a connect from `node` to `address` would have
+/// made, "TcpStream (main -> server:6379)": the node, no port of its own
+/// (none was claimed), and the target's node and port.
+fn unmade_label(world: &World, node: usize, address: &Destination<'_>) -> String {
+    let local = &world.nodes[node].name;
+    let resolved = match address {
+        Destination::Host(host, port) => world.resolve_name(host, *port, node),
+        Destination::Address(address) => world.resolve(address, node),
+    };
+    match resolved {
+        Ok((target, port)) => {
+            format!("TcpStream ({local} -> {}:{port})", world.nodes[target].name)
+        }
+        // (Not reached: it resolved when the connect started.)
+        Err(_) => format!("TcpStream ({local} -> {address})"),
+    }
+}
+
+/// A connect under way, from the moment its SYN left (or it began to wait
+/// out a cut) until it returns, kept in the connect's future. Dropped
+/// before it returns (a `select!` or a timeout gave up on it, its task was
+/// aborted, its node crashed), the connect is abandoned
+/// ([`Connecting::abandon`]). Its fields are what the connect keeps across
+/// its sleeps anyway.
+struct Connecting<'a> {
+    world: WorldRc,
+    address: Destination<'a>,
+    /// The stream's connection, once its SYN found a listener
+    /// (`u32::MAX` before; a `u32`, so the future keeps no more than it
+    /// did before it kept this).
+    connection: u32,
+    /// When the SYN-ACK arrives.
+    synack_ns: u64,
+    /// The connecting node.
+    node: u32,
+    /// True until `connect` returns.
+    under_way: bool,
+}
+
+/// Whom an abandoned connect's event names: its stream's end, or the
+/// would-be stream's label's words.
+enum Abandoned {
+    Stream(usize),
+    Unmade(String),
+}
+
+impl Drop for Connecting<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        if self.under_way {
+            self.abandon();
+        }
+    }
+}
+
+impl Connecting<'_> {
+    /// The connect was dropped before it returned: recorded as
+    /// `NetOp::ConnectAborted`, and, as Linux does with a socket closed in
+    /// SYN_SENT (forgotten; the SYN-ACK that comes for it is answered with
+    /// a reset), the server's end of its stream, if one was made, is reset
+    /// a latency after the SYN-ACK's arrival (`close_end`; a `net reset` on
+    /// that end at its arrival). Dropped at or after the SYN-ACK's arrival
+    /// (the handshake done, the future not polled since), the stream closes
+    /// as a dropped one does: EOF to the server. Dropped in a poll, its
+    /// event is now, by the polled task; dropped between polls (its node
+    /// crashed, or the run ends), at the step boundary after, by no task,
+    /// so a connect dropped as the run ends records nothing (no boundary
+    /// comes), as a socket closed then does. Out of line.
+    #[cold]
+    #[inline(never)]
+    fn abandon(&mut self) {
+        let whom = {
+            let Ok(world) = self.world.try_borrow() else {
+                return;
+            };
+            if !same_run(world.run_id) {
+                return;
+            }
+            if self.connection == u32::MAX {
+                Abandoned::Unmade(unmade_label(&world, self.node as usize, &self.address))
+            } else {
+                Abandoned::Stream(self.connection as usize)
+            }
+        };
+        if cx::current_task().is_some() {
+            record_abandoned(&self.world, whom);
+        } else {
+            let world_rc = self.world.clone();
+            cx::at_step_boundary(Box::new(move || record_abandoned(&world_rc, whom)));
+        }
+        if self.connection != u32::MAX {
+            let now = cx::now_ns("asyncsim::net::TcpStream::connect");
+            let unanswered = (now < self.synack_ns).then_some(self.synack_ns);
+            let mut end = TcpStream {
+                world: self.world.clone(),
+                connection: self.connection as usize,
+                side: 0,
+            };
+            // (Its drop then finds it closed.)
+            end.close_end(unanswered);
+        }
+    }
+}
+
+/// Records an abandoned connect (see [`Connecting::abandon`]).
+#[cold]
+#[inline(never)]
+fn record_abandoned(world_rc: &WorldRc, whom: Abandoned) {
+    let socket = match whom {
+        Abandoned::Stream(connection) => {
+            let Ok(mut world) = world_rc.try_borrow_mut() else {
+                return;
+            };
+            world.stream_label(connection, 0)
+        }
+        Abandoned::Unmade(label) => cx::intern_label(label),
+    };
+    cx::record(EventKind::Net {
+        op: NetOp::ConnectAborted,
         socket,
         bytes: 0,
     });
@@ -155,9 +265,9 @@ fn node_crashed(what: &str, node: &str) -> io::Error {
 /// Opens a connection from the calling task's node to `listener` (on node
 /// `target`, `port`) whose SYN arrives at `syn_ns` and SYN-ACK at
 /// `synack_ns`: both pipes, the listener's backlog, its acceptor's wake.
-#[allow(clippy::too_many_arguments)]
+/// Returns the connection's index (its client end is handed out as a
+/// `TcpStream` when the connect returns).
 fn open_connection(
-    world_rc: &WorldRc,
     world: &mut World,
     target: usize,
     port: u16,
@@ -165,7 +275,7 @@ fn open_connection(
     syn_ns: u64,
     synack_ns: u64,
     now: u64,
-) -> io::Result<TcpStream> {
+) -> io::Result<usize> {
     let (node, incarnation) = world.current();
     let (from, to) = (node as u32, target as u32);
     let connection = world.net.connections.len();
@@ -217,11 +327,7 @@ fn open_connection(
         .unwrap_or(state.backlog.len());
     state.backlog.insert(position, (syn_ns, connection));
     state.acceptor.due_at_from(syn_ns, now);
-    Ok(TcpStream {
-        world: world_rc.clone(),
-        connection,
-        side: 0,
-    })
+    Ok(connection)
 }
 
 impl TcpStream {
@@ -240,123 +346,158 @@ impl TcpStream {
     /// task: `net connect` on the stream made, `net refused` or `net connect
     /// timed out` (`NetOp::Refused`, `NetOp::ConnectTimedOut`) on the
     /// would-be stream; an unknown host sent nothing and records nothing.
+    /// Dropped before it returns (a `select!` or a timeout gives up on it,
+    /// its task is aborted, its node crashes), the connect is abandoned:
+    /// `net connect aborted` (`NetOp::ConnectAborted`), and the server's
+    /// end of a stream made for it is reset, as Linux answers the SYN-ACK
+    /// of a socket closed while connecting.
     pub async fn connect<A: ToAddress>(address: A) -> io::Result<TcpStream> {
         // A host name is looked up borrowed: no `Address` made for it.
         let address = match address.host_and_port() {
             Some((host, port)) => Destination::Host(host, port),
             None => Destination::Address(address.to_address()?),
         };
-        let world_rc = world("asyncsim::net::TcpStream::connect");
+        // Made first, and the rest reads the world and the address from
+        // it: a future keeps a local moved into another across its sleeps
+        // too, so one made later would have kept both twice.
+        let mut connecting = Connecting {
+            world: world("asyncsim::net::TcpStream::connect"),
+            address,
+            connection: u32::MAX,
+            synack_ns: u64::MAX,
+            node: 0,
+            // Not before the SYN leaves (an error before that returns).
+            under_way: false,
+        };
         enum Plan {
             /// Nothing listened when the SYN left: look again when it arrives.
-            Unheard {
-                syn_ns: u64,
-                synack_ns: u64,
-                target: usize,
-                port: u16,
-            },
+            Unheard { syn_ns: u64, target: u32, port: u16 },
             /// Across a cut (`Network::cut_causes`): fails at `.0`.
             TimedOut(u64, u8),
-            Connected(u64, TcpStream),
+            /// A connection made: its SYN-ACK arrives at `connecting.synack_ns`.
+            Connected,
         }
         let plan = {
-            let mut world = world_rc.borrow_mut();
+            let mut world = connecting.world.borrow_mut();
             let world = &mut *world;
             let (node, incarnation) = world.current();
             if !world.alive(node, incarnation) {
                 return Err(node_crashed("TcpStream::connect", &world.nodes[node].name));
             }
-            let (target, port) = match &address {
+            let (target, port) = match &connecting.address {
                 // (`host_and_port` gives no IP: parsed once, there.)
                 Destination::Host(host, port) => world.resolve_name(host, *port, node)?,
                 Destination::Address(address) => world.resolve(address, node)?,
             };
             let now = cx::now_ns("asyncsim::net::TcpStream::connect");
             let (from, to) = (node as u32, target as u32);
+            connecting.node = from;
             if world.net.is_cut(from, to) || world.net.is_cut(to, from) {
                 let causes = world.net.cut_causes(from, to);
                 Plan::TimedOut(now + world.net.config(from, to).tcp_timeout_ns, causes)
             } else {
                 let syn_ns = now + world.latency(from, to, Carried::Syn);
                 let synack_ns = syn_ns + world.latency(to, from, Carried::SynAck);
-                let listener = world.net.bound.get(&(to, Protocol::Tcp, port)).copied();
-                match listener {
+                connecting.synack_ns = synack_ns;
+                match world.net.bound.get(&(to, Protocol::Tcp, port)).copied() {
                     None => Plan::Unheard {
                         syn_ns,
-                        synack_ns,
-                        target,
+                        target: to,
                         port,
                     },
-                    Some(listener) => Plan::Connected(
-                        synack_ns,
-                        open_connection(
-                            &world_rc, world, target, port, listener, syn_ns, synack_ns, now,
-                        )?,
-                    ),
+                    Some(listener) => {
+                        let connection =
+                            open_connection(world, target, port, listener, syn_ns, synack_ns, now)?;
+                        connecting.connection = connection as u32;
+                        Plan::Connected
+                    }
                 }
             }
         };
-        let (at, stream) = match plan {
-            Plan::TimedOut(at, causes) => {
-                crate::time::sleep_until(crate::time::Instant::from_nanos(at)).await;
-                record_unmade(&world_rc, NetOp::ConnectTimedOut, &address);
-                return Err(connect_timed_out(&world_rc, &address, causes));
-            }
-            Plan::Unheard {
-                syn_ns,
-                synack_ns,
-                target,
-                port,
-            } => {
-                crate::time::sleep_until(crate::time::Instant::from_nanos(syn_ns)).await;
-                let opened = {
-                    let mut world = world_rc.borrow_mut();
-                    let world = &mut *world;
-                    let key = (target as u32, Protocol::Tcp, port);
-                    match world.net.bound.get(&key).copied() {
-                        Some(listener) => Some(open_connection(
-                            &world_rc, world, target, port, listener, syn_ns, synack_ns, syn_ns,
-                        )?),
-                        None => None,
+        // From here until it returns, dropping this future abandons the
+        // connect (`Connecting::abandon`).
+        connecting.under_way = true;
+        let outcome = 'outcome: {
+            match plan {
+                Plan::TimedOut(at, causes) => {
+                    crate::time::sleep_until(crate::time::Instant::from_nanos(at)).await;
+                    let (world_rc, address) = (&connecting.world, &connecting.address);
+                    record_unmade(world_rc, NetOp::ConnectTimedOut, address);
+                    break 'outcome Err(connect_timed_out(world_rc, address, causes));
+                }
+                Plan::Unheard {
+                    syn_ns,
+                    target,
+                    port,
+                } => {
+                    crate::time::sleep_until(crate::time::Instant::from_nanos(syn_ns)).await;
+                    let opened = {
+                        let mut world = connecting.world.borrow_mut();
+                        let world = &mut *world;
+                        let key = (target, Protocol::Tcp, port);
+                        match world.net.bound.get(&key).copied() {
+                            Some(listener) => open_connection(
+                                world,
+                                target as usize,
+                                port,
+                                listener,
+                                syn_ns,
+                                connecting.synack_ns,
+                                syn_ns,
+                            ),
+                            None => Ok(usize::MAX),
+                        }
+                    };
+                    match opened {
+                        Ok(connection) => connecting.connection = connection as u32,
+                        Err(error) => break 'outcome Err(error),
                     }
-                };
-                match opened {
-                    Some(stream) => (synack_ns, stream),
-                    None => {
-                        crate::time::sleep_until(crate::time::Instant::from_nanos(synack_ns)).await;
-                        record_unmade(&world_rc, NetOp::Refused, &address);
-                        return Err(io::Error::new(
+                    if connecting.connection == u32::MAX {
+                        let synack = crate::time::Instant::from_nanos(connecting.synack_ns);
+                        crate::time::sleep_until(synack).await;
+                        let (world_rc, address) = (&connecting.world, &connecting.address);
+                        record_unmade(world_rc, NetOp::Refused, address);
+                        break 'outcome Err(io::Error::new(
                             io::ErrorKind::ConnectionRefused,
                             format!("connection refused: nothing listens on {address}"),
                         ));
                     }
                 }
+                Plan::Connected => {}
             }
-            Plan::Connected(at, stream) => (at, stream),
+            let synack = crate::time::Instant::from_nanos(connecting.synack_ns);
+            crate::time::sleep_until(synack).await;
+            let stream = TcpStream {
+                world: connecting.world.clone(),
+                connection: connecting.connection as usize,
+                side: 0,
+            };
+            let world = stream.world.borrow();
+            let now = cx::now_ns("asyncsim::net::TcpStream::connect");
+            match world.net.connections[stream.connection].errors[0] {
+                Some((when, io::ErrorKind::ConnectionRefused)) if when <= now => {
+                    drop(world);
+                    refused_late(&stream);
+                    Err(io::Error::new(
+                        io::ErrorKind::ConnectionRefused,
+                        format!(
+                            "connection refused: the listener on {} closed before accepting",
+                            connecting.address
+                        ),
+                    ))
+                }
+                _ => {
+                    drop(world);
+                    let mut world = stream.world.borrow_mut();
+                    world.record_stream(stream.connection, 0, NetOp::Connect, 0);
+                    stream_handed_out(&mut world, stream.connection, 0, now);
+                    drop(world);
+                    Ok(stream)
+                }
+            }
         };
-        crate::time::sleep_until(crate::time::Instant::from_nanos(at)).await;
-        let world = stream.world.borrow();
-        let now = cx::now_ns("asyncsim::net::TcpStream::connect");
-        match world.net.connections[stream.connection].errors[0] {
-            Some((when, io::ErrorKind::ConnectionRefused)) if when <= now => {
-                drop(world);
-                refused_late(&stream);
-                Err(io::Error::new(
-                    io::ErrorKind::ConnectionRefused,
-                    format!(
-                        "connection refused: the listener on {address} closed before accepting"
-                    ),
-                ))
-            }
-            _ => {
-                drop(world);
-                let mut world = stream.world.borrow_mut();
-                world.record_stream(stream.connection, 0, NetOp::Connect, 0);
-                stream_handed_out(&mut world, stream.connection, 0, now);
-                drop(world);
-                Ok(stream)
-            }
-        }
+        connecting.under_way = false;
+        outcome
     }
 
     /// The peer's address.
@@ -578,13 +719,16 @@ impl TcpStream {
 
 impl Drop for TcpStream {
     fn drop(&mut self) {
-        self.close_end();
+        self.close_end(None);
     }
 }
 
 impl TcpStream {
     /// Dropped: this end is gone (EOF to the peer, unless shut already).
-    fn close_end(&mut self) {
+    /// `unanswered`: the client end of a connect abandoned before its
+    /// SYN-ACK arrives (at that time): the peer is reset instead
+    /// (`pipe::answer_with_reset`).
+    fn close_end(&mut self, unanswered: Option<u64>) {
         let Ok(mut world) = self.world.try_borrow_mut() else {
             return;
         };
@@ -607,7 +751,10 @@ impl TcpStream {
             }
         }
         if !shut && same_run(world.run_id) {
-            send(world, self.connection, self.side, None);
+            match unanswered {
+                None => send(world, self.connection, self.side, None),
+                Some(synack_ns) => pipe::answer_with_reset(world, self.connection, synack_ns),
+            }
         }
         // What was sent here and not read is lost with this end: recorded
         // at the step boundary after the drop, so a stream dropped as the

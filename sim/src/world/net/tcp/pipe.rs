@@ -677,6 +677,33 @@ pub(crate) fn release_held(world: &mut World) {
     }
 }
 
+/// The client end of a connect abandoned before its SYN-ACK arrives (at
+/// `synack_ns`; see `Connecting::abandon`) is forgotten, as Linux forgets a
+/// socket closed in SYN_SENT: the SYN-ACK is answered with a reset, which
+/// reaches the server's end a drawn latency later (in the listener's
+/// backlog or accepted: either way the end is reset then, and its `net
+/// reset` recorded at its arrival or, if not handed out yet, right after
+/// its accept). The latency is drawn now, where a dropped stream's FIN
+/// would have been. Nothing across a cut, nor to an end gone already (its
+/// listener closed or its node crashed). Out of line.
+#[cold]
+#[inline(never)]
+pub(super) fn answer_with_reset(world: &mut World, connection: usize, synack_ns: u64) {
+    let c = &world.net.connections[connection];
+    let (node, peer_node, stream) = (c.nodes[0], c.nodes[1], c.names[0]);
+    if c.dropped[1] || world.net.is_cut(node, peer_node) {
+        return;
+    }
+    let latency = world.latency(node, peer_node, Carried::Reset { stream });
+    let c = &mut world.net.connections[connection];
+    c.fail_at(
+        connection,
+        1,
+        synack_ns + latency,
+        io::ErrorKind::ConnectionReset,
+    );
+}
+
 /// A node crashed: its streams are gone (peers see a reset one latency
 /// later), its listeners close (connections waiting in their backlog are
 /// refused or reset).
