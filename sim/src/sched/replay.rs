@@ -87,7 +87,9 @@ impl Replay {
     }
 
     /// Starts over with `tape` (`None` when the run does not replay),
-    /// keeping the buffer.
+    /// keeping the buffer. (`#[inline]`: inlined into `Chooser::reset`
+    /// whichever codegen unit each lands in.)
+    #[inline]
     pub(crate) fn reset(&mut self, tape: Option<&Tape>, rules: ReplayRules) {
         self.draws.clear();
         self.cursor = 0;

@@ -127,6 +127,9 @@ pub(crate) struct Network {
     pub(crate) streams_made: u32,
     /// Datagrams sent so far (their sequence keeps equal arrivals in send order).
     pub(crate) datagrams_sent: u64,
+    /// A UDP socket was connected in this run: only then does a send look
+    /// whether its target is (`udp::UdpSocket::place_on_connected`).
+    pub(crate) udp_connected: bool,
 }
 
 impl Network {
@@ -146,6 +149,7 @@ impl Network {
             udp,
             streams_made,
             datagrams_sent,
+            udp_connected,
         } = self;
         links.clear();
         *default = None;
@@ -167,6 +171,7 @@ impl Network {
         udp.clear();
         *streams_made = 0;
         *datagrams_sent = 0;
+        *udp_connected = false;
     }
 
     /// True when messages from `from` to `to` cannot pass.

@@ -22,7 +22,7 @@
 //!   `strays`, by arrival (sorted on its send when the socket is connected
 //!   then, or on a `connect` while it is on its way), and the call that
 //!   watches the buffer (above) watches the first of them too, dropping it
-//!   then. A socket never connected has none and pays one test a send;
+//!   then. A run that connects no socket tests one flag a send;
 //! - the receiving socket closed (dropped) or its node crashed, while the
 //!   datagram was buffered or on its way: at the step boundary after the
 //!   close (`cx::at_step_boundary`), at the crash. A run's end is not a
@@ -103,13 +103,10 @@ pub(crate) struct UdpState {
     /// Datagrams that arrived to a full buffer.
     dropped_full: u64,
     reader: Parked,
-    /// The peer `connect` set: only its datagrams arrive (the ones already
-    /// buffered when it was set stay, as on Linux).
-    connected: Option<SocketAddr>,
-    /// Datagrams on their way from another peer than the connected one, by
-    /// (arrival, send sequence): each is dropped at its arrival (unless a
-    /// `connect` to its sender comes first). Empty while not connected.
-    strays: Vec<((u64, u64), Datagram)>,
+    /// The peer `connect` set, and the datagrams on their way from others
+    /// (boxed: one word here for the sockets never connected, whose sends
+    /// test it).
+    connected: Option<Box<Connected>>,
     open: bool,
     /// The interned trace label, made when first needed.
     label: Option<u32>,
@@ -120,11 +117,35 @@ pub(crate) struct UdpState {
     watch: Option<(u64, cx::TimerKey)>,
 }
 
+/// A connected socket's peer and strays.
+struct Connected {
+    /// Only its datagrams arrive (the ones already buffered when it was set
+    /// stay, as on Linux).
+    peer: SocketAddr,
+    /// Datagrams on their way from another peer, by (arrival, send
+    /// sequence): each is dropped at its arrival (unless a `connect` to its
+    /// sender comes first).
+    strays: Vec<((u64, u64), Datagram)>,
+}
+
 /// Buffers a socket keeps for datagrams to come (a receive pops one, a send
 /// to it reuses it).
 const SPARE_BUFFERS: usize = 8;
 
 impl UdpState {
+    /// The connected peer, if any.
+    fn peer(&self) -> Option<SocketAddr> {
+        self.connected.as_ref().map(|connected| connected.peer)
+    }
+
+    /// The strays (none when not connected).
+    fn strays(&self) -> &[((u64, u64), Datagram)] {
+        match &self.connected {
+            Some(connected) => &connected.strays,
+            None => &[],
+        }
+    }
+
     /// Keeps a read datagram's buffer for the next one sent here (taken
     /// from the datagram in place: nothing moves but the buffer's three
     /// words).
@@ -208,12 +229,15 @@ impl UdpState {
         bound: &VecMap<BindKey, usize>,
         socket: usize,
     ) {
-        let due = self.strays.partition_point(|(key, _)| key.0 <= now_ns);
+        let due = self.strays().partition_point(|(key, _)| key.0 <= now_ns);
         if due == 0 {
             return;
         }
         let to = self.label(socket, nodes);
-        for (_, mut datagram) in self.strays.drain(..due) {
+        let Some(connected) = &mut self.connected else {
+            return;
+        };
+        for (_, mut datagram) in connected.strays.drain(..due) {
             let from = sender_label(nodes, bound, datagram.from_node, datagram.from_port);
             record_drop(DropWhy::NotPeer, from, to, datagram.data.as_slice().len());
             Self::recycle(&mut self.spare, &mut datagram.data);
@@ -241,7 +265,10 @@ impl UdpState {
         now: u64,
     ) -> bool {
         let from = SocketAddr::new(nodes[from_node as usize].ip, from_port);
-        if self.connected.is_none_or(|peer| peer == from) {
+        let Some(connected) = &mut self.connected else {
+            return false;
+        };
+        if connected.peer == from {
             return false;
         }
         let data = if buf.len() <= INLINE {
@@ -261,30 +288,34 @@ impl UdpState {
             from_port,
             data,
         };
-        let position = self.strays.partition_point(|(other, _)| *other < key);
-        self.strays.insert(position, (key, datagram));
+        let position = connected.strays.partition_point(|(other, _)| *other < key);
+        connected.strays.insert(position, (key, datagram));
         if position == 0 {
             self.watch(socket, now);
         }
         true
     }
 
-    /// The socket was connected to `peer` (at a time its list was settled
+    /// The socket was connected to a peer (at a time its list was settled
     /// and its strays due dropped): the datagrams on their way are sorted
     /// again, the peer's to the list, every other's to the strays. Those
     /// buffered stay, as Linux keeps what its receive queue holds.
     #[cold]
     #[inline(never)]
-    fn sort_on_the_way(&mut self, peer: SocketAddr, nodes: &[NodeState]) {
+    fn sort_on_the_way(&mut self, nodes: &[NodeState]) {
+        let Some(connected) = &mut self.connected else {
+            return;
+        };
         let mut on_the_way: Vec<_> = self.in_flight.drain(self.arrived..).collect();
-        on_the_way.append(&mut self.strays);
+        on_the_way.append(&mut connected.strays);
         on_the_way.sort_unstable_by_key(|(key, _)| *key);
         for entry in on_the_way {
             let datagram = &entry.1;
-            if SocketAddr::new(nodes[datagram.from_node as usize].ip, datagram.from_port) == peer {
+            let from = SocketAddr::new(nodes[datagram.from_node as usize].ip, datagram.from_port);
+            if from == connected.peer {
                 self.in_flight.push_back(entry);
             } else {
-                self.strays.push(entry);
+                connected.strays.push(entry);
             }
         }
     }
@@ -316,7 +347,7 @@ impl UdpState {
     #[inline(never)]
     fn watch(&mut self, socket: usize, now: u64) {
         let full = self.in_flight.get(self.capacity).map(|(key, _)| key.0);
-        let stray = self.strays.first().map(|(key, _)| key.0);
+        let stray = self.strays().first().map(|(key, _)| key.0);
         let Some(arrival_ns) = full.into_iter().chain(stray).min() else {
             return;
         };
@@ -345,11 +376,11 @@ impl UdpState {
                 datagram.data.as_slice().len(),
             )
         };
-        if self.strays.is_empty() {
+        let Some(connected) = self.connected.as_mut().filter(|c| !c.strays.is_empty()) else {
             return self.in_flight.drain(..).map(what).collect();
-        }
+        };
         let mut lost: Vec<_> = self.in_flight.drain(..).collect();
-        lost.append(&mut self.strays);
+        lost.append(&mut connected.strays);
         lost.sort_unstable_by_key(|(key, _)| *key);
         lost.into_iter().map(what).collect()
     }
@@ -375,7 +406,7 @@ fn settle_watched(socket: u64) {
         return;
     }
     state.settle(now, &world.nodes, &world.net.bound, socket);
-    if !state.strays.is_empty() {
+    if !state.strays().is_empty() {
         state.drop_strays(now, &world.nodes, &world.net.bound, socket);
     }
     state.watch(socket, now);
@@ -501,7 +532,6 @@ impl UdpSocket {
                 dropped_full: 0,
                 reader: Parked::default(),
                 connected: None,
-                strays: Vec::new(),
                 open: true,
                 label: None,
                 spare: Vec::new(),
@@ -700,7 +730,7 @@ impl UdpSocket {
             1
         };
         let way = (from_node, from_port, to_node, target);
-        if world.net.udp[target].connected.is_some() {
+        if world.net.udp_connected && world.net.udp[target].connected.is_some() {
             self.place_on_connected(world, buf, &config, copies, way, now);
         } else {
             self.place::<false>(world, buf, &config, copies, way, now);
@@ -886,17 +916,26 @@ impl UdpSocket {
         let from = world.net.udp[self.socket].node as usize;
         let (node, port) = world.resolve(&address, from)?;
         let peer = world.socket_addr(node, port);
+        world.net.udp_connected = true;
         let nodes = &world.nodes;
         let bound = &world.net.bound;
         let state = &mut world.net.udp[self.socket];
         // What arrived before now arrived to the socket as it was.
         state.settle(now, nodes, bound, self.socket);
-        if !state.strays.is_empty() {
+        if !state.strays().is_empty() {
             state.drop_strays(now, nodes, bound, self.socket);
         }
-        state.connected = Some(peer);
-        if state.in_flight.len() > state.arrived || !state.strays.is_empty() {
-            state.sort_on_the_way(peer, nodes);
+        match &mut state.connected {
+            Some(connected) => connected.peer = peer,
+            None => {
+                state.connected = Some(Box::new(Connected {
+                    peer,
+                    strays: Vec::new(),
+                }))
+            }
+        }
+        if state.in_flight.len() > state.arrived || !state.strays().is_empty() {
+            state.sort_on_the_way(nodes);
             let next = state.in_flight.get(state.arrived).map(|(key, _)| key.0);
             state.reader.retime(next, now);
             state.watch(self.socket, now);
@@ -906,7 +945,7 @@ impl UdpSocket {
 
     /// Sends to the connected peer.
     pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        let peer = self.world.borrow().net.udp[self.socket].connected;
+        let peer = self.world.borrow().net.udp[self.socket].peer();
         match peer {
             Some(peer) => self.send_datagram(buf, Target::Address(&Address::Ip(peer))),
             None => Err(io::Error::new(
@@ -984,7 +1023,7 @@ pub(crate) fn crash_node(world: &mut World, node: u32, incarnation: NodeId) {
         let state = &mut world.net.udp[socket];
         if state.node == node && state.incarnation == incarnation && state.open {
             state.open = false;
-            if !state.strays.is_empty() {
+            if !state.strays().is_empty() {
                 // Those arrived already were dropped then, the socket open.
                 let now = cx::now_ns("asyncsim::net");
                 state.drop_strays(now, &world.nodes, &world.net.bound, socket);
@@ -1022,7 +1061,7 @@ impl UdpSocket {
             return;
         }
         state.open = false;
-        if !state.strays.is_empty() {
+        if !state.strays().is_empty() {
             if let Some(now) = cx::now_in_run(world.run_id) {
                 // Those arrived already were dropped then, the socket open.
                 state.drop_strays(now, &world.nodes, &world.net.bound, self.socket);

@@ -124,7 +124,7 @@ impl UdpSocket {
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         let world = self.world.borrow();
         self.check_now(&world)?;
-        world.net.udp[self.socket].connected.ok_or_else(|| {
+        world.net.udp[self.socket].peer().ok_or_else(|| {
             io::Error::new(
                 io::ErrorKind::NotConnected,
                 "UdpSocket::peer_addr before connect",
