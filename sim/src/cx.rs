@@ -37,8 +37,8 @@ pub(crate) use crate::kernel::{
     current_run_and_task, current_run_id, current_task, draw, draw_described, mark, marks_so_far,
     new_node, now_in_run, now_ns, record_branch_order, record_net, register_resource,
     register_timer, register_timer_for, set_waiting_on, share_resource_holder, slow_polls_so_far,
-    spawn_blocking_job, spawn_on, spawn_task, spawn_task_named, task_name, update_timer,
-    with_config, HolderCell, NodeId, TaskName,
+    spawn_blocking_job, spawn_on, spawn_task, spawn_task_named, task_counts, task_name,
+    update_timer, with_config, HolderCell, NodeId, TaskName,
 };
 // Part of the handle the world asked for and does not call yet.
 #[allow(unused_imports)]

@@ -193,6 +193,35 @@ pub fn run_id() -> Option<u64> {
     cx::current_run_id()
 }
 
+/// How many of the run's spawned tasks are not done (finished, panicked,
+/// aborted or dropped with their node): futures only, not the main one nor
+/// `spawn_blocking` jobs; 0 outside a run. For a wrapper's runtime metrics
+/// (the tokio face's `RuntimeMetrics::num_alive_tasks`). A walk over the
+/// run's tasks: not for a hot path.
+///
+/// ```
+/// use asyncsim_sim::{task, Config, Sim};
+/// let run = Sim::new(Config::new()).run(async {
+///     let waiting = task::spawn(std::future::pending::<()>());
+///     let done = task::spawn(async {});
+///     let before = task::alive_count();
+///     done.await.unwrap();
+///     waiting.abort();
+///     task::yield_now().await;
+///     (before, task::alive_count())
+/// });
+/// assert_eq!(run.result.unwrap(), (2, 0));
+/// ```
+pub fn alive_count() -> usize {
+    cx::task_counts().map_or(0, |(alive, _)| alive)
+}
+
+/// How many of the run's tasks are queued to be polled (woken, not yet
+/// polled); 0 outside a run. Cold, as [`alive_count`].
+pub fn queued_count() -> usize {
+    cx::task_counts().map_or(0, |(_, queued)| queued)
+}
+
 /// The name of the task being polled, if any.
 pub fn current_name() -> Option<String> {
     current().and_then(cx::task_name)

@@ -366,6 +366,26 @@ pub(crate) fn task_name(task: TaskId) -> Option<String> {
     try_with_core(|core| core.state.borrow().trace.task_name(task).to_string())
 }
 
+/// The current run's spawned tasks not done (futures, not pool jobs nor
+/// the main future), and its tasks queued to be polled. Cold: a walk over
+/// the run's tasks.
+pub(crate) fn task_counts() -> Option<(usize, usize)> {
+    try_with_core(|core| {
+        let state = core.state.borrow();
+        // Slot 0 is the main future (`TaskId::MAIN`), not a spawned task.
+        let spawned = state.tasks.iter().skip(1);
+        let alive = spawned
+            .filter(|slot| slot.kind == SlotKind::Future && slot.state != TaskState::Done)
+            .count();
+        let queued = state
+            .tasks
+            .iter()
+            .filter(|slot| slot.state == TaskState::Queued)
+            .count();
+        (alive, queued)
+    })
+}
+
 /// True once a task of the current run is done (finished, panicked,
 /// aborted, or dropped with its node); unknown tasks count as done.
 pub(crate) fn task_done(task: TaskId) -> bool {
