@@ -8,4 +8,8 @@
 pub struct Handle {
     /// The runtime's held-back tasks (`None` for `Handle::current()`).
     pub(crate) held_back: Option<u64>,
+    /// The runtime's id (`runtime::Id`).
+    pub(crate) id: std::num::NonZeroU64,
+    /// The runtime's name (`Builder::name`).
+    pub(crate) name: Option<std::sync::Arc<str>>,
 }

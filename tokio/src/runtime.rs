@@ -31,6 +31,9 @@ use std::fmt;
 use std::future::Future;
 use std::io;
 use std::marker::PhantomData;
+use std::num::NonZeroU64;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use std::cell::RefCell;
@@ -51,19 +54,92 @@ pub use tokio::runtime::RuntimeFlavor;
 /// The configuration of simulated runs, built like tokio's.
 pub struct Builder {
     pool_size: Option<usize>,
+    name: Option<String>,
+}
+
+/// The id of a runtime (tokio's `runtime::Id`): unique in the process. A
+/// run that no `Runtime` started (`#[tokio::test]`'s) has one of its own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Id(NonZeroU64);
+
+impl Id {
+    pub(crate) fn from_local_set(id: NonZeroU64) -> Id {
+        Id(id)
+    }
+}
+
+impl fmt::Display for Id {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// The next runtime's (or `LocalSet`'s) id: one counter for the process.
+pub(crate) fn next_id() -> NonZeroU64 {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NonZeroU64::new(NEXT.fetch_add(1, Ordering::Relaxed)).expect("ids start at 1")
+}
+
+thread_local! {
+    /// The id and name of the runtime whose `block_on` runs on this thread.
+    static CURRENT: RefCell<Option<(NonZeroU64, Option<Arc<str>>)>> = const { RefCell::new(None) };
+}
+
+/// The current run's runtime: the one in `block_on`, or (a run no runtime
+/// started) an id made from the run's own.
+fn current_identity() -> (NonZeroU64, Option<Arc<str>>) {
+    CURRENT
+        .with(|current| current.borrow().clone())
+        .unwrap_or_else(|| {
+            let run = asyncsim::task::run_id().unwrap_or(0);
+            (
+                NonZeroU64::new(1 << 63 | run).expect("the high bit is set"),
+                None,
+            )
+        })
+}
+
+/// What tokio's runtime metrics can say of a simulated run (tokio's
+/// `RuntimeMetrics`, its stable part that a run can answer truly).
+#[derive(Clone, Debug)]
+pub struct RuntimeMetrics {
+    _private: (),
+}
+
+impl RuntimeMetrics {
+    /// Always 1: a simulated run has one thread (the interleavings of many
+    /// are among the schedules a check explores).
+    pub fn num_workers(&self) -> usize {
+        1
+    }
+
+    /// The current run's spawned tasks not yet done (not `spawn_blocking`
+    /// jobs nor `block_on`'s future, as in tokio); 0 outside a run.
+    pub fn num_alive_tasks(&self) -> usize {
+        asyncsim::task::alive_count()
+    }
+
+    /// The current run's tasks woken and waiting to be polled; 0 outside a
+    /// run.
+    pub fn global_queue_depth(&self) -> usize {
+        asyncsim::task::queued_count()
+    }
 }
 
 impl Builder {
     /// tokio's current-thread runtime: a simulated run.
     pub fn new_current_thread() -> Builder {
-        Builder { pool_size: None }
+        Builder {
+            pool_size: None,
+            name: None,
+        }
     }
 
     /// tokio's multi-thread runtime: a simulated run too (one thread; the
     /// interleavings of worker threads are among the schedules a check
     /// explores).
     pub fn new_multi_thread() -> Builder {
-        Builder { pool_size: None }
+        Builder::new_current_thread()
     }
 
     /// Accepted: I/O and time are always simulated.
@@ -147,8 +223,9 @@ impl Builder {
         self
     }
 
-    /// Accepted and ignored (the run is not named after it).
-    pub fn name(&mut self, _name: impl Into<String>) -> &mut Self {
+    /// The runtime's name (`Handle::name`).
+    pub fn name(&mut self, name: impl Into<String>) -> &mut Self {
+        self.name = Some(name.into());
         self
     }
 
@@ -192,6 +269,8 @@ impl Builder {
             pool_size: self.pool_size,
             handle: Handle {
                 held_back: Some(registry::insert(held_back)),
+                id: next_id(),
+                name: self.name.as_deref().map(Arc::from),
             },
         })
     }
@@ -233,7 +312,7 @@ impl Runtime {
     /// run.
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        block_on(self.pool_size, self.handle.held_back, future)
+        block_on(self.pool_size, &self.handle, future)
     }
 
     /// Spawns a task: on the current run inside `block_on`; outside, held
@@ -260,6 +339,11 @@ impl Runtime {
     /// Enters the runtime's context (a no-op).
     pub fn enter(&self) -> EnterGuard<'_> {
         self.handle.enter()
+    }
+
+    /// The run's metrics (as its handle's).
+    pub fn metrics(&self) -> RuntimeMetrics {
+        self.handle.metrics()
     }
 
     /// Shuts down: tasks still held back are dropped.
@@ -349,6 +433,11 @@ impl LocalRuntime {
         self.runtime.enter()
     }
 
+    /// The run's metrics (as its handle's).
+    pub fn metrics(&self) -> RuntimeMetrics {
+        self.runtime.metrics()
+    }
+
     /// Shuts down: tasks still held back are dropped.
     pub fn shutdown_timeout(self, _duration: Duration) {}
 
@@ -411,13 +500,18 @@ impl Handle {
     #[track_caller]
     pub fn current() -> Handle {
         crate::task::require_run("tokio::runtime::Handle::current()");
-        Handle { held_back: None }
+        let (id, name) = current_identity();
+        Handle {
+            held_back: None,
+            id,
+            name,
+        }
     }
 
     /// The handle of the current run, or an error outside one.
     pub fn try_current() -> Result<Handle, TryCurrentError> {
         match asyncsim::task::current() {
-            Some(_) => Ok(Handle { held_back: None }),
+            Some(_) => Ok(Handle::current()),
             None => Err(TryCurrentError { _private: () }),
         }
     }
@@ -469,7 +563,22 @@ impl Handle {
     /// One simulated run of `future`, as [`Runtime::block_on`].
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        block_on(None, self.held_back, future)
+        block_on(None, self, future)
+    }
+
+    /// The runtime's id.
+    pub fn id(&self) -> Id {
+        Id(self.id)
+    }
+
+    /// The runtime's name, as `Builder::name` set it.
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    /// The run's metrics.
+    pub fn metrics(&self) -> RuntimeMetrics {
+        RuntimeMetrics { _private: () }
     }
 
     /// Always the current-thread flavour: a simulated run has one thread.
@@ -481,7 +590,7 @@ impl Handle {
 
 /// One simulated run of `future` (see the module documentation).
 #[track_caller]
-fn block_on<F: Future>(pool_size: Option<usize>, held_back: Option<u64>, future: F) -> F::Output {
+fn block_on<F: Future>(pool_size: Option<usize>, handle: &Handle, future: F) -> F::Output {
     if asyncsim::task::current().is_some() {
         panic!(
             "Cannot start a runtime from within a runtime: block_on was called inside a simulated \
@@ -497,10 +606,24 @@ fn block_on<F: Future>(pool_size: Option<usize>, held_back: Option<u64>, future:
         Ok(None) => config.seed(environment_seed()),
         Err(message) => panic!("{message}"),
     };
-    let held_back: Vec<Start> = held_back
+    let held_back: Vec<Start> = handle
+        .held_back
         .and_then(registry::get::<HeldBack>)
         .map(|held_back| std::mem::take(&mut *held_back.borrow_mut()))
         .unwrap_or_default();
+    // This runtime is `Handle::current()`'s for the run (restored after,
+    // even when the run panics).
+    struct Restore(Option<(NonZeroU64, Option<Arc<str>>)>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            CURRENT.with(|current| *current.borrow_mut() = self.0.take());
+        }
+    }
+    let _restore = Restore(CURRENT.with(|current| {
+        current
+            .borrow_mut()
+            .replace((handle.id, handle.name.clone()))
+    }));
     let run = asyncsim::Sim::new(config).run(Explained::new(async move {
         for start in held_back {
             start();

@@ -73,6 +73,12 @@ async fn methods(file: File, metadata: tokio::fs::Metadata, stream: TcpStream, s
         Builder::new_current_thread().build_local(tokio::runtime::LocalOptions::default());
     let _: bool = tokio::runtime::is_rt_shutdown_err(&std::io::Error::other("x"));
     let _: Option<usize> = tokio::runtime::worker_index();
+    let handle = Handle::current();
+    let _: tokio::runtime::Id = handle.id();
+    let _: Option<&str> = handle.name();
+    let metrics: tokio::runtime::RuntimeMetrics = handle.metrics();
+    let _: usize = metrics.num_workers() + metrics.num_alive_tasks() + metrics.global_queue_depth();
+    let _: tokio::runtime::Id = LocalSet::new().id();
     let _: std::io::Result<File> = File::create_new("/x").await;
     let _: &std::process::Command = command.as_std();
     let _: &tokio::net::TcpStream = stream.as_ref();

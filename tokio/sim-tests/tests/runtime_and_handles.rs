@@ -289,3 +289,38 @@ fn a_listener_outliving_its_run_is_a_runtime_shutdown_error_and_worker_index_is_
         assert!(!tokio::runtime::is_rt_shutdown_err(&other));
     });
 }
+
+#[test]
+fn a_runtime_s_id_and_name_are_its_handles_inside_block_on_and_metrics_count_its_tasks() {
+    let first = tokio::runtime::Builder::new_multi_thread()
+        .name("first")
+        .build()
+        .unwrap();
+    let second = tokio::runtime::Runtime::new().unwrap();
+    assert_ne!(first.handle().id(), second.handle().id());
+    assert_eq!(first.handle().name(), Some("first"));
+    let (inside, name, counts) = first.block_on(async {
+        let handle = tokio::runtime::Handle::current();
+        let metrics = handle.metrics();
+        let waiting = tokio::spawn(std::future::pending::<()>());
+        let done = tokio::spawn(async {});
+        let before = metrics.num_alive_tasks();
+        done.await.unwrap();
+        let after = metrics.num_alive_tasks();
+        waiting.abort();
+        (
+            handle.id(),
+            handle.name().map(str::to_string),
+            (metrics.num_workers(), before, after),
+        )
+    });
+    assert_eq!(inside, first.handle().id());
+    assert_eq!(name.as_deref(), Some("first"));
+    assert_eq!(counts, (1, 2, 1), "one worker; two tasks alive, then one");
+    let in_second = second.block_on(async { tokio::runtime::Handle::current().id() });
+    assert_eq!(in_second, second.handle().id());
+    assert_eq!(second.metrics().num_alive_tasks(), 0, "outside a run");
+    let local = (tokio::task::LocalSet::new(), tokio::task::LocalSet::new());
+    assert_ne!(local.0.id(), local.1.id());
+    assert_ne!(local.0.id(), first.handle().id());
+}

@@ -38,9 +38,18 @@ struct Inner {
 /// runtime.block_on(local); // awaiting the set waits for its tasks
 /// assert_eq!(shared.get(), 1);
 /// ```
-#[derive(Default)]
 pub struct LocalSet {
     inner: Rc<RefCell<Inner>>,
+    id: std::num::NonZeroU64,
+}
+
+impl Default for LocalSet {
+    fn default() -> LocalSet {
+        LocalSet {
+            inner: Rc::default(),
+            id: crate::runtime::next_id(),
+        }
+    }
 }
 
 /// The guard of [`LocalSet::enter`]; it changes nothing in a simulated run.
@@ -53,6 +62,11 @@ impl LocalSet {
     /// An empty set.
     pub fn new() -> LocalSet {
         LocalSet::default()
+    }
+
+    /// The set's id (one counter with the runtimes', as tokio's).
+    pub fn id(&self) -> crate::runtime::Id {
+        crate::runtime::Id::from_local_set(self.id)
     }
 
     /// Enters the set's context (a no-op here).
