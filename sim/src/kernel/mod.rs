@@ -195,9 +195,22 @@ impl Sim {
             .ok()
             .flatten();
         if let Some(core) = spare {
-            core.state.borrow_mut().config = config;
+            // The borrow first: `place = value` moves the value out before
+            // it borrows, a copy of the configuration a run.
+            let mut state = core.state.borrow_mut();
+            state.config = config;
+            drop(state);
             return Sim { core };
         }
+        Sim::with_new_core(config)
+    }
+
+    /// A `Sim` with a core made afresh (none spare on the thread). Out of
+    /// line: the core is built on the stack, a frame of several kilobytes
+    /// that `Sim::new` then set up on every call.
+    #[cold]
+    #[inline(never)]
+    fn with_new_core(config: Config) -> Sim {
         Sim {
             core: Rc::new(Core {
                 state: RefCell::new(State {
