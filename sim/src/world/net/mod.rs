@@ -95,6 +95,19 @@ impl<K: Ord, V> VecMap<K, V> {
         }
     }
 
+    /// Removes `key` if its value is `value` (one search, where a `get`
+    /// and a `remove` made two).
+    pub(crate) fn remove_if_eq(&mut self, key: &K, value: &V)
+    where
+        V: PartialEq,
+    {
+        if let Ok(at) = self.find(key) {
+            if self.0[at].1 == *value {
+                self.0.remove(at);
+            }
+        }
+    }
+
     pub(crate) fn clear(&mut self) {
         self.0.clear();
     }

@@ -190,11 +190,9 @@ impl Drop for TcpListener {
         }
         state.open = false;
         let key = (state.node, Protocol::Tcp, state.port);
-        if world.net.bound.get(&key) == Some(&self.listener) {
-            world.net.bound.remove(&key);
-        }
+        world.net.bound.remove_if_eq(&key, &self.listener);
         let mut backlog = std::mem::take(&mut world.net.listeners[self.listener].backlog);
-        if same_run(world.run_id) {
+        if !backlog.is_empty() && same_run(world.run_id) {
             let now = cx::now_ns("asyncsim::net::TcpListener::drop");
             // What clients sent to connections never accepted is lost with
             // them: recorded at the step boundary (none as the run ends).

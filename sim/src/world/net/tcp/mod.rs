@@ -524,6 +524,20 @@ impl TcpStream {
         Err(self.unusable(world))
     }
 
+    /// [`TcpStream::check`], and the time now: one look at the thread's
+    /// run for both (a check and then a clock read took two). Inlined: out
+    /// of line its frame cost more than the look it saves.
+    #[inline(always)]
+    fn check_now(&self, world: &World) -> io::Result<u64> {
+        let c = &world.net.connections[self.connection];
+        match cx::now_in_run(world.run_id) {
+            Some(now) if world.alive(c.nodes[self.side] as usize, c.incarnations[self.side]) => {
+                Ok(now)
+            }
+            _ => Err(self.unusable(world)),
+        }
+    }
+
     /// Why [`TcpStream::check`] failed (out of line: it almost never does).
     #[cold]
     #[inline(never)]
@@ -588,8 +602,7 @@ impl TcpStream {
     ) -> Poll<io::Result<usize>> {
         let mut world = self.world.borrow_mut();
         let world = &mut *world;
-        self.check(world)?;
-        let now = cx::now_ns("asyncsim::net::TcpStream::read");
+        let now = self.check_now(world)?;
         let c = &mut world.net.connections[self.connection];
         if let Some(kind) = c.error_at(self.side, now) {
             c.pipes[self.side].reader.ready();
@@ -660,8 +673,7 @@ impl TcpStream {
     pub(super) fn write_from(&self, buf: &[u8]) -> io::Result<usize> {
         let mut world = self.world.borrow_mut();
         let world = &mut *world;
-        self.check(world)?;
-        let now = cx::now_ns("asyncsim::net::TcpStream::write");
+        let now = self.check_now(world)?;
         let c = &world.net.connections[self.connection];
         if let Some(kind) = c.error_at(self.side, now) {
             if !c.quiet[self.side] {
@@ -680,7 +692,7 @@ impl TcpStream {
         }
         if !c.dropped[1 - self.side] {
             world.record_stream(self.connection, self.side, NetOp::Send, buf.len());
-            send(world, self.connection, self.side, Some(buf));
+            send(world, self.connection, self.side, Some(buf), now);
         } else {
             self.drop_written(world, buf.len());
         }
@@ -707,12 +719,12 @@ impl TcpStream {
     pub(super) fn shutdown_write(&self) -> io::Result<()> {
         let mut world = self.world.borrow_mut();
         let world = &mut *world;
-        self.check(world)?;
+        let now = self.check_now(world)?;
         let c = &mut world.net.connections[self.connection];
         if std::mem::replace(&mut c.write_shut[self.side], true) {
             return Ok(());
         }
-        send(world, self.connection, self.side, None);
+        send(world, self.connection, self.side, None, now);
         Ok(())
     }
 }
@@ -746,13 +758,13 @@ impl TcpStream {
         let shut = std::mem::replace(&mut c.write_shut[self.side], true);
         if self.side == 0 {
             let key = (node, Protocol::Tcp, port);
-            if world.net.bound.get(&key) == Some(&usize::MAX) {
-                world.net.bound.remove(&key);
-            }
+            world.net.bound.remove_if_eq(&key, &usize::MAX);
         }
-        if !shut && same_run(world.run_id) {
+        // This run's time: `None` for a stream dropped after its run.
+        let now = cx::now_in_run(world.run_id);
+        if let (false, Some(now)) = (shut, now) {
             match unanswered {
-                None => send(world, self.connection, self.side, None),
+                None => send(world, self.connection, self.side, None, now),
                 Some(synack_ns) => pipe::answer_with_reset(world, self.connection, synack_ns),
             }
         }
@@ -760,7 +772,7 @@ impl TcpStream {
         // at the step boundary after the drop, so a stream dropped as the
         // run ends (no boundary comes) records nothing.
         let unread = world.net.connections[self.connection].pipes[self.side].unread_bytes();
-        if unread > 0 && same_run(world.run_id) {
+        if unread > 0 && now.is_some() {
             let (world_rc, connection, side) = (self.world.clone(), self.connection, self.side);
             cx::at_step_boundary(Box::new(move || {
                 world_rc

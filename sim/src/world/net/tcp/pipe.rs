@@ -507,9 +507,15 @@ fn error_comes(end: u64) {
     say_error(world, connection, side, kind);
 }
 
-/// Sends one segment (`None`: the FIN of a half-close) from `side`.
-pub(super) fn send(world: &mut World, connection: usize, side: usize, data: Option<&[u8]>) {
-    let now = cx::now_ns("asyncsim::net::TcpStream");
+/// Sends one segment (`None`: the FIN of a half-close) from `side`, now
+/// (`now`: the caller's clock read).
+pub(super) fn send(
+    world: &mut World,
+    connection: usize,
+    side: usize,
+    data: Option<&[u8]>,
+    now: u64,
+) {
     let to_side = 1 - side;
     let (from, to) = {
         let c = &world.net.connections[connection];
@@ -734,9 +740,7 @@ pub(crate) fn crash_node(world: &mut World, node: u32, incarnation: NodeId) {
             if side == 0 {
                 let port = world.net.connections[connection].addrs[0].port();
                 let key = (node, Protocol::Tcp, port);
-                if world.net.bound.get(&key) == Some(&usize::MAX) {
-                    world.net.bound.remove(&key);
-                }
+                world.net.bound.remove_if_eq(&key, &usize::MAX);
             }
             if peer_node == node || world.net.is_cut(node, peer_node) {
                 continue;
@@ -760,9 +764,7 @@ pub(crate) fn crash_node(world: &mut World, node: u32, incarnation: NodeId) {
         state.open = false;
         let key = (state.node, Protocol::Tcp, state.port);
         let backlog = std::mem::take(&mut state.backlog);
-        if world.net.bound.get(&key) == Some(&listener) {
-            world.net.bound.remove(&key);
-        }
+        world.net.bound.remove_if_eq(&key, &listener);
         for (_, connection) in backlog {
             let unread = world.net.connections[connection].pipes[1].unread_bytes();
             if unread > 0 {
