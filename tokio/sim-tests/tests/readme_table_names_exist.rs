@@ -79,6 +79,10 @@ async fn methods(file: File, metadata: tokio::fs::Metadata, stream: TcpStream, s
     let metrics: tokio::runtime::RuntimeMetrics = handle.metrics();
     let _: usize = metrics.num_workers() + metrics.num_alive_tasks() + metrics.global_queue_depth();
     let _: tokio::runtime::Id = LocalSet::new().id();
+    let _: std::io::Result<(
+        tokio::net::unix::pipe::Sender,
+        tokio::net::unix::pipe::Receiver,
+    )> = tokio::net::unix::pipe::pipe();
     let _: std::io::Result<File> = File::create_new("/x").await;
     let _: &std::process::Command = command.as_std();
     let _: &tokio::net::TcpStream = stream.as_ref();

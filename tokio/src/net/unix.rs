@@ -6,8 +6,9 @@
 //! node's filesystem is; nothing is created on the node's disk. Differences
 //! from Linux: a path whose listener is closed may be bound again without
 //! removing it first (a test's `remove_file` touches the real disk, not the
-//! node's), and `UnixStream::pair`, `peer_cred` and `unix::pipe` are not
-//! simulated. (`UnixDatagram` and `UnixSocket`: `unix_datagram.rs`.)
+//! node's), and `UnixStream::pair` and `peer_cred` are not simulated.
+//! (`UnixDatagram` and `UnixSocket`: `unix_datagram.rs`; `pipe`: an
+//! in-memory pipe of the run.)
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -28,6 +29,8 @@ use super::tcp::{
     try_read_vectored_stream, try_write_vectored_stream, Stream,
 };
 use super::{TcpListener, TcpStream};
+
+pub mod pipe;
 
 /// tokio's own address of a Unix socket (made from a path here).
 pub use tokio::net::unix::SocketAddr;
