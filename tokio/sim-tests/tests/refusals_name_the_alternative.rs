@@ -267,3 +267,27 @@ fn a_join_handle_taken_to_another_thread_and_back_still_joins() {
     });
     assert_eq!(run.result.unwrap(), 42);
 }
+
+#[test]
+fn std_sockets_and_raw_io_are_refused_naming_the_face_s_constructor() {
+    asyncsim::check(asyncsim::Explore::new().runs(3).persist(false), || async {
+        // A real OS socket (made outside the run's control, as code that
+        // builds one with std or socket2 does).
+        if let Ok(listener) = std::net::TcpListener::bind("127.0.0.1:0") {
+            let refused = tokio::net::TcpListener::from_std(listener).unwrap_err();
+            assert_eq!(refused.kind(), std::io::ErrorKind::Unsupported);
+            assert!(
+                refused.to_string().contains("TcpListener::bind"),
+                "{refused}"
+            );
+        }
+        let socket = tokio::net::UdpSocket::bind("0.0.0.0:9000").await.unwrap();
+        let refused = socket
+            .try_io(tokio::io::Interest::READABLE, || Ok(()))
+            .unwrap_err();
+        assert_eq!(refused.kind(), std::io::ErrorKind::Unsupported);
+        assert!(refused.to_string().contains("try_"), "{refused}");
+        let refused = socket.into_std().unwrap_err();
+        assert!(refused.to_string().contains("UdpSocket::bind"), "{refused}");
+    });
+}

@@ -232,3 +232,124 @@ unwind_safe!(
     tcp::ReadHalf<'_>,
     tcp::WriteHalf<'_>
 );
+
+/// The refusal of a conversion from or to a real OS socket, or of raw I/O
+/// on the descriptor a simulated socket does not have.
+fn refused_real(what: &str, instead: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::Unsupported,
+        format!(
+            "tokio::net::{what} cannot be simulated: a std socket and a raw descriptor are the \
+             real OS's, outside asyncsim's control; {instead}"
+        ),
+    )
+}
+
+/// `from_std`, `into_std` (refused), and for the sockets that have them
+/// `try_io` and `async_io` (refused: no descriptor to do I/O on).
+macro_rules! refused_real {
+    ($type:ident, $std:ty, $instead:literal) => {
+        impl $type {
+            /// Refused: a std socket is the real OS's.
+            ///
+            /// # Errors
+            ///
+            /// Always `Unsupported`, naming what to use instead.
+            pub fn from_std(_socket: $std) -> io::Result<$type> {
+                Err(refused_real(
+                    concat!(stringify!($type), "::from_std"),
+                    $instead,
+                ))
+            }
+
+            /// Refused: a simulated socket has no std counterpart.
+            ///
+            /// # Errors
+            ///
+            /// Always `Unsupported`, naming what to use instead.
+            pub fn into_std(self) -> io::Result<$std> {
+                Err(refused_real(
+                    concat!(stringify!($type), "::into_std"),
+                    $instead,
+                ))
+            }
+        }
+    };
+    ($type:ident, $std:ty, $instead:literal, raw_io) => {
+        refused_real!($type, $std, $instead);
+
+        #[cfg(feature = "net")]
+        impl $type {
+            /// Refused: `f` would do I/O on the socket's raw descriptor,
+            /// which a simulated socket does not have.
+            ///
+            /// # Errors
+            ///
+            /// Always `Unsupported`, naming the socket's own methods.
+            pub fn try_io<R>(
+                &self,
+                _interest: tokio::io::Interest,
+                _f: impl FnOnce() -> io::Result<R>,
+            ) -> io::Result<R> {
+                Err(refused_real(
+                    concat!(stringify!($type), "::try_io"),
+                    "use the socket's own try_ methods (try_read, try_write, …) and readiness",
+                ))
+            }
+
+            /// Refused, as `try_io`.
+            ///
+            /// # Errors
+            ///
+            /// Always `Unsupported`, naming the socket's own methods.
+            pub async fn async_io<R>(
+                &self,
+                _interest: tokio::io::Interest,
+                _f: impl FnMut() -> io::Result<R>,
+            ) -> io::Result<R> {
+                Err(refused_real(
+                    concat!(stringify!($type), "::async_io"),
+                    "use the socket's own methods (read, write, …) and readiness",
+                ))
+            }
+        }
+    };
+}
+
+refused_real!(
+    TcpListener,
+    std::net::TcpListener,
+    "bind with tokio::net::TcpListener::bind (or TcpSocket, for its options) instead"
+);
+refused_real!(
+    TcpStream,
+    std::net::TcpStream,
+    "connect with tokio::net::TcpStream::connect (or TcpSocket) instead",
+    raw_io
+);
+refused_real!(
+    UdpSocket,
+    std::net::UdpSocket,
+    "bind with tokio::net::UdpSocket::bind instead",
+    raw_io
+);
+#[cfg(all(unix, feature = "net"))]
+refused_real!(
+    UnixListener,
+    std::os::unix::net::UnixListener,
+    "bind with tokio::net::UnixListener::bind instead"
+);
+#[cfg(all(unix, feature = "net"))]
+refused_real!(
+    UnixStream,
+    std::os::unix::net::UnixStream,
+    "connect with tokio::net::UnixStream::connect instead",
+    raw_io
+);
+#[cfg(all(unix, feature = "net"))]
+refused_real!(
+    UnixDatagram,
+    std::os::unix::net::UnixDatagram,
+    "bind with tokio::net::UnixDatagram::bind (or unbound) instead",
+    raw_io
+);

@@ -173,6 +173,16 @@ macro_rules! refused_conversions {
                 )))
             }
 
+            /// Refused: `f` would do I/O on the pipe's descriptor, which the
+            /// in-memory pipe does not have.
+            ///
+            /// # Errors
+            ///
+            /// Always `Unsupported`, naming the alternative.
+            pub fn try_io<R>(&self, _f: impl FnOnce() -> io::Result<R>) -> io::Result<R> {
+                Err(refused(concat!(stringify!($type), "::try_io")))
+            }
+
             /// Refused: the in-memory pipe has no descriptor.
             ///
             /// # Errors
