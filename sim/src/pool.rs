@@ -49,9 +49,13 @@ impl Pool {
             .insert((time_ns, self.deferred_sequence), event);
     }
 
-    /// The time of the earliest deferred event, if any.
+    /// The time of the earliest deferred event, if any. (`first_key_value`:
+    /// `keys().next()` built a double-ended iterator, whose setup the
+    /// compiler did not always fold away: ~25 instructions a clock jump in
+    /// some builds.)
+    #[inline]
     pub(crate) fn next_deferred(&self) -> Option<u64> {
-        self.deferred.keys().next().map(|key| key.0)
+        self.deferred.first_key_value().map(|(key, _)| key.0)
     }
 
     /// A free worker and the oldest queued job, both taken, if there are.
