@@ -112,6 +112,10 @@ pub(crate) fn real_tokio(original: &str, caller: Option<&str>) -> String {
          Switch that crate's dependency line to \
          `tokio = {{ package = \"asyncsim-tokio\", version = \"0.1\", features = [\"simulation\", ...] }}` \
          (a third-party crate: vendor it with that one line changed, as this repository's \
-         mini-redis proof does), or keep its runtime calls out of the simulated code"
+         mini-redis proof does), or keep its runtime calls out of the simulated code. If that \
+         line is your own call of a part of tokio the face re-exports unchanged \
+         (`tokio::io::unix::AsyncFd`, which needs tokio's reactor for a real descriptor, or \
+         another item of `tokio::io`/`tokio::sync` that uses tokio's runtime inside), that item \
+         cannot run in a simulated run: keep it out of the simulated code"
     )
 }

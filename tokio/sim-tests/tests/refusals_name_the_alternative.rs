@@ -291,3 +291,25 @@ fn std_sockets_and_raw_io_are_refused_naming_the_face_s_constructor() {
         assert!(refused.to_string().contains("UdpSocket::bind"), "{refused}");
     });
 }
+
+#[test]
+fn async_fd_through_the_face_is_explained_as_a_re_exported_item_needing_tokios_reactor() {
+    let run = Sim::new(Config::new()).run(async {
+        tokio::spawn(async {
+            let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+            // (`register`, its replacement, is an `unsafe fn`.)
+            #[allow(deprecated)]
+            let _fd = tokio::io::unix::AsyncFd::new(socket);
+        })
+        .await
+        .unwrap();
+    });
+    let message = run.result.unwrap_err().message;
+    for needle in [
+        "tokio::io::unix::AsyncFd",
+        "re-exports unchanged",
+        "no reactor running",
+    ] {
+        assert!(message.contains(needle), "no {needle:?} in: {message}");
+    }
+}
