@@ -19,33 +19,15 @@ use std::time::Duration;
 
 use asyncsim::harness::trace_file;
 use asyncsim::net::{self, TcpListener, TcpStream};
-use asyncsim::trace::{EventKind, NetOp, TaskId, Trace};
+use asyncsim::trace::{NetOp, TaskId, Trace};
 use asyncsim::{node, Config, Sim};
 use futures::AsyncReadExt;
-use net_support::{fixed, MS};
+use net_support::{fixed, idle_server, now_ns, MS};
 use schedule_support::random_and_pct;
 
 /// The trace's net events but sends and delivers: (op, time, task, label).
 fn net_events(trace: &Trace) -> Vec<(NetOp, u64, Option<TaskId>, String)> {
-    trace
-        .events()
-        .iter()
-        .filter_map(|event| match event.kind {
-            EventKind::Net { op, socket, .. } if !matches!(op, NetOp::Send | NetOp::Deliver) => {
-                Some((
-                    op,
-                    event.time_ns,
-                    event.task,
-                    trace.label(socket).to_string(),
-                ))
-            }
-            _ => None,
-        })
-        .collect()
-}
-
-fn now_ns() -> u64 {
-    asyncsim::time::Instant::now().as_nanos()
+    net_support::net_events(trace, |op| !matches!(op, NetOp::Send | NetOp::Deliver))
 }
 
 /// What the server's one accepted stream read first, and when.
@@ -130,11 +112,6 @@ fn a_connect_given_up_by_a_timeout_is_aborted_and_its_server_end_reset() {
             );
         }
     }
-}
-
-/// A node `server` that is up and listens nowhere.
-fn idle_server() -> node::Node {
-    node::Builder::new("server").start(std::future::pending::<()>)
 }
 
 /// Given up with no stream made — nothing listened when its SYN left, or

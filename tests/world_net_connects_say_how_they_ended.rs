@@ -15,38 +15,14 @@ use asyncsim::harness::trace_file;
 use asyncsim::net::{self, NetConfig, TcpListener, TcpStream};
 use asyncsim::trace::{EventKind, NetOp, TaskId, Trace};
 use asyncsim::{node, Config, Sim};
-use net_support::{fixed, MS};
+use net_support::{fixed, idle_server, now_ns, MS};
 use schedule_support::random_and_pct;
 
 /// The trace's connect outcomes: (op, time, task, socket label), in order.
 fn outcomes(trace: &Trace) -> Vec<(NetOp, u64, Option<TaskId>, String)> {
-    trace
-        .events()
-        .iter()
-        .filter_map(|event| match event.kind {
-            EventKind::Net { op, socket, bytes }
-                if matches!(op, NetOp::Connect | NetOp::Refused | NetOp::ConnectTimedOut) =>
-            {
-                assert_eq!(bytes, 0);
-                Some((
-                    op,
-                    event.time_ns,
-                    event.task,
-                    trace.label(socket).to_string(),
-                ))
-            }
-            _ => None,
-        })
-        .collect()
-}
-
-fn now_ns() -> u64 {
-    asyncsim::time::Instant::now().as_nanos()
-}
-
-/// A node `server` that is up and listens nowhere.
-fn idle_server() -> node::Node {
-    node::Builder::new("server").start(std::future::pending::<()>)
+    net_support::net_events(trace, |op| {
+        matches!(op, NetOp::Connect | NetOp::Refused | NetOp::ConnectTimedOut)
+    })
 }
 
 /// A connect to a node with no listener returns `ConnectionRefused` one

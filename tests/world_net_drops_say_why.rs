@@ -11,7 +11,7 @@ use asyncsim::harness::trace_file;
 use asyncsim::net::{self, NetConfig, UdpSocket};
 use asyncsim::trace::{DropWhy, Event, EventKind, NetOp, TaskId, TaskInfo, Trace};
 use asyncsim::{node, Config, Sim};
-use net_support::{fixed, MS};
+use net_support::{drops, fixed, MS};
 use schedule_support::random_and_pct;
 
 /// The trace's `net drop` lines, without their time and task columns.
@@ -203,18 +203,6 @@ fn a_lost_datagram_is_named_in_the_report_with_its_size() {
         report.contains("lost on its link (a loss draw)"),
         "{report}"
     );
-}
-
-/// The trace's drops: (time, task, why, bytes), in trace order.
-fn drops(trace: &Trace) -> Vec<(u64, Option<TaskId>, DropWhy, u32)> {
-    trace
-        .events()
-        .iter()
-        .filter_map(|event| match event.kind {
-            EventKind::NetDrop { why, bytes, .. } => Some((event.time_ns, event.task, why, bytes)),
-            _ => None,
-        })
-        .collect()
 }
 
 /// Datagram `n` (of `n + 1` bytes) leaves `client` at `n` ms and takes

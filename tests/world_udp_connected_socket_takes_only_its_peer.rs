@@ -14,22 +14,10 @@ use std::time::Duration;
 use asyncsim::harness::render::TraceExt;
 use asyncsim::net::UdpSocket;
 use asyncsim::time::{sleep, sleep_until, timeout, Instant};
-use asyncsim::trace::{DropWhy, EventKind, NetOp, TaskId, Trace};
+use asyncsim::trace::{DropWhy, EventKind, NetOp, Trace};
 use asyncsim::{node, random_range, Sim};
-use net_support::{fixed, MS};
+use net_support::{drops, fixed, MS};
 use schedule_support::random_and_pct;
-
-/// The trace's drops: (time, task, why, bytes), in trace order.
-fn drops(trace: &Trace) -> Vec<(u64, Option<TaskId>, DropWhy, u32)> {
-    trace
-        .events()
-        .iter()
-        .filter_map(|event| match event.kind {
-            EventKind::NetDrop { why, bytes, .. } => Some((event.time_ns, event.task, why, bytes)),
-            _ => None,
-        })
-        .collect()
-}
 
 /// The times and sizes of the sends of the socket whose label ends with
 /// `ending` (" (stranger:7001)"), in trace order.
