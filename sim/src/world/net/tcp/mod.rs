@@ -68,11 +68,7 @@ fn record_unmade(world_rc: &WorldRc, op: NetOp, address: &Destination<'_>) {
 /// (none was claimed), and the target's node and port.
 fn unmade_label(world: &World, node: usize, address: &Destination<'_>) -> String {
     let local = &world.nodes[node].name;
-    let resolved = match address {
-        Destination::Host(host, port) => world.resolve_name(host, *port, node),
-        Destination::Address(address) => world.resolve(address, node),
-    };
-    match resolved {
+    match address.resolve(world, node) {
         Ok((target, port)) => {
             format!("TcpStream ({local} -> {}:{port})", world.nodes[target].name)
         }
@@ -195,11 +191,7 @@ fn record_abandoned(world_rc: &WorldRc, whom: Abandoned) {
 fn connect_timed_out(world_rc: &WorldRc, address: &Destination<'_>, causes: u8) -> io::Error {
     let world = world_rc.borrow();
     let node = world.current().0;
-    let resolved = match address {
-        Destination::Host(host, port) => world.resolve_name(host, *port, node),
-        Destination::Address(address) => world.resolve(address, node),
-    };
-    let cut = match resolved {
+    let cut = match address.resolve(&world, node) {
         Ok((target, _)) => world.cut_words(node as u32, target as u32, causes),
         // (Not reached: it resolved when the connect started.)
         Err(_) => "the network is cut".to_string(),
@@ -229,6 +221,18 @@ fn refused_late(stream: &TcpStream) {
 enum Destination<'a> {
     Host(&'a str, u16),
     Address(super::Address),
+}
+
+impl Destination<'_> {
+    /// The node and port it names, seen from node `node`.
+    #[inline]
+    fn resolve(&self, world: &World, node: usize) -> io::Result<(usize, u16)> {
+        match self {
+            // (`host_and_port` gives no IP: parsed once, there.)
+            Destination::Host(host, port) => world.resolve_name(host, *port, node),
+            Destination::Address(address) => world.resolve(address, node),
+        }
+    }
 }
 
 impl std::fmt::Display for Destination<'_> {
@@ -384,11 +388,7 @@ impl TcpStream {
             if !world.alive(node, incarnation) {
                 return Err(node_crashed("TcpStream::connect", &world.nodes[node].name));
             }
-            let (target, port) = match &connecting.address {
-                // (`host_and_port` gives no IP: parsed once, there.)
-                Destination::Host(host, port) => world.resolve_name(host, *port, node)?,
-                Destination::Address(address) => world.resolve(address, node)?,
-            };
+            let (target, port) = connecting.address.resolve(world, node)?;
             let now = cx::now_ns("asyncsim::net::TcpStream::connect");
             let (from, to) = (node as u32, target as u32);
             connecting.node = from;
