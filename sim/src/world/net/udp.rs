@@ -181,45 +181,33 @@ impl UdpState {
             if self.arrived < self.capacity {
                 self.arrived += 1;
             } else {
-                self.drop_at(self.arrived, DropWhy::Full, nodes, bound, socket);
+                self.drop_full(nodes, bound, socket);
             }
         }
     }
 
-    /// Drops the datagram at `index` of the list (the first past a full
-    /// buffer) and records it: a [`EventKind::NetDrop`] from the socket
-    /// bound at its sender's address (the address alone when none is) to
-    /// this one, `socket`. Out of line: the path of a datagram kept pays
-    /// nothing for it.
+    /// Drops the datagram that arrived to the full buffer (the first past
+    /// it in the list, at index `arrived`) and records it: a
+    /// [`EventKind::NetDrop`] from the socket bound at its sender's address
+    /// (the address alone when none is) to this one, `socket`. Out of line:
+    /// the path of a datagram kept pays nothing for it.
     #[cold]
     #[inline(never)]
-    fn drop_at(
-        &mut self,
-        index: usize,
-        why: DropWhy,
-        nodes: &[NodeState],
-        bound: &VecMap<BindKey, usize>,
-        socket: usize,
-    ) {
-        let Some((_, datagram)) = self.in_flight.remove(index) else {
+    fn drop_full(&mut self, nodes: &[NodeState], bound: &VecMap<BindKey, usize>, socket: usize) {
+        let Some((_, datagram)) = self.in_flight.remove(self.arrived) else {
             return;
         };
-        if index < self.arrived {
-            self.arrived -= 1;
-        }
-        if why == DropWhy::Full {
-            self.dropped_full += 1;
-        }
+        self.dropped_full += 1;
         let from = sender_label(nodes, bound, datagram.from_node, datagram.from_port);
         let to = self.label(socket, nodes);
         let mut data = datagram.data;
-        record_drop(why, from, to, data.as_slice().len());
+        record_drop(DropWhy::Full, from, to, data.as_slice().len());
         Self::recycle(&mut self.spare, &mut data);
     }
 
     /// Drops the strays (another peer's datagrams) that have arrived by
     /// `now_ns`, each recorded as [`DropWhy::NotPeer`] (as
-    /// [`UdpState::drop_at`] records its drop).
+    /// [`UdpState::drop_full`] records its drop).
     #[cold]
     #[inline(never)]
     fn drop_strays(
