@@ -512,21 +512,10 @@ impl TcpStream {
         Ok(world.net.connections[self.connection].addrs[self.side])
     }
 
-    /// Checks the stream may be used now: same run, node alive.
-    #[inline]
-    fn check(&self, world: &World) -> io::Result<()> {
-        let c = &world.net.connections[self.connection];
-        if same_run(world.run_id)
-            && world.alive(c.nodes[self.side] as usize, c.incarnations[self.side])
-        {
-            return Ok(());
-        }
-        Err(self.unusable(world))
-    }
-
-    /// [`TcpStream::check`], and the time now: one look at the thread's
-    /// run for both (a check and then a clock read took two). Inlined: out
-    /// of line its frame cost more than the look it saves.
+    /// Checks the stream may be used now (same run, node alive), and the
+    /// time now: one look at the thread's run for both (a check and then a
+    /// clock read took two). Inlined: out of line its frame cost more than
+    /// the look it saves.
     #[inline(always)]
     fn check_now(&self, world: &World) -> io::Result<u64> {
         let c = &world.net.connections[self.connection];
@@ -538,7 +527,7 @@ impl TcpStream {
         }
     }
 
-    /// Why [`TcpStream::check`] failed (out of line: it almost never does).
+    /// Why [`TcpStream::check_now`] failed (out of line: it almost never does).
     #[cold]
     #[inline(never)]
     fn unusable(&self, world: &World) -> io::Error {
