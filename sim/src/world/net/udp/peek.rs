@@ -32,13 +32,11 @@ impl UdpSocket {
     ) -> Poll<io::Result<(usize, SocketAddr)>> {
         let mut world = self.world.borrow_mut();
         let world = &mut *world;
-        if let Err(error) = self.front(world, Some(context)) {
-            return Poll::Ready(Err(error));
+        self.front(world, Some(context))?;
+        match self.peek_front(world, buf) {
+            Some(peeked) => Poll::Ready(Ok(peeked)),
+            None => Poll::Pending,
         }
-        Poll::Ready(Ok(match self.peek_front(world, buf) {
-            Some(peeked) => peeked,
-            None => return Poll::Pending,
-        }))
     }
 
     /// Peeks at the datagram at the front of the receive buffer, without
@@ -146,6 +144,9 @@ impl UdpSocket {
             return Ok(());
         }
         if let Some(context) = context {
+            // Parked as the receive parks, in a copy of its lines: a helper
+            // both call moved the crate's code layout (callgrind `profile
+            // tcpseq` and `udp` +1.5 %).
             let next = state.in_flight.get(state.arrived).map(|(key, _)| key.0);
             state.reader.park(context.waker(), next);
             let socket = self.label(world);
