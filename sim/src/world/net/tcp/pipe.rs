@@ -690,8 +690,10 @@ pub(crate) fn release_held(world: &mut World) {
 /// backlog or accepted: either way the end is reset then, and its `net
 /// reset` recorded at its arrival or, if not handed out yet, right after
 /// its accept). The latency is drawn now, where a dropped stream's FIN
-/// would have been. Nothing across a cut, nor to an end gone already (its
-/// listener closed or its node crashed). Out of line.
+/// would have been. Nothing across a cut, nor to an end gone already
+/// (dropped, its listener closed or its node crashed: the FIN drew there,
+/// so such a run's tape is a draw shorter than before the reset). Out of
+/// line.
 #[cold]
 #[inline(never)]
 pub(super) fn answer_with_reset(world: &mut World, connection: usize, synack_ns: u64) {
