@@ -196,6 +196,15 @@ fn refused(what: &str, instead: &str) -> io::Error {
     )
 }
 
+fn no_std_file(what: &str) -> String {
+    format!(
+        "tokio::fs::{what} cannot be simulated: a std::fs::File is the real disk's, and a \
+         simulated run's files are on its node's disk; open the file with tokio::fs::File::open \
+         or OpenOptions (and read it with tokio's AsyncReadExt), or keep this call out of the \
+         simulated test"
+    )
+}
+
 fn no_timestamps(what: &str) -> io::Error {
     refused(
         what,
@@ -303,6 +312,21 @@ impl DirEntry {
     /// The entry's metadata.
     pub async fn metadata(&self) -> io::Result<Metadata> {
         metadata(&self.path).await
+    }
+
+    /// A number for the entry's path (the disk has no inodes): equal for
+    /// the same path, in any run; unlike an inode's, a rename changes it.
+    #[cfg(unix)]
+    pub fn ino(&self) -> u64 {
+        // FNV-1a over the path's bytes: the same on every platform and run.
+        use std::os::unix::ffi::OsStrExt;
+        self.path
+            .as_os_str()
+            .as_bytes()
+            .iter()
+            .fold(0xcbf2_9ce4_8422_2325, |hash, &byte| {
+                (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+            })
     }
 
     /// A file or a directory.
@@ -439,6 +463,37 @@ impl File {
     /// A builder: [`OpenOptions::new`].
     pub fn options() -> OpenOptions {
         OpenOptions::new()
+    }
+
+    /// Refused: a `std::fs::File` is the real disk's, not the node's.
+    ///
+    /// # Panics
+    ///
+    /// Always, naming what to use instead (tokio's signature has no error
+    /// to return).
+    #[track_caller]
+    pub fn from_std(_std: std::fs::File) -> File {
+        panic!("{}", no_std_file("File::from_std"))
+    }
+
+    /// Refused: a simulated file has no `std::fs::File`.
+    ///
+    /// # Panics
+    ///
+    /// Always, naming what to use instead.
+    pub async fn into_std(self) -> std::fs::File {
+        panic!("{}", no_std_file("File::into_std"))
+    }
+
+    /// Refused, as [`File::into_std`].
+    ///
+    /// # Panics
+    ///
+    /// Always, naming what to use instead (an `Err` would say "try
+    /// again later").
+    #[track_caller]
+    pub fn try_into_std(self) -> Result<std::fs::File, File> {
+        panic!("{}", no_std_file("File::try_into_std"))
     }
 
     /// Creates a new file for reading and writing.

@@ -414,6 +414,18 @@ fn create_new_refuses_an_existing_file_and_timestamps_are_refused_by_name() {
         let permissions = file.metadata().await.unwrap().permissions();
         let refused = file.set_permissions(permissions).await.unwrap_err();
         assert_eq!(refused.kind(), std::io::ErrorKind::Unsupported);
+        tokio::fs::write("/other", b"").await.unwrap();
+        let mut numbers = Vec::new();
+        for _ in 0..2 {
+            let mut entries = tokio::fs::read_dir("/").await.unwrap();
+            while let Some(entry) = entries.next_entry().await.unwrap() {
+                numbers.push((entry.file_name(), entry.ino()));
+            }
+        }
+        numbers.sort();
+        assert_eq!(numbers.len(), 4);
+        assert_eq!(numbers[0], numbers[1], "the same path, the same number");
+        assert_ne!(numbers[1].1, numbers[2].1, "another path, another number");
         tokio::fs::OpenOptions::new()
             .read(true)
             .custom_flags(0o4000)

@@ -313,3 +313,22 @@ fn async_fd_through_the_face_is_explained_as_a_re_exported_item_needing_tokios_r
         assert!(message.contains(needle), "no {needle:?} in: {message}");
     }
 }
+
+#[test]
+fn std_files_and_std_streams_without_a_result_to_refuse_with_panic_naming_the_alternative() {
+    let file = std::fs::File::open("/dev/null");
+    if let Ok(file) = file {
+        let payload = std::panic::catch_unwind(|| tokio::fs::File::from_std(file)).unwrap_err();
+        let message = panic_text(payload);
+        assert!(message.contains("tokio::fs::File::open"), "{message}");
+    }
+    if let Ok(listener) = std::net::TcpListener::bind("127.0.0.1:0") {
+        if let Ok(stream) = std::net::TcpStream::connect(listener.local_addr().unwrap()) {
+            let payload =
+                std::panic::catch_unwind(|| tokio::net::TcpSocket::from_std_stream(stream))
+                    .unwrap_err();
+            let message = panic_text(payload);
+            assert!(message.contains("TcpSocket::new_v4"), "{message}");
+        }
+    }
+}

@@ -72,6 +72,20 @@ macro_rules! flag {
 }
 
 impl TcpSocket {
+    /// Refused: a `std::net::TcpStream` is the real OS's.
+    ///
+    /// # Panics
+    ///
+    /// Always, naming what to use instead (tokio's signature has no error
+    /// to return).
+    #[track_caller]
+    pub fn from_std_stream(_std_stream: std::net::TcpStream) -> TcpSocket {
+        panic!(
+            "tokio::net::TcpSocket::from_std_stream cannot be simulated: a std socket is the real \
+             OS's, outside asyncsim's control; make the socket with TcpSocket::new_v4 or new_v6"
+        )
+    }
+
     /// An IPv4 socket.
     pub fn new_v4() -> io::Result<TcpSocket> {
         Ok(TcpSocket::new(false))
