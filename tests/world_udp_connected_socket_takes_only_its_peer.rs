@@ -14,7 +14,7 @@ use std::time::Duration;
 use asyncsim::harness::render::TraceExt;
 use asyncsim::net::UdpSocket;
 use asyncsim::time::{sleep, sleep_until, timeout, Instant};
-use asyncsim::trace::{DropWhy, EventKind, NetOp, Trace};
+use asyncsim::trace::{DropWhy, EventKind, NetOp, TaskId, Trace};
 use asyncsim::{node, random_range, Sim};
 use net_support::{drops, fixed, MS};
 use schedule_support::random_and_pct;
@@ -366,5 +366,95 @@ fn a_connected_socket_closed_with_others_datagrams_on_their_way_records_them_at_
         run.result.unwrap();
         let expected: Vec<_> = (1..=4).map(|n| (0, None, DropWhy::Closed, n)).collect();
         assert_eq!(drops(&run.trace), expected, "{}", run.trace);
+    }
+}
+
+/// A connected socket whose buffer (two datagrams) its peer overfills while
+/// another sender's datagrams arrive too, and which nobody reads until all
+/// have arrived: one watch covers both kinds of drop, each at its arrival,
+/// by no task. The stranger's five are dropped as not its peer's, the
+/// friend's after the first two as finding the buffer full; the two read
+/// are the friend's first.
+#[test]
+fn a_full_buffers_drops_and_another_senders_are_each_at_their_arrival() {
+    for config in random_and_pct(24) {
+        let run = Sim::new(config.net(fixed(2))).run(async {
+            let inbox = UdpSocket::bind("0.0.0.0:9000").await.unwrap();
+            inbox.set_recv_buffer(2);
+            sender("friend", 7000, b'f', 5);
+            sender("stranger", 7001, b's', 5);
+            inbox.connect("friend:7000").await.unwrap();
+            sleep(Duration::from_millis(100)).await;
+            let got = read_all(&inbox).await;
+            (got, inbox.dropped_full())
+        });
+        let trace = &run.trace;
+        let (got, dropped_full) = run.result.unwrap();
+        assert_eq!(got, [(b'f', 0, "friend"), (b'f', 1, "friend")], "{trace}");
+        assert_eq!(dropped_full, 3, "{trace}");
+        let at_arrival = |ending, why| {
+            sends_of(trace, ending)
+                .into_iter()
+                .map(move |(sent_ns, bytes)| (sent_ns + 2 * MS, None, why, bytes))
+        };
+        let mut expected: Vec<_> = at_arrival(" (stranger:7001)", DropWhy::NotPeer)
+            .chain(at_arrival(" (friend:7000)", DropWhy::Full).skip(2))
+            .collect();
+        // Equal instants' drops compare as sets.
+        let key = |drop: &(u64, _, DropWhy, u32)| (drop.0, drop.3, drop.2 == DropWhy::Full);
+        expected.sort_by_key(key);
+        let mut got_drops = drops(trace);
+        got_drops.sort_by_key(key);
+        assert_eq!(got_drops, expected, "{trace}");
+    }
+}
+
+/// The node of a connected socket crashes with the peer's datagram
+/// buffered and a datagram of each sender on its way: the stranger's that
+/// arrived before was dropped then (not its peer's), and the rest are lost
+/// at the crash, by the crashing task, in the order they would have
+/// arrived, the stranger's too.
+#[test]
+fn a_crash_loses_a_connected_sockets_buffer_and_all_on_their_way_in_arrival_order() {
+    for config in random_and_pct(24) {
+        let run = Sim::new(config.net(fixed(2))).run(async {
+            let inbox = node::Builder::new("inbox").start(|| async {
+                let socket = UdpSocket::bind("0.0.0.0:9000").await.unwrap();
+                socket.connect("friend:7000").await.unwrap();
+                std::future::pending::<()>().await;
+                drop(socket);
+            });
+            // (size, sent at): arriving 2 ms later.
+            for (name, port, sends) in [
+                ("friend", 7000, [(2, MS), (4, 3 * MS + MS / 2)]),
+                ("stranger", 7001, [(1, MS), (3, 3 * MS + MS / 5)]),
+            ] {
+                node::Builder::new(name).start(move || async move {
+                    let socket = UdpSocket::bind(("0.0.0.0", port)).await.unwrap();
+                    for (size, at) in sends {
+                        sleep_until(Instant::from_nanos(at)).await;
+                        socket.send_to(&vec![0; size], "inbox:9000").await.unwrap();
+                    }
+                    std::future::pending::<()>().await;
+                    drop(socket);
+                });
+            }
+            sleep_until(Instant::from_nanos(4 * MS)).await;
+            inbox.crash();
+            sleep(Duration::from_millis(10)).await;
+        });
+        run.result.unwrap();
+        let crashed = (4 * MS, Some(TaskId::MAIN), DropWhy::Crashed);
+        assert_eq!(
+            drops(&run.trace),
+            [
+                (3 * MS, None, DropWhy::NotPeer, 1),
+                (crashed.0, crashed.1, crashed.2, 2),
+                (crashed.0, crashed.1, crashed.2, 3),
+                (crashed.0, crashed.1, crashed.2, 4),
+            ],
+            "{}",
+            run.trace
+        );
     }
 }
