@@ -639,6 +639,16 @@ impl TcpStream {
             pipe.reader.ready();
             return Poll::Ready(Ok(0));
         }
+        self.wait_to_read(world, error_ns, context);
+        Poll::Pending
+    }
+
+    /// Parks the task reading this end until its next segment, its FIN or
+    /// its error (at `error_ns`) arrives, whichever comes first, and says
+    /// what it waits on: for a read, or a peek or readiness that waits.
+    #[inline(always)]
+    fn wait_to_read(&self, world: &mut World, error_ns: Option<u64>, context: &mut Context<'_>) {
+        let pipe = &mut world.net.connections[self.connection].pipes[self.side];
         let next = [
             pipe.segments.front().map(|segment| segment.arrival_ns),
             pipe.fin_ns,
@@ -653,7 +663,6 @@ impl TcpStream {
             op: SocketWait::Read,
             socket,
         });
-        Poll::Pending
     }
 
     // Inlined: the stream's `poll_write` and a `Detached` stream's `write`

@@ -9,9 +9,8 @@ use std::io;
 use std::task::{Context, Poll};
 
 use super::{pipe, TcpStream};
-use crate::trace::{SocketWait, WaitOn};
 use crate::world::net::noop_context;
-use crate::world::{cx, World};
+use crate::world::World;
 
 /// What a read would find now.
 enum Arrived {
@@ -179,26 +178,9 @@ impl TcpStream {
             pipe.reader.ready();
             return Ok(Poll::Ready(Arrived::Eof));
         }
-        let Some(context) = context else {
-            return Ok(Poll::Pending);
-        };
-        // Parked as the read parks, in a copy of its lines: a helper
-        // both call moved the crate's code layout (callgrind `profile
-        // tcpseq` and `udp` +1.5 %).
-        let next = [
-            pipe.segments.front().map(|segment| segment.arrival_ns),
-            pipe.fin_ns,
-            error_ns,
-        ]
-        .into_iter()
-        .flatten()
-        .min();
-        pipe.reader.park(context.waker(), next);
-        let socket = world.stream_label(self.connection, self.side);
-        cx::set_waiting_on(WaitOn::Socket {
-            op: SocketWait::Read,
-            socket,
-        });
+        if let Some(context) = context {
+            self.wait_to_read(world, error_ns, context);
+        }
         Ok(Poll::Pending)
     }
 }
