@@ -77,43 +77,68 @@ async fn read_all(socket: &UdpSocket) -> Vec<(u8, u8, &'static str)> {
     got
 }
 
+/// Three sockets of main: `inbox` on port 9000, connected to `friend` on
+/// 9001, and `stranger` on 9002.
+async fn connected_on_loopback() -> (UdpSocket, UdpSocket, UdpSocket) {
+    let inbox = UdpSocket::bind("0.0.0.0:9000").await.unwrap();
+    let friend = UdpSocket::bind("0.0.0.0:9001").await.unwrap();
+    let stranger = UdpSocket::bind("0.0.0.0:9002").await.unwrap();
+    inbox.connect("127.0.0.1:9001").await.unwrap();
+    (inbox, friend, stranger)
+}
+
 /// Main's socket, connected to `friend`, holds three datagrams; `friend`
 /// sends three while `stranger` floods it with twelve, at drawn times,
 /// all on a 2 ms link; main reads only once all have arrived. It gets
 /// exactly the friend's three, in order (the stranger's took no room), and
 /// each of the stranger's twelve is one drop, at its send's time + 2 ms,
 /// by no task, of its size, saying why. (Before, the stranger's filled the
-/// buffer and the friend's were dropped as "full".)
+/// buffer and the friend's were dropped as "full".) With a buffer of two
+/// and five of the friend's among five of the stranger's, one watch covers
+/// both kinds of drop: the friend's after its first two find the buffer
+/// full, each at its arrival, by no task, as the stranger's are not its
+/// peer's.
 #[test]
 fn a_connected_socket_gets_all_its_peers_datagrams_while_another_floods_it() {
-    for config in random_and_pct(24) {
-        let run = Sim::new(config.net(fixed(2))).run(async {
-            let inbox = UdpSocket::bind("0.0.0.0:9000").await.unwrap();
-            inbox.set_recv_buffer(3);
-            sender("friend", 7000, b'f', 3);
-            sender("stranger", 7001, b's', 12);
-            inbox.connect("friend:7000").await.unwrap();
-            sleep(Duration::from_millis(100)).await;
-            let got = read_all(&inbox).await;
-            (got, inbox.dropped_full())
-        });
-        let trace = &run.trace;
-        let (got, dropped_full) = run.result.unwrap();
-        let expected: Vec<_> = (0..3).map(|n| (b'f', n, "friend")).collect();
-        assert_eq!(got, expected, "{trace}");
-        assert_eq!(dropped_full, 0, "{trace}");
-        let strays: Vec<_> = sends_of(trace, " (stranger:7001)")
-            .into_iter()
-            .map(|(sent_ns, bytes)| (sent_ns + 2 * MS, None, DropWhy::NotPeer, bytes))
-            .collect();
-        assert_eq!(strays.len(), 12, "{trace}");
-        let mut got_drops = drops(trace);
-        // Two sent in one instant arrive in one: the trace has them in
-        // send order too, but compare as sets of equal instants.
-        got_drops.sort_by_key(|drop| (drop.0, drop.3));
-        let mut strays = strays;
-        strays.sort_by_key(|drop| (drop.0, drop.3));
-        assert_eq!(got_drops, strays, "{trace}");
+    for (buffer, friends, strangers) in [(3, 3, 12), (2, 5, 5)] {
+        for config in random_and_pct(24) {
+            let run = Sim::new(config.net(fixed(2))).run(async move {
+                let inbox = UdpSocket::bind("0.0.0.0:9000").await.unwrap();
+                inbox.set_recv_buffer(buffer);
+                sender("friend", 7000, b'f', friends);
+                sender("stranger", 7001, b's', strangers);
+                inbox.connect("friend:7000").await.unwrap();
+                sleep(Duration::from_millis(100)).await;
+                let got = read_all(&inbox).await;
+                (got, inbox.dropped_full())
+            });
+            let trace = &run.trace;
+            let (got, dropped_full) = run.result.unwrap();
+            let kept = friends.min(buffer as u8);
+            let expected: Vec<_> = (0..kept).map(|n| (b'f', n, "friend")).collect();
+            assert_eq!(got, expected, "{trace}");
+            assert_eq!(dropped_full, u64::from(friends - kept), "{trace}");
+            let at_arrival = |ending, why| {
+                sends_of(trace, ending)
+                    .into_iter()
+                    .map(move |(sent_ns, bytes)| (sent_ns + 2 * MS, None, why, bytes))
+            };
+            let mut expected: Vec<_> = at_arrival(" (stranger:7001)", DropWhy::NotPeer)
+                .chain(at_arrival(" (friend:7000)", DropWhy::Full).skip(buffer))
+                .collect();
+            assert_eq!(
+                expected.len(),
+                usize::from(strangers + friends - kept),
+                "{trace}"
+            );
+            // Two sent in one instant arrive in one: the trace has them in
+            // send order too, but compare as sets of equal instants.
+            let key = |drop: &(u64, _, DropWhy, u32)| (drop.0, drop.3, drop.2 == DropWhy::Full);
+            expected.sort_by_key(key);
+            let mut got_drops = drops(trace);
+            got_drops.sort_by_key(key);
+            assert_eq!(got_drops, expected, "{trace}");
+        }
     }
 }
 
@@ -193,10 +218,7 @@ fn recv_reads_another_senders_datagram_buffered_before_the_connect() {
 #[test]
 fn another_senders_datagram_is_a_drop_line_and_in_the_fault_lane() {
     let run = Sim::new(asyncsim::Config::new().net(fixed(2))).run(async {
-        let inbox = UdpSocket::bind("0.0.0.0:9000").await.unwrap();
-        let friend = UdpSocket::bind("0.0.0.0:9001").await.unwrap();
-        let stranger = UdpSocket::bind("0.0.0.0:9002").await.unwrap();
-        inbox.connect("127.0.0.1:9001").await.unwrap();
+        let (inbox, friend, stranger) = connected_on_loopback().await;
         stranger.send_to(b"psst", "127.0.0.1:9000").await.unwrap();
         sleep(Duration::from_millis(5)).await;
         friend.send_to(b"hello", "127.0.0.1:9000").await.unwrap();
@@ -317,10 +339,7 @@ fn a_waiting_receive_meets_the_peer_a_connect_sets_while_it_waits() {
 fn send_to_another_address_from_a_connected_socket_goes_and_its_reply_is_dropped() {
     for config in random_and_pct(24) {
         let run = Sim::new(config.net(fixed(2))).run(async {
-            let inbox = UdpSocket::bind("0.0.0.0:9000").await.unwrap();
-            let friend = UdpSocket::bind("0.0.0.0:9001").await.unwrap();
-            let stranger = UdpSocket::bind("0.0.0.0:9002").await.unwrap();
-            inbox.connect("127.0.0.1:9001").await.unwrap();
+            let (inbox, friend, stranger) = connected_on_loopback().await;
             inbox.send_to(b"hi", "127.0.0.1:9002").await.unwrap();
             let mut buf = [0u8; 8];
             let (len, from) = stranger.recv_from(&mut buf).await.unwrap();
@@ -349,10 +368,7 @@ fn send_to_another_address_from_a_connected_socket_goes_and_its_reply_is_dropped
 fn a_connected_socket_closed_with_others_datagrams_on_their_way_records_them_at_the_close() {
     for config in random_and_pct(24) {
         let run = Sim::new(config.net(fixed(2))).run(async {
-            let inbox = UdpSocket::bind("0.0.0.0:9000").await.unwrap();
-            let friend = UdpSocket::bind("0.0.0.0:9001").await.unwrap();
-            let stranger = UdpSocket::bind("0.0.0.0:9002").await.unwrap();
-            inbox.connect("127.0.0.1:9001").await.unwrap();
+            let (inbox, friend, stranger) = connected_on_loopback().await;
             for n in 1..=4u8 {
                 let sender = if n % 2 == 0 { &friend } else { &stranger };
                 sender
@@ -366,46 +382,6 @@ fn a_connected_socket_closed_with_others_datagrams_on_their_way_records_them_at_
         run.result.unwrap();
         let expected: Vec<_> = (1..=4).map(|n| (0, None, DropWhy::Closed, n)).collect();
         assert_eq!(drops(&run.trace), expected, "{}", run.trace);
-    }
-}
-
-/// A connected socket whose buffer (two datagrams) its peer overfills while
-/// another sender's datagrams arrive too, and which nobody reads until all
-/// have arrived: one watch covers both kinds of drop, each at its arrival,
-/// by no task. The stranger's five are dropped as not its peer's, the
-/// friend's after the first two as finding the buffer full; the two read
-/// are the friend's first.
-#[test]
-fn a_full_buffers_drops_and_another_senders_are_each_at_their_arrival() {
-    for config in random_and_pct(24) {
-        let run = Sim::new(config.net(fixed(2))).run(async {
-            let inbox = UdpSocket::bind("0.0.0.0:9000").await.unwrap();
-            inbox.set_recv_buffer(2);
-            sender("friend", 7000, b'f', 5);
-            sender("stranger", 7001, b's', 5);
-            inbox.connect("friend:7000").await.unwrap();
-            sleep(Duration::from_millis(100)).await;
-            let got = read_all(&inbox).await;
-            (got, inbox.dropped_full())
-        });
-        let trace = &run.trace;
-        let (got, dropped_full) = run.result.unwrap();
-        assert_eq!(got, [(b'f', 0, "friend"), (b'f', 1, "friend")], "{trace}");
-        assert_eq!(dropped_full, 3, "{trace}");
-        let at_arrival = |ending, why| {
-            sends_of(trace, ending)
-                .into_iter()
-                .map(move |(sent_ns, bytes)| (sent_ns + 2 * MS, None, why, bytes))
-        };
-        let mut expected: Vec<_> = at_arrival(" (stranger:7001)", DropWhy::NotPeer)
-            .chain(at_arrival(" (friend:7000)", DropWhy::Full).skip(2))
-            .collect();
-        // Equal instants' drops compare as sets.
-        let key = |drop: &(u64, _, DropWhy, u32)| (drop.0, drop.3, drop.2 == DropWhy::Full);
-        expected.sort_by_key(key);
-        let mut got_drops = drops(trace);
-        got_drops.sort_by_key(key);
-        assert_eq!(got_drops, expected, "{trace}");
     }
 }
 
