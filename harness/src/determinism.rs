@@ -58,7 +58,9 @@ where
     Some(format!(
         "asyncsim: `{}` is not deterministic: two runs of the same schedule ({}) differ; {detail}\n\
          A run must be a pure function of its schedule: look for wall-clock time, OS randomness, \
-         HashMap iteration order, threads, or state kept between runs (statics, thread-locals) in the body.",
+         HashMap iteration order, threads, or state kept between runs (statics, thread-locals) in the body; \
+         under the tokio face, also for tokio's own random choices, which the face cannot seed \
+         (a `tokio::sync::watch` with several receivers waiting in `changed()`, a dependency's own `tokio::select!`).",
         setup.test_name, schedule
     ))
 }
