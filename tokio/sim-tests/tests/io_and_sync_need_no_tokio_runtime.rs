@@ -101,6 +101,24 @@ fn stdout_and_stderr_write_through_and_stdin_is_refused_by_name() {
 }
 
 #[test]
+fn stdout_takes_a_whole_write_whatever_its_line_buffer_holds() {
+    // std's line-buffered stdout takes, of a write with a newline, the lines
+    // and only what of the tail fits its buffer (1 KiB): a count that
+    // depends on what the process wrote before. tokio's takes all of it.
+    let mut line = b"\n".to_vec();
+    line.extend([b' '; 2000]);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let written = runtime.block_on(async {
+        let mut out = tokio::io::stdout();
+        let written = out.write(&line).await.unwrap();
+        out.write_all(b"\n").await.unwrap();
+        out.flush().await.unwrap();
+        written
+    });
+    assert_eq!(written, line.len());
+}
+
+#[test]
 fn send_timeout_inside_tokio_says_to_wrap_send_in_the_face_s_timeout() {
     let run = Sim::new(Config::new()).run(async {
         tokio::spawn(async {

@@ -7,9 +7,9 @@ use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-/// The process's standard output: each write goes through at once (a
-/// blocking write, which holds the run as long as the terminal takes:
-/// virtual time does not move).
+/// The process's standard output: each write goes through at once, whole
+/// (a blocking `write_all`, which holds the run as long as the terminal
+/// takes: virtual time does not move).
 #[derive(Debug)]
 pub struct Stdout {
     _private: (),
@@ -71,7 +71,12 @@ macro_rules! write_through {
                 _context: &mut Context<'_>,
                 buf: &[u8],
             ) -> Poll<io::Result<usize>> {
-                Poll::Ready($std().write(buf))
+                // The whole buffer, as tokio's (its blocking pool writes all
+                // it took): std's `Stdout::write` may take less, by what its
+                // line buffer holds from earlier writes of the process
+                // (another test's, an earlier run's), so the count a run
+                // sees would not replay.
+                Poll::Ready($std().write_all(buf).map(|()| buf.len()))
             }
 
             fn poll_flush(
