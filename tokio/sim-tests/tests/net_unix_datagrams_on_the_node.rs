@@ -139,3 +139,29 @@ fn unix_socket_binds_listens_connects_and_makes_datagram_sockets() {
         assert!(wrong.to_string().contains("stream socket"), "{wrong}");
     });
 }
+
+#[test]
+fn a_path_is_in_use_whatever_kind_of_socket_bound_it() {
+    asyncsim::check(explore(), || async {
+        // Linux's "protocol wrong type for socket" (EPROTOTYPE).
+        let wrong_type = io::Error::from_raw_os_error(91).kind();
+        let _listener = tokio::net::UnixListener::bind("/run/stream").unwrap();
+        let datagram = tokio::net::UnixDatagram::bind("/run/dgram").unwrap();
+        let taken = tokio::net::UnixDatagram::bind("/run/stream").unwrap_err();
+        assert_eq!(taken.kind(), io::ErrorKind::AddrInUse, "{taken}");
+        let taken = tokio::net::UnixListener::bind("/run/dgram").unwrap_err();
+        assert_eq!(taken.kind(), io::ErrorKind::AddrInUse, "{taken}");
+        let wrong = tokio::net::UnixStream::connect("/run/dgram")
+            .await
+            .unwrap_err();
+        assert_eq!(wrong.kind(), wrong_type, "{wrong}");
+        let wrong = datagram.send_to(b"x", "/run/stream").await.unwrap_err();
+        assert_eq!(wrong.kind(), wrong_type, "{wrong}");
+        drop(datagram);
+        let closed = tokio::net::UnixStream::connect("/run/dgram")
+            .await
+            .unwrap_err();
+        assert_eq!(closed.kind(), io::ErrorKind::ConnectionRefused, "{closed}");
+        let _listener = tokio::net::UnixListener::bind("/run/dgram").unwrap();
+    });
+}

@@ -1,7 +1,9 @@
 //! Unix domain sockets (tokio's `UnixListener`, `UnixStream` and
 //! `net::unix`) between tasks of one node: a listener's path names a
 //! loopback TCP listener of the calling node (in a table of the run's
-//! thread, by node and path), so a connection is the simulated network's
+//! thread, by node and path, that datagram sockets' paths share: a path is
+//! in use whatever bound it, and a connect to a datagram socket's path is
+//! Linux's `EPROTOTYPE`), so a connection is the simulated network's
 //! own (its delivery, its traces, its crash). Paths are per node, as a
 //! node's filesystem is; nothing is created on the node's disk. Differences
 //! from Linux: a path whose listener is closed may be bound again without
@@ -28,7 +30,7 @@ use super::tcp::{
     poll_shutdown_stream, poll_write_stream, try_read_buf_stream, try_read_stream,
     try_read_vectored_stream, try_write_vectored_stream, Stream,
 };
-use super::{TcpListener, TcpStream};
+use super::{TcpListener, TcpStream, UdpSocket};
 
 pub mod pipe;
 
@@ -41,18 +43,94 @@ pub use tokio::net::unix::{gid_t, pid_t, uid_t};
 /// name, the path.
 pub(super) type PathKey = (Option<u64>, String, PathBuf);
 
-thread_local! {
-    /// The paths bound in the run on this thread, each to the listener
-    /// behind it (gone when the listener is dropped). An earlier run's are
-    /// forgotten when a path is bound in a later one.
-    static PATHS: RefCell<BTreeMap<PathKey, Weak<TcpListener>>> =
-        const { RefCell::new(BTreeMap::new()) };
+/// What a path is bound to: a listener or a datagram socket (one table for
+/// both, as one filesystem holds both: a path is in use whatever bound it).
+pub(super) enum Bound {
+    Listener(Weak<TcpListener>),
+    Datagram(Weak<UdpSocket>),
 }
 
-/// The listener bound at `key`, if it still listens.
-fn listening(key: &PathKey) -> Option<Arc<TcpListener>> {
-    PATHS.with(|paths| paths.borrow().get(key).and_then(Weak::upgrade))
+impl Bound {
+    fn open(&self) -> bool {
+        match self {
+            Bound::Listener(listener) => listener.strong_count() > 0,
+            Bound::Datagram(socket) => socket.strong_count() > 0,
+        }
+    }
 }
+
+thread_local! {
+    /// The paths bound in the run on this thread, each to the socket behind
+    /// it (closed when the socket is dropped). An earlier run's are
+    /// forgotten when a path is bound in a later one.
+    static PATHS: RefCell<BTreeMap<PathKey, Bound>> = const { RefCell::new(BTreeMap::new()) };
+}
+
+/// The key of `path` on the calling node, free to bind.
+///
+/// # Errors
+///
+/// `AddrInUse` when a socket of this node (a listener or a datagram
+/// socket) is bound there and open.
+pub(super) fn free_path(path: &Path, what: &str) -> io::Result<PathKey> {
+    address(path)?;
+    let key = path_key(path);
+    if PATHS.with(|paths| paths.borrow().get(&key).is_some_and(Bound::open)) {
+        return Err(io::Error::new(
+            io::ErrorKind::AddrInUse,
+            format!("{what}: {} is in use on this node", path.display()),
+        ));
+    }
+    Ok(key)
+}
+
+/// Binds `key` (from [`free_path`]) to `bound`.
+pub(super) fn bind_path(key: PathKey, bound: Bound) {
+    PATHS.with(|paths| {
+        let mut paths = paths.borrow_mut();
+        paths.retain(|(run, _, _), _| *run == key.0);
+        paths.insert(key, bound);
+    });
+}
+
+/// The socket of the kind `pick` takes that is bound at `path` on the
+/// calling node.
+///
+/// # Errors
+///
+/// As Linux's: `NotFound` when nothing was ever bound there,
+/// `ConnectionRefused` when its socket is closed, `EPROTOTYPE` when it is
+/// of the other kind (a listener's path for a datagram, or the reverse).
+pub(super) fn bound_at<T>(
+    path: &Path,
+    what: &str,
+    pick: impl FnOnce(&Bound) -> Option<&Weak<T>>,
+) -> io::Result<Arc<T>> {
+    let key = path_key(path);
+    let error = |kind, why: &str| io::Error::new(kind, format!("{what} {}: {why}", path.display()));
+    PATHS.with(|paths| {
+        let paths = paths.borrow();
+        let Some(bound) = paths.get(&key) else {
+            return Err(error(io::ErrorKind::NotFound, "no such socket on this node"));
+        };
+        match pick(bound) {
+            Some(socket) => socket
+                .upgrade()
+                .ok_or_else(|| error(io::ErrorKind::ConnectionRefused, "its socket is closed")),
+            None if bound.open() => {
+                let os = io::Error::from_raw_os_error(EPROTOTYPE);
+                let why = format!(
+                    "the socket there is of the other type, a listener's or a datagram socket's ({os})"
+                );
+                Err(error(os.kind(), &why))
+            }
+            None => Err(error(io::ErrorKind::ConnectionRefused, "its socket is closed")),
+        }
+    })
+}
+
+/// Linux's "protocol wrong type for socket".
+const EPROTOTYPE: i32 = 91;
 
 pub(super) fn path_key(path: &Path) -> PathKey {
     (
@@ -114,25 +192,11 @@ impl UnixListener {
     /// `AddrInUse` when a listener of this node listens there.
     pub fn bind<P: AsRef<Path>>(path: P) -> io::Result<UnixListener> {
         let path = path.as_ref();
-        address(path)?;
-        let key = path_key(path);
-        if listening(&key).is_some() {
-            return Err(io::Error::new(
-                io::ErrorKind::AddrInUse,
-                format!(
-                    "UnixListener::bind: {} is in use on this node",
-                    path.display()
-                ),
-            ));
-        }
+        let key = free_path(path, "UnixListener::bind")?;
         let listener = Arc::new(TcpListener::bind_now(
             "127.0.0.1:0".parse().expect("an address"),
         )?);
-        PATHS.with(|paths| {
-            let mut paths = paths.borrow_mut();
-            paths.retain(|(run, _, _), _| *run == key.0);
-            paths.insert(key, Arc::downgrade(&listener));
-        });
+        bind_path(key, Bound::Listener(Arc::downgrade(&listener)));
         Ok(UnixListener {
             listener,
             path: path.to_path_buf(),
@@ -213,25 +277,11 @@ impl UnixStream {
     pub async fn connect<P: AsRef<Path>>(path: P) -> io::Result<UnixStream> {
         let path = path.as_ref();
         let peer = address(path)?;
-        let key = path_key(path);
-        let target = match listening(&key) {
-            Some(listener) => listener.local_addr()?,
-            None => {
-                let known = PATHS.with(|paths| paths.borrow().contains_key(&key));
-                let (kind, why) = if known {
-                    (
-                        io::ErrorKind::ConnectionRefused,
-                        "nothing listens there any more",
-                    )
-                } else {
-                    (io::ErrorKind::NotFound, "no such socket on this node")
-                };
-                return Err(io::Error::new(
-                    kind,
-                    format!("UnixStream::connect to {}: {why}", path.display()),
-                ));
-            }
-        };
+        let listener = bound_at(path, "UnixStream::connect to", |bound| match bound {
+            Bound::Listener(listener) => Some(listener),
+            Bound::Datagram(_) => None,
+        })?;
+        let target = listener.local_addr()?;
         let inner = TcpStream::connect(target).await?;
         Ok(UnixStream {
             inner,

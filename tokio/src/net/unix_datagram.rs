@@ -1,7 +1,7 @@
 //! `UnixDatagram` and `UnixSocket` on the simulated network: a datagram
 //! socket's path names a loopback UDP socket of the calling task's node
-//! (in a table of the run's thread, by run, node and path, as a
-//! `UnixListener`'s), so its datagrams are the simulated network's.
+//! (in the table of paths a `UnixListener`'s are in: `unix::bound_at`), so
+//! its datagrams are the simulated network's.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -10,13 +10,13 @@ use std::io;
 use std::net::Shutdown;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError, Weak};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 
 use bytes::BufMut;
 use tokio::io::{Interest, ReadBuf, Ready};
 
-use super::unix::{address, path_key, unnamed, PathKey, SocketAddr};
+use super::unix::{address, bind_path, bound_at, free_path, path_key, unnamed, Bound, SocketAddr};
 use super::{UdpSocket, UnixListener, UnixStream};
 
 /// Where a datagram was sent from: the run, the node's name, the loopback
@@ -24,21 +24,10 @@ use super::{UdpSocket, UnixListener, UnixStream};
 type SenderKey = (Option<u64>, String, u16);
 
 thread_local! {
-    /// The paths bound by datagram sockets in the run on this thread, each
-    /// to its socket (gone when the socket is dropped). An earlier run's
-    /// are forgotten when a path is bound in a later one.
-    static PATHS: RefCell<BTreeMap<PathKey, Weak<UdpSocket>>> =
-        const { RefCell::new(BTreeMap::new()) };
-
     /// The path each bound socket's datagrams come from, by (run, node,
     /// the loopback port it sends from).
     static SENDERS: RefCell<BTreeMap<SenderKey, PathBuf>> =
         const { RefCell::new(BTreeMap::new()) };
-}
-
-/// The socket bound at `key`, if it is still open.
-fn bound(key: &PathKey) -> Option<Arc<UdpSocket>> {
-    PATHS.with(|paths| paths.borrow().get(key).and_then(Weak::upgrade))
 }
 
 /// The loopback address of the datagram socket at `path` on the calling
@@ -46,23 +35,15 @@ fn bound(key: &PathKey) -> Option<Arc<UdpSocket>> {
 ///
 /// # Errors
 ///
-/// `NotFound` when nothing was ever bound there, `ConnectionRefused` when
-/// its socket is closed (as Linux says for a path with no socket behind it).
+/// As `unix::bound_at`: `NotFound` when nothing was ever bound there,
+/// `ConnectionRefused` when its socket is closed (as Linux says for a path
+/// with no socket behind it), `EPROTOTYPE` for a listener's path.
 fn target(path: &Path) -> io::Result<std::net::SocketAddr> {
-    let key = path_key(path);
-    if let Some(socket) = bound(&key) {
-        return socket.local_addr();
-    }
-    let known = PATHS.with(|paths| paths.borrow().contains_key(&key));
-    let (kind, why) = if known {
-        (io::ErrorKind::ConnectionRefused, "its socket is closed")
-    } else {
-        (io::ErrorKind::NotFound, "no such socket on this node")
-    };
-    Err(io::Error::new(
-        kind,
-        format!("UnixDatagram to {}: {why}", path.display()),
-    ))
+    let socket = bound_at(path, "UnixDatagram to", |bound| match bound {
+        Bound::Datagram(socket) => Some(socket),
+        Bound::Listener(_) => None,
+    })?;
+    socket.local_addr()
 }
 
 /// The path of the socket of this node that sent from `from` (unnamed for
@@ -145,24 +126,11 @@ impl UnixDatagram {
     pub fn bind<P: AsRef<Path>>(path: P) -> io::Result<UnixDatagram> {
         let path = path.as_ref();
         let local = address(path)?;
-        let key = path_key(path);
-        if bound(&key).is_some() {
-            return Err(io::Error::new(
-                io::ErrorKind::AddrInUse,
-                format!(
-                    "UnixDatagram::bind: {} is in use on this node",
-                    path.display()
-                ),
-            ));
-        }
+        let key = free_path(path, "UnixDatagram::bind")?;
         let socket = UnixDatagram::loopback()?;
         name_sender(&socket, Some(path))?;
         let datagram = UnixDatagram::new(socket, local);
-        PATHS.with(|paths| {
-            let mut paths = paths.borrow_mut();
-            paths.retain(|(run, _, _), _| *run == key.0);
-            paths.insert(key, Arc::downgrade(&datagram.socket));
-        });
+        bind_path(key, Bound::Datagram(Arc::downgrade(&datagram.socket)));
         Ok(datagram)
     }
 
