@@ -132,6 +132,12 @@ fn unix_socket_binds_listens_connects_and_makes_datagram_sockets() {
             .listen(1)
             .unwrap_err();
         assert!(wrong.to_string().contains("datagram socket"), "{wrong}");
+        // Linux's EINVAL: no listens on an unbound socket.
+        let unbound = tokio::net::UnixSocket::new_stream()
+            .unwrap()
+            .listen(1)
+            .unwrap_err();
+        assert_eq!(unbound.kind(), io::ErrorKind::InvalidInput, "{unbound}");
         let wrong = tokio::net::UnixSocket::new_stream()
             .unwrap()
             .datagram()

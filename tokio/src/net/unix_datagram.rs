@@ -96,13 +96,6 @@ pub struct UnixDatagram {
     write_shut: AtomicBool,
 }
 
-fn refused(what: &str, instead: &str) -> io::Error {
-    io::Error::new(
-        io::ErrorKind::Unsupported,
-        format!("tokio::net::{what} cannot be simulated: {instead}"),
-    )
-}
-
 impl UnixDatagram {
     fn new(socket: UdpSocket, local: SocketAddr) -> UnixDatagram {
         UnixDatagram {
@@ -434,8 +427,8 @@ impl UnixSocket {
     ///
     /// # Errors
     ///
-    /// As `UnixListener::bind`; an error for a datagram socket or one not
-    /// bound.
+    /// As `UnixListener::bind`; `InvalidInput` for a socket not bound (as
+    /// Linux), an error for a datagram socket (as tokio).
     pub fn listen(self, _backlog: u32) -> io::Result<UnixListener> {
         if self.datagram {
             return Err(io::Error::other(
@@ -444,9 +437,11 @@ impl UnixSocket {
         }
         match self.bound() {
             Some(path) => UnixListener::bind(path),
-            None => Err(refused(
-                "UnixSocket::listen without bind",
-                "an unbound listener has no path to connect to; bind a path first",
+            // Linux's EINVAL: no listens on an unbound socket.
+            None => Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "UnixSocket::listen without bind: an unbound listener has no path to connect \
+                 to; bind a path first",
             )),
         }
     }
