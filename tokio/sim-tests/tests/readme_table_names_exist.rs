@@ -99,6 +99,135 @@ async fn methods(file: File, metadata: tokio::fs::Metadata, stream: TcpStream, s
     let _ = tokio::io::duplex(8);
 }
 
+/// The `net` rows' methods beyond the first table's: the readiness, peek,
+/// `try_` and `poll_` forms, the Unix sockets and pipes, and what is refused
+/// by name (`from_std`, `into_std`, `try_io`, `async_io`).
+#[allow(clippy::too_many_arguments)]
+async fn net_rows(
+    context: &mut std::task::Context<'_>,
+    mut stream: TcpStream,
+    socket: UdpSocket,
+    unix_stream: UnixStream,
+    datagram: tokio::net::UnixDatagram,
+    sender: tokio::net::unix::pipe::Sender,
+    receiver: tokio::net::unix::pipe::Receiver,
+    interest: tokio::io::Interest,
+) {
+    use std::io::Result;
+    use std::net::SocketAddr;
+    use std::task::Poll;
+    let mut bytes = [0u8; 4];
+    let mut read_buf = tokio::io::ReadBuf::new(&mut bytes);
+    let _: Poll<Result<usize>> = stream.poll_peek(context, &mut read_buf);
+    let _: Poll<Result<()>> = stream.poll_read_ready(context);
+    let _: Poll<Result<()>> = stream.poll_write_ready(context);
+    let _: Result<usize> = stream.try_write(&[]);
+    let _: Result<usize> = stream.try_write_vectored(&[]);
+    let _: Result<Option<std::io::Error>> = stream.take_error();
+    let (mut read, write): (ReadHalf<'_>, WriteHalf<'_>) = stream.split();
+    let _: Result<usize> = read.peek(&mut []).await;
+    let _: Result<usize> = write.try_write(&[]);
+    let _: Result<()> = socket.connect("1.2.3.4:5").await;
+    let _: Result<SocketAddr> = socket.peer_addr();
+    let _: Result<usize> = socket.peek(&mut []).await;
+    let _: Result<usize> = socket.try_send(&[]);
+    let _: Result<usize> = socket.try_recv(&mut []);
+    let _: Result<usize> = socket.try_recv_buf(&mut Vec::new());
+    let _: Result<(usize, SocketAddr)> = socket.try_recv_buf_from(&mut Vec::new());
+    let _: Result<usize> = socket.try_peek(&mut []);
+    let _: Result<(usize, SocketAddr)> = socket.try_peek_from(&mut []);
+    let _: Result<SocketAddr> = socket.try_peek_sender();
+    let _: Result<usize> = socket.recv_buf(&mut Vec::new()).await;
+    let _: Poll<Result<()>> = socket.poll_recv(context, &mut read_buf);
+    let _: Poll<Result<SocketAddr>> = socket.poll_recv_from(context, &mut read_buf);
+    let _: Poll<Result<usize>> = socket.poll_send(context, &[]);
+    let _: Poll<Result<usize>> = socket.poll_send_to(context, &[], "1.2.3.4:5".parse().unwrap());
+    let _: Poll<Result<()>> = socket.poll_peek(context, &mut read_buf);
+    let _: Poll<Result<SocketAddr>> = socket.poll_peek_from(context, &mut read_buf);
+    let _: Poll<Result<SocketAddr>> = socket.poll_peek_sender(context);
+    let _: Poll<Result<()>> = socket.poll_recv_ready(context);
+    let _: Poll<Result<()>> = socket.poll_send_ready(context);
+    let _: Result<()> = socket.readable().await;
+    let _: Result<()> = socket.writable().await;
+    let _: Result<tokio::io::Ready> = socket.ready(interest).await;
+    let _: Result<()> = socket.set_broadcast(true);
+    let _: Result<u32> = socket.multicast_ttl_v4();
+    let _: Result<Option<Vec<u8>>> = socket.device();
+    let _: Result<UnixListener> = UnixListener::bind("/p");
+    let address: UnixSocketAddr = unix_stream.local_addr().unwrap();
+    let _: Result<UnixListener> = UnixListener::bind_addr(&address);
+    let _: Result<UnixStream> = UnixStream::connect_addr(&address).await;
+    let _: Result<(UnixStream, UnixStream)> = UnixStream::pair();
+    let _: Result<UCred> = unix_stream.peer_cred();
+    let _: Result<usize> = unix_stream.try_read(&mut []);
+    let _: Result<tokio::io::Ready> = unix_stream.ready(interest).await;
+    let (read, write): (UnixOwnedReadHalf, tokio::net::unix::OwnedWriteHalf) =
+        unix_stream.into_split();
+    let _: std::result::Result<UnixStream, tokio::net::unix::ReuniteError> = read.reunite(write);
+    let _: Result<tokio::net::UnixDatagram> = tokio::net::UnixDatagram::bind("/d");
+    let _: Result<tokio::net::UnixDatagram> = tokio::net::UnixDatagram::unbound();
+    let _: Result<(tokio::net::UnixDatagram, tokio::net::UnixDatagram)> =
+        tokio::net::UnixDatagram::pair();
+    let _: Result<()> = datagram.connect("/d");
+    let _: Result<usize> = datagram.send(&[]).await;
+    let _: Result<usize> = datagram.send_to(&[], "/d").await;
+    let _: Result<(usize, UnixSocketAddr)> = datagram.recv_from(&mut []).await;
+    let _: Result<usize> = datagram.try_send_to(&[], "/d");
+    let _: Result<usize> = datagram.try_recv(&mut []);
+    let _: Poll<Result<usize>> = datagram.poll_send(context, &[]);
+    let _: Poll<Result<UnixSocketAddr>> = datagram.poll_recv_from(context, &mut read_buf);
+    let _: Result<(usize, UnixSocketAddr)> = datagram.recv_buf_from(&mut Vec::new()).await;
+    let _: Result<UnixSocketAddr> = datagram.peer_addr();
+    let _: Result<()> = datagram.shutdown(std::net::Shutdown::Both);
+    let unix_socket: tokio::net::UnixSocket = tokio::net::UnixSocket::new_stream().unwrap();
+    let _: Result<()> = unix_socket.bind("/u");
+    let _: Result<UnixListener> = unix_socket.listen(1);
+    let _: Result<UnixStream> = tokio::net::UnixSocket::new_stream()
+        .unwrap()
+        .connect("/u")
+        .await;
+    let _: Result<tokio::net::UnixDatagram> =
+        tokio::net::UnixSocket::new_datagram().unwrap().datagram();
+    let _: Result<tokio::net::unix::pipe::Receiver> =
+        tokio::net::unix::pipe::OpenOptions::new().open_receiver("/f");
+    let _: Result<tokio::net::unix::pipe::Sender> =
+        tokio::net::unix::pipe::OpenOptions::new().open_sender("/f");
+    let _: Result<tokio::io::Ready> = sender.ready(interest).await;
+    let _: Result<usize> = sender.try_write(&[]);
+    let _: Result<usize> = receiver.try_read(&mut []);
+    let _: Result<()> = receiver.readable().await;
+    let _: Result<tokio::net::unix::pipe::Sender> =
+        tokio::net::unix::pipe::Sender::from_file(std::fs::File::open("/f").unwrap());
+    let _: Result<tokio::net::unix::pipe::Receiver> =
+        tokio::net::unix::pipe::Receiver::from_owned_fd(std::os::fd::OwnedFd::from(
+            std::fs::File::open("/f").unwrap(),
+        ));
+    let _: Result<std::os::fd::OwnedFd> = sender.into_blocking_fd();
+    let _: Result<std::os::fd::OwnedFd> = receiver.into_nonblocking_fd();
+    let _: Result<TcpListener> = TcpListener::from_std(std::net::TcpListener::bind("0:0").unwrap());
+    let _: Result<TcpStream> = TcpStream::from_std(std::net::TcpStream::connect("0:0").unwrap());
+    let _: Result<UdpSocket> = UdpSocket::from_std(std::net::UdpSocket::bind("0:0").unwrap());
+    let _: Result<std::net::UdpSocket> = socket.into_std();
+    let _: Result<()> = datagram.try_io(interest, || Ok(()));
+    let _: Result<()> = datagram.async_io(interest, || Ok(())).await;
+    let _: TcpSocket = TcpSocket::from_std_stream(std::net::TcpStream::connect("0:0").unwrap());
+}
+
+/// The `fs` and `runtime` rows' items beyond the first table's.
+async fn fs_and_runtime_rows(mut file: File, entry: tokio::fs::DirEntry) {
+    let _: u64 = entry.ino();
+    let _: usize = file.max_buf_size();
+    file.set_max_buf_size(1);
+    let _: std::io::Result<()> = file.set_modified(std::time::SystemTime::UNIX_EPOCH).await;
+    let _: &mut OpenOptions = OpenOptions::new().custom_flags(0);
+    let _: std::result::Result<std::fs::File, File> = file.try_into_std();
+    let _: File = File::from_std(std::fs::File::open("/f").unwrap());
+    let local = tokio::runtime::LocalRuntime::new().unwrap();
+    let _: tokio::runtime::RuntimeMetrics = local.metrics();
+    let _: JoinHandle<()> = local.spawn_local(async {});
+    let _: tokio::runtime::RuntimeMetrics = Runtime::new().unwrap().metrics();
+}
+
 /// A child's pipes, as tokio's fields (no child is ever made).
 fn child_pipes(child: &mut tokio::process::Child) {
     let _: Option<tokio::process::ChildStdin> = child.stdin.take();
