@@ -93,6 +93,17 @@ fn connect_pair_shutdown_and_linuxs_errors() {
         let (left, right) = tokio::net::UnixDatagram::pair().unwrap();
         left.send(b"over").await.unwrap();
         assert_eq!(right.recv(&mut buf).await.unwrap(), 4);
+        // Shut for reading: what is buffered first, then 0 at once, and
+        // readable (read-closed) without waiting, as Linux's.
+        left.send(b"kept").await.unwrap();
+        right.readable().await.unwrap();
+        right.shutdown(std::net::Shutdown::Read).unwrap();
+        assert_eq!(right.recv(&mut buf).await.unwrap(), 4, "buffered before");
+        assert_eq!(right.recv(&mut buf).await.unwrap(), 0);
+        assert_eq!(right.try_recv(&mut buf).unwrap(), 0);
+        right.readable().await.unwrap();
+        let ready = right.ready(tokio::io::Interest::READABLE).await.unwrap();
+        assert!(ready.is_read_closed(), "{ready:?}");
         right.shutdown(std::net::Shutdown::Write).unwrap();
         assert_eq!(
             right.send(b"no").await.unwrap_err().kind(),

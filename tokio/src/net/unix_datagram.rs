@@ -6,6 +6,7 @@
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fmt;
+use std::future::poll_fn;
 use std::io;
 use std::net::Shutdown;
 use std::path::{Path, PathBuf};
@@ -242,27 +243,33 @@ impl UnixDatagram {
         self.poll_recv_from(context, buf).map_ok(|_| ())
     }
 
+    /// Whether `shutdown` shut the receiving side: then what is buffered
+    /// is received, and after it a receive returns 0 at once (Linux's).
+    fn read_shut(&self) -> bool {
+        self.read_shut.load(Ordering::Relaxed)
+    }
+
     /// Receives one datagram: its length (truncated to `buf`) and its
     /// sender's path (unnamed for an unbound socket).
     pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        if self.read_shut.load(Ordering::Relaxed) {
-            return Ok((0, unnamed()));
-        }
-        let (count, from) = self.socket.recv_from(buf).await?;
-        Ok((count, sender(from)))
+        let mut buf = ReadBuf::new(buf);
+        let from = poll_fn(|context| self.poll_recv_from(context, &mut buf)).await?;
+        Ok((buf.filled().len(), from))
     }
 
     /// Receives one datagram without waiting.
     ///
     /// # Errors
     ///
-    /// `WouldBlock` when none has arrived.
+    /// `WouldBlock` when none has arrived (and the receiving side is not
+    /// shut).
     pub fn try_recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        if self.read_shut.load(Ordering::Relaxed) {
-            return Ok((0, unnamed()));
+        match self.socket.try_recv_from(buf) {
+            Err(error) if error.kind() == io::ErrorKind::WouldBlock && self.read_shut() => {
+                Ok((0, unnamed()))
+            }
+            received => received.map(|(count, from)| (count, sender(from))),
         }
-        let (count, from) = self.socket.try_recv_from(buf)?;
-        Ok((count, sender(from)))
     }
 
     /// Polls for one datagram into `buf`'s unfilled part: its sender.
@@ -271,8 +278,12 @@ impl UnixDatagram {
         context: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<SocketAddr>> {
-        if self.read_shut.load(Ordering::Relaxed) {
-            return Poll::Ready(Ok(unnamed()));
+        if self.read_shut() {
+            let received = self.try_recv_from(buf.initialize_unfilled());
+            return Poll::Ready(received.map(|(count, from)| {
+                buf.advance(count);
+                from
+            }));
         }
         self.socket.poll_recv_from(context, buf).map_ok(sender)
     }
@@ -312,14 +323,23 @@ impl UnixDatagram {
     }
 
     /// Waits for any of `interest`: writable is ready at once, readable
-    /// when a datagram has arrived.
+    /// when a datagram has arrived, or at once (and read-closed) once the
+    /// receiving side is shut, as Linux's poll says.
     pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
+        if interest.is_readable() && self.read_shut() {
+            let mut ready = Ready::READABLE | Ready::READ_CLOSED;
+            if interest.is_writable() {
+                self.socket.writable().await?;
+                ready |= Ready::WRITABLE;
+            }
+            return Ok(ready);
+        }
         self.socket.ready(interest).await
     }
 
     /// Waits until a receive would not wait.
     pub async fn readable(&self) -> io::Result<()> {
-        self.socket.readable().await
+        poll_fn(|context| self.poll_recv_ready(context)).await
     }
 
     /// Ready at once: a send never waits on the simulated network.
@@ -327,8 +347,12 @@ impl UnixDatagram {
         self.socket.writable().await
     }
 
-    /// Polls until a receive would not wait.
+    /// Polls until a receive would not wait (at once when the receiving
+    /// side is shut).
     pub fn poll_recv_ready(&self, context: &mut Context<'_>) -> Poll<io::Result<()>> {
+        if self.read_shut() {
+            return Poll::Ready(Ok(()));
+        }
         self.socket.poll_recv_ready(context)
     }
 
@@ -361,8 +385,8 @@ impl UnixDatagram {
         self.socket.take_error()
     }
 
-    /// Shuts down receiving (a receive returns 0), sending (a send is
-    /// `BrokenPipe`) or both.
+    /// Shuts down receiving (what is buffered is received, then a receive
+    /// returns 0 at once), sending (a send is `BrokenPipe`) or both.
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
         if matches!(how, Shutdown::Read | Shutdown::Both) {
             self.read_shut.store(true, Ordering::Relaxed);
