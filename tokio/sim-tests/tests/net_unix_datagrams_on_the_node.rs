@@ -90,6 +90,23 @@ fn connect_pair_shutdown_and_linuxs_errors() {
             io::ErrorKind::ConnectionRefused,
             "a closed socket's path"
         );
+        // Linux: a send to a closed peer is refused, and disconnects.
+        assert_eq!(
+            a.send(b"x").await.unwrap_err().kind(),
+            io::ErrorKind::ConnectionRefused,
+            "the connected peer closed"
+        );
+        assert_eq!(
+            a.send(b"x").await.unwrap_err().kind(),
+            io::ErrorKind::NotConnected
+        );
+        let (lone, gone) = tokio::net::UnixDatagram::pair().unwrap();
+        drop(gone);
+        assert_eq!(
+            lone.try_send(b"x").unwrap_err().kind(),
+            io::ErrorKind::ConnectionRefused,
+            "the pair's other end closed"
+        );
         let (left, right) = tokio::net::UnixDatagram::pair().unwrap();
         left.send(b"over").await.unwrap();
         assert_eq!(right.recv(&mut buf).await.unwrap(), 4);

@@ -11,7 +11,7 @@ use std::io;
 use std::net::Shutdown;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::task::{Context, Poll};
 
 use bytes::BufMut;
@@ -31,20 +31,18 @@ thread_local! {
         const { RefCell::new(BTreeMap::new()) };
 }
 
-/// The loopback address of the datagram socket at `path` on the calling
-/// node.
+/// The datagram socket at `path` on the calling node.
 ///
 /// # Errors
 ///
 /// As `unix::bound_at`: `NotFound` when nothing was ever bound there,
 /// `ConnectionRefused` when its socket is closed (as Linux says for a path
 /// with no socket behind it), `EPROTOTYPE` for a listener's path.
-fn target(path: &Path) -> io::Result<std::net::SocketAddr> {
-    let socket = bound_at(path, "UnixDatagram to", |bound| match bound {
+fn target(path: &Path) -> io::Result<Arc<UdpSocket>> {
+    bound_at(path, "UnixDatagram to", |bound| match bound {
         Bound::Datagram(socket) => Some(socket),
         Bound::Listener(_) => None,
-    })?;
-    socket.local_addr()
+    })
 }
 
 /// The path of the socket of this node that sent from `from` (unnamed for
@@ -92,9 +90,18 @@ fn name_sender(socket: &UdpSocket, path: Option<&Path>) -> io::Result<()> {
 pub struct UnixDatagram {
     socket: Arc<UdpSocket>,
     local: SocketAddr,
-    peer: Mutex<Option<SocketAddr>>,
+    /// The connected peer: its address, and its socket (a send to it once
+    /// it is closed is refused).
+    peer: Mutex<Option<(SocketAddr, Weak<UdpSocket>)>>,
     read_shut: AtomicBool,
     write_shut: AtomicBool,
+}
+
+fn not_connected(what: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::NotConnected,
+        format!("{what} before connect"),
+    )
 }
 
 impl UnixDatagram {
@@ -140,12 +147,12 @@ impl UnixDatagram {
         let (a, b) = (UnixDatagram::unbound()?, UnixDatagram::unbound()?);
         a.socket.connect_now(b.socket.local_addr()?)?;
         b.socket.connect_now(a.socket.local_addr()?)?;
-        *a.peer_slot() = Some(unnamed());
-        *b.peer_slot() = Some(unnamed());
+        *a.peer_slot() = Some((unnamed(), Arc::downgrade(&b.socket)));
+        *b.peer_slot() = Some((unnamed(), Arc::downgrade(&a.socket)));
         Ok((a, b))
     }
 
-    fn peer_slot(&self) -> std::sync::MutexGuard<'_, Option<SocketAddr>> {
+    fn peer_slot(&self) -> std::sync::MutexGuard<'_, Option<(SocketAddr, Weak<UdpSocket>)>> {
         self.peer.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -158,8 +165,9 @@ impl UnixDatagram {
     /// when its socket is closed.
     pub fn connect<P: AsRef<Path>>(&self, path: P) -> io::Result<()> {
         let path = path.as_ref();
-        self.socket.connect_now(target(path)?)?;
-        *self.peer_slot() = Some(address(path)?);
+        let peer = target(path)?;
+        self.socket.connect_now(peer.local_addr()?)?;
+        *self.peer_slot() = Some((address(path)?, Arc::downgrade(&peer)));
         Ok(())
     }
 
@@ -182,9 +190,24 @@ impl UnixDatagram {
     ///
     /// # Errors
     ///
-    /// `NotConnected` before `connect`; `BrokenPipe` after `shutdown`.
+    /// `NotConnected` before `connect`; `BrokenPipe` after `shutdown`;
+    /// `ConnectionRefused` when the peer's socket is closed, after which
+    /// the socket is no longer connected (Linux's).
     pub fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
         self.check_write()?;
+        {
+            let mut peer = self.peer_slot();
+            let Some((_, socket)) = &*peer else {
+                return Err(not_connected("UnixDatagram::send"));
+            };
+            if socket.strong_count() == 0 {
+                *peer = None;
+                return Err(io::Error::new(
+                    io::ErrorKind::ConnectionRefused,
+                    "UnixDatagram::send: the connected peer's socket is closed",
+                ));
+            }
+        }
         self.socket.try_send(buf)
     }
 
@@ -206,7 +229,7 @@ impl UnixDatagram {
     /// socket's; `BrokenPipe` after `shutdown`.
     pub fn try_send_to<P: AsRef<Path>>(&self, buf: &[u8], target: P) -> io::Result<usize> {
         self.check_write()?;
-        let address = self::target(target.as_ref())?;
+        let address = self::target(target.as_ref())?.local_addr()?;
         self.socket.try_send_to(buf, address)
     }
 
@@ -372,12 +395,9 @@ impl UnixDatagram {
     ///
     /// `NotConnected` before `connect`.
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.peer_slot().clone().ok_or_else(|| {
-            io::Error::new(
-                io::ErrorKind::NotConnected,
-                "UnixDatagram::peer_addr before connect",
-            )
-        })
+        let peer = self.peer_slot();
+        let address = peer.as_ref().map(|(address, _)| address.clone());
+        address.ok_or_else(|| not_connected("UnixDatagram::peer_addr"))
     }
 
     /// Always `Ok(None)`: errors come to the socket's operations.
