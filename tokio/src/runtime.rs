@@ -395,21 +395,11 @@ impl LocalRuntime {
         F: Future + 'static,
         F::Output: 'static,
     {
-        let site = std::panic::Location::caller();
-        if asyncsim::task::current().is_none() {
-            if let Some(held_back) = self
-                .runtime
-                .handle
-                .held_back
-                .and_then(registry::get::<HeldBack>)
-            {
-                let (handle, _state, start) = crate::task::spawn_deferred(future, site);
-                held_back.borrow_mut().push(start);
-                return handle;
-            }
-        }
-        crate::task::require_run("tokio::runtime::LocalRuntime::spawn_local");
-        crate::task::spawn_plain(future, site)
+        self.runtime.handle.spawn_or_hold_back(
+            future,
+            std::panic::Location::caller(),
+            "tokio::runtime::LocalRuntime::spawn_local",
+        )
     }
 
     /// Runs `work` on the current run's simulated pool.
@@ -537,16 +527,37 @@ impl Handle {
         F: Future + Send + 'static,
         F::Output: Send + 'static,
     {
+        self.spawn_or_hold_back(
+            future,
+            std::panic::Location::caller(),
+            "tokio::runtime::Handle::spawn",
+        )
+    }
+
+    /// `Handle::spawn` and `LocalRuntime::spawn_local`: on the current run
+    /// inside `block_on`; outside, held back (a runtime's handle) until the
+    /// next `block_on` starts it, or (`Handle::current()`'s, which holds
+    /// none back) the panic of `what` outside a run, at the caller's line.
+    #[track_caller]
+    fn spawn_or_hold_back<F>(
+        &self,
+        future: F,
+        site: &'static std::panic::Location<'static>,
+        what: &str,
+    ) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
         if asyncsim::task::current().is_none() {
             if let Some(held_back) = self.held_back.and_then(registry::get::<HeldBack>) {
-                let (handle, _state, start) =
-                    crate::task::spawn_deferred(future, std::panic::Location::caller());
+                let (handle, _state, start) = crate::task::spawn_deferred(future, site);
                 held_back.borrow_mut().push(start);
                 return handle;
             }
         }
-        crate::task::require_run("tokio::runtime::Handle::spawn");
-        crate::task::spawn_plain(future, std::panic::Location::caller())
+        crate::task::require_run(what);
+        crate::task::spawn_plain(future, site)
     }
 
     /// Runs `work` on the current run's simulated pool.
