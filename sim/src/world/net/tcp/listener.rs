@@ -178,6 +178,13 @@ impl TcpListener {
     }
 }
 
+/// Dropped, the listener closes: a connection in its backlog whose SYN
+/// arrived (the handshake done, not accepted) is reset, as Linux resets
+/// it; one whose SYN is still on its way finds, when it arrives, what
+/// listens on the port then: a listener bound again since takes it, else
+/// the connect is refused at the SYN-ACK's time (the RST's), exactly as a
+/// connect to a port with nothing bound (`net refused` on the would-be
+/// stream's label, "nothing listens on").
 impl Drop for TcpListener {
     fn drop(&mut self) {
         let Ok(mut world) = self.world.try_borrow_mut() else {
@@ -197,9 +204,17 @@ impl Drop for TcpListener {
             // What clients sent to connections never accepted is lost with
             // them: recorded at the step boundary (none as the run ends).
             let mut lost = Vec::new();
-            for (_, connection) in backlog.drain(..) {
+            for (syn_ns, connection) in backlog.drain(..) {
                 let c = &mut world.net.connections[connection];
                 c.dropped[1] = true;
+                if syn_ns > now {
+                    // Its SYN is still on its way: it finds what listens
+                    // there when it arrives, as if nothing had when it
+                    // left (`super::syn_arrives`). Its client has sent
+                    // nothing yet (its connect has not returned).
+                    cx::call_at(syn_ns, super::syn_arrives, connection as u64);
+                    continue;
+                }
                 c.fail_at(connection, 0, now, io::ErrorKind::ConnectionReset);
                 let unread = c.pipes[1].unread_bytes();
                 if unread > 0 {

@@ -323,6 +323,14 @@ fn open_connection(
     // Until their connect and accept hand them out.
     *quiet = [true, true];
     *cut_causes = 0;
+    enqueue(world, listener, syn_ns, connection, now);
+    Ok(connection)
+}
+
+/// Puts `connection`, its SYN arriving at `syn_ns`, in `listener`'s
+/// backlog, in arrival order, and wakes its acceptor then.
+#[inline]
+fn enqueue(world: &mut World, listener: usize, syn_ns: u64, connection: usize, now: u64) {
     let state = &mut world.net.listeners[listener];
     let position = state
         .backlog
@@ -331,7 +339,45 @@ fn open_connection(
         .unwrap_or(state.backlog.len());
     state.backlog.insert(position, (syn_ns, connection));
     state.acceptor.due_at_from(syn_ns, now);
-    Ok(connection)
+}
+
+/// The SYN of `connection` arrives, its listener dropped while it was on
+/// its way (a `cx::call_at` set by the listener's drop): what listens on
+/// the port now takes it (a listener bound again, on the node as it is
+/// now), as on a connect whose SYN found nothing bound when it left
+/// (`Plan::Unheard`); if nothing does, the connect is refused when it
+/// returns at the SYN-ACK's time: its error set for that very time, which
+/// tells it from a crash's refusal (set at the crash, earlier). Nothing
+/// if the connect was abandoned on the way. Out of line.
+#[cold]
+#[inline(never)]
+fn syn_arrives(connection: u64) {
+    let world_rc = world("asyncsim::net");
+    let Ok(mut world) = world_rc.try_borrow_mut() else {
+        return;
+    };
+    let world = &mut *world;
+    let connection = connection as usize;
+    let now = cx::now_ns("asyncsim::net");
+    let c = &world.net.connections[connection];
+    if c.dropped[0] {
+        return;
+    }
+    let key = (c.nodes[1], Protocol::Tcp, c.addrs[1].port());
+    match world.net.bound.get(&key).copied() {
+        Some(listener) if listener != usize::MAX => {
+            let incarnation = world.net.listeners[listener].incarnation;
+            let c = &mut world.net.connections[connection];
+            c.dropped[1] = false;
+            c.incarnations[1] = incarnation;
+            enqueue(world, listener, now, connection, now);
+        }
+        _ => {
+            let c = &mut world.net.connections[connection];
+            let synack_ns = c.pipes[0].last_arrival_ns;
+            c.errors[0] = Some((synack_ns, io::ErrorKind::ConnectionRefused));
+        }
+    }
 }
 
 impl TcpStream {
@@ -475,6 +521,25 @@ impl TcpStream {
             let world = stream.world.borrow();
             let now = cx::now_ns("asyncsim::net::TcpStream::connect");
             match world.net.connections[stream.connection].errors[0] {
+                Some((when, io::ErrorKind::ConnectionRefused)) if when == connecting.synack_ns => {
+                    // Its SYN found nothing listening (`syn_arrives`): as
+                    // a connect whose SYN found nothing bound when it left,
+                    // no stream; the end made for it is let go unsaid.
+                    drop(world);
+                    let mut world = stream.world.borrow_mut();
+                    let c = &mut world.net.connections[stream.connection];
+                    c.dropped[0] = true;
+                    c.write_shut[0] = true;
+                    let key = (c.nodes[0], Protocol::Tcp, c.addrs[0].port());
+                    world.net.bound.remove_if_eq(&key, &usize::MAX);
+                    drop(world);
+                    let (world_rc, address) = (&connecting.world, &connecting.address);
+                    record_unmade(world_rc, NetOp::Refused, address);
+                    Err(io::Error::new(
+                        io::ErrorKind::ConnectionRefused,
+                        format!("connection refused: nothing listens on {address}"),
+                    ))
+                }
                 Some((when, io::ErrorKind::ConnectionRefused)) if when <= now => {
                     drop(world);
                     refused_late(&stream);
