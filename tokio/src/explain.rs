@@ -15,8 +15,19 @@
 //! panic.
 
 use std::future::Future;
+use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
+
+/// The error of an item of tokio's that cannot be simulated: `Unsupported`,
+/// "tokio::{item} cannot be simulated: {instead}", naming what to do
+/// instead (every refusal by name of the face says it so).
+pub(crate) fn unsupported(item: &str, instead: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::Unsupported,
+        format!("tokio::{item} cannot be simulated: {instead}"),
+    )
+}
 
 /// The part of real tokio's "no runtime" panics that every one of them has.
 const REAL_TOKIO_MARKER: &str = "Tokio 1.x runtime";

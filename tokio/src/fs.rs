@@ -187,11 +187,11 @@ pub async fn read_link(path: impl AsRef<Path>) -> io::Result<PathBuf> {
 }
 
 fn refused(what: &str, instead: &str) -> io::Error {
-    io::Error::new(
-        io::ErrorKind::Unsupported,
-        format!(
-            "tokio::fs::{what} cannot be simulated: {instead}, or keep this call out of the \
-             simulated test (behind a trait whose simulated implementation does without it)"
+    crate::explain::unsupported(
+        &format!("fs::{what}"),
+        &format!(
+            "{instead}, or keep this call out of the simulated test (behind a trait whose \
+             simulated implementation does without it)"
         ),
     )
 }

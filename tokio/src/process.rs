@@ -10,12 +10,11 @@ use std::path::Path;
 use std::process::{ExitStatus, Output, Stdio};
 
 fn refused() -> io::Error {
-    io::Error::new(
-        io::ErrorKind::Unsupported,
-        "tokio::process cannot be simulated: a child process runs outside asyncsim's control. \
-         Put the process behind a trait in your code and give the simulated test a fake \
-         implementation (an async fn that returns the output you expect), or keep this call \
-         out of the simulated test",
+    crate::explain::unsupported(
+        "process",
+        "a child process runs outside asyncsim's control. Put the process behind a trait in \
+         your code and give the simulated test a fake implementation (an async fn that returns \
+         the output you expect), or keep this call out of the simulated test",
     )
 }
 

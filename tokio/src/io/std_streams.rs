@@ -45,11 +45,11 @@ pub fn stdin() -> Stdin {
 }
 
 fn stdin_refused() -> io::Error {
-    io::Error::new(
-        io::ErrorKind::Unsupported,
-        "tokio::io::stdin cannot be simulated: the terminal's input is outside asyncsim's control \
-         (and would not replay). Give the code under test its input as any AsyncRead instead: \
-         a byte slice (`&b\"line\\n\"[..]`), tokio::io::duplex, or a simulated TcpStream",
+    crate::explain::unsupported(
+        "io::stdin",
+        "the terminal's input is outside asyncsim's control (and would not replay). Give the \
+         code under test its input as any AsyncRead instead: a byte slice \
+         (`&b\"line\\n\"[..]`), tokio::io::duplex, or a simulated TcpStream",
     )
 }
 

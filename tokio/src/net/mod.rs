@@ -236,11 +236,11 @@ unwind_safe!(
 /// The refusal of a conversion from or to a real OS socket, or of raw I/O
 /// on the descriptor a simulated socket does not have.
 fn refused_real(what: &str, instead: &str) -> io::Error {
-    io::Error::new(
-        io::ErrorKind::Unsupported,
-        format!(
-            "tokio::net::{what} cannot be simulated: a std socket and a raw descriptor are the \
-             real OS's, outside asyncsim's control; {instead}"
+    crate::explain::unsupported(
+        &format!("net::{what}"),
+        &format!(
+            "a std socket and a raw descriptor are the real OS's, outside asyncsim's control; \
+             {instead}"
         ),
     )
 }

@@ -31,6 +31,7 @@ use super::tcp::{
     try_read_vectored_stream, try_write_vectored_stream, Stream,
 };
 use super::{TcpListener, TcpStream, UdpSocket};
+use crate::explain::unsupported;
 
 pub mod pipe;
 
@@ -260,13 +261,6 @@ pub struct UnixStream {
     peer: SocketAddr,
 }
 
-fn refused(what: &str, instead: &str) -> io::Error {
-    io::Error::new(
-        io::ErrorKind::Unsupported,
-        format!("tokio::net::{what} cannot be simulated: {instead}"),
-    )
-}
-
 impl UnixStream {
     /// Connects to the listener at `path` on the calling task's node.
     ///
@@ -305,8 +299,8 @@ impl UnixStream {
     ///
     /// Always `Unsupported`, naming the alternative.
     pub fn pair() -> io::Result<(UnixStream, UnixStream)> {
-        Err(refused(
-            "UnixStream::pair",
+        Err(unsupported(
+            "net::UnixStream::pair",
             "bind a UnixListener and connect to it (a simulated connection), or use \
              tokio::io::duplex for an in-memory pair",
         ))
@@ -328,8 +322,8 @@ impl UnixStream {
     ///
     /// Always `Unsupported`, naming the alternative.
     pub fn peer_cred(&self) -> io::Result<UCred> {
-        Err(refused(
-            "UnixStream::peer_cred",
+        Err(unsupported(
+            "net::UnixStream::peer_cred",
             "a simulated node has no users or processes; give the code under test the \
              credentials to check by another way (a trait, a parameter)",
         ))

@@ -40,13 +40,11 @@ fn lock(inner: &Inner) -> MutexGuard<'_, Shared> {
 }
 
 fn refused(what: &str) -> io::Error {
-    io::Error::new(
-        io::ErrorKind::Unsupported,
-        format!(
-            "tokio::net::unix::pipe::{what} cannot be simulated: a FIFO or descriptor of the real \
-             system is outside asyncsim's control. Use pipe::pipe() (an in-memory pipe in the run) \
-             or tokio::io::duplex, or keep this call out of the simulated test"
-        ),
+    crate::explain::unsupported(
+        &format!("net::unix::pipe::{what}"),
+        "a FIFO or descriptor of the real system is outside asyncsim's control. Use pipe::pipe() \
+         (an in-memory pipe in the run) or tokio::io::duplex, or keep this call out of the \
+         simulated test",
     )
 }
 
