@@ -8,6 +8,7 @@ use asyncsim::node;
 use asyncsim::trace::{DropWhy, EventKind, NetOp, TaskId, Trace};
 
 /// A millisecond, in the trace's nanoseconds.
+#[allow(dead_code)]
 pub const MS: u64 = 1_000_000;
 
 /// A link whose every message takes exactly `ms` milliseconds.

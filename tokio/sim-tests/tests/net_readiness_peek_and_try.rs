@@ -4,13 +4,14 @@
 //! wake on an arrival; writes never wait, so `writable` is ready at once;
 //! the read and write halves have theirs; `TcpSocket` binds, listens and
 //! connects; `UdpSocket`'s `peek_from`, `try_recv_from`, `try_send_to`,
-//! `readable` and the connected forms; multicast is refused by name.
+//! `readable` and the connected forms (whose receives, before `connect`,
+//! take anyone's datagram, as Linux's do); multicast is refused by name.
 
 use std::io::{self, IoSlice, IoSliceMut};
 use std::time::Duration;
 
 use asyncsim::Explore;
-use tokio::io::{AsyncReadExt, AsyncWriteExt, Interest};
+use tokio::io::{AsyncReadExt, AsyncWriteExt, Interest, ReadBuf};
 
 fn explore() -> Explore {
     Explore::new().runs(150).persist(false)
@@ -211,7 +212,8 @@ fn udp_peek_try_and_readiness_as_tokio_documents_them() {
         );
         assert_eq!(
             socket.try_recv(&mut buf).unwrap_err().kind(),
-            io::ErrorKind::NotConnected
+            io::ErrorKind::WouldBlock,
+            "not connected, it receives from anyone (Linux's recv(2))"
         );
         socket.writable().await.unwrap();
         socket.readable().await.unwrap();
@@ -237,5 +239,89 @@ fn udp_peek_try_and_readiness_as_tokio_documents_them() {
             refused.to_string().contains("each member node's address"),
             "{refused}"
         );
+    });
+}
+
+/// Starts node `name` with a UDP socket on `port` that sends two datagrams
+/// to main's port 5000 over a 2 ms link, each after a drawn pause of
+/// 1–3 ms: datagram `n` holds `tag`, `n` and its send's time
+/// (nanoseconds, little-endian).
+fn udp_sender(name: &'static str, port: u16, tag: u8) {
+    asyncsim::node::Builder::new(name).start(move || async move {
+        let socket = tokio::net::UdpSocket::bind(("0.0.0.0", port))
+            .await
+            .unwrap();
+        for n in 0..2u8 {
+            let pause = asyncsim::random_range(1..4u64);
+            tokio::time::sleep(Duration::from_millis(pause)).await;
+            let mut datagram = vec![tag, n];
+            let now = asyncsim::time::Instant::now().as_nanos();
+            datagram.extend_from_slice(&now.to_le_bytes());
+            socket.send_to(&datagram, "main:5000").await.unwrap();
+        }
+        std::future::pending::<()>().await;
+    });
+    let link =
+        asyncsim::net::NetConfig::new().latency(Duration::from_millis(2), Duration::from_millis(2));
+    asyncsim::net::set_link("main", name, link);
+}
+
+/// A `UdpSocket` never connected receives with its connected forms from
+/// any sender, as Linux's `recv(2)` does: `try_recv` and `try_peek` are
+/// `WouldBlock` until a datagram arrives (not `NotConnected`); `peek` and
+/// `try_peek` leave it for `recv` and `try_recv`; `recv`, `try_recv`,
+/// `recv_buf` and `poll_recv` take two senders' four datagrams, each
+/// sender's in its order, all in arrival order (send times never
+/// decrease over the 2 ms links). Only the sends want a `connect`.
+#[test]
+fn udp_receives_before_connect_take_any_senders_datagrams() {
+    asyncsim::check(explore(), || async {
+        let socket = tokio::net::UdpSocket::bind("0.0.0.0:5000").await.unwrap();
+        udp_sender("alpha", 7000, b'a');
+        udp_sender("beta", 7001, b'b');
+        let mut buf = [0u8; 16];
+        assert_eq!(
+            socket.try_recv(&mut buf).unwrap_err().kind(),
+            io::ErrorKind::WouldBlock
+        );
+        assert_eq!(
+            socket.try_peek(&mut buf).unwrap_err().kind(),
+            io::ErrorKind::WouldBlock
+        );
+        for refused in [
+            socket.send(b"x").await.unwrap_err(),
+            socket.try_send(b"x").unwrap_err(),
+        ] {
+            assert_eq!(refused.kind(), io::ErrorKind::NotConnected);
+        }
+        let mut got: Vec<Vec<u8>> = Vec::new();
+        let count = socket.peek(&mut buf).await.unwrap();
+        let peeked = buf[..count].to_vec();
+        let count = socket.recv(&mut buf).await.unwrap();
+        assert_eq!(buf[..count], peeked[..], "peek left it for recv");
+        got.push(peeked);
+        socket.readable().await.unwrap();
+        let count = socket.try_peek(&mut buf).unwrap();
+        let peeked = buf[..count].to_vec();
+        let count = socket.try_recv(&mut buf).unwrap();
+        assert_eq!(buf[..count], peeked[..], "try_peek left it for try_recv");
+        got.push(peeked);
+        let mut received = Vec::with_capacity(16);
+        socket.recv_buf(&mut received).await.unwrap();
+        got.push(received);
+        let mut read = ReadBuf::new(&mut buf);
+        std::future::poll_fn(|context| socket.poll_recv(context, &mut read))
+            .await
+            .unwrap();
+        got.push(read.filled().to_vec());
+        for tag in [b'a', b'b'] {
+            let numbers: Vec<u8> = got.iter().filter(|d| d[0] == tag).map(|d| d[1]).collect();
+            assert_eq!(numbers, [0, 1], "{got:?}");
+        }
+        let sent: Vec<u64> = got
+            .iter()
+            .map(|d| u64::from_le_bytes(d[2..10].try_into().unwrap()))
+            .collect();
+        assert!(sent.windows(2).all(|pair| pair[0] <= pair[1]), "{got:?}");
     });
 }

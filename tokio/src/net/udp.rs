@@ -86,7 +86,8 @@ impl UdpSocket {
         .await
     }
 
-    /// Receives one datagram from the connected peer.
+    /// Receives one datagram: the connected peer's, or (not connected)
+    /// anyone's, as Linux's `recv(2)` does.
     pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
         poll_fn(|context| {
             flatten(
@@ -138,8 +139,11 @@ impl UdpSocket {
 /// Readiness, `peek`, the `try_` and `poll_` forms, `BufMut` receives and
 /// the socket options (tokio's names). A send never waits here, so a
 /// socket is always writable; it is readable when a receive would not wait.
-/// The connected forms (`peek`, `try_recv`, `poll_recv`, `try_send`, …)
-/// are `NotConnected` errors before `connect`, as `recv` and `send` are.
+/// The connected forms' sends (`send`, `try_send`, `poll_send`) are
+/// `NotConnected` errors before `connect` (Linux's `EDESTADDRREQ`, which
+/// `std::io` cannot name); their receives (`recv`, `peek`, `try_recv`,
+/// `poll_recv`, `recv_buf`, …) take the next datagram from any sender, as
+/// Linux's `recv(2)` on an unconnected socket does.
 impl UdpSocket {
     /// The connected peer.
     ///
@@ -150,16 +154,13 @@ impl UdpSocket {
         self.socket.with(|socket| socket.peer_addr())?
     }
 
-    /// Polls for one datagram from the connected peer into `buf`'s
-    /// unfilled part (truncated to fit).
+    /// Polls for one datagram (the connected peer's, or anyone's when not
+    /// connected) into `buf`'s unfilled part (truncated to fit).
     pub fn poll_recv(
         &self,
         context: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        if let Err(error) = self.peer_addr() {
-            return Poll::Ready(Err(error));
-        }
         self.poll_recv_from(context, buf).map_ok(|_| ())
     }
 
@@ -168,10 +169,9 @@ impl UdpSocket {
         Poll::Ready(self.try_send(buf))
     }
 
-    /// Receives one datagram from the connected peer into a `BufMut`'s
-    /// next chunk (truncated to fit), advancing it.
+    /// Receives one datagram (as `recv`) into a `BufMut`'s next chunk
+    /// (truncated to fit), advancing it.
     pub async fn recv_buf<B: BufMut>(&self, buf: &mut B) -> io::Result<usize> {
-        self.peer_addr()?;
         self.recv_buf_from(buf).await.map(|(length, _)| length)
     }
 
@@ -184,13 +184,12 @@ impl UdpSocket {
         Ok((length, from))
     }
 
-    /// Receives one datagram from the connected peer without waiting.
+    /// Receives one datagram (as `recv`) without waiting.
     ///
     /// # Errors
     ///
-    /// `WouldBlock` when none has arrived; `NotConnected` before `connect`.
+    /// `WouldBlock` when none has arrived.
     pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.peer_addr()?;
         self.try_recv_from(buf).map(|(length, _)| length)
     }
 
@@ -209,7 +208,6 @@ impl UdpSocket {
     ///
     /// As `try_recv`.
     pub fn try_recv_buf<B: BufMut>(&self, buf: &mut B) -> io::Result<usize> {
-        self.peer_addr()?;
         self.try_recv_buf_from(buf).map(|(length, _)| length)
     }
 
@@ -244,10 +242,9 @@ impl UdpSocket {
         self.socket.send_to(buf, target)
     }
 
-    /// Waits for a datagram from the connected peer and copies it into
-    /// `buf` without taking it: the next receive gets it again.
+    /// Waits for a datagram (as `recv`) and copies it into `buf` without
+    /// taking it: the next receive gets it again.
     pub async fn peek(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.peer_addr()?;
         self.peek_from(buf).await.map(|(length, _)| length)
     }
 
@@ -269,16 +266,13 @@ impl UdpSocket {
         poll_fn(|context| self.poll_peek_sender(context)).await
     }
 
-    /// Polls for a datagram from the connected peer to peek at (see
-    /// `peek`), into `buf`'s unfilled part.
+    /// Polls for a datagram to peek at (see `peek`), into `buf`'s
+    /// unfilled part.
     pub fn poll_peek(
         &self,
         context: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        if let Err(error) = self.peer_addr() {
-            return Poll::Ready(Err(error));
-        }
         self.poll_peek_from(context, buf).map_ok(|_| ())
     }
 
@@ -312,13 +306,12 @@ impl UdpSocket {
         .map_ok(|(_, from)| from)
     }
 
-    /// Peeks at a datagram from the connected peer without waiting.
+    /// Peeks at a datagram (as `peek`) without waiting.
     ///
     /// # Errors
     ///
-    /// `WouldBlock` when none has arrived; `NotConnected` before `connect`.
+    /// `WouldBlock` when none has arrived.
     pub fn try_peek(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.peer_addr()?;
         self.try_peek_from(buf).map(|(length, _)| length)
     }
 

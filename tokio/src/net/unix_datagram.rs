@@ -243,12 +243,13 @@ impl UnixDatagram {
         Poll::Ready(self.try_send_to(buf, target))
     }
 
-    /// Receives one datagram from the connected peer.
+    /// Receives one datagram: the connected peer's, or (not connected)
+    /// anyone's, as Linux's `recv(2)` does.
     pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
         self.recv_from(buf).await.map(|(count, _)| count)
     }
 
-    /// Receives one datagram from the connected peer, without waiting.
+    /// Receives one datagram (as `recv`), without waiting.
     ///
     /// # Errors
     ///

@@ -943,16 +943,13 @@ impl UdpSocket {
         }
     }
 
-    /// Receives from the connected peer: the next datagram buffered (one
-    /// buffered before the connect may be another sender's, as on Linux;
-    /// `recv_from` names it).
+    /// Receives the next datagram buffered, as `recv_from` does, without
+    /// its sender. Connected, that is the peer's (one buffered before the
+    /// connect may be another sender's, as on Linux; `recv_from` names
+    /// it); not connected, anyone's: Linux's `recv(2)` on an unconnected
+    /// UDP socket reads from any sender, so `recv` before `connect` is no
+    /// error (only `send` is).
     pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        if self.world.borrow().net.udp[self.socket].connected.is_none() {
-            return Err(io::Error::new(
-                io::ErrorKind::NotConnected,
-                "UdpSocket::recv before connect",
-            ));
-        }
         self.recv_from(buf).await.map(|(len, _)| len)
     }
 
