@@ -190,7 +190,8 @@ impl UnixListener {
     ///
     /// # Errors
     ///
-    /// `AddrInUse` when a listener of this node listens there.
+    /// `AddrInUse` when a socket of this node (a listener or a datagram
+    /// socket) is bound there and open.
     pub fn bind<P: AsRef<Path>>(path: P) -> io::Result<UnixListener> {
         let path = path.as_ref();
         let key = free_path(path, "UnixListener::bind")?;
@@ -267,7 +268,8 @@ impl UnixStream {
     /// # Errors
     ///
     /// `NotFound` when nothing was ever bound there, `ConnectionRefused`
-    /// when its listener is closed.
+    /// when its listener is closed, Linux's `EPROTOTYPE` when a datagram
+    /// socket is bound there.
     pub async fn connect<P: AsRef<Path>>(path: P) -> io::Result<UnixStream> {
         let path = path.as_ref();
         let peer = address(path)?;

@@ -123,7 +123,8 @@ impl UnixDatagram {
     ///
     /// # Errors
     ///
-    /// `AddrInUse` when a socket of this node is bound there.
+    /// `AddrInUse` when a socket of this node (a datagram socket or a
+    /// listener) is bound there and open.
     pub fn bind<P: AsRef<Path>>(path: P) -> io::Result<UnixDatagram> {
         let path = path.as_ref();
         let local = address(path)?;
@@ -162,7 +163,8 @@ impl UnixDatagram {
     /// # Errors
     ///
     /// `NotFound` when nothing was ever bound there, `ConnectionRefused`
-    /// when its socket is closed.
+    /// when its socket is closed, Linux's `EPROTOTYPE` when a listener is
+    /// bound there.
     pub fn connect<P: AsRef<Path>>(&self, path: P) -> io::Result<()> {
         let path = path.as_ref();
         let peer = target(path)?;
@@ -226,7 +228,8 @@ impl UnixDatagram {
     /// # Errors
     ///
     /// `NotFound` for a path never bound, `ConnectionRefused` for a closed
-    /// socket's; `BrokenPipe` after `shutdown`.
+    /// socket's, Linux's `EPROTOTYPE` for a listener's; `BrokenPipe` after
+    /// `shutdown`.
     pub fn try_send_to<P: AsRef<Path>>(&self, buf: &[u8], target: P) -> io::Result<usize> {
         self.check_write()?;
         let address = self::target(target.as_ref())?.local_addr()?;
