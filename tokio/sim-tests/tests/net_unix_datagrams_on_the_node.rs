@@ -100,6 +100,23 @@ fn connect_pair_shutdown_and_linuxs_errors() {
             a.send(b"x").await.unwrap_err().kind(),
             io::ErrorKind::NotConnected
         );
+        // Linux: a socket connected to a peer refuses another's send (EPERM).
+        let c = tokio::net::UnixDatagram::bind("/c").unwrap();
+        let d = tokio::net::UnixDatagram::bind("/d").unwrap();
+        c.connect("/d").unwrap();
+        let other = tokio::net::UnixDatagram::unbound().unwrap();
+        assert_eq!(
+            other.send_to(b"x", "/c").await.unwrap_err().kind(),
+            io::ErrorKind::PermissionDenied,
+            "/c takes /d's datagrams only"
+        );
+        other.connect("/c").unwrap();
+        assert_eq!(
+            other.send(b"x").await.unwrap_err().kind(),
+            io::ErrorKind::PermissionDenied
+        );
+        assert_eq!(d.send_to(b"ok", "/c").await.unwrap(), 2, "its peer");
+        assert_eq!(c.recv(&mut buf).await.unwrap(), 2);
         let (lone, gone) = tokio::net::UnixDatagram::pair().unwrap();
         drop(gone);
         assert_eq!(

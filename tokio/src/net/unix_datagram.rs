@@ -194,23 +194,40 @@ impl UnixDatagram {
     ///
     /// `NotConnected` before `connect`; `BrokenPipe` after `shutdown`;
     /// `ConnectionRefused` when the peer's socket is closed, after which
-    /// the socket is no longer connected (Linux's).
+    /// the socket is no longer connected (Linux's); `PermissionDenied`
+    /// when the peer is connected to another socket.
     pub fn try_send(&self, buf: &[u8]) -> io::Result<usize> {
         self.check_write()?;
-        {
+        let peer = {
             let mut peer = self.peer_slot();
             let Some((_, socket)) = &*peer else {
                 return Err(not_connected("UnixDatagram::send"));
             };
-            if socket.strong_count() == 0 {
+            let Some(socket) = socket.upgrade() else {
                 *peer = None;
                 return Err(io::Error::new(
                     io::ErrorKind::ConnectionRefused,
                     "UnixDatagram::send: the connected peer's socket is closed",
                 ));
-            }
-        }
+            };
+            socket
+        };
+        self.may_send(&peer)?;
         self.socket.try_send(buf)
+    }
+
+    /// Linux's `unix_may_send`: a datagram socket connected to a peer takes
+    /// datagrams from that peer only, and refuses another sender's send
+    /// (`EPERM`) rather than dropping it.
+    fn may_send(&self, to: &UdpSocket) -> io::Result<()> {
+        match to.peer_addr() {
+            Ok(peer) if peer != self.socket.local_addr()? => Err(io::Error::new(
+                io::ErrorKind::PermissionDenied,
+                "UnixDatagram: the socket there is connected to another socket, and takes \
+                 datagrams from it only (Linux's EPERM)",
+            )),
+            _ => Ok(()),
+        }
     }
 
     /// Polls to send one datagram to the connected peer (it never waits).
@@ -228,12 +245,14 @@ impl UnixDatagram {
     /// # Errors
     ///
     /// `NotFound` for a path never bound, `ConnectionRefused` for a closed
-    /// socket's, Linux's `EPROTOTYPE` for a listener's; `BrokenPipe` after
-    /// `shutdown`.
+    /// socket's, Linux's `EPROTOTYPE` for a listener's; `PermissionDenied`
+    /// (Linux's `EPERM`) for a socket connected to another; `BrokenPipe`
+    /// after `shutdown`.
     pub fn try_send_to<P: AsRef<Path>>(&self, buf: &[u8], target: P) -> io::Result<usize> {
         self.check_write()?;
-        let address = self::target(target.as_ref())?.local_addr()?;
-        self.socket.try_send_to(buf, address)
+        let to = self::target(target.as_ref())?;
+        self.may_send(&to)?;
+        self.socket.try_send_to(buf, to.local_addr()?)
     }
 
     /// Polls to send one datagram to `target` (it never waits).
