@@ -1,8 +1,8 @@
 //! `tokio::net::unix::pipe` on the face: `pipe()` is an in-memory pipe of
 //! the run with Linux's behaviour (64 KiB of buffer: a writer of more waits
-//! for the reader; EOF once the sender is gone; `BrokenPipe` once the
-//! receiver is), in every schedule; a FIFO or descriptor of the real system
-//! is refused by name.
+//! for the reader, and a write of at most `PIPE_BUF` is whole or waits; EOF
+//! once the sender is gone; `BrokenPipe` once the receiver is), in every
+//! schedule; a FIFO or descriptor of the real system is refused by name.
 
 use std::io;
 
@@ -44,7 +44,28 @@ fn try_forms_readiness_eof_and_broken_pipe() {
         let ready = receiver.ready(tokio::io::Interest::READABLE).await.unwrap();
         assert!(ready.is_read_closed(), "{ready:?}");
         assert_eq!(receiver.try_read(&mut buf).unwrap(), 0, "EOF");
+        // pipe(7): a write of at most PIPE_BUF (4 KiB) is whole or
+        // WouldBlock; a longer one takes what fits.
         let (sender, receiver) = tokio::net::unix::pipe::pipe().unwrap();
+        let mut filled = 0;
+        while filled < 64 * 1024 - 10 {
+            filled += sender
+                .try_write(&[7; 1000][..(64 * 1024 - 10 - filled).min(1000)])
+                .unwrap();
+        }
+        assert_eq!(
+            sender.try_write(&[7; 100]).unwrap_err().kind(),
+            io::ErrorKind::WouldBlock,
+            "100 bytes into 10 free"
+        );
+        assert_eq!(sender.try_write(&[7; 5000]).unwrap(), 10, "partial");
+        assert_eq!(receiver.try_read(&mut [0u8; 100]).unwrap(), 100);
+        let room = tokio::time::timeout(std::time::Duration::from_secs(1), sender.writable()).await;
+        assert!(room.is_err(), "100 bytes free: no room for an atomic write");
+        let mut drained = vec![0u8; 8192];
+        assert_eq!(receiver.try_read(&mut drained).unwrap(), 8192);
+        sender.writable().await.unwrap();
+        assert_eq!(sender.try_write(&[7; 4096]).unwrap(), 4096);
         drop(receiver);
         assert_eq!(
             sender.try_write(b"x").unwrap_err().kind(),

@@ -1,6 +1,7 @@
 //! `tokio::net::unix::pipe` in a simulated run: `pipe()` is an in-memory
 //! pipe between tasks of the run (Linux's 64 KiB of buffer: a writer waits
-//! when it is full, a reader at EOF gets 0, a write with the reader gone is
+//! when it is full, and a write of at most `PIPE_BUF` (4 KiB) is whole or
+//! waits; a reader at EOF gets 0, a write with the reader gone is
 //! `BrokenPipe`); a FIFO on the real filesystem or a real descriptor
 //! (`OpenOptions::open_*`, `from_file`, `from_owned_fd`, `into_*_fd`) is
 //! outside the run, refused with an `Unsupported` error that names what to
@@ -22,6 +23,10 @@ use tokio::io::{AsyncRead, AsyncWrite, Interest, ReadBuf, Ready};
 
 /// Linux's default pipe buffer (16 pages).
 const CAPACITY: usize = 64 * 1024;
+
+/// Linux's `PIPE_BUF`: a write of at most this many bytes is atomic, all of
+/// it or (the pipe being non-blocking, as tokio's is) none: `EAGAIN`.
+const PIPE_BUF: usize = 4096;
 
 /// The pipe's insides, shared by its two ends.
 #[derive(Default)]
@@ -212,7 +217,9 @@ refused_conversions!(Sender);
 refused_conversions!(Receiver);
 
 impl Sender {
-    /// Writes what fits without waiting: all of `buf` up to the free space.
+    /// Writes what fits without waiting: all of `buf` up to the free space,
+    /// except that a write of at most `PIPE_BUF` bytes is whole or waits
+    /// (pipe(7)).
     fn write_now(&self, buf: &[u8]) -> Option<io::Result<usize>> {
         let mut shared = lock(&self.inner);
         if shared.receiver_gone {
@@ -224,10 +231,11 @@ impl Sender {
         if buf.is_empty() {
             return Some(Ok(0));
         }
-        let count = buf.len().min(CAPACITY - shared.bytes.len());
-        if count == 0 {
+        let free = CAPACITY - shared.bytes.len();
+        if free == 0 || (buf.len() <= PIPE_BUF && free < buf.len()) {
             return None;
         }
+        let count = buf.len().min(free);
         shared.bytes.extend(&buf[..count]);
         if let Some(reader) = shared.reader.take() {
             reader.wake();
@@ -235,11 +243,12 @@ impl Sender {
         Some(Ok(count))
     }
 
-    /// Polls until a write would not wait (there is room, or the receiver
-    /// is gone and the write fails).
+    /// Polls until a write would not wait (room for `PIPE_BUF` bytes, so
+    /// that any atomic write goes through, or the receiver is gone and the
+    /// write fails).
     pub fn poll_write_ready(&self, context: &mut Context<'_>) -> Poll<io::Result<()>> {
         let mut shared = lock(&self.inner);
-        if shared.receiver_gone || shared.bytes.len() < CAPACITY {
+        if shared.receiver_gone || CAPACITY - shared.bytes.len() >= PIPE_BUF {
             return Poll::Ready(Ok(()));
         }
         shared.writer = Some(context.waker().clone());
