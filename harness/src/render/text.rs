@@ -140,18 +140,31 @@ fn put_fault(row: &mut [u8], column: usize, symbol: u8) {
     }
 }
 
+/// A lane's name cut to [`NAME_WIDTH_MAX`]: its head and a `~`; but a name
+/// with a site (`task-3@server.rs:42`, as the tokio face names a task by its
+/// spawn site) keeps its `task-3@` and the end of its site, the part that
+/// tells one spawn site of a file from another: `task-3@~er.rs:42`.
 fn short_name(name: &str) -> String {
-    let clean: String = name
+    let clean: Vec<char> = name
         .chars()
         .map(|c| if c.is_control() { '?' } else { c })
         .collect();
-    if clean.chars().count() <= NAME_WIDTH_MAX {
-        clean
-    } else {
-        let mut cut: String = clean.chars().take(NAME_WIDTH_MAX - 1).collect();
-        cut.push('~');
-        cut
+    if clean.len() <= NAME_WIDTH_MAX {
+        return clean.into_iter().collect();
     }
+    // The head up to the `@`, the `~`, and at least 8 characters of the site.
+    if let Some(at) = clean.iter().position(|&c| c == '@') {
+        if at + 2 + 8 <= NAME_WIDTH_MAX {
+            let tail = NAME_WIDTH_MAX - (at + 2);
+            let mut cut: String = clean[..=at].iter().collect();
+            cut.push('~');
+            cut.extend(&clean[clean.len() - tail..]);
+            return cut;
+        }
+    }
+    let mut cut: String = clean[..NAME_WIDTH_MAX - 1].iter().collect();
+    cut.push('~');
+    cut
 }
 
 pub(crate) fn timeline_text(trace: &Trace, width: usize) -> String {

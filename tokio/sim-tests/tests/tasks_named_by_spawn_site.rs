@@ -2,7 +2,7 @@
 //! `task-<id>@<file>:<line>`, in panic and deadlock reports and the trace:
 //! the reader sees which `tokio::spawn` made it, not only its number.
 
-use asyncsim::{Config, FailureKind, Sim};
+use asyncsim::{Config, FailureKind, Sim, TraceExt};
 
 /// The line of this file that ends with `marker`.
 fn line_of(marker: &str) -> usize {
@@ -105,4 +105,29 @@ fn join_set_members_from_extend_and_from_iter_are_named_by_the_caller() {
     // `collect()` reaches `from_iter` through core's `Iterator::collect`,
     // which does not pass its caller on: the face's own file, not core's.
     assert!(trace.contains("task-3@join_set.rs:"), "{trace}");
+}
+
+#[test]
+fn the_timeline_keeps_each_task_s_number_and_spawn_line() {
+    // A test file's name is long: cut from the end, every task's label read
+    // `task-1@tasks_named_b~` and no two lanes could be told apart.
+    let run = Sim::new(Config::new()).run(async {
+        let first = tokio::spawn(async {}); // first lane
+        let second = tokio::spawn(async {}); // second lane
+        first.await.unwrap();
+        second.await.unwrap();
+    });
+    let timeline = run.trace.timeline(80);
+    for (task, marker) in [(1, "// first lane"), (2, "// second lane")] {
+        let label = format!("task-{task}@~");
+        let line = timeline
+            .lines()
+            .find(|line| line.starts_with(&label))
+            .unwrap_or_else(|| panic!("no lane starts with {label}: {timeline}"));
+        let end = format!("rs:{} ", line_of(marker));
+        assert!(
+            line.contains(&end),
+            "{line} names its spawn line: {timeline}"
+        );
+    }
 }
