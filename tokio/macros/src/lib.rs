@@ -15,7 +15,10 @@
 //! `start_paused`, `unhandled_panic`, `crate`) and change nothing a
 //! simulated run can see. `#[tokio::test]` also takes asyncsim's: `runs`,
 //! `strategy` (`"fifo"`, `"random"`, `"mix"`, `"pct:N"`, `"exhaustive:N"`,
-//! `"preemptions:N"`), `seed`, `jobs`, `shrink`, `persist`.
+//! `"preemptions:N"`), `seed`, `jobs`, `shrink`, `persist`, and `explore`:
+//! an expression of type `asyncsim::Explore` the others apply to, for what
+//! has no argument of its own (`explore = Explore::new().config(
+//! Config::new().time_limit(…))`, `.require_sometimes()`, …).
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -102,6 +105,10 @@ fn expand(
             krate = string(&pair.value, "crate = \"path::to::tokio\"")?.parse()?;
         }
     }
+    // The settings the other arguments apply to: `explore = <expression>`
+    // (any `asyncsim::Explore`: a `Config`'s time limit or latencies,
+    // `require_sometimes`, …), else `Explore::new()`.
+    let mut base = quote! { #krate::__private::asyncsim::Explore::new() };
     let mut calls = Vec::new();
     for argument in &pairs {
         let name = argument
@@ -119,6 +126,7 @@ fn expand(
                 let method = syn::Ident::new(&name, argument.path.span());
                 calls.push(quote! { .#method(#value) });
             }
+            (Kind::Test, "explore") => base = quote! { (#value) },
             (Kind::Test, "strategy") => {
                 let text = string(value, "strategy = \"pct:2\"")?;
                 if let Err(message) = check_search(&text.value()) {
@@ -129,7 +137,7 @@ fn expand(
             _ => {
                 let expected = match kind {
                     Kind::Main => "flavor, worker_threads, start_paused, unhandled_panic or crate",
-                    Kind::Test => "flavor, worker_threads, start_paused, unhandled_panic, crate, runs, strategy, seed, jobs, shrink or persist",
+                    Kind::Test => "flavor, worker_threads, start_paused, unhandled_panic, crate, runs, strategy, seed, jobs, shrink, persist or explore",
                 };
                 return Err(syn::Error::new_spanned(
                     &argument.path,
@@ -166,7 +174,7 @@ fn expand(
             #visibility fn #name() {
                 async fn body() #output #body
                 #krate::__private::test(
-                    #krate::__private::asyncsim::Explore::new() #(#calls)*,
+                    #base #(#calls)*,
                     body,
                 );
             }

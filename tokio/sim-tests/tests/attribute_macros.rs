@@ -114,3 +114,21 @@ fn tokio_main_reports_a_deadlock_with_a_replay_token() {
     assert!(message.contains("deadlock"), "{message}");
     assert!(message.contains("ASYNCSIM_REPLAY=as1."), "{message}");
 }
+
+// `explore = …`: the settings no argument names, with the arguments on top.
+// A week of virtual time is asyncsim's default limit; this test sleeps past
+// it and passes only under the limit it sets.
+#[tokio::test(
+    explore = asyncsim::Explore::new()
+        .config(asyncsim::Config::new().time_limit(Duration::from_secs(30 * 24 * 3600))),
+    runs = 5
+)]
+async fn the_explore_argument_sets_what_no_argument_names() {
+    tokio::time::sleep(Duration::from_secs(8 * 24 * 3600)).await;
+}
+
+#[tokio::test(explore = asyncsim::Explore::new().require_sometimes(), runs = 10, persist = false)]
+#[should_panic(expected = "never held: sometimes `a reply came first`")]
+async fn the_explore_argument_s_require_sometimes_fails_a_path_never_reached() {
+    asyncsim::sometimes("a reply came first", false);
+}

@@ -246,19 +246,11 @@ async fn clients_and_a_shutdown(planted: Planted) {
     assert_eq!(store.get("hits").copied().unwrap_or(0), increments);
 }
 
-#[tokio::test]
+// `require_sometimes`: the schedules must reach a shutdown in the middle of
+// a conversation, or the property was never put to the test.
+#[tokio::test(explore = Explore::new().require_sometimes())]
 async fn every_executed_command_is_answered_and_counted() {
     clients_and_a_shutdown(Planted::default()).await;
-}
-
-#[test]
-fn the_schedules_reach_a_shutdown_in_the_middle_of_a_conversation() {
-    let settings = Explore::new()
-        .runs(300)
-        .persist(false)
-        .progress(false)
-        .require_sometimes();
-    tokio::asyncsim::check(settings, || clients_and_a_shutdown(Planted::default()));
 }
 
 /// The line of this file that ends with `marker`.
