@@ -299,3 +299,26 @@ fn a_connect_given_up_by_a_timeout_is_aborted_and_resets_the_server_end() {
         "{text}"
     );
 }
+
+#[test]
+fn a_socket_s_address_is_its_node_s_ip_whatever_it_was_bound_to() {
+    // As the README says: a node has one address and a socket listens on
+    // all of it, so `local_addr` and the peer's `peer_addr` give the node's
+    // IP (Linux would give back `127.0.0.1` or `0.0.0.0`).
+    asyncsim::check(Explore::new().runs(5).persist(false), || async {
+        let ip = asyncsim::node::current().ip();
+        let loopback = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = loopback.local_addr().unwrap();
+        assert_eq!(address.ip(), ip);
+        let any = tokio::net::TcpListener::bind("0.0.0.0:7002").await.unwrap();
+        assert_eq!(any.local_addr().unwrap(), (ip, 7002).into());
+        let client = tokio::spawn(tokio::net::TcpStream::connect(("127.0.0.1", 7002)));
+        let (_server_end, peer) = any.accept().await.unwrap();
+        let client = client.await.unwrap().unwrap();
+        assert_eq!(peer.ip(), ip);
+        assert_eq!(client.local_addr().unwrap(), peer);
+        assert_eq!(client.peer_addr().unwrap(), (ip, 7002).into());
+        let udp = tokio::net::UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        assert_eq!(udp.local_addr().unwrap().ip(), ip);
+    });
+}
