@@ -253,6 +253,34 @@ async fn every_executed_command_is_answered_and_counted() {
     clients_and_a_shutdown(Planted::default()).await;
 }
 
+#[tokio::test(runs = 100)]
+async fn an_idle_client_is_let_go_after_the_idle_timeout() {
+    let (shutdown, _) = broadcast::channel(1);
+    let server = Arc::new(Server::default());
+    let kv = tokio::asyncsim::node::Builder::new("kv").start(|| async {});
+    let serving = kv.spawn(serve(
+        "0.0.0.0:7000".parse().unwrap(),
+        shutdown.clone(),
+        server,
+    ));
+    tokio::time::sleep(Duration::from_millis(1)).await;
+    // The server's idle clock starts at its accept, between the two.
+    let connecting = tokio::time::Instant::now();
+    let mut idle = TcpStream::connect("kv:7000").await.unwrap();
+    let mut byte = [0u8; 1];
+    let read = tokio::io::AsyncReadExt::read(&mut idle, &mut byte)
+        .await
+        .unwrap();
+    assert_eq!(read, 0, "the server closed the connection");
+    let waited = connecting.elapsed();
+    assert!(
+        waited >= IDLE && waited < IDLE + Duration::from_millis(20),
+        "{waited:?}"
+    );
+    shutdown.send(()).unwrap();
+    assert!(serving.await.unwrap().unwrap().is_empty());
+}
+
 /// The line of this file that ends with `marker`.
 fn line_of(marker: &str) -> usize {
     let source = include_str!("kv_server_as_a_user_writes_it.rs");
