@@ -5,4 +5,5 @@ mod addresses;
 mod crash;
 mod labels;
 mod spare_core;
+mod spawn_unwinding;
 mod timers;
