@@ -302,7 +302,9 @@ impl Trace {
     /// gives it to its caller); this one is left empty, with buffers for
     /// `events` events and `tasks` tasks taken as [`Trace::with_capacity`]
     /// takes them. Field by field: a fresh trace made and swapped in was
-    /// three copies of the whole struct a run.
+    /// three copies of the whole struct a run. (The literal names every
+    /// field: a field added later does not compile until it is handed over
+    /// here too.)
     #[inline]
     pub(crate) fn hand_over(&mut self, events: usize, tasks: usize) -> Trace {
         let (events, tasks, labels) = spare_buffers(events, tasks);
@@ -776,19 +778,35 @@ impl Trace {
         );
     }
 
+    /// Empties the trace for a new run (a run's start: what an earlier run
+    /// on the core left, also one that unwound before `hand_over`). Every
+    /// field is named, so the compiler asks a field added later for its
+    /// reset here, as it does in `hand_over`'s and `with_capacity`'s
+    /// literals.
     #[inline]
     pub(crate) fn reset(&mut self) {
-        self.events.clear();
-        self.tasks.clear();
-        if !self.labels.is_empty() {
-            give_label_texts(&mut self.labels);
+        let Trace {
+            events,
+            tasks,
+            labels,
+            known_label_hashes,
+            hash,
+            event_count,
+            truncated,
+            unstored_marks,
+            branch_sites,
+        } = self;
+        events.clear();
+        tasks.clear();
+        if !labels.is_empty() {
+            give_label_texts(labels);
         }
-        self.known_label_hashes.clear();
-        self.hash = HASH_SEED;
-        self.event_count = 0;
-        self.truncated = false;
-        self.unstored_marks.clear();
-        self.branch_sites.clear();
+        known_label_hashes.clear();
+        *hash = HASH_SEED;
+        *event_count = 0;
+        *truncated = false;
+        unstored_marks.clear();
+        branch_sites.clear();
     }
 
     // Always inlined, with `mix` and `kind_code`: callers pass a constant
