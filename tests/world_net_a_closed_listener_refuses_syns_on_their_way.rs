@@ -266,3 +266,111 @@ fn a_connect_abandoned_on_the_way_is_aborted_and_nothing_else() {
         assert_eq!(ops, [(NetOp::ConnectAborted, 2_500_000)], "{}", run.trace);
     }
 }
+
+/// The listener is dropped at 2 ms and its node restarted at 2.2 ms, its
+/// `init` binding the port again, before the SYN arrives at 3 ms: the new
+/// incarnation's listener takes the connection, which carries bytes.
+#[test]
+fn a_listener_of_a_restarted_node_bound_before_the_syn_arrives_takes_it() {
+    for config in random_and_pct(24) {
+        let run = Sim::new(config.net(fixed(2))).run(async {
+            let starts = std::rc::Rc::new(std::cell::Cell::new(0u32));
+            let server = node::Builder::new("server").start(move || {
+                let start = starts.get();
+                starts.set(start + 1);
+                async move {
+                    let listener = TcpListener::bind("0.0.0.0:6000").await.unwrap();
+                    if start == 0 {
+                        asyncsim::time::sleep(Duration::from_millis(2)).await;
+                        drop(listener);
+                        return std::future::pending::<()>().await;
+                    }
+                    let (mut stream, _) = listener.accept().await.unwrap();
+                    let mut word = [0u8; 4];
+                    stream.read_exact(&mut word).await.unwrap();
+                    stream.write_all(&word).await.unwrap();
+                    std::future::pending::<()>().await;
+                }
+            });
+            let restarter = asyncsim::spawn(async move {
+                asyncsim::time::sleep(Duration::from_micros(2200)).await;
+                server.restart();
+            });
+            asyncsim::time::sleep(Duration::from_millis(1)).await;
+            let mut stream = TcpStream::connect("server:6000").await.unwrap();
+            let connected = now_ns();
+            stream.write_all(b"ping").await.unwrap();
+            let mut echo = [0u8; 4];
+            stream.read_exact(&mut echo).await.unwrap();
+            restarter.await.unwrap();
+            (connected, echo)
+        });
+        let (connected, echo) = run.result.unwrap();
+        assert_eq!((connected, &echo), (5 * MS, b"ping"), "{}", run.trace);
+        assert!(
+            net(&run.trace)
+                .iter()
+                .all(|(op, ..)| !matches!(op, NetOp::Refused | NetOp::Reset)),
+            "{}",
+            run.trace
+        );
+    }
+}
+
+/// A second listener bound on the port after the first was dropped, and
+/// dropped too, at `second_drop_us`: before the SYN arrives (3 ms), the
+/// connect is refused at 5 ms as if neither had listened; after it, the
+/// second listener had queued the connection, which is reset.
+#[test]
+fn a_second_listener_dropped_before_or_after_the_syn_arrives() {
+    for (second_drop_us, refused) in [(2800, true), (4000, false)] {
+        for config in random_and_pct(24) {
+            let run = Sim::new(config.net(fixed(2))).run(async move {
+                let _server = node::Builder::new("server").start(move || async move {
+                    let first = TcpListener::bind("0.0.0.0:6000").await.unwrap();
+                    asyncsim::time::sleep(Duration::from_millis(2)).await;
+                    drop(first);
+                    asyncsim::time::sleep(Duration::from_micros(500)).await;
+                    let second = TcpListener::bind("0.0.0.0:6000").await.unwrap();
+                    asyncsim::time::sleep(Duration::from_micros(second_drop_us - 2500)).await;
+                    drop(second);
+                    std::future::pending::<()>().await;
+                });
+                asyncsim::time::sleep(Duration::from_millis(1)).await;
+                match TcpStream::connect("server:6000").await {
+                    Ok(mut stream) => {
+                        let connected = now_ns();
+                        let mut buf = [0u8; 2];
+                        Ok((connected, stream.read(&mut buf).await.unwrap_err().kind()))
+                    }
+                    Err(error) => Err((now_ns(), error.kind(), error.to_string())),
+                }
+            });
+            let outcome = run.result.unwrap();
+            if refused {
+                assert_eq!(
+                    outcome,
+                    Err((
+                        5 * MS,
+                        ErrorKind::ConnectionRefused,
+                        "connection refused: nothing listens on server:6000".to_string()
+                    )),
+                    "{}",
+                    run.trace
+                );
+                let ops: Vec<_> = net(&run.trace)
+                    .iter()
+                    .map(|(op, at, ..)| (*op, *at))
+                    .collect();
+                assert_eq!(ops, [(NetOp::Refused, 5 * MS)], "{}", run.trace);
+            } else {
+                assert_eq!(
+                    outcome,
+                    Ok((5 * MS, ErrorKind::ConnectionReset)),
+                    "{}",
+                    run.trace
+                );
+            }
+        }
+    }
+}
