@@ -200,8 +200,11 @@ impl<S, F> NewTask<S, F> {
     #[inline(always)]
     pub(crate) fn new(future: F) -> NewTask<S, F> {
         let cell = TaskRc::<TaskCell<S, F>>::allocate();
-        // SAFETY: the block's future field, written once; `finish` writes
-        // the header.
+        // SAFETY: `allocate`'s block is sized and aligned for the whole
+        // cell and uninitialised; `addr_of_mut!` reaches its future field
+        // without a reference to the cell, and the write makes that field
+        // (once; `finish` writes the header). Nothing here can unwind
+        // between the allocation and `NewTask`, which frees the block.
         unsafe {
             std::ptr::addr_of_mut!((*cell.as_ptr()).future).write(UnsafeCell::new(Some(future)));
         }
@@ -220,7 +223,9 @@ impl<S, F> NewTask<S, F> {
     {
         let cell = std::mem::ManuallyDrop::new(self).cell;
         // SAFETY: the future is written (`new`) and now the header: the
-        // whole cell, in `allocate`'s block.
+        // whole cell, in `allocate`'s block, given to the one `TaskRc`
+        // (count 1) with nothing between that can unwind; `self`'s drop,
+        // which would drop the future and free the block, does not run.
         let cell = unsafe {
             std::ptr::addr_of_mut!((*cell.as_ptr()).header).write(header);
             TaskRc::from_allocated(cell)
@@ -233,7 +238,9 @@ impl<S, F> NewTask<S, F> {
 impl<S, F> Drop for NewTask<S, F> {
     fn drop(&mut self) {
         // SAFETY: unfinished: only the future was written, and the block
-        // never became a reference.
+        // never became a reference. Should the future's destructor unwind,
+        // the block leaks (as `TaskRc`'s `release` does): never freed
+        // under a value still being dropped, never dropped twice.
         unsafe {
             std::ptr::drop_in_place(std::ptr::addr_of_mut!((*self.cell.as_ptr()).future));
             TaskRc::free_allocated(self.cell);
