@@ -136,3 +136,34 @@ fn every_counterexample_of_a_mixed_search_has_one_line_per_deviation() {
         assert_lines_match_deviations(&found);
     }
 }
+
+#[test]
+fn a_fifo_schedule_with_the_program_s_own_crash_says_whose_the_fault_was() {
+    // The body crashes a node itself and fails under plain FIFO: the
+    // schedule drew no fault, yet the report lists one. It used to say
+    // "nothing was delayed or faulted" just above that list.
+    let summary = asyncsim::explore(settings().runs(5), || async {
+        let server = asyncsim::node::Builder::new("server").start(|| async {});
+        server.crash();
+        asyncsim::time::sleep(Duration::from_millis(1)).await;
+        assert!(server.is_running(), "the program's own crash");
+    });
+    let found = summary.first_failure.expect("it fails");
+    let text = found.schedule_text();
+    assert!(text.starts_with("plain FIFO, no deviations"), "{text}");
+    assert!(
+        text.ends_with("by the schedule (the faults listed below are the program's own)"),
+        "{text}"
+    );
+    assert!(
+        found.to_string().contains("crashed node `server`"),
+        "{found}"
+    );
+    // Without a fault the words stay as they were.
+    let plain = asyncsim::explore(settings().runs(5), || async {
+        asyncsim::time::sleep(Duration::from_millis(1)).await;
+        assert!(asyncsim::node::current().ip().is_loopback(), "no fault");
+    });
+    let text = plain.first_failure.expect("it fails").schedule_text();
+    assert!(text.ends_with("nothing was delayed or faulted"), "{text}");
+}

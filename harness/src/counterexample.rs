@@ -175,9 +175,20 @@ pub(crate) fn describe_schedule(tape: &Tape, details: &[Deviation], trace: &Trac
         )
         .peekable();
     if lines.peek().is_none() {
-        return "plain FIFO, no deviations: tasks ran in the order they became runnable (asyncio's own order), \
-                each select!/join! polled its branches in argument order, and nothing was delayed or faulted"
-            .to_string();
+        let fifo = "plain FIFO, no deviations: tasks ran in the order they became runnable (asyncio's own order), \
+                    each select!/join! polled its branches in argument order, and nothing was delayed or faulted";
+        // A crash, restart or disk error the program asked for itself is a
+        // fault no draw chose: the report's fault list shows it, so say
+        // whose it was rather than "nothing was faulted" above that list.
+        let own_faults = trace
+            .events()
+            .iter()
+            .any(|event| matches!(event.kind, EventKind::Fault { .. }));
+        return if own_faults {
+            format!("{fifo} by the schedule (the faults listed below are the program's own)")
+        } else {
+            fifo.to_string()
+        };
     }
     let mut text = String::from("FIFO except:");
     for line in lines {
