@@ -102,6 +102,23 @@ fn spawn_blocking_results_arrive_without_virtual_time_before_any_timer() {
 }
 
 #[test]
+fn a_pool_job_spends_virtual_time_through_asyncsim_s_blocking_sleep() {
+    // What the README tells a user whose job stands for slow blocking work:
+    // `tokio::asyncsim::blocking::sleep` spends the worker's virtual time
+    // (a `std::thread::sleep` would spend real time and none of the run's).
+    asyncsim::check(Explore::new().runs(20).persist(false), || async {
+        let start = tokio::time::Instant::now();
+        let slow = tokio::task::spawn_blocking(|| {
+            tokio::asyncsim::blocking::sleep(Duration::from_millis(30));
+            "done"
+        });
+        let raced = tokio::time::timeout(Duration::from_millis(10), slow).await;
+        assert!(raced.is_err(), "the 30 ms job loses to a 10 ms timeout");
+        assert_eq!(start.elapsed(), Duration::from_millis(10));
+    });
+}
+
+#[test]
 fn a_panicking_pool_job_is_a_join_error() {
     asyncsim::check(Explore::new().runs(50).persist(false), || async {
         let error = tokio::task::spawn_blocking(|| panic!("in the pool"))
