@@ -39,7 +39,7 @@ fn check_report_names_failure_replay_lines_schedule_events_and_trace_file() {
         "asyncsim: `demo::lost_update` failed after",
         "lost update",
         "ASYNCSIM_REPLAY=as1.",
-        "cargo test lost_update",
+        "cargo test demo::lost_update",
         "ASYNCSIM_SEED=",
         "deviations ",
         "FIFO except:",
@@ -153,4 +153,48 @@ fn failing_schedules_are_saved_and_replayed_first() {
     );
     assert!(summary_report.contains(&token));
     let _ = std::fs::remove_dir_all(&directory);
+}
+
+/// Two modules may each hold a test of one name (`alpha::works`,
+/// `beta::works`): the replay line and the saved regression's file name
+/// the test by its whole path, or `cargo test works` would run both and
+/// the notice would point at a file that is not there.
+mod twin {
+    use super::*;
+
+    #[test]
+    fn works() {
+        let directory =
+            std::env::temp_dir().join(format!("asyncsim-twin-regressions-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&directory);
+        let settings = || settings().regressions_dir(&directory);
+        let report = report_of(settings(), lost);
+        let path = thread_path();
+        assert_eq!(path, "twin::works");
+        assert!(report.contains(&format!("cargo test {path}")), "{report}");
+        let file = directory.join("twin__works.txt");
+        assert!(
+            file.exists(),
+            "the regression was saved as {}",
+            file.display()
+        );
+        let mut notices = Vec::new();
+        let replayed = asyncsim::explore(settings().check_determinism(false), lost);
+        if let Some(failure) = replayed.first_failure {
+            notices.push(failure.replay_lines());
+        }
+        assert!(!notices.is_empty(), "the saved schedule fails again");
+        assert!(
+            notices[0].contains(&format!("cargo test {path}")),
+            "{notices:?}"
+        );
+        let _ = std::fs::remove_dir_all(&directory);
+    }
+
+    fn thread_path() -> String {
+        std::thread::current()
+            .name()
+            .unwrap_or_default()
+            .to_string()
+    }
 }

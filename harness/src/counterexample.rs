@@ -515,7 +515,9 @@ pub(crate) fn replay_lines(
     seed: Option<u64>,
     strategy: &str,
 ) -> String {
-    let test = test_name.rsplit("::").next().unwrap_or(test_name);
+    // The whole path libtest names the test by (`alpha::works`): its last
+    // segment alone would also run every other module's `works`.
+    let test = test_name;
     let mut text = format!("    ASYNCSIM_REPLAY={tape} cargo test {test}");
     if let Some(seed) = seed {
         // `mix` is the default: only another strategy needs naming.

@@ -226,7 +226,7 @@ pub(crate) fn found_notice(
         Origin::Regression => format!(
             "failed replaying saved regression #{} (asyncsim-regressions/{}.txt)",
             run_index + 1,
-            test_name.rsplit("::").next().unwrap_or(test_name)
+            crate::persist::file_stem(test_name)
         ),
         Origin::Replay => "failed replaying the given token".to_string(),
     };
@@ -266,7 +266,7 @@ mod tests {
         );
         assert!(
             notice.contains(
-                "failed replaying saved regression #2 (asyncsim-regressions/deposits.txt)"
+                "failed replaying saved regression #2 (asyncsim-regressions/bank__deposits.txt)"
             ),
             "{notice}"
         );
