@@ -119,6 +119,21 @@ fn a_pool_job_spends_virtual_time_through_asyncsim_s_blocking_sleep() {
 }
 
 #[test]
+fn a_spin_wait_that_yields_lets_the_other_task_run() {
+    // The README's advice for a spin-wait, which `multi_thread` tokio runs
+    // beside the task it waits for and a run (one thread) cannot: yield in
+    // the loop.
+    asyncsim::check(Explore::new().runs(50).persist(false), || async {
+        let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let setter = done.clone();
+        tokio::spawn(async move { setter.store(true, std::sync::atomic::Ordering::SeqCst) });
+        while !done.load(std::sync::atomic::Ordering::SeqCst) {
+            tokio::task::yield_now().await;
+        }
+    });
+}
+
+#[test]
 fn a_panicking_pool_job_is_a_join_error() {
     asyncsim::check(Explore::new().runs(50).persist(false), || async {
         let error = tokio::task::spawn_blocking(|| panic!("in the pool"))
