@@ -61,3 +61,16 @@ mod failing {
         task.await.unwrap();
     }
 }
+
+// `explore = …`: settings no argument names, the arguments on top. The
+// sleep is past the default week of virtual time and passes only under the
+// limit it sets.
+#[asyncsim::test(
+    explore = asyncsim::Explore::new()
+        .config(asyncsim::Config::new().time_limit(std::time::Duration::from_secs(30 * 24 * 3600))),
+    runs = 5,
+    persist = false
+)]
+async fn attribute_with_explore_sets_what_no_argument_names() {
+    asyncsim::time::sleep(std::time::Duration::from_secs(8 * 24 * 3600)).await;
+}

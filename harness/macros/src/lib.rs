@@ -13,7 +13,10 @@
 //! `seed = <int>` (the base seed), `jobs = <int>`, `shrink = <bool>`,
 //! `persist = <bool>`. Each becomes the builder call of the same name on
 //! `asyncsim::Explore::new()`, so the `ASYNCSIM_*` environment variables keep
-//! working (`ASYNCSIM_SEED` and `ASYNCSIM_REPLAY` always win).
+//! working (`ASYNCSIM_SEED` and `ASYNCSIM_REPLAY` always win). What has no
+//! argument of its own (a `Config`'s time limit, `require_sometimes`, …)
+//! goes in `explore = <an asyncsim::Explore>`, the settings the other
+//! arguments then apply to (as `#[tokio::test]`'s under the tokio face).
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -54,6 +57,7 @@ fn expand(
         ));
     }
     let arguments = Punctuated::<MetaNameValue, Token![,]>::parse_terminated.parse2(attribute)?;
+    let mut base = quote! { ::asyncsim::Explore::new() };
     let mut calls = Vec::new();
     for argument in arguments {
         let name = argument
@@ -70,6 +74,10 @@ fn expand(
             "jobs" => quote! { .jobs(#value) },
             "shrink" => quote! { .shrink(#value) },
             "persist" => quote! { .persist(#value) },
+            "explore" => {
+                base = quote! { (#value) };
+                continue;
+            }
             "strategy" => {
                 let Expr::Lit(ExprLit {
                     lit: Lit::Str(text),
@@ -92,7 +100,7 @@ fn expand(
             _ => {
                 return Err(syn::Error::new_spanned(
                     &argument.path,
-                    "unknown #[asyncsim::test] argument: expected runs, strategy, seed, jobs, shrink or persist",
+                    "unknown #[asyncsim::test] argument: expected runs, strategy, seed, jobs, shrink, persist or explore",
                 ))
             }
         };
@@ -108,7 +116,7 @@ fn expand(
         #(#attributes)*
         #visibility fn #name() {
             async fn body() #output #body
-            ::asyncsim::check(::asyncsim::Explore::new() #(#calls)*, body);
+            ::asyncsim::check(#base #(#calls)*, body);
         }
     })
 }
