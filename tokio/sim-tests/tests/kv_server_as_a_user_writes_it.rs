@@ -2,15 +2,16 @@
 //! one (`TcpSocket`, `select!` over accept and a shutdown signal, a task per
 //! connection with `into_split`, `BufReader::lines`, a `BufWriter` flushed
 //! when the client's pipelined lines run out, idle clients timed out, a
-//! `JoinSet` drained at shutdown), and tested with the face the way the
-//! README says: `#[tokio::test]`, the server on a node of its own, clients
-//! that connect, pipeline their commands and disconnect, and a property
-//! checked over the schedules: every command the server executed was
-//! answered, and the store equals a sequential model.
+//! `JoinSet` drained at shutdown, a write-ahead log on the node's disk), and
+//! tested with the face the way the README says: `#[tokio::test]`, the
+//! server on a node of its own, clients that connect, pipeline their
+//! commands and disconnect, and a property checked over the schedules:
+//! every command the server executed was answered, and the store equals a
+//! sequential model.
 //!
 //! The server has two ordering bugs a user could write (`Planted`); the last
-//! test checks the face finds each, with a report that names it and a token
-//! that replays it.
+//! two tests check the face finds each, with a report that names it and a
+//! token that replays it.
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -185,8 +186,8 @@ async fn client(address: &str, commands: &[&str]) -> Vec<String> {
     replies
 }
 
-/// Two clients increment one counter and set a key each while the server is
-/// told to shut down; every executed command must have been answered, and
+/// Three clients (two at once, one 2 ms later) increment one counter and set
+/// a key each while the server is told to shut down; every executed command must have been answered, and
 /// the store must be what some sequential order of the answered commands
 /// gives.
 async fn clients_and_a_shutdown(planted: Planted) {
