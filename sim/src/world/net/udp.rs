@@ -620,8 +620,10 @@ impl UdpSocket {
         label_of(world, self.socket)
     }
 
-    /// Records a network event on this socket.
-    #[inline]
+    /// Records a network event on this socket. Inlined always (as
+    /// `cx::record_net`'s closure is): a send's and a receive's hot path,
+    /// which LLVM had left a call when the functions around it grew.
+    #[inline(always)]
     fn record(&self, world: &mut World, op: NetOp, bytes: usize) {
         let socket = self.label(world);
         cx::record_net(op, socket, bytes.min(u32::MAX as usize) as u32);
