@@ -1,4 +1,5 @@
-//! The first two ChaCha8 blocks of four seeds at once (AVX2).
+//! The first two ChaCha8 blocks of four seeds at once, or the first block
+//! of eight (AVX2).
 //!
 //! A seed's draws are the words of `ChaCha8Rng::seed_from_u64(seed)`: PCG32
 //! turns the seed into a key, and ChaCha8 turns the key into blocks of 16
@@ -10,7 +11,9 @@
 //! together, one (seed, block) pair per 32-bit lane of eight: the four
 //! quarter-rounds of each half round are independent, and the batch of four
 //! costs about 94 ns against 60–75 ns for one seed the plain way
-//! (BENCHMARKS.md, "Fifth engine pass").
+//! (BENCHMARKS.md, "Fifth engine pass"). When runs read at most one block
+//! (16 words), the eight lanes are eight seeds' first blocks instead (a
+//! short batch): the same work for twice the seeds.
 //!
 //! The output is the same words, checked word for word against
 //! `rand_chacha` in `strategy`'s tests; machines without AVX2 use
@@ -22,23 +25,40 @@ pub(crate) const BATCH_WORDS: usize = 32;
 /// Seeds per batch.
 pub(crate) const BATCH_SEEDS: usize = 4;
 
-/// Four seeds' first [`BATCH_WORDS`] words each, in stream order.
+/// Words per seed in a short batch: one ChaCha block.
+pub(crate) const SHORT_WORDS: usize = 16;
+
+/// Seeds per short batch.
+pub(crate) const SHORT_SEEDS: usize = 8;
+
+/// Four seeds' first [`BATCH_WORDS`] words each, or (a short batch) eight
+/// seeds' first [`SHORT_WORDS`], in stream order.
 #[derive(Clone)]
 pub(crate) struct Batch {
-    seeds: [[u32; BATCH_WORDS]; BATCH_SEEDS],
+    words: [u32; BATCH_WORDS * BATCH_SEEDS],
 }
 
 impl Batch {
     pub(crate) fn new() -> Batch {
         Batch {
-            seeds: [[0; BATCH_WORDS]; BATCH_SEEDS],
+            words: [0; BATCH_WORDS * BATCH_SEEDS],
         }
     }
 
-    /// Seed `index`'s words.
+    /// Seed `index`'s words of a batch.
     #[inline]
     pub(crate) fn seed(&self, index: usize) -> &[u32; BATCH_WORDS] {
-        &self.seeds[index]
+        self.words[BATCH_WORDS * index..][..BATCH_WORDS]
+            .try_into()
+            .unwrap()
+    }
+
+    /// Seed `index`'s words of a short batch.
+    #[inline]
+    pub(crate) fn short_seed(&self, index: usize) -> &[u32; SHORT_WORDS] {
+        self.words[SHORT_WORDS * index..][..SHORT_WORDS]
+            .try_into()
+            .unwrap()
     }
 }
 
@@ -50,6 +70,22 @@ pub(crate) fn fill(seeds: [u64; BATCH_SEEDS], batch: &mut Batch) -> bool {
         if std::arch::is_x86_feature_detected!("avx2") {
             // SAFETY: the CPU has AVX2, checked above.
             unsafe { avx2::fill(seeds, batch) };
+            return true;
+        }
+    }
+    let _ = (seeds, batch);
+    false
+}
+
+/// Fills `batch` with the first block of each of `seeds`' streams (a short
+/// batch: the same eight lanes' work as [`fill`], for twice the seeds);
+/// false (and `batch` untouched) when this machine cannot (no AVX2).
+pub(crate) fn fill_short(seeds: [u64; SHORT_SEEDS], batch: &mut Batch) -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: the CPU has AVX2, checked above.
+            unsafe { avx2::fill_short(seeds, batch) };
             return true;
         }
     }
@@ -89,7 +125,7 @@ fn key_word(seed: u64, k: usize) -> u32 {
 mod avx2 {
     use std::arch::x86_64::*;
 
-    use super::{key_word, Batch, BATCH_SEEDS};
+    use super::{key_word, Batch, BATCH_SEEDS, BATCH_WORDS, SHORT_SEEDS, SHORT_WORDS};
 
     /// "expand 32-byte k".
     const CONSTANTS: [i32; 4] = [0x6170_7865, 0x3320_646e, 0x7962_2d32, 0x6b20_6574];
@@ -224,7 +260,7 @@ mod avx2 {
             x14,
             x15,
         ]);
-        for (seed, words) in batch.seeds.iter_mut().enumerate() {
+        for (seed, words) in batch.words.chunks_exact_mut(BATCH_WORDS).enumerate() {
             let parts = [
                 low[2 * seed],
                 high[2 * seed],
@@ -233,6 +269,77 @@ mod avx2 {
             ];
             for (part, vector) in parts.into_iter().enumerate() {
                 // SAFETY: 8 of the seed's 32 words, 32 bytes in bounds;
+                // an unaligned store.
+                unsafe { _mm256_storeu_si256(words[8 * part..].as_mut_ptr().cast(), vector) };
+            }
+        }
+    }
+
+    /// # Safety
+    ///
+    /// The CPU must support AVX2.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn fill_short(seeds: [u64; SHORT_SEEDS], batch: &mut Batch) {
+        // Lane `i` is seed `i`'s first block (written out as in `fill`).
+        let mut key = [_mm256_setzero_si256(); 8];
+        for (k, lane) in key.iter_mut().enumerate() {
+            let w0 = key_word(seeds[0], k) as i32;
+            let w1 = key_word(seeds[1], k) as i32;
+            let w2 = key_word(seeds[2], k) as i32;
+            let w3 = key_word(seeds[3], k) as i32;
+            let w4 = key_word(seeds[4], k) as i32;
+            let w5 = key_word(seeds[5], k) as i32;
+            let w6 = key_word(seeds[6], k) as i32;
+            let w7 = key_word(seeds[7], k) as i32;
+            *lane = _mm256_setr_epi32(w0, w1, w2, w3, w4, w5, w6, w7);
+        }
+        let constant = CONSTANTS.map(|word| _mm256_set1_epi32(word));
+        // Block counter (words 12, 13) and stream (14, 15) all 0.
+        let zero = _mm256_setzero_si256();
+        let r16 = _mm256_setr_epi8(
+            2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13, 2, 3, 0, 1, 6, 7, 4, 5, 10, 11,
+            8, 9, 14, 15, 12, 13,
+        );
+        let r8 = _mm256_setr_epi8(
+            3, 0, 1, 2, 7, 4, 5, 6, 11, 8, 9, 10, 15, 12, 13, 14, 3, 0, 1, 2, 7, 4, 5, 6, 11, 8, 9,
+            10, 15, 12, 13, 14,
+        );
+        let [mut x0, mut x1, mut x2, mut x3] = constant;
+        let [mut x4, mut x5, mut x6, mut x7, mut x8, mut x9, mut x10, mut x11] = key;
+        let (mut x12, mut x13, mut x14, mut x15) = (zero, zero, zero, zero);
+        for _ in 0..4 {
+            quarter_round!(x0, x4, x8, x12, r16, r8);
+            quarter_round!(x1, x5, x9, x13, r16, r8);
+            quarter_round!(x2, x6, x10, x14, r16, r8);
+            quarter_round!(x3, x7, x11, x15, r16, r8);
+            quarter_round!(x0, x5, x10, x15, r16, r8);
+            quarter_round!(x1, x6, x11, x12, r16, r8);
+            quarter_round!(x2, x7, x8, x13, r16, r8);
+            quarter_round!(x3, x4, x9, x14, r16, r8);
+        }
+        let low = transpose([
+            _mm256_add_epi32(x0, constant[0]),
+            _mm256_add_epi32(x1, constant[1]),
+            _mm256_add_epi32(x2, constant[2]),
+            _mm256_add_epi32(x3, constant[3]),
+            _mm256_add_epi32(x4, key[0]),
+            _mm256_add_epi32(x5, key[1]),
+            _mm256_add_epi32(x6, key[2]),
+            _mm256_add_epi32(x7, key[3]),
+        ]);
+        let high = transpose([
+            _mm256_add_epi32(x8, key[4]),
+            _mm256_add_epi32(x9, key[5]),
+            _mm256_add_epi32(x10, key[6]),
+            _mm256_add_epi32(x11, key[7]),
+            x12,
+            x13,
+            x14,
+            x15,
+        ]);
+        for (seed, words) in batch.words.chunks_exact_mut(SHORT_WORDS).enumerate() {
+            for (part, vector) in [low[seed], high[seed]].into_iter().enumerate() {
+                // SAFETY: 8 of the seed's 16 words, 32 bytes in bounds;
                 // an unaligned store.
                 unsafe { _mm256_storeu_si256(words[8 * part..].as_mut_ptr().cast(), vector) };
             }

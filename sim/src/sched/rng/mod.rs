@@ -5,7 +5,7 @@ use rand_chacha::ChaCha8Core;
 use rand_core::block::BlockRngCore;
 use rand_core::SeedableRng;
 
-use crate::raw::chacha::{self, BATCH_WORDS};
+use crate::raw::chacha::{self, BATCH_SEEDS, BATCH_WORDS, SHORT_SEEDS, SHORT_WORDS};
 
 /// The 64-bit words `rand_chacha::ChaCha8Rng::seed_from_u64(seed)` gives
 /// through `next_u64`, word for word (unit tests compare them), so a seed
@@ -17,8 +17,10 @@ use crate::raw::chacha::{self, BATCH_WORDS};
 /// batched one: when seeds come in sequence (the harness's runs) and the
 /// last run read at most [`BATCH_WORDS`] words, the first two blocks of the
 /// next four seeds are made at once ([`raw::chacha`]), about a third of the
-/// cost of one seed's key and first refill; a run that reads past them
-/// continues on the plain way. Nothing is computed for a run that never
+/// cost of one seed's key and first refill; when it read at most
+/// [`SHORT_WORDS`], the first block of the next eight seeds, for the same
+/// work (a short batch). A run that reads past them continues on the plain
+/// way. Nothing is computed for a run that never
 /// draws (FIFO, replay).
 pub(crate) struct Stream {
     core: ChaCha8Core,
@@ -27,7 +29,8 @@ pub(crate) struct Stream {
     /// The next unread word: always even (only whole `u64`s are read).
     index: usize,
     /// One past the last buffered word: 0 before the run's first draw,
-    /// [`BATCH_WORDS`] while reading a batch's copy, 64 on the plain way.
+    /// the batch's words a seed while reading a batch's copy, 64 on the
+    /// plain way.
     end: usize,
     /// Words read before `words[0]` on the plain way (64 per refill past
     /// the first).
@@ -39,15 +42,21 @@ pub(crate) struct Stream {
     previous_seed: Option<u64>,
     /// A run has been seeded (`seed` is meaningful).
     started: bool,
-    /// The previous run read at most [`BATCH_WORDS`] words.
+    /// The previous run read at most [`BATCH_WORDS`] words; at most
+    /// [`SHORT_WORDS`].
     previous_fitted: bool,
-    /// Four consecutive seeds' first blocks, and the first of those seeds.
+    previous_short: bool,
+    /// Four (or, short, eight) consecutive seeds' first blocks, the first
+    /// of those seeds, and whether the batch is short.
     batch: chacha::Batch,
     batch_first: Option<u64>,
+    batch_short: bool,
     #[cfg(test)]
     batches_allowed: bool,
     #[cfg(test)]
     batches_made: u64,
+    #[cfg(test)]
+    short_batches_made: u64,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -76,12 +85,16 @@ impl Stream {
             previous_seed: None,
             started: false,
             previous_fitted: false,
+            previous_short: false,
             batch: chacha::Batch::new(),
             batch_first: None,
+            batch_short: false,
             #[cfg(test)]
             batches_allowed: true,
             #[cfg(test)]
             batches_made: 0,
+            #[cfg(test)]
+            short_batches_made: 0,
         }
     }
 
@@ -92,6 +105,7 @@ impl Stream {
             Source::Batch | Source::Plain => self.read_before + self.index,
         };
         self.previous_fitted = read <= BATCH_WORDS;
+        self.previous_short = read <= SHORT_WORDS;
         self.previous_seed = self.started.then_some(self.seed);
         self.started = true;
         self.seed = seed;
@@ -129,7 +143,7 @@ impl Stream {
                 // the plain way, read on from where the batch ended.
                 self.core = ChaCha8Core::seed_from_u64(self.seed);
                 self.core.generate(&mut self.words);
-                debug_assert_eq!(self.index, BATCH_WORDS);
+                debug_assert_eq!(self.index, self.end);
             }
             Source::Plain => {
                 self.core.generate(&mut self.words);
@@ -153,25 +167,46 @@ impl Stream {
         let mut lane = self
             .batch_first
             .map(|first| seed.wrapping_sub(first))
-            .filter(|&offset| offset < chacha::BATCH_SEEDS as u64);
+            .filter(|&offset| {
+                let seeds = if self.batch_short {
+                    SHORT_SEEDS
+                } else {
+                    BATCH_SEEDS
+                };
+                offset < seeds as u64
+            });
         if lane.is_none() && self.batch_wanted() {
-            let seeds = std::array::from_fn(|offset| seed.wrapping_add(offset as u64));
-            if chacha::fill(seeds, &mut self.batch) {
+            let made = if self.previous_short {
+                let seeds = std::array::from_fn(|offset| seed.wrapping_add(offset as u64));
+                chacha::fill_short(seeds, &mut self.batch).then_some(SHORT_SEEDS)
+            } else {
+                let seeds = std::array::from_fn(|offset| seed.wrapping_add(offset as u64));
+                chacha::fill(seeds, &mut self.batch).then_some(BATCH_SEEDS)
+            };
+            if let Some(seeds) = made {
                 self.batch_first = Some(seed);
+                self.batch_short = seeds == SHORT_SEEDS;
                 lane = Some(0);
                 #[cfg(test)]
                 {
                     self.batches_made += 1;
+                    self.short_batches_made += u64::from(seeds == SHORT_SEEDS);
                 }
             }
         }
         let Some(lane) = lane else {
             return false;
         };
-        self.words.as_mut()[..BATCH_WORDS].copy_from_slice(self.batch.seed(lane as usize));
+        let lane = lane as usize;
+        if self.batch_short {
+            self.words.as_mut()[..SHORT_WORDS].copy_from_slice(self.batch.short_seed(lane));
+            self.end = SHORT_WORDS;
+        } else {
+            self.words.as_mut()[..BATCH_WORDS].copy_from_slice(self.batch.seed(lane));
+            self.end = BATCH_WORDS;
+        }
         self.source = Source::Batch;
         self.index = 0;
-        self.end = BATCH_WORDS;
         true
     }
 
@@ -223,6 +258,11 @@ mod tests {
     /// Runs of `draws[i % len]` draws on `seeds`, each compared word for
     /// word with a fresh `ChaCha8Rng`; returns how many batches were made.
     fn compare_runs(seeds: &[u64], draws: &[usize], batches: bool) -> u64 {
+        compare_runs_counted(seeds, draws, batches).0
+    }
+
+    /// As `compare_runs`; the batches made and how many of them were short.
+    fn compare_runs_counted(seeds: &[u64], draws: &[usize], batches: bool) -> (u64, u64) {
         let mut stream = Stream::new();
         stream.batches_allowed = batches;
         for (run, &seed) in seeds.iter().enumerate() {
@@ -236,7 +276,7 @@ mod tests {
                 );
             }
         }
-        stream.batches_made
+        (stream.batches_made, stream.short_batches_made)
     }
 
     /// Draws per run around the batch's 16 (32 words): none, within, the
@@ -260,6 +300,44 @@ mod tests {
         if std::arch::is_x86_feature_detected!("avx2") {
             assert!(small >= 99, "{small} batches for 400 small sequential runs");
         }
+    }
+
+    /// Runs of at most 8 draws (16 words) take short batches of eight
+    /// seeds' first blocks; a run that reads past its block, or a short run
+    /// after a longer one, still gives the seed's words.
+    #[test]
+    fn short_batches_match_chacha8rng() {
+        let avx2 = {
+            #[cfg(target_arch = "x86_64")]
+            {
+                std::arch::is_x86_feature_detected!("avx2")
+            }
+            #[cfg(not(target_arch = "x86_64"))]
+            {
+                false
+            }
+        };
+        let seeds: Vec<u64> = (5000..5400).collect();
+        let (made, short) = compare_runs_counted(&seeds, &[8, 3, 0, 6, 1, 8, 2], true);
+        if avx2 {
+            assert_eq!(made, short, "a run of 8 draws or fewer made a long batch");
+            assert!(
+                short >= 49,
+                "{short} short batches for 400 small sequential runs"
+            );
+        }
+        // Past the short block (9, 12, 20, 40 draws) inside a short batch,
+        // and back again to long batches and short ones.
+        let (made, short) = compare_runs_counted(
+            &seeds,
+            &[8, 9, 1, 12, 8, 16, 20, 4, 40, 2, 2, 2, 2, 2],
+            true,
+        );
+        if avx2 {
+            assert!(short > 10 && made > short, "{made} batches, {short} short");
+        }
+        let wrapping: Vec<u64> = (0..40).map(|i| (u64::MAX - 20).wrapping_add(i)).collect();
+        compare_runs_counted(&wrapping, &[2, 8, 9, 1], true);
     }
 
     #[test]
