@@ -86,8 +86,14 @@ impl<A: ToAddressPrivate + ?Sized> ToAddress for Resolve<'_, A> {
         self.0.to_sim_address()
     }
 
+    #[inline]
     fn host_and_port(&self) -> Option<(&str, u16)> {
         self.0.sim_host_and_port()
+    }
+
+    #[inline]
+    fn socket_addr(&self) -> Option<SocketAddr> {
+        self.0.sim_socket_addr()
     }
 }
 
@@ -117,6 +123,14 @@ pub(crate) mod sealed {
         fn sim_host_and_port(&self) -> Option<(&str, u16)> {
             None
         }
+
+        /// The socket address, when `to_sim_address` would give it as
+        /// `Address::Ip` already (`asyncsim::net::ToAddress::socket_addr`):
+        /// a send then skips making the `Address`.
+        #[inline]
+        fn sim_socket_addr(&self) -> Option<std::net::SocketAddr> {
+            None
+        }
     }
 }
 
@@ -127,12 +141,22 @@ macro_rules! via_world {
         $(
             impl ToSocketAddrs for $type {}
             impl ToAddressPrivate for $type {
+                #[inline]
                 fn to_sim_address(&self) -> io::Result<Address> {
                     self.to_address()
                 }
 
+                // Inlined into the caller's crate, as the world's own
+                // `host_and_port` is: there a literal host's IP check folds
+                // away.
+                #[inline]
                 fn sim_host_and_port(&self) -> Option<(&str, u16)> {
                     self.host_and_port()
+                }
+
+                #[inline]
+                fn sim_socket_addr(&self) -> Option<SocketAddr> {
+                    self.socket_addr()
                 }
             }
         )*
@@ -191,6 +215,11 @@ impl<T: ToAddressPrivate + ?Sized> ToAddressPrivate for &T {
 
     fn sim_host_and_port(&self) -> Option<(&str, u16)> {
         (**self).sim_host_and_port()
+    }
+
+    #[inline]
+    fn sim_socket_addr(&self) -> Option<SocketAddr> {
+        (**self).sim_socket_addr()
     }
 }
 
