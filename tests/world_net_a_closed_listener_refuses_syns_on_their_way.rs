@@ -17,12 +17,28 @@ use asyncsim::net::{TcpListener, TcpStream};
 use asyncsim::trace::{NetOp, TaskId, Trace};
 use asyncsim::{node, Sim};
 use futures::{AsyncReadExt, AsyncWriteExt};
-use net_support::{fixed, now_ns, MS};
+use net_support::{assert_only_by_main, assert_trace_says, fixed, now_ns, MS};
 use schedule_support::random_and_pct;
 
 /// Every `net` event of the trace: (op, time, task, socket label).
 fn net(trace: &Trace) -> Vec<(NetOp, u64, Option<TaskId>, String)> {
     net_support::net_events(trace, |_| true)
+}
+
+/// Every `net` event of the trace as (op, time).
+fn op_times(trace: &Trace) -> Vec<(NetOp, u64)> {
+    net(trace).iter().map(|(op, at, ..)| (*op, *at)).collect()
+}
+
+/// Asserts no event of `got` is a refusal or a reset; a failure shows
+/// `trace`.
+#[track_caller]
+fn assert_no_refusal_or_reset(got: &[(NetOp, u64, Option<TaskId>, String)], trace: &Trace) {
+    assert!(
+        got.iter()
+            .all(|(op, ..)| !matches!(op, NetOp::Refused | NetOp::Reset)),
+        "{trace}"
+    );
 }
 
 /// A node `server` whose listener on port 6000 is dropped at `drop_ms`.
@@ -55,21 +71,16 @@ fn a_listener_dropped_while_the_syn_is_on_its_way_refuses_the_connect() {
             message,
             "connection refused: nothing listens on server:6000"
         );
-        assert_eq!(
+        assert_only_by_main(
             net(&run.trace),
-            [(
-                NetOp::Refused,
-                5 * MS,
-                Some(TaskId::MAIN),
-                "TcpStream (main -> server:6000)".to_string()
-            )],
-            "{}",
-            run.trace
+            NetOp::Refused,
+            5 * MS,
+            "TcpStream (main -> server:6000)",
+            &run.trace,
         );
-        let text = run.trace.to_string();
-        assert!(
-            text.contains("main         net refused: TcpStream from main to server:6000"),
-            "{text}"
+        assert_trace_says(
+            &run.trace,
+            "main         net refused: TcpStream from main to server:6000",
         );
     }
 }
@@ -204,12 +215,7 @@ fn a_listener_bound_again_before_the_syn_arrives_takes_the_connection() {
             .map(|(_, at, ..)| *at)
             .collect();
         assert_eq!(accepts, [3 * MS], "{}", run.trace);
-        assert!(
-            got.iter()
-                .all(|(op, ..)| !matches!(op, NetOp::Refused | NetOp::Reset)),
-            "{}",
-            run.trace
-        );
+        assert_no_refusal_or_reset(&got, &run.trace);
     }
 }
 
@@ -232,16 +238,12 @@ fn a_crash_after_the_drop_leaves_the_refusal_as_it_is() {
         });
         let (returned, kind) = run.result.unwrap();
         assert_eq!((returned, kind), (5 * MS, ErrorKind::ConnectionRefused));
-        assert_eq!(
+        assert_only_by_main(
             net(&run.trace),
-            [(
-                NetOp::Refused,
-                5 * MS,
-                Some(TaskId::MAIN),
-                "TcpStream (main -> server:6000)".to_string()
-            )],
-            "{}",
-            run.trace
+            NetOp::Refused,
+            5 * MS,
+            "TcpStream (main -> server:6000)",
+            &run.trace,
         );
     }
 }
@@ -261,9 +263,12 @@ fn a_connect_abandoned_on_the_way_is_aborted_and_nothing_else() {
             asyncsim::time::sleep(Duration::from_millis(10)).await;
         });
         run.result.unwrap();
-        let got = net(&run.trace);
-        let ops: Vec<_> = got.iter().map(|(op, at, ..)| (*op, *at)).collect();
-        assert_eq!(ops, [(NetOp::ConnectAborted, 2_500_000)], "{}", run.trace);
+        assert_eq!(
+            op_times(&run.trace),
+            [(NetOp::ConnectAborted, 2_500_000)],
+            "{}",
+            run.trace
+        );
     }
 }
 
@@ -307,13 +312,7 @@ fn a_listener_of_a_restarted_node_bound_before_the_syn_arrives_takes_it() {
         });
         let (connected, echo) = run.result.unwrap();
         assert_eq!((connected, &echo), (5 * MS, b"ping"), "{}", run.trace);
-        assert!(
-            net(&run.trace)
-                .iter()
-                .all(|(op, ..)| !matches!(op, NetOp::Refused | NetOp::Reset)),
-            "{}",
-            run.trace
-        );
+        assert_no_refusal_or_reset(&net(&run.trace), &run.trace);
     }
 }
 
@@ -358,11 +357,12 @@ fn a_second_listener_dropped_before_or_after_the_syn_arrives() {
                     "{}",
                     run.trace
                 );
-                let ops: Vec<_> = net(&run.trace)
-                    .iter()
-                    .map(|(op, at, ..)| (*op, *at))
-                    .collect();
-                assert_eq!(ops, [(NetOp::Refused, 5 * MS)], "{}", run.trace);
+                assert_eq!(
+                    op_times(&run.trace),
+                    [(NetOp::Refused, 5 * MS)],
+                    "{}",
+                    run.trace
+                );
             } else {
                 assert_eq!(
                     outcome,

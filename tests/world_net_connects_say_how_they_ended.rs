@@ -15,7 +15,7 @@ use asyncsim::harness::trace_file;
 use asyncsim::net::{self, NetConfig, TcpListener, TcpStream};
 use asyncsim::trace::{EventKind, NetOp, TaskId, Trace};
 use asyncsim::{node, Config, Sim};
-use net_support::{fixed, idle_server, now_ns, MS};
+use net_support::{assert_only_by_main, assert_trace_says, fixed, idle_server, now_ns, MS};
 use schedule_support::random_and_pct;
 
 /// The trace's connect outcomes: (op, time, task, socket label), in order.
@@ -41,21 +41,16 @@ fn a_connect_with_no_listener_records_its_refusal_when_it_returns() {
         let (started, returned, kind) = run.result.unwrap();
         assert_eq!(kind, std::io::ErrorKind::ConnectionRefused);
         assert_eq!(returned, started + 4 * MS);
-        assert_eq!(
+        assert_only_by_main(
             outcomes(&run.trace),
-            [(
-                NetOp::Refused,
-                returned,
-                Some(TaskId::MAIN),
-                "TcpStream (main -> server:6000)".to_string()
-            )],
-            "{}",
-            run.trace
+            NetOp::Refused,
+            returned,
+            "TcpStream (main -> server:6000)",
+            &run.trace,
         );
-        let text = run.trace.to_string();
-        assert!(
-            text.contains("main         net refused: TcpStream from main to server:6000"),
-            "{text}"
+        assert_trace_says(
+            &run.trace,
+            "main         net refused: TcpStream from main to server:6000",
         );
     }
 }
@@ -78,16 +73,12 @@ fn a_connect_that_succeeds_records_a_connect_and_no_refusal() {
         });
         let (started, returned, _stream) = run.result.unwrap();
         assert_eq!(returned, started + 4 * MS);
-        assert_eq!(
+        assert_only_by_main(
             outcomes(&run.trace),
-            [(
-                NetOp::Connect,
-                returned,
-                Some(TaskId::MAIN),
-                "TcpStream#0 (main:49152 -> server:6000)".to_string()
-            )],
-            "{}",
-            run.trace
+            NetOp::Connect,
+            returned,
+            "TcpStream#0 (main:49152 -> server:6000)",
+            &run.trace,
         );
     }
 }
@@ -198,16 +189,12 @@ fn a_listener_crashed_before_accepting_is_a_refusal_on_the_stream_made() {
         let (started, returned, kind) = run.result.unwrap();
         assert_eq!(kind, std::io::ErrorKind::ConnectionRefused);
         assert_eq!(returned, started + 4 * MS);
-        assert_eq!(
+        assert_only_by_main(
             outcomes(&run.trace),
-            [(
-                NetOp::Refused,
-                returned,
-                Some(TaskId::MAIN),
-                "TcpStream#0 (main:49152 -> server:6000)".to_string()
-            )],
-            "{}",
-            run.trace
+            NetOp::Refused,
+            returned,
+            "TcpStream#0 (main:49152 -> server:6000)",
+            &run.trace,
         );
     }
 }
@@ -232,21 +219,16 @@ fn a_connect_across_a_partition_records_its_timeout() {
         let (started, returned, kind) = run.result.unwrap();
         assert_eq!(kind, std::io::ErrorKind::TimedOut);
         assert_eq!(returned, started + 50 * MS);
-        assert_eq!(
+        assert_only_by_main(
             outcomes(&run.trace),
-            [(
-                NetOp::ConnectTimedOut,
-                returned,
-                Some(TaskId::MAIN),
-                "TcpStream (main -> server:6000)".to_string()
-            )],
-            "{}",
-            run.trace
+            NetOp::ConnectTimedOut,
+            returned,
+            "TcpStream (main -> server:6000)",
+            &run.trace,
         );
-        let text = run.trace.to_string();
-        assert!(
-            text.contains("net connect timed out: TcpStream from main to server:6000"),
-            "{text}"
+        assert_trace_says(
+            &run.trace,
+            "net connect timed out: TcpStream from main to server:6000",
         );
     }
 }

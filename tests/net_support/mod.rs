@@ -68,3 +68,29 @@ pub fn drops(trace: &Trace) -> Vec<(u64, Option<TaskId>, DropWhy, u32)> {
         })
         .collect()
 }
+
+/// Asserts `got` is exactly one event, `op` at `at` by the main task on the
+/// socket labelled `label`; a failure shows `trace`.
+#[allow(dead_code)]
+#[track_caller]
+pub fn assert_only_by_main(
+    got: Vec<(NetOp, u64, Option<TaskId>, String)>,
+    op: NetOp,
+    at: u64,
+    label: &str,
+    trace: &Trace,
+) {
+    assert_eq!(
+        got,
+        [(op, at, Some(TaskId::MAIN), label.to_string())],
+        "{trace}"
+    );
+}
+
+/// Asserts the trace's text contains `line`; a failure shows the text.
+#[allow(dead_code)]
+#[track_caller]
+pub fn assert_trace_says(trace: &Trace, line: &str) {
+    let text = trace.to_string();
+    assert!(text.contains(line), "{text}");
+}
