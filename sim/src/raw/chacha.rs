@@ -158,6 +158,68 @@ mod avx2 {
         };
     }
 
+    /// The ChaCha8 blocks of eight lanes at once: lane `l` has key words
+    /// `$key[0..8]`'s lane `l` and block counter `$counter`'s lane `l` (the
+    /// stream is 0). Evaluates to the 16 words of every lane's block as two
+    /// transposed halves: `low[l]` is words 0–7 of lane `l`, `high[l]`
+    /// words 8–15. Shared by [`fill`] and [`fill_short`]; a macro, not a
+    /// function: a `#[target_feature]` function cannot be `inline(always)`,
+    /// and out of line it returned its 512 bytes through memory (+140
+    /// instructions a small simulation).
+    macro_rules! blocks {
+        ($key:ident, $counter:ident) => {{
+            let (key, counter) = ($key, $counter);
+            let constant = CONSTANTS.map(|word| _mm256_set1_epi32(word));
+            let zero = _mm256_setzero_si256();
+            // Rotations by 16 and 8 bits are byte shuffles within each word.
+            let r16 = _mm256_setr_epi8(
+                2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13, 2, 3, 0, 1, 6, 7, 4, 5, 10,
+                11, 8, 9, 14, 15, 12, 13,
+            );
+            let r8 = _mm256_setr_epi8(
+                3, 0, 1, 2, 7, 4, 5, 6, 11, 8, 9, 10, 15, 12, 13, 14, 3, 0, 1, 2, 7, 4, 5, 6, 11,
+                8, 9, 10, 15, 12, 13, 14,
+            );
+            let [mut x0, mut x1, mut x2, mut x3] = constant;
+            let [mut x4, mut x5, mut x6, mut x7, mut x8, mut x9, mut x10, mut x11] = key;
+            let (mut x12, mut x13, mut x14, mut x15) = (counter, zero, zero, zero);
+            // ChaCha8: four double rounds, columns then diagonals.
+            for _ in 0..4 {
+                quarter_round!(x0, x4, x8, x12, r16, r8);
+                quarter_round!(x1, x5, x9, x13, r16, r8);
+                quarter_round!(x2, x6, x10, x14, r16, r8);
+                quarter_round!(x3, x7, x11, x15, r16, r8);
+                quarter_round!(x0, x5, x10, x15, r16, r8);
+                quarter_round!(x1, x6, x11, x12, r16, r8);
+                quarter_round!(x2, x7, x8, x13, r16, r8);
+                quarter_round!(x3, x4, x9, x14, r16, r8);
+            }
+            // Row `w` holds word `w` of every lane; two 8×8 transposes turn
+            // lanes into runs of words.
+            let low = transpose([
+                _mm256_add_epi32(x0, constant[0]),
+                _mm256_add_epi32(x1, constant[1]),
+                _mm256_add_epi32(x2, constant[2]),
+                _mm256_add_epi32(x3, constant[3]),
+                _mm256_add_epi32(x4, key[0]),
+                _mm256_add_epi32(x5, key[1]),
+                _mm256_add_epi32(x6, key[2]),
+                _mm256_add_epi32(x7, key[3]),
+            ]);
+            let high = transpose([
+                _mm256_add_epi32(x8, key[4]),
+                _mm256_add_epi32(x9, key[5]),
+                _mm256_add_epi32(x10, key[6]),
+                _mm256_add_epi32(x11, key[7]),
+                _mm256_add_epi32(x12, counter),
+                x13,
+                x14,
+                x15,
+            ]);
+            (low, high)
+        }};
+    }
+
     /// Rows → columns: `out[l]` is lane `l` of `rows[0..8]`.
     #[inline]
     #[target_feature(enable = "avx2")]
@@ -211,55 +273,9 @@ mod avx2 {
             let w3 = key_word(seeds[3], k) as i32;
             *lane = _mm256_setr_epi32(w0, w0, w1, w1, w2, w2, w3, w3);
         }
-        let constant = CONSTANTS.map(|word| _mm256_set1_epi32(word));
         // Block counter (words 12, 13) 0 or 1; the stream (14, 15) is 0.
         let counter = _mm256_setr_epi32(0, 1, 0, 1, 0, 1, 0, 1);
-        let zero = _mm256_setzero_si256();
-        // Rotations by 16 and 8 bits are byte shuffles within each word.
-        let r16 = _mm256_setr_epi8(
-            2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13, 2, 3, 0, 1, 6, 7, 4, 5, 10, 11,
-            8, 9, 14, 15, 12, 13,
-        );
-        let r8 = _mm256_setr_epi8(
-            3, 0, 1, 2, 7, 4, 5, 6, 11, 8, 9, 10, 15, 12, 13, 14, 3, 0, 1, 2, 7, 4, 5, 6, 11, 8, 9,
-            10, 15, 12, 13, 14,
-        );
-        let [mut x0, mut x1, mut x2, mut x3] = constant;
-        let [mut x4, mut x5, mut x6, mut x7, mut x8, mut x9, mut x10, mut x11] = key;
-        let (mut x12, mut x13, mut x14, mut x15) = (counter, zero, zero, zero);
-        // ChaCha8: four double rounds, columns then diagonals.
-        for _ in 0..4 {
-            quarter_round!(x0, x4, x8, x12, r16, r8);
-            quarter_round!(x1, x5, x9, x13, r16, r8);
-            quarter_round!(x2, x6, x10, x14, r16, r8);
-            quarter_round!(x3, x7, x11, x15, r16, r8);
-            quarter_round!(x0, x5, x10, x15, r16, r8);
-            quarter_round!(x1, x6, x11, x12, r16, r8);
-            quarter_round!(x2, x7, x8, x13, r16, r8);
-            quarter_round!(x3, x4, x9, x14, r16, r8);
-        }
-        // Row `w` holds word `w` of every lane (lane `2i + b` is block `b`
-        // of seed `i`); two 8×8 transposes turn lanes into runs of words.
-        let low = transpose([
-            _mm256_add_epi32(x0, constant[0]),
-            _mm256_add_epi32(x1, constant[1]),
-            _mm256_add_epi32(x2, constant[2]),
-            _mm256_add_epi32(x3, constant[3]),
-            _mm256_add_epi32(x4, key[0]),
-            _mm256_add_epi32(x5, key[1]),
-            _mm256_add_epi32(x6, key[2]),
-            _mm256_add_epi32(x7, key[3]),
-        ]);
-        let high = transpose([
-            _mm256_add_epi32(x8, key[4]),
-            _mm256_add_epi32(x9, key[5]),
-            _mm256_add_epi32(x10, key[6]),
-            _mm256_add_epi32(x11, key[7]),
-            _mm256_add_epi32(x12, counter),
-            x13,
-            x14,
-            x15,
-        ]);
+        let (low, high) = blocks!(key, counter);
         for (seed, words) in batch.words.chunks_exact_mut(BATCH_WORDS).enumerate() {
             let parts = [
                 low[2 * seed],
@@ -293,50 +309,9 @@ mod avx2 {
             let w7 = key_word(seeds[7], k) as i32;
             *lane = _mm256_setr_epi32(w0, w1, w2, w3, w4, w5, w6, w7);
         }
-        let constant = CONSTANTS.map(|word| _mm256_set1_epi32(word));
         // Block counter (words 12, 13) and stream (14, 15) all 0.
         let zero = _mm256_setzero_si256();
-        let r16 = _mm256_setr_epi8(
-            2, 3, 0, 1, 6, 7, 4, 5, 10, 11, 8, 9, 14, 15, 12, 13, 2, 3, 0, 1, 6, 7, 4, 5, 10, 11,
-            8, 9, 14, 15, 12, 13,
-        );
-        let r8 = _mm256_setr_epi8(
-            3, 0, 1, 2, 7, 4, 5, 6, 11, 8, 9, 10, 15, 12, 13, 14, 3, 0, 1, 2, 7, 4, 5, 6, 11, 8, 9,
-            10, 15, 12, 13, 14,
-        );
-        let [mut x0, mut x1, mut x2, mut x3] = constant;
-        let [mut x4, mut x5, mut x6, mut x7, mut x8, mut x9, mut x10, mut x11] = key;
-        let (mut x12, mut x13, mut x14, mut x15) = (zero, zero, zero, zero);
-        for _ in 0..4 {
-            quarter_round!(x0, x4, x8, x12, r16, r8);
-            quarter_round!(x1, x5, x9, x13, r16, r8);
-            quarter_round!(x2, x6, x10, x14, r16, r8);
-            quarter_round!(x3, x7, x11, x15, r16, r8);
-            quarter_round!(x0, x5, x10, x15, r16, r8);
-            quarter_round!(x1, x6, x11, x12, r16, r8);
-            quarter_round!(x2, x7, x8, x13, r16, r8);
-            quarter_round!(x3, x4, x9, x14, r16, r8);
-        }
-        let low = transpose([
-            _mm256_add_epi32(x0, constant[0]),
-            _mm256_add_epi32(x1, constant[1]),
-            _mm256_add_epi32(x2, constant[2]),
-            _mm256_add_epi32(x3, constant[3]),
-            _mm256_add_epi32(x4, key[0]),
-            _mm256_add_epi32(x5, key[1]),
-            _mm256_add_epi32(x6, key[2]),
-            _mm256_add_epi32(x7, key[3]),
-        ]);
-        let high = transpose([
-            _mm256_add_epi32(x8, key[4]),
-            _mm256_add_epi32(x9, key[5]),
-            _mm256_add_epi32(x10, key[6]),
-            _mm256_add_epi32(x11, key[7]),
-            x12,
-            x13,
-            x14,
-            x15,
-        ]);
+        let (low, high) = blocks!(key, zero);
         for (seed, words) in batch.words.chunks_exact_mut(SHORT_WORDS).enumerate() {
             for (part, vector) in [low[seed], high[seed]].into_iter().enumerate() {
                 // SAFETY: 8 of the seed's 16 words, 32 bytes in bounds;
