@@ -31,8 +31,10 @@
 //! - `signal::ctrl_c()` never fires;
 //! - `sync`, `io` and the other runtime-agnostic parts are tokio's own, so
 //!   their types are the ones third-party crates expect, except
-//!   [`io::stdout`]/[`io::stderr`] (tokio runs them on its blocking pool:
-//!   here they write through) and [`io::stdin`] (refused).
+//!   [`sync::watch`] (tokio's wakes its waiting receivers in an order drawn
+//!   by an OS-seeded generator: the face's wakes them in the order they
+//!   began waiting), [`io::stdout`]/[`io::stderr`] (tokio runs them on its
+//!   blocking pool: here they write through) and [`io::stdin`] (refused).
 //!
 //! What cannot be simulated (`process`, `task::block_in_place`, a real
 //! thread) fails with a message that names the alternative, and a real
@@ -116,9 +118,8 @@ pub use asyncsim;
 #[cfg(feature = "simulation")]
 pub mod io;
 
-/// tokio's own synchronisation primitives (runtime-agnostic), re-exported.
 #[cfg(all(feature = "simulation", feature = "sync"))]
-pub use tokio::sync;
+pub mod sync;
 
 #[cfg(feature = "simulation")]
 pub use tokio::pin;
