@@ -59,8 +59,10 @@ where
         "asyncsim: `{}` is not deterministic: two runs of the same schedule ({}) differ; {detail}\n\
          A run must be a pure function of its schedule: look for wall-clock time, OS randomness, \
          HashMap iteration order, threads, or state kept between runs (statics, thread-locals) in the body; \
-         under the tokio face, also for tokio's own random choices, which the face cannot seed \
-         (a `tokio::sync::watch` with several receivers waiting in `changed()`, a dependency's own `tokio::select!`).",
+         under the tokio face, also for real tokio's own random choices in a dependency that names real \
+         `tokio` (its `tokio::select!`, which picks a branch order, or a `tokio::sync::watch` of real tokio's \
+         with several receivers waiting, which wakes them in a drawn order): tokio draws them from a generator \
+         seeded by the OS, which the face cannot seed (the face's own `select!` and `watch` are replayable).",
         setup.test_name, schedule
     ))
 }

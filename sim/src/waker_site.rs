@@ -31,6 +31,11 @@ const PLUMBING: &[&str] = &[
 /// `poll`, closures' `call_once`), skipped when walking out of it.
 const GLUE: &[&str] = &["std", "core", "alloc"];
 
+/// The tokio face's own primitives (its `sync::watch`): plumbing as the
+/// rest of the face is not, they are named as the tokio items they stand
+/// for (`tokio::sync::watch::Receiver::changed`).
+const FACE_SYNC: &str = "asyncsim_tokio::sync";
+
 /// One frame of a backtrace's text: the symbol and `file:line`, if known.
 #[derive(Debug, PartialEq, Eq)]
 struct Frame {
@@ -50,21 +55,25 @@ fn describe_text(text: &str) -> Option<String> {
     let frames = parse(text);
     let first = frames
         .iter()
-        .position(|frame| !is_plumbing(crate_of(&frame.symbol)))?;
-    let primitive_crate = crate_of(&frames[first].symbol);
+        .position(|frame| !is_plumbing(owner_of(&frame.symbol)))?;
+    let primitive_owner = owner_of(&frames[first].symbol);
     let mut outermost = first;
     for (index, frame) in frames.iter().enumerate().skip(first + 1) {
-        let krate = crate_of(&frame.symbol);
-        if krate == primitive_crate {
+        let owner = owner_of(&frame.symbol);
+        if owner == primitive_owner {
             outermost = index;
-        } else if !GLUE.contains(&krate) {
+        } else if !GLUE.contains(&owner) {
             break;
         }
     }
-    let name = clean(&frames[outermost].symbol);
+    let cleaned = clean(&frames[outermost].symbol);
+    let name = match cleaned.strip_prefix("asyncsim_tokio::") {
+        Some(face_item) => format!("tokio::{face_item}"),
+        None => cleaned,
+    };
     let caller = frames[outermost + 1..]
         .iter()
-        .find(|frame| !is_plumbing(crate_of(&frame.symbol)))
+        .find(|frame| !is_plumbing(owner_of(&frame.symbol)))
         .and_then(|frame| frame.location.as_deref());
     Some(match caller {
         Some(location) => format!("{name} at {location}"),
@@ -118,10 +127,24 @@ fn short_location(location: &str) -> String {
     }
 }
 
-/// The crate a symbol belongs to: its first path segment, or its self
-/// type's for `<Type as Trait>::method`; "" when it has none (`<unknown>`,
-/// a generic parameter, a C function).
-fn crate_of(symbol: &str) -> &str {
+/// What a frame belongs to, for telling plumbing from the primitive: its
+/// crate, but the face's own primitives apart from the rest of the face.
+fn owner_of(symbol: &str) -> &str {
+    let krate = crate_of(symbol);
+    if krate == "asyncsim_tokio" {
+        let path = strip_disambiguators(path_of(symbol));
+        if path
+            .strip_prefix(FACE_SYNC)
+            .is_some_and(|rest| rest.starts_with("::"))
+        {
+            return FACE_SYNC;
+        }
+    }
+    krate
+}
+
+/// A symbol's path: itself, or its self type's for `<Type as Trait>::method`.
+fn path_of(symbol: &str) -> &str {
     let mut path = symbol;
     if let Some(rest) = path.strip_prefix('<') {
         path = rest;
@@ -129,6 +152,14 @@ fn crate_of(symbol: &str) -> &str {
             path = path.strip_prefix(prefix).unwrap_or(path);
         }
     }
+    path
+}
+
+/// The crate a symbol belongs to: its first path segment, or its self
+/// type's for `<Type as Trait>::method`; "" when it has none (`<unknown>`,
+/// a generic parameter, a C function).
+fn crate_of(symbol: &str) -> &str {
+    let path = path_of(symbol);
     let end = path
         .find(|c: char| !(c.is_alphanumeric() || c == '_'))
         .unwrap_or(path.len());
@@ -347,6 +378,42 @@ mod tests {
         );
         assert_eq!(crate_of("<unknown>"), "");
         assert_eq!(crate_of("std[e28293b1aa0f68bd]::rt::lang_start"), "std");
+    }
+
+    /// A clone inside the tokio face's own `watch`, awaited through the
+    /// face's `timeout` (plumbing, as the rest of the face).
+    const FACE_WATCH: &str = "   0: <core::task::wake::Waker as core::clone::Clone>::clone
+   1: asyncsim_tokio::sync::watch::Waiters::park
+             at /w/tokio/src/sync/watch.rs:130:47
+   2: <asyncsim_tokio::sync::watch::Changed<T> as core::future::future::Future>::poll
+             at /w/tokio/src/sync/watch.rs:380:9
+   3: asyncsim_tokio::sync::watch::Receiver<T>::changed::{{closure}}
+             at /w/tokio/src/sync/watch.rs:300:10
+   4: <asyncsim_tokio::time::Timeout<F> as core::future::future::Future>::poll
+             at /w/tokio/src/time/mod.rs:200:9
+   5: app::wait::{{closure}}
+             at ./src/lib.rs:9:40
+   6: asyncsim_sim::raw::task::poll_task
+             at ./src/raw/task.rs:90:9
+";
+
+    #[test]
+    fn the_face_s_own_watch_is_named_as_tokio_s_item() {
+        assert_eq!(
+            describe_text(FACE_WATCH).as_deref(),
+            Some("tokio::sync::watch::Receiver::changed at src/lib.rs:9")
+        );
+        let v0 = FACE_WATCH.replace("asyncsim_tokio::", "asyncsim_tokio[0123456789abcdef]::");
+        assert_eq!(
+            describe_text(&v0).as_deref(),
+            Some("tokio::sync::watch::Receiver::changed at src/lib.rs:9")
+        );
+    }
+
+    #[test]
+    fn the_rest_of_the_face_stays_plumbing() {
+        let text = FACE_WATCH.replace("asyncsim_tokio::sync::watch", "asyncsim_tokio::task::join_set");
+        assert_eq!(describe_text(&text).as_deref(), Some("app::wait"));
     }
 
     #[test]

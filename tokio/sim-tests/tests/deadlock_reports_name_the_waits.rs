@@ -1,6 +1,7 @@
 //! A deadlock in code written against the face names what each task waits
 //! on: a socket read, a `JoinHandle`, a timer where the face can see it, and
-//! tokio's own `sync` primitives by where they registered the task's waker.
+//! tokio's own `sync` primitives and the face's `watch` by where they
+//! registered the task's waker.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -122,6 +123,41 @@ fn a_wait_on_notify_or_a_oneshot_names_the_primitive() {
     ] {
         let expected = format!(
             "waits on {primitive} at tests/deadlock_reports_name_the_waits.rs:{} (",
+            line_of(marker)
+        );
+        assert!(report.contains(&expected), "{expected}\n{report}");
+    }
+}
+
+#[test]
+fn a_receiver_left_waiting_on_a_watch_is_named_with_its_line() {
+    // The face's own `watch` (tokio's would draw its wake order): a sender
+    // kept alive that never sends leaves both receivers waiting.
+    let summary = asyncsim::explore(Explore::new().runs(50), || async {
+        let (sender, receiver) = tokio::sync::watch::channel(0u32);
+        let mut other = receiver.clone();
+        let changed = tokio::spawn(async move {
+            let mut receiver = receiver;
+            receiver.changed().await.unwrap(); // changed waits here
+        });
+        let wait_for = tokio::spawn(async move {
+            let _ = other.wait_for(|value| *value > 0).await; // wait_for waits here
+        });
+        changed.await.unwrap();
+        wait_for.await.unwrap();
+        drop(sender);
+    });
+    let report = summary
+        .first_failure
+        .expect("nobody sends")
+        .to_string();
+    assert!(report.contains("deadlock"), "{report}");
+    for (method, marker) in [
+        ("changed", "// changed waits here"),
+        ("wait_for", "// wait_for waits here"),
+    ] {
+        let expected = format!(
+            "waits on tokio::sync::watch::Receiver::{method} at tests/deadlock_reports_name_the_waits.rs:{} (",
             line_of(marker)
         );
         assert!(report.contains(&expected), "{expected}\n{report}");

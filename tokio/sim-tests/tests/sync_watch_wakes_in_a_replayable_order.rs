@@ -85,3 +85,50 @@ fn under_fifo_a_send_wakes_the_waiters_in_the_order_they_began_waiting() {
         .collect();
     assert_eq!(run.result.unwrap(), expected);
 }
+
+// `#[tokio::test]` runs its first seed twice and compares the traces: with
+// tokio's own watch this failed as "not deterministic".
+#[tokio::test(runs = 50, persist = false)]
+async fn a_tokio_test_with_waiting_receivers_passes_the_determinism_check() {
+    let seen = four_waiters_three_sends().await;
+    assert_eq!(seen.len(), 12);
+}
+
+/// A dependency that names real tokio keeps real tokio's watch, whose wake
+/// order the face cannot seed: eight receivers waiting, four sends.
+async fn real_tokio_watch_in_a_dependency() {
+    let (sender, receiver) = real_tokio::sync::watch::channel(0u32);
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let mut receiver = receiver.clone();
+            tokio::spawn(async move { while receiver.changed().await.is_ok() {} })
+        })
+        .collect();
+    for value in 1..=4 {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        sender.send(value).unwrap();
+    }
+    drop(sender);
+    for task in tasks {
+        task.await.unwrap();
+    }
+}
+
+#[test]
+fn the_determinism_check_names_real_tokio_s_watch_in_a_dependency() {
+    let summary = asyncsim::explore(
+        asyncsim::Explore::new()
+            .runs(5)
+            .check_determinism(true)
+            .persist(false),
+        real_tokio_watch_in_a_dependency,
+    );
+    let explanation = summary
+        .nondeterminism
+        .expect("real tokio's watch wakes its waiters in a drawn order");
+    assert!(explanation.contains("is not deterministic"), "{explanation}");
+    assert!(
+        explanation.contains("a `tokio::sync::watch` of real tokio's"),
+        "{explanation}"
+    );
+}
