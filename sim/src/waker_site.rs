@@ -412,7 +412,10 @@ mod tests {
 
     #[test]
     fn the_rest_of_the_face_stays_plumbing() {
-        let text = FACE_WATCH.replace("asyncsim_tokio::sync::watch", "asyncsim_tokio::task::join_set");
+        let text = FACE_WATCH.replace(
+            "asyncsim_tokio::sync::watch",
+            "asyncsim_tokio::task::join_set",
+        );
         assert_eq!(describe_text(&text).as_deref(), Some("app::wait"));
     }
 

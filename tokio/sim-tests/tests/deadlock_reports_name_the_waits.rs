@@ -147,10 +147,7 @@ fn a_receiver_left_waiting_on_a_watch_is_named_with_its_line() {
         wait_for.await.unwrap();
         drop(sender);
     });
-    let report = summary
-        .first_failure
-        .expect("nobody sends")
-        .to_string();
+    let report = summary.first_failure.expect("nobody sends").to_string();
     assert!(report.contains("deadlock"), "{report}");
     for (method, marker) in [
         ("changed", "// changed waits here"),

@@ -1,7 +1,8 @@
 //! The parts of tokio the face re-exports unchanged (`sync`, `io`) work in
 //! a simulated run where they need no runtime of tokio's: channels, locks,
-//! `Notify`, `watch`, `broadcast`, `Semaphore`, `Barrier`, `duplex`,
-//! `split` and `copy`, over many schedules; the standard streams, which
+//! `Notify`, `broadcast`, `Semaphore`, `Barrier`, `duplex`, `split` and
+//! `copy` (and the face's own `watch` beside them), over many schedules;
+//! the standard streams, which
 //! tokio runs on its blocking pool, are the face's (`stdout`/`stderr` write
 //! through, `stdin` is refused by name); and `mpsc::Sender::send_timeout`,
 //! which waits on tokio's own timer inside tokio, fails with a message that

@@ -16,6 +16,8 @@ use tokio::net::{
     UnixStream,
 };
 use tokio::runtime::{Builder, Handle, Runtime};
+use tokio::sync::watch::error::{RecvError, SendError};
+use tokio::sync::watch::{channel, Receiver, Ref, Sender};
 use tokio::task::{
     block_in_place, consume_budget, id, spawn, spawn_blocking, spawn_local, try_id, unconstrained,
     yield_now, AbortHandle, JoinError, JoinHandle, JoinSet, LocalKey, LocalSet,

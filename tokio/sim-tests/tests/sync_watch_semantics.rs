@@ -107,7 +107,10 @@ fn changed_fails_once_the_senders_are_gone_and_nothing_is_unseen() {
         assert!(unseen.changed().await.is_err());
         let (first, second, value) = waiter.await.unwrap();
         assert!(first.is_ok(), "the send came before the close");
-        assert!(second.is_err(), "then nothing is unseen and no sender is left");
+        assert!(
+            second.is_err(),
+            "then nothing is unseen and no sender is left"
+        );
         assert_eq!(value, 1);
     });
 }
@@ -148,7 +151,7 @@ fn send_fails_without_receivers_but_send_replace_stores() {
         assert_eq!(*sender.borrow(), 9);
         let late = sender.subscribe();
         assert_eq!(*late.borrow(), 9);
-        assert_eq!(late.has_changed().unwrap(), false);
+        assert!(!late.has_changed().unwrap());
         for dropper in droppers {
             dropper.await.unwrap();
         }
@@ -202,7 +205,7 @@ fn subscribe_starts_with_the_current_value_seen() {
         sender.send(3).unwrap();
         let mut receiver = sender.subscribe();
         assert_eq!(*receiver.borrow(), 3);
-        assert_eq!(receiver.has_changed().unwrap(), false);
+        assert!(!receiver.has_changed().unwrap());
         assert!(!receiver.borrow().has_changed());
         assert!(at_once(receiver.changed()).await.is_none(), "3 is seen");
         let sender = Arc::new(sender);
@@ -313,16 +316,16 @@ fn a_wait_given_up_takes_nothing_from_the_next() {
 fn the_marks_change_what_the_receiver_has_seen() {
     on_many_schedules(|| async {
         let (sender, mut receiver) = watch::channel(0u32);
-        assert_eq!(receiver.has_changed().unwrap(), false);
+        assert!(!receiver.has_changed().unwrap());
         receiver.mark_changed();
-        assert_eq!(receiver.has_changed().unwrap(), true);
+        assert!(receiver.has_changed().unwrap());
         assert!(receiver.borrow().has_changed());
         assert!(matches!(at_once(receiver.changed()).await, Some(Ok(()))));
-        assert_eq!(receiver.has_changed().unwrap(), false);
+        assert!(!receiver.has_changed().unwrap());
         sender.send(1).unwrap();
-        assert_eq!(receiver.has_changed().unwrap(), true);
+        assert!(receiver.has_changed().unwrap());
         receiver.mark_unchanged();
-        assert_eq!(receiver.has_changed().unwrap(), false);
+        assert!(!receiver.has_changed().unwrap());
         assert!(at_once(receiver.changed()).await.is_none());
         assert_eq!(*receiver.borrow(), 1, "marking reads nothing");
     });
@@ -372,7 +375,7 @@ fn a_panicking_modify_reaches_the_caller_and_tells_nobody() {
             })
         };
         assert!(panicked.await.unwrap_err().is_panic());
-        assert_eq!(receiver.has_changed().unwrap(), false);
+        assert!(!receiver.has_changed().unwrap());
         sender.send(1).unwrap();
         assert_eq!(*receiver.borrow(), 1, "the channel still works");
     });
@@ -395,7 +398,10 @@ fn errors_and_debug_read_as_tokio_s() {
     let _: &dyn std::error::Error = &send;
     let (sender, receiver) = watch::channel(7u8);
     for text in [format!("{sender:?}"), format!("{receiver:?}")] {
-        assert!(text.contains('7') && text.contains("is_closed: false"), "{text}");
+        assert!(
+            text.contains('7') && text.contains("is_closed: false"),
+            "{text}"
+        );
     }
     assert!(format!("{:?}", receiver.borrow()).contains('7'));
 }

@@ -126,7 +126,10 @@ fn the_determinism_check_names_real_tokio_s_watch_in_a_dependency() {
     let explanation = summary
         .nondeterminism
         .expect("real tokio's watch wakes its waiters in a drawn order");
-    assert!(explanation.contains("is not deterministic"), "{explanation}");
+    assert!(
+        explanation.contains("is not deterministic"),
+        "{explanation}"
+    );
     assert!(
         explanation.contains("a `tokio::sync::watch` of real tokio's"),
         "{explanation}"
