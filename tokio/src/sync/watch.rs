@@ -12,7 +12,10 @@
 //! in the order they began waiting (tokio's order is drawn by its OS-seeded
 //! generator), so a seed makes the same run every time. A task left waiting
 //! when a run deadlocks is named by the report as
-//! `tokio::sync::watch::Receiver::changed` at the line that waits.
+//! `tokio::sync::watch::Receiver::changed` at the line that waits, as
+//! tokio's own primitives are (by where the wait registered the task's
+//! waker: `#[tokio::test]` replays the failure to find it; one
+//! `Runtime::block_on` needs `Config::waker_sites`).
 //!
 //! The value sits behind a read-write lock, as tokio's does: a [`Ref`] held
 //! across an `.await` keeps a sender from storing (in a run, whose tasks
