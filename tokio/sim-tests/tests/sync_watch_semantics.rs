@@ -407,17 +407,20 @@ fn errors_and_debug_read_as_tokio_s() {
 }
 
 /// tokio's shape, checked by the compiler: the ends are `Send + Sync` (and
-/// `Clone`) for a `Send + Sync` value, so are the futures of `changed`,
+/// `Clone`, `Unpin`) for a `Send + Sync` value, so are the futures of `changed`,
 /// `wait_for` and `closed`; a `Ref` is `Sync`; every method's signature.
 #[allow(dead_code, clippy::let_underscore_future)]
 fn the_types_have_tokio_s_shape() {
     fn send_sync<T: Send + Sync>(_: &T) {}
     fn sync<T: Sync>(_: &T) {}
     fn send<T: Send>(_: &T) {}
+    fn unpin<T: Unpin>(_: &T) {}
     let (sender, mut receiver): (watch::Sender<String>, watch::Receiver<String>) =
         watch::channel(String::new());
     send_sync(&sender);
     send_sync(&receiver);
+    unpin(&sender);
+    unpin(&receiver);
     sync(&receiver.borrow());
     send(&receiver.changed());
     send(&receiver.wait_for(|value| value.is_empty()));

@@ -45,6 +45,7 @@
 use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::mem;
 use std::ops;
 use std::pin::Pin;
@@ -99,7 +100,13 @@ use error::{RecvError, SendError};
 struct Shared<T> {
     value: RwLock<T>,
     state: Mutex<State>,
+    _as_tokio_s: NotUnwindSafe,
 }
+
+/// tokio's ends and its `Ref` are neither `UnwindSafe` nor `RefUnwindSafe`
+/// (what `Send + Sync + Unpin` and nothing else marks), so neither are the
+/// face's: code that compiles against one compiles against the other.
+type NotUnwindSafe = PhantomData<dyn Send + Sync + Unpin>;
 
 struct State {
     /// Bumped by every store, under the value's write lock, so a reader
@@ -199,6 +206,7 @@ pub fn channel<T>(init: T) -> (Sender<T>, Receiver<T>) {
             changes: Waiters::default(),
             drops: Waiters::default(),
         }),
+        _as_tokio_s: PhantomData,
     });
     let sender = Sender {
         shared: shared.clone(),
@@ -225,9 +233,18 @@ pub struct Sender<T> {
 pub struct Ref<'a, T> {
     value: RwLockReadGuard<'a, T>,
     has_changed: bool,
+    _as_tokio_s: NotUnwindSafe,
 }
 
-impl<T> Ref<'_, T> {
+impl<'a, T> Ref<'a, T> {
+    fn new(value: RwLockReadGuard<'a, T>, has_changed: bool) -> Self {
+        Ref {
+            value,
+            has_changed,
+            _as_tokio_s: PhantomData,
+        }
+    }
+
     /// Whether the borrowed value was unseen by the receiver that borrowed
     /// it, when it borrowed (false for a sender's borrow). Unlike
     /// [`Receiver::has_changed`] it answers after the senders are gone too.
@@ -268,10 +285,7 @@ impl<T> Receiver<T> {
     pub fn borrow(&self) -> Ref<'_, T> {
         let value = self.shared.read();
         let version = self.shared.state().version;
-        Ref {
-            value,
-            has_changed: version != self.seen,
-        }
+        Ref::new(value, version != self.seen)
     }
 
     /// The current value, marked seen. See [`Ref`] on holding it.
@@ -280,7 +294,7 @@ impl<T> Receiver<T> {
         let version = self.shared.state().version;
         let has_changed = version != self.seen;
         self.seen = version;
-        Ref { value, has_changed }
+        Ref::new(value, has_changed)
     }
 
     /// Whether a value this receiver has not seen is stored; an error once
@@ -362,7 +376,7 @@ impl<T> Receiver<T> {
                 self.seen = version;
                 // Once closed, a value already tried is not tried again.
                 if (!closed || has_changed) && f(&value) {
-                    return Ok(Ref { value, has_changed });
+                    return Ok(Ref::new(value, has_changed));
                 }
             }
             if closed {
@@ -516,10 +530,7 @@ impl<T> Sender<T> {
     /// The current value (a sender's [`Ref`] never counts as changed). See
     /// [`Ref`] on holding it.
     pub fn borrow(&self) -> Ref<'_, T> {
-        Ref {
-            value: self.shared.read(),
-            has_changed: false,
-        }
+        Ref::new(self.shared.read(), false)
     }
 
     /// Whether no receiver is left.
