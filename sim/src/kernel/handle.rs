@@ -491,7 +491,7 @@ pub(crate) fn intern_label_known(label: impl LabelText, known: Option<LabelHashe
     with_core("asyncsim::trace", |core| {
         let mut state = core.state.borrow_mut();
         let state = &mut *state;
-        let new_id = state.trace.labels.len() as u32;
+        let new_id = state.trace.label_count();
         let id = match known {
             Some(known) => state
                 .label_ids

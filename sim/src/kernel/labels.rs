@@ -41,8 +41,8 @@ impl LabelIds {
         text: impl LabelText,
         key: u64,
     ) -> u32 {
-        let labels = &trace.labels;
-        let id = labels.len() as u32;
+        let labels = trace.labels();
+        let id = trace.label_count();
         // One probe of the map: the entry, found or made.
         match self.first.entry(key) {
             Entry::Vacant(vacant) => {
@@ -124,7 +124,7 @@ mod tests {
         // A text added to the table without interning is not found.
         assert_eq!(ids.intern(&mut trace, "added without interning"), 3);
         assert_eq!(
-            trace.labels,
+            trace.labels(),
             [
                 "added without interning",
                 "a",
@@ -133,7 +133,7 @@ mod tests {
             ]
         );
         ids.clear();
-        trace.labels.clear();
+        trace.reset();
         assert_eq!(ids.intern(&mut trace, "b"), 0);
     }
 
@@ -148,7 +148,7 @@ mod tests {
         assert_eq!(ids.intern(&mut trace, "second"), 1);
         assert_eq!(ids.intern(&mut trace, "second"), 1);
         assert_eq!(ids.intern(&mut trace, "first"), 0);
-        assert_eq!(trace.labels, ["first", "second"]);
+        assert_eq!(trace.labels(), ["first", "second"]);
     }
 
     #[test]

@@ -152,20 +152,41 @@ fn a_dropped_traces_label_buffers_carry_later_labels_with_nothing_of_their_text(
     use crate::trace::Trace;
     let mut trace = Trace::with_capacity(0, 0);
     trace.push_label("TcpStream#0 (main:49152 -> server:7000)");
-    let kept = trace.labels[0].as_ptr();
+    let kept = trace.labels()[0].as_ptr();
     drop(trace);
-    // A later trace's label of borrowed words is copied into the kept
-    // buffer, which held nothing of the old label's text.
+    // A later trace's label of borrowed words at that position is written
+    // into the kept buffer, which held nothing of the old label's text.
     let mut next = Trace::with_capacity(0, 0);
+    assert!(next.labels().is_empty());
     assert_eq!(next.push_label("TcpListener (server:7000)"), 0);
-    assert_eq!(next.labels[0], "TcpListener (server:7000)");
-    assert_eq!(next.labels[0].as_ptr(), kept);
+    assert_eq!(next.labels(), ["TcpListener (server:7000)"]);
+    assert_eq!(next.labels()[0].as_ptr(), kept);
     // With no buffer kept, a new one; an owned text moves in.
     assert_eq!(next.push_label("set link"), 1);
-    assert_eq!(next.labels[1], "set link");
-    assert_ne!(next.labels[1].as_ptr(), kept);
+    assert_eq!(next.labels()[1], "set link");
+    assert_ne!(next.labels()[1].as_ptr(), kept);
     let owned = String::from("UdpSocket#0 (main:5000)");
     let at = owned.as_ptr();
     assert_eq!(next.push_label(owned), 2);
-    assert_eq!(next.labels[2].as_ptr(), at);
+    assert_eq!(next.labels()[2].as_ptr(), at);
+    assert_eq!(next.label(3), "<unknown label>");
+    // A trace with fewer labels than the one whose buffers it took shows
+    // only its own, and they hash and compare as a fresh trace's.
+    drop(next);
+    let mut fewer = Trace::with_capacity(0, 0);
+    fewer.push_label("a");
+    assert_eq!(fewer.labels(), ["a"]);
+    assert_eq!(fewer.label(1), "<unknown label>");
+    let fresh = Trace::from_parts(Vec::new(), Vec::new(), vec!["a".to_string()]);
+    assert_eq!(fewer.hash(), fresh.hash());
+    assert_eq!(fewer, fresh);
+    assert_eq!(format!("{fewer:?}"), format!("{fresh:?}"));
+    // Emptied for a new run, the trace has no labels and keeps the buffer.
+    let a = fewer.labels()[0].as_ptr();
+    fewer.reset();
+    assert!(fewer.labels().is_empty());
+    assert_eq!(fewer.push_label("b"), 0);
+    assert_eq!(fewer.labels(), ["b"]);
+    assert_eq!(fewer.labels()[0].as_ptr(), a);
 }
+

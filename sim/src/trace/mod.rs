@@ -48,10 +48,10 @@ fn with_spares<R>(use_spares: impl FnOnce(&mut TraceSpares) -> R) -> Option<R> {
 struct TraceSpares {
     events: Vec<Vec<Event>>,
     tasks: Vec<Vec<TaskInfo>>,
+    /// Label tables of dropped traces: their texts' buffers, emptied, at
+    /// their positions (see [`Trace::push_label`]).
     labels: Vec<Vec<String>>,
     label_hashes: Vec<Vec<(u32, u64)>>,
-    /// Emptied label texts with their buffers (`LabelText`).
-    texts: Vec<String>,
 }
 
 impl TraceSpares {
@@ -61,22 +61,27 @@ impl TraceSpares {
             tasks: Vec::new(),
             labels: Vec::new(),
             label_hashes: Vec::new(),
-            texts: Vec::new(),
         }
     }
 }
 
-/// At most this many label texts are kept per thread, each with a buffer
-/// of at most `SPARE_LABEL_TEXT_BYTES`.
-const SPARE_LABEL_TEXTS_MAX: usize = 64;
+/// A dropped trace keeps the buffers of at most this many labels for a
+/// later trace, each of at most `SPARE_LABEL_TEXT_BYTES` (larger ones go
+/// back to the allocator): at most 64 KiB of texts per kept table.
+const SPARE_LABEL_TEXTS_MAX: usize = 256;
+/// Label tables kept per thread (a loop of runs needs one or two).
+const SPARE_LABEL_TABLES_MAX: usize = 2;
 const SPARE_LABEL_TEXT_BYTES: usize = 256;
 
-/// A label's text on its way into a trace's label table: an owned text
-/// moves in; a borrowed one is copied into the buffer of a dropped trace's
-/// label when there is one (`TraceSpares::texts`), so a loop of runs that
-/// make the labels the last runs made allocates none for them.
+/// A label's text on its way into a trace's label table: written into the
+/// emptied buffer a dropped trace left at the label's position, so a loop
+/// of runs that make as many labels as the last runs allocates none for
+/// them; past those, an owned text moves in and a borrowed one is copied.
 pub(crate) trait LabelText: AsRef<str> {
+    /// The text as a label of its own (no buffer kept at its position).
     fn into_label(self) -> String;
+    /// Writes the text into `kept` (empty), a kept buffer.
+    fn write_into(self, kept: &mut String);
 }
 
 impl LabelText for String {
@@ -84,12 +89,23 @@ impl LabelText for String {
     fn into_label(self) -> String {
         self
     }
+
+    #[inline]
+    fn write_into(self, kept: &mut String) {
+        // Made for this label: it moves in, the kept buffer goes.
+        *kept = self;
+    }
 }
 
 impl LabelText for &str {
     #[inline]
     fn into_label(self) -> String {
-        copy_label(self)
+        self.to_owned()
+    }
+
+    #[inline]
+    fn write_into(self, kept: &mut String) {
+        kept.push_str(self);
     }
 }
 
@@ -98,46 +114,33 @@ impl LabelText for Cow<'_, str> {
     fn into_label(self) -> String {
         match self {
             Cow::Owned(text) => text,
-            Cow::Borrowed(text) => copy_label(text),
+            Cow::Borrowed(text) => text.to_owned(),
+        }
+    }
+
+    #[inline]
+    fn write_into(self, kept: &mut String) {
+        match self {
+            Cow::Owned(text) => *kept = text,
+            Cow::Borrowed(text) => kept.push_str(text),
         }
     }
 }
 
-/// `text` in a kept label buffer, else a new one.
-fn copy_label(text: &str) -> String {
-    match with_spares(|spares| spares.texts.pop()) {
-        Some(Some(mut kept)) => {
-            kept.push_str(text);
-            kept
-        }
-        _ => text.to_owned(),
-    }
-}
-
-/// Empties `labels` into `texts`, keeping their buffers.
-fn keep_label_texts(texts: &mut Vec<String>, labels: &mut Vec<String>) {
-    // Last first, so that a run making the same labels in the same order
-    // gets each label its own buffer back (one that fits: no growing).
-    while let Some(mut text) = labels.pop() {
-        if texts.len() >= SPARE_LABEL_TEXTS_MAX {
-            break;
-        }
+/// Empties a label table's texts for a later trace, keeping their buffers
+/// at their positions (at most `SPARE_LABEL_TEXTS_MAX`, each of at most
+/// `SPARE_LABEL_TEXT_BYTES`: a larger one is let go, its position kept
+/// with an empty text). `used` is how many hold texts; past them they are
+/// empty already.
+fn empty_label_texts(labels: &mut Vec<String>, used: usize) {
+    labels.truncate(SPARE_LABEL_TEXTS_MAX);
+    for text in labels.iter_mut().take(used) {
         if text.capacity() <= SPARE_LABEL_TEXT_BYTES {
             text.clear();
-            texts.push(text);
+        } else {
+            *text = String::new();
         }
     }
-    labels.clear();
-}
-
-/// [`keep_label_texts`] into the thread's spares (out of line: most runs
-/// reset a trace without labels).
-#[inline(never)]
-fn give_label_texts(labels: &mut Vec<String>) {
-    // Without the spares (thread teardown) the texts go back to the
-    // allocator.
-    with_spares(|spares| keep_label_texts(&mut spares.texts, labels));
-    labels.clear();
 }
 
 mod kinds;
@@ -184,11 +187,18 @@ pub struct TaskInfo {
 }
 
 /// The record of one run. See the [module docs](self).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct Trace {
     pub(crate) events: Vec<Event>,
     pub(crate) tasks: Vec<TaskInfo>,
-    pub(crate) labels: Vec<String>,
+    /// The label table: its first `labels_len` texts are this trace's
+    /// labels (by id); past them, empty buffers an earlier trace left,
+    /// each written into by the label that takes its position
+    /// ([`Trace::push_label`]). Read only through `labels()`, `label()`.
+    labels: Vec<String>,
+    /// (A `u32`: it shares its word with `truncated`, so the trace, and
+    /// the run state around it, keep their size and layout.)
+    labels_len: u32,
     /// The text hashes ([`label_text_hash`]) of labels whose maker knew
     /// them (the world's kept words), by label id in id order: `hash` uses
     /// them instead of reading those texts again. Derived from `labels`,
@@ -232,9 +242,9 @@ impl Drop for Trace {
         with_spares(|spares| {
             recycle::give_to(&mut spares.events, std::mem::take(&mut self.events));
             recycle::give_to(&mut spares.tasks, std::mem::take(&mut self.tasks));
-            if self.labels.capacity() != 0 {
-                keep_label_texts(&mut spares.texts, &mut self.labels);
-                recycle::give_to(&mut spares.labels, std::mem::take(&mut self.labels));
+            if !self.labels.is_empty() && spares.labels.len() < SPARE_LABEL_TABLES_MAX {
+                empty_label_texts(&mut self.labels, self.labels_len as usize);
+                spares.labels.push(std::mem::take(&mut self.labels));
             }
             if self.known_label_hashes.capacity() != 0 {
                 recycle::give_to(
@@ -243,6 +253,24 @@ impl Drop for Trace {
                 );
             }
         });
+    }
+}
+
+impl fmt::Debug for Trace {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The labels are the table's live ones (not the kept buffers past
+        // them).
+        f.debug_struct("Trace")
+            .field("events", &self.events)
+            .field("tasks", &self.tasks)
+            .field("labels", &self.labels())
+            .field("known_label_hashes", &self.known_label_hashes)
+            .field("hash", &self.hash)
+            .field("event_count", &self.event_count)
+            .field("truncated", &self.truncated)
+            .field("unstored_marks", &self.unstored_marks)
+            .field("branch_sites", &self.branch_sites)
+            .finish()
     }
 }
 
@@ -273,7 +301,7 @@ impl PartialEq for Trace {
                 }
             })
             && self.tasks == other.tasks
-            && self.labels == other.labels
+            && self.labels() == other.labels()
     }
 }
 
@@ -289,6 +317,7 @@ impl Trace {
             events,
             tasks,
             labels,
+            labels_len: 0,
             known_label_hashes: Vec::new(),
             hash: HASH_SEED,
             event_count: 0,
@@ -312,6 +341,7 @@ impl Trace {
             events: std::mem::replace(&mut self.events, events),
             tasks: std::mem::replace(&mut self.tasks, tasks),
             labels: std::mem::replace(&mut self.labels, labels),
+            labels_len: std::mem::take(&mut self.labels_len),
             known_label_hashes: std::mem::take(&mut self.known_label_hashes),
             hash: std::mem::replace(&mut self.hash, HASH_SEED),
             event_count: std::mem::take(&mut self.event_count),
@@ -324,10 +354,12 @@ impl Trace {
     /// Builds a trace from parts (for trace files and tests). The hash is
     /// recomputed from the events.
     pub fn from_parts(events: Vec<Event>, tasks: Vec<TaskInfo>, labels: Vec<String>) -> Trace {
+        let labels_len = u32::try_from(labels.len()).expect("fewer than 2^32 labels");
         let mut trace = Trace {
             events: Vec::with_capacity(events.len()),
             tasks,
             labels,
+            labels_len,
             known_label_hashes: Vec::new(),
             hash: HASH_SEED,
             event_count: 0,
@@ -352,8 +384,15 @@ impl Trace {
     }
 
     /// The interned mark labels, indexed by `EventKind::Mark::label`.
+    #[inline]
     pub fn labels(&self) -> &[String] {
-        &self.labels
+        &self.labels[..self.labels_len as usize]
+    }
+
+    /// How many labels the table has (the next one's id).
+    #[inline]
+    pub(crate) fn label_count(&self) -> u32 {
+        self.labels_len
     }
 
     /// The name of a task (`main`, a builder name, or `task-<id>`).
@@ -387,11 +426,14 @@ impl Trace {
 
     /// Adds `text` to the label table as a new entry (moved if owned, else
     /// copied into a kept buffer); its id.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn push_label(&mut self, text: impl LabelText) -> u32 {
-        let id = self.labels.len() as u32;
-        let text = text.into_label();
-        self.labels.push(text);
+        let id = self.labels_len;
+        match self.labels.get_mut(id as usize) {
+            Some(kept) => text.write_into(kept),
+            None => self.labels.push(text.into_label()),
+        }
+        self.labels_len = id + 1;
         id
     }
 
@@ -408,7 +450,7 @@ impl Trace {
 
     /// The text of an interned mark label.
     pub fn label(&self, label: u32) -> &str {
-        self.labels
+        self.labels()
             .get(label as usize)
             .map_or("<unknown label>", String::as_str)
     }
@@ -416,10 +458,11 @@ impl Trace {
     /// The rolling hash of every event, recorded or not, combined with the
     /// text of every mark label (events carry only label ids, so two runs
     /// whose marks differ in text still hash differently).
+    #[inline]
     pub fn hash(&self) -> u64 {
         let mut known = self.known_label_hashes.iter().peekable();
         let labels_hash = self
-            .labels
+            .labels()
             .iter()
             .enumerate()
             .fold(HASH_SEED, |hash, (id, label)| {
@@ -789,6 +832,7 @@ impl Trace {
             events,
             tasks,
             labels,
+            labels_len,
             known_label_hashes,
             hash,
             event_count,
@@ -798,8 +842,9 @@ impl Trace {
         } = self;
         events.clear();
         tasks.clear();
-        if !labels.is_empty() {
-            give_label_texts(labels);
+        if *labels_len != 0 {
+            empty_label_texts(labels, *labels_len as usize);
+            *labels_len = 0;
         }
         known_label_hashes.clear();
         *hash = HASH_SEED;
