@@ -190,3 +190,34 @@ fn a_dropped_traces_label_buffers_carry_later_labels_with_nothing_of_their_text(
     assert_eq!(fewer.labels()[0].as_ptr(), a);
 }
 
+#[test]
+fn names_and_numbers_compare_in_line_as_eq_does() {
+    use crate::world::{same_numbers, same_text};
+    // Every length up to 40, and a difference at every position.
+    let texts: Vec<String> = (0..40)
+        .map(|len| {
+            (0..len)
+                .map(|i| char::from(b'a' + (i % 26) as u8))
+                .collect()
+        })
+        .collect();
+    for a in &texts {
+        for b in &texts {
+            assert_eq!(same_text(a, b), a == b, "{a:?} {b:?}");
+        }
+        for at in 0..a.len() {
+            let mut other = a.clone().into_bytes();
+            other[at] = b'#';
+            let other = String::from_utf8(other).unwrap();
+            assert!(!same_text(a, &other), "{a:?} {other:?}");
+            assert!(!same_text(&other, a), "{other:?} {a:?}");
+        }
+    }
+    let numbers = [1, 2, 3, 4, 5];
+    assert!(same_numbers(&numbers, &[1, 2, 3, 4, 5]));
+    for at in 0..5 {
+        let mut other = numbers;
+        other[at] ^= 1 << 40;
+        assert!(!same_numbers(&numbers, &other));
+    }
+}

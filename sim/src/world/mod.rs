@@ -140,10 +140,10 @@ struct WordsEntry {
 }
 
 impl WordsEntry {
-    #[inline]
+    #[inline(always)]
     fn is_for(&self, key: &WordsKey<'_>) -> bool {
         self.kind == key.kind
-            && self.numbers == key.numbers
+            && same_numbers(&self.numbers, &key.numbers)
             && same_name(&self.names[0], key.names[0])
             && same_name(&self.names[1], key.names[1])
     }
@@ -153,7 +153,34 @@ impl WordsEntry {
 /// from run to run (`World::spare_node`), so the bytes are rarely read.
 #[inline]
 fn same_name(kept: &Rc<str>, name: &Rc<str>) -> bool {
-    Rc::ptr_eq(kept, name) || **kept == **name
+    Rc::ptr_eq(kept, name) || same_text(kept, name)
+}
+
+/// `a == b` for a key's numbers, word by word in line (the array's `==`
+/// is a call of `memcmp`).
+#[inline]
+pub(crate) fn same_numbers(a: &[u64; 5], b: &[u64; 5]) -> bool {
+    a.iter().zip(b).fold(0, |differ, (a, b)| differ | (a ^ b)) == 0
+}
+
+/// `a == b`, in line for the texts of up to 16 bytes node names mostly are
+/// (two overlapping loads from each end, where `==` calls `memcmp`).
+#[inline]
+pub(crate) fn same_text(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let len = a.len();
+    if len != b.len() {
+        return false;
+    }
+    let word =
+        |text: &[u8], at: usize| u64::from_le_bytes(text[at..at + 8].try_into().unwrap_or([0; 8]));
+    let half =
+        |text: &[u8], at: usize| u32::from_le_bytes(text[at..at + 4].try_into().unwrap_or([0; 4]));
+    match len {
+        8..=16 => word(a, 0) == word(b, 0) && word(a, len - 8) == word(b, len - 8),
+        4..=7 => half(a, 0) == half(b, 0) && half(a, len - 4) == half(b, len - 4),
+        _ => a == b,
+    }
 }
 
 impl WordsMemo {
@@ -371,7 +398,7 @@ impl World {
     /// run's when that run's next node had this name.
     pub(crate) fn spare_node(&mut self, name: &str, ip: IpAddr) -> NodeState {
         match self.spare_nodes.last() {
-            Some(node) if *node.name == *name => {
+            Some(node) if same_text(&node.name, name) => {
                 let mut node = self.spare_nodes.pop().expect("a spare node");
                 node.ip = ip;
                 node.incarnation = NodeId::MAIN;
@@ -410,8 +437,11 @@ impl World {
         node.running && node.incarnation == incarnation
     }
 
+    #[inline]
     pub(crate) fn node_by_name(&self, name: &str) -> Option<usize> {
-        self.nodes.iter().position(|node| *node.name == *name)
+        self.nodes
+            .iter()
+            .position(|node| same_text(&node.name, name))
     }
 
     pub(crate) fn node_by_ip(&self, ip: IpAddr) -> Option<usize> {

@@ -179,10 +179,11 @@ impl Drop for PutBackInit<'_> {
 
 /// Why no other node could reach a node by `name` or `ip`, if so: the
 /// words after "a node cannot be called `name`".
+#[inline]
 fn unreachable(name: &str, ip: Option<IpAddr>) -> Option<String> {
     // The common case first, in one look at the bytes: a name that starts
     // with a letter, has no `:` and is not `localhost`, with no address
-    // of its own.
+    // of its own. (Inline; the words out of line.)
     let bytes = name.as_bytes();
     if ip.is_none()
         && bytes.first().is_some_and(u8::is_ascii_alphabetic)
@@ -191,6 +192,13 @@ fn unreachable(name: &str, ip: Option<IpAddr>) -> Option<String> {
     {
         return None;
     }
+    unreachable_why(name, ip)
+}
+
+/// [`unreachable`] past its common case.
+#[cold]
+#[inline(never)]
+fn unreachable_why(name: &str, ip: Option<IpAddr>) -> Option<String> {
     let why = if name.is_empty() {
         ": a node's name is its host name, and it is empty"
     } else if name == "localhost" {
