@@ -445,6 +445,7 @@ pub(crate) fn draw_weighted(
 /// `Config::record_deviations`), is listed as a deviation in the words of
 /// `describe(value)`, so a report reads "at 0.35s dropped a datagram …"
 /// rather than a draw number. `describe` must not call into the run.
+#[inline(always)]
 pub(crate) fn draw_described(
     label: DrawLabel,
     bound: u64,
@@ -452,24 +453,47 @@ pub(crate) fn draw_described(
     what: &str,
     describe: impl FnOnce(u64) -> String,
 ) -> u64 {
+    // The words are made only for a deviation noted (out of line, and
+    // outside the run's borrow): the closure's captures are not even
+    // gathered on the way of an ordinary draw.
+    let (value, noted) = draw_noted(label, bound, weighted, what);
+    if noted {
+        describe_deviation(describe(value));
+    }
+    value
+}
+
+/// [`draw_described`]'s draw: its value, and whether it was noted as a
+/// deviation (whose words the caller then gives, [`describe_deviation`]).
+fn draw_noted(label: DrawLabel, bound: u64, weighted: Option<f64>, what: &str) -> (u64, bool) {
     with_core(what, |core| {
         let mut state = core.state.borrow_mut();
         let value = match weighted {
-            Some(_) if !state.config.faults => return 0,
+            Some(_) if !state.config.faults => return (0, false),
             Some(probability) => state.chooser.draw_weighted(label, bound, probability),
             None => state.chooser.draw(label, bound),
         };
         if let Some(divergence) = state.chooser.divergence.take() {
             state.fail_divergence(divergence);
         }
-        if value != 0 && state.record_deviations {
+        let noted = value != 0 && state.record_deviations;
+        if noted {
             let step = state.step;
-            let deviation =
-                state.note_deviation(label, step, value, bound, core.running_task(), None);
-            deviation.what = Some(describe(value));
+            state.note_deviation(label, step, value, bound, core.running_task(), None);
         }
-        value
+        (value, noted)
     })
+}
+
+/// The words of the deviation [`draw_noted`] just noted.
+#[cold]
+#[inline(never)]
+fn describe_deviation(what: String) {
+    try_with_core(|core| {
+        if let Some(deviation) = core.state.borrow_mut().deviations.last_mut() {
+            deviation.what = Some(what);
+        }
+    });
 }
 
 /// The run's configuration (the world reads `Config::net`, `buggify`).

@@ -34,7 +34,7 @@ impl LabelIds {
     }
 
     /// [`LabelIds::intern`] with the text's key ([`label_key`]) known.
-    #[inline]
+    #[inline(always)]
     pub(super) fn intern_keyed(
         &mut self,
         trace: &mut Trace,

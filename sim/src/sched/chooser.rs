@@ -137,7 +137,7 @@ impl Chooser {
     }
 
     /// A non-scheduling draw in `[0, bound)` (`bound == 0` means 2^64).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn draw(&mut self, label: DrawLabel, bound: u64) -> u64 {
         if bound == 1 {
             return 0;

@@ -323,6 +323,7 @@ impl World {
 
     /// [`World::latency`] when the caller has the link's config (`from`
     /// and `to` differ).
+    #[inline(always)]
     pub(crate) fn latency_on(
         &mut self,
         config: &NetConfig,
