@@ -21,12 +21,18 @@
 //!
 //! Timers with the same deadline fire in a drawn order: asyncio's timer heap
 //! gives them none.
+//!
+//! The run's wall clock is virtual too: [`system_now`] is 2000-01-01
+//! 00:00:00 UTC at the start of every run plus the virtual time since, the
+//! clock the disk's file times are read on. `std::time::SystemTime::now()`
+//! in a program is the real clock, not simulated: it differs from run to
+//! run and does not move with `sleep`.
 
 use std::future::Future;
 use std::ops::{Add, Sub};
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use crate::clock::duration_to_ns;
 use crate::cx;
@@ -86,6 +92,64 @@ impl Instant {
     /// Virtual time elapsed since this instant.
     pub fn elapsed(self) -> Duration {
         Instant::now().saturating_duration_since(self)
+    }
+}
+
+/// The virtual wall clock at the start of every run, in seconds after the
+/// Unix epoch: 2000-01-01 00:00:00 UTC.
+const EPOCH_SECS: u64 = 946_684_800;
+
+/// The wall-clock time now, on the run's virtual clock: 2000-01-01 00:00:00
+/// UTC at the start of every run, plus the virtual time since (the time the
+/// disk's [`Metadata::modified`](crate::fs::Metadata::modified) and its
+/// siblings are read on). The same in every run of a seed, and it moves with
+/// [`sleep`]; `std::time::SystemTime::now()` is the real clock, which the
+/// run does not simulate.
+///
+/// ```
+/// use asyncsim_sim::{time, Config, Sim};
+/// use std::time::{Duration, SystemTime};
+///
+/// let run = Sim::new(Config::new()).run(async {
+///     let start = time::system_now();
+///     time::sleep(Duration::from_secs(90)).await;
+///     (start, time::system_now().duration_since(start).unwrap())
+/// });
+/// let (start, slept) = run.result.unwrap();
+/// let since_unix = start.duration_since(SystemTime::UNIX_EPOCH).unwrap();
+/// assert_eq!(since_unix, Duration::from_secs(946_684_800)); // 2000-01-01
+/// assert_eq!(slept, Duration::from_secs(90));
+/// ```
+///
+/// # Panics
+///
+/// Outside a run.
+pub fn system_now() -> SystemTime {
+    system_time(i128::from(cx::now_ns("asyncsim::time::system_now")))
+}
+
+/// The wall-clock time `nanos` after the start of the run (before it, when
+/// negative).
+pub(crate) fn system_time(nanos: i128) -> SystemTime {
+    let epoch = SystemTime::UNIX_EPOCH + Duration::from_secs(EPOCH_SECS);
+    let offset = Duration::new(
+        (nanos.unsigned_abs() / 1_000_000_000) as u64,
+        (nanos.unsigned_abs() % 1_000_000_000) as u32,
+    );
+    if nanos < 0 {
+        epoch - offset
+    } else {
+        epoch + offset
+    }
+}
+
+/// `time` as nanoseconds after the start of the run (negative before it):
+/// [`system_time`]'s inverse. Every `SystemTime` fits.
+pub(crate) fn run_nanos(time: SystemTime) -> i128 {
+    let epoch = SystemTime::UNIX_EPOCH + Duration::from_secs(EPOCH_SECS);
+    match time.duration_since(epoch) {
+        Ok(after) => after.as_nanos() as i128,
+        Err(before) => -(before.duration().as_nanos() as i128),
     }
 }
 

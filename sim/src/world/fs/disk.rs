@@ -3,9 +3,85 @@
 
 use super::*;
 
+/// A change of a file's contents or times, at `at` on the run's clock.
 pub(super) enum WriteOp {
-    Write { offset: u64, data: Vec<u8> },
-    SetLen(u64),
+    Write {
+        offset: u64,
+        data: Vec<u8>,
+        at: u64,
+    },
+    SetLen {
+        len: u64,
+        at: u64,
+    },
+    /// `File::set_times` (boxed: rare, and twice a write's size).
+    SetTimes(Box<SetTimes>),
+}
+
+/// A file's or directory's times, in nanoseconds of the run's virtual clock
+/// (`time::system_time` makes them `SystemTime`s; one set by `set_times`
+/// may be before the run started: negative). Access times follow Linux's
+/// `noatime` mount option: a reading never changes them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(super) struct Times {
+    pub(super) modified: i128,
+    pub(super) accessed: i128,
+    pub(super) created: i128,
+    /// When they last changed (Linux's ctime): a change made durable after
+    /// a later one (by another sync) leaves them as the later one made them.
+    pub(super) changed: u64,
+}
+
+impl Times {
+    /// A file or directory made at `at`: every time is its birth.
+    pub(super) fn born(at: u64) -> Times {
+        let time = i128::from(at);
+        Times {
+            modified: time,
+            accessed: time,
+            created: time,
+            changed: at,
+        }
+    }
+
+    /// Its contents changed at `at` (a write, a length, an entry of a
+    /// directory).
+    pub(super) fn modify(&mut self, at: u64) {
+        if at >= self.changed {
+            self.modified = i128::from(at);
+            self.changed = at;
+        }
+    }
+
+    /// `set_times` at `set.at`.
+    pub(super) fn set(&mut self, set: &SetTimes) {
+        if set.at >= self.changed {
+            if let Some(accessed) = set.accessed {
+                self.accessed = accessed;
+            }
+            if let Some(modified) = set.modified {
+                self.modified = modified;
+            }
+            self.changed = set.at;
+        }
+    }
+
+    /// What `op` makes of them.
+    pub(super) fn apply(&mut self, op: &WriteOp) {
+        match op {
+            WriteOp::Write { at, .. } | WriteOp::SetLen { at, .. } => self.modify(*at),
+            WriteOp::SetTimes(set) => self.set(set),
+        }
+    }
+}
+
+/// What one `set_times` sets (`None`: left as it is), and when it was
+/// called.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct SetTimes {
+    pub(super) accessed: Option<i128>,
+    pub(super) modified: Option<i128>,
+    pub(super) at: u64,
 }
 
 #[derive(Default)]
@@ -16,6 +92,22 @@ pub(super) struct Inode {
     pub(super) durable: Vec<u8>,
     /// Changes since the last sync, in order.
     pub(super) pending: Vec<WriteOp>,
+    /// The times `metadata` sees.
+    pub(super) times: Times,
+    /// The times a crash starts from: they travel with the bytes (a sync
+    /// makes both durable, a crash keeps the times of the changes it kept).
+    pub(super) durable_times: Times,
+}
+
+impl Inode {
+    /// A new, empty file made at `at`.
+    pub(super) fn born(at: u64) -> Inode {
+        Inode {
+            times: Times::born(at),
+            durable_times: Times::born(at),
+            ..Inode::default()
+        }
+    }
 }
 
 /// A directory's number; [`ROOT`] is `/`. Directories are numbered, not
@@ -39,9 +131,22 @@ pub(super) struct Namespace {
     pub(super) dirs: BTreeMap<DirId, BTreeMap<OsString, Entry>>,
     /// Where each entry is named: `dirs` inverted.
     pub(super) places: BTreeMap<Entry, (DirId, OsString)>,
+    /// Each directory's times, once it has any but `/`'s at the run's start
+    /// (kept when it is removed: a handle still open reads them).
+    pub(super) times: BTreeMap<DirId, Times>,
 }
 
 impl Namespace {
+    /// Directory `dir`'s times.
+    pub(super) fn dir_times(&self, dir: DirId) -> Times {
+        self.times.get(&dir).copied().unwrap_or_default()
+    }
+
+    /// An entry of `dir` made, renamed or removed at `at`.
+    fn touch(&mut self, dir: DirId, at: u64) {
+        self.times.entry(dir).or_default().modify(at);
+    }
+
     pub(super) fn get(&self, dir: DirId, name: &OsStr) -> Option<Entry> {
         self.dirs.get(&dir)?.get(name).copied()
     }
@@ -114,17 +219,19 @@ impl Namespace {
 /// One change of a namespace, made durable by a sync (or kept by a crash
 /// as part of a drawn prefix).
 pub(super) enum MetaOp {
-    /// A new file or directory, `entry`, named `dir`/`name`.
+    /// A new file or directory, `entry`, named `dir`/`name` at `at`.
     Create {
         dir: DirId,
         name: OsString,
         entry: Entry,
+        at: u64,
     },
     /// `entry` renamed from `from` to `to` (replacing what was there).
     Rename {
         from: (DirId, OsString),
         to: (DirId, OsString),
         entry: Entry,
+        at: u64,
     },
     /// The name `dir`/`name` of `entry` (a file or an empty directory)
     /// removed.
@@ -132,7 +239,10 @@ pub(super) enum MetaOp {
         dir: DirId,
         name: OsString,
         entry: Entry,
+        at: u64,
     },
+    /// `set_times` on directory `dir` (opened as a `File`).
+    SetTimes { dir: DirId, set: SetTimes },
 }
 
 impl MetaOp {
@@ -143,13 +253,14 @@ impl MetaOp {
                 *parent == dir
             }
             MetaOp::Rename { from, to, .. } => from.0 == dir || to.0 == dir,
+            MetaOp::SetTimes { dir: set, .. } => *set == dir,
         }
     }
 
     /// The directory an entry is made in (which must be durable first).
     pub(super) fn target_dir(&self) -> Option<DirId> {
         match self {
-            MetaOp::Create { dir, .. } => Some(*dir),
+            MetaOp::Create { dir, .. } | MetaOp::SetTimes { dir, .. } => Some(*dir),
             MetaOp::Rename { to, .. } => Some(to.0),
             MetaOp::Remove { .. } => None,
         }
@@ -159,23 +270,48 @@ impl MetaOp {
     pub(super) fn names(&self) -> Option<Entry> {
         match self {
             MetaOp::Create { entry, .. } | MetaOp::Rename { entry, .. } => Some(*entry),
-            MetaOp::Remove { .. } => None,
+            MetaOp::Remove { .. } | MetaOp::SetTimes { .. } => None,
         }
     }
 
+    /// Makes the change in `namespace`, and in its directories' times (the
+    /// directory an entry is made, renamed or removed in is modified).
     pub(super) fn apply(&self, namespace: &mut Namespace) {
         match self {
-            MetaOp::Create { dir, name, entry }
-            | MetaOp::Rename {
+            MetaOp::Create {
+                dir,
+                name,
+                entry,
+                at,
+            } => {
+                namespace.link(*dir, name.clone(), *entry);
+                if let Entry::Dir(made) = entry {
+                    namespace.times.insert(*made, Times::born(*at));
+                }
+                namespace.touch(*dir, *at);
+            }
+            MetaOp::Rename {
+                from,
                 to: (dir, name),
                 entry,
-                ..
-            } => namespace.link(*dir, name.clone(), *entry),
-            MetaOp::Remove { dir, name, entry } => {
+                at,
+            } => {
+                namespace.link(*dir, name.clone(), *entry);
+                namespace.touch(from.0, *at);
+                namespace.touch(*dir, *at);
+            }
+            MetaOp::Remove {
+                dir,
+                name,
+                entry,
+                at,
+            } => {
                 if namespace.get(*dir, name) == Some(*entry) {
                     namespace.unlink(*dir, name);
+                    namespace.touch(*dir, *at);
                 }
             }
+            MetaOp::SetTimes { dir, set } => namespace.times.entry(*dir).or_default().set(set),
         }
     }
 }
@@ -210,8 +346,10 @@ impl Disk {
         } = self;
         current.dirs.is_empty()
             && current.places.is_empty()
+            && current.times.is_empty()
             && durable.dirs.is_empty()
             && durable.places.is_empty()
+            && durable.times.is_empty()
             && *dirs_made == 0
             && inodes.is_empty()
             && pending_meta.is_empty()
@@ -219,9 +357,10 @@ impl Disk {
     }
 }
 
+/// What `op` makes of a file's bytes.
 pub(super) fn apply_write(buffer: &mut Vec<u8>, op: &WriteOp) {
     match op {
-        WriteOp::Write { offset, data } => {
+        WriteOp::Write { offset, data, .. } => {
             let start = *offset as usize;
             let end = start + data.len();
             if buffer.len() < end {
@@ -229,7 +368,8 @@ pub(super) fn apply_write(buffer: &mut Vec<u8>, op: &WriteOp) {
             }
             buffer[start..end].copy_from_slice(data);
         }
-        WriteOp::SetLen(len) => buffer.resize(*len as usize, 0),
+        WriteOp::SetLen { len, .. } => buffer.resize(*len as usize, 0),
+        WriteOp::SetTimes(_) => {}
     }
 }
 
@@ -336,11 +476,13 @@ impl MetaOp {
                 dir,
                 name,
                 entry: Entry::File(_),
+                ..
             } => format!("create {}", names.path_in(*dir, name)),
             MetaOp::Create {
                 dir,
                 name,
                 entry: Entry::Dir(_),
+                ..
             } => format!("create directory {}", names.path_in(*dir, name)),
             MetaOp::Rename { from, to, .. } => format!(
                 "rename {} to {}",
@@ -348,6 +490,10 @@ impl MetaOp {
                 names.path_in(to.0, &to.1)
             ),
             MetaOp::Remove { dir, name, .. } => format!("remove {}", names.path_in(*dir, name)),
+            MetaOp::SetTimes { dir, .. } => format!(
+                "set the times of {}",
+                names.dir_path(*dir).unwrap_or_else(|| "?".to_string())
+            ),
         }
     }
 }
@@ -360,7 +506,8 @@ impl WriteOp {
                 data.len(),
                 if data.len() == 1 { "" } else { "s" }
             ),
-            WriteOp::SetLen(len) => format!("set the length of {path} to {len}"),
+            WriteOp::SetLen { len, .. } => format!("set the length of {path} to {len}"),
+            WriteOp::SetTimes(_) => format!("set the times of {path}"),
         }
     }
 }
@@ -402,9 +549,10 @@ pub(crate) fn crash(disk: &mut Disk, node: &str) {
         );
         for op in pending.iter().take(keep) {
             apply_write(&mut inode.durable, op);
+            inode.durable_times.apply(op);
         }
         let mut torn = 0;
-        if let Some(WriteOp::Write { offset, data }) = pending.get(keep) {
+        if let Some(WriteOp::Write { offset, data, at }) = pending.get(keep) {
             let sectors = data.len().div_ceil(SECTOR_BYTES);
             torn = survivors(
                 sectors,
@@ -418,8 +566,10 @@ pub(crate) fn crash(disk: &mut Disk, node: &str) {
                 let part = WriteOp::Write {
                     offset: *offset,
                     data: data[..torn * SECTOR_BYTES].to_vec(),
+                    at: *at,
                 };
                 apply_write(&mut inode.durable, &part);
+                inode.durable_times.apply(&part);
             }
         }
         losses.unsynced += count;
@@ -434,6 +584,7 @@ pub(crate) fn crash(disk: &mut Disk, node: &str) {
             });
         }
         inode.current = inode.durable.clone();
+        inode.times = inode.durable_times;
     }
     if let Some(words) = losses.words(node) {
         super::super::record_fault(FaultOp::CrashLost, words);
@@ -476,6 +627,7 @@ impl Disk {
         let inode = &mut self.inodes[inode];
         inode.pending.clear();
         inode.durable = inode.current.clone();
+        inode.durable_times = inode.times;
     }
 
     /// Makes the pending namespace changes that `pick` selects durable, in
@@ -542,10 +694,22 @@ impl Disk {
         self.persist(|op| op.touches_dir(dir));
     }
 
+    /// A namespace change: made in what operations see, pending for a
+    /// crash.
+    pub(super) fn change(&mut self, op: MetaOp) {
+        op.apply(&mut self.current);
+        self.pending_meta.push(op);
+    }
+
     /// A new name `dir`/`name` for `entry`.
     pub(super) fn create(&mut self, dir: DirId, name: OsString, entry: Entry) {
-        self.current.link(dir, name.clone(), entry);
-        self.pending_meta.push(MetaOp::Create { dir, name, entry });
+        let at = now();
+        self.change(MetaOp::Create {
+            dir,
+            name,
+            entry,
+            at,
+        });
     }
 
     pub(super) fn make_dir(&mut self, dir: DirId, name: OsString) {
@@ -554,8 +718,14 @@ impl Disk {
     }
 
     pub(super) fn remove(&mut self, dir: DirId, name: OsString) {
-        if let Some(entry) = self.current.unlink(dir, &name) {
-            self.pending_meta.push(MetaOp::Remove { dir, name, entry });
+        if let Some(entry) = self.current.get(dir, &name) {
+            let at = now();
+            self.change(MetaOp::Remove {
+                dir,
+                name,
+                entry,
+                at,
+            });
         }
     }
 
@@ -582,8 +752,10 @@ impl Disk {
             Ok(Entry::File(inode)) => {
                 if options.truncate && writable {
                     let data = &mut self.inodes[inode];
+                    let at = now();
                     data.current.clear();
-                    data.pending.push(WriteOp::SetLen(0));
+                    data.times.modify(at);
+                    data.pending.push(WriteOp::SetLen { len: 0, at });
                 }
                 Ok(Entry::File(inode))
             }
@@ -595,7 +767,7 @@ impl Disk {
                     return Err(os_error(EISDIR));
                 };
                 let inode = self.inodes.len();
-                self.inodes.push(Inode::default());
+                self.inodes.push(Inode::born(now()));
                 self.create(dir, name, Entry::File(inode));
                 Ok(Entry::File(inode))
             }

@@ -15,6 +15,35 @@ pub struct OpenOptions {
     pub(super) truncate: bool,
 }
 
+/// The times [`File::set_times`] sets: `std::fs::FileTimes`'s builder (a
+/// time not set is left as it is).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct FileTimes {
+    accessed: Option<SystemTime>,
+    modified: Option<SystemTime>,
+}
+
+impl FileTimes {
+    /// Sets nothing.
+    pub fn new() -> FileTimes {
+        FileTimes::default()
+    }
+
+    /// Sets the last access time.
+    #[must_use]
+    pub fn set_accessed(mut self, time: SystemTime) -> FileTimes {
+        self.accessed = Some(time);
+        self
+    }
+
+    /// Sets the last modification time.
+    #[must_use]
+    pub fn set_modified(mut self, time: SystemTime) -> FileTimes {
+        self.modified = Some(time);
+        self
+    }
+}
+
 impl OpenOptions {
     /// No flags set.
     pub fn new() -> OpenOptions {
@@ -222,27 +251,84 @@ impl File {
             return Err(os_error(EBADF));
         }
         fail_maybe(&self.world, self.node, "asyncsim::fs::File::set_len")?;
+        let at = now();
         let mut world = self.world.borrow_mut();
         let inode = &mut world.nodes[self.node].disk.inodes[self.inode];
-        let op = WriteOp::SetLen(len);
+        let op = WriteOp::SetLen { len, at };
         apply_write(&mut inode.current, &op);
+        inode.times.modify(at);
         inode.pending.push(op);
         Ok(())
+    }
+
+    /// Sets the file's (or the directory's) access and modification times,
+    /// those `times` sets (`std::fs::File::set_times`, which needs no write
+    /// access: the disk checks no permissions). Durable as a write is: a
+    /// `sync_data` or `sync_all` (for a directory, its sync) makes them
+    /// survive a crash; until then a crash keeps them only with the changes
+    /// before them, as part of the drawn prefix.
+    ///
+    /// ```
+    /// use asyncsim_sim::{fs, Config, Sim};
+    /// use std::time::{Duration, SystemTime};
+    /// let run = Sim::new(Config::new()).run(async {
+    ///     let file = fs::File::create("/a").await.unwrap();
+    ///     let old = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000_000);
+    ///     file.set_times(fs::FileTimes::new().set_modified(old)).await.unwrap();
+    ///     (fs::metadata("/a").await.unwrap().modified().unwrap(), old)
+    /// });
+    /// let (modified, old) = run.result.unwrap();
+    /// assert_eq!(modified, old);
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// A drawn `EIO` while faults are on and the error rate is above 0.
+    pub async fn set_times(&self, times: FileTimes) -> io::Result<()> {
+        self.check(&self.world.borrow())?;
+        fail_maybe(&self.world, self.node, "asyncsim::fs::File::set_times")?;
+        if times.accessed.is_none() && times.modified.is_none() {
+            // Linux's utimensat with both times omitted: nothing changes.
+            return Ok(());
+        }
+        let set = SetTimes {
+            accessed: times.accessed.map(run_nanos),
+            modified: times.modified.map(run_nanos),
+            at: now(),
+        };
+        let mut world = self.world.borrow_mut();
+        let disk = &mut world.nodes[self.node].disk;
+        match self.dir {
+            Some(dir) => disk.change(MetaOp::SetTimes { dir, set }),
+            None => {
+                let inode = &mut disk.inodes[self.inode];
+                inode.times.set(&set);
+                inode.pending.push(WriteOp::SetTimes(Box::new(set)));
+            }
+        }
+        Ok(())
+    }
+
+    /// Sets the modification time: [`File::set_times`] with it alone.
+    ///
+    /// # Errors
+    ///
+    /// As [`File::set_times`].
+    pub async fn set_modified(&self, time: SystemTime) -> io::Result<()> {
+        self.set_times(FileTimes::new().set_modified(time)).await
     }
 
     /// The file's metadata.
     pub async fn metadata(&self) -> io::Result<Metadata> {
         let world = self.world.borrow();
         self.check(&world)?;
-        if self.dir.is_some() {
-            return Ok(Metadata {
-                len: 0,
-                is_dir: true,
-            });
-        }
-        Ok(Metadata {
-            len: world.nodes[self.node].disk.inodes[self.inode].current.len() as u64,
-            is_dir: false,
+        let disk = &world.nodes[self.node].disk;
+        Ok(match self.dir {
+            Some(dir) => Metadata::new(0, true, disk.current.dir_times(dir)),
+            None => {
+                let inode = &disk.inodes[self.inode];
+                Metadata::new(inode.current.len() as u64, false, inode.times)
+            }
         })
     }
 
@@ -252,6 +338,7 @@ impl File {
             return Err(os_error(EBADF));
         }
         fail_maybe(&self.world, self.node, "asyncsim::fs::File::write")?;
+        let at = now();
         let mut world = self.world.borrow_mut();
         let inode = &mut world.nodes[self.node].disk.inodes[self.inode];
         if self.append {
@@ -260,8 +347,12 @@ impl File {
         let op = WriteOp::Write {
             offset: self.position,
             data: buf.to_vec(),
+            at,
         };
         apply_write(&mut inode.current, &op);
+        // The hot path's one store of the clock (`Times::modify` without
+        // its check: no change is ever later than now).
+        inode.times.modified = i128::from(at);
         inode.pending.push(op);
         self.position += buf.len() as u64;
         Ok(())

@@ -26,6 +26,17 @@
 //! - Directories are numbered, not named: a change is made durable by a
 //!   sync of the directory it is in, whatever that directory is called by
 //!   then.
+//! - Times ([`Metadata::modified`], `accessed`, `created`) are on the run's
+//!   virtual wall clock ([`time::system_now`](crate::time::system_now):
+//!   2000-01-01 00:00:00 UTC at every run's start, plus the virtual time
+//!   since). A file's modified time is its last write, truncation or
+//!   `set_len`, a directory's the last create, remove or rename in it (as
+//!   Linux), or what [`File::set_times`] set; a read changes none (Linux's
+//!   `noatime`). Each change carries its time, so times travel with what
+//!   they describe: a sync makes them durable with the bytes (`sync_data`
+//!   too) or the entries, and a crash keeps the times of the changes it
+//!   kept — after a restart, a file's modified time is its last surviving
+//!   change's, never earlier than the last sync.
 //!
 //! The functions are `std::fs`'s (`read`, `read_to_string`, `write`,
 //! `copy`, `rename`, `remove_file`, `create_dir`, `create_dir_all`,
@@ -59,9 +70,10 @@ use std::io::{self, SeekFrom};
 use std::path::{Component, Path, PathBuf};
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use super::{cx, same_run, world, World, WorldRc};
+use crate::api::time::{run_nanos, system_time};
 use crate::cx::NodeId;
 use crate::tape::DrawLabel;
 use crate::trace::FaultOp;
@@ -91,12 +103,17 @@ fn os_error(code: i32) -> io::Error {
     io::Error::from_raw_os_error(code)
 }
 
+/// The run's virtual time now: when a change to the disk is made.
+fn now() -> u64 {
+    cx::now_ns("asyncsim::fs")
+}
+
 mod disk;
 mod file;
 
 use disk::*;
 pub(crate) use disk::{crash, Disk};
-pub use file::{File, OpenOptions};
+pub use file::{File, FileTimes, OpenOptions};
 
 /// Normalises a path on the simulated disk: relative paths start at `/`,
 /// and `..` may not climb above the root.
@@ -273,8 +290,14 @@ pub async fn copy(from: impl AsRef<Path>, to: impl AsRef<Path>) -> io::Result<u6
     let data = inodes[source].current.clone();
     let length = data.len() as u64;
     if length > 0 {
-        let op = WriteOp::Write { offset: 0, data };
+        let at = now();
+        let op = WriteOp::Write {
+            offset: 0,
+            data,
+            at,
+        };
         apply_write(&mut inodes[target].current, &op);
+        inodes[target].times.modify(at);
         inodes[target].pending.push(op);
     }
     Ok(length)
@@ -318,11 +341,12 @@ pub async fn rename(from: impl AsRef<Path>, to: impl AsRef<Path>) -> io::Result<
         }
         _ => {}
     }
-    disk.current.link(target.0, target.1.clone(), entry);
-    disk.pending_meta.push(MetaOp::Rename {
+    let at = now();
+    disk.change(MetaOp::Rename {
         from: source,
         to: target,
         entry,
+        at,
     });
     Ok(())
 }
@@ -490,9 +514,22 @@ pub async fn sync_dir(path: impl AsRef<Path>) -> io::Result<()> {
 pub struct Metadata {
     len: u64,
     is_dir: bool,
+    modified: SystemTime,
+    accessed: SystemTime,
+    created: SystemTime,
 }
 
 impl Metadata {
+    fn new(len: u64, is_dir: bool, times: Times) -> Metadata {
+        Metadata {
+            len,
+            is_dir,
+            modified: system_time(times.modified),
+            accessed: system_time(times.accessed),
+            created: system_time(times.created),
+        }
+    }
+
     /// The file's length in bytes (0 for a directory).
     pub fn len(&self) -> u64 {
         self.len
@@ -533,43 +570,55 @@ impl Metadata {
         std::fs::Permissions::from_mode(if self.is_dir { 0o755 } else { 0o644 })
     }
 
-    /// An `Unsupported` error, as `std`'s is where a platform keeps no such
-    /// time: the disk keeps no timestamps (a time a crash would have to
-    /// roll back with the bytes). Compare lengths or contents, or keep a
-    /// version number in the file, instead.
+    /// When the contents last changed, on the run's virtual wall clock
+    /// ([`time::system_now`](crate::time::system_now): 2000-01-01 00:00:00
+    /// UTC at the start of every run, plus the virtual time since): a
+    /// file's last write, truncation or `set_len`; a directory's last
+    /// create, remove or rename in it (as Linux); or what
+    /// [`File::set_times`] set. After a crash, the time of the last change
+    /// the crash kept (a sync made every change before it durable, its
+    /// times with it).
     ///
     /// ```
-    /// use asyncsim_sim::{fs, Config, Sim};
+    /// use asyncsim_sim::{fs, time, Config, Sim};
+    /// use std::time::Duration;
     /// let run = Sim::new(Config::new()).run(async {
     ///     fs::write("/a", b"x").await.unwrap();
-    ///     fs::metadata("/a").await.unwrap().modified().unwrap_err().kind()
+    ///     let written = time::system_now();
+    ///     time::sleep(Duration::from_secs(60)).await;
+    ///     (fs::metadata("/a").await.unwrap().modified().unwrap(), written)
     /// });
-    /// assert_eq!(run.result.unwrap(), std::io::ErrorKind::Unsupported);
+    /// let (modified, written) = run.result.unwrap();
+    /// assert_eq!(modified, written); // not a minute later: no write since
     /// ```
-    pub fn modified(&self) -> io::Result<std::time::SystemTime> {
-        Err(no_timestamps("modified"))
+    ///
+    /// # Errors
+    ///
+    /// None: the `Result` is `std`'s signature.
+    pub fn modified(&self) -> io::Result<SystemTime> {
+        Ok(self.modified)
     }
 
-    /// An `Unsupported` error: see [`Metadata::modified`].
-    pub fn accessed(&self) -> io::Result<std::time::SystemTime> {
-        Err(no_timestamps("accessed"))
+    /// When it was last read, as the disk keeps it: Linux's `noatime`
+    /// mount option (many a database's), so a read never changes it: its
+    /// creation, or what [`File::set_times`] set.
+    ///
+    /// # Errors
+    ///
+    /// None: the `Result` is `std`'s signature.
+    pub fn accessed(&self) -> io::Result<SystemTime> {
+        Ok(self.accessed)
     }
 
-    /// An `Unsupported` error: see [`Metadata::modified`].
-    pub fn created(&self) -> io::Result<std::time::SystemTime> {
-        Err(no_timestamps("created"))
+    /// When it was made (its birth, which a rename keeps; `/`'s is the
+    /// run's start).
+    ///
+    /// # Errors
+    ///
+    /// None: the `Result` is `std`'s signature.
+    pub fn created(&self) -> io::Result<SystemTime> {
+        Ok(self.created)
     }
-}
-
-/// The error of [`Metadata::modified`] and its siblings.
-fn no_timestamps(which: &str) -> io::Error {
-    io::Error::new(
-        io::ErrorKind::Unsupported,
-        format!(
-            "Metadata::{which} is not simulated: asyncsim's disk keeps no timestamps \
-             (compare lengths or contents, or keep a version number in the file)"
-        ),
-    )
 }
 
 /// What [`Metadata::file_type`] says: a file or a directory (the disk has
@@ -602,14 +651,11 @@ pub async fn metadata(path: impl AsRef<Path>) -> io::Result<Metadata> {
     let world = world_rc.borrow();
     let disk = &world.nodes[node].disk;
     Ok(match disk.resolve(&path)? {
-        Entry::File(inode) => Metadata {
-            len: disk.inodes[inode].current.len() as u64,
-            is_dir: false,
-        },
-        Entry::Dir(_) => Metadata {
-            len: 0,
-            is_dir: true,
-        },
+        Entry::File(inode) => {
+            let inode = &disk.inodes[inode];
+            Metadata::new(inode.current.len() as u64, false, inode.times)
+        }
+        Entry::Dir(dir) => Metadata::new(0, true, disk.current.dir_times(dir)),
     })
 }
 
