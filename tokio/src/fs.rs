@@ -4,7 +4,19 @@
 //! `sync_all` made durable stays; later writes survive as a drawn prefix).
 //!
 //! `metadata` returns the disk's own [`Metadata`] (length, file or
-//! directory), not `std::fs::Metadata`, which only the OS can make.
+//! directory, times), not `std::fs::Metadata`, which only the OS can make.
+//!
+//! Times are kept on the run's virtual wall clock: 2000-01-01 00:00:00 UTC
+//! at the start of every run, plus the virtual time since, so the same seed
+//! gives the same times. `Metadata::modified` is a file's last write,
+//! truncation or `set_len` (a directory's last create, remove or rename in
+//! it, as Linux), or what [`File::set_times`]/[`File::set_modified`] set;
+//! `created` is the birth; `accessed` follows Linux's `noatime` mount
+//! option (a read never changes it). After a crash a file's times are
+//! those of the changes that survived (a sync makes them durable with the
+//! bytes). `std::time::SystemTime::now()` is the real clock, not
+//! simulated: compare a file's times with `tokio::asyncsim::time::
+//! system_now()`, the virtual one.
 //!
 //! The disk has no links and no permissions: `symlink_metadata` is
 //! `metadata`, `canonicalize` normalises the path (each directory must
@@ -202,14 +214,6 @@ fn no_std_file(what: &str) -> String {
          simulated run's files are on its node's disk; open the file with tokio::fs::File::open \
          or OpenOptions (and read it with tokio's AsyncReadExt), or keep this call out of the \
          simulated test"
-    )
-}
-
-fn no_timestamps(what: &str) -> io::Error {
-    refused(
-        what,
-        "the simulated disk keeps no timestamps (Metadata::modified is Unsupported too); \
-         keep the time the test needs in the file's contents or beside it",
     )
 }
 
@@ -414,9 +418,65 @@ struct FileEntry {
 /// tokio's default `max_buf_size` (2 MiB).
 const DEFAULT_MAX_BUF_SIZE: usize = 2 * 1024 * 1024;
 
-/// tokio's `FileTimes` (for [`File::set_times`], refused here).
-#[cfg(feature = "fs")]
-pub use tokio::fs::FileTimes;
+/// Timestamps for a file, for [`File::set_times`]: tokio's `FileTimes`
+/// (its own type in tokio 1.54, not `std::fs::FileTimes`), the same
+/// builder. A time not set is left as it is.
+#[derive(Debug, Clone, Default)]
+#[must_use = "must be applied to a file via `File::set_times` to have any effect"]
+pub struct FileTimes {
+    accessed: Option<std::time::SystemTime>,
+    modified: Option<std::time::SystemTime>,
+    #[cfg(any(windows, target_vendor = "apple"))]
+    created: Option<std::time::SystemTime>,
+}
+
+impl FileTimes {
+    /// Creates a new empty [`FileTimes`]: unset timestamps are left
+    /// unchanged.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the last access time.
+    pub fn set_accessed(mut self, t: std::time::SystemTime) -> Self {
+        self.accessed = Some(t);
+        self
+    }
+
+    /// Sets the last modification time.
+    pub fn set_modified(mut self, t: std::time::SystemTime) -> Self {
+        self.modified = Some(t);
+        self
+    }
+
+    /// Sets the creation time: refused by [`File::set_times`] (the
+    /// simulated disk keeps a birth time, as Linux does, which nothing
+    /// sets).
+    #[cfg(any(windows, target_vendor = "apple"))]
+    pub fn set_created(mut self, t: std::time::SystemTime) -> Self {
+        self.created = Some(t);
+        self
+    }
+
+    fn into_sim(self) -> io::Result<asyncsim::fs::FileTimes> {
+        #[cfg(any(windows, target_vendor = "apple"))]
+        if self.created.is_some() {
+            return Err(refused(
+                "FileTimes::set_created",
+                "the simulated disk keeps a birth time as Linux does, which nothing sets; \
+                 set the modification time instead",
+            ));
+        }
+        let mut times = asyncsim::fs::FileTimes::new();
+        if let Some(accessed) = self.accessed {
+            times = times.set_accessed(accessed);
+        }
+        if let Some(modified) = self.modified {
+            times = times.set_modified(modified);
+        }
+        Ok(times)
+    }
+}
 
 /// An open file on the node's disk: tokio's `AsyncRead`, `AsyncWrite` and
 /// `AsyncSeek`. `Send` like tokio's.
@@ -532,24 +592,41 @@ impl File {
         set_permissions("", permissions).await
     }
 
-    /// Refused: the simulated disk keeps no timestamps (its `Metadata::
-    /// modified` is `Unsupported` too).
+    /// Sets the file's (or directory's) access and modification times, those
+    /// `times` sets. Durable as a write is: `sync_data` or `sync_all`
+    /// makes them survive a crash.
+    ///
+    /// ```
+    /// use asyncsim_tokio as tokio;
+    /// use std::time::{Duration, SystemTime};
+    ///
+    /// let runtime = tokio::runtime::Runtime::new().unwrap();
+    /// let old = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000_000);
+    /// let modified = runtime.block_on(async {
+    ///     let file = tokio::fs::File::create("/log").await.unwrap();
+    ///     let times = tokio::fs::FileTimes::new().set_modified(old);
+    ///     file.set_times(times).await.unwrap();
+    ///     tokio::fs::metadata("/log").await.unwrap().modified().unwrap()
+    /// });
+    /// assert_eq!(modified, old);
+    /// ```
     ///
     /// # Errors
     ///
-    /// Always `Unsupported`, naming the alternative.
-    #[cfg(feature = "fs")]
-    pub async fn set_times(&self, _times: FileTimes) -> io::Result<()> {
-        Err(no_timestamps("File::set_times"))
+    /// A drawn disk error, when the fault plan has them.
+    pub async fn set_times(&self, times: FileTimes) -> io::Result<()> {
+        let times = times.into_sim()?;
+        let entry = self.entry();
+        LocalFuture::new(async move { entry.file.borrow().set_times(times).await }).await
     }
 
-    /// Refused, as [`File::set_times`].
+    /// Sets the modification time: [`File::set_times`] with it alone.
     ///
     /// # Errors
     ///
-    /// Always `Unsupported`, naming the alternative.
-    pub async fn set_modified(&self, _time: std::time::SystemTime) -> io::Result<()> {
-        Err(no_timestamps("File::set_modified"))
+    /// As [`File::set_times`].
+    pub async fn set_modified(&self, time: std::time::SystemTime) -> io::Result<()> {
+        self.set_times(FileTimes::new().set_modified(time)).await
     }
 
     /// Makes the file's data and metadata durable.

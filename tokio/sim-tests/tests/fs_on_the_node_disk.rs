@@ -281,12 +281,14 @@ fn permissions_and_links_are_unsupported_errors_that_name_the_alternative() {
     });
 }
 
-/// `Metadata`'s times compile as std's do and are `Unsupported` errors that
-/// say why (the disk keeps none), as std's are where a platform has none.
+/// `Metadata`'s times compile as std's do and are the virtual clock's:
+/// the path's and the open file's alike (`fs_times_on_the_node_disk.rs`
+/// has their properties).
 #[test]
-fn metadata_times_are_unsupported_errors_that_say_why() {
+fn metadata_times_are_the_virtual_clocks() {
     asyncsim::check(Explore::new().runs(3).persist(false), || async {
         tokio::fs::write("/f", b"x").await.unwrap();
+        let written = tokio::asyncsim::time::system_now();
         let metadata = tokio::fs::metadata("/f").await.unwrap();
         let file = tokio::fs::File::open("/f").await.unwrap();
         let of_file = file.metadata().await.unwrap();
@@ -297,10 +299,7 @@ fn metadata_times_are_unsupported_errors_that_say_why() {
             of_file.modified(),
         ];
         for time in times {
-            let error = time.unwrap_err();
-            assert_eq!(error.kind(), std::io::ErrorKind::Unsupported);
-            let message = error.to_string();
-            assert!(message.contains("keeps no timestamps"), "{message}");
+            assert_eq!(time.unwrap(), written);
         }
     });
 }
@@ -385,7 +384,7 @@ fn try_clone_gives_a_second_handle_to_the_same_file() {
 }
 
 #[test]
-fn create_new_refuses_an_existing_file_and_timestamps_are_refused_by_name() {
+fn create_new_refuses_an_existing_file_and_its_times_can_be_set() {
     asyncsim::check(Explore::new().runs(50).persist(false), || async {
         let mut file = tokio::fs::File::create_new("/fresh").await.unwrap();
         file.write_all(b"new").await.unwrap();
@@ -398,19 +397,13 @@ fn create_new_refuses_an_existing_file_and_timestamps_are_refused_by_name() {
         assert_eq!(file.max_buf_size(), 2 * 1024 * 1024, "tokio's default");
         file.set_max_buf_size(4096);
         assert_eq!(file.max_buf_size(), 4096);
-        let times = tokio::fs::FileTimes::new().set_modified(std::time::SystemTime::UNIX_EPOCH);
-        for refused in [
-            file.set_times(times).await.unwrap_err(),
-            file.set_modified(std::time::SystemTime::UNIX_EPOCH)
-                .await
-                .unwrap_err(),
-        ] {
-            assert_eq!(refused.kind(), std::io::ErrorKind::Unsupported);
-            assert!(
-                refused.to_string().contains("keeps no timestamps"),
-                "{refused}"
-            );
-        }
+        let epoch = std::time::SystemTime::UNIX_EPOCH;
+        let times = tokio::fs::FileTimes::new().set_modified(epoch);
+        file.set_times(times).await.unwrap();
+        assert_eq!(file.metadata().await.unwrap().modified().unwrap(), epoch);
+        let later = epoch + std::time::Duration::from_secs(1);
+        file.set_modified(later).await.unwrap();
+        assert_eq!(file.metadata().await.unwrap().modified().unwrap(), later);
         let permissions = file.metadata().await.unwrap().permissions();
         let refused = file.set_permissions(permissions).await.unwrap_err();
         assert_eq!(refused.kind(), std::io::ErrorKind::Unsupported);

@@ -221,6 +221,14 @@ async fn fs_and_runtime_rows(mut file: File, entry: tokio::fs::DirEntry) {
     let _: usize = file.max_buf_size();
     file.set_max_buf_size(1);
     let _: std::io::Result<()> = file.set_modified(std::time::SystemTime::UNIX_EPOCH).await;
+    let times: tokio::fs::FileTimes = tokio::fs::FileTimes::new()
+        .set_accessed(std::time::SystemTime::UNIX_EPOCH)
+        .set_modified(std::time::SystemTime::UNIX_EPOCH);
+    let _: std::io::Result<()> = file.set_times(times).await;
+    let metadata = tokio::fs::metadata("/f").await.unwrap();
+    let _: std::io::Result<std::time::SystemTime> = metadata.accessed();
+    let _: std::io::Result<std::time::SystemTime> = metadata.created();
+    let _: std::time::SystemTime = tokio::asyncsim::time::system_now();
     let _: &mut OpenOptions = OpenOptions::new().custom_flags(0);
     let _: std::result::Result<std::fs::File, File> = file.try_into_std();
     let _: File = File::from_std(std::fs::File::open("/f").unwrap());
