@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, SocketAddrV4};
-use std::task::Waker;
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use super::{cx, record_fault, world, WordsKey, World};
@@ -783,60 +783,134 @@ impl World {
     }
 }
 
-/// A task waiting on a socket (a read, a receive, an accept): its waker,
-/// its task, and the timer that wakes it for the next arrival.
+/// The tasks waiting on one side of a socket (its reads, its receives, its
+/// accepts): each one's waker, its task, and the timer that wakes it for
+/// the next arrival.
 ///
-/// A message carries its arrival time; its sender makes sure the waiting
+/// A message carries its arrival time; its sender makes sure every waiting
 /// task looks again then ([`Parked::due_at`]) by setting that task's timer
 /// for it (`cx::register_timer_for`: the timer is the reader's, so it dies
-/// with the reader's node, not the sender's). The reader is polled once, at
+/// with the reader's node, not the sender's). A reader is polled once, at
 /// the arrival, and not also woken at the send to set a timer of its own.
+///
+/// Many tasks may wait on one side, as tokio allows (`readable()` in one
+/// task while another reads; `accept` or `recv_from` from several tasks on
+/// one shared socket): a waiter is known by its waker's data word
+/// ([`WaiterKey`]),
+/// and every one is woken at an arrival, in the order they parked (woken,
+/// each looks again; one that finds nothing parks again). The first waiter
+/// is kept inline and the others in `more`, allocated when a second waits
+/// at once, so a side with one waiter (nearly always) costs what it did
+/// when only one could wait. A waiter leaves when its operation is ready
+/// (`ready`, by its waker; `ready_here` for an operation that has no
+/// context, by its task) or when the future asyncsim made for it is
+/// dropped while it waits ([`Waiting`], [`Parked::leave`]: its timer is
+/// cancelled, nothing stale wakes it). A wait polled by hand (a `poll_`
+/// method, `AsyncRead`) whose future is dropped unseen stays until its
+/// waker's next operation on the side, as tokio keeps a `poll_` waker until
+/// it is woken.
 #[derive(Default)]
 pub(crate) struct Parked {
+    /// The oldest waiter (while one waits), and who waits (`first.waits`).
+    first: Waiter,
+    /// The waiters after `first`, in the order they parked: only while
+    /// `first` waits (one that leaves first hands its place to the next).
+    /// Kept, emptied, once allocated. Boxed: one word, where a `Vec` is
+    /// three, in every side of every socket, nearly all of which never have
+    /// a second waiter.
+    #[allow(clippy::box_collection)]
+    more: Option<Box<Vec<Waiter>>>,
+}
+
+/// Who waits on a side ([`Parked`]).
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+enum Waits {
+    /// Nobody.
+    #[default]
+    Nobody,
+    /// `first` alone.
+    One,
+    /// `first` and those in `more` (not empty).
+    Several,
+}
+
+/// One task waiting on a side of a socket ([`Parked`]).
+struct Waiter {
     waker: Option<Waker>,
     /// The task of `waker` (the one polled when it parked).
-    task: Option<TaskId>,
-    /// True from a `Pending` until the next `Ready` of the same operation.
-    waiting: bool,
+    task: TaskId,
+    /// The first waiter's only: who waits on the side, a waiter from its
+    /// `Pending` until its `Ready` (or its leaving). One byte the hot paths
+    /// test, so a side with one waiter never looks at `more`; kept here, in
+    /// the waiter's padding, so that a `Parked` is one waiter and a pointer
+    /// (as large as the one waiter it was before: a stream's pipes and the
+    /// offsets into them stay as they were).
+    waits: Waits,
     /// The timer set for it last, and its deadline; it may have fired.
     timer: Option<(u64, cx::TimerKey)>,
 }
 
-impl Parked {
-    /// The operation returns `Pending`: keeps the waker and makes sure a
-    /// timer wakes it at `next_ns` (the next arrival or error), if any.
-    pub(crate) fn park(&mut self, waker: &Waker, next_ns: Option<u64>) {
+/// A waiter's waker, as a key: its data word (an asyncsim waker's is its
+/// run and its task), for a future to leave a socket's waiters by when it
+/// is dropped while it waits ([`Waiting`]) without keeping a clone of it.
+///
+/// Not `Waker::will_wake`, which compares the vtable's address too: the
+/// engine's vtable is a constant, which may sit at another address in each
+/// codegen unit, so a task's waker and its clone need not compare equal.
+#[doc(hidden)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct WaiterKey {
+    data: usize,
+}
+
+impl WaiterKey {
+    /// The key of `waker`.
+    #[inline(always)]
+    pub fn of(waker: &Waker) -> WaiterKey {
+        WaiterKey {
+            data: waker.data() as usize,
+        }
+    }
+}
+
+impl Default for Waiter {
+    fn default() -> Waiter {
+        Waiter {
+            waker: None,
+            task: TaskId::MAIN,
+            waits: Waits::Nobody,
+            timer: None,
+        }
+    }
+}
+
+impl Waiter {
+    #[inline(always)]
+    fn is(&self, waker: &Waker) -> bool {
+        matches!(&self.waker, Some(stored) if stored.data() == waker.data())
+    }
+
+    fn has_key(&self, key: WaiterKey) -> bool {
+        matches!(&self.waker, Some(stored) if WaiterKey::of(stored) == key)
+    }
+
+    /// Keeps `waker` (and the task polled now) as this waiter's, and makes
+    /// sure a timer wakes it at `next_ns` (the next arrival or error), if any.
+    #[inline(always)]
+    fn park(&mut self, waker: &Waker, next_ns: Option<u64>) {
         match &self.waker {
             Some(stored) if stored.will_wake(waker) => {}
             _ => self.waker = Some(waker.clone()),
         }
-        self.task = cx::current_task();
-        self.waiting = true;
+        self.task = cx::current_task().unwrap_or(TaskId::MAIN);
         if let Some(at_ns) = next_ns {
             self.timer_at(at_ns, cx::now_ns("asyncsim::net"));
         }
     }
 
-    /// The operation returned `Ready`: nothing waits here any more.
-    #[inline]
-    pub(crate) fn ready(&mut self) {
-        self.waiting = false;
-    }
-
-    /// Something for the waiting task arrives at `at_ns` (a message, an
-    /// error): it is woken then, by a timer set for it (or now, if `at_ns`
-    /// has come). Nothing when no task waits.
-    pub(crate) fn due_at(&mut self, at_ns: u64) {
-        if self.waiting {
-            self.due_at_from(at_ns, cx::now_ns("asyncsim::net"));
-        }
-    }
-
-    /// [`Parked::due_at`] when the caller knows the time (`now`).
-    pub(crate) fn due_at_from(&mut self, at_ns: u64, now: u64) {
-        if !self.waiting {
-            return;
-        }
+    /// Wakes it now if `at_ns` has come, else makes sure a timer does then.
+    #[inline(always)]
+    fn due_at_from(&mut self, at_ns: u64, now: u64) {
         if at_ns <= now {
             if let Some(waker) = &self.waker {
                 waker.wake_by_ref();
@@ -846,16 +920,8 @@ impl Parked {
         self.timer_at(at_ns, now);
     }
 
-    /// What the waiting task waits for changed (a UDP socket connected to
-    /// another peer: what is on its way was sorted again): it is woken at
-    /// `next_ns` (the next arrival), if any, and not by a timer set for an
-    /// arrival that no longer comes (one still due at `next_ns` stays).
-    #[cold]
-    #[inline(never)]
-    pub(crate) fn retime(&mut self, next_ns: Option<u64>, now: u64) {
-        if !self.waiting {
-            return;
-        }
+    /// [`Parked::retime`] for this waiter.
+    fn retime(&mut self, next_ns: Option<u64>, now: u64) {
         if let Some((deadline_ns, key)) = self.timer {
             if deadline_ns > now && Some(deadline_ns) != next_ns {
                 cx::cancel_timer(key);
@@ -870,6 +936,7 @@ impl Parked {
     /// Makes sure a timer wakes the task by `at_ns` (> `now`): one set
     /// already that fires after now and by then does; otherwise one is set
     /// (and a later one cancelled: the task sets it again when it parks).
+    #[inline(always)]
     fn timer_at(&mut self, at_ns: u64, now: u64) {
         let Some(waker) = &self.waker else {
             return;
@@ -882,8 +949,268 @@ impl Parked {
                 cx::cancel_timer(key);
             }
         }
-        let task = self.task.unwrap_or(TaskId::MAIN);
-        self.timer = Some((at_ns, cx::register_timer_for(task, at_ns, waker.clone())));
+        self.timer = Some((
+            at_ns,
+            cx::register_timer_for(self.task, at_ns, waker.clone()),
+        ));
+    }
+
+    /// It leaves for good (its future dropped): a timer still to fire for
+    /// it is cancelled.
+    fn cancel(&mut self) {
+        if let Some((deadline_ns, key)) = self.timer.take() {
+            if deadline_ns > cx::now_ns("asyncsim::net") {
+                cx::cancel_timer(key);
+            }
+        }
+    }
+}
+
+impl Parked {
+    /// Emptied for reuse (by a connection or listener of a later run):
+    /// nobody waits; a list allocated once is kept.
+    #[inline]
+    pub(crate) fn clear(&mut self) {
+        self.first.waker = None;
+        self.first.timer = None;
+        self.first.waits = Waits::Nobody;
+        if let Some(more) = &mut self.more {
+            more.clear();
+        }
+    }
+
+    /// The operation returns `Pending`: keeps the waker (as a new waiter,
+    /// unless it waits here already) and makes sure a timer wakes it at
+    /// `next_ns` (the next arrival or error), if any.
+    pub(crate) fn park(&mut self, waker: &Waker, next_ns: Option<u64>) {
+        if self.first.waits == Waits::Nobody {
+            self.first.waits = Waits::One;
+        } else if !self.first.is(waker) {
+            return self.park_more(waker, next_ns);
+        }
+        self.first.park(waker, next_ns);
+    }
+
+    /// A second waiter (or a later one) parks, or parks again.
+    #[cold]
+    #[inline(never)]
+    fn park_more(&mut self, waker: &Waker, next_ns: Option<u64>) {
+        let more = self.more.get_or_insert_with(Default::default);
+        let at = match more.iter().position(|waiter| waiter.is(waker)) {
+            Some(at) => at,
+            None => {
+                more.push(Waiter::default());
+                more.len() - 1
+            }
+        };
+        self.first.waits = Waits::Several;
+        more[at].park(waker, next_ns);
+    }
+
+    /// The operation of the task woken by `waker` returned `Ready`: it
+    /// waits here no more (the others still do).
+    #[inline(always)]
+    pub(crate) fn ready(&mut self, waker: &Waker) {
+        match self.first.waits {
+            Waits::Nobody => {}
+            Waits::One => {
+                if self.first.is(waker) {
+                    self.first.waits = Waits::Nobody;
+                }
+            }
+            Waits::Several => self.leave_where(|waiter| waiter.is(waker), false),
+        }
+    }
+
+    /// [`Parked::ready`] by `context`'s waker, or [`Parked::ready_here`]
+    /// without one.
+    #[inline(always)]
+    pub(crate) fn ready_by(&mut self, context: Option<&Context<'_>>) {
+        match context {
+            Some(context) => self.ready(context.waker()),
+            None => self.ready_here(),
+        }
+    }
+
+    /// [`Parked::ready`] for an operation polled with no context of its own
+    /// (a `try_` form): the calling task waits here no more.
+    #[inline]
+    pub(crate) fn ready_here(&mut self) {
+        if self.first.waits != Waits::Nobody {
+            let task = cx::current_task();
+            self.leave_where(|waiter| Some(waiter.task) == task, false);
+        }
+    }
+
+    /// The future that parked with the waker of `key` is dropped while it
+    /// waits (its task went on without it): it leaves, and a timer still to
+    /// fire for it is cancelled, so nothing stale wakes the task.
+    #[inline]
+    pub(crate) fn leave(&mut self, key: WaiterKey) {
+        if self.first.waits != Waits::Nobody {
+            self.leave_where(|waiter| waiter.has_key(key), true);
+        }
+    }
+
+    /// The first waiter `which` picks leaves (the next in line takes the
+    /// first's place); with `cancel`, a timer still to fire for it is
+    /// cancelled.
+    #[cold]
+    #[inline(never)]
+    fn leave_where(&mut self, which: impl Fn(&Waiter) -> bool, cancel: bool) {
+        let more = self.more.as_deref_mut();
+        let gone = if which(&self.first) {
+            match more {
+                Some(more) if !more.is_empty() => {
+                    let gone = std::mem::replace(&mut self.first, more.remove(0));
+                    self.first.waits = gone.waits;
+                    Some(gone)
+                }
+                _ => {
+                    self.first.waits = Waits::Nobody;
+                    if cancel {
+                        self.first.cancel();
+                    }
+                    None
+                }
+            }
+        } else {
+            more.and_then(|more| more.iter().position(which).map(|at| more.remove(at)))
+        };
+        if let Some(mut gone) = gone {
+            if cancel {
+                gone.cancel();
+            }
+        }
+        if self.first.waits == Waits::Several
+            && self.more.as_ref().is_none_or(|more| more.is_empty())
+        {
+            self.first.waits = Waits::One;
+        }
+    }
+
+    /// Something for the waiting tasks arrives at `at_ns` (a message, an
+    /// error): each is woken then, by a timer set for it (or now, if `at_ns`
+    /// has come). Nothing when no task waits.
+    pub(crate) fn due_at(&mut self, at_ns: u64) {
+        if self.first.waits != Waits::Nobody {
+            self.due_at_from(at_ns, cx::now_ns("asyncsim::net"));
+        }
+    }
+
+    /// [`Parked::due_at`] when the caller knows the time (`now`).
+    #[inline(always)]
+    pub(crate) fn due_at_from(&mut self, at_ns: u64, now: u64) {
+        match self.first.waits {
+            Waits::Nobody => {}
+            Waits::One => self.first.due_at_from(at_ns, now),
+            Waits::Several => self.all_due_at(at_ns, now),
+        }
+    }
+
+    /// [`Parked::due_at_from`] for every waiter, the first first.
+    #[cold]
+    #[inline(never)]
+    fn all_due_at(&mut self, at_ns: u64, now: u64) {
+        self.first.due_at_from(at_ns, now);
+        for waiter in self.more.iter_mut().flat_map(|more| more.iter_mut()) {
+            waiter.due_at_from(at_ns, now);
+        }
+    }
+
+    /// What the waiting tasks wait for changed (a UDP socket connected to
+    /// another peer: what is on its way was sorted again): each is woken at
+    /// `next_ns` (the next arrival), if any, and not by a timer set for an
+    /// arrival that no longer comes (one still due at `next_ns` stays).
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn retime(&mut self, next_ns: Option<u64>, now: u64) {
+        if self.first.waits == Waits::Nobody {
+            return;
+        }
+        self.first.retime(next_ns, now);
+        if self.first.waits == Waits::Several {
+            for waiter in self.more.iter_mut().flat_map(|more| more.iter_mut()) {
+                waiter.retime(next_ns, now);
+            }
+        }
+    }
+}
+
+/// A socket whose waiters a dropped wait leaves ([`Waiting`]): the side a
+/// wait of this kind parks on (a stream's reads, a listener's accepts, a
+/// UDP socket's receives).
+#[doc(hidden)]
+pub trait Waitable {
+    /// The future that parked with the waker of `key` is dropped while it
+    /// waits: it leaves the socket's waiters ([`Parked::leave`]).
+    fn leave_waiters(&self, key: WaiterKey);
+}
+
+/// Guards a wait on a socket: dropped while the wait is pending (its
+/// future dropped: a `select!` took another branch, a `timeout` fired, the
+/// task was aborted), it takes the waiter off the socket's list, so no
+/// stale wake comes for it. The native `accept` and `recv_from` wait with
+/// one, and the tokio face's waiting `async fn`s (`readable`, `ready`,
+/// `peek`, `accept`, `recv_from`, ...).
+#[doc(hidden)]
+pub struct Waiting<'a, S: Waitable + ?Sized> {
+    pub(crate) socket: &'a S,
+    /// The waker the wait parked with, while it is pending.
+    parked: Option<WaiterKey>,
+}
+
+impl<'a, S: Waitable + ?Sized> Waiting<'a, S> {
+    /// A guard for a wait on `socket`.
+    #[inline]
+    pub fn new(socket: &'a S) -> Waiting<'a, S> {
+        Waiting {
+            socket,
+            parked: None,
+        }
+    }
+
+    /// Notes what a poll of the wait returned: pending, it parked with
+    /// `context`'s waker; ready, it waits no more.
+    #[inline(always)]
+    pub fn polled<T>(&mut self, context: &Context<'_>, poll: Poll<T>) -> Poll<T> {
+        self.parked = if poll.is_pending() {
+            Some(WaiterKey::of(context.waker()))
+        } else {
+            None
+        };
+        poll
+    }
+}
+
+/// Leaves the waiters of `parked`, the side `side` picks of the world's
+/// sockets, when the world is there to change (a drop during a crash or
+/// at the run's end, with the world borrowed or gone, leaves nothing).
+fn leave_side(
+    world: &super::WorldRc,
+    side: impl FnOnce(&mut World) -> &mut Parked,
+    key: WaiterKey,
+) {
+    let Ok(mut world) = world.try_borrow_mut() else {
+        return;
+    };
+    if super::same_run(world.run_id) {
+        side(&mut world).leave(key);
+    }
+}
+
+impl<S: Detachable + Waitable> Waitable for Detached<S> {
+    fn leave_waiters(&self, key: WaiterKey) {
+        let _ = self.with(|socket| socket.leave_waiters(key));
+    }
+}
+
+impl<S: Waitable + ?Sized> Drop for Waiting<'_, S> {
+    #[inline]
+    fn drop(&mut self) {
+        if let Some(key) = self.parked.take() {
+            self.socket.leave_waiters(key);
+        }
     }
 }
 

@@ -447,9 +447,10 @@ impl<A: ToAddress> Future for SendTo<'_, A> {
     }
 }
 
-/// [`UdpSocket::recv_from`]'s future (not an `async fn`, as [`SendTo`]).
+/// [`UdpSocket::recv_from`]'s future (not an `async fn`, as [`SendTo`]);
+/// dropped while it waits, it leaves the socket's waiters (`Waiting`).
 struct RecvFrom<'a> {
-    socket: &'a UdpSocket,
+    waiting: super::Waiting<'a, UdpSocket>,
     buf: &'a mut [u8],
 }
 
@@ -462,7 +463,8 @@ impl Future for RecvFrom<'_> {
         context: &mut Context<'_>,
     ) -> Poll<io::Result<(usize, SocketAddr)>> {
         let this = self.get_mut();
-        this.socket.poll_recv_from(context, this.buf)
+        let poll = this.waiting.socket.poll_recv_from(context, this.buf);
+        this.waiting.polled(context, poll)
     }
 }
 
@@ -835,7 +837,10 @@ impl UdpSocket {
         &'a self,
         buf: &'a mut [u8],
     ) -> impl Future<Output = io::Result<(usize, SocketAddr)>> + 'a {
-        RecvFrom { socket: self, buf }
+        RecvFrom {
+            waiting: super::Waiting::new(self),
+            buf,
+        }
     }
 
     /// Polls for a datagram (see [`UdpSocket::recv_from`]).
@@ -871,7 +876,7 @@ impl UdpSocket {
                 UdpState::recycle(&mut state.spare, &mut datagram.data);
                 state.arrived -= 1;
                 state.in_flight.pop_front();
-                state.reader.ready();
+                state.reader.ready(context.waker());
                 self.record(world, NetOp::Deliver, count);
                 Poll::Ready(Ok((count, from)))
             }
@@ -1077,5 +1082,12 @@ impl std::fmt::Debug for UdpSocket {
             Ok(addr) => write!(f, "UdpSocket({addr})"),
             Err(_) => f.write_str("UdpSocket"),
         }
+    }
+}
+
+impl super::Waitable for UdpSocket {
+    fn leave_waiters(&self, key: super::WaiterKey) {
+        let socket = self.socket;
+        super::leave_side(&self.world, |world| &mut world.net.udp[socket].reader, key);
     }
 }

@@ -100,8 +100,16 @@ impl TcpListener {
     }
 
     /// Waits for the next connection: the stream and the peer's address.
+    /// Several tasks may wait at once (each woken at a connection's
+    /// arrival, in the order they began to wait; each connection goes to
+    /// one); one whose future is dropped while it waits leaves the line.
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
-        poll_fn(|context| self.poll_accept(context)).await
+        let mut waiting = crate::world::net::Waiting::new(self);
+        poll_fn(|context| {
+            let poll = self.poll_accept(context);
+            waiting.polled(context, poll)
+        })
+        .await
     }
 
     /// Polls for the next connection (see [`TcpListener::accept`]).
@@ -124,7 +132,7 @@ impl TcpListener {
         match state.backlog.front() {
             Some(&(ready_ns, connection)) if ready_ns <= now => {
                 state.backlog.pop_front();
-                state.acceptor.ready();
+                state.acceptor.ready(context.waker());
                 world.record_stream(connection, 1, NetOp::Accept, 0);
                 super::stream_handed_out(world, connection, 1, now);
                 let c = &mut world.net.connections[connection];

@@ -659,7 +659,7 @@ impl TcpStream {
         let now = self.check_now(world)?;
         let c = &mut world.net.connections[self.connection];
         if let Some(kind) = c.error_at(self.side, now) {
-            c.pipes[self.side].reader.ready();
+            c.pipes[self.side].reader.ready(context.waker());
             // Recorded once, when it came (or now, if this read is first).
             if !c.quiet[self.side] {
                 pipe::say_error(world, self.connection, self.side, kind);
@@ -696,12 +696,12 @@ impl TcpStream {
                 } else {
                     pipe.read_at = start + copied;
                 }
-                pipe.reader.ready();
+                pipe.reader.ready(context.waker());
                 world.record_stream(self.connection, self.side, NetOp::Deliver, copied);
                 return Poll::Ready(Ok(copied));
             }
         } else if matches!(pipe.fin_ns, Some(fin) if fin <= now) || max == 0 {
-            pipe.reader.ready();
+            pipe.reader.ready(context.waker());
             return Poll::Ready(Ok(0));
         }
         self.wait_to_read(world, error_ns, context);
@@ -880,5 +880,27 @@ impl std::fmt::Debug for TcpStream {
             Ok(world) => f.write_str(&world.net.connections[self.connection].name(self.side)),
             Err(_) => f.write_str("TcpStream"),
         }
+    }
+}
+
+impl super::Waitable for TcpStream {
+    fn leave_waiters(&self, key: super::WaiterKey) {
+        let (connection, side) = (self.connection, self.side);
+        super::leave_side(
+            &self.world,
+            |world| &mut world.net.connections[connection].pipes[side].reader,
+            key,
+        );
+    }
+}
+
+impl super::Waitable for TcpListener {
+    fn leave_waiters(&self, key: super::WaiterKey) {
+        let listener = self.listener;
+        super::leave_side(
+            &self.world,
+            |world| &mut world.net.listeners[listener].acceptor,
+            key,
+        );
     }
 }

@@ -9,8 +9,9 @@ use std::io;
 use std::task::{Context, Poll};
 
 use super::{pipe, TcpStream};
+use crate::trace::{SocketWait, WaitOn};
 use crate::world::net::noop_context;
-use crate::world::World;
+use crate::world::{cx, World};
 
 /// What a read would find now.
 enum Arrived {
@@ -138,6 +139,60 @@ impl TcpStream {
         arrived.map(|_| Ok(()))
     }
 
+    /// Polls until the read side is closed, as epoll's `EPOLLERR` and
+    /// `EPOLLRDHUP` tell (tokio's `Ready::ERROR` and `READ_CLOSED`): ready
+    /// with the stream's error kind once its error (a reset, a timeout) has
+    /// come, or, when `eof` is asked, `None` once the peer's FIN has (bytes
+    /// before it unread or not). Given a `context`, waits (parked as a read
+    /// is, woken at each arrival, its timer set for the error's arrival or
+    /// the FIN's) when neither has; without one, `Pending` then.
+    ///
+    /// The error is not taken (a Linux socket's is, by the read or
+    /// `SO_ERROR` that returns it): every read returns it from then on, so
+    /// the stream stays in error.
+    ///
+    /// # Errors
+    ///
+    /// A stream of another run or of a crashed node.
+    #[doc(hidden)]
+    pub fn poll_read_closed(
+        &self,
+        context: Option<&mut Context<'_>>,
+        eof: bool,
+    ) -> Poll<io::Result<Option<io::ErrorKind>>> {
+        let mut world = self.world.borrow_mut();
+        let world = &mut *world;
+        let now = self.check_now(world)?;
+        let c = &mut world.net.connections[self.connection];
+        if let Some(kind) = c.error_at(self.side, now) {
+            c.pipes[self.side].reader.ready_by(context.as_deref());
+            // Recorded once, when it came (or now, if this look is first).
+            if !c.quiet[self.side] {
+                pipe::say_error(world, self.connection, self.side, kind);
+            }
+            return Poll::Ready(Ok(Some(kind)));
+        }
+        let error_ns = c.errors[self.side].map(|(at, _)| at);
+        let pipe = &mut c.pipes[self.side];
+        if eof && matches!(pipe.fin_ns, Some(fin) if fin <= now) {
+            pipe.reader.ready_by(context.as_deref());
+            return Poll::Ready(Ok(None));
+        }
+        if let Some(context) = context {
+            let next = [error_ns, pipe.fin_ns.filter(|_| eof)]
+                .into_iter()
+                .flatten()
+                .min();
+            pipe.reader.park(context.waker(), next);
+            let socket = world.stream_label(self.connection, self.side);
+            cx::set_waiting_on(WaitOn::Socket {
+                op: SocketWait::Read,
+                socket,
+            });
+        }
+        Poll::Pending
+    }
+
     /// What a read would find now; `Pending` when it would wait, and then
     /// (given a `context`) parked as the read parks. An error that has
     /// come is said as a read says it (once, in the trace).
@@ -153,7 +208,7 @@ impl TcpStream {
         let now = self.check_now(world)?;
         let c = &mut world.net.connections[self.connection];
         if let Some(kind) = c.error_at(self.side, now) {
-            c.pipes[self.side].reader.ready();
+            c.pipes[self.side].reader.ready_by(context.as_deref());
             if !c.quiet[self.side] {
                 pipe::say_error(world, self.connection, self.side, kind);
             }
@@ -171,11 +226,11 @@ impl TcpStream {
             offset = 0;
         }
         if arrived > 0 {
-            pipe.reader.ready();
+            pipe.reader.ready_by(context.as_deref());
             return Ok(Poll::Ready(Arrived::Bytes(arrived)));
         }
         if pipe.segments.is_empty() && matches!(pipe.fin_ns, Some(fin) if fin <= now) {
-            pipe.reader.ready();
+            pipe.reader.ready_by(context.as_deref());
             return Ok(Poll::Ready(Arrived::Eof));
         }
         if let Some(context) = context {

@@ -140,7 +140,7 @@ impl UdpSocket {
         let state = &mut world.net.udp[self.socket];
         state.settle(now, nodes, &world.net.bound, self.socket);
         if state.arrived > 0 {
-            state.reader.ready();
+            state.reader.ready_by(context.as_deref());
             return Ok(());
         }
         if let Some(context) = context {
