@@ -49,6 +49,24 @@ use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll};
 
+use asyncsim::net::{Waitable, Waiting};
+
+/// Polls `poll` until it is ready, as a wait on `socket` that many tasks
+/// may make at once: dropped while it waits (a `select!` took another
+/// branch, a `timeout` fired, the task was aborted), it leaves the
+/// socket's waiters, so nothing stale wakes its task later.
+async fn wait_on<S: Waitable + ?Sized, T>(
+    socket: &S,
+    mut poll: impl FnMut(&mut Context<'_>) -> Poll<T>,
+) -> T {
+    let mut waiting = Waiting::new(socket);
+    std::future::poll_fn(|context| {
+        let polled = poll(context);
+        waiting.polled(context, polled)
+    })
+    .await
+}
+
 /// Polls a future of the world once, in place: for the world's socket
 /// operations that complete at once or are pure polls (they keep no state
 /// between polls, so a fresh future each poll is the same future).

@@ -17,7 +17,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 #[cfg(feature = "net")]
 use tokio::io::{Interest, Ready};
 
-use super::{flatten, poll_now, ready_now, Resolve, ToSocketAddrs};
+use super::{flatten, poll_now, ready_now, wait_on, Resolve, ToSocketAddrs};
 use crate::registry::LocalFuture;
 
 /// One end of a connection, `Send + Sync` (see `Detached`): the world's
@@ -57,9 +57,10 @@ impl TcpListener {
         })
     }
 
-    /// Waits for a connection.
+    /// Waits for a connection. Several tasks may wait at once (each is
+    /// woken by an arrival; each connection goes to one).
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
-        poll_fn(|context| self.poll_accept(context)).await
+        wait_on(self, |context| self.poll_accept(context)).await
     }
 
     /// Polls for a connection.
@@ -529,14 +530,17 @@ pub(super) fn try_write_vectored_stream(
 
 /// What is ready of `interest`; pending while nothing is. A write never
 /// waits, so writable is ready at once; readable looks without parking
-/// unless it is all that is asked (so a task waiting to read elsewhere
-/// stays the one woken).
+/// unless it is all that is asked. `ERROR` and `PRIORITY`:
+/// [`poll_ready_closing`].
 #[cfg(feature = "net")]
 pub(super) fn poll_ready_stream(
     stream: &Stream,
     context: &mut Context<'_>,
     interest: Interest,
 ) -> Poll<io::Result<Ready>> {
+    if interest.is_error() || interest.is_priority() {
+        return poll_ready_closing(stream, context, interest);
+    }
     let mut ready = Ready::EMPTY;
     if interest.is_writable() {
         stream.with(|_| ())?;
@@ -566,6 +570,87 @@ pub(super) fn poll_ready_stream(
     }
 }
 
+/// `ready` for an interest with `ERROR` or `PRIORITY`, as epoll reports a
+/// TCP socket on Linux (tokio's `Ready` of the event, masked by the
+/// interest as tokio masks it): `ERROR` once the connection's error (a
+/// reset, a timeout) has come, with `READ_CLOSED` and `WRITE_CLOSED` (the
+/// socket is closed) and `READABLE` (a read returns the error); at the
+/// peer's EOF `READ_CLOSED` (with `READABLE` once the bytes before it are
+/// read, as `ready(READABLE)` says). The simulated network carries no
+/// out-of-band data, so `PRIORITY` itself is never ready, but tokio's
+/// `PRIORITY` interest takes `READ_CLOSED` too: `ready(Interest::PRIORITY)`
+/// waits for the peer's EOF or the error. When nothing asked is ready it
+/// waits for the first of them to come (parked on the read side, as a
+/// read is).
+#[cfg(feature = "net")]
+fn poll_ready_closing(
+    stream: &Stream,
+    context: &mut Context<'_>,
+    interest: Interest,
+) -> Poll<io::Result<Ready>> {
+    let closed_too = interest.is_readable() || interest.is_priority();
+    // What has come, looked at without parking.
+    let closing = stream.with(|stream| stream.poll_read_closed(None, true))?;
+    let mut got = Ready::WRITABLE;
+    match closing {
+        Poll::Ready(Ok(Some(_))) => {
+            got |= Ready::ERROR | Ready::READ_CLOSED | Ready::WRITE_CLOSED | Ready::READABLE;
+        }
+        Poll::Ready(Ok(None)) => got |= Ready::READ_CLOSED,
+        Poll::Ready(Err(error)) => return Poll::Ready(Err(error)),
+        Poll::Pending => {}
+    }
+    if interest.is_readable() && !got.is_readable() {
+        match stream.with(|stream| stream.try_peek_with(1, |_| ()))? {
+            Err(error) if error.kind() == io::ErrorKind::WouldBlock => {}
+            _ => got |= Ready::READABLE,
+        }
+    }
+    // tokio's masks: READABLE takes READ_CLOSED, WRITABLE takes
+    // WRITE_CLOSED, PRIORITY takes READ_CLOSED, ERROR itself.
+    let mut ready = Ready::EMPTY;
+    if interest.is_readable() {
+        ready |= pick(got, Ready::READABLE) | pick(got, Ready::READ_CLOSED);
+    }
+    if interest.is_writable() {
+        ready |= pick(got, Ready::WRITABLE) | pick(got, Ready::WRITE_CLOSED);
+    }
+    if interest.is_priority() {
+        ready |= pick(got, Ready::READ_CLOSED);
+    }
+    if interest.is_error() {
+        ready |= pick(got, Ready::ERROR);
+    }
+    if !ready.is_empty() {
+        return Poll::Ready(Ok(ready));
+    }
+    // Nothing yet: wait for the first of what is asked to come.
+    let waited = if interest.is_readable() {
+        stream.with(|stream| stream.poll_peek_with(context, 1, |_| ()).map(|_| ()))
+    } else {
+        stream.with(|stream| {
+            stream
+                .poll_read_closed(Some(context), closed_too)
+                .map(|_| ())
+        })
+    }?;
+    match waited {
+        // It came between the looks (it cannot: the clock stood still).
+        Poll::Ready(()) => poll_ready_closing(stream, context, interest),
+        Poll::Pending => Poll::Pending,
+    }
+}
+
+/// `flag` if `ready` has it, else nothing.
+#[cfg(feature = "net")]
+fn pick(ready: Ready, flag: Ready) -> Ready {
+    if ready & flag == flag {
+        flag
+    } else {
+        Ready::EMPTY
+    }
+}
+
 /// `peek` and `poll_peek` of tokio's `TcpStream` and its read halves.
 macro_rules! peek_side {
     ($($peek_ref:tt)*) => {
@@ -577,7 +662,10 @@ macro_rules! peek_side {
         /// As a read: the connection's reset or timeout.
         pub async fn peek($($peek_ref)* self, buf: &mut [u8]) -> io::Result<usize> {
             let mut buf = ReadBuf::new(buf);
-            poll_fn(|context| poll_peek_stream(self.inner(), context, &mut buf)).await
+            super::wait_on(self.inner(), |context| {
+                poll_peek_stream(self.inner(), context, &mut buf)
+            })
+            .await
         }
 
         /// Polls for bytes to peek at (see `peek`), into `buf`'s unfilled
@@ -600,7 +688,10 @@ macro_rules! read_side {
         /// Waits until a read would not wait: bytes have arrived, the
         /// peer's EOF, or the connection's error (the read returns it).
         pub async fn readable(&self) -> io::Result<()> {
-            poll_fn(|context| poll_read_ready_stream(self.inner(), context)).await
+            super::wait_on(self.inner(), |context| {
+                poll_read_ready_stream(self.inner(), context)
+            })
+            .await
         }
 
         /// Reads what has arrived without waiting.
@@ -681,7 +772,10 @@ macro_rules! ready_method {
         /// A stream used outside its run, or of a crashed node.
         #[cfg(feature = "net")]
         pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
-            poll_fn(|context| poll_ready_stream(self.inner(), context, interest)).await
+            super::wait_on(self.inner(), |context| {
+                poll_ready_stream(self.inner(), context, interest)
+            })
+            .await
         }
     };
 }
@@ -793,5 +887,11 @@ impl AsRef<TcpStream> for OwnedWriteHalf {
 impl AsRef<TcpStream> for TcpStream {
     fn as_ref(&self) -> &TcpStream {
         self
+    }
+}
+
+impl asyncsim::net::Waitable for TcpListener {
+    fn leave_waiters(&self, key: asyncsim::net::WaiterKey) {
+        self.listener.leave_waiters(key);
     }
 }

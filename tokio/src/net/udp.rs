@@ -89,11 +89,12 @@ impl UdpSocket {
     /// Receives one datagram: the connected peer's, or (not connected)
     /// anyone's, as Linux's `recv(2)` does.
     pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        poll_fn(|context| {
-            flatten(
-                self.socket
-                    .with(|socket| poll_now(socket.recv(&mut *buf), context)),
-            )
+        // The world's receive polled in place (its `recv` future, made anew
+        // each poll, would leave the socket's waiters as it is dropped).
+        super::wait_on(self, |context| {
+            self.socket
+                .poll_recv_from(context, &mut *buf)
+                .map_ok(|(length, _)| length)
         })
         .await
     }
@@ -105,7 +106,10 @@ impl UdpSocket {
 
     /// Receives one datagram: its length and sender.
     pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        poll_fn(|context| self.socket.poll_recv_from(context, &mut *buf)).await
+        super::wait_on(self, |context| {
+            self.socket.poll_recv_from(context, &mut *buf)
+        })
+        .await
     }
 
     /// Polls for one datagram into `buf`; its sender.
@@ -251,7 +255,7 @@ impl UdpSocket {
     /// Waits for a datagram and copies it into `buf` without taking it:
     /// its length (truncated to `buf`) and sender.
     pub async fn peek_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
-        poll_fn(|context| {
+        super::wait_on(self, |context| {
             flatten(
                 self.socket
                     .with(|socket| socket.poll_peek_from(context, &mut *buf)),
@@ -263,7 +267,7 @@ impl UdpSocket {
     /// Waits for a datagram and returns its sender, leaving it to be
     /// received.
     pub async fn peek_sender(&self) -> io::Result<SocketAddr> {
-        poll_fn(|context| self.poll_peek_sender(context)).await
+        super::wait_on(self, |context| self.poll_peek_sender(context)).await
     }
 
     /// Polls for a datagram to peek at (see `peek`), into `buf`'s
@@ -345,7 +349,7 @@ impl UdpSocket {
 
     /// Waits until a receive would not wait (a datagram has arrived).
     pub async fn readable(&self) -> io::Result<()> {
-        poll_fn(|context| self.poll_recv_ready(context)).await
+        super::wait_on(self, |context| self.poll_recv_ready(context)).await
     }
 
     /// Ready at once: a send never waits on the simulated network.
@@ -354,7 +358,9 @@ impl UdpSocket {
     }
 
     /// Waits for any of `interest`: writable is ready at once, readable
-    /// when a datagram has arrived.
+    /// when a datagram has arrived. `ERROR` or `PRIORITY` alone is never
+    /// ready, as on Linux for a UDP socket with no error pending: the
+    /// simulated network sends no ICMP errors and no out-of-band data.
     #[cfg(feature = "net")]
     pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
         if interest.is_writable() {
@@ -494,5 +500,11 @@ fn no_multicast() -> io::Error {
 impl fmt::Debug for UdpSocket {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.socket.fmt(f)
+    }
+}
+
+impl asyncsim::net::Waitable for UdpSocket {
+    fn leave_waiters(&self, key: asyncsim::net::WaiterKey) {
+        self.socket.leave_waiters(key);
     }
 }

@@ -15,7 +15,6 @@
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fmt;
-use std::future::poll_fn;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
@@ -216,7 +215,7 @@ impl UnixListener {
 
     /// Waits for a connection: the stream and its peer's (unnamed) address.
     pub async fn accept(&self) -> io::Result<(UnixStream, SocketAddr)> {
-        poll_fn(|context| self.poll_accept(context)).await
+        super::wait_on(&*self.listener, |context| self.poll_accept(context)).await
     }
 
     /// Polls for a connection.

@@ -6,7 +6,6 @@
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fmt;
-use std::future::poll_fn;
 use std::io;
 use std::net::Shutdown;
 use std::path::{Path, PathBuf};
@@ -299,7 +298,10 @@ impl UnixDatagram {
     /// sender's path (unnamed for an unbound socket).
     pub async fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
         let mut buf = ReadBuf::new(buf);
-        let from = poll_fn(|context| self.poll_recv_from(context, &mut buf)).await?;
+        let from = super::wait_on(&*self.socket, |context| {
+            self.poll_recv_from(context, &mut buf)
+        })
+        .await?;
         Ok((buf.filled().len(), from))
     }
 
@@ -385,7 +387,7 @@ impl UnixDatagram {
 
     /// Waits until a receive would not wait.
     pub async fn readable(&self) -> io::Result<()> {
-        poll_fn(|context| self.poll_recv_ready(context)).await
+        super::wait_on(&*self.socket, |context| self.poll_recv_ready(context)).await
     }
 
     /// Ready at once: a send never waits on the simulated network.

@@ -34,8 +34,36 @@ struct Shared {
     bytes: VecDeque<u8>,
     sender_gone: bool,
     receiver_gone: bool,
-    reader: Option<Waker>,
-    writer: Option<Waker>,
+    /// The tasks waiting to read, and those waiting to write.
+    readers: Wakers,
+    writers: Wakers,
+}
+
+/// The tasks waiting on one end of the pipe, each once (known by its
+/// waker's data word), in the order they began: woken all at once, and
+/// forgotten, when the pipe changes, as tokio wakes every task waiting for
+/// a readiness (`readable()` from several tasks on one `Receiver`, one
+/// there while another reads); woken, each looks again and waits again if
+/// it must. A wait given up (its future dropped) is woken once more at
+/// most.
+#[derive(Default)]
+struct Wakers(Vec<Waker>);
+
+impl Wakers {
+    /// `waker`'s task waits (again).
+    fn park(&mut self, waker: &Waker) {
+        match self.0.iter_mut().find(|kept| kept.data() == waker.data()) {
+            Some(kept) => kept.clone_from(waker),
+            None => self.0.push(waker.clone()),
+        }
+    }
+
+    /// Wakes every waiting task, the oldest first.
+    fn wake(&mut self) {
+        for waker in self.0.drain(..) {
+            waker.wake();
+        }
+    }
 }
 
 type Inner = Arc<Mutex<Shared>>;
@@ -237,9 +265,7 @@ impl Sender {
         }
         let count = buf.len().min(free);
         shared.bytes.extend(&buf[..count]);
-        if let Some(reader) = shared.reader.take() {
-            reader.wake();
-        }
+        shared.readers.wake();
         Some(Ok(count))
     }
 
@@ -251,7 +277,7 @@ impl Sender {
         if shared.receiver_gone || CAPACITY - shared.bytes.len() >= PIPE_BUF {
             return Poll::Ready(Ok(()));
         }
-        shared.writer = Some(context.waker().clone());
+        shared.writers.park(context.waker());
         Poll::Pending
     }
 
@@ -306,7 +332,7 @@ impl AsyncWrite for Sender {
         match self.write_now(buf) {
             Some(result) => Poll::Ready(result),
             None => {
-                lock(&self.inner).writer = Some(context.waker().clone());
+                lock(&self.inner).writers.park(context.waker());
                 // The reader may have made room between the two locks.
                 match self.write_now(buf) {
                     Some(result) => Poll::Ready(result),
@@ -329,9 +355,7 @@ impl Drop for Sender {
     fn drop(&mut self) {
         let mut shared = lock(&self.inner);
         shared.sender_gone = true;
-        if let Some(reader) = shared.reader.take() {
-            reader.wake();
-        }
+        shared.readers.wake();
     }
 }
 
@@ -349,9 +373,7 @@ impl Receiver {
         put(&front[..from_front]);
         put(&back[..count - from_front]);
         shared.bytes.drain(..count);
-        if let Some(writer) = shared.writer.take() {
-            writer.wake();
-        }
+        shared.writers.wake();
         Some(count)
     }
 
@@ -361,7 +383,7 @@ impl Receiver {
         if shared.sender_gone || !shared.bytes.is_empty() {
             return Poll::Ready(Ok(()));
         }
-        shared.reader = Some(context.waker().clone());
+        shared.readers.park(context.waker());
         Poll::Pending
     }
 
@@ -438,7 +460,7 @@ impl AsyncRead for Receiver {
         if self.read_now(max, |bytes| buf.put_slice(bytes)).is_some() {
             return Poll::Ready(Ok(()));
         }
-        lock(&self.inner).reader = Some(context.waker().clone());
+        lock(&self.inner).readers.park(context.waker());
         // The sender may have written (or gone) between the two locks.
         match self.read_now(max, |bytes| buf.put_slice(bytes)) {
             Some(_) => Poll::Ready(Ok(())),
@@ -451,8 +473,6 @@ impl Drop for Receiver {
     fn drop(&mut self) {
         let mut shared = lock(&self.inner);
         shared.receiver_gone = true;
-        if let Some(writer) = shared.writer.take() {
-            writer.wake();
-        }
+        shared.writers.wake();
     }
 }
