@@ -34,11 +34,11 @@
 pub(crate) use crate::clock::TimerKey;
 pub(crate) use crate::kernel::{
     abort_task, add_label, blocking_sleep, call_at, cancel_timer, crash_node, current_node,
-    current_run_and_task, current_run_id, current_task, draw, draw_described, mark, marks_so_far,
-    new_node, now_in_run, now_ns, record_branch_order, record_net, register_resource,
-    register_timer, register_timer_for, set_waiting_on, share_resource_holder, slow_polls_so_far,
-    spawn_blocking_job, spawn_on, spawn_task, spawn_task_named, task_counts, task_name,
-    update_timer, with_config, HolderCell, NodeId, TaskName,
+    current_run_and_task, current_run_id, current_task, describe_deviation, draw, draw_described,
+    draw_noted, mark, marks_so_far, new_node, now_in_run, now_ns, record_branch_order, record_net,
+    register_resource, register_timer, register_timer_for, set_waiting_on, share_resource_holder,
+    slow_polls_so_far, spawn_blocking_job, spawn_on, spawn_task, spawn_task_named, task_counts,
+    task_name, update_timer, with_config, HolderCell, NodeId, TaskName,
 };
 // Part of the handle the world asked for and does not call yet.
 #[allow(unused_imports)]

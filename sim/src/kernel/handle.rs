@@ -465,7 +465,12 @@ pub(crate) fn draw_described(
 
 /// [`draw_described`]'s draw: its value, and whether it was noted as a
 /// deviation (whose words the caller then gives, [`describe_deviation`]).
-fn draw_noted(label: DrawLabel, bound: u64, weighted: Option<f64>, what: &str) -> (u64, bool) {
+pub(crate) fn draw_noted(
+    label: DrawLabel,
+    bound: u64,
+    weighted: Option<f64>,
+    what: &str,
+) -> (u64, bool) {
     with_core(what, |core| {
         let mut state = core.state.borrow_mut();
         let value = match weighted {
@@ -488,7 +493,7 @@ fn draw_noted(label: DrawLabel, bound: u64, weighted: Option<f64>, what: &str) -
 /// The words of the deviation [`draw_noted`] just noted.
 #[cold]
 #[inline(never)]
-fn describe_deviation(what: String) {
+pub(crate) fn describe_deviation(what: String) {
     try_with_core(|core| {
         if let Some(deviation) = core.state.borrow_mut().deviations.last_mut() {
             deviation.what = Some(what);

@@ -337,42 +337,54 @@ impl World {
             return min + clog;
         }
         let step = (max - min) / (LATENCY_BUCKETS - 1);
-        let nodes = &self.nodes;
-        let bucket = cx::draw_described(
+        // The words of a bucket off the minimum only when the run explains
+        // itself (out of line: nothing of them is gathered otherwise).
+        let (bucket, noted) = cx::draw_noted(
             DrawLabel::Net,
             LATENCY_BUCKETS,
             None,
             "asyncsim::net latency",
-            |bucket| {
-                let (from, to) = (&nodes[from as usize].name, &nodes[to as usize].name);
-                let message = match carried {
-                    Carried::Segment { stream, bytes } => {
-                        format!("a {bytes}-byte segment on TcpStream#{stream} `{from}` -> `{to}`")
-                    }
-                    Carried::Fin { stream } => {
-                        format!("the FIN of TcpStream#{stream} `{from}` -> `{to}`")
-                    }
-                    Carried::Syn => format!("the SYN of a connect `{from}` -> `{to}`"),
-                    Carried::SynAck => format!("the SYN-ACK of a connect `{from}` -> `{to}`"),
-                    Carried::Reset { stream } => {
-                        format!("the reset of TcpStream#{stream} `{from}` -> `{to}`")
-                    }
-                    Carried::Datagram {
-                        socket,
-                        port,
-                        bytes,
-                    } => {
-                        format!("a {bytes}-byte datagram on UdpSocket#{socket} ({from}:{port}) `{from}` -> `{to}`")
-                    }
-                };
-                format!(
-                    "{message} took {} (not the minimum {})",
-                    crate::trace::format_ns(min + step * bucket),
-                    crate::trace::format_ns(min)
-                )
-            },
         );
+        if noted {
+            self.describe_latency(from, to, carried, min, min + step * bucket);
+        }
         min + step * bucket + clog
+    }
+
+    /// The words of a latency drawn off the minimum, for the deviation
+    /// [`World::latency_on`]'s draw noted.
+    #[cold]
+    #[inline(never)]
+    fn describe_latency(&self, from: u32, to: u32, carried: Carried, min: u64, took: u64) {
+        let (from, to) = (
+            &self.nodes[from as usize].name,
+            &self.nodes[to as usize].name,
+        );
+        let message = match carried {
+            Carried::Segment { stream, bytes } => {
+                format!("a {bytes}-byte segment on TcpStream#{stream} `{from}` -> `{to}`")
+            }
+            Carried::Fin { stream } => {
+                format!("the FIN of TcpStream#{stream} `{from}` -> `{to}`")
+            }
+            Carried::Syn => format!("the SYN of a connect `{from}` -> `{to}`"),
+            Carried::SynAck => format!("the SYN-ACK of a connect `{from}` -> `{to}`"),
+            Carried::Reset { stream } => {
+                format!("the reset of TcpStream#{stream} `{from}` -> `{to}`")
+            }
+            Carried::Datagram {
+                socket,
+                port,
+                bytes,
+            } => {
+                format!("a {bytes}-byte datagram on UdpSocket#{socket} ({from}:{port}) `{from}` -> `{to}`")
+            }
+        };
+        cx::describe_deviation(format!(
+            "{message} took {} (not the minimum {})",
+            crate::trace::format_ns(took),
+            crate::trace::format_ns(min)
+        ));
     }
 
     /// A weighted `net` draw: true with `probability` (under Random and
