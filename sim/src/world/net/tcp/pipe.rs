@@ -599,7 +599,9 @@ pub(super) fn deliver(
     } else {
         let config = world.net.config(from, to);
         latency = world.latency_on(&config, from, to, carried);
-        if data.is_some() {
+        // (A link that loses nothing draws nothing: its names and
+        // addresses, the words' makings, not even gathered.)
+        if data.is_some() && config.loss > 0.0 {
             // Named only when a loss is drawn and the run explains itself.
             let c = &world.net.connections[connection];
             let (names, addrs) = (c.names, c.addrs);
