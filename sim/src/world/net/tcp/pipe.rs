@@ -321,7 +321,7 @@ impl World {
     }
 
     /// Records a network event on one end of a connection.
-    #[inline]
+    #[inline(always)]
     pub(super) fn record_stream(
         &mut self,
         connection: usize,
