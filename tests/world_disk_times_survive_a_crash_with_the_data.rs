@@ -3,7 +3,8 @@
 //! changes before it durable, their times with them), never later than
 //! what survived and never earlier than the last sync; a directory's, that
 //! of the last create in it that survived. Over many schedules, with the
-//! crash's drawn prefixes; and the same seed gives the same times.
+//! crash's drawn prefixes; the same seed gives the same times; and a crash
+//! that lost a `set_times` says so in its `crash lost` words.
 
 mod schedule_support;
 
@@ -249,4 +250,45 @@ fn the_same_seed_gives_the_same_times() {
     }
     // The times depend on the schedule: equal by the seed, not by chance.
     assert!(distinct.len() > 10, "{distinct:?}");
+}
+
+#[test]
+fn a_crash_names_the_set_times_it_lost() {
+    let run = Sim::new(Config::new().strategy(Strategy::Fifo)).run(async {
+        let db = node::Builder::new("db").start(|| async {});
+        db.spawn(async {
+            fs::create_dir("/d").await.unwrap();
+            let file = fs::File::create("/d/log").await.unwrap();
+            file.sync_all().await.unwrap();
+            fs::sync_dir("/d").await.unwrap();
+            let old = SystemTime::UNIX_EPOCH;
+            file.set_modified(old).await.unwrap();
+            fs::File::open("/d")
+                .await
+                .unwrap()
+                .set_modified(old)
+                .await
+                .unwrap();
+        })
+        .await
+        .unwrap();
+        db.crash();
+    });
+    run.result.unwrap();
+    let lost: Vec<String> = run
+        .trace
+        .events()
+        .iter()
+        .filter_map(|event| match event.kind {
+            asyncsim::trace::EventKind::Fault {
+                op: asyncsim::trace::FaultOp::CrashLost,
+                what,
+            } => Some(run.trace.label(what).to_string()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        lost,
+        ["the crash of `db` lost 2 of 2 unsynced changes: set the times of /d, set the times of /d/log"]
+    );
 }
