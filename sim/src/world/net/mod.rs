@@ -1062,8 +1062,15 @@ impl Parked {
     /// fire for it is cancelled, so nothing stale wakes the task.
     #[inline]
     pub(crate) fn leave(&mut self, key: WaiterKey) {
-        if self.first.waits != Waits::Nobody {
-            self.leave_where(|waiter| waiter.has_key(key), true);
+        match self.first.waits {
+            Waits::Nobody => {}
+            // The one waiter (a server's accept dropped as its run ends):
+            // in line, as `leave_where` would.
+            Waits::One if self.first.has_key(key) => {
+                self.first.waits = Waits::Nobody;
+                self.first.cancel();
+            }
+            _ => self.leave_where(|waiter| waiter.has_key(key), true),
         }
     }
 
