@@ -199,6 +199,7 @@ impl Reuse for ListenerState {
         }
     }
 
+    #[inline]
     fn clear(&mut self) {
         self.backlog.clear();
         self.acceptor.clear();
