@@ -1178,9 +1178,16 @@ pub trait Waitable {
 #[doc(hidden)]
 pub struct Waiting<'a, S: Waitable + ?Sized> {
     pub(crate) socket: &'a S,
-    /// The waker the wait parked with, while it is pending.
-    parked: Option<WaiterKey>,
+    /// The data word of the waker the wait parked with, while it is
+    /// pending; `NOT_PARKED` otherwise (one word, where an `Option` is two,
+    /// in every pending receive's future). No waker's data word is
+    /// `usize::MAX`: an engine waker's is its run and task, well below it,
+    /// and a pointer there is neither aligned nor mapped.
+    parked: usize,
 }
+
+/// [`Waiting::parked`] while nothing is parked.
+const NOT_PARKED: usize = usize::MAX;
 
 impl<'a, S: Waitable + ?Sized> Waiting<'a, S> {
     /// A guard for a wait on `socket`.
@@ -1188,7 +1195,7 @@ impl<'a, S: Waitable + ?Sized> Waiting<'a, S> {
     pub fn new(socket: &'a S) -> Waiting<'a, S> {
         Waiting {
             socket,
-            parked: None,
+            parked: NOT_PARKED,
         }
     }
 
@@ -1197,9 +1204,9 @@ impl<'a, S: Waitable + ?Sized> Waiting<'a, S> {
     #[inline(always)]
     pub fn polled<T>(&mut self, context: &Context<'_>, poll: Poll<T>) -> Poll<T> {
         self.parked = if poll.is_pending() {
-            Some(WaiterKey::of(context.waker()))
+            WaiterKey::of(context.waker()).data
         } else {
-            None
+            NOT_PARKED
         };
         poll
     }
@@ -1237,8 +1244,9 @@ impl<S: Detachable + Waitable> Waitable for Detached<S> {
 impl<S: Waitable + ?Sized> Drop for Waiting<'_, S> {
     #[inline]
     fn drop(&mut self) {
-        if let Some(key) = self.parked.take() {
-            self.socket.leave_waiters(key);
+        let parked = std::mem::replace(&mut self.parked, NOT_PARKED);
+        if parked != NOT_PARKED {
+            self.socket.leave_waiters(WaiterKey { data: parked });
         }
     }
 }
