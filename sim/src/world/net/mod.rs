@@ -1026,14 +1026,12 @@ impl Parked {
     /// waits here no more (the others still do).
     #[inline(always)]
     pub(crate) fn ready(&mut self, waker: &Waker) {
-        match self.first.waits {
-            Waits::Nobody => {}
-            Waits::One => {
-                if self.first.is(waker) {
-                    self.first.waits = Waits::Nobody;
-                }
+        if self.first.waits == Waits::One {
+            if self.first.is(waker) {
+                self.first.waits = Waits::Nobody;
             }
-            Waits::Several => self.leave_where(|waiter| waiter.is(waker), false),
+        } else if self.first.waits == Waits::Several {
+            self.leave_where(|waiter| waiter.is(waker), false);
         }
     }
 
@@ -1123,10 +1121,10 @@ impl Parked {
     /// [`Parked::due_at`] when the caller knows the time (`now`).
     #[inline(always)]
     pub(crate) fn due_at_from(&mut self, at_ns: u64, now: u64) {
-        match self.first.waits {
-            Waits::Nobody => {}
-            Waits::One => self.first.due_at_from(at_ns, now),
-            Waits::Several => self.all_due_at(at_ns, now),
+        if self.first.waits == Waits::One {
+            self.first.due_at_from(at_ns, now);
+        } else if self.first.waits == Waits::Several {
+            self.all_due_at(at_ns, now);
         }
     }
 
