@@ -233,7 +233,8 @@ fn a_fault_of_an_unknown_operation_is_named() {
 /// Every event a version after 1 added, with the name a file gives it and
 /// that version (the trace file module's table): `net_drop` and its first
 /// reasons in 2, its reasons of a stream's lost bytes in 3, the connect
-/// outcomes and a stream's timeout in 4, an abandoned connect in 5.
+/// outcomes and a stream's timeout in 4, an abandoned connect in 5, a
+/// writer waiting for room in 6.
 fn added_after_version_1() -> Vec<(asyncsim::EventKind, &'static str, u64)> {
     use asyncsim::trace::{DropWhy, NetOp};
     use asyncsim::EventKind;
@@ -263,6 +264,16 @@ fn added_after_version_1() -> Vec<(asyncsim::EventKind, &'static str, u64)> {
         (net(NetOp::ConnectTimedOut), "net connect timed out", 4),
         (net(NetOp::TimedOut), "net timed out", 4),
         (net(NetOp::ConnectAborted), "net connect aborted", 5),
+        (
+            EventKind::Pending {
+                on: asyncsim::trace::WaitOn::Socket {
+                    op: asyncsim::trace::SocketWait::Write,
+                    socket: 0,
+                },
+            },
+            "pending socket write",
+            6,
+        ),
     ]
 }
 

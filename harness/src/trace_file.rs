@@ -9,7 +9,7 @@
 //! ```text
 //! {
 //! "format": "asyncsim-trace",
-//! "version": 5,
+//! "version": 6,
 //! "tasks": [{"name":"main","parent":null,"blocking":false}],
 //! "labels": ["hello"],
 //! "hash": "5f0c…",
@@ -42,6 +42,7 @@
 //! | 3 | the `net_drop` reasons `closed` (its receiving socket closed while it was buffered or on its way), `crashed` (its receiver's node crashed then), `reset` and `timed_out` (a stream's bytes unread when its connection was reset or timed out) |
 //! | 4 | the `net` operations `refused` (a connect refused: no listener when its SYN arrived, or it closed before accepting) and `connect timed out` (a connect across a cut link), recorded by the connecting task as `connect` returns its error; and `timed out` (a stream's connection broken by `tcp_timeout`, which version 3 wrote as `reset`) |
 //! | 5 | the `net` operation `connect aborted` (a connect dropped before it returned, or whose node crashed while it waited) |
+//! | 6 | a task pending on the socket wait `write` (a stream's writer waiting for room: its peer has not read what fills the window) |
 //!
 //! ```
 //! use asyncsim::harness::trace_file;
@@ -70,7 +71,7 @@ use serde::{Deserialize, Serialize};
 /// The `format` tag every trace file carries.
 pub const FORMAT: &str = "asyncsim-trace";
 /// The file format version this build writes (and the newest it reads).
-pub const VERSION: u64 = 5;
+pub const VERSION: u64 = 6;
 /// The oldest file format version this build reads.
 pub const OLDEST_VERSION: u64 = 1;
 
@@ -327,7 +328,12 @@ const RESOURCE_KINDS: [ResourceKind; 8] = [
     ResourceKind::Channel,
 ];
 
-const SOCKET_WAITS: [SocketWait; 3] = [SocketWait::Read, SocketWait::Accept, SocketWait::Recv];
+const SOCKET_WAITS: [SocketWait; 4] = [
+    SocketWait::Read,
+    SocketWait::Accept,
+    SocketWait::Recv,
+    SocketWait::Write,
+];
 
 const NET_OPS: [NetOp; 10] = [
     NetOp::Connect,
@@ -518,6 +524,13 @@ fn kind_from(record: KindRecord) -> Result<EventKind, String> {
 /// version here.
 fn added_after_version_1(kind: EventKind) -> Option<(u64, String)> {
     match kind {
+        EventKind::Pending {
+            on:
+                WaitOn::Socket {
+                    op: SocketWait::Write,
+                    ..
+                },
+        } => Some((6, "pending socket write".to_string())),
         EventKind::Spawn { .. }
         | EventKind::Poll
         | EventKind::Pending { .. }
@@ -599,7 +612,7 @@ fn json<T: Serialize + ?Sized>(value: &T) -> String {
 /// let run = Sim::new(Config::new()).run(async {});
 /// let text = trace_file::to_string(&run.trace);
 /// assert!(text.contains("\"format\": \"asyncsim-trace\""));
-/// assert!(text.contains("\"version\": 5"));
+/// assert!(text.contains("\"version\": 6"));
 /// ```
 pub fn to_string(trace: &Trace) -> String {
     let tasks: Vec<TaskRecord> = trace

@@ -86,7 +86,7 @@ pub enum WaitOn {
     /// and the socket, named by an interned label ("TcpStream#3 (main:49152
     /// -> server:6379)"; see [`Trace::label`](crate::trace::Trace::label)).
     Socket {
-        /// Reading, accepting or receiving.
+        /// Reading, accepting, receiving or writing.
         op: SocketWait,
         /// The socket's label.
         socket: u32,
@@ -102,6 +102,9 @@ pub enum SocketWait {
     Accept,
     /// A datagram.
     Recv,
+    /// Room to write on a stream: the bytes sent and not read by the peer
+    /// fill its window (the peer does not read).
+    Write,
 }
 
 impl SocketWait {
@@ -111,6 +114,7 @@ impl SocketWait {
             SocketWait::Read => "read",
             SocketWait::Accept => "accept",
             SocketWait::Recv => "receive",
+            SocketWait::Write => "write",
         }
     }
 }

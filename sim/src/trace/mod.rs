@@ -786,6 +786,16 @@ impl Trace {
             WaitOn::Timer { deadline_ns } => format!("timer at {}", format_ns(deadline_ns)),
             WaitOn::PoolJob(job) => format!("pool job {job}"),
             WaitOn::Resource(kind, id) => format!("{}#{id}", kind.name()),
+            WaitOn::Socket {
+                op: SocketWait::Write,
+                socket,
+            } => {
+                // A writer waits for room toward the peer.
+                format!(
+                    "write of {}: the peer's receive buffer is full (it has not read what was sent)",
+                    socket_words(self.label(socket), false)
+                )
+            }
             WaitOn::Socket { op, socket } => {
                 // A task waits for what comes in from the peer.
                 format!(

@@ -122,14 +122,24 @@ impl Detached<TcpStream> {
         self.socket()?.read_with(context, max, put)
     }
 
-    /// Writes `buf` as [`TcpStream`]'s `poll_write` does (it never waits):
-    /// all of it, in one segment.
+    /// Writes `buf` as [`TcpStream`]'s `poll_write` does: what fits in
+    /// the window (all of it, unless the peer has left that much unread),
+    /// in one segment; waits when nothing fits.
+    pub fn poll_write(&self, context: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.socket()?.write_with(Some(context), buf)
+    }
+
+    /// Writes `buf` as [`Detached::poll_write`] does, without waiting.
     ///
     /// # Errors
     ///
-    /// As a write to the stream.
+    /// `WouldBlock` when nothing fits in the window; otherwise as a write
+    /// to the stream.
     pub fn write(&self, buf: &[u8]) -> io::Result<usize> {
-        self.socket()?.write_from(buf)
+        match self.socket()?.write_with(None, buf) {
+            Poll::Ready(result) => result,
+            Poll::Pending => Err(io::ErrorKind::WouldBlock.into()),
+        }
     }
 
     /// Shuts the write direction as [`TcpStream`]'s `poll_close` does.

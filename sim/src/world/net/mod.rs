@@ -31,7 +31,9 @@ mod udp;
 
 pub use config::NetConfig;
 pub use detached::{Detachable, Detached};
-pub use tcp::{TcpListener, TcpStream};
+#[doc(hidden)]
+pub use tcp::buffer_set_to;
+pub use tcp::{TcpListener, TcpStream, DEFAULT_RECV_BUFFER, DEFAULT_SEND_BUFFER};
 pub use udp::UdpSocket;
 
 /// A context whose waker does nothing: for an operation that never waits
@@ -1109,6 +1111,38 @@ impl Parked {
         }
     }
 
+    /// True while a task waits here.
+    #[inline(always)]
+    pub(crate) fn waiting(&self) -> bool {
+        self.first.waits != Waits::Nobody
+    }
+
+    /// What the waiting tasks wait for is here now (room to write): each
+    /// is woken, in the order they parked, and waits no more (one that
+    /// finds nothing parks again). Out of line: only a writer that found
+    /// a stream's window full waits for this.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn wake_all(&mut self) {
+        if self.first.waits == Waits::Nobody {
+            return;
+        }
+        if let Some(waker) = &self.first.waker {
+            waker.wake_by_ref();
+        }
+        if self.first.waits == Waits::Several {
+            for waiter in self.more.iter().flat_map(|more| more.iter()) {
+                if let Some(waker) = &waiter.waker {
+                    waker.wake_by_ref();
+                }
+            }
+            if let Some(more) = &mut self.more {
+                more.clear();
+            }
+        }
+        self.first.waits = Waits::Nobody;
+    }
+
     /// Something for the waiting tasks arrives at `at_ns` (a message, an
     /// error): each is woken then, by a timer set for it (or now, if `at_ns`
     /// has come). Nothing when no task waits.
@@ -1277,6 +1311,7 @@ pub fn partition(a: &str, b: &str) {
     world.net.cuts.insert((a, b));
     world.net.cuts.insert((b, a));
     world.record_link_fault(FaultOp::Partition, "partitioned", a, " <-> ", b);
+    tcp::links_cut(&mut world);
 }
 
 /// Cuts one direction: messages from `from` to `to` are held back.
@@ -1290,6 +1325,7 @@ pub fn partition_oneway(from: &str, to: &str) {
     );
     world.net.cuts.insert((from, to));
     world.record_link_fault(FaultOp::Partition, "partitioned", from, " -> ", to);
+    tcp::links_cut(&mut world);
 }
 
 /// Heals the cuts between `a` and `b` (both directions); held stream
@@ -1317,6 +1353,7 @@ pub fn isolate(node: &str) {
     world.net.isolated.insert(node);
     let what = format!("isolated node `{}`", world.nodes[node as usize].name);
     record_fault(FaultOp::Isolate, what);
+    tcp::links_cut(&mut world);
 }
 
 /// Ends an [`isolate`].

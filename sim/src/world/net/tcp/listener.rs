@@ -7,7 +7,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::task::{Context, Poll};
 
-use super::{foreign, node_crashed, TcpStream};
+use super::{foreign, node_crashed, pipe, TcpStream, DEFAULT_RECV_BUFFER, DEFAULT_SEND_BUFFER};
 use crate::cx::NodeId;
 use crate::trace::{DropWhy, NetOp, SocketWait, WaitOn};
 use crate::world::net::{Parked, Protocol, ToAddress};
@@ -25,6 +25,10 @@ pub(crate) struct ListenerState {
     pub(super) open: bool,
     /// The interned trace label, made when first needed.
     pub(super) label: Option<u32>,
+    /// The send and receive buffer of the streams it accepts (`SO_SNDBUF`,
+    /// `SO_RCVBUF` as `getsockopt` says: an accepted socket inherits its
+    /// listener's).
+    pub(crate) buffers: [u32; 2],
 }
 
 /// A TCP socket listening for connections on its node.
@@ -85,12 +89,14 @@ impl TcpListener {
                 acceptor: _,
                 open,
                 label,
+                buffers,
             } = world.net.listeners.open();
             *at_node = node as u32;
             *at_incarnation = incarnation;
             *at_port = port;
             *open = true;
             *label = None;
+            *buffers = [DEFAULT_SEND_BUFFER, DEFAULT_RECV_BUFFER];
             index
         };
         Ok(TcpListener {
@@ -178,6 +184,48 @@ impl TcpListener {
         }
     }
 
+    /// Sets the send buffer (`SO_SNDBUF`) of the streams it accepts from
+    /// now on, as [`TcpStream::set_send_buffer_size`] sets a stream's (an
+    /// accepted socket inherits its listener's, as on Linux).
+    ///
+    /// # Errors
+    ///
+    /// A listener of another run.
+    pub fn set_send_buffer_size(&self, size: u32) -> io::Result<()> {
+        self.set_buffer(0, pipe::buffer_set_to(size, true))
+    }
+
+    /// Sets the receive buffer (`SO_RCVBUF`) of the streams it accepts from
+    /// now on, as [`TcpStream::set_recv_buffer_size`] sets a stream's.
+    ///
+    /// # Errors
+    ///
+    /// A listener of another run.
+    pub fn set_recv_buffer_size(&self, size: u32) -> io::Result<()> {
+        self.set_buffer(1, pipe::buffer_set_to(size, false))
+    }
+
+    /// The send buffer of the streams it accepts: [`DEFAULT_SEND_BUFFER`]
+    /// or as set.
+    pub fn send_buffer_size(&self) -> io::Result<u32> {
+        Ok(self.world.borrow().net.listeners[self.listener].buffers[0])
+    }
+
+    /// The receive buffer of the streams it accepts:
+    /// [`DEFAULT_RECV_BUFFER`] or as set.
+    pub fn recv_buffer_size(&self) -> io::Result<u32> {
+        Ok(self.world.borrow().net.listeners[self.listener].buffers[1])
+    }
+
+    fn set_buffer(&self, which: usize, size: u32) -> io::Result<()> {
+        let mut world = self.world.borrow_mut();
+        if !same_run(world.run_id) {
+            return Err(foreign("TcpListener"));
+        }
+        world.net.listeners[self.listener].buffers[which] = size;
+        Ok(())
+    }
+
     /// The address it listens on (the node's IP and the port).
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         let world = self.world.borrow();
@@ -214,7 +262,7 @@ impl Drop for TcpListener {
             let mut lost = Vec::new();
             for (syn_ns, connection) in backlog.drain(..) {
                 let c = &mut world.net.connections[connection];
-                c.dropped[1] = true;
+                c.drop_end(1);
                 if syn_ns > now {
                     // Its SYN is still on its way: it finds what listens
                     // there when it arrives, as if nothing had when it

@@ -27,7 +27,8 @@ use crate::world::{cx, same_run, world, World, WorldRc};
 pub(crate) use listener::ListenerState;
 pub use listener::TcpListener;
 use pipe::send;
-pub(crate) use pipe::{crash_node, release_held, Connection, Connections, Listeners};
+pub use pipe::{buffer_set_to, DEFAULT_RECV_BUFFER, DEFAULT_SEND_BUFFER};
+pub(crate) use pipe::{crash_node, links_cut, release_held, Connection, Connections, Listeners};
 
 /// End `side`, its connect or accept event just recorded, is its task's:
 /// its error (a reset, a timeout) is recorded when it comes from now on.
@@ -306,6 +307,8 @@ fn open_connection(
         error_watch,
         quiet,
         cut_causes,
+        send_buffer,
+        recv_buffer,
     } = world.net.connections.open();
     // Nothing the server sends can arrive before the handshake completes,
     // nor the client's before its SYN.
@@ -323,6 +326,15 @@ fn open_connection(
     // Until their connect and accept hand them out.
     *quiet = [true, true];
     *cut_causes = 0;
+    // The client's buffers are a new socket's; the server's, its
+    // listener's (as an accepted socket inherits them on Linux).
+    let [server_send, server_recv] = world.net.listeners[listener].buffers;
+    *send_buffer = [DEFAULT_SEND_BUFFER, server_send];
+    *recv_buffer = [DEFAULT_RECV_BUFFER, server_recv];
+    pipes[0].window = pipe::window(server_send, DEFAULT_RECV_BUFFER);
+    pipes[1].window = pipe::window(DEFAULT_SEND_BUFFER, server_recv);
+    pipes[0].limit = pipes[0].window;
+    pipes[1].limit = pipes[1].window;
     enqueue(world, listener, syn_ns, connection, now);
     Ok(connection)
 }
@@ -368,9 +380,13 @@ fn syn_arrives(connection: u64) {
     match world.net.bound.get(&key).copied() {
         Some(listener) if listener != usize::MAX => {
             let incarnation = world.net.listeners[listener].incarnation;
+            let buffers = world.net.listeners[listener].buffers;
             let c = &mut world.net.connections[connection];
             c.dropped[1] = false;
             c.incarnations[1] = incarnation;
+            // Its server end is the new listener's.
+            [c.send_buffer[1], c.recv_buffer[1]] = buffers;
+            c.set_windows();
             enqueue(world, listener, now, connection, now);
         }
         _ => {
@@ -378,6 +394,17 @@ fn syn_arrives(connection: u64) {
             let synack_ns = c.pipes[0].last_arrival_ns;
             c.errors[0] = Some((synack_ns, io::ErrorKind::ConnectionRefused));
         }
+    }
+}
+
+/// A read made room in `pipe`'s window while its writer waits for room:
+/// the writer is woken, by the reading task (out of line: a writer rarely
+/// waits).
+#[cold]
+#[inline(never)]
+fn room_made(pipe: &mut pipe::Pipe) {
+    if pipe.unread_bytes() < pipe.window {
+        pipe.writer.wake_all();
     }
 }
 
@@ -529,8 +556,9 @@ impl TcpStream {
                     drop(world);
                     let mut world = stream.world.borrow_mut();
                     let c = &mut world.net.connections[stream.connection];
-                    c.dropped[0] = true;
                     c.write_shut[0] = true;
+                    c.drop_end(0);
+                    c.set_limit(1);
                     let key = (c.nodes[0], Protocol::Tcp, c.addrs[0].port());
                     world.net.bound.remove_if_eq(&key, &usize::MAX);
                     drop(world);
@@ -698,6 +726,9 @@ impl TcpStream {
                     pipe.read_at = start + copied;
                 }
                 pipe.reader.ready(context.waker());
+                if pipe.writer.waiting() {
+                    room_made(pipe);
+                }
                 world.record_stream(self.connection, self.side, NetOp::Deliver, copied);
                 return Poll::Ready(Ok(copied));
             }
@@ -731,36 +762,229 @@ impl TcpStream {
         });
     }
 
-    // Inlined: the stream's `poll_write` and a `Detached` stream's `write`
-    // are this and little else.
-    #[inline]
-    pub(super) fn write_from(&self, buf: &[u8]) -> io::Result<usize> {
+    /// Writes what fits of `buf` in the window (the bytes sent and not
+    /// read by the peer, at most its [`pipe::window`]) as one segment, and
+    /// is ready with the count; `Pending` when nothing fits, and then
+    /// (given a `context`) parked until the peer's reads make room.
+    // Out of line (as the write before flow control was): the stream's
+    // `poll_write` and a `Detached` stream's `write` call it.
+    #[inline(never)]
+    pub(super) fn write_with(
+        &self,
+        context: Option<&mut Context<'_>>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         let mut world = self.world.borrow_mut();
         let world = &mut *world;
         let now = self.check_now(world)?;
         let c = &world.net.connections[self.connection];
         if let Some(kind) = c.error_at(self.side, now) {
-            if !c.quiet[self.side] {
-                pipe::say_error(world, self.connection, self.side, kind);
-            }
-            return Err(self.error(world, kind));
+            return Poll::Ready(Err(self.write_failed(world, kind, context.as_deref())));
         }
+        let pipe = &c.pipes[1 - self.side];
+        // The one look a write makes at the window: the bytes sent and not
+        // read (arrived or on their way; held ones count in `limit`, which
+        // is 0 once this end's write side is shut or the peer's end gone)
+        // and these.
+        if buf.is_empty() || pipe.bytes.len() - pipe.read_at + buf.len() > pipe.limit {
+            return self.write_past_limit(world, buf, context, now);
+        }
+        world.record_stream(self.connection, self.side, NetOp::Send, buf.len());
+        send(world, self.connection, self.side, Some(buf), now);
+        Poll::Ready(Ok(buf.len()))
+    }
+
+    /// A write past its pipe's `limit` (or of nothing): after a shutdown
+    /// (`BrokenPipe`), of nothing (0), to a peer end that is gone (lost:
+    /// [`TcpStream::drop_written`]), or that does not fit in the window:
+    /// what fits is sent ([`TcpStream::fits`]), or, when nothing does,
+    /// the write waits. Out of line: a write rarely gets here.
+    #[cold]
+    #[inline(never)]
+    fn write_past_limit(
+        &self,
+        world: &mut World,
+        buf: &[u8],
+        context: Option<&mut Context<'_>>,
+        now: u64,
+    ) -> Poll<io::Result<usize>> {
+        let c = &world.net.connections[self.connection];
         if c.write_shut[self.side] {
-            return Err(io::Error::new(
+            return Poll::Ready(Err(io::Error::new(
                 io::ErrorKind::BrokenPipe,
                 format!("{}: write after close (shutdown)", c.name(self.side)),
-            ));
+            )));
         }
         if buf.is_empty() {
-            return Ok(0);
+            return Poll::Ready(Ok(0));
         }
-        if !c.dropped[1 - self.side] {
-            world.record_stream(self.connection, self.side, NetOp::Send, buf.len());
-            send(world, self.connection, self.side, Some(buf), now);
-        } else {
+        if c.dropped[1 - self.side] {
             self.drop_written(world, buf.len());
+            return Poll::Ready(Ok(buf.len()));
         }
-        Ok(buf.len())
+        let len = self.fits(world, buf.len(), context);
+        if len == 0 {
+            return Poll::Pending;
+        }
+        world.record_stream(self.connection, self.side, NetOp::Send, len);
+        send(world, self.connection, self.side, Some(&buf[..len]), now);
+        Poll::Ready(Ok(len))
+    }
+
+    /// A write of `len` bytes that does not fit in the window: how many do
+    /// (a write takes what fits, as a socket's send does); when none do,
+    /// the writer waits for room ([`TcpStream::wait_to_write`], given a
+    /// `context`).
+    fn fits(&self, world: &mut World, len: usize, context: Option<&mut Context<'_>>) -> usize {
+        let pipe = &world.net.connections[self.connection].pipes[1 - self.side];
+        let room = pipe.window.saturating_sub(pipe.unread_bytes());
+        if room == 0 {
+            if let Some(context) = context {
+                self.wait_to_write(world, context);
+            }
+        }
+        room.min(len)
+    }
+
+    /// Parks the task writing to this end until the peer's reads make room
+    /// in the window, a buffer is set wider, or the end's error comes; and
+    /// says what it waits on.
+    fn wait_to_write(&self, world: &mut World, context: &mut Context<'_>) {
+        let now = cx::now_ns("asyncsim::net::TcpStream::write");
+        pipe::writer_cut(world, self.connection, self.side, now);
+        let c = &mut world.net.connections[self.connection];
+        let error_ns = c.errors[self.side].map(|(at, _)| at);
+        c.pipes[1 - self.side]
+            .writer
+            .park(context.waker(), error_ns);
+        let socket = world.stream_label(self.connection, self.side);
+        cx::set_waiting_on(WaitOn::Socket {
+            op: SocketWait::Write,
+            socket,
+        });
+    }
+
+    /// A write (or a wait for room) finds the end's error come: recorded
+    /// once, as a read records it; the error to return.
+    #[cold]
+    #[inline(never)]
+    fn write_failed(
+        &self,
+        world: &mut World,
+        kind: io::ErrorKind,
+        context: Option<&Context<'_>>,
+    ) -> io::Error {
+        let c = &mut world.net.connections[self.connection];
+        c.pipes[1 - self.side].writer.ready_by(context);
+        if !c.quiet[self.side] {
+            pipe::say_error(world, self.connection, self.side, kind);
+        }
+        self.error(world, kind)
+    }
+
+    /// Polls until a write would not wait: there is room in the window,
+    /// or the write would fail (the end's error has come, its write side
+    /// is shut) or be lost (the peer's end is gone). Waits as a write
+    /// does.
+    ///
+    /// # Errors
+    ///
+    /// A stream of another run or of a crashed node.
+    pub fn poll_write_ready(&self, context: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.write_ready(Some(context))
+    }
+
+    /// Looks whether a write would wait, as [`TcpStream::poll_write_ready`]
+    /// does, without waiting (nothing is parked: a task waiting to write
+    /// stays the one woken).
+    ///
+    /// # Errors
+    ///
+    /// `WouldBlock` when a write would wait; a stream of another run or of
+    /// a crashed node.
+    pub fn try_write_ready(&self) -> io::Result<()> {
+        match self.write_ready(None) {
+            Poll::Ready(result) => result,
+            Poll::Pending => Err(io::ErrorKind::WouldBlock.into()),
+        }
+    }
+
+    /// [`TcpStream::poll_write_ready`], parking only when given a
+    /// `context`.
+    fn write_ready(&self, context: Option<&mut Context<'_>>) -> Poll<io::Result<()>> {
+        let mut world = self.world.borrow_mut();
+        let world = &mut *world;
+        let now = self.check_now(world)?;
+        let c = &world.net.connections[self.connection];
+        let peer = 1 - self.side;
+        let pipe = &c.pipes[peer];
+        if c.error_at(self.side, now).is_some()
+            || c.write_shut[self.side]
+            || c.dropped[peer]
+            || pipe.unread_bytes() < pipe.window
+        {
+            let pipe = &mut world.net.connections[self.connection].pipes[peer];
+            pipe.writer.ready_by(context.as_deref());
+            return Poll::Ready(Ok(()));
+        }
+        if let Some(context) = context {
+            self.wait_to_write(world, context);
+        }
+        Poll::Pending
+    }
+
+    /// Sets this end's send buffer (`SO_SNDBUF`) as Linux does: `size`
+    /// (at most 212,992) doubled, at least 4,608 bytes; what
+    /// [`TcpStream::send_buffer_size`] then says. With the peer's receive
+    /// buffer it bounds the bytes this end may have written and the peer
+    /// not read: a write past that takes what fits, or waits.
+    ///
+    /// # Errors
+    ///
+    /// A stream of another run or of a crashed node.
+    pub fn set_send_buffer_size(&self, size: u32) -> io::Result<()> {
+        self.set_buffer(size, true)
+    }
+
+    /// Sets this end's receive buffer (`SO_RCVBUF`) as Linux does: `size`
+    /// (at most 212,992) doubled, at least 2,304 bytes. With the peer's
+    /// send buffer it bounds the bytes the peer may have written and this
+    /// end not read.
+    ///
+    /// # Errors
+    ///
+    /// A stream of another run or of a crashed node.
+    pub fn set_recv_buffer_size(&self, size: u32) -> io::Result<()> {
+        self.set_buffer(size, false)
+    }
+
+    /// This end's send buffer: [`DEFAULT_SEND_BUFFER`] (16 KiB, Linux's)
+    /// or as set.
+    pub fn send_buffer_size(&self) -> io::Result<u32> {
+        let world = self.world.borrow();
+        Ok(world.net.connections[self.connection].send_buffer[self.side])
+    }
+
+    /// This end's receive buffer: [`DEFAULT_RECV_BUFFER`] (128 KiB,
+    /// Linux's) or as set.
+    pub fn recv_buffer_size(&self) -> io::Result<u32> {
+        let world = self.world.borrow();
+        Ok(world.net.connections[self.connection].recv_buffer[self.side])
+    }
+
+    fn set_buffer(&self, size: u32, send: bool) -> io::Result<()> {
+        let mut world = self.world.borrow_mut();
+        let world = &mut *world;
+        self.check_now(world)?;
+        let c = &mut world.net.connections[self.connection];
+        let size = pipe::buffer_set_to(size, send);
+        if send {
+            c.send_buffer[self.side] = size;
+        } else {
+            c.recv_buffer[self.side] = size;
+        }
+        c.set_windows();
+        Ok(())
     }
 
     /// A write to a peer end that is gone (dropped, or its node crashed,
@@ -788,6 +1012,9 @@ impl TcpStream {
         if std::mem::replace(&mut c.write_shut[self.side], true) {
             return Ok(());
         }
+        c.set_limit(1 - self.side);
+        // A write of this end waiting for room fails now (`BrokenPipe`).
+        c.pipes[1 - self.side].writer.wake_all();
         send(world, self.connection, self.side, None, now);
         Ok(())
     }
@@ -813,13 +1040,18 @@ impl TcpStream {
         if c.dropped[self.side] {
             return;
         }
-        c.dropped[self.side] = true;
+        c.drop_end(self.side);
+        // The peer's write waiting for room finds this end gone: what it
+        // writes is lost (as any write to a closed end).
+        c.pipes[self.side].writer.wake_all();
+        c.pipes[1 - self.side].writer.clear();
         if c.error_watch[self.side].is_some() {
             // Its error, still coming, reaches no one now.
             c.unwatch_error(self.side);
         }
         let (node, port) = (c.nodes[self.side], c.addrs[self.side].port());
         let shut = std::mem::replace(&mut c.write_shut[self.side], true);
+        c.set_limit(1 - self.side);
         if self.side == 0 {
             let key = (node, Protocol::Tcp, port);
             world.net.bound.remove_if_eq(&key, &usize::MAX);
@@ -858,14 +1090,19 @@ impl futures_io::AsyncRead for TcpStream {
 }
 
 impl futures_io::AsyncWrite for TcpStream {
+    /// Writes what fits in the window (see [`TcpStream::set_send_buffer_size`]):
+    /// all of `buf` unless the peer has left that much unread; waits when
+    /// nothing fits, until the peer reads.
     fn poll_write(
         self: Pin<&mut Self>,
-        _context: &mut Context<'_>,
+        context: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        Poll::Ready(self.write_from(buf))
+        self.write_with(Some(context), buf)
     }
 
+    /// Ready at once: what a write took is on its way (as a socket's
+    /// flush, which waits for nothing).
     fn poll_flush(self: Pin<&mut Self>, _context: &mut Context<'_>) -> Poll<io::Result<()>> {
         Poll::Ready(Ok(()))
     }
@@ -885,11 +1122,18 @@ impl std::fmt::Debug for TcpStream {
 }
 
 impl super::Waitable for TcpStream {
+    /// Leaves this end's readers and its writers waiting for room (a
+    /// readiness wait may be on either side, or both).
     fn leave_waiters(&self, key: super::WaiterKey) {
         let (connection, side) = (self.connection, self.side);
         super::leave_side(
             &self.world,
             |world| &mut world.net.connections[connection].pipes[side].reader,
+            key,
+        );
+        super::leave_side(
+            &self.world,
+            |world| &mut world.net.connections[connection].pipes[1 - side].writer,
             key,
         );
     }

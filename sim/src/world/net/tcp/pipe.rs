@@ -39,14 +39,29 @@ pub(crate) struct Pipe {
     pub(super) held_fin: bool,
     /// Since when the held segments wait.
     pub(super) held_since_ns: Option<u64>,
+    /// The bytes of `held`.
+    pub(super) held_bytes: usize,
+    /// The most bytes sent toward this end and not read ([`Pipe::unread_bytes`])
+    /// there may be: the sender's send buffer and this end's receive
+    /// buffer ([`window`]). A write that does not fit takes what does, and
+    /// waits when nothing does.
+    pub(super) window: usize,
+    /// `window` less `held_bytes`, or 0 once this end is gone (`dropped`)
+    /// or the sender's write side shut: what a write compares the bytes
+    /// in `bytes` and its own with, its one look (past it, the write's
+    /// slow path sorts out which).
+    pub(super) limit: usize,
     pub(super) reader: Parked,
+    /// The task of the sending end waiting for room (the window full).
+    pub(super) writer: Parked,
 }
 
 impl Pipe {
     /// The bytes sent toward this end and not read: arrived, on their
     /// way, or held back by a cut.
+    #[inline]
     pub(super) fn unread_bytes(&self) -> usize {
-        self.bytes.len() - self.read_at + self.held.iter().map(Vec::len).sum::<usize>()
+        self.bytes.len() - self.read_at + self.held_bytes
     }
 
     /// Empties the pipe for another connection, keeping its buffers.
@@ -62,7 +77,11 @@ impl Pipe {
             held,
             held_fin,
             held_since_ns,
+            held_bytes,
+            window,
+            limit,
             reader,
+            writer,
         } = self;
         segments.clear();
         bytes.clear();
@@ -77,7 +96,11 @@ impl Pipe {
         held.clear();
         *held_fin = false;
         *held_since_ns = None;
+        *held_bytes = 0;
+        // (`window` and `limit` are set when the connection opens.)
+        let _ = (window, limit);
         reader.clear();
+        writer.clear();
     }
 }
 
@@ -126,6 +149,7 @@ impl<T: Reuse> Reused<T> {
     /// The next one (id [`Reused::len`]), to be filled in by the caller:
     /// an emptied one kept from an earlier run (`Reuse::clear`ed, every
     /// other field the caller's to write), or a new one.
+    #[inline]
     pub(super) fn open(&mut self) -> &mut T {
         if self.live == self.list.len() {
             self.list.push(T::empty());
@@ -196,6 +220,7 @@ impl Reuse for ListenerState {
             acceptor: Parked::default(),
             open: false,
             label: None,
+            buffers: [DEFAULT_SEND_BUFFER, DEFAULT_RECV_BUFFER],
         }
     }
 
@@ -214,6 +239,44 @@ const SPARE_BYTES_MAX: usize = 64 * 1024;
 /// A pipe's read bytes are dropped from its buffer (the unread moved to its
 /// front) once they are this many and at least half of it.
 const COMPACT_AT: usize = 4096;
+
+/// A new TCP socket's send buffer, as `getsockopt(SO_SNDBUF)` says on
+/// Linux (`net.ipv4.tcp_wmem`'s default).
+pub const DEFAULT_SEND_BUFFER: u32 = 16_384;
+/// A new TCP socket's receive buffer, as `getsockopt(SO_RCVBUF)` says on
+/// Linux (`net.ipv4.tcp_rmem`'s default).
+pub const DEFAULT_RECV_BUFFER: u32 = 131_072;
+/// The most `setsockopt` takes before doubling (Linux's default
+/// `net.core.wmem_max` and `rmem_max`).
+const BUFFER_SET_MAX: u32 = 212_992;
+/// The least a send and a receive buffer become (Linux's
+/// `SOCK_MIN_SNDBUF`, `SOCK_MIN_RCVBUF` on a 64-bit kernel).
+const SEND_BUFFER_MIN: u32 = 4_608;
+const RECV_BUFFER_MIN: u32 = 2_304;
+
+/// The buffer `setsockopt(SO_SNDBUF, size)` (`send`) or `SO_RCVBUF` gives
+/// on Linux, as `getsockopt` then says: `size` up to the maximum, doubled
+/// (the kernel's room for its bookkeeping), and at least the minimum.
+/// (For the tokio face's `TcpSocket`, whose getters say it before a
+/// stream exists.)
+pub fn buffer_set_to(size: u32, send: bool) -> u32 {
+    let min = if send {
+        SEND_BUFFER_MIN
+    } else {
+        RECV_BUFFER_MIN
+    };
+    (size.min(BUFFER_SET_MAX) * 2).max(min)
+}
+
+/// The window of a stream's direction: the bytes its sender may have
+/// written and its receiver not read, in flight or waiting to be read:
+/// the sender's send buffer and the receiver's receive buffer, as their
+/// sockets report them (both counted whole, payload only: see
+/// ARCHITECTURE.md, "Flow control").
+#[inline]
+pub(super) fn window(send_buffer: u32, recv_buffer: u32) -> usize {
+    send_buffer as usize + recv_buffer as usize
+}
 
 /// One TCP connection: side 0 is the client, side 1 the server.
 pub(crate) struct Connection {
@@ -243,6 +306,10 @@ pub(crate) struct Connection {
     /// (`Network::cut_causes` of `nodes[0]`, `nodes[1]`): the cause a
     /// timeout's error names.
     pub(super) cut_causes: u8,
+    /// Each end's send and receive buffer (`SO_SNDBUF`, `SO_RCVBUF`), as
+    /// `getsockopt` says; the pipes' windows are made of them.
+    pub(super) send_buffer: [u32; 2],
+    pub(super) recv_buffer: [u32; 2],
 }
 
 impl Connection {
@@ -263,7 +330,42 @@ impl Connection {
             error_watch: [None, None],
             quiet: [true, true],
             cut_causes: 0,
+            send_buffer: [DEFAULT_SEND_BUFFER; 2],
+            recv_buffer: [DEFAULT_RECV_BUFFER; 2],
         }
+    }
+
+    /// Sets both pipes' windows from the ends' buffers (when the
+    /// connection opens, and when a buffer is set). A writer waiting for
+    /// room that a wider window gives is woken.
+    pub(super) fn set_windows(&mut self) {
+        for to_side in 0..2 {
+            let from = 1 - to_side;
+            let pipe = &mut self.pipes[to_side];
+            pipe.window = window(self.send_buffer[from], self.recv_buffer[to_side]);
+            if pipe.unread_bytes() < pipe.window {
+                pipe.writer.wake_all();
+            }
+            self.set_limit(to_side);
+        }
+    }
+
+    /// Sets `pipes[side].limit` (its window less what is held; 0 once
+    /// end `side` is gone or the other end's write side shut).
+    pub(super) fn set_limit(&mut self, side: usize) {
+        let pipe = &mut self.pipes[side];
+        pipe.limit = if self.dropped[side] || self.write_shut[1 - side] {
+            0
+        } else {
+            pipe.window.saturating_sub(pipe.held_bytes)
+        };
+    }
+
+    /// End `side` is gone (closed, its node crashed, its listener closed
+    /// before accepting it): what is written to it is lost.
+    pub(super) fn drop_end(&mut self, side: usize) {
+        self.dropped[side] = true;
+        self.pipes[side].limit = 0;
     }
 }
 
@@ -392,6 +494,8 @@ impl Connection {
             _ => {
                 self.errors[side] = Some((at_ns, kind));
                 self.pipes[side].reader.due_at(at_ns);
+                // A write waiting for room returns the error then.
+                self.pipes[1 - side].writer.due_at(at_ns);
                 // A call set for a later error comes too late for this one.
                 self.unwatch_error(side);
             }
@@ -474,6 +578,8 @@ pub(super) fn say_error(world: &mut World, connection: usize, side: usize, kind:
     pipe.read_at = 0;
     pipe.offset = 0;
     pipe.held.clear();
+    pipe.held_bytes = 0;
+    world.net.connections[connection].set_limit(side);
     let why = if kind == io::ErrorKind::TimedOut {
         DropWhy::TimedOut
     } else {
@@ -543,6 +649,24 @@ pub(super) fn send(
 #[cold]
 #[inline(never)]
 fn hold(world: &mut World, connection: usize, side: usize, data: Option<&[u8]>, now: u64) {
+    let pipe = &mut world.net.connections[connection].pipes[1 - side];
+    match data {
+        Some(data) => {
+            pipe.held_bytes += data.len();
+            pipe.limit = pipe.limit.saturating_sub(data.len());
+            pipe.held.push(data.to_vec());
+        }
+        None => pipe.held_fin = true,
+    }
+    held_since(world, connection, side, now);
+}
+
+/// What [`hold`] does but keeping a segment: from the first thing held
+/// toward `1 - side` on (or from `now`), both ends time out after the
+/// link's `tcp_timeout` unless it heals first. Also for a writer waiting
+/// for room across a cut, whose probes of the peer's window go unanswered
+/// (as Linux's persist timer's): [`writer_cut`].
+fn held_since(world: &mut World, connection: usize, side: usize, now: u64) {
     let to_side = 1 - side;
     let (from, to) = {
         let c = &world.net.connections[connection];
@@ -559,10 +683,6 @@ fn hold(world: &mut World, connection: usize, side: usize, data: Option<&[u8]>, 
         c.cut_causes = causes;
     }
     let pipe = &mut c.pipes[to_side];
-    match data {
-        Some(data) => pipe.held.push(data.to_vec()),
-        None => pipe.held_fin = true,
-    }
     let since = *pipe.held_since_ns.get_or_insert(now);
     c.fail_at(connection, side, since + timeout, io::ErrorKind::TimedOut);
     c.fail_at(
@@ -573,7 +693,9 @@ fn hold(world: &mut World, connection: usize, side: usize, data: Option<&[u8]>, 
     );
 }
 
-/// Puts a segment on the wire from `side` now.
+/// Puts a segment on the wire from `side` now. (Out of line: inlined
+/// into a write, it made the write's every step dearer.)
+#[inline(never)]
 pub(super) fn deliver(
     world: &mut World,
     connection: usize,
@@ -581,7 +703,9 @@ pub(super) fn deliver(
     data: Option<&[u8]>,
     now: u64,
 ) {
-    let to_side = 1 - side;
+    // (0 or 1, said so: the indexing below then checks nothing.)
+    let side = side & 1;
+    let to_side = side ^ 1;
     let (from, to) = {
         let c = &world.net.connections[connection];
         (c.nodes[side], c.nodes[to_side])
@@ -643,6 +767,34 @@ pub(super) fn deliver(
     pipe.reader.due_at_from(arrival_ns, now);
 }
 
+/// A writer of end `side` waits for room (now, or since before a link
+/// was cut): if the link toward its peer is cut, the connection times
+/// out after `tcp_timeout` unless the link heals first, as one whose
+/// segments are held (Linux probes a full window, and gives up when its
+/// probes go unanswered). Out of line.
+#[cold]
+#[inline(never)]
+pub(super) fn writer_cut(world: &mut World, connection: usize, side: usize, now: u64) {
+    let c = &world.net.connections[connection];
+    if world.net.is_cut(c.nodes[side], c.nodes[1 - side]) {
+        held_since(world, connection, side, now);
+    }
+}
+
+/// A link was cut: each writer waiting for room across it
+/// ([`writer_cut`]).
+pub(crate) fn links_cut(world: &mut World) {
+    let now = cx::now_ns("asyncsim::net::partition");
+    for connection in 0..world.net.connections.len() {
+        for side in 0..2 {
+            let c = &world.net.connections[connection];
+            if c.pipes[1 - side].writer.waiting() && !c.dropped[side] {
+                writer_cut(world, connection, side, now);
+            }
+        }
+    }
+}
+
 /// After a link opened: held segments whose link is no longer cut leave
 /// now, in order, and their pending timeouts are lifted.
 pub(crate) fn release_held(world: &mut World) {
@@ -653,7 +805,10 @@ pub(crate) fn release_held(world: &mut World) {
             let (from, to, held, fin) = {
                 let c = &mut world.net.connections[connection];
                 let pipe = &mut c.pipes[to_side];
-                if pipe.held.is_empty() && !pipe.held_fin {
+                // (A writer waiting across the cut holds nothing, but
+                // waits out the timeout as held segments do.)
+                let probing = pipe.writer.waiting() && pipe.held_since_ns.is_some();
+                if pipe.held.is_empty() && !pipe.held_fin && !probing {
                     continue;
                 }
                 (
@@ -669,7 +824,10 @@ pub(crate) fn release_held(world: &mut World) {
                 pipe.held_fin = fin;
                 continue;
             }
-            world.net.connections[connection].pipes[to_side].held_since_ns = None;
+            let pipe = &mut world.net.connections[connection].pipes[to_side];
+            pipe.held_since_ns = None;
+            pipe.held_bytes = 0;
+            world.net.connections[connection].set_limit(to_side);
             for data in held {
                 deliver(world, connection, side, Some(&data), now);
             }
@@ -738,9 +896,11 @@ pub(crate) fn crash_node(world: &mut World, node: u32, incarnation: NodeId) {
             if !hit {
                 continue;
             }
-            world.net.connections[connection].dropped[side] = true;
-            // Its own error, if one was coming, reaches no one now.
+            world.net.connections[connection].drop_end(side);
+            // Its own error, if one was coming, reaches no one now, nor
+            // its writer (dropped with its task) any room.
             world.net.connections[connection].unwatch_error(side);
+            world.net.connections[connection].pipes[peer].writer.clear();
             let unread = world.net.connections[connection].pipes[side].unread_bytes();
             if unread > 0 {
                 world.record_stream_drop(connection, side, DropWhy::Crashed, unread);
@@ -779,7 +939,7 @@ pub(crate) fn crash_node(world: &mut World, node: u32, incarnation: NodeId) {
                 world.record_stream_drop(connection, 1, DropWhy::Crashed, unread);
             }
             let c = &mut world.net.connections[connection];
-            c.dropped[1] = true;
+            c.drop_end(1);
             // The client either still waits for its SYN-ACK (refused) or
             // thinks it is connected (reset).
             let established = c.pipes[0].last_arrival_ns <= now;
