@@ -1,7 +1,8 @@
 //! `tokio::net`'s readiness, `peek` and `try_` methods on the face, as
 //! tokio documents them: `try_read` is `WouldBlock` until bytes arrive and
 //! 0 at EOF; `peek` leaves the bytes for the next read; `readable`/`ready`
-//! wake on an arrival; writes never wait, so `writable` is ready at once;
+//! wake on an arrival; `writable` is ready at once while the window has
+//! room (`net_writers_wait_for_room` fills it);
 //! the read and write halves have theirs; `TcpSocket` binds, listens and
 //! connects; `UdpSocket`'s `peek_from`, `try_recv_from`, `try_send_to`,
 //! `readable` and the connected forms (whose receives, before `connect`,
@@ -138,7 +139,11 @@ fn tcp_socket_listens_on_its_bound_address_and_connects() {
         socket.set_nodelay(true).unwrap();
         socket.set_send_buffer_size(1 << 20).unwrap();
         assert!(socket.reuseaddr().unwrap() && socket.nodelay().unwrap());
-        assert_eq!(socket.send_buffer_size().unwrap(), 1 << 20);
+        assert_eq!(
+            socket.send_buffer_size().unwrap(),
+            2 * 212_992,
+            "as Linux says: at most net.core.wmem_max, doubled"
+        );
         assert_eq!(
             socket.recv_buffer_size().unwrap(),
             131_072,

@@ -1,9 +1,10 @@
 //! `TcpSocket`: a socket configured before it becomes a listener or a
-//! connection. The simulated network has no socket options: each is kept
-//! as set (its getter returns it, or Linux's default) and changes nothing;
-//! `bind` is remembered and made by `listen` (a port taken is `AddrInUse`
-//! there, not at `bind`); a connection's own local address is the world's
-//! pick, whatever was bound.
+//! connection. The send and receive buffer sizes are modelled (they bound
+//! what a writer may have sent and its peer not read: a write past that
+//! waits); every other option is kept as set (its getter returns it, or
+//! Linux's default) and changes nothing; `bind` is remembered and made by
+//! `listen` (a port taken is `AddrInUse` there, not at `bind`); a
+//! connection's own local address is the world's pick, whatever was bound.
 
 use std::io;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -49,10 +50,7 @@ struct Options {
     device: Option<Vec<u8>>,
 }
 
-/// Linux's default send buffer of a TCP socket (`net.ipv4.tcp_wmem`).
-const DEFAULT_SEND_BUFFER: u32 = 16_384;
-/// Linux's default receive buffer of a TCP socket (`net.ipv4.tcp_rmem`).
-const DEFAULT_RECV_BUFFER: u32 = 131_072;
+use asyncsim::net::{buffer_set_to, DEFAULT_RECV_BUFFER, DEFAULT_SEND_BUFFER};
 
 macro_rules! flag {
     ($($(#[$doc:meta])* $set:ident, $get:ident, $field:ident: $type:ty;)*) => {
@@ -131,32 +129,43 @@ impl TcpSocket {
         self.set_linger(Some(Duration::ZERO))
     }
 
-    /// Accepted and kept (a write never waits here: no send buffer fills).
+    /// Sets the send buffer (`SO_SNDBUF`) of the stream `connect` makes,
+    /// or of the streams the listener `listen` makes accepts, as Linux
+    /// does: `size` (at most 212,992) doubled, at least 4,608 bytes. With
+    /// the peer's receive buffer it bounds what the stream's writer may
+    /// have sent and the peer not read: a write past that takes what fits,
+    /// or waits until the peer reads.
     pub fn set_send_buffer_size(&self, size: u32) -> io::Result<()> {
         self.options().send_buffer_size = Some(size);
         Ok(())
     }
 
-    /// What was set, or Linux's default (16 KiB).
+    /// Linux's default (16 KiB), or what `set_send_buffer_size` made of
+    /// its size (doubled, as `getsockopt` says on Linux).
     pub fn send_buffer_size(&self) -> io::Result<u32> {
         Ok(self
             .options()
             .send_buffer_size
-            .unwrap_or(DEFAULT_SEND_BUFFER))
+            .map_or(DEFAULT_SEND_BUFFER, |size| buffer_set_to(size, true)))
     }
 
-    /// Accepted and kept (a stream's receive side is not bounded here).
+    /// Sets the receive buffer (`SO_RCVBUF`) as Linux does: `size` (at
+    /// most 212,992) doubled, at least 2,304 bytes. With the peer's send
+    /// buffer it bounds what the peer may have sent and this end not read.
+    /// A stream `connect` makes takes it when the connect returns (what
+    /// the server wrote by then counted against the default).
     pub fn set_recv_buffer_size(&self, size: u32) -> io::Result<()> {
         self.options().recv_buffer_size = Some(size);
         Ok(())
     }
 
-    /// What was set, or Linux's default (128 KiB).
+    /// Linux's default (128 KiB), or what `set_recv_buffer_size` made of
+    /// its size (doubled, as `getsockopt` says on Linux).
     pub fn recv_buffer_size(&self) -> io::Result<u32> {
         Ok(self
             .options()
             .recv_buffer_size
-            .unwrap_or(DEFAULT_RECV_BUFFER))
+            .map_or(DEFAULT_RECV_BUFFER, |size| buffer_set_to(size, false)))
     }
 
     /// Accepted and kept (a node has one interface).
@@ -213,7 +222,21 @@ impl TcpSocket {
     ///
     /// As `TcpStream::connect`.
     pub async fn connect(self, address: SocketAddr) -> io::Result<TcpStream> {
-        TcpStream::connect(address).await
+        let stream = TcpStream::connect(address).await?;
+        let (send, recv) = {
+            let options = self.options();
+            (options.send_buffer_size, options.recv_buffer_size)
+        };
+        stream.stream.with(|stream| {
+            if let Some(size) = send {
+                stream.set_send_buffer_size(size)?;
+            }
+            if let Some(size) = recv {
+                stream.set_recv_buffer_size(size)?;
+            }
+            io::Result::Ok(())
+        })??;
+        Ok(stream)
     }
 
     /// Listens on the bound address (unbound: a free port), on the calling
@@ -224,6 +247,10 @@ impl TcpSocket {
     /// As `TcpListener::bind`: `AddrInUse`, `AddrNotAvailable`.
     pub fn listen(self, _backlog: u32) -> io::Result<TcpListener> {
         let address = self.local_addr()?;
-        TcpListener::bind_now(address)
+        let listener = TcpListener::bind_now(address)?;
+        let options = self.options();
+        let (send, recv) = (options.send_buffer_size, options.recv_buffer_size);
+        listener.set_buffers(send, recv)?;
+        Ok(listener)
     }
 }

@@ -77,6 +77,20 @@ impl TcpListener {
         self.listener.with(|listener| listener.local_addr())?
     }
 
+    /// The buffers (`TcpSocket`'s, as set there) of the streams it
+    /// accepts.
+    pub(super) fn set_buffers(&self, send: Option<u32>, recv: Option<u32>) -> io::Result<()> {
+        self.listener.with(|listener| {
+            if let Some(size) = send {
+                listener.set_send_buffer_size(size)?;
+            }
+            if let Some(size) = recv {
+                listener.set_recv_buffer_size(size)?;
+            }
+            io::Result::Ok(())
+        })?
+    }
+
     /// Accepted; a simulated socket has no TTL.
     pub fn set_ttl(&self, _ttl: u32) -> io::Result<()> {
         Ok(())
@@ -203,12 +217,28 @@ pub(super) fn poll_read_stream(
         .map_ok(|_| ())
 }
 
-/// A write never waits: the bytes leave as one segment.
-pub(super) fn poll_write_stream(stream: &Stream, buf: &[u8]) -> Poll<io::Result<usize>> {
-    Poll::Ready(stream.write(buf))
+/// What fits in the window leaves as one segment; waits when nothing fits
+/// (the peer has not read what fills it), as a socket's send waits on a
+/// full send buffer.
+pub(super) fn poll_write_stream(
+    stream: &Stream,
+    context: &mut Context<'_>,
+    buf: &[u8],
+) -> Poll<io::Result<usize>> {
+    stream.poll_write(context, buf)
 }
 
-/// Nothing to flush (a write leaves at once), but only on the run's thread.
+/// Waits until a write would not wait: room in the window, or the
+/// connection's error (the write returns it).
+pub(super) fn poll_write_ready_stream(
+    stream: &Stream,
+    context: &mut Context<'_>,
+) -> Poll<io::Result<()>> {
+    flatten(stream.with(|stream| stream.poll_write_ready(context)))
+}
+
+/// Nothing to flush (what a write took is on its way), but only on the
+/// run's thread.
 pub(super) fn poll_flush_stream(stream: &Stream) -> Poll<io::Result<()>> {
     Poll::Ready(stream.with(|_| ()))
 }
@@ -307,10 +337,10 @@ impl AsyncWrite for WriteHalf<'_> {
     #[inline]
     fn poll_write(
         self: Pin<&mut Self>,
-        _context: &mut Context<'_>,
+        context: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        poll_write_stream(&self.stream.stream, buf)
+        poll_write_stream(&self.stream.stream, context, buf)
     }
 
     fn poll_flush(self: Pin<&mut Self>, _context: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -419,10 +449,10 @@ impl AsyncWrite for OwnedWriteHalf {
     #[inline]
     fn poll_write(
         self: Pin<&mut Self>,
-        _context: &mut Context<'_>,
+        context: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        poll_write_stream(&self.stream.stream, buf)
+        poll_write_stream(&self.stream.stream, context, buf)
     }
 
     fn poll_flush(self: Pin<&mut Self>, _context: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -457,9 +487,10 @@ impl fmt::Debug for OwnedWriteHalf {
 // ---------------------------------------------------------------------------
 // Readiness, `peek` and the `try_` forms: the world's stream looked at
 // without waiting (`try_read_with`, `try_peek_with`) or without taking
-// (`poll_peek_with`). A write never waits here, so a stream is always
-// writable; it is readable when a read would not wait (bytes, the peer's
-// EOF, or the stream's error, which the read then returns).
+// (`poll_peek_with`). A stream is writable when a write would not wait
+// (room in its window, or its error); readable when a read would not wait
+// (bytes, the peer's EOF, or the stream's error, which the read then
+// returns).
 // ---------------------------------------------------------------------------
 
 /// Peeks into `buf`'s unfilled part, as [`poll_read_stream`] reads.
@@ -528,9 +559,10 @@ pub(super) fn try_write_vectored_stream(
     stream.write(&bytes)
 }
 
-/// What is ready of `interest`; pending while nothing is. A write never
-/// waits, so writable is ready at once; readable looks without parking
-/// unless it is all that is asked. `ERROR` and `PRIORITY`:
+/// What is ready of `interest`; pending while nothing is. Writable when a
+/// write would not wait; readable when a read would not wait. Each looks
+/// without parking unless it is all that is asked; when both are asked and
+/// neither is ready, the task waits for either. `ERROR` and `PRIORITY`:
 /// [`poll_ready_closing`].
 #[cfg(feature = "net")]
 pub(super) fn poll_ready_stream(
@@ -543,8 +575,21 @@ pub(super) fn poll_ready_stream(
     }
     let mut ready = Ready::EMPTY;
     if interest.is_writable() {
-        stream.with(|_| ())?;
-        ready |= Ready::WRITABLE;
+        let looked = if interest.is_readable() {
+            match stream.with(|stream| stream.try_write_ready())? {
+                Err(error) if error.kind() == io::ErrorKind::WouldBlock => Poll::Pending,
+                looked => Poll::Ready(looked),
+            }
+        } else {
+            poll_write_ready_stream(stream, context)
+        };
+        match looked {
+            Poll::Ready(result) => {
+                result?;
+                ready |= Ready::WRITABLE;
+            }
+            Poll::Pending => {}
+        }
     }
     if interest.is_readable() {
         let looked = if ready.is_empty() {
@@ -564,6 +609,10 @@ pub(super) fn poll_ready_stream(
         }
     }
     if ready.is_empty() {
+        if interest.is_writable() && interest.is_readable() {
+            // Neither: wait for either (the read side parked above).
+            return poll_write_ready_stream(stream, context).map_ok(|()| Ready::WRITABLE);
+        }
         Poll::Pending
     } else {
         Poll::Ready(Ok(ready))
@@ -591,7 +640,16 @@ fn poll_ready_closing(
     let closed_too = interest.is_readable() || interest.is_priority();
     // What has come, looked at without parking.
     let closing = stream.with(|stream| stream.poll_read_closed(None, true))?;
-    let mut got = Ready::WRITABLE;
+    let mut got = Ready::EMPTY;
+    if interest.is_writable() {
+        match stream.with(|stream| stream.try_write_ready())? {
+            Err(error) if error.kind() == io::ErrorKind::WouldBlock => {}
+            looked => {
+                looked?;
+                got |= Ready::WRITABLE;
+            }
+        }
+    }
     match closing {
         Poll::Ready(Ok(Some(_))) => {
             got |= Ready::ERROR | Ready::READ_CLOSED | Ready::WRITE_CLOSED | Ready::READABLE;
@@ -624,7 +682,15 @@ fn poll_ready_closing(
     if !ready.is_empty() {
         return Poll::Ready(Ok(ready));
     }
-    // Nothing yet: wait for the first of what is asked to come.
+    // Nothing yet: wait for the first of what is asked to come (room to
+    // write too, when that is asked).
+    if interest.is_writable() {
+        if let Poll::Ready(result) = poll_write_ready_stream(stream, context) {
+            // (It cannot come between the looks: the clock stood still.)
+            result?;
+            return Poll::Ready(Ok(Ready::WRITABLE));
+        }
+    }
     let waited = if interest.is_readable() {
         stream.with(|stream| stream.poll_peek_with(context, 1, |_| ()).map(|_| ()))
     } else {
@@ -729,21 +795,27 @@ macro_rules! read_side {
 /// write halves.
 macro_rules! write_side {
     () => {
-        /// Ready at once: a write never waits on the simulated network.
+        /// Waits until a write would not wait: room in the window (the
+        /// peer has read enough of what was sent), or the connection's
+        /// error (the write returns it).
         ///
         /// # Errors
         ///
         /// A stream used outside its run.
         pub async fn writable(&self) -> io::Result<()> {
-            self.inner().with(|_| ())
+            super::wait_on(self.inner(), |context| {
+                poll_write_ready_stream(self.inner(), context)
+            })
+            .await
         }
 
-        /// Writes without waiting (a write never waits here): all of `buf`,
-        /// as one segment.
+        /// Writes without waiting: what fits in the window (all of `buf`
+        /// unless the peer has left that much unread), as one segment.
         ///
         /// # Errors
         ///
-        /// As a write: the connection's reset, a write after shutdown.
+        /// `WouldBlock` when nothing fits; otherwise as a write: the
+        /// connection's reset, a write after shutdown.
         pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
             self.inner().write(buf)
         }
@@ -763,8 +835,8 @@ macro_rules! write_side {
 /// `ready`, on every side.
 macro_rules! ready_method {
     () => {
-        /// Waits for any of `interest`: writable is ready at once (a write
-        /// never waits here), readable when a read would not wait
+        /// Waits for any of `interest`: writable when a write would not
+        /// wait (room in the window), readable when a read would not wait
         /// (`READ_CLOSED` too at the peer's EOF).
         ///
         /// # Errors
@@ -795,9 +867,9 @@ impl TcpStream {
         poll_read_ready_stream(&self.stream, context)
     }
 
-    /// Ready at once: a write never waits on the simulated network.
-    pub fn poll_write_ready(&self, _context: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Poll::Ready(self.stream.with(|_| ()))
+    /// Polls until a write would not wait (see `writable`).
+    pub fn poll_write_ready(&self, context: &mut Context<'_>) -> Poll<io::Result<()>> {
+        poll_write_ready_stream(&self.stream, context)
     }
 
     /// Always `Ok(None)`: the connection's errors come to its reads and

@@ -26,8 +26,8 @@ use tokio::io::{AsyncRead, AsyncWrite, Interest, ReadBuf, Ready};
 
 use super::tcp::{
     poll_flush_stream, poll_read_ready_stream, poll_read_stream, poll_ready_stream,
-    poll_shutdown_stream, poll_write_stream, try_read_buf_stream, try_read_stream,
-    try_read_vectored_stream, try_write_vectored_stream, Stream,
+    poll_shutdown_stream, poll_write_ready_stream, poll_write_stream, try_read_buf_stream,
+    try_read_stream, try_read_vectored_stream, try_write_vectored_stream, Stream,
 };
 use super::{TcpListener, TcpStream, UdpSocket};
 use crate::explain::unsupported;
@@ -343,7 +343,7 @@ impl UnixStream {
         self.inner.poll_read_ready(context)
     }
 
-    /// Ready at once: a write never waits on the simulated network.
+    /// Polls until a write would not wait (see `writable`).
     pub fn poll_write_ready(&self, context: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.inner.poll_write_ready(context)
     }
@@ -549,10 +549,10 @@ macro_rules! write_half {
             impl AsyncWrite for $half {
                 fn poll_write(
                     self: Pin<&mut Self>,
-                    _context: &mut Context<'_>,
+                    context: &mut Context<'_>,
                     buf: &[u8],
                 ) -> Poll<io::Result<usize>> {
-                    poll_write_stream(self.inner(), buf)
+                    poll_write_stream(self.inner(), context, buf)
                 }
 
                 fn poll_flush(self: Pin<&mut Self>, _context: &mut Context<'_>) -> Poll<io::Result<()>> {

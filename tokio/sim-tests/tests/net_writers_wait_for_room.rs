@@ -1,0 +1,114 @@
+//! A `tokio::net::TcpStream`'s writer waits when its peer has not read
+//! what fills the window (its send buffer and the peer's receive buffer):
+//! `try_write` takes what fits and is `WouldBlock` when nothing does,
+//! `writable` and `ready(WRITABLE)` wait until the peer reads, and
+//! `TcpSocket::set_send_buffer_size`/`set_recv_buffer_size` move where
+//! the writer stops, as Linux's sizes do (doubled, as `getsockopt` says).
+
+use std::io;
+use std::time::Duration;
+
+use asyncsim::Explore;
+use tokio::io::{AsyncReadExt, Interest};
+
+fn explore() -> Explore {
+    Explore::new().runs(150).persist(false)
+}
+
+/// A server on 7000 (its accepted streams' receive buffer set to 1000,
+/// 2,304 bytes on Linux) that reads nothing until 50 ms, then reads
+/// `wanted` bytes and keeps the stream.
+fn late_reader(wanted: usize) {
+    asyncsim::node::Builder::new("server").start(move || async move {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.set_recv_buffer_size(1000).unwrap();
+        assert_eq!(socket.recv_buffer_size().unwrap(), 2_304);
+        socket.bind("0.0.0.0:7000".parse().unwrap()).unwrap();
+        let listener = socket.listen(8).unwrap();
+        let (mut stream, _) = listener.accept().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let mut buf = vec![0u8; wanted];
+        stream.read_exact(&mut buf).await.unwrap();
+        std::future::pending::<()>().await;
+    });
+}
+
+/// Connects with a send buffer of `send` (as set, before doubling).
+async fn connect_with(send: u32) -> tokio::net::TcpStream {
+    tokio::time::sleep(Duration::from_millis(1)).await;
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_send_buffer_size(send).unwrap();
+    let server = tokio::net::lookup_host("server:7000")
+        .await
+        .unwrap()
+        .next()
+        .unwrap();
+    socket.connect(server).await.unwrap()
+}
+
+/// Writes with `try_write` until it would block: what was taken.
+fn fill(stream: &tokio::net::TcpStream) -> usize {
+    let block = [7u8; 1_500];
+    let mut taken = 0;
+    loop {
+        match stream.try_write(&block) {
+            Ok(n) => {
+                assert!(n > 0, "try_write took nothing without blocking");
+                taken += n;
+                // (Without flow control the loop would never end.)
+                assert!(taken < 1 << 20, "try_write never blocked");
+            }
+            Err(error) if error.kind() == io::ErrorKind::WouldBlock => return taken,
+            Err(error) => panic!("{error}"),
+        }
+    }
+}
+
+/// The writer's send buffer moves where it stops: 2 x 3000 + 2,304 with
+/// `set_send_buffer_size(3000)`, 2 x 6000 + 2,304 with 6000 (a smaller
+/// size than Linux's least, 4,608, is that least).
+#[test]
+fn set_send_buffer_size_moves_where_the_writer_stops() {
+    for (send, window) in [(3_000u32, 8_304usize), (6_000, 14_304), (10, 6_912)] {
+        asyncsim::check(explore(), move || async move {
+            late_reader(1);
+            let stream = connect_with(send).await;
+            assert_eq!(stream.peer_addr().unwrap().port(), 7000);
+            assert_eq!(fill(&stream), window, "send buffer {send}");
+            // Not writable (nor readable) until the server reads, at 50 ms.
+            let ready = stream.ready(Interest::READABLE | Interest::WRITABLE);
+            let ready = tokio::time::timeout(Duration::from_millis(20), ready).await;
+            assert!(ready.is_err(), "ready while full: {ready:?}");
+            assert_eq!(
+                stream.ready(Interest::WRITABLE).await.unwrap(),
+                tokio::io::Ready::WRITABLE
+            );
+        });
+    }
+}
+
+/// A writer that filled the window waits in `writable` until the peer
+/// reads (at 50 ms), then writes what the read made room for.
+#[test]
+fn writable_waits_until_the_peer_reads() {
+    asyncsim::check(explore(), || async {
+        late_reader(1_000);
+        let stream = connect_with(1_000).await;
+        assert_eq!(fill(&stream), 6_912);
+        let full = tokio::time::Instant::now();
+        stream.writable().await.unwrap();
+        assert!(
+            full.elapsed() >= Duration::from_millis(45),
+            "writable after {:?}, before the server read",
+            full.elapsed()
+        );
+        assert_eq!(
+            fill(&stream),
+            1_000,
+            "the read made room for its 1000 bytes"
+        );
+        let ready = stream.ready(Interest::WRITABLE);
+        let ready = tokio::time::timeout(Duration::from_secs(1), ready).await;
+        assert!(ready.is_err(), "writable with the window full again");
+    });
+}
