@@ -222,7 +222,7 @@ fn a_crash_of_the_reader_wakes_a_waiting_writer_with_a_reset() {
         let run = Sim::new(config.net(fixed(2))).run(async {
             let server = deaf_server();
             let crash_at = 20 + asyncsim::random_range(0..10u64);
-            asyncsim::spawn(async move {
+            let _crasher = asyncsim::spawn(async move {
                 asyncsim::time::sleep(Duration::from_millis(crash_at)).await;
                 server.crash();
             });
@@ -247,7 +247,7 @@ fn a_partition_while_a_writer_waits_times_it_out_unless_healed() {
         let link = fixed(2).tcp_timeout(Duration::from_secs(1));
         let run = Sim::new(config.net(link)).run(async {
             let _server = deaf_server();
-            asyncsim::spawn(async {
+            let _cutter = asyncsim::spawn(async {
                 asyncsim::time::sleep(Duration::from_millis(50)).await;
                 asyncsim::net::partition("main", "server");
             });
@@ -272,7 +272,7 @@ fn a_partition_while_a_writer_waits_times_it_out_unless_healed() {
                 stream.read_to_end(&mut all).await.unwrap();
                 assert_eq!(all.len(), 50_000);
             });
-            asyncsim::spawn(async {
+            let _cutter = asyncsim::spawn(async {
                 asyncsim::time::sleep(Duration::from_millis(50)).await;
                 asyncsim::net::partition("main", "server");
                 asyncsim::time::sleep(Duration::from_millis(500)).await;
@@ -299,7 +299,7 @@ fn a_shutdown_fails_a_waiting_write_with_broken_pipe() {
             let stream = Rc::new(Detached::new(connect().await));
             let shutter = stream.clone();
             let shut_at = now_ns() + 20 * MS;
-            asyncsim::spawn(async move {
+            let _shutter = asyncsim::spawn(async move {
                 asyncsim::time::sleep(Duration::from_millis(20)).await;
                 shutter.shutdown_write().unwrap();
             });
