@@ -1111,6 +1111,13 @@ impl Parked {
         }
     }
 
+    /// True when no task ever waited here (since it was made or cleared).
+    #[inline(always)]
+    pub(crate) fn is_unused(&self) -> bool {
+        // (A later waiter parks after the first: none without it.)
+        self.first.waker.is_none()
+    }
+
     /// True while a task waits here.
     #[inline(always)]
     pub(crate) fn waiting(&self) -> bool {

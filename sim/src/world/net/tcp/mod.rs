@@ -397,17 +397,6 @@ fn syn_arrives(connection: u64) {
     }
 }
 
-/// A read made room in `pipe`'s window while its writer waits for room:
-/// the writer is woken, by the reading task (out of line: a writer rarely
-/// waits).
-#[cold]
-#[inline(never)]
-fn room_made(pipe: &mut pipe::Pipe) {
-    if pipe.unread_bytes() < pipe.window {
-        pipe.writer.wake_all();
-    }
-}
-
 impl TcpStream {
     /// Connects from the calling task's node: one round trip of the link.
     /// Whether anything listens is decided when the SYN arrives, as on a
@@ -727,7 +716,8 @@ impl TcpStream {
                 }
                 pipe.reader.ready(context.waker());
                 if pipe.writer.waiting() {
-                    room_made(pipe);
+                    // (The rest of the read there: no call in its way here.)
+                    return self.read_made_room(world, copied);
                 }
                 world.record_stream(self.connection, self.side, NetOp::Deliver, copied);
                 return Poll::Ready(Ok(copied));
@@ -738,6 +728,21 @@ impl TcpStream {
         }
         self.wait_to_read(world, error_ns, context);
         Poll::Pending
+    }
+
+    /// The end of a read of `copied` bytes that made room in the window
+    /// while the peer's writer waits for room: the writer is woken, by the
+    /// reading task, then the delivery recorded. Out of line: a writer
+    /// rarely waits.
+    #[cold]
+    #[inline(never)]
+    fn read_made_room(&self, world: &mut World, copied: usize) -> Poll<io::Result<usize>> {
+        let pipe = &mut world.net.connections[self.connection].pipes[self.side];
+        if pipe.unread_bytes() < pipe.window {
+            pipe.writer.wake_all();
+        }
+        world.record_stream(self.connection, self.side, NetOp::Deliver, copied);
+        Poll::Ready(Ok(copied))
     }
 
     /// Parks the task reading this end until its next segment, its FIN or
@@ -1012,9 +1017,13 @@ impl TcpStream {
         if std::mem::replace(&mut c.write_shut[self.side], true) {
             return Ok(());
         }
-        c.set_limit(1 - self.side);
-        // A write of this end waiting for room fails now (`BrokenPipe`).
-        c.pipes[1 - self.side].writer.wake_all();
+        // Its writes go to the slow path now (`BrokenPipe`), and one
+        // waiting for room fails now.
+        let pipe = &mut c.pipes[1 - self.side];
+        pipe.limit = 0;
+        if pipe.writer.waiting() {
+            pipe.writer.wake_all();
+        }
         send(world, self.connection, self.side, None, now);
         Ok(())
     }
@@ -1043,15 +1052,19 @@ impl TcpStream {
         c.drop_end(self.side);
         // The peer's write waiting for room finds this end gone: what it
         // writes is lost (as any write to a closed end).
-        c.pipes[self.side].writer.wake_all();
-        c.pipes[1 - self.side].writer.clear();
+        if c.pipes[self.side].writer.waiting() {
+            c.pipes[self.side].writer.wake_all();
+        }
+        if c.pipes[1 - self.side].writer.waiting() {
+            c.pipes[1 - self.side].writer.clear();
+        }
         if c.error_watch[self.side].is_some() {
             // Its error, still coming, reaches no one now.
             c.unwatch_error(self.side);
         }
         let (node, port) = (c.nodes[self.side], c.addrs[self.side].port());
+        // (Its `limit` stays: no write can come from an end dropped.)
         let shut = std::mem::replace(&mut c.write_shut[self.side], true);
-        c.set_limit(1 - self.side);
         if self.side == 0 {
             let key = (node, Protocol::Tcp, port);
             world.net.bound.remove_if_eq(&key, &usize::MAX);

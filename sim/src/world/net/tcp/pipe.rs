@@ -100,7 +100,10 @@ impl Pipe {
         // (`window` and `limit` are set when the connection opens.)
         let _ = (window, limit);
         reader.clear();
-        writer.clear();
+        // (Untouched unless a writer waited.)
+        if !writer.is_unused() {
+            writer.clear();
+        }
     }
 }
 
@@ -703,9 +706,7 @@ pub(super) fn deliver(
     data: Option<&[u8]>,
     now: u64,
 ) {
-    // (0 or 1, said so: the indexing below then checks nothing.)
-    let side = side & 1;
-    let to_side = side ^ 1;
+    let to_side = 1 - side;
     let (from, to) = {
         let c = &world.net.connections[connection];
         (c.nodes[side], c.nodes[to_side])
