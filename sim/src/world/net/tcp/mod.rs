@@ -706,6 +706,11 @@ impl TcpStream {
                         pipe.offset = 0;
                     }
                 }
+                if pipe.writer.waiting() {
+                    // Room for the peer's writer waiting for it: woken
+                    // now, by this task (it looks again when it runs).
+                    pipe.writer.wake_all();
+                }
                 let start = pipe.read_at;
                 put(&pipe.bytes[start..start + copied]);
                 if start + copied == pipe.bytes.len() {
@@ -715,10 +720,6 @@ impl TcpStream {
                     pipe.read_at = start + copied;
                 }
                 pipe.reader.ready(context.waker());
-                if pipe.writer.waiting() {
-                    // (The rest of the read there: no call in its way here.)
-                    return self.read_made_room(world, copied);
-                }
                 world.record_stream(self.connection, self.side, NetOp::Deliver, copied);
                 return Poll::Ready(Ok(copied));
             }
@@ -728,21 +729,6 @@ impl TcpStream {
         }
         self.wait_to_read(world, error_ns, context);
         Poll::Pending
-    }
-
-    /// The end of a read of `copied` bytes that made room in the window
-    /// while the peer's writer waits for room: the writer is woken, by the
-    /// reading task, then the delivery recorded. Out of line: a writer
-    /// rarely waits.
-    #[cold]
-    #[inline(never)]
-    fn read_made_room(&self, world: &mut World, copied: usize) -> Poll<io::Result<usize>> {
-        let pipe = &mut world.net.connections[self.connection].pipes[self.side];
-        if pipe.unread_bytes() < pipe.window {
-            pipe.writer.wake_all();
-        }
-        world.record_stream(self.connection, self.side, NetOp::Deliver, copied);
-        Poll::Ready(Ok(copied))
     }
 
     /// Parks the task reading this end until its next segment, its FIN or

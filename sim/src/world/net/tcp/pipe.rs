@@ -706,7 +706,11 @@ pub(super) fn deliver(
     data: Option<&[u8]>,
     now: u64,
 ) {
-    let to_side = 1 - side;
+    // (0 or 1, said so: a write's one look at its window no longer
+    // indexes by its side first, and without this every index below
+    // checked it.)
+    let side = side & 1;
+    let to_side = side ^ 1;
     let (from, to) = {
         let c = &world.net.connections[connection];
         (c.nodes[side], c.nodes[to_side])
