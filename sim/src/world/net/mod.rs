@@ -853,10 +853,7 @@ enum Waits {
 
 /// One task waiting on a side of a socket ([`Parked`]).
 struct Waiter {
-    /// `Waker::noop()` while nobody has parked here (not an `Option`: a
-    /// waiter's `ready` compares the word without testing for `None`
-    /// first; it is only read while someone waits).
-    waker: Waker,
+    waker: Option<Waker>,
     /// The task of `waker` (the one polled when it parked).
     task: TaskId,
     /// The first waiter's only: who waits on the side, a waiter from its
@@ -896,7 +893,7 @@ impl WaiterKey {
 impl Default for Waiter {
     fn default() -> Waiter {
         Waiter {
-            waker: Waker::noop().clone(),
+            waker: None,
             task: TaskId::MAIN,
             waits: Waits::Nobody,
             timer: None,
@@ -907,19 +904,20 @@ impl Default for Waiter {
 impl Waiter {
     #[inline(always)]
     fn is(&self, waker: &Waker) -> bool {
-        self.waker.data() == waker.data()
+        matches!(&self.waker, Some(stored) if stored.data() == waker.data())
     }
 
     fn has_key(&self, key: WaiterKey) -> bool {
-        WaiterKey::of(&self.waker) == key
+        matches!(&self.waker, Some(stored) if WaiterKey::of(stored) == key)
     }
 
     /// Keeps `waker` (and the task polled now) as this waiter's, and makes
     /// sure a timer wakes it at `next_ns` (the next arrival or error), if any.
     #[inline(always)]
     fn park(&mut self, waker: &Waker, next_ns: Option<u64>) {
-        if !self.waker.will_wake(waker) {
-            self.waker = waker.clone();
+        match &self.waker {
+            Some(stored) if stored.will_wake(waker) => {}
+            _ => self.waker = Some(waker.clone()),
         }
         self.task = cx::current_task().unwrap_or(TaskId::MAIN);
         if let Some(at_ns) = next_ns {
@@ -931,7 +929,9 @@ impl Waiter {
     #[inline(always)]
     fn due_at_from(&mut self, at_ns: u64, now: u64) {
         if at_ns <= now {
-            self.waker.wake_by_ref();
+            if let Some(waker) = &self.waker {
+                waker.wake_by_ref();
+            }
             return;
         }
         self.timer_at(at_ns, now);
@@ -955,6 +955,9 @@ impl Waiter {
     /// (and a later one cancelled: the task sets it again when it parks).
     #[inline(always)]
     fn timer_at(&mut self, at_ns: u64, now: u64) {
+        let Some(waker) = &self.waker else {
+            return;
+        };
         if let Some((deadline_ns, key)) = self.timer {
             if deadline_ns > now {
                 if deadline_ns <= at_ns {
@@ -965,7 +968,7 @@ impl Waiter {
         }
         self.timer = Some((
             at_ns,
-            cx::register_timer_for(self.task, at_ns, self.waker.clone()),
+            cx::register_timer_for(self.task, at_ns, waker.clone()),
         ));
     }
 
@@ -985,7 +988,7 @@ impl Parked {
     /// nobody waits; a list allocated once is kept.
     #[inline]
     pub(crate) fn clear(&mut self) {
-        self.first.waker = Waker::noop().clone();
+        self.first.waker = None;
         self.first.timer = None;
         self.first.waits = Waits::Nobody;
         if let Some(more) = &mut self.more {
