@@ -84,6 +84,10 @@ pub struct Config {
     /// and hash), so the harness turns it on for one more replay of a
     /// counterexample whose report has such a task.
     pub waker_sites: bool,
+    /// Real time one poll may last before the hang watchdog says so on
+    /// stderr (`None`: `ASYNCSIM_HANG_WARNING`, else 10 s; `Some(0)`: never).
+    /// See [`Config::hang_warning`].
+    pub hang_warning_ns: Option<u64>,
 }
 
 /// asyncio's default executor has `min(32, cpu_count + 4)` workers. A
@@ -113,6 +117,7 @@ impl Default for Config {
             disk_errors: 0.0,
             poll_cost_ns: 0,
             waker_sites: false,
+            hang_warning_ns: None,
         }
     }
 }
@@ -193,6 +198,20 @@ impl Config {
     /// Sets the slow-poll threshold.
     pub fn slow_poll(mut self, threshold: Duration) -> Config {
         self.slow_poll_ns = duration_to_ns(threshold);
+        self
+    }
+
+    /// Sets how much real time one poll (or one pool job's closure) may
+    /// last before a line on stderr names its task: a poll that never
+    /// returns — a loop that spins without reaching a `Pending` `.await`, a
+    /// blocking call waiting for another task of the run, which shares its
+    /// thread — cannot be interrupted, but it need not be silent. Said
+    /// again at twice the time, four times, and so on; the run goes on.
+    /// `Duration::ZERO` turns it off. Unset: `ASYNCSIM_HANG_WARNING`
+    /// (`10s`, `200ms`, `off`), else 10 s. Real time is read only by the
+    /// watchdog's own thread, never by the run: it changes no decision.
+    pub fn hang_warning(mut self, threshold: Duration) -> Config {
+        self.hang_warning_ns = Some(duration_to_ns(threshold));
         self
     }
 

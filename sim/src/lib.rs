@@ -90,6 +90,7 @@ pub mod tape;
 mod tests;
 pub mod trace;
 mod waker_site;
+mod watchdog;
 mod world;
 
 /// The link configuration `Config::net` takes, beside `Config` (also at

@@ -37,6 +37,7 @@ impl Core {
             match work {
                 BoundaryWork::Crash { node, reason } => self.crash(node, reason),
                 BoundaryWork::Call(call) => {
+                    self.beacon.outside();
                     self.in_user_code.set(true);
                     let outcome = panic::catch_unwind(AssertUnwindSafe(call));
                     self.in_user_code.set(false);
@@ -116,6 +117,7 @@ impl Core {
             let Some(owner) = owner else { continue };
             let name = self.state.borrow().trace.task_name(task).to_string();
             let error = JoinError::crashed(task, name.clone(), node_name.clone());
+            self.beacon.outside();
             self.in_user_code.set(true);
             // The handle resolves whatever the destructor did.
             let dropped = self.retire(task, owner, error);

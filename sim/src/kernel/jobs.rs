@@ -33,7 +33,7 @@ impl Core {
     /// finish time, and its trace events are released as the clock passes them.
     pub(super) fn start_pool_jobs(&self) {
         loop {
-            let (job, work) = {
+            let (job, work, task) = {
                 let mut state = self.state.borrow_mut();
                 let state = &mut *state;
                 let Some((worker, job)) = state.pool.take_startable() else {
@@ -63,8 +63,9 @@ impl Core {
                     outer.is_none(),
                     "spawn_blocking jobs cannot start other jobs synchronously"
                 );
-                (job, work)
+                (job, work, task)
             };
+            self.beacon.job(task.0);
             self.in_user_code.set(true);
             let deliver = work();
             self.in_user_code.set(false);

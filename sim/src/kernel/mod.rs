@@ -55,6 +55,7 @@ use crate::raw;
 use crate::sched::{Chooser, ReplayRules, Strategy};
 use crate::tape::Tape;
 use crate::trace::Trace;
+use crate::watchdog::{self, Beacon};
 
 mod boundary;
 mod failure;
@@ -130,6 +131,8 @@ pub(crate) struct State {
     /// The names of the nodes made this run (`cx::new_node`), by id,
     /// shared with the world's (no copy); `None`: the main node, `main`.
     node_names: Vec<Option<Rc<str>>>,
+    /// The core's beacon (as `Core::beacon`), told when the clock moves.
+    beacon: &'static Beacon,
 }
 
 /// The shared core of a running simulation.
@@ -154,6 +157,16 @@ pub(crate) struct Core {
     /// (by task index). Outside the state: a clone may happen while the
     /// kernel holds it. Read only to word a failure, never for a decision.
     waker_sites: RefCell<Vec<Option<std::backtrace::Backtrace>>>,
+    /// What the hang watchdog reads (`crate::watchdog`): the task being
+    /// polled, stored before each poll. Written, never read, by the run.
+    beacon: &'static Beacon,
+}
+
+/// The beacon goes back for the next core (the watchdog's list keeps it).
+impl Drop for Core {
+    fn drop(&mut self) {
+        watchdog::give_back(self.beacon);
+    }
 }
 
 pub(super) const NOT_RUNNING: u32 = u32::MAX;
@@ -211,6 +224,7 @@ impl Sim {
     #[cold]
     #[inline(never)]
     fn with_new_core(config: Config) -> Sim {
+        let beacon = watchdog::lease();
         Sim {
             core: Rc::new(Core {
                 state: RefCell::new(State {
@@ -239,6 +253,7 @@ impl Sim {
                     attention: false,
                     boundary: VecDeque::new(),
                     node_names: Vec::new(),
+                    beacon,
                 }),
                 run_id: Cell::new(0),
                 running: Cell::new(NOT_RUNNING),
@@ -247,6 +262,7 @@ impl Sim {
                 in_user_code: Cell::new(false),
                 foreign_seen: Cell::new(0),
                 waker_sites: RefCell::new(Vec::new()),
+                beacon,
             }),
         }
     }
@@ -343,6 +359,14 @@ impl Sim {
             .set(FOREIGN_WAKE_COUNT.load(Ordering::Acquire));
         core.reset();
         let run_key = (run_id as usize) << TASK_BITS;
+        // The watchdog stops looking when the run ends, unwinding too.
+        struct Ended(&'static Beacon);
+        impl Drop for Ended {
+            fn drop(&mut self) {
+                self.0.run_ended();
+            }
+        }
+        let _ended = Ended(core.beacon);
         raw::run_as_current(&CORE, core.clone(), || {
             let _run_key = RunKeyGuard::enter(run_key);
             core.run_main(run_key, future)
@@ -388,8 +412,10 @@ impl Core {
                 .expect("asyncsim bug: the main future is gone before its run");
             let main_waker = wakers.task(0);
 
+            let beacon = self.beacon;
             let mut next = self.next_task();
             while let Some(task) = next {
+                beacon.poll(task);
                 next = if task == 0 {
                     self.poll_main(main.as_mut(), &main_waker, &mut output)
                 } else {
@@ -397,6 +423,8 @@ impl Core {
                 };
             }
         }
+        // What is dropped now is no poll's.
+        self.beacon.outside();
         // A foreign wake during the last poll counts too.
         if FOREIGN_WAKE_COUNT.load(Ordering::Acquire) != self.foreign_seen.get() {
             self.check_foreign_wakes();
@@ -530,5 +558,8 @@ impl Core {
         state.boundary.clear();
         state.node_names.clear();
         state.node_names.push(None);
+        state
+            .beacon
+            .run_started(state.config.seed, state.config.hang_warning_ns);
     }
 }

@@ -240,6 +240,7 @@ impl Core {
         state.poll_end_work = cost > 0;
         if cost > 0 {
             state.clock.now_ns = state.clock.now_ns.saturating_add(cost);
+            state.beacon.clock(state.clock.now_ns);
             state.flush_deferred();
             if state.clock.now_ns > state.config.time_limit_ns {
                 let limit = state.clock.now_ns;
@@ -660,6 +661,7 @@ impl State {
         );
         let from_ns = self.clock.now_ns;
         self.clock.now_ns = next;
+        self.beacon.clock(next);
         self.record(None, EventKind::ClockJump { from_ns });
         self.flush_deferred();
         true

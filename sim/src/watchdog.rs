@@ -1,0 +1,291 @@
+//! The hang watchdog: the one reader of the wall clock, and it decides
+//! nothing in a run.
+//!
+//! A poll that never returns (a loop that spins without reaching a
+//! `Pending` `.await`, a blocking call waiting for another task of the run,
+//! which shares its thread) cannot be interrupted. What can be done is to
+//! say so: each core publishes, in a [`Beacon`] of atomics, which task it is
+//! polling, and one thread of the process (started with the first core,
+//! once) looks at every beacon a few times a second. When a poll has lasted
+//! more than the run's threshold of real time (`Config::hang_warning`,
+//! `ASYNCSIM_HANG_WARNING`, 10 s by default), it writes one line to stderr
+//! naming the task, and again at twice that, four times, and so on. It
+//! never stops the run: a long CPU-bound poll may be legitimate.
+//!
+//! What a run pays: one relaxed store of the task's index before each poll
+//! (a plain `mov` on x86), and a few stores a run. The watchdog tells one
+//! poll from the next without a counter: it sets the `SEEN` bit of the value
+//! it read (a compare-exchange, so it marks only the value still there), and
+//! any poll begun since overwrote it. Still marked a tick later: the same
+//! poll. Beacons live for the process (a few dozen bytes each, as many as
+//! cores were alive at once): a core gives its beacon back when dropped and
+//! the next core takes it, so nothing the watchdog reads is ever freed, and
+//! no `unsafe` is needed.
+
+use std::io::Write;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Mutex, Once, OnceLock};
+use std::time::{Duration, Instant};
+
+/// No run on the core (between runs, or a beacon given back).
+const IDLE: u64 = u64::MAX;
+/// Set by the watchdog in the value it saw; cleared by the next store.
+const SEEN: u64 = 1 << 63;
+/// With a task's index: its pool job's closure runs.
+const JOB: u64 = 1 << 32;
+/// User code outside a poll: a destructor (node crash, end of the run) or
+/// a step-boundary call.
+const OUTSIDE: u64 = 1 << 33;
+
+/// What one core publishes for the watchdog.
+pub(crate) struct Beacon {
+    /// The task being polled (its index), `JOB | index`, `OUTSIDE`, or
+    /// `IDLE`; the watchdog ORs in `SEEN`.
+    poll: AtomicU64,
+    /// The run's seed.
+    seed: AtomicU64,
+    /// Virtual time, as of the last clock move outside a poll's own.
+    now_ns: AtomicU64,
+    /// The run's threshold (0: off).
+    threshold_ns: AtomicU64,
+}
+
+impl Beacon {
+    /// A poll of task `task` begins.
+    #[inline(always)]
+    pub(crate) fn poll(&self, task: u32) {
+        self.poll.store(task as u64, Relaxed);
+    }
+
+    /// The closure of task `task`'s pool job runs.
+    pub(crate) fn job(&self, task: u32) {
+        self.poll.store(JOB | task as u64, Relaxed);
+    }
+
+    /// User code runs outside a poll (a destructor, a boundary call).
+    pub(crate) fn outside(&self) {
+        self.poll.store(OUTSIDE, Relaxed);
+    }
+
+    /// The clock moved.
+    #[inline(always)]
+    pub(crate) fn clock(&self, now_ns: u64) {
+        self.now_ns.store(now_ns, Relaxed);
+    }
+
+    /// A run begins with this seed and threshold (`None`: the process's,
+    /// `ASYNCSIM_HANG_WARNING` or 10 s; 0: off).
+    #[inline]
+    pub(crate) fn run_started(&self, seed: u64, threshold_ns: Option<u64>) {
+        let threshold = threshold_ns.unwrap_or_else(default_threshold_ns);
+        self.seed.store(seed, Relaxed);
+        self.now_ns.store(0, Relaxed);
+        self.threshold_ns.store(threshold, Relaxed);
+        self.poll.store(IDLE, Relaxed);
+    }
+
+    /// The run is over.
+    #[inline]
+    pub(crate) fn run_ended(&self) {
+        self.poll.store(IDLE, Relaxed);
+    }
+}
+
+struct Registry {
+    /// Every beacon made, for the watchdog.
+    all: Vec<&'static Beacon>,
+    /// Those no core holds.
+    free: Vec<&'static Beacon>,
+}
+
+static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
+    all: Vec::new(),
+    free: Vec::new(),
+});
+
+/// A beacon for a new core (and the watchdog started, once a process).
+pub(crate) fn lease() -> &'static Beacon {
+    static START: Once = Once::new();
+    START.call_once(|| {
+        // No watchdog (threads unavailable): runs go on unwatched.
+        let _ = std::thread::Builder::new()
+            .name("asyncsim-hang-watchdog".into())
+            .spawn(watch);
+    });
+    let mut registry = REGISTRY.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(beacon) = registry.free.pop() {
+        return beacon;
+    }
+    let beacon: &'static Beacon = Box::leak(Box::new(Beacon {
+        poll: AtomicU64::new(IDLE),
+        seed: AtomicU64::new(0),
+        now_ns: AtomicU64::new(0),
+        threshold_ns: AtomicU64::new(0),
+    }));
+    registry.all.push(beacon);
+    beacon
+}
+
+/// A dropped core's beacon, for the next core.
+pub(crate) fn give_back(beacon: &'static Beacon) {
+    beacon.poll.store(IDLE, Relaxed);
+    let mut registry = REGISTRY.lock().unwrap_or_else(|e| e.into_inner());
+    registry.free.push(beacon);
+}
+
+/// The threshold of a run that sets none: `ASYNCSIM_HANG_WARNING`
+/// (`10s`, `200ms`, `1.5` seconds; `0` or `off`: never), else 10 s.
+fn default_threshold_ns() -> u64 {
+    static DEFAULT: OnceLock<u64> = OnceLock::new();
+    *DEFAULT.get_or_init(|| {
+        let Ok(value) = std::env::var("ASYNCSIM_HANG_WARNING") else {
+            return 10_000_000_000;
+        };
+        match parse_threshold(value.trim()) {
+            Some(ns) => ns,
+            None => panic!(
+                "ASYNCSIM_HANG_WARNING={value:?} is malformed: expected a duration (`10s`, `200ms`, `1.5`) or `off`"
+            ),
+        }
+    })
+}
+
+/// `10s`, `200ms`, `1.5` (seconds), `0` or `off`.
+pub(crate) fn parse_threshold(text: &str) -> Option<u64> {
+    if text.eq_ignore_ascii_case("off") {
+        return Some(0);
+    }
+    let (number, scale) = if let Some(ms) = text.strip_suffix("ms") {
+        (ms, 1e6)
+    } else if let Some(s) = text.strip_suffix('s') {
+        (s, 1e9)
+    } else {
+        (text, 1e9)
+    };
+    let value: f64 = number.trim().parse().ok()?;
+    (value.is_finite() && value >= 0.0).then(|| (value * scale) as u64)
+}
+
+/// What the watchdog remembers of a beacon: the value it marked, when, and
+/// when it speaks next.
+#[derive(Clone, Copy)]
+struct Marked {
+    value: u64,
+    since: Instant,
+    next_report: Duration,
+}
+
+/// The watchdog's loop: never returns.
+fn watch() {
+    let mut marked: Vec<Option<Marked>> = Vec::new();
+    let mut beacons: Vec<&'static Beacon> = Vec::new();
+    loop {
+        beacons.clear();
+        beacons.extend_from_slice(&REGISTRY.lock().unwrap_or_else(|e| e.into_inner()).all);
+        marked.resize(beacons.len(), None);
+        // A quarter of the smallest threshold, between 10 ms and 1 s.
+        let mut tick = Duration::from_secs(1);
+        for (beacon, marked) in beacons.iter().zip(marked.iter_mut()) {
+            let threshold_ns = beacon.threshold_ns.load(Relaxed);
+            let value = beacon.poll.load(Relaxed);
+            if threshold_ns == 0 || value == IDLE {
+                *marked = None;
+                continue;
+            }
+            tick = tick.min(Duration::from_nanos(threshold_ns / 4));
+            if value & SEEN == 0 {
+                // A poll begun since the last look (or the first look).
+                *marked = beacon
+                    .poll
+                    .compare_exchange(value, value | SEEN, Relaxed, Relaxed)
+                    .is_ok()
+                    .then(|| Marked {
+                        value,
+                        since: Instant::now(),
+                        next_report: Duration::from_nanos(threshold_ns),
+                    });
+                continue;
+            }
+            let Some(mark) = marked.as_mut() else {
+                continue;
+            };
+            if mark.value != value & !SEEN {
+                continue;
+            }
+            let held = mark.since.elapsed();
+            if held >= mark.next_report {
+                report(beacon, mark.value, held);
+                mark.next_report = mark.next_report.saturating_mul(2);
+            }
+        }
+        std::thread::sleep(tick.max(Duration::from_millis(10)));
+    }
+}
+
+fn report(beacon: &Beacon, value: u64, held: Duration) {
+    let seed = beacon.seed.load(Relaxed);
+    let now_ns = beacon.now_ns.load(Relaxed);
+    let line = message(value, held, seed, now_ns);
+    // Not `eprintln!`: a test's output capture, which a thread inherits
+    // from the one that started it, would swallow the line.
+    let _ = std::io::stderr().lock().write_all(line.as_bytes());
+}
+
+/// The watchdog's line for `value` held `held` of real time.
+fn message(value: u64, held: Duration, seed: u64, now_ns: u64) -> String {
+    let task = (value & u32::MAX as u64) as u32;
+    let (who, inside) = if value & OUTSIDE != 0 {
+        (
+            "user code outside a poll (a destructor, or a step-boundary call)".to_string(),
+            "has run",
+        )
+    } else if value & JOB != 0 {
+        (
+            format!("the closure of pool job blocking-{task}"),
+            "has run",
+        )
+    } else if task == 0 {
+        (
+            "the main task (`main`)".to_string(),
+            "has been inside one poll",
+        )
+    } else {
+        (format!("task-{task}"), "has been inside one poll")
+    };
+    format!(
+        "\nasyncsim: {who} {inside} for {:.1} s of real time (run seed {seed}, virtual time {:.3} s): \
+         a loop that never reaches a Pending .await, or a blocking call waiting for another task of this run, \
+         which shares its thread? The run goes on; nothing can interrupt a poll. \
+         See README, \"When a test hangs\" (ASYNCSIM_HANG_WARNING sets when this is said; `off` silences it).\n",
+        held.as_secs_f64(),
+        now_ns as f64 / 1e9,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thresholds_parse_as_documented() {
+        assert_eq!(parse_threshold("10s"), Some(10_000_000_000));
+        assert_eq!(parse_threshold("200ms"), Some(200_000_000));
+        assert_eq!(parse_threshold("1.5"), Some(1_500_000_000));
+        assert_eq!(parse_threshold("off"), Some(0));
+        assert_eq!(parse_threshold("0"), Some(0));
+        assert_eq!(parse_threshold("soon"), None);
+        assert_eq!(parse_threshold("-1s"), None);
+    }
+
+    #[test]
+    fn the_message_names_the_task_seed_and_times() {
+        let line = message(3, Duration::from_millis(10_200), 7, 1_234_000_000);
+        assert!(
+            line.contains("asyncsim: task-3 has been inside one poll for 10.2 s of real time (run seed 7, virtual time 1.234 s)"),
+            "{line}"
+        );
+        assert!(message(0, Duration::ZERO, 0, 0).contains("the main task (`main`)"));
+        assert!(message(JOB | 4, Duration::ZERO, 0, 0).contains("pool job blocking-4"));
+        assert!(message(OUTSIDE, Duration::ZERO, 0, 0).contains("outside a poll"));
+    }
+}

@@ -1,0 +1,170 @@
+//! A poll that never returns is said on stderr, naming its task, by the
+//! hang watchdog; a run whose polls all return says nothing, however long it
+//! takes in all. Each case runs as a child process (this binary, one test,
+//! `HANG_CASE` set), whose stderr the parent reads: a spinning child never
+//! ends, so the parent kills it once it has seen the line.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use asyncsim::{Config, Sim};
+
+static FLAG: AtomicBool = AtomicBool::new(false);
+
+/// The child's body, chosen by `HANG_CASE`; nothing when run as a test.
+#[test]
+fn child() {
+    let Ok(case) = std::env::var("HANG_CASE") else {
+        return;
+    };
+    let config = Config::new()
+        .seed(5)
+        .hang_warning(Duration::from_millis(200));
+    match case.as_str() {
+        // `waiter` spins until `setter` sets the flag; `setter` sleeps
+        // first, so under every schedule the spin holds the thread for good.
+        "spin" => {
+            Sim::new(config).run(async {
+                let waiter = asyncsim::spawn(async { while !FLAG.load(SeqCst) {} });
+                let setter = asyncsim::spawn(async {
+                    asyncsim::time::sleep(Duration::from_secs(1)).await;
+                    FLAG.store(true, SeqCst);
+                });
+                waiter.await.unwrap();
+                setter.await.unwrap();
+            });
+        }
+        // Many short polls, ~1.2 s of real time in all: nothing to say.
+        "busy" => {
+            let run = Sim::new(config).run(async {
+                let a = asyncsim::spawn(async {
+                    for _ in 0..300 {
+                        std::thread::sleep(Duration::from_millis(2));
+                        asyncsim::yield_now().await;
+                    }
+                });
+                let b = asyncsim::spawn(async {
+                    for _ in 0..300 {
+                        std::thread::sleep(Duration::from_millis(2));
+                        asyncsim::yield_now().await;
+                    }
+                });
+                a.await.unwrap();
+                b.await.unwrap();
+            });
+            assert!(run.is_ok());
+        }
+        // One long poll that does return: said, and the run goes on to
+        // its end.
+        "long" => {
+            let run = Sim::new(config).run(async {
+                asyncsim::time::sleep(Duration::from_millis(1500)).await;
+                asyncsim::spawn(async {
+                    std::thread::sleep(Duration::from_millis(900));
+                })
+                .await
+                .unwrap();
+                "done"
+            });
+            assert_eq!(run.result.unwrap(), "done");
+            eprintln!("child: run over");
+        }
+        other => panic!("unknown HANG_CASE {other}"),
+    }
+}
+
+/// Runs the child `case` and gathers its stderr lines until one contains
+/// `until` (then kills it) or it exits; gives up after 60 s.
+fn child_stderr(case: &str, until: Option<&str>) -> String {
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "child", "--nocapture", "--test-threads=1"])
+        .env("HANG_CASE", case)
+        .env_remove("ASYNCSIM_HANG_WARNING")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (lines, received) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            if lines.send(line.unwrap_or_default()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen = String::new();
+    loop {
+        match received.recv_timeout(Duration::from_secs(60)) {
+            Ok(line) => {
+                seen.push_str(&line);
+                seen.push('\n');
+                if until.is_some_and(|until| line.contains(until)) {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return seen;
+                }
+            }
+            // The child exited (its stderr closed).
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                let status = child.wait().unwrap();
+                assert!(status.success(), "child {case} failed:\n{seen}");
+                return seen;
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("child {case}: no line with {until:?} in 60 s:\n{seen}");
+            }
+        }
+    }
+}
+
+#[test]
+fn a_spinning_task_is_named_on_stderr() {
+    let stderr = child_stderr("spin", Some("asyncsim: "));
+    let line = stderr
+        .lines()
+        .find(|line| line.starts_with("asyncsim: "))
+        .unwrap();
+    assert!(
+        line.starts_with("asyncsim: task-1 has been inside one poll for "),
+        "{line}"
+    );
+    assert!(
+        line.contains("(run seed 5, virtual time 0.000 s)"),
+        "{line}"
+    );
+    assert!(
+        line.contains("a loop that never reaches a Pending .await"),
+        "{line}"
+    );
+}
+
+#[test]
+fn a_long_poll_is_said_and_the_run_goes_on() {
+    let stderr = child_stderr("long", None);
+    let said: Vec<&str> = stderr
+        .lines()
+        .filter(|line| line.starts_with("asyncsim: "))
+        .collect();
+    // Said at 0.2 s, then at 0.4 s and 0.8 s (the poll lasts 0.9 s).
+    assert!(!said.is_empty(), "{stderr}");
+    for line in said {
+        assert!(
+            line.starts_with("asyncsim: task-1 has been inside one poll for "),
+            "{stderr}"
+        );
+        assert!(line.contains("virtual time 1.500 s"), "{stderr}");
+    }
+    assert!(stderr.contains("child: run over"), "{stderr}");
+}
+
+#[test]
+fn many_short_polls_say_nothing() {
+    let stderr = child_stderr("busy", None);
+    assert!(!stderr.contains("asyncsim: "), "{stderr}");
+}
