@@ -23,25 +23,27 @@
 //! no `unsafe` is needed.
 
 use std::io::Write;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
 use std::sync::{Mutex, Once, OnceLock};
 use std::time::{Duration, Instant};
 
 /// No run on the core (between runs, or a beacon given back).
-const IDLE: u64 = u64::MAX;
+const IDLE: u32 = u32::MAX;
 /// Set by the watchdog in the value it saw; cleared by the next store.
-const SEEN: u64 = 1 << 63;
+const SEEN: u32 = 1 << 31;
 /// With a task's index: its pool job's closure runs.
-const JOB: u64 = 1 << 32;
+const JOB: u32 = 1 << 30;
 /// User code outside a poll: a destructor (node crash, end of the run) or
 /// a step-boundary call.
-const OUTSIDE: u64 = 1 << 33;
+const OUTSIDE: u32 = 1 << 29;
+/// The task's index (under 2^24: `kernel::wakers::TASK_BITS`).
+const TASK: u32 = (1 << 24) - 1;
 
 /// What one core publishes for the watchdog.
 pub(crate) struct Beacon {
     /// The task being polled (its index), `JOB | index`, `OUTSIDE`, or
     /// `IDLE`; the watchdog ORs in `SEEN`.
-    poll: AtomicU64,
+    poll: AtomicU32,
     /// The run's seed.
     seed: AtomicU64,
     /// Virtual time, as of the last clock move outside a poll's own.
@@ -54,12 +56,12 @@ impl Beacon {
     /// A poll of task `task` begins.
     #[inline(always)]
     pub(crate) fn poll(&self, task: u32) {
-        self.poll.store(task as u64, Relaxed);
+        self.poll.store(task, Relaxed);
     }
 
     /// The closure of task `task`'s pool job runs.
     pub(crate) fn job(&self, task: u32) {
-        self.poll.store(JOB | task as u64, Relaxed);
+        self.poll.store(JOB | task, Relaxed);
     }
 
     /// User code runs outside a poll (a destructor, a boundary call).
@@ -117,7 +119,7 @@ pub(crate) fn lease() -> &'static Beacon {
         return beacon;
     }
     let beacon: &'static Beacon = Box::leak(Box::new(Beacon {
-        poll: AtomicU64::new(IDLE),
+        poll: AtomicU32::new(IDLE),
         seed: AtomicU64::new(0),
         now_ns: AtomicU64::new(0),
         threshold_ns: AtomicU64::new(0),
@@ -170,7 +172,7 @@ pub(crate) fn parse_threshold(text: &str) -> Option<u64> {
 /// when it speaks next.
 #[derive(Clone, Copy)]
 struct Marked {
-    value: u64,
+    value: u32,
     since: Instant,
     next_report: Duration,
 }
@@ -222,7 +224,7 @@ fn watch() {
     }
 }
 
-fn report(beacon: &Beacon, value: u64, held: Duration) {
+fn report(beacon: &Beacon, value: u32, held: Duration) {
     let seed = beacon.seed.load(Relaxed);
     let now_ns = beacon.now_ns.load(Relaxed);
     let line = message(value, held, seed, now_ns);
@@ -232,8 +234,8 @@ fn report(beacon: &Beacon, value: u64, held: Duration) {
 }
 
 /// The watchdog's line for `value` held `held` of real time.
-fn message(value: u64, held: Duration, seed: u64, now_ns: u64) -> String {
-    let task = (value & u32::MAX as u64) as u32;
+fn message(value: u32, held: Duration, seed: u64, now_ns: u64) -> String {
+    let task = value & TASK;
     let (who, inside) = if value & OUTSIDE != 0 {
         (
             "user code outside a poll (a destructor, or a step-boundary call)".to_string(),

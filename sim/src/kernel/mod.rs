@@ -412,10 +412,8 @@ impl Core {
                 .expect("asyncsim bug: the main future is gone before its run");
             let main_waker = wakers.task(0);
 
-            let beacon = self.beacon;
             let mut next = self.next_task();
             while let Some(task) = next {
-                beacon.poll(task);
                 next = if task == 0 {
                     self.poll_main(main.as_mut(), &main_waker, &mut output)
                 } else {

@@ -66,6 +66,7 @@ impl Core {
     #[inline(always)]
     pub(super) fn started(&self, (task, owner): Picked) -> NextTask {
         self.running.set(task);
+        self.beacon.poll(task);
         self.running_woken.set(false);
         // The poll took the last owner out (`poll_spawned`): nothing to drop.
         let previous = self.polled.replace(owner);
