@@ -28,7 +28,11 @@ fn child() {
         // first, so under every schedule the spin holds the thread for good.
         "spin" => {
             Sim::new(config).run(async {
-                let waiter = asyncsim::spawn(async { while !FLAG.load(SeqCst) {} });
+                let waiter = asyncsim::spawn(async {
+                    while !FLAG.load(SeqCst) {
+                        std::hint::spin_loop();
+                    }
+                });
                 let setter = asyncsim::spawn(async {
                     asyncsim::time::sleep(Duration::from_secs(1)).await;
                     FLAG.store(true, SeqCst);

@@ -165,7 +165,7 @@ pub(crate) fn parse_threshold(text: &str) -> Option<u64> {
         (text, 1e9)
     };
     let value: f64 = number.trim().parse().ok()?;
-    (value.is_finite() && value >= 0.0).then(|| (value * scale) as u64)
+    (value.is_finite() && value >= 0.0).then_some((value * scale) as u64)
 }
 
 /// What the watchdog remembers of a beacon: the value it marked, when, and
