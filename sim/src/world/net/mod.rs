@@ -851,10 +851,17 @@ enum Waits {
     Several,
 }
 
+/// [`Waiter::task`] of a waiter that never parked (since made or cleared).
+const NEVER_PARKED: TaskId = TaskId(u32::MAX);
+
 /// One task waiting on a side of a socket ([`Parked`]).
 struct Waiter {
-    waker: Option<Waker>,
-    /// The task of `waker` (the one polled when it parked).
+    /// `Waker::noop()` while nobody has parked here (not an `Option`: a
+    /// waiter's `ready` compares the word without testing for `None`
+    /// first; it is only read while someone waits).
+    waker: Waker,
+    /// The task of `waker` (the one polled when it parked); `NEVER_PARKED`
+    /// before the first park.
     task: TaskId,
     /// The first waiter's only: who waits on the side, a waiter from its
     /// `Pending` until its `Ready` (or its leaving). One byte the hot paths
@@ -893,8 +900,8 @@ impl WaiterKey {
 impl Default for Waiter {
     fn default() -> Waiter {
         Waiter {
-            waker: None,
-            task: TaskId::MAIN,
+            waker: Waker::noop().clone(),
+            task: NEVER_PARKED,
             waits: Waits::Nobody,
             timer: None,
         }
@@ -904,20 +911,19 @@ impl Default for Waiter {
 impl Waiter {
     #[inline(always)]
     fn is(&self, waker: &Waker) -> bool {
-        matches!(&self.waker, Some(stored) if stored.data() == waker.data())
+        self.waker.data() == waker.data()
     }
 
     fn has_key(&self, key: WaiterKey) -> bool {
-        matches!(&self.waker, Some(stored) if WaiterKey::of(stored) == key)
+        WaiterKey::of(&self.waker) == key
     }
 
     /// Keeps `waker` (and the task polled now) as this waiter's, and makes
     /// sure a timer wakes it at `next_ns` (the next arrival or error), if any.
     #[inline(always)]
     fn park(&mut self, waker: &Waker, next_ns: Option<u64>) {
-        match &self.waker {
-            Some(stored) if stored.will_wake(waker) => {}
-            _ => self.waker = Some(waker.clone()),
+        if !self.waker.will_wake(waker) {
+            self.waker = waker.clone();
         }
         self.task = cx::current_task().unwrap_or(TaskId::MAIN);
         if let Some(at_ns) = next_ns {
@@ -929,9 +935,7 @@ impl Waiter {
     #[inline(always)]
     fn due_at_from(&mut self, at_ns: u64, now: u64) {
         if at_ns <= now {
-            if let Some(waker) = &self.waker {
-                waker.wake_by_ref();
-            }
+            self.waker.wake_by_ref();
             return;
         }
         self.timer_at(at_ns, now);
@@ -955,9 +959,6 @@ impl Waiter {
     /// (and a later one cancelled: the task sets it again when it parks).
     #[inline(always)]
     fn timer_at(&mut self, at_ns: u64, now: u64) {
-        let Some(waker) = &self.waker else {
-            return;
-        };
         if let Some((deadline_ns, key)) = self.timer {
             if deadline_ns > now {
                 if deadline_ns <= at_ns {
@@ -968,7 +969,7 @@ impl Waiter {
         }
         self.timer = Some((
             at_ns,
-            cx::register_timer_for(self.task, at_ns, waker.clone()),
+            cx::register_timer_for(self.task, at_ns, self.waker.clone()),
         ));
     }
 
@@ -988,7 +989,8 @@ impl Parked {
     /// nobody waits; a list allocated once is kept.
     #[inline]
     pub(crate) fn clear(&mut self) {
-        self.first.waker = None;
+        self.first.waker = Waker::noop().clone();
+        self.first.task = NEVER_PARKED;
         self.first.timer = None;
         self.first.waits = Waits::Nobody;
         if let Some(more) = &mut self.more {
@@ -1115,7 +1117,7 @@ impl Parked {
     #[inline(always)]
     pub(crate) fn is_unused(&self) -> bool {
         // (A later waiter parks after the first: none without it.)
-        self.first.waker.is_none()
+        self.first.task == NEVER_PARKED
     }
 
     /// True while a task waits here.
@@ -1134,14 +1136,10 @@ impl Parked {
         if self.first.waits == Waits::Nobody {
             return;
         }
-        if let Some(waker) = &self.first.waker {
-            waker.wake_by_ref();
-        }
+        self.first.waker.wake_by_ref();
         if self.first.waits == Waits::Several {
             for waiter in self.more.iter().flat_map(|more| more.iter()) {
-                if let Some(waker) = &waiter.waker {
-                    waker.wake_by_ref();
-                }
+                waiter.waker.wake_by_ref();
             }
             if let Some(more) = &mut self.more {
                 more.clear();
