@@ -2,15 +2,16 @@
 //! arrived, and accepting them.
 
 use std::collections::VecDeque;
-use std::future::poll_fn;
+use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use super::{foreign, node_crashed, pipe, TcpStream, DEFAULT_RECV_BUFFER, DEFAULT_SEND_BUFFER};
 use crate::cx::NodeId;
 use crate::trace::{DropWhy, NetOp, SocketWait, WaitOn};
-use crate::world::net::{Parked, Protocol, ToAddress};
+use crate::world::net::{Parked, Protocol, ToAddress, Waiting};
 use crate::world::{cx, same_run, world, WorldRc};
 use crate::world::{push_decimal, WordsKey, WORDS_LISTENER};
 
@@ -109,13 +110,10 @@ impl TcpListener {
     /// Several tasks may wait at once (each woken at a connection's
     /// arrival, in the order they began to wait; each connection goes to
     /// one); one whose future is dropped while it waits leaves the line.
-    pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
-        let mut waiting = crate::world::net::Waiting::new(self);
-        poll_fn(|context| {
-            let poll = self.poll_accept(context);
-            waiting.polled(context, poll)
-        })
-        .await
+    pub fn accept(&self) -> impl Future<Output = io::Result<(TcpStream, SocketAddr)>> + '_ {
+        Accept {
+            waiting: Waiting::new(self),
+        }
     }
 
     /// Polls for the next connection (see [`TcpListener::accept`]).
@@ -300,5 +298,24 @@ impl std::fmt::Debug for TcpListener {
             Ok(addr) => write!(f, "TcpListener({addr})"),
             Err(_) => f.write_str("TcpListener"),
         }
+    }
+}
+
+/// [`TcpListener::accept`]'s future (not an `async fn`: its state is the
+/// guard alone, and a run's last accept, dropped pending as the run ends,
+/// drops only that); dropped while it waits, it leaves the listener's
+/// waiters (`Waiting`).
+struct Accept<'a> {
+    waiting: Waiting<'a, TcpListener>,
+}
+
+impl Future for Accept<'_> {
+    type Output = io::Result<(TcpStream, SocketAddr)>;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let poll = this.waiting.socket.poll_accept(context);
+        this.waiting.polled(context, poll)
     }
 }
