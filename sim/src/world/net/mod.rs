@@ -975,6 +975,7 @@ impl Waiter {
 
     /// It leaves for good (its future dropped): a timer still to fire for
     /// it is cancelled.
+    #[inline]
     fn cancel(&mut self) {
         if let Some((deadline_ns, key)) = self.timer.take() {
             if deadline_ns > cx::now_ns("asyncsim::net") {
@@ -1252,6 +1253,7 @@ impl<'a, S: Waitable + ?Sized> Waiting<'a, S> {
 /// Leaves the waiters of `parked`, the side `side` picks of the world's
 /// sockets, when the world is there to change (a drop during a crash or
 /// at the run's end, with the world borrowed or gone, leaves nothing).
+#[inline]
 fn leave_side(
     world: &super::WorldRc,
     side: impl FnOnce(&mut World) -> &mut Parked,
