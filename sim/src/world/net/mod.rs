@@ -666,14 +666,22 @@ impl World {
         }
         match self.node_by_name(host) {
             Some(node) => Ok((node, port)),
-            None => Err(io::Error::new(
-                io::ErrorKind::NotFound,
-                format!(
-                    "failed to resolve `{host}:{port}`: no node is called `{host}` (nodes: {})",
-                    self.node_names()
-                ),
-            )),
+            None => Err(self.unresolved(host, port)),
         }
+    }
+
+    /// [`World::resolve_name`]'s `NotFound` (out of line: a test's hosts are
+    /// its nodes).
+    #[cold]
+    #[inline(never)]
+    fn unresolved(&self, host: &str, port: u16) -> io::Error {
+        io::Error::new(
+            io::ErrorKind::NotFound,
+            format!(
+                "failed to resolve `{host}:{port}`: no node is called `{host}` (nodes: {})",
+                self.node_names()
+            ),
+        )
     }
 
     /// Where a socket of node `node` binds for `address`: the port, or
@@ -773,14 +781,23 @@ impl World {
     /// The node index of a node name, or a panic (at the caller's line)
     /// naming the known nodes.
     #[track_caller]
+    #[inline]
     fn node_named(&self, name: &str, what: &str) -> u32 {
         match self.node_by_name(name) {
             Some(node) => node as u32,
-            None => panic!(
-                "{what}: no node is called `{name}` (nodes: {})",
-                self.node_names()
-            ),
+            None => self.no_node_named(name, what),
         }
+    }
+
+    /// [`World::node_named`]'s panic (out of line).
+    #[track_caller]
+    #[cold]
+    #[inline(never)]
+    fn no_node_named(&self, name: &str, what: &str) -> ! {
+        panic!(
+            "{what}: no node is called `{name}` (nodes: {})",
+            self.node_names()
+        )
     }
 
     /// Records a fault on the link between nodes `a` and `b`:
