@@ -18,7 +18,7 @@
 //! | tasks | [`spawn_task`], [`spawn_on`], [`abort_task`], [`set_waiting_on`] |
 //! | virtual time | [`now_ns`], [`now_in_run`], [`register_timer`], [`register_timer_for`], [`update_timer`], [`cancel_timer`], [`call_at`] (the world acting at a time) |
 //! | the pool and blocking | [`spawn_blocking_job`], [`blocking_sleep`], [`slow_polls_so_far`] |
-//! | draws | [`draw`], [`draw_weighted`] |
+//! | draws | [`draw`], [`draw_weighted`], [`draw_described`] (a nonzero value explained in words), or [`draw_noted`] then [`describe_deviation`] (the words made only for a deviation noted) |
 //! | the trace | [`record`], [`mark`], [`marks_so_far`], [`intern_label`], [`add_label`] |
 //! | sync primitives | [`register_resource`], [`share_resource_holder`], [`HolderCell`] |
 //! | nodes | [`NodeId`], [`current_node`], [`new_node`], [`spawn_on`], [`crash_node`] |
