@@ -76,6 +76,19 @@ fn child() {
             assert_eq!(run.result.unwrap(), "done");
             eprintln!("child: run over");
         }
+        // The same long poll under the process's threshold
+        // (`ASYNCSIM_HANG_WARNING`, which the parent sets).
+        "long-by-env" => {
+            let run = Sim::new(Config::new().seed(5)).run(async {
+                asyncsim::spawn(async {
+                    std::thread::sleep(Duration::from_millis(900));
+                })
+                .await
+                .unwrap();
+            });
+            assert!(run.is_ok());
+            eprintln!("child: run over");
+        }
         other => panic!("unknown HANG_CASE {other}"),
     }
 }
@@ -83,10 +96,19 @@ fn child() {
 /// Runs the child `case` and gathers its stderr lines until one contains
 /// `until` (then kills it) or it exits; gives up after 60 s.
 fn child_stderr(case: &str, until: Option<&str>) -> String {
-    let mut child = Command::new(std::env::current_exe().unwrap())
+    child_stderr_with(case, until, None)
+}
+
+/// As [`child_stderr`], with `ASYNCSIM_HANG_WARNING` set to `threshold`.
+fn child_stderr_with(case: &str, until: Option<&str>, threshold: Option<&str>) -> String {
+    let mut command = Command::new(std::env::current_exe().unwrap());
+    command.env_remove("ASYNCSIM_HANG_WARNING");
+    if let Some(threshold) = threshold {
+        command.env("ASYNCSIM_HANG_WARNING", threshold);
+    }
+    let mut child = command
         .args(["--exact", "child", "--nocapture", "--test-threads=1"])
         .env("HANG_CASE", case)
-        .env_remove("ASYNCSIM_HANG_WARNING")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -171,4 +193,19 @@ fn a_long_poll_is_said_and_the_run_goes_on() {
 fn many_short_polls_say_nothing() {
     let stderr = child_stderr("busy", None);
     assert!(!stderr.contains("asyncsim: "), "{stderr}");
+}
+
+#[test]
+fn asyncsim_hang_warning_sets_the_threshold_or_turns_it_off() {
+    let said = child_stderr_with("long-by-env", None, Some("200ms"));
+    assert!(
+        said.contains("asyncsim: task-1 has been inside one poll for "),
+        "{said}"
+    );
+    let off = child_stderr_with("long-by-env", None, Some("off"));
+    assert!(off.contains("child: run over"), "{off}");
+    assert!(!off.contains("asyncsim: "), "{off}");
+    // The default, 10 s, is far off.
+    let default = child_stderr_with("long-by-env", None, None);
+    assert!(!default.contains("asyncsim: "), "{default}");
 }

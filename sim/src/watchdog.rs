@@ -5,8 +5,8 @@
 //! `Pending` `.await`, a blocking call waiting for another task of the run,
 //! which shares its thread) cannot be interrupted. What can be done is to
 //! say so: each core publishes, in a [`Beacon`] of atomics, which task it is
-//! polling, and one thread of the process (started with the first core,
-//! once) looks at every beacon a few times a second. When a poll has lasted
+//! polling, and one thread of the process (started with the first run that
+//! has a threshold, once) looks at every beacon a few times a second. When a poll has lasted
 //! more than the run's threshold of real time (`Config::hang_warning`,
 //! `ASYNCSIM_HANG_WARNING`, 10 s by default), it writes one line to stderr
 //! naming the task, and again at twice that, four times, and so on. It
@@ -80,6 +80,9 @@ impl Beacon {
     #[inline]
     pub(crate) fn run_started(&self, seed: u64, threshold_ns: Option<u64>) {
         let threshold = threshold_ns.unwrap_or_else(default_threshold_ns);
+        if threshold != 0 {
+            start();
+        }
         self.seed.store(seed, Relaxed);
         self.now_ns.store(0, Relaxed);
         self.threshold_ns.store(threshold, Relaxed);
@@ -105,8 +108,11 @@ static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
     free: Vec::new(),
 });
 
-/// A beacon for a new core (and the watchdog started, once a process).
-pub(crate) fn lease() -> &'static Beacon {
+/// Starts the watchdog, once a process, with the first run that has a
+/// threshold (a process whose runs all have none, `ASYNCSIM_HANG_WARNING=off`,
+/// starts no thread).
+#[inline]
+fn start() {
     static START: Once = Once::new();
     START.call_once(|| {
         // No watchdog (threads unavailable): runs go on unwatched.
@@ -114,6 +120,10 @@ pub(crate) fn lease() -> &'static Beacon {
             .name("asyncsim-hang-watchdog".into())
             .spawn(watch);
     });
+}
+
+/// A beacon for a new core.
+pub(crate) fn lease() -> &'static Beacon {
     let mut registry = REGISTRY.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(beacon) = registry.free.pop() {
         return beacon;
