@@ -200,11 +200,16 @@ fn watch() {
         for (beacon, marked) in beacons.iter().zip(marked.iter_mut()) {
             let threshold_ns = beacon.threshold_ns.load(Relaxed);
             let value = beacon.poll.load(Relaxed);
-            if threshold_ns == 0 || value == IDLE {
+            if threshold_ns == 0 {
                 *marked = None;
                 continue;
             }
+            // Between runs too: the next may start at once.
             tick = tick.min(Duration::from_nanos(threshold_ns / 4));
+            if value == IDLE {
+                *marked = None;
+                continue;
+            }
             if value & SEEN == 0 {
                 // A poll begun since the last look (or the first look).
                 *marked = beacon
