@@ -112,3 +112,26 @@ fn writable_waits_until_the_peer_reads() {
         assert!(ready.is_err(), "writable with the window full again");
     });
 }
+
+/// A writer waiting for room is woken by the peer's read though a wait on
+/// the stream's other side, in the same task, gave up meanwhile (a
+/// `readable` under a `timeout`): dropping that wait leaves its own side's
+/// waiters, not the writer's.
+#[test]
+fn a_dropped_readable_leaves_the_writer_of_its_task_waiting() {
+    asyncsim::check(explore(), || async {
+        late_reader(20_000);
+        let stream = connect_with(1_000).await;
+        let (mut reader, mut writer) = stream.into_split();
+        let write = async {
+            use tokio::io::AsyncWriteExt;
+            writer.write_all(&[7u8; 20_000]).await.unwrap();
+        };
+        let look = async {
+            let readable = tokio::time::timeout(Duration::from_millis(5), reader.readable());
+            assert!(readable.await.is_err(), "readable with nothing sent");
+        };
+        tokio::join!(write, look);
+        let _ = &mut reader;
+    });
+}

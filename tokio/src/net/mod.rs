@@ -67,6 +67,37 @@ async fn wait_on<S: Waitable + ?Sized, T>(
     .await
 }
 
+/// A stream's sides a wait parks on (`wait_on_sides`).
+struct OnSides<'a, S: ?Sized> {
+    socket: &'a S,
+    read: bool,
+    write: bool,
+}
+
+impl<S: Waitable + ?Sized> Waitable for OnSides<'_, S> {
+    fn leave_waiters(&self, key: asyncsim::net::WaiterKey) {
+        self.socket.leave_waiters_of(key, self.read, self.write);
+    }
+}
+
+/// [`wait_on`] a stream's read side (`read`), its write side (`write`),
+/// or both: dropped while it waits, it leaves those only (another future
+/// of its task may wait on the other: a `write_all` waiting for room
+/// beside a `readable` under a `timeout`).
+async fn wait_on_sides<S: Waitable + ?Sized, T>(
+    socket: &S,
+    read: bool,
+    write: bool,
+    poll: impl FnMut(&mut Context<'_>) -> Poll<T>,
+) -> T {
+    let sides = OnSides {
+        socket,
+        read,
+        write,
+    };
+    wait_on(&sides, poll).await
+}
+
 /// Polls a future of the world once, in place: for the world's socket
 /// operations that complete at once or are pure polls (they keep no state
 /// between polls, so a fresh future each poll is the same future).

@@ -728,7 +728,7 @@ macro_rules! peek_side {
         /// As a read: the connection's reset or timeout.
         pub async fn peek($($peek_ref)* self, buf: &mut [u8]) -> io::Result<usize> {
             let mut buf = ReadBuf::new(buf);
-            super::wait_on(self.inner(), |context| {
+            super::wait_on_sides(self.inner(), true, false, |context| {
                 poll_peek_stream(self.inner(), context, &mut buf)
             })
             .await
@@ -754,7 +754,7 @@ macro_rules! read_side {
         /// Waits until a read would not wait: bytes have arrived, the
         /// peer's EOF, or the connection's error (the read returns it).
         pub async fn readable(&self) -> io::Result<()> {
-            super::wait_on(self.inner(), |context| {
+            super::wait_on_sides(self.inner(), true, false, |context| {
                 poll_read_ready_stream(self.inner(), context)
             })
             .await
@@ -803,7 +803,7 @@ macro_rules! write_side {
         ///
         /// A stream used outside its run.
         pub async fn writable(&self) -> io::Result<()> {
-            super::wait_on(self.inner(), |context| {
+            super::wait_on_sides(self.inner(), false, true, |context| {
                 poll_write_ready_stream(self.inner(), context)
             })
             .await
@@ -844,7 +844,9 @@ macro_rules! ready_method {
         /// A stream used outside its run, or of a crashed node.
         #[cfg(feature = "net")]
         pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
-            super::wait_on(self.inner(), |context| {
+            // (Anything but `WRITABLE` alone waits on the read side too.)
+            let read = interest != Interest::WRITABLE;
+            super::wait_on_sides(self.inner(), read, interest.is_writable(), |context| {
                 poll_ready_stream(self.inner(), context, interest)
             })
             .await

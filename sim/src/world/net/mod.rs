@@ -1222,6 +1222,17 @@ pub trait Waitable {
     /// The future that parked with the waker of `key` is dropped while it
     /// waits: it leaves the socket's waiters ([`Parked::leave`]).
     fn leave_waiters(&self, key: WaiterKey);
+
+    /// [`Waitable::leave_waiters`] of the sides a wait parked on only: a
+    /// stream's reads (`read`), its writers waiting for room (`write`). A
+    /// wait on one side must not take its task off the other, where
+    /// another future of the task may wait (a `readable` under a
+    /// `timeout` beside a `write_all` waiting for room: the writer would
+    /// never be woken). A socket of one side leaves it.
+    fn leave_waiters_of(&self, key: WaiterKey, read: bool, write: bool) {
+        let _ = (read, write);
+        self.leave_waiters(key);
+    }
 }
 
 /// Guards a wait on a socket: dropped while the wait is pending (its
@@ -1294,6 +1305,10 @@ fn leave_side(
 impl<S: Detachable + Waitable> Waitable for Detached<S> {
     fn leave_waiters(&self, key: WaiterKey) {
         let _ = self.with(|socket| socket.leave_waiters(key));
+    }
+
+    fn leave_waiters_of(&self, key: WaiterKey, read: bool, write: bool) {
+        let _ = self.with(|socket| socket.leave_waiters_of(key, read, write));
     }
 }
 

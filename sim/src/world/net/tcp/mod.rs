@@ -1130,17 +1130,25 @@ impl super::Waitable for TcpStream {
     /// Leaves this end's readers and its writers waiting for room (a
     /// readiness wait may be on either side, or both).
     fn leave_waiters(&self, key: super::WaiterKey) {
+        self.leave_waiters_of(key, true, true);
+    }
+
+    fn leave_waiters_of(&self, key: super::WaiterKey, read: bool, write: bool) {
         let (connection, side) = (self.connection, self.side);
-        super::leave_side(
-            &self.world,
-            |world| &mut world.net.connections[connection].pipes[side].reader,
-            key,
-        );
-        super::leave_side(
-            &self.world,
-            |world| &mut world.net.connections[connection].pipes[1 - side].writer,
-            key,
-        );
+        if read {
+            super::leave_side(
+                &self.world,
+                |world| &mut world.net.connections[connection].pipes[side].reader,
+                key,
+            );
+        }
+        if write {
+            super::leave_side(
+                &self.world,
+                |world| &mut world.net.connections[connection].pipes[1 - side].writer,
+                key,
+            );
+        }
     }
 }
 
