@@ -135,3 +135,25 @@ fn a_dropped_readable_leaves_the_writer_of_its_task_waiting() {
         let _ = &mut reader;
     });
 }
+
+/// A writer that waited for room across a cut and gave up waiting (a
+/// `writable` under a `timeout`) leaves no timeout behind once the link
+/// heals: the connection lives on past `tcp_timeout` (30 s).
+#[test]
+fn a_wait_for_room_given_up_across_a_healed_cut_leaves_no_timeout() {
+    asyncsim::check(explore(), || async {
+        late_reader(1_000);
+        let _cutter = tokio::spawn(async {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            asyncsim::net::partition("main", "server");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            asyncsim::net::repair("main", "server");
+        });
+        let stream = connect_with(1_000).await;
+        assert_eq!(fill(&stream), 6_912);
+        let writable = tokio::time::timeout(Duration::from_millis(25), stream.writable());
+        assert!(writable.await.is_err(), "writable with the window full");
+        tokio::time::sleep(Duration::from_secs(31)).await;
+        assert_eq!(fill(&stream), 1_000, "the read at 50 ms made room");
+    });
+}

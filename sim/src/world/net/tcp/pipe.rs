@@ -811,8 +811,9 @@ pub(crate) fn release_held(world: &mut World) {
                 let c = &mut world.net.connections[connection];
                 let pipe = &mut c.pipes[to_side];
                 // (A writer waiting across the cut holds nothing, but
-                // waits out the timeout as held segments do.)
-                let probing = pipe.writer.waiting() && pipe.held_since_ns.is_some();
+                // waits out the timeout as held segments do; one that gave
+                // up waiting since left that timeout set all the same.)
+                let probing = pipe.held_since_ns.is_some();
                 if pipe.held.is_empty() && !pipe.held_fin && !probing {
                     continue;
                 }
