@@ -344,3 +344,76 @@ fn a_receive_dropped_while_it_waits_leaves_no_stale_wake() {
         );
     }
 }
+
+/// Node `client`: after 1 ms, connects to `main:7000` and writes `1`; 20 ms
+/// later connects again and writes `2`; keeps both streams open.
+fn start_two_clients() {
+    node::Builder::new("client").start(|| async {
+        asyncsim::time::sleep(Duration::from_millis(1)).await;
+        let mut streams = Vec::new();
+        for byte in [1u8, 2] {
+            let mut stream = TcpStream::connect("main:7000").await.unwrap();
+            stream.write_all(&[byte]).await.unwrap();
+            streams.push(stream);
+            asyncsim::time::sleep(Duration::from_millis(20)).await;
+        }
+        std::future::pending::<()>().await;
+    });
+}
+
+async fn accept_byte(listener: &TcpListener) -> u8 {
+    let (mut stream, _) = listener.accept().await.unwrap();
+    let mut byte = [0u8; 1];
+    stream.read_exact(&mut byte).await.unwrap();
+    byte[0]
+}
+
+#[test]
+fn an_accept_timing_out_beside_another_in_one_task_leaves_it_waiting() {
+    for config in random_and_pct(24) {
+        let run = Sim::new(config.net(fixed(2))).run(async {
+            let listener = TcpListener::bind("0.0.0.0:7000").await.unwrap();
+            start_two_clients();
+            asyncsim::join!(accept_byte(&listener), async {
+                asyncsim::time::timeout(Duration::from_millis(1), listener.accept())
+                    .await
+                    .is_err()
+            })
+        });
+        let got = run.result.unwrap_or_else(|failure| panic!("{failure}"));
+        // Accepted at the SYN's arrival (1 ms + 2), the byte 4 ms later.
+        assert_eq!(got, (1, true));
+    }
+}
+
+#[test]
+fn a_receive_timing_out_beside_another_in_one_task_leaves_it_waiting() {
+    for config in random_and_pct(24) {
+        let run = Sim::new(config.net(fixed(2))).run(async {
+            let socket = UdpSocket::bind("0.0.0.0:9000").await.unwrap();
+            node::Builder::new("client").start(|| async {
+                asyncsim::time::sleep(Duration::from_millis(10)).await;
+                let socket = UdpSocket::bind("0.0.0.0:5000").await.unwrap();
+                socket.send_to(b"one", "main:9000").await.unwrap();
+            });
+            asyncsim::join!(
+                async {
+                    let mut buf = [0u8; 8];
+                    let (count, _) = socket.recv_from(&mut buf).await.unwrap();
+                    (
+                        buf[..count].to_vec(),
+                        asyncsim::time::Instant::now().as_nanos(),
+                    )
+                },
+                async {
+                    let mut buf = [0u8; 8];
+                    asyncsim::time::timeout(Duration::from_millis(1), socket.recv_from(&mut buf))
+                        .await
+                        .is_err()
+                },
+            )
+        });
+        let got = run.result.unwrap_or_else(|failure| panic!("{failure}"));
+        assert_eq!(got, ((b"one".to_vec(), 12 * MS), true));
+    }
+}

@@ -314,3 +314,92 @@ fn two_tasks_in_readable_on_one_pipe_both_wake_when_it_is_written() {
         assert_eq!(woken_ns, [3 * MS, 3 * MS]);
     }
 }
+
+/// Node `client`: after 1 ms, connects to `main:7000` and writes `1`; 20 ms
+/// later connects again and writes `2`; keeps both streams open.
+fn start_two_clients() {
+    asyncsim::node::Builder::new("client").start(|| async {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        let mut streams = Vec::new();
+        for byte in [1u8, 2] {
+            let mut stream = tokio::net::TcpStream::connect("main:7000").await.unwrap();
+            stream.write_u8(byte).await.unwrap();
+            streams.push(stream);
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        std::future::pending::<()>().await;
+    });
+}
+
+async fn accept_byte(listener: &tokio::net::TcpListener) -> u8 {
+    let (mut stream, _) = listener.accept().await.unwrap();
+    stream.read_u8().await.unwrap()
+}
+
+#[test]
+fn two_readables_in_one_task_one_timing_out_leave_the_other_waiting() {
+    for schedule in random_and_pct(24) {
+        let run = Sim::new(config(schedule)).run(async {
+            start_greeter(1_000);
+            let stream = connect().await;
+            let s = &stream;
+            tokio::join!(
+                async {
+                    s.readable().await.unwrap();
+                    now_ns()
+                },
+                async {
+                    tokio::time::timeout(Duration::from_millis(1), s.readable())
+                        .await
+                        .is_err()
+                },
+            )
+        });
+        let got = run.result.unwrap_or_else(|failure| panic!("{failure}"));
+        // The timed-out wait's drop left the other one waiting: woken by
+        // `hello` (accepted at 3 ms, written 5 ms later, 2 on its way).
+        assert_eq!(got, (10 * MS, true));
+    }
+}
+
+#[test]
+fn an_accept_timing_out_beside_another_in_one_task_leaves_it_waiting() {
+    for schedule in random_and_pct(24) {
+        let run = Sim::new(config(schedule)).run(async {
+            let listener = tokio::net::TcpListener::bind("0.0.0.0:7000").await.unwrap();
+            start_two_clients();
+            tokio::join!(accept_byte(&listener), async {
+                tokio::time::timeout(Duration::from_millis(1), listener.accept())
+                    .await
+                    .is_err()
+            })
+        });
+        let got = run.result.unwrap_or_else(|failure| panic!("{failure}"));
+        assert_eq!(got, (1, true));
+    }
+}
+
+#[test]
+fn readable_ready_beside_a_pending_ready_for_priority_in_one_task_leaves_it_waiting() {
+    for schedule in random_and_pct(24) {
+        let run = Sim::new(config(schedule)).run(async {
+            start_greeter(3);
+            let stream = connect().await;
+            let s = &stream;
+            tokio::join!(
+                async {
+                    s.readable().await.unwrap();
+                    now_ns()
+                },
+                async {
+                    s.ready(Interest::PRIORITY).await.unwrap();
+                    now_ns()
+                },
+            )
+        });
+        let got = run.result.unwrap_or_else(|failure| panic!("{failure}"));
+        // `readable` at `hello` (10 ms) does not take the wait for the EOF
+        // (13 ms) off the stream, whichever of the two is polled first.
+        assert_eq!(got, (10 * MS, 13 * MS));
+    }
+}

@@ -61,6 +61,7 @@ async fn wait_on<S: Waitable + ?Sized, T>(
 ) -> T {
     let mut waiting = Waiting::new(socket);
     std::future::poll_fn(|context| {
+        waiting.polling();
         let polled = poll(context);
         waiting.polled(context, polled)
     })

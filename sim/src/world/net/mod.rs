@@ -832,7 +832,9 @@ impl World {
 /// one shared socket): a waiter is known by its waker's data word
 /// ([`WaiterKey`]),
 /// and every one is woken at an arrival, in the order they parked (woken,
-/// each looks again; one that finds nothing parks again). The first waiter
+/// each looks again; one that finds nothing parks again). Two guarded
+/// waits of one task share its waiter, which counts them
+/// ([`Waiter::count`]). The first waiter
 /// is kept inline and the others in `more`, allocated when a second waits
 /// at once, so a side with one waiter (nearly always) costs what it did
 /// when only one could wait. A waiter leaves when its operation is ready
@@ -887,6 +889,14 @@ struct Waiter {
     /// (as large as the one waiter it was before: a stream's pipes and the
     /// offsets into them stay as they were).
     waits: Waits,
+    /// How many guarded waits of the task ([`Waiting`]) wait here: one
+    /// more at each one's first `Pending`, one less at its `Ready` or its
+    /// drop; the waiter leaves when none is left (two `readable`s in one
+    /// task's `join!`, one under a `timeout`: its drop must not take the
+    /// other's wake). 0 for a wait polled by hand (a `poll_` method), which
+    /// leaves at its task's next `Ready` on the side, as before. In the
+    /// padding beside `waits`.
+    count: u16,
     /// The timer set for it last, and its deadline; it may have fired.
     timer: Option<(u64, cx::TimerKey)>,
 }
@@ -920,6 +930,7 @@ impl Default for Waiter {
             waker: Waker::noop().clone(),
             task: NEVER_PARKED,
             waits: Waits::Nobody,
+            count: 0,
             timer: None,
         }
     }
@@ -933,6 +944,38 @@ impl Waiter {
 
     fn has_key(&self, key: WaiterKey) -> bool {
         WaiterKey::of(&self.waker) == key
+    }
+
+    /// Counts the guarded wait being polled (if any) that parks here
+    /// again (`new`: the waiter is new, so it counts the wait whatever its
+    /// age: one whose count a wake of every waiter took, `wake_all`, parks
+    /// again) or for the first time (one more).
+    #[inline(always)]
+    fn count_in(&mut self, new: bool) {
+        let guard = GUARD.get();
+        if new {
+            self.count = u16::from(guard & GUARDED);
+        } else {
+            self.count = self.count.wrapping_add(u16::from(guard >> 1));
+        }
+    }
+
+    /// One wait of this waiter is done (`done`: a guarded wait's `Ready`
+    /// or drop); true when none is left and the waiter leaves.
+    #[inline(always)]
+    fn releases(&mut self, done: bool) -> bool {
+        if done {
+            self.count = self.count.saturating_sub(1);
+        }
+        self.count == 0
+    }
+
+    /// [`Waiter::releases`] at the `Ready` of the operation being polled:
+    /// done if it is a guarded wait that parked before. The guard is
+    /// looked at only when a guarded wait is counted.
+    #[inline(always)]
+    fn releases_at_ready(&mut self) -> bool {
+        self.count == 0 || self.releases(GUARD.get() == PARKED)
     }
 
     /// Keeps `waker` (and the task polled now) as this waiter's, and makes
@@ -1020,11 +1063,13 @@ impl Parked {
     /// unless it waits here already) and makes sure a timer wakes it at
     /// `next_ns` (the next arrival or error), if any.
     pub(crate) fn park(&mut self, waker: &Waker, next_ns: Option<u64>) {
-        if self.first.waits == Waits::Nobody {
+        let new = self.first.waits == Waits::Nobody;
+        if new {
             self.first.waits = Waits::One;
         } else if !self.first.is(waker) {
             return self.park_more(waker, next_ns);
         }
+        self.first.count_in(new);
         self.first.park(waker, next_ns);
     }
 
@@ -1033,27 +1078,29 @@ impl Parked {
     #[inline(never)]
     fn park_more(&mut self, waker: &Waker, next_ns: Option<u64>) {
         let more = self.more.get_or_insert_with(Default::default);
-        let at = match more.iter().position(|waiter| waiter.is(waker)) {
-            Some(at) => at,
+        let (at, new) = match more.iter().position(|waiter| waiter.is(waker)) {
+            Some(at) => (at, false),
             None => {
                 more.push(Waiter::default());
-                more.len() - 1
+                (more.len() - 1, true)
             }
         };
         self.first.waits = Waits::Several;
+        more[at].count_in(new);
         more[at].park(waker, next_ns);
     }
 
     /// The operation of the task woken by `waker` returned `Ready`: it
-    /// waits here no more (the others still do).
+    /// waits here no more (the others still do), unless another guarded
+    /// wait of its task still does (`Waiter::count`).
     #[inline(always)]
     pub(crate) fn ready(&mut self, waker: &Waker) {
         if self.first.waits == Waits::One {
-            if self.first.is(waker) {
+            if self.first.is(waker) && self.first.releases_at_ready() {
                 self.first.waits = Waits::Nobody;
             }
         } else if self.first.waits == Waits::Several {
-            self.leave_where(|waiter| waiter.is(waker), false);
+            self.leave_where(|waiter| waiter.is(waker), GUARD.get() == PARKED, false);
         }
     }
 
@@ -1073,13 +1120,15 @@ impl Parked {
     pub(crate) fn ready_here(&mut self) {
         if self.first.waits != Waits::Nobody {
             let task = cx::current_task();
-            self.leave_where(|waiter| Some(waiter.task) == task, false);
+            self.leave_where(|waiter| Some(waiter.task) == task, false, false);
         }
     }
 
     /// The future that parked with the waker of `key` is dropped while it
-    /// waits (its task went on without it): it leaves, and a timer still to
-    /// fire for it is cancelled, so nothing stale wakes the task.
+    /// waits (its task went on without it): it leaves (unless another
+    /// guarded wait of its task still waits here, `Waiter::count`), and a
+    /// timer still to fire for it is cancelled, so nothing stale wakes the
+    /// task.
     #[inline]
     pub(crate) fn leave(&mut self, key: WaiterKey) {
         match self.first.waits {
@@ -1087,19 +1136,37 @@ impl Parked {
             // The one waiter (a server's accept dropped as its run ends):
             // in line, as `leave_where` would.
             Waits::One if self.first.has_key(key) => {
-                self.first.waits = Waits::Nobody;
-                self.first.cancel();
+                if self.first.releases(true) {
+                    self.first.waits = Waits::Nobody;
+                    self.first.cancel();
+                }
             }
-            _ => self.leave_where(|waiter| waiter.has_key(key), true),
+            _ => self.leave_where(|waiter| waiter.has_key(key), true, true),
         }
     }
 
-    /// The first waiter `which` picks leaves (the next in line takes the
-    /// first's place); with `cancel`, a timer still to fire for it is
-    /// cancelled.
+    /// One wait of the first waiter `which` picks is done (`done`, see
+    /// [`Waiter::releases`]); when none of its is left, it leaves (the
+    /// next in line takes the first's place); with `cancel`, a timer still
+    /// to fire for it is cancelled.
     #[cold]
     #[inline(never)]
-    fn leave_where(&mut self, which: impl Fn(&Waiter) -> bool, cancel: bool) {
+    fn leave_where(&mut self, which: impl Fn(&Waiter) -> bool, done: bool, cancel: bool) {
+        let stays = if which(&self.first) {
+            !self.first.releases(done)
+        } else {
+            match self
+                .more
+                .as_deref_mut()
+                .and_then(|more| more.iter_mut().find(|waiter| which(waiter)))
+            {
+                Some(waiter) => !waiter.releases(done),
+                None => true,
+            }
+        };
+        if stays {
+            return;
+        }
         let more = self.more.as_deref_mut();
         let gone = if which(&self.first) {
             match more {
@@ -1255,6 +1322,25 @@ pub struct Waiting<'a, S: Waitable + ?Sized> {
 /// [`Waiting::parked`] while nothing is parked.
 const NOT_PARKED: usize = usize::MAX;
 
+/// [`GUARD`]: no guarded wait is being polled (a `poll_` method, a `try_`
+/// form).
+const UNGUARDED: u8 = 0;
+/// [`GUARD`]'s bit for a guarded wait being polled.
+const GUARDED: u8 = 1;
+/// [`GUARD`]: a guarded wait that parked before is being polled.
+const PARKED: u8 = GUARDED;
+/// [`GUARD`]: a guarded wait that has not parked yet is being polled (its
+/// `>> 1` is the one more it adds to a waiter's count).
+const FRESH: u8 = GUARDED | 2;
+
+thread_local! {
+    /// Which wait is being polled ([`Waiting::polling`], reset by
+    /// [`Waiting::polled`]): a side counts the guarded waits of a task
+    /// parked on it by this ([`Waiter::count`]), without a look at the
+    /// world of its own.
+    static GUARD: std::cell::Cell<u8> = const { std::cell::Cell::new(UNGUARDED) };
+}
+
 impl<'a, S: Waitable + ?Sized> Waiting<'a, S> {
     /// A guard for a wait on `socket`.
     #[inline]
@@ -1265,10 +1351,23 @@ impl<'a, S: Waitable + ?Sized> Waiting<'a, S> {
         }
     }
 
+    /// The wait is polled now (its socket's poll follows, then
+    /// [`Waiting::polled`]): the side it parks on counts it at its first
+    /// `Pending` and lets it go at its `Ready` ([`Waiter::count`]).
+    #[inline(always)]
+    pub fn polling(&self) {
+        GUARD.set(if self.parked == NOT_PARKED {
+            FRESH
+        } else {
+            PARKED
+        });
+    }
+
     /// Notes what a poll of the wait returned: pending, it parked with
     /// `context`'s waker; ready, it waits no more.
     #[inline(always)]
     pub fn polled<T>(&mut self, context: &Context<'_>, poll: Poll<T>) -> Poll<T> {
+        GUARD.set(UNGUARDED);
         self.parked = if poll.is_pending() {
             WaiterKey::of(context.waker()).data
         } else {

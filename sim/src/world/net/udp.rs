@@ -463,6 +463,7 @@ impl Future for RecvFrom<'_> {
         context: &mut Context<'_>,
     ) -> Poll<io::Result<(usize, SocketAddr)>> {
         let this = self.get_mut();
+        this.waiting.polling();
         let poll = this.waiting.socket.poll_recv_from(context, this.buf);
         this.waiting.polled(context, poll)
     }

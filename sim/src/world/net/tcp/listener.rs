@@ -315,6 +315,7 @@ impl Future for Accept<'_> {
     #[inline]
     fn poll(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
+        this.waiting.polling();
         let poll = this.waiting.socket.poll_accept(context);
         this.waiting.polled(context, poll)
     }
