@@ -150,6 +150,10 @@ pub(crate) struct Network {
 impl Network {
     /// Empties the network for a new run, keeping its lists' buffers.
     pub(crate) fn reset(&mut self) {
+        // A wait's poll that panicked between `Waiting::polling` and
+        // `Waiting::polled` left the thread's guard set: a new run starts
+        // without it.
+        GUARD.set(UNGUARDED);
         // Every field named, so a new one cannot be forgotten here.
         let Network {
             links,
