@@ -1,0 +1,619 @@
+//! Who waits on a socket: each side's waiters ([`Parked`]), and the guard
+//! of a wait asyncsim makes ([`Waiting`]) that leaves them when dropped.
+
+use std::task::{Context, Poll, Waker};
+
+use super::{Detachable, Detached};
+use crate::trace::TaskId;
+use crate::world::{cx, World};
+
+/// The tasks waiting on one side of a socket (its reads, its receives, its
+/// accepts): each one's waker, its task, and the timer that wakes it for
+/// the next arrival.
+///
+/// A message carries its arrival time; its sender makes sure every waiting
+/// task looks again then ([`Parked::due_at`]) by setting that task's timer
+/// for it (`cx::register_timer_for`: the timer is the reader's, so it dies
+/// with the reader's node, not the sender's). A reader is polled once, at
+/// the arrival, and not also woken at the send to set a timer of its own.
+///
+/// Many tasks may wait on one side, as tokio allows (`readable()` in one
+/// task while another reads; `accept` or `recv_from` from several tasks on
+/// one shared socket): a waiter is known by its waker's data word
+/// ([`WaiterKey`]),
+/// and every one is woken at an arrival, in the order they parked (woken,
+/// each looks again; one that finds nothing parks again). Two guarded
+/// waits of one task share its waiter, which counts them
+/// ([`Waiter::count`]). The first waiter
+/// is kept inline and the others in `more`, allocated when a second waits
+/// at once, so a side with one waiter (nearly always) costs what it did
+/// when only one could wait. A waiter leaves when its operation is ready
+/// (`ready`, by its waker; `ready_here` for an operation that has no
+/// context, by its task) or when the future asyncsim made for it is
+/// dropped while it waits ([`Waiting`], [`Parked::leave`]: its timer is
+/// cancelled, nothing stale wakes it). A wait polled by hand (a `poll_`
+/// method, `AsyncRead`) whose future is dropped unseen stays until its
+/// waker's next operation on the side, as tokio keeps a `poll_` waker until
+/// it is woken.
+#[derive(Default)]
+pub(crate) struct Parked {
+    /// The oldest waiter (while one waits), and who waits (`first.waits`).
+    first: Waiter,
+    /// The waiters after `first`, in the order they parked: only while
+    /// `first` waits (one that leaves first hands its place to the next).
+    /// Kept, emptied, once allocated. Boxed: one word, where a `Vec` is
+    /// three, in every side of every socket, nearly all of which never have
+    /// a second waiter.
+    #[allow(clippy::box_collection)]
+    more: Option<Box<Vec<Waiter>>>,
+}
+
+/// Who waits on a side ([`Parked`]).
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+enum Waits {
+    /// Nobody.
+    #[default]
+    Nobody,
+    /// `first` alone.
+    One,
+    /// `first` and those in `more` (not empty).
+    Several,
+}
+
+/// [`Waiter::task`] of a waiter that never parked (since made or cleared).
+const NEVER_PARKED: TaskId = TaskId(u32::MAX);
+
+/// One task waiting on a side of a socket ([`Parked`]).
+struct Waiter {
+    /// `Waker::noop()` while nobody has parked here (not an `Option`: a
+    /// waiter's `ready` compares the word without testing for `None`
+    /// first; it is only read while someone waits).
+    waker: Waker,
+    /// The task of `waker` (the one polled when it parked); `NEVER_PARKED`
+    /// before the first park.
+    task: TaskId,
+    /// The first waiter's only: who waits on the side, a waiter from its
+    /// `Pending` until its `Ready` (or its leaving). One byte the hot paths
+    /// test, so a side with one waiter never looks at `more`; kept here, in
+    /// the waiter's padding, so that a `Parked` is one waiter and a pointer
+    /// (as large as the one waiter it was before: a stream's pipes and the
+    /// offsets into them stay as they were).
+    waits: Waits,
+    /// How many guarded waits of the task ([`Waiting`]) wait here: one
+    /// more at each one's first `Pending`, one less at its `Ready` or its
+    /// drop; the waiter leaves when none is left (two `readable`s in one
+    /// task's `join!`, one under a `timeout`: its drop must not take the
+    /// other's wake). 0 for a wait polled by hand (a `poll_` method), which
+    /// leaves at its task's next `Ready` on the side, as before. In the
+    /// padding beside `waits`.
+    count: u16,
+    /// The timer set for it last, and its deadline; it may have fired.
+    timer: Option<(u64, cx::TimerKey)>,
+}
+
+/// A waiter's waker, as a key: its data word (an asyncsim waker's is its
+/// run and its task), for a future to leave a socket's waiters by when it
+/// is dropped while it waits ([`Waiting`]) without keeping a clone of it.
+///
+/// Not `Waker::will_wake`, which compares the vtable's address too: the
+/// engine's vtable is a constant, which may sit at another address in each
+/// codegen unit, so a task's waker and its clone need not compare equal.
+#[doc(hidden)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct WaiterKey {
+    data: usize,
+}
+
+impl WaiterKey {
+    /// The key of `waker`.
+    #[inline(always)]
+    pub fn of(waker: &Waker) -> WaiterKey {
+        WaiterKey {
+            data: waker.data() as usize,
+        }
+    }
+}
+
+impl Default for Waiter {
+    fn default() -> Waiter {
+        Waiter {
+            waker: Waker::noop().clone(),
+            task: NEVER_PARKED,
+            waits: Waits::Nobody,
+            count: 0,
+            timer: None,
+        }
+    }
+}
+
+impl Waiter {
+    #[inline(always)]
+    fn is(&self, waker: &Waker) -> bool {
+        self.waker.data() == waker.data()
+    }
+
+    fn has_key(&self, key: WaiterKey) -> bool {
+        WaiterKey::of(&self.waker) == key
+    }
+
+    /// Counts the guarded wait being polled (if any) that parks here
+    /// again (`new`: the waiter is new, so it counts the wait whatever its
+    /// age: one whose count a wake of every waiter took, `wake_all`, parks
+    /// again) or for the first time (one more).
+    #[inline(always)]
+    fn count_in(&mut self, new: bool) {
+        let guard = GUARD.get();
+        if new {
+            self.count = u16::from(guard & GUARDED);
+        } else {
+            self.count = self.count.wrapping_add(u16::from(guard >> 1));
+        }
+    }
+
+    /// One wait of this waiter is done (`done`: a guarded wait's `Ready`
+    /// or drop); true when none is left and the waiter leaves.
+    #[inline(always)]
+    fn releases(&mut self, done: bool) -> bool {
+        if done {
+            self.count = self.count.saturating_sub(1);
+        }
+        self.count == 0
+    }
+
+    /// [`Waiter::releases`] at the `Ready` of the operation being polled:
+    /// done if it is a guarded wait that parked before. The guard is
+    /// looked at only when a guarded wait is counted.
+    #[inline(always)]
+    fn releases_at_ready(&mut self) -> bool {
+        self.count == 0 || self.releases(GUARD.get() == PARKED)
+    }
+
+    /// Keeps `waker` (and the task polled now) as this waiter's, and makes
+    /// sure a timer wakes it at `next_ns` (the next arrival or error), if any.
+    #[inline(always)]
+    fn park(&mut self, waker: &Waker, next_ns: Option<u64>) {
+        if !self.waker.will_wake(waker) {
+            self.waker = waker.clone();
+        }
+        self.task = cx::current_task().unwrap_or(TaskId::MAIN);
+        if let Some(at_ns) = next_ns {
+            self.timer_at(at_ns, cx::now_ns("asyncsim::net"));
+        }
+    }
+
+    /// Wakes it now if `at_ns` has come, else makes sure a timer does then.
+    #[inline(always)]
+    fn due_at_from(&mut self, at_ns: u64, now: u64) {
+        if at_ns <= now {
+            self.waker.wake_by_ref();
+            return;
+        }
+        self.timer_at(at_ns, now);
+    }
+
+    /// [`Parked::retime`] for this waiter.
+    fn retime(&mut self, next_ns: Option<u64>, now: u64) {
+        if let Some((deadline_ns, key)) = self.timer {
+            if deadline_ns > now && Some(deadline_ns) != next_ns {
+                cx::cancel_timer(key);
+                self.timer = None;
+            }
+        }
+        if let Some(at_ns) = next_ns {
+            self.due_at_from(at_ns, now);
+        }
+    }
+
+    /// Makes sure a timer wakes the task by `at_ns` (> `now`): one set
+    /// already that fires after now and by then does; otherwise one is set
+    /// (and a later one cancelled: the task sets it again when it parks).
+    #[inline(always)]
+    fn timer_at(&mut self, at_ns: u64, now: u64) {
+        if let Some((deadline_ns, key)) = self.timer {
+            if deadline_ns > now {
+                if deadline_ns <= at_ns {
+                    return;
+                }
+                cx::cancel_timer(key);
+            }
+        }
+        self.timer = Some((
+            at_ns,
+            cx::register_timer_for(self.task, at_ns, self.waker.clone()),
+        ));
+    }
+
+    /// It leaves for good (its future dropped): a timer still to fire for
+    /// it is cancelled.
+    #[inline]
+    fn cancel(&mut self) {
+        if let Some((deadline_ns, key)) = self.timer.take() {
+            if deadline_ns > cx::now_ns("asyncsim::net") {
+                cx::cancel_timer(key);
+            }
+        }
+    }
+}
+
+impl Parked {
+    /// Emptied for reuse (by a connection or listener of a later run):
+    /// nobody waits; a list allocated once is kept.
+    #[inline]
+    pub(crate) fn clear(&mut self) {
+        self.first.waker = Waker::noop().clone();
+        self.first.task = NEVER_PARKED;
+        self.first.timer = None;
+        self.first.waits = Waits::Nobody;
+        if let Some(more) = &mut self.more {
+            more.clear();
+        }
+    }
+
+    /// The operation returns `Pending`: keeps the waker (as a new waiter,
+    /// unless it waits here already) and makes sure a timer wakes it at
+    /// `next_ns` (the next arrival or error), if any.
+    pub(crate) fn park(&mut self, waker: &Waker, next_ns: Option<u64>) {
+        let new = self.first.waits == Waits::Nobody;
+        if new {
+            self.first.waits = Waits::One;
+        } else if !self.first.is(waker) {
+            return self.park_more(waker, next_ns);
+        }
+        self.first.count_in(new);
+        self.first.park(waker, next_ns);
+    }
+
+    /// A second waiter (or a later one) parks, or parks again.
+    #[cold]
+    #[inline(never)]
+    fn park_more(&mut self, waker: &Waker, next_ns: Option<u64>) {
+        let more = self.more.get_or_insert_with(Default::default);
+        let (at, new) = match more.iter().position(|waiter| waiter.is(waker)) {
+            Some(at) => (at, false),
+            None => {
+                more.push(Waiter::default());
+                (more.len() - 1, true)
+            }
+        };
+        self.first.waits = Waits::Several;
+        more[at].count_in(new);
+        more[at].park(waker, next_ns);
+    }
+
+    /// The operation of the task woken by `waker` returned `Ready`: it
+    /// waits here no more (the others still do), unless another guarded
+    /// wait of its task still does (`Waiter::count`).
+    #[inline(always)]
+    pub(crate) fn ready(&mut self, waker: &Waker) {
+        if self.first.waits == Waits::One {
+            if self.first.is(waker) && self.first.releases_at_ready() {
+                self.first.waits = Waits::Nobody;
+            }
+        } else if self.first.waits == Waits::Several {
+            self.leave_where(|waiter| waiter.is(waker), GUARD.get() == PARKED, false);
+        }
+    }
+
+    /// [`Parked::ready`] by `context`'s waker, or [`Parked::ready_here`]
+    /// without one.
+    #[inline(always)]
+    pub(crate) fn ready_by(&mut self, context: Option<&Context<'_>>) {
+        match context {
+            Some(context) => self.ready(context.waker()),
+            None => self.ready_here(),
+        }
+    }
+
+    /// [`Parked::ready`] for an operation polled with no context of its own
+    /// (a `try_` form): the calling task waits here no more.
+    #[inline]
+    pub(crate) fn ready_here(&mut self) {
+        if self.first.waits != Waits::Nobody {
+            let task = cx::current_task();
+            self.leave_where(|waiter| Some(waiter.task) == task, false, false);
+        }
+    }
+
+    /// The future that parked with the waker of `key` is dropped while it
+    /// waits (its task went on without it): it leaves (unless another
+    /// guarded wait of its task still waits here, `Waiter::count`), and a
+    /// timer still to fire for it is cancelled, so nothing stale wakes the
+    /// task.
+    #[inline]
+    pub(crate) fn leave(&mut self, key: WaiterKey) {
+        match self.first.waits {
+            Waits::Nobody => {}
+            // The one waiter (a server's accept dropped as its run ends):
+            // in line, as `leave_where` would.
+            Waits::One if self.first.has_key(key) => {
+                if self.first.releases(true) {
+                    self.first.waits = Waits::Nobody;
+                    self.first.cancel();
+                }
+            }
+            _ => self.leave_where(|waiter| waiter.has_key(key), true, true),
+        }
+    }
+
+    /// One wait of the first waiter `which` picks is done (`done`, see
+    /// [`Waiter::releases`]); when none of its is left, it leaves (the
+    /// next in line takes the first's place); with `cancel`, a timer still
+    /// to fire for it is cancelled.
+    #[cold]
+    #[inline(never)]
+    fn leave_where(&mut self, which: impl Fn(&Waiter) -> bool, done: bool, cancel: bool) {
+        let stays = if which(&self.first) {
+            !self.first.releases(done)
+        } else {
+            match self
+                .more
+                .as_deref_mut()
+                .and_then(|more| more.iter_mut().find(|waiter| which(waiter)))
+            {
+                Some(waiter) => !waiter.releases(done),
+                None => true,
+            }
+        };
+        if stays {
+            return;
+        }
+        let more = self.more.as_deref_mut();
+        let gone = if which(&self.first) {
+            match more {
+                Some(more) if !more.is_empty() => {
+                    let gone = std::mem::replace(&mut self.first, more.remove(0));
+                    self.first.waits = gone.waits;
+                    Some(gone)
+                }
+                _ => {
+                    self.first.waits = Waits::Nobody;
+                    if cancel {
+                        self.first.cancel();
+                    }
+                    None
+                }
+            }
+        } else {
+            more.and_then(|more| more.iter().position(which).map(|at| more.remove(at)))
+        };
+        if let Some(mut gone) = gone {
+            if cancel {
+                gone.cancel();
+            }
+        }
+        if self.first.waits == Waits::Several
+            && self.more.as_ref().is_none_or(|more| more.is_empty())
+        {
+            self.first.waits = Waits::One;
+        }
+    }
+
+    /// True when no task ever waited here (since it was made or cleared).
+    #[inline(always)]
+    pub(crate) fn is_unused(&self) -> bool {
+        // (A later waiter parks after the first: none without it.)
+        self.first.task == NEVER_PARKED
+    }
+
+    /// True while a task waits here.
+    #[inline(always)]
+    pub(crate) fn waiting(&self) -> bool {
+        self.first.waits != Waits::Nobody
+    }
+
+    /// What the waiting tasks wait for is here now (room to write): each
+    /// is woken, in the order they parked, and waits no more (one that
+    /// finds nothing parks again). Out of line: only a writer that found
+    /// a stream's window full waits for this.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn wake_all(&mut self) {
+        if self.first.waits == Waits::Nobody {
+            return;
+        }
+        self.first.waker.wake_by_ref();
+        if self.first.waits == Waits::Several {
+            for waiter in self.more.iter().flat_map(|more| more.iter()) {
+                waiter.waker.wake_by_ref();
+            }
+            if let Some(more) = &mut self.more {
+                more.clear();
+            }
+        }
+        self.first.waits = Waits::Nobody;
+    }
+
+    /// Something for the waiting tasks arrives at `at_ns` (a message, an
+    /// error): each is woken then, by a timer set for it (or now, if `at_ns`
+    /// has come). Nothing when no task waits.
+    pub(crate) fn due_at(&mut self, at_ns: u64) {
+        if self.first.waits != Waits::Nobody {
+            self.due_at_from(at_ns, cx::now_ns("asyncsim::net"));
+        }
+    }
+
+    /// [`Parked::due_at`] when the caller knows the time (`now`).
+    #[inline(always)]
+    pub(crate) fn due_at_from(&mut self, at_ns: u64, now: u64) {
+        if self.first.waits == Waits::One {
+            self.first.due_at_from(at_ns, now);
+        } else if self.first.waits == Waits::Several {
+            self.all_due_at(at_ns, now);
+        }
+    }
+
+    /// [`Parked::due_at_from`] for every waiter, the first first.
+    #[cold]
+    #[inline(never)]
+    fn all_due_at(&mut self, at_ns: u64, now: u64) {
+        self.first.due_at_from(at_ns, now);
+        for waiter in self.more.iter_mut().flat_map(|more| more.iter_mut()) {
+            waiter.due_at_from(at_ns, now);
+        }
+    }
+
+    /// What the waiting tasks wait for changed (a UDP socket connected to
+    /// another peer: what is on its way was sorted again): each is woken at
+    /// `next_ns` (the next arrival), if any, and not by a timer set for an
+    /// arrival that no longer comes (one still due at `next_ns` stays).
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn retime(&mut self, next_ns: Option<u64>, now: u64) {
+        if self.first.waits == Waits::Nobody {
+            return;
+        }
+        self.first.retime(next_ns, now);
+        if self.first.waits == Waits::Several {
+            for waiter in self.more.iter_mut().flat_map(|more| more.iter_mut()) {
+                waiter.retime(next_ns, now);
+            }
+        }
+    }
+}
+
+/// A socket whose waiters a dropped wait leaves ([`Waiting`]): the side a
+/// wait of this kind parks on (a stream's reads, a listener's accepts, a
+/// UDP socket's receives).
+#[doc(hidden)]
+pub trait Waitable {
+    /// The future that parked with the waker of `key` is dropped while it
+    /// waits: it leaves the socket's waiters ([`Parked::leave`]).
+    fn leave_waiters(&self, key: WaiterKey);
+
+    /// [`Waitable::leave_waiters`] of the sides a wait parked on only: a
+    /// stream's reads (`read`), its writers waiting for room (`write`). A
+    /// wait on one side must not take its task off the other, where
+    /// another future of the task may wait (a `readable` under a
+    /// `timeout` beside a `write_all` waiting for room: the writer would
+    /// never be woken). A socket of one side leaves it.
+    fn leave_waiters_of(&self, key: WaiterKey, read: bool, write: bool) {
+        let _ = (read, write);
+        self.leave_waiters(key);
+    }
+}
+
+/// Guards a wait on a socket: dropped while the wait is pending (its
+/// future dropped: a `select!` took another branch, a `timeout` fired, the
+/// task was aborted), it takes the waiter off the socket's list, so no
+/// stale wake comes for it. The native `accept` and `recv_from` wait with
+/// one, and the tokio face's waiting `async fn`s (`readable`, `ready`,
+/// `peek`, `accept`, `recv_from`, ...).
+#[doc(hidden)]
+pub struct Waiting<'a, S: Waitable + ?Sized> {
+    pub(crate) socket: &'a S,
+    /// The data word of the waker the wait parked with, while it is
+    /// pending; `NOT_PARKED` otherwise (one word, where an `Option` is two,
+    /// in every pending receive's future). No waker's data word is
+    /// `usize::MAX`: an engine waker's is its run and task, well below it,
+    /// and a pointer there is neither aligned nor mapped.
+    parked: usize,
+}
+
+/// [`Waiting::parked`] while nothing is parked.
+const NOT_PARKED: usize = usize::MAX;
+
+/// [`GUARD`]: no guarded wait is being polled (a `poll_` method, a `try_`
+/// form).
+const UNGUARDED: u8 = 0;
+/// [`GUARD`]'s bit for a guarded wait being polled.
+const GUARDED: u8 = 1;
+/// [`GUARD`]: a guarded wait that parked before is being polled.
+const PARKED: u8 = GUARDED;
+/// [`GUARD`]: a guarded wait that has not parked yet is being polled (its
+/// `>> 1` is the one more it adds to a waiter's count).
+const FRESH: u8 = GUARDED | 2;
+
+thread_local! {
+    /// Which wait is being polled ([`Waiting::polling`], reset by
+    /// [`Waiting::polled`]): a side counts the guarded waits of a task
+    /// parked on it by this ([`Waiter::count`]), without a look at the
+    /// world of its own.
+    static GUARD: std::cell::Cell<u8> = const { std::cell::Cell::new(UNGUARDED) };
+}
+
+/// A wait's poll that panicked between `Waiting::polling` and
+/// `Waiting::polled` left the thread's guard set: a new run starts without
+/// it (`Network::reset`).
+pub(super) fn clear_guard() {
+    GUARD.set(UNGUARDED);
+}
+
+impl<'a, S: Waitable + ?Sized> Waiting<'a, S> {
+    /// A guard for a wait on `socket`.
+    #[inline]
+    pub fn new(socket: &'a S) -> Waiting<'a, S> {
+        Waiting {
+            socket,
+            parked: NOT_PARKED,
+        }
+    }
+
+    /// The wait is polled now (its socket's poll follows, then
+    /// [`Waiting::polled`]): the side it parks on counts it at its first
+    /// `Pending` and lets it go at its `Ready` ([`Waiter::count`]).
+    #[inline(always)]
+    pub fn polling(&self) {
+        GUARD.set(if self.parked == NOT_PARKED {
+            FRESH
+        } else {
+            PARKED
+        });
+    }
+
+    /// Notes what a poll of the wait returned: pending, it parked with
+    /// `context`'s waker; ready, it waits no more.
+    #[inline(always)]
+    pub fn polled<T>(&mut self, context: &Context<'_>, poll: Poll<T>) -> Poll<T> {
+        GUARD.set(UNGUARDED);
+        self.parked = if poll.is_pending() {
+            WaiterKey::of(context.waker()).data
+        } else {
+            NOT_PARKED
+        };
+        poll
+    }
+}
+
+/// Leaves the waiters of `parked`, the side `side` picks of the world's
+/// sockets, when the world is there to change (a drop during a crash or
+/// at the run's end, with the world borrowed or gone, leaves nothing).
+#[inline]
+pub(super) fn leave_side(
+    world: &crate::world::WorldRc,
+    side: impl FnOnce(&mut World) -> &mut Parked,
+    key: WaiterKey,
+) {
+    // A wait dropped while no task is polled went with its task (the run's
+    // end, a node's crash): nothing wakes that task again, and the next run
+    // empties every side. It leaves nothing (a server's pending accept,
+    // dropped at every run's end, cost ~90 instructions a small simulation).
+    if cx::current_task().is_none() {
+        return;
+    }
+    let Ok(mut world) = world.try_borrow_mut() else {
+        return;
+    };
+    if crate::world::same_run(world.run_id) {
+        side(&mut world).leave(key);
+    }
+}
+
+impl<S: Detachable + Waitable> Waitable for Detached<S> {
+    fn leave_waiters(&self, key: WaiterKey) {
+        let _ = self.with(|socket| socket.leave_waiters(key));
+    }
+
+    fn leave_waiters_of(&self, key: WaiterKey, read: bool, write: bool) {
+        let _ = self.with(|socket| socket.leave_waiters_of(key, read, write));
+    }
+}
+
+impl<S: Waitable + ?Sized> Drop for Waiting<'_, S> {
+    #[inline]
+    fn drop(&mut self) {
+        let parked = std::mem::replace(&mut self.parked, NOT_PARKED);
+        if parked != NOT_PARKED {
+            self.socket.leave_waiters(WaiterKey { data: parked });
+        }
+    }
+}
