@@ -309,8 +309,9 @@ pub(crate) enum Carried {
     Syn,
     /// A connect's SYN-ACK.
     SynAck,
-    /// A reset of the peer of `TcpStream#stream` (its node crashed, or its
-    /// connect was abandoned before the SYN-ACK came).
+    /// A reset of the peer of `TcpStream#stream` (its node crashed, its
+    /// connect was abandoned before the SYN-ACK came, or it closed with
+    /// bytes unread).
     Reset { stream: u32 },
     /// `bytes` sent from `UdpSocket#socket`, bound to `port`.
     Datagram {

@@ -247,7 +247,12 @@ impl std::fmt::Display for Destination<'_> {
 
 /// A TCP connection's end: `futures::io::{AsyncRead, AsyncWrite}`.
 ///
-/// Dropping it (or `close()`) sends EOF to the peer.
+/// `close()` (a shutdown of its write side) sends EOF to the peer, after
+/// every byte written. Dropping it does too, unless bytes it was sent have
+/// arrived and are unread: then, as Linux's `close`, it sends a reset
+/// instead (after every byte written, and even after a shutdown's EOF):
+/// the peer reads what came before it, then gets `ConnectionReset` (or EOF
+/// if a FIN came first), and its writes fail with `ConnectionReset`.
 pub struct TcpStream {
     pub(super) world: WorldRc,
     pub(super) connection: usize,
@@ -309,6 +314,7 @@ fn open_connection(
         cut_causes,
         send_buffer,
         recv_buffer,
+        reset_by_close,
     } = world.net.connections.open();
     // Nothing the server sends can arrive before the handshake completes,
     // nor the client's before its SYN.
@@ -326,6 +332,7 @@ fn open_connection(
     // Until their connect and accept hand them out.
     *quiet = [true, true];
     *cut_causes = 0;
+    *reset_by_close = [false, false];
     // The client's buffers are a new socket's; the server's, its
     // listener's (as an accepted socket inherits them on Linux).
     let [server_send, server_recv] = world.net.listeners[listener].buffers;
@@ -677,12 +684,16 @@ impl TcpStream {
         let now = self.check_now(world)?;
         let c = &mut world.net.connections[self.connection];
         if let Some(kind) = c.error_at(self.side, now) {
-            c.pipes[self.side].reader.ready(context.waker());
-            // Recorded once, when it came (or now, if this read is first).
-            if !c.quiet[self.side] {
-                pipe::say_error(world, self.connection, self.side, kind);
+            // (Unless the bytes or the FIN before a close's reset are
+            // still to take: then the read goes on below.)
+            if !c.reads_before_error(self.side, now) {
+                c.pipes[self.side].reader.ready(context.waker());
+                // Recorded once, when it came (or now, if this read is first).
+                if !c.quiet[self.side] {
+                    pipe::say_error(world, self.connection, self.side, kind);
+                }
+                return Poll::Ready(Err(self.error(world, kind)));
             }
-            return Poll::Ready(Err(self.error(world, kind)));
         }
         let c = &mut world.net.connections[self.connection];
         let error_ns = c.errors[self.side].map(|(at, _)| at);
@@ -1028,8 +1039,9 @@ impl Drop for TcpStream {
 }
 
 impl TcpStream {
-    /// Dropped: this end is gone (EOF to the peer, unless shut already).
-    /// `unanswered`: the client end of a connect abandoned before its
+    /// Dropped: this end is gone (EOF to the peer, unless shut already;
+    /// a reset instead, shut or not, when bytes arrived here unread:
+    /// `pipe::send_reset`). `unanswered`: the client end of a connect abandoned before its
     /// SYN-ACK arrives (at that time): the peer is reset instead
     /// (`pipe::answer_with_reset`).
     fn close_end(&mut self, unanswered: Option<u64>) {
@@ -1063,10 +1075,25 @@ impl TcpStream {
         }
         // This run's time: `None` for a stream dropped after its run.
         let now = cx::now_in_run(world.run_id);
-        if let (false, Some(now)) = (shut, now) {
-            match unanswered {
-                None => send(world, self.connection, self.side, None, now),
-                Some(synack_ns) => pipe::answer_with_reset(world, self.connection, synack_ns),
+        if let Some(now) = now {
+            // Bytes arrived and unread (Linux's receive queue not empty):
+            // a reset instead of the FIN, even after a shutdown sent one
+            // (unless the peer is gone: nobody to tell), and none once the
+            // connection failed.
+            let c = &world.net.connections[self.connection];
+            let reset = c.error_at(self.side, now).is_none()
+                && c.pipes[self.side]
+                    .segments
+                    .front()
+                    .is_some_and(|segment| segment.arrival_ns <= now)
+                && !(shut && c.dropped[1 - self.side]);
+            if reset {
+                pipe::send_reset(world, self.connection, self.side, now);
+            } else if !shut {
+                match unanswered {
+                    None => send(world, self.connection, self.side, None, now),
+                    Some(synack_ns) => pipe::answer_with_reset(world, self.connection, synack_ns),
+                }
             }
         }
         // What was sent here and not read is lost with this end: recorded

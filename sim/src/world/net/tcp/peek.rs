@@ -208,11 +208,14 @@ impl TcpStream {
         let now = self.check_now(world)?;
         let c = &mut world.net.connections[self.connection];
         if let Some(kind) = c.error_at(self.side, now) {
-            c.pipes[self.side].reader.ready_by(context.as_deref());
-            if !c.quiet[self.side] {
-                pipe::say_error(world, self.connection, self.side, kind);
+            // (As a read: the bytes or the FIN before a close's reset first.)
+            if !c.reads_before_error(self.side, now) {
+                c.pipes[self.side].reader.ready_by(context.as_deref());
+                if !c.quiet[self.side] {
+                    pipe::say_error(world, self.connection, self.side, kind);
+                }
+                return Ok(Poll::Ready(Arrived::Failed(self.error(world, kind))));
             }
-            return Ok(Poll::Ready(Arrived::Failed(self.error(world, kind))));
         }
         let error_ns = c.errors[self.side].map(|(at, _)| at);
         let pipe = &mut c.pipes[self.side];

@@ -37,6 +37,9 @@ pub(crate) struct Pipe {
     /// Segments (and a FIN) held back by a cut, in send order.
     pub(super) held: Vec<Vec<u8>>,
     pub(super) held_fin: bool,
+    /// The reset of a close with bytes unread ([`send_reset`]), held
+    /// behind the segments (and FIN) held before it.
+    pub(super) held_reset: bool,
     /// Since when the held segments wait.
     pub(super) held_since_ns: Option<u64>,
     /// The bytes of `held`.
@@ -76,6 +79,7 @@ impl Pipe {
             fin_ns,
             held,
             held_fin,
+            held_reset,
             held_since_ns,
             held_bytes,
             window,
@@ -95,6 +99,7 @@ impl Pipe {
         *fin_ns = None;
         held.clear();
         *held_fin = false;
+        *held_reset = false;
         *held_since_ns = None;
         *held_bytes = 0;
         // (`window` and `limit` are set when the connection opens.)
@@ -313,6 +318,11 @@ pub(crate) struct Connection {
     /// `getsockopt` says; the pipes' windows are made of them.
     pub(super) send_buffer: [u32; 2],
     pub(super) recv_buffer: [u32; 2],
+    /// True when `side`'s error is the reset its peer's close sent behind
+    /// its last bytes (it closed with bytes unread: [`send_reset`]): a
+    /// read takes what arrived before it first, and after a FIN that
+    /// came before it gives EOF, as Linux's (a write fails at once).
+    pub(super) reset_by_close: [bool; 2],
 }
 
 impl Connection {
@@ -335,6 +345,7 @@ impl Connection {
             cut_causes: 0,
             send_buffer: [DEFAULT_SEND_BUFFER; 2],
             recv_buffer: [DEFAULT_RECV_BUFFER; 2],
+            reset_by_close: [false, false],
         }
     }
 
@@ -483,6 +494,22 @@ impl Connection {
         }
     }
 
+    /// True when a read of `side`, whose error has come, takes something
+    /// else first: the error is the reset of the peer's close with bytes
+    /// unread ([`send_reset`]), which came behind the peer's last bytes,
+    /// and some of them are still to read (all have arrived: the reset
+    /// came after them), or the peer's FIN came before it (then a read
+    /// gives EOF: Linux's read looks at its receive queue first, then at
+    /// the FIN, and only then at the error). Out of line: only a read
+    /// whose error has come gets here.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn reads_before_error(&self, side: usize, now_ns: u64) -> bool {
+        let pipe = &self.pipes[side];
+        self.reset_by_close[side]
+            && (!pipe.segments.is_empty() || matches!(pipe.fin_ns, Some(fin) if fin <= now_ns))
+    }
+
     /// Sets `side`'s error unless an earlier one is set (`connection` is
     /// this connection's index).
     pub(super) fn fail_at(
@@ -496,6 +523,7 @@ impl Connection {
             Some((earlier, _)) if earlier <= at_ns => {}
             _ => {
                 self.errors[side] = Some((at_ns, kind));
+                self.reset_by_close[side] = false;
                 self.pipes[side].reader.due_at(at_ns);
                 // A write waiting for room returns the error then.
                 self.pipes[1 - side].writer.due_at(at_ns);
@@ -556,7 +584,9 @@ pub(super) fn handed_out(world: &mut World, connection: usize, side: usize, now:
 /// End `side`'s error (`kind`) has come, and nothing recorded it yet: the
 /// reset or timeout (`NetOp::Reset`, `NetOp::TimedOut` on the end), then what was
 /// sent to the end and not read, discarded now and recorded as one
-/// [`EventKind::NetDrop`] (`DropWhy::Reset` or `DropWhy::TimedOut`). Once
+/// [`EventKind::NetDrop`] (`DropWhy::Reset` or `DropWhy::TimedOut`); but
+/// not behind a close's reset ([`send_reset`]), which came after every
+/// byte its peer sent: those stay to be read. Once
 /// an end: by the call at the error's time or by a read or write that sees
 /// the error first (which cancels the call). Out of line.
 #[cold]
@@ -571,6 +601,10 @@ pub(super) fn say_error(world: &mut World, connection: usize, side: usize, kind:
         NetOp::Reset
     };
     world.record_stream(connection, side, op, 0);
+    if world.net.connections[connection].reset_by_close[side] {
+        // (The reset came behind every byte sent: they stay to be read.)
+        return;
+    }
     let pipe = &mut world.net.connections[connection].pipes[side];
     let unread = pipe.unread_bytes();
     if unread == 0 {
@@ -772,6 +806,42 @@ pub(super) fn deliver(
     pipe.reader.due_at_from(arrival_ns, now);
 }
 
+/// The reset end `side` sends as it closes with bytes unread (Linux's
+/// `close` with its receive queue not empty sends an RST instead of a FIN
+/// and forgets the connection): it follows what `side` sent before it
+/// (arriving no earlier than the last segment or FIN: in order), and from
+/// its arrival the peer's writes fail with `ConnectionReset`, and its
+/// reads too once they have taken what came before it
+/// ([`Connection::reads_before_error`]); recorded at its arrival as any
+/// reset ([`say_error`]). Its latency is one `net` draw, where the FIN's
+/// would have been. Across a cut (or behind what one holds) it is held as
+/// a FIN is: it leaves after the held segments at a repair, or the peer
+/// times out. Out of line.
+#[cold]
+#[inline(never)]
+pub(super) fn send_reset(world: &mut World, connection: usize, side: usize, now: u64) {
+    let to_side = 1 - side;
+    let (from, to, stream) = {
+        let c = &world.net.connections[connection];
+        (c.nodes[side], c.nodes[to_side], c.names[side])
+    };
+    let pipe = &world.net.connections[connection].pipes[to_side];
+    if !pipe.held.is_empty() || pipe.held_fin || world.net.is_cut(from, to) {
+        world.net.connections[connection].pipes[to_side].held_reset = true;
+        held_since(world, connection, side, now);
+        return;
+    }
+    let latency = world.latency(from, to, Carried::Reset { stream });
+    let c = &mut world.net.connections[connection];
+    let pipe = &mut c.pipes[to_side];
+    let at_ns = (now + latency).max(pipe.last_arrival_ns);
+    pipe.last_arrival_ns = at_ns;
+    c.fail_at(connection, to_side, at_ns, io::ErrorKind::ConnectionReset);
+    if c.errors[to_side] == Some((at_ns, io::ErrorKind::ConnectionReset)) {
+        c.reset_by_close[to_side] = true;
+    }
+}
+
 /// A writer of end `side` waits for room (now, or since before a link
 /// was cut): if the link toward its peer is cut, the connection times
 /// out after `tcp_timeout` unless the link heals first, as one whose
@@ -804,6 +874,9 @@ pub(crate) fn links_cut(world: &mut World) {
 /// now, in order, and their pending timeouts are lifted.
 pub(crate) fn release_held(world: &mut World) {
     let now = cx::now_ns("asyncsim::net::repair");
+    // Held resets leave last, once every timeout the repair lifts is
+    // lifted (one set while another direction was held would hide them).
+    let mut resets = Vec::new();
     for connection in 0..world.net.connections.len() {
         for side in 0..2 {
             let to_side = 1 - side;
@@ -814,7 +887,7 @@ pub(crate) fn release_held(world: &mut World) {
                 // waits out the timeout as held segments do; one that gave
                 // up waiting since left that timeout set all the same.)
                 let probing = pipe.held_since_ns.is_some();
-                if pipe.held.is_empty() && !pipe.held_fin && !probing {
+                if pipe.held.is_empty() && !pipe.held_fin && !pipe.held_reset && !probing {
                     continue;
                 }
                 (
@@ -829,6 +902,9 @@ pub(crate) fn release_held(world: &mut World) {
                 pipe.held = held;
                 pipe.held_fin = fin;
                 continue;
+            }
+            if std::mem::take(&mut world.net.connections[connection].pipes[to_side].held_reset) {
+                resets.push((connection, side));
             }
             let pipe = &mut world.net.connections[connection].pipes[to_side];
             pipe.held_since_ns = None;
@@ -850,6 +926,9 @@ pub(crate) fn release_held(world: &mut World) {
                 }
             }
         }
+    }
+    for (connection, side) in resets {
+        send_reset(world, connection, side, now);
     }
 }
 

@@ -1,0 +1,239 @@
+//! A stream closed (dropped) with bytes arrived and unread sends a reset
+//! instead of a FIN, as Linux's `close` does: the peer reads every byte the
+//! closer sent before it, then gets `ConnectionReset` (not EOF); its writes
+//! fail with `ConnectionReset` from the reset's arrival; the reset is a
+//! `net reset` on the peer's end at its arrival. A shutdown (`close()`)
+//! still sends a FIN; a drop after it, with bytes unread, the reset: the
+//! peer's reads then say EOF (the FIN came first) and its writes fail.
+
+mod net_support;
+mod schedule_support;
+
+use std::time::Duration;
+
+use asyncsim::net::{self, TcpListener, TcpStream};
+use asyncsim::trace::NetOp;
+use asyncsim::{node, Sim};
+use futures::{AsyncReadExt, AsyncWriteExt};
+use net_support::{fixed, net_events, now_ns, MS};
+use schedule_support::random_and_pct;
+
+/// How the server ends its stream once the request has arrived.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Ending {
+    /// Reads the request, replies, drops the stream.
+    ReadThenDrop,
+    /// Replies and drops the stream, the request unread.
+    Drop,
+    /// Replies, shuts its write side down (`close()`), waits, then drops
+    /// the stream, the request unread.
+    ShutdownThenDrop,
+}
+
+/// A server on `server:7000` that accepts one connection, waits until the
+/// client's 7-byte request has arrived, replies `reply` and ends as told;
+/// it returns when it dropped its stream, at that time.
+fn start_server(ending: Ending) {
+    node::Builder::new("server").start(move || async move {
+        let listener = TcpListener::bind("0.0.0.0:7000").await.unwrap();
+        let (mut stream, _) = listener.accept().await.unwrap();
+        // (Long after the request arrived: it waits unread.)
+        asyncsim::time::sleep(Duration::from_millis(20)).await;
+        if ending == Ending::ReadThenDrop {
+            let mut request = [0u8; 7];
+            stream.read_exact(&mut request).await.unwrap();
+        }
+        stream.write_all(b"reply").await.unwrap();
+        if ending == Ending::ShutdownThenDrop {
+            stream.close().await.unwrap();
+            asyncsim::time::sleep(Duration::from_millis(20)).await;
+        }
+        asyncsim::trace::mark(format!("dropped at {}", now_ns()));
+        drop(stream);
+        std::future::pending::<()>().await;
+    });
+}
+
+/// What the client saw: its reads until one failed or gave 0 (each read's
+/// bytes or error kind), then, 10 ms later, a write's result and another
+/// read's.
+async fn client() -> (
+    Vec<Result<Vec<u8>, std::io::ErrorKind>>,
+    Result<usize, std::io::ErrorKind>,
+    Result<usize, std::io::ErrorKind>,
+) {
+    asyncsim::time::sleep(Duration::from_millis(1)).await;
+    let mut stream = TcpStream::connect("server:7000").await.unwrap();
+    stream.write_all(b"request").await.unwrap();
+    let mut reads = Vec::new();
+    loop {
+        let mut buf = [0u8; 16];
+        match stream.read(&mut buf).await {
+            Ok(0) => {
+                reads.push(Ok(Vec::new()));
+                break;
+            }
+            Ok(n) => reads.push(Ok(buf[..n].to_vec())),
+            Err(error) => {
+                reads.push(Err(error.kind()));
+                break;
+            }
+        }
+    }
+    asyncsim::time::sleep(Duration::from_millis(10)).await;
+    let write = stream.write(b"more").await.map_err(|e| e.kind());
+    let mut buf = [0u8; 16];
+    let read = stream.read(&mut buf).await.map_err(|e| e.kind());
+    (reads, write, read)
+}
+
+/// The time of the server's drop, from its mark.
+fn dropped_at(trace: &asyncsim::trace::Trace) -> u64 {
+    trace
+        .marks()
+        .find_map(|mark| mark.strip_prefix("dropped at ")?.parse().ok())
+        .unwrap_or_else(|| panic!("no drop mark: {trace}"))
+}
+
+/// The server drops its stream with the request unread: the client reads
+/// the whole reply (sent just before the drop, arriving with the reset),
+/// then `ConnectionReset`, not EOF; a later write and read fail with it;
+/// the reset is recorded once, on the client's end, at its arrival (the
+/// drop plus one latency, by the network).
+#[test]
+fn a_drop_with_bytes_unread_resets_the_peer_after_the_bytes_it_sent() {
+    for config in random_and_pct(24) {
+        let run = Sim::new(config.net(fixed(2))).run(async {
+            start_server(Ending::Drop);
+            client().await
+        });
+        let (reads, write, read) = run.result.clone().unwrap();
+        let reset = std::io::ErrorKind::ConnectionReset;
+        assert_eq!(
+            (reads, write, read),
+            (
+                vec![Ok(b"reply".to_vec()), Err(reset)],
+                Err(reset),
+                Err(reset)
+            ),
+            "{}",
+            run.trace
+        );
+        let resets = net_events(&run.trace, |op| op == NetOp::Reset);
+        assert_eq!(
+            resets,
+            [(
+                NetOp::Reset,
+                dropped_at(&run.trace) + 2 * MS,
+                None,
+                "TcpStream#0 (main:49152 -> server:7000)".to_string()
+            )],
+            "{}",
+            run.trace
+        );
+    }
+}
+
+/// A server that read what it was sent closes with a FIN: the client reads
+/// the reply, then EOF, and its later write is accepted (and lost), as
+/// before; no reset anywhere.
+#[test]
+fn a_drop_with_everything_read_sends_a_fin() {
+    for config in random_and_pct(24) {
+        let run = Sim::new(config.net(fixed(2))).run(async {
+            start_server(Ending::ReadThenDrop);
+            client().await
+        });
+        let (reads, write, read) = run.result.clone().unwrap();
+        assert_eq!(
+            (reads, write, read),
+            (vec![Ok(b"reply".to_vec()), Ok(Vec::new())], Ok(4), Ok(0)),
+            "{}",
+            run.trace
+        );
+        assert_eq!(net_events(&run.trace, |op| op == NetOp::Reset), []);
+    }
+}
+
+/// A shutdown sends a FIN whatever is unread (Linux's `shutdown(SHUT_WR)`):
+/// the client reads the reply, then EOF; the drop after it, the request
+/// still unread, sends the reset: the client's write then fails with
+/// `ConnectionReset` while its reads still say EOF (the FIN came first, and
+/// Linux's read looks at it before the error).
+#[test]
+fn a_drop_after_a_shutdown_with_bytes_unread_fails_the_peers_writes_not_its_reads() {
+    for config in random_and_pct(24) {
+        let run = Sim::new(config.net(fixed(2))).run(async {
+            start_server(Ending::ShutdownThenDrop);
+            let mut stream = {
+                asyncsim::time::sleep(Duration::from_millis(1)).await;
+                TcpStream::connect("server:7000").await.unwrap()
+            };
+            stream.write_all(b"request").await.unwrap();
+            let mut reply = Vec::new();
+            stream.read_to_end(&mut reply).await.unwrap();
+            // Past the drop (20 ms after the FIN) and its reset's arrival.
+            asyncsim::time::sleep(Duration::from_millis(30)).await;
+            let write = stream.write(b"more").await.map_err(|e| e.kind());
+            let mut buf = [0u8; 4];
+            let read = stream.read(&mut buf).await.map_err(|e| e.kind());
+            (reply, write, read)
+        });
+        assert_eq!(
+            run.result.clone().unwrap(),
+            (
+                b"reply".to_vec(),
+                Err(std::io::ErrorKind::ConnectionReset),
+                Ok(0)
+            ),
+            "{}",
+            run.trace
+        );
+        let resets = net_events(&run.trace, |op| op == NetOp::Reset);
+        assert_eq!(resets.len(), 1, "{}", run.trace);
+        assert_eq!(resets[0].1, dropped_at(&run.trace) + 2 * MS);
+    }
+}
+
+/// Across a partition the reset is held behind the reply, as a FIN would
+/// be: at the repair both leave, and the client reads the reply, then the
+/// reset.
+#[test]
+fn a_close_reset_across_a_cut_waits_for_the_repair_behind_the_bytes() {
+    for config in random_and_pct(24) {
+        let run = Sim::new(config.net(fixed(2))).run(async {
+            start_server(Ending::Drop);
+            drop(asyncsim::spawn(async {
+                // The request has arrived (at 7 ms: the connect's round
+                // trip from 1 ms, then 2 ms); the server replies and drops
+                // at 23 ms.
+                asyncsim::time::sleep(Duration::from_millis(10)).await;
+                net::partition("main", "server");
+                asyncsim::time::sleep(Duration::from_millis(40)).await;
+                net::repair("main", "server");
+                asyncsim::trace::mark(format!("repaired at {}", now_ns()));
+            }));
+            client().await
+        });
+        let (reads, write, read) = run.result.clone().unwrap();
+        let reset = std::io::ErrorKind::ConnectionReset;
+        assert_eq!(
+            (reads, write, read),
+            (
+                vec![Ok(b"reply".to_vec()), Err(reset)],
+                Err(reset),
+                Err(reset)
+            ),
+            "{}",
+            run.trace
+        );
+        let repaired: u64 = run
+            .trace
+            .marks()
+            .find_map(|mark| mark.strip_prefix("repaired at ")?.parse().ok())
+            .unwrap();
+        let resets = net_events(&run.trace, |op| op == NetOp::Reset);
+        assert_eq!(resets.len(), 1, "{}", run.trace);
+        assert_eq!(resets[0].1, repaired + 2 * MS, "{}", run.trace);
+    }
+}

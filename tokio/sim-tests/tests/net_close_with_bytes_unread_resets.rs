@@ -1,0 +1,110 @@
+//! A `tokio::net::TcpStream` dropped with bytes arrived and unread resets
+//! its peer, as Linux's `close` does: the peer reads what was sent before,
+//! then gets `ConnectionReset` (not EOF), and its writes fail with it too.
+//! `shutdown()` still sends a FIN (so do the halves of `into_split`, whose
+//! write half shuts down when dropped): the peer reads EOF, and once the
+//! whole stream is dropped with bytes unread, its writes fail.
+
+#[path = "../../../tests/schedule_support/mod.rs"]
+mod schedule_support;
+
+use std::io::ErrorKind;
+use std::time::Duration;
+
+use asyncsim::Sim;
+use schedule_support::random_and_pct;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// How the server lets go of its stream, the client's request unread.
+#[derive(Clone, Copy, Debug)]
+enum Ending {
+    /// Drops the stream.
+    Drop,
+    /// `shutdown()`, then drops it 20 ms later.
+    ShutdownThenDrop,
+    /// Splits it (`into_split`) and drops both halves.
+    SplitHalvesDropped,
+}
+
+/// Node `server`: accepts one connection, lets the client's request arrive
+/// (unread), replies `reply` and lets go as told.
+fn start_server(ending: Ending) {
+    asyncsim::node::Builder::new("server").start(move || async move {
+        let listener = tokio::net::TcpListener::bind("0.0.0.0:7000").await.unwrap();
+        let (mut stream, _) = listener.accept().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        stream.write_all(b"reply").await.unwrap();
+        match ending {
+            Ending::Drop => drop(stream),
+            Ending::ShutdownThenDrop => {
+                stream.shutdown().await.unwrap();
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                drop(stream);
+            }
+            Ending::SplitHalvesDropped => drop(stream.into_split()),
+        }
+        std::future::pending::<()>().await;
+    });
+}
+
+/// The client: sends its request, reads to the end or an error; 50 ms
+/// later writes and reads once more. What it read, how its reading ended
+/// (`Ok(())` at EOF), and the write's and last read's results.
+async fn client() -> (
+    Vec<u8>,
+    Result<(), ErrorKind>,
+    Result<usize, ErrorKind>,
+    Result<usize, ErrorKind>,
+) {
+    tokio::time::sleep(Duration::from_millis(1)).await;
+    let mut stream = tokio::net::TcpStream::connect("server:7000").await.unwrap();
+    stream.write_all(b"request").await.unwrap();
+    let mut got = Vec::new();
+    let ended = stream
+        .read_to_end(&mut got)
+        .await
+        .map(|_| ())
+        .map_err(|e| e.kind());
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let write = stream.write(b"more").await.map_err(|e| e.kind());
+    let mut buf = [0u8; 8];
+    let read = stream.read(&mut buf).await.map_err(|e| e.kind());
+    (got, ended, write, read)
+}
+
+#[test]
+fn a_face_stream_dropped_with_bytes_unread_resets_its_peer() {
+    for ending in [
+        Ending::Drop,
+        Ending::ShutdownThenDrop,
+        Ending::SplitHalvesDropped,
+    ] {
+        for config in random_and_pct(24) {
+            let run = Sim::new(config).run(async move {
+                start_server(ending);
+                client().await
+            });
+            let reset = ErrorKind::ConnectionReset;
+            let expected = match ending {
+                Ending::Drop => (b"reply".to_vec(), Err(reset), Err(reset), Err(reset)),
+                // A FIN first (the split's write half shuts down as it
+                // drops): EOF, and reads stay at EOF; the reset fails the
+                // write.
+                Ending::ShutdownThenDrop | Ending::SplitHalvesDropped => {
+                    (b"reply".to_vec(), Ok(()), Err(reset), Ok(0))
+                }
+            };
+            assert_eq!(
+                run.result.clone().unwrap(),
+                expected,
+                "{ending:?}\n{}",
+                run.trace
+            );
+            assert!(
+                run.trace.to_string().contains("net reset TcpStream#0"),
+                "{ending:?}\n{}",
+                run.trace
+            );
+        }
+    }
+}
