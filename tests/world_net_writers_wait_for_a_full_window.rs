@@ -287,6 +287,117 @@ fn a_partition_while_a_writer_waits_times_it_out_unless_healed() {
     }
 }
 
+/// Only the link back from the reader is cut (its acks and window updates
+/// cannot reach the writer) while the writer waits: the reader reads what
+/// was sent, but the window cannot reopen, so the writer gets no more room
+/// and the connection times out after `tcp_timeout` as across a two-way
+/// cut; repaired in time, the window update gets through (the writer is
+/// woken) and everything arrives, with no timeout after.
+#[test]
+fn a_one_way_cut_of_the_readers_acks_times_a_waiting_writer_out_unless_healed() {
+    for repair in [false, true] {
+        for config in random_and_pct(24) {
+            let link = fixed(2).tcp_timeout(Duration::from_secs(1));
+            let read = Rc::new(Cell::new(0usize));
+            let got = read.clone();
+            let run = Sim::new(config.net(link)).run(async move {
+                let _server = server(move |mut stream| {
+                    let got = got.clone();
+                    async move {
+                        asyncsim::time::sleep(Duration::from_millis(100)).await;
+                        let mut buf = [0u8; 4096];
+                        while let Ok(n @ 1..) = stream.read(&mut buf).await {
+                            got.set(got.get() + n);
+                        }
+                    }
+                });
+                let _cutter = asyncsim::spawn(async move {
+                    asyncsim::time::sleep(Duration::from_millis(50)).await;
+                    asyncsim::net::partition_oneway("server", "main");
+                    if repair {
+                        asyncsim::time::sleep(Duration::from_millis(500)).await;
+                        asyncsim::net::repair("server", "main");
+                    }
+                });
+                let mut stream = connect().await;
+                let written = stream.write_all(&[7u8; 50_000]).await;
+                let kind = written.err().map(|error| error.kind());
+                let at = now_ns();
+                // Long past when a timeout set at the cut would come.
+                asyncsim::time::sleep(Duration::from_secs(2)).await;
+                (kind, at)
+            });
+            let (kind, at) = run.result.unwrap();
+            let timed_out = run.trace.events().iter().any(|event| {
+                matches!(
+                    event.kind,
+                    EventKind::Net {
+                        op: NetOp::TimedOut,
+                        ..
+                    }
+                )
+            });
+            if repair {
+                assert_eq!(kind, None, "{}", run.trace);
+                assert_eq!(read.get(), 50_000, "{}", run.trace);
+                assert!(!timed_out, "{}", run.trace);
+            } else {
+                assert_eq!(
+                    (kind, at, read.get()),
+                    (Some(ErrorKind::TimedOut), 1_050 * MS, WINDOW),
+                    "{}",
+                    run.trace
+                );
+                assert!(timed_out, "{}", run.trace);
+            }
+            assert!(a_writer_waited(&run.trace), "{}", run.trace);
+        }
+    }
+}
+
+/// A write while the reader's acks are cut gets no ack (its room is not
+/// given back, though the reader reads it): as Linux retransmits it until
+/// it gives up, the connection times out `tcp_timeout` after it unless the
+/// link back heals first; a cut with nothing written across it times
+/// nothing out.
+#[test]
+fn a_write_while_the_readers_acks_are_cut_times_out_unless_healed() {
+    for (write, repair) in [(true, false), (true, true), (false, false)] {
+        for config in random_and_pct(24) {
+            let link = fixed(2).tcp_timeout(Duration::from_secs(1));
+            let run = Sim::new(config.net(link)).run(async move {
+                let _server = server(|mut stream| async move {
+                    let mut buf = [0u8; 4096];
+                    while let Ok(1..) = stream.read(&mut buf).await {}
+                    std::future::pending::<()>().await;
+                });
+                let mut stream = connect().await;
+                asyncsim::time::sleep(Duration::from_millis(50)).await;
+                asyncsim::net::partition_oneway("server", "main");
+                asyncsim::time::sleep(Duration::from_millis(10)).await;
+                if write {
+                    stream.write_all(&[7u8; 100]).await.unwrap();
+                }
+                if repair {
+                    asyncsim::time::sleep(Duration::from_millis(500)).await;
+                    asyncsim::net::repair("server", "main");
+                }
+                asyncsim::time::sleep(Duration::from_secs(2)).await;
+                stream
+                    .write_all(b"late")
+                    .await
+                    .map_err(|error| error.kind())
+            });
+            let expected = if write && !repair {
+                Err(ErrorKind::TimedOut)
+            } else {
+                Ok(())
+            };
+            assert_eq!(run.result.unwrap(), expected, "{}", run.trace);
+        }
+    }
+}
+
 /// Shutting down the write side (from another task) while a write waits
 /// fails that write with `BrokenPipe`, as Linux's `shutdown(SHUT_WR)`
 /// wakes a blocked `send` with `EPIPE`.

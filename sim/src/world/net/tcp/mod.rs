@@ -717,9 +717,11 @@ impl TcpStream {
                         pipe.offset = 0;
                     }
                 }
-                if pipe.writer.waiting() {
+                if pipe.writer.waiting() && pipe.unacked.is_none() {
                     // Room for the peer's writer waiting for it: woken
                     // now, by this task (it looks again when it runs).
+                    // (Not while this end's acks are cut: no window
+                    // update gets to it.)
                     pipe.writer.wake_all();
                 }
                 let start = pipe.read_at;
@@ -836,6 +838,7 @@ impl TcpStream {
         }
         world.record_stream(self.connection, self.side, NetOp::Send, len);
         send(world, self.connection, self.side, Some(&buf[..len]), now);
+        pipe::sent_unacked(world, self.connection, self.side, len, now);
         Poll::Ready(Ok(len))
     }
 
@@ -845,7 +848,7 @@ impl TcpStream {
     /// `context`).
     fn fits(&self, world: &mut World, len: usize, context: Option<&mut Context<'_>>) -> usize {
         let pipe = &world.net.connections[self.connection].pipes[1 - self.side];
-        let room = pipe.window.saturating_sub(pipe.unread_bytes());
+        let room = pipe.room();
         if room == 0 {
             if let Some(context) = context {
                 self.wait_to_write(world, context);
@@ -929,7 +932,7 @@ impl TcpStream {
         if c.error_at(self.side, now).is_some()
             || c.write_shut[self.side]
             || c.dropped[peer]
-            || pipe.unread_bytes() < pipe.window
+            || pipe.room() > 0
         {
             let pipe = &mut world.net.connections[self.connection].pipes[peer];
             pipe.writer.ready_by(context.as_deref());

@@ -44,6 +44,13 @@ pub(crate) struct Pipe {
     pub(super) held_since_ns: Option<u64>,
     /// The bytes of `held`.
     pub(super) held_bytes: usize,
+    /// While the link from this end back to the sender is cut (its acks
+    /// and window updates cannot get there): the bytes the sender counts
+    /// as not acknowledged, unread when the cut came and sent since. This
+    /// end's reads free no room for the sender then; the sender's room is
+    /// the window less these ([`Pipe::room`]), and `limit` is 0, so its
+    /// every write takes the slow path, which counts them.
+    pub(super) unacked: Option<usize>,
     /// The most bytes sent toward this end and not read ([`Pipe::unread_bytes`])
     /// there may be: the sender's send buffer and this end's receive
     /// buffer ([`window`]). A write that does not fit takes what does, and
@@ -67,6 +74,14 @@ impl Pipe {
         self.bytes.len() - self.read_at + self.held_bytes
     }
 
+    /// The bytes the sender may write now: the window less what it sent
+    /// and its peer has not read, or, while its peer's acks are cut, less
+    /// what it sent and had no ack for ([`Pipe::unacked`]).
+    pub(super) fn room(&self) -> usize {
+        let outstanding = self.unacked.unwrap_or_else(|| self.unread_bytes());
+        self.window.saturating_sub(outstanding)
+    }
+
     /// Empties the pipe for another connection, keeping its buffers.
     pub(super) fn clear(&mut self) {
         // Every field named, so a new one cannot be forgotten here.
@@ -82,6 +97,7 @@ impl Pipe {
             held_reset,
             held_since_ns,
             held_bytes,
+            unacked,
             window,
             limit,
             reader,
@@ -102,6 +118,7 @@ impl Pipe {
         *held_reset = false;
         *held_since_ns = None;
         *held_bytes = 0;
+        *unacked = None;
         // (`window` and `limit` are set when the connection opens.)
         let _ = (window, limit);
         reader.clear();
@@ -357,7 +374,7 @@ impl Connection {
             let from = 1 - to_side;
             let pipe = &mut self.pipes[to_side];
             pipe.window = window(self.send_buffer[from], self.recv_buffer[to_side]);
-            if pipe.unread_bytes() < pipe.window {
+            if pipe.room() > 0 {
                 pipe.writer.wake_all();
             }
             self.set_limit(to_side);
@@ -365,10 +382,11 @@ impl Connection {
     }
 
     /// Sets `pipes[side].limit` (its window less what is held; 0 once
-    /// end `side` is gone or the other end's write side shut).
+    /// end `side` is gone or the other end's write side shut, and while
+    /// its acks are cut).
     pub(super) fn set_limit(&mut self, side: usize) {
         let pipe = &mut self.pipes[side];
-        pipe.limit = if self.dropped[side] || self.write_shut[1 - side] {
+        pipe.limit = if self.dropped[side] || self.write_shut[1 - side] || pipe.unacked.is_some() {
             0
         } else {
             pipe.window.saturating_sub(pipe.held_bytes)
@@ -712,7 +730,8 @@ fn held_since(world: &mut World, connection: usize, side: usize, now: u64) {
     let timeout = world.net.config(from, to).tcp_timeout_ns;
     // (Behind held segments, the link may be open again: the cause kept
     // is the cut's that held them.)
-    let cut = world.net.is_cut(from, to);
+    // (Either way: a writer waits out a cut of its acks too.)
+    let cut = world.net.is_cut(from, to) || world.net.is_cut(to, from);
     let c = &world.net.connections[connection];
     let causes = world.net.cut_causes(c.nodes[0], c.nodes[1]);
     let c = &mut world.net.connections[connection];
@@ -843,27 +862,62 @@ pub(super) fn send_reset(world: &mut World, connection: usize, side: usize, now:
 }
 
 /// A writer of end `side` waits for room (now, or since before a link
-/// was cut): if the link toward its peer is cut, the connection times
-/// out after `tcp_timeout` unless the link heals first, as one whose
+/// was cut): if the link toward its peer is cut, or the link back (the
+/// window cannot reopen: no window update gets through), the connection
+/// times out after `tcp_timeout` unless the link heals first, as one whose
 /// segments are held (Linux probes a full window, and gives up when its
 /// probes go unanswered). Out of line.
 #[cold]
 #[inline(never)]
 pub(super) fn writer_cut(world: &mut World, connection: usize, side: usize, now: u64) {
     let c = &world.net.connections[connection];
-    if world.net.is_cut(c.nodes[side], c.nodes[1 - side]) {
+    let (node, peer_node) = (c.nodes[side], c.nodes[1 - side]);
+    if world.net.is_cut(node, peer_node) || world.net.is_cut(peer_node, node) {
         held_since(world, connection, side, now);
     }
 }
 
-/// A link was cut: each writer waiting for room across it
+/// A write of `side` while its peer's acks are cut (`Pipe::unacked`):
+/// counted as not acknowledged, and, as any segment that gets no ack (Linux
+/// retransmits it until it gives up), the connection times out after
+/// `tcp_timeout` unless the link back heals first. Out of line.
+#[cold]
+#[inline(never)]
+pub(super) fn sent_unacked(
+    world: &mut World,
+    connection: usize,
+    side: usize,
+    len: usize,
+    now: u64,
+) {
+    let pipe = &mut world.net.connections[connection].pipes[1 - side];
+    if let Some(unacked) = &mut pipe.unacked {
+        *unacked += len;
+        held_since(world, connection, side, now);
+    }
+}
+
+/// A link was cut: each stream direction whose acks it cuts counts what its
+/// sender has no ack for from now on ([`Pipe::unacked`]), and each writer
+/// waiting for room across it, either way, starts the timeout
 /// ([`writer_cut`]).
 pub(crate) fn links_cut(world: &mut World) {
     let now = cx::now_ns("asyncsim::net::partition");
     for connection in 0..world.net.connections.len() {
         for side in 0..2 {
             let c = &world.net.connections[connection];
-            if c.pipes[1 - side].writer.waiting() && !c.dropped[side] {
+            let to_side = 1 - side;
+            if c.dropped[side] {
+                continue;
+            }
+            let acks_cut = world.net.is_cut(c.nodes[to_side], c.nodes[side]);
+            let c = &mut world.net.connections[connection];
+            if acks_cut && c.pipes[to_side].unacked.is_none() {
+                let pipe = &mut c.pipes[to_side];
+                pipe.unacked = Some(pipe.unread_bytes());
+                c.set_limit(to_side);
+            }
+            if c.pipes[to_side].writer.waiting() {
                 writer_cut(world, connection, side, now);
             }
         }
@@ -880,6 +934,7 @@ pub(crate) fn release_held(world: &mut World) {
     for connection in 0..world.net.connections.len() {
         for side in 0..2 {
             let to_side = 1 - side;
+            acks_healed(world, connection, side);
             let (from, to, held, fin) = {
                 let c = &mut world.net.connections[connection];
                 let pipe = &mut c.pipes[to_side];
@@ -906,8 +961,12 @@ pub(crate) fn release_held(world: &mut World) {
             if std::mem::take(&mut world.net.connections[connection].pipes[to_side].held_reset) {
                 resets.push((connection, side));
             }
+            // The timeout goes once acks can come back too.
+            let acks_cut = world.net.is_cut(to, from);
             let pipe = &mut world.net.connections[connection].pipes[to_side];
-            pipe.held_since_ns = None;
+            if !acks_cut {
+                pipe.held_since_ns = None;
+            }
             pipe.held_bytes = 0;
             world.net.connections[connection].set_limit(to_side);
             for data in held {
@@ -929,6 +988,25 @@ pub(crate) fn release_held(world: &mut World) {
     }
     for (connection, side) in resets {
         send_reset(world, connection, side, now);
+    }
+}
+
+/// After a link opened: if the acks of `side`'s writes toward its peer get
+/// through again, its room is the window less what the peer has not read
+/// (the window update the peer could not send arrives), and a writer
+/// waiting for room that this gives is woken.
+fn acks_healed(world: &mut World, connection: usize, side: usize) {
+    let to_side = 1 - side;
+    let c = &world.net.connections[connection];
+    if c.pipes[to_side].unacked.is_none() || world.net.is_cut(c.nodes[to_side], c.nodes[side]) {
+        return;
+    }
+    let c = &mut world.net.connections[connection];
+    c.pipes[to_side].unacked = None;
+    c.set_limit(to_side);
+    let pipe = &mut c.pipes[to_side];
+    if pipe.writer.waiting() && pipe.room() > 0 {
+        pipe.writer.wake_all();
     }
 }
 
