@@ -3,12 +3,19 @@
 //! `try_write` takes what fits and is `WouldBlock` when nothing does,
 //! `writable` and `ready(WRITABLE)` wait until the peer reads, and
 //! `TcpSocket::set_send_buffer_size`/`set_recv_buffer_size` move where
-//! the writer stops, as Linux's sizes do (doubled, as `getsockopt` says).
+//! the writer stops, as Linux's sizes do (doubled, as `getsockopt` says),
+//! from the connection's first byte.
 
+#[path = "../../../tests/schedule_support/mod.rs"]
+mod schedule_support;
+
+use std::cell::Cell;
 use std::io;
+use std::rc::Rc;
 use std::time::Duration;
 
-use asyncsim::Explore;
+use asyncsim::{Explore, Sim};
+use schedule_support::random_and_pct;
 use tokio::io::{AsyncReadExt, Interest};
 
 fn explore() -> Explore {
@@ -156,4 +163,47 @@ fn a_wait_for_room_given_up_across_a_healed_cut_leaves_no_timeout() {
         tokio::time::sleep(Duration::from_secs(31)).await;
         assert_eq!(fill(&stream), 1_000, "the read at 50 ms made room");
     });
+}
+
+/// A `TcpSocket`'s buffer sizes set before it connects are the
+/// connection's from its first byte, as Linux's SYN carries the window its
+/// receive buffer gives: a server that writes as soon as it accepts (before
+/// the client's connect has returned) fills its send buffer plus the
+/// client's receive buffer of `set_recv_buffer_size(1000)` (16,384 +
+/// 2,304), not the default window; and the client's own writes stop at its
+/// send buffer of `set_send_buffer_size(3000)` plus the server's receive
+/// buffer, inherited from its listener (6,000 + 2,304).
+#[test]
+fn tcp_socket_buffers_set_before_connect_bound_the_first_bytes() {
+    for config in random_and_pct(24) {
+        let taken = Rc::new(Cell::new(0usize));
+        let server_took = taken.clone();
+        let run = Sim::new(config).run(async move {
+            asyncsim::node::Builder::new("server").start(move || {
+                let server_took = server_took.clone();
+                async move {
+                    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+                    socket.set_recv_buffer_size(1000).unwrap();
+                    socket.bind("0.0.0.0:7000".parse().unwrap()).unwrap();
+                    let listener = socket.listen(8).unwrap();
+                    let (stream, _) = listener.accept().await.unwrap();
+                    server_took.set(fill(&stream));
+                    std::future::pending::<()>().await;
+                }
+            });
+            tokio::time::sleep(Duration::from_millis(1)).await;
+            let socket = tokio::net::TcpSocket::new_v4().unwrap();
+            socket.set_recv_buffer_size(1000).unwrap();
+            socket.set_send_buffer_size(3000).unwrap();
+            let server = tokio::net::lookup_host("server:7000")
+                .await
+                .unwrap()
+                .next()
+                .unwrap();
+            let stream = socket.connect(server).await.unwrap();
+            fill(&stream)
+        });
+        let client_took = run.result.unwrap();
+        assert_eq!((taken.get(), client_took), (18_688, 8_304));
+    }
 }

@@ -152,8 +152,9 @@ impl TcpSocket {
     /// Sets the receive buffer (`SO_RCVBUF`) as Linux does: `size` (at
     /// most 212,992) doubled, at least 2,304 bytes. With the peer's send
     /// buffer it bounds what the peer may have sent and this end not read.
-    /// A stream `connect` makes takes it when the connect returns (what
-    /// the server wrote by then counted against the default).
+    /// A stream `connect` makes has it from its first byte (as Linux's SYN
+    /// carries the window it gives); the streams a listener `listen` makes
+    /// accepts inherit it, as on Linux.
     pub fn set_recv_buffer_size(&self, size: u32) -> io::Result<()> {
         self.options().recv_buffer_size = Some(size);
         Ok(())
@@ -222,21 +223,11 @@ impl TcpSocket {
     ///
     /// As `TcpStream::connect`.
     pub async fn connect(self, address: SocketAddr) -> io::Result<TcpStream> {
-        let stream = TcpStream::connect(address).await?;
         let (send, recv) = {
             let options = self.options();
             (options.send_buffer_size, options.recv_buffer_size)
         };
-        stream.stream.with(|stream| {
-            if let Some(size) = send {
-                stream.set_send_buffer_size(size)?;
-            }
-            if let Some(size) = recv {
-                stream.set_recv_buffer_size(size)?;
-            }
-            io::Result::Ok(())
-        })??;
-        Ok(stream)
+        TcpStream::connect_with_buffers(address, send, recv).await
     }
 
     /// Listens on the bound address (unbound: a free port), on the calling

@@ -109,7 +109,9 @@ impl fmt::Debug for TcpListener {
 }
 
 /// A TCP connection's end: tokio's `AsyncRead`/`AsyncWrite`. Dropping it
-/// closes the connection (the peer reads EOF).
+/// closes the connection: the peer reads EOF, or, when bytes it was sent
+/// arrived and are unread, `ConnectionReset` after what was sent before (as
+/// Linux's `close` resets then); `shutdown()` sends EOF whatever is unread.
 pub struct TcpStream {
     pub(super) stream: Stream,
 }
@@ -134,6 +136,23 @@ impl TcpStream {
         // resolves its own callers' (a host name borrowed).
         LocalFuture::new(async move {
             asyncsim::net::TcpStream::connect(Resolve(&address))
+                .await
+                .map(Detached::new)
+        })
+        .await
+        .map(|stream| TcpStream { stream })
+    }
+
+    /// [`TcpStream::connect`] from a `TcpSocket` whose buffer sizes were
+    /// set (`None`: Linux's default): the stream has them from its first
+    /// byte.
+    pub(super) async fn connect_with_buffers(
+        address: SocketAddr,
+        send_buffer: Option<u32>,
+        recv_buffer: Option<u32>,
+    ) -> io::Result<TcpStream> {
+        LocalFuture::new(async move {
+            asyncsim::net::TcpStream::connect_with_buffers(address, send_buffer, recv_buffer)
                 .await
                 .map(Detached::new)
         })

@@ -97,6 +97,9 @@ struct Connecting<'a> {
     node: u32,
     /// True until `connect` returns.
     under_way: bool,
+    /// The send and receive buffers of the stream it makes (a socket's
+    /// set before it connects, as the face's `TcpSocket` sets them).
+    buffers: [u32; 2],
 }
 
 /// Whom an abandoned connect's event names: its stream's end, or the
@@ -275,8 +278,10 @@ fn node_crashed(what: &str, node: &str) -> io::Error {
 /// Opens a connection from the calling task's node to `listener` (on node
 /// `target`, `port`) whose SYN arrives at `syn_ns` and SYN-ACK at
 /// `synack_ns`: both pipes, the listener's backlog, its acceptor's wake.
-/// Returns the connection's index (its client end is handed out as a
-/// `TcpStream` when the connect returns).
+/// The client's send and receive buffers are `buffers`. Returns the
+/// connection's index (its client end is handed out as a `TcpStream`
+/// when the connect returns).
+#[allow(clippy::too_many_arguments)]
 fn open_connection(
     world: &mut World,
     target: usize,
@@ -285,6 +290,7 @@ fn open_connection(
     syn_ns: u64,
     synack_ns: u64,
     now: u64,
+    buffers: [u32; 2],
 ) -> io::Result<usize> {
     let (node, incarnation) = world.current();
     let (from, to) = (node as u32, target as u32);
@@ -333,13 +339,16 @@ fn open_connection(
     *quiet = [true, true];
     *cut_causes = 0;
     *reset_by_close = [false, false];
-    // The client's buffers are a new socket's; the server's, its
-    // listener's (as an accepted socket inherits them on Linux).
+    // The client's buffers are its socket's (a new one's, or as set before
+    // it connected: from the first byte, as Linux's SYN carries its
+    // window); the server's, its listener's (as an accepted socket
+    // inherits them on Linux).
     let [server_send, server_recv] = world.net.listeners[listener].buffers;
-    *send_buffer = [DEFAULT_SEND_BUFFER, server_send];
-    *recv_buffer = [DEFAULT_RECV_BUFFER, server_recv];
-    pipes[0].window = pipe::window(server_send, DEFAULT_RECV_BUFFER);
-    pipes[1].window = pipe::window(DEFAULT_SEND_BUFFER, server_recv);
+    let [client_send, client_recv] = buffers;
+    *send_buffer = [client_send, server_send];
+    *recv_buffer = [client_recv, server_recv];
+    pipes[0].window = pipe::window(server_send, client_recv);
+    pipes[1].window = pipe::window(client_send, server_recv);
     pipes[0].limit = pipes[0].window;
     pipes[1].limit = pipes[1].window;
     enqueue(world, listener, syn_ns, connection, now);
@@ -426,6 +435,21 @@ impl TcpStream {
     /// end of a stream made for it is reset, as Linux answers the SYN-ACK
     /// of a socket closed while connecting.
     pub async fn connect<A: ToAddress>(address: A) -> io::Result<TcpStream> {
+        Self::connect_with_buffers(address, None, None).await
+    }
+
+    /// [`TcpStream::connect`] from a socket whose send and receive buffers
+    /// were set before it connected (the tokio face's `TcpSocket`): the
+    /// stream has them from its first byte (as Linux's SYN carries the
+    /// window its receive buffer gives), as [`TcpStream::set_send_buffer_size`]
+    /// and [`TcpStream::set_recv_buffer_size`] set them; `None` is Linux's
+    /// default.
+    #[doc(hidden)]
+    pub async fn connect_with_buffers<A: ToAddress>(
+        address: A,
+        send_buffer: Option<u32>,
+        recv_buffer: Option<u32>,
+    ) -> io::Result<TcpStream> {
         // A host name is looked up borrowed: no `Address` made for it.
         let address = match address.host_and_port() {
             Some((host, port)) => Destination::Host(host, port),
@@ -442,6 +466,10 @@ impl TcpStream {
             node: 0,
             // Not before the SYN leaves (an error before that returns).
             under_way: false,
+            buffers: [
+                send_buffer.map_or(DEFAULT_SEND_BUFFER, |size| buffer_set_to(size, true)),
+                recv_buffer.map_or(DEFAULT_RECV_BUFFER, |size| buffer_set_to(size, false)),
+            ],
         };
         enum Plan {
             /// Nothing listened when the SYN left: look again when it arrives.
@@ -476,8 +504,16 @@ impl TcpStream {
                         port,
                     },
                     Some(listener) => {
-                        let connection =
-                            open_connection(world, target, port, listener, syn_ns, synack_ns, now)?;
+                        let connection = open_connection(
+                            world,
+                            target,
+                            port,
+                            listener,
+                            syn_ns,
+                            synack_ns,
+                            now,
+                            connecting.buffers,
+                        )?;
                         connecting.connection = connection as u32;
                         Plan::Connected
                     }
@@ -514,6 +550,7 @@ impl TcpStream {
                                 syn_ns,
                                 connecting.synack_ns,
                                 syn_ns,
+                                connecting.buffers,
                             ),
                             None => Ok(usize::MAX),
                         }
