@@ -212,3 +212,58 @@ fn a_node_handle_from_another_run_is_a_clear_panic_never_a_task_on_a_stranger() 
         );
     }
 }
+
+/// A task of a node that crashes in its own poll (the one time a task of a
+/// crashed node runs: it is dropped at the end of the step) and then binds,
+/// listens, connects or touches the disk gets one error for all of them: a
+/// bad use's (`Other`, as a handle from another run's), naming the node and
+/// its crash. (`UdpSocket::bind` said `NotConnected`, `TcpListener::bind`
+/// and `TcpStream::connect` that the call "belongs to" the node, the disk
+/// only "which crashed".) Nothing of the task runs after that poll.
+#[test]
+fn binds_connects_and_disk_operations_of_a_crashed_nodes_task_fail_alike() {
+    let run = Sim::new(Config::new()).run(async {
+        let errors = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+        let into = errors.clone();
+        node::Builder::new("db").start(move || {
+            let into = into.clone();
+            async move {
+                node::current().crash();
+                let mut got = vec![
+                    TcpListener::bind("0.0.0.0:6000").await.map(drop),
+                    UdpSocket::bind("0.0.0.0:5000").await.map(drop),
+                    TcpStream::connect("main:7000").await.map(drop),
+                    fs::write("/f", b"x").await,
+                ];
+                into.borrow_mut().append(&mut got);
+                // Dropped at the end of the step: never here.
+                asyncsim::yield_now().await;
+                into.borrow_mut().push(Ok(()));
+            }
+        });
+        let _listener = TcpListener::bind("0.0.0.0:7000").await.unwrap();
+        asyncsim::time::sleep(std::time::Duration::from_millis(10)).await;
+        let errors = errors.borrow_mut().drain(..).collect::<Vec<_>>();
+        errors
+    });
+    let errors = run.result.unwrap();
+    let words: Vec<_> = errors
+        .iter()
+        .map(|result| match result {
+            Ok(()) => "ok".to_string(),
+            Err(error) => format!("{:?}: {error}", error.kind()),
+        })
+        .collect();
+    let tail = "on node `db`, which crashed: a task of a crashed node runs no further (it is \
+                dropped at the end of this step)";
+    assert_eq!(
+        words,
+        [
+            format!("Other: asyncsim::net::TcpListener::bind {tail}"),
+            format!("Other: asyncsim::net::UdpSocket::bind {tail}"),
+            format!("Other: asyncsim::net::TcpStream::connect {tail}"),
+            // (`fs::write` opens the file first.)
+            format!("Other: asyncsim::fs::OpenOptions::open {tail}"),
+        ]
+    );
+}

@@ -437,6 +437,21 @@ impl World {
         node.running && node.incarnation == incarnation
     }
 
+    /// The error of an operation (`what`: "asyncsim::net::TcpListener::bind") that a task
+    /// of node `index`'s crashed incarnation asked for in the poll of its
+    /// crash (the only time such a task runs: it is dropped at the step's
+    /// end): one error for every bind, connect, listen and disk operation,
+    /// a bad use's (`ErrorKind::Other`, as a handle from another run's),
+    /// naming the node and its crash. Out of line.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn crashed_here(&self, index: usize, what: &str) -> std::io::Error {
+        std::io::Error::other(format!(
+            "{what} on node `{}`, which crashed: a task of a crashed node runs no further (it is dropped at the end of this step)",
+            self.nodes[index].name
+        ))
+    }
+
     #[inline]
     pub(crate) fn node_by_name(&self, name: &str) -> Option<usize> {
         self.nodes

@@ -147,10 +147,7 @@ fn normalize(path: &Path) -> io::Result<PathBuf> {
 fn here(world: &World, what: &str) -> io::Result<(usize, NodeId)> {
     let (node, incarnation) = world.current();
     if !world.alive(node, incarnation) {
-        return Err(io::Error::other(format!(
-            "{what} on node `{}`, which crashed",
-            world.nodes[node].name
-        )));
+        return Err(world.crashed_here(node, what));
     }
     Ok((node, incarnation))
 }

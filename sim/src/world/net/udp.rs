@@ -502,13 +502,7 @@ impl UdpSocket {
             let mut world = world_rc.borrow_mut();
             let (node, incarnation) = world.current();
             if !world.alive(node, incarnation) {
-                return Err(io::Error::new(
-                    io::ErrorKind::NotConnected,
-                    format!(
-                        "UdpSocket::bind on node `{}`, which crashed",
-                        world.nodes[node].name
-                    ),
-                ));
+                return Err(world.crashed_here(node, "asyncsim::net::UdpSocket::bind"));
             }
             let port = world.bind_port(&address, node)?;
             let index = world.net.udp.len();

@@ -75,7 +75,7 @@ impl TcpListener {
             let mut world = world_rc.borrow_mut();
             let (node, incarnation) = world.current();
             if !world.alive(node, incarnation) {
-                return Err(node_crashed("TcpListener::bind", &world.nodes[node].name));
+                return Err(world.crashed_here(node, "asyncsim::net::TcpListener::bind"));
             }
             let port = world.bind_port(&address, node)?;
             let index = world.net.listeners.len();

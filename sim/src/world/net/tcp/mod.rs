@@ -484,7 +484,7 @@ impl TcpStream {
             let world = &mut *world;
             let (node, incarnation) = world.current();
             if !world.alive(node, incarnation) {
-                return Err(node_crashed("TcpStream::connect", &world.nodes[node].name));
+                return Err(world.crashed_here(node, "asyncsim::net::TcpStream::connect"));
             }
             let (target, port) = connecting.address.resolve(world, node)?;
             let now = cx::now_ns("asyncsim::net::TcpStream::connect");
