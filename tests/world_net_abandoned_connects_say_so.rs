@@ -356,3 +356,45 @@ fn an_aborted_connect_round_trips_through_trace_files() {
         "{error}"
     );
 }
+
+/// A connect whose listener is dropped while its SYN is on its way, and
+/// that is given up before the SYN arrives (before or after that drop),
+/// leaves nothing behind to fire at the SYN's arrival: a run stuck after it
+/// is reported stuck at the give-up (or the drop), not one latency later
+/// when a forgotten call would have jumped the clock to the SYN's arrival.
+#[test]
+fn a_connect_given_up_before_its_syn_arrives_at_a_dropped_listener_leaves_nothing_to_fire() {
+    for give_up_us in [1_200u64, 1_800] {
+        for config in random_and_pct(24) {
+            let run = Sim::new(config.net(fixed(2))).run(async move {
+                node::Builder::new("server").start(|| async {
+                    let listener = TcpListener::bind("0.0.0.0:6000").await.unwrap();
+                    asyncsim::time::sleep(Duration::from_micros(1_500)).await;
+                    drop(listener);
+                    std::future::pending::<()>().await;
+                });
+                asyncsim::time::sleep(Duration::from_millis(1)).await;
+                // Its SYN arrives at 3 ms.
+                let connect = TcpStream::connect("server:6000");
+                let given_up =
+                    asyncsim::time::timeout(Duration::from_micros(give_up_us - 1_000), connect)
+                        .await;
+                assert!(given_up.is_err(), "the connect returned");
+                std::future::pending::<()>().await;
+            });
+            let failure = run.result.as_ref().unwrap_err();
+            assert_eq!(
+                failure.kind,
+                asyncsim::FailureKind::Deadlock,
+                "{}",
+                failure.message
+            );
+            assert_eq!(
+                run.elapsed_ns(),
+                give_up_us.max(1_500) * 1_000,
+                "{}",
+                run.trace
+            );
+        }
+    }
+}

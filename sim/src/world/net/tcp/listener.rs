@@ -265,8 +265,12 @@ impl Drop for TcpListener {
                     // Its SYN is still on its way: it finds what listens
                     // there when it arrives, as if nothing had when it
                     // left (`super::syn_arrives`). Its client has sent
-                    // nothing yet (its connect has not returned).
-                    cx::call_at(syn_ns, super::syn_arrives, connection as u64);
+                    // nothing yet (its connect has not returned); one
+                    // abandoned already has nothing left to learn.
+                    if !c.dropped[0] {
+                        c.syn_call =
+                            Some(cx::call_at(syn_ns, super::syn_arrives, connection as u64));
+                    }
                     continue;
                 }
                 c.fail_at(connection, 0, now, io::ErrorKind::ConnectionReset);

@@ -154,6 +154,16 @@ impl Connecting<'_> {
             cx::at_step_boundary(Box::new(move || record_abandoned(&world_rc, whom)));
         }
         if self.connection != u32::MAX {
+            // A call set for its SYN's arrival (its listener dropped while
+            // the SYN was on its way) has nothing to do now.
+            if let Ok(mut world) = self.world.try_borrow_mut() {
+                if let Some(key) = world.net.connections[self.connection as usize]
+                    .syn_call
+                    .take()
+                {
+                    cx::cancel_timer(key);
+                }
+            }
             let now = cx::now_ns("asyncsim::net::TcpStream::connect");
             let unanswered = (now < self.synack_ns).then_some(self.synack_ns);
             let mut end = TcpStream {
@@ -321,6 +331,7 @@ fn open_connection(
         send_buffer,
         recv_buffer,
         reset_by_close,
+        syn_call,
     } = world.net.connections.open();
     // Nothing the server sends can arrive before the handshake completes,
     // nor the client's before its SYN.
@@ -339,6 +350,7 @@ fn open_connection(
     *quiet = [true, true];
     *cut_causes = 0;
     *reset_by_close = [false, false];
+    *syn_call = None;
     // The client's buffers are its socket's (a new one's, or as set before
     // it connected: from the first byte, as Linux's SYN carries its
     // window); the server's, its listener's (as an accepted socket
@@ -388,7 +400,8 @@ fn syn_arrives(connection: u64) {
     let world = &mut *world;
     let connection = connection as usize;
     let now = cx::now_ns("asyncsim::net");
-    let c = &world.net.connections[connection];
+    let c = &mut world.net.connections[connection];
+    c.syn_call = None;
     if c.dropped[0] {
         return;
     }

@@ -340,6 +340,10 @@ pub(crate) struct Connection {
     /// read takes what arrived before it first, and after a FIN that
     /// came before it gives EOF, as Linux's (a write fails at once).
     pub(super) reset_by_close: [bool; 2],
+    /// The call a listener's drop set for the arrival of this connection's
+    /// SYN (`syn_arrives`), while it may still fire: cancelled when the
+    /// connect is abandoned first, so no call is left to jump the clock.
+    pub(super) syn_call: Option<cx::TimerKey>,
 }
 
 impl Connection {
@@ -363,6 +367,7 @@ impl Connection {
             send_buffer: [DEFAULT_SEND_BUFFER; 2],
             recv_buffer: [DEFAULT_RECV_BUFFER; 2],
             reset_by_close: [false, false],
+            syn_call: None,
         }
     }
 
