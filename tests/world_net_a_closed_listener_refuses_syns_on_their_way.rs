@@ -5,7 +5,10 @@
 //! connect to a port where nothing was ever bound; the server records
 //! nothing of it. A listener bound again on the port before the SYN
 //! arrives takes it. A connection whose SYN had arrived (queued, not
-//! accepted) is reset when the listener closes, as before.
+//! accepted) is reset when the listener closes, as before. A listener's
+//! node crashing with the SYN on its way is the same case: the SYN finds
+//! what listens when it arrives (the node restarted and bound again, or
+//! nothing).
 
 mod net_support;
 mod schedule_support;
@@ -372,5 +375,82 @@ fn a_second_listener_dropped_before_or_after_the_syn_arrives() {
                 );
             }
         }
+    }
+}
+
+/// A node `server` that listens on 6000 and greets each connection it
+/// accepts with `hi`; crashed at `crash_us` and, given `restart_us`,
+/// restarted then (binding again at once).
+fn greeter_crashed_at(crash_us: u64, restart_us: Option<u64>) {
+    let server = node::Builder::new("server").start(|| async {
+        let listener = TcpListener::bind("0.0.0.0:6000").await.unwrap();
+        let mut kept = Vec::new();
+        while let Ok((mut stream, _)) = listener.accept().await {
+            stream.write_all(b"hi").await.unwrap();
+            kept.push(stream);
+        }
+    });
+    drop(asyncsim::spawn(async move {
+        asyncsim::time::sleep(Duration::from_micros(crash_us)).await;
+        server.crash();
+        if let Some(restart_us) = restart_us {
+            asyncsim::time::sleep(Duration::from_micros(restart_us - crash_us)).await;
+            server.restart();
+        }
+    }));
+}
+
+/// The listener's node crashes at 2 ms, the SYN (left at 1 ms) still on its
+/// way: as on a dropped listener, the SYN finds what listens when it
+/// arrives (3 ms): nothing, so the connect is refused at 5 ms as one to a
+/// port where nothing is bound (on the would-be stream), not as one whose
+/// listener closed before accepting it (which its SYN never reached).
+#[test]
+fn a_crash_with_the_syn_on_its_way_refuses_as_nothing_listens() {
+    for config in random_and_pct(24) {
+        let run = Sim::new(config.net(fixed(2))).run(async {
+            greeter_crashed_at(2_000, None);
+            asyncsim::time::sleep(Duration::from_millis(1)).await;
+            let error = TcpStream::connect("server:6000").await.unwrap_err();
+            (now_ns(), error.kind(), error.to_string())
+        });
+        let (returned, kind, message) = run.result.unwrap();
+        assert_eq!(
+            (returned, kind, message.as_str()),
+            (
+                5 * MS,
+                ErrorKind::ConnectionRefused,
+                "connection refused: nothing listens on server:6000"
+            ),
+            "{}",
+            run.trace
+        );
+        assert_only_by_main(
+            net(&run.trace),
+            NetOp::Refused,
+            5 * MS,
+            "TcpStream (main -> server:6000)",
+            &run.trace,
+        );
+    }
+}
+
+/// The node crashes at 2 ms and restarts at 2.5 ms, binding again, before
+/// the SYN arrives at 3 ms: the restarted listener takes it (Linux's SYN
+/// reaches whatever listens when it arrives), and the stream works.
+#[test]
+fn a_listener_restarted_before_the_syn_arrives_takes_it() {
+    for config in random_and_pct(24) {
+        let run = Sim::new(config.net(fixed(2))).run(async {
+            greeter_crashed_at(2_000, Some(2_500));
+            asyncsim::time::sleep(Duration::from_millis(1)).await;
+            let mut stream = TcpStream::connect("server:6000").await.unwrap();
+            let connected = now_ns();
+            let mut hello = [0u8; 2];
+            stream.read_exact(&mut hello).await.unwrap();
+            (connected, hello)
+        });
+        assert_eq!(run.result.unwrap(), (5 * MS, *b"hi"), "{}", run.trace);
+        assert_no_refusal_or_reset(&net(&run.trace), &run.trace);
     }
 }

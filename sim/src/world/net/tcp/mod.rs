@@ -392,7 +392,7 @@ fn enqueue(world: &mut World, listener: usize, syn_ns: u64, connection: usize, n
 /// if the connect was abandoned on the way. Out of line.
 #[cold]
 #[inline(never)]
-fn syn_arrives(connection: u64) {
+pub(super) fn syn_arrives(connection: u64) {
     let world_rc = world("asyncsim::net");
     let Ok(mut world) = world_rc.try_borrow_mut() else {
         return;

@@ -1101,13 +1101,27 @@ pub(crate) fn crash_node(world: &mut World, node: u32, incarnation: NodeId) {
         let key = (state.node, Protocol::Tcp, state.port);
         let backlog = std::mem::take(&mut state.backlog);
         world.net.bound.remove_if_eq(&key, &listener);
-        for (_, connection) in backlog {
+        for (syn_ns, connection) in backlog {
             let unread = world.net.connections[connection].pipes[1].unread_bytes();
             if unread > 0 {
                 world.record_stream_drop(connection, 1, DropWhy::Crashed, unread);
             }
             let c = &mut world.net.connections[connection];
             c.drop_end(1);
+            if syn_ns > now {
+                // Its SYN is still on its way: it reaches what listens on
+                // the port when it arrives (the node restarted and bound
+                // again by then), else the connect is refused as one whose
+                // SYN found nothing bound, as a dropped listener's
+                // (`super::syn_arrives`).
+                // (Nor did the crash reach it: the reset the loop above
+                // set for the client end is lifted.)
+                c.errors[0] = None;
+                if !c.dropped[0] {
+                    c.syn_call = Some(cx::call_at(syn_ns, super::syn_arrives, connection as u64));
+                }
+                continue;
+            }
             // The client either still waits for its SYN-ACK (refused) or
             // thinks it is connected (reset).
             let established = c.pipes[0].last_arrival_ns <= now;
