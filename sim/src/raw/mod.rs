@@ -23,7 +23,9 @@
 //! - [`TaskRc`] (`task_rc.rs`): that allocation, counted like an `Rc` (no
 //!   weak counts), its pointer the value's own address (against
 //!   `std::rc::Rc`, 5 % of the bench's `check` row and 7 % of a 10×10 run,
-//!   measured for #15's finding 8);
+//!   measured for #15's finding 8), its block from the thread's cache of
+//!   freed blocks (a run's cells are the next run's: 4 % of a 10×10 run and
+//!   of the `check` row, in a process with the hang watchdog's thread);
 //! - [`ThreadBound`] (`thread_bound.rs`): a `!Send` value made `Send` by
 //!   being reachable only on its thread (leaked if dropped elsewhere): the
 //!   tokio face's handles, without a thread-local table (#13);

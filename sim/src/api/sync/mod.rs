@@ -269,6 +269,10 @@ impl Handoff {
     /// One poll of the waiter whose ticket is `ticket` (`None` before it
     /// queued; cleared once it got the resource). `free` says whether the
     /// resource can be taken now; `task` names the waiter for reports.
+    /// In line (a lock's whole poll is this): left to the inliner, a change
+    /// elsewhere in the crate moved it out of `Lock::poll` (`mutex` +5.5 %
+    /// instructions).
+    #[inline(always)]
     pub(crate) fn poll(
         &mut self,
         ticket: &mut Option<u64>,
