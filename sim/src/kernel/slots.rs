@@ -95,16 +95,26 @@ pub(crate) enum TaskName {
 }
 
 impl From<Option<String>> for TaskName {
+    #[inline(always)]
     fn from(name: Option<String>) -> TaskName {
         name.map_or(TaskName::Default, TaskName::Given)
     }
 }
 
 impl TaskName {
-    /// The name of task `id`; `prefix` is `task` or `blocking`.
+    /// The name of task `id`; `prefix` is `task` or `blocking`. An unnamed
+    /// spawn's (the common one) in line: a load from the shared names.
+    #[inline(always)]
     pub(super) fn for_task(self, id: u32, prefix: &'static str) -> Cow<'static, str> {
         match self {
             TaskName::Default if prefix == "task" => default_task_name(id),
+            other => other.for_task_named(id, prefix),
+        }
+    }
+
+    #[inline(never)]
+    fn for_task_named(self, id: u32, prefix: &'static str) -> Cow<'static, str> {
+        match self {
             TaskName::Default => Cow::Owned(format!("{prefix}-{id}")),
             TaskName::Given(name) => Cow::Owned(name),
             TaskName::Site(site) => site_task_name(id, prefix, site),
@@ -170,6 +180,7 @@ fn short_file(file: &str) -> &str {
 
 /// `task-<id>`: for the first ids a shared static string (built once per
 /// process, so an unnamed spawn allocates no name), beyond them a fresh one.
+#[inline(always)]
 pub(super) fn default_task_name(id: u32) -> Cow<'static, str> {
     const SHARED: usize = 1024;
     static NAMES: OnceLock<Vec<String>> = OnceLock::new();
@@ -178,8 +189,14 @@ pub(super) fn default_task_name(id: u32) -> Cow<'static, str> {
         .get(id as usize)
     {
         Some(name) => Cow::Borrowed(name.as_str()),
-        None => Cow::Owned(format!("task-{id}")),
+        None => Cow::Owned(task_name_beyond_shared(id)),
     }
+}
+
+#[cold]
+#[inline(never)]
+fn task_name_beyond_shared(id: u32) -> String {
+    format!("task-{id}")
 }
 impl Core {
     /// Registers a task and queues its first poll (after everything already
