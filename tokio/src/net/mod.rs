@@ -84,19 +84,29 @@ impl<S: Waitable + ?Sized> Waitable for OnSides<'_, S> {
 /// [`wait_on`] a stream's read side (`read`), its write side (`write`),
 /// or both: dropped while it waits, it leaves those only (another future
 /// of its task may wait on the other: a `write_all` waiting for room
-/// beside a `readable` under a `timeout`).
+/// beside a `readable` under a `timeout`). A wait on both is ready when
+/// either side is, and leaves both then (`Waiting::either`).
 async fn wait_on_sides<S: Waitable + ?Sized, T>(
     socket: &S,
     read: bool,
     write: bool,
-    poll: impl FnMut(&mut Context<'_>) -> Poll<T>,
+    mut poll: impl FnMut(&mut Context<'_>) -> Poll<T>,
 ) -> T {
     let sides = OnSides {
         socket,
         read,
         write,
     };
-    wait_on(&sides, poll).await
+    if !(read && write) {
+        return wait_on(&sides, poll).await;
+    }
+    let mut waiting = Waiting::either(&sides);
+    std::future::poll_fn(|context| {
+        waiting.polling();
+        let polled = poll(context);
+        waiting.polled(context, polled)
+    })
+    .await
 }
 
 /// Polls a future of the world once, in place: for the world's socket

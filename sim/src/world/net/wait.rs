@@ -22,19 +22,22 @@ use crate::world::{cx, World};
 /// one shared socket): a waiter is known by its waker's data word
 /// ([`WaiterKey`]),
 /// and every one is woken at an arrival, in the order they parked (woken,
-/// each looks again; one that finds nothing parks again). Two guarded
-/// waits of one task share its waiter, which counts them
-/// ([`Waiter::count`]). The first waiter
+/// each looks again; one that finds nothing parks again). The waits of one
+/// task (one waker) share its waiter, which keeps what waits through it
+/// ([`Waiter::count`]): how many guarded waits, and whether a wait polled
+/// by hand does; it leaves when neither is left. The first waiter
 /// is kept inline and the others in `more`, allocated when a second waits
 /// at once, so a side with one waiter (nearly always) costs what it did
-/// when only one could wait. A waiter leaves when its operation is ready
-/// (`ready`, by its waker; `ready_here` for an operation that has no
-/// context, by its task) or when the future asyncsim made for it is
-/// dropped while it waits ([`Waiting`], [`Parked::leave`]: its timer is
-/// cancelled, nothing stale wakes it). A wait polled by hand (a `poll_`
-/// method, `AsyncRead`) whose future is dropped unseen stays until its
-/// waker's next operation on the side, as tokio keeps a `poll_` waker until
-/// it is woken.
+/// when only one could wait. A guarded wait ([`Waiting`]) goes at its
+/// `Ready` (`ready`, by its waker) or when its future is dropped while it
+/// waits ([`Parked::leave`]); a wait polled by hand (a `poll_` method,
+/// `AsyncRead`) at a `Ready` polled by hand (`ready`; `ready_here` for a
+/// `try_` form, by its task) or when a wake for room takes it
+/// ([`Parked::wake_all`]); a waiter left by both leaves, and its timer is
+/// cancelled when its future was dropped (nothing stale wakes it). A wait
+/// polled by hand whose future is dropped unseen stays until its waker's
+/// next `Ready` polled by hand on the side, as tokio keeps a `poll_` waker
+/// until it is woken.
 #[derive(Default)]
 pub(crate) struct Parked {
     /// The oldest waiter (while one waits), and who waits (`first.waits`).
@@ -63,6 +66,9 @@ enum Waits {
 /// [`Waiter::task`] of a waiter that never parked (since made or cleared).
 const NEVER_PARKED: TaskId = TaskId(u32::MAX);
 
+/// [`Waiter::count`]'s bit for a wait polled by hand.
+const HAND: u16 = 1 << 15;
+
 /// One task waiting on a side of a socket ([`Parked`]).
 struct Waiter {
     /// `Waker::noop()` while nobody has parked here (not an `Option`: a
@@ -79,13 +85,15 @@ struct Waiter {
     /// (as large as the one waiter it was before: a stream's pipes and the
     /// offsets into them stay as they were).
     waits: Waits,
-    /// How many guarded waits of the task ([`Waiting`]) wait here: one
-    /// more at each one's first `Pending`, one less at its `Ready` or its
-    /// drop; the waiter leaves when none is left (two `readable`s in one
-    /// task's `join!`, one under a `timeout`: its drop must not take the
-    /// other's wake). 0 for a wait polled by hand (a `poll_` method), which
-    /// leaves at its task's next `Ready` on the side, as before. In the
-    /// padding beside `waits`.
+    /// What waits here through this waker: in the low 15 bits, how many
+    /// guarded waits of the task ([`Waiting`]): one more at each one's
+    /// first `Pending`, one less at its `Ready` or its drop; and [`HAND`]
+    /// while a wait polled by hand (a `poll_` method, `AsyncRead`) does:
+    /// set at its `Pending`, cleared at a `Ready` polled by hand or a wake
+    /// for room. The waiter leaves at 0, so no wait's end takes another's
+    /// wake (two `readable`s in one task's `join!`, one under a `timeout`;
+    /// a `read` beside a `readable` under a `timeout`). In the padding
+    /// beside `waits`.
     count: u16,
     /// The timer set for it last, and its deadline; it may have fired.
     timer: Option<(u64, cx::TimerKey)>,
@@ -136,36 +144,66 @@ impl Waiter {
         WaiterKey::of(&self.waker) == key
     }
 
-    /// Counts the guarded wait being polled (if any) that parks here
-    /// again (`new`: the waiter is new, so it counts the wait whatever its
-    /// age: one whose count a wake of every waiter took, `wake_all`, parks
-    /// again) or for the first time (one more).
+    /// Counts the wait being polled, which parks here: one polled by hand
+    /// ([`HAND`]), or a guarded one for the first time (one more) or again
+    /// (`new`: the waiter is new, so it counts the wait whatever its age,
+    /// had its waiter left while it waited).
     #[inline(always)]
     fn count_in(&mut self, new: bool) {
         let guard = GUARD.get();
-        if new {
-            self.count = u16::from(guard & GUARDED);
+        self.count = if guard == UNGUARDED {
+            if new {
+                HAND
+            } else {
+                self.count | HAND
+            }
+        } else if new {
+            1
         } else {
-            self.count = self.count.wrapping_add(u16::from(guard >> 1));
-        }
+            self.count + u16::from((guard >> 1) & 1)
+        };
     }
 
-    /// One wait of this waiter is done (`done`: a guarded wait's `Ready`
-    /// or drop); true when none is left and the waiter leaves.
+    /// A guarded wait of this waiter is done (its drop, or its `Ready`
+    /// seen by its guard); true when nothing is left and the waiter leaves.
     #[inline(always)]
-    fn releases(&mut self, done: bool) -> bool {
-        if done {
-            self.count = self.count.saturating_sub(1);
+    fn releases_guarded(&mut self) -> bool {
+        if self.count & !HAND != 0 {
+            self.count -= 1;
         }
         self.count == 0
     }
 
-    /// [`Waiter::releases`] at the `Ready` of the operation being polled:
-    /// done if it is a guarded wait that parked before. The guard is
-    /// looked at only when a guarded wait is counted.
+    /// A `Ready` polled by hand (an operation's, a `try_` form's): the
+    /// wait polled by hand is done; true when nothing is left.
+    #[inline(always)]
+    fn releases_by_hand(&mut self) -> bool {
+        self.count &= !HAND;
+        self.count == 0
+    }
+
+    /// At the `Ready` of the operation being polled: a wait polled by
+    /// hand is done, or a guarded one that parked before (one that
+    /// completes at its first poll was never counted; one on two sides,
+    /// [`BOTH_SIDES`], is let go by its guard); true when nothing is left.
+    ///
+    /// A waiter with only a wait polled by hand (a read's: the hot path)
+    /// leaves without a look at the guard. A guarded wait completing at
+    /// its first poll there takes that wait too, which costs it nothing:
+    /// what the guarded wait found, the wait by hand finds when its task
+    /// polls it (in this poll, by the same waker), and if it finds nothing,
+    /// it parks again.
     #[inline(always)]
     fn releases_at_ready(&mut self) -> bool {
-        self.count == 0 || self.releases(GUARD.get() == PARKED)
+        if self.count == HAND {
+            self.count = 0;
+            return true;
+        }
+        match GUARD.get() {
+            UNGUARDED => self.releases_by_hand(),
+            PARKED => self.releases_guarded(),
+            _ => self.count == 0,
+        }
     }
 
     /// Keeps `waker` (and the task polled now) as this waiter's, and makes
@@ -290,7 +328,7 @@ impl Parked {
                 self.first.waits = Waits::Nobody;
             }
         } else if self.first.waits == Waits::Several {
-            self.leave_where(|waiter| waiter.is(waker), GUARD.get() == PARKED, false);
+            self.leave_where(|waiter| waiter.is(waker), Waiter::releases_at_ready, false);
         }
     }
 
@@ -305,20 +343,26 @@ impl Parked {
     }
 
     /// [`Parked::ready`] for an operation polled with no context of its own
-    /// (a `try_` form): the calling task waits here no more.
+    /// (a `try_` form): the calling task's wait polled by hand is done. A
+    /// look inside a guarded wait's poll (the face's `ready` for both
+    /// sides) changes nothing: the guard lets its wait go.
     #[inline]
     pub(crate) fn ready_here(&mut self) {
-        if self.first.waits != Waits::Nobody {
+        if self.first.waits != Waits::Nobody && GUARD.get() == UNGUARDED {
             let task = cx::current_task();
-            self.leave_where(|waiter| Some(waiter.task) == task, false, false);
+            self.leave_where(
+                |waiter| Some(waiter.task) == task,
+                Waiter::releases_by_hand,
+                false,
+            );
         }
     }
 
-    /// The future that parked with the waker of `key` is dropped while it
-    /// waits (its task went on without it): it leaves (unless another
-    /// guarded wait of its task still waits here, `Waiter::count`), and a
-    /// timer still to fire for it is cancelled, so nothing stale wakes the
-    /// task.
+    /// The guarded wait that parked with the waker of `key` is dropped
+    /// while it waits (its task went on without it), or is done on a side
+    /// it did not complete on ([`BOTH_SIDES`]): it leaves (unless another wait
+    /// of its task still waits here, `Waiter::count`), and a timer still
+    /// to fire for it is cancelled, so nothing stale wakes the task.
     #[inline]
     pub(crate) fn leave(&mut self, key: WaiterKey) {
         match self.first.waits {
@@ -326,31 +370,36 @@ impl Parked {
             // The one waiter (a server's accept dropped as its run ends):
             // in line, as `leave_where` would.
             Waits::One if self.first.has_key(key) => {
-                if self.first.releases(true) {
+                if self.first.releases_guarded() {
                     self.first.waits = Waits::Nobody;
                     self.first.cancel();
                 }
             }
-            _ => self.leave_where(|waiter| waiter.has_key(key), true, true),
+            _ => self.leave_where(|waiter| waiter.has_key(key), Waiter::releases_guarded, true),
         }
     }
 
-    /// One wait of the first waiter `which` picks is done (`done`, see
-    /// [`Waiter::releases`]); when none of its is left, it leaves (the
-    /// next in line takes the first's place); with `cancel`, a timer still
-    /// to fire for it is cancelled.
+    /// One wait of the first waiter `which` picks is done (`releases`
+    /// says which and whether nothing is left); when nothing is, it leaves
+    /// (the next in line takes the first's place); with `cancel`, a timer
+    /// still to fire for it is cancelled.
     #[cold]
     #[inline(never)]
-    fn leave_where(&mut self, which: impl Fn(&Waiter) -> bool, done: bool, cancel: bool) {
+    fn leave_where(
+        &mut self,
+        which: impl Fn(&Waiter) -> bool,
+        releases: fn(&mut Waiter) -> bool,
+        cancel: bool,
+    ) {
         let stays = if which(&self.first) {
-            !self.first.releases(done)
+            !releases(&mut self.first)
         } else {
             match self
                 .more
                 .as_deref_mut()
                 .and_then(|more| more.iter_mut().find(|waiter| which(waiter)))
             {
-                Some(waiter) => !waiter.releases(done),
+                Some(waiter) => !releases(waiter),
                 None => true,
             }
         };
@@ -402,9 +451,13 @@ impl Parked {
     }
 
     /// What the waiting tasks wait for is here now (room to write): each
-    /// is woken, in the order they parked, and waits no more (one that
-    /// finds nothing parks again). Out of line: only a writer that found
-    /// a stream's window full waits for this.
+    /// is woken, in the order they parked. A wait polled by hand is taken
+    /// by its wake (woken, it looks again and parks again if it finds
+    /// nothing, as tokio's `poll_` waker is taken by its wake); a guarded
+    /// wait stays counted until its `Ready` or drop (two `writable`s of one
+    /// task that park again after another writer took the room are still
+    /// two). A waiter left with nothing leaves. Out of line: only a writer
+    /// that found a stream's window full waits for this.
     #[cold]
     #[inline(never)]
     pub(crate) fn wake_all(&mut self) {
@@ -412,15 +465,32 @@ impl Parked {
             return;
         }
         self.first.waker.wake_by_ref();
+        self.first.count &= !HAND;
         if self.first.waits == Waits::Several {
-            for waiter in self.more.iter().flat_map(|more| more.iter()) {
-                waiter.waker.wake_by_ref();
-            }
             if let Some(more) = &mut self.more {
-                more.clear();
+                for waiter in more.iter_mut() {
+                    waiter.waker.wake_by_ref();
+                    waiter.count &= !HAND;
+                }
+                more.retain(|waiter| waiter.count != 0);
             }
         }
-        self.first.waits = Waits::Nobody;
+        let more = self.more.as_deref_mut().filter(|more| !more.is_empty());
+        if self.first.count == 0 {
+            match more {
+                Some(more) => {
+                    let waits = self.first.waits;
+                    self.first = more.remove(0);
+                    self.first.waits = waits;
+                }
+                None => self.first.waits = Waits::Nobody,
+            }
+        }
+        if self.first.waits == Waits::Several
+            && self.more.as_ref().is_none_or(|more| more.is_empty())
+        {
+            self.first.waits = Waits::One;
+        }
     }
 
     /// Something for the waiting tasks arrives at `at_ns` (a message, an
@@ -499,7 +569,7 @@ pub trait Waitable {
 /// one, and the tokio face's waiting `async fn`s (`readable`, `ready`,
 /// `peek`, `accept`, `recv_from`, ...).
 #[doc(hidden)]
-pub struct Waiting<'a, S: Waitable + ?Sized> {
+pub struct Waiting<'a, S: Waitable + ?Sized, const EITHER: bool = false> {
     pub(crate) socket: &'a S,
     /// The data word of the waker the wait parked with, while it is
     /// pending; `NOT_PARKED` otherwise (one word, where an `Option` is two,
@@ -517,11 +587,16 @@ const NOT_PARKED: usize = usize::MAX;
 const UNGUARDED: u8 = 0;
 /// [`GUARD`]'s bit for a guarded wait being polled.
 const GUARDED: u8 = 1;
-/// [`GUARD`]: a guarded wait that parked before is being polled.
+/// [`GUARD`]'s bit for a guarded wait that has not parked yet (the one
+/// more it adds to a waiter's count).
+const FIRST: u8 = 2;
+/// [`GUARD`]'s bit for a guarded wait on two sides at once (the face's
+/// `ready` for reading and writing): the side it completes on does not let
+/// it go; its guard lets it go on both ([`Waiting::polled`]).
+const BOTH_SIDES: u8 = 4;
+/// [`GUARD`]: a guarded wait that parked before is being polled (on one
+/// side; `GUARDED | FIRST` one that has not parked yet).
 const PARKED: u8 = GUARDED;
-/// [`GUARD`]: a guarded wait that has not parked yet is being polled (its
-/// `>> 1` is the one more it adds to a waiter's count).
-const FRESH: u8 = GUARDED | 2;
 
 thread_local! {
     /// Which wait is being polled ([`Waiting::polling`], reset by
@@ -547,29 +622,47 @@ impl<'a, S: Waitable + ?Sized> Waiting<'a, S> {
             parked: NOT_PARKED,
         }
     }
+}
 
+impl<'a, S: Waitable + ?Sized> Waiting<'a, S, true> {
+    /// A guard for a wait that parks on two sides of `socket` at once and
+    /// is ready when either is (the face's `ready` for reading and
+    /// writing): at its `Ready` the guard lets it go on both
+    /// ([`Waitable::leave_waiters`]), as its drop would.
+    #[inline]
+    pub fn either(socket: &'a S) -> Waiting<'a, S, true> {
+        Waiting {
+            socket,
+            parked: NOT_PARKED,
+        }
+    }
+}
+
+impl<S: Waitable + ?Sized, const EITHER: bool> Waiting<'_, S, EITHER> {
     /// The wait is polled now (its socket's poll follows, then
     /// [`Waiting::polled`]): the side it parks on counts it at its first
     /// `Pending` and lets it go at its `Ready` ([`Waiter::count`]).
     #[inline(always)]
     pub fn polling(&self) {
-        GUARD.set(if self.parked == NOT_PARKED {
-            FRESH
-        } else {
-            PARKED
-        });
+        let fresh = if self.parked == NOT_PARKED { FIRST } else { 0 };
+        let either = if EITHER { BOTH_SIDES } else { 0 };
+        GUARD.set(GUARDED | fresh | either);
     }
 
     /// Notes what a poll of the wait returned: pending, it parked with
-    /// `context`'s waker; ready, it waits no more.
+    /// `context`'s waker; ready, it waits no more (a wait on two sides
+    /// that parked leaves both here).
     #[inline(always)]
     pub fn polled<T>(&mut self, context: &Context<'_>, poll: Poll<T>) -> Poll<T> {
         GUARD.set(UNGUARDED);
-        self.parked = if poll.is_pending() {
-            WaiterKey::of(context.waker()).data
+        if poll.is_pending() {
+            self.parked = WaiterKey::of(context.waker()).data;
         } else {
-            NOT_PARKED
-        };
+            let parked = std::mem::replace(&mut self.parked, NOT_PARKED);
+            if EITHER && parked != NOT_PARKED {
+                self.socket.leave_waiters(WaiterKey { data: parked });
+            }
+        }
         poll
     }
 }
@@ -608,7 +701,7 @@ impl<S: Detachable + Waitable> Waitable for Detached<S> {
     }
 }
 
-impl<S: Waitable + ?Sized> Drop for Waiting<'_, S> {
+impl<S: Waitable + ?Sized, const EITHER: bool> Drop for Waiting<'_, S, EITHER> {
     #[inline]
     fn drop(&mut self) {
         let parked = std::mem::replace(&mut self.parked, NOT_PARKED);
