@@ -11,6 +11,7 @@
 //! `pipe::say_error`). A refused connect is a `net refused`, one across a
 //! cut a `net connect timed out`, when `connect` returns.
 
+use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -97,9 +98,27 @@ struct Connecting<'a> {
     node: u32,
     /// True until `connect` returns.
     under_way: bool,
-    /// The send and receive buffers of the stream it makes (a socket's
-    /// set before it connects, as the face's `TcpSocket` sets them).
-    buffers: [u32; 2],
+}
+
+/// The send and receive buffers of the stream a connect makes: Linux's
+/// defaults (`()`: nothing kept in the connect's future), or a socket's set
+/// before it connects (`[u32; 2]`, as the face's `TcpSocket` sets them).
+trait ClientBuffers: Copy {
+    fn sizes(self) -> [u32; 2];
+}
+
+impl ClientBuffers for () {
+    #[inline(always)]
+    fn sizes(self) -> [u32; 2] {
+        [DEFAULT_SEND_BUFFER, DEFAULT_RECV_BUFFER]
+    }
+}
+
+impl ClientBuffers for [u32; 2] {
+    #[inline(always)]
+    fn sizes(self) -> [u32; 2] {
+        self
+    }
 }
 
 /// Whom an abandoned connect's event names: its stream's end, or the
@@ -330,7 +349,7 @@ fn open_connection(
         cut_causes,
         send_buffer,
         recv_buffer,
-        reset_by_close,
+        reset_ns,
         syn_call,
     } = world.net.connections.open();
     // Nothing the server sends can arrive before the handshake completes,
@@ -349,7 +368,7 @@ fn open_connection(
     // Until their connect and accept hand them out.
     *quiet = [true, true];
     *cut_causes = 0;
-    *reset_by_close = [false, false];
+    *reset_ns = [None, None];
     *syn_call = None;
     // The client's buffers are its socket's (a new one's, or as set before
     // it connected: from the first byte, as Linux's SYN carries its
@@ -447,8 +466,10 @@ impl TcpStream {
     /// `net connect aborted` (`NetOp::ConnectAborted`), and the server's
     /// end of a stream made for it is reset, as Linux answers the SYN-ACK
     /// of a socket closed while connecting.
-    pub async fn connect<A: ToAddress>(address: A) -> io::Result<TcpStream> {
-        Self::connect_with_buffers(address, None, None).await
+    // (Not an `async fn`: it returns the future `connect_to` makes, so no
+    // state machine wraps it.)
+    pub fn connect<A: ToAddress>(address: A) -> impl Future<Output = io::Result<TcpStream>> {
+        Self::connect_to(address, ())
     }
 
     /// [`TcpStream::connect`] from a socket whose send and receive buffers
@@ -458,10 +479,22 @@ impl TcpStream {
     /// and [`TcpStream::set_recv_buffer_size`] set them; `None` is Linux's
     /// default.
     #[doc(hidden)]
-    pub async fn connect_with_buffers<A: ToAddress>(
+    pub fn connect_with_buffers<A: ToAddress>(
         address: A,
         send_buffer: Option<u32>,
         recv_buffer: Option<u32>,
+    ) -> impl Future<Output = io::Result<TcpStream>> {
+        let buffers = [
+            send_buffer.map_or(DEFAULT_SEND_BUFFER, |size| buffer_set_to(size, true)),
+            recv_buffer.map_or(DEFAULT_RECV_BUFFER, |size| buffer_set_to(size, false)),
+        ];
+        Self::connect_to(address, buffers)
+    }
+
+    /// [`TcpStream::connect`], its stream's buffers `buffers`.
+    async fn connect_to<A: ToAddress, B: ClientBuffers>(
+        address: A,
+        buffers: B,
     ) -> io::Result<TcpStream> {
         // A host name is looked up borrowed: no `Address` made for it.
         let address = match address.host_and_port() {
@@ -479,10 +512,6 @@ impl TcpStream {
             node: 0,
             // Not before the SYN leaves (an error before that returns).
             under_way: false,
-            buffers: [
-                send_buffer.map_or(DEFAULT_SEND_BUFFER, |size| buffer_set_to(size, true)),
-                recv_buffer.map_or(DEFAULT_RECV_BUFFER, |size| buffer_set_to(size, false)),
-            ],
         };
         enum Plan {
             /// Nothing listened when the SYN left: look again when it arrives.
@@ -525,7 +554,7 @@ impl TcpStream {
                             syn_ns,
                             synack_ns,
                             now,
-                            connecting.buffers,
+                            buffers.sizes(),
                         )?;
                         connecting.connection = connection as u32;
                         Plan::Connected
@@ -563,7 +592,7 @@ impl TcpStream {
                                 syn_ns,
                                 connecting.synack_ns,
                                 syn_ns,
-                                connecting.buffers,
+                                buffers.sizes(),
                             ),
                             None => Ok(usize::MAX),
                         }
@@ -734,16 +763,12 @@ impl TcpStream {
         let now = self.check_now(world)?;
         let c = &mut world.net.connections[self.connection];
         if let Some(kind) = c.error_at(self.side, now) {
-            // (Unless the bytes or the FIN before a close's reset are
-            // still to take: then the read goes on below.)
-            if !c.reads_before_error(self.side, now) {
-                c.pipes[self.side].reader.ready(context.waker());
-                // Recorded once, when it came (or now, if this read is first).
-                if !c.quiet[self.side] {
-                    pipe::say_error(world, self.connection, self.side, kind);
-                }
-                return Poll::Ready(Err(self.error(world, kind)));
+            c.pipes[self.side].reader.ready(context.waker());
+            // Recorded once, when it came (or now, if this read is first).
+            if !c.quiet[self.side] {
+                pipe::say_error(world, self.connection, self.side, kind);
             }
+            return Poll::Ready(Err(self.error(world, kind)));
         }
         let c = &mut world.net.connections[self.connection];
         let error_ns = c.errors[self.side].map(|(at, _)| at);
@@ -788,10 +813,23 @@ impl TcpStream {
             }
         } else if matches!(pipe.fin_ns, Some(fin) if fin <= now) || max == 0 {
             pipe.reader.ready(context.waker());
+            if pipe.fin_resets && max > 0 {
+                // Not a FIN: the reset of the peer's close.
+                return Poll::Ready(Err(self.read_reset(world)));
+            }
             return Poll::Ready(Ok(0));
         }
         self.wait_to_read(world, error_ns, context);
         Poll::Pending
+    }
+
+    /// A read (or peek) that reached the reset of the peer's close
+    /// (`Pipe::fin_resets`): `ConnectionReset`, recorded once. Out of line.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn read_reset(&self, world: &mut World) -> io::Error {
+        pipe::say_close_reset(world, self.connection, self.side);
+        self.error(world, io::ErrorKind::ConnectionReset)
     }
 
     /// Parks the task reading this end until its next segment, its FIN or
@@ -879,6 +917,11 @@ impl TcpStream {
             return Poll::Ready(Ok(0));
         }
         if c.dropped[1 - self.side] {
+            if matches!(c.reset_ns[self.side], Some(at) if at <= now) {
+                // The reset of the peer's close has come.
+                pipe::say_close_reset(world, self.connection, self.side);
+                return Poll::Ready(Err(self.error(world, io::ErrorKind::ConnectionReset)));
+            }
             self.drop_written(world, buf.len());
             return Poll::Ready(Ok(buf.len()));
         }

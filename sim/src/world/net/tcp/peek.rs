@@ -172,6 +172,14 @@ impl TcpStream {
             }
             return Poll::Ready(Ok(Some(kind)));
         }
+        // The reset of the peer's close: an error from its arrival (a read
+        // gets it only after the bytes and a FIN before it).
+        let reset_ns = c.reset_ns[self.side];
+        if matches!(reset_ns, Some(at) if at <= now) {
+            c.pipes[self.side].reader.ready_by(context.as_deref());
+            pipe::say_close_reset(world, self.connection, self.side);
+            return Poll::Ready(Ok(Some(io::ErrorKind::ConnectionReset)));
+        }
         let error_ns = c.errors[self.side].map(|(at, _)| at);
         let pipe = &mut c.pipes[self.side];
         if eof && matches!(pipe.fin_ns, Some(fin) if fin <= now) {
@@ -179,7 +187,7 @@ impl TcpStream {
             return Poll::Ready(Ok(None));
         }
         if let Some(context) = context {
-            let next = [error_ns, pipe.fin_ns.filter(|_| eof)]
+            let next = [error_ns, pipe.fin_ns.filter(|_| eof), reset_ns]
                 .into_iter()
                 .flatten()
                 .min();
@@ -208,14 +216,11 @@ impl TcpStream {
         let now = self.check_now(world)?;
         let c = &mut world.net.connections[self.connection];
         if let Some(kind) = c.error_at(self.side, now) {
-            // (As a read: the bytes or the FIN before a close's reset first.)
-            if !c.reads_before_error(self.side, now) {
-                c.pipes[self.side].reader.ready_by(context.as_deref());
-                if !c.quiet[self.side] {
-                    pipe::say_error(world, self.connection, self.side, kind);
-                }
-                return Ok(Poll::Ready(Arrived::Failed(self.error(world, kind))));
+            c.pipes[self.side].reader.ready_by(context.as_deref());
+            if !c.quiet[self.side] {
+                pipe::say_error(world, self.connection, self.side, kind);
             }
+            return Ok(Poll::Ready(Arrived::Failed(self.error(world, kind))));
         }
         let error_ns = c.errors[self.side].map(|(at, _)| at);
         let pipe = &mut c.pipes[self.side];
@@ -234,6 +239,10 @@ impl TcpStream {
         }
         if pipe.segments.is_empty() && matches!(pipe.fin_ns, Some(fin) if fin <= now) {
             pipe.reader.ready_by(context.as_deref());
+            if pipe.fin_resets {
+                // The reset of the peer's close, as a read gets it.
+                return Ok(Poll::Ready(Arrived::Failed(self.read_reset(world))));
+            }
             return Ok(Poll::Ready(Arrived::Eof));
         }
         if let Some(context) = context {

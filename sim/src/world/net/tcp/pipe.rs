@@ -34,6 +34,10 @@ pub(crate) struct Pipe {
     pub(super) last_arrival_ns: u64,
     /// When the sender's half-close (EOF) arrives.
     pub(super) fin_ns: Option<u64>,
+    /// True when `fin_ns` is the arrival of the reset the sender's close
+    /// sent (it closed with bytes unread, and no FIN came before:
+    /// [`send_reset`]): a read there gets `ConnectionReset`, not EOF.
+    pub(super) fin_resets: bool,
     /// Segments (and a FIN) held back by a cut, in send order.
     pub(super) held: Vec<Vec<u8>>,
     pub(super) held_fin: bool,
@@ -92,6 +96,7 @@ impl Pipe {
             offset,
             last_arrival_ns,
             fin_ns,
+            fin_resets,
             held,
             held_fin,
             held_reset,
@@ -113,6 +118,7 @@ impl Pipe {
         *offset = 0;
         *last_arrival_ns = 0;
         *fin_ns = None;
+        *fin_resets = false;
         held.clear();
         *held_fin = false;
         *held_reset = false;
@@ -335,11 +341,14 @@ pub(crate) struct Connection {
     /// `getsockopt` says; the pipes' windows are made of them.
     pub(super) send_buffer: [u32; 2],
     pub(super) recv_buffer: [u32; 2],
-    /// True when `side`'s error is the reset its peer's close sent behind
-    /// its last bytes (it closed with bytes unread: [`send_reset`]): a
-    /// read takes what arrived before it first, and after a FIN that
-    /// came before it gives EOF, as Linux's (a write fails at once).
-    pub(super) reset_by_close: [bool; 2],
+    /// When the reset of the peer's close (it closed with bytes unread:
+    /// [`send_reset`]) reaches `side`: its writes fail with
+    /// `ConnectionReset` from then (they reach the slow path anyway: the
+    /// peer's end is gone), and its reads once they have taken what came
+    /// before it (the reset is its pipe's FIN, `Pipe::fin_resets`; after a
+    /// FIN that came first they stay at EOF, as Linux's). Not an `errors`
+    /// entry, which a read looks at first.
+    pub(super) reset_ns: [Option<u64>; 2],
     /// The call a listener's drop set for the arrival of this connection's
     /// SYN (`syn_arrives`), while it may still fire: cancelled when the
     /// connect is abandoned first, so no call is left to jump the clock.
@@ -366,7 +375,7 @@ impl Connection {
             cut_causes: 0,
             send_buffer: [DEFAULT_SEND_BUFFER; 2],
             recv_buffer: [DEFAULT_RECV_BUFFER; 2],
-            reset_by_close: [false, false],
+            reset_ns: [None, None],
             syn_call: None,
         }
     }
@@ -517,22 +526,6 @@ impl Connection {
         }
     }
 
-    /// True when a read of `side`, whose error has come, takes something
-    /// else first: the error is the reset of the peer's close with bytes
-    /// unread ([`send_reset`]), which came behind the peer's last bytes,
-    /// and some of them are still to read (all have arrived: the reset
-    /// came after them), or the peer's FIN came before it (then a read
-    /// gives EOF: Linux's read looks at its receive queue first, then at
-    /// the FIN, and only then at the error). Out of line: only a read
-    /// whose error has come gets here.
-    #[cold]
-    #[inline(never)]
-    pub(super) fn reads_before_error(&self, side: usize, now_ns: u64) -> bool {
-        let pipe = &self.pipes[side];
-        self.reset_by_close[side]
-            && (!pipe.segments.is_empty() || matches!(pipe.fin_ns, Some(fin) if fin <= now_ns))
-    }
-
     /// Sets `side`'s error unless an earlier one is set (`connection` is
     /// this connection's index).
     pub(super) fn fail_at(
@@ -546,7 +539,6 @@ impl Connection {
             Some((earlier, _)) if earlier <= at_ns => {}
             _ => {
                 self.errors[side] = Some((at_ns, kind));
-                self.reset_by_close[side] = false;
                 self.pipes[side].reader.due_at(at_ns);
                 // A write waiting for room returns the error then.
                 self.pipes[1 - side].writer.due_at(at_ns);
@@ -607,9 +599,7 @@ pub(super) fn handed_out(world: &mut World, connection: usize, side: usize, now:
 /// End `side`'s error (`kind`) has come, and nothing recorded it yet: the
 /// reset or timeout (`NetOp::Reset`, `NetOp::TimedOut` on the end), then what was
 /// sent to the end and not read, discarded now and recorded as one
-/// [`EventKind::NetDrop`] (`DropWhy::Reset` or `DropWhy::TimedOut`); but
-/// not behind a close's reset ([`send_reset`]), which came after every
-/// byte its peer sent: those stay to be read. Once
+/// [`EventKind::NetDrop`] (`DropWhy::Reset` or `DropWhy::TimedOut`). Once
 /// an end: by the call at the error's time or by a read or write that sees
 /// the error first (which cancels the call). Out of line.
 #[cold]
@@ -624,10 +614,6 @@ pub(super) fn say_error(world: &mut World, connection: usize, side: usize, kind:
         NetOp::Reset
     };
     world.record_stream(connection, side, op, 0);
-    if world.net.connections[connection].reset_by_close[side] {
-        // (The reset came behind every byte sent: they stay to be read.)
-        return;
-    }
     let pipe = &mut world.net.connections[connection].pipes[side];
     let unread = pipe.unread_bytes();
     if unread == 0 {
@@ -833,14 +819,15 @@ pub(super) fn deliver(
 /// The reset end `side` sends as it closes with bytes unread (Linux's
 /// `close` with its receive queue not empty sends an RST instead of a FIN
 /// and forgets the connection): it follows what `side` sent before it
-/// (arriving no earlier than the last segment or FIN: in order), and from
-/// its arrival the peer's writes fail with `ConnectionReset`, and its
-/// reads too once they have taken what came before it
-/// ([`Connection::reads_before_error`]); recorded at its arrival as any
-/// reset ([`say_error`]). Its latency is one `net` draw, where the FIN's
-/// would have been. Across a cut (or behind what one holds) it is held as
-/// a FIN is: it leaves after the held segments at a repair, or the peer
-/// times out. Out of line.
+/// (arriving no earlier than the last segment or FIN: in order). At its
+/// arrival it is the peer's pipe's FIN unless a FIN came first
+/// (`Pipe::fin_resets`: a read that has taken every byte before it gets
+/// `ConnectionReset`, not EOF), and the peer's writes fail with
+/// `ConnectionReset` (`Connection::reset_ns`); it is recorded then as any
+/// reset ([`reset_arrives`]). Its latency is one `net` draw, where the
+/// FIN's would have been. Across a cut (or behind what one holds) it is
+/// held as a FIN is: it leaves after the held segments at a repair, or the
+/// peer times out. Out of line.
 #[cold]
 #[inline(never)]
 pub(super) fn send_reset(world: &mut World, connection: usize, side: usize, now: u64) {
@@ -860,9 +847,45 @@ pub(super) fn send_reset(world: &mut World, connection: usize, side: usize, now:
     let pipe = &mut c.pipes[to_side];
     let at_ns = (now + latency).max(pipe.last_arrival_ns);
     pipe.last_arrival_ns = at_ns;
-    c.fail_at(connection, to_side, at_ns, io::ErrorKind::ConnectionReset);
-    if c.errors[to_side] == Some((at_ns, io::ErrorKind::ConnectionReset)) {
-        c.reset_by_close[to_side] = true;
+    if pipe.fin_ns.is_none() {
+        pipe.fin_ns = Some(at_ns);
+        pipe.fin_resets = true;
+    }
+    pipe.reader.due_at_from(at_ns, now);
+    c.reset_ns[to_side] = Some(at_ns);
+    let end = (connection as u64) << 1 | to_side as u64;
+    cx::call_at(at_ns, reset_arrives, end);
+}
+
+/// The call [`send_reset`] sets (`end`: the connection's index and the
+/// side): the close's reset reaches the end now, recorded as any reset
+/// (`NetOp::Reset`, once: [`say_close_reset`]); nothing it was sent is
+/// discarded (a read still takes it, as Linux's). Nothing for an end gone
+/// meanwhile.
+fn reset_arrives(end: u64) {
+    let world_rc = crate::world::world("asyncsim::net");
+    let Ok(mut world) = world_rc.try_borrow_mut() else {
+        return;
+    };
+    let (connection, side) = ((end >> 1) as usize, (end & 1) as usize);
+    let Some(c) = world.net.connections.get_mut(connection) else {
+        return;
+    };
+    if c.dropped[side] {
+        return;
+    }
+    say_close_reset(&mut world, connection, side);
+}
+
+/// Records the close's reset on end `side` unless its reset or error was
+/// recorded already (`quiet`): by the call at its arrival, or by a read or
+/// write that meets it first. Out of line.
+#[cold]
+#[inline(never)]
+pub(super) fn say_close_reset(world: &mut World, connection: usize, side: usize) {
+    let c = &mut world.net.connections[connection];
+    if !std::mem::replace(&mut c.quiet[side], true) {
+        world.record_stream(connection, side, NetOp::Reset, 0);
     }
 }
 
