@@ -23,6 +23,7 @@
 //! | sync primitives | [`register_resource`], [`share_resource_holder`], [`HolderCell`] |
 //! | nodes | [`NodeId`], [`current_node`], [`new_node`], [`spawn_on`], [`crash_node`] |
 //! | between steps | [`at_step_boundary`] |
+//! | the cooperative budget | [`poll_proceed`] (spend a unit, or yield), [`poll_proceed_from`] (and say how many there were); for the world, [`has_budget`] or [`now_in_run_checking`] (a look before an operation; [`record_net`] spends the unit at its completion); [`budget`], [`set_budget`] |
 //!
 //! **Step boundaries.** Work that must not happen inside a poll (a node
 //! crash, the world delivering what its clock says is due) runs at the next
@@ -39,6 +40,10 @@ pub(crate) use crate::kernel::{
     register_resource, register_timer, register_timer_for, set_waiting_on, share_resource_holder,
     slow_polls_so_far, spawn_blocking_job, spawn_on, spawn_task, spawn_task_named, task_counts,
     task_name, update_timer, with_config, HolderCell, NodeId, TaskName,
+};
+pub(crate) use crate::kernel::{
+    budget, has_budget, now_in_run_checking, poll_proceed, poll_proceed_from, set_budget,
+    spend_on_completion, BudgetSpent, UNCONSTRAINED,
 };
 // Part of the handle the world asked for and does not call yet.
 #[allow(unused_imports)]

@@ -6,6 +6,7 @@
 
 pub mod blocking;
 pub mod combinators;
+pub mod coop;
 pub mod random;
 pub mod sync;
 pub mod task;

@@ -33,6 +33,10 @@ use crate::trace::TaskId;
 pub use crate::kernel::{set_panic_explainer, AbortHandle, JoinError, JoinHandle, PanicExplainer};
 pub use crate::raw::ThreadBound;
 
+/// The cooperative budget (tokio's `task::coop`): a task yields after 128
+/// operations that never waited, so a loop over them cannot hold the run.
+pub use super::coop;
+
 /// Spawns a task on the current run (asyncio's `create_task`).
 ///
 /// The task is queued behind every task already runnable; it first runs when

@@ -641,12 +641,16 @@ pub(crate) fn record_branch_order(
 /// Its closure is inlined always: called from two places in each UDP round
 /// trip, LLVM had left it out of line (2 % of the tokio face's `udp echo`).
 #[inline]
+/// Records a socket's operation completed, and spends a unit of the
+/// running task's cooperative budget for it (`budget.rs`).
 pub(crate) fn record_net(op: NetOp, socket: u32, bytes: u32) {
     try_with_core(
         #[inline(always)]
         |core| {
             let running = core.running_task();
             let mut state = core.state.borrow_mut();
+            // A socket's operation completed: a unit of the budget spent.
+            state.spend_on_completion();
             if state.pool.context.is_some() {
                 state.record_for_caller(running, EventKind::Net { op, socket, bytes });
             } else {

@@ -58,6 +58,7 @@ use crate::trace::Trace;
 use crate::watchdog::{self, Beacon};
 
 mod boundary;
+mod budget;
 mod failure;
 mod handle;
 mod jobs;
@@ -72,6 +73,10 @@ mod step;
 mod wakers;
 
 use boundary::*;
+pub(crate) use budget::{
+    budget, has_budget, now_in_run_checking, poll_proceed, poll_proceed_from, set_budget,
+    spend_on_completion, BudgetSpent, UNCONSTRAINED,
+};
 pub(crate) use handle::*;
 pub use join::{AbortHandle, JoinError, JoinHandle};
 use join::{JoinSlot, JoinSlotAny, JoinSlotRef};
@@ -133,6 +138,11 @@ pub(crate) struct State {
     node_names: Vec<Option<Rc<str>>>,
     /// The core's beacon (as `Core::beacon`), told when the clock moves.
     beacon: &'static Beacon,
+    /// The cooperative budget (`budget.rs`): the units left to the poll of
+    /// step `budget_step`, spent by world operations that complete without
+    /// waiting; a poll that has not spent any has them all.
+    budget_left: u64,
+    budget_step: u64,
 }
 
 /// The shared core of a running simulation.
@@ -254,6 +264,8 @@ impl Sim {
                     boundary: VecDeque::new(),
                     node_names: Vec::new(),
                     beacon,
+                    budget_left: budget::BUDGET_PER_POLL,
+                    budget_step: budget::NO_STEP,
                 }),
                 run_id: Cell::new(0),
                 running: Cell::new(NOT_RUNNING),
@@ -556,6 +568,8 @@ impl Core {
         state.boundary.clear();
         state.node_names.clear();
         state.node_names.push(None);
+        // The last run's steps are this one's too: its budget is no poll's.
+        state.budget_step = budget::NO_STEP;
         state
             .beacon
             .run_started(state.config.seed, state.config.hang_warning_ns);

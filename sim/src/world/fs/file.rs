@@ -360,11 +360,14 @@ impl File {
 }
 
 impl futures_io::AsyncRead for File {
+    /// Ready at once (the bytes are on the disk): a read spends a unit of
+    /// the task's budget (`task::coop`), so a loop of reads yields.
     fn poll_read(
         mut self: Pin<&mut Self>,
-        _context: &mut Context<'_>,
+        context: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<usize>> {
+        std::task::ready!(crate::cx::poll_proceed(context));
         let world = self.world.borrow();
         self.check(&world)?;
         if !self.read {
@@ -384,11 +387,13 @@ impl futures_io::AsyncRead for File {
 }
 
 impl futures_io::AsyncWrite for File {
+    /// Ready at once; spends a unit of the task's budget, as a read does.
     fn poll_write(
         mut self: Pin<&mut Self>,
-        _context: &mut Context<'_>,
+        context: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
+        std::task::ready!(crate::cx::poll_proceed(context));
         Poll::Ready(self.write_bytes(buf).map(|()| buf.len()))
     }
 

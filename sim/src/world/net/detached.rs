@@ -119,7 +119,7 @@ impl Detached<TcpStream> {
         max: usize,
         put: &mut dyn FnMut(&[u8]),
     ) -> Poll<io::Result<usize>> {
-        self.socket()?.read_with(context, max, put)
+        self.socket()?.read_with::<true>(context, max, put)
     }
 
     /// Writes `buf` as [`TcpStream`]'s `poll_write` does: what fits in
@@ -175,6 +175,24 @@ impl Detached<UdpSocket> {
     #[inline]
     pub fn send_to<A: ToAddress>(&self, buf: &[u8], address: A) -> io::Result<usize> {
         self.socket()?.send_now(buf, &address)
+    }
+
+    /// [`Detached::send_to`] as a poll under the task's cooperative budget
+    /// (`task::coop`), as the socket's own `send_to`: `Pending` (a yield,
+    /// nothing sent) when the budget is spent, so a loop of sends yields.
+    ///
+    /// # Errors
+    ///
+    /// As a send from the socket.
+    #[inline]
+    pub fn poll_send_to<A: ToAddress>(
+        &self,
+        context: &mut Context<'_>,
+        buf: &[u8],
+        address: A,
+    ) -> Poll<io::Result<usize>> {
+        std::task::ready!(super::poll_budget(context));
+        Poll::Ready(self.send_to(buf, address))
     }
 }
 

@@ -38,7 +38,7 @@ pub use tcp::buffer_set_to;
 pub use tcp::{TcpListener, TcpStream, DEFAULT_RECV_BUFFER, DEFAULT_SEND_BUFFER};
 pub use udp::UdpSocket;
 use wait::leave_side;
-pub(crate) use wait::Parked;
+pub(crate) use wait::{budget_yield, poll_budget, Parked};
 pub use wait::{Waitable, WaiterKey, Waiting};
 
 /// A context whose waker does nothing: for an operation that never waits

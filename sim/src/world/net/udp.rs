@@ -437,8 +437,11 @@ impl<A: ToAddress> Future for SendTo<'_, A> {
     type Output = io::Result<usize>;
 
     #[inline]
-    fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<usize>> {
+    fn poll(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<io::Result<usize>> {
         let this = self.into_ref().get_ref();
+        // A send never waits: the cooperative budget is what makes a loop
+        // of them yield (the send's event spends the unit).
+        std::task::ready!(super::poll_budget(context));
         assert!(
             !this.done.replace(true),
             "UdpSocket::send_to's future polled after it completed"
@@ -464,7 +467,7 @@ impl Future for RecvFrom<'_> {
     ) -> Poll<io::Result<(usize, SocketAddr)>> {
         let this = self.get_mut();
         this.waiting.polling();
-        let poll = this.waiting.socket.poll_recv_from(context, this.buf);
+        let poll = this.waiting.socket.recv_from_now::<true>(context, this.buf);
         this.waiting.polled(context, poll)
     }
 }
@@ -541,6 +544,24 @@ impl UdpSocket {
             }
         }
         Err(self.unusable(world))
+    }
+
+    /// [`UdpSocket::check_now`] for a poll under the cooperative budget, in
+    /// the same look at the run: `Pending` (the task woken: a yield) when
+    /// the task has no unit left.
+    #[inline(always)]
+    fn check_now_budgeted(&self, world: &World, context: &Context<'_>) -> Poll<io::Result<u64>> {
+        let state = &world.net.udp[self.socket];
+        match cx::now_in_run_checking(world.run_id) {
+            Some(Ok(now)) if world.alive(state.node as usize, state.incarnation) && state.open => {
+                Poll::Ready(Ok(now))
+            }
+            Some(Err(cx::BudgetSpent)) => {
+                super::budget_yield(context);
+                Poll::Pending
+            }
+            _ => Poll::Ready(Err(self.unusable(world))),
+        }
     }
 
     /// Why [`UdpSocket::check_now`] failed (out of line: it almost never does).
@@ -838,16 +859,33 @@ impl UdpSocket {
         }
     }
 
-    /// Polls for a datagram (see [`UdpSocket::recv_from`]).
+    /// Polls for a datagram (see [`UdpSocket::recv_from`]), under the
+    /// task's cooperative budget (`task::coop`).
     #[inline]
     pub fn poll_recv_from(
         &self,
         context: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<(usize, SocketAddr)>> {
+        self.recv_from_now::<true>(context, buf)
+    }
+
+    /// [`UdpSocket::poll_recv_from`]; `BUDGETED` (a poll, not a `try_`
+    /// form): a yield instead when the task's budget is spent (a datagram
+    /// taken spends a unit, by its event).
+    #[inline(always)]
+    pub(super) fn recv_from_now<const BUDGETED: bool>(
+        &self,
+        context: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<(usize, SocketAddr)>> {
         let mut world = self.world.borrow_mut();
         let world = &mut *world;
-        let now = self.check_now(world)?;
+        let now = if BUDGETED {
+            std::task::ready!(self.check_now_budgeted(world, context))?
+        } else {
+            self.check_now(world)?
+        };
         let nodes = &world.nodes;
         let state = &mut world.net.udp[self.socket];
         state.settle(now, nodes, &world.net.bound, self.socket);
@@ -935,6 +973,7 @@ impl UdpSocket {
 
     /// Sends to the connected peer.
     pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
+        std::future::poll_fn(|context| super::poll_budget(context)).await;
         let peer = self.world.borrow().net.udp[self.socket].peer();
         match peer {
             Some(peer) => self.send_datagram(buf, Target::Address(&Address::Ip(peer))),

@@ -597,6 +597,10 @@ const BOTH_SIDES: u8 = 4;
 /// [`GUARD`]: a guarded wait that parked before is being polled (on one
 /// side; `GUARDED | FIRST` one that has not parked yet).
 const PARKED: u8 = GUARDED;
+/// [`GUARD`]: the guarded wait being polled yielded for the cooperative
+/// budget ([`budget_yield`]) and parked nothing this poll (not
+/// [`GUARDED`]: nothing parks after it).
+const YIELDED: u8 = 8;
 
 thread_local! {
     /// Which wait is being polled ([`Waiting::polling`], reset by
@@ -654,9 +658,12 @@ impl<S: Waitable + ?Sized, const EITHER: bool> Waiting<'_, S, EITHER> {
     /// that parked leaves both here).
     #[inline(always)]
     pub fn polled<T>(&mut self, context: &Context<'_>, poll: Poll<T>) -> Poll<T> {
-        GUARD.set(UNGUARDED);
+        let guard = GUARD.replace(UNGUARDED);
         if poll.is_pending() {
-            self.parked = WaiterKey::of(context.waker()).data;
+            // A yield for the budget parked nothing: the wait is as it was.
+            if guard != YIELDED {
+                self.parked = WaiterKey::of(context.waker()).data;
+            }
         } else {
             let parked = std::mem::replace(&mut self.parked, NOT_PARKED);
             if EITHER && parked != NOT_PARKED {
@@ -708,5 +715,31 @@ impl<S: Waitable + ?Sized, const EITHER: bool> Drop for Waiting<'_, S, EITHER> {
         if parked != NOT_PARKED {
             self.socket.leave_waiters(WaiterKey { data: parked });
         }
+    }
+}
+
+/// A socket's operation found its task's cooperative budget spent
+/// (`task::coop`): instead of the operation, a yield (the task woken through
+/// `context`; the caller returns `Pending`). A guarded wait being polled is
+/// told it parked nothing ([`Waiting::polled`]).
+#[cold]
+#[inline(never)]
+pub(crate) fn budget_yield(context: &Context<'_>) {
+    if GUARD.get() & GUARDED != 0 {
+        GUARD.set(YIELDED);
+    }
+    context.waker().wake_by_ref();
+}
+
+/// Looks at the task's budget before a socket's operation (the operation's
+/// completion spends the unit, `cx::record_net`): `Pending` (a yield,
+/// [`budget_yield`]) when none is left.
+#[inline(always)]
+pub(crate) fn poll_budget(context: &Context<'_>) -> Poll<()> {
+    if cx::has_budget() {
+        Poll::Ready(())
+    } else {
+        budget_yield(context);
+        Poll::Pending
     }
 }

@@ -121,6 +121,8 @@ impl TcpListener {
         &self,
         context: &mut Context<'_>,
     ) -> Poll<io::Result<(TcpStream, SocketAddr)>> {
+        // Under the task's cooperative budget (an accept's event spends it).
+        std::task::ready!(crate::world::net::poll_budget(context));
         let mut world = self.world.borrow_mut();
         let world = &mut *world;
         if !same_run(world.run_id) {

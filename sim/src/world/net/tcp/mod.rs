@@ -696,6 +696,26 @@ impl TcpStream {
         }
     }
 
+    /// [`TcpStream::check_now`] for a poll under the cooperative budget, in
+    /// the same look at the run: `Pending` (the task woken: a yield) when
+    /// the task has no unit left. (The completion spends it: its event.)
+    #[inline(always)]
+    fn check_now_budgeted(&self, world: &World, context: &Context<'_>) -> Poll<io::Result<u64>> {
+        let c = &world.net.connections[self.connection];
+        match cx::now_in_run_checking(world.run_id) {
+            Some(Ok(now))
+                if world.alive(c.nodes[self.side] as usize, c.incarnations[self.side]) =>
+            {
+                Poll::Ready(Ok(now))
+            }
+            Some(Err(cx::BudgetSpent)) => {
+                super::budget_yield(context);
+                Poll::Pending
+            }
+            _ => Poll::Ready(Err(self.unusable(world))),
+        }
+    }
+
     /// Why [`TcpStream::check_now`] failed (out of line: it almost never does).
     #[cold]
     #[inline(never)]
@@ -739,20 +759,23 @@ impl TcpStream {
         max: usize,
         put: impl FnMut(&[u8]),
     ) -> Poll<io::Result<usize>> {
-        self.read_with(context, max, put)
+        self.read_with::<true>(context, max, put)
     }
 
     fn read_into(&self, context: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
         let mut at = 0;
         let max = buf.len();
-        self.read_with(context, max, |bytes| {
+        self.read_with::<true>(context, max, |bytes| {
             buf[at..at + bytes.len()].copy_from_slice(bytes);
             at += bytes.len();
         })
     }
 
+    /// A read; `BUDGETED` (a poll, not a `try_` form): under the task's
+    /// cooperative budget (a yield instead when it is spent; a read that
+    /// completes spends a unit, by its event).
     #[inline(always)]
-    pub(super) fn read_with(
+    pub(super) fn read_with<const BUDGETED: bool>(
         &self,
         context: &mut Context<'_>,
         max: usize,
@@ -760,7 +783,11 @@ impl TcpStream {
     ) -> Poll<io::Result<usize>> {
         let mut world = self.world.borrow_mut();
         let world = &mut *world;
-        let now = self.check_now(world)?;
+        let now = if BUDGETED {
+            std::task::ready!(self.check_now_budgeted(world, context))?
+        } else {
+            self.check_now(world)?
+        };
         let c = &mut world.net.connections[self.connection];
         if let Some(kind) = c.error_at(self.side, now) {
             c.pipes[self.side].reader.ready(context.waker());
@@ -816,6 +843,10 @@ impl TcpStream {
             if pipe.fin_resets && max > 0 {
                 // Not a FIN: the reset of the peer's close.
                 return Poll::Ready(Err(self.read_reset(world)));
+            }
+            if BUDGETED {
+                // No event: a loop that reads on past the end still yields.
+                cx::spend_on_completion();
             }
             return Poll::Ready(Ok(0));
         }
@@ -874,7 +905,12 @@ impl TcpStream {
     ) -> Poll<io::Result<usize>> {
         let mut world = self.world.borrow_mut();
         let world = &mut *world;
-        let now = self.check_now(world)?;
+        // A poll is under the task's cooperative budget; a `try_` form (no
+        // context) never yields.
+        let now = match context.as_deref() {
+            Some(polling) => std::task::ready!(self.check_now_budgeted(world, polling))?,
+            None => self.check_now(world)?,
+        };
         let c = &world.net.connections[self.connection];
         if let Some(kind) = c.error_at(self.side, now) {
             return Poll::Ready(Err(self.write_failed(world, kind, context.as_deref())));

@@ -119,7 +119,7 @@ impl TcpStream {
         }
         // Something is there (bytes, EOF, an error): the read does not wait,
         // so the context's waker is never kept.
-        match self.read_with(&mut noop_context(), max, put) {
+        match self.read_with::<false>(&mut noop_context(), max, put) {
             Poll::Ready(result) => result,
             Poll::Pending => Err(io::ErrorKind::WouldBlock.into()),
         }

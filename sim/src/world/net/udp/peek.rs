@@ -91,7 +91,7 @@ impl UdpSocket {
         }
         // A datagram is there: the receive does not wait, so the context's
         // waker is never kept.
-        match self.poll_recv_from(&mut noop_context(), buf) {
+        match self.recv_from_now::<false>(&mut noop_context(), buf) {
             Poll::Ready(result) => result,
             Poll::Pending => Err(io::ErrorKind::WouldBlock.into()),
         }
