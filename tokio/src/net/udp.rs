@@ -101,7 +101,9 @@ impl UdpSocket {
 
     /// Sends one datagram to `target` (it never waits).
     pub async fn send_to<A: ToSocketAddrs>(&self, buf: &[u8], target: A) -> io::Result<usize> {
-        self.socket.send_to(buf, Resolve(&target))
+        // Each send spends a unit of the task's budget (a loop of them
+        // yields, as on tokio).
+        poll_fn(|context| self.socket.poll_send_to(context, buf, Resolve(&target))).await
     }
 
     /// Receives one datagram: its length and sender.
@@ -132,11 +134,11 @@ impl UdpSocket {
     /// Polls to send one datagram to `target` (it never waits).
     pub fn poll_send_to(
         &self,
-        _context: &mut Context<'_>,
+        context: &mut Context<'_>,
         buf: &[u8],
         target: SocketAddr,
     ) -> Poll<io::Result<usize>> {
-        Poll::Ready(self.socket.send_to(buf, target))
+        self.socket.poll_send_to(context, buf, target)
     }
 }
 
@@ -169,7 +171,8 @@ impl UdpSocket {
     }
 
     /// Polls to send one datagram to the connected peer (it never waits).
-    pub fn poll_send(&self, _context: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    pub fn poll_send(&self, context: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        std::task::ready!(asyncsim::task::coop::poll_proceed(context)).made_progress();
         Poll::Ready(self.try_send(buf))
     }
 

@@ -184,7 +184,7 @@ impl UnixDatagram {
 
     /// Sends one datagram to the connected peer (it never waits).
     pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        self.try_send(buf)
+        std::future::poll_fn(|context| self.poll_send(context, buf)).await
     }
 
     /// Sends one datagram to the connected peer, without waiting.
@@ -230,13 +230,15 @@ impl UnixDatagram {
     }
 
     /// Polls to send one datagram to the connected peer (it never waits).
-    pub fn poll_send(&self, _context: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    pub fn poll_send(&self, context: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        // A send spends a unit of the task's budget (a loop of them yields).
+        std::task::ready!(asyncsim::task::coop::poll_proceed(context)).made_progress();
         Poll::Ready(self.try_send(buf))
     }
 
     /// Sends one datagram to the socket at `target` (it never waits).
     pub async fn send_to<P: AsRef<Path>>(&self, buf: &[u8], target: P) -> io::Result<usize> {
-        self.try_send_to(buf, target)
+        std::future::poll_fn(|context| self.poll_send_to(context, buf, target.as_ref())).await
     }
 
     /// Sends one datagram to the socket at `target`, without waiting.
@@ -257,10 +259,11 @@ impl UnixDatagram {
     /// Polls to send one datagram to `target` (it never waits).
     pub fn poll_send_to<P: AsRef<Path>>(
         &self,
-        _context: &mut Context<'_>,
+        context: &mut Context<'_>,
         buf: &[u8],
         target: P,
     ) -> Poll<io::Result<usize>> {
+        std::task::ready!(asyncsim::task::coop::poll_proceed(context)).made_progress();
         Poll::Ready(self.try_send_to(buf, target))
     }
 

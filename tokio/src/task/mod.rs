@@ -40,10 +40,26 @@ pub use local::{LocalEnterGuard, LocalSet};
 #[cfg(feature = "rt")]
 pub use tokio::task::{futures, LocalKey};
 
-/// tokio's own cooperative-scheduling helpers; outside a tokio runtime they
-/// never ask a task to yield.
+/// Cooperative scheduling on the run's budget (asyncsim's `task::coop`,
+/// with tokio's items and signatures): each poll of a task has 128 units;
+/// the face's sockets, files, pipes, sleeps, join handles and `watch`
+/// receivers spend one as they complete, and yield when none is left, as
+/// tokio's resources do. (tokio's own `sync` types, re-exported here, read
+/// tokio's budget, which is off outside a tokio runtime: they never yield.)
 #[cfg(feature = "rt")]
-pub use tokio::task::{consume_budget, coop, unconstrained, Unconstrained};
+pub use asyncsim::task::coop;
+#[cfg(feature = "rt")]
+#[doc(hidden)]
+#[deprecated = "Moved to tokio::task::coop::consume_budget"]
+pub use coop::consume_budget;
+#[cfg(feature = "rt")]
+#[doc(hidden)]
+#[deprecated = "Moved to tokio::task::coop::unconstrained"]
+pub use coop::unconstrained;
+#[cfg(feature = "rt")]
+#[doc(hidden)]
+#[deprecated = "Moved to tokio::task::coop::Unconstrained"]
+pub use coop::Unconstrained;
 
 /// A task's id: unique among the tasks of one run, and the same in every
 /// replay of it (the engine's task number).
@@ -437,6 +453,18 @@ impl<T: 'static> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 
     fn poll(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<Self::Output> {
+        // A completion spends a unit of the task's budget, as tokio's does.
+        let coop = std::task::ready!(asyncsim::task::coop::poll_proceed(context));
+        let poll = self.poll_inner(context);
+        if poll.is_ready() {
+            coop.made_progress();
+        }
+        poll
+    }
+}
+
+impl<T: 'static> JoinHandle<T> {
+    fn poll_inner(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<Result<T, JoinError>> {
         let handle = self
             .get_mut()
             .inner

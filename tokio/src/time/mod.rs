@@ -115,8 +115,13 @@ impl Sleep {
 impl Future for Sleep {
     type Output = ();
 
+    /// Spends a unit of the task's budget when it completes (tokio's
+    /// `Sleep` does), so a loop of sleeps already due yields.
     fn poll(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<()> {
-        Pin::new(self.project().inner).poll(context)
+        let coop = std::task::ready!(asyncsim::task::coop::poll_proceed(context));
+        std::task::ready!(Pin::new(self.project().inner).poll(context));
+        coop.made_progress();
+        Poll::Ready(())
     }
 }
 
@@ -173,11 +178,21 @@ impl<T: Future> Future for Timeout<T> {
     type Output = Result<T::Output, error::Elapsed>;
 
     fn poll(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<Self::Output> {
+        use asyncsim::task::coop;
         let this = self.project();
+        let had_budget = coop::has_budget_remaining();
         if let Poll::Ready(output) = this.value.poll(context) {
             return Poll::Ready(Ok(output));
         }
-        match this.delay.poll(context) {
+        // The value spent the last of the budget: the deadline is still
+        // looked at (as tokio's `Timeout` does), or a value that yields for
+        // the budget at each poll would never time out.
+        let delay = if had_budget && !coop::has_budget_remaining() {
+            std::pin::pin!(coop::unconstrained(this.delay)).poll(context)
+        } else {
+            this.delay.poll(context)
+        };
+        match delay {
             Poll::Ready(()) => Poll::Ready(Err(error::Elapsed(()))),
             Poll::Pending => Poll::Pending,
         }

@@ -329,7 +329,9 @@ impl AsyncWrite for Sender {
         context: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        match self.write_now(buf) {
+        // A write that completes spends a unit of the task's budget.
+        let coop = std::task::ready!(asyncsim::task::coop::poll_proceed(context));
+        let poll = match self.write_now(buf) {
             Some(result) => Poll::Ready(result),
             None => {
                 lock(&self.inner).writers.park(context.waker());
@@ -339,7 +341,11 @@ impl AsyncWrite for Sender {
                     None => Poll::Pending,
                 }
             }
+        };
+        if poll.is_ready() {
+            coop.made_progress();
         }
+        poll
     }
 
     fn poll_flush(self: Pin<&mut Self>, _context: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -456,14 +462,20 @@ impl AsyncRead for Receiver {
         context: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
+        // A read that completes spends a unit of the task's budget.
+        let coop = std::task::ready!(asyncsim::task::coop::poll_proceed(context));
         let max = buf.remaining();
         if self.read_now(max, |bytes| buf.put_slice(bytes)).is_some() {
+            coop.made_progress();
             return Poll::Ready(Ok(()));
         }
         lock(&self.inner).readers.park(context.waker());
         // The sender may have written (or gone) between the two locks.
         match self.read_now(max, |bytes| buf.put_slice(bytes)) {
-            Some(_) => Poll::Ready(Ok(())),
+            Some(_) => {
+                coop.made_progress();
+                Poll::Ready(Ok(()))
+            }
             None => Poll::Pending,
         }
     }
