@@ -18,6 +18,10 @@ use tokio::net::{
 use tokio::runtime::{Builder, Handle, Runtime};
 use tokio::sync::watch::error::{RecvError, SendError};
 use tokio::sync::watch::{channel, Receiver, Ref, Sender};
+use tokio::task::coop::{
+    consume_budget as coop_consume_budget, cooperative, has_budget_remaining, poll_proceed,
+    unconstrained as coop_unconstrained, Coop, RestoreOnPending, Unconstrained,
+};
 use tokio::task::{
     block_in_place, consume_budget, id, spawn, spawn_blocking, spawn_local, try_id, unconstrained,
     yield_now, AbortHandle, JoinError, JoinHandle, JoinSet, LocalKey, LocalSet,

@@ -1,0 +1,300 @@
+//! The cooperative budget (`task::coop`, tokio's): a task that loops over
+//! operations that never wait — UDP sends, reads of bytes already buffered,
+//! writes to a file — yields after 128 of them in one poll, so the other
+//! tasks of the run still run, in every schedule. Before the budget such a
+//! loop held the run's one thread until it ended (or for ever). Each loop
+//! here ends when another task has run, or at a bound far past where the
+//! budget must have let it run (PCT keeps a spinning top-priority task
+//! running for `PCT_SPIN_POLLS` polls in a row), so without the budget the
+//! test fails at the bound instead of hanging.
+
+mod schedule_support;
+
+use std::cell::Cell;
+use std::future::Future;
+use std::rc::Rc;
+
+use asyncsim::net::{TcpListener, TcpStream, UdpSocket};
+use asyncsim::task::coop;
+use asyncsim::trace::WaitOn;
+use asyncsim::{node, Config, EventKind, Sim, Strategy, TaskId, TraceMode};
+use futures::{AsyncReadExt, AsyncWriteExt};
+use schedule_support::random_and_pct;
+
+/// Operations one poll may complete before the task yields (tokio's).
+const BUDGET: u64 = 128;
+
+/// Far past the operations after which every schedule lets the other task
+/// run: PCT's spin rule demotes a task picked `PCT_SPIN_POLLS` times in a
+/// row, each poll `BUDGET` operations.
+const LOOP_BOUND: u64 = 2 * asyncsim::PCT_SPIN_POLLS as u64 * BUDGET;
+
+/// Every schedule these properties are checked over: FIFO, and 24 seeds of
+/// `Random` and of `Pct`. Hash-only traces: a loop past its yields records
+/// an event a send.
+fn schedules() -> impl Iterator<Item = Config> {
+    random_and_pct(24)
+        .chain([Config::new().strategy(Strategy::Fifo)])
+        .map(|config| config.trace_mode(TraceMode::HashOnly))
+}
+
+/// The schedules of a loop bounded by what is buffered (far fewer
+/// operations than PCT's spin rule may let one task run): PCT may keep the
+/// loop's task running to the last of them, so FIFO and `Random` only.
+fn fifo_and_random() -> impl Iterator<Item = Config> {
+    schedules().filter(|config| config.strategy != Strategy::Pct { depth: 3 })
+}
+
+/// Spawns the task whose running a loop waits for: it sets `flag`.
+fn other_task(flag: &Rc<Cell<bool>>) -> asyncsim::JoinHandle<()> {
+    let flag = flag.clone();
+    asyncsim::spawn(async move { flag.set(true) })
+}
+
+/// Runs `body` with a flag: the body spawns [`other_task`] right before its
+/// loop, which runs until the flag is set (or to its bound), and returns
+/// how many operations the loop made. Asserts, in every schedule, that the
+/// other task ran before the bound.
+fn other_task_runs_during<B, F>(what: &str, bound: u64, body: B)
+where
+    B: Fn(Rc<Cell<bool>>) -> F,
+    F: std::future::Future<Output = u64> + 'static,
+{
+    check_on(schedules(), what, bound, body);
+}
+
+/// [`other_task_runs_during`] for a loop bounded by what is buffered, on
+/// [`fifo_and_random`].
+fn other_task_runs_during_buffered<B, F>(what: &str, bound: u64, body: B)
+where
+    B: Fn(Rc<Cell<bool>>) -> F,
+    F: std::future::Future<Output = u64> + 'static,
+{
+    check_on(fifo_and_random(), what, bound, body);
+}
+
+fn check_on<B, F>(configs: impl Iterator<Item = Config>, what: &str, bound: u64, body: B)
+where
+    B: Fn(Rc<Cell<bool>>) -> F,
+    F: std::future::Future<Output = u64> + 'static,
+{
+    for config in configs {
+        let run = Sim::new(config.clone()).run(body(Rc::new(Cell::new(false))));
+        let operations = run
+            .result
+            .unwrap_or_else(|failure| panic!("{what} under {config:?}: {failure}"));
+        assert!(
+            operations < bound,
+            "{what} under {:?} seed {}: {operations} operations and the other task never ran",
+            config.strategy,
+            config.seed
+        );
+    }
+}
+
+#[test]
+fn a_udp_send_loop_lets_another_task_run_in_every_schedule() {
+    other_task_runs_during("a send_to loop", LOOP_BOUND, |other_ran| async move {
+        let socket = UdpSocket::bind("0.0.0.0:9000").await.unwrap();
+        let other = other_task(&other_ran);
+        let mut sends = 0;
+        while !other_ran.get() && sends < LOOP_BOUND {
+            socket.send_to(b"ping", "127.0.0.1:9001").await.unwrap();
+            sends += 1;
+        }
+        other.await.unwrap();
+        sends
+    });
+}
+
+#[test]
+fn a_loop_reading_buffered_bytes_lets_another_task_run_in_every_schedule() {
+    for config in fifo_and_random() {
+        let run = Sim::new(config.clone()).run(read_loop(Rc::new(Cell::new(false))));
+        let reads = run.result.unwrap();
+        assert!(
+            reads < 4096,
+            "{config:?}: {reads} reads and the other task never ran"
+        );
+    }
+}
+
+async fn read_loop(other_ran: Rc<Cell<bool>>) -> u64 {
+    {
+        node::Builder::new("server").start(|| async {
+            let listener = TcpListener::bind("0.0.0.0:7000").await.unwrap();
+            let (mut stream, _) = listener.accept().await.unwrap();
+            stream.write_all(&[7; 4096]).await.unwrap();
+            std::future::pending::<()>().await;
+        });
+        let mut stream = TcpStream::connect("server:7000").await.unwrap();
+        // All 4,096 bytes arrived: every one-byte read below completes at
+        // once.
+        let mut first = [0; 1];
+        stream.read_exact(&mut first).await.unwrap();
+        asyncsim::time::sleep(std::time::Duration::from_secs(1)).await;
+        let other = other_task(&other_ran);
+        let mut reads = 1;
+        while !other_ran.get() && reads < 4096 {
+            stream.read_exact(&mut first).await.unwrap();
+            reads += 1;
+        }
+        other.await.unwrap();
+        reads
+    }
+}
+
+#[test]
+fn a_udp_receive_loop_over_buffered_datagrams_lets_another_task_run() {
+    other_task_runs_during_buffered("a recv_from loop", 1000, |other_ran| async move {
+        let receiver = UdpSocket::bind("0.0.0.0:9001").await.unwrap();
+        let sender = UdpSocket::bind("0.0.0.0:9000").await.unwrap();
+        receiver.set_recv_buffer(1000);
+        for _ in 0..1000 {
+            // Unconstrained: the sends are not what this test is about.
+            coop::unconstrained(sender.send_to(b"x", "127.0.0.1:9001"))
+                .await
+                .unwrap();
+        }
+        // Every datagram arrives (loopback latency) before the loop.
+        asyncsim::time::sleep(std::time::Duration::from_secs(1)).await;
+        let mut buf = [0; 8];
+        let other = other_task(&other_ran);
+        let mut receives = 0;
+        while !other_ran.get() && receives < 1000 {
+            receiver.recv_from(&mut buf).await.unwrap();
+            receives += 1;
+        }
+        other.await.unwrap();
+        receives
+    });
+}
+
+#[test]
+fn a_file_write_loop_lets_another_task_run_in_every_schedule() {
+    other_task_runs_during("a file write loop", LOOP_BOUND, |other_ran| async move {
+        let mut file = asyncsim::fs::File::create("/log").await.unwrap();
+        let other = other_task(&other_ran);
+        let mut writes = 0;
+        while !other_ran.get() && writes < LOOP_BOUND {
+            file.write_all(b"x").await.unwrap();
+            writes += 1;
+        }
+        other.await.unwrap();
+        writes
+    });
+}
+
+#[test]
+fn a_consume_budget_loop_lets_another_task_run_in_every_schedule() {
+    other_task_runs_during(
+        "a consume_budget loop",
+        LOOP_BOUND,
+        |other_ran| async move {
+            let other = other_task(&other_ran);
+            let mut units = 0;
+            while !other_ran.get() && units < LOOP_BOUND {
+                coop::consume_budget().await;
+                units += 1;
+            }
+            other.await.unwrap();
+            units
+        },
+    );
+}
+
+/// FIFO: the loop's task completes 128 sends, yields at the 129th (which
+/// completes when it is polled again), and the trace shows the yield as
+/// any other: the task's `Pending` (on `Yield`), then its next `Poll`.
+#[test]
+fn fifo_a_send_loop_yields_every_128_sends_as_an_ordinary_yield() {
+    let run = Sim::new(Config::new().strategy(Strategy::Fifo)).run(async {
+        let socket = UdpSocket::bind("0.0.0.0:9000").await.unwrap();
+        for _ in 0..1000 {
+            socket.send_to(b"ping", "127.0.0.1:9001").await.unwrap();
+        }
+    });
+    run.result.unwrap();
+    let main = Some(TaskId::MAIN);
+    let mut sends_per_poll = Vec::new();
+    for event in run.trace.events().iter().filter(|event| event.task == main) {
+        match event.kind {
+            EventKind::Poll => sends_per_poll.push(0),
+            EventKind::Net { .. } => *sends_per_poll.last_mut().unwrap() += 1,
+            EventKind::Pending { on } => assert_eq!(on, WaitOn::Yield, "{event:?}"),
+            _ => {}
+        }
+    }
+    // 1,000 sends: seven polls of 128, then the rest.
+    assert_eq!(sends_per_poll, [128, 128, 128, 128, 128, 128, 128, 104]);
+}
+
+/// `unconstrained` turns the budget off for the future it wraps: its loop
+/// never yields, in any schedule (the other task runs only after it).
+#[test]
+fn unconstrained_never_yields_for_the_budget() {
+    for config in schedules() {
+        let run = Sim::new(config.clone()).run(async {
+            let other_ran = Rc::new(Cell::new(false));
+            let flag = other_ran.clone();
+            let other = asyncsim::spawn(async move { flag.set(true) });
+            let socket = UdpSocket::bind("0.0.0.0:9000").await.unwrap();
+            let saw_other = coop::unconstrained(async {
+                for _ in 0..1000 {
+                    socket.send_to(b"ping", "127.0.0.1:9001").await.unwrap();
+                    coop::consume_budget().await;
+                }
+                other_ran.get()
+            })
+            .await;
+            other.await.unwrap();
+            // Outside it, the budget is as it was: spent by nothing yet.
+            (saw_other, coop::has_budget_remaining())
+        });
+        assert_eq!(run.result.unwrap(), (false, true), "{config:?}");
+    }
+}
+
+/// A run whose polls complete fewer than 128 budgeted operations each is
+/// the run it was before the budget: FIFO's 127 sends take one poll.
+#[test]
+fn fewer_than_128_operations_in_a_poll_never_yield() {
+    let run = Sim::new(Config::new().strategy(Strategy::Fifo)).run(async {
+        let socket = UdpSocket::bind("0.0.0.0:9000").await.unwrap();
+        for _ in 0..127 {
+            socket.send_to(b"ping", "127.0.0.1:9001").await.unwrap();
+        }
+        coop::has_budget_remaining()
+    });
+    assert_eq!(run.steps(), 1);
+    assert!(run.result.unwrap());
+}
+
+/// An operation that waits spends nothing (tokio gives the unit back): a
+/// task that polls 200 receives that all wait, then makes 128 sends, in
+/// one poll, is never made to yield.
+#[test]
+fn operations_that_wait_spend_nothing() {
+    let run = Sim::new(Config::new().strategy(Strategy::Fifo)).run(async {
+        let receiver = UdpSocket::bind("0.0.0.0:9001").await.unwrap();
+        let mut buffers = vec![[0u8; 8]; 200];
+        let mut receives: Vec<_> = buffers
+            .iter_mut()
+            .map(|buf| Box::pin(receiver.recv_from(buf)))
+            .collect();
+        std::future::poll_fn(|context| {
+            for receive in &mut receives {
+                assert!(receive.as_mut().poll(context).is_pending());
+            }
+            std::task::Poll::Ready(())
+        })
+        .await;
+        let sender = UdpSocket::bind("0.0.0.0:9000").await.unwrap();
+        for _ in 0..BUDGET {
+            sender.send_to(b"x", "127.0.0.1:9").await.unwrap();
+        }
+        drop(receives);
+    });
+    assert_eq!(run.steps(), 1);
+    run.result.unwrap();
+}

@@ -1,0 +1,204 @@
+//! `tokio::task::coop` on the run's cooperative budget: each poll of a task
+//! has 128 units (tokio's); `consume_budget`, and the face's own resources
+//! (sockets, files, sleeps, join handles, `watch`), spend them and yield
+//! when none is left, so a loop over always-ready operations lets the other
+//! tasks run, in every schedule; `unconstrained` turns the budget off. Real
+//! tokio's versions of these, outside a tokio runtime, never yield: before
+//! the face had its own, each loop below held the run for good (each is
+//! bounded here, far past where the budget must have let the other task
+//! run, so the old behaviour fails instead of hanging).
+
+use std::cell::Cell;
+use std::pin::Pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+
+use asyncsim::{Config, Sim, Strategy};
+use asyncsim_tokio_tests::random_and_pct;
+use tokio::task::coop;
+
+/// Far past the operations after which every schedule lets the other task
+/// run (PCT's spin rule demotes a task picked `PCT_SPIN_POLLS` times in a
+/// row, each poll 128 operations).
+const LOOP_BOUND: u64 = 2 * asyncsim::PCT_SPIN_POLLS as u64 * 128;
+
+fn schedules() -> impl Iterator<Item = Config> {
+    random_and_pct(24)
+        .chain([Config::new().strategy(Strategy::Fifo)])
+        .map(|config| config.trace_mode(asyncsim::TraceMode::HashOnly))
+}
+
+/// Runs `looping` (given the flag a spawned task sets) in every schedule;
+/// asserts the loop saw the other task run before its bound.
+fn other_task_runs_during<B, F>(what: &str, looping: B)
+where
+    B: Fn(Rc<Cell<bool>>) -> F,
+    F: std::future::Future<Output = u64> + 'static,
+{
+    for config in schedules() {
+        let other_ran = Rc::new(Cell::new(false));
+        let body = looping(other_ran.clone());
+        let run = Sim::new(config.clone()).run(async move {
+            let flag = other_ran.clone();
+            let other = asyncsim::spawn(async move { flag.set(true) });
+            let operations = body.await;
+            other.await.unwrap();
+            operations
+        });
+        let operations = run
+            .result
+            .unwrap_or_else(|failure| panic!("{what} under {config:?}: {failure}"));
+        assert!(
+            operations < LOOP_BOUND,
+            "{what} under {:?} seed {}: the other task never ran",
+            config.strategy,
+            config.seed
+        );
+    }
+}
+
+#[test]
+fn a_consume_budget_loop_yields_in_every_schedule() {
+    other_task_runs_during("coop::consume_budget", |other_ran| async move {
+        let mut units = 0;
+        while !other_ran.get() && units < LOOP_BOUND {
+            coop::consume_budget().await;
+            units += 1;
+        }
+        units
+    });
+}
+
+#[test]
+#[allow(deprecated)]
+fn tokios_old_path_task_consume_budget_yields_too() {
+    other_task_runs_during("task::consume_budget", |other_ran| async move {
+        let mut units = 0;
+        while !other_ran.get() && units < LOOP_BOUND {
+            tokio::task::consume_budget().await;
+            units += 1;
+        }
+        units
+    });
+}
+
+#[test]
+fn a_udp_send_to_loop_yields_in_every_schedule() {
+    other_task_runs_during("UdpSocket::send_to", |other_ran| async move {
+        let socket = tokio::net::UdpSocket::bind("0.0.0.0:9000").await.unwrap();
+        let mut sends = 0;
+        while !other_ran.get() && sends < LOOP_BOUND {
+            socket.send_to(b"ping", "127.0.0.1:9001").await.unwrap();
+            sends += 1;
+        }
+        sends
+    });
+}
+
+#[test]
+fn a_pipe_write_loop_with_its_reader_in_the_same_task_yields() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    other_task_runs_during("unix::pipe", |other_ran| async move {
+        let (mut sender, mut receiver) = tokio::net::unix::pipe::pipe().unwrap();
+        let mut byte = [0; 1];
+        let mut rounds = 0;
+        while !other_ran.get() && rounds < LOOP_BOUND {
+            sender.write_all(b"x").await.unwrap();
+            receiver.read_exact(&mut byte).await.unwrap();
+            rounds += 1;
+        }
+        rounds
+    });
+}
+
+/// `unconstrained` turns the budget off for what it wraps: a loop of 1,000
+/// units never yields (the other task, spawned first, runs after it), and
+/// the budget outside is as it was.
+#[test]
+fn unconstrained_turns_the_budget_off() {
+    for config in schedules() {
+        let run = Sim::new(config.clone()).run(async {
+            let other_ran = Rc::new(Cell::new(false));
+            let flag = other_ran.clone();
+            let other = asyncsim::spawn(async move { flag.set(true) });
+            let saw_other = coop::unconstrained(async {
+                for _ in 0..1000 {
+                    coop::consume_budget().await;
+                }
+                other_ran.get()
+            })
+            .await;
+            other.await.unwrap();
+            (saw_other, coop::has_budget_remaining())
+        });
+        assert_eq!(run.result.unwrap(), (false, true), "{config:?}");
+    }
+}
+
+/// `has_budget_remaining` is false once 128 units are spent in a poll, and
+/// a `cooperative` future spends one each time it completes.
+#[test]
+fn has_budget_remaining_and_cooperative_count_units() {
+    let run = Sim::new(Config::new().strategy(Strategy::Fifo)).run(async {
+        for _ in 0..127 {
+            coop::cooperative(std::future::ready(())).await;
+        }
+        let one_left = coop::has_budget_remaining();
+        coop::consume_budget().await;
+        (one_left, coop::has_budget_remaining())
+    });
+    assert_eq!(run.steps(), 1);
+    assert_eq!(run.result.unwrap(), (true, false));
+}
+
+/// `poll_proceed`'s `RestoreOnPending` gives the unit back unless the
+/// operation made progress (tokio's contract).
+#[test]
+fn poll_proceed_restores_the_unit_unless_progress_was_made() {
+    let run = Sim::new(Config::new().strategy(Strategy::Fifo)).run(async {
+        std::future::poll_fn(|context: &mut Context<'_>| {
+            // 1,000 tries that make no progress spend nothing...
+            for _ in 0..1000 {
+                let restore = coop::poll_proceed(context).map(drop);
+                assert!(restore.is_ready());
+            }
+            // ... and 128 that do spend all of it.
+            for _ in 0..128 {
+                let Poll::Ready(restore) = coop::poll_proceed(context) else {
+                    panic!("budget spent early");
+                };
+                restore.made_progress();
+            }
+            let spent = coop::poll_proceed(context).is_pending();
+            Poll::Ready(spent)
+        })
+        .await
+    });
+    assert!(run.result.unwrap());
+}
+
+/// The face's items have tokio 1.54's signatures, item for item (this
+/// only has to compile).
+#[allow(dead_code, deprecated)]
+fn signatures_are_tokios() {
+    struct Future;
+    impl std::future::Future for Future {
+        type Output = ();
+        fn poll(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<()> {
+            Poll::Ready(())
+        }
+    }
+    let _: fn() -> bool = coop::has_budget_remaining;
+    let _: fn() -> bool = real_tokio::task::coop::has_budget_remaining;
+    let _: fn(&mut Context<'_>) -> Poll<coop::RestoreOnPending> = coop::poll_proceed;
+    let _: fn(&mut Context<'_>) -> Poll<real_tokio::task::coop::RestoreOnPending> =
+        real_tokio::task::coop::poll_proceed;
+    let _: fn(&coop::RestoreOnPending) = coop::RestoreOnPending::made_progress;
+    let _: fn(Future) -> coop::Coop<Future> = coop::cooperative;
+    let _: fn(Future) -> real_tokio::task::coop::Coop<Future> = real_tokio::task::coop::cooperative;
+    let _: fn(Future) -> coop::Unconstrained<Future> = coop::unconstrained;
+    let _: fn(Future) -> tokio::task::Unconstrained<Future> = tokio::task::unconstrained;
+    let _: fn(Future) -> real_tokio::task::Unconstrained<Future> = real_tokio::task::unconstrained;
+    drop(coop::consume_budget());
+    drop(tokio::task::consume_budget());
+}
