@@ -4,7 +4,11 @@
 //! fail with `ConnectionReset` from the reset's arrival; the reset is a
 //! `net reset` on the peer's end at its arrival. A shutdown (`close()`)
 //! still sends a FIN; a drop after it, with bytes unread, the reset: the
-//! peer's reads then say EOF (the FIN came first) and its writes fail.
+//! peer's reads then say EOF (the FIN came first) and its writes fail with
+//! `BrokenPipe` (Linux's `EPIPE` for a reset after the FIN). A stream
+//! closed with everything read sends a FIN; a write to it after is
+//! accepted, reaches the closed end and is answered with a reset: the next
+//! write fails with `BrokenPipe`.
 
 mod net_support;
 mod schedule_support;
@@ -84,6 +88,7 @@ async fn client() -> (
     let write = stream.write(b"more").await.map_err(|e| e.kind());
     let mut buf = [0u8; 16];
     let read = stream.read(&mut buf).await.map_err(|e| e.kind());
+    KEPT.with(|kept| *kept.borrow_mut() = Some(stream));
     (reads, write, read)
 }
 
@@ -135,31 +140,63 @@ fn a_drop_with_bytes_unread_resets_the_peer_after_the_bytes_it_sent() {
 }
 
 /// A server that read what it was sent closes with a FIN: the client reads
-/// the reply, then EOF, and its later write is accepted (and lost), as
-/// before; no reset anywhere.
+/// the reply, then EOF, and its later write is accepted (and lost); it
+/// reaches the closed end, which answers it with a reset (a round trip
+/// later, recorded then), so the client's next write fails with
+/// `BrokenPipe` while its reads stay at EOF, as on Linux.
 #[test]
-fn a_drop_with_everything_read_sends_a_fin() {
+fn a_drop_with_everything_read_sends_a_fin_and_a_write_after_it_is_answered_with_a_reset() {
     for config in random_and_pct(24) {
         let run = Sim::new(config.net(fixed(2))).run(async {
             start_server(Ending::ReadThenDrop);
-            client().await
+            let (reads, first, read) = client().await;
+            let written_at = now_ns();
+            // Past the reset's arrival (the write's latency and the reset's).
+            asyncsim::time::sleep(Duration::from_millis(10)).await;
+            let second = stream_write_again().await;
+            (reads, first, read, second, written_at)
         });
-        let (reads, write, read) = run.result.clone().unwrap();
+        let (reads, first, read, second, written_at) = run.result.clone().unwrap();
         assert_eq!(
-            (reads, write, read),
-            (vec![Ok(b"reply".to_vec()), Ok(Vec::new())], Ok(4), Ok(0)),
+            (reads, first, read, second),
+            (
+                vec![Ok(b"reply".to_vec()), Ok(Vec::new())],
+                Ok(4),
+                Ok(0),
+                (Err(std::io::ErrorKind::BrokenPipe), Ok(0))
+            ),
             "{}",
             run.trace
         );
-        assert_eq!(net_events(&run.trace, |op| op == NetOp::Reset), []);
+        let resets = net_events(&run.trace, |op| op == NetOp::Reset);
+        assert_eq!(resets.len(), 1, "{}", run.trace);
+        assert_eq!(resets[0].1, written_at + 4 * MS, "{}", run.trace);
     }
+}
+
+thread_local! {
+    /// The client's stream, kept by [`client`] for a later look.
+    static KEPT: std::cell::RefCell<Option<TcpStream>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Writes and reads once more on the stream [`client`] kept.
+async fn stream_write_again() -> (
+    Result<usize, std::io::ErrorKind>,
+    Result<usize, std::io::ErrorKind>,
+) {
+    let mut stream = KEPT.with(|kept| kept.borrow_mut().take()).expect("kept");
+    let write = stream.write(b"again").await.map_err(|e| e.kind());
+    let mut buf = [0u8; 8];
+    let read = stream.read(&mut buf).await.map_err(|e| e.kind());
+    (write, read)
 }
 
 /// A shutdown sends a FIN whatever is unread (Linux's `shutdown(SHUT_WR)`):
 /// the client reads the reply, then EOF; the drop after it, the request
 /// still unread, sends the reset: the client's write then fails with
-/// `ConnectionReset` while its reads still say EOF (the FIN came first, and
-/// Linux's read looks at it before the error).
+/// `BrokenPipe` (Linux's `EPIPE` for a reset in CLOSE_WAIT) while its reads
+/// still say EOF (the FIN came first, and Linux's read looks at it before
+/// the error).
 #[test]
 fn a_drop_after_a_shutdown_with_bytes_unread_fails_the_peers_writes_not_its_reads() {
     for config in random_and_pct(24) {
@@ -183,7 +220,7 @@ fn a_drop_after_a_shutdown_with_bytes_unread_fails_the_peers_writes_not_its_read
             run.result.clone().unwrap(),
             (
                 b"reply".to_vec(),
-                Err(std::io::ErrorKind::ConnectionReset),
+                Err(std::io::ErrorKind::BrokenPipe),
                 Ok(0)
             ),
             "{}",
@@ -235,5 +272,48 @@ fn a_close_reset_across_a_cut_waits_for_the_repair_behind_the_bytes() {
         let resets = net_events(&run.trace, |op| op == NetOp::Reset);
         assert_eq!(resets.len(), 1, "{}", run.trace);
         assert_eq!(resets[0].1, repaired + 2 * MS, "{}", run.trace);
+    }
+}
+
+/// Bytes still on their way to a stream when it is dropped (none arrived
+/// unread: a FIN goes) are answered with a reset when the first arrives at
+/// the closed end, as Linux answers data for a socket it closed: the peer
+/// reads EOF (the FIN came first), and its writes after the reset's
+/// arrival fail with `BrokenPipe`.
+#[test]
+fn bytes_on_their_way_to_a_dropped_stream_are_answered_with_a_reset() {
+    for config in random_and_pct(24) {
+        let run = Sim::new(config.net(fixed(2))).run(async {
+            node::Builder::new("server").start(|| async {
+                let listener = TcpListener::bind("0.0.0.0:7000").await.unwrap();
+                let (mut stream, _) = listener.accept().await.unwrap();
+                let mut request = [0u8; 7];
+                stream.read_exact(&mut request).await.unwrap();
+                asyncsim::time::sleep_until(asyncsim::time::Instant::from_nanos(30 * MS)).await;
+                drop(stream);
+                std::future::pending::<()>().await;
+            });
+            asyncsim::time::sleep(Duration::from_millis(1)).await;
+            let mut stream = TcpStream::connect("server:7000").await.unwrap();
+            stream.write_all(b"request").await.unwrap();
+            // Arrives at 31 ms, after the server's drop at 30 ms.
+            asyncsim::time::sleep_until(asyncsim::time::Instant::from_nanos(29 * MS)).await;
+            stream.write_all(b"late").await.unwrap();
+            let mut buf = [0u8; 8];
+            let eof = stream.read(&mut buf).await.map_err(|e| e.kind());
+            let eof_at = now_ns();
+            asyncsim::time::sleep_until(asyncsim::time::Instant::from_nanos(40 * MS)).await;
+            let write = stream.write(b"more").await.map_err(|e| e.kind());
+            (eof, eof_at, write)
+        });
+        assert_eq!(
+            run.result.clone().unwrap(),
+            (Ok(0), 32 * MS, Err(std::io::ErrorKind::BrokenPipe)),
+            "{}",
+            run.trace
+        );
+        let resets = net_events(&run.trace, |op| op == NetOp::Reset);
+        assert_eq!(resets.len(), 1, "{}", run.trace);
+        assert_eq!(resets[0].1, 33 * MS, "{}", run.trace);
     }
 }

@@ -743,6 +743,8 @@ impl TcpStream {
                 );
             }
             io::ErrorKind::ConnectionRefused => "connection refused",
+            // (Only from a reset that came after the peer's FIN.)
+            io::ErrorKind::BrokenPipe => "broken pipe (the peer closed, and reset the connection)",
             _ => "stream failed",
         };
         io::Error::new(kind, format!("{}: {why}", c.name(self.side)))
@@ -955,10 +957,11 @@ impl TcpStream {
         if c.dropped[1 - self.side] {
             if matches!(c.reset_ns[self.side], Some(at) if at <= now) {
                 // The reset of the peer's close has come.
+                let kind = c.close_reset_kind(self.side);
                 pipe::say_close_reset(world, self.connection, self.side);
-                return Poll::Ready(Err(self.error(world, io::ErrorKind::ConnectionReset)));
+                return Poll::Ready(Err(self.error(world, kind)));
             }
-            self.drop_written(world, buf.len());
+            self.drop_written(world, buf.len(), now);
             return Poll::Ready(Ok(buf.len()));
         }
         let len = self.fits(world, buf.len(), context);
@@ -1129,10 +1132,14 @@ impl TcpStream {
 
     /// A write to a peer end that is gone (dropped, or its node crashed,
     /// its reset not here yet): accepted, as a real socket's send buffer
-    /// would, and lost at once: a drop (out of line).
+    /// would, and lost at once: a drop. To a closed end (not a crashed
+    /// node's) across no cut, the segment arrives and is answered with a
+    /// reset (Linux's answer to a segment for a socket it closed), which
+    /// fails this end's later writes: a `net` latency draw for the segment
+    /// and one for the reset, at the first such write only (out of line).
     #[cold]
     #[inline(never)]
-    fn drop_written(&self, world: &mut World, bytes: usize) {
+    fn drop_written(&self, world: &mut World, bytes: usize, now: u64) {
         let c = &world.net.connections[self.connection];
         let peer = 1 - self.side;
         let crashed = !world.alive(c.nodes[peer] as usize, c.incarnations[peer]);
@@ -1141,7 +1148,20 @@ impl TcpStream {
         } else {
             DropWhy::Closed
         };
+        let (node, peer_node, stream) = (c.nodes[self.side], c.nodes[peer], c.names[self.side]);
+        let answered = c.reset_ns[self.side].is_some();
         world.record_stream_drop(self.connection, peer, why, bytes);
+        if crashed
+            || answered
+            || world.net.is_cut(node, peer_node)
+            || world.net.is_cut(peer_node, node)
+        {
+            return;
+        }
+        let latency = world.latency(node, peer_node, Carried::Segment { stream, bytes });
+        let arrival_ns =
+            (now + latency).max(world.net.connections[self.connection].pipes[peer].last_arrival_ns);
+        pipe::answer_with_close_reset(world, self.connection, peer, arrival_ns, now);
     }
 
     pub(super) fn shutdown_write(&self) -> io::Result<()> {
@@ -1221,10 +1241,34 @@ impl TcpStream {
                 && !(shut && c.dropped[1 - self.side]);
             if reset {
                 pipe::send_reset(world, self.connection, self.side, now);
-            } else if !shut {
-                match unanswered {
-                    None => send(world, self.connection, self.side, None, now),
-                    Some(synack_ns) => pipe::answer_with_reset(world, self.connection, synack_ns),
+            } else {
+                if !shut {
+                    match unanswered {
+                        None => send(world, self.connection, self.side, None, now),
+                        Some(synack_ns) => {
+                            pipe::answer_with_reset(world, self.connection, synack_ns)
+                        }
+                    }
+                }
+                // Bytes on their way here: the first to arrive is answered
+                // with a reset (after the FIN), as Linux answers data for a
+                // socket it closed.
+                let c = &world.net.connections[self.connection];
+                let (node, peer_node) = (c.nodes[self.side], c.nodes[1 - self.side]);
+                if let Some(first) = c.pipes[self.side].segments.front() {
+                    let first_ns = first.arrival_ns;
+                    if unanswered.is_none()
+                        && !world.net.is_cut(node, peer_node)
+                        && !world.net.is_cut(peer_node, node)
+                    {
+                        pipe::answer_with_close_reset(
+                            world,
+                            self.connection,
+                            self.side,
+                            first_ns,
+                            now,
+                        );
+                    }
                 }
             }
         }

@@ -177,8 +177,9 @@ impl TcpStream {
         let reset_ns = c.reset_ns[self.side];
         if matches!(reset_ns, Some(at) if at <= now) {
             c.pipes[self.side].reader.ready_by(context.as_deref());
+            let kind = c.close_reset_kind(self.side);
             pipe::say_close_reset(world, self.connection, self.side);
-            return Poll::Ready(Ok(Some(io::ErrorKind::ConnectionReset)));
+            return Poll::Ready(Ok(Some(kind)));
         }
         let error_ns = c.errors[self.side].map(|(at, _)| at);
         let pipe = &mut c.pipes[self.side];

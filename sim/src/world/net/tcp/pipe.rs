@@ -518,6 +518,18 @@ impl Connection {
         stream_name(self.names[side], self.addrs[side], self.addrs[1 - side])
     }
 
+    /// What the reset of the peer's close gives end `side`'s writes (and
+    /// its `ready(ERROR)`): `BrokenPipe` when the peer's FIN came before it
+    /// (Linux's `EPIPE` for a socket in CLOSE_WAIT), else `ConnectionReset`.
+    pub(super) fn close_reset_kind(&self, side: usize) -> io::ErrorKind {
+        let pipe = &self.pipes[side];
+        if pipe.fin_ns.is_some() && !pipe.fin_resets {
+            io::ErrorKind::BrokenPipe
+        } else {
+            io::ErrorKind::ConnectionReset
+        }
+    }
+
     /// The error `side` sees at `now_ns`, if any.
     pub(super) fn error_at(&self, side: usize, now_ns: u64) -> Option<io::ErrorKind> {
         match self.errors[side] {
@@ -832,9 +844,9 @@ pub(super) fn deliver(
 #[inline(never)]
 pub(super) fn send_reset(world: &mut World, connection: usize, side: usize, now: u64) {
     let to_side = 1 - side;
-    let (from, to, stream) = {
+    let (from, to) = {
         let c = &world.net.connections[connection];
-        (c.nodes[side], c.nodes[to_side], c.names[side])
+        (c.nodes[side], c.nodes[to_side])
     };
     let pipe = &world.net.connections[connection].pipes[to_side];
     if !pipe.held.is_empty() || pipe.held_fin || world.net.is_cut(from, to) {
@@ -842,10 +854,36 @@ pub(super) fn send_reset(world: &mut World, connection: usize, side: usize, now:
         held_since(world, connection, side, now);
         return;
     }
+    answer_with_close_reset(world, connection, side, now, now);
+}
+
+/// Closed end `side` answers with a reset sent at `sent_ns` (now, or when
+/// a segment sent to it arrives: Linux answers a segment for a socket it
+/// closed with an RST), unless one is on its way already: a `net` latency
+/// draw, its arrival no earlier than what `side` sent before, and from then
+/// the peer's writes fail (`Connection::reset_ns`), its reads too once
+/// they have taken what came before it unless a FIN did (then the pipe's
+/// FIN, `Pipe::fin_resets`), and its arrival is recorded
+/// ([`reset_arrives`]). Out of line.
+#[cold]
+#[inline(never)]
+pub(super) fn answer_with_close_reset(
+    world: &mut World,
+    connection: usize,
+    side: usize,
+    sent_ns: u64,
+    now: u64,
+) {
+    let to_side = 1 - side;
+    let c = &world.net.connections[connection];
+    if c.reset_ns[to_side].is_some() || c.dropped[to_side] {
+        return;
+    }
+    let (from, to, stream) = (c.nodes[side], c.nodes[to_side], c.names[side]);
     let latency = world.latency(from, to, Carried::Reset { stream });
     let c = &mut world.net.connections[connection];
     let pipe = &mut c.pipes[to_side];
-    let at_ns = (now + latency).max(pipe.last_arrival_ns);
+    let at_ns = (sent_ns + latency).max(pipe.last_arrival_ns);
     pipe.last_arrival_ns = at_ns;
     if pipe.fin_ns.is_none() {
         pipe.fin_ns = Some(at_ns);
