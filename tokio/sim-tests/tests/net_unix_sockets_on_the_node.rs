@@ -128,3 +128,38 @@ fn paths_give_linuxs_errors_and_belong_to_their_node() {
         assert!(pair.to_string().contains("tokio::io::duplex"), "{pair}");
     });
 }
+
+/// Writes with `try_write` until it would block: what was taken.
+fn fill_unix(stream: &tokio::net::UnixStream) -> usize {
+    let block = [7u8; 4_096];
+    let mut taken = 0;
+    loop {
+        match stream.try_write(&block) {
+            Ok(n) => {
+                taken += n;
+                assert!(taken < 1 << 20, "try_write never blocked");
+            }
+            Err(error) if error.kind() == io::ErrorKind::WouldBlock => return taken,
+            Err(error) => panic!("{error}"),
+        }
+    }
+}
+
+/// A Unix stream's writer whose peer does not read stops at AF_UNIX's
+/// window, its send buffer (`net.core.wmem_default`, 212,992 bytes), both
+/// ways, not at TCP's (16 KiB + 128 KiB); it goes on once the peer reads.
+#[test]
+fn a_unix_stream_writer_stops_at_af_unix_s_window_not_tcp_s() {
+    asyncsim::check(explore(), || async {
+        let listener = tokio::net::UnixListener::bind("/run/w.sock").unwrap();
+        let client = tokio::net::UnixStream::connect("/run/w.sock")
+            .await
+            .unwrap();
+        let (mut server, _) = listener.accept().await.unwrap();
+        assert_eq!(fill_unix(&client), 212_992);
+        assert_eq!(fill_unix(&server), 212_992);
+        let mut buf = vec![0u8; 10_000];
+        server.read_exact(&mut buf).await.unwrap();
+        assert_eq!(fill_unix(&client), 10_000);
+    });
+}

@@ -9,6 +9,10 @@
 //! from Linux: a path whose listener is closed may be bound again without
 //! removing it first (a test's `remove_file` touches the real disk, not the
 //! node's), and `UnixStream::pair` and `peer_cred` are not simulated.
+//! A stream's window is AF_UNIX's, not TCP's: a writer may have queued at
+//! its peer, unread, its socket's send buffer (`net.core.wmem_default`,
+//! 212,992 bytes, in payload: Linux counts its bookkeeping in it too), with
+//! no receive buffer of the peer's added (`UNIX_HALF_BUFFER`).
 //! (`UnixDatagram` and `UnixSocket`: `unix_datagram.rs`; `pipe`: an
 //! in-memory pipe of the run.)
 
@@ -184,6 +188,13 @@ pub struct UnixListener {
     path: PathBuf,
 }
 
+/// What each end of a Unix stream's loopback connection is given as its
+/// send and its receive buffer (before Linux's doubling: 53,248, so
+/// 106,496 each), so each direction's window, the sender's send buffer
+/// plus the receiver's receive buffer, is AF_UNIX's: the sender's
+/// `wmem_default`, 212,992 bytes.
+const UNIX_HALF_BUFFER: u32 = 53_248;
+
 impl UnixListener {
     /// Listens at `path` on the calling task's node.
     ///
@@ -197,6 +208,7 @@ impl UnixListener {
         let listener = Arc::new(TcpListener::bind_now(
             "127.0.0.1:0".parse().expect("an address"),
         )?);
+        listener.set_buffers(Some(UNIX_HALF_BUFFER), Some(UNIX_HALF_BUFFER))?;
         bind_path(key, Bound::Listener(Arc::downgrade(&listener)));
         Ok(UnixListener {
             listener,
@@ -277,7 +289,9 @@ impl UnixStream {
             Bound::Datagram(_) => None,
         })?;
         let target = listener.local_addr()?;
-        let inner = TcpStream::connect(target).await?;
+        let inner =
+            TcpStream::connect_with_buffers(target, Some(UNIX_HALF_BUFFER), Some(UNIX_HALF_BUFFER))
+                .await?;
         Ok(UnixStream {
             inner,
             local: unnamed(),
