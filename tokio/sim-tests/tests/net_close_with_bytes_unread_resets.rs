@@ -4,7 +4,8 @@
 //! `shutdown()` still sends a FIN (so do the halves of `into_split`, whose
 //! write half shuts down when dropped): the peer reads EOF, and once the
 //! whole stream is dropped with bytes unread, its writes fail with
-//! `BrokenPipe` (a reset after the FIN: Linux's `EPIPE`).
+//! `BrokenPipe` (a reset after the FIN: Linux's `EPIPE`). A zero linger
+//! (`set_zero_linger`) makes a drop a reset whatever is unread.
 
 #[path = "../../../tests/schedule_support/mod.rs"]
 mod schedule_support;
@@ -25,6 +26,9 @@ enum Ending {
     ShutdownThenDrop,
     /// Splits it (`into_split`) and drops both halves.
     SplitHalvesDropped,
+    /// Reads the request (nothing unread), sets a zero linger
+    /// (`set_zero_linger`), drops the stream: an abortive close.
+    ZeroLingerDrop,
 }
 
 /// Node `server`: accepts one connection, lets the client's request arrive
@@ -34,9 +38,15 @@ fn start_server(ending: Ending) {
         let listener = tokio::net::TcpListener::bind("0.0.0.0:7000").await.unwrap();
         let (mut stream, _) = listener.accept().await.unwrap();
         tokio::time::sleep(Duration::from_millis(20)).await;
+        if let Ending::ZeroLingerDrop = ending {
+            let mut request = [0u8; 7];
+            stream.read_exact(&mut request).await.unwrap();
+            stream.set_zero_linger().unwrap();
+            assert_eq!(stream.linger().unwrap(), Some(Duration::ZERO));
+        }
         stream.write_all(b"reply").await.unwrap();
         match ending {
-            Ending::Drop => drop(stream),
+            Ending::Drop | Ending::ZeroLingerDrop => drop(stream),
             Ending::ShutdownThenDrop => {
                 stream.shutdown().await.unwrap();
                 tokio::time::sleep(Duration::from_millis(20)).await;
@@ -79,6 +89,7 @@ fn a_face_stream_dropped_with_bytes_unread_resets_its_peer() {
         Ending::Drop,
         Ending::ShutdownThenDrop,
         Ending::SplitHalvesDropped,
+        Ending::ZeroLingerDrop,
     ] {
         for config in random_and_pct(24) {
             let run = Sim::new(config).run(async move {
@@ -87,7 +98,10 @@ fn a_face_stream_dropped_with_bytes_unread_resets_its_peer() {
             });
             let reset = ErrorKind::ConnectionReset;
             let expected = match ending {
-                Ending::Drop => (b"reply".to_vec(), Err(reset), Err(reset), Err(reset)),
+                // (A zero linger's drop resets whatever is unread.)
+                Ending::Drop | Ending::ZeroLingerDrop => {
+                    (b"reply".to_vec(), Err(reset), Err(reset), Err(reset))
+                }
                 // A FIN first (the split's write half shuts down as it
                 // drops): EOF, and reads stay at EOF; the reset after it
                 // fails the write with `BrokenPipe` (Linux's `EPIPE`).

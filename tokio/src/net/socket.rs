@@ -116,7 +116,9 @@ impl TcpSocket {
         set_keepalive, keepalive, keepalive: bool;
         /// Accepted and kept (segments are never delayed for coalescing).
         set_nodelay, nodelay, nodelay: bool;
-        /// Accepted and kept (a close sends EOF after what was written).
+        /// Kept, and set on the stream `connect` makes (a zero time makes
+        /// its drop a reset: `TcpStream::set_linger`); the streams a
+        /// listener accepts do not inherit it here.
         set_linger, linger, linger: Option<Duration>;
         /// Accepted and kept (the type of service is not modelled).
         set_tos_v4, tos_v4, tos_v4: u32;
@@ -124,7 +126,7 @@ impl TcpSocket {
         set_tclass_v6, tclass_v6, tclass_v6: u32;
     }
 
-    /// Accepted and ignored, as `set_linger(Some(Duration::ZERO))`.
+    /// `set_linger(Some(Duration::ZERO))`.
     pub fn set_zero_linger(&self) -> io::Result<()> {
         self.set_linger(Some(Duration::ZERO))
     }
@@ -223,11 +225,19 @@ impl TcpSocket {
     ///
     /// As `TcpStream::connect`.
     pub async fn connect(self, address: SocketAddr) -> io::Result<TcpStream> {
-        let (send, recv) = {
+        let (send, recv, linger) = {
             let options = self.options();
-            (options.send_buffer_size, options.recv_buffer_size)
+            (
+                options.send_buffer_size,
+                options.recv_buffer_size,
+                options.linger,
+            )
         };
-        TcpStream::connect_with_buffers(address, send, recv).await
+        let stream = TcpStream::connect_with_buffers(address, send, recv).await?;
+        if linger.is_some() {
+            stream.set_linger(linger)?;
+        }
+        Ok(stream)
     }
 
     /// Listens on the bound address (unbound: a free port), on the calling

@@ -180,14 +180,17 @@ impl TcpStream {
         Ok(true)
     }
 
-    /// Accepted and ignored.
-    pub fn set_linger(&self, _linger: Option<Duration>) -> io::Result<()> {
-        Ok(())
+    /// Sets `SO_LINGER`: `Some(Duration::ZERO)` makes the stream's drop
+    /// abortive, as on Linux (a reset instead of a FIN: the peer reads what
+    /// was sent before it, then `ConnectionReset`); another time changes
+    /// nothing (a drop leaves nothing unsent to wait for, and never blocks).
+    pub fn set_linger(&self, linger: Option<Duration>) -> io::Result<()> {
+        self.stream.with(|stream| stream.set_linger(linger))?
     }
 
-    /// Always `None`.
+    /// `SO_LINGER` as set (`None`, the default: off).
     pub fn linger(&self) -> io::Result<Option<Duration>> {
-        Ok(None)
+        self.stream.with(|stream| stream.linger())?
     }
 
     /// Accepted; a simulated socket has no TTL.
@@ -899,9 +902,10 @@ impl TcpStream {
         self.stream.with(|_| None)
     }
 
-    /// Accepted and ignored (the simulated connection has no linger).
+    /// `set_linger(Some(Duration::ZERO))`: the stream's drop resets the
+    /// connection.
     pub fn set_zero_linger(&self) -> io::Result<()> {
-        Ok(())
+        self.set_linger(Some(Duration::ZERO))
     }
 
     /// Accepted; acknowledgements are not modelled.

@@ -351,6 +351,7 @@ fn open_connection(
         recv_buffer,
         reset_ns,
         syn_call,
+        linger_ns,
     } = world.net.connections.open();
     // Nothing the server sends can arrive before the handshake completes,
     // nor the client's before its SYN.
@@ -369,6 +370,7 @@ fn open_connection(
     *quiet = [true, true];
     *cut_causes = 0;
     *reset_ns = [None, None];
+    *linger_ns = [u64::MAX; 2];
     *syn_call = None;
     // The client's buffers are its socket's (a new one's, or as set before
     // it connected: from the first byte, as Linux's SYN carries its
@@ -1101,6 +1103,33 @@ impl TcpStream {
         self.set_buffer(size, false)
     }
 
+    /// Sets this end's `SO_LINGER`. `Some(Duration::ZERO)` makes its
+    /// close (its drop) abortive, as on Linux: a reset instead of a FIN,
+    /// whatever is unread (the peer reads what was sent before it, then
+    /// gets `ConnectionReset`). Another time changes nothing here: a close
+    /// leaves nothing unsent to wait for.
+    ///
+    /// # Errors
+    ///
+    /// A stream of another run or of a crashed node.
+    pub fn set_linger(&self, linger: Option<std::time::Duration>) -> io::Result<()> {
+        let mut world = self.world.borrow_mut();
+        let world = &mut *world;
+        self.check_now(world)?;
+        world.net.connections[self.connection].linger_ns[self.side] = linger
+            .map_or(u64::MAX, |linger| {
+                crate::clock::duration_to_ns(linger).min(u64::MAX - 1)
+            });
+        Ok(())
+    }
+
+    /// This end's `SO_LINGER`, as set (`None`: off, the default).
+    pub fn linger(&self) -> io::Result<Option<std::time::Duration>> {
+        let world = self.world.borrow();
+        let linger_ns = world.net.connections[self.connection].linger_ns[self.side];
+        Ok((linger_ns != u64::MAX).then(|| std::time::Duration::from_nanos(linger_ns)))
+    }
+
     /// This end's send buffer: [`DEFAULT_SEND_BUFFER`] (16 KiB, Linux's)
     /// or as set.
     pub fn send_buffer_size(&self) -> io::Result<u32> {
@@ -1232,12 +1261,14 @@ impl TcpStream {
             // a reset instead of the FIN, even after a shutdown sent one
             // (unless the peer is gone: nobody to tell), and none once the
             // connection failed.
+            // So does a close made abortive by a zero `SO_LINGER`.
             let c = &world.net.connections[self.connection];
             let reset = c.error_at(self.side, now).is_none()
-                && c.pipes[self.side]
+                && (c.pipes[self.side]
                     .segments
                     .front()
                     .is_some_and(|segment| segment.arrival_ns <= now)
+                    || c.linger_ns[self.side] == 0)
                 && !(shut && c.dropped[1 - self.side]);
             if reset {
                 pipe::send_reset(world, self.connection, self.side, now);

@@ -349,6 +349,10 @@ pub(crate) struct Connection {
     /// FIN that came first they stay at EOF, as Linux's). Not an `errors`
     /// entry, which a read looks at first.
     pub(super) reset_ns: [Option<u64>; 2],
+    /// Each end's `SO_LINGER` time in nanoseconds as set (`u64::MAX`: off,
+    /// the default). 0 makes its close abortive: a reset, whatever is
+    /// unread ([`send_reset`]).
+    pub(super) linger_ns: [u64; 2],
     /// The call a listener's drop set for the arrival of this connection's
     /// SYN (`syn_arrives`), while it may still fire: cancelled when the
     /// connect is abandoned first, so no call is left to jump the clock.
@@ -376,6 +380,7 @@ impl Connection {
             send_buffer: [DEFAULT_SEND_BUFFER; 2],
             recv_buffer: [DEFAULT_RECV_BUFFER; 2],
             reset_ns: [None, None],
+            linger_ns: [u64::MAX; 2],
             syn_call: None,
         }
     }
