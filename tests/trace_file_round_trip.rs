@@ -234,7 +234,7 @@ fn a_fault_of_an_unknown_operation_is_named() {
 /// that version (the trace file module's table): `net_drop` and its first
 /// reasons in 2, its reasons of a stream's lost bytes in 3, the connect
 /// outcomes and a stream's timeout in 4, an abandoned connect in 5, a
-/// writer waiting for room in 6.
+/// writer waiting for room in 6, a wait for a UDP socket's error in 7.
 fn added_after_version_1() -> Vec<(asyncsim::EventKind, &'static str, u64)> {
     use asyncsim::trace::{DropWhy, NetOp};
     use asyncsim::EventKind;
@@ -273,6 +273,16 @@ fn added_after_version_1() -> Vec<(asyncsim::EventKind, &'static str, u64)> {
             },
             "pending socket write",
             6,
+        ),
+        (
+            EventKind::Pending {
+                on: asyncsim::trace::WaitOn::Socket {
+                    op: asyncsim::trace::SocketWait::Error,
+                    socket: 0,
+                },
+            },
+            "pending socket error",
+            7,
         ),
     ]
 }

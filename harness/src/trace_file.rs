@@ -9,7 +9,7 @@
 //! ```text
 //! {
 //! "format": "asyncsim-trace",
-//! "version": 6,
+//! "version": 7,
 //! "tasks": [{"name":"main","parent":null,"blocking":false}],
 //! "labels": ["hello"],
 //! "hash": "5f0c…",
@@ -43,6 +43,7 @@
 //! | 4 | the `net` operations `refused` (a connect refused: no listener when its SYN arrived, or it closed before accepting) and `connect timed out` (a connect across a cut link), recorded by the connecting task as `connect` returns its error; and `timed out` (a stream's connection broken by `tcp_timeout`, which version 3 wrote as `reset`) |
 //! | 5 | the `net` operation `connect aborted` (a connect dropped before it returned, or whose node crashed while it waited) |
 //! | 6 | a task pending on the socket wait `write` (a stream's writer waiting for room: its peer has not read what fills the window) |
+//! | 7 | a task pending on the socket wait `error` (the tokio face's `ready(Interest::ERROR)` on a UDP socket, which never comes) |
 //!
 //! ```
 //! use asyncsim::harness::trace_file;
@@ -71,7 +72,7 @@ use serde::{Deserialize, Serialize};
 /// The `format` tag every trace file carries.
 pub const FORMAT: &str = "asyncsim-trace";
 /// The file format version this build writes (and the newest it reads).
-pub const VERSION: u64 = 6;
+pub const VERSION: u64 = 7;
 /// The oldest file format version this build reads.
 pub const OLDEST_VERSION: u64 = 1;
 
@@ -328,11 +329,12 @@ const RESOURCE_KINDS: [ResourceKind; 8] = [
     ResourceKind::Channel,
 ];
 
-const SOCKET_WAITS: [SocketWait; 4] = [
+const SOCKET_WAITS: [SocketWait; 5] = [
     SocketWait::Read,
     SocketWait::Accept,
     SocketWait::Recv,
     SocketWait::Write,
+    SocketWait::Error,
 ];
 
 const NET_OPS: [NetOp; 10] = [
@@ -531,6 +533,13 @@ fn added_after_version_1(kind: EventKind) -> Option<(u64, String)> {
                     ..
                 },
         } => Some((6, "pending socket write".to_string())),
+        EventKind::Pending {
+            on:
+                WaitOn::Socket {
+                    op: SocketWait::Error,
+                    ..
+                },
+        } => Some((7, "pending socket error".to_string())),
         EventKind::Spawn { .. }
         | EventKind::Poll
         | EventKind::Pending { .. }
@@ -612,7 +621,7 @@ fn json<T: Serialize + ?Sized>(value: &T) -> String {
 /// let run = Sim::new(Config::new()).run(async {});
 /// let text = trace_file::to_string(&run.trace);
 /// assert!(text.contains("\"format\": \"asyncsim-trace\""));
-/// assert!(text.contains("\"version\": 6"));
+/// assert!(text.contains("\"version\": 7"));
 /// ```
 pub fn to_string(trace: &Trace) -> String {
     let tasks: Vec<TaskRecord> = trace

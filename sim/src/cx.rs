@@ -15,7 +15,7 @@
 //! | need | functions |
 //! |---|---|
 //! | the run and the task | [`current_run_id`], [`current_task`], [`current_run_and_task`], [`task_name`] |
-//! | tasks | [`spawn_task`], [`spawn_on`], [`abort_task`], [`set_waiting_on`] |
+//! | tasks | [`spawn_task`], [`spawn_on`], [`abort_task`], [`set_waiting_on`], [`set_socket_waits`] (what a failure's report asks the world) |
 //! | virtual time | [`now_ns`], [`now_in_run`], [`register_timer`], [`register_timer_for`], [`update_timer`], [`cancel_timer`], [`call_at`] (the world acting at a time) |
 //! | the pool and blocking | [`spawn_blocking_job`], [`blocking_sleep`], [`slow_polls_so_far`] |
 //! | draws | [`draw`], [`draw_weighted`], [`draw_described`] (a nonzero value explained in words), or [`draw_noted`] then [`describe_deviation`] (the words made only for a deviation noted) |
@@ -37,9 +37,10 @@ pub(crate) use crate::kernel::{
     abort_task, add_label, blocking_sleep, call_at, cancel_timer, crash_node, current_node,
     current_run_and_task, current_run_id, current_task, describe_deviation, draw, draw_described,
     draw_noted, mark, marks_so_far, new_node, now_in_run, now_ns, record_branch_order, record_net,
-    register_resource, register_timer, register_timer_for, set_waiting_on, share_resource_holder,
-    slow_polls_so_far, spawn_blocking_job, spawn_on, spawn_task, spawn_task_named, task_counts,
-    task_name, update_timer, with_config, HolderCell, NodeId, TaskName,
+    register_resource, register_timer, register_timer_for, set_socket_waits, set_waiting_on,
+    share_resource_holder, slow_polls_so_far, spawn_blocking_job, spawn_on, spawn_task,
+    spawn_task_named, task_counts, task_name, update_timer, with_config, HolderCell, NodeId,
+    TaskName,
 };
 pub(crate) use crate::kernel::{
     budget, has_budget, now_in_run_checking, poll_proceed, poll_proceed_from, set_budget,

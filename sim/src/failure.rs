@@ -11,10 +11,17 @@ pub struct BlockedTask {
     pub task: TaskId,
     /// Its name.
     pub name: String,
-    /// What it waits on, rendered ("Mutex#2 held by `reader`").
+    /// What it waits on, rendered ("Mutex#2 held by `reader`"): its last
+    /// wait, then each of [`BlockedTask::other_waits`] ("read of
+    /// TcpStream#0 …; and on write of TcpStream#0 …").
     pub waiting_on: String,
-    /// The same, as data.
+    /// Its last wait (the one its last poll parked last), as data.
     pub wait: WaitOn,
+    /// Its other waits the engine sees, in a fixed order: every socket side
+    /// it waits on besides `wait` (a read and a write of one task, a read
+    /// beside a `readable` of another stream), streams first, then
+    /// listeners, then UDP sockets, each by id.
+    pub other_waits: Vec<WaitOn>,
 }
 
 /// What kind of failure; see [`Failure`].

@@ -62,6 +62,12 @@ impl Core {
             if blocked.wait != WaitOn::Unknown {
                 continue;
             }
+            // The other waits' words (after the first "; and on ") stay.
+            let others = blocked
+                .waiting_on
+                .find(AND_ON)
+                .map(|at| blocked.waiting_on[at..].to_string())
+                .unwrap_or_default();
             blocked.waiting_on = match sites.get(blocked.task.index()) {
                 Some(Some(site)) => match crate::waker_site::describe(site) {
                     Some(name) => format!(
@@ -70,10 +76,13 @@ impl Core {
                     None => "a non-asyncsim future (not an asyncsim primitive; this build has no symbols to name it by)".to_string(),
                 },
                 _ => "a non-asyncsim future that never registered the task's waker: nothing can wake it".to_string(),
-            };
+            } + &others;
         }
     }
 }
+
+/// Between a blocked task's waits in its report.
+const AND_ON: &str = "; and on ";
 
 impl State {
     /// Records the run's failure (the first one wins); the loop stops at the
@@ -99,16 +108,38 @@ impl State {
         }
     }
 
+    /// The tasks not done, each with what it waits on: its last wait (its
+    /// slot's), then every other socket side it waits on, as the world
+    /// tells ([`super::SocketWaits`]).
     pub(super) fn blocked_tasks(&self) -> Vec<BlockedTask> {
+        let mut socket_waits = Vec::new();
+        if let Some(ask) = super::handle::SOCKET_WAITS.get() {
+            ask(&mut socket_waits);
+        }
         self.tasks
             .iter()
             .enumerate()
             .filter(|(_, slot)| slot.state != TaskState::Done)
-            .map(|(index, slot)| BlockedTask {
-                task: TaskId(index as u32),
-                name: self.trace.tasks[index].name.to_string(),
-                waiting_on: self.describe_wait(slot.waiting_on),
-                wait: slot.waiting_on,
+            .map(|(index, slot)| {
+                let task = TaskId(index as u32);
+                let mut other_waits: Vec<WaitOn> = Vec::new();
+                for &(waiting, on) in &socket_waits {
+                    if waiting == task && on != slot.waiting_on && !other_waits.contains(&on) {
+                        other_waits.push(on);
+                    }
+                }
+                let mut waiting_on = self.describe_wait(slot.waiting_on);
+                for &on in &other_waits {
+                    waiting_on.push_str(AND_ON);
+                    waiting_on.push_str(&self.describe_wait(on));
+                }
+                BlockedTask {
+                    task,
+                    name: self.trace.tasks[index].name.to_string(),
+                    waiting_on,
+                    wait: slot.waiting_on,
+                    other_waits,
+                }
             })
             .collect()
     }

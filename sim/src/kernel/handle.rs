@@ -349,6 +349,22 @@ pub(crate) fn set_waiting_on(on: WaitOn) {
     });
 }
 
+/// What a failure's report asks the world: every task waiting on a socket
+/// and what it waits for (`world::socket_waits`). The world sets it when it
+/// is made (the kernel imports nothing of the world); a run without one
+/// reports each task's last wait, as before.
+pub(crate) type SocketWaits = fn(&mut Vec<(TaskId, WaitOn)>);
+
+thread_local! {
+    pub(super) static SOCKET_WAITS: std::cell::Cell<Option<SocketWaits>> =
+        const { std::cell::Cell::new(None) };
+}
+
+/// Sets what a failure's report asks the world ([`SocketWaits`]).
+pub(crate) fn set_socket_waits(socket_waits: SocketWaits) {
+    SOCKET_WAITS.set(Some(socket_waits));
+}
+
 /// The running task, if a task is being polled.
 #[inline]
 pub(crate) fn current_task() -> Option<TaskId> {

@@ -105,6 +105,9 @@ pub enum SocketWait {
     /// Room to write on a stream: the bytes sent and not read by the peer
     /// fill its window (the peer does not read).
     Write,
+    /// An error on a UDP socket (the face's `ready(Interest::ERROR)`),
+    /// which never comes: the simulated network sends no ICMP errors.
+    Error,
 }
 
 impl SocketWait {
@@ -115,6 +118,7 @@ impl SocketWait {
             SocketWait::Accept => "accept",
             SocketWait::Recv => "receive",
             SocketWait::Write => "write",
+            SocketWait::Error => "error",
         }
     }
 }

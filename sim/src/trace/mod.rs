@@ -796,6 +796,13 @@ impl Trace {
                     socket_words(self.label(socket), false)
                 )
             }
+            WaitOn::Socket {
+                op: SocketWait::Error,
+                socket,
+            } => format!(
+                "an error on {} (none comes: the simulated network sends no ICMP errors)",
+                self.label(socket)
+            ),
             WaitOn::Socket { op, socket } => {
                 // A task waits for what comes in from the peer.
                 format!(

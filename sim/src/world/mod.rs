@@ -488,6 +488,29 @@ pub(crate) fn default_ip(index: usize) -> IpAddr {
     IpAddr::V4(Ipv4Addr::from(0x0a00_0000u32 + host))
 }
 
+/// Every task of the current run waiting on a socket, with what it waits
+/// for ([`net::Network::socket_waits`]): the kernel asks this when it
+/// reports a failure (`cx::set_socket_waits`), so the report names each
+/// task's every wait, not only its last. Nothing when this thread's world
+/// is another run's or is in use.
+fn socket_waits(out: &mut Vec<(crate::trace::TaskId, crate::trace::WaitOn)>) {
+    let Some(run_id) = cx::current_run_id() else {
+        return;
+    };
+    WORLD.with(|slot| {
+        let Ok(slot) = slot.try_borrow() else {
+            return;
+        };
+        if let Some(world) = slot.as_ref() {
+            if let Ok(world) = world.try_borrow() {
+                if world.run_id == run_id {
+                    world.net.socket_waits(out);
+                }
+            }
+        }
+    });
+}
+
 /// The current run's world, made on first use.
 ///
 /// # Panics
@@ -531,6 +554,7 @@ pub(crate) fn world(what: &str) -> WorldRc {
             }
         }
         *slot = Some(world.clone());
+        cx::set_socket_waits(socket_waits);
         world
     })
 }

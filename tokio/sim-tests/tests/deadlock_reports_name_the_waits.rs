@@ -1,7 +1,9 @@
 //! A deadlock in code written against the face names what each task waits
-//! on: a socket read, a `JoinHandle`, a timer where the face can see it, and
-//! tokio's own `sync` primitives and the face's `watch` by where they
-//! registered the task's waker.
+//! on: a socket read (and every other socket wait of the task: its write
+//! beside it), a UDP socket's `ready(Interest::ERROR)`, a `unix::pipe`'s read
+//! or write, a `JoinHandle`, a timer where the face can see it, and tokio's
+//! own `sync` primitives and the face's `watch` by where they registered the
+//! task's waker.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -159,4 +161,92 @@ fn a_receiver_left_waiting_on_a_watch_is_named_with_its_line() {
         );
         assert!(report.contains(&expected), "{expected}\n{report}");
     }
+}
+
+/// The report's line for the task `name`.
+fn line_for(report: &str, name: &str) -> String {
+    let task = format!("task `{name}");
+    report
+        .lines()
+        .find(|line| line.contains(&task))
+        .unwrap_or_else(|| panic!("`{name}` is not named: {report}"))
+        .to_string()
+}
+
+#[test]
+fn a_task_reading_and_writing_one_stream_is_named_with_both_waits() {
+    use tokio::io::AsyncWriteExt;
+    let run = Sim::new(Config::new()).run(async {
+        asyncsim::node::Builder::new("server").start(|| async {
+            let listener = tokio::net::TcpListener::bind("0.0.0.0:9000").await.unwrap();
+            // Accepts, then neither reads nor writes.
+            let (_stream, _) = listener.accept().await.unwrap();
+            std::future::pending::<()>().await;
+        });
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        let mut stream = tokio::net::TcpStream::connect("server:9000").await.unwrap();
+        let (mut reader, mut writer) = stream.split();
+        let mut buf = [0u8; 1];
+        let _ = tokio::join!(
+            reader.read(&mut buf),
+            // More than the window: waits for room.
+            writer.write_all(&[7u8; 200_000]),
+        );
+    });
+    let failure = run.result.unwrap_err();
+    assert_eq!(failure.kind, FailureKind::Deadlock, "{failure}");
+    let report = failure.to_string();
+    let line = line_for(&report, "main");
+    assert!(
+        line.contains("read of TcpStream#0 from server:9000 to main:49152")
+            && line.contains("write of TcpStream#0 from main:49152 to server:9000")
+            && line.contains("; and on "),
+        "{report}"
+    );
+}
+
+#[test]
+fn a_udp_ready_for_an_error_is_named_with_its_socket() {
+    let run = Sim::new(Config::new()).run(async {
+        let socket = tokio::net::UdpSocket::bind("0.0.0.0:9000").await.unwrap();
+        socket.ready(tokio::io::Interest::ERROR).await.unwrap();
+    });
+    let failure = run.result.unwrap_err();
+    assert_eq!(failure.kind, FailureKind::Deadlock, "{failure}");
+    let report = failure.to_string();
+    assert!(
+        line_for(&report, "main").contains(
+            "waits on an error on UdpSocket#0 (main:9000) (none comes: the simulated network sends no ICMP errors)"
+        ),
+        "{report}"
+    );
+}
+
+#[test]
+fn tasks_waiting_on_a_unix_pipe_are_named_with_the_pipe() {
+    use tokio::io::AsyncWriteExt;
+    let run = Sim::new(Config::new()).run(async {
+        let (mut sender, _receiver) = tokio::net::unix::pipe::pipe().unwrap();
+        let (_sender, mut receiver) = tokio::net::unix::pipe::pipe().unwrap();
+        let reader = tokio::spawn(async move {
+            let mut buf = [0u8; 1];
+            receiver.read_exact(&mut buf).await.unwrap();
+        });
+        // More than the pipe holds (64 KiB), and nobody reads.
+        sender.write_all(&[7u8; 100_000]).await.unwrap();
+        reader.await.unwrap();
+    });
+    let failure = run.result.unwrap_err();
+    assert_eq!(failure.kind, FailureKind::Deadlock, "{failure}");
+    let report = failure.to_string();
+    assert!(
+        line_for(&report, "main").contains(
+            "waits on write of unix pipe#0 (made by `main`): the peer's receive buffer is full"
+        ),
+        "{report}"
+    );
+    assert!(
+        line_for(&report, "task-1@").contains("waits on read of unix pipe#1 (made by `main`)"),
+        "{report}"
+    );
 }

@@ -383,6 +383,15 @@ impl UdpSocket {
             self.readable().await?;
             return Ok(Ready::READABLE);
         }
+        if interest.is_error() {
+            // Never ready; a deadlock report names the wait ("an error on
+            // UdpSocket#0 (main:9000)").
+            return std::future::poll_fn(|context| {
+                super::flatten(self.socket.with(|socket| socket.poll_error(context)))
+            })
+            .await
+            .map(|()| Ready::ERROR);
+        }
         std::future::pending().await
     }
 

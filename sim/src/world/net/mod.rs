@@ -152,7 +152,34 @@ pub(crate) struct Network {
     pub(crate) udp_connected: bool,
 }
 
+/// Says the task being polled waits for `op` on `label` (made by
+/// [`wait_label`]), as a socket's wait says it, so a deadlock report names
+/// it: for a wait of the tokio face's own (its in-memory `unix::pipe`).
+#[doc(hidden)]
+pub fn waits_on(op: crate::trace::SocketWait, label: u32) {
+    cx::set_waiting_on(crate::trace::WaitOn::Socket { op, socket: label });
+}
+
+/// The current run's trace label `text`, for [`waits_on`].
+///
+/// # Panics
+///
+/// Outside a run.
+#[doc(hidden)]
+pub fn wait_label(text: String) -> u32 {
+    cx::intern_label(text)
+}
+
 impl Network {
+    /// Every task waiting on a socket of the run, with what it waits for
+    /// (a read, a write, an accept, a receive; one a side it waits on), in a
+    /// fixed order: streams, listeners, UDP sockets, each by id. For a
+    /// failure's report, which names each task's every wait.
+    pub(crate) fn socket_waits(&self, out: &mut Vec<(crate::trace::TaskId, crate::trace::WaitOn)>) {
+        tcp::socket_waits(&self.connections, &self.listeners, out);
+        udp::socket_waits(&self.udp, out);
+    }
+
     /// Empties the network for a new run, keeping its lists' buffers.
     pub(crate) fn reset(&mut self) {
         wait::clear_guard();

@@ -42,7 +42,7 @@ mod peek;
 
 use super::{Address, BindKey, Carried, NetConfig, Parked, Protocol, ToAddress, VecMap};
 use crate::cx::NodeId;
-use crate::trace::{DropWhy, EventKind, FaultOp, NetOp, SocketWait, WaitOn};
+use crate::trace::{DropWhy, EventKind, FaultOp, NetOp, SocketWait, TaskId, WaitOn};
 use crate::world::{cx, same_run, world, NodeState, World, WorldRc};
 
 /// A receive buffer holds this many datagrams unless set otherwise.
@@ -86,6 +86,23 @@ enum Target<'a> {
 /// The largest datagram a send takes (IPv4's 65,535 bytes less its 20-byte
 /// header and UDP's 8); a larger one is `EMSGSIZE`, as on Linux.
 const MAX_DATAGRAM: usize = 65_507;
+
+/// The tasks waiting to receive on the run's UDP sockets (by id), for a
+/// failure's report.
+pub(crate) fn socket_waits(sockets: &[UdpState], out: &mut Vec<(TaskId, WaitOn)>) {
+    for state in sockets {
+        let Some(socket) = state.label else {
+            continue;
+        };
+        let op = SocketWait::Recv;
+        out.extend(
+            state
+                .reader
+                .waiting_tasks()
+                .map(|task| (task, WaitOn::Socket { op, socket })),
+        );
+    }
+}
 
 /// A UDP socket's state.
 pub(crate) struct UdpState {

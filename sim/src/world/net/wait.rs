@@ -437,6 +437,20 @@ impl Parked {
         }
     }
 
+    /// The tasks waiting here, in the order they parked (a task waiting
+    /// through two wakers, `FuturesUnordered`'s children, twice): for a
+    /// failure's report.
+    pub(crate) fn waiting_tasks(&self) -> impl Iterator<Item = TaskId> + '_ {
+        let first = (self.first.waits != Waits::Nobody).then_some(self.first.task);
+        let more = match self.first.waits {
+            Waits::Several => self.more.as_deref(),
+            _ => None,
+        };
+        first
+            .into_iter()
+            .chain(more.into_iter().flatten().map(|waiter| waiter.task))
+    }
+
     /// True when no task ever waited here (since it was made or cleared).
     #[inline(always)]
     pub(crate) fn is_unused(&self) -> bool {

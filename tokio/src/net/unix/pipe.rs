@@ -37,6 +37,58 @@ struct Shared {
     /// The tasks waiting to read, and those waiting to write.
     readers: Wakers,
     writers: Wakers,
+    /// What a deadlock report calls the pipe, in the run that made it.
+    name: Option<Name>,
+}
+
+/// A pipe's name in its run ("unix pipe#0 (made by `main`)": the run's
+/// pipes by creation, and the task that made it; not its node, which would
+/// make the run's world), and its trace label once a task waited on it.
+struct Name {
+    run: u64,
+    number: u64,
+    maker: String,
+    label: Option<u32>,
+}
+
+thread_local! {
+    /// The pipes made so far in the run on this thread: (run, count).
+    static PIPES: std::cell::Cell<(u64, u64)> = const { std::cell::Cell::new((0, 0)) };
+}
+
+impl Shared {
+    /// The pipe's name for a pipe made now: in a run, the run's next.
+    fn name_now() -> Option<Name> {
+        let run = asyncsim::task::run_id()?;
+        let (last_run, count) = PIPES.get();
+        let number = if last_run == run { count } else { 0 };
+        PIPES.set((run, number + 1));
+        Some(Name {
+            run,
+            number,
+            maker: asyncsim::task::current_name().unwrap_or_default(),
+            label: None,
+        })
+    }
+
+    /// Says the task being polled waits to read or write (`op`) the pipe,
+    /// as a socket's wait says it, for a deadlock report ("read of unix
+    /// pipe#0 (made by `main`)").
+    fn say_waiting(&mut self, op: asyncsim::trace::SocketWait) {
+        let Some(name) = self.name.as_mut() else {
+            return;
+        };
+        if asyncsim::task::run_id() != Some(name.run) {
+            return;
+        }
+        let label = *name.label.get_or_insert_with(|| {
+            asyncsim::net::wait_label(format!(
+                "unix pipe#{} (made by `{}`)",
+                name.number, name.maker
+            ))
+        });
+        asyncsim::net::waits_on(op, label);
+    }
 }
 
 /// The tasks waiting on one end of the pipe, each once (known by its
@@ -98,7 +150,10 @@ fn refused(what: &str) -> io::Error {
 /// assert_eq!(got, "through");
 /// ```
 pub fn pipe() -> io::Result<(Sender, Receiver)> {
-    let inner: Inner = Arc::default();
+    let inner: Inner = Arc::new(Mutex::new(Shared {
+        name: Shared::name_now(),
+        ..Shared::default()
+    }));
     Ok((
         Sender {
             inner: inner.clone(),
@@ -278,6 +333,7 @@ impl Sender {
             return Poll::Ready(Ok(()));
         }
         shared.writers.park(context.waker());
+        shared.say_waiting(asyncsim::trace::SocketWait::Write);
         Poll::Pending
     }
 
@@ -338,7 +394,10 @@ impl AsyncWrite for Sender {
                 // The reader may have made room between the two locks.
                 match self.write_now(buf) {
                     Some(result) => Poll::Ready(result),
-                    None => Poll::Pending,
+                    None => {
+                        lock(&self.inner).say_waiting(asyncsim::trace::SocketWait::Write);
+                        Poll::Pending
+                    }
                 }
             }
         };
@@ -390,6 +449,7 @@ impl Receiver {
             return Poll::Ready(Ok(()));
         }
         shared.readers.park(context.waker());
+        shared.say_waiting(asyncsim::trace::SocketWait::Read);
         Poll::Pending
     }
 
@@ -476,7 +536,10 @@ impl AsyncRead for Receiver {
                 coop.made_progress();
                 Poll::Ready(Ok(()))
             }
-            None => Poll::Pending,
+            None => {
+                lock(&self.inner).say_waiting(asyncsim::trace::SocketWait::Read);
+                Poll::Pending
+            }
         }
     }
 }

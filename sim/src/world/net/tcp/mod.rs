@@ -29,7 +29,9 @@ pub(crate) use listener::ListenerState;
 pub use listener::TcpListener;
 use pipe::send;
 pub use pipe::{buffer_set_to, DEFAULT_RECV_BUFFER, DEFAULT_SEND_BUFFER};
-pub(crate) use pipe::{crash_node, links_cut, release_held, Connection, Connections, Listeners};
+pub(crate) use pipe::{
+    crash_node, links_cut, release_held, socket_waits, Connection, Connections, Listeners,
+};
 
 /// End `side`, its connect or accept event just recorded, is its task's:
 /// its error (a reset, a timeout) is recorded when it comes from now on.

@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 
 use super::ListenerState;
 use crate::cx::NodeId;
-use crate::trace::{DropWhy, EventKind, FaultOp, NetOp};
+use crate::trace::{DropWhy, EventKind, FaultOp, NetOp, SocketWait, TaskId, WaitOn};
 use crate::world::net::{Carried, Parked, Protocol};
 use crate::world::{cx, push_decimal, WordsKey, World, WORDS_STREAM};
 
@@ -200,6 +200,11 @@ impl<T: Reuse> Reused<T> {
         self.live = 0;
     }
 
+    /// This run's, by id.
+    pub(crate) fn of_run(&self) -> &[T] {
+        &self.list[..self.live]
+    }
+
     /// This run's `id`, if it has one.
     pub(crate) fn get_mut(&mut self, id: usize) -> Option<&mut T> {
         self.list[..self.live].get_mut(id)
@@ -238,6 +243,47 @@ impl Reuse for Connection {
     fn clear(&mut self) {
         self.pipes[0].clear();
         self.pipes[1].clear();
+    }
+}
+
+/// The tasks waiting on the run's streams and listeners, with what each
+/// waits for, for a failure's report: each connection by id, its ends in
+/// order, each end's read then its write; then each listener's accept.
+pub(crate) fn socket_waits(
+    connections: &Connections,
+    listeners: &Listeners,
+    out: &mut Vec<(TaskId, WaitOn)>,
+) {
+    for c in connections.of_run() {
+        for side in 0..2 {
+            // (An end a task waited on has its label: the park made it.)
+            let Some(socket) = c.labels[side] else {
+                continue;
+            };
+            let sides = [
+                (&c.pipes[side].reader, SocketWait::Read),
+                (&c.pipes[1 - side].writer, SocketWait::Write),
+            ];
+            for (parked, op) in sides {
+                out.extend(
+                    parked
+                        .waiting_tasks()
+                        .map(|task| (task, WaitOn::Socket { op, socket })),
+                );
+            }
+        }
+    }
+    for listener in listeners.of_run() {
+        let Some(socket) = listener.label else {
+            continue;
+        };
+        let op = SocketWait::Accept;
+        out.extend(
+            listener
+                .acceptor
+                .waiting_tasks()
+                .map(|task| (task, WaitOn::Socket { op, socket })),
+        );
     }
 }
 

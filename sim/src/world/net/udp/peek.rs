@@ -114,6 +114,27 @@ impl UdpSocket {
         }
     }
 
+    /// Polls for an error on the socket (the tokio face's
+    /// `ready(Interest::ERROR)`): never ready, since the simulated network
+    /// sends no ICMP errors, so nothing is parked; the task is said to wait
+    /// for it (`SocketWait::Error`), which a deadlock report names.
+    ///
+    /// # Errors
+    ///
+    /// A socket of another run, closed or of a crashed node.
+    #[doc(hidden)]
+    pub fn poll_error(&self, _context: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let mut world = self.world.borrow_mut();
+        let world = &mut *world;
+        self.check_now(world)?;
+        let socket = self.label(world);
+        cx::set_waiting_on(WaitOn::Socket {
+            op: SocketWait::Error,
+            socket,
+        });
+        Poll::Pending
+    }
+
     /// The connected peer's address (see [`UdpSocket::connect`]).
     ///
     /// # Errors
