@@ -1259,49 +1259,15 @@ impl TcpStream {
         // This run's time: `None` for a stream dropped after its run.
         let now = cx::now_in_run(world.run_id);
         if let Some(now) = now {
-            // Bytes arrived and unread (Linux's receive queue not empty):
-            // a reset instead of the FIN, even after a shutdown sent one
-            // (unless the peer is gone: nobody to tell), and none once the
-            // connection failed.
-            // So does a close made abortive by a zero `SO_LINGER`.
             let c = &world.net.connections[self.connection];
-            let reset = c.error_at(self.side, now).is_none()
-                && (c.pipes[self.side]
-                    .segments
-                    .front()
-                    .is_some_and(|segment| segment.arrival_ns <= now)
-                    || c.linger_ns[self.side] == 0)
-                && !(shut && c.dropped[1 - self.side]);
-            if reset {
-                pipe::send_reset(world, self.connection, self.side, now);
-            } else {
-                if !shut {
-                    match unanswered {
-                        None => send(world, self.connection, self.side, None, now),
-                        Some(synack_ns) => {
-                            pipe::answer_with_reset(world, self.connection, synack_ns)
-                        }
-                    }
-                }
-                // Bytes on their way here: the first to arrive is answered
-                // with a reset (after the FIN), as Linux answers data for a
-                // socket it closed.
-                let c = &world.net.connections[self.connection];
-                let (node, peer_node) = (c.nodes[self.side], c.nodes[1 - self.side]);
-                if let Some(first) = c.pipes[self.side].segments.front() {
-                    let first_ns = first.arrival_ns;
-                    if unanswered.is_none()
-                        && !world.net.is_cut(node, peer_node)
-                        && !world.net.is_cut(peer_node, node)
-                    {
-                        pipe::answer_with_close_reset(
-                            world,
-                            self.connection,
-                            self.side,
-                            first_ns,
-                            now,
-                        );
-                    }
+            if !c.pipes[self.side].segments.is_empty() || c.linger_ns[self.side] == 0 {
+                // Bytes sent here and unread, or an abortive close: out of
+                // line (a stream read to its end closes as it did).
+                self.close_with_bytes_unread(world, shut, unanswered, now);
+            } else if !shut {
+                match unanswered {
+                    None => send(world, self.connection, self.side, None, now),
+                    Some(synack_ns) => pipe::answer_with_reset(world, self.connection, synack_ns),
                 }
             }
         }
@@ -1316,6 +1282,56 @@ impl TcpStream {
                     .borrow_mut()
                     .record_stream_drop(connection, side, DropWhy::Closed, unread);
             }));
+        }
+    }
+}
+
+impl TcpStream {
+    /// [`TcpStream::close_end`] with bytes sent to this end and not read
+    /// (`shut`: its write side was shut already), or with a zero
+    /// `SO_LINGER`. Bytes arrived and unread (Linux's receive queue not
+    /// empty), or the zero linger: a reset instead of the FIN, even after a
+    /// shutdown sent one (unless the peer is gone: nobody to tell), and none
+    /// once the connection failed. Else the FIN as usual, and bytes still
+    /// on their way here are answered with a reset when the first arrives,
+    /// as Linux answers data for a socket it closed. Out of line.
+    #[cold]
+    #[inline(never)]
+    fn close_with_bytes_unread(
+        &self,
+        world: &mut World,
+        shut: bool,
+        unanswered: Option<u64>,
+        now: u64,
+    ) {
+        let c = &world.net.connections[self.connection];
+        let reset = c.error_at(self.side, now).is_none()
+            && (c.pipes[self.side]
+                .segments
+                .front()
+                .is_some_and(|segment| segment.arrival_ns <= now)
+                || c.linger_ns[self.side] == 0)
+            && !(shut && c.dropped[1 - self.side]);
+        if reset {
+            pipe::send_reset(world, self.connection, self.side, now);
+            return;
+        }
+        if !shut {
+            match unanswered {
+                None => send(world, self.connection, self.side, None, now),
+                Some(synack_ns) => pipe::answer_with_reset(world, self.connection, synack_ns),
+            }
+        }
+        let c = &world.net.connections[self.connection];
+        let (node, peer_node) = (c.nodes[self.side], c.nodes[1 - self.side]);
+        if let Some(first) = c.pipes[self.side].segments.front() {
+            let first_ns = first.arrival_ns;
+            if unanswered.is_none()
+                && !world.net.is_cut(node, peer_node)
+                && !world.net.is_cut(peer_node, node)
+            {
+                pipe::answer_with_close_reset(world, self.connection, self.side, first_ns, now);
+            }
         }
     }
 }
