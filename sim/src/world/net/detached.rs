@@ -174,7 +174,7 @@ impl Detached<UdpSocket> {
     /// As a send from the socket.
     #[inline]
     pub fn send_to<A: ToAddress>(&self, buf: &[u8], address: A) -> io::Result<usize> {
-        self.socket()?.send_now(buf, &address)
+        self.socket()?.send_now::<_, false>(buf, &address)
     }
 
     /// [`Detached::send_to`] as a poll under the task's cooperative budget
@@ -191,8 +191,8 @@ impl Detached<UdpSocket> {
         buf: &[u8],
         address: A,
     ) -> Poll<io::Result<usize>> {
-        std::task::ready!(super::poll_budget(context));
-        Poll::Ready(self.send_to(buf, address))
+        let sent = self.socket()?.send_now::<_, true>(buf, &address);
+        super::udp::budget_yield_if_spent(sent, context)
     }
 }
 

@@ -456,14 +456,17 @@ impl<A: ToAddress> Future for SendTo<'_, A> {
     #[inline]
     fn poll(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<io::Result<usize>> {
         let this = self.into_ref().get_ref();
-        // A send never waits: the cooperative budget is what makes a loop
-        // of them yield (the send's event spends the unit).
-        std::task::ready!(super::poll_budget(context));
         assert!(
-            !this.done.replace(true),
+            !this.done.get(),
             "UdpSocket::send_to's future polled after it completed"
         );
-        Poll::Ready(this.socket.send_now(this.buf, &this.address))
+        // A send never waits: the cooperative budget is what makes a loop
+        // of them yield (looked at in the send's look at the run; its
+        // event spends the unit).
+        let sent = this.socket.send_now::<_, true>(this.buf, &this.address);
+        let poll = budget_yield_if_spent(sent, context);
+        this.done.set(poll.is_ready());
+        poll
     }
 }
 
@@ -486,6 +489,30 @@ impl Future for RecvFrom<'_> {
         this.waiting.polling();
         let poll = this.waiting.socket.recv_from_now::<true>(context, this.buf);
         this.waiting.polled(context, poll)
+    }
+}
+
+/// What a budgeted send returns in place of sending when its task's
+/// cooperative budget is spent (no send returns `WouldBlock` otherwise: a
+/// datagram never waits); its poll turns it into a yield.
+#[inline(always)]
+fn budget_spent() -> io::Error {
+    io::ErrorKind::WouldBlock.into()
+}
+
+/// A budgeted send's result as its poll's: [`budget_spent`]'s error is a
+/// yield (the task woken through `context`, `Pending`).
+#[inline(always)]
+pub(super) fn budget_yield_if_spent(
+    sent: io::Result<usize>,
+    context: &Context<'_>,
+) -> Poll<io::Result<usize>> {
+    match sent {
+        Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
+            super::budget_yield(context);
+            Poll::Pending
+        }
+        sent => Poll::Ready(sent),
     }
 }
 
@@ -563,6 +590,21 @@ impl UdpSocket {
         Err(self.unusable(world))
     }
 
+    /// [`UdpSocket::check_now`] for a send under the cooperative budget, in
+    /// the same look at the run: [`budget_spent`]'s error when the task has
+    /// no unit left.
+    #[inline(always)]
+    fn check_now_to_send(&self, world: &World) -> io::Result<u64> {
+        let state = &world.net.udp[self.socket];
+        match cx::now_in_run_checking(world.run_id) {
+            Some(Ok(now)) if world.alive(state.node as usize, state.incarnation) && state.open => {
+                Ok(now)
+            }
+            Some(Err(cx::BudgetSpent)) => Err(budget_spent()),
+            _ => Err(self.unusable(world)),
+        }
+    }
+
     /// [`UdpSocket::check_now`] for a poll under the cooperative budget, in
     /// the same look at the run: `Pending` (the task woken: a yield) when
     /// the task has no unit left.
@@ -620,21 +662,23 @@ impl UdpSocket {
     }
 
     /// [`UdpSocket::send_to`], which never waits (a `Detached` socket's
-    /// too).
+    /// too). `BUDGETED` (a poll): when the task's cooperative budget is
+    /// spent, nothing is sent and the error is [`budget_spent`]'s, which
+    /// the poll turns into a yield ([`budget_yield_if_spent`]).
     #[inline]
-    pub(super) fn send_now<A: ToAddress + ?Sized>(
+    pub(super) fn send_now<A: ToAddress + ?Sized, const BUDGETED: bool>(
         &self,
         buf: &[u8],
         address: &A,
     ) -> io::Result<usize> {
         if let Some(addr) = address.socket_addr() {
-            return self.send_datagram(buf, Target::Ip(addr));
+            return self.send_datagram::<BUDGETED>(buf, Target::Ip(addr));
         }
         if let Some((host, port)) = address.host_and_port() {
-            return self.send_datagram(buf, Target::Host(host, port));
+            return self.send_datagram::<BUDGETED>(buf, Target::Host(host, port));
         }
         let address = address.to_address()?;
-        self.send_datagram(buf, Target::Address(&address))
+        self.send_datagram::<BUDGETED>(buf, Target::Address(&address))
     }
 
     /// This socket's trace label: "UdpSocket#2 (main:5000)", numbered in
@@ -684,10 +728,18 @@ impl UdpSocket {
         record_drop(DropWhy::Unbound, from, to, bytes);
     }
 
-    fn send_datagram(&self, buf: &[u8], target: Target<'_>) -> io::Result<usize> {
+    fn send_datagram<const BUDGETED: bool>(
+        &self,
+        buf: &[u8],
+        target: Target<'_>,
+    ) -> io::Result<usize> {
         let mut world = self.world.borrow_mut();
         let world = &mut *world;
-        let now = self.check_now(world)?;
+        let now = if BUDGETED {
+            self.check_now_to_send(world)?
+        } else {
+            self.check_now(world)?
+        };
         if buf.len() > MAX_DATAGRAM {
             // Linux's EMSGSIZE: a UDP datagram over IPv4 holds at most this.
             return Err(io::Error::from_raw_os_error(90));
@@ -990,10 +1042,16 @@ impl UdpSocket {
 
     /// Sends to the connected peer.
     pub async fn send(&self, buf: &[u8]) -> io::Result<usize> {
-        std::future::poll_fn(|context| super::poll_budget(context)).await;
         let peer = self.world.borrow().net.udp[self.socket].peer();
         match peer {
-            Some(peer) => self.send_datagram(buf, Target::Address(&Address::Ip(peer))),
+            Some(peer) => {
+                let target = Address::Ip(peer);
+                std::future::poll_fn(|context| {
+                    let sent = self.send_datagram::<true>(buf, Target::Address(&target));
+                    budget_yield_if_spent(sent, context)
+                })
+                .await
+            }
             None => Err(io::Error::new(
                 io::ErrorKind::NotConnected,
                 "UdpSocket::send before connect",
