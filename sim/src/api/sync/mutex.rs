@@ -266,8 +266,35 @@ impl<T> Mutex<T> {
     /// One poll of a lock attempt whose place in the queue is `ticket`:
     /// ready once the lock is the caller's (it then holds it).
     fn poll_acquire(&self, ticket: &mut Option<u64>, context: &mut Context<'_>) -> Poll<()> {
-        let here = self.binding.id_and_task();
-        let task = here.and_then(|(_, task)| task);
+        match self.binding.id_and_task() {
+            Some((id, task)) => self.poll_acquire_as(ticket, context, Some(id), task),
+            None => self.poll_acquire_outside(ticket, context),
+        }
+    }
+
+    /// [`Mutex::poll_acquire`] outside any run (nothing to report to).
+    #[cold]
+    #[inline(never)]
+    fn poll_acquire_outside(
+        &self,
+        ticket: &mut Option<u64>,
+        context: &mut Context<'_>,
+    ) -> Poll<()> {
+        self.poll_acquire_as(ticket, context, None, None)
+    }
+
+    /// The poll itself, for the mutex's id in the run (`None` outside
+    /// one) and the task polled. Two callers, so that the one in a run
+    /// keeps its id and task in registers (one `Option` of both, tested
+    /// again at the end, went through the stack).
+    #[inline(always)]
+    fn poll_acquire_as(
+        &self,
+        ticket: &mut Option<u64>,
+        context: &mut Context<'_>,
+        id: Option<u32>,
+        task: Option<TaskId>,
+    ) -> Poll<()> {
         let mut state = self.state.borrow_mut();
         let free = !state.locked;
         match state.handoff.poll(ticket, free, context.waker(), || task) {
@@ -286,7 +313,7 @@ impl<T> Mutex<T> {
             }
             Got::Waiting => {}
         }
-        if let Some((id, _)) = here {
+        if let Some(id) = id {
             // Reports may name the holder from now on: share it first.
             state.share_holder(id);
             drop(state);
