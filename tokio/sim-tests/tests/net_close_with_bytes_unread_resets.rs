@@ -123,3 +123,35 @@ fn a_face_stream_dropped_with_bytes_unread_resets_its_peer() {
         }
     }
 }
+
+/// A `TcpSocket`'s zero linger set before `listen` is inherited by the
+/// streams the listener accepts, as on Linux: their drop resets the client
+/// though the server read everything.
+#[test]
+fn a_listeners_zero_linger_is_inherited_by_the_streams_it_accepts() {
+    for config in random_and_pct(24) {
+        let run = Sim::new(config).run(async {
+            asyncsim::node::Builder::new("server").start(|| async {
+                let socket = tokio::net::TcpSocket::new_v4().unwrap();
+                socket.set_zero_linger().unwrap();
+                socket.bind("0.0.0.0:7000".parse().unwrap()).unwrap();
+                let listener = socket.listen(8).unwrap();
+                let (mut stream, _) = listener.accept().await.unwrap();
+                assert_eq!(stream.linger().unwrap(), Some(Duration::ZERO));
+                let mut request = [0u8; 7];
+                stream.read_exact(&mut request).await.unwrap();
+                stream.write_all(b"reply").await.unwrap();
+                drop(stream);
+                std::future::pending::<()>().await;
+            });
+            let (got, ended, ..) = client().await;
+            (got, ended)
+        });
+        assert_eq!(
+            run.result.clone().unwrap(),
+            (b"reply".to_vec(), Err(ErrorKind::ConnectionReset)),
+            "{}",
+            run.trace
+        );
+    }
+}

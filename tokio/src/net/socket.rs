@@ -116,9 +116,9 @@ impl TcpSocket {
         set_keepalive, keepalive, keepalive: bool;
         /// Accepted and kept (segments are never delayed for coalescing).
         set_nodelay, nodelay, nodelay: bool;
-        /// Kept, and set on the stream `connect` makes (a zero time makes
-        /// its drop a reset: `TcpStream::set_linger`); the streams a
-        /// listener accepts do not inherit it here.
+        /// Kept, and set on the stream `connect` makes, or on the streams
+        /// the listener `listen` makes accepts (inherited, as on Linux): a
+        /// zero time makes a stream's drop a reset (`TcpStream::set_linger`).
         set_linger, linger, linger: Option<Duration>;
         /// Accepted and kept (the type of service is not modelled).
         set_tos_v4, tos_v4, tos_v4: u32;
@@ -252,6 +252,9 @@ impl TcpSocket {
         let options = self.options();
         let (send, recv) = (options.send_buffer_size, options.recv_buffer_size);
         listener.set_buffers(send, recv)?;
+        if options.linger.is_some() {
+            listener.set_accepted_linger(options.linger)?;
+        }
         Ok(listener)
     }
 }

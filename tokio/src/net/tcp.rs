@@ -100,6 +100,12 @@ impl TcpListener {
     pub fn ttl(&self) -> io::Result<u32> {
         Ok(64)
     }
+
+    /// The `SO_LINGER` a `TcpSocket` set before `listen`: inherited by the
+    /// streams it accepts, as on Linux.
+    pub(super) fn set_accepted_linger(&self, linger: Option<Duration>) -> io::Result<()> {
+        self.listener.with(|listener| listener.set_linger(linger))?
+    }
 }
 
 impl fmt::Debug for TcpListener {

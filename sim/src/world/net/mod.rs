@@ -337,8 +337,8 @@ pub(crate) enum Carried {
     /// A connect's SYN-ACK.
     SynAck,
     /// A reset of the peer of `TcpStream#stream` (its node crashed, its
-    /// connect was abandoned before the SYN-ACK came, or it closed with
-    /// bytes unread).
+    /// connect was abandoned before the SYN-ACK came, it closed with bytes
+    /// unread or abortively, or bytes reached it after it closed).
     Reset { stream: u32 },
     /// `bytes` sent from `UdpSocket#socket`, bound to `port`.
     Datagram {

@@ -30,6 +30,9 @@ pub(crate) struct ListenerState {
     /// `SO_RCVBUF` as `getsockopt` says: an accepted socket inherits its
     /// listener's).
     pub(crate) buffers: [u32; 2],
+    /// The `SO_LINGER` of the streams it accepts, in nanoseconds
+    /// (`u64::MAX`: off), inherited as Linux's accepted sockets inherit it.
+    pub(crate) linger_ns: u64,
 }
 
 /// A TCP socket listening for connections on its node.
@@ -91,6 +94,7 @@ impl TcpListener {
                 open,
                 label,
                 buffers,
+                linger_ns,
             } = world.net.listeners.open();
             *at_node = node as u32;
             *at_incarnation = incarnation;
@@ -98,6 +102,7 @@ impl TcpListener {
             *open = true;
             *label = None;
             *buffers = [DEFAULT_SEND_BUFFER, DEFAULT_RECV_BUFFER];
+            *linger_ns = u64::MAX;
             index
         };
         Ok(TcpListener {
@@ -215,6 +220,25 @@ impl TcpListener {
     /// [`DEFAULT_RECV_BUFFER`] or as set.
     pub fn recv_buffer_size(&self) -> io::Result<u32> {
         Ok(self.world.borrow().net.listeners[self.listener].buffers[1])
+    }
+
+    /// Sets the `SO_LINGER` of the streams it accepts from now on (as
+    /// Linux's accepted sockets inherit their listener's): see
+    /// [`TcpStream::set_linger`]. For the tokio face's `TcpSocket`.
+    ///
+    /// # Errors
+    ///
+    /// A listener of another run.
+    #[doc(hidden)]
+    pub fn set_linger(&self, linger: Option<std::time::Duration>) -> io::Result<()> {
+        let mut world = self.world.borrow_mut();
+        if !same_run(world.run_id) {
+            return Err(foreign("TcpListener"));
+        }
+        world.net.listeners[self.listener].linger_ns = linger.map_or(u64::MAX, |linger| {
+            crate::clock::duration_to_ns(linger).min(u64::MAX - 1)
+        });
+        Ok(())
     }
 
     fn set_buffer(&self, which: usize, size: u32) -> io::Result<()> {

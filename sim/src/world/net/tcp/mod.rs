@@ -372,7 +372,8 @@ fn open_connection(
     *quiet = [true, true];
     *cut_causes = 0;
     *reset_ns = [None, None];
-    *linger_ns = [u64::MAX; 2];
+    // (The server's, its listener's, as Linux's accepted socket inherits it.)
+    *linger_ns = [u64::MAX, world.net.listeners[listener].linger_ns];
     *syn_call = None;
     // The client's buffers are its socket's (a new one's, or as set before
     // it connected: from the first byte, as Linux's SYN carries its
@@ -433,11 +434,13 @@ pub(super) fn syn_arrives(connection: u64) {
         Some(listener) if listener != usize::MAX => {
             let incarnation = world.net.listeners[listener].incarnation;
             let buffers = world.net.listeners[listener].buffers;
+            let linger_ns = world.net.listeners[listener].linger_ns;
             let c = &mut world.net.connections[connection];
             c.dropped[1] = false;
             c.incarnations[1] = incarnation;
             // Its server end is the new listener's.
             [c.send_buffer[1], c.recv_buffer[1]] = buffers;
+            c.linger_ns[1] = linger_ns;
             c.set_windows();
             enqueue(world, listener, now, connection, now);
         }

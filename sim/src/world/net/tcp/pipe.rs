@@ -298,6 +298,7 @@ impl Reuse for ListenerState {
             open: false,
             label: None,
             buffers: [DEFAULT_SEND_BUFFER, DEFAULT_RECV_BUFFER],
+            linger_ns: u64::MAX,
         }
     }
 
