@@ -155,3 +155,29 @@ fn a_listeners_zero_linger_is_inherited_by_the_streams_it_accepts() {
         );
     }
 }
+
+/// `ready(Interest::ERROR)` resolves at the close's reset's arrival (epoll's
+/// `EPOLLERR`), though bytes sent before it are still to read; a read then
+/// takes them first.
+#[test]
+fn ready_error_resolves_at_a_close_reset_before_the_bytes_are_read() {
+    for config in random_and_pct(24) {
+        let run = Sim::new(config).run(async {
+            start_server(Ending::Drop);
+            tokio::time::sleep(Duration::from_millis(1)).await;
+            let mut stream = tokio::net::TcpStream::connect("server:7000").await.unwrap();
+            stream.write_all(b"request").await.unwrap();
+            let ready = stream.ready(tokio::io::Interest::ERROR).await.unwrap();
+            let mut buf = [0u8; 16];
+            let first = stream.read(&mut buf).await.map(|n| buf[..n].to_vec());
+            let second = stream.read(&mut buf).await.map_err(|e| e.kind());
+            (ready.is_error(), first.unwrap(), second)
+        });
+        assert_eq!(
+            run.result.clone().unwrap(),
+            (true, b"reply".to_vec(), Err(ErrorKind::ConnectionReset)),
+            "{}",
+            run.trace
+        );
+    }
+}
