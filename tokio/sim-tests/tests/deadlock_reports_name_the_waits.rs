@@ -250,3 +250,37 @@ fn tasks_waiting_on_a_unix_pipe_are_named_with_the_pipe() {
         "{report}"
     );
 }
+
+#[test]
+fn a_foreign_wait_named_by_its_waker_keeps_the_tasks_socket_wait_beside_it() {
+    use futures_util_io::StreamExt;
+    let run = Sim::new(Config::new().waker_sites(true)).run(async {
+        let socket = tokio::net::UdpSocket::bind("0.0.0.0:9000").await.unwrap();
+        let notify = tokio::sync::Notify::new();
+        let mut both = futures_util_io::stream::FuturesUnordered::new();
+        both.push(Box::pin(async {
+            let mut buf = [0u8; 8];
+            let _ = socket.recv_from(&mut buf).await;
+        })
+            as std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>);
+        both.push(Box::pin(async {
+            // Polled again alone: the task's last poll waits on tokio's
+            // `Notify` only, the receive parked a poll before.
+            tokio::task::yield_now().await;
+            notify.notified().await;
+        }));
+        both.next().await;
+    });
+    let failure = run.result.unwrap_err();
+    assert_eq!(failure.kind, FailureKind::Deadlock, "{failure}");
+    let report = failure.to_string();
+    // The task's last wait is on futures asyncsim cannot see (named by its
+    // waker's clone); its receive, parked a poll before, is named after it.
+    let line = line_for(&report, "main");
+    assert!(
+        line.contains(
+            "(not an asyncsim primitive: named by where it registered the task's waker); and on receive of UdpSocket#0 (main:9000)"
+        ),
+        "{report}"
+    );
+}
