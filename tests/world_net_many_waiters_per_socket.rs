@@ -417,3 +417,47 @@ fn a_receive_timing_out_beside_another_in_one_task_leaves_it_waiting() {
         assert_eq!(got, ((b"one".to_vec(), 12 * MS), true));
     }
 }
+
+#[test]
+fn a_wait_of_a_crashed_nodes_task_on_another_nodes_socket_wakes_nothing_after_the_crash() {
+    for config in random_and_pct(24) {
+        let run = Sim::new(config.net(fixed(2))).run(async {
+            let socket = Rc::new(UdpSocket::bind("0.0.0.0:9000").await.unwrap());
+            // A task of node `worker` waits on main's socket (guarded), and
+            // one polled by hand beside it; the node crashes under them.
+            let worker = node::Builder::new("worker").start(std::future::pending::<()>);
+            let shared = socket.clone();
+            drop(worker.spawn(async move {
+                let mut buf = [0u8; 8];
+                let by_hand = poll_fn(|context| shared.poll_recv_from(context, &mut buf));
+                let mut other = [0u8; 8];
+                let _ = asyncsim::join!(by_hand, shared.recv_from(&mut other));
+            }));
+            asyncsim::time::sleep(Duration::from_millis(1)).await;
+            worker.crash();
+            node::Builder::new("client").start(|| async {
+                asyncsim::time::sleep(Duration::from_millis(10)).await;
+                let socket = UdpSocket::bind("0.0.0.0:5000").await.unwrap();
+                socket.send_to(b"one", "main:9000").await.unwrap();
+            });
+            let mut buf = [0u8; 8];
+            let (count, _) = socket.recv_from(&mut buf).await.unwrap();
+            buf[..count].to_vec()
+        });
+        let trace = &run.trace;
+        assert_eq!(run.result.unwrap(), b"one", "{trace}");
+        // The crashed task's waits left with it: the datagram set no timer
+        // for it.
+        let after_crash = trace
+            .events()
+            .iter()
+            .filter(|event| {
+                matches!(event.kind, EventKind::TimerSet { .. })
+                    && event.time_ns >= MS
+                    // The worker's waiting task (spawned by `main`).
+                    && event.task.is_some_and(|task| trace.task_name(task) == "task-2")
+            })
+            .count();
+        assert_eq!(after_crash, 0, "{trace}");
+    }
+}

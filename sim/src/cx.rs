@@ -21,7 +21,7 @@
 //! | draws | [`draw`], [`draw_weighted`], [`draw_described`] (a nonzero value explained in words), or [`draw_noted`] then [`describe_deviation`] (the words made only for a deviation noted) |
 //! | the trace | [`record`], [`mark`], [`marks_so_far`], [`intern_label`], [`add_label`] |
 //! | sync primitives | [`register_resource`], [`share_resource_holder`], [`HolderCell`] |
-//! | nodes | [`NodeId`], [`current_node`], [`new_node`], [`spawn_on`], [`crash_node`] |
+//! | nodes | [`NodeId`], [`current_node`], [`new_node`], [`spawn_on`], [`crash_node`], [`task_node`] |
 //! | between steps | [`at_step_boundary`] |
 //! | the cooperative budget | [`poll_proceed`] (spend a unit, or yield), [`poll_proceed_from`] (and say how many there were); for the world, [`has_budget`] or [`now_in_run_checking`] (a look before an operation; [`record_net`] spends the unit at its completion); [`budget`], [`set_budget`] |
 //!
@@ -39,8 +39,8 @@ pub(crate) use crate::kernel::{
     draw_noted, mark, marks_so_far, new_node, now_in_run, now_ns, record_branch_order, record_net,
     register_resource, register_timer, register_timer_for, set_socket_waits, set_waiting_on,
     share_resource_holder, slow_polls_so_far, spawn_blocking_job, spawn_on, spawn_task,
-    spawn_task_named, task_counts, task_name, update_timer, with_config, HolderCell, NodeId,
-    TaskName,
+    spawn_task_named, task_counts, task_name, task_node, update_timer, with_config, HolderCell,
+    NodeId, TaskName,
 };
 pub(crate) use crate::kernel::{
     budget, has_budget, now_in_run_checking, poll_proceed, poll_proceed_from, set_budget,

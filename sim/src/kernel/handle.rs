@@ -365,6 +365,19 @@ pub(crate) fn set_socket_waits(socket_waits: SocketWaits) {
     SOCKET_WAITS.set(Some(socket_waits));
 }
 
+/// The node (incarnation) task `task` of the current run runs on. Cold: a
+/// look at the run's state (a crash asks it of each socket's waiters).
+pub(crate) fn task_node(task: TaskId) -> Option<NodeId> {
+    try_with_core(|core| {
+        core.state
+            .borrow()
+            .tasks
+            .get(task.index())
+            .map(|slot| slot.node)
+    })
+    .flatten()
+}
+
 /// The running task, if a task is being polled.
 #[inline]
 pub(crate) fn current_task() -> Option<TaskId> {

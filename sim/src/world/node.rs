@@ -360,6 +360,7 @@ impl Node {
             let index = self.index as u32;
             net::tcp_crash(world, index, incarnation);
             net::udp_crash(world, index, incarnation);
+            world.net.forget_node(incarnation);
             let node = &mut world.nodes[self.index];
             fs::crash(&mut node.disk, &node.name);
             incarnation

@@ -180,6 +180,15 @@ impl Network {
         udp::socket_waits(&self.udp, out);
     }
 
+    /// Node `incarnation` crashes: its tasks' waits leave every socket's
+    /// sides ([`Parked::forget_node`]). Cold: walks every side.
+    pub(crate) fn forget_node(&mut self, incarnation: cx::NodeId) {
+        tcp::forget_node(&mut self.connections, &mut self.listeners, incarnation);
+        for state in &mut self.udp {
+            state.reader_mut().forget_node(incarnation);
+        }
+    }
+
     /// Empties the network for a new run, keeping its lists' buffers.
     pub(crate) fn reset(&mut self) {
         wait::clear_guard();

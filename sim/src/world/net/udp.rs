@@ -104,6 +104,13 @@ pub(crate) fn socket_waits(sockets: &[UdpState], out: &mut Vec<(TaskId, WaitOn)>
     }
 }
 
+impl UdpState {
+    /// Its receivers' waiters.
+    pub(crate) fn reader_mut(&mut self) -> &mut Parked {
+        &mut self.reader
+    }
+}
+
 /// A UDP socket's state.
 pub(crate) struct UdpState {
     node: u32,

@@ -437,6 +437,38 @@ impl Parked {
         }
     }
 
+    /// The waiters whose task runs on `incarnation`, a node crashing now,
+    /// leave: the crash drops their futures with no task polled, when a
+    /// guard leaves nothing ([`leave_side`]), and on another node's socket
+    /// (a handle shared across nodes) they would be woken at each arrival,
+    /// for nothing. Their timers die with the node. Cold: a crash's.
+    pub(crate) fn forget_node(&mut self, incarnation: cx::NodeId) {
+        if self.first.waits == Waits::Nobody {
+            return;
+        }
+        let gone = |waiter: &Waiter| cx::task_node(waiter.task) == Some(incarnation);
+        if let Some(more) = self.more.as_deref_mut() {
+            if self.first.waits == Waits::Several {
+                more.retain(|waiter| !gone(waiter));
+            }
+        }
+        if gone(&self.first) {
+            match self.more.as_deref_mut().filter(|more| !more.is_empty()) {
+                Some(more) if self.first.waits == Waits::Several => {
+                    let waits = self.first.waits;
+                    self.first = more.remove(0);
+                    self.first.waits = waits;
+                }
+                _ => self.first.waits = Waits::Nobody,
+            }
+        }
+        if self.first.waits == Waits::Several
+            && self.more.as_ref().is_none_or(|more| more.is_empty())
+        {
+            self.first.waits = Waits::One;
+        }
+    }
+
     /// The tasks waiting here, in the order they parked (a task waiting
     /// through two wakers, `FuturesUnordered`'s children, twice): for a
     /// failure's report.
@@ -698,8 +730,9 @@ pub(super) fn leave_side(
     key: WaiterKey,
 ) {
     // A wait dropped while no task is polled went with its task (the run's
-    // end, a node's crash): nothing wakes that task again, and the next run
-    // empties every side. It leaves nothing (a server's pending accept,
+    // end, a node's crash): nothing wakes that task again, the crash took
+    // its node's tasks off every side (`Parked::forget_node`), and the next
+    // run empties every side. It leaves nothing (a server's pending accept,
     // dropped at every run's end, cost ~90 instructions a small simulation).
     if cx::current_task().is_none() {
         return;

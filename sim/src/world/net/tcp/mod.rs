@@ -30,7 +30,8 @@ pub use listener::TcpListener;
 use pipe::send;
 pub use pipe::{buffer_set_to, DEFAULT_RECV_BUFFER, DEFAULT_SEND_BUFFER};
 pub(crate) use pipe::{
-    crash_node, links_cut, release_held, socket_waits, Connection, Connections, Listeners,
+    crash_node, forget_node, links_cut, release_held, socket_waits, Connection, Connections,
+    Listeners,
 };
 
 /// End `side`, its connect or accept event just recorded, is its task's:

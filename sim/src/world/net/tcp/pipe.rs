@@ -287,6 +287,24 @@ pub(crate) fn socket_waits(
     }
 }
 
+/// [`crate::world::net::Network::forget_node`] for the run's streams and
+/// listeners.
+pub(crate) fn forget_node(
+    connections: &mut Connections,
+    listeners: &mut Listeners,
+    incarnation: NodeId,
+) {
+    for id in 0..connections.len() {
+        for pipe in &mut connections[id].pipes {
+            pipe.reader.forget_node(incarnation);
+            pipe.writer.forget_node(incarnation);
+        }
+    }
+    for id in 0..listeners.len() {
+        listeners[id].acceptor.forget_node(incarnation);
+    }
+}
+
 impl Reuse for ListenerState {
     fn empty() -> ListenerState {
         ListenerState {
