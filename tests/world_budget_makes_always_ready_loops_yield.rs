@@ -298,3 +298,29 @@ fn operations_that_wait_spend_nothing() {
     assert_eq!(run.steps(), 1);
     run.result.unwrap();
 }
+
+/// A send loop that never ends yields, but its task stays runnable, so
+/// virtual time stands still and the task waiting for a timer never
+/// resumes: the run ends at the step limit, a reported livelock, not a
+/// hang. (Bounded at 10 million sends: without the budget the loop held
+/// its first poll to its end and the run then completed.)
+#[test]
+fn an_endless_send_loop_ends_at_the_step_limit() {
+    let run = Sim::new(
+        Config::new()
+            .strategy(Strategy::Fifo)
+            .steps_max(1_000)
+            .trace_mode(TraceMode::HashOnly),
+    )
+    .run(async {
+        drop(asyncsim::spawn(async {
+            let socket = UdpSocket::bind("0.0.0.0:9000").await.unwrap();
+            for _ in 0..10_000_000u64 {
+                socket.send_to(b"ping", "127.0.0.1:9001").await.unwrap();
+            }
+        }));
+        asyncsim::time::sleep(std::time::Duration::from_secs(1)).await;
+    });
+    let failure = run.result.unwrap_err();
+    assert_eq!(failure.kind, asyncsim::FailureKind::StepLimit, "{failure}");
+}
