@@ -202,3 +202,149 @@ fn signatures_are_tokios() {
     drop(coop::consume_budget());
     drop(tokio::task::consume_budget());
 }
+
+/// Polls `operations` from a fresh poll of its task (a yield first): true
+/// when they completed in that one poll and left a unit of the budget.
+async fn budget_left_after(operations: impl std::future::Future<Output = ()>) -> bool {
+    tokio::task::yield_now().await;
+    let mut operations = std::pin::pin!(operations);
+    let mut polls = 0;
+    std::future::poll_fn(|context| {
+        polls += 1;
+        operations.as_mut().poll(context)
+    })
+    .await;
+    polls == 1 && coop::has_budget_remaining()
+}
+
+/// Each budgeted operation spends one unit, not two: 127 leave a unit, 128
+/// leave none (tokio's count).
+#[test]
+fn each_operation_spends_one_unit() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let run = Sim::new(Config::new().strategy(Strategy::Fifo)).run(async {
+        let mut units = Vec::new();
+        let socket = tokio::net::UdpSocket::bind("0.0.0.0:9000").await.unwrap();
+        socket.connect("127.0.0.1:9001").await.unwrap();
+        for n in [127, 128] {
+            units.push(
+                budget_left_after(async {
+                    for _ in 0..n {
+                        std::future::poll_fn(|context| socket.poll_send(context, b"x"))
+                            .await
+                            .unwrap();
+                    }
+                })
+                .await,
+            );
+            units.push(
+                budget_left_after(async {
+                    for _ in 0..n {
+                        socket.send(b"x").await.unwrap();
+                    }
+                })
+                .await,
+            );
+        }
+        let (a, b) = tokio::net::UnixDatagram::pair().unwrap();
+        for n in [127, 128] {
+            units.push(
+                budget_left_after(async {
+                    for _ in 0..n {
+                        a.send(b"x").await.unwrap();
+                    }
+                })
+                .await,
+            );
+            units.push(
+                budget_left_after(async {
+                    for _ in 0..n {
+                        std::future::poll_fn(|context| a.poll_send(context, b"x"))
+                            .await
+                            .unwrap();
+                    }
+                })
+                .await,
+            );
+        }
+        drop(b);
+        let (mut sender, mut receiver) = tokio::net::unix::pipe::pipe().unwrap();
+        let mut byte = [0; 1];
+        for n in [127, 128] {
+            units.push(
+                budget_left_after(async {
+                    for _ in 0..n {
+                        sender.write_all(b"x").await.unwrap();
+                    }
+                })
+                .await,
+            );
+            units.push(
+                budget_left_after(async {
+                    for _ in 0..n {
+                        receiver.read_exact(&mut byte).await.unwrap();
+                    }
+                })
+                .await,
+            );
+        }
+        units
+    });
+    let units = run.result.unwrap();
+    assert_eq!(
+        units[..4],
+        [true, true, false, false],
+        "UDP poll_send, send"
+    );
+    assert_eq!(
+        units[4..8],
+        [true, true, false, false],
+        "Unix datagram send, poll_send"
+    );
+    assert_eq!(units[8..], [true, true, false, false], "pipe write, read");
+}
+
+/// tokio's own pattern for UDP (`UdpSocket::writable`'s example): wait until
+/// writable, then `try_send_to`. A UDP socket is always writable, so the
+/// loop yields only through the budget (tokio's readiness waits spend it).
+#[test]
+fn a_udp_writable_then_try_send_loop_yields_in_every_schedule() {
+    other_task_runs_during(
+        "UdpSocket::writable + try_send_to",
+        |other_ran| async move {
+            let socket = tokio::net::UdpSocket::bind("0.0.0.0:9000").await.unwrap();
+            let to = "127.0.0.1:9001".parse().unwrap();
+            let mut sends = 0;
+            while !other_ran.get() && sends < LOOP_BOUND {
+                socket.writable().await.unwrap();
+                socket.try_send_to(b"ping", to).unwrap();
+                sends += 1;
+            }
+            sends
+        },
+    );
+    other_task_runs_during("UdpSocket::ready + try_send_to", |other_ran| async move {
+        let socket = tokio::net::UdpSocket::bind("0.0.0.0:9000").await.unwrap();
+        let to = "127.0.0.1:9001".parse().unwrap();
+        let mut sends = 0;
+        while !other_ran.get() && sends < LOOP_BOUND {
+            socket.ready(tokio::io::Interest::WRITABLE).await.unwrap();
+            socket.try_send_to(b"ping", to).unwrap();
+            sends += 1;
+        }
+        sends
+    });
+    other_task_runs_during(
+        "UnixDatagram::writable + try_send",
+        |other_ran| async move {
+            let (a, _b) = tokio::net::UnixDatagram::pair().unwrap();
+            let mut sends = 0;
+            while !other_ran.get() && sends < LOOP_BOUND {
+                a.writable().await.unwrap();
+                a.try_send(b"ping").unwrap();
+                sends += 1;
+            }
+            sends
+        },
+    );
+}

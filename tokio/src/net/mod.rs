@@ -442,3 +442,12 @@ refused_real!(
     "bind with tokio::net::UnixDatagram::bind (or unbound) instead",
     raw_io
 );
+
+/// A yield (`Pending`, the task woken) when the task's cooperative budget is
+/// spent, else `Ready` with the budget untouched: for a wait that is ready
+/// at once (a UDP socket's writability), which on tokio spends a unit; the
+/// `try_` send after it spends the unit here (as it completes).
+pub(crate) fn look_at_budget(context: &mut Context<'_>) -> Poll<()> {
+    // The unit `poll_proceed` takes is given back at the drop: no progress.
+    asyncsim::task::coop::poll_proceed(context).map(drop)
+}

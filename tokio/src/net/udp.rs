@@ -172,8 +172,12 @@ impl UdpSocket {
 
     /// Polls to send one datagram to the connected peer (it never waits).
     pub fn poll_send(&self, context: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        std::task::ready!(asyncsim::task::coop::poll_proceed(context)).made_progress();
-        Poll::Ready(self.try_send(buf))
+        // The send's own poll: it spends the unit (`try_send` would spend
+        // one more, after a unit of this poll's).
+        match self.peer_addr() {
+            Ok(peer) => self.socket.poll_send_to(context, buf, peer),
+            Err(error) => Poll::Ready(Err(error)),
+        }
     }
 
     /// Receives one datagram (as `recv`) into a `BufMut`'s next chunk
@@ -345,8 +349,11 @@ impl UdpSocket {
         flatten(self.socket.with(|socket| socket.poll_recv_ready(context)))
     }
 
-    /// Ready at once: a send never waits on the simulated network.
-    pub fn poll_send_ready(&self, _context: &mut Context<'_>) -> Poll<io::Result<()>> {
+    /// Ready at once: a send never waits on the simulated network (a
+    /// yield instead when the task's budget is spent, so a loop of it and
+    /// `try_send` yields, as on tokio).
+    pub fn poll_send_ready(&self, context: &mut Context<'_>) -> Poll<io::Result<()>> {
+        std::task::ready!(super::look_at_budget(context));
         Poll::Ready(self.socket.with(|_| ()))
     }
 
@@ -355,9 +362,11 @@ impl UdpSocket {
         super::wait_on(self, |context| self.poll_recv_ready(context)).await
     }
 
-    /// Ready at once: a send never waits on the simulated network.
+    /// Ready at once: a send never waits on the simulated network (a yield
+    /// first when the task's budget is spent, so a loop of it and
+    /// `try_send` yields, as on tokio).
     pub async fn writable(&self) -> io::Result<()> {
-        self.socket.with(|_| ())
+        std::future::poll_fn(|context| self.poll_send_ready(context)).await
     }
 
     /// Waits for any of `interest`: writable is ready at once, readable
@@ -367,7 +376,7 @@ impl UdpSocket {
     #[cfg(feature = "net")]
     pub async fn ready(&self, interest: Interest) -> io::Result<Ready> {
         if interest.is_writable() {
-            self.socket.with(|_| ())?;
+            self.writable().await?;
             let mut ready = Ready::WRITABLE;
             // A look that parks nothing: a task waiting to receive
             // elsewhere stays the one woken.

@@ -231,8 +231,9 @@ impl UnixDatagram {
 
     /// Polls to send one datagram to the connected peer (it never waits).
     pub fn poll_send(&self, context: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
-        // A send spends a unit of the task's budget (a loop of them yields).
-        std::task::ready!(asyncsim::task::coop::poll_proceed(context)).made_progress();
+        // A send spends a unit of the task's budget (a loop of them yields):
+        // the look yields when none is left; the send spends it.
+        std::task::ready!(super::look_at_budget(context));
         Poll::Ready(self.try_send(buf))
     }
 
@@ -263,7 +264,7 @@ impl UnixDatagram {
         buf: &[u8],
         target: P,
     ) -> Poll<io::Result<usize>> {
-        std::task::ready!(asyncsim::task::coop::poll_proceed(context)).made_progress();
+        std::task::ready!(super::look_at_budget(context));
         Poll::Ready(self.try_send_to(buf, target))
     }
 
