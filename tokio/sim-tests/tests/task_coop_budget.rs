@@ -111,6 +111,20 @@ fn a_pipe_write_loop_with_its_reader_in_the_same_task_yields() {
     });
 }
 
+#[test]
+fn a_watch_send_and_changed_loop_yields_in_every_schedule() {
+    other_task_runs_during("watch::Receiver::changed", |other_ran| async move {
+        let (sender, mut receiver) = tokio::sync::watch::channel(0u64);
+        let mut changes = 0;
+        while !other_ran.get() && changes < LOOP_BOUND {
+            sender.send(changes).unwrap();
+            receiver.changed().await.unwrap();
+            changes += 1;
+        }
+        changes
+    });
+}
+
 /// `unconstrained` turns the budget off for what it wraps: a loop of 1,000
 /// units never yields (the other task, spawned first, runs after it), and
 /// the budget outside is as it was.
