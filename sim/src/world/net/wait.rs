@@ -406,23 +406,14 @@ impl Parked {
         if stays {
             return;
         }
-        let more = self.more.as_deref_mut();
         let gone = if which(&self.first) {
-            match more {
-                Some(more) if !more.is_empty() => {
-                    let gone = std::mem::replace(&mut self.first, more.remove(0));
-                    self.first.waits = gone.waits;
-                    Some(gone)
-                }
-                _ => {
-                    self.first.waits = Waits::Nobody;
-                    if cancel {
-                        self.first.cancel();
-                    }
-                    None
-                }
+            let gone = self.first_leaves();
+            if gone.is_none() && cancel {
+                self.first.cancel();
             }
+            gone
         } else {
+            let more = self.more.as_deref_mut();
             more.and_then(|more| more.iter().position(which).map(|at| more.remove(at)))
         };
         if let Some(mut gone) = gone {
@@ -430,6 +421,28 @@ impl Parked {
                 gone.cancel();
             }
         }
+        self.one_if_alone();
+    }
+
+    /// The first waiter is done here: the next in line takes its place, or
+    /// nobody waits. The one gone, when another took its place (its timer
+    /// still set). (`more` holds waiters only while `Several`.)
+    fn first_leaves(&mut self) -> Option<Waiter> {
+        match self.more.as_deref_mut().filter(|more| !more.is_empty()) {
+            Some(more) => {
+                let gone = std::mem::replace(&mut self.first, more.remove(0));
+                self.first.waits = gone.waits;
+                Some(gone)
+            }
+            None => {
+                self.first.waits = Waits::Nobody;
+                None
+            }
+        }
+    }
+
+    /// `Several` with nobody more after the first is `One`.
+    fn one_if_alone(&mut self) {
         if self.first.waits == Waits::Several
             && self.more.as_ref().is_none_or(|more| more.is_empty())
         {
@@ -453,20 +466,10 @@ impl Parked {
             }
         }
         if gone(&self.first) {
-            match self.more.as_deref_mut().filter(|more| !more.is_empty()) {
-                Some(more) if self.first.waits == Waits::Several => {
-                    let waits = self.first.waits;
-                    self.first = more.remove(0);
-                    self.first.waits = waits;
-                }
-                _ => self.first.waits = Waits::Nobody,
-            }
+            // (Its timer dies with the node.)
+            self.first_leaves();
         }
-        if self.first.waits == Waits::Several
-            && self.more.as_ref().is_none_or(|more| more.is_empty())
-        {
-            self.first.waits = Waits::One;
-        }
+        self.one_if_alone();
     }
 
     /// The tasks waiting here, in the order they parked (a task waiting
@@ -521,22 +524,10 @@ impl Parked {
                 more.retain(|waiter| waiter.count != 0);
             }
         }
-        let more = self.more.as_deref_mut().filter(|more| !more.is_empty());
         if self.first.count == 0 {
-            match more {
-                Some(more) => {
-                    let waits = self.first.waits;
-                    self.first = more.remove(0);
-                    self.first.waits = waits;
-                }
-                None => self.first.waits = Waits::Nobody,
-            }
+            self.first_leaves();
         }
-        if self.first.waits == Waits::Several
-            && self.more.as_ref().is_none_or(|more| more.is_empty())
-        {
-            self.first.waits = Waits::One;
-        }
+        self.one_if_alone();
     }
 
     /// Something for the waiting tasks arrives at `at_ns` (a message, an
