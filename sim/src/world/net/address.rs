@@ -155,7 +155,9 @@ impl ToAddress for (&str, u16) {
         }
     }
 
-    #[inline]
+    // Always: a send to a node's name goes through it, and left to the
+    // compiler it became a call when the send grew (its budget look).
+    #[inline(always)]
     fn host_and_port(&self) -> Option<(&str, u16)> {
         match parse_ip(self.0) {
             Some(_) => None,
