@@ -125,6 +125,26 @@ fn a_watch_send_and_changed_loop_yields_in_every_schedule() {
     });
 }
 
+/// A `timeout` whose value spends the whole budget at every poll still
+/// looks at its deadline (unconstrained, as tokio's does): a deadline already
+/// due fires, where the face's `Sleep` alone would yield for the budget at
+/// every poll and the run would spin to its step limit.
+#[test]
+fn a_timeout_fires_over_a_value_that_spends_the_whole_budget() {
+    for config in schedules() {
+        let run = Sim::new(config.clone().steps_max(1_000)).run(async {
+            tokio::time::timeout(std::time::Duration::ZERO, async {
+                loop {
+                    coop::consume_budget().await;
+                }
+            })
+            .await
+            .is_err()
+        });
+        assert!(run.result.unwrap(), "{config:?}");
+    }
+}
+
 /// `unconstrained` turns the budget off for what it wraps: a loop of 1,000
 /// units never yields (the other task, spawned first, runs after it), and
 /// the budget outside is as it was.
