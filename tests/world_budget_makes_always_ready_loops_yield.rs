@@ -324,3 +324,82 @@ fn an_endless_send_loop_ends_at_the_step_limit() {
     let failure = run.result.unwrap_err();
     assert_eq!(failure.kind, asyncsim::FailureKind::StepLimit, "{failure}");
 }
+
+/// A stream whose server dropped it with the request unread (a reset,
+/// arrived long before the loop starts), or, not `reset`, keeps it.
+async fn stream_to_server(reset: bool) -> TcpStream {
+    node::Builder::new("server").start(move || async move {
+        let listener = TcpListener::bind("0.0.0.0:7000").await.unwrap();
+        let (stream, _) = listener.accept().await.unwrap();
+        asyncsim::time::sleep(std::time::Duration::from_millis(10)).await;
+        if reset {
+            drop(stream);
+        }
+        std::future::pending::<()>().await;
+    });
+    let mut stream = TcpStream::connect("server:7000").await.unwrap();
+    stream.write_all(b"request").await.unwrap();
+    asyncsim::time::sleep(std::time::Duration::from_secs(1)).await;
+    stream
+}
+
+/// A loop that retries a failed operation (a read or write of a reset
+/// stream, a write after a shutdown, an oversized datagram) yields as one
+/// that succeeds does: each failure spends a unit (tokio's readiness spends
+/// one whatever the operation then finds). Before, the failures spent
+/// nothing and such a loop held the run for ever, virtual time standing
+/// still.
+#[test]
+fn a_loop_retrying_a_failed_operation_lets_another_task_run() {
+    other_task_runs_during("failed reads", LOOP_BOUND, |other_ran| async move {
+        let mut stream = stream_to_server(true).await;
+        let other = other_task(&other_ran);
+        let mut buf = [0; 8];
+        let mut reads = 0;
+        while !other_ran.get() && reads < LOOP_BOUND {
+            assert!(stream.read(&mut buf).await.is_err());
+            reads += 1;
+        }
+        other.await.unwrap();
+        reads
+    });
+    other_task_runs_during("failed writes", LOOP_BOUND, |other_ran| async move {
+        let mut stream = stream_to_server(true).await;
+        let other = other_task(&other_ran);
+        let mut writes = 0;
+        while !other_ran.get() && writes < LOOP_BOUND {
+            assert!(stream.write(b"x").await.is_err());
+            writes += 1;
+        }
+        other.await.unwrap();
+        writes
+    });
+    other_task_runs_during(
+        "writes after a shutdown",
+        LOOP_BOUND,
+        |other_ran| async move {
+            let mut stream = stream_to_server(false).await;
+            stream.close().await.unwrap();
+            let other = other_task(&other_ran);
+            let mut writes = 0;
+            while !other_ran.get() && writes < LOOP_BOUND {
+                assert!(stream.write(b"x").await.is_err());
+                writes += 1;
+            }
+            other.await.unwrap();
+            writes
+        },
+    );
+    other_task_runs_during("oversized sends", LOOP_BOUND, |other_ran| async move {
+        let socket = UdpSocket::bind("0.0.0.0:9000").await.unwrap();
+        let other = other_task(&other_ran);
+        let datagram = vec![0; 70_000];
+        let mut sends = 0;
+        while !other_ran.get() && sends < LOOP_BOUND {
+            assert!(socket.send_to(&datagram, "127.0.0.1:9001").await.is_err());
+            sends += 1;
+        }
+        other.await.unwrap();
+        sends
+    });
+}

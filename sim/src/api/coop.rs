@@ -44,12 +44,13 @@
 //! it with [`cooperative`].
 //!
 //! What spends a unit: a UDP send or receive, a TCP read, write or accept, a
-//! file's read or write (`fs::File`), each when it completes (an operation
-//! that must wait spends nothing), and their `poll_` and `try_` forms. The
-//! `try_` forms never yield; they spend where tokio's readiness waits do
-//! (tokio's `try_read` spends nothing, but the `readable` before it spends
-//! a unit when ready; here `readable` spends nothing): a `readable` then
-//! `try_read` loop yields after as many rounds as on tokio. The engine's
+//! file's read or write (`fs::File`), each when it completes, failed or not
+//! (an operation that must wait spends nothing), and their `poll_` and
+//! `try_` forms. The `try_` forms never yield; they spend where tokio's
+//! readiness waits do (tokio's `try_read` spends nothing, but the
+//! `readable` before it spends a unit when ready; here `readable` spends
+//! nothing): a `readable` then `try_read` loop spends a unit a round, as
+//! on tokio. The engine's
 //! `sync` primitives spend nothing: they model asyncio's (a free `Lock` is
 //! taken without a yield). The disk's path functions always wait for their
 //! drawn latency.

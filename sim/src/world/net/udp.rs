@@ -499,6 +499,16 @@ impl Future for RecvFrom<'_> {
     }
 }
 
+/// Linux's EMSGSIZE: a UDP datagram over IPv4 holds at most
+/// [`MAX_DATAGRAM`] bytes. The failed send spends its unit of the task's
+/// budget (no event): a loop retrying it yields. Out of line.
+#[cold]
+#[inline(never)]
+fn too_long() -> io::Error {
+    cx::spend_on_completion();
+    io::Error::from_raw_os_error(90)
+}
+
 /// What a budgeted send returns in place of sending when its task's
 /// cooperative budget is spent (no send returns `WouldBlock` otherwise: a
 /// datagram never waits); its poll turns it into a yield.
@@ -639,6 +649,9 @@ impl UdpSocket {
                 "UdpSocket belongs to another run: a socket cannot outlive the simulation that made it",
             );
         }
+        // A failed operation spends its unit of the task's budget (no
+        // event): a loop retrying it yields.
+        cx::spend_on_completion();
         let state = &world.net.udp[self.socket];
         let node = state.node as usize;
         io::Error::new(
@@ -748,8 +761,7 @@ impl UdpSocket {
             self.check_now(world)?
         };
         if buf.len() > MAX_DATAGRAM {
-            // Linux's EMSGSIZE: a UDP datagram over IPv4 holds at most this.
-            return Err(io::Error::from_raw_os_error(90));
+            return Err(too_long());
         }
         self.record(world, NetOp::Send, buf.len());
         let (from_node, from_port) = {

@@ -731,6 +731,9 @@ impl TcpStream {
         if !same_run(world.run_id) {
             return foreign("TcpStream");
         }
+        // A failed operation spends its unit of the task's budget (no
+        // event): a loop retrying it yields.
+        cx::spend_on_completion();
         let c = &world.net.connections[self.connection];
         let node = c.nodes[self.side] as usize;
         node_crashed(&c.name(self.side), &world.nodes[node].name)
@@ -802,9 +805,7 @@ impl TcpStream {
         if let Some(kind) = c.error_at(self.side, now) {
             c.pipes[self.side].reader.ready(context.waker());
             // Recorded once, when it came (or now, if this read is first).
-            if !c.quiet[self.side] {
-                pipe::say_error(world, self.connection, self.side, kind);
-            }
+            pipe::say_error_or_spend(world, self.connection, self.side, kind);
             return Poll::Ready(Err(self.error(world, kind)));
         }
         let c = &mut world.net.connections[self.connection];
@@ -869,7 +870,7 @@ impl TcpStream {
     #[cold]
     #[inline(never)]
     pub(super) fn read_reset(&self, world: &mut World) -> io::Error {
-        pipe::say_close_reset(world, self.connection, self.side);
+        pipe::say_close_reset_or_spend(world, self.connection, self.side);
         self.error(world, io::ErrorKind::ConnectionReset)
     }
 
@@ -954,6 +955,8 @@ impl TcpStream {
     ) -> Poll<io::Result<usize>> {
         let c = &world.net.connections[self.connection];
         if c.write_shut[self.side] {
+            // No event: the failed write's unit of the budget spent here.
+            cx::spend_on_completion();
             return Poll::Ready(Err(io::Error::new(
                 io::ErrorKind::BrokenPipe,
                 format!("{}: write after close (shutdown)", c.name(self.side)),
@@ -966,7 +969,7 @@ impl TcpStream {
             if matches!(c.reset_ns[self.side], Some(at) if at <= now) {
                 // The reset of the peer's close has come.
                 let kind = c.close_reset_kind(self.side);
-                pipe::say_close_reset(world, self.connection, self.side);
+                pipe::say_close_reset_or_spend(world, self.connection, self.side);
                 return Poll::Ready(Err(self.error(world, kind)));
             }
             self.drop_written(world, buf.len(), now);
@@ -1027,9 +1030,7 @@ impl TcpStream {
     ) -> io::Error {
         let c = &mut world.net.connections[self.connection];
         c.pipes[1 - self.side].writer.ready_by(context);
-        if !c.quiet[self.side] {
-            pipe::say_error(world, self.connection, self.side, kind);
-        }
+        pipe::say_error_or_spend(world, self.connection, self.side, kind);
         self.error(world, kind)
     }
 

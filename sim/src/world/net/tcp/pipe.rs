@@ -985,6 +985,38 @@ fn reset_arrives(end: u64) {
     say_close_reset(&mut world, connection, side);
 }
 
+/// [`say_error`] for a read or write that meets end `side`'s error: the
+/// first records it (its event spends the operation's unit of the task's
+/// budget); a later one, with no event, spends its unit here, so a loop
+/// that retries a failed operation yields, as on tokio (whose readiness
+/// spends a unit whatever the operation then finds). Out of line.
+#[cold]
+#[inline(never)]
+pub(super) fn say_error_or_spend(
+    world: &mut World,
+    connection: usize,
+    side: usize,
+    kind: io::ErrorKind,
+) {
+    if world.net.connections[connection].quiet[side] {
+        cx::spend_on_completion();
+    } else {
+        say_error(world, connection, side, kind);
+    }
+}
+
+/// [`say_close_reset`] for a read or write that meets the close's reset,
+/// spending its unit of the budget as [`say_error_or_spend`] does.
+#[cold]
+#[inline(never)]
+pub(super) fn say_close_reset_or_spend(world: &mut World, connection: usize, side: usize) {
+    if world.net.connections[connection].quiet[side] {
+        cx::spend_on_completion();
+    } else {
+        say_close_reset(world, connection, side);
+    }
+}
+
 /// Records the close's reset on end `side` unless its reset or error was
 /// recorded already (`quiet`): by the call at its arrival, or by a read or
 /// write that meets it first. Out of line.
