@@ -515,10 +515,22 @@ pub(crate) fn replay_lines(
     seed: Option<u64>,
     strategy: &str,
 ) -> String {
+    let program = std::env::current_exe().ok();
+    replay_lines_for(program.as_deref(), test_name, tape, seed, strategy)
+}
+
+/// [`replay_lines`] for the program at `program`.
+fn replay_lines_for(
+    program: Option<&std::path::Path>,
+    test_name: &str,
+    tape: &Tape,
+    seed: Option<u64>,
+    strategy: &str,
+) -> String {
     // The whole path libtest names the test by (`alpha::works`): its last
     // segment alone would also run every other module's `works`.
-    let test = test_name;
-    let mut text = format!("    ASYNCSIM_REPLAY={tape} cargo test {test}");
+    let command = rerun_command(program, test_name);
+    let mut text = format!("    ASYNCSIM_REPLAY={tape} {command}");
     if let Some(seed) = seed {
         // `mix` is the default: only another strategy needs naming.
         let strategy_prefix = if strategy == "mix" {
@@ -527,10 +539,37 @@ pub(crate) fn replay_lines(
             format!("ASYNCSIM_STRATEGY={strategy} ")
         };
         text.push_str(&format!(
-            "\n    {strategy_prefix}ASYNCSIM_SEED={seed} cargo test {test}    (the run as found, before shrinking)"
+            "\n    {strategy_prefix}ASYNCSIM_SEED={seed} {command}    (the run as found, before shrinking)"
         ));
     }
     text
+}
+
+/// The command that runs `test` again: `cargo test <test>`, or, in an
+/// example's `main` run by `cargo run --example <name>` (a program of
+/// `target/<profile>/examples/`, which libtest does not run), that command,
+/// with `--release` when its profile is.
+fn rerun_command(program: Option<&std::path::Path>, test: &str) -> String {
+    let example = program.and_then(|program| {
+        let folder = program.parent()?;
+        if folder.file_name()? != "examples" {
+            return None;
+        }
+        let name = program.file_stem()?.to_str()?;
+        // A test build of an example (`cargo test --examples`) is
+        // `<name>-<16 hex digits>`, run by libtest: `cargo test` names it.
+        let hashed = name.rsplit_once('-').is_some_and(|(_, hash)| {
+            hash.len() == 16 && hash.bytes().all(|byte| byte.is_ascii_hexdigit())
+        });
+        let release = folder.parent()?.file_name()? == "release";
+        (!hashed).then(|| {
+            format!(
+                "cargo run{} --example {name}",
+                if release { " --release" } else { "" }
+            )
+        })
+    });
+    example.unwrap_or_else(|| format!("cargo test {test}"))
 }
 
 impl fmt::Display for Counterexample {
@@ -660,6 +699,34 @@ fn headline(failure: &Failure) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_examples_replay_line_names_cargo_run_example() {
+        use std::path::Path;
+        let tape = Tape::default();
+        let line = |program: &str| {
+            replay_lines_for(
+                Some(Path::new(program)),
+                "kv::search",
+                &tape,
+                Some(3),
+                "mix",
+            )
+        };
+        assert_eq!(
+            line("/home/you/kv/target/debug/examples/world_kv"),
+            format!("    ASYNCSIM_REPLAY={tape} cargo run --example world_kv\n    ASYNCSIM_SEED=3 cargo run --example world_kv    (the run as found, before shrinking)")
+        );
+        assert!(line("/home/you/kv/target/release/examples/world_kv")
+            .contains("cargo run --release --example world_kv\n"));
+        // A test binary, or an example built as one, is libtest's.
+        assert!(line("/home/you/kv/target/debug/deps/bank-0123456789abcdef")
+            .contains("cargo test kv::search\n"));
+        assert!(
+            line("/home/you/kv/target/debug/examples/world_kv-0123456789abcdef")
+                .contains("cargo test kv::search\n")
+        );
+    }
 
     #[test]
     fn a_schedule_without_deviations_says_what_fifo_chose() {
