@@ -403,3 +403,32 @@ fn a_loop_retrying_a_failed_operation_lets_another_task_run() {
         sends
     });
 }
+
+/// A write loop to a peer that closed (with nothing unread: a FIN) yields:
+/// each write is accepted and lost until the peer's answering reset comes,
+/// and each spends a unit; before, they spent nothing, and the loop held
+/// the run with virtual time standing still, so the reset never came.
+#[test]
+fn a_write_loop_to_a_closed_peer_lets_another_task_run() {
+    other_task_runs_during(
+        "writes to a closed peer",
+        LOOP_BOUND,
+        |other_ran| async move {
+            node::Builder::new("server").start(|| async {
+                let listener = TcpListener::bind("0.0.0.0:7000").await.unwrap();
+                drop(listener.accept().await.unwrap());
+                std::future::pending::<()>().await;
+            });
+            let mut stream = TcpStream::connect("server:7000").await.unwrap();
+            asyncsim::time::sleep(std::time::Duration::from_secs(1)).await;
+            let other = other_task(&other_ran);
+            let mut writes = 0;
+            while !other_ran.get() && writes < LOOP_BOUND {
+                let _ = stream.write(b"x").await;
+                writes += 1;
+            }
+            other.await.unwrap();
+            writes
+        },
+    );
+}

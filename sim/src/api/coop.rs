@@ -48,12 +48,12 @@
 //! (an operation that must wait spends nothing), and their `poll_` and
 //! `try_` forms. The `try_` forms never yield; they spend where tokio's
 //! readiness waits do (tokio's `try_read` spends nothing, but the
-//! `readable` before it spends a unit when ready; here `readable` spends
-//! nothing): a `readable` then `try_read` loop spends a unit a round, as
-//! on tokio. The engine's
-//! `sync` primitives spend nothing: they model asyncio's (a free `Lock` is
-//! taken without a yield). The disk's path functions always wait for their
-//! drawn latency.
+//! `readable` before it spends a unit when ready; here a stream's
+//! readiness spends nothing, and yields when none is left): a `readable`
+//! then `try_read` loop spends a unit a round and yields, as on tokio. The
+//! engine's `sync` primitives spend nothing: they model asyncio's (a free
+//! `Lock` is taken without a yield). The disk's path functions always wait
+//! for their drawn latency.
 
 use std::cell::Cell;
 use std::future::Future;

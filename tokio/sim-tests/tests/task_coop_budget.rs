@@ -382,3 +382,62 @@ fn a_udp_writable_then_try_send_loop_yields_in_every_schedule() {
         },
     );
 }
+
+/// Spawns a task that sets a flag when it runs: for a loop after waits
+/// (the helper's task would have run during them).
+fn flag_task() -> Rc<Cell<bool>> {
+    let ran = Rc::new(Cell::new(false));
+    let flag = ran.clone();
+    drop(asyncsim::spawn(async move { flag.set(true) }));
+    ran
+}
+
+/// tokio's pattern for a stream (`TcpStream::writable`'s example): wait
+/// until writable, then `try_write`, to a peer that closed. Its end stays
+/// writable (a write is accepted and lost until the peer's reset comes, a
+/// latency later; then each fails), so the loop yields only through the
+/// budget, which tokio's readiness waits spend; else virtual time stood
+/// still and the reset never came. The same for `readable` and `try_read`
+/// of a reset stream.
+#[test]
+fn a_tcp_readiness_then_try_loop_on_a_closed_peer_yields() {
+    other_task_runs_during("TcpStream::writable + try_write", |_| async move {
+        let listener = tokio::net::TcpListener::bind("0.0.0.0:7000").await.unwrap();
+        let stream = tokio::net::TcpStream::connect("127.0.0.1:7000")
+            .await
+            .unwrap();
+        drop(listener.accept().await.unwrap());
+        drop(listener);
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        let other_ran = flag_task();
+        let mut writes = 0;
+        while !other_ran.get() && writes < LOOP_BOUND {
+            stream.writable().await.unwrap();
+            let _ = stream.try_write(b"x");
+            writes += 1;
+        }
+        writes
+    });
+    other_task_runs_during("TcpStream::readable + try_read", |_| async move {
+        let listener = tokio::net::TcpListener::bind("0.0.0.0:7000").await.unwrap();
+        let mut stream = tokio::net::TcpStream::connect("127.0.0.1:7000")
+            .await
+            .unwrap();
+        let (peer, _) = listener.accept().await.unwrap();
+        tokio::io::AsyncWriteExt::write_all(&mut stream, b"unread")
+            .await
+            .unwrap();
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        drop(peer); // the bytes unread: a reset
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        let other_ran = flag_task();
+        let mut buf = [0; 8];
+        let mut reads = 0;
+        while !other_ran.get() && reads < LOOP_BOUND {
+            stream.readable().await.unwrap();
+            let _ = stream.try_read(&mut buf);
+            reads += 1;
+        }
+        reads
+    });
+}

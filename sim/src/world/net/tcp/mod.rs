@@ -973,6 +973,10 @@ impl TcpStream {
                 return Poll::Ready(Err(self.error(world, kind)));
             }
             self.drop_written(world, buf.len(), now);
+            // Its event (a drop) is no operation's: the write's unit of
+            // the budget spent here, or a loop writing to a closed peer
+            // never yielded, and the reset never came.
+            cx::spend_on_completion();
             return Poll::Ready(Ok(buf.len()));
         }
         let len = self.fits(world, buf.len(), context);
@@ -1043,6 +1047,10 @@ impl TcpStream {
     ///
     /// A stream of another run or of a crashed node.
     pub fn poll_write_ready(&self, context: &mut Context<'_>) -> Poll<io::Result<()>> {
+        // A yield first when the task's budget is spent (tokio's readiness
+        // spends a unit; the operation after it spends it here): a loop of
+        // it and a `try_` write yields.
+        std::task::ready!(crate::world::net::poll_budget(context));
         self.write_ready(Some(context))
     }
 

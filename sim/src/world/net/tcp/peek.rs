@@ -133,6 +133,9 @@ impl TcpStream {
     ///
     /// A stream of another run or of a crashed node.
     pub fn poll_read_ready(&self, context: &mut Context<'_>) -> Poll<io::Result<()>> {
+        // A yield first when the task's budget is spent, as a write's
+        // readiness.
+        std::task::ready!(crate::world::net::poll_budget(context));
         // An error that has come makes the stream readable (the read
         // returns it), as a socket's error does.
         let arrived = self.arrived(&mut self.world.borrow_mut(), Some(context))?;
