@@ -432,3 +432,47 @@ fn a_write_loop_to_a_closed_peer_lets_another_task_run() {
         },
     );
 }
+
+/// A loop peeking at bytes (or a datagram) that have arrived, as one that
+/// waits for enough of them does, yields: a peek that completes spends a
+/// unit, as a read does (tokio's spends one at its readiness). Before, it
+/// spent nothing and such a loop held the run for ever.
+#[test]
+fn a_peek_loop_lets_another_task_run_in_every_schedule() {
+    other_task_runs_during("stream peeks", LOOP_BOUND, |other_ran| async move {
+        node::Builder::new("server").start(|| async {
+            let listener = TcpListener::bind("0.0.0.0:7000").await.unwrap();
+            let (mut stream, _) = listener.accept().await.unwrap();
+            stream.write_all(b"half").await.unwrap();
+            std::future::pending::<()>().await;
+        });
+        let stream = TcpStream::connect("server:7000").await.unwrap();
+        asyncsim::time::sleep(std::time::Duration::from_secs(1)).await;
+        let other = other_task(&other_ran);
+        let mut peeks = 0;
+        while !other_ran.get() && peeks < LOOP_BOUND {
+            let peeked =
+                std::future::poll_fn(|context| stream.poll_peek_with(context, 8, |_| {})).await;
+            assert_eq!(peeked.unwrap(), 4);
+            peeks += 1;
+        }
+        other.await.unwrap();
+        peeks
+    });
+    other_task_runs_during("datagram peeks", LOOP_BOUND, |other_ran| async move {
+        let socket = UdpSocket::bind("0.0.0.0:9000").await.unwrap();
+        socket.send_to(b"ping", "127.0.0.1:9000").await.unwrap();
+        asyncsim::time::sleep(std::time::Duration::from_secs(1)).await;
+        let other = other_task(&other_ran);
+        let mut buf = [0; 8];
+        let mut peeks = 0;
+        while !other_ran.get() && peeks < LOOP_BOUND {
+            std::future::poll_fn(|context| socket.poll_peek_from(context, &mut buf))
+                .await
+                .unwrap();
+            peeks += 1;
+        }
+        other.await.unwrap();
+        peeks
+    });
+}

@@ -43,17 +43,17 @@
 //! wrapped in [`unconstrained`]; a future of another crate is made to spend
 //! it with [`cooperative`].
 //!
-//! What spends a unit: a UDP send or receive, a TCP read, write or accept, a
-//! file's read or write (`fs::File`), each when it completes, failed or not
-//! (an operation that must wait spends nothing), and their `poll_` and
-//! `try_` forms. The `try_` forms never yield; they spend where tokio's
-//! readiness waits do (tokio's `try_read` spends nothing, but the
-//! `readable` before it spends a unit when ready; here a stream's
-//! readiness spends nothing, and yields when none is left): a `readable`
-//! then `try_read` loop spends a unit a round and yields, as on tokio. The
-//! engine's `sync` primitives spend nothing: they model asyncio's (a free
-//! `Lock` is taken without a yield). The disk's path functions always wait
-//! for their drawn latency.
+//! What spends a unit: a UDP send, receive or peek, a TCP read, peek, write
+//! or accept, a file's read or write (`fs::File`), each when it completes,
+//! failed or not (an operation that must wait spends nothing), and their
+//! `poll_` forms. The `try_` sends, receives, reads and writes spend one
+//! too but never yield: they spend where tokio's readiness waits do
+//! (tokio's `try_read` spends nothing, but the `readable` before it spends
+//! a unit when ready; here a stream's readiness spends nothing, and yields
+//! when none is left): a `readable` then `try_read` loop spends a unit a
+//! round and yields, as on tokio. The engine's `sync` primitives spend
+//! nothing: they model asyncio's (a free `Lock` is taken without a yield).
+//! The disk's path functions always wait for their drawn latency.
 
 use std::cell::Cell;
 use std::future::Future;

@@ -40,7 +40,15 @@ impl TcpStream {
         max: usize,
         put: impl FnMut(&[u8]),
     ) -> Poll<io::Result<usize>> {
-        self.peek(Some(context), max, put)
+        // Under the task's budget, as a read: a yield when it is spent, and
+        // a unit spent when the peek completes (it has no event), so a loop
+        // peeking until enough has arrived yields.
+        std::task::ready!(crate::world::net::poll_budget(context));
+        let peeked = self.peek(Some(context), max, put);
+        if peeked.is_ready() {
+            cx::spend_on_completion();
+        }
+        peeked
     }
 
     /// Peeks at what has arrived, without waiting: as

@@ -30,13 +30,21 @@ impl UdpSocket {
         context: &mut Context<'_>,
         buf: &mut [u8],
     ) -> Poll<io::Result<(usize, SocketAddr)>> {
+        // Under the task's budget, as a receive: a yield when it is spent,
+        // and a unit spent when the peek completes (it has no event).
+        std::task::ready!(crate::world::net::poll_budget(context));
         let mut world = self.world.borrow_mut();
         let world = &mut *world;
-        self.front(world, Some(context))?;
-        match self.peek_front(world, buf) {
-            Some(peeked) => Poll::Ready(Ok(peeked)),
-            None => Poll::Pending,
-        }
+        let front = self.front(world, Some(context));
+        let peeked = match front {
+            Ok(()) => match self.peek_front(world, buf) {
+                Some(peeked) => Ok(peeked),
+                None => return Poll::Pending,
+            },
+            Err(error) => Err(error),
+        };
+        cx::spend_on_completion();
+        Poll::Ready(peeked)
     }
 
     /// Peeks at the datagram at the front of the receive buffer, without
