@@ -476,3 +476,48 @@ fn a_peek_loop_lets_another_task_run_in_every_schedule() {
         peeks
     });
 }
+
+/// A `select!` looks at the budget before its branches, as tokio's does: a
+/// loop over one whose budgeted branch (a send) yields when the budget is
+/// spent but whose other branch is always ready and spends nothing would
+/// otherwise go on for ever, the ready branch winning each round.
+#[test]
+fn a_select_loop_with_an_always_ready_branch_lets_another_task_run() {
+    other_task_runs_during("a select! loop", LOOP_BOUND, |other_ran| async move {
+        let socket = UdpSocket::bind("0.0.0.0:9000").await.unwrap();
+        let other = other_task(&other_ran);
+        let mut rounds = 0;
+        while !other_ran.get() && rounds < LOOP_BOUND {
+            asyncsim::select! {
+                sent = socket.send_to(b"ping", "127.0.0.1:9001") => { sent.unwrap(); }
+                () = std::future::ready(()) => {}
+            }
+            rounds += 1;
+        }
+        other.await.unwrap();
+        rounds
+    });
+}
+
+/// `biased;` too: the spent budget's yield comes before the branches.
+#[test]
+fn a_biased_select_loop_over_a_spent_budget_yields() {
+    other_task_runs_during(
+        "a biased select! loop",
+        LOOP_BOUND,
+        |other_ran| async move {
+            let other = other_task(&other_ran);
+            let mut rounds = 0;
+            while !other_ran.get() && rounds < LOOP_BOUND {
+                asyncsim::select! {
+                    biased;
+                    () = coop::consume_budget() => {}
+                    () = std::future::ready(()) => {}
+                }
+                rounds += 1;
+            }
+            other.await.unwrap();
+            rounds
+        },
+    );
+}

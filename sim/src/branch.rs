@@ -333,6 +333,22 @@ pub mod __private {
     pub use std::pin::pin;
     pub use std::task::Poll;
 
+    /// `select!`'s look at the cooperative budget before a poll's branches
+    /// (and before its order is drawn): when the running task's budget is
+    /// spent, the task is woken and `Pending` returned (a yield), as tokio's
+    /// `select!` does, so a loop over a `select!` with an always-ready
+    /// branch that spends nothing yields as its budgeted branches would.
+    /// Spends nothing; `Ready` outside a run.
+    #[inline]
+    pub fn poll_budget(context: &std::task::Context<'_>) -> Poll<()> {
+        if crate::cx::has_budget() {
+            Poll::Ready(())
+        } else {
+            context.waker().wake_by_ref();
+            Poll::Pending
+        }
+    }
+
     /// An empty output slot (the macros' tuples of outputs start as these).
     #[inline]
     pub fn empty<T>(_branch: usize) -> Option<T> {

@@ -51,7 +51,9 @@
 //! (tokio's `try_read` spends nothing, but the `readable` before it spends
 //! a unit when ready; here a stream's readiness spends nothing, and yields
 //! when none is left): a `readable` then `try_read` loop spends a unit a
-//! round and yields, as on tokio. The engine's `sync` primitives spend
+//! round and yields, as on tokio. `select!` spends nothing but looks, as
+//! tokio's does: when the budget is spent it yields before polling any
+//! branch. The engine's `sync` primitives spend
 //! nothing: they model asyncio's (a free `Lock` is taken without a yield).
 //! The disk's path functions always wait for their drawn latency.
 

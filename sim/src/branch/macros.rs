@@ -26,8 +26,11 @@
 ///    is disabled for this call.
 /// 2. Every future expression is evaluated, in argument order (disabled
 ///    ones too, but they are never polled).
-/// 3. On each poll, the live branches are polled in an order drawn from the
-///    tape (label `branch`; value 0 is argument order; one draw per poll;
+/// 3. On each poll, when the task's cooperative budget is spent
+///    (`task::coop`), the task yields and nothing is polled or drawn, as
+///    tokio's `select!` does; otherwise the live branches are polled in an
+///    order drawn from the tape (label `branch`; value 0 is argument order;
+///    one draw per poll;
 ///    `biased;` polls in argument order and makes no draw). The first branch
 ///    to finish is disabled; if its output matches its pattern, every future
 ///    is dropped and its handler runs with the pattern's bindings; if not,
@@ -143,6 +146,12 @@ macro_rules! __select_munch {
             let __all: u64 = 0 $(| (1u64 << $index))*;
             let __chosen: ::core::option::Option<usize> =
                 $crate::branch::__private::poll_fn(|__context| {
+                    // A spent budget: a yield before any branch is polled
+                    // (a budgeted branch would yield anyway; another would
+                    // not), and before the order's draw.
+                    if $crate::branch::__private::poll_budget(__context).is_pending() {
+                        return $crate::branch::__private::Poll::Pending;
+                    }
                     let mut __any_pending = false;
                     for __branch in $crate::branch::__private::order(
                         __all & !__disabled,
