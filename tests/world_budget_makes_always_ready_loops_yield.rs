@@ -521,3 +521,38 @@ fn a_biased_select_loop_over_a_spent_budget_yields() {
         },
     );
 }
+
+/// A stream's `poll_peek_with`, `poll_read_ready` and `poll_write_ready`
+/// spend a unit when ready and yield when the budget is spent (tokio's
+/// `poll_peek` and `poll_*_ready` do): a loop of one, always ready over
+/// bytes that stay unread, lets another task run. Before, a peek looked at
+/// nothing and the readiness forms spent nothing: the loop held the run.
+#[test]
+fn a_peek_or_poll_ready_loop_lets_another_task_run() {
+    for which in ["peek", "read ready", "write ready"] {
+        other_task_runs_during(which, LOOP_BOUND, move |other_ran| async move {
+            node::Builder::new("server").start(|| async {
+                let listener = TcpListener::bind("0.0.0.0:7000").await.unwrap();
+                let (mut stream, _) = listener.accept().await.unwrap();
+                stream.write_all(b"unread").await.unwrap();
+                std::future::pending::<()>().await;
+            });
+            let stream = TcpStream::connect("server:7000").await.unwrap();
+            asyncsim::time::sleep(std::time::Duration::from_secs(1)).await;
+            let other = other_task(&other_ran);
+            let mut looks = 0;
+            while !other_ran.get() && looks < LOOP_BOUND {
+                std::future::poll_fn(|context| match which {
+                    "peek" => stream.poll_peek_with(context, 4, |_| ()).map_ok(drop),
+                    "read ready" => stream.poll_read_ready(context),
+                    _ => stream.poll_write_ready(context),
+                })
+                .await
+                .unwrap();
+                looks += 1;
+            }
+            other.await.unwrap();
+            looks
+        });
+    }
+}

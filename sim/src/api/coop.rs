@@ -45,17 +45,20 @@
 //!
 //! What spends a unit: a UDP send, receive or peek, a TCP read, peek, write
 //! or accept, a file's read or write (`fs::File`), each when it completes,
-//! failed or not (an operation that must wait spends nothing), and their
-//! `poll_` forms. The `try_` sends, receives, reads and writes spend one
-//! too but never yield: they spend where tokio's readiness waits do
-//! (tokio's `try_read` spends nothing, but the `readable` before it spends
-//! a unit when ready; here a stream's readiness spends nothing, and yields
-//! when none is left): a `readable` then `try_read` loop spends a unit a
-//! round and yields, as on tokio. `select!` spends nothing but looks, as
-//! tokio's does: when the budget is spent it yields before polling any
-//! branch. The engine's `sync` primitives spend
-//! nothing: they model asyncio's (a free `Lock` is taken without a yield).
-//! The disk's path functions always wait for their drawn latency.
+//! failed or not (an operation that must wait spends nothing), their
+//! `poll_` forms, and a stream's `poll_read_ready` and `poll_write_ready`
+//! when ready (tokio's spend there too). The `try_` sends, receives, reads
+//! and writes spend one too but never yield; tokio's spend nothing, nor
+//! does the `readable` before one (tokio 1.54's readiness waits only look),
+//! so on tokio a `readable` then `try_read` loop over a socket that stays
+//! ready never yields. Here the readiness waits (the tokio face's
+//! `readable`, `writable`, `ready`) spend nothing but yield when the budget
+//! is spent, and such a loop spends a unit a round, its `try_` operation's,
+//! and yields. `select!` spends nothing but looks, as tokio's does: when
+//! the budget is spent it yields before polling any branch. The engine's
+//! `sync` primitives spend nothing: they model asyncio's (a free `Lock` is
+//! taken without a yield). The disk's path functions always wait for their
+//! drawn latency.
 
 use std::cell::Cell;
 use std::future::Future;

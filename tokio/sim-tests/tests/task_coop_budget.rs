@@ -441,3 +441,152 @@ fn a_tcp_readiness_then_try_loop_on_a_closed_peer_yields() {
         reads
     });
 }
+
+/// A connected pair with bytes arrived and unread at the client's end: its
+/// read readiness, a peek and its write readiness are ready for ever.
+async fn stream_with_bytes_waiting() -> (tokio::net::TcpStream, tokio::net::TcpStream) {
+    let listener = tokio::net::TcpListener::bind("0.0.0.0:7000").await.unwrap();
+    let stream = tokio::net::TcpStream::connect("127.0.0.1:7000")
+        .await
+        .unwrap();
+    let (mut peer, _) = listener.accept().await.unwrap();
+    tokio::io::AsyncWriteExt::write_all(&mut peer, b"waiting")
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    (stream, peer)
+}
+
+/// A stream's `poll_read_ready`, `poll_write_ready`, `poll_peek` and `peek`
+/// spend a unit when ready and yield when the budget is spent, as tokio's
+/// (its `poll_*_ready` and `poll_peek` through the registration's
+/// `poll_ready`, its `peek` through `async_io`): a loop of any of them
+/// alone, always ready, lets the other task run. Before, each looked at
+/// nothing (or looked and spent nothing) and the loop held the run.
+#[test]
+fn a_tcp_poll_ready_or_peek_loop_yields_in_every_schedule() {
+    other_task_runs_during("TcpStream::poll_read_ready", |_| async move {
+        let (stream, _peer) = stream_with_bytes_waiting().await;
+        let other_ran = flag_task();
+        let mut looks = 0;
+        while !other_ran.get() && looks < LOOP_BOUND {
+            std::future::poll_fn(|context| stream.poll_read_ready(context))
+                .await
+                .unwrap();
+            looks += 1;
+        }
+        looks
+    });
+    other_task_runs_during("TcpStream::poll_write_ready", |_| async move {
+        let (stream, _peer) = stream_with_bytes_waiting().await;
+        let other_ran = flag_task();
+        let mut looks = 0;
+        while !other_ran.get() && looks < LOOP_BOUND {
+            std::future::poll_fn(|context| stream.poll_write_ready(context))
+                .await
+                .unwrap();
+            looks += 1;
+        }
+        looks
+    });
+    other_task_runs_during("TcpStream::poll_peek", |_| async move {
+        let (stream, _peer) = stream_with_bytes_waiting().await;
+        let other_ran = flag_task();
+        let mut buf = [0; 4];
+        let mut looks = 0;
+        while !other_ran.get() && looks < LOOP_BOUND {
+            std::future::poll_fn(|context| {
+                stream.poll_peek(context, &mut tokio::io::ReadBuf::new(&mut buf))
+            })
+            .await
+            .unwrap();
+            looks += 1;
+        }
+        looks
+    });
+    other_task_runs_during("TcpStream::peek", |_| async move {
+        let (stream, _peer) = stream_with_bytes_waiting().await;
+        let other_ran = flag_task();
+        let mut buf = [0; 4];
+        let mut looks = 0;
+        while !other_ran.get() && looks < LOOP_BOUND {
+            stream.peek(&mut buf).await.unwrap();
+            looks += 1;
+        }
+        looks
+    });
+}
+
+/// Which readiness forms spend, as tokio 1.54's: `poll_read_ready`,
+/// `poll_write_ready`, `poll_peek` and `peek` one unit each (127 leave a
+/// unit, 128 none); `readable`, `writable` and `ready` none (128 leave
+/// units).
+#[test]
+fn tcp_poll_ready_and_peek_spend_a_unit_and_readable_writable_ready_none() {
+    let run = Sim::new(Config::new().strategy(Strategy::Fifo)).run(async {
+        let (stream, _peer) = stream_with_bytes_waiting().await;
+        let mut units = Vec::new();
+        let mut buf = [0; 4];
+        for n in [127, 128] {
+            units.push(
+                budget_left_after(async {
+                    for _ in 0..n {
+                        std::future::poll_fn(|context| stream.poll_read_ready(context))
+                            .await
+                            .unwrap();
+                    }
+                })
+                .await,
+            );
+            units.push(
+                budget_left_after(async {
+                    for _ in 0..n {
+                        std::future::poll_fn(|context| stream.poll_write_ready(context))
+                            .await
+                            .unwrap();
+                    }
+                })
+                .await,
+            );
+            units.push(
+                budget_left_after(async {
+                    for _ in 0..n {
+                        std::future::poll_fn(|context| {
+                            stream.poll_peek(context, &mut tokio::io::ReadBuf::new(&mut buf))
+                        })
+                        .await
+                        .unwrap();
+                    }
+                })
+                .await,
+            );
+            units.push(
+                budget_left_after(async {
+                    for _ in 0..n {
+                        stream.peek(&mut buf).await.unwrap();
+                    }
+                })
+                .await,
+            );
+        }
+        let mut unspent = Vec::new();
+        unspent.push(
+            budget_left_after(async {
+                for _ in 0..128 {
+                    stream.readable().await.unwrap();
+                    stream.writable().await.unwrap();
+                    stream
+                        .ready(tokio::io::Interest::READABLE | tokio::io::Interest::WRITABLE)
+                        .await
+                        .unwrap();
+                }
+            })
+            .await,
+        );
+        (units, unspent)
+    });
+    let (units, unspent) = run.result.unwrap();
+    assert_eq!(units[..4], [true; 4], "127 of each leave a unit");
+    assert_eq!(units[4..], [false; 4], "128 of each leave none");
+    assert_eq!(unspent, [true], "readable, writable, ready spend nothing");
+}

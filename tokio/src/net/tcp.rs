@@ -262,7 +262,7 @@ pub(super) fn poll_write_ready_stream(
     stream: &Stream,
     context: &mut Context<'_>,
 ) -> Poll<io::Result<()>> {
-    flatten(stream.with(|stream| stream.poll_write_ready(context)))
+    flatten(stream.with(|stream| stream.poll_write_readiness(context)))
 }
 
 /// Nothing to flush (what a write took is on its way), but only on the
@@ -535,7 +535,7 @@ pub(super) fn poll_read_ready_stream(
     stream: &Stream,
     context: &mut Context<'_>,
 ) -> Poll<io::Result<()>> {
-    flatten(stream.with(|stream| stream.poll_read_ready(context)))
+    flatten(stream.with(|stream| stream.poll_read_readiness(context)))
 }
 
 pub(super) fn try_read_stream(stream: &Stream, buf: &mut [u8]) -> io::Result<usize> {
@@ -621,7 +621,7 @@ pub(super) fn poll_ready_stream(
     }
     if interest.is_readable() {
         let looked = if ready.is_empty() {
-            flatten(stream.with(|stream| stream.poll_peek_with(context, 1, |_| ())))
+            flatten(stream.with(|stream| stream.poll_peek_readiness(context, 1, |_| ())))
         } else {
             match stream.with(|stream| stream.try_peek_with(1, |_| ()))? {
                 Err(error) if error.kind() == io::ErrorKind::WouldBlock => Poll::Pending,
@@ -720,7 +720,7 @@ fn poll_ready_closing(
         }
     }
     let waited = if interest.is_readable() {
-        stream.with(|stream| stream.poll_peek_with(context, 1, |_| ()).map(|_| ()))
+        stream.with(|stream| stream.poll_peek_readiness(context, 1, |_| ()).map(|_| ()))
     } else {
         stream.with(|stream| {
             stream
@@ -892,14 +892,18 @@ impl TcpStream {
     write_side!();
     ready_method!();
 
-    /// Polls until a read would not wait (see `readable`).
+    /// Polls until a read would not wait (see `readable`). As tokio's, it
+    /// spends a unit of the task's budget when ready (`readable` does
+    /// not), and yields when the budget is spent.
     pub fn poll_read_ready(&self, context: &mut Context<'_>) -> Poll<io::Result<()>> {
-        poll_read_ready_stream(&self.stream, context)
+        flatten(self.stream.with(|stream| stream.poll_read_ready(context)))
     }
 
-    /// Polls until a write would not wait (see `writable`).
+    /// Polls until a write would not wait (see `writable`). As tokio's, it
+    /// spends a unit of the task's budget when ready (`writable` does
+    /// not), and yields when the budget is spent.
     pub fn poll_write_ready(&self, context: &mut Context<'_>) -> Poll<io::Result<()>> {
-        poll_write_ready_stream(&self.stream, context)
+        flatten(self.stream.with(|stream| stream.poll_write_ready(context)))
     }
 
     /// Always `Ok(None)`: the connection's errors come to its reads and

@@ -1043,13 +1043,28 @@ impl TcpStream {
     /// is shut) or be lost (the peer's end is gone). Waits as a write
     /// does.
     ///
+    /// Under the cooperative budget as tokio's `poll_write_ready` is:
+    /// yields instead when the task's budget is spent, and spends a unit
+    /// when ready (a loop of it alone yields).
+    ///
     /// # Errors
     ///
     /// A stream of another run or of a crashed node.
     pub fn poll_write_ready(&self, context: &mut Context<'_>) -> Poll<io::Result<()>> {
-        // A yield first when the task's budget is spent (tokio's readiness
-        // spends a unit; the operation after it spends it here): a loop of
-        // it and a `try_` write yields.
+        let ready = self.poll_write_readiness(context);
+        if let Poll::Ready(Ok(())) = ready {
+            cx::spend_on_completion();
+        }
+        ready
+    }
+
+    /// [`TcpStream::poll_write_ready`] spending nothing (the tokio face's
+    /// `writable` and `ready`, whose wait spends nothing on tokio either):
+    /// it yields first when the task's budget is spent (the `try_` write
+    /// after it spends the unit), so a loop of it and a `try_` write
+    /// yields.
+    #[doc(hidden)]
+    pub fn poll_write_readiness(&self, context: &mut Context<'_>) -> Poll<io::Result<()>> {
         std::task::ready!(crate::world::net::poll_budget(context));
         self.write_ready(Some(context))
     }

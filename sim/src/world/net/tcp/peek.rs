@@ -30,6 +30,10 @@ impl TcpStream {
     /// the count (0 at EOF). Waits, as a read does, when nothing has
     /// arrived; records nothing in the trace (nothing was delivered).
     ///
+    /// Under the cooperative budget as a read is (tokio's `poll_peek` and
+    /// `peek`): yields instead when the task's budget is spent, and spends
+    /// a unit when ready.
+    ///
     /// # Errors
     ///
     /// As a read: the stream's reset or timeout once it has come, and a
@@ -49,6 +53,20 @@ impl TcpStream {
             cx::spend_on_completion();
         }
         peeked
+    }
+
+    /// [`TcpStream::poll_peek_with`] as a readiness look (the tokio face's
+    /// `ready`): yields when the budget is spent, as
+    /// [`TcpStream::poll_read_ready`] does, but spends nothing.
+    #[doc(hidden)]
+    pub fn poll_peek_readiness(
+        &self,
+        context: &mut Context<'_>,
+        max: usize,
+        put: impl FnMut(&[u8]),
+    ) -> Poll<io::Result<usize>> {
+        std::task::ready!(crate::world::net::poll_budget(context));
+        self.peek(Some(context), max, put)
     }
 
     /// Peeks at what has arrived, without waiting: as
@@ -137,12 +155,26 @@ impl TcpStream {
     /// peer's EOF, or the stream's error (which the read then returns).
     /// Waits as a read does.
     ///
+    /// Under the cooperative budget as tokio's `poll_read_ready` is:
+    /// yields instead when the task's budget is spent, and spends a unit
+    /// when ready (a loop of it alone yields).
+    ///
     /// # Errors
     ///
     /// A stream of another run or of a crashed node.
     pub fn poll_read_ready(&self, context: &mut Context<'_>) -> Poll<io::Result<()>> {
-        // A yield first when the task's budget is spent, as a write's
-        // readiness.
+        let ready = self.poll_read_readiness(context);
+        if let Poll::Ready(Ok(())) = ready {
+            cx::spend_on_completion();
+        }
+        ready
+    }
+
+    /// [`TcpStream::poll_read_ready`] spending nothing (the tokio face's
+    /// `readable`, whose wait spends nothing on tokio either): it yields
+    /// first when the task's budget is spent, as a write's readiness.
+    #[doc(hidden)]
+    pub fn poll_read_readiness(&self, context: &mut Context<'_>) -> Poll<io::Result<()>> {
         std::task::ready!(crate::world::net::poll_budget(context));
         // An error that has come makes the stream readable (the read
         // returns it), as a socket's error does.
