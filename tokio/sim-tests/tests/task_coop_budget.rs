@@ -590,3 +590,74 @@ fn tcp_poll_ready_and_peek_spend_a_unit_and_readable_writable_ready_none() {
     assert_eq!(units[4..], [false; 4], "128 of each leave none");
     assert_eq!(unspent, [true], "readable, writable, ready spend nothing");
 }
+
+/// A UDP or Unix datagram socket's `poll_recv_ready` and `poll_send_ready`
+/// spend a unit when ready, as tokio's (127 leave a unit, 128 none), so a
+/// loop of one alone yields; `readable` and `writable` spend none.
+#[test]
+fn datagram_poll_ready_spends_a_unit_and_readable_writable_none() {
+    let run = Sim::new(Config::new().strategy(Strategy::Fifo)).run(async {
+        let socket = tokio::net::UdpSocket::bind("0.0.0.0:9000").await.unwrap();
+        socket.send_to(b"x", "127.0.0.1:9000").await.unwrap();
+        let (a, b) = tokio::net::UnixDatagram::pair().unwrap();
+        b.send(b"x").await.unwrap();
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        let mut units = Vec::new();
+        for n in [127, 128] {
+            units.push(
+                budget_left_after(async {
+                    for _ in 0..n {
+                        std::future::poll_fn(|context| socket.poll_recv_ready(context))
+                            .await
+                            .unwrap();
+                    }
+                })
+                .await,
+            );
+            units.push(
+                budget_left_after(async {
+                    for _ in 0..n {
+                        std::future::poll_fn(|context| socket.poll_send_ready(context))
+                            .await
+                            .unwrap();
+                    }
+                })
+                .await,
+            );
+            units.push(
+                budget_left_after(async {
+                    for _ in 0..n {
+                        std::future::poll_fn(|context| a.poll_recv_ready(context))
+                            .await
+                            .unwrap();
+                    }
+                })
+                .await,
+            );
+            units.push(
+                budget_left_after(async {
+                    for _ in 0..n {
+                        std::future::poll_fn(|context| a.poll_send_ready(context))
+                            .await
+                            .unwrap();
+                    }
+                })
+                .await,
+            );
+        }
+        let unspent = budget_left_after(async {
+            for _ in 0..128 {
+                socket.readable().await.unwrap();
+                socket.writable().await.unwrap();
+                a.readable().await.unwrap();
+                a.writable().await.unwrap();
+            }
+        })
+        .await;
+        (units, unspent)
+    });
+    let (units, unspent) = run.result.unwrap();
+    assert_eq!(units[..4], [true; 4], "127 of each leave a unit");
+    assert_eq!(units[4..], [false; 4], "128 of each leave none");
+    assert!(unspent, "readable, writable spend nothing");
+}

@@ -344,29 +344,53 @@ impl UdpSocket {
         self.try_peek_from(&mut []).map(|(_, from)| from)
     }
 
-    /// Polls until a receive would not wait (a datagram has arrived).
+    /// Polls until a receive would not wait (a datagram has arrived). As
+    /// tokio's, it spends a unit of the task's budget when ready
+    /// (`readable` does not), and yields when the budget is spent.
     pub fn poll_recv_ready(&self, context: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let coop = std::task::ready!(asyncsim::task::coop::poll_proceed(context));
+        let ready = std::task::ready!(self.poll_recv_readiness(context));
+        if ready.is_ok() {
+            coop.made_progress();
+        }
+        Poll::Ready(ready)
+    }
+
+    /// `poll_recv_ready` spending nothing (`readable`'s wait, as tokio's).
+    pub(crate) fn poll_recv_readiness(&self, context: &mut Context<'_>) -> Poll<io::Result<()>> {
         flatten(self.socket.with(|socket| socket.poll_recv_ready(context)))
     }
 
-    /// Ready at once: a send never waits on the simulated network (a
-    /// yield instead when the task's budget is spent, so a loop of it and
-    /// `try_send` yields, as on tokio).
+    /// Ready at once: a send never waits on the simulated network. As
+    /// tokio's, it spends a unit of the task's budget (`writable` does
+    /// not), and yields when the budget is spent.
     pub fn poll_send_ready(&self, context: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let coop = std::task::ready!(asyncsim::task::coop::poll_proceed(context));
+        let ready = std::task::ready!(self.poll_send_readiness(context));
+        if ready.is_ok() {
+            coop.made_progress();
+        }
+        Poll::Ready(ready)
+    }
+
+    /// `poll_send_ready` spending nothing (`writable`'s wait): ready at
+    /// once, but a yield first when the task's budget is spent, so a loop
+    /// of it and `try_send` (which spends) yields.
+    pub(crate) fn poll_send_readiness(&self, context: &mut Context<'_>) -> Poll<io::Result<()>> {
         std::task::ready!(super::look_at_budget(context));
         Poll::Ready(self.socket.with(|_| ()))
     }
 
     /// Waits until a receive would not wait (a datagram has arrived).
     pub async fn readable(&self) -> io::Result<()> {
-        super::wait_on(self, |context| self.poll_recv_ready(context)).await
+        super::wait_on(self, |context| self.poll_recv_readiness(context)).await
     }
 
     /// Ready at once: a send never waits on the simulated network (a yield
     /// first when the task's budget is spent, so a loop of it and
-    /// `try_send` yields, as on tokio).
+    /// `try_send` yields).
     pub async fn writable(&self) -> io::Result<()> {
-        std::future::poll_fn(|context| self.poll_send_ready(context)).await
+        std::future::poll_fn(|context| self.poll_send_readiness(context)).await
     }
 
     /// Waits for any of `interest`: writable is ready at once, readable

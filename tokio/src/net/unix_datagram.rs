@@ -391,7 +391,13 @@ impl UnixDatagram {
 
     /// Waits until a receive would not wait.
     pub async fn readable(&self) -> io::Result<()> {
-        super::wait_on(&*self.socket, |context| self.poll_recv_ready(context)).await
+        super::wait_on(&*self.socket, |context| {
+            if self.read_shut() {
+                return Poll::Ready(Ok(()));
+            }
+            self.socket.poll_recv_readiness(context)
+        })
+        .await
     }
 
     /// Ready at once: a send never waits on the simulated network.
@@ -400,15 +406,19 @@ impl UnixDatagram {
     }
 
     /// Polls until a receive would not wait (at once when the receiving
-    /// side is shut).
+    /// side is shut). As tokio's, it spends a unit of the task's budget
+    /// when ready (`readable` does not), and yields when it is spent.
     pub fn poll_recv_ready(&self, context: &mut Context<'_>) -> Poll<io::Result<()>> {
-        if self.read_shut() {
-            return Poll::Ready(Ok(()));
+        let coop = std::task::ready!(asyncsim::task::coop::poll_proceed(context));
+        if !self.read_shut() {
+            std::task::ready!(self.socket.poll_recv_readiness(context))?;
         }
-        self.socket.poll_recv_ready(context)
+        coop.made_progress();
+        Poll::Ready(Ok(()))
     }
 
-    /// Ready at once: a send never waits on the simulated network.
+    /// Ready at once: a send never waits on the simulated network; spends
+    /// a unit of the task's budget, as tokio's (`writable` does not).
     pub fn poll_send_ready(&self, context: &mut Context<'_>) -> Poll<io::Result<()>> {
         self.socket.poll_send_ready(context)
     }
