@@ -323,6 +323,13 @@ fn an_endless_send_loop_ends_at_the_step_limit() {
     });
     let failure = run.result.unwrap_err();
     assert_eq!(failure.kind, asyncsim::FailureKind::StepLimit, "{failure}");
+    // The report names this cause among the likely ones.
+    assert!(
+        failure
+            .message
+            .contains("a loop over operations that are always ready (a `send_to` loop)"),
+        "{failure}"
+    );
 }
 
 /// A stream whose server dropped it with the request unread (a reset,

@@ -184,7 +184,7 @@ impl State {
             .map(|task| format!("`{}`", self.trace.tasks[*task as usize].name))
             .collect();
         let message = format!(
-            "step limit: the run made {} polls (Config::steps_max) without finishing; still runnable: {} (a livelock, or a busy loop on yield_now waiting for time to pass? virtual time moves only when nothing is runnable, unless Config::poll_cost gives each poll a cost; raise the limit with Config::steps_max if the program really is that long)",
+            "step limit: the run made {} polls (Config::steps_max) without finishing; still runnable: {} (a livelock, a busy loop on yield_now waiting for time to pass, or a loop over operations that are always ready (a `send_to` loop), which the cooperative budget makes yield but not wait? virtual time moves only when nothing is runnable, unless Config::poll_cost gives each poll a cost; raise the limit with Config::steps_max if the program really is that long, lower it to find such a loop sooner)",
             self.config.steps_max,
             runnable.join(", ")
         );
