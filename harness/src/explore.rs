@@ -298,7 +298,9 @@ impl Explore {
     }
 
     /// The strategy of every run. `Strategy::Replay(tape)` runs that one
-    /// schedule.
+    /// schedule. `strategy`, [`exhaustive`](Self::exhaustive) and
+    /// [`preemptions`](Self::preemptions) each set the search: the last one
+    /// called wins (`exhaustive(2).strategy(Strategy::Fifo)` samples FIFO).
     pub fn strategy(mut self, strategy: Strategy) -> Explore {
         match strategy {
             Strategy::Replay(tape) => self.replay_tape = Some(tape),
@@ -308,7 +310,8 @@ impl Explore {
     }
 
     /// Enumerates every schedule with at most `max_deviations` non-FIFO
-    /// decisions, each exactly once (delay bounding), up to `runs`.
+    /// decisions, each exactly once (delay bounding), up to `runs`. Replaces
+    /// a [`strategy`](Self::strategy) set before it.
     pub fn exhaustive(mut self, max_deviations: u32) -> Explore {
         self.search = Search::Exhaustive { max_deviations };
         self
@@ -318,6 +321,7 @@ impl Explore {
     /// that switch away from the task that ran last while it could go on,
     /// each exactly once (preemption bounding; see [`Search::Preemptions`]),
     /// up to `runs`. `preemptions(0)` runs every task until it blocks.
+    /// Replaces a [`strategy`](Self::strategy) set before it.
     pub fn preemptions(mut self, max_preemptions: u32) -> Explore {
         self.search = Search::Preemptions { max_preemptions };
         self
