@@ -94,3 +94,46 @@ fn a_token_without_an_origin_still_replays_without_a_note() {
     assert_eq!(replayed.foreign_token_origin, None);
     assert_eq!(replayed.failures, 1);
 }
+
+/// Another test's body: one task, no draw where `lost_update` makes its
+/// deviation, so `lost_update`'s token diverges here.
+async fn one_task() {
+    asyncsim::spawn(async {}).await.unwrap();
+}
+
+#[test]
+fn a_divergence_in_another_tests_replay_blames_the_token_first_not_a_change() {
+    let token: Tape = token_of("bank::alice").parse().unwrap();
+    let away = asyncsim::explore(settings("bank::bob").replay(token.clone()), one_task);
+    let summary = away.to_string();
+    let note = summary
+        .find("the replayed token was recorded by another test")
+        .unwrap_or_else(|| panic!("no note: {summary}"));
+    let failure = summary.find("first failure").expect("a failure");
+    assert!(note < failure, "the cause comes first: {summary}");
+
+    let report = away.first_failure.expect("a divergence").to_string();
+    let mut lines = report.lines();
+    let first = lines.next().unwrap_or_default();
+    assert!(first.contains("which another test recorded"), "{report}");
+    let headline = lines
+        .find(|line| line.contains("tape divergence at draw"))
+        .unwrap_or_else(|| panic!("no divergence: {report}"));
+    assert!(!headline.contains("program changed"), "{headline}");
+    assert!(
+        headline.contains(&format!(
+            "the token was recorded by another test (origin {:08x}",
+            token.origin().unwrap()
+        )),
+        "{headline}"
+    );
+
+    // The same divergence in the token's own test: the program changed.
+    let home = asyncsim::explore(settings("bank::alice").replay(token), one_task);
+    let report = home.first_failure.expect("a divergence").to_string();
+    assert!(
+        report.contains("the program changed since the token was recorded"),
+        "{report}"
+    );
+    assert!(!report.contains("another test"), "{report}");
+}

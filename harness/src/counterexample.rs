@@ -4,7 +4,9 @@ use std::fmt;
 use std::path::PathBuf;
 
 use asyncsim_sim::trace::format_ns;
-use asyncsim_sim::{Deviation, Draw, DrawLabel, Event, EventKind, Failure, Tape, Trace};
+use asyncsim_sim::{
+    Deviation, Draw, DrawLabel, Event, EventKind, Failure, FailureKind, Tape, Trace,
+};
 
 /// Where a counterexample came from, which decides how to replay it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -667,6 +669,33 @@ impl fmt::Display for Counterexample {
 /// The timeline picture in the report (the render module's text timeline).
 fn timeline_text(trace: &Trace) -> String {
     crate::render::timeline_text(trace, 80)
+}
+
+/// A tape divergence replaying a token another test recorded: its cause is
+/// the token, not a change to the program, and the message says so in place
+/// of the kernel's "the program changed" ([`asyncsim_sim::PROGRAM_CHANGED`]).
+pub(crate) fn blame_foreign_token(
+    failure: &mut Failure,
+    foreign_origin: Option<u32>,
+    test_name: &str,
+) {
+    let Some(origin) = foreign_origin else {
+        return;
+    };
+    if failure.kind != FailureKind::TapeDivergence {
+        return;
+    }
+    if let Some(start) = failure.message.rfind(asyncsim_sim::PROGRAM_CHANGED) {
+        let cause = format!(
+            "the token was recorded by another test (origin {origin:08x}; this test's is {:08x}), \
+             not this one: its draws are that test's (replay it in the test that recorded it; \
+             this test's code may be unchanged)",
+            origin_of(test_name)
+        );
+        failure
+            .message
+            .replace_range(start..start + asyncsim_sim::PROGRAM_CHANGED.len(), &cause);
+    }
 }
 
 /// The origin a token names: a 32-bit FNV-1a hash of the test's name, so a

@@ -8,7 +8,7 @@ use asyncsim_sim::trace::WaitOn;
 use asyncsim_sim::{Failure, Sim, TraceMode};
 
 use crate::classify::{examine, failure_signature, Signature};
-use crate::counterexample::{origin_of, replay_lines, Counterexample, Origin};
+use crate::counterexample::{blame_foreign_token, origin_of, replay_lines, Counterexample, Origin};
 use crate::persist;
 use crate::setup::{run_with, Setup};
 use crate::shrink;
@@ -42,7 +42,7 @@ where
     let origin_stamp = Some(origin_of(&setup.test_name));
     let mut original = found.tape;
     original.set_origin(origin_stamp);
-    let Some(found_failure) = found.failure else {
+    let Some(mut found_failure) = found.failure else {
         // The fast run failed and the full one did not.
         let failure = Failure::body(format!(
             "asyncsim: the schedule failed once and passed when run again ({schedule}): the body is not deterministic"
@@ -67,12 +67,14 @@ where
             foreign_origin: setup.foreign_origin,
         };
     };
+    blame_foreign_token(&mut found_failure, setup.foreign_origin, &setup.test_name);
     let signature = Signature::of(&found_failure);
     eprintln!(
         "{}",
         found_notice(
             &setup.test_name,
             &origin,
+            setup.foreign_origin,
             run_index,
             &strategy,
             seed,
@@ -134,6 +136,7 @@ where
         ),
     };
     name_foreign_waits(setup, &mut sim, body, &tape, trace.hash(), &mut failure);
+    blame_foreign_token(&mut failure, setup.foreign_origin, &setup.test_name);
     tape.set_origin(origin_stamp);
     let trace_file = if settings.write_trace_file {
         persist::write_trace_file(&setup.test_name, &tape, &trace)
@@ -210,10 +213,13 @@ fn name_foreign_waits<B, F>(
 /// The two lines printed the moment a failure is found, before shrinking:
 /// where it was found and how to replay it. A seed is named only for a
 /// sampled run (a saved regression or a given token has none: its token is
-/// the way back), and a regression says which saved schedule failed.
+/// the way back), and a regression says which saved schedule failed. A
+/// given token another test recorded says so first.
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn found_notice(
     test_name: &str,
     origin: &Origin,
+    foreign_origin: Option<u32>,
     run_index: u64,
     strategy: &str,
     seed: u64,
@@ -228,7 +234,12 @@ pub(crate) fn found_notice(
             run_index + 1,
             crate::persist::file_stem(test_name)
         ),
-        Origin::Replay => "failed replaying the given token".to_string(),
+        Origin::Replay => match foreign_origin {
+            Some(origin) => format!(
+                "failed replaying the given token, which another test recorded (origin {origin:08x})"
+            ),
+            None => "failed replaying the given token".to_string(),
+        },
     };
     let replay = match origin {
         Origin::Replay => "replay it with",
@@ -258,6 +269,7 @@ mod tests {
         let notice = found_notice(
             "bank::deposits",
             &Origin::Regression,
+            None,
             1,
             "mix",
             0,
@@ -277,7 +289,7 @@ mod tests {
 
     #[test]
     fn a_given_token_is_not_announced_as_seed_zero() {
-        let notice = found_notice("t", &Origin::Replay, 0, "mix", 0, "boom", &tape());
+        let notice = found_notice("t", &Origin::Replay, None, 0, "mix", 0, "boom", &tape());
         assert!(
             notice.contains("failed replaying the given token: boom"),
             "{notice}"
@@ -287,8 +299,28 @@ mod tests {
     }
 
     #[test]
+    fn another_tests_token_says_so_before_the_failure() {
+        let notice = found_notice(
+            "t",
+            &Origin::Replay,
+            Some(0xd325_187d),
+            0,
+            "mix",
+            0,
+            "boom",
+            &tape(),
+        );
+        assert!(
+            notice.starts_with(
+                "asyncsim: `t` failed replaying the given token, which another test recorded (origin d325187d): boom\n"
+            ),
+            "{notice}"
+        );
+    }
+
+    #[test]
     fn a_sampled_run_names_its_seed() {
-        let notice = found_notice("t", &Origin::Seed, 40, "mix", 40, "boom", &tape());
+        let notice = found_notice("t", &Origin::Seed, None, 40, "mix", 40, "boom", &tape());
         assert!(
             notice.contains("failed at run 40 (mix, seed 40): boom"),
             "{notice}"

@@ -80,12 +80,20 @@ impl Summary {
 impl fmt::Display for Summary {
     /// One line: `` `name`: 1000 runs (mix), 0 failed, 37 distinct
     /// schedules, 2 new in the last 1000 `` and, for a bounded search,
-    /// whether it covered its space; then the first failure's token.
+    /// whether it covered its space; then the first failure's token. A
+    /// replayed token another test recorded is said first, after the name.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "`{}`: ", self.test_name)?;
+        // The cause of whatever follows comes first.
+        if let Some(origin) = self.foreign_token_origin {
+            write!(
+                f,
+                "the replayed token was recorded by another test (origin {origin:08x}), not this one; "
+            )?;
+        }
         write!(
             f,
-            "`{}`: {} runs ({}), {} failed, {} distinct schedules, {} new in the last {}",
-            self.test_name,
+            "{} runs ({}), {} failed, {} distinct schedules, {} new in the last {}",
             self.runs,
             self.strategy,
             self.failures,
@@ -116,12 +124,6 @@ impl fmt::Display for Summary {
                 "; first failure at run {}: {}",
                 failure.run_index,
                 failure.token()
-            )?;
-        }
-        if let Some(origin) = self.foreign_token_origin {
-            write!(
-                f,
-                "; the replayed token was recorded by another test (origin {origin:08x}), not this one"
             )?;
         }
         if self.nondeterminism.is_some() {

@@ -24,6 +24,11 @@ pub struct BlockedTask {
     pub other_waits: Vec<WaitOn>,
 }
 
+/// How a tape divergence's message ends: the cause it gives. A harness that
+/// knows the token was recorded by another test puts that cause in its place.
+pub const PROGRAM_CHANGED: &str =
+    "the program changed since the token was recorded (re-run the exploration to get a fresh token)";
+
 /// What kind of failure; see [`Failure`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum FailureKind {

@@ -110,6 +110,8 @@ pub use combinators::{
     WaitResults,
 };
 pub use config::{Config, DEFAULT_POOL_SIZE};
+#[doc(hidden)]
+pub use failure::PROGRAM_CHANGED;
 pub use failure::{BlockedTask, Failure, FailureKind};
 #[doc(hidden)]
 pub use kernel::RunOutcome;

@@ -3,7 +3,7 @@
 //! next step boundary.
 
 use super::*;
-use crate::failure::{BlockedTask, Failure, FailureKind};
+use crate::failure::{BlockedTask, Failure, FailureKind, PROGRAM_CHANGED};
 use crate::trace::{format_ns, TaskId, WaitOn};
 
 impl Core {
@@ -216,7 +216,7 @@ impl State {
             format!("0..{}", divergence.bound)
         };
         let message = format!(
-            "tape divergence at draw {}: the tape says a {} draw of value {}, but the program now makes a {} draw in {}; the program changed since the token was recorded (re-run the exploration to get a fresh token)",
+            "tape divergence at draw {}: the tape says a {} draw of value {}, but the program now makes a {} draw in {}; {PROGRAM_CHANGED}",
             divergence.index, expected.label, expected.value, divergence.label, range
         );
         let failure = Failure::new(
@@ -233,7 +233,7 @@ impl State {
     pub(super) fn leftover_divergence(&self) -> Option<Failure> {
         let (index, draw) = self.chooser.leftover()?;
         let message = format!(
-            "tape divergence at draw {index}: the program finished without making draw {index}, which the tape says is a {} draw of value {}; the program changed since the token was recorded (re-run the exploration to get a fresh token)",
+            "tape divergence at draw {index}: the program finished without making draw {index}, which the tape says is a {} draw of value {}; {PROGRAM_CHANGED}",
             draw.label, draw.value
         );
         Some(Failure::new(
