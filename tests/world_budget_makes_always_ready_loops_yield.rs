@@ -563,3 +563,26 @@ fn a_peek_or_poll_ready_loop_lets_another_task_run() {
         });
     }
 }
+
+/// A UDP socket's `poll_recv_ready` spends a unit when ready and yields
+/// when the budget is spent (tokio's does): a loop of it, always ready over
+/// a datagram left unreceived, lets another task run. Before, it only
+/// looked: the loop held the run.
+#[test]
+fn a_udp_poll_recv_ready_loop_lets_another_task_run() {
+    other_task_runs_during("recv ready", LOOP_BOUND, |other_ran| async move {
+        let socket = UdpSocket::bind("0.0.0.0:9000").await.unwrap();
+        socket.send_to(b"unread", "127.0.0.1:9000").await.unwrap();
+        asyncsim::time::sleep(std::time::Duration::from_secs(1)).await;
+        let other = other_task(&other_ran);
+        let mut looks = 0;
+        while !other_ran.get() && looks < LOOP_BOUND {
+            std::future::poll_fn(|context| socket.poll_recv_ready(context))
+                .await
+                .unwrap();
+            looks += 1;
+        }
+        other.await.unwrap();
+        looks
+    });
+}

@@ -348,17 +348,17 @@ impl UdpSocket {
     /// tokio's, it spends a unit of the task's budget when ready
     /// (`readable` does not), and yields when the budget is spent.
     pub fn poll_recv_ready(&self, context: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let coop = std::task::ready!(asyncsim::task::coop::poll_proceed(context));
-        let ready = std::task::ready!(self.poll_recv_readiness(context));
-        if ready.is_ok() {
-            coop.made_progress();
-        }
-        Poll::Ready(ready)
+        flatten(self.socket.with(|socket| socket.poll_recv_ready(context)))
     }
 
-    /// `poll_recv_ready` spending nothing (`readable`'s wait, as tokio's).
+    /// `poll_recv_ready` spending nothing (`readable`'s wait, as tokio's),
+    /// but a yield first when the task's budget is spent, so a loop of it
+    /// and `try_recv` (which spends) yields.
     pub(crate) fn poll_recv_readiness(&self, context: &mut Context<'_>) -> Poll<io::Result<()>> {
-        flatten(self.socket.with(|socket| socket.poll_recv_ready(context)))
+        flatten(
+            self.socket
+                .with(|socket| socket.poll_recv_readiness(context)),
+        )
     }
 
     /// Ready at once: a send never waits on the simulated network. As

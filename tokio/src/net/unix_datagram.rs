@@ -409,10 +409,10 @@ impl UnixDatagram {
     /// side is shut). As tokio's, it spends a unit of the task's budget
     /// when ready (`readable` does not), and yields when it is spent.
     pub fn poll_recv_ready(&self, context: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let coop = std::task::ready!(asyncsim::task::coop::poll_proceed(context));
         if !self.read_shut() {
-            std::task::ready!(self.socket.poll_recv_readiness(context))?;
+            return self.socket.poll_recv_ready(context);
         }
+        let coop = std::task::ready!(asyncsim::task::coop::poll_proceed(context));
         coop.made_progress();
         Poll::Ready(Ok(()))
     }

@@ -108,10 +108,32 @@ impl UdpSocket {
     /// Polls until a receive would not wait (a datagram has arrived).
     /// Waits as a receive does.
     ///
+    /// Under the cooperative budget as tokio's `poll_recv_ready` is:
+    /// yields instead when the task's budget is spent, and spends a unit
+    /// when ready (a loop of it alone yields).
+    ///
     /// # Errors
     ///
     /// A socket of another run, closed or of a crashed node.
     pub fn poll_recv_ready(&self, context: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let ready = self.poll_recv_readiness(context);
+        if let Poll::Ready(Ok(())) = ready {
+            cx::spend_on_completion();
+        }
+        ready
+    }
+
+    /// [`UdpSocket::poll_recv_ready`] spending nothing (the tokio face's
+    /// `readable`, whose wait spends nothing on tokio either): it yields
+    /// first when the task's budget is spent (the `try_` receive after it
+    /// spends the unit), so a loop of it and a `try_` receive yields.
+    ///
+    /// # Errors
+    ///
+    /// A socket of another run, closed or of a crashed node.
+    #[doc(hidden)]
+    pub fn poll_recv_readiness(&self, context: &mut Context<'_>) -> Poll<io::Result<()>> {
+        std::task::ready!(crate::world::net::poll_budget(context));
         let mut world = self.world.borrow_mut();
         let world = &mut *world;
         self.front(world, Some(context))?;
