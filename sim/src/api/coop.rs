@@ -47,8 +47,9 @@
 //! or accept, a file's read or write (`fs::File`), each when it completes,
 //! failed or not (an operation that must wait spends nothing), their
 //! `poll_` forms, and a stream's `poll_read_ready` and `poll_write_ready`
-//! when ready (tokio's spend there too; the tokio face's datagram sockets'
-//! `poll_recv_ready` and `poll_send_ready` as well). The `try_` sends, receives, reads
+//! and a UDP socket's `poll_recv_ready` when ready (tokio's spend there
+//! too; the tokio face's datagram sockets' `poll_send_ready` and pipes'
+//! `poll_read_ready` and `poll_write_ready` as well). The `try_` sends, receives, reads
 //! and writes spend one too but never yield; tokio's spend nothing, nor
 //! does the `readable` before one (tokio 1.54's readiness waits only look),
 //! so on tokio a `readable` then `try_read` loop over a socket that stays

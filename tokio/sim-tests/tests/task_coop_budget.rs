@@ -661,3 +661,78 @@ fn datagram_poll_ready_spends_a_unit_and_readable_writable_none() {
     assert_eq!(units[4..], [false; 4], "128 of each leave none");
     assert!(unspent, "readable, writable spend nothing");
 }
+
+/// A pipe's `poll_read_ready` and `poll_write_ready` spend a unit when
+/// ready and yield when the budget is spent, as tokio's (its registration's
+/// `poll_ready`): a loop of one, always ready over bytes left unread and
+/// room to write, lets another task run. Before, they only looked: the loop
+/// held the run.
+#[test]
+fn a_pipe_poll_ready_loop_yields_in_every_schedule() {
+    for which in ["read", "write"] {
+        other_task_runs_during(which, move |other_ran| async move {
+            let (mut sender, receiver) = tokio::net::unix::pipe::pipe().unwrap();
+            tokio::io::AsyncWriteExt::write_all(&mut sender, b"unread")
+                .await
+                .unwrap();
+            let mut looks = 0;
+            while !other_ran.get() && looks < LOOP_BOUND {
+                std::future::poll_fn(|context| match which {
+                    "read" => receiver.poll_read_ready(context),
+                    _ => sender.poll_write_ready(context),
+                })
+                .await
+                .unwrap();
+                looks += 1;
+            }
+            looks
+        });
+    }
+}
+
+/// A pipe's `poll_read_ready` and `poll_write_ready` spend a unit when
+/// ready (127 leave a unit, 128 none); `readable` and `writable` spend
+/// none, as tokio's.
+#[test]
+fn pipe_poll_ready_spends_a_unit_and_readable_writable_none() {
+    let run = Sim::new(Config::new().strategy(Strategy::Fifo)).run(async {
+        let (mut sender, receiver) = tokio::net::unix::pipe::pipe().unwrap();
+        tokio::io::AsyncWriteExt::write_all(&mut sender, b"unread")
+            .await
+            .unwrap();
+        let mut units = Vec::new();
+        for n in [127, 128] {
+            units.push(
+                budget_left_after(async {
+                    for _ in 0..n {
+                        std::future::poll_fn(|context| receiver.poll_read_ready(context))
+                            .await
+                            .unwrap();
+                    }
+                })
+                .await,
+            );
+            units.push(
+                budget_left_after(async {
+                    for _ in 0..n {
+                        std::future::poll_fn(|context| sender.poll_write_ready(context))
+                            .await
+                            .unwrap();
+                    }
+                })
+                .await,
+            );
+        }
+        let unspent = budget_left_after(async {
+            for _ in 0..128 {
+                receiver.readable().await.unwrap();
+                sender.writable().await.unwrap();
+            }
+        })
+        .await;
+        (units, unspent)
+    });
+    let (units, unspent) = run.result.unwrap();
+    assert_eq!(units, [true, true, false, false]);
+    assert!(unspent, "readable, writable spend nothing");
+}

@@ -444,9 +444,10 @@ refused_real!(
 );
 
 /// A yield (`Pending`, the task woken) when the task's cooperative budget is
-/// spent, else `Ready` with the budget untouched: for a wait that is ready
-/// at once (a UDP socket's writability), which on tokio spends a unit; the
-/// `try_` send after it spends the unit here (as it completes).
+/// spent, else `Ready` with the budget untouched: for a readiness wait that
+/// spends nothing, as tokio's (a UDP socket's `writable`, a pipe's
+/// `readable` and `writable`), so that a loop of it and a `try_` operation
+/// (which spends here as it completes) yields.
 pub(crate) fn look_at_budget(context: &mut Context<'_>) -> Poll<()> {
     // The unit `poll_proceed` takes is given back at the drop: no progress.
     asyncsim::task::coop::poll_proceed(context).map(drop)

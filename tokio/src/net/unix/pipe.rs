@@ -326,8 +326,18 @@ impl Sender {
 
     /// Polls until a write would not wait (room for `PIPE_BUF` bytes, so
     /// that any atomic write goes through, or the receiver is gone and the
-    /// write fails).
+    /// write fails). As tokio's, it spends a unit of the task's budget when
+    /// ready (`writable` does not), and yields when the budget is spent.
     pub fn poll_write_ready(&self, context: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let coop = std::task::ready!(asyncsim::task::coop::poll_proceed(context));
+        let ready = std::task::ready!(self.poll_writable(context));
+        coop.made_progress();
+        Poll::Ready(ready)
+    }
+
+    /// Whether a write would not wait, parking as a write does when it
+    /// would; the budget neither looked at nor spent.
+    fn poll_writable(&self, context: &mut Context<'_>) -> Poll<io::Result<()>> {
         let mut shared = lock(&self.inner);
         if shared.receiver_gone || CAPACITY - shared.bytes.len() >= PIPE_BUF {
             return Poll::Ready(Ok(()));
@@ -337,9 +347,14 @@ impl Sender {
         Poll::Pending
     }
 
-    /// Waits until a write would not wait.
+    /// Waits until a write would not wait. Spends nothing of the task's
+    /// budget, as tokio's, but yields first when it is spent.
     pub async fn writable(&self) -> io::Result<()> {
-        poll_fn(|context| self.poll_write_ready(context)).await
+        poll_fn(|context| {
+            std::task::ready!(crate::net::look_at_budget(context));
+            self.poll_writable(context)
+        })
+        .await
     }
 
     /// Waits until a write would not wait (`WRITE_CLOSED` too when the
@@ -443,7 +458,18 @@ impl Receiver {
     }
 
     /// Polls until a read would not wait (bytes, or the sender gone: EOF).
+    /// As tokio's, it spends a unit of the task's budget when ready
+    /// (`readable` does not), and yields when the budget is spent.
     pub fn poll_read_ready(&self, context: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let coop = std::task::ready!(asyncsim::task::coop::poll_proceed(context));
+        let ready = std::task::ready!(self.poll_readable(context));
+        coop.made_progress();
+        Poll::Ready(ready)
+    }
+
+    /// Whether a read would not wait, parking as a read does when it
+    /// would; the budget neither looked at nor spent.
+    fn poll_readable(&self, context: &mut Context<'_>) -> Poll<io::Result<()>> {
         let mut shared = lock(&self.inner);
         if shared.sender_gone || !shared.bytes.is_empty() {
             return Poll::Ready(Ok(()));
@@ -453,9 +479,14 @@ impl Receiver {
         Poll::Pending
     }
 
-    /// Waits until a read would not wait.
+    /// Waits until a read would not wait. Spends nothing of the task's
+    /// budget, as tokio's, but yields first when it is spent.
     pub async fn readable(&self) -> io::Result<()> {
-        poll_fn(|context| self.poll_read_ready(context)).await
+        poll_fn(|context| {
+            std::task::ready!(crate::net::look_at_budget(context));
+            self.poll_readable(context)
+        })
+        .await
     }
 
     /// Waits until a read would not wait (`READ_CLOSED` too at EOF); any
