@@ -137,3 +137,48 @@ fn a_divergence_in_another_tests_replay_blames_the_token_first_not_a_change() {
     );
     assert!(!report.contains("another test"), "{report}");
 }
+
+/// The token and the test of a report's first "replay it" line
+/// (`ASYNCSIM_REPLAY=<token> cargo test <test>`).
+fn replay_line(report: &str) -> (Tape, String) {
+    let line = report
+        .lines()
+        .skip_while(|line| !line.starts_with("replay it"))
+        .nth(1)
+        .unwrap_or_else(|| panic!("no replay line: {report}"));
+    let rest = line
+        .trim()
+        .strip_prefix("ASYNCSIM_REPLAY=")
+        .unwrap_or_else(|| panic!("{line}"));
+    let (token, command) = rest.split_once(' ').expect("a command");
+    let test = command
+        .strip_prefix("cargo test ")
+        .unwrap_or_else(|| panic!("{line}"));
+    (token.parse().expect("a token"), test.to_string())
+}
+
+#[test]
+fn a_divergences_replay_line_reproduces_the_divergence() {
+    let token: Tape = token_of("bank::alice").parse().unwrap();
+    // In another test, and in its own test after the program changed.
+    for test in ["bank::bob", "bank::alice"] {
+        let report = asyncsim::explore(settings(test).replay(token.clone()), one_task)
+            .first_failure
+            .expect("a divergence");
+        let (replay, named) = replay_line(&report.to_string());
+        assert_eq!(named, test, "{report}");
+        assert_eq!(replay, token, "the given token: {report}");
+        assert_eq!(replay.to_string(), report.token(), "{report}");
+        let again = asyncsim::explore(settings(&named).replay(replay), one_task)
+            .first_failure
+            .unwrap_or_else(|| panic!("the replay line passed: {report}"));
+        assert_eq!(again.failure.kind, report.failure.kind, "{again}");
+        assert_eq!(again.failure.message, report.failure.message, "{again}");
+        assert!(
+            report
+                .to_string()
+                .contains("reproduces this tape divergence"),
+            "it says what the line does: {report}"
+        );
+    }
+}

@@ -34,7 +34,9 @@ pub struct Counterexample {
     pub origin: Origin,
     /// The one-run failure: its kind and message (from the shrunk run).
     pub failure: Failure,
-    /// The shrunk schedule; `tape.to_string()` is the replay token.
+    /// The shrunk schedule; `tape.to_string()` is the replay token. For a
+    /// given token that diverged, that token as given: it reproduces the
+    /// divergence in this test.
     pub tape: Tape,
     /// Nonzero draws left after shrinking.
     pub deviations: usize,
@@ -614,7 +616,15 @@ impl fmt::Display for Counterexample {
         writeln!(f)?;
         writeln!(f, "{}", headline(&self.failure))?;
         writeln!(f)?;
-        writeln!(f, "replay it:")?;
+        if self.origin == Origin::Replay && self.failure.kind == FailureKind::TapeDivergence {
+            writeln!(
+                f,
+                "replay it {}:",
+                divergence_replay_note(self.foreign_origin.is_some())
+            )?;
+        } else {
+            writeln!(f, "replay it:")?;
+        }
         writeln!(f, "{}", self.replay_lines())?;
         writeln!(f)?;
         if self.reads_as_run_to_completion() {
@@ -669,6 +679,20 @@ impl fmt::Display for Counterexample {
 /// The timeline picture in the report (the render module's text timeline).
 fn timeline_text(trace: &Trace) -> String {
     crate::render::timeline_text(trace, 80)
+}
+
+/// What the replay line of a given token that diverged does: it reproduces
+/// the divergence (the token as given, in this test), not a failure of the
+/// test, and how to get a token that does.
+pub(crate) fn divergence_replay_note(foreign: bool) -> &'static str {
+    if foreign {
+        "(the given token: it reproduces this tape divergence, not a failure of the test; \
+         the token is another test's: replay it in the test that recorded it, or re-run this \
+         test's exploration without ASYNCSIM_REPLAY for a failing token of its own)"
+    } else {
+        "(the given token: it reproduces this tape divergence, not a failure of the test; \
+         re-run the exploration without ASYNCSIM_REPLAY for a fresh failing token)"
+    }
 }
 
 /// A tape divergence replaying a token another test recorded: its cause is

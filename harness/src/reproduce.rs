@@ -5,10 +5,12 @@ use std::future::Future;
 
 use asyncsim_sim::tape::Tape;
 use asyncsim_sim::trace::WaitOn;
-use asyncsim_sim::{Failure, Sim, TraceMode};
+use asyncsim_sim::{Failure, FailureKind, Sim, TraceMode};
 
 use crate::classify::{examine, failure_signature, Signature};
-use crate::counterexample::{blame_foreign_token, origin_of, replay_lines, Counterexample, Origin};
+use crate::counterexample::{
+    blame_foreign_token, divergence_replay_note, origin_of, replay_lines, Counterexample, Origin,
+};
 use crate::persist;
 use crate::setup::{run_with, Setup};
 use crate::shrink;
@@ -68,6 +70,20 @@ where
         };
     };
     blame_foreign_token(&mut found_failure, setup.foreign_origin, &setup.test_name);
+    // A given token that diverges is what reproduces the divergence, as
+    // given, in this test: the realised tape, cut where the run left the
+    // token, replays a run that passes.
+    let diverged = match (schedule, &origin) {
+        (Schedule::Tape(given), Origin::Replay)
+            if found_failure.kind == FailureKind::TapeDivergence =>
+        {
+            Some(given.clone())
+        }
+        _ => None,
+    };
+    if let Some(given) = &diverged {
+        original = given.clone();
+    }
     let signature = Signature::of(&found_failure);
     eprintln!(
         "{}",
@@ -80,6 +96,7 @@ where
             seed,
             found_failure.message.lines().next().unwrap_or_default(),
             &original,
+            diverged.is_some(),
         )
     );
     let shrink_enabled = settings.shrink && !matches!(origin, Origin::Replay);
@@ -137,7 +154,10 @@ where
     };
     name_foreign_waits(setup, &mut sim, body, &tape, trace.hash(), &mut failure);
     blame_foreign_token(&mut failure, setup.foreign_origin, &setup.test_name);
-    tape.set_origin(origin_stamp);
+    match diverged {
+        Some(given) => tape = given,
+        None => tape.set_origin(origin_stamp),
+    }
     let trace_file = if settings.write_trace_file {
         persist::write_trace_file(&setup.test_name, &tape, &trace)
     } else {
@@ -214,7 +234,8 @@ fn name_foreign_waits<B, F>(
 /// where it was found and how to replay it. A seed is named only for a
 /// sampled run (a saved regression or a given token has none: its token is
 /// the way back), and a regression says which saved schedule failed. A
-/// given token another test recorded says so first.
+/// given token another test recorded says so first; one that diverged
+/// (`diverged`) is named as given, with what replaying it does.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn found_notice(
     test_name: &str,
@@ -225,6 +246,7 @@ pub(crate) fn found_notice(
     seed: u64,
     first_line: &str,
     tape: &Tape,
+    diverged: bool,
 ) -> String {
     let found = match origin {
         Origin::Seed => format!("failed at run {run_index} ({strategy}, seed {seed})"),
@@ -242,8 +264,12 @@ pub(crate) fn found_notice(
         },
     };
     let replay = match origin {
-        Origin::Replay => "replay it with",
-        _ => "replay it before shrinking with",
+        _ if diverged => format!(
+            "replay it with {}",
+            divergence_replay_note(foreign_origin.is_some())
+        ),
+        Origin::Replay => "replay it with".to_string(),
+        _ => "replay it before shrinking with".to_string(),
     };
     format!(
         "asyncsim: `{test_name}` {found}: {first_line}\nasyncsim: {replay}:\n{}",
@@ -275,6 +301,7 @@ mod tests {
             0,
             "the main future panicked",
             &tape(),
+            false,
         );
         assert!(
             notice.contains(
@@ -289,7 +316,17 @@ mod tests {
 
     #[test]
     fn a_given_token_is_not_announced_as_seed_zero() {
-        let notice = found_notice("t", &Origin::Replay, None, 0, "mix", 0, "boom", &tape());
+        let notice = found_notice(
+            "t",
+            &Origin::Replay,
+            None,
+            0,
+            "mix",
+            0,
+            "boom",
+            &tape(),
+            false,
+        );
         assert!(
             notice.contains("failed replaying the given token: boom"),
             "{notice}"
@@ -309,6 +346,7 @@ mod tests {
             0,
             "boom",
             &tape(),
+            false,
         );
         assert!(
             notice.starts_with(
@@ -320,7 +358,17 @@ mod tests {
 
     #[test]
     fn a_sampled_run_names_its_seed() {
-        let notice = found_notice("t", &Origin::Seed, None, 40, "mix", 40, "boom", &tape());
+        let notice = found_notice(
+            "t",
+            &Origin::Seed,
+            None,
+            40,
+            "mix",
+            40,
+            "boom",
+            &tape(),
+            false,
+        );
         assert!(
             notice.contains("failed at run 40 (mix, seed 40): boom"),
             "{notice}"
