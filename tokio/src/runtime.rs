@@ -612,8 +612,16 @@ fn block_on<F: Future>(pool_size: Option<usize>, handle: &Handle, future: F) -> 
     if let Some(pool_size) = pool_size {
         config = config.pool_size(pool_size);
     }
+    // A given token that diverges is the replay line's token, as given: the
+    // realised tape, cut where the run left it, replays a run that passes.
+    let mut given = None;
     config = match environment_schedule() {
-        Ok(Some(strategy)) => config.strategy(strategy),
+        Ok(Some(strategy)) => {
+            if let asyncsim::Strategy::Replay(tape) = &strategy {
+                given = Some(tape.to_string());
+            }
+            config.strategy(strategy)
+        }
         Ok(None) => config.seed(environment_seed()),
         Err(message) => panic!("{message}"),
     };
@@ -646,9 +654,16 @@ fn block_on<F: Future>(pool_size: Option<usize>, handle: &Handle, future: F) -> 
         Err(failure) => {
             let tail: Vec<String> = run.trace.to_string().lines().map(str::to_string).collect();
             let tail = tail[tail.len().saturating_sub(20)..].join("\n");
+            let (token, what) = match given {
+                Some(given) if failure.kind == asyncsim::FailureKind::TapeDivergence => (
+                    given,
+                    " (the given token: it reproduces this tape divergence, not a failure of the \
+                     program; run without ASYNCSIM_REPLAY for a fresh failing token)",
+                ),
+                _ => (run.tape.to_string(), ""),
+            };
             panic!(
-                "the simulated run failed: {failure}\n\nreplay it:\n    ASYNCSIM_REPLAY={}\n\nlast events (step, virtual time, task, event):\n{tail}",
-                run.tape
+                "the simulated run failed: {failure}\n\nreplay it{what}:\n    ASYNCSIM_REPLAY={token}\n\nlast events (step, virtual time, task, event):\n{tail}"
             )
         }
     }
