@@ -697,7 +697,7 @@ pub(crate) fn divergence_replay_note(foreign: bool) -> &'static str {
 
 /// A tape divergence replaying a token another test recorded: its cause is
 /// the token, not a change to the program, and the message says so in place
-/// of the kernel's "the program changed" ([`asyncsim_sim::PROGRAM_CHANGED`]).
+/// of the kernel's "the program changed" (the engine's `PROGRAM_CHANGED`).
 pub(crate) fn blame_foreign_token(
     failure: &mut Failure,
     foreign_origin: Option<u32>,
