@@ -50,7 +50,7 @@
 //! and a UDP socket's `poll_recv_ready` when ready (tokio's spend there
 //! too; the tokio face's datagram sockets' `poll_send_ready` and pipes'
 //! `poll_read_ready` and `poll_write_ready` as well). The `try_` sends, receives, reads
-//! and writes spend one too but never yield; tokio's spend nothing, nor
+//! and writes (the tokio face's pipes' too) spend one too but never yield; tokio's spend nothing, nor
 //! does the `readable` before one (tokio 1.54's readiness waits only look),
 //! so on tokio a `readable` then `try_read` loop over a socket that stays
 //! ready never yields. Here the readiness waits (the tokio face's

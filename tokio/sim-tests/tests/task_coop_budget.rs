@@ -736,3 +736,89 @@ fn pipe_poll_ready_spends_a_unit_and_readable_writable_none() {
     assert_eq!(units, [true, true, false, false]);
     assert!(unspent, "readable, writable spend nothing");
 }
+
+/// A pipe's `try_read` and `try_write` spend a unit when they complete
+/// (failed or not), as the world sockets' `try_` forms: a `readable` then
+/// `try_read` loop at EOF (always ready, 0 each time), or a `writable` then
+/// `try_write` loop with the receiver gone (`BrokenPipe` each time), lets
+/// another task run. Before, they spent nothing: the loop held the run.
+#[test]
+fn a_pipe_readiness_then_try_loop_yields_in_every_schedule() {
+    for which in ["try_read at EOF", "try_write to a gone receiver"] {
+        other_task_runs_during(which, move |other_ran| async move {
+            let (sender, receiver) = tokio::net::unix::pipe::pipe().unwrap();
+            let (sender, receiver) = if which.starts_with("try_read") {
+                drop(sender);
+                (None, Some(receiver))
+            } else {
+                drop(receiver);
+                (Some(sender), None)
+            };
+            let mut rounds = 0;
+            while !other_ran.get() && rounds < LOOP_BOUND {
+                if let Some(receiver) = &receiver {
+                    receiver.readable().await.unwrap();
+                    let mut buf = [0; 16];
+                    assert_eq!(receiver.try_read(&mut buf).unwrap(), 0);
+                }
+                if let Some(sender) = &sender {
+                    sender.writable().await.unwrap();
+                    let error = sender.try_write(b"lost").unwrap_err();
+                    assert_eq!(error.kind(), std::io::ErrorKind::BrokenPipe);
+                }
+                rounds += 1;
+            }
+            rounds
+        });
+    }
+}
+
+/// A pipe's `try_read`, `try_read_buf` and `try_write` spend one unit each
+/// (127 leave a unit, 128 none); one that would wait spends nothing.
+#[test]
+fn pipe_try_forms_spend_a_unit_and_would_block_none() {
+    let run = Sim::new(Config::new().strategy(Strategy::Fifo)).run(async {
+        let (sender, receiver) = tokio::net::unix::pipe::pipe().unwrap();
+        let mut units = Vec::new();
+        for n in [127, 128] {
+            units.push(
+                budget_left_after(async {
+                    for _ in 0..n {
+                        sender.try_write(b"x").unwrap();
+                    }
+                })
+                .await,
+            );
+            units.push(
+                budget_left_after(async {
+                    for _ in 0..n {
+                        assert_eq!(receiver.try_read(&mut [0; 1]).unwrap(), 1);
+                    }
+                })
+                .await,
+            );
+            assert_eq!(sender.try_write(&vec![b'x'; n]).unwrap(), n);
+            units.push(
+                budget_left_after(async {
+                    for _ in 0..n {
+                        let mut buf = Vec::with_capacity(1);
+                        assert_eq!(receiver.try_read_buf(&mut buf).unwrap(), 1);
+                    }
+                })
+                .await,
+            );
+        }
+        // The pipe is empty and its sender there: each would wait.
+        let unspent = budget_left_after(async {
+            for _ in 0..200 {
+                let error = receiver.try_read(&mut [0; 1]).unwrap_err();
+                assert_eq!(error.kind(), std::io::ErrorKind::WouldBlock);
+            }
+        })
+        .await;
+        (units, unspent)
+    });
+    let (units, unspent) = run.result.unwrap();
+    assert_eq!(units, [true, true, true, false, false, false]);
+    assert!(unspent, "a try_read that would block spends nothing");
+}

@@ -372,15 +372,18 @@ impl Sender {
         })
     }
 
-    /// Writes what fits without waiting.
+    /// Writes what fits without waiting. Spends a unit of the task's
+    /// cooperative budget unless it would wait (never yields).
     ///
     /// # Errors
     ///
     /// `WouldBlock` when the pipe is full, `BrokenPipe` when the receiver is
     /// gone.
     pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
-        self.write_now(buf)
-            .unwrap_or_else(|| Err(io::ErrorKind::WouldBlock.into()))
+        // A write that completes (or fails) spends a unit of the budget.
+        let result = self.write_now(buf).ok_or(io::ErrorKind::WouldBlock)?;
+        crate::net::spend_for_try();
+        result
     }
 
     /// [`try_write`](Self::try_write) of several buffers, in order.
@@ -504,18 +507,23 @@ impl Receiver {
         })
     }
 
-    /// Reads what is there without waiting (0 at EOF).
+    /// Reads what is there without waiting (0 at EOF). Spends a unit of the
+    /// task's cooperative budget unless it would wait (never yields).
     ///
     /// # Errors
     ///
     /// `WouldBlock` when the pipe is empty and its sender still there.
     pub fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
         let mut at = 0;
-        self.read_now(buf.len(), |bytes| {
-            buf[at..at + bytes.len()].copy_from_slice(bytes);
-            at += bytes.len();
-        })
-        .ok_or_else(|| io::ErrorKind::WouldBlock.into())
+        let count = self
+            .read_now(buf.len(), |bytes| {
+                buf[at..at + bytes.len()].copy_from_slice(bytes);
+                at += bytes.len();
+            })
+            .ok_or(io::ErrorKind::WouldBlock)?;
+        // A read that completes (0 at EOF too) spends a unit of the budget.
+        crate::net::spend_for_try();
+        Ok(count)
     }
 
     /// [`try_read`](Self::try_read) into several buffers, in order.
@@ -542,8 +550,11 @@ impl Receiver {
     /// As `try_read`.
     pub fn try_read_buf<B: BufMut>(&self, buf: &mut B) -> io::Result<usize> {
         let max = buf.chunk_mut().len();
-        self.read_now(max, |bytes| buf.put_slice(bytes))
-            .ok_or_else(|| io::ErrorKind::WouldBlock.into())
+        let count = self
+            .read_now(max, |bytes| buf.put_slice(bytes))
+            .ok_or(io::ErrorKind::WouldBlock)?;
+        crate::net::spend_for_try();
+        Ok(count)
     }
 }
 
