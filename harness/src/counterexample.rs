@@ -627,7 +627,23 @@ impl fmt::Display for Counterexample {
         }
         writeln!(f, "{}", self.replay_lines())?;
         writeln!(f)?;
-        if self.reads_as_run_to_completion() {
+        if self.origin == Origin::Replay {
+            // A given token is replayed as it is: nothing was shrunk.
+            if self.reads_as_run_to_completion() {
+                writeln!(
+                    f,
+                    "schedule (not shrunk: replayed as given; deviations from FIFO {}, read as run to completion with {} preemption(s)):",
+                    self.deviations,
+                    self.preemptions.len()
+                )?;
+            } else {
+                writeln!(
+                    f,
+                    "schedule (not shrunk: replayed as given; deviations {}):",
+                    self.deviations
+                )?;
+            }
+        } else if self.reads_as_run_to_completion() {
             writeln!(
                 f,
                 "schedule (shrunk: deviations from FIFO {} → {}, read as run to completion with {} preemption(s), in {} runs):",
