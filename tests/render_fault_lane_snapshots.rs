@@ -211,3 +211,80 @@ fn every_dropped_message_is_in_the_fault_lane_in_its_trace_lines_words() {
         "{timeline}"
     );
 }
+
+/// A crash and its restart at one virtual instant (one step) share a
+/// column: the lane shows both, the restart under the crash, and the SVG
+/// draws both letters at that tick (not one over the other).
+#[test]
+fn a_crash_and_its_restart_at_one_instant_both_show_in_the_fault_lane() {
+    let run = Sim::new(Config::new().seed(7)).run(async {
+        let db = node::Builder::new("db").start(|| std::future::pending::<()>());
+        time::sleep(Duration::from_millis(10)).await;
+        db.crash();
+        db.restart();
+        time::sleep(Duration::from_millis(10)).await;
+    });
+    run.result.as_ref().unwrap();
+    let timeline = run.trace.timeline(80);
+    let lines: Vec<&str> = timeline.lines().collect();
+    let first = lines
+        .iter()
+        .position(|line| line.starts_with("faults "))
+        .unwrap_or_else(|| panic!("no fault lane:\n{timeline}"));
+    let column = lines[first]
+        .find('C')
+        .unwrap_or_else(|| panic!("no crash:\n{timeline}"));
+    // The rows of the lane: the first and those under it, unnamed.
+    let lane: Vec<&str> = lines[first..]
+        .iter()
+        .take_while(|line| *line == &lines[first] || line.starts_with(' '))
+        .take_while(|line| !line.trim_start().starts_with('+'))
+        .copied()
+        .collect();
+    let at_column: String = lane
+        .iter()
+        .filter_map(|line| line.chars().nth(column))
+        .collect();
+    assert_eq!(at_column, "CR", "{timeline}");
+    assert!(timeline.contains("R restart"), "{timeline}");
+    // The lane and its legend keep to 80 columns.
+    let legend = timeline
+        .lines()
+        .skip_while(|line| !line.starts_with("fault lane: "))
+        .take_while(|line| !line.starts_with("faults:"));
+    assert!(
+        lane.iter()
+            .copied()
+            .chain(legend)
+            .all(|line| line.len() <= 80),
+        "{timeline}"
+    );
+
+    let svg = run.trace.to_svg();
+    assert!(svg.contains(">CR</text>"), "{svg}");
+    assert!(
+        svg.contains("fault (restart): restarted node `db` at"),
+        "{svg}"
+    );
+
+    let value = chrome_value(&run.trace);
+    let at: Vec<(&str, f64)> = value["traceEvents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|event| event["cat"] == "fault")
+        .map(|event| {
+            (
+                event["name"].as_str().unwrap(),
+                event["ts"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        at,
+        [
+            ("crashed node `db`", 10_000.0),
+            ("restarted node `db`", 10_000.0)
+        ]
+    );
+}

@@ -61,8 +61,8 @@ fn a_lost_file_creation_is_named_in_the_shrunk_report() {
         .lines()
         .find(|line| line.starts_with("faults "))
         .unwrap_or_else(|| panic!("no fault lane: {report}"));
-    // The crash's letter wins the column they share; the legend and the
-    // notes name the loss.
+    // The crash's letter tops the column they share (the loss's stacks
+    // under it); the legend and the notes name the loss.
     assert!(lane.contains('C'), "{report}");
     assert!(report.contains("U crash lost unsynced changes"), "{report}");
 }

@@ -49,8 +49,12 @@
 //! partition or isolation, `H` heal (repair, rejoin, unclog), `E` disk
 //! error, `T` a crash kept or tore unsynced writes, `U` a crash lost
 //! unsynced changes (named in words), `L` link changed or
-//! clogged, `D` message lost (dropped) or duplicated, `B` buggify (the first listed
-//! wins a shared column). A run without faults has no such row.
+//! clogged, `D` message lost (dropped) or duplicated, `B` buggify. Faults
+//! sharing a column stack in rows under `faults`, the first listed on top (a
+//! crash and its restart at one instant: `C` over `R`), at most three rows
+//! (a `+` in the third: more, listed under the grid); the legend says so
+//! when they do. In the SVG, faults at one x are one tick with all their
+//! letters (`CR`), every fault on hover. A run without faults has no such row.
 //!
 //! Under the grid: a scale, a legend, the polls that blocked the loop, the
 //! marks and the faults (in words), with their exact times.

@@ -136,8 +136,8 @@ impl FaultPoint {
     }
 }
 
-/// Letters of the fault lane, strongest first (a stronger one wins a shared
-/// column of the text timeline), with the word the legend gives each.
+/// Letters of the fault lane, strongest first (on top of a shared column of
+/// the text timeline, first in the SVG), with the word the legend gives each.
 pub(crate) const FAULT_SYMBOLS: [(u8, &str); 10] = [
     (b'C', "crash"),
     (b'R', "restart"),

@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use asyncsim_sim::trace::{format_ns, Trace};
 
-use super::model::{tick_spacing_ns, Model, PollEnd};
+use super::model::{tick_spacing_ns, FaultPoint, Model, PollEnd, FAULT_SYMBOLS};
 use super::text::FAULT_LANE;
 
 const WIDTH: f64 = 1100.0;
@@ -387,18 +387,40 @@ fn write_fault_lane(out: &mut String, trace: &Trace, model: &Model, layout: &Lay
         "<text x=\"8\" y=\"{:.1}\" fill=\"{COLOR_FAULT}\" font-weight=\"bold\"{info}>{FAULT_LANE}{title}</text>",
         middle + 4.0
     );
+    // Faults at one x (a crash and its restart at one instant) are one
+    // tick with every letter, strongest first, and every fault on hover.
+    let mut groups: Vec<(f64, Vec<&FaultPoint>)> = Vec::new();
     for fault in &model.faults {
         let x = layout.x(fault.time_ns, fault.step);
-        let (letter, word) = fault.symbol();
-        let by = fault.task.map_or(String::new(), |task| {
-            format!(", by {}", trace.task_name(task))
+        match groups.last_mut() {
+            Some((at, group)) if format!("{at:.2}") == format!("{x:.2}") => group.push(fault),
+            _ => groups.push((x, vec![fault])),
+        }
+    }
+    for (x, group) in groups {
+        let mut letters: Vec<u8> = group.iter().map(|fault| fault.symbol().0).collect();
+        letters.sort_by_key(|letter| {
+            FAULT_SYMBOLS
+                .iter()
+                .position(|(symbol, _)| symbol == letter)
         });
-        let (info, title) = hover(&format!(
-            "fault ({word}): {} at {} (step {}{by})",
-            fault.what,
-            format_ns(fault.time_ns),
-            fault.step
-        ));
+        letters.dedup();
+        let words: Vec<String> = group
+            .iter()
+            .map(|fault| {
+                let (_, word) = fault.symbol();
+                let by = fault.task.map_or(String::new(), |task| {
+                    format!(", by {}", trace.task_name(task))
+                });
+                format!(
+                    "fault ({word}): {} at {} (step {}{by})",
+                    fault.what,
+                    format_ns(fault.time_ns),
+                    fault.step
+                )
+            })
+            .collect();
+        let (info, title) = hover(&words.join("; "));
         let _ = writeln!(
             out,
             "<g class=\"fault\"{info}><line x1=\"{x:.2}\" y1=\"{:.1}\" x2=\"{x:.2}\" y2=\"{:.1}\" stroke=\"{COLOR_FAULT}\" stroke-width=\"2\"/>\
@@ -407,7 +429,7 @@ fn write_fault_lane(out: &mut String, trace: &Trace, model: &Model, layout: &Lay
             top + LANE_HEIGHT - 3.0,
             x + 3.0,
             middle + 4.0,
-            letter as char
+            String::from_utf8_lossy(&letters)
         );
     }
     let _ = writeln!(out, "</g>");

@@ -21,6 +21,9 @@ const NOTES_MAX: usize = 12;
 /// what a reader of a failing run looks for first).
 const FAULT_NOTES_MAX: usize = 40;
 
+/// The fault lane's legend wraps at this many columns.
+const LEGEND_WIDTH: usize = 80;
+
 /// Cell symbols, weakest first: a stronger symbol wins a shared column.
 const SYMBOLS: [u8; 8] = [b' ', b'.', b'|', b'=', b'#', b'x', b'!', b'*'];
 
@@ -124,20 +127,44 @@ fn put(row: &mut [u8], column: usize, symbol: u8) {
     }
 }
 
-/// Puts a fault's letter in the fault row: a stronger fault (earlier in
-/// [`FAULT_SYMBOLS`]) wins a shared column.
-fn put_fault(row: &mut [u8], column: usize, symbol: u8) {
-    let rank = |symbol: u8| {
+/// The fault lane's most rows: a column holding more kinds of fault than
+/// this shows the strongest and a `+` under them (the notes list them all).
+const FAULT_ROWS_MAX: usize = 3;
+
+/// The fault lane's rows: each column's kinds of fault, strongest (earlier
+/// in [`FAULT_SYMBOLS`]) on top and the others stacked under it (a crash and
+/// its restart at one instant show both), as many rows as the most crowded
+/// column needs, at most [`FAULT_ROWS_MAX`].
+fn fault_rows(columns: &[Vec<u8>]) -> Vec<Vec<u8>> {
+    let rank = |symbol: &u8| {
         FAULT_SYMBOLS
             .iter()
-            .position(|(letter, _)| *letter == symbol)
+            .position(|(letter, _)| letter == symbol)
             .unwrap_or(usize::MAX)
     };
-    if let Some(cell) = row.get_mut(column) {
-        if rank(symbol) < rank(*cell) {
-            *cell = symbol;
-        }
+    let mut columns = columns.to_vec();
+    for letters in &mut columns {
+        letters.sort_by_key(rank);
+        letters.dedup();
     }
+    let depth = columns
+        .iter()
+        .map(Vec::len)
+        .max()
+        .unwrap_or(0)
+        .clamp(1, FAULT_ROWS_MAX);
+    (0..depth)
+        .map(|row| {
+            columns
+                .iter()
+                .map(|letters| match letters.get(row) {
+                    Some(_) if row + 1 == depth && letters.len() > depth => b'+',
+                    Some(letter) => *letter,
+                    None => b' ',
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// A lane's name cut to [`NAME_WIDTH_MAX`]: its head and a `~`; but a name
@@ -246,14 +273,21 @@ pub(crate) fn timeline_text(trace: &Trace, width: usize) -> String {
         }
     }
 
-    if let Some(row) = rows.get_mut(model.lanes.len()) {
+    let mut stacked = false;
+    let mut crowded = false;
+    if !model.faults.is_empty() {
+        let mut letters: Vec<Vec<u8>> = vec![Vec::new(); columns];
         for fault in &model.faults {
-            put_fault(
-                row,
-                grid.column(at(fault.time_ns, fault.step)),
-                fault.symbol().0,
-            );
+            if let Some(cell) = letters.get_mut(grid.column(at(fault.time_ns, fault.step))) {
+                cell.push(fault.symbol().0);
+            }
         }
+        let lane = fault_rows(&letters);
+        stacked = lane.len() > 1;
+        crowded = lane.last().is_some_and(|row| row.contains(&b'+'));
+        rows.truncate(model.lanes.len());
+        names.resize(model.lanes.len() + lane.len(), String::new());
+        rows.extend(lane);
     }
 
     let mut out = String::new();
@@ -291,15 +325,42 @@ pub(crate) fn timeline_text(trace: &Trace, width: usize) -> String {
         "legend: | poll  # poll blocking the loop  = pool job  . waiting  * mark  ! panic  x abort"
     );
     if !model.faults.is_empty() {
-        let present: Vec<String> = FAULT_SYMBOLS
+        let mut present: Vec<String> = FAULT_SYMBOLS
             .iter()
             .filter(|(letter, _)| model.faults.iter().any(|fault| fault.symbol().0 == *letter))
             .map(|(letter, word)| format!("{} {word}", *letter as char))
             .collect();
-        let _ = writeln!(out, "fault lane: {}", present.join("  "));
+        if stacked {
+            present.push("(faults sharing a column stack, the first listed on top)".into());
+        }
+        if crowded {
+            present.push("+ more faults (listed below)".into());
+        }
+        write_wrapped(&mut out, "fault lane: ", &present);
     }
     write_notes(&mut out, trace, &model);
     out
+}
+
+/// Writes `items` after `head`, two spaces apart, wrapped at
+/// [`LEGEND_WIDTH`] columns (an item is never split; the lines after the
+/// first are indented).
+fn write_wrapped(out: &mut String, head: &str, items: &[String]) {
+    let mut line = head.to_string();
+    let mut empty = true;
+    for item in items {
+        if !empty && line.len() + 2 + item.len() > LEGEND_WIDTH {
+            let _ = writeln!(out, "{line}");
+            line = " ".repeat(head.len());
+            empty = true;
+        }
+        if !empty {
+            line.push_str("  ");
+        }
+        line.push_str(item);
+        empty = false;
+    }
+    let _ = writeln!(out, "{line}");
 }
 
 fn write_scale(out: &mut String, grid: &Grid, indent: usize) {
