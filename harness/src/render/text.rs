@@ -468,3 +468,26 @@ fn write_notes(out: &mut String, trace: &Trace, model: &Model) {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::fault_rows;
+
+    #[test]
+    fn a_crowded_column_stacks_three_rows_with_a_plus_for_the_rest() {
+        let columns = vec![
+            b"R".to_vec(),
+            b"DCRD".to_vec(),
+            Vec::new(),
+            b"BPHE".to_vec(),
+        ];
+        let rows: Vec<String> = fault_rows(&columns)
+            .into_iter()
+            .map(|row| String::from_utf8(row).unwrap())
+            .collect();
+        assert_eq!(rows, ["RC P", " R H", " D +"]);
+        // One kind a column: one row, as before stacking.
+        let rows = fault_rows(&[b"CC".to_vec(), b"R".to_vec()]);
+        assert_eq!(rows, [b"CR".to_vec()]);
+    }
+}
