@@ -218,7 +218,7 @@ fn every_dropped_message_is_in_the_fault_lane_in_its_trace_lines_words() {
 #[test]
 fn a_crash_and_its_restart_at_one_instant_both_show_in_the_fault_lane() {
     let run = Sim::new(Config::new().seed(7)).run(async {
-        let db = node::Builder::new("db").start(|| std::future::pending::<()>());
+        let db = node::Builder::new("db").start(std::future::pending::<()>);
         time::sleep(Duration::from_millis(10)).await;
         db.crash();
         db.restart();
