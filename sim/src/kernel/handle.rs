@@ -667,11 +667,11 @@ pub(crate) fn record_branch_order(
 
 /// Records a network event (`EventKind::Net`) for whoever called: `record`
 /// with the kind known here, so its hash words need no match on the kind.
+/// A socket's operation completed, so it also spends a unit of the running
+/// task's cooperative budget (`budget.rs`).
 /// Its closure is inlined always: called from two places in each UDP round
 /// trip, LLVM had left it out of line (2 % of the tokio face's `udp echo`).
 #[inline]
-/// Records a socket's operation completed, and spends a unit of the
-/// running task's cooperative budget for it (`budget.rs`).
 pub(crate) fn record_net(op: NetOp, socket: u32, bytes: u32) {
     try_with_core(
         #[inline(always)]

@@ -242,6 +242,13 @@ impl Network {
                 || self.isolated.contains(&to))
     }
 
+    /// True when messages cannot pass between `a` and `b` one way or the
+    /// other (a stream's data or its acks).
+    #[inline]
+    pub(crate) fn is_cut_either(&self, a: u32, b: u32) -> bool {
+        self.is_cut(a, b) || self.is_cut(b, a)
+    }
+
     /// What cuts the link between nodes `a` and `b` now, either way: bits
     /// of [`CUT_AB`], [`CUT_BA`], [`ISOLATED_A`], [`ISOLATED_B`] (0 when
     /// nothing does). For the words of a timeout's error (`cut_words`).

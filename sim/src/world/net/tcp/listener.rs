@@ -235,9 +235,7 @@ impl TcpListener {
         if !same_run(world.run_id) {
             return Err(foreign("TcpListener"));
         }
-        world.net.listeners[self.listener].linger_ns = linger.map_or(u64::MAX, |linger| {
-            crate::clock::duration_to_ns(linger).min(u64::MAX - 1)
-        });
+        world.net.listeners[self.listener].linger_ns = super::pipe::linger_ns(linger);
         Ok(())
     }
 

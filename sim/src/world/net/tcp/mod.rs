@@ -540,7 +540,7 @@ impl TcpStream {
             let now = cx::now_ns("asyncsim::net::TcpStream::connect");
             let (from, to) = (node as u32, target as u32);
             connecting.node = from;
-            if world.net.is_cut(from, to) || world.net.is_cut(to, from) {
+            if world.net.is_cut_either(from, to) {
                 let causes = world.net.cut_causes(from, to);
                 Plan::TimedOut(now + world.net.config(from, to).tcp_timeout_ns, causes)
             } else {
@@ -1146,10 +1146,7 @@ impl TcpStream {
         let mut world = self.world.borrow_mut();
         let world = &mut *world;
         self.check_now(world)?;
-        world.net.connections[self.connection].linger_ns[self.side] = linger
-            .map_or(u64::MAX, |linger| {
-                crate::clock::duration_to_ns(linger).min(u64::MAX - 1)
-            });
+        world.net.connections[self.connection].linger_ns[self.side] = pipe::linger_ns(linger);
         Ok(())
     }
 
@@ -1210,11 +1207,7 @@ impl TcpStream {
         let (node, peer_node, stream) = (c.nodes[self.side], c.nodes[peer], c.names[self.side]);
         let answered = c.reset_ns[self.side].is_some();
         world.record_stream_drop(self.connection, peer, why, bytes);
-        if crashed
-            || answered
-            || world.net.is_cut(node, peer_node)
-            || world.net.is_cut(peer_node, node)
-        {
+        if crashed || answered || world.net.is_cut_either(node, peer_node) {
             return;
         }
         let latency = world.latency(node, peer_node, Carried::Segment { stream, bytes });
@@ -1354,10 +1347,7 @@ impl TcpStream {
         let (node, peer_node) = (c.nodes[self.side], c.nodes[1 - self.side]);
         if let Some(first) = c.pipes[self.side].segments.front() {
             let first_ns = first.arrival_ns;
-            if unanswered.is_none()
-                && !world.net.is_cut(node, peer_node)
-                && !world.net.is_cut(peer_node, node)
-            {
+            if unanswered.is_none() && !world.net.is_cut_either(node, peer_node) {
                 pipe::answer_with_close_reset(world, self.connection, self.side, first_ns, now);
             }
         }

@@ -350,6 +350,14 @@ const BUFFER_SET_MAX: u32 = 212_992;
 const SEND_BUFFER_MIN: u32 = 4_608;
 const RECV_BUFFER_MIN: u32 = 2_304;
 
+/// `SO_LINGER` as an end or a listener keeps it: `u64::MAX` for off, else
+/// the time (capped one below, so a linger of any length stays on).
+pub(super) fn linger_ns(linger: Option<std::time::Duration>) -> u64 {
+    linger.map_or(u64::MAX, |linger| {
+        crate::clock::duration_to_ns(linger).min(u64::MAX - 1)
+    })
+}
+
 /// The buffer `setsockopt(SO_SNDBUF, size)` (`send`) or `SO_RCVBUF` gives
 /// on Linux, as `getsockopt` then says: `size` up to the maximum, doubled
 /// (the kernel's room for its bookkeeping), and at least the minimum.
@@ -804,7 +812,7 @@ fn held_since(world: &mut World, connection: usize, side: usize, now: u64) {
     // (Behind held segments, the link may be open again: the cause kept
     // is the cut's that held them.)
     // (Either way: a writer waits out a cut of its acks too.)
-    let cut = world.net.is_cut(from, to) || world.net.is_cut(to, from);
+    let cut = world.net.is_cut_either(from, to);
     let c = &world.net.connections[connection];
     let causes = world.net.cut_causes(c.nodes[0], c.nodes[1]);
     let c = &mut world.net.connections[connection];
@@ -1040,7 +1048,7 @@ pub(super) fn say_close_reset(world: &mut World, connection: usize, side: usize)
 pub(super) fn writer_cut(world: &mut World, connection: usize, side: usize, now: u64) {
     let c = &world.net.connections[connection];
     let (node, peer_node) = (c.nodes[side], c.nodes[1 - side]);
-    if world.net.is_cut(node, peer_node) || world.net.is_cut(peer_node, node) {
+    if world.net.is_cut_either(node, peer_node) {
         held_since(world, connection, side, now);
     }
 }
