@@ -822,3 +822,44 @@ fn pipe_try_forms_spend_a_unit_and_would_block_none() {
     assert_eq!(units, [true, true, true, false, false, false]);
     assert!(unspent, "a try_read that would block spends nothing");
 }
+
+/// A datagram socket's `poll_send_ready` spends one unit and looks once:
+/// 128 of them complete in one poll (tokio's count). It looked twice, so
+/// with one unit left it yielded a unit early and 128 took two polls.
+#[test]
+fn datagram_poll_send_ready_completes_128_in_one_poll() {
+    let run = Sim::new(Config::new().strategy(Strategy::Fifo)).run(async {
+        let socket = tokio::net::UdpSocket::bind("0.0.0.0:9000").await.unwrap();
+        let (a, _b) = tokio::net::UnixDatagram::pair().unwrap();
+        let mut polls = Vec::new();
+        for unix in [false, true] {
+            tokio::task::yield_now().await;
+            let mut operations = std::pin::pin!(async {
+                for _ in 0..128 {
+                    std::future::poll_fn(|context| {
+                        if unix {
+                            a.poll_send_ready(context)
+                        } else {
+                            socket.poll_send_ready(context)
+                        }
+                    })
+                    .await
+                    .unwrap();
+                }
+            });
+            let mut count = 0;
+            std::future::poll_fn(|context| {
+                count += 1;
+                std::future::Future::poll(operations.as_mut(), context)
+            })
+            .await;
+            polls.push(count);
+        }
+        polls
+    });
+    assert_eq!(
+        run.result.unwrap(),
+        [1, 1],
+        "128 sends ready in one poll, UDP and Unix"
+    );
+}
