@@ -21,6 +21,27 @@ pub enum Origin {
     Regression,
 }
 
+/// What became of a counterexample's schedule between being found and being
+/// reported: shrunk, or why not. The report's schedule heading says it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shrinking {
+    /// Shrunk: [`Counterexample::shrink_runs`] runs looked for a simpler
+    /// schedule that fails the same way.
+    Shrunk,
+    /// No deviation from FIFO: already the simplest schedule, nothing to
+    /// shrink.
+    AlreadySimplest,
+    /// Shrinking was turned off (`Explore::shrink(false)`, or
+    /// `shrink_runs(0)`).
+    Off,
+    /// A given token (`ASYNCSIM_REPLAY`, `Explore::replay`): replayed as
+    /// given, never shrunk.
+    GivenToken,
+    /// The schedule failed once and passed when run again (the body is not
+    /// deterministic): no failure to keep while shrinking.
+    NotReproduced,
+}
+
 /// A failing schedule: what failed, how to replay it, and the shrunk
 /// schedule. `Display` renders the full failure report (what `check`
 /// panics with).
@@ -48,6 +69,8 @@ pub struct Counterexample {
     pub original_deviations: usize,
     /// Runs the shrink made.
     pub shrink_runs: u64,
+    /// Whether the schedule was shrunk, or why not.
+    pub shrinking: Shrinking,
     /// The shrunk run's non-FIFO decisions, with the tasks involved: what
     /// the report's "FIFO except" lines say. (Was `schedule`, a name that
     /// promised a schedule and held its deviations.)
@@ -116,6 +139,49 @@ impl Counterexample {
             .count();
         crate::shrink::run_to_completion_cost(self.preemptions.len(), other)
             < self.tape.deviations()
+    }
+
+    /// The report's line above the schedule: whether it was shrunk (the
+    /// deviations before and after, and the runs it took) or why not, and
+    /// how the schedule reads.
+    pub fn schedule_heading(&self) -> String {
+        let completion = self.reads_as_run_to_completion();
+        let not_shrunk = match self.shrinking {
+            Shrinking::Shrunk if completion => {
+                return format!(
+                    "schedule (shrunk: deviations from FIFO {} → {}, read as run to completion with {} preemption(s), in {} runs):",
+                    self.original_deviations,
+                    self.deviations,
+                    self.preemptions.len(),
+                    self.shrink_runs
+                );
+            }
+            Shrinking::Shrunk => {
+                return format!(
+                    "schedule (shrunk: deviations {} → {} in {} runs):",
+                    self.original_deviations, self.deviations, self.shrink_runs
+                );
+            }
+            Shrinking::AlreadySimplest => {
+                return "schedule (already the simplest schedule: no deviation from FIFO):"
+                    .to_string();
+            }
+            Shrinking::Off => "shrinking is off",
+            Shrinking::GivenToken => "replayed as given",
+            Shrinking::NotReproduced => "it passed when run again, the body is not deterministic",
+        };
+        if completion {
+            format!(
+                "schedule (not shrunk: {not_shrunk}; deviations from FIFO {}, read as run to completion with {} preemption(s)):",
+                self.deviations,
+                self.preemptions.len()
+            )
+        } else {
+            format!(
+                "schedule (not shrunk: {not_shrunk}; deviations {}):",
+                self.deviations
+            )
+        }
     }
 
     /// The command lines that replay this failure.
@@ -627,38 +693,7 @@ impl fmt::Display for Counterexample {
         }
         writeln!(f, "{}", self.replay_lines())?;
         writeln!(f)?;
-        if self.origin == Origin::Replay {
-            // A given token is replayed as it is: nothing was shrunk.
-            if self.reads_as_run_to_completion() {
-                writeln!(
-                    f,
-                    "schedule (not shrunk: replayed as given; deviations from FIFO {}, read as run to completion with {} preemption(s)):",
-                    self.deviations,
-                    self.preemptions.len()
-                )?;
-            } else {
-                writeln!(
-                    f,
-                    "schedule (not shrunk: replayed as given; deviations {}):",
-                    self.deviations
-                )?;
-            }
-        } else if self.reads_as_run_to_completion() {
-            writeln!(
-                f,
-                "schedule (shrunk: deviations from FIFO {} → {}, read as run to completion with {} preemption(s), in {} runs):",
-                self.original_deviations,
-                self.deviations,
-                self.preemptions.len(),
-                self.shrink_runs
-            )?;
-        } else {
-            writeln!(
-                f,
-                "schedule (shrunk: deviations {} → {} in {} runs):",
-                self.original_deviations, self.deviations, self.shrink_runs
-            )?;
-        }
+        writeln!(f, "{}", self.schedule_heading())?;
         for line in self.schedule_text().lines() {
             writeln!(f, "  {line}")?;
         }

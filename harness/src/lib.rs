@@ -63,7 +63,7 @@ pub mod shard_summary;
 pub mod trace_file;
 
 pub use asyncsim_sim as sim;
-pub use counterexample::{Counterexample, Origin};
+pub use counterexample::{Counterexample, Origin, Shrinking};
 pub use exhaustive::ENUMERABLE_BOUND_MAX;
 pub use explore::{parse_search, Explore, Search, DEFAULT_RUNS, DEFAULT_SHRINK_RUNS};
 pub use render::TraceExt;

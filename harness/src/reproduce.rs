@@ -10,6 +10,7 @@ use asyncsim_sim::{Failure, FailureKind, Sim, TraceMode};
 use crate::classify::{examine, failure_signature, Signature};
 use crate::counterexample::{
     blame_foreign_token, divergence_replay_note, origin_of, replay_lines, Counterexample, Origin,
+    Shrinking,
 };
 use crate::persist;
 use crate::setup::{run_with, Setup};
@@ -60,6 +61,7 @@ where
             original_tape: original,
             trace: found.trace,
             shrink_runs: 0,
+            shrinking: Shrinking::NotReproduced,
             deviation_details: found.deviations,
             preemptions: found.preemptions,
             strategy,
@@ -99,8 +101,16 @@ where
             diverged.is_some(),
         )
     );
-    let shrink_enabled = settings.shrink && !matches!(origin, Origin::Replay);
-    let shrunk = if shrink_enabled && original.deviations() > 0 {
+    let shrinking = if origin == Origin::Replay {
+        Shrinking::GivenToken
+    } else if original.deviations() == 0 {
+        Shrinking::AlreadySimplest
+    } else if !settings.shrink || settings.shrink_runs_max == 0 {
+        Shrinking::Off
+    } else {
+        Shrinking::Shrunk
+    };
+    let shrunk = if shrinking == Shrinking::Shrunk {
         shrink::shrink(
             &original,
             found.preemptions.len(),
@@ -174,6 +184,7 @@ where
         original_tape: original,
         trace,
         shrink_runs: shrunk.runs,
+        shrinking,
         deviation_details: deviations_list,
         preemptions,
         strategy,
