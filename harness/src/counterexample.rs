@@ -114,6 +114,9 @@ impl Counterexample {
     /// draws' lines, followed by what the order amounted to: "`A` ran to
     /// completion (steps 3–91, 45 polls) before `B` was scheduled".
     pub fn schedule_text(&self) -> String {
+        if let Some((at, what)) = self.divergence() {
+            return describe_diverged(&self.tape, at, what, &self.deviation_details, &self.trace);
+        }
         if self.reads_as_run_to_completion() {
             return describe_run_to_completion(
                 &self.tape,
@@ -139,6 +142,15 @@ impl Counterexample {
             .count();
         crate::shrink::run_to_completion_cost(self.preemptions.len(), other)
             < self.tape.deviations()
+    }
+
+    /// For a given token the run diverged from: the draw where it did, and
+    /// what happened there.
+    fn divergence(&self) -> Option<(usize, &str)> {
+        if self.origin != Origin::Replay || self.failure.kind != FailureKind::TapeDivergence {
+            return None;
+        }
+        divergence_in(&self.failure.message)
     }
 
     /// The report's line above the schedule: whether it was shrunk (the
@@ -170,7 +182,12 @@ impl Counterexample {
             Shrinking::GivenToken => "replayed as given",
             Shrinking::NotReproduced => "it passed when run again, the body is not deterministic",
         };
-        if completion {
+        if let Some((at, _)) = self.divergence() {
+            format!(
+                "schedule (not shrunk: {not_shrunk}; deviations {}; the run diverged from it at draw {at}):",
+                self.deviations
+            )
+        } else if completion {
             format!(
                 "schedule (not shrunk: {not_shrunk}; deviations from FIFO {}, read as run to completion with {} preemption(s)):",
                 self.deviations,
@@ -220,29 +237,8 @@ fn branch_events(trace: &Trace) -> impl Iterator<Item = &Event> + '_ {
 /// value, a start order, and whatever labels come later — reads as its
 /// label, value and range.
 pub(crate) fn describe_schedule(tape: &Tape, details: &[Deviation], trace: &Trace) -> String {
-    // Each nonzero `branch` draw says in words, by its trace event, which
-    // task polled which branch first.
-    let mut branch_events = branch_events(trace);
-    let mut lines = tape
-        .draws()
-        .iter()
-        .enumerate()
-        .filter(|(_, draw)| draw.value != 0)
-        .map(
-            |(index, draw)| match details.iter().find(|deviation| deviation.draw == index) {
-                Some(deviation) => explain_deviation(deviation, trace),
-                None if draw.label == DrawLabel::Branch => match branch_events.next() {
-                    Some(event) => format!(
-                        "at step {} `{}` {}",
-                        event.step,
-                        event.task.map_or("?", |task| trace.task_name(task)),
-                        trace.describe(event)
-                    ),
-                    None => describe_draw(index, draw),
-                },
-                None => describe_draw(index, draw),
-            },
-        )
+    let mut lines = exception_lines(tape.draws(), details, trace)
+        .into_iter()
         .peekable();
     if lines.peek().is_none() {
         let fifo = "plain FIFO, no deviations: tasks ran in the order they became runnable (asyncio's own order), \
@@ -266,6 +262,82 @@ pub(crate) fn describe_schedule(tape: &Tape, details: &[Deviation], trace: &Trac
         text.push_str(&line);
     }
     text
+}
+
+/// One line for each nonzero draw of `draws` (a tape's first draws), in
+/// order: in task names when the run explained it, else its label and value.
+fn exception_lines(draws: &[Draw], details: &[Deviation], trace: &Trace) -> Vec<String> {
+    // Each nonzero `branch` draw says in words, by its trace event, which
+    // task polled which branch first.
+    let mut branch_events = branch_events(trace);
+    draws
+        .iter()
+        .enumerate()
+        .filter(|(_, draw)| draw.value != 0)
+        .map(
+            |(index, draw)| match details.iter().find(|deviation| deviation.draw == index) {
+                Some(deviation) => explain_deviation(deviation, trace),
+                None if draw.label == DrawLabel::Branch => match branch_events.next() {
+                    Some(event) => format!(
+                        "at step {} `{}` {}",
+                        event.step,
+                        event.task.map_or("?", |task| trace.task_name(task)),
+                        trace.describe(event)
+                    ),
+                    None => describe_draw(index, draw),
+                },
+                None => describe_draw(index, draw),
+            },
+        )
+        .collect()
+}
+
+/// Renders a given token the run diverged from at draw `at` (`what`: the
+/// divergence, in the kernel's words): its deviations before that draw as in
+/// [`describe_schedule`], where the run left the token, and the token's
+/// deviations past it, which no run made. A token keeps no draw's range, so
+/// those say their label and value only.
+fn describe_diverged(
+    tape: &Tape,
+    at: usize,
+    what: &str,
+    details: &[Deviation],
+    trace: &Trace,
+) -> String {
+    let draws = tape.draws();
+    let reached = &draws[..at.min(draws.len())];
+    let mut text = String::from("FIFO except:");
+    for line in exception_lines(reached, details, trace) {
+        text.push_str("\n  ");
+        text.push_str(&line);
+    }
+    text.push_str(&format!(
+        "\n  at draw {at} the run diverged from the token: {what}"
+    ));
+    let past: Vec<String> = draws
+        .iter()
+        .enumerate()
+        .skip(at + 1)
+        .filter(|(_, draw)| draw.value != 0)
+        .map(|(index, draw)| format!("{} draw #{index} was {}", draw.label.name(), draw.value))
+        .collect();
+    if !past.is_empty() {
+        text.push_str(&format!(
+            "\nnot reached, past the divergence: {}",
+            past.join(", ")
+        ));
+    }
+    text
+}
+
+/// The draw a tape divergence's message names, and what happened there:
+/// the kernel writes "tape divergence at draw N: <what>; <cause>"
+/// (`sim/src/kernel/failure.rs`), and the harness replaces only the cause.
+fn divergence_in(message: &str) -> Option<(usize, &str)> {
+    let rest = message.strip_prefix("tape divergence at draw ")?;
+    let (index, rest) = rest.split_once(": ")?;
+    let what = rest.split_once("; ").map_or(rest, |(what, _)| what);
+    Some((index.parse().ok()?, what))
 }
 
 /// Renders a schedule as run-to-completion order (the task that ran last
@@ -738,8 +810,8 @@ fn timeline_text(trace: &Trace) -> String {
 pub(crate) fn divergence_replay_note(foreign: bool) -> &'static str {
     if foreign {
         "(the given token: it reproduces this tape divergence, not a failure of the test; \
-         the token is another test's: replay it in the test that recorded it, or re-run this \
-         test's exploration without ASYNCSIM_REPLAY for a failing token of its own)"
+         replay it in the test that recorded it, or re-run this test's exploration without \
+         ASYNCSIM_REPLAY for a failing token of its own)"
     } else {
         "(the given token: it reproduces this tape divergence, not a failure of the test; \
          re-run the exploration without ASYNCSIM_REPLAY for a fresh failing token)"

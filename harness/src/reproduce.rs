@@ -84,7 +84,15 @@ where
         _ => None,
     };
     if let Some(given) = &diverged {
-        original = given.clone();
+        // A token keeps no draw's range; the run made the same draws up to
+        // the divergence (a strict replay) and knows theirs, which the
+        // report's words give. The token's text is unchanged.
+        let realised = std::mem::replace(&mut original, given.clone());
+        for (draw, made) in original.draws_mut().iter_mut().zip(realised.iter()) {
+            if draw.label == made.label && draw.value == made.value {
+                draw.bound = made.bound;
+            }
+        }
     }
     let signature = Signature::of(&found_failure);
     eprintln!(
@@ -165,7 +173,7 @@ where
     name_foreign_waits(setup, &mut sim, body, &tape, trace.hash(), &mut failure);
     blame_foreign_token(&mut failure, setup.foreign_origin, &setup.test_name);
     match diverged {
-        Some(given) => tape = given,
+        Some(_) => tape = original.clone(),
         None => tape.set_origin(origin_stamp),
     }
     let trace_file = if settings.write_trace_file {
@@ -274,6 +282,15 @@ pub(crate) fn found_notice(
             None => "failed replaying the given token".to_string(),
         },
     };
+    // A divergence's message ends with its cause, which for another test's
+    // token is that token (`blame_foreign_token`): the words above said so
+    // already, so the line stops before saying it again.
+    let first_line = match foreign_origin {
+        Some(_) if diverged => first_line
+            .split_once("; ")
+            .map_or(first_line, |(divergence, _)| divergence),
+        _ => first_line,
+    };
     let replay = match origin {
         _ if diverged => format!(
             "replay it with {}",
@@ -365,6 +382,49 @@ mod tests {
             ),
             "{notice}"
         );
+    }
+
+    #[test]
+    fn another_tests_diverging_token_is_said_to_be_so_once() {
+        let origin = 0xd325_187d;
+        let mut failure = asyncsim_sim::Failure::body(format!(
+            "tape divergence at draw 2: the program finished without making draw 2, which the tape \
+             says is a schedule draw of value 1; {}",
+            asyncsim_sim::PROGRAM_CHANGED
+        ));
+        failure.kind = FailureKind::TapeDivergence;
+        blame_foreign_token(&mut failure, Some(origin), "t");
+        let notice = found_notice(
+            "t",
+            &Origin::Replay,
+            Some(origin),
+            0,
+            "replay",
+            0,
+            &failure.message,
+            &tape(),
+            true,
+        );
+        let mut lines = notice.lines();
+        assert_eq!(
+            lines.next(),
+            Some(
+                "asyncsim: `t` failed replaying the given token, which another test recorded \
+                 (origin d325187d): tape divergence at draw 2: the program finished without making \
+                 draw 2, which the tape says is a schedule draw of value 1"
+            ),
+            "{notice}"
+        );
+        assert_eq!(
+            lines.next(),
+            Some(
+                "asyncsim: replay it with (the given token: it reproduces this tape divergence, \
+                 not a failure of the test; replay it in the test that recorded it, or re-run this \
+                 test's exploration without ASYNCSIM_REPLAY for a failing token of its own):"
+            ),
+            "{notice}"
+        );
+        assert_eq!(notice.matches("another test").count(), 1, "{notice}");
     }
 
     #[test]
