@@ -77,6 +77,40 @@ fn proptest_finds_the_bug_and_shrinks_to_a_minimal_schedule_and_input() {
     );
 }
 
+/// What a user reads when the property fails: proptest's "minimal failing
+/// input" shows the schedule as its replay token (`Tape("as1.…")`), and the
+/// token pasted into `run_schedule` with the printed input replays the
+/// failure: a unit test can pin the pair.
+#[test]
+fn proptest_prints_the_failing_schedule_as_a_token_that_replays() {
+    let config = ProptestConfig {
+        cases: 512,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    };
+    let rng = TestRng::deterministic_rng(config.rng_algorithm);
+    let mut runner = TestRunner::new_with_rng(config, rng);
+    let result = runner.run(&(1..8usize, schedules()), |(n, schedule)| {
+        let run = run_schedule(&schedule, || workers(n));
+        prop_assert_eq!(run.result.unwrap(), n);
+        Ok(())
+    });
+    let Err(error @ TestError::Fail(_, (n, _))) = &result else {
+        panic!("the lost update is found: {result:?}")
+    };
+    let printed = error.to_string();
+    let start = printed
+        .find("Tape(\"")
+        .unwrap_or_else(|| panic!("the schedule is printed as a token: {printed}"))
+        + "Tape(\"".len();
+    let length = printed[start..].find('"').unwrap();
+    let token = &printed[start..start + length];
+    assert!(token.starts_with("as1."), "{printed}");
+    assert!(!printed.contains("packed"), "no tape internals: {printed}");
+    let pasted: asyncsim::Tape = token.parse().unwrap();
+    assert_ne!(run_schedule(&pasted, || workers(*n)).result.unwrap(), *n);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 200, failure_persistence: None, ..ProptestConfig::default() })]
 

@@ -151,7 +151,7 @@ pub struct Draw {
 /// A long run's tape keeps its older draws packed, a byte or two each (see
 /// the [module docs](self#long-tapes)); [`Tape::iter`] reads them without
 /// unpacking.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Default)]
 pub struct Tape {
     /// The newest draws: every draw of a tape that was never packed (any
     /// tape of fewer than [`UNPACKED_DRAWS_MAX`] draws), and on a packed one

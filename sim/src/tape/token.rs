@@ -32,6 +32,32 @@ impl fmt::Display for Tape {
     }
 }
 
+/// A tape debug-prints as its replay token, `Tape("as1.…")`, the one form a
+/// user can paste back (`"as1.…".parse::<Tape>()`): proptest shows a failing
+/// schedule (asyncsim's `harness::schedules()`) this way in its "minimal
+/// failing input", where the fields (a packed buffer, each draw's `bound`,
+/// which a token does not keep) told nothing and took a line each. The draws
+/// themselves: [`Tape::iter`], [`Tape::draws`].
+///
+/// ```
+/// use asyncsim_sim::{Config, Sim, Strategy, Tape};
+/// let run = Sim::new(Config::new().seed(1).strategy(Strategy::Random)).run(async {
+///     let tasks: Vec<_> = (0..3).map(|i| asyncsim_sim::spawn(async move { i })).collect();
+///     for task in tasks {
+///         task.await.unwrap();
+///     }
+/// });
+/// let printed = format!("{:#?}", run.tape); // as proptest prints an input
+/// assert_eq!(printed, format!("Tape(\"{}\")", run.tape));
+/// let pasted: Tape = printed["Tape(\"".len()..printed.len() - 2].parse().unwrap();
+/// assert_eq!(pasted, run.tape);
+/// ```
+impl fmt::Debug for Tape {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Tape(\"{self}\")")
+    }
+}
+
 impl FromStr for Tape {
     type Err = TapeError;
 
