@@ -230,6 +230,49 @@ fn a_busy_loop_on_yield_hits_the_step_limit() {
     );
 }
 
+/// A service whose periodic timer nobody stops (its test awaits the task
+/// and never signals shutdown) reaches the step limit with the clock far
+/// on: the message names that cause, not only the busy loops that leave
+/// time standing.
+#[test]
+fn an_interval_nobody_stops_hits_the_step_limit_and_is_named() {
+    let run = Sim::new(fifo().steps_max(500)).run(async {
+        let ticker = task::Builder::new().name("ticker").spawn(async {
+            let mut every = time::interval(Duration::from_millis(100));
+            loop {
+                every.tick().await;
+            }
+        });
+        ticker.await.unwrap();
+    });
+    let failure = run.result.unwrap_err();
+    assert_eq!(failure.kind, FailureKind::StepLimit);
+    assert!(
+        failure.message.contains("virtual time reached 49.9s"),
+        "{failure}"
+    );
+    assert!(
+        failure
+            .message
+            .contains("a task woke on a timer again and again (an `interval`"),
+        "{failure}"
+    );
+    assert!(failure.message.contains("Config::time_limit"), "{failure}");
+}
+
+/// A busy loop leaves the clock at 0: no word of timers.
+#[test]
+fn a_busy_loop_at_time_zero_is_not_blamed_on_timers() {
+    let run = Sim::new(fifo().steps_max(100)).run(async {
+        loop {
+            yield_now().await;
+        }
+    });
+    let failure = run.result.unwrap_err();
+    assert_eq!(failure.kind, FailureKind::StepLimit);
+    assert!(!failure.message.contains("timer"), "{failure}");
+}
+
 #[test]
 #[allow(deprecated)]
 fn the_old_max_steps_builder_still_sets_the_step_limit() {

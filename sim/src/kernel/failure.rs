@@ -183,11 +183,21 @@ impl State {
             .iter()
             .map(|task| format!("`{}`", self.trace.tasks[*task as usize].name))
             .collect();
-        let message = format!(
+        let mut message = format!(
             "step limit: the run made {} polls (Config::steps_max) without finishing; still runnable: {} (a livelock, a busy loop on yield_now waiting for time to pass, or a loop over operations that are always ready (a `send_to` loop), which the cooperative budget makes yield but not wait? virtual time moves only when nothing is runnable, unless Config::poll_cost gives each poll a cost; raise the limit with Config::steps_max if the program really is that long, lower it to find such a loop sooner)",
             self.config.steps_max,
             runnable.join(", ")
         );
+        // The busy loops above leave the clock where it was; a service
+        // whose periodic timer nobody stops (its test awaits the task
+        // without sending the shutdown) moves it on, tick after tick, and
+        // reads as "still runnable" too: name that cause when time moved.
+        if self.clock.now_ns > 0 {
+            message.push_str(&format!(
+                "; virtual time reached {}: if it kept moving, a task woke on a timer again and again (an `interval`, or a `sleep` in a loop, that nothing stops while the main future waits for its task: a shutdown signal never sent?), and Config::time_limit ends such a run sooner",
+                format_ns(self.clock.now_ns)
+            ));
+        }
         let mut failure = Failure::new(
             FailureKind::StepLimit,
             message,
