@@ -204,6 +204,60 @@ fn spawn_outside_a_run_panics_at_the_callers_line() {
     );
 }
 
+/// The face's clock used outside a run (a plain `#[test]` polling with
+/// `futures`' executor, say) names the tokio function the user called, at
+/// the user's line: it said `asyncsim::time::Instant::now`, at a line of
+/// asyncsim's engine, for a `tokio::time::sleep`.
+#[test]
+fn the_clock_outside_a_run_names_the_tokio_function_at_the_callers_line() {
+    use std::sync::{Arc, Mutex};
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let previous: Arc<dyn Fn(&std::panic::PanicHookInfo<'_>) + Send + Sync> =
+        Arc::from(std::panic::take_hook());
+    let this_thread = std::thread::current().id();
+    let (record, forward) = (seen.clone(), previous.clone());
+    std::panic::set_hook(Box::new(move |info| {
+        if std::thread::current().id() == this_thread {
+            let at = info.location().unwrap();
+            record
+                .lock()
+                .unwrap()
+                .push(format!("{}:{}", at.file(), at.line()));
+        } else {
+            forward(info);
+        }
+    }));
+    let first_line = line!() + 2;
+    let outcomes = [
+        std::panic::catch_unwind(|| drop(tokio::time::sleep(Duration::from_secs(1)))),
+        std::panic::catch_unwind(|| drop(tokio::time::timeout(Duration::from_secs(1), async {}))),
+        std::panic::catch_unwind(|| drop(tokio::time::interval(Duration::from_secs(1)))),
+        std::panic::catch_unwind(|| tokio::time::Instant::now().elapsed()).map(drop),
+    ];
+    std::panic::set_hook(Box::new(move |info| previous(info)));
+    let names = [
+        "tokio::time::sleep",
+        "tokio::time::timeout",
+        "tokio::time::interval",
+        "tokio::time::Instant::now",
+    ];
+    let seen = seen.lock().unwrap().clone();
+    for (index, (outcome, name)) in outcomes.into_iter().zip(names).enumerate() {
+        let message = panic_text(outcome.unwrap_err());
+        assert!(
+            message.starts_with(&format!("{name} was called outside a simulated run")),
+            "{message}"
+        );
+        assert!(message.contains("#[tokio::test]"), "{message}");
+        let line = first_line + index as u32;
+        assert!(
+            seen[index].ends_with(&format!("refusals_name_the_alternative.rs:{line}")),
+            "{name} panicked at {}",
+            seen[index]
+        );
+    }
+}
+
 /// The face's sockets, files and clock used outside a run (here from real
 /// tokio's runtime) say where to call them in the face's words too.
 #[test]
@@ -223,7 +277,9 @@ fn sockets_files_and_the_clock_outside_a_run_say_where_to_call_them() {
     ];
     for payload in messages {
         let message = panic_text(payload);
-        assert!(message.contains("outside a simulation"), "{message}");
+        // The engine's words ("outside a simulation") or the face's
+        // ("outside a simulated run").
+        assert!(message.contains("outside a simulat"), "{message}");
         assert!(
             message.contains("#[tokio::test], #[tokio::main] or Runtime::block_on"),
             "{message}"

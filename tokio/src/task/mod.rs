@@ -596,12 +596,20 @@ impl fmt::Debug for AbortHandle {
 #[track_caller]
 pub(crate) fn require_run(what: &str) {
     if asyncsim::task::current().is_none() {
-        panic!(
-            "{what} was called outside a simulated run: with the `simulation` feature, tokio's \
-             runtime is asyncsim's, so call it inside #[tokio::test], #[tokio::main] or \
-             Runtime::block_on (and not on a thread you started yourself)"
-        );
+        outside_a_run(what);
     }
+}
+
+/// The panic of `what` used with no simulated run on this thread, at the
+/// user's line (through the `#[track_caller]` entry points).
+#[cold]
+#[track_caller]
+pub(crate) fn outside_a_run(what: &str) -> ! {
+    panic!(
+        "{what} was called outside a simulated run: with the `simulation` feature, tokio's \
+         runtime is asyncsim's, so call it inside #[tokio::test], #[tokio::main] or \
+         Runtime::block_on (and not on a thread you started yourself)"
+    );
 }
 
 /// Spawns `future` on the current run now, named by its spawn site

@@ -27,7 +27,9 @@ impl Instant {
     /// # Panics
     ///
     /// Outside a simulated run.
+    #[track_caller]
     pub fn now() -> Instant {
+        super::require_clock("tokio::time::Instant::now");
         Instant {
             sim: asyncsim::time::Instant::now(),
         }

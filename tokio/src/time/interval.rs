@@ -48,6 +48,7 @@ const MISSED_AFTER: Duration = Duration::from_millis(5);
 /// When `period` is zero.
 #[track_caller]
 pub fn interval(period: Duration) -> Interval {
+    super::require_clock("tokio::time::interval");
     interval_at(Instant::now(), period)
 }
 

@@ -72,6 +72,17 @@ pin_project_lite::pin_project! {
     }
 }
 
+/// Panics, naming `what` at the caller's line, unless a run is on this
+/// thread: its clock is the run's. Without it the engine's own panic named
+/// `asyncsim::time::Instant::now` at a line inside asyncsim, where the user
+/// had called `tokio::time::sleep`.
+#[track_caller]
+fn require_clock(what: &str) {
+    if asyncsim::task::run_id().is_none() {
+        crate::task::outside_a_run(what);
+    }
+}
+
 /// Waits until `deadline` of virtual time.
 #[track_caller]
 pub fn sleep_until(deadline: Instant) -> Sleep {
@@ -86,6 +97,7 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 /// made, as in tokio).
 #[track_caller]
 pub fn sleep(duration: Duration) -> Sleep {
+    require_clock("tokio::time::sleep");
     sleep_until(
         Instant::now()
             .checked_add(duration)
@@ -142,6 +154,7 @@ pin_project_lite::pin_project! {
 /// first. The future is polled before the limit, as in tokio.
 #[track_caller]
 pub fn timeout<F: IntoFuture>(duration: Duration, future: F) -> Timeout<F::IntoFuture> {
+    require_clock("tokio::time::timeout");
     Timeout {
         value: future.into_future(),
         delay: sleep(duration),
