@@ -54,6 +54,26 @@
 //! through an open `File` come from the page cache and never fail. Errors are the OS's own
 //! (`NotFound`, `AlreadyExists`, `IsADirectory`, `DirectoryNotEmpty`, …).
 //!
+//! Each node's disk starts empty, and a relative path starts at `/`. A file
+//! the test made with `std::fs` (a fixture, a file under
+//! `std::env::temp_dir()`) is on the real disk, not on this one: reading it
+//! here is `NotFound`, in std's words ("No such file or directory (os error
+//! 2)"), which name no path and no node. Write such a file inside the run
+//! first (its bytes from `include_bytes!` or a `std::fs::read` before it).
+//!
+//! ```
+//! use asyncsim_sim::{fs, Config, Sim};
+//! let run = Sim::new(Config::new()).run(async {
+//!     let real_file = fs::read("/etc/hostname").await.unwrap_err(); // not the real disk's
+//!     fs::write("notes.txt", b"relative").await.unwrap(); // a relative path starts at `/`
+//!     (real_file.kind(), fs::read("/notes.txt").await.unwrap())
+//! });
+//! assert_eq!(
+//!     run.result.unwrap(),
+//!     (std::io::ErrorKind::NotFound, b"relative".to_vec())
+//! );
+//! ```
+//!
 //! ```
 //! use asyncsim_sim::{fs, Config, Sim};
 //! let run = Sim::new(Config::new()).run(async {
