@@ -102,3 +102,29 @@ fn timeline_of_a_run_without_virtual_time_counts_steps() {
     }
     snapshot_settings().bind(|| insta::assert_snapshot!("timeline_concurrent_meows", timeline));
 }
+
+#[test]
+fn timeline_at_80_columns_fits_in_80_with_its_legend_on_two_lines() {
+    let run = render_samples::blocking_speakers();
+    let timeline = timeline_text(&run.trace, 80);
+    let lines: Vec<&str> = timeline.lines().collect();
+    let legend = lines
+        .iter()
+        .position(|line| line.starts_with("legend: "))
+        .unwrap_or_else(|| panic!("no legend:\n{timeline}"));
+    assert_eq!(
+        lines[legend..legend + 2],
+        [
+            "legend: | poll  # poll blocking the loop  = pool job  . waiting",
+            "        * mark  ! panic  x abort",
+        ],
+        "{timeline}"
+    );
+    for line in &lines {
+        assert!(
+            line.chars().count() <= 80,
+            "{} columns: {line}",
+            line.chars().count()
+        );
+    }
+}

@@ -320,9 +320,10 @@ pub(crate) fn timeline_text(trace: &Trace, width: usize) -> String {
         );
     }
     write_scale(&mut out, &grid, name_width);
+    // Two lines: in one it was 89 columns, past a terminal's 80.
     let _ = writeln!(
         out,
-        "legend: | poll  # poll blocking the loop  = pool job  . waiting  * mark  ! panic  x abort"
+        "legend: | poll  # poll blocking the loop  = pool job  . waiting\n        * mark  ! panic  x abort"
     );
     if !model.faults.is_empty() {
         let mut present: Vec<String> = FAULT_SYMBOLS

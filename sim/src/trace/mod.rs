@@ -818,22 +818,38 @@ impl Trace {
     pub fn tail(&self, count: usize) -> String {
         let start = self.events.len().saturating_sub(count);
         let mut text = String::new();
-        for index in start..self.events.len() {
-            self.write_line(&mut text, index);
-        }
+        self.write_lines(&mut text, start..self.events.len());
         text
     }
 
-    fn write_line(&self, out: &mut String, index: usize) {
+    /// The events of `range`, one a line, their task column as wide as the
+    /// longest task name among them (at least [`TASK_COLUMN_MIN`]), so a
+    /// long name (the tokio face's `task-3@server.rs:42`) keeps the
+    /// descriptions in one column.
+    fn write_lines(&self, out: &mut String, range: std::ops::Range<usize>) {
+        let width = self.events[range.clone()]
+            .iter()
+            .map(|event| self.task_of(event).chars().count())
+            .fold(TASK_COLUMN_MIN, usize::max);
+        for index in range {
+            self.write_line(out, index, width);
+        }
+    }
+
+    /// An event's task as its line names it.
+    fn task_of(&self, event: &Event) -> &str {
+        event.task.map_or("-", |task| self.task_name(task))
+    }
+
+    fn write_line(&self, out: &mut String, index: usize, width: usize) {
         use std::fmt::Write;
         let event = &self.events[index];
-        let task = event.task.map_or("-", |task| self.task_name(task));
         let _ = writeln!(
             out,
-            "{:>5} {:>10}  {:<12} {}",
+            "{:>5} {:>10}  {:<width$} {}",
             event.step,
             format_ns(event.time_ns),
-            task,
+            self.task_of(event),
             self.describe_at(index)
         );
     }
@@ -1129,13 +1145,20 @@ pub(crate) fn push_ns(text: &mut String, ns: u64) {
     }
 }
 
+/// The narrowest task column of a trace's lines (and the whole trace's,
+/// `Display`): asyncsim's own names (`task-12`, `main`, most
+/// `Builder::name`s) fit, and line up as they always have.
+const TASK_COLUMN_MIN: usize = 12;
+
 impl fmt::Display for Trace {
     /// One event a line: `step  time  task  description`. No addresses, no
     /// wall-clock time: stable across machines, for insta snapshots.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut text = String::new();
+        // The task column stays twelve wide here, whatever the names: this
+        // text is snapshotted and digested by tests that pin schedules.
         for index in 0..self.events.len() {
-            self.write_line(&mut text, index);
+            self.write_line(&mut text, index, TASK_COLUMN_MIN);
         }
         if self.is_truncated() {
             text.push_str(&format!(
