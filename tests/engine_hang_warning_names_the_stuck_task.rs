@@ -92,6 +92,28 @@ fn child() {
             assert!(run.is_ok());
             eprintln!("child: run over");
         }
+        // The spin of "spin", in a task spawned with a site, under `check`
+        // (which makes its runs replayable by seed; the determinism check's
+        // first run spins). Random, not the default `mix`: PCT's estimate
+        // runs FIFO first, a run no seed replays.
+        "spin-in-check" => {
+            let settings = asyncsim::Explore::without_environment()
+                .strategy(asyncsim::Strategy::Random)
+                .config(config)
+                .runs(1)
+                .persist(false)
+                .progress(false);
+            asyncsim::check(settings, || async {
+                let waiter = asyncsim::task::Builder::new()
+                    .site(std::panic::Location::caller())
+                    .spawn(async {
+                        while !FLAG.load(SeqCst) {
+                            std::hint::spin_loop();
+                        }
+                    });
+                waiter.await.unwrap();
+            });
+        }
         other => panic!("unknown HANG_CASE {other}"),
     }
 }
@@ -170,6 +192,28 @@ fn a_spinning_task_is_named_on_stderr() {
     assert!(
         line.contains("a loop that never reaches a Pending .await"),
         "{line}"
+    );
+}
+
+#[test]
+fn a_task_with_a_site_is_named_by_it_and_a_checks_run_gets_a_replay_line() {
+    let stderr = child_stderr("spin-in-check", Some("asyncsim: replay"));
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|line| line.starts_with("asyncsim: "))
+        .collect();
+    let file = "engine_hang_warning_names_the_stuck_task.rs";
+    assert!(
+        lines[0].starts_with(&format!("asyncsim: task-1@{file}:")),
+        "{stderr}"
+    );
+    assert!(
+        lines[0].contains(" has been inside one poll for ") && lines[0].contains("(run seed 0, "),
+        "{stderr}"
+    );
+    assert_eq!(
+        lines[1], "asyncsim: replay that run alone: ASYNCSIM_SEED=0 cargo test child",
+        "{stderr}"
     );
 }
 

@@ -691,7 +691,7 @@ fn replay_lines_for(
 /// example's `main` run by `cargo run --example <name>` (a program of
 /// `target/<profile>/examples/`, which libtest does not run), that command,
 /// with `--release` when its profile is.
-fn rerun_command(program: Option<&std::path::Path>, test: &str) -> String {
+pub(crate) fn rerun_command(program: Option<&std::path::Path>, test: &str) -> String {
     let example = program.and_then(|program| {
         let folder = program.parent()?;
         if folder.file_name()? != "examples" {

@@ -5,7 +5,7 @@ use std::future::Future;
 
 use asyncsim_sim::{Config, Run, Sim, Strategy, Tape, TraceMode};
 
-use crate::counterexample::origin_of;
+use crate::counterexample::{origin_of, rerun_command};
 use crate::explore::{Explore, Search};
 use crate::summary::Schedule;
 
@@ -31,6 +31,9 @@ pub(crate) struct Setup<'a> {
     pub(crate) test_name: String,
     /// The origin a replayed token names when it is not this test's.
     pub(crate) foreign_origin: Option<u32>,
+    /// `Config::rerun_command` of this test's runs: the hang watchdog's line
+    /// for a run found by its seed says `ASYNCSIM_SEED=<seed> cargo test …`.
+    pub(crate) rerun_command: u32,
 }
 
 impl Setup<'_> {
@@ -47,6 +50,7 @@ impl Setup<'_> {
             }
         }
         config.trace_mode = mode;
+        config.rerun_command = self.rerun_command;
         config.replay_lenient = lenient;
         config.pct_steps_estimate = self.pct_steps_estimate;
         config
@@ -107,6 +111,10 @@ where
             .filter(|origin| *origin != origin_of(&test_name)),
         _ => None,
     };
+    let program = std::env::current_exe().ok();
+    let rerun_command = Config::default()
+        .rerun_command(&rerun_command(program.as_deref(), &test_name))
+        .rerun_command;
     Setup {
         settings,
         strategy,
@@ -114,6 +122,7 @@ where
         source,
         foreign_origin,
         test_name,
+        rerun_command,
     }
 }
 

@@ -88,6 +88,13 @@ pub struct Config {
     /// stderr (`None`: `ASYNCSIM_HANG_WARNING`, else 10 s; `Some(0)`: never).
     /// See [`Config::hang_warning`].
     pub hang_warning_ns: Option<u64>,
+    /// The command that runs this run's test (or program) again, for the
+    /// hang watchdog's replay line (`ASYNCSIM_SEED=7 cargo test bank`): an
+    /// id from [`Config::rerun_command`], 0 for none. Set by the harness
+    /// and the tokio face, which read `ASYNCSIM_SEED`; a `Sim` of a user's
+    /// own reads no variable, so its line names the seed only.
+    #[doc(hidden)]
+    pub rerun_command: u32,
 }
 
 /// asyncio's default executor has `min(32, cpu_count + 4)` workers. A
@@ -118,6 +125,7 @@ impl Default for Config {
             poll_cost_ns: 0,
             waker_sites: false,
             hang_warning_ns: None,
+            rerun_command: 0,
         }
     }
 }
@@ -212,6 +220,17 @@ impl Config {
     /// watchdog's own thread, never by the run: it changes no decision.
     pub fn hang_warning(mut self, threshold: Duration) -> Config {
         self.hang_warning_ns = Some(duration_to_ns(threshold));
+        self
+    }
+
+    /// Sets the command that runs this run again under `ASYNCSIM_SEED`
+    /// (`cargo test bank::deposits`), which the hang watchdog's line gives
+    /// as its replay line. Kept once per process for each distinct command
+    /// (a run stores its number, not the text). Hidden: the harness and the
+    /// tokio face set it, which read `ASYNCSIM_SEED`.
+    #[doc(hidden)]
+    pub fn rerun_command(mut self, command: &str) -> Config {
+        self.rerun_command = crate::watchdog::command_id(command);
         self
     }
 

@@ -13,7 +13,12 @@
 //! never stops the run: a long CPU-bound poll may be legitimate.
 //!
 //! What a run pays: one relaxed store of the task's index before each poll
-//! (a plain `mov` on x86), and a few stores a run. The watchdog tells one
+//! (a plain `mov` on x86), and a few stores a run. A task spawned with a
+//! site (the tokio face's `task-3@server.rs:42`) costs one more store, of
+//! its name's number here (`Beacon::named`), so the line names it as
+//! reports do; and a run the harness or the face made says the command that
+//! replays it (`Config::rerun_command`, a number too): nothing the watchdog
+//! reads is text a run writes. The watchdog tells one
 //! poll from the next without a counter: it sets the `SEEN` bit of the value
 //! it read (a compare-exchange, so it marks only the value still there), and
 //! any poll begun since overwrote it. Still marked a tick later: the same
@@ -39,6 +44,10 @@ const OUTSIDE: u32 = 1 << 29;
 /// The task's index (under 2^24: `kernel::wakers::TASK_BITS`).
 const TASK: u32 = (1 << 24) - 1;
 
+/// How many tasks of a run (by id) a beacon can name by their spawn site:
+/// as many as a thread interns site names for (`kernel::slots`).
+const NAMED_TASKS_MAX: usize = 4096;
+
 /// What one core publishes for the watchdog.
 pub(crate) struct Beacon {
     /// The task being polled (its index), `JOB | index`, `OUTSIDE`, or
@@ -46,6 +55,15 @@ pub(crate) struct Beacon {
     poll: AtomicU32,
     /// The run's seed.
     seed: AtomicU64,
+    /// The number of the command that replays the run by its seed
+    /// (`Config::rerun_command`; 0: none, as for a replayed tape).
+    rerun_command: AtomicU32,
+    /// Counts the core's runs, so a task's name from an earlier run is not
+    /// taken for this one's.
+    run: AtomicU32,
+    /// For each task id, the run (high half) and the number + 1 (low half)
+    /// of the name its spawn site gave it; 0: none.
+    named: Box<[AtomicU64]>,
     /// Virtual time, as of the last clock move outside a poll's own.
     now_ns: AtomicU64,
     /// The run's threshold (0: off).
@@ -75,15 +93,37 @@ impl Beacon {
         self.now_ns.store(now_ns, Relaxed);
     }
 
-    /// A run begins with this seed and threshold (`None`: the process's,
-    /// `ASYNCSIM_HANG_WARNING` or 10 s; 0: off).
+    /// Task `task` was spawned with a site, whose name has number `name`
+    /// ([`name_id`]).
     #[inline]
-    pub(crate) fn run_started(&self, seed: u64, threshold_ns: Option<u64>) {
+    pub(crate) fn named(&self, task: u32, name: u32) {
+        if let Some(slot) = self.named.get(task as usize) {
+            let run = u64::from(self.run.load(Relaxed));
+            slot.store((run << 32) | (u64::from(name) + 1), Relaxed);
+        }
+    }
+
+    /// A run begins with this seed, the command that replays it by its seed
+    /// (`None` for a replayed tape, `Some(0)` for none known), and
+    /// threshold (`None`: the process's, `ASYNCSIM_HANG_WARNING` or 10 s;
+    /// 0: off).
+    #[inline]
+    pub(crate) fn run_started(
+        &self,
+        seed: u64,
+        rerun_command: Option<u32>,
+        threshold_ns: Option<u64>,
+    ) {
         let threshold = threshold_ns.unwrap_or_else(default_threshold_ns);
         if threshold != 0 {
             start();
         }
+        // Only this core writes it: no read-modify-write needed.
+        self.run
+            .store(self.run.load(Relaxed).wrapping_add(1), Relaxed);
         self.seed.store(seed, Relaxed);
+        self.rerun_command
+            .store(rerun_command.unwrap_or(REPLAYED), Relaxed);
         self.now_ns.store(0, Relaxed);
         self.threshold_ns.store(threshold, Relaxed);
         self.poll.store(IDLE, Relaxed);
@@ -131,6 +171,9 @@ pub(crate) fn lease() -> &'static Beacon {
     let beacon: &'static Beacon = Box::leak(Box::new(Beacon {
         poll: AtomicU32::new(IDLE),
         seed: AtomicU64::new(0),
+        rerun_command: AtomicU32::new(0),
+        run: AtomicU32::new(0),
+        named: (0..NAMED_TASKS_MAX).map(|_| AtomicU64::new(0)).collect(),
         now_ns: AtomicU64::new(0),
         threshold_ns: AtomicU64::new(0),
     }));
@@ -143,6 +186,45 @@ pub(crate) fn give_back(beacon: &'static Beacon) {
     beacon.poll.store(IDLE, Relaxed);
     let mut registry = REGISTRY.lock().unwrap_or_else(|e| e.into_inner());
     registry.free.push(beacon);
+}
+
+/// `Beacon::rerun_command` of a run that replays a tape: no seed replays it.
+const REPLAYED: u32 = u32::MAX;
+
+/// Texts a run names by number: spawn sites' task names and rerun
+/// commands, each kept once for the process (a handful: one per site and
+/// id a thread interns, one per test).
+static TEXTS: Mutex<Vec<&'static str>> = Mutex::new(Vec::new());
+
+/// The number of `text` in [`TEXTS`], kept there on first use.
+fn text_id(text: &str) -> u32 {
+    let mut texts = TEXTS.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(known) = texts.iter().position(|known| *known == text) {
+        return known as u32;
+    }
+    let kept: &'static str = Box::leak(Box::<str>::from(text));
+    texts.push(kept);
+    (texts.len() - 1) as u32
+}
+
+/// The number by which a task's site name is told to a beacon.
+pub(crate) fn name_id(name: &'static str) -> u32 {
+    text_id(name)
+}
+
+/// The number of a rerun command (never 0, which is "none").
+pub(crate) fn command_id(command: &str) -> u32 {
+    // Numbers from 1: 0 is none, and [`REPLAYED`] is never reached.
+    text_id(command) + 1
+}
+
+/// The text numbered `id`.
+fn text(id: u32) -> Option<&'static str> {
+    TEXTS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(id as usize)
+        .copied()
 }
 
 /// The threshold of a run that sets none: `ASYNCSIM_HANG_WARNING`
@@ -242,14 +324,48 @@ fn watch() {
 fn report(beacon: &Beacon, value: u32, held: Duration) {
     let seed = beacon.seed.load(Relaxed);
     let now_ns = beacon.now_ns.load(Relaxed);
-    let line = message(value, held, seed, now_ns);
+    // The task's site name, if this run's spawn gave it one.
+    let run = beacon.run.load(Relaxed);
+    let name = beacon
+        .named
+        .get((value & TASK) as usize)
+        .map(|slot| slot.load(Relaxed))
+        .filter(|named| (named >> 32) as u32 == run && *named as u32 != 0)
+        .and_then(|named| text(named as u32 - 1));
+    let rerun = match beacon.rerun_command.load(Relaxed) {
+        REPLAYED => Rerun::Replayed,
+        0 => Rerun::Unknown,
+        command => text(command - 1).map_or(Rerun::Unknown, Rerun::Command),
+    };
+    let line = message(value, name, held, seed, rerun, now_ns);
     // Not `eprintln!`: a test's output capture, which a thread inherits
     // from the one that started it, would swallow the line.
     let _ = std::io::stderr().lock().write_all(line.as_bytes());
 }
 
-/// The watchdog's line for `value` held `held` of real time.
-fn message(value: u32, held: Duration, seed: u64, now_ns: u64) -> String {
+/// How the watchdog's line says to replay the run.
+#[derive(Clone, Copy)]
+enum Rerun {
+    /// By its seed, with this command (`cargo test bank::deposits`).
+    Command(&'static str),
+    /// By its seed, the command unknown (a `Sim` of the user's own).
+    Unknown,
+    /// It replays a tape (a given token, a saved regression, a shrinking
+    /// step): no seed replays it.
+    Replayed,
+}
+
+/// The watchdog's line for `value` (its task named `name` by its spawn
+/// site, if it has one) held `held` of real time, and the line that replays
+/// the run.
+fn message(
+    value: u32,
+    name: Option<&str>,
+    held: Duration,
+    seed: u64,
+    rerun: Rerun,
+    now_ns: u64,
+) -> String {
     let task = value & TASK;
     let (who, inside) = if value & OUTSIDE != 0 {
         (
@@ -257,23 +373,32 @@ fn message(value: u32, held: Duration, seed: u64, now_ns: u64) -> String {
             "has run",
         )
     } else if value & JOB != 0 {
-        (
-            format!("the closure of pool job blocking-{task}"),
-            "has run",
-        )
+        let job = name.map_or_else(|| format!("blocking-{task}"), str::to_string);
+        (format!("the closure of pool job {job}"), "has run")
     } else if task == 0 {
         (
             "the main task (`main`)".to_string(),
             "has been inside one poll",
         )
     } else {
-        (format!("task-{task}"), "has been inside one poll")
+        let who = name.map_or_else(|| format!("task-{task}"), str::to_string);
+        (who, "has been inside one poll")
+    };
+    let run = match rerun {
+        Rerun::Replayed => "run replaying a tape".to_string(),
+        Rerun::Command(_) | Rerun::Unknown => format!("run seed {seed}"),
+    };
+    let replay = match rerun {
+        Rerun::Command(command) => {
+            format!("asyncsim: replay that run alone: ASYNCSIM_SEED={seed} {command}\n")
+        }
+        Rerun::Unknown | Rerun::Replayed => String::new(),
     };
     format!(
-        "\nasyncsim: {who} {inside} for {:.1} s of real time (run seed {seed}, virtual time {:.3} s): \
+        "\nasyncsim: {who} {inside} for {:.1} s of real time ({run}, virtual time {:.3} s): \
          a loop that never reaches a Pending .await, or a blocking call waiting for another task of this run, \
          which shares its thread? The run goes on; nothing can interrupt a poll. \
-         See README, \"When a test hangs\" (ASYNCSIM_HANG_WARNING sets when this is said; `off` silences it).\n",
+         See README, \"When a test hangs\" (ASYNCSIM_HANG_WARNING sets when this is said; `off` silences it).\n{replay}",
         held.as_secs_f64(),
         now_ns as f64 / 1e9,
     )
@@ -296,13 +421,56 @@ mod tests {
 
     #[test]
     fn the_message_names_the_task_seed_and_times() {
-        let line = message(3, Duration::from_millis(10_200), 7, 1_234_000_000);
+        let line = message(
+            3,
+            None,
+            Duration::from_millis(10_200),
+            7,
+            Rerun::Unknown,
+            1_234_000_000,
+        );
         assert!(
             line.contains("asyncsim: task-3 has been inside one poll for 10.2 s of real time (run seed 7, virtual time 1.234 s)"),
             "{line}"
         );
-        assert!(message(0, Duration::ZERO, 0, 0).contains("the main task (`main`)"));
-        assert!(message(JOB | 4, Duration::ZERO, 0, 0).contains("pool job blocking-4"));
-        assert!(message(OUTSIDE, Duration::ZERO, 0, 0).contains("outside a poll"));
+        assert!(!line.contains("replay"), "{line}");
+        let plain = |value| message(value, None, Duration::ZERO, 0, Rerun::Unknown, 0);
+        assert!(plain(0).contains("the main task (`main`)"));
+        assert!(plain(JOB | 4).contains("pool job blocking-4"));
+        assert!(plain(OUTSIDE).contains("outside a poll"));
+    }
+
+    #[test]
+    fn the_message_names_a_spawn_site_and_gives_a_replay_line() {
+        let line = message(
+            3,
+            Some("task-3@server.rs:42"),
+            Duration::from_millis(10_200),
+            7,
+            Rerun::Command("cargo test bank::deposits"),
+            1_234_000_000,
+        );
+        let lines: Vec<&str> = line.lines().collect();
+        assert!(
+            lines[1].starts_with("asyncsim: task-3@server.rs:42 has been inside one poll for 10.2 s of real time (run seed 7, virtual time 1.234 s): "),
+            "{line}"
+        );
+        assert_eq!(
+            lines[2],
+            "asyncsim: replay that run alone: ASYNCSIM_SEED=7 cargo test bank::deposits"
+        );
+        let job = message(
+            JOB | 4,
+            Some("blocking-4@server.rs:50"),
+            Duration::ZERO,
+            7,
+            Rerun::Replayed,
+            0,
+        );
+        assert!(
+            job.contains("pool job blocking-4@server.rs:50 has run for 0.0 s of real time (run replaying a tape, "),
+            "{job}"
+        );
+        assert!(!job.contains("ASYNCSIM_SEED"), "{job}");
     }
 }

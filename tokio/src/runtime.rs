@@ -609,6 +609,8 @@ fn block_on<F: Future>(pool_size: Option<usize>, handle: &Handle, future: F) -> 
         );
     }
     let mut config = asyncsim::Config::new();
+    // The hang watchdog's line gives `ASYNCSIM_SEED=<seed> <this command>`.
+    config.rerun_command = rerun_command();
     if let Some(pool_size) = pool_size {
         config = config.pool_size(pool_size);
     }
@@ -667,6 +669,40 @@ fn block_on<F: Future>(pool_size: Option<usize>, handle: &Handle, future: F) -> 
             )
         }
     }
+}
+
+/// The command that runs this `block_on` again, as the hang watchdog's line
+/// gives it (`Config::rerun_command`'s number): `cargo test <test>` in a
+/// test (libtest names its thread after it), else `cargo run --example
+/// <name>` for an example and `cargo run --bin <name>` for a program. Made
+/// once per thread.
+fn rerun_command() -> u32 {
+    thread_local! {
+        static COMMAND: std::cell::OnceCell<u32> = const { std::cell::OnceCell::new() };
+    }
+    COMMAND.with(|command| {
+        *command.get_or_init(|| {
+            let text = match std::thread::current().name() {
+                Some(test) if test != "main" => format!("cargo test {test}"),
+                _ => {
+                    let program = std::env::current_exe().ok();
+                    let name = program
+                        .as_deref()
+                        .and_then(|program| program.file_stem()?.to_str().map(str::to_string));
+                    let example = program
+                        .as_deref()
+                        .and_then(|program| program.parent()?.file_name())
+                        .is_some_and(|folder| folder == "examples");
+                    match name {
+                        Some(name) if example => format!("cargo run --example {name}"),
+                        Some(name) => format!("cargo run --bin {name}"),
+                        None => "cargo run".to_string(),
+                    }
+                }
+            };
+            asyncsim::Config::new().rerun_command(&text).rerun_command
+        })
+    })
 }
 
 /// `ASYNCSIM_REPLAY=<token>`: replay exactly that run.

@@ -570,8 +570,15 @@ impl Core {
         state.node_names.push(None);
         // The last run's steps are this one's too: its budget is no poll's.
         state.budget_step = budget::NO_STEP;
-        state
-            .beacon
-            .run_started(state.config.seed, state.config.hang_warning_ns);
+        // A replayed tape's run has no seed to give back.
+        let rerun_command = match state.config.strategy {
+            Strategy::Replay(_) => None,
+            _ => Some(state.config.rerun_command),
+        };
+        state.beacon.run_started(
+            state.config.seed,
+            rerun_command,
+            state.config.hang_warning_ns,
+        );
     }
 }

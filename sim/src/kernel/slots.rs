@@ -104,20 +104,33 @@ impl From<Option<String>> for TaskName {
 impl TaskName {
     /// The name of task `id`; `prefix` is `task` or `blocking`. An unnamed
     /// spawn's (the common one) in line: a load from the shared names.
+    /// A spawn site's name is also told to the core's watchdog `beacon`,
+    /// which names the task by it if one of its polls hangs.
     #[inline(always)]
-    pub(super) fn for_task(self, id: u32, prefix: &'static str) -> Cow<'static, str> {
+    pub(super) fn for_task(
+        self,
+        id: u32,
+        prefix: &'static str,
+        beacon: &Beacon,
+    ) -> Cow<'static, str> {
         match self {
             TaskName::Default if prefix == "task" => default_task_name(id),
-            other => other.for_task_named(id, prefix),
+            other => other.for_task_named(id, prefix, beacon),
         }
     }
 
     #[inline(never)]
-    fn for_task_named(self, id: u32, prefix: &'static str) -> Cow<'static, str> {
+    fn for_task_named(self, id: u32, prefix: &'static str, beacon: &Beacon) -> Cow<'static, str> {
         match self {
             TaskName::Default => Cow::Owned(format!("{prefix}-{id}")),
             TaskName::Given(name) => Cow::Owned(name),
-            TaskName::Site(site) => site_task_name(id, prefix, site),
+            TaskName::Site(site) => {
+                let (name, watchdog_id) = site_task_name(id, prefix, site);
+                if let Some(watchdog_id) = watchdog_id {
+                    beacon.named(id, watchdog_id);
+                }
+                name
+            }
         }
     }
 }
@@ -127,22 +140,24 @@ impl TaskName {
 /// or its last two for `mod.rs`, `lib.rs` and `main.rs`). Interned: a program
 /// spawns the same (id, site) pairs run after run, so each pair is formatted
 /// once per thread and later spawns borrow the string (no allocation); past
-/// the first ids, or a crowd of sites at one id, a fresh string.
+/// the first ids, or a crowd of sites at one id, a fresh string. An interned
+/// name comes with its number in the hang watchdog's names (given once,
+/// when first formatted), by which the watchdog can say it.
 pub(super) fn site_task_name(
     id: u32,
     prefix: &'static str,
     site: &'static Location<'static>,
-) -> Cow<'static, str> {
+) -> (Cow<'static, str>, Option<u32>) {
     const SHARED_IDS: usize = 4096;
     const SITES_PER_ID: usize = 8;
-    type Interned = Vec<Vec<(&'static Location<'static>, &'static str, &'static str)>>;
+    type Interned = Vec<Vec<(&'static Location<'static>, &'static str, &'static str, u32)>>;
     thread_local! {
         static NAMES: RefCell<Interned> = const { RefCell::new(Vec::new()) };
     }
     let format = || format!("{prefix}-{id}@{}:{}", short_file(site.file()), site.line());
     let index = id as usize;
     if index >= SHARED_IDS {
-        return Cow::Owned(format());
+        return (Cow::Owned(format()), None);
     }
     NAMES.with(|names| {
         let mut names = names.borrow_mut();
@@ -150,17 +165,18 @@ pub(super) fn site_task_name(
             names.resize_with(index + 1, Vec::new);
         }
         let sites = &mut names[index];
-        let found = sites.iter().find(|(known, known_prefix, _)| {
+        let found = sites.iter().find(|(known, known_prefix, _, _)| {
             std::ptr::eq(*known, site) && std::ptr::eq(*known_prefix, prefix)
         });
         match found {
-            Some((_, _, name)) => Cow::Borrowed(*name),
+            Some((_, _, name, watchdog_id)) => (Cow::Borrowed(*name), Some(*watchdog_id)),
             None if sites.len() < SITES_PER_ID => {
                 let name: &'static str = Box::leak(format().into_boxed_str());
-                sites.push((site, prefix, name));
-                Cow::Borrowed(name)
+                let watchdog_id = watchdog::name_id(name);
+                sites.push((site, prefix, name, watchdog_id));
+                (Cow::Borrowed(name), Some(watchdog_id))
             }
-            None => Cow::Owned(format()),
+            None => (Cow::Owned(format()), None),
         }
     })
 }

@@ -1,7 +1,8 @@
 //! `blocking_recv` in a task waits for a sender that another task of the
 //! run would use: that task never runs (the run's tasks share one thread),
 //! so the poll never returns. The hang watchdog says so on stderr, naming
-//! the task. The run is a child process (this binary, one test,
+//! the task by its spawn site, and gives the line that replays the run. The
+//! run is a child process (this binary, one test,
 //! `HANG_CHILD` set, `ASYNCSIM_HANG_WARNING=200ms`) that never ends: the
 //! parent reads its stderr and kills it once the line is there.
 
@@ -34,6 +35,8 @@ fn a_blocking_recv_waiting_for_another_task_is_named_on_stderr() {
         .args(["--exact", "child", "--nocapture", "--test-threads=1"])
         .env("HANG_CHILD", "1")
         .env("ASYNCSIM_HANG_WARNING", "200ms")
+        .env_remove("ASYNCSIM_SEED")
+        .env_remove("ASYNCSIM_REPLAY")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -48,9 +51,11 @@ fn a_blocking_recv_waiting_for_another_task_is_named_on_stderr() {
         }
     });
     let mut seen = String::new();
-    let line = loop {
+    // The warning's line and the replay line after it.
+    let mut said = Vec::new();
+    while said.len() < 2 {
         match received.recv_timeout(Duration::from_secs(60)) {
-            Ok(line) if line.starts_with("asyncsim: ") => break line,
+            Ok(line) if line.starts_with("asyncsim: ") => said.push(line),
             Ok(line) => {
                 seen.push_str(&line);
                 seen.push('\n');
@@ -58,15 +63,23 @@ fn a_blocking_recv_waiting_for_another_task_is_named_on_stderr() {
             Err(error) => {
                 let _ = child.kill();
                 let _ = child.wait();
-                panic!("no hang warning ({error:?}); stderr:\n{seen}");
+                panic!("no hang warning ({error:?}); stderr:\n{seen}{said:?}");
             }
         }
-    };
+    }
     let _ = child.kill();
     let _ = child.wait();
+    let line = &said[0];
     assert!(
-        line.starts_with("asyncsim: task-1 has been inside one poll for "),
+        line.starts_with(
+            "asyncsim: task-1@hang_warning_names_a_blocking_recv.rs:22 has been inside one poll for "
+        ),
         "{line}"
+    );
+    assert!(line.contains("(run seed 0, "), "{line}");
+    assert_eq!(
+        said[1],
+        "asyncsim: replay that run alone: ASYNCSIM_SEED=0 cargo test child"
     );
     assert!(
         line.contains("or a blocking call waiting for another task of this run"),
