@@ -846,11 +846,10 @@ pub(crate) fn blame_foreign_token(
 }
 
 /// The origin a token names: a 32-bit FNV-1a hash of the test's name, so a
-/// token replayed in another test is recognised as such.
+/// token replayed in another test is recognised as such (`Tape::origin_for`,
+/// which the tokio face's `block_on` stamps its tokens with too).
 pub(crate) fn origin_of(test_name: &str) -> u32 {
-    test_name.bytes().fold(0x811c_9dc5u32, |hash, byte| {
-        (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193)
-    })
+    Tape::origin_for(test_name)
 }
 
 /// "Kind: message", the kind said once: a message that starts with its

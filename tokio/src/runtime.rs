@@ -617,10 +617,16 @@ fn block_on<F: Future>(pool_size: Option<usize>, handle: &Handle, future: F) -> 
     // A given token that diverges is the replay line's token, as given: the
     // realised tape, cut where the run left it, replays a run that passes.
     let mut given = None;
+    // Tokens name the program that recorded them, as the harness's name
+    // their test: one recorded elsewhere is said to be so.
+    let program = program_name();
+    let origin = asyncsim::Tape::origin_for(&program);
+    let mut foreign = None;
     config = match environment_schedule() {
         Ok(Some(strategy)) => {
             if let asyncsim::Strategy::Replay(tape) = &strategy {
                 given = Some(tape.to_string());
+                foreign = tape.origin().filter(|recorded| *recorded != origin);
             }
             config.strategy(strategy)
         }
@@ -645,6 +651,12 @@ fn block_on<F: Future>(pool_size: Option<usize>, handle: &Handle, future: F) -> 
             .borrow_mut()
             .replace((handle.id, handle.name.clone()))
     }));
+    if let Some(recorded) = foreign {
+        eprintln!(
+            "asyncsim: `{program}`: the replay token was recorded by another program (origin \
+             {recorded:08x}; this one's is {origin:08x}): running it anyway"
+        );
+    }
     let run = asyncsim::Sim::new(config).run(Explained::new(async move {
         for start in held_back {
             start();
@@ -653,7 +665,22 @@ fn block_on<F: Future>(pool_size: Option<usize>, handle: &Handle, future: F) -> 
     }));
     match run.result {
         Ok(output) => output,
-        Err(failure) => {
+        Err(mut failure) => {
+            // A divergence of another program's token is the token's doing,
+            // not a change to this program.
+            if let (Some(recorded), asyncsim::FailureKind::TapeDivergence) = (foreign, failure.kind)
+            {
+                if let Some(start) = failure.message.rfind(asyncsim::PROGRAM_CHANGED) {
+                    failure.message.replace_range(
+                        start..start + asyncsim::PROGRAM_CHANGED.len(),
+                        &format!(
+                            "the token was recorded by another program (origin {recorded:08x}; \
+                             this one's, `{program}`, is {origin:08x}): its draws are that \
+                             program's (replay it there; this program may be unchanged)"
+                        ),
+                    );
+                }
+            }
             let tail: Vec<String> = run.trace.to_string().lines().map(str::to_string).collect();
             let tail = tail[tail.len().saturating_sub(20)..].join("\n");
             let (token, what) = match given {
@@ -662,12 +689,29 @@ fn block_on<F: Future>(pool_size: Option<usize>, handle: &Handle, future: F) -> 
                     " (the given token: it reproduces this tape divergence, not a failure of the \
                      program; run without ASYNCSIM_REPLAY for a fresh failing token)",
                 ),
-                _ => (run.tape.to_string(), ""),
+                _ => {
+                    let mut tape = run.tape;
+                    tape.set_origin(Some(origin));
+                    (tape.to_string(), "")
+                }
             };
             panic!(
                 "the simulated run failed: {failure}\n\nreplay it{what}:\n    ASYNCSIM_REPLAY={token}\n\nlast events (step, virtual time, task, event):\n{tail}"
             )
         }
+    }
+}
+
+/// The name a `block_on` run's tokens are stamped with (`Tape::origin_for`):
+/// the test's in a test (libtest names its thread after it, as the harness
+/// names its tokens), else the program's (its file's stem).
+fn program_name() -> String {
+    match std::thread::current().name() {
+        Some(test) if test != "main" => test.to_string(),
+        _ => std::env::current_exe()
+            .ok()
+            .and_then(|program| Some(program.file_stem()?.to_str()?.to_string()))
+            .unwrap_or_else(|| "main".to_string()),
     }
 }
 

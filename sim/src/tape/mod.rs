@@ -235,6 +235,22 @@ impl Tape {
         self.origin = origin;
     }
 
+    /// The origin a token recorded by the test (or program) `name` carries:
+    /// a 32-bit FNV-1a hash of the name. The harness stamps its tokens with
+    /// their test's, the tokio face its `block_on` runs' with their
+    /// program's, so a token replayed elsewhere is recognised as such.
+    ///
+    /// ```
+    /// use asyncsim_sim::Tape;
+    /// assert_ne!(Tape::origin_for("bank::alice"), Tape::origin_for("bank::bob"));
+    /// assert_eq!(Tape::origin_for(""), 0x811c_9dc5);
+    /// ```
+    pub fn origin_for(name: &str) -> u32 {
+        name.bytes().fold(0x811c_9dc5u32, |hash, byte| {
+            (hash ^ u32::from(byte)).wrapping_mul(0x0100_0193)
+        })
+    }
+
     /// The draws, in order.
     ///
     /// On a long tape, whose older draws are packed, the first call unpacks
