@@ -371,7 +371,12 @@ where
             _ => None,
         }),
     );
-    let first = driven.hits.into_iter().next()?;
+    let Some(first) = driven.hits.into_iter().next() else {
+        if let Source::Replay(tape) = &setup.source {
+            eprintln!("{}", no_witness_of_token(&setup, &body, tape));
+        }
+        return None;
+    };
     let mut sim = Sim::new(settings.config.clone());
     let run = run_with(
         &mut sim,
@@ -392,6 +397,38 @@ where
         trace: run.trace,
         value,
     })
+}
+
+/// Why a given token (`ASYNCSIM_REPLAY`, `Explore::replay`) gave `find` no
+/// witness, from one more run of it: it no longer fits the program (a tape
+/// divergence, reproduced by the token as given), its run failed, or its
+/// value does not satisfy the predicate. `find` returns `None` for each;
+/// this line on stderr tells them apart.
+fn no_witness_of_token<B, F>(setup: &crate::setup::Setup<'_>, body: &B, tape: &Tape) -> String
+where
+    B: Fn() -> F,
+    F: Future,
+{
+    let mut sim = Sim::new(setup.settings.config.clone());
+    let schedule = Schedule::Tape(tape.clone());
+    let run = run_with(
+        &mut sim,
+        body,
+        setup.config(&schedule, TraceMode::HashOnly, false),
+    );
+    let name = &setup.test_name;
+    match run.result {
+        Ok(_) => format!(
+            "asyncsim: `{name}`: no witness: the given token's value does not satisfy the predicate"
+        ),
+        Err(mut failure) if failure.kind == FailureKind::TapeDivergence => {
+            crate::counterexample::blame_foreign_token(&mut failure, setup.foreign_origin, name);
+            format!("asyncsim: `{name}`: no witness: the given token does not fit: {failure}")
+        }
+        Err(failure) => {
+            format!("asyncsim: `{name}`: no witness: the given token's run failed: {failure}")
+        }
+    }
 }
 
 /// Every distinct value the body produced over the exploration, with how
