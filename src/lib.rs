@@ -5,10 +5,11 @@
 //! interleaving, and a harness that explores schedules, shrinks failures
 //! toward asyncio's own FIFO order and replays them from one token.
 //!
-//! This crate is the one to depend on. It re-exports the engine
-//! ([`asyncsim_sim`]: [`Sim`], [`spawn`], [`time`], [`sync`], [`gather`], …)
-//! at the top level and the harness ([`asyncsim_harness`]) as [`harness`],
-//! with its entry points ([`check`], [`explore`], [`find`], [`outcomes`],
+//! This crate is the one to depend on. It re-exports the engine ([`Sim`],
+//! [`spawn`], [`time`], [`sync`], [`gather`], …) at the top level and the
+//! harness as [`harness`] (documented here in full: [`harness::schedules`],
+//! [`harness::run_schedule`], [`harness::assert_trace_snapshot!`], …), with
+//! its entry points ([`check`], [`explore`], [`find`], [`outcomes`],
 //! [`Explore`]) and the [`test`] attribute at the top level too.
 //!
 //! ```
@@ -31,6 +32,9 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+/// The harness: exploring schedules, shrinking, replay tokens, proptest
+/// strategies of schedules, trace snapshots and timelines.
+#[doc(inline)]
 pub use asyncsim_harness as harness;
 pub use asyncsim_sim::*;
 

@@ -102,3 +102,41 @@ fn a_failing_run_writes_a_timeline_page_beside_its_trace_file() {
     assert!(html.contains("<svg") && html.contains("sleeper"), "{html}");
     assert!(!html.contains("<script src="), "self-contained");
 }
+
+/// `cargo doc --no-deps -p asyncsim` (a user's first look at the API)
+/// documents the harness under the README's names (`asyncsim::harness::
+/// schedules`, `run_schedule`, `assert_trace_snapshot!`) only when its
+/// re-export is inlined: without `#[doc(inline)]` the page had no `harness`
+/// module and the crate's doc linked to the internal crates' names, which
+/// that build does not document.
+#[test]
+fn the_crate_page_documents_the_harness_under_its_re_exported_name() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let lib = std::fs::read_to_string(root.join("src/lib.rs")).unwrap();
+    let lines: Vec<&str> = lib.lines().map(str::trim).collect();
+    let at = lines
+        .iter()
+        .position(|line| *line == "pub use asyncsim_harness as harness;")
+        .expect("src/lib.rs re-exports the harness as `harness`");
+    let attributes: Vec<&str> = lines[..at]
+        .iter()
+        .rev()
+        .take_while(|line| line.starts_with("#[") || line.starts_with("///"))
+        .copied()
+        .collect();
+    assert!(
+        attributes.contains(&"#[doc(inline)]"),
+        "the harness re-export is not inlined: {attributes:?}"
+    );
+    let crate_doc: Vec<&str> = lines
+        .iter()
+        .copied()
+        .filter(|line| line.starts_with("//!"))
+        .collect();
+    for internal in ["[`asyncsim_sim`]", "[`asyncsim_harness`]"] {
+        assert!(
+            !crate_doc.iter().any(|line| line.contains(internal)),
+            "the crate's doc links {internal}, which `cargo doc --no-deps -p asyncsim` does not document"
+        );
+    }
+}
