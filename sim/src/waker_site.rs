@@ -36,6 +36,11 @@ const GLUE: &[&str] = &["std", "core", "alloc"];
 /// for (`tokio::sync::watch::Receiver::changed`).
 const FACE_SYNC: &str = "asyncsim_tokio::sync";
 
+/// The tokio face's cooperative-budget wrapper, inside which its own
+/// resources poll (`watch`'s `changed` among them): glue between a face
+/// primitive's frames, as `Pin`'s `poll` is, not the end of the primitive.
+const FACE_GLUE: &str = "asyncsim_tokio::coop::";
+
 /// One frame of a backtrace's text: the symbol and `file:line`, if known.
 #[derive(Debug, PartialEq, Eq)]
 struct Frame {
@@ -62,7 +67,7 @@ fn describe_text(text: &str) -> Option<String> {
         let owner = owner_of(&frame.symbol);
         if owner == primitive_owner {
             outermost = index;
-        } else if !GLUE.contains(&owner) {
+        } else if !GLUE.contains(&owner) && !is_face_glue(&frame.symbol) {
             break;
         }
     }
@@ -79,6 +84,11 @@ fn describe_text(text: &str) -> Option<String> {
         Some(location) => format!("{name} at {location}"),
         None => name,
     })
+}
+
+/// A frame of the face's budget wrapper ([`FACE_GLUE`]).
+fn is_face_glue(symbol: &str) -> bool {
+    strip_disambiguators(path_of(symbol)).starts_with(FACE_GLUE)
 }
 
 fn is_plumbing(krate: &str) -> bool {
@@ -406,6 +416,20 @@ mod tests {
         let v0 = FACE_WATCH.replace("asyncsim_tokio::", "asyncsim_tokio[0123456789abcdef]::");
         assert_eq!(
             describe_text(&v0).as_deref(),
+            Some("tokio::sync::watch::Receiver::changed at src/lib.rs:9")
+        );
+    }
+
+    #[test]
+    fn the_face_s_budget_wrapper_is_glue_between_the_watch_s_frames() {
+        let text = FACE_WATCH.replace(
+            "   3: asyncsim_tokio::sync::watch::Receiver<T>::changed::{{closure}}",
+            "   3: asyncsim_tokio::coop::poll_cooperative
+             at /w/tokio/src/coop.rs:19:16
+   4: asyncsim_tokio::sync::watch::Receiver<T>::changed::{{closure}}",
+        );
+        assert_eq!(
+            describe_text(&text).as_deref(),
             Some("tokio::sync::watch::Receiver::changed at src/lib.rs:9")
         );
     }

@@ -82,6 +82,8 @@ pub use tokio::*;
 // ---------------------------------------------------------------------------
 
 #[cfg(feature = "simulation")]
+mod coop;
+#[cfg(feature = "simulation")]
 mod explain;
 #[cfg(feature = "simulation")]
 mod handle;

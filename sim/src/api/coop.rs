@@ -177,6 +177,16 @@ pub fn poll_proceed(context: &mut Context<'_>) -> Poll<RestoreOnPending> {
     })
 }
 
+/// Spends one unit of the running task's budget for an operation that has
+/// completed and must not yield (a `try_` form): none left, none spent, and
+/// no wake. Internal to the tokio face (its pipes' `try_` forms spend as
+/// the world's sockets' do through their recorded event), not public API.
+#[doc(hidden)]
+#[inline]
+pub fn spend_on_completion() {
+    cx::spend_on_completion();
+}
+
 pin_project_lite::pin_project! {
     /// The future of [`cooperative`].
     #[must_use = "futures do nothing unless polled"]

@@ -442,28 +442,3 @@ refused_real!(
     "bind with tokio::net::UnixDatagram::bind (or unbound) instead",
     raw_io
 );
-
-/// Spends a unit of the task's cooperative budget for a `try_` operation
-/// of the face's own that completed (failed or not; one that would wait
-/// spends nothing), as the world's sockets' `try_` forms spend through
-/// their recorded event: it never yields (none left, none spent), but a
-/// readiness wait after it yields when the budget is spent, so a loop of
-/// the two (a pipe's `readable` and `try_read` at EOF) lets the run go on.
-pub(crate) fn spend_for_try() {
-    // A spent budget would wake the waker given: a no-op's, as the `try_`
-    // form returns at once and its task is not waiting.
-    let mut context = Context::from_waker(std::task::Waker::noop());
-    if let Poll::Ready(coop) = asyncsim::task::coop::poll_proceed(&mut context) {
-        coop.made_progress();
-    }
-}
-
-/// A yield (`Pending`, the task woken) when the task's cooperative budget is
-/// spent, else `Ready` with the budget untouched: for a readiness wait that
-/// spends nothing, as tokio's (a UDP socket's `writable`, a pipe's
-/// `readable` and `writable`), so that a loop of it and a `try_` operation
-/// (which spends here as it completes) yields.
-pub(crate) fn look_at_budget(context: &mut Context<'_>) -> Poll<()> {
-    // The unit `poll_proceed` takes is given back at the drop: no progress.
-    asyncsim::task::coop::poll_proceed(context).map(drop)
-}

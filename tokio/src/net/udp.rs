@@ -379,7 +379,7 @@ impl UdpSocket {
     /// once, but a yield first when the task's budget is spent, so a loop
     /// of it and `try_send` (which spends) yields.
     pub(crate) fn poll_send_readiness(&self, context: &mut Context<'_>) -> Poll<io::Result<()>> {
-        std::task::ready!(super::look_at_budget(context));
+        std::task::ready!(crate::coop::look_at_budget(context));
         Poll::Ready(self.socket.with(|_| ()))
     }
 

@@ -233,7 +233,7 @@ impl UnixDatagram {
     pub fn poll_send(&self, context: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
         // A send spends a unit of the task's budget (a loop of them yields):
         // the look yields when none is left; the send spends it.
-        std::task::ready!(super::look_at_budget(context));
+        std::task::ready!(crate::coop::look_at_budget(context));
         Poll::Ready(self.try_send(buf))
     }
 
@@ -264,7 +264,7 @@ impl UnixDatagram {
         buf: &[u8],
         target: P,
     ) -> Poll<io::Result<usize>> {
-        std::task::ready!(super::look_at_budget(context));
+        std::task::ready!(crate::coop::look_at_budget(context));
         Poll::Ready(self.try_send_to(buf, target))
     }
 
@@ -412,9 +412,7 @@ impl UnixDatagram {
         if !self.read_shut() {
             return self.socket.poll_recv_ready(context);
         }
-        let coop = std::task::ready!(asyncsim::task::coop::poll_proceed(context));
-        coop.made_progress();
-        Poll::Ready(Ok(()))
+        crate::coop::poll_cooperative(context, |_| Poll::Ready(Ok(())))
     }
 
     /// Ready at once: a send never waits on the simulated network; spends

@@ -413,22 +413,21 @@ impl<T> Future for Changed<'_, T> {
     fn poll(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<Self::Output> {
         // A change seen spends a unit of the task's budget (tokio's
         // `changed` is `cooperative`).
-        let coop = std::task::ready!(asyncsim::task::coop::poll_proceed(context));
         let this = self.get_mut();
-        let mut state = this.shared.state();
-        if state.version != *this.seen {
-            *this.seen = state.version;
-            state.changes.leave(&mut this.ticket);
-            coop.made_progress();
-            return Poll::Ready(Ok(()));
-        }
-        if state.closed {
-            state.changes.leave(&mut this.ticket);
-            coop.made_progress();
-            return Poll::Ready(Err(RecvError(())));
-        }
-        state.changes.park(&mut this.ticket, context.waker());
-        Poll::Pending
+        crate::coop::poll_cooperative(context, |context| {
+            let mut state = this.shared.state();
+            if state.version != *this.seen {
+                *this.seen = state.version;
+                state.changes.leave(&mut this.ticket);
+                return Poll::Ready(Ok(()));
+            }
+            if state.closed {
+                state.changes.leave(&mut this.ticket);
+                return Poll::Ready(Err(RecvError(())));
+            }
+            state.changes.park(&mut this.ticket, context.waker());
+            Poll::Pending
+        })
     }
 }
 

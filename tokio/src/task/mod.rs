@@ -454,12 +454,7 @@ impl<T: 'static> Future for JoinHandle<T> {
 
     fn poll(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<Self::Output> {
         // A completion spends a unit of the task's budget, as tokio's does.
-        let coop = std::task::ready!(asyncsim::task::coop::poll_proceed(context));
-        let poll = self.poll_inner(context);
-        if poll.is_ready() {
-            coop.made_progress();
-        }
-        poll
+        crate::coop::poll_cooperative(context, |context| self.poll_inner(context))
     }
 }
 

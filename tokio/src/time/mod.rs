@@ -130,10 +130,8 @@ impl Future for Sleep {
     /// Spends a unit of the task's budget when it completes (tokio's
     /// `Sleep` does), so a loop of sleeps already due yields.
     fn poll(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<()> {
-        let coop = std::task::ready!(asyncsim::task::coop::poll_proceed(context));
-        std::task::ready!(Pin::new(self.project().inner).poll(context));
-        coop.made_progress();
-        Poll::Ready(())
+        let inner = Pin::new(self.project().inner);
+        crate::coop::poll_cooperative(context, |context| inner.poll(context))
     }
 }
 

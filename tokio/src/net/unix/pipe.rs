@@ -329,10 +329,7 @@ impl Sender {
     /// write fails). As tokio's, it spends a unit of the task's budget when
     /// ready (`writable` does not), and yields when the budget is spent.
     pub fn poll_write_ready(&self, context: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let coop = std::task::ready!(asyncsim::task::coop::poll_proceed(context));
-        let ready = std::task::ready!(self.poll_writable(context));
-        coop.made_progress();
-        Poll::Ready(ready)
+        crate::coop::poll_cooperative(context, |context| self.poll_writable(context))
     }
 
     /// Whether a write would not wait, parking as a write does when it
@@ -351,7 +348,7 @@ impl Sender {
     /// budget, as tokio's, but yields first when it is spent.
     pub async fn writable(&self) -> io::Result<()> {
         poll_fn(|context| {
-            std::task::ready!(crate::net::look_at_budget(context));
+            std::task::ready!(crate::coop::look_at_budget(context));
             self.poll_writable(context)
         })
         .await
@@ -382,7 +379,7 @@ impl Sender {
     pub fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
         // A write that completes (or fails) spends a unit of the budget.
         let result = self.write_now(buf).ok_or(io::ErrorKind::WouldBlock)?;
-        crate::net::spend_for_try();
+        asyncsim::task::coop::spend_on_completion();
         result
     }
 
@@ -404,8 +401,7 @@ impl AsyncWrite for Sender {
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
         // A write that completes spends a unit of the task's budget.
-        let coop = std::task::ready!(asyncsim::task::coop::poll_proceed(context));
-        let poll = match self.write_now(buf) {
+        crate::coop::poll_cooperative(context, |context| match self.write_now(buf) {
             Some(result) => Poll::Ready(result),
             None => {
                 lock(&self.inner).writers.park(context.waker());
@@ -418,11 +414,7 @@ impl AsyncWrite for Sender {
                     }
                 }
             }
-        };
-        if poll.is_ready() {
-            coop.made_progress();
-        }
-        poll
+        })
     }
 
     fn poll_flush(self: Pin<&mut Self>, _context: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -464,10 +456,7 @@ impl Receiver {
     /// As tokio's, it spends a unit of the task's budget when ready
     /// (`readable` does not), and yields when the budget is spent.
     pub fn poll_read_ready(&self, context: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let coop = std::task::ready!(asyncsim::task::coop::poll_proceed(context));
-        let ready = std::task::ready!(self.poll_readable(context));
-        coop.made_progress();
-        Poll::Ready(ready)
+        crate::coop::poll_cooperative(context, |context| self.poll_readable(context))
     }
 
     /// Whether a read would not wait, parking as a read does when it
@@ -486,7 +475,7 @@ impl Receiver {
     /// budget, as tokio's, but yields first when it is spent.
     pub async fn readable(&self) -> io::Result<()> {
         poll_fn(|context| {
-            std::task::ready!(crate::net::look_at_budget(context));
+            std::task::ready!(crate::coop::look_at_budget(context));
             self.poll_readable(context)
         })
         .await
@@ -522,7 +511,7 @@ impl Receiver {
             })
             .ok_or(io::ErrorKind::WouldBlock)?;
         // A read that completes (0 at EOF too) spends a unit of the budget.
-        crate::net::spend_for_try();
+        asyncsim::task::coop::spend_on_completion();
         Ok(count)
     }
 
@@ -553,7 +542,7 @@ impl Receiver {
         let count = self
             .read_now(max, |bytes| buf.put_slice(bytes))
             .ok_or(io::ErrorKind::WouldBlock)?;
-        crate::net::spend_for_try();
+        asyncsim::task::coop::spend_on_completion();
         Ok(count)
     }
 }
@@ -565,24 +554,21 @@ impl AsyncRead for Receiver {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         // A read that completes spends a unit of the task's budget.
-        let coop = std::task::ready!(asyncsim::task::coop::poll_proceed(context));
-        let max = buf.remaining();
-        if self.read_now(max, |bytes| buf.put_slice(bytes)).is_some() {
-            coop.made_progress();
-            return Poll::Ready(Ok(()));
-        }
-        lock(&self.inner).readers.park(context.waker());
-        // The sender may have written (or gone) between the two locks.
-        match self.read_now(max, |bytes| buf.put_slice(bytes)) {
-            Some(_) => {
-                coop.made_progress();
-                Poll::Ready(Ok(()))
+        crate::coop::poll_cooperative(context, |context| {
+            let max = buf.remaining();
+            if self.read_now(max, |bytes| buf.put_slice(bytes)).is_some() {
+                return Poll::Ready(Ok(()));
             }
-            None => {
-                lock(&self.inner).say_waiting(asyncsim::trace::SocketWait::Read);
-                Poll::Pending
+            lock(&self.inner).readers.park(context.waker());
+            // The sender may have written (or gone) between the two locks.
+            match self.read_now(max, |bytes| buf.put_slice(bytes)) {
+                Some(_) => Poll::Ready(Ok(())),
+                None => {
+                    lock(&self.inner).say_waiting(asyncsim::trace::SocketWait::Read);
+                    Poll::Pending
+                }
             }
-        }
+        })
     }
 }
 
