@@ -151,6 +151,20 @@ pub(crate) const FAULT_SYMBOLS: [(u8, &str); 10] = [
     (b'B', "buggify"),
 ];
 
+/// Sorts fault letters strongest first (in [`FAULT_SYMBOLS`]'s order; a
+/// letter not among them last) and keeps one of each: the letters of one
+/// instant, as the text timeline's fault lane stacks them and the SVG's
+/// tick writes them.
+pub(crate) fn strongest_first(letters: &mut Vec<u8>) {
+    letters.sort_by_key(|letter| {
+        FAULT_SYMBOLS
+            .iter()
+            .position(|(symbol, _)| symbol == letter)
+            .unwrap_or(usize::MAX)
+    });
+    letters.dedup();
+}
+
 /// The letter of a fault kind (one of [`FAULT_SYMBOLS`]).
 pub(crate) fn fault_symbol(op: FaultOp) -> (u8, &'static str) {
     let letter = match op {

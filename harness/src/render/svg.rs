@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use asyncsim_sim::trace::{format_ns, Trace};
 
-use super::model::{tick_spacing_ns, FaultPoint, Model, PollEnd, FAULT_SYMBOLS};
+use super::model::{strongest_first, tick_spacing_ns, FaultPoint, Model, PollEnd};
 use super::text::FAULT_LANE;
 
 const WIDTH: f64 = 1100.0;
@@ -399,12 +399,7 @@ fn write_fault_lane(out: &mut String, trace: &Trace, model: &Model, layout: &Lay
     }
     for (x, group) in groups {
         let mut letters: Vec<u8> = group.iter().map(|fault| fault.symbol().0).collect();
-        letters.sort_by_key(|letter| {
-            FAULT_SYMBOLS
-                .iter()
-                .position(|(symbol, _)| symbol == letter)
-        });
-        letters.dedup();
+        strongest_first(&mut letters);
         let words: Vec<String> = group
             .iter()
             .map(|fault| {

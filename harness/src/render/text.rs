@@ -4,7 +4,7 @@ use std::fmt::Write;
 
 use asyncsim_sim::trace::{format_ns, Trace};
 
-use super::model::{tick_spacing_ns, Model, FAULT_SYMBOLS};
+use super::model::{strongest_first, tick_spacing_ns, Model, FAULT_SYMBOLS};
 
 /// The name of the fault lane (a row under the tasks' when the run had
 /// faults).
@@ -136,16 +136,9 @@ const FAULT_ROWS_MAX: usize = 3;
 /// its restart at one instant show both), as many rows as the most crowded
 /// column needs, at most [`FAULT_ROWS_MAX`].
 fn fault_rows(columns: &[Vec<u8>]) -> Vec<Vec<u8>> {
-    let rank = |symbol: &u8| {
-        FAULT_SYMBOLS
-            .iter()
-            .position(|(letter, _)| letter == symbol)
-            .unwrap_or(usize::MAX)
-    };
     let mut columns = columns.to_vec();
     for letters in &mut columns {
-        letters.sort_by_key(rank);
-        letters.dedup();
+        strongest_first(letters);
     }
     let depth = columns
         .iter()
