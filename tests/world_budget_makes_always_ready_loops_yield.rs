@@ -45,19 +45,29 @@ fn fifo_and_random() -> impl Iterator<Item = Config> {
     schedules().filter(|config| config.strategy != Strategy::Pct { depth: 3 })
 }
 
-/// Spawns the task whose running a loop waits for: it sets `flag`.
-fn other_task(flag: &Rc<Cell<bool>>) -> asyncsim::JoinHandle<()> {
-    let flag = flag.clone();
-    asyncsim::spawn(async move { flag.set(true) })
+/// Spawns another task, then repeats `operation` until that task has run
+/// (or `bound` times): how many times it did. The task is spawned here,
+/// after the caller's set-up, so a set-up that waits (during which the
+/// task would run) leaves the loop something to check.
+async fn loop_until_another_task_runs(bound: u64, mut operation: impl AsyncFnMut()) -> u64 {
+    let other_ran = Rc::new(Cell::new(false));
+    let flag = other_ran.clone();
+    let other = asyncsim::spawn(async move { flag.set(true) });
+    let mut operations = 0;
+    while !other_ran.get() && operations < bound {
+        operation().await;
+        operations += 1;
+    }
+    other.await.unwrap();
+    operations
 }
 
-/// Runs `body` with a flag: the body spawns [`other_task`] right before its
-/// loop, which runs until the flag is set (or to its bound), and returns
-/// how many operations the loop made. Asserts, in every schedule, that the
-/// other task ran before the bound.
+/// Runs `body` (a set-up, then [`loop_until_another_task_runs`] with
+/// `bound`: its count) in every schedule, and asserts that the other task
+/// ran before the bound.
 fn other_task_runs_during<B, F>(what: &str, bound: u64, body: B)
 where
-    B: Fn(Rc<Cell<bool>>) -> F,
+    B: Fn() -> F,
     F: std::future::Future<Output = u64> + 'static,
 {
     check_on(schedules(), what, bound, body);
@@ -67,7 +77,7 @@ where
 /// [`fifo_and_random`].
 fn other_task_runs_during_buffered<B, F>(what: &str, bound: u64, body: B)
 where
-    B: Fn(Rc<Cell<bool>>) -> F,
+    B: Fn() -> F,
     F: std::future::Future<Output = u64> + 'static,
 {
     check_on(fifo_and_random(), what, bound, body);
@@ -75,11 +85,11 @@ where
 
 fn check_on<B, F>(configs: impl Iterator<Item = Config>, what: &str, bound: u64, body: B)
 where
-    B: Fn(Rc<Cell<bool>>) -> F,
+    B: Fn() -> F,
     F: std::future::Future<Output = u64> + 'static,
 {
     for config in configs {
-        let run = Sim::new(config.clone()).run(body(Rc::new(Cell::new(false))));
+        let run = Sim::new(config.clone()).run(body());
         let operations = run
             .result
             .unwrap_or_else(|failure| panic!("{what} under {config:?}: {failure}"));
@@ -94,33 +104,19 @@ where
 
 #[test]
 fn a_udp_send_loop_lets_another_task_run_in_every_schedule() {
-    other_task_runs_during("a send_to loop", LOOP_BOUND, |other_ran| async move {
+    other_task_runs_during("a send_to loop", LOOP_BOUND, || async move {
         let socket = UdpSocket::bind("0.0.0.0:9000").await.unwrap();
-        let other = other_task(&other_ran);
-        let mut sends = 0;
-        while !other_ran.get() && sends < LOOP_BOUND {
+        loop_until_another_task_runs(LOOP_BOUND, async || {
             socket.send_to(b"ping", "127.0.0.1:9001").await.unwrap();
-            sends += 1;
-        }
-        other.await.unwrap();
-        sends
+        })
+        .await
     });
 }
 
 #[test]
 fn a_loop_reading_buffered_bytes_lets_another_task_run_in_every_schedule() {
-    for config in fifo_and_random() {
-        let run = Sim::new(config.clone()).run(read_loop(Rc::new(Cell::new(false))));
-        let reads = run.result.unwrap();
-        assert!(
-            reads < 4096,
-            "{config:?}: {reads} reads and the other task never ran"
-        );
-    }
-}
-
-async fn read_loop(other_ran: Rc<Cell<bool>>) -> u64 {
-    {
+    // The 4,095 bytes left after the first read bound the loop.
+    other_task_runs_during_buffered("a read loop", 4095, || async {
         node::Builder::new("server").start(|| async {
             let listener = TcpListener::bind("0.0.0.0:7000").await.unwrap();
             let (mut stream, _) = listener.accept().await.unwrap();
@@ -130,23 +126,19 @@ async fn read_loop(other_ran: Rc<Cell<bool>>) -> u64 {
         let mut stream = TcpStream::connect("server:7000").await.unwrap();
         // All 4,096 bytes arrived: every one-byte read below completes at
         // once.
-        let mut first = [0; 1];
-        stream.read_exact(&mut first).await.unwrap();
+        let mut byte = [0; 1];
+        stream.read_exact(&mut byte).await.unwrap();
         asyncsim::time::sleep(std::time::Duration::from_secs(1)).await;
-        let other = other_task(&other_ran);
-        let mut reads = 1;
-        while !other_ran.get() && reads < 4096 {
-            stream.read_exact(&mut first).await.unwrap();
-            reads += 1;
-        }
-        other.await.unwrap();
-        reads
-    }
+        loop_until_another_task_runs(4095, async || {
+            stream.read_exact(&mut byte).await.unwrap();
+        })
+        .await
+    });
 }
 
 #[test]
 fn a_udp_receive_loop_over_buffered_datagrams_lets_another_task_run() {
-    other_task_runs_during_buffered("a recv_from loop", 1000, |other_ran| async move {
+    other_task_runs_during_buffered("a recv_from loop", 1000, || async move {
         let receiver = UdpSocket::bind("0.0.0.0:9001").await.unwrap();
         let sender = UdpSocket::bind("0.0.0.0:9000").await.unwrap();
         receiver.set_recv_buffer(1000);
@@ -159,48 +151,32 @@ fn a_udp_receive_loop_over_buffered_datagrams_lets_another_task_run() {
         // Every datagram arrives (loopback latency) before the loop.
         asyncsim::time::sleep(std::time::Duration::from_secs(1)).await;
         let mut buf = [0; 8];
-        let other = other_task(&other_ran);
-        let mut receives = 0;
-        while !other_ran.get() && receives < 1000 {
+        loop_until_another_task_runs(1000, async || {
             receiver.recv_from(&mut buf).await.unwrap();
-            receives += 1;
-        }
-        other.await.unwrap();
-        receives
+        })
+        .await
     });
 }
 
 #[test]
 fn a_file_write_loop_lets_another_task_run_in_every_schedule() {
-    other_task_runs_during("a file write loop", LOOP_BOUND, |other_ran| async move {
+    other_task_runs_during("a file write loop", LOOP_BOUND, || async move {
         let mut file = asyncsim::fs::File::create("/log").await.unwrap();
-        let other = other_task(&other_ran);
-        let mut writes = 0;
-        while !other_ran.get() && writes < LOOP_BOUND {
+        loop_until_another_task_runs(LOOP_BOUND, async || {
             file.write_all(b"x").await.unwrap();
-            writes += 1;
-        }
-        other.await.unwrap();
-        writes
+        })
+        .await
     });
 }
 
 #[test]
 fn a_consume_budget_loop_lets_another_task_run_in_every_schedule() {
-    other_task_runs_during(
-        "a consume_budget loop",
-        LOOP_BOUND,
-        |other_ran| async move {
-            let other = other_task(&other_ran);
-            let mut units = 0;
-            while !other_ran.get() && units < LOOP_BOUND {
-                coop::consume_budget().await;
-                units += 1;
-            }
-            other.await.unwrap();
-            units
-        },
-    );
+    other_task_runs_during("a consume_budget loop", LOOP_BOUND, || async move {
+        loop_until_another_task_runs(LOOP_BOUND, async || {
+            coop::consume_budget().await;
+        })
+        .await
+    });
 }
 
 /// FIFO: the loop's task completes 128 sends, yields at the 129th (which
@@ -358,56 +334,36 @@ async fn stream_to_server(reset: bool) -> TcpStream {
 /// still.
 #[test]
 fn a_loop_retrying_a_failed_operation_lets_another_task_run() {
-    other_task_runs_during("failed reads", LOOP_BOUND, |other_ran| async move {
+    other_task_runs_during("failed reads", LOOP_BOUND, || async move {
         let mut stream = stream_to_server(true).await;
-        let other = other_task(&other_ran);
         let mut buf = [0; 8];
-        let mut reads = 0;
-        while !other_ran.get() && reads < LOOP_BOUND {
+        loop_until_another_task_runs(LOOP_BOUND, async || {
             assert!(stream.read(&mut buf).await.is_err());
-            reads += 1;
-        }
-        other.await.unwrap();
-        reads
+        })
+        .await
     });
-    other_task_runs_during("failed writes", LOOP_BOUND, |other_ran| async move {
+    other_task_runs_during("failed writes", LOOP_BOUND, || async move {
         let mut stream = stream_to_server(true).await;
-        let other = other_task(&other_ran);
-        let mut writes = 0;
-        while !other_ran.get() && writes < LOOP_BOUND {
+        loop_until_another_task_runs(LOOP_BOUND, async || {
             assert!(stream.write(b"x").await.is_err());
-            writes += 1;
-        }
-        other.await.unwrap();
-        writes
+        })
+        .await
     });
-    other_task_runs_during(
-        "writes after a shutdown",
-        LOOP_BOUND,
-        |other_ran| async move {
-            let mut stream = stream_to_server(false).await;
-            stream.close().await.unwrap();
-            let other = other_task(&other_ran);
-            let mut writes = 0;
-            while !other_ran.get() && writes < LOOP_BOUND {
-                assert!(stream.write(b"x").await.is_err());
-                writes += 1;
-            }
-            other.await.unwrap();
-            writes
-        },
-    );
-    other_task_runs_during("oversized sends", LOOP_BOUND, |other_ran| async move {
+    other_task_runs_during("writes after a shutdown", LOOP_BOUND, || async move {
+        let mut stream = stream_to_server(false).await;
+        stream.close().await.unwrap();
+        loop_until_another_task_runs(LOOP_BOUND, async || {
+            assert!(stream.write(b"x").await.is_err());
+        })
+        .await
+    });
+    other_task_runs_during("oversized sends", LOOP_BOUND, || async move {
         let socket = UdpSocket::bind("0.0.0.0:9000").await.unwrap();
-        let other = other_task(&other_ran);
         let datagram = vec![0; 70_000];
-        let mut sends = 0;
-        while !other_ran.get() && sends < LOOP_BOUND {
+        loop_until_another_task_runs(LOOP_BOUND, async || {
             assert!(socket.send_to(&datagram, "127.0.0.1:9001").await.is_err());
-            sends += 1;
-        }
-        other.await.unwrap();
-        sends
+        })
+        .await
     });
 }
 
@@ -417,27 +373,19 @@ fn a_loop_retrying_a_failed_operation_lets_another_task_run() {
 /// the run with virtual time standing still, so the reset never came.
 #[test]
 fn a_write_loop_to_a_closed_peer_lets_another_task_run() {
-    other_task_runs_during(
-        "writes to a closed peer",
-        LOOP_BOUND,
-        |other_ran| async move {
-            node::Builder::new("server").start(|| async {
-                let listener = TcpListener::bind("0.0.0.0:7000").await.unwrap();
-                drop(listener.accept().await.unwrap());
-                std::future::pending::<()>().await;
-            });
-            let mut stream = TcpStream::connect("server:7000").await.unwrap();
-            asyncsim::time::sleep(std::time::Duration::from_secs(1)).await;
-            let other = other_task(&other_ran);
-            let mut writes = 0;
-            while !other_ran.get() && writes < LOOP_BOUND {
-                let _ = stream.write(b"x").await;
-                writes += 1;
-            }
-            other.await.unwrap();
-            writes
-        },
-    );
+    other_task_runs_during("writes to a closed peer", LOOP_BOUND, || async move {
+        node::Builder::new("server").start(|| async {
+            let listener = TcpListener::bind("0.0.0.0:7000").await.unwrap();
+            drop(listener.accept().await.unwrap());
+            std::future::pending::<()>().await;
+        });
+        let mut stream = TcpStream::connect("server:7000").await.unwrap();
+        asyncsim::time::sleep(std::time::Duration::from_secs(1)).await;
+        loop_until_another_task_runs(LOOP_BOUND, async || {
+            let _ = stream.write(b"x").await;
+        })
+        .await
+    });
 }
 
 /// A loop peeking at bytes (or a datagram) that have arrived, as one that
@@ -446,7 +394,7 @@ fn a_write_loop_to_a_closed_peer_lets_another_task_run() {
 /// spent nothing and such a loop held the run for ever.
 #[test]
 fn a_peek_loop_lets_another_task_run_in_every_schedule() {
-    other_task_runs_during("stream peeks", LOOP_BOUND, |other_ran| async move {
+    other_task_runs_during("stream peeks", LOOP_BOUND, || async move {
         node::Builder::new("server").start(|| async {
             let listener = TcpListener::bind("0.0.0.0:7000").await.unwrap();
             let (mut stream, _) = listener.accept().await.unwrap();
@@ -455,32 +403,24 @@ fn a_peek_loop_lets_another_task_run_in_every_schedule() {
         });
         let stream = TcpStream::connect("server:7000").await.unwrap();
         asyncsim::time::sleep(std::time::Duration::from_secs(1)).await;
-        let other = other_task(&other_ran);
-        let mut peeks = 0;
-        while !other_ran.get() && peeks < LOOP_BOUND {
+        loop_until_another_task_runs(LOOP_BOUND, async || {
             let peeked =
                 std::future::poll_fn(|context| stream.poll_peek_with(context, 8, |_| {})).await;
             assert_eq!(peeked.unwrap(), 4);
-            peeks += 1;
-        }
-        other.await.unwrap();
-        peeks
+        })
+        .await
     });
-    other_task_runs_during("datagram peeks", LOOP_BOUND, |other_ran| async move {
+    other_task_runs_during("datagram peeks", LOOP_BOUND, || async move {
         let socket = UdpSocket::bind("0.0.0.0:9000").await.unwrap();
         socket.send_to(b"ping", "127.0.0.1:9000").await.unwrap();
         asyncsim::time::sleep(std::time::Duration::from_secs(1)).await;
-        let other = other_task(&other_ran);
         let mut buf = [0; 8];
-        let mut peeks = 0;
-        while !other_ran.get() && peeks < LOOP_BOUND {
+        loop_until_another_task_runs(LOOP_BOUND, async || {
             std::future::poll_fn(|context| socket.poll_peek_from(context, &mut buf))
                 .await
                 .unwrap();
-            peeks += 1;
-        }
-        other.await.unwrap();
-        peeks
+        })
+        .await
     });
 }
 
@@ -490,43 +430,31 @@ fn a_peek_loop_lets_another_task_run_in_every_schedule() {
 /// otherwise go on for ever, the ready branch winning each round.
 #[test]
 fn a_select_loop_with_an_always_ready_branch_lets_another_task_run() {
-    other_task_runs_during("a select! loop", LOOP_BOUND, |other_ran| async move {
+    other_task_runs_during("a select! loop", LOOP_BOUND, || async move {
         let socket = UdpSocket::bind("0.0.0.0:9000").await.unwrap();
-        let other = other_task(&other_ran);
-        let mut rounds = 0;
-        while !other_ran.get() && rounds < LOOP_BOUND {
+        loop_until_another_task_runs(LOOP_BOUND, async || {
             asyncsim::select! {
                 sent = socket.send_to(b"ping", "127.0.0.1:9001") => { sent.unwrap(); }
                 () = std::future::ready(()) => {}
             }
-            rounds += 1;
-        }
-        other.await.unwrap();
-        rounds
+        })
+        .await
     });
 }
 
 /// `biased;` too: the spent budget's yield comes before the branches.
 #[test]
 fn a_biased_select_loop_over_a_spent_budget_yields() {
-    other_task_runs_during(
-        "a biased select! loop",
-        LOOP_BOUND,
-        |other_ran| async move {
-            let other = other_task(&other_ran);
-            let mut rounds = 0;
-            while !other_ran.get() && rounds < LOOP_BOUND {
-                asyncsim::select! {
-                    biased;
-                    () = coop::consume_budget() => {}
-                    () = std::future::ready(()) => {}
-                }
-                rounds += 1;
+    other_task_runs_during("a biased select! loop", LOOP_BOUND, || async move {
+        loop_until_another_task_runs(LOOP_BOUND, async || {
+            asyncsim::select! {
+                biased;
+                () = coop::consume_budget() => {}
+                () = std::future::ready(()) => {}
             }
-            other.await.unwrap();
-            rounds
-        },
-    );
+        })
+        .await
+    });
 }
 
 /// A stream's `poll_peek_with`, `poll_read_ready` and `poll_write_ready`
@@ -537,7 +465,7 @@ fn a_biased_select_loop_over_a_spent_budget_yields() {
 #[test]
 fn a_peek_or_poll_ready_loop_lets_another_task_run() {
     for which in ["peek", "read ready", "write ready"] {
-        other_task_runs_during(which, LOOP_BOUND, move |other_ran| async move {
+        other_task_runs_during(which, LOOP_BOUND, move || async move {
             node::Builder::new("server").start(|| async {
                 let listener = TcpListener::bind("0.0.0.0:7000").await.unwrap();
                 let (mut stream, _) = listener.accept().await.unwrap();
@@ -546,9 +474,7 @@ fn a_peek_or_poll_ready_loop_lets_another_task_run() {
             });
             let stream = TcpStream::connect("server:7000").await.unwrap();
             asyncsim::time::sleep(std::time::Duration::from_secs(1)).await;
-            let other = other_task(&other_ran);
-            let mut looks = 0;
-            while !other_ran.get() && looks < LOOP_BOUND {
+            loop_until_another_task_runs(LOOP_BOUND, async || {
                 std::future::poll_fn(|context| match which {
                     "peek" => stream.poll_peek_with(context, 4, |_| ()).map_ok(drop),
                     "read ready" => stream.poll_read_ready(context),
@@ -556,10 +482,8 @@ fn a_peek_or_poll_ready_loop_lets_another_task_run() {
                 })
                 .await
                 .unwrap();
-                looks += 1;
-            }
-            other.await.unwrap();
-            looks
+            })
+            .await
         });
     }
 }
@@ -570,19 +494,15 @@ fn a_peek_or_poll_ready_loop_lets_another_task_run() {
 /// looked: the loop held the run.
 #[test]
 fn a_udp_poll_recv_ready_loop_lets_another_task_run() {
-    other_task_runs_during("recv ready", LOOP_BOUND, |other_ran| async move {
+    other_task_runs_during("recv ready", LOOP_BOUND, || async move {
         let socket = UdpSocket::bind("0.0.0.0:9000").await.unwrap();
         socket.send_to(b"unread", "127.0.0.1:9000").await.unwrap();
         asyncsim::time::sleep(std::time::Duration::from_secs(1)).await;
-        let other = other_task(&other_ran);
-        let mut looks = 0;
-        while !other_ran.get() && looks < LOOP_BOUND {
+        loop_until_another_task_runs(LOOP_BOUND, async || {
             std::future::poll_fn(|context| socket.poll_recv_ready(context))
                 .await
                 .unwrap();
-            looks += 1;
-        }
-        other.await.unwrap();
-        looks
+        })
+        .await
     });
 }

@@ -28,23 +28,33 @@ fn schedules() -> impl Iterator<Item = Config> {
         .map(|config| config.trace_mode(asyncsim::TraceMode::HashOnly))
 }
 
-/// Runs `looping` (given the flag a spawned task sets) in every schedule;
-/// asserts the loop saw the other task run before its bound.
-fn other_task_runs_during<B, F>(what: &str, looping: B)
+/// Spawns another task, then repeats `operation` until that task has run
+/// (or [`LOOP_BOUND`] times): how many times it did. The task is spawned
+/// here, after the caller's set-up, so a set-up that waits (during which
+/// the task would run) leaves the loop something to check.
+async fn loop_until_another_task_runs(mut operation: impl AsyncFnMut()) -> u64 {
+    let other_ran = Rc::new(Cell::new(false));
+    let flag = other_ran.clone();
+    let other = asyncsim::spawn(async move { flag.set(true) });
+    let mut operations = 0;
+    while !other_ran.get() && operations < LOOP_BOUND {
+        operation().await;
+        operations += 1;
+    }
+    other.await.unwrap();
+    operations
+}
+
+/// Runs `body` (a set-up, then [`loop_until_another_task_runs`]: its
+/// count) in every schedule; asserts the loop saw the other task run
+/// before its bound.
+fn other_task_runs_during<B, F>(what: &str, body: B)
 where
-    B: Fn(Rc<Cell<bool>>) -> F,
+    B: Fn() -> F,
     F: std::future::Future<Output = u64> + 'static,
 {
     for config in schedules() {
-        let other_ran = Rc::new(Cell::new(false));
-        let body = looping(other_ran.clone());
-        let run = Sim::new(config.clone()).run(async move {
-            let flag = other_ran.clone();
-            let other = asyncsim::spawn(async move { flag.set(true) });
-            let operations = body.await;
-            other.await.unwrap();
-            operations
-        });
+        let run = Sim::new(config.clone()).run(body());
         let operations = run
             .result
             .unwrap_or_else(|failure| panic!("{what} under {config:?}: {failure}"));
@@ -59,69 +69,61 @@ where
 
 #[test]
 fn a_consume_budget_loop_yields_in_every_schedule() {
-    other_task_runs_during("coop::consume_budget", |other_ran| async move {
-        let mut units = 0;
-        while !other_ran.get() && units < LOOP_BOUND {
+    other_task_runs_during("coop::consume_budget", || async move {
+        loop_until_another_task_runs(async || {
             coop::consume_budget().await;
-            units += 1;
-        }
-        units
+        })
+        .await
     });
 }
 
 #[test]
 #[allow(deprecated)]
 fn tokios_old_path_task_consume_budget_yields_too() {
-    other_task_runs_during("task::consume_budget", |other_ran| async move {
-        let mut units = 0;
-        while !other_ran.get() && units < LOOP_BOUND {
+    other_task_runs_during("task::consume_budget", || async move {
+        loop_until_another_task_runs(async || {
             tokio::task::consume_budget().await;
-            units += 1;
-        }
-        units
+        })
+        .await
     });
 }
 
 #[test]
 fn a_udp_send_to_loop_yields_in_every_schedule() {
-    other_task_runs_during("UdpSocket::send_to", |other_ran| async move {
+    other_task_runs_during("UdpSocket::send_to", || async move {
         let socket = tokio::net::UdpSocket::bind("0.0.0.0:9000").await.unwrap();
-        let mut sends = 0;
-        while !other_ran.get() && sends < LOOP_BOUND {
+        loop_until_another_task_runs(async || {
             socket.send_to(b"ping", "127.0.0.1:9001").await.unwrap();
-            sends += 1;
-        }
-        sends
+        })
+        .await
     });
 }
 
 #[test]
 fn a_pipe_write_loop_with_its_reader_in_the_same_task_yields() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    other_task_runs_during("unix::pipe", |other_ran| async move {
+    other_task_runs_during("unix::pipe", || async move {
         let (mut sender, mut receiver) = tokio::net::unix::pipe::pipe().unwrap();
         let mut byte = [0; 1];
-        let mut rounds = 0;
-        while !other_ran.get() && rounds < LOOP_BOUND {
+        loop_until_another_task_runs(async || {
             sender.write_all(b"x").await.unwrap();
             receiver.read_exact(&mut byte).await.unwrap();
-            rounds += 1;
-        }
-        rounds
+        })
+        .await
     });
 }
 
 #[test]
 fn a_watch_send_and_changed_loop_yields_in_every_schedule() {
-    other_task_runs_during("watch::Receiver::changed", |other_ran| async move {
+    other_task_runs_during("watch::Receiver::changed", || async move {
         let (sender, mut receiver) = tokio::sync::watch::channel(0u64);
         let mut changes = 0;
-        while !other_ran.get() && changes < LOOP_BOUND {
+        loop_until_another_task_runs(async || {
+            changes += 1;
             sender.send(changes).unwrap();
             receiver.changed().await.unwrap();
-            changes += 1;
-        }
-        changes
+        })
+        .await
     });
 }
 
@@ -251,91 +253,97 @@ async fn budget_left_after(operations: impl std::future::Future<Output = ()>) ->
     polls == 1 && coop::has_budget_remaining()
 }
 
+/// `operation` repeated 127 times, then 128 times, each from a fresh poll
+/// of its task ([`budget_left_after`]): whether each left a unit. `[true,
+/// false]` when it spends one unit each time it completes (tokio's count).
+async fn units_left_after_127_and_128(mut operation: impl AsyncFnMut()) -> [bool; 2] {
+    let mut left = [false; 2];
+    for (left, times) in left.iter_mut().zip([127, 128]) {
+        *left = budget_left_after(async {
+            for _ in 0..times {
+                operation().await;
+            }
+        })
+        .await;
+    }
+    left
+}
+
+/// Asserts that each operation named spent one unit each time: 127 left a
+/// unit, 128 none ([`units_left_after_127_and_128`]).
+fn assert_each_spends_one_unit(units: &[(&str, [bool; 2])]) {
+    for (what, left) in units {
+        assert_eq!(
+            *left,
+            [true, false],
+            "{what}: 127 should leave a unit and 128 none"
+        );
+    }
+}
+
 /// Each budgeted operation spends one unit, not two: 127 leave a unit, 128
 /// leave none (tokio's count).
 #[test]
 fn each_operation_spends_one_unit() {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let run = Sim::new(Config::new().strategy(Strategy::Fifo)).run(async {
-        let mut units = Vec::new();
         let socket = tokio::net::UdpSocket::bind("0.0.0.0:9000").await.unwrap();
         socket.connect("127.0.0.1:9001").await.unwrap();
-        for n in [127, 128] {
-            units.push(
-                budget_left_after(async {
-                    for _ in 0..n {
-                        std::future::poll_fn(|context| socket.poll_send(context, b"x"))
-                            .await
-                            .unwrap();
-                    }
-                })
-                .await,
-            );
-            units.push(
-                budget_left_after(async {
-                    for _ in 0..n {
-                        socket.send(b"x").await.unwrap();
-                    }
-                })
-                .await,
-            );
-        }
         let (a, b) = tokio::net::UnixDatagram::pair().unwrap();
-        for n in [127, 128] {
-            units.push(
-                budget_left_after(async {
-                    for _ in 0..n {
-                        a.send(b"x").await.unwrap();
-                    }
-                })
-                .await,
-            );
-            units.push(
-                budget_left_after(async {
-                    for _ in 0..n {
-                        std::future::poll_fn(|context| a.poll_send(context, b"x"))
-                            .await
-                            .unwrap();
-                    }
-                })
-                .await,
-            );
-        }
-        drop(b);
         let (mut sender, mut receiver) = tokio::net::unix::pipe::pipe().unwrap();
         let mut byte = [0; 1];
-        for n in [127, 128] {
-            units.push(
-                budget_left_after(async {
-                    for _ in 0..n {
-                        sender.write_all(b"x").await.unwrap();
-                    }
+        let units = vec![
+            (
+                "UDP poll_send",
+                units_left_after_127_and_128(async || {
+                    std::future::poll_fn(|context| socket.poll_send(context, b"x"))
+                        .await
+                        .unwrap();
                 })
                 .await,
-            );
-            units.push(
-                budget_left_after(async {
-                    for _ in 0..n {
-                        receiver.read_exact(&mut byte).await.unwrap();
-                    }
+            ),
+            (
+                "UDP send",
+                units_left_after_127_and_128(async || {
+                    socket.send(b"x").await.unwrap();
                 })
                 .await,
-            );
-        }
+            ),
+            (
+                "Unix datagram send",
+                units_left_after_127_and_128(async || {
+                    a.send(b"x").await.unwrap();
+                })
+                .await,
+            ),
+            (
+                "Unix datagram poll_send",
+                units_left_after_127_and_128(async || {
+                    std::future::poll_fn(|context| a.poll_send(context, b"x"))
+                        .await
+                        .unwrap();
+                })
+                .await,
+            ),
+            (
+                "pipe write",
+                units_left_after_127_and_128(async || {
+                    sender.write_all(b"x").await.unwrap();
+                })
+                .await,
+            ),
+            (
+                "pipe read",
+                units_left_after_127_and_128(async || {
+                    receiver.read_exact(&mut byte).await.unwrap();
+                })
+                .await,
+            ),
+        ];
+        drop(b);
         units
     });
-    let units = run.result.unwrap();
-    assert_eq!(
-        units[..4],
-        [true, true, false, false],
-        "UDP poll_send, send"
-    );
-    assert_eq!(
-        units[4..8],
-        [true, true, false, false],
-        "Unix datagram send, poll_send"
-    );
-    assert_eq!(units[8..], [true, true, false, false], "pipe write, read");
+    assert_each_spends_one_unit(&run.result.unwrap());
 }
 
 /// tokio's own pattern for UDP (`UdpSocket::writable`'s example): wait until
@@ -343,53 +351,32 @@ fn each_operation_spends_one_unit() {
 /// loop yields only through the budget (tokio's readiness waits spend it).
 #[test]
 fn a_udp_writable_then_try_send_loop_yields_in_every_schedule() {
-    other_task_runs_during(
-        "UdpSocket::writable + try_send_to",
-        |other_ran| async move {
-            let socket = tokio::net::UdpSocket::bind("0.0.0.0:9000").await.unwrap();
-            let to = "127.0.0.1:9001".parse().unwrap();
-            let mut sends = 0;
-            while !other_ran.get() && sends < LOOP_BOUND {
-                socket.writable().await.unwrap();
-                socket.try_send_to(b"ping", to).unwrap();
-                sends += 1;
-            }
-            sends
-        },
-    );
-    other_task_runs_during("UdpSocket::ready + try_send_to", |other_ran| async move {
+    other_task_runs_during("UdpSocket::writable + try_send_to", || async move {
         let socket = tokio::net::UdpSocket::bind("0.0.0.0:9000").await.unwrap();
         let to = "127.0.0.1:9001".parse().unwrap();
-        let mut sends = 0;
-        while !other_ran.get() && sends < LOOP_BOUND {
+        loop_until_another_task_runs(async || {
+            socket.writable().await.unwrap();
+            socket.try_send_to(b"ping", to).unwrap();
+        })
+        .await
+    });
+    other_task_runs_during("UdpSocket::ready + try_send_to", || async move {
+        let socket = tokio::net::UdpSocket::bind("0.0.0.0:9000").await.unwrap();
+        let to = "127.0.0.1:9001".parse().unwrap();
+        loop_until_another_task_runs(async || {
             socket.ready(tokio::io::Interest::WRITABLE).await.unwrap();
             socket.try_send_to(b"ping", to).unwrap();
-            sends += 1;
-        }
-        sends
+        })
+        .await
     });
-    other_task_runs_during(
-        "UnixDatagram::writable + try_send",
-        |other_ran| async move {
-            let (a, _b) = tokio::net::UnixDatagram::pair().unwrap();
-            let mut sends = 0;
-            while !other_ran.get() && sends < LOOP_BOUND {
-                a.writable().await.unwrap();
-                a.try_send(b"ping").unwrap();
-                sends += 1;
-            }
-            sends
-        },
-    );
-}
-
-/// Spawns a task that sets a flag when it runs: for a loop after waits
-/// (the helper's task would have run during them).
-fn flag_task() -> Rc<Cell<bool>> {
-    let ran = Rc::new(Cell::new(false));
-    let flag = ran.clone();
-    drop(asyncsim::spawn(async move { flag.set(true) }));
-    ran
+    other_task_runs_during("UnixDatagram::writable + try_send", || async move {
+        let (a, _b) = tokio::net::UnixDatagram::pair().unwrap();
+        loop_until_another_task_runs(async || {
+            a.writable().await.unwrap();
+            a.try_send(b"ping").unwrap();
+        })
+        .await
+    });
 }
 
 /// tokio's pattern for a stream (`TcpStream::writable`'s example): wait
@@ -401,7 +388,7 @@ fn flag_task() -> Rc<Cell<bool>> {
 /// of a reset stream.
 #[test]
 fn a_tcp_readiness_then_try_loop_on_a_closed_peer_yields() {
-    other_task_runs_during("TcpStream::writable + try_write", |_| async move {
+    other_task_runs_during("TcpStream::writable + try_write", || async move {
         let listener = tokio::net::TcpListener::bind("0.0.0.0:7000").await.unwrap();
         let stream = tokio::net::TcpStream::connect("127.0.0.1:7000")
             .await
@@ -409,16 +396,13 @@ fn a_tcp_readiness_then_try_loop_on_a_closed_peer_yields() {
         drop(listener.accept().await.unwrap());
         drop(listener);
         tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-        let other_ran = flag_task();
-        let mut writes = 0;
-        while !other_ran.get() && writes < LOOP_BOUND {
+        loop_until_another_task_runs(async || {
             stream.writable().await.unwrap();
             let _ = stream.try_write(b"x");
-            writes += 1;
-        }
-        writes
+        })
+        .await
     });
-    other_task_runs_during("TcpStream::readable + try_read", |_| async move {
+    other_task_runs_during("TcpStream::readable + try_read", || async move {
         let listener = tokio::net::TcpListener::bind("0.0.0.0:7000").await.unwrap();
         let mut stream = tokio::net::TcpStream::connect("127.0.0.1:7000")
             .await
@@ -430,15 +414,12 @@ fn a_tcp_readiness_then_try_loop_on_a_closed_peer_yields() {
         tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         drop(peer); // the bytes unread: a reset
         tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-        let other_ran = flag_task();
         let mut buf = [0; 8];
-        let mut reads = 0;
-        while !other_ran.get() && reads < LOOP_BOUND {
+        loop_until_another_task_runs(async || {
             stream.readable().await.unwrap();
             let _ = stream.try_read(&mut buf);
-            reads += 1;
-        }
-        reads
+        })
+        .await
     });
 }
 
@@ -465,55 +446,43 @@ async fn stream_with_bytes_waiting() -> (tokio::net::TcpStream, tokio::net::TcpS
 /// nothing (or looked and spent nothing) and the loop held the run.
 #[test]
 fn a_tcp_poll_ready_or_peek_loop_yields_in_every_schedule() {
-    other_task_runs_during("TcpStream::poll_read_ready", |_| async move {
+    other_task_runs_during("TcpStream::poll_read_ready", || async move {
         let (stream, _peer) = stream_with_bytes_waiting().await;
-        let other_ran = flag_task();
-        let mut looks = 0;
-        while !other_ran.get() && looks < LOOP_BOUND {
+        loop_until_another_task_runs(async || {
             std::future::poll_fn(|context| stream.poll_read_ready(context))
                 .await
                 .unwrap();
-            looks += 1;
-        }
-        looks
+        })
+        .await
     });
-    other_task_runs_during("TcpStream::poll_write_ready", |_| async move {
+    other_task_runs_during("TcpStream::poll_write_ready", || async move {
         let (stream, _peer) = stream_with_bytes_waiting().await;
-        let other_ran = flag_task();
-        let mut looks = 0;
-        while !other_ran.get() && looks < LOOP_BOUND {
+        loop_until_another_task_runs(async || {
             std::future::poll_fn(|context| stream.poll_write_ready(context))
                 .await
                 .unwrap();
-            looks += 1;
-        }
-        looks
+        })
+        .await
     });
-    other_task_runs_during("TcpStream::poll_peek", |_| async move {
+    other_task_runs_during("TcpStream::poll_peek", || async move {
         let (stream, _peer) = stream_with_bytes_waiting().await;
-        let other_ran = flag_task();
         let mut buf = [0; 4];
-        let mut looks = 0;
-        while !other_ran.get() && looks < LOOP_BOUND {
+        loop_until_another_task_runs(async || {
             std::future::poll_fn(|context| {
                 stream.poll_peek(context, &mut tokio::io::ReadBuf::new(&mut buf))
             })
             .await
             .unwrap();
-            looks += 1;
-        }
-        looks
+        })
+        .await
     });
-    other_task_runs_during("TcpStream::peek", |_| async move {
+    other_task_runs_during("TcpStream::peek", || async move {
         let (stream, _peer) = stream_with_bytes_waiting().await;
-        let other_ran = flag_task();
         let mut buf = [0; 4];
-        let mut looks = 0;
-        while !other_ran.get() && looks < LOOP_BOUND {
+        loop_until_another_task_runs(async || {
             stream.peek(&mut buf).await.unwrap();
-            looks += 1;
-        }
-        looks
+        })
+        .await
     });
 }
 
@@ -525,70 +494,61 @@ fn a_tcp_poll_ready_or_peek_loop_yields_in_every_schedule() {
 fn tcp_poll_ready_and_peek_spend_a_unit_and_readable_writable_ready_none() {
     let run = Sim::new(Config::new().strategy(Strategy::Fifo)).run(async {
         let (stream, _peer) = stream_with_bytes_waiting().await;
-        let mut units = Vec::new();
         let mut buf = [0; 4];
-        for n in [127, 128] {
-            units.push(
-                budget_left_after(async {
-                    for _ in 0..n {
-                        std::future::poll_fn(|context| stream.poll_read_ready(context))
-                            .await
-                            .unwrap();
-                    }
-                })
-                .await,
-            );
-            units.push(
-                budget_left_after(async {
-                    for _ in 0..n {
-                        std::future::poll_fn(|context| stream.poll_write_ready(context))
-                            .await
-                            .unwrap();
-                    }
-                })
-                .await,
-            );
-            units.push(
-                budget_left_after(async {
-                    for _ in 0..n {
-                        std::future::poll_fn(|context| {
-                            stream.poll_peek(context, &mut tokio::io::ReadBuf::new(&mut buf))
-                        })
+        let units = vec![
+            (
+                "poll_read_ready",
+                units_left_after_127_and_128(async || {
+                    std::future::poll_fn(|context| stream.poll_read_ready(context))
                         .await
                         .unwrap();
-                    }
                 })
                 .await,
-            );
-            units.push(
-                budget_left_after(async {
-                    for _ in 0..n {
-                        stream.peek(&mut buf).await.unwrap();
-                    }
-                })
-                .await,
-            );
-        }
-        let mut unspent = Vec::new();
-        unspent.push(
-            budget_left_after(async {
-                for _ in 0..128 {
-                    stream.readable().await.unwrap();
-                    stream.writable().await.unwrap();
-                    stream
-                        .ready(tokio::io::Interest::READABLE | tokio::io::Interest::WRITABLE)
+            ),
+            (
+                "poll_write_ready",
+                units_left_after_127_and_128(async || {
+                    std::future::poll_fn(|context| stream.poll_write_ready(context))
                         .await
                         .unwrap();
-                }
-            })
-            .await,
-        );
+                })
+                .await,
+            ),
+            (
+                "poll_peek",
+                units_left_after_127_and_128(async || {
+                    std::future::poll_fn(|context| {
+                        stream.poll_peek(context, &mut tokio::io::ReadBuf::new(&mut buf))
+                    })
+                    .await
+                    .unwrap();
+                })
+                .await,
+            ),
+            (
+                "peek",
+                units_left_after_127_and_128(async || {
+                    stream.peek(&mut buf).await.unwrap();
+                })
+                .await,
+            ),
+        ];
+        let unspent = budget_left_after(async {
+            for _ in 0..128 {
+                stream.readable().await.unwrap();
+                stream.writable().await.unwrap();
+                stream
+                    .ready(tokio::io::Interest::READABLE | tokio::io::Interest::WRITABLE)
+                    .await
+                    .unwrap();
+            }
+        })
+        .await;
         (units, unspent)
     });
     let (units, unspent) = run.result.unwrap();
-    assert_eq!(units[..4], [true; 4], "127 of each leave a unit");
-    assert_eq!(units[4..], [false; 4], "128 of each leave none");
-    assert_eq!(unspent, [true], "readable, writable, ready spend nothing");
+    assert_each_spends_one_unit(&units);
+    assert!(unspent, "readable, writable, ready spend nothing");
 }
 
 /// A UDP or Unix datagram socket's `poll_recv_ready` and `poll_send_ready`
@@ -602,49 +562,44 @@ fn datagram_poll_ready_spends_a_unit_and_readable_writable_none() {
         let (a, b) = tokio::net::UnixDatagram::pair().unwrap();
         b.send(b"x").await.unwrap();
         tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-        let mut units = Vec::new();
-        for n in [127, 128] {
-            units.push(
-                budget_left_after(async {
-                    for _ in 0..n {
-                        std::future::poll_fn(|context| socket.poll_recv_ready(context))
-                            .await
-                            .unwrap();
-                    }
+        let units = vec![
+            (
+                "UDP poll_recv_ready",
+                units_left_after_127_and_128(async || {
+                    std::future::poll_fn(|context| socket.poll_recv_ready(context))
+                        .await
+                        .unwrap();
                 })
                 .await,
-            );
-            units.push(
-                budget_left_after(async {
-                    for _ in 0..n {
-                        std::future::poll_fn(|context| socket.poll_send_ready(context))
-                            .await
-                            .unwrap();
-                    }
+            ),
+            (
+                "UDP poll_send_ready",
+                units_left_after_127_and_128(async || {
+                    std::future::poll_fn(|context| socket.poll_send_ready(context))
+                        .await
+                        .unwrap();
                 })
                 .await,
-            );
-            units.push(
-                budget_left_after(async {
-                    for _ in 0..n {
-                        std::future::poll_fn(|context| a.poll_recv_ready(context))
-                            .await
-                            .unwrap();
-                    }
+            ),
+            (
+                "Unix datagram poll_recv_ready",
+                units_left_after_127_and_128(async || {
+                    std::future::poll_fn(|context| a.poll_recv_ready(context))
+                        .await
+                        .unwrap();
                 })
                 .await,
-            );
-            units.push(
-                budget_left_after(async {
-                    for _ in 0..n {
-                        std::future::poll_fn(|context| a.poll_send_ready(context))
-                            .await
-                            .unwrap();
-                    }
+            ),
+            (
+                "Unix datagram poll_send_ready",
+                units_left_after_127_and_128(async || {
+                    std::future::poll_fn(|context| a.poll_send_ready(context))
+                        .await
+                        .unwrap();
                 })
                 .await,
-            );
-        }
+            ),
+        ];
         let unspent = budget_left_after(async {
             for _ in 0..128 {
                 socket.readable().await.unwrap();
@@ -657,8 +612,7 @@ fn datagram_poll_ready_spends_a_unit_and_readable_writable_none() {
         (units, unspent)
     });
     let (units, unspent) = run.result.unwrap();
-    assert_eq!(units[..4], [true; 4], "127 of each leave a unit");
-    assert_eq!(units[4..], [false; 4], "128 of each leave none");
+    assert_each_spends_one_unit(&units);
     assert!(unspent, "readable, writable spend nothing");
 }
 
@@ -670,22 +624,20 @@ fn datagram_poll_ready_spends_a_unit_and_readable_writable_none() {
 #[test]
 fn a_pipe_poll_ready_loop_yields_in_every_schedule() {
     for which in ["read", "write"] {
-        other_task_runs_during(which, move |other_ran| async move {
+        other_task_runs_during(which, move || async move {
             let (mut sender, receiver) = tokio::net::unix::pipe::pipe().unwrap();
             tokio::io::AsyncWriteExt::write_all(&mut sender, b"unread")
                 .await
                 .unwrap();
-            let mut looks = 0;
-            while !other_ran.get() && looks < LOOP_BOUND {
+            loop_until_another_task_runs(async || {
                 std::future::poll_fn(|context| match which {
                     "read" => receiver.poll_read_ready(context),
                     _ => sender.poll_write_ready(context),
                 })
                 .await
                 .unwrap();
-                looks += 1;
-            }
-            looks
+            })
+            .await
         });
     }
 }
@@ -700,29 +652,26 @@ fn pipe_poll_ready_spends_a_unit_and_readable_writable_none() {
         tokio::io::AsyncWriteExt::write_all(&mut sender, b"unread")
             .await
             .unwrap();
-        let mut units = Vec::new();
-        for n in [127, 128] {
-            units.push(
-                budget_left_after(async {
-                    for _ in 0..n {
-                        std::future::poll_fn(|context| receiver.poll_read_ready(context))
-                            .await
-                            .unwrap();
-                    }
+        let units = vec![
+            (
+                "poll_read_ready",
+                units_left_after_127_and_128(async || {
+                    std::future::poll_fn(|context| receiver.poll_read_ready(context))
+                        .await
+                        .unwrap();
                 })
                 .await,
-            );
-            units.push(
-                budget_left_after(async {
-                    for _ in 0..n {
-                        std::future::poll_fn(|context| sender.poll_write_ready(context))
-                            .await
-                            .unwrap();
-                    }
+            ),
+            (
+                "poll_write_ready",
+                units_left_after_127_and_128(async || {
+                    std::future::poll_fn(|context| sender.poll_write_ready(context))
+                        .await
+                        .unwrap();
                 })
                 .await,
-            );
-        }
+            ),
+        ];
         let unspent = budget_left_after(async {
             for _ in 0..128 {
                 receiver.readable().await.unwrap();
@@ -733,7 +682,7 @@ fn pipe_poll_ready_spends_a_unit_and_readable_writable_none() {
         (units, unspent)
     });
     let (units, unspent) = run.result.unwrap();
-    assert_eq!(units, [true, true, false, false]);
+    assert_each_spends_one_unit(&units);
     assert!(unspent, "readable, writable spend nothing");
 }
 
@@ -745,7 +694,7 @@ fn pipe_poll_ready_spends_a_unit_and_readable_writable_none() {
 #[test]
 fn a_pipe_readiness_then_try_loop_yields_in_every_schedule() {
     for which in ["try_read at EOF", "try_write to a gone receiver"] {
-        other_task_runs_during(which, move |other_ran| async move {
+        other_task_runs_during(which, move || async move {
             let (sender, receiver) = tokio::net::unix::pipe::pipe().unwrap();
             let (sender, receiver) = if which.starts_with("try_read") {
                 drop(sender);
@@ -754,8 +703,7 @@ fn a_pipe_readiness_then_try_loop_yields_in_every_schedule() {
                 drop(receiver);
                 (Some(sender), None)
             };
-            let mut rounds = 0;
-            while !other_ran.get() && rounds < LOOP_BOUND {
+            loop_until_another_task_runs(async || {
                 if let Some(receiver) = &receiver {
                     receiver.readable().await.unwrap();
                     let mut buf = [0; 16];
@@ -766,9 +714,8 @@ fn a_pipe_readiness_then_try_loop_yields_in_every_schedule() {
                     let error = sender.try_write(b"lost").unwrap_err();
                     assert_eq!(error.kind(), std::io::ErrorKind::BrokenPipe);
                 }
-                rounds += 1;
-            }
-            rounds
+            })
+            .await
         });
     }
 }
@@ -779,35 +726,32 @@ fn a_pipe_readiness_then_try_loop_yields_in_every_schedule() {
 fn pipe_try_forms_spend_a_unit_and_would_block_none() {
     let run = Sim::new(Config::new().strategy(Strategy::Fifo)).run(async {
         let (sender, receiver) = tokio::net::unix::pipe::pipe().unwrap();
-        let mut units = Vec::new();
-        for n in [127, 128] {
-            units.push(
-                budget_left_after(async {
-                    for _ in 0..n {
-                        sender.try_write(b"x").unwrap();
-                    }
+        let mut units = vec![
+            (
+                "try_write",
+                units_left_after_127_and_128(async || {
+                    sender.try_write(b"x").unwrap();
                 })
                 .await,
-            );
-            units.push(
-                budget_left_after(async {
-                    for _ in 0..n {
-                        assert_eq!(receiver.try_read(&mut [0; 1]).unwrap(), 1);
-                    }
+            ),
+            (
+                "try_read",
+                units_left_after_127_and_128(async || {
+                    assert_eq!(receiver.try_read(&mut [0; 1]).unwrap(), 1);
                 })
                 .await,
-            );
-            assert_eq!(sender.try_write(&vec![b'x'; n]).unwrap(), n);
-            units.push(
-                budget_left_after(async {
-                    for _ in 0..n {
-                        let mut buf = Vec::with_capacity(1);
-                        assert_eq!(receiver.try_read_buf(&mut buf).unwrap(), 1);
-                    }
-                })
-                .await,
-            );
-        }
+            ),
+        ];
+        // Bytes for the 127 and 128 reads below.
+        assert_eq!(sender.try_write(&[b'x'; 255]).unwrap(), 255);
+        units.push((
+            "try_read_buf",
+            units_left_after_127_and_128(async || {
+                let mut buf = Vec::with_capacity(1);
+                assert_eq!(receiver.try_read_buf(&mut buf).unwrap(), 1);
+            })
+            .await,
+        ));
         // The pipe is empty and its sender there: each would wait.
         let unspent = budget_left_after(async {
             for _ in 0..200 {
@@ -819,7 +763,7 @@ fn pipe_try_forms_spend_a_unit_and_would_block_none() {
         (units, unspent)
     });
     let (units, unspent) = run.result.unwrap();
-    assert_eq!(units, [true, true, true, false, false, false]);
+    assert_each_spends_one_unit(&units);
     assert!(unspent, "a try_read that would block spends nothing");
 }
 
