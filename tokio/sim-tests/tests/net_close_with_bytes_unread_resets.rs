@@ -1,6 +1,9 @@
 //! A `tokio::net::TcpStream` dropped with bytes arrived and unread resets
 //! its peer, as Linux's `close` does: the peer reads what was sent before,
-//! then gets `ConnectionReset` (not EOF), and its writes fail with it too.
+//! then gets `ConnectionReset` (not EOF), and its writes fail with it too:
+//! once, as Linux reports a socket's error (the first read or write to get
+//! it takes it; later reads are EOF, later writes `BrokenPipe`; `ready`
+//! takes nothing).
 //! `shutdown()` still sends a FIN (so do the halves of `into_split`, whose
 //! write half shuts down when dropped): the peer reads EOF, and once the
 //! whole stream is dropped with bytes unread, its writes fail with
@@ -98,10 +101,15 @@ fn a_face_stream_dropped_with_bytes_unread_resets_its_peer() {
             });
             let reset = ErrorKind::ConnectionReset;
             let expected = match ending {
-                // (A zero linger's drop resets whatever is unread.)
-                Ending::Drop | Ending::ZeroLingerDrop => {
-                    (b"reply".to_vec(), Err(reset), Err(reset), Err(reset))
-                }
+                // (A zero linger's drop resets whatever is unread.) The
+                // read that got the reset took it (Linux reports it once):
+                // the write after it is `BrokenPipe`, the read EOF.
+                Ending::Drop | Ending::ZeroLingerDrop => (
+                    b"reply".to_vec(),
+                    Err(reset),
+                    Err(ErrorKind::BrokenPipe),
+                    Ok(0),
+                ),
                 // A FIN first (the split's write half shuts down as it
                 // drops): EOF, and reads stay at EOF; the reset after it
                 // fails the write with `BrokenPipe` (Linux's `EPIPE`).
@@ -179,5 +187,51 @@ fn ready_error_resolves_at_a_close_reset_before_the_bytes_are_read() {
             "{}",
             run.trace
         );
+    }
+}
+
+/// The reset is reported once, as Linux's `sk_err`: `ready(READABLE |
+/// WRITABLE)` and `ready(ERROR)` take nothing, the read after the bytes gets
+/// `ConnectionReset`, and from then on reads are EOF and writes
+/// `BrokenPipe`; through a split's halves too.
+#[test]
+fn a_reset_is_returned_once_then_reads_are_eof_and_writes_broken_pipe() {
+    for split in [false, true] {
+        for config in random_and_pct(12) {
+            let run = Sim::new(config).run(async move {
+                start_server(Ending::Drop);
+                tokio::time::sleep(Duration::from_millis(1)).await;
+                let mut stream = tokio::net::TcpStream::connect("server:7000").await.unwrap();
+                stream.write_all(b"request").await.unwrap();
+                let mut buf = [0u8; 16];
+                let mut got = vec![stream.read(&mut buf).await.map_err(|e| e.kind())];
+                // Only the reset is left: the looks leave it to the read.
+                let interest = tokio::io::Interest::READABLE | tokio::io::Interest::WRITABLE;
+                stream.ready(tokio::io::Interest::ERROR).await.unwrap();
+                stream.ready(interest).await.unwrap();
+                stream.readable().await.unwrap();
+                let (mut reader, mut writer) = stream.split();
+                got.push(reader.read(&mut buf).await.map_err(|e| e.kind()));
+                if split {
+                    got.push(writer.write(b"more").await.map_err(|e| e.kind()));
+                    got.push(reader.read(&mut buf).await.map_err(|e| e.kind()));
+                } else {
+                    got.push(stream.write(b"more").await.map_err(|e| e.kind()));
+                    got.push(stream.read(&mut buf).await.map_err(|e| e.kind()));
+                }
+                got
+            });
+            assert_eq!(
+                run.result.clone().unwrap(),
+                [
+                    Ok(5),
+                    Err(ErrorKind::ConnectionReset),
+                    Err(ErrorKind::BrokenPipe),
+                    Ok(0)
+                ],
+                "{}",
+                run.trace
+            );
+        }
     }
 }

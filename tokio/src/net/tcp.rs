@@ -118,6 +118,9 @@ impl fmt::Debug for TcpListener {
 /// closes the connection: the peer reads EOF, or, when bytes it was sent
 /// arrived and are unread, `ConnectionReset` after what was sent before (as
 /// Linux's `close` resets then); `shutdown()` sends EOF whatever is unread.
+/// A connection's error (a reset, a timeout) is returned once, as Linux
+/// returns a socket's: after the read or write that got it, reads return 0
+/// and writes `BrokenPipe`.
 pub struct TcpStream {
     pub(super) stream: Stream,
 }
@@ -623,7 +626,7 @@ pub(super) fn poll_ready_stream(
         let looked = if ready.is_empty() {
             flatten(stream.with(|stream| stream.poll_peek_readiness(context, 1, |_| ())))
         } else {
-            match stream.with(|stream| stream.try_peek_with(1, |_| ()))? {
+            match stream.with(|stream| stream.try_peek_readiness(1, |_| ()))? {
                 Err(error) if error.kind() == io::ErrorKind::WouldBlock => Poll::Pending,
                 looked => Poll::Ready(looked),
             }
@@ -687,7 +690,7 @@ fn poll_ready_closing(
         Poll::Pending => {}
     }
     if interest.is_readable() && !got.is_readable() {
-        match stream.with(|stream| stream.try_peek_with(1, |_| ()))? {
+        match stream.with(|stream| stream.try_peek_readiness(1, |_| ()))? {
             Err(error) if error.kind() == io::ErrorKind::WouldBlock => {}
             _ => got |= Ready::READABLE,
         }

@@ -8,7 +8,10 @@
 //! link's `tcp_timeout`, both ends fail with `TimedOut`. A peer's crash
 //! reaches the other end one latency later as `ConnectionReset`. Either is
 //! a `net reset` on the end it reaches, at its arrival, once (see
-//! `pipe::say_error`). A refused connect is a `net refused`, one across a
+//! `pipe::say_error`). As Linux reports a socket's error (`sk_err`), the
+//! first read, peek or write to meet it returns it and takes it; the
+//! socket is closed after that: reads return 0 (EOF), writes `BrokenPipe`
+//! (`Connection::taken`). A refused connect is a `net refused`, one across a
 //! cut a `net connect timed out`, when `connect` returns.
 
 use std::future::Future;
@@ -288,6 +291,12 @@ impl std::fmt::Display for Destination<'_> {
 /// instead (after every byte written, and even after a shutdown's EOF):
 /// the peer reads what came before it, then gets `ConnectionReset` (or EOF
 /// if a FIN came first), and its writes fail with `ConnectionReset`.
+///
+/// A stream's error (that reset, its peer's crash's, a timeout) is
+/// reported once, as Linux reports a socket's: the first read, peek or
+/// write to meet it returns it; later reads return 0 (EOF) and later
+/// writes `BrokenPipe`, the socket being closed. A readiness look
+/// (`poll_read_ready`, `poll_write_ready`) takes nothing.
 pub struct TcpStream {
     pub(super) world: WorldRc,
     pub(super) connection: usize,
@@ -349,6 +358,7 @@ fn open_connection(
         labels,
         error_watch,
         quiet,
+        taken,
         cut_causes,
         send_buffer,
         recv_buffer,
@@ -371,6 +381,7 @@ fn open_connection(
     *error_watch = [None, None];
     // Until their connect and accept hand them out.
     *quiet = [true, true];
+    *taken = [false, false];
     *cut_causes = 0;
     *reset_ns = [None, None];
     // (The server's, its listener's, as Linux's accepted socket inherits it.)
@@ -804,9 +815,7 @@ impl TcpStream {
         let c = &mut world.net.connections[self.connection];
         if let Some(kind) = c.error_at(self.side, now) {
             c.pipes[self.side].reader.ready(context.waker());
-            // Recorded once, when it came (or now, if this read is first).
-            pipe::say_error_or_spend(world, self.connection, self.side, kind);
-            return Poll::Ready(Err(self.error(world, kind)));
+            return Poll::Ready(self.read_error(world, kind));
         }
         let c = &mut world.net.connections[self.connection];
         let error_ns = c.errors[self.side].map(|(at, _)| at);
@@ -852,8 +861,9 @@ impl TcpStream {
         } else if matches!(pipe.fin_ns, Some(fin) if fin <= now) || max == 0 {
             pipe.reader.ready(context.waker());
             if pipe.fin_resets && max > 0 {
-                // Not a FIN: the reset of the peer's close.
-                return Poll::Ready(Err(self.read_reset(world)));
+                // Not a FIN: the reset of the peer's close (EOF once a
+                // read or write took it).
+                return Poll::Ready(self.read_reset(world));
             }
             if BUDGETED {
                 // No event: a loop that reads on past the end still yields.
@@ -865,13 +875,61 @@ impl TcpStream {
         Poll::Pending
     }
 
-    /// A read (or peek) that reached the reset of the peer's close
-    /// (`Pipe::fin_resets`): `ConnectionReset`, recorded once. Out of line.
+    /// A read that finds this end's error (`kind`) come: the first returns
+    /// it and takes it (recorded once: when it came, or now if this read
+    /// is first); a later one finds the socket closed, as Linux's read
+    /// after `sk_err` was taken: 0, EOF. Either spends its unit of the
+    /// task's budget (no event), a `try_` form's too, as the failed read
+    /// did: a `readable` and `try_read` loop on a reset stream yields.
+    /// Out of line.
     #[cold]
     #[inline(never)]
-    pub(super) fn read_reset(&self, world: &mut World) -> io::Error {
+    fn read_error(&self, world: &mut World, kind: io::ErrorKind) -> io::Result<usize> {
+        if !world.net.connections[self.connection].take_error(self.side) {
+            cx::spend_on_completion();
+            return Ok(0);
+        }
+        pipe::say_error_or_spend(world, self.connection, self.side, kind);
+        Err(self.error(world, kind))
+    }
+
+    /// A read (or peek) that reached the reset of the peer's close
+    /// (`Pipe::fin_resets`): `ConnectionReset`, recorded once, the first
+    /// time (the error taken); 0, EOF, once a read or write took it. Either
+    /// spends its unit of the budget as [`TcpStream::read_error`] does. Out
+    /// of line.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn read_reset(&self, world: &mut World) -> io::Result<usize> {
+        if !world.net.connections[self.connection].take_error(self.side) {
+            cx::spend_on_completion();
+            return Ok(0);
+        }
         pipe::say_close_reset_or_spend(world, self.connection, self.side);
-        self.error(world, io::ErrorKind::ConnectionReset)
+        Err(self.error(world, io::ErrorKind::ConnectionReset))
+    }
+
+    /// What a write gets once this end's error was taken (returned by a
+    /// read, peek or write before): `BrokenPipe`, Linux's `EPIPE` for a
+    /// socket closed by its error. Spends the write's unit of the budget
+    /// (no event). Out of line.
+    #[cold]
+    #[inline(never)]
+    fn write_after_error(&self, world: &World, kind: io::ErrorKind) -> io::Error {
+        cx::spend_on_completion();
+        let c = &world.net.connections[self.connection];
+        let what = match kind {
+            io::ErrorKind::TimedOut => "timed out",
+            _ => "was reset",
+        };
+        io::Error::new(
+            io::ErrorKind::BrokenPipe,
+            format!(
+                "{}: broken pipe (the connection {what}, and an earlier read or write returned \
+                 that error)",
+                c.name(self.side)
+            ),
+        )
     }
 
     /// Parks the task reading this end until its next segment, its FIN or
@@ -967,8 +1025,12 @@ impl TcpStream {
         }
         if c.dropped[1 - self.side] {
             if matches!(c.reset_ns[self.side], Some(at) if at <= now) {
-                // The reset of the peer's close has come.
+                // The reset of the peer's close has come (taken once).
                 let kind = c.close_reset_kind(self.side);
+                if !world.net.connections[self.connection].take_error(self.side) {
+                    let error = self.write_after_error(world, io::ErrorKind::ConnectionReset);
+                    return Poll::Ready(Err(error));
+                }
                 pipe::say_close_reset_or_spend(world, self.connection, self.side);
                 return Poll::Ready(Err(self.error(world, kind)));
             }
@@ -1023,7 +1085,8 @@ impl TcpStream {
     }
 
     /// A write (or a wait for room) finds the end's error come: recorded
-    /// once, as a read records it; the error to return.
+    /// once, as a read records it; the error to return: the end's error
+    /// the first time (taken), `BrokenPipe` once it was taken.
     #[cold]
     #[inline(never)]
     fn write_failed(
@@ -1034,6 +1097,9 @@ impl TcpStream {
     ) -> io::Error {
         let c = &mut world.net.connections[self.connection];
         c.pipes[1 - self.side].writer.ready_by(context);
+        if !c.take_error(self.side) {
+            return self.write_after_error(world, kind);
+        }
         pipe::say_error_or_spend(world, self.connection, self.side, kind);
         self.error(world, kind)
     }

@@ -48,7 +48,7 @@ impl TcpStream {
         // a unit spent when the peek completes (it has no event), so a loop
         // peeking until enough has arrived yields.
         std::task::ready!(crate::world::net::poll_budget(context));
-        let peeked = self.peek(Some(context), max, put);
+        let peeked = self.peek::<true>(Some(context), max, put);
         if peeked.is_ready() {
             cx::spend_on_completion();
         }
@@ -57,7 +57,8 @@ impl TcpStream {
 
     /// [`TcpStream::poll_peek_with`] as a readiness look (the tokio face's
     /// `ready`): yields when the budget is spent, as
-    /// [`TcpStream::poll_read_ready`] does, but spends nothing.
+    /// [`TcpStream::poll_read_ready`] does, but spends nothing, and takes
+    /// no error (the read it announces does).
     #[doc(hidden)]
     pub fn poll_peek_readiness(
         &self,
@@ -66,7 +67,18 @@ impl TcpStream {
         put: impl FnMut(&[u8]),
     ) -> Poll<io::Result<usize>> {
         std::task::ready!(crate::world::net::poll_budget(context));
-        self.peek(Some(context), max, put)
+        self.peek::<false>(Some(context), max, put)
+    }
+
+    /// [`TcpStream::try_peek_with`] as a readiness look (the tokio face's
+    /// `ready`, asked for more than reading): it takes no error (a read
+    /// returns it).
+    #[doc(hidden)]
+    pub fn try_peek_readiness(&self, max: usize, put: impl FnMut(&[u8])) -> io::Result<usize> {
+        match self.peek::<false>(None, max, put) {
+            Poll::Ready(result) => result,
+            Poll::Pending => Err(io::ErrorKind::WouldBlock.into()),
+        }
     }
 
     /// Peeks at what has arrived, without waiting: as
@@ -78,14 +90,16 @@ impl TcpStream {
     ///
     /// `WouldBlock` when nothing has arrived; otherwise as a read.
     pub fn try_peek_with(&self, max: usize, put: impl FnMut(&[u8])) -> io::Result<usize> {
-        match self.peek(None, max, put) {
+        match self.peek::<true>(None, max, put) {
             Poll::Ready(result) => result,
             Poll::Pending => Err(io::ErrorKind::WouldBlock.into()),
         }
     }
 
-    /// [`TcpStream::poll_peek_with`], parking only when given a `context`.
-    fn peek(
+    /// [`TcpStream::poll_peek_with`], parking only when given a `context`;
+    /// `TAKE`: a peek that returns the stream's error takes it, as Linux's
+    /// `MSG_PEEK` read does (a readiness look does not).
+    fn peek<const TAKE: bool>(
         &self,
         context: Option<&mut Context<'_>>,
         max: usize,
@@ -93,16 +107,17 @@ impl TcpStream {
     ) -> Poll<io::Result<usize>> {
         let mut world = self.world.borrow_mut();
         let world = &mut *world;
-        self.arrived(world, context)?.map(|arrived| match arrived {
-            Arrived::Bytes(arrived) => {
-                let pipe = &world.net.connections[self.connection].pipes[self.side];
-                let count = arrived.min(max);
-                put(&pipe.bytes[pipe.read_at..pipe.read_at + count]);
-                Ok(count)
-            }
-            Arrived::Eof => Ok(0),
-            Arrived::Failed(error) => Err(error),
-        })
+        self.arrived::<TAKE>(world, context)?
+            .map(|arrived| match arrived {
+                Arrived::Bytes(arrived) => {
+                    let pipe = &world.net.connections[self.connection].pipes[self.side];
+                    let count = arrived.min(max);
+                    put(&pipe.bytes[pipe.read_at..pipe.read_at + count]);
+                    Ok(count)
+                }
+                Arrived::Eof => Ok(0),
+                Arrived::Failed(error) => Err(error),
+            })
     }
 
     /// Reads what has arrived, without waiting: the read
@@ -138,7 +153,7 @@ impl TcpStream {
     /// ```
     pub fn try_read_with(&self, max: usize, put: impl FnMut(&[u8])) -> io::Result<usize> {
         if self
-            .arrived(&mut self.world.borrow_mut(), None)?
+            .arrived::<false>(&mut self.world.borrow_mut(), None)?
             .is_pending()
         {
             return Err(io::ErrorKind::WouldBlock.into());
@@ -178,7 +193,7 @@ impl TcpStream {
         std::task::ready!(crate::world::net::poll_budget(context));
         // An error that has come makes the stream readable (the read
         // returns it), as a socket's error does.
-        let arrived = self.arrived(&mut self.world.borrow_mut(), Some(context))?;
+        let arrived = self.arrived::<false>(&mut self.world.borrow_mut(), Some(context))?;
         arrived.map(|_| Ok(()))
     }
 
@@ -190,9 +205,9 @@ impl TcpStream {
     /// is, woken at each arrival, its timer set for the error's arrival or
     /// the FIN's) when neither has; without one, `Pending` then.
     ///
-    /// The error is not taken (a Linux socket's is, by the read or
-    /// `SO_ERROR` that returns it): every read returns it from then on, so
-    /// the stream stays in error.
+    /// The error is not taken (as Linux's `poll` leaves `sk_err`): the next
+    /// read, peek or write returns it and takes it (reads are EOF after
+    /// that, writes `BrokenPipe`); this look still says it came.
     ///
     /// # Errors
     ///
@@ -247,12 +262,13 @@ impl TcpStream {
 
     /// What a read would find now; `Pending` when it would wait, and then
     /// (given a `context`) parked as the read parks. An error that has
-    /// come is said as a read says it (once, in the trace).
+    /// come is said as a read says it (once, in the trace), and taken when
+    /// `TAKE` says (a peek's); once taken, a read finds EOF.
     ///
     /// # Errors
     ///
     /// A stream of another run or of a crashed node.
-    fn arrived(
+    fn arrived<const TAKE: bool>(
         &self,
         world: &mut World,
         context: Option<&mut Context<'_>>,
@@ -261,6 +277,10 @@ impl TcpStream {
         let c = &mut world.net.connections[self.connection];
         if let Some(kind) = c.error_at(self.side, now) {
             c.pipes[self.side].reader.ready_by(context.as_deref());
+            if c.taken[self.side] {
+                return Ok(Poll::Ready(Arrived::Eof));
+            }
+            c.taken[self.side] = TAKE;
             if !c.quiet[self.side] {
                 pipe::say_error(world, self.connection, self.side, kind);
             }
@@ -283,9 +303,18 @@ impl TcpStream {
         }
         if pipe.segments.is_empty() && matches!(pipe.fin_ns, Some(fin) if fin <= now) {
             pipe.reader.ready_by(context.as_deref());
-            if pipe.fin_resets {
+            if pipe.fin_resets && !world.net.connections[self.connection].taken[self.side] {
                 // The reset of the peer's close, as a read gets it.
-                return Ok(Poll::Ready(Arrived::Failed(self.read_reset(world))));
+                if !TAKE {
+                    // (Said as a read says it, but left for the read.)
+                    pipe::say_close_reset_or_spend(world, self.connection, self.side);
+                    let error = self.error(world, io::ErrorKind::ConnectionReset);
+                    return Ok(Poll::Ready(Arrived::Failed(error)));
+                }
+                // (Not taken yet: the reset, taken now.)
+                if let Err(error) = self.read_reset(world) {
+                    return Ok(Poll::Ready(Arrived::Failed(error)));
+                }
             }
             return Ok(Poll::Ready(Arrived::Eof));
         }

@@ -406,6 +406,13 @@ pub(crate) struct Connection {
     /// by then, after its own event), or its reset was recorded already
     /// (by the call, or by a read or write that saw it first).
     pub(super) quiet: [bool; 2],
+    /// True once `side`'s error (its `errors` entry, or the reset of the
+    /// peer's close: `reset_ns`) was returned by a read, a peek or a
+    /// write: taken, as Linux's `sock_error` clears `sk_err` when a call
+    /// returns it. From then on the end is a closed socket's: its reads
+    /// return 0 (EOF) and its writes `BrokenPipe` (`EPIPE`). A readiness
+    /// look takes nothing (`poll` leaves `sk_err` as it is).
+    pub(super) taken: [bool; 2],
     /// What cut the link when a segment was last held back by a cut
     /// (`Network::cut_causes` of `nodes[0]`, `nodes[1]`): the cause a
     /// timeout's error names.
@@ -449,6 +456,7 @@ impl Connection {
             labels: [None, None],
             error_watch: [None, None],
             quiet: [true, true],
+            taken: [false, false],
             cut_causes: 0,
             send_buffer: [DEFAULT_SEND_BUFFER; 2],
             recv_buffer: [DEFAULT_RECV_BUFFER; 2],
@@ -606,6 +614,14 @@ impl Connection {
         } else {
             io::ErrorKind::ConnectionReset
         }
+    }
+
+    /// A read, peek or write returns end `side`'s error, come: true the
+    /// first time (it takes the error: [`Connection::taken`]), false once
+    /// it was taken (the end is closed: EOF to reads, `BrokenPipe` to
+    /// writes).
+    pub(super) fn take_error(&mut self, side: usize) -> bool {
+        !std::mem::replace(&mut self.taken[side], true)
     }
 
     /// The error `side` sees at `now_ns`, if any.
