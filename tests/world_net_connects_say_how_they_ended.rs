@@ -1,8 +1,9 @@
 //! Every connect attempt's outcome is a trace event, recorded by the
 //! connecting task when `connect` returns: a stream made is a `net connect`
-//! on it; a refusal (nothing listened when the SYN arrived, or the
-//! listener's node crashed before accepting) is a `net refused` a round
-//! trip after the SYN left; a connect across a cut link is a `net connect
+//! on it (also when the listener's node crashed after the SYN arrived,
+//! before accepting: the connect completes, then the reset comes, as on
+//! Linux); a refusal (nothing listened when the SYN arrived) is a `net
+//! refused` a round trip after the SYN left; a connect across a cut link is a `net connect
 //! timed out` at `tcp_timeout`. A connect to an unknown host sends nothing:
 //! it is an error at once and no net event.
 
@@ -15,6 +16,7 @@ use asyncsim::harness::trace_file;
 use asyncsim::net::{self, NetConfig, TcpListener, TcpStream};
 use asyncsim::trace::{EventKind, NetOp, TaskId, Trace};
 use asyncsim::{node, Config, Sim};
+use futures::{AsyncReadExt, AsyncWriteExt};
 use net_support::{assert_only_by_main, assert_trace_says, fixed, idle_server, now_ns, MS};
 use schedule_support::random_and_pct;
 
@@ -166,13 +168,15 @@ fn the_retry_loop_fails_a_varying_number_of_times() {
 }
 
 /// The listener's node crashes after the SYN arrived (the connection
-/// queued, not accepted) and before the SYN-ACK does: the connect is
-/// refused a round trip after it started, recorded on the stream it had
-/// made (its own label, port and all), by the connecting task. (With the
-/// SYN still on its way the SYN finds what listens when it arrives:
-/// `world_net_a_closed_listener_refuses_syns_on_their_way`.)
+/// queued, not accepted) and before the SYN-ACK does: as on Linux (the
+/// SYN-ACK left when the SYN arrived; the reset answers the client's ACK)
+/// the connect succeeds a round trip after it started (`net connect`, by
+/// the connecting task), a write then is accepted, and the reset comes one
+/// latency later: the first read gets `ConnectionReset`, the next EOF.
+/// (With the SYN still on its way the SYN finds what listens when it
+/// arrives: `world_net_a_closed_listener_refuses_syns_on_their_way`.)
 #[test]
-fn a_listener_crashed_before_accepting_is_a_refusal_on_the_stream_made() {
+fn a_listener_crashed_before_accepting_completes_the_connect_then_resets_it() {
     for config in random_and_pct(24) {
         let run = Sim::new(config.net(fixed(2))).run(async {
             let server = node::Builder::new("server").start(|| async {
@@ -186,16 +190,32 @@ fn a_listener_crashed_before_accepting_is_a_refusal_on_the_stream_made() {
                 server.crash();
             });
             let started = now_ns();
-            let error = TcpStream::connect("server:6000").await.unwrap_err();
+            let mut stream = TcpStream::connect("server:6000").await.unwrap();
+            let returned = now_ns();
             crasher.await.unwrap();
-            (started, now_ns(), error.kind())
+            let wrote = stream.write(b"x").await.map_err(|e| e.kind());
+            let mut buf = [0u8; 4];
+            let read = stream.read(&mut buf).await.map_err(|e| e.kind());
+            let reset_at = now_ns();
+            let again = stream.read(&mut buf).await.map_err(|e| e.kind());
+            (started, returned, wrote, read, reset_at, again)
         });
-        let (started, returned, kind) = run.result.unwrap();
-        assert_eq!(kind, std::io::ErrorKind::ConnectionRefused);
+        let (started, returned, wrote, read, reset_at, again) = run.result.unwrap();
         assert_eq!(returned, started + 4 * MS);
+        assert_eq!(
+            (wrote, read, reset_at, again),
+            (
+                Ok(1),
+                Err(std::io::ErrorKind::ConnectionReset),
+                returned + 2 * MS,
+                Ok(0)
+            ),
+            "{}",
+            run.trace
+        );
         assert_only_by_main(
             outcomes(&run.trace),
-            NetOp::Refused,
+            NetOp::Connect,
             returned,
             "TcpStream#0 (main:49152 -> server:6000)",
             &run.trace,

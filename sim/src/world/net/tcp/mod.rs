@@ -241,20 +241,6 @@ fn connect_timed_out(world_rc: &WorldRc, address: &Destination<'_>, causes: u8) 
     )
 }
 
-/// Records a connect refused after its stream was made (its listener
-/// closed, or its node crashed, before accepting it) on the stream's own
-/// end, by the connecting task. Out of line, as [`record_unmade`].
-#[cold]
-#[inline(never)]
-fn refused_late(stream: &TcpStream) {
-    let socket = stream.world.borrow_mut().stream_label(stream.connection, 0);
-    cx::record(EventKind::Net {
-        op: NetOp::Refused,
-        socket,
-        bytes: 0,
-    });
-}
-
 /// Where a connect goes: a host name and port, borrowed from the caller's
 /// address (see `ToAddress::host_and_port`), or an address.
 enum Destination<'a> {
@@ -661,17 +647,6 @@ impl TcpStream {
                     Err(io::Error::new(
                         io::ErrorKind::ConnectionRefused,
                         format!("connection refused: nothing listens on {address}"),
-                    ))
-                }
-                Some((when, io::ErrorKind::ConnectionRefused)) if when <= now => {
-                    drop(world);
-                    refused_late(&stream);
-                    Err(io::Error::new(
-                        io::ErrorKind::ConnectionRefused,
-                        format!(
-                            "connection refused: the listener on {} closed before accepting",
-                            connecting.address
-                        ),
                     ))
                 }
                 _ => {

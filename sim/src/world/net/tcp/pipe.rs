@@ -1232,8 +1232,9 @@ pub(super) fn answer_with_reset(world: &mut World, connection: usize, synack_ns:
 }
 
 /// A node crashed: its streams are gone (peers see a reset one latency
-/// later), its listeners close (connections waiting in their backlog are
-/// refused or reset).
+/// later), its listeners close (connections waiting in their backlog, their
+/// SYN arrived, are reset; one whose SYN is still on its way finds what
+/// listens when it arrives).
 pub(crate) fn crash_node(world: &mut World, node: u32, incarnation: NodeId) {
     let now = cx::now_ns("asyncsim::node::crash");
     for connection in 0..world.net.connections.len() {
@@ -1309,14 +1310,31 @@ pub(crate) fn crash_node(world: &mut World, node: u32, incarnation: NodeId) {
                 }
                 continue;
             }
-            // The client either still waits for its SYN-ACK (refused) or
-            // thinks it is connected (reset).
-            let established = c.pipes[0].last_arrival_ns <= now;
-            if established {
+            // (Nothing was sent toward the client yet: its pipe's last
+            // arrival is the SYN-ACK's.)
+            let synack_ns = c.pipes[0].last_arrival_ns;
+            if synack_ns <= now {
+                // The client is connected: reset.
                 c.fail_at(connection, 0, now, io::ErrorKind::ConnectionReset);
-            } else {
-                c.errors[0] = Some((now, io::ErrorKind::ConnectionRefused));
+                continue;
             }
+            // The handshake is not done, but on Linux the SYN-ACK left when
+            // the SYN arrived: the client's connect succeeds, and the reset
+            // answers its ACK. So the connect returns the stream, and the
+            // reset the loop above drew for the client end comes that
+            // latency after the SYN-ACK (at it across a cut, where none was
+            // drawn): no draw added, so tapes do not move.
+            let latency = match c.errors[0] {
+                Some((at, io::ErrorKind::ConnectionReset)) if at >= now => at - now,
+                _ => 0,
+            };
+            c.errors[0] = None;
+            c.fail_at(
+                connection,
+                0,
+                synack_ns + latency,
+                io::ErrorKind::ConnectionReset,
+            );
         }
     }
 }
