@@ -4,12 +4,13 @@
 //! run again has no failure to keep. None of them reads "shrunk: … in 0
 //! runs".
 
-use std::cell::Cell;
-use std::rc::Rc;
 use std::sync::atomic::{AtomicU32, Ordering::SeqCst};
 
 use asyncsim::harness::{Explore, Shrinking};
 use asyncsim::Strategy;
+
+mod harness_support;
+use harness_support::lost_update;
 
 fn settings() -> Explore {
     Explore::without_environment()
@@ -25,26 +26,6 @@ fn heading(report: &str) -> &str {
         .lines()
         .find(|line| line.starts_with("schedule ("))
         .unwrap_or_else(|| panic!("no schedule heading in:\n{report}"))
-}
-
-/// Fails when the second writer runs between the first one's read and
-/// write (one deviation from FIFO).
-async fn lost_update() {
-    let counter = Rc::new(Cell::new(0));
-    let slow = counter.clone();
-    let first = asyncsim::spawn(async move {
-        let read = slow.get();
-        asyncsim::yield_now().await;
-        slow.set(read + 1);
-    });
-    let quick = counter.clone();
-    let second = asyncsim::spawn(async move {
-        asyncsim::yield_now().await;
-        quick.set(quick.get() + 1);
-    });
-    first.await.unwrap();
-    second.await.unwrap();
-    assert_eq!(counter.get(), 2, "lost update");
 }
 
 async fn fails_in_every_order() {
