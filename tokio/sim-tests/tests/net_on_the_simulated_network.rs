@@ -203,6 +203,36 @@ fn a_read_into_uninitialised_memory_fills_it_without_zeroing_it_first() {
     assert_eq!(vec, b" world");
 }
 
+/// As tokio's (a derived `Debug`), a half shows the stream it is of: the
+/// connection's name, the same for `TcpStream` and its halves.
+#[test]
+fn halves_debug_as_the_stream_they_are_of() {
+    let run = asyncsim::Sim::new(asyncsim::Config::new()).run(async {
+        let (mut client, server) = connected_pair().await;
+        let streams = [format!("{client:?}"), format!("{server:?}")];
+        let (read, write) = client.split();
+        let borrowed = [format!("{read:?}"), format!("{write:?}")];
+        let (read, write) = server.into_split();
+        let owned = [format!("{read:?}"), format!("{write:?}")];
+        (streams, borrowed, owned)
+    });
+    let ([client, server], borrowed, owned) = run.result.unwrap();
+    assert_eq!(
+        borrowed,
+        [
+            format!("ReadHalf {{ stream: {client} }}"),
+            format!("WriteHalf {{ stream: {client} }}"),
+        ]
+    );
+    assert_eq!(
+        owned,
+        [
+            format!("OwnedReadHalf {{ stream: {server} }}"),
+            format!("OwnedWriteHalf {{ stream: {server}, shutdown_on_drop: true }}"),
+        ]
+    );
+}
+
 #[test]
 fn a_socket_moved_to_another_thread_is_an_error_there_and_works_again_at_home() {
     let run = asyncsim::Sim::new(asyncsim::Config::new()).run(async {

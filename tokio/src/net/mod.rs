@@ -36,6 +36,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV
 
 use asyncsim::net::{Address, ToAddress};
 
+#[macro_use]
+mod halves;
 mod socket;
 #[macro_use]
 pub mod tcp;

@@ -6,7 +6,6 @@ use std::future::poll_fn;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -211,27 +210,6 @@ impl TcpStream {
     pub fn ttl(&self) -> io::Result<u32> {
         Ok(64)
     }
-
-    /// Borrowed read and write halves, usable at once (in one task, for
-    /// example in `select!`).
-    pub fn split(&mut self) -> (ReadHalf<'_>, WriteHalf<'_>) {
-        let stream: &TcpStream = self;
-        (ReadHalf { stream }, WriteHalf { stream })
-    }
-
-    /// Owned halves, each movable into its own task. Dropping the write half
-    /// shuts down the write direction, as in tokio.
-    pub fn into_split(self) -> (OwnedReadHalf, OwnedWriteHalf) {
-        let shared = Arc::new(self);
-        let read = OwnedReadHalf {
-            stream: shared.clone(),
-        };
-        let write = OwnedWriteHalf {
-            stream: shared,
-            shutdown_on_drop: true,
-        };
-        (read, write)
-    }
 }
 
 /// tokio's `ReadBuf` filled from the stream: the bytes go from the world's
@@ -315,203 +293,6 @@ impl AsyncWrite for TcpStream {
 impl fmt::Debug for TcpStream {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.stream.fmt(f)
-    }
-}
-
-/// The read half of [`TcpStream::split`].
-#[derive(Debug)]
-pub struct ReadHalf<'a> {
-    stream: &'a TcpStream,
-}
-
-/// The write half of [`TcpStream::split`].
-#[derive(Debug)]
-pub struct WriteHalf<'a> {
-    stream: &'a TcpStream,
-}
-
-impl ReadHalf<'_> {
-    /// The peer's address.
-    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.stream.peer_addr()
-    }
-
-    /// This end's address.
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.stream.local_addr()
-    }
-}
-
-impl WriteHalf<'_> {
-    /// The peer's address.
-    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.stream.peer_addr()
-    }
-
-    /// This end's address.
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.stream.local_addr()
-    }
-}
-
-impl AsyncRead for ReadHalf<'_> {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        context: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        poll_read_stream(&self.stream.stream, context, buf)
-    }
-}
-
-impl AsyncWrite for WriteHalf<'_> {
-    #[inline]
-    fn poll_write(
-        self: Pin<&mut Self>,
-        context: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        poll_write_stream(&self.stream.stream, context, buf)
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, _context: &mut Context<'_>) -> Poll<io::Result<()>> {
-        poll_flush_stream(&self.stream.stream)
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, _context: &mut Context<'_>) -> Poll<io::Result<()>> {
-        poll_shutdown_stream(&self.stream.stream)
-    }
-}
-
-/// The owned read half of [`TcpStream::into_split`].
-pub struct OwnedReadHalf {
-    stream: Arc<TcpStream>,
-}
-
-/// The owned write half of [`TcpStream::into_split`]; dropping it shuts
-/// down the write direction.
-pub struct OwnedWriteHalf {
-    stream: Arc<TcpStream>,
-    shutdown_on_drop: bool,
-}
-
-/// The error of [`OwnedReadHalf::reunite`]: the halves came from different
-/// streams.
-#[derive(Debug)]
-pub struct ReuniteError(pub OwnedReadHalf, pub OwnedWriteHalf);
-
-impl fmt::Display for ReuniteError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("tried to reunite halves that are not from the same socket")
-    }
-}
-
-impl std::error::Error for ReuniteError {}
-
-impl OwnedReadHalf {
-    /// The stream again, from its two halves.
-    ///
-    /// # Errors
-    ///
-    /// When the halves are of different streams.
-    pub fn reunite(self, other: OwnedWriteHalf) -> Result<TcpStream, ReuniteError> {
-        reunite(self, other)
-    }
-
-    /// The peer's address.
-    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.stream.stream.with(|stream| stream.peer_addr())?
-    }
-
-    /// This end's address.
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.stream.stream.with(|stream| stream.local_addr())?
-    }
-}
-
-impl OwnedWriteHalf {
-    /// The stream again, from its two halves.
-    ///
-    /// # Errors
-    ///
-    /// When the halves are of different streams.
-    pub fn reunite(self, other: OwnedReadHalf) -> Result<TcpStream, ReuniteError> {
-        reunite(other, self)
-    }
-
-    /// Drops the half without shutting down the write direction.
-    pub fn forget(mut self) {
-        self.shutdown_on_drop = false;
-    }
-
-    /// The peer's address.
-    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.stream.stream.with(|stream| stream.peer_addr())?
-    }
-
-    /// This end's address.
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.stream.stream.with(|stream| stream.local_addr())?
-    }
-}
-
-fn reunite(read: OwnedReadHalf, mut write: OwnedWriteHalf) -> Result<TcpStream, ReuniteError> {
-    if !Arc::ptr_eq(&read.stream, &write.stream) {
-        return Err(ReuniteError(read, write));
-    }
-    write.shutdown_on_drop = false;
-    let stream = read.stream.clone();
-    drop((read, write));
-    let stream = Arc::into_inner(stream).expect("the two halves held the only references");
-    Ok(stream)
-}
-
-impl AsyncRead for OwnedReadHalf {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        context: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        poll_read_stream(&self.stream.stream, context, buf)
-    }
-}
-
-impl AsyncWrite for OwnedWriteHalf {
-    #[inline]
-    fn poll_write(
-        self: Pin<&mut Self>,
-        context: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        poll_write_stream(&self.stream.stream, context, buf)
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, _context: &mut Context<'_>) -> Poll<io::Result<()>> {
-        poll_flush_stream(&self.stream.stream)
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, _context: &mut Context<'_>) -> Poll<io::Result<()>> {
-        poll_shutdown_stream(&self.stream.stream)
-    }
-}
-
-impl Drop for OwnedWriteHalf {
-    fn drop(&mut self) {
-        if self.shutdown_on_drop {
-            let _ = self.stream.stream.shutdown_write();
-        }
-    }
-}
-
-impl fmt::Debug for OwnedReadHalf {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OwnedReadHalf").finish_non_exhaustive()
-    }
-}
-
-impl fmt::Debug for OwnedWriteHalf {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("OwnedWriteHalf").finish_non_exhaustive()
     }
 }
 
@@ -932,66 +713,15 @@ impl TcpStream {
     }
 }
 
+stream_halves!(TcpStream, SocketAddr);
+
+/// tokio's `TcpStream` read halves peek; `UnixStream`'s do not.
 impl ReadHalf<'_> {
-    fn inner(&self) -> &Stream {
-        &self.stream.stream
-    }
-
     peek_side!(&mut);
-    read_side!();
-    ready_method!();
-}
-
-impl WriteHalf<'_> {
-    fn inner(&self) -> &Stream {
-        &self.stream.stream
-    }
-
-    write_side!();
-    ready_method!();
 }
 
 impl OwnedReadHalf {
-    fn inner(&self) -> &Stream {
-        &self.stream.stream
-    }
-
     peek_side!(&mut);
-    read_side!();
-    ready_method!();
-}
-
-impl OwnedWriteHalf {
-    fn inner(&self) -> &Stream {
-        &self.stream.stream
-    }
-
-    write_side!();
-    ready_method!();
-}
-
-impl AsRef<TcpStream> for ReadHalf<'_> {
-    fn as_ref(&self) -> &TcpStream {
-        self.stream
-    }
-}
-
-impl AsRef<TcpStream> for WriteHalf<'_> {
-    fn as_ref(&self) -> &TcpStream {
-        self.stream
-    }
-}
-
-impl AsRef<TcpStream> for OwnedReadHalf {
-    fn as_ref(&self) -> &TcpStream {
-        &self.stream
-    }
-}
-
-impl AsRef<TcpStream> for OwnedWriteHalf {
-    fn as_ref(&self) -> &TcpStream {
-        &self.stream
-    }
 }
 
 impl AsRef<TcpStream> for TcpStream {
