@@ -145,7 +145,7 @@ impl TcpListener {
                 state.backlog.pop_front();
                 state.acceptor.ready(context.waker());
                 world.record_stream(connection, 1, NetOp::Accept, 0);
-                super::stream_handed_out(world, connection, 1, now);
+                super::connect::stream_handed_out(world, connection, 1, now);
                 let c = &mut world.net.connections[connection];
                 let peer = c.addrs[0];
                 let stream = TcpStream {
@@ -288,12 +288,15 @@ impl Drop for TcpListener {
                 if syn_ns > now {
                     // Its SYN is still on its way: it finds what listens
                     // there when it arrives, as if nothing had when it
-                    // left (`super::syn_arrives`). Its client has sent
+                    // left (`super::connect::syn_arrives`). Its client has sent
                     // nothing yet (its connect has not returned); one
                     // abandoned already has nothing left to learn.
                     if !c.dropped[0] {
-                        c.syn_call =
-                            Some(cx::call_at(syn_ns, super::syn_arrives, connection as u64));
+                        c.syn_call = Some(cx::call_at(
+                            syn_ns,
+                            super::connect::syn_arrives,
+                            connection as u64,
+                        ));
                     }
                     continue;
                 }

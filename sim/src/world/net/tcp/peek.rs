@@ -8,7 +8,8 @@
 use std::io;
 use std::task::{Context, Poll};
 
-use super::{pipe, TcpStream};
+use super::error;
+use super::TcpStream;
 use crate::trace::{SocketWait, WaitOn};
 use crate::world::net::noop_context;
 use crate::world::{cx, World};
@@ -226,7 +227,7 @@ impl TcpStream {
             c.pipes[self.side].reader.ready_by(context.as_deref());
             // Recorded once, when it came (or now, if this look is first).
             if !c.quiet[self.side] {
-                pipe::say_error(world, self.connection, self.side, kind);
+                error::say_error(world, self.connection, self.side, kind);
             }
             return Poll::Ready(Ok(Some(kind)));
         }
@@ -236,7 +237,7 @@ impl TcpStream {
         if matches!(reset_ns, Some(at) if at <= now) {
             c.pipes[self.side].reader.ready_by(context.as_deref());
             let kind = c.close_reset_kind(self.side);
-            pipe::say_close_reset(world, self.connection, self.side);
+            error::say_close_reset(world, self.connection, self.side);
             return Poll::Ready(Ok(Some(kind)));
         }
         let error_ns = c.errors[self.side].map(|(at, _)| at);
@@ -282,7 +283,7 @@ impl TcpStream {
             }
             c.taken[self.side] = TAKE;
             if !c.quiet[self.side] {
-                pipe::say_error(world, self.connection, self.side, kind);
+                error::say_error(world, self.connection, self.side, kind);
             }
             return Ok(Poll::Ready(Arrived::Failed(self.error(world, kind))));
         }
@@ -307,7 +308,7 @@ impl TcpStream {
                 // The reset of the peer's close, as a read gets it.
                 if !TAKE {
                     // (Said as a read says it, but left for the read.)
-                    pipe::say_close_reset_or_spend(world, self.connection, self.side);
+                    error::say_close_reset_or_spend(world, self.connection, self.side);
                     let error = self.error(world, io::ErrorKind::ConnectionReset);
                     return Ok(Poll::Ready(Arrived::Failed(error)));
                 }

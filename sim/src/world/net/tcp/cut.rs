@@ -1,0 +1,216 @@
+//! Cuts: segments held back while a link is cut and released when it
+//! heals, acks that cannot get back, and the timeout after `tcp_timeout`
+//! that either sets.
+
+use std::io;
+
+use super::pipe::deliver;
+use super::reset::send_reset;
+use crate::world::{cx, World};
+
+/// [`super::pipe::send`] across a cut (or behind segments held already): the segment
+/// waits for the link to heal, and both ends time out if it does not
+/// within `tcp_timeout`. Out of line: a stream's segments almost never
+/// wait.
+#[cold]
+#[inline(never)]
+pub(super) fn hold(
+    world: &mut World,
+    connection: usize,
+    side: usize,
+    data: Option<&[u8]>,
+    now: u64,
+) {
+    let pipe = &mut world.net.connections[connection].pipes[1 - side];
+    match data {
+        Some(data) => {
+            pipe.held_bytes += data.len();
+            pipe.limit = pipe.limit.saturating_sub(data.len());
+            pipe.held.push(data.to_vec());
+        }
+        None => pipe.held_fin = true,
+    }
+    held_since(world, connection, side, now);
+}
+
+/// What [`hold`] does but keeping a segment: from the first thing held
+/// toward `1 - side` on (or from `now`), both ends time out after the
+/// link's `tcp_timeout` unless it heals first. Also for a writer waiting
+/// for room across a cut, whose probes of the peer's window go unanswered
+/// (as Linux's persist timer's): [`writer_cut`].
+pub(super) fn held_since(world: &mut World, connection: usize, side: usize, now: u64) {
+    let to_side = 1 - side;
+    let (from, to) = {
+        let c = &world.net.connections[connection];
+        (c.nodes[side], c.nodes[to_side])
+    };
+    let timeout = world.net.config(from, to).tcp_timeout_ns;
+    // (Behind held segments, the link may be open again: the cause kept
+    // is the cut's that held them.)
+    // (Either way: a writer waits out a cut of its acks too.)
+    let cut = world.net.is_cut_either(from, to);
+    let c = &world.net.connections[connection];
+    let causes = world.net.cut_causes(c.nodes[0], c.nodes[1]);
+    let c = &mut world.net.connections[connection];
+    if cut {
+        c.cut_causes = causes;
+    }
+    let pipe = &mut c.pipes[to_side];
+    let since = *pipe.held_since_ns.get_or_insert(now);
+    c.fail_at(connection, side, since + timeout, io::ErrorKind::TimedOut);
+    c.fail_at(
+        connection,
+        to_side,
+        since + timeout,
+        io::ErrorKind::TimedOut,
+    );
+}
+
+/// A writer of end `side` waits for room (now, or since before a link
+/// was cut): if the link toward its peer is cut, or the link back (the
+/// window cannot reopen: no window update gets through), the connection
+/// times out after `tcp_timeout` unless the link heals first, as one whose
+/// segments are held (Linux probes a full window, and gives up when its
+/// probes go unanswered). Out of line.
+#[cold]
+#[inline(never)]
+pub(super) fn writer_cut(world: &mut World, connection: usize, side: usize, now: u64) {
+    let c = &world.net.connections[connection];
+    let (node, peer_node) = (c.nodes[side], c.nodes[1 - side]);
+    if world.net.is_cut_either(node, peer_node) {
+        held_since(world, connection, side, now);
+    }
+}
+
+/// A write of `side` while its peer's acks are cut (`Pipe::unacked`):
+/// counted as not acknowledged, and, as any segment that gets no ack (Linux
+/// retransmits it until it gives up), the connection times out after
+/// `tcp_timeout` unless the link back heals first. Out of line.
+#[cold]
+#[inline(never)]
+pub(super) fn sent_unacked(
+    world: &mut World,
+    connection: usize,
+    side: usize,
+    len: usize,
+    now: u64,
+) {
+    let pipe = &mut world.net.connections[connection].pipes[1 - side];
+    if let Some(unacked) = &mut pipe.unacked {
+        *unacked += len;
+        held_since(world, connection, side, now);
+    }
+}
+
+/// A link was cut: each stream direction whose acks it cuts counts what its
+/// sender has no ack for from now on ([`super::pipe::Pipe::unacked`]), and each writer
+/// waiting for room across it, either way, starts the timeout
+/// ([`writer_cut`]).
+pub(crate) fn links_cut(world: &mut World) {
+    let now = cx::now_ns("asyncsim::net::partition");
+    for connection in 0..world.net.connections.len() {
+        for side in 0..2 {
+            let c = &world.net.connections[connection];
+            let to_side = 1 - side;
+            if c.dropped[side] {
+                continue;
+            }
+            let acks_cut = world.net.is_cut(c.nodes[to_side], c.nodes[side]);
+            let c = &mut world.net.connections[connection];
+            if acks_cut && c.pipes[to_side].unacked.is_none() {
+                let pipe = &mut c.pipes[to_side];
+                pipe.unacked = Some(pipe.unread_bytes());
+                c.set_limit(to_side);
+            }
+            if c.pipes[to_side].writer.waiting() {
+                writer_cut(world, connection, side, now);
+            }
+        }
+    }
+}
+
+/// After a link opened: held segments whose link is no longer cut leave
+/// now, in order, and their pending timeouts are lifted.
+pub(crate) fn release_held(world: &mut World) {
+    let now = cx::now_ns("asyncsim::net::repair");
+    // Held resets leave last, once every timeout the repair lifts is
+    // lifted (one set while another direction was held would hide them).
+    let mut resets = Vec::new();
+    for connection in 0..world.net.connections.len() {
+        for side in 0..2 {
+            let to_side = 1 - side;
+            acks_healed(world, connection, side);
+            let (from, to, held, fin) = {
+                let c = &mut world.net.connections[connection];
+                let pipe = &mut c.pipes[to_side];
+                // (A writer waiting across the cut holds nothing, but
+                // waits out the timeout as held segments do; one that gave
+                // up waiting since left that timeout set all the same.)
+                let probing = pipe.held_since_ns.is_some();
+                if pipe.held.is_empty() && !pipe.held_fin && !pipe.held_reset && !probing {
+                    continue;
+                }
+                (
+                    c.nodes[side],
+                    c.nodes[to_side],
+                    std::mem::take(&mut pipe.held),
+                    std::mem::take(&mut pipe.held_fin),
+                )
+            };
+            if world.net.is_cut(from, to) {
+                let pipe = &mut world.net.connections[connection].pipes[to_side];
+                pipe.held = held;
+                pipe.held_fin = fin;
+                continue;
+            }
+            if std::mem::take(&mut world.net.connections[connection].pipes[to_side].held_reset) {
+                resets.push((connection, side));
+            }
+            // The timeout goes once acks can come back too.
+            let acks_cut = world.net.is_cut(to, from);
+            let pipe = &mut world.net.connections[connection].pipes[to_side];
+            if !acks_cut {
+                pipe.held_since_ns = None;
+            }
+            pipe.held_bytes = 0;
+            world.net.connections[connection].set_limit(to_side);
+            for data in held {
+                deliver(world, connection, side, Some(&data), now);
+            }
+            if fin {
+                deliver(world, connection, side, None, now);
+            }
+            let c = &mut world.net.connections[connection];
+            if c.pipes[0].held_since_ns.is_none() && c.pipes[1].held_since_ns.is_none() {
+                for end in 0..2 {
+                    if matches!(c.errors[end], Some((at, io::ErrorKind::TimedOut)) if at > now) {
+                        c.errors[end] = None;
+                        c.unwatch_error(end);
+                    }
+                }
+            }
+        }
+    }
+    for (connection, side) in resets {
+        send_reset(world, connection, side, now);
+    }
+}
+
+/// After a link opened: if the acks of `side`'s writes toward its peer get
+/// through again, its room is the window less what the peer has not read
+/// (the window update the peer could not send arrives), and a writer
+/// waiting for room that this gives is woken.
+fn acks_healed(world: &mut World, connection: usize, side: usize) {
+    let to_side = 1 - side;
+    let c = &world.net.connections[connection];
+    if c.pipes[to_side].unacked.is_none() || world.net.is_cut(c.nodes[to_side], c.nodes[side]) {
+        return;
+    }
+    let c = &mut world.net.connections[connection];
+    c.pipes[to_side].unacked = None;
+    c.set_limit(to_side);
+    let pipe = &mut c.pipes[to_side];
+    if pipe.writer.waiting() && pipe.room() > 0 {
+        pipe.writer.wake_all();
+    }
+}

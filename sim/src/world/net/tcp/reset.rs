@@ -1,0 +1,240 @@
+//! Resets: the one a close with bytes unread sends, the one that answers a
+//! segment for a closed end, the one that answers an abandoned connect's
+//! SYN-ACK, and a node's crash (its streams reset, its listeners closed).
+
+use std::io;
+
+use super::cut::held_since;
+use super::error::say_close_reset;
+use crate::cx::NodeId;
+use crate::trace::DropWhy;
+use crate::world::net::{Carried, Protocol};
+use crate::world::{cx, World};
+
+/// The reset end `side` sends as it closes with bytes unread (Linux's
+/// `close` with its receive queue not empty sends an RST instead of a FIN
+/// and forgets the connection): it follows what `side` sent before it
+/// (arriving no earlier than the last segment or FIN: in order). At its
+/// arrival it is the peer's pipe's FIN unless a FIN came first
+/// (`Pipe::fin_resets`: a read that has taken every byte before it gets
+/// `ConnectionReset`, not EOF), and the peer's writes fail with
+/// `ConnectionReset` (`Connection::reset_ns`); it is recorded then as any
+/// reset ([`reset_arrives`]). Its latency is one `net` draw, where the
+/// FIN's would have been. Across a cut (or behind what one holds) it is
+/// held as a FIN is: it leaves after the held segments at a repair, or the
+/// peer times out. Out of line.
+#[cold]
+#[inline(never)]
+pub(super) fn send_reset(world: &mut World, connection: usize, side: usize, now: u64) {
+    let to_side = 1 - side;
+    let (from, to) = {
+        let c = &world.net.connections[connection];
+        (c.nodes[side], c.nodes[to_side])
+    };
+    let pipe = &world.net.connections[connection].pipes[to_side];
+    if !pipe.held.is_empty() || pipe.held_fin || world.net.is_cut(from, to) {
+        world.net.connections[connection].pipes[to_side].held_reset = true;
+        held_since(world, connection, side, now);
+        return;
+    }
+    answer_with_close_reset(world, connection, side, now, now);
+}
+
+/// Closed end `side` answers with a reset sent at `sent_ns` (now, or when
+/// a segment sent to it arrives: Linux answers a segment for a socket it
+/// closed with an RST), unless one is on its way already: a `net` latency
+/// draw, its arrival no earlier than what `side` sent before, and from then
+/// the peer's writes fail (`Connection::reset_ns`), its reads too once
+/// they have taken what came before it unless a FIN did (then the pipe's
+/// FIN, `Pipe::fin_resets`), and its arrival is recorded
+/// ([`reset_arrives`]). Out of line.
+#[cold]
+#[inline(never)]
+pub(super) fn answer_with_close_reset(
+    world: &mut World,
+    connection: usize,
+    side: usize,
+    sent_ns: u64,
+    now: u64,
+) {
+    let to_side = 1 - side;
+    let c = &world.net.connections[connection];
+    if c.reset_ns[to_side].is_some() || c.dropped[to_side] {
+        return;
+    }
+    let (from, to, stream) = (c.nodes[side], c.nodes[to_side], c.names[side]);
+    let latency = world.latency(from, to, Carried::Reset { stream });
+    let c = &mut world.net.connections[connection];
+    let pipe = &mut c.pipes[to_side];
+    let at_ns = (sent_ns + latency).max(pipe.last_arrival_ns);
+    pipe.last_arrival_ns = at_ns;
+    if pipe.fin_ns.is_none() {
+        pipe.fin_ns = Some(at_ns);
+        pipe.fin_resets = true;
+    }
+    pipe.reader.due_at_from(at_ns, now);
+    c.reset_ns[to_side] = Some(at_ns);
+    let end = (connection as u64) << 1 | to_side as u64;
+    cx::call_at(at_ns, reset_arrives, end);
+}
+
+/// The call [`send_reset`] sets (`end`: the connection's index and the
+/// side): the close's reset reaches the end now, recorded as any reset
+/// (`NetOp::Reset`, once: [`say_close_reset`]); nothing it was sent is
+/// discarded (a read still takes it, as Linux's). Nothing for an end gone
+/// meanwhile.
+fn reset_arrives(end: u64) {
+    let world_rc = crate::world::world("asyncsim::net");
+    let Ok(mut world) = world_rc.try_borrow_mut() else {
+        return;
+    };
+    let (connection, side) = ((end >> 1) as usize, (end & 1) as usize);
+    let Some(c) = world.net.connections.get_mut(connection) else {
+        return;
+    };
+    if c.dropped[side] {
+        return;
+    }
+    say_close_reset(&mut world, connection, side);
+}
+
+/// The client end of a connect abandoned before its SYN-ACK arrives (at
+/// `synack_ns`; see `Connecting::abandon`) is forgotten, as Linux forgets a
+/// socket closed in SYN_SENT: the SYN-ACK is answered with a reset, which
+/// reaches the server's end a drawn latency later (in the listener's
+/// backlog or accepted: either way the end is reset then, and its `net
+/// reset` recorded at its arrival or, if not handed out yet, right after
+/// its accept). The latency is drawn now, where a dropped stream's FIN
+/// would have been. Nothing across a cut, nor to an end gone already
+/// (dropped, its listener closed or its node crashed: the FIN drew there,
+/// so such a run's tape is a draw shorter than before the reset). Out of
+/// line.
+#[cold]
+#[inline(never)]
+pub(super) fn answer_with_reset(world: &mut World, connection: usize, synack_ns: u64) {
+    let c = &world.net.connections[connection];
+    let (node, peer_node, stream) = (c.nodes[0], c.nodes[1], c.names[0]);
+    if c.dropped[1] || world.net.is_cut(node, peer_node) {
+        return;
+    }
+    let latency = world.latency(node, peer_node, Carried::Reset { stream });
+    let c = &mut world.net.connections[connection];
+    c.fail_at(
+        connection,
+        1,
+        synack_ns + latency,
+        io::ErrorKind::ConnectionReset,
+    );
+}
+
+/// A node crashed: its streams are gone (peers see a reset one latency
+/// later), its listeners close (connections waiting in their backlog, their
+/// SYN arrived, are reset; one whose SYN is still on its way finds what
+/// listens when it arrives).
+pub(crate) fn crash_node(world: &mut World, node: u32, incarnation: NodeId) {
+    let now = cx::now_ns("asyncsim::node::crash");
+    for connection in 0..world.net.connections.len() {
+        for side in 0..2 {
+            let peer = 1 - side;
+            let (peer_node, hit) = {
+                let c = &world.net.connections[connection];
+                (
+                    c.nodes[peer],
+                    c.nodes[side] == node
+                        && c.incarnations[side] == incarnation
+                        && !c.dropped[side],
+                )
+            };
+            if !hit {
+                continue;
+            }
+            world.net.connections[connection].drop_end(side);
+            // Its own error, if one was coming, reaches no one now, nor
+            // its writer (dropped with its task) any room.
+            world.net.connections[connection].unwatch_error(side);
+            world.net.connections[connection].pipes[peer].writer.clear();
+            let unread = world.net.connections[connection].pipes[side].unread_bytes();
+            if unread > 0 {
+                world.record_stream_drop(connection, side, DropWhy::Crashed, unread);
+            }
+            if side == 0 {
+                let port = world.net.connections[connection].addrs[0].port();
+                let key = (node, Protocol::Tcp, port);
+                world.net.bound.remove_if_eq(&key, &usize::MAX);
+            }
+            if peer_node == node || world.net.is_cut(node, peer_node) {
+                continue;
+            }
+            let stream = world.net.connections[connection].names[side];
+            let latency = world.latency(node, peer_node, Carried::Reset { stream });
+            let c = &mut world.net.connections[connection];
+            c.fail_at(
+                connection,
+                peer,
+                now + latency,
+                io::ErrorKind::ConnectionReset,
+            );
+        }
+    }
+    for listener in 0..world.net.listeners.len() {
+        let state = &mut world.net.listeners[listener];
+        if state.node != node || state.incarnation != incarnation || !state.open {
+            continue;
+        }
+        state.open = false;
+        let key = (state.node, Protocol::Tcp, state.port);
+        let backlog = std::mem::take(&mut state.backlog);
+        world.net.bound.remove_if_eq(&key, &listener);
+        for (syn_ns, connection) in backlog {
+            let unread = world.net.connections[connection].pipes[1].unread_bytes();
+            if unread > 0 {
+                world.record_stream_drop(connection, 1, DropWhy::Crashed, unread);
+            }
+            let c = &mut world.net.connections[connection];
+            c.drop_end(1);
+            if syn_ns > now {
+                // Its SYN is still on its way: it reaches what listens on
+                // the port when it arrives (the node restarted and bound
+                // again by then), else the connect is refused as one whose
+                // SYN found nothing bound, as a dropped listener's
+                // (`super::connect::syn_arrives`).
+                // (Nor did the crash reach it: the reset the loop above
+                // set for the client end is lifted.)
+                c.errors[0] = None;
+                if !c.dropped[0] {
+                    c.syn_call = Some(cx::call_at(
+                        syn_ns,
+                        super::connect::syn_arrives,
+                        connection as u64,
+                    ));
+                }
+                continue;
+            }
+            // (Nothing was sent toward the client yet: its pipe's last
+            // arrival is the SYN-ACK's.)
+            let synack_ns = c.pipes[0].last_arrival_ns;
+            if synack_ns <= now {
+                // The client is connected: reset.
+                c.fail_at(connection, 0, now, io::ErrorKind::ConnectionReset);
+                continue;
+            }
+            // The handshake is not done, but on Linux the SYN-ACK left when
+            // the SYN arrived: the client's connect succeeds, and the reset
+            // answers its ACK. So the connect returns the stream, and the
+            // reset the loop above drew for the client end comes that
+            // latency after the SYN-ACK (at it across a cut, where none was
+            // drawn): no draw added, so tapes do not move.
+            let latency = match c.errors[0] {
+                Some((at, io::ErrorKind::ConnectionReset)) if at >= now => at - now,
+                _ => 0,
+            };
+            c.errors[0] = None;
+            c.fail_at(
+                connection,
+                0,
+                synack_ns + latency,
+                io::ErrorKind::ConnectionReset,
+            );
+        }
+    }
+}
