@@ -160,3 +160,61 @@ fn a_stream_timeout_names_the_cut_on_both_ends() {
         }
     }
 }
+
+/// Bytes on their way when a cut drops their acks (only the link back, or
+/// both ways) are retransmitted, as on Linux, until the connection times
+/// out `tcp_timeout` after the cut, naming it; repaired in time, the acks
+/// get through and nothing times out. The client sends nothing after.
+#[test]
+fn bytes_in_flight_when_their_acks_are_cut_time_out_unless_healed() {
+    for cut in [Cut::OneWayBack, Cut::Partition] {
+        for repair in [false, true] {
+            for config in random_and_pct(12) {
+                let link = fixed(2).tcp_timeout(Duration::from_secs(1));
+                let run = Sim::new(config.net(link)).run(async move {
+                    let _server = node::Builder::new("server").start(|| async {
+                        let listener = TcpListener::bind("0.0.0.0:6000").await.unwrap();
+                        let (mut stream, _) = listener.accept().await.unwrap();
+                        let mut buf = [0u8; 64];
+                        while let Ok(1..) = stream.read(&mut buf).await {}
+                        std::future::pending::<()>().await;
+                    });
+                    asyncsim::time::sleep(Duration::from_millis(1)).await;
+                    let mut stream = TcpStream::connect("server:6000").await.unwrap();
+                    stream.write_all(b"in flight").await.unwrap();
+                    let cut_at = asyncsim::time::Instant::now().as_nanos();
+                    cut.make();
+                    if repair {
+                        asyncsim::time::sleep(Duration::from_millis(500)).await;
+                        net::repair("main", "server");
+                    }
+                    let mut buf = [0u8; 8];
+                    let read =
+                        asyncsim::time::timeout(Duration::from_secs(3), stream.read(&mut buf))
+                            .await;
+                    let at = asyncsim::time::Instant::now().as_nanos();
+                    (
+                        read.map(|read| read.map_err(|error| error.to_string())),
+                        at - cut_at,
+                    )
+                });
+                let (read, after) = run.result.unwrap();
+                if repair {
+                    assert!(read.is_err(), "{cut:?}: {read:?}\n{}", run.trace);
+                    assert_eq!(after, 3_500 * MS, "{cut:?}");
+                } else {
+                    let words = read.expect("no timeout").expect_err("no error");
+                    assert!(
+                        words.ends_with(&format!(
+                            ": connection timed out (no delivery for tcp_timeout: {})",
+                            cut.words()
+                        )),
+                        "{cut:?}: {words}\n{}",
+                        run.trace
+                    );
+                    assert_eq!(after, 1_000 * MS, "{cut:?}\n{}", run.trace);
+                }
+            }
+        }
+    }
+}

@@ -293,6 +293,7 @@ fn open_connection(
         reset_ns,
         syn_call,
         linger_ns,
+        crash_unsaid,
     } = world.net.connections.open();
     // Nothing the server sends can arrive before the handshake completes,
     // nor the client's before its SYN.
@@ -315,6 +316,7 @@ fn open_connection(
     // (The server's, its listener's, as Linux's accepted socket inherits it.)
     *linger_ns = [u64::MAX, world.net.listeners[listener].linger_ns];
     *syn_call = None;
+    *crash_unsaid = [false, false];
     // The client's buffers are its socket's (a new one's, or as set before
     // it connected: from the first byte, as Linux's SYN carries its
     // window); the server's, its listener's (as an accepted socket

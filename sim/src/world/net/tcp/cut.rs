@@ -4,8 +4,9 @@
 
 use std::io;
 
-use super::pipe::deliver;
-use super::reset::send_reset;
+use super::pipe::{deliver, Connection};
+use super::reset::{answer_with_close_reset, send_reset};
+use crate::world::net::Carried;
 use crate::world::{cx, World};
 
 /// [`super::pipe::send`] across a cut (or behind segments held already): the segment
@@ -121,7 +122,13 @@ pub(crate) fn links_cut(world: &mut World) {
                 let pipe = &mut c.pipes[to_side];
                 pipe.unacked = Some(pipe.unread_bytes());
                 c.set_limit(to_side);
+                if in_flight(c, to_side, now) {
+                    // Their acks are lost: retransmitted until Linux gives
+                    // up, unless the link back heals first.
+                    held_since(world, connection, side, now);
+                }
             }
+            let c = &world.net.connections[connection];
             if c.pipes[to_side].writer.waiting() {
                 writer_cut(world, connection, side, now);
             }
@@ -136,6 +143,9 @@ pub(crate) fn release_held(world: &mut World) {
     // Held resets leave last, once every timeout the repair lifts is
     // lifted (one set while another direction was held would hide them).
     let mut resets = Vec::new();
+    // Retransmissions to a gone end that get through now, answered with a
+    // reset after the held resets.
+    let mut answers = Vec::new();
     for connection in 0..world.net.connections.len() {
         for side in 0..2 {
             let to_side = 1 - side;
@@ -173,12 +183,21 @@ pub(crate) fn release_held(world: &mut World) {
                 pipe.held_since_ns = None;
             }
             pipe.held_bytes = 0;
+            let first = pipe.segments.len();
             world.net.connections[connection].set_limit(to_side);
             for data in held {
                 deliver(world, connection, side, Some(&data), now);
             }
             if fin {
                 deliver(world, connection, side, None, now);
+            }
+            if !acks_cut && gone_unanswered(world, connection, side, now) {
+                let pipe = &world.net.connections[connection].pipes[to_side];
+                let first_ns = match pipe.segments.get(first) {
+                    Some(segment) => Some(segment.arrival_ns),
+                    None => pipe.fin_ns.filter(|_| fin),
+                };
+                answers.push((connection, side, first_ns));
             }
             let c = &mut world.net.connections[connection];
             if c.pipes[0].held_since_ns.is_none() && c.pipes[1].held_since_ns.is_none() {
@@ -194,6 +213,63 @@ pub(crate) fn release_held(world: &mut World) {
     for (connection, side) in resets {
         send_reset(world, connection, side, now);
     }
+    for (connection, side, first_ns) in answers {
+        answer_retransmission(world, connection, side, first_ns, now);
+    }
+}
+
+/// True when end `side` is live and its peer's end gone (closed, or its
+/// node crashed with the reset lost in a cut: `Connection::crash_unsaid`)
+/// with no reset on its way to `side` nor an error come: what `side`
+/// retransmits to it is answered with a reset once it gets through.
+fn gone_unanswered(world: &World, connection: usize, side: usize, now: u64) -> bool {
+    let c = &world.net.connections[connection];
+    let peer = 1 - side;
+    if !c.dropped[peer] || c.dropped[side] || c.reset_ns[side].is_some() {
+        return false;
+    }
+    if c.error_at(side, now).is_some() {
+        return false;
+    }
+    let crashed = !world.alive(c.nodes[peer] as usize, c.incarnations[peer]);
+    !crashed || c.crash_unsaid[side]
+}
+
+/// A repair lets through what end `side` retransmits to its gone peer
+/// ([`gone_unanswered`]): its first segment (or FIN) released now, arriving
+/// at `first_ns`, or, when nothing was held (its writes to the gone end
+/// were dropped: `TcpStream::drop_written`), a retransmission sent now (a
+/// `net` latency draw). The gone end answers it with a reset, as Linux
+/// answers a segment for a socket it does not have (a crashed node's,
+/// restarted or not, as one closed): `side`'s reads and writes fail with
+/// `ConnectionReset` once it arrives (a `net` latency draw).
+fn answer_retransmission(
+    world: &mut World,
+    connection: usize,
+    side: usize,
+    first_ns: Option<u64>,
+    now: u64,
+) {
+    let sent_ns = match first_ns {
+        Some(at_ns) => at_ns,
+        None => {
+            let c = &world.net.connections[connection];
+            let (from, to, stream) = (c.nodes[side], c.nodes[1 - side], c.names[side]);
+            now + world.latency(from, to, Carried::Segment { stream, bytes: 0 })
+        }
+    };
+    answer_with_close_reset(world, connection, 1 - side, sent_ns, now);
+}
+
+/// True when something sent toward `to_side` is still on its way (a
+/// segment or a FIN, not a close's reset, which nothing acknowledges): its
+/// ack is lost once the link back is cut. (Acks of what arrived just before
+/// the cut, still on their way back, are taken to have arrived.)
+fn in_flight(c: &Connection, to_side: usize, now: u64) -> bool {
+    let pipe = &c.pipes[to_side];
+    !c.dropped[to_side]
+        && (pipe.segments.back().is_some_and(|s| s.arrival_ns > now)
+            || (!pipe.fin_resets && pipe.fin_ns.is_some_and(|at| at > now)))
 }
 
 /// After a link opened: if the acks of `side`'s writes toward its peer get

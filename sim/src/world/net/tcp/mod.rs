@@ -5,8 +5,13 @@
 //! segment's, so each direction delivers in order. A lost segment is a
 //! retransmission: a drawn extra delay, never lost bytes. Across a cut,
 //! segments are held back until the link heals; if it does not within the
-//! link's `tcp_timeout`, both ends fail with `TimedOut`. A peer's crash
-//! reaches the other end one latency later as `ConnectionReset`. Either is
+//! link's `tcp_timeout`, both ends fail with `TimedOut`; so do bytes whose
+//! acks a cut of the link back loses (on their way at the cut, or sent
+//! across it), as Linux retransmits them until it gives up. A peer's crash
+//! reaches the other end one latency later as `ConnectionReset`; across a
+//! cut its reset is lost, and the other end learns of it from its own next
+//! segment: no answer while the cut lasts (`TimedOut`), a reset once one
+//! gets through (`Connection::crash_unsaid`), as a closed end answers. Either is
 //! a `net reset` on the end it reaches, at its arrival, once (see
 //! `error::say_error`). As Linux reports a socket's error (`sk_err`), the
 //! first read, peek or write to meet it returns it and takes it; the

@@ -246,6 +246,12 @@ pub(crate) struct Connection {
     /// SYN (`syn_arrives`), while it may still fire: cancelled when the
     /// connect is abandoned first, so no call is left to jump the clock.
     pub(super) syn_call: Option<cx::TimerKey>,
+    /// True for `side` when the peer's node crashed while the link from
+    /// it to `side` was cut: the reset the crash sent was lost in the cut
+    /// (`reset::crash_node`), so `side` knows nothing, as on Linux. Its
+    /// next segment to get through is answered with a reset, as one for a
+    /// closed end is (`TcpStream::drop_written`, `cut::release_held`).
+    pub(super) crash_unsaid: [bool; 2],
 }
 
 impl Connection {
@@ -272,6 +278,7 @@ impl Connection {
             reset_ns: [None, None],
             linger_ns: [u64::MAX; 2],
             syn_call: None,
+            crash_unsaid: [false, false],
         }
     }
 

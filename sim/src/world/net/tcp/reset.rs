@@ -73,6 +73,8 @@ pub(super) fn answer_with_close_reset(
         pipe.fin_resets = true;
     }
     pipe.reader.due_at_from(at_ns, now);
+    // A write waiting for room toward the closed end fails then too.
+    c.pipes[side].writer.due_at_from(at_ns, now);
     c.reset_ns[to_side] = Some(at_ns);
     let end = (connection as u64) << 1 | to_side as u64;
     cx::call_at(at_ns, reset_arrives, end);
@@ -162,7 +164,14 @@ pub(crate) fn crash_node(world: &mut World, node: u32, incarnation: NodeId) {
                 let key = (node, Protocol::Tcp, port);
                 world.net.bound.remove_if_eq(&key, &usize::MAX);
             }
-            if peer_node == node || world.net.is_cut(node, peer_node) {
+            if peer_node == node {
+                continue;
+            }
+            if world.net.is_cut(node, peer_node) {
+                // The crash's reset is lost in the cut: the peer learns
+                // nothing until a segment of its own gets through
+                // (`Connection::crash_unsaid`).
+                world.net.connections[connection].crash_unsaid[peer] = true;
                 continue;
             }
             let stream = world.net.connections[connection].names[side];

@@ -252,11 +252,17 @@ impl TcpStream {
 
     /// A write to a peer end that is gone (dropped, or its node crashed,
     /// its reset not here yet): accepted, as a real socket's send buffer
-    /// would, and lost at once: a drop. To a closed end (not a crashed
-    /// node's) across no cut, the segment arrives and is answered with a
-    /// reset (Linux's answer to a segment for a socket it closed), which
+    /// would, and lost at once: a drop. To a closed end (or a crashed
+    /// node's whose reset was lost in a cut: `Connection::crash_unsaid`)
+    /// across no cut, the segment arrives and is answered with a reset
+    /// (Linux's answer to a segment for a socket it does not have), which
     /// fails this end's later writes: a `net` latency draw for the segment
-    /// and one for the reset, at the first such write only (out of line).
+    /// and one for the reset, at the first such write only. Across a cut
+    /// (either way) the segment gets no answer: as Linux retransmits it
+    /// until it gives up, the connection times out after `tcp_timeout`
+    /// unless the link heals first (then the retransmission is answered
+    /// with that reset: `cut::release_held`). No draw across the cut. Out
+    /// of line.
     #[cold]
     #[inline(never)]
     fn drop_written(&self, world: &mut World, bytes: usize, now: u64) {
@@ -269,9 +275,15 @@ impl TcpStream {
             DropWhy::Closed
         };
         let (node, peer_node, stream) = (c.nodes[self.side], c.nodes[peer], c.names[self.side]);
+        // (A crash across no cut sent its reset already.)
+        let told = crashed && !c.crash_unsaid[self.side];
         let answered = c.reset_ns[self.side].is_some();
         world.record_stream_drop(self.connection, peer, why, bytes);
-        if crashed || answered || world.net.is_cut_either(node, peer_node) {
+        if told || answered {
+            return;
+        }
+        if world.net.is_cut_either(node, peer_node) {
+            cut::held_since(world, self.connection, self.side, now);
             return;
         }
         let latency = world.latency(node, peer_node, Carried::Segment { stream, bytes });
