@@ -235,3 +235,49 @@ fn a_reset_is_returned_once_then_reads_are_eof_and_writes_broken_pipe() {
         }
     }
 }
+
+/// `take_error` takes the stream's error as Linux's `SO_ERROR` does: `None`
+/// before it comes, `Some` of it once it has (the reset of the peer's
+/// close, or of its node's crash), taken: `None` after, a read then EOF and
+/// a write `BrokenPipe`, as after any taking.
+#[test]
+fn take_error_takes_the_error_once_as_so_error() {
+    for crash in [false, true] {
+        for config in random_and_pct(8) {
+            let run = Sim::new(config).run(async move {
+                let server = asyncsim::node::Builder::new("server").start(|| async {
+                    let listener = tokio::net::TcpListener::bind("0.0.0.0:7000").await.unwrap();
+                    let (stream, _) = listener.accept().await.unwrap();
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    drop(stream); // the client's request unread: a reset
+                    std::future::pending::<()>().await;
+                });
+                tokio::time::sleep(Duration::from_millis(1)).await;
+                let mut stream = tokio::net::TcpStream::connect("server:7000").await.unwrap();
+                stream.write_all(b"request").await.unwrap();
+                if crash {
+                    server.crash();
+                }
+                let before = stream.take_error().unwrap().map(|error| error.kind());
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                let taken = stream.take_error().unwrap().map(|error| error.kind());
+                let again = stream.take_error().unwrap().map(|error| error.kind());
+                let mut buf = [0u8; 8];
+                let read = stream.read(&mut buf).await.map_err(|error| error.kind());
+                let write = stream.write(b"x").await.map_err(|error| error.kind());
+                (before, taken, again, read, write)
+            });
+            assert_eq!(
+                run.result.unwrap(),
+                (
+                    None,
+                    Some(ErrorKind::ConnectionReset),
+                    None,
+                    Ok(0),
+                    Err(ErrorKind::BrokenPipe)
+                ),
+                "crash {crash}"
+            );
+        }
+    }
+}

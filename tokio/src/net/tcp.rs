@@ -690,10 +690,13 @@ impl TcpStream {
         flatten(self.stream.with(|stream| stream.poll_write_ready(context)))
     }
 
-    /// Always `Ok(None)`: the connection's errors come to its reads and
-    /// writes.
+    /// Takes the stream's error, as Linux's `SO_ERROR`: once a reset or a
+    /// timeout has come, `Some` of it the first time (taken, as the first
+    /// read or write to meet it takes it), then `None`; after it, reads
+    /// return 0 (EOF) and writes `BrokenPipe`. (See
+    /// `asyncsim::net::TcpStream::take_error`.)
     pub fn take_error(&self) -> io::Result<Option<io::Error>> {
-        self.stream.with(|_| None)
+        self.stream.with(|stream| stream.take_error())?
     }
 
     /// `set_linger(Some(Duration::ZERO))`: the stream's drop resets the

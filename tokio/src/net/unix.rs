@@ -361,8 +361,8 @@ impl UnixStream {
         self.inner.poll_write_ready(context)
     }
 
-    /// Always `Ok(None)`: the connection's errors come to its reads and
-    /// writes.
+    /// Takes the stream's error, as `TcpStream::take_error` does (Linux's
+    /// `SO_ERROR`): `Some` once it has come, taken, then `None`.
     pub fn take_error(&self) -> io::Result<Option<io::Error>> {
         self.inner.take_error()
     }

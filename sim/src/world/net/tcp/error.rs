@@ -5,6 +5,7 @@
 use std::io;
 
 use super::pipe::Connection;
+use super::TcpStream;
 use crate::trace::{DropWhy, NetOp};
 use crate::world::{cx, World};
 
@@ -212,5 +213,46 @@ pub(super) fn say_close_reset(world: &mut World, connection: usize, side: usize)
     let c = &mut world.net.connections[connection];
     if !std::mem::replace(&mut c.quiet[side], true) {
         world.record_stream(connection, side, NetOp::Reset, 0);
+    }
+}
+
+impl TcpStream {
+    /// Takes this end's error, as Linux's `getsockopt(SO_ERROR)` does
+    /// (std's and tokio's `take_error`): once the error has come (a reset,
+    /// a timeout, the reset of the peer's close), `Some` of it the first
+    /// time, taken, as the first read, peek or write to meet it would have
+    /// taken it; `None` before it comes and once it was taken (by this or
+    /// by an operation). After it, reads return 0 (EOF) and writes
+    /// `BrokenPipe`, as after any taking. Recorded as a read records it
+    /// (once, in the trace); it spends nothing of the task's budget (no
+    /// I/O, as on tokio).
+    ///
+    /// # Errors
+    ///
+    /// A stream of another run or of a crashed node.
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        let mut world = self.world.borrow_mut();
+        let world = &mut *world;
+        let now = self.check_now(world)?;
+        let c = &mut world.net.connections[self.connection];
+        // (`closed`: the reset of the peer's close, not an `errors` entry.)
+        let (kind, closed) = match c.error_at(self.side, now) {
+            Some(kind) => (kind, false),
+            None if c.reset_ns[self.side].is_some_and(|at| at <= now) => {
+                (c.close_reset_kind(self.side), true)
+            }
+            None => return Ok(None),
+        };
+        if !c.take_error(self.side) {
+            return Ok(None);
+        }
+        if !c.quiet[self.side] {
+            if closed {
+                say_close_reset(world, self.connection, self.side);
+            } else {
+                say_error(world, self.connection, self.side, kind);
+            }
+        }
+        Ok(Some(self.error(world, kind)))
     }
 }
