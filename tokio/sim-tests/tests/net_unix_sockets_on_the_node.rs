@@ -163,3 +163,32 @@ fn a_unix_stream_writer_stops_at_af_unix_s_window_not_tcp_s() {
         assert_eq!(fill_unix(&client), 10_000);
     });
 }
+
+/// A write to a `UnixStream` whose peer closed fails at once with
+/// `BrokenPipe`, as Linux's `EPIPE` on a Unix socket (its peer is local:
+/// no reset to wait for), from either end: the connecting one and the
+/// accepted one. (It was accepted and lost, and failed only a latency
+/// later, as TCP's.)
+#[test]
+fn a_write_to_a_unix_stream_whose_peer_closed_is_broken_pipe_at_once() {
+    for accepted_writes in [false, true] {
+        asyncsim::check(explore(), move || async move {
+            let listener = tokio::net::UnixListener::bind("/tmp/s").unwrap();
+            let client = tokio::net::UnixStream::connect("/tmp/s").await.unwrap();
+            let (accepted, _) = listener.accept().await.unwrap();
+            let (mut writer, closed) = if accepted_writes {
+                (accepted, client)
+            } else {
+                (client, accepted)
+            };
+            drop(closed);
+            let at = tokio::time::Instant::now();
+            let error = writer.write_all(b"lost").await.unwrap_err();
+            assert_eq!(error.kind(), io::ErrorKind::BrokenPipe, "{error}");
+            assert_eq!(at.elapsed(), std::time::Duration::ZERO);
+            // The reads see the close as ever: EOF.
+            let mut rest = Vec::new();
+            assert_eq!(writer.read_to_end(&mut rest).await.unwrap(), 0);
+        });
+    }
+}

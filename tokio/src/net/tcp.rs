@@ -667,7 +667,7 @@ macro_rules! ready_method {
 }
 
 impl TcpStream {
-    fn inner(&self) -> &Stream {
+    pub(super) fn inner(&self) -> &Stream {
         &self.stream
     }
 

@@ -12,7 +12,10 @@
 //! A stream's window is AF_UNIX's, not TCP's: a writer may have queued at
 //! its peer, unread, its socket's send buffer (`net.core.wmem_default`,
 //! 212,992 bytes, in payload: Linux counts its bookkeeping in it too), with
-//! no receive buffer of the peer's added (`UNIX_HALF_BUFFER`).
+//! no receive buffer of the peer's added (`UNIX_HALF_BUFFER`). A write to a
+//! stream whose peer closed fails at once with `BrokenPipe` (`EPIPE`), as
+//! the peer is local (each end is marked `set_af_unix`), not after TCP's
+//! reset.
 //! (`UnixDatagram` and `UnixSocket`: `unix_datagram.rs`; `pipe`: an
 //! in-memory pipe of the run.)
 
@@ -236,6 +239,7 @@ impl UnixListener {
     ) -> Poll<io::Result<(UnixStream, SocketAddr)>> {
         self.listener.poll_accept(context).map(|accepted| {
             let (stream, _) = accepted?;
+            stream.inner().with(|stream| stream.set_af_unix())??;
             let stream = UnixStream {
                 inner: stream,
                 local: address(&self.path)?,
@@ -291,6 +295,9 @@ impl UnixStream {
         let inner =
             TcpStream::connect_with_buffers(target, Some(UNIX_HALF_BUFFER), Some(UNIX_HALF_BUFFER))
                 .await?;
+        // Its peer's close fails its writes at once (`EPIPE`), as a Unix
+        // socket's peer is local.
+        inner.inner().with(|stream| stream.set_af_unix())??;
         Ok(UnixStream {
             inner,
             local: unnamed(),

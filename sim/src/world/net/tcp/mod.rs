@@ -210,6 +210,23 @@ impl TcpStream {
         Ok(())
     }
 
+    /// Makes this end an AF_UNIX stream's (the tokio face's `UnixStream`,
+    /// a loopback connection): once its peer has closed, a write fails at
+    /// once with `BrokenPipe`, as Linux's `EPIPE` on a Unix socket, instead
+    /// of being accepted and answered with a reset a latency later.
+    ///
+    /// # Errors
+    ///
+    /// A stream of another run or of a crashed node.
+    #[doc(hidden)]
+    pub fn set_af_unix(&self) -> io::Result<()> {
+        let mut world = self.world.borrow_mut();
+        let world = &mut *world;
+        self.check_now(world)?;
+        world.net.connections[self.connection].af_unix[self.side] = true;
+        Ok(())
+    }
+
     /// This end's `SO_LINGER`, as set (`None`: off, the default).
     pub fn linger(&self) -> io::Result<Option<std::time::Duration>> {
         let world = self.world.borrow();

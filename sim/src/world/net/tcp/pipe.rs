@@ -252,6 +252,12 @@ pub(crate) struct Connection {
     /// next segment to get through is answered with a reset, as one for a
     /// closed end is (`TcpStream::drop_written`, `cut::release_held`).
     pub(super) crash_unsaid: [bool; 2],
+    /// True for an end that is an AF_UNIX stream's (the tokio face's
+    /// `UnixStream` over a loopback connection: `TcpStream::set_af_unix`):
+    /// a write to it once its peer closed fails at once with `BrokenPipe`
+    /// (Linux's `EPIPE`: a Unix socket's peer is local, its close known at
+    /// once), not after a reset's latency as TCP's.
+    pub(super) af_unix: [bool; 2],
 }
 
 impl Connection {
@@ -279,6 +285,7 @@ impl Connection {
             linger_ns: [u64::MAX; 2],
             syn_call: None,
             crash_unsaid: [false, false],
+            af_unix: [false, false],
         }
     }
 

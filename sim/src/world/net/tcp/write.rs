@@ -99,6 +99,18 @@ impl TcpStream {
         if buf.is_empty() {
             return Poll::Ready(Ok(0));
         }
+        if c.dropped[1 - self.side] && c.af_unix[self.side] {
+            // A Unix socket's peer closed: `EPIPE` at once. (No event: the
+            // failed write's unit of the budget spent here.)
+            cx::spend_on_completion();
+            return Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::BrokenPipe,
+                format!(
+                    "{}: broken pipe (the peer of this Unix stream closed)",
+                    c.name(self.side)
+                ),
+            )));
+        }
         if c.dropped[1 - self.side] {
             if matches!(c.reset_ns[self.side], Some(at) if at <= now) {
                 // The reset of the peer's close has come (taken once).
