@@ -219,7 +219,9 @@ fn a_node_handle_from_another_run_is_a_clear_panic_never_a_task_on_a_stranger() 
 /// bad use's (`Other`, as a handle from another run's), naming the node and
 /// its crash. (`UdpSocket::bind` said `NotConnected`, `TcpListener::bind`
 /// and `TcpStream::connect` that the call "belongs to" the node, the disk
-/// only "which crashed".) Nothing of the task runs after that poll.
+/// only "which crashed"; `fs::write`, `File::create` and `File::open` named
+/// `OpenOptions::open`, which they call.) Nothing of the task runs after
+/// that poll.
 #[test]
 fn binds_connects_and_disk_operations_of_a_crashed_nodes_task_fail_alike() {
     let run = Sim::new(Config::new()).run(async {
@@ -234,6 +236,8 @@ fn binds_connects_and_disk_operations_of_a_crashed_nodes_task_fail_alike() {
                     UdpSocket::bind("0.0.0.0:5000").await.map(drop),
                     TcpStream::connect("main:7000").await.map(drop),
                     fs::write("/f", b"x").await,
+                    fs::File::create("/f").await.map(drop),
+                    fs::File::open("/f").await.map(drop),
                 ];
                 into.borrow_mut().append(&mut got);
                 // Dropped at the end of the step: never here.
@@ -262,8 +266,11 @@ fn binds_connects_and_disk_operations_of_a_crashed_nodes_task_fail_alike() {
             format!("Other: asyncsim::net::TcpListener::bind {tail}"),
             format!("Other: asyncsim::net::UdpSocket::bind {tail}"),
             format!("Other: asyncsim::net::TcpStream::connect {tail}"),
-            // (`fs::write` opens the file first.)
-            format!("Other: asyncsim::fs::OpenOptions::open {tail}"),
+            // (Each names the call made, not `OpenOptions::open`, which
+            // opens the file for each.)
+            format!("Other: asyncsim::fs::write {tail}"),
+            format!("Other: asyncsim::fs::File::create {tail}"),
+            format!("Other: asyncsim::fs::File::open {tail}"),
         ]
     );
 }

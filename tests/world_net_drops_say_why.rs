@@ -534,6 +534,38 @@ fn a_streams_drop_at_a_crash_counts_only_the_bytes_not_yet_read() {
     }
 }
 
+/// Bytes sent on a stream its server never accepted are lost once, at the
+/// crash of the listener's node: one drop (the crash closes the stream's
+/// end and the listener's backlog, and the bytes are counted once).
+#[test]
+fn a_crash_drops_the_bytes_of_a_stream_in_the_backlog_once() {
+    use asyncsim::net::{TcpListener, TcpStream};
+    use futures::AsyncWriteExt;
+    for config in random_and_pct(24) {
+        let run = Sim::new(config.net(fixed(2))).run(async {
+            let server = node::Builder::new("server").start(|| async {
+                let _listener = TcpListener::bind("0.0.0.0:6000").await.unwrap();
+                std::future::pending::<()>().await;
+            });
+            asyncsim::time::sleep(Duration::from_millis(1)).await;
+            let mut stream = TcpStream::connect("server:6000").await.unwrap();
+            stream.write_all(b"hello").await.unwrap();
+            asyncsim::time::sleep(Duration::from_millis(5)).await;
+            let crashed_ns = asyncsim::time::Instant::now().as_nanos();
+            server.crash();
+            asyncsim::time::sleep(Duration::from_millis(10)).await;
+            crashed_ns
+        });
+        let crashed_ns = run.result.unwrap();
+        assert_eq!(
+            drops(&run.trace),
+            [(crashed_ns, Some(TaskId(0)), DropWhy::Crashed, 5)],
+            "{}",
+            run.trace
+        );
+    }
+}
+
 /// Bytes a stream's end had not read when the reset from its crashed
 /// peer's node reaches it can never be read (a read sees the reset first):
 /// one drop of their count at the reset's arrival, by no task, even though

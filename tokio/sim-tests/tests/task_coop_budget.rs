@@ -385,7 +385,9 @@ fn a_udp_writable_then_try_send_loop_yields_in_every_schedule() {
 /// latency later; then each fails), so the loop yields only through the
 /// budget, which tokio's readiness waits spend; else virtual time stood
 /// still and the reset never came. The same for `readable` and `try_read`
-/// of a reset stream.
+/// of a reset stream, and at the EOF of a peer's FIN (`try_read` returns 0
+/// each time: it spends its unit as every `try_` form that completes; it
+/// spent nothing at EOF before, and the loop held the run).
 #[test]
 fn a_tcp_readiness_then_try_loop_on_a_closed_peer_yields() {
     other_task_runs_during("TcpStream::writable + try_write", || async move {
@@ -418,6 +420,20 @@ fn a_tcp_readiness_then_try_loop_on_a_closed_peer_yields() {
         loop_until_another_task_runs(async || {
             stream.readable().await.unwrap();
             let _ = stream.try_read(&mut buf);
+        })
+        .await
+    });
+    other_task_runs_during("TcpStream::readable + try_read at EOF", || async move {
+        let listener = tokio::net::TcpListener::bind("0.0.0.0:7000").await.unwrap();
+        let stream = tokio::net::TcpStream::connect("127.0.0.1:7000")
+            .await
+            .unwrap();
+        drop(listener.accept().await.unwrap()); // nothing unread: a FIN
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        let mut buf = [0; 8];
+        loop_until_another_task_runs(async || {
+            stream.readable().await.unwrap();
+            assert_eq!(stream.try_read(&mut buf).unwrap(), 0);
         })
         .await
     });

@@ -113,9 +113,19 @@ impl OpenOptions {
     /// handle whose `sync_all`/`sync_data` is [`sync_dir`] (Linux's way to
     /// sync a directory); reading it is `IsADirectory`.
     pub async fn open(&self, path: impl AsRef<Path>) -> io::Result<File> {
+        self.open_as(path.as_ref(), "asyncsim::fs::OpenOptions::open")
+            .await
+    }
+
+    /// [`OpenOptions::open`] for `called`, the function the user called
+    /// (`File::create`, `fs::write`, …): what its error on a crashed node
+    /// (or its call outside a run) names. The operation's draw and a drawn
+    /// `EIO`'s words in the trace keep `OpenOptions::open`'s name, as runs
+    /// recorded before say.
+    pub(super) async fn open_as(&self, path: &Path, called: &str) -> io::Result<File> {
         self.check()?;
         let (world_rc, node, path) =
-            begin("asyncsim::fs::OpenOptions::open", path.as_ref()).await?;
+            begin_as("asyncsim::fs::OpenOptions::open", called, path).await?;
         let opened = world_rc.borrow_mut().nodes[node]
             .disk
             .open_inode(&path, self)?;
@@ -172,13 +182,16 @@ impl File {
             .write(true)
             .create(true)
             .truncate(true)
-            .open(path)
+            .open_as(path.as_ref(), "asyncsim::fs::File::create")
             .await
     }
 
     /// Opens a file for reading.
     pub async fn open(path: impl AsRef<Path>) -> io::Result<File> {
-        OpenOptions::new().read(true).open(path).await
+        OpenOptions::new()
+            .read(true)
+            .open_as(path.as_ref(), "asyncsim::fs::File::open")
+            .await
     }
 
     pub(super) fn check(&self, world: &World) -> io::Result<()> {

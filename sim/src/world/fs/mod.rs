@@ -214,12 +214,19 @@ fn fail_maybe(world_rc: &WorldRc, node: usize, what: &str) -> io::Result<()> {
 
 /// Starts a disk operation on the calling task's node.
 async fn begin(what: &str, path: &Path) -> io::Result<(WorldRc, usize, PathBuf)> {
-    let world_rc = world(what);
+    begin_as(what, what, path).await
+}
+
+/// [`begin`] for an operation `what` that the user's call `called` made
+/// (`fs::write` opens the file: `OpenOptions::open`): `called` is what a
+/// crashed node's error names, `what` the draw's and a drawn error's words.
+async fn begin_as(what: &str, called: &str, path: &Path) -> io::Result<(WorldRc, usize, PathBuf)> {
+    let world_rc = world(called);
     let path = normalize(path)?;
-    let node = here(&world_rc.borrow(), what)?.0;
+    let node = here(&world_rc.borrow(), called)?.0;
     operation(&world_rc, node, what).await?;
     // The node may have crashed while the operation took its time.
-    let node_now = here(&world_rc.borrow(), what)?.0;
+    let node_now = here(&world_rc.borrow(), called)?.0;
     debug_assert_eq!(node, node_now);
     Ok((world_rc, node, path))
 }
@@ -265,7 +272,7 @@ pub async fn write(path: impl AsRef<Path>, contents: impl AsRef<[u8]>) -> io::Re
         .write(true)
         .create(true)
         .truncate(true)
-        .open(path)
+        .open_as(path.as_ref(), "asyncsim::fs::write")
         .await?;
     file.write_bytes(contents.as_ref())
 }

@@ -108,10 +108,11 @@ impl TcpStream {
                 // read or write took it).
                 return Poll::Ready(self.read_reset(world));
             }
-            if BUDGETED {
-                // No event: a loop that reads on past the end still yields.
-                cx::spend_on_completion();
-            }
+            // No event: a loop that reads on past the end still yields,
+            // a `try_` form's too (a `readable` then `try_read` loop at EOF:
+            // `readable` spends nothing), as every `try_` form that
+            // completes spends its unit (the face's pipe's at EOF too).
+            cx::spend_on_completion();
             return Poll::Ready(Ok(0));
         }
         self.wait_to_read(world, error_ns, context);

@@ -195,10 +195,8 @@ pub(crate) fn crash_node(world: &mut World, node: u32, incarnation: NodeId) {
         let backlog = std::mem::take(&mut state.backlog);
         world.net.bound.remove_if_eq(&key, &listener);
         for (syn_ns, connection) in backlog {
-            let unread = world.net.connections[connection].pipes[1].unread_bytes();
-            if unread > 0 {
-                world.record_stream_drop(connection, 1, DropWhy::Crashed, unread);
-            }
+            // (What was sent to its server end and is unread was recorded
+            // lost by the loop above: that end is the crashed node's.)
             let c = &mut world.net.connections[connection];
             c.drop_end(1);
             if syn_ns > now {
