@@ -164,3 +164,38 @@ fn bytes_held_by_the_cut_time_out_or_are_answered_with_a_reset_at_the_repair() {
         }
     }
 }
+
+/// A stream its server never accepted (in the listener's backlog when the
+/// node crashes) is no different: the crash's reset is lost in the cut,
+/// and the client learns of it from the answer to its first send after
+/// the repair.
+#[test]
+fn a_stream_in_the_backlog_hears_of_the_crash_from_the_answer_to_its_next_send() {
+    for config in random_and_pct(12) {
+        let link = fixed(2).tcp_timeout(TIMEOUT);
+        let run = Sim::new(config.net(link)).run(async {
+            let server = node::Builder::new("server").start(|| async {
+                let _listener = TcpListener::bind("0.0.0.0:7000").await.unwrap();
+                std::future::pending::<()>().await;
+            });
+            let mut stream = connect().await;
+            asyncsim::net::partition("main", "server");
+            server.crash();
+            asyncsim::time::sleep(Duration::from_secs(2)).await;
+            let quiet = stream.take_error().unwrap().map(|error| error.kind());
+            asyncsim::net::repair("main", "server");
+            let sent_at = now_ns();
+            stream.write_all(b"ping").await.unwrap();
+            let mut buf = [0u8; 4];
+            let error = stream.read(&mut buf).await.unwrap_err();
+            (quiet, sent_at, error.kind(), now_ns())
+        });
+        let (quiet, sent_at, kind, at) = run.result.unwrap();
+        assert_eq!(
+            (quiet, kind, at - sent_at),
+            (None, ErrorKind::ConnectionReset, 4 * MS),
+            "{}",
+            run.trace
+        );
+    }
+}

@@ -217,6 +217,12 @@ pub(crate) fn crash_node(world: &mut World, node: u32, incarnation: NodeId) {
                 }
                 continue;
             }
+            if c.crash_unsaid[0] {
+                // Across a cut: the crash's reset is lost, as for a stream
+                // accepted (`Connection::crash_unsaid`): the client learns
+                // of it from its own next segment.
+                continue;
+            }
             // (Nothing was sent toward the client yet: its pipe's last
             // arrival is the SYN-ACK's.)
             let synack_ns = c.pipes[0].last_arrival_ns;
@@ -229,8 +235,8 @@ pub(crate) fn crash_node(world: &mut World, node: u32, incarnation: NodeId) {
             // the SYN arrived: the client's connect succeeds, and the reset
             // answers its ACK. So the connect returns the stream, and the
             // reset the loop above drew for the client end comes that
-            // latency after the SYN-ACK (at it across a cut, where none was
-            // drawn): no draw added, so tapes do not move.
+            // latency after the SYN-ACK: no draw added, so tapes do not
+            // move.
             let latency = match c.errors[0] {
                 Some((at, io::ErrorKind::ConnectionReset)) if at >= now => at - now,
                 _ => 0,
