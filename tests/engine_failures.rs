@@ -260,6 +260,39 @@ fn an_interval_nobody_stops_hits_the_step_limit_and_is_named() {
     assert!(failure.message.contains("Config::time_limit"), "{failure}");
 }
 
+/// The same service under the default limits ends at an hour of virtual
+/// time (`DEFAULT_TIME_LIMIT`), some 36,000 polls, instead of running on to
+/// the step limit's million (a week, the old default time limit, let it:
+/// minutes of real time per failure). The message names whose timer it is,
+/// what the main future waits on, and how to raise the limit.
+#[test]
+fn an_interval_nobody_stops_ends_at_the_default_hour() {
+    assert_eq!(asyncsim::DEFAULT_TIME_LIMIT, Duration::from_secs(3600));
+    let run = Sim::new(fifo()).run(async {
+        let ticker = task::Builder::new().name("ticker").spawn(async {
+            let mut every = time::interval(Duration::from_millis(100));
+            loop {
+                every.tick().await;
+            }
+        });
+        ticker.await.unwrap();
+    });
+    let steps = run.steps();
+    let failure = run.result.unwrap_err();
+    assert_eq!(failure.kind, FailureKind::TimeLimit, "{failure}");
+    assert_eq!(failure.time_ns, 3_600_000_000_000);
+    assert!(steps < 40_000, "{steps} polls");
+    for words in [
+        "the next timer is at 3600.1s, past Config::time_limit (3600s, the default); it is `ticker`'s",
+        "a task wakes on a timer again and again (an `interval`",
+        "here it waits on JoinHandle of `ticker`",
+        "a shutdown signal never sent?",
+        "explore = asyncsim::Explore::new().config(asyncsim::Config::new().time_limit(",
+    ] {
+        assert!(failure.message.contains(words), "{words:?} in {failure}");
+    }
+}
+
 /// A busy loop leaves the clock at 0: no word of timers.
 #[test]
 fn a_busy_loop_at_time_zero_is_not_blamed_on_timers() {

@@ -63,8 +63,8 @@ mod failing {
 }
 
 // `explore = …`: settings no argument names, the arguments on top. The
-// sleep is past the default week of virtual time and passes only under the
-// limit it sets.
+// sleep is days past the default hour of virtual time and passes only under
+// the limit it sets.
 #[asyncsim::test(
     explore = asyncsim::Explore::new()
         .config(asyncsim::Config::new().time_limit(std::time::Duration::from_secs(30 * 24 * 3600))),

@@ -31,7 +31,8 @@ pub struct Config {
     pub strategy: Strategy,
     /// The most polls a run may make before it fails with a step-limit failure.
     pub steps_max: u64,
-    /// The most virtual time a run may reach before it fails with a time-limit failure.
+    /// The most virtual time a run may reach before it fails with a
+    /// time-limit failure ([`DEFAULT_TIME_LIMIT`], an hour, unless set).
     pub time_limit_ns: u64,
     /// A poll that holds the loop at least this long is reported as slow
     /// (asyncio's `slow_callback_duration`, 100 ms).
@@ -102,13 +103,25 @@ pub struct Config {
 /// for a 4-core machine: 8 workers.
 pub const DEFAULT_POOL_SIZE: usize = 8;
 
+/// The virtual time a run may reach unless [`Config::time_limit`] says
+/// otherwise: one hour. A test whose service never stops (an `interval`
+/// ticking while the main future waits for a task nobody tells to shut
+/// down) is ended here, after some 36,000 polls for a 100 ms tick, instead
+/// of running on to the step limit's million polls (a week, the old
+/// default, let it: minutes of real time per failure, and as many again
+/// for each replay of its saved regression). An hour covers the tests and
+/// examples here (their longest sleeps are an hour; mini-redis's expiry
+/// proof, an hour and a second, sets its own), and `Config::time_limit`
+/// raises it for a program that really runs longer.
+pub const DEFAULT_TIME_LIMIT: Duration = Duration::from_secs(3600);
+
 impl Default for Config {
     fn default() -> Config {
         Config {
             seed: 0,
             strategy: Strategy::Random,
             steps_max: 1_000_000,
-            time_limit_ns: 7 * 24 * 3600 * 1_000_000_000,
+            time_limit_ns: duration_to_ns(DEFAULT_TIME_LIMIT),
             slow_poll_ns: 100_000_000,
             pool_size: DEFAULT_POOL_SIZE,
             trace_mode: TraceMode::Full,
@@ -131,8 +144,9 @@ impl Default for Config {
 }
 
 impl Config {
-    /// The defaults: seed 0, `Strategy::Random`, 1,000,000 steps, 7 virtual
-    /// days, slow polls at 100 ms, 8 pool workers, full trace.
+    /// The defaults: seed 0, `Strategy::Random`, 1,000,000 steps, an hour
+    /// of virtual time ([`DEFAULT_TIME_LIMIT`]), slow polls at 100 ms, 8
+    /// pool workers, full trace.
     pub fn new() -> Config {
         Config::default()
     }
@@ -163,7 +177,11 @@ impl Config {
         self.steps_max(steps)
     }
 
-    /// Sets the virtual-time limit.
+    /// Sets the virtual-time limit (an hour unless set:
+    /// [`DEFAULT_TIME_LIMIT`]): a run whose next timer is past it fails with
+    /// `FailureKind::TimeLimit`. Under `#[tokio::test]` or
+    /// `#[asyncsim::test]`, set it with `explore =
+    /// asyncsim::Explore::new().config(asyncsim::Config::new().time_limit(…))`.
     pub fn time_limit(mut self, limit: Duration) -> Config {
         self.time_limit_ns = duration_to_ns(limit);
         self

@@ -109,7 +109,7 @@ pub use combinators::{
     wait_results, wait_timeout, AsCompleted, Outcome, ReturnWhen, StartOrder, WaitResult,
     WaitResults,
 };
-pub use config::{Config, DEFAULT_POOL_SIZE};
+pub use config::{Config, DEFAULT_POOL_SIZE, DEFAULT_TIME_LIMIT};
 #[doc(hidden)]
 pub use failure::PROGRAM_CHANGED;
 pub use failure::{BlockedTask, Failure, FailureKind};

@@ -3,6 +3,8 @@
 //! next step boundary.
 
 use super::*;
+use crate::clock::duration_to_ns;
+use crate::config::DEFAULT_TIME_LIMIT;
 use crate::failure::{BlockedTask, Failure, FailureKind, PROGRAM_CHANGED};
 use crate::trace::{format_ns, TaskId, WaitOn};
 
@@ -161,18 +163,50 @@ impl State {
     }
 
     pub(super) fn fail_time_limit(&mut self, next_ns: u64) {
-        let message = format!(
-            "virtual-time limit: the next timer is at {}, past Config::time_limit ({}); a task may be looping on sleep or interval (raise the limit with Config::time_limit if the program really runs that long)",
-            format_ns(next_ns),
-            format_ns(self.config.time_limit_ns)
+        let blocked = self.blocked_tasks();
+        let limit_ns = self.config.time_limit_ns;
+        let default = if limit_ns == duration_to_ns(DEFAULT_TIME_LIMIT) {
+            ", the default"
+        } else {
+            ""
+        };
+        // Whose timer it is, and what the main future waits for: the usual
+        // run that gets here is a service whose `interval` ticks on while
+        // the test awaits its task, which nothing told to stop.
+        let ticking = blocked.iter().find(
+            |task| matches!(task.wait, WaitOn::Timer { deadline_ns } if deadline_ns == next_ns),
         );
+        let mut message = format!(
+            "virtual-time limit: the next timer is at {}, past Config::time_limit ({}{default})",
+            format_ns(next_ns),
+            format_ns(limit_ns),
+        );
+        if let Some(task) = ticking {
+            message.push_str(&format!("; it is `{}`'s", task.name));
+        }
+        let main_waits = blocked
+            .iter()
+            .find(|task| task.task == TaskId(0))
+            .map(|main| match main.wait {
+                WaitOn::Join(_)
+                | WaitOn::Resource(..)
+                | WaitOn::Socket { .. }
+                | WaitOn::Unknown => {
+                    format!(" — here it waits on {}", main.waiting_on)
+                }
+                _ => String::new(),
+            })
+            .unwrap_or_default();
+        message.push_str(&format!(
+            ". Most often a task wakes on a timer again and again (an `interval`, or a `sleep` in a loop) and nothing stops it while the main future waits{main_waits}: a shutdown signal never sent? If the program really runs that long, raise the limit with Config::time_limit (under #[tokio::test] or #[asyncsim::test]: `explore = asyncsim::Explore::new().config(asyncsim::Config::new().time_limit(Duration::from_secs(…)))`)"
+        ));
         let mut failure = Failure::new(
             FailureKind::TimeLimit,
             message,
             self.step,
             self.clock.now_ns,
         );
-        failure.blocked = self.blocked_tasks();
+        failure.blocked = blocked;
         self.fail(failure);
     }
 

@@ -32,7 +32,11 @@ async fn connect() -> client::Client {
 
 #[test]
 fn set_get_and_expiry_in_virtual_time_in_every_schedule() {
-    asyncsim::check(Explore::new().runs(150).persist(false), || async {
+    // An hour and a second of virtual time: past asyncsim's default limit
+    // (an hour), so this test sets its own.
+    let two_hours = asyncsim::Config::new().time_limit(Duration::from_secs(2 * 3600));
+    let settings = Explore::new().runs(150).persist(false).config(two_hours);
+    asyncsim::check(settings, || async {
         let _server = start_server();
         let mut client = connect().await;
         client.set("hello", "world".into()).await.unwrap();

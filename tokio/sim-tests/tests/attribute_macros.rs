@@ -116,8 +116,8 @@ fn tokio_main_reports_a_deadlock_with_a_replay_token() {
 }
 
 // `explore = …`: the settings no argument names, with the arguments on top.
-// A week of virtual time is asyncsim's default limit; this test sleeps past
-// it and passes only under the limit it sets.
+// An hour of virtual time is asyncsim's default limit; this test sleeps
+// days past it and passes only under the limit it sets.
 #[tokio::test(
     explore = asyncsim::Explore::new()
         .config(asyncsim::Config::new().time_limit(Duration::from_secs(30 * 24 * 3600))),
