@@ -28,6 +28,12 @@ pub enum Shrinking {
     /// Shrunk: [`Counterexample::shrink_runs`] runs looked for a simpler
     /// schedule that fails the same way.
     Shrunk,
+    /// Shrunk until its budget was spent: the failure reached a limit (the
+    /// step or the virtual-time limit), so each run is as long as the limit
+    /// allows, and a shrink spends at most a million polls on such runs;
+    /// the schedule may shrink further (`ASYNCSIM_REPLAY` it with a lower
+    /// limit, or fix what never stops).
+    StoppedAtLimitBudget,
     /// No deviation from FIFO: already the simplest schedule, nothing to
     /// shrink.
     AlreadySimplest,
@@ -172,6 +178,15 @@ impl Counterexample {
                 return format!(
                     "schedule (shrunk: deviations {} → {} in {} runs):",
                     self.original_deviations, self.deviations, self.shrink_runs
+                );
+            }
+            Shrinking::StoppedAtLimitBudget => {
+                return format!(
+                    "schedule (shrunk: deviations {} → {} in {} runs, then stopped: each run reaches a limit, and shrinking spends at most {} polls on such runs):",
+                    self.original_deviations,
+                    self.deviations,
+                    self.shrink_runs,
+                    crate::reproduce::LIMIT_SHRINK_POLLS_MAX
                 );
             }
             Shrinking::AlreadySimplest => {
@@ -794,6 +809,15 @@ impl fmt::Display for Counterexample {
                 "timeline page: {} (open it in a browser)",
                 crate::persist::timeline_page_path(path).display()
             )?;
+            let recorded = self.trace.events().len();
+            let half = crate::persist::TRACE_FILE_EVENTS_MAX / 2;
+            if recorded > 2 * half {
+                writeln!(
+                    f,
+                    "(both hold the first and the last {half} of the run's {recorded} recorded events, a mark between them: a trace file keeps at most {})",
+                    crate::persist::TRACE_FILE_EVENTS_MAX
+                )?;
+            }
         }
         Ok(())
     }

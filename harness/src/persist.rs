@@ -9,6 +9,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use asyncsim_sim::trace::{Event, EventKind};
 use asyncsim_sim::{Tape, Trace};
 
 /// A file name for a test: its path with `::` turned into `__` and anything
@@ -126,8 +127,52 @@ pub(crate) fn timeline_page_path(trace_file: &Path) -> PathBuf {
     trace_file.with_file_name(format!("{stem}.html"))
 }
 
+/// The most events a failure's trace file (and the page beside it) holds:
+/// the first half and the last half of a longer trace's. A run that ends at
+/// a limit records a million events (the step limit's million polls, or an
+/// hour of an `interval`'s ticks), which made a 95 MB trace file and a
+/// 115 MB page per failure, written again at each replay of its saved
+/// regression; 50,000 events are some 5 MB of file and 6 MB of page, which
+/// a browser still opens, and the start and the end of the run are where
+/// its story is.
+pub(crate) const TRACE_FILE_EVENTS_MAX: usize = 50_000;
+
+/// The trace a failure's files hold: `trace` itself, or, when it recorded
+/// more than [`TRACE_FILE_EVENTS_MAX`] events, its first and last halves
+/// with a mark between them that says how many events were left out
+/// there, so every view of the file (`asyncsim-trace view`, the page's
+/// list and timeline) shows the cut where it is.
+pub(crate) fn trace_for_file(trace: &Trace) -> std::borrow::Cow<'_, Trace> {
+    let events = trace.events();
+    if events.len() <= TRACE_FILE_EVENTS_MAX {
+        return std::borrow::Cow::Borrowed(trace);
+    }
+    let half = TRACE_FILE_EVENTS_MAX / 2;
+    let left_out = events.len() - 2 * half;
+    let first_left_out = events[half];
+    let mut labels = trace.labels().to_vec();
+    labels.push(format!(
+        "asyncsim: {left_out} events left out here (steps {} to {}): a trace file keeps the first and the last {half} of a run's events",
+        first_left_out.step,
+        events[events.len() - half - 1].step,
+    ));
+    let mut kept = Vec::with_capacity(2 * half + 1);
+    kept.extend_from_slice(&events[..half]);
+    kept.push(Event {
+        step: first_left_out.step,
+        time_ns: first_left_out.time_ns,
+        task: None,
+        kind: EventKind::Mark {
+            label: (labels.len() - 1) as u32,
+        },
+    });
+    kept.extend_from_slice(&events[events.len() - half..]);
+    std::borrow::Cow::Owned(Trace::from_parts(kept, trace.tasks().to_vec(), labels))
+}
+
 /// Writes the trace of a failing run under `target/asyncsim/`, in the trace
-/// file format (`asyncsim-trace` views, converts and diffs it).
+/// file format (`asyncsim-trace` views, converts and diffs it), at most
+/// [`TRACE_FILE_EVENTS_MAX`] events of it ([`trace_for_file`]).
 pub(crate) fn write_trace_file(test_name: &str, tape: &Tape, trace: &Trace) -> Option<PathBuf> {
     let directory = trace_directory();
     let checksum = tape
@@ -140,9 +185,10 @@ pub(crate) fn write_trace_file(test_name: &str, tape: &Tape, trace: &Trace) -> O
     // Beside it, the timeline as a self-contained page: a browser shows it
     // with nothing to install.
     let page = timeline_page_path(&path);
+    let trace = trace_for_file(trace);
     let written = std::fs::create_dir_all(&directory)
-        .and_then(|()| crate::trace_file::save(trace, &path))
-        .and_then(|()| std::fs::write(&page, crate::render::html(trace)));
+        .and_then(|()| crate::trace_file::save(&trace, &path))
+        .and_then(|()| std::fs::write(&page, crate::render::html(&trace)));
     match written {
         Ok(()) => Some(path),
         Err(error) => {

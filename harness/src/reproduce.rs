@@ -18,6 +18,14 @@ use crate::shrink;
 use crate::summary::Schedule;
 use crate::test_result::TestResult;
 
+/// The most polls a shrink spends on a failure that reached a limit (the
+/// step or the virtual-time limit): each of its runs is as long as the
+/// limit allows — a million polls at the step limit, 15 s of a debug build
+/// under the tokio face — so a thousand candidates would take hours. A
+/// million polls is one step-limit run, or some thirty runs of an hour of
+/// 100 ms ticks; the report says when the shrink stopped here.
+pub(crate) const LIMIT_SHRINK_POLLS_MAX: u64 = 1_000_000;
+
 /// Re-runs a failing schedule in full, shrinks it, and builds the report.
 pub(crate) fn counterexample<B, F>(
     setup: &Setup<'_>,
@@ -118,12 +126,20 @@ where
     } else {
         Shrinking::Shrunk
     };
+    // Polls the shrink's runs made, against the budget of a failure that
+    // reached a limit.
+    let polls = std::cell::Cell::new(0u64);
+    let at_a_limit = matches!(
+        found_failure.kind,
+        FailureKind::StepLimit | FailureKind::TimeLimit
+    );
     let shrunk = if shrinking == Shrinking::Shrunk {
         shrink::shrink(
             &original,
             found.preemptions.len(),
             &signature,
             settings.shrink_runs_max,
+            || at_a_limit && polls.get() >= LIMIT_SHRINK_POLLS_MAX,
             |candidate| {
                 let mut config = setup.config(
                     &Schedule::Tape(candidate.tape.clone()),
@@ -132,6 +148,7 @@ where
                 );
                 config.replay_sticky = candidate.sticky;
                 let run = run_with(&mut sim, body, config);
+                polls.set(polls.get() + run.steps());
                 let preemptions = run.preemptions().len();
                 let tape = run.tape.clone();
                 failure_signature(run.result).map(|signature| shrink::Attempt {
@@ -145,7 +162,13 @@ where
         shrink::Shrunk {
             tape: original.clone(),
             runs: 0,
+            stopped: false,
         }
+    };
+    let shrinking = if shrunk.stopped {
+        Shrinking::StoppedAtLimitBudget
+    } else {
+        shrinking
     };
     // The final, strict replay of the shrunk tape: its trace and deviations
     // are what the report shows.

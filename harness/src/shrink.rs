@@ -24,6 +24,8 @@
 //! nothing), after which the replay keeps running the task it picked last
 //! (`Config::replay_sticky`).
 
+use std::cell::Cell;
+
 #[cfg(doc)]
 use asyncsim_sim::FailureKind;
 use asyncsim_sim::{Draw, DrawLabel, Tape};
@@ -91,23 +93,31 @@ const PAIRS_MAX: usize = 12;
 pub(crate) struct Shrunk {
     pub tape: Tape,
     pub runs: u64,
+    /// The shrink stopped because its budget was spent (`spent`), before
+    /// it had tried every candidate.
+    pub stopped: bool,
 }
 
 /// Shrinks `tape` (which fails with `signature`, and whose run departed
 /// `preemptions` times from run-to-completion order) using `attempt`, which
 /// replays a candidate leniently and returns what the run gave when it
 /// failed. A candidate is accepted only when its signature equals
-/// `signature`. Makes at most `runs_max` attempts.
+/// `signature`. Makes at most `runs_max` attempts, and none once `spent`
+/// says the runs made so far cost all they may (the harness's budget of
+/// polls for runs that reach a limit, each as long as the limit allows).
 pub(crate) fn shrink<S: PartialEq>(
     tape: &Tape,
     preemptions: usize,
     signature: &S,
     runs_max: u64,
+    mut spent: impl FnMut() -> bool,
     mut attempt: impl FnMut(Candidate<'_>) -> Option<Attempt<S>>,
 ) -> Shrunk {
     let mut best = tape.significant().to_vec();
     let mut best_simplicity = simplicity(&best, preemptions);
     let mut runs = 0u64;
+    let made = Cell::new(0u64);
+    let stopped = Cell::new(false);
     let mut try_candidate = |best: &mut Vec<Draw>,
                              best_simplicity: &mut Simplicity,
                              candidate: Vec<Draw>,
@@ -117,7 +127,14 @@ pub(crate) fn shrink<S: PartialEq>(
         if *runs >= runs_max {
             return false;
         }
+        if spent() {
+            // Every pass stops at `runs_max`: so do they all here.
+            stopped.set(true);
+            *runs = runs_max;
+            return false;
+        }
         *runs += 1;
+        made.set(made.get() + 1);
         let tape = Tape::from_draws(candidate);
         match attempt(Candidate {
             tape: &tape,
@@ -264,7 +281,8 @@ pub(crate) fn shrink<S: PartialEq>(
     }
     Shrunk {
         tape: Tape::from_draws(best),
-        runs,
+        runs: made.get(),
+        stopped: stopped.get(),
     }
 }
 
@@ -300,13 +318,56 @@ mod tests {
     fn shrink_keeps_only_the_draw_the_failure_needs() {
         // "Fails" whenever some draw equals 3.
         let start = tape(&[1, 0, 5, 3, 2, 7, 3]);
-        let shrunk = shrink(&start, 1000, &FailureKind::Panic, 1000, |candidate| {
-            (!candidate.sticky && candidate.tape.draws().iter().any(|draw| draw.value == 3))
-                .then(|| fifo(FailureKind::Panic, candidate))
-        });
+        let shrunk = shrink(
+            &start,
+            1000,
+            &FailureKind::Panic,
+            1000,
+            || false,
+            |candidate| {
+                (!candidate.sticky && candidate.tape.draws().iter().any(|draw| draw.value == 3))
+                    .then(|| fifo(FailureKind::Panic, candidate))
+            },
+        );
         assert_eq!(shrunk.tape.deviations(), 1);
         assert_eq!(shrunk.tape.draws().len(), 1);
         assert_eq!(shrunk.tape.draws()[0].value, 3);
+    }
+
+    #[test]
+    fn a_spent_budget_stops_the_shrink_and_says_so() {
+        // Every candidate with a 3 fails; the budget is three runs.
+        let start = tape(&[1, 0, 5, 3, 2, 7, 3]);
+        let runs = Cell::new(0u64);
+        let shrunk = shrink(
+            &start,
+            1000,
+            &FailureKind::Panic,
+            1000,
+            || runs.get() >= 3,
+            |candidate| {
+                runs.set(runs.get() + 1);
+                (!candidate.sticky && candidate.tape.draws().iter().any(|draw| draw.value == 3))
+                    .then(|| fifo(FailureKind::Panic, candidate))
+            },
+        );
+        assert_eq!(runs.get(), 3);
+        assert_eq!(shrunk.runs, 3);
+        assert!(shrunk.stopped);
+        assert!(shrunk.tape.deviations() > 1, "{:?}", shrunk.tape.draws());
+        let unbounded = shrink(
+            &start,
+            1000,
+            &FailureKind::Panic,
+            1000,
+            || false,
+            |candidate| {
+                (!candidate.sticky && candidate.tape.draws().iter().any(|draw| draw.value == 3))
+                    .then(|| fifo(FailureKind::Panic, candidate))
+            },
+        );
+        assert!(!unbounded.stopped);
+        assert!(unbounded.runs > 3);
     }
 
     #[test]
@@ -315,12 +376,19 @@ mod tests {
         // nonzero or both zero: dropping either alone loses the failure,
         // and so does removing a draw (the 3 moves).
         let start = tape(&[1, 1, 3]);
-        let shrunk = shrink(&start, 1000, &FailureKind::Panic, 1000, |candidate| {
-            let draws = candidate.tape.draws();
-            let value = |position: usize| draws.get(position).map_or(0, |d| d.value);
-            (!candidate.sticky && (value(0) == 0) == (value(1) == 0) && value(2) == 3)
-                .then(|| fifo(FailureKind::Panic, candidate))
-        });
+        let shrunk = shrink(
+            &start,
+            1000,
+            &FailureKind::Panic,
+            1000,
+            || false,
+            |candidate| {
+                let draws = candidate.tape.draws();
+                let value = |position: usize| draws.get(position).map_or(0, |d| d.value);
+                (!candidate.sticky && (value(0) == 0) == (value(1) == 0) && value(2) == 3)
+                    .then(|| fifo(FailureKind::Panic, candidate))
+            },
+        );
         assert_eq!(shrunk.tape.deviations(), 1, "{:?}", shrunk.tape.draws());
         assert_eq!(shrunk.tape.draws()[2].value, 3);
     }
@@ -329,10 +397,17 @@ mod tests {
     fn shrink_respects_its_run_budget() {
         let start = tape(&[1, 2, 3, 4, 5, 6, 7, 1, 2, 3]);
         let mut calls = 0;
-        let shrunk = shrink(&start, 1000, &FailureKind::Panic, 5, |candidate| {
-            calls += 1;
-            (candidate.tape.deviations() >= 5).then(|| fifo(FailureKind::Panic, candidate))
-        });
+        let shrunk = shrink(
+            &start,
+            1000,
+            &FailureKind::Panic,
+            5,
+            || false,
+            |candidate| {
+                calls += 1;
+                (candidate.tape.deviations() >= 5).then(|| fifo(FailureKind::Panic, candidate))
+            },
+        );
         assert_eq!(calls, 5);
         assert_eq!(shrunk.runs, 5);
     }
@@ -340,14 +415,21 @@ mod tests {
     #[test]
     fn shrink_rejects_a_different_failure_kind() {
         let start = tape(&[2, 2]);
-        let shrunk = shrink(&start, 1000, &FailureKind::Panic, 100, |candidate| {
-            let kind = if candidate.tape.deviations() == 2 {
-                FailureKind::Panic
-            } else {
-                FailureKind::Deadlock
-            };
-            Some(fifo(kind, candidate))
-        });
+        let shrunk = shrink(
+            &start,
+            1000,
+            &FailureKind::Panic,
+            100,
+            || false,
+            |candidate| {
+                let kind = if candidate.tape.deviations() == 2 {
+                    FailureKind::Panic
+                } else {
+                    FailureKind::Deadlock
+                };
+                Some(fifo(kind, candidate))
+            },
+        );
         assert_eq!(shrunk.tape.deviations(), 2);
     }
 
@@ -390,9 +472,14 @@ mod tests {
         let mut values = vec![1; 40];
         values.extend([2, 0, 3, 1]);
         let start = tape(&values);
-        let shrunk = shrink(&start, 12, &FailureKind::Panic, 1000, |candidate| {
-            run_ahead(40, candidate)
-        });
+        let shrunk = shrink(
+            &start,
+            12,
+            &FailureKind::Panic,
+            1000,
+            || false,
+            |candidate| run_ahead(40, candidate),
+        );
         // The empty prefix, run to completion: the second attempt.
         assert_eq!(shrunk.runs, 2);
         assert_eq!(shrunk.tape.deviations(), 40);
