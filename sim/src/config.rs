@@ -89,6 +89,11 @@ pub struct Config {
     /// stderr (`None`: `ASYNCSIM_HANG_WARNING`, else 10 s; `Some(0)`: never).
     /// See [`Config::hang_warning`].
     pub hang_warning_ns: Option<u64>,
+    /// Real time one poll of a task may hold the run's thread before the
+    /// watchdog says, once, that it blocks (`None`:
+    /// `ASYNCSIM_BLOCKING_WARNING`, else 200 ms; `Some(0)`: never). See
+    /// [`Config::blocking_warning`].
+    pub blocking_warning_ns: Option<u64>,
     /// The command that runs this run's test (or program) again, for the
     /// hang watchdog's replay line (`ASYNCSIM_SEED=7 cargo test bank`): an
     /// id from [`Config::rerun_command`], 0 for none. Set by the harness
@@ -138,6 +143,7 @@ impl Default for Config {
             poll_cost_ns: 0,
             waker_sites: false,
             hang_warning_ns: None,
+            blocking_warning_ns: None,
             rerun_command: 0,
         }
     }
@@ -238,6 +244,21 @@ impl Config {
     /// watchdog's own thread, never by the run: it changes no decision.
     pub fn hang_warning(mut self, threshold: Duration) -> Config {
         self.hang_warning_ns = Some(duration_to_ns(threshold));
+        self
+    }
+
+    /// Sets how much real time one poll of a task may hold the run's thread
+    /// before a line on stderr says it blocks: a `std::thread::sleep`, a
+    /// `std::sync` lock or channel, blocking I/O or long CPU work inside a
+    /// task, which real tokio's worker thread suffers the same way — and
+    /// which a simulated run shows no other way, since its virtual time
+    /// stands still while real time passes. Said once a run, and once for
+    /// each task name in the process; the run goes on. `Duration::ZERO`
+    /// turns it off. Unset: `ASYNCSIM_BLOCKING_WARNING` (`200ms`, `1s`,
+    /// `off`), else 200 ms. Only the watchdog's own thread reads real time:
+    /// it changes no decision, trace or hash.
+    pub fn blocking_warning(mut self, threshold: Duration) -> Config {
+        self.blocking_warning_ns = Some(duration_to_ns(threshold));
         self
     }
 

@@ -12,6 +12,16 @@
 //! naming the task, and again at twice that, four times, and so on. It
 //! never stops the run: a long CPU-bound poll may be legitimate.
 //!
+//! A second, lower threshold (`Config::blocking_warning`,
+//! `ASYNCSIM_BLOCKING_WARNING`, 200 ms by default) catches what a simulated
+//! run otherwise hides: a task's poll that blocks the thread — a
+//! `std::thread::sleep`, a `std::sync` lock, blocking I/O, long CPU work —
+//! and then returns. Virtual time stands still meanwhile, so the run passes
+//! and only real time is spent; in tokio the same call blocks a worker
+//! thread. One line says so, naming the task and what to use instead, once
+//! a run and once for each task name in the process, however many
+//! schedules `check` runs.
+//!
 //! What a run pays: one relaxed store of the task's index before each poll
 //! (a plain `mov` on x86), and a few stores a run. A task spawned with a
 //! site (the tokio face's `task-3@server.rs:42`) costs one more store, of
@@ -68,6 +78,8 @@ pub(crate) struct Beacon {
     now_ns: AtomicU64,
     /// The run's threshold (0: off).
     threshold_ns: AtomicU64,
+    /// The run's threshold for a poll that blocks the thread (0: off).
+    blocking_ns: AtomicU64,
 }
 
 impl Beacon {
@@ -105,17 +117,19 @@ impl Beacon {
 
     /// A run begins with this seed, the command that replays it by its seed
     /// (`None` for a replayed tape, `Some(0)` for none known), and
-    /// threshold (`None`: the process's, `ASYNCSIM_HANG_WARNING` or 10 s;
-    /// 0: off).
+    /// thresholds (`None`: the process's, `ASYNCSIM_HANG_WARNING` or 10 s,
+    /// `ASYNCSIM_BLOCKING_WARNING` or 200 ms; 0: off).
     #[inline]
     pub(crate) fn run_started(
         &self,
         seed: u64,
         rerun_command: Option<u32>,
         threshold_ns: Option<u64>,
+        blocking_ns: Option<u64>,
     ) {
         let threshold = threshold_ns.unwrap_or_else(default_threshold_ns);
-        if threshold != 0 {
+        let blocking = blocking_ns.unwrap_or_else(default_blocking_ns);
+        if threshold != 0 || blocking != 0 {
             start();
         }
         // Only this core writes it: no read-modify-write needed.
@@ -126,6 +140,7 @@ impl Beacon {
             .store(rerun_command.unwrap_or(REPLAYED), Relaxed);
         self.now_ns.store(0, Relaxed);
         self.threshold_ns.store(threshold, Relaxed);
+        self.blocking_ns.store(blocking, Relaxed);
         self.poll.store(IDLE, Relaxed);
     }
 
@@ -149,8 +164,8 @@ static REGISTRY: Mutex<Registry> = Mutex::new(Registry {
 });
 
 /// Starts the watchdog, once a process, with the first run that has a
-/// threshold (a process whose runs all have none, `ASYNCSIM_HANG_WARNING=off`,
-/// starts no thread).
+/// threshold (a process whose runs all have none, `ASYNCSIM_HANG_WARNING=off`
+/// and `ASYNCSIM_BLOCKING_WARNING=off`, starts no thread).
 #[inline]
 fn start() {
     static START: Once = Once::new();
@@ -176,6 +191,7 @@ pub(crate) fn lease() -> &'static Beacon {
         named: (0..NAMED_TASKS_MAX).map(|_| AtomicU64::new(0)).collect(),
         now_ns: AtomicU64::new(0),
         threshold_ns: AtomicU64::new(0),
+        blocking_ns: AtomicU64::new(0),
     }));
     registry.all.push(beacon);
     beacon
@@ -231,17 +247,27 @@ fn text(id: u32) -> Option<&'static str> {
 /// (`10s`, `200ms`, `1.5` seconds; `0` or `off`: never), else 10 s.
 fn default_threshold_ns() -> u64 {
     static DEFAULT: OnceLock<u64> = OnceLock::new();
-    *DEFAULT.get_or_init(|| {
-        let Ok(value) = std::env::var("ASYNCSIM_HANG_WARNING") else {
-            return 10_000_000_000;
-        };
-        match parse_threshold(value.trim()) {
-            Some(ns) => ns,
-            None => panic!(
-                "ASYNCSIM_HANG_WARNING={value:?} is malformed: expected a duration (`10s`, `200ms`, `1.5`) or `off`"
-            ),
-        }
-    })
+    *DEFAULT.get_or_init(|| threshold_from_environment("ASYNCSIM_HANG_WARNING", 10_000_000_000))
+}
+
+/// The blocking threshold of a run that sets none:
+/// `ASYNCSIM_BLOCKING_WARNING` (as `ASYNCSIM_HANG_WARNING`), else 200 ms.
+fn default_blocking_ns() -> u64 {
+    static DEFAULT: OnceLock<u64> = OnceLock::new();
+    *DEFAULT.get_or_init(|| threshold_from_environment("ASYNCSIM_BLOCKING_WARNING", 200_000_000))
+}
+
+/// The threshold variable `name` sets, else `default`.
+fn threshold_from_environment(name: &str, default: u64) -> u64 {
+    let Ok(value) = std::env::var(name) else {
+        return default;
+    };
+    match parse_threshold(value.trim()) {
+        Some(ns) => ns,
+        None => panic!(
+            "{name}={value:?} is malformed: expected a duration (`10s`, `200ms`, `1.5`) or `off`"
+        ),
+    }
 }
 
 /// `10s`, `200ms`, `1.5` (seconds), `0` or `off`.
@@ -260,34 +286,43 @@ pub(crate) fn parse_threshold(text: &str) -> Option<u64> {
     (value.is_finite() && value >= 0.0).then_some((value * scale) as u64)
 }
 
-/// What the watchdog remembers of a beacon: the value it marked, when, and
-/// when it speaks next.
+/// What the watchdog remembers of a beacon: the value it marked, when,
+/// when it speaks next, and whether it has looked at this poll as one that
+/// blocks.
 #[derive(Clone, Copy)]
 struct Marked {
     value: u32,
     since: Instant,
     next_report: Duration,
+    blocking_seen: bool,
 }
 
 /// The watchdog's loop: never returns.
 fn watch() {
     let mut marked: Vec<Option<Marked>> = Vec::new();
     let mut beacons: Vec<&'static Beacon> = Vec::new();
+    let mut blocking = BlockingSaid::default();
     loop {
         beacons.clear();
         beacons.extend_from_slice(&REGISTRY.lock().unwrap_or_else(|e| e.into_inner()).all);
         marked.resize(beacons.len(), None);
+        blocking.runs.resize(beacons.len(), None);
         // A quarter of the smallest threshold, between 10 ms and 1 s.
         let mut tick = Duration::from_secs(1);
-        for (beacon, marked) in beacons.iter().zip(marked.iter_mut()) {
+        for (index, (beacon, marked)) in beacons.iter().zip(marked.iter_mut()).enumerate() {
             let threshold_ns = beacon.threshold_ns.load(Relaxed);
+            let blocking_ns = beacon.blocking_ns.load(Relaxed);
             let value = beacon.poll.load(Relaxed);
-            if threshold_ns == 0 {
+            if threshold_ns == 0 && blocking_ns == 0 {
                 *marked = None;
                 continue;
             }
             // Between runs too: the next may start at once.
-            tick = tick.min(Duration::from_nanos(threshold_ns / 4));
+            for ns in [threshold_ns, blocking_ns] {
+                if ns != 0 {
+                    tick = tick.min(Duration::from_nanos(ns / 4));
+                }
+            }
             if value == IDLE {
                 *marked = None;
                 continue;
@@ -302,6 +337,7 @@ fn watch() {
                         value,
                         since: Instant::now(),
                         next_report: Duration::from_nanos(threshold_ns),
+                        blocking_seen: false,
                     });
                 continue;
             }
@@ -312,35 +348,122 @@ fn watch() {
                 continue;
             }
             let held = mark.since.elapsed();
-            if held >= mark.next_report {
+            if threshold_ns != 0 && held >= mark.next_report {
                 report(beacon, mark.value, held);
                 mark.next_report = mark.next_report.saturating_mul(2);
+            }
+            // A task's poll only: a pool job's closure is where blocking
+            // work belongs, and code outside a poll is no task's.
+            if blocking_ns != 0
+                && !mark.blocking_seen
+                && mark.value & (JOB | OUTSIDE) == 0
+                && held >= Duration::from_nanos(blocking_ns)
+            {
+                mark.blocking_seen = true;
+                blocking.say(index, beacon, mark.value, held);
             }
         }
         std::thread::sleep(tick.max(Duration::from_millis(10)));
     }
 }
 
-fn report(beacon: &Beacon, value: u32, held: Duration) {
-    let seed = beacon.seed.load(Relaxed);
-    let now_ns = beacon.now_ns.load(Relaxed);
-    // The task's site name, if this run's spawn gave it one.
+/// The site name of the task in `value`, if this run's spawn gave it one.
+fn site_name(beacon: &Beacon, value: u32) -> Option<&'static str> {
     let run = beacon.run.load(Relaxed);
-    let name = beacon
+    beacon
         .named
         .get((value & TASK) as usize)
         .map(|slot| slot.load(Relaxed))
         .filter(|named| (named >> 32) as u32 == run && *named as u32 != 0)
-        .and_then(|named| text(named as u32 - 1));
-    let rerun = match beacon.rerun_command.load(Relaxed) {
+        .and_then(|named| text(named as u32 - 1))
+}
+
+fn rerun_of(beacon: &Beacon) -> Rerun {
+    match beacon.rerun_command.load(Relaxed) {
         REPLAYED => Rerun::Replayed,
         0 => Rerun::Unknown,
         command => text(command - 1).map_or(Rerun::Unknown, Rerun::Command),
-    };
-    let line = message(value, name, held, seed, rerun, now_ns);
-    // Not `eprintln!`: a test's output capture, which a thread inherits
-    // from the one that started it, would swallow the line.
+    }
+}
+
+/// Writes `line` to the process's stderr. Not `eprintln!`: a test's output
+/// capture, which a thread inherits from the one that started it, would
+/// swallow the line.
+fn write_line(line: &str) {
     let _ = std::io::stderr().lock().write_all(line.as_bytes());
+}
+
+fn report(beacon: &Beacon, value: u32, held: Duration) {
+    let seed = beacon.seed.load(Relaxed);
+    let now_ns = beacon.now_ns.load(Relaxed);
+    let name = site_name(beacon, value);
+    write_line(&message(value, name, held, seed, rerun_of(beacon), now_ns));
+}
+
+/// What the watchdog has said of polls that block: for each beacon, the run
+/// (its number on the beacon) it spoke of last, and each task name it spoke
+/// of — a `check` of a thousand schedules that sleep in the same task gets
+/// one line, not a thousand. (A name is a spawn site's, the tokio face's
+/// `task-3@server.rs:42`, or a bare `task-3`: two tests of one binary that
+/// both block in a `task-3` of their own get one line between them.)
+#[derive(Default)]
+struct BlockingSaid {
+    runs: Vec<Option<u32>>,
+    tasks: Vec<String>,
+}
+
+impl BlockingSaid {
+    /// The poll `value` on beacon number `index` has held its thread
+    /// `held`: say so, unless this run or this task was spoken of.
+    fn say(&mut self, index: usize, beacon: &Beacon, value: u32, held: Duration) {
+        let run = beacon.run.load(Relaxed);
+        if self.runs[index] == Some(run) {
+            return;
+        }
+        let name = site_name(beacon, value);
+        let who = task_words(value & TASK, name);
+        if self.tasks.contains(&who) {
+            return;
+        }
+        self.runs[index] = Some(run);
+        let line = blocking_message(
+            &who,
+            held,
+            beacon.seed.load(Relaxed),
+            rerun_of(beacon),
+            beacon.now_ns.load(Relaxed),
+        );
+        self.tasks.push(who);
+        write_line(&line);
+    }
+}
+
+/// A task as the watchdog's lines name it: `main`, its spawn site's name,
+/// or `task-3`.
+fn task_words(task: u32, name: Option<&str>) -> String {
+    if task == 0 {
+        "the main task (`main`)".to_string()
+    } else {
+        name.map_or_else(|| format!("task-{task}"), str::to_string)
+    }
+}
+
+/// The line for a poll of task `who` that has held the run's thread `held`
+/// of real time.
+fn blocking_message(who: &str, held: Duration, seed: u64, rerun: Rerun, now_ns: u64) -> String {
+    let run = match rerun {
+        Rerun::Replayed => "run replaying a tape".to_string(),
+        Rerun::Command(_) | Rerun::Unknown => format!("run seed {seed}"),
+    };
+    format!(
+        "\nasyncsim: {who} has held the run's thread for {:.2} s of real time in one poll ({run}, virtual time {:.3} s, which stands still meanwhile): \
+         a blocking call (std::thread::sleep, a std::sync lock or channel, std::fs or std::net I/O) or long CPU work inside an async task, \
+         which blocks a tokio worker thread the same way. Move it off the task: under the tokio face, tokio::task::spawn_blocking \
+         (or tokio::task::block_in_place); with asyncsim's own API, asyncsim::spawn_blocking, and asyncsim::blocking::sleep for a sleep \
+         in virtual time. Said once a task (ASYNCSIM_BLOCKING_WARNING sets when, 200ms by default; `off` silences it).\n",
+        held.as_secs_f64(),
+        now_ns as f64 / 1e9,
+    )
 }
 
 /// How the watchdog's line says to replay the run.
@@ -375,14 +498,8 @@ fn message(
     } else if value & JOB != 0 {
         let job = name.map_or_else(|| format!("blocking-{task}"), str::to_string);
         (format!("the closure of pool job {job}"), "has run")
-    } else if task == 0 {
-        (
-            "the main task (`main`)".to_string(),
-            "has been inside one poll",
-        )
     } else {
-        let who = name.map_or_else(|| format!("task-{task}"), str::to_string);
-        (who, "has been inside one poll")
+        (task_words(task, name), "has been inside one poll")
     };
     let run = match rerun {
         Rerun::Replayed => "run replaying a tape".to_string(),
@@ -438,6 +555,25 @@ mod tests {
         assert!(plain(0).contains("the main task (`main`)"));
         assert!(plain(JOB | 4).contains("pool job blocking-4"));
         assert!(plain(OUTSIDE).contains("outside a poll"));
+    }
+
+    #[test]
+    fn the_blocking_line_names_the_task_the_time_and_what_to_use() {
+        let line = blocking_message(
+            &task_words(2, Some("task-2@src/lib.rs:72")),
+            Duration::from_millis(400),
+            7,
+            Rerun::Unknown,
+            1_500_000_000,
+        );
+        assert!(
+            line.starts_with("\nasyncsim: task-2@src/lib.rs:72 has held the run's thread for 0.40 s of real time in one poll (run seed 7, virtual time 1.500 s, "),
+            "{line}"
+        );
+        assert_eq!(line.trim().lines().count(), 1, "{line}");
+        assert!(line.contains("tokio::task::spawn_blocking"), "{line}");
+        assert!(task_words(0, None).contains("main"));
+        assert_eq!(task_words(4, None), "task-4");
     }
 
     #[test]

@@ -579,6 +579,7 @@ impl Core {
             state.config.seed,
             rerun_command,
             state.config.hang_warning_ns,
+            state.config.blocking_warning_ns,
         );
     }
 }

@@ -1,0 +1,188 @@
+//! A task's poll that blocks the thread and then returns — the classic
+//! tokio mistake, `std::thread::sleep` in async code — passes a simulated
+//! run (virtual time stands still) and spends only real time. The watchdog
+//! says so once on stderr, naming the task and what to use instead; a run
+//! whose polls are all short says nothing. Each case runs as a child
+//! process (this binary, one test, `BLOCKING_CASE` set), whose stderr the
+//! parent reads: the watchdog writes to the process's stderr, which no
+//! test capture sees.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use asyncsim::{Config, Sim};
+
+/// The child's body, chosen by `BLOCKING_CASE`; nothing when run as a test.
+#[test]
+fn child() {
+    let Ok(case) = std::env::var("BLOCKING_CASE") else {
+        return;
+    };
+    // The default thresholds (the parent removes the variables).
+    let config = Config::new().seed(3);
+    match case.as_str() {
+        // Three polls of `sleeper` hold the thread 800 ms each (four times
+        // the threshold: a loaded machine may keep the watchdog's thread
+        // off the CPU a while): one line, the run's only one. (Its name is the trace's; the watchdog names
+        // a task by its spawn site, or `task-1`.)
+        "sleeps" => {
+            let run = Sim::new(config).run(async {
+                let sleeper = asyncsim::task::Builder::new().name("sleeper").spawn(async {
+                    for _ in 0..3 {
+                        std::thread::sleep(Duration::from_millis(800));
+                        asyncsim::yield_now().await;
+                    }
+                });
+                sleeper.await.unwrap();
+            });
+            assert!(run.is_ok());
+            assert_eq!(run.elapsed(), Duration::ZERO);
+        }
+        // Many short polls, ~1.6 s of real time in all: nothing to say.
+        "short" => {
+            let run = Sim::new(config).run(async {
+                let a = asyncsim::spawn(async {
+                    for _ in 0..400 {
+                        std::thread::sleep(Duration::from_millis(2));
+                        asyncsim::yield_now().await;
+                    }
+                });
+                let b = asyncsim::spawn(async {
+                    for _ in 0..400 {
+                        std::thread::sleep(Duration::from_millis(2));
+                        asyncsim::yield_now().await;
+                    }
+                });
+                a.await.unwrap();
+                b.await.unwrap();
+            });
+            assert!(run.is_ok());
+        }
+        // The same mistake in a task spawned with a site (as the tokio
+        // face's are), under `check`: four runs (the determinism check's
+        // two and two schedules) block, and one line names the site.
+        "sleeps-in-check" => {
+            let settings = asyncsim::Explore::without_environment()
+                .config(config)
+                .runs(2)
+                .persist(false)
+                .progress(false);
+            asyncsim::check(settings, || async {
+                let sleeper = asyncsim::task::Builder::new()
+                    .site(std::panic::Location::caller())
+                    .spawn(async {
+                        std::thread::sleep(Duration::from_millis(800));
+                    });
+                sleeper.await.unwrap();
+            });
+        }
+        other => panic!("unknown BLOCKING_CASE {other}"),
+    }
+    eprintln!("child: run over");
+}
+
+/// Runs the child `case` to its end (at most 60 s), `ASYNCSIM_BLOCKING_WARNING`
+/// set to `threshold` or removed, and returns its stderr.
+fn child_stderr(case: &str, threshold: Option<&str>) -> String {
+    let mut command = Command::new(std::env::current_exe().unwrap());
+    command
+        .env_remove("ASYNCSIM_BLOCKING_WARNING")
+        .env_remove("ASYNCSIM_HANG_WARNING");
+    if let Some(threshold) = threshold {
+        command.env("ASYNCSIM_BLOCKING_WARNING", threshold);
+    }
+    let mut child = command
+        .args(["--exact", "child", "--nocapture", "--test-threads=1"])
+        .env("BLOCKING_CASE", case)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (lines, received) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines() {
+            if lines.send(line.unwrap_or_default()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen = String::new();
+    loop {
+        match received.recv_timeout(Duration::from_secs(60)) {
+            Ok(line) => {
+                seen.push_str(&line);
+                seen.push('\n');
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                let status = child.wait().unwrap();
+                assert!(status.success(), "child {case} failed:\n{seen}");
+                assert!(seen.contains("child: run over"), "{seen}");
+                return seen;
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("child {case} did not end in 60 s:\n{seen}");
+            }
+        }
+    }
+}
+
+fn warnings(stderr: &str) -> Vec<&str> {
+    stderr
+        .lines()
+        .filter(|line| line.starts_with("asyncsim: "))
+        .collect()
+}
+
+#[test]
+fn a_task_that_sleeps_the_thread_is_named_once() {
+    let stderr = child_stderr("sleeps", None);
+    let said = warnings(&stderr);
+    assert_eq!(said.len(), 1, "{stderr}");
+    let line = said[0];
+    assert!(
+        line.starts_with("asyncsim: task-1 has held the run's thread for "),
+        "{line}"
+    );
+    assert!(
+        line.contains("s of real time in one poll (run seed 3, virtual time 0.000 s, which stands still meanwhile)"),
+        "{line}"
+    );
+    for words in [
+        "std::thread::sleep",
+        "tokio::task::spawn_blocking",
+        "tokio::task::block_in_place",
+        "asyncsim::spawn_blocking",
+        "ASYNCSIM_BLOCKING_WARNING",
+    ] {
+        assert!(line.contains(words), "{words:?} in {line}");
+    }
+}
+
+#[test]
+fn a_check_of_many_runs_says_it_once_naming_the_spawn_site() {
+    let stderr = child_stderr("sleeps-in-check", None);
+    let said = warnings(&stderr);
+    assert_eq!(said.len(), 1, "{stderr}");
+    assert!(
+        said[0].starts_with("asyncsim: task-1@engine_blocking_warning_names_the_task.rs:")
+            && said[0].contains(" has held the run's thread for "),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn short_polls_say_nothing() {
+    let stderr = child_stderr("short", None);
+    assert!(warnings(&stderr).is_empty(), "{stderr}");
+}
+
+#[test]
+fn off_silences_it() {
+    let stderr = child_stderr("sleeps", Some("off"));
+    assert!(warnings(&stderr).is_empty(), "{stderr}");
+}
