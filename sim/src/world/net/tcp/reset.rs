@@ -130,9 +130,11 @@ pub(super) fn answer_with_reset(world: &mut World, connection: usize, synack_ns:
 }
 
 /// A node crashed: its streams are gone (peers see a reset one latency
-/// later), its listeners close (connections waiting in their backlog, their
-/// SYN arrived, are reset; one whose SYN is still on its way finds what
-/// listens when it arrives).
+/// later; across a cut the reset is lost, and a peer learns of the crash
+/// from its own next segment: `Connection::crash_unsaid`), its listeners
+/// close (connections waiting in their backlog, their SYN arrived, are
+/// reset, or left as accepted ones across a cut; one whose SYN is still on
+/// its way finds what listens when it arrives).
 pub(crate) fn crash_node(world: &mut World, node: u32, incarnation: NodeId) {
     let now = cx::now_ns("asyncsim::node::crash");
     for connection in 0..world.net.connections.len() {
