@@ -187,7 +187,7 @@ pub(crate) fn blocking_sleep(duration: Duration) {
         let task = core.running_task();
         state.record(task, EventKind::BlockingSleep { duration_ns });
         state.clock.now_ns = state.clock.now_ns.saturating_add(duration_ns);
-        state.beacon.clock(state.clock.now_ns);
+        core.beacon.clock(state.clock.now_ns);
         state.held_ns = state.held_ns.saturating_add(duration_ns);
         state.poll_end_work = true;
         state.flush_deferred();

@@ -136,8 +136,6 @@ pub(crate) struct State {
     /// The names of the nodes made this run (`cx::new_node`), by id,
     /// shared with the world's (no copy); `None`: the main node, `main`.
     node_names: Vec<Option<Rc<str>>>,
-    /// The core's beacon (as `Core::beacon`), told when the clock moves.
-    beacon: &'static Beacon,
     /// The cooperative budget (`budget.rs`): the units left to the poll of
     /// step `budget_step`, spent by world operations that complete without
     /// waiting; a poll that has not spent any has them all.
@@ -168,7 +166,9 @@ pub(crate) struct Core {
     /// kernel holds it. Read only to word a failure, never for a decision.
     waker_sites: RefCell<Vec<Option<std::backtrace::Backtrace>>>,
     /// What the hang watchdog reads (`crate::watchdog`): the task being
-    /// polled, stored before each poll. Written, never read, by the run.
+    /// polled, stored before each poll, and the virtual time when the clock
+    /// moves (the core's one reference: the state's code that moves the
+    /// clock is given it). Written, never read, by the run.
     beacon: &'static Beacon,
 }
 
@@ -263,7 +263,6 @@ impl Sim {
                     attention: false,
                     boundary: VecDeque::new(),
                     node_names: Vec::new(),
-                    beacon,
                     budget_left: budget::BUDGET_PER_POLL,
                     budget_step: budget::NO_STEP,
                 }),
@@ -575,7 +574,7 @@ impl Core {
             Strategy::Replay(_) => None,
             _ => Some(state.config.rerun_command),
         };
-        state.beacon.run_started(
+        self.beacon.run_started(
             state.config.seed,
             rerun_command,
             state.config.hang_warning_ns,

@@ -50,7 +50,7 @@ impl Core {
                     self.fire_due_timers();
                 }
                 Next::Idle => {
-                    if !state.jump_clock() {
+                    if !state.jump_clock(self.beacon) {
                         return None;
                     }
                 }
@@ -220,7 +220,7 @@ impl Core {
         // Nothing held the loop and polls cost no time in almost every
         // run: one test for both.
         if state.poll_end_work {
-            Self::end_poll_work(state, task);
+            self.end_poll_work(state, task);
         }
     }
 
@@ -230,7 +230,7 @@ impl Core {
     /// sleep, but not holding the loop for the slow-poll report.
     #[cold]
     #[inline(never)]
-    pub(super) fn end_poll_work(state: &mut State, task: u32) {
+    pub(super) fn end_poll_work(&self, state: &mut State, task: u32) {
         if state.held_ns > 0 {
             if state.held_ns >= state.config.slow_poll_ns {
                 Self::record_slow_poll(state, task);
@@ -241,7 +241,7 @@ impl Core {
         state.poll_end_work = cost > 0;
         if cost > 0 {
             state.clock.now_ns = state.clock.now_ns.saturating_add(cost);
-            state.beacon.clock(state.clock.now_ns);
+            self.beacon.clock(state.clock.now_ns);
             state.flush_deferred();
             if state.clock.now_ns > state.config.time_limit_ns {
                 let limit = state.clock.now_ns;
@@ -649,10 +649,10 @@ impl State {
 
     /// Nothing is runnable: jumps the clock to the next timer or deferred
     /// event. False when the run must stop (deadlock or time limit
-    /// recorded).
+    /// recorded). `beacon`, the core's, is told the new time.
     #[cold]
     #[inline(never)]
-    pub(super) fn jump_clock(&mut self) -> bool {
+    pub(super) fn jump_clock(&mut self, beacon: &Beacon) -> bool {
         let next_timer = self.clock.next_deadline();
         let next_deferred = self.pool.next_deferred();
         let next = match (next_timer, next_deferred) {
@@ -673,7 +673,7 @@ impl State {
         );
         let from_ns = self.clock.now_ns;
         self.clock.now_ns = next;
-        self.beacon.clock(next);
+        beacon.clock(next);
         self.record(None, EventKind::ClockJump { from_ns });
         self.flush_deferred();
         true
