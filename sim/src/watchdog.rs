@@ -32,7 +32,8 @@
 //! poll from the next without a counter: it sets the `SEEN` bit of the value
 //! it read (a compare-exchange, so it marks only the value still there), and
 //! any poll begun since overwrote it. Still marked a tick later: the same
-//! poll. Beacons live for the process (a few dozen bytes each, as many as
+//! poll. Beacons live for the process (a few hundred bytes each, and 2 KiB a
+//! page of task ids named by their spawn site; as many as
 //! cores were alive at once): a core gives its beacon back when dropped and
 //! the next core takes it, so nothing the watchdog reads is ever freed, and
 //! no `unsafe` is needed.
@@ -57,6 +58,14 @@ const TASK: u32 = (1 << 24) - 1;
 /// How many tasks of a run (by id) a beacon can name by their spawn site:
 /// as many as a thread interns site names for (`kernel::slots`).
 const NAMED_TASKS_MAX: usize = 4096;
+/// The named slots of one page of [`Beacon::named`] (2 KiB): a beacon
+/// takes a page when a task id in it is first named, so its footprint
+/// follows the runs' task counts (most runs: one page or none), not
+/// [`NAMED_TASKS_MAX`] (32 KiB).
+const NAMED_PER_PAGE: usize = 256;
+
+/// One page of named slots.
+type NamedPage = [AtomicU64; NAMED_PER_PAGE];
 
 /// What one core publishes for the watchdog.
 pub(crate) struct Beacon {
@@ -72,8 +81,10 @@ pub(crate) struct Beacon {
     /// taken for this one's.
     run: AtomicU32,
     /// For each task id, the run (high half) and the number + 1 (low half)
-    /// of the name its spawn site gave it; 0: none.
-    named: Box<[AtomicU64]>,
+    /// of the name its spawn site gave it; 0: none. In pages, each made
+    /// when first written and kept for the process (written once, so the
+    /// watchdog's reads need no lock).
+    named: [OnceLock<Box<NamedPage>>; NAMED_TASKS_MAX / NAMED_PER_PAGE],
     /// Virtual time, as of the last clock move outside a poll's own.
     now_ns: AtomicU64,
     /// The run's threshold (0: off).
@@ -83,6 +94,20 @@ pub(crate) struct Beacon {
 }
 
 impl Beacon {
+    /// A beacon no core holds yet: idle, no page of named slots taken.
+    fn new() -> Beacon {
+        Beacon {
+            poll: AtomicU32::new(IDLE),
+            seed: AtomicU64::new(0),
+            rerun_command: AtomicU32::new(0),
+            run: AtomicU32::new(0),
+            named: [const { OnceLock::new() }; NAMED_TASKS_MAX / NAMED_PER_PAGE],
+            now_ns: AtomicU64::new(0),
+            threshold_ns: AtomicU64::new(0),
+            blocking_ns: AtomicU64::new(0),
+        }
+    }
+
     /// A poll of task `task` begins.
     #[inline(always)]
     pub(crate) fn poll(&self, task: u32) {
@@ -106,13 +131,24 @@ impl Beacon {
     }
 
     /// Task `task` was spawned with a site, whose name has number `name`
-    /// ([`name_id`]).
+    /// ([`text_id`]).
     #[inline]
     pub(crate) fn named(&self, task: u32, name: u32) {
-        if let Some(slot) = self.named.get(task as usize) {
+        let task = task as usize;
+        if let Some(page) = self.named.get(task / NAMED_PER_PAGE) {
+            let page = page.get_or_init(|| Box::new([const { AtomicU64::new(0) }; NAMED_PER_PAGE]));
             let run = u64::from(self.run.load(Relaxed));
-            slot.store((run << 32) | (u64::from(name) + 1), Relaxed);
+            page[task % NAMED_PER_PAGE].store((run << 32) | (u64::from(name) + 1), Relaxed);
         }
+    }
+
+    /// What [`Beacon::named`] stored for task `task` (0: nothing).
+    fn name_of(&self, task: u32) -> u64 {
+        let task = task as usize;
+        self.named
+            .get(task / NAMED_PER_PAGE)
+            .and_then(OnceLock::get)
+            .map_or(0, |page| page[task % NAMED_PER_PAGE].load(Relaxed))
     }
 
     /// A run begins with this seed, the command that replays it by its seed
@@ -183,16 +219,7 @@ pub(crate) fn lease() -> &'static Beacon {
     if let Some(beacon) = registry.free.pop() {
         return beacon;
     }
-    let beacon: &'static Beacon = Box::leak(Box::new(Beacon {
-        poll: AtomicU32::new(IDLE),
-        seed: AtomicU64::new(0),
-        rerun_command: AtomicU32::new(0),
-        run: AtomicU32::new(0),
-        named: (0..NAMED_TASKS_MAX).map(|_| AtomicU64::new(0)).collect(),
-        now_ns: AtomicU64::new(0),
-        threshold_ns: AtomicU64::new(0),
-        blocking_ns: AtomicU64::new(0),
-    }));
+    let beacon: &'static Beacon = Box::leak(Box::new(Beacon::new()));
     registry.all.push(beacon);
     beacon
 }
@@ -212,8 +239,9 @@ const REPLAYED: u32 = u32::MAX;
 /// id a thread interns, one per test).
 static TEXTS: Mutex<Vec<&'static str>> = Mutex::new(Vec::new());
 
-/// The number of `text` in [`TEXTS`], kept there on first use.
-fn text_id(text: &str) -> u32 {
+/// The number of `text` in [`TEXTS`], kept there on first use: what a run
+/// tells a beacon for a task's site name ([`Beacon::named`]).
+pub(crate) fn text_id(text: &str) -> u32 {
     let mut texts = TEXTS.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(known) = texts.iter().position(|known| *known == text) {
         return known as u32;
@@ -221,11 +249,6 @@ fn text_id(text: &str) -> u32 {
     let kept: &'static str = Box::leak(Box::<str>::from(text));
     texts.push(kept);
     (texts.len() - 1) as u32
-}
-
-/// The number by which a task's site name is told to a beacon.
-pub(crate) fn name_id(name: &'static str) -> u32 {
-    text_id(name)
 }
 
 /// The number of a rerun command (never 0, which is "none").
@@ -370,12 +393,10 @@ fn watch() {
 /// The site name of the task in `value`, if this run's spawn gave it one.
 fn site_name(beacon: &Beacon, value: u32) -> Option<&'static str> {
     let run = beacon.run.load(Relaxed);
-    beacon
-        .named
-        .get((value & TASK) as usize)
-        .map(|slot| slot.load(Relaxed))
-        .filter(|named| (named >> 32) as u32 == run && *named as u32 != 0)
-        .and_then(|named| text(named as u32 - 1))
+    let named = beacon.name_of(value & TASK);
+    ((named >> 32) as u32 == run && named as u32 != 0)
+        .then(|| text(named as u32 - 1))
+        .flatten()
 }
 
 fn rerun_of(beacon: &Beacon) -> Rerun {
@@ -524,6 +545,29 @@ fn message(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A beacon takes a page of named slots only when a task id in it is
+    /// named, and reads back what was stored there in this run alone.
+    #[test]
+    fn named_slots_take_a_page_when_first_named() {
+        let beacon = Beacon::new();
+        beacon.run.store(7, Relaxed);
+        let pages = |beacon: &Beacon| -> Vec<usize> {
+            (0..beacon.named.len())
+                .filter(|page| beacon.named[*page].get().is_some())
+                .collect()
+        };
+        assert_eq!(pages(&beacon), Vec::<usize>::new());
+        beacon.named(300, 4);
+        assert_eq!(pages(&beacon), [1]);
+        assert_eq!(beacon.name_of(300), (7 << 32) | 5);
+        assert_eq!(beacon.name_of(301), 0);
+        assert_eq!(beacon.name_of(3), 0, "a page not taken reads as none");
+        // Past the last slot: not kept, nothing taken.
+        beacon.named(NAMED_TASKS_MAX as u32, 4);
+        assert_eq!(beacon.name_of(NAMED_TASKS_MAX as u32), 0);
+        assert_eq!(pages(&beacon), [1]);
+    }
 
     #[test]
     fn thresholds_parse_as_documented() {

@@ -172,7 +172,7 @@ pub(super) fn site_task_name(
             Some((_, _, name, watchdog_id)) => (Cow::Borrowed(*name), Some(*watchdog_id)),
             None if sites.len() < SITES_PER_ID => {
                 let name: &'static str = Box::leak(format().into_boxed_str());
-                let watchdog_id = watchdog::name_id(name);
+                let watchdog_id = watchdog::text_id(name);
                 sites.push((site, prefix, name, watchdog_id));
                 (Cow::Borrowed(name), Some(watchdog_id))
             }
