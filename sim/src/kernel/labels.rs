@@ -1,13 +1,13 @@
 //! The run's interned labels (mark texts, fault words, socket names): a
 //! text's id in the trace's label table, found again by a fast hash of the
-//! text. The table keeps the only copy of each text; the index keeps ids.
+//! text (`trace::label_key`). The table keeps the only copy of each text; the index keeps ids.
 //! Only looked up, never iterated: its order decides nothing.
 
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
-use crate::trace::{LabelText, Trace};
+use crate::trace::{label_key, LabelText, Trace};
 
 /// Interned label ids by the hash of their text.
 #[derive(Default)]
@@ -29,7 +29,7 @@ impl LabelIds {
     /// copied into a kept buffer) when no earlier interned label has that
     /// text.
     pub(super) fn intern(&mut self, trace: &mut Trace, text: impl LabelText) -> u32 {
-        let key = text_hash(text.as_ref());
+        let key = label_key(text.as_ref());
         self.intern_keyed(trace, text, key)
     }
 
@@ -64,29 +64,6 @@ impl LabelIds {
         }
         trace.push_label(text)
     }
-}
-
-/// The key a label's text is interned under ([`text_hash`]), for makers
-/// that keep it with the text (the world's kept words).
-pub(crate) fn label_key(text: &str) -> u64 {
-    text_hash(text)
-}
-
-/// A 64-bit hash of a label's text, 8 bytes at a time (labels run to a
-/// hundred bytes: SipHash was most of interning one).
-fn text_hash(text: &str) -> u64 {
-    const K: u64 = 0x9E37_79B9_7F4A_7C15;
-    let bytes = text.as_bytes();
-    let mut hash = bytes.len() as u64;
-    let mut chunks = bytes.chunks_exact(8);
-    for chunk in &mut chunks {
-        let word = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
-        hash = (hash.rotate_left(5) ^ word).wrapping_mul(K);
-    }
-    let mut tail = [0u8; 8];
-    tail[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
-    hash = (hash.rotate_left(5) ^ u64::from_le_bytes(tail)).wrapping_mul(K);
-    hash ^ (hash >> 29)
 }
 
 /// The map's hasher: its keys are hashes already.
@@ -143,7 +120,7 @@ mod tests {
         let mut trace = Trace::default();
         assert_eq!(ids.intern(&mut trace, "first"), 0);
         // Forge a collision: "second" found under "first"'s hash.
-        let key = text_hash("second");
+        let key = label_key("second");
         ids.first.insert(key, 0);
         assert_eq!(ids.intern(&mut trace, "second"), 1);
         assert_eq!(ids.intern(&mut trace, "second"), 1);
@@ -154,13 +131,13 @@ mod tests {
     #[test]
     fn texts_of_every_length_hash_apart() {
         let texts: Vec<String> = (0..40).map(|n| "x".repeat(n)).collect();
-        let mut hashes: Vec<u64> = texts.iter().map(|text| text_hash(text)).collect();
+        let mut hashes: Vec<u64> = texts.iter().map(|text| label_key(text)).collect();
         hashes.sort_unstable();
         hashes.dedup();
         assert_eq!(hashes.len(), texts.len());
         assert_ne!(
-            text_hash("TcpListener (server:7000)"),
-            text_hash("TcpListener (server:7001)")
+            label_key("TcpListener (server:7000)"),
+            label_key("TcpListener (server:7001)")
         );
     }
 }

@@ -80,7 +80,6 @@ pub(crate) use budget::{
 pub(crate) use handle::*;
 pub use join::{AbortHandle, JoinError, JoinHandle};
 use join::{JoinSlot, JoinSlotAny, JoinSlotRef};
-pub(crate) use labels::label_key;
 use panic::*;
 pub use panic::{set_panic_explainer, PanicExplainer};
 pub(crate) use resources::HolderCell;

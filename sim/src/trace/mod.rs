@@ -1079,7 +1079,7 @@ fn kind_code(kind: &EventKind) -> (u64, u64) {
 /// A label text's two hashes, for a maker that keeps them with the text
 /// (the world's kept words): what [`Trace::hash`] folds in for it
 /// ([`label_text_hash`]) and the key the run's labels are interned under
-/// (`kernel::label_key`), so neither is computed again for it.
+/// ([`label_key`]), so neither is computed again for it.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct LabelHashes {
     pub(crate) text: u64,
@@ -1091,7 +1091,7 @@ impl LabelHashes {
     pub(crate) fn of(text: &str) -> LabelHashes {
         LabelHashes {
             text: label_text_hash(text),
-            key: crate::kernel::label_key(text),
+            key: label_key(text),
         }
     }
 }
@@ -1101,6 +1101,25 @@ pub(crate) fn label_text_hash(text: &str) -> u64 {
     text.bytes().fold(HASH_SEED, |hash, byte| {
         (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
     })
+}
+
+/// The key a label's text is interned under (`kernel::labels`): a 64-bit
+/// hash, 8 bytes at a time (labels run to a hundred bytes: SipHash was
+/// most of interning one). Here beside [`label_text_hash`], so a maker that
+/// keeps both ([`LabelHashes`]) needs the trace alone.
+pub(crate) fn label_key(text: &str) -> u64 {
+    const K: u64 = 0x9E37_79B9_7F4A_7C15;
+    let bytes = text.as_bytes();
+    let mut hash = bytes.len() as u64;
+    let mut chunks = bytes.chunks_exact(8);
+    for chunk in &mut chunks {
+        let word = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
+        hash = (hash.rotate_left(5) ^ word).wrapping_mul(K);
+    }
+    let mut tail = [0u8; 8];
+    tail[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+    hash = (hash.rotate_left(5) ^ u64::from_le_bytes(tail)).wrapping_mul(K);
+    hash ^ (hash >> 29)
 }
 
 /// Formats virtual nanoseconds as seconds with trailing zeros trimmed:
