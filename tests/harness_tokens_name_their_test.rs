@@ -2,10 +2,10 @@
 //! replaying it in another test says so; tokens without an origin, as made
 //! before origins existed, still replay.
 
-use std::cell::Cell;
-use std::rc::Rc;
+mod harness_support;
 
 use asyncsim::{Explore, Tape};
+use harness_support::lost_update;
 
 fn settings(name: &str) -> Explore {
     Explore::without_environment()
@@ -14,26 +14,6 @@ fn settings(name: &str) -> Explore {
         .persist(false)
         .trace_file(false)
         .progress(false)
-}
-
-/// Fails when the second writer runs between the first one's read and
-/// write (one deviation from FIFO).
-async fn lost_update() {
-    let counter = Rc::new(Cell::new(0));
-    let slow = counter.clone();
-    let first = asyncsim::spawn(async move {
-        let read = slow.get();
-        asyncsim::yield_now().await;
-        slow.set(read + 1);
-    });
-    let quick = counter.clone();
-    let second = asyncsim::spawn(async move {
-        asyncsim::yield_now().await;
-        quick.set(quick.get() + 1);
-    });
-    first.await.unwrap();
-    second.await.unwrap();
-    assert_eq!(counter.get(), 2, "lost update");
 }
 
 fn token_of(name: &str) -> String {
