@@ -288,6 +288,7 @@ fn an_interval_nobody_stops_ends_at_the_default_hour() {
         "here it waits on JoinHandle of `ticker`",
         "a shutdown signal never sent?",
         "explore = asyncsim::Explore::new().config(asyncsim::Config::new().time_limit(",
+        "with the variable ASYNCSIM_TIME_LIMIT",
     ] {
         assert!(failure.message.contains(words), "{words:?} in {failure}");
     }

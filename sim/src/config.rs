@@ -1,10 +1,12 @@
 //! How one run is set up: seed, strategy, limits.
 
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use crate::clock::duration_to_ns;
 use crate::sched::Strategy;
 use crate::trace::TraceMode;
+use crate::watchdog::parse_threshold;
 use crate::world::net::NetConfig;
 
 /// The settings of one run. Every field has a builder method; defaults are
@@ -32,7 +34,8 @@ pub struct Config {
     /// The most polls a run may make before it fails with a step-limit failure.
     pub steps_max: u64,
     /// The most virtual time a run may reach before it fails with a
-    /// time-limit failure ([`DEFAULT_TIME_LIMIT`], an hour, unless set).
+    /// time-limit failure (unless set: `ASYNCSIM_TIME_LIMIT`, else
+    /// [`DEFAULT_TIME_LIMIT`], an hour).
     pub time_limit_ns: u64,
     /// A poll that holds the loop at least this long is reported as slow
     /// (asyncio's `slow_callback_duration`, 100 ms).
@@ -120,13 +123,48 @@ pub const DEFAULT_POOL_SIZE: usize = 8;
 /// raises it for a program that really runs longer.
 pub const DEFAULT_TIME_LIMIT: Duration = Duration::from_secs(3600);
 
+/// The variable that sets the time limit of every config that sets none
+/// (`Config::new()`, and so the tokio face's `block_on`, the test macros,
+/// `check` and `Explore::new`): `2h`, `90m`, `3600s`.
+pub(crate) const TIME_LIMIT_VARIABLE: &str = "ASYNCSIM_TIME_LIMIT";
+
+/// The time limit of a config that sets none: `ASYNCSIM_TIME_LIMIT`, else
+/// [`DEFAULT_TIME_LIMIT`]. Read once a process (configs are made per run,
+/// and runs are hot); unset, it is the constant, so no run changes.
+pub(crate) fn default_time_limit_ns() -> u64 {
+    environment_time_limit_ns().unwrap_or(duration_to_ns(DEFAULT_TIME_LIMIT))
+}
+
+/// `ASYNCSIM_TIME_LIMIT`'s limit, if it is set. A value that is not a
+/// positive duration panics with what it expected (as
+/// `ASYNCSIM_HANG_WARNING` does): a limit silently left at the hour would
+/// fail the run it was set for, naming the variable that was set.
+pub(crate) fn environment_time_limit_ns() -> Option<u64> {
+    static LIMIT: OnceLock<Option<u64>> = OnceLock::new();
+    *LIMIT.get_or_init(|| {
+        let value = match std::env::var(TIME_LIMIT_VARIABLE) {
+            Ok(value) => value,
+            Err(std::env::VarError::NotPresent) => return None,
+            Err(std::env::VarError::NotUnicode(value)) => {
+                panic!("{TIME_LIMIT_VARIABLE}={value:?} is malformed: expected a duration of virtual time (`2h`, `90m`, `3600s`)")
+            }
+        };
+        match parse_threshold(value.trim()) {
+            Some(ns) if ns > 0 => Some(ns),
+            _ => panic!(
+                "{TIME_LIMIT_VARIABLE}={value:?} is malformed: expected a duration of virtual time (`2h`, `90m`, `3600s`), more than 0"
+            ),
+        }
+    })
+}
+
 impl Default for Config {
     fn default() -> Config {
         Config {
             seed: 0,
             strategy: Strategy::Random,
             steps_max: 1_000_000,
-            time_limit_ns: duration_to_ns(DEFAULT_TIME_LIMIT),
+            time_limit_ns: default_time_limit_ns(),
             slow_poll_ns: 100_000_000,
             pool_size: DEFAULT_POOL_SIZE,
             trace_mode: TraceMode::Full,
@@ -151,7 +189,7 @@ impl Default for Config {
 
 impl Config {
     /// The defaults: seed 0, `Strategy::Random`, 1,000,000 steps, an hour
-    /// of virtual time ([`DEFAULT_TIME_LIMIT`]), slow polls at 100 ms, 8
+    /// of virtual time ([`DEFAULT_TIME_LIMIT`], or `ASYNCSIM_TIME_LIMIT`), slow polls at 100 ms, 8
     /// pool workers, full trace.
     pub fn new() -> Config {
         Config::default()
@@ -183,11 +221,14 @@ impl Config {
         self.steps_max(steps)
     }
 
-    /// Sets the virtual-time limit (an hour unless set:
-    /// [`DEFAULT_TIME_LIMIT`]): a run whose next timer is past it fails with
-    /// `FailureKind::TimeLimit`. Under `#[tokio::test]` or
-    /// `#[asyncsim::test]`, set it with `explore =
-    /// asyncsim::Explore::new().config(asyncsim::Config::new().time_limit(…))`.
+    /// Sets the virtual-time limit: a run whose next timer is past it fails
+    /// with `FailureKind::TimeLimit`. Unset, it is `ASYNCSIM_TIME_LIMIT`
+    /// (`2h`, `90m`, `3600s`; read once a process) or else an hour
+    /// ([`DEFAULT_TIME_LIMIT`]); set here, it wins over the variable. Under
+    /// `#[tokio::test]` or `#[asyncsim::test]`, set it with `explore =
+    /// asyncsim::Explore::new().config(asyncsim::Config::new().time_limit(…))`;
+    /// under `#[tokio::main]` or `Runtime::block_on`, which make their own
+    /// config, `ASYNCSIM_TIME_LIMIT` is the way to raise it.
     pub fn time_limit(mut self, limit: Duration) -> Config {
         self.time_limit_ns = duration_to_ns(limit);
         self

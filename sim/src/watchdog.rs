@@ -293,7 +293,8 @@ fn threshold_from_environment(name: &str, default: u64) -> u64 {
     }
 }
 
-/// `10s`, `200ms`, `1.5` (seconds), `0` or `off`.
+/// `10s`, `200ms`, `1.5` (seconds), `90m`, `2h`, `0` or `off`. Also
+/// `ASYNCSIM_TIME_LIMIT`'s syntax (`Config`'s default time limit).
 pub(crate) fn parse_threshold(text: &str) -> Option<u64> {
     if text.eq_ignore_ascii_case("off") {
         return Some(0);
@@ -302,6 +303,10 @@ pub(crate) fn parse_threshold(text: &str) -> Option<u64> {
         (ms, 1e6)
     } else if let Some(s) = text.strip_suffix('s') {
         (s, 1e9)
+    } else if let Some(m) = text.strip_suffix('m') {
+        (m, 60e9)
+    } else if let Some(h) = text.strip_suffix('h') {
+        (h, 3600e9)
     } else {
         (text, 1e9)
     };
@@ -576,6 +581,11 @@ mod tests {
         assert_eq!(parse_threshold("1.5"), Some(1_500_000_000));
         assert_eq!(parse_threshold("off"), Some(0));
         assert_eq!(parse_threshold("0"), Some(0));
+        assert_eq!(parse_threshold("90m"), Some(5_400_000_000_000));
+        assert_eq!(parse_threshold("2h"), Some(7_200_000_000_000));
+        assert_eq!(parse_threshold("3600s"), Some(3_600_000_000_000));
+        assert_eq!(parse_threshold("2 h"), Some(7_200_000_000_000));
+        assert_eq!(parse_threshold("h"), None);
         assert_eq!(parse_threshold("soon"), None);
         assert_eq!(parse_threshold("-1s"), None);
     }

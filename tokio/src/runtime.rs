@@ -26,6 +26,9 @@
 //! Each `block_on` is a run of its own: tasks left by an earlier `block_on`
 //! do not carry over. `Runtime::spawn` outside `block_on` holds the task back
 //! until the next `block_on` starts it (before its future's first poll).
+//! A run may reach an hour of virtual time (`asyncsim::DEFAULT_TIME_LIMIT`);
+//! `block_on` makes its own config, so a program that simulates longer
+//! raises the limit with `ASYNCSIM_TIME_LIMIT` (`2h`, `90m`, `3600s`).
 
 use std::fmt;
 use std::future::Future;
@@ -608,6 +611,8 @@ fn block_on<F: Future>(pool_size: Option<usize>, handle: &Handle, future: F) -> 
              run; await the future instead (or spawn it with tokio::spawn)"
         );
     }
+    // Its time limit is `ASYNCSIM_TIME_LIMIT`'s, else the hour: a program
+    // has no other way to give one here.
     let mut config = asyncsim::Config::new();
     // The hang watchdog's line gives `ASYNCSIM_SEED=<seed> <this command>`.
     config.rerun_command = rerun_command();

@@ -3,8 +3,7 @@
 //! next step boundary.
 
 use super::*;
-use crate::clock::duration_to_ns;
-use crate::config::DEFAULT_TIME_LIMIT;
+use crate::config::{default_time_limit_ns, environment_time_limit_ns};
 use crate::failure::{BlockedTask, Failure, FailureKind, PROGRAM_CHANGED};
 use crate::trace::{format_ns, TaskId, WaitOn};
 
@@ -165,10 +164,12 @@ impl State {
     pub(super) fn fail_time_limit(&mut self, next_ns: u64) {
         let blocked = self.blocked_tasks();
         let limit_ns = self.config.time_limit_ns;
-        let default = if limit_ns == duration_to_ns(DEFAULT_TIME_LIMIT) {
-            ", the default"
-        } else {
+        let default = if limit_ns != default_time_limit_ns() {
             ""
+        } else if environment_time_limit_ns().is_some() {
+            ", from ASYNCSIM_TIME_LIMIT"
+        } else {
+            ", the default"
         };
         // Whose timer it is, and what the main future waits for: the usual
         // run that gets here is a service whose `interval` ticks on while
@@ -198,7 +199,7 @@ impl State {
             })
             .unwrap_or_default();
         message.push_str(&format!(
-            ". Most often a task wakes on a timer again and again (an `interval`, or a `sleep` in a loop) and nothing stops it while the main future waits{main_waits}: a shutdown signal never sent? If the program really runs that long, raise the limit with Config::time_limit (under #[tokio::test] or #[asyncsim::test]: `explore = asyncsim::Explore::new().config(asyncsim::Config::new().time_limit(Duration::from_secs(…)))`)"
+            ". Most often a task wakes on a timer again and again (an `interval`, or a `sleep` in a loop) and nothing stops it while the main future waits{main_waits}: a shutdown signal never sent? If the program really runs that long, raise the limit with Config::time_limit (under #[tokio::test] or #[asyncsim::test]: `explore = asyncsim::Explore::new().config(asyncsim::Config::new().time_limit(Duration::from_secs(…)))`) or, for every run that sets none (#[tokio::main] and Runtime::block_on too), with the variable ASYNCSIM_TIME_LIMIT (`2h`, `90m`, `3600s`)"
         ));
         let mut failure = Failure::new(
             FailureKind::TimeLimit,
