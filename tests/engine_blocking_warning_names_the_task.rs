@@ -7,9 +7,8 @@
 //! parent reads: the watchdog writes to the process's stderr, which no
 //! test capture sees.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
-use std::sync::mpsc;
+mod child_process;
+
 use std::time::Duration;
 
 use asyncsim::{Config, Sim};
@@ -86,49 +85,17 @@ fn child() {
 /// Runs the child `case` to its end (at most 60 s), `ASYNCSIM_BLOCKING_WARNING`
 /// set to `threshold` or removed, and returns its stderr.
 fn child_stderr(case: &str, threshold: Option<&str>) -> String {
-    let mut command = Command::new(std::env::current_exe().unwrap());
+    let mut command = child_process::this_binary();
     command
         .env_remove("ASYNCSIM_BLOCKING_WARNING")
         .env_remove("ASYNCSIM_HANG_WARNING");
     if let Some(threshold) = threshold {
         command.env("ASYNCSIM_BLOCKING_WARNING", threshold);
     }
-    let mut child = command
-        .args(["--exact", "child", "--nocapture", "--test-threads=1"])
-        .env("BLOCKING_CASE", case)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (lines, received) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines() {
-            if lines.send(line.unwrap_or_default()).is_err() {
-                break;
-            }
-        }
-    });
-    let mut seen = String::new();
-    loop {
-        match received.recv_timeout(Duration::from_secs(60)) {
-            Ok(line) => {
-                seen.push_str(&line);
-                seen.push('\n');
-            }
-            Err(mpsc::RecvTimeoutError::Disconnected) => {
-                let status = child.wait().unwrap();
-                assert!(status.success(), "child {case} failed:\n{seen}");
-                assert!(seen.contains("child: run over"), "{seen}");
-                return seen;
-            }
-            Err(mpsc::RecvTimeoutError::Timeout) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("child {case} did not end in 60 s:\n{seen}");
-            }
-        }
-    }
+    command.env("BLOCKING_CASE", case);
+    let seen = child_process::stderr_of(command, case, None);
+    assert!(seen.contains("child: run over"), "{seen}");
+    seen
 }
 
 fn warnings(stderr: &str) -> Vec<&str> {

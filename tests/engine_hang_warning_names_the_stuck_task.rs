@@ -4,10 +4,9 @@
 //! `HANG_CASE` set), whose stderr the parent reads: a spinning child never
 //! ends, so the parent kills it once it has seen the line.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+mod child_process;
+
 use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
-use std::sync::mpsc;
 use std::time::Duration;
 
 use asyncsim::{Config, Sim};
@@ -126,7 +125,7 @@ fn child_stderr(case: &str, until: Option<&str>) -> String {
 
 /// As [`child_stderr`], with `ASYNCSIM_HANG_WARNING` set to `threshold`.
 fn child_stderr_with(case: &str, until: Option<&str>, threshold: Option<&str>) -> String {
-    let mut command = Command::new(std::env::current_exe().unwrap());
+    let mut command = child_process::this_binary();
     command.env_remove("ASYNCSIM_HANG_WARNING");
     // These cases are about the hang line; their long polls would also
     // get the blocking line (engine_blocking_warning_names_the_task).
@@ -134,47 +133,8 @@ fn child_stderr_with(case: &str, until: Option<&str>, threshold: Option<&str>) -
     if let Some(threshold) = threshold {
         command.env("ASYNCSIM_HANG_WARNING", threshold);
     }
-    let mut child = command
-        .args(["--exact", "child", "--nocapture", "--test-threads=1"])
-        .env("HANG_CASE", case)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let (lines, received) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines() {
-            if lines.send(line.unwrap_or_default()).is_err() {
-                break;
-            }
-        }
-    });
-    let mut seen = String::new();
-    loop {
-        match received.recv_timeout(Duration::from_secs(60)) {
-            Ok(line) => {
-                seen.push_str(&line);
-                seen.push('\n');
-                if until.is_some_and(|until| line.contains(until)) {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    return seen;
-                }
-            }
-            // The child exited (its stderr closed).
-            Err(mpsc::RecvTimeoutError::Disconnected) => {
-                let status = child.wait().unwrap();
-                assert!(status.success(), "child {case} failed:\n{seen}");
-                return seen;
-            }
-            Err(mpsc::RecvTimeoutError::Timeout) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                panic!("child {case}: no line with {until:?} in 60 s:\n{seen}");
-            }
-        }
-    }
+    command.env("HANG_CASE", case);
+    child_process::stderr_of(command, case, until)
 }
 
 #[test]
