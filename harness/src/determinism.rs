@@ -4,8 +4,8 @@ use std::future::Future;
 
 use asyncsim_sim::{Sim, TraceMode};
 
+use crate::schedule::Schedule;
 use crate::setup::{run_with, Setup};
-use crate::summary::Schedule;
 
 /// Runs `schedule` twice with full traces; explains the first difference.
 pub(crate) fn determinism_check<B, F>(

@@ -48,7 +48,11 @@ mod explore;
 mod persist;
 mod progress;
 mod reproduce;
+mod rerun;
+mod run_to_completion;
 mod runner;
+mod schedule;
+mod schedule_text;
 mod schedules;
 mod setup;
 mod shrink;
@@ -68,10 +72,11 @@ pub use exhaustive::ENUMERABLE_BOUND_MAX;
 pub use explore::{parse_search, Explore, Search, DEFAULT_RUNS, DEFAULT_SHRINK_RUNS};
 pub use render::TraceExt;
 pub use runner::{check, explore, find, outcomes, run_schedule};
+pub use schedule::Schedule;
 pub use schedules::{schedules, schedules_of_length};
 #[allow(deprecated)]
 pub use summary::Outcome;
-pub use summary::{DistinctValue, Outcomes, Schedule, Summary, Witness};
+pub use summary::{DistinctValue, Outcomes, Summary, Witness};
 pub use test_result::TestResult;
 
 #[doc(hidden)]

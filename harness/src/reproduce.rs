@@ -8,23 +8,13 @@ use asyncsim_sim::trace::WaitOn;
 use asyncsim_sim::{Failure, FailureKind, Sim, TraceMode};
 
 use crate::classify::{examine, failure_signature, Signature};
-use crate::counterexample::{
-    blame_foreign_token, divergence_replay_note, origin_of, replay_lines, Counterexample, Origin,
-    Shrinking,
-};
+use crate::counterexample::{Counterexample, Origin, Shrinking};
 use crate::persist;
+use crate::rerun::{blame_foreign_token, divergence_replay_note, origin_of, replay_lines};
+use crate::schedule::Schedule;
 use crate::setup::{run_with, Setup};
-use crate::shrink;
-use crate::summary::Schedule;
+use crate::shrink::{self, LIMIT_SHRINK_POLLS_MAX};
 use crate::test_result::TestResult;
-
-/// The most polls a shrink spends on a failure that reached a limit (the
-/// step or the virtual-time limit): each of its runs is as long as the
-/// limit allows — a million polls at the step limit, 15 s of a debug build
-/// under the tokio face — so a thousand candidates would take hours. A
-/// million polls is one step-limit run, or some thirty runs of an hour of
-/// 100 ms ticks; the report says when the shrink stopped here.
-pub(crate) const LIMIT_SHRINK_POLLS_MAX: u64 = 1_000_000;
 
 /// Re-runs a failing schedule in full, shrinks it, and builds the report.
 pub(crate) fn counterexample<B, F>(

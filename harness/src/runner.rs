@@ -13,9 +13,10 @@ use crate::drive::{coverage, drive};
 use crate::explore::Explore;
 use crate::persist;
 use crate::reproduce::counterexample;
+use crate::schedule::Schedule;
 use crate::setup::{run_with, setup, Source};
 use crate::shard_summary::{self, ShardFailure, ShardSummary};
-use crate::summary::{DistinctValue, Outcomes, Schedule, Summary, Witness};
+use crate::summary::{DistinctValue, Outcomes, Summary, Witness};
 use crate::test_result::TestResult;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -422,7 +423,7 @@ where
             "asyncsim: `{name}`: no witness: the given token's value does not satisfy the predicate"
         ),
         Err(mut failure) if failure.kind == FailureKind::TapeDivergence => {
-            crate::counterexample::blame_foreign_token(&mut failure, setup.foreign_origin, name);
+            crate::rerun::blame_foreign_token(&mut failure, setup.foreign_origin, name);
             format!("asyncsim: `{name}`: no witness: the given token does not fit: {failure}")
         }
         Err(failure) => {

@@ -5,9 +5,9 @@ use std::future::Future;
 
 use asyncsim_sim::{Config, Run, Sim, Strategy, Tape, TraceMode};
 
-use crate::counterexample::{origin_of, rerun_command};
 use crate::explore::{Explore, Search};
-use crate::summary::Schedule;
+use crate::rerun::{origin_of, rerun_command};
+use crate::schedule::Schedule;
 
 /// Where the plans of one exploration come from.
 pub(crate) enum Source {

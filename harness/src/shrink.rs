@@ -30,6 +30,14 @@ use std::cell::Cell;
 use asyncsim_sim::FailureKind;
 use asyncsim_sim::{Draw, DrawLabel, Tape};
 
+/// The most polls a shrink spends on a failure that reached a limit (the
+/// step or the virtual-time limit): each of its runs is as long as the
+/// limit allows — a million polls at the step limit, 15 s of a debug build
+/// under the tokio face — so a thousand candidates would take hours. A
+/// million polls is one step-limit run, or some thirty runs of an hour of
+/// 100 ms ticks; the report says when the shrink stopped here.
+pub(crate) const LIMIT_SHRINK_POLLS_MAX: u64 = 1_000_000;
+
 /// What a candidate's run gave: its failure's signature, its realised tape,
 /// and how many of its picks departed from run-to-completion order.
 pub(crate) struct Attempt<S> {

@@ -1,5 +1,4 @@
-//! What explorations return: [`Summary`], [`Witness`], [`Outcomes`], and the
-//! [`Schedule`] that names one run.
+//! What explorations return: [`Summary`], [`Witness`], [`Outcomes`].
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -7,24 +6,7 @@ use std::fmt;
 use asyncsim_sim::{FailureKind, Tape, Trace};
 
 use crate::counterexample::Counterexample;
-
-/// One schedule: a seed (run by the exploration's strategy) or a tape.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Schedule {
-    /// A seed for the exploration's strategy.
-    Seed(u64),
-    /// A tape, replayed.
-    Tape(Tape),
-}
-
-impl fmt::Display for Schedule {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Schedule::Seed(seed) => write!(f, "seed {seed}"),
-            Schedule::Tape(tape) => write!(f, "token {tape}"),
-        }
-    }
-}
+use crate::schedule::Schedule;
 
 /// What an exploration found. See [`explore`](crate::explore).
 #[derive(Clone, Debug)]

@@ -11,8 +11,8 @@ use super::{add_sometimes, Driven, Hit};
 use crate::classify::Classify;
 use crate::exhaustive::{Enumerator, Part};
 use crate::progress::Progress;
+use crate::schedule::Schedule;
 use crate::setup::Setup;
-use crate::summary::Schedule;
 use crate::workers::on_workers;
 
 /// One run of an exhaustive part: its subtree, trace hash and hit.

@@ -24,8 +24,8 @@ use self::exhaustive::drive_exhaustive;
 use self::sampled::drive_sampled;
 
 use crate::classify::Classify;
+use crate::schedule::Schedule;
 use crate::setup::{run_with, Setup, Source};
-use crate::summary::Schedule;
 
 /// A hit of the driver: the run's position among this shard's runs, its
 /// index, its schedule, and what the classifier kept.

@@ -10,8 +10,8 @@ use asyncsim_sim::{Sim, TraceMode};
 use super::{add_sometimes, Driven, Hit};
 use crate::classify::Classify;
 use crate::progress::Progress;
+use crate::schedule::Schedule;
 use crate::setup::Setup;
-use crate::summary::Schedule;
 use crate::workers::on_workers;
 
 /// What one worker of a sampled exploration ran: the trace hash of every
