@@ -114,6 +114,21 @@ fn a_nemesis_naming_an_unknown_node_or_main_is_refused_where_it_is_spawned() {
             drop(fault::Nemesis::new().partition(&["main", "x"]).spawn()); // nemesis partition
         },
     );
+    // Before, a partition of one node listed alone was a no-op the report
+    // still named ("nemesis: partition `db` from the others").
+    panics_at_the_callers_line(
+        "// one node partitioned",
+        &[
+            "Nemesis::partition",
+            "`db` is the only node listed",
+            "would never do anything",
+            r#".partition(&["db", "main"])"#,
+        ],
+        async {
+            node::Builder::new("db").start(|| async {});
+            drop(fault::Nemesis::new().partition(&["db"]).spawn()); // one node partitioned
+        },
+    );
     panics_at_the_callers_line("// interval", &["Nemesis::interval"], async {
         let (min, max) = (Duration::from_secs(2), Duration::from_secs(1));
         drop(fault::Nemesis::new().interval(min, max)); // interval

@@ -153,14 +153,17 @@ impl Nemesis {
         self
     }
 
-    /// It may cut one of these nodes off from the others.
+    /// It may cut one of these nodes off from the other nodes listed here
+    /// (so list at least two: `partition(&["server", "main"])` may cut
+    /// `server` off from the main future's node, or `main` from `server`).
     pub fn partition(mut self, nodes: &[&str]) -> Nemesis {
         self.partition
             .extend(nodes.iter().map(|name| name.to_string()));
         self
     }
 
-    /// It may clog the links between these nodes (1 s extra latency).
+    /// It may clog the links between these nodes (1 s extra latency), so
+    /// list at least two (one listed alone clogs nothing).
     pub fn clog(mut self, nodes: &[&str]) -> Nemesis {
         self.clog.extend(nodes.iter().map(|name| name.to_string()));
         self
@@ -224,8 +227,9 @@ impl Nemesis {
     ///
     /// # Panics
     ///
-    /// At the caller's line, when a node it names does not exist (yet), or
-    /// when it would crash `main`; outside a run.
+    /// At the caller's line, when a node it names does not exist (yet),
+    /// when it would crash `main`, or when `partition` lists one node only
+    /// (it would cut nothing); outside a run.
     #[track_caller]
     pub fn spawn(self) -> JoinHandle<()> {
         let world = world("asyncsim::fault::Nemesis::spawn");
@@ -249,6 +253,20 @@ impl Nemesis {
                     panic!("Nemesis::crash: the main future's node `main` cannot crash; run the code to crash on a node of its own");
                 }
             }
+        }
+        // A node listed alone has no other listed node to be cut off from:
+        // its partition would do nothing while the report and the fault
+        // lane still named it.
+        let mut partitioned: Vec<&String> = self.partition.iter().collect();
+        partitioned.sort();
+        partitioned.dedup();
+        if let [only] = partitioned[..] {
+            let other = if only == "main" { "server" } else { "main" };
+            panic!(
+                "Nemesis::partition: `{only}` is the only node listed, and the nemesis cuts a listed node off from the \
+                 other listed nodes, so it would never do anything; list the nodes it may be cut off from too: \
+                 `.partition(&[\"{only}\", \"{other}\"])` (the main future runs on node `main`)"
+            );
         }
         drop(world);
         cx::spawn_on(cx::NodeId::MAIN, self.run(), Some("nemesis".to_string()))
