@@ -701,11 +701,27 @@ fn block_on<F: Future>(pool_size: Option<usize>, handle: &Handle, future: F) -> 
                 }
             };
             panic!(
-                "the simulated run failed: {failure}\n\nreplay it{what}:\n    ASYNCSIM_REPLAY={token}\n\nlast events (step, virtual time, task, event):\n{tail}"
+                "the simulated run failed: {failure}\n\nreplay it{what}:\n    ASYNCSIM_REPLAY={token}\n\nlast events (step, virtual time, task, event):\n{tail}{}",
+                if std::thread::current().name() == Some("main") {
+                    SIMULATED_PROGRAM
+                } else {
+                    ""
+                }
             )
         }
     }
 }
+
+/// Said under the failure of a run on a program's own main thread (not a
+/// test's): a binary that `cargo test` built (for its integration tests) has
+/// the dev-dependency's `simulation` on and is left in `target/debug/`, where
+/// a user runs it expecting the real server and sees it fail at once (a
+/// listener nobody connects to is a deadlock here).
+const SIMULATED_PROGRAM: &str = "\n\nnote: this program ran simulated: it was built with asyncsim-tokio's \
+    `simulation` feature, so `#[tokio::main]` (and `Runtime::block_on`) made one simulated run, on the simulated \
+    network, disk and clock. `cargo test` turns a dev-dependency's features on for every target it builds, the \
+    package's binaries included, and leaves them in target/: for the real program use `cargo run`, or \
+    `cargo build` before running target/debug/<name>.";
 
 /// The name a `block_on` run's tokens are stamped with (`Tape::origin_for`):
 /// the test's in a test (libtest names its thread after it, as the harness
