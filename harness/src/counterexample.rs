@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use asyncsim_sim::{Deviation, DrawLabel, Failure, FailureKind, Tape, Trace};
 
-use crate::rerun::{divergence_replay_note, origin_of, replay_lines};
+use crate::rerun::{divergence_replay_note, origin_of, replay_lines, LongToken};
 use crate::run_to_completion::describe_run_to_completion;
 use crate::schedule_text::{describe_diverged, describe_schedule, divergence_in};
 
@@ -95,6 +95,11 @@ pub struct Counterexample {
     pub test_name: String,
     /// Where the trace was written (`target/asyncsim/…`), if it was.
     pub trace_file: Option<PathBuf>,
+    /// Where the replay token was written when it is too long to print (over
+    /// 2,000 characters: a run that ends at a limit makes one of megabytes),
+    /// which the report's replay line names: `ASYNCSIM_REPLAY=<that file>`
+    /// replays it. None for a token the report prints.
+    pub token_file: Option<PathBuf>,
     /// False when the schedule failed once and passed when run again (the
     /// body is not deterministic): then the token does not reproduce the
     /// failure, and `check` never saves it to a regressions file.
@@ -222,6 +227,9 @@ impl Counterexample {
         replay_lines(
             &self.test_name,
             &self.tape,
+            self.token_file
+                .as_deref()
+                .map_or(LongToken::Printed, LongToken::InFile),
             (self.origin == Origin::Seed).then_some(self.seed),
             &self.strategy,
         )

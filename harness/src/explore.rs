@@ -84,7 +84,7 @@ pub fn parse_search(text: &str) -> Result<Search, String> {
 /// |---|---|
 /// | `ASYNCSIM_RUNS=n` | schedules to run (default 1000) |
 /// | `ASYNCSIM_SEED=n` | run only this seed (overrides the code) |
-/// | `ASYNCSIM_REPLAY=<token>` | run only this schedule, printing its full trace (overrides the code) |
+/// | `ASYNCSIM_REPLAY=<token>` | run only this schedule, printing its full trace (overrides the code); or the path of a file holding the token (a report names one for a token too long to print) |
 /// | `ASYNCSIM_STRATEGY=s` | `mix` (the default), `fifo`, `random`, `pct:3`, `exhaustive:2`, `preemptions:1` |
 /// | `ASYNCSIM_JOBS=n` | threads (default 1) |
 /// | `ASYNCSIM_SHARD=i/n` | run only the i-th (1-based) of n disjoint subsets of the run indices |
@@ -244,8 +244,8 @@ impl Explore {
         });
         explore.replay_tape = parse_env(
             "ASYNCSIM_REPLAY",
-            "a replay token from a failure report",
-            |text| text.parse::<Tape>().map_err(|error| error.to_string()),
+            "a replay token from a failure report, or the file that holds one",
+            crate::persist::replay_token,
         );
         explore.shard = parse_env("ASYNCSIM_SHARD", "`i/n` (1-based)", parse_shard);
         explore

@@ -198,6 +198,55 @@ pub(crate) fn write_trace_file(test_name: &str, tape: &Tape, trace: &Trace) -> O
     }
 }
 
+/// Writes a token too long to print (`rerun::TOKEN_PRINTED_CHARS_MAX`) to
+/// `target/asyncsim/<test>-<checksum>.token`, the file a replay line names
+/// (`ASYNCSIM_REPLAY=<file>` reads it), and returns that file; None, said
+/// on stderr, when it cannot be written (the line then prints the token).
+pub(crate) fn write_token_file(test_name: &str, token: &str) -> Option<PathBuf> {
+    let directory = trace_directory();
+    let checksum = token.rsplit('.').next().unwrap_or_default();
+    let path = directory.join(format!("{}-{checksum}.token", file_stem(test_name)));
+    // Written beside it and renamed into place: two tests (or test
+    // binaries) that make the same token write the same file, and a reader
+    // never sees it half written.
+    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let partial = path.with_extension(format!(
+        "token.{}-{}.partial",
+        std::process::id(),
+        WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    ));
+    let written = std::fs::create_dir_all(&directory)
+        .and_then(|()| std::fs::write(&partial, format!("{token}\n")))
+        .and_then(|()| std::fs::rename(&partial, &path));
+    match written {
+        Ok(()) => Some(path),
+        Err(error) => {
+            let _ = std::fs::remove_file(&partial);
+            eprintln!("asyncsim: could not write {}: {error}", path.display());
+            None
+        }
+    }
+}
+
+/// The token `ASYNCSIM_REPLAY` names: the variable's value itself, or,
+/// when that is no token but a file's path, the token that file holds (a
+/// replay line names the file of a token too long to print).
+pub(crate) fn replay_token(value: &str) -> Result<Tape, String> {
+    let error = match value.parse::<Tape>() {
+        Ok(tape) => return Ok(tape),
+        Err(error) => error,
+    };
+    let path = Path::new(value);
+    if !path.is_file() {
+        return Err(error.to_string());
+    }
+    let text = std::fs::read_to_string(path)
+        .map_err(|read| format!("could not read the token file {}: {read}", path.display()))?;
+    text.trim()
+        .parse::<Tape>()
+        .map_err(|error| format!("the file {} holds no replay token: {error}", path.display()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

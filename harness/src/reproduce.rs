@@ -10,7 +10,10 @@ use asyncsim_sim::{Failure, FailureKind, Sim, TraceMode};
 use crate::classify::{examine, failure_signature, Signature};
 use crate::counterexample::{Counterexample, Origin, Shrinking};
 use crate::persist;
-use crate::rerun::{blame_foreign_token, divergence_replay_note, origin_of, replay_lines};
+use crate::rerun::{
+    blame_foreign_token, divergence_replay_note, origin_of, replay_lines, LongToken,
+    TOKEN_PRINTED_CHARS_MAX,
+};
 use crate::schedule::Schedule;
 use crate::setup::{run_with, Setup};
 use crate::shrink::{self, LIMIT_SHRINK_POLLS_MAX};
@@ -48,6 +51,7 @@ where
         let failure = Failure::body(format!(
             "asyncsim: the schedule failed once and passed when run again ({schedule}): the body is not deterministic"
         ));
+        let token_file = long_token_file(&setup.test_name, &original);
         return Counterexample {
             run_index,
             seed,
@@ -65,6 +69,7 @@ where
             strategy,
             test_name: setup.test_name.clone(),
             trace_file: None,
+            token_file,
             reproduced: false,
             foreign_origin: setup.foreign_origin,
         };
@@ -93,6 +98,17 @@ where
         }
     }
     let signature = Signature::of(&found_failure);
+    // A token too long to print: the seed line replays a sampled run as
+    // found; any other is written to a file the line names.
+    let found_token_file = match &origin {
+        Origin::Seed => None,
+        _ => long_token_file(&setup.test_name, &original),
+    };
+    let found_long = match (&found_token_file, &origin) {
+        (Some(path), _) => LongToken::InFile(path),
+        (None, Origin::Seed) => LongToken::SeedReplaysIt,
+        (None, _) => LongToken::Printed,
+    };
     eprintln!(
         "{}",
         found_notice(
@@ -104,6 +120,7 @@ where
             seed,
             found_failure.message.lines().next().unwrap_or_default(),
             &original,
+            found_long,
             diverged.is_some(),
         )
     );
@@ -194,6 +211,7 @@ where
     } else {
         None
     };
+    let token_file = long_token_file(&setup.test_name, &tape);
     Counterexample {
         run_index,
         seed,
@@ -211,9 +229,21 @@ where
         strategy,
         test_name: setup.test_name.clone(),
         trace_file,
+        token_file,
         reproduced: true,
         foreign_origin: setup.foreign_origin,
     }
+}
+
+/// The file a token too long to print is written to
+/// ([`TOKEN_PRINTED_CHARS_MAX`]), or None for a token a line can print (or
+/// one that could not be written).
+fn long_token_file(test_name: &str, tape: &Tape) -> Option<std::path::PathBuf> {
+    let token = tape.to_string();
+    if token.len() <= TOKEN_PRINTED_CHARS_MAX {
+        return None;
+    }
+    persist::write_token_file(test_name, &token)
 }
 
 /// A report whose blocked tasks wait on futures asyncsim cannot see into
@@ -278,6 +308,7 @@ pub(crate) fn found_notice(
     seed: u64,
     first_line: &str,
     tape: &Tape,
+    long: LongToken<'_>,
     diverged: bool,
 ) -> String {
     let found = match origin {
@@ -317,6 +348,7 @@ pub(crate) fn found_notice(
         replay_lines(
             test_name,
             tape,
+            long,
             (*origin == Origin::Seed).then_some(seed),
             strategy
         )
@@ -342,6 +374,7 @@ mod tests {
             0,
             "the main future panicked",
             &tape(),
+            LongToken::Printed,
             false,
         );
         assert!(
@@ -366,6 +399,7 @@ mod tests {
             0,
             "boom",
             &tape(),
+            LongToken::Printed,
             false,
         );
         assert!(
@@ -387,6 +421,7 @@ mod tests {
             0,
             "boom",
             &tape(),
+            LongToken::Printed,
             false,
         );
         assert!(
@@ -416,6 +451,7 @@ mod tests {
             0,
             &failure.message,
             &tape(),
+            LongToken::Printed,
             true,
         );
         let mut lines = notice.lines();
@@ -451,6 +487,7 @@ mod tests {
             40,
             "boom",
             &tape(),
+            LongToken::Printed,
             false,
         );
         assert!(

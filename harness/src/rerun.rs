@@ -6,14 +6,40 @@
 
 use asyncsim_sim::{Failure, FailureKind, Tape};
 
+/// The longest token a replay line prints: about 25 lines of a terminal,
+/// what a person still selects and pastes. A run that ends at a limit
+/// makes a far longer one (93 KB at the hour's time limit, 2.6 MB for a
+/// million steps), which no one pastes, and which above 128 KiB no shell
+/// can even pass in one variable (Linux's `MAX_ARG_STRLEN`): such a token
+/// is written to a file (`persist::write_token_file`), and
+/// `ASYNCSIM_REPLAY=<that file>` replays it.
+pub(crate) const TOKEN_PRINTED_CHARS_MAX: usize = 2_000;
+
+/// Where a replay line finds a token too long to print
+/// ([`TOKEN_PRINTED_CHARS_MAX`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum LongToken<'a> {
+    /// Written to this file, which `ASYNCSIM_REPLAY=<file>` reads.
+    InFile(&'a std::path::Path),
+    /// Not written, since the seed line replays the same run exactly (a
+    /// sampled run, before shrinking): the seed line alone is printed.
+    SeedReplaysIt,
+    /// Not written (writing failed): printed in full, the only way back.
+    Printed,
+}
+
+/// The command lines that replay `tape` (and, for a sampled run, the seed
+/// that found it), for the test program running now. A token longer than
+/// [`TOKEN_PRINTED_CHARS_MAX`] is named as `long` says.
 pub(crate) fn replay_lines(
     test_name: &str,
     tape: &Tape,
+    long: LongToken<'_>,
     seed: Option<u64>,
     strategy: &str,
 ) -> String {
     let program = std::env::current_exe().ok();
-    replay_lines_for(program.as_deref(), test_name, tape, seed, strategy)
+    replay_lines_for(program.as_deref(), test_name, tape, long, seed, strategy)
 }
 
 /// [`replay_lines`] for the program at `program`.
@@ -21,13 +47,34 @@ fn replay_lines_for(
     program: Option<&std::path::Path>,
     test_name: &str,
     tape: &Tape,
+    long: LongToken<'_>,
     seed: Option<u64>,
     strategy: &str,
 ) -> String {
     // The whole path libtest names the test by (`alpha::works`): its last
     // segment alone would also run every other module's `works`.
     let command = rerun_command(program, test_name);
-    let mut text = format!("    ASYNCSIM_REPLAY={tape} {command}");
+    let token = tape.to_string();
+    let characters = token.len();
+    let (mut text, seed_note) = match long {
+        _ if characters <= TOKEN_PRINTED_CHARS_MAX => {
+            (format!("    ASYNCSIM_REPLAY={token} {command}"), String::new())
+        }
+        LongToken::InFile(path) => (
+            format!(
+                "    ASYNCSIM_REPLAY={} {command}    (the token is {characters} characters, too long to print: that file holds it)",
+                path.display()
+            ),
+            String::new(),
+        ),
+        LongToken::SeedReplaysIt if seed.is_some() => (
+            String::new(),
+            format!("; its token is {characters} characters, too long to print, and the seed replays the same run"),
+        ),
+        LongToken::SeedReplaysIt | LongToken::Printed => {
+            (format!("    ASYNCSIM_REPLAY={token} {command}"), String::new())
+        }
+    };
     if let Some(seed) = seed {
         // `mix` is the default: only another strategy needs naming.
         let strategy_prefix = if strategy == "mix" {
@@ -35,8 +82,11 @@ fn replay_lines_for(
         } else {
             format!("ASYNCSIM_STRATEGY={strategy} ")
         };
+        if !text.is_empty() {
+            text.push('\n');
+        }
         text.push_str(&format!(
-            "\n    {strategy_prefix}ASYNCSIM_SEED={seed} {command}    (the run as found, before shrinking)"
+            "    {strategy_prefix}ASYNCSIM_SEED={seed} {command}    (the run as found, before shrinking{seed_note})"
         ));
     }
     text
@@ -130,6 +180,7 @@ mod tests {
                 Some(Path::new(program)),
                 "kv::search",
                 &tape,
+                LongToken::Printed,
                 Some(3),
                 "mix",
             )
@@ -147,5 +198,93 @@ mod tests {
             line("/home/you/kv/target/debug/examples/world_kv-0123456789abcdef")
                 .contains("cargo test kv::search\n")
         );
+    }
+
+    /// The tape of `draws` schedule draws of value 1 of 2.
+    fn tape_of(draws: usize) -> Tape {
+        Tape::from_draws(vec![
+            asyncsim_sim::Draw {
+                label: asyncsim_sim::DrawLabel::Schedule,
+                bound: 2,
+                value: 1,
+            };
+            draws
+        ])
+    }
+
+    /// The longest tape whose token a line prints, and the next, one draw
+    /// longer, whose token it does not.
+    fn tapes_either_side_of_the_limit() -> (Tape, Tape) {
+        let mut draws = 1;
+        while tape_of(draws + 1).to_string().len() <= TOKEN_PRINTED_CHARS_MAX {
+            draws += 1;
+        }
+        (tape_of(draws), tape_of(draws + 1))
+    }
+
+    #[test]
+    fn a_token_up_to_the_limit_is_printed_and_a_longer_one_is_named_by_its_file() {
+        use std::path::Path;
+        let (short, long) = tapes_either_side_of_the_limit();
+        assert!(short.to_string().len() <= TOKEN_PRINTED_CHARS_MAX);
+        assert!(long.to_string().len() > TOKEN_PRINTED_CHARS_MAX);
+        let file = Path::new("/home/you/kv/target/asyncsim/kv__search-0badf00d.token");
+        let line = |tape: &Tape| {
+            replay_lines_for(
+                None,
+                "kv::search",
+                tape,
+                LongToken::InFile(file),
+                None,
+                "exhaustive:2",
+            )
+        };
+        assert_eq!(
+            line(&short),
+            format!("    ASYNCSIM_REPLAY={short} cargo test kv::search")
+        );
+        assert_eq!(
+            line(&long),
+            format!(
+                "    ASYNCSIM_REPLAY={} cargo test kv::search    (the token is {} characters, too long to print: that file holds it)",
+                file.display(),
+                long.to_string().len()
+            )
+        );
+    }
+
+    #[test]
+    fn a_sampled_runs_long_token_is_replaced_by_its_seed_line() {
+        let (short, long) = tapes_either_side_of_the_limit();
+        let line = |tape: &Tape| {
+            replay_lines_for(
+                None,
+                "kv::search",
+                tape,
+                LongToken::SeedReplaysIt,
+                Some(7),
+                "pct:3",
+            )
+        };
+        assert_eq!(
+            line(&short),
+            format!(
+                "    ASYNCSIM_REPLAY={short} cargo test kv::search\n    ASYNCSIM_STRATEGY=pct:3 ASYNCSIM_SEED=7 cargo test kv::search    (the run as found, before shrinking)"
+            )
+        );
+        assert_eq!(
+            line(&long),
+            format!(
+                "    ASYNCSIM_STRATEGY=pct:3 ASYNCSIM_SEED=7 cargo test kv::search    (the run as found, before shrinking; its token is {} characters, too long to print, and the seed replays the same run)",
+                long.to_string().len()
+            )
+        );
+    }
+
+    #[test]
+    fn a_long_token_that_could_not_be_written_is_printed() {
+        let (_, long) = tapes_either_side_of_the_limit();
+        let text = replay_lines_for(None, "t", &long, LongToken::Printed, None, "mix");
+        assert_eq!(text, format!("    ASYNCSIM_REPLAY={long} cargo test t"));
     }
 }

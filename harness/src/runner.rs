@@ -13,6 +13,7 @@ use crate::drive::{coverage, drive};
 use crate::explore::Explore;
 use crate::persist;
 use crate::reproduce::counterexample;
+use crate::rerun::TOKEN_PRINTED_CHARS_MAX;
 use crate::schedule::Schedule;
 use crate::setup::{run_with, setup, Source};
 use crate::shard_summary::{self, ShardFailure, ShardSummary};
@@ -52,13 +53,9 @@ where
         _ => None,
     };
     if let Some((schedule, origin)) = single {
-        // One schedule, by request: print its full trace.
-        let mut sim = Sim::new(settings.config.clone());
-        let run = run_with(
-            &mut sim,
-            body,
-            setup.config(&schedule, TraceMode::Full, false),
-        );
+        // One schedule, by request: print its full trace. Another test's
+        // token is said to be so before it runs (a run that hangs leaves
+        // the line).
         if let Some(origin) = setup.foreign_origin {
             eprintln!(
                 "asyncsim: `{}`: the replay token was recorded by another test (origin {origin:08x}), \
@@ -66,8 +63,26 @@ where
                 setup.test_name
             );
         }
+        let mut sim = Sim::new(settings.config.clone());
+        let run = run_with(
+            &mut sim,
+            body,
+            setup.config(&schedule, TraceMode::Full, false),
+        );
+        // A given token too long to print is not printed back.
+        let named = match &schedule {
+            Schedule::Tape(tape) => {
+                let characters = tape.to_string().len();
+                if characters > TOKEN_PRINTED_CHARS_MAX {
+                    format!("the given token ({characters} characters)")
+                } else {
+                    schedule.to_string()
+                }
+            }
+            Schedule::Seed(_) => schedule.to_string(),
+        };
         eprintln!(
-            "asyncsim: `{}`: running {schedule} only; its trace:\n{}",
+            "asyncsim: `{}`: running {named} only; its trace:\n{}",
             setup.test_name, run.trace
         );
         summary.runs = 1;

@@ -101,12 +101,21 @@ impl fmt::Display for Summary {
             None => {}
         }
         if let Some(failure) = &self.first_failure {
-            write!(
-                f,
-                "; first failure at run {}: {}",
-                failure.run_index,
-                failure.token()
-            )?;
+            match &failure.token_file {
+                // A token too long to print: the file that holds it.
+                Some(path) => write!(
+                    f,
+                    "; first failure at run {}: its token is in {}",
+                    failure.run_index,
+                    path.display()
+                )?,
+                None => write!(
+                    f,
+                    "; first failure at run {}: {}",
+                    failure.run_index,
+                    failure.token()
+                )?,
+            }
         }
         if self.nondeterminism.is_some() {
             write!(f, "; the body is not deterministic")?;
