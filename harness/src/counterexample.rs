@@ -3,7 +3,8 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use asyncsim_sim::{Deviation, DrawLabel, Failure, FailureKind, Tape, Trace};
+use asyncsim_sim::trace::Warning;
+use asyncsim_sim::{Deviation, DrawLabel, EventKind, Failure, FailureKind, Tape, Trace};
 
 use crate::rerun::{divergence_replay_note, origin_of, replay_lines, LongToken};
 use crate::run_to_completion::describe_run_to_completion;
@@ -297,7 +298,7 @@ impl fmt::Display for Counterexample {
             write!(f, "{}", self.failure.blocked_report())?;
         }
         writeln!(f)?;
-        writeln!(f, "last 20 events (step, virtual time, task, event):")?;
+        writeln!(f, "{}", last_events_heading(&self.trace, &self.failure))?;
         write!(f, "{}", self.trace.tail(20))?;
         let timeline = timeline_text(&self.trace);
         if !timeline.trim().is_empty() {
@@ -327,6 +328,42 @@ impl fmt::Display for Counterexample {
             }
         }
         Ok(())
+    }
+}
+
+/// The heading of the report's last events. A trace cut at
+/// `Config::trace_events_max` kept the run's first events, so its last
+/// recorded are not the run's last: the heading says so, where the
+/// recording stopped, and where the run failed. (Keeping a run's last
+/// events instead would cost every recorded event of every run a ring's
+/// bookkeeping, for the few runs that reach the cut.)
+fn last_events_heading(trace: &Trace, failure: &Failure) -> String {
+    let recorded = trace.events();
+    // A cut trace ends with one event past the cap, at the run's end: the
+    // warning that says the cap was hit.
+    let kept = recorded
+        .iter()
+        .rposition(|event| event.kind != EventKind::Warning(Warning::TraceTruncated));
+    let unrecorded = trace.event_count().saturating_sub(recorded.len() as u64);
+    match kept {
+        Some(last) if unrecorded > 0 => {
+            let stopped = recorded[last].step;
+            let end = recorded
+                .last()
+                .map_or(failure.step, |event| event.step.max(failure.step));
+            let ended = if end > stopped {
+                format!(" and ended at step {end}")
+            } else {
+                String::new()
+            };
+            format!(
+                "last 20 events recorded (step, virtual time, task, event), not the run's last: the trace keeps a run's \
+                 first {} events (Config::trace_events_max) and stopped recording at step {stopped}; the run made {unrecorded} \
+                 more{ended}:",
+                last + 1,
+            )
+        }
+        _ => "last 20 events (step, virtual time, task, event):".to_string(),
     }
 }
 
