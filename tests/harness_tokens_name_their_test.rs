@@ -24,6 +24,32 @@ fn token_of(name: &str) -> String {
 }
 
 #[test]
+fn find_and_outcomes_witnesses_name_their_test_too() {
+    let origin = Some(Tape::origin_for("bank::witness"));
+    let witness = asyncsim::find(settings("bank::witness"), two_orders, |order| order == "ba")
+        .expect("some schedule runs b first");
+    assert_eq!(witness.tape.origin(), origin, "{witness}");
+    assert_eq!(witness.token().split('.').count(), 4, "{witness}");
+    let census = asyncsim::outcomes(settings("bank::witness").runs(100), two_orders);
+    assert_eq!(census.values.len(), 2, "{census}");
+    for value in &census.values {
+        assert_eq!(value.tape.origin(), origin, "{census}");
+    }
+}
+
+/// The order in which two tasks ran: "ab" or "ba".
+async fn two_orders() -> String {
+    let order = std::rc::Rc::new(std::cell::RefCell::new(String::new()));
+    let (a, b) = (order.clone(), order.clone());
+    let first = asyncsim::spawn(async move { a.borrow_mut().push('a') });
+    let second = asyncsim::spawn(async move { b.borrow_mut().push('b') });
+    first.await.unwrap();
+    second.await.unwrap();
+    let order = order.borrow().clone();
+    order
+}
+
+#[test]
 fn the_same_schedule_found_by_two_tests_gives_two_tokens() {
     let (a, b) = (token_of("bank::alice"), token_of("bank::bob"));
     assert_ne!(a, b, "two tests, one token");

@@ -13,7 +13,7 @@ use crate::drive::{coverage, drive};
 use crate::explore::Explore;
 use crate::persist;
 use crate::reproduce::counterexample;
-use crate::rerun::TOKEN_PRINTED_CHARS_MAX;
+use crate::rerun::{origin_of, TOKEN_PRINTED_CHARS_MAX};
 use crate::schedule::Schedule;
 use crate::setup::{run_with, setup, Source};
 use crate::shard_summary::{self, ShardFailure, ShardSummary};
@@ -401,6 +401,8 @@ where
     );
     let mut tape = run.tape;
     tape.trim();
+    // Its token names this test, as a failure's does.
+    tape.set_origin(Some(origin_of(&setup.test_name)));
     let value = run.result.ok()?;
     Some(Witness {
         run_index: first.index,
@@ -476,6 +478,8 @@ where
     F::Output: Eq + Hash + Clone + Send,
 {
     let setup = setup(&settings, &body);
+    // Each witness's token names this test, as a failure's does.
+    let origin = Some(origin_of(&setup.test_name));
     let driven = drive(
         &setup,
         &body,
@@ -484,6 +488,7 @@ where
             let mut tape = run.tape;
             tape.trim();
             tape.shrink_to_fit();
+            tape.set_origin(origin);
             Some((run.result.map_err(|failure| failure.kind), tape))
         }),
     );
