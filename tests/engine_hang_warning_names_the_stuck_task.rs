@@ -93,11 +93,17 @@ fn child() {
         }
         // The spin of "spin", in a task spawned with a site, under `check`
         // (which makes its runs replayable by seed; the determinism check's
-        // first run spins). Random, not the default `mix`: PCT's estimate
-        // runs FIFO first, a run no seed replays.
-        "spin-in-check" => {
+        // first run spins). Random, or (`spin-in-mix-check`) the default
+        // `mix`, whose first run is PCT's FIFO estimate of a run's length:
+        // the exploration of any seed starts with it.
+        "spin-in-check" | "spin-in-mix-check" => {
+            let strategy = if case == "spin-in-check" {
+                asyncsim::Strategy::Random
+            } else {
+                asyncsim::Strategy::Mix
+            };
             let settings = asyncsim::Explore::without_environment()
-                .strategy(asyncsim::Strategy::Random)
+                .strategy(strategy)
                 .config(config)
                 .runs(1)
                 .persist(false)
@@ -176,6 +182,23 @@ fn a_task_with_a_site_is_named_by_it_and_a_checks_run_gets_a_replay_line() {
     );
     assert_eq!(
         lines[1], "asyncsim: replay that run alone: ASYNCSIM_SEED=0 cargo test child",
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_hang_in_pcts_estimate_run_gets_a_replay_line() {
+    let stderr = child_stderr("spin-in-mix-check", Some("asyncsim: replay"));
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|line| line.starts_with("asyncsim: "))
+        .collect();
+    assert!(
+        lines[0].contains(" has been inside one poll for ") && lines[0].contains("(run seed 5, "),
+        "{stderr}"
+    );
+    assert_eq!(
+        lines[1], "asyncsim: replay that run alone: ASYNCSIM_SEED=5 cargo test child",
         "{stderr}"
     );
 }

@@ -93,28 +93,32 @@ where
             },
         }
     };
+    let test_name = settings.test_name_for::<B>();
+    let program = std::env::current_exe().ok();
+    let rerun_command = Config::default()
+        .rerun_command(&rerun_command(program.as_deref(), &test_name))
+        .rerun_command;
     // PCT spreads its change points over the run's length: estimate it once,
     // from a FIFO run, so every seed (and a later `ASYNCSIM_SEED` replay)
-    // sees the same estimate.
+    // sees the same estimate. That run comes first in every exploration of
+    // the test but a replayed token's, so the hang watchdog's line for it
+    // names the test's command too (with its seed, as for any run: any
+    // seed's exploration starts with this run).
     let mut pct_steps_estimate = settings.config.pct_steps_estimate;
     if strategy.uses_pct() && !matches!(source, Source::Replay(_)) {
         let mut config = settings.config.clone();
         config.strategy = Strategy::Fifo;
         config.trace_mode = TraceMode::HashOnly;
+        config.rerun_command = rerun_command;
         let run = Sim::new(config).run(body());
         pct_steps_estimate = run.steps().max(1);
     }
-    let test_name = settings.test_name_for::<B>();
     let foreign_origin = match &source {
         Source::Replay(tape) => tape
             .origin()
             .filter(|origin| *origin != origin_of(&test_name)),
         _ => None,
     };
-    let program = std::env::current_exe().ok();
-    let rerun_command = Config::default()
-        .rerun_command(&rerun_command(program.as_deref(), &test_name))
-        .rerun_command;
     Setup {
         settings,
         strategy,
