@@ -24,8 +24,8 @@ fn child() {
     match case.as_str() {
         // Three polls of `sleeper` hold the thread 800 ms each (four times
         // the threshold: a loaded machine may keep the watchdog's thread
-        // off the CPU a while): one line, the run's only one. (Its name is the trace's; the watchdog names
-        // a task by its spawn site, or `task-1`.)
+        // off the CPU a while): one line, the run's only one, naming it as
+        // the trace does (`task::Builder::name`).
         "sleeps" => {
             let run = Sim::new(config).run(async {
                 let sleeper = asyncsim::task::Builder::new().name("sleeper").spawn(async {
@@ -112,7 +112,7 @@ fn a_task_that_sleeps_the_thread_is_named_once() {
     assert_eq!(said.len(), 1, "{stderr}");
     let line = said[0];
     assert!(
-        line.starts_with("asyncsim: task-1 has held the run's thread for "),
+        line.starts_with("asyncsim: sleeper has held the run's thread for "),
         "{line}"
     );
     assert!(

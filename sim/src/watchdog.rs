@@ -24,9 +24,9 @@
 //!
 //! What a run pays: one relaxed store of the task's index before each poll
 //! (a plain `mov` on x86), and a few stores a run. A task spawned with a
-//! site (the tokio face's `task-3@server.rs:42`) costs one more store, of
-//! its name's number here (`Beacon::named`), so the line names it as
-//! reports do; and a run the harness or the face made says the command that
+//! site (the tokio face's `task-3@server.rs:42`) or a name
+//! (`task::Builder::name`) costs one more store, of its name's number here
+//! (`Beacon::named`), so the line names it as reports do; and a run the harness or the face made says the command that
 //! replays it (`Config::rerun_command`, a number too): nothing the watchdog
 //! reads is text a run writes. The watchdog tells one
 //! poll from the next without a counter: it sets the `SEEN` bit of the value

@@ -104,8 +104,9 @@ impl From<Option<String>> for TaskName {
 impl TaskName {
     /// The name of task `id`; `prefix` is `task` or `blocking`. An unnamed
     /// spawn's (the common one) in line: a load from the shared names.
-    /// A spawn site's name is also told to the core's watchdog `beacon`,
-    /// which names the task by it if one of its polls hangs.
+    /// A spawn site's name, or a given one, is also told to the core's
+    /// watchdog `beacon`, which names the task by it if one of its polls
+    /// hangs or blocks.
     #[inline(always)]
     pub(super) fn for_task(
         self,
@@ -123,7 +124,12 @@ impl TaskName {
     fn for_task_named(self, id: u32, prefix: &'static str, beacon: &Beacon) -> Cow<'static, str> {
         match self {
             TaskName::Default => Cow::Owned(format!("{prefix}-{id}")),
-            TaskName::Given(name) => Cow::Owned(name),
+            TaskName::Given(name) => {
+                if let Some(watchdog_id) = given_name_id(&name) {
+                    beacon.named(id, watchdog_id);
+                }
+                Cow::Owned(name)
+            }
             TaskName::Site(site) => {
                 let (name, watchdog_id) = site_task_name(id, prefix, site);
                 if let Some(watchdog_id) = watchdog_id {
@@ -178,6 +184,34 @@ pub(super) fn site_task_name(
             }
             None => (Cow::Owned(format()), None),
         }
+    })
+}
+
+/// The number of a name given through `task::Builder::name` in the hang
+/// watchdog's texts, so its lines name the task as reports do (`sleeper`,
+/// not `task-1`): looked up in the thread's own table (a program names the
+/// same tasks run after run), which keeps at most `GIVEN_NAMES_MAX` names;
+/// a thread's later new names get none, and the watchdog says `task-<id>`
+/// for them (a program that names each task afresh, `conn-<uuid>`, keeps
+/// neither memory nor the lock of the process's texts busy). Only looked
+/// up, never iterated: the table's order decides nothing.
+fn given_name_id(name: &str) -> Option<u32> {
+    const GIVEN_NAMES_MAX: usize = 4096;
+    thread_local! {
+        static GIVEN: RefCell<std::collections::HashMap<Box<str>, u32>> =
+            RefCell::new(std::collections::HashMap::new());
+    }
+    GIVEN.with(|given| {
+        let mut given = given.borrow_mut();
+        if let Some(id) = given.get(name) {
+            return Some(*id);
+        }
+        if given.len() >= GIVEN_NAMES_MAX {
+            return None;
+        }
+        let id = watchdog::text_id(name);
+        given.insert(name.into(), id);
+        Some(id)
     })
 }
 
