@@ -21,6 +21,69 @@ fn trace_snapshot_is_stored_under_snapshots() {
     assert!(path.exists(), "{}", path.display());
 }
 
+/// A run of two tasks named by their spawn sites (as the tokio face names
+/// every task), spawned at `first` and `second`.
+fn site_named_run(
+    first: &'static std::panic::Location<'static>,
+    second: &'static std::panic::Location<'static>,
+) -> asyncsim::Trace {
+    let run = Sim::new(Config::new().strategy(Strategy::Fifo)).run(async move {
+        let reader = asyncsim::task::Builder::new()
+            .site(first)
+            .spawn(async { asyncsim::yield_now().await });
+        let writer = asyncsim::task::Builder::new()
+            .site(second)
+            .spawn(async { asyncsim::trace::mark("written") });
+        reader.await.unwrap();
+        writer.await.unwrap();
+    });
+    run.trace
+}
+
+#[test]
+fn a_snapshot_names_a_spawn_site_without_its_line() {
+    let (first, second) = (
+        std::panic::Location::caller(),
+        std::panic::Location::caller(),
+    );
+    // A line added above the spawns moves them: the snapshot's text stays.
+    let (first_moved, second_moved) = (
+        std::panic::Location::caller(),
+        std::panic::Location::caller(),
+    );
+    assert_ne!(first.line(), first_moved.line());
+    let trace = site_named_run(first, second);
+    let text = asyncsim::harness::__trace_snapshot_text(&trace);
+    assert_eq!(
+        text,
+        asyncsim::harness::__trace_snapshot_text(&site_named_run(first_moved, second_moved))
+    );
+    let named: Vec<&str> = trace
+        .tasks()
+        .iter()
+        .map(|task| &*task.name)
+        .filter(|name| name.contains('@'))
+        .collect();
+    assert_eq!(named.len(), 2, "{trace}");
+    for name in named {
+        let (site, line) = name.rsplit_once(':').unwrap();
+        assert!(line.parse::<u32>().is_ok(), "{name}");
+        assert!(trace.to_string().contains(name), "{trace}");
+        assert!(!text.contains(name), "{text}");
+        // In the task column, padded as the trace pads it, and in words.
+        assert!(text.contains(&format!("  {site} ")), "{text}");
+    }
+    assert!(text.contains(" on JoinHandle of `task-1@"), "{text}");
+    assert_trace_snapshot!("harness_site_named_tasks_trace", trace);
+    let header = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("snapshots")
+            .join("harness_site_named_tasks_trace.snap"),
+    )
+    .unwrap();
+    assert!(header.contains("\nexpression: trace\n"), "{header}");
+}
+
 /// All environment cases in one test: variables are process-wide.
 #[test]
 fn explore_new_reads_the_environment_and_names_malformed_variables() {

@@ -81,3 +81,5 @@ pub use test_result::TestResult;
 
 #[doc(hidden)]
 pub use insta;
+#[doc(hidden)]
+pub use snapshot::trace_snapshot_text as __trace_snapshot_text;
