@@ -282,14 +282,25 @@ fn default_blocking_ns() -> u64 {
 
 /// The threshold variable `name` sets, else `default`.
 fn threshold_from_environment(name: &str, default: u64) -> u64 {
-    let Ok(value) = std::env::var(name) else {
-        return default;
+    threshold_from(name, std::env::var(name), default)
+}
+
+/// The threshold a variable `name` of value `value` sets, else `default`.
+/// A value that is no duration panics with what it expected — also one
+/// that is not UTF-8, as `ASYNCSIM_TIME_LIMIT`'s does: a threshold set
+/// and silently left at its default would leave its setter wondering.
+fn threshold_from(name: &str, value: Result<String, std::env::VarError>, default: u64) -> u64 {
+    let expected = "expected a duration (`10s`, `200ms`, `1.5` seconds, `90m`, `2h`) or `off`";
+    let value = match value {
+        Ok(value) => value,
+        Err(std::env::VarError::NotPresent) => return default,
+        Err(std::env::VarError::NotUnicode(value)) => {
+            panic!("{name}={value:?} is malformed (not UTF-8): {expected}")
+        }
     };
     match parse_threshold(value.trim()) {
         Some(ns) => ns,
-        None => panic!(
-            "{name}={value:?} is malformed: expected a duration (`10s`, `200ms`, `1.5`) or `off`"
-        ),
+        None => panic!("{name}={value:?} is malformed: {expected}"),
     }
 }
 
@@ -550,6 +561,42 @@ fn message(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_threshold_variable_reads_every_duration_it_names_and_defaults_when_unset() {
+        let from = |value: &str| threshold_from("ASYNCSIM_HANG_WARNING", Ok(value.to_string()), 7);
+        assert_eq!(from("10s"), 10_000_000_000);
+        assert_eq!(from("200ms"), 200_000_000);
+        assert_eq!(from("1.5"), 1_500_000_000);
+        assert_eq!(from("90m"), 5_400_000_000_000);
+        assert_eq!(from("2h"), 7_200_000_000_000);
+        assert_eq!(from("off"), 0);
+        let unset = Err(std::env::VarError::NotPresent);
+        assert_eq!(threshold_from("ASYNCSIM_HANG_WARNING", unset, 7), 7);
+    }
+
+    #[test]
+    #[should_panic(
+        expected = "ASYNCSIM_HANG_WARNING=\"soon\" is malformed: expected a duration (`10s`, `200ms`, `1.5` seconds, `90m`, `2h`) or `off`"
+    )]
+    fn a_malformed_threshold_names_every_form_it_takes() {
+        threshold_from("ASYNCSIM_HANG_WARNING", Ok("soon".to_string()), 7);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    #[should_panic(
+        expected = "ASYNCSIM_BLOCKING_WARNING=\"2\\xFFs\" is malformed (not UTF-8): expected a duration"
+    )]
+    fn a_threshold_that_is_not_utf8_is_said_not_ignored() {
+        use std::os::unix::ffi::OsStringExt;
+        let value = std::ffi::OsString::from_vec(vec![b'2', 0xFF, b's']);
+        threshold_from(
+            "ASYNCSIM_BLOCKING_WARNING",
+            Err(std::env::VarError::NotUnicode(value)),
+            7,
+        );
+    }
 
     /// A beacon takes a page of named slots only when a task id in it is
     /// named, and reads back what was stored there in this run alone.
