@@ -74,3 +74,18 @@ mod failing {
 async fn attribute_with_explore_sets_what_no_argument_names() {
     asyncsim::time::sleep(std::time::Duration::from_secs(8 * 24 * 3600)).await;
 }
+
+// `time_limit = "2h"`: the virtual-time limit, written as
+// `ASYNCSIM_TIME_LIMIT` takes it. The sleep is past the default hour and
+// passes only under the limit the argument sets.
+#[asyncsim::test(time_limit = "2h", runs = 5, persist = false)]
+async fn attribute_with_time_limit_raises_the_hour() {
+    asyncsim::time::sleep(std::time::Duration::from_secs(90 * 60)).await;
+}
+
+// A `Duration` expression works too; and a lower limit fails a run past it.
+#[asyncsim::test(time_limit = std::time::Duration::from_secs(60), runs = 1, persist = false)]
+#[should_panic(expected = "past Config::time_limit (60s)")]
+async fn attribute_with_a_duration_time_limit_lowers_it() {
+    asyncsim::time::sleep(std::time::Duration::from_secs(61)).await;
+}

@@ -386,6 +386,23 @@ impl Explore {
         self
     }
 
+    /// Sets the virtual-time limit of every run ([`Config::time_limit`],
+    /// on the settings' config): what the test macros' `time_limit = "2h"`
+    /// calls.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let settings = asyncsim::Explore::without_environment().time_limit(Duration::from_secs(7200));
+    /// let summary = asyncsim::explore(settings.runs(1), || async {
+    ///     asyncsim::time::sleep(Duration::from_secs(5400)).await;
+    /// });
+    /// assert_eq!(summary.failures, 0);
+    /// ```
+    pub fn time_limit(mut self, limit: std::time::Duration) -> Explore {
+        self.config = self.config.time_limit(limit);
+        self
+    }
+
     /// Limits, pool size and slow-poll threshold for every run. Its seed and
     /// strategy are replaced per run.
     pub fn config(mut self, config: Config) -> Explore {

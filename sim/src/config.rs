@@ -225,8 +225,8 @@ impl Config {
     /// with `FailureKind::TimeLimit`. Unset, it is `ASYNCSIM_TIME_LIMIT`
     /// (`2h`, `90m`, `3600s`; read once a process) or else an hour
     /// ([`DEFAULT_TIME_LIMIT`]); set here, it wins over the variable. Under
-    /// `#[tokio::test]` or `#[asyncsim::test]`, set it with `explore =
-    /// asyncsim::Explore::new().config(asyncsim::Config::new().time_limit(…))`;
+    /// `#[tokio::test]` or `#[asyncsim::test]`, set it with the argument
+    /// `time_limit = "2h"` (`Explore::time_limit`);
     /// under `#[tokio::main]` or `Runtime::block_on`, which make their own
     /// config, `ASYNCSIM_TIME_LIMIT` is the way to raise it.
     pub fn time_limit(mut self, limit: Duration) -> Config {

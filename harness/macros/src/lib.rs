@@ -11,10 +11,12 @@
 //!
 //! Arguments (all optional): `runs = <int>`, `strategy = "<fifo|random|mix|pct:N|exhaustive:N|preemptions:N>"`,
 //! `seed = <int>` (the base seed), `jobs = <int>`, `shrink = <bool>`,
-//! `persist = <bool>`. Each becomes the builder call of the same name on
+//! `persist = <bool>`, `time_limit = "2h"` (virtual time, written as
+//! `ASYNCSIM_TIME_LIMIT` takes it, checked when the test compiles; or a
+//! `Duration` expression). Each becomes the builder call of the same name on
 //! `asyncsim::Explore::new()`, so the `ASYNCSIM_*` environment variables keep
 //! working (`ASYNCSIM_SEED` and `ASYNCSIM_REPLAY` always win). What has no
-//! argument of its own (a `Config`'s time limit, `require_sometimes`, …)
+//! argument of its own (a `Config`'s step limit, `require_sometimes`, …)
 //! goes in `explore = <an asyncsim::Explore>`, the settings the other
 //! arguments then apply to (as `#[tokio::test]`'s under the tokio face).
 
@@ -74,6 +76,7 @@ fn expand(
             "jobs" => quote! { .jobs(#value) },
             "shrink" => quote! { .shrink(#value) },
             "persist" => quote! { .persist(#value) },
+            "time_limit" => time_limit(value)?,
             "explore" => {
                 base = quote! { (#value) };
                 continue;
@@ -100,7 +103,7 @@ fn expand(
             _ => {
                 return Err(syn::Error::new_spanned(
                     &argument.path,
-                    "unknown #[asyncsim::test] argument: expected runs, strategy, seed, jobs, shrink, persist or explore",
+                    "unknown #[asyncsim::test] argument: expected runs, strategy, seed, jobs, shrink, persist, time_limit or explore",
                 ))
             }
         };
@@ -119,6 +122,48 @@ fn expand(
             ::asyncsim::check(#base #(#calls)*, body);
         }
     })
+}
+
+/// `time_limit = "2h"` (or an expression of type `Duration`): the
+/// `Explore::time_limit` call.
+fn time_limit(value: &Expr) -> syn::Result<proc_macro2::TokenStream> {
+    match value {
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(text),
+            ..
+        }) => {
+            let nanoseconds = duration_ns(&text.value())
+                .map_err(|message| syn::Error::new_spanned(text, message))?;
+            Ok(quote! { .time_limit(::core::time::Duration::from_nanos(#nanoseconds)) })
+        }
+        duration => Ok(quote! { .time_limit(#duration) }),
+    }
+}
+
+/// The nanoseconds of a duration written as `ASYNCSIM_TIME_LIMIT` takes it
+/// (`2h`, `90m`, `3600s`, `1500ms`, `1.5`: seconds), more than 0: checked
+/// when the test compiles, so a typo is an error at the attribute.
+fn duration_ns(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let (number, unit_ns) = if let Some(number) = text.strip_suffix("ms") {
+        (number, 1e6)
+    } else if let Some(number) = text.strip_suffix('s') {
+        (number, 1e9)
+    } else if let Some(number) = text.strip_suffix('m') {
+        (number, 60e9)
+    } else if let Some(number) = text.strip_suffix('h') {
+        (number, 3600e9)
+    } else {
+        (text, 1e9)
+    };
+    match number.trim().parse::<f64>() {
+        Ok(value) if value.is_finite() && value * unit_ns >= 1.0 && value * unit_ns < 1.8e19 => {
+            Ok((value * unit_ns) as u64)
+        }
+        _ => Err(format!(
+            "time_limit = \"{text}\": expected a duration of virtual time more than 0, as in \"2h\", \"90m\", \"3600s\", \"1500ms\""
+        )),
+    }
 }
 
 /// A compile-time check of the strategy text (the same grammar as
@@ -159,6 +204,18 @@ impl SpanOf for syn::Path {
 #[cfg(test)]
 mod tests {
     use super::parse_search_text;
+
+    #[test]
+    fn a_time_limit_is_read_as_asyncsim_time_limit_reads_it() {
+        assert_eq!(super::duration_ns("2h"), Ok(7_200_000_000_000));
+        assert_eq!(super::duration_ns("90m"), Ok(5_400_000_000_000));
+        assert_eq!(super::duration_ns("3600s"), Ok(3_600_000_000_000));
+        assert_eq!(super::duration_ns("1500ms"), Ok(1_500_000_000));
+        assert_eq!(super::duration_ns("1.5"), Ok(1_500_000_000));
+        for bad in ["0", "soon", "-2h", "2 days", ""] {
+            assert!(super::duration_ns(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn strategy_text_is_checked_like_the_runtime_parser() {

@@ -15,10 +15,12 @@
 //! `start_paused`, `unhandled_panic`, `crate`) and change nothing a
 //! simulated run can see. `#[tokio::test]` also takes asyncsim's: `runs`,
 //! `strategy` (`"fifo"`, `"random"`, `"mix"`, `"pct:N"`, `"exhaustive:N"`,
-//! `"preemptions:N"`), `seed`, `jobs`, `shrink`, `persist`, and `explore`:
-//! an expression of type `asyncsim::Explore` the others apply to, for what
-//! has no argument of its own (`explore = Explore::new().config(
-//! Config::new().time_limit(…))`, `.require_sometimes()`, …).
+//! `"preemptions:N"`), `seed`, `jobs`, `shrink`, `persist`, `time_limit`
+//! (virtual time: `time_limit = "2h"`, as `ASYNCSIM_TIME_LIMIT` takes it,
+//! checked when the test compiles), and `explore`: an expression of type
+//! `asyncsim::Explore` the others apply to, for what has no argument of its
+//! own (`explore = Explore::new().config(Config::new().steps_max(…))`,
+//! `.require_sometimes()`, …).
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -127,6 +129,7 @@ fn expand(
                 calls.push(quote! { .#method(#value) });
             }
             (Kind::Test, "explore") => base = quote! { (#value) },
+            (Kind::Test, "time_limit") => calls.push(time_limit(value)?),
             (Kind::Test, "strategy") => {
                 let text = string(value, "strategy = \"pct:2\"")?;
                 if let Err(message) = check_search(&text.value()) {
@@ -137,7 +140,7 @@ fn expand(
             _ => {
                 let expected = match kind {
                     Kind::Main => "flavor, worker_threads, start_paused, unhandled_panic or crate",
-                    Kind::Test => "flavor, worker_threads, start_paused, unhandled_panic, crate, runs, strategy, seed, jobs, shrink, persist or explore",
+                    Kind::Test => "flavor, worker_threads, start_paused, unhandled_panic, crate, runs, strategy, seed, jobs, shrink, persist, time_limit or explore",
                 };
                 return Err(syn::Error::new_spanned(
                     &argument.path,
@@ -180,6 +183,48 @@ fn expand(
             }
         },
     })
+}
+
+/// `time_limit = "2h"` (or an expression of type `Duration`): the
+/// `Explore::time_limit` call.
+fn time_limit(value: &Expr) -> syn::Result<proc_macro2::TokenStream> {
+    match value {
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(text),
+            ..
+        }) => {
+            let nanoseconds = duration_ns(&text.value())
+                .map_err(|message| syn::Error::new_spanned(text, message))?;
+            Ok(quote! { .time_limit(::core::time::Duration::from_nanos(#nanoseconds)) })
+        }
+        duration => Ok(quote! { .time_limit(#duration) }),
+    }
+}
+
+/// The nanoseconds of a duration written as `ASYNCSIM_TIME_LIMIT` takes it
+/// (`2h`, `90m`, `3600s`, `1500ms`, `1.5`: seconds), more than 0: checked
+/// when the test compiles, so a typo is an error at the attribute.
+fn duration_ns(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let (number, unit_ns) = if let Some(number) = text.strip_suffix("ms") {
+        (number, 1e6)
+    } else if let Some(number) = text.strip_suffix('s') {
+        (number, 1e9)
+    } else if let Some(number) = text.strip_suffix('m') {
+        (number, 60e9)
+    } else if let Some(number) = text.strip_suffix('h') {
+        (number, 3600e9)
+    } else {
+        (text, 1e9)
+    };
+    match number.trim().parse::<f64>() {
+        Ok(value) if value.is_finite() && value * unit_ns >= 1.0 && value * unit_ns < 1.8e19 => {
+            Ok((value * unit_ns) as u64)
+        }
+        _ => Err(format!(
+            "time_limit = \"{text}\": expected a duration of virtual time more than 0, as in \"2h\", \"90m\", \"3600s\", \"1500ms\""
+        )),
+    }
 }
 
 fn string<'a>(value: &'a Expr, example: &str) -> syn::Result<&'a syn::LitStr> {

@@ -127,6 +127,13 @@ async fn the_explore_argument_sets_what_no_argument_names() {
     tokio::time::sleep(Duration::from_secs(8 * 24 * 3600)).await;
 }
 
+// `time_limit = "2h"`: the virtual-time limit, written as
+// `ASYNCSIM_TIME_LIMIT` takes it; this sleep passes only under it.
+#[tokio::test(time_limit = "2h", runs = 5, persist = false)]
+async fn the_time_limit_argument_raises_the_hour() {
+    tokio::time::sleep(Duration::from_secs(90 * 60)).await;
+}
+
 #[tokio::test(explore = asyncsim::Explore::new().require_sometimes(), runs = 10, persist = false)]
 #[should_panic(expected = "never held: sometimes `a reply came first`")]
 async fn the_explore_argument_s_require_sometimes_fails_a_path_never_reached() {
