@@ -136,7 +136,7 @@ fn a_check_of_many_runs_says_it_once_naming_the_spawn_site() {
     let said = warnings(&stderr);
     assert_eq!(said.len(), 1, "{stderr}");
     assert!(
-        said[0].starts_with("asyncsim: task-1@engine_blocking_warning_names_the_task.rs:")
+        said[0].starts_with("asyncsim: task-1@tests/engine_blocking_warning_names_the_task.rs:")
             && said[0].contains(" has held the run's thread for "),
         "{stderr}"
     );

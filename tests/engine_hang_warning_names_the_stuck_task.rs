@@ -171,7 +171,7 @@ fn a_task_with_a_site_is_named_by_it_and_a_checks_run_gets_a_replay_line() {
         .lines()
         .filter(|line| line.starts_with("asyncsim: "))
         .collect();
-    let file = "engine_hang_warning_names_the_stuck_task.rs";
+    let file = "tests/engine_hang_warning_names_the_stuck_task.rs";
     assert!(
         lines[0].starts_with(&format!("asyncsim: task-1@{file}:")),
         "{stderr}"

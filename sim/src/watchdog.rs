@@ -24,7 +24,7 @@
 //!
 //! What a run pays: one relaxed store of the task's index before each poll
 //! (a plain `mov` on x86), and a few stores a run. A task spawned with a
-//! site (the tokio face's `task-3@server.rs:42`) or a name
+//! site (the tokio face's `task-3@src/server.rs:42`) or a name
 //! (`task::Builder::name`) costs one more store, of its name's number here
 //! (`Beacon::named`), so the line names it as reports do; and a run the harness or the face made says the command that
 //! replays it (`Config::rerun_command`, a number too): nothing the watchdog
@@ -441,7 +441,7 @@ fn report(beacon: &Beacon, value: u32, held: Duration) {
 /// (its number on the beacon) it spoke of last, and each task name it spoke
 /// of — a `check` of a thousand schedules that sleep in the same task gets
 /// one line, not a thousand. (A name is a spawn site's, the tokio face's
-/// `task-3@server.rs:42`, or a bare `task-3`: two tests of one binary that
+/// `task-3@src/server.rs:42`, or a bare `task-3`: two tests of one binary that
 /// both block in a `task-3` of their own get one line between them.)
 #[derive(Default)]
 struct BlockingSaid {

@@ -161,7 +161,7 @@ fn fault_rows(columns: &[Vec<u8>]) -> Vec<Vec<u8>> {
 }
 
 /// A lane's name cut to [`NAME_WIDTH_MAX`]: its head and a `~`; but a name
-/// with a site (`task-3@server.rs:42`, as the tokio face names a task by its
+/// with a site (`task-3@src/server.rs:42`, as the tokio face names a task by its
 /// spawn site) keeps its `task-3@` and the end of its site, the part that
 /// tells one spawn site of a file from another: `task-3@~er.rs:42`.
 fn short_name(name: &str) -> String {

@@ -141,9 +141,9 @@ impl TaskName {
     }
 }
 
-/// `task-<id>@<file>:<line>`, e.g. `task-3@server.rs:42`: unique in the run
-/// (the id) and saying where the task came from (the file's last component,
-/// or its last two for `mod.rs`, `lib.rs` and `main.rs`). Interned: a program
+/// `task-<id>@<file>:<line>`, e.g. `task-3@src/server.rs:42`: unique in the
+/// run (the id) and saying where the task came from (the file relative to
+/// its crate: [`short_file`]). Interned: a program
 /// spawns the same (id, site) pairs run after run, so each pair is formatted
 /// once per thread and later spawns borrow the string (no allocation); past
 /// the first ids, or a crowd of sites at one id, a fresh string. An interned
@@ -215,8 +215,30 @@ fn given_name_id(name: &str) -> Option<u32> {
     })
 }
 
-/// A source file as a report names it: `server.rs`, or `net/mod.rs`.
+/// A source file as a report names it: relative to its crate
+/// (`src/server.rs`, `tests/service.rs`, `examples/kv.rs`), so two files of
+/// one name (a test's `service.rs` and the library's) read apart. `file!()`
+/// is relative to the workspace (`tokio/sim-tests/tests/service.rs`), or
+/// absolute for a crate from a registry (whose own path has a `src/` too):
+/// the crate's part starts at its last `src/`, else its last `tests/`,
+/// `examples/` or `benches/`. A file under none (a build script's output) is
+/// named by its last component, or its last two for `mod.rs`, `lib.rs` and
+/// `main.rs`.
 fn short_file(file: &str) -> &str {
+    for root in ["src", "tests", "examples", "benches"] {
+        let mut start = None;
+        let mut offset = 0;
+        for component in file.split(['/', '\\']) {
+            // A directory: the file's own name ends with `.rs`.
+            if component == root && offset + component.len() < file.len() {
+                start = Some(offset);
+            }
+            offset += component.len() + 1;
+        }
+        if let Some(start) = start {
+            return &file[start..];
+        }
+    }
     let mut parts = file.rsplitn(3, ['/', '\\']);
     let last = parts.next().unwrap_or(file);
     if !matches!(last, "mod.rs" | "lib.rs" | "main.rs") {
@@ -405,5 +427,40 @@ impl State {
             Some(None) => "main".to_string(),
             None => format!("node-{}", node.0),
         }
+    }
+}
+
+#[cfg(test)]
+mod short_file_tests {
+    use super::short_file;
+
+    #[test]
+    fn a_spawn_sites_file_is_named_relative_to_its_crate() {
+        // A workspace member's test, its library, an example.
+        assert_eq!(
+            short_file("tokio/sim-tests/tests/service.rs"),
+            "tests/service.rs"
+        );
+        assert_eq!(short_file("tests/service.rs"), "tests/service.rs");
+        assert_eq!(short_file("src/lib.rs"), "src/lib.rs");
+        assert_eq!(
+            short_file("tokio/src/task/join_set.rs"),
+            "src/task/join_set.rs"
+        );
+        assert_eq!(
+            short_file("examples/common/support.rs"),
+            "examples/common/support.rs"
+        );
+        // A module named `tests` inside `src/` stays under `src/`.
+        assert_eq!(short_file("src/tests/mod.rs"), "src/tests/mod.rs");
+        // A registry crate: its own `src/`, not the registry's.
+        assert_eq!(
+            short_file("/home/you/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f/kv-1.0.0/src/net/mod.rs"),
+            "src/net/mod.rs"
+        );
+        // Under none of them: the last component (two for a `mod.rs`).
+        assert_eq!(short_file("/tmp/out/generated.rs"), "generated.rs");
+        assert_eq!(short_file("/tmp/out/net/mod.rs"), "net/mod.rs");
+        assert_eq!(short_file("lib.rs"), "lib.rs");
     }
 }

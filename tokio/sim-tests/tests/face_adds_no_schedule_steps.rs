@@ -4,7 +4,7 @@
 //! virtual time and trace — for every seed. So exploring tokio code costs
 //! no extra schedules, and a token means the same run on either side.
 //! Only the tasks' names differ: the face names a task by its spawn site
-//! (`task-3@face_adds_no_schedule_steps.rs:21`), asyncsim's `spawn` by its
+//! (`task-3@tests/face_adds_no_schedule_steps.rs:21`), asyncsim's `spawn` by its
 //! number (`task-3`).
 
 use std::time::Duration;
@@ -149,7 +149,7 @@ fn the_same_program_through_the_face_makes_the_same_runs() {
         let native = Sim::new(config()).run(through_asyncsim());
         let face_text = face.trace.to_string();
         assert!(
-            face_text.contains("@face_adds_no_schedule_steps.rs:"),
+            face_text.contains("@tests/face_adds_no_schedule_steps.rs:"),
             "seed {seed}: the face names tasks by spawn site: {face_text}"
         );
         same_runs(seed, &face, &native);
@@ -194,10 +194,10 @@ fn same_runs<T: std::fmt::Debug>(seed: u64, face: &asyncsim::Run<T>, native: &as
     );
 }
 
-/// `text` with each `@face_adds_no_schedule_steps.rs:<line>` cut out of the
+/// `text` with each `@tests/face_adds_no_schedule_steps.rs:<line>` cut out of the
 /// task names (and the name column's padding, which the longer names widen).
 fn without_sites(text: &str) -> String {
-    const SITE: &str = "@face_adds_no_schedule_steps.rs:";
+    const SITE: &str = "@tests/face_adds_no_schedule_steps.rs:";
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
     while let Some(at) = rest.find(SITE) {

@@ -75,7 +75,7 @@ fn a_blocking_recv_waiting_for_another_task_is_named_on_stderr() {
     let line = &said[0];
     assert!(
         line.starts_with(
-            "asyncsim: task-1@hang_warning_names_a_blocking_recv.rs:22 has been inside one poll for "
+            "asyncsim: task-1@tests/hang_warning_names_a_blocking_recv.rs:22 has been inside one poll for "
         ),
         "{line}"
     );

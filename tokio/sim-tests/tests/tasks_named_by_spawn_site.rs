@@ -15,7 +15,7 @@ fn line_of(marker: &str) -> usize {
 }
 
 fn site(marker: &str) -> String {
-    format!("@tasks_named_by_spawn_site.rs:{}", line_of(marker))
+    format!("@tests/tasks_named_by_spawn_site.rs:{}", line_of(marker))
 }
 
 #[test]
@@ -104,7 +104,7 @@ fn join_set_members_from_extend_and_from_iter_are_named_by_the_caller() {
     );
     // `collect()` reaches `from_iter` through core's `Iterator::collect`,
     // which does not pass its caller on: the face's own file, not core's.
-    assert!(trace.contains("task-3@join_set.rs:"), "{trace}");
+    assert!(trace.contains("task-3@src/task/join_set.rs:"), "{trace}");
 }
 
 #[test]
