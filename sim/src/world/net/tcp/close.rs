@@ -1,7 +1,7 @@
 //! A stream's close (its drop): a FIN, or Linux's reset when bytes sent to
 //! it are unread (or `SO_LINGER` is zero), and what is lost with the end.
 
-use super::pipe::send;
+use super::cut::{self, send};
 use super::reset;
 use super::Protocol;
 use super::TcpStream;
@@ -17,7 +17,7 @@ impl Drop for TcpStream {
 impl TcpStream {
     /// Dropped: this end is gone (EOF to the peer, unless shut already;
     /// a reset instead, shut or not, when bytes arrived here unread:
-    /// `reset::send_reset`). `unanswered`: the client end of a connect abandoned before its
+    /// `cut::send_reset`). `unanswered`: the client end of a connect abandoned before its
     /// SYN-ACK arrives (at that time): the peer is reset instead
     /// (`reset::answer_with_reset`).
     pub(super) fn close_end(&mut self, unanswered: Option<u64>) {
@@ -106,7 +106,7 @@ impl TcpStream {
                 || c.linger_ns[self.side] == 0)
             && !(shut && c.dropped[1 - self.side]);
         if reset {
-            reset::send_reset(world, self.connection, self.side, now);
+            cut::send_reset(world, self.connection, self.side, now);
             return;
         }
         if !shut {

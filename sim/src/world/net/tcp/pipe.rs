@@ -1,13 +1,13 @@
 //! A connection's insides: two pipes of segments (one toward each end),
 //! the bytes they carry and their delivery in order, the ends' buffers and
 //! windows, and the connection's labels and names. (Its errors are in
-//! `error.rs`, its resets and a crash's in `reset.rs`, cuts in `cut.rs`.)
+//! `error.rs`, its resets and a crash's in `reset.rs`; a segment's send,
+//! now or held across a cut, in `cut.rs`.)
 
 use std::collections::VecDeque;
 use std::io;
 use std::net::SocketAddr;
 
-use super::cut::hold;
 use crate::cx::NodeId;
 use crate::trace::{DropWhy, EventKind, FaultOp, NetOp};
 use crate::world::net::{Carried, Parked};
@@ -37,12 +37,12 @@ pub(crate) struct Pipe {
     pub(super) fin_ns: Option<u64>,
     /// True when `fin_ns` is the arrival of the reset the sender's close
     /// sent (it closed with bytes unread, and no FIN came before:
-    /// [`super::reset::send_reset`]): a read there gets `ConnectionReset`, not EOF.
+    /// [`super::cut::send_reset`]): a read there gets `ConnectionReset`, not EOF.
     pub(super) fin_resets: bool,
     /// Segments (and a FIN) held back by a cut, in send order.
     pub(super) held: Vec<Vec<u8>>,
     pub(super) held_fin: bool,
-    /// The reset of a close with bytes unread ([`super::reset::send_reset`]), held
+    /// The reset of a close with bytes unread ([`super::cut::send_reset`]), held
     /// behind the segments (and FIN) held before it.
     pub(super) held_reset: bool,
     /// Since when the held segments wait.
@@ -231,7 +231,7 @@ pub(crate) struct Connection {
     pub(super) send_buffer: [u32; 2],
     pub(super) recv_buffer: [u32; 2],
     /// When the reset of the peer's close (it closed with bytes unread:
-    /// [`super::reset::send_reset`]) reaches `side`: its writes fail with
+    /// [`super::cut::send_reset`]) reaches `side`: its writes fail with
     /// `ConnectionReset` from then (they reach the slow path anyway: the
     /// peer's end is gone), and its reads once they have taken what came
     /// before it (the reset is its pipe's FIN, `Pipe::fin_resets`; after a
@@ -240,7 +240,7 @@ pub(crate) struct Connection {
     pub(super) reset_ns: [Option<u64>; 2],
     /// Each end's `SO_LINGER` time in nanoseconds as set (`u64::MAX`: off,
     /// the default). 0 makes its close abortive: a reset, whatever is
-    /// unread ([`super::reset::send_reset`]).
+    /// unread ([`super::cut::send_reset`]).
     pub(super) linger_ns: [u64; 2],
     /// The call a listener's drop set for the arrival of this connection's
     /// SYN (`syn_arrives`), while it may still fire: cancelled when the
@@ -426,34 +426,6 @@ impl Connection {
     pub(super) fn name(&self, side: usize) -> String {
         stream_name(self.names[side], self.addrs[side], self.addrs[1 - side])
     }
-}
-
-/// Sends one segment (`None`: the FIN of a half-close) from `side`, now
-/// (`now`: the caller's clock read). Inlined: a write is this and little
-/// else (out of line, the write paid a call and its spills; callgrind
-/// `profile tcpseq` +60 instructions a round trip).
-#[inline(always)]
-pub(super) fn send(
-    world: &mut World,
-    connection: usize,
-    side: usize,
-    data: Option<&[u8]>,
-    now: u64,
-) {
-    let to_side = 1 - side;
-    let (from, to) = {
-        let c = &world.net.connections[connection];
-        (c.nodes[side], c.nodes[to_side])
-    };
-    let held = !world.net.connections[connection].pipes[to_side]
-        .held
-        .is_empty()
-        || world.net.connections[connection].pipes[to_side].held_fin;
-    if held || world.net.is_cut(from, to) {
-        hold(world, connection, side, data, now);
-        return;
-    }
-    deliver(world, connection, side, data, now);
 }
 
 /// Puts a segment on the wire from `side` now. (Out of line: inlined

@@ -1,44 +1,15 @@
-//! Resets: the one a close with bytes unread sends, the one that answers a
+//! Resets: the one a close with bytes unread sends (on its way once
+//! `cut::send_reset` lets it leave), the one that answers a
 //! segment for a closed end, the one that answers an abandoned connect's
 //! SYN-ACK, and a node's crash (its streams reset, its listeners closed).
 
 use std::io;
 
-use super::cut::held_since;
 use super::error::say_close_reset;
 use crate::cx::NodeId;
 use crate::trace::DropWhy;
 use crate::world::net::{Carried, Protocol};
 use crate::world::{cx, World};
-
-/// The reset end `side` sends as it closes with bytes unread (Linux's
-/// `close` with its receive queue not empty sends an RST instead of a FIN
-/// and forgets the connection): it follows what `side` sent before it
-/// (arriving no earlier than the last segment or FIN: in order). At its
-/// arrival it is the peer's pipe's FIN unless a FIN came first
-/// (`Pipe::fin_resets`: a read that has taken every byte before it gets
-/// `ConnectionReset`, not EOF), and the peer's writes fail with
-/// `ConnectionReset` (`Connection::reset_ns`); it is recorded then as any
-/// reset ([`reset_arrives`]). Its latency is one `net` draw, where the
-/// FIN's would have been. Across a cut (or behind what one holds) it is
-/// held as a FIN is: it leaves after the held segments at a repair, or the
-/// peer times out. Out of line.
-#[cold]
-#[inline(never)]
-pub(super) fn send_reset(world: &mut World, connection: usize, side: usize, now: u64) {
-    let to_side = 1 - side;
-    let (from, to) = {
-        let c = &world.net.connections[connection];
-        (c.nodes[side], c.nodes[to_side])
-    };
-    let pipe = &world.net.connections[connection].pipes[to_side];
-    if !pipe.held.is_empty() || pipe.held_fin || world.net.is_cut(from, to) {
-        world.net.connections[connection].pipes[to_side].held_reset = true;
-        held_since(world, connection, side, now);
-        return;
-    }
-    answer_with_close_reset(world, connection, side, now, now);
-}
 
 /// Closed end `side` answers with a reset sent at `sent_ns` (now, or when
 /// a segment sent to it arrives: Linux answers a segment for a socket it
@@ -80,7 +51,7 @@ pub(super) fn answer_with_close_reset(
     cx::call_at(at_ns, reset_arrives, end);
 }
 
-/// The call [`send_reset`] sets (`end`: the connection's index and the
+/// The call [`answer_with_close_reset`] sets (`end`: the connection's index and the
 /// side): the close's reset reaches the end now, recorded as any reset
 /// (`NetOp::Reset`, once: [`say_close_reset`]); nothing it was sent is
 /// discarded (a read still takes it, as Linux's). Nothing for an end gone

@@ -5,7 +5,7 @@
 use std::io;
 use std::task::{Context, Poll};
 
-use super::pipe::send;
+use super::cut::send;
 use super::Carried;
 use super::TcpStream;
 use super::{cut, error, reset};
