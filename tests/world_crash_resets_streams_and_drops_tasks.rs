@@ -116,6 +116,31 @@ fn a_crash_resets_the_peers_streams_after_one_latency() {
     });
 }
 
+/// A stream its server never accepted (waiting in the listener's backlog,
+/// its handshake done) is reset by the crash as an accepted one is: the
+/// reset takes a drawn latency (1–5 ms) to reach the client, as Linux's
+/// does, not the crash's instant.
+#[test]
+fn a_crash_resets_a_stream_in_the_backlog_after_one_latency() {
+    asyncsim::check(Explore::new().runs(300), || async {
+        let server = node::Builder::new("server").start(|| async {
+            let _listener = TcpListener::bind("0.0.0.0:7000").await.unwrap();
+            std::future::pending::<()>().await;
+        });
+        asyncsim::time::sleep(Duration::from_millis(1)).await;
+        let mut stream = TcpStream::connect("server:7000").await.unwrap();
+        server.crash();
+        let crashed_at = asyncsim::time::Instant::now();
+        let error = stream.read(&mut [0u8; 1]).await.unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::ConnectionReset);
+        let waited = crashed_at.elapsed();
+        assert!(
+            waited >= Duration::from_millis(1) && waited <= Duration::from_millis(5),
+            "{waited:?}"
+        );
+    });
+}
+
 #[test]
 fn a_node_name_or_address_used_twice_is_a_clear_panic_or_error() {
     let twice = asyncsim::Sim::new(asyncsim::Config::new()).run(async {
