@@ -284,6 +284,7 @@ fn added_after_version_1() -> Vec<(asyncsim::EventKind, &'static str, u64)> {
             "pending socket error",
             7,
         ),
+        (drop(DropWhy::SenderCrashed), "net_drop sender_crashed", 8),
     ]
 }
 

@@ -14,10 +14,10 @@ use std::io::ErrorKind;
 use std::time::Duration;
 
 use asyncsim::net::{TcpListener, TcpStream};
-use asyncsim::trace::{NetOp, Trace};
+use asyncsim::trace::{DropWhy, NetOp, TaskId, Trace};
 use asyncsim::{node, Sim};
 use futures::{AsyncReadExt, AsyncWriteExt};
-use net_support::{fixed, net_events, now_ns, MS};
+use net_support::{assert_trace_says, drops, fixed, net_events, now_ns, MS};
 use schedule_support::random_and_pct;
 
 /// The link's `tcp_timeout`.
@@ -161,6 +161,75 @@ fn bytes_held_by_the_cut_time_out_or_are_answered_with_a_reset_at_the_repair() {
                     run.trace
                 ),
             }
+        }
+    }
+}
+
+/// A node `server` that accepts one stream on 7000 and, 5 ms later, writes
+/// `lost` to it (across the cut the caller makes by then), then holds it.
+fn server_writing_late() -> node::Node {
+    node::Builder::new("server").start(|| async {
+        let listener = TcpListener::bind("0.0.0.0:7000").await.unwrap();
+        let (mut stream, _) = listener.accept().await.unwrap();
+        asyncsim::time::sleep(Duration::from_millis(5)).await;
+        stream.write_all(b"lost").await.unwrap();
+        std::future::pending::<()>().await;
+    })
+}
+
+/// What the crashed end wrote across the cut, before its crash, dies with
+/// it, as on Linux (bytes with no ack live only in the sender's send
+/// queue): the repair delivers nothing of it; it is one drop at the crash
+/// (`sender_crashed`); and the peer, idle, does not time out for it. Its
+/// next send is answered with a reset, as ever.
+#[test]
+fn bytes_the_crashed_end_wrote_across_the_cut_die_with_it() {
+    for repair in [false, true] {
+        for config in random_and_pct(12) {
+            let link = fixed(2).tcp_timeout(TIMEOUT);
+            let run = Sim::new(config.net(link)).run(async move {
+                let server = server_writing_late();
+                let mut stream = connect().await;
+                asyncsim::net::partition("main", "server");
+                asyncsim::time::sleep(Duration::from_millis(10)).await;
+                let crashed_at = now_ns();
+                server.crash();
+                if !repair {
+                    // Past `tcp_timeout` from the held write: no timeout.
+                    asyncsim::time::sleep(Duration::from_secs(2)).await;
+                    let quiet = stream.take_error().unwrap().map(|error| error.kind());
+                    return (crashed_at, quiet, None);
+                }
+                asyncsim::time::sleep(Duration::from_millis(500)).await;
+                asyncsim::net::repair("main", "server");
+                let mut buf = [0u8; 4];
+                let read =
+                    asyncsim::time::timeout(Duration::from_millis(100), stream.read(&mut buf))
+                        .await;
+                assert!(read.is_err(), "the crashed end's bytes arrived: {read:?}");
+                stream.write_all(b"ping").await.unwrap();
+                let error = stream.read(&mut buf).await.unwrap_err();
+                (crashed_at, None, Some(error.kind()))
+            });
+            let (crashed_at, quiet, answer) = run.result.unwrap();
+            assert_eq!(quiet, None, "repair {repair}: {}", run.trace);
+            if repair {
+                assert_eq!(answer, Some(ErrorKind::ConnectionReset), "{}", run.trace);
+            }
+            // (After the repair, the `ping` written to the gone end is
+            // lost as any write to it.)
+            assert_eq!(
+                drops(&run.trace)[0],
+                (crashed_at, Some(TaskId::MAIN), DropWhy::SenderCrashed, 4),
+                "repair {repair}: {}",
+                run.trace
+            );
+            assert_eq!(drops(&run.trace).len(), 1 + usize::from(repair));
+            assert_trace_says(
+                &run.trace,
+                "net drop 4 bytes from TcpStream#1 (server:7000 -> main:49152) to TcpStream#0 \
+                 (main:49152 -> server:7000): its sender's node crashed while a cut held it",
+            );
         }
     }
 }

@@ -9,7 +9,7 @@
 //! ```text
 //! {
 //! "format": "asyncsim-trace",
-//! "version": 7,
+//! "version": 8,
 //! "tasks": [{"name":"main","parent":null,"blocking":false}],
 //! "labels": ["hello"],
 //! "hash": "5f0c…",
@@ -44,6 +44,7 @@
 //! | 5 | the `net` operation `connect aborted` (a connect dropped before it returned, or whose node crashed while it waited) |
 //! | 6 | a task pending on the socket wait `write` (a stream's writer waiting for room: its peer has not read what fills the window) |
 //! | 7 | a task pending on the socket wait `error` (the tokio face's `ready(Interest::ERROR)` on a UDP socket, which never comes) |
+//! | 8 | the `net_drop` reason `sender_crashed` (a stream's bytes a cut held when their sender's node crashed) |
 //!
 //! ```
 //! use asyncsim::harness::trace_file;
@@ -72,7 +73,7 @@ use serde::{Deserialize, Serialize};
 /// The `format` tag every trace file carries.
 pub const FORMAT: &str = "asyncsim-trace";
 /// The file format version this build writes (and the newest it reads).
-pub const VERSION: u64 = 7;
+pub const VERSION: u64 = 8;
 /// The oldest file format version this build reads.
 pub const OLDEST_VERSION: u64 = 1;
 
@@ -602,6 +603,7 @@ fn added_after_version_1(kind: EventKind) -> Option<(u64, String)> {
                 | DropWhy::Unbound
                 | DropWhy::NotPeer => 2,
                 DropWhy::Closed | DropWhy::Crashed | DropWhy::Reset | DropWhy::TimedOut => 3,
+                DropWhy::SenderCrashed => 8,
             };
             Some((added, format!("net_drop {}", why.name())))
         }
@@ -621,7 +623,7 @@ fn json<T: Serialize + ?Sized>(value: &T) -> String {
 /// let run = Sim::new(Config::new()).run(async {});
 /// let text = trace_file::to_string(&run.trace);
 /// assert!(text.contains("\"format\": \"asyncsim-trace\""));
-/// assert!(text.contains("\"version\": 7"));
+/// assert!(text.contains("\"version\": 8"));
 /// ```
 pub fn to_string(trace: &Trace) -> String {
     let tasks: Vec<TaskRecord> = trace

@@ -254,11 +254,16 @@ pub enum DropWhy {
     /// A stream's bytes its receiving end had not read (or a cut held) when
     /// the connection timed out (a cut outlived `tcp_timeout`).
     TimedOut,
+    /// A stream's bytes a cut held back (sent across it, not yet on their
+    /// way) when their sender's node crashed: gone with the sender's
+    /// memory, as on Linux, where what has no ack lives only in the
+    /// sender's send queue; they never reach the peer.
+    SenderCrashed,
 }
 
 impl DropWhy {
     /// Every reason, in code order.
-    pub const ALL: [DropWhy; 10] = [
+    pub const ALL: [DropWhy; 11] = [
         DropWhy::Lost,
         DropWhy::Full,
         DropWhy::Partition,
@@ -269,6 +274,7 @@ impl DropWhy {
         DropWhy::Crashed,
         DropWhy::Reset,
         DropWhy::TimedOut,
+        DropWhy::SenderCrashed,
     ];
 
     /// Its name in trace files.
@@ -284,6 +290,7 @@ impl DropWhy {
             DropWhy::Crashed => "crashed",
             DropWhy::Reset => "reset",
             DropWhy::TimedOut => "timed_out",
+            DropWhy::SenderCrashed => "sender_crashed",
         }
     }
 
@@ -300,6 +307,7 @@ impl DropWhy {
             DropWhy::Crashed => "its receiver's node crashed",
             DropWhy::Reset => "the connection was reset before it was read",
             DropWhy::TimedOut => "the connection timed out before it was read",
+            DropWhy::SenderCrashed => "its sender's node crashed while a cut held it",
         }
     }
 }

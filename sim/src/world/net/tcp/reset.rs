@@ -111,18 +111,24 @@ pub(crate) fn crash_node(world: &mut World, node: u32, incarnation: NodeId) {
     for connection in 0..world.net.connections.len() {
         for side in 0..2 {
             let peer = 1 - side;
-            let (peer_node, hit) = {
+            let (peer_node, mine, dropped) = {
                 let c = &world.net.connections[connection];
                 (
                     c.nodes[peer],
-                    c.nodes[side] == node
-                        && c.incarnations[side] == incarnation
-                        && !c.dropped[side],
+                    c.nodes[side] == node && c.incarnations[side] == incarnation,
+                    c.dropped[side],
                 )
             };
-            if !hit {
+            if !mine {
                 continue;
             }
+            if dropped {
+                // Closed before the crash: what its close left held by a
+                // cut (its FIN or reset, bytes before them) dies with it.
+                lose_held(world, connection, side, now);
+                continue;
+            }
+            lose_held(world, connection, side, now);
             world.net.connections[connection].drop_end(side);
             // Its own error, if one was coming, reaches no one now, nor
             // its writer (dropped with its task) any room.
@@ -223,5 +229,52 @@ pub(crate) fn crash_node(world: &mut World, node: u32, incarnation: NodeId) {
                 io::ErrorKind::ConnectionReset,
             );
         }
+    }
+}
+
+/// The crashed end `side`'s segments (and FIN, or its close's reset) that a
+/// cut holds toward its peer are lost with its node: on Linux what a socket
+/// sent and has no ack for lives only in its own send queue, to be
+/// retransmitted, and a crash forgets it; none of it reaches the peer at
+/// the repair. The bytes are recorded lost (`DropWhy::SenderCrashed`).
+/// The peer's timeout, if it came from them (`cut::held_since` sets both
+/// ends' from the first thing held), goes too; its own held segments keep
+/// theirs (it retransmits them to a node that does not answer). A closed
+/// end's held FIN or reset told the peer nothing: the peer learns of the
+/// crash from its own next segment, as from a reset lost in a cut
+/// (`Connection::crash_unsaid`). Out of line: nothing is held unless a cut
+/// is in play.
+#[cold]
+#[inline(never)]
+fn lose_held(world: &mut World, connection: usize, side: usize, now: u64) {
+    let peer = 1 - side;
+    let c = &mut world.net.connections[connection];
+    let pipe = &mut c.pipes[peer];
+    let held = !pipe.held.is_empty() || pipe.held_fin || pipe.held_reset;
+    if !held && pipe.held_since_ns.is_none() {
+        return;
+    }
+    let bytes = pipe.held_bytes;
+    pipe.held.clear();
+    pipe.held_bytes = 0;
+    pipe.held_fin = false;
+    pipe.held_reset = false;
+    pipe.held_since_ns = None;
+    c.set_limit(peer);
+    if held && c.dropped[side] && !c.dropped[peer] {
+        c.crash_unsaid[peer] = true;
+    }
+    if matches!(c.errors[peer], Some((at, io::ErrorKind::TimedOut)) if at > now) {
+        c.errors[peer] = None;
+        c.unwatch_error(peer);
+        if let Some(since) = c.pipes[side].held_since_ns {
+            let (from, to) = (c.nodes[peer], c.nodes[side]);
+            let timeout = world.net.config(from, to).tcp_timeout_ns;
+            let c = &mut world.net.connections[connection];
+            c.fail_at(connection, peer, since + timeout, io::ErrorKind::TimedOut);
+        }
+    }
+    if bytes > 0 {
+        world.record_stream_drop(connection, peer, DropWhy::SenderCrashed, bytes);
     }
 }
