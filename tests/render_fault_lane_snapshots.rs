@@ -94,7 +94,7 @@ fn the_text_timeline_has_a_fault_lane_with_the_faults_in_words() {
         "restarted node `db`",
         "partitioned `main` <-> `db`",
         "dropped a datagram of 4 bytes main:5000 -> db:5001",
-        "fs::OpenOptions::open on `db` failed with EIO (a drawn disk error)",
+        "fs::write on `db` failed with EIO (a drawn disk error)",
         "the crash of `db` kept",
         "clogged (+0.1s) `db` -> `main`",
         "set link `main` <-> `db`: latency 0.001s..0.001s, loss 1, duplicate 0, tcp timeout 30s",

@@ -114,3 +114,30 @@ fn a_bug_that_needs_one_disk_error_is_found_and_the_report_names_the_error() {
         "{report}"
     );
 }
+
+/// A drawn `EIO`'s words in the trace, and the disk latency draw's, name
+/// the call the program made (`fs::write`, `File::create`, `File::open`),
+/// not the `OpenOptions::open` each makes inside.
+#[test]
+fn a_drawn_error_names_the_call_made() {
+    let run = asyncsim::Sim::new(Config::new().faults(true)).run(async {
+        let db = node::Builder::new("db").start(|| async {});
+        db.spawn(async {
+            fs::set_error_rate("db", Some(1.0));
+            let write = fs::write("/f", b"x").await.map(drop);
+            let create = fs::File::create("/f").await.map(drop);
+            let open = fs::File::open("/f").await.map(drop);
+            [write, create, open].map(|result| result.map_err(|error| error.raw_os_error()))
+        })
+        .await
+        .unwrap()
+    });
+    let eio = Err(Some(5));
+    assert_eq!(run.result.unwrap(), [eio, eio, eio]);
+    let text = run.trace.to_string();
+    for call in ["fs::write", "fs::File::create", "fs::File::open"] {
+        let words = format!("{call} on `db` failed with EIO (a drawn disk error)");
+        assert!(text.contains(&words), "{words:?} missing:\n{text}");
+    }
+    assert!(!text.contains("OpenOptions"), "{text}");
+}

@@ -119,13 +119,11 @@ impl OpenOptions {
 
     /// [`OpenOptions::open`] for `called`, the function the user called
     /// (`File::create`, `fs::write`, …): what its error on a crashed node
-    /// (or its call outside a run) names. The operation's draw and a drawn
-    /// `EIO`'s words in the trace keep `OpenOptions::open`'s name, as runs
-    /// recorded before say.
+    /// (or its call outside a run) names, and the operation's draw and a
+    /// drawn `EIO` in the trace ("fs::write took 1ms").
     pub(super) async fn open_as(&self, path: &Path, called: &str) -> io::Result<File> {
         self.check()?;
-        let (world_rc, node, path) =
-            begin_as("asyncsim::fs::OpenOptions::open", called, path).await?;
+        let (world_rc, node, path) = begin(called, path).await?;
         let opened = world_rc.borrow_mut().nodes[node]
             .disk
             .open_inode(&path, self)?;

@@ -212,21 +212,16 @@ fn fail_maybe(world_rc: &WorldRc, node: usize, what: &str) -> io::Result<()> {
     Ok(())
 }
 
-/// Starts a disk operation on the calling task's node.
+/// Starts a disk operation on the calling task's node: `what` is the
+/// user's call (`fs::write`, not the `OpenOptions::open` it makes), named
+/// by a crashed node's error and by the draw's and a drawn error's words.
 async fn begin(what: &str, path: &Path) -> io::Result<(WorldRc, usize, PathBuf)> {
-    begin_as(what, what, path).await
-}
-
-/// [`begin`] for an operation `what` that the user's call `called` made
-/// (`fs::write` opens the file: `OpenOptions::open`): `called` is what a
-/// crashed node's error names, `what` the draw's and a drawn error's words.
-async fn begin_as(what: &str, called: &str, path: &Path) -> io::Result<(WorldRc, usize, PathBuf)> {
-    let world_rc = world(called);
+    let world_rc = world(what);
     let path = normalize(path)?;
-    let node = here(&world_rc.borrow(), called)?.0;
+    let node = here(&world_rc.borrow(), what)?.0;
     operation(&world_rc, node, what).await?;
     // The node may have crashed while the operation took its time.
-    let node_now = here(&world_rc.borrow(), called)?.0;
+    let node_now = here(&world_rc.borrow(), what)?.0;
     debug_assert_eq!(node, node_now);
     Ok((world_rc, node, path))
 }
