@@ -365,9 +365,13 @@ impl UdpSocket {
     /// tokio's, it spends a unit of the task's budget (`writable` does
     /// not), and yields when the budget is spent.
     pub fn poll_send_ready(&self, context: &mut Context<'_>) -> Poll<io::Result<()>> {
+        // Not `coop::poll_cooperative`, which keeps the unit for an error
+        // too: tokio's readiness (`Registration::poll_ready`) gives it back
+        // when it fails (its one error: the runtime shut down), and so does
+        // this one (its one error: the socket used off its run's thread).
+        // Nor `poll_send_readiness`: its look would take a second unit,
+        // and with one left it yielded a unit early.
         let coop = std::task::ready!(asyncsim::task::coop::poll_proceed(context));
-        // Not `poll_send_readiness`: its look would take a second unit, and
-        // with one left it yielded a unit early.
         let ready = self.socket.with(|_| ());
         if ready.is_ok() {
             coop.made_progress();
