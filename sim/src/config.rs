@@ -7,7 +7,7 @@ use crate::clock::duration_to_ns;
 use crate::sched::Strategy;
 use crate::trace::TraceMode;
 use crate::watchdog::parse_threshold;
-use crate::world::net::NetConfig;
+use crate::world::net::config::NetConfig;
 
 /// The settings of one run. Every field has a builder method; defaults are
 /// chosen so a forgotten limit turns a hang into a reported failure.

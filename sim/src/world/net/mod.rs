@@ -24,7 +24,7 @@ use crate::tape::DrawLabel;
 use crate::trace::FaultOp;
 
 mod address;
-mod config;
+pub(crate) mod config;
 mod detached;
 mod tcp;
 mod udp;
