@@ -106,9 +106,32 @@ fn inside_tokio(caller: &str) -> Option<String> {
     ))
 }
 
+/// The published crate whose source `caller` is in, as cargo unpacks one:
+/// `…/registry/src/<index>/<name>-<version>/src/…` gives `(name, version)`
+/// (the version is what follows the first dash that digits and a dot
+/// follow: a name may hold dashes and digits, `sha-1-0.10.0`, a version
+/// dashes, `0.4.0-alpha.1`). `None` for a location elsewhere (your own
+/// crate, a path or git dependency).
+fn registry_crate(caller: &str) -> Option<(&str, &str)> {
+    let after = &caller[caller.find("/registry/src/")? + "/registry/src/".len()..];
+    let unpacked = after.split('/').nth(1)?;
+    let dash = unpacked.char_indices().find_map(|(at, c)| {
+        let rest = unpacked[at + 1..].trim_start_matches(|c: char| c.is_ascii_digit());
+        (c == '-' && rest.len() < unpacked.len() - at - 1 && rest.starts_with('.')).then_some(at)
+    })?;
+    Some((&unpacked[..dash], &unpacked[dash + 1..]))
+}
+
 /// The explanation of a real tokio call inside a simulated run.
 pub(crate) fn real_tokio(original: &str, caller: Option<&str>) -> String {
     let inside = caller.and_then(inside_tokio).unwrap_or_default();
+    // A published crate is switched by unpacking it with its tokio lines
+    // changed: name the command, with its name and version when the line
+    // is in one.
+    let (name, version) = caller
+        .filter(|_| inside.is_empty())
+        .and_then(registry_crate)
+        .unwrap_or(("<crate>", "<version>"));
     let caller = match caller {
         Some(caller) => format!(
             " at {caller} (that line, or a function it calls that passes its caller's location on: \
@@ -122,11 +145,46 @@ pub(crate) fn real_tokio(original: &str, caller: Option<&str>) -> String {
          so its runtime calls (a sleep, a spawn, a socket) find no tokio runtime here. \
          Switch that crate's dependency line to \
          `tokio = {{ package = \"asyncsim-tokio\", version = \"0.1\", features = [\"simulation\", ...] }}` \
-         (a third-party crate: vendor it with that one line changed, as this repository's \
-         mini-redis proof does), or keep its runtime calls out of the simulated code. If that \
+         (a published crate: in your crate's folder, \
+         `bash <asyncsim checkout>/tokio/switch-tokio.sh {name} {version} vendor` unpacks it into \
+         vendor/ with its tokio lines switched and prints the `[patch.crates-io]` line to add; \
+         README, \"Crates built on tokio\"), or keep its runtime calls out of the simulated code. If that \
          line is your own call of a part of tokio the face re-exports unchanged \
          (`tokio::io::unix::AsyncFd`, which needs tokio's reactor for a real descriptor, or \
          another item of `tokio::io`/`tokio::sync` that uses tokio's runtime inside), that item \
          cannot run in a simulated run: keep it out of the simulated code"
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::registry_crate;
+
+    #[test]
+    fn a_published_crates_name_and_version_come_from_its_unpacked_path() {
+        let index = "/root/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f";
+        assert_eq!(
+            registry_crate(&format!("{index}/axum-0.8.9/src/serve/mod.rs:389")),
+            Some(("axum", "0.8.9"))
+        );
+        assert_eq!(
+            registry_crate(&format!(
+                "{index}/tokio-util-0.7.20/src/time/delay_queue.rs:10"
+            )),
+            Some(("tokio-util", "0.7.20"))
+        );
+        assert_eq!(
+            registry_crate(&format!("{index}/h2-0.4.0-alpha.1/src/lib.rs:1")),
+            Some(("h2", "0.4.0-alpha.1"))
+        );
+        assert_eq!(
+            registry_crate(&format!("{index}/sha-1-0.10.0/src/lib.rs:1")),
+            Some(("sha-1", "0.10.0"))
+        );
+        assert_eq!(registry_crate("src/lib.rs:72"), None);
+        assert_eq!(
+            registry_crate("/home/you/vendor/axum-0.8.9/src/lib.rs:1"),
+            None
+        );
+    }
 }

@@ -35,6 +35,9 @@ fn real_tokio_inside_a_run_says_which_dependency_line_to_switch() {
             "Tokio 1.x runtime",
             "simulation",
             "refusals_name_the_alternative.rs:20",
+            // How to switch a published crate (not one here: no name).
+            "/tokio/switch-tokio.sh <crate> <version> vendor",
+            "[patch.crates-io]",
         ] {
             assert!(message.contains(needle), "no {needle:?} in: {message}");
         }
