@@ -382,7 +382,7 @@ pub struct JoinHandle<T> {
     inner: Local<Handle<T>>,
 }
 
-impl<T: 'static> JoinHandle<T> {
+impl<T> JoinHandle<T> {
     fn new(handle: Handle<T>) -> JoinHandle<T> {
         JoinHandle {
             inner: Local::new(handle),
@@ -449,7 +449,7 @@ impl<T: 'static> JoinHandle<T> {
     }
 }
 
-impl<T: 'static> Future for JoinHandle<T> {
+impl<T> Future for JoinHandle<T> {
     type Output = Result<T, JoinError>;
 
     fn poll(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<Self::Output> {
@@ -458,7 +458,7 @@ impl<T: 'static> Future for JoinHandle<T> {
     }
 }
 
-impl<T: 'static> JoinHandle<T> {
+impl<T> JoinHandle<T> {
     fn poll_inner(self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<Result<T, JoinError>> {
         let handle = self
             .get_mut()
@@ -492,7 +492,7 @@ impl<T: 'static> JoinHandle<T> {
     }
 }
 
-impl<T: 'static> fmt::Debug for JoinHandle<T> {
+impl<T> fmt::Debug for JoinHandle<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.inner.get() {
             Some(_) => f
