@@ -216,23 +216,19 @@ fn given_name_id(name: &str) -> Option<u32> {
     })
 }
 
-/// The hasher of [`given_name_id`]'s table: a multiply-rotate over 8-byte
-/// words. std's default (SipHash, keyed from OS randomness, which the engine
-/// otherwise never reads) cost a named spawn about 100 instructions more, 0.6 %
-/// of a whole small simulation, whose node tasks are named; a program's own
-/// task names need no defence against flooding. The table is only looked up,
-/// so its hasher decides nothing.
+/// The hasher of [`given_name_id`]'s table: the trace's word hash
+/// ([`crate::trace::bytes_key`], which keys labels too). std's default
+/// (SipHash, keyed from OS randomness, which the engine otherwise never reads)
+/// cost a named spawn about 100 instructions more, 0.6 % of a whole small
+/// simulation, whose node tasks are named; a program's own task names need no
+/// defence against flooding. The table is only looked up, so its hasher
+/// decides nothing.
 #[derive(Default)]
 struct NameHasher(u64);
 
 impl Hasher for NameHasher {
     fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word))
-                .wrapping_mul(0x517c_c1b7_2722_0a95);
-        }
+        self.0 = self.0.rotate_left(5) ^ crate::trace::bytes_key(bytes);
     }
 
     fn finish(&self) -> u64 {

@@ -782,8 +782,13 @@ pub(crate) fn label_text_hash(text: &str) -> u64 {
 /// most of interning one). Here beside [`label_text_hash`], so a maker that
 /// keeps both ([`LabelHashes`]) needs the trace alone.
 pub(crate) fn label_key(text: &str) -> u64 {
+    bytes_key(text.as_bytes())
+}
+
+/// [`label_key`] over bytes: also the word hash of the kernel's table of
+/// given task names (`kernel/slots.rs`, `NameHasher`).
+pub(crate) fn bytes_key(bytes: &[u8]) -> u64 {
     const K: u64 = 0x9E37_79B9_7F4A_7C15;
-    let bytes = text.as_bytes();
     let mut hash = bytes.len() as u64;
     let mut chunks = bytes.chunks_exact(8);
     for chunk in &mut chunks {
