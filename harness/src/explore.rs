@@ -158,7 +158,10 @@ fn parse_env<T>(
     let value = env_var(name)?;
     match parse(value.trim()) {
         Ok(parsed) => Some(parsed),
-        Err(error) => panic!("{name}={value:?} is malformed: expected {what}; {error}"),
+        Err(error) => panic!(
+            "{name}={} is malformed: expected {what}; {error}",
+            crate::rerun::quoted_cut(&value, 80)
+        ),
     }
 }
 

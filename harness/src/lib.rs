@@ -81,5 +81,11 @@ pub use test_result::TestResult;
 
 #[doc(hidden)]
 pub use insta;
+// The tokio face's `block_on` report and replay reader: a long token
+// written to a file and named by it, and `ASYNCSIM_REPLAY=<that file>` read.
+#[doc(hidden)]
+pub use persist::replay_token as __replay_token;
+#[doc(hidden)]
+pub use rerun::ShownToken as __ShownToken;
 #[doc(hidden)]
 pub use snapshot::trace_snapshot_text as __trace_snapshot_text;

@@ -74,6 +74,13 @@ pub(crate) fn load(path: &Path) -> Vec<Tape> {
 
 /// Appends a token (with a comment) unless it is already saved.
 ///
+/// A token too long to print (`rerun::TOKEN_PRINTED_CHARS_MAX`: a run that
+/// ended at a limit makes one of up to megabytes) is still saved whole: the
+/// file is committed so the failure stays tested on every checkout and CI
+/// machine, and a token file under `target/` is on none of them. Its
+/// comment goes on a line of its own before it, with its length, so a person
+/// reading the file, or a diff of it, reads what failed first, not the token.
+///
 /// The line (with the header, for a new file) goes out in one `write` to a
 /// file opened for appending, so tests that save to the same file at the
 /// same time (two test binaries with a test of the same name, run in
@@ -96,7 +103,15 @@ pub(crate) fn append(path: &Path, tape: &Tape, comment: &str) -> std::io::Result
         );
     }
     let comment = comment.replace(['\n', '\r'], " ");
-    text.push_str(&format!("{tape} # {comment}\n"));
+    let token = tape.to_string();
+    if token.len() > crate::rerun::TOKEN_PRINTED_CHARS_MAX {
+        text.push_str(&format!(
+            "# {comment} (the next line's token, {} characters)\n{token}\n",
+            token.len()
+        ));
+    } else {
+        text.push_str(&format!("{token} # {comment}\n"));
+    }
     file.write_all(text.as_bytes())
 }
 
@@ -231,7 +246,7 @@ pub(crate) fn write_token_file(test_name: &str, token: &str) -> Option<PathBuf> 
 /// The token `ASYNCSIM_REPLAY` names: the variable's value itself, or,
 /// when that is no token but a file's path, the token that file holds (a
 /// replay line names the file of a token too long to print).
-pub(crate) fn replay_token(value: &str) -> Result<Tape, String> {
+pub fn replay_token(value: &str) -> Result<Tape, String> {
     let error = match value.parse::<Tape>() {
         Ok(tape) => return Ok(tape),
         Err(error) => error,

@@ -11,8 +11,7 @@ use crate::classify::{examine, failure_signature, Signature};
 use crate::counterexample::{Counterexample, Origin, Shrinking};
 use crate::persist;
 use crate::rerun::{
-    blame_foreign_token, divergence_replay_note, origin_of, replay_lines, LongToken,
-    TOKEN_PRINTED_CHARS_MAX,
+    blame_foreign_token, divergence_replay_note, origin_of, replay_lines, LongToken, ShownToken,
 };
 use crate::schedule::Schedule;
 use crate::setup::{run_with, Setup};
@@ -239,11 +238,9 @@ where
 /// ([`TOKEN_PRINTED_CHARS_MAX`]), or None for a token a line can print (or
 /// one that could not be written).
 fn long_token_file(test_name: &str, tape: &Tape) -> Option<std::path::PathBuf> {
-    let token = tape.to_string();
-    if token.len() <= TOKEN_PRINTED_CHARS_MAX {
-        return None;
-    }
-    persist::write_token_file(test_name, &token)
+    ShownToken::new(test_name, tape.to_string())
+        .file()
+        .map(std::path::Path::to_path_buf)
 }
 
 /// A report whose blocked tasks wait on futures asyncsim cannot see into

@@ -15,6 +15,105 @@ use asyncsim_sim::{Failure, FailureKind, Tape};
 /// `ASYNCSIM_REPLAY=<that file>` replays it.
 pub(crate) const TOKEN_PRINTED_CHARS_MAX: usize = 2_000;
 
+/// A replay token as a report shows it, the one place
+/// [`TOKEN_PRINTED_CHARS_MAX`] is applied to a token in words: the token
+/// itself, or, when longer, the file it was written to
+/// (`target/asyncsim/<test>-<checksum>.token`, by
+/// `persist::write_token_file`), which `ASYNCSIM_REPLAY` takes as it takes a
+/// token, so `ASYNCSIM_REPLAY={shown}` replays it either way. Writing is
+/// idempotent (the file is named by the token's checksum and renamed into
+/// place), so a `Display` that shows a long token may write it again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ShownToken {
+    /// Short enough to print (or a long one that could not be written: then
+    /// printed whole, the only way back).
+    Whole(String),
+    /// Too long to print: written to `path`.
+    InFile {
+        /// The file that holds the token.
+        path: std::path::PathBuf,
+        /// The token's length.
+        characters: usize,
+    },
+}
+
+impl ShownToken {
+    /// `token` as a report shows it; `test_name` names its file.
+    pub fn new(test_name: &str, token: String) -> ShownToken {
+        if token.len() <= TOKEN_PRINTED_CHARS_MAX {
+            return ShownToken::Whole(token);
+        }
+        match crate::persist::write_token_file(test_name, &token) {
+            Some(path) => ShownToken::InFile {
+                path,
+                characters: token.len(),
+            },
+            None => ShownToken::Whole(token),
+        }
+    }
+
+    /// [`ShownToken::new`] named after the test running now (libtest names
+    /// its thread after it), for a value shown with no test at hand (a
+    /// `Witness`, a `Schedule`).
+    pub fn here(token: String) -> ShownToken {
+        let thread = std::thread::current();
+        let name = match thread.name() {
+            Some(name) if name != "main" => name,
+            _ => "asyncsim",
+        };
+        ShownToken::new(name, token)
+    }
+
+    /// The file that holds a token too long to print.
+    pub fn file(&self) -> Option<&std::path::Path> {
+        match self {
+            ShownToken::Whole(_) => None,
+            ShownToken::InFile { path, .. } => Some(path),
+        }
+    }
+
+    /// The token in words: `token <token>`, or `token in <file>`.
+    pub fn words(&self) -> String {
+        match self {
+            ShownToken::Whole(token) => format!("token {token}"),
+            ShownToken::InFile { path, .. } => format!("token in {}", path.display()),
+        }
+    }
+
+    /// What follows a line that names the file: `    (the token is N
+    /// characters, too long to print: that file holds it)`, or nothing.
+    pub fn note(&self) -> String {
+        match self {
+            ShownToken::Whole(_) => String::new(),
+            ShownToken::InFile { characters, .. } => format!(
+                "    (the token is {characters} characters, too long to print: that file holds it)"
+            ),
+        }
+    }
+}
+
+impl std::fmt::Display for ShownToken {
+    /// The token, or the path of the file that holds it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ShownToken::Whole(token) => f.write_str(token),
+            ShownToken::InFile { path, .. } => write!(f, "{}", path.display()),
+        }
+    }
+}
+
+/// `text` quoted for a line of a message: whole up to `max` characters,
+/// else its first `max` and how long it was (a malformed `ASYNCSIM_REPLAY`
+/// may be a token of megabytes).
+pub fn quoted_cut(text: &str, max: usize) -> String {
+    let characters = text.chars().count();
+    if characters <= max {
+        return format!("{text:?}");
+    }
+    let kept: String = text.chars().take(max).collect();
+    format!("{kept:?}… ({characters} characters)")
+}
+
 /// Where a replay line finds a token too long to print
 /// ([`TOKEN_PRINTED_CHARS_MAX`]).
 #[derive(Clone, Copy, Debug)]

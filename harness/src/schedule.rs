@@ -17,7 +17,10 @@ impl fmt::Display for Schedule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Schedule::Seed(seed) => write!(f, "seed {seed}"),
-            Schedule::Tape(tape) => write!(f, "token {tape}"),
+            // A token too long to print is named by its file.
+            Schedule::Tape(tape) => {
+                f.write_str(&crate::rerun::ShownToken::here(tape.to_string()).words())
+            }
         }
     }
 }

@@ -299,10 +299,13 @@ impl fmt::Display for MergedReport {
                     "  first failure at run {}: {}: {}",
                     failure.run_index, failure.kind, failure.message
                 )?;
+                // A token too long to print is written to a file here.
+                let token = crate::rerun::ShownToken::new(&test.test, failure.token.clone());
                 writeln!(
                     f,
-                    "    ASYNCSIM_REPLAY={} cargo test {}",
-                    failure.token, test.test
+                    "    ASYNCSIM_REPLAY={token} cargo test {}{}",
+                    test.test,
+                    token.note()
                 )?;
             }
         }

@@ -6,6 +6,7 @@ use std::fmt;
 use asyncsim_sim::{FailureKind, Tape, Trace};
 
 use crate::counterexample::Counterexample;
+use crate::rerun::ShownToken;
 use crate::schedule::Schedule;
 
 /// What an exploration found. See [`explore`](crate::explore).
@@ -167,7 +168,7 @@ impl<T: fmt::Debug> fmt::Display for Witness<T> {
         if let Schedule::Seed(seed) = self.schedule {
             write!(f, " (seed {seed})")?;
         }
-        write!(f, ", token {}", self.tape)
+        write!(f, ", {}", ShownToken::here(self.tape.to_string()).words())
     }
 }
 
@@ -253,8 +254,11 @@ impl<T: fmt::Debug> fmt::Display for Outcomes<T> {
         for value in &self.values {
             write!(
                 f,
-                "\n  {:>8} × {:?}    (first at run {}, token {})",
-                value.count, value.value, value.witness_run_index, value.tape
+                "\n  {:>8} × {:?}    (first at run {}, {})",
+                value.count,
+                value.value,
+                value.witness_run_index,
+                ShownToken::here(value.tape.to_string()).words()
             )?;
         }
         for (kind, count, first) in &self.failures {

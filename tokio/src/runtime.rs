@@ -700,8 +700,12 @@ fn block_on<F: Future>(pool_size: Option<usize>, handle: &Handle, future: F) -> 
                     (tape.to_string(), "")
                 }
             };
+            // A token too long to print (a run that ends at a limit makes
+            // one of megabytes) is written to a file, which the line names.
+            let token = asyncsim::harness::__ShownToken::new(&program, token);
             panic!(
-                "the simulated run failed: {failure}\n\nreplay it{what}:\n    ASYNCSIM_REPLAY={token}\n\nlast events (step, virtual time, task, event):\n{tail}{}",
+                "the simulated run failed: {failure}\n\nreplay it{what}:\n    ASYNCSIM_REPLAY={token}{}\n\nlast events (step, virtual time, task, event):\n{tail}{}",
+                token.note(),
                 if std::thread::current().name() == Some("main") {
                     SIMULATED_PROGRAM
                 } else {
@@ -770,12 +774,11 @@ fn rerun_command() -> u32 {
     })
 }
 
-/// `ASYNCSIM_REPLAY=<token>`: replay exactly that run.
+/// `ASYNCSIM_REPLAY=<token>`, or the file that holds one (a report names
+/// the file of a token too long to print): replay exactly that run.
 fn environment_schedule() -> Result<Option<asyncsim::Strategy>, String> {
     match std::env::var("ASYNCSIM_REPLAY") {
-        Ok(token) if !token.trim().is_empty() => token
-            .trim()
-            .parse::<asyncsim::Tape>()
+        Ok(token) if !token.trim().is_empty() => asyncsim::harness::__replay_token(token.trim())
             .map(|tape| Some(asyncsim::Strategy::Replay(tape)))
             .map_err(|error| format!("ASYNCSIM_REPLAY: {error}")),
         _ => Ok(None),
