@@ -194,14 +194,16 @@ fn an_end_that_touches_its_stream_after_the_reset_gets_it_and_no_second_event() 
     }
 }
 
-/// A cut between main and the server outlives `tcp_timeout` with bytes
-/// held by it: both ends time out, each a `timed out` event (not a reset)
-/// at the timeout, by no task, though neither end is touched again; main,
-/// reading afterwards, gets `TimedOut` (then EOF: the read took it) and the
-/// trace no second event. A
-/// repair in time: no event, and the held bytes are read.
+/// A cut between main and the server outlives `tcp_timeout` with main's
+/// bytes held by it: main's end times out, a `timed out` event (not a
+/// reset) at the timeout, by no task, though it is not touched again; the
+/// server's end, which sent nothing, none (as on Linux, where only the
+/// end that retransmits gives up, and tells no one); main, reading
+/// afterwards, gets `TimedOut` (then EOF: the read took it) and the trace
+/// no second event. A repair in time: no event, and the held bytes are
+/// read.
 #[test]
-fn a_timeout_cut_records_a_timeout_at_both_ends_once_and_a_repair_none() {
+fn a_timeout_cut_records_a_timeout_at_the_sending_end_once_and_a_repair_none() {
     let link = fixed(2).tcp_timeout(Duration::from_millis(100));
     for (repair, read_after) in [(false, false), (false, true), (true, false)] {
         for config in random_and_pct(24) {
@@ -257,26 +259,17 @@ fn a_timeout_cut_records_a_timeout_at_both_ends_once_and_a_repair_none() {
             let text = run.trace.to_string();
             assert_eq!(
                 text.matches("net timed out TcpStream#").count(),
-                2,
+                1,
                 "{text}"
             );
-            let mut got = ends_broken(&run.trace, NetOp::TimedOut);
-            got.sort_by(|a, b| a.2.cmp(&b.2));
             let at = cut_ns + 100 * MS;
             assert_eq!(
-                got,
-                [
-                    (
-                        at,
-                        None,
-                        "TcpStream#0 (main:49152 -> server:6000)".to_string()
-                    ),
-                    (
-                        at,
-                        None,
-                        "TcpStream#1 (server:6000 -> main:49152)".to_string()
-                    ),
-                ],
+                ends_broken(&run.trace, NetOp::TimedOut),
+                [(
+                    at,
+                    None,
+                    "TcpStream#0 (main:49152 -> server:6000)".to_string()
+                )],
                 "{}",
                 run.trace
             );

@@ -94,10 +94,14 @@ fn a_connect_timeout_names_the_cut() {
     }
 }
 
-/// A stream whose bytes a cut holds past `tcp_timeout` fails on both ends
-/// with `TimedOut`, each end's error naming the cut.
+/// A stream whose bytes a cut holds past `tcp_timeout` fails with
+/// `TimedOut` on the end that sent them, its error naming the cut. The
+/// server's end times out too only where it sent something that gets no
+/// ack (the one-way cut of the reply's way holds its reply); elsewhere it
+/// sent nothing, and, as on Linux, an idle end notices nothing: its read
+/// still waits.
 #[test]
-fn a_stream_timeout_names_the_cut_on_both_ends() {
+fn a_stream_timeout_names_the_cut_on_the_end_that_sent() {
     for cut in CUTS {
         for config in random_and_pct(24) {
             let link = fixed(2).tcp_timeout(Duration::from_millis(30));
@@ -138,11 +142,16 @@ fn a_stream_timeout_names_the_cut_on_both_ends() {
                     }
                 };
                 asyncsim::time::sleep(Duration::from_millis(100)).await;
-                let server_error = server_error.borrow_mut().take().expect("no server error");
+                let server_error = server_error.borrow_mut().take();
                 (client_error, server_error)
             });
             let (client, server) = run.result.unwrap();
-            for (end, error) in [("client", client), ("server", server)] {
+            let replied = matches!(cut, Cut::OneWayBack);
+            assert_eq!(server.is_some(), replied, "{cut:?}: {server:?}");
+            for (end, error) in [("client", Some(client)), ("server", server)] {
+                let Some(error) = error else {
+                    continue;
+                };
                 assert_eq!(
                     error.kind(),
                     io::ErrorKind::TimedOut,

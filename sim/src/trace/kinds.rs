@@ -182,9 +182,10 @@ pub enum NetOp {
     /// for [`NetOp::Refused`]. Written by trace file version 4 and later.
     ConnectTimedOut,
     /// A stream's connection timed out: a cut outlived `tcp_timeout` with
-    /// bytes held by it, and both ends fail with `TimedOut`. Recorded like
-    /// [`NetOp::Reset`]: once on each end, at the timeout (by no task), or
-    /// by the end's read or write that saw it first. Written by trace file
+    /// bytes the end sent held by it (or unacknowledged), and that end
+    /// fails with `TimedOut` (only it, as on Linux: its peer is not told).
+    /// Recorded like [`NetOp::Reset`]: once on the end, at the timeout (by
+    /// no task), or by the end's read or write that saw it first. Written by trace file
     /// version 4 and later (older builds wrote it as a reset).
     TimedOut,
     /// A connect was abandoned before it returned: its future was dropped
@@ -252,7 +253,8 @@ pub enum DropWhy {
     /// first, so they can never be read.
     Reset,
     /// A stream's bytes its receiving end had not read (or a cut held) when
-    /// the connection timed out (a cut outlived `tcp_timeout`).
+    /// that end timed out, or that a cut held when their sending end timed
+    /// out and gave up on them (a cut outlived `tcp_timeout`).
     TimedOut,
     /// A stream's bytes a cut held back (sent across it, not yet on their
     /// way) when their sender's node crashed: gone with the sender's

@@ -80,7 +80,11 @@ impl NetConfig {
     }
 
     /// How long a stream or a connect waits for delivery (across a
-    /// partition) before it fails with `TimedOut`.
+    /// partition) before it fails with `TimedOut`: a stream's end whose
+    /// bytes (or window probes) get no ack for this long gives up, as
+    /// Linux's does after its retries (about 15 minutes with the default
+    /// `net.ipv4.tcp_retries2`; 30 s here unless set), and its peer is not
+    /// told.
     pub fn tcp_timeout(mut self, timeout: Duration) -> NetConfig {
         self.tcp_timeout_ns = duration_to_ns(timeout).max(1);
         self

@@ -498,8 +498,9 @@ impl World {
 }
 
 /// Cuts both directions between nodes `a` and `b`: messages between them
-/// are held back (datagrams dropped); streams across the cut break with
-/// `TimedOut` after their `tcp_timeout`.
+/// are held back (datagrams dropped); a stream's end whose bytes the cut
+/// holds breaks with `TimedOut` after its `tcp_timeout` (its idle peer is
+/// not told, as on Linux).
 ///
 /// ```
 /// use asyncsim_sim::{net, node, Config, Sim};

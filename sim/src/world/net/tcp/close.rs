@@ -53,7 +53,13 @@ impl TcpStream {
         let now = cx::now_in_run(world.run_id);
         if let Some(now) = now {
             let c = &world.net.connections[self.connection];
-            if !c.pipes[self.side].segments.is_empty() || c.linger_ns[self.side] == 0 {
+            if c.error_at(self.side, now) == Some(std::io::ErrorKind::TimedOut) {
+                // It gave up (its timeout came: `cut::give_up`): Linux's
+                // socket is closed already, and its close sends nothing,
+                // neither a FIN nor a reset: the peer learns of it from
+                // its own next segment.
+                cut::give_up(world, self.connection, self.side);
+            } else if !c.pipes[self.side].segments.is_empty() || c.linger_ns[self.side] == 0 {
                 // Bytes sent here and unread, or an abortive close: out of
                 // line (a stream read to its end closes as it did).
                 self.close_with_bytes_unread(world, shut, unanswered, now);

@@ -294,6 +294,7 @@ fn open_connection(
         syn_call,
         linger_ns,
         crash_unsaid,
+        gave_up,
         af_unix,
     } = world.net.connections.open();
     // Nothing the server sends can arrive before the handshake completes,
@@ -318,6 +319,7 @@ fn open_connection(
     *linger_ns = [u64::MAX, world.net.listeners[listener].linger_ns];
     *syn_call = None;
     *crash_unsaid = [false, false];
+    *gave_up = [false, false];
     *af_unix = [false, false];
     // The client's buffers are its socket's (a new one's, or as set before
     // it connected: from the first byte, as Linux's SYN carries its

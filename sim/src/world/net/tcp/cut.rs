@@ -1,12 +1,13 @@
 //! Cuts: what an end sends (a segment, a FIN, a close's reset) leaves now
 //! or is held back while its link is cut and released when it heals; acks
 //! that cannot get back; and the timeout after `tcp_timeout` that either
-//! sets.
+//! sets for the sending end, which then gives up (`give_up`).
 
 use std::io;
 
 use super::pipe::{deliver, Connection};
 use super::reset::answer_with_close_reset;
+use crate::trace::DropWhy;
 use crate::world::net::Carried;
 use crate::world::{cx, World};
 
@@ -68,9 +69,9 @@ pub(super) fn send_reset(world: &mut World, connection: usize, side: usize, now:
 }
 
 /// [`send`] across a cut (or behind segments held already): the segment
-/// waits for the link to heal, and both ends time out if it does not
-/// within `tcp_timeout`. Out of line: a stream's segments almost never
-/// wait.
+/// waits for the link to heal, and the sending end times out if it does
+/// not within `tcp_timeout` ([`held_since`]). Out of line: a stream's
+/// segments almost never wait.
 #[cold]
 #[inline(never)]
 pub(super) fn hold(
@@ -93,10 +94,19 @@ pub(super) fn hold(
 }
 
 /// What [`hold`] does but keeping a segment: from the first thing held
-/// toward `1 - side` on (or from `now`), both ends time out after the
+/// toward `1 - side` on (or from `now`), end `side` times out after the
 /// link's `tcp_timeout` unless it heals first. Also for a writer waiting
 /// for room across a cut, whose probes of the peer's window go unanswered
 /// (as Linux's persist timer's): [`writer_cut`].
+///
+/// Only `side`, as on Linux: the end with data (or probes) nobody
+/// acknowledges retransmits it and gives up after its retries
+/// (`tcp_write_err`: its socket closed with `ETIMEDOUT`, no RST sent). The
+/// peer, idle, has nothing to retransmit and notices nothing: not when
+/// `side` gives up, not while the cut lasts; it learns from its own
+/// sends, which time out in their turn across the cut, or, once they get
+/// through, are answered with a reset by the end that gave up
+/// ([`give_up`]).
 pub(super) fn held_since(world: &mut World, connection: usize, side: usize, now: u64) {
     let to_side = 1 - side;
     let (from, to) = {
@@ -117,12 +127,42 @@ pub(super) fn held_since(world: &mut World, connection: usize, side: usize, now:
     let pipe = &mut c.pipes[to_side];
     let since = *pipe.held_since_ns.get_or_insert(now);
     c.fail_at(connection, side, since + timeout, io::ErrorKind::TimedOut);
-    c.fail_at(
-        connection,
-        to_side,
-        since + timeout,
-        io::ErrorKind::TimedOut,
-    );
+}
+
+/// End `side` gives up: its timeout has come ([`held_since`]; recorded by
+/// `error::say_error`, or, for an end dropped already, by the call its
+/// held FIN or reset set: `Connection::watch_error`). As Linux's
+/// `tcp_write_err` purges the socket's send queue and closes it without a
+/// RST: what it still held toward its peer (segments, FIN, a close's
+/// reset) is discarded, the bytes recorded lost (`DropWhy::TimedOut`, from
+/// it to its peer), and never reaches the peer, whatever a repair does.
+/// From now on it is a closed end to its peer (`Connection::gave_up`): the
+/// peer's later segments are answered with a reset once they get through
+/// (`TcpStream::drop_written`, [`release_held`]), and a peer's writer
+/// waiting for room is woken to find it so. Once an end. Out of line.
+#[cold]
+#[inline(never)]
+pub(super) fn give_up(world: &mut World, connection: usize, side: usize) {
+    let to_side = 1 - side;
+    let c = &mut world.net.connections[connection];
+    if std::mem::replace(&mut c.gave_up[side], true) {
+        return;
+    }
+    let pipe = &mut c.pipes[to_side];
+    let bytes = pipe.held_bytes;
+    pipe.held.clear();
+    pipe.held_bytes = 0;
+    pipe.held_fin = false;
+    pipe.held_reset = false;
+    pipe.held_since_ns = None;
+    c.set_limit(to_side);
+    c.set_limit(side);
+    if c.pipes[side].writer.waiting() {
+        c.pipes[side].writer.wake_all();
+    }
+    if bytes > 0 {
+        world.record_stream_drop(connection, to_side, DropWhy::TimedOut, bytes);
+    }
 }
 
 /// A writer of end `side` waits for room (now, or since before a link
@@ -171,7 +211,7 @@ pub(crate) fn links_cut(world: &mut World) {
         for side in 0..2 {
             let c = &world.net.connections[connection];
             let to_side = 1 - side;
-            if c.dropped[side] {
+            if c.dropped[side] || c.gave_up[side] {
                 continue;
             }
             let acks_cut = world.net.is_cut(c.nodes[to_side], c.nodes[side]);
@@ -208,6 +248,12 @@ pub(crate) fn release_held(world: &mut World) {
         for side in 0..2 {
             let to_side = 1 - side;
             acks_healed(world, connection, side);
+            let c = &world.net.connections[connection];
+            if !c.gave_up[side] && c.error_at(side, now) == Some(io::ErrorKind::TimedOut) {
+                // Its timeout came at this instant, its call not yet: it
+                // gave up, and what it held never leaves.
+                give_up(world, connection, side);
+            }
             let (from, to, held, fin) = {
                 let c = &mut world.net.connections[connection];
                 let pipe = &mut c.pipes[to_side];
@@ -234,12 +280,18 @@ pub(crate) fn release_held(world: &mut World) {
             if std::mem::take(&mut world.net.connections[connection].pipes[to_side].held_reset) {
                 resets.push((connection, side));
             }
-            // The timeout goes once acks can come back too.
+            // The timeout goes once acks can come back too: `side`'s (its
+            // own: nothing else sets it, `held_since`), unless it came.
             let acks_cut = world.net.is_cut(to, from);
-            let pipe = &mut world.net.connections[connection].pipes[to_side];
+            let c = &mut world.net.connections[connection];
             if !acks_cut {
-                pipe.held_since_ns = None;
+                c.pipes[to_side].held_since_ns = None;
+                if matches!(c.errors[side], Some((at, io::ErrorKind::TimedOut)) if at > now) {
+                    c.errors[side] = None;
+                    c.unwatch_error(side);
+                }
             }
+            let pipe = &mut c.pipes[to_side];
             pipe.held_bytes = 0;
             let first = pipe.segments.len();
             world.net.connections[connection].set_limit(to_side);
@@ -257,15 +309,6 @@ pub(crate) fn release_held(world: &mut World) {
                 };
                 answers.push((connection, side, first_ns));
             }
-            let c = &mut world.net.connections[connection];
-            if c.pipes[0].held_since_ns.is_none() && c.pipes[1].held_since_ns.is_none() {
-                for end in 0..2 {
-                    if matches!(c.errors[end], Some((at, io::ErrorKind::TimedOut)) if at > now) {
-                        c.errors[end] = None;
-                        c.unwatch_error(end);
-                    }
-                }
-            }
         }
     }
     for (connection, side) in resets {
@@ -276,14 +319,15 @@ pub(crate) fn release_held(world: &mut World) {
     }
 }
 
-/// True when end `side` is live and its peer's end gone (closed, or its
-/// node crashed with the reset lost in a cut: `Connection::crash_unsaid`)
-/// with no reset on its way to `side` nor an error come: what `side`
-/// retransmits to it is answered with a reset once it gets through.
+/// True when end `side` is live and its peer's end gone (closed, gave up
+/// after its timeout, or its node crashed with the reset lost in a cut:
+/// `Connection::crash_unsaid`) with no reset on its way to `side` nor an
+/// error come: what `side` retransmits to it is answered with a reset once
+/// it gets through.
 fn gone_unanswered(world: &World, connection: usize, side: usize, now: u64) -> bool {
     let c = &world.net.connections[connection];
     let peer = 1 - side;
-    if !c.dropped[peer] || c.dropped[side] || c.reset_ns[side].is_some() {
+    if !(c.dropped[peer] || c.gave_up[peer]) || c.dropped[side] || c.reset_ns[side].is_some() {
         return false;
     }
     if c.error_at(side, now).is_some() {

@@ -4,6 +4,7 @@
 
 use std::io;
 
+use super::cut::give_up;
 use super::pipe::Connection;
 use super::TcpStream;
 use crate::trace::{DropWhy, NetOp};
@@ -76,17 +77,27 @@ impl Connection {
     /// (`cx::call_at`, [`error_comes`]) records it ([`say_error`]: the
     /// reset, and what was sent to the end and is unread, which can never
     /// be read now). Set from `fail_at`, and when a connect or accept hands
-    /// the end out. Not for an end dropped (its close records its own
-    /// drop), not handed out yet or whose error was recorded (`quiet`).
-    /// Out of line.
+    /// the end out. Not for an end not handed out yet or whose error was
+    /// recorded (`quiet`), nor for an end dropped (its close records its
+    /// own drop) unless it is a timeout and the end holds something toward
+    /// its peer (its FIN or reset held by a cut, bytes before them): then
+    /// the call is its giving up ([`super::cut::give_up`]), which discards
+    /// them. Out of line.
     #[cold]
     #[inline(never)]
     pub(super) fn watch_error(&mut self, connection: usize, side: usize) {
-        let Some((at_ns, _)) = self.errors[side] else {
+        let Some((at_ns, kind)) = self.errors[side] else {
             return;
         };
-        if self.error_watch[side].is_some() || self.dropped[side] || self.quiet[side] {
+        if self.error_watch[side].is_some() || self.quiet[side] && !self.dropped[side] {
             return;
+        }
+        if self.dropped[side] {
+            let pipe = &self.pipes[1 - side];
+            let holds = !pipe.held.is_empty() || pipe.held_fin || pipe.held_reset;
+            if kind != io::ErrorKind::TimedOut || !holds || self.gave_up[side] {
+                return;
+            }
         }
         let end = (connection as u64) << 1 | side as u64;
         self.error_watch[side] = Some(cx::call_at(at_ns, error_comes, end));
@@ -111,9 +122,11 @@ pub(super) fn handed_out(world: &mut World, connection: usize, side: usize, now:
 /// End `side`'s error (`kind`) has come, and nothing recorded it yet: the
 /// reset or timeout (`NetOp::Reset`, `NetOp::TimedOut` on the end), then what was
 /// sent to the end and not read, discarded now and recorded as one
-/// [`crate::trace::EventKind::NetDrop`] (`DropWhy::Reset` or `DropWhy::TimedOut`). Once
-/// an end: by the call at the error's time or by a read or write that sees
-/// the error first (which cancels the call). Out of line.
+/// [`crate::trace::EventKind::NetDrop`] (`DropWhy::Reset` or `DropWhy::TimedOut`);
+/// a timeout's end then gives up ([`give_up`]: what it held toward its
+/// peer is discarded too). Once an end: by the call at the error's time or
+/// by a read or write that sees the error first (which cancels the call).
+/// Out of line.
 #[cold]
 #[inline(never)]
 pub(super) fn say_error(world: &mut World, connection: usize, side: usize, kind: io::ErrorKind) {
@@ -129,6 +142,9 @@ pub(super) fn say_error(world: &mut World, connection: usize, side: usize, kind:
     let pipe = &mut world.net.connections[connection].pipes[side];
     let unread = pipe.unread_bytes();
     if unread == 0 {
+        if kind == io::ErrorKind::TimedOut {
+            give_up(world, connection, side);
+        }
         return;
     }
     pipe.segments.clear();
@@ -144,12 +160,16 @@ pub(super) fn say_error(world: &mut World, connection: usize, side: usize, kind:
         DropWhy::Reset
     };
     world.record_stream_drop(connection, side, why, unread);
+    if kind == io::ErrorKind::TimedOut {
+        give_up(world, connection, side);
+    }
 }
 
 /// The call [`Connection::watch_error`] sets (`end`: the connection's index
-/// and the side): the end's error has come ([`say_error`]). Nothing when
-/// the error was lifted (a repair before a timeout), the end was dropped
-/// meanwhile or its error recorded already.
+/// and the side): the end's error has come ([`say_error`]); an end dropped
+/// gives up ([`give_up`]: a timeout's, whose held FIN or reset set it).
+/// Nothing when the error was lifted (a repair before a timeout), the end
+/// was dropped meanwhile or its error recorded already.
 fn error_comes(end: u64) {
     let world_rc = crate::world::world("asyncsim::net");
     let Ok(mut world) = world_rc.try_borrow_mut() else {
@@ -166,7 +186,13 @@ fn error_comes(end: u64) {
     let Some(kind) = c.error_at(side, now) else {
         return;
     };
-    if c.dropped[side] || c.quiet[side] {
+    if c.dropped[side] {
+        if kind == io::ErrorKind::TimedOut {
+            give_up(world, connection, side);
+        }
+        return;
+    }
+    if c.quiet[side] {
         return;
     }
     say_error(world, connection, side, kind);

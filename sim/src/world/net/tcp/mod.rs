@@ -5,9 +5,14 @@
 //! segment's, so each direction delivers in order. A lost segment is a
 //! retransmission: a drawn extra delay, never lost bytes. Across a cut,
 //! segments are held back until the link heals; if it does not within the
-//! link's `tcp_timeout`, both ends fail with `TimedOut`; so do bytes whose
-//! acks a cut of the link back loses (on their way at the cut, or sent
-//! across it), as Linux retransmits them until it gives up. A peer's crash
+//! link's `tcp_timeout`, the end that sent them fails with `TimedOut`; so
+//! does one whose bytes' acks a cut of the link back loses (on their way at
+//! the cut, or sent across it), as Linux retransmits them until it gives
+//! up. Only that end: as Linux's `tcp_write_err`, it gives up without a
+//! reset, discarding what it held (`cut::give_up`); an idle peer notices
+//! nothing until it sends, and then times out in its turn across the cut or,
+//! once a segment gets through, is answered with a reset by the end that
+//! gave up (`Connection::gave_up`), as by a closed end. A peer's crash
 //! reaches the other end one latency later as `ConnectionReset`; across a
 //! cut its reset is lost, and the other end learns of it from its own next
 //! segment: no answer while the cut lasts (`TimedOut`), a reset once one

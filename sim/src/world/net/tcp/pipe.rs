@@ -252,6 +252,14 @@ pub(crate) struct Connection {
     /// next segment to get through is answered with a reset, as one for a
     /// closed end is (`TcpStream::drop_written`, `cut::release_held`).
     pub(super) crash_unsaid: [bool; 2],
+    /// True once end `side` gave up: its timeout came (what it sent, or
+    /// its probes of a full window, went unanswered for `tcp_timeout`:
+    /// `cut::give_up`). As Linux's `tcp_write_err` closes the socket and
+    /// sends nothing, the peer is not told: what it sends to this end from
+    /// then on is answered with a reset once it gets through, as for a
+    /// closed end (`pipes[side].limit` is 0, so its writes take the slow
+    /// path: `TcpStream::drop_written`).
+    pub(super) gave_up: [bool; 2],
     /// True for an end that is an AF_UNIX stream's (the tokio face's
     /// `UnixStream` over a loopback connection: `TcpStream::set_af_unix`):
     /// a write to it once its peer closed fails at once with `BrokenPipe`
@@ -285,6 +293,7 @@ impl Connection {
             linger_ns: [u64::MAX; 2],
             syn_call: None,
             crash_unsaid: [false, false],
+            gave_up: [false, false],
             af_unix: [false, false],
         }
     }
@@ -305,11 +314,15 @@ impl Connection {
     }
 
     /// Sets `pipes[side].limit` (its window less what is held; 0 once
-    /// end `side` is gone or the other end's write side shut, and while
-    /// its acks are cut).
+    /// end `side` is gone or gave up or the other end's write side shut,
+    /// and while its acks are cut).
     pub(super) fn set_limit(&mut self, side: usize) {
         let pipe = &mut self.pipes[side];
-        pipe.limit = if self.dropped[side] || self.write_shut[1 - side] || pipe.unacked.is_some() {
+        pipe.limit = if self.dropped[side]
+            || self.gave_up[side]
+            || self.write_shut[1 - side]
+            || pipe.unacked.is_some()
+        {
             0
         } else {
             pipe.window.saturating_sub(pipe.held_bytes)

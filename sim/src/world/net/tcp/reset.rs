@@ -124,11 +124,13 @@ pub(crate) fn crash_node(world: &mut World, node: u32, incarnation: NodeId) {
             }
             if dropped {
                 // Closed before the crash: what its close left held by a
-                // cut (its FIN or reset, bytes before them) dies with it.
-                lose_held(world, connection, side, now);
+                // cut (its FIN or reset, bytes before them) dies with it,
+                // and its giving up is no longer to come.
+                lose_held(world, connection, side);
+                world.net.connections[connection].unwatch_error(side);
                 continue;
             }
-            lose_held(world, connection, side, now);
+            lose_held(world, connection, side);
             world.net.connections[connection].drop_end(side);
             // Its own error, if one was coming, reaches no one now, nor
             // its writer (dropped with its task) any room.
@@ -237,16 +239,15 @@ pub(crate) fn crash_node(world: &mut World, node: u32, incarnation: NodeId) {
 /// sent and has no ack for lives only in its own send queue, to be
 /// retransmitted, and a crash forgets it; none of it reaches the peer at
 /// the repair. The bytes are recorded lost (`DropWhy::SenderCrashed`).
-/// The peer's timeout, if it came from them (`cut::held_since` sets both
-/// ends' from the first thing held), goes too; its own held segments keep
-/// theirs (it retransmits them to a node that does not answer). A closed
-/// end's held FIN or reset told the peer nothing: the peer learns of the
-/// crash from its own next segment, as from a reset lost in a cut
-/// (`Connection::crash_unsaid`). Out of line: nothing is held unless a cut
-/// is in play.
+/// The peer's own timeout, if one is coming, stays (`cut::held_since` sets
+/// only the sending end's: the peer retransmits what it sent to a node that
+/// does not answer). A closed end's held FIN or reset told the peer
+/// nothing: the peer learns of the crash from its own next segment, as
+/// from a reset lost in a cut (`Connection::crash_unsaid`). Out of line:
+/// nothing is held unless a cut is in play.
 #[cold]
 #[inline(never)]
-fn lose_held(world: &mut World, connection: usize, side: usize, now: u64) {
+fn lose_held(world: &mut World, connection: usize, side: usize) {
     let peer = 1 - side;
     let c = &mut world.net.connections[connection];
     let pipe = &mut c.pipes[peer];
@@ -263,16 +264,6 @@ fn lose_held(world: &mut World, connection: usize, side: usize, now: u64) {
     c.set_limit(peer);
     if held && c.dropped[side] && !c.dropped[peer] {
         c.crash_unsaid[peer] = true;
-    }
-    if matches!(c.errors[peer], Some((at, io::ErrorKind::TimedOut)) if at > now) {
-        c.errors[peer] = None;
-        c.unwatch_error(peer);
-        if let Some(since) = c.pipes[side].held_since_ns {
-            let (from, to) = (c.nodes[peer], c.nodes[side]);
-            let timeout = world.net.config(from, to).tcp_timeout_ns;
-            let c = &mut world.net.connections[connection];
-            c.fail_at(connection, peer, since + timeout, io::ErrorKind::TimedOut);
-        }
     }
     if bytes > 0 {
         world.record_stream_drop(connection, peer, DropWhy::SenderCrashed, bytes);

@@ -74,8 +74,8 @@ impl TcpStream {
     }
 
     /// A write past its pipe's `limit` (or of nothing): after a shutdown
-    /// (`BrokenPipe`), of nothing (0), to a peer end that is gone (lost:
-    /// [`TcpStream::drop_written`]), or that does not fit in the window:
+    /// (`BrokenPipe`), of nothing (0), to a peer end that is gone (closed,
+    /// crashed or gave up after its timeout: lost, [`TcpStream::drop_written`]), or that does not fit in the window:
     /// what fits is sent ([`TcpStream::fits`]), or, when nothing does,
     /// the write waits. Out of line: a write rarely gets here.
     #[cold]
@@ -111,7 +111,7 @@ impl TcpStream {
                 ),
             )));
         }
-        if c.dropped[1 - self.side] {
+        if c.dropped[1 - self.side] || c.gave_up[1 - self.side] {
             if matches!(c.reset_ns[self.side], Some(at) if at <= now) {
                 // The reset of the peer's close has come (taken once).
                 let kind = c.close_reset_kind(self.side);
@@ -250,6 +250,7 @@ impl TcpStream {
         if c.error_at(self.side, now).is_some()
             || c.write_shut[self.side]
             || c.dropped[peer]
+            || c.gave_up[peer]
             || pipe.room() > 0
         {
             let pipe = &mut world.net.connections[self.connection].pipes[peer];
@@ -263,10 +264,12 @@ impl TcpStream {
     }
 
     /// A write to a peer end that is gone (dropped, or its node crashed,
-    /// its reset not here yet): accepted, as a real socket's send buffer
-    /// would, and lost at once: a drop. To a closed end (or a crashed
-    /// node's whose reset was lost in a cut: `Connection::crash_unsaid`)
-    /// across no cut, the segment arrives and is answered with a reset
+    /// its reset not here yet, or it gave up after its timeout:
+    /// `Connection::gave_up`): accepted, as a real socket's send buffer
+    /// would, and lost at once: a drop (`DropWhy::Closed` for an end that
+    /// gave up: Linux closed its socket). To a closed end (or a crashed
+    /// node's whose reset was lost in a cut: `Connection::crash_unsaid`,
+    /// or one that gave up, which told nobody) across no cut, the segment arrives and is answered with a reset
     /// (Linux's answer to a segment for a socket it does not have), which
     /// fails this end's later writes: a `net` latency draw for the segment
     /// and one for the reset, at the first such write only. Across a cut
@@ -310,6 +313,13 @@ impl TcpStream {
         let now = self.check_now(world)?;
         let c = &mut world.net.connections[self.connection];
         if std::mem::replace(&mut c.write_shut[self.side], true) {
+            return Ok(());
+        }
+        if c.error_at(self.side, now) == Some(io::ErrorKind::TimedOut) {
+            // It gave up (`cut::give_up`): Linux's socket is closed, and
+            // sends no FIN. (Linux's `shutdown` says `ENOTCONN` then; kept
+            // `Ok`, as after any error.)
+            cut::give_up(world, self.connection, self.side);
             return Ok(());
         }
         // Its writes go to the slow path now (`BrokenPipe`), and one
