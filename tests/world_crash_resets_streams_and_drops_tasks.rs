@@ -237,3 +237,41 @@ fn a_node_whose_init_panicked_at_its_start_still_restarts_with_that_init() {
     });
     assert_eq!(run.result.unwrap(), (2, true));
 }
+
+/// A server's end that closed (its FIN read by the client: EOF) and whose
+/// node then crashed sent no reset at the crash (a closed socket has none
+/// to send): the client learns of it from its next write, as on Linux,
+/// where that segment reaches a node with no such socket, crashed or
+/// restarted, and is answered with a reset. The write is accepted (a drop:
+/// its receiver's node crashed), and the reset, a round trip later, fails
+/// the next with `BrokenPipe` (Linux's `EPIPE`: the FIN came first). Before,
+/// every write was lost unsaid and none ever failed.
+#[test]
+fn a_crash_after_the_server_closed_is_learnt_from_the_reset_to_the_next_write() {
+    for restart in [false, true] {
+        let summary = asyncsim::explore(Explore::new().runs(200), move || async move {
+            let server = node::Builder::new("server").start(|| async {
+                let listener = TcpListener::bind("0.0.0.0:7000").await.unwrap();
+                let (stream, _) = listener.accept().await.unwrap();
+                drop(stream);
+                std::future::pending::<()>().await;
+            });
+            asyncsim::time::sleep(Duration::from_millis(1)).await;
+            let mut stream = TcpStream::connect("server:7000").await.unwrap();
+            let mut buf = [0u8; 4];
+            assert_eq!(stream.read(&mut buf).await.unwrap(), 0, "no EOF");
+            server.crash();
+            if restart {
+                server.restart();
+            }
+            asyncsim::time::sleep(Duration::from_millis(20)).await;
+            stream.write_all(b"late").await.unwrap();
+            asyncsim::time::sleep(Duration::from_millis(20)).await;
+            let error = stream.write_all(b"later").await.unwrap_err();
+            assert_eq!(error.kind(), ErrorKind::BrokenPipe, "{error}");
+        });
+        if let Some(failure) = summary.first_failure {
+            panic!("restart {restart}: {failure}");
+        }
+    }
+}

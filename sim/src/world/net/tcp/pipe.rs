@@ -247,8 +247,10 @@ pub(crate) struct Connection {
     /// connect is abandoned first, so no call is left to jump the clock.
     pub(super) syn_call: Option<cx::TimerKey>,
     /// True for `side` when the peer's node crashed while the link from
-    /// it to `side` was cut: the reset the crash sent was lost in the cut
-    /// (`reset::crash_node`), so `side` knows nothing, as on Linux. Its
+    /// it to `side` was cut (the reset the crash sent was lost in the cut)
+    /// or after the peer's end had closed (a closed socket sends no reset
+    /// at a crash): `side` knows nothing of the crash (`reset::crash_node`),
+    /// as on Linux. Its
     /// next segment to get through is answered with a reset, as one for a
     /// closed end is (`TcpStream::drop_written`, `cut::release_held`).
     pub(super) crash_unsaid: [bool; 2],

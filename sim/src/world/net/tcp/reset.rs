@@ -127,7 +127,16 @@ pub(crate) fn crash_node(world: &mut World, node: u32, incarnation: NodeId) {
                 // cut (its FIN or reset, bytes before them) dies with it,
                 // and its giving up is no longer to come.
                 lose_held(world, connection, side);
-                world.net.connections[connection].unwatch_error(side);
+                let c = &mut world.net.connections[connection];
+                c.unwatch_error(side);
+                if !c.dropped[peer] && peer_node != node {
+                    // Its FIN told the peer of a close, not of the crash
+                    // (no reset leaves a socket closed already): the peer's
+                    // next segment reaches a node with no such socket, and
+                    // is answered with a reset, as by a node whose reset
+                    // was lost in a cut (`Connection::crash_unsaid`).
+                    c.crash_unsaid[peer] = true;
+                }
                 continue;
             }
             lose_held(world, connection, side);
@@ -241,10 +250,10 @@ pub(crate) fn crash_node(world: &mut World, node: u32, incarnation: NodeId) {
 /// the repair. The bytes are recorded lost (`DropWhy::SenderCrashed`).
 /// The peer's own timeout, if one is coming, stays (`cut::held_since` sets
 /// only the sending end's: the peer retransmits what it sent to a node that
-/// does not answer). A closed end's held FIN or reset told the peer
-/// nothing: the peer learns of the crash from its own next segment, as
-/// from a reset lost in a cut (`Connection::crash_unsaid`). Out of line:
-/// nothing is held unless a cut is in play.
+/// does not answer). (A closed end's held FIN or reset told the peer
+/// nothing: `crash_node` has the peer learn of the crash from its own next
+/// segment, as from a reset lost in a cut: `Connection::crash_unsaid`.)
+/// Out of line: nothing is held unless a cut is in play.
 #[cold]
 #[inline(never)]
 fn lose_held(world: &mut World, connection: usize, side: usize) {
@@ -262,9 +271,6 @@ fn lose_held(world: &mut World, connection: usize, side: usize) {
     pipe.held_reset = false;
     pipe.held_since_ns = None;
     c.set_limit(peer);
-    if held && c.dropped[side] && !c.dropped[peer] {
-        c.crash_unsaid[peer] = true;
-    }
     if bytes > 0 {
         world.record_stream_drop(connection, peer, DropWhy::SenderCrashed, bytes);
     }

@@ -268,16 +268,18 @@ impl TcpStream {
     /// `Connection::gave_up`): accepted, as a real socket's send buffer
     /// would, and lost at once: a drop (`DropWhy::Closed` for an end that
     /// gave up: Linux closed its socket). To a closed end (or a crashed
-    /// node's whose reset was lost in a cut: `Connection::crash_unsaid`,
-    /// or one that gave up, which told nobody) across no cut, the segment arrives and is answered with a reset
-    /// (Linux's answer to a segment for a socket it does not have), which
-    /// fails this end's later writes: a `net` latency draw for the segment
-    /// and one for the reset, at the first such write only. Across a cut
-    /// (either way) the segment gets no answer: as Linux retransmits it
-    /// until it gives up, the connection times out after `tcp_timeout`
-    /// unless the link heals first (then the retransmission is answered
-    /// with that reset: `cut::release_held`). No draw across the cut. Out
-    /// of line.
+    /// node's whose reset was lost in a cut, or that had closed before the
+    /// crash: `Connection::crash_unsaid`; or one that gave up, which told
+    /// nobody) across no cut, the segment arrives and is answered with a
+    /// reset (Linux's answer to a segment for a socket it does not have,
+    /// on a node crashed or restarted alike), which fails this end's later
+    /// writes (`BrokenPipe` once the peer's FIN came, Linux's `EPIPE` in
+    /// CLOSE_WAIT; else `ConnectionReset`): a `net` latency draw for the
+    /// segment and one for the reset, at the first such write only. Across
+    /// a cut (either way) the segment gets no answer: as Linux retransmits
+    /// it until it gives up, this end times out after `tcp_timeout` unless
+    /// the link heals first (then the retransmission is answered with that
+    /// reset: `cut::release_held`). No draw across the cut. Out of line.
     #[cold]
     #[inline(never)]
     fn drop_written(&self, world: &mut World, bytes: usize, now: u64) {
