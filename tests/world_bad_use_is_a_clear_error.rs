@@ -129,6 +129,21 @@ fn a_nemesis_naming_an_unknown_node_or_main_is_refused_where_it_is_spawned() {
             drop(fault::Nemesis::new().partition(&["db"]).spawn()); // one node partitioned
         },
     );
+    // Before, a clog of one node listed alone clogged nothing, silently.
+    panics_at_the_callers_line(
+        "// one node clogged",
+        &[
+            "Nemesis::clog",
+            "`db` is the only node listed",
+            "clogs the links between listed nodes",
+            "would never do anything",
+            r#".clog(&["db", "main"])"#,
+        ],
+        async {
+            node::Builder::new("db").start(|| async {});
+            drop(fault::Nemesis::new().clog(&["db", "db"]).spawn()); // one node clogged
+        },
+    );
     panics_at_the_callers_line("// interval", &["Nemesis::interval"], async {
         let (min, max) = (Duration::from_secs(2), Duration::from_secs(1));
         drop(fault::Nemesis::new().interval(min, max)); // interval

@@ -163,7 +163,8 @@ impl Nemesis {
     }
 
     /// It may clog the links between these nodes (1 s extra latency), so
-    /// list at least two (one listed alone clogs nothing).
+    /// list at least two (one listed alone would clog nothing, and is
+    /// refused at `spawn`).
     pub fn clog(mut self, nodes: &[&str]) -> Nemesis {
         self.clog.extend(nodes.iter().map(|name| name.to_string()));
         self
@@ -228,8 +229,8 @@ impl Nemesis {
     /// # Panics
     ///
     /// At the caller's line, when a node it names does not exist (yet),
-    /// when it would crash `main`, or when `partition` lists one node only
-    /// (it would cut nothing); outside a run.
+    /// when it would crash `main`, or when `partition` or `clog` lists one
+    /// node only (it would cut or clog nothing); outside a run.
     #[track_caller]
     pub fn spawn(self) -> JoinHandle<()> {
         let world = world("asyncsim::fault::Nemesis::spawn");
@@ -254,19 +255,29 @@ impl Nemesis {
                 }
             }
         }
-        // A node listed alone has no other listed node to be cut off from:
-        // its partition would do nothing while the report and the fault
-        // lane still named it.
-        let mut partitioned: Vec<&String> = self.partition.iter().collect();
-        partitioned.sort();
-        partitioned.dedup();
-        if let [only] = partitioned[..] {
-            let other = if only == "main" { "server" } else { "main" };
-            panic!(
-                "Nemesis::partition: `{only}` is the only node listed, and the nemesis cuts a listed node off from the \
-                 other listed nodes, so it would never do anything; list the nodes it may be cut off from too: \
-                 `.partition(&[\"{only}\", \"{other}\"])` (the main future runs on node `main`)"
-            );
+        // A node listed alone has no other listed node to be cut off from,
+        // nor a link to another listed node to clog: its partition or clog
+        // would do nothing while the report and the fault lane still named
+        // it (a partition) or the user expected it (a clog).
+        for (list, names, does) in [
+            (
+                "partition",
+                &self.partition,
+                "cuts a listed node off from the other listed nodes",
+            ),
+            ("clog", &self.clog, "clogs the links between listed nodes"),
+        ] {
+            let mut listed: Vec<&String> = names.iter().collect();
+            listed.sort();
+            listed.dedup();
+            if let [only] = listed[..] {
+                let other = if only == "main" { "server" } else { "main" };
+                panic!(
+                    "Nemesis::{list}: `{only}` is the only node listed, and the nemesis {does}, so it would never \
+                     do anything; list the other nodes too: `.{list}(&[\"{only}\", \"{other}\"])` (the main future \
+                     runs on node `main`)"
+                );
+            }
         }
         drop(world);
         cx::spawn_on(cx::NodeId::MAIN, self.run(), Some("nemesis".to_string()))
