@@ -1,12 +1,12 @@
 //! Send-able handles to a run's single-threaded state.
 //!
-//! tokio's handles (`JoinSet`, `File`, a runtime's `Handle`) are `Send`, and
+//! tokio's handles (`File`, a runtime's `Handle`) are `Send`, and
 //! code moves them into spawned tasks, which tokio requires to be `Send`.
 //! asyncsim's state is `!Send` (a run lives on one thread). So such a face
 //! handle holds only a key: the state lives in this thread's table, found by
 //! key. A handle that really travels to another thread finds nothing there
 //! and says so; dropping it there leaves its entry to this thread (no unsafe,
-//! no data race). (`JoinHandle`, `AbortHandle` and `LocalFuture` hold their
+//! no data race). (`JoinHandle`, `AbortHandle`, `JoinSet` and `LocalFuture` hold their
 //! state themselves in an `asyncsim::task::ThreadBound`, and sockets in an
 //! `asyncsim::net::Detached`: no table entry.)
 //!

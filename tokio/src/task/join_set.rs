@@ -11,13 +11,12 @@ use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 use std::future::{poll_fn, Future};
-use std::marker::PhantomData;
 use std::panic::Location;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
-use super::{AbortHandle, Id, JoinError, JoinHandle, Listener};
+use super::{AbortHandle, Id, JoinError, JoinHandle, Listener, Local};
 use crate::handle::Handle;
 use crate::registry;
 
@@ -37,14 +36,14 @@ impl Completions {
     }
 }
 
-struct SetState<T: 'static> {
+struct SetState<T> {
     completions: Rc<Completions>,
     /// Members by number, oldest first.
     members: RefCell<BTreeMap<u64, JoinHandle<T>>>,
     next_member: Cell<u64>,
 }
 
-impl<T: 'static> Drop for SetState<T> {
+impl<T> Drop for SetState<T> {
     fn drop(&mut self) {
         // tokio: dropping a JoinSet aborts its tasks.
         for handle in self.members.get_mut().values() {
@@ -77,11 +76,16 @@ impl<T: 'static> Drop for SetState<T> {
 /// assert_eq!(order, [10, 20, 30]);
 /// ```
 pub struct JoinSet<T> {
-    key: u64,
-    _output: PhantomData<fn() -> T>,
+    // Bound to the run's thread (`ThreadBound`, as a `JoinHandle`'s state
+    // is), not kept in the face's table of `dyn Any` entries, which would ask
+    // `T: 'static`: tokio's `new`, `len`, `is_empty`, `Default` and `Debug`
+    // ask nothing of `T`, so a type generic over the output wraps a set with
+    // no bound of its own. Dropped on its thread, the state aborts the tasks
+    // still in the set; on another, it is leaked (`ThreadBound`).
+    state: Local<Rc<SetState<T>>>,
 }
 
-impl<T: 'static> JoinSet<T> {
+impl<T> JoinSet<T> {
     /// An empty set.
     pub fn new() -> JoinSet<T> {
         let state = SetState::<T> {
@@ -93,13 +97,15 @@ impl<T: 'static> JoinSet<T> {
             next_member: Cell::new(0),
         };
         JoinSet {
-            key: registry::insert(Rc::new(state)),
-            _output: PhantomData,
+            state: Local::new(Rc::new(state)),
         }
     }
 
     fn state(&self) -> Rc<SetState<T>> {
-        registry::get(self.key).unwrap_or_else(|| registry::foreign("a tokio::task::JoinSet"))
+        self.state
+            .get()
+            .cloned()
+            .unwrap_or_else(|| registry::foreign("a tokio::task::JoinSet"))
     }
 
     /// How many tasks are in the set (finished ones not yet joined count).
@@ -121,7 +127,9 @@ impl<T: 'static> JoinSet<T> {
         state.members.borrow_mut().insert(member, handle);
         abort
     }
+}
 
+impl<T: 'static> JoinSet<T> {
     /// Spawns a task into the set.
     #[track_caller]
     pub fn spawn<F>(&mut self, task: F) -> AbortHandle
@@ -333,21 +341,15 @@ fn with_id<T: 'static>(
     result.map(|output| (handle.id(), output))
 }
 
-impl<T: 'static> Default for JoinSet<T> {
+impl<T> Default for JoinSet<T> {
     fn default() -> JoinSet<T> {
         JoinSet::new()
     }
 }
 
-impl<T> Drop for JoinSet<T> {
-    fn drop(&mut self) {
-        registry::remove(self.key);
-    }
-}
-
-impl<T: 'static> fmt::Debug for JoinSet<T> {
+impl<T> fmt::Debug for JoinSet<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match registry::get::<SetState<T>>(self.key) {
+        match self.state.get() {
             Some(state) => f
                 .debug_struct("JoinSet")
                 .field("len", &state.members.borrow().len())
