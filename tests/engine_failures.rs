@@ -287,7 +287,7 @@ fn an_interval_nobody_stops_ends_at_the_default_hour() {
         "a task wakes on a timer again and again (an `interval`",
         "here it waits on JoinHandle of `ticker`",
         "a shutdown signal never sent?",
-        "under #[tokio::test] or #[asyncsim::test]: the argument `time_limit = \"2h\"`",
+        "under #[tokio::test], #[tokio::main] or #[asyncsim::test]: the argument `time_limit = \"2h\"`",
         "with the variable ASYNCSIM_TIME_LIMIT",
     ] {
         assert!(failure.message.contains(words), "{words:?} in {failure}");

@@ -8,26 +8,42 @@
 #
 # unpacks CRATE-VERSION under DIR (DIR/CRATE-VERSION) and prints the
 # `[patch.crates-io]` line that makes every crate of your build use it.
-# FACE is what the switched lines depend on: `path = "<this checkout>/tokio"`
-# unless given (`'version = "0.1"'` for the face from crates.io). The lines
-# keep their features and `optional`; they never turn on `simulation`: your
-# own dev-dependency line does, in tests only, so `cargo build` of the
-# switched crate is real tokio.
+# FACE is what the switched lines depend on. Unless given, it is where this
+# script is: in a checkout of asyncsim, `path = "<the checkout>/tokio"`; in
+# the face as cargo unpacked it from crates.io (the script ships in the
+# package: `~/.cargo/registry/src/*/asyncsim-tokio-<version>/switch-tokio.sh`,
+# the path a real-tokio panic names), `version = "<that version>"`, the
+# crates.io face your own lines use. The lines keep their features and
+# `optional`; they never turn on `simulation`: your own dev-dependency line
+# does, in tests only, so `cargo build` of the switched crate is real tokio.
 #
 # The crate comes from crates.io through cargo itself: a throwaway manifest
 # that depends on it, then `cargo fetch`.
 set -euo pipefail
 if [ $# -lt 3 ] || [ $# -gt 4 ]; then
-    echo "usage: bash tokio/switch-tokio.sh CRATE VERSION DIR [FACE]" >&2
-    echo "  e.g. bash tokio/switch-tokio.sh axum 0.8.9 vendor" >&2
+    echo "usage: bash $0 CRATE VERSION DIR [FACE]" >&2
+    echo "  e.g. bash $0 axum 0.8.9 vendor" >&2
     exit 2
 fi
 crate="$1"
 version="$2"
 mkdir -p "$3"
 dir="$(cd "$3" && pwd)"
-checkout="$(cd "$(dirname "$0")/.." && pwd)"
-face="${4:-path = \"$checkout/tokio\"}"
+here="$(cd "$(dirname "$0")" && pwd)"
+if [ -f "$here/../Cargo.toml" ] && [ -d "$here/sim-tests" ]; then
+    # A checkout: the face is this folder.
+    default_face="path = \"$here\""
+else
+    # The published package (no sim-tests/: cargo packs no nested package):
+    # the face from crates.io, at this package's version.
+    face_version="$(sed -n 's/^version = "\(.*\)"$/\1/p' "$here/Cargo.toml" | head -n 1)"
+    if [ -z "$face_version" ]; then
+        echo "switch-tokio: cannot read asyncsim-tokio's version from $here/Cargo.toml; give FACE, as in 'version = \"0.1\"'" >&2
+        exit 1
+    fi
+    default_face="version = \"$face_version\""
+fi
+face="${4:-$default_face}"
 
 # 1. Let cargo download the published crate.
 fetch="$(mktemp -d)"

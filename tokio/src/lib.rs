@@ -71,11 +71,24 @@
 #![forbid(unsafe_code)]
 
 // ---------------------------------------------------------------------------
-// Without `simulation`: real tokio, every item, unchanged.
+// Without `simulation`: real tokio, every item, unchanged (but `#[tokio::main]`
+// takes the simulated attribute's `time_limit` too, and drops it).
 // ---------------------------------------------------------------------------
 
 #[cfg(not(feature = "simulation"))]
 pub use tokio::*;
+
+/// `#[tokio::main]`: real tokio's, which also takes (and drops) the
+/// simulated attribute's `time_limit`, so `#[tokio::main(time_limit =
+/// "2h")]` builds for real (`cargo build`) as well as simulated (`cargo
+/// test`). Every other argument is tokio's to check.
+#[cfg(all(not(feature = "simulation"), feature = "macros", feature = "rt"))]
+pub use asyncsim_tokio_macros::real_main as main;
+
+/// Real tokio's `#[tokio::main]`, which the one above expands to.
+#[cfg(all(not(feature = "simulation"), feature = "macros", feature = "rt"))]
+#[doc(hidden)]
+pub use tokio::main as __real_main;
 
 // ---------------------------------------------------------------------------
 // With `simulation`: the runtime parts are asyncsim's, the rest is tokio's.

@@ -28,7 +28,8 @@
 //! until the next `block_on` starts it (before its future's first poll).
 //! A run may reach an hour of virtual time (`asyncsim::DEFAULT_TIME_LIMIT`);
 //! `block_on` makes its own config, so a program that simulates longer
-//! raises the limit with `ASYNCSIM_TIME_LIMIT` (`2h`, `90m`, `3600s`).
+//! raises the limit with `#[tokio::main(time_limit = "2h")]` or, for every
+//! `block_on`, `ASYNCSIM_TIME_LIMIT` (`2h`, `90m`, `3600s`).
 
 use std::fmt;
 use std::future::Future;
@@ -58,6 +59,7 @@ pub use tokio::runtime::RuntimeFlavor;
 pub struct Builder {
     pool_size: Option<usize>,
     name: Option<String>,
+    time_limit: Option<Duration>,
 }
 
 /// The id of a runtime (tokio's `runtime::Id`): unique in the process. A
@@ -135,6 +137,7 @@ impl Builder {
         Builder {
             pool_size: None,
             name: None,
+            time_limit: None,
         }
     }
 
@@ -232,6 +235,15 @@ impl Builder {
         self
     }
 
+    /// `#[tokio::main(time_limit = "2h")]`: the virtual time its run may
+    /// reach (`Config::time_limit`, over `ASYNCSIM_TIME_LIMIT`). Not tokio's:
+    /// hidden, for the attribute's expansion.
+    #[doc(hidden)]
+    pub fn __time_limit(&mut self, limit: Duration) -> &mut Self {
+        self.time_limit = Some(limit);
+        self
+    }
+
     /// Accepted and ignored (the simulated network has no event queue).
     pub fn max_io_events_per_tick(&mut self, _capacity: usize) -> &mut Self {
         self
@@ -270,6 +282,7 @@ impl Builder {
         let held_back: Rc<HeldBack> = Rc::new(RefCell::new(Vec::new()));
         Ok(Runtime {
             pool_size: self.pool_size,
+            time_limit: self.time_limit,
             handle: Handle {
                 held_back: Some(registry::insert(held_back)),
                 id: next_id(),
@@ -291,6 +304,7 @@ impl fmt::Debug for Builder {
 #[derive(Debug)]
 pub struct Runtime {
     pool_size: Option<usize>,
+    time_limit: Option<Duration>,
     handle: Handle,
 }
 
@@ -315,7 +329,7 @@ impl Runtime {
     /// run.
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        block_on(self.pool_size, &self.handle, future)
+        block_on(self.pool_size, self.time_limit, &self.handle, future)
     }
 
     /// Spawns a task: on the current run inside `block_on`; outside, held
@@ -577,7 +591,7 @@ impl Handle {
     /// One simulated run of `future`, as [`Runtime::block_on`].
     #[track_caller]
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        block_on(None, self, future)
+        block_on(None, None, self, future)
     }
 
     /// The runtime's id.
@@ -604,16 +618,37 @@ impl Handle {
 
 /// One simulated run of `future` (see the module documentation).
 #[track_caller]
-fn block_on<F: Future>(pool_size: Option<usize>, handle: &Handle, future: F) -> F::Output {
+fn block_on<F: Future>(
+    pool_size: Option<usize>,
+    time_limit: Option<Duration>,
+    handle: &Handle,
+    future: F,
+) -> F::Output {
     if asyncsim::task::current().is_some() {
+        // tokio lets a `spawn_blocking` closure (a thread of its pool) call
+        // `Handle::block_on`; here the closure is a pool job run on the
+        // run's one thread, and the run waits for it to return.
+        let in_pool_job = crate::task::in_pool_job();
         panic!(
             "Cannot start a runtime from within a runtime: block_on was called inside a simulated \
-             run; await the future instead (or spawn it with tokio::spawn)"
+             run; await the future instead (or spawn it with tokio::spawn){}",
+            if in_pool_job {
+                ". Inside a spawn_blocking closure tokio allows Handle::block_on (its pool is \
+                 threads of their own); a simulated run's pool job runs on the run's one thread, \
+                 and the run waits for it to return, so no future can run inside it: do the async \
+                 part in the task, before or after `spawn_blocking(..).await`, and hand the \
+                 closure what it needs"
+            } else {
+                ""
+            }
         );
     }
-    // Its time limit is `ASYNCSIM_TIME_LIMIT`'s, else the hour: a program
-    // has no other way to give one here.
+    // Its time limit is `#[tokio::main(time_limit = …)]`'s, else
+    // `ASYNCSIM_TIME_LIMIT`'s, else the hour.
     let mut config = asyncsim::Config::new();
+    if let Some(limit) = time_limit {
+        config = config.time_limit(limit);
+    }
     // The hang watchdog's line gives `ASYNCSIM_SEED=<seed> <this command>`.
     config.rerun_command = rerun_command();
     if let Some(pool_size) = pool_size {
@@ -725,7 +760,10 @@ const SIMULATED_PROGRAM: &str = "\n\nnote: this program ran simulated: it was bu
     `simulation` feature, so `#[tokio::main]` (and `Runtime::block_on`) made one simulated run, on the simulated \
     network, disk and clock. `cargo test` turns a dev-dependency's features on for every target it builds, the \
     package's binaries included, and leaves them in target/: for the real program use `cargo run`, or \
-    `cargo build` before running target/debug/<name>.";
+    `cargo build` before running target/debug/<name>. A test that runs this binary \
+    (`env!(\"CARGO_BIN_EXE_<name>\")`, assert_cmd) runs this simulated one too: give the binary a package of its \
+    own without the `simulation` dev-dependency and test it with `cargo test -p <that package>` (README, the \
+    tokio face).";
 
 /// The name a `block_on` run's tokens are stamped with (`Tape::origin_for`):
 /// the test's in a test (libtest names its thread after it, as the harness

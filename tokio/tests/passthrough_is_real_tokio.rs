@@ -49,6 +49,25 @@ async fn tokios_own_test_attribute_runs_on_real_time() {
     );
 }
 
+// `time_limit` is the simulated attribute's; real tokio's refuses it
+// ("Unknown attribute time_limit is specified"), so without this a program's
+// `#[tokio::main(time_limit = "2h")]` built under `cargo test` (simulated)
+// and not under `cargo build` (real tokio).
+#[asyncsim_tokio::main(crate = "asyncsim_tokio", flavor = "current_thread", time_limit = "2h")]
+async fn a_program_with_a_time_limit() -> Duration {
+    let wall = std::time::Instant::now();
+    asyncsim_tokio::time::sleep(Duration::from_millis(20)).await;
+    wall.elapsed()
+}
+
+#[test]
+fn tokio_main_takes_the_time_limit_argument_and_runs_real_tokio() {
+    assert!(
+        a_program_with_a_time_limit() >= Duration::from_millis(20),
+        "a real sleep takes real time"
+    );
+}
+
 #[test]
 fn the_multi_thread_runtime_runs_tasks_on_worker_threads() {
     let runtime = asyncsim_tokio::runtime::Builder::new_multi_thread()

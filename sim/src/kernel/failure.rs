@@ -199,7 +199,7 @@ impl State {
             })
             .unwrap_or_default();
         message.push_str(&format!(
-            ". Most often a task wakes on a timer again and again (an `interval`, or a `sleep` in a loop) and nothing stops it while the main future waits{main_waits}: a shutdown signal never sent? If the program really runs that long, raise the limit with Config::time_limit (under #[tokio::test] or #[asyncsim::test]: the argument `time_limit = \"2h\"`) or, for every run that sets none (#[tokio::main] and Runtime::block_on too), with the variable ASYNCSIM_TIME_LIMIT (`2h`, `90m`, `3600s`)"
+            ". Most often a task wakes on a timer again and again (an `interval`, or a `sleep` in a loop) and nothing stops it while the main future waits{main_waits}: a shutdown signal never sent? If the program really runs that long, raise the limit with Config::time_limit (under #[tokio::test], #[tokio::main] or #[asyncsim::test]: the argument `time_limit = \"2h\"`) or, for every run that sets none (Runtime::block_on too), with the variable ASYNCSIM_TIME_LIMIT (`2h`, `90m`, `3600s`)"
         ));
         let mut failure = Failure::new(
             FailureKind::TimeLimit,

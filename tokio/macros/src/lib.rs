@@ -13,11 +13,12 @@
 //!
 //! tokio's arguments are accepted (`flavor`, `worker_threads`,
 //! `start_paused`, `unhandled_panic`, `crate`) and change nothing a
-//! simulated run can see. `#[tokio::test]` also takes asyncsim's: `runs`,
+//! simulated run can see. Both take `time_limit` (virtual time:
+//! `time_limit = "2h"`, as `ASYNCSIM_TIME_LIMIT` takes it, checked when the
+//! code compiles). `#[tokio::test]` also takes asyncsim's: `runs`,
 //! `strategy` (`"fifo"`, `"random"`, `"mix"`, `"pct:N"`, `"exhaustive:N"`,
-//! `"preemptions:N"`), `seed`, `jobs`, `shrink`, `persist`, `time_limit`
-//! (virtual time: `time_limit = "2h"`, as `ASYNCSIM_TIME_LIMIT` takes it,
-//! checked when the test compiles), and `explore`: an expression of type
+//! `"preemptions:N"`), `seed`, `jobs`, `shrink`, `persist`, and `explore`:
+//! an expression of type
 //! `asyncsim::Explore` the others apply to, for what has no argument of its
 //! own (`explore = Explore::new().config(Config::new().steps_max(…))`,
 //! `.require_sometimes()`, …).
@@ -49,6 +50,45 @@ pub fn test(attribute: TokenStream, item: TokenStream) -> TokenStream {
     expand(Kind::Test, attribute.into(), item.into())
         .unwrap_or_else(|error| error.to_compile_error())
         .into()
+}
+
+/// `#[tokio::main]` without `simulation`: real tokio's attribute, given
+/// every argument but `time_limit`, which only a simulated run has, so a
+/// program's `#[tokio::main(time_limit = "2h")]` builds for real
+/// (`cargo build`) as well as simulated (`cargo test`). Checked as the
+/// simulated attribute checks it; the rest is tokio's to check. Expands to
+/// `#[<crate>::__real_main(…)]`, the face's hidden re-export of tokio's.
+#[doc(hidden)]
+#[proc_macro_attribute]
+pub fn real_main(attribute: TokenStream, item: TokenStream) -> TokenStream {
+    real_main_expand(attribute.into(), item.into())
+        .unwrap_or_else(|error| error.to_compile_error())
+        .into()
+}
+
+fn real_main_expand(
+    attribute: proc_macro2::TokenStream,
+    item: proc_macro2::TokenStream,
+) -> syn::Result<proc_macro2::TokenStream> {
+    let arguments = Punctuated::<Meta, Token![,]>::parse_terminated.parse2(attribute)?;
+    let mut krate: syn::Path = syn::parse_quote!(::tokio);
+    let mut kept = Vec::new();
+    for argument in arguments {
+        match &argument {
+            Meta::NameValue(pair) if pair.path.is_ident("time_limit") => {
+                time_limit(&pair.value, "__time_limit")?;
+            }
+            Meta::NameValue(pair) if pair.path.is_ident("crate") => {
+                krate = string(&pair.value, "crate = \"path::to::tokio\"")?.parse()?;
+                kept.push(argument);
+            }
+            _ => kept.push(argument),
+        }
+    }
+    Ok(quote! {
+        #[#krate::__real_main(#(#kept),*)]
+        #item
+    })
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -129,7 +169,8 @@ fn expand(
                 calls.push(quote! { .#method(#value) });
             }
             (Kind::Test, "explore") => base = quote! { (#value) },
-            (Kind::Test, "time_limit") => calls.push(time_limit(value)?),
+            (Kind::Test, "time_limit") => calls.push(time_limit(value, "time_limit")?),
+            (Kind::Main, "time_limit") => calls.push(time_limit(value, "__time_limit")?),
             (Kind::Test, "strategy") => {
                 let text = string(value, "strategy = \"pct:2\"")?;
                 if let Err(message) = check_search(&text.value()) {
@@ -139,7 +180,7 @@ fn expand(
             }
             _ => {
                 let expected = match kind {
-                    Kind::Main => "flavor, worker_threads, start_paused, unhandled_panic or crate",
+                    Kind::Main => "flavor, worker_threads, start_paused, unhandled_panic, crate or time_limit",
                     Kind::Test => "flavor, worker_threads, start_paused, unhandled_panic, crate, runs, strategy, seed, jobs, shrink, persist, time_limit or explore",
                 };
                 return Err(syn::Error::new_spanned(
@@ -164,6 +205,7 @@ fn expand(
                 #visibility #outer {
                     let body = async move #body;
                     #krate::runtime::Builder::new_multi_thread()
+                        #(#calls)*
                         .enable_all()
                         .build()
                         .expect("Failed building the Runtime")
@@ -185,9 +227,11 @@ fn expand(
     })
 }
 
-/// `time_limit = "2h"` (or an expression of type `Duration`): the
-/// `Explore::time_limit` call.
-fn time_limit(value: &Expr) -> syn::Result<proc_macro2::TokenStream> {
+/// `time_limit = "2h"` (or an expression of type `Duration`): the call of
+/// `method` that sets it (`Explore::time_limit` for a test, the runtime
+/// builder's hidden `__time_limit` for `main`).
+fn time_limit(value: &Expr, method: &str) -> syn::Result<proc_macro2::TokenStream> {
+    let method = syn::Ident::new(method, value.span());
     match value {
         Expr::Lit(ExprLit {
             lit: Lit::Str(text),
@@ -195,9 +239,9 @@ fn time_limit(value: &Expr) -> syn::Result<proc_macro2::TokenStream> {
         }) => {
             let nanoseconds = duration_ns(&text.value())
                 .map_err(|message| syn::Error::new_spanned(text, message))?;
-            Ok(quote! { .time_limit(::core::time::Duration::from_nanos(#nanoseconds)) })
+            Ok(quote! { .#method(::core::time::Duration::from_nanos(#nanoseconds)) })
         }
-        duration => Ok(quote! { .time_limit(#duration) }),
+        duration => Ok(quote! { .#method(#duration) }),
     }
 }
 

@@ -74,7 +74,7 @@ fn a_service_nobody_stops_fails_at_the_hour_naming_its_timer() {
         "a task wakes on a timer again and again (an `interval`",
         "here it waits on JoinHandle of `task-1@",
         "a shutdown signal never sent?",
-        "under #[tokio::test] or #[asyncsim::test]: the argument `time_limit = \"2h\"`",
+        "under #[tokio::test], #[tokio::main] or #[asyncsim::test]: the argument `time_limit = \"2h\"`",
         "virtual time 3600s",
     ] {
         assert!(report.contains(words), "{words:?} in:\n{report}");

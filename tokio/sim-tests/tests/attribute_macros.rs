@@ -134,6 +134,21 @@ async fn the_time_limit_argument_raises_the_hour() {
     tokio::time::sleep(Duration::from_secs(90 * 60)).await;
 }
 
+// `#[tokio::main(time_limit = "2h")]`: a program that simulates past the
+// hour raises it as a test does (it had only `ASYNCSIM_TIME_LIMIT`); this
+// run passes only under it.
+#[tokio::main(time_limit = "2h")]
+async fn simulated_main_past_the_hour() -> Duration {
+    let start = tokio::time::Instant::now();
+    tokio::time::sleep(Duration::from_secs(90 * 60)).await;
+    start.elapsed()
+}
+
+#[test]
+fn tokio_main_takes_a_time_limit() {
+    assert_eq!(simulated_main_past_the_hour(), Duration::from_secs(90 * 60));
+}
+
 #[tokio::test(explore = asyncsim::Explore::new().require_sometimes(), runs = 10, persist = false)]
 #[should_panic(expected = "never held: sometimes `a reply came first`")]
 async fn the_explore_argument_s_require_sometimes_fails_a_path_never_reached() {

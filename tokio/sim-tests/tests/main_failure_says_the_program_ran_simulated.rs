@@ -39,6 +39,12 @@ fn a_programs_failure_says_it_ran_simulated_and_how_to_run_the_real_one() {
     );
     assert!(message.contains("`cargo test`"), "{message}");
     assert!(message.contains("`cargo run`"), "{message}");
+    // A test that runs the binary (assert_cmd) gets the simulated one too.
+    assert!(message.contains("CARGO_BIN_EXE_<name>"), "{message}");
+    assert!(
+        message.contains("cargo test -p <that package>"),
+        "{message}"
+    );
 }
 
 #[test]

@@ -72,6 +72,79 @@ fn real_tokio_behind_a_track_caller_function_says_the_crate_may_be_the_called_on
 }
 
 #[test]
+fn real_tokio_inside_tokios_own_code_names_the_code_that_reached_it() {
+    // A dependency reaching real tokio's `net`: tokio's resolver panics in
+    // its own `net/addr.rs`, which names nothing of the caller
+    // (tokio-tungstenite's `connect_async` did this, session 15). The
+    // message said "a part of tokio that the face re-exports unchanged
+    // (`sync`, `io`)", which `net` is not; it names the code that reached
+    // tokio now, from the backtrace.
+    async fn dependency_connecting_with_real_tokio() {
+        let _ = real_tokio::net::TcpStream::connect("server:7000").await;
+    }
+    let line = line!() - 2;
+    let run = Sim::new(Config::new()).run(async {
+        tokio::spawn(dependency_connecting_with_real_tokio())
+            .await
+            .unwrap();
+    });
+    let message = run.result.unwrap_err().message;
+    for needle in [
+        "real tokio was called inside an asyncsim run at ",
+        "/src/net/",
+        "the call is inside tokio's own code at ",
+        // The line that called real tokio (its path as the backtrace gives it).
+        ", reached from ",
+        &format!("refusals_name_the_alternative.rs:{line}: that code"),
+        "names real tokio, whose sockets, timers and runtime the face replaces",
+        // The script by its path in this build (a checkout's here).
+        &format!(
+            "bash {}/switch-tokio.sh <crate> <version> vendor",
+            env!("CARGO_MANIFEST_DIR").replace("/sim-tests", "")
+        ),
+    ] {
+        assert!(message.contains(needle), "no {needle:?} in: {message}");
+    }
+    assert!(
+        !message.contains("re-exports unchanged (`sync`, `io`) uses"),
+        "{message}"
+    );
+    assert!(!message.contains("DelayQueue"), "{message}");
+}
+
+#[test]
+fn handle_block_on_inside_spawn_blocking_says_why_not_and_what_instead() {
+    // tokio allows it (its pool is threads); a simulated pool job runs on
+    // the run's one thread. The message said only "await the future
+    // instead", which a closure cannot.
+    let run = Sim::new(Config::new()).run(async {
+        let handle = tokio::runtime::Handle::current();
+        tokio::task::spawn_blocking(move || handle.block_on(async { 3 }))
+            .await
+            .unwrap()
+    });
+    let message = run.result.unwrap_err().message;
+    for needle in [
+        "Cannot start a runtime from within a runtime",
+        "Inside a spawn_blocking closure tokio allows Handle::block_on",
+        "runs on the run's one thread",
+        "before or after `spawn_blocking(..).await`",
+    ] {
+        assert!(message.contains(needle), "no {needle:?} in: {message}");
+    }
+    // In a task (not a pool job) only the first part.
+    let run = Sim::new(Config::new()).run(async {
+        let handle = tokio::runtime::Handle::current();
+        tokio::spawn(async move { handle.block_on(async { 3 }) })
+            .await
+            .unwrap()
+    });
+    let message = run.result.unwrap_err().message;
+    assert!(message.contains("await the future instead"), "{message}");
+    assert!(!message.contains("spawn_blocking closure"), "{message}");
+}
+
+#[test]
 fn block_in_place_names_spawn_blocking() {
     let run = Sim::new(Config::new()).run(async {
         tokio::task::block_in_place(|| 1);

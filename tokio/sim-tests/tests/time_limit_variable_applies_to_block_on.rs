@@ -1,6 +1,8 @@
-//! `Runtime::block_on` (and so `#[tokio::main]`) makes its own config, so
-//! a program that simulates more than the default hour of virtual time has
-//! only `ASYNCSIM_TIME_LIMIT` to raise the limit with. The variable is read
+//! `Runtime::block_on` makes its own config, so a program that simulates
+//! more than the default hour of virtual time through a runtime of its own
+//! has only `ASYNCSIM_TIME_LIMIT` to raise the limit with
+//! (`#[tokio::main(time_limit = "2h")]` has an argument:
+//! `attribute_macros.rs`). The variable is read
 //! once a process: each case is a child (this binary, one test,
 //! `BLOCK_ON_CHILD` set) whose exit and stderr the parent reads.
 
@@ -52,7 +54,8 @@ fn without_it_block_on_fails_at_the_hour_naming_it() {
     assert!(!stderr.contains("child: run over"), "{stderr}");
     for words in [
         "past Config::time_limit (3600s, the default)",
-        "#[tokio::main] and Runtime::block_on too), with the variable ASYNCSIM_TIME_LIMIT (`2h`, `90m`, `3600s`)",
+        "(Runtime::block_on too), with the variable ASYNCSIM_TIME_LIMIT (`2h`, `90m`, `3600s`)",
+        "#[tokio::main] or #[asyncsim::test]: the argument `time_limit = \"2h\"`",
     ] {
         assert!(stderr.contains(words), "{words:?} in {stderr}");
     }

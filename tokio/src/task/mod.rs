@@ -694,6 +694,33 @@ fn next_deferred_id() -> u64 {
     NEXT.with(|next| next.replace(next.get() - 1))
 }
 
+thread_local! {
+    /// True while a `spawn_blocking` closure runs (on the run's thread).
+    static IN_POOL_JOB: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Whether a `spawn_blocking` closure is running: tokio lets one call
+/// `Handle::block_on` (its pool is threads of their own), which a simulated
+/// run cannot do, and its refusal says why.
+pub(crate) fn in_pool_job() -> bool {
+    IN_POOL_JOB.with(Cell::get)
+}
+
+/// Marks a pool job's closure while it runs (unmarked however it ends).
+struct PoolJob(bool);
+
+impl PoolJob {
+    fn enter() -> PoolJob {
+        PoolJob(IN_POOL_JOB.with(|flag| flag.replace(true)))
+    }
+}
+
+impl Drop for PoolJob {
+    fn drop(&mut self) {
+        IN_POOL_JOB.with(|flag| flag.set(self.0));
+    }
+}
+
 /// Runs `work` on the simulated pool now, named by its spawn site
 /// (`blocking-4@server.rs:42`).
 pub(crate) fn spawn_blocking_now<F, R>(
@@ -714,6 +741,7 @@ where
         .site(site)
         .spawn_blocking(move || {
             let _finish = finish;
+            let _job = PoolJob::enter();
             explain::call(work)
         });
     state.task.set(Some(handle.id()));
