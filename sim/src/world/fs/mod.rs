@@ -128,12 +128,20 @@ fn now() -> u64 {
     cx::now_ns("asyncsim::fs")
 }
 
+// A node's disk by concept (a pure split: ARCHITECTURE.md's codemap): its
+// files' contents and times, its names, the disk and its operations, the
+// crash model; and the `File` handle.
+mod crash;
 mod disk;
 mod file;
+mod inode;
+mod namespace;
 
-use disk::*;
-pub(crate) use disk::{crash, Disk};
+pub(crate) use crash::crash;
+pub(crate) use disk::Disk;
 pub use file::{File, FileTimes, OpenOptions};
+use inode::*;
+use namespace::*;
 
 /// Normalises a path on the simulated disk: relative paths start at `/`,
 /// and `..` may not climb above the root.

@@ -2,6 +2,7 @@
 //! it are unread (or `SO_LINGER` is zero), and what is lost with the end.
 
 use super::cut::{self, send};
+use super::error;
 use super::reset;
 use super::Protocol;
 use super::TcpStream;
@@ -54,11 +55,11 @@ impl TcpStream {
         if let Some(now) = now {
             let c = &world.net.connections[self.connection];
             if c.error_at(self.side, now) == Some(std::io::ErrorKind::TimedOut) {
-                // It gave up (its timeout came: `cut::give_up`): Linux's
+                // It gave up (its timeout came: `error::give_up`): Linux's
                 // socket is closed already, and its close sends nothing,
                 // neither a FIN nor a reset: the peer learns of it from
                 // its own next segment.
-                cut::give_up(world, self.connection, self.side);
+                error::give_up(world, self.connection, self.side);
             } else if !c.pipes[self.side].segments.is_empty() || c.linger_ns[self.side] == 0 {
                 // Bytes sent here and unread, or an abortive close: out of
                 // line (a stream read to its end closes as it did).

@@ -1,13 +1,13 @@
 //! Cuts: what an end sends (a segment, a FIN, a close's reset) leaves now
 //! or is held back while its link is cut and released when it heals; acks
 //! that cannot get back; and the timeout after `tcp_timeout` that either
-//! sets for the sending end, which then gives up (`give_up`).
+//! sets for the sending end, which then gives up (`error::give_up`).
 
 use std::io;
 
+use super::error::give_up;
 use super::pipe::{deliver, Connection};
 use super::reset::answer_with_close_reset;
-use crate::trace::DropWhy;
 use crate::world::net::Carried;
 use crate::world::{cx, World};
 
@@ -127,42 +127,6 @@ pub(super) fn held_since(world: &mut World, connection: usize, side: usize, now:
     let pipe = &mut c.pipes[to_side];
     let since = *pipe.held_since_ns.get_or_insert(now);
     c.fail_at(connection, side, since + timeout, io::ErrorKind::TimedOut);
-}
-
-/// End `side` gives up: its timeout has come ([`held_since`]; recorded by
-/// `error::say_error`, or, for an end dropped already, by the call its
-/// held FIN or reset set: `Connection::watch_error`). As Linux's
-/// `tcp_write_err` purges the socket's send queue and closes it without a
-/// RST: what it still held toward its peer (segments, FIN, a close's
-/// reset) is discarded, the bytes recorded lost (`DropWhy::TimedOut`, from
-/// it to its peer), and never reaches the peer, whatever a repair does.
-/// From now on it is a closed end to its peer (`Connection::gave_up`): the
-/// peer's later segments are answered with a reset once they get through
-/// (`TcpStream::drop_written`, [`release_held`]), and a peer's writer
-/// waiting for room is woken to find it so. Once an end. Out of line.
-#[cold]
-#[inline(never)]
-pub(super) fn give_up(world: &mut World, connection: usize, side: usize) {
-    let to_side = 1 - side;
-    let c = &mut world.net.connections[connection];
-    if std::mem::replace(&mut c.gave_up[side], true) {
-        return;
-    }
-    let pipe = &mut c.pipes[to_side];
-    let bytes = pipe.held_bytes;
-    pipe.held.clear();
-    pipe.held_bytes = 0;
-    pipe.held_fin = false;
-    pipe.held_reset = false;
-    pipe.held_since_ns = None;
-    c.set_limit(to_side);
-    c.set_limit(side);
-    if c.pipes[side].writer.waiting() {
-        c.pipes[side].writer.wake_all();
-    }
-    if bytes > 0 {
-        world.record_stream_drop(connection, to_side, DropWhy::TimedOut, bytes);
-    }
 }
 
 /// A writer of end `side` waits for room (now, or since before a link

@@ -4,7 +4,6 @@
 
 use std::io;
 
-use super::cut::give_up;
 use super::pipe::Connection;
 use super::TcpStream;
 use crate::trace::{DropWhy, NetOp};
@@ -81,7 +80,7 @@ impl Connection {
     /// recorded (`quiet`), nor for an end dropped (its close records its
     /// own drop) unless it is a timeout and the end holds something toward
     /// its peer (its FIN or reset held by a cut, bytes before them): then
-    /// the call is its giving up ([`super::cut::give_up`]), which discards
+    /// the call is its giving up ([`give_up`]), which discards
     /// them. Out of line.
     #[cold]
     #[inline(never)]
@@ -162,6 +161,42 @@ pub(super) fn say_error(world: &mut World, connection: usize, side: usize, kind:
     world.record_stream_drop(connection, side, why, unread);
     if kind == io::ErrorKind::TimedOut {
         give_up(world, connection, side);
+    }
+}
+
+/// End `side` gives up: its timeout has come (`cut::held_since`; recorded by
+/// [`say_error`], or, for an end dropped already, by the call its
+/// held FIN or reset set: `Connection::watch_error`). As Linux's
+/// `tcp_write_err` purges the socket's send queue and closes it without a
+/// RST: what it still held toward its peer (segments, FIN, a close's
+/// reset) is discarded, the bytes recorded lost (`DropWhy::TimedOut`, from
+/// it to its peer), and never reaches the peer, whatever a repair does.
+/// From now on it is a closed end to its peer (`Connection::gave_up`): the
+/// peer's later segments are answered with a reset once they get through
+/// (`TcpStream::drop_written`, `cut::release_held`), and a peer's writer
+/// waiting for room is woken to find it so. Once an end. Out of line.
+#[cold]
+#[inline(never)]
+pub(super) fn give_up(world: &mut World, connection: usize, side: usize) {
+    let to_side = 1 - side;
+    let c = &mut world.net.connections[connection];
+    if std::mem::replace(&mut c.gave_up[side], true) {
+        return;
+    }
+    let pipe = &mut c.pipes[to_side];
+    let bytes = pipe.held_bytes;
+    pipe.held.clear();
+    pipe.held_bytes = 0;
+    pipe.held_fin = false;
+    pipe.held_reset = false;
+    pipe.held_since_ns = None;
+    c.set_limit(to_side);
+    c.set_limit(side);
+    if c.pipes[side].writer.waiting() {
+        c.pipes[side].writer.wake_all();
+    }
+    if bytes > 0 {
+        world.record_stream_drop(connection, to_side, DropWhy::TimedOut, bytes);
     }
 }
 

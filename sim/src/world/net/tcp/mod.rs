@@ -9,7 +9,7 @@
 //! does one whose bytes' acks a cut of the link back loses (on their way at
 //! the cut, or sent across it), as Linux retransmits them until it gives
 //! up. Only that end: as Linux's `tcp_write_err`, it gives up without a
-//! reset, discarding what it held (`cut::give_up`); an idle peer notices
+//! reset, discarding what it held (`error::give_up`); an idle peer notices
 //! nothing until it sends, and then times out in its turn across the cut or,
 //! once a segment gets through, is answered with a reset by the end that
 //! gave up (`Connection::gave_up`), as by a closed end. A peer's crash

@@ -256,7 +256,7 @@ pub(crate) struct Connection {
     pub(super) crash_unsaid: [bool; 2],
     /// True once end `side` gave up: its timeout came (what it sent, or
     /// its probes of a full window, went unanswered for `tcp_timeout`:
-    /// `cut::give_up`). As Linux's `tcp_write_err` closes the socket and
+    /// `error::give_up`). As Linux's `tcp_write_err` closes the socket and
     /// sends nothing, the peer is not told: what it sends to this end from
     /// then on is answered with a reset once it gets through, as for a
     /// closed end (`pipes[side].limit` is 0, so its writes take the slow

@@ -318,10 +318,10 @@ impl TcpStream {
             return Ok(());
         }
         if c.error_at(self.side, now) == Some(io::ErrorKind::TimedOut) {
-            // It gave up (`cut::give_up`): Linux's socket is closed, and
+            // It gave up (`error::give_up`): Linux's socket is closed, and
             // sends no FIN. (Linux's `shutdown` says `ENOTCONN` then; kept
             // `Ok`, as after any error.)
-            cut::give_up(world, self.connection, self.side);
+            error::give_up(world, self.connection, self.side);
             return Ok(());
         }
         // Its writes go to the slow path now (`BrokenPipe`), and one
