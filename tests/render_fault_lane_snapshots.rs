@@ -12,7 +12,6 @@ fn snapshot_settings() -> insta::Settings {
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path(concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"));
     settings.set_prepend_module_to_snapshot(false);
-    settings.set_omit_expression(true);
     settings
 }
 
@@ -101,7 +100,13 @@ fn the_text_timeline_has_a_fault_lane_with_the_faults_in_words() {
     ] {
         assert!(timeline.contains(words), "{words:?} missing:\n{timeline}");
     }
-    snapshot_settings().bind(|| insta::assert_snapshot!("timeline_fault_lane", timeline));
+    snapshot_settings().bind(|| {
+        insta::assert_snapshot!(
+            "timeline_fault_lane",
+            timeline,
+            "faulty_run().trace.timeline(100)"
+        )
+    });
 }
 
 #[test]
@@ -112,7 +117,8 @@ fn the_svg_has_a_fault_lane_with_each_fault_on_hover() {
     assert!(svg.contains("fault (crash): crashed node `db` at"), "{svg}");
     let html = run.trace.to_html();
     assert!(html.contains("fault(s) (the `faults` lane)"), "{html}");
-    snapshot_settings().bind(|| insta::assert_snapshot!("svg_fault_lane", svg));
+    snapshot_settings()
+        .bind(|| insta::assert_snapshot!("svg_fault_lane", svg, "faulty_run().trace.to_svg()"));
 }
 
 #[test]
@@ -135,7 +141,13 @@ fn the_chrome_trace_has_a_fault_track_with_each_fault_named() {
     // One event a line.
     let lines: Vec<String> = events.iter().map(|event| event.to_string()).collect();
     let text = lines.join("\n");
-    snapshot_settings().bind(|| insta::assert_snapshot!("chrome_fault_lane", text));
+    snapshot_settings().bind(|| {
+        insta::assert_snapshot!(
+            "chrome_fault_lane",
+            text,
+            "chrome_value(&faulty_run().trace)[\"traceEvents\"], one event a line"
+        )
+    });
 }
 
 #[test]

@@ -8,7 +8,6 @@ fn snapshot_settings() -> insta::Settings {
     let mut settings = insta::Settings::clone_current();
     settings.set_snapshot_path(concat!(env!("CARGO_MANIFEST_DIR"), "/snapshots"));
     settings.set_prepend_module_to_snapshot(false);
-    settings.set_omit_expression(true);
     settings
 }
 
@@ -27,7 +26,13 @@ fn timeline_of_the_blocking_speakers_shows_the_blocking_sleeps_one_after_another
         starts.windows(2).all(|pair| pair[0] < pair[1]),
         "{timeline}"
     );
-    snapshot_settings().bind(|| insta::assert_snapshot!("timeline_blocking_speakers", timeline));
+    snapshot_settings().bind(|| {
+        insta::assert_snapshot!(
+            "timeline_blocking_speakers",
+            timeline,
+            "timeline_text(&render_samples::blocking_speakers().trace, 80)"
+        )
+    });
 }
 
 #[test]
@@ -39,8 +44,13 @@ fn timeline_of_blocking_func_on_the_loop_shows_both_runs_blocking() {
         2,
         "{timeline}"
     );
-    snapshot_settings()
-        .bind(|| insta::assert_snapshot!("timeline_blocking_func_on_the_loop", timeline));
+    snapshot_settings().bind(|| {
+        insta::assert_snapshot!(
+            "timeline_blocking_func_on_the_loop",
+            timeline,
+            "render_samples::blocking_func_on_the_loop().trace.timeline(72)"
+        )
+    });
 }
 
 #[test]
@@ -50,7 +60,13 @@ fn timeline_of_run_in_executor_shows_pool_jobs_and_no_blocking() {
     assert!(!timeline.contains("loop blocked"), "{timeline}");
     let pool_rows = timeline.lines().filter(|line| line.contains("==")).count();
     assert_eq!(pool_rows, 2, "{timeline}");
-    snapshot_settings().bind(|| insta::assert_snapshot!("timeline_run_in_executor", timeline));
+    snapshot_settings().bind(|| {
+        insta::assert_snapshot!(
+            "timeline_run_in_executor",
+            timeline,
+            "render_samples::blocking_func_in_executor().trace.timeline(72)"
+        )
+    });
 }
 
 #[test]
@@ -100,7 +116,13 @@ fn timeline_of_a_run_without_virtual_time_counts_steps() {
     for line in timeline.lines().filter(|line| line.starts_with("meow-")) {
         assert!(line.contains('*') && line.contains('|'), "{timeline}");
     }
-    snapshot_settings().bind(|| insta::assert_snapshot!("timeline_concurrent_meows", timeline));
+    snapshot_settings().bind(|| {
+        insta::assert_snapshot!(
+            "timeline_concurrent_meows",
+            timeline,
+            "render_samples::concurrent_meows().trace.timeline(72)"
+        )
+    });
 }
 
 #[test]

@@ -1,6 +1,6 @@
 //! A trace's tail (a report's "last 20 events") keeps its descriptions in
 //! one column when a task's name is longer than the usual twelve characters
-//! (a `Builder::name`, the tokio face's `task-3@server.rs:42`): the task
+//! (a `Builder::name`, the tokio face's `task-3@src/server.rs:42`): the task
 //! column is as wide as the longest name among the lines shown; with short
 //! names it is as it always was. The whole trace (`Display`) keeps twelve:
 //! tests snapshot and digest it to pin schedules.

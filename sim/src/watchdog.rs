@@ -681,7 +681,7 @@ mod tests {
     fn the_message_names_a_spawn_site_and_gives_a_replay_line() {
         let line = message(
             3,
-            Some("task-3@server.rs:42"),
+            Some("task-3@src/server.rs:42"),
             Duration::from_millis(10_200),
             7,
             Rerun::Command("cargo test bank::deposits"),
@@ -689,7 +689,7 @@ mod tests {
         );
         let lines: Vec<&str> = line.lines().collect();
         assert!(
-            lines[1].starts_with("asyncsim: task-3@server.rs:42 has been inside one poll for 10.2 s of real time (run seed 7, virtual time 1.234 s): "),
+            lines[1].starts_with("asyncsim: task-3@src/server.rs:42 has been inside one poll for 10.2 s of real time (run seed 7, virtual time 1.234 s): "),
             "{line}"
         );
         assert_eq!(
@@ -698,14 +698,14 @@ mod tests {
         );
         let job = message(
             JOB | 4,
-            Some("blocking-4@server.rs:50"),
+            Some("blocking-4@src/server.rs:50"),
             Duration::ZERO,
             7,
             Rerun::Replayed,
             0,
         );
         assert!(
-            job.contains("pool job blocking-4@server.rs:50 has run for 0.0 s of real time (run replaying a tape, "),
+            job.contains("pool job blocking-4@src/server.rs:50 has run for 0.0 s of real time (run replaying a tape, "),
             "{job}"
         );
         assert!(!job.contains("ASYNCSIM_SEED"), "{job}");

@@ -81,7 +81,7 @@ impl Builder {
     }
 
     /// Names the task by where it was spawned, `task-<id>@<file>:<line>`
-    /// (e.g. `task-3@server.rs:42`; `blocking-<id>@...` for
+    /// (e.g. `task-3@src/server.rs:42`, the file relative to its crate; `blocking-<id>@...` for
     /// [`spawn_blocking`](Builder::spawn_blocking)), unless [`name`](Builder::name)
     /// gave it a name. For wrappers whose `spawn` is `#[track_caller]`
     /// (the tokio face passes `Location::caller()`). The name is formatted

@@ -608,7 +608,7 @@ pub(crate) fn outside_a_run(what: &str) -> ! {
 }
 
 /// Spawns `future` on the current run now, named by its spawn site
-/// (`task-3@server.rs:42`; the engine interns the name).
+/// (`task-3@src/server.rs:42`, the file relative to its crate; the engine interns the name).
 pub(crate) fn spawn_now<F>(
     future: F,
     listener: Option<Listener>,
@@ -722,7 +722,7 @@ impl Drop for PoolJob {
 }
 
 /// Runs `work` on the simulated pool now, named by its spawn site
-/// (`blocking-4@server.rs:42`).
+/// (`blocking-4@src/server.rs:42`).
 pub(crate) fn spawn_blocking_now<F, R>(
     work: F,
     listener: Option<Listener>,
