@@ -298,8 +298,19 @@ impl fmt::Display for Counterexample {
             write!(f, "{}", self.failure.blocked_report())?;
         }
         writeln!(f)?;
-        writeln!(f, "{}", last_events_heading(&self.trace, &self.failure))?;
-        write!(f, "{}", self.trace.tail(20))?;
+        // A cut trace kept its last events past the cap: the run's end.
+        let past_cap = self.trace.tail_past_cap();
+        let kept = past_cap.lines().count();
+        writeln!(
+            f,
+            "{}",
+            last_events_heading(&self.trace, &self.failure, kept)
+        )?;
+        if kept == 0 {
+            write!(f, "{}", self.trace.tail(20))?;
+        } else {
+            write!(f, "{past_cap}")?;
+        }
         let timeline = timeline_text(&self.trace);
         if !timeline.trim().is_empty() {
             writeln!(f)?;
@@ -332,12 +343,14 @@ impl fmt::Display for Counterexample {
 }
 
 /// The heading of the report's last events. A trace cut at
-/// `Config::trace_events_max` kept the run's first events, so its last
-/// recorded are not the run's last: the heading says so, where the
-/// recording stopped, and where the run failed. (Keeping a run's last
-/// events instead would cost every recorded event of every run a ring's
-/// bookkeeping, for the few runs that reach the cut.)
-fn last_events_heading(trace: &Trace, failure: &Failure) -> String {
+/// `Config::trace_events_max` kept the run's first events and, past the
+/// cap, its last `kept_past_cap` (`Trace::events_past_cap`: a ring only
+/// events past the cap reach, so a run under it pays nothing), which the
+/// report shows: the heading says they are where the run ended, after how
+/// many more, and where the recording stopped. (A cut trace without them,
+/// which a run does not make, shows its last recorded events and says they
+/// are not the run's last.)
+fn last_events_heading(trace: &Trace, failure: &Failure, kept_past_cap: usize) -> String {
     let recorded = trace.events();
     // A cut trace ends with one event past the cap, at the run's end: the
     // warning that says the cap was hit.
@@ -356,6 +369,15 @@ fn last_events_heading(trace: &Trace, failure: &Failure) -> String {
             } else {
                 String::new()
             };
+            if kept_past_cap > 0 {
+                // The events kept past the cap (`Trace::events_past_cap`).
+                return format!(
+                    "last {kept_past_cap} events (step, virtual time, task, event), where the run ended: the trace keeps \
+                     a run's first {} events (Config::trace_events_max) and stopped recording at step {stopped}; the run \
+                     made {unrecorded} more{ended}, of which these are the last:",
+                    last + 1,
+                );
+            }
             format!(
                 "last 20 events recorded (step, virtual time, task, event), not the run's last: the trace keeps a run's \
                  first {} events (Config::trace_events_max) and stopped recording at step {stopped}; the run made {unrecorded} \

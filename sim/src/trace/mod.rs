@@ -214,7 +214,20 @@ pub struct Trace {
     /// The macros behind `BranchOrder` events (`select!` and its file:line),
     /// indexed by their `site`; words only, never hashed.
     pub(crate) branch_sites: Vec<(&'static str, &'static Location<'static>)>,
+    /// A trace cut at `Config::trace_events_max`: the last
+    /// [`EVENTS_PAST_CAP_KEPT`] events past the cap, so a report shows where
+    /// the run really ended. Made by the first event past the cap, on the
+    /// path only such events take: a run under the cap never touches it.
+    /// Derived from events the hash covers, so no part of equality. (Boxed:
+    /// one word in the trace, which every run moves, not a `VecDeque`'s
+    /// four.)
+    #[allow(clippy::box_collection)]
+    pub(crate) past_cap: Option<Box<std::collections::VecDeque<Event>>>,
 }
+
+/// How many of a cut trace's last events it keeps past the cap
+/// ([`Trace::events_past_cap`]): the report's "last 20 events".
+pub const EVENTS_PAST_CAP_KEPT: usize = 20;
 
 /// Buffers for a new trace's events (room for `events`), tasks (room for
 /// `tasks`) and labels: dropped traces' when the thread kept some.
@@ -271,6 +284,7 @@ impl fmt::Debug for Trace {
             .field("truncated", &self.truncated)
             .field("unstored_marks", &self.unstored_marks)
             .field("branch_sites", &self.branch_sites)
+            .field("past_cap", &self.past_cap)
             .finish()
     }
 }
@@ -325,6 +339,7 @@ impl Trace {
             truncated: false,
             unstored_marks: Vec::new(),
             branch_sites: Vec::new(),
+            past_cap: None,
         }
     }
 
@@ -349,6 +364,7 @@ impl Trace {
             truncated: std::mem::take(&mut self.truncated),
             unstored_marks: std::mem::take(&mut self.unstored_marks),
             branch_sites: std::mem::take(&mut self.branch_sites),
+            past_cap: self.past_cap.take(),
         }
     }
 
@@ -367,6 +383,7 @@ impl Trace {
             truncated: false,
             unstored_marks: Vec::new(),
             branch_sites: Vec::new(),
+            past_cap: None,
         };
         for event in events {
             trace.record(event, usize::MAX, TraceMode::Full);
@@ -546,6 +563,7 @@ impl Trace {
             truncated,
             unstored_marks,
             branch_sites,
+            past_cap,
         } = self;
         events.clear();
         tasks.clear();
@@ -559,6 +577,7 @@ impl Trace {
         *truncated = false;
         unstored_marks.clear();
         branch_sites.clear();
+        *past_cap = None;
     }
 
     // Always inlined, with `mix` and `kind_code`: callers pass a constant
@@ -648,10 +667,52 @@ impl Trace {
         }
         if mode == TraceMode::Full {
             self.truncated = true;
+            self.keep_past_cap(event);
         }
         if let EventKind::Mark { label } = event.kind {
             self.unstored_marks.push(label);
         }
+    }
+
+    /// An event past the cap, into the ring of the last ones (out of line:
+    /// only a cut trace's events come here). (Measured: taking the whole
+    /// slow path out of line, the event by reference, cost the engine's
+    /// 10x10 1,400 instructions a run; this way it is 43,116 -> 42,992.)
+    #[cold]
+    #[inline(never)]
+    fn keep_past_cap(&mut self, event: Event) {
+        let kept = self.past_cap.get_or_insert_with(|| {
+            Box::new(std::collections::VecDeque::with_capacity(
+                EVENTS_PAST_CAP_KEPT,
+            ))
+        });
+        if kept.len() == EVENTS_PAST_CAP_KEPT {
+            kept.pop_front();
+        }
+        kept.push_back(event);
+    }
+
+    /// A trace cut at `Config::trace_events_max`: the run's last events
+    /// past the cap (up to [`EVENTS_PAST_CAP_KEPT`], oldest first), which
+    /// [`events`](Trace::events) does not hold; empty for a trace that was
+    /// not cut (its events end where the run did), a hash-only one, or one
+    /// read from a file.
+    ///
+    /// ```
+    /// use asyncsim_sim::{Config, Sim};
+    /// let run = Sim::new(Config::new().trace_events_max(10)).run(async {
+    ///     for _ in 0..100 {
+    ///         asyncsim_sim::yield_now().await;
+    ///     }
+    /// });
+    /// let end = run.trace.events_past_cap();
+    /// assert_eq!(end.len(), asyncsim_sim::trace::EVENTS_PAST_CAP_KEPT);
+    /// assert!(end[0].step > run.trace.events()[9].step + 50);
+    /// ```
+    pub fn events_past_cap(&self) -> Vec<Event> {
+        self.past_cap
+            .as_deref()
+            .map_or_else(Vec::new, |kept| kept.iter().copied().collect())
     }
 
     /// Every mark so far, stored as an event or not, in order.

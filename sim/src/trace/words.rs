@@ -304,9 +304,26 @@ impl Trace {
         text
     }
 
+    /// A cut trace's last events, past the cap
+    /// ([`events_past_cap`](Trace::events_past_cap)), rendered one a line as
+    /// [`tail`](Trace::tail) renders its (each in its own words: its
+    /// neighbours are not all kept); empty for a trace that was not cut.
+    pub fn tail_past_cap(&self) -> String {
+        let events = self.events_past_cap();
+        let width = events
+            .iter()
+            .map(|event| self.task_of(event).chars().count())
+            .fold(TASK_COLUMN_MIN, usize::max);
+        let mut text = String::new();
+        for event in &events {
+            self.write_event_line(&mut text, event, &self.describe(event), width);
+        }
+        text
+    }
+
     /// The events of `range`, one a line, their task column as wide as the
     /// longest task name among them (at least [`TASK_COLUMN_MIN`]), so a
-    /// long name (the tokio face's `task-3@server.rs:42`) keeps the
+    /// long name (the tokio face's `task-3@src/server.rs:42`) keeps the
     /// descriptions in one column.
     fn write_lines(&self, out: &mut String, range: std::ops::Range<usize>) {
         let width = self.events[range.clone()]
@@ -324,15 +341,18 @@ impl Trace {
     }
 
     fn write_line(&self, out: &mut String, index: usize, width: usize) {
+        self.write_event_line(out, &self.events[index], &self.describe_at(index), width);
+    }
+
+    /// One line: `event`'s step, time and task, and `words`.
+    fn write_event_line(&self, out: &mut String, event: &Event, words: &str, width: usize) {
         use std::fmt::Write;
-        let event = &self.events[index];
         let _ = writeln!(
             out,
-            "{:>5} {:>10}  {:<width$} {}",
+            "{:>5} {:>10}  {:<width$} {words}",
             event.step,
             format_ns(event.time_ns),
             self.task_of(event),
-            self.describe_at(index)
         );
     }
 }
