@@ -77,6 +77,22 @@ fn child() {
                 sleeper.await.unwrap();
             });
         }
+        // Runs of one core that give task 1 a name each: `first` (its poll
+        // short), `first` again and then `second` (each sleeping): a line
+        // for each sleeper, named as that run named it (the core keeps the
+        // watchdog's number of the name each id had last, `GivenNames`).
+        "renamed" => {
+            let mut sim = Sim::new(config);
+            for (name, sleep) in [("first", 0), ("first", 800), ("second", 800)] {
+                let run = sim.run(async move {
+                    let task = asyncsim::task::Builder::new().name(name).spawn(async move {
+                        std::thread::sleep(Duration::from_millis(sleep));
+                    });
+                    task.await.unwrap();
+                });
+                assert!(run.is_ok());
+            }
+        }
         other => panic!("unknown BLOCKING_CASE {other}"),
     }
     eprintln!("child: run over");
@@ -138,6 +154,21 @@ fn a_check_of_many_runs_says_it_once_naming_the_spawn_site() {
     assert!(
         said[0].starts_with("asyncsim: task-1@tests/engine_blocking_warning_names_the_task.rs:")
             && said[0].contains(" has held the run's thread for "),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_tasks_name_is_the_one_its_run_gave_it() {
+    let stderr = child_stderr("renamed", None);
+    let said = warnings(&stderr);
+    assert_eq!(said.len(), 2, "{stderr}");
+    assert!(
+        said[0].starts_with("asyncsim: first has held the run's thread for "),
+        "{stderr}"
+    );
+    assert!(
+        said[1].starts_with("asyncsim: second has held the run's thread for "),
         "{stderr}"
     );
 }

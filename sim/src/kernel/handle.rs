@@ -101,7 +101,7 @@ where
     });
     let (owner, cell) = started.finish(JoinSlot::new(TaskId(id), run_id));
     with_core("asyncsim::spawn", |core| {
-        let name = name.for_task(id, "task", core.beacon);
+        let name = name.for_task(id, "task", core);
         let task = core.add_task(Some(owner), name, parent, SlotKind::Future, node);
         debug_assert_eq!(task.0, id);
         JoinHandle::new(cell.unsize(|cell| cell as &dyn JoinSlotRef<F::Output>))
@@ -121,7 +121,7 @@ where
         );
         let (id, parent, node) = core.claim_task(None);
         let (owner, slot) = raw::new_job(JoinSlot::new(TaskId(id), core.run_id.get()));
-        let name = name.for_task(id, "blocking", core.beacon);
+        let name = name.for_task(id, "blocking", core);
         let task = core.add_task(Some(owner), name, parent, SlotKind::PoolJob, node);
         let writer = slot.clone();
         let job_work: JobWork = Box::new(move || {

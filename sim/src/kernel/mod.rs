@@ -169,6 +169,10 @@ pub(crate) struct Core {
     /// moves (the core's one reference: the state's code that moves the
     /// clock is given it). Written, never read, by the run.
     beacon: &'static Beacon,
+    /// The watchdog's numbers of the names this core's runs gave tasks
+    /// through `task::Builder::name`, by task id: a named spawn's number
+    /// without a lookup when its id had the same name last time.
+    given_names: slots::GivenNames,
 }
 
 /// The beacon goes back for the next core (the watchdog's list keeps it).
@@ -273,6 +277,7 @@ impl Sim {
                 foreign_seen: Cell::new(0),
                 waker_sites: RefCell::new(Vec::new()),
                 beacon,
+                given_names: slots::GivenNames::default(),
             }),
         }
     }

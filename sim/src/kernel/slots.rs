@@ -105,28 +105,24 @@ impl From<Option<String>> for TaskName {
 impl TaskName {
     /// The name of task `id`; `prefix` is `task` or `blocking`. An unnamed
     /// spawn's (the common one) in line: a load from the shared names.
-    /// A spawn site's name, or a given one, is also told to the core's
-    /// watchdog `beacon`, which names the task by it if one of its polls
+    /// A spawn site's name, or a given one, is also told to the `core`'s
+    /// watchdog beacon, which names the task by it if one of its polls
     /// hangs or blocks.
     #[inline(always)]
-    pub(super) fn for_task(
-        self,
-        id: u32,
-        prefix: &'static str,
-        beacon: &Beacon,
-    ) -> Cow<'static, str> {
+    pub(super) fn for_task(self, id: u32, prefix: &'static str, core: &Core) -> Cow<'static, str> {
         match self {
             TaskName::Default if prefix == "task" => default_task_name(id),
-            other => other.for_task_named(id, prefix, beacon),
+            other => other.for_task_named(id, prefix, core),
         }
     }
 
     #[inline(never)]
-    fn for_task_named(self, id: u32, prefix: &'static str, beacon: &Beacon) -> Cow<'static, str> {
+    fn for_task_named(self, id: u32, prefix: &'static str, core: &Core) -> Cow<'static, str> {
+        let beacon = core.beacon;
         match self {
             TaskName::Default => Cow::Owned(format!("{prefix}-{id}")),
             TaskName::Given(name) => {
-                if let Some(watchdog_id) = given_name_id(&name) {
+                if let Some(watchdog_id) = core.given_names.number(id, &name) {
                     beacon.named(id, watchdog_id);
                 }
                 Cow::Owned(name)
@@ -214,6 +210,54 @@ fn given_name_id(name: &str) -> Option<u32> {
         given.insert(name.into(), id);
         Some(id)
     })
+}
+
+/// The watchdog's numbers ([`given_name_id`]) of the names a core's runs
+/// gave tasks through `task::Builder::name`, by task id, as the last run to
+/// name each id named it. A program names the same ids alike run after run
+/// (a world's node tasks by their node's name), so a named spawn compares
+/// its name with the one its id had, and only a name new to the id is
+/// looked up in the thread's table: no hash on the spawn path of a program's
+/// later runs (the lookup cost the bench's small simulation, two named node
+/// tasks a run, ~0.8 %). The first `GIVEN_IDS_MAX` ids are kept. Read only
+/// to name a task in the watchdog's lines: nothing here decides anything.
+#[derive(Default)]
+pub(crate) struct GivenNames(RefCell<Vec<(Box<str>, u32)>>);
+
+/// How many task ids [`GivenNames`] keeps a name for (as many as the
+/// watchdog's beacon can name).
+const GIVEN_IDS_MAX: usize = 4096;
+
+/// No number: an id not yet named (an empty name is a name).
+const NO_NUMBER: u32 = u32::MAX;
+
+impl GivenNames {
+    /// The watchdog's number of `name`, given to task `id`.
+    #[inline]
+    fn number(&self, id: u32, name: &str) -> Option<u32> {
+        if let Some((known, number)) = self.0.borrow().get(id as usize) {
+            if *number != NO_NUMBER && **known == *name {
+                return Some(*number);
+            }
+        }
+        self.learn(id, name)
+    }
+
+    /// A name new to task `id`: looked up, and kept for the id.
+    #[cold]
+    #[inline(never)]
+    fn learn(&self, id: u32, name: &str) -> Option<u32> {
+        let number = given_name_id(name)?;
+        let index = id as usize;
+        if index < GIVEN_IDS_MAX {
+            let mut known = self.0.borrow_mut();
+            if known.len() <= index {
+                known.resize_with(index + 1, || (Box::default(), NO_NUMBER));
+            }
+            known[index] = (name.into(), number);
+        }
+        Some(number)
+    }
 }
 
 /// The hasher of [`given_name_id`]'s table: the trace's word hash
