@@ -155,3 +155,26 @@ fn a_malformed_value_is_said_not_ignored() {
         );
     }
 }
+
+/// The panic is at the user's line that made the config (`Config::new()`
+/// in `sleeps`, `Explore::new()` in `check`), not inside asyncsim, and a
+/// long value is cut.
+#[test]
+fn a_malformed_value_panics_at_the_users_line_cut() {
+    let here = "panicked at tests/engine_time_limit_from_the_environment.rs:";
+    for case in ["sleeps", "check"] {
+        let (output, stderr) = child_output(case, Some("soon"));
+        assert!(!output.status.success(), "{case}: {stderr}");
+        assert!(stderr.contains(here), "{case}: {stderr}");
+    }
+    let long = "9".repeat(3_000) + "x";
+    let (_, stderr) = child_output("sleeps", Some(&long));
+    assert!(
+        stderr.contains(&format!(
+            "ASYNCSIM_TIME_LIMIT=\"{}\"… (3001 characters) is malformed: expected a duration of virtual time",
+            "9".repeat(80)
+        )),
+        "{stderr:.500}"
+    );
+    assert!(stderr.len() < 2_000, "{stderr:.500}");
+}

@@ -212,6 +212,13 @@ fn a_malformed_variables_value_is_quoted_cut() {
     let output = command.output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success(), "{stderr}");
+    // At the test's line that called `Explore::new`, not inside asyncsim.
+    assert!(
+        stderr.contains(
+            "panicked at tests/harness_long_tokens_are_named_by_their_file_everywhere.rs:"
+        ),
+        "{stderr}"
+    );
     let line = stderr
         .lines()
         .find(|line| line.starts_with("ASYNCSIM_REPLAY="))

@@ -139,17 +139,22 @@ pub const DEFAULT_RUNS: u64 = 1000;
 /// Default bound on the runs a shrink may make.
 pub const DEFAULT_SHRINK_RUNS: u64 = 1000;
 
+#[track_caller]
 fn env_var(name: &str) -> Option<String> {
     match std::env::var(name) {
         Ok(value) if !value.trim().is_empty() => Some(value),
         Ok(_) => None,
         Err(std::env::VarError::NotPresent) => None,
         Err(std::env::VarError::NotUnicode(_)) => {
-            panic!("{name} is not valid UTF-8")
+            panic!("{name} is not valid UTF-8: unset it or give it in UTF-8")
         }
     }
 }
 
+/// Variable `name` parsed, if set; a malformed value panics at the user's
+/// line (`#[track_caller]` from `Explore::new`), naming the variable, its
+/// value cut (sim's `config::quoted_cut`) and the forms it takes.
+#[track_caller]
 fn parse_env<T>(
     name: &str,
     what: &str,
@@ -160,7 +165,7 @@ fn parse_env<T>(
         Ok(parsed) => Some(parsed),
         Err(error) => panic!(
             "{name}={} is malformed: expected {what}; {error}",
-            crate::rerun::quoted_cut(&value, 80)
+            asyncsim_sim::__quoted_cut(&value, 80)
         ),
     }
 }
@@ -213,7 +218,9 @@ impl Explore {
     ///
     /// # Panics
     ///
-    /// When a variable is set to something malformed; the message names it.
+    /// When a variable is set to something malformed: the message names it,
+    /// its value and the forms it takes, at the line that called this.
+    #[track_caller]
     pub fn new() -> Explore {
         let mut explore = Explore::without_environment();
         if let Some(runs) = parse_env("ASYNCSIM_RUNS", "a number of runs", |text| {
@@ -256,6 +263,7 @@ impl Explore {
 
     /// The defaults, ignoring the environment (for tests of the harness
     /// itself, which must not change behaviour when a user sets a variable).
+    #[track_caller]
     pub fn without_environment() -> Explore {
         Explore {
             runs: DEFAULT_RUNS,

@@ -102,18 +102,6 @@ impl std::fmt::Display for ShownToken {
     }
 }
 
-/// `text` quoted for a line of a message: whole up to `max` characters,
-/// else its first `max` and how long it was (a malformed `ASYNCSIM_REPLAY`
-/// may be a token of megabytes).
-pub fn quoted_cut(text: &str, max: usize) -> String {
-    let characters = text.chars().count();
-    if characters <= max {
-        return format!("{text:?}");
-    }
-    let kept: String = text.chars().take(max).collect();
-    format!("{kept:?}… ({characters} characters)")
-}
-
 /// Where a replay line finds a token too long to print
 /// ([`TOKEN_PRINTED_CHARS_MAX`]).
 #[derive(Clone, Copy, Debug)]

@@ -131,6 +131,7 @@ pub(crate) const TIME_LIMIT_VARIABLE: &str = "ASYNCSIM_TIME_LIMIT";
 /// The time limit of a config that sets none: `ASYNCSIM_TIME_LIMIT`, else
 /// [`DEFAULT_TIME_LIMIT`]. Read once a process (configs are made per run,
 /// and runs are hot); unset, it is the constant, so no run changes.
+#[track_caller]
 pub(crate) fn default_time_limit_ns() -> u64 {
     environment_time_limit_ns().unwrap_or(duration_to_ns(DEFAULT_TIME_LIMIT))
 }
@@ -138,27 +139,54 @@ pub(crate) fn default_time_limit_ns() -> u64 {
 /// `ASYNCSIM_TIME_LIMIT`'s limit, if it is set. A value that is not a
 /// positive duration panics with what it expected (as
 /// `ASYNCSIM_HANG_WARNING` does): a limit silently left at the hour would
-/// fail the run it was set for, naming the variable that was set.
+/// fail the run it was set for, naming the variable that was set. The
+/// panic is the caller's (`#[track_caller]` from `Config::new` and
+/// `Explore::new`): it points at the user's line that made the config, not
+/// here.
+#[track_caller]
 pub(crate) fn environment_time_limit_ns() -> Option<u64> {
-    static LIMIT: OnceLock<Option<u64>> = OnceLock::new();
-    *LIMIT.get_or_init(|| {
+    static LIMIT: OnceLock<Result<Option<u64>, String>> = OnceLock::new();
+    let read = || {
+        let expected = "expected a duration of virtual time (`2h`, `90m`, `3600s`), more than 0";
         let value = match std::env::var(TIME_LIMIT_VARIABLE) {
             Ok(value) => value,
-            Err(std::env::VarError::NotPresent) => return None,
+            Err(std::env::VarError::NotPresent) => return Ok(None),
             Err(std::env::VarError::NotUnicode(value)) => {
-                panic!("{TIME_LIMIT_VARIABLE}={value:?} is malformed: expected a duration of virtual time (`2h`, `90m`, `3600s`)")
+                return Err(format!(
+                    "{TIME_LIMIT_VARIABLE}={} is malformed (not UTF-8): {expected}",
+                    quoted_cut(&value.to_string_lossy(), 80)
+                ))
             }
         };
         match parse_threshold(value.trim()) {
-            Some(ns) if ns > 0 => Some(ns),
-            _ => panic!(
-                "{TIME_LIMIT_VARIABLE}={value:?} is malformed: expected a duration of virtual time (`2h`, `90m`, `3600s`), more than 0"
-            ),
+            Some(ns) if ns > 0 => Ok(Some(ns)),
+            _ => Err(format!(
+                "{TIME_LIMIT_VARIABLE}={} is malformed: {expected}; unset it or give one",
+                quoted_cut(&value, 80)
+            )),
         }
-    })
+    };
+    match LIMIT.get_or_init(read) {
+        Ok(limit) => *limit,
+        Err(message) => panic!("{message}"),
+    }
+}
+
+/// `text` quoted for a line of a message: whole up to `max` characters,
+/// else its first `max` and how long it was (a malformed variable may hold
+/// a replay token of megabytes). The harness's messages use it too.
+#[doc(hidden)]
+pub fn quoted_cut(text: &str, max: usize) -> String {
+    let characters = text.chars().count();
+    if characters <= max {
+        return format!("{text:?}");
+    }
+    let kept: String = text.chars().take(max).collect();
+    format!("{kept:?}… ({characters} characters)")
 }
 
 impl Default for Config {
+    #[track_caller]
     fn default() -> Config {
         Config {
             seed: 0,
@@ -191,6 +219,7 @@ impl Config {
     /// The defaults: seed 0, `Strategy::Random`, 1,000,000 steps, an hour
     /// of virtual time ([`DEFAULT_TIME_LIMIT`], or `ASYNCSIM_TIME_LIMIT`), slow polls at 100 ms, 8
     /// pool workers, full trace.
+    #[track_caller]
     pub fn new() -> Config {
         Config::default()
     }

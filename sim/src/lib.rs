@@ -109,6 +109,8 @@ pub use combinators::{
     wait_results, wait_timeout, AsCompleted, Outcome, ReturnWhen, StartOrder, WaitResult,
     WaitResults,
 };
+#[doc(hidden)]
+pub use config::quoted_cut as __quoted_cut;
 pub use config::{Config, DEFAULT_POOL_SIZE, DEFAULT_TIME_LIMIT};
 #[doc(hidden)]
 pub use failure::PROGRAM_CHANGED;
