@@ -72,9 +72,18 @@ pub(crate) fn load(path: &Path) -> Vec<Tape> {
     tapes
 }
 
+/// The longest token a replay line prints: about 25 lines of a terminal,
+/// what a person still selects and pastes. A run that ends at a limit
+/// makes a far longer one (93 KB at the hour's time limit, 2.6 MB for a
+/// million steps), which no one pastes, and which above 128 KiB no shell
+/// can even pass in one variable (Linux's `MAX_ARG_STRLEN`): such a token
+/// is written to a file ([`write_token_file`]), and
+/// `ASYNCSIM_REPLAY=<that file>` replays it.
+pub(crate) const TOKEN_PRINTED_CHARS_MAX: usize = 2_000;
+
 /// Appends a token (with a comment) unless it is already saved.
 ///
-/// A token too long to print (`rerun::TOKEN_PRINTED_CHARS_MAX`: a run that
+/// A token too long to print ([`TOKEN_PRINTED_CHARS_MAX`]: a run that
 /// ended at a limit makes one of up to megabytes) is still saved whole: the
 /// file is committed so the failure stays tested on every checkout and CI
 /// machine, and a token file under `target/` is on none of them. Its
@@ -104,7 +113,7 @@ pub(crate) fn append(path: &Path, tape: &Tape, comment: &str) -> std::io::Result
     }
     let comment = comment.replace(['\n', '\r'], " ");
     let token = tape.to_string();
-    if token.len() > crate::rerun::TOKEN_PRINTED_CHARS_MAX {
+    if token.len() > TOKEN_PRINTED_CHARS_MAX {
         text.push_str(&format!(
             "# {comment} (the next line's token, {} characters)\n{token}\n",
             token.len()
@@ -213,7 +222,7 @@ pub(crate) fn write_trace_file(test_name: &str, tape: &Tape, trace: &Trace) -> O
     }
 }
 
-/// Writes a token too long to print (`rerun::TOKEN_PRINTED_CHARS_MAX`) to
+/// Writes a token too long to print ([`TOKEN_PRINTED_CHARS_MAX`]) to
 /// `target/asyncsim/<test>-<checksum>.token`, the file a replay line names
 /// (`ASYNCSIM_REPLAY=<file>` reads it), and returns that file; None, said
 /// on stderr, when it cannot be written (the line then prints the token).

@@ -6,14 +6,7 @@
 
 use asyncsim_sim::{Failure, FailureKind, Tape};
 
-/// The longest token a replay line prints: about 25 lines of a terminal,
-/// what a person still selects and pastes. A run that ends at a limit
-/// makes a far longer one (93 KB at the hour's time limit, 2.6 MB for a
-/// million steps), which no one pastes, and which above 128 KiB no shell
-/// can even pass in one variable (Linux's `MAX_ARG_STRLEN`): such a token
-/// is written to a file (`persist::write_token_file`), and
-/// `ASYNCSIM_REPLAY=<that file>` replays it.
-pub(crate) const TOKEN_PRINTED_CHARS_MAX: usize = 2_000;
+use crate::persist::TOKEN_PRINTED_CHARS_MAX;
 
 /// A replay token as a report shows it, the one place
 /// [`TOKEN_PRINTED_CHARS_MAX`] is applied to a token in words: the token
