@@ -183,13 +183,7 @@ pub(super) fn give_up(world: &mut World, connection: usize, side: usize) {
     if std::mem::replace(&mut c.gave_up[side], true) {
         return;
     }
-    let pipe = &mut c.pipes[to_side];
-    let bytes = pipe.held_bytes;
-    pipe.held.clear();
-    pipe.held_bytes = 0;
-    pipe.held_fin = false;
-    pipe.held_reset = false;
-    pipe.held_since_ns = None;
+    let bytes = c.pipes[to_side].discard_held();
     c.set_limit(to_side);
     c.set_limit(side);
     if c.pipes[side].writer.waiting() {

@@ -87,6 +87,20 @@ impl Pipe {
         self.window.saturating_sub(outstanding)
     }
 
+    /// Discards what a cut held toward this end (segments, FIN, a close's
+    /// reset) and its timeout, as when the sender gave up
+    /// (`error::give_up`) or crashed (`reset::lose_held`): returns the bytes
+    /// discarded, for the drop the caller records. The caller sets `limit`.
+    pub(super) fn discard_held(&mut self) -> usize {
+        let bytes = self.held_bytes;
+        self.held.clear();
+        self.held_bytes = 0;
+        self.held_fin = false;
+        self.held_reset = false;
+        self.held_since_ns = None;
+        bytes
+    }
+
     /// Empties the pipe for another connection, keeping its buffers.
     pub(super) fn clear(&mut self) {
         // Every field named, so a new one cannot be forgotten here.

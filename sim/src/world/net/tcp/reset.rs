@@ -264,12 +264,7 @@ fn lose_held(world: &mut World, connection: usize, side: usize) {
     if !held && pipe.held_since_ns.is_none() {
         return;
     }
-    let bytes = pipe.held_bytes;
-    pipe.held.clear();
-    pipe.held_bytes = 0;
-    pipe.held_fin = false;
-    pipe.held_reset = false;
-    pipe.held_since_ns = None;
+    let bytes = pipe.discard_held();
     c.set_limit(peer);
     if bytes > 0 {
         world.record_stream_drop(connection, peer, DropWhy::SenderCrashed, bytes);
