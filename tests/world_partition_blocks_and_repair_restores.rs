@@ -273,3 +273,43 @@ fn connecting_across_a_cut_times_out_and_datagrams_across_it_are_lost() {
         assert_eq!(&buf[..n], b"ping");
     });
 }
+
+/// An end that gave up across a cut (timed out) is a closed socket: its
+/// node's crash later sends its peer nothing (Linux resets only sockets
+/// that exist), so the idle peer, repaired to it, hears nothing until it
+/// sends; its next segment is then answered with a reset.
+#[test]
+fn a_crash_after_an_end_gave_up_tells_the_idle_peer_only_when_it_sends() {
+    asyncsim::check(Explore::new().runs(100), || async {
+        let listener = TcpListener::bind("0.0.0.0:7000").await.unwrap();
+        let writer = node::Builder::new("writer").start(|| async {
+            let mut stream = TcpStream::connect("main:7000").await.unwrap();
+            asyncsim::time::sleep(Duration::from_millis(100)).await;
+            stream.write_all(b"lost in the cut").await.unwrap();
+            let mut buf = [0u8; 4];
+            let error = stream.read(&mut buf).await.unwrap_err();
+            assert_eq!(error.kind(), std::io::ErrorKind::TimedOut);
+            // Keeps its end (not dropped) until the crash.
+            std::future::pending::<()>().await;
+        });
+        net::set_link(
+            "main",
+            "writer",
+            NetConfig::new().tcp_timeout(Duration::from_secs(2)),
+        );
+        let (mut stream, _) = listener.accept().await.unwrap();
+        net::partition("main", "writer");
+        asyncsim::time::sleep(Duration::from_secs(5)).await;
+        net::repair("main", "writer");
+        writer.crash();
+        let mut buf = [0u8; 16];
+        let heard = asyncsim::time::timeout(Duration::from_secs(10), stream.read(&mut buf)).await;
+        assert!(
+            heard.is_err(),
+            "the idle end heard {heard:?} from a closed socket's crash"
+        );
+        stream.write_all(b"late").await.unwrap();
+        let error = stream.read(&mut buf).await.unwrap_err();
+        assert_eq!(error.kind(), std::io::ErrorKind::ConnectionReset);
+    });
+}

@@ -157,6 +157,14 @@ pub(crate) fn crash_node(world: &mut World, node: u32, incarnation: NodeId) {
             if peer_node == node {
                 continue;
             }
+            if world.net.connections[connection].gave_up[side] {
+                // It gave up across a cut (`error::give_up`): a closed
+                // socket already, which a crash resets no more than a
+                // closed one (Linux sends a reset for sockets that exist):
+                // the peer learns of it from its own next segment.
+                world.net.connections[connection].crash_unsaid[peer] = true;
+                continue;
+            }
             if world.net.is_cut(node, peer_node) {
                 // The crash's reset is lost in the cut: the peer learns
                 // nothing until a segment of its own gets through
