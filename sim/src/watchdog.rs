@@ -300,7 +300,10 @@ fn threshold_from(name: &str, value: Result<String, std::env::VarError>, default
     };
     match parse_threshold(value.trim()) {
         Some(ns) => ns,
-        None => panic!("{name}={value:?} is malformed: {expected}"),
+        None => panic!(
+            "{name}={} is malformed: {expected}",
+            crate::config::quoted_cut(&value, 80)
+        ),
     }
 }
 
@@ -581,6 +584,20 @@ mod tests {
     )]
     fn a_malformed_threshold_names_every_form_it_takes() {
         threshold_from("ASYNCSIM_HANG_WARNING", Ok("soon".to_string()), 7);
+    }
+
+    /// A malformed value is quoted cut, as `ASYNCSIM_TIME_LIMIT`'s is (a
+    /// replay token pasted into the wrong variable is megabytes).
+    #[test]
+    fn a_long_malformed_threshold_is_quoted_cut() {
+        let long = "x".repeat(5_000);
+        let said = std::panic::catch_unwind(|| {
+            threshold_from("ASYNCSIM_HANG_WARNING", Ok(long), 7);
+        })
+        .unwrap_err();
+        let said = said.downcast_ref::<String>().unwrap();
+        assert!(said.len() < 300, "{} characters", said.len());
+        assert!(said.contains("(5000 characters)"), "{said}");
     }
 
     #[cfg(unix)]
