@@ -28,7 +28,8 @@
 //!   tokio's own `AsyncRead`/`AsyncWrite`;
 //! - `select!`, `join!` and `try_join!` are asyncsim's: `select!` polls its
 //!   branches in an order drawn from the tape;
-//! - `signal::ctrl_c()` never fires;
+//! - [`signal`]: `ctrl_c()` and `unix::signal` hear what the test sends to
+//!   their node ([`signal::simulate::ctrl_c`]), and nothing else;
 //! - `sync`, `io` and the other runtime-agnostic parts are tokio's own, so
 //!   their types are the ones third-party crates expect, except
 //!   [`sync::watch`] (tokio's wakes its waiting receivers in an order drawn
