@@ -95,6 +95,35 @@ impl Instant {
     }
 }
 
+/// The run's virtual time and the task being polled, as the trace writes
+/// them ("0.015s task-3@src/server.rs:42"; the time alone between polls,
+/// "-" outside a run): a log line's stamp that matches the report's trace.
+/// A logger's own stamp reads the real clock, on which a whole run takes a
+/// few microseconds (`tracing_subscriber`'s, `env_logger`'s); give it this
+/// one instead (README, "Logs in virtual time").
+///
+/// ```
+/// use asyncsim_sim::{time, Config, Sim};
+/// use std::time::Duration;
+///
+/// let run = Sim::new(Config::new()).run(async {
+///     time::sleep(Duration::from_millis(15)).await;
+///     time::log_stamp()
+/// });
+/// assert_eq!(run.result.unwrap(), "0.015s main");
+/// assert_eq!(time::log_stamp(), "-");
+/// ```
+pub fn log_stamp() -> String {
+    let Some(now_ns) = cx::current_run_id().and_then(cx::now_in_run) else {
+        return "-".to_string();
+    };
+    let time = crate::trace::format_ns(now_ns);
+    match crate::task::current_name() {
+        Some(task) => format!("{time} {task}"),
+        None => time,
+    }
+}
+
 /// The virtual wall clock at the start of every run, in seconds after the
 /// Unix epoch: 2000-01-01 00:00:00 UTC.
 const EPOCH_SECS: u64 = 946_684_800;
