@@ -37,10 +37,10 @@
 //!   began waiting), [`io::stdout`]/[`io::stderr`] (tokio runs them on its
 //!   blocking pool: here they write through) and [`io::stdin`] (refused).
 //!
-//! What cannot be simulated (`process`, `task::block_in_place`, a real
-//! thread) fails with a message that names the alternative, and a real
-//! tokio call inside a simulated run (a dependency that still uses real
-//! tokio) fails with a message that says how to switch it.
+//! What cannot be simulated (`process`, a real thread) fails with a
+//! message that names the alternative, and a real tokio call inside a
+//! simulated run (a dependency that still uses real tokio) fails with a
+//! message that says how to switch it.
 //!
 //! ```
 //! # #[cfg(feature = "simulation")] {

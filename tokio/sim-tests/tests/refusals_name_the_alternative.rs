@@ -145,19 +145,6 @@ fn handle_block_on_inside_spawn_blocking_says_why_not_and_what_instead() {
 }
 
 #[test]
-fn block_in_place_names_spawn_blocking() {
-    let run = Sim::new(Config::new()).run(async {
-        tokio::task::block_in_place(|| 1);
-    });
-    let message = run.result.unwrap_err().message;
-    assert!(
-        message.contains("block_in_place cannot be simulated"),
-        "{message}"
-    );
-    assert!(message.contains("tokio::task::spawn_blocking"), "{message}");
-}
-
-#[test]
 fn starting_a_process_is_an_unsupported_error_naming_the_alternative() {
     asyncsim::check(asyncsim::Explore::new().runs(3).persist(false), || async {
         let error = tokio::process::Command::new("ls")

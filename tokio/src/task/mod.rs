@@ -16,7 +16,8 @@
 //! Differences from tokio a test can see: a spawned task first runs when the
 //! chooser picks it (tokio's own order is one of the schedules explored); a
 //! panic in a task whose `JoinHandle` was dropped fails the run (tokio
-//! ignores it by default: a test should not); `block_in_place` is refused.
+//! ignores it by default: a test should not); `block_in_place` runs its
+//! closure at once on the run's one thread, the other tasks waiting.
 
 use std::cell::{Cell, RefCell};
 use std::fmt;
@@ -796,23 +797,24 @@ pub async fn yield_now() {
     asyncsim::yield_now().await;
 }
 
-/// Refused: a simulated run has one thread, so there is no worker to hand
-/// the others to.
+/// Runs `work` at once, on the run's thread, and returns what it returns.
 ///
-/// # Panics
-///
-/// Always, with the alternative.
+/// tokio's multi-thread runtime runs the closure in place too, after
+/// handing the worker's other tasks to another thread, so they go on
+/// meanwhile; a simulated run has one thread, so here they wait until the
+/// closure returns, which is one of their schedules (virtual time stands
+/// still meanwhile, as in any poll). A closure that waits for another task
+/// of the run (a `std::sync::mpsc` receive from one, `Handle::block_on`)
+/// therefore never returns: the hang watchdog names it (README, "When a
+/// test hangs"); `spawn_blocking(..).await` is the way to let them run.
+/// (tokio's current-thread runtime panics instead: the face does not tell
+/// the flavours apart.)
 #[track_caller]
 pub fn block_in_place<F, R>(work: F) -> R
 where
     F: FnOnce() -> R,
 {
-    drop(work);
-    panic!(
-        "tokio::task::block_in_place cannot be simulated: asyncsim runs every task on one thread. \
-         Move the blocking work to `tokio::task::spawn_blocking(move || ...).await`, which runs it \
-         on the simulated blocking pool"
-    )
+    work()
 }
 
 // tokio's handles are `UnwindSafe`, so code may hold one across
