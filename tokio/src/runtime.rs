@@ -703,8 +703,24 @@ fn block_on<F: Future>(
         }
         future.await
     }));
+    let elapsed_ns = run.elapsed_ns();
     match run.result {
-        Ok(output) => output,
+        Ok(output) => {
+            if std::thread::current().name() == Some("main") {
+                // A program's own run that succeeded printed the simulated
+                // world's output (`10.0.0.1:…`) as if real: say it was not.
+                let how = match given {
+                    Some(_) => "replaying the given token".to_string(),
+                    None => format!("seed {}", environment_seed()),
+                };
+                eprintln!(
+                    "asyncsim: `{program}` ran simulated (one run, {how}, {} of virtual time){}",
+                    asyncsim::trace::format_ns(elapsed_ns),
+                    simulated_program_hint(&program)
+                );
+            }
+            output
+        }
         Err(mut failure) => {
             // A divergence of another program's token is the token's doing,
             // not a change to this program.
@@ -764,6 +780,26 @@ const SIMULATED_PROGRAM: &str = "\n\nnote: this program ran simulated: it was bu
     (`env!(\"CARGO_BIN_EXE_<name>\")`, assert_cmd) runs this simulated one too: give the binary a package of its \
     own without the `simulation` dev-dependency and test it with `cargo test -p <that package>` (README, the \
     tokio face).";
+
+/// What the success line of a program's simulated run adds: for a binary
+/// (which `cargo test` builds with `simulation` on and leaves in
+/// `target/debug/`), how to run the real one; nothing for an example (cargo
+/// builds every example with the dev-dependencies' features).
+fn simulated_program_hint(program: &str) -> String {
+    let example = std::env::current_exe()
+        .ok()
+        .and_then(|path| Some(path.parent()?.file_name()? == "examples"))
+        .unwrap_or(false);
+    if example {
+        String::new()
+    } else {
+        format!(
+            ": it was built with asyncsim-tokio's `simulation` feature, as `cargo test` builds a \
+             package's binaries; for the real program use `cargo run`, or `cargo build` before \
+             running target/debug/{program}"
+        )
+    }
+}
 
 /// The name a `block_on` run's tokens are stamped with (`Tape::origin_for`):
 /// the test's in a test (libtest names its thread after it, as the harness
