@@ -92,10 +92,11 @@ fn child() {
             eprintln!("child: run over");
         }
         // The spin of "spin", in a task spawned with a site, under `check`
-        // (which makes its runs replayable by seed; the determinism check's
-        // first run spins). Random, or (`spin-in-mix-check`) the default
-        // `mix`, whose first run is PCT's FIFO estimate of a run's length:
-        // the exploration of any seed starts with it.
+        // (the determinism check's first run spins: the exploration's first,
+        // FIFO's empty tape, which a token replays). Random, or
+        // (`spin-in-mix-check`) the default `mix`, whose first run is PCT's
+        // FIFO estimate of a run's length, replayable by seed: the
+        // exploration of any seed starts with it.
         "spin-in-check" | "spin-in-mix-check" => {
             let strategy = if case == "spin-in-check" {
                 asyncsim::Strategy::Random
@@ -177,11 +178,16 @@ fn a_task_with_a_site_is_named_by_it_and_a_checks_run_gets_a_replay_line() {
         "{stderr}"
     );
     assert!(
-        lines[0].contains(" has been inside one poll for ") && lines[0].contains("(run seed 0, "),
+        lines[0].contains(" has been inside one poll for ")
+            && lines[0].contains("(run replaying a tape, "),
         "{stderr}"
     );
+    // The empty tape's token (FIFO), which names this test (`child`).
+    let mut fifo = asyncsim::Tape::new();
+    fifo.set_origin(Some(asyncsim::Tape::origin_for("child")));
     assert_eq!(
-        lines[1], "asyncsim: replay that run alone: ASYNCSIM_SEED=0 cargo test child",
+        lines[1],
+        format!("asyncsim: replay that run alone: ASYNCSIM_REPLAY={fifo} cargo test child"),
         "{stderr}"
     );
 }

@@ -399,7 +399,7 @@ fn print_zoo(size: ZooSize, bugs: &[usize]) {
         "## Bug zoo: schedules until the first failure ({} attempts per cell, cap {} schedules per attempt)\n",
         size.attempts, size.cap
     );
-    println!("Cells: `median [min–max] found/attempts`; median counts a miss as ∞ (— when half or more missed); `dev` = median deviation count (nonzero draws) of asyncsim's failing schedule after the harness shrank it. asyncsim exhaustive = `explore(Explore::new().exhaustive(k))` with k = 1, 2, 3 tried in turn (schedules counted across bounds); it and shuttle's DFS are deterministic, so one attempt stands for all. `asyncsim mix (default)` is `Strategy::Mix`, the harness's default: schedule i uses Random, PCT 2, Random, PCT 3 by i mod 4.\n");
+    println!("Cells: `median [min–max] found/attempts`; median counts a miss as ∞ (— when half or more missed); `dev` = median deviation count (nonzero draws) of asyncsim's failing schedule after the harness shrank it. asyncsim exhaustive = `explore(Explore::new().exhaustive(k))` with k = 1, 2, 3 tried in turn (schedules counted across bounds); it and shuttle's DFS are deterministic, so one attempt stands for all. `asyncsim mix (default)` is `Strategy::Mix`, the harness's default: schedule i uses Random, PCT 2, Random, PCT 3 by i mod 4. Every sampled cell (random, pct, mix) counts the harness's first schedule, FIFO (run 0, before any seed), as the harness runs it.\n");
     println!(
         "Bugs: {}.\n",
         bugs.iter()

@@ -184,10 +184,11 @@ fn settings() -> Explore {
         .trace_file(false)
 }
 
-/// Attempt `attempt` runs seeds `attempt << 32` onwards, as the harness does
-/// with `.seed(attempt << 32)`. The schedules until the first failure are
+/// Attempt `attempt` runs the schedules the harness runs with
+/// `.seed(attempt << 32)`: FIFO first (run 0, every attempt's), then run `i`
+/// seed `(attempt << 32) + i`. The schedules until the first failure are
 /// counted by a plain `Sim::run` loop (the harness's `explore` does not stop
-/// early); then the harness re-runs exactly those seeds to shrink the
+/// early); then the harness re-runs exactly those schedules to shrink the
 /// failure, and its report must agree on the run index.
 fn sim_attempt(bug: usize, strategy: &Strategy, attempt: u64, cap: u64, steps: u64) -> Attempt {
     let base = attempt << 32;
@@ -196,10 +197,15 @@ fn sim_attempt(bug: usize, strategy: &Strategy, attempt: u64, cap: u64, steps: u
             .strategy(strategy.clone())
             .pct_steps_estimate(steps),
     );
-    let Some(index) = (0..cap).find(|index| {
-        sim.config_mut().seed = base + index;
-        sim.run(bugs::run::<rt::Sim>(bug)).result.is_err()
-    }) else {
+    let first = if fifo_fails(bug) {
+        Some(0)
+    } else {
+        (1..cap).find(|index| {
+            sim.config_mut().seed = base + index;
+            sim.run(bugs::run::<rt::Sim>(bug)).result.is_err()
+        })
+    };
+    let Some(index) = first else {
         return Attempt {
             schedules: None,
             deviations: None,

@@ -48,7 +48,8 @@ pub struct Section {
 }
 
 /// The demo's two explorations of a snippet: `total` runs, half random,
-/// half PCT of depth 2.
+/// half PCT of depth 2 (each's first run is asyncio's FIFO order, as every
+/// exploration's is).
 pub fn explorations(total: u64) -> [(Strategy, Explore); 2] {
     [Strategy::Random, Strategy::Pct { depth: 2 }].map(|strategy| {
         let explore = Explore::new()

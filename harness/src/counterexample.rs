@@ -17,6 +17,10 @@ pub enum Origin {
     Seed,
     /// Exhaustive enumeration: only the token reproduces it.
     Exhaustive,
+    /// A sampled exploration's first run, asyncio's own order (FIFO: every
+    /// draw 0), which runs before any seed: the token reproduces it, and it
+    /// is already the simplest schedule.
+    Fifo,
     /// A replayed token (`ASYNCSIM_REPLAY` or `Explore::replay`).
     Replay,
     /// A token from the regressions file.
@@ -263,6 +267,11 @@ impl fmt::Display for Counterexample {
                 self.run_index + 1,
                 self.strategy
             ),
+            Origin::Fifo => format!(
+                "after {} schedule(s) (strategy {}; {FIRST_RUN_IS_FIFO})",
+                self.run_index + 1,
+                self.strategy
+            ),
             Origin::Replay => match self.foreign_origin {
                 Some(origin) => format!(
                     "replaying the given token, which another test recorded (origin {origin:08x}; \
@@ -341,6 +350,10 @@ impl fmt::Display for Counterexample {
         Ok(())
     }
 }
+
+/// Why a failure of a sampled exploration's first run names no seed: the
+/// words its report and the notice printed when it is found share.
+pub(crate) const FIRST_RUN_IS_FIFO: &str = "its first run is FIFO, no deviation, before any seed";
 
 /// The heading of the report's last events. A trace cut at
 /// `Config::trace_events_max` kept the run's first events and, past the

@@ -354,7 +354,10 @@ impl Explore {
         &self.search
     }
 
-    /// The first seed: run `i` uses seed `base + i`.
+    /// The base seed: run `i` uses seed `base + i`, for every run but the
+    /// first, which is asyncio's own order (FIFO, every draw 0) whatever the
+    /// seed: a bug that plain order shows is found first, as the simplest
+    /// schedule.
     pub fn seed(mut self, base: u64) -> Explore {
         self.base_seed = base;
         self
@@ -421,8 +424,8 @@ impl Explore {
         self
     }
 
-    /// Run the first seed twice and compare the traces (default: on in
-    /// `check`, off elsewhere).
+    /// Run the first schedule (FIFO, or this shard's first seed) twice and
+    /// compare the traces (default: on in `check`, off elsewhere).
     pub fn check_determinism(mut self, check: bool) -> Explore {
         self.check_determinism = Some(check);
         self

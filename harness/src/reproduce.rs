@@ -8,7 +8,7 @@ use asyncsim_sim::trace::WaitOn;
 use asyncsim_sim::{Failure, FailureKind, Sim, TraceMode};
 
 use crate::classify::{examine, failure_signature, Signature};
-use crate::counterexample::{Counterexample, Origin, Shrinking};
+use crate::counterexample::{Counterexample, Origin, Shrinking, FIRST_RUN_IS_FIFO};
 use crate::persist;
 use crate::rerun::{
     blame_foreign_token, divergence_replay_note, origin_of, replay_lines, LongToken, ShownToken,
@@ -311,6 +311,7 @@ pub(crate) fn found_notice(
     let found = match origin {
         Origin::Seed => format!("failed at run {run_index} ({strategy}, seed {seed})"),
         Origin::Exhaustive => format!("failed at run {run_index} ({strategy})"),
+        Origin::Fifo => format!("failed at run {run_index} ({strategy}; {FIRST_RUN_IS_FIFO})"),
         Origin::Regression => format!(
             "failed replaying saved regression #{} (asyncsim-regressions/{}.txt)",
             run_index + 1,
@@ -337,7 +338,8 @@ pub(crate) fn found_notice(
             "replay it with {}",
             divergence_replay_note(foreign_origin.is_some())
         ),
-        Origin::Replay => "replay it with".to_string(),
+        // Nothing to shrink: the token is the schedule reported.
+        Origin::Replay | Origin::Fifo => "replay it with".to_string(),
         _ => "replay it before shrinking with".to_string(),
     };
     format!(

@@ -102,7 +102,7 @@ where
     if check_determinism {
         let first = match setup.source {
             Source::Exhaustive { .. } => Schedule::Tape(Tape::new()),
-            _ => Schedule::Seed(settings.base_seed.wrapping_add(settings.run_index(0))),
+            _ => setup.sampled_schedule(settings.run_index(0)),
         };
         if let Some(explanation) = determinism_check(&setup, body, &first) {
             summary.nondeterminism = Some(explanation);
@@ -162,9 +162,10 @@ where
     summary.stopped_at_run_cap = driven.stopped_at_run_cap;
     summary.sometimes = driven.sometimes;
     if let Some(first) = driven.hits.first() {
-        let origin = match setup.source {
-            Source::Exhaustive { .. } => Origin::Exhaustive,
-            _ => Origin::Seed,
+        let origin = match (&setup.source, &first.schedule) {
+            (Source::Exhaustive { .. }, _) => Origin::Exhaustive,
+            (_, Schedule::Tape(_)) => Origin::Fifo,
+            (_, Schedule::Seed(_)) => Origin::Seed,
         };
         let found = counterexample(&setup, body, &first.schedule, origin, first.index);
         // A schedule that did not fail again reproduces nothing: saving
@@ -255,8 +256,10 @@ impl KindName for Failure {
 /// non-`Sync` state (`Rc`, `RefCell`, the sync primitives) *inside* the
 /// returned future, where each run gets its own, and share anything from
 /// outside through `Arc`. The future itself need not be `Send`.
-/// Before exploring, the first schedule runs twice to check the body is
-/// deterministic; failing schedules are saved to
+/// The first schedule is asyncio's own order (FIFO, every draw 0), then one
+/// per seed ([`Explore::seed`]), so a bug the plain order shows is found at
+/// run 0 with no deviation to read. Before exploring, the first schedule
+/// runs twice to check the body is deterministic; failing schedules are saved to
 /// `asyncsim-regressions/<test>.txt` and replayed first next time (turn off
 /// with `.persist(false)`).
 ///

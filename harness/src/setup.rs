@@ -34,6 +34,10 @@ pub(crate) struct Setup<'a> {
     /// `Config::rerun_command` of this test's runs: the hang watchdog's line
     /// for a run found by its seed says `ASYNCSIM_SEED=<seed> cargo test …`.
     pub(crate) rerun_command: u32,
+    /// The same for a run of the empty tape (FIFO: an exploration's first
+    /// run), whose whole replay line the harness knows:
+    /// `ASYNCSIM_REPLAY=<the empty tape's token> cargo test …`.
+    pub(crate) fifo_rerun_line: u32,
 }
 
 impl Setup<'_> {
@@ -50,10 +54,29 @@ impl Setup<'_> {
             }
         }
         config.trace_mode = mode;
-        config.rerun_command = self.rerun_command;
+        config.rerun_command = match schedule {
+            Schedule::Tape(tape) if tape.is_empty() => self.fifo_rerun_line,
+            _ => self.rerun_command,
+        };
         config.replay_lenient = lenient;
         config.pct_steps_estimate = self.pct_steps_estimate;
         config
+    }
+
+    /// Run `index` of a sampled exploration (or of a check's determinism
+    /// run): run 0 is asyncio's own order, FIFO (the empty tape, every draw
+    /// 0), and run `i > 0` is seed `base + i` under the strategy. A bug that
+    /// plain FIFO shows is found first, as the simplest schedule it can be
+    /// (nothing to shrink, a report with no deviation), not at whichever
+    /// seed's choices happen to fall back on it. A seed keeps its meaning
+    /// (seed `base + i` is still run `i`'s, and `ASYNCSIM_SEED` replays it);
+    /// only seed `base` itself is not run.
+    pub(crate) fn sampled_schedule(&self, index: u64) -> Schedule {
+        if index == 0 {
+            Schedule::Tape(Tape::new())
+        } else {
+            Schedule::Seed(self.settings.base_seed.wrapping_add(index))
+        }
     }
 
     /// The strategy as reports and replay lines name it: `Search`'s text
@@ -95,9 +118,13 @@ where
     };
     let test_name = settings.test_name_for::<B>();
     let program = std::env::current_exe().ok();
-    let rerun_command = Config::default()
-        .rerun_command(&rerun_command(program.as_deref(), &test_name))
+    let command = rerun_command(program.as_deref(), &test_name);
+    let mut fifo = Tape::new();
+    fifo.set_origin(Some(origin_of(&test_name)));
+    let fifo_rerun_line = Config::default()
+        .rerun_line(&format!("ASYNCSIM_REPLAY={fifo} {command}"))
         .rerun_command;
+    let rerun_command = Config::default().rerun_command(&command).rerun_command;
     // PCT spreads its change points over the run's length: estimate it once,
     // from a FIFO run, so every seed (and a later `ASYNCSIM_SEED` replay)
     // sees the same estimate. That run comes first in every exploration of
@@ -127,6 +154,7 @@ where
         foreign_origin,
         test_name,
         rerun_command,
+        fifo_rerun_line,
     }
 }
 

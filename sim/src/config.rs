@@ -343,6 +343,17 @@ impl Config {
         self
     }
 
+    /// Sets the whole line that replays this run of a tape
+    /// (`ASYNCSIM_REPLAY=<token> cargo test bank::deposits`), which the hang
+    /// watchdog gives instead of a seed's line: the harness sets it for an
+    /// exploration's first run, FIFO's empty tape, whose token it knows.
+    /// Hidden, as [`Config::rerun_command`] (whose field it sets).
+    #[doc(hidden)]
+    pub fn rerun_line(mut self, line: &str) -> Config {
+        self.rerun_command = crate::watchdog::line_id(line);
+        self
+    }
+
     /// Sets the number of pool workers.
     ///
     /// # Panics

@@ -257,6 +257,23 @@ pub(crate) fn command_id(command: &str) -> u32 {
     text_id(command) + 1
 }
 
+/// Marks a rerun command's number whose text is the whole line that
+/// replays the run (`ASYNCSIM_REPLAY=<token> cargo test bank`), not a
+/// command its seed goes before: a run of a tape the harness has a token
+/// for (an exploration's first run, FIFO's empty tape).
+const WHOLE_LINE: u32 = 1 << 30;
+
+/// The number of a whole replay line ([`WHOLE_LINE`]).
+pub(crate) fn line_id(line: &str) -> u32 {
+    command_id(line) | WHOLE_LINE
+}
+
+/// Whether a run of a replayed tape has a line that replays it: a tape's
+/// run has no seed to give back, only such a line.
+pub(crate) fn is_whole_line(command: u32) -> bool {
+    command != REPLAYED && command & WHOLE_LINE != 0
+}
+
 /// The text numbered `id`.
 fn text(id: u32) -> Option<&'static str> {
     TEXTS
@@ -422,6 +439,9 @@ fn rerun_of(beacon: &Beacon) -> Rerun {
     match beacon.rerun_command.load(Relaxed) {
         REPLAYED => Rerun::Replayed,
         0 => Rerun::Unknown,
+        line if is_whole_line(line) => {
+            text((line & !WHOLE_LINE) - 1).map_or(Rerun::Replayed, Rerun::Line)
+        }
         command => text(command - 1).map_or(Rerun::Unknown, Rerun::Command),
     }
 }
@@ -491,10 +511,7 @@ fn task_words(task: u32, name: Option<&str>) -> String {
 /// The line for a poll of task `who` that has held the run's thread `held`
 /// of real time.
 fn blocking_message(who: &str, held: Duration, seed: u64, rerun: Rerun, now_ns: u64) -> String {
-    let run = match rerun {
-        Rerun::Replayed => "run replaying a tape".to_string(),
-        Rerun::Command(_) | Rerun::Unknown => format!("run seed {seed}"),
-    };
+    let run = rerun.run_words(seed);
     format!(
         "\nasyncsim: {who} has held the run's thread for {:.2} s of real time in one poll ({run}, virtual time {:.3} s, which stands still meanwhile): \
          a blocking call (std::thread::sleep, a std::sync lock or channel, std::fs or std::net I/O) or long CPU work inside an async task, \
@@ -516,6 +533,19 @@ enum Rerun {
     /// It replays a tape (a given token, a saved regression, a shrinking
     /// step): no seed replays it.
     Replayed,
+    /// It replays a tape this whole line replays (`ASYNCSIM_REPLAY=<token>
+    /// cargo test bank::deposits`).
+    Line(&'static str),
+}
+
+impl Rerun {
+    /// The run in the watchdog's words: its seed, or that it replays a tape.
+    fn run_words(&self, seed: u64) -> String {
+        match self {
+            Rerun::Replayed | Rerun::Line(_) => "run replaying a tape".to_string(),
+            Rerun::Command(_) | Rerun::Unknown => format!("run seed {seed}"),
+        }
+    }
 }
 
 /// The watchdog's line for `value` (its task named `name` by its spawn
@@ -541,14 +571,12 @@ fn message(
     } else {
         (task_words(task, name), "has been inside one poll")
     };
-    let run = match rerun {
-        Rerun::Replayed => "run replaying a tape".to_string(),
-        Rerun::Command(_) | Rerun::Unknown => format!("run seed {seed}"),
-    };
+    let run = rerun.run_words(seed);
     let replay = match rerun {
         Rerun::Command(command) => {
             format!("asyncsim: replay that run alone: ASYNCSIM_SEED={seed} {command}\n")
         }
+        Rerun::Line(line) => format!("asyncsim: replay that run alone: {line}\n"),
         Rerun::Unknown | Rerun::Replayed => String::new(),
     };
     format!(
@@ -726,5 +754,29 @@ mod tests {
             "{job}"
         );
         assert!(!job.contains("ASYNCSIM_SEED"), "{job}");
+    }
+
+    #[test]
+    fn a_tape_with_a_line_of_its_own_gets_that_line() {
+        let line = message(
+            1,
+            None,
+            Duration::from_millis(10_200),
+            0,
+            Rerun::Line("ASYNCSIM_REPLAY=as1..0a0b0c0d.01020304 cargo test bank"),
+            0,
+        );
+        let lines: Vec<&str> = line.lines().collect();
+        assert!(lines[1].contains("(run replaying a tape, "), "{line}");
+        assert_eq!(
+            lines[2],
+            "asyncsim: replay that run alone: ASYNCSIM_REPLAY=as1..0a0b0c0d.01020304 cargo test bank"
+        );
+        // Its number is told apart from a command's and from none.
+        let id = line_id("ASYNCSIM_REPLAY=as1..0a0b0c0d.01020304 cargo test bank");
+        assert!(is_whole_line(id));
+        assert!(!is_whole_line(command_id("cargo test bank")));
+        assert!(!is_whole_line(REPLAYED));
+        assert!(!is_whole_line(0));
     }
 }

@@ -4,8 +4,9 @@
 //! # Determinism of the search itself
 //!
 //! Run `i` (0-based; `ASYNCSIM_SHARD` picks a subset of the indices) uses seed
-//! `base + i`. With `jobs(n)` the threads take run indices from a shared
-//! counter, in increasing order; a thread that finds a failure lowers a
+//! `base + i`, but for run 0, which is FIFO (`Setup::sampled_schedule`).
+//! With `jobs(n)` the threads take run indices from a shared counter, in
+//! increasing order; a thread that finds a failure lowers a
 //! shared "stop" index, and threads stop taking indices above it. Every index
 //! below the first failing one was taken before it, so each is finished, and
 //! the first failure reported is the lowest failing index — the same one a

@@ -23,7 +23,7 @@ struct SampledPart<R> {
     hashes: Vec<u64>,
     /// `(first position, index into hashes)` of each chunk, in order.
     chunks: Vec<(u64, usize)>,
-    hits: Vec<(u64, u64, R)>,
+    hits: Vec<(u64, Schedule, R)>,
 }
 
 /// Runs a worker claims at a time when several run in parallel.
@@ -84,8 +84,15 @@ where
                 break;
             }
             let index = settings.run_index(position);
-            let seed = settings.base_seed.wrapping_add(index);
-            sim.config_mut().seed = seed;
+            let schedule = setup.sampled_schedule(index);
+            match &schedule {
+                Schedule::Seed(seed) => sim.config_mut().seed = *seed,
+                // Run 0, FIFO: its own configuration, then back to the
+                // seeds' for the runs after it.
+                Schedule::Tape(_) => {
+                    *sim.config_mut() = setup.config(&schedule, TraceMode::HashOnly, false);
+                }
+            }
             let (hash, hit) = if C::RESULT_ONLY {
                 let outcome = sim.run_outcome(body());
                 (outcome.trace_hash, classify.result(outcome.result))
@@ -93,13 +100,16 @@ where
                 let run = sim.run(body());
                 (run.trace.hash(), classify.run(run))
             };
+            if let Schedule::Tape(_) = schedule {
+                *sim.config_mut() = setup.config(&Schedule::Seed(0), TraceMode::HashOnly, false);
+            }
             progress.tick(hash, total, &setup.test_name);
             part.hashes.push(hash);
             if let Some(data) = hit {
                 if stop_at_first {
                     stop.fetch_min(position, Ordering::SeqCst);
                 }
-                part.hits.push((position, seed, data));
+                part.hits.push((position, schedule, data));
             }
         }
         part
@@ -128,9 +138,9 @@ where
         hashes,
         hits: hits
             .into_iter()
-            .map(|(position, seed, data)| Hit {
+            .map(|(position, schedule, data)| Hit {
                 index: settings.run_index(position),
-                schedule: Schedule::Seed(seed),
+                schedule,
                 data,
             })
             .collect(),
@@ -143,7 +153,10 @@ where
 /// The workers' hashes in position order up to `end` (every position below
 /// it ran: checked), and their hits below it. Each hash is copied straight
 /// to its place, a chunk at a time; one worker's list is used as it is.
-fn merge_sampled<R>(mut parts: Vec<SampledPart<R>>, end: u64) -> (Vec<u64>, Vec<(u64, u64, R)>) {
+fn merge_sampled<R>(
+    mut parts: Vec<SampledPart<R>>,
+    end: u64,
+) -> (Vec<u64>, Vec<(u64, Schedule, R)>) {
     let end_index = usize::try_from(end).expect("asyncsim: more runs than memory can count");
     let hits: Vec<_> = parts
         .iter_mut()
@@ -200,19 +213,29 @@ mod tests {
                 SampledPart {
                     hashes: vec![100, 101, 102, 106, 107, 108],
                     chunks: vec![(0, 0), (6, 3)],
-                    hits: vec![(7, 7, "seven")],
+                    hits: vec![(7, Schedule::Seed(7), "seven")],
                 },
                 SampledPart {
                     hashes: vec![103, 104, 105, 109, 110],
                     chunks: vec![(3, 0), (9, 3)],
-                    hits: vec![(4, 4, "four"), (10, 10, "ten")],
+                    hits: vec![
+                        (4, Schedule::Seed(4), "four"),
+                        (10, Schedule::Seed(10), "ten"),
+                    ],
                 },
             ]
         };
         let (hashes, mut hits) = merge_sampled(parts(), 11);
         assert_eq!(hashes, (100..111).collect::<Vec<u64>>());
         hits.sort_by_key(|(position, _, _)| *position);
-        assert_eq!(hits, [(4, 4, "four"), (7, 7, "seven"), (10, 10, "ten")]);
+        assert_eq!(
+            hits,
+            [
+                (4, Schedule::Seed(4), "four"),
+                (7, Schedule::Seed(7), "seven"),
+                (10, Schedule::Seed(10), "ten")
+            ]
+        );
         // Stopped after the hit at position 7: later runs are dropped.
         let (hashes, hits) = merge_sampled(parts(), 8);
         assert_eq!(hashes, (100..108).collect::<Vec<u64>>());
@@ -221,7 +244,7 @@ mod tests {
         let single = vec![SampledPart {
             hashes: vec![5, 6, 7, 8],
             chunks: vec![(0, 0)],
-            hits: Vec::<(u64, u64, ())>::new(),
+            hits: Vec::<(u64, Schedule, ())>::new(),
         }];
         assert_eq!(merge_sampled(single, 3).0, [5, 6, 7]);
     }
@@ -232,7 +255,7 @@ mod tests {
         let part = SampledPart {
             hashes: vec![1, 2],
             chunks: vec![(0, 0), (3, 1)],
-            hits: Vec::<(u64, u64, ())>::new(),
+            hits: Vec::<(u64, Schedule, ())>::new(),
         };
         merge_sampled(vec![part], 4);
     }

@@ -573,9 +573,12 @@ impl Core {
         state.node_names.push(None);
         // The last run's steps are this one's too: its budget is no poll's.
         state.budget_step = budget::NO_STEP;
-        // A replayed tape's run has no seed to give back.
+        // A replayed tape's run has no seed to give back, only a whole
+        // line that replays it, when the harness gave one.
         let rerun_command = match state.config.strategy {
-            Strategy::Replay(_) => None,
+            Strategy::Replay(_) if !crate::watchdog::is_whole_line(state.config.rerun_command) => {
+                None
+            }
             _ => Some(state.config.rerun_command),
         };
         self.beacon.run_started(
