@@ -362,7 +362,7 @@ fn block_on_inside_a_run_is_refused() {
 }
 
 #[test]
-fn ctrl_c_never_fires_so_waiting_only_for_it_is_a_deadlock() {
+fn ctrl_c_that_the_test_never_sends_is_a_deadlock() {
     let run = Sim::new(Config::new()).run(async { tokio::signal::ctrl_c().await });
     assert_eq!(run.result.unwrap_err().kind, FailureKind::Deadlock);
 }
