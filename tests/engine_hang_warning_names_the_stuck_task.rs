@@ -120,6 +120,14 @@ fn child() {
                 waiter.await.unwrap();
             });
         }
+        // A config made where the user makes it, under a malformed
+        // threshold variable (which the parent sets).
+        "config" => {
+            let _ = Config::new();
+        }
+        "explore" => {
+            let _ = asyncsim::Explore::new();
+        }
         other => panic!("unknown HANG_CASE {other}"),
     }
 }
@@ -227,6 +235,35 @@ fn a_long_poll_is_said_and_the_run_goes_on() {
         assert!(line.contains("virtual time 1.500 s"), "{stderr}");
     }
     assert!(stderr.contains("child: run over"), "{stderr}");
+}
+
+/// A malformed `ASYNCSIM_HANG_WARNING` or `ASYNCSIM_BLOCKING_WARNING`
+/// panics at the user's line that made the config (`Config::new()`,
+/// `Explore::new()` in `child`), as `ASYNCSIM_TIME_LIMIT` does, not inside
+/// asyncsim where a run reads it; the value cut.
+#[test]
+fn a_malformed_threshold_panics_at_the_users_line() {
+    let here = "panicked at tests/engine_hang_warning_names_the_stuck_task.rs:";
+    let long = "9".repeat(3_000) + "x";
+    for variable in ["ASYNCSIM_HANG_WARNING", "ASYNCSIM_BLOCKING_WARNING"] {
+        for case in ["config", "explore"] {
+            let mut command = child_process::this_binary();
+            command
+                .env_remove("ASYNCSIM_HANG_WARNING")
+                .env_remove("ASYNCSIM_BLOCKING_WARNING")
+                .env(variable, &long)
+                .env("HANG_CASE", case);
+            let stderr = child_process::stderr_of(command, case, Some("is malformed"));
+            assert!(stderr.contains(here), "{variable}, {case}: {stderr:.2000}");
+            assert!(
+                stderr.contains(&format!(
+                    "{variable}=\"{}\"… (3001 characters) is malformed: expected a duration",
+                    "9".repeat(80)
+                )),
+                "{variable}, {case}: {stderr:.2000}"
+            );
+        }
+    }
 }
 
 #[test]

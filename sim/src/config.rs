@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::clock::duration_to_ns;
 use crate::sched::Strategy;
 use crate::trace::TraceMode;
-use crate::watchdog::parse_threshold;
+use crate::variables::{parse_threshold, quoted_cut};
 use crate::world::net::config::NetConfig;
 
 /// The settings of one run. Every field has a builder method; defaults are
@@ -172,22 +172,16 @@ pub(crate) fn environment_time_limit_ns() -> Option<u64> {
     }
 }
 
-/// `text` quoted for a line of a message: whole up to `max` characters,
-/// else its first `max` and how long it was (a malformed variable may hold
-/// a replay token of megabytes). The harness's messages use it too.
-#[doc(hidden)]
-pub fn quoted_cut(text: &str, max: usize) -> String {
-    let characters = text.chars().count();
-    if characters <= max {
-        return format!("{text:?}");
-    }
-    let kept: String = text.chars().take(max).collect();
-    format!("{kept:?}… ({characters} characters)")
-}
-
 impl Default for Config {
+    /// # Panics
+    ///
+    /// At the caller's line, when `ASYNCSIM_TIME_LIMIT`,
+    /// `ASYNCSIM_HANG_WARNING` or `ASYNCSIM_BLOCKING_WARNING` is malformed.
     #[track_caller]
     fn default() -> Config {
+        // Read where a run would read them, at its start, they could only
+        // panic inside asyncsim.
+        crate::watchdog::refuse_malformed_thresholds();
         Config {
             seed: 0,
             strategy: Strategy::Random,
@@ -219,6 +213,13 @@ impl Config {
     /// The defaults: seed 0, `Strategy::Random`, 1,000,000 steps, an hour
     /// of virtual time ([`DEFAULT_TIME_LIMIT`], or `ASYNCSIM_TIME_LIMIT`), slow polls at 100 ms, 8
     /// pool workers, full trace.
+    ///
+    /// # Panics
+    ///
+    /// At the line that called it, when `ASYNCSIM_TIME_LIMIT`,
+    /// `ASYNCSIM_HANG_WARNING` or `ASYNCSIM_BLOCKING_WARNING` is set to
+    /// something that is not a duration: the message names the variable,
+    /// its value (cut) and the forms it takes.
     #[track_caller]
     pub fn new() -> Config {
         Config::default()

@@ -89,6 +89,7 @@ pub mod tape;
 #[cfg(test)]
 mod tests;
 pub mod trace;
+mod variables;
 mod waker_site;
 mod watchdog;
 mod world;
@@ -109,8 +110,6 @@ pub use combinators::{
     wait_results, wait_timeout, AsCompleted, Outcome, ReturnWhen, StartOrder, WaitResult,
     WaitResults,
 };
-#[doc(hidden)]
-pub use config::quoted_cut as __quoted_cut;
 pub use config::{Config, DEFAULT_POOL_SIZE, DEFAULT_TIME_LIMIT};
 #[doc(hidden)]
 pub use failure::PROGRAM_CHANGED;
@@ -123,3 +122,5 @@ pub use sched::{Strategy, PCT_SPIN_POLLS};
 pub use tape::{Draw, DrawLabel, Tape, TapeError};
 pub use task::{spawn, yield_now, JoinError, JoinHandle};
 pub use trace::{Event, EventKind, TaskId, Trace, TraceMode};
+#[doc(hidden)]
+pub use variables::quoted_cut as __quoted_cut;

@@ -43,6 +43,8 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
 use std::sync::{Mutex, Once, OnceLock};
 use std::time::{Duration, Instant};
 
+use crate::variables::{parse_threshold, quoted_cut};
+
 /// No run on the core (between runs, or a beacon given back).
 const IDLE: u32 = u32::MAX;
 /// Set by the watchdog in the value it saw; cleared by the next store.
@@ -283,66 +285,98 @@ fn text(id: u32) -> Option<&'static str> {
         .copied()
 }
 
-/// The threshold of a run that sets none: `ASYNCSIM_HANG_WARNING`
-/// (`10s`, `200ms`, `1.5` seconds; `0` or `off`: never), else 10 s.
-fn default_threshold_ns() -> u64 {
-    static DEFAULT: OnceLock<u64> = OnceLock::new();
-    *DEFAULT.get_or_init(|| threshold_from_environment("ASYNCSIM_HANG_WARNING", 10_000_000_000))
+/// The hang threshold of a run that sets none, unless
+/// `ASYNCSIM_HANG_WARNING` says otherwise: 10 s.
+const HANG_WARNING_DEFAULT_NS: u64 = 10_000_000_000;
+
+/// The blocking threshold of a run that sets none, unless
+/// `ASYNCSIM_BLOCKING_WARNING` says otherwise: 200 ms.
+const BLOCKING_WARNING_DEFAULT_NS: u64 = 200_000_000;
+
+/// `ASYNCSIM_HANG_WARNING` (`10s`, `200ms`, `1.5` seconds; `0` or `off`:
+/// never), else 10 s; or why its value is refused. Read once a process.
+fn hang_warning_from_environment() -> &'static Result<u64, String> {
+    static DEFAULT: OnceLock<Result<u64, String>> = OnceLock::new();
+    DEFAULT.get_or_init(|| {
+        threshold_from_environment("ASYNCSIM_HANG_WARNING", HANG_WARNING_DEFAULT_NS)
+    })
 }
 
-/// The blocking threshold of a run that sets none:
-/// `ASYNCSIM_BLOCKING_WARNING` (as `ASYNCSIM_HANG_WARNING`), else 200 ms.
+/// `ASYNCSIM_BLOCKING_WARNING` (as `ASYNCSIM_HANG_WARNING`), else 200 ms;
+/// or why its value is refused. Read once a process.
+fn blocking_warning_from_environment() -> &'static Result<u64, String> {
+    static DEFAULT: OnceLock<Result<u64, String>> = OnceLock::new();
+    DEFAULT.get_or_init(|| {
+        threshold_from_environment("ASYNCSIM_BLOCKING_WARNING", BLOCKING_WARNING_DEFAULT_NS)
+    })
+}
+
+/// Refuses a malformed `ASYNCSIM_HANG_WARNING` or
+/// `ASYNCSIM_BLOCKING_WARNING` where a config is made (`Config::new`,
+/// `Config::default`, and so `Explore::new` and the test macros), by a
+/// panic at the user's line that made it (`#[track_caller]` down to here),
+/// as `ASYNCSIM_TIME_LIMIT` is: a run reads them only at its start, deep in
+/// `Sim::run`, where a panic would point inside asyncsim.
+#[track_caller]
+pub(crate) fn refuse_malformed_thresholds() {
+    for threshold in [
+        hang_warning_from_environment(),
+        blocking_warning_from_environment(),
+    ] {
+        if let Err(message) = threshold {
+            panic!("{message}");
+        }
+    }
+}
+
+/// The threshold of a run that sets none. A malformed variable was refused
+/// where the config was made ([`refuse_malformed_thresholds`]); a config
+/// made field by field, which skips that, watches at the default.
+fn default_threshold_ns() -> u64 {
+    *hang_warning_from_environment()
+        .as_ref()
+        .unwrap_or(&HANG_WARNING_DEFAULT_NS)
+}
+
+/// The blocking threshold of a run that sets none (as
+/// [`default_threshold_ns`]).
 fn default_blocking_ns() -> u64 {
-    static DEFAULT: OnceLock<u64> = OnceLock::new();
-    *DEFAULT.get_or_init(|| threshold_from_environment("ASYNCSIM_BLOCKING_WARNING", 200_000_000))
+    *blocking_warning_from_environment()
+        .as_ref()
+        .unwrap_or(&BLOCKING_WARNING_DEFAULT_NS)
 }
 
 /// The threshold variable `name` sets, else `default`.
-fn threshold_from_environment(name: &str, default: u64) -> u64 {
+fn threshold_from_environment(name: &str, default: u64) -> Result<u64, String> {
     threshold_from(name, std::env::var(name), default)
 }
 
 /// The threshold a variable `name` of value `value` sets, else `default`.
-/// A value that is no duration panics with what it expected — also one
-/// that is not UTF-8, as `ASYNCSIM_TIME_LIMIT`'s does: a threshold set
-/// and silently left at its default would leave its setter wondering.
-fn threshold_from(name: &str, value: Result<String, std::env::VarError>, default: u64) -> u64 {
+/// A value that is no duration is refused with what it expected — also one
+/// that is not UTF-8, as `ASYNCSIM_TIME_LIMIT`'s is: a threshold set and
+/// silently left at its default would leave its setter wondering.
+fn threshold_from(
+    name: &str,
+    value: Result<String, std::env::VarError>,
+    default: u64,
+) -> Result<u64, String> {
     let expected = "expected a duration (`10s`, `200ms`, `1.5` seconds, `90m`, `2h`) or `off`";
     let value = match value {
         Ok(value) => value,
-        Err(std::env::VarError::NotPresent) => return default,
+        Err(std::env::VarError::NotPresent) => return Ok(default),
         Err(std::env::VarError::NotUnicode(value)) => {
-            panic!("{name}={value:?} is malformed (not UTF-8): {expected}")
+            return Err(format!(
+                "{name}={} is malformed (not UTF-8): {expected}",
+                quoted_cut(&value.to_string_lossy(), 80)
+            ))
         }
     };
-    match parse_threshold(value.trim()) {
-        Some(ns) => ns,
-        None => panic!(
-            "{name}={} is malformed: {expected}",
-            crate::config::quoted_cut(&value, 80)
-        ),
-    }
-}
-
-/// `10s`, `200ms`, `1.5` (seconds), `90m`, `2h`, `0` or `off`. Also
-/// `ASYNCSIM_TIME_LIMIT`'s syntax (`Config`'s default time limit).
-pub(crate) fn parse_threshold(text: &str) -> Option<u64> {
-    if text.eq_ignore_ascii_case("off") {
-        return Some(0);
-    }
-    let (number, scale) = if let Some(ms) = text.strip_suffix("ms") {
-        (ms, 1e6)
-    } else if let Some(s) = text.strip_suffix('s') {
-        (s, 1e9)
-    } else if let Some(m) = text.strip_suffix('m') {
-        (m, 60e9)
-    } else if let Some(h) = text.strip_suffix('h') {
-        (h, 3600e9)
-    } else {
-        (text, 1e9)
-    };
-    let value: f64 = number.trim().parse().ok()?;
-    (value.is_finite() && value >= 0.0).then_some((value * scale) as u64)
+    parse_threshold(value.trim()).ok_or_else(|| {
+        format!(
+            "{name}={} is malformed: {expected}; unset it or give one",
+            quoted_cut(&value, 80)
+        )
+    })
 }
 
 /// What the watchdog remembers of a beacon: the value it marked, when,
@@ -596,22 +630,24 @@ mod tests {
     #[test]
     fn a_threshold_variable_reads_every_duration_it_names_and_defaults_when_unset() {
         let from = |value: &str| threshold_from("ASYNCSIM_HANG_WARNING", Ok(value.to_string()), 7);
-        assert_eq!(from("10s"), 10_000_000_000);
-        assert_eq!(from("200ms"), 200_000_000);
-        assert_eq!(from("1.5"), 1_500_000_000);
-        assert_eq!(from("90m"), 5_400_000_000_000);
-        assert_eq!(from("2h"), 7_200_000_000_000);
-        assert_eq!(from("off"), 0);
+        assert_eq!(from("10s"), Ok(10_000_000_000));
+        assert_eq!(from("200ms"), Ok(200_000_000));
+        assert_eq!(from("1.5"), Ok(1_500_000_000));
+        assert_eq!(from("90m"), Ok(5_400_000_000_000));
+        assert_eq!(from("2h"), Ok(7_200_000_000_000));
+        assert_eq!(from("off"), Ok(0));
         let unset = Err(std::env::VarError::NotPresent);
-        assert_eq!(threshold_from("ASYNCSIM_HANG_WARNING", unset, 7), 7);
+        assert_eq!(threshold_from("ASYNCSIM_HANG_WARNING", unset, 7), Ok(7));
     }
 
     #[test]
-    #[should_panic(
-        expected = "ASYNCSIM_HANG_WARNING=\"soon\" is malformed: expected a duration (`10s`, `200ms`, `1.5` seconds, `90m`, `2h`) or `off`"
-    )]
     fn a_malformed_threshold_names_every_form_it_takes() {
-        threshold_from("ASYNCSIM_HANG_WARNING", Ok("soon".to_string()), 7);
+        let said = threshold_from("ASYNCSIM_HANG_WARNING", Ok("soon".to_string()), 7).unwrap_err();
+        assert_eq!(
+            said,
+            "ASYNCSIM_HANG_WARNING=\"soon\" is malformed: expected a duration (`10s`, `200ms`, `1.5` seconds, \
+             `90m`, `2h`) or `off`; unset it or give one"
+        );
     }
 
     /// A malformed value is quoted cut, as `ASYNCSIM_TIME_LIMIT`'s is (a
@@ -619,27 +655,27 @@ mod tests {
     #[test]
     fn a_long_malformed_threshold_is_quoted_cut() {
         let long = "x".repeat(5_000);
-        let said = std::panic::catch_unwind(|| {
-            threshold_from("ASYNCSIM_HANG_WARNING", Ok(long), 7);
-        })
-        .unwrap_err();
-        let said = said.downcast_ref::<String>().unwrap();
+        let said = threshold_from("ASYNCSIM_HANG_WARNING", Ok(long), 7).unwrap_err();
         assert!(said.len() < 300, "{} characters", said.len());
         assert!(said.contains("(5000 characters)"), "{said}");
     }
 
     #[cfg(unix)]
     #[test]
-    #[should_panic(
-        expected = "ASYNCSIM_BLOCKING_WARNING=\"2\\xFFs\" is malformed (not UTF-8): expected a duration"
-    )]
     fn a_threshold_that_is_not_utf8_is_said_not_ignored() {
         use std::os::unix::ffi::OsStringExt;
         let value = std::ffi::OsString::from_vec(vec![b'2', 0xFF, b's']);
-        threshold_from(
+        let said = threshold_from(
             "ASYNCSIM_BLOCKING_WARNING",
             Err(std::env::VarError::NotUnicode(value)),
             7,
+        )
+        .unwrap_err();
+        assert!(
+            said.starts_with(
+                "ASYNCSIM_BLOCKING_WARNING=\"2\u{FFFD}s\" is malformed (not UTF-8): expected a duration"
+            ),
+            "{said}"
         );
     }
 
@@ -664,22 +700,6 @@ mod tests {
         beacon.named(NAMED_TASKS_MAX as u32, 4);
         assert_eq!(beacon.name_of(NAMED_TASKS_MAX as u32), 0);
         assert_eq!(pages(&beacon), [1]);
-    }
-
-    #[test]
-    fn thresholds_parse_as_documented() {
-        assert_eq!(parse_threshold("10s"), Some(10_000_000_000));
-        assert_eq!(parse_threshold("200ms"), Some(200_000_000));
-        assert_eq!(parse_threshold("1.5"), Some(1_500_000_000));
-        assert_eq!(parse_threshold("off"), Some(0));
-        assert_eq!(parse_threshold("0"), Some(0));
-        assert_eq!(parse_threshold("90m"), Some(5_400_000_000_000));
-        assert_eq!(parse_threshold("2h"), Some(7_200_000_000_000));
-        assert_eq!(parse_threshold("3600s"), Some(3_600_000_000_000));
-        assert_eq!(parse_threshold("2 h"), Some(7_200_000_000_000));
-        assert_eq!(parse_threshold("h"), None);
-        assert_eq!(parse_threshold("soon"), None);
-        assert_eq!(parse_threshold("-1s"), None);
     }
 
     #[test]
