@@ -198,3 +198,43 @@ mod twin {
             .to_string()
     }
 }
+
+/// Calls of [`counted_lost_update`]'s body.
+static BODY_CALLS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+fn counted_lost_update() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>> {
+    BODY_CALLS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    Box::pin(lost_update())
+}
+
+/// A body that prints shows its output once per run: the report's last
+/// line says how many runs made it and what each was for, and the count is
+/// exactly the body's calls.
+#[test]
+fn the_report_says_how_often_the_body_ran_and_why() {
+    BODY_CALLS.store(0, std::sync::atomic::Ordering::SeqCst);
+    let report = report_of(
+        settings().persist(false).trace_file(false).name("counted"),
+        counted_lost_update,
+    );
+    let calls = BODY_CALLS.load(std::sync::atomic::Ordering::SeqCst);
+    let last = report.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with(&format!("the body ran {calls} time(s) for this report (")),
+        "{calls} calls: {report}"
+    );
+    for part in [
+        "1 to estimate a run's length for PCT",
+        "2 to check that it is deterministic",
+        " exploring",
+        "1 re-running the failing schedule in full",
+        " shrinking",
+        "1 replaying the reported schedule",
+    ] {
+        assert!(last.contains(part), "{part:?} in {last}");
+    }
+    assert!(
+        last.ends_with("so whatever it prints shows that often"),
+        "{last}"
+    );
+}

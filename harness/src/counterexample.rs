@@ -8,7 +8,7 @@ use asyncsim_sim::{Deviation, DrawLabel, EventKind, Failure, FailureKind, Tape, 
 
 use crate::rerun::{divergence_replay_note, origin_of, replay_lines, LongToken};
 use crate::run_to_completion::describe_run_to_completion;
-use crate::schedule_text::{describe_diverged, describe_schedule, divergence_in};
+use crate::schedule_text::{describe_diverged, describe_schedule, divergence_in, OrderWords};
 
 /// Where a counterexample came from, which decides how to replay it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -112,6 +112,66 @@ pub struct Counterexample {
     /// When the replayed token was recorded by another test: the origin it
     /// names (a hash of that test's name; this test's differs).
     pub foreign_origin: Option<u32>,
+    /// The words the report gives FIFO in: asyncio's, or tokio's for a
+    /// `#[tokio::test]`.
+    pub(crate) order_words: OrderWords,
+    /// How many times the body ran for this report, and what for: its last
+    /// line says so, since whatever the body prints repeats as often.
+    pub(crate) body_runs: BodyRuns,
+}
+
+/// The runs of the body an exploration made up to its report, by purpose:
+/// a test whose body prints sees its output that many times (a failing
+/// `runs = 1` test's some seven), and the report's last line says why.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct BodyRuns {
+    /// PCT's FIFO run that estimates a run's length.
+    pub(crate) estimate: u64,
+    /// The determinism check's two runs of the first schedule.
+    pub(crate) determinism: u64,
+    /// Saved regressions replayed.
+    pub(crate) regressions: u64,
+    /// The exploration's runs, up to the failing one for `check`.
+    pub(crate) exploring: u64,
+    /// The failing schedule run again in full, with its trace.
+    pub(crate) rerun: u64,
+    /// The shrink's runs.
+    pub(crate) shrinking: u64,
+    /// The reported schedule replayed strictly, for the report's trace, and
+    /// once more to name what blocked tasks wait on, when it did.
+    pub(crate) replays: u64,
+}
+
+impl fmt::Display for BodyRuns {
+    /// `the body ran 7 times for this report (…), so what it prints shows
+    /// that often`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let parts: Vec<String> = [
+            (self.estimate, "to estimate a run's length for PCT"),
+            (self.determinism, "to check that it is deterministic"),
+            (self.regressions, "replaying saved regressions"),
+            (self.exploring, "exploring"),
+            (self.rerun, "re-running the failing schedule in full"),
+            (self.shrinking, "shrinking"),
+            (self.replays, "replaying the reported schedule"),
+        ]
+        .into_iter()
+        .filter(|(runs, _)| *runs > 0)
+        .map(|(runs, what)| format!("{runs} {what}"))
+        .collect();
+        let total = self.estimate
+            + self.determinism
+            + self.regressions
+            + self.exploring
+            + self.rerun
+            + self.shrinking
+            + self.replays;
+        write!(
+            f,
+            "the body ran {total} time(s) for this report ({}), so whatever it prints shows that often",
+            parts.join(", ")
+        )
+    }
 }
 
 impl Counterexample {
@@ -142,7 +202,12 @@ impl Counterexample {
                 &self.trace,
             );
         }
-        describe_schedule(&self.tape, &self.deviation_details, &self.trace)
+        describe_schedule(
+            &self.tape,
+            &self.deviation_details,
+            &self.trace,
+            self.order_words,
+        )
     }
 
     /// True when the schedule reads shorter as run-to-completion order with
@@ -347,6 +412,8 @@ impl fmt::Display for Counterexample {
                 )?;
             }
         }
+        writeln!(f)?;
+        writeln!(f, "{}", self.body_runs)?;
         Ok(())
     }
 }

@@ -131,6 +131,8 @@ pub struct Explore {
     pub(crate) require_sometimes: bool,
     /// Where a sharded exploration writes its summary; None: nowhere.
     pub(crate) shard_summary_dir: Option<Option<PathBuf>>,
+    /// The words a report gives FIFO in (`__tokio_words`).
+    pub(crate) order_words: crate::schedule_text::OrderWords,
 }
 
 /// Default number of schedules per exploration.
@@ -286,6 +288,7 @@ impl Explore {
             write_trace_file: true,
             require_sometimes: false,
             shard_summary_dir: None,
+            order_words: crate::schedule_text::OrderWords::Asyncio,
         }
     }
 
@@ -513,6 +516,15 @@ impl Explore {
     /// DIR` merges the shards' files into one report.
     pub fn shard_summaries(mut self, directory: Option<PathBuf>) -> Explore {
         self.shard_summary_dir = Some(directory);
+        self
+    }
+
+    /// Reports give the ordinary order in tokio's words ("as tokio's
+    /// current-thread runtime runs them") instead of asyncio's: what the
+    /// tokio face's `#[tokio::test]` sets. Not public API.
+    #[doc(hidden)]
+    pub fn __tokio_words(mut self) -> Explore {
+        self.order_words = crate::schedule_text::OrderWords::Tokio;
         self
     }
 

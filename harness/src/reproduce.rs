@@ -8,7 +8,7 @@ use asyncsim_sim::trace::WaitOn;
 use asyncsim_sim::{Failure, FailureKind, Sim, TraceMode};
 
 use crate::classify::{examine, failure_signature, Signature};
-use crate::counterexample::{Counterexample, Origin, Shrinking, FIRST_RUN_IS_FIFO};
+use crate::counterexample::{BodyRuns, Counterexample, Origin, Shrinking, FIRST_RUN_IS_FIFO};
 use crate::persist;
 use crate::rerun::{
     blame_foreign_token, divergence_replay_note, origin_of, replay_lines, LongToken, ShownToken,
@@ -71,6 +71,11 @@ where
             token_file,
             reproduced: false,
             foreign_origin: setup.foreign_origin,
+            order_words: settings.order_words,
+            body_runs: BodyRuns {
+                rerun: 1,
+                ..BodyRuns::default()
+            },
         };
     };
     blame_foreign_token(&mut found_failure, setup.foreign_origin, &setup.test_name);
@@ -199,7 +204,7 @@ where
             found.preemptions,
         ),
     };
-    name_foreign_waits(setup, &mut sim, body, &tape, trace.hash(), &mut failure);
+    let named = name_foreign_waits(setup, &mut sim, body, &tape, trace.hash(), &mut failure);
     blame_foreign_token(&mut failure, setup.foreign_origin, &setup.test_name);
     match diverged {
         Some(_) => tape = original.clone(),
@@ -231,6 +236,13 @@ where
         token_file,
         reproduced: true,
         foreign_origin: setup.foreign_origin,
+        order_words: settings.order_words,
+        body_runs: BodyRuns {
+            rerun: 1,
+            shrinking: shrunk.runs,
+            replays: 1 + u64::from(named),
+            ..BodyRuns::default()
+        },
     }
 }
 
@@ -248,7 +260,8 @@ fn long_token_file(test_name: &str, tape: &Tape) -> Option<std::path::PathBuf> {
 /// its tape with `Config::waker_sites` on: where each such task's waker was
 /// last cloned is where the future registered it. The capture changes no
 /// decision; the replay's names are used only if it is the same run (same
-/// trace hash, same failure and blocked tasks).
+/// trace hash, same failure and blocked tasks). True when it made that
+/// replay.
 fn name_foreign_waits<B, F>(
     setup: &Setup<'_>,
     sim: &mut Sim,
@@ -256,7 +269,8 @@ fn name_foreign_waits<B, F>(
     tape: &Tape,
     trace_hash: u64,
     failure: &mut Failure,
-) where
+) -> bool
+where
     B: Fn() -> F,
     F: Future,
     F::Output: TestResult,
@@ -266,13 +280,13 @@ fn name_foreign_waits<B, F>(
         .iter()
         .any(|task| task.wait == WaitOn::Unknown)
     {
-        return;
+        return false;
     }
     let mut config = setup.config(&Schedule::Tape(tape.clone()), TraceMode::HashOnly, false);
     config.waker_sites = true;
     let named = examine(run_with(sim, body, config));
     let Some(named_failure) = named.failure else {
-        return;
+        return true;
     };
     let same_tasks = named_failure.blocked.len() == failure.blocked.len()
         && named_failure
@@ -287,6 +301,7 @@ fn name_foreign_waits<B, F>(
     {
         failure.blocked = named_failure.blocked;
     }
+    true
 }
 
 /// The two lines printed the moment a failure is found, before shrinking:

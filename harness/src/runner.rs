@@ -7,7 +7,7 @@ use std::hash::Hash;
 use asyncsim_sim::{Config, Failure, FailureKind, Run, Sim, Strategy, Tape, TraceMode};
 
 use crate::classify::{failure_kind, ByResult, ByRun};
-use crate::counterexample::Origin;
+use crate::counterexample::{BodyRuns, Counterexample, Origin};
 use crate::determinism::determinism_check;
 use crate::drive::{coverage, drive};
 use crate::explore::Explore;
@@ -91,10 +91,20 @@ where
         summary.new_in_last_1000 = 1;
         if failure_kind(run.result).is_some() {
             summary.failures = 1;
-            summary.first_failure = Some(counterexample(&setup, body, &schedule, origin, 0));
+            let found = counterexample(&setup, body, &schedule, origin, 0);
+            let before = BodyRuns {
+                estimate: setup.estimate_runs,
+                exploring: 1,
+                ..BodyRuns::default()
+            };
+            summary.first_failure = Some(counted(found, before));
         }
         return summary;
     }
+    let mut before = BodyRuns {
+        estimate: setup.estimate_runs,
+        ..BodyRuns::default()
+    };
 
     let check_determinism = settings
         .check_determinism
@@ -104,6 +114,7 @@ where
             Source::Exhaustive { .. } => Schedule::Tape(Tape::new()),
             _ => setup.sampled_schedule(settings.run_index(0)),
         };
+        before.determinism = 2;
         if let Some(explanation) = determinism_check(&setup, body, &first) {
             summary.nondeterminism = Some(explanation);
             return summary;
@@ -125,6 +136,7 @@ where
                 setup.config(&schedule, TraceMode::HashOnly, false),
             );
             summary.runs += 1;
+            before.regressions += 1;
             match failure_kind(run.result) {
                 Some(FailureKind::TapeDivergence) => eprintln!(
                     "asyncsim: {}: saved schedule #{} no longer fits the program (skipped)",
@@ -133,13 +145,14 @@ where
                 ),
                 Some(_) => {
                     summary.failures = 1;
-                    summary.first_failure = Some(counterexample(
+                    let found = counterexample(
                         &setup,
                         body,
                         &schedule,
                         Origin::Regression,
                         position as u64,
-                    ));
+                    );
+                    summary.first_failure = Some(counted(found, before));
                     return summary;
                 }
                 None => {}
@@ -167,7 +180,11 @@ where
             (_, Schedule::Tape(_)) => Origin::Fifo,
             (_, Schedule::Seed(_)) => Origin::Seed,
         };
-        let found = counterexample(&setup, body, &first.schedule, origin, first.index);
+        before.exploring = driven.runs;
+        let found = counted(
+            counterexample(&setup, body, &first.schedule, origin, first.index),
+            before,
+        );
         // A schedule that did not fail again reproduces nothing: saving
         // its token would replay a passing run forever.
         if let Some(path) = regressions.as_ref().filter(|_| found.reproduced) {
@@ -189,6 +206,20 @@ where
         write_shard_summary(settings, &summary, &driven.hashes, shard, shards);
     }
     summary
+}
+
+/// `found` with the body's runs before its own counted in (`before`: PCT's
+/// estimate, the determinism check, regressions, the exploration), for the
+/// report's line on why the body's prints repeat.
+fn counted(mut found: Counterexample, before: BodyRuns) -> Counterexample {
+    found.body_runs = BodyRuns {
+        estimate: before.estimate,
+        determinism: before.determinism,
+        regressions: before.regressions,
+        exploring: before.exploring,
+        ..found.body_runs
+    };
+    found
 }
 
 /// A sharded exploration leaves a machine-readable summary for the merge

@@ -23,19 +23,51 @@ pub(crate) fn branch_events(trace: &Trace) -> impl Iterator<Item = &Event> + '_ 
     })
 }
 
+/// Whose words a report gives the ordinary order in (every draw 0): asyncio's,
+/// whose loop the engine models, or tokio's, for a test through the tokio
+/// face (its `#[tokio::test]` sets them: `Explore::__tokio_words`), whose
+/// users know a current-thread runtime and a `select!` that draws its order.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum OrderWords {
+    #[default]
+    Asyncio,
+    Tokio,
+}
+
+impl OrderWords {
+    /// What a schedule with no deviation did, in these words.
+    fn plain_fifo(self) -> &'static str {
+        match self {
+            OrderWords::Asyncio => {
+                "plain FIFO, no deviations: tasks ran in the order they became runnable (asyncio's own order), \
+                 each select!/join! polled its branches in argument order, and nothing was delayed or faulted"
+            }
+            OrderWords::Tokio => {
+                "plain FIFO, no deviations: tasks ran in the order they were woken (as tokio's current-thread \
+                 runtime runs them), each select!/join! polled its branches in argument order (as tokio's select! \
+                 does with `biased;`), and nothing was delayed or faulted"
+            }
+        }
+    }
+}
+
 /// Renders a tape's deviations from FIFO as "FIFO except: …": one line for
 /// every nonzero draw of `tape`, in tape order, so the lines count exactly
 /// its [`Tape::deviations`]. A draw the run explained (`details`: which task
 /// ran or fired instead of which) reads in task names; any other — a random
 /// value, a start order, and whatever labels come later — reads as its
-/// label, value and range.
-pub(crate) fn describe_schedule(tape: &Tape, details: &[Deviation], trace: &Trace) -> String {
+/// label, value and range. A tape with none says what FIFO is, in `words`.
+pub(crate) fn describe_schedule(
+    tape: &Tape,
+    details: &[Deviation],
+    trace: &Trace,
+    words: OrderWords,
+) -> String {
     let mut lines = exception_lines(tape.draws(), details, trace)
         .into_iter()
         .peekable();
     if lines.peek().is_none() {
-        let fifo = "plain FIFO, no deviations: tasks ran in the order they became runnable (asyncio's own order), \
-                    each select!/join! polled its branches in argument order, and nothing was delayed or faulted";
+        let fifo = words.plain_fifo();
         // A crash, restart or disk error the program asked for itself is a
         // fault no draw chose: the report's fault list shows it, so say
         // whose it was rather than "nothing was faulted" above that list.
@@ -201,12 +233,33 @@ mod tests {
 
     #[test]
     fn a_schedule_without_deviations_says_what_fifo_chose() {
-        let text = describe_schedule(&Tape::default(), &[], &Trace::default());
+        let text = describe_schedule(
+            &Tape::default(),
+            &[],
+            &Trace::default(),
+            OrderWords::Asyncio,
+        );
         assert!(text.starts_with("plain FIFO, no deviations"), "{text}");
+        assert!(text.contains("(asyncio's own order)"), "{text}");
+        assert!(
+            text.contains("each select!/join! polled its branches in argument order"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_tokio_test_hears_of_fifo_in_tokios_words() {
+        let text = describe_schedule(&Tape::default(), &[], &Trace::default(), OrderWords::Tokio);
+        assert!(text.starts_with("plain FIFO, no deviations"), "{text}");
+        assert!(!text.contains("asyncio"), "{text}");
+        assert!(
+            text.contains("(as tokio's current-thread runtime runs them)"),
+            "{text}"
+        );
         // A tokio user's select! is random in tokio: the report says which
         // order it took here.
         assert!(
-            text.contains("each select!/join! polled its branches in argument order"),
+            text.contains("in argument order (as tokio's select! does with `biased;`)"),
             "{text}"
         );
     }

@@ -34,6 +34,9 @@ pub(crate) struct Setup<'a> {
     /// `Config::rerun_command` of this test's runs: the hang watchdog's line
     /// for a run found by its seed says `ASYNCSIM_SEED=<seed> cargo test …`.
     pub(crate) rerun_command: u32,
+    /// The runs PCT's estimate of a run's length made (1, or 0 without PCT
+    /// or for a replayed token), which a report counts among the body's.
+    pub(crate) estimate_runs: u64,
     /// The same for a run of the empty tape (FIFO: an exploration's first
     /// run), whose whole replay line the harness knows:
     /// `ASYNCSIM_REPLAY=<the empty tape's token> cargo test …`.
@@ -132,7 +135,9 @@ where
     // names the test's command too (with its seed, as for any run: any
     // seed's exploration starts with this run).
     let mut pct_steps_estimate = settings.config.pct_steps_estimate;
+    let mut estimate_runs = 0;
     if strategy.uses_pct() && !matches!(source, Source::Replay(_)) {
+        estimate_runs = 1;
         let mut config = settings.config.clone();
         config.strategy = Strategy::Fifo;
         config.trace_mode = TraceMode::HashOnly;
@@ -154,6 +159,7 @@ where
         foreign_origin,
         test_name,
         rerun_command,
+        estimate_runs,
         fifo_rerun_line,
     }
 }

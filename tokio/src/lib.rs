@@ -197,7 +197,10 @@ pub mod __private {
         F: Future,
         F::Output: asyncsim::harness::TestResult,
     {
-        asyncsim::check(explore, || crate::explain::Explained::new(body()));
+        // Its reports say FIFO in tokio's words, not asyncio's.
+        asyncsim::check(explore.__tokio_words(), || {
+            crate::explain::Explained::new(body())
+        });
     }
 
     /// The strategy text of `#[tokio::test(strategy = "…")]`, checked when
