@@ -228,9 +228,12 @@ pub enum DropWhy {
     Lost,
     /// It arrived to a receive buffer already full (`set_recv_buffer`).
     Full,
-    /// A partition cut its link (`partition`, `partition_oneway`).
+    /// A partition cut its link (`partition`, `partition_oneway`). For a
+    /// stream: the reset of a close with bytes unread, sent once across the
+    /// cut, and what the cut held before it (0 bytes: the reset alone).
     Partition,
-    /// Its sender's or receiver's node was cut from every other (`isolate`).
+    /// Its sender's or receiver's node was cut from every other (`isolate`);
+    /// for a stream, as [`DropWhy::Partition`].
     Isolated,
     /// No socket was bound at its destination.
     Unbound,

@@ -1,5 +1,6 @@
-//! Cuts: what an end sends (a segment, a FIN, a close's reset) leaves now
-//! or is held back while its link is cut and released when it heals; acks
+//! Cuts: what an end sends (a segment, a FIN) leaves now or is held back
+//! while its link is cut and released when it heals (a close's reset is
+//! lost instead: `lose_reset`); acks
 //! that cannot get back; and the timeout after `tcp_timeout` that either
 //! sets for the sending end, which then gives up (`error::give_up`).
 
@@ -8,6 +9,7 @@ use std::io;
 use super::error::give_up;
 use super::pipe::{deliver, Connection};
 use super::reset::answer_with_close_reset;
+use crate::trace::DropWhy;
 use crate::world::net::Carried;
 use crate::world::{cx, World};
 
@@ -49,8 +51,7 @@ pub(super) fn send(
 /// `ConnectionReset` (`Connection::reset_ns`); it is recorded then as any
 /// reset (`reset::reset_arrives`). Its latency is one `net` draw, where the
 /// FIN's would have been. Across a cut (or behind what one holds) it is
-/// held as a FIN is: it leaves after the held segments at a repair, or the
-/// peer times out. Out of line.
+/// lost: [`lose_reset`]. Out of line.
 #[cold]
 #[inline(never)]
 pub(super) fn send_reset(world: &mut World, connection: usize, side: usize, now: u64) {
@@ -61,11 +62,49 @@ pub(super) fn send_reset(world: &mut World, connection: usize, side: usize, now:
     };
     let pipe = &world.net.connections[connection].pipes[to_side];
     if !pipe.held.is_empty() || pipe.held_fin || world.net.is_cut(from, to) {
-        world.net.connections[connection].pipes[to_side].held_reset = true;
-        held_since(world, connection, side, now);
+        lose_reset(world, connection, side, now);
         return;
     }
     answer_with_close_reset(world, connection, side, now, now);
+}
+
+/// [`send_reset`] across a cut: the reset is lost, and so is what the cut
+/// held before it (segments, a shutdown's FIN). Linux sends the RST once
+/// (`tcp_send_active_reset`), never retransmitted, and the abortive close
+/// purges the socket's write queue: what had no ack is never sent again.
+/// So nothing reaches the peer at a repair; it learns of the close from
+/// its own next segment, answered with a reset once one gets through
+/// (`TcpStream::drop_written`, [`release_held`]), or it times out across
+/// the cut, as toward an end that gave up. Recorded as one drop from end
+/// `side` to its peer (`DropWhy::Partition`, or `Isolated`), of the bytes
+/// held (0: the reset alone), at the step boundary after the close; no
+/// `net` draw. The end's own timeout, set by
+/// what it held, goes with it (no socket is left to retransmit). Out of line.
+#[cold]
+#[inline(never)]
+fn lose_reset(world: &mut World, connection: usize, side: usize, now: u64) {
+    let to_side = 1 - side;
+    let c = &world.net.connections[connection];
+    let why = if world.net.cuts.contains(&(c.nodes[side], c.nodes[to_side])) {
+        DropWhy::Partition
+    } else {
+        DropWhy::Isolated
+    };
+    let c = &mut world.net.connections[connection];
+    let bytes = c.pipes[to_side].discard_held();
+    c.set_limit(to_side);
+    if matches!(c.errors[side], Some((at, io::ErrorKind::TimedOut)) if at > now) {
+        c.errors[side] = None;
+        c.unwatch_error(side);
+    }
+    // Recorded at the step boundary after the close, as the close's own
+    // drop (`TcpStream::close_end`): a stream dropped as the run ends (no
+    // boundary comes) records nothing.
+    cx::at_step_boundary(Box::new(move || {
+        crate::world::world("asyncsim::net")
+            .borrow_mut()
+            .record_stream_drop(connection, to_side, why, bytes);
+    }));
 }
 
 /// [`send`] across a cut (or behind segments held already): the segment
@@ -202,11 +241,8 @@ pub(crate) fn links_cut(world: &mut World) {
 /// now, in order, and their pending timeouts are lifted.
 pub(crate) fn release_held(world: &mut World) {
     let now = cx::now_ns("asyncsim::net::repair");
-    // Held resets leave last, once every timeout the repair lifts is
-    // lifted (one set while another direction was held would hide them).
-    let mut resets = Vec::new();
     // Retransmissions to a gone end that get through now, answered with a
-    // reset after the held resets.
+    // reset once every timeout the repair lifts is lifted.
     let mut answers = Vec::new();
     for connection in 0..world.net.connections.len() {
         for side in 0..2 {
@@ -225,7 +261,7 @@ pub(crate) fn release_held(world: &mut World) {
                 // waits out the timeout as held segments do; one that gave
                 // up waiting since left that timeout set all the same.)
                 let probing = pipe.held_since_ns.is_some();
-                if pipe.held.is_empty() && !pipe.held_fin && !pipe.held_reset && !probing {
+                if pipe.held.is_empty() && !pipe.held_fin && !probing {
                     continue;
                 }
                 (
@@ -240,9 +276,6 @@ pub(crate) fn release_held(world: &mut World) {
                 pipe.held = held;
                 pipe.held_fin = fin;
                 continue;
-            }
-            if std::mem::take(&mut world.net.connections[connection].pipes[to_side].held_reset) {
-                resets.push((connection, side));
             }
             // The timeout goes once acks can come back too: `side`'s (its
             // own: nothing else sets it, `held_since`), unless it came.
@@ -274,9 +307,6 @@ pub(crate) fn release_held(world: &mut World) {
                 answers.push((connection, side, first_ns));
             }
         }
-    }
-    for (connection, side) in resets {
-        send_reset(world, connection, side, now);
     }
     for (connection, side, first_ns) in answers {
         answer_retransmission(world, connection, side, first_ns, now);

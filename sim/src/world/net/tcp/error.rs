@@ -79,7 +79,7 @@ impl Connection {
     /// the end out. Not for an end not handed out yet or whose error was
     /// recorded (`quiet`), nor for an end dropped (its close records its
     /// own drop) unless it is a timeout and the end holds something toward
-    /// its peer (its FIN or reset held by a cut, bytes before them): then
+    /// its peer (its FIN held by a cut, bytes before it): then
     /// the call is its giving up ([`give_up`]), which discards
     /// them. Out of line.
     #[cold]
@@ -93,7 +93,7 @@ impl Connection {
         }
         if self.dropped[side] {
             let pipe = &self.pipes[1 - side];
-            let holds = !pipe.held.is_empty() || pipe.held_fin || pipe.held_reset;
+            let holds = !pipe.held.is_empty() || pipe.held_fin;
             if kind != io::ErrorKind::TimedOut || !holds || self.gave_up[side] {
                 return;
             }
@@ -166,10 +166,9 @@ pub(super) fn say_error(world: &mut World, connection: usize, side: usize, kind:
 
 /// End `side` gives up: its timeout has come (`cut::held_since`; recorded by
 /// [`say_error`], or, for an end dropped already, by the call its
-/// held FIN or reset set: `Connection::watch_error`). As Linux's
+/// held FIN set: `Connection::watch_error`). As Linux's
 /// `tcp_write_err` purges the socket's send queue and closes it without a
-/// RST: what it still held toward its peer (segments, FIN, a close's
-/// reset) is discarded, the bytes recorded lost (`DropWhy::TimedOut`, from
+/// RST: what it still held toward its peer (segments, FIN) is discarded, the bytes recorded lost (`DropWhy::TimedOut`, from
 /// it to its peer), and never reaches the peer, whatever a repair does.
 /// From now on it is a closed end to its peer (`Connection::gave_up`): the
 /// peer's later segments are answered with a reset once they get through
@@ -196,7 +195,7 @@ pub(super) fn give_up(world: &mut World, connection: usize, side: usize) {
 
 /// The call [`Connection::watch_error`] sets (`end`: the connection's index
 /// and the side): the end's error has come ([`say_error`]); an end dropped
-/// gives up ([`give_up`]: a timeout's, whose held FIN or reset set it).
+/// gives up ([`give_up`]: a timeout's, whose held FIN set it).
 /// Nothing when the error was lifted (a repair before a timeout), the end
 /// was dropped meanwhile or its error recorded already.
 fn error_comes(end: u64) {

@@ -42,9 +42,6 @@ pub(crate) struct Pipe {
     /// Segments (and a FIN) held back by a cut, in send order.
     pub(super) held: Vec<Vec<u8>>,
     pub(super) held_fin: bool,
-    /// The reset of a close with bytes unread ([`super::cut::send_reset`]), held
-    /// behind the segments (and FIN) held before it.
-    pub(super) held_reset: bool,
     /// Since when the held segments wait.
     pub(super) held_since_ns: Option<u64>,
     /// The bytes of `held`.
@@ -87,16 +84,15 @@ impl Pipe {
         self.window.saturating_sub(outstanding)
     }
 
-    /// Discards what a cut held toward this end (segments, FIN, a close's
-    /// reset) and its timeout, as when the sender gave up
-    /// (`error::give_up`) or crashed (`reset::lose_held`): returns the bytes
+    /// Discards what a cut held toward this end (segments, FIN) and its
+    /// timeout, as when the sender gave up (`error::give_up`), crashed
+    /// (`reset::lose_held`) or closed with a reset (`cut::lose_reset`): returns the bytes
     /// discarded, for the drop the caller records. The caller sets `limit`.
     pub(super) fn discard_held(&mut self) -> usize {
         let bytes = self.held_bytes;
         self.held.clear();
         self.held_bytes = 0;
         self.held_fin = false;
-        self.held_reset = false;
         self.held_since_ns = None;
         bytes
     }
@@ -114,7 +110,6 @@ impl Pipe {
             fin_resets,
             held,
             held_fin,
-            held_reset,
             held_since_ns,
             held_bytes,
             unacked,
@@ -136,7 +131,6 @@ impl Pipe {
         *fin_resets = false;
         held.clear();
         *held_fin = false;
-        *held_reset = false;
         *held_since_ns = None;
         *held_bytes = 0;
         *unacked = None;

@@ -124,7 +124,7 @@ pub(crate) fn crash_node(world: &mut World, node: u32, incarnation: NodeId) {
             }
             if dropped {
                 // Closed before the crash: what its close left held by a
-                // cut (its FIN or reset, bytes before them) dies with it,
+                // cut (its FIN, bytes before it) dies with it,
                 // and its giving up is no longer to come.
                 lose_held(world, connection, side);
                 let c = &mut world.net.connections[connection];
@@ -251,14 +251,14 @@ pub(crate) fn crash_node(world: &mut World, node: u32, incarnation: NodeId) {
     }
 }
 
-/// The crashed end `side`'s segments (and FIN, or its close's reset) that a
+/// The crashed end `side`'s segments (and FIN) that a
 /// cut holds toward its peer are lost with its node: on Linux what a socket
 /// sent and has no ack for lives only in its own send queue, to be
 /// retransmitted, and a crash forgets it; none of it reaches the peer at
 /// the repair. The bytes are recorded lost (`DropWhy::SenderCrashed`).
 /// The peer's own timeout, if one is coming, stays (`cut::held_since` sets
 /// only the sending end's: the peer retransmits what it sent to a node that
-/// does not answer). (A closed end's held FIN or reset told the peer
+/// does not answer). (A closed end's held FIN told the peer
 /// nothing: `crash_node` has the peer learn of the crash from its own next
 /// segment, as from a reset lost in a cut: `Connection::crash_unsaid`.)
 /// Out of line: nothing is held unless a cut is in play.
@@ -268,7 +268,7 @@ fn lose_held(world: &mut World, connection: usize, side: usize) {
     let peer = 1 - side;
     let c = &mut world.net.connections[connection];
     let pipe = &mut c.pipes[peer];
-    let held = !pipe.held.is_empty() || pipe.held_fin || pipe.held_reset;
+    let held = !pipe.held.is_empty() || pipe.held_fin;
     if !held && pipe.held_since_ns.is_none() {
         return;
     }
