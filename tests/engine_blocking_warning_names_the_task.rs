@@ -138,7 +138,7 @@ fn a_task_that_sleeps_the_thread_is_named_once() {
     for words in [
         "std::thread::sleep",
         "tokio::task::spawn_blocking",
-        "tokio::task::block_in_place",
+        "block_in_place runs it in place: on this thread still",
         "asyncsim::spawn_blocking",
         "ASYNCSIM_BLOCKING_WARNING",
     ] {

@@ -92,8 +92,8 @@ fn child() {
             eprintln!("child: run over");
         }
         // The spin of "spin", in a task spawned with a site, under `check`
-        // (the determinism check's first run spins: the exploration's first,
-        // FIFO's empty tape, which a token replays). Random, or
+        // (the determinism check's first run spins: the exploration's first
+        // seeded run, seed base + 1, which a seed replays). Random, or
         // (`spin-in-mix-check`) the default `mix`, whose first run is PCT's
         // FIFO estimate of a run's length, replayable by seed: the
         // exploration of any seed starts with it.
@@ -186,16 +186,11 @@ fn a_task_with_a_site_is_named_by_it_and_a_checks_run_gets_a_replay_line() {
         "{stderr}"
     );
     assert!(
-        lines[0].contains(" has been inside one poll for ")
-            && lines[0].contains("(run replaying a tape, "),
+        lines[0].contains(" has been inside one poll for ") && lines[0].contains("(run seed 1, "),
         "{stderr}"
     );
-    // The empty tape's token (FIFO), which names this test (`child`).
-    let mut fifo = asyncsim::Tape::new();
-    fifo.set_origin(Some(asyncsim::Tape::origin_for("child")));
     assert_eq!(
-        lines[1],
-        format!("asyncsim: replay that run alone: ASYNCSIM_REPLAY={fifo} cargo test child"),
+        lines[1], "asyncsim: replay that run alone: ASYNCSIM_SEED=1 cargo test child",
         "{stderr}"
     );
 }

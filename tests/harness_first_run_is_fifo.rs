@@ -141,3 +141,45 @@ fn find_and_outcomes_see_fifo_first() {
         (0, &Schedule::Tape(asyncsim::Tape::new()), 21)
     );
 }
+
+/// The determinism check runs the first seeded schedule twice, not FIFO's:
+/// a body whose state leaks between runs only on orders FIFO never takes
+/// (here: eight tasks finishing out of their spawn order) is still caught.
+/// With FIFO checked, this body would pass both runs alike.
+#[test]
+fn the_determinism_check_runs_a_seeded_schedule() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static OUT_OF_ORDER_RUNS: AtomicU64 = AtomicU64::new(0);
+    let summary = explore(
+        settings()
+            .runs(1)
+            .strategy(Strategy::Random)
+            .check_determinism(true),
+        || async {
+            let order = Rc::new(std::cell::RefCell::new(Vec::new()));
+            let tasks: Vec<_> = (0..8)
+                .map(|id| {
+                    let order = order.clone();
+                    asyncsim::spawn(async move {
+                        asyncsim::yield_now().await;
+                        order.borrow_mut().push(id);
+                    })
+                })
+                .collect();
+            for task in tasks {
+                task.await.unwrap();
+            }
+            let fifo = order.borrow().windows(2).all(|pair| pair[0] < pair[1]);
+            // Leaked state: every other out-of-order run yields once more.
+            if !fifo && OUT_OF_ORDER_RUNS.fetch_add(1, Ordering::SeqCst) % 2 == 1 {
+                asyncsim::yield_now().await;
+            }
+        },
+    );
+    let explanation = summary.nondeterminism.expect("the leak went unseen");
+    assert!(
+        explanation.contains("is not deterministic"),
+        "{explanation}"
+    );
+    assert!(explanation.contains("(seed 1)"), "{explanation}");
+}

@@ -427,8 +427,10 @@ impl Explore {
         self
     }
 
-    /// Run the first schedule (FIFO, or this shard's first seed) twice and
-    /// compare the traces (default: on in `check`, off elsewhere).
+    /// Run one schedule twice and compare the traces (default: on in
+    /// `check`, off elsewhere): a sampled exploration's first seeded run
+    /// (this shard's first seed; never run 0, FIFO, whose draws are all 0
+    /// and so reach fewer orders), an exhaustive search's first (FIFO).
     pub fn check_determinism(mut self, check: bool) -> Explore {
         self.check_determinism = Some(check);
         self

@@ -110,9 +110,16 @@ where
         .check_determinism
         .unwrap_or(purpose == Purpose::Check);
     if check_determinism {
+        // A sampled exploration checks its first seeded run, not run 0
+        // (FIFO, every draw 0): a seed's draws reach orders FIFO never
+        // does, where a body's hidden state (a real thread's race, a
+        // HashMap's order) is likelier to show.
         let first = match setup.source {
             Source::Exhaustive { .. } => Schedule::Tape(Tape::new()),
-            _ => setup.sampled_schedule(settings.run_index(0)),
+            _ => match settings.run_index(0) {
+                0 => setup.sampled_schedule(settings.run_index(1)),
+                index => setup.sampled_schedule(index),
+            },
         };
         before.determinism = 2;
         if let Some(explanation) = determinism_check(&setup, body, &first) {

@@ -550,7 +550,7 @@ fn blocking_message(who: &str, held: Duration, seed: u64, rerun: Rerun, now_ns: 
         "\nasyncsim: {who} has held the run's thread for {:.2} s of real time in one poll ({run}, virtual time {:.3} s, which stands still meanwhile): \
          a blocking call (std::thread::sleep, a std::sync lock or channel, std::fs or std::net I/O) or long CPU work inside an async task, \
          which blocks a tokio worker thread the same way. Move it off the task: under the tokio face, tokio::task::spawn_blocking \
-         (or tokio::task::block_in_place); with asyncsim's own API, asyncsim::spawn_blocking, and asyncsim::blocking::sleep for a sleep \
+         (block_in_place runs it in place: on this thread still); with asyncsim's own API, asyncsim::spawn_blocking, and asyncsim::blocking::sleep for a sleep \
          in virtual time. Said once a task (ASYNCSIM_BLOCKING_WARNING sets when, 200ms by default; `off` silences it).\n",
         held.as_secs_f64(),
         now_ns as f64 / 1e9,
