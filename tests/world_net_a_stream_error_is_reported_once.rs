@@ -3,7 +3,10 @@
 //! peek or write to meet it returns it and takes it; the socket is closed
 //! from then on, so later reads return 0 (EOF) and later writes
 //! `BrokenPipe` (`EPIPE`). Whichever call comes first takes it: a write
-//! that took it leaves the reads EOF. A readiness look takes nothing.
+//! that took it leaves the reads EOF. A readiness look takes nothing. A
+//! shutdown once the error came, taken or not, is `NotConnected` (Linux's
+//! `ENOTCONN` for a socket its error closed) and sends nothing; nor does
+//! the drop of such an end.
 
 mod net_support;
 mod schedule_support;
@@ -13,7 +16,8 @@ use std::io::ErrorKind;
 use std::time::Duration;
 
 use asyncsim::net::{self, TcpListener, TcpStream};
-use asyncsim::{node, Sim};
+use asyncsim::tape::DrawLabel;
+use asyncsim::{node, NetConfig, Sim};
 use futures::{AsyncReadExt, AsyncWriteExt};
 use net_support::fixed;
 use schedule_support::random_and_pct;
@@ -22,13 +26,15 @@ use schedule_support::random_and_pct;
 /// kind.
 type Got = Vec<Result<usize, ErrorKind>>;
 
-/// One call on `stream`: `r` a read, `w` a write, `p` a peek.
+/// One call on `stream`: `r` a read, `w` a write, `p` a peek, `s` a
+/// shutdown (`close()`; `Ok(0)` when it succeeds).
 async fn call(stream: &mut TcpStream, what: char) -> Result<usize, ErrorKind> {
     let mut buf = [0u8; 16];
     let got = match what {
         'r' => stream.read(&mut buf).await,
         'w' => stream.write(b"more").await,
         'p' => poll_fn(|context| stream.poll_peek_with(context, 16, |_| ())).await,
+        's' => stream.close().await.map(|()| 0),
         _ => unreachable!(),
     };
     got.map_err(|error| error.kind())
@@ -203,6 +209,89 @@ fn a_timeout_is_returned_once_then_reads_are_eof_and_writes_broken_pipe() {
         assert_eq!(
             run.result.unwrap(),
             [Err(ErrorKind::TimedOut), Ok(0), Err(ErrorKind::BrokenPipe)]
+        );
+    }
+}
+
+/// A stream reset by its peer's crash is closed, as Linux's (`TCP_CLOSE`):
+/// a shutdown is `NotConnected` (`ENOTCONN`, what tokio's `shutdown`
+/// returns), before the error was taken and after, and sends nothing; the
+/// read between them takes the reset. Its drop sends nothing either (no
+/// FIN to a peer gone): the run draws no more `net` latencies than one that
+/// keeps the stream past its end.
+#[test]
+fn a_shutdown_after_a_reset_is_not_connected_and_a_drop_sends_nothing() {
+    let not_connected = Err(ErrorKind::NotConnected);
+    for config in random_and_pct(8) {
+        let run = Sim::new(config.net(fixed(2))).run(after_a_crash("srs"));
+        assert_eq!(
+            run.result.unwrap(),
+            [
+                not_connected,
+                Err(ErrorKind::ConnectionReset),
+                not_connected
+            ]
+        );
+    }
+    let ranged = NetConfig::new().latency(Duration::from_millis(1), Duration::from_millis(3));
+    for config in random_and_pct(8) {
+        let net_draws = |drop_it: bool| {
+            let run = Sim::new(config.clone().net(ranged.clone())).run(async move {
+                let server = start_server();
+                asyncsim::time::sleep(Duration::from_millis(1)).await;
+                let mut stream = TcpStream::connect("server:7000").await.unwrap();
+                let mut hello = [0u8; 5];
+                stream.read_exact(&mut hello).await.unwrap();
+                server.crash();
+                asyncsim::time::sleep(Duration::from_millis(20)).await;
+                let kept = if drop_it {
+                    drop(stream);
+                    None
+                } else {
+                    Some(stream)
+                };
+                asyncsim::time::sleep(Duration::from_millis(20)).await;
+                kept
+            });
+            run.tape
+                .draws()
+                .iter()
+                .filter(|draw| draw.label == DrawLabel::Net)
+                .count()
+        };
+        assert_eq!(net_draws(true), net_draws(false));
+    }
+}
+
+/// A timeout closes the end too: a shutdown is `NotConnected` before the
+/// write that takes the timeout and after it.
+#[test]
+fn a_shutdown_after_a_timeout_is_not_connected() {
+    for config in random_and_pct(8) {
+        let link = fixed(2).tcp_timeout(Duration::from_millis(50));
+        let run = Sim::new(config.net(link)).run(async {
+            let _server = start_server();
+            asyncsim::time::sleep(Duration::from_millis(1)).await;
+            let mut stream = TcpStream::connect("server:7000").await.unwrap();
+            let mut hello = [0u8; 5];
+            stream.read_exact(&mut hello).await.unwrap();
+            net::partition("main", "server");
+            stream.write_all(b"held").await.unwrap();
+            asyncsim::time::sleep(Duration::from_millis(100)).await;
+            let mut got = Vec::new();
+            for what in "swrs".chars() {
+                got.push(call(&mut stream, what).await);
+            }
+            got
+        });
+        assert_eq!(
+            run.result.unwrap(),
+            [
+                Err(ErrorKind::NotConnected),
+                Err(ErrorKind::TimedOut),
+                Ok(0),
+                Err(ErrorKind::NotConnected)
+            ]
         );
     }
 }

@@ -8,7 +8,10 @@
 //! write half shuts down when dropped): the peer reads EOF, and once the
 //! whole stream is dropped with bytes unread, its writes fail with
 //! `BrokenPipe` (a reset after the FIN: Linux's `EPIPE`). A zero linger
-//! (`set_zero_linger`) makes a drop a reset whatever is unread.
+//! (`set_zero_linger`) makes a drop a reset whatever is unread. Once the
+//! reset has come, `shutdown()` and `peer_addr()` fail with
+//! `NotConnected`, as tokio's do on Linux (`ENOTCONN`: the reset closed the
+//! socket).
 
 #[path = "../../../tests/schedule_support/mod.rs"]
 mod schedule_support;
@@ -275,6 +278,56 @@ fn take_error_takes_the_error_once_as_so_error() {
                     None,
                     Ok(0),
                     Err(ErrorKind::BrokenPipe)
+                ),
+                "crash {crash}"
+            );
+        }
+    }
+}
+
+/// `shutdown()` once the reset has come (of the peer's close, or of its
+/// node's crash) returns `NotConnected`, as tokio's `TcpStream` returns
+/// Linux's `ENOTCONN` for a socket a reset closed: whether a read took the
+/// reset yet or not (the read after the first shutdown still gets it). So
+/// does `peer_addr` (Linux's `getpeername`), `Ok` before the reset.
+#[test]
+fn shutdown_and_peer_addr_after_a_reset_are_not_connected() {
+    for crash in [false, true] {
+        for config in random_and_pct(8) {
+            let run = Sim::new(config).run(async move {
+                let server = asyncsim::node::Builder::new("server").start(|| async {
+                    let listener = tokio::net::TcpListener::bind("0.0.0.0:7000").await.unwrap();
+                    let (stream, _) = listener.accept().await.unwrap();
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    drop(stream); // the client's request unread: a reset
+                    std::future::pending::<()>().await;
+                });
+                tokio::time::sleep(Duration::from_millis(1)).await;
+                let mut stream = tokio::net::TcpStream::connect("server:7000").await.unwrap();
+                stream.write_all(b"request").await.unwrap();
+                let peer = stream
+                    .peer_addr()
+                    .map(|addr| addr.port())
+                    .map_err(|error| error.kind());
+                if crash {
+                    server.crash();
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                let peer_after = stream.peer_addr().map_err(|error| error.kind());
+                let first = stream.shutdown().await.map_err(|error| error.kind());
+                let mut buf = [0u8; 8];
+                let read = stream.read(&mut buf).await.map_err(|error| error.kind());
+                let again = stream.shutdown().await.map_err(|error| error.kind());
+                (peer, peer_after, first, read, again)
+            });
+            assert_eq!(
+                run.result.unwrap(),
+                (
+                    Ok(7000),
+                    Err(ErrorKind::NotConnected),
+                    Err(ErrorKind::NotConnected),
+                    Err(ErrorKind::ConnectionReset),
+                    Err(ErrorKind::NotConnected)
                 ),
                 "crash {crash}"
             );

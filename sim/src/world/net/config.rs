@@ -84,7 +84,9 @@ impl NetConfig {
     /// bytes (or window probes) get no ack for this long gives up, as
     /// Linux's does after its retries (about 15 minutes with the default
     /// `net.ipv4.tcp_retries2`; 30 s here unless set), and its peer is not
-    /// told.
+    /// told. A connect across a partition fails after it too (Linux's
+    /// gives up after about 127 s of SYN retransmissions: see
+    /// `TcpStream::connect`).
     pub fn tcp_timeout(mut self, timeout: Duration) -> NetConfig {
         self.tcp_timeout_ns = duration_to_ns(timeout).max(1);
         self

@@ -18,7 +18,8 @@ impl Drop for TcpStream {
 impl TcpStream {
     /// Dropped: this end is gone (EOF to the peer, unless shut already;
     /// a reset instead, shut or not, when bytes arrived here unread:
-    /// `cut::send_reset`). `unanswered`: the client end of a connect abandoned before its
+    /// `cut::send_reset`; nothing once its error closed it:
+    /// `Connection::closed_by_error`). `unanswered`: the client end of a connect abandoned before its
     /// SYN-ACK arrives (at that time): the peer is reset instead
     /// (`reset::answer_with_reset`).
     pub(super) fn close_end(&mut self, unanswered: Option<u64>) {
@@ -54,12 +55,18 @@ impl TcpStream {
         let now = cx::now_in_run(world.run_id);
         if let Some(now) = now {
             let c = &world.net.connections[self.connection];
-            if c.error_at(self.side, now) == Some(std::io::ErrorKind::TimedOut) {
+            let closed = c.closed_by_error(self.side, now);
+            if closed == Some(std::io::ErrorKind::TimedOut) {
                 // It gave up (its timeout came: `error::give_up`): Linux's
                 // socket is closed already, and its close sends nothing,
                 // neither a FIN nor a reset: the peer learns of it from
                 // its own next segment.
                 error::give_up(world, self.connection, self.side);
+            } else if closed.is_some() {
+                // Reset (by its peer's crash or close, or an abandoned
+                // connect's answer): Linux's socket is closed already, and
+                // its close sends nothing to the peer, gone. (Before, a FIN
+                // went, drawing its latency for no one.)
             } else if !c.pipes[self.side].segments.is_empty() || c.linger_ns[self.side] == 0 {
                 // Bytes sent here and unread, or an abortive close: out of
                 // line (a stream read to its end closes as it did).

@@ -410,6 +410,13 @@ impl TcpStream {
     /// (or its node is down), `TimedOut` across a partition (after the
     /// link's `tcp_timeout`), `NotFound` for an unknown host.
     ///
+    /// Across a partition this differs from Linux in two ways, on purpose
+    /// kept simple: Linux retransmits the SYN (after 1, 3, 7, 15, 31 and
+    /// 63 s) and gives up about 127 s after the connect (`tcp_syn_retries`
+    /// = 6), while here it gives up after `tcp_timeout` (30 s unless set);
+    /// and a connect begun across a cut fails even if the cut is repaired
+    /// before then, where Linux's next SYN would get through and connect.
+    ///
     /// The trace records the outcome when this returns, by the calling
     /// task: `net connect` on the stream made, `net refused` or `net connect
     /// timed out` (`NetOp::Refused`, `NetOp::ConnectTimedOut`) on the

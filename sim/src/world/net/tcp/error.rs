@@ -30,6 +30,22 @@ impl Connection {
         !std::mem::replace(&mut self.taken[side], true)
     }
 
+    /// The error that closed end `side`'s socket by `now_ns`, if one did
+    /// (not for an AF_UNIX end): its own (a reset, a timeout), or the reset
+    /// of its peer's close (`reset_ns`, as `ConnectionReset`), come, taken
+    /// or not. Linux's socket is in `TCP_CLOSE` then: its `shutdown` says
+    /// `ENOTCONN` and its close sends nothing (no FIN: the peer is gone).
+    pub(super) fn closed_by_error(&self, side: usize, now_ns: u64) -> Option<io::ErrorKind> {
+        if self.af_unix[side] {
+            return None;
+        }
+        self.error_at(side, now_ns).or_else(|| {
+            self.reset_ns[side]
+                .filter(|&at| at <= now_ns)
+                .map(|_| io::ErrorKind::ConnectionReset)
+        })
+    }
+
     /// The error `side` sees at `now_ns`, if any.
     pub(super) fn error_at(&self, side: usize, now_ns: u64) -> Option<io::ErrorKind> {
         match self.errors[side] {

@@ -90,9 +90,22 @@ fn node_crashed(what: &str, node: &str) -> io::Error {
 
 impl TcpStream {
     /// The peer's address.
+    ///
+    /// # Errors
+    ///
+    /// `NotConnected` once the stream's error has come (a reset, the reset
+    /// of the peer's close, a timeout): Linux's `getpeername` says
+    /// `ENOTCONN` for the socket its error closed, and tokio's `peer_addr`
+    /// returns it.
     pub fn peer_addr(&self) -> io::Result<SocketAddr> {
         let world = self.world.borrow();
-        Ok(world.net.connections[self.connection].addrs[1 - self.side])
+        let c = &world.net.connections[self.connection];
+        if let Some(now) = cx::now_in_run(world.run_id) {
+            if let Some(kind) = c.closed_by_error(self.side, now) {
+                return Err(self.not_connected(&world, kind, "peer_addr"));
+            }
+        }
+        Ok(c.addrs[1 - self.side])
     }
 
     /// This end's address.
@@ -149,6 +162,27 @@ impl TcpStream {
         let c = &world.net.connections[self.connection];
         let node = c.nodes[self.side] as usize;
         node_crashed(&c.name(self.side), &world.nodes[node].name)
+    }
+
+    /// What a call (`call`: `shutdown`, `peer_addr`) on an end its error
+    /// closed (`kind`: `Connection::closed_by_error`) gets: `NotConnected`,
+    /// Linux's `ENOTCONN`. Out of line.
+    #[cold]
+    #[inline(never)]
+    fn not_connected(&self, world: &World, kind: io::ErrorKind, call: &str) -> io::Error {
+        let c = &world.net.connections[self.connection];
+        let what = match kind {
+            io::ErrorKind::TimedOut => "timed out",
+            _ => "was reset",
+        };
+        io::Error::new(
+            io::ErrorKind::NotConnected,
+            format!(
+                "{}: {call}: not connected (the connection {what}: the socket is closed, as \
+                 Linux's, whose {call} then says ENOTCONN)",
+                c.name(self.side)
+            ),
+        )
     }
 
     fn error(&self, world: &World, kind: io::ErrorKind) -> io::Error {

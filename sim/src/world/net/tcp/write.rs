@@ -309,19 +309,30 @@ impl TcpStream {
         reset::answer_with_close_reset(world, self.connection, peer, arrival_ns, now);
     }
 
+    /// Shuts this end's write side (`shutdown(SHUT_WR)`, `poll_close`): its
+    /// FIN follows every byte written; a second shutdown does nothing more.
+    /// Once the end's error has come (a reset, the reset of its peer's
+    /// close, its timeout), `NotConnected`, and nothing is sent: on Linux
+    /// the socket is closed then (`TCP_CLOSE`) and `shutdown` says
+    /// `ENOTCONN`, which tokio's `TcpStream::poll_shutdown` returns (taken
+    /// or not: the error itself stays for a read or write to take). Not for
+    /// an AF_UNIX end (Linux's `unix_shutdown` says nothing of its peer's
+    /// close).
     pub(in crate::world::net) fn shutdown_write(&self) -> io::Result<()> {
         let mut world = self.world.borrow_mut();
         let world = &mut *world;
         let now = self.check_now(world)?;
         let c = &mut world.net.connections[self.connection];
-        if std::mem::replace(&mut c.write_shut[self.side], true) {
-            return Ok(());
+        if let Some(kind) = c.closed_by_error(self.side, now) {
+            c.write_shut[self.side] = true;
+            c.set_limit(1 - self.side);
+            if kind == io::ErrorKind::TimedOut {
+                // It gave up (`error::give_up`), once.
+                error::give_up(world, self.connection, self.side);
+            }
+            return Err(self.not_connected(world, kind, "shutdown"));
         }
-        if c.error_at(self.side, now) == Some(io::ErrorKind::TimedOut) {
-            // It gave up (`error::give_up`): Linux's socket is closed, and
-            // sends no FIN. (Linux's `shutdown` says `ENOTCONN` then; kept
-            // `Ok`, as after any error.)
-            error::give_up(world, self.connection, self.side);
+        if std::mem::replace(&mut c.write_shut[self.side], true) {
             return Ok(());
         }
         // Its writes go to the slow path now (`BrokenPipe`), and one
