@@ -411,6 +411,27 @@ fn std_sockets_and_raw_io_are_refused_naming_the_face_s_constructor() {
     });
 }
 
+/// The refusal names the line that asked: often a dependency's (redis 1.8's
+/// connect turns its stream into a std one to set socket2 options), whose
+/// path names the crate to switch or patch.
+#[test]
+fn a_std_conversion_refused_names_the_line_that_asked() {
+    asyncsim::check(asyncsim::Explore::new().runs(3).persist(false), || async {
+        let socket = tokio::net::UdpSocket::bind("0.0.0.0:9000").await.unwrap();
+        let line = line!() + 1;
+        let refused = socket.into_std().unwrap_err();
+        let at = format!("(called at {}:{line})", file!());
+        assert!(refused.to_string().ends_with(&at), "{refused}");
+        let stream = tokio::net::UdpSocket::bind("0.0.0.0:9001").await.unwrap();
+        let line = line!() + 2;
+        let refused = stream
+            .try_io(tokio::io::Interest::READABLE, || Ok(()))
+            .unwrap_err();
+        let at = format!("(called at {}:{line})", file!());
+        assert!(refused.to_string().ends_with(&at), "{refused}");
+    });
+}
+
 #[test]
 fn async_fd_through_the_face_is_explained_as_a_re_exported_item_needing_tokios_reactor() {
     let run = Sim::new(Config::new()).run(async {

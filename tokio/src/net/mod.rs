@@ -33,6 +33,7 @@
 
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV6};
+use std::panic::Location;
 
 use asyncsim::net::{Address, ToAddress};
 
@@ -325,13 +326,19 @@ unwind_safe!(
 );
 
 /// The refusal of a conversion from or to a real OS socket, or of raw I/O
-/// on the descriptor a simulated socket does not have.
-fn refused_real(what: &str, instead: &str) -> io::Error {
+/// on the descriptor a simulated socket does not have. It names the call's
+/// line: the call is often in a dependency (redis 1.8's connect turns its
+/// socket into a std one to set socket2 options), whose path names the crate.
+/// `at` is `None` where no caller's line can reach (an `async fn`).
+fn refused_real(what: &str, instead: &str, at: Option<&Location<'_>>) -> io::Error {
+    let at = at.map_or_else(String::new, |at| {
+        format!(" (called at {}:{})", at.file(), at.line())
+    });
     crate::explain::unsupported(
         &format!("net::{what}"),
         &format!(
             "a std socket and a raw descriptor are the real OS's, outside asyncsim's control; \
-             {instead}"
+             {instead}{at}"
         ),
     )
 }
@@ -346,10 +353,12 @@ macro_rules! refused_real {
             /// # Errors
             ///
             /// Always `Unsupported`, naming what to use instead.
+            #[track_caller]
             pub fn from_std(_socket: $std) -> io::Result<$type> {
                 Err(refused_real(
                     concat!(stringify!($type), "::from_std"),
                     $instead,
+                    Some(Location::caller()),
                 ))
             }
 
@@ -358,10 +367,12 @@ macro_rules! refused_real {
             /// # Errors
             ///
             /// Always `Unsupported`, naming what to use instead.
+            #[track_caller]
             pub fn into_std(self) -> io::Result<$std> {
                 Err(refused_real(
                     concat!(stringify!($type), "::into_std"),
                     $instead,
+                    Some(Location::caller()),
                 ))
             }
         }
@@ -377,6 +388,7 @@ macro_rules! refused_real {
             /// # Errors
             ///
             /// Always `Unsupported`, naming the socket's own methods.
+            #[track_caller]
             pub fn try_io<R>(
                 &self,
                 _interest: tokio::io::Interest,
@@ -385,6 +397,7 @@ macro_rules! refused_real {
                 Err(refused_real(
                     concat!(stringify!($type), "::try_io"),
                     "use the socket's own try_ methods (try_read, try_write, …) and readiness",
+                    Some(Location::caller()),
                 ))
             }
 
@@ -401,6 +414,7 @@ macro_rules! refused_real {
                 Err(refused_real(
                     concat!(stringify!($type), "::async_io"),
                     "use the socket's own methods (read, write, …) and readiness",
+                    None,
                 ))
             }
         }
