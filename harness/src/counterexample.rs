@@ -127,7 +127,7 @@ pub struct Counterexample {
 pub(crate) struct BodyRuns {
     /// PCT's FIFO run that estimates a run's length.
     pub(crate) estimate: u64,
-    /// The determinism check's two runs of the first schedule.
+    /// The determinism check's two runs of one schedule.
     pub(crate) determinism: u64,
     /// Saved regressions replayed.
     pub(crate) regressions: u64,
@@ -146,7 +146,7 @@ impl fmt::Display for BodyRuns {
     /// `the body ran 7 times for this report (…), so what it prints shows
     /// that often`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let parts: Vec<String> = [
+        let purposes = [
             (self.estimate, "to estimate a run's length for PCT"),
             (self.determinism, "to check that it is deterministic"),
             (self.regressions, "replaying saved regressions"),
@@ -154,18 +154,13 @@ impl fmt::Display for BodyRuns {
             (self.rerun, "re-running the failing schedule in full"),
             (self.shrinking, "shrinking"),
             (self.replays, "replaying the reported schedule"),
-        ]
-        .into_iter()
-        .filter(|(runs, _)| *runs > 0)
-        .map(|(runs, what)| format!("{runs} {what}"))
-        .collect();
-        let total = self.estimate
-            + self.determinism
-            + self.regressions
-            + self.exploring
-            + self.rerun
-            + self.shrinking
-            + self.replays;
+        ];
+        let total: u64 = purposes.iter().map(|(runs, _)| runs).sum();
+        let parts: Vec<String> = purposes
+            .into_iter()
+            .filter(|(runs, _)| *runs > 0)
+            .map(|(runs, what)| format!("{runs} {what}"))
+            .collect();
         write!(
             f,
             "the body ran {total} time(s) for this report ({}), so whatever it prints shows that often",
